@@ -1,0 +1,57 @@
+/**
+ * Shared error type for every splitcache package. Errors carry a stable
+ * `SPLITCACHE_*` code (codes never change between versions; messages may),
+ * a one-line message that names what was wrong, and an optional `cause`.
+ */
+export type ErrorCode =
+  | 'SPLITCACHE_RLINK_MAGIC'
+  | 'SPLITCACHE_RLINK_VERSION'
+  | 'SPLITCACHE_RLINK_LEB128'
+  | 'SPLITCACHE_RLINK_SENTINEL'
+  | 'SPLITCACHE_RLINK_FOOTER'
+  | 'SPLITCACHE_RLINK_RUSTC_MISMATCH'
+  | 'SPLITCACHE_DEPINFO_MALFORMED'
+  | 'SPLITCACHE_BLOB_CORRUPT'
+  | 'SPLITCACHE_BLOB_MISSING'
+  | 'SPLITCACHE_MANIFEST_MALFORMED'
+  | 'SPLITCACHE_MANIFEST_HOSTILE'
+  | 'SPLITCACHE_STORE_IO'
+  | 'SPLITCACHE_STORE_FULL'
+  | 'SPLITCACHE_STORE_LOCKED'
+  | 'SPLITCACHE_DAEMON_UNREACHABLE'
+  | 'SPLITCACHE_DAEMON_PROTOCOL'
+  | 'SPLITCACHE_RUSTC_IDENTITY'
+  | 'SPLITCACHE_INGEST'
+  | 'SPLITCACHE_REPLAY'
+  | 'SPLITCACHE_REMOTE_HTTP'
+  | 'SPLITCACHE_REMOTE_TIMEOUT'
+  | 'SPLITCACHE_REMOTE_SIGNATURE'
+  | 'SPLITCACHE_REMOTE_DIGEST'
+  | 'SPLITCACHE_REMOTE_BREAKER_OPEN'
+  | 'SPLITCACHE_CONFIG';
+
+export class SplitcacheError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SplitcacheError';
+    this.code = code;
+  }
+}
+
+/** True if `err` is a SplitcacheError (optionally with the given code). */
+export function isSplitcacheError(err: unknown, code?: ErrorCode): err is SplitcacheError {
+  return err instanceof SplitcacheError && (code === undefined || err.code === code);
+}
+
+/** The one-line form printed on stderr: `splitcache: CODE: message`. */
+export function oneLine(err: unknown): string {
+  if (err instanceof SplitcacheError) return `${err.code}: ${firstLine(err.message)}`;
+  const e = err as { code?: string; message?: string };
+  return `${e?.code ?? 'ERROR'}: ${firstLine(String(e?.message ?? err))}`;
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i < 0 ? s : s.slice(0, i);
+}

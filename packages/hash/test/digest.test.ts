@@ -1,0 +1,44 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initHash, digestBytes, digestFile, DigestStream, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
+
+await initHash();
+
+t.test('digests are 128-bit hex, stable and content-sensitive', async (t) => {
+  const a = digestBytes('hello');
+  t.ok(isDigest(a));
+  t.equal(a, digestBytes(Buffer.from('hello')));
+  t.not(a, digestBytes('hellp'));
+  t.equal(new DigestStream().update('hel').update('lo').digest(), a);
+});
+
+t.test('file digest streams and matches the buffer digest', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const big = Buffer.alloc(3 * (1 << 20) + 17, 7);
+  writeFileSync(join(dir, 'big'), big);
+  t.equal(await digestFile(join(dir, 'big')), digestBytes(big));
+});
+
+t.test('memo serves old files from memory and re-reads changed ones', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const f = join(dir, 'f');
+  writeFileSync(f, 'one');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(f, old, old);
+  const memo = new FileDigestMemo();
+  t.equal(await memo.digest(f), digestBytes('one'));
+  t.equal(memo.size, 1);
+  writeFileSync(f, 'two'); // same size, new mtime: racy, so not memoised
+  t.equal(await memo.digest(f), digestBytes('two'));
+  t.equal(memo.size, 0, 'a just-modified file is not memoised');
+});
+
+t.test('key builder records components and diffs them', async (t) => {
+  const k1 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'aa');
+  const k2 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'bb');
+  t.not(k1.digest(), k2.digest());
+  t.same(diffKeys(k1.components(), k2.components()), [{ name: 'file:src/lib.rs', before: 'aa', after: 'bb' }]);
+  t.not(new KeyBuilder().add('a', 'bc').digest(), new KeyBuilder().add('ab', 'c').digest(), 'no ambiguity between components');
+});
