@@ -1,1 +1,3 @@
-export {};
+export * from './protocol.js';
+export { CACHE_VERSION, buildManifestKey } from './manifestKey.js';
+export type { Stats, TypeCounts } from './stats.js';

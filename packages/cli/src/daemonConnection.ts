@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { encodeFrame, FrameReader, socketPath } from '@splitcache/daemon/protocol';
+
+/** A request/response connection to the daemon (one frame out, one frame back). */
+export class DaemonConnection {
+  private readonly reader = new FrameReader();
+  private waiting: ((v: unknown) => void) | undefined;
+  private failed: ((e: Error) => void) | undefined;
+
+  private constructor(private readonly sock: Socket) {
+    sock.on('data', (chunk) => {
+      for (const f of this.reader.push(chunk)) {
+        const w = this.waiting;
+        this.waiting = this.failed = undefined;
+        w?.(f);
+      }
+    });
+    const fail = (e: Error) => {
+      const f = this.failed;
+      this.waiting = this.failed = undefined;
+      f?.(e);
+    };
+    sock.on('error', fail);
+    sock.on('close', () => fail(Object.assign(new Error('daemon closed the connection'), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' })));
+  }
+
+  static tryConnect(path: string, timeoutMs = 1000): Promise<DaemonConnection | undefined> {
+    return new Promise((res) => {
+      const s = connect(path);
+      const t = setTimeout(() => {
+        s.destroy();
+        res(undefined);
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(t);
+        res(new DaemonConnection(s));
+      });
+      s.once('error', () => {
+        clearTimeout(t);
+        res(undefined);
+      });
+    });
+  }
+
+  request<T>(req: unknown): Promise<T> {
+    return new Promise<T>((res, rej) => {
+      this.waiting = res as (v: unknown) => void;
+      this.failed = rej;
+      this.sock.write(encodeFrame(req));
+    });
+  }
+
+  close(): void {
+    this.sock.end();
+    this.sock.unref();
+  }
+}
+
+/**
+ * Connects to the store's daemon, starting it if nothing answers. A spawn
+ * lock (`daemon.starting`, create-exclusive, stale after 10 s) keeps a burst
+ * of cargo's parallel rustc calls from starting a daemon each; the daemon's
+ * own LevelDB lock settles any race that slips through. The daemon removes
+ * the spawn lock once it listens.
+ */
+export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000): Promise<DaemonConnection | undefined> {
+  const sock = socketPath(dir);
+  const first = await DaemonConnection.tryConnect(sock);
+  if (first) return first;
+  mkdirSync(dir, { recursive: true });
+  startDaemon(dir, daemonMain);
+  const deadline = Date.now() + waitMs;
+  let delay = 10;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+    const c = await DaemonConnection.tryConnect(sock);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+function startDaemon(dir: string, daemonMain: string): void {
+  const lock = join(dir, 'daemon.starting');
+  try {
+    closeSync(openSync(lock, 'wx'));
+  } catch {
+    try {
+      if (Date.now() - statSync(lock).mtimeMs < 10_000) return; // someone else is starting it
+      unlinkSync(lock);
+      closeSync(openSync(lock, 'wx'));
+    } catch {
+      return;
+    }
+  }
+  const log = openSync(join(dir, 'daemon.log'), 'a');
+  const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env: process.env });
+  child.unref();
+  closeSync(log);
+}

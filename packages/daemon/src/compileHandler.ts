@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import type { FileDigestMemo } from '@splitcache/hash';
+import type { PrefixTable } from '@splitcache/paths';
+import { classify, parseInvocation, splitPlan, type Invocation } from '@splitcache/rustc';
+import type { Store } from '@splitcache/store';
+import type { DaemonConfig } from './config.js';
+import { ingest, ingestError } from './ingest.js';
+import type { Logger } from './log.js';
+import { findResult } from './lookup.js';
+import { buildManifestKey, type ManifestKey } from './manifestKey.js';
+import { prefixTableFor } from './prefixes.js';
+import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
+import { replay } from './replay.js';
+import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
+import type { StatsKeeper } from './stats.js';
+
+interface Pending {
+  inv: Invocation;
+  mode: 'whole' | 'split';
+  crateType: string;
+  cwd: string;
+  table: PrefixTable;
+  key: ManifestKey;
+  rustc: RustcIdentity;
+  startedAt: number;
+  link?: LinkStep;
+}
+
+export interface Services {
+  store: Store;
+  files: FileDigestMemo;
+  rustc: RustcIdentities;
+  stats: StatsKeeper;
+  config: DaemonConfig;
+  log: Logger;
+}
+
+/**
+ * One rustc call, seen from the daemon: classify, key, look up, then either
+ * replay a hit (outputs written, the link step handed back) or hand back the
+ * command to run and store what it produced when the client reports `done`.
+ */
+export class CompileHandler {
+  private readonly pending = new Map<string, Pending>();
+  /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
+  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  private readonly lastWarned = new Map<string, number>();
+
+  constructor(private readonly s: Services) {}
+
+  async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
+    const [rustcPath, ...args] = req.argv;
+    const inv = parseInvocation(args);
+    const verdict = classify(inv);
+    if (!verdict.cacheable) {
+      this.s.stats.passthrough(verdict.reason);
+      return { action: 'passthrough', reason: verdict.reason };
+    }
+    const { mode, crateType } = verdict;
+    let p: Pending;
+    try {
+      const rustc = await this.s.rustc.get(rustcPath!, req.cwd, req.env);
+      const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
+      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files);
+      p = { inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
+      if (mode === 'split') {
+        const sp = splitPlan(inv);
+        p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
+      }
+      const hit = await this.lookup(p, req.env);
+      if (hit) return hit;
+    } catch (err) {
+      // A cache fault costs time, never a build: run rustc plainly.
+      const warning = this.fault(err);
+      this.s.stats.passthrough('cache-error', crateType);
+      return { action: 'passthrough', reason: 'cache-error', warning };
+    }
+    this.s.stats.miss(crateType);
+    const token = newToken();
+    p.startedAt = Date.now();
+    this.pending.set(token, p);
+    const runArgs = mode === 'split' ? splitPlan(inv).noLinkArgs : inv.args;
+    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split' };
+  }
+
+  private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
+    const { store } = this.s;
+    const manifest = await store.getManifest(p.key.key);
+    if (!manifest) return undefined;
+    const result = await findResult(manifest, p.cwd, env, p.table, this.s.files);
+    if (!result) return undefined;
+    const entry = await store.getEntry(result.entryKey);
+    if (!entry) return undefined;
+    const started = Date.now();
+    try {
+      const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc);
+      void store.touch(result.entryKey).catch(() => undefined);
+      this.s.stats.hit(p.crateType, out.bytes, entry.compileMs - (Date.now() - started));
+      return { action: 'hit', token: newToken(), stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link };
+    } catch (err) {
+      // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
+      this.fault(err);
+      await store.deleteEntry(result.entryKey).catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  async done(req: Extract<Request, { op: 'done' }>): Promise<DoneReply> {
+    const p = this.pending.get(req.token);
+    if (!p) return {};
+    this.pending.delete(req.token);
+    if (req.code !== 0) {
+      // rustc's own error: already shown to the user; nothing is cached for it.
+      this.s.stats.compileError();
+      return {};
+    }
+    await this.withKeyLock(p.key.key, async () => {
+      try {
+        const r = await ingest(this.s.store, this.s.files, {
+          inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
+          components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
+          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, producer: this.s.config.producer,
+        });
+        if (r.stored) this.s.stats.stored(r.bytes);
+        else this.s.stats.count('notStored', r.reason);
+      } catch (err) {
+        this.fault(ingestError(err));
+        this.s.stats.count('notStored', 'error');
+      }
+    });
+    return { link: p.link };
+  }
+
+  private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.keyLocks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.keyLocks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.keyLocks.get(key) === tail) this.keyLocks.delete(key);
+    }
+  }
+
+  /**
+   * Counts a cache fault and logs it. Returns the one line to show the user,
+   * at most once a minute per error code: a full disk is reported once, not
+   * once per crate.
+   */
+  private fault(err: unknown): string | undefined {
+    const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
+    this.s.stats.count('errors', code);
+    const line = oneLine(err);
+    this.s.log.warn(line);
+    const now = Date.now();
+    if ((this.lastWarned.get(code) ?? 0) > now - 60_000) return undefined;
+    this.lastWarned.set(code, now);
+    return `splitcache: ${line} (building uncached)`;
+  }
+
+  /** Drops a miss whose client went away before reporting. */
+  forget(token: string): void {
+    this.pending.delete(token);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+}
+
+function newToken(): string {
+  return randomBytes(8).toString('hex');
+}

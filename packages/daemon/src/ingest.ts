@@ -1,0 +1,98 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { digestBytes, type Digest, type FileDigestMemo } from '@splitcache/hash';
+import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
+import type { EntryRecord, OutputRecord, Store } from '@splitcache/store';
+import { SplitcacheError } from '@splitcache/errors';
+
+export interface IngestInput {
+  inv: Invocation;
+  mode: 'whole' | 'split';
+  crateType: string;
+  cwd: string;
+  table: PrefixTable;
+  manifestKey: Digest;
+  components: [string, string][];
+  startedAt: number;
+  compileMs: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  rustcVersion: string;
+  rlinkVersion: string;
+  producer: string;
+}
+
+export type IngestResult = { stored: true; entryKey: Digest; bytes: number } | { stored: false; reason: string };
+
+/**
+ * Stores a successful compile: blobs first, then the entry, then the
+ * manifest result, so nothing is ever committed before its blobs exist.
+ * For a linking crate this runs before -Zlink-only (which deletes the objects).
+ */
+export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput): Promise<IngestResult> {
+  const { inv, cwd, table } = x;
+  const outDir = resolve(cwd, inv.outDir!);
+  const stem = outputStem(inv);
+  const depText = await readFile(resolve(outDir, `${stem}.d`), 'utf8');
+  const dep = parseDepInfo(depText);
+
+  const inputs: [string, Digest][] = [];
+  for (const f of dep.files) {
+    const abs = resolve(cwd, f);
+    const st = await stat(abs).catch(() => undefined);
+    if (!st) return { stored: false, reason: 'input-missing' };
+    // A file changed while rustc ran: the outputs may not match any digest we could record.
+    if (st.mtimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
+    inputs.push([table.normalise(f), await files.digest(abs)]);
+  }
+  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, e.value === undefined ? null : table.normaliseText(e.value)]);
+
+  let names: string[];
+  let rlinkBytes: Buffer | undefined;
+  if (x.mode === 'whole') {
+    names = wholeOutputs(inv);
+  } else {
+    rlinkBytes = await readFile(resolve(outDir, `${stem}.rlink`));
+    const objects = listRlinkPaths(rlinkBytes)
+      .filter((p) => p.endsWith('.o') && dirname(p) === outDir)
+      .map((p) => basename(p));
+    if (objects.length === 0) return { stored: false, reason: 'rlink-without-objects' };
+    names = [...noLinkOutputs(inv), ...new Set(objects)];
+  }
+
+  const outputs: OutputRecord[] = [];
+  let bytes = 0;
+  for (const name of names) {
+    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(resolve(outDir, name));
+    let form: OutputRecord['form'] = 'raw';
+    let data: Uint8Array = raw;
+    if (name.endsWith('.d')) {
+      form = 'text';
+      data = Buffer.from(table.normaliseText(raw.toString('utf8')));
+    } else if (name.endsWith('.rlink')) {
+      form = 'rlink';
+      data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: x.rlinkVersion });
+    }
+    const digest = await store.blobs.write(data);
+    bytes += data.length;
+    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && name.endsWith('.o') ? 'object' : 'output';
+    outputs.push({ name, digest, size: data.length, form, role });
+  }
+
+  const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
+  const stderr = Buffer.from(table.normaliseText(Buffer.from(x.stderr).toString('utf8')));
+  const entryKey = digestBytes(JSON.stringify([x.manifestKey, inputs, envDeps]));
+  const entry: EntryRecord = {
+    v: 1, mode: x.mode, crateName: inv.crateName!, crateType: x.crateType, outputs, stdout, stderr, exitCode: 0,
+    producer: x.producer, createdAt: Date.now(), rustcVersion: x.rustcVersion, compileMs: x.compileMs, inputs,
+  };
+  await store.putEntry(entryKey, entry);
+  await store.addResult(x.manifestKey, { v: 1, crateName: inv.crateName!, components: x.components }, { entryKey, inputs, envDeps });
+  return { stored: true, entryKey, bytes };
+}
+
+export function ingestError(cause: unknown): SplitcacheError {
+  if (cause instanceof SplitcacheError) return cause;
+  return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}

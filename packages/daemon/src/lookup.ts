@@ -1,0 +1,39 @@
+import { resolve } from 'node:path';
+import type { FileDigestMemo } from '@splitcache/hash';
+import type { PrefixTable } from '@splitcache/paths';
+import type { ManifestRecord, ManifestResult } from '@splitcache/store';
+
+/**
+ * Direct-mode step 2: the first earlier result whose recorded dep-info
+ * inputs still have the same digests, and whose env-deps still hold the same
+ * values, is the hit. Files are digested through the memo, so a warm daemon
+ * only stats them.
+ */
+export async function findResult(
+  manifest: ManifestRecord,
+  cwd: string,
+  env: Record<string, string>,
+  table: PrefixTable,
+  files: FileDigestMemo,
+): Promise<ManifestResult | undefined> {
+  const cache = new Map<string, string | null>();
+  const digestOf = async (p: string): Promise<string | null> => {
+    let d = cache.get(p);
+    if (d === undefined) {
+      d = await files.digest(resolve(cwd, table.expand(p))).catch(() => null);
+      cache.set(p, d);
+    }
+    return d;
+  };
+  next: for (const r of manifest.results) {
+    for (const [name, value] of r.envDeps) {
+      const now = env[name];
+      if ((now === undefined ? null : table.normaliseText(now)) !== value) continue next;
+    }
+    for (const [p, d] of r.inputs) {
+      if ((await digestOf(p)) !== d) continue next;
+    }
+    return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,55 @@
+/**
+ * The daemon process: started detached by the first client that finds no
+ * socket. LevelDB's own lock makes it single-instance: a second daemon for
+ * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
+ */
+import { writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initHash, FileDigestMemo } from '@splitcache/hash';
+import { isSplitcacheError, oneLine } from '@splitcache/errors';
+import { Store } from '@splitcache/store';
+import { CompileHandler } from './compileHandler.js';
+import { readConfig } from './config.js';
+import { makeLogger } from './log.js';
+import { socketPath } from './protocol.js';
+import { RustcIdentities } from './rustcIdentity.js';
+import { DaemonServer } from './server.js';
+import { StatsKeeper } from './stats.js';
+
+export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = readConfig(env);
+  const log = makeLogger(config.logLevel);
+  await initHash();
+  let store: Store;
+  try {
+    store = await Store.open(config.dir);
+  } catch (err) {
+    if (isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) {
+      log.debug('another daemon owns this store; exiting');
+      return;
+    }
+    throw err;
+  }
+  const stats = await StatsKeeper.load(store);
+  const services = { store, files: new FileDigestMemo(), rustc: new RustcIdentities(), stats, config, log };
+  const handler = new CompileHandler(services);
+  const pidFile = join(config.dir, 'daemon.pid');
+  const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
+    await stats.flush();
+    await store.close();
+    await rm(pidFile, { force: true });
+    log.debug('daemon stopped');
+  });
+  await server.listen();
+  await writeFile(pidFile, `${process.pid}\n`);
+  await rm(join(config.dir, 'daemon.starting'), { force: true });
+  log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
+  const shutdown = () => void server.stop().then(() => process.exit(0));
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+runDaemon().catch((err: unknown) => {
+  process.stderr.write(`splitcache daemon: ${oneLine(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
+import type { PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
+import type { RustcIdentity } from './rustcIdentity.js';
+
+/**
+ * Bump whenever the list of key inputs below changes, or the way any input
+ * is normalised or recorded changes.
+ */
+export const CACHE_VERSION = 1;
+
+/** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries). */
+const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG)/;
+/** Variables rustc itself reads that change its output. */
+const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
+
+export interface ManifestKey {
+  key: Digest;
+  components: [string, string][];
+}
+
+/**
+ * The direct-mode manifest key. No rustc pre-pass: every input is known
+ * from the command line, the environment and the file system.
+ *
+ * The key hashes, in this order:
+ *  1. CACHE_VERSION.
+ *  2. The rustc identity: `rustc -vV` and the names and sizes of the
+ *     sysroot's target libraries (memoised per compiler).
+ *  3. Every argument, in order, with machine-specific path prefixes replaced
+ *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …).
+ *  4. The working directory, normalised (relative paths resolve against it).
+ *  5. The CARGO_* variables that reach the crate, normalised, except those
+ *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
+ *  6. The digest of the root source file.
+ *  7. The digest of every --extern file.
+ *  8. The digest of every native static library linked with -l (found in the -L dirs).
+ *  9. The target: the --target name, or the digest of its JSON spec file.
+ * Each result stored under a key adds the digests of every file its dep-info
+ * named and the values of its `env-dep`s (checked at lookup).
+ */
+export async function buildManifestKey(
+  inv: Invocation,
+  rustc: RustcIdentity,
+  cwd: string,
+  env: Record<string, string>,
+  table: PrefixTable,
+  files: FileDigestMemo,
+): Promise<ManifestKey> {
+  const k = new KeyBuilder();
+  k.add('cache-version', CACHE_VERSION); // 1
+  k.add('rustc', rustc.digest); // 2
+  inv.args.forEach((a, i) => k.add(`arg[${i}]`, table.normaliseText(a))); // 3
+  k.add('cwd', table.normalise(cwd)); // 4
+  for (const name of Object.keys(env).sort()) {
+    // 5
+    if ((name.startsWith('CARGO_') || name === 'CARGO') && !IGNORED_CARGO_ENV.test(name)) {
+      k.add(`env:${name}`, table.normaliseText(env[name]!));
+    }
+  }
+  for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
+  k.add(`file:${table.normalise(inv.input!)}`, await files.digest(resolve(cwd, inv.input!))); // 6
+  for (const ext of inv.externs) {
+    // 7
+    if (ext.path) k.add(`extern:${ext.name}`, await files.digest(resolve(cwd, ext.path)));
+  }
+  for (const lib of inv.nativeLibs) {
+    // 8
+    const found = findStaticLib(lib.name, inv, cwd);
+    if (found) k.add(`native:${lib.name}`, await files.digest(found));
+  }
+  if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
+  else k.add('target', inv.target ?? rustc.host);
+  return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
+}
+
+function findStaticLib(name: string, inv: Invocation, cwd: string): string | undefined {
+  for (const lp of inv.libPaths) {
+    if (lp.kind !== 'native' && lp.kind !== 'all') continue;
+    const dir = isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path);
+    const p = join(dir, `lib${name}.a`);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}

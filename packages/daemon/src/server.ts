@@ -1,0 +1,107 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, rm } from 'node:fs/promises';
+import { oneLine } from '@splitcache/errors';
+import type { CompileHandler, Services } from './compileHandler.js';
+import { encodeFrame, FrameReader, type Request } from './protocol.js';
+
+/**
+ * The unix-socket RPC server. One connection per client process; requests on
+ * a connection are answered in order. The daemon exits after `idleTimeoutMs`
+ * with no connection open.
+ */
+export class DaemonServer {
+  private server: Server | undefined;
+  private open = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly sock: string,
+    private readonly s: Services,
+    private readonly handler: CompileHandler,
+    private readonly onStop: () => Promise<void>,
+  ) {}
+
+  async listen(): Promise<void> {
+    await rm(this.sock, { force: true });
+    this.server = createServer((c) => this.connection(c));
+    await new Promise<void>((res, rej) => {
+      this.server!.once('error', rej);
+      this.server!.listen(this.sock, () => res());
+    });
+    await chmod(this.sock, 0o600).catch(() => undefined);
+    this.armIdle();
+  }
+
+  private connection(c: Socket): void {
+    this.open++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const reader = new FrameReader();
+    const tokens = new Set<string>();
+    let chain = Promise.resolve();
+    c.on('data', (chunk) => {
+      let frames: unknown[];
+      try {
+        frames = reader.push(chunk);
+      } catch (err) {
+        this.s.log.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)}`);
+        c.destroy();
+        return;
+      }
+      for (const f of frames) {
+        chain = chain.then(async () => {
+          const reply = await this.dispatch(f as Request, tokens).catch((err: unknown) => ({ error: oneLine(err) }));
+          if (!c.destroyed) c.write(encodeFrame(reply));
+        });
+      }
+    });
+    c.on('error', () => undefined);
+    c.on('close', () => {
+      for (const t of tokens) this.handler.forget(t);
+      this.open--;
+      this.armIdle();
+    });
+  }
+
+  private async dispatch(req: Request, tokens: Set<string>): Promise<unknown> {
+    switch (req?.op) {
+      case 'compile': {
+        const plan = await this.handler.compile(req);
+        if (plan.action === 'run') tokens.add(plan.token);
+        return plan;
+      }
+      case 'done':
+        tokens.delete(req.token);
+        return this.handler.done(req);
+      case 'linked':
+        return {};
+      case 'stats':
+        await this.s.stats.flush();
+        return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid };
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'stop':
+        setImmediate(() => void this.stop());
+        return { stopping: true };
+      default:
+        return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };
+    }
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.open > 0) return;
+    this.idleTimer = setTimeout(() => void this.stop(), this.s.config.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
+      await rm(this.sock, { force: true });
+      await this.onStop();
+    })();
+    return this.stopping;
+  }
+}

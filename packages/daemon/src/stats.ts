@@ -1,0 +1,106 @@
+import type { Store } from '@splitcache/store';
+
+export interface TypeCounts {
+  hits: number;
+  misses: number;
+  passthrough: number;
+}
+
+/** Counters kept by the daemon and persisted in the index, so they survive restarts. */
+export interface Stats {
+  hits: number;
+  misses: number;
+  /** Compiles that failed (rustc's own errors): replayed to the user, never cached. */
+  compileErrors: number;
+  /** Misses whose result could not be stored, by reason. */
+  notStored: Record<string, number>;
+  passthrough: Record<string, number>;
+  /** Cache faults by SPLITCACHE_* code: each cost time, never a build. */
+  errors: Record<string, number>;
+  byType: Record<string, TypeCounts>;
+  bytesRestored: number;
+  bytesStored: number;
+  timeSavedMs: number;
+}
+
+export function emptyStats(): Stats {
+  return {
+    hits: 0, misses: 0, compileErrors: 0, notStored: {}, passthrough: {}, errors: {}, byType: {},
+    bytesRestored: 0, bytesStored: 0, timeSavedMs: 0,
+  };
+}
+
+const STATS_KEY = 'stats';
+
+/** Aggregates in memory; flushed to the index at most once a second and at shutdown. */
+export class StatsKeeper {
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private constructor(private readonly store: Store, readonly stats: Stats) {}
+
+  static async load(store: Store): Promise<StatsKeeper> {
+    const saved = await store.getMeta<Stats>(STATS_KEY).catch(() => undefined);
+    return new StatsKeeper(store, { ...emptyStats(), ...(saved ?? {}) });
+  }
+
+  private type(label: string): TypeCounts {
+    return (this.stats.byType[label] ??= { hits: 0, misses: 0, passthrough: 0 });
+  }
+
+  hit(label: string, bytes: number, savedMs: number): void {
+    this.stats.hits++;
+    this.type(label).hits++;
+    this.stats.bytesRestored += bytes;
+    this.stats.timeSavedMs += Math.max(0, savedMs);
+    this.touch();
+  }
+
+  miss(label: string): void {
+    this.stats.misses++;
+    this.type(label).misses++;
+    this.touch();
+  }
+
+  passthrough(reason: string, label?: string): void {
+    bump(this.stats.passthrough, reason);
+    if (label) this.type(label).passthrough++;
+    this.touch();
+  }
+
+  count(field: 'notStored' | 'errors', key: string): void {
+    bump(this.stats[field], key);
+    this.touch();
+  }
+
+  compileError(): void {
+    this.stats.compileErrors++;
+    this.touch();
+  }
+
+  stored(bytes: number): void {
+    this.stats.bytesStored += bytes;
+    this.touch();
+  }
+
+  private touch(): void {
+    this.dirty = true;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, 1000);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.store.putMeta(STATS_KEY, this.stats).catch(() => {
+      this.dirty = true;
+    });
+  }
+}
+
+function bump(rec: Record<string, number>, key: string): void {
+  rec[key] = (rec[key] ?? 0) + 1;
+}

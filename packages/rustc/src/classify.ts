@@ -1,0 +1,68 @@
+import type { Invocation } from './invocation.js';
+
+/** Crate types whose final artifact comes from the linker: split into -Zno-link / -Zlink-only. */
+export const LINKING_TYPES = new Set(['bin', 'proc-macro', 'dylib', 'cdylib']);
+/** Crate types cached whole (no linker involved). */
+export const WHOLE_TYPES = new Set(['lib', 'rlib', 'staticlib']);
+const EMITS = new Set(['link', 'metadata', 'dep-info']);
+
+export type Verdict =
+  | { cacheable: true; mode: 'whole' | 'split'; crateType: string }
+  | { cacheable: false; reason: string };
+
+/**
+ * Decides whether splitcache can model this call. Anything it can't model
+ * passes through to rustc untouched, with the reason counted.
+ */
+export function classify(inv: Invocation): Verdict {
+  if (inv.print.length > 0) return { cacheable: false, reason: 'print' };
+  if (inv.argfiles.length > 0) return { cacheable: false, reason: 'argfile' };
+  if (inv.unknownFlags.length > 0) return { cacheable: false, reason: `unknown-flag:${inv.unknownFlags[0]}` };
+  if (inv.inputCount === 0) return { cacheable: false, reason: 'no-input' };
+  if (inv.input === '-') return { cacheable: false, reason: 'stdin-input' };
+  if (inv.inputCount > 1) return { cacheable: false, reason: 'multiple-inputs' };
+  if (!inv.crateName) return { cacheable: false, reason: 'no-crate-name' };
+  if (!inv.outDir) return { cacheable: false, reason: 'no-out-dir' };
+  if (inv.outFile !== undefined) return { cacheable: false, reason: 'output-file' };
+  if (inv.codegen.has('incremental')) return { cacheable: false, reason: 'incremental' };
+  if (inv.codegen.has('save-temps')) return { cacheable: false, reason: 'save-temps' };
+  if (inv.codegen.has('profile-generate') || inv.codegen.has('profile-use')) return { cacheable: false, reason: 'profile' };
+  const sd = inv.codegen.get('split-debuginfo');
+  if (sd !== undefined && sd !== 'off') return { cacheable: false, reason: 'split-debuginfo' };
+  if (inv.unstable.some((z) => z.startsWith('no-link') || z.startsWith('link-only'))) {
+    return { cacheable: false, reason: 'already-split' };
+  }
+  if (!inv.emitGiven) return { cacheable: false, reason: 'no-emit' };
+  for (const e of inv.emit) {
+    if (!EMITS.has(e.kind)) return { cacheable: false, reason: `emit:${e.kind}` };
+    if (e.path !== undefined) return { cacheable: false, reason: 'emit-path' };
+  }
+  if (!inv.emit.some((e) => e.kind === 'dep-info')) return { cacheable: false, reason: 'no-dep-info' };
+
+  const types = inv.test ? ['bin'] : inv.crateTypes.length > 0 ? inv.crateTypes : ['bin'];
+  for (const t of types) {
+    if (!LINKING_TYPES.has(t) && !WHOLE_TYPES.has(t)) return { cacheable: false, reason: `crate-type:${t}` };
+  }
+  const links = types.some((t) => LINKING_TYPES.has(t)) && inv.emit.some((e) => e.kind === 'link');
+  return { cacheable: true, mode: links ? 'split' : 'whole', crateType: crateTypeLabel(inv, types) };
+}
+
+/** The label stats use: test, build-script, proc-macro, bin, lib, … */
+export function crateTypeLabel(inv: Invocation, types = inv.crateTypes): string {
+  if (inv.test) return 'test';
+  if (inv.crateName === 'build_script_build' || inv.crateName?.startsWith('build_script_')) return 'build-script';
+  return types.join('+') || 'bin';
+}
+
+/**
+ * Quick check the thin client makes before contacting the daemon: calls that
+ * compile nothing (`-vV`, `--print …`, stdin input) go straight to rustc.
+ */
+export function isInfoCall(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '-' || a === '-vV' || a === '-V' || a === '--version' || a === '--print' || a.startsWith('--print=') || a === '--help' || a === '-h') {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,170 @@
+/**
+ * The rustc command line as a typed value. Pure: no I/O.
+ *
+ * Only the flags splitcache needs to reason about get fields; every argument
+ * is kept verbatim in `args` (and goes into the key normalised), so an
+ * unmodelled-but-known flag still changes the key.
+ */
+export interface Extern {
+  name: string;
+  path?: string;
+}
+
+export interface LibPath {
+  kind: string; // 'all' when no kind= was given
+  path: string;
+}
+
+export interface NativeLib {
+  kind: string; // 'static', 'dylib', 'framework', or '' when unspecified
+  name: string;
+}
+
+export interface Invocation {
+  /** The arguments after the rustc path, verbatim. */
+  args: string[];
+  /** Index in `args` of the source file (the one positional argument). */
+  inputIndex: number;
+  input?: string;
+  inputCount: number;
+  crateName?: string;
+  crateTypes: string[];
+  test: boolean;
+  emit: { kind: string; path?: string }[];
+  emitGiven: boolean;
+  outDir?: string;
+  outFile?: string;
+  codegen: Map<string, string>;
+  unstable: string[];
+  externs: Extern[];
+  libPaths: LibPath[];
+  nativeLibs: NativeLib[];
+  target?: string;
+  sysroot?: string;
+  print: string[];
+  argfiles: string[];
+  unknownFlags: string[];
+  remapPathPrefix: string[];
+  errorFormat?: string;
+  json?: string;
+}
+
+/** Flags that take a value, as `--flag value` or `--flag=value` (long) / `-Xvalue` (short). */
+const VALUE_FLAGS = new Set([
+  '--crate-name', '--crate-type', '--edition', '--emit', '--print', '--out-dir', '-o', '--explain',
+  '--target', '--cap-lints', '--cfg', '--check-cfg', '-L', '-l', '-C', '--codegen', '-W', '--warn',
+  '-A', '--allow', '-D', '--deny', '-F', '--forbid', '--force-warn', '--extern', '--sysroot',
+  '--error-format', '--json', '--color', '--diagnostic-width', '--remap-path-prefix', '--env-set',
+  '--crate-attr', '-Z', '--cfg-check', '--extern-location', '--target-dir',
+]);
+const BOOL_FLAGS = new Set(['--test', '-g', '-O', '-v', '--verbose', '-V', '--version', '-h', '--help', '--bench']);
+const SHORT_WITH_VALUE = ['-C', '-L', '-l', '-W', '-A', '-D', '-F', '-Z', '-o'];
+
+/** Splits one argv element (and maybe the next) into flag and value. */
+function splitFlag(args: string[], i: number): { flag: string; value?: string; next: number } {
+  const a = args[i]!;
+  if (a.startsWith('--')) {
+    const eq = a.indexOf('=');
+    if (eq > 0) return { flag: a.slice(0, eq), value: a.slice(eq + 1), next: i + 1 };
+    if (VALUE_FLAGS.has(a)) return { flag: a, value: args[i + 1], next: i + 2 };
+    return { flag: a, next: i + 1 };
+  }
+  for (const s of SHORT_WITH_VALUE) {
+    if (a === s) return { flag: s, value: args[i + 1], next: i + 2 };
+    if (a.startsWith(s)) return { flag: s, value: a.slice(s.length), next: i + 1 };
+  }
+  return { flag: a, next: i + 1 };
+}
+
+export function parseInvocation(args: readonly string[]): Invocation {
+  const inv: Invocation = {
+    args: [...args], inputIndex: -1, inputCount: 0, crateTypes: [], test: false, emit: [], emitGiven: false,
+    codegen: new Map(), unstable: [], externs: [], libPaths: [], nativeLibs: [], print: [], argfiles: [],
+    unknownFlags: [], remapPathPrefix: [],
+  };
+  const a = inv.args;
+  let i = 0;
+  while (i < a.length) {
+    const arg = a[i]!;
+    if (arg.startsWith('@')) {
+      inv.argfiles.push(arg.slice(1));
+      i++;
+      continue;
+    }
+    if (arg === '-' || !arg.startsWith('-')) {
+      inv.inputCount++;
+      if (inv.inputIndex < 0) {
+        inv.inputIndex = i;
+        inv.input = arg;
+      }
+      i++;
+      continue;
+    }
+    const { flag, value, next } = splitFlag(a, i);
+    i = next;
+    if (!VALUE_FLAGS.has(flag) && !BOOL_FLAGS.has(flag)) {
+      inv.unknownFlags.push(flag);
+      continue;
+    }
+    if (VALUE_FLAGS.has(flag) && value === undefined) {
+      inv.unknownFlags.push(`${flag} (missing value)`);
+      continue;
+    }
+    applyFlag(inv, flag, value ?? '');
+  }
+  return inv;
+}
+
+function applyFlag(inv: Invocation, flag: string, v: string): void {
+  switch (flag) {
+    case '--crate-name': inv.crateName = v; break;
+    case '--crate-type': inv.crateTypes.push(...v.split(',').filter(Boolean)); break;
+    case '--test': inv.test = true; break;
+    case '--emit':
+      inv.emitGiven = true;
+      for (const e of v.split(',').filter(Boolean)) {
+        const eq = e.indexOf('=');
+        inv.emit.push(eq < 0 ? { kind: e } : { kind: e.slice(0, eq), path: e.slice(eq + 1) });
+      }
+      break;
+    case '--out-dir': inv.outDir = v; break;
+    case '-o': inv.outFile = v; break;
+    case '-C': case '--codegen': {
+      const eq = v.indexOf('=');
+      inv.codegen.set(eq < 0 ? v : v.slice(0, eq), eq < 0 ? '' : v.slice(eq + 1));
+      break;
+    }
+    case '-Z': inv.unstable.push(v); break;
+    case '--extern': {
+      const eq = v.indexOf('=');
+      const name = (eq < 0 ? v : v.slice(0, eq)).replace(/^[a-z-]+:/, '');
+      inv.externs.push(eq < 0 ? { name } : { name, path: v.slice(eq + 1) });
+      break;
+    }
+    case '-L': {
+      const eq = v.indexOf('=');
+      inv.libPaths.push(eq < 0 ? { kind: 'all', path: v } : { kind: v.slice(0, eq), path: v.slice(eq + 1) });
+      break;
+    }
+    case '-l': {
+      const eq = v.indexOf('=');
+      const kind = eq < 0 ? '' : v.slice(0, eq).split(':')[0]!;
+      const name = (eq < 0 ? v : v.slice(eq + 1)).split(':')[0]!;
+      inv.nativeLibs.push({ kind, name });
+      break;
+    }
+    case '--target': inv.target = v; break;
+    case '--sysroot': inv.sysroot = v; break;
+    case '--print': inv.print.push(v); break;
+    case '--remap-path-prefix': inv.remapPathPrefix.push(v); break;
+    case '--error-format': inv.errorFormat = v; break;
+    case '--json': inv.json = v; break;
+    case '-V': case '--version': case '-h': case '--help': inv.print.push(flag); break;
+    default: break;
+  }
+}
+
+/** The file-name stem rustc gives this crate's outputs: crate name plus `-C extra-filename`. */
+export function outputStem(inv: Invocation): string {
+  return `${inv.crateName ?? ''}${inv.codegen.get('extra-filename') ?? ''}`;
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digestBytes, isDigest, type Digest } from '@splitcache/hash';
+import { SplitcacheError } from '@splitcache/errors';
+
+/**
+ * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
+ * Blobs are immutable. A blob is written to a temp name in `<root>/tmp`
+ * and renamed into place, so a reader never sees a partial blob, and every
+ * read re-hashes the bytes, so a flipped bit is a miss, never a wrong artifact.
+ */
+export class BlobDir {
+  readonly tmpDir: string;
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.tmpDir, { recursive: true });
+  }
+
+  pathOf(digest: Digest): string {
+    if (!isDigest(digest)) throw new TypeError(`not a digest: ${String(digest)}`);
+    return join(this.root, digest.slice(0, 2), digest.slice(2));
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    try {
+      await stat(this.pathOf(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async size(digest: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.pathOf(digest))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Reads and verifies a blob. Missing → SPLITCACHE_BLOB_MISSING, bad bytes → SPLITCACHE_BLOB_CORRUPT. */
+  async read(digest: Digest): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await readFile(this.pathOf(digest));
+    } catch (cause) {
+      throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
+    }
+    if (digestBytes(data) !== digest) {
+      throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
+    }
+    return data;
+  }
+
+  /** Stores bytes, returns their digest. Existing blobs are left alone (they are immutable). */
+  async write(data: Uint8Array, known?: Digest): Promise<Digest> {
+    const digest = known ?? digestBytes(data);
+    const dest = this.pathOf(digest);
+    if (await this.has(digest)) return digest;
+    const tmp = join(this.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
+    try {
+      const fh = await open(tmp, 'wx', 0o444);
+      try {
+        await fh.writeFile(data);
+      } finally {
+        await fh.close();
+      }
+      await mkdir(join(this.root, digest.slice(0, 2)), { recursive: true });
+      await rename(tmp, dest);
+    } catch (cause) {
+      await rm(tmp, { force: true });
+      const code = (cause as NodeJS.ErrnoException).code;
+      throw new SplitcacheError(
+        code === 'ENOSPC' || code === 'EDQUOT' ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO',
+        `cannot write blob ${digest}: ${code ?? String(cause)}`,
+        { cause },
+      );
+    }
+    return digest;
+  }
+
+  async remove(digest: Digest): Promise<void> {
+    await unlink(this.pathOf(digest)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,48 @@
+import type { Digest } from '@splitcache/hash';
+
+/** One file an entry restores, named relative to the invocation's out-dir. */
+export interface OutputRecord {
+  name: string;
+  digest: Digest;
+  size: number;
+  /** How the stored bytes were normalised: 'raw' (as is), 'text' (prefix table), 'rlink' (rlink codec). */
+  form: 'raw' | 'text' | 'rlink';
+  /** Objects are fed to -Zlink-only (which deletes them) rather than kept. */
+  role: 'output' | 'object' | 'rlink';
+}
+
+/** A cached compile result: the outputs plus the replayed stdout/stderr and provenance. */
+export interface EntryRecord {
+  v: 1;
+  mode: 'whole' | 'split';
+  crateName: string;
+  crateType: string;
+  outputs: OutputRecord[];
+  /** stdout/stderr with machine-specific paths normalised. */
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  exitCode: number;
+  producer: string;
+  createdAt: number;
+  rustcVersion: string;
+  compileMs: number;
+  /** The normalised dep-info inputs and their digests at the time of the compile. */
+  inputs: [string, Digest][];
+}
+
+/** One earlier result under a manifest key: the inputs its dep-info named and its entry. */
+export interface ManifestResult {
+  entryKey: Digest;
+  inputs: [string, Digest][];
+  envDeps: [string, string | null][];
+}
+
+/** Direct-mode manifest: the key's components (for `explain`) and recent results, newest first. */
+export interface ManifestRecord {
+  v: 1;
+  crateName: string;
+  components: [string, string][];
+  results: ManifestResult[];
+}
+
+export const MAX_RESULTS_PER_MANIFEST = 16;

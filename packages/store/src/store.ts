@@ -1,0 +1,97 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { pack, unpack } from 'msgpackr';
+import { SplitcacheError } from '@splitcache/errors';
+import type { Digest } from '@splitcache/hash';
+import { BlobDir } from './blobDir.js';
+import { MAX_RESULTS_PER_MANIFEST, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
+
+type Bytes = Uint8Array;
+
+/**
+ * The local store: a LevelDB index (manifests, entries, stats, access times)
+ * and the content-addressed blob directory. Only one process may open it
+ * (LevelDB's own lock); in practice that is the daemon.
+ */
+export class Store {
+  private constructor(
+    readonly dir: string,
+    readonly db: Level<string, Bytes>,
+    readonly blobs: BlobDir,
+  ) {}
+
+  static async open(dir: string): Promise<Store> {
+    await mkdir(dir, { recursive: true });
+    const blobs = new BlobDir(join(dir, 'blobs'));
+    await blobs.init();
+    const db = new Level<string, Bytes>(join(dir, 'index'), { valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (cause) {
+      const code = (cause as { code?: string; cause?: { code?: string } }).cause?.code ?? (cause as { code?: string }).code;
+      if (code === 'LEVEL_LOCKED') {
+        throw new SplitcacheError('SPLITCACHE_STORE_LOCKED', `store index ${join(dir, 'index')} is locked by another process`, { cause });
+      }
+      throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot open store index ${join(dir, 'index')}`, { cause });
+    }
+    return new Store(dir, db, blobs);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async getManifest(key: Digest): Promise<ManifestRecord | undefined> {
+    return this.getRecord<ManifestRecord>(`m!${key}`);
+  }
+
+  /** Adds a result in front of a manifest's list (newest first), dropping any older copy of the same entry. */
+  async addResult(key: Digest, base: Omit<ManifestRecord, 'results'>, result: ManifestResult): Promise<void> {
+    const prev = await this.getManifest(key);
+    const results = [result, ...(prev?.results ?? []).filter((r) => r.entryKey !== result.entryKey)];
+    const rec: ManifestRecord = { ...base, results: results.slice(0, MAX_RESULTS_PER_MANIFEST) };
+    await this.db.put(`m!${key}`, pack(rec));
+  }
+
+  async getEntry(key: Digest): Promise<EntryRecord | undefined> {
+    return this.getRecord<EntryRecord>(`e!${key}`);
+  }
+
+  async putEntry(key: Digest, e: EntryRecord): Promise<void> {
+    await this.db.batch([
+      { type: 'put', key: `e!${key}`, value: pack(e) },
+      { type: 'put', key: `t!${key}`, value: pack(Date.now()) },
+    ]);
+  }
+
+  async deleteEntry(key: Digest): Promise<void> {
+    await this.db.batch([
+      { type: 'del', key: `e!${key}` },
+      { type: 'del', key: `t!${key}` },
+    ]);
+  }
+
+  async touch(key: Digest): Promise<void> {
+    await this.db.put(`t!${key}`, pack(Date.now()));
+  }
+
+  async getMeta<T>(name: string): Promise<T | undefined> {
+    return this.getRecord<T>(`s!${name}`);
+  }
+
+  async putMeta(name: string, value: unknown): Promise<void> {
+    await this.db.put(`s!${name}`, pack(value));
+  }
+
+  private async getRecord<T>(key: string): Promise<T | undefined> {
+    const v = await this.db.get(key);
+    if (v === undefined) return undefined;
+    try {
+      return unpack(v) as T;
+    } catch (cause) {
+      await this.db.del(key).catch(() => undefined);
+      throw new SplitcacheError('SPLITCACHE_MANIFEST_MALFORMED', `index record ${key} is not valid msgpack; dropped`, { cause });
+    }
+  }
+}
