@@ -2,6 +2,7 @@
  * The subcommands (`splitcache stats`, `server stop`, `cargo …`). Loaded only
  * when the first argument names one, so the wrapper's start-up never pays for it.
  */
+import { runAudit } from './commands/audit.js';
 import { runCargo } from './commands/cargo.js';
 import { runServer } from './commands/server.js';
 import { runStats } from './commands/stats.js';
@@ -10,6 +11,8 @@ const USAGE = `usage:
   splitcache <rustc> <args…>         as RUSTC_WRAPPER: cache one rustc call
   splitcache cargo <args…>           run cargo with splitcache as its wrapper
   splitcache stats [--json]          hits, misses and pass-throughs
+  splitcache audit [--json] [--session S] [--crate C] [--since T]
+                                     every hit, miss and pass-through
   splitcache server stop|status      stop the daemon / show whether it runs
 `;
 
@@ -18,6 +21,8 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'stats':
       return runStats(rest);
+    case 'audit':
+      return runAudit(rest);
     case 'server':
       return runServer(rest);
     case 'cargo':

@@ -1,0 +1,62 @@
+import t from 'tap';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyFixture, run, Store } from './helpers.js';
+
+// Issue 2, items 5 and 6: parallelism, concurrent builds on one store, a daemon killed mid-build.
+
+function blobFiles(dir: string): string[] {
+  const root = join(dir, 'blobs');
+  const out: string[] = [];
+  for (const shard of readdirSync(root)) {
+    if (shard === 'tmp') continue;
+    for (const f of readdirSync(join(root, shard))) out.push(join(root, shard, f));
+  }
+  return out;
+}
+
+t.test('cargo -j 8 and two concurrent cargo builds share one store cleanly', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = copyFixture();
+  const b = copyFixture();
+  const [ra, rb] = await Promise.all([store.cargo(a, ['build', '--all-targets', '-j', '8']), store.cargo(b, ['build', '--all-targets', '-j', '8'])]);
+  t.equal(ra.code, 0, ra.stderr);
+  t.equal(rb.code, 0, rb.stderr);
+  t.notMatch(ra.stderr + rb.stderr, /SPLITCACHE_|LOCK|lock/i, 'no lock or cache errors printed');
+  const s = await store.stats();
+  t.same(s.errors, {}, 'no cache faults');
+  t.equal(readdirSync(join(store.dir, 'blobs', 'tmp')).length, 0, 'no temp files left behind');
+  t.ok(blobFiles(store.dir).every((f) => statSync(f).size > 0), 'no empty blobs');
+
+  // Every stored entry is whole: both checkouts rebuild from the cache and run.
+  for (const ws of [a, b]) {
+    await store.cargo(ws, ['clean']);
+    const r = await store.cargo(ws, ['build', '--all-targets', '-j', '8']);
+    t.equal(r.code, 0, r.stderr);
+    t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/);
+  }
+  const after = await store.stats();
+  t.ok(after.hits >= 2 * 11, `warm builds hit (${after.hits})`);
+  t.same(after.errors, {});
+});
+
+t.test('killing the daemon in the middle of a build does not fail the build', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  await store.splitcache(['server', 'start']);
+  const pid = store.daemonPid();
+  const build = store.cargo(ws, ['build', '--all-targets']);
+  await new Promise((r) => setTimeout(r, 1200));
+  process.kill(pid, 'SIGKILL');
+  const r = await build;
+  t.equal(r.code, 0, r.stderr);
+  t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/, 'the binary runs');
+  // The next build (a new daemon starts on demand) is still correct.
+  await store.cargo(ws, ['clean']);
+  const again = await store.cargo(ws, ['build', '--all-targets']);
+  t.equal(again.code, 0, again.stderr);
+  t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/);
+  t.not(store.daemonPid(), pid, 'a new daemon took over');
+});

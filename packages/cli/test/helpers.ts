@@ -1,0 +1,102 @@
+/** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
+export const BIN = join(ROOT, 'bin', 'splitcache');
+export const FIXTURE = join(ROOT, 'test', 'fixtures', 'workspace');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', rej);
+    child.on('close', (code) => res({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `sc-${prefix}-`));
+}
+
+/** A fresh copy of the fixture workspace (two libs, a proc-macro, a build script, a bin, a test, an example). */
+export function copyFixture(into = tempDir('ws')): string {
+  cpSync(FIXTURE, into, { recursive: true, filter: (src) => !/\/(target|Cargo\.lock)$/.test(src) });
+  return into;
+}
+
+export class Store {
+  readonly dir = tempDir('store');
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      CARGO_INCREMENTAL: '0',
+      CARGO_TERM_COLOR: 'never',
+      RUSTC_WRAPPER: BIN,
+      SPLITCACHE_DIR: this.dir,
+      SPLITCACHE_IDLE_TIMEOUT: '120',
+      ...extra,
+    };
+  }
+
+  cargo(ws: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    return run('cargo', args, { cwd: ws, env: this.env(extra) });
+  }
+
+  async splitcache(args: string[]): Promise<RunResult> {
+    return run(process.execPath, [BIN, ...args], { env: this.env() });
+  }
+
+  async stats(): Promise<Stats> {
+    const r = await this.splitcache(['stats', '--json']);
+    if (r.code !== 0) throw new Error(`stats failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Stats;
+  }
+
+  async audit(session?: string): Promise<AuditLine[]> {
+    const r = await this.splitcache(['audit', '--json', ...(session ? ['--session', session] : [])]);
+    if (r.code !== 0) throw new Error(`audit failed: ${r.stderr}`);
+    return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+  }
+
+  async stop(): Promise<void> {
+    await this.splitcache(['server', 'stop']);
+  }
+
+  daemonPid(): number {
+    return Number(readFileSync(join(this.dir, 'daemon.pid'), 'utf8'));
+  }
+}
+
+export interface Stats {
+  hits: number;
+  misses: number;
+  compileErrors: number;
+  passthrough: Record<string, number>;
+  notStored: Record<string, number>;
+  errors: Record<string, number>;
+  byType: Record<string, { hits: number; misses: number; passthrough: number }>;
+}
+
+export interface AuditLine {
+  session: string;
+  crate: string;
+  crateType: string;
+  outcome: string;
+  reason?: string;
+  origin?: string;
+  producer?: string;
+  timeSavedMs?: number;
+}

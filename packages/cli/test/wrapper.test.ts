@@ -1,0 +1,109 @@
+import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyFixture, run, Store, tempDir } from './helpers.js';
+
+// Issue 2, shown with real cargo and rustc on the fixture workspace.
+const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
+const BINARIES = ['fx-app', 'examples/demo'];
+
+t.test('cold build misses, warm build after cargo clean hits every cacheable call', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+
+  const cold = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'cold' });
+  t.equal(cold.code, 0, cold.stderr);
+  const afterCold = await store.stats();
+  t.equal(afterCold.hits, 0, 'a cold store has no hits');
+  t.ok(afterCold.misses >= 10, `cold build missed ${afterCold.misses} calls`);
+  t.same(afterCold.notStored, {}, 'every miss was stored');
+  t.same(afterCold.errors, {}, 'no cache faults');
+  const coldOut = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
+
+  t.equal((await store.cargo(ws, ['clean'])).code, 0);
+  const warm = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'warm' });
+  t.equal(warm.code, 0, warm.stderr);
+  const s = await store.stats();
+  t.equal(s.misses, afterCold.misses, 'the warm build missed nothing');
+  t.equal(s.hits, afterCold.misses, 'every call that missed cold hits warm');
+  for (const type of LINKED) t.ok((s.byType[type]?.hits ?? 0) > 0, `${type} crates hit`);
+  t.match(warm.stderr, /unused variable: `unused_on_purpose`/, 'warnings are replayed on a hit');
+
+  const events = await store.audit('warm');
+  t.ok(events.length >= afterCold.misses);
+  t.ok(events.every((e) => e.outcome === 'hit' || e.outcome === 'passthrough'), 'the warm session logged only hits');
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, coldOut, 'the replayed binary runs and prints the same');
+  t.equal((await run(join(ws, 'target/debug/examples/demo'), [])).stdout, 'example: 100\n');
+  const tests = await store.cargo(ws, ['test', '--', '--test-threads=1']);
+  t.equal(tests.code, 0, tests.stderr);
+  t.match(tests.stdout, /2 passed/);
+});
+
+t.test('binaries through the cache are byte-identical to a plain build', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  const plainTarget = tempDir('plain-target');
+  const plain = await run('cargo', ['build', '--all-targets', '--target-dir', plainTarget], {
+    cwd: ws,
+    env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' },
+  });
+  t.equal(plain.code, 0, plain.stderr);
+  t.equal((await store.cargo(ws, ['build', '--all-targets'])).code, 0);
+  for (const b of BINARIES) {
+    t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (miss) matches the plain build`);
+  }
+  await store.cargo(ws, ['clean']);
+  t.equal((await store.cargo(ws, ['build', '--all-targets'])).code, 0);
+  t.ok((await store.stats()).hits > 0);
+  for (const b of BINARIES) {
+    t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (hit) matches the plain build`);
+  }
+});
+
+t.test('editing a leaf source file misses exactly the crates that depend on it', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  t.equal((await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'one' })).code, 0);
+  const lib = join(ws, 'core/src/lib.rs');
+  writeFileSync(lib, readFileSync(lib, 'utf8').replace('    7\n', '    8\n'));
+  await store.cargo(ws, ['clean']);
+  const r = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'two' });
+  t.equal(r.code, 0, r.stderr);
+  const events = (await store.audit('two')).filter((e) => e.outcome !== 'passthrough');
+  const missed = new Set(events.filter((e) => e.outcome === 'miss').map((e) => `${e.crate}:${e.crateType}`));
+  const hit = new Set(events.filter((e) => e.outcome === 'hit').map((e) => `${e.crate}:${e.crateType}`));
+  // fx-core and everything that depends on it: fx-util, fx-app (bin, its tests, the example).
+  const downstream = ['fx_core:lib', 'fx_util:lib', 'fx_app:bin', 'integration:test', 'demo:bin', 'fx_core:test', 'fx_util:test', 'fx_app:test'];
+  t.same([...missed].sort(), downstream.sort(), 'exactly the dependants of fx-core missed');
+  // Not downstream of the edit: the build script and the proc-macro.
+  for (const c of ['build_script_build:build-script', 'fx_derive:proc-macro', 'fx_derive:test']) t.ok(hit.has(c), `${c} hit`);
+  t.equal([...missed].filter((c) => hit.has(c)).length, 0, 'no crate both hit and missed');
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout.includes('leaf=8'), true, 'the binary sees the edit');
+});
+
+t.test('a compile error is replayed with the same diagnostics and exit code, and nothing is cached', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  const main = join(ws, 'app/src/main.rs');
+  writeFileSync(main, readFileSync(main, 'utf8').replace('fx_util::double(21)', 'fx_util::double("21")'));
+  const plain = await run('cargo', ['build', '--bin', 'fx-app', '--target-dir', tempDir('plain')], {
+    cwd: ws,
+    env: { ...process.env, CARGO_INCREMENTAL: '0', CARGO_TERM_COLOR: 'never', RUSTC_WRAPPER: '' },
+  });
+  const first = await store.cargo(ws, ['build', '--bin', 'fx-app']);
+  const second = await store.cargo(ws, ['build', '--bin', 'fx-app']);
+  t.not(plain.code, 0);
+  t.equal(first.code, plain.code, 'same exit code as without splitcache');
+  t.equal(second.code, plain.code, 'and again: the error was not cached');
+  const diag = (s: string) => s.split('\n').filter((l) => !/^\s*(Compiling|Finished|Blocking|Running)\b/.test(l) && !/ at .*\/target/.test(l)).join('\n');
+  const errorBlock = (s: string) => s.slice(s.indexOf('error['), s.indexOf('error: could not compile'));
+  t.ok(errorBlock(plain.stderr).length > 20, 'the plain build printed a diagnostic');
+  t.equal(errorBlock(diag(first.stderr)), errorBlock(diag(plain.stderr)), 'the diagnostic is the same');
+  t.equal(errorBlock(diag(second.stderr)), errorBlock(diag(plain.stderr)));
+  const s = await store.stats();
+  t.equal(s.compileErrors, 2, 'both failing compiles were counted, none cached');
+});
