@@ -1,1 +1,10 @@
-export {};
+export { PrefixTable } from './prefixTable.js';
+export type { PrefixEntry } from './prefixTable.js';
+export { PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE, placeholderFor, isPlaceholderName } from './placeholder.js';
+export { readRlinkHeader } from './rlink/readRlinkHeader.js';
+export type { RlinkHeader } from './rlink/readRlinkHeader.js';
+export { rewriteRlink } from './rlink/rewriteRlink.js';
+export type { RewriteRlinkOptions } from './rlink/rewriteRlink.js';
+export { listRlinkPaths } from './rlink/listRlinkPaths.js';
+export { rustcVersionForRlink } from './rlink/rustcVersionForRlink.js';
+export { RLINK_MAGIC, RLINK_VERSION, RLINK_FOOTER } from './rlink/rlinkFormat.js';
