@@ -16,6 +16,13 @@ const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc
 const started = performance.now();
 let workMs = 0;
 
+// bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms);
+// everything this client starts gets the user's environment back unchanged.
+if (process.env.SPLITCACHE_PARKED_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.SPLITCACHE_PARKED_CA_CERTS;
+  delete process.env.SPLITCACHE_PARKED_CA_CERTS;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || SUBCOMMANDS.has(argv[0]!)) {
     const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };
@@ -52,10 +59,16 @@ async function wrap(argv: string[]): Promise<number> {
     return run(rustc, args, fds, false).code;
   }
   if (plan.action === 'hit') {
-    conn.close();
     process.stdout.write(plan.stdout);
     process.stderr.write(plan.stderr);
-    return plan.link ? link(rustc, plan.link, fds) : plan.code;
+    if (!plan.link) {
+      conn.close();
+      return plan.code;
+    }
+    const code = await link(rustc, args, plan.link, fds);
+    await conn.request({ op: 'linked', token: plan.token, code }).catch(() => undefined);
+    conn.close();
+    return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
   const t0 = performance.now();
@@ -71,23 +84,26 @@ async function wrap(argv: string[]): Promise<number> {
   }
   conn.close();
   if (code !== 0) return code;
-  return reply.link ? link(rustc, reply.link, fds) : code;
+  return reply.link ? link(rustc, args, reply.link, fds) : code;
 }
 
-/** Runs rustc; with `capture`, relays its stdout/stderr as they come and keeps a copy. */
-function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, capture = false) {
+/**
+ * Runs rustc. `capture`: relay stdout/stderr as they come and keep a copy;
+ * 'quiet': keep a copy only.
+ */
+function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, capture: boolean | 'quiet' = false) {
   const env = bootstrap ? { ...process.env, RUSTC_BOOTSTRAP: '1' } : process.env;
   const t0 = performance.now();
-  const child: ChildProcess = spawn(rustc, args, { stdio: stdioWith(fds, capture ? 'pipe' : 'inherit'), env });
+  const child: ChildProcess = spawn(rustc, args, { stdio: stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (d: Buffer) => {
     out.push(d);
-    process.stdout.write(d);
+    if (capture === true) process.stdout.write(d);
   });
   child.stderr?.on('data', (d: Buffer) => {
     err.push(d);
-    process.stderr.write(d);
+    if (capture === true) process.stderr.write(d);
   });
   const done = new Promise<{ code: number; stdout: Buffer; stderr: Buffer }>((res) => {
     child.on('error', (e) => {
@@ -102,15 +118,27 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
   return { code: done.then((d) => d.code), done };
 }
 
-/** Runs `rustc -Zlink-only` on the (private) objects, then removes the .rlink as a plain build leaves none. */
-async function link(rustc: string, step: LinkStep, fds: number[]): Promise<number> {
-  const code = await run(rustc, step.args, fds, true).code;
+/**
+ * Runs `rustc -Zlink-only` on the (private) objects, then removes the .rlink
+ * as a plain build leaves none. Its output is held back: if the link fails,
+ * the call falls back to a plain, uncached rustc with the original arguments,
+ * so a cache fault can never fail a build that would succeed without it (and
+ * a real link error is then shown by rustc itself).
+ */
+async function link(rustc: string, args: string[], step: LinkStep, fds: number[]): Promise<number> {
+  const { code, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet').done;
   try {
     unlinkSync(step.rlinkPath);
   } catch {
     /* already gone */
   }
-  return code;
+  if (code === 0) {
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+    return 0;
+  }
+  warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
+  return run(rustc, args, fds, false).code;
 }
 
 /** The link step when the daemon died between -Zno-link and its reply. */

@@ -1,3 +1,4 @@
+import type { Test } from 'tap';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ export class Store {
   }
 
   async splitcache(args: string[]): Promise<RunResult> {
-    return run(process.execPath, [BIN, ...args], { env: this.env() });
+    return run(BIN, args, { env: this.env() });
   }
 
   async stats(): Promise<Stats> {
@@ -99,4 +100,9 @@ export interface AuditLine {
   origin?: string;
   producer?: string;
   timeSavedMs?: number;
+}
+
+/** Asserts a command succeeded; its stderr is shown only when it did not. */
+export function assertOk(t: Test, r: RunResult, what = 'the build succeeds'): void {
+  if (!t.equal(r.code, 0, what)) t.comment(r.stderr.slice(-4000));
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -13,7 +13,7 @@ t.test('cold build misses, warm build after cargo clean hits every cacheable cal
   t.teardown(() => store.stop());
 
   const cold = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'cold' });
-  t.equal(cold.code, 0, cold.stderr);
+  assertOk(t, cold);
   const afterCold = await store.stats();
   t.equal(afterCold.hits, 0, 'a cold store has no hits');
   t.ok(afterCold.misses >= 10, `cold build missed ${afterCold.misses} calls`);
@@ -23,7 +23,7 @@ t.test('cold build misses, warm build after cargo clean hits every cacheable cal
 
   t.equal((await store.cargo(ws, ['clean'])).code, 0);
   const warm = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'warm' });
-  t.equal(warm.code, 0, warm.stderr);
+  assertOk(t, warm);
   const s = await store.stats();
   t.equal(s.misses, afterCold.misses, 'the warm build missed nothing');
   t.equal(s.hits, afterCold.misses, 'every call that missed cold hits warm');
@@ -36,7 +36,7 @@ t.test('cold build misses, warm build after cargo clean hits every cacheable cal
   t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, coldOut, 'the replayed binary runs and prints the same');
   t.equal((await run(join(ws, 'target/debug/examples/demo'), [])).stdout, 'example: 100\n');
   const tests = await store.cargo(ws, ['test', '--', '--test-threads=1']);
-  t.equal(tests.code, 0, tests.stderr);
+  assertOk(t, tests);
   t.match(tests.stdout, /2 passed/);
 });
 
@@ -49,7 +49,7 @@ t.test('binaries through the cache are byte-identical to a plain build', async (
     cwd: ws,
     env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' },
   });
-  t.equal(plain.code, 0, plain.stderr);
+  assertOk(t, plain);
   t.equal((await store.cargo(ws, ['build', '--all-targets'])).code, 0);
   for (const b of BINARIES) {
     t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (miss) matches the plain build`);
@@ -71,7 +71,7 @@ t.test('editing a leaf source file misses exactly the crates that depend on it',
   writeFileSync(lib, readFileSync(lib, 'utf8').replace('    7\n', '    8\n'));
   await store.cargo(ws, ['clean']);
   const r = await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'two' });
-  t.equal(r.code, 0, r.stderr);
+  assertOk(t, r);
   const events = (await store.audit('two')).filter((e) => e.outcome !== 'passthrough');
   const missed = new Set(events.filter((e) => e.outcome === 'miss').map((e) => `${e.crate}:${e.crateType}`));
   const hit = new Set(events.filter((e) => e.outcome === 'hit').map((e) => `${e.crate}:${e.crateType}`));

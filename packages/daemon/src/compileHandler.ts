@@ -4,7 +4,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import { classify, parseInvocation, splitPlan, type Invocation } from '@splitcache/rustc';
-import type { Store } from '@splitcache/store';
+import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { ingest, ingestError } from './ingest.js';
 import type { Logger } from './log.js';
@@ -17,6 +17,7 @@ import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
 import type { StatsKeeper } from './stats.js';
 
 interface Pending {
+  session: string;
   inv: Invocation;
   mode: 'whole' | 'split';
   crateType: string;
@@ -47,6 +48,8 @@ export class CompileHandler {
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
   private readonly lastWarned = new Map<string, number>();
+  /** Hits whose link step is still running: token → entry key. */
+  private readonly hits = new Map<string, string>();
 
   constructor(private readonly s: Services) {}
 
@@ -54,8 +57,10 @@ export class CompileHandler {
     const [rustcPath, ...args] = req.argv;
     const inv = parseInvocation(args);
     const verdict = classify(inv);
+    const session = req.env.SPLITCACHE_SESSION ?? '';
     if (!verdict.cacheable) {
       this.s.stats.passthrough(verdict.reason);
+      this.event({ session, crate: inv.crateName ?? '', crateType: '', outcome: 'passthrough', reason: verdict.reason });
       return { action: 'passthrough', reason: verdict.reason };
     }
     const { mode, crateType } = verdict;
@@ -64,7 +69,7 @@ export class CompileHandler {
       const rustc = await this.s.rustc.get(rustcPath!, req.cwd, req.env);
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
       const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files);
-      p = { inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
+      p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
         const sp = splitPlan(inv);
         p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
@@ -75,6 +80,7 @@ export class CompileHandler {
       // A cache fault costs time, never a build: run rustc plainly.
       const warning = this.fault(err);
       this.s.stats.passthrough('cache-error', crateType);
+      this.event({ session, crate: inv.crateName!, crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
       return { action: 'passthrough', reason: 'cache-error', warning };
     }
     this.s.stats.miss(crateType);
@@ -97,8 +103,15 @@ export class CompileHandler {
     try {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc);
       void store.touch(result.entryKey).catch(() => undefined);
-      this.s.stats.hit(p.crateType, out.bytes, entry.compileMs - (Date.now() - started));
-      return { action: 'hit', token: newToken(), stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link };
+      const timeSavedMs = entry.compileMs - (Date.now() - started);
+      this.s.stats.hit(p.crateType, out.bytes, timeSavedMs);
+      this.event({
+        session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
+        origin: 'local', producer: entry.producer, bytes: out.bytes, timeSavedMs,
+      });
+      const token = newToken();
+      if (p.link) this.rememberHit(token, result.entryKey);
+      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       this.fault(err);
@@ -114,6 +127,7 @@ export class CompileHandler {
     if (req.code !== 0) {
       // rustc's own error: already shown to the user; nothing is cached for it.
       this.s.stats.compileError();
+      this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
     await this.withKeyLock(p.key.key, async () => {
@@ -125,9 +139,12 @@ export class CompileHandler {
         });
         if (r.stored) this.s.stats.stored(r.bytes);
         else this.s.stats.count('notStored', r.reason);
+        this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { reason: r.reason });
       } catch (err) {
-        this.fault(ingestError(err));
+        const e = ingestError(err);
+        this.fault(e);
         this.s.stats.count('notStored', 'error');
+        this.missEvent(p, { reason: `not-stored:${e.code}` });
       }
     });
     return { link: p.link };
@@ -159,6 +176,32 @@ export class CompileHandler {
     if ((this.lastWarned.get(code) ?? 0) > now - 60_000) return undefined;
     this.lastWarned.set(code, now);
     return `splitcache: ${line} (building uncached)`;
+  }
+
+  private missEvent(p: Pending, extra: { entryKey?: string; reason?: string }): void {
+    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra });
+  }
+
+  private event(e: Omit<AuditEvent, 'time'>): void {
+    void this.s.store.appendEvent({ time: Date.now(), ...e }).catch(() => undefined);
+  }
+
+  private rememberHit(token: string, entryKey: string): void {
+    if (this.hits.size > 10_000) this.hits.clear();
+    this.hits.set(token, entryKey);
+  }
+
+  /**
+   * The client's report on the link step of a hit. A failed link of cached
+   * objects means the entry can't be trusted: it is evicted (the client has
+   * already fallen back to a plain compile).
+   */
+  async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
+    const entryKey = this.hits.get(req.token);
+    this.hits.delete(req.token);
+    if (entryKey === undefined || req.code === 0) return;
+    this.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${entryKey} evicted`));
+    await this.s.store.deleteEntry(entryKey).catch(() => undefined);
   }
 
   /** Drops a miss whose client went away before reporting. */

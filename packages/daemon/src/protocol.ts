@@ -20,8 +20,9 @@ export interface LinkStep {
 export type Request =
   | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string> }
   | { op: 'done'; token: string; code: number; stdout: Uint8Array; stderr: Uint8Array; ms: number }
-  | { op: 'linked'; token: string; code: number; ms: number }
+  | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
+  | { op: 'audit'; since?: number; session?: string; crate?: string }
   | { op: 'ping' }
   | { op: 'stop' };
 

@@ -74,10 +74,20 @@ export class DaemonServer {
         tokens.delete(req.token);
         return this.handler.done(req);
       case 'linked':
+        await this.handler.linked(req);
         return {};
       case 'stats':
         await this.s.stats.flush();
         return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid };
+      case 'audit': {
+        const events = [];
+        for await (const e of this.s.store.events(req.since ?? 0)) {
+          if (req.session && e.session !== req.session) continue;
+          if (req.crate && e.crate !== req.crate) continue;
+          events.push(e);
+        }
+        return { events };
+      }
       case 'ping':
         return { pong: true, pid: process.pid };
       case 'stop':
