@@ -46,3 +46,20 @@ export interface ManifestRecord {
 }
 
 export const MAX_RESULTS_PER_MANIFEST = 16;
+
+/** One line of the audit log: every hit, miss and pass-through, with its reason. */
+export interface AuditEvent {
+  time: number;
+  session: string;
+  crate: string;
+  crateType: string;
+  outcome: 'hit' | 'miss' | 'passthrough' | 'compile-error';
+  /** Why a miss was not stored, or why a call passed through. */
+  reason?: string;
+  key?: string;
+  entryKey?: string;
+  origin?: 'local' | 'remote';
+  producer?: string;
+  bytes?: number;
+  timeSavedMs?: number;
+}

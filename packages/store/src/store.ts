@@ -5,7 +5,7 @@ import { pack, unpack } from 'msgpackr';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
-import { MAX_RESULTS_PER_MANIFEST, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
+import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
 type Bytes = Uint8Array;
 
@@ -83,6 +83,27 @@ export class Store {
   async putMeta(name: string, value: unknown): Promise<void> {
     await this.db.put(`s!${name}`, pack(value));
   }
+
+  /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */
+  async appendEvent(e: AuditEvent): Promise<void> {
+    this.seq = (this.seq + 1) % 1_000_000;
+    const key = `a!${e.time.toString(36).padStart(10, '0')}${this.seq.toString(36).padStart(4, '0')}`;
+    await this.db.put(key, pack(e));
+  }
+
+  /** The audit log in time order, from `since` (ms) on. */
+  async *events(since = 0): AsyncGenerator<AuditEvent> {
+    const gte = `a!${since.toString(36).padStart(10, '0')}`;
+    for await (const [, v] of this.db.iterator({ gte, lt: 'a!~' })) {
+      try {
+        yield unpack(v) as AuditEvent;
+      } catch {
+        /* a damaged log line is skipped, not fatal */
+      }
+    }
+  }
+
+  private seq = 0;
 
   private async getRecord<T>(key: string): Promise<T | undefined> {
     const v = await this.db.get(key);
