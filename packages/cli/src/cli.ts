@@ -4,6 +4,7 @@
  */
 import { runAudit } from './commands/audit.js';
 import { runCargo } from './commands/cargo.js';
+import { runExplain } from './commands/explain.js';
 import { runServer } from './commands/server.js';
 import { runStats } from './commands/stats.js';
 
@@ -13,6 +14,8 @@ const USAGE = `usage:
   splitcache stats [--json]          hits, misses and pass-throughs
   splitcache audit [--json] [--session S] [--crate C] [--since T]
                                      every hit, miss and pass-through
+  splitcache explain <crate> [--session S] [--json]
+                                     why did this crate miss?
   splitcache server stop|status      stop the daemon / show whether it runs
 `;
 
@@ -23,6 +26,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return runStats(rest);
     case 'audit':
       return runAudit(rest);
+    case 'explain':
+      return runExplain(rest);
     case 'server':
       return runServer(rest);
     case 'cargo':

@@ -12,6 +12,7 @@ import { findResult } from './lookup.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
 import { prefixTableFor } from './prefixes.js';
 import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
+import { remapArgs } from './remap.js';
 import { replay } from './replay.js';
 import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
 import type { StatsKeeper } from './stats.js';
@@ -55,7 +56,7 @@ export class CompileHandler {
 
   async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
     const [rustcPath, ...args] = req.argv;
-    const inv = parseInvocation(args);
+    let inv = parseInvocation(args);
     const verdict = classify(inv);
     const session = req.env.SPLITCACHE_SESSION ?? '';
     if (!verdict.cacheable) {
@@ -68,7 +69,10 @@ export class CompileHandler {
     try {
       const rustc = await this.s.rustc.get(rustcPath!, req.cwd, req.env);
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
-      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files);
+      // The remap flags are derived from the prefix table, so the key records only that they are on:
+      // their order depends on path lengths, which differ between checkouts.
+      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, this.s.config.remap);
+      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
         const sp = splitPlan(inv);

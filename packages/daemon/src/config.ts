@@ -10,6 +10,8 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   producer: string;
   baseDirs: string[];
+  /** SPLITCACHE_REMAP=1: add --remap-path-prefix for the machine-specific prefixes. */
+  remap: boolean;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
@@ -20,6 +22,7 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     logLevel: parseLogLevel(env.SPLITCACHE_LOG),
     producer: env.SPLITCACHE_PRODUCER || hostname(),
     baseDirs: (env.SPLITCACHE_BASEDIRS ?? '').split(':').filter((d) => d.startsWith('/')),
+    remap: env.SPLITCACHE_REMAP === '1',
   };
 }
 

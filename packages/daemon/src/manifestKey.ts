@@ -9,7 +9,7 @@ import type { RustcIdentity } from './rustcIdentity.js';
  * Bump whenever the list of key inputs below changes, or the way any input
  * is normalised or recorded changes.
  */
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 3;
 
 /** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries). */
 const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG)/;
@@ -38,6 +38,8 @@ export interface ManifestKey {
  *  7. The digest of every --extern file.
  *  8. The digest of every native static library linked with -l (found in the -L dirs).
  *  9. The target: the --target name, or the digest of its JSON spec file.
+ * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
+ *     from the prefix table, so only the fact is recorded).
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup).
  */
@@ -48,11 +50,12 @@ export async function buildManifestKey(
   env: Record<string, string>,
   table: PrefixTable,
   files: FileDigestMemo,
+  remap = false,
 ): Promise<ManifestKey> {
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
-  inv.args.forEach((a, i) => k.add(`arg[${i}]`, table.normaliseText(a))); // 3
+  for (const [name, value] of namedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of Object.keys(env).sort()) {
     // 5
@@ -73,6 +76,7 @@ export async function buildManifestKey(
   }
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
   else k.add('target', inv.target ?? rustc.host);
+  if (remap) k.add('remap-path-prefix', 'on'); // 10
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 
@@ -84,4 +88,37 @@ function findStaticLib(name: string, inv: Invocation, cwd: string): string | und
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"). */
+const KEYED = new Set(['-C', '--codegen', '-Z', '--extern', '-L', '-l']);
+
+/**
+ * The arguments as named key components, in order, so `explain` can say
+ * "-C opt-level" rather than "arg[17]". Repeats get `#n`; each component's
+ * value is the argument text exactly as given (flag and value).
+ */
+export function namedArgs(inv: Invocation): [string, string][] {
+  const out: [string, string][] = [];
+  const seen = new Map<string, number>();
+  const a = inv.args;
+  for (let i = 0; i < a.length; i++) {
+    let text = a[i]!;
+    let name: string;
+    if (i === inv.inputIndex) name = 'input';
+    else if (!text.startsWith('-')) name = 'arg';
+    else {
+      const short = /^-[CLlZWADFo]/.test(text) && !text.startsWith('--') ? text.slice(0, 2) : text.split('=')[0]!;
+      let value = short === text || (text.startsWith('--') && !text.includes('=')) ? undefined : text.slice(short.length).replace(/^=/, '');
+      if (value === undefined && i + 1 < a.length && !a[i + 1]!.startsWith('-') && i + 1 !== inv.inputIndex) {
+        value = a[++i]!;
+        text += ' ' + value;
+      }
+      name = KEYED.has(short) && value !== undefined ? `${short} ${value.split('=')[0]}` : short;
+    }
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    out.push([n === 0 ? name : `${name}#${n}`, text]);
+  }
+  return out;
 }

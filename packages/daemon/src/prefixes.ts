@@ -1,33 +1,50 @@
 import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 
-const targetRoots = new Map<string, string>();
+const tagged = new Map<string, string | undefined>();
 
 /**
- * The target dir that holds `outDir`: the nearest ancestor (up to four
- * levels) with cargo's CACHEDIR.TAG, else the out-dir itself. Memoised:
- * a build has only a handful of out-dirs.
+ * The target dir this call writes under. cargo lays it out as
+ * `<target>[/<triple>]/<profile>/{deps,build/<pkg>-<hash>,examples}` and
+ * always passes `-L dependency=<target>[/<triple>]/<profile>/deps`, so the
+ * layout gives it away without touching the disk. CARGO_TARGET_DIR wins when
+ * set; for a call that isn't laid out like cargo's, the nearest ancestor with
+ * cargo's CACHEDIR.TAG, else the out-dir itself.
  */
-export function targetRootOf(outDir: string): string {
-  let hit = targetRoots.get(outDir);
-  if (hit) return hit;
-  hit = outDir;
-  let d = outDir;
-  for (let i = 0; i < 5; i++) {
+export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, string>): string {
+  const fromEnv = env.CARGO_TARGET_DIR || env.CARGO_BUILD_TARGET_DIR;
+  if (fromEnv && isAbsolute(fromEnv)) return fromEnv.replace(/\/+$/, '');
+  const outDir = resolve(cwd, inv.outDir!);
+  const deps = inv.libPaths.find((l) => l.kind === 'dependency' && l.path.endsWith('/deps'))?.path;
+  let profileDir: string | undefined;
+  if (deps) profileDir = dirname(resolve(cwd, deps));
+  else if (/\/(deps|examples)$/.test(outDir)) profileDir = dirname(outDir);
+  else if (/\/build\/[^/]+$/.test(outDir)) profileDir = dirname(dirname(outDir));
+  if (profileDir) {
+    let root = dirname(profileDir);
+    const triple = inv.target?.replace(/^.*\//, '').replace(/\.json$/, '');
+    if (triple && basename(root) === triple) root = dirname(root);
+    return root;
+  }
+  return cachedirTagAncestor(outDir) ?? outDir;
+}
+
+function cachedirTagAncestor(dir: string): string | undefined {
+  if (tagged.has(dir)) return tagged.get(dir);
+  let found: string | undefined;
+  for (let d = dir, i = 0; i < 5; i++, d = dirname(d)) {
     if (existsSync(join(d, 'CACHEDIR.TAG'))) {
-      hit = d;
+      found = d;
       break;
     }
-    const up = dirname(d);
-    if (up === d) break;
-    d = up;
+    if (dirname(d) === d) break;
   }
-  if (targetRoots.size > 10_000) targetRoots.clear();
-  targetRoots.set(outDir, hit);
-  return hit;
+  if (tagged.size > 10_000) tagged.clear();
+  tagged.set(dir, found);
+  return found;
 }
 
 /**
@@ -55,7 +72,7 @@ export function prefixTableFor(
     entries.push({ name: 'pkg', path: manifestDir });
     if (!env.CARGO_PRIMARY_PACKAGE) entries.push({ name: 'registry', path: dirname(manifestDir) });
   }
-  if (inv.outDir) entries.push({ name: 'target', path: targetRootOf(resolve(cwd, inv.outDir)) });
+  if (inv.outDir) entries.push({ name: 'target', path: targetRootOf(inv, cwd, env) });
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });
   baseDirs.forEach((d, i) => entries.push({ name: `base${i}`, path: d }));
   return new PrefixTable(entries);

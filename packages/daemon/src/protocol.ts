@@ -23,6 +23,7 @@ export type Request =
   | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
   | { op: 'audit'; since?: number; session?: string; crate?: string }
+  | { op: 'explain'; crate: string; session?: string }
   | { op: 'ping' }
   | { op: 'stop' };
 

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
+import { explainMiss } from './explain.js';
 import { encodeFrame, FrameReader, type Request } from './protocol.js';
 
 /**
@@ -88,6 +89,8 @@ export class DaemonServer {
         }
         return { events };
       }
+      case 'explain':
+        return explainMiss(this.s.store, req.crate, req.session);
       case 'ping':
         return { pong: true, pid: process.pid };
       case 'stop':

@@ -84,6 +84,17 @@ export class Store {
     await this.db.put(`s!${name}`, pack(value));
   }
 
+  /** Every manifest, in key order (for `explain`, which looks for a crate's nearest earlier key). */
+  async *manifests(): AsyncGenerator<[string, ManifestRecord]> {
+    for await (const [k, v] of this.db.iterator({ gt: 'm!', lt: 'm!~' })) {
+      try {
+        yield [k.slice(2), unpack(v) as ManifestRecord];
+      } catch {
+        /* skipped: a damaged record is dropped on its next direct read */
+      }
+    }
+  }
+
   /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */
   async appendEvent(e: AuditEvent): Promise<void> {
     this.seq = (this.seq + 1) % 1_000_000;

@@ -1,0 +1,35 @@
+import type { Explanation } from '@splitcache/daemon';
+import { daemonRequest } from './daemonRequest.js';
+import { parseFlags } from './flags.js';
+
+const SAY: Record<Explanation['verdict'], string> = {
+  'no-miss': 'has no recorded miss',
+  'first-build': 'missed because no earlier entry of this crate exists',
+  key: 'missed because its key differs from the nearest earlier entry in:',
+  inputs: 'missed because a source input differs from the entry stored under the same key:',
+};
+
+/** `splitcache explain <crate> [--session S] [--json]`: why did this crate miss? */
+export async function runExplain(args: string[]): Promise<number> {
+  const f = parseFlags(args, ['session']);
+  const crate = f.rest[0];
+  if (!crate) {
+    process.stderr.write('usage: splitcache explain <crate> [--session S] [--json]\n');
+    return 2;
+  }
+  const r = await daemonRequest<Explanation>({ op: 'explain', crate: crate.replace(/-/g, '_'), session: f.session }, true);
+  if (!r?.verdict) {
+    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
+    return 1;
+  }
+  if (f.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  }
+  let out = `${r.crate} ${SAY[r.verdict]}\n`;
+  for (const d of r.differences) {
+    out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;
+  }
+  process.stdout.write(out);
+  return 0;
+}

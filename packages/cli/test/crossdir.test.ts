@@ -1,0 +1,65 @@
+import type { Test } from 'tap';
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, Store, tempDir, type AuditLine } from './helpers.js';
+
+// Issue 3: the same project in two directories, with different CARGO_HOMEs and
+// target dirs, shares hits and links correct binaries.
+const BINARIES = ['fx-app', 'examples/demo'];
+
+function hitRate(events: AuditLine[]): { rate: number; missed: string[] } {
+  const cacheable = events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  const missed = cacheable.filter((e) => e.outcome === 'miss').map((e) => `${e.crate}:${e.crateType}`);
+  return { rate: cacheable.length ? (cacheable.length - missed.length) / cacheable.length : 0, missed };
+}
+
+async function twoCheckouts(t: Test, extra: NodeJS.ProcessEnv) {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = copyFixture(join(tempDir('a'), 'ws'));
+  const b = copyFixture(join(tempDir('b'), 'a', 'much', 'longer', 'checkout'));
+  const ta = tempDir('t1');
+  const tb = join(tempDir('t2'), 'nested', 'target');
+  const ra = await store.cargo(a, ['build', '--all-targets'], { ...extra, CARGO_HOME: tempDir('home-x'), CARGO_TARGET_DIR: ta, SPLITCACHE_SESSION: 'a' });
+  assertOk(t, ra, 'checkout A builds');
+  const rb = await store.cargo(b, ['build', '--all-targets'], { ...extra, CARGO_HOME: tempDir('home-y'), CARGO_TARGET_DIR: tb, SPLITCACHE_SESSION: 'b' });
+  assertOk(t, rb, 'checkout B builds');
+  return { store, a, b, ta, tb, rb };
+}
+
+t.test('a checkout in another directory, CARGO_HOME and target dir hits ≥ 95%', async (t) => {
+  const { store, b, tb, rb } = await twoCheckouts(t, {});
+  const { rate, missed } = hitRate(await store.audit('b'));
+  t.ok(rate >= 0.95, `hit rate ${(rate * 100).toFixed(1)} % (missed: ${missed.join(', ') || 'none'})`);
+  const events = await store.audit('b');
+  for (const type of ['bin', 'build-script', 'proc-macro', 'test']) {
+    t.ok(events.some((e) => e.outcome === 'hit' && e.crateType === type), `${type} crates hit across directories`);
+  }
+  // Diagnostics and dep-info name this checkout, not the producer's.
+  t.match(rb.stderr, /unused variable/, 'the warning is replayed');
+  t.notMatch(rb.stderr, /\/ws\//, 'no path of checkout A in the replayed output');
+  const depInfo = readFileSync(join(tb, 'debug', 'fx-app.d'), 'utf8');
+  t.ok(depInfo.includes(b), 'dep-info names checkout B');
+  t.notOk(depInfo.includes('/ws/'), 'and not checkout A');
+
+  // Every binary runs and prints what an uncached build prints.
+  const plainTarget = tempDir('plain');
+  assertOk(t, await run('cargo', ['build', '--all-targets', '--target-dir', plainTarget], { cwd: b, env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' } }), 'plain build');
+  for (const bin of BINARIES) {
+    const cached = await run(join(tb, 'debug', bin), []);
+    const plain = await run(join(plainTarget, 'debug', bin), []);
+    t.equal(cached.code, 0, `${bin} runs`);
+    t.equal(cached.stdout, plain.stdout, `${bin} prints what the uncached build prints`);
+  }
+});
+
+t.test('with SPLITCACHE_REMAP=1 the binaries are byte-identical across directories', async (t) => {
+  const { store, ta, tb } = await twoCheckouts(t, { SPLITCACHE_REMAP: '1' });
+  const { rate } = hitRate(await store.audit('b'));
+  t.ok(rate >= 0.95, `hit rate ${(rate * 100).toFixed(1)} %`);
+  for (const bin of BINARIES) {
+    t.ok(readFileSync(join(ta, 'debug', bin)).equals(readFileSync(join(tb, 'debug', bin))), `${bin} is the same in both checkouts`);
+    t.notOk(readFileSync(join(tb, 'debug', bin)).includes(Buffer.from(tb)), `${bin} does not embed the target dir`);
+  }
+});

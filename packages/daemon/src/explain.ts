@@ -1,0 +1,46 @@
+import { diffKeys, type KeyDiff } from '@splitcache/hash';
+import type { ManifestRecord, Store } from '@splitcache/store';
+
+export interface Explanation {
+  crate: string;
+  key?: string;
+  /** 'no-miss': nothing to explain; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs. */
+  verdict: 'no-miss' | 'first-build' | 'key' | 'inputs';
+  differences: KeyDiff[];
+  comparedWith?: string;
+}
+
+/**
+ * Why did this crate miss? Takes the crate's latest miss (in a session, if
+ * given) and compares it with the nearest earlier entry of the same crate:
+ * either the manifest key differs (which argument, env var, source or extern
+ * changed), or the key is the same and a dep-info input changed (which file).
+ */
+export async function explainMiss(store: Store, crate: string, session?: string): Promise<Explanation> {
+  let miss: { key?: string; time: number } | undefined;
+  for await (const e of store.events()) {
+    if (e.crate === crate && e.outcome === 'miss' && (!session || e.session === session)) miss = e;
+  }
+  if (!miss?.key) return { crate, verdict: 'no-miss', differences: [] };
+  const mine = await store.getManifest(miss.key);
+  if (!mine) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
+
+  // Same key, more than one result: the newest result is this miss, the next one what it missed against.
+  if (mine.results.length > 1) {
+    const [now, before] = [mine.results[0]!, mine.results[1]!];
+    const diff = diffKeys(
+      [...before.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
+      [...now.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
+    );
+    return { crate, key: miss.key, verdict: 'inputs', differences: diff, comparedWith: miss.key };
+  }
+
+  let best: { key: string; diff: KeyDiff[] } | undefined;
+  for await (const [key, m] of store.manifests()) {
+    if (key === miss.key || (m as ManifestRecord).crateName !== crate) continue;
+    const diff = diffKeys(m.components, mine.components);
+    if (!best || diff.length < best.diff.length) best = { key, diff };
+  }
+  if (!best) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
+  return { crate, key: miss.key, verdict: 'key', differences: best.diff, comparedWith: best.key };
+}
