@@ -5,6 +5,9 @@
 import { runAudit } from './commands/audit.js';
 import { runCargo } from './commands/cargo.js';
 import { runExplain } from './commands/explain.js';
+import { runReport } from './commands/report.js';
+import { runGc } from './commands/gc.js';
+import { runVerify } from './commands/verify.js';
 import { runServer } from './commands/server.js';
 import { runStats } from './commands/stats.js';
 
@@ -14,8 +17,13 @@ const USAGE = `usage:
   splitcache stats [--json]          hits, misses and pass-throughs
   splitcache audit [--json] [--session S] [--crate C] [--since T]
                                      every hit, miss and pass-through
+  splitcache audit verify [--json]   re-hash every blob; evict what is bad
+  splitcache gc [--max-size 5G] [--evict-older-than 30d]
+                                     evict least recently hit entries
   splitcache explain <crate> [--session S] [--json]
                                      why did this crate miss?
+  splitcache report --html <file> [--since T] [--session S]
+                                     charts of hits, misses and time saved
   splitcache server stop|status      stop the daemon / show whether it runs
 `;
 
@@ -25,9 +33,15 @@ export async function runCli(argv: string[]): Promise<number> {
     case 'stats':
       return runStats(rest);
     case 'audit':
-      return runAudit(rest);
+      return rest[0] === 'verify' ? runVerify(rest.slice(1)) : runAudit(rest);
+    case 'verify':
+      return runVerify(rest);
+    case 'gc':
+      return runGc(rest);
     case 'explain':
       return runExplain(rest);
+    case 'report':
+      return runReport(rest);
     case 'server':
       return runServer(rest);
     case 'cargo':

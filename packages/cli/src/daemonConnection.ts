@@ -2,17 +2,22 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { encodeFrame, FrameReader, socketPath } from '@splitcache/daemon/protocol';
+import { encodeFrame, FrameReader, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
 export class DaemonConnection {
   private readonly reader = new FrameReader();
   private waiting: ((v: unknown) => void) | undefined;
+  private onProgress: ((p: ProgressFrame['progress']) => void) | undefined;
   private failed: ((e: Error) => void) | undefined;
 
   private constructor(private readonly sock: Socket) {
     sock.on('data', (chunk) => {
       for (const f of this.reader.push(chunk)) {
+        if (f && typeof f === 'object' && 'progress' in f) {
+          this.onProgress?.((f as ProgressFrame).progress);
+          continue;
+        }
         const w = this.waiting;
         this.waiting = this.failed = undefined;
         w?.(f);
@@ -45,7 +50,8 @@ export class DaemonConnection {
     });
   }
 
-  request<T>(req: unknown): Promise<T> {
+  request<T>(req: unknown, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T> {
+    this.onProgress = onProgress;
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;

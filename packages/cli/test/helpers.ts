@@ -100,6 +100,7 @@ export interface AuditLine {
   origin?: string;
   producer?: string;
   timeSavedMs?: number;
+  bytes?: number;
 }
 
 /** Asserts a command succeeded; its stderr is shown only when it did not. */

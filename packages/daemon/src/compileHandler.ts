@@ -12,10 +12,13 @@ import { findResult } from './lookup.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
 import { prefixTableFor } from './prefixes.js';
 import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
+import type { Maintenance } from './maintenance.js';
 import { remapArgs } from './remap.js';
+import type { RemoteLookup, RemoteTier } from './remoteTier.js';
 import { replay } from './replay.js';
 import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
 import type { StatsKeeper } from './stats.js';
+import type { UploadQueue } from './uploadQueue.js';
 
 interface Pending {
   session: string;
@@ -28,15 +31,22 @@ interface Pending {
   rustc: RustcIdentity;
   startedAt: number;
   link?: LinkStep;
+  /** Why the remote tier could not serve this miss (recorded on its audit event). */
+  remoteReason?: string;
 }
 
 export interface Services {
   store: Store;
+  maintenance: Maintenance;
   files: FileDigestMemo;
   rustc: RustcIdentities;
   stats: StatsKeeper;
   config: DaemonConfig;
   log: Logger;
+  /** Present when SPLITCACHE_REMOTE is set: looked up after a local miss. */
+  remote?: RemoteTier;
+  /** Present in read-write remote mode: every stored entry is queued for upload. */
+  uploads?: UploadQueue;
 }
 
 /**
@@ -78,7 +88,7 @@ export class CompileHandler {
         const sp = splitPlan(inv);
         p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }
-      const hit = await this.lookup(p, req.env);
+      const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
       if (hit) return hit;
     } catch (err) {
       // A cache fault costs time, never a build: run rustc plainly.
@@ -98,8 +108,13 @@ export class CompileHandler {
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
     const { store } = this.s;
     const manifest = await store.getManifest(p.key.key);
-    if (!manifest) return undefined;
-    const result = await findResult(manifest, p.cwd, env, p.table, this.s.files);
+    let result = manifest ? await findResult(manifest, p.cwd, env, p.table, this.s.files) : undefined;
+    let remote: RemoteLookup | undefined;
+    if (!result && this.s.remote) {
+      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table });
+      result = remote.result;
+      p.remoteReason = remote.reason;
+    }
     if (!result) return undefined;
     const entry = await store.getEntry(result.entryKey);
     if (!entry) return undefined;
@@ -111,7 +126,7 @@ export class CompileHandler {
       this.s.stats.hit(p.crateType, out.bytes, timeSavedMs);
       this.event({
         session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
-        origin: 'local', producer: entry.producer, bytes: out.bytes, timeSavedMs,
+        origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
       });
       const token = newToken();
       if (p.link) this.rememberHit(token, result.entryKey);
@@ -134,14 +149,20 @@ export class CompileHandler {
       this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
-    await this.withKeyLock(p.key.key, async () => {
+    await this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
       try {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
           components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
           rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, producer: this.s.config.producer,
         });
-        if (r.stored) this.s.stats.stored(r.bytes);
+        if (r.stored) {
+          this.s.stats.stored(r.bytes);
+          this.s.maintenance.noteStored(r.bytes);
+          await this.s.uploads?.enqueue(r.entryKey, {
+            manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
+          });
+        }
         else this.s.stats.count('notStored', r.reason);
         this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { reason: r.reason });
       } catch (err) {
@@ -150,7 +171,7 @@ export class CompileHandler {
         this.s.stats.count('notStored', 'error');
         this.missEvent(p, { reason: `not-stored:${e.code}` });
       }
-    });
+    }));
     return { link: p.link };
   }
 
@@ -183,7 +204,8 @@ export class CompileHandler {
   }
 
   private missEvent(p: Pending, extra: { entryKey?: string; reason?: string }): void {
-    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra });
+    const reason = [extra.reason, p.remoteReason].filter(Boolean).join(',') || undefined;
+    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason });
   }
 
   private event(e: Omit<AuditEvent, 'time'>): void {

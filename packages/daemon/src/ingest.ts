@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { digestBytes, type Digest, type FileDigestMemo } from '@splitcache/hash';
+import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import type { EntryRecord, OutputRecord, Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
+import { entryKeyOf } from './entryKey.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -23,7 +24,9 @@ export interface IngestInput {
   producer: string;
 }
 
-export type IngestResult = { stored: true; entryKey: Digest; bytes: number } | { stored: false; reason: string };
+export type IngestResult =
+  | { stored: true; entryKey: Digest; bytes: number; inputs: [string, Digest][]; envDeps: [string, string | null][] }
+  | { stored: false; reason: string };
 
 /**
  * Stores a successful compile: blobs first, then the entry, then the
@@ -82,14 +85,15 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
 
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
   const stderr = Buffer.from(table.normaliseText(Buffer.from(x.stderr).toString('utf8')));
-  const entryKey = digestBytes(JSON.stringify([x.manifestKey, inputs, envDeps]));
+  const entryKey = entryKeyOf(x.manifestKey, inputs, envDeps);
   const entry: EntryRecord = {
     v: 1, mode: x.mode, crateName: inv.crateName!, crateType: x.crateType, outputs, stdout, stderr, exitCode: 0,
     producer: x.producer, createdAt: Date.now(), rustcVersion: x.rustcVersion, compileMs: x.compileMs, inputs,
+    command: inv.args.map((a) => table.normaliseText(a)),
   };
   await store.putEntry(entryKey, entry);
   await store.addResult(x.manifestKey, { v: 1, crateName: inv.crateName!, components: x.components }, { entryKey, inputs, envDeps });
-  return { stored: true, entryKey, bytes };
+  return { stored: true, entryKey, bytes, inputs, envDeps };
 }
 
 export function ingestError(cause: unknown): SplitcacheError {

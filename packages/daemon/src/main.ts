@@ -9,9 +9,11 @@ import { initHash, FileDigestMemo } from '@splitcache/hash';
 import { isSplitcacheError, oneLine } from '@splitcache/errors';
 import { Store } from '@splitcache/store';
 import { CompileHandler } from './compileHandler.js';
+import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
 import { socketPath } from './protocol.js';
+import { openRemote } from './remoteServices.js';
 import { RustcIdentities } from './rustcIdentity.js';
 import { DaemonServer } from './server.js';
 import { StatsKeeper } from './stats.js';
@@ -31,10 +33,14 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     throw err;
   }
   const stats = await StatsKeeper.load(store);
-  const services = { store, files: new FileDigestMemo(), rustc: new RustcIdentities(), stats, config, log };
+  const maintenance = new Maintenance(store, config, log);
+  const files = new FileDigestMemo();
+  const remote = openRemote(config, { store, files, stats, log });
+  const services = { store, maintenance, files, rustc: new RustcIdentities(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   const pidFile = join(config.dir, 'daemon.pid');
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
+    await remote.close();
     await stats.flush();
     await store.close();
     await rm(pidFile, { force: true });

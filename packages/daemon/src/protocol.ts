@@ -24,6 +24,8 @@ export type Request =
   | { op: 'stats' }
   | { op: 'audit'; since?: number; session?: string; crate?: string }
   | { op: 'explain'; crate: string; session?: string }
+  | { op: 'gc'; maxBytes?: number; olderThanMs?: number }
+  | { op: 'verify' }
   | { op: 'ping' }
   | { op: 'stop' };
 
@@ -31,6 +33,11 @@ export type CompilePlan =
   | { action: 'passthrough'; reason: string; warning?: string }
   | { action: 'hit'; token: string; stdout: Uint8Array; stderr: Uint8Array; code: number; link?: LinkStep }
   | { action: 'run'; token: string; args: string[]; bootstrap: boolean };
+
+/** Sent before the reply of a long request (gc, verify); the client shows it as progress. */
+export interface ProgressFrame {
+  progress: { done: number; total: number; phase: string };
+}
 
 export interface DoneReply {
   link?: LinkStep;

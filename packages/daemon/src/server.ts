@@ -51,7 +51,10 @@ export class DaemonServer {
       }
       for (const f of frames) {
         chain = chain.then(async () => {
-          const reply = await this.dispatch(f as Request, tokens).catch((err: unknown) => ({ error: oneLine(err) }));
+          const progress = throttle((done: number, total: number, phase: string) => {
+            if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }));
+          });
+          const reply = await this.dispatch(f as Request, tokens, progress).catch((err: unknown) => ({ error: oneLine(err) }));
           if (!c.destroyed) c.write(encodeFrame(reply));
         });
       }
@@ -64,7 +67,7 @@ export class DaemonServer {
     });
   }
 
-  private async dispatch(req: Request, tokens: Set<string>): Promise<unknown> {
+  private async dispatch(req: Request, tokens: Set<string>, progress: (done: number, total: number, phase: string) => void): Promise<unknown> {
     switch (req?.op) {
       case 'compile': {
         const plan = await this.handler.compile(req);
@@ -89,13 +92,20 @@ export class DaemonServer {
         }
         return { events };
       }
+      case 'gc':
+        return this.s.maintenance.gc({ maxBytes: req.maxBytes, olderThan: req.olderThanMs ? Date.now() - req.olderThanMs : undefined }, progress);
+      case 'verify':
+        return this.s.maintenance.verify(progress);
       case 'explain':
         return explainMiss(this.s.store, req.crate, req.session);
       case 'ping':
         return { pong: true, pid: process.pid };
-      case 'stop':
+      case 'stop': {
+        // Uploads first (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
+        const flushed = await this.s.uploads?.flush(this.s.config.remote?.flushTimeoutMs ?? 0);
         setImmediate(() => void this.stop());
-        return { stopping: true };
+        return { stopping: true, uploadsLeft: flushed?.left ?? 0 };
+      }
       default:
         return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };
     }
@@ -117,4 +127,15 @@ export class DaemonServer {
     })();
     return this.stopping;
   }
+}
+
+/** At most one progress frame per 100 ms (and always the last of a phase). */
+function throttle(fn: (done: number, total: number, phase: string) => void) {
+  let last = 0;
+  return (done: number, total: number, phase: string) => {
+    const now = Date.now();
+    if (now - last < 100 && done !== total) return;
+    last = now;
+    fn(done, total, phase);
+  };
 }

@@ -17,6 +17,12 @@ export interface Stats {
   passthrough: Record<string, number>;
   /** Cache faults by SPLITCACHE_* code: each cost time, never a build. */
   errors: Record<string, number>;
+  /**
+   * The remote tier: hits, misses, skipped (breaker open), uploaded entries,
+   * uploadedBlobs, uploadedBytes, downloadedBytes, dropped (queue items that
+   * could never be uploaded).
+   */
+  remote: Record<string, number>;
   byType: Record<string, TypeCounts>;
   bytesRestored: number;
   bytesStored: number;
@@ -25,7 +31,7 @@ export interface Stats {
 
 export function emptyStats(): Stats {
   return {
-    hits: 0, misses: 0, compileErrors: 0, notStored: {}, passthrough: {}, errors: {}, byType: {},
+    hits: 0, misses: 0, compileErrors: 0, notStored: {}, passthrough: {}, errors: {}, remote: {}, byType: {},
     bytesRestored: 0, bytesStored: 0, timeSavedMs: 0,
   };
 }
@@ -67,8 +73,8 @@ export class StatsKeeper {
     this.touch();
   }
 
-  count(field: 'notStored' | 'errors', key: string): void {
-    bump(this.stats[field], key);
+  count(field: 'notStored' | 'errors' | 'remote', key: string, n = 1): void {
+    bump(this.stats[field], key, n);
     this.touch();
   }
 
@@ -101,6 +107,6 @@ export class StatsKeeper {
   }
 }
 
-function bump(rec: Record<string, number>, key: string): void {
-  rec[key] = (rec[key] ?? 0) + 1;
+function bump(rec: Record<string, number>, key: string, n = 1): void {
+  rec[key] = (rec[key] ?? 0) + n;
 }

@@ -1,1 +1,8 @@
-export {};
+export { RemoteCache, casPath, acPath, type RemoteCacheOptions } from './remoteCache.js';
+export { HttpRemote, type HttpRemoteOptions } from './httpRemote.js';
+export { CircuitBreaker } from './circuitBreaker.js';
+export { sealAc, openAc, decodeEnvelope, type AcRecord, type EntryAcRecord, type InputSetRecord } from './acRecord.js';
+export { encodeBlobBody, decodeBlobBody, isGzip, type Compression } from './blobBody.js';
+export { checkEntry } from './checkEntry.js';
+export { CacheServer, isLoopback, type CacheServerOptions } from './server/cacheServer.js';
+export { loadTokens, parseTokens, type Scope, type TokenInfo } from './server/tokens.js';

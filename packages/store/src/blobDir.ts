@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestBytes, isDigest, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
@@ -81,6 +81,17 @@ export class BlobDir {
       );
     }
     return digest;
+  }
+
+  /** Every blob on disk: digest, size and mtime (ms). */
+  async *list(): AsyncGenerator<{ digest: Digest; size: number; mtimeMs: number }> {
+    for (const shard of (await readdir(this.root)).sort()) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const rest of await readdir(join(this.root, shard)).catch(() => [] as string[])) {
+        const st = await stat(join(this.root, shard, rest)).catch(() => undefined);
+        if (st?.isFile()) yield { digest: shard + rest, size: st.size, mtimeMs: st.mtimeMs };
+      }
+    }
   }
 
   async remove(digest: Digest): Promise<void> {

@@ -26,6 +26,8 @@ export interface EntryRecord {
   createdAt: number;
   rustcVersion: string;
   compileMs: number;
+  /** The rustc arguments, normalised (machine paths replaced by placeholders). */
+  command: string[];
   /** The normalised dep-info inputs and their digests at the time of the compile. */
   inputs: [string, Digest][];
 }
@@ -60,6 +62,8 @@ export interface AuditEvent {
   entryKey?: string;
   origin?: 'local' | 'remote';
   producer?: string;
+  /** 'local' for entries this store produced; for remote ones 'valid', 'unsigned' or 'invalid'. */
+  signature?: 'local' | 'valid' | 'unsigned' | 'invalid';
   bytes?: number;
   timeSavedMs?: number;
 }

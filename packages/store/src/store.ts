@@ -10,8 +10,8 @@ import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type Manif
 type Bytes = Uint8Array;
 
 /**
- * The local store: a LevelDB index (manifests, entries, stats, access times)
- * and the content-addressed blob directory. Only one process may open it
+ * The local store: a LevelDB index (manifests, entries, stats, access times,
+ * the upload queue) and the content-addressed blob directory. Only one process may open it
  * (LevelDB's own lock); in practice that is the daemon.
  */
 export class Store {
@@ -84,6 +84,42 @@ export class Store {
     await this.db.put(`s!${name}`, pack(value));
   }
 
+  /** Every entry with its last access time, in key order. */
+  async *entries(): AsyncGenerator<[Digest, EntryRecord, number]> {
+    const times = new Map<string, number>();
+    for await (const [k, v] of this.db.iterator({ gt: 't!', lt: 't!~' })) {
+      try {
+        times.set(k.slice(2), unpack(v) as number);
+      } catch {
+        /* no time: treated as never hit */
+      }
+    }
+    for await (const [k, v] of this.db.iterator({ gt: 'e!', lt: 'e!~' })) {
+      let e: EntryRecord;
+      try {
+        e = unpack(v) as EntryRecord;
+      } catch {
+        await this.db.del(k).catch(() => undefined);
+        continue;
+      }
+      yield [k.slice(2), e, times.get(k.slice(2)) ?? 0];
+    }
+  }
+
+  /** Deletes entries and drops them from every manifest (a manifest left empty goes too). */
+  async evictEntries(keys: Set<Digest>): Promise<void> {
+    if (keys.size === 0) return;
+    const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
+    for (const k of keys) ops.push({ type: 'del', key: `e!${k}` }, { type: 'del', key: `t!${k}` });
+    for await (const [mk, m] of this.manifests()) {
+      const results = m.results.filter((r) => !keys.has(r.entryKey));
+      if (results.length === m.results.length) continue;
+      if (results.length === 0) ops.push({ type: 'del', key: `m!${mk}` });
+      else ops.push({ type: 'put', key: `m!${mk}`, value: pack({ ...m, results }) });
+    }
+    await this.db.batch(ops);
+  }
+
   /** Every manifest, in key order (for `explain`, which looks for a crate's nearest earlier key). */
   async *manifests(): AsyncGenerator<[string, ManifestRecord]> {
     for await (const [k, v] of this.db.iterator({ gt: 'm!', lt: 'm!~' })) {
@@ -93,6 +129,28 @@ export class Store {
         /* skipped: a damaged record is dropped on its next direct read */
       }
     }
+  }
+
+  /** Adds to the upload queue (`q!<entry key>`); queuing the same entry twice keeps one item. */
+  async putQueued(entryKey: Digest, item: unknown): Promise<void> {
+    await this.db.put(`q!${entryKey}`, pack(item));
+  }
+
+  /** Up to `limit` queued uploads, as [entry key, item]. */
+  async queued<T>(limit: number): Promise<[Digest, T][]> {
+    const out: [Digest, T][] = [];
+    for await (const [k, v] of this.db.iterator({ gt: 'q!', lt: 'q!~', limit })) {
+      try {
+        out.push([k.slice(2), unpack(v) as T]);
+      } catch {
+        await this.db.del(k); // a damaged item can never be uploaded
+      }
+    }
+    return out;
+  }
+
+  async deleteQueued(entryKey: Digest): Promise<void> {
+    await this.db.del(`q!${entryKey}`);
   }
 
   /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */

@@ -1,8 +1,13 @@
 import type { Stats } from '@splitcache/daemon';
+import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest } from './daemonRequest.js';
+import { parseFlags } from './flags.js';
+import { filterEvents, summarise, summaryLine } from './summary.js';
 
 /** `splitcache stats [--json]`: counters from the daemon (started if needed: stats live in the store). */
 export async function runStats(args: string[]): Promise<number> {
+  const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
+  if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
   const reply = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
   if (!reply?.stats) {
     process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
@@ -34,5 +39,19 @@ export async function runStats(args: string[]): Promise<number> {
     out += `${t.padEnd(14)} ${String(c.hits).padStart(6)} ${String(c.misses).padStart(6)} ${String(c.passthrough).padStart(6)}\n`;
   }
   process.stdout.write(out);
+  return 0;
+}
+
+/** With a filter, stats are counted from the audit log rather than the running totals. */
+async function filteredStats(f: ReturnType<typeof parseFlags>): Promise<number> {
+  const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
+  const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
+  if (!r?.events) {
+    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
+    return 1;
+  }
+  const s = summarise(filterEvents(r.events, f));
+  if (f.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  else process.stdout.write(summaryLine(s).replace(/^splitcache: /, '') + '\n');
   return 0;
 }

@@ -1,0 +1,51 @@
+import type { AuditEvent } from '@splitcache/store';
+
+export interface Summary {
+  hits: number;
+  localHits: number;
+  remoteHits: number;
+  misses: number;
+  compileErrors: number;
+  passthrough: Record<string, number>;
+  timeSavedMs: number;
+  bytesRestored: number;
+}
+
+/** Counts a set of audit events (one session, one crate, …): what `stats` shows under a filter. */
+export function summarise(events: AuditEvent[]): Summary {
+  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
+  for (const e of events) {
+    if (e.outcome === 'hit') {
+      s.hits++;
+      if (e.origin === 'remote') s.remoteHits++;
+      else s.localHits++;
+      s.timeSavedMs += Math.max(0, e.timeSavedMs ?? 0);
+      s.bytesRestored += e.bytes ?? 0;
+    } else if (e.outcome === 'miss') s.misses++;
+    else if (e.outcome === 'compile-error') s.compileErrors++;
+    else s.passthrough[e.reason ?? 'unknown'] = (s.passthrough[e.reason ?? 'unknown'] ?? 0) + 1;
+  }
+  return s;
+}
+
+/** The line `splitcache cargo` prints when cargo is done. */
+export function summaryLine(s: Summary): string {
+  const calls = s.hits + s.misses;
+  const rate = calls ? ` (${((100 * s.hits) / calls).toFixed(0)} %)` : '';
+  const remote = s.remoteHits ? `, ${s.remoteHits} remote` : '';
+  const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}` : ''}`;
+}
+
+/** Applies the common filters (--crate, --session, --origin) to audit events. */
+export function filterEvents(events: AuditEvent[], f: Record<string, unknown>): AuditEvent[] {
+  const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
+  const session = typeof f.session === 'string' ? f.session : undefined;
+  const origin = typeof f.origin === 'string' ? f.origin : undefined;
+  return events.filter(
+    (e) =>
+      (!crate || e.crate === crate) &&
+      (!session || e.session === session) &&
+      (!origin || (origin === 'miss' ? e.outcome === 'miss' : e.origin === origin)),
+  );
+}

@@ -1,0 +1,23 @@
+import type { VerifyResult } from '@splitcache/store';
+import { daemonRequest } from './daemonRequest.js';
+import { parseFlags } from './flags.js';
+import { progressBar } from './progressBar.js';
+
+/** `splitcache audit verify [--json]`: re-hash every blob; report and evict what is bad. */
+export async function runVerify(args: string[]): Promise<number> {
+  const f = parseFlags(args, []);
+  const bar = progressBar();
+  const r = await daemonRequest<VerifyResult & { error?: string }>({ op: 'verify' }, true, bar.update);
+  bar.done();
+  if (!r || r.error) {
+    process.stderr.write(`splitcache: ${r?.error ?? 'SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon'}\n`);
+    return 1;
+  }
+  if (f.json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+  } else {
+    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted\n`);
+    for (const b of r.badBlobs) process.stdout.write(`  SPLITCACHE_BLOB_CORRUPT ${b}\n`);
+  }
+  return r.badBlobs.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,151 @@
+import type { AuditEvent } from '@splitcache/store';
+
+export interface Tally {
+  hits: number;
+  localHits: number;
+  remoteHits: number;
+  /** Cacheable calls that compiled, compile errors included. */
+  misses: number;
+  compileErrors: number;
+  passthrough: number;
+  /** Time saved by hits, each clamped at zero as the daemon's counters are. */
+  savedMs: number;
+  bytes: number;
+}
+
+export interface SessionSummary extends Tally {
+  id: string;
+  first: number;
+  last: number;
+}
+
+export interface CrateSavings {
+  crate: string;
+  hits: number;
+  savedMs: number;
+}
+
+export interface Counted {
+  label: string;
+  count: number;
+}
+
+export interface ReportData {
+  totals: Tally & { first: number; last: number };
+  /** Ordered by each session's first event. */
+  sessions: SessionSummary[];
+  /** Most time saved first; only crates that saved time. */
+  crates: CrateSavings[];
+  missCauses: Counted[];
+  passReasons: Counted[];
+  notStored: Counted[];
+}
+
+export const MISS_CAUSE = {
+  first: 'first build of the crate',
+  key: 'flags, env, rustc or deps changed',
+  inputs: 'a source changed, or evicted',
+  compileError: 'compile error (never cached)',
+} as const;
+
+function emptyTally(): Tally {
+  return { hits: 0, localHits: 0, remoteHits: 0, misses: 0, compileErrors: 0, passthrough: 0, savedMs: 0, bytes: 0 };
+}
+
+function add(t: Tally, e: AuditEvent): void {
+  switch (e.outcome) {
+    case 'hit': {
+      t.hits++;
+      if (e.origin === 'remote') t.remoteHits++;
+      else t.localHits++;
+      t.savedMs += Math.max(0, num(e.timeSavedMs));
+      t.bytes += Math.max(0, num(e.bytes));
+      break;
+    }
+    case 'miss':
+      t.misses++;
+      break;
+    case 'compile-error':
+      t.misses++;
+      t.compileErrors++;
+      break;
+    case 'passthrough':
+      t.passthrough++;
+      break;
+  }
+}
+
+/** A number from the log, or 0: a record written by an older daemon may lack the field. */
+function num(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function bump(m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+function ranked(m: Map<string, number>): Counted[] {
+  return [...m].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+}
+
+/**
+ * Folds the audit log into what the report draws. Pure; the events may come
+ * in any order.
+ *
+ * A miss's cause is judged against the earlier events in the same set: a
+ * crate never seen before is a first build; a new manifest key means a
+ * flag, env var, rustc or dependency changed (all are key inputs); a known
+ * key means a dep-info input changed (or its entry was evicted). `explain`
+ * names the exact change; this only sorts misses into those buckets.
+ */
+export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
+  const sorted = [...events].sort((a, b) => a.time - b.time);
+  const totals = { ...emptyTally(), first: 0, last: 0 };
+  const sessions = new Map<string, SessionSummary>();
+  const crates = new Map<string, CrateSavings>();
+  const keysByCrate = new Map<string, Set<string>>();
+  const missCauses = new Map<string, number>();
+  const passReasons = new Map<string, number>();
+  const notStored = new Map<string, number>();
+
+  for (const e of sorted) {
+    const time = num(e.time);
+    if (!totals.first) totals.first = time;
+    totals.last = time;
+    add(totals, e);
+    const id = typeof e.session === 'string' ? e.session : '';
+    let s = sessions.get(id);
+    if (!s) sessions.set(id, (s = { id, first: time, last: time, ...emptyTally() }));
+    s.last = time;
+    add(s, e);
+
+    const crateId = `${e.crate}\0${e.crateType}`;
+    let keys = keysByCrate.get(crateId);
+    if (e.outcome === 'hit') {
+      const c = crates.get(e.crate) ?? { crate: e.crate, hits: 0, savedMs: 0 };
+      c.hits++;
+      c.savedMs += Math.max(0, num(e.timeSavedMs));
+      crates.set(e.crate, c);
+    } else if (e.outcome === 'miss') {
+      bump(missCauses, !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
+      if (e.reason) bump(notStored, e.reason);
+    } else if (e.outcome === 'compile-error') {
+      bump(missCauses, MISS_CAUSE.compileError);
+    } else if (e.outcome === 'passthrough') {
+      bump(passReasons, e.reason || 'unknown');
+    }
+    if (e.outcome !== 'passthrough' && e.key) {
+      if (!keys) keysByCrate.set(crateId, (keys = new Set()));
+      keys.add(e.key);
+    }
+  }
+
+  return {
+    totals,
+    sessions: [...sessions.values()].sort((a, b) => a.first - b.first),
+    crates: [...crates.values()].filter((c) => c.savedMs > 0).sort((a, b) => b.savedMs - a.savedMs || a.crate.localeCompare(b.crate)),
+    missCauses: ranked(missCauses),
+    passReasons: ranked(passReasons),
+    notStored: ranked(notStored),
+  };
+}

@@ -1,0 +1,104 @@
+import t from 'tap';
+import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, Store } from './helpers.js';
+
+// Issue 5: every hit accounted for, every miss explained; eviction and verify.
+
+t.test('explain names the edited file and nothing else; audit shows hits with provenance', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'one' }));
+  const lib = join(ws, 'util/src/lib.rs');
+  writeFileSync(lib, readFileSync(lib, 'utf8').replace('x * 2', '2 * x'));
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'two' }));
+
+  const r = await store.splitcache(['explain', 'fx-util', '--session', 'two', '--json']);
+  assertOk(t, r, 'explain runs');
+  const ex = JSON.parse(r.stdout) as { verdict: string; differences: { name: string }[] };
+  t.equal(ex.verdict, 'key');
+  t.same(ex.differences.map((d) => d.name), ['file:util/src/lib.rs'], 'the edited file, and no other component');
+
+  const hits = (await store.audit('two')).filter((e) => e.outcome === 'hit');
+  t.ok(hits.length >= 3, `${hits.length} hits in the second session`);
+  for (const h of hits) {
+    t.equal(h.origin, 'local', `${h.crate} hit has an origin`);
+    t.ok(h.producer && h.producer.length > 0, `${h.crate} hit names its producer`);
+    t.ok((h.timeSavedMs ?? 0) > 0, `${h.crate} hit saved time (${h.timeSavedMs} ms)`);
+  }
+  const human = await store.splitcache(['explain', 'fx-util', '--session', 'two']);
+  t.match(human.stdout, /file:util\/src\/lib\.rs/);
+});
+
+t.test('stats and the audit log survive a daemon stop and restart', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'before' }));
+  const before = await store.stats();
+  const events = await store.audit();
+  t.ok(before.misses > 0 && events.length > 0);
+  await store.stop();
+  t.notOk(readdirSync(store.dir).includes('daemon.pid'), 'the daemon is gone');
+  const after = await store.stats();
+  t.equal(after.misses, before.misses, 'misses survived');
+  t.same(after.byType, before.byType, 'per-type counts survived');
+  t.equal((await store.audit()).length, events.length, 'the audit log survived');
+});
+
+t.test('audit verify finds and evicts a bit-flipped blob, and the next build is correct', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build']));
+  // Flip a bit in the largest blob (an object file or rlib).
+  const blobs = join(store.dir, 'blobs');
+  const files = readdirSync(blobs).filter((d) => d !== 'tmp').flatMap((d) => readdirSync(join(blobs, d)).map((f) => join(blobs, d, f)));
+  const victim = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+  const bytes = readFileSync(victim);
+  const mid = bytes.length >> 1;
+  bytes[mid] = bytes[mid]! ^ 0x10;
+  chmodSync(victim, 0o644);
+  writeFileSync(victim, bytes);
+
+  const v = await store.splitcache(['audit', 'verify', '--json']);
+  t.equal(v.code, 1, 'verify exits 1 when it found damage');
+  const report = JSON.parse(v.stdout) as { badBlobs: string[]; entriesEvicted: number };
+  t.equal(report.badBlobs.length, 1, 'exactly the flipped blob is bad');
+  t.ok(report.entriesEvicted >= 1, 'the entries that need it are evicted');
+  const again = await store.splitcache(['audit', 'verify', '--json']);
+  t.equal(again.code, 0, 'a second verify finds nothing');
+
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build']));
+  t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/, 'the rebuilt binary is correct');
+  t.same((await store.stats()).errors, {}, 'no corrupt blob was ever served');
+});
+
+t.test('gc to a small max-size keeps the most recently hit entries', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'all' }));
+  await new Promise((r) => setTimeout(r, 50));
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'recent' }));
+  const recent = (await store.audit('recent')).filter((e) => e.outcome === 'hit');
+  t.ok(recent.length >= 5, 'the libs, the bin, the build script and the proc-macro hit');
+  const budget = recent.reduce((n, e) => n + (e.bytes ?? 0), 0);
+
+  const gc = await store.splitcache(['gc', '--max-size', String(budget), '--json']);
+  assertOk(t, gc, 'gc runs');
+  const r = JSON.parse(gc.stdout) as { entriesEvicted: number; bytesKept: number; blobsRemoved: number };
+  t.ok(r.entriesEvicted >= 5, `the test and example entries went (${r.entriesEvicted})`);
+  t.ok(r.blobsRemoved > 0 && r.bytesKept <= budget, 'their blobs were removed and the store fits');
+
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'after-gc' }));
+  const after = await store.audit('after-gc');
+  t.ok(after.filter((e) => e.outcome !== 'passthrough').every((e) => e.outcome === 'hit'), 'the recently hit entries were kept');
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'rest' }), 'the full build still succeeds');
+  t.ok((await store.audit('rest')).some((e) => e.outcome === 'miss'), 'evicted entries are rebuilt');
+});

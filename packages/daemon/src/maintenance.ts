@@ -1,0 +1,47 @@
+import { collectGarbage, verifyStore, type GcResult, type Progress, type Store, type VerifyResult } from '@splitcache/store';
+import type { DaemonConfig } from './config.js';
+import type { Logger } from './log.js';
+import { RwLock } from './rwLock.js';
+
+/**
+ * Store maintenance in the daemon: gc (LRU eviction to max-size) and verify,
+ * under an exclusive lock that every replay and ingest shares. gc runs by
+ * itself once a twentieth of max-size has been stored since the last check
+ * and the store has outgrown max-size.
+ */
+export class Maintenance {
+  readonly lock = new RwLock();
+  private storedSinceCheck = 0;
+  private checking = false;
+
+  constructor(private readonly store: Store, private readonly config: DaemonConfig, private readonly log: Logger) {}
+
+  gc(opts: { maxBytes?: number; olderThan?: number }, progress?: Progress): Promise<GcResult> {
+    return this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan }, progress));
+  }
+
+  verify(progress?: Progress): Promise<VerifyResult> {
+    return this.lock.exclusive(() => verifyStore(this.store, progress));
+  }
+
+  noteStored(bytes: number): void {
+    this.storedSinceCheck += bytes;
+    if (this.checking || this.storedSinceCheck < this.config.maxBytes / 20) return;
+    this.checking = true;
+    this.storedSinceCheck = 0;
+    void this.sizeOnDisk()
+      .then(async (size) => {
+        if (size <= this.config.maxBytes) return;
+        const r = await this.gc({});
+        this.log.debug(`auto gc: store was ${size} bytes; evicted ${r.entriesEvicted} entries, removed ${r.blobsRemoved} blobs`);
+      })
+      .catch((err: unknown) => this.log.warn(`auto gc failed: ${String(err)}`))
+      .finally(() => (this.checking = false));
+  }
+
+  private async sizeOnDisk(): Promise<number> {
+    let n = 0;
+    for await (const b of this.store.blobs.list()) n += b.size;
+    return n;
+  }
+}

@@ -1,0 +1,149 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import type { Digest, FileDigestMemo } from '@splitcache/hash';
+import type { PrefixTable } from '@splitcache/paths';
+import type { RemoteCache } from '@splitcache/remote';
+import type { ManifestResult, Store } from '@splitcache/store';
+import { entryKeyOf } from './entryKey.js';
+import type { Logger } from './log.js';
+import type { StatsKeeper } from './stats.js';
+
+export interface RemoteQuery {
+  manifestKey: Digest;
+  crateName: string;
+  components: [string, string][];
+  cwd: string;
+  env: Record<string, string>;
+  table: PrefixTable;
+}
+
+export interface RemoteLookup {
+  /** A remote hit, already backfilled into the local store: replay it like a local one. */
+  result?: ManifestResult;
+  /** 'valid' when the records were signed and verified, 'unsigned' when no signing key is set. */
+  signature?: 'valid' | 'unsigned';
+  /** Why the remote could not serve it, for the miss's audit event (`remote-signature`, `remote-digest`, …). */
+  reason?: string;
+}
+
+/** Blobs fetched at once for one entry. */
+const BLOB_CONCURRENCY = 4;
+
+/**
+ * The remote tier of a lookup, after a local miss (docs/REMOTE.md, "Direct
+ * mode over HTTP"): fetch the input set published for the manifest key,
+ * digest those files here, compute the entry key as ingest does, fetch the
+ * entry and every blob (each verified against its digest), and backfill the
+ * local store: blobs, then the entry, then the manifest result. A remote
+ * fault of any kind is a miss and a counter, never an error for the build.
+ */
+export class RemoteTier {
+  private readonly lastWarned = new Map<string, number>();
+
+  constructor(
+    private readonly cache: RemoteCache,
+    private readonly s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger },
+    private readonly signed: boolean,
+  ) {}
+
+  async fetch(q: RemoteQuery): Promise<RemoteLookup> {
+    const { store, stats } = this.s;
+    try {
+      const set = await this.cache.getInputSet(q.manifestKey);
+      if (!set) return this.miss();
+      const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
+      if (!inputs) return this.miss();
+      const envDeps: [string, string | null][] = set.envDeps.map((name) => {
+        const v = q.env[name];
+        return [name, v === undefined ? null : q.table.normaliseText(v)];
+      });
+      const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
+      const entry = await this.cache.getEntry(entryKey);
+      if (!entry) return this.miss();
+      if (JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
+        throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
+      }
+      let bytes = 0;
+      const digests = [...new Set(entry.outputs.map((o) => o.digest))];
+      await eachLimit(digests, BLOB_CONCURRENCY, async (d) => {
+        if (await store.blobs.has(d)) return;
+        const data = await this.cache.getBlob(d);
+        if (!data) throw new MissingBlob(d);
+        await store.blobs.write(data, d);
+        bytes += data.length;
+      });
+      await store.putEntry(entryKey, entry);
+      await store.addResult(q.manifestKey, { v: 1, crateName: q.crateName, components: q.components }, { entryKey, inputs, envDeps });
+      stats.count('remote', 'hits');
+      stats.count('remote', 'downloadedBytes', bytes);
+      return { result: { entryKey, inputs, envDeps }, signature: this.signed ? 'valid' : 'unsigned' };
+    } catch (err) {
+      if (err instanceof MissingBlob) return this.miss(); // evicted on the server since the entry was written
+      return this.failed(err);
+    }
+  }
+
+  /** The published inputs' digests on this machine, or undefined if one is missing (then it can't be the same result). */
+  private async digestInputs(paths: string[], cwd: string, table: PrefixTable): Promise<[string, Digest][] | undefined> {
+    const out: [string, Digest][] = [];
+    for (const p of paths) {
+      const abs = resolve(cwd, table.expand(p));
+      // Only regular files: a record must not make the daemon read a FIFO or /dev/zero.
+      const st = await stat(abs).catch(() => undefined);
+      if (!st?.isFile()) return undefined;
+      out.push([p, await this.s.files.digest(abs)]);
+    }
+    return out;
+  }
+
+  private miss(): RemoteLookup {
+    this.s.stats.count('remote', 'misses');
+    return {};
+  }
+
+  private failed(err: unknown): RemoteLookup {
+    const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
+    if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') {
+      this.s.stats.count('remote', 'skipped');
+      return { reason: 'remote-skipped' };
+    }
+    this.s.stats.count('remote', 'errors');
+    this.s.stats.count('errors', code);
+    const now = Date.now();
+    if ((this.lastWarned.get(code) ?? 0) < now - 60_000) {
+      this.lastWarned.set(code, now);
+      this.s.log.warn(`remote lookup: ${oneLine(err)}`);
+    }
+    return { reason: REASONS[code] ?? `remote-error:${code}` };
+  }
+}
+
+const REASONS: Record<string, string> = {
+  SPLITCACHE_REMOTE_SIGNATURE: 'remote-signature',
+  SPLITCACHE_REMOTE_DIGEST: 'remote-digest',
+  SPLITCACHE_REMOTE_RECORD: 'remote-record',
+  SPLITCACHE_MANIFEST_HOSTILE: 'remote-record',
+};
+
+class MissingBlob extends Error {
+  constructor(readonly digest: Digest) {
+    super(`remote blob ${digest} is missing`);
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure rejects (the rest still settle). */
+export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++]!;
+      await fn(item).catch((err: unknown) => {
+        failure ??= err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,115 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import { SplitcacheError } from '@splitcache/errors';
+import { isDigest, type Digest } from '@splitcache/hash';
+import type { EntryRecord } from '@splitcache/store';
+import { checkEntry } from './checkEntry.js';
+
+/**
+ * `/ac/{manifestKey}`: the input set of the first result published for a
+ * manifest key: its normalised dep-info paths and env-dep names, no digests.
+ * A client digests those files itself to compute the entry key.
+ */
+export interface InputSetRecord {
+  v: 1;
+  kind: 'inputs';
+  key: Digest;
+  crateName: string;
+  inputs: string[];
+  envDeps: string[];
+}
+
+/** `/ac/{entryKey}`: the entry (outputs with blob digests, stdout/stderr, provenance). */
+export interface EntryAcRecord {
+  v: 1;
+  kind: 'entry';
+  key: Digest;
+  entry: EntryRecord;
+}
+
+export type AcRecord = InputSetRecord | EntryAcRecord;
+
+/** The AC body on the wire: msgpack `{ v: 1, payload: <msgpack bytes of the record>, sig: <hex> | null }`. */
+interface Envelope {
+  v: 1;
+  payload: Uint8Array;
+  sig: string | null;
+}
+
+// Plain msgpack maps (no msgpackr record extension), so any msgpack reader can decode a body.
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const MAX_INPUTS = 100_000;
+
+/**
+ * Encodes a record as an AC body, signed with HMAC-SHA256 over the payload
+ * bytes when a signing key is given. The record names its own kind and key,
+ * so a validly signed record served under another key is refused.
+ */
+export function sealAc(record: AcRecord, signingKey: string | undefined): Buffer {
+  const payload = packr.pack(record);
+  const env: Envelope = { v: 1, payload, sig: signingKey ? hmac(signingKey, payload) : null };
+  return packr.pack(env);
+}
+
+/**
+ * Decodes and checks an AC body fetched for `key`. With a signing key, an
+ * unsigned or mis-signed body is SPLITCACHE_REMOTE_SIGNATURE; a body that
+ * isn't a well-formed record of the expected kind and key is
+ * SPLITCACHE_REMOTE_RECORD. Without a signing key the server is trusted.
+ */
+export function openAc<K extends AcRecord['kind']>(
+  body: Uint8Array,
+  kind: K,
+  key: Digest,
+  signingKey: string | undefined,
+): Extract<AcRecord, { kind: K }> {
+  const env = decodeEnvelope(body);
+  if (!env) throw recordError(key, 'not an AC envelope');
+  if (signingKey) {
+    if (env.sig === null) throw new SplitcacheError('SPLITCACHE_REMOTE_SIGNATURE', `remote record ${key} is unsigned`);
+    const want = Buffer.from(hmac(signingKey, env.payload), 'hex');
+    const got = Buffer.from(env.sig, 'hex');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      throw new SplitcacheError('SPLITCACHE_REMOTE_SIGNATURE', `remote record ${key} has a bad signature`);
+    }
+  }
+  let rec: unknown;
+  try {
+    rec = packr.unpack(env.payload);
+  } catch {
+    throw recordError(key, 'payload is not msgpack');
+  }
+  const r = rec as Partial<AcRecord>;
+  if (!r || typeof r !== 'object' || r.v !== 1 || r.kind !== kind || r.key !== key) throw recordError(key, `not a v1 ${kind} record for this key`);
+  if (kind === 'inputs') checkInputSet(r as InputSetRecord);
+  else (r as EntryAcRecord).entry = checkEntry((r as EntryAcRecord).entry, key);
+  return r as Extract<AcRecord, { kind: K }>;
+}
+
+/** The envelope of an AC body, or undefined if it isn't one (the server refuses such a PUT). */
+export function decodeEnvelope(body: Uint8Array): Envelope | undefined {
+  let e: Partial<Envelope>;
+  try {
+    e = packr.unpack(body) as Partial<Envelope>;
+  } catch {
+    return undefined;
+  }
+  if (!e || typeof e !== 'object' || e.v !== 1 || !(e.payload instanceof Uint8Array)) return undefined;
+  if (e.sig !== null && !(typeof e.sig === 'string' && /^[0-9a-f]{64}$/.test(e.sig))) return undefined;
+  return e as Envelope;
+}
+
+function checkInputSet(r: InputSetRecord): void {
+  const strings = (a: unknown) => Array.isArray(a) && a.length <= MAX_INPUTS && a.every((s) => typeof s === 'string' && s.length > 0 && !s.includes('\0'));
+  if (!isDigest(r.key) || typeof r.crateName !== 'string' || !strings(r.inputs) || !strings(r.envDeps)) {
+    throw recordError(r.key, 'malformed input set');
+  }
+}
+
+function hmac(key: string, payload: Uint8Array): string {
+  return createHmac('sha256', key).update(payload).digest('hex');
+}
+
+function recordError(key: string, why: string): SplitcacheError {
+  return new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote record ${key}: ${why}`);
+}

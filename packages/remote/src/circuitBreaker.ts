@@ -1,0 +1,67 @@
+/**
+ * Skips a failing remote for a while, so a dead or stalled server costs a
+ * build one timeout, not one per rustc call.
+ *
+ * closed    → requests go through; `threshold` consecutive failures, or a
+ *             single timeout (the expensive kind), open it.
+ * open      → every request is refused at once until `cooldownMs` has passed.
+ * half-open → one probe request goes through: success closes the breaker,
+ *             failure opens it for another cool-down.
+ */
+export class CircuitBreaker {
+  private failures = 0;
+  private openUntil = 0;
+  private probing = false;
+  private readonly listeners: (() => void)[] = [];
+  /** How many times the breaker has opened: for stats and tests. */
+  trips = 0;
+
+  constructor(
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** True if a request may be sent now. In half-open state, only the first caller gets true. */
+  allow(): boolean {
+    if (this.openUntil === 0) return true;
+    if (this.now() < this.openUntil || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  get isOpen(): boolean {
+    return this.openUntil !== 0 && (this.now() < this.openUntil || this.probing);
+  }
+
+  /** Milliseconds until a probe may be sent (0 when closed or ready to probe). */
+  get retryInMs(): number {
+    return this.openUntil === 0 ? 0 : Math.max(0, this.openUntil - this.now());
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.openUntil = 0;
+    this.probing = false;
+  }
+
+  failure(kind: 'error' | 'timeout'): void {
+    this.failures++;
+    const wasProbe = this.probing;
+    this.probing = false;
+    if (kind === 'timeout' || wasProbe || this.failures >= this.threshold) this.trip();
+  }
+
+  /** Called whenever the breaker opens (the client aborts requests still in flight). */
+  onOpen(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  private trip(): void {
+    const wasOpen = this.openUntil !== 0 && this.now() < this.openUntil;
+    this.openUntil = this.now() + this.cooldownMs;
+    if (wasOpen) return;
+    this.trips++;
+    for (const fn of this.listeners) fn();
+  }
+}

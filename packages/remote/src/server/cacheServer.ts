@@ -1,0 +1,278 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { initHash } from '@splitcache/hash';
+import { BlobDir } from '@splitcache/store';
+import { decodeEnvelope } from '../acRecord.js';
+import { receiveBlob } from './receiveBlob.js';
+import { route } from './route.js';
+import { ServerIndex, type Kind } from './serverIndex.js';
+import type { TokenInfo } from './tokens.js';
+
+export interface CacheServerOptions {
+  /** Holds `index/` (LevelDB) and `cas/` (blob files, the local store's layout). */
+  dir: string;
+  host: string;
+  port: number;
+  /** Without tokens the server is open, and may only listen on loopback. */
+  tokens?: Map<string, TokenInfo>;
+  /** Least recently used items are evicted above this many stored bytes. */
+  maxSize?: number;
+  /** Largest PUT body accepted (413 above). */
+  maxBody?: number;
+  /** Slow-loris limits: all headers within this, the whole request within requestTimeoutMs. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+interface ClientCounts {
+  hits: number;
+  misses: number;
+  puts: number;
+}
+
+const MAX_RECORD = 64 << 20;
+
+/**
+ * `splitcache serve`: the team cache server, speaking the protocol in
+ * docs/REMOTE.md over node:http. Blobs are files in the local store's layout
+ * (BlobDir); records and the LRU order live in a LevelDB index.
+ */
+export class CacheServer {
+  private readonly clients = new Map<string, ClientCounts>();
+  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly active = new Set<Promise<void>>();
+  private readonly tokens: Map<string, TokenInfo> | undefined;
+  private evicting: Promise<void> | undefined;
+  private readonly started = Date.now();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly o: CacheServerOptions,
+    private readonly http: Server,
+    private readonly index: ServerIndex,
+    private readonly blobs: BlobDir,
+  ) {
+    // Tokens are looked up by their SHA-256, so the lookup time says nothing about a token's bytes.
+    this.tokens = o.tokens && new Map([...o.tokens].map(([t, info]) => [sha256(t), info]));
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const p = this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+      this.active.add(p);
+      void p.finally(() => this.active.delete(p));
+    });
+  }
+
+  static async start(o: CacheServerOptions): Promise<CacheServer> {
+    if (!o.tokens && !isLoopback(o.host)) {
+      throw new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `an open server (no --tokens) may only listen on loopback, not ${o.host}`);
+    }
+    await initHash();
+    const blobs = new BlobDir(join(o.dir, 'cas'));
+    await blobs.init();
+    const index = await ServerIndex.open(o.dir);
+    const headersTimeout = o.headersTimeoutMs ?? 10_000;
+    const http = createServer({
+      headersTimeout,
+      requestTimeout: o.requestTimeoutMs ?? 300_000,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      keepAliveTimeout: 15_000,
+    });
+    const server = new CacheServer(o, http, index, blobs);
+    try {
+      await new Promise<void>((res, rej) => {
+        http.once('error', rej);
+        http.listen(o.port, o.host, () => res());
+      });
+    } catch (cause) {
+      await index.close();
+      throw new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `cannot listen on ${o.host}:${o.port}: ${(cause as NodeJS.ErrnoException).code}`, { cause });
+    }
+    return server;
+  }
+
+  get url(): string {
+    const a = this.http.address() as AddressInfo;
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  status() {
+    return {
+      entries: this.index.totals.entries,
+      bytes: this.index.totals.bytes,
+      maxSize: Number.isFinite(this.o.maxSize ?? Infinity) ? this.o.maxSize : null,
+      uptimeS: Math.round((Date.now() - this.started) / 1000),
+      clients: Object.fromEntries(this.clients),
+    };
+  }
+
+  /** Stops listening, lets in-flight requests (writes included) finish for up to `graceMs`, then closes the index. */
+  close(graceMs = 30_000): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = new Promise<void>((res) => this.http.close(() => res()));
+      this.http.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.active]), new Promise((res) => (timer = setTimeout(res, graceMs)))]);
+      clearTimeout(timer);
+      this.http.closeAllConnections();
+      await closed;
+      await this.evicting;
+      await this.index.close();
+    })();
+    return this.closing;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const who = this.identify(req);
+    if (!who) return reply(req, res, 401, 'a valid bearer token is required', { 'www-authenticate': 'Bearer' });
+    const r = route(req.url);
+    if (r.to === 'none') return reply(req, res, 404, 'not found');
+    if (r.to === 'bad') return reply(req, res, 400, r.why);
+    if (r.to === 'status') {
+      if (req.method !== 'GET') return reply(req, res, 405, 'GET only', { allow: 'GET' });
+      const body = JSON.stringify(this.status(), null, 2) + '\n';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
+    const counts = this.counts(who.name);
+    if (req.method === 'GET' || req.method === 'HEAD') return this.read(req, res, r.kind, r.key, counts);
+    if (req.method !== 'PUT') return reply(req, res, 405, 'GET, HEAD or PUT', { allow: 'GET, HEAD, PUT' });
+    if (who.scope !== 'read-write') return reply(req, res, 403, `token ${who.name} may only read`);
+    const length = Number(req.headers['content-length']);
+    if (req.headers['content-length'] === undefined || !Number.isSafeInteger(length) || length < 0) {
+      return reply(req, res, 411, 'Content-Length is required');
+    }
+    const limit = r.kind === 'a' ? Math.min(MAX_RECORD, this.o.maxBody ?? Infinity) : (this.o.maxBody ?? 1 << 30);
+    if (length > limit) return reply(req, res, 413, `body of ${length} bytes exceeds the limit of ${limit}`);
+    counts.puts++;
+    const id = r.kind + r.key;
+    // One write per key at a time; a PUT of an existing key is a no-op (the first writer wins).
+    const prev = this.writing.get(id);
+    const mine = (async () => {
+      await prev?.catch(() => undefined);
+      if (await this.index.get(r.kind, r.key)) return reply(req, res, 204);
+      if (r.kind === 'c') await this.putBlob(req, res, r.key, length);
+      else await this.putRecord(req, res, r.key, length);
+    })();
+    this.writing.set(id, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.writing.get(id) === mine) this.writing.delete(id);
+    }
+  }
+
+  private async read(req: IncomingMessage, res: ServerResponse, kind: Kind, key: string, counts: ClientCounts): Promise<void> {
+    const item = await this.index.get(kind, key);
+    let body: Buffer | undefined;
+    let file: Awaited<ReturnType<typeof open>> | undefined;
+    if (item && kind === 'a') body = await this.index.record(key);
+    if (item && kind === 'c') file = await open(this.blobs.pathOf(key), 'r').catch(() => undefined);
+    if (!body && !file) {
+      if (item) await this.index.remove(kind, key); // a blob file lost behind the index's back
+      counts.misses++;
+      return reply(req, res, 404, 'not found');
+    }
+    counts.hits++;
+    void this.index.touch(kind, key, item!).catch(() => undefined);
+    const size = body ? body.length : (await file!.stat()).size;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+    if (req.method === 'HEAD' || body) {
+      await file?.close();
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    await pipeline(file!.createReadStream(), res);
+  }
+
+  private async putBlob(req: IncomingMessage, res: ServerResponse, digest: string, length: number): Promise<void> {
+    const tmp = join(this.blobs.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
+    try {
+      const got = await receiveBlob(req, tmp, digest, length);
+      if (!got.ok) {
+        const [status, why] = got.why === 'digest' ? [422, `body does not hash to ${digest}`] : [400, 'body length differs from Content-Length'];
+        return reply(req, res, status, why);
+      }
+      const dest = this.blobs.pathOf(digest);
+      await mkdir(dirname(dest), { recursive: true });
+      await rename(tmp, dest);
+      await this.index.add('c', digest, got.size);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    reply(req, res, 201);
+    this.evictIfFull();
+  }
+
+  private async putRecord(req: IncomingMessage, res: ServerResponse, key: string, length: number): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > length) break;
+      chunks.push(c);
+    }
+    const body = Buffer.concat(chunks);
+    if (size !== length) return reply(req, res, 400, 'body length differs from Content-Length');
+    if (!decodeEnvelope(body)) return reply(req, res, 422, 'body is not an AC record envelope (msgpack { v: 1, payload, sig })');
+    await this.index.add('a', key, body.length, body);
+    reply(req, res, 201);
+    this.evictIfFull();
+  }
+
+  /** Evicts least recently used items until the store fits in maxSize again; one pass at a time. */
+  private evictIfFull(): void {
+    const max = this.o.maxSize ?? Infinity;
+    if (this.evicting || this.index.totals.bytes <= max) return;
+    this.evicting = (async () => {
+      while (this.index.totals.bytes > max) {
+        const gone = await this.index.evictOldest(64);
+        if (gone.length === 0) break;
+        for (const g of gone) if (g.kind === 'c') await this.blobs.remove(g.key);
+      }
+    })()
+      .catch((err: unknown) => this.o.log?.(`eviction failed: ${oneLine(err)}`))
+      .finally(() => (this.evicting = undefined));
+  }
+
+  private identify(req: IncomingMessage): TokenInfo | undefined {
+    if (!this.tokens) return { name: req.socket.remoteAddress ?? 'unknown', scope: 'read-write' };
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    return m ? this.tokens.get(sha256(m[1]!)) : undefined;
+  }
+
+  private counts(name: string): ClientCounts {
+    let c = this.clients.get(name);
+    if (!c) this.clients.set(name, (c = { hits: 0, misses: 0, puts: 0 }));
+    return c;
+  }
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    this.o.log?.(`request failed: ${oneLine(err)}`);
+    if (res.headersSent) res.destroy();
+    else reply(undefined, res, code === 'ENOSPC' || code === 'EDQUOT' ? 507 : 500, 'internal error');
+  }
+}
+
+/** Ends a response with a short text body. A request body nobody read closes the connection rather than being drained. */
+function reply(req: IncomingMessage | undefined, res: ServerResponse, status: number, text = '', headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const body = text && status !== 204 ? `${text}\n` : '';
+  const h: Record<string, string | number> = status === 204 ? { ...headers } : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...headers };
+  if (req && !req.complete && Number(req.headers['content-length'] ?? 0) > 0) h.connection = 'close';
+  res.writeHead(status, h).end(req?.method === 'HEAD' ? undefined : body);
+  req?.resume();
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}

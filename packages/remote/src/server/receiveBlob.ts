@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import { open } from 'node:fs/promises';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { DigestStream, type Digest } from '@splitcache/hash';
+import { isGzip } from '../blobBody.js';
+
+/** The most a compressed body may expand to while it is checked (a gzip bomb stops here). */
+const MAX_EXPANDED = 2 ** 32;
+
+export type Received = { ok: true; size: number } | { ok: false; why: 'digest' | 'length' };
+
+/**
+ * Streams a PUT /cas/ body into `tmpPath` while hashing it, without holding
+ * it in memory. The body is accepted if it hashes to `digest`, or if it is a
+ * gzip member whose content does (docs/REMOTE.md): the server never stores a
+ * blob that a client would refuse.
+ */
+export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest: Digest, length: number): Promise<Received> {
+  const raw = new DigestStream();
+  let head: Buffer | undefined = Buffer.alloc(0);
+  let gz: { stream: Gunzip; hash: DigestStream; size: number; failed: boolean; done: Promise<void> } | undefined;
+  let size = 0;
+  const fh = await open(tmpPath, 'wx', 0o444);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > length) return { ok: false, why: 'length' };
+      raw.update(chunk);
+      await fh.write(chunk);
+      if (head) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < 3) continue;
+        if (isGzip(head)) gz = startGunzip();
+        if (gz) gz.stream.write(head);
+        head = undefined;
+      } else if (gz && !gz.failed) {
+        if (!gz.stream.write(chunk)) await Promise.race([new Promise((res) => gz!.stream.once('drain', res)), gz.done]);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  if (size !== length) return { ok: false, why: 'length' };
+  if (raw.digest() === digest) return { ok: true, size };
+  if (!gz) return { ok: false, why: 'digest' };
+  gz.stream.end();
+  await gz.done;
+  return !gz.failed && gz.hash.digest() === digest ? { ok: true, size } : { ok: false, why: 'digest' };
+}
+
+function startGunzip() {
+  const stream = createGunzip();
+  const g = { stream, hash: new DigestStream(), size: 0, failed: false, done: Promise.resolve() };
+  g.done = new Promise<void>((res) => {
+    stream.on('data', (d: Buffer) => {
+      g.size += d.length;
+      if (g.size > MAX_EXPANDED) {
+        g.failed = true;
+        stream.destroy();
+        res();
+        return;
+      }
+      g.hash.update(d);
+    });
+    stream.on('end', () => res());
+    stream.on('close', () => res());
+    stream.on('error', () => {
+      g.failed = true;
+      res();
+    });
+  });
+  return g;
+}

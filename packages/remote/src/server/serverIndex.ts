@@ -1,0 +1,132 @@
+import { join } from 'node:path';
+import { Level } from 'level';
+import { pack, unpack } from 'msgpackr';
+import { SplitcacheError } from '@splitcache/errors';
+
+type Bytes = Uint8Array;
+/** 'c': a blob under /cas/ (its bytes are a file); 'a': a record under /ac/ (its bytes are in the index). */
+export type Kind = 'c' | 'a';
+
+interface Item {
+  size: number;
+  atime: number;
+}
+
+export interface Totals {
+  entries: number;
+  bytes: number;
+}
+
+/** Access times are rewritten at most this often per item: a hot entry is not a write per GET. */
+const TOUCH_GRANULARITY_MS = 60_000;
+
+/**
+ * The server's LevelDB index:
+ *   `i!<kind><key>`  → { size, atime }    every stored item
+ *   `l!<atime><kind><key>` → ''           the same items in last-access order (for LRU eviction)
+ *   `v!<key>`        → AC record bytes    records live here; blobs are files
+ *   `s!totals`       → { entries, bytes }
+ * Every change is one atomic batch, so the totals never drift from the items.
+ */
+export class ServerIndex {
+  private constructor(
+    private readonly db: Level<string, Bytes>,
+    readonly totals: Totals,
+  ) {}
+
+  static async open(dir: string): Promise<ServerIndex> {
+    const db = new Level<string, Bytes>(join(dir, 'index'), { valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (cause) {
+      const code = (cause as { cause?: { code?: string }; code?: string }).cause?.code ?? (cause as { code?: string }).code;
+      const why = code === 'LEVEL_LOCKED' ? 'is locked by another process' : 'cannot be opened';
+      throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server index ${join(dir, 'index')} ${why}`, { cause });
+    }
+    const saved = await db.get('s!totals');
+    const totals = saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
+    return new ServerIndex(db, totals);
+  }
+
+  async get(kind: Kind, key: string): Promise<Item | undefined> {
+    const v = await this.db.get(`i!${kind}${key}`);
+    return v ? (unpack(v) as Item) : undefined;
+  }
+
+  async record(key: string): Promise<Buffer | undefined> {
+    const v = await this.db.get(`v!${key}`);
+    return v ? Buffer.from(v) : undefined;
+  }
+
+  /** Records a new item (and an AC record's bytes). The caller makes sure it isn't there yet. */
+  async add(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
+    const atime = Date.now();
+    const totals = { entries: this.totals.entries + 1, bytes: this.totals.bytes + size };
+    const ops: { type: 'put'; key: string; value: Bytes }[] = [
+      { type: 'put', key: `i!${kind}${key}`, value: pack({ size, atime }) },
+      { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
+      { type: 'put', key: 's!totals', value: pack(totals) },
+    ];
+    if (value) ops.push({ type: 'put', key: `v!${key}`, value });
+    await this.db.batch(ops);
+    Object.assign(this.totals, totals);
+  }
+
+  /** Moves an item to the young end of the LRU order (coarsely: see TOUCH_GRANULARITY_MS). */
+  async touch(kind: Kind, key: string, item: Item): Promise<void> {
+    const atime = Date.now();
+    if (atime - item.atime < TOUCH_GRANULARITY_MS) return;
+    await this.db.batch([
+      { type: 'del', key: lruKey(item.atime, kind, key) },
+      { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
+      { type: 'put', key: `i!${kind}${key}`, value: pack({ size: item.size, atime }) },
+    ]);
+  }
+
+  async remove(kind: Kind, key: string): Promise<void> {
+    const item = await this.get(kind, key);
+    if (!item) return;
+    const totals = { entries: this.totals.entries - 1, bytes: this.totals.bytes - item.size };
+    await this.db.batch([
+      { type: 'del', key: `i!${kind}${key}` },
+      { type: 'del', key: lruKey(item.atime, kind, key) },
+      { type: 'del', key: `v!${key}` },
+      { type: 'put', key: 's!totals', value: pack(totals) },
+    ]);
+    Object.assign(this.totals, totals);
+  }
+
+  /**
+   * Removes up to `n` of the least recently used items and returns them (the
+   * caller deletes the blob files). An LRU key left behind by two racing
+   * touches is dropped on the way.
+   */
+  async evictOldest(n: number): Promise<{ kind: Kind; key: string }[]> {
+    const lru: string[] = [];
+    for await (const k of this.db.keys({ gt: 'l!', lt: 'l!~', limit: n })) lru.push(k);
+    const out: { kind: Kind; key: string }[] = [];
+    for (const k of lru) {
+      const rest = k.slice(2 + ATIME_WIDTH);
+      const kind = rest[0] as Kind;
+      const key = rest.slice(1);
+      const item = await this.get(kind, key);
+      if (!item || lruKey(item.atime, kind, key) !== k) {
+        await this.db.del(k);
+        continue;
+      }
+      await this.remove(kind, key);
+      out.push({ kind, key });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+const ATIME_WIDTH = 10;
+
+function lruKey(atime: number, kind: Kind, key: string): string {
+  return `l!${atime.toString(36).padStart(ATIME_WIDTH, '0')}${kind}${key}`;
+}

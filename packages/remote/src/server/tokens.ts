@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import { SplitcacheError } from '@splitcache/errors';
+
+export type Scope = 'read' | 'read-write';
+
+export interface TokenInfo {
+  /** Shown in /status and the log instead of the token itself. */
+  name: string;
+  scope: Scope;
+}
+
+/**
+ * Parses a tokens file: either JSON (`[{ "token", "scope", "name"? }]`, or
+ * that list under a `tokens` key) or lines of `token scope [name]`, with `#`
+ * comments. In the line form, commas also separate entries, so the whole
+ * table fits in one environment variable (SPLITCACHE_SERVE_TOKENS).
+ */
+export function parseTokens(text: string, source: string): Map<string, TokenInfo> {
+  const out = new Map<string, TokenInfo>();
+  const add = (token: unknown, scope: unknown, name: unknown, where: string) => {
+    if (typeof token !== 'string' || token === '' || /\s/.test(token)) throw bad(source, `${where}: a token must be a non-empty word`);
+    if (scope !== 'read' && scope !== 'read-write') throw bad(source, `${where}: scope must be read or read-write, not ${JSON.stringify(scope)}`);
+    if (out.has(token)) throw bad(source, `${where}: duplicate token`);
+    out.set(token, { scope, name: typeof name === 'string' && name ? name : `token${out.size + 1}` });
+  };
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let j: unknown;
+    try {
+      j = JSON.parse(trimmed);
+    } catch (cause) {
+      throw bad(source, `not valid JSON (${(cause as Error).message})`);
+    }
+    const list = Array.isArray(j) ? j : (j as { tokens?: unknown }).tokens;
+    if (!Array.isArray(list)) throw bad(source, 'expected a list of { token, scope, name }');
+    list.forEach((t: { token?: unknown; scope?: unknown; name?: unknown }, i) => add(t?.token, t?.scope, t?.name, `entry ${i + 1}`));
+  } else {
+    trimmed.split(/[\n,]/).forEach((raw, i) => {
+      const line = raw.replace(/#.*/, '').trim();
+      if (!line) return;
+      const [token, scope, ...name] = line.split(/\s+/);
+      add(token, scope, name.join(' '), `entry ${i + 1}`);
+    });
+  }
+  if (out.size === 0) throw bad(source, 'no tokens');
+  return out;
+}
+
+/** Tokens from `--tokens FILE`, else SPLITCACHE_SERVE_TOKENS, else undefined (an open server). */
+export async function loadTokens(file: string | undefined, env: NodeJS.ProcessEnv): Promise<Map<string, TokenInfo> | undefined> {
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `cannot read tokens file ${file}: ${(cause as NodeJS.ErrnoException).code}`, { cause });
+    }
+    return parseTokens(text, file);
+  }
+  if (env.SPLITCACHE_SERVE_TOKENS) return parseTokens(env.SPLITCACHE_SERVE_TOKENS, 'SPLITCACHE_SERVE_TOKENS');
+  return undefined;
+}
+
+function bad(source: string, why: string): SplitcacheError {
+  return new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `tokens in ${source}: ${why}`);
+}

@@ -1,0 +1,56 @@
+import type { Digest } from '@splitcache/hash';
+
+export interface EntrySummary {
+  key: Digest;
+  lastAccess: number;
+  blobs: { digest: Digest; size: number }[];
+}
+
+export interface EvictionPlan {
+  evict: Set<Digest>;
+  keptBytes: number;
+  freedEntries: number;
+}
+
+/**
+ * Decides which entries go: those not hit since `olderThan`, and, newest hit
+ * first, every entry from the first one whose blobs would take the kept total
+ * past `maxBytes`. Blobs shared between entries count once. Pure:
+ * the caller does the deleting.
+ */
+export function planEviction(entries: EntrySummary[], opts: { maxBytes: number; olderThan?: number }): EvictionPlan {
+  const evict = new Set<Digest>();
+  const kept = new Set<Digest>();
+  let keptBytes = 0;
+  const byRecency = [...entries].sort((a, b) => b.lastAccess - a.lastAccess);
+  let full = false;
+  for (const e of byRecency) {
+    const extra = e.blobs.filter((b) => !kept.has(b.digest)).reduce((n, b) => n + b.size, 0);
+    // Strict LRU: once one entry doesn't fit, every less recently hit one goes too.
+    full ||= keptBytes + extra > opts.maxBytes;
+    if (full || (opts.olderThan !== undefined && e.lastAccess < opts.olderThan)) {
+      evict.add(e.key);
+      continue;
+    }
+    for (const b of e.blobs) kept.add(b.digest);
+    keptBytes += extra;
+  }
+  return { evict, keptBytes, freedEntries: evict.size };
+}
+
+/** Parses `10G`, `512M`, `1.5GiB`, `4096` into bytes; undefined when it isn't a size. */
+export function parseSize(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(s);
+  if (!m) return undefined;
+  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** Parses `30d`, `12h`, `45m`, `90s` into milliseconds. */
+export function parseAge(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$/i.exec(s);
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5 }[m[2]!.toLowerCase() as 's' | 'm' | 'h' | 'd'];
+}

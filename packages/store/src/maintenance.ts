@@ -1,0 +1,86 @@
+import type { Digest } from '@splitcache/hash';
+import { isSplitcacheError } from '@splitcache/errors';
+import { planEviction, type EntrySummary } from './gc.js';
+import type { Store } from './store.js';
+
+export type Progress = (done: number, total: number, phase: string) => void;
+
+export interface GcResult {
+  entriesBefore: number;
+  entriesEvicted: number;
+  blobsRemoved: number;
+  bytesRemoved: number;
+  bytesKept: number;
+}
+
+
+/**
+ * Evicts entries (LRU by last hit, and older than `olderThan`) until the
+ * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
+ * entry needs. A blob that a committed entry still names is never removed.
+ * The daemon runs this under its maintenance lock, so no ingest or replay is
+ * in flight meanwhile.
+ */
+export async function collectGarbage(
+  store: Store,
+  opts: { maxBytes: number; olderThan?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number },
+  progress?: Progress,
+): Promise<GcResult> {
+  const entries: EntrySummary[] = [];
+  for await (const [key, e, lastAccess] of store.entries()) {
+    entries.push({ key, lastAccess, blobs: e.outputs.map((o) => ({ digest: o.digest, size: o.size })) });
+  }
+  const plan = planEviction(entries, opts);
+  await store.evictEntries(plan.evict);
+  const needed = new Set<Digest>();
+  for (const e of entries) if (!plan.evict.has(e.key)) for (const b of e.blobs) needed.add(b.digest);
+  let blobsRemoved = 0;
+  let bytesRemoved = 0;
+  let seen = 0;
+  const now = Date.now();
+  for await (const b of store.blobs.list()) {
+    progress?.(++seen, 0, 'gc');
+    if (needed.has(b.digest) || now - b.mtimeMs < (opts.graceMs ?? 0)) continue;
+    await store.blobs.remove(b.digest);
+    blobsRemoved++;
+    bytesRemoved += b.size;
+  }
+  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes };
+}
+
+export interface VerifyResult {
+  entries: number;
+  blobsChecked: number;
+  badBlobs: Digest[];
+  entriesEvicted: number;
+}
+
+/**
+ * Re-hashes every blob every entry needs. A blob that is missing or doesn't
+ * match its digest is removed, and every entry that needs it is evicted, so
+ * the next build recompiles those crates cleanly.
+ */
+export async function verifyStore(store: Store, progress?: Progress): Promise<VerifyResult> {
+  const needs = new Map<Digest, Digest[]>();
+  let entries = 0;
+  for await (const [key, e] of store.entries()) {
+    entries++;
+    for (const o of e.outputs) needs.set(o.digest, [...(needs.get(o.digest) ?? []), key]);
+  }
+  const bad: Digest[] = [];
+  const evict = new Set<Digest>();
+  let done = 0;
+  for (const [digest, users] of needs) {
+    progress?.(++done, needs.size, 'verify');
+    try {
+      await store.blobs.read(digest);
+    } catch (err) {
+      if (!isSplitcacheError(err)) throw err;
+      bad.push(digest);
+      await store.blobs.remove(digest);
+      for (const u of users) evict.add(u);
+    }
+  }
+  await store.evictEntries(evict);
+  return { entries, blobsChecked: needs.size, badBlobs: bad, entriesEvicted: evict.size };
+}
