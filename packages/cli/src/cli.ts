@@ -9,6 +9,7 @@ import { runReport } from './commands/report.js';
 import { runGc } from './commands/gc.js';
 import { runVerify } from './commands/verify.js';
 import { runServer } from './commands/server.js';
+import { runServe } from './commands/serve.js';
 import { runStats } from './commands/stats.js';
 
 const USAGE = `usage:
@@ -24,7 +25,9 @@ const USAGE = `usage:
                                      why did this crate miss?
   splitcache report --html <file> [--since T] [--session S]
                                      charts of hits, misses and time saved
-  splitcache server stop|status      stop the daemon / show whether it runs
+  splitcache server stop|status      stop the daemon (uploads flushed first) / show whether it runs
+  splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
+                                     run the team cache server (docs/REMOTE.md)
 `;
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -44,6 +47,8 @@ export async function runCli(argv: string[]): Promise<number> {
       return runReport(rest);
     case 'server':
       return runServer(rest);
+    case 'serve':
+      return runServe(rest);
     case 'cargo':
       return runCargo(rest);
     case '--version':

@@ -83,6 +83,7 @@ async function wrap(argv: string[]): Promise<number> {
     if (plan.bootstrap && code === 0) reply = { link: fallbackLink(args) };
   }
   conn.close();
+  if (reply.warning) warn(reply.warning);
   if (code !== 0) return code;
   return reply.link ? link(rustc, args, reply.link, fds) : code;
 }

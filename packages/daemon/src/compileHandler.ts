@@ -36,6 +36,8 @@ interface Pending {
 }
 
 export interface Services {
+  /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
+  onCorruptIndex?: () => void;
   store: Store;
   maintenance: Maintenance;
   files: FileDigestMemo;
@@ -149,6 +151,7 @@ export class CompileHandler {
       this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
+    let warning: string | undefined;
     await this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
       try {
         const r = await ingest(this.s.store, this.s.files, {
@@ -167,12 +170,12 @@ export class CompileHandler {
         this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { reason: r.reason });
       } catch (err) {
         const e = ingestError(err);
-        this.fault(e);
+        warning = this.fault(e);
         this.s.stats.count('notStored', 'error');
         this.missEvent(p, { reason: `not-stored:${e.code}` });
       }
     }));
-    return { link: p.link };
+    return { link: p.link, warning };
   }
 
   private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -193,7 +196,8 @@ export class CompileHandler {
    * once per crate.
    */
   private fault(err: unknown): string | undefined {
-    const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
+    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
+    const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
     this.s.stats.count('errors', code);
     const line = oneLine(err);
     this.s.log.warn(line);
@@ -242,4 +246,12 @@ export class CompileHandler {
 
 function newToken(): string {
   return randomBytes(8).toString('hex');
+}
+
+/** LevelDB reports damaged tables as LEVEL_CORRUPTION, possibly wrapped in our own error's cause. */
+function isIndexCorruption(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === 'LEVEL_CORRUPTION') return true;
+  }
+  return false;
 }

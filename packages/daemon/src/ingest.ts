@@ -91,12 +91,19 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
     producer: x.producer, createdAt: Date.now(), rustcVersion: x.rustcVersion, compileMs: x.compileMs, inputs,
     command: inv.args.map((a) => table.normaliseText(a)),
   };
-  await store.putEntry(entryKey, entry);
-  await store.addResult(x.manifestKey, { v: 1, crateName: inv.crateName!, components: x.components }, { entryKey, inputs, envDeps });
+  await store.commitEntry({
+    manifestKey: x.manifestKey,
+    manifest: { v: 1, crateName: inv.crateName!, components: x.components },
+    result: { entryKey, inputs, envDeps },
+    entry,
+  });
   return { stored: true, entryKey, bytes, inputs, envDeps };
 }
 
 export function ingestError(cause: unknown): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
+  if (/ENOSPC|EDQUOT|No space left/i.test(String((cause as Error)?.message ?? cause) + String((cause as { cause?: unknown })?.cause ?? ''))) {
+    return new SplitcacheError('SPLITCACHE_STORE_FULL', 'the store\'s disk is full; building uncached', { cause });
+  }
   return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
 import { isSplitcacheError, oneLine } from '@splitcache/errors';
 import { Store } from '@splitcache/store';
-import { CompileHandler } from './compileHandler.js';
+import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
@@ -24,7 +24,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   await initHash();
   let store: Store;
   try {
-    store = await Store.open(config.dir);
+    store = await Store.open(config.dir, (what) => log.warn(what));
   } catch (err) {
     if (isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) {
       log.debug('another daemon owns this store; exiting');
@@ -36,8 +36,15 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const remote = openRemote(config, { store, files, stats, log });
-  const services = { store, maintenance, files, rustc: new RustcIdentities(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
+  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
+  let repairing = false;
+  services.onCorruptIndex = () => {
+    if (repairing) return;
+    repairing = true;
+    log.warn('SPLITCACHE_STORE_CORRUPT: the index has a damaged table; restarting to repair it');
+    void store.requestRepair().then(() => server.stop()).then(() => process.exit(0));
+  };
   const pidFile = join(config.dir, 'daemon.pid');
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
     await remote.close();

@@ -41,6 +41,8 @@ export interface ProgressFrame {
 
 export interface DoneReply {
   link?: LinkStep;
+  /** A cache fault while storing, to show the user once (the build goes on). */
+  warning?: string;
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false });

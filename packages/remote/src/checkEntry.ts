@@ -36,6 +36,8 @@ export function checkEntry(e: unknown, key: string): EntryRecord {
       throw bad(`bad output ${o.name}`);
     }
   }
+  if (r.command === undefined) r.command = [];
+  if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) throw bad('bad command');
   if (!Array.isArray(r.inputs) || !r.inputs.every((i) => Array.isArray(i) && typeof i[0] === 'string' && isDigest(i[1]))) {
     throw bad('bad inputs');
   }

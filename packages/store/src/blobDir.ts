@@ -16,7 +16,12 @@ export class BlobDir {
     this.tmpDir = join(root, 'tmp');
   }
 
-  async init(): Promise<void> {
+  /**
+   * Creates the directory. With `clearTemp` (the daemon, which holds the
+   * store's lock), temp files a killed process left behind are removed.
+   */
+  async init(clearTemp = false): Promise<void> {
+    if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
   }
 
@@ -81,6 +86,22 @@ export class BlobDir {
       );
     }
     return digest;
+  }
+
+  /** Whether a blob's first bytes are `prefix` (a cheap look before a full, verified read). */
+  async startsWith(digest: Digest, prefix: Uint8Array): Promise<boolean> {
+    try {
+      const fh = await open(this.pathOf(digest), 'r');
+      try {
+        const buf = Buffer.alloc(prefix.length);
+        const { bytesRead } = await fh.read(buf, 0, prefix.length, 0);
+        return bytesRead === prefix.length && buf.equals(prefix);
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return false;
+    }
   }
 
   /** Every blob on disk: digest, size and mtime (ms). */

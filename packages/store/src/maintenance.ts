@@ -28,7 +28,9 @@ export async function collectGarbage(
 ): Promise<GcResult> {
   const entries: EntrySummary[] = [];
   for await (const [key, e, lastAccess] of store.entries()) {
-    entries.push({ key, lastAccess, blobs: e.outputs.map((o) => ({ digest: o.digest, size: o.size })) });
+    const blobs = e.outputs.map((o) => ({ digest: o.digest, size: o.size }));
+    if (e.recordDigest) blobs.push({ digest: e.recordDigest, size: 0 });
+    entries.push({ key, lastAccess, blobs });
   }
   const plan = planEviction(entries, opts);
   await store.evictEntries(plan.evict);
@@ -65,7 +67,9 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
   let entries = 0;
   for await (const [key, e] of store.entries()) {
     entries++;
-    for (const o of e.outputs) needs.set(o.digest, [...(needs.get(o.digest) ?? []), key]);
+    const digests = e.outputs.map((o) => o.digest);
+    if (e.recordDigest) digests.push(e.recordDigest);
+    for (const d of digests) needs.set(d, [...(needs.get(d) ?? []), key]);
   }
   const bad: Digest[] = [];
   const evict = new Set<Digest>();

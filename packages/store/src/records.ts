@@ -30,6 +30,8 @@ export interface EntryRecord {
   command: string[];
   /** The normalised dep-info inputs and their digests at the time of the compile. */
   inputs: [string, Digest][];
+  /** The record blob that can rebuild this entry's index records (see recordBlob.ts). */
+  recordDigest?: Digest;
 }
 
 /** One earlier result under a manifest key: the inputs its dep-info named and its entry. */

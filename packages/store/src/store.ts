@@ -1,13 +1,18 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
+import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
 type Bytes = Uint8Array;
+
+const REPAIR_MARKER = 'index.needs-repair';
 
 /**
  * The local store: a LevelDB index (manifests, entries, stats, access times,
@@ -21,21 +26,90 @@ export class Store {
     readonly blobs: BlobDir,
   ) {}
 
-  static async open(dir: string): Promise<Store> {
+  /**
+   * Opens the store. An index LevelDB can't open is repaired; one that is
+   * beyond repair is moved aside and rebuilt from the record blobs, so a
+   * corrupt index costs a rebuild, never a store that can't be used.
+   * `onRecover` hears what was done.
+   */
+  static async open(dir: string, onRecover?: (what: string) => void): Promise<Store> {
     await mkdir(dir, { recursive: true });
     const blobs = new BlobDir(join(dir, 'blobs'));
     await blobs.init();
-    const db = new Level<string, Bytes>(join(dir, 'index'), { valueEncoding: 'view' });
-    try {
-      await db.open();
-    } catch (cause) {
-      const code = (cause as { code?: string; cause?: { code?: string } }).cause?.code ?? (cause as { code?: string }).code;
-      if (code === 'LEVEL_LOCKED') {
-        throw new SplitcacheError('SPLITCACHE_STORE_LOCKED', `store index ${join(dir, 'index')} is locked by another process`, { cause });
-      }
-      throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot open store index ${join(dir, 'index')}`, { cause });
+    const location = join(dir, 'index');
+    const marker = join(dir, REPAIR_MARKER);
+    const repairAsked = existsSync(marker);
+    let db = await openIndex(location).catch((e: unknown) => e as Error);
+    if (db instanceof Error && isLocked(db)) throw lockedError(location, db);
+    if (!(db instanceof Error) && repairAsked) {
+      await db.close();
+      db = new Error('a read found corruption');
     }
-    return new Store(dir, db, blobs);
+    let rebuild = repairAsked;
+    if (db instanceof Error) {
+      onRecover?.(`SPLITCACHE_STORE_CORRUPT: index would not open (${db.message}); repairing`);
+      await ClassicLevel.repair(location).catch(() => undefined);
+      db = await openIndex(location).catch((e: unknown) => e as Error);
+    }
+    if (db instanceof Error) {
+      if (isLocked(db)) throw lockedError(location, db);
+      const aside = `${location}.corrupt-${Date.now()}`;
+      onRecover?.(`SPLITCACHE_STORE_CORRUPT: repair failed; index moved to ${aside} and rebuilt from the blobs`);
+      await rename(location, aside).catch(() => rm(location, { recursive: true, force: true }));
+      db = await openIndex(location);
+      rebuild = true;
+    }
+    // This process holds the index lock now: temp files left by a killed writer can go.
+    await blobs.init(true);
+    const store = new Store(dir, db, blobs);
+    // A new index (first use, or the old one deleted) is filled from whatever record blobs exist.
+    rebuild ||= (await db.get('s!index-created')) === undefined;
+    if (rebuild) {
+      const n = await store.rebuildFromBlobs();
+      if (n > 0) onRecover?.(`rebuilt ${n} entries from record blobs`);
+      await db.put('s!index-created', pack(Date.now()));
+    }
+    await rm(marker, { force: true });
+    return store;
+  }
+
+  /** Asks the next open to repair the index and re-add every entry from the record blobs. */
+  async requestRepair(): Promise<void> {
+    await writeFile(join(this.dir, REPAIR_MARKER), `${new Date().toISOString()}\n`);
+  }
+
+  /** Re-creates entries and manifest results from the record blobs (after losing the index). */
+  async rebuildFromBlobs(): Promise<number> {
+    let n = 0;
+    for await (const b of this.blobs.list()) {
+      if (!(await this.blobs.startsWith(b.digest, RECORD_MAGIC))) continue;
+      const c = decodeRecordBlob(await this.blobs.read(b.digest).catch(() => Buffer.alloc(0)));
+      if (!c) continue;
+      await this.commitIndex(c, b.digest);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Commits an entry: its record blob first, then the entry, its access time
+   * and its manifest result in one LevelDB batch, so a crash leaves either all
+   * of them or none. The output blobs must already exist.
+   */
+  async commitEntry(c: EntryCommit): Promise<void> {
+    const recordDigest = await this.blobs.write(encodeRecordBlob(c));
+    await this.commitIndex(c, recordDigest);
+  }
+
+  private async commitIndex(c: EntryCommit, recordDigest: Digest): Promise<void> {
+    const prev = await this.getManifest(c.manifestKey).catch(() => undefined);
+    const results = [c.result, ...(prev?.results ?? []).filter((r) => r.entryKey !== c.result.entryKey)];
+    const manifest: ManifestRecord = { ...c.manifest, results: results.slice(0, MAX_RESULTS_PER_MANIFEST) };
+    await this.db.batch([
+      { type: 'put', key: `e!${c.result.entryKey}`, value: pack({ ...c.entry, recordDigest }) },
+      { type: 'put', key: `t!${c.result.entryKey}`, value: pack(Date.now()) },
+      { type: 'put', key: `m!${c.manifestKey}`, value: pack(manifest) },
+    ]);
   }
 
   async close(): Promise<void> {
@@ -184,4 +258,19 @@ export class Store {
       throw new SplitcacheError('SPLITCACHE_MANIFEST_MALFORMED', `index record ${key} is not valid msgpack; dropped`, { cause });
     }
   }
+}
+
+async function openIndex(location: string): Promise<Level<string, Bytes>> {
+  const db = new Level<string, Bytes>(location, { valueEncoding: 'view' });
+  await db.open();
+  return db;
+}
+
+function isLocked(err: Error): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED';
+}
+
+function lockedError(location: string, cause: unknown): SplitcacheError {
+  return new SplitcacheError('SPLITCACHE_STORE_LOCKED', `store index ${location} is locked by another process`, { cause });
 }

@@ -28,12 +28,13 @@ const PAD = 8;
 
 /** Horizontal bars, longest first as given, each labelled on the left and valued on the right. */
 export function horizontalBars(bars: readonly Bar[], opts: BarOptions): string {
-  const width = opts.width ?? 560;
+  // The half-width panel's inner width: text is drawn at its nominal size there.
+  const width = opts.width ?? 490;
   if (bars.length === 0) return emptyChart(width, 96, opts.label, opts.empty);
   const labelChars = opts.labelChars ?? 26;
   // ~6.6 user units per character at the 12-unit font: room for the longest label shown.
   const labelW = Math.min(width * 0.45, 12 + 6.6 * Math.min(labelChars, Math.max(...bars.map((b) => [...b.label].length))));
-  const valueW = 72;
+  const valueW = 96;
   const barMax = Math.max(20, width - labelW - valueW - PAD);
   const max = Math.max(...bars.map((b) => b.value));
   const height = bars.length * ROW + PAD * 2;

@@ -4,7 +4,7 @@ import { formatPercent } from './formatPercent.js';
 import type { Tally } from './summarizeEvents.js';
 import { svgFrame } from './svgFrame.js';
 
-const W = 440;
+const W = 460;
 const H = 220;
 const R = 76;
 const STROKE = 30;
@@ -46,6 +46,6 @@ export function originDonut(t: Tally): string {
       `<text class="legend" x="254" y="${ly}">${escapeHtml(s.name)}</text>` +
       `<text class="legend-num" x="${W - 8}" y="${ly}" text-anchor="end">${s.n} · ${escapeHtml(formatPercent(s.n, total))}</text>`;
   });
-  body += `<text class="legend muted" x="232" y="${58 + 3 * 34}">${t.passthrough} not cacheable (passed through)</text>`;
+  body += `<text class="legend muted" x="232" y="${58 + 3 * 34}">+ ${t.passthrough} passed through</text>`;
   return svgFrame(W, H, label, body);
 }

@@ -55,6 +55,7 @@ svg .axis, svg .muted, svg .empty-text, svg .donut-small { fill: var(--muted); }
 .slice-local { stroke: var(--local); } .slice-remote { stroke: var(--remote); } .slice-miss { stroke: var(--miss); }
 .ring-track { stroke: var(--track); }
 .bar-saved { fill: var(--local); } .bar-miss { fill: var(--miss); } .bar-pass { fill: var(--pass); }
+.rate-dot { fill: var(--accent); }
 .rate-line { fill: none; stroke: var(--accent); stroke-width: 2; stroke-linejoin: round; }
 .col-value { font-size: 11px; font-weight: 600; }
 .bar-value { font-size: 12px; fill: var(--muted); }

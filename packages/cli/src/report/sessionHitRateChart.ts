@@ -7,7 +7,8 @@ import type { SessionSummary } from './summarizeEvents.js';
 import { svgFrame } from './svgFrame.js';
 import { truncateLabel } from './truncateLabel.js';
 
-const W = 760;
+// Matches the full-width panel's inner width, so text is drawn at its nominal size.
+const W = 1040;
 const H = 280;
 const LEFT = 48;
 const RIGHT = 12;
@@ -27,7 +28,7 @@ export function sessionName(id: string): string {
  */
 export function sessionHitRateChart(all: readonly SessionSummary[]): string {
   const label = 'Hit rate per session, oldest first';
-  if (all.length === 0) return emptyChart(W, 160, label, 'No sessions yet: build with splitcache to fill this in');
+  if (all.length === 0) return emptyChart(W, 140, label, 'No sessions yet: build with splitcache to fill this in');
   const sessions = all.slice(-MAX_SESSION_COLUMNS);
   const plotW = W - LEFT - RIGHT;
   const plotH = H - TOP - BOTTOM;
@@ -79,6 +80,10 @@ export function sessionHitRateChart(all: readonly SessionSummary[]): string {
     body += '</g>';
   });
   if (points.length > 1) body += `<polyline class="rate-line" points="${points.join(' ')}"/>`;
+  for (const p of points) {
+    const [px, py] = p.split(',');
+    body += `<circle class="rate-dot" cx="${px}" cy="${py}" r="3"/>`;
+  }
   body += `<line class="axis-line" x1="${LEFT}" x2="${W - RIGHT}" y1="${TOP + plotH}" y2="${TOP + plotH}"/>`;
   return svgFrame(W, H, label, body);
 }

@@ -1,0 +1,51 @@
+import { oneLine } from '@splitcache/errors';
+import { CacheServer, loadTokens } from '@splitcache/remote';
+import { parseSize } from '@splitcache/store';
+import { parseFlags } from './flags.js';
+
+const USAGE = 'usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G] [--max-body 1G]';
+
+/**
+ * `splitcache serve`: the team cache server (docs/REMOTE.md). Prints the URL
+ * it listens on as its first line of stdout, then serves until SIGTERM or
+ * SIGINT, when it stops accepting, finishes in-flight writes and exits.
+ */
+export async function runServe(args: string[]): Promise<number> {
+  const f = parseFlags(args, ['listen', 'dir', 'tokens', 'max-size', 'max-body']);
+  const listen = parseListen(f.listen ?? '127.0.0.1:7878');
+  const maxSize = f['max-size'] === undefined ? undefined : parseSize(f['max-size']);
+  const maxBody = f['max-body'] === undefined ? undefined : parseSize(f['max-body']);
+  if (!f.dir || !listen || f.rest.length > 0 || (f['max-size'] !== undefined && !maxSize) || (f['max-body'] !== undefined && !maxBody)) {
+    process.stderr.write(`splitcache: SPLITCACHE_SERVE_CONFIG: bad arguments ${JSON.stringify(args)}\n${USAGE}\n`);
+    return 2;
+  }
+  let server: CacheServer;
+  try {
+    const tokens = await loadTokens(f.tokens, process.env);
+    server = await CacheServer.start({
+      dir: f.dir, host: listen.host, port: listen.port, tokens, maxSize, maxBody,
+      log: (line) => process.stderr.write(`splitcache serve: ${line}\n`),
+    });
+    const access = tokens ? `${tokens.size} token(s)` : 'open (no tokens: loopback only)';
+    process.stdout.write(`splitcache serve: listening on ${server.url} (dir ${f.dir}, ${access}${maxSize ? `, max size ${maxSize} bytes` : ''})\n`);
+  } catch (err) {
+    process.stderr.write(`splitcache: ${oneLine(err)}\n`);
+    return 1;
+  }
+  await new Promise<void>((res) => {
+    process.once('SIGTERM', () => res());
+    process.once('SIGINT', () => res());
+  });
+  process.stderr.write('splitcache serve: stopping (finishing in-flight requests)\n');
+  await server.close();
+  return 0;
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or a bare `PORT` (loopback). */
+function parseListen(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s) ?? /^()()(\d+)$/.exec(s);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
