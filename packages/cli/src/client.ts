@@ -5,10 +5,11 @@
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isInfoCall, parseInvocation, splitPlan } from '@splitcache/rustc';
-import { storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
+import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
 import { connectOrStart, type DaemonConnection } from './daemonConnection.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 
@@ -40,7 +41,7 @@ async function wrap(argv: string[]): Promise<number> {
   const dir = storeDir(process.env);
   const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'src', 'main.js')).catch(() => undefined);
   if (!conn) {
-    warn('SPLITCACHE_DAEMON_UNREACHABLE: no daemon answered (building uncached)');
+    warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', 'no daemon answered (building uncached)');
     return run(rustc, args, fds, false).code;
   }
   let plan: CompilePlan;
@@ -49,7 +50,7 @@ async function wrap(argv: string[]): Promise<number> {
     if (!plan || typeof plan !== 'object' || !('action' in plan)) throw new Error(`bad reply ${JSON.stringify(plan)}`);
   } catch (err) {
     conn.close();
-    warn(`SPLITCACHE_DAEMON_PROTOCOL: ${(err as Error).message} (building uncached)`);
+    warnOnce('SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
     return run(rustc, args, fds, false).code;
   }
 
@@ -156,6 +157,27 @@ function signalNumber(signal: NodeJS.Signals): number {
 function warn(line: string): void {
   if (process.env.SPLITCACHE_LOG === 'quiet') return;
   process.stderr.write(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
+}
+
+/**
+ * A client-side fault (the daemon can't be reached, say) happens in every
+ * rustc call of the build at once: it is shown once a minute per store and
+ * code, not once per crate. The marker lives in the temp dir, which still
+ * works when the store's disk is full.
+ */
+function warnOnce(code: string, line: string): void {
+  const marker = join(tmpdir(), `splitcache-warned-${code}-${socketPath(storeDir(process.env)).replace(/[^A-Za-z0-9]/g, '_').slice(-80)}`);
+  try {
+    if (Date.now() - statSync(marker).mtimeMs < 60_000) return;
+  } catch {
+    /* no marker yet */
+  }
+  try {
+    writeFileSync(marker, '');
+  } catch {
+    /* show it anyway */
+  }
+  warn(`${code}: ${line}`);
 }
 
 main(process.argv.slice(2)).then(

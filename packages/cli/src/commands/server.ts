@@ -6,13 +6,15 @@ import { existsSync } from 'node:fs';
 export async function runServer(args: string[]): Promise<number> {
   const sub = args[0] ?? 'status';
   if (sub === 'stop') {
-    const r = await daemonRequest<{ stopping: boolean }>({ op: 'stop' }, false);
+    // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
+    const r = await daemonRequest<{ stopping: boolean; uploadsLeft?: number }>({ op: 'stop' }, false);
     if (r?.stopping) {
       // Wait until the socket is gone: the index is closed and the stats flushed by then.
       const sock = socketPath(storeDir(process.env));
       for (let i = 0; i < 100 && existsSync(sock); i++) await new Promise((res) => setTimeout(res, 50));
     }
-    process.stdout.write(r?.stopping ? 'splitcache daemon stopped\n' : 'splitcache daemon was not running\n');
+    const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
+    process.stdout.write(r?.stopping ? `splitcache daemon stopped${left}\n` : 'splitcache daemon was not running\n');
     return 0;
   }
   if (sub === 'start' || sub === 'status') {

@@ -1,0 +1,85 @@
+import type { Test } from 'tap';
+import t from 'tap';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, tempDir } from './helpers.js';
+import { nginxWithDav, remoteHitRate, Runner, startNginx, startServe } from './remoteHelpers.js';
+
+// Issue 4, what must be shown 1 and 2: two CI runners (separate stores, different
+// checkout directories) share one remote; the second gets its first build from it.
+
+async function twoRunners(t: Test, url: string, extra: NodeJS.ProcessEnv = {}) {
+  const a = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-a', ...extra });
+  const b = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-b', ...extra });
+  t.teardown(() => a.stop());
+  t.teardown(() => b.stop());
+  const wsA = copyFixture(join(tempDir('runner-a'), 'checkout'));
+  const wsB = copyFixture(join(tempDir('runner-b'), 'builds', 'elsewhere'));
+
+  assertOk(t, await a.cargo(wsA, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'a' }), 'runner A builds cold');
+  const aOut = (await run(join(wsA, 'target/debug/fx-app'), [])).stdout;
+  const sA = await a.stats();
+  t.equal(sA.misses, 11, 'runner A missed every cacheable call');
+  const stop = await a.splitcache(['server', 'stop']);
+  t.match(stop.stdout, /stopped/, '`server stop` flushes the upload queue, then stops');
+
+  assertOk(t, await b.cargo(wsB, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'b' }), 'runner B builds');
+  const events = await b.audit('b');
+  const { rate, cacheable, notRemote } = remoteHitRate(events);
+  t.ok(rate >= 0.95, `runner B: ${(rate * 100).toFixed(1)} % of ${cacheable} cacheable calls were remote hits (not: ${notRemote.join(', ') || 'none'})`);
+  t.ok(events.filter((e) => e.origin === 'remote').every((e) => e.producer === 'runner-a'), 'remote hits name runner A as producer');
+  const sB = await b.stats();
+  t.equal((sB as unknown as { remote: Record<string, number> }).remote.hits, sB.hits, 'stats count the remote hits');
+  t.same(sB.errors, {}, 'no cache faults on runner B');
+  t.equal((await run(join(wsB, 'target/debug/fx-app'), [])).stdout, aOut, "runner B's binary runs and prints what A's did");
+  t.equal((await run(join(wsB, 'target/debug/examples/demo'), [])).stdout, 'example: 100\n');
+  const tests = await b.cargo(wsB, ['test', '--', '--test-threads=1']);
+  assertOk(t, tests, "runner B's tests run");
+  return { a, b };
+}
+
+t.test('two runners share one `splitcache serve`', async (t) => {
+  const serve = await startServe();
+  t.teardown(() => serve.stop());
+  await twoRunners(t, serve.url);
+  const st = await serve.status();
+  t.ok(st.entries >= 11 * 2, `the server holds ${st.entries} items, ${st.bytes} bytes`);
+  const client = st.clients['127.0.0.1'];
+  t.ok(client && client.hits > 0 && client.puts > 0, '/status counts hits and puts per client');
+  t.equal(await serve.stop(), 0, 'serve exits cleanly on SIGTERM');
+});
+
+t.test('two runners share a plain nginx with WebDAV PUT', { skip: nginxWithDav() ? false : 'nginx with the dav module is not installed' }, async (t) => {
+  const nginx = await startNginx();
+  t.teardown(() => nginx.stop());
+  await twoRunners(t, nginx.url);
+});
+
+t.test('the upload queue survives a daemon restart and a server outage', async (t) => {
+  const dir = tempDir('serve-outage');
+  let serve = await startServe([], dir);
+  const url = serve.url;
+  await serve.stop(); // the server is down while runner A builds
+  const a = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-a', SPLITCACHE_REMOTE_FLUSH_TIMEOUT: '5' });
+  t.teardown(() => a.stop());
+  const ws = copyFixture();
+  const started = Date.now();
+  assertOk(t, await a.cargo(ws, ['build', '--all-targets']), 'A builds with the server down');
+  const stop = await a.splitcache(['server', 'stop']);
+  t.ok(Date.now() - started < 60_000, 'neither the build nor the stop waited long for a dead server');
+  t.match(stop.stdout, /\d+ uploads left/, `the queue is kept: ${stop.stdout.trim()}`);
+
+  serve = await startServe(['--listen', new URL(url).host], dir);
+  t.teardown(() => serve.stop());
+  t.equal(serve.url, url, 'the server is back on the same address');
+  await a.splitcache(['server', 'start']); // a fresh daemon resumes the queue from the index
+  const flushed = await a.splitcache(['server', 'stop']);
+  t.match(flushed.stdout, /stopped/, flushed.stdout.trim());
+  t.notMatch(flushed.stdout, /left/, 'the restarted daemon uploaded the whole queue');
+  t.ok((await serve.status()).entries >= 22, 'the server now holds the results');
+
+  const b = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => b.stop());
+  assertOk(t, await b.cargo(copyFixture(), ['build', '--all-targets'], { SPLITCACHE_SESSION: 'b' }));
+  const { rate } = remoteHitRate(await b.audit('b'));
+  t.ok(rate >= 0.95, `a read-only runner hits ${(rate * 100).toFixed(1)} % from the remote`);
+});

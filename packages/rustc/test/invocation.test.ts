@@ -1,0 +1,98 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { classify, isInfoCall, parseDepInfo, parseInvocation, splitPlan, wholeOutputs } from '../src/index.js';
+import { isSplitcacheError } from '@splitcache/errors';
+
+const CARGO_LIB = [
+  '--crate-name', 'fx_core', '--edition=2021', 'core/src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
+  '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', 'embed-bitcode=no', '-C', 'debuginfo=2', '-C', 'metadata=65ace1fcb4ad6265',
+  '-C', 'extra-filename=-b27aea40ac8cc46a', '--out-dir', '/w/target/debug/deps', '-L', 'dependency=/w/target/debug/deps',
+  '--extern', 'fx_derive=/w/target/debug/deps/libfx_derive-42a.so', '-l', 'static=z', '--cap-lints', 'allow',
+];
+
+t.test("cargo's pipelined lib call parses into a typed invocation", async (t) => {
+  const inv = parseInvocation(CARGO_LIB);
+  t.equal(inv.crateName, 'fx_core');
+  t.equal(inv.input, 'core/src/lib.rs');
+  t.same(inv.crateTypes, ['lib']);
+  t.same(inv.emit.map((e) => e.kind), ['dep-info', 'metadata', 'link']);
+  t.equal(inv.codegen.get('extra-filename'), '-b27aea40ac8cc46a');
+  t.same(inv.externs, [{ name: 'fx_derive', path: '/w/target/debug/deps/libfx_derive-42a.so' }]);
+  t.same(inv.libPaths, [{ kind: 'dependency', path: '/w/target/debug/deps' }]);
+  t.same(inv.nativeLibs, [{ kind: 'static', name: 'z' }]);
+  t.same(classify(inv), { cacheable: true, mode: 'whole', crateType: 'lib' });
+  t.same(wholeOutputs(inv), ['fx_core-b27aea40ac8cc46a.d', 'libfx_core-b27aea40ac8cc46a.rmeta', 'libfx_core-b27aea40ac8cc46a.rlib']);
+});
+
+t.test('linking crates are split; the link half drops the source and pins the mangling', async (t) => {
+  const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-1', '--out-dir', '/w/t/debug/deps'];
+  const inv = parseInvocation(args);
+  t.same(classify(inv), { cacheable: true, mode: 'split', crateType: 'bin' });
+  const plan = splitPlan(inv);
+  t.same(plan.noLinkArgs.slice(-4), ['-Zno-link', '-Zunstable-options', '-C', 'symbol-mangling-version=legacy']);
+  t.notOk(plan.linkOnlyArgs.includes('src/main.rs'));
+  t.equal(plan.linkOnlyArgs.at(-1), '/w/t/debug/deps/app-1.rlink');
+  const chosen = splitPlan(parseInvocation([...args, '-C', 'symbol-mangling-version=v0']));
+  t.notOk(chosen.noLinkArgs.includes('symbol-mangling-version=legacy'), "the user's choice of mangling is kept");
+  t.same(classify(parseInvocation([...args.filter((a) => a !== '--crate-type' && a !== 'bin'), '--test'])), { cacheable: true, mode: 'split', crateType: 'test' });
+});
+
+t.test('what cannot be modelled passes through with a reason', async (t) => {
+  const base = ['--crate-name', 'x', 'x.rs', '--crate-type', 'lib', '--emit=dep-info,link', '--out-dir', '/o'];
+  const reason = (extra: string[], b = base) => {
+    const v = classify(parseInvocation([...b, ...extra]));
+    return v.cacheable ? 'cacheable' : v.reason;
+  };
+  t.equal(reason([]), 'cacheable');
+  t.equal(reason(['-C', 'incremental=/tmp/inc']), 'incremental');
+  t.equal(reason([], ['-', ...base.slice(3)]), 'stdin-input');
+  t.equal(reason(['@args.txt']), 'argfile');
+  t.equal(reason(['--frobnicate']), 'unknown-flag:--frobnicate');
+  t.equal(reason(['--emit=llvm-ir']), 'emit:llvm-ir');
+  t.equal(reason(['-o', 'out']), 'output-file');
+  t.equal(reason(['other.rs']), 'multiple-inputs');
+  t.ok(isInfoCall(['-vV']) && isInfoCall(['-', '--print=cfg']) && !isInfoCall(base));
+});
+
+t.test('dep-info: files, escaped spaces and env-deps', async (t) => {
+  const d = parseDepInfo(
+    '/o/x.d: src/lib.rs src/a\\ b.rs /abs/gen.rs\n\nsrc/lib.rs:\nsrc/a\\ b.rs:\n\n# env-dep:FOO=bar\\nbaz\n# env-dep:UNSET\n# env-dep:P=C:\\\\x\n',
+  );
+  t.same(d.files, ['src/lib.rs', 'src/a b.rs', '/abs/gen.rs']);
+  t.same(d.envDeps, [{ name: 'FOO', value: 'bar\nbaz' }, { name: 'UNSET' }, { name: 'P', value: 'C:\\x' }]);
+  t.throws(() => parseDepInfo('no rule here\n'), { code: 'SPLITCACHE_DEPINFO_MALFORMED' });
+});
+
+// Issue 7: hostile input. No exception but our own may escape, and nothing hangs.
+t.test('fuzz: the argv parser and classifier accept any argv', async (t) => {
+  const token = fc.oneof(fc.constantFrom(...CARGO_LIB, '-C', '-L', '--extern', '--emit', '-', '@f', '--test', '-o', '-Z', '--crate-type'), fc.string());
+  fc.assert(
+    fc.property(fc.array(token, { maxLength: 40 }), (argv) => {
+      const inv = parseInvocation(argv);
+      const v = classify(inv);
+      if (v.cacheable) {
+        t.ok(inv.crateName && inv.outDir && inv.input);
+        splitPlan(inv);
+        wholeOutputs(inv);
+      }
+    }),
+    { numRuns: 10_000 },
+  );
+  t.pass('10^4 argv vectors');
+});
+
+t.test('fuzz: the dep-info parser throws only its own error', async (t) => {
+  const chunk = fc.oneof(fc.constantFrom(': ', '\\', '\\ ', '\n', '# env-dep:', '=', 'src/lib.rs', '/abs/x.rs', '#'), fc.string());
+  fc.assert(
+    fc.property(fc.array(chunk, { maxLength: 60 }), (parts) => {
+      try {
+        const d = parseDepInfo(parts.join(''));
+        t.ok(Array.isArray(d.files));
+      } catch (e) {
+        if (!isSplitcacheError(e, 'SPLITCACHE_DEPINFO_MALFORMED')) throw e;
+      }
+    }),
+    { numRuns: 10_000 },
+  );
+  t.pass('10^4 dep-info texts');
+});
