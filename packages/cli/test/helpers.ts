@@ -39,7 +39,7 @@ export function copyFixture(into = tempDir('ws')): string {
 }
 
 export class Store {
-  readonly dir = tempDir('store');
+  dir = tempDir('store');
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,

@@ -7,9 +7,9 @@ import { nginxWithDav, remoteHitRate, Runner, startNginx, startServe } from './r
 // Issue 4, what must be shown 1 and 2: two CI runners (separate stores, different
 // checkout directories) share one remote; the second gets its first build from it.
 
-async function twoRunners(t: Test, url: string, extra: NodeJS.ProcessEnv = {}) {
-  const a = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-a', ...extra });
-  const b = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-b', ...extra });
+async function twoRunners(t: Test, url: string, opts: { runTests: boolean }) {
+  const a = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-a' });
+  const b = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'runner-b' });
   t.teardown(() => a.stop());
   t.teardown(() => b.stop());
   const wsA = copyFixture(join(tempDir('runner-a'), 'checkout'));
@@ -32,15 +32,13 @@ async function twoRunners(t: Test, url: string, extra: NodeJS.ProcessEnv = {}) {
   t.same(sB.errors, {}, 'no cache faults on runner B');
   t.equal((await run(join(wsB, 'target/debug/fx-app'), [])).stdout, aOut, "runner B's binary runs and prints what A's did");
   t.equal((await run(join(wsB, 'target/debug/examples/demo'), [])).stdout, 'example: 100\n');
-  const tests = await b.cargo(wsB, ['test', '--', '--test-threads=1']);
-  assertOk(t, tests, "runner B's tests run");
-  return { a, b };
+  if (opts.runTests) assertOk(t, await b.cargo(wsB, ['test', '--', '--test-threads=1']), "runner B's tests run");
 }
 
 t.test('two runners share one `splitcache serve`', async (t) => {
   const serve = await startServe();
   t.teardown(() => serve.stop());
-  await twoRunners(t, serve.url);
+  await twoRunners(t, serve.url, { runTests: true });
   const st = await serve.status();
   t.ok(st.entries >= 11 * 2, `the server holds ${st.entries} items, ${st.bytes} bytes`);
   const client = st.clients['127.0.0.1'];
@@ -51,7 +49,7 @@ t.test('two runners share one `splitcache serve`', async (t) => {
 t.test('two runners share a plain nginx with WebDAV PUT', { skip: nginxWithDav() ? false : 'nginx with the dav module is not installed' }, async (t) => {
   const nginx = await startNginx();
   t.teardown(() => nginx.stop());
-  await twoRunners(t, nginx.url);
+  await twoRunners(t, nginx.url, { runTests: false });
 });
 
 t.test('the upload queue survives a daemon restart and a server outage', async (t) => {
@@ -76,10 +74,4 @@ t.test('the upload queue survives a daemon restart and a server outage', async (
   t.match(flushed.stdout, /stopped/, flushed.stdout.trim());
   t.notMatch(flushed.stdout, /left/, 'the restarted daemon uploaded the whole queue');
   t.ok((await serve.status()).entries >= 22, 'the server now holds the results');
-
-  const b = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_REMOTE_MODE: 'read-only' });
-  t.teardown(() => b.stop());
-  assertOk(t, await b.cargo(copyFixture(), ['build', '--all-targets'], { SPLITCACHE_SESSION: 'b' }));
-  const { rate } = remoteHitRate(await b.audit('b'));
-  t.ok(rate >= 0.95, `a read-only runner hits ${(rate * 100).toFixed(1)} % from the remote`);
 });

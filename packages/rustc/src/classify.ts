@@ -44,6 +44,8 @@ export function classify(inv: Invocation): Verdict {
     if (!LINKING_TYPES.has(t) && !WHOLE_TYPES.has(t)) return { cacheable: false, reason: `crate-type:${t}` };
   }
   const links = types.some((t) => LINKING_TYPES.has(t)) && inv.emit.some((e) => e.kind === 'link');
+  // A relative out-dir puts relative object paths in the .rlink, which can't be relocated (cargo always gives an absolute one).
+  if (links && !inv.outDir.startsWith('/')) return { cacheable: false, reason: 'relative-out-dir' };
   return { cacheable: true, mode: links ? 'split' : 'whole', crateType: crateTypeLabel(inv, types) };
 }
 

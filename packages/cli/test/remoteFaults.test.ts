@@ -1,0 +1,118 @@
+import type { Test } from 'tap';
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
+import { MemoryRemote, remoteHitRate, Runner, type Fault } from './remoteHelpers.js';
+
+// Issue 4, what must be shown 3: a remote that dies, errs, stalls, truncates or
+// lies costs time, never a build; a stalled one costs the timeout once.
+const TIMEOUT_S = 3;
+/** The bin and what it needs (a proc-macro, a build script, two libs): five cacheable calls, every kind. */
+const BUILD = ['build', '--bin', 'fx-app'];
+const CALLS = 5;
+let seed = new Map<string, Buffer>();
+let expected = '';
+
+type StatsWithRemote = Awaited<ReturnType<Store['stats']>> & { remote: Record<string, number> };
+
+async function build(t: Test, runner: Store, what: string) {
+  const ws = copyFixture();
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const t0 = Date.now();
+  const r = await runner.cargo(ws, BUILD, { SPLITCACHE_SESSION: 'f', SPLITCACHE_TIMING_LOG: timing });
+  const ms = Date.now() - t0;
+  assertOk(t, r, `the build succeeds ${what}`);
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, expected, 'and its binary runs correctly');
+  // Per wrapper call: the time not spent in rustc (start-up, the daemon's lookup, replay).
+  const overheads = readFileSync(timing, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const c = JSON.parse(l) as { wallMs: number; workMs: number };
+    return c.wallMs - c.workMs;
+  });
+  return { ms, overheads, events: await runner.audit('f'), stats: (await runner.stats()) as StatsWithRemote };
+}
+
+async function withFault(t: Test, fault: Fault, env: NodeJS.ProcessEnv = {}) {
+  const mem = await MemoryRemote.start(seed);
+  mem.fault = fault;
+  t.teardown(() => mem.close());
+  const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_MODE: 'read-only', SPLITCACHE_REMOTE_TIMEOUT: String(TIMEOUT_S), ...env });
+  t.teardown(() => runner.stop());
+  return { mem, runner, ...(await build(t, runner, `against a remote with fault '${fault}'`)) };
+}
+
+t.before(async () => {
+  // One upload, reused by every case: runner A fills an in-process remote.
+  const mem = await MemoryRemote.start();
+  const a = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_PRODUCER: 'runner-a' });
+  const ws = copyFixture();
+  const r = await a.cargo(ws, BUILD);
+  if (r.code !== 0) throw new Error(`seed build failed: ${r.stderr}`);
+  await a.splitcache(['server', 'stop']);
+  await mem.close();
+  seed = mem.items;
+  expected = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
+});
+
+t.test('control: the same remote without a fault serves every call', async (t) => {
+  const { events } = await withFault(t, 'none');
+  t.ok(remoteHitRate(events).rate >= 0.95, 'remote hits');
+});
+
+t.test('a server answering 500: retried, then the breaker opens', async (t) => {
+  const { mem, events, stats } = await withFault(t, 'status-500');
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_HTTP');
+  t.ok((stats.remote.skipped ?? 0) >= 1, `later calls skipped the remote (${stats.remote.skipped})`);
+  t.ok(mem.log.length <= 12, `the server saw ${mem.log.length} requests for ${CALLS} calls`);
+});
+
+t.test('a server that truncates blob bodies', async (t) => {
+  const { events, stats } = await withFault(t, 'truncate-blobs');
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_HTTP');
+});
+
+t.test('a server that serves blobs with the wrong bytes', async (t) => {
+  const { events, stats } = await withFault(t, 'wrong-blobs');
+  t.equal(remoteHitRate(events).rate, 0, 'a blob that fails its digest is never a hit');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_DIGEST ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_DIGEST');
+  t.ok(events.some((e) => e.outcome === 'miss' && e.reason?.includes('remote-digest')), 'the miss says why');
+});
+
+t.test('a server killed mid-build, with uploads pending', async (t) => {
+  const mem = await MemoryRemote.start(seed);
+  mem.fault = 'die';
+  mem.dieAt = 12;
+  t.teardown(() => mem.close());
+  // Read-write: the misses after the crash are queued for upload to a server that is gone.
+  const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_FLUSH_TIMEOUT: '20' });
+  t.teardown(() => runner.stop());
+  const { events, stats } = await build(t, runner, 'when the server dies mid-build');
+  const cacheable = events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  t.equal(cacheable.length, CALLS, 'every call was a hit or a miss');
+  t.ok(cacheable.some((e) => e.origin === 'remote'), 'calls before the crash were remote hits');
+  t.ok(cacheable.some((e) => e.outcome === 'miss'), 'calls after it were misses');
+  t.ok((stats.remote.skipped ?? 0) + (stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) > 0, 'the dead server was counted and then skipped');
+  const t0 = Date.now();
+  const stop = await runner.splitcache(['server', 'stop']);
+  t.ok(Date.now() - t0 < 10_000, `server stop did not wait out the flush timeout (${Date.now() - t0} ms): ${stop.stdout.trim()}`);
+});
+
+t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) => {
+  const local = new Store();
+  t.teardown(() => local.stop());
+  const base = await build(t, local, 'with no remote (baseline)');
+  const { ms, overheads, events, stats } = await withFault(t, 'stall');
+  const added = ms - base.ms;
+  t.comment(`baseline ${base.ms} ms, stalled remote ${ms} ms: +${added} ms; per-call overheads ${overheads.map(Math.round).join(', ')} ms`);
+  // The calls in flight when the server stalled wait out one timeout together; the breaker then opens
+  // (and aborts the others' requests), so every later call skips the remote.
+  const paid = overheads.filter((o) => o > TIMEOUT_S * 1000 * 0.9);
+  t.ok(paid.length >= 1 && paid.length <= 2, `${paid.length} call(s) waited for the timeout: those in flight together (cargo -j2)`);
+  t.ok(overheads.every((o) => o < TIMEOUT_S * 1000 + 1500), 'no call waited for more than one timeout');
+  t.ok(added < TIMEOUT_S * 1000 + Math.max(2500, base.ms * 0.25), `the whole build took ${added} ms longer: one timeout, plus noise`);
+  t.equal(remoteHitRate(events).rate, 0);
+  t.ok((stats.errors.SPLITCACHE_REMOTE_TIMEOUT ?? 0) <= 2, `at most the calls in flight together timed out (${stats.errors.SPLITCACHE_REMOTE_TIMEOUT})`);
+  t.ok((stats.remote.skipped ?? 0) >= CALLS - 2, `the rest skipped the remote (${stats.remote.skipped})`);
+});
