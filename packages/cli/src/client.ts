@@ -16,6 +16,9 @@ import { jobserverFds, stdioWith } from './jobserver.js';
 const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help', '--help', '-h', '--version']);
 const started = performance.now();
 let workMs = 0;
+/** Milestones for SPLITCACHE_TIMING_LOG: where a call's time goes. */
+const marks: Record<string, number> = {};
+const mark = (name: string) => (marks[name] = Math.round(performance.now() * 10) / 10);
 
 // bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms);
 // everything this client starts gets the user's environment back unchanged.
@@ -39,11 +42,13 @@ async function wrap(argv: string[]): Promise<number> {
   if (!basename(rustc).startsWith('rustc') || isInfoCall(args)) return run(rustc, args, fds, false).code;
 
   const dir = storeDir(process.env);
+  mark('wrap');
   const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'src', 'main.js')).catch(() => undefined);
   if (!conn) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', 'no daemon answered (building uncached)');
     return run(rustc, args, fds, false).code;
   }
+  mark('connected');
   let plan: CompilePlan;
   try {
     plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env });
@@ -54,6 +59,7 @@ async function wrap(argv: string[]): Promise<number> {
     return run(rustc, args, fds, false).code;
   }
 
+  mark('planned');
   if (plan.action === 'passthrough') {
     conn.close();
     if (plan.warning) warn(plan.warning);
@@ -185,7 +191,7 @@ main(process.argv.slice(2)).then(
     const log = process.env.SPLITCACHE_TIMING_LOG;
     if (log) {
       try {
-        appendFileSync(log, JSON.stringify({ wallMs: performance.now(), workMs, startMs: started }) + '\n');
+        appendFileSync(log, JSON.stringify({ wallMs: performance.now(), workMs, startMs: started, ...marks }) + '\n');
       } catch {
         /* timing is best effort */
       }
