@@ -2,16 +2,8 @@
  * The subcommands (`splitcache stats`, `server stop`, `cargo …`). Loaded only
  * when the first argument names one, so the wrapper's start-up never pays for it.
  */
-import { runAudit } from './commands/audit.js';
-import { runCargo } from './commands/cargo.js';
-import { runExplain } from './commands/explain.js';
-import { runReport } from './commands/report.js';
-import { runGc } from './commands/gc.js';
-import { runVerify } from './commands/verify.js';
-import { runServer } from './commands/server.js';
-import { runServe } from './commands/serve.js';
-import { runStats } from './commands/stats.js';
-
+// Each command is imported when it runs: `serve` alone pulls in undici and the
+// server (~400 ms of module loading here), which `stats` should never pay for.
 const USAGE = `usage:
   splitcache <rustc> <args…>         as RUSTC_WRAPPER: cache one rustc call
   splitcache cargo <args…>           run cargo with splitcache as its wrapper
@@ -34,23 +26,23 @@ export async function runCli(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'stats':
-      return runStats(rest);
+      return (await import('./commands/stats.js')).runStats(rest);
     case 'audit':
-      return rest[0] === 'verify' ? runVerify(rest.slice(1)) : runAudit(rest);
+      return rest[0] === 'verify' ? (await import('./commands/verify.js')).runVerify(rest.slice(1)) : (await import('./commands/audit.js')).runAudit(rest);
     case 'verify':
-      return runVerify(rest);
+      return (await import('./commands/verify.js')).runVerify(rest);
     case 'gc':
-      return runGc(rest);
+      return (await import('./commands/gc.js')).runGc(rest);
     case 'explain':
-      return runExplain(rest);
+      return (await import('./commands/explain.js')).runExplain(rest);
     case 'report':
-      return runReport(rest);
+      return (await import('./commands/report.js')).runReport(rest);
     case 'server':
-      return runServer(rest);
+      return (await import('./commands/server.js')).runServer(rest);
     case 'serve':
-      return runServe(rest);
+      return (await import('./commands/serve.js')).runServe(rest);
     case 'cargo':
-      return runCargo(rest);
+      return (await import('./commands/cargo.js')).runCargo(rest);
     case '--version':
       process.stdout.write('splitcache 0.1.0\n');
       return 0;

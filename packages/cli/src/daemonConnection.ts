@@ -82,7 +82,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   let delay = 10;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
+    delay = Math.min(delay * 2, 50);
     const c = await DaemonConnection.tryConnect(sock);
     if (c) return c;
   }
