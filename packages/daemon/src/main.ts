@@ -13,7 +13,7 @@ import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
 import { socketPath } from './protocol.js';
-import { openRemote } from './remoteServices.js';
+import { openRemote } from './openRemote.js';
 import { RustcIdentities } from './rustcIdentity.js';
 import { DaemonServer } from './server.js';
 import { StatsKeeper } from './stats.js';
@@ -35,7 +35,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const stats = await StatsKeeper.load(store);
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
-  const remote = openRemote(config, { store, files, stats, log });
+  const remote = await openRemote(config, { store, files, stats, log });
   const services: Services = { store, maintenance, files, rustc: new RustcIdentities(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   let repairing = false;

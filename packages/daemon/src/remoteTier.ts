@@ -5,6 +5,7 @@ import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { RemoteCache } from '@splitcache/remote';
 import type { ManifestResult, Store } from '@splitcache/store';
+import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
@@ -130,20 +131,4 @@ class MissingBlob extends Error {
   constructor(readonly digest: Digest) {
     super(`remote blob ${digest} is missing`);
   }
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; the first failure rejects (the rest still settle). */
-export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++]!;
-      await fn(item).catch((err: unknown) => {
-        failure ??= err;
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
 }

@@ -3,7 +3,7 @@ import type { Digest } from '@splitcache/hash';
 import type { RemoteCache } from '@splitcache/remote';
 import type { Store } from '@splitcache/store';
 import type { Logger } from './log.js';
-import { eachLimit } from './remoteTier.js';
+import { eachLimit } from './eachLimit.js';
 import type { StatsKeeper } from './stats.js';
 
 /** One queued upload (`q!<entry key>` in the index): what the input set record needs besides the entry. */
@@ -71,13 +71,17 @@ export class UploadQueue {
   async flush(timeoutMs: number): Promise<{ outcome: DrainOutcome; left: number }> {
     this.deadline = Date.now() + timeoutMs;
     let outcome: DrainOutcome = 'empty';
+    let timer: NodeJS.Timeout | undefined;
+    // The drain checks the deadline between items; this bounds the item in hand too.
+    const late = new Promise<DrainOutcome>((res) => (timer = setTimeout(() => res('timeout'), timeoutMs)));
     try {
       for (;;) {
         if (!this.pumping) this.kick();
-        outcome = (await this.pumping) ?? 'stopped';
+        outcome = (await Promise.race([this.pumping ?? 'stopped', late])) as DrainOutcome;
         if (outcome !== 'empty' || (await this.s.store.queued(1)).length === 0) break;
       }
     } finally {
+      clearTimeout(timer);
       this.deadline = undefined;
     }
     return { outcome, left: (await this.s.store.queued(1000)).length };

@@ -21,7 +21,7 @@ export interface HttpRemoteOptions {
   breakerCooldownMs: number;
   /** Keep-alive connections to the server. */
   connections?: number;
-  /** Hard limit on one request, body transfer included (ms). */
+  /** Hard limit on one request, body transfer included (ms); a PUT gets 1 s more per 100 kB. */
   deadlineMs?: number;
   /** Largest response body accepted (bytes). */
   maxBodyBytes?: number;
@@ -135,7 +135,8 @@ export class HttpRemote {
     body: Uint8Array | undefined,
   ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'aborted'; error: SplitcacheError }> {
     const ctl = new AbortController();
-    const deadline = setTimeout(() => ctl.abort(new Error('deadline')), this.o.deadlineMs ?? 60_000);
+    const limit = (this.o.deadlineMs ?? 120_000) + (body ? body.length / 100 : 0);
+    const deadline = setTimeout(() => ctl.abort(new Error('deadline')), limit);
     this.inflight.add(ctl);
     const what = `${method} ${this.basePath}${path}`;
     try {

@@ -32,6 +32,7 @@ export async function runStats(args: string[]): Promise<number> {
   for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.errors)) rows.push([`cache error: ${k}`, String(v)]);
+  for (const [k, v] of Object.entries(s.remote ?? {})) rows.push([`remote: ${k}`, String(v)]);
   const w = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\n';
   out += `${'crate type'.padEnd(14)} ${'hits'.padStart(6)} ${'misses'.padStart(6)} ${'pass'.padStart(6)}\n`;

@@ -27,6 +27,8 @@ export interface CacheServerOptions {
   /** Slow-loris limits: all headers within this, the whole request within requestTimeoutMs. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** How stale an item's last-access time may get before a GET rewrites it (default 60 s). */
+  lruGranularityMs?: number;
   log?: (line: string) => void;
 }
 
@@ -61,7 +63,11 @@ export class CacheServer {
     // Tokens are looked up by their SHA-256, so the lookup time says nothing about a token's bytes.
     this.tokens = o.tokens && new Map([...o.tokens].map(([t, info]) => [sha256(t), info]));
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const p = this.handle(req, res).catch((err: unknown) => this.fail(res, err));
+      // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
+      const sent = new Promise<void>((r) => res.once('close', () => r()));
+      const p = this.handle(req, res)
+        .catch((err: unknown) => this.fail(res, err))
+        .then(() => sent);
       this.active.add(p);
       void p.finally(() => this.active.delete(p));
     });
@@ -74,7 +80,7 @@ export class CacheServer {
     await initHash();
     const blobs = new BlobDir(join(o.dir, 'cas'));
     await blobs.init();
-    const index = await ServerIndex.open(o.dir);
+    const index = await ServerIndex.open(o.dir, o.lruGranularityMs);
     const headersTimeout = o.headersTimeoutMs ?? 10_000;
     const http = createServer({
       headersTimeout,
@@ -230,7 +236,7 @@ export class CacheServer {
     if (this.evicting || this.index.totals.bytes <= max) return;
     this.evicting = (async () => {
       while (this.index.totals.bytes > max) {
-        const gone = await this.index.evictOldest(64);
+        const gone = await this.index.evictOldest(64, max);
         if (gone.length === 0) break;
         for (const g of gone) if (g.kind === 'c') await this.blobs.remove(g.key);
       }
@@ -253,7 +259,8 @@ export class CacheServer {
 
   private fail(res: ServerResponse, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;
-    this.o.log?.(`request failed: ${oneLine(err)}`);
+    // A client that hung up mid-transfer (a breaker aborting its requests) is no server fault.
+    if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') this.o.log?.(`request failed: ${oneLine(err)}`);
     if (res.headersSent) res.destroy();
     else reply(undefined, res, code === 'ENOSPC' || code === 'EDQUOT' ? 507 : 500, 'internal error');
   }

@@ -17,7 +17,7 @@ export interface Totals {
   bytes: number;
 }
 
-/** Access times are rewritten at most this often per item: a hot entry is not a write per GET. */
+/** Access times are rewritten at most this often per item by default: a hot entry is not a write per GET. */
 const TOUCH_GRANULARITY_MS = 60_000;
 
 /**
@@ -32,9 +32,10 @@ export class ServerIndex {
   private constructor(
     private readonly db: Level<string, Bytes>,
     readonly totals: Totals,
+    private readonly granularityMs: number,
   ) {}
 
-  static async open(dir: string): Promise<ServerIndex> {
+  static async open(dir: string, granularityMs = TOUCH_GRANULARITY_MS): Promise<ServerIndex> {
     const db = new Level<string, Bytes>(join(dir, 'index'), { valueEncoding: 'view' });
     try {
       await db.open();
@@ -45,7 +46,7 @@ export class ServerIndex {
     }
     const saved = await db.get('s!totals');
     const totals = saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
-    return new ServerIndex(db, totals);
+    return new ServerIndex(db, totals, granularityMs);
   }
 
   async get(kind: Kind, key: string): Promise<Item | undefined> {
@@ -75,7 +76,7 @@ export class ServerIndex {
   /** Moves an item to the young end of the LRU order (coarsely: see TOUCH_GRANULARITY_MS). */
   async touch(kind: Kind, key: string, item: Item): Promise<void> {
     const atime = Date.now();
-    if (atime - item.atime < TOUCH_GRANULARITY_MS) return;
+    if (atime - item.atime < this.granularityMs) return;
     await this.db.batch([
       { type: 'del', key: lruKey(item.atime, kind, key) },
       { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
@@ -97,15 +98,16 @@ export class ServerIndex {
   }
 
   /**
-   * Removes up to `n` of the least recently used items and returns them (the
-   * caller deletes the blob files). An LRU key left behind by two racing
-   * touches is dropped on the way.
+   * Removes least recently used items, up to `n` of them, until the stored
+   * bytes are at most `maxBytes`; returns them (the caller deletes the blob
+   * files). An LRU key left behind by two racing touches is dropped on the way.
    */
-  async evictOldest(n: number): Promise<{ kind: Kind; key: string }[]> {
+  async evictOldest(n: number, maxBytes: number): Promise<{ kind: Kind; key: string }[]> {
     const lru: string[] = [];
     for await (const k of this.db.keys({ gt: 'l!', lt: 'l!~', limit: n })) lru.push(k);
     const out: { kind: Kind; key: string }[] = [];
     for (const k of lru) {
+      if (this.totals.bytes <= maxBytes) break;
       const rest = k.slice(2 + ATIME_WIDTH);
       const kind = rest[0] as Kind;
       const key = rest.slice(1);

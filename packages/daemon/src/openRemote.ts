@@ -1,16 +1,15 @@
 import type { FileDigestMemo } from '@splitcache/hash';
-import { RemoteCache } from '@splitcache/remote';
 import type { Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
-import { RemoteTier } from './remoteTier.js';
+import type { RemoteTier } from './remoteTier.js';
 import type { StatsKeeper } from './stats.js';
-import { UploadQueue } from './uploadQueue.js';
+import type { UploadQueue } from './uploadQueue.js';
 
 export interface RemoteServices {
   remote?: RemoteTier;
   uploads?: UploadQueue;
-  /** Stops the upload worker (what is left stays queued) and the connection pool. */
+  /** Flushes the upload queue briefly, then stops the worker (what is left stays queued) and the pool. */
   close(): Promise<void>;
 }
 
@@ -19,13 +18,20 @@ export interface RemoteServices {
  * when SPLITCACHE_REMOTE is unset or `off`, lookups only when `read-only`.
  * A queue left by an earlier daemon resumes at once.
  */
-export function openRemote(config: DaemonConfig, s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger }): RemoteServices {
+export async function openRemote(config: DaemonConfig, s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger }): Promise<RemoteServices> {
   if (config.remoteProblem) {
     s.log.warn(`SPLITCACHE_CONFIG: ${config.remoteProblem}; the remote cache is off`);
     s.stats.count('errors', 'SPLITCACHE_CONFIG');
   }
   const o = config.remote;
   if (!o) return { close: async () => undefined };
+  // Loaded only when a remote is configured: undici and the remote package cost
+  // ~400 ms of module loading at daemon start here.
+  const [{ RemoteCache }, { RemoteTier }, { UploadQueue }] = await Promise.all([
+    import('@splitcache/remote'),
+    import('./remoteTier.js'),
+    import('./uploadQueue.js'),
+  ]);
   const cache = new RemoteCache(o);
   const remote = new RemoteTier(cache, s, o.signingKey !== undefined);
   const uploads = o.mode === 'read-write' ? new UploadQueue(cache, s) : undefined;
@@ -34,8 +40,11 @@ export function openRemote(config: DaemonConfig, s: { store: Store; files: FileD
     remote,
     uploads,
     close: async () => {
-      await uploads?.stop();
-      await cache.close();
+      // An idle exit or SIGTERM also gets a short flush; `server stop` has already had the full one.
+      await uploads?.flush(Math.min(o.flushTimeoutMs, 5000)).catch(() => undefined);
+      const stopped = uploads?.stop();
+      await cache.close(); // aborts a request still in flight: its item stays queued
+      await stopped;
     },
   };
 }

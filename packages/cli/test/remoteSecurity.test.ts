@@ -1,0 +1,140 @@
+import type { Test } from 'tap';
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { assertOk, copyFixture, run, tempDir, type AuditLine } from './helpers.js';
+import { MemoryRemote, remoteHitRate, Runner, startServe } from './remoteHelpers.js';
+
+// Issue 4, what must be shown 4: nothing from the network is trusted. Tampered
+// records and blobs are misses, unsigned records are refused under a signing key,
+// and a read-only token can't write.
+const KEY = 'team-signing-key-for-tests';
+const BUILD = ['build', '--bin', 'fx-app'];
+const packr = new Packr({ useRecords: false, moreTypes: false });
+let seed = new Map<string, Buffer>();
+let expected = '';
+
+type Line = AuditLine & { signature?: string };
+
+/** Rewrites every AC record's payload (keeping its now-stale signature), or its envelope. */
+function mapRecords(items: Map<string, Buffer>, fn: (env: { payload: Uint8Array; sig: string | null }, rec: Record<string, unknown>) => void) {
+  const out = new Map(items);
+  for (const [path, body] of items) {
+    if (!path.startsWith('/ac/')) continue;
+    const env = packr.unpack(body) as { v: 1; payload: Uint8Array; sig: string | null };
+    const rec = packr.unpack(env.payload) as Record<string, unknown>;
+    fn(env, rec);
+    out.set(path, packr.pack(env));
+  }
+  return out;
+}
+
+async function buildAgainst(t: Test, items: Map<string, Buffer>, env: NodeJS.ProcessEnv) {
+  const mem = await MemoryRemote.start(items);
+  t.teardown(() => mem.close());
+  const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_MODE: 'read-only', ...env });
+  t.teardown(() => runner.stop());
+  const ws = copyFixture();
+  assertOk(t, await runner.cargo(ws, BUILD, { SPLITCACHE_SESSION: 's' }), 'the build succeeds');
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, expected, 'and its binary is the right one');
+  const stats = (await runner.stats()) as Awaited<ReturnType<Runner['stats']>> & { remote: Record<string, number> };
+  return { events: (await runner.audit('s')) as Line[], stats };
+}
+
+t.before(async () => {
+  const mem = await MemoryRemote.start();
+  const a = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_SIGNING_KEY: KEY, SPLITCACHE_PRODUCER: 'runner-a' });
+  const ws = copyFixture();
+  const r = await a.cargo(ws, BUILD);
+  if (r.code !== 0) throw new Error(`seed build failed: ${r.stderr}`);
+  await a.splitcache(['server', 'stop']);
+  await mem.close();
+  seed = mem.items;
+  expected = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
+});
+
+t.test('control: signed records verify under the same key', async (t) => {
+  const { events } = await buildAgainst(t, seed, { SPLITCACHE_SIGNING_KEY: KEY });
+  t.ok(remoteHitRate(events).rate >= 0.95, 'remote hits');
+  t.ok(events.filter((e) => e.origin === 'remote').every((e) => e.signature === 'valid'), "audit: every remote hit's signature was valid");
+});
+
+t.test('tampered records (entries and input sets) are never hits', async (t) => {
+  // Every entry is altered, and every other input set, so both kinds of record are checked.
+  let inputSets = 0;
+  const tampered = mapRecords(seed, (env, rec) => {
+    if (rec.kind === 'entry') {
+      // Point every output at the first blob and put words in rustc's mouth.
+      const e = rec.entry as { outputs: { digest: string }[]; stderr: Uint8Array };
+      for (const o of e.outputs) o.digest = e.outputs[0]!.digest;
+      e.stderr = Buffer.from('warning: tampered\n');
+    } else if (inputSets++ % 2 === 0) {
+      (rec.inputs as string[]).push('/etc/hostname');
+    } else {
+      return;
+    }
+    env.payload = packr.pack(rec);
+  });
+  const { events, stats } = await buildAgainst(t, tampered, { SPLITCACHE_SIGNING_KEY: KEY });
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  // The crates without local dependencies find their (tampered) records; their dependants then
+  // have other keys than runner A's, because their dependencies' rlibs were rebuilt here.
+  const sig = stats.errors.SPLITCACHE_REMOTE_SIGNATURE ?? 0;
+  t.ok(sig >= 3, `${sig} lookups found a record and refused its signature`);
+  t.equal(stats.remote.errors, sig, 'and no other remote error happened');
+  t.ok(events.filter((e) => e.reason).every((e) => e.reason === 'remote-signature'), "the misses' audit events say remote-signature");
+});
+
+t.test('unsigned records are refused when a signing key is set', async (t) => {
+  const unsigned = mapRecords(seed, (env) => {
+    env.sig = null;
+  });
+  const { events, stats } = await buildAgainst(t, unsigned, { SPLITCACHE_SIGNING_KEY: KEY });
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_SIGNATURE ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_SIGNATURE');
+  t.ok(events.some((e) => e.outcome === 'miss' && e.reason?.includes('remote-signature')), 'audited as remote-signature');
+});
+
+t.test('a tampered blob is never a hit, signing key or not', async (t) => {
+  const flipped = new Map(seed);
+  for (const [path, body] of seed) {
+    if (!path.startsWith('/cas/')) continue;
+    const b = Buffer.from(body);
+    b[b.length >> 1]! ^= 0x01;
+    flipped.set(path, b);
+  }
+  const { events, stats } = await buildAgainst(t, flipped, {});
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_DIGEST ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_DIGEST');
+});
+
+t.test('tokens: a read-only token reads but cannot write', async (t) => {
+  // (A runner whose uploads get 403 counts SPLITCACHE_REMOTE_AUTH and drops them: uploadQueue.ts.)
+  const tokens = join(tempDir('tokens'), 'tokens');
+  writeFileSync(tokens, '# token scope name\nro-secret-1 read pr-runners\nrw-secret-2 read-write main-ci\n');
+  const serve = await startServe(['--tokens', tokens]);
+  t.teardown(() => serve.stop());
+  const [blobPath, blob] = [...seed].find(([p]) => p.startsWith('/cas/'))!;
+  const put = (token?: string) =>
+    fetch(serve.url + blobPath, { method: 'PUT', body: new Uint8Array(blob), headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+  t.equal(await put(), 401, 'no token: 401');
+  t.equal(await put('guessed'), 401, 'unknown token: 401');
+  t.equal(await put('ro-secret-1'), 403, 'read-only token: 403');
+  t.equal((await fetch(serve.url + '/status')).status, 401, '/status needs a token too');
+  t.equal((await serve.status('ro-secret-1')).entries, 0, 'nothing was written');
+
+  // The main CI token writes (here: the seed, PUT as is); the read-only runner then hits.
+  for (const [p, body] of seed) {
+    const r = await fetch(serve.url + p, { method: 'PUT', body: new Uint8Array(body), headers: { authorization: 'Bearer rw-secret-2' } });
+    if (r.status !== 201) t.fail(`PUT ${p}: ${r.status}`);
+  }
+  const { entries } = await serve.status('rw-secret-2');
+  t.equal(entries, seed.size, 'the read-write token wrote everything');
+  const reader = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_TOKEN: 'ro-secret-1', SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => reader.stop());
+  assertOk(t, await reader.cargo(copyFixture(), BUILD, { SPLITCACHE_SESSION: 'r' }));
+  t.ok(remoteHitRate(await reader.audit('r')).rate >= 0.95, 'the read-only token reads');
+  const st = await serve.status('rw-secret-2');
+  t.ok(st.clients['pr-runners']!.hits > 0 && st.clients['main-ci']!.puts > 0, '/status names clients by token name');
+});

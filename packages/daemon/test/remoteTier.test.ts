@@ -1,0 +1,120 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestBytes, FileDigestMemo, initHash } from '@splitcache/hash';
+import { PrefixTable } from '@splitcache/paths';
+import { CacheServer, parseTokens, RemoteCache } from '@splitcache/remote';
+import { Store } from '@splitcache/store';
+import { entryKeyOf } from '../src/entryKey.js';
+import { makeLogger } from '../src/log.js';
+import { RemoteTier } from '../src/remoteTier.js';
+import { StatsKeeper } from '../src/stats.js';
+import { UploadQueue } from '../src/uploadQueue.js';
+
+// The daemon's remote tier and upload queue against a real `serve` on loopback,
+// without cargo: one hand-made entry goes up from one store and comes back into another.
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `sc-${p}-`));
+const log = makeLogger('quiet');
+const MANIFEST = 'f'.repeat(32);
+const SOURCE = 'pub fn answer() -> u32 { 42 }\n';
+
+function checkout(): { cwd: string; table: PrefixTable } {
+  const cwd = tmp('checkout');
+  mkdirSync(join(cwd, 'src'));
+  writeFileSync(join(cwd, 'src', 'lib.rs'), SOURCE);
+  return { cwd, table: new PrefixTable([{ name: 'cwd', path: cwd }]) };
+}
+
+async function open(t: Test, dir = tmp('store')) {
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  return { store, dir, stats: await StatsKeeper.load(store), files: new FileDigestMemo(0) };
+}
+
+function cache(t: Test, url: string, o: { token?: string; signingKey?: string } = {}) {
+  const c = new RemoteCache({ url, timeoutMs: 1000, retries: 0, breakerThreshold: 1, breakerCooldownMs: 60_000, compression: 'gzip', ...o });
+  t.teardown(() => c.close());
+  return c;
+}
+
+/** Stores an entry the way ingest does; returns its key and what the upload queue needs. */
+async function produce(store: Store, table: PrefixTable, cwd: string) {
+  const objects = [Buffer.from('object one '.repeat(900)), Buffer.from('object two')];
+  const digests = await Promise.all(objects.map((o) => store.blobs.write(o)));
+  const inputs: [string, string][] = [[table.normalise(join(cwd, 'src/lib.rs')), digestBytes(SOURCE)]];
+  const envDeps: [string, string | null][] = [['ANSWER_MODE', 'fast']];
+  const entryKey = entryKeyOf(MANIFEST, inputs, envDeps);
+  await store.putEntry(entryKey, {
+    v: 1, mode: 'whole', crateName: 'answer', crateType: 'lib', exitCode: 0, producer: 'runner-a', createdAt: Date.now(),
+    rustcVersion: 'rustc test', compileMs: 1234, command: [], inputs, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
+    outputs: digests.map((digest, i) => ({ name: `answer-${i}.o`, digest, size: objects[i]!.length, form: 'raw' as const, role: 'output' as const })),
+  });
+  return { entryKey, item: { manifestKey: MANIFEST, crateName: 'answer', inputs: inputs.map(([p]) => p), envDeps: envDeps.map(([n]) => n) } };
+}
+
+t.before(initHash);
+
+t.test('an entry uploaded from one store is found, verified and backfilled into another', async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, tokens: parseTokens('w read-write\nr read', 't') });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const queue = new UploadQueue(cache(t, server.url, { token: 'w', signingKey: 'k' }), { ...a, log });
+  await queue.enqueue(entryKey, item);
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'flushed');
+  t.equal(server.status().entries, 4, 'two blobs, the entry and the input set');
+  t.equal(a.stats.stats.remote.uploads, 1);
+
+  const b = await open(t);
+  const cb = checkout(); // another directory, the same source
+  const tier = new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'k' }), { ...b, log }, true);
+  const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table };
+  const hit = await tier.fetch({ ...q, env: { ANSWER_MODE: 'fast' } });
+  t.equal(hit.result?.entryKey, entryKey, 'the same entry key, computed from this checkout');
+  t.equal(hit.signature, 'valid');
+  t.equal((await b.store.getEntry(entryKey))?.producer, 'runner-a', 'the entry was backfilled with its provenance');
+  t.equal((await b.store.getManifest(MANIFEST))?.results[0]?.entryKey, entryKey, 'and the manifest result');
+  for (const o of (await b.store.getEntry(entryKey))!.outputs) t.ok(await b.store.blobs.read(o.digest), `blob ${o.name} is local and verifies`);
+
+  t.same(await tier.fetch({ ...q, env: { ANSWER_MODE: 'slow' } }), {}, 'another env-dep value: a plain miss');
+  writeFileSync(join(cb.cwd, 'src', 'lib.rs'), SOURCE.replace('42', '43'));
+  t.same(await new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'k' }), { ...(await open(t)), log }, true).fetch({ ...q, env: { ANSWER_MODE: 'fast' } }), {}, 'an edited input: a plain miss');
+
+  const other = await open(t);
+  const wrongKey = new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'not-k' }), { ...other, log }, true);
+  t.same(await wrongKey.fetch({ ...q, cwd: ca.cwd, table: ca.table, env: { ANSWER_MODE: 'fast' } }), { reason: 'remote-signature' }, 'another signing key: refused');
+  t.equal(other.stats.stats.errors.SPLITCACHE_REMOTE_SIGNATURE, 1);
+  t.equal(await other.store.getEntry(entryKey), undefined, 'nothing was backfilled');
+});
+
+t.test('uploads with a read-only token are refused, counted and dropped', async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, tokens: parseTokens('r read', 't') });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const queue = new UploadQueue(cache(t, server.url, { token: 'r' }), { ...a, log });
+  await queue.enqueue(entryKey, item);
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 });
+  t.equal(a.stats.stats.errors.SPLITCACHE_REMOTE_AUTH, 1, 'SPLITCACHE_REMOTE_AUTH');
+  t.equal(a.stats.stats.remote.dropped, 1, 'dropped: it can never go up with this token');
+  t.equal(server.status().entries, 0);
+});
+
+t.test('with the server down the queue is kept, in the index, for the next daemon', async (t) => {
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const queue = new UploadQueue(cache(t, 'http://127.0.0.1:1'), { ...a, log });
+  await queue.enqueue(entryKey, item);
+  const t0 = Date.now();
+  t.same(await queue.flush(10_000), { outcome: 'failing', left: 1 }, 'a failing remote ends the flush at once');
+  t.ok(Date.now() - t0 < 3000);
+  await queue.stop();
+  await a.store.close();
+  const again = await open(t, a.dir);
+  t.same((await again.store.queued(10)).map(([k]) => k), [entryKey], 'the item survived the restart');
+});

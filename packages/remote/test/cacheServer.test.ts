@@ -1,0 +1,148 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestBytes, initHash } from '@splitcache/hash';
+import { CacheServer, parseTokens, RemoteCache, sealAc, type CacheServerOptions } from '../src/index.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sc-serve-'));
+
+async function serve(t: Test, o: Partial<CacheServerOptions> = {}) {
+  const s = await CacheServer.start({ dir: tmp(), host: '127.0.0.1', port: 0, ...o });
+  t.teardown(() => s.close(1000));
+  return s;
+}
+
+function cache(t: Test, url: string, o: { token?: string; compression?: 'gzip' | 'none' } = {}) {
+  const c = new RemoteCache({ url, timeoutMs: 2000, retries: 0, breakerThreshold: 100, breakerCooldownMs: 1000, compression: 'gzip', ...o });
+  t.teardown(() => c.close());
+  return c;
+}
+
+const put = (url: string, body: Uint8Array, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'PUT', body: new Uint8Array(body), headers }).then((r) => r.status);
+
+/** One raw request line over a socket: fetch would normalise the `..` away before sending it. */
+function rawStatus(url: string, path: string): Promise<number> {
+  const u = new URL(url);
+  return new Promise((res, rej) => {
+    const s = connect(Number(u.port), u.hostname, () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let out = '';
+    s.on('data', (d) => (out += d.toString()));
+    s.on('end', () => res(Number(/^HTTP\/1\.1 (\d+)/.exec(out)?.[1])));
+    s.on('error', rej);
+  });
+}
+
+t.before(initHash);
+
+t.test('blobs and records round-trip; a second PUT of a key is a no-op', async (t) => {
+  const s = await serve(t);
+  const c = cache(t, s.url);
+  const blob = Buffer.from('relocatable object code '.repeat(500));
+  const d = digestBytes(blob);
+  t.equal(await c.hasBlob(d), false);
+  t.equal(await c.getBlob(d), undefined);
+  await c.putBlob(d, blob);
+  t.equal(await c.hasBlob(d), true);
+  t.ok((await c.getBlob(d))!.equals(blob), 'a gzipped upload comes back as the same blob');
+  await c.putInputSet({ key: d, crateName: 'x', inputs: ['{cwd}/src/lib.rs'], envDeps: ['FOO'] });
+  await c.putInputSet({ key: d, crateName: 'x', inputs: ['{cwd}/other.rs'], envDeps: [] });
+  t.same((await c.getInputSet(d))!.inputs, ['{cwd}/src/lib.rs'], 'the first writer wins');
+  t.equal(await put(`${s.url}/ac/${d}`, sealAc({ v: 1, kind: 'inputs', key: d, crateName: 'y', inputs: [], envDeps: [] }, undefined)), 204);
+  t.equal(s.status().entries, 2, 'one blob and one record');
+});
+
+t.test('bad bodies and bad keys are refused', async (t) => {
+  const s = await serve(t, { maxBody: 1000 });
+  const body = Buffer.from('some bytes');
+  const d = digestBytes(body);
+  t.equal(await put(`${s.url}/cas/${digestBytes('other')}`, body), 422, 'a body that does not hash to its digest: 422');
+  t.equal(await put(`${s.url}/ac/${d}`, Buffer.from('not a record')), 422, 'a record that is no envelope: 422');
+  t.equal(await put(`${s.url}/cas/${d}`, Buffer.alloc(2000)), 413, 'over the body limit: 413');
+  t.equal(await put(`${s.url}/cas/${d.toUpperCase()}`, body), 400, 'not lower-case hex: 400');
+  t.equal(await rawStatus(s.url, '/cas/../../../etc/passwd'), 400, 'path traversal: 400');
+  t.equal(await rawStatus(s.url, '/ac/%2e%2e%2f%2e%2e%2fetc'), 400, 'encoded traversal: 400');
+  t.equal(await rawStatus(s.url, `/cas/${d}/x`), 400, 'a longer path: 400');
+  t.equal(await rawStatus(s.url, '/etc/passwd'), 404);
+  t.equal(await fetch(`${s.url}/cas/${d}`, { method: 'DELETE' }).then((r) => r.status), 405);
+  t.equal(s.status().entries, 0, 'nothing was stored');
+});
+
+t.test('tokens: 401 without or with an unknown token, 403 on a write with a read token', async (t) => {
+  const tokens = parseTokens('[{"token":"r1","scope":"read","name":"prs"},{"token":"w1","scope":"read-write","name":"main"}]', 'test');
+  const s = await serve(t, { tokens });
+  const body = Buffer.from('x');
+  const url = `${s.url}/cas/${digestBytes(body)}`;
+  t.equal(await put(url, body), 401);
+  t.equal(await put(url, body, { authorization: 'Bearer nope' }), 401);
+  t.equal(await put(url, body, { authorization: 'Bearer r1' }), 403);
+  t.equal(await put(url, body, { authorization: 'Bearer w1' }), 201);
+  t.equal(await fetch(url).then((r) => r.status), 401);
+  t.equal(await fetch(url, { headers: { authorization: 'Bearer r1' } }).then((r) => r.status), 200);
+  t.same(s.status().clients, { main: { hits: 0, misses: 0, puts: 1 }, prs: { hits: 1, misses: 0, puts: 0 } }, 'counted per token name');
+  t.same([...parseTokens('a read\n# comment\nb read-write ci main, c read', 'x').values()].map((v) => v.name), ['token1', 'ci main', 'token3']);
+  t.throws(() => parseTokens('a write', 'x'), { code: 'SPLITCACHE_SERVE_CONFIG' });
+  await t.rejects(CacheServer.start({ dir: tmp(), host: '0.0.0.0', port: 0 }), { code: 'SPLITCACHE_SERVE_CONFIG' }, 'an open server only on loopback');
+});
+
+t.test('eviction: least recently used items go first, down to max-size', async (t) => {
+  const s = await serve(t, { maxSize: 3000, lruGranularityMs: 0 });
+  const c = cache(t, s.url, { compression: 'none' });
+  const blobs = [1, 2, 3, 4].map((i) => Buffer.alloc(1000, i));
+  const ds = blobs.map((b) => digestBytes(b));
+  for (const i of [0, 1, 2]) {
+    await c.putBlob(ds[i]!, blobs[i]!);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await c.getBlob(ds[0]!); // now blob 1 is the oldest
+  await new Promise((r) => setTimeout(r, 5));
+  await c.putBlob(ds[3]!, blobs[3]!);
+  for (let i = 0; i < 50 && s.status().bytes > 3000; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(s.status().bytes, 3000, JSON.stringify(s.status()));
+  t.same(await Promise.all(ds.map((d) => c.hasBlob(d))), [true, false, true, true], 'the least recently used blob was evicted');
+});
+
+t.test('slow-loris: a client that never finishes its headers is cut off', async (t) => {
+  const s = await serve(t, { headersTimeoutMs: 500 });
+  const u = new URL(s.url);
+  const t0 = Date.now();
+  await new Promise<void>((res) => {
+    const sock = connect(Number(u.port), u.hostname, () => sock.write('GET /status HTTP/1.1\r\nHost: x\r\n'));
+    sock.on('data', () => undefined);
+    sock.on('close', () => res());
+    sock.on('error', () => undefined);
+  });
+  t.ok(Date.now() - t0 < 3000, `closed after ${Date.now() - t0} ms`);
+});
+
+t.test('a graceful stop finishes the write in flight; the data survives a restart', async (t) => {
+  const dir = tmp();
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  const body = Buffer.alloc(256 * 1024, 7);
+  const d = digestBytes(body);
+  const u = new URL(s.url);
+  const reply = new Promise<string>((res) => {
+    const sock = connect(Number(u.port), u.hostname, () => {
+      sock.write(`PUT /cas/${d} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+      sock.write(body.subarray(0, 1000));
+      setTimeout(() => sock.write(body.subarray(1000)), 300); // the rest arrives after the stop began
+    });
+    let out = '';
+    sock.on('data', (x) => {
+      out += x.toString();
+      sock.end();
+    });
+    sock.on('close', () => res(out));
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  await s.close();
+  t.match(await reply, /^HTTP\/1\.1 201/, 'the upload in flight completed');
+  const again = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  t.teardown(() => again.close());
+  t.equal(again.status().entries, 1, 'the index survived');
+  const c = cache(t, again.url);
+  t.ok((await c.getBlob(d))!.equals(body));
+});

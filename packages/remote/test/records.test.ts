@@ -1,0 +1,77 @@
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { Packr } from 'msgpackr';
+import { digestBytes, initHash } from '@splitcache/hash';
+import type { EntryRecord } from '@splitcache/store';
+import { decodeBlobBody, decodeEnvelope, encodeBlobBody, openAc, sealAc, type AcRecord } from '../src/index.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+const KEY_A = 'a'.repeat(32);
+const KEY_B = 'b'.repeat(32);
+
+function entry(): EntryRecord {
+  return {
+    v: 1, mode: 'split', crateName: 'demo', crateType: 'bin', exitCode: 0, producer: 'ci-1', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+    compileMs: 10, command: [], inputs: [['{cwd}/src/main.rs', 'c'.repeat(32)]], stdout: Buffer.alloc(0), stderr: Buffer.from('warning\n'),
+    outputs: [{ name: 'demo.rlink', digest: 'd'.repeat(32), size: 4, form: 'rlink', role: 'rlink' }],
+  };
+}
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'none';
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+};
+
+t.before(initHash);
+
+t.test('signed records round-trip; tampering, a missing signature or another key are refused', async (t) => {
+  const rec: AcRecord = { v: 1, kind: 'entry', key: KEY_A, entry: entry() };
+  const body = sealAc(rec, 'k1');
+  t.same(openAc(body, 'entry', KEY_A, 'k1').entry.producer, 'ci-1');
+  t.equal(codeOf(() => openAc(body, 'entry', KEY_A, 'k2')), 'SPLITCACHE_REMOTE_SIGNATURE', 'another signing key');
+  t.equal(codeOf(() => openAc(sealAc(rec, undefined), 'entry', KEY_A, 'k1')), 'SPLITCACHE_REMOTE_SIGNATURE', 'unsigned');
+  const env = packr.unpack(body) as { v: 1; payload: Uint8Array; sig: string };
+  const p = Buffer.from(env.payload);
+  p[p.length - 2]! ^= 1;
+  t.equal(codeOf(() => openAc(packr.pack({ ...env, payload: p }), 'entry', KEY_A, 'k1')), 'SPLITCACHE_REMOTE_SIGNATURE', 'one flipped bit');
+  // A validly signed record replayed under another key, or as another kind, is refused too.
+  t.equal(codeOf(() => openAc(body, 'entry', KEY_B, 'k1')), 'SPLITCACHE_REMOTE_RECORD', 'served under another key');
+  t.equal(codeOf(() => openAc(body, 'inputs', KEY_A, 'k1')), 'SPLITCACHE_REMOTE_RECORD', 'served as another kind');
+  t.equal(openAc(body, 'entry', KEY_A, undefined).key, KEY_A, 'without a signing key the signature is not checked');
+});
+
+t.test('malformed records are refused before anything reads them', async (t) => {
+  t.equal(decodeEnvelope(Buffer.from('<html>')), undefined);
+  t.equal(codeOf(() => openAc(Buffer.from('junk'), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD');
+  const hostile = entry();
+  hostile.outputs[0]!.name = '../../.bashrc';
+  t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: hostile }, 'k'), 'entry', KEY_A, 'k')), 'SPLITCACHE_MANIFEST_HOSTILE');
+  const bad = { ...entry(), outputs: [{ name: 'x.o', digest: 'not-a-digest', size: 1, form: 'raw', role: 'object' }] } as unknown as EntryRecord;
+  t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: bad }, 'k'), 'entry', KEY_A, 'k')), 'SPLITCACHE_REMOTE_RECORD');
+  const inputs = { v: 1, kind: 'inputs', key: KEY_A, crateName: 'x', inputs: [42], envDeps: [] } as unknown as AcRecord;
+  t.equal(codeOf(() => openAc(sealAc(inputs, undefined), 'inputs', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD');
+});
+
+t.test('blob bodies: compressed only when it pays, always addressed by the raw digest', async (t) => {
+  const text = Buffer.from('object code compresses well; '.repeat(1000));
+  const d = digestBytes(text);
+  const sent = await encodeBlobBody(text, 'gzip');
+  t.ok(sent.length < text.length / 5, `a compressible blob is sent gzipped (${sent.length} of ${text.length} bytes)`);
+  t.ok((await decodeBlobBody(sent, d)).equals(text));
+  t.ok((await decodeBlobBody(text, d)).equals(text), 'a raw body is accepted as well');
+  const small = Buffer.from('tiny');
+  t.equal(await encodeBlobBody(small, 'gzip'), small, 'small blobs are sent as is');
+  const random = Buffer.from(Array.from({ length: 8192 }, () => Math.floor(Math.random() * 256)));
+  t.equal(await encodeBlobBody(random, 'gzip'), random, 'incompressible blobs are sent as is');
+  t.equal(await encodeBlobBody(text, 'none'), text);
+  const wrong = Buffer.from(text);
+  wrong[10]! ^= 1;
+  await t.rejects(decodeBlobBody(wrong, d), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'a changed byte');
+  await t.rejects(decodeBlobBody(gzipSync(wrong), d), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'a valid gzip of other bytes');
+  const truncated = sent.subarray(0, sent.length - 9);
+  await t.rejects(decodeBlobBody(truncated, d), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'a truncated gzip body');
+});
