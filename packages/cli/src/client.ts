@@ -60,9 +60,9 @@ async function wrap(argv: string[]): Promise<number> {
   }
 
   mark('planned');
+  if (plan.warning) warn(plan.warning);
   if (plan.action === 'passthrough') {
     conn.close();
-    if (plan.warning) warn(plan.warning);
     return run(rustc, args, fds, false).code;
   }
   if (plan.action === 'hit') {

@@ -61,6 +61,8 @@ export class CompileHandler {
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
   private readonly lastWarned = new Map<string, number>();
+  private readonly inflight = new Set<Promise<void>>();
+  private undelivered: string | undefined;
   /** Hits whose link step is still running: token → entry key. */
   private readonly hits = new Map<string, string>();
 
@@ -104,7 +106,7 @@ export class CompileHandler {
     p.startedAt = Date.now();
     this.pending.set(token, p);
     const runArgs = mode === 'split' ? splitPlan(inv).noLinkArgs : inv.args;
-    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split' };
+    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.takeWarning() };
   }
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
@@ -132,7 +134,7 @@ export class CompileHandler {
       });
       const token = newToken();
       if (p.link) this.rememberHit(token, result.entryKey);
-      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link };
+      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link, warning: this.takeWarning() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       this.fault(err);
@@ -151,8 +153,26 @@ export class CompileHandler {
       this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
-    let warning: string | undefined;
-    await this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
+    // A crate that links must be stored before its link deletes the objects. A
+    // crate cached whole is stored in the background: cargo moves on as soon as
+    // rustc's outputs exist, and nothing rewrites them during this build.
+    const job = this.store(p, req);
+    if (p.mode === 'whole') {
+      this.inflight.add(job);
+      void job.finally(() => this.inflight.delete(job));
+      return { warning: this.takeWarning() };
+    }
+    await job;
+    return { link: p.link, warning: this.takeWarning() };
+  }
+
+  /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
+  async settled(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  private store(p: Pending, req: Extract<Request, { op: 'done' }>): Promise<void> {
+    return this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
       try {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
@@ -170,12 +190,18 @@ export class CompileHandler {
         this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { reason: r.reason });
       } catch (err) {
         const e = ingestError(err);
-        warning = this.fault(e);
+        this.undelivered ??= this.fault(e);
         this.s.stats.count('notStored', 'error');
         this.missEvent(p, { reason: `not-stored:${e.code}` });
       }
     }));
-    return { link: p.link, warning };
+  }
+
+  /** A fault line not yet shown: it rides on the next reply any client gets. */
+  private takeWarning(): string | undefined {
+    const w = this.undelivered;
+    this.undelivered = undefined;
+    return w;
   }
 
   private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {

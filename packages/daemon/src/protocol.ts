@@ -31,8 +31,8 @@ export type Request =
 
 export type CompilePlan =
   | { action: 'passthrough'; reason: string; warning?: string }
-  | { action: 'hit'; token: string; stdout: Uint8Array; stderr: Uint8Array; code: number; link?: LinkStep }
-  | { action: 'run'; token: string; args: string[]; bootstrap: boolean };
+  | { action: 'hit'; token: string; stdout: Uint8Array; stderr: Uint8Array; code: number; link?: LinkStep; warning?: string }
+  | { action: 'run'; token: string; args: string[]; bootstrap: boolean; warning?: string };
 
 /** Sent before the reply of a long request (gc, verify); the client shows it as progress. */
 export interface ProgressFrame {

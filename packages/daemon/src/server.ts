@@ -81,9 +81,11 @@ export class DaemonServer {
         await this.handler.linked(req);
         return {};
       case 'stats':
+        await this.handler.settled();
         await this.s.stats.flush();
         return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid };
       case 'audit': {
+        await this.handler.settled();
         const events = [];
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (req.session && e.session !== req.session) continue;
@@ -93,15 +95,19 @@ export class DaemonServer {
         return { events };
       }
       case 'gc':
+        await this.handler.settled();
         return this.s.maintenance.gc({ maxBytes: req.maxBytes, olderThan: req.olderThanMs ? Date.now() - req.olderThanMs : undefined }, progress);
       case 'verify':
+        await this.handler.settled();
         return this.s.maintenance.verify(progress);
       case 'explain':
+        await this.handler.settled();
         return explainMiss(this.s.store, req.crate, req.session);
       case 'ping':
         return { pong: true, pid: process.pid };
       case 'stop': {
-        // Uploads first (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
+        // Background stores first, then uploads (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
+        await this.handler.settled();
         const flushed = await this.s.uploads?.flush(this.s.config.remote?.flushTimeoutMs ?? 0);
         setImmediate(() => void this.stop());
         return { stopping: true, uploadsLeft: flushed?.left ?? 0 };
@@ -122,6 +128,7 @@ export class DaemonServer {
     this.stopping ??= (async () => {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
+      await this.handler.settled();
       await rm(this.sock, { force: true });
       await this.onStop();
     })();

@@ -1,6 +1,7 @@
 import { daemonRequest } from './daemonRequest.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** `splitcache server stop|status|start`. */
 export async function runServer(args: string[]): Promise<number> {
@@ -9,9 +10,11 @@ export async function runServer(args: string[]): Promise<number> {
     // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
     const r = await daemonRequest<{ stopping: boolean; uploadsLeft?: number }>({ op: 'stop' }, false);
     if (r?.stopping) {
-      // Wait until the socket is gone: the index is closed and the stats flushed by then.
-      const sock = socketPath(storeDir(process.env));
-      for (let i = 0; i < 100 && existsSync(sock); i++) await new Promise((res) => setTimeout(res, 50));
+      // Wait until the pid file is gone: the daemon removes it last, after flushing
+      // the stats and closing the index (the socket goes a little earlier).
+      const dir = storeDir(process.env);
+      const gone = () => !existsSync(socketPath(dir)) && !existsSync(join(dir, 'daemon.pid'));
+      for (let i = 0; i < 200 && !gone(); i++) await new Promise((res) => setTimeout(res, 50));
     }
     const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
     process.stdout.write(r?.stopping ? `splitcache daemon stopped${left}\n` : 'splitcache daemon was not running\n');
