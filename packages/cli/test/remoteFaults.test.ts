@@ -3,7 +3,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
-import { MemoryRemote, remoteHitRate, Runner, type Fault } from './remoteHelpers.js';
+import { MemoryRemote, remoteHitRate, Runner, seedRemote, type Fault } from './remoteHelpers.js';
 
 // Issue 4, what must be shown 3: a remote that dies, errs, stalls, truncates or
 // lies costs time, never a build; a stalled one costs the timeout once.
@@ -43,15 +43,7 @@ async function withFault(t: Test, fault: Fault, env: NodeJS.ProcessEnv = {}) {
 
 t.before(async () => {
   // One upload, reused by every case: runner A fills an in-process remote.
-  const mem = await MemoryRemote.start();
-  const a = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_PRODUCER: 'runner-a' });
-  const ws = copyFixture();
-  const r = await a.cargo(ws, BUILD);
-  if (r.code !== 0) throw new Error(`seed build failed: ${r.stderr}`);
-  await a.splitcache(['server', 'stop']);
-  await mem.close();
-  seed = mem.items;
-  expected = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
+  ({ items: seed, expected } = await seedRemote(BUILD));
 });
 
 t.test('a server answering 500: retried, then the breaker opens', async (t) => {

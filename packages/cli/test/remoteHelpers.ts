@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { BIN, Store, tempDir, type AuditLine } from './helpers.js';
+import { BIN, copyFixture, run, Store, tempDir, type AuditLine } from './helpers.js';
 
 /** A CI runner: its own store, and the remote settings every call of its daemon gets. */
 export class Runner extends Store {
@@ -213,4 +213,20 @@ export class MemoryRemote {
     }
     res.end(body);
   }
+}
+
+/**
+ * Fills an in-process remote from one cold build of the fixture by "runner A"
+ * (env adds e.g. a signing key), then takes the server down. Returns what it
+ * stored and what the built binary prints, for tests that replay it under faults.
+ */
+export async function seedRemote(build: string[], env: NodeJS.ProcessEnv = {}): Promise<{ items: Map<string, Buffer>; expected: string }> {
+  const mem = await MemoryRemote.start();
+  const a = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_PRODUCER: 'runner-a', ...env });
+  const ws = copyFixture();
+  const r = await a.cargo(ws, build);
+  if (r.code !== 0) throw new Error(`seed build failed: ${r.stderr}`);
+  await a.splitcache(['server', 'stop']);
+  await mem.close();
+  return { items: mem.items, expected: (await run(join(ws, 'target/debug/fx-app'), [])).stdout };
 }

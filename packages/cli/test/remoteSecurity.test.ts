@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assertOk, copyFixture, run, tempDir, type AuditLine } from './helpers.js';
-import { MemoryRemote, remoteHitRate, Runner, startServe } from './remoteHelpers.js';
+import { MemoryRemote, remoteHitRate, Runner, seedRemote, startServe } from './remoteHelpers.js';
 
 // Issue 4, what must be shown 4: nothing from the network is trusted. Tampered
 // records and blobs are misses, unsigned records are refused under a signing key,
@@ -43,15 +43,8 @@ async function buildAgainst(t: Test, items: Map<string, Buffer>, env: NodeJS.Pro
 }
 
 t.before(async () => {
-  const mem = await MemoryRemote.start();
-  const a = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_SIGNING_KEY: KEY, SPLITCACHE_PRODUCER: 'runner-a' });
-  const ws = copyFixture();
-  const r = await a.cargo(ws, BUILD);
-  if (r.code !== 0) throw new Error(`seed build failed: ${r.stderr}`);
-  await a.splitcache(['server', 'stop']);
-  await mem.close();
-  seed = mem.items;
-  expected = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
+  // One upload, reused by every case: runner A fills an in-process remote.
+  ({ items: seed, expected } = await seedRemote(BUILD, { SPLITCACHE_SIGNING_KEY: KEY }));
 });
 
 t.test('control: signed records verify under the same key', async (t) => {
