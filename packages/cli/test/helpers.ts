@@ -97,6 +97,8 @@ export interface AuditLine {
   crateType: string;
   outcome: string;
   reason?: string;
+  notStored?: string;
+  entryKey?: string;
   origin?: string;
   producer?: string;
   timeSavedMs?: number;

@@ -35,7 +35,7 @@ function synthetic(): AuditEvent[] {
     ev(b, 'a-branch', 'alpha', 'hit', { key: 'k1', origin: 'local', producer: 'ci-1', bytes: 1000, timeSavedMs: 1500 }),
     ev(b + 1, 'a-branch', 'beta', 'hit', { key: 'k2', origin: 'remote', producer: 'ci-2', bytes: 2048, timeSavedMs: 2500 }),
     ev(b + 2, 'a-branch', HOSTILE, 'hit', { key: 'k3', origin: 'local', producer: 'ci-1', bytes: 1024, timeSavedMs: 500 }),
-    ev(b + 3, 'a-branch', 'delta', 'miss', { key: 'k4', reason: 'input-modified-during-compile' }),
+    ev(b + 3, 'a-branch', 'delta', 'miss', { key: 'k4', reason: 'inputs-changed', notStored: 'input-modified-during-compile' }),
     ev(c, HOSTILE_SESSION, 'alpha', 'hit', { key: 'k1', origin: 'local', producer: 'ci-1', bytes: 1000, timeSavedMs: 1500 }),
     ev(c + 1, HOSTILE_SESSION, 'beta', 'miss', { key: 'k5' }),
     ev(c + 2, HOSTILE_SESSION, HOSTILE, 'miss', { key: 'k3' }),

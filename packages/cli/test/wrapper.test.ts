@@ -107,3 +107,15 @@ t.test('a compile error is replayed with the same diagnostics and exit code, and
   const s = await store.stats();
   t.equal(s.compileErrors, 2, 'both failing compiles were counted, none cached');
 });
+
+t.test('RUSTC_WORKSPACE_WRAPPER works like RUSTC_WRAPPER for workspace members', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  const env = { RUSTC_WRAPPER: '', RUSTC_WORKSPACE_WRAPPER: store.env().RUSTC_WRAPPER };
+  assertOk(t, await store.cargo(ws, ['build'], env));
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build'], env));
+  const s = await store.stats();
+  t.ok(s.misses > 0 && s.hits === s.misses, `every member missed once and then hit (${s.hits} hits, ${s.misses} misses)`);
+});

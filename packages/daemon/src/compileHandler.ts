@@ -33,6 +33,8 @@ interface Pending {
   link?: LinkStep;
   /** Why the remote tier could not serve this miss (recorded on its audit event). */
   remoteReason?: string;
+  /** Why the lookup missed: no-manifest (a new key), inputs-changed (same key, a source differs), entry-gone, replay-failed. */
+  missReason?: string;
 }
 
 export interface Services {
@@ -113,6 +115,7 @@ export class CompileHandler {
     const { store } = this.s;
     const manifest = await store.getManifest(p.key.key);
     let result = manifest ? await findResult(manifest, p.cwd, env, p.table, this.s.files) : undefined;
+    p.missReason = manifest ? 'inputs-changed' : 'new-key';
     let remote: RemoteLookup | undefined;
     if (!result && this.s.remote) {
       remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table });
@@ -121,7 +124,10 @@ export class CompileHandler {
     }
     if (!result) return undefined;
     const entry = await store.getEntry(result.entryKey);
-    if (!entry) return undefined;
+    if (!entry) {
+      p.missReason = 'entry-gone';
+      return undefined;
+    }
     const started = Date.now();
     try {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc);
@@ -138,6 +144,7 @@ export class CompileHandler {
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       this.fault(err);
+      p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
       await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;
     }
@@ -187,12 +194,12 @@ export class CompileHandler {
           });
         }
         else this.s.stats.count('notStored', r.reason);
-        this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { reason: r.reason });
+        this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });
       } catch (err) {
         const e = ingestError(err);
         this.undelivered ??= this.fault(e);
         this.s.stats.count('notStored', 'error');
-        this.missEvent(p, { reason: `not-stored:${e.code}` });
+        this.missEvent(p, { notStored: e.code });
       }
     }));
   }
@@ -233,8 +240,8 @@ export class CompileHandler {
     return `splitcache: ${line} (building uncached)`;
   }
 
-  private missEvent(p: Pending, extra: { entryKey?: string; reason?: string }): void {
-    const reason = [extra.reason, p.remoteReason].filter(Boolean).join(',') || undefined;
+  private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
+    const reason = [p.missReason, p.remoteReason].filter(Boolean).join(',') || undefined;
     this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason });
   }
 

@@ -58,8 +58,10 @@ export interface AuditEvent {
   crate: string;
   crateType: string;
   outcome: 'hit' | 'miss' | 'passthrough' | 'compile-error';
-  /** Why a miss was not stored, or why a call passed through. */
+  /** Why a lookup missed (new-key, inputs-changed, …, plus remote-* causes), or why a call passed through. */
   reason?: string;
+  /** Why a miss's result was not stored (input-modified-during-compile, a SPLITCACHE_* code, …). */
+  notStored?: string;
   key?: string;
   entryKey?: string;
   origin?: 'local' | 'remote';

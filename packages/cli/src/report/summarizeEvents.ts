@@ -128,7 +128,7 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       crates.set(e.crate, c);
     } else if (e.outcome === 'miss') {
       bump(missCauses, !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
-      if (e.reason) bump(notStored, e.reason);
+      if (e.notStored) bump(notStored, e.notStored);
     } else if (e.outcome === 'compile-error') {
       bump(missCauses, MISS_CAUSE.compileError);
     } else if (e.outcome === 'passthrough') {
