@@ -84,7 +84,7 @@ function markdown(results, chart) {
 
   out.push('## Targets', '', '| workload | target | measured | verdict |', '|---|---|---|---|')
   for (const t of judgeTargets(results)) out.push(`| ${t.workload} | ${t.target} | ${t.value ?? '–'} | ${t.verdict === 'met' ? '✅ met' : t.verdict === 'missed' ? '❌ missed' : '— not measured'} |`)
-  out.push('', 'Not yet measured: the remote-only scenario (needs the remote backend) and store lookups per second at 10^5 entries (needs a store micro-benchmark).', '')
+  out.push('', ...extraSections(repo), '')
 
   for (const w of results.workloads.filter((w) => w.kind !== 'synthetic')) {
     out.push(`## ${w.id}: ${w.title}`, '')
@@ -176,4 +176,37 @@ function profile(results) {
     }
   if (rows.length === 0) return []
   return ['## Where splitcache\'s time goes', '', 'Summed over all rustc calls of one build (CPU-seconds across parallel calls, so they can exceed the wall time):', '', '| workload | scenario | wall (s) | calls | work (s) | wrapper overhead (s) |', '|---|---|---|---|---|---|', ...rows, '']
+}
+
+/** The store-lookup and remote-only measurements (bench/storeLookups.mjs, bench/remoteOnly.mjs), when they have been run. */
+function extraSections(repo) {
+  const read = (f) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(repo, 'bench', 'out', f), 'utf8'))
+    } catch {
+      return undefined
+    }
+  }
+  const out = []
+  const l = read('store-lookups.json')
+  if (l) {
+    out.push(
+      '## Store lookups at scale', '',
+      `A full hit (key, manifest, input check, replay of an rlib + rmeta + dep-info) asked over the socket with ${l.entries.toLocaleString('en')} entries in the index, ${l.requests} requests, measured ${l.measuredAt.slice(0, 16)}Z:`, '',
+      '| p50 | p95 | p99 | sequential | 8 clients at once | target |', '|---|---|---|---|---|---|',
+      `| ${l.p50Ms} ms | ${l.p95Ms} ms | ${l.p99Ms} ms | ${l.sequentialPerS}/s | ${l.parallel8PerS}/s | p99 ≤ 5 ms: ${l.p99Ms <= 5 ? '✅ met' : '❌ missed'} |`, '',
+      `Reproduce: \`${l.command}\``, '',
+    )
+  } else out.push('Not measured in this run: store lookups at 10^5 entries (`node bench/storeLookups.mjs`).', '')
+  const r = read('remote-only.json')
+  if (r) {
+    out.push(
+      '## Remote only', '',
+      `The ${r.workload} workspace, clean target dir, stopped daemon: an empty local store served by a warm \`splitcache serve\` on loopback (read-only), against a warm local store, ${r.runs} runs, measured ${r.measuredAt.slice(0, 16)}Z:`, '',
+      '| remote only (s) | local warm (s) | remote/local (median) | remote hits (last run) |', '|---|---|---|---|',
+      `| ${r.remoteOnlySeconds.join(', ')} | ${r.localWarmSeconds.join(', ')} | ${r.medianRatio}× | ${r.remoteHitsLastRun} |`, '',
+      `Reproduce: \`${r.command}\``, '',
+    )
+  } else out.push('Not measured in this run: the remote-only scenario (`node bench/remoteOnly.mjs`).', '')
+  return out
 }
