@@ -1,8 +1,8 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import type { EntryRecord, Store } from '@splitcache/store';
+import { writeFileAtomic, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
@@ -54,17 +54,9 @@ export async function replay(
 }
 
 async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
-  const tmp = `${dest}.sc-${randomBytes(4).toString('hex')}`;
   try {
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(data);
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, dest);
+    await writeFileAtomic(`${dest}.sc-${randomBytes(4).toString('hex')}`, dest, data, 0o644);
   } catch (cause) {
-    await rm(tmp, { force: true });
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot write ${dest}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestBytes, isDigest, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
+import { writeFileAtomic } from './writeFileAtomic.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -68,16 +69,8 @@ export class BlobDir {
     if (await this.has(digest)) return digest;
     const tmp = join(this.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
     try {
-      const fh = await open(tmp, 'wx', 0o444);
-      try {
-        await fh.writeFile(data);
-      } finally {
-        await fh.close();
-      }
-      await mkdir(join(this.root, digest.slice(0, 2)), { recursive: true });
-      await rename(tmp, dest);
+      await writeFileAtomic(tmp, dest, data, 0o444, () => mkdir(join(this.root, digest.slice(0, 2)), { recursive: true }));
     } catch (cause) {
-      await rm(tmp, { force: true });
       const code = (cause as NodeJS.ErrnoException).code;
       throw new SplitcacheError(
         code === 'ENOSPC' || code === 'EDQUOT' ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO',

@@ -1,0 +1,22 @@
+import { open, rename, rm } from 'node:fs/promises';
+
+/**
+ * Writes `data` to `tmp`, then renames it to `dest`: a reader sees the old file
+ * or the whole new one, never part of it. On failure the temp file is removed
+ * and the file system's error is thrown for the caller to name.
+ */
+export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Array, mode: number, beforeRename?: () => Promise<unknown>): Promise<void> {
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
+    await beforeRename?.();
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
