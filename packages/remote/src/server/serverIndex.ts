@@ -59,8 +59,24 @@ export class ServerIndex {
     return v ? Buffer.from(v) : undefined;
   }
 
-  /** Records a new item (and an AC record's bytes). The caller makes sure it isn't there yet. */
-  async add(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
+  /**
+   * Changes that move the totals run one at a time: two concurrent PUTs would
+   * otherwise both read the same totals and one update would be lost.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Records a new item (and an AC record's bytes); a key already there is left as it is (first writer wins). */
+  add(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
+    return this.serial(() => this.addNow(kind, key, size, value));
+  }
+
+  private async addNow(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
+    if (await this.get(kind, key)) return;
     const atime = Date.now();
     const totals = { entries: this.totals.entries + 1, bytes: this.totals.bytes + size };
     const ops: { type: 'put'; key: string; value: Bytes }[] = [
@@ -84,7 +100,11 @@ export class ServerIndex {
     ]);
   }
 
-  async remove(kind: Kind, key: string): Promise<void> {
+  remove(kind: Kind, key: string): Promise<void> {
+    return this.serial(() => this.removeNow(kind, key));
+  }
+
+  private async removeNow(kind: Kind, key: string): Promise<void> {
     const item = await this.get(kind, key);
     if (!item) return;
     const totals = { entries: this.totals.entries - 1, bytes: this.totals.bytes - item.size };
