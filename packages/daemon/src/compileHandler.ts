@@ -184,7 +184,7 @@ export class CompileHandler {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
           components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
-          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, producer: this.s.config.producer,
+          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
         });
         if (r.stored) {
           this.s.stats.stored(r.bytes);

@@ -24,6 +24,8 @@ export interface DaemonConfig {
   remap: boolean;
   /** SPLITCACHE_MAX_SIZE (default 10G): gc evicts least recently hit entries beyond it. */
   maxBytes: number;
+  /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G): a larger result is not stored. */
+  maxEntryBytes: number;
   remote: RemoteSettings | undefined;
   /** Why the SPLITCACHE_REMOTE* settings were ignored: a bad remote setting disables the remote, never the cache. */
   remoteProblem?: string;
@@ -38,6 +40,7 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     baseDirs: (env.SPLITCACHE_BASEDIRS ?? '').split(':').filter((d) => d.startsWith('/')),
     remap: env.SPLITCACHE_REMAP === '1',
     maxBytes: parseSize(env.SPLITCACHE_MAX_SIZE) ?? 10 * 2 ** 30,
+    maxEntryBytes: parseSize(env.SPLITCACHE_MAX_ENTRY_SIZE) ?? Math.min(2 * 2 ** 30, (parseSize(env.SPLITCACHE_MAX_SIZE) ?? 10 * 2 ** 30) / 4),
     ...readRemote(env),
   };
 }

@@ -21,6 +21,8 @@ export interface IngestInput {
   stderr: Uint8Array;
   rustcVersion: string;
   rlinkVersion: string;
+  /** Results larger than this are not stored (reason too-large). */
+  maxEntryBytes: number;
   producer: string;
 }
 
@@ -63,6 +65,10 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
     if (objects.length === 0) return { stored: false, reason: 'rlink-without-objects' };
     names = [...noLinkOutputs(inv), ...new Set(objects)];
   }
+
+  let total = 0;
+  for (const name of names) total += name.endsWith('.rlink') && rlinkBytes ? rlinkBytes.length : (await stat(resolve(outDir, name))).size;
+  if (total > x.maxEntryBytes) return { stored: false, reason: 'too-large' };
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;
