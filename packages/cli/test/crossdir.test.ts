@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, run, Store, tempDir, type AuditLine } from './helpers.js';
@@ -62,4 +63,18 @@ t.test('with SPLITCACHE_REMAP=1 the binaries are byte-identical across directori
     t.ok(readFileSync(join(ta, 'debug', bin)).equals(readFileSync(join(tb, 'debug', bin))), `${bin} is the same in both checkouts`);
     t.notOk(readFileSync(join(tb, 'debug', bin)).includes(Buffer.from(tb)), `${bin} does not embed the target dir`);
   }
+});
+
+t.test('entries made by stable rustc are a miss for nightly, never a link error', { skip: spawnSync('rustup', ['run', 'nightly', 'rustc', '-V']).status !== 0 && 'nightly is not installed' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'stable' }), 'stable builds');
+  await store.cargo(ws, ['clean']);
+  const r = await store.cargo(ws, ['+nightly', 'build'], { SPLITCACHE_SESSION: 'nightly' });
+  assertOk(t, r, 'nightly builds against the same store');
+  const events = (await store.audit('nightly')).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  t.ok(events.length > 0 && events.every((e) => e.outcome === 'miss'), `every nightly call missed (${events.length})`);
+  t.notMatch(r.stderr, /SPLITCACHE_/, 'no cache error on the way');
+  t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/, 'the nightly binary runs');
 });
