@@ -6,6 +6,7 @@ import type { PrefixTable } from '@splitcache/paths';
 import { classify, parseInvocation, splitPlan, type Invocation } from '@splitcache/rustc';
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
+import { AuditWriter } from './auditWriter.js';
 import { ingest, ingestError } from './ingest.js';
 import type { Logger } from './log.js';
 import { findResult } from './lookup.js';
@@ -65,10 +66,14 @@ export class CompileHandler {
   private readonly lastWarned = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
   private undelivered: string | undefined;
+  private readonly audit: AuditWriter;
+  private readonly touched = new Map<string, number>();
   /** Hits whose link step is still running: token → entry key. */
   private readonly hits = new Map<string, string>();
 
-  constructor(private readonly s: Services) {}
+  constructor(private readonly s: Services) {
+    this.audit = new AuditWriter(s.store);
+  }
 
   async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
     const [rustcPath, ...args] = req.argv;
@@ -131,7 +136,7 @@ export class CompileHandler {
     const started = Date.now();
     try {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc);
-      void store.touch(result.entryKey).catch(() => undefined);
+      this.touch(result.entryKey);
       const timeSavedMs = entry.compileMs - (Date.now() - started);
       this.s.stats.hit(p.crateType, out.bytes, timeSavedMs);
       this.event({
@@ -176,6 +181,7 @@ export class CompileHandler {
   /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
   async settled(): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.audit.flush();
   }
 
   private store(p: Pending, req: Extract<Request, { op: 'done' }>): Promise<void> {
@@ -246,7 +252,16 @@ export class CompileHandler {
   }
 
   private event(e: Omit<AuditEvent, 'time'>): void {
-    void this.s.store.appendEvent({ time: Date.now(), ...e }).catch(() => undefined);
+    this.audit.add(e);
+  }
+
+  /** Last-hit times drive LRU eviction; a minute's precision is plenty, and saves a write per hit. */
+  private touch(entryKey: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(entryKey) ?? 0) < 60_000) return;
+    if (this.touched.size > 100_000) this.touched.clear();
+    this.touched.set(entryKey, now);
+    void this.s.store.touch(entryKey).catch(() => undefined);
   }
 
   private rememberHit(token: string, entryKey: string): void {

@@ -229,9 +229,16 @@ export class Store {
 
   /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */
   async appendEvent(e: AuditEvent): Promise<void> {
-    this.seq = (this.seq + 1) % 1_000_000;
-    const key = `a!${e.time.toString(36).padStart(10, '0')}${this.seq.toString(36).padStart(4, '0')}`;
-    await this.db.put(key, pack(e));
+    await this.appendEvents([e]);
+  }
+
+  /** Appends several audit lines in one batch. */
+  async appendEvents(events: AuditEvent[]): Promise<void> {
+    const ops = events.map((e) => {
+      this.seq = (this.seq + 1) % 1_000_000;
+      return { type: 'put' as const, key: `a!${e.time.toString(36).padStart(10, '0')}${this.seq.toString(36).padStart(4, '0')}`, value: pack(e) };
+    });
+    await this.db.batch(ops);
   }
 
   /** The audit log in time order, from `since` (ms) on. */
