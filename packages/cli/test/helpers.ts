@@ -1,4 +1,6 @@
 import type { Test } from 'tap';
+import type { Stats as DaemonStats } from '@splitcache/daemon';
+import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -81,29 +83,11 @@ export class Store {
   }
 }
 
-export interface Stats {
-  hits: number;
-  misses: number;
-  compileErrors: number;
-  passthrough: Record<string, number>;
-  notStored: Record<string, number>;
-  errors: Record<string, number>;
-  byType: Record<string, { hits: number; misses: number; passthrough: number }>;
-}
+/** What `splitcache stats --json` prints. */
+export type Stats = DaemonStats & { dir: string };
 
-export interface AuditLine {
-  session: string;
-  crate: string;
-  crateType: string;
-  outcome: string;
-  reason?: string;
-  notStored?: string;
-  entryKey?: string;
-  origin?: string;
-  producer?: string;
-  timeSavedMs?: number;
-  bytes?: number;
-}
+/** One line of `splitcache audit --json`. */
+export type AuditLine = AuditEvent;
 
 /** Asserts a command succeeded; its stderr is shown only when it did not. */
 export function assertOk(t: Test, r: RunResult, what = 'the build succeeds'): void {
