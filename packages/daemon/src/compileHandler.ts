@@ -31,6 +31,8 @@ interface Pending {
   key: ManifestKey;
   rustc: RustcIdentity;
   startedAt: number;
+  /** For a crate that links: the -Zno-link half (run on a miss) and the link step. */
+  noLinkArgs?: string[];
   link?: LinkStep;
   /** Why the remote tier could not serve this miss (recorded on its audit event). */
   remoteReason?: string;
@@ -97,6 +99,7 @@ export class CompileHandler {
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
         const sp = splitPlan(inv);
+        p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }
       const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
@@ -112,7 +115,7 @@ export class CompileHandler {
     const token = newToken();
     p.startedAt = Date.now();
     this.pending.set(token, p);
-    const runArgs = mode === 'split' ? splitPlan(inv).noLinkArgs : inv.args;
+    const runArgs = p.noLinkArgs ?? inv.args;
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.takeWarning() };
   }
 

@@ -74,8 +74,12 @@ export class RemoteTier {
         await store.blobs.write(data, d);
         bytes += data.length;
       });
-      await store.putEntry(entryKey, entry);
-      await store.addResult(q.manifestKey, { v: 1, crateName: q.crateName, components: q.components }, { entryKey, inputs, envDeps });
+      await store.commitEntry({
+        manifestKey: q.manifestKey,
+        manifest: { v: 1, crateName: q.crateName, components: q.components },
+        result: { entryKey, inputs, envDeps },
+        entry,
+      });
       stats.count('remote', 'hits');
       stats.count('remote', 'downloadedBytes', bytes);
       return { result: { entryKey, inputs, envDeps }, signature: this.signed ? 'valid' : 'unsigned' };

@@ -159,7 +159,9 @@ export class UploadQueue {
       stats.count('remote', 'uploadedBytes', sent);
     });
     // PUT of an existing key is a no-op on our server; HEAD first keeps the first writer's record on any server.
-    if (!(await this.cache.hasRecord(entryKey))) await this.cache.putEntry(entryKey, entry);
+    // The record blob is this store's own recovery copy; it doesn't travel.
+    const { recordDigest: _local, ...shared } = entry;
+    if (!(await this.cache.hasRecord(entryKey))) await this.cache.putEntry(entryKey, shared);
     if (!(await this.cache.hasRecord(item.manifestKey))) {
       await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
     }

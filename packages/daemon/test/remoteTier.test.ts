@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { digestBytes, FileDigestMemo, initHash } from '@splitcache/hash';
 import { PrefixTable } from '@splitcache/paths';
 import { CacheServer, parseTokens, RemoteCache } from '@splitcache/remote';
-import { Store } from '@splitcache/store';
+import { Store, type EntryRecord } from '@splitcache/store';
 import { entryKeyOf } from '../src/entryKey.js';
 import { makeLogger } from '../src/log.js';
 import { RemoteTier } from '../src/remoteTier.js';
@@ -46,11 +46,12 @@ async function produce(store: Store, table: PrefixTable, cwd: string) {
   const inputs: [string, string][] = [[table.normalise(join(cwd, 'src/lib.rs')), digestBytes(SOURCE)]];
   const envDeps: [string, string | null][] = [['ANSWER_MODE', 'fast']];
   const entryKey = entryKeyOf(MANIFEST, inputs, envDeps);
-  await store.putEntry(entryKey, {
+  const entry: EntryRecord = {
     v: 1, mode: 'whole', crateName: 'answer', crateType: 'lib', exitCode: 0, producer: 'runner-a', createdAt: Date.now(),
     rustcVersion: 'rustc test', compileMs: 1234, command: [], inputs, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
     outputs: digests.map((digest, i) => ({ name: `answer-${i}.o`, digest, size: objects[i]!.length, form: 'raw' as const, role: 'output' as const })),
-  });
+  };
+  await store.commitEntry({ manifestKey: MANIFEST, manifest: { v: 1, crateName: 'answer', components: [] }, result: { entryKey, inputs, envDeps }, entry });
   return { entryKey, item: { manifestKey: MANIFEST, crateName: 'answer', inputs: inputs.map(([p]) => p), envDeps: envDeps.map(([n]) => n) } };
 }
 

@@ -120,23 +120,8 @@ export class Store {
     return this.getRecord<ManifestRecord>(`m!${key}`);
   }
 
-  /** Adds a result in front of a manifest's list (newest first), dropping any older copy of the same entry. */
-  async addResult(key: Digest, base: Omit<ManifestRecord, 'results'>, result: ManifestResult): Promise<void> {
-    const prev = await this.getManifest(key);
-    const results = [result, ...(prev?.results ?? []).filter((r) => r.entryKey !== result.entryKey)];
-    const rec: ManifestRecord = { ...base, results: results.slice(0, MAX_RESULTS_PER_MANIFEST) };
-    await this.db.put(`m!${key}`, pack(rec));
-  }
-
   async getEntry(key: Digest): Promise<EntryRecord | undefined> {
     return this.getRecord<EntryRecord>(`e!${key}`);
-  }
-
-  async putEntry(key: Digest, e: EntryRecord): Promise<void> {
-    await this.db.batch([
-      { type: 'put', key: `e!${key}`, value: pack(e) },
-      { type: 'put', key: `t!${key}`, value: pack(Date.now()) },
-    ]);
   }
 
   async deleteEntry(key: Digest): Promise<void> {
@@ -228,10 +213,6 @@ export class Store {
   }
 
   /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */
-  async appendEvent(e: AuditEvent): Promise<void> {
-    await this.appendEvents([e]);
-  }
-
   /** Appends several audit lines in one batch. */
   async appendEvents(events: AuditEvent[]): Promise<void> {
     const ops = events.map((e) => {
