@@ -86,19 +86,18 @@ t.test('after the cool-down one probe goes through; its success closes the break
 t.test('a stalled server costs one timeout: the breaker opens and aborts the requests waiting with it', async (t) => {
   const srv = await server(t, () => undefined); // accepts, never answers
   const c = client(t, srv.url, { timeoutMs: 1000 });
-  const t0 = Date.now();
   const first = c.get('/cas/0');
   await new Promise((r) => setTimeout(r, 700));
-  // Sent 700 ms later: on their own they would time out at 1700 ms.
+  // Sent 700 ms later: on their own they would time out (SPLITCACHE_REMOTE_TIMEOUT) 700 ms after the
+  // first. A breaker abort is the only way they end with BREAKER_OPEN. (No wall-clock bound here:
+  // on a loaded CI machine the first timer itself fires late.)
   const results = await Promise.allSettled([first, ...[1, 2, 3, 4, 5].map((i) => c.get(`/cas/${i}`))]);
-  const ms = Date.now() - t0;
   const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok'));
-  t.ok(ms < 1500, `all six gave up when the first timed out, after ${ms} ms`);
   t.equal(codes[0], 'SPLITCACHE_REMOTE_TIMEOUT', 'the first one timed out');
   t.ok(codes.slice(1).every((c) => c === 'SPLITCACHE_REMOTE_BREAKER_OPEN'), `the others were aborted: ${codes.join(', ')}`);
-  const t1 = Date.now();
+  const sent = srv.requests();
   await t.rejects(c.get('/cas/7'), { code: 'SPLITCACHE_REMOTE_BREAKER_OPEN' });
-  t.ok(Date.now() - t1 < 50, 'later requests fail at once');
+  t.equal(srv.requests(), sent, 'later requests fail at once, without reaching the server');
 });
 
 t.test('a truncated body is an error, not data', async (t) => {
