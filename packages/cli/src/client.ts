@@ -4,21 +4,27 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isInfoCall, parseInvocation, splitPlan } from '@splitcache/rustc';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
-import { connectOrStart, type DaemonConnection } from './daemonConnection.js';
+import { connectOrStart, loadChildProcess, type DaemonConnection } from './daemonConnection.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 
 const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help', '--help', '-h', '--version']);
-const started = performance.now();
+/**
+ * Milliseconds since this process started. process.uptime() rather than
+ * performance.now(): the `performance` global loads node:perf_hooks on first
+ * use, about a millisecond of every call's start-up.
+ */
+const now = () => process.uptime() * 1000;
+const started = now();
 let workMs = 0;
 /** Milestones for SPLITCACHE_TIMING_LOG: where a call's time goes. */
 const marks: Record<string, number> = {};
-const mark = (name: string) => (marks[name] = Math.round(performance.now() * 10) / 10);
+const mark = (name: string) => (marks[name] = Math.round(now() * 10) / 10);
 
 // bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms);
 // everything this client starts gets the user's environment back unchanged.
@@ -39,14 +45,14 @@ async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
   // Another wrapper in front of rustc (clippy-driver, …) or an info call: straight through.
-  if (!basename(rustc).startsWith('rustc') || isInfoCall(args)) return run(rustc, args, fds, false).code;
+  if (!basename(rustc).startsWith('rustc') || isInfoCall(args)) return (await run(rustc, args, fds, false)).code;
 
   const dir = storeDir(process.env);
   mark('wrap');
   const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'src', 'main.js')).catch(() => undefined);
   if (!conn) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', 'no daemon answered (building uncached)');
-    return run(rustc, args, fds, false).code;
+    return (await run(rustc, args, fds, false)).code;
   }
   mark('connected');
   let plan: CompilePlan;
@@ -56,14 +62,14 @@ async function wrap(argv: string[]): Promise<number> {
   } catch (err) {
     conn.close();
     warnOnce('SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
-    return run(rustc, args, fds, false).code;
+    return (await run(rustc, args, fds, false)).code;
   }
 
   mark('planned');
   if (plan.warning) warn(plan.warning);
   if (plan.action === 'passthrough') {
     conn.close();
-    return run(rustc, args, fds, false).code;
+    return (await run(rustc, args, fds, false)).code;
   }
   if (plan.action === 'hit') {
     process.stdout.write(plan.stdout);
@@ -78,10 +84,9 @@ async function wrap(argv: string[]): Promise<number> {
     return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
-  const t0 = performance.now();
-  const r = run(rustc, plan.args, fds, plan.bootstrap, true);
-  const { code, stdout, stderr } = await r.done;
-  const ms = performance.now() - t0;
+  const t0 = now();
+  const { code, stdout, stderr } = await run(rustc, plan.args, fds, plan.bootstrap, true);
+  const ms = now() - t0;
   let reply: DoneReply = {};
   try {
     reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout, stderr, ms: Math.round(ms) });
@@ -100,8 +105,9 @@ async function wrap(argv: string[]): Promise<number> {
  * 'quiet': keep a copy only.
  */
 function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, capture: boolean | 'quiet' = false) {
+  const { spawn } = loadChildProcess();
   const env = bootstrap ? { ...process.env, RUSTC_BOOTSTRAP: '1' } : process.env;
-  const t0 = performance.now();
+  const t0 = now();
   const child: ChildProcess = spawn(rustc, args, { stdio: stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -113,17 +119,16 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
     err.push(d);
     if (capture === true) process.stderr.write(d);
   });
-  const done = new Promise<{ code: number; stdout: Buffer; stderr: Buffer }>((res) => {
+  return new Promise<{ code: number; stdout: Buffer; stderr: Buffer }>((res) => {
     child.on('error', (e) => {
       process.stderr.write(`splitcache: cannot run ${rustc}: ${e.message}\n`);
       res({ code: 127, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
     });
     child.on('close', (c, signal) => {
-      workMs += performance.now() - t0;
+      workMs += now() - t0;
       res({ code: c ?? (signal ? 128 + signalNumber(signal) : 1), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
     });
   });
-  return { code: done.then((d) => d.code), done };
 }
 
 /**
@@ -134,7 +139,7 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
  * a real link error is then shown by rustc itself).
  */
 async function link(rustc: string, args: string[], step: LinkStep, fds: number[]): Promise<number> {
-  const { code, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet').done;
+  const { code, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet');
   try {
     unlinkSync(step.rlinkPath);
   } catch {
@@ -146,7 +151,7 @@ async function link(rustc: string, args: string[], step: LinkStep, fds: number[]
     return 0;
   }
   warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
-  return run(rustc, args, fds, false).code;
+  return (await run(rustc, args, fds, false)).code;
 }
 
 /** The link step when the daemon died between -Zno-link and its reply. */
@@ -191,12 +196,16 @@ main(process.argv.slice(2)).then(
     const log = process.env.SPLITCACHE_TIMING_LOG;
     if (log) {
       try {
-        appendFileSync(log, JSON.stringify({ wallMs: performance.now(), workMs, startMs: started, ...marks }) + '\n');
+        appendFileSync(log, JSON.stringify({ wallMs: now(), workMs, startMs: started, ...marks }) + '\n');
       } catch {
         /* timing is best effort */
       }
     }
     process.exitCode = code;
+    // Nothing is left to do once the output is out (stdio to pipes and files
+    // is written synchronously on Linux): exit now rather than wait for the
+    // socket's close and the heap's teardown.
+    if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`splitcache: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -1,19 +1,32 @@
-import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import * as msgpackLite from '@splitcache/daemon/msgpackLite';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
 export class DaemonConnection {
-  private readonly reader = new FrameReader();
+  private readonly reader = new FrameReader(msgpackLite);
   private waiting: ((v: unknown) => void) | undefined;
   private onProgress: ((p: ProgressFrame['progress']) => void) | undefined;
   private failed: ((e: Error) => void) | undefined;
 
   private constructor(private readonly sock: Socket) {
+    const fail = (e: Error) => {
+      const f = this.failed;
+      this.waiting = this.failed = undefined;
+      f?.(e);
+    };
     sock.on('data', (chunk) => {
-      for (const f of this.reader.push(chunk)) {
+      let frames: unknown[];
+      try {
+        frames = this.reader.push(chunk);
+      } catch (err) {
+        sock.destroy();
+        fail(err as Error);
+        return;
+      }
+      for (const f of frames) {
         if (f && typeof f === 'object' && 'progress' in f) {
           this.onProgress?.((f as ProgressFrame).progress);
           continue;
@@ -23,11 +36,6 @@ export class DaemonConnection {
         w?.(f);
       }
     });
-    const fail = (e: Error) => {
-      const f = this.failed;
-      this.waiting = this.failed = undefined;
-      f?.(e);
-    };
     sock.on('error', fail);
     sock.on('close', () => fail(Object.assign(new Error('daemon closed the connection'), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' })));
   }
@@ -55,7 +63,7 @@ export class DaemonConnection {
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
-      this.sock.write(encodeFrame(req));
+      this.sock.write(encodeFrame(req, msgpackLite));
     });
   }
 
@@ -106,7 +114,17 @@ function startDaemon(dir: string, daemonMain: string): void {
   // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
   const env = { ...process.env };
   if (!env.SPLITCACHE_REMOTE?.startsWith('https:')) delete env.NODE_EXTRA_CA_CERTS;
+  const { spawn } = loadChildProcess();
   const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env });
   child.unref();
   closeSync(log);
+}
+
+/**
+ * node:child_process, loaded on first use rather than at start-up: most
+ * wrapper calls (a lib hit) never spawn. (Node ≥ 20.16: getBuiltinModule
+ * works the same from the CommonJS bundle and from the ESM commands.)
+ */
+export function loadChildProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
 }

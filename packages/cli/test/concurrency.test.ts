@@ -20,10 +20,18 @@ t.test('cargo -j 8 and two concurrent cargo builds share one store cleanly', asy
   t.teardown(() => store.stop());
   const a = copyFixture();
   const b = copyFixture();
-  const [ra, rb] = await Promise.all([store.cargo(a, ['build', '--all-targets', '-j', '8']), store.cargo(b, ['build', '--all-targets', '-j', '8'])]);
+  // The two checkouts live in different directories. Without SPLITCACHE_REMAP an rlib embeds its
+  // producer's paths, and whichever build stores a crate last decides the bytes later builds
+  // get: racing producers can then leave a mix that costs downstream misses (never a wrong
+  // result; docs/ARCHITECTURE.md). With remap on, the outputs don't depend on the directory,
+  // so "every warm call hits" below is exact.
+  const remap = { SPLITCACHE_REMAP: '1' };
+  const build = (ws: string) => store.cargo(ws, ['build', '--all-targets', '-j', '8'], remap);
+  const [ra, rb] = await Promise.all([build(a), build(b)]);
   assertOk(t, ra);
   assertOk(t, rb);
-  t.notMatch(ra.stderr + rb.stderr, /SPLITCACHE_|LOCK|lock/i, 'no lock or cache errors printed');
+  // (cargo's own "Blocking waiting for file lock on package cache" may show: it is not ours.)
+  t.notMatch(ra.stderr + rb.stderr, /SPLITCACHE_|splitcache:/, 'no lock or cache errors printed');
   const s = await store.stats();
   t.same(s.errors, {}, 'no cache faults');
   t.equal(readdirSync(join(store.dir, 'blobs', 'tmp')).length, 0, 'no temp files left behind');
@@ -32,12 +40,15 @@ t.test('cargo -j 8 and two concurrent cargo builds share one store cleanly', asy
   // Every stored entry is whole: both checkouts rebuild from the cache and run.
   for (const ws of [a, b]) {
     await store.cargo(ws, ['clean']);
-    const r = await store.cargo(ws, ['build', '--all-targets', '-j', '8']);
+    const r = await build(ws);
     assertOk(t, r);
     t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/);
   }
   const after = await store.stats();
-  t.equal(after.misses, s.misses, 'the warm builds missed nothing');
+  if (!t.equal(after.misses, s.misses, 'the warm builds missed nothing')) {
+    const misses = (await store.audit()).filter((e) => e.outcome === 'miss');
+    t.comment(misses.map((e) => `${e.crate} ${e.crateType} ${e.reason ?? ''} ${e.notStored ?? ''}`).join('\n'));
+  }
   t.ok(after.hits - s.hits >= 2 * 11, `both warm builds hit every cacheable call (${after.hits - s.hits})`);
   t.same(after.errors, {});
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -118,4 +118,25 @@ t.test('RUSTC_WORKSPACE_WRAPPER works like RUSTC_WRAPPER for workspace members',
   assertOk(t, await store.cargo(ws, ['build'], env));
   const s = await store.stats();
   t.ok(s.misses > 0 && s.hits === s.misses, `every member missed once and then hit (${s.hits} hits, ${s.misses} misses)`);
+});
+
+t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, no daemon, no store", async (t) => {
+  const store = new Store();
+  const rustc = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  // No node on PATH: a call that reached the client could not start at all.
+  const env = { ...store.env(), PATH: '/usr/bin/does-not-exist' };
+  const vv = await run(BIN, [rustc, '-vV'], { env });
+  t.equal(vv.code, 0, vv.stderr);
+  t.match(vv.stdout, /^rustc \d+\.\d+\.\d+/);
+  t.match(vv.stdout, /\nhost: /);
+  const sysroot = await run(BIN, [rustc, '--print', 'sysroot'], { env });
+  t.equal(sysroot.code, 0, sysroot.stderr);
+  t.match(sysroot.stdout.trim(), /^\//);
+  const names = await run(BIN, [rustc, '-', '--crate-name', '___', '--print=file-names', '--crate-type', 'lib'], { env });
+  t.equal(names.code, 0, names.stderr);
+  t.equal(names.stdout.trim(), 'lib___.rlib');
+  t.notOk(existsSync(join(store.dir, 'index')), 'the store was never opened');
+  // A compile, by contrast, needs the client.
+  const compile = await run(BIN, [rustc, '--crate-name', 'x', '--edition=2021', join(tempDir('src'), 'missing.rs')], { env });
+  t.not(compile.code, 0, 'a compiling call goes to node (not on PATH here)');
 });

@@ -138,7 +138,7 @@ export class CompileHandler {
     }
     const started = Date.now();
     try {
-      const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc);
+      const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc, this.s.files);
       this.touch(result.entryKey);
       const timeSavedMs = entry.compileMs - (Date.now() - started);
       this.s.stats.hit(p.crateType, out.bytes, timeSavedMs);

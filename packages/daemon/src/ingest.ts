@@ -73,7 +73,9 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
   const outputs: OutputRecord[] = [];
   let bytes = 0;
   for (const name of names) {
-    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(resolve(outDir, name));
+    const path = resolve(outDir, name);
+    const before = await stat(path, { bigint: true });
+    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(path);
     let form: OutputRecord['form'] = 'raw';
     let data: Uint8Array = raw;
     if (name.endsWith('.d')) {
@@ -87,6 +89,8 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
     bytes += data.length;
     const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && name.endsWith('.o') ? 'object' : 'output';
     outputs.push({ name, digest, size: data.length, form, role });
+    // The crates built next take this rlib's digest from the memo (unless it changed while read).
+    if (form === 'raw' && role === 'output') await files.remember(path, digest, before);
   }
 
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));

@@ -1,9 +1,9 @@
 /**
- * The client ↔ daemon protocol: msgpackr frames over a unix socket, each a
- * 4-byte big-endian length then the packed value. This module is bundled into
- * the thin client, so it imports nothing but msgpackr and node builtins.
+ * The client ↔ daemon protocol: MessagePack frames over a unix socket, each a
+ * 4-byte big-endian length then the packed value. The daemon packs with
+ * msgpackr, the thin client with msgpackLite.ts (see there for why). This
+ * module is bundled into the client, so it imports only node builtins.
  */
-import { Packr } from 'msgpackr';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -45,10 +45,14 @@ export interface DoneReply {
   warning?: string;
 }
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+/** What packs and unpacks a frame's body: msgpackr in the daemon, msgpackLite in the client. */
+export interface FrameCodec {
+  pack(value: unknown): Uint8Array;
+  unpack(body: Uint8Array): unknown;
+}
 
-export function encodeFrame(value: unknown): Buffer {
-  const body = packr.pack(value);
+export function encodeFrame(value: unknown, codec: FrameCodec): Buffer {
+  const body = codec.pack(value);
   const head = Buffer.allocUnsafe(4);
   head.writeUInt32BE(body.length, 0);
   return Buffer.concat([head, body]);
@@ -57,6 +61,9 @@ export function encodeFrame(value: unknown): Buffer {
 /** Accumulates socket data and yields whole decoded frames. */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly codec: FrameCodec) {}
+
+  /** Throws SPLITCACHE_DAEMON_PROTOCOL for an oversized or undecodable frame. */
   push(chunk: Buffer): unknown[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     const out: unknown[] = [];
@@ -64,7 +71,11 @@ export class FrameReader {
       const len = this.buf.readUInt32BE(0);
       if (len > MAX_FRAME) throw Object.assign(new Error(`frame of ${len} bytes exceeds the limit`), { code: 'SPLITCACHE_DAEMON_PROTOCOL' });
       if (this.buf.length < 4 + len) break;
-      out.push(packr.unpack(this.buf.subarray(4, 4 + len)));
+      try {
+        out.push(this.codec.unpack(this.buf.subarray(4, 4 + len)));
+      } catch (err) {
+        throw Object.assign(new Error(`undecodable frame: ${(err as Error).message}`), { code: 'SPLITCACHE_DAEMON_PROTOCOL' });
+      }
       this.buf = this.buf.subarray(4 + len);
     }
     return out;

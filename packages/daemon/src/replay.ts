@@ -6,6 +6,7 @@ import { writeFileAtomic, type EntryRecord, type Store } from '@splitcache/store
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
+import type { FileDigestMemo } from '@splitcache/hash';
 
 export interface Replayed {
   stdout: Buffer;
@@ -27,25 +28,32 @@ export async function replay(
   cwd: string,
   table: PrefixTable,
   rustc: Pick<RustcIdentity, 'version' | 'rlinkVersion'>,
+  files?: FileDigestMemo,
 ): Promise<Replayed> {
   if (entry.rustcVersion !== rustc.version) {
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
   }
   const outDir = resolve(cwd, outDirArg);
-  await mkdir(outDir, { recursive: true });
-  // Read and verify everything before writing anything.
-  const files: [string, Uint8Array][] = [];
-  let bytes = 0;
-  for (const o of entry.outputs) {
-    const name = checkOutputName(o.name);
-    const stored = await store.blobs.read(o.digest);
-    let data: Uint8Array = stored;
-    if (o.form === 'text') data = Buffer.from(table.expandText(stored.toString('utf8')));
-    else if (o.form === 'rlink') data = rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion });
-    files.push([resolve(outDir, name), data]);
-    bytes += data.length;
-  }
-  for (const [dest, data] of files) await writeAtomic(dest, data);
+  // Read and verify everything before writing anything. The reads, then the
+  // writes, go out together: each file is a handful of small file-system
+  // calls, and one after another their round trips were most of a hit's time.
+  const [written] = await Promise.all([
+    Promise.all(
+      entry.outputs.map(async (o): Promise<[string, Uint8Array]> => {
+        const dest = resolve(outDir, checkOutputName(o.name));
+        const stored = await store.blobs.read(o.digest);
+        if (o.form === 'text') return [dest, Buffer.from(table.expandText(stored.toString('utf8')))];
+        if (o.form === 'rlink') return [dest, rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion })];
+        return [dest, stored];
+      }),
+    ),
+    mkdir(outDir, { recursive: true }),
+  ]);
+  await Promise.all(written.map(([dest, data]) => writeAtomic(dest, data)));
+  // An rlib or rmeta written here is an --extern of the crates built next: they
+  // take its digest from the memo instead of reading it back.
+  await Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]![0], o.digest) : undefined)));
+  const bytes = written.reduce((n, [, data]) => n + data.length, 0);
   return {
     stdout: Buffer.from(table.expandText(Buffer.from(entry.stdout).toString('utf8'))),
     stderr: Buffer.from(table.expandText(Buffer.from(entry.stderr).toString('utf8'))),

@@ -1,9 +1,13 @@
+import { Packr } from 'msgpackr';
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import { explainMiss } from './explain.js';
 import { encodeFrame, FrameReader, type Request } from './protocol.js';
+
+/** The daemon's side of the frames; the client has its own small codec (msgpackLite.ts). */
+const codec = new Packr({ useRecords: false, moreTypes: false });
 
 /**
  * The unix-socket RPC server. One connection per client process; requests on
@@ -37,7 +41,7 @@ export class DaemonServer {
   private connection(c: Socket): void {
     this.open++;
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const reader = new FrameReader();
+    const reader = new FrameReader(codec);
     const tokens = new Set<string>();
     let chain = Promise.resolve();
     c.on('data', (chunk) => {
@@ -52,10 +56,10 @@ export class DaemonServer {
       for (const f of frames) {
         chain = chain.then(async () => {
           const progress = throttle((done: number, total: number, phase: string) => {
-            if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }));
+            if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }, codec));
           });
           const reply = await this.dispatch(f as Request, tokens, progress).catch((err: unknown) => ({ error: oneLine(err) }));
-          if (!c.destroyed) c.write(encodeFrame(reply));
+          if (!c.destroyed) c.write(encodeFrame(reply, codec));
         });
       }
     });

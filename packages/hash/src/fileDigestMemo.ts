@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { digestFile, type Digest } from './digest.js';
 
 /**
@@ -13,7 +14,7 @@ export class FileDigestMemo {
 
   async digest(path: string): Promise<Digest> {
     const st = await stat(path, { bigint: true });
-    const stamp = `${st.size}:${st.mtimeNs}:${st.ino}`;
+    const stamp = stampOf(st);
     const hit = this.entries.get(path);
     if (hit && hit.stamp === stamp) return hit.digest;
     const digest = await digestFile(path);
@@ -27,7 +28,32 @@ export class FileDigestMemo {
     return digest;
   }
 
+  /**
+   * Records the digest of bytes the caller itself just wrote to, or read
+   * from, `path` (a replayed output, an ingested rlib), so that the crates
+   * depending on it do not read and hash it again. `before`, when given, is
+   * the file's stat from before the caller read it: if the file changed
+   * since, nothing is recorded.
+   *
+   * Unlike digest(), a young file is recorded, but only on a file system
+   * that keeps sub-second mtimes (nanoseconds not all zero): there a rewrite
+   * gets a new stamp unless it lands within the same clock tick, which for a
+   * build output means within milliseconds of this call. On a file system
+   * with whole-second mtimes the racy rule stands and nothing is recorded.
+   */
+  async remember(path: string, digest: Digest, before?: BigIntStats): Promise<void> {
+    const st = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!st || st.mtimeNs % 1_000_000_000n === 0n) return;
+    if (before && (before.size !== st.size || before.mtimeNs !== st.mtimeNs || before.ino !== st.ino)) return;
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    this.entries.set(path, { stamp: stampOf(st), digest });
+  }
+
   get size(): number {
     return this.entries.size;
   }
+}
+
+function stampOf(st: BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ino}`;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync, utimesSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHash, digestBytes, digestFile, DigestStream, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
@@ -33,6 +33,33 @@ t.test('memo serves old files from memory and re-reads changed ones', async (t) 
   writeFileSync(f, 'two'); // same size, new mtime: racy, so not memoised
   t.equal(await memo.digest(f), digestBytes('two'));
   t.equal(memo.size, 0, 'a just-modified file is not memoised');
+});
+
+t.test('remember: a digest the caller computed is used for a young file, until the file changes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const f = join(dir, 'lib.rlib');
+  writeFileSync(f, 'rlib bytes');
+  const fine = new Date(Date.now() - 100);
+  fine.setMilliseconds(123); // sub-second mtime: a fine-grained file system
+  utimesSync(f, fine, fine);
+  const memo = new FileDigestMemo();
+  // A deliberately wrong digest shows whether the memo, not the file, answered.
+  await memo.remember(f, 'f'.repeat(32));
+  t.equal(memo.size, 1, 'recorded though the file is young');
+  t.equal(await memo.digest(f), 'f'.repeat(32), 'the recorded digest answers while the stamp holds');
+  writeFileSync(f, 'RLIB BYTES'); // same size, new mtime
+  t.equal(await memo.digest(f), digestBytes('RLIB BYTES'), 'a rewrite is seen');
+
+  const before = statSync(f, { bigint: true });
+  writeFileSync(f, 'changed again, longer');
+  await memo.remember(f, 'e'.repeat(32), before);
+  t.equal(await memo.digest(f), digestBytes('changed again, longer'), 'a file that changed since the caller read it is not recorded');
+
+  const whole = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000); // whole-second mtime
+  utimesSync(f, whole, whole);
+  const coarse = new FileDigestMemo();
+  await coarse.remember(f, 'd'.repeat(32));
+  t.equal(coarse.size, 0, 'nothing is recorded where mtimes have whole seconds only');
 });
 
 t.test('key builder records components and diffs them', async (t) => {
