@@ -191,6 +191,10 @@ function warnOnce(code: string, line: string): void {
   warn(`${code}: ${line}`);
 }
 
+// Until main settles, the exit code says the client failed: if the event loop
+// ever ran dry with main still waiting, node would otherwise exit 0, and cargo
+// would carry on without this call's outputs.
+process.exitCode = 70;
 main(process.argv.slice(2)).then(
   (code) => {
     const log = process.env.SPLITCACHE_TIMING_LOG;

@@ -10,9 +10,12 @@ export class DaemonConnection {
   private waiting: ((v: unknown) => void) | undefined;
   private onProgress: ((p: ProgressFrame['progress']) => void) | undefined;
   private failed: ((e: Error) => void) | undefined;
+  /** Why the connection ended, once it has: every later request fails with it at once. */
+  private ended: Error | undefined;
 
   private constructor(private readonly sock: Socket) {
     const fail = (e: Error) => {
+      this.ended ??= e;
       const f = this.failed;
       this.waiting = this.failed = undefined;
       f?.(e);
@@ -58,7 +61,14 @@ export class DaemonConnection {
     });
   }
 
+  /**
+   * Sends one request and waits for its reply. On a connection that already
+   * ended (the daemon died while rustc ran, say) it fails at once: a write to
+   * a closed socket raises no further event, and a promise left waiting on
+   * it would let the process exit as if it had succeeded.
+   */
   request<T>(req: unknown, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T> {
+    if (this.ended) return Promise.reject(this.ended);
     this.onProgress = onProgress;
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store } from './helpers.js';
+import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, items 5 and 6: parallelism, concurrent builds on one store, a daemon killed mid-build.
 
@@ -71,4 +71,28 @@ t.test('killing the daemon in the middle of a build does not fail the build', as
   assertOk(t, again);
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/);
   t.not(store.daemonPid(), pid, 'a new daemon took over');
+});
+
+t.test('the daemon dies while rustc -Zno-link runs: the call still links, and exits 0 only with its output', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('slow');
+  const real = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  const marker = join(dir, 'no-link-started');
+  // A real rustc behind a script that holds the -Zno-link half for two seconds (its name
+  // starts with "rustc", so the wrapper treats it as one). The daemon is killed meanwhile.
+  const slow = join(dir, 'rustc-slow');
+  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 2 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'main.rs'), 'fn main() { println!("linked after all"); }\n');
+  mkdirSync(join(dir, 'out'));
+  await store.splitcache(['server', 'start']);
+  const pid = store.daemonPid();
+  const call = run(BIN, [slow, '--crate-name', 'hello', '--edition=2021', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'metadata=0123', '--out-dir', join(dir, 'out')], { cwd: dir, env: store.env() });
+  for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(existsSync(marker), 'the -Zno-link half started');
+  process.kill(pid, 'SIGKILL');
+  const r = await call;
+  t.equal(r.code, 0, `the call succeeded: ${r.stderr}`);
+  t.equal((await run(join(dir, 'out', 'hello'), [])).stdout, 'linked after all\n', 'and its binary was linked');
+  t.notOk(existsSync(join(dir, 'out', 'hello.rlink')), 'no .rlink left behind');
 });

@@ -41,7 +41,8 @@ export function copyFixture(into = tempDir('ws')): string {
 }
 
 export class Store {
-  dir = tempDir('store');
+  /** `dir`: where the store lives (a fresh temp dir unless given). */
+  constructor(public dir = tempDir('store')) {}
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
@@ -19,6 +19,7 @@ t.test('cold build misses, warm build after cargo clean hits every cacheable cal
   t.ok(afterCold.misses >= 10, `cold build missed ${afterCold.misses} calls`);
   t.same(afterCold.notStored, {}, 'every miss was stored');
   t.same(afterCold.errors, {}, 'no cache faults');
+  t.same(readdirSync(join(store.dir, 'blobs', 'tmp')), [], 'the objects staged for storing after the link are gone');
   const coldOut = (await run(join(ws, 'target/debug/fx-app'), [])).stdout;
 
   t.equal((await store.cargo(ws, ['clean'])).code, 0);
@@ -38,6 +39,31 @@ t.test('cold build misses, warm build after cargo clean hits every cacheable cal
   const tests = await store.cargo(ws, ['test', '--', '--test-threads=1']);
   assertOk(t, tests);
   t.match(tests.stdout, /2 passed/);
+});
+
+t.test('a store on another file system than the target dir: linked crates are stored before their link, and hit', async (t) => {
+  // Objects are normally hard-linked into the store's temp dir and stored after the link
+  // step; across file systems no hard link can be made, and they are stored first.
+  const other = '/dev/shm';
+  const fsOf = async (p: string) => (await run('stat', ['-f', '-c', '%T', p])).stdout.trim();
+  if (!existsSync(other) || (await fsOf(other)) === (await fsOf(tempDir('probe')))) {
+    t.comment('skipped: no second file system to put the store on');
+    return;
+  }
+  const store = new Store(mkdtempSync(join(other, 'sc-store-')));
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets']));
+  const cold = await store.stats();
+  t.same(cold.notStored, {}, 'every miss was stored');
+  t.same(cold.errors, {}, 'no cache faults');
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build', '--all-targets']));
+  const warm = await store.stats();
+  t.equal(warm.hits, cold.misses, 'every call hits');
+  for (const type of LINKED) t.ok((warm.byType[type]?.hits ?? 0) > 0, `${type} crates hit`);
+  t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/);
+  t.same(readdirSync(join(store.dir, 'blobs', 'tmp')), [], 'nothing left in the temp dir');
 });
 
 t.test('binaries through the cache are byte-identical to a plain build', async (t) => {

@@ -7,7 +7,7 @@ import { classify, parseInvocation, splitPlan, type Invocation } from '@splitcac
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
-import { ingest, ingestError } from './ingest.js';
+import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import type { Logger } from './log.js';
 import { findResult } from './lookup.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
@@ -168,16 +168,18 @@ export class CompileHandler {
       this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
-    // A crate that links must be stored before its link deletes the objects. A
-    // crate cached whole is stored in the background: cargo moves on as soon as
-    // rustc's outputs exist, and nothing rewrites them during this build.
-    const job = this.store(p, req);
-    if (p.mode === 'whole') {
+    // Stored in the background, off the build's critical path: a crate cached
+    // whole as soon as rustc's outputs exist (nothing rewrites them during this
+    // build); a crate that links once its files are staged, since its link step
+    // deletes the objects. Where they can't be staged, it is stored before the link.
+    const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
+    const job = this.store(p, req, staged);
+    if (p.mode === 'whole' || staged) {
       this.inflight.add(job);
       void job.finally(() => this.inflight.delete(job));
-      return { warning: this.takeWarning() };
+    } else {
+      await job;
     }
-    await job;
     return { link: p.link, warning: this.takeWarning() };
   }
 
@@ -187,14 +189,14 @@ export class CompileHandler {
     await this.audit.flush();
   }
 
-  private store(p: Pending, req: Extract<Request, { op: 'done' }>): Promise<void> {
+  private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<void> {
     return this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
       try {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
           components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
           rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
-        });
+        }, staged);
         if (r.stored) {
           this.s.stats.stored(r.bytes);
           this.s.maintenance.noteStored(r.bytes);

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
@@ -35,11 +35,61 @@ export type IngestResult =
  * manifest result, so nothing is ever committed before its blobs exist.
  * For a linking crate this runs before -Zlink-only (which deletes the objects).
  */
-export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput): Promise<IngestResult> {
-  const { inv, cwd, table } = x;
+export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput, staged?: Staged): Promise<IngestResult> {
+  try {
+    return await ingestFrom(store, files, x, staged);
+  } finally {
+    if (staged) await rm(staged.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The files of a crate that links, hard-linked into a private directory of
+ * the store's temp dir: the link step deletes the objects, and with its own
+ * names for them ingest can read them afterwards, off the build's critical
+ * path. A hard link is one system call and copies nothing.
+ */
+export interface Staged {
+  dir: string;
+  rlink: Buffer;
+  names: string[];
+}
+
+/**
+ * Stages a split crate's .rlink, dep-info, other outputs and objects under
+ * `tmpDir`. Undefined when that isn't possible (the target dir is on another
+ * file system than the store, say): the caller then ingests before the link.
+ */
+export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, tag: string): Promise<Staged | undefined> {
   const outDir = resolve(cwd, inv.outDir!);
   const stem = outputStem(inv);
-  const depText = await readFile(resolve(outDir, `${stem}.d`), 'utf8');
+  const dir = join(tmpDir, `stage-${tag}`);
+  try {
+    const rlink = await readFile(resolve(outDir, `${stem}.rlink`));
+    const names = splitOutputNames(inv, outDir, rlink);
+    await mkdir(dir);
+    await Promise.all([...new Set([...names, `${stem}.d`])].map((n) => link(resolve(outDir, n), join(dir, n))));
+    return { dir, rlink, names };
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+/** A split crate's outputs: what rustc -Zno-link wrote, and the objects its .rlink names (in outDir). */
+function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer): string[] {
+  const objects = listRlinkPaths(rlink)
+    .filter((p) => p.endsWith('.o') && dirname(p) === outDir)
+    .map((p) => basename(p));
+  return objects.length === 0 ? [] : [...noLinkOutputs(inv), ...new Set(objects)];
+}
+
+async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, staged: Staged | undefined): Promise<IngestResult> {
+  const { inv, cwd, table } = x;
+  const outDir = resolve(cwd, inv.outDir!);
+  const pathOf = (name: string) => (staged ? join(staged.dir, name) : resolve(outDir, name));
+  const stem = outputStem(inv);
+  const depText = await readFile(pathOf(`${stem}.d`), 'utf8');
   const dep = parseDepInfo(depText);
 
   const inputs: [string, Digest][] = [];
@@ -58,22 +108,19 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
   if (x.mode === 'whole') {
     names = wholeOutputs(inv);
   } else {
-    rlinkBytes = await readFile(resolve(outDir, `${stem}.rlink`));
-    const objects = listRlinkPaths(rlinkBytes)
-      .filter((p) => p.endsWith('.o') && dirname(p) === outDir)
-      .map((p) => basename(p));
-    if (objects.length === 0) return { stored: false, reason: 'rlink-without-objects' };
-    names = [...noLinkOutputs(inv), ...new Set(objects)];
+    rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
+    names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);
+    if (names.length === 0) return { stored: false, reason: 'rlink-without-objects' };
   }
 
   let total = 0;
-  for (const name of names) total += name.endsWith('.rlink') && rlinkBytes ? rlinkBytes.length : (await stat(resolve(outDir, name))).size;
+  for (const name of names) total += name.endsWith('.rlink') && rlinkBytes ? rlinkBytes.length : (await stat(pathOf(name))).size;
   if (total > x.maxEntryBytes) return { stored: false, reason: 'too-large' };
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;
   for (const name of names) {
-    const path = resolve(outDir, name);
+    const path = pathOf(name);
     const before = await stat(path, { bigint: true });
     const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(path);
     let form: OutputRecord['form'] = 'raw';
@@ -90,7 +137,7 @@ export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput
     const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && name.endsWith('.o') ? 'object' : 'output';
     outputs.push({ name, digest, size: data.length, form, role });
     // The crates built next take this rlib's digest from the memo (unless it changed while read).
-    if (form === 'raw' && role === 'output') await files.remember(path, digest, before);
+    if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, before);
   }
 
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
