@@ -18,6 +18,8 @@ const entries = arg('entries', 100_000)
 const requests = arg('requests', 2000)
 const { Store } = await import(path.join(repo, 'packages/store/dist/src/index.js'))
 const { encodeFrame, FrameReader, socketPath } = await import(path.join(repo, 'packages/daemon/dist/src/protocol.js'))
+// The client's own codec: what every wrapper call packs with.
+const lite = await import(path.join(repo, 'packages/daemon/dist/src/msgpackLite.js'))
 const { pack } = await import('msgpackr')
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'splitcache-lookups-'))
@@ -56,11 +58,11 @@ spawnSync(path.join(repo, 'bin/splitcache'), ['stats'], { env }) // waits for th
 async function client() {
   const s = connect(socketPath(dir))
   await new Promise((r) => s.once('connect', r))
-  const reader = new FrameReader()
+  const reader = new FrameReader(lite)
   let wait
   s.on('data', (d) => { for (const f of reader.push(d)) wait(f) })
   return {
-    ask: () => new Promise((r) => { wait = r; s.write(encodeFrame({ op: 'compile', v: 1, argv, cwd: crate, env })) }),
+    ask: () => new Promise((r) => { wait = r; s.write(encodeFrame({ op: 'compile', v: 1, argv, cwd: crate, env }, lite)) }),
     close: () => s.end(),
   }
 }

@@ -49,7 +49,7 @@ async function wrap(argv: string[]): Promise<number> {
 
   const dir = storeDir(process.env);
   mark('wrap');
-  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'src', 'main.js')).catch(() => undefined);
+  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.mjs')).catch(() => undefined);
   if (!conn) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', 'no daemon answered (building uncached)');
     return (await run(rustc, args, fds, false)).code;

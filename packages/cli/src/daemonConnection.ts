@@ -97,10 +97,10 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   mkdirSync(dir, { recursive: true });
   startDaemon(dir, daemonMain);
   const deadline = Date.now() + waitMs;
-  let delay = 10;
+  // A failed connect to a unix socket costs microseconds: poll finely, so no
+  // call waits long past the moment the daemon listens.
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 50);
+    await new Promise((r) => setTimeout(r, 10));
     const c = await DaemonConnection.tryConnect(sock);
     if (c) return c;
   }
