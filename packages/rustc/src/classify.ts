@@ -59,6 +59,8 @@ export function crateTypeLabel(inv: Invocation, types = inv.crateTypes): string 
 /**
  * Quick check the thin client makes before contacting the daemon: calls that
  * compile nothing (`-vV`, `--print …`, stdin input) go straight to rustc.
+ * bin/splitcache repeats this list in sh, so that such calls start no node at
+ * all: change both together.
  */
 export function isInfoCall(args: readonly string[]): boolean {
   for (const a of args) {
