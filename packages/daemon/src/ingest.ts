@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
@@ -33,7 +34,8 @@ export type IngestResult =
 /**
  * Stores a successful compile: blobs first, then the entry, then the
  * manifest result, so nothing is ever committed before its blobs exist.
- * For a linking crate this runs before -Zlink-only (which deletes the objects).
+ * For a linking crate it reads `staged` copies (hard links) when given, so it can
+ * run after -Zlink-only has deleted the objects; without them it must run before.
  */
 export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput, staged?: Staged): Promise<IngestResult> {
   try {
@@ -113,15 +115,24 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (names.length === 0) return { stored: false, reason: 'rlink-without-objects' };
   }
 
+  // One stat per file serves the size check here and, below, the memo's check that a file did not change while read.
+  const stats = new Map<string, BigIntStats>();
   let total = 0;
-  for (const name of names) total += name.endsWith('.rlink') && rlinkBytes ? rlinkBytes.length : (await stat(pathOf(name))).size;
+  for (const name of names) {
+    if (name.endsWith('.rlink') && rlinkBytes) {
+      total += rlinkBytes.length;
+      continue;
+    }
+    const st = await stat(pathOf(name), { bigint: true });
+    stats.set(name, st);
+    total += Number(st.size);
+  }
   if (total > x.maxEntryBytes) return { stored: false, reason: 'too-large' };
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;
   for (const name of names) {
     const path = pathOf(name);
-    const before = await stat(path, { bigint: true });
     const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(path);
     let form: OutputRecord['form'] = 'raw';
     let data: Uint8Array = raw;
@@ -137,7 +148,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && name.endsWith('.o') ? 'object' : 'output';
     outputs.push({ name, digest, size: data.length, form, role });
     // The crates built next take this rlib's digest from the memo (unless it changed while read).
-    if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, before);
+    if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
   }
 
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));

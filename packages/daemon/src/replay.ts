@@ -51,8 +51,10 @@ export async function replay(
   ]);
   await Promise.all(written.map(([dest, data]) => writeAtomic(dest, data)));
   // An rlib or rmeta written here is an --extern of the crates built next: they
-  // take its digest from the memo instead of reading it back.
-  await Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]![0], o.digest) : undefined)));
+  // take its digest from the memo instead of reading it back. Not awaited: the
+  // hit's answer need not wait for these stats (a dependant that asks first
+  // simply reads the file).
+  void Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]![0], o.digest) : undefined)));
   const bytes = written.reduce((n, [, data]) => n + data.length, 0);
   return {
     stdout: Buffer.from(table.expandText(Buffer.from(entry.stdout).toString('utf8'))),
