@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Prints every failed test recorded by tap under .tap/test-results, with its
+// diagnostics, so that the last lines of a CI log name what failed. CI often
+// keeps only the tail of a long TAP stream; the failures are in the middle.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const root = ".tap/test-results";
+
+function* tapFiles(dir) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* tapFiles(path);
+    else if (name.endsWith(".tap")) yield path;
+  }
+}
+
+let failures = 0;
+for (const file of tapFiles(root)) {
+  const lines = readFileSync(file, "utf8").split("\n");
+  const names = []; // open subtests' names, by depth (4 spaces a level)
+  const failedUnder = []; // whether a failure was already listed inside each
+  for (let i = 0; i < lines.length; i++) {
+    const sub = /^(\s*)# Subtest: (.*)$/.exec(lines[i]);
+    if (sub) {
+      const depth = sub[1].length / 4;
+      names.length = failedUnder.length = depth;
+      names[depth] = sub[2];
+      failedUnder[depth] = false;
+      continue;
+    }
+    const bad = /^(\s*)not ok \d+ - (.*?)(?:\s+# time=.*)?$/.exec(lines[i]);
+    if (!bad) continue;
+    const depth = bad[1].length / 4;
+    const closes = names[depth] === bad[2];
+    // A subtest's own "not ok" repeats what its children said: list it only
+    // when nothing inside it failed (a timeout, a throw, a wrong plan).
+    if (closes && failedUnder[depth]) continue;
+    for (let k = 0; k < depth; k++) failedUnder[k] = true;
+    failures++;
+    const path = names.slice(0, depth).concat(bad[2]);
+    console.log(`FAILED ${file.slice(root.length + 1)}: ${path.join(" > ")}`);
+    // The YAML diagnostic block follows until its closing "...".
+    if (/^\s*---\s*$/.test(lines[i + 1] ?? "")) {
+      const base = lines[i + 1].indexOf("-");
+      let skipping = false; // the echoed test source: long, and in the repo
+      for (let j = i + 2, shown = 0; j < lines.length && shown < 30; j++) {
+        const text = lines[j];
+        if (/^\s*\.\.\.\s*$/.test(text)) break;
+        const indent = text.length - text.trimStart().length;
+        if (indent <= base && text.trim() !== "") skipping = text.trim().startsWith("source:");
+        if (skipping || text.trim() === "") continue;
+        console.log(`  ${text.slice(Math.min(base, indent))}`);
+        shown++;
+      }
+    }
+  }
+}
+console.log(failures === 0 ? "no failed tests recorded" : `${failures} failed test(s) listed above`);
