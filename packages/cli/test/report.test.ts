@@ -152,7 +152,7 @@ t.test('end to end: two sessions through the wrapper, the report renders in Chro
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
     t.teardown(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
