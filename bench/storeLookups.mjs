@@ -42,6 +42,15 @@ for (let i = 0; i < entries; i += 1000) {
 await store.close()
 const fillS = (performance.now() - t0) / 1000
 
+// For profiling: BENCH_DAEMON_FLAGS="--trace-gc" starts the daemon here, with those node
+// flags and its output in BENCH_DAEMON_LOG (default: ignored), instead of on demand.
+if (process.env.BENCH_DAEMON_FLAGS) {
+  const { spawn } = await import('node:child_process')
+  const out = process.env.BENCH_DAEMON_LOG ? fs.openSync(process.env.BENCH_DAEMON_LOG, 'w') : 'ignore'
+  spawn(process.execPath, [...process.env.BENCH_DAEMON_FLAGS.split(' '), path.join(repo, 'packages/daemon/dist/bundle/main.mjs')], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SPLITCACHE_DIR: dir } }).unref()
+  while (!fs.existsSync(path.join(dir, 'daemon.pid'))) await new Promise((r) => setTimeout(r, 20))
+}
+
 // 2. One real crate through the wrapper (a miss, stored).
 const crate = path.join(work, 'crate')
 fs.mkdirSync(path.join(crate, 'src'), { recursive: true })

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
@@ -6,7 +7,7 @@ import { writeFileAtomic, type EntryRecord, type Store } from '@splitcache/store
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
-import type { FileDigestMemo } from '@splitcache/hash';
+import { SYNC_IO_MAX_BYTES, type FileDigestMemo } from '@splitcache/hash';
 
 export interface Replayed {
   stdout: Buffer;
@@ -34,21 +35,24 @@ export async function replay(
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
   }
   const outDir = resolve(cwd, outDirArg);
-  // Read and verify everything before writing anything. The reads, then the
-  // writes, go out together: each file is a handful of small file-system
-  // calls, and one after another their round trips were most of a hit's time.
-  const [written] = await Promise.all([
-    Promise.all(
-      entry.outputs.map(async (o): Promise<[string, Uint8Array]> => {
-        const dest = resolve(outDir, checkOutputName(o.name));
-        const stored = await store.blobs.read(o.digest);
-        if (o.form === 'text') return [dest, Buffer.from(table.expandText(stored.toString('utf8')))];
-        if (o.form === 'rlink') return [dest, rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion })];
-        return [dest, stored];
-      }),
-    ),
-    mkdir(outDir, { recursive: true }),
-  ]);
+  // Read and verify everything before writing anything. Small files are read
+  // and written with synchronous calls (a few microseconds each, against a
+  // thread-pool round trip per call for fs/promises); large ones go out
+  // together through the pool.
+  const written = await Promise.all(
+    entry.outputs.map(async (o): Promise<[string, Uint8Array]> => {
+      const dest = resolve(outDir, checkOutputName(o.name));
+      const stored = await store.blobs.read(o.digest, o.size);
+      if (o.form === 'text') return [dest, Buffer.from(table.expandText(stored.toString('utf8')))];
+      if (o.form === 'rlink') return [dest, rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion })];
+      return [dest, stored];
+    }),
+  );
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (cause) {
+    throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+  }
   await Promise.all(written.map(([dest, data]) => writeAtomic(dest, data)));
   // An rlib or rmeta written here is an --extern of the crates built next: they
   // take its digest from the memo instead of reading it back. Not awaited: the
@@ -63,9 +67,32 @@ export async function replay(
   };
 }
 
+/**
+ * Writes to a temp name, then renames. An older copy of the file is unlinked
+ * first rather than renamed over: on ext4, a rename that replaces a file
+ * makes the kernel start writing the new file's data out at once
+ * (auto_da_alloc), and the hit would wait on the disk.
+ */
 async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
+  const tmp = `${dest}.sc-${randomBytes(4).toString('hex')}`;
   try {
-    await writeFileAtomic(`${dest}.sc-${randomBytes(4).toString('hex')}`, dest, data, 0o644);
+    if (data.length <= SYNC_IO_MAX_BYTES) {
+      try {
+        unlinkSync(dest);
+      } catch {
+        /* usually absent */
+      }
+      try {
+        writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
+        renameSync(tmp, dest);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+    } else {
+      const old = unlink(dest).catch(() => undefined);
+      await writeFileAtomic(tmp, dest, data, 0o644, () => old);
+    }
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot write ${dest}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }

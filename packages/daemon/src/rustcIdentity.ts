@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { digestBytes, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
@@ -31,7 +31,8 @@ export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
-    const st = await stat(rustc).catch(() => undefined);
+    // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
+    const st = statSync(rustc, { throwIfNoEntry: false });
     const proxy = isRustupProxy(rustc);
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
     let p = this.memo.get(memoKey);

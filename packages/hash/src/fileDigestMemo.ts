@@ -1,6 +1,15 @@
 import { stat } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
-import { digestFile, type Digest } from './digest.js';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
+import { digestBytes, digestFile, type Digest } from './digest.js';
+
+/**
+ * Files up to this size are stat'ed and read with synchronous calls. Each
+ * fs/promises call is a round trip through libuv's thread pool; a warm hit
+ * stats every source file of its crate (hundreds for a tokio crate), one
+ * after another, and under a build's load those round trips, not the
+ * system calls (a few microseconds each), were most of the daemon's answer.
+ */
+export const SYNC_IO_MAX_BYTES = 1 << 20;
 
 /**
  * Memoises file digests by (path, size, mtime, inode). A warm build asks for
@@ -13,11 +22,11 @@ export class FileDigestMemo {
   constructor(private readonly racyMs = 2000, private readonly maxEntries = 200_000) {}
 
   async digest(path: string): Promise<Digest> {
-    const st = await stat(path, { bigint: true });
+    const st = statSync(path, { bigint: true });
     const stamp = stampOf(st);
     const hit = this.entries.get(path);
     if (hit && hit.stamp === stamp) return hit.digest;
-    const digest = await digestFile(path);
+    const digest = st.size <= SYNC_IO_MAX_BYTES ? digestBytes(readFileSync(path)) : await digestFile(path);
     const ageMs = Date.now() - Number(st.mtimeMs);
     if (ageMs > this.racyMs) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { digestBytes, isDigest, type Digest } from '@splitcache/hash';
+import { readFileSync } from 'node:fs';
+import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { writeFileAtomic } from './writeFileAtomic.js';
 
@@ -48,11 +49,16 @@ export class BlobDir {
     }
   }
 
-  /** Reads and verifies a blob. Missing → SPLITCACHE_BLOB_MISSING, bad bytes → SPLITCACHE_BLOB_CORRUPT. */
-  async read(digest: Digest): Promise<Buffer> {
+  /**
+   * Reads and verifies a blob. Missing → SPLITCACHE_BLOB_MISSING, bad bytes → SPLITCACHE_BLOB_CORRUPT.
+   * `size`, when the caller knows it (an entry records its outputs' sizes): a small blob
+   * is read with one synchronous call instead of a thread-pool round trip per step.
+   */
+  async read(digest: Digest, size?: number): Promise<Buffer> {
     let data: Buffer;
     try {
-      data = await readFile(this.pathOf(digest));
+      const path = this.pathOf(digest);
+      data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readFile(path);
     } catch (cause) {
       throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
     }
