@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
-import type { EntryRecord, OutputRecord, Store } from '@splitcache/store';
+import { readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 
@@ -133,7 +133,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   let bytes = 0;
   for (const name of names) {
     const path = pathOf(name);
-    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readFile(path);
+    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readWhole(path, Number(stats.get(name)!.size));
+    if (raw !== rlinkBytes && raw.length !== Number(stats.get(name)!.size)) {
+      throw new SplitcacheError('SPLITCACHE_INGEST', `${name} shrank while it was being stored`);
+    }
     let form: OutputRecord['form'] = 'raw';
     let data: Uint8Array = raw;
     if (name.endsWith('.d')) {

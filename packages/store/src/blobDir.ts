@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { writeFileAtomic } from './writeFileAtomic.js';
+import { readWhole } from './wholeFile.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -58,7 +59,7 @@ export class BlobDir {
     let data: Buffer;
     try {
       const path = this.pathOf(digest);
-      data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readFile(path);
+      data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readWhole(path, size);
     } catch (cause) {
       throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
     }

@@ -6,3 +6,4 @@ export { planEviction, parseSize, parseAge, type EntrySummary, type EvictionPlan
 export { collectGarbage, verifyStore, type GcResult, type VerifyResult, type Progress } from './maintenance.js';
 export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 export { writeFileAtomic } from './writeFileAtomic.js';
+export { readWhole, writeWhole } from './wholeFile.js';

@@ -1,4 +1,5 @@
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
+import { writeWhole } from './wholeFile.js';
 
 /**
  * Writes `data` to `tmp`, then renames it to `dest`: a reader sees the old file
@@ -7,12 +8,7 @@ import { open, rename, rm } from 'node:fs/promises';
  */
 export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Array, mode: number, beforeRename?: () => Promise<unknown>): Promise<void> {
   try {
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(data);
-    } finally {
-      await fh.close();
-    }
+    await writeWhole(tmp, data, mode);
     await beforeRename?.();
     await rename(tmp, dest);
   } catch (err) {

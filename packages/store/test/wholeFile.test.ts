@@ -1,0 +1,48 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestBytes, initHash } from '@splitcache/hash';
+import { BlobDir, readWhole, writeWhole } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sc-whole-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+t.before(() => initHash());
+
+t.test('a multi-MiB file written and read back whole, with and without a known size', async (t) => {
+  const data = randomBytes(5 * 1024 * 1024 + 17);
+  const path = join(dir, 'big');
+  await writeWhole(path, data, 0o600);
+  t.ok(readFileSync(path).equals(data), 'what is on disk is what was written');
+  t.equal(statSync(path).mode & 0o777, 0o600, 'with the mode asked for');
+  t.ok((await readWhole(path)).equals(data), 'size from fstat');
+  t.ok((await readWhole(path, data.length)).equals(data), 'size given');
+  await t.rejects(writeWhole(path, data, 0o600), { code: 'EEXIST' }, 'an existing file is never overwritten');
+});
+
+t.test('an empty file, and a file shorter than its recorded size', async (t) => {
+  const empty = join(dir, 'empty');
+  await writeWhole(empty, new Uint8Array(0), 0o644);
+  t.equal((await readWhole(empty)).length, 0);
+  const short = join(dir, 'short');
+  writeFileSync(short, Buffer.alloc(1000, 1));
+  t.equal((await readWhole(short, 4000)).length, 1000, 'what is there, not the recorded size');
+});
+
+t.test('a large blob read by its recorded size is verified: truncated or changed is corrupt', async (t) => {
+  const blobs = new BlobDir(join(dir, 'blobs'));
+  await blobs.init(true);
+  const data = randomBytes(3 * 1024 * 1024);
+  const d = await blobs.write(data);
+  t.equal(d, digestBytes(data));
+  t.ok((await blobs.read(d, data.length)).equals(data), 'read back whole');
+  const path = blobs.pathOf(d);
+  rmSync(path);
+  writeFileSync(path, data.subarray(0, data.length - 1));
+  await t.rejects(blobs.read(d, data.length), { code: 'SPLITCACHE_BLOB_CORRUPT' }, 'one byte short');
+  truncateSync(path, 0);
+  await t.rejects(blobs.read(d, data.length), { code: 'SPLITCACHE_BLOB_CORRUPT' }, 'emptied');
+  rmSync(path);
+  await t.rejects(blobs.read(d, data.length), { code: 'SPLITCACHE_BLOB_MISSING' }, 'gone');
+});
