@@ -113,7 +113,8 @@ t.test('with the server down the queue is kept, in the index, for the next daemo
   await queue.enqueue(entryKey, item);
   const t0 = Date.now();
   t.same(await queue.flush(10_000), { outcome: 'failing', left: 1 }, 'a failing remote ends the flush at once');
-  t.ok(Date.now() - t0 < 3000);
+  // Well inside the 10 s budget (a refused connection takes milliseconds): the flush did not wait it out.
+  t.ok(Date.now() - t0 < 8000, `${Date.now() - t0} ms`);
   await queue.stop();
   await a.store.close();
   const again = await open(t, a.dir);
