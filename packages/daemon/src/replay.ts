@@ -1,9 +1,9 @@
-import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import { writeFileAtomic, type EntryRecord, type Store } from '@splitcache/store';
+import { writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
@@ -37,8 +37,8 @@ export async function replay(
   const outDir = resolve(cwd, outDirArg);
   // Read and verify everything before writing anything. Small files are read
   // and written with synchronous calls (a few microseconds each, against a
-  // thread-pool round trip per call for fs/promises); large ones go out
-  // together through the pool.
+  // thread-pool round trip per call for fs/promises); large ones go through
+  // the pool together, each in one read or write call (store's wholeFile.ts).
   const written = await Promise.all(
     entry.outputs.map(async (o): Promise<[string, Uint8Array]> => {
       const dest = resolve(outDir, checkOutputName(o.name));
@@ -82,13 +82,7 @@ async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
       } catch {
         /* usually absent */
       }
-      try {
-        writeFileSync(tmp, data, { flag: 'wx', mode: 0o644 });
-        renameSync(tmp, dest);
-      } catch (err) {
-        rmSync(tmp, { force: true });
-        throw err;
-      }
+      writeFileAtomicSync(tmp, dest, data, 0o644);
     } else {
       const old = unlink(dest).catch(() => undefined);
       await writeFileAtomic(tmp, dest, data, 0o644, () => old);

@@ -1,12 +1,11 @@
 import { open } from 'node:fs/promises';
 
-/**
- * Whole-file reads and writes in one thread-pool call each, for files too large
- * to block the daemon's event loop on. `fs/promises`' own readFile and
- * writeFile move 512 KiB per call, so a 24 MiB rlib was about fifty round
- * trips through libuv's worker threads, each a pair of wake-ups that, on two
- * cores busy with a build, waits for a core.
- */
+// Whole-file reads and writes in one thread-pool call each, for files too large
+// to block the daemon's event loop on. `fs/promises`' own readFile and
+// writeFile move 512 KiB per call, so a 24 MiB rlib was about fifty round
+// trips through libuv's worker threads, each a pair of wake-ups that, on two
+// cores busy with a build, waits for a core.
+
 /**
  * Reads a file whose size is known (or taken from fstat): at most that many bytes, so a
  * blob that grew is not noticed here; blob reads verify the bytes against their digest.

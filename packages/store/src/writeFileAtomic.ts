@@ -1,3 +1,4 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { writeWhole } from './wholeFile.js';
 
@@ -13,6 +14,17 @@ export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Arra
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The same with synchronous calls, for small files: no thread-pool round trip per step. */
+export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array, mode: number): void {
+  try {
+    writeFileSync(tmp, data, { flag: 'wx', mode });
+    renameSync(tmp, dest);
+  } catch (err) {
+    rmSync(tmp, { force: true });
     throw err;
   }
 }
