@@ -133,10 +133,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   let bytes = 0;
   for (const name of names) {
     const path = pathOf(name);
-    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readWhole(path, Number(stats.get(name)!.size));
-    if (raw !== rlinkBytes && raw.length !== Number(stats.get(name)!.size)) {
-      throw new SplitcacheError('SPLITCACHE_INGEST', `${name} shrank while it was being stored`);
-    }
+    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readStated(path, name, stats.get(name)!);
     let form: OutputRecord['form'] = 'raw';
     let data: Uint8Array = raw;
     if (name.endsWith('.d')) {
@@ -177,4 +174,12 @@ export function ingestError(cause: unknown): SplitcacheError {
     return new SplitcacheError('SPLITCACHE_STORE_FULL', 'the store\'s disk is full; building uncached', { cause });
   }
   return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}
+
+/** Reads a file by the size its stat gave: one that shrank since is refused, not stored short. */
+async function readStated(path: string, name: string, st: BigIntStats): Promise<Buffer> {
+  const size = Number(st.size);
+  const raw = await readWhole(path, size);
+  if (raw.length !== size) throw new SplitcacheError('SPLITCACHE_INGEST', `${name} shrank while it was being stored`);
+  return raw;
 }
