@@ -17,9 +17,8 @@ const arg = (n, d) => (process.argv.includes(`--${n}`) ? Number(process.argv[pro
 const entries = arg('entries', 100_000)
 const requests = arg('requests', 2000)
 const { Store } = await import(path.join(repo, 'packages/store/dist/src/index.js'))
-const { encodeFrame, FrameReader, socketPath } = await import(path.join(repo, 'packages/daemon/dist/src/protocol.js'))
+const { encodeFrame, FrameReader, socketPath, PROTOCOL_VERSION } = await import(path.join(repo, 'packages/daemon/dist/src/protocol.js'))
 // The client's own codec: what every wrapper call packs with.
-const lite = await import(path.join(repo, 'packages/daemon/dist/src/msgpackLite.js'))
 const { pack } = await import('msgpackr')
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'splitcache-lookups-'))
@@ -70,11 +69,11 @@ spawnSync(path.join(repo, 'bin/splitcache'), ['stats'], { env }) // waits for th
 async function client() {
   const s = connect(socketPath(dir))
   await new Promise((r) => s.once('connect', r))
-  const reader = new FrameReader(lite)
+  const reader = new FrameReader()
   let wait
   s.on('data', (d) => { for (const f of reader.push(d)) wait(f) })
   return {
-    ask: () => new Promise((r) => { wait = r; s.write(encodeFrame({ op: 'compile', v: 1, argv, cwd: crate, env }, lite)) }),
+    ask: () => new Promise((r) => { wait = r; s.write(encodeFrame({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: crate, env })) }),
     close: () => s.end(),
   }
 }

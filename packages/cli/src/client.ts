@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { isInfoCall, parseInvocation, splitPlan } from '@splitcache/rustc';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
 import { connectOrStart, loadChildProcess, type DaemonConnection } from './daemonConnection.js';
+import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 
 const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help', '--help', '-h', '--version']);
@@ -72,8 +73,8 @@ async function wrap(argv: string[]): Promise<number> {
     return (await run(rustc, args, fds, false)).code;
   }
   if (plan.action === 'hit') {
-    process.stdout.write(plan.stdout);
-    process.stderr.write(plan.stderr);
+    if (plan.stdout) writeOut(1, Buffer.from(plan.stdout, 'base64'));
+    if (plan.stderr) writeOut(2, Buffer.from(plan.stderr, 'base64'));
     if (!plan.link) {
       conn.close();
       return plan.code;
@@ -89,7 +90,7 @@ async function wrap(argv: string[]): Promise<number> {
   const ms = now() - t0;
   let reply: DoneReply = {};
   try {
-    reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout, stderr, ms: Math.round(ms) });
+    reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout: stdout.toString('base64'), stderr: stderr.toString('base64'), ms: Math.round(ms) });
   } catch {
     // The daemon went away mid-build: nothing was stored, but the objects are still here.
     if (plan.bootstrap && code === 0) reply = { link: fallbackLink(args) };
@@ -113,15 +114,15 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
   const err: Buffer[] = [];
   child.stdout?.on('data', (d: Buffer) => {
     out.push(d);
-    if (capture === true) process.stdout.write(d);
+    if (capture === true) writeOut(1, d);
   });
   child.stderr?.on('data', (d: Buffer) => {
     err.push(d);
-    if (capture === true) process.stderr.write(d);
+    if (capture === true) writeOut(2, d);
   });
   return new Promise<{ code: number; stdout: Buffer; stderr: Buffer }>((res) => {
     child.on('error', (e) => {
-      process.stderr.write(`splitcache: cannot run ${rustc}: ${e.message}\n`);
+      writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${e.message}\n`));
       res({ code: 127, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
     });
     child.on('close', (c, signal) => {
@@ -146,8 +147,8 @@ async function link(rustc: string, args: string[], step: LinkStep, fds: number[]
     /* already gone */
   }
   if (code === 0) {
-    process.stdout.write(stdout);
-    process.stderr.write(stderr);
+    writeOut(1, stdout);
+    writeOut(2, stderr);
     return 0;
   }
   warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
@@ -167,7 +168,7 @@ function signalNumber(signal: NodeJS.Signals): number {
 
 function warn(line: string): void {
   if (process.env.SPLITCACHE_LOG === 'quiet') return;
-  process.stderr.write(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
+  writeOut(2, Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`));
 }
 
 /**
@@ -206,10 +207,9 @@ main(process.argv.slice(2)).then(
       }
     }
     process.exitCode = code;
-    // Nothing is left to do once the output is out (stdio to pipes and files
-    // is written synchronously on Linux): exit now rather than wait for the
-    // socket's close and the heap's teardown.
-    if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+    // Nothing is left to do once the output is out: exit now rather than wait
+    // for the socket's close and the heap's teardown.
+    if (outputFlushed()) process.exit(code);
   },
   (err: unknown) => {
     process.stderr.write(`splitcache: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -2,11 +2,10 @@ import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
-import * as msgpackLite from '@splitcache/daemon/msgpackLite';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
 export class DaemonConnection {
-  private readonly reader = new FrameReader(msgpackLite);
+  private readonly reader = new FrameReader();
   private waiting: ((v: unknown) => void) | undefined;
   private onProgress: ((p: ProgressFrame['progress']) => void) | undefined;
   private failed: ((e: Error) => void) | undefined;
@@ -43,21 +42,16 @@ export class DaemonConnection {
     sock.on('close', () => fail(Object.assign(new Error('daemon closed the connection'), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' })));
   }
 
-  static tryConnect(path: string, timeoutMs = 1000): Promise<DaemonConnection | undefined> {
+  /**
+   * Connects, or resolves undefined if nothing listens. A unix socket's
+   * connect succeeds or fails at once (a full backlog is EAGAIN, not a wait),
+   * so there is no timer: node's timers cost a cold client about a millisecond.
+   */
+  static tryConnect(path: string): Promise<DaemonConnection | undefined> {
     return new Promise((res) => {
       const s = connect(path);
-      const t = setTimeout(() => {
-        s.destroy();
-        res(undefined);
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(t);
-        res(new DaemonConnection(s));
-      });
-      s.once('error', () => {
-        clearTimeout(t);
-        res(undefined);
-      });
+      s.once('connect', () => res(new DaemonConnection(s)));
+      s.once('error', () => res(undefined));
     });
   }
 
@@ -73,7 +67,7 @@ export class DaemonConnection {
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
-      this.sock.write(encodeFrame(req, msgpackLite));
+      this.sock.write(encodeFrame(req));
     });
   }
 

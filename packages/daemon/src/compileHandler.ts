@@ -148,7 +148,7 @@ export class CompileHandler {
       });
       const token = newToken();
       if (p.link) this.rememberHit(token, result.entryKey);
-      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link, warning: this.takeWarning() };
+      return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.takeWarning() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       this.fault(err);
@@ -194,7 +194,7 @@ export class CompileHandler {
       try {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
-          components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
+          components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: Buffer.from(req.stdout, 'base64'), stderr: Buffer.from(req.stderr, 'base64'),
           rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
         }, staged);
         if (r.stored) {
@@ -295,6 +295,10 @@ export class CompileHandler {
   get pendingCount(): number {
     return this.pending.size;
   }
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 function newToken(): string {

@@ -1,13 +1,9 @@
-import { Packr } from 'msgpackr';
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import { explainMiss } from './explain.js';
-import { encodeFrame, FrameReader, type Request } from './protocol.js';
-
-/** The daemon's side of the frames; the client has its own small codec (msgpackLite.ts). */
-const codec = new Packr({ useRecords: false, moreTypes: false });
+import { encodeFrame, FrameReader, PROTOCOL_VERSION, type CompilePlan, type Request } from './protocol.js';
 
 /**
  * The unix-socket RPC server. One connection per client process; requests on
@@ -41,7 +37,7 @@ export class DaemonServer {
   private connection(c: Socket): void {
     this.open++;
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    const reader = new FrameReader(codec);
+    const reader = new FrameReader();
     const tokens = new Set<string>();
     let chain = Promise.resolve();
     c.on('data', (chunk) => {
@@ -56,10 +52,10 @@ export class DaemonServer {
       for (const f of frames) {
         chain = chain.then(async () => {
           const progress = throttle((done: number, total: number, phase: string) => {
-            if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }, codec));
+            if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }));
           });
           const reply = await this.dispatch(f as Request, tokens, progress).catch((err: unknown) => ({ error: oneLine(err) }));
-          if (!c.destroyed) c.write(encodeFrame(reply, codec));
+          if (!c.destroyed) c.write(encodeFrame(reply));
         });
       }
     });
@@ -74,6 +70,7 @@ export class DaemonServer {
   private async dispatch(req: Request, tokens: Set<string>, progress: (done: number, total: number, phase: string) => void): Promise<unknown> {
     switch (req?.op) {
       case 'compile': {
+        if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v);
         const plan = await this.handler.compile(req);
         if (plan.action === 'run') tokens.add(plan.token);
         return plan;
@@ -119,6 +116,19 @@ export class DaemonServer {
       default:
         return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };
     }
+  }
+
+  /**
+   * A client of another splitcache version: its call builds uncached. A newer
+   * client also stops this daemon once its work has settled, so the next call
+   * starts the daemon of the client's own version.
+   */
+  private otherVersion(v: unknown): CompilePlan {
+    this.s.stats.passthrough('protocol-version');
+    const newer = typeof v === 'number' && v > PROTOCOL_VERSION;
+    if (newer) setImmediate(() => void this.stop());
+    const why = newer ? 'building uncached while it restarts' : 'a newer splitcache; building uncached';
+    return { action: 'passthrough', reason: 'protocol-version', warning: `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})` };
   }
 
   private armIdle(): void {

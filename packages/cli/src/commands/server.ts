@@ -1,18 +1,23 @@
 import { daemonRequest } from './daemonRequest.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+interface StopReply {
+  stopping: boolean;
+  uploadsLeft?: number;
+}
 
 /** `splitcache server stop|status|start`. */
 export async function runServer(args: string[]): Promise<number> {
   const sub = args[0] ?? 'status';
   if (sub === 'stop') {
     // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
-    const r = await daemonRequest<{ stopping: boolean; uploadsLeft?: number }>({ op: 'stop' }, false);
+    const dir = storeDir(process.env);
+    const r = await daemonRequest<StopReply>({ op: 'stop' }, false).catch((): StopReply => ({ stopping: terminate(dir) }));
     if (r?.stopping) {
       // Wait until the pid file is gone: the daemon removes it last, after flushing
       // the stats and closing the index (the socket goes a little earlier).
-      const dir = storeDir(process.env);
       const gone = () => !existsSync(socketPath(dir)) && !existsSync(join(dir, 'daemon.pid'));
       for (let i = 0; i < 200 && !gone(); i++) await new Promise((res) => setTimeout(res, 50));
     }
@@ -27,4 +32,22 @@ export async function runServer(args: string[]): Promise<number> {
   }
   process.stderr.write(`splitcache: unknown server command '${sub}' (stop, start, status)\n`);
   return 2;
+}
+
+/**
+ * Stops a daemon that answers but can't be understood (one of a splitcache
+ * speaking another protocol version, say) with SIGTERM, which it handles as
+ * `stop`. Only a process whose command line is a splitcache daemon's is
+ * signalled: a stale pid file may name an unrelated process by now.
+ */
+function terminate(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!Number.isInteger(pid) || pid <= 1 || !/daemon[/\\].*main\.m?js/.test(cmdline)) return false;
+    process.kill(pid, 'SIGTERM');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,121 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
+import { BIN, run, Store, tempDir } from './helpers.js';
+
+// A store shared by two splitcache versions, or a daemon left running across
+// an upgrade: calls build uncached with one clear line, never fail, and the
+// daemon of the wrong version can be stopped.
+
+function crate(): string {
+  const dir = tempDir('skew');
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'src/main.rs'), 'fn main() { println!("skew"); }\n');
+  return dir;
+}
+const rustcArgs = (cwd: string) => ['rustc', '--crate-name', 'skew', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')];
+
+async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;
+  return what();
+}
+
+/** One request over the socket, as a client of any version would send it. */
+function ask(dir: string, req: unknown): Promise<unknown> {
+  return new Promise((res, rej) => {
+    const s = connect(socketPath(dir));
+    const reader = new FrameReader();
+    s.on('data', (d) => {
+      const [f] = reader.push(d);
+      if (f) {
+        s.end();
+        res(f);
+      }
+    });
+    s.on('error', rej);
+    s.on('connect', () => s.write(encodeFrame(req)));
+  });
+}
+
+t.test('a daemon of a splitcache before protocol 2 (MessagePack): calls build uncached, `server stop` still stops it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // Stands in for the old daemon: it holds the socket and the pid file, and drops
+  // every connection whose frame it can't decode, as the MessagePack daemon did.
+  const fake = join(tempDir('old'), 'daemon', 'dist', 'bundle');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(join(fake, 'main.mjs'), `
+    import { createServer } from 'node:net';
+    import { rmSync, writeFileSync } from 'node:fs';
+    const [sock, pidFile] = process.argv.slice(2);
+    const server = createServer((c) => c.on('data', () => c.destroy())).listen(sock, () => writeFileSync(pidFile, process.pid + '\\n'));
+    process.on('SIGTERM', () => server.close(() => { rmSync(pidFile, { force: true }); process.exit(0); }));
+  `);
+  mkdirSync(store.dir, { recursive: true });
+  const old = spawn(process.execPath, [join(fake, 'main.mjs'), socketPath(store.dir), join(store.dir, 'daemon.pid')], { stdio: 'ignore' });
+  const exited = new Promise((r) => old.on('exit', r));
+  t.teardown(() => old.kill('SIGKILL'));
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'daemon.pid'))), 'the old daemon listens');
+
+  const ws = crate();
+  const r = await run(BIN, rustcArgs(ws), { cwd: ws, env: store.env() });
+  t.equal(r.code, 0, 'the call succeeds');
+  t.equal((await run(join(ws, 'out', 'skew'), [])).stdout, 'skew\n', 'and its binary runs');
+  const lines = r.stderr.split('\n').filter(Boolean);
+  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
+  t.match(lines[0], /^splitcache: SPLITCACHE_DAEMON_PROTOCOL: .*building uncached/);
+
+  const stop = await store.splitcache(['server', 'stop']);
+  t.equal(stop.code, 0);
+  t.match(stop.stdout, /stopped/);
+  await exited;
+  t.notOk(existsSync(join(store.dir, 'daemon.pid')), 'the old daemon is gone');
+
+  const again = await run(BIN, rustcArgs(ws), { cwd: ws, env: store.env() });
+  t.equal(again.code, 0);
+  t.equal(again.stderr, '', 'the next call starts a daemon of this version, silently');
+  t.equal((await store.stats()).misses, 1, 'which served it');
+});
+
+t.test('`server stop` signals only a splitcache daemon named by the pid file', async (t) => {
+  const store = new Store();
+  mkdirSync(store.dir, { recursive: true });
+  const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => bystander.kill('SIGKILL'));
+  writeFileSync(join(store.dir, 'daemon.pid'), `${bystander.pid}\n`);
+  const stop = await store.splitcache(['server', 'stop']);
+  t.equal(stop.code, 0);
+  t.match(stop.stdout, /not running/);
+  t.equal(bystander.exitCode, null, 'an unrelated process under a stale pid file is left alone');
+  t.equal(bystander.signalCode, null);
+});
+
+t.test('a client of another protocol version: passed through with a warning; a newer one restarts the daemon', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0);
+  const firstPid = store.daemonPid();
+  const ws = crate();
+  const req = (v: number) => ({ op: 'compile', v, argv: rustcArgs(ws), cwd: ws, env: store.env() });
+
+  const older = (await ask(store.dir, req(PROTOCOL_VERSION - 1))) as { action: string; warning: string };
+  t.equal(older.action, 'passthrough');
+  t.match(older.warning, new RegExp(`^SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${PROTOCOL_VERSION - 1}`));
+  t.equal(store.daemonPid(), firstPid, 'an older client leaves the daemon running');
+
+  const newer = (await ask(store.dir, req(PROTOCOL_VERSION + 1))) as { action: string; warning: string };
+  t.equal(newer.action, 'passthrough');
+  t.match(newer.warning, /building uncached while it restarts/);
+  t.ok(await waitFor(() => !existsSync(join(store.dir, 'daemon.pid'))), 'a newer client stops it');
+
+  const r = await run(BIN, rustcArgs(ws), { cwd: ws, env: store.env() });
+  t.equal(r.code, 0);
+  t.not(store.daemonPid(), firstPid, 'the next call runs on a new daemon');
+  const stats = await store.stats();
+  t.equal(stats.passthrough['protocol-version'], 2, 'both skewed calls are counted as pass-throughs');
+  t.equal(stats.misses, 1, 'and the real call was served');
+});
