@@ -24,7 +24,7 @@ const now = () => process.uptime() * 1000;
 const started = now();
 let workMs = 0;
 /** Milestones for SPLITCACHE_TIMING_LOG: where a call's time goes. */
-const marks: Record<string, number> = {};
+const marks: Record<string, number | string> = {};
 const mark = (name: string) => (marks[name] = Math.round(now() * 10) / 10);
 
 // bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms);
@@ -56,6 +56,7 @@ async function wrap(argv: string[]): Promise<number> {
     return (await run(rustc, args, fds, false)).code;
   }
   mark('connected');
+  marks.socket = conn.kind ?? '';
   let plan: CompilePlan;
   try {
     plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env });

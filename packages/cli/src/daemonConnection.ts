@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { openTransport, type Transport } from './socketTransport.js';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
 export class DaemonConnection {
@@ -11,35 +11,33 @@ export class DaemonConnection {
   private failed: ((e: Error) => void) | undefined;
   /** Why the connection ended, once it has: every later request fails with it at once. */
   private ended: Error | undefined;
+  private transport: Transport | undefined;
 
-  private constructor(private readonly sock: Socket) {
-    const fail = (e: Error) => {
-      this.ended ??= e;
-      const f = this.failed;
+  private fail(e: Error): void {
+    this.ended ??= e;
+    const f = this.failed;
+    this.waiting = this.failed = undefined;
+    f?.(e);
+  }
+
+  private data(chunk: Buffer): void {
+    let frames: unknown[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      this.transport?.close();
+      this.fail(err as Error);
+      return;
+    }
+    for (const f of frames) {
+      if (f && typeof f === 'object' && 'progress' in f) {
+        this.onProgress?.((f as ProgressFrame).progress);
+        continue;
+      }
+      const w = this.waiting;
       this.waiting = this.failed = undefined;
-      f?.(e);
-    };
-    sock.on('data', (chunk) => {
-      let frames: unknown[];
-      try {
-        frames = this.reader.push(chunk);
-      } catch (err) {
-        sock.destroy();
-        fail(err as Error);
-        return;
-      }
-      for (const f of frames) {
-        if (f && typeof f === 'object' && 'progress' in f) {
-          this.onProgress?.((f as ProgressFrame).progress);
-          continue;
-        }
-        const w = this.waiting;
-        this.waiting = this.failed = undefined;
-        w?.(f);
-      }
-    });
-    sock.on('error', fail);
-    sock.on('close', () => fail(Object.assign(new Error('daemon closed the connection'), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' })));
+      w?.(f);
+    }
   }
 
   /**
@@ -47,12 +45,10 @@ export class DaemonConnection {
    * connect succeeds or fails at once (a full backlog is EAGAIN, not a wait),
    * so there is no timer: node's timers cost a cold client about a millisecond.
    */
-  static tryConnect(path: string): Promise<DaemonConnection | undefined> {
-    return new Promise((res) => {
-      const s = connect(path);
-      s.once('connect', () => res(new DaemonConnection(s)));
-      s.once('error', () => res(undefined));
-    });
+  static async tryConnect(path: string): Promise<DaemonConnection | undefined> {
+    const c = new DaemonConnection();
+    c.transport = await openTransport(path, { data: (chunk) => c.data(chunk), end: (e) => c.fail(e) });
+    return c.transport ? c : undefined;
   }
 
   /**
@@ -67,13 +63,17 @@ export class DaemonConnection {
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
-      this.sock.write(encodeFrame(req));
+      this.transport!.write(encodeFrame(req));
     });
   }
 
   close(): void {
-    this.sock.end();
-    this.sock.unref();
+    this.transport?.close();
+  }
+
+  /** Which socket code carries the connection (socketTransport.ts). */
+  get kind(): Transport['kind'] | undefined {
+    return this.transport?.kind;
   }
 }
 
