@@ -130,19 +130,19 @@ function openRawPipe(b: RawBindings, path: string, ev: TransportEvents): Promise
       ev.end(e);
     };
     const req = new b.PipeConnectWrap();
+    // A chunk is a view of a buffer node allocated for this read alone; a
+    // negative count is the end of the stream or an error.
+    handle.onread = (buf) => {
+      const n = b.state[b.kRead]!;
+      if (n > 0 && buf) ev.data(Buffer.from(buf, b.state[b.kOffset]!, n));
+      else if (n < 0) end(closedError());
+    };
     req.oncomplete = (status) => {
       if (status < 0 || handle.readStart() !== 0) {
         close();
         res(undefined);
         return;
       }
-      // A chunk is a view of a buffer node allocated for this read alone; a
-      // negative count is the end of the stream or an error.
-      handle.onread = (buf) => {
-        const n = b.state[b.kRead]!;
-        if (n > 0 && buf) ev.data(Buffer.from(buf, b.state[b.kOffset]!, n));
-        else if (n < 0) end(closedError());
-      };
       res({
         kind: 'raw',
         write: (frame) => {

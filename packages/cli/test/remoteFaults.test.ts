@@ -24,12 +24,14 @@ async function build(t: Test, runner: Store, what: string) {
   const ms = Date.now() - t0;
   assertOk(t, r, `the build succeeds ${what}`);
   t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, expected, 'and its binary runs correctly');
-  // Per wrapper call: the time not spent in rustc (start-up, the daemon's lookup, replay).
-  const overheads = readFileSync(timing, 'utf8').split('\n').filter(Boolean).map((l) => {
-    const c = JSON.parse(l) as { wallMs: number; workMs: number };
-    return c.wallMs - c.workMs;
+  // Per wrapper call, the time the daemon took to answer the plan request
+  // (connected → planned): the lookups, local and remote. Starting the daemon
+  // and rustc's own work fall outside it, so a loaded machine barely moves it.
+  const lookups = readFileSync(timing, 'utf8').split('\n').filter(Boolean).map((l) => {
+    const c = JSON.parse(l) as { connected?: number; planned?: number };
+    return (c.planned ?? NaN) - (c.connected ?? NaN);
   });
-  return { ms, overheads, events: await runner.audit('f'), stats: (await runner.stats()) as StatsWithRemote };
+  return { ms, lookups, events: await runner.audit('f'), stats: (await runner.stats()) as StatsWithRemote };
 }
 
 async function withFault(t: Test, fault: Fault, env: NodeJS.ProcessEnv = {}) {
@@ -90,21 +92,19 @@ t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) =
   const local = new Store();
   t.teardown(() => local.stop());
   const base = await build(t, local, 'with no remote (baseline)');
-  const { ms, overheads, events, stats } = await withFault(t, 'stall');
-  const added = ms - base.ms;
-  t.comment(`baseline ${base.ms} ms, stalled remote ${ms} ms: +${added} ms; per-call overheads ${overheads.map(Math.round).join(', ')} ms`);
+  const { ms, lookups, events, stats } = await withFault(t, 'stall');
+  t.comment(`baseline ${base.ms} ms, stalled remote ${ms} ms: +${ms - base.ms} ms; per-call lookups ${lookups.map(Math.round).join(', ')} ms (baseline ${base.lookups.map(Math.round).join(', ')})`);
+  t.equal(lookups.length, CALLS, 'every call logged its lookup time');
   // The calls in flight when the server stalled wait out one timeout together; the breaker then opens
   // (and aborts the others' requests), so every later call skips the remote.
-  const paid = overheads.filter((o) => o > TIMEOUT_S * 1000 * 0.9);
+  const paid = lookups.filter((o) => o > TIMEOUT_S * 1000 * 0.9);
   t.ok(paid.length >= 1 && paid.length <= 2, `${paid.length} call(s) waited for the timeout: those in flight together (cargo -j2)`);
-  // The first calls also start the daemon and identify rustc; the baseline's first calls paid that too.
-  const worst = Math.max(...overheads);
-  const baseWorst = Math.max(...base.overheads);
-  // Under two timeouts more than the baseline's worst call: one was paid, never a second.
-  t.ok(worst < baseWorst + TIMEOUT_S * 1000 * 1.9, `no call waited for more than one timeout (worst ${Math.round(worst)} ms, baseline's worst ${Math.round(baseWorst)} ms)`);
+  // A second timeout paid by one call (a retry, a second request) would put it past twice the budget.
+  const worst = Math.max(...lookups);
+  t.ok(worst < TIMEOUT_S * 1000 * 1.9, `no call waited for more than one timeout (worst lookup ${Math.round(worst)} ms)`);
   // The whole build's added time (one timeout plus noise) is in the comment above, not asserted:
   // on a loaded machine two builds' wall times differ by more than any bound that would still mean
-  // something. The per-call figures and the counts are what prove the timeout was paid once.
+  // something. The per-call lookup times and the counts are what prove the timeout was paid once.
   t.equal(remoteHitRate(events).rate, 0);
   t.ok((stats.errors.SPLITCACHE_REMOTE_TIMEOUT ?? 0) <= 2, `at most the calls in flight together timed out (${stats.errors.SPLITCACHE_REMOTE_TIMEOUT})`);
   t.ok((stats.remote.skipped ?? 0) >= CALLS - 2, `the rest skipped the remote (${stats.remote.skipped})`);
