@@ -80,8 +80,10 @@ async function wrap(argv: string[]): Promise<number> {
       conn.close();
       return plan.code;
     }
-    const code = await link(rustc, args, plan.link, fds);
-    await conn.request({ op: 'linked', token: plan.token, code }).catch(() => undefined);
+    const { code, linkCode } = await link(rustc, args, plan.link, fds);
+    // Only a failed link is reported (the daemon evicts the entry); a good one
+    // needs no round trip, the daemon forgets the token when the socket closes.
+    if (linkCode !== 0) await conn.request({ op: 'linked', token: plan.token, code: linkCode }).catch(() => undefined);
     conn.close();
     return code;
   }
@@ -99,7 +101,7 @@ async function wrap(argv: string[]): Promise<number> {
   conn.close();
   if (reply.warning) warn(reply.warning);
   if (code !== 0) return code;
-  return reply.link ? link(rustc, args, reply.link, fds) : code;
+  return reply.link ? (await link(rustc, args, reply.link, fds)).code : code;
 }
 
 /**
@@ -140,20 +142,20 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
  * so a cache fault can never fail a build that would succeed without it (and
  * a real link error is then shown by rustc itself).
  */
-async function link(rustc: string, args: string[], step: LinkStep, fds: number[]): Promise<number> {
-  const { code, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet');
+async function link(rustc: string, args: string[], step: LinkStep, fds: number[]): Promise<{ code: number; linkCode: number }> {
+  const { code: linkCode, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet');
   try {
     unlinkSync(step.rlinkPath);
   } catch {
     /* already gone */
   }
-  if (code === 0) {
+  if (linkCode === 0) {
     writeOut(1, stdout);
     writeOut(2, stderr);
-    return 0;
+    return { code: 0, linkCode };
   }
   warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
-  return (await run(rustc, args, fds, false)).code;
+  return { code: (await run(rustc, args, fds, false)).code, linkCode };
 }
 
 /** The link step when the daemon died between -Zno-link and its reply. */

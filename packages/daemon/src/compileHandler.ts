@@ -275,9 +275,11 @@ export class CompileHandler {
   }
 
   /**
-   * The client's report on the link step of a hit. A failed link of cached
-   * objects means the entry can't be trusted: it is evicted (the client has
-   * already fallen back to a plain compile).
+   * The client's report on a failed link step of a hit (a good link is not
+   * reported: its token is forgotten when the connection closes). A failed
+   * link of cached objects means the entry can't be trusted: it is evicted
+   * (the client has already fallen back to a plain compile; tested in
+   * cli/test/linkFallback.test.ts).
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
     const entryKey = this.hits.get(req.token);
@@ -287,9 +289,10 @@ export class CompileHandler {
     await this.s.store.deleteEntry(entryKey).catch(() => undefined);
   }
 
-  /** Drops a miss whose client went away before reporting. */
+  /** Drops a miss whose client went away before reporting, or a hit whose link went well. */
   forget(token: string): void {
     this.pending.delete(token);
+    this.hits.delete(token);
   }
 
   get pendingCount(): number {

@@ -28,6 +28,7 @@ export type Request =
   | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string> }
   /** stdout and stderr: the compile's output, base64. */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
+  /** Sent only when the link step of a hit failed (the entry is evicted). */
   | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
   | { op: 'audit'; since?: number; session?: string; crate?: string }

@@ -72,13 +72,14 @@ export class DaemonServer {
       case 'compile': {
         if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v);
         const plan = await this.handler.compile(req);
-        if (plan.action === 'run') tokens.add(plan.token);
+        if (plan.action === 'run' || (plan.action === 'hit' && plan.link)) tokens.add(plan.token);
         return plan;
       }
       case 'done':
         tokens.delete(req.token);
         return this.handler.done(req);
       case 'linked':
+        tokens.delete(req.token);
         await this.handler.linked(req);
         return {};
       case 'stats':

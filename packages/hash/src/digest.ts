@@ -2,8 +2,9 @@ import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { open } from 'node:fs/promises';
 
 /**
- * A digest is 128 bits, hex: two xxh64 lanes with different seeds, computed in
- * one pass over the data. xxh64 runs at about 7 GB/s here (SHA-256: 1.8 GB/s).
+ * A digest is 128 bits, hex: two xxh64 lanes with different seeds, fed the
+ * same chunks in turn (see LANE_CHUNK). Both lanes together hash about
+ * 2.9 GB/s here (SHA-256: 1.8 GB/s).
  * It is not a cryptographic hash; integrity against an adversary comes from the
  * signed manifests of the remote protocol, not from the digest.
  */
@@ -21,11 +22,16 @@ function hasher(): XXHashAPI {
   return api;
 }
 
+/**
+ * Bytes given to the wasm hasher per update. Each update copies its input
+ * into the module's memory (growing it to the input's size); a chunk this
+ * small is still in the CPU cache when the second lane copies it again. On a
+ * 24 MiB rlib: 8.6 ms instead of 15.5 ms for the input in one piece.
+ */
+const LANE_CHUNK = 256 * 1024;
+
 export function digestBytes(data: Uint8Array | string): Digest {
-  const h = hasher();
-  const a = h.create64(0n).update(data).digest();
-  const b = h.create64(0x9e3779b97f4a7c15n).update(data).digest();
-  return hex64(a) + hex64(b);
+  return new DigestStream().update(data).digest();
 }
 
 /** A streaming digest, for files too large to hold at once. */
@@ -33,8 +39,16 @@ export class DigestStream {
   private readonly a = hasher().create64(0n);
   private readonly b = hasher().create64(0x9e3779b97f4a7c15n);
   update(chunk: Uint8Array | string): this {
-    this.a.update(chunk);
-    this.b.update(chunk);
+    if (typeof chunk === 'string' || chunk.byteLength <= LANE_CHUNK) {
+      this.a.update(chunk);
+      this.b.update(chunk);
+      return this;
+    }
+    for (let at = 0; at < chunk.byteLength; at += LANE_CHUNK) {
+      const part = chunk.subarray(at, at + LANE_CHUNK);
+      this.a.update(part);
+      this.b.update(part);
+    }
     return this;
   }
   digest(): Digest {

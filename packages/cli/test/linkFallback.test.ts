@@ -1,0 +1,41 @@
+import t from 'tap';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
+
+// A hit's -Zlink-only step that fails: the call falls back to a plain rustc,
+// the build succeeds, and the entry is evicted so the next build misses it.
+// The linker below fails only under RUSTC_BOOTSTRAP (which the split's two
+// halves get and a plain or fallback rustc never does) and only when asked.
+t.test('a failed link of cached objects falls back to a plain compile and evicts the entry', async (t) => {
+  const linker = join(tempDir('linker'), 'cc-unless-told');
+  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_TEST_FAIL_SPLIT_LINK" ]; then echo "refusing the split link" >&2; exit 1; fi\nexec cc "$@"\n');
+  chmodSync(linker, 0o755);
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const env = { RUSTFLAGS: `-C linker=${linker}` };
+  const build = ['build', '--bin', 'fx-app', '-j', '2'];
+
+  assertOk(t, await store.cargo(ws, build, env), 'the cold build succeeds');
+  const cold = await store.stats();
+  t.ok(cold.misses >= 4, `the cold build stored its crates (${cold.misses} misses)`);
+
+  rmSync(join(ws, 'target'), { recursive: true, force: true });
+  const failing = await store.cargo(ws, build, { ...env, SC_TEST_FAIL_SPLIT_LINK: '1', SPLITCACHE_SESSION: 'failing' });
+  assertOk(t, failing, 'the build with failing split links still succeeds');
+  t.match(failing.stderr, /SPLITCACHE_LINK_FAILED/, 'and says why each linked crate was compiled again');
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).code, 0, 'the binary from the fallback compile runs');
+  // The build script and the proc-macro are hits whose link fails. (The bin then misses: a
+  // proc-macro from a plain rustc differs from a split one in its .rustc section, so the bin's key
+  // changes; its split link fails too, as a miss.)
+  const linkingHits = (await store.audit('failing')).filter((e) => e.outcome === 'hit' && e.crateType !== 'lib').map((e) => e.crate);
+  t.ok(linkingHits.includes('build_script_build') && linkingHits.includes('fx_derive'), `the crates that link were hits (${linkingHits.join(', ')})`);
+  t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED, linkingHits.length, 'each failed link of a hit was reported and counted');
+
+  rmSync(join(ws, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(ws, build, { ...env, SPLITCACHE_SESSION: 'again' }), 'a third build succeeds');
+  const again = new Map((await store.audit('again')).map((e) => [e.crate, e.outcome]));
+  for (const c of linkingHits) t.equal(again.get(c), 'miss', `${c} misses again: its entry was evicted`);
+  t.equal(again.get('fx_core'), 'hit', 'a lib, which links nothing, still hits');
+});
