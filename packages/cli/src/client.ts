@@ -91,6 +91,7 @@ async function wrap(argv: string[]): Promise<number> {
   const t0 = now();
   const { code, stdout, stderr } = await run(rustc, plan.args, fds, plan.bootstrap, true);
   const ms = now() - t0;
+  mark('ran');
   let reply: DoneReply = {};
   try {
     reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout: stdout.toString('base64'), stderr: stderr.toString('base64'), ms: Math.round(ms) });
@@ -98,6 +99,7 @@ async function wrap(argv: string[]): Promise<number> {
     // The daemon went away mid-build: nothing was stored, but the objects are still here.
     if (plan.bootstrap && code === 0) reply = { link: fallbackLink(args) };
   }
+  mark('reported');
   conn.close();
   if (reply.warning) warn(reply.warning);
   if (code !== 0) return code;

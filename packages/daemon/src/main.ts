@@ -36,7 +36,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const remote = await openRemote(config, { store, files, stats, log });
-  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
+  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(store), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   let repairing = false;
   services.onCorruptIndex = () => {

@@ -22,26 +22,71 @@ export interface RustcIdentity {
   digest: Digest;
 }
 
+/** Where identities outlive the daemon: the store's metadata records. */
+export interface IdentityRecords {
+  getMeta<T>(name: string): Promise<T | undefined>;
+  putMeta(name: string, value: unknown): Promise<void>;
+}
+
+/** What is kept of an identity between daemons, and what must still hold to reuse it. */
+interface Recorded {
+  v: 1;
+  verbose: string;
+  sysroot: string;
+  /** Digest of the sysroot's target-library listing (names and sizes). */
+  listing: Digest;
+  /** Names, sizes and mtimes of the sysroot's librustc_driver files. */
+  driver: string;
+}
+
 /**
  * Memoised per (rustc path, size, mtime, RUSTUP_TOOLCHAIN): two rustc runs
  * the first time a compiler is seen, none after. A rustup proxy picks its
  * toolchain from the directory too, so for a proxy the cwd joins the memo key.
+ *
+ * With `records`, an identity also outlives the daemon (as in ccache's default
+ * compiler check, by the compiler's size and mtime): a daemon started by a
+ * new build would otherwise run rustc twice before its first answer, 10-40 ms
+ * on the critical path. A recorded identity is reused only while the
+ * sysroot's target libraries and librustc_driver are still the ones recorded;
+ * a rustup proxy's never is (`rustup default` changes what it runs, not its
+ * stamp).
  */
 export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
 
+  constructor(private readonly records?: IdentityRecords) {}
+
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
-    // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
     const st = statSync(rustc, { throwIfNoEntry: false });
     const proxy = isRustupProxy(rustc);
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
     let p = this.memo.get(memoKey);
     if (!p) {
-      p = probe(rustc, cwd, env);
+      const recordName = this.records && st && !proxy ? `rustc!${digestBytes(memoKey)}` : undefined;
+      p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
       this.memo.set(memoKey, p);
       p.catch(() => this.memo.delete(memoKey));
     }
     return p;
+  }
+
+  private async recall(name: string | undefined): Promise<RustcIdentity | undefined> {
+    if (!name) return undefined;
+    const r = await this.records!.getMeta<Recorded>(name).catch(() => undefined);
+    if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string') return undefined;
+    const listing = await libListing(join(r.sysroot, 'lib', 'rustlib'));
+    if (digestBytes(listing) !== r.listing || (await driverStamp(r.sysroot)) !== r.driver) return undefined;
+    return identityOf(r.verbose, r.sysroot, listing);
+  }
+
+  private async probeAndRecord(rustc: string, cwd: string, env: Record<string, string>, name: string | undefined): Promise<RustcIdentity> {
+    const { id, listing } = await probe(rustc, cwd, env);
+    if (name) {
+      const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: await driverStamp(id.sysroot) };
+      await this.records!.putMeta(name, rec).catch(() => undefined); // a lost record costs the next daemon two rustc runs
+    }
+    return id;
   }
 }
 
@@ -49,7 +94,7 @@ function isRustupProxy(rustc: string): boolean {
   return basename(rustc) === 'rustc' && existsSync(join(dirname(rustc), 'rustup'));
 }
 
-async function probe(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
+async function probe(rustc: string, cwd: string, env: Record<string, string>): Promise<{ id: RustcIdentity; listing: string }> {
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
   try {
@@ -57,15 +102,30 @@ async function probe(rustc: string, cwd: string, env: Record<string, string>): P
       run(rustc, ['-vV'], { cwd, env: childEnv }),
       run(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }),
     ]);
-    const verbose = vv.stdout;
-    const version = verbose.split('\n')[0]!.trim();
-    const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
     const sysroot = sr.stdout.trim();
     const listing = await libListing(join(sysroot, 'lib', 'rustlib'));
-    return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, sysroot, digest: digestBytes(verbose + '\n' + listing) };
+    return { id: identityOf(vv.stdout, sysroot, listing), listing };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }
+}
+
+function identityOf(verbose: string, sysroot: string, listing: string): RustcIdentity {
+  const version = verbose.split('\n')[0]!.trim();
+  const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, sysroot, digest: digestBytes(verbose + '\n' + listing) };
+}
+
+/** The compiler itself (rustc is a thin binary over it): names, sizes and mtimes of <sysroot>/lib/librustc_driver*. */
+async function driverStamp(sysroot: string): Promise<string> {
+  const lib = join(sysroot, 'lib');
+  const names = (await readdir(lib).catch(() => [] as string[])).filter((n) => n.startsWith('librustc_driver')).sort();
+  const parts: string[] = [];
+  for (const n of names) {
+    const s = await stat(join(lib, n)).catch(() => undefined);
+    if (s) parts.push(`${n} ${s.size} ${s.mtimeMs}`);
+  }
+  return parts.join('\n');
 }
 
 /** Names and sizes of every target's libraries under lib/rustlib/<target>/lib. */

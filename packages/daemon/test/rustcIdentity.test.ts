@@ -1,0 +1,77 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initHash } from '@splitcache/hash';
+import { Store } from '@splitcache/store';
+import { RustcIdentities } from '../src/rustcIdentity.js';
+
+// A rustc identity outlives the daemon that probed it, through the store, and
+// is probed again when the compiler or its sysroot changes. The "rustc" here is
+// a script in front of the real one that logs each run and reports a sysroot
+// the test can change: its own copy of the real sysroot's library listing.
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `sc-${p}-`));
+const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim() + '/bin/rustc';
+
+t.test('an identity is recorded in the store and reused by the next daemon while rustc and its sysroot are unchanged', async (t) => {
+  await initHash();
+  const dir = tmp('rid');
+  const sysroot = join(dir, 'sysroot');
+  const libs = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
+  mkdirSync(libs, { recursive: true });
+  writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
+  writeFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), 'driver');
+  const runs = join(dir, 'runs.log');
+  const rustc = join(dir, 'bin', 'rustc');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(
+    rustc,
+    `#!/bin/sh\necho "$*" >> '${runs}'\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const ranTimes = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  const store = await Store.open(tmp('rid-store'));
+  t.teardown(() => store.close());
+
+  const first = await new RustcIdentities(store).get(rustc, dir, {});
+  t.match(first.version, /^rustc \d+\.\d+/, 'the first daemon probes rustc');
+  t.equal(ranTimes(), 2, 'with two runs (-vV, --print sysroot)');
+
+  const second = await new RustcIdentities(store).get(rustc, dir, {});
+  t.same(second, first, 'a new daemon gets the same identity');
+  t.equal(ranTimes(), 2, 'without running rustc');
+
+  writeFileSync(join(libs, 'libextra-0000.rlib'), 'a library added to the sysroot');
+  const third = await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(ranTimes(), 4, 'a changed sysroot listing makes it probe again');
+  t.not(third.digest, first.digest, 'and the identity (part of every key) changes');
+
+  appendFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), ' rebuilt');
+  await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(ranTimes(), 6, 'so does a changed librustc_driver');
+
+  const later = new Date(Date.now() + 5000);
+  utimesSync(rustc, later, later);
+  await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(ranTimes(), 8, 'and a rustc binary with another mtime');
+
+  await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(ranTimes(), 8, 'each new state is recorded in turn');
+});
+
+t.test('a rustup proxy is probed by every daemon', async (t) => {
+  await initHash();
+  const dir = tmp('rid-proxy');
+  // A rustc beside a `rustup` is a proxy: what it runs depends on rustup's settings, not on its own stamp.
+  mkdirSync(join(dir, 'bin'));
+  const runs = join(dir, 'runs.log');
+  const rustc = join(dir, 'bin', 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  cpSync(rustc, join(dir, 'bin', 'rustup'));
+  const store = await Store.open(tmp('rid-proxy-store'));
+  t.teardown(() => store.close());
+  await new RustcIdentities(store).get(rustc, dir, {});
+  await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 4, 'two runs for each daemon');
+});
