@@ -58,6 +58,7 @@ export class RustcIdentities {
   constructor(private readonly records?: IdentityRecords) {}
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
+    // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
     const st = statSync(rustc, { throwIfNoEntry: false });
     const proxy = isRustupProxy(rustc);
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');

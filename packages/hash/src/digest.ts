@@ -39,7 +39,7 @@ export class DigestStream {
   private readonly a = hasher().create64(0n);
   private readonly b = hasher().create64(0x9e3779b97f4a7c15n);
   update(chunk: Uint8Array | string): this {
-    if (typeof chunk === 'string' || chunk.byteLength <= LANE_CHUNK) {
+    if (typeof chunk === 'string') {
       this.a.update(chunk);
       this.b.update(chunk);
       return this;
