@@ -54,7 +54,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     log.debug('daemon stopped');
   });
   await server.listen();
-  await writeFile(pidFile, `${process.pid}\n`);
+  // Only `server stop`'s fallback reads it: on a full disk the daemon serves without one.
+  await writeFile(pidFile, `${process.pid}\n`).catch((err: unknown) => log.warn(`cannot write ${pidFile}: ${oneLine(err)}`));
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
   const shutdown = () => void server.stop().then(() => process.exit(0));
