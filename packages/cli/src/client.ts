@@ -50,9 +50,9 @@ async function wrap(argv: string[]): Promise<number> {
 
   const dir = storeDir(process.env);
   mark('wrap');
-  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.mjs')).catch(() => undefined);
-  if (!conn) {
-    warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', 'no daemon answered (building uncached)');
+  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.mjs')).catch((e: Error) => e);
+  if (!conn || conn instanceof Error) {
+    warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', `${conn?.message ?? 'no daemon answered'} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
   }
   mark('connected');

@@ -1,6 +1,6 @@
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeFrame, FrameReader, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { encodeFrame, FrameReader, socketPath, startFailedPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { openTransport, type Transport } from './socketTransport.js';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
@@ -78,7 +78,8 @@ export class DaemonConnection {
 }
 
 /**
- * Connects to the store's daemon, starting it if nothing answers. A spawn
+ * Connects to the store's daemon, starting it if nothing answers; throws if
+ * the daemon says it failed to start (its reason is in the error). A spawn
  * lock (`daemon.starting`, create-exclusive, stale after 10 s) keeps a burst
  * of cargo's parallel rustc calls from starting a daemon each; the daemon's
  * own LevelDB lock settles any race that slips through. The daemon removes
@@ -88,17 +89,36 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   const sock = socketPath(dir);
   const first = await DaemonConnection.tryConnect(sock);
   if (first) return first;
+  // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
+  const failed = startFailedPath(dir);
+  startFailure(failed, Date.now() - START_RETRY_MS);
   mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
   startDaemon(dir, daemonMain);
-  const deadline = Date.now() + waitMs;
   // A failed connect to a unix socket costs microseconds: poll finely, so no
   // call waits long past the moment the daemon listens.
-  while (Date.now() < deadline) {
+  while (Date.now() < t0 + waitMs) {
     await new Promise((r) => setTimeout(r, 10));
     const c = await DaemonConnection.tryConnect(sock);
     if (c) return c;
+    startFailure(failed, t0 - START_RETRY_MS);
   }
   return undefined;
+}
+
+/** How long a daemon's failed start keeps clients from starting another. */
+const START_RETRY_MS = 10_000;
+
+/** Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since`. */
+function startFailure(marker: string, since: number): void {
+  let why: string;
+  try {
+    if (statSync(marker).mtimeMs < since) return;
+    why = readFileSync(marker, 'utf8').trim();
+  } catch {
+    return;
+  }
+  throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 function startDaemon(dir: string, daemonMain: string): void {

@@ -126,3 +126,58 @@ t.test('a full disk: builds succeed uncached and the error is reported once', { 
   assertOk(t, await store.cargo(ws, ['build', '--all-targets']), 'the next build succeeds too');
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/);
 });
+
+const mnt2 = tempDir('full-fs');
+const mounted2 = mounted && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt2]).status === 0;
+
+/** One compile of `crate(text)` through the wrapper, in a new directory: its stderr, and what the binary printed. */
+function compileOnce(store: Store, text: string) {
+  const cwd = crate(text);
+  const r = spawnSync(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(), encoding: 'utf8' });
+  const out = r.status === 0 ? spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout : '';
+  return { code: r.status, stderr: r.stderr, printed: out };
+}
+
+t.test('a daemon that starts on an already-full disk: calls build uncached at once, and the index is kept', { skip: !mounted2 && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
+  t.teardown(() => void spawnSync('umount', ['-l', mnt2]));
+  const store = new Store(join(mnt2, 'store'));
+  t.teardown(() => store.stop());
+  t.equal(compileOnce(store, 'kept').code, 0, 'a first compile stores its entry');
+  await store.stop();
+  // Fill what is left of the disk, then start a new daemon on it.
+  spawnSync('dd', ['if=/dev/zero', `of=${join(mnt2, 'fill')}`, 'bs=4k']);
+  const first = compileOnce(store, 'kept');
+  t.equal(first.code, 0, 'the compile succeeds');
+  t.equal(first.printed, 'kept\n', 'and its binary is right');
+  const lines = first.stderr.split('\n').filter((l) => /SPLITCACHE_/.test(l));
+  t.equal(lines.length, 1, `one line says why: ${lines.join(' | ')}`);
+  t.match(lines[0] ?? '', /splitcache: SPLITCACHE_STORE_FULL: .*building uncached/, 'the disk is full, not an unreachable daemon (which costs every call a 5 s wait)');
+  const second = compileOnce(store, 'kept');
+  t.equal(second.code, 0, 'the next compile succeeds too');
+  t.notMatch(second.stderr, /SPLITCACHE_/, 'and is not told again');
+  const s = await store.splitcache(['stats']);
+  t.equal(s.code, 1, '`splitcache stats` fails');
+  t.match(s.stderr, /^splitcache: SPLITCACHE_STORE_FULL: /, 'saying why');
+  t.same(readdirSync(store.dir).filter((n) => n.startsWith('index.')), [], 'the index was not taken for corrupt and moved aside');
+  // Space again: the next daemon opens the same index, and the entry stored before is there.
+  rmSync(join(mnt2, 'fill'));
+  await store.stop();
+  const again = compileOnce(store, 'kept');
+  t.equal(again.code, 0);
+  t.equal(again.printed, 'kept\n');
+  t.equal((await store.stats()).hits, 1, 'the entry stored before the disk filled is a hit');
+});
+
+t.test('a daemon that fails to start: the waiting calls build uncached at once, with its reason', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // A directory where the daemon's socket must go: the store opens, listening fails.
+  mkdirSync(join(store.dir, 'daemon.sock'), { recursive: true });
+  const started = Date.now();
+  const r = compileOnce(store, 'no daemon');
+  t.equal(r.code, 0, 'the compile succeeds');
+  t.equal(r.printed, 'no daemon\n');
+  t.match(r.stderr, /splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the daemon failed to start: .*daemon\.sock.* \(building uncached\)/, 'the daemon\'s own reason is shown');
+  t.comment(`took ${Date.now() - started} ms (a client that waited for the daemon would take over 5,000)`);
+  rmSync(join(store.dir, 'daemon.sock'), { recursive: true });
+});

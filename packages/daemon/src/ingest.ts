@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
-import { readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
+import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 
@@ -170,7 +170,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
 
 export function ingestError(cause: unknown): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
-  if (/ENOSPC|EDQUOT|No space left/i.test(String((cause as Error)?.message ?? cause) + String((cause as { cause?: unknown })?.cause ?? ''))) {
+  if (isDiskFull(cause)) {
     return new SplitcacheError('SPLITCACHE_STORE_FULL', 'the store\'s disk is full; building uncached', { cause });
   }
   return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });

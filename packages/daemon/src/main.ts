@@ -3,6 +3,7 @@
  * socket. LevelDB's own lock makes it single-instance: a second daemon for
  * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
  */
+import { writeFileSync } from 'node:fs';
 import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
@@ -12,13 +13,17 @@ import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
-import { socketPath } from './protocol.js';
+import { socketPath, startFailedPath } from './protocol.js';
 import { openRemote } from './openRemote.js';
 import { RustcIdentities } from './rustcIdentity.js';
 import { DaemonServer } from './server.js';
 import { StatsKeeper } from './stats.js';
+import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // stderr is daemon.log: on a full disk a write to it fails, and an unheard
+  // 'error' event would end the daemon mid-build. The lines are lost instead.
+  process.stderr.on('error', () => undefined);
   const config = readConfig(env);
   const log = makeLogger(config.logLevel);
   await initHash();
@@ -30,7 +35,10 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       log.debug('another daemon owns this store; exiting');
       return;
     }
-    throw err;
+    log.warn(`${oneLine(err)}; answering every call with 'build uncached' for ${UNAVAILABLE_LIFETIME_MS / 1000} s`);
+    await serveUnavailable(socketPath(config.dir), err);
+    await rm(join(config.dir, 'daemon.starting'), { force: true });
+    return;
   }
   const stats = await StatsKeeper.load(store);
   const maintenance = new Maintenance(store, config, log);
@@ -65,5 +73,11 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
 
 runDaemon().catch((err: unknown) => {
   process.stderr.write(`splitcache daemon: ${oneLine(err)}\n`);
+  // Tells the clients waiting for this daemon to build uncached now, not at their timeout.
+  try {
+    writeFileSync(startFailedPath(readConfig(process.env).dir), `${oneLine(err)}\n`);
+  } catch {
+    /* they time out instead */
+  }
   process.exit(1);
 });

@@ -115,6 +115,14 @@ export function socketPath(dir: string): string {
   return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.sock`);
 }
 
+/**
+ * Where a daemon that could not start says why, for the clients waiting on
+ * it. In the temp dir: the store's own disk may be the reason it failed.
+ */
+export function startFailedPath(dir: string): string {
+  return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.start-failed`);
+}
+
 /** A small string hash, so the client need not load node:crypto for a file name. */
 function fnv1a(s: string, seed: number): string {
   let h = seed >>> 0;

@@ -31,8 +31,21 @@ export class Store {
    * beyond repair is moved aside and rebuilt from the record blobs, so a
    * corrupt index costs a rebuild, never a store that can't be used.
    * `onRecover` hears what was done.
+   *
+   * A full disk is not corruption: LevelDB can't open an index it can't
+   * write to, and neither repair nor a rebuild could succeed there, so the
+   * open fails with SPLITCACHE_STORE_FULL and leaves the index as it is.
    */
   static async open(dir: string, onRecover?: (what: string) => void): Promise<Store> {
+    try {
+      return await Store.openOrRepair(dir, onRecover);
+    } catch (err) {
+      if (isDiskFull(err)) throw new SplitcacheError('SPLITCACHE_STORE_FULL', `the disk of store ${dir} is full; it can't be opened until space is freed`, { cause: err });
+      throw err;
+    }
+  }
+
+  private static async openOrRepair(dir: string, onRecover?: (what: string) => void): Promise<Store> {
     await mkdir(dir, { recursive: true });
     const blobs = new BlobDir(join(dir, 'blobs'));
     await blobs.init();
@@ -41,6 +54,7 @@ export class Store {
     const repairAsked = existsSync(marker);
     let db = await openIndex(location).catch((e: unknown) => e as Error);
     if (db instanceof Error && isLocked(db)) throw lockedError(location, db);
+    if (db instanceof Error && isDiskFull(db)) throw db;
     if (!(db instanceof Error) && repairAsked) {
       await db.close();
       db = new Error('a read found corruption');
@@ -48,11 +62,13 @@ export class Store {
     let rebuild = repairAsked;
     if (db instanceof Error) {
       onRecover?.(`SPLITCACHE_STORE_CORRUPT: index would not open (${db.message}); repairing`);
-      await ClassicLevel.repair(location).catch(() => undefined);
+      const repaired = await ClassicLevel.repair(location).catch((e: unknown) => e as Error);
+      if (repaired instanceof Error && isDiskFull(repaired)) throw repaired;
       db = await openIndex(location).catch((e: unknown) => e as Error);
     }
     if (db instanceof Error) {
       if (isLocked(db)) throw lockedError(location, db);
+      if (isDiskFull(db)) throw db;
       const aside = `${location}.corrupt-${Date.now()}`;
       onRecover?.(`SPLITCACHE_STORE_CORRUPT: repair failed; index moved to ${aside} and rebuilt from the blobs`);
       await rename(location, aside).catch(() => rm(location, { recursive: true, force: true }));
@@ -262,6 +278,14 @@ async function openIndex(location: string): Promise<Level<string, Bytes>> {
 function isLocked(err: Error): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
   return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED';
+}
+
+/** ENOSPC or EDQUOT anywhere in an error's cause chain (LevelDB reports it as an IO error's text). */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || /No space left on device|Disk quota exceeded/i.test(String(e.message ?? ''))) return true;
+  }
+  return false;
 }
 
 function lockedError(location: string, cause: unknown): SplitcacheError {

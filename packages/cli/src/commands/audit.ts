@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@splitcache/store';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 import { filterEvents } from './summary.js';
 
@@ -8,10 +8,7 @@ export async function runAudit(args: string[]): Promise<number> {
   const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
   const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
   const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate: f.crate }, true);
-  if (!reply?.events) {
-    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
-    return 1;
-  }
+  if (!reply?.events) return noReply(reply);
   reply.events = filterEvents(reply.events, f);
   if (f.json) {
     process.stdout.write(reply.events.map((e) => JSON.stringify(e)).join('\n') + (reply.events.length ? '\n' : ''));

@@ -5,14 +5,28 @@ import { connectOrStart, DaemonConnection } from '../daemonConnection.js';
 
 export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'daemon', 'dist', 'bundle', 'main.mjs');
 
-/** Sends one request to the daemon; `start` starts it if it isn't running. */
+/**
+ * Sends one request to the daemon; `start` starts it if it isn't running.
+ * A daemon that failed to start gives `{ error }` (see noReply).
+ */
 export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
   const dir = storeDir(process.env);
-  const conn = start ? await connectOrStart(dir, DAEMON_MAIN) : await DaemonConnection.tryConnect(socketPath(dir));
+  const conn = start ? await connectOrStart(dir, DAEMON_MAIN).catch((e: Error) => e) : await DaemonConnection.tryConnect(socketPath(dir));
+  if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
   if (!conn) return undefined;
   try {
     return await conn.request<T>(req, onProgress);
   } finally {
     conn.close();
   }
+}
+
+/**
+ * Says why a request got no usable reply: the daemon's own error (a store that
+ * won't open, say) if it gave one, else that none answered. Returns the exit code.
+ */
+export function noReply(reply: unknown): number {
+  const error = (reply as { error?: unknown } | undefined)?.error;
+  process.stderr.write(`splitcache: ${typeof error === 'string' ? error : 'SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon'}\n`);
+  return 1;
 }

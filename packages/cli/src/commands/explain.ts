@@ -1,5 +1,5 @@
 import type { Explanation } from '@splitcache/daemon';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 
 const SAY: Record<Explanation['verdict'], string> = {
@@ -18,10 +18,7 @@ export async function runExplain(args: string[]): Promise<number> {
     return 2;
   }
   const r = await daemonRequest<Explanation>({ op: 'explain', crate: crate.replace(/-/g, '_'), session: f.session }, true);
-  if (!r?.verdict) {
-    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
-    return 1;
-  }
+  if (!r?.verdict) return noReply(r);
   if (f.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return 0;

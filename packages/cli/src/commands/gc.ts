@@ -1,6 +1,6 @@
 import type { GcResult } from '@splitcache/store';
 import { parseAge, parseSize } from '@splitcache/store';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 import { progressBar } from './progressBar.js';
 
@@ -16,10 +16,7 @@ export async function runGc(args: string[]): Promise<number> {
   const bar = progressBar();
   const r = await daemonRequest<GcResult & { error?: string }>({ op: 'gc', maxBytes, olderThanMs }, true, bar.update);
   bar.done();
-  if (!r || r.error) {
-    process.stderr.write(`splitcache: ${r?.error ?? 'SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon'}\n`);
-    return 1;
-  }
+  if (!r || r.error) return noReply(r);
   if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
   else process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${r.bytesRemoved} bytes); ${r.bytesKept} bytes kept\n`);
   return 0;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Stats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 import { renderReport } from '../report/renderReport.js';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 
 /** `splitcache report --html out.html [--since ISO|ms] [--session S]`: one self-contained HTML page of charts. */
@@ -20,10 +20,7 @@ export async function runReport(args: string[]): Promise<number> {
   }
   const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session }, true);
   const stats = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
-  if (!audit?.events || !stats?.stats) {
-    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
-    return 1;
-  }
+  if (!audit?.events || !stats?.stats) return noReply(audit?.events ? stats : audit);
   const html = renderReport(audit.events, stats.stats, { dir: stats.dir, generatedAt: Date.now(), since: since || undefined, session: f.session });
   const out = resolve(f.html);
   try {

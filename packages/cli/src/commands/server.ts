@@ -26,9 +26,12 @@ export async function runServer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'start' || sub === 'status') {
-    const r = await daemonRequest<{ pid: number }>({ op: 'ping' }, sub === 'start');
-    process.stdout.write(r ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)})\n` : 'splitcache daemon not running\n');
-    return r || sub === 'status' ? 0 : 1;
+    const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string }>({ op: 'ping' }, sub === 'start');
+    if (r?.error) process.stderr.write(`splitcache: ${r.error}\n`);
+    // A daemon whose store won't open still answers (every call builds uncached): say why.
+    const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
+    process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
+    return r?.pid || sub === 'status' ? 0 : 1;
   }
   process.stderr.write(`splitcache: unknown server command '${sub}' (stop, start, status)\n`);
   return 2;

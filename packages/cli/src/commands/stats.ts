@@ -1,6 +1,6 @@
 import type { Stats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 import { filterEvents, summarise, summaryLine } from './summary.js';
 
@@ -9,10 +9,7 @@ export async function runStats(args: string[]): Promise<number> {
   const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
   const reply = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
-  if (!reply?.stats) {
-    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
-    return 1;
-  }
+  if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
   if (args.includes('--json')) {
     process.stdout.write(JSON.stringify({ dir: reply.dir, ...s }, null, 2) + '\n');
@@ -47,10 +44,7 @@ export async function runStats(args: string[]): Promise<number> {
 async function filteredStats(f: ReturnType<typeof parseFlags>): Promise<number> {
   const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
   const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
-  if (!r?.events) {
-    process.stderr.write('splitcache: SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon\n');
-    return 1;
-  }
+  if (!r?.events) return noReply(r);
   const s = summarise(filterEvents(r.events, f));
   if (f.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
   else process.stdout.write(summaryLine(s).replace(/^splitcache: /, '') + '\n');

@@ -1,5 +1,5 @@
 import type { VerifyResult } from '@splitcache/store';
-import { daemonRequest } from './daemonRequest.js';
+import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 import { progressBar } from './progressBar.js';
 
@@ -9,10 +9,7 @@ export async function runVerify(args: string[]): Promise<number> {
   const bar = progressBar();
   const r = await daemonRequest<VerifyResult & { error?: string }>({ op: 'verify' }, true, bar.update);
   bar.done();
-  if (!r || r.error) {
-    process.stderr.write(`splitcache: ${r?.error ?? 'SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon'}\n`);
-    return 1;
-  }
+  if (!r || r.error) return noReply(r);
   if (f.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {

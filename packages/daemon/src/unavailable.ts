@@ -1,0 +1,62 @@
+import { createServer } from 'node:net';
+import { chmod, rm } from 'node:fs/promises';
+import { oneLine } from '@splitcache/errors';
+import { encodeFrame, FrameReader, type CompilePlan, type Request } from './protocol.js';
+
+/** How long a daemon without its store keeps answering before it exits, so a later call tries the store again. */
+export const UNAVAILABLE_LIFETIME_MS = 30_000;
+
+/**
+ * What a daemon does when its store won't open (a full disk, a store
+ * directory it can't write): it listens anyway and tells every compile to
+ * build uncached. Without it each rustc call of the build would wait the
+ * client's start timeout for a daemon that never comes. The reason is shown
+ * once per daemon, so once per build or per `lifetimeMs`; other requests
+ * (stats, gc, …) get it as their error.
+ */
+export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS): Promise<void> {
+  const reason = oneLine(why);
+  let warned = false;
+  const answer = (req: Request): unknown => {
+    switch (req?.op) {
+      case 'compile': {
+        const plan: CompilePlan = { action: 'passthrough', reason: 'store-unavailable' };
+        if (!warned) plan.warning = `${reason} (building uncached)`;
+        warned = true;
+        return plan;
+      }
+      case 'ping':
+        return { pong: true, pid: process.pid, unavailable: reason };
+      case 'stop':
+        setImmediate(() => void stop());
+        return { stopping: true, uploadsLeft: 0 };
+      default:
+        return { error: reason };
+    }
+  };
+  const server = createServer((c) => {
+    const reader = new FrameReader();
+    c.on('data', (chunk) => {
+      try {
+        for (const f of reader.push(chunk)) c.write(encodeFrame(answer(f as Request)));
+      } catch {
+        c.destroy();
+      }
+    });
+    c.on('error', () => undefined);
+  });
+  const stop = async () => {
+    await new Promise<void>((res) => server.close(() => res()));
+    await rm(sock, { force: true });
+    process.exit(0);
+  };
+  await rm(sock, { force: true });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(sock, () => res());
+  });
+  await chmod(sock, 0o600).catch(() => undefined);
+  setTimeout(() => void stop(), lifetimeMs).unref();
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+}
