@@ -49,7 +49,7 @@ const fillS = (performance.now() - t0) / 1000
 if (process.env.BENCH_DAEMON_FLAGS) {
   const { spawn } = await import('node:child_process')
   const out = process.env.BENCH_DAEMON_LOG ? fs.openSync(process.env.BENCH_DAEMON_LOG, 'w') : 'ignore'
-  spawn(process.execPath, [...process.env.BENCH_DAEMON_FLAGS.split(' '), path.join(repo, 'packages/daemon/dist/bundle/main.mjs')], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SPLITCACHE_DIR: dir } }).unref()
+  spawn(process.execPath, [...process.env.BENCH_DAEMON_FLAGS.split(' '), path.join(repo, 'packages/daemon/dist/bundle/main.cjs')], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SPLITCACHE_DIR: dir } }).unref()
   while (!fs.existsSync(path.join(dir, 'daemon.pid'))) await new Promise((r) => setTimeout(r, 20))
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
@@ -304,8 +303,11 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
+let tokens = 0;
+
+/** Names a pending call on its connection: unique within this daemon (the socket is the user's alone). */
 function newToken(): string {
-  return randomBytes(8).toString('hex');
+  return (++tokens).toString(36);
 }
 
 /** LevelDB reports damaged tables as LEVEL_CORRUPTION, possibly wrapped in our own error's cause. */

@@ -1,9 +1,8 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import { writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
+import { tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
@@ -74,7 +73,7 @@ export async function replay(
  * (auto_da_alloc), and the hit would wait on the disk.
  */
 async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
-  const tmp = `${dest}.sc-${randomBytes(4).toString('hex')}`;
+  const tmp = `${dest}.sc-${tempSuffix()}`;
   try {
     if (data.length <= SYNC_IO_MAX_BYTES) {
       try {

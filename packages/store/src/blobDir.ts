@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
-import { writeFileAtomic } from './writeFileAtomic.js';
+import { tempSuffix, writeFileAtomic } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 
 /**
@@ -74,7 +73,7 @@ export class BlobDir {
     const digest = known ?? digestBytes(data);
     const dest = this.pathOf(digest);
     if (await this.has(digest)) return digest;
-    const tmp = join(this.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
+    const tmp = join(this.tmpDir, `${digest}.${tempSuffix()}`);
     try {
       await writeFileAtomic(tmp, dest, data, 0o444, () => mkdir(join(this.root, digest.slice(0, 2)), { recursive: true }));
     } catch (cause) {

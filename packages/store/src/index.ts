@@ -5,5 +5,5 @@ export { MAX_RESULTS_PER_MANIFEST } from './records.js';
 export { planEviction, parseSize, parseAge, type EntrySummary, type EvictionPlan } from './gc.js';
 export { collectGarbage, verifyStore, type GcResult, type VerifyResult, type Progress } from './maintenance.js';
 export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
-export { writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
+export { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 export { readWhole, writeWhole } from './wholeFile.js';

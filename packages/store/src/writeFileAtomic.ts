@@ -28,3 +28,14 @@ export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array,
     throw err;
   }
 }
+
+let tempCount = 0;
+
+/**
+ * A suffix for a temp file name, unique among the processes writing at once:
+ * the pid, a counter and a random part. Not node:crypto, whose load was
+ * ~7 ms of every daemon start; the names need to be distinct, not secret.
+ */
+export function tempSuffix(): string {
+  return `${process.pid.toString(36)}-${(tempCount++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}

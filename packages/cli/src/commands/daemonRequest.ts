@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { connectOrStart, DaemonConnection } from '../daemonConnection.js';
 
-export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'daemon', 'dist', 'bundle', 'main.mjs');
+export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs');
 
 /**
  * Sends one request to the daemon; `start` starts it if it isn't running.

@@ -47,7 +47,7 @@ function terminate(dir: string): boolean {
   try {
     const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!Number.isInteger(pid) || pid <= 1 || !/daemon[/\\].*main\.m?js/.test(cmdline)) return false;
+    if (!Number.isInteger(pid) || pid <= 1 || !/daemon[/\\].*main\.[cm]?js/.test(cmdline)) return false;
     process.kill(pid, 'SIGTERM');
     return true;
   } catch {
