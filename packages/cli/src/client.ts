@@ -157,6 +157,7 @@ async function link(rustc: string, args: string[], step: LinkStep, fds: number[]
     return { code: 0, linkCode };
   }
   warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
+  if (process.env.SPLITCACHE_LOG === 'debug') writeOut(2, stderr);
   return { code: (await run(rustc, args, fds, false)).code, linkCode };
 }
 
