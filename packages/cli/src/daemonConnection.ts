@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, socketPath, startFailedPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { openTransport, type Transport } from './socketTransport.js';
@@ -94,7 +95,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   startFailure(failed, Date.now() - START_RETRY_MS);
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
-  startDaemon(dir, daemonMain);
+  const child = startDaemon(dir, daemonMain);
   // A failed connect to a unix socket costs microseconds: poll finely, so no
   // call waits long past the moment the daemon listens (60–76 ms after its spawn here).
   while (Date.now() < t0 + waitMs) {
@@ -102,8 +103,31 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
     const c = await DaemonConnection.tryConnect(sock);
     if (c) return c;
     startFailure(failed, t0 - START_RETRY_MS);
+    if (child) diedBeforeListening(child, dir, failed, t0);
   }
   return undefined;
+}
+
+/**
+ * The daemon this call spawned has ended without listening. Exit code 0 is a
+ * daemon that found another one owning the store: that one will answer, so
+ * the wait goes on. Any other end (a signal, as from the OOM killer; a crash
+ * before the daemon's own error handler runs, as with a broken install) left
+ * no reason behind, so this call records one for every client waiting on it
+ * and builds uncached at once.
+ */
+function diedBeforeListening(child: ChildProcess, dir: string, marker: string, spawnedAt: number): void {
+  const { exitCode: code, signalCode: signal } = child;
+  if (signal === null && (code === null || code === 0)) return;
+  // The daemon's own reason, if it wrote one, is better than ours.
+  startFailure(marker, spawnedAt - START_RETRY_MS);
+  const why = `${signal ? `killed by ${signal}` : `exited with code ${code}`} before it listened (see ${join(dir, 'daemon.log')})`;
+  try {
+    writeFileSync(marker, `${why}\n`);
+  } catch {
+    /* the others time out instead */
+  }
+  throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 /** How long a daemon's failed start keeps clients from starting another. */
@@ -121,17 +145,18 @@ function startFailure(marker: string, since: number): void {
   throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
-function startDaemon(dir: string, daemonMain: string): void {
+/** Spawns the daemon unless another call holds the spawn lock; returns the child it spawned. */
+function startDaemon(dir: string, daemonMain: string): ChildProcess | undefined {
   const lock = join(dir, 'daemon.starting');
   try {
     closeSync(openSync(lock, 'wx'));
   } catch {
     try {
-      if (Date.now() - statSync(lock).mtimeMs < 10_000) return; // someone else is starting it
+      if (Date.now() - statSync(lock).mtimeMs < 10_000) return undefined; // someone else is starting it
       unlinkSync(lock);
       closeSync(openSync(lock, 'wx'));
     } catch {
-      return;
+      return undefined;
     }
   }
   const log = openSync(join(dir, 'daemon.log'), 'a');
@@ -140,8 +165,10 @@ function startDaemon(dir: string, daemonMain: string): void {
   if (!env.SPLITCACHE_REMOTE?.startsWith('https:')) delete env.NODE_EXTRA_CA_CERTS;
   const { spawn } = loadChildProcess();
   const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env });
+  // Not kept alive by it, but its exit is still seen while this call polls.
   child.unref();
   closeSync(log);
+  return child;
 }
 
 /**

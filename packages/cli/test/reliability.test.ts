@@ -2,6 +2,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startFailedPath } from '@splitcache/daemon/protocol';
 import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
@@ -181,3 +182,46 @@ t.test('a daemon that fails to start: the waiting calls build uncached at once, 
   t.comment(`took ${Date.now() - started} ms (a client that waited for the daemon would take over 5,000)`);
   rmSync(join(store.dir, 'daemon.sock'), { recursive: true });
 });
+
+/**
+ * The real client and wrapper script, in a copy of the install whose daemon
+ * entry point is `daemonMain`: a daemon that dies before it listens.
+ */
+function installWithDaemon(daemonMain: string): string {
+  const root = tempDir('install');
+  mkdirSync(join(root, 'bin'));
+  mkdirSync(join(root, 'packages', 'cli', 'dist'), { recursive: true });
+  mkdirSync(join(root, 'packages', 'daemon', 'dist', 'bundle'), { recursive: true });
+  writeFileSync(join(root, 'bin', 'splitcache'), readFileSync(BIN), { mode: 0o755 });
+  writeFileSync(join(root, 'packages', 'cli', 'dist', 'client.cjs'), readFileSync(join(BIN, '..', '..', 'packages', 'cli', 'dist', 'client.cjs')));
+  writeFileSync(join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs'), daemonMain);
+  return join(root, 'bin', 'splitcache');
+}
+
+const deaths: [string, string, RegExp][] = [
+  ['killed by a signal (the OOM killer, say)', "process.kill(process.pid, 'SIGKILL');\n", /killed by SIGKILL before it listened/],
+  ['crashing before its own error handler runs (a broken install)', "throw new Error('half an install');\n", /exited with code 1 before it listened/],
+];
+for (const [what, daemonMain, reason] of deaths) {
+  t.test(`a daemon ${what}: the calls build uncached at once, with the reason`, async (t) => {
+    const bin = installWithDaemon(daemonMain);
+    const store = new Store();
+    t.teardown(() => rmSync(startFailedPath(store.dir), { force: true }));
+    const timing = join(tempDir('timing'), 'calls.jsonl');
+    const calls = Array.from({ length: 3 }, (_, i) => crate(`dead daemon ${i}`));
+    // Three at once, as cargo runs them: one spawns the daemon, the others wait on its spawn lock.
+    const results = await Promise.all(calls.map((cwd) => run(bin, ['rustc', ...args(cwd)], { cwd, env: store.env({ SPLITCACHE_TIMING_LOG: timing }) })));
+    results.forEach((r, i) => {
+      t.equal(r.code, 0, `call ${i} succeeds`);
+      t.equal(spawnSync(join(calls[i]!, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, `dead daemon ${i}\n`, `call ${i} built the right binary`);
+    });
+    const said = results.map((r) => r.stderr).join('');
+    t.match(said, /splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the daemon failed to start: /, 'a call says why');
+    t.match(said, reason, 'naming how the daemon ended');
+    t.match(readFileSync(startFailedPath(store.dir), 'utf8'), reason, 'the reason is left for the calls that come next');
+    // A call's own time, rustc's excluded: one that waited out the start timeout spent over 5,000 ms.
+    const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
+    t.equal(waits.length, 3, 'every call logged its timing');
+    t.ok(waits.every((ms) => ms < 4000), `no call waited for the start timeout (${waits.join(', ')} ms beside rustc)`);
+  });
+}
