@@ -34,7 +34,7 @@ export function readingTheTargets(results, lookups) {
     .filter((x) => x.s?.n > 1)
     .map((x) => `${x.id} ${x.s.min.toFixed(1)}–${x.s.max.toFixed(1)} s`)
   out.push(
-    `- **Noise.** Load average ${results.load?.start ?? '?'} at the start of this run and ${results.load?.end ?? '?'} at its end (two cores; above ~0.5, other work shared them). ` +
+    `- **Noise.** Load average ${results.load?.start ?? '?'} when this run started (two cores; above ~0.5, other work was sharing them). ` +
       (spreads.length ? `Plain cargo's own cold builds ranged ${spreads.join(', ')} over the runs. ` : '') +
       'A median ratio within a few hundredths of its limit can land on either side of it from one run to the next.',
   )
