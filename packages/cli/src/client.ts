@@ -4,15 +4,15 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isInfoCall, parseInvocation, splitPlan } from '@splitcache/rustc';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
-import { connectOrStart, loadChildProcess, type DaemonConnection } from './daemonConnection.js';
+import { connectOrStart, type DaemonConnection } from './daemonConnection.js';
 import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
+import { spawnKind, spawnProcess } from './processSpawn.js';
 
 const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help', '--help', '-h', '--version']);
 /**
@@ -57,6 +57,7 @@ async function wrap(argv: string[]): Promise<number> {
   }
   mark('connected');
   marks.socket = conn.kind ?? '';
+  marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
     plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env });
@@ -111,29 +112,27 @@ async function wrap(argv: string[]): Promise<number> {
  * 'quiet': keep a copy only.
  */
 function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, capture: boolean | 'quiet' = false) {
-  const { spawn } = loadChildProcess();
   const env = bootstrap ? { ...process.env, RUSTC_BOOTSTRAP: '1' } : process.env;
   const t0 = now();
-  const child: ChildProcess = spawn(rustc, args, { stdio: stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => {
-    out.push(d);
-    if (capture === true) writeOut(1, d);
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    err.push(d);
-    if (capture === true) writeOut(2, d);
-  });
-  return new Promise<{ code: number; stdout: Buffer; stderr: Buffer }>((res) => {
-    child.on('error', (e) => {
-      writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${e.message}\n`));
-      res({ code: 127, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
-    });
-    child.on('close', (c, signal) => {
-      workMs += now() - t0;
-      res({ code: c ?? (signal ? 128 + signalNumber(signal) : 1), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
-    });
+  const events =
+    capture === false
+      ? {}
+      : {
+          stdout: (d: Buffer) => {
+            out.push(d);
+            if (capture === true) writeOut(1, d);
+          },
+          stderr: (d: Buffer) => {
+            err.push(d);
+            if (capture === true) writeOut(2, d);
+          },
+        };
+  return spawnProcess(rustc, args, stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env, events).then(({ code, signal, error }) => {
+    workMs += now() - t0;
+    if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}\n`));
+    return { code: error ? 127 : (code ?? (signal ? 128 + signalNumber(signal) : 1)), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   });
 }
 
