@@ -79,7 +79,7 @@ export function readingTheTargets(results, lookups) {
       measured.map((w) => `${w.id}${range(w.scenarios.cold?.ratios['splitcache/plain'])}, sccache ${x2(w.scenarios.cold?.ratios['sccache/plain']?.median ?? NaN)} in the same runs`).join('; ') +
       '). ' +
       'Where the time goes, measured with `time` on two cold grep builds each, idle machine (2026-12-01): plain cargo 35.3 and 36.6 CPU-seconds, splitcache 40.5 and 40.1 (the daemon not counted; its JavaScript thread used 0.6 s, by `--cpu-prof`). ' +
-      'Of the ~4.3 s more: node starting, ~35 ms of CPU for each of the 72 calls (~2.5 s); loading `node:child_process` and spawning rustc through it, ~6 ms a call (the client has since spawned through node's raw process binding where it can, 5–9 ms less per spawn: docs/ARCHITECTURE.md); and the second rustc process of the 19 crates that link (15 build scripts, 3 proc-macros, the bin). ' +
+      'Of the ~4.3 s more: node starting, ~35 ms of CPU for each of the 72 calls (~2.5 s); loading `node:child_process` and spawning rustc through it, ~6 ms a call (the client has since spawned through node\'s raw process binding where it can, 5–9 ms less per spawn: docs/ARCHITECTURE.md); and the second rustc process of the 19 crates that link (15 build scripts, 3 proc-macros, the bin). ' +
       'The split is what the design asks for, and node\'s start is the floor of a node client, so on grep the cold ratio stays close to 1.15×, and the noise decides which side of the limit it lands on.',
   )
 
