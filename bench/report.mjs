@@ -61,7 +61,7 @@ const hits = (f) => (f && (f.hits != null || f.misses != null) ? `${f.hits ?? '?
 const ratio = (r) => (r?.median == null ? '–' : r.n > 1 ? `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : `${r.median.toFixed(2)}×`)
 const mib = (b) => (b == null ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`)
 
-function markdown(results, chart, repo) {
+export function markdown(results, chart, repo) {
   const out = []
   const m = results.machine
   const nodeP50 = results.nodeStartup.map((n) => n.bareP50 ?? n.p50)
