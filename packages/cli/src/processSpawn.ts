@@ -12,6 +12,8 @@
  * print a warning for them, and never with SPLITCACHE_CLIENT_SPAWN=node.
  */
 
+import { binding, internalBindingsAllowed, pipeBindings, type PipeBindings, type PipeHandle } from './nodeBindings.js';
+
 export type Stdio = (number | 'inherit' | 'pipe' | 'ignore')[];
 
 export interface SpawnEvents {
@@ -25,9 +27,6 @@ export interface SpawnEnd {
   signal: NodeJS.Signals | null;
   error?: Error;
 }
-
-/** Node majors whose process and pipe bindings the raw spawn was tested against (`npm test` runs it). */
-const RAW_SPAWN_NODE_MAJORS = [20];
 
 /** Runs `file args…` to its end; stdout/stderr chunks go to `ev` where `stdio` says 'pipe'. */
 export function spawnProcess(file: string, args: string[], stdio: Stdio, env: NodeJS.ProcessEnv, ev: SpawnEvents = {}): Promise<SpawnEnd> {
@@ -53,54 +52,24 @@ function spawnNode(file: string, args: string[], stdio: Stdio, env: NodeJS.Proce
   });
 }
 
-interface Req {
-  oncomplete?: (status: number) => void;
-}
-interface PipeHandle {
-  readStart(): number;
-  readStop(): number;
-  close(): void;
-  onread?: (buf: ArrayBuffer | undefined) => void;
-}
 interface ProcessHandle {
   spawn(options: unknown): number;
   close(): void;
   onexit?: (exitCode: number, signal: string) => void;
 }
-interface RawBindings {
-  Process: new () => ProcessHandle;
-  Pipe: new (type: number) => PipeHandle;
-  socketType: number;
-  state: Int32Array;
-  kRead: number;
-  kOffset: number;
-}
+type RawBindings = PipeBindings & { Process: new () => ProcessHandle };
 
 let cached: RawBindings | null | undefined;
 
 function rawBindings(env: NodeJS.ProcessEnv): RawBindings | undefined {
   if (cached !== undefined) return cached ?? undefined;
   cached = null;
-  if (env.SPLITCACHE_CLIENT_SPAWN === 'node') return undefined;
-  if (!RAW_SPAWN_NODE_MAJORS.includes(Number(process.versions.node.split('.')[0]))) return undefined;
-  if (env.NODE_PENDING_DEPRECATION === '1' || /--pending-deprecation/.test(`${env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`)) return undefined;
+  if (env.SPLITCACHE_CLIENT_SPAWN === 'node' || !internalBindingsAllowed(env)) return undefined;
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
-    const proc = binding('process_wrap');
-    const pipe = binding('pipe_wrap');
-    const stream = binding('stream_wrap');
-    const b = {
-      Process: proc.Process,
-      Pipe: pipe.Pipe,
-      socketType: (pipe.constants as { SOCKET?: unknown } | undefined)?.SOCKET,
-      state: stream.streamBaseState,
-      kRead: stream.kReadBytesOrError,
-      kOffset: stream.kArrayBufferOffset,
-    };
-    const shaped =
-      typeof b.Process === 'function' && typeof (b.Process as { prototype?: { spawn?: unknown } }).prototype?.spawn === 'function' &&
-      typeof b.Pipe === 'function' && typeof b.socketType === 'number' && b.state instanceof Int32Array && typeof b.kRead === 'number' && typeof b.kOffset === 'number';
-    if (shaped) cached = b as RawBindings;
+    const pipes = pipeBindings();
+    const Process = binding('process_wrap').Process;
+    const spawns = typeof Process === 'function' && typeof (Process.prototype as { spawn?: unknown } | undefined)?.spawn === 'function';
+    if (pipes && spawns) cached = { ...pipes, Process: Process as RawBindings['Process'] };
   } catch {
     /* node:child_process then */
   }

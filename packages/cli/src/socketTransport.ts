@@ -14,6 +14,8 @@
  * would print a warning for it, and never with SPLITCACHE_CLIENT_SOCKET=net.
  */
 
+import { binding, internalBindingsAllowed, pipeBindings, type PipeBindings, type PipeHandle } from './nodeBindings.js';
+
 export interface TransportEvents {
   data(chunk: Buffer): void;
   /** Called once, when the connection has ended for any reason. */
@@ -25,9 +27,6 @@ export interface Transport {
   write(frame: Buffer): void;
   close(): void;
 }
-
-/** Node majors whose pipe and stream bindings the raw pipe was tested against (`npm test` runs it). */
-const RAW_PIPE_NODE_MAJORS = [20];
 
 /** Connects to the unix socket at `path`; undefined if nothing listens there. */
 export function openTransport(path: string, ev: TransportEvents, env: NodeJS.ProcessEnv = process.env): Promise<Transport | undefined> {
@@ -70,45 +69,17 @@ interface Req {
   oncomplete?: (status: number) => void;
   handle?: unknown;
 }
-interface PipeHandle {
-  connect(req: Req, path: string): number;
-  readStart(): number;
-  readStop(): number;
-  writeBuffer(req: Req, data: Buffer): number;
-  close(): void;
-  onread?: (buf: ArrayBuffer | undefined) => void;
-}
-interface RawBindings {
-  Pipe: new (type: number) => PipeHandle;
-  PipeConnectWrap: new () => Req;
-  WriteWrap: new () => Req;
-  socketType: number;
-  state: Int32Array;
-  kRead: number;
-  kOffset: number;
-}
+type RawPipe = PipeHandle & { connect(req: Req, path: string): number; writeBuffer(req: Req, data: Buffer): number };
+type RawBindings = Omit<PipeBindings, 'Pipe'> & { Pipe: new (type: number) => RawPipe; PipeConnectWrap: new () => Req; WriteWrap: new () => Req };
 
 function rawPipeBindings(env: NodeJS.ProcessEnv): RawBindings | undefined {
-  if (env.SPLITCACHE_CLIENT_SOCKET === 'net') return undefined;
-  if (!RAW_PIPE_NODE_MAJORS.includes(Number(process.versions.node.split('.')[0]))) return undefined;
-  if (env.NODE_PENDING_DEPRECATION === '1' || /--pending-deprecation/.test(`${env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`)) return undefined;
+  if (env.SPLITCACHE_CLIENT_SOCKET === 'net' || !internalBindingsAllowed(env)) return undefined;
   try {
-    const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
-    const pipe = binding('pipe_wrap');
-    const stream = binding('stream_wrap');
-    const b = {
-      Pipe: pipe.Pipe,
-      PipeConnectWrap: pipe.PipeConnectWrap,
-      WriteWrap: stream.WriteWrap,
-      socketType: (pipe.constants as { SOCKET?: unknown } | undefined)?.SOCKET,
-      state: stream.streamBaseState,
-      kRead: stream.kReadBytesOrError,
-      kOffset: stream.kArrayBufferOffset,
-    };
-    const shaped =
-      typeof b.Pipe === 'function' && typeof b.PipeConnectWrap === 'function' && typeof b.WriteWrap === 'function' &&
-      typeof b.socketType === 'number' && b.state instanceof Int32Array && typeof b.kRead === 'number' && typeof b.kOffset === 'number';
-    return shaped ? (b as RawBindings) : undefined;
+    const pipes = pipeBindings();
+    const PipeConnectWrap = binding('pipe_wrap').PipeConnectWrap;
+    const WriteWrap = binding('stream_wrap').WriteWrap;
+    if (!pipes || typeof PipeConnectWrap !== 'function' || typeof WriteWrap !== 'function') return undefined;
+    return { ...pipes, PipeConnectWrap, WriteWrap } as RawBindings;
   } catch {
     return undefined;
   }
