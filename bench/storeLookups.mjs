@@ -50,7 +50,7 @@ if (process.env.BENCH_DAEMON_FLAGS) {
   const { spawn } = await import('node:child_process')
   const out = process.env.BENCH_DAEMON_LOG ? fs.openSync(process.env.BENCH_DAEMON_LOG, 'w') : 'ignore'
   spawn(process.execPath, [...process.env.BENCH_DAEMON_FLAGS.split(' '), path.join(repo, 'packages/daemon/dist/bundle/main.cjs')], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SPLITCACHE_DIR: dir } }).unref()
-  while (!fs.existsSync(path.join(dir, 'daemon.pid'))) await new Promise((r) => setTimeout(r, 20))
+  while (!fs.existsSync(socketPath(dir))) await new Promise((r) => setTimeout(r, 20))
 }
 
 // 2. One real crate through the wrapper (a miss, stored).

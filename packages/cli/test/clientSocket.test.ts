@@ -67,11 +67,10 @@ for (const [kind, extra] of sockets) {
     const slow = join(dir, 'rustc-slow');
     writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 1 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
     await store.splitcache(['server', 'start']);
-    const pid = store.daemonPid();
     const call = run(BIN, [slow, ...binArgs(dir).slice(1)], { cwd: dir, env: store.env(extra) });
     for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
     t.ok(existsSync(marker), 'the -Zno-link half started');
-    process.kill(pid, 'SIGKILL');
+    store.killDaemon();
     const r = await call;
     t.equal(r.code, 0, r.stderr);
     t.equal((await run(join(dir, 'out', 'sock'), [])).stdout, 'linked after all\n');

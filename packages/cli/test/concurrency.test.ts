@@ -1,6 +1,8 @@
 import t from 'tap';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { socketPath } from '@splitcache/daemon/protocol';
 import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, items 5 and 6: parallelism, concurrent builds on one store, a daemon killed mid-build.
@@ -53,15 +55,42 @@ t.test('cargo -j 8 and two concurrent cargo builds share one store cleanly', asy
   t.same(after.errors, {});
 });
 
+t.test('the pid file is whole as soon as the daemon answers', async (t) => {
+  // Tests (and `server stop`'s fallback) read daemon.pid right after `server start`.
+  // When it was written after the socket answered, an empty read once became
+  // process.kill(0, 'SIGKILL') and took CI down with it. Here the test connects
+  // the moment the socket accepts and reads the file at once.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const pidFile = join(store.dir, 'daemon.pid');
+  const accepts = (path: string) =>
+    new Promise<boolean>((done) => {
+      const s = connect(path);
+      s.once('connect', () => (s.destroy(), done(true)));
+      s.once('error', () => done(false));
+    });
+  for (let i = 0; i < 5; i++) {
+    const started = store.splitcache(['server', 'start']);
+    let seen: string | undefined;
+    for (let j = 0; j < 10_000 && seen === undefined; j++) {
+      if (await accepts(socketPath(store.dir))) seen = existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : '(no file)';
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+    const said = /pid (\d+)/.exec((await started).stdout)?.[1];
+    t.equal(seen, `${said}\n`, `start ${i}: the first connection finds the pid file naming the daemon`);
+    await store.stop();
+    t.notOk(existsSync(pidFile), `stop ${i}: and it is gone with the daemon`);
+  }
+});
+
 t.test('killing the daemon in the middle of a build does not fail the build', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const ws = copyFixture();
   await store.splitcache(['server', 'start']);
-  const pid = store.daemonPid();
   const build = store.cargo(ws, ['build', '--all-targets']);
   await new Promise((r) => setTimeout(r, 1200));
-  process.kill(pid, 'SIGKILL');
+  const pid = store.killDaemon();
   const r = await build;
   assertOk(t, r);
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/, 'the binary runs');
@@ -86,11 +115,10 @@ t.test('the daemon dies while rustc -Zno-link runs: the call still links, and ex
   writeFileSync(join(dir, 'main.rs'), 'fn main() { println!("linked after all"); }\n');
   mkdirSync(join(dir, 'out'));
   await store.splitcache(['server', 'start']);
-  const pid = store.daemonPid();
   const call = run(BIN, [slow, '--crate-name', 'hello', '--edition=2021', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'metadata=0123', '--out-dir', join(dir, 'out')], { cwd: dir, env: store.env() });
   for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50));
   t.ok(existsSync(marker), 'the -Zno-link half started');
-  process.kill(pid, 'SIGKILL');
+  store.killDaemon();
   const r = await call;
   t.equal(r.code, 0, `the call succeeded: ${r.stderr}`);
   t.equal((await run(join(dir, 'out', 'hello'), [])).stdout, 'linked after all\n', 'and its binary was linked');

@@ -79,8 +79,29 @@ export class Store {
     await this.splitcache(['server', 'stop']);
   }
 
+  /**
+   * The running daemon's pid. Throws unless the file names a real process id:
+   * a test that signals `Number('')`, which is 0, would kill its whole process
+   * group (tap, npm and CI's shell with it).
+   */
   daemonPid(): number {
-    return Number(readFileSync(join(this.dir, 'daemon.pid'), 'utf8'));
+    const text = readFileSync(join(this.dir, 'daemon.pid'), 'utf8');
+    const pid = Number(text.trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`daemon.pid holds ${JSON.stringify(text)}, not a pid`);
+    return pid;
+  }
+
+  /**
+   * SIGKILLs this store's daemon and returns its pid. Only a process whose
+   * command line is a splitcache daemon's is signalled: a pid file left by a
+   * daemon killed earlier may name another process by now.
+   */
+  killDaemon(): number {
+    const pid = this.daemonPid();
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!/daemon[/\\].*main\.[cm]?js/.test(cmdline)) throw new Error(`pid ${pid} is not a splitcache daemon: ${cmdline.replace(/\0/g, ' ')}`);
+    process.kill(pid, 'SIGKILL');
+    return pid;
   }
 }
 

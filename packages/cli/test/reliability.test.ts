@@ -57,7 +57,7 @@ t.test('kill -9 of the client or the daemon at random points: nothing partial is
       }
     } else if (existsSync(join(store.dir, 'daemon.pid'))) {
       try {
-        process.kill(store.daemonPid(), 'SIGKILL');
+        store.killDaemon();
         killedDaemon++;
       } catch {
         /* already gone */

@@ -4,11 +4,11 @@
  * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
  */
 import { writeFileSync } from 'node:fs';
-import { writeFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
 import { isSplitcacheError, oneLine } from '@splitcache/errors';
-import { Store } from '@splitcache/store';
+import { Store, tempSuffix, writeFileAtomic } from '@splitcache/store';
 import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
@@ -61,9 +61,18 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     await rm(pidFile, { force: true });
     log.debug('daemon stopped');
   });
-  await server.listen();
-  // Only `server stop`'s fallback reads it: on a full disk the daemon serves without one.
-  await writeFile(pidFile, `${process.pid}\n`).catch((err: unknown) => log.warn(`cannot write ${pidFile}: ${oneLine(err)}`));
+  // Written whole (temp name, then rename) and before the socket answers, so
+  // whoever reaches the daemon finds its pid file complete. Only `server stop`'s
+  // fallback and the tests read it: on a full disk the daemon serves without one.
+  await writeFileAtomic(join(config.dir, `.daemon.pid.${tempSuffix()}`), pidFile, Buffer.from(`${process.pid}\n`), 0o644).catch((err: unknown) =>
+    log.warn(`cannot write ${pidFile}: ${oneLine(err)}`),
+  );
+  try {
+    await server.listen();
+  } catch (err) {
+    await rm(pidFile, { force: true });
+    throw err;
+  }
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
   const shutdown = () => void server.stop().then(() => process.exit(0));
