@@ -81,7 +81,7 @@ export function judgeTargets(results) {
     check('warm other dir ≤ 0.5× sccache', ratio('warm-other-dir', 'splitcache/sccache'), 0.5, times)
     check('cold ≤ 1.15× plain', ratio('cold', 'splitcache/plain'), 1.15, times)
     const p50 = w.scenarios['warm-clean']?.tools.splitcache?.overheadP50
-    check('hit overhead p50 ≤ 1.5× bare node -e 0', p50 != null && nodeP50 ? p50 / nodeP50 : null, 1.5, (x) => `${x.toFixed(2)}× (${p50} ms vs ${nodeP50} ms)`)
+    check('hit overhead p50 ≤ 1.5× bare node -e 0', p50 != null && nodeP50 ? p50 / nodeP50 : null, 1.5, (x) => `${x.toFixed(2)}× (${p50.toFixed(1)} ms vs ${nodeP50.toFixed(1)} ms)`)
   }
   return rows
 }
