@@ -3,10 +3,11 @@ import type { Stats as DaemonStats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runningDaemonPid } from '../src/commands/server.js';
 
 export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'splitcache');
@@ -79,27 +80,16 @@ export class Store {
     await this.splitcache(['server', 'stop']);
   }
 
-  /**
-   * The running daemon's pid. Throws unless the file names a real process id:
-   * a test that signals `Number('')`, which is 0, would kill its whole process
-   * group (tap, npm and CI's shell with it).
-   */
+  /** The running daemon's pid; throws unless daemon.pid names a live splitcache daemon. */
   daemonPid(): number {
-    const text = readFileSync(join(this.dir, 'daemon.pid'), 'utf8');
-    const pid = Number(text.trim());
-    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`daemon.pid holds ${JSON.stringify(text)}, not a pid`);
+    const pid = runningDaemonPid(this.dir);
+    if (pid === undefined) throw new Error(`${join(this.dir, 'daemon.pid')} names no running splitcache daemon`);
     return pid;
   }
 
-  /**
-   * SIGKILLs this store's daemon and returns its pid. Only a process whose
-   * command line is a splitcache daemon's is signalled: a pid file left by a
-   * daemon killed earlier may name another process by now.
-   */
+  /** SIGKILLs this store's daemon (checked as daemonPid() checks it) and returns its pid. */
   killDaemon(): number {
     const pid = this.daemonPid();
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!/daemon[/\\].*main\.[cm]?js/.test(cmdline)) throw new Error(`pid ${pid} is not a splitcache daemon: ${cmdline.replace(/\0/g, ' ')}`);
     process.kill(pid, 'SIGKILL');
     return pid;
   }

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
 import { isSplitcacheError, oneLine } from '@splitcache/errors';
-import { Store, tempSuffix, writeFileAtomic } from '@splitcache/store';
+import { Store, tempSuffix, writeFileAtomicSync } from '@splitcache/store';
 import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
@@ -62,11 +62,14 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     log.debug('daemon stopped');
   });
   // Written whole (temp name, then rename) and before the socket answers, so
-  // whoever reaches the daemon finds its pid file complete. Only `server stop`'s
-  // fallback and the tests read it: on a full disk the daemon serves without one.
-  await writeFileAtomic(join(config.dir, `.daemon.pid.${tempSuffix()}`), pidFile, Buffer.from(`${process.pid}\n`), 0o644).catch((err: unknown) =>
-    log.warn(`cannot write ${pidFile}: ${oneLine(err)}`),
-  );
+  // whoever reaches the daemon finds its pid file complete; synchronously, as
+  // the first calls wait for the daemon to listen. Only `server stop`'s fallback
+  // and the tests read it: on a full disk the daemon serves without one.
+  try {
+    writeFileAtomicSync(join(config.dir, `.daemon.pid.${tempSuffix()}`), pidFile, Buffer.from(`${process.pid}\n`), 0o644);
+  } catch (err) {
+    log.warn(`cannot write ${pidFile}: ${oneLine(err)}`);
+  }
   try {
     await server.listen();
   } catch (err) {

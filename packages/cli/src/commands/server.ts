@@ -40,17 +40,30 @@ export async function runServer(args: string[]): Promise<number> {
 /**
  * Stops a daemon that answers but can't be understood (one of a splitcache
  * speaking another protocol version, say) with SIGTERM, which it handles as
- * `stop`. Only a process whose command line is a splitcache daemon's is
- * signalled: a stale pid file may name an unrelated process by now.
+ * `stop`.
  */
 function terminate(dir: string): boolean {
+  const pid = runningDaemonPid(dir);
+  if (pid === undefined) return false;
   try {
-    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!Number.isInteger(pid) || pid <= 1 || !/daemon[/\\].*main\.[cm]?js/.test(cmdline)) return false;
     process.kill(pid, 'SIGTERM');
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The pid in a store's daemon.pid, if it names a running splitcache daemon:
+ * a stale pid file may name an unrelated process by now, and an empty one
+ * reads as 0, which process.kill takes for the caller's whole process group.
+ */
+export function runningDaemonPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
