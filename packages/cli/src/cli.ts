@@ -8,6 +8,7 @@ const USAGE = `usage:
   splitcache <rustc> <args…>         as RUSTC_WRAPPER: cache one rustc call
   splitcache cargo <args…>           run cargo with splitcache as its wrapper
   splitcache stats [--json]          hits, misses and pass-throughs
+  splitcache stats --zero            set those counters back to zero (the audit log is kept)
   splitcache audit [--json] [--session S] [--crate C] [--since T]
                                      every hit, miss and pass-through
   splitcache audit verify [--json]   re-hash every blob; evict what is bad

@@ -48,6 +48,32 @@ t.test('stats and the audit log survive a daemon stop and restart', async (t) =>
   t.equal((await store.audit()).length, events.length, 'the audit log survived');
 });
 
+t.test('stats --zero sets the counters back to zero for good; the audit log is kept', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build']));
+  const first = await store.stats();
+  const logged = (await store.audit()).length;
+  t.ok(first.misses > 0 && logged > 0, `the first build counted ${first.misses} misses`);
+  const z = await store.splitcache(['stats', '--zero']);
+  assertOk(t, z, 'stats --zero runs');
+  t.match(z.stdout, /statistics zeroed/);
+  const zeroed = await store.stats();
+  t.same([zeroed.hits, zeroed.misses, zeroed.byType, zeroed.passthrough, zeroed.bytesStored], [0, 0, {}, {}, 0], 'every counter is zero');
+  t.ok(zeroed.zeroedAt && Math.abs(Date.now() - zeroed.zeroedAt) < 60_000, 'and the time of the reset is shown');
+  t.equal((await store.audit()).length, logged, 'the audit log is untouched');
+  // The next build counts from zero, and a restarted daemon does not bring the old totals back.
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build']));
+  await store.stop();
+  const after = await store.stats();
+  t.equal(after.misses, 0, 'no misses since the reset');
+  t.equal(after.hits, first.misses, `the warm build's ${after.hits} hits, one for each earlier miss`);
+  t.equal(after.zeroedAt, zeroed.zeroedAt, 'the reset time survives a restart');
+  t.match((await store.splitcache(['stats'])).stdout, /^zeroed +\d{4}-\d\d-\d\dT/m, 'the table says when');
+});
+
 t.test('audit verify finds and evicts a bit-flipped blob, and the next build is correct', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

@@ -31,6 +31,7 @@ export type Request =
   /** Sent only when the link step of a hit failed (the entry is evicted). */
   | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
+  | { op: 'zero-stats' }
   | { op: 'audit'; since?: number; session?: string; crate?: string }
   | { op: 'explain'; crate: string; session?: string }
   | { op: 'gc'; maxBytes?: number; olderThanMs?: number }

@@ -86,6 +86,11 @@ export class DaemonServer {
         await this.handler.settled();
         await this.s.stats.flush();
         return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid };
+      case 'zero-stats':
+        // Compiles still in flight are counted first, so none lands after the reset.
+        await this.handler.settled();
+        await this.s.stats.zero();
+        return { zeroed: true };
       case 'audit': {
         await this.handler.settled();
         const events = [];

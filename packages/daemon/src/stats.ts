@@ -27,6 +27,8 @@ export interface Stats {
   bytesRestored: number;
   bytesStored: number;
   timeSavedMs: number;
+  /** When `splitcache stats --zero` last reset the counters (ms since the epoch); absent if never. */
+  zeroedAt?: number;
 }
 
 export function emptyStats(): Stats {
@@ -86,6 +88,17 @@ export class StatsKeeper {
   stored(bytes: number): void {
     this.stats.bytesStored += bytes;
     this.touch();
+  }
+
+  /**
+   * Sets every counter back to zero (`splitcache stats --zero`, as ccache's -z or
+   * sccache's --zero-stats), and writes that at once. The audit log is kept, so
+   * `stats --session`/`--since` still count what came before.
+   */
+  async zero(): Promise<void> {
+    Object.assign(this.stats, emptyStats(), { zeroedAt: Date.now() });
+    this.dirty = true;
+    await this.flush();
   }
 
   private touch(): void {

@@ -4,8 +4,14 @@ import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
 import { filterEvents, summarise, summaryLine } from './summary.js';
 
-/** `splitcache stats [--json]`: counters from the daemon (started if needed: stats live in the store). */
+/** `splitcache stats [--json] [--zero]`: counters from the daemon (started if needed: stats live in the store). */
 export async function runStats(args: string[]): Promise<number> {
+  if (args.includes('--zero')) {
+    const r = await daemonRequest<{ zeroed?: boolean }>({ op: 'zero-stats' }, true);
+    if (!r?.zeroed) return noReply(r);
+    process.stdout.write('splitcache: statistics zeroed (the audit log is kept)\n');
+    return 0;
+  }
   const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
   const reply = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
@@ -26,6 +32,7 @@ export async function runStats(args: string[]): Promise<number> {
     ['bytes stored', String(s.bytesStored)],
     ['time saved', `${(s.timeSavedMs / 1000).toFixed(1)} s`],
   ];
+  if (s.zeroedAt) rows.push(['zeroed', new Date(s.zeroedAt).toISOString()]);
   for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.errors)) rows.push([`cache error: ${k}`, String(v)]);
