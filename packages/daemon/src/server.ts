@@ -87,7 +87,7 @@ export class DaemonServer {
         await this.s.stats.flush();
         return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid };
       case 'zero-stats':
-        // Compiles still in flight are counted first, so none lands after the reset.
+        // Background stores finish first, so what they count lands before the reset.
         await this.handler.settled();
         await this.s.stats.zero();
         return { zeroed: true };
