@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeFrame, FrameReader, socketPath, startFailedPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { encodeFrame, FrameReader, socketPath, startFailedPath, writeStartFailed, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { openTransport, type Transport } from './socketTransport.js';
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
@@ -123,7 +123,7 @@ function diedBeforeListening(child: ChildProcess, dir: string, marker: string, s
   startFailure(marker, spawnedAt - START_RETRY_MS);
   const why = `${signal ? `killed by ${signal}` : `exited with code ${code}`} before it listened (see ${join(dir, 'daemon.log')})`;
   try {
-    writeFileSync(marker, `${why}\n`);
+    writeStartFailed(dir, why);
   } catch {
     /* the others time out instead */
   }
@@ -142,6 +142,7 @@ function startFailure(marker: string, since: number): void {
   } catch {
     return;
   }
+  if (!why) return; // not a reason (the note is written whole): the wait goes on
   throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 

@@ -3,7 +3,6 @@
  * socket. LevelDB's own lock makes it single-instance: a second daemon for
  * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
  */
-import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
@@ -13,7 +12,7 @@ import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
-import { socketPath, startFailedPath } from './protocol.js';
+import { socketPath, writeStartFailed } from './protocol.js';
 import { openRemote } from './openRemote.js';
 import { RustcIdentities } from './rustcIdentity.js';
 import { DaemonServer } from './server.js';
@@ -87,7 +86,7 @@ runDaemon().catch((err: unknown) => {
   process.stderr.write(`splitcache daemon: ${oneLine(err)}\n`);
   // Tells the clients waiting for this daemon to build uncached now, not at their timeout.
   try {
-    writeFileSync(startFailedPath(readConfig(process.env).dir), `${oneLine(err)}\n`);
+    writeStartFailed(readConfig(process.env).dir, oneLine(err));
   } catch {
     /* they time out instead */
   }

@@ -10,6 +10,7 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -122,6 +123,24 @@ export function socketPath(dir: string): string {
  */
 export function startFailedPath(dir: string): string {
   return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.start-failed`);
+}
+
+/**
+ * Leaves a failed start's reason at `startFailedPath(dir)`, whole: written to
+ * a temp name and renamed, because waiting clients poll for the note and read
+ * it the moment it exists (written in place, one read it empty, and printed an
+ * empty reason). Throws what the file system throws.
+ */
+export function writeStartFailed(dir: string, why: string): void {
+  const note = startFailedPath(dir);
+  const tmp = `${note}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${why}\n`);
+    renameSync(tmp, note);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** A small string hash, so the client need not load node:crypto for a file name. */

@@ -1,7 +1,10 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
-import { encodeFrame, FrameReader, socketPath, MAX_FRAME } from '../src/protocol.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { encodeFrame, FrameReader, socketPath, startFailedPath, MAX_FRAME } from '../src/protocol.js';
 
 t.test('frames round-trip whole and split at any byte', async (t) => {
   const msgs = [
@@ -90,4 +93,37 @@ t.test('long store paths get a short socket path', async (t) => {
   t.ok(Buffer.byteLength(socketPath(deep)) < 108);
   t.equal(socketPath(deep), socketPath(deep), 'stable');
   t.equal(socketPath('/s'), '/s/daemon.sock');
+});
+
+t.test('a failed start\'s note is never seen half-written', async (t) => {
+  // Waiting clients poll for the note every 3 ms and read it the moment it exists. Written in
+  // place, one read it empty in CI and printed an empty reason. Here another process rewrites
+  // the note as fast as it can while this one reads it as fast as it can.
+  const dir = `/tmp/sc-note-test-${process.pid}`;
+  const note = startFailedPath(dir);
+  rmSync(note, { force: true });
+  t.teardown(() => rmSync(note, { force: true }));
+  const protocol = fileURLToPath(new URL('../src/protocol.js', import.meta.url));
+  const writer = spawn(process.execPath, ['--input-type=module', '-e', `
+    const { writeStartFailed } = await import(${JSON.stringify(protocol)});
+    for (const end = Date.now() + 1500; Date.now() < end; ) writeStartFailed(${JSON.stringify(dir)}, 'the reason');
+  `], { stdio: 'inherit' });
+  const done = new Promise((r) => writer.on('exit', r));
+  let exited = false;
+  void done.then(() => (exited = true));
+  let reads = 0;
+  const seen = new Set<string>();
+  for (let i = 1; !exited; i++) {
+    if (i % 500 === 0) await new Promise((r) => setImmediate(r)); // lets the writer's exit be seen
+    if (existsSync(note)) {
+      try {
+        seen.add(readFileSync(note, 'utf8'));
+        reads++;
+      } catch {
+        /* between a rename and nothing: not a read */
+      }
+    }
+  }
+  t.ok(reads > 1000, `${reads} reads while it was being rewritten`);
+  t.same([...seen], ['the reason\n'], 'every read saw the whole reason');
 });
