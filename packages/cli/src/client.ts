@@ -7,7 +7,7 @@
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { isInfoCall, parseInvocation, splitPlan } from '@splitcache/rustc';
+import { isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
 import { connectOrStart, type DaemonConnection } from './daemonConnection.js';
 import { outputFlushed, writeOut } from './directOutput.js';
@@ -98,7 +98,7 @@ async function wrap(argv: string[]): Promise<number> {
     reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout: stdout.toString('base64'), stderr: stderr.toString('base64'), ms: Math.round(ms) });
   } catch {
     // The daemon went away mid-build: nothing was stored, but the objects are still here.
-    if (plan.bootstrap && code === 0) reply = { link: fallbackLink(args) };
+    if (plan.bootstrap && code === 0) reply = { link: fallbackLink(plan.args) };
   }
   mark('reported');
   conn.close();
@@ -160,10 +160,10 @@ async function link(rustc: string, args: string[], step: LinkStep, fds: number[]
   return { code: (await run(rustc, args, fds, false)).code, linkCode };
 }
 
-/** The link step when the daemon died between -Zno-link and its reply. */
-function fallbackLink(args: string[]): LinkStep {
-  const sp = splitPlan(parseInvocation(args));
-  return { args: sp.linkOnlyArgs, rlinkPath: resolve(sp.rlinkPath) };
+/** The link step when the daemon died between -Zno-link (run with `noLinkArgs`) and its reply. */
+function fallbackLink(noLinkArgs: string[]): LinkStep {
+  const half = linkHalfOf(noLinkArgs);
+  return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

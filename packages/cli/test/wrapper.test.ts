@@ -1,6 +1,7 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
@@ -73,27 +74,42 @@ t.test('a store on another file system than the target dir: linked crates are st
   t.same(readdirSync(join(store.dir, 'blobs', 'tmp')), [], 'nothing left in the temp dir');
 });
 
-t.test('binaries through the cache are byte-identical to a plain build', async (t) => {
-  const store = new Store();
-  const ws = copyFixture();
-  t.teardown(() => store.stop());
-  const plainTarget = tempDir('plain-target');
-  const plain = await run('cargo', ['build', '--all-targets', '--target-dir', plainTarget], {
-    cwd: ws,
-    env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' },
-  });
-  assertOk(t, plain);
-  t.equal((await store.cargo(ws, ['build', '--all-targets'])).code, 0);
-  for (const b of BINARIES) {
-    t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (miss) matches the plain build`);
-  }
-  await store.cargo(ws, ['clean']);
-  t.equal((await store.cargo(ws, ['build', '--all-targets'])).code, 0);
-  t.ok((await store.stats()).hits > 0);
-  for (const b of BINARIES) {
-    t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (hit) matches the plain build`);
-  }
-});
+/**
+ * A plain build, then the same through the cache twice (a miss, then a hit
+ * after cargo clean): every binary is byte for byte the plain one.
+ * `toolchain`: cargo's `+nightly`, or none; `env`: for all three builds.
+ */
+function matchesPlainBuild(toolchain: string[], env: Record<string, string> = {}) {
+  return async (t: Test) => {
+    const store = new Store();
+    const ws = copyFixture();
+    t.teardown(() => store.stop());
+    const plainTarget = tempDir('plain-target');
+    const plain = await run('cargo', [...toolchain, 'build', '--all-targets', '--target-dir', plainTarget], {
+      cwd: ws,
+      env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '', ...env },
+    });
+    assertOk(t, plain);
+    t.equal((await store.cargo(ws, [...toolchain, 'build', '--all-targets'], env)).code, 0);
+    for (const b of BINARIES) {
+      t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (miss) matches the plain build`);
+    }
+    await store.cargo(ws, ['clean']);
+    t.equal((await store.cargo(ws, [...toolchain, 'build', '--all-targets'], env)).code, 0);
+    t.ok((await store.stats()).hits > 0);
+    for (const b of BINARIES) {
+      t.ok(readFileSync(join(ws, 'target/debug', b)).equals(readFileSync(join(plainTarget, 'debug', b))), `${b} (hit) matches the plain build`);
+    }
+  };
+}
+
+t.test('binaries through the cache are byte-identical to a plain build', matchesPlainBuild([]));
+
+// The split halves run with RUSTC_BOOTSTRAP=1, under which rustc mangles with
+// v0; legacy is pinned only where a plain call would use it. A nightly and a
+// stable rustc told RUSTC_BOOTSTRAP=1 mangle with v0 in plain builds too.
+t.test('byte-identical on a nightly rustc too', { skip: spawnSync('rustup', ['run', 'nightly', 'rustc', '-V']).status !== 0 && 'nightly is not installed' }, matchesPlainBuild(['+nightly']));
+t.test('byte-identical on a stable rustc with RUSTC_BOOTSTRAP=1 in the environment', matchesPlainBuild([], { RUSTC_BOOTSTRAP: '1' }));
 
 t.test('editing a leaf source file misses exactly the crates that depend on it', async (t) => {
   const store = new Store();

@@ -21,6 +21,8 @@ export interface RustcIdentity {
   /** The version as an .rlink header records it (no `rustc ` prefix). */
   rlinkVersion: string;
   host: string;
+  /** The `release:` line of -vV (`1.95.0`, `1.97.0-nightly`): the channel decides the default symbol mangling. */
+  release: string;
   sysroot: string;
   /** Digest of -vV plus the names and sizes of the sysroot's target libraries. */
   digest: Digest;
@@ -118,7 +120,8 @@ async function probe(rustc: string, cwd: string, env: Record<string, string>): P
 function identityOf(verbose: string, sysroot: string, listing: string): RustcIdentity {
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, sysroot, digest: digestBytes(verbose + '\n' + listing) };
+  const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\n' + listing) };
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Invocation } from './invocation.js';
-import { outputStem } from './invocation.js';
+import { outputStem, parseInvocation } from './invocation.js';
 
 /**
  * Arguments for the two halves of a linking crate. Both run with
- * RUSTC_BOOTSTRAP=1, which switches the default symbol mangling to v0; the
- * stable default (legacy) is pinned unless the user chose a version, so the
+ * RUSTC_BOOTSTRAP=1, which makes rustc mangle symbols with v0 by default.
+ * Where a plain call of the same rustc would mangle with legacy (see
+ * plainMangling), legacy is pinned, unless the user chose a version, so the
  * split build is byte-identical to a plain one.
  */
 export interface SplitPlan {
@@ -14,14 +15,28 @@ export interface SplitPlan {
   rlinkPath: string;
 }
 
-export function manglingPin(inv: Invocation): string[] {
-  if (inv.codegen.has('symbol-mangling-version')) return [];
+/**
+ * The symbol mangling a plain call mangles with when the command line names
+ * none, checked against rustc 1.95 stable and a 1.97 nightly: v0 on a nightly
+ * (or dev) toolchain whatever RUSTC_BOOTSTRAP says, and on any other with
+ * RUSTC_BOOTSTRAP=1; legacy otherwise (RUSTC_BOOTSTRAP naming crates leaves
+ * it legacy). `release` is the `release:` line of `rustc -vV`.
+ */
+export function plainMangling(release: string, bootstrap: string | undefined): 'legacy' | 'v0' {
+  if (/-(nightly|dev)\b/.test(release)) return 'v0';
+  return bootstrap === '1' ? 'v0' : 'legacy';
+}
+
+/** What a split half adds to keep the plain call's mangling: nothing when the user chose one or the default is v0. */
+export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
+  if (plain === 'v0' || inv.codegen.has('symbol-mangling-version')) return [];
   const unstableOpts = inv.unstable.includes('unstable-options') ? [] : ['-Zunstable-options'];
   return [...unstableOpts, '-C', 'symbol-mangling-version=legacy'];
 }
 
-export function splitPlan(inv: Invocation): SplitPlan {
-  const pin = manglingPin(inv);
+/** The split of `inv`, for a rustc whose plain calls mangle with `plain` (plainMangling). */
+export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0'): SplitPlan {
+  const pin = manglingPin(inv, plain);
   const rlinkPath = `${inv.outDir}/${outputStem(inv)}.rlink`;
   const withoutInput = inv.args.filter((_, i) => i !== inv.inputIndex);
   return {
@@ -29,6 +44,16 @@ export function splitPlan(inv: Invocation): SplitPlan {
     linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, rlinkPath],
     rlinkPath,
   };
+}
+
+/**
+ * The link half for the -Zno-link call that already ran with `noLinkArgs`
+ * (its mangling pin, if any, is among them): for a client whose daemon went
+ * away before it answered with the link step.
+ */
+export function linkHalfOf(noLinkArgs: string[]): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
+  const { linkOnlyArgs, rlinkPath } = splitPlan(parseInvocation(noLinkArgs.filter((a) => a !== '-Zno-link')), 'v0');
+  return { linkOnlyArgs, rlinkPath };
 }
 
 /** The files a whole-cached (non-linking) crate writes into its out-dir. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { classify, isInfoCall, parseDepInfo, parseInvocation, splitPlan, wholeOutputs } from '../src/index.js';
+import { classify, isInfoCall, linkHalfOf, parseDepInfo, parseInvocation, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
 import { isSplitcacheError } from '@splitcache/errors';
 
 const CARGO_LIB = [
@@ -28,13 +28,38 @@ t.test('linking crates are split; the link half drops the source and pins the ma
   const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-1', '--out-dir', '/w/t/debug/deps'];
   const inv = parseInvocation(args);
   t.same(classify(inv), { cacheable: true, mode: 'split', crateType: 'bin' });
-  const plan = splitPlan(inv);
+  const plan = splitPlan(inv, 'legacy');
   t.same(plan.noLinkArgs.slice(-4), ['-Zno-link', '-Zunstable-options', '-C', 'symbol-mangling-version=legacy']);
   t.notOk(plan.linkOnlyArgs.includes('src/main.rs'));
   t.equal(plan.linkOnlyArgs.at(-1), '/w/t/debug/deps/app-1.rlink');
-  const chosen = splitPlan(parseInvocation([...args, '-C', 'symbol-mangling-version=v0']));
+  const chosen = splitPlan(parseInvocation([...args, '-C', 'symbol-mangling-version=v0']), 'legacy');
   t.notOk(chosen.noLinkArgs.includes('symbol-mangling-version=legacy'), "the user's choice of mangling is kept");
+  const v0 = splitPlan(inv, 'v0');
+  t.same(v0.noLinkArgs, [...args, '-Zno-link'], 'a rustc whose plain default is v0 gets no pin');
+  t.notOk(v0.linkOnlyArgs.some((a) => a.startsWith('symbol-mangling-version') || a === '-Zunstable-options'));
   t.same(classify(parseInvocation([...args.filter((a) => a !== '--crate-type' && a !== 'bin'), '--test'])), { cacheable: true, mode: 'split', crateType: 'test' });
+});
+
+t.test("the plain call's default mangling: v0 on nightly or with RUSTC_BOOTSTRAP=1, legacy otherwise", async (t) => {
+  t.equal(plainMangling('1.95.0', undefined), 'legacy');
+  t.equal(plainMangling('1.96.0-beta.3', undefined), 'legacy');
+  t.equal(plainMangling('1.95.0', '1'), 'v0');
+  t.equal(plainMangling('1.95.0', 'app,other'), 'legacy', 'RUSTC_BOOTSTRAP naming crates leaves it legacy');
+  t.equal(plainMangling('1.95.0', '-1'), 'legacy');
+  t.equal(plainMangling('1.97.0-nightly', undefined), 'v0');
+  t.equal(plainMangling('1.97.0-nightly', '-1'), 'v0', 'RUSTC_BOOTSTRAP=-1 leaves a nightly on v0');
+  t.equal(plainMangling('1.97.0-dev', undefined), 'v0');
+});
+
+t.test('the link half rebuilt from the no-link call that ran keeps its pin, or its lack of one', async (t) => {
+  const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-1', '--out-dir', '/w/t/debug/deps'];
+  for (const plain of ['legacy', 'v0'] as const) {
+    const plan = splitPlan(parseInvocation(args), plain);
+    const half = linkHalfOf(plan.noLinkArgs);
+    t.equal(half.rlinkPath, plan.rlinkPath);
+    t.equal(half.linkOnlyArgs.at(-1), plan.rlinkPath, 'the .rlink comes last');
+    t.same([...half.linkOnlyArgs].sort(), [...plan.linkOnlyArgs].sort(), `${plain}: the same arguments as the daemon's link half`);
+  }
 });
 
 t.test('what cannot be modelled passes through with a reason', async (t) => {
@@ -72,7 +97,7 @@ t.test('fuzz: the argv parser and classifier accept any argv', async (t) => {
       const v = classify(inv);
       if (v.cacheable) {
         t.ok(inv.crateName && inv.outDir && inv.input);
-        splitPlan(inv);
+        splitPlan(inv, 'legacy');
         wholeOutputs(inv);
       }
     }),
