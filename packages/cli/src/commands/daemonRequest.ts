@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
-import { connectOrStart, DaemonConnection } from '../daemonConnection.js';
+import { DaemonConnection } from '../daemonConnection.js';
+import { connectOrStart } from '../daemonStart.js';
 
 export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs');
 

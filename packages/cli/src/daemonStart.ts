@@ -1,0 +1,157 @@
+/**
+ * Reaching the store's daemon, and starting it when none answers.
+ *
+ * Who starts a daemon holds the spawn lock, `daemon.starting` in the store
+ * dir (created exclusively; stale after 10 s), so a burst of cargo's parallel
+ * rustc calls starts one daemon, not one each. The daemon removes the lock
+ * once it listens; its own LevelDB lock settles any race that slips through.
+ *
+ * Two starters take the lock:
+ * - bin/splitcache, the sh trampoline, when it finds neither a socket nor a
+ *   lock: it starts the daemon before node starts this client, so the two
+ *   node starts overlap, and writes the daemon's pid into the lock. It can't
+ *   watch the daemon, so a waiting call that finds that pid gone (or a
+ *   zombie) while nothing listens takes the start over.
+ * - this client otherwise: it spawns the daemon and watches it, so a daemon
+ *   that dies before it listens is noticed at once, not at the timeout.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { socketPath, startFailedPath, writeStartFailed } from '@splitcache/daemon/protocol';
+import { DaemonConnection } from './daemonConnection.js';
+
+/** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
+const LOCK_STALE_MS = 10_000;
+const START_RETRY_MS = 10_000;
+
+/**
+ * Connects to the store's daemon, starting it if nothing answers; throws if
+ * the daemon says it failed to start (its reason is in the error), and
+ * resolves undefined if nothing answered within `waitMs`.
+ */
+export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000): Promise<DaemonConnection | undefined> {
+  const sock = socketPath(dir);
+  const first = await DaemonConnection.tryConnect(sock);
+  if (first) return first;
+  // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
+  const failed = startFailedPath(dir);
+  startFailure(failed, Date.now() - START_RETRY_MS);
+  mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  let child = startDaemon(dir, daemonMain);
+  // A failed connect to a unix socket costs microseconds: poll finely, so no
+  // call waits long past the moment the daemon listens (60–76 ms after its spawn here).
+  while (Date.now() < t0 + waitMs) {
+    await new Promise((r) => setTimeout(r, 3));
+    const c = await DaemonConnection.tryConnect(sock);
+    if (c) return c;
+    startFailure(failed, t0 - START_RETRY_MS);
+    if (child) diedBeforeListening(child, dir, failed, t0);
+    else if (trampolineStartDied(dir)) child = startDaemon(dir, daemonMain, true);
+  }
+  return undefined;
+}
+
+/**
+ * The daemon this call spawned has ended without listening. Exit code 0 is a
+ * daemon that found another one owning the store: that one will answer, so
+ * the wait goes on. Any other end (a signal, as from the OOM killer; a crash
+ * before the daemon's own error handler runs, as with a broken install) left
+ * no reason behind, so this call records one for every client waiting on it
+ * and builds uncached at once.
+ */
+function diedBeforeListening(child: ChildProcess, dir: string, marker: string, spawnedAt: number): void {
+  const { exitCode: code, signalCode: signal } = child;
+  if (signal === null && (code === null || code === 0)) return;
+  // The daemon's own reason, if it wrote one, is better than ours.
+  startFailure(marker, spawnedAt - START_RETRY_MS);
+  const why = `${signal ? `killed by ${signal}` : `exited with code ${code}`} before it listened (see ${join(dir, 'daemon.log')})`;
+  try {
+    writeStartFailed(dir, why);
+  } catch {
+    /* the others time out instead */
+  }
+  throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
+}
+
+/** Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since`. */
+function startFailure(marker: string, since: number): void {
+  let why: string;
+  try {
+    if (statSync(marker).mtimeMs < since) return;
+    why = readFileSync(marker, 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (!why) return; // not a reason (the note is written whole): the wait goes on
+  throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
+}
+
+/**
+ * Whether the spawn lock names a daemon the trampoline started that is gone
+ * (or a zombie: its parent, often this very call, has not reaped it) without
+ * listening. Only /proc can tell; without it the wait goes on as before.
+ */
+function trampolineStartDied(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'daemon.starting'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return false; // a client's lock, or the pid not written yet
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' && procMounted();
+  }
+}
+
+let procChecked: boolean | undefined;
+function procMounted(): boolean {
+  try {
+    procChecked ??= readFileSync('/proc/self/cmdline').length > 0;
+  } catch {
+    procChecked = false;
+  }
+  return procChecked;
+}
+
+/**
+ * Spawns the daemon unless another starter holds the spawn lock; returns the
+ * child it spawned. `takeOver`: the lock's holder is known to be gone.
+ */
+function startDaemon(dir: string, daemonMain: string, takeOver = false): ChildProcess | undefined {
+  const lock = join(dir, 'daemon.starting');
+  try {
+    closeSync(openSync(lock, 'wx'));
+  } catch {
+    try {
+      if (!takeOver && Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return undefined; // someone else is starting it
+      unlinkSync(lock);
+      closeSync(openSync(lock, 'wx'));
+    } catch {
+      return undefined;
+    }
+  }
+  const log = openSync(join(dir, 'daemon.log'), 'a');
+  // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
+  const env = { ...process.env };
+  if (!env.SPLITCACHE_REMOTE?.startsWith('https:')) delete env.NODE_EXTRA_CA_CERTS;
+  const { spawn } = loadChildProcess();
+  const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env });
+  // Not kept alive by it, but its exit is still seen while this call polls.
+  child.unref();
+  closeSync(log);
+  return child;
+}
+
+/**
+ * node:child_process, loaded on first use rather than at start-up: most
+ * wrapper calls (a lib hit) never spawn. (Node ≥ 20.16: getBuiltinModule
+ * works the same from the CommonJS bundle and from the ESM commands.)
+ */
+export function loadChildProcess(): typeof import('node:child_process') {
+  return process.getBuiltinModule('node:child_process');
+}

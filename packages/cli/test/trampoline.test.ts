@@ -1,0 +1,69 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BIN, run, Store, tempDir } from './helpers.js';
+
+// bin/splitcache starts the daemon itself when none runs, before node starts
+// the client (packages/cli/src/daemonStart.ts says how the two share the spawn lock).
+
+const args = (cwd: string) => ['--crate-name', 'tramp', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(cwd, 'out')];
+
+function crate(text: string): string {
+  const dir = tempDir('crate');
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'src/main.rs'), `fn main() { println!("${text}"); }\n`);
+  return dir;
+}
+
+/** A `node` first on PATH that logs its pid and arguments, then becomes the real node. */
+function loggingNode(): { path: string; log: string } {
+  const dir = tempDir('node-shim');
+  const log = join(dir, 'starts.log');
+  writeFileSync(join(dir, 'node'), `#!/bin/sh\necho "$$ $*" >> '${log}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  return { path: `${dir}:${process.env.PATH}`, log };
+}
+
+t.test('with no daemon, the trampoline starts one for a burst of calls, and they reach it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const node = loggingNode();
+  const calls = Array.from({ length: 3 }, (_, i) => crate(`burst ${i}`));
+  const results = await Promise.all(calls.map((cwd) => run(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env({ PATH: node.path }) })));
+  results.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} succeeds`);
+    t.equal(r.stderr, '', `call ${i} says nothing`);
+    t.equal(spawnSync(join(calls[i]!, 'out', 'tramp-t'), { encoding: 'utf8' }).stdout, `burst ${i}\n`, `call ${i} built the right binary`);
+  });
+  const daemons = readFileSync(node.log, 'utf8').split('\n').filter((l) => l.includes('daemon/dist/bundle/main.cjs'));
+  t.equal(daemons.length, 1, `the trampoline started one daemon (${daemons.join('; ')})`);
+  t.equal(Number(daemons[0]?.split(' ')[0]), store.daemonPid(), 'and it is the daemon that runs');
+  t.notOk(existsSync(join(store.dir, 'daemon.starting')), 'which removed the spawn lock once it listened');
+  t.equal((await store.stats()).misses, 3, 'every call reached it (none built uncached)');
+});
+
+t.test('the daemon keeps none of the file descriptors a build gave the call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = crate('fds');
+  // fd 3 and fd 7 as cargo hands its jobserver down (6 and 7 here): the call's
+  // ends must close when the call ends, though the daemon it started lives on.
+  const child = spawn(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(), stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] });
+  const closed = (s: Readable) =>
+    new Promise<boolean>((res) => {
+      const timer = setTimeout(() => res(false), 5000);
+      s.on('data', () => undefined);
+      s.on('end', () => (clearTimeout(timer), res(true)));
+      s.on('error', () => (clearTimeout(timer), res(true)));
+    });
+  const stdio = child.stdio as unknown as Readable[];
+  const ends = [closed(stdio[3]!), closed(stdio[7]!)];
+  const code = await new Promise((res) => child.on('exit', res));
+  t.equal(code, 0, 'the call succeeds');
+  const [three, seven] = await Promise.all(ends);
+  t.ok(three, 'fd 3 reached end of file after the call');
+  t.ok(seven, 'fd 7 reached end of file after the call');
+  t.ok(store.daemonPid() > 1, 'while the daemon runs on');
+});
