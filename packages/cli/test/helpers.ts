@@ -3,7 +3,7 @@ import type { Stats as DaemonStats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,20 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `sc-${prefix}-`));
+}
+
+/** A one-file bin crate printing `text`, in its own directory; the same text gives the same key wherever it sits. */
+export function printingCrate(text: string): string {
+  const dir = tempDir('crate');
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'src/main.rs'), `fn main() { println!("${text}"); }\n`);
+  return dir;
+}
+
+/** rustc's arguments (after the rustc path) for printingCrate(cwd), as cargo would give them; the binary is `out/<name>-t`. */
+export function printingCrateArgs(cwd: string, name = 'trial'): string[] {
+  return ['--crate-name', name, '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(cwd, 'out')];
 }
 
 /** A fresh copy of the fixture workspace (two libs, a proc-macro, a build script, a bin, a test, an example). */

@@ -3,22 +3,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPath } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
 
 /** cargo's shape: an absolute out-dir inside the crate's directory (so another copy has the same key). */
-const args = (cwd: string) => ['--crate-name', 'trial', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(cwd, 'out')];
-
-/** A one-file crate in its own directory; the same text gives the same key wherever it sits. */
-function crate(text: string): string {
-  const dir = tempDir('crate');
-  mkdirSync(join(dir, 'src'));
-  mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), `fn main() { println!("${text}"); }\n`);
-  return dir;
-}
+const args = (cwd: string) => printingCrateArgs(cwd);
+const crate = printingCrate;
 
 function rustc(store: Store, cwd: string, detached = false) {
   return spawn(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(), stdio: ['ignore', 'pipe', 'pipe'], detached });

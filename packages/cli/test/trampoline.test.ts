@@ -1,22 +1,15 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BIN, run, Store, tempDir } from './helpers.js';
+import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // bin/splitcache starts the daemon itself when none runs, before node starts
 // the client (packages/cli/src/daemonStart.ts says how the two share the spawn lock).
 
-const args = (cwd: string) => ['--crate-name', 'tramp', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(cwd, 'out')];
-
-function crate(text: string): string {
-  const dir = tempDir('crate');
-  mkdirSync(join(dir, 'src'));
-  mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), `fn main() { println!("${text}"); }\n`);
-  return dir;
-}
+const args = (cwd: string) => printingCrateArgs(cwd, 'tramp');
+const crate = printingCrate;
 
 /** A `node` first on PATH that logs its pid and arguments, then becomes the real node. */
 function loggingNode(): { path: string; log: string } {
