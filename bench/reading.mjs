@@ -52,7 +52,7 @@ export function readingTheTargets(results, lookups) {
     `- **Hit overhead, target 1.5× a bare \`node -e 0\`** (this run: ${verdicts(rows, 'hit overhead p50 ≤ 1.5× bare node -e 0')}). ` +
       `The bare figure is node alone on idle cores, at the start and the end of the run (${bare.join(' and ')} ms); the overhead is measured inside a build on two busy cores, where node's own start before the client's first line is already, p50: ${starts}. ` +
       'One lib hit at a time on idle cores (`node bench/hitOnce.mjs --runs 80`, 2026-11-30) took 40–45 ms against 34–35 ms for bare node, 1.20–1.27×: connect 1 ms, the daemon\'s answer 3 ms, exit under 1 ms. ' +
-      'The fixture has five calls, two of which come before the stopped daemon listens, so its median is the slowest of the other three; a daemon listens 75–90 ms after its spawn (`node bench/daemonStart.mjs --runs 30`), and since commit d14b426 `bin/splitcache` starts it before node starts the first client, so the two starts overlap (first calls connected 80 ms after their node started, against 114 ms before: 2026-12-01, fixture, 10 alternating builds). ' +
+      'The fixture has five calls, two of which come before the stopped daemon listens, so its median is the slowest of the other three; a daemon listens 75–90 ms after its spawn (`node bench/daemonStart.mjs --runs 30`), and since commit d14b426 `bin/splitcache` starts it before node starts the first client, so the two starts overlap (first calls connected 84 ms after their node started, against 113 ms before: 2026-12-01, fixture, 12 alternating builds; docs/ARCHITECTURE.md). ' +
       'Node flags tried for the client (`--v8-pool-size=0`, `--single-threaded-gc`, `--max-semi-space-size`, `--jitless`) gave no measurable gain.',
   )
 
@@ -101,7 +101,7 @@ export function readingTheTargets(results, lookups) {
         `so 0.3× plain is ${(0.3 * plain).toFixed(2)} s and 0.5× sccache ${(0.5 * sccache).toFixed(2)} s): ` +
         'five calls, three of them links (the proc-macro, the build script, the bin), and a daemon stopped before each warm build. ' +
         'Its critical path is the daemon\'s start (75–90 ms, overlapping the first client\'s own node start), the build script\'s link, its run, the lib that uses its output, and the bin\'s link: two links of 60–110 ms each and three node starts of ~30 ms, about 0.26 s at the least before cargo\'s own work. ' +
-        'Its cold build makes a new store each time: the store dir does not exist yet, so the client starts the daemon (bin/splitcache starts it only in an existing store dir), and the daemon\'s first answer also probes rustc (~40 ms). Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
+        'Its cold build makes a new store each time, where the daemon\'s first answer also probes rustc (~40 ms); up to commit 2209b3e (this run\'s cold builds included) bin/splitcache left a store dir that did not exist yet to the client, so cold builds had no overlapped daemon start. Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
         'Every hit of a crate that links runs `-Zlink-only` by design, so neither fixture target can be met by any wrapper that keeps to it.',
     )
   }

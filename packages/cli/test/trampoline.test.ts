@@ -19,8 +19,8 @@ function loggingNode(): { path: string; log: string } {
   return { path: `${dir}:${process.env.PATH}`, log };
 }
 
-t.test('with no daemon, the trampoline starts one for a burst of calls, and they reach it', async (t) => {
-  const store = new Store();
+t.test('with no daemon and no store dir yet, the trampoline starts one for a burst of calls, and they reach it', async (t) => {
+  const store = new Store(join(tempDir('store'), 'not-yet'));
   t.teardown(() => store.stop());
   const node = loggingNode();
   const calls = Array.from({ length: 3 }, (_, i) => crate(`burst ${i}`));
