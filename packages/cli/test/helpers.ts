@@ -3,7 +3,7 @@ import type { Stats as DaemonStats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,27 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   });
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `sc-${prefix}-`));
+/**
+ * A new directory under the temp dir, removed when this test file's process
+ * exits: the workspaces, target dirs and stores of one `npm test` add up to
+ * gigabytes, and left behind they filled this machine's disk over a few runs.
+ * `under`: another parent than the temp dir.
+ */
+export function tempDir(prefix: string, under = tmpdir()): string {
+  const dir = mkdtempSync(join(under, `sc-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* a tmpfs still mounted there, say: left for the OS */
+    }
+  }
+});
 
 /** A one-file bin crate printing `text`, in its own directory; the same text gives the same key wherever it sits. */
 export function printingCrate(text: string): string {

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
@@ -58,7 +58,7 @@ t.test('a store on another file system than the target dir: linked crates are st
     t.comment(`skipped: only ${freeMiB.toFixed(0)} MiB free on ${other}`);
     return;
   }
-  const store = new Store(mkdtempSync(join(other, 'sc-store-')));
+  const store = new Store(tempDir('store', other));
   const ws = copyFixture();
   t.teardown(() => store.stop());
   assertOk(t, await store.cargo(ws, ['build', '--all-targets']));
