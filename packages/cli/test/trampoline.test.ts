@@ -9,7 +9,6 @@ import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './he
 // the client (packages/cli/src/daemonStart.ts says how the two share the spawn lock).
 
 const args = (cwd: string) => printingCrateArgs(cwd, 'tramp');
-const crate = printingCrate;
 
 /** A `node` first on PATH that logs its pid and arguments, then becomes the real node. */
 function loggingNode(): { path: string; log: string } {
@@ -23,7 +22,7 @@ t.test('with no daemon and no store dir yet, the trampoline starts one for a bur
   const store = new Store(join(tempDir('store'), 'not-yet'));
   t.teardown(() => store.stop());
   const node = loggingNode();
-  const calls = Array.from({ length: 3 }, (_, i) => crate(`burst ${i}`));
+  const calls = Array.from({ length: 3 }, (_, i) => printingCrate(`burst ${i}`));
   const results = await Promise.all(calls.map((cwd) => run(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env({ PATH: node.path }) })));
   results.forEach((r, i) => {
     t.equal(r.code, 0, `call ${i} succeeds`);
@@ -40,7 +39,7 @@ t.test('with no daemon and no store dir yet, the trampoline starts one for a bur
 t.test('the daemon keeps none of the file descriptors a build gave the call', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const cwd = crate('fds');
+  const cwd = printingCrate('fds');
   // fd 3 and fd 7 as cargo hands its jobserver down (6 and 7 here): the call's
   // ends must close when the call ends, though the daemon it started lives on.
   const child = spawn(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(), stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'pipe'] });

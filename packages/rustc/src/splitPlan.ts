@@ -52,6 +52,7 @@ export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0'): SplitPlan {
  * away before it answered with the link step.
  */
 export function linkHalfOf(noLinkArgs: string[]): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
+  // 'v0' makes splitPlan add no pin of its own: the one that ran, if any, is already in noLinkArgs.
   const { linkOnlyArgs, rlinkPath } = splitPlan(parseInvocation(noLinkArgs.filter((a) => a !== '-Zno-link')), 'v0');
   return { linkOnlyArgs, rlinkPath };
 }
