@@ -10,6 +10,7 @@ import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import type { Logger } from './log.js';
 import { findResult } from './lookup.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
+import { asksForNativeCpu, type NativeCpus } from './nativeCpu.js';
 import { prefixTableFor } from './prefixes.js';
 import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
 import type { Maintenance } from './maintenance.js';
@@ -46,6 +47,8 @@ export interface Services {
   maintenance: Maintenance;
   files: FileDigestMemo;
   rustc: RustcIdentities;
+  /** What -C target-cpu=native means here, probed once per compiler and target. */
+  nativeCpu: NativeCpus;
   stats: StatsKeeper;
   config: DaemonConfig;
   log: Logger;
@@ -93,7 +96,8 @@ export class CompileHandler {
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
-      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, this.s.config.remap);
+      const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(rustcPath!, rustc, inv, req.cwd, req.env) : undefined;
+      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, this.s.config.remap, native);
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {

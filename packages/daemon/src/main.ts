@@ -15,6 +15,7 @@ import { makeLogger } from './log.js';
 import { socketPath, writeStartFailed } from './protocol.js';
 import { openRemote } from './openRemote.js';
 import { RustcIdentities } from './rustcIdentity.js';
+import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
 import { StatsKeeper } from './stats.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
@@ -43,7 +44,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const remote = await openRemote(config, { store, files, stats, log });
-  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(store), stats, config, log, remote: remote.remote, uploads: remote.uploads };
+  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(store), nativeCpu: new NativeCpus(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   let repairing = false;
   services.onCorruptIndex = () => {

@@ -9,9 +9,9 @@ import type { RustcIdentity } from './rustcIdentity.js';
  * Bump whenever the list of key inputs below changes, or the way any input
  * is normalised or recorded changes, or what is stored under a key changes
  * (4: split crates of a nightly rustc keep its v0 mangling instead of a
- * pinned legacy one).
+ * pinned legacy one; 5: what `native` resolves to, item 11).
  */
-export const CACHE_VERSION = 4;
+export const CACHE_VERSION = 5;
 
 /** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries). */
 const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG)/;
@@ -42,6 +42,9 @@ export interface ManifestKey {
  *  9. The target: the --target name, or the digest of its JSON spec file.
  * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
  *     from the prefix table, so only the fact is recorded).
+ * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
+ *     features rustc resolves `native` to on this machine (nativeCpu.ts), so
+ *     a runner with a different CPU never gets objects built for this one.
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup).
  */
@@ -53,6 +56,7 @@ export async function buildManifestKey(
   table: PrefixTable,
   files: FileDigestMemo,
   remap = false,
+  nativeCpu?: string,
 ): Promise<ManifestKey> {
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
@@ -79,6 +83,7 @@ export async function buildManifestKey(
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
   else k.add('target', inv.target ?? rustc.host);
   if (remap) k.add('remap-path-prefix', 'on'); // 10
+  if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 

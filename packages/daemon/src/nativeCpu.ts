@@ -1,0 +1,70 @@
+import { promisify } from 'node:util';
+import { resolve } from 'node:path';
+import { SplitcacheError } from '@splitcache/errors';
+import type { Invocation } from '@splitcache/rustc';
+import type { RustcIdentity } from './rustcIdentity.js';
+
+const run = (file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
+  promisify(process.getBuiltinModule('node:child_process').execFile)(file, args, options);
+
+/**
+ * Whether the call asks for the host's CPU: `-C target-cpu=native` (code may
+ * use every instruction this CPU has) or `-Z tune-cpu=native` (scheduling
+ * only). The flag's text is the same on every machine and its output is not,
+ * so the key needs what it resolves to here. The last of repeated flags wins,
+ * as in rustc.
+ */
+export function asksForNativeCpu(inv: Invocation): boolean {
+  if (inv.codegen.get('target-cpu') === 'native') return true;
+  const tune = inv.unstable.filter((z) => z.startsWith('tune-cpu=')).pop();
+  return tune === 'tune-cpu=native';
+}
+
+/**
+ * What `native` means for one compiler and target on this machine: the CPU
+ * name rustc reports for it and the target features it enables, e.g.
+ * `znver5 adx,aes,avx,…`. Probed with one rustc run the first time a daemon
+ * needs it, and never recorded in the store: a store dir restored onto
+ * another machine (a CI cache, a copied home) must not carry this one's CPU.
+ */
+export class NativeCpus {
+  private readonly memo = new Map<string, Promise<string>>();
+
+  get(rustcPath: string, rustc: RustcIdentity, inv: Invocation, cwd: string, env: Record<string, string>): Promise<string> {
+    const target = inv.target?.endsWith('.json') ? resolve(cwd, inv.target) : inv.target;
+    // The path joins the key: the same compiler run through an emulator (qemu, Rosetta) sees another CPU.
+    const memoKey = [rustcPath, rustc.digest, target ?? ''].join('\0');
+    let p = this.memo.get(memoKey);
+    if (!p) {
+      p = probe(rustcPath, target, cwd, env);
+      this.memo.set(memoKey, p);
+      p.catch(() => this.memo.delete(memoKey));
+    }
+    return p;
+  }
+}
+
+async function probe(rustc: string, target: string | undefined, cwd: string, env: Record<string, string>): Promise<string> {
+  const args = ['--print', 'target-cpus', '--print', 'cfg', '-C', 'target-cpu=native', ...(target ? ['--target', target] : [])];
+  let out: string;
+  try {
+    out = (await run(rustc, args, { cwd, env: { ...env, RUSTC_BOOTSTRAP: undefined } })).stdout;
+  } catch (cause) {
+    throw new SplitcacheError('SPLITCACHE_NATIVE_CPU', `cannot learn what -C target-cpu=native means here from ${rustc}`, { cause });
+  }
+  const resolved = parseNativeCpu(out);
+  if (!resolved) throw new SplitcacheError('SPLITCACHE_NATIVE_CPU', `${rustc} reported no target features for -C target-cpu=native`);
+  return resolved;
+}
+
+/**
+ * `<cpu> <feature>,<feature>,…` from `rustc --print target-cpus --print cfg
+ * -C target-cpu=native`. The CPU is the `native` line's "(currently …)"; a
+ * target with no such line (a cross target) gets `-`. Without a single
+ * target_feature line the output is not understood: undefined.
+ */
+export function parseNativeCpu(out: string): string | undefined {
+  const cpu = /^\s*native\s.*\(currently ([^)]+)\)/m.exec(out)?.[1]?.trim() ?? '-';
+  const features = [...out.matchAll(/^target_feature="([^"]+)"$/gm)].map((m) => m[1]!).sort();
+  return features.length > 0 ? `${cpu} ${features.join(',')}` : undefined;
+}
