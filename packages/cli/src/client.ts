@@ -46,8 +46,8 @@ async function main(argv: string[]): Promise<number> {
 async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
-  // Another wrapper in front of rustc (clippy-driver, …) or an info call: straight through.
-  if (!basename(rustc).startsWith('rustc') || isInfoCall(args)) return (await run(rustc, args, fds, false)).code;
+  // Another wrapper in front of rustc (clippy-driver, …), an info call, or the cache turned off: straight through.
+  if (!basename(rustc).startsWith('rustc') || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
 
   const dir = storeDir(process.env);
   mark('wrap');

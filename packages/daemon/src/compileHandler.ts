@@ -36,7 +36,7 @@ interface Pending {
   link?: LinkStep;
   /** Why the remote tier could not serve this miss (recorded on its audit event). */
   remoteReason?: string;
-  /** Why the lookup missed: no-manifest (a new key), inputs-changed (same key, a source differs), entry-gone, replay-failed. */
+  /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
   missReason?: string;
 }
 
@@ -105,8 +105,13 @@ export class CompileHandler {
         p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }
-      const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
-      if (hit) return hit;
+      // SPLITCACHE_RECACHE=1 (this call's own environment): compile even if it would hit, and
+      // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.
+      if (req.env.SPLITCACHE_RECACHE === '1') p.missReason = 'recache';
+      else {
+        const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
+        if (hit) return hit;
+      }
     } catch (err) {
       // A cache fault costs time, never a build: run rustc plainly.
       const warning = this.fault(err);

@@ -1,0 +1,70 @@
+import t from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+
+// The per-call switches a ccache or sccache user reaches for: SPLITCACHE_DISABLE
+// (CCACHE_DISABLE) and SPLITCACHE_RECACHE (CCACHE_RECACHE, SCCACHE_RECACHE).
+// The rustc here is the real one behind a script that logs each run.
+const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim() + '/bin/rustc';
+
+function loggingRustc(): { rustc: string; runs: () => string[] } {
+  const dir = tempDir('logrustc');
+  const log = join(dir, 'runs.log');
+  const rustc = join(dir, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  return { rustc, runs: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
+}
+
+t.test('SPLITCACHE_RECACHE=1 compiles a call that would hit and stores its result over the old one', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('recached');
+  const { rustc, runs } = loggingRustc();
+  const call = (env: NodeJS.ProcessEnv = {}) => run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env(env) });
+
+  assertOk(t, await call(), 'a first call (a miss, stored)');
+  const compiled = runs().length;
+  assertOk(t, await call(), 'a second call');
+  t.equal(runs().length - compiled, 1, 'hits: only the link runs');
+
+  const before = runs().length;
+  assertOk(t, await call({ SPLITCACHE_RECACHE: '1' }), 'a call with SPLITCACHE_RECACHE=1');
+  const ran = runs().slice(before);
+  t.ok(ran.some((a) => a.includes('-Zno-link')), 'compiles instead of hitting');
+  t.equal(execFileSync(join(crate, 'out', 'trial-t'), { encoding: 'utf8' }), 'recached\n', 'and its binary runs');
+
+  const after = runs().length;
+  assertOk(t, await call(), 'the next call without it');
+  t.equal(runs().length - after, 1, 'hits again');
+
+  const events = (await store.audit()).filter((e) => e.crate === 'trial');
+  t.same(events.map((e) => e.outcome), ['miss', 'hit', 'miss', 'hit'], 'miss, hit, the recache miss, hit');
+  t.equal(events[2]!.reason, 'recache', 'the recache is its miss reason');
+  t.equal(events[2]!.entryKey, events[0]!.entryKey, 'its result is stored under the same entry, replacing it');
+  t.equal(events[3]!.entryKey, events[0]!.entryKey, 'which is what the next call hits');
+  const stats = await store.stats();
+  t.equal(stats.hits, 2, 'two hits counted');
+  t.equal(stats.misses, 2, 'two misses counted');
+});
+
+t.test('SPLITCACHE_DISABLE=1 sends rustc calls straight to rustc: no daemon, no store', async (t) => {
+  const dir = join(tempDir('disabled'), 'store');
+  const crate = printingCrate('disabled');
+  const { rustc, runs } = loggingRustc();
+  const env = { ...new Store(dir).env(), SPLITCACHE_DISABLE: '1' };
+  const r = await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env });
+  assertOk(t, r, 'the call builds');
+  t.equal(r.stderr, '', 'and says nothing');
+  t.equal(execFileSync(join(crate, 'out', 'trial-t'), { encoding: 'utf8' }), 'disabled\n', 'its binary runs');
+  t.equal(runs().length, 1, 'one plain rustc run, not split');
+  t.notOk(runs()[0]!.includes('-Zno-link'), 'with the arguments as given');
+  t.notOk(existsSync(dir), 'no store dir was made, so no daemon started');
+
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "disabled-app"\nversion = "0.1.0"\nedition = "2021"\n');
+  const target = tempDir('disabled-target');
+  assertOk(t, await run(BIN, ['cargo', 'build', '--quiet'], { cwd: crate, env: { ...env, CARGO_TARGET_DIR: target } }), '`splitcache cargo build` builds too');
+  t.equal(execFileSync(join(target, 'debug', 'disabled-app'), { encoding: 'utf8' }), 'disabled\n', 'its binary runs');
+  t.notOk(existsSync(dir), 'and still no store');
+});
