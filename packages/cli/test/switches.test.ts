@@ -44,6 +44,8 @@ t.test('SPLITCACHE_RECACHE=1 compiles a call that would hit and stores its resul
   t.equal(events[2]!.reason, 'recache', 'the recache is its miss reason');
   t.equal(events[2]!.entryKey, events[0]!.entryKey, 'its result is stored under the same entry, replacing it');
   t.equal(events[3]!.entryKey, events[0]!.entryKey, 'which is what the next call hits');
+  const explained = await store.splitcache(['explain', 'trial']);
+  t.equal(explained.stdout, 'trial was compiled without a lookup: SPLITCACHE_RECACHE=1 was set\n', 'explain names the switch, not a key difference');
   const stats = await store.stats();
   t.equal(stats.hits, 2, 'two hits counted');
   t.equal(stats.misses, 2, 'two misses counted');

@@ -4,8 +4,8 @@ import type { ManifestRecord, Store } from '@splitcache/store';
 export interface Explanation {
   crate: string;
   key?: string;
-  /** 'no-miss': nothing to explain; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs. */
-  verdict: 'no-miss' | 'first-build' | 'key' | 'inputs';
+  /** 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs. */
+  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs';
   differences: KeyDiff[];
   comparedWith?: string;
 }
@@ -17,11 +17,12 @@ export interface Explanation {
  * changed), or the key is the same and a dep-info input changed (which file).
  */
 export async function explainMiss(store: Store, crate: string, session?: string): Promise<Explanation> {
-  let miss: { key?: string; time: number } | undefined;
+  let miss: { key?: string; time: number; reason?: string } | undefined;
   for await (const e of store.events()) {
     if (e.crate === crate && e.outcome === 'miss' && (!session || e.session === session)) miss = e;
   }
   if (!miss?.key) return { crate, verdict: 'no-miss', differences: [] };
+  if (miss.reason === 'recache') return { crate, key: miss.key, verdict: 'recache', differences: [] };
   const mine = await store.getManifest(miss.key);
   if (!mine) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
 

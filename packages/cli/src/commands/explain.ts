@@ -4,6 +4,7 @@ import { parseFlags } from './flags.js';
 
 const SAY: Record<Explanation['verdict'], string> = {
   'no-miss': 'has no recorded miss',
+  recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a source input differs from the entry stored under the same key:',
