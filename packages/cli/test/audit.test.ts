@@ -56,6 +56,12 @@ t.test('stats --zero sets the counters back to zero for good; the audit log is k
   const first = await store.stats();
   const logged = (await store.audit()).length;
   t.ok(first.misses > 0 && logged > 0, `the first build counted ${first.misses} misses`);
+  // The store's size, as ccache -s and sccache --show-stats give it: walked, so it is what is on disk.
+  const onDisk = blobsOnDisk(join(store.dir, 'blobs'));
+  t.same([first.usage.blobs, first.usage.blobBytes], [onDisk.blobs, onDisk.bytes], `the blobs on disk: ${onDisk.blobs}, ${onDisk.bytes} bytes`);
+  t.ok(first.usage.indexBytes > 0, 'and the index');
+  t.equal(first.usage.maxBytes, 10 * 2 ** 30, 'against the default limit');
+  t.match((await store.splitcache(['stats'])).stdout, new RegExp(`^store size +\\d+\\.\\d [KM]iB of 10\\.0 GiB \\(\\d+\\.\\d %\\), ${onDisk.blobs} blobs$`, 'm'), 'the table shows it');
   const z = await store.splitcache(['stats', '--zero']);
   assertOk(t, z, 'stats --zero runs');
   t.match(z.stdout, /statistics zeroed/);
@@ -128,3 +134,16 @@ t.test('gc to a small max-size keeps the most recently hit entries', async (t) =
   assertOk(t, await store.cargo(ws, ['build', '--all-targets'], { SPLITCACHE_SESSION: 'rest' }), 'the full build still succeeds');
   t.ok((await store.audit('rest')).some((e) => e.outcome === 'miss'), 'evicted entries are rebuilt');
 });
+
+/** Blobs and their bytes, counted here rather than by the daemon: every file in blobs/<2 hex>/. */
+function blobsOnDisk(root: string): { blobs: number; bytes: number } {
+  let blobs = 0;
+  let bytes = 0;
+  for (const shard of readdirSync(root).filter((n) => /^[0-9a-f]{2}$/.test(n))) {
+    for (const name of readdirSync(join(root, shard))) {
+      blobs++;
+      bytes += statSync(join(root, shard, name)).size;
+    }
+  }
+  return { blobs, bytes };
+}

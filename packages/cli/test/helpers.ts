@@ -1,5 +1,5 @@
 import type { Test } from 'tap';
-import type { Stats as DaemonStats } from '@splitcache/daemon';
+import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
@@ -128,7 +128,7 @@ export class Store {
 }
 
 /** What `splitcache stats --json` prints. */
-export type Stats = DaemonStats & { dir: string };
+export type Stats = DaemonStats & { dir: string; usage: StoreUsage };
 
 /** One line of `splitcache audit --json`. */
 export type AuditLine = AuditEvent;

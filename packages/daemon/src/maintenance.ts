@@ -2,6 +2,17 @@ import { collectGarbage, verifyStore, type GcResult, type Progress, type Store, 
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RwLock } from './rwLock.js';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface StoreUsage {
+  blobs: number;
+  blobBytes: number;
+  /** The LevelDB index's files. */
+  indexBytes: number;
+  /** SPLITCACHE_MAX_SIZE: gc evicts beyond it. */
+  maxBytes: number;
+}
 
 /**
  * Store maintenance in the daemon: gc (LRU eviction to max-size) and verify,
@@ -40,8 +51,23 @@ export class Maintenance {
   }
 
   private async sizeOnDisk(): Promise<number> {
-    let n = 0;
-    for await (const b of this.store.blobs.list()) n += b.size;
-    return n;
+    return (await this.store.blobs.usage()).bytes;
   }
+
+  /** What `splitcache stats` shows of the store's size: its blobs (a walk), its index, and the limit. */
+  async usage(): Promise<StoreUsage> {
+    const { blobs, bytes } = await this.store.blobs.usage();
+    return { blobs, blobBytes: bytes, indexBytes: dirBytes(join(this.config.dir, 'index')), maxBytes: this.config.maxBytes };
+  }
+}
+
+/** The bytes of a directory's files (not recursive: LevelDB keeps its files flat). */
+function dirBytes(dir: string): number {
+  let n = 0;
+  try {
+    for (const name of readdirSync(dir)) n += statSync(join(dir, name), { throwIfNoEntry: false })?.size ?? 0;
+  } catch {
+    /* no index yet */
+  }
+  return n;
 }

@@ -1,4 +1,5 @@
-import type { Stats } from '@splitcache/daemon';
+import type { Stats, StoreUsage } from '@splitcache/daemon';
+import { formatBytes } from '../report/formatBytes.js';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { parseFlags } from './flags.js';
@@ -14,24 +15,29 @@ export async function runStats(args: string[]): Promise<number> {
   }
   const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
-  const reply = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
+  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage }>({ op: 'stats' }, true);
   if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
+  const u = reply.usage;
   if (args.includes('--json')) {
-    process.stdout.write(JSON.stringify({ dir: reply.dir, ...s }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ dir: reply.dir, ...s, ...(u ? { usage: u } : {}) }, null, 2) + '\n');
     return 0;
   }
   const calls = s.hits + s.misses;
-  const rows: [string, string][] = [
-    ['store', reply.dir],
+  const rows: [string, string][] = [['store', reply.dir]];
+  if (u) {
+    const size = u.blobBytes + u.indexBytes;
+    rows.push(['store size', `${formatBytes(size)} of ${formatBytes(u.maxBytes)} (${((100 * size) / u.maxBytes).toFixed(1)} %), ${u.blobs} blobs`]);
+  }
+  rows.push(
     ['hits', String(s.hits)],
     ['misses', String(s.misses)],
     ['hit rate', calls ? `${((100 * s.hits) / calls).toFixed(1)} %` : '-'],
     ['compile errors (not cached)', String(s.compileErrors)],
-    ['bytes restored', String(s.bytesRestored)],
-    ['bytes stored', String(s.bytesStored)],
+    ['bytes restored', formatBytes(s.bytesRestored)],
+    ['bytes stored', formatBytes(s.bytesStored)],
     ['time saved', `${(s.timeSavedMs / 1000).toFixed(1)} s`],
-  ];
+  );
   if (s.zeroedAt) rows.push(['zeroed', new Date(s.zeroedAt).toISOString()]);
   for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);
