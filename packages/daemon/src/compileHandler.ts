@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import { classify, parseInvocation, plainMangling, splitPlan, type Invocation } from '@splitcache/rustc';
+import { classify, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation } from '@splitcache/rustc';
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
@@ -101,7 +101,8 @@ export class CompileHandler {
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
-        const sp = splitPlan(inv, plainMangling(rustc.release, req.env.RUSTC_BOOTSTRAP));
+        const bootstrap = req.env.RUSTC_BOOTSTRAP;
+        const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }

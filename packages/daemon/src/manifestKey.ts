@@ -9,9 +9,11 @@ import type { RustcIdentity } from './rustcIdentity.js';
  * Bump whenever the list of key inputs below changes, or the way any input
  * is normalised or recorded changes, or what is stored under a key changes
  * (4: split crates of a nightly rustc keep its v0 mangling instead of a
- * pinned legacy one; 5: what `native` resolves to, item 11).
+ * pinned legacy one; 5: what `native` resolves to, item 11; 6: the -Zno-link
+ * half of a stable call refuses `#![feature]`, which changes a proc-macro's
+ * crate hash).
  */
-export const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 
 /** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries). */
 const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG)/;

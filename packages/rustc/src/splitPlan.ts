@@ -27,6 +27,30 @@ export function plainMangling(release: string, bootstrap: string | undefined): '
   return bootstrap === '1' ? 'v0' : 'legacy';
 }
 
+/**
+ * Whether a plain call may use `#![feature]` (and -Z flags), as rustc decides
+ * it from RUSTC_BOOTSTRAP and the crate's name: `1` allows, `-1` refuses even
+ * on a nightly, a comma-separated list allows the crates it names, and
+ * otherwise only a nightly (or dev) toolchain allows.
+ */
+export function plainAllowsFeatures(release: string, bootstrap: string | undefined, crateName: string | undefined): boolean {
+  if (bootstrap === '1') return true;
+  if (bootstrap === '-1') return false;
+  if (bootstrap !== undefined && crateName !== undefined && bootstrap.split(',').includes(crateName)) return true;
+  return /-(nightly|dev)\b/.test(release);
+}
+
+/**
+ * What the -Zno-link half adds where a plain call would refuse `#![feature]`:
+ * an empty -Zallow-features list, so a crate that a plain stable build
+ * rejects is rejected here too (E0725 where the plain call says E0554),
+ * instead of compiling because the half runs with RUSTC_BOOTSTRAP=1.
+ */
+export function featureFence(inv: Invocation, plainAllows: boolean): string[] {
+  if (plainAllows || inv.unstable.some((z) => z.startsWith('allow-features'))) return [];
+  return ['-Zallow-features='];
+}
+
 /** What a split half adds to keep the plain call's mangling: nothing when the user chose one or the default is v0. */
 export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
   if (plain === 'v0' || inv.codegen.has('symbol-mangling-version')) return [];
@@ -34,13 +58,16 @@ export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
   return [...unstableOpts, '-C', 'symbol-mangling-version=legacy'];
 }
 
-/** The split of `inv`, for a rustc whose plain calls mangle with `plain` (plainMangling). */
-export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0'): SplitPlan {
+/**
+ * The split of `inv`, for a rustc whose plain calls mangle with `plain`
+ * (plainMangling) and may or may not use `#![feature]` (plainAllowsFeatures).
+ */
+export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows = true): SplitPlan {
   const pin = manglingPin(inv, plain);
   const rlinkPath = `${inv.outDir}/${outputStem(inv)}.rlink`;
   const withoutInput = inv.args.filter((_, i) => i !== inv.inputIndex);
   return {
-    noLinkArgs: [...inv.args, '-Zno-link', ...pin],
+    noLinkArgs: [...inv.args, '-Zno-link', ...pin, ...featureFence(inv, plainAllows)],
     linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, rlinkPath],
     rlinkPath,
   };
@@ -52,7 +79,7 @@ export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0'): SplitPlan {
  * away before it answered with the link step.
  */
 export function linkHalfOf(noLinkArgs: string[]): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
-  // 'v0' makes splitPlan add no pin of its own: the one that ran, if any, is already in noLinkArgs.
+  // 'v0' (and features allowed) makes splitPlan add no pin of its own: the one that ran, if any, is already in noLinkArgs.
   const { linkOnlyArgs, rlinkPath } = splitPlan(parseInvocation(noLinkArgs.filter((a) => a !== '-Zno-link')), 'v0');
   return { linkOnlyArgs, rlinkPath };
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { classify, isInfoCall, linkHalfOf, parseDepInfo, parseInvocation, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
+import { classify, isInfoCall, linkHalfOf, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
 import { isSplitcacheError } from '@splitcache/errors';
 
 const CARGO_LIB = [
@@ -49,6 +49,27 @@ t.test("the plain call's default mangling: v0 on nightly or with RUSTC_BOOTSTRAP
   t.equal(plainMangling('1.97.0-nightly', undefined), 'v0');
   t.equal(plainMangling('1.97.0-nightly', '-1'), 'v0', 'RUSTC_BOOTSTRAP=-1 leaves a nightly on v0');
   t.equal(plainMangling('1.97.0-dev', undefined), 'v0');
+});
+
+t.test("whether a plain call may use #![feature]: rustc's reading of RUSTC_BOOTSTRAP and the channel", async (t) => {
+  t.notOk(plainAllowsFeatures('1.95.0', undefined, 'app'), 'stable refuses');
+  t.notOk(plainAllowsFeatures('1.96.0-beta.3', undefined, 'app'), 'so does beta');
+  t.ok(plainAllowsFeatures('1.95.0', '1', 'app'), 'RUSTC_BOOTSTRAP=1 allows');
+  t.ok(plainAllowsFeatures('1.95.0', 'other,app', 'app'), 'a list naming the crate allows');
+  t.notOk(plainAllowsFeatures('1.95.0', 'other', 'app'), 'a list naming others does not');
+  t.notOk(plainAllowsFeatures('1.95.0', 'app', undefined), 'nor does a list when the call names no crate');
+  t.ok(plainAllowsFeatures('1.97.0-nightly', undefined, 'app'), 'nightly allows');
+  t.notOk(plainAllowsFeatures('1.97.0-nightly', '-1', 'app'), 'RUSTC_BOOTSTRAP=-1 refuses even on nightly');
+  t.ok(plainAllowsFeatures('1.97.0-dev', undefined, 'app'), 'a dev toolchain allows');
+
+  const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/w/t/debug/deps'];
+  const fenced = splitPlan(parseInvocation(args), 'legacy', false);
+  t.equal(fenced.noLinkArgs.at(-1), '-Zallow-features=', 'where plain refuses, the no-link half allows no feature');
+  t.notOk(fenced.linkOnlyArgs.includes('-Zallow-features='), 'the link half needs no fence');
+  t.notOk(splitPlan(parseInvocation(args), 'legacy', true).noLinkArgs.includes('-Zallow-features='), 'where plain allows, no fence');
+  const own = splitPlan(parseInvocation([...args, '-Zallow-features=never_type']), 'legacy', false);
+  t.same(own.noLinkArgs.filter((a) => a.includes('allow-features')), ['-Zallow-features=never_type'], "the user's own list is kept");
+  t.same(linkHalfOf(fenced.noLinkArgs).linkOnlyArgs.filter((a) => a === '-Zno-link' || a === '-Zlink-only'), ['-Zlink-only'], 'a fenced no-link call still gives its link half');
 });
 
 t.test('the link half rebuilt from the no-link call that ran keeps its pin, or its lack of one', async (t) => {

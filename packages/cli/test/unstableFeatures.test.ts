@@ -1,0 +1,71 @@
+import t from 'tap';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+
+// The split halves run with RUSTC_BOOTSTRAP=1, which would also let a crate use
+// #![feature] on stable. A plain stable build refuses it (E0554), so the
+// cached build must refuse it too, not compile a crate that fails without
+// splitcache. Where a plain call may use features (RUSTC_BOOTSTRAP naming the
+// crate, a nightly), the cached build does as well.
+const sysrootOf = (toolchain?: string) =>
+  spawnSync('rustc', [...(toolchain ? [`+${toolchain}`] : []), '--print', 'sysroot'], { encoding: 'utf8' }).stdout.trim();
+const stable = sysrootOf() + '/bin/rustc';
+const nightlySysroot = sysrootOf('nightly');
+const nightly = nightlySysroot ? nightlySysroot + '/bin/rustc' : '';
+
+function featureCrate(): string {
+  const dir = tempDir('feature');
+  mkdirSync(join(dir, 'src'));
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'src/main.rs'), '#![feature(never_type)]\nfn main() { let nothing: Option<!> = None; println!("{}", nothing.is_none()); }\n');
+  return dir;
+}
+
+t.test('on stable a crate with #![feature] fails through the cache as it fails without it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = featureCrate();
+  const bin = join(crate, 'out', 'trial-t');
+  const plain = await run(stable, printingCrateArgs(crate), { cwd: crate, env: { ...process.env, RUSTC_BOOTSTRAP: '' } });
+  t.equal(plain.code, 1, 'a plain stable call fails');
+  t.match(plain.stderr, /E0554/, 'with E0554');
+
+  for (const attempt of ['first', 'second']) {
+    const r = await run(BIN, [stable, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() });
+    t.equal(r.code, 1, `the ${attempt} cached call fails with the same exit code`);
+    t.match(r.stderr, /error\[E0725\]: the feature `never_type` is not in the list of allowed features/, 'naming the feature');
+    t.notOk(existsSync(bin), 'and links nothing');
+  }
+  const stats = await store.stats();
+  t.equal(stats.compileErrors, 2, 'both counted as compile errors');
+  t.equal(stats.hits, 0, 'nothing was stored to hit');
+});
+
+t.test('where a plain call may use it, the cached call does too', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = featureCrate();
+  const bin = join(crate, 'out', 'trial-t');
+  // RUSTC_BOOTSTRAP naming the crate: rustc allows features for that crate only.
+  const named = await run(BIN, [stable, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: 'other,trial' }) });
+  t.equal(named.code, 0, 'RUSTC_BOOTSTRAP=other,trial: the cached call builds, as a plain one does');
+  t.equal(execFileSync(bin, { encoding: 'utf8' }), 'true\n', 'and its binary runs');
+  rmSync(bin);
+  const other = await run(BIN, [stable, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: 'other' }) });
+  t.equal(other.code, 1, 'RUSTC_BOOTSTRAP=other: it fails, as a plain one does');
+});
+
+t.test('a nightly rustc may use features, unless RUSTC_BOOTSTRAP=-1', { skip: nightly ? false : 'no nightly toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = featureCrate();
+  const bin = join(crate, 'out', 'trial-t');
+  const onNightly = await run(BIN, [nightly, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() });
+  t.equal(onNightly.code, 0, 'a nightly rustc builds it');
+  t.equal(execFileSync(bin, { encoding: 'utf8' }), 'true\n', 'and its binary runs');
+  rmSync(bin);
+  const refused = await run(BIN, [nightly, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: '-1' }) });
+  t.equal(refused.code, 1, 'a nightly with RUSTC_BOOTSTRAP=-1 refuses it, as a plain one does');
+});
