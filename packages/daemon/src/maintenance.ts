@@ -1,9 +1,9 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectGarbage, verifyStore, type GcResult, type Progress, type Store, type VerifyResult } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RwLock } from './rwLock.js';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface StoreUsage {
   blobs: number;
