@@ -55,10 +55,15 @@ process.on('exit', () => {
 
 /** A one-file bin crate printing `text`, in its own directory; the same text gives the same key wherever it sits. */
 export function printingCrate(text: string): string {
-  const dir = tempDir('crate');
+  return oneFileCrate(`fn main() { println!("${text}"); }\n`);
+}
+
+/** A crate directory with `source` as src/main.rs and an empty out/ (for printingCrateArgs). */
+export function oneFileCrate(source: string, prefix = 'crate'): string {
+  const dir = tempDir(prefix);
   mkdirSync(join(dir, 'src'));
   mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), `fn main() { println!("${text}"); }\n`);
+  writeFileSync(join(dir, 'src/main.rs'), source);
   return dir;
 }
 

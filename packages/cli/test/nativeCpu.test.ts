@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, oneFileCrate, run, Store, tempDir } from './helpers.js';
 
 // `-C target-cpu=native` reads the same on every machine, but the code it makes
 // uses whatever this machine's CPU has. A store shared between runners (the
@@ -22,13 +22,7 @@ const SOURCE = `fn main() {
 }
 `;
 
-function vectorCrate(): string {
-  const dir = tempDir('native');
-  mkdirSync(join(dir, 'src'));
-  mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), SOURCE);
-  return dir;
-}
+const vectorCrate = () => oneFileCrate(SOURCE, 'native');
 
 const args = (cwd: string) => [
   '--crate-name', 'vec', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link',

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { BIN, oneFileCrate, printingCrateArgs, run, Store } from './helpers.js';
 
 // The split halves run with RUSTC_BOOTSTRAP=1, which would also let a crate use
 // #![feature] on stable. A plain stable build refuses it (E0554), so the
@@ -15,13 +15,7 @@ const stable = sysrootOf() + '/bin/rustc';
 const nightlySysroot = sysrootOf('nightly');
 const nightly = nightlySysroot ? nightlySysroot + '/bin/rustc' : '';
 
-function featureCrate(): string {
-  const dir = tempDir('feature');
-  mkdirSync(join(dir, 'src'));
-  mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), '#![feature(never_type)]\nfn main() { let nothing: Option<!> = None; println!("{}", nothing.is_none()); }\n');
-  return dir;
-}
+const featureCrate = () => oneFileCrate('#![feature(never_type)]\nfn main() { let nothing: Option<!> = None; println!("{}", nothing.is_none()); }\n', 'feature');
 
 t.test('on stable a crate with #![feature] fails through the cache as it fails without it', async (t) => {
   const store = new Store();

@@ -4,19 +4,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
-import { BIN, run, Store, tempDir } from './helpers.js';
+import { BIN, oneFileCrate, run, Store, tempDir } from './helpers.js';
 
 // A store shared by two splitcache versions, or a daemon left running across
 // an upgrade: calls build uncached with one clear line, never fail, and the
 // daemon of the wrong version can be stopped.
 
-function crate(): string {
-  const dir = tempDir('skew');
-  mkdirSync(join(dir, 'src'));
-  mkdirSync(join(dir, 'out'));
-  writeFileSync(join(dir, 'src/main.rs'), 'fn main() { println!("skew"); }\n');
-  return dir;
-}
+const crate = () => oneFileCrate('fn main() { println!("skew"); }\n', 'skew');
 const rustcArgs = (cwd: string) => ['rustc', '--crate-name', 'skew', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')];
 
 async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
