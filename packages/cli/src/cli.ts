@@ -7,7 +7,7 @@
 const USAGE = `usage:
   splitcache <rustc> <args…>         as RUSTC_WRAPPER: cache one rustc call
   splitcache cargo <args…>           run cargo with splitcache as its wrapper
-  splitcache stats [--json]          hits, misses and pass-throughs
+  splitcache stats [--json]          store size, hits, misses and pass-throughs
   splitcache stats --zero            set those counters back to zero (the audit log is kept)
   splitcache audit [--json] [--session S] [--crate C] [--since T]
                                      every hit, miss and pass-through
@@ -21,6 +21,9 @@ const USAGE = `usage:
   splitcache server stop|status      stop the daemon (uploads flushed first) / show whether it runs
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
                                      run the team cache server (docs/REMOTE.md)
+
+per call: SPLITCACHE_DISABLE=1 goes straight to rustc; SPLITCACHE_RECACHE=1 compiles and
+replaces the stored entry. Settings: docs/CONFIG.md
 `;
 
 export async function runCli(argv: string[]): Promise<number> {
