@@ -1,11 +1,7 @@
-import { promisify } from 'node:util';
 import { resolve } from 'node:path';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Invocation } from '@splitcache/rustc';
-import type { RustcIdentity } from './rustcIdentity.js';
-
-const run = (file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
-  promisify(process.getBuiltinModule('node:child_process').execFile)(file, args, options);
+import { runRustc, type RustcIdentity } from './rustcIdentity.js';
 
 /**
  * Whether the call asks for the host's CPU: `-C target-cpu=native` (code may
@@ -48,7 +44,7 @@ async function probe(rustc: string, target: string | undefined, cwd: string, env
   const args = ['--print', 'target-cpus', '--print', 'cfg', '-C', 'target-cpu=native', ...(target ? ['--target', target] : [])];
   let out: string;
   try {
-    out = (await run(rustc, args, { cwd, env: { ...env, RUSTC_BOOTSTRAP: undefined } })).stdout;
+    out = (await runRustc(rustc, args, { cwd, env: { ...env, RUSTC_BOOTSTRAP: undefined } })).stdout;
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_NATIVE_CPU', `cannot learn what -C target-cpu=native means here from ${rustc}`, { cause });
   }

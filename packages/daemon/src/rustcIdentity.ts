@@ -10,7 +10,7 @@ import { rustcVersionForRlink } from '@splitcache/paths';
  * a daemon that finds the identity recorded in the store never needs it, and
  * loading it was ~7 ms of every daemon start.
  */
-const run = (file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
+export const runRustc = (file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
   promisify(process.getBuiltinModule('node:child_process').execFile)(file, args, options);
 
 export interface RustcIdentity {
@@ -106,8 +106,8 @@ async function probe(rustc: string, cwd: string, env: Record<string, string>): P
   delete childEnv.RUSTC_BOOTSTRAP;
   try {
     const [vv, sr] = await Promise.all([
-      run(rustc, ['-vV'], { cwd, env: childEnv }),
-      run(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }),
+      runRustc(rustc, ['-vV'], { cwd, env: childEnv }),
+      runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }),
     ]);
     const sysroot = sr.stdout.trim();
     const listing = libListing(join(sysroot, 'lib', 'rustlib'));
