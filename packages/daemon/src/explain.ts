@@ -33,7 +33,7 @@ export async function explainMiss(store: Store, crate: string, session?: string)
       [...before.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
       [...now.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
     );
-    return { crate, key: miss.key, verdict: 'inputs', differences: diff, comparedWith: miss.key };
+    return { crate, key: miss.key, verdict: 'inputs', differences: diff.map(readable), comparedWith: miss.key };
   }
 
   let best: { key: string; diff: KeyDiff[] } | undefined;
@@ -43,5 +43,21 @@ export async function explainMiss(store: Store, crate: string, session?: string)
     if (!best || diff.length < best.diff.length) best = { key, diff };
   }
   if (!best) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
-  return { crate, key: miss.key, verdict: 'key', differences: best.diff, comparedWith: best.key };
+  return { crate, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/**
+ * Keys and inputs hold paths normalised with placeholders (`@@sc:cwd@@/src/a.rs`).
+ * Shown to a user, the workspace root drops out (`src/a.rs`, as cargo names
+ * paths) and any other prefix reads as its name (`<target>/debug/deps`).
+ */
+export function readablePaths(text: string): string {
+  return text.replace(/@@sc:cwd@@(\/)?/g, (_, slash: string | undefined) => (slash ? '' : '.')).replace(/@@sc:([A-Za-z0-9_.-]+)@@/g, '<$1>');
+}
+
+function readable(d: KeyDiff): KeyDiff {
+  const r: KeyDiff = { name: readablePaths(d.name) };
+  if (d.before !== undefined) r.before = readablePaths(d.before);
+  if (d.after !== undefined) r.after = readablePaths(d.after);
+  return r;
 }
