@@ -1,9 +1,9 @@
-import type { BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import { noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
+import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
@@ -80,10 +80,36 @@ export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, t
 
 /** A split crate's outputs: what rustc -Zno-link wrote, and the objects its .rlink names (in outDir). */
 function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer): string[] {
+  // The objects, and with split DWARF the .dwo files beside them (which -Zlink-only packs or leaves).
   const objects = listRlinkPaths(rlink)
-    .filter((p) => p.endsWith('.o') && dirname(p) === outDir)
+    .filter((p) => (p.endsWith('.o') || p.endsWith('.dwo')) && dirname(p) === outDir)
     .map((p) => basename(p));
   return objects.length === 0 ? [] : [...noLinkOutputs(inv), ...new Set(objects)];
+}
+
+/**
+ * With `-C split-debuginfo=unpacked`, a lib leaves the .dwo file of each of its
+ * codegen units in the out-dir as well as inside its archive, where a
+ * debugger looks for them. Their names come from the archive's members
+ * (`<stem>.<cgu>.rcgu.dwo`), not from a listing of the out-dir, which can
+ * hold stale ones from an earlier compile with more codegen units.
+ */
+function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[]): string[] {
+  const own = `${outputStem(inv)}.`;
+  const found = new Set<string>();
+  for (const name of names.filter((n) => n.endsWith('.rlib') || n.endsWith('.a'))) {
+    const fd = openSync(resolve(outDir, name), 'r');
+    try {
+      const readAt = (position: number, length: number) => {
+        const buf = Buffer.alloc(length);
+        return buf.subarray(0, readSync(fd, buf, 0, length, position));
+      };
+      for (const m of archiveMembers(readAt, fstatSync(fd).size)) if (m.startsWith(own) && m.endsWith('.dwo') && !m.includes('/')) found.add(m);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return [...found];
 }
 
 async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, staged: Staged | undefined): Promise<IngestResult> {
@@ -109,6 +135,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   let rlinkBytes: Buffer | undefined;
   if (x.mode === 'whole') {
     names = wholeOutputs(inv);
+    if (inv.codegen.get('split-debuginfo') === 'unpacked') names.push(...unpackedDwarfNames(inv, outDir, names));
   } else {
     rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
     names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);
@@ -145,7 +172,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     }
     const digest = await store.blobs.write(data);
     bytes += data.length;
-    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && name.endsWith('.o') ? 'object' : 'output';
+    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && (name.endsWith('.o') || name.endsWith('.dwo')) ? 'object' : 'output';
     outputs.push({ name, digest, size: data.length, form, role });
     // The crates built next take this rlib's digest from the memo (unless it changed while read).
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));

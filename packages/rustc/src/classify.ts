@@ -5,6 +5,7 @@ export const LINKING_TYPES = new Set(['bin', 'proc-macro', 'dylib', 'cdylib']);
 /** Crate types cached whole (no linker involved). */
 export const WHOLE_TYPES = new Set(['lib', 'rlib', 'staticlib']);
 const EMITS = new Set(['link', 'metadata', 'dep-info']);
+const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
 
 export type Verdict =
   | { cacheable: true; mode: 'whole' | 'split'; crateType: string }
@@ -30,8 +31,9 @@ export function classify(inv: Invocation): Verdict {
   // like any source file's. -C profile-generate is not: the instrumented code embeds the absolute
   // directory its .profraw files go to, which a hit from another checkout would get wrong.
   if (inv.codegen.has('profile-generate')) return { cacheable: false, reason: 'profile-generate' };
+  // Split DWARF: the .dwo files -Zno-link or a lib writes beside its objects are outputs too (docs/ARCHITECTURE.md).
   const sd = inv.codegen.get('split-debuginfo');
-  if (sd !== undefined && sd !== 'off') return { cacheable: false, reason: 'split-debuginfo' };
+  if (sd !== undefined && !SPLIT_DEBUGINFO.has(sd)) return { cacheable: false, reason: 'split-debuginfo' };
   if (inv.unstable.some((z) => z.startsWith('no-link') || z.startsWith('link-only'))) {
     return { cacheable: false, reason: 'already-split' };
   }

@@ -2,3 +2,4 @@ export { parseInvocation, outputStem, type Invocation, type Extern, type LibPath
 export { classify, crateTypeLabel, isInfoCall, LINKING_TYPES, WHOLE_TYPES, type Verdict } from './classify.js';
 export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
+export { archiveMembers, type ReadAt } from './archive.js';

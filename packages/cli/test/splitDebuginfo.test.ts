@@ -1,0 +1,64 @@
+import t, { type Test } from 'tap';
+import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { assertOk, copyFixture, run, Store } from './helpers.js';
+
+// `split-debuginfo = "unpacked"` (or "packed") in a cargo profile, a common way
+// to cut link times on Linux: the debug info goes to .dwo files beside each
+// object (and, packed, into one .dwp per binary at link time). Those files are
+// outputs too: a lib's .dwo files are stored with its rlib, and a linking
+// crate's go with its objects to -Zlink-only, which packs them or leaves them
+// as a plain build does.
+
+/** Files a build leaves that a cache must reproduce: executables, libs, metadata and split DWARF, by path under `dir`. */
+function artifacts(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '.fingerprint' && e.name !== 'incremental') walk(p);
+      } else if (e.isFile() && (/\.(dwo|dwp|rlib|rmeta|so)$/.test(e.name) || (statSync(p).mode & 0o111) !== 0)) {
+        out.set(relative(dir, p), readFileSync(p));
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function matchesPlain(mode: 'unpacked' | 'packed') {
+  return async (t: Test) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    const ws = copyFixture();
+    const env = { CARGO_PROFILE_DEV_SPLIT_DEBUGINFO: mode };
+    const build = ['build', '--workspace', '--all-targets'];
+    // The plain build in the same target dir, moved aside: .dwo paths inside the binaries name it.
+    assertOk(t, await run('cargo', build, { cwd: ws, env: { ...store.env(env), RUSTC_WRAPPER: '' } }), 'a plain build');
+    renameSync(join(ws, 'target'), join(ws, 'target-plain'));
+    const plain = artifacts(join(ws, 'target-plain', 'debug'));
+    const dwarf = [...plain.keys()].filter((p) => /\.(dwo|dwp)$/.test(p));
+    t.ok(dwarf.length > 0, `the plain build wrote ${dwarf.length} split DWARF files`);
+    if (mode === 'packed') t.ok(dwarf.some((p) => p.endsWith('fx-app.dwp')), 'among them the bin\'s .dwp');
+    else t.ok(dwarf.some((p) => /^deps\/fx_util-[0-9a-f]+\..*\.rcgu\.dwo$/.test(p)), 'among them a lib\'s .dwo files');
+
+    assertOk(t, await store.cargo(ws, build, env), 'a cold build through the cache');
+    const cold = await store.stats();
+    t.same([cold.passthrough, cold.notStored, cold.errors], [{}, {}, {}], 'every call cached: none passed through, none unstored, no faults');
+    await store.cargo(ws, ['clean']);
+    assertOk(t, await store.cargo(ws, build, env), 'a warm build after cargo clean');
+    const warm = await store.stats();
+    t.equal(warm.hits, cold.misses, 'every call hits');
+
+    const cached = artifacts(join(ws, 'target', 'debug'));
+    t.same([...cached.keys()].sort(), [...plain.keys()].sort(), 'the same files as the plain build, split DWARF included');
+    // A proc-macro's .so carries its crate hash, which -Zno-link changes (docs/RELIABILITY.md, known limits).
+    const differing = [...plain].filter(([p, bytes]) => !p.endsWith('.so') && !cached.get(p)?.equals(bytes)).map(([p]) => p);
+    t.same(differing, [], 'each byte-identical to the plain one (but the proc-macro, a known limit)');
+    t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /hello from Greeter/, 'and the bin runs');
+  };
+}
+
+t.test('split-debuginfo = "unpacked": cached, and the same files as a plain build', matchesPlain('unpacked'));
+t.test('split-debuginfo = "packed": cached, and the same files as a plain build', matchesPlain('packed'));
