@@ -18,6 +18,7 @@ import { remapArgs } from './remap.js';
 import type { RemoteLookup, RemoteTier } from './remoteTier.js';
 import { replay } from './replay.js';
 import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
+import { SettingsDrift } from './settingsDrift.js';
 import type { StatsKeeper } from './stats.js';
 import type { UploadQueue } from './uploadQueue.js';
 
@@ -75,11 +76,22 @@ export class CompileHandler {
   /** Hits whose link step is still running: token → entry key. */
   private readonly hits = new Map<string, string>();
 
+  private readonly drift: SettingsDrift;
+
   constructor(private readonly s: Services) {
     this.audit = new AuditWriter(s.store);
+    this.drift = new SettingsDrift(s.config.settings);
   }
 
   async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
+    const plan = await this.plan(req);
+    // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
+    const stale = this.drift.check(req.env);
+    if (stale) plan.warning = plan.warning ? `${plan.warning}\n${stale}` : stale;
+    return plan;
+  }
+
+  private async plan(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
     const [rustcPath, ...args] = req.argv;
     let inv = parseInvocation(args);
     const verdict = classify(inv);

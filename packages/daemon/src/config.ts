@@ -29,10 +29,22 @@ export interface DaemonConfig {
   remote: RemoteSettings | undefined;
   /** Why the SPLITCACHE_REMOTE* settings were ignored: a bad remote setting disables the remote, never the cache. */
   remoteProblem?: string;
+  /**
+   * Each setting above by the variable that sets it, as a comparable string:
+   * effective values (sizes parsed, defaults filled in), and the remote's
+   * variables as given. Secrets are among them: compared, never shown.
+   */
+  settings: Record<string, string>;
 }
 
+/** The remote's variables, compared as given (unset and empty alike). */
+const REMOTE_VARS = [
+  'SPLITCACHE_REMOTE', 'SPLITCACHE_REMOTE_MODE', 'SPLITCACHE_REMOTE_TOKEN', 'SPLITCACHE_SIGNING_KEY', 'SPLITCACHE_REMOTE_TIMEOUT',
+  'SPLITCACHE_REMOTE_RETRIES', 'SPLITCACHE_REMOTE_BREAKER', 'SPLITCACHE_REMOTE_COOLDOWN', 'SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 'SPLITCACHE_REMOTE_COMPRESS',
+];
+
 export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
-  return {
+  const c = {
     dir: storeDir(env),
     idleTimeoutMs: seconds(env.SPLITCACHE_IDLE_TIMEOUT, 600),
     logLevel: parseLogLevel(env.SPLITCACHE_LOG),
@@ -43,6 +55,16 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     maxEntryBytes: parseSize(env.SPLITCACHE_MAX_ENTRY_SIZE) ?? Math.min(2 * 2 ** 30, (parseSize(env.SPLITCACHE_MAX_SIZE) ?? 10 * 2 ** 30) / 4),
     ...readRemote(env),
   };
+  const settings: Record<string, string> = {
+    SPLITCACHE_IDLE_TIMEOUT: String(c.idleTimeoutMs),
+    SPLITCACHE_PRODUCER: c.producer,
+    SPLITCACHE_BASEDIRS: c.baseDirs.join(':'),
+    SPLITCACHE_REMAP: String(c.remap),
+    SPLITCACHE_MAX_SIZE: String(c.maxBytes),
+    SPLITCACHE_MAX_ENTRY_SIZE: String(c.maxEntryBytes),
+  };
+  for (const name of REMOTE_VARS) settings[name] = env[name] ?? '';
+  return { ...c, settings };
 }
 
 function readRemote(env: NodeJS.ProcessEnv): Pick<DaemonConfig, 'remote' | 'remoteProblem'> {

@@ -37,7 +37,8 @@ export type Request =
   | { op: 'explain'; crate: string; session?: string }
   | { op: 'gc'; maxBytes?: number; olderThanMs?: number }
   | { op: 'verify' }
-  | { op: 'ping' }
+  /** `env`: the asking shell's, to be told which daemon settings differ from it (`stale`). */
+  | { op: 'ping'; env?: NodeJS.ProcessEnv }
   | { op: 'stop' };
 
 export type CompilePlan =

@@ -2,7 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
+import { readConfig } from './config.js';
 import { explainMiss } from './explain.js';
+import { settingsDiff } from './settingsDrift.js';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, type CompilePlan, type Request } from './protocol.js';
 
 /**
@@ -111,7 +113,7 @@ export class DaemonServer {
         await this.handler.settled();
         return explainMiss(this.s.store, req.crate, req.session);
       case 'ping':
-        return { pong: true, pid: process.pid };
+        return { pong: true, pid: process.pid, ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}) };
       case 'stop': {
         // Background stores first, then uploads (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
         await this.handler.settled();

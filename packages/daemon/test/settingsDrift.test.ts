@@ -1,0 +1,34 @@
+import t from 'tap';
+import { readConfig } from '../src/config.js';
+import { SettingsDrift, settingsDiff } from '../src/settingsDrift.js';
+
+const base = { HOME: '/home/u', SPLITCACHE_DIR: '/s', SPLITCACHE_IDLE_TIMEOUT: '120' };
+
+t.test('a call with the daemon\'s settings, or differing only in per-call ones, is not told anything', async (t) => {
+  const drift = new SettingsDrift(readConfig(base).settings);
+  t.equal(drift.check(base), undefined, 'the same environment');
+  t.equal(drift.check({ ...base, SPLITCACHE_SESSION: 's1', SPLITCACHE_LOG: 'debug', SPLITCACHE_RECACHE: '1', SPLITCACHE_TIMING_LOG: '/t', SPLITCACHE_CLIENT_SOCKET: 'net' }), undefined, 'per-call variables');
+  t.equal(drift.check({ ...base, SPLITCACHE_MAX_SIZE: '10240M', SPLITCACHE_IDLE_TIMEOUT: '120.0' }), undefined, 'the same effective values, written otherwise');
+});
+
+t.test('other settings are named once a minute, secrets by name only', async (t) => {
+  let now = 1_000_000;
+  const drift = new SettingsDrift(readConfig(base).settings, () => now);
+  const other = { ...base, SPLITCACHE_MAX_SIZE: '5G', SPLITCACHE_REMOTE: 'http://127.0.0.1:9/c', SPLITCACHE_REMOTE_TOKEN: 'hunter2' };
+  const line = drift.check(other);
+  t.equal(
+    line,
+    'splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for SPLITCACHE_MAX_SIZE, SPLITCACHE_MAX_ENTRY_SIZE, SPLITCACHE_REMOTE, SPLITCACHE_REMOTE_TOKEN; run `splitcache server stop` to apply this build\'s',
+  );
+  t.notMatch(line!, /hunter2|127\.0\.0\.1/, 'no values shown');
+  now += 30_000;
+  t.equal(drift.check(other), undefined, 'not again within the minute');
+  now += 31_000;
+  t.match(drift.check(other), /SPLITCACHE_CONFIG_STALE/, 'again after it');
+  t.match(drift.check({ ...base, SPLITCACHE_REMAP: '1' }), /for SPLITCACHE_REMAP;/, 'another set of settings has its own minute');
+});
+
+t.test('settingsDiff compares effective values', async (t) => {
+  t.same(settingsDiff(readConfig(base).settings, readConfig({ ...base, SPLITCACHE_IDLE_TIMEOUT: 'nonsense' }).settings), ['SPLITCACHE_IDLE_TIMEOUT'], 'an unreadable value is its default, 600 s, not 120');
+  t.same(settingsDiff(readConfig(base).settings, readConfig({ ...base, SPLITCACHE_PRODUCER: 'ci-7' }).settings), ['SPLITCACHE_PRODUCER']);
+});
