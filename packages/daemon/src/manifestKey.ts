@@ -15,8 +15,14 @@ import type { RustcIdentity } from './rustcIdentity.js';
  */
 export const CACHE_VERSION = 6;
 
-/** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries). */
-const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG)/;
+/** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries, the linker and runner cargo is told of). */
+const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG|TARGET_[A-Z0-9_]+_(LINKER|RUNNER)$)/;
+/**
+ * Codegen options that only reach the linker, by their namedArgs() names:
+ * untracked in rustc's options (they never change an object, metadata or
+ * dep-info), and given to -Zlink-only from each call's own command line.
+ */
+const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-arg|link-args|link-self-contained|strip)(#\d+)?$/;
 /** Variables rustc itself reads that change its output. */
 const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
 
@@ -34,7 +40,13 @@ export interface ManifestKey {
  *  2. The rustc identity: `rustc -vV` and the names and sizes of the
  *     sysroot's target libraries (memoised per compiler).
  *  3. Every argument, in order, with machine-specific path prefixes replaced
- *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …).
+ *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …), except
+ *     the options that only steer the linker (LINKER_ONLY): rustc marks them
+ *     untracked, as they cannot change an object or metadata, and the link
+ *     runs here on every call with this call's own. So a `linker` setting
+ *     that differs between machines (or a switch of linker) keeps its hits.
+ *     Dropping inputs needs no new CACHE_VERSION: a key without them is the
+ *     key such a call always had.
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables that reach the crate, normalised, except those
  *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
@@ -63,7 +75,7 @@ export async function buildManifestKey(
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
-  for (const [name, value] of namedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
+  for (const [name, value] of keyedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of Object.keys(env).sort()) {
     // 5
@@ -97,6 +109,11 @@ function findStaticLib(name: string, inv: Invocation, cwd: string): string | und
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** The named arguments that go into the key: all but the linker-only options (LINKER_ONLY). */
+export function keyedArgs(inv: Invocation): [string, string][] {
+  return namedArgs(inv).filter(([name]) => !LINKER_ONLY.test(name));
 }
 
 /** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"). */
