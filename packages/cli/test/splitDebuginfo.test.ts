@@ -33,7 +33,7 @@ function matchesPlain(mode: 'unpacked' | 'packed') {
     t.teardown(() => store.stop());
     const ws = copyFixture();
     const env = { CARGO_PROFILE_DEV_SPLIT_DEBUGINFO: mode };
-    const build = ['build', '--workspace', '--all-targets'];
+    const build = ['build', '--workspace'];
     // The plain build in the same target dir, moved aside: .dwo paths inside the binaries name it.
     assertOk(t, await run('cargo', build, { cwd: ws, env: { ...store.env(env), RUSTC_WRAPPER: '' } }), 'a plain build');
     renameSync(join(ws, 'target'), join(ws, 'target-plain'));
