@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, oneFileCrate, run, Store, tempDir } from './helpers.js';
 
@@ -71,16 +71,31 @@ t.test('-C profile-use is cached, keyed by the profile it reads', { skip }, asyn
   t.equal(stats.hits, 2, 'hits the result stored for it');
 });
 
-t.test('-C profile-generate passes through: its code names the directory the profiles go to', { skip }, async (t) => {
+t.test('-C profile-generate is cached per directory: its code names the directory the profiles go to', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const crate = oneFileCrate(SOURCE, 'pgo-gen');
-  const gen = ['--crate-name', 'pgo', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', `profile-generate=${join(crate, 'raw')}`, '--out-dir', join(crate, 'out')];
-  assertOk(t, await run(BIN, [sysrootRustc, ...gen], { cwd: crate, env: store.env() }), 'an instrumented build');
-  const stats = await store.stats();
-  t.same([stats.misses, stats.passthrough], [0, { 'profile-generate': 1 }], 'passed through, with its reason counted');
-  execFileSync(join(crate, 'out', 'pgo'));
-  t.ok(spawnSync('sh', ['-c', `ls '${join(crate, 'raw')}'/*.profraw`]).status === 0, 'and its binary writes its profile where the flag said');
+  const profraws = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.profraw')).length : 0);
+  const build = async (crate: string) => {
+    const gen = ['--crate-name', 'pgo', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', `profile-generate=${join(crate, 'raw')}`, '--out-dir', join(crate, 'out')];
+    return run(BIN, [sysrootRustc, ...gen], { cwd: crate, env: store.env() });
+  };
+  const here = oneFileCrate(SOURCE, 'pgo-gen');
+  assertOk(t, await build(here), 'an instrumented build');
+  rmSync(join(here, 'out', 'pgo'));
+  assertOk(t, await build(here), 'the same again');
+  let stats = await store.stats();
+  t.same([stats.misses, stats.hits, stats.passthrough], [1, 1, {}], 'stored, then a hit');
+  execFileSync(join(here, 'out', 'pgo'));
+  t.equal(profraws(join(here, 'raw')), 1, 'and its binary writes its profile where the flag said');
+
+  // The same source elsewhere: its own directory is in its code, so it is not served the first one's.
+  const there = oneFileCrate(SOURCE, 'pgo-gen');
+  assertOk(t, await build(there), 'an instrumented build of the same crate in another directory');
+  stats = await store.stats();
+  t.same([stats.misses, stats.hits], [2, 1], 'misses');
+  execFileSync(join(there, 'out', 'pgo'));
+  t.equal(profraws(join(there, 'raw')), 1, 'and its binary writes into its own directory');
+  t.equal(profraws(join(here, 'raw')), 1, 'not into the first one\'s');
 });
 
 t.test('a cargo build with -C profile-use in RUSTFLAGS: every crate is cached, and a clean rebuild hits them all', { skip }, async (t) => {

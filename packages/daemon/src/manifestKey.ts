@@ -59,6 +59,11 @@ export interface ManifestKey {
  * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
  *     features rustc resolves `native` to on this machine (nativeCpu.ts), so
  *     a runner with a different CPU never gets objects built for this one.
+ * 12. With -C profile-generate: its directory exactly as given, not
+ *     normalised. The instrumented code names it (where the .profraw files
+ *     go), so a checkout elsewhere must not get these objects; a relative one
+ *     is read at run time and can be shared.
+ * (-C profile-use needs nothing here: rustc lists the profile in dep-info.)
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup).
  */
@@ -98,6 +103,8 @@ export async function buildManifestKey(
   else k.add('target', inv.target ?? rustc.host);
   if (remap) k.add('remap-path-prefix', 'on'); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
+  const profileDir = inv.codegen.get('profile-generate');
+  if (profileDir !== undefined) k.add('profile-generate-dir', profileDir); // 12
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 

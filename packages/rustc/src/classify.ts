@@ -27,10 +27,6 @@ export function classify(inv: Invocation): Verdict {
   if (inv.outFile !== undefined) return { cacheable: false, reason: 'output-file' };
   if (inv.codegen.has('incremental')) return { cacheable: false, reason: 'incremental' };
   if (inv.codegen.has('save-temps')) return { cacheable: false, reason: 'save-temps' };
-  // -C profile-use is cached: rustc lists the profile in dep-info, so each result holds its digest
-  // like any source file's. -C profile-generate is not: the instrumented code embeds the absolute
-  // directory its .profraw files go to, which a hit from another checkout would get wrong.
-  if (inv.codegen.has('profile-generate')) return { cacheable: false, reason: 'profile-generate' };
   // Split DWARF: the .dwo files -Zno-link or a lib writes beside its objects are outputs too (docs/ARCHITECTURE.md).
   const sd = inv.codegen.get('split-debuginfo');
   if (sd !== undefined && !SPLIT_DEBUGINFO.has(sd)) return { cacheable: false, reason: 'split-debuginfo' };
