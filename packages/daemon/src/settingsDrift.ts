@@ -26,9 +26,7 @@ export class SettingsDrift {
   /** The line to show this call, if its settings differ from the daemon's and it is time to say so. */
   check(env: NodeJS.ProcessEnv): string | undefined {
     let fingerprint = '';
-    for (const name of Object.keys(env).sort()) {
-      if (name.startsWith('SPLITCACHE_') && !PER_CALL.test(name)) fingerprint += `${name}=${env[name]}\0`;
-    }
+    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_') && !PER_CALL.test(n)).sort()) fingerprint += `${name}=${env[name]}\0`;
     let known = this.seen.get(fingerprint);
     if (!known) {
       if (this.seen.size >= 64) this.seen.clear();
