@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, statSync, writeFileSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { initHash, digestBytes, digestFile, DigestStream, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
 
@@ -15,14 +14,14 @@ t.test('digests are 128-bit hex, stable and content-sensitive', async (t) => {
 });
 
 t.test('file digest streams and matches the buffer digest', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const dir = t.testdir();
   const big = Buffer.alloc(3 * (1 << 20) + 17, 7);
   writeFileSync(join(dir, 'big'), big);
   t.equal(await digestFile(join(dir, 'big')), digestBytes(big));
 });
 
 t.test('memo serves old files from memory and re-reads changed ones', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const dir = t.testdir();
   const f = join(dir, 'f');
   writeFileSync(f, 'one');
   const old = new Date(Date.now() - 60_000);
@@ -36,7 +35,7 @@ t.test('memo serves old files from memory and re-reads changed ones', async (t) 
 });
 
 t.test('remember: a digest the caller computed is used for a young file, until the file changes', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-hash-'));
+  const dir = t.testdir();
   const f = join(dir, 'lib.rlib');
   writeFileSync(f, 'rlib bytes');
   const fine = new Date(Date.now() - 100);

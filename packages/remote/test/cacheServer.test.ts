@@ -1,13 +1,19 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer, parseTokens, RemoteCache, sealAc, type CacheServerOptions } from '../src/index.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sc-serve-'));
+const made: string[] = [];
+const tmp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-serve-'));
+  made.push(dir);
+  return dir;
+};
+t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 async function serve(t: Test, o: Partial<CacheServerOptions> = {}) {
   const s = await CacheServer.start({ dir: tmp(), host: '127.0.0.1', port: 0, ...o });

@@ -1,7 +1,5 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
@@ -19,7 +17,7 @@ const MiB = 2 ** 20;
 
 t.test('200 concurrent connections writing and reading blobs', async (t) => {
   // The server runs in its own process: in this one its memory would be mixed with the 200 clients'.
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'loadServerChild.js'), mkdtempSync(join(tmpdir(), 'sc-load-'))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'loadServerChild.js'), t.testdir()], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => String((await lines.next()).value);
   t.teardown(() => void child.stdin.end());
