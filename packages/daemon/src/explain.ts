@@ -1,4 +1,5 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
+import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
 import type { ManifestRecord, Store } from '@splitcache/store';
 
 export interface Explanation {
@@ -46,13 +47,17 @@ export async function explainMiss(store: Store, crate: string, session?: string)
   return { crate, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
 }
 
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CWD = new RegExp(`${escape(placeholderFor('cwd'))}(/)?`, 'g');
+const ANY_PLACEHOLDER = new RegExp(`${escape(PLACEHOLDER_OPEN)}([A-Za-z0-9_.-]+)${escape(PLACEHOLDER_CLOSE)}`, 'g');
+
 /**
  * Keys and inputs hold paths normalised with placeholders (`@@sc:cwd@@/src/a.rs`).
  * Shown to a user, the workspace root drops out (`src/a.rs`, as cargo names
  * paths) and any other prefix reads as its name (`<target>/debug/deps`).
  */
 export function readablePaths(text: string): string {
-  return text.replace(/@@sc:cwd@@(\/)?/g, (_, slash: string | undefined) => (slash ? '' : '.')).replace(/@@sc:([A-Za-z0-9_.-]+)@@/g, '<$1>');
+  return text.replace(CWD, (_, slash: string | undefined) => (slash ? '' : '.')).replace(ANY_PLACEHOLDER, (_, name: string) => `<${name}>`);
 }
 
 function readable(d: KeyDiff): KeyDiff {
