@@ -78,11 +78,13 @@ export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, t
   }
 }
 
+/** An object file, or with split DWARF the .dwo beside it (which -Zlink-only packs or leaves): what a split crate's .rlink names. */
+const isObjectFile = (name: string) => name.endsWith('.o') || name.endsWith('.dwo');
+
 /** A split crate's outputs: what rustc -Zno-link wrote, and the objects its .rlink names (in outDir). */
 function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer): string[] {
-  // The objects, and with split DWARF the .dwo files beside them (which -Zlink-only packs or leaves).
   const objects = listRlinkPaths(rlink)
-    .filter((p) => (p.endsWith('.o') || p.endsWith('.dwo')) && dirname(p) === outDir)
+    .filter((p) => isObjectFile(p) && dirname(p) === outDir)
     .map((p) => basename(p));
   return objects.length === 0 ? [] : [...noLinkOutputs(inv), ...new Set(objects)];
 }
@@ -172,7 +174,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     }
     const digest = await store.blobs.write(data);
     bytes += data.length;
-    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && (name.endsWith('.o') || name.endsWith('.dwo')) ? 'object' : 'output';
+    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
     outputs.push({ name, digest, size: data.length, form, role });
     // The crates built next take this rlib's digest from the memo (unless it changed while read).
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
