@@ -8,7 +8,8 @@ import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { isInfoCall, linkHalfOf } from '@splitcache/rustc';
-import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply, type LinkStep } from '@splitcache/daemon/protocol';
+import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
+import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import type { DaemonConnection } from './daemonConnection.js';
 import { connectOrStart } from './daemonStart.js';
 import { outputFlushed, writeOut } from './directOutput.js';
@@ -75,37 +76,32 @@ async function wrap(argv: string[]): Promise<number> {
     conn.close();
     return (await run(rustc, args, fds, false)).code;
   }
-  if (plan.action === 'hit') {
-    if (plan.stdout) writeOut(1, Buffer.from(plan.stdout, 'base64'));
-    if (plan.stderr) writeOut(2, Buffer.from(plan.stderr, 'base64'));
-    if (!plan.link) {
-      conn.close();
-      return plan.code;
-    }
-    const { code, linkCode } = await link(rustc, args, plan.link, fds);
-    // Only a failed link is reported (the daemon evicts the entry); a good one
-    // needs no round trip, the daemon forgets the token when the socket closes.
-    if (linkCode !== 0) await conn.request({ op: 'linked', token: plan.token, code: linkCode }).catch(() => undefined);
-    conn.close();
-    return code;
-  }
-  // A miss: run what the daemon planned, relay and capture its output, report it.
-  const t0 = now();
-  const { code, stdout, stderr } = await run(rustc, plan.args, fds, plan.bootstrap, true);
-  const ms = now() - t0;
-  mark('ran');
-  let reply: DoneReply = {};
+  const side: CallSide = {
+    run: (runArgs, bootstrap, capture) => run(rustc, runArgs, fds, bootstrap, capture),
+    write: writeOut,
+    warn,
+    done: (r) => conn.request<DoneReply>({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
+    linked: (token, code) => conn.request({ op: 'linked', token, code }).then(() => undefined),
+    removeFile: (path) => {
+      try {
+        unlinkSync(path);
+      } catch {
+        /* already gone */
+      }
+    },
+    fallbackLink: (noLinkArgs) => {
+      const half = linkHalfOf(noLinkArgs);
+      return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
+    },
+    mark,
+    debug: process.env.SPLITCACHE_LOG === 'debug',
+  };
   try {
-    reply = await conn.request<DoneReply>({ op: 'done', token: plan.token, code, stdout: stdout.toString('base64'), stderr: stderr.toString('base64'), ms: Math.round(ms) });
-  } catch {
-    // The daemon went away mid-build: nothing was stored, but the objects are still here.
-    if (plan.bootstrap && code === 0) reply = { link: fallbackLink(plan.args) };
+    return await carryOut(plan, args, side);
+  } finally {
+    // The daemon forgets the call's token when the socket closes.
+    conn.close();
   }
-  mark('reported');
-  conn.close();
-  if (reply.warning) warn(reply.warning);
-  if (code !== 0) return code;
-  return reply.link ? (await link(rustc, args, reply.link, fds)).code : code;
 }
 
 /**
@@ -135,36 +131,6 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
     if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}\n`));
     return { code: error ? 127 : (code ?? (signal ? 128 + signalNumber(signal) : 1)), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   });
-}
-
-/**
- * Runs `rustc -Zlink-only` on the (private) objects, then removes the .rlink
- * as a plain build leaves none. Its output is held back: if the link fails,
- * the call falls back to a plain, uncached rustc with the original arguments,
- * so a cache fault can never fail a build that would succeed without it (and
- * a real link error is then shown by rustc itself).
- */
-async function link(rustc: string, args: string[], step: LinkStep, fds: number[]): Promise<{ code: number; linkCode: number }> {
-  const { code: linkCode, stdout, stderr } = await run(rustc, step.args, fds, true, 'quiet');
-  try {
-    unlinkSync(step.rlinkPath);
-  } catch {
-    /* already gone */
-  }
-  if (linkCode === 0) {
-    writeOut(1, stdout);
-    writeOut(2, stderr);
-    return { code: 0, linkCode };
-  }
-  warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
-  if (process.env.SPLITCACHE_LOG === 'debug') writeOut(2, stderr);
-  return { code: (await run(rustc, args, fds, false)).code, linkCode };
-}
-
-/** The link step when the daemon died between -Zno-link (run with `noLinkArgs`) and its reply. */
-function fallbackLink(noLinkArgs: string[]): LinkStep {
-  const half = linkHalfOf(noLinkArgs);
-  return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

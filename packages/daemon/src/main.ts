@@ -17,6 +17,7 @@ import { openRemote } from './openRemote.js';
 import { RustcIdentities } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
+import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 
@@ -75,6 +76,17 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   } catch (err) {
     await rm(pidFile, { force: true });
     throw err;
+  }
+  // The exec port serves bin/splitcache run by bash on Linux (execServer.ts). Without it, the node client serves every call.
+  if (process.platform === 'linux') {
+    const exec = new ExecServer(config.dir, handler, log, server);
+    try {
+      await exec.listen();
+      server.exec = exec;
+    } catch (err) {
+      log.warn(`SPLITCACHE_STORE_IO: no exec port (${oneLine(err)}); every call runs the node client`);
+      await exec.close();
+    }
   }
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);

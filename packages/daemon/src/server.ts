@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
+import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
@@ -18,12 +19,26 @@ export class DaemonServer {
   private idleTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
+  /** The exec port (execServer.ts), closed with this server. */
+  exec: ExecServer | undefined;
+
   constructor(
     private readonly sock: string,
     private readonly s: Services,
     private readonly handler: CompileHandler,
     private readonly onStop: () => Promise<void>,
   ) {}
+
+  /** A connection elsewhere (the exec port) that keeps the daemon from idling out. */
+  hold(): void {
+    this.open++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+  }
+
+  release(): void {
+    this.open--;
+    this.armIdle();
+  }
 
   async listen(): Promise<void> {
     await rm(this.sock, { force: true });
@@ -37,8 +52,7 @@ export class DaemonServer {
   }
 
   private connection(c: Socket): void {
-    this.open++;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.hold();
     const reader = new FrameReader();
     const tokens = new Set<string>();
     let chain = Promise.resolve();
@@ -64,8 +78,7 @@ export class DaemonServer {
     c.on('error', () => undefined);
     c.on('close', () => {
       for (const t of tokens) this.handler.forget(t);
-      this.open--;
-      this.armIdle();
+      this.release();
     });
   }
 
@@ -149,7 +162,7 @@ export class DaemonServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.idleTimer) clearTimeout(this.idleTimer);
-      await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
+      await Promise.all([new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res())), this.exec?.close()]);
       await this.handler.settled();
       await rm(this.sock, { force: true });
       await this.onStop();

@@ -1,0 +1,87 @@
+/**
+ * Carrying out the daemon's plan for one rustc call: replay a hit and run its
+ * link step, or run the planned compile, report it, and link. The same steps
+ * run in two places: in the node client (packages/cli, its own process per
+ * call), and in the daemon for a call that reached it through the exec port
+ * (execServer.ts), where rustc runs as the daemon's child on the caller's
+ * pipes. This module is bundled into the client, so it imports types only.
+ */
+import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
+
+export interface RunResult {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** What the steps need from the side they run on. */
+export interface CallSide {
+  /**
+   * Runs rustc with `args`. `capture`: true relays stdout and stderr as they
+   * come and keeps a copy; 'quiet' keeps a copy only; false passes them
+   * straight through. `bootstrap` sets RUSTC_BOOTSTRAP=1 (the -Z flags).
+   */
+  run(args: string[], bootstrap: boolean, capture: boolean | 'quiet'): Promise<RunResult>;
+  write(fd: 1 | 2, bytes: Uint8Array): void;
+  /** One line for the user on stderr (quiet under SPLITCACHE_LOG=quiet). */
+  warn(line: string): void;
+  /** Reports a finished compile; throws if the daemon can no longer be asked. */
+  done(report: { token: string; code: number; stdout: Buffer; stderr: Buffer; ms: number }): Promise<DoneReply>;
+  /** Reports a failed link step of a hit (its entry is evicted). */
+  linked(token: string, code: number): Promise<void>;
+  removeFile(path: string): void;
+  /** The link step when the daemon went away between -Zno-link and its reply. */
+  fallbackLink(noLinkArgs: string[]): LinkStep;
+  mark?(name: string): void;
+  /** SPLITCACHE_LOG=debug for this call: a failed split link's own output is shown too. */
+  debug?: boolean;
+}
+
+/** Carries out a plan of action 'hit' or 'run'. `args`: the call's own arguments, for a fallback. */
+export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run' }>, args: string[], side: CallSide): Promise<number> {
+  if (plan.action === 'hit') {
+    if (plan.stdout) side.write(1, Buffer.from(plan.stdout, 'base64'));
+    if (plan.stderr) side.write(2, Buffer.from(plan.stderr, 'base64'));
+    if (!plan.link) return plan.code;
+    const { code, linkCode } = await link(side, args, plan.link);
+    // Only a failed link is reported (the daemon evicts the entry); a good one needs no word.
+    if (linkCode !== 0) await side.linked(plan.token, linkCode).catch(() => undefined);
+    return code;
+  }
+  // A miss: run what the daemon planned, relay and capture its output, report it.
+  const t0 = Date.now();
+  const { code, stdout, stderr } = await side.run(plan.args, plan.bootstrap, true);
+  const ms = Date.now() - t0;
+  side.mark?.('ran');
+  let reply: DoneReply = {};
+  try {
+    reply = await side.done({ token: plan.token, code, stdout, stderr, ms });
+  } catch {
+    // The daemon went away mid-build: nothing was stored, but the objects are still here.
+    if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
+  }
+  side.mark?.('reported');
+  if (reply.warning) side.warn(reply.warning);
+  if (code !== 0) return code;
+  return reply.link ? (await link(side, args, reply.link)).code : code;
+}
+
+/**
+ * Runs `rustc -Zlink-only` on the (private) objects, then removes the .rlink
+ * as a plain build leaves none. Its output is held back: if the link fails,
+ * the call falls back to a plain, uncached rustc with the original arguments,
+ * so a cache fault can never fail a build that would succeed without it (and
+ * a real link error is then shown by rustc itself).
+ */
+async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number }> {
+  const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
+  side.removeFile(step.rlinkPath);
+  if (linkCode === 0) {
+    side.write(1, stdout);
+    side.write(2, stderr);
+    return { code: 0, linkCode };
+  }
+  side.warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
+  if (side.debug) side.write(2, stderr);
+  return { code: (await side.run(args, false, false)).code, linkCode };
+}
