@@ -22,9 +22,8 @@
  * the store's owner can read; and a caller's pid must be the owner's.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFile, existsSync, rm, statSync, unlink, write } from 'node:fs';
+import type { ChildProcess, SpawnOptions, StdioOptions } from 'node:child_process';
+import { appendFile, closeSync, existsSync, openSync, readSync, rm, statSync, unlink, write } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { oneLine } from '@splitcache/errors';
@@ -56,7 +55,7 @@ interface ExecRequest {
 
 export class ExecServer {
   private server: Server | undefined;
-  private readonly token = randomBytes(16).toString('hex');
+  private readonly token = secretToken();
   private readonly calls = new Set<Promise<void>>();
   private portFile: string | undefined;
 
@@ -136,10 +135,12 @@ export class ExecServer {
     return { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS) };
   }
 
+  /** Compared in time that doesn't depend on where the two differ. */
   private tokenMatches(given: string): boolean {
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    if (given.length !== this.token.length) return false;
+    let diff = 0;
+    for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ this.token.charCodeAt(i);
+    return diff === 0;
   }
 
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
@@ -174,6 +175,8 @@ class ExecCall {
   private readonly t0 = Date.now();
   private gone = false;
   private readonly running = new Set<ChildProcess>();
+  /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
+  private readonly marks: Record<string, number> = {};
 
   constructor(
     private readonly c: Socket,
@@ -199,6 +202,7 @@ class ExecCall {
       this.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)} (building uncached)`);
       return (await this.run(rustc, args, false, false)).code;
     }
+    this.mark('planned');
     if (plan.warning) this.warn(plan.warning);
     if (plan.action === 'passthrough') return (await this.run(rustc, args, false, false)).code;
     const side: CallSide = {
@@ -212,6 +216,7 @@ class ExecCall {
         const half = linkHalfOf(noLinkArgs);
         return { args: half.linkOnlyArgs, rlinkPath: resolve(cwd, half.rlinkPath) };
       },
+      mark: (name) => this.mark(name),
       debug: env.SPLITCACHE_LOG === 'debug',
     };
     try {
@@ -219,6 +224,10 @@ class ExecCall {
     } finally {
       this.handler.forget(plan.token);
     }
+  }
+
+  private mark(name: string): void {
+    this.marks[name] = Math.round((Date.now() - this.req.startedAt) * 10) / 10;
   }
 
   /** Resolves once everything written to the caller's stdout and stderr is out. */
@@ -256,7 +265,7 @@ class ExecCall {
       const previous = process.umask(caller.umask);
       let child: ChildProcess;
       try {
-        child = spawn(executable(rustc, caller.cwd, env.PATH), args, { cwd: caller.cwd, env, stdio, detached: true });
+        child = spawnChild(executable(rustc, caller.cwd, env.PATH), args, { cwd: caller.cwd, env, stdio, detached: true });
       } finally {
         process.umask(previous);
       }
@@ -286,7 +295,8 @@ class ExecCall {
     const log = this.caller.env.SPLITCACHE_TIMING_LOG;
     if (!log) return;
     const wallMs = Date.now() - this.req.startedAt;
-    const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs: this.t0 - this.req.startedAt, client: 'exec' });
+    const startMs = this.t0 - this.req.startedAt;
+    const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
     appendFile(log, `${line}\n`, () => undefined);
   }
 }
@@ -303,6 +313,26 @@ function executable(file: string, dir: string, path: string | undefined): string
     }
   }
   return file;
+}
+
+/**
+ * 16 bytes from the kernel's random source, as hex. Read directly rather than
+ * through node:crypto, which a daemon start would otherwise load for this alone.
+ */
+function secretToken(): string {
+  const bytes = Buffer.alloc(16);
+  const fd = openSync('/dev/urandom', 'r');
+  try {
+    if (readSync(fd, bytes, 0, 16, null) !== 16) throw new Error('short read from /dev/urandom');
+  } finally {
+    closeSync(fd);
+  }
+  return bytes.toString('hex');
+}
+
+/** node:child_process, loaded on the first call that runs rustc (as rustcIdentity.ts loads it). */
+function spawnChild(file: string, args: string[], options: SpawnOptions): ChildProcess {
+  return process.getBuiltinModule('node:child_process').spawn(file, args, options);
 }
 
 function killGroup(child: ChildProcess): void {

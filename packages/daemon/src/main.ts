@@ -71,13 +71,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   } catch (err) {
     log.warn(`cannot write ${pidFile}: ${oneLine(err)}`);
   }
-  try {
-    await server.listen();
-  } catch (err) {
-    await rm(pidFile, { force: true });
-    throw err;
-  }
-  // The exec port serves bin/splitcache run by bash on Linux (execServer.ts). Without it, the node client serves every call.
+  // The exec port serves bin/splitcache run by bash on Linux (execServer.ts); without it, the node
+  // client serves every call. It opens first, so that exec.port exists once the socket answers.
   if (process.platform === 'linux') {
     const exec = new ExecServer(config.dir, handler, log, server);
     try {
@@ -87,6 +82,13 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       log.warn(`SPLITCACHE_STORE_IO: no exec port (${oneLine(err)}); every call runs the node client`);
       await exec.close();
     }
+  }
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.exec?.close();
+    await rm(pidFile, { force: true });
+    throw err;
   }
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);

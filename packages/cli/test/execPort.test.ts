@@ -1,0 +1,143 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+
+// With a daemon running, bin/splitcache (under bash) hands each call to the
+// daemon's exec port, and the daemon runs rustc on the caller's own pipes
+// (packages/daemon/src/execServer.ts). These tests drive that path with real
+// cargo and rustc, and check it against what a node client would have done.
+
+const timing = (file: string) =>
+  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { client?: string }) : [];
+
+/** Runs `cmd args` with stdout and stderr on real pipes (node's own are socket pairs, which the exec port declines). */
+function runOnPipes(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
+  return run('/bin/bash', ['-c', 'set -o pipefail; "$@" 2> >(cat >&2) | cat', '_', cmd, ...args], opts);
+}
+
+/** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps. */
+function slowRustc(): { rustc: string; pidFile: string } {
+  const dir = tempDir('slow-rustc');
+  const pidFile = join(dir, 'pid');
+  const rustc = join(dir, 'rustc');
+  const once = join(dir, 'slept');
+  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name slow "*) if [ ! -e '${once}' ]; then : > '${once}'; echo $$ > '${pidFile}'; sleep 60; fi ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
+  return { rustc, pidFile };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+};
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+async function waitFor(what: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (what()) return true;
+  return what();
+}
+
+t.test('a cargo build goes through the exec port: no node client, every call cached, binaries as plain cargo makes them', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  const plain = await run('cargo', ['build', '--target-dir', join(ws, 'plain')], { cwd: ws, env: { ...process.env, CARGO_INCREMENTAL: '0' } });
+  assertOk(t, plain, 'the plain build succeeds');
+  t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
+  t.ok(existsSync(join(store.dir, 'exec.port')), 'and opens its exec port');
+  const cold = await store.cargo(ws, ['build'], { SPLITCACHE_TIMING_LOG: log });
+  assertOk(t, cold, 'the cold build succeeds');
+  t.notMatch(cold.stderr, /jobserver/, "rustc found cargo's jobserver (no warning about it)");
+  await store.cargo(ws, ['clean']);
+  const warm = await store.cargo(ws, ['build'], { SPLITCACHE_TIMING_LOG: log });
+  assertOk(t, warm, 'the warm build succeeds');
+  t.match(warm.stderr, /unused variable/, "a lib's warning is replayed on its hit");
+  const calls = timing(log);
+  t.equal(calls.length, 10, 'five calls in each build');
+  t.same(calls.filter((c) => c.client !== 'exec'), [], 'every call was carried out by the daemon');
+  const stats = await store.stats();
+  t.equal(stats.misses, 5, 'the cold build missed five times');
+  t.equal(stats.hits, 5, 'the warm build hit five times');
+  t.same(readFileSync(join(ws, 'target/debug/fx-app')), readFileSync(join(ws, 'plain/debug/fx-app')), 'the bin is byte-identical to the plain build');
+});
+
+t.test('calls the exec port declines go to the node client: SPLITCACHE_CLIENT=node, and a stdout that is a file', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  const a = printingCrate('by node');
+  const viaNode = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(a)], { cwd: a, env: store.env({ SPLITCACHE_CLIENT: 'node', SPLITCACHE_TIMING_LOG: log }) });
+  t.equal(viaNode.code, 0, 'SPLITCACHE_CLIENT=node builds');
+  const b = printingCrate('into a file');
+  const out = join(b, 'stdout.txt');
+  const intoFile = await run('/bin/bash', ['-c', '"$@" > "$OUT" 2>&1', '_', BIN, 'rustc', ...printingCrateArgs(b), '--json=artifacts', '--error-format=json'], {
+    cwd: b,
+    env: store.env({ SPLITCACHE_TIMING_LOG: log, OUT: out }),
+  });
+  t.equal(intoFile.code, 0, 'a call whose stdout is a file builds');
+  t.match(readFileSync(out, 'utf8'), /"artifact":/, "and rustc's output is in the file");
+  t.same(timing(log).map((c) => c.client ?? 'node'), ['node', 'node'], 'both ran the node client');
+  const c = printingCrate('by the daemon');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(c)], { cwd: c, env: store.env({ SPLITCACHE_TIMING_LOG: log }) }), 'a call on pipes builds');
+  t.equal(timing(log)[2]?.client, 'exec', 'and the daemon carried it out');
+});
+
+t.test("a caller that goes away takes rustc with it; rustc runs as the daemon's child", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const { rustc, pidFile } = slowRustc();
+  const cwd = printingCrate('never finished');
+  const caller = spawn('/bin/bash', ['-c', '"$@" 2> >(cat >&2) | cat', '_', BIN, rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env(), stdio: 'ignore', detached: true });
+  t.ok(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'rustc started');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.equal(parentOf(pid), store.daemonPid(), "rustc is the daemon's child");
+  process.kill(-caller.pid!, 'SIGKILL');
+  t.ok(await waitFor(() => !alive(pid), 5000), 'killing the caller killed rustc');
+  t.ok(store.daemonPid() > 1, 'and the daemon runs on');
+});
+
+t.test('a daemon killed under a call: the call kills what it ran and builds uncached', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const { rustc, pidFile } = slowRustc();
+  const cwd = printingCrate('built anyway');
+  const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
+  t.ok(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'rustc started');
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  store.killDaemon();
+  const r = await call;
+  t.equal(r.code, 0, 'the call succeeds');
+  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and says why it built uncached');
+  t.notOk(alive(pid), 'the rustc the daemon ran is gone');
+  const bin = await run(join(cwd, 'out', 'slow-t'), []);
+  t.equal(bin.stdout, 'built anyway\n', 'the binary is right');
+});
+
+t.test('the exec port does nothing for a connection without its token', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const [port] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
+  const marker = join(tempDir('untouched'), 'ran');
+  const reply = await new Promise<string>((res) => {
+    const c = connect(Number(port), '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => (got += d.toString()));
+    c.on('close', () => res(got));
+    c.on('error', () => undefined);
+    c.end(['sc-exec/1', 'not-the-token', String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
+  });
+  t.equal(reply, '', 'no answer, the connection closed');
+  t.notOk(existsSync(marker), 'and nothing ran');
+  t.equal((await store.stats()).misses + (await store.stats()).hits, 0, 'nothing was looked up');
+});
