@@ -39,6 +39,7 @@ export const EXEC_MAGIC = 'sc-exec/1';
 /** Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, argument count. */
 const HEADER_FIELDS = 7;
 const MAX_REQUEST = 16 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** The file naming the exec port and its token (`<port> <token>`), in the store dir. */
 export function execPortPath(dir: string): string {
@@ -91,8 +92,13 @@ export class ExecServer {
     this.activity.hold();
     let buf = Buffer.alloc(0);
     let started = false;
+    // A connection that doesn't send a whole request soon is not a caller; it must not hold the daemon up.
+    const timer = setTimeout(() => c.destroy(), REQUEST_TIMEOUT_MS);
     c.on('error', () => undefined);
-    c.on('close', () => this.activity.release());
+    c.on('close', () => {
+      clearTimeout(timer);
+      this.activity.release();
+    });
     c.on('data', (chunk) => {
       if (started) return;
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -106,6 +112,7 @@ export class ExecServer {
       }
       if (!req) return;
       started = true;
+      clearTimeout(timer);
       c.write('ok\n');
       const call = this.serve(c, req).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
       this.calls.add(call);
