@@ -1,5 +1,8 @@
-// node bench/hitOnce.mjs [--runs N]: the wall time of one lib hit through bin/splitcache,
-// one call at a time, against a bare `node -e 0`, in alternating runs on the same machine.
+// node bench/hitOnce.mjs [--runs N] [--client node]: the wall time of one lib hit through
+// bin/splitcache, one call at a time, against a bare `node -e 0`, in alternating runs on the
+// same machine. The call's stdout and stderr are /dev/null, so with the daemon running it goes
+// through the exec port (no node start); `--client node` sets SPLITCACHE_CLIENT=node, for the
+// node client's figure.
 //
 // The fixture is built once through a recording wrapper, so the call measured is a real
 // cargo call (its argv, env and cwd), replayed here against a warm store and daemon. The
@@ -14,6 +17,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bin = path.join(repo, 'bin', 'splitcache')
 const runsArg = process.argv.indexOf('--runs')
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 100
+const clientArg = process.argv.indexOf('--client')
+const client = clientArg > 0 ? process.argv[clientArg + 1] : undefined
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-hit-once-'))
 const ws = path.join(scratch, 'workspace')
@@ -33,6 +38,7 @@ const call = fs.readdirSync(calls).filter((f) => f.endsWith('.args')).map((f) =>
   .find((c) => c.argv.includes('fx_core') && c.argv.includes('lib'))
 if (!call) throw new Error('no lib call of fx_core was recorded')
 call.env.RUSTC_WRAPPER = bin
+if (client) call.env.SPLITCACHE_CLIENT = client
 
 const bare = { ...process.env }
 delete bare.NODE_EXTRA_CA_CERTS
@@ -56,11 +62,12 @@ for (let i = 0; i < runs; i++) {
 }
 const p50 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const marks = fs.readFileSync(marksLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-const clientMarksP50 = Object.fromEntries(['startMs', 'wrap', 'connected', 'planned', 'wallMs'].map((k) => [k, +p50(marks.map((m) => m[k])).toFixed(1)]))
+const clientMarksP50 = Object.fromEntries(['startMs', 'wrap', 'connected', 'planned', 'wallMs'].filter((k) => marks.every((m) => typeof m[k] === 'number')).map((k) => [k, +p50(marks.map((m) => m[k])).toFixed(1)]))
+const clients = [...new Set(marks.map((m) => m.client ?? 'node'))]
 const stats = spawnSync(bin, ['stats', '--json'], { env: { ...process.env, SPLITCACHE_DIR: store }, encoding: 'utf8' })
 const hits = JSON.parse(stats.stdout).hits
 spawnSync(bin, ['server', 'stop'], { env: { ...process.env, SPLITCACHE_DIR: store }, stdio: 'ignore' })
 fs.rmSync(scratch, { recursive: true, force: true })
-const result = { runs, nodeP50Ms: +p50(node).toFixed(1), hitP50Ms: +p50(wrapper).toFixed(1), ratio: +(p50(wrapper) / p50(node)).toFixed(2), storeHits: hits, clientMarksP50 }
+const result = { runs, nodeP50Ms: +p50(node).toFixed(1), hitP50Ms: +p50(wrapper).toFixed(1), ratio: +(p50(wrapper) / p50(node)).toFixed(2), storeHits: hits, clients, clientMarksP50 }
 console.log(result)
 if (hits < runs) throw new Error(`expected every measured call to be a hit, the store counted ${hits}`)

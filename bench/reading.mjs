@@ -50,17 +50,18 @@ export function readingTheTargets(results, lookups) {
   const starts = measured.map((w) => `${w.id} ${w.scenarios['warm-clean']?.tools.splitcache?.startP50 ?? '–'} ms`).join(', ')
   out.push(
     `- **Hit overhead, target 1.5× a bare \`node -e 0\`** (this run: ${verdicts(rows, 'hit overhead p50 ≤ 1.5× bare node -e 0')}). ` +
-      `The bare figure is node alone on idle cores, at the start and the end of the run (${bare.join(' and ')} ms); the overhead is measured inside a build on two busy cores, where node's own start before the client's first line is already, p50: ${starts}. ` +
-      'One lib hit at a time on idle cores (`node bench/hitOnce.mjs --runs 80`, 2026-11-30) took 40–45 ms against 34–35 ms for bare node, 1.20–1.27×: connect 1 ms, the daemon\'s answer 3 ms, exit under 1 ms. ' +
-      'The fixture has five calls, two of which come before the stopped daemon listens, so its median is the slowest of the other three; a daemon listens 75–90 ms after its spawn (`node bench/daemonStart.mjs --runs 30`), and since commit d14b426 `bin/splitcache` starts it before node starts the first client, so the two starts overlap (first calls connected 84 ms after their node started, against 113 ms before: 2026-12-01, fixture, 12 alternating builds; docs/ARCHITECTURE.md). ' +
-      'Node flags tried for the client (`--v8-pool-size=0`, `--single-threaded-gc`, `--max-semi-space-size`, `--jitless`) gave no measurable gain.',
+      `The bare figure is node alone on idle cores, at the start and the end of the run (${bare.join(' and ')} ms). ` +
+      'Since commit 72cb944 a call reaches the daemon through its exec port once the daemon listens (docs/ARCHITECTURE.md, "The exec port"): no node starts for it, and the daemon runs the link step itself. ' +
+      `Its time before the daemon has the request (bash's start and the connection), p50: ${starts}. ` +
+      'The calls of a build that come before its daemon listens (a daemon is stopped before each warm build here) still run the node client; the fixture has five calls, so those weigh on its median. ' +
+      'The node client alone, one lib hit at a time on idle cores (`node bench/hitOnce.mjs --runs 80` with `SPLITCACHE_CLIENT=node`, 2026-11-30): 40–45 ms against 34–35 ms for bare node, 1.20–1.27×.',
   )
 
   // Warm clean vs sccache.
   const sums = real
     .map((w) => {
       const t = w.scenarios['warm-clean']?.tools.splitcache
-      return t?.workSumMs != null ? `${w.id} ${(t.workSumMs / 1000).toFixed(2)} s of link work and ${(t.overheadSumMs / 1000).toFixed(2)} s of wrapper overhead over ${t.overheadCalls} calls, ${((t.overheadCalls * (t.startP50 ?? 0)) / 1000).toFixed(2)} s of it node starting` : null
+      return t?.workSumMs != null ? `${w.id} ${(t.workSumMs / 1000).toFixed(2)} s of link work and ${(t.overheadSumMs / 1000).toFixed(2)} s of wrapper overhead over ${t.overheadCalls} calls, ${((t.overheadCalls * (t.startP50 ?? 0)) / 1000).toFixed(2)} s of it before the daemon had the request` : null
     })
     .filter(Boolean)
   out.push(
@@ -68,7 +69,7 @@ export function readingTheTargets(results, lookups) {
       measured.map((w) => `${w.id}${range(w.scenarios['warm-clean']?.ratios['splitcache/sccache'])}`).join(', ') +
       '). ' +
       (sums.length ? `Summed over one build's calls (CPU time on two cores): ${sums.join('; ')}. ` : '') +
-      'sccache compiles again every crate that links; its client starts in ~1 ms. ' +
+      'sccache compiles again every crate that links; its client starts in ~1 ms, as bash does for splitcache\'s exec port. ' +
       'Hard-linking the link step\'s objects from their blobs instead of writing copies was tried (2026-11-30): rustc -Zlink-only refuses read-only objects, and with writable blobs grep\'s warm build was no faster (4.3–4.8 s either way, four builds each). Dropped.',
   )
 
@@ -85,9 +86,9 @@ export function readingTheTargets(results, lookups) {
     `- **Cold, target 1.15× plain** (this run: ${verdicts(rows, 'cold ≤ 1.15× plain')}; ` +
       measured.map((w) => `${w.id}${range(w.scenarios.cold?.ratios['splitcache/plain'])}, sccache ${x2(w.scenarios.cold?.ratios['sccache/plain']?.median ?? NaN)} in the same runs`).join('; ') +
       '). ' +
-      'Where the time goes, measured with `time` on two cold grep builds each, idle machine (2026-12-01): plain cargo 35.3 and 36.6 CPU-seconds, splitcache 40.5 and 40.1 (the daemon not counted; its JavaScript thread used 0.6 s, by `--cpu-prof`). ' +
-      'Of the ~4.3 s more: node starting, ~35 ms of CPU for each of the 72 calls (~2.5 s); loading `node:child_process` and spawning rustc through it, ~6 ms a call (the client has since spawned through node\'s raw process binding where it can, 5–9 ms less per spawn: docs/ARCHITECTURE.md); and the second rustc process of the 19 crates that link (15 build scripts, 3 proc-macros, the bin). ' +
-      'The split is what the design asks for, and node\'s start is the floor of a node client, so on grep the cold ratio stays close to 1.15×, and the noise decides which side of the limit it lands on.',
+      'What a node client cost, measured on cold grep builds one after another (2026-12-01, same machine): plain cargo 38.2 s; a null wrapper that only starts node and spawns rustc, 43.0 s (1.13×); a prototype of the exec port, 40.8 s (1.07×). ' +
+      'A node start is 65–80 ms of CPU here (`perf stat -r 40 node -e 0`: 66 ms task-clock, 2,143 page faults), and a two-core build pays it out of rustc\'s CPU once per call: 72 calls in grep. ' +
+      'So the node client could not meet 1.15× whatever it did; through the exec port what is left is the second rustc process of each crate that links (the split the design asks for), the daemon\'s own work (key, ingest) and bash\'s start.',
   )
 
   // The fixture.
@@ -100,7 +101,7 @@ export function readingTheTargets(results, lookups) {
       `- **The fixture** (this run, warm clean: plain ${plain?.toFixed(2)} s, sccache ${sccache?.toFixed(2)} s, splitcache ${wc.splitcache?.seconds.median.toFixed(2)} s; ` +
         `so 0.3× plain is ${(0.3 * plain).toFixed(2)} s and 0.5× sccache ${(0.5 * sccache).toFixed(2)} s): ` +
         'five calls, three of them links (the proc-macro, the build script, the bin), and a daemon stopped before each warm build. ' +
-        'Its critical path is the daemon\'s start (75–90 ms, overlapping the first client\'s own node start), the build script\'s link, its run, the lib that uses its output, and the bin\'s link: two links of 60–110 ms each and three node starts of ~30 ms, about 0.26 s at the least before cargo\'s own work. ' +
+        'Its critical path is the daemon\'s start (75–90 ms, overlapping the first calls\' own node start: they come before it listens), the build script\'s link, its run, the lib that uses its output, and the bin\'s link: two links of 60–110 ms each, about 0.2 s at the least before cargo\'s own work. ' +
         'Its cold build makes a new store each time, where the daemon\'s first answer also probes rustc (~40 ms); bin/splitcache has started the daemon in a store dir that does not exist yet only since commit 8e8fd73, so runs on earlier commits (ab229dd\'s, 2026-12-01, among them) had no overlapped daemon start in their cold builds. Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
         'Every hit of a crate that links runs `-Zlink-only` by design, so neither fixture target can be met by any wrapper that keeps to it.',
     )

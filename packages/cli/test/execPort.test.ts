@@ -123,21 +123,54 @@ t.test('a daemon killed under a call: the call kills what it ran and builds unca
   t.equal(bin.stdout, 'built anyway\n', 'the binary is right');
 });
 
-t.test('the exec port does nothing for a connection without its token', async (t) => {
+t.test('the exec port does nothing for a connection without its token, or for a pid that does not hold the connection', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
-  const [port] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
+  const [port, token] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
   const marker = join(tempDir('untouched'), 'ran');
-  const reply = await new Promise<string>((res) => {
-    const c = connect(Number(port), '127.0.0.1');
-    let got = '';
-    c.on('data', (d) => (got += d.toString()));
-    c.on('close', () => res(got));
-    c.on('error', () => undefined);
-    c.end(['sc-exec/1', 'not-the-token', String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
-  });
-  t.equal(reply, '', 'no answer, the connection closed');
+  const ask = (secret: string) =>
+    new Promise<string>((res) => {
+      const c = connect(Number(port), '127.0.0.1');
+      let got = '';
+      c.on('data', (d) => (got += d.toString()));
+      c.on('close', () => res(got));
+      c.on('error', () => undefined);
+      // This test's own pid: a process of the store's owner, which holds no such connection at fd 3.
+      c.write(['sc-exec/1', secret, String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
+      setTimeout(() => c.end(), 3000);
+    });
+  t.equal(await ask('not-the-token'), '', 'a wrong token: no answer, the connection closed');
+  t.equal(await ask(token!), 'ok\nfallback\n', 'the right token from a pid that is not the caller: declined');
   t.notOk(existsSync(marker), 'and nothing ran');
-  t.equal((await store.stats()).misses + (await store.stats()).hits, 0, 'nothing was looked up');
+  const stats = await store.stats();
+  t.equal(stats.misses + stats.hits, 0, 'nothing was looked up');
+});
+
+t.test("through the exec port: half a megabyte of warnings relayed and replayed byte for byte, rustc's exit codes kept", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  const env = store.env({ SPLITCACHE_TIMING_LOG: log });
+  // 1,500 unused variables: the daemon's writes to the caller's pipe outrun cargo's reads many times over.
+  const lets = Array.from({ length: 1500 }, (_, i) => `let unused${i} = ${i};`).join(' ');
+  const cwd = printingCrate('warned');
+  writeFileSync(join(cwd, 'src/main.rs'), `fn main() { ${lets} println!("warned"); }\n`);
+  const plain = await runOnPipes('rustc', printingCrateArgs(cwd), { cwd, env: process.env });
+  const miss = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env });
+  const hit = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env });
+  t.equal(miss.code, 0, 'the miss succeeds');
+  t.ok(plain.stderr.length > 300_000, `rustc warns at length (${plain.stderr.length} bytes)`);
+  t.equal(miss.stderr, plain.stderr, "the miss relays rustc's stderr whole");
+  t.equal(hit.stderr, plain.stderr, 'the hit replays it whole');
+  const dir = tempDir('exit-codes');
+  const killed = join(dir, 'rustc');
+  writeFileSync(killed, '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+  const r137 = await runOnPipes(BIN, [killed, ...printingCrateArgs(cwd, 'sig')], { cwd, env });
+  t.equal(r137.code, 137, 'a rustc killed by SIGKILL: 137, as a shell reports it');
+  const r127 = await runOnPipes(BIN, [join(dir, 'none', 'rustc'), ...printingCrateArgs(cwd, 'gone')], { cwd, env });
+  t.equal(r127.code, 127, 'a rustc that does not exist: 127');
+  t.match(r127.stderr, /cannot run .*none\/rustc/, 'saying so');
+  t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
 });

@@ -12,14 +12,17 @@
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
  * `sc-exec/1`, the token from `exec.port`, its pid, the fd numbers of its
  * stdout and stderr, its start time ($EPOCHREALTIME), the argument count,
- * then the arguments (rustc first). The daemon answers lines: `ok` (the
+ * then the arguments (rustc first). It holds its end of the connection at
+ * fd 3, which is how the daemon knows that the pid is the caller's
+ * (procCaller.ts). The daemon answers lines: `ok` (the
  * token is right), then `fallback` (run the node client instead: nothing
  * ran), `pid N` (a process group the caller kills should the daemon go away)
  * and `exit N`.
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
  * connect, so nothing is done without the token, which lives in a file only
- * the store's owner can read; and a caller's pid must be the owner's.
+ * the store's owner can read; and a caller's pid must be the owner's and
+ * hold the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ChildProcess, SpawnOptions, StdioOptions } from 'node:child_process';
@@ -40,6 +43,8 @@ export const EXEC_MAGIC = 'sc-exec/1';
 const HEADER_FIELDS = 7;
 const MAX_REQUEST = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Where bin/splitcache holds its end of the connection (`exec 3<>/dev/tcp/…`), checked by procCaller.ts. */
+const CALLER_SOCKET_FD = 3;
 
 /** The file naming the exec port and its token (`<port> <token>`), in the store dir. */
 export function execPortPath(dir: string): string {
@@ -153,7 +158,7 @@ export class ExecServer {
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
     let caller: Caller;
     try {
-      caller = await openCaller(req.pid, req.so, req.se);
+      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, callerFd: CALLER_SOCKET_FD });
     } catch (err) {
       this.log.debug(oneLine(err));
       c.end('fallback\n');
@@ -286,7 +291,11 @@ class ExecCall {
         err.push(d);
         if (capture === true) this.write(2, d);
       });
+      let ended = false;
       const end = (code: number, error?: Error) => {
+        // A child that could not start reports 'error', and may then report 'close' too.
+        if (ended) return;
+        ended = true;
         this.running.delete(child);
         this.workMs += Date.now() - t0;
         if (error) this.write(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}\n`));

@@ -32,13 +32,14 @@ const JOBSERVER = /--jobserver-(?:auth|fds)=(\d+),(\d+)/;
  * way (another user's process, a gone one, an output that is not a pipe or
  * a terminal); it then runs the node client instead.
  */
-export async function openCaller(pid: number, so: number, se: number): Promise<Caller> {
+export async function openCaller(pid: number, so: number, se: number, link: ConnectionEnds): Promise<Caller> {
   const proc = `/proc/${pid}`;
   const opened: number[] = [];
   const close = async () => {
     for (const fd of opened.splice(0)) await closeFd(fd);
   };
   try {
+    await checkConnected(proc, link);
     const [environ, cwd, status] = await Promise.all([readFile(`${proc}/environ`), readlink(`${proc}/cwd`), readFile(`${proc}/status`, 'latin1')]);
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     if (uid === undefined || Number(uid) !== process.getuid?.()) throw callerError(`process ${pid} belongs to another user`);
@@ -61,6 +62,36 @@ export async function openCaller(pid: number, so: number, se: number): Promise<C
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);
   }
+}
+
+/** The caller's end of its TCP connection to the exec port, seen from the daemon: its port, and the exec port. */
+export interface ConnectionEnds {
+  callerPort: number;
+  execPort: number;
+  /** The descriptor the caller holds its end at (3 in bin/splitcache). */
+  callerFd: number;
+}
+
+/**
+ * The pid a caller sends is believed only if that process holds the caller's
+ * end of this very connection at `callerFd`: its socket inode, found in
+ * /proc/net/tcp by the two ports, must be what /proc/<pid>/fd/<callerFd>
+ * names. A caller in another pid namespace (a container sharing the store
+ * and the network) names a pid that is some other process here; so would a
+ * caller that lies. Either would otherwise have rustc run with that process's
+ * environment and directory, and write to its pipes.
+ */
+async function checkConnected(proc: string, link: ConnectionEnds): Promise<void> {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  const local = `:${hex(link.callerPort)}`;
+  const remote = `0100007F:${hex(link.execPort)}`;
+  let inode: string | undefined;
+  for (const line of (await readFile('/proc/net/tcp', 'latin1')).split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.startsWith('0100007F') && f[1].endsWith(local) && f[2] === remote) inode = f[9];
+  }
+  const held = await readlink(`${proc}/fd/${link.callerFd}`).catch(() => undefined);
+  if (inode === undefined || held !== `socket:[${inode}]`) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
 }
 
 /** stdout and stderr must be pipes or terminals: a new open of a regular file would write at its start. */
