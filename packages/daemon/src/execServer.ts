@@ -172,7 +172,9 @@ export class ExecServer {
       call.logTiming();
       c.end(`exit ${code}\n`);
     } catch (err) {
-      // Never left hanging: the caller, seeing no exit code, builds the call plainly.
+      // Never left hanging: the caller, seeing no exit code, builds the call plainly. The
+      // writes queued go out first: a descriptor closed under them could be reused by then.
+      await call.flushed();
       await caller.close();
       c.destroy();
       throw err;
