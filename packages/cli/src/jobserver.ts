@@ -1,17 +1,15 @@
 import { fstatSync } from 'node:fs';
+import { jobserverFdNumbers } from '@splitcache/rustc';
 
 /**
- * cargo hands rustc a jobserver through inherited pipe fds named in
- * CARGO_MAKEFLAGS (`--jobserver-auth=R,W`). Node's spawn passes only stdio
- * unless told, and a rustc without them warns and runs unthrottled (and the
- * warning would be cached), so the fds go into the stdio array explicitly.
+ * cargo's jobserver fds (jobserverFdNumbers in packages/rustc), when this
+ * process has them open. Node's spawn passes only stdio unless told, and a
+ * rustc without them warns and runs unthrottled (and the warning would be
+ * cached), so the fds go into the stdio array explicitly.
  */
 export function jobserverFds(env: NodeJS.ProcessEnv): number[] {
-  const flags = env.CARGO_MAKEFLAGS ?? env.MAKEFLAGS ?? env.MFLAGS ?? '';
-  const m = /--jobserver-(?:auth|fds)=(\d+),(\d+)/.exec(flags);
-  if (!m) return [];
-  const fds = [Number(m[1]), Number(m[2])];
-  return fds.every((fd) => fd > 2 && isOpen(fd)) ? fds : [];
+  const fds = jobserverFdNumbers(env);
+  return fds.every(isOpen) ? fds : [];
 }
 
 function isOpen(fd: number): boolean {

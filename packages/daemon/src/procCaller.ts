@@ -10,6 +10,7 @@ import { close as closeCb, constants, open as openCb, type Stats } from 'node:fs
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
+import { jobserverFdNumbers } from '@splitcache/rustc';
 
 export interface Caller {
   env: Record<string, string>;
@@ -22,8 +23,6 @@ export interface Caller {
   jobserver: Map<number, number>;
   close(): Promise<void>;
 }
-
-const JOBSERVER = /--jobserver-(?:auth|fds)=(\d+),(\d+)/;
 
 /**
  * Reads caller `pid`'s state and opens its descriptors `so` and `se` (its
@@ -48,14 +47,12 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     const out = await openOutput(`${proc}/fd/${so}`, opened);
     const err = await openOutput(`${proc}/fd/${se}`, opened);
     const jobserver = new Map<number, number>();
-    const m = JOBSERVER.exec(env.CARGO_MAKEFLAGS ?? env.MAKEFLAGS ?? env.MFLAGS ?? '');
-    if (m) {
-      // Ends the caller doesn't have open are left out, as the node client leaves them out.
-      for (const [n, flags] of [[Number(m[1]), constants.O_RDONLY], [Number(m[2]), constants.O_WRONLY]] as const) {
-        if (n <= 2 || n > 1024 || jobserver.has(n)) continue;
-        const fd = await openIf(`${proc}/fd/${n}`, flags, (st) => st.isFIFO(), opened);
-        if (fd !== undefined) jobserver.set(n, fd);
-      }
+    // [read end, write end]. Ends the caller doesn't have open are left out, as the node client leaves them out.
+    for (const [i, n] of jobserverFdNumbers(env).entries()) {
+      const flags = i === 0 ? constants.O_RDONLY : constants.O_WRONLY;
+      if (n > 1024 || jobserver.has(n)) continue;
+      const fd = await openIf(`${proc}/fd/${n}`, flags, (st) => st.isFIFO(), opened);
+      if (fd !== undefined) jobserver.set(n, fd);
     }
     return { env, cwd, umask, out, err, jobserver, close };
   } catch (e) {

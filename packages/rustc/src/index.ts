@@ -3,3 +3,4 @@ export { classify, crateTypeLabel, isInfoCall, LINKING_TYPES, WHOLE_TYPES, type 
 export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
 export { archiveMembers, type ReadAt } from './archive.js';
+export { jobserverFdNumbers } from './jobserver.js';
