@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,12 @@ function slowRustc(): { rustc: string; pidFile: string } {
   const once = join(dir, 'slept');
   writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name slow "*) if [ ! -e '${once}' ]; then : > '${once}'; echo $$ > '${pidFile}'; sleep 60; fi ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
   return { rustc, pidFile };
+}
+
+/** Once slowRustc is asleep (its pid file whole): that rustc's pid. */
+async function sleepingPid(t: Test, pidFile: string): Promise<number> {
+  t.ok(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'rustc started');
+  return Number(readFileSync(pidFile, 'utf8'));
 }
 
 const alive = (pid: number) => {
@@ -97,8 +104,7 @@ t.test("a caller that goes away takes rustc with it; rustc runs as the daemon's 
   const { rustc, pidFile } = slowRustc();
   const cwd = printingCrate('never finished');
   const caller = spawn('/bin/bash', ['-c', '"$@" 2> >(cat >&2) | cat', '_', BIN, rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env(), stdio: 'ignore', detached: true });
-  t.ok(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'rustc started');
-  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const pid = await sleepingPid(t, pidFile);
   t.equal(parentOf(pid), store.daemonPid(), "rustc is the daemon's child");
   process.kill(-caller.pid!, 'SIGKILL');
   t.ok(await waitFor(() => !alive(pid), 5000), 'killing the caller killed rustc');
@@ -112,8 +118,7 @@ t.test('a daemon killed under a call: the call kills what it ran and builds unca
   const { rustc, pidFile } = slowRustc();
   const cwd = printingCrate('built anyway');
   const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
-  t.ok(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'rustc started');
-  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const pid = await sleepingPid(t, pidFile);
   store.killDaemon();
   const r = await call;
   t.equal(r.code, 0, 'the call succeeds');

@@ -26,7 +26,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ChildProcess, SpawnOptions, StdioOptions } from 'node:child_process';
-import { appendFile, closeSync, existsSync, openSync, readSync, rm, statSync, unlink, write } from 'node:fs';
+import { appendFile, closeSync, openSync, readSync, rm, statSync, unlink, write } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { oneLine } from '@splitcache/errors';
@@ -325,7 +325,8 @@ function executable(file: string, dir: string, path: string | undefined): string
   for (const entry of (path ?? '').split(delimiter)) {
     const candidate = resolve(dir, entry || '.', file);
     try {
-      if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+      // One stat: a missing file is undefined, not a throw; ENOTDIR or EACCES still throw.
+      if (statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
     } catch {
       /* the next one */
     }
