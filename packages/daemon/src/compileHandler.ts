@@ -122,6 +122,9 @@ export class CompileHandler {
       // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.
       if (req.env.SPLITCACHE_RECACHE === '1') p.missReason = 'recache';
       else {
+        // A result of this key still being stored in the background (the call before's, just
+        // reported) is waited for: looked up before it commits, it would be compiled again.
+        await this.keyLocks.get(key.key);
         const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
         if (hit) return hit;
       }
