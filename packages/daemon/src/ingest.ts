@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Digest, FileDigestMemo } from '@splitcache/hash';
+import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
@@ -162,20 +162,11 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   let bytes = 0;
   for (const name of names) {
     const path = pathOf(name);
-    const raw = name.endsWith('.rlink') && rlinkBytes ? rlinkBytes : await readStated(path, name, stats.get(name)!);
-    let form: OutputRecord['form'] = 'raw';
-    let data: Uint8Array = raw;
-    if (name.endsWith('.d')) {
-      form = 'text';
-      data = Buffer.from(table.normaliseText(raw.toString('utf8')));
-    } else if (name.endsWith('.rlink')) {
-      form = 'rlink';
-      data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: x.rlinkVersion });
-    }
-    const digest = await store.blobs.write(data);
-    bytes += data.length;
-    const role: OutputRecord['role'] = name.endsWith('.rlink') ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
-    outputs.push({ name, digest, size: data.length, form, role });
+    const form: OutputRecord['form'] = name.endsWith('.d') ? 'text' : name.endsWith('.rlink') ? 'rlink' : 'raw';
+    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion);
+    bytes += size;
+    const role: OutputRecord['role'] = form === 'rlink' ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
+    outputs.push({ name, digest, size, form, role });
     // The crates built next take this rlib's digest from the memo (unless it changed while read).
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
   }
@@ -205,10 +196,27 @@ export function ingestError(cause: unknown): SplitcacheError {
   return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }
 
-/** Reads a file by the size its stat gave: one that shrank since is refused, not stored short. */
-async function readStated(path: string, name: string, st: BigIntStats): Promise<Buffer> {
-  const size = Number(st.size);
-  const raw = await readWhole(path, size);
-  if (raw.length !== size) throw new SplitcacheError('SPLITCACHE_INGEST', `${name} shrank while it was being stored`);
-  return raw;
+/**
+ * Stores one output as a blob. A large raw file (an rlib, an object) is
+ * streamed into the blob dir; the rest is read whole, since dep-info and the
+ * .rlink have their paths normalised first. A file whose size is not the one
+ * its stat gave (it changed while read) is refused, not stored short.
+ */
+async function storeOutput(
+  store: Store, path: string, name: string, form: OutputRecord['form'], rlink: Buffer | undefined,
+  st: BigIntStats | undefined, table: PrefixTable, rlinkVersion: string,
+): Promise<{ digest: Digest; size: number }> {
+  const size = st ? Number(st.size) : undefined;
+  const changed = () => new SplitcacheError('SPLITCACHE_INGEST', `${name} changed size while it was being stored`);
+  if (form === 'raw' && size !== undefined && size > SYNC_IO_MAX_BYTES) {
+    const stored = await store.blobs.writeFrom(path);
+    if (stored.size !== size) throw changed();
+    return stored;
+  }
+  const raw = rlink ?? (await readWhole(path, size));
+  if (size !== undefined && raw.length !== size) throw changed();
+  let data: Uint8Array = raw;
+  if (form === 'text') data = Buffer.from(table.normaliseText(raw.toString('utf8')));
+  else if (form === 'rlink') data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: rlinkVersion });
+  return { digest: await store.blobs.write(data), size: data.length };
 }

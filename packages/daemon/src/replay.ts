@@ -1,5 +1,5 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
@@ -34,36 +34,80 @@ export async function replay(
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
   }
   const outDir = resolve(cwd, outDirArg);
-  // Read and verify everything before writing anything. Small files are read
-  // and written with synchronous calls (a few microseconds each, against a
-  // thread-pool round trip per call for fs/promises); large ones go through
-  // the pool together, each in one read or write call (store's wholeFile.ts).
-  const written = await Promise.all(
-    entry.outputs.map(async (o): Promise<[string, Uint8Array]> => {
-      const dest = resolve(outDir, checkOutputName(o.name));
-      const stored = await store.blobs.read(o.digest, o.size);
-      if (o.form === 'text') return [dest, Buffer.from(table.expandText(stored.toString('utf8')))];
-      if (o.form === 'rlink') return [dest, rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion })];
-      return [dest, stored];
-    }),
-  );
   try {
     mkdirSync(outDir, { recursive: true });
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
-  await Promise.all(written.map(([dest, data]) => writeAtomic(dest, data)));
+  // Verify everything before putting anything in place. A large raw output
+  // (an rlib, an object) is copied from its blob to a temp name beside its
+  // place, verified on the way, through a reused buffer (store's
+  // copyDigesting.ts); the rest is read whole and verified, then written.
+  // Small files use synchronous calls (a few microseconds each, against a
+  // thread-pool round trip per call for fs/promises).
+  // Every copy settles before a failure is thrown, so none is left behind.
+  const settled = await Promise.allSettled(
+    entry.outputs.map(async (o): Promise<Written> => {
+      const dest = resolve(outDir, checkOutputName(o.name));
+      if (o.form === 'raw' && o.size > SYNC_IO_MAX_BYTES) {
+        const tmp = tempBeside(dest);
+        try {
+          return { dest, size: await store.blobs.copyOut(o.digest, tmp, 0o644), tmp };
+        } catch (cause) {
+          throw replayError(cause, tmp);
+        }
+      }
+      const stored = await store.blobs.read(o.digest, o.size);
+      let data: Uint8Array = stored;
+      if (o.form === 'text') data = Buffer.from(table.expandText(stored.toString('utf8')));
+      else if (o.form === 'rlink') data = rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion });
+      return { dest, size: data.length, data };
+    }),
+  );
+  const failed = settled.find((r) => r.status === 'rejected');
+  const written = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    await Promise.all(written.map((w) => (w.tmp ? rm(w.tmp, { force: true }) : undefined)));
+    throw failed.reason;
+  }
+  await Promise.all(written.map((w) => (w.data ? writeAtomic(w.dest, w.data) : moveInto(w.tmp!, w.dest))));
   // An rlib or rmeta written here is an --extern of the crates built next: they
   // take its digest from the memo instead of reading it back. Not awaited: the
   // hit's answer need not wait for these stats (a dependant that asks first
   // simply reads the file).
-  void Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]![0], o.digest) : undefined)));
-  const bytes = written.reduce((n, [, data]) => n + data.length, 0);
+  void Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]!.dest, o.digest) : undefined)));
+  const bytes = written.reduce((n, w) => n + w.size, 0);
   return {
     stdout: Buffer.from(table.expandText(Buffer.from(entry.stdout).toString('utf8'))),
     stderr: Buffer.from(table.expandText(Buffer.from(entry.stderr).toString('utf8'))),
     bytes,
   };
+}
+
+/** One output ready to go in place: its bytes, or a verified copy at `tmp`. */
+interface Written {
+  dest: string;
+  size: number;
+  data?: Uint8Array;
+  tmp?: string;
+}
+
+const tempBeside = (dest: string) => `${dest}.sc-${tempSuffix()}`;
+
+function replayError(cause: unknown, dest: string): SplitcacheError {
+  if (cause instanceof SplitcacheError) return cause;
+  return new SplitcacheError('SPLITCACHE_REPLAY', `cannot write ${dest}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+}
+
+/** Renames a verified copy into place (an older file unlinked first: see writeAtomic). */
+async function moveInto(tmp: string, dest: string): Promise<void> {
+  try {
+    await unlink(dest).catch(() => undefined);
+    await rename(tmp, dest);
+  } catch (cause) {
+    await rm(tmp, { force: true });
+    throw replayError(cause, dest);
+  }
 }
 
 /**
@@ -73,7 +117,7 @@ export async function replay(
  * (auto_da_alloc), and the hit would wait on the disk.
  */
 async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
-  const tmp = `${dest}.sc-${tempSuffix()}`;
+  const tmp = tempBeside(dest);
   try {
     if (data.length <= SYNC_IO_MAX_BYTES) {
       try {
@@ -87,6 +131,6 @@ async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
       await writeFileAtomic(tmp, dest, data, 0o644, () => old);
     }
   } catch (cause) {
-    throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot write ${dest}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+    throw replayError(cause, dest);
   }
 }

@@ -1,5 +1,6 @@
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { open } from 'node:fs/promises';
+import { withChunk } from './chunkPool.js';
 
 /**
  * A digest is 128 bits, hex: two xxh64 lanes with different seeds, fed the
@@ -56,20 +57,19 @@ export class DigestStream {
   }
 }
 
-const CHUNK = 1 << 20;
-
-/** Digest of a file's content, read in 1 MiB chunks (no whole-file buffer). */
+/** Digest of a file's content, read a chunk at a time (no whole-file buffer). */
 export async function digestFile(path: string): Promise<Digest> {
   const fh = await open(path, 'r');
   try {
-    const s = new DigestStream();
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
-      if (bytesRead === 0) break;
-      s.update(buf.subarray(0, bytesRead));
-    }
-    return s.digest();
+    return await withChunk(async (buf) => {
+      const s = new DigestStream();
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        s.update(buf.subarray(0, bytesRead));
+      }
+      return s.digest();
+    });
   } finally {
     await fh.close();
   }

@@ -1,10 +1,11 @@
-import { mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
+import { copyDigesting } from './copyDigesting.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -77,14 +78,59 @@ export class BlobDir {
     try {
       await writeFileAtomic(tmp, dest, data, 0o444, () => mkdir(join(this.root, digest.slice(0, 2)), { recursive: true }));
     } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      throw new SplitcacheError(
-        code === 'ENOSPC' || code === 'EDQUOT' ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO',
-        `cannot write blob ${digest}: ${code ?? String(cause)}`,
-        { cause },
-      );
+      throw blobWriteError(cause, `write blob ${digest}`);
     }
     return digest;
+  }
+
+  /**
+   * Stores a file's content, streamed through a reused buffer into a temp
+   * blob and digested on the way, then renamed to its digest (or dropped,
+   * when that blob exists already). For large outputs: no whole-file buffer.
+   * Returns the digest and how many bytes were stored.
+   */
+  async writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
+    const src = await open(path, 'r');
+    const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
+    try {
+      const copied = await copyDigesting(src, tmp, 0o444);
+      if (await this.has(copied.digest)) {
+        await rm(tmp, { force: true });
+      } else {
+        await mkdir(join(this.root, copied.digest.slice(0, 2)), { recursive: true });
+        await rename(tmp, this.pathOf(copied.digest));
+      }
+      return copied;
+    } catch (cause) {
+      await rm(tmp, { force: true });
+      throw blobWriteError(cause, `store ${path}`);
+    } finally {
+      await src.close();
+    }
+  }
+
+  /**
+   * Copies a blob into a new file `dest` (which must not exist), verifying its
+   * bytes on the way: a missing or bad blob throws SPLITCACHE_BLOB_* and leaves
+   * no `dest`. Other errors (writing `dest`) are thrown as the file system gave them.
+   */
+  async copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
+    let src;
+    try {
+      src = await open(this.pathOf(digest), 'r');
+    } catch (cause) {
+      throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
+    }
+    try {
+      const copied = await copyDigesting(src, dest, mode);
+      if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
+      return copied.size;
+    } catch (err) {
+      await rm(dest, { force: true });
+      throw err;
+    } finally {
+      await src.close();
+    }
   }
 
   /** Whether a blob's first bytes are `prefix` (a cheap look before a full, verified read). */
@@ -143,6 +189,17 @@ export class BlobDir {
 }
 
 const LIST_BATCH = 64;
+
+/** A failed blob write: SPLITCACHE_STORE_FULL when the disk or quota is full, SPLITCACHE_STORE_IO otherwise. */
+function blobWriteError(cause: unknown, what: string): SplitcacheError {
+  if (cause instanceof SplitcacheError) return cause;
+  const code = (cause as NodeJS.ErrnoException).code;
+  return new SplitcacheError(
+    code === 'ENOSPC' || code === 'EDQUOT' ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO',
+    `cannot ${what}: ${code ?? String(cause)}`,
+    { cause },
+  );
+}
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
