@@ -52,7 +52,7 @@ async function wrap(argv: string[]): Promise<number> {
 
   const dir = storeDir(process.env);
   mark('wrap');
-  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs')).catch((e: Error) => e);
+  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, rustc).catch((e: Error) => e);
   if (!conn || conn instanceof Error) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', `${conn?.message ?? 'no daemon answered'} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;

@@ -30,7 +30,11 @@ const START_RETRY_MS = 10_000;
  * the daemon says it failed to start (its reason is in the error), and
  * resolves undefined if nothing answered within `waitMs`.
  */
-export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000): Promise<DaemonConnection | undefined> {
+/**
+ * `firstRustc`: the rustc of the call that starts the daemon, which probes it
+ * while it starts if its store is new (SPLITCACHE_FIRST_RUSTC, daemon main.ts).
+ */
+export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000, firstRustc?: string): Promise<DaemonConnection | undefined> {
   const sock = socketPath(dir);
   const first = await DaemonConnection.tryConnect(sock);
   if (first) return first;
@@ -39,7 +43,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   startFailure(failed, Date.now() - START_RETRY_MS);
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
-  let child = startDaemon(dir, daemonMain);
+  let child = startDaemon(dir, daemonMain, false, firstRustc);
   // A failed connect to a unix socket costs microseconds: poll finely, so no
   // call waits long past the moment the daemon listens (60–76 ms after its spawn here).
   while (Date.now() < t0 + waitMs) {
@@ -48,7 +52,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
     if (c) return c;
     startFailure(failed, t0 - START_RETRY_MS);
     if (child) diedBeforeListening(child, dir, failed, t0);
-    else if (trampolineStartDied(dir)) child = startDaemon(dir, daemonMain, true);
+    else if (trampolineStartDied(dir)) child = startDaemon(dir, daemonMain, true, firstRustc);
   }
   return undefined;
 }
@@ -122,7 +126,7 @@ function procMounted(): boolean {
  * Spawns the daemon unless another starter holds the spawn lock; returns the
  * child it spawned. `takeOver`: the lock's holder is known to be gone.
  */
-function startDaemon(dir: string, daemonMain: string, takeOver = false): ChildProcess | undefined {
+function startDaemon(dir: string, daemonMain: string, takeOver = false, firstRustc?: string): ChildProcess | undefined {
   const lock = join(dir, 'daemon.starting');
   try {
     closeSync(openSync(lock, 'wx'));
@@ -139,6 +143,7 @@ function startDaemon(dir: string, daemonMain: string, takeOver = false): ChildPr
   // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
   const env = { ...process.env };
   if (!env.SPLITCACHE_REMOTE?.startsWith('https:')) delete env.NODE_EXTRA_CA_CERTS;
+  if (firstRustc) env.SPLITCACHE_FIRST_RUSTC = firstRustc;
   const { spawn } = loadChildProcess();
   const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env });
   // Not kept alive by it, but its exit is still seen while this call polls.

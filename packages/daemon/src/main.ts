@@ -3,6 +3,7 @@
  * socket. LevelDB's own lock makes it single-instance: a second daemon for
  * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
  */
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
@@ -14,7 +15,7 @@ import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
 import { socketPath, writeStartFailed } from './protocol.js';
 import { openRemote } from './openRemote.js';
-import { RustcIdentities } from './rustcIdentity.js';
+import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
 import { ExecServer } from './execServer.js';
@@ -27,6 +28,12 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   process.stderr.on('error', () => undefined);
   const config = readConfig(env);
   const log = makeLogger(config.logLevel);
+  // A new store has no rustc identity recorded, so the first call would probe
+  // rustc before its first answer. Whoever started this daemon names that
+  // call's rustc: the probe starts now, while the store opens and the call connects.
+  const firstRustc = env.SPLITCACHE_FIRST_RUSTC;
+  const early = firstRustc && !existsSync(join(config.dir, 'index', 'CURRENT')) ? startProbe(firstRustc, process.cwd(), env as Record<string, string>) : undefined;
+  early?.catch(() => undefined); // a failed probe is tried again, and reported, by the call
   await initHash();
   let store: Store;
   try {
@@ -45,7 +52,9 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const remote = await openRemote(config, { store, files, stats, log });
-  const services: Services = { store, maintenance, files, rustc: new RustcIdentities(store), nativeCpu: new NativeCpus(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
+  const identities = new RustcIdentities(store);
+  if (early) identities.adopt(firstRustc!, process.cwd(), env as Record<string, string>, early);
+  const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   let repairing = false;
   services.onCorruptIndex = () => {

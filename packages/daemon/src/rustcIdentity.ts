@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
@@ -64,18 +64,38 @@ export class RustcIdentities {
   constructor(private readonly records?: IdentityRecords) {}
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
-    // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
+    const { memoKey, recordName } = this.keyOf(rustc, cwd, env);
+    let p = this.memo.get(memoKey);
+    if (!p) {
+      p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
+      this.remember(memoKey, p);
+    }
+    return p;
+  }
+
+  /**
+   * Takes a probe started before the store was open (see startProbe), for
+   * the first call's rustc in a new store, where nothing can be recorded yet:
+   * that call finds its identity under way instead of starting the probe then.
+   */
+  adopt(rustc: string, cwd: string, env: Record<string, string>, early: Promise<ProbeOutput>): void {
+    const { memoKey, recordName } = this.keyOf(rustc, cwd, env);
+    // Should it fail, the call that waits on it runs a probe of its own (whose failure it reports).
+    const probed = early.catch(() => startProbe(rustc, cwd, env));
+    if (!this.memo.has(memoKey)) this.remember(memoKey, probed.then((out) => this.record(identityFrom(out), recordName)));
+  }
+
+  // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
+  private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordName: string | undefined } {
     const st = statSync(rustc, { throwIfNoEntry: false });
     const proxy = isRustupProxy(rustc);
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
-    let p = this.memo.get(memoKey);
-    if (!p) {
-      const recordName = this.records && st && !proxy ? `rustc!${digestBytes(memoKey)}` : undefined;
-      p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
-      this.memo.set(memoKey, p);
-      p.catch(() => this.memo.delete(memoKey));
-    }
-    return p;
+    return { memoKey, recordName: this.records && st && !proxy ? `rustc!${digestBytes(memoKey)}` : undefined };
+  }
+
+  private remember(memoKey: string, p: Promise<RustcIdentity>): void {
+    this.memo.set(memoKey, p);
+    p.catch(() => this.memo.delete(memoKey));
   }
 
   private async recall(name: string | undefined): Promise<RustcIdentity | undefined> {
@@ -88,10 +108,13 @@ export class RustcIdentities {
   }
 
   private async probeAndRecord(rustc: string, cwd: string, env: Record<string, string>, name: string | undefined): Promise<RustcIdentity> {
-    const { id, listing } = await probe(rustc, cwd, env);
+    return this.record(identityFrom(await startProbe(rustc, cwd, env)), name);
+  }
+
+  private async record({ id, listing }: { id: RustcIdentity; listing: string }, name: string | undefined): Promise<RustcIdentity> {
     if (name) {
       const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: driverStamp(id.sysroot) };
-      await this.records!.putMeta(name, rec).catch(() => undefined); // a lost record costs the next daemon two rustc runs
+      await this.records!.putMeta(name, rec).catch(() => undefined); // a lost record costs the next daemon a rustc run
     }
     return id;
   }
@@ -101,20 +124,48 @@ function isRustupProxy(rustc: string): boolean {
   return basename(rustc) === 'rustc' && existsSync(join(dirname(rustc), 'rustup'));
 }
 
-async function probe(rustc: string, cwd: string, env: Record<string, string>): Promise<{ id: RustcIdentity; listing: string }> {
+/** What a probe learns from rustc; turned into an identity once the hasher is loaded. */
+export interface ProbeOutput {
+  verbose: string;
+  sysroot: string;
+}
+
+/**
+ * Runs rustc to learn what it is: `rustc -vV`, and its sysroot. The sysroot
+ * is where rustc finds its own libraries from its own path, `<sysroot>/bin/rustc`
+ * beside `<sysroot>/lib/rustlib` (a rustup toolchain, /usr for Debian's), so
+ * where that layout is there, no second rustc run (`--print sysroot`, ~60 ms
+ * of CPU here) is needed. A rustup proxy, or any other layout, is asked.
+ * Needs no hasher: the daemon starts it before loading one (main.ts).
+ */
+export async function startProbe(rustc: string, cwd: string, env: Record<string, string>): Promise<ProbeOutput> {
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
   try {
-    const [vv, sr] = await Promise.all([
+    const beside = isRustupProxy(rustc) ? undefined : sysrootBeside(rustc);
+    const [vv, sysroot] = await Promise.all([
       runRustc(rustc, ['-vV'], { cwd, env: childEnv }),
-      runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }),
+      beside ?? runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
     ]);
-    const sysroot = sr.stdout.trim();
-    const listing = libListing(join(sysroot, 'lib', 'rustlib'));
-    return { id: identityOf(vv.stdout, sysroot, listing), listing };
+    return { verbose: vv.stdout, sysroot };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }
+}
+
+/** `<dir>/..` for a rustc at `<dir>/rustc` (links resolved) when `<dir>/../lib/rustlib` exists. */
+function sysrootBeside(rustc: string): string | undefined {
+  try {
+    const root = dirname(dirname(realpathSync(rustc)));
+    return statSync(join(root, 'lib', 'rustlib')).isDirectory() ? root : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function identityFrom(out: ProbeOutput): { id: RustcIdentity; listing: string } {
+  const listing = libListing(join(out.sysroot, 'lib', 'rustlib'));
+  return { id: identityOf(out.verbose, out.sysroot, listing), listing };
 }
 
 function identityOf(verbose: string, sysroot: string, listing: string): RustcIdentity {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import { Store } from '@splitcache/store';
-import { RustcIdentities } from '../src/rustcIdentity.js';
+import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
 
 // A rustc identity outlives the daemon that probed it, through the store, and
 // is probed again when the compiler or its sysroot changes. The "rustc" here is
@@ -74,4 +74,38 @@ t.test('a rustup proxy is probed by every daemon', async (t) => {
   await new RustcIdentities(store).get(rustc, dir, {});
   await new RustcIdentities(store).get(rustc, dir, {});
   t.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 4, 'two runs for each daemon');
+});
+
+t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a probe started early is adopted', async (t) => {
+  await initHash();
+  const store = await Store.open(tmp('rid-beside-store'));
+  t.teardown(() => store.close());
+  const real = await new RustcIdentities(store).get(realRustc, tmpdir(), {});
+  t.equal(real.sysroot, execFileSync(realRustc, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), 'the sysroot found beside the real rustc is the one it prints');
+
+  // A toolchain laid out as rustup's: bin/rustc (a logging script) and lib/rustlib.
+  const root = tmp('rid-beside');
+  const libs = join(root, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
+  mkdirSync(libs, { recursive: true });
+  writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
+  mkdirSync(join(root, 'bin'));
+  const runs = join(root, 'runs.log');
+  const rustc = join(root, 'bin', 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const ran = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean);
+
+  const ids = new RustcIdentities(store);
+  ids.adopt(rustc, root, {}, startProbe(rustc, root, {}));
+  const id = await ids.get(rustc, root, {});
+  t.same(ran(), ['-vV'], 'one run: -vV, no --print sysroot');
+  t.equal(id.sysroot, root, 'the sysroot is the directory above bin');
+  t.ok(id.digest !== real.digest, 'its own listing is part of its identity');
+  t.same(await new RustcIdentities(store).get(rustc, root, {}), id, 'the adopted probe was recorded for the next daemon');
+  t.equal(ran().length, 1, 'which runs nothing');
+
+  const failing = new RustcIdentities(store);
+  failing.adopt(rustc, tmpdir(), { RUSTUP_TOOLCHAIN: 'x' }, Promise.reject(new Error('probe failed')));
+  const again = await failing.get(rustc, tmpdir(), { RUSTUP_TOOLCHAIN: 'x' });
+  t.equal(again.digest, id.digest, 'a failed early probe is run again for the call that waits on it');
+  t.equal(ran().length, 2);
 });
