@@ -88,7 +88,9 @@ export function readingTheTargets(results, lookups) {
       '). ' +
       'What a node client cost, measured on cold grep builds one after another (2026-12-01, same machine): plain cargo 38.2 s; a null wrapper that only starts node and spawns rustc, 43.0 s (1.13×); a prototype of the exec port, 40.8 s (1.07×). ' +
       'A node start is 65–80 ms of CPU here (`perf stat -r 40 node -e 0`: 66 ms task-clock, 2,143 page faults), and a two-core build pays it out of rustc\'s CPU once per call: 72 calls in grep. ' +
-      'So the node client could not meet 1.15× whatever it did; through the exec port what is left is the second rustc process of each crate that links (the split the design asks for), the daemon\'s own work (key, ingest) and bash\'s start.',
+      'So the node client could not meet 1.15× whatever it did; through the exec port what is left is the second rustc process of each crate that links (the split the design asks for), the daemon\'s own work (key, ingest) and bash\'s start. ' +
+      'The split, by hand (2026-12-01, proc-macro2\'s build script, 4 runs each): one plain rustc 513–619 ms; `-Zno-link` 348–419 ms then `-Zlink-only` 255–290 ms. A rustc process costs ~60 ms of CPU before it does anything (`perf stat -r 20 rustc -vV`: 60 ms task-clock, 1,917 page faults: loading the 150 MB librustc_driver), and grep has 19 crates that link. ' +
+      'The daemon\'s own CPU in a cold grep build, read from /proc after the build: 5.6–6.5 s before commit 03c0623, 4.2–4.5 s since. Most of the difference was reading each output into a new Buffer, whose every page faulted on first touch; large outputs are now streamed through reused buffers (docs/ARCHITECTURE.md).',
   )
 
   // The fixture.
@@ -102,7 +104,7 @@ export function readingTheTargets(results, lookups) {
         `so 0.3× plain is ${(0.3 * plain).toFixed(2)} s and 0.5× sccache ${(0.5 * sccache).toFixed(2)} s): ` +
         'five calls, three of them links (the proc-macro, the build script, the bin), and a daemon stopped before each warm build. ' +
         'Its critical path is the daemon\'s start (75–90 ms, overlapping the first calls\' own node start: they come before it listens), the build script\'s link, its run, the lib that uses its output, and the bin\'s link: two links of 60–110 ms each, about 0.2 s at the least before cargo\'s own work. ' +
-        'Its cold build makes a new store each time, where the daemon\'s first answer also probes rustc (~40 ms); bin/splitcache has started the daemon in a store dir that does not exist yet only since commit 8e8fd73, so runs on earlier commits (ab229dd\'s, 2026-12-01, among them) had no overlapped daemon start in their cold builds. Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
+        'Its cold build makes a new store each time, with no rustc identity recorded: since commit 21c2086 the daemon probes the first call\'s rustc while it starts, with one rustc run instead of two (2026-12-01, 6 alternating cold builds each with -q: 2.22–2.55 s, median 2.36, against 2.35–2.68 s, median 2.46). bin/splitcache has started the daemon in a store dir that does not exist yet only since commit 8e8fd73, so runs on earlier commits (ab229dd\'s, 2026-12-01, among them) had no overlapped daemon start in their cold builds. Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
         'Every hit of a crate that links runs `-Zlink-only` by design, so neither fixture target can be met by any wrapper that keeps to it.',
     )
   }
