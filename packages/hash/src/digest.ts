@@ -57,11 +57,11 @@ export class DigestStream {
   }
 }
 
-/** Digest of a file's content, read a chunk at a time (no whole-file buffer). */
-export async function digestFile(path: string): Promise<Digest> {
-  const fh = await open(path, 'r');
-  try {
-    return await withChunk(async (buf) => {
+/** Digest of a file's content, read a chunk at a time (no whole-file buffer), opened once a chunk is free. */
+export function digestFile(path: string): Promise<Digest> {
+  return withChunk(async (buf) => {
+    const fh = await open(path, 'r');
+    try {
       const s = new DigestStream();
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, buf.length, null);
@@ -69,10 +69,10 @@ export async function digestFile(path: string): Promise<Digest> {
         s.update(buf.subarray(0, bytesRead));
       }
       return s.digest();
-    });
-  } finally {
-    await fh.close();
-  }
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 export function isDigest(s: unknown): s is Digest {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync, statSync, type Stats } from 'node:fs';
-import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
+import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, withChunk, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
@@ -89,24 +89,26 @@ export class BlobDir {
    * when that blob exists already). For large outputs: no whole-file buffer.
    * Returns the digest and how many bytes were stored.
    */
-  async writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
-    const src = await open(path, 'r');
-    const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
-    try {
-      const copied = await copyDigesting(src, tmp, 0o444);
-      if (await this.has(copied.digest)) {
+  writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
+    return withChunk(async (buf) => {
+      const src = await open(path, 'r');
+      const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
+      try {
+        const copied = await copyDigesting(src, tmp, 0o444, buf);
+        if (await this.has(copied.digest)) {
+          await rm(tmp, { force: true });
+        } else {
+          await mkdir(join(this.root, copied.digest.slice(0, 2)), { recursive: true });
+          await rename(tmp, this.pathOf(copied.digest));
+        }
+        return copied;
+      } catch (cause) {
         await rm(tmp, { force: true });
-      } else {
-        await mkdir(join(this.root, copied.digest.slice(0, 2)), { recursive: true });
-        await rename(tmp, this.pathOf(copied.digest));
+        throw blobWriteError(cause, `store ${path}`);
+      } finally {
+        await src.close();
       }
-      return copied;
-    } catch (cause) {
-      await rm(tmp, { force: true });
-      throw blobWriteError(cause, `store ${path}`);
-    } finally {
-      await src.close();
-    }
+    });
   }
 
   /**
@@ -114,23 +116,25 @@ export class BlobDir {
    * bytes on the way: a missing or bad blob throws SPLITCACHE_BLOB_* and leaves
    * no `dest`. Other errors (writing `dest`) are thrown as the file system gave them.
    */
-  async copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
-    let src;
-    try {
-      src = await open(this.pathOf(digest), 'r');
-    } catch (cause) {
-      throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
-    }
-    try {
-      const copied = await copyDigesting(src, dest, mode);
-      if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
-      return copied.size;
-    } catch (err) {
-      await rm(dest, { force: true });
-      throw err;
-    } finally {
-      await src.close();
-    }
+  copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
+    return withChunk(async (buf) => {
+      let src;
+      try {
+        src = await open(this.pathOf(digest), 'r');
+      } catch (cause) {
+        throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
+      }
+      try {
+        const copied = await copyDigesting(src, dest, mode, buf);
+        if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
+        return copied.size;
+      } catch (err) {
+        await rm(dest, { force: true });
+        throw err;
+      } finally {
+        await src.close();
+      }
+    });
   }
 
   /** Whether a blob's first bytes are `prefix` (a cheap look before a full, verified read). */
