@@ -64,11 +64,12 @@ export class RustcIdentities {
   constructor(private readonly records?: IdentityRecords) {}
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
-    const { memoKey, recordName } = this.keyOf(rustc, cwd, env);
-    let p = this.memo.get(memoKey);
+    const key = this.keyOf(rustc, cwd, env);
+    let p = this.memo.get(key.memoKey);
     if (!p) {
+      const recordName = this.recordName(key);
       p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
-      this.remember(memoKey, p);
+      this.remember(key.memoKey, p);
     }
     return p;
   }
@@ -79,18 +80,24 @@ export class RustcIdentities {
    * that call finds its identity under way instead of starting the probe then.
    */
   adopt(rustc: string, cwd: string, env: Record<string, string>, early: Promise<ProbeOutput>): void {
-    const { memoKey, recordName } = this.keyOf(rustc, cwd, env);
+    const key = this.keyOf(rustc, cwd, env);
+    if (this.memo.has(key.memoKey)) return;
     // Should it fail, the call that waits on it runs a probe of its own (whose failure it reports).
     const probed = early.catch(() => startProbe(rustc, cwd, env));
-    if (!this.memo.has(memoKey)) this.remember(memoKey, probed.then((out) => this.record(identityFrom(out), recordName)));
+    this.remember(key.memoKey, probed.then((out) => this.record(identityFrom(out), this.recordName(key))));
   }
 
   // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
-  private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordName: string | undefined } {
+  private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean } {
     const st = statSync(rustc, { throwIfNoEntry: false });
     const proxy = isRustupProxy(rustc);
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
-    return { memoKey, recordName: this.records && st && !proxy ? `rustc!${digestBytes(memoKey)}` : undefined };
+    return { memoKey, recordable: Boolean(this.records && st && !proxy) };
+  }
+
+  /** Where an identity is recorded in the store; none for a rustup proxy (or without records). Only on a memo miss. */
+  private recordName(key: { memoKey: string; recordable: boolean }): string | undefined {
+    return key.recordable ? `rustc!${digestBytes(key.memoKey)}` : undefined;
   }
 
   private remember(memoKey: string, p: Promise<RustcIdentity>): void {
