@@ -6,6 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 import { copyDigesting } from './copyDigesting.js';
+import { isDiskFull } from './diskFull.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -198,11 +199,7 @@ const LIST_BATCH = 64;
 function blobWriteError(cause: unknown, what: string): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
   const code = (cause as NodeJS.ErrnoException).code;
-  return new SplitcacheError(
-    code === 'ENOSPC' || code === 'EDQUOT' ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO',
-    `cannot ${what}: ${code ?? String(cause)}`,
-    { cause },
-  );
+  return new SplitcacheError(isDiskFull(cause) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}`, { cause });
 }
 
 function statOrUndefined(path: string): Stats | undefined {

@@ -7,6 +7,7 @@ import { pack, unpack } from 'msgpackr';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
+import { isDiskFull } from './diskFull.js';
 import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
@@ -278,14 +279,6 @@ async function openIndex(location: string): Promise<Level<string, Bytes>> {
 function isLocked(err: Error): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
   return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED';
-}
-
-/** ENOSPC or EDQUOT anywhere in an error's cause chain (LevelDB reports it as an IO error's text). */
-export function isDiskFull(err: unknown): boolean {
-  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || /No space left on device|Disk quota exceeded/i.test(String(e.message ?? ''))) return true;
-  }
-  return false;
 }
 
 function lockedError(location: string, cause: unknown): SplitcacheError {
