@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DigestStream, type Digest } from '@splitcache/hash';
+import { writeAllAt } from './wholeFile.js';
 
 /**
  * Copies an open file, from its start, into a new file `dest` (created with
@@ -20,10 +21,7 @@ export async function copyDigesting(src: FileHandle, dest: string, mode: number,
       if (bytesRead === 0) break;
       const part = buf.subarray(0, bytesRead);
       stream.update(part);
-      for (let done = 0; done < bytesRead; ) {
-        const { bytesWritten } = await out.write(part, done, bytesRead - done, size + done);
-        done += bytesWritten;
-      }
+      await writeAllAt(out, part, size);
       size += bytesRead;
     }
     return { digest: stream.digest(), size };

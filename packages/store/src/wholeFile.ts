@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 // Whole-file reads and writes in one thread-pool call each, for files too large
 // to block the daemon's event loop on. `fs/promises`' own readFile and
@@ -31,12 +31,16 @@ export async function readWhole(path: string, size?: number): Promise<Buffer> {
 export async function writeWhole(path: string, data: Uint8Array, mode: number): Promise<void> {
   const fh = await open(path, 'wx', mode);
   try {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, done);
-      done += bytesWritten;
-    }
+    await writeAllAt(fh, data, 0);
   } finally {
     await fh.close();
+  }
+}
+
+/** Writes all of `data` at `position`, looping only if the kernel takes less than all. */
+export async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
   }
 }
