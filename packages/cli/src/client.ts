@@ -6,8 +6,8 @@
  */
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { isInfoCall, linkHalfOf } from '@splitcache/rustc';
+import { join, resolve } from 'node:path';
+import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import type { DaemonConnection } from './daemonConnection.js';
@@ -47,8 +47,8 @@ async function main(argv: string[]): Promise<number> {
 async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
-  // Another wrapper in front of rustc (clippy-driver, …), an info call, or the cache turned off: straight through.
-  if (!basename(rustc).startsWith('rustc') || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
+  // Another tool in front of rustc (any but a known driver such as clippy-driver), an info call, or the cache turned off: straight through.
+  if (!compilerCall(argv) || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
 
   const dir = storeDir(process.env);
   mark('wrap');
@@ -90,7 +90,7 @@ async function wrap(argv: string[]): Promise<number> {
       }
     },
     fallbackLink: (noLinkArgs) => {
-      const half = linkHalfOf(noLinkArgs);
+      const half = linkHalfOf(noLinkArgs, compilerCall(argv)?.lead);
       return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
     },
     mark,

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import { classify, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation } from '@splitcache/rustc';
+import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
@@ -92,31 +92,30 @@ export class CompileHandler {
   }
 
   private async plan(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
-    const [rustcPath, ...args] = req.argv;
-    let inv = parseInvocation(args);
-    const verdict = classify(inv);
     const session = req.env.SPLITCACHE_SESSION ?? '';
-    if (!verdict.cacheable) {
-      this.s.stats.passthrough(verdict.reason);
-      this.event({ session, crate: inv.crateName ?? '', crateType: '', outcome: 'passthrough', reason: verdict.reason });
-      return { action: 'passthrough', reason: verdict.reason };
-    }
+    // rustc, or a driver in front of it (clippy-driver under `cargo clippy`), which runs in its place.
+    const call = compilerCall(req.argv);
+    if (!call) return this.passThrough(session, '', 'wrapper');
+    const { args } = call;
+    let inv = parseInvocation(args);
+    const verdict = driverVerdict(call.driver, classify(inv));
+    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason);
     const { mode, crateType } = verdict;
     let p: Pending;
     try {
-      const rustc = await this.s.rustc.get(rustcPath!, req.cwd, req.env);
+      const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
-      const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(rustcPath!, rustc, inv, req.cwd, req.env) : undefined;
-      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, this.s.config.remap, native);
+      const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
+      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
         const bootstrap = req.env.RUSTC_BOOTSTRAP;
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
-        p.link = { args: sp.linkOnlyArgs, rlinkPath: resolve(req.cwd, sp.rlinkPath) };
+        p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }
       // SPLITCACHE_RECACHE=1 (this call's own environment): compile even if it would hit, and
       // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.
@@ -139,8 +138,15 @@ export class CompileHandler {
     const token = newToken();
     p.startedAt = Date.now();
     this.pending.set(token, p);
-    const runArgs = p.noLinkArgs ?? inv.args;
+    // A driver runs as it was called, given the rustc path first (the link step too).
+    const runArgs = [...call.lead, ...(p.noLinkArgs ?? inv.args)];
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.takeWarning() };
+  }
+
+  private passThrough(session: string, crate: string, reason: string): CompilePlan {
+    this.s.stats.passthrough(reason);
+    this.event({ session, crate, crateType: '', outcome: 'passthrough', reason });
+    return { action: 'passthrough', reason };
   }
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
@@ -341,4 +347,10 @@ function isIndexCorruption(err: unknown): boolean {
     if (e.code === 'LEVEL_CORRUPTION') return true;
   }
   return false;
+}
+
+/** A call through a driver (`clippy-driver rustc …`) is counted apart: `clippy:lib`, `clippy:build-script`, … */
+function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
+  if (!verdict.cacheable || !driver) return verdict;
+  return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
 }

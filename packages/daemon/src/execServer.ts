@@ -30,7 +30,7 @@ import { appendFile, closeSync, openSync, readSync, rm, statSync, unlink, write 
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { oneLine } from '@splitcache/errors';
-import { linkHalfOf } from '@splitcache/rustc';
+import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
@@ -227,7 +227,7 @@ class ExecCall {
       linked: (token, code) => this.handler.linked({ op: 'linked', token, code }),
       removeFile: (path) => unlink(path, () => undefined),
       fallbackLink: (noLinkArgs) => {
-        const half = linkHalfOf(noLinkArgs);
+        const half = linkHalfOf(noLinkArgs, compilerCall(this.req.argv)?.lead);
         return { args: half.linkOnlyArgs, rlinkPath: resolve(cwd, half.rlinkPath) };
       },
       mark: (name) => this.mark(name),

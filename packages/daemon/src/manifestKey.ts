@@ -4,6 +4,7 @@ import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
+import { clippyConfFile } from './clippyConf.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -25,6 +26,16 @@ const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGIST
 const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-arg|link-args|link-self-contained|strip)(#\d+)?$/;
 /** Variables rustc itself reads that change its output. */
 const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
+
+/** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */
+export interface KeyOptions {
+  /** SPLITCACHE_REMAP added --remap-path-prefix flags. */
+  remap?: boolean;
+  /** What `native` resolves to, when the call asks for it. */
+  nativeCpu?: string;
+  /** The driver in front of rustc (`clippy-driver`), for a call through one. */
+  driver?: string;
+}
 
 export interface ManifestKey {
   key: Digest;
@@ -64,6 +75,17 @@ export interface ManifestKey {
  *     go), so a checkout elsewhere must not get these objects; a relative one
  *     is read at run time and can be shared.
  * (-C profile-use needs nothing here: rustc lists the profile in dep-info.)
+ * 13. For a call through a driver in front of rustc (clippy-driver, for
+ *     `cargo clippy`): its name, every CLIPPY_* variable (normalised), and
+ *     the clippy.toml it reads (clippyConf.ts): its normalised path and
+ *     digest, or that there is none. Item 2 is then the driver's identity:
+ *     its `-vV` (the rustc it is built on) and its own `--version`.
+ *     clippy-driver lists CLIPPY_ARGS (the lint flags after `--`) and
+ *     CLIPPY_CONF_DIR as env-deps, and the clippy.toml it read in dep-info,
+ *     but not its other variables (CLIPPY_DISABLE_DOCS_LINKS, …), nor that
+ *     it found no clippy.toml. Plain rustc calls of the same `cargo clippy`
+ *     get none of this, so dependencies share entries with `cargo check`.
+ *     No new CACHE_VERSION: no earlier key had a driver.
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup).
  */
@@ -74,9 +96,9 @@ export async function buildManifestKey(
   env: Record<string, string>,
   table: PrefixTable,
   files: FileDigestMemo,
-  remap = false,
-  nativeCpu?: string,
+  opts: KeyOptions = {},
 ): Promise<ManifestKey> {
+  const { remap = false, nativeCpu, driver } = opts;
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
@@ -105,6 +127,13 @@ export async function buildManifestKey(
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');
   if (profileDir !== undefined) k.add('profile-generate-dir', profileDir); // 12
+  if (driver !== undefined) {
+    // 13
+    k.add('driver', driver);
+    for (const name of Object.keys(env).sort()) if (name.startsWith('CLIPPY_')) k.add(`env:${name}`, table.normaliseText(env[name]!));
+    const conf = clippyConfFile(env, cwd);
+    k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf)} ${await files.digest(conf)}`);
+  }
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'nod
 import { digestBytes, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
+import { driverOf } from '@splitcache/rustc';
 
 /**
  * Runs rustc to learn its identity. node:child_process is loaded on first use:
@@ -127,8 +128,10 @@ export class RustcIdentities {
   }
 }
 
+/** rustup's `rustc` (or `clippy-driver`) in ~/.cargo/bin: it runs whichever toolchain applies. */
 function isRustupProxy(rustc: string): boolean {
-  return basename(rustc) === 'rustc' && existsSync(join(dirname(rustc), 'rustup'));
+  const name = basename(rustc);
+  return (name === 'rustc' || name === driverOf(rustc)) && existsSync(join(dirname(rustc), 'rustup'));
 }
 
 /** What a probe learns from rustc; turned into an identity once the hasher is loaded. */
@@ -143,18 +146,21 @@ export interface ProbeOutput {
  * beside `<sysroot>/lib/rustlib` (a rustup toolchain, /usr for Debian's), so
  * where that layout is there, no second rustc run (`--print sysroot`, ~60 ms
  * of CPU here) is needed. A rustup proxy, or any other layout, is asked.
- * Needs no hasher: the daemon starts it before loading one (main.ts).
+ * A driver (clippy-driver) answers `-vV` as the rustc it is built on, so its
+ * own `--version` is added to that text. Needs no hasher: the daemon starts
+ * it before loading one (main.ts).
  */
 export async function startProbe(rustc: string, cwd: string, env: Record<string, string>): Promise<ProbeOutput> {
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
   try {
     const beside = isRustupProxy(rustc) ? undefined : sysrootBeside(rustc);
-    const [vv, sysroot] = await Promise.all([
+    const [vv, sysroot, driver] = await Promise.all([
       runRustc(rustc, ['-vV'], { cwd, env: childEnv }),
       beside ?? runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
+      driverOf(rustc) ? runRustc(rustc, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
     ]);
-    return { verbose: vv.stdout, sysroot };
+    return { verbose: vv.stdout + driver, sysroot };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }

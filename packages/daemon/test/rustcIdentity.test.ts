@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import { Store } from '@splitcache/store';
 import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
@@ -108,4 +108,17 @@ t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a prob
   const again = await failing.get(rustc, tmpdir(), { RUSTUP_TOOLCHAIN: 'x' });
   t.equal(again.digest, id.digest, 'a failed early probe is run again for the call that waits on it');
   t.equal(ran().length, 2);
+});
+
+t.test('a driver (clippy-driver) adds its own version to the -vV it answers as rustc', { skip: !existsSync(join(dirname(realRustc), 'clippy-driver')) && 'no clippy-driver beside rustc' }, async (t) => {
+  await initHash();
+  const store = await Store.open(tmp('rid-driver-store'));
+  t.teardown(() => store.close());
+  const ids = new RustcIdentities(store);
+  const rustc = await ids.get(realRustc, tmpdir(), {});
+  const clippy = await ids.get(join(dirname(realRustc), 'clippy-driver'), tmpdir(), {});
+  t.match(clippy.verbose, /^driver: clippy \d+\.\d+\.\d+/m, `its --version is part of it (${/^driver: .*$/m.exec(clippy.verbose)?.[0]})`);
+  t.equal(clippy.version, rustc.version, 'its rustc version is rustc\'s');
+  t.equal(clippy.sysroot, rustc.sysroot, 'and so is its sysroot');
+  t.not(clippy.digest, rustc.digest, 'but its identity is its own');
 });

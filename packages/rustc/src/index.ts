@@ -4,3 +4,4 @@ export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
 export { archiveMembers, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
+export { compilerCall, driverOf, type CompilerCall } from './driver.js';

@@ -76,12 +76,15 @@ export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows =
 /**
  * The link half for the -Zno-link call that already ran with `noLinkArgs`
  * (its mangling pin, if any, is among them): for a client whose daemon went
- * away before it answered with the link step.
+ * away before it answered with the link step. `lead`: what came before
+ * rustc's arguments in that run (a driver's rustc path, driver.ts), kept
+ * before the link's too.
  */
-export function linkHalfOf(noLinkArgs: string[]): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
+export function linkHalfOf(noLinkArgs: string[], lead: readonly string[] = []): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
   // 'v0' (and features allowed) makes splitPlan add no pin of its own: the one that ran, if any, is already in noLinkArgs.
-  const { linkOnlyArgs, rlinkPath } = splitPlan(parseInvocation(noLinkArgs.filter((a) => a !== '-Zno-link')), 'v0');
-  return { linkOnlyArgs, rlinkPath };
+  const own = noLinkArgs.slice(lead.length).filter((a) => a !== '-Zno-link');
+  const { linkOnlyArgs, rlinkPath } = splitPlan(parseInvocation(own), 'v0');
+  return { linkOnlyArgs: [...lead, ...linkOnlyArgs], rlinkPath };
 }
 
 /** The files a whole-cached (non-linking) crate writes into its out-dir. */

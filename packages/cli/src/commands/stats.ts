@@ -45,9 +45,10 @@ export async function runStats(args: string[]): Promise<number> {
   for (const [k, v] of Object.entries(s.remote ?? {})) rows.push([`remote: ${k}`, String(v)]);
   const w = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\n';
-  out += `${'crate type'.padEnd(14)} ${'hits'.padStart(6)} ${'misses'.padStart(6)} ${'pass'.padStart(6)}\n`;
+  const tw = Math.max(14, ...Object.keys(s.byType).map((t) => t.length));
+  out += `${'crate type'.padEnd(tw)} ${'hits'.padStart(6)} ${'misses'.padStart(6)} ${'pass'.padStart(6)}\n`;
   for (const [t, c] of Object.entries(s.byType).sort()) {
-    out += `${t.padEnd(14)} ${String(c.hits).padStart(6)} ${String(c.misses).padStart(6)} ${String(c.passthrough).padStart(6)}\n`;
+    out += `${t.padEnd(tw)} ${String(c.hits).padStart(6)} ${String(c.misses).padStart(6)} ${String(c.passthrough).padStart(6)}\n`;
   }
   process.stdout.write(out);
   return 0;

@@ -1,0 +1,113 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, run, Store, tempDir } from './helpers.js';
+
+// `cargo clippy` runs each workspace member as `splitcache clippy-driver rustc
+// <args…>` (RUSTC_WORKSPACE_WRAPPER). Those calls are cached under keys of
+// their own (packages/rustc/src/driver.ts; daemon manifestKey.ts, item 13).
+
+const hasClippy = spawnSync('cargo', ['clippy', '--version'], { encoding: 'utf8' }).status === 0;
+
+/** A package with a lib that trips clippy::ptr_arg, a build script (linked: split) and a bin. */
+function lintedPackage(): string {
+  const ws = tempDir('clippy');
+  mkdirSync(join(ws, 'src'));
+  writeFileSync(join(ws, 'Cargo.toml'), '[package]\nname = "linted"\nversion = "0.1.0"\nedition = "2021"\n');
+  writeFileSync(join(ws, 'build.rs'), 'fn main() {\n    println!("cargo:rerun-if-changed=build.rs");\n}\n');
+  writeFileSync(join(ws, 'src/lib.rs'), 'pub fn count(v: &Vec<i32>) -> usize {\n    v.len()\n}\n\npub fn sum(v: &[i32]) -> i32 {\n    let mut s = 0;\n    for x in v {\n        s += x;\n    }\n    s\n}\n');
+  writeFileSync(join(ws, 'src/main.rs'), 'fn main() {\n    println!("{}", linted::count(&vec![1, 2]));\n}\n');
+  return ws;
+}
+
+const PTR_ARG = 'writing `&Vec` instead of `&[_]`';
+const LONG_FN = 'this function has too many lines';
+/**
+ * cargo's diagnostics, without its progress lines (whose timings differ run
+ * to run), sorted, and without its "(1 duplicate)" notes: targets that
+ * finish together are reported in either order, and the note goes to the later.
+ */
+const diagnostics = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => !/^\s*(Compiling|Checking|Finished|Blocking|Running)\b/.test(l))
+    .map((l) => l.replace(/ \(\d+ duplicates?\)/, ''))
+    .sort();
+
+t.test('cargo clippy: workspace members hit after cargo clean, lints replayed, apart from cargo check', { skip: !hasClippy && 'no clippy in this toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = lintedPackage();
+  const clippy = (args: string[] = []) => store.cargo(ws, ['clippy', '--offline', '--all-targets', ...args]);
+
+  const plain = await run('cargo', ['clippy', '--offline', '--all-targets', '--target-dir', tempDir('clippy-plain')], { cwd: ws, env: { ...process.env, CARGO_INCREMENTAL: '0', CARGO_TERM_COLOR: 'never', RUSTC_WRAPPER: '' } });
+  assertOk(t, plain, 'plain cargo clippy');
+  t.match(plain.stderr, PTR_ARG, 'which shows the lint');
+
+  const cold = await clippy();
+  assertOk(t, cold, 'the cold clippy run');
+  t.same(diagnostics(cold.stderr), diagnostics(plain.stderr), 'its diagnostics are plain clippy\'s');
+  const first = await store.stats();
+  t.equal(first.hits, 0, 'nothing hits cold');
+  t.ok(first.byType['clippy:lib']?.misses, `the lib is counted as a clippy call (${JSON.stringify(first.byType)})`);
+  t.ok(first.byType['clippy:build-script']?.misses, 'and so is the build script, which links');
+  t.same(first.passthrough, {}, 'nothing passes through');
+
+  await store.cargo(ws, ['clean']);
+  const warm = await clippy();
+  assertOk(t, warm, 'the warm clippy run');
+  const second = await store.stats();
+  t.equal(second.hits, first.misses, `every call hits (${second.hits} of ${first.misses})`);
+  t.equal(second.misses, first.misses, 'none misses');
+  t.same(diagnostics(warm.stderr), diagnostics(plain.stderr), 'the lints are replayed as clippy printed them');
+
+  // The same crates under plain rustc: no entry of clippy's may answer them.
+  await store.cargo(ws, ['clean']);
+  const check = await store.cargo(ws, ['check', '--offline', '--all-targets']);
+  assertOk(t, check, 'cargo check');
+  t.notMatch(check.stderr, PTR_ARG, 'shows no clippy lint');
+  t.equal((await store.stats()).hits, second.hits, 'and hits none of clippy\'s entries');
+
+  // Lint flags after `--` reach clippy-driver in CLIPPY_ARGS: a denied lint fails the build, every time.
+  for (const round of ['cold', 'again']) {
+    await store.cargo(ws, ['clean']);
+    const denied = await clippy(['--', '-D', 'clippy::ptr_arg']);
+    t.not(denied.code, 0, `with the lint denied (${round}), the run fails`);
+    t.match(denied.stderr, new RegExp(`error: ${PTR_ARG.replace(/[`&[\]_]/g, '\\$&')}`), 'on the lint, as an error');
+  }
+  t.ok((await store.stats()).compileErrors >= 2, 'and nothing is cached for it');
+});
+
+t.test('cargo clippy: a clippy.toml that appears, changes or goes is a miss', { skip: !hasClippy && 'no clippy in this toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = lintedPackage();
+  const conf = join(ws, 'clippy.toml');
+  const round = async () => {
+    await store.cargo(ws, ['clean']);
+    const before = await store.stats();
+    const r = await store.cargo(ws, ['clippy', '--offline', '--', '-W', 'clippy::too_many_lines']);
+    assertOk(t, r, 'the clippy run');
+    const after = await store.stats();
+    return { lints: r.stderr.split(LONG_FN).length - 1, hits: after.hits - before.hits, misses: after.misses - before.misses };
+  };
+  const none = await round();
+  t.equal(none.lints, 0, 'with no clippy.toml, no function is too long');
+  t.equal((await round()).hits, none.misses, 'and a second run hits');
+
+  writeFileSync(conf, 'too-many-lines-threshold = 1\n');
+  const strict = await round();
+  t.ok(strict.lints >= 1, `a new clippy.toml: its threshold applies (${strict.lints} lints)`);
+  t.ok(strict.misses >= 2, 'to the members, which miss');
+
+  writeFileSync(conf, 'too-many-lines-threshold = 100\n');
+  const loose = await round();
+  t.equal(loose.lints, 0, 'a changed clippy.toml applies too');
+  t.ok(loose.misses >= 2, 'with misses again');
+
+  rmSync(conf);
+  const gone = await round();
+  t.equal(gone.lints, 0, 'with clippy.toml gone');
+  t.equal(gone.misses, 0, 'the first entries serve again');
+});

@@ -1,0 +1,44 @@
+import { basename } from 'node:path';
+
+/**
+ * Programs that are rustc's own driver with more in it, which cargo runs in
+ * front of rustc as `<driver> <rustc> <args…>` (RUSTC_WORKSPACE_WRAPPER):
+ * `cargo clippy` does so for every workspace member. clippy-driver takes
+ * rustc's arguments, writes rustc's outputs, and its lints come out as
+ * diagnostics, so its calls can be cached as rustc's are, under a key of
+ * their own (the driver's identity and its CLIPPY_* settings).
+ */
+const DRIVERS = ['clippy-driver'];
+
+/** One compiler call: what runs, and rustc's own arguments. */
+export interface CompilerCall {
+  /** The program that runs: rustc, or the driver in front of it. */
+  program: string;
+  /** What comes before rustc's arguments when it runs: the rustc path a driver was given. */
+  lead: string[];
+  /** rustc's arguments. */
+  args: string[];
+  /** The driver's name (`clippy-driver`), for a call through one. */
+  driver?: string;
+}
+
+/** The known driver `program` is, by its file name (`clippy-driver`, or undefined). */
+export function driverOf(program: string): string | undefined {
+  const name = basename(program);
+  return DRIVERS.find((d) => name.startsWith(d));
+}
+
+/**
+ * The compiler call in a wrapper's argv (program first): rustc itself, or a
+ * known driver given a rustc. Undefined for anything else (another tool in
+ * front of rustc), which the wrapper runs untouched.
+ */
+export function compilerCall(argv: readonly string[]): CompilerCall | undefined {
+  const [program, ...rest] = argv;
+  if (program === undefined) return undefined;
+  if (basename(program).startsWith('rustc')) return { program, lead: [], args: rest };
+  const driver = driverOf(program);
+  const rustc = rest[0];
+  if (driver && rustc !== undefined && basename(rustc).startsWith('rustc')) return { program, lead: [rustc], args: rest.slice(1), driver };
+  return undefined;
+}
