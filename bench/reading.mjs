@@ -105,9 +105,23 @@ export function readingTheTargets(results, lookups) {
         'five calls, three of them links (the proc-macro, the build script, the bin), and a daemon stopped before each warm build. ' +
         'Its critical path is the daemon\'s start (75–90 ms, overlapping the first calls\' own node start: they come before it listens), the build script\'s link, its run, the lib that uses its output, and the bin\'s link: two links of 60–110 ms each, about 0.2 s at the least before cargo\'s own work. ' +
         'Its cold build makes a new store each time, with no rustc identity recorded: since commit 21c2086 the daemon probes the first call\'s rustc while it starts, with one rustc run instead of two (2026-12-01, 6 alternating cold builds each with -q: 2.22–2.55 s, median 2.36, against 2.35–2.68 s, median 2.46). bin/splitcache has started the daemon in a store dir that does not exist yet only since commit 8e8fd73, so runs on earlier commits (ab229dd\'s, 2026-12-01, among them) had no overlapped daemon start in their cold builds. Commit ab229dd against 811f1cf on the same machine (2026-12-01, 8 alternating builds each, daemon stopped): cold 0.80–1.12 s against 0.79–1.04 s (medians 0.89 and 0.91), warm clean 0.47–0.67 s against 0.53–0.62 s (medians 0.53 and 0.58). ' +
+        'Having the first calls of a build wait in bash for the starting daemon\'s exec port, instead of each starting a node client, was tried (2026-12-01, daemon stopped before each build, alternating): warm clean 1.11–1.17 s against 1.07–1.13 s (9 builds each), cold 2.08–2.34 s against 2.03–2.21 s (4 each). No gain: the daemon\'s start (120–170 ms to its exec port here) is the wait either way. Dropped. ' +
         'Every hit of a crate that links runs `-Zlink-only` by design, so neither fixture target can be met by any wrapper that keeps to it.',
     )
   }
+
+  // cargo clippy: no target; figures for the record.
+  const clippy = get('grep')?.scenarios
+  const cc = clippy?.['clippy-cold']?.ratios
+  const cw = clippy?.['clippy-warm']?.ratios
+  out.push(
+    '- **`cargo clippy`** (no target; grep only): workspace members run through clippy-driver, cached under keys of their own (docs/ARCHITECTURE.md, "What gets cached"). ' +
+      (cc && cw
+        ? `This run: cold ${x2(cc['splitcache/plain'].median)} plain (sccache ${x2(cc['sccache/plain'].median)}), warm ${x2(cw['splitcache/plain'].median)} plain and ${x2(cw['splitcache/sccache'].median)} sccache. `
+        : '') +
+      'First measured 2026-12-01 (commit eb53769, `npm run bench -- --only grep --scenarios clippy-cold,clippy-warm --runs 3`): warm 5.99–6.65 s against plain 26.1–28.1 s (0.23×) and sccache 20.4–22.2 s (0.29×), every call a hit; cold 1.18× plain (29.3–34.0 s against 25.9–28.7 s), sccache 1.45×. ' +
+      'A cold clippy run pays the split of each crate that links, as a cold build does, over less work: its libs are checked, not compiled.',
+  )
 
   if (lookups) {
     out.push(

@@ -156,9 +156,10 @@ function benchTool({ workload, tool, run, root, pristine, edits, registry, scena
     const timingLog = path.join(logs, `${scenario.id}.timing.jsonl`)
     fs.rmSync(timingLog, { force: true })
     const toolEnv = tool.env(ctx.cacheDir, timingLog)
+    const args = argsFor(scenario)
     const result = timeCommand({
       cmd: 'cargo',
-      args: cargoArgs,
+      args,
       cwd,
       env: { ...baseEnv(cargoHome), ...toolEnv },
       logFile: path.join(logs, `${scenario.id}.log`),
@@ -166,7 +167,7 @@ function benchTool({ workload, tool, run, root, pristine, edits, registry, scena
     })
     const stats = statsDelta(before, tool.stats(ctx.cacheDir))
     Object.assign(result, {
-      command: commandLine(toolEnv, cargoHome, cwd),
+      command: commandLine(toolEnv, cargoHome, cwd, args),
       units: countUnits(result.log),
       ...(tool.id === 'plain' ? {} : hitsAndMisses(stats)),
       stats,
@@ -194,10 +195,15 @@ function countUnits(logFile) {
   return { compiled, fresh }
 }
 
-function commandLine(toolEnv, cargoHome, cwd) {
+/** cargo's arguments for a scenario: `build …`, or its own subcommand with the same options. */
+function argsFor(scenario) {
+  return scenario.cargo ? [scenario.cargo, ...cargoArgs.slice(1)] : cargoArgs
+}
+
+function commandLine(toolEnv, cargoHome, cwd, args) {
   const vars = { CARGO_INCREMENTAL: '0', CARGO_HOME: cargoHome, ...toolEnv }
   const env = Object.entries(vars).map(([k, v]) => `${k}=${v}`)
-  return `cd ${cwd} && ${env.join(' ')} cargo ${cargoArgs.join(' ')}`
+  return `cd ${cwd} && ${env.join(' ')} cargo ${args.join(' ')}`
 }
 
 function log(msg) {

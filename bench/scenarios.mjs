@@ -4,6 +4,7 @@
 //   restart     the tool's server is stopped first, so the build pays for starting it (a new
 //               CI job); edits keep the server of the build before (a developer's loop)
 //   reuse       builds on the target dir the scenario before left
+//   cargo       the cargo subcommand, when not `build`
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -66,6 +67,31 @@ export const SCENARIOS = [
       return { cwd: ctx.dirA, cargoHome: ctx.homeA }
     },
     shell: 'echo "fn bench_edit_N() -> u64 { N }" >> <root src>',
+  },
+  {
+    id: 'clippy-cold',
+    title: 'cargo clippy, cold',
+    what: '`cargo clippy` with an empty cache and a fresh copy of the project (workspace members run through clippy-driver)',
+    freshCache: true,
+    restart: true,
+    cargo: 'clippy',
+    setup(ctx) {
+      freshCopy(ctx.pristine, ctx.dirA)
+      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
+    },
+    shell: 'rm -rf target <cache dir>; <stop server>; cargo clippy …',
+  },
+  {
+    id: 'clippy-warm',
+    title: 'cargo clippy, warm',
+    what: '`cargo clippy` again, cache filled by clippy-cold, target dir removed (a CI lint job with a shared cache)',
+    restart: true,
+    cargo: 'clippy',
+    setup(ctx) {
+      fs.rmSync(path.join(ctx.dirA, 'target'), { recursive: true, force: true })
+      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
+    },
+    shell: 'rm -rf target; <stop server>; cargo clippy …',
   },
 ]
 

@@ -15,6 +15,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const FIXTURE = path.join(repo, 'test', 'fixtures', 'workspace')
 const ALL = ['cold', 'warm-clean', 'warm-other-dir', 'edit-leaf', 'edit-root']
 const SCALING = ['cold', 'warm-clean']
+/** `cargo clippy`, on one real workspace only: it adds ~4 builds per tool and run. */
+const CLIPPY = ['clippy-cold', 'clippy-warm']
 
 // Sizes for the scaling curve: crate count roughly doubles each step.
 export const SYNTHETIC_SHAPES = [
@@ -40,7 +42,7 @@ export const WORKLOADS = [
     id: name,
     kind: 'real',
     title: name === 'tokio' ? 'echod: tokio + serde derive + clap (Debian crates)' : 'sgrep: grep-* + regex + PCRE2 + clap (Debian crates)',
-    scenarios: ALL,
+    scenarios: name === 'grep' ? [...ALL, ...CLIPPY] : ALL,
     needsRegistry: true,
     make(dir, { registry = DEFAULT_REGISTRY } = {}) {
       return relative(dir, makeRegistryWorkspace(dir, { registry, name }))
