@@ -10,30 +10,39 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { cargoConfig } from '../test/fixtures/registry/make-workspace.mjs'
 
+const COLD = {
+  id: 'cold',
+  title: 'Cold',
+  what: 'empty cache, clean target dir',
+  freshCache: true,
+  restart: true,
+  setup(ctx) {
+    freshCopy(ctx.pristine, ctx.dirA)
+    return { cwd: ctx.dirA, cargoHome: ctx.homeA }
+  },
+  shell: 'rm -rf target <cache dir>; <stop server>',
+}
+
+const WARM_CLEAN = {
+  id: 'warm-clean',
+  title: 'Warm, clean target',
+  what: 'cache filled by the cold build, target dir removed (CI with a shared cache)',
+  restart: true,
+  setup(ctx) {
+    fs.rmSync(path.join(ctx.dirA, 'target'), { recursive: true, force: true })
+    return { cwd: ctx.dirA, cargoHome: ctx.homeA }
+  },
+  shell: 'rm -rf target; <stop server>',
+}
+
+/** A scenario's setup, with `cargo clippy` as the timed command (grep only: workloads.mjs). */
+function underClippy(base, id, title, what) {
+  return { ...base, id, title, what, cargo: 'clippy', shell: `${base.shell}; cargo clippy …` }
+}
+
 export const SCENARIOS = [
-  {
-    id: 'cold',
-    title: 'Cold',
-    what: 'empty cache, clean target dir',
-    freshCache: true,
-    restart: true,
-    setup(ctx) {
-      freshCopy(ctx.pristine, ctx.dirA)
-      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
-    },
-    shell: 'rm -rf target <cache dir>; <stop server>',
-  },
-  {
-    id: 'warm-clean',
-    title: 'Warm, clean target',
-    what: 'cache filled by the cold build, target dir removed (CI with a shared cache)',
-    restart: true,
-    setup(ctx) {
-      fs.rmSync(path.join(ctx.dirA, 'target'), { recursive: true, force: true })
-      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
-    },
-    shell: 'rm -rf target; <stop server>',
-  },
+  COLD,
+  WARM_CLEAN,
   {
     id: 'warm-other-dir',
     title: 'Warm, other directory',
@@ -68,31 +77,8 @@ export const SCENARIOS = [
     },
     shell: 'echo "fn bench_edit_N() -> u64 { N }" >> <root src>',
   },
-  {
-    id: 'clippy-cold',
-    title: 'cargo clippy, cold',
-    what: '`cargo clippy` with an empty cache and a fresh copy of the project (workspace members run through clippy-driver)',
-    freshCache: true,
-    restart: true,
-    cargo: 'clippy',
-    setup(ctx) {
-      freshCopy(ctx.pristine, ctx.dirA)
-      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
-    },
-    shell: 'rm -rf target <cache dir>; <stop server>; cargo clippy …',
-  },
-  {
-    id: 'clippy-warm',
-    title: 'cargo clippy, warm',
-    what: '`cargo clippy` again, cache filled by clippy-cold, target dir removed (a CI lint job with a shared cache)',
-    restart: true,
-    cargo: 'clippy',
-    setup(ctx) {
-      fs.rmSync(path.join(ctx.dirA, 'target'), { recursive: true, force: true })
-      return { cwd: ctx.dirA, cargoHome: ctx.homeA }
-    },
-    shell: 'rm -rf target; <stop server>; cargo clippy …',
-  },
+  underClippy(COLD, 'clippy-cold', 'cargo clippy, cold', '`cargo clippy` with an empty cache and a fresh copy of the project (workspace members run through clippy-driver)'),
+  underClippy(WARM_CLEAN, 'clippy-warm', 'cargo clippy, warm', '`cargo clippy` again, cache filled by clippy-cold, target dir removed (a CI lint job with a shared cache)'),
 ]
 
 function freshCopy(from, to) {
