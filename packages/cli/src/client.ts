@@ -47,8 +47,9 @@ async function main(argv: string[]): Promise<number> {
 async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
+  const call = compilerCall(argv);
   // Another tool in front of rustc (any but a known driver such as clippy-driver), an info call, or the cache turned off: straight through.
-  if (!compilerCall(argv) || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
+  if (!call || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
 
   const dir = storeDir(process.env);
   mark('wrap');
@@ -90,7 +91,7 @@ async function wrap(argv: string[]): Promise<number> {
       }
     },
     fallbackLink: (noLinkArgs) => {
-      const half = linkHalfOf(noLinkArgs, compilerCall(argv)?.lead);
+      const half = linkHalfOf(noLinkArgs, call.lead);
       return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
     },
     mark,
