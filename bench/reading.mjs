@@ -117,7 +117,7 @@ export function readingTheTargets(results, lookups) {
   out.push(
     '- **`cargo clippy`** (no target; grep only): workspace members run through clippy-driver, cached under keys of their own (docs/ARCHITECTURE.md, "What gets cached"). ' +
       (cc && cw
-        ? `This run: cold ${x2(cc['splitcache/plain'].median)} plain (sccache ${x2(cc['sccache/plain'].median)}), warm ${x2(cw['splitcache/plain'].median)} plain and ${x2(cw['splitcache/sccache'].median)} sccache. `
+        ? `This run: cold ${x2(cc['splitcache/plain']?.median ?? NaN)} plain (sccache ${x2(cc['sccache/plain']?.median ?? NaN)}), warm ${x2(cw['splitcache/plain']?.median ?? NaN)} plain and ${x2(cw['splitcache/sccache']?.median ?? NaN)} sccache. `
         : '') +
       'First measured 2026-12-01 (commit eb53769, `npm run bench -- --only grep --scenarios clippy-cold,clippy-warm --runs 3`): warm 5.99–6.65 s against plain 26.1–28.1 s (0.23×) and sccache 20.4–22.2 s (0.29×), every call a hit; cold 1.18× plain (29.3–34.0 s against 25.9–28.7 s), sccache 1.45×. ' +
       'A cold clippy run pays the split of each crate that links, as a cold build does, over less work: its libs are checked, not compiled.',
