@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { digestBytes, digestFile, type Digest } from './digest.js';
+import { statSync, type BigIntStats } from 'node:fs';
+import { digestFile, digestFileSync, type Digest } from './digest.js';
 
 /**
  * Files up to this size are stat'ed and read with synchronous calls. Each
@@ -26,7 +26,7 @@ export class FileDigestMemo {
     const stamp = stampOf(st);
     const hit = this.entries.get(path);
     if (hit && hit.stamp === stamp) return hit.digest;
-    const digest = st.size <= SYNC_IO_MAX_BYTES ? digestBytes(readFileSync(path)) : await digestFile(path);
+    const digest = st.size <= SYNC_IO_MAX_BYTES ? digestFileSync(path) : await digestFile(path);
     const ageMs = Date.now() - Number(st.mtimeMs);
     if (ageMs > this.racyMs) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { statSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { initHash, digestBytes, digestFile, DigestStream, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
+import { initHash, digestBytes, digestFile, digestFileSync, DigestStream, IO_CHUNK, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
 
 await initHash();
 
@@ -18,6 +18,23 @@ t.test('file digest streams and matches the buffer digest', async (t) => {
   const big = Buffer.alloc(3 * (1 << 20) + 17, 7);
   writeFileSync(join(dir, 'big'), big);
   t.equal(await digestFile(join(dir, 'big')), digestBytes(big));
+});
+
+t.test('the synchronous file digest matches the buffer digest, across chunk boundaries', async (t) => {
+  const dir = t.testdir();
+  // Empty, one byte, a chunk exactly, a chunk and a bit, several chunks: each through the one reused buffer.
+  for (const size of [0, 1, IO_CHUNK, IO_CHUNK + 1, 3 * IO_CHUNK + 17]) {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 0xff;
+    const f = join(dir, `f${size}`);
+    writeFileSync(f, data);
+    t.equal(digestFileSync(f), digestBytes(data), `${size} bytes`);
+    t.equal(digestFileSync(f), await digestFile(f), `${size} bytes, as the streamed digest`);
+  }
+  // A short file read after a long one: nothing of the long one's bytes is left in the digest.
+  writeFileSync(join(dir, 'short'), 'abc');
+  t.equal(digestFileSync(join(dir, 'short')), digestBytes('abc'));
+  t.throws(() => digestFileSync(join(dir, 'missing')), { code: 'ENOENT' });
 });
 
 t.test('memo serves old files from memory and re-reads changed ones', async (t) => {
