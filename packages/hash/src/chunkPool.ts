@@ -9,16 +9,18 @@
  *
  * A reused buffer faults too, if it is large: the daemon spawns every rustc,
  * and each spawn forks it, which makes all of its pages copy-on-write again.
- * The first read into each page after a fork then faults. Measured here after
- * a fork, for a 5.4 MB proc-macro (the first extern a bin's key digests after
- * its link): 20.6 ms to digest through a 4 MiB buffer, 7.1 ms through 256 KiB
- * (64 KiB: 11.0 ms, the thread pool's round trips instead); a digesting copy
- * 25.3 ms against 13.1 ms.
+ * The first write into each page after a fork then faults. Measured here,
+ * each after a fork, 4 MiB against 512 KiB buffers: a 5.4 MB proc-macro (the
+ * first extern a bin's key digests after its link) digested in 22.0 against
+ * 8.5 ms, copied and digested in 28.3 against 12.7 ms; an 18.9 MB rlib
+ * digested in 29.3 against 20.1 ms, copied in 42.7 against 33.2 ms. 256 KiB
+ * and 1 MiB came within a few ms of 512 KiB; below that, the thread pool's
+ * round trips add up instead (64 KiB: 11.0 ms for the proc-macro).
  */
-export const IO_CHUNK = 256 << 10;
+export const IO_CHUNK = 512 << 10;
 
 /**
- * At most this many buffers exist (1 MiB); a copy waits for one beyond that.
+ * At most this many buffers exist (2 MiB); a copy waits for one beyond that.
  * It is libuv's default thread pool size, so more copies at once would only
  * queue for a thread instead.
  */
