@@ -2,13 +2,13 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
-// daemon's exec port, and the daemon runs rustc on the caller's own pipes
-// (packages/daemon/src/execServer.ts). These tests drive that path with real
+// daemon's exec port: the daemon plans, replays and stores, and bash runs
+// each rustc the plan needs (packages/daemon/src/execServer.ts, execCall.ts). These tests drive that path with real
 // cargo and rustc, and check it against what a node client would have done.
 
 const timing = (file: string) =>
@@ -19,13 +19,13 @@ function runOnPipes(cmd: string, args: string[], opts: { cwd: string; env: NodeJ
   return run('/bin/bash', ['-c', 'set -o pipefail; "$@" 2> >(cat >&2) | cat', '_', cmd, ...args], opts);
 }
 
-/** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps. */
-function slowRustc(): { rustc: string; pidFile: string } {
+/** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps `seconds`. */
+function slowRustc(seconds = 60): { rustc: string; pidFile: string } {
   const dir = tempDir('slow-rustc');
   const pidFile = join(dir, 'pid');
   const rustc = join(dir, 'rustc');
   const once = join(dir, 'slept');
-  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name slow "*) if [ ! -e '${once}' ]; then : > '${once}'; echo $$ > '${pidFile}'; sleep 60; fi ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
+  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name slow "*) if [ ! -e '${once}' ]; then : > '${once}'; echo $$ > '${pidFile}'; sleep ${seconds}; fi ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
   return { rustc, pidFile };
 }
 
@@ -97,7 +97,7 @@ t.test('calls the exec port declines go to the node client: SPLITCACHE_CLIENT=no
   t.equal(timing(log)[2]?.client, 'exec', 'and the daemon carried it out');
 });
 
-t.test("a caller that goes away takes rustc with it; rustc runs as the daemon's child", async (t) => {
+t.test("a caller that goes away takes rustc with it: rustc is the caller's child, not the daemon's", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
@@ -105,17 +105,20 @@ t.test("a caller that goes away takes rustc with it; rustc runs as the daemon's 
   const cwd = printingCrate('never finished');
   const caller = spawn('/bin/bash', ['-c', '"$@" 2> >(cat >&2) | cat', '_', BIN, rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env(), stdio: 'ignore', detached: true });
   const pid = await sleepingPid(t, pidFile);
-  t.equal(parentOf(pid), store.daemonPid(), "rustc is the daemon's child");
+  const parent = parentOf(pid);
+  t.not(parent, store.daemonPid(), 'rustc is not the daemon\'s child');
+  t.match(readFileSync(`/proc/${parent}/cmdline`, 'utf8'), /bin\/splitcache\0/, 'but bin/splitcache\'s, as under a plain wrapper');
   process.kill(-caller.pid!, 'SIGKILL');
   t.ok(await waitFor(() => !alive(pid), 5000), 'killing the caller killed rustc');
   t.ok(store.daemonPid() > 1, 'and the daemon runs on');
+  t.ok(await waitFor(() => readdirSync(join(store.dir, 'runs')).length === 0, 5000), "the daemon removed the run's files");
 });
 
-t.test('a daemon killed under a call: the call kills what it ran and builds uncached', async (t) => {
+t.test('a daemon killed under a call: the call finishes what it ran, then builds uncached', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
-  const { rustc, pidFile } = slowRustc();
+  const { rustc, pidFile } = slowRustc(2);
   const cwd = printingCrate('built anyway');
   const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
   const pid = await sleepingPid(t, pidFile);
@@ -123,7 +126,7 @@ t.test('a daemon killed under a call: the call kills what it ran and builds unca
   const r = await call;
   t.equal(r.code, 0, 'the call succeeds');
   t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and says why it built uncached');
-  t.notOk(alive(pid), 'the rustc the daemon ran is gone');
+  t.notOk(alive(pid), 'the rustc it ran first has ended');
   const bin = await run(join(cwd, 'out', 'slow-t'), []);
   t.equal(bin.stdout, 'built anyway\n', 'the binary is right');
 });
@@ -142,12 +145,23 @@ t.test('the exec port does nothing for a connection without its token, or for a 
       c.on('close', () => res(got));
       c.on('error', () => undefined);
       // This test's own pid: a process of the store's owner, which holds no such connection at fd 3.
-      c.write(['sc-exec/1', secret, String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
+      c.write(['sc-exec/2', secret, String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
       setTimeout(() => c.end(), 3000);
     });
   t.equal(await ask('not-the-token'), '', 'a wrong token: no answer, the connection closed');
   t.equal(await ask(token!), 'ok\nfallback\n', 'the right token from a pid that is not the caller: declined');
   t.notOk(existsSync(marker), 'and nothing ran');
+  // A run's stderr connection (sc-err/1) is taken only with the token, and only for a run the daemon asked for.
+  const stream = (secret: string) =>
+    new Promise<string>((res) => {
+      const c = connect(Number(port), '127.0.0.1');
+      const open = setTimeout(() => (c.destroy(), res('left open')), 3000);
+      c.on('close', () => (clearTimeout(open), res('closed')));
+      c.on('error', () => undefined);
+      c.write(['sc-err/1', secret, '1', 'bytes for no one'].join('\0'));
+    });
+  t.equal(await stream('not-the-token'), 'closed', 'a stream with a wrong token: closed');
+  t.equal(await stream(token!), 'closed', 'a stream for a run nobody asked for: closed');
   const stats = await store.stats();
   t.equal(stats.misses + stats.hits, 0, 'nothing was looked up');
 });
@@ -176,6 +190,6 @@ t.test("through the exec port: half a megabyte of warnings relayed and replayed 
   t.equal(r137.code, 137, 'a rustc killed by SIGKILL: 137, as a shell reports it');
   const r127 = await runOnPipes(BIN, [join(dir, 'none', 'rustc'), ...printingCrateArgs(cwd, 'gone')], { cwd, env });
   t.equal(r127.code, 127, 'a rustc that does not exist: 127');
-  t.match(r127.stderr, /cannot run .*none\/rustc/, 'saying so');
+  t.match(r127.stderr, /none\/rustc: No such file or directory/, 'saying so');
   t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
 });

@@ -1,23 +1,24 @@
 /**
- * The exec port: rustc calls carried out by the daemon itself, for a caller
- * that is a shell rather than a node client. A node client costs every rustc
- * call a node start (65-80 ms of CPU here, most of a cold build's overhead);
+ * The exec port: rustc calls carried out by the daemon with a caller that is
+ * a shell rather than a node client. A node client costs every rustc call a
+ * node start (65-80 ms of CPU here, most of a cold build's overhead);
  * bin/splitcache, run by bash, instead connects here through bash's own
  * /dev/tcp, sends its pid and arguments, and waits for an exit code. The
  * daemon reads the caller's environment and working directory from /proc,
- * opens its stdout, stderr and jobserver pipes through /proc/<pid>/fd, and
- * runs rustc as its own child on them (callFlow.ts, the steps the node
- * client takes).
+ * opens its stdout and stderr through /proc/<pid>/fd (procCaller.ts), and
+ * takes the steps the node client takes (callFlow.ts), with the caller
+ * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/1`, the token from `exec.port`, its pid, the fd numbers of its
+ * `sc-exec/2`, the token from `exec.port`, its pid, the fd numbers of its
  * stdout and stderr, its start time ($EPOCHREALTIME), the argument count,
  * then the arguments (rustc first). It holds its end of the connection at
  * fd 3, which is how the daemon knows that the pid is the caller's
- * (procCaller.ts). The daemon answers lines: `ok` (the
- * token is right), then `fallback` (run the node client instead: nothing
- * ran), `pid N` (a process group the caller kills should the daemon go away)
- * and `exit N`.
+ * (procCaller.ts). The daemon answers lines: `ok` (the token is right), then
+ * `fallback` (run the node client instead: nothing ran), `plain` (exec rustc
+ * as called, uncached), `run …` (execCall.ts; the caller answers `ran …`)
+ * and `exit N`. A second connection, `sc-err/1`, the token and a run's id,
+ * carries that run's stderr.
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
  * connect, so nothing is done without the token, which lives in a file only
@@ -25,20 +26,18 @@
  * hold the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ChildProcess, SpawnOptions, StdioOptions } from 'node:child_process';
-import { appendFile, closeSync, openSync, readSync, rm, statSync, unlink, write } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { constants as osConstants } from 'node:os';
+import { closeSync, mkdirSync, openSync, readSync, rm, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { oneLine } from '@splitcache/errors';
-import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
-import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
+import { CallerGone, ExecCall, type ExecRequest, type RunDesk } from './execCall.js';
 import type { Logger } from './log.js';
 import { openCaller, type Caller } from './procCaller.js';
-import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
 
-export const EXEC_MAGIC = 'sc-exec/1';
+export const EXEC_MAGIC = 'sc-exec/2';
+/** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
+export const STREAM_MAGIC = 'sc-err/1';
 /** Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, argument count. */
 const HEADER_FIELDS = 7;
 const MAX_REQUEST = 16 * 1024 * 1024;
@@ -51,12 +50,13 @@ export function execPortPath(dir: string): string {
   return join(dir, 'exec.port');
 }
 
-interface ExecRequest {
-  pid: number;
-  so: number;
-  se: number;
-  startedAt: number;
-  argv: string[];
+type Opening = { kind: 'call'; req: ExecRequest } | { kind: 'stream'; id: string; rest: Buffer };
+
+/** A run's stderr connection, expected or attached. */
+interface Expected {
+  chunk(bytes: Buffer): void;
+  ended(): void;
+  socket?: Socket;
 }
 
 export class ExecServer {
@@ -64,6 +64,9 @@ export class ExecServer {
   private readonly token = secretToken();
   private readonly calls = new Set<Promise<void>>();
   private portFile: string | undefined;
+  private runCount = 0;
+  private readonly streams = new Map<string, Expected>();
+  private readonly desk: RunDesk;
 
   constructor(
     private readonly dir: string,
@@ -71,9 +74,18 @@ export class ExecServer {
     private readonly log: Logger,
     /** Counted as open connections, so the daemon doesn't idle out under a call. */
     private readonly activity: { hold(): void; release(): void },
-  ) {}
+  ) {
+    this.desk = {
+      runsDir: join(dir, 'runs'),
+      nextRunId: () => String(++this.runCount),
+      expectStream: (id, chunk) => this.expectStream(id, chunk),
+    };
+  }
 
   async listen(): Promise<void> {
+    // What a daemon killed mid-run left there is of no use to anyone; ids start again at 1.
+    rmSync(this.desk.runsDir, { recursive: true, force: true });
+    mkdirSync(this.desk.runsDir, { mode: 0o700 });
     const server = createServer((c) => this.connection(c));
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
@@ -107,26 +119,27 @@ export class ExecServer {
     c.on('data', (chunk) => {
       if (started) return;
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      let req: ExecRequest | undefined;
+      let opening: Opening | undefined;
       try {
-        req = this.parse(buf);
+        opening = this.parse(buf);
       } catch (err) {
         this.log.debug(`exec port: ${oneLine(err)}`);
         c.destroy();
         return;
       }
-      if (!req) return;
+      if (!opening) return;
       started = true;
       clearTimeout(timer);
+      if (opening.kind === 'stream') return this.attachStream(c, opening.id, opening.rest);
       c.write('ok\n');
-      const call = this.serve(c, req).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
+      const call = this.serve(c, opening.req).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
       this.calls.add(call);
       void call.finally(() => this.calls.delete(call));
     });
   }
 
-  /** A whole request, undefined while more is to come; throws on a bad one. */
-  private parse(buf: Buffer): ExecRequest | undefined {
+  /** A whole call request or stream opening, undefined while more is to come; throws on a bad one. */
+  private parse(buf: Buffer): Opening | undefined {
     if (buf.length > MAX_REQUEST) throw new Error('request too large');
     const fields: string[] = [];
     let at = 0;
@@ -135,16 +148,18 @@ export class ExecServer {
       if (nul < 0) break;
       fields.push(buf.toString('utf8', at, nul));
       at = nul + 1;
-      if (fields.length === 1 && fields[0] !== EXEC_MAGIC) throw new Error('not an exec request');
+      if (fields.length === 1 && fields[0] !== EXEC_MAGIC && fields[0] !== STREAM_MAGIC) throw new Error('not an exec request');
       if (fields.length === 2 && !this.tokenMatches(fields[1]!)) throw new Error('wrong token');
+      if (fields[0] === STREAM_MAGIC && fields.length === 3) return { kind: 'stream', id: fields[2]!, rest: buf.subarray(at) };
       if (fields.length >= HEADER_FIELDS && fields.length === HEADER_FIELDS + Number(fields[HEADER_FIELDS - 1])) break;
     }
-    if (fields.length < HEADER_FIELDS) return undefined;
+    if (fields.length < HEADER_FIELDS || fields[0] !== EXEC_MAGIC) return undefined;
     const [, , pid, so, se, startedAt, argc] = fields;
     const nums = [pid, so, se, argc].map((f) => (/^\d{1,9}$/.test(f!) ? Number(f) : NaN));
     if (nums.some(Number.isNaN) || nums[3]! < 1) throw new Error('malformed header');
     if (fields.length < HEADER_FIELDS + nums[3]!) return undefined;
-    return { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS) };
+    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS) };
+    return { kind: 'call', req };
   }
 
   /** Compared in time that doesn't depend on where the two differ. */
@@ -153,6 +168,32 @@ export class ExecServer {
     let diff = 0;
     for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ this.token.charCodeAt(i);
     return diff === 0;
+  }
+
+  private expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void } {
+    let ended!: () => void;
+    const done = new Promise<void>((res) => (ended = res));
+    const expected: Expected = { chunk, ended };
+    this.streams.set(id, expected);
+    const cancel = () => {
+      if (this.streams.get(id) === expected) this.streams.delete(id);
+      expected.socket?.destroy();
+      ended();
+    };
+    return { ended: done, cancel };
+  }
+
+  /** A run's stderr connection: its bytes go to the call that asked for the run, until it closes. */
+  private attachStream(c: Socket, id: string, rest: Buffer): void {
+    const expected = this.streams.get(id);
+    if (!expected || expected.socket) return void c.destroy();
+    expected.socket = c;
+    if (rest.length > 0) expected.chunk(rest);
+    c.on('data', (d: Buffer) => expected.chunk(d));
+    c.on('close', () => {
+      if (this.streams.get(id) === expected) this.streams.delete(id);
+      expected.ended();
+    });
   }
 
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
@@ -164,174 +205,23 @@ export class ExecServer {
       c.end('fallback\n');
       return;
     }
-    const call = new ExecCall(c, req, caller, this.handler);
+    const call = new ExecCall(c, req, caller, this.handler, this.desk);
     try {
       const code = await call.carry();
       await call.flushed();
       await caller.close();
       call.logTiming();
-      c.end(`exit ${code}\n`);
+      c.end(code === 'plain' ? 'plain\n' : `exit ${code}\n`);
     } catch (err) {
       // Never left hanging: the caller, seeing no exit code, builds the call plainly. The
       // writes queued go out first: a descriptor closed under them could be reused by then.
       await call.flushed();
       await caller.close();
       c.destroy();
+      if (err instanceof CallerGone) return this.log.debug(`exec port: ${err.message} (pid ${req.pid})`);
       throw err;
     }
   }
-}
-
-/** One call on the exec port, carried out on the caller's descriptors. */
-class ExecCall {
-  private writes: Promise<void> = Promise.resolve();
-  private workMs = 0;
-  private readonly t0 = Date.now();
-  private gone = false;
-  private readonly running = new Set<ChildProcess>();
-  /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
-  private readonly marks: Record<string, number> = {};
-
-  constructor(
-    private readonly c: Socket,
-    private readonly req: ExecRequest,
-    private readonly caller: Caller,
-    private readonly handler: CompileHandler,
-  ) {
-    // The caller gone (cargo interrupted, or it gave up waiting for `ok`): what runs for it goes too.
-    this.gone = c.destroyed;
-    c.on('close', () => {
-      this.gone = true;
-      for (const child of this.running) killGroup(child);
-    });
-  }
-
-  async carry(): Promise<number> {
-    const [rustc, ...args] = this.req.argv as [string, ...string[]];
-    const { env, cwd } = this.caller;
-    let plan: CompilePlan;
-    try {
-      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env });
-    } catch (err) {
-      this.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)} (building uncached)`);
-      return (await this.run(rustc, args, false, false)).code;
-    }
-    this.mark('planned');
-    if (plan.warning) this.warn(plan.warning);
-    if (plan.action === 'passthrough') return (await this.run(rustc, args, false, false)).code;
-    const side: CallSide = {
-      run: (runArgs, bootstrap, capture) => this.run(rustc, runArgs, bootstrap, capture),
-      write: (fd, bytes) => this.write(fd, bytes),
-      warn: (line) => this.warn(line),
-      done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
-      linked: (token, code) => this.handler.linked({ op: 'linked', token, code }),
-      removeFile: (path) => unlink(path, () => undefined),
-      fallbackLink: (noLinkArgs) => {
-        const half = linkHalfOf(noLinkArgs, compilerCall(this.req.argv)?.lead);
-        return { args: half.linkOnlyArgs, rlinkPath: resolve(cwd, half.rlinkPath) };
-      },
-      mark: (name) => this.mark(name),
-      debug: env.SPLITCACHE_LOG === 'debug',
-    };
-    try {
-      return await carryOut(plan, args, side);
-    } finally {
-      this.handler.forget(plan.token);
-    }
-  }
-
-  private mark(name: string): void {
-    this.marks[name] = Math.round((Date.now() - this.req.startedAt) * 10) / 10;
-  }
-
-  /** Resolves once everything written to the caller's stdout and stderr is out. */
-  flushed(): Promise<void> {
-    return this.writes;
-  }
-
-  private write(fd: 1 | 2, bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    const target = fd === 1 ? this.caller.out : this.caller.err;
-    // In order, off the event loop: a write blocks while cargo's pipe is full.
-    this.writes = this.writes.then(() => writeAll(target, Buffer.from(bytes)));
-  }
-
-  private warn(line: string): void {
-    if (this.caller.env.SPLITCACHE_LOG === 'quiet') return;
-    this.write(2, Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`));
-  }
-
-  private run(rustc: string, args: string[], bootstrap: boolean, capture: boolean | 'quiet'): Promise<RunResult> {
-    const { caller } = this;
-    const env = bootstrap ? { ...caller.env, RUSTC_BOOTSTRAP: '1' } : caller.env;
-    const stdio: StdioOptions = ['ignore', capture === false ? caller.out : 'pipe', capture === false ? caller.err : 'pipe'];
-    for (const [n, fd] of caller.jobserver) {
-      while (stdio.length <= n) stdio.push('ignore');
-      stdio[n] = fd;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const t0 = Date.now();
-    return new Promise<RunResult>((res) => {
-      if (this.gone) return res({ code: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
-      // rustc runs in a process group of its own, with the linker it starts,
-      // so that a caller gone (or left alone by a daemon gone) can end both.
-      const previous = process.umask(caller.umask);
-      let child: ChildProcess;
-      try {
-        child = spawnChild(executable(rustc, caller.cwd, env.PATH), args, { cwd: caller.cwd, env, stdio, detached: true });
-      } finally {
-        process.umask(previous);
-      }
-      this.running.add(child);
-      if (child.pid) this.c.write(`pid ${child.pid}\n`);
-      child.stdout?.on('data', (d: Buffer) => {
-        out.push(d);
-        if (capture === true) this.write(1, d);
-      });
-      child.stderr?.on('data', (d: Buffer) => {
-        err.push(d);
-        if (capture === true) this.write(2, d);
-      });
-      let ended = false;
-      const end = (code: number, error?: Error) => {
-        // A child that could not start reports 'error', and may then report 'close' too.
-        if (ended) return;
-        ended = true;
-        this.running.delete(child);
-        this.workMs += Date.now() - t0;
-        if (error) this.write(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}\n`));
-        res({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
-      };
-      child.on('error', (e) => end(127, e));
-      child.on('close', (code, signal) => end(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1)));
-    });
-  }
-
-  /** The line SPLITCACHE_TIMING_LOG asks for, as the node client writes it; `startMs`: from the caller's start to this call's start here. */
-  logTiming(): void {
-    const log = this.caller.env.SPLITCACHE_TIMING_LOG;
-    if (!log) return;
-    const wallMs = Date.now() - this.req.startedAt;
-    const startMs = this.t0 - this.req.startedAt;
-    const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
-    appendFile(log, `${line}\n`, () => undefined);
-  }
-}
-
-/** `rustc` as the caller's PATH finds it, from the caller's directory; as given if it names a path. */
-function executable(file: string, dir: string, path: string | undefined): string {
-  if (file.includes('/')) return isAbsolute(file) ? file : resolve(dir, file);
-  for (const entry of (path ?? '').split(delimiter)) {
-    const candidate = resolve(dir, entry || '.', file);
-    try {
-      // One stat: a missing file is undefined, not a throw; ENOTDIR or EACCES still throw.
-      if (statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
-    } catch {
-      /* the next one */
-    }
-  }
-  return file;
 }
 
 /**
@@ -347,31 +237,4 @@ function secretToken(): string {
     closeSync(fd);
   }
   return bytes.toString('hex');
-}
-
-/** node:child_process, loaded on the first call that runs rustc (as rustcIdentity.ts loads it). */
-function spawnChild(file: string, args: string[], options: SpawnOptions): ChildProcess {
-  return process.getBuiltinModule('node:child_process').spawn(file, args, options);
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* gone already */
-  }
-}
-
-function writeAll(fd: number, bytes: Buffer): Promise<void> {
-  return new Promise((res) => {
-    const step = (off: number) => {
-      if (off >= bytes.length) return res();
-      write(fd, bytes, off, bytes.length - off, null, (err, n) => {
-        // The reader gone (EPIPE): the output is dropped, as a stream would drop it.
-        if (err) return res();
-        step(off + n);
-      });
-    };
-    step(0);
-  });
 }

@@ -1,26 +1,25 @@
 /**
  * What the daemon learns of a caller on the exec port (execServer.ts) from
- * Linux's /proc: its environment, working directory and umask as the process
- * has them, and its stdout, stderr and cargo jobserver pipes, opened anew
- * through /proc/<pid>/fd so rustc can be given them. Opened descriptors are
- * the daemon's until `close()`: a write end of cargo's pipe left open here
- * would keep cargo waiting for the end of that call's output.
+ * Linux's /proc: its environment and working directory as the process has
+ * them (for the call's key), and its stdout and stderr, opened anew through
+ * /proc/<pid>/fd so the daemon can write a hit's output and relay a miss's.
+ * The caller runs rustc itself (execCall.ts), on its own descriptors: cargo's
+ * jobserver pipes, its umask and its process group are simply inherited.
+ * Opened descriptors are the daemon's until `close()`: a write end of cargo's
+ * pipe left open here would keep cargo waiting for the end of that call's
+ * output.
  */
 import { close as closeCb, constants, open as openCb, type Stats } from 'node:fs';
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
-import { jobserverFdNumbers } from '@splitcache/rustc';
 
 export interface Caller {
   env: Record<string, string>;
   cwd: string;
-  umask: number;
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
-  /** cargo's jobserver pipe ends, at the numbers rustc is told (CARGO_MAKEFLAGS): fd number in rustc → fd here. */
-  jobserver: Map<number, number>;
   close(): Promise<void>;
 }
 
@@ -42,19 +41,10 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     const [environ, cwd, status] = await Promise.all([readFile(`${proc}/environ`), readlink(`${proc}/cwd`), readFile(`${proc}/status`, 'latin1')]);
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     if (uid === undefined || Number(uid) !== process.getuid?.()) throw callerError(`process ${pid} belongs to another user`);
-    const umask = parseInt(/^Umask:\s+([0-7]+)/m.exec(status)?.[1] ?? '022', 8);
     const env = parseEnviron(environ);
     const out = await openOutput(`${proc}/fd/${so}`, opened);
     const err = await openOutput(`${proc}/fd/${se}`, opened);
-    const jobserver = new Map<number, number>();
-    // [read end, write end]. Ends the caller doesn't have open are left out, as the node client leaves them out.
-    for (const [i, n] of jobserverFdNumbers(env).entries()) {
-      const flags = i === 0 ? constants.O_RDONLY : constants.O_WRONLY;
-      if (n > 1024 || jobserver.has(n)) continue;
-      const fd = await openIf(`${proc}/fd/${n}`, flags, (st) => st.isFIFO(), opened);
-      if (fd !== undefined) jobserver.set(n, fd);
-    }
-    return { env, cwd, umask, out, err, jobserver, close };
+    return { env, cwd, out, err, close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);
@@ -106,7 +96,7 @@ async function openIf(path: string, flags: number, ok: (st: Stats) => boolean, o
     return undefined;
   }
   if (!ok(st)) return undefined;
-  // A plain descriptor, not a FileHandle: rustc gets its number, and only close() may end it.
+  // A plain descriptor, not a FileHandle: written to with fs.write, and ended only by close().
   const fd = await openFd(path, flags);
   opened.push(fd);
   return fd;

@@ -1,0 +1,214 @@
+/**
+ * One call on the exec port (execServer.ts), carried out with the caller:
+ * the daemon plans, replays and stores, and the caller, bin/splitcache under
+ * bash, runs each rustc the plan needs as its own child. node spawns by
+ * forking the whole daemon (6.7 ms of its main thread per rustc, measured on
+ * a cold grep build, a third of its CPU); bash forks a small process, and the
+ * child inherits cargo's pipes, jobserver, umask, environment and process
+ * group as a plain rustc would.
+ *
+ * A run, on the caller's connection: the daemon writes the arguments into
+ * `runs/<id>` in the store dir (NUL-terminated; bash reads a file in blocks,
+ * a socket a byte at a time) and sends `run <how> <bootstrap> <id>`:
+ *   plain  rustc's output goes straight to the caller's stdout and stderr;
+ *   quiet  stdout to `runs/<id>.out`, stderr to `runs/<id>.err`, read here
+ *          after the run (a link step's output, held back until it succeeds);
+ *   tee    stdout to `runs/<id>.out`, stderr over a second connection to the
+ *          exec port (`sc-err/1`, the token, the id), which the daemon
+ *          relays to the caller's stderr as it comes and keeps (a miss: cargo
+ *          reads rustc's artifact notices from it while rustc still runs).
+ *          A caller that can't connect again runs it as quiet, and says so.
+ * `bootstrap` 1 sets RUSTC_BOOTSTRAP=1 (the -Z flags). The caller answers
+ * `ran <code> <how>` when rustc has exited.
+ */
+import type { Socket } from 'node:net';
+import { appendFile, readFile, unlink, write, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { compilerCall, linkHalfOf } from '@splitcache/rustc';
+import { carryOut, type CallSide, type RunResult } from './callFlow.js';
+import type { CompileHandler } from './compileHandler.js';
+import type { Caller } from './procCaller.js';
+import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
+
+export interface ExecRequest {
+  pid: number;
+  so: number;
+  se: number;
+  startedAt: number;
+  argv: string[];
+}
+
+/** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
+export interface RunDesk {
+  /** The directory the argument and output files of runs live in. */
+  readonly runsDir: string;
+  nextRunId(): string;
+  /** Expects the stderr connection of run `id`; `chunk` gets its bytes, and the promise settles when it ends. */
+  expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void };
+}
+
+/** The caller went away (cargo interrupted, or it gave up waiting): nothing more is done or reported for it. */
+export class CallerGone extends Error {
+  constructor() {
+    super('the caller went away');
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class ExecCall {
+  private writes: Promise<void> = Promise.resolve();
+  private workMs = 0;
+  private readonly t0 = Date.now();
+  private gone = false;
+  private lineBuf = '';
+  /** The run waiting for its `ran` line, if any. */
+  private waiting: { resolve(line: string): void; reject(err: Error): void } | undefined;
+  /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
+  private readonly marks: Record<string, number> = {};
+
+  constructor(
+    private readonly c: Socket,
+    private readonly req: ExecRequest,
+    private readonly caller: Caller,
+    private readonly handler: CompileHandler,
+    private readonly desk: RunDesk,
+  ) {
+    this.gone = c.destroyed;
+    c.on('data', (d: Buffer) => this.input(d));
+    c.on('close', () => {
+      this.gone = true;
+      this.waiting?.reject(new CallerGone());
+      this.waiting = undefined;
+    });
+  }
+
+  /** The exit code, or 'plain': the caller is to exec rustc as it was called (a pass-through). */
+  async carry(): Promise<number | 'plain'> {
+    const args = this.req.argv.slice(1);
+    const { env, cwd } = this.caller;
+    let plan: CompilePlan;
+    try {
+      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env });
+    } catch (err) {
+      this.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)} (building uncached)`);
+      return 'plain';
+    }
+    this.mark('planned');
+    if (plan.warning) this.warn(plan.warning);
+    if (plan.action === 'passthrough') return 'plain';
+    const side: CallSide = {
+      run: (runArgs, bootstrap, capture) => this.run(runArgs, bootstrap, capture),
+      write: (fd, bytes) => this.write(fd, bytes),
+      warn: (line) => this.warn(line),
+      done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
+      linked: (token, code) => this.handler.linked({ op: 'linked', token, code }),
+      removeFile: (path) => unlink(path, () => undefined),
+      fallbackLink: (noLinkArgs) => {
+        const half = linkHalfOf(noLinkArgs, compilerCall(this.req.argv)?.lead);
+        return { args: half.linkOnlyArgs, rlinkPath: resolve(cwd, half.rlinkPath) };
+      },
+      mark: (name) => this.mark(name),
+      debug: env.SPLITCACHE_LOG === 'debug',
+    };
+    try {
+      return await carryOut(plan, args, side);
+    } finally {
+      this.handler.forget(plan.token);
+    }
+  }
+
+  private mark(name: string): void {
+    this.marks[name] = Math.round((Date.now() - this.req.startedAt) * 10) / 10;
+  }
+
+  /** Resolves once everything written to the caller's stdout and stderr is out. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  private write(fd: 1 | 2, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const target = fd === 1 ? this.caller.out : this.caller.err;
+    // In order, off the event loop: a write blocks while cargo's pipe is full.
+    this.writes = this.writes.then(() => writeAll(target, Buffer.from(bytes)));
+  }
+
+  private warn(line: string): void {
+    if (this.caller.env.SPLITCACHE_LOG === 'quiet') return;
+    this.write(2, Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`));
+  }
+
+  /** Lines from the caller: only `ran …`, each the answer to the run asked for. */
+  private input(d: Buffer): void {
+    this.lineBuf += d.toString('latin1');
+    for (let nl = this.lineBuf.indexOf('\n'); nl >= 0; nl = this.lineBuf.indexOf('\n')) {
+      const line = this.lineBuf.slice(0, nl);
+      this.lineBuf = this.lineBuf.slice(nl + 1);
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.resolve(line);
+    }
+  }
+
+  /** Has the caller run rustc with `args`, as CallSide.run describes; rejects with CallerGone. */
+  private async run(args: string[], bootstrap: boolean, capture: boolean | 'quiet'): Promise<RunResult> {
+    if (this.gone) throw new CallerGone();
+    const how = capture === true ? 'tee' : capture === 'quiet' ? 'quiet' : 'plain';
+    const id = this.desk.nextRunId();
+    const stem = join(this.desk.runsDir, id);
+    writeFileSync(stem, args.length ? `${args.join('\0')}\0` : '', { mode: 0o600 });
+    const err: Buffer[] = [];
+    const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
+    const t0 = Date.now();
+    try {
+      const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject }));
+      this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}\n`);
+      const m = /^ran (\d{1,3}) (plain|quiet|tee|file)$/.exec(await ran);
+      if (!m) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
+      if (m[2] === 'tee') await stream!.ended;
+      this.workMs += Date.now() - t0;
+      if (how === 'plain') return { code: Number(m[1]), stdout: EMPTY, stderr: EMPTY };
+      const stdout = await readIfThere(`${stem}.out`);
+      if (m[2] !== 'tee') {
+        err.push(await readIfThere(`${stem}.err`));
+        // A tee the caller ran as quiet (it could not connect again): relayed now, all at once.
+        if (how === 'tee') this.write(2, err[0]!);
+      }
+      if (how === 'tee') this.write(1, stdout);
+      return { code: Number(m[1]), stdout, stderr: Buffer.concat(err) };
+    } finally {
+      stream?.cancel();
+      for (const file of [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
+    }
+  }
+
+  /** The line SPLITCACHE_TIMING_LOG asks for, as the node client writes it; `startMs`: from the caller's start to this call's start here. */
+  logTiming(): void {
+    const log = this.caller.env.SPLITCACHE_TIMING_LOG;
+    if (!log) return;
+    const wallMs = Date.now() - this.req.startedAt;
+    const startMs = this.t0 - this.req.startedAt;
+    const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
+    appendFile(log, `${line}\n`, () => undefined);
+  }
+}
+
+function readIfThere(path: string): Promise<Buffer> {
+  return new Promise((res) => readFile(path, (err, bytes) => res(err ? EMPTY : bytes)));
+}
+
+function writeAll(fd: number, bytes: Buffer): Promise<void> {
+  return new Promise((res) => {
+    const step = (off: number) => {
+      if (off >= bytes.length) return res();
+      write(fd, bytes, off, bytes.length - off, null, (err, n) => {
+        // The reader gone (EPIPE): the output is dropped, as a stream would drop it.
+        if (err) return res();
+        step(off + n);
+      });
+    };
+    step(0);
+  });
+}
