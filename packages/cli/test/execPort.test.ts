@@ -43,6 +43,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
+/** The directory the store's daemon keeps its runs' files in: the last field of exec.port. */
+const runsDir = (dir: string) => readFileSync(join(dir, 'exec.port'), 'utf8').trim().split(' ').slice(2).join(' ');
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 async function waitFor(what: () => boolean, ms: number): Promise<boolean> {
@@ -111,7 +113,11 @@ t.test("a caller that goes away takes rustc with it: rustc is the caller's child
   process.kill(-caller.pid!, 'SIGKILL');
   t.ok(await waitFor(() => !alive(pid), 5000), 'killing the caller killed rustc');
   t.ok(store.daemonPid() > 1, 'and the daemon runs on');
-  t.ok(await waitFor(() => readdirSync(join(store.dir, 'runs')).length === 0, 5000), "the daemon removed the run's files");
+  const runs = runsDir(store.dir);
+  t.match(runs, /^\/dev\/shm\/splitcache-\d+-\d+$/, 'runs keep their files on the tmpfs, in a directory of the daemon\'s own');
+  t.ok(await waitFor(() => readdirSync(runs).length === 0, 5000), "the daemon removed the run's files");
+  await store.stop();
+  t.ok(await waitFor(() => !existsSync(runs), 5000), 'and the directory when it stopped');
 });
 
 t.test('a daemon killed under a call: the call finishes what it ran, then builds uncached', async (t) => {
@@ -122,6 +128,7 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   const cwd = printingCrate('built anyway');
   const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
   const pid = await sleepingPid(t, pidFile);
+  const runs = runsDir(store.dir);
   store.killDaemon();
   const r = await call;
   t.equal(r.code, 0, 'the call succeeds');
@@ -129,6 +136,9 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   t.notOk(alive(pid), 'the rustc it ran first has ended');
   const bin = await run(join(cwd, 'out', 'slow-t'), []);
   t.equal(bin.stdout, 'built anyway\n', 'the binary is right');
+  // Any new daemon of this user removes it (another test's may have already): a fresh one here must.
+  await store.splitcache(['server', 'start']);
+  t.notOk(existsSync(runs), "the killed daemon's runs directory is gone once a daemon starts again");
 });
 
 t.test('the exec port does nothing for a connection without its token, or for a pid that does not hold the connection', async (t) => {

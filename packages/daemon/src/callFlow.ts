@@ -3,8 +3,8 @@
  * link step, or run the planned compile, report it, and link. The same steps
  * run in two places: in the node client (packages/cli, its own process per
  * call), and in the daemon for a call that reached it through the exec port
- * (execServer.ts), where rustc runs as the daemon's child on the caller's
- * pipes. This module is bundled into the client, so it imports types only.
+ * (execCall.ts), where the caller, bash, runs each rustc the steps ask for.
+ * This module is bundled into the client, so it imports types only.
  */
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 

@@ -8,24 +8,28 @@
  * group as a plain rustc would.
  *
  * A run, on the caller's connection: the daemon writes the arguments into
- * `runs/<id>` in the store dir (NUL-terminated; bash reads a file in blocks,
- * a socket a byte at a time) and sends `run <how> <bootstrap> <id>`:
+ * `<runs>/<id>` (runsDir.ts; NUL-terminated: bash reads a file in blocks, a
+ * socket a byte at a time, 3 ms for 2 KB here) and sends
+ * `run <how> <bootstrap> <id>`:
  *   plain  rustc's output goes straight to the caller's stdout and stderr;
- *   quiet  stdout to `runs/<id>.out`, stderr to `runs/<id>.err`, read here
+ *   quiet  stdout to `<runs>/<id>.out`, stderr to `<id>.err`, read here
  *          after the run (a link step's output, held back until it succeeds);
- *   tee    stdout to `runs/<id>.out`, stderr over a second connection to the
+ *   tee    stdout to `<runs>/<id>.out`, stderr over a second connection to the
  *          exec port (`sc-err/1`, the token, the id), which the daemon
  *          relays to the caller's stderr as it comes and keeps (a miss: cargo
  *          reads rustc's artifact notices from it while rustc still runs).
  *          A caller that can't connect again runs it as quiet, and says so.
  * `bootstrap` 1 sets RUSTC_BOOTSTRAP=1 (the -Z flags). The caller answers
- * `ran <code> <how>` when rustc has exited.
+ * `ran <code> <how>` when rustc has exited. A run that can't be set up (its
+ * arguments can't be written here, or its files can't be opened there) ends
+ * the call as a pass-through: the caller execs rustc as called, uncached.
  */
 import type { Socket } from 'node:net';
 import { appendFile, readFile, unlink, write, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
+import { isDiskFull } from '@splitcache/store';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller } from './procCaller.js';
@@ -47,6 +51,9 @@ export interface RunDesk {
   /** Expects the stderr connection of run `id`; `chunk` gets its bytes, and the promise settles when it ends. */
   expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void };
 }
+
+/** A run whose arguments could not be written: the call goes on as a pass-through. */
+class RunSetupFailed extends Error {}
 
 /** The caller went away (cargo interrupted, or it gave up waiting): nothing more is done or reported for it. */
 export class CallerGone extends Error {
@@ -114,6 +121,10 @@ export class ExecCall {
     };
     try {
       return await carryOut(plan, args, side);
+    } catch (err) {
+      if (!(err instanceof RunSetupFailed)) throw err;
+      this.warn(`${err.message} (building uncached)`);
+      return 'plain';
     } finally {
       this.handler.forget(plan.token);
     }
@@ -158,7 +169,12 @@ export class ExecCall {
     const how = capture === true ? 'tee' : capture === 'quiet' ? 'quiet' : 'plain';
     const id = this.desk.nextRunId();
     const stem = join(this.desk.runsDir, id);
-    writeFileSync(stem, args.length ? `${args.join('\0')}\0` : '', { mode: 0o600 });
+    try {
+      writeFileSync(stem, args.length ? `${args.join('\0')}\0` : '', { mode: 0o600 });
+    } catch (err) {
+      const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
+      throw new RunSetupFailed(`${code}: cannot write a run's arguments to ${this.desk.runsDir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
+    }
     const err: Buffer[] = [];
     const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
     const t0 = Date.now();

@@ -26,7 +26,7 @@
  * hold the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { closeSync, mkdirSync, openSync, readSync, rm, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rm } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
@@ -34,6 +34,7 @@ import type { CompileHandler } from './compileHandler.js';
 import { CallerGone, ExecCall, type ExecRequest, type RunDesk } from './execCall.js';
 import type { Logger } from './log.js';
 import { openCaller, type Caller } from './procCaller.js';
+import { closeRunsDir, openRunsDir } from './runsDir.js';
 
 export const EXEC_MAGIC = 'sc-exec/2';
 /** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
@@ -45,7 +46,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** Where bin/splitcache holds its end of the connection (`exec 3<>/dev/tcp/…`), checked by procCaller.ts. */
 const CALLER_SOCKET_FD = 3;
 
-/** The file naming the exec port and its token (`<port> <token>`), in the store dir. */
+/** The file naming the exec port, its token and the runs' directory (`<port> <token> <dir>`), in the store dir. */
 export function execPortPath(dir: string): string {
   return join(dir, 'exec.port');
 }
@@ -66,7 +67,7 @@ export class ExecServer {
   private portFile: string | undefined;
   private runCount = 0;
   private readonly streams = new Map<string, Expected>();
-  private readonly desk: RunDesk;
+  private readonly desk: RunDesk & { runsDir: string };
 
   constructor(
     private readonly dir: string,
@@ -76,16 +77,14 @@ export class ExecServer {
     private readonly activity: { hold(): void; release(): void },
   ) {
     this.desk = {
-      runsDir: join(dir, 'runs'),
+      runsDir: '',
       nextRunId: () => String(++this.runCount),
       expectStream: (id, chunk) => this.expectStream(id, chunk),
     };
   }
 
   async listen(): Promise<void> {
-    // What a daemon killed mid-run left there is of no use to anyone; ids start again at 1.
-    rmSync(this.desk.runsDir, { recursive: true, force: true });
-    mkdirSync(this.desk.runsDir, { mode: 0o700 });
+    this.desk.runsDir = openRunsDir(this.dir);
     const server = createServer((c) => this.connection(c));
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
@@ -94,7 +93,7 @@ export class ExecServer {
     this.server = server;
     const { port } = server.address() as { port: number };
     const file = execPortPath(this.dir);
-    writeFileAtomicSync(join(this.dir, `.exec.port.${tempSuffix()}`), file, Buffer.from(`${port} ${this.token}\n`), 0o600);
+    writeFileAtomicSync(join(this.dir, `.exec.port.${tempSuffix()}`), file, Buffer.from(`${port} ${this.token} ${this.desk.runsDir}\n`), 0o600);
     this.portFile = file;
   }
 
@@ -103,6 +102,7 @@ export class ExecServer {
     if (this.portFile) await new Promise<void>((res) => rm(this.portFile!, { force: true }, () => res()));
     await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     while (this.calls.size > 0) await Promise.allSettled([...this.calls]);
+    if (this.desk.runsDir) closeRunsDir(this.desk.runsDir);
   }
 
   private connection(c: Socket): void {
