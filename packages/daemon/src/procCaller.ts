@@ -9,7 +9,7 @@
  * pipe left open here would keep cargo waiting for the end of that call's
  * output.
  */
-import { close as closeCb, constants, open as openCb, type Stats } from 'node:fs';
+import { close as closeCb, constants, open as openCb } from 'node:fs';
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
@@ -83,21 +83,10 @@ async function checkConnected(proc: string, link: ConnectionEnds): Promise<void>
 
 /** stdout and stderr must be pipes or terminals: a new open of a regular file would write at its start. */
 async function openOutput(path: string, opened: number[]): Promise<number> {
-  const fd = await openIf(path, constants.O_WRONLY | constants.O_NOCTTY, (st) => st.isFIFO() || st.isCharacterDevice(), opened);
-  if (fd === undefined) throw callerError(`${path} is not a pipe or a terminal`);
-  return fd;
-}
-
-async function openIf(path: string, flags: number, ok: (st: Stats) => boolean, opened: number[]): Promise<number | undefined> {
-  let st: Stats;
-  try {
-    st = await stat(path);
-  } catch {
-    return undefined;
-  }
-  if (!ok(st)) return undefined;
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFIFO() && !st?.isCharacterDevice()) throw callerError(`${path} is not a pipe or a terminal`);
   // A plain descriptor, not a FileHandle: written to with fs.write, and ended only by close().
-  const fd = await openFd(path, flags);
+  const fd = await openFd(path, constants.O_WRONLY | constants.O_NOCTTY);
   opened.push(fd);
   return fd;
 }
