@@ -186,9 +186,9 @@ export class ExecCall {
       if (m[2] === 'tee') await stream!.ended;
       this.workMs += Date.now() - t0;
       if (how === 'plain') return { code: Number(m[1]), stdout: EMPTY, stderr: EMPTY };
-      const stdout = await readIfThere(`${stem}.out`);
+      const stdout = await readOutput(`${stem}.out`);
       if (m[2] !== 'tee') {
-        err.push(await readIfThere(`${stem}.err`));
+        err.push(await readOutput(`${stem}.err`));
         // A tee the caller ran as quiet (it could not connect again): relayed now, all at once.
         if (how === 'tee') this.write(2, err[0]!);
       }
@@ -196,7 +196,7 @@ export class ExecCall {
       return { code: Number(m[1]), stdout, stderr: Buffer.concat(err) };
     } finally {
       stream?.cancel();
-      for (const file of [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
+      for (const file of how === 'plain' ? [stem] : [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
     }
   }
 
@@ -211,8 +211,11 @@ export class ExecCall {
   }
 }
 
-function readIfThere(path: string): Promise<Buffer> {
-  return new Promise((res) => readFile(path, (err, bytes) => res(err ? EMPTY : bytes)));
+/** A run's output file, which the caller made: one that can't be read fails the call (it then builds plainly), rather than keep an empty copy. */
+function readOutput(path: string): Promise<Buffer> {
+  return new Promise((res, rej) =>
+    readFile(path, (err, bytes) => (err ? rej(new SplitcacheError('SPLITCACHE_EXEC_RUN', `cannot read a run's output ${path}: ${err.code ?? err.message}`)) : res(bytes))),
+  );
 }
 
 function writeAll(fd: number, bytes: Buffer): Promise<void> {
