@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
@@ -139,6 +139,21 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   // Any new daemon of this user removes it (another test's may have already): a fresh one here must.
   await store.splitcache(['server', 'start']);
   t.notOk(existsSync(runs), "the killed daemon's runs directory is gone once a daemon starts again");
+});
+
+t.test("a run that can't be set up (the runs directory removed under the daemon): the call builds plainly, with one line", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  rmSync(runsDir(store.dir), { recursive: true, force: true });
+  const cwd = printingCrate('set up or not');
+  const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call succeeds');
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
+  t.equal(lines.length, 1, `one line says so: ${lines.join(' | ')}`);
+  t.match(lines[0] ?? '', /SPLITCACHE_EXEC_RUN: cannot write a run's arguments/, 'with its code and cause');
+  t.equal((await run(join(cwd, 'out', 'trial-t'), [])).stdout, 'set up or not\n', 'the binary is right');
+  t.ok(store.daemonPid() > 1, 'and the daemon runs on');
 });
 
 t.test('the exec port does nothing for a connection without its token, or for a pid that does not hold the connection', async (t) => {
