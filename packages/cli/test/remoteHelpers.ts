@@ -6,13 +6,18 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { BIN, copyFixture, run, Store, tempDir, type AuditLine } from './helpers.js';
 
-/** A CI runner: its own store, and the remote settings every call of its daemon gets. */
+/**
+ * A CI runner: its own store, and the remote settings every call of its daemon gets.
+ * Its remote timeout is 30 s, not the 3 s default: one stall of a loaded test machine
+ * (both cores busy with the other test file's cargo) would otherwise open the breaker
+ * and turn the rest of a build's remote hits into misses. The timeout tests set their own.
+ */
 export class Runner extends Store {
   constructor(private readonly remoteEnv: NodeJS.ProcessEnv) {
     super();
   }
   override env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return super.env({ SPLITCACHE_REMOTE_TIMEOUT: '3', ...this.remoteEnv, ...extra });
+    return super.env({ SPLITCACHE_REMOTE_TIMEOUT: '30', ...this.remoteEnv, ...extra });
   }
 }
 
