@@ -6,6 +6,11 @@ import type { Invocation } from '@splitcache/rustc';
 
 const tagged = new Map<string, string | undefined>();
 
+// The daemon's own fallbacks for a call without HOME or TMPDIR. Read once: os.tmpdir()
+// and os.homedir() look the environment up again (with a uid check) on every use.
+let own: { home: string; tmp: string } | undefined;
+const ownDirs = () => (own ??= { home: homedir(), tmp: tmpdir() });
+
 /**
  * The target dir this call writes under. cargo lays it out as
  * `<target>[/<triple>]/<profile>/{deps,build/<pkg>-<hash>,examples}` and
@@ -64,8 +69,8 @@ export function prefixTableFor(
   const entries: { name: string; path: string }[] = [
     { name: 'sysroot', path: sysroot },
     { name: 'cwd', path: cwd },
-    { name: 'cargo_home', path: env.CARGO_HOME || join(env.HOME || homedir(), '.cargo') },
-    { name: 'tmp', path: env.TMPDIR || tmpdir() },
+    { name: 'cargo_home', path: env.CARGO_HOME || join(env.HOME || ownDirs().home, '.cargo') },
+    { name: 'tmp', path: env.TMPDIR || ownDirs().tmp },
   ];
   const manifestDir = env.CARGO_MANIFEST_DIR;
   if (manifestDir && isAbsolute(manifestDir)) {

@@ -1,4 +1,4 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
@@ -35,7 +35,8 @@ export async function replay(
   }
   const outDir = resolve(cwd, outDirArg);
   try {
-    mkdirSync(outDir, { recursive: true });
+    // Usually there: one stat, where a recursive mkdir would fail with EEXIST and then stat.
+    if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) mkdirSync(outDir, { recursive: true });
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
@@ -70,12 +71,17 @@ export async function replay(
     await Promise.all(written.map((w) => (w.tmp ? rm(w.tmp, { force: true }) : undefined)));
     throw failed.reason;
   }
-  await Promise.all(written.map((w) => (w.data ? writeAtomic(w.dest, w.data) : moveInto(w.tmp!, w.dest))));
+  const stamps = await Promise.all(written.map((w) => (w.data ? writeAtomic(w.dest, w.data) : moveInto(w.tmp!, w.dest))));
   // An rlib or rmeta written here is an --extern of the crates built next: they
-  // take its digest from the memo instead of reading it back. Not awaited: the
-  // hit's answer need not wait for these stats (a dependant that asks first
-  // simply reads the file).
-  void Promise.all(entry.outputs.map((o, i) => (o.form === 'raw' && o.role === 'output' ? files?.remember(written[i]!.dest, o.digest) : undefined)));
+  // take its digest from the memo instead of reading it back. A file written
+  // synchronously comes with its stamp; a large copy is stat'ed afterwards, not
+  // awaited (a dependant that asks first simply reads the file).
+  entry.outputs.forEach((o, i) => {
+    if (o.form !== 'raw' || o.role !== 'output' || !files) return;
+    const st = stamps[i];
+    if (st) files.record(written[i]!.dest, o.digest, st);
+    else void files.remember(written[i]!.dest, o.digest);
+  });
   const bytes = written.reduce((n, w) => n + w.size, 0);
   return {
     stdout: Buffer.from(table.expandText(Buffer.from(entry.stdout).toString('utf8'))),
@@ -114,9 +120,10 @@ async function moveInto(tmp: string, dest: string): Promise<void> {
  * Writes to a temp name, then renames. An older copy of the file is unlinked
  * first rather than renamed over: on ext4, a rename that replaces a file
  * makes the kernel start writing the new file's data out at once
- * (auto_da_alloc), and the hit would wait on the disk.
+ * (auto_da_alloc), and the hit would wait on the disk. A small file, written
+ * synchronously, comes back with its stamp (writeFileAtomicSync).
  */
-async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
+async function writeAtomic(dest: string, data: Uint8Array): Promise<BigIntStats | undefined> {
   const tmp = tempBeside(dest);
   try {
     if (data.length <= SYNC_IO_MAX_BYTES) {
@@ -125,10 +132,11 @@ async function writeAtomic(dest: string, data: Uint8Array): Promise<void> {
       } catch {
         /* usually absent */
       }
-      writeFileAtomicSync(tmp, dest, data, 0o644);
+      return writeFileAtomicSync(tmp, dest, data, 0o644);
     } else {
       const old = unlink(dest).catch(() => undefined);
       await writeFileAtomic(tmp, dest, data, 0o644, () => old);
+      return undefined;
     }
   } catch (cause) {
     throw replayError(cause, dest);

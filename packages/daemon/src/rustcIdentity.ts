@@ -61,6 +61,7 @@ interface Recorded {
  */
 export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
+  private readonly proxies = new Map<string, boolean>();
 
   constructor(private readonly records?: IdentityRecords) {}
 
@@ -91,7 +92,13 @@ export class RustcIdentities {
   // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
   private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean } {
     const st = statSync(rustc, { throwIfNoEntry: false });
-    const proxy = isRustupProxy(rustc);
+    // Whether it is a rustup proxy is looked up again only when the file at that path changes.
+    const stamp = `${rustc}\0${st?.size}\0${st?.mtimeMs}`;
+    let proxy = this.proxies.get(stamp);
+    if (proxy === undefined) {
+      if (this.proxies.size > 1000) this.proxies.clear();
+      this.proxies.set(stamp, (proxy = isRustupProxy(rustc)));
+    }
     const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
     return { memoKey, recordable: Boolean(this.records && st && !proxy) };
   }

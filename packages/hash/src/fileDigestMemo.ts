@@ -52,10 +52,21 @@ export class FileDigestMemo {
    */
   async remember(path: string, digest: Digest, before?: BigIntStats): Promise<void> {
     const st = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!st || st.mtimeNs % 1_000_000_000n === 0n) return;
+    if (!st) return;
     if (before && (before.size !== st.size || before.mtimeNs !== st.mtimeNs || before.ino !== st.ino)) return;
+    this.record(path, digest, st);
+  }
+
+  /**
+   * The same as remember(), given the stat of the bytes written (fstat'ed
+   * before they were renamed to `path`): no stat of its own, and nothing to
+   * race with, since the stamp is that of the very file whose bytes hashed
+   * to `digest`. The rule for young files is remember()'s.
+   */
+  record(path: string, digest: Digest, written: BigIntStats): void {
+    if (written.mtimeNs % 1_000_000_000n === 0n) return;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
-    this.entries.set(path, { stamp: stampOf(st), digest });
+    this.entries.set(path, { stamp: stampOf(written), digest });
   }
 
   get size(): number {

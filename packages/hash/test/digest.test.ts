@@ -78,6 +78,28 @@ t.test('remember: a digest the caller computed is used for a young file, until t
   t.equal(coarse.size, 0, 'nothing is recorded where mtimes have whole seconds only');
 });
 
+t.test('record: the stamp of the bytes written answers for them; a later rewrite is read', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'lib.rmeta');
+  writeFileSync(f, 'rmeta bytes');
+  const fine = new Date(Date.now() - 100);
+  fine.setMilliseconds(456);
+  utimesSync(f, fine, fine);
+  const memo = new FileDigestMemo();
+  memo.record(f, 'c'.repeat(32), statSync(f, { bigint: true }));
+  t.equal(await memo.digest(f), 'c'.repeat(32), 'the recorded digest answers, young file or not');
+  // A stamp taken before a rewrite is not the file's any more: the rewrite is hashed.
+  const stale = statSync(f, { bigint: true });
+  writeFileSync(f, 'other bytes');
+  memo.record(f, 'b'.repeat(32), stale);
+  t.equal(await memo.digest(f), digestBytes('other bytes'), 'a stale stamp never answers for new bytes');
+  const whole = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+  utimesSync(f, whole, whole);
+  const coarse = new FileDigestMemo();
+  coarse.record(f, 'a'.repeat(32), statSync(f, { bigint: true }));
+  t.equal(coarse.size, 0, 'nothing is recorded where mtimes have whole seconds only');
+});
+
 t.test('key builder records components and diffs them', async (t) => {
   const k1 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'aa');
   const k2 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'bb');

@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync, type BigIntStats } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { writeWhole } from './wholeFile.js';
 
@@ -18,18 +18,32 @@ export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Arra
   }
 }
 
-/** The same with synchronous calls, for small files: no thread-pool round trip per step. */
-export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array, mode: number): void {
+/**
+ * The same with synchronous calls, for small files: no thread-pool round trip
+ * per step. Returns the written file's stat, taken before the rename (which
+ * keeps its inode and mtime): the stamp of exactly these bytes, for a digest
+ * memo, whatever happens to `dest` afterwards.
+ */
+export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array, mode: number): BigIntStats {
+  let fd: number | undefined;
   try {
-    writeFileSync(tmp, data, { flag: 'wx', mode });
+    fd = openSync(tmp, 'wx', mode);
+    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+    const st = fstatSync(fd, { bigint: true });
+    closeSync(fd);
+    fd = undefined;
     renameSync(tmp, dest);
+    return st;
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
     throw err;
   }
 }
 
 let tempCount = 0;
+// process.pid is a getpid() system call on every read.
+let pid36: string | undefined;
 
 /**
  * A suffix for a temp file name, unique among the processes writing at once:
@@ -37,5 +51,5 @@ let tempCount = 0;
  * ~7 ms of every daemon start; the names need to be distinct, not secret.
  */
 export function tempSuffix(): string {
-  return `${process.pid.toString(36)}-${(tempCount++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  return `${(pid36 ??= process.pid.toString(36))}-${(tempCount++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
-import { BlobDir, readWhole, writeWhole } from '../src/index.js';
+import { BlobDir, readWhole, writeFileAtomicSync, writeWhole } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sc-whole-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,4 +45,25 @@ t.test('a large blob read by its recorded size is verified: truncated or changed
   await t.rejects(blobs.read(d, data.length), { code: 'SPLITCACHE_BLOB_CORRUPT' }, 'emptied');
   rmSync(path);
   await t.rejects(blobs.read(d, data.length), { code: 'SPLITCACHE_BLOB_MISSING' }, 'gone');
+});
+
+t.test('writeFileAtomicSync: the stat it returns is the renamed file\'s; a failed write leaves no temp file', async (t) => {
+  const dir = t.testdir();
+  const dest = join(dir, 'libx.rmeta');
+  const data = randomBytes(70_000);
+  const st = writeFileAtomicSync(join(dir, 'tmp1'), dest, data, 0o644);
+  const now = statSync(dest, { bigint: true });
+  t.same([st.ino, st.size, st.mtimeNs], [now.ino, now.size, now.mtimeNs], 'same inode, size and mtime as the file now at dest');
+  t.equal(Number(st.size), data.length);
+  t.same(readFileSync(dest), data, 'the bytes');
+  t.notOk(existsSync(join(dir, 'tmp1')), 'the temp name is gone');
+  // An existing temp name ('wx'): the write fails before touching dest, which keeps its bytes.
+  writeFileSync(join(dir, 'tmp2'), 'someone else');
+  t.throws(() => writeFileAtomicSync(join(dir, 'tmp2'), dest, Buffer.from('new'), 0o644), { code: 'EEXIST' });
+  t.same(readFileSync(dest), data, 'dest untouched');
+  // A rename that fails (dest is a directory) removes the temp file it wrote.
+  const asDir = join(dir, 'adir');
+  mkdirSync(join(asDir, 'inner'), { recursive: true });
+  t.throws(() => writeFileAtomicSync(join(dir, 'tmp3'), asDir, Buffer.from('x'), 0o644));
+  t.notOk(existsSync(join(dir, 'tmp3')), 'no temp file left behind');
 });
