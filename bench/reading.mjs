@@ -130,7 +130,7 @@ export function readingTheTargets(results, lookups) {
       `- **Store lookups** (this run's measurement: p99 ${lookups.p99Ms} ms${lookups.p99Ms <= 5 ? '' : ' ✗'}, target 5 ms${lookups.warmup ? `; ${lookups.fromStartP99Ms} ms counting the ${lookups.warmup} warm-up requests` : ''}): a full hit asked over the socket, one at a time, with ${lookups.entries.toLocaleString('en')} entries. ` +
         'The daemon answers without thread-pool hops where it can (`getSync`, synchronous small-file I/O; docs/ARCHITECTURE.md); what is left is mostly the socket and the scheduler, so the tail follows the machine\'s load. ' +
         'Measured by hand on an idle machine (2026-12-02): a bare `ping` over the same socket has a p99 of 1.4–2.2 ms, and the daemon\'s own time per hit (request read to reply written, a patched bundle) was p50 0.43 ms and p99 1.5 ms once warm. ' +
-        'Since commit 15b9fbb+1 the benchmark times its first 300 requests apart: they run before V8 has compiled the daemon\'s hot path, and the slowest requests of an unwarmed run clustered among them (start-up cost, which the hit-overhead and daemon-start figures cover). ' +
+        'Since commit bb9ff44 the benchmark times its first 300 requests apart: they run before V8 has compiled the daemon\'s hot path, and the slowest requests of an unwarmed run clustered among them (start-up cost, which the hit-overhead and daemon-start figures cover). ' +
         'Its crate\'s source is also dated a minute back, as a checkout\'s are: written just before the timing, it was younger than the digest memo\'s 2 s racy window, so every request read and hashed it twice, which no warm build does.',
     )
   }
