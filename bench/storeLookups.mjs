@@ -110,7 +110,7 @@ spawnSync(path.join(repo, 'bin/splitcache'), ['server', 'stop'], { env })
 fs.rmSync(work, { recursive: true, force: true })
 
 const result = {
-  measuredAt: new Date().toISOString(), commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain']) !== '',
+  measuredAt: new Date().toISOString(), commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':(exclude)docs']) !== '', // docs/: this bench's own output
   entries, requests, fillSeconds: round(fillS, 1),
   warmup, firstMs: warm.length ? round(warm[0], 2) : null, warmupP99Ms: warm.length ? round(percentile(warm, 99), 2) : null,
   fromStartP99Ms: round(percentile([...warm, ...times], 99), 2),
