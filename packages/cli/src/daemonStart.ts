@@ -95,9 +95,12 @@ function startFailure(marker: string, since: number): void {
 /**
  * Whether the spawn lock names a daemon the trampoline started that is gone
  * (or a zombie: its parent, often this very call, has not reaped it) without
- * listening. Only /proc can tell; without it the wait goes on as before.
+ * listening. Only /proc can tell; without it the wait goes on as before. The
+ * process state says so, not an empty /proc/<pid>/cmdline: that is also what
+ * a live process shows for a moment in every exec (the new image's arguments
+ * are not set up yet), and the daemon's start is two (setsid, then node).
  */
-function trampolineStartDied(dir: string): boolean {
+export function trampolineStartDied(dir: string): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(join(dir, 'daemon.starting'), 'utf8').trim());
@@ -106,16 +109,22 @@ function trampolineStartDied(dir: string): boolean {
   }
   if (!Number.isInteger(pid) || pid <= 1) return false; // a client's lock, or the pid not written yet
   try {
-    return readFileSync(`/proc/${pid}/cmdline`).length === 0;
+    return isDeadState(readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' && procMounted();
   }
 }
 
+/** `/proc/<pid>/stat`: `pid (comm) state …`, where comm may hold spaces and parentheses. Z: a zombie; X: dead. */
+export function isDeadState(stat: string): boolean {
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
+}
+
 let procChecked: boolean | undefined;
 function procMounted(): boolean {
   try {
-    procChecked ??= readFileSync('/proc/self/cmdline').length > 0;
+    procChecked ??= readFileSync('/proc/self/stat').length > 0;
   } catch {
     procChecked = false;
   }

@@ -1,0 +1,75 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeadState, trampolineStartDied } from '../src/daemonStart.js';
+import { tempDir } from './helpers.js';
+
+// A call waiting for the daemon that bin/splitcache started takes the start
+// over only when that daemon is gone: a false "gone" starts a second daemon
+// (and costs a node start) while the first is still coming up.
+
+const stateOf = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return 'gone';
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('the state field is read past a command name with spaces and parentheses', async (t) => {
+  t.equal(isDeadState('42 (node) S 1 42 42 0 -1'), false);
+  t.equal(isDeadState('42 (a (b) c) Z 1 42 42 0 -1'), true, 'a zombie');
+  t.equal(isDeadState('42 (x) X 1'), true, 'dead');
+  t.equal(isDeadState('42 (x) R 1'), false, 'running');
+});
+
+t.test('a started daemon in the middle of its exec is not taken for gone', async (t) => {
+  const dir = tempDir('start-lock');
+  let falseGone = 0;
+  let emptyCmdline = 0;
+  let polls = 0;
+  for (let i = 0; i < 20; i++) {
+    // The trampoline's start: a shell that execs setsid, which execs the program.
+    const child = spawn('sh', ['-c', 'exec setsid sleep 1'], { stdio: 'ignore' });
+    writeFileSync(join(dir, 'daemon.starting'), `${child.pid}\n`);
+    const until = Date.now() + 40;
+    while (Date.now() < until) {
+      polls++;
+      if (trampolineStartDied(dir)) falseGone++;
+      try {
+        if (readFileSync(`/proc/${child.pid}/cmdline`).length === 0 && stateOf(child.pid!) !== 'Z') emptyCmdline++;
+      } catch {
+        /* between reads */
+      }
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+  }
+  t.equal(falseGone, 0, `never taken for gone while it runs (${polls} polls)`);
+  t.comment(`an empty /proc/<pid>/cmdline while alive, the old rule's false positive: ${emptyCmdline} reads`);
+});
+
+t.test('a zombie and a reaped pid are gone; a lock without a pid is not', async (t) => {
+  const dir = tempDir('start-lock');
+  // `sleep 0` exits at once and is never reaped by its parent, which became `sleep 5`.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.teardown(() => parent.kill('SIGKILL'));
+  const zombie = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString()))));
+  for (let i = 0; i < 200 && stateOf(zombie) !== 'Z'; i++) await sleep(10);
+  t.equal(stateOf(zombie), 'Z', 'the child is a zombie');
+  writeFileSync(join(dir, 'daemon.starting'), `${zombie}\n`);
+  t.equal(trampolineStartDied(dir), true, 'a zombie is gone');
+
+  const done = spawn('true');
+  await new Promise((r) => done.on('close', r));
+  writeFileSync(join(dir, 'daemon.starting'), `${done.pid}\n`);
+  t.equal(trampolineStartDied(dir), true, 'a reaped pid is gone');
+
+  writeFileSync(join(dir, 'daemon.starting'), '');
+  t.equal(trampolineStartDied(dir), false, "a client's lock (no pid) is not");
+  writeFileSync(join(dir, 'daemon.starting'), `${process.pid}\n`);
+  t.equal(trampolineStartDied(dir), false, 'a running process is not');
+});
