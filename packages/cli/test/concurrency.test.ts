@@ -123,4 +123,5 @@ t.test('the daemon dies while rustc -Zno-link runs: the call still links, and ex
   t.equal(r.code, 0, `the call succeeded: ${r.stderr}`);
   t.equal((await run(join(dir, 'out', 'hello'), [])).stdout, 'linked after all\n', 'and its binary was linked');
   t.notOk(existsSync(join(dir, 'out', 'hello.rlink')), 'no .rlink left behind');
+  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and it says why nothing was cached');
 });

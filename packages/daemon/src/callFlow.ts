@@ -58,6 +58,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     reply = await side.done({ token: plan.token, code, stdout, stderr, ms });
   } catch {
     // The daemon went away mid-build: nothing was stored, but the objects are still here.
+    side.warn('SPLITCACHE_DAEMON_LOST: the daemon went away during this call (its outputs are not cached)');
     if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
   }
   side.mark?.('reported');

@@ -181,7 +181,8 @@ export class CompileHandler {
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.takeWarning() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
-      this.fault(err);
+      // Its line rides on this call's own reply (the compile it now runs instead).
+      this.undelivered ??= this.fault(err);
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
       await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;
