@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, run, Store, tempDir } from './helpers.js';
 
@@ -27,6 +27,7 @@ function plainArgs(dir: string): string[] {
   mkdirSync(join(dir, 'plain-out'), { recursive: true });
   return [...binArgs(dir).slice(1, -1), join(dir, 'plain-out')];
 }
+const readDaemonLog = (dir: string) => (existsSync(join(dir, 'daemon.log')) ? readFileSync(join(dir, 'daemon.log'), 'utf8').slice(-4000) : 'no daemon.log');
 const timingLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { spawn?: string });
 
 for (const [kind, extra] of kinds) {
@@ -51,7 +52,11 @@ for (const [kind, extra] of kinds) {
     t.equal(hit.code, 0, 'the hit succeeds');
     t.equal(hit.stderr, plain.stderr, 'and replays the same stderr');
     t.equal((await run(join(dir, 'out', 'spawned'), [])).stdout, 'spawned well\n', 'its binary was linked by the spawned -Zlink-only');
-    t.equal((await store.stats()).hits, 1);
+    const stats = await store.stats();
+    // Should the second call not hit, say why: the calls as the audit log has them, the errors, the daemon's log.
+    const calls = stats.hits === 1 ? [] : (await store.audit()).map((e) => ({ outcome: e.outcome, reason: e.reason, notStored: e.notStored, stored: Boolean(e.entryKey) }));
+    const daemonLog = stats.hits === 1 ? '' : readDaemonLog(store.dir);
+    t.equal(stats.hits, 1, 'the second call is a hit', { calls, errors: stats.errors, notStored: stats.notStored, daemonLog });
     t.same([...new Set(timingLines(log).map((l) => l.spawn))], [kind], `every call spawned through ${kind}`);
   });
 
