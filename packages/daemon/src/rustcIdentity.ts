@@ -99,7 +99,8 @@ export class RustcIdentities {
       if (this.proxies.size > 1000) this.proxies.clear();
       this.proxies.set(stamp, (proxy = isRustupProxy(rustc)));
     }
-    const memoKey = [rustc, st?.size, st?.mtimeMs, env.RUSTUP_TOOLCHAIN ?? '', proxy ? cwd : ''].join('\0');
+    // For a rustc that exists, the string the key always was ([rustc, size, mtime, toolchain, cwd] joined), so recorded identities keep their names.
+    const memoKey = `${stamp}\0${env.RUSTUP_TOOLCHAIN ?? ''}\0${proxy ? cwd : ''}`;
     return { memoKey, recordable: Boolean(this.records && st && !proxy) };
   }
 

@@ -1,9 +1,9 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { initHash } from '@splitcache/hash';
+import { digestBytes, initHash } from '@splitcache/hash';
 import { Store } from '@splitcache/store';
 import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
 
@@ -37,6 +37,9 @@ t.test('an identity is recorded in the store and reused by the next daemon while
   const first = await new RustcIdentities(store).get(rustc, dir, {});
   t.match(first.version, /^rustc \d+\.\d+/, 'the first daemon probes rustc');
   t.equal(ranTimes(), 2, 'with two runs (-vV, --print sysroot)');
+  const st = statSync(rustc);
+  const name = `rustc!${digestBytes([rustc, st.size, st.mtimeMs, '', ''].join('\0'))}`;
+  t.ok(await store.getMeta(name), 'recorded under the name earlier versions gave it (their records stay usable)');
 
   const second = await new RustcIdentities(store).get(rustc, dir, {});
   t.same(second, first, 'a new daemon gets the same identity');
