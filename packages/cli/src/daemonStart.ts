@@ -109,16 +109,17 @@ export function trampolineStartDied(dir: string): boolean {
   }
   if (!Number.isInteger(pid) || pid <= 1) return false; // a client's lock, or the pid not written yet
   try {
-    return isDeadState(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    const state = procState(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return state === 'Z' || state === 'X'; // a zombie, or dead
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' && procMounted();
   }
 }
 
-/** `/proc/<pid>/stat`: `pid (comm) state …`, where comm may hold spaces and parentheses. Z: a zombie; X: dead. */
-export function isDeadState(stat: string): boolean {
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
+/** The state letter of a `/proc/<pid>/stat` line, `pid (comm) state …`, where comm may hold spaces and parentheses. */
+export function procState(stat: string): string {
+  const end = stat.lastIndexOf(')');
+  return stat.slice(end + 2, end + 3);
 }
 
 let procChecked: boolean | undefined;
