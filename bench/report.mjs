@@ -180,12 +180,12 @@ function profile(results) {
   return ['## Where splitcache\'s time goes', '', 'Summed over all rustc calls of one build (CPU-seconds across parallel calls, so they can exceed the wall time):', '', '| workload | scenario | wall (s) | calls | work (s) | wrapper overhead (s) |', '|---|---|---|---|---|---|', ...rows, '']
 }
 
-/** The store-lookup and remote-only measurements (bench/storeLookups.mjs, bench/remoteOnly.mjs), when they have been run. */
 /** A one-row markdown table from [header, cell] pairs. */
 function table(columns) {
   return [`| ${columns.map(([h]) => h).join(' | ')} |`, `|${columns.map(() => '---|').join('')}`, `| ${columns.map(([, c]) => c).join(' | ')} |`]
 }
 
+/** The store-lookup and remote-only measurements (bench/storeLookups.mjs, bench/remoteOnly.mjs), when they have been run. */
 function extraSections(results, repo) {
   const read = (f) => {
     try {
@@ -219,8 +219,11 @@ function extraSections(results, repo) {
     out.push(
       '## Remote only', '',
       `The ${r.workload} workspace, clean target dir, stopped daemon: an empty local store served by a warm \`splitcache serve\` on loopback (read-only), against a warm local store, ${r.runs} runs, measured ${r.measuredAt.slice(0, 16)}Z:`, '',
-      '| remote only (s) | local warm (s) | remote/local (median) | remote hits (last run) |', '|---|---|---|---|',
-      `| ${r.remoteOnlySeconds.join(', ')} | ${r.localWarmSeconds.join(', ')} | ${r.medianRatio}× | ${r.remoteHitsLastRun} |`, '',
+      ...table([
+        ['remote only (s)', r.remoteOnlySeconds.join(', ')], ['local warm (s)', r.localWarmSeconds.join(', ')],
+        ['remote/local (median)', `${r.medianRatio}×`], ['remote hits (last run)', r.remoteHitsLastRun],
+      ]),
+      '',
       `Reproduce: \`${r.command}\``, '',
     )
   } else out.push('Not measured in this run: the remote-only scenario (`node bench/remoteOnly.mjs`).', '')
