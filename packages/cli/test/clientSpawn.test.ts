@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, run, Store, tempDir } from './helpers.js';
 
@@ -27,7 +27,6 @@ function plainArgs(dir: string): string[] {
   mkdirSync(join(dir, 'plain-out'), { recursive: true });
   return [...binArgs(dir).slice(1, -1), join(dir, 'plain-out')];
 }
-const readDaemonLog = (dir: string) => (existsSync(join(dir, 'daemon.log')) ? readFileSync(join(dir, 'daemon.log'), 'utf8').slice(-4000) : 'no daemon.log');
 const timingLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { spawn?: string });
 
 for (const [kind, extra] of kinds) {
@@ -54,9 +53,14 @@ for (const [kind, extra] of kinds) {
     t.equal((await run(join(dir, 'out', 'spawned'), [])).stdout, 'spawned well\n', 'its binary was linked by the spawned -Zlink-only');
     const stats = await store.stats();
     // Should the second call not hit, say why: the calls as the audit log has them, the errors, the daemon's log.
-    const calls = stats.hits === 1 ? [] : (await store.audit()).map((e) => ({ outcome: e.outcome, reason: e.reason, notStored: e.notStored, stored: Boolean(e.entryKey) }));
-    const daemonLog = stats.hits === 1 ? '' : readDaemonLog(store.dir);
-    t.equal(stats.hits, 1, 'the second call is a hit', { calls, errors: stats.errors, notStored: stats.notStored, daemonLog });
+    const why =
+      stats.hits === 1
+        ? {}
+        : {
+            calls: (await store.audit()).map((e) => ({ outcome: e.outcome, reason: e.reason, notStored: e.notStored, stored: Boolean(e.entryKey) })),
+            errors: stats.errors, notStored: stats.notStored, daemonLog: store.daemonLog(4000),
+          };
+    t.equal(stats.hits, 1, 'the second call is a hit', why);
     t.same([...new Set(timingLines(log).map((l) => l.spawn))], [kind], `every call spawned through ${kind}`);
   });
 

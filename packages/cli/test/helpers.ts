@@ -3,7 +3,7 @@ import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,14 @@ export class Store {
     const pid = runningDaemonPid(this.dir);
     if (pid === undefined) throw new Error(`${join(this.dir, 'daemon.pid')} names no running splitcache daemon`);
     return pid;
+  }
+
+  /** What the daemon wrote to daemon.log (its last `tailChars`, if given), for a failing test to show. */
+  daemonLog(tailChars?: number): string {
+    const log = join(this.dir, 'daemon.log');
+    if (!existsSync(log)) return 'no daemon.log';
+    const text = readFileSync(log, 'utf8');
+    return tailChars === undefined ? text : text.slice(-tailChars);
   }
 
   /** SIGKILLs this store's daemon (checked as daemonPid() checks it) and returns its pid. */

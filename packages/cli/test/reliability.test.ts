@@ -108,8 +108,7 @@ t.test('a full disk: builds succeed uncached and the error is reported once', { 
   t.equal(lines.length, 1, `one line reports it: ${lines.join(' | ')}`);
   if (!t.match(lines[0] ?? '', /SPLITCACHE_STORE_FULL/)) {
     // Seen once in CI (a daemon that never answered on this disk): keep what the daemon said, before the unmount.
-    const log = join(store.dir, 'daemon.log');
-    t.comment(existsSync(log) ? `daemon.log:\n${readFileSync(log, 'utf8')}` : 'no daemon.log');
+    t.comment(`daemon.log:\n${store.daemonLog()}`);
   }
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/, 'and the binary is right');
   const s = await store.stats();
