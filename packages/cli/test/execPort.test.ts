@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -46,11 +46,6 @@ const alive = (pid: number) => {
 /** The directory the store's daemon keeps its runs' files in: the last field of exec.port. */
 const runsDir = (dir: string) => readFileSync(join(dir, 'exec.port'), 'utf8').trim().split(' ').slice(2).join(' ');
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-async function waitFor(what: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (what()) return true;
-  return what();
-}
 
 t.test('a cargo build goes through the exec port: no node client, every call cached, binaries as plain cargo makes them', async (t) => {
   const store = new Store();

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
-import { BIN, oneFileCrate, run, Store, tempDir } from './helpers.js';
+import { BIN, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A store shared by two splitcache versions, or a daemon left running across
 // an upgrade: calls build uncached with one clear line, never fail, and the
@@ -12,11 +12,6 @@ import { BIN, oneFileCrate, run, Store, tempDir } from './helpers.js';
 
 const crate = () => oneFileCrate('fn main() { println!("skew"); }\n', 'skew');
 const rustcArgs = (cwd: string) => ['rustc', '--crate-name', 'skew', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')];
-
-async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;
-  return what();
-}
 
 /** One request over the socket, as a client of any version would send it. */
 function ask(dir: string, req: unknown): Promise<unknown> {

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -169,10 +169,11 @@ t.test('RUSTC_WORKSPACE_WRAPPER works like RUSTC_WRAPPER for workspace members',
   t.ok(s.misses > 0 && s.hits === s.misses, `every member missed once and then hit (${s.hits} hits, ${s.misses} misses)`);
 });
 
-t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, no daemon, no store", async (t) => {
+t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, no store", async (t) => {
   const store = new Store();
   const rustc = (await run('rustup', ['which', 'rustc'])).stdout.trim();
-  // No node on PATH: a call that reached the client could not start at all.
+  // No node on PATH: a call that reached the client could not start at all
+  // (nor could `-vV` start a daemon, as it does below).
   const env = { ...store.env(), PATH: '/usr/bin/does-not-exist' };
   const vv = await run(BIN, [rustc, '-vV'], { env });
   t.equal(vv.code, 0, vv.stderr);
@@ -188,4 +189,25 @@ t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, 
   // A compile, by contrast, needs the client.
   const compile = await run(BIN, [rustc, '--crate-name', 'x', '--edition=2021', join(tempDir('src'), 'missing.rs')], { env });
   t.not(compile.code, 0, 'a compiling call goes to node (not on PATH here)');
+});
+
+t.test("cargo's first probe, `rustc -vV` alone, starts the daemon in the background and answers as rustc", async (t) => {
+  const rustc = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  const plain = await run(rustc, ['-vV']);
+  const store = new Store(join(tempDir('probe'), 'new', 'store'));
+  t.teardown(() => store.stop());
+  const vv = await run(BIN, [rustc, '-vV'], { env: store.env() });
+  t.equal(vv.code, 0, vv.stderr);
+  t.equal(vv.stdout, plain.stdout, "rustc's own answer, byte for byte");
+  t.equal(vv.stderr, '', 'and nothing else');
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port')), 20_000), 'a daemon comes up in a store dir that did not exist, with no other call');
+  t.ok(store.daemonPid() > 0, 'daemon.pid names it');
+
+  // The other info calls start nothing: only cargo's first probe is taken as a build coming.
+  const other = new Store(join(tempDir('probe'), 'store'));
+  for (const args of [['--print', 'sysroot'], ['-', '--crate-name', '___', '--print=file-names', '--crate-type', 'lib'], ['-V'], ['-vV', '--print', 'cfg']]) {
+    const r = await run(BIN, [rustc, ...args], { env: other.env() });
+    t.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  t.notOk(existsSync(other.dir), 'no store dir, so no daemon, for --print, stdin, -V or -vV with more');
 });
