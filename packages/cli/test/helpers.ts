@@ -37,12 +37,6 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
  * gigabytes, and left behind they filled this machine's disk over a few runs.
  * `under`: another parent than the temp dir.
  */
-/** Polls `what` every 50 ms for up to `ms`; answers whether it came true. */
-export async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;
-  return what();
-}
-
 export function tempDir(prefix: string, under = tmpdir()): string {
   const dir = mkdtempSync(join(under, `sc-${prefix}-`));
   made.push(dir);
@@ -58,6 +52,12 @@ process.on('exit', () => {
     }
   }
 });
+
+/** Polls `what` every 50 ms for up to `ms`; answers whether it came true. */
+export async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;
+  return what();
+}
 
 /** A one-file bin crate printing `text`, in its own directory; the same text gives the same key wherever it sits. */
 export function printingCrate(text: string): string {
