@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { socketPath } from '@splitcache/daemon/protocol';
-import { BIN, run, Store, tempDir } from './helpers.js';
+import { BIN, realRustc, run, Store, tempDir } from './helpers.js';
 
 // The client reaches the daemon through node's raw pipe binding where that is
 // tested (node 20), else through node:net (SPLITCACHE_CLIENT_SOCKET=net forces
@@ -62,7 +62,7 @@ for (const [kind, extra] of sockets) {
     const store = new Store();
     t.teardown(() => store.stop());
     const dir = crate('sockslow', 'fn main() { println!("linked after all"); }\n');
-    const real = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+    const real = await realRustc();
     const marker = join(dir, 'no-link-started');
     const slow = join(dir, 'rustc-slow');
     writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 1 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });

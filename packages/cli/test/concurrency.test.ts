@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { socketPath } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, realRustc, run, Store, tempDir } from './helpers.js';
 
 // Issue 2, items 5 and 6: parallelism, concurrent builds on one store, a daemon killed mid-build.
 
@@ -106,7 +106,7 @@ t.test('the daemon dies while rustc -Zno-link runs: the call still links, and ex
   const store = new Store();
   t.teardown(() => store.stop());
   const dir = tempDir('slow');
-  const real = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  const real = await realRustc();
   const marker = join(dir, 'no-link-started');
   // A real rustc behind a script that holds the -Zno-link half for two seconds (its name
   // starts with "rustc", so the wrapper treats it as one). The daemon is killed meanwhile.

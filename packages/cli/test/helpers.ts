@@ -59,6 +59,11 @@ export async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean
   return what();
 }
 
+/** The real rustc's path (rustup's proxy resolved), for a call that must name it. */
+export async function realRustc(): Promise<string> {
+  return (await run('rustup', ['which', 'rustc'])).stdout.trim();
+}
+
 /** A one-file bin crate printing `text`, in its own directory; the same text gives the same key wherever it sits. */
 export function printingCrate(text: string): string {
   return oneFileCrate(`fn main() { println!("${text}"); }\n`);

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assertOk, BIN, copyFixture, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -171,7 +171,7 @@ t.test('RUSTC_WORKSPACE_WRAPPER works like RUSTC_WRAPPER for workspace members',
 
 t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, no store", async (t) => {
   const store = new Store();
-  const rustc = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  const rustc = await realRustc();
   // No node on PATH: a call that reached the client could not start at all
   // (nor could `-vV` start a daemon, as it does below).
   const env = { ...store.env(), PATH: '/usr/bin/does-not-exist' };
@@ -192,7 +192,7 @@ t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, 
 });
 
 t.test("cargo's first probe, `rustc -vV` alone, starts the daemon in the background and answers as rustc", async (t) => {
-  const rustc = (await run('rustup', ['which', 'rustc'])).stdout.trim();
+  const rustc = await realRustc();
   const plain = await run(rustc, ['-vV']);
   const store = new Store(join(tempDir('probe'), 'new', 'store'));
   t.teardown(() => store.stop());
