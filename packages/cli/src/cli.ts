@@ -18,7 +18,9 @@ const USAGE = `usage:
                                      why did this crate miss?
   splitcache report --html <file> [--since T] [--session S]
                                      charts of hits, misses and time saved
-  splitcache server stop|status      stop the daemon (uploads flushed first) / show whether it runs
+  splitcache server start|stop|status
+                                     start the daemon now / stop it (uploads flushed first) /
+                                     show whether it runs
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
                                      run the team cache server (docs/REMOTE.md)
 
@@ -57,7 +59,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;
     default:
-      process.stderr.write(`splitcache: '${cmd}' is not available yet\n${USAGE}`);
+      process.stderr.write(`splitcache: unknown command '${cmd}'\n${USAGE}`);
       return 2;
   }
 }
