@@ -77,6 +77,8 @@ export class CompileHandler {
   private readonly hits = new Map<string, string>();
 
   private readonly drift: SettingsDrift;
+  /** When the settings this daemon could not use were last shown to a build. */
+  private problemsShownAt = -Infinity;
 
   constructor(private readonly s: Services) {
     this.audit = new AuditWriter(s.store);
@@ -85,9 +87,16 @@ export class CompileHandler {
 
   async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
     const plan = await this.plan(req);
+    const notes = plan.warning ? [plan.warning] : [];
+    // Settings this daemon was started with and could not use: once a minute, so each build shows them.
+    if (this.s.config.problems.length > 0 && Date.now() - this.problemsShownAt >= 60_000) {
+      this.problemsShownAt = Date.now();
+      for (const problem of this.s.config.problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
+    }
     // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
     const stale = this.drift.check(req.env);
-    if (stale) plan.warning = plan.warning ? `${plan.warning}\n${stale}` : stale;
+    if (stale) notes.push(stale);
+    if (notes.length > 0) plan.warning = notes.join('\n');
     return plan;
   }
 

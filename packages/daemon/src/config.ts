@@ -16,19 +16,24 @@ export interface RemoteSettings extends RemoteCacheOptions {
 /** Daemon settings, read from the environment the first client started it with. See docs/CONFIG.md. */
 export interface DaemonConfig {
   dir: string;
+  /** SPLITCACHE_IDLE_TIMEOUT (default 600 s; `0`: never, as sccache's): Infinity for never. */
   idleTimeoutMs: number;
   logLevel: LogLevel;
   producer: string;
   baseDirs: string[];
   /** SPLITCACHE_REMAP=1: add --remap-path-prefix for the machine-specific prefixes. */
   remap: boolean;
-  /** SPLITCACHE_MAX_SIZE (default 10G): gc evicts least recently hit entries beyond it. */
+  /** SPLITCACHE_MAX_SIZE (default 10G; `0`: no limit, as ccache's): gc evicts least recently hit entries beyond it. */
   maxBytes: number;
-  /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G): a larger result is not stored. */
+  /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G; `0`: no limit): a larger result is not stored. */
   maxEntryBytes: number;
   remote: RemoteSettings | undefined;
-  /** Why the SPLITCACHE_REMOTE* settings were ignored: a bad remote setting disables the remote, never the cache. */
-  remoteProblem?: string;
+  /**
+   * Each setting given a value it can't take, worded for the user with what
+   * is used instead. A bad setting falls back to its default (a bad remote
+   * setting turns the remote off), never turns off the cache.
+   */
+  problems: string[];
   /**
    * Each setting above by the variable that sets it, as a comparable string:
    * effective values (sizes parsed, defaults filled in), and the remote's
@@ -43,17 +48,21 @@ const REMOTE_VARS = [
   'SPLITCACHE_REMOTE_RETRIES', 'SPLITCACHE_REMOTE_BREAKER', 'SPLITCACHE_REMOTE_COOLDOWN', 'SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 'SPLITCACHE_REMOTE_COMPRESS',
 ];
 
+const GiB = 2 ** 30;
+
 export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
+  const r = new SettingReader(env);
+  const maxBytes = r.size('SPLITCACHE_MAX_SIZE', 10 * GiB, '10G');
   const c = {
     dir: storeDir(env),
-    idleTimeoutMs: seconds(env.SPLITCACHE_IDLE_TIMEOUT, 600),
-    logLevel: parseLogLevel(env.SPLITCACHE_LOG),
+    idleTimeoutMs: r.seconds('SPLITCACHE_IDLE_TIMEOUT', 600, Infinity),
+    logLevel: r.oneOf('SPLITCACHE_LOG', ['warn', 'quiet', 'debug'] as const),
     producer: env.SPLITCACHE_PRODUCER || hostname(),
-    baseDirs: (env.SPLITCACHE_BASEDIRS ?? '').split(':').filter((d) => d.startsWith('/')),
-    remap: env.SPLITCACHE_REMAP === '1',
-    maxBytes: parseSize(env.SPLITCACHE_MAX_SIZE) ?? 10 * 2 ** 30,
-    maxEntryBytes: parseSize(env.SPLITCACHE_MAX_ENTRY_SIZE) ?? Math.min(2 * 2 ** 30, (parseSize(env.SPLITCACHE_MAX_SIZE) ?? 10 * 2 ** 30) / 4),
-    ...readRemote(env),
+    baseDirs: r.absolutePaths('SPLITCACHE_BASEDIRS'),
+    remap: r.oneOf('SPLITCACHE_REMAP', ['0', '1'] as const, 'remap is off') === '1',
+    maxBytes,
+    maxEntryBytes: r.size('SPLITCACHE_MAX_ENTRY_SIZE', Math.min(2 * GiB, maxBytes / 4), 'a quarter of the max size, at most 2G'),
+    remote: readRemote(r),
   };
   const settings: Record<string, string> = {
     SPLITCACHE_IDLE_TIMEOUT: String(c.idleTimeoutMs),
@@ -64,50 +73,99 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     SPLITCACHE_MAX_ENTRY_SIZE: String(c.maxEntryBytes),
   };
   for (const name of REMOTE_VARS) settings[name] = env[name] ?? '';
-  return { ...c, settings };
+  return { ...c, problems: r.problems, settings };
 }
 
-function readRemote(env: NodeJS.ProcessEnv): Pick<DaemonConfig, 'remote' | 'remoteProblem'> {
-  const url = env.SPLITCACHE_REMOTE;
-  const mode = env.SPLITCACHE_REMOTE_MODE || 'read-write';
-  if (!url || mode === 'off') return { remote: undefined };
+function readRemote(r: SettingReader): RemoteSettings | undefined {
+  const url = r.env.SPLITCACHE_REMOTE;
+  const mode = r.env.SPLITCACHE_REMOTE_MODE || 'read-write';
+  if (!url || mode === 'off') return undefined;
   if (mode !== 'read-write' && mode !== 'read-only') {
-    return { remote: undefined, remoteProblem: `SPLITCACHE_REMOTE_MODE must be read-write, read-only or off, not ${JSON.stringify(mode)}` };
+    r.problems.push(`SPLITCACHE_REMOTE_MODE must be read-write, read-only or off, not ${JSON.stringify(mode)}; the remote cache is off`);
+    return undefined;
   }
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    return { remote: undefined, remoteProblem: `SPLITCACHE_REMOTE is not an http(s) URL: ${JSON.stringify(url)}` };
+  if (!isHttpUrl(url)) {
+    r.problems.push(`SPLITCACHE_REMOTE is not an http(s) URL: ${JSON.stringify(url)}; the remote cache is off`);
+    return undefined;
   }
-  const compress = env.SPLITCACHE_REMOTE_COMPRESS || 'gzip';
   return {
-    remote: {
-      url,
-      mode,
-      token: env.SPLITCACHE_REMOTE_TOKEN || undefined,
-      signingKey: env.SPLITCACHE_SIGNING_KEY || undefined,
-      timeoutMs: seconds(env.SPLITCACHE_REMOTE_TIMEOUT, 3),
-      retries: count(env.SPLITCACHE_REMOTE_RETRIES, 2),
-      breakerThreshold: Math.max(1, count(env.SPLITCACHE_REMOTE_BREAKER, 3)),
-      breakerCooldownMs: seconds(env.SPLITCACHE_REMOTE_COOLDOWN, 30),
-      flushTimeoutMs: seconds(env.SPLITCACHE_REMOTE_FLUSH_TIMEOUT, 30),
-      compression: compress === 'none' ? 'none' : 'gzip',
-    },
+    url,
+    mode,
+    token: r.env.SPLITCACHE_REMOTE_TOKEN || undefined,
+    signingKey: r.env.SPLITCACHE_SIGNING_KEY || undefined,
+    timeoutMs: r.seconds('SPLITCACHE_REMOTE_TIMEOUT', 3),
+    retries: r.count('SPLITCACHE_REMOTE_RETRIES', 2, 0),
+    breakerThreshold: r.count('SPLITCACHE_REMOTE_BREAKER', 3, 1),
+    breakerCooldownMs: r.seconds('SPLITCACHE_REMOTE_COOLDOWN', 30),
+    flushTimeoutMs: r.seconds('SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 30),
+    compression: r.oneOf('SPLITCACHE_REMOTE_COMPRESS', ['gzip', 'none'] as const),
   };
 }
 
-/** A positive number of seconds, as milliseconds; anything else is the default. */
-function seconds(v: string | undefined, dflt: number): number {
-  const n = Number(v ?? dflt);
-  return (Number.isFinite(n) && n > 0 ? n : dflt) * 1000;
+function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
-function count(v: string | undefined, dflt: number): number {
-  const n = Number(v ?? dflt);
-  return Number.isInteger(n) && n >= 0 ? n : dflt;
-}
+/**
+ * Reads typed settings from the environment. Unset or empty is the default;
+ * any other value that doesn't parse is the default too, and a line in
+ * `problems` names the variable, the value and what is used instead.
+ */
+class SettingReader {
+  readonly problems: string[] = [];
+  constructor(readonly env: NodeJS.ProcessEnv) {}
 
-export function parseLogLevel(v: string | undefined): LogLevel {
-  return v === 'debug' || v === 'quiet' ? v : 'warn';
+  /** Positive seconds, as milliseconds; `0` is `zero` where one is given (as is, not scaled). */
+  seconds(name: string, dflt: number, zero?: number): number {
+    const v = this.env[name];
+    if (!v) return dflt * 1000;
+    const n = Number(v);
+    if (n === 0 && zero !== undefined) return zero;
+    if (Number.isFinite(n) && n > 0) return n * 1000;
+    return this.bad(name, `a number of seconds${zero !== undefined ? ' (0: never)' : ' above 0'}`, `${dflt}`, dflt * 1000);
+  }
+
+  /** A whole number, at least `min`. */
+  count(name: string, dflt: number, min: number): number {
+    const v = this.env[name];
+    if (!v) return dflt;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= min ? n : this.bad(name, `a whole number from ${min}`, `${dflt}`, dflt);
+  }
+
+  /** A size (`10G`, `500M`, `2GiB`, bytes); `0` is no limit. */
+  size(name: string, dflt: number, dfltText: string): number {
+    const v = this.env[name];
+    if (!v) return dflt;
+    const n = parseSize(v);
+    if (n === 0) return Infinity;
+    return n ?? this.bad(name, 'a size such as 10G or 500M (0: no limit)', dfltText, dflt);
+  }
+
+  /** One of `values`; the first is the default. */
+  oneOf<T extends string>(name: string, values: readonly T[], instead = `using ${values[0]}`): T {
+    const v = this.env[name];
+    if (!v) return values[0]!;
+    if ((values as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name} must be ${values.join(', ').replace(/, ([^,]+)$/, ' or $1')}, not ${JSON.stringify(v)}; ${instead}`);
+    return values[0]!;
+  }
+
+  /** `:`-separated absolute paths; a relative one is left out. */
+  absolutePaths(name: string): string[] {
+    const parts = (this.env[name] ?? '').split(':').filter(Boolean);
+    const relative = parts.filter((d) => !d.startsWith('/'));
+    if (relative.length > 0) this.problems.push(`${name} takes absolute paths, not ${relative.map((d) => JSON.stringify(d)).join(', ')}; left out`);
+    return parts.filter((d) => d.startsWith('/'));
+  }
+
+  private bad<T>(name: string, what: string, dfltText: string, dflt: T): T {
+    this.problems.push(`${name} is not ${what}: ${JSON.stringify(this.env[name])}; using ${dfltText}`);
+    return dflt;
+  }
 }

@@ -28,6 +28,9 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   process.stderr.on('error', () => undefined);
   const config = readConfig(env);
   const log = makeLogger(config.logLevel);
+  // Settings given a value they can't take (their defaults are used): named here, counted
+  // below, and shown to builds (compileHandler) and by `splitcache server status`.
+  for (const problem of config.problems) log.warn(`SPLITCACHE_CONFIG: ${problem}`);
   // A new store has no rustc identity recorded, so the first call would probe
   // rustc before its first answer. Whoever started this daemon names that
   // call's rustc: the probe starts now, while the store opens and the call connects.
@@ -49,6 +52,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     return;
   }
   const stats = await StatsKeeper.load(store);
+  for (let i = 0; i < config.problems.length; i++) stats.count('errors', 'SPLITCACHE_CONFIG');
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const remote = await openRemote(config, { store, files, stats, log });

@@ -19,10 +19,6 @@ export interface RemoteServices {
  * A queue left by an earlier daemon resumes at once.
  */
 export async function openRemote(config: DaemonConfig, s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger }): Promise<RemoteServices> {
-  if (config.remoteProblem) {
-    s.log.warn(`SPLITCACHE_CONFIG: ${config.remoteProblem}; the remote cache is off`);
-    s.stats.count('errors', 'SPLITCACHE_CONFIG');
-  }
   const o = config.remote;
   if (!o) return { close: async () => undefined };
   // Loaded only when a remote is configured: undici and the remote package cost

@@ -126,7 +126,12 @@ export class DaemonServer {
         await this.handler.settled();
         return explainMiss(this.s.store, req.crate, req.session);
       case 'ping':
-        return { pong: true, pid: process.pid, ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}) };
+        return {
+          pong: true,
+          pid: process.pid,
+          problems: this.s.config.problems,
+          ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
+        };
       case 'stop': {
         // Background stores first, then uploads (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
         await this.handler.settled();
@@ -154,7 +159,7 @@ export class DaemonServer {
 
   private armIdle(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.open > 0) return;
+    if (this.open > 0 || this.s.config.idleTimeoutMs === Infinity) return;
     this.idleTimer = setTimeout(() => void this.stop(), this.s.config.idleTimeoutMs);
     this.idleTimer.unref();
   }

@@ -27,7 +27,9 @@ export async function runStats(args: string[]): Promise<number> {
   const rows: [string, string][] = [['store', reply.dir]];
   if (u) {
     const size = u.blobBytes + u.indexBytes;
-    rows.push(['store size', `${formatBytes(size)} of ${formatBytes(u.maxBytes)} (${((100 * size) / u.maxBytes).toFixed(1)} %), ${u.blobs} blobs`]);
+    // maxBytes is Infinity (null in --json) under SPLITCACHE_MAX_SIZE=0.
+    const limit = Number.isFinite(u.maxBytes) ? `of ${formatBytes(u.maxBytes)} (${((100 * size) / u.maxBytes).toFixed(1)} %)` : '(no size limit)';
+    rows.push(['store size', `${formatBytes(size)} ${limit}, ${u.blobs} blobs`]);
   }
   rows.push(
     ['hits', String(s.hits)],

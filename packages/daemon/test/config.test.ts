@@ -1,0 +1,63 @@
+import t from 'tap';
+import { readConfig } from '../src/config.js';
+
+const base = { HOME: '/home/u', SPLITCACHE_DIR: '/s' };
+const GiB = 2 ** 30;
+
+t.test('unset, empty and good values: no problems', async (t) => {
+  const dflt = readConfig(base);
+  t.same(dflt.problems, []);
+  t.same([dflt.idleTimeoutMs, dflt.maxBytes, dflt.maxEntryBytes, dflt.logLevel, dflt.remap, dflt.remote], [600_000, 10 * GiB, 2 * GiB, 'warn', false, undefined], 'the defaults');
+  const empty = readConfig({ ...base, SPLITCACHE_MAX_SIZE: '', SPLITCACHE_IDLE_TIMEOUT: '', SPLITCACHE_LOG: '', SPLITCACHE_REMAP: '' });
+  t.same([empty.problems, empty.maxBytes, empty.idleTimeoutMs], [[], 10 * GiB, 600_000], 'empty is unset');
+  const good = readConfig({
+    ...base, SPLITCACHE_MAX_SIZE: '20GiB', SPLITCACHE_MAX_ENTRY_SIZE: '100M', SPLITCACHE_IDLE_TIMEOUT: '1.5', SPLITCACHE_LOG: 'debug', SPLITCACHE_REMAP: '1',
+    SPLITCACHE_BASEDIRS: '/a:/b', SPLITCACHE_REMOTE: 'http://cache:8080/x', SPLITCACHE_REMOTE_MODE: 'read-only', SPLITCACHE_REMOTE_RETRIES: '0', SPLITCACHE_REMOTE_COMPRESS: 'none',
+  });
+  t.same(good.problems, []);
+  t.same([good.maxBytes, good.maxEntryBytes, good.idleTimeoutMs, good.logLevel, good.remap, good.baseDirs], [20 * GiB, 100 * 2 ** 20, 1500, 'debug', true, ['/a', '/b']]);
+  t.match(good.remote, { url: 'http://cache:8080/x', mode: 'read-only', retries: 0, compression: 'none', timeoutMs: 3000 });
+});
+
+t.test('0 means no limit for the sizes (as ccache) and never for the idle timeout (as sccache)', async (t) => {
+  const c = readConfig({ ...base, SPLITCACHE_MAX_SIZE: '0', SPLITCACHE_IDLE_TIMEOUT: '0' });
+  t.same(c.problems, []);
+  t.equal(c.maxBytes, Infinity, 'no size limit');
+  t.equal(c.maxEntryBytes, 2 * GiB, 'an entry still defaults to 2G');
+  t.equal(c.idleTimeoutMs, Infinity, 'no idle exit');
+  t.equal(readConfig({ ...base, SPLITCACHE_MAX_ENTRY_SIZE: '0' }).maxEntryBytes, Infinity, 'no entry limit');
+  t.equal(c.settings.SPLITCACHE_MAX_SIZE, 'Infinity', 'compared as such by the drift check');
+});
+
+t.test('a value that can\'t be used is named with what is used instead, and the cache stays on', async (t) => {
+  const c = readConfig({
+    ...base, SPLITCACHE_MAX_SIZE: 'lots', SPLITCACHE_MAX_ENTRY_SIZE: '1,5G', SPLITCACHE_IDLE_TIMEOUT: '-5', SPLITCACHE_LOG: 'loud', SPLITCACHE_REMAP: 'true',
+    SPLITCACHE_BASEDIRS: '/ok:rel/dir',
+  });
+  t.same(c.problems, [
+    'SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): "lots"; using 10G',
+    'SPLITCACHE_IDLE_TIMEOUT is not a number of seconds (0: never): "-5"; using 600',
+    'SPLITCACHE_LOG must be warn, quiet or debug, not "loud"; using warn',
+    'SPLITCACHE_BASEDIRS takes absolute paths, not "rel/dir"; left out',
+    'SPLITCACHE_REMAP must be 0 or 1, not "true"; remap is off',
+    'SPLITCACHE_MAX_ENTRY_SIZE is not a size such as 10G or 500M (0: no limit): "1,5G"; using a quarter of the max size, at most 2G',
+  ]);
+  t.same([c.maxBytes, c.maxEntryBytes, c.idleTimeoutMs, c.logLevel, c.remap, c.baseDirs], [10 * GiB, 2 * GiB, 600_000, 'warn', false, ['/ok']], 'each takes its default');
+});
+
+t.test('bad remote settings: the URL or mode turns the remote off; a bad number takes its default', async (t) => {
+  const url = readConfig({ ...base, SPLITCACHE_REMOTE: 'cache.example:8080' });
+  t.same([url.remote, url.problems], [undefined, ['SPLITCACHE_REMOTE is not an http(s) URL: "cache.example:8080"; the remote cache is off']]);
+  const mode = readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'readonly' });
+  t.same([mode.remote, mode.problems], [undefined, ['SPLITCACHE_REMOTE_MODE must be read-write, read-only or off, not "readonly"; the remote cache is off']]);
+  t.same(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'off' }).problems, [], 'off is a mode');
+  t.same(readConfig({ ...base, SPLITCACHE_REMOTE_MODE: 'nonsense' }).problems, [], 'no remote, so its mode is never read');
+  const nums = readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_TIMEOUT: '0', SPLITCACHE_REMOTE_BREAKER: '0', SPLITCACHE_REMOTE_RETRIES: '1.5', SPLITCACHE_REMOTE_COMPRESS: 'zstd' });
+  t.match(nums.remote, { timeoutMs: 3000, breakerThreshold: 3, retries: 2, compression: 'gzip' }, 'the defaults');
+  t.same(nums.problems, [
+    'SPLITCACHE_REMOTE_TIMEOUT is not a number of seconds above 0: "0"; using 3',
+    'SPLITCACHE_REMOTE_RETRIES is not a whole number from 0: "1.5"; using 2',
+    'SPLITCACHE_REMOTE_BREAKER is not a whole number from 1: "0"; using 3',
+    'SPLITCACHE_REMOTE_COMPRESS must be gzip or none, not "zstd"; using gzip',
+  ]);
+});
