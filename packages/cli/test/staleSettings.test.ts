@@ -1,6 +1,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // The daemon keeps the SPLITCACHE_* settings of the client that started it.
 // A build whose shell has others since (a remote, a size limit) would not get
@@ -63,4 +65,26 @@ t.test('a setting the daemon cannot use is named, and its default used', async (
   const status = await run(BIN, ['server', 'status'], { env: store.env(bad) });
   t.match(status.stdout, /^setting not used: SPLITCACHE_MAX_SIZE is not a size .*; using 10G$/m, 'server status names it');
   t.match(store.daemonLog(), /SPLITCACHE_CONFIG: SPLITCACHE_MAX_SIZE/, 'and so does daemon.log');
+});
+
+// cargo runs rustc in each crate's own directory (a registry crate's, each
+// workspace member's): a relative SPLITCACHE_DIR, taken as it stands, made a
+// store and a daemon in every one of them (37 for the tokio workspace). It is
+// a setting the daemon can't use: the default store serves, and the line says so.
+t.test('a relative SPLITCACHE_DIR is named and the default store used, not a store in each crate', async (t) => {
+  const home = tempDir('home');
+  const store = new Store(join(home, '.cache', 'splitcache'));
+  t.teardown(() => store.stop());
+  const env: NodeJS.ProcessEnv = { ...store.env(), HOME: home, SPLITCACHE_DIR: 'rel-store' };
+  delete env.XDG_CACHE_HOME;
+  const crate = printingCrate('relative');
+  const call = () => run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env });
+
+  const first = await call();
+  assertOk(t, first, 'the call builds');
+  t.match(first.stderr, `splitcache: SPLITCACHE_CONFIG: SPLITCACHE_DIR must be an absolute path, not "rel-store"; using ${store.dir}\n`, 'naming the setting and the store used');
+  assertOk(t, await call(), 'a second call (through the daemon\'s exec port) builds');
+  t.notOk(existsSync(join(crate, 'rel-store')), 'no store in the crate\'s directory');
+  const stats = await store.stats();
+  t.same([stats.misses, stats.hits], [1, 1], 'both calls went to the default store: a miss, then a hit');
 });

@@ -53,8 +53,10 @@ const GiB = 2 ** 30;
 export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
   const r = new SettingReader(env);
   const maxBytes = r.size('SPLITCACHE_MAX_SIZE', 10 * GiB, '10G');
+  const dir = storeDir(env);
+  if (env.SPLITCACHE_DIR && env.SPLITCACHE_DIR !== dir) r.problems.push(`SPLITCACHE_DIR must be an absolute path, not ${JSON.stringify(env.SPLITCACHE_DIR)}; using ${dir}`);
   const c = {
-    dir: storeDir(env),
+    dir,
     idleTimeoutMs: r.seconds('SPLITCACHE_IDLE_TIMEOUT', 600, Infinity),
     logLevel: r.oneOf('SPLITCACHE_LOG', ['warn', 'quiet', 'debug'] as const),
     producer: env.SPLITCACHE_PRODUCER || hostname(),

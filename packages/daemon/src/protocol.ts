@@ -12,7 +12,7 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /** Sent with every compile request; a daemon speaking another version passes the call through. */
 export const PROTOCOL_VERSION = 2;
@@ -103,8 +103,12 @@ function protocolError(message: string): Error {
 
 /** The store directory: SPLITCACHE_DIR, else $XDG_CACHE_HOME/splitcache, else ~/.cache/splitcache. */
 export function storeDir(env: NodeJS.ProcessEnv): string {
-  if (env.SPLITCACHE_DIR) return env.SPLITCACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'splitcache');
+  // Absolute paths only. cargo runs rustc in each crate's own directory (a registry
+  // crate's, a workspace member's), so a relative SPLITCACHE_DIR would make a store,
+  // and a daemon, in every one of them; the XDG spec has relative values ignored.
+  // readConfig names a relative SPLITCACHE_DIR as a problem.
+  if (env.SPLITCACHE_DIR && isAbsolute(env.SPLITCACHE_DIR)) return env.SPLITCACHE_DIR;
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'splitcache');
   return join(env.HOME || homedir(), '.cache', 'splitcache');
 }
 
