@@ -1,7 +1,7 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, run, Store, tempDir } from './helpers.js';
+import { BIN, fileTree, run, Store, tempDir } from './helpers.js';
 
 // The client starts rustc through node's raw process and pipe bindings where
 // that is tested (node 20), else through node:child_process
@@ -90,10 +90,7 @@ for (const [kind, extra] of kinds) {
   t.test(`${kind} spawn${forced}: cargo's jobserver reaches rustc`, async (t) => {
     const store = new Store();
     t.teardown(() => store.stop());
-    const ws = tempDir('spawnws');
-    mkdirSync(join(ws, 'src'));
-    writeFileSync(join(ws, 'Cargo.toml'), '[package]\nname = "spawnws"\nversion = "0.1.0"\nedition = "2021"\n');
-    writeFileSync(join(ws, 'src', 'main.rs'), 'fn main() { println!("jobs"); }\n');
+    const ws = fileTree({ 'Cargo.toml': '[package]\nname = "spawnws"\nversion = "0.1.0"\nedition = "2021"\n', 'src/main.rs': 'fn main() { println!("jobs"); }\n' }, 'spawnws');
     const r = await store.cargo(ws, ['build', '-j', '2', '--offline'], extra);
     t.equal(r.code, 0, r.stderr);
     t.notMatch(r.stderr, /jobserver/, 'rustc found the jobserver cargo handed down (it warns when it cannot)');

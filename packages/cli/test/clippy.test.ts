@@ -1,8 +1,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, run, Store, tempDir } from './helpers.js';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
 // `cargo clippy` runs each workspace member as `splitcache clippy-driver rustc
 // <args…>` (RUSTC_WORKSPACE_WRAPPER). Those calls are cached under keys of
@@ -12,13 +12,15 @@ const hasClippy = spawnSync('cargo', ['clippy', '--version'], { encoding: 'utf8'
 
 /** A package with a lib that trips clippy::ptr_arg, a build script (linked: split) and a bin. */
 function lintedPackage(): string {
-  const ws = tempDir('clippy');
-  mkdirSync(join(ws, 'src'));
-  writeFileSync(join(ws, 'Cargo.toml'), '[package]\nname = "linted"\nversion = "0.1.0"\nedition = "2021"\n');
-  writeFileSync(join(ws, 'build.rs'), 'fn main() {\n    println!("cargo:rerun-if-changed=build.rs");\n}\n');
-  writeFileSync(join(ws, 'src/lib.rs'), 'pub fn count(v: &Vec<i32>) -> usize {\n    v.len()\n}\n\npub fn sum(v: &[i32]) -> i32 {\n    let mut s = 0;\n    for x in v {\n        s += x;\n    }\n    s\n}\n');
-  writeFileSync(join(ws, 'src/main.rs'), 'fn main() {\n    println!("{}", linted::count(&vec![1, 2]));\n}\n');
-  return ws;
+  return fileTree(
+    {
+      'Cargo.toml': '[package]\nname = "linted"\nversion = "0.1.0"\nedition = "2021"\n',
+      'build.rs': 'fn main() {\n    println!("cargo:rerun-if-changed=build.rs");\n}\n',
+      'src/lib.rs': 'pub fn count(v: &Vec<i32>) -> usize {\n    v.len()\n}\n\npub fn sum(v: &[i32]) -> i32 {\n    let mut s = 0;\n    for x in v {\n        s += x;\n    }\n    s\n}\n',
+      'src/main.rs': 'fn main() {\n    println!("{}", linted::count(&vec![1, 2]));\n}\n',
+    },
+    'clippy',
+  );
 }
 
 const PTR_ARG = 'writing `&Vec` instead of `&[_]`';

@@ -5,7 +5,7 @@ import type { AuditEvent } from '@splitcache/store';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runningDaemonPid } from '../src/commands/server.js';
 
@@ -81,6 +81,16 @@ export function oneFileCrate(source: string, prefix = 'crate'): string {
 /** rustc's arguments (after the rustc path) for printingCrate(cwd), as cargo would give them; the binary is `out/<name>-t`. */
 export function printingCrateArgs(cwd: string, name = 'trial'): string[] {
   return ['--crate-name', name, '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(cwd, 'out')];
+}
+
+/** A new temp dir holding `files` (path relative to it → text), parent dirs made as needed: a small package or workspace. */
+export function fileTree(files: Record<string, string>, prefix = 'tree'): string {
+  const dir = tempDir(prefix);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
 }
 
 /** A fresh copy of the fixture workspace (two libs, a proc-macro, a build script, a bin, a test, an example). */

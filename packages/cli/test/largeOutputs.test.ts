@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, run, Store, tempDir } from './helpers.js';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
 // Outputs over 1 MiB (a 3 MB rlib, a bin's one object) are streamed through
 // reused buffers: into the blob dir when stored, out of it, verified, when
@@ -11,18 +11,19 @@ const N = 3000;
 
 /** A lib of N small functions and a bin calling each through a function of its own, in one codegen unit. */
 function largeWorkspace(): string {
-  const ws = tempDir('large');
-  mkdirSync(join(ws, 'big/src'), { recursive: true });
-  mkdirSync(join(ws, 'app/src'), { recursive: true });
-  writeFileSync(join(ws, 'Cargo.toml'), '[workspace]\nmembers = ["big", "app"]\nresolver = "2"\n[profile.dev]\ncodegen-units = 1\n');
-  writeFileSync(join(ws, 'big/Cargo.toml'), '[package]\nname = "big"\nversion = "0.1.0"\nedition = "2021"\n');
-  writeFileSync(join(ws, 'app/Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nbig = { path = "../big" }\n');
   const fns = Array.from({ length: N }, (_, i) => `pub fn f${i}(x: u64) -> u64 { x.wrapping_mul(${i}).rotate_left(${i % 63}) ^ ${i} }\n`);
-  writeFileSync(join(ws, 'big/src/lib.rs'), fns.join(''));
   const wrappers = Array.from({ length: N }, (_, i) => `fn g${i}(x: u64) -> u64 { big::f${i}(x).wrapping_add(${i}) }\n`);
   const calls = Array.from({ length: N }, (_, i) => `    x = g${i}(x);\n`);
-  writeFileSync(join(ws, 'app/src/main.rs'), `${wrappers.join('')}fn main() {\n    let mut x = 1u64;\n${calls.join('')}    println!("sum={}", x);\n}\n`);
-  return ws;
+  return fileTree(
+    {
+      'Cargo.toml': '[workspace]\nmembers = ["big", "app"]\nresolver = "2"\n[profile.dev]\ncodegen-units = 1\n',
+      'big/Cargo.toml': '[package]\nname = "big"\nversion = "0.1.0"\nedition = "2021"\n',
+      'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nbig = { path = "../big" }\n',
+      'big/src/lib.rs': fns.join(''),
+      'app/src/main.rs': `${wrappers.join('')}fn main() {\n    let mut x = 1u64;\n${calls.join('')}    println!("sum={}", x);\n}\n`,
+    },
+    'large',
+  );
 }
 
 /** Every blob's path and size. */

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { assertOk, run, Store, tempDir } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
 // The other library types, under cargo: a cdylib that is also an rlib (an
 // FFI or wasm crate that Rust code uses too) and a dylib used by a bin are
@@ -25,22 +25,13 @@ function pkg(name: string, rest: string): string {
   return `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n${rest}`;
 }
 
-function workspace(): string {
-  const ws = tempDir('libtypes');
-  for (const [file, text] of Object.entries(FILES)) {
-    mkdirSync(dirname(join(ws, file)), { recursive: true });
-    writeFileSync(join(ws, file), text);
-  }
-  return ws;
-}
-
 /** Outputs in target/debug that carry no crate hash: each must be byte-identical to plain. */
 const SAME = ['libffi.so', 'libst.a', 'user'];
 
 t.test('a cdylib+rlib, a staticlib and a dylib are cached and hit; the cdylib, the staticlib and the bin are byte-identical to plain', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const ws = workspace();
+  const ws = fileTree(FILES, 'libtypes');
   const env = { RUSTFLAGS: '-C prefer-dynamic' };
   const plainTarget = tempDir('libtypes-plain');
   assertOk(t, await run('cargo', ['build', '--offline', '--target-dir', plainTarget], { cwd: ws, env: { ...store.env(env), RUSTC_WRAPPER: '' } }), 'a plain build');
