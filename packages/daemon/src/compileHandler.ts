@@ -68,6 +68,7 @@ export class CompileHandler {
   private readonly pending = new Map<string, Pending>();
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
+  /** When a line for each error code was last shown to a build (dueToShow). */
   private readonly lastWarned = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
   private undelivered: string | undefined;
@@ -77,8 +78,6 @@ export class CompileHandler {
   private readonly hits = new Map<string, string>();
 
   private readonly drift: SettingsDrift;
-  /** When the settings this daemon could not use were last shown to a build. */
-  private problemsShownAt = -Infinity;
 
   constructor(private readonly s: Services) {
     this.audit = new AuditWriter(s.store);
@@ -89,8 +88,7 @@ export class CompileHandler {
     const plan = await this.plan(req);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.
-    if (this.s.config.problems.length > 0 && Date.now() - this.problemsShownAt >= 60_000) {
-      this.problemsShownAt = Date.now();
+    if (this.s.config.problems.length > 0 && this.dueToShow('SPLITCACHE_CONFIG')) {
       for (const problem of this.s.config.problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
     }
     // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
@@ -285,10 +283,15 @@ export class CompileHandler {
     this.s.stats.count('errors', code);
     const line = oneLine(err);
     this.s.log.warn(line);
+    return this.dueToShow(code) ? `splitcache: ${line} (building uncached)` : undefined;
+  }
+
+  /** Whether a line with this error code is to be shown now: at most once a minute per code, so each build sees it once. */
+  private dueToShow(code: string): boolean {
     const now = Date.now();
-    if ((this.lastWarned.get(code) ?? 0) > now - 60_000) return undefined;
+    if ((this.lastWarned.get(code) ?? 0) > now - 60_000) return false;
     this.lastWarned.set(code, now);
-    return `splitcache: ${line} (building uncached)`;
+    return true;
   }
 
   private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
