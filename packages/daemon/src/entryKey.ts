@@ -3,7 +3,7 @@ import { digestBytes, type Digest } from '@splitcache/hash';
 /**
  * The key of one result under a manifest key: the manifest key plus the
  * normalised dep-info inputs with their digests and the env-deps with their
- * normalised values, in dep-info order. Ingest stores an entry under it; the
+ * values as envDepValue records them, in dep-info order. Ingest stores an entry under it; the
  * remote tier recomputes it from a published input set and this machine's
  * files, so both must call this one function.
  */

@@ -7,6 +7,7 @@ import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, 
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
+import { envDepValue } from './envDepValue.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -131,7 +132,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (st.mtimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), await files.digest(abs)]);
   }
-  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, e.value === undefined ? null : table.normaliseText(e.value)]);
+  const inputPaths = inputs.map(([p]) => p);
+  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table)]);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import type { Invocation } from '@splitcache/rustc';
+import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 
@@ -86,8 +86,22 @@ export interface ManifestKey {
  *     it found no clippy.toml. Plain rustc calls of the same `cargo clippy`
  *     get none of this, so dependencies share entries with `cargo check`.
  *     No new CACHE_VERSION: no earlier key had a driver.
+ * 14. With -C instrument-coverage: the working directory and the root
+ *     source file's path, exactly, not normalised, unless SPLITCACHE_REMAP
+ *     is on (then only that coverage is on). The coverage map names the
+ *     sources by absolute path (zlib-compressed, so the .rlink codec can't
+ *     rewrite it), and llvm-cov reads them from there: objects from a
+ *     checkout elsewhere would report on its files. With remap on, the map
+ *     holds the remapped paths, the same everywhere. No new CACHE_VERSION:
+ *     no earlier key had this component, so what was stored before for
+ *     coverage (its split halves then pinned legacy mangling, which
+ *     instrument-coverage replaces with v0) is never looked up again.
  * Each result stored under a key adds the digests of every file its dep-info
- * named and the values of its `env-dep`s (checked at lookup).
+ * named and the values of its `env-dep`s (checked at lookup, envDepValue.ts:
+ * exactly, but for OUT_DIR when the crate includes a file from it, and
+ * CLIPPY_CONF_DIR). Recording them exactly (before, they were normalised)
+ * needed no new CACHE_VERSION either: a normalised value holds a
+ * placeholder that no exact one matches, so those results just miss.
  */
 export async function buildManifestKey(
   inv: Invocation,
@@ -134,6 +148,7 @@ export async function buildManifestKey(
     const conf = clippyConfFile(env, cwd);
     k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf)} ${await files.digest(conf)}`);
   }
+  if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 

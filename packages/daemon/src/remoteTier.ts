@@ -7,6 +7,7 @@ import type { RemoteCache } from '@splitcache/remote';
 import type { ManifestResult, Store } from '@splitcache/store';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
+import { envDepValue } from './envDepValue.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 
@@ -55,10 +56,7 @@ export class RemoteTier {
       if (!set) return this.miss();
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
-      const envDeps: [string, string | null][] = set.envDeps.map((name) => {
-        const v = q.env[name];
-        return [name, v === undefined ? null : q.table.normaliseText(v)];
-      });
+      const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table)]);
       const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
       const entry = await this.cache.getEntry(entryKey);
       if (!entry) return this.miss();

@@ -168,3 +168,12 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
 export function outputStem(inv: Invocation): string {
   return `${inv.crateName ?? ''}${inv.codegen.get('extra-filename') ?? ''}`;
 }
+
+/**
+ * Whether `-C instrument-coverage` is on: given bare or with any value but
+ * the spellings rustc reads as off (`no`, `n`, `off`, `false`).
+ */
+export function instrumentsCoverage(inv: Invocation): boolean {
+  const v = inv.codegen.get('instrument-coverage');
+  return v !== undefined && !['no', 'n', 'off', 'false'].includes(v);
+}

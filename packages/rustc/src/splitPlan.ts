@@ -1,5 +1,5 @@
 import type { Invocation } from './invocation.js';
-import { outputStem, parseInvocation } from './invocation.js';
+import { instrumentsCoverage, outputStem, parseInvocation } from './invocation.js';
 
 /**
  * Arguments for the two halves of a linking crate. Both run with
@@ -51,9 +51,13 @@ export function featureFence(inv: Invocation, plainAllows: boolean): string[] {
   return ['-Zallow-features='];
 }
 
-/** What a split half adds to keep the plain call's mangling: nothing when the user chose one or the default is v0. */
+/**
+ * What a split half adds to keep the plain call's mangling: nothing when the
+ * user chose one or the default is v0. `-C instrument-coverage` makes v0 the
+ * default on any toolchain (rustc warns if legacy is asked for with it).
+ */
 export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
-  if (plain === 'v0' || inv.codegen.has('symbol-mangling-version')) return [];
+  if (plain === 'v0' || inv.codegen.has('symbol-mangling-version') || instrumentsCoverage(inv)) return [];
   const unstableOpts = inv.unstable.includes('unstable-options') ? [] : ['-Zunstable-options'];
   return [...unstableOpts, '-C', 'symbol-mangling-version=legacy'];
 }

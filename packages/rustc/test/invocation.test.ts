@@ -37,6 +37,13 @@ t.test('linking crates are split; the link half drops the source and pins the ma
   const v0 = splitPlan(inv, 'v0');
   t.same(v0.noLinkArgs, [...args, '-Zno-link'], 'a rustc whose plain default is v0 gets no pin');
   t.notOk(v0.linkOnlyArgs.some((a) => a.startsWith('symbol-mangling-version') || a === '-Zunstable-options'));
+  // -C instrument-coverage makes v0 the default on stable too (and rustc warns when legacy is asked for with it).
+  for (const cov of [['-C', 'instrument-coverage'], ['-Cinstrument-coverage=yes'], ['-C', 'instrument-coverage=all']]) {
+    t.same(splitPlan(parseInvocation([...args, ...cov]), 'legacy').noLinkArgs, [...args, ...cov, '-Zno-link'], `${cov.join(' ')}: no pin`);
+  }
+  for (const off of ['no', 'n', 'off', 'false']) {
+    t.ok(splitPlan(parseInvocation([...args, `-Cinstrument-coverage=${off}`]), 'legacy').noLinkArgs.includes('symbol-mangling-version=legacy'), `instrument-coverage=${off} is off: pinned`);
+  }
   t.same(classify(parseInvocation([...args.filter((a) => a !== '--crate-type' && a !== 'bin'), '--test'])), { cacheable: true, mode: 'split', crateType: 'test' });
 });
 

@@ -1,0 +1,87 @@
+import t from 'tap';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
+
+// Paths that reach the code a build produces, not only its debuginfo: a hit
+// from a checkout in another directory must not hand over the producer's.
+
+const WORKSPACE = {
+  'Cargo.toml': '[workspace]\nmembers = ["gen", "app"]\nresolver = "2"\n',
+  'gen/Cargo.toml': '[package]\nname = "gen"\nversion = "0.1.0"\nedition = "2021"\n',
+  'gen/build.rs':
+    'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
+    '    std::fs::write(std::path::Path::new(&out).join("gen.rs"), "pub fn answer() -> u32 { 42 }\\n").unwrap();\n}\n',
+  'gen/src/lib.rs': 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ngen = { path = "../gen" }\n',
+  'app/src/main.rs': 'fn main() {\n    println!("{} {}", env!("CARGO_MANIFEST_DIR"), gen::answer());\n}\n',
+  // What cargo's docs suggest for integration tests: run the package's binary, write under the target's temp dir.
+  'app/tests/own_binary.rs':
+    '#[test]\nfn runs_its_own_binary() {\n' +
+    '    let out = std::process::Command::new(env!("CARGO_BIN_EXE_app")).output().unwrap();\n' +
+    '    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), format!("{} 42", env!("CARGO_MANIFEST_DIR")));\n' +
+    '    std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ran"), "yes").unwrap();\n}\n',
+};
+
+t.test('env!() of a path is the checkout\'s own after a hit from another directory; include!() from OUT_DIR still hits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(WORKSPACE, 'producer');
+  const b = fileTree(WORKSPACE, 'consumer');
+  assertOk(t, await store.cargo(a, ['test', '--no-run'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds its bin and tests');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'and its bin');
+  rmSync(a, { recursive: true, force: true }); // a CI runner that is gone: nothing of A may be needed now
+
+  const r = await store.cargo(b, ['test'], { SPLITCACHE_SESSION: 'b' });
+  assertOk(t, r, 'checkout B\'s tests pass: they run B\'s binary and write under B\'s target');
+  t.equal(readFileSync(join(b, 'target', 'tmp', 'ran'), 'utf8'), 'yes', 'CARGO_TARGET_TMPDIR named B\'s');
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds its bin');
+  t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, `${join(b, 'app')} 42\n`, 'B\'s binary prints B\'s CARGO_MANIFEST_DIR');
+
+  const events = (await store.audit('b')).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  const outcome = (crate: string, type: string) => events.filter((e) => e.crate === crate && e.crateType === type).map((e) => e.outcome);
+  t.same(outcome('gen', 'lib'), ['hit'], 'the lib that include!()s its generated source hits across directories');
+  t.same(outcome('build_script_build', 'build-script'), ['hit'], 'so does its build script');
+  t.ok(outcome('app', 'bin').includes('miss'), 'the bin that reads CARGO_MANIFEST_DIR misses');
+  t.same(outcome('own_binary', 'test'), ['miss'], 'and so does the test that reads CARGO_BIN_EXE_app');
+
+  const explained = await store.splitcache(['explain', 'own_binary', '--session', 'b', '--json']);
+  assertOk(t, explained, 'explain runs');
+  const why = JSON.parse(explained.stdout) as { verdict: string; differences: { name: string }[] };
+  t.equal(why.verdict, 'inputs', 'explain: same key, an env-dep differs');
+  t.ok(why.differences.some((d) => d.name === 'env-dep:CARGO_MANIFEST_DIR'), `and names it (${why.differences.map((d) => d.name).join(', ')})`);
+
+  rmSync(join(b, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['test', '--no-run'], { SPLITCACHE_SESSION: 'b2' }), 'B again from clean');
+  const again = (await store.audit('b2')).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  t.ok(again.length > 0 && again.every((e) => e.outcome === 'hit'), `then every call hits in B (${again.length})`);
+});
+
+t.test('-C instrument-coverage: a checkout elsewhere gets a binary whose coverage map names its own sources', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const coverage = { RUSTFLAGS: '-Cinstrument-coverage' };
+  const a = copyFixture(join(tempDir('cov-a'), 'ws'));
+  const b = copyFixture(join(tempDir('cov-b'), 'ws'));
+  assertOk(t, await store.cargo(a, ['build'], { ...coverage, SPLITCACHE_SESSION: 'a' }), 'checkout A builds with coverage');
+
+  // What B's binary must be: a plain coverage build in B, made in the same target dir.
+  const plainEnv = { ...process.env, ...coverage, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' };
+  assertOk(t, await run('cargo', ['build'], { cwd: b, env: plainEnv }), 'a plain coverage build in B');
+  const plain = readFileSync(join(b, 'target', 'debug', 'fx-app'));
+  t.ok(plain.includes(Buffer.from('__llvm_covmap')), 'the binary has a coverage map');
+  assertOk(t, await run('cargo', ['clean'], { cwd: b, env: plainEnv }), 'cargo clean');
+
+  const built = await store.cargo(b, ['build'], { ...coverage, SPLITCACHE_SESSION: 'b' });
+  assertOk(t, built, 'checkout B builds with coverage');
+  t.notMatch(built.stderr, /mangling/, 'with no word on symbol mangling: the split keeps the v0 that coverage implies');
+  t.ok(readFileSync(join(b, 'target', 'debug', 'fx-app')).equals(plain), 'its binary is byte-identical to the plain one: A\'s paths are nowhere in it');
+  const events = (await store.audit('b')).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  t.ok(events.length > 0 && events.every((e) => e.outcome === 'miss'), `every call of B missed (${events.length})`);
+
+  assertOk(t, await store.cargo(b, ['clean']), 'cargo clean');
+  assertOk(t, await store.cargo(b, ['build'], { ...coverage, SPLITCACHE_SESSION: 'b2' }), 'B again');
+  const again = (await store.audit('b2')).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  t.ok(again.length > 0 && again.every((e) => e.outcome === 'hit'), `every call hits in the same directory (${again.length})`);
+  t.ok(readFileSync(join(b, 'target', 'debug', 'fx-app')).equals(plain), 'and links the same binary');
+});

@@ -1,0 +1,34 @@
+import type { PrefixTable } from '@splitcache/paths';
+
+/**
+ * What a result records for one env-dep (a variable the crate read through
+ * `env!`/`option_env!`, listed in its dep-info), and so what a lookup
+ * compares: null for unset, else the value.
+ *
+ * rustc pastes the value into the crate as a string literal, so a path in it
+ * can reach the code that runs: a test that finds its fixtures through
+ * `env!("CARGO_MANIFEST_DIR")` (insta's snapshots do), runs
+ * `env!("CARGO_BIN_EXE_app")` or writes under `env!("CARGO_TARGET_TMPDIR")`
+ * must get its own checkout's paths. So the value is kept exactly as it is,
+ * and a checkout in another directory misses that crate.
+ *
+ * Two are normalised, so they keep their hits across directories:
+ *  - OUT_DIR, when the crate includes a file from under it (a dep-info input
+ *    there): the build script's generated sources, read at compile time by
+ *    `include!(concat!(env!("OUT_DIR"), …))` and keyed by their digests as
+ *    any other input. A crate that reads OUT_DIR for any other reason keeps
+ *    it exactly. The rule looks at the result's own recorded inputs
+ *    (`inputs`: normalised paths), so ingest and every lookup decide alike.
+ *  - CLIPPY_CONF_DIR, which clippy-driver lists: where it looks for
+ *    clippy.toml, whose path and digest the manifest key holds (item 13). It
+ *    steers lints, and never reaches an output.
+ */
+export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable): string | null {
+  if (value === undefined) return null;
+  if (name === 'CLIPPY_CONF_DIR') return table.normaliseText(value);
+  if (name === 'OUT_DIR') {
+    const dir = table.normaliseText(value).replace(/\/+$/, '');
+    if (inputs.some((p) => p.startsWith(`${dir}/`))) return dir;
+  }
+  return value;
+}
