@@ -24,12 +24,27 @@ const USAGE = `usage:
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
                                      run the team cache server (docs/REMOTE.md)
 
+sccache's and ccache's spellings work too: -s/--show-stats, -z/--zero-stats, --start-server,
+--stop-server, -V/--version.
+
 per call: SPLITCACHE_DISABLE=1 goes straight to rustc; SPLITCACHE_RECACHE=1 compiles and
 replaces the stored entry. Settings: docs/CONFIG.md
 `;
 
+/** sccache's and ccache's options, as the commands they mean here, for fingers used to them. */
+const ALIASES: Record<string, string[]> = {
+  '-s': ['stats'],
+  '--show-stats': ['stats'],
+  '-z': ['stats', '--zero'],
+  '--zero-stats': ['stats', '--zero'],
+  '--start-server': ['server', 'start'],
+  '--stop-server': ['server', 'stop'],
+  '-V': ['--version'],
+};
+
 export async function runCli(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const alias = argv[0] !== undefined && Object.hasOwn(ALIASES, argv[0]) ? ALIASES[argv[0]] : undefined;
+  const [cmd, ...rest] = alias ? [...alias, ...argv.slice(1)] : argv;
   switch (cmd) {
     case 'stats':
       return (await import('./commands/stats.js')).runStats(rest);
@@ -59,7 +74,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;
     default:
-      process.stderr.write(`splitcache: unknown command '${cmd}'\n${USAGE}`);
+      process.stderr.write(`splitcache: unknown ${cmd.startsWith('-') ? 'option' : 'command'} '${cmd}'\n${USAGE}`);
       return 2;
   }
 }

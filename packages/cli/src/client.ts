@@ -16,7 +16,8 @@ import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
 
-const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help', '--help', '-h', '--version']);
+/** Arguments that name a subcommand (cli.ts); so does any first argument that starts with `-`, which no rustc path does. */
+const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help']);
 /**
  * Milliseconds since this process started. process.uptime() rather than
  * performance.now(): the `performance` global loads node:perf_hooks on first
@@ -37,7 +38,7 @@ if (process.env.SPLITCACHE_PARKED_CA_CERTS !== undefined) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || SUBCOMMANDS.has(argv[0]!)) {
+  if (argv.length === 0 || SUBCOMMANDS.has(argv[0]!) || argv[0]!.startsWith('-')) {
     const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };
     return cli.runCli(argv);
   }
