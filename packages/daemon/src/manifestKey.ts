@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
-import type { PrefixTable } from '@splitcache/paths';
+import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
@@ -63,7 +63,15 @@ export interface ManifestKey {
  *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
  *  6. The digest of the root source file.
  *  7. The digest of every --extern file.
- *  8. The digest of every native static library linked with -l (found in the -L dirs).
+ *  8. The digest of every native static library linked with -l (found in the
+ *     -L dirs), and of every other `.a` file in an -L native (or all) dir
+ *     that lies under one of the call's machine-specific prefixes, not the
+ *     sysroot (an OUT_DIR, the workspace, a package: not /usr/lib). A
+ *     `#[link(name = "x", kind = "static")]` in the source bundles such a
+ *     library into the rlib with no -l and no dep-info line, so a build
+ *     script that rebuilds it must change the key. Keys change only for
+ *     calls that have such a file, which before could be served an rlib
+ *     bundling the old library: no new CACHE_VERSION.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
  *     from the prefix table, so only the fact is recorded).
@@ -130,10 +138,15 @@ export async function buildManifestKey(
     // 7
     if (ext.path) k.add(`extern:${ext.name}`, await files.digest(resolve(cwd, ext.path)));
   }
+  const named = new Set<string>();
   for (const lib of inv.nativeLibs) {
     // 8
     const found = findStaticLib(lib.name, inv, cwd);
     if (found) k.add(`native:${lib.name}`, await files.digest(found));
+    if (found) named.add(found);
+  }
+  for (const lib of unnamedStaticLibs(inv, cwd, table)) {
+    if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await files.digest(lib));
   }
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
   else k.add('target', inv.target ?? rustc.host);
@@ -150,6 +163,26 @@ export async function buildManifestKey(
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
+}
+
+/** The `.a` files in the call's -L native/all dirs that lie in the build's own trees (item 8), in a stable order. */
+function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): string[] {
+  const sysroot = placeholderFor('sysroot');
+  const out: string[] = [];
+  for (const lp of inv.libPaths) {
+    if (lp.kind !== 'native' && lp.kind !== 'all') continue;
+    const dir = isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path);
+    const n = table.normalise(dir);
+    if (!n.startsWith(PLACEHOLDER_OPEN) || n.startsWith(sysroot)) continue;
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((f) => f.endsWith('.a')).sort();
+    } catch {
+      continue; // not there (yet): nothing of it can be bundled
+    }
+    for (const f of names) out.push(join(dir, f));
+  }
+  return out;
 }
 
 function findStaticLib(name: string, inv: Invocation, cwd: string): string | undefined {

@@ -1,0 +1,55 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store } from './helpers.js';
+
+// A -sys style crate whose build script compiles C into a static library in
+// OUT_DIR. The rlib bundles that library, and rustc's dep-info never names
+// it, so the key must (manifestKey.ts, item 8): after the C changes, a build
+// must link the new code, never an rlib bundling the old one.
+
+const BUILD_RS = (linkLib: boolean) =>
+  'use std::{env, path::Path, process::Command};\nfn main() {\n' +
+  '    let out = env::var("OUT_DIR").unwrap();\n' +
+  '    let obj = Path::new(&out).join("answer.o");\n' +
+  '    assert!(Command::new("cc").args(["-c", "answer.c", "-o"]).arg(&obj).status().unwrap().success());\n' +
+  '    assert!(Command::new("ar").arg("crs").arg(Path::new(&out).join("libanswer.a")).arg(&obj).status().unwrap().success());\n' +
+  '    println!("cargo:rustc-link-search=native={out}");\n' +
+  (linkLib ? '    println!("cargo:rustc-link-lib=static=answer");\n' : '') +
+  '    println!("cargo:rerun-if-changed=answer.c");\n}\n';
+
+const workspace = (linkLib: boolean) => ({
+  'Cargo.toml': '[workspace]\nmembers = ["sys", "app"]\nresolver = "2"\n',
+  'sys/Cargo.toml': '[package]\nname = "sys"\nversion = "0.1.0"\nedition = "2021"\n',
+  'sys/build.rs': BUILD_RS(linkLib),
+  'sys/answer.c': 'int answer(void) { return 1; }\n',
+  'sys/src/lib.rs':
+    (linkLib ? '' : '#[link(name = "answer", kind = "static")]\n') +
+    'extern "C" { fn answer() -> i32; }\npub fn get() -> i32 { unsafe { answer() } }\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsys = { path = "../sys" }\n',
+  'app/src/main.rs': 'fn main() { println!("{}", sys::get()); }\n',
+});
+
+for (const [how, linkLib] of [
+  ['cargo:rustc-link-lib=static (an -l flag)', true],
+  ['#[link(kind = "static")] in the source (no -l flag)', false],
+] as const) {
+  t.test(`a static library rebuilt by a build script, linked by ${how}: the new code is linked, the old is hit again`, async (t) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    const ws = fileTree(workspace(linkLib), 'native');
+    const answer = async (value: number, session: string) => {
+      writeFileSync(join(ws, 'sys', 'answer.c'), `int answer(void) { return ${value}; }\n`);
+      assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session }), `a build with answer() = ${value}`);
+      return (await run(join(ws, 'target', 'debug', 'app'), [])).stdout;
+    };
+    const outcomes = async (session: string) =>
+      (await store.audit(session)).filter((e) => e.crate === 'sys' && e.crateType === 'lib').map((e) => e.outcome);
+
+    t.equal(await answer(1, 'one'), '1\n', 'the first build links answer() = 1');
+    t.equal(await answer(2, 'two'), '2\n', 'after the C changes, the binary has the new answer()');
+    t.same(await outcomes('two'), ['miss'], 'the lib bundling it missed');
+    t.equal(await answer(1, 'back'), '1\n', 'back to the first C: the first answer()');
+    t.same(await outcomes('back'), ['hit'], 'served by the first entry');
+  });
+}
