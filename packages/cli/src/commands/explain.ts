@@ -7,7 +7,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
   key: 'missed because its key differs from the nearest earlier entry in:',
-  inputs: 'missed because a source input differs from the entry stored under the same key:',
+  inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
 };
 
 /** `splitcache explain <crate> [--session S] [--json]`: why did this crate miss? */
