@@ -24,6 +24,13 @@ const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGIST
  * dep-info), and given to -Zlink-only from each call's own command line.
  */
 const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-arg|link-args|link-self-contained|strip)(#\d+)?$/;
+/**
+ * Options that only shape how diagnostics are shown: cargo passes
+ * `--diagnostic-width=<columns>` when its stderr is a terminal, and nothing
+ * when it is a pipe or a file (CI, `cargo build | tee`, an editor), so keying
+ * it would split every crate's entries between the two and by window size.
+ */
+const DISPLAY_ONLY = /^--diagnostic-width(#\d+)?$/;
 /** Variables rustc itself reads that change its output. */
 const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
 
@@ -56,6 +63,10 @@ export interface ManifestKey {
  *     untracked, as they cannot change an object or metadata, and the link
  *     runs here on every call with this call's own. So a `linker` setting
  *     that differs between machines (or a switch of linker) keeps its hits.
+ *     Nor `--diagnostic-width` (DISPLAY_ONLY): cargo passes it only when its
+ *     stderr is a terminal, so a build in a terminal and one in CI or piped
+ *     share entries. A hit then shows diagnostics as they were rendered for
+ *     the width (or none) of the call that stored them.
  *     Dropping inputs needs no new CACHE_VERSION: a key without them is the
  *     key such a call always had.
  *  4. The working directory, normalised (relative paths resolve against it).
@@ -195,9 +206,9 @@ function findStaticLib(name: string, inv: Invocation, cwd: string): string | und
   return undefined;
 }
 
-/** The named arguments that go into the key: all but the linker-only options (LINKER_ONLY). */
+/** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY). */
 export function keyedArgs(inv: Invocation): [string, string][] {
-  return namedArgs(inv).filter(([name]) => !LINKER_ONLY.test(name));
+  return namedArgs(inv).filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name));
 }
 
 /** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"). */

@@ -5,7 +5,7 @@ import { keyedArgs } from '../src/manifestKey.js';
 const BASE = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'opt-level=3', '--out-dir', '/w/target/release/deps'];
 const names = (extra: string[]) => keyedArgs(parseInvocation([...BASE, ...extra])).map(([n]) => n);
 
-t.test('options that only steer the linker stay out of the key', async (t) => {
+t.test('options that only steer the linker or the width of diagnostics stay out of the key', async (t) => {
   const plain = names([]);
   for (const extra of [
     ['-C', 'linker=/opt/clang/bin/clang'],
@@ -16,6 +16,8 @@ t.test('options that only steer the linker stay out of the key', async (t) => {
     ['-C', 'link-self-contained=no'],
     ['-C', 'linker-features=+lld'],
     ['-C', 'strip=symbols'],
+    ['--diagnostic-width=120'],
+    ['--diagnostic-width', '80'],
   ]) {
     t.same(names(extra), plain, `${extra.join(' ')}: the same keyed arguments`);
   }

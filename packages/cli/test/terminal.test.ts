@@ -1,0 +1,33 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { assertOk, copyFixture, run, Store } from './helpers.js';
+
+// cargo passes `--diagnostic-width=<columns>` to rustc when its stderr is a
+// terminal, and nothing when it is a pipe or a file. A build in a terminal
+// and one piped to a log (or run by CI, or an editor) must share entries,
+// whatever the window's width. util-linux `script` gives cargo a terminal.
+const skip = spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script(1) is not installed';
+
+t.test('a build in a terminal and a piped one share entries, whatever the width', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const inTerminal = (cols: number, session: string) =>
+    run('script', ['-qec', `stty cols ${cols}; cargo build`, '/dev/null'], { cwd: ws, env: store.env({ SPLITCACHE_SESSION: session }) });
+  const calls = async (session: string) => (await store.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+
+  const first = await inTerminal(120, 'tty-120');
+  assertOk(t, first, 'a build in a 120-column terminal');
+  t.match(first.stdout, /Finished/, 'cargo reported to the terminal');
+  const cold = await calls('tty-120');
+  t.ok(cold.length >= 5 && cold.every((e) => e.outcome === 'miss'), `it compiled every crate (${cold.length})`);
+
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'piped' }), 'the same build with stderr on a pipe');
+  const piped = await calls('piped');
+  t.same(piped.map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the terminal build stored');
+
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  assertOk(t, await inTerminal(200, 'tty-200'), 'a build in a 200-column terminal');
+  t.same((await calls('tty-200')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits them all too');
+});
