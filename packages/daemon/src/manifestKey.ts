@@ -16,8 +16,21 @@ import { clippyConfFile } from './clippyConf.js';
  */
 export const CACHE_VERSION = 6;
 
-/** CARGO_* variables that cannot change a crate's outputs (jobserver, terminal, network, registries, the linker and runner cargo is told of). */
-const IGNORED_CARGO_ENV = /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|BUILD_JOBS|LOG|TARGET_[A-Z0-9_]+_(LINKER|RUNNER)$)/;
+/**
+ * CARGO_* variables that cannot change a crate's outputs: the jobserver,
+ * cargo's terminal, network, registry and source settings, its log, and the
+ * configuration cargo itself reads and turns into the arguments it passes
+ * (`[build]`: jobs, target, target dir, rustflags, rustc and its wrappers;
+ * `[profile.*]`; CARGO_INCREMENTAL; a target's linker, runner and
+ * rustflags; the rustflags it hands build scripts), which are keyed as
+ * arguments. So a CI job that sets CARGO_INCREMENTAL=0 and a machine whose
+ * profile says `incremental = false`, or a wrapper set through
+ * CARGO_BUILD_RUSTC_WRAPPER at another path, share entries. Everything
+ * cargo sets for the crate itself (CARGO_PKG_*, CARGO_MANIFEST_DIR, …) stays
+ * keyed: a proc-macro may read it while it expands.
+ */
+const IGNORED_CARGO_ENV =
+  /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|SOURCE_|LOG|BUILD_|PROFILE_|INCREMENTAL$|ENCODED_RUSTFLAGS$|ENCODED_RUSTDOCFLAGS$|TARGET_DIR$|TARGET_[A-Z0-9_]+_(LINKER|RUNNER|RUSTFLAGS|RUSTDOCFLAGS)$|ALIAS_|CACHE_|CARGO_NEW_|INSTALL_|FUTURE_INCOMPAT_|RESOLVER_|UNSTABLE_)/;
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
  * untracked in rustc's options (they never change an object, metadata or
@@ -72,6 +85,7 @@ export interface ManifestKey {
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables that reach the crate, normalised, except those
  *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
+ *     Dropping more of them later needed no new CACHE_VERSION (item 3).
  *  6. The digest of the root source file.
  *  7. The digest of every --extern file.
  *  8. The digest of every native static library linked with -l (found in the
@@ -137,12 +151,7 @@ export async function buildManifestKey(
   k.add('rustc', rustc.digest); // 2
   for (const [name, value] of keyedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
-  for (const name of Object.keys(env).sort()) {
-    // 5
-    if ((name.startsWith('CARGO_') || name === 'CARGO') && !IGNORED_CARGO_ENV.test(name)) {
-      k.add(`env:${name}`, table.normaliseText(env[name]!));
-    }
-  }
+  for (const name of keyedCargoEnv(env)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
   for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(resolve(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
@@ -204,6 +213,13 @@ function findStaticLib(name: string, inv: Invocation, cwd: string): string | und
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+/** The names of the CARGO_* variables that go into the key (item 5), sorted: all but IGNORED_CARGO_ENV. */
+export function keyedCargoEnv(env: Record<string, string>): string[] {
+  return Object.keys(env)
+    .filter((name) => (name.startsWith('CARGO_') || name === 'CARGO') && !IGNORED_CARGO_ENV.test(name))
+    .sort();
 }
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY). */

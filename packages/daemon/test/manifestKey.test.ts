@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseInvocation } from '@splitcache/rustc';
-import { keyedArgs } from '../src/manifestKey.js';
+import { keyedArgs, keyedCargoEnv } from '../src/manifestKey.js';
 
 const BASE = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'opt-level=3', '--out-dir', '/w/target/release/deps'];
 const names = (extra: string[]) => keyedArgs(parseInvocation([...BASE, ...extra])).map(([n]) => n);
@@ -27,4 +27,20 @@ t.test('everything else is keyed, codegen and -l included', async (t) => {
   for (const extra of [['-C', 'opt-level=2'], ['-C', 'target-cpu=x86-64-v3'], ['-l', 'static=z'], ['-C', 'link-dead-code'], ['-C', 'linker-plugin-lto'], ['-C', 'relocation-model=pic']]) {
     t.not(JSON.stringify(keyedArgs(parseInvocation([...BASE, ...extra]))), JSON.stringify(keyedArgs(parseInvocation(BASE))), `${extra.join(' ')} changes them`);
   }
+});
+
+t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the configuration it turned into arguments', async (t) => {
+  const set = {
+    CARGO: '/t/bin/cargo', CARGO_PKG_NAME: 'app', CARGO_PKG_VERSION: '1.0.0', CARGO_MANIFEST_DIR: '/w/app', CARGO_MANIFEST_PATH: '/w/app/Cargo.toml',
+    CARGO_CRATE_NAME: 'app', CARGO_PRIMARY_PACKAGE: '1', CARGO_BIN_NAME: 'app', CARGO_TARGET_TMPDIR: '/w/target/tmp', CARGO_FEATURE_STD: '1',
+  };
+  const config = {
+    CARGO_MAKEFLAGS: '-j --jobserver-fds=3,4', CARGO_INCREMENTAL: '0', CARGO_BUILD_JOBS: '8', CARGO_BUILD_RUSTC_WRAPPER: '/opt/splitcache/bin/splitcache',
+    CARGO_BUILD_TARGET_DIR: '/w/t', CARGO_TARGET_DIR: '/w/t', CARGO_BUILD_RUSTFLAGS: '-Dwarnings', CARGO_ENCODED_RUSTFLAGS: '-Dwarnings',
+    CARGO_PROFILE_DEV_DEBUG: '0', CARGO_PROFILE_RELEASE_LTO: 'thin', CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER: 'clang',
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS: '-Ctarget-cpu=native', CARGO_TERM_COLOR: 'always', CARGO_NET_OFFLINE: 'true',
+    CARGO_REGISTRIES_CRATES_IO_PROTOCOL: 'sparse', CARGO_SOURCE_CRATES_IO_REPLACE_WITH: 'vendored', CARGO_LOG: 'debug',
+    CARGO_ALIAS_B: 'build', CARGO_UNSTABLE_SPARSE_REGISTRY: 'true', CARGO_CACHE_AUTO_CLEAN_FREQUENCY: 'never',
+  };
+  t.same(keyedCargoEnv({ ...set, ...config, PATH: '/bin' }), Object.keys(set).sort(), 'only those cargo sets for the crate');
 });

@@ -1,6 +1,31 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { assertOk, copyFixture, run, Store } from './helpers.js';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
+
+// The same build in two environments that differ only in what cannot change
+// an output must share entries: a developer's terminal and CI, say.
+
+t.test("CI's CARGO_INCREMENTAL=0 and a profile's incremental = false share entries, and so do wrappers set at other paths", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const calls = async (session: string) => (await store.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'ci', CARGO_BUILD_JOBS: '2' }), 'a CI-style build: CARGO_INCREMENTAL=0, RUSTC_WRAPPER');
+  const cold = await calls('ci');
+  t.ok(cold.length >= 5 && cold.every((e) => e.outcome === 'miss'), `it compiled every crate (${cold.length})`);
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+
+  const elsewhere = join(tempDir('install'), 'splitcache');
+  symlinkSync(BIN, elsewhere);
+  const dev = {
+    SPLITCACHE_SESSION: 'dev', CARGO_INCREMENTAL: undefined, CARGO_PROFILE_DEV_INCREMENTAL: 'false',
+    RUSTC_WRAPPER: undefined, CARGO_BUILD_RUSTC_WRAPPER: elsewhere, CARGO_BUILD_JOBS: '1', CARGO_TERM_COLOR: 'always',
+  };
+  assertOk(t, await store.cargo(ws, ['build'], dev), 'a developer-style build: the profile turns incremental off, the wrapper is set through cargo config from another path');
+  t.same((await calls('dev')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the CI build stored');
+});
 
 // cargo passes `--diagnostic-width=<columns>` to rustc when its stderr is a
 // terminal, and nothing when it is a pipe or a file. A build in a terminal
