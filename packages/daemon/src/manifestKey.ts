@@ -162,8 +162,9 @@ export async function buildManifestKey(
   for (const lib of inv.nativeLibs) {
     // 8
     const found = findStaticLib(lib.name, inv, cwd);
-    if (found) k.add(`native:${lib.name}`, await files.digest(found));
-    if (found) named.add(found);
+    if (found === undefined) continue;
+    k.add(`native:${lib.name}`, await files.digest(found));
+    named.add(found);
   }
   for (const lib of unnamedStaticLibs(inv, cwd, table)) {
     if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await files.digest(lib));
@@ -185,13 +186,16 @@ export async function buildManifestKey(
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 
-/** The `.a` files in the call's -L native/all dirs that lie in the build's own trees (item 8), in a stable order. */
+/** The dirs rustc searches for native libraries: the -L native and -L all ones, in order, resolved against cwd. */
+function nativeDirs(inv: Invocation, cwd: string): string[] {
+  return inv.libPaths.filter((lp) => lp.kind === 'native' || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
+}
+
+/** The `.a` files in the call's native dirs that lie in the build's own trees (item 8), in a stable order. */
 function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): string[] {
   const sysroot = placeholderFor('sysroot');
   const out: string[] = [];
-  for (const lp of inv.libPaths) {
-    if (lp.kind !== 'native' && lp.kind !== 'all') continue;
-    const dir = isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path);
+  for (const dir of nativeDirs(inv, cwd)) {
     const n = table.normalise(dir);
     if (!n.startsWith(PLACEHOLDER_OPEN) || n.startsWith(sysroot)) continue;
     let names: string[];
@@ -206,13 +210,9 @@ function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): st
 }
 
 function findStaticLib(name: string, inv: Invocation, cwd: string): string | undefined {
-  for (const lp of inv.libPaths) {
-    if (lp.kind !== 'native' && lp.kind !== 'all') continue;
-    const dir = isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path);
-    const p = join(dir, `lib${name}.a`);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  return nativeDirs(inv, cwd)
+    .map((dir) => join(dir, `lib${name}.a`))
+    .find((p) => existsSync(p));
 }
 
 /** The names of the CARGO_* variables that go into the key (item 5), sorted: all but IGNORED_CARGO_ENV. */
