@@ -11,9 +11,8 @@ t.test("CI's CARGO_INCREMENTAL=0 and a profile's incremental = false share entri
   const store = new Store();
   t.teardown(() => store.stop());
   const ws = copyFixture();
-  const calls = async (session: string) => (await store.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
   assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'ci', CARGO_BUILD_JOBS: '2' }), 'a CI-style build: CARGO_INCREMENTAL=0, RUSTC_WRAPPER');
-  const cold = await calls('ci');
+  const cold = await store.calls('ci');
   t.ok(cold.length >= 5 && cold.every((e) => e.outcome === 'miss'), `it compiled every crate (${cold.length})`);
   assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
 
@@ -24,7 +23,7 @@ t.test("CI's CARGO_INCREMENTAL=0 and a profile's incremental = false share entri
     RUSTC_WRAPPER: undefined, CARGO_BUILD_RUSTC_WRAPPER: elsewhere, CARGO_BUILD_JOBS: '1', CARGO_TERM_COLOR: 'always',
   };
   assertOk(t, await store.cargo(ws, ['build'], dev), 'a developer-style build: the profile turns incremental off, the wrapper is set through cargo config from another path');
-  t.same((await calls('dev')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the CI build stored');
+  t.same((await store.calls('dev')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the CI build stored');
 });
 
 // cargo passes `--diagnostic-width=<columns>` to rustc when its stderr is a
@@ -39,20 +38,19 @@ t.test('a build in a terminal and a piped one share entries, whatever the width'
   const ws = copyFixture();
   const inTerminal = (cols: number, session: string) =>
     run('script', ['-qec', `stty cols ${cols}; cargo build`, '/dev/null'], { cwd: ws, env: store.env({ SPLITCACHE_SESSION: session }) });
-  const calls = async (session: string) => (await store.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
 
   const first = await inTerminal(120, 'tty-120');
   assertOk(t, first, 'a build in a 120-column terminal');
   t.match(first.stdout, /Finished/, 'cargo reported to the terminal');
-  const cold = await calls('tty-120');
+  const cold = await store.calls('tty-120');
   t.ok(cold.length >= 5 && cold.every((e) => e.outcome === 'miss'), `it compiled every crate (${cold.length})`);
 
   assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
   assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'piped' }), 'the same build with stderr on a pipe');
-  const piped = await calls('piped');
+  const piped = await store.calls('piped');
   t.same(piped.map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the terminal build stored');
 
   assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
   assertOk(t, await inTerminal(200, 'tty-200'), 'a build in a 200-column terminal');
-  t.same((await calls('tty-200')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits them all too');
+  t.same((await store.calls('tty-200')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits them all too');
 });

@@ -134,6 +134,11 @@ export class Store {
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
   }
 
+  /** The calls that were looked up (hits and misses), of a session if given: what `audit` shows, pass-throughs left out. */
+  async calls(session?: string): Promise<AuditLine[]> {
+    return (await this.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  }
+
   async stop(): Promise<void> {
     await this.splitcache(['server', 'stop']);
   }
@@ -166,6 +171,12 @@ export type Stats = DaemonStats & { dir: string; usage: StoreUsage };
 
 /** One line of `splitcache audit --json`. */
 export type AuditLine = AuditEvent;
+
+/** The share of `calls` (hits and misses) that hit, how many there were, and which missed (`crate:type`). */
+export function hitRate(calls: AuditLine[]): { rate: number; total: number; missed: string[] } {
+  const missed = calls.filter((e) => e.outcome === 'miss').map((e) => `${e.crate}:${e.crateType}`);
+  return { rate: calls.length ? (calls.length - missed.length) / calls.length : 0, total: calls.length, missed };
+}
 
 /** Asserts a command succeeded; its stderr is shown only when it did not. */
 export function assertOk(t: Test, r: RunResult, what = 'the build succeeds'): void {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, ROOT, run, Store, tempDir, type AuditLine } from './helpers.js';
+import { assertOk, hitRate, ROOT, run, Store, tempDir } from './helpers.js';
 
 // Issue 3, item 2: a workspace with registry dependencies (Debian's librust-*-dev
 // crates through a cargo directory source), built from two checkouts whose
@@ -9,12 +9,6 @@ import { assertOk, ROOT, run, Store, tempDir, type AuditLine } from './helpers.j
 type Fixture = { makeTokioWorkspace(dir: string, o: { registry: string }): { dir: string; bins: string[] }; mirrorRegistry(dest: string, o?: { mode?: string }): string };
 const fixture = (await import(join(ROOT, 'test', 'fixtures', 'registry', 'make-workspace.mjs'))) as Fixture;
 const haveCrates = existsSync('/usr/share/cargo/registry');
-
-function rate(events: AuditLine[]): { rate: number; missed: string[]; total: number } {
-  const c = events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
-  const missed = c.filter((e) => e.outcome === 'miss').map((e) => `${e.crate}:${e.crateType}`);
-  return { rate: c.length ? (c.length - missed.length) / c.length : 0, missed, total: c.length };
-}
 
 t.test('registry crates at another path hit ≥ 95% and the binary runs', { skip: !haveCrates && 'Debian librust-*-dev packages are not installed (see .ci/debian-packages.txt)' }, async (t) => {
   const store = new Store();
@@ -29,7 +23,7 @@ t.test('registry crates at another path hit ≥ 95% and the binary runs', { skip
   const tb = tempDir('tb');
   const rb = await store.cargo(b.dir, ['build', '--offline'], { ...common, CARGO_HOME: tempDir('home-b'), CARGO_TARGET_DIR: tb, SPLITCACHE_SESSION: 'b' });
   assertOk(t, rb, 'checkout B builds');
-  const r = rate(await store.audit('b'));
+  const r = hitRate(await store.calls('b'));
   t.ok(r.total >= 30, `${r.total} cacheable calls`);
   t.ok(r.rate >= 0.95, `hit rate ${(100 * r.rate).toFixed(1)} % (missed: ${r.missed.join(', ') || 'none'})`);
   const events = await store.audit('b');
