@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
 
 // The same build in two environments that differ only in what cannot change
 // an output must share entries: a developer's terminal and CI, say.
@@ -24,6 +24,28 @@ t.test("CI's CARGO_INCREMENTAL=0 and a profile's incremental = false share entri
   };
   assertOk(t, await store.cargo(ws, ['build'], dev), 'a developer-style build: the profile turns incremental off, the wrapper is set through cargo config from another path');
   t.same((await store.calls('dev')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the CI build stored');
+});
+
+t.test('a workspace build and a `-p` build share the members they both compile', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // Members one level down (crates/*): cargo runs their rustc in the workspace root, as it does
+  // whether or not the build selected them, and only then says so in CARGO_PRIMARY_PACKAGE.
+  const ws = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n',
+    'crates/base/Cargo.toml': '[package]\nname = "base"\nversion = "0.1.0"\nedition = "2021"\n',
+    'crates/base/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+    'crates/mid/Cargo.toml': '[package]\nname = "mid"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nbase = { path = "../base" }\n',
+    'crates/mid/src/lib.rs': 'pub fn twice() -> u32 { base::answer() * 2 }\n',
+    'crates/top/Cargo.toml': '[package]\nname = "top"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nmid = { path = "../mid" }\n',
+    'crates/top/src/main.rs': 'fn main() { println!("{}", mid::twice()); }\n',
+  }, 'members');
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'all' }), 'cargo build: every member selected');
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  assertOk(t, await store.cargo(ws, ['build', '-p', 'top'], { SPLITCACHE_SESSION: 'p' }), 'cargo build -p top: base and mid only as its dependencies');
+  const calls = await store.calls('p');
+  t.same(calls.map((e) => `${e.crate}:${e.outcome}`).sort(), ['base:hit', 'mid:hit', 'top:hit'], 'every call hits');
+  t.equal((await run(join(ws, 'target', 'debug', 'top'), [])).stdout, '84\n', 'and the binary runs');
 });
 
 // cargo passes `--diagnostic-width=<columns>` to rustc when its stderr is a

@@ -27,10 +27,14 @@ export const CACHE_VERSION = 6;
  * profile says `incremental = false`, or a wrapper set through
  * CARGO_BUILD_RUSTC_WRAPPER at another path, share entries. Everything
  * cargo sets for the crate itself (CARGO_PKG_*, CARGO_MANIFEST_DIR, …) stays
- * keyed: a proc-macro may read it while it expands.
+ * keyed: a proc-macro may read it while it expands. But for
+ * CARGO_PRIMARY_PACKAGE, which says whether the build selected the package
+ * (`cargo build` does every member, `cargo test -p app` only app): rustc
+ * never reads it, so a member keeps its entries under `-p`. clippy-driver
+ * does (it lints primary packages only), so a call through a driver keys it.
  */
 const IGNORED_CARGO_ENV =
-  /^CARGO_(MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|SOURCE_|LOG|BUILD_|PROFILE_|INCREMENTAL$|ENCODED_RUSTFLAGS$|ENCODED_RUSTDOCFLAGS$|TARGET_DIR$|TARGET_[A-Z0-9_]+_(LINKER|RUNNER|RUSTFLAGS|RUSTDOCFLAGS)$|ALIAS_|CACHE_|CARGO_NEW_|INSTALL_|FUTURE_INCOMPAT_|RESOLVER_|UNSTABLE_)/;
+  /^CARGO_(PRIMARY_PACKAGE$|MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|SOURCE_|LOG|BUILD_|PROFILE_|INCREMENTAL$|ENCODED_RUSTFLAGS$|ENCODED_RUSTDOCFLAGS$|TARGET_DIR$|TARGET_[A-Z0-9_]+_(LINKER|RUNNER|RUSTFLAGS|RUSTDOCFLAGS)$|ALIAS_|CACHE_|CARGO_NEW_|INSTALL_|FUTURE_INCOMPAT_|RESOLVER_|UNSTABLE_)/;
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
  * untracked in rustc's options (they never change an object, metadata or
@@ -151,7 +155,7 @@ export async function buildManifestKey(
   k.add('rustc', rustc.digest); // 2
   for (const [name, value] of keyedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
-  for (const name of keyedCargoEnv(env)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
+  for (const name of keyedCargoEnv(env, driver !== undefined)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
   for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(resolve(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
@@ -215,10 +219,14 @@ function findStaticLib(name: string, inv: Invocation, cwd: string): string | und
     .find((p) => existsSync(p));
 }
 
-/** The names of the CARGO_* variables that go into the key (item 5), sorted: all but IGNORED_CARGO_ENV. */
-export function keyedCargoEnv(env: Record<string, string>): string[] {
+/**
+ * The names of the CARGO_* variables that go into the key (item 5), sorted:
+ * all but IGNORED_CARGO_ENV, and CARGO_PRIMARY_PACKAGE for a call through a
+ * driver (clippy-driver reads it).
+ */
+export function keyedCargoEnv(env: Record<string, string>, throughDriver = false): string[] {
   return Object.keys(env)
-    .filter((name) => (name.startsWith('CARGO_') || name === 'CARGO') && !IGNORED_CARGO_ENV.test(name))
+    .filter((name) => (name.startsWith('CARGO_') || name === 'CARGO') && (!IGNORED_CARGO_ENV.test(name) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE')))
     .sort();
 }
 

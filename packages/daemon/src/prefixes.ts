@@ -75,7 +75,10 @@ export function prefixTableFor(
   const manifestDir = env.CARGO_MANIFEST_DIR;
   if (manifestDir && isAbsolute(manifestDir)) {
     entries.push({ name: 'pkg', path: manifestDir });
-    if (!env.CARGO_PRIMARY_PACKAGE) entries.push({ name: 'registry', path: dirname(manifestDir) });
+    // cargo runs rustc in a registry (or git) package's own directory, and in the workspace root
+    // for a member, whether the build selected it (CARGO_PRIMARY_PACKAGE) or only depends on it:
+    // a member's table must not change with `-p`.
+    if (!env.CARGO_PRIMARY_PACKAGE && resolve(manifestDir) === resolve(cwd)) entries.push({ name: 'registry', path: dirname(manifestDir) });
   }
   if (inv.outDir) entries.push({ name: 'target', path: targetRootOf(inv, cwd, env) });
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });

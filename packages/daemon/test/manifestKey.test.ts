@@ -32,7 +32,7 @@ t.test('everything else is keyed, codegen and -l included', async (t) => {
 t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the configuration it turned into arguments', async (t) => {
   const set = {
     CARGO: '/t/bin/cargo', CARGO_PKG_NAME: 'app', CARGO_PKG_VERSION: '1.0.0', CARGO_MANIFEST_DIR: '/w/app', CARGO_MANIFEST_PATH: '/w/app/Cargo.toml',
-    CARGO_CRATE_NAME: 'app', CARGO_PRIMARY_PACKAGE: '1', CARGO_BIN_NAME: 'app', CARGO_TARGET_TMPDIR: '/w/target/tmp', CARGO_FEATURE_STD: '1',
+    CARGO_CRATE_NAME: 'app', CARGO_BIN_NAME: 'app', CARGO_TARGET_TMPDIR: '/w/target/tmp', CARGO_FEATURE_STD: '1',
   };
   const config = {
     CARGO_MAKEFLAGS: '-j --jobserver-fds=3,4', CARGO_INCREMENTAL: '0', CARGO_BUILD_JOBS: '8', CARGO_BUILD_RUSTC_WRAPPER: '/opt/splitcache/bin/splitcache',
@@ -43,4 +43,6 @@ t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the conf
     CARGO_ALIAS_B: 'build', CARGO_UNSTABLE_SPARSE_REGISTRY: 'true', CARGO_CACHE_AUTO_CLEAN_FREQUENCY: 'never',
   };
   t.same(keyedCargoEnv({ ...set, ...config, PATH: '/bin' }), Object.keys(set).sort(), 'only those cargo sets for the crate');
+  t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }), Object.keys(set).sort(), 'not whether the build selected the package: rustc never reads it');
+  t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }, true), [...Object.keys(set), 'CARGO_PRIMARY_PACKAGE'].sort(), 'but clippy-driver does');
 });
