@@ -136,7 +136,7 @@ export class Store {
 
   /** The calls that were looked up (hits and misses), of a session if given: what `audit` shows, pass-throughs left out. */
   async calls(session?: string): Promise<AuditLine[]> {
-    return (await this.audit(session)).filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+    return lookedUp(await this.audit(session));
   }
 
   async stop(): Promise<void> {
@@ -171,6 +171,11 @@ export type Stats = DaemonStats & { dir: string; usage: StoreUsage };
 
 /** One line of `splitcache audit --json`. */
 export type AuditLine = AuditEvent;
+
+/** The audit lines of calls that were looked up (hits and misses): pass-throughs and errors left out. */
+export function lookedUp(events: AuditLine[]): AuditLine[] {
+  return events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+}
 
 /** The share of `calls` (hits and misses) that hit, how many there were, and which missed (`crate:type`). */
 export function hitRate(calls: AuditLine[]): { rate: number; total: number; missed: string[] } {

@@ -2,7 +2,7 @@ import type { Test } from 'tap';
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, copyFixture, lookedUp, run, Store, tempDir } from './helpers.js';
 import { MemoryRemote, remoteHitRate, Runner, seedRemote, type Fault } from './remoteHelpers.js';
 
 // Issue 4, what must be shown 3: a remote that dies, errs, stalls, truncates or
@@ -78,7 +78,7 @@ t.test('a server killed mid-build, with uploads pending', async (t) => {
   const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_FLUSH_TIMEOUT: '20' });
   t.teardown(() => runner.stop());
   const { events, stats } = await build(t, runner, 'when the server dies mid-build');
-  const cacheable = events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  const cacheable = lookedUp(events);
   t.equal(cacheable.length, CALLS, 'every call was a hit or a miss');
   t.ok(cacheable.some((e) => e.origin === 'remote'), 'calls before the crash were remote hits');
   t.ok(cacheable.some((e) => e.outcome === 'miss'), 'calls after it were misses');

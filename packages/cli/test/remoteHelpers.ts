@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { BIN, copyFixture, run, Store, tempDir, type AuditLine } from './helpers.js';
+import { BIN, copyFixture, lookedUp, run, Store, tempDir, type AuditLine } from './helpers.js';
 
 /**
  * A CI runner: its own store, and the remote settings every call of its daemon gets.
@@ -23,7 +23,7 @@ export class Runner extends Store {
 
 /** Share of cacheable calls (hits and misses) that were remote hits, and what wasn't. */
 export function remoteHitRate(events: AuditLine[]): { rate: number; cacheable: number; notRemote: string[] } {
-  const cacheable = events.filter((e) => e.outcome === 'hit' || e.outcome === 'miss');
+  const cacheable = lookedUp(events);
   const remote = cacheable.filter((e) => e.outcome === 'hit' && e.origin === 'remote');
   const notRemote = cacheable.filter((e) => !(e.outcome === 'hit' && e.origin === 'remote')).map((e) => `${e.crate}:${e.crateType}:${e.outcome}`);
   return { rate: cacheable.length ? remote.length / cacheable.length : 0, cacheable: cacheable.length, notRemote };
