@@ -58,6 +58,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const remote = await openRemote(config, { store, files, stats, log });
   const identities = new RustcIdentities(store);
   if (early) identities.adopt(firstRustc!, process.cwd(), env as Record<string, string>, early);
+  else if (firstRustc) identities.warm(firstRustc, process.cwd(), env as Record<string, string>);
   const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
   const handler = new CompileHandler(services);
   let repairing = false;

@@ -89,6 +89,16 @@ export class RustcIdentities {
     this.remember(key.memoKey, probed.then((out) => this.record(identityFrom(out), this.recordName(key))));
   }
 
+  /**
+   * Looks up an identity ahead of the first call that needs it: the daemon's
+   * starter names that call's rustc (main.ts), so the call doesn't list the
+   * sysroot (or probe a new rustc) on its critical path. Not for a rustup
+   * proxy, whose identity depends on the cwd of the call.
+   */
+  warm(rustc: string, cwd: string, env: Record<string, string>): void {
+    if (this.keyOf(rustc, cwd, env).recordable) this.get(rustc, cwd, env).catch(() => undefined); // a failure is the call's to report
+  }
+
   // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
   private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean } {
     const st = statSync(rustc, { throwIfNoEntry: false });

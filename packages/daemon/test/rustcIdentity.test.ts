@@ -125,3 +125,30 @@ t.test('a driver (clippy-driver) adds its own version to the -vV it answers as r
   t.equal(clippy.sysroot, rustc.sysroot, 'and so is its sysroot');
   t.not(clippy.digest, rustc.digest, 'but its identity is its own');
 });
+
+t.test('warm() looks an identity up before its first call, and leaves a rustup proxy alone', async (t) => {
+  await initHash();
+  const store = await Store.open(tmp('rid-warm-store'));
+  t.teardown(() => store.close());
+  const recorded = await new RustcIdentities(store).get(realRustc, tmpdir(), {});
+  // Counts the store reads: a recalled identity is read once, then memoised.
+  let reads = 0;
+  const counting = { getMeta: <T>(name: string) => (reads++, store.getMeta<T>(name)), putMeta: (name: string, v: unknown) => store.putMeta(name, v) };
+  const ids = new RustcIdentities(counting);
+  ids.warm(realRustc, tmpdir(), {});
+  t.equal(reads, 1, 'warm() starts the lookup at once');
+  const id = await ids.get(realRustc, tmpdir(), {});
+  t.same(id, recorded, 'the call gets the recorded identity');
+  t.equal(reads, 1, 'from the lookup warm() started, not one of its own');
+
+  const dir = tmp('rid-warm-proxy');
+  mkdirSync(join(dir, 'bin'));
+  const runs = join(dir, 'runs.log');
+  const proxy = join(dir, 'bin', 'rustc');
+  writeFileSync(proxy, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  cpSync(proxy, join(dir, 'bin', 'rustup'));
+  ids.warm(proxy, dir, {});
+  await new Promise((r) => setTimeout(r, 300));
+  t.notOk(existsSync(runs), 'a proxy is not run: what it runs depends on the cwd of the call');
+  t.equal(reads, 1, 'nor looked up');
+});
