@@ -6,7 +6,7 @@
  * rewritten to a different length: the scan skips these regions whole.
  * (Its paths stay the producer's, like debuginfo; see docs/ARCHITECTURE.md.)
  */
-const METADATA_MAGIC = [0x72, 0x75, 0x73, 0x74, 0x00, 0x00, 0x00];
+const METADATA_MAGIC = Buffer.from([0x72, 0x75, 0x73, 0x74, 0x00, 0x00, 0x00]);
 
 export interface Region {
   /** Index of the LEB128 byte count. */
@@ -17,26 +17,16 @@ export interface Region {
 
 export function embeddedMetadataRegions(buf: Uint8Array, from: number, to: number): Region[] {
   const out: Region[] = [];
-  let i = from;
-  while (i + METADATA_MAGIC.length <= to) {
-    if (!matchesMagic(buf, i)) {
-      i++;
-      continue;
-    }
+  // Buffer.indexOf (memmem) finds each candidate: a byte-by-byte loop in JS was most of a
+  // new daemon's first .rlink rewrite, before V8 had compiled it.
+  const hay = Buffer.from(buf.buffer, buf.byteOffset, to);
+  let i = hay.indexOf(METADATA_MAGIC, from);
+  while (i !== -1) {
     const framed = lengthEndingAt(buf, i, from, to);
-    if (framed) {
-      out.push(framed);
-      i = framed.end;
-    } else {
-      i++;
-    }
+    if (framed) out.push(framed);
+    i = hay.indexOf(METADATA_MAGIC, framed ? framed.end : i + 1);
   }
   return out;
-}
-
-function matchesMagic(buf: Uint8Array, at: number): boolean {
-  for (let k = 0; k < METADATA_MAGIC.length; k++) if (buf[at + k] !== METADATA_MAGIC[k]) return false;
-  return true;
 }
 
 /** A canonical LEB128 of 1..5 bytes that ends right before `blobStart` and whose count fits the body. */
