@@ -14,6 +14,16 @@ import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `sc-${p}-`));
 const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim() + '/bin/rustc';
 
+/** `<dir>/bin/rustc`: the real rustc behind a script that logs each run's arguments; with `proxy`, a `rustup` beside it makes it a rustup proxy. */
+function loggingRustc(dir: string, opts: { proxy?: boolean } = {}): { rustc: string; runs: () => string[] } {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  const log = join(dir, 'runs.log');
+  const rustc = join(dir, 'bin', 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  if (opts.proxy) cpSync(rustc, join(dir, 'bin', 'rustup'));
+  return { rustc, runs: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
+}
+
 t.test('an identity is recorded in the store and reused by the next daemon while rustc and its sysroot are unchanged', async (t) => {
   await initHash();
   const dir = tmp('rid');
@@ -67,16 +77,12 @@ t.test('a rustup proxy is probed by every daemon', async (t) => {
   await initHash();
   const dir = tmp('rid-proxy');
   // A rustc beside a `rustup` is a proxy: what it runs depends on rustup's settings, not on its own stamp.
-  mkdirSync(join(dir, 'bin'));
-  const runs = join(dir, 'runs.log');
-  const rustc = join(dir, 'bin', 'rustc');
-  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
-  cpSync(rustc, join(dir, 'bin', 'rustup'));
+  const { rustc, runs } = loggingRustc(dir, { proxy: true });
   const store = await Store.open(tmp('rid-proxy-store'));
   t.teardown(() => store.close());
   await new RustcIdentities(store).get(rustc, dir, {});
   await new RustcIdentities(store).get(rustc, dir, {});
-  t.equal(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length, 4, 'two runs for each daemon');
+  t.equal(runs().length, 4, 'two runs for each daemon');
 });
 
 t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a probe started early is adopted', async (t) => {
@@ -91,11 +97,7 @@ t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a prob
   const libs = join(root, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
   mkdirSync(libs, { recursive: true });
   writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
-  mkdirSync(join(root, 'bin'));
-  const runs = join(root, 'runs.log');
-  const rustc = join(root, 'bin', 'rustc');
-  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
-  const ran = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean);
+  const { rustc, runs: ran } = loggingRustc(root);
 
   const ids = new RustcIdentities(store);
   ids.adopt(rustc, root, {}, startProbe(rustc, root, {}));
@@ -142,13 +144,9 @@ t.test('warm() looks an identity up before its first call, and leaves a rustup p
   t.equal(reads, 1, 'from the lookup warm() started, not one of its own');
 
   const dir = tmp('rid-warm-proxy');
-  mkdirSync(join(dir, 'bin'));
-  const runs = join(dir, 'runs.log');
-  const proxy = join(dir, 'bin', 'rustc');
-  writeFileSync(proxy, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
-  cpSync(proxy, join(dir, 'bin', 'rustup'));
+  const { rustc: proxy, runs } = loggingRustc(dir, { proxy: true });
   ids.warm(proxy, dir, {});
   await new Promise((r) => setTimeout(r, 300));
-  t.notOk(existsSync(runs), 'a proxy is not run: what it runs depends on the cwd of the call');
+  t.same(runs(), [], 'a proxy is not run: what it runs depends on the cwd of the call');
   t.equal(reads, 1, 'nor looked up');
 });
