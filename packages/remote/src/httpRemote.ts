@@ -1,10 +1,10 @@
 import { promisify } from 'node:util';
-import { brotliDecompress, gunzip } from 'node:zlib';
+import { brotliDecompress } from 'node:zlib';
 import { Pool } from 'undici';
 import { SplitcacheError } from '@splitcache/errors';
+import { gunzipSized } from './blobBody.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 
-const gunzipAsync = promisify(gunzip);
 const brotliAsync = promisify(brotliDecompress);
 
 export interface HttpRemoteOptions {
@@ -158,12 +158,12 @@ export class HttpRemote {
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status) };
       if (method !== 'GET') return { status };
-      let data = Buffer.from(await res.body.arrayBuffer());
+      let data: Buffer = Buffer.from(await res.body.arrayBuffer());
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };
       // A proxy in front of a plain file server may compress on the fly; undici's request() doesn't undo it.
       const enc = String(res.headers['content-encoding'] ?? '');
-      if (enc === 'gzip') data = await gunzipAsync(data);
+      if (enc === 'gzip') data = await gunzipSized(data);
       else if (enc === 'br') data = await brotliAsync(data);
       return { status, body: data };
     } catch (err) {

@@ -4,6 +4,7 @@ import { Packr } from 'msgpackr';
 import { digestBytes, initHash } from '@splitcache/hash';
 import type { EntryRecord } from '@splitcache/store';
 import { decodeBlobBody, decodeEnvelope, encodeBlobBody, openAc, sealAc, type AcRecord } from '../src/index.js';
+import { gunzipSized } from '../src/blobBody.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const KEY_A = 'a'.repeat(32);
@@ -74,4 +75,21 @@ t.test('blob bodies: compressed only when it pays, always addressed by the raw d
   await t.rejects(decodeBlobBody(gzipSync(wrong), d), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'a valid gzip of other bytes');
   const truncated = sent.subarray(0, sent.length - 9);
   await t.rejects(decodeBlobBody(truncated, d), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'a truncated gzip body');
+});
+
+t.test('gunzipSized: the trailer sizes the first buffer; one that lies is refused, never a wrong blob', async (t) => {
+  const raw = Buffer.from('a rlib has long runs of similar bytes; '.repeat(50_000)); // ~2 MB
+  const z = gzipSync(raw, { level: 1 });
+  t.ok((await gunzipSized(z)).equals(raw), 'a true trailer');
+  for (const isize of [0, 1, raw.length - 1, 0xffffffff]) {
+    const lying = Buffer.from(z);
+    lying.writeUInt32LE(isize, lying.length - 4);
+    // zlib checks ISIZE against what it inflated: a lying trailer fails as a damaged body does.
+    const out = await gunzipSized(lying).catch((e: Error) => e);
+    t.ok(out instanceof Error || out.equals(raw), `ISIZE ${isize}: the blob or an error, never other bytes`);
+    await t.rejects(decodeBlobBody(lying, digestBytes(raw)), { code: 'SPLITCACHE_REMOTE_DIGEST' }, `and decodeBlobBody refuses ISIZE ${isize}`);
+  }
+  const two = Buffer.concat([gzipSync(raw.subarray(0, 1000)), gzipSync(raw.subarray(1000))]);
+  t.ok((await gunzipSized(two)).equals(raw), 'two gzip members (their last trailer sizes the buffer) give the whole blob');
+  await t.rejects(gunzipSized(z, 1024 * 1024), 'more output than maxOutputLength is refused');
 });
