@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
@@ -92,8 +92,10 @@ export class RemoteTier {
     const out: [string, Digest][] = [];
     for (const p of paths) {
       const abs = resolve(cwd, table.expand(p));
-      // Only regular files: a record must not make the daemon read a FIFO or /dev/zero.
-      const st = await stat(abs).catch(() => undefined);
+      // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
+      // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
+      // thread-pool round trip each cost more than the system calls.
+      const st = statSync(abs, { throwIfNoEntry: false });
       if (!st?.isFile()) return undefined;
       out.push([p, await this.s.files.digest(abs)]);
     }
