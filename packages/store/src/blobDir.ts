@@ -1,9 +1,9 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, withChunk, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
-import { tempSuffix, writeFileAtomic } from './writeFileAtomic.js';
+import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 import { copyDigesting } from './copyDigesting.js';
 import { isDiskFull } from './diskFull.js';
@@ -70,18 +70,52 @@ export class BlobDir {
     return data;
   }
 
-  /** Stores bytes, returns their digest. Existing blobs are left alone (they are immutable). */
+  /**
+   * Stores bytes, returns their digest. Existing blobs are left alone (they
+   * are immutable). A small blob (dep-info, most rmeta, an entry's record) is
+   * written with synchronous calls, with no thread-pool round trip per step.
+   */
   async write(data: Uint8Array, known?: Digest): Promise<Digest> {
     const digest = known ?? digestBytes(data);
     const dest = this.pathOf(digest);
-    if (await this.has(digest)) return digest;
     const tmp = join(this.tmpDir, `${digest}.${tempSuffix()}`);
     try {
-      await writeFileAtomic(tmp, dest, data, 0o444, () => mkdir(join(this.root, digest.slice(0, 2)), { recursive: true }));
+      if (data.length <= SYNC_IO_MAX_BYTES) {
+        if (statOrUndefined(dest)) return digest;
+        try {
+          writeFileAtomicSync(tmp, dest, data, 0o444);
+        } catch (err) {
+          if (!isMissing(err)) throw err;
+          mkdirSync(this.shardOf(digest), { recursive: true });
+          writeFileAtomicSync(tmp, dest, data, 0o444);
+        }
+      } else {
+        if (await this.has(digest)) return digest;
+        await writeFileAtomic(tmp, dest, data, 0o444).catch(async (err: unknown) => {
+          if (!isMissing(err)) throw err;
+          await mkdir(this.shardOf(digest), { recursive: true });
+          await writeFileAtomic(tmp, dest, data, 0o444);
+        });
+      }
     } catch (cause) {
       throw blobWriteError(cause, `write blob ${digest}`);
     }
     return digest;
+  }
+
+  /** A blob's directory, `<root>/<2 hex>`: made by the first write whose rename finds it missing, not by every write. */
+  private shardOf(digest: Digest): string {
+    return join(this.root, digest.slice(0, 2));
+  }
+
+  /** Renames a finished temp file to its blob path, making the shard directory if it is missing. */
+  private async place(tmp: string, digest: Digest): Promise<void> {
+    const dest = this.pathOf(digest);
+    await rename(tmp, dest).catch(async (err: unknown) => {
+      if (!isMissing(err)) throw err;
+      await mkdir(this.shardOf(digest), { recursive: true });
+      await rename(tmp, dest);
+    });
   }
 
   /**
@@ -99,8 +133,7 @@ export class BlobDir {
         if (await this.has(copied.digest)) {
           await rm(tmp, { force: true });
         } else {
-          await mkdir(join(this.root, copied.digest.slice(0, 2)), { recursive: true });
-          await rename(tmp, this.pathOf(copied.digest));
+          await this.place(tmp, copied.digest);
         }
         return copied;
       } catch (cause) {
@@ -200,6 +233,11 @@ function blobWriteError(cause: unknown, what: string): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
   const code = (cause as NodeJS.ErrnoException).code;
   return new SplitcacheError(isDiskFull(cause) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}`, { cause });
+}
+
+/** ENOENT: here, a shard directory not made yet (a temp file gone too would fail again after the mkdir). */
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function statOrUndefined(path: string): Stats | undefined {
