@@ -57,6 +57,11 @@ export interface Services {
   remote?: RemoteTier;
   /** Present in read-write remote mode: every stored entry is queued for upload. */
   uploads?: UploadQueue;
+  /**
+   * Settles once `remote` and `uploads` are set, when a remote is configured: the daemon loads
+   * them after it listens (main.ts), and whatever needs them waits for this first.
+   */
+  remoteReady?: Promise<void>;
 }
 
 /**
@@ -162,6 +167,7 @@ export class CompileHandler {
     let result = manifest ? await findResult(manifest, p.cwd, env, p.table, this.s.files) : undefined;
     p.missReason = manifest ? 'inputs-changed' : 'new-key';
     let remote: RemoteLookup | undefined;
+    if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
       remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table });
       result = remote.result;
@@ -238,6 +244,7 @@ export class CompileHandler {
         if (r.stored) {
           this.s.stats.stored(r.bytes);
           this.s.maintenance.noteStored(r.bytes);
+          await this.s.remoteReady; // a recache compiles without a lookup, so it may come first
           await this.s.uploads?.enqueue(r.entryKey, {
             manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
           });

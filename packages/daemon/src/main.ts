@@ -14,7 +14,7 @@ import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger } from './log.js';
 import { socketPath, writeStartFailed } from './protocol.js';
-import { openRemote } from './openRemote.js';
+import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
@@ -55,11 +55,31 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   for (let i = 0; i < config.problems.length; i++) stats.count('errors', 'SPLITCACHE_CONFIG');
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
-  const remote = await openRemote(config, { store, files, stats, log });
   const identities = new RustcIdentities(store);
   if (early) identities.adopt(firstRustc!, process.cwd(), env as Record<string, string>, early);
   else if (firstRustc) identities.warm(firstRustc, process.cwd(), env as Record<string, string>);
-  const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log, remote: remote.remote, uploads: remote.uploads };
+  const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log };
+  // The remote tier loads undici, ~0.1 s of module loading here, so it loads once the daemon
+  // listens: the first calls of a build, which come about then, reach the exec port (and don't
+  // each start a node client) and wait in their lookup for the remote instead.
+  let remote: RemoteServices | undefined;
+  let listened!: () => void;
+  const afterListening = new Promise<void>((res) => (listened = res));
+  if (config.remote) {
+    services.remoteReady = afterListening
+      .then(() => openRemote(config, { store, files, stats, log }))
+      .then(
+        (r) => {
+          remote = r;
+          services.remote = r.remote;
+          services.uploads = r.uploads;
+        },
+        (err: unknown) => {
+          stats.count('errors', 'SPLITCACHE_REMOTE_HTTP');
+          log.warn(`SPLITCACHE_REMOTE_HTTP: cannot load the remote tier (${oneLine(err)}); this daemon has no remote`);
+        },
+      );
+  }
   const handler = new CompileHandler(services);
   let repairing = false;
   services.onCorruptIndex = () => {
@@ -70,7 +90,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   };
   const pidFile = join(config.dir, 'daemon.pid');
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
-    await remote.close();
+    await services.remoteReady;
+    await remote?.close();
     await stats.flush();
     await store.close();
     await rm(pidFile, { force: true });
@@ -104,6 +125,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     await rm(pidFile, { force: true });
     throw err;
   }
+  listened();
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
   const shutdown = () => void server.stop().then(() => process.exit(0));

@@ -135,6 +135,7 @@ export class DaemonServer {
       case 'stop': {
         // Background stores first, then uploads (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
         await this.handler.settled();
+        await this.s.remoteReady;
         const flushed = await this.s.uploads?.flush(this.s.config.remote?.flushTimeoutMs ?? 0);
         setImmediate(() => void this.stop());
         return { stopping: true, uploadsLeft: flushed?.left ?? 0 };
