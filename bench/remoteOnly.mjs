@@ -53,8 +53,10 @@ for (let i = 0; i < runs; i++) {
 spawnSync(bin, ['server', 'stop'], { env: { ...base, SPLITCACHE_DIR: local } })
 serve.kill('SIGTERM')
 const ratios = remoteOnly.map((r, i) => r / localWarm[i])
+const git = (args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trim() ?? ''
 const result = {
-  measuredAt: new Date().toISOString(), workload: 'tokio', runs, coldSeconds: round(cold, 2),
+  measuredAt: new Date().toISOString(), commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':(exclude)docs']) !== '', // docs/: the bench's own output
+  workload: 'tokio', runs, coldSeconds: round(cold, 2),
   remoteOnlySeconds: remoteOnly.map((x) => round(x, 2)), localWarmSeconds: localWarm.map((x) => round(x, 2)),
   medianRatio: round(median(ratios), 2), remoteHitsLastRun: remoteHits,
   command: `node bench/remoteOnly.mjs --runs ${runs}`,

@@ -218,7 +218,7 @@ function extraSections(results, repo) {
   if (r) {
     out.push(
       '## Remote only', '',
-      `The ${r.workload} workspace, clean target dir, stopped daemon: an empty local store served by a warm \`splitcache serve\` on loopback (read-only), against a warm local store, ${r.runs} runs, measured ${r.measuredAt.slice(0, 16)}Z:`, '',
+      `The ${r.workload} workspace, clean target dir, stopped daemon: an empty local store served by a warm \`splitcache serve\` on loopback (read-only), against a warm local store, ${r.runs} runs, measured ${r.measuredAt.slice(0, 16)}Z${r.commit ? ` on commit \`${r.commit}\`${r.dirty ? ' (with uncommitted changes)' : ''}` : ''}:`, '',
       ...table([
         ['remote only (s)', r.remoteOnlySeconds.join(', ')], ['local warm (s)', r.localWarmSeconds.join(', ')],
         ['remote/local (median)', `${r.medianRatio}×`], ['remote hits (last run)', r.remoteHitsLastRun],
