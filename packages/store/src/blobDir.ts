@@ -82,20 +82,10 @@ export class BlobDir {
     try {
       if (data.length <= SYNC_IO_MAX_BYTES) {
         if (statOrUndefined(dest)) return digest;
-        try {
-          writeFileAtomicSync(tmp, dest, data, 0o444);
-        } catch (err) {
-          if (!isMissing(err)) throw err;
-          mkdirSync(this.shardOf(digest), { recursive: true });
-          writeFileAtomicSync(tmp, dest, data, 0o444);
-        }
+        await this.inShard(digest, () => writeFileAtomicSync(tmp, dest, data, 0o444));
       } else {
         if (await this.has(digest)) return digest;
-        await writeFileAtomic(tmp, dest, data, 0o444).catch(async (err: unknown) => {
-          if (!isMissing(err)) throw err;
-          await mkdir(this.shardOf(digest), { recursive: true });
-          await writeFileAtomic(tmp, dest, data, 0o444);
-        });
+        await this.inShard(digest, () => writeFileAtomic(tmp, dest, data, 0o444));
       }
     } catch (cause) {
       throw blobWriteError(cause, `write blob ${digest}`);
@@ -103,19 +93,20 @@ export class BlobDir {
     return digest;
   }
 
-  /** A blob's directory, `<root>/<2 hex>`: made by the first write whose rename finds it missing, not by every write. */
-  private shardOf(digest: Digest): string {
-    return join(this.root, digest.slice(0, 2));
-  }
-
-  /** Renames a finished temp file to its blob path, making the shard directory if it is missing. */
-  private async place(tmp: string, digest: Digest): Promise<void> {
-    const dest = this.pathOf(digest);
-    await rename(tmp, dest).catch(async (err: unknown) => {
-      if (!isMissing(err)) throw err;
-      await mkdir(this.shardOf(digest), { recursive: true });
-      await rename(tmp, dest);
-    });
+  /**
+   * Runs `put`, which puts a blob in place in its shard directory
+   * (`<root>/<2 hex>`); when that directory is missing, makes it and runs
+   * `put` again. A store has 256 of them, so they are made as the first
+   * blobs need them, not checked before every write.
+   */
+  private async inShard(digest: Digest, put: () => unknown): Promise<void> {
+    try {
+      await put();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(join(this.root, digest.slice(0, 2)), { recursive: true });
+      await put();
+    }
   }
 
   /**
@@ -133,7 +124,8 @@ export class BlobDir {
         if (await this.has(copied.digest)) {
           await rm(tmp, { force: true });
         } else {
-          await this.place(tmp, copied.digest);
+          const dest = this.pathOf(copied.digest);
+          await this.inShard(copied.digest, () => rename(tmp, dest));
         }
         return copied;
       } catch (cause) {
@@ -233,11 +225,6 @@ function blobWriteError(cause: unknown, what: string): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
   const code = (cause as NodeJS.ErrnoException).code;
   return new SplitcacheError(isDiskFull(cause) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}`, { cause });
-}
-
-/** ENOENT: here, a shard directory not made yet (a temp file gone too would fail again after the mkdir). */
-function isMissing(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 function statOrUndefined(path: string): Stats | undefined {
