@@ -25,6 +25,15 @@ export function timeCommand({ cmd, args, cwd, env, logFile, timeoutMs = 30 * 60_
   return out
 }
 
+/**
+ * The commit a measurement ran on, and whether the tree had other changes
+ * (docs/ aside: it is the benches' own output), for a result file.
+ */
+export function measuredCommit(repo) {
+  const git = (args) => runQuiet('git', args, { cwd: repo }).stdout.trim()
+  return { commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':(exclude)docs']) !== '' }
+}
+
 /** Runs a helper command (server stop, stats) quietly; returns { ok, stdout, stderr }. */
 export function runQuiet(cmd, args, { env, cwd, timeoutMs = 60_000 } = {}) {
   const res = spawnSync(cmd, args, { env, cwd, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] })

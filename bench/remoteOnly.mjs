@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { median, round } from './measure.mjs'
+import { measuredCommit, median, round } from './measure.mjs'
 
 const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bin = path.join(repo, 'bin/splitcache')
@@ -53,9 +53,8 @@ for (let i = 0; i < runs; i++) {
 spawnSync(bin, ['server', 'stop'], { env: { ...base, SPLITCACHE_DIR: local } })
 serve.kill('SIGTERM')
 const ratios = remoteOnly.map((r, i) => r / localWarm[i])
-const git = (args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trim() ?? ''
 const result = {
-  measuredAt: new Date().toISOString(), commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':(exclude)docs']) !== '', // docs/: the bench's own output
+  measuredAt: new Date().toISOString(), ...measuredCommit(repo),
   workload: 'tokio', runs, coldSeconds: round(cold, 2),
   remoteOnlySeconds: remoteOnly.map((x) => round(x, 2)), localWarmSeconds: localWarm.map((x) => round(x, 2)),
   medianRatio: round(median(ratios), 2), remoteHitsLastRun: remoteHits,

@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { percentile, round } from './measure.mjs'
+import { measuredCommit, percentile, round } from './measure.mjs'
 
 const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const arg = (n, d) => (process.argv.includes(`--${n}`) ? Number(process.argv[process.argv.indexOf(`--${n}`) + 1]) : d)
@@ -28,7 +28,6 @@ const { pack } = await import('msgpackr')
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'splitcache-lookups-'))
 const dir = path.join(work, 'store')
-const git = (args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout?.trim() ?? ''
 const hex = (n, w = 32) => n.toString(16).padStart(w, '0')
 
 // 1. Fill the index.
@@ -110,7 +109,7 @@ spawnSync(path.join(repo, 'bin/splitcache'), ['server', 'stop'], { env })
 fs.rmSync(work, { recursive: true, force: true })
 
 const result = {
-  measuredAt: new Date().toISOString(), commit: git(['rev-parse', '--short', 'HEAD']), dirty: git(['status', '--porcelain', '--', '.', ':(exclude)docs']) !== '', // docs/: this bench's own output
+  measuredAt: new Date().toISOString(), ...measuredCommit(repo),
   entries, requests, fillSeconds: round(fillS, 1),
   warmup, firstMs: warm.length ? round(warm[0], 2) : null, warmupP99Ms: warm.length ? round(percentile(warm, 99), 2) : null,
   fromStartP99Ms: round(percentile([...warm, ...times], 99), 2),
