@@ -68,6 +68,7 @@ function openNet(path: string, ev: TransportEvents): Promise<Transport | undefin
 interface Req {
   oncomplete?: (status: number) => void;
   handle?: unknown;
+  buffer?: Buffer;
 }
 type RawPipe = PipeHandle & { connect(req: Req, path: string): number; writeBuffer(req: Req, data: Buffer): number };
 type RawBindings = Omit<PipeBindings, 'Pipe'> & { Pipe: new (type: number) => RawPipe; PipeConnectWrap: new () => Req; WriteWrap: new () => Req };
@@ -120,6 +121,10 @@ function openRawPipe(b: RawBindings, path: string, ev: TransportEvents): Promise
           if (closed) return;
           const w = new b.WriteWrap();
           w.handle = handle;
+          // libuv writes what the socket doesn't take at once later, from this very memory: the
+          // request holds the frame until then, or a collection frees it under the write (as
+          // node's own streams keep `req.buffer`).
+          w.buffer = frame;
           w.oncomplete = (s) => {
             if (s < 0) end(closedError(`writing to the daemon failed (${s})`));
           };
