@@ -2,9 +2,9 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -12,7 +12,9 @@ import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Stor
 // cargo and rustc, and check it against what a node client would have done.
 
 const timing = (file: string) =>
-  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { client?: string }) : [];
+  existsSync(file)
+    ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { client?: string; prestarted?: number; linkedAhead?: number })
+    : [];
 
 /** Runs `cmd args` with stdout and stderr on real pipes (node's own are socket pairs, which the exec port declines). */
 function runOnPipes(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
@@ -66,6 +68,9 @@ t.test('a cargo build goes through the exec port: no node client, every call cac
   const calls = timing(log);
   t.equal(calls.length, 10, 'five calls in each build');
   t.same(calls.filter((c) => c.client !== 'exec'), [], 'every call was carried out by the daemon');
+  // The bin, the proc-macro and the build script link, on a miss and on a hit: each link ran on a rustc started ahead.
+  t.same(calls.map((c) => c.prestarted !== undefined), calls.map((c) => c.linkedAhead !== undefined), 'every rustc started ahead was linked with');
+  t.equal(calls.filter((c) => c.linkedAhead !== undefined).length, 6, 'three links in each build, each on a rustc started ahead');
   const stats = await store.stats();
   t.equal(stats.misses, 5, 'the cold build missed five times');
   t.equal(stats.hits, 5, 'the warm build hit five times');
@@ -213,3 +218,46 @@ t.test("through the exec port: half a megabyte of warnings relayed and replayed 
   t.match(r127.stderr, /none\/rustc: No such file or directory/, 'saying so');
   t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
 });
+
+t.test('a rustc started ahead for a link: unused after a compile error, and not used for arguments an @file would change', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  const env = store.env({ SPLITCACHE_TIMING_LOG: log });
+  const broken = oneFileCrate('fn main() { let x: u32 = "not a number"; }\n');
+  const failed = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(broken)], { cwd: broken, env });
+  t.equal(failed.code, 1, "rustc's compile error, exit code 1");
+  t.match(failed.stderr, /mismatched types/, 'and its diagnostic');
+  t.ok(timing(log)[0]?.prestarted !== undefined, 'a rustc was started ahead for its link');
+  t.same(rustcsIn(broken), [], 'and is gone once the call has ended');
+  const runs = runsDir(store.dir);
+  t.ok(await waitFor(() => readdirSync(runs).length === 0, 5000), 'its files too');
+  // A --cfg value with a newline: rustc takes it on its command line, but it would be two lines of an @file.
+  const cwd = printingCrate('one argument, two lines');
+  const args = [...printingCrateArgs(cwd), '--cfg', 'x="a\nb"', '--check-cfg', 'cfg(x, values(any()))'];
+  for (const round of ['miss', 'hit']) {
+    const r = await runOnPipes(BIN, ['rustc', ...args], { cwd, env });
+    assertOk(t, r, `the ${round} builds`);
+    t.equal((await run(join(cwd, 'out', 'trial-t'), [])).stdout, 'one argument, two lines\n', `the ${round}'s binary is right`);
+  }
+  const [miss, hit] = timing(log).slice(1);
+  t.ok(miss?.prestarted !== undefined && hit?.prestarted !== undefined, 'both started a rustc ahead');
+  t.ok(miss?.linkedAhead === undefined && hit?.linkedAhead === undefined, 'and linked without it');
+  t.equal((await store.stats()).hits, 1, 'the second call hit');
+});
+
+/** rustc processes (started ahead: `rustc @/dev/fd/N`) whose working directory is `cwd`. */
+function rustcsIn(cwd: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (/rustc$/.test(argv[0]!) && argv[1]?.startsWith('@/dev/fd/') && readlinkSync(`/proc/${name}/cwd`) === cwd && alive(Number(name))) found.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return found;
+}

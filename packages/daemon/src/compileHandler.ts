@@ -64,6 +64,12 @@ export interface Services {
   remoteReady?: Promise<void>;
 }
 
+/** What a caller of `compile` can be told while the plan is made. */
+export interface PlanHooks {
+  /** The call will end with a link step, a quiet bootstrap run (callFlow.ts): told before its key and lookup. */
+  willLink?(): void;
+}
+
 /**
  * One rustc call, seen from the daemon: classify, key, look up, then either
  * replay a hit (outputs written, the link step handed back) or hand back the
@@ -89,8 +95,8 @@ export class CompileHandler {
     this.drift = new SettingsDrift(s.config.settings);
   }
 
-  async compile(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
-    const plan = await this.plan(req);
+  async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
+    const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.
     if (this.s.config.problems.length > 0 && this.dueToShow('SPLITCACHE_CONFIG')) {
@@ -103,7 +109,7 @@ export class CompileHandler {
     return plan;
   }
 
-  private async plan(req: Extract<Request, { op: 'compile' }>): Promise<CompilePlan> {
+  private async plan(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
     const session = req.env.SPLITCACHE_SESSION ?? '';
     // rustc, or a driver in front of it (clippy-driver under `cargo clippy`), which runs in its place.
     const call = compilerCall(req.argv);
@@ -113,6 +119,8 @@ export class CompileHandler {
     const verdict = driverVerdict(call.driver, classify(inv));
     if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason);
     const { mode, crateType } = verdict;
+    // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
+    if (mode === 'split' && !call.driver) hooks?.willLink?.();
     let p: Pending;
     try {
       const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);

@@ -20,7 +20,25 @@
  *          reads rustc's artifact notices from it while rustc still runs).
  *          A caller that can't connect again runs it as quiet, and says so.
  * `bootstrap` 1 sets RUSTC_BOOTSTRAP=1 (the -Z flags). The caller answers
- * `ran <code> <how>` when rustc has exited. A run that can't be set up (its
+ * `ran <code> <how>` when rustc has exited.
+ *
+ * A crate that links ends with its link step, a quiet run of its own: hit or
+ * miss. rustc's own start, before it reads its arguments, is ~40 ms here
+ * (most of a `rustc -vV`), on the critical path of every linked crate. So a
+ * caller that can (`sc-exec/3`) is sent `pre quiet 1 <id>` as soon as the
+ * call is known to link: it starts rustc at once, with `@/dev/fd/N`, a pipe,
+ * as its only argument, and its output to `<id>.out` and `.err`. rustc starts
+ * and blocks reading that argument file. When the link step comes, the run
+ * `run quiet 1 <id>` sends its arguments down the pipe, one a line as rustc
+ * reads an @file, and waits as for any run. So rustc's start overlaps the
+ * lookup and replay of a hit, or the whole -Zno-link compile of a miss. A
+ * link whose arguments can't go through an @file unchanged (a newline or a
+ * carriage return in one, or one starting with `@`, which rustc would expand
+ * on its command line but not in the file) runs as usual instead. A rustc
+ * started and never given its run (a compile error, a pass-through) is killed
+ * by the caller when the call ends; the daemon removes its files.
+ *
+ * A run that can't be set up (its
  * arguments can't be written here, or its files can't be opened there) ends
  * the call as a pass-through: the caller execs rustc as called, uncached.
  */
@@ -41,6 +59,8 @@ export interface ExecRequest {
   se: number;
   startedAt: number;
   argv: string[];
+  /** The caller takes `pre` (it said `sc-exec/3`). */
+  prestarts?: boolean;
 }
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
@@ -74,6 +94,8 @@ export class ExecCall {
   private waiting: { resolve(line: string): void; reject(err: Error): void } | undefined;
   /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
   private readonly marks: Record<string, number> = {};
+  /** The id of the rustc started ahead (`pre`) and not yet given its run. */
+  private pre: string | undefined;
 
   constructor(
     private readonly c: Socket,
@@ -86,6 +108,8 @@ export class ExecCall {
     c.on('data', (d: Buffer) => this.input(d));
     c.on('close', () => {
       this.gone = true;
+      // The caller has killed a rustc started ahead and never run (it does so before it ends).
+      if (this.pre !== undefined) for (const ext of ['.out', '.err']) unlink(join(this.desk.runsDir, this.pre + ext), () => undefined);
       this.waiting?.reject(new CallerGone());
       this.waiting = undefined;
     });
@@ -97,7 +121,8 @@ export class ExecCall {
     const { env, cwd } = this.caller;
     let plan: CompilePlan;
     try {
-      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env });
+      const hooks = this.req.prestarts ? { willLink: () => this.prestart() } : undefined;
+      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env }, hooks);
     } catch (err) {
       this.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)} (building uncached)`);
       return 'plain';
@@ -163,11 +188,24 @@ export class ExecCall {
     }
   }
 
+  /** Has the caller start the link step's rustc now, to be given its arguments by its run. */
+  private prestart(): void {
+    if (this.gone || this.pre !== undefined) return;
+    this.pre = this.desk.nextRunId();
+    this.c.write(`pre quiet 1 ${this.pre}\n`);
+    this.mark('prestarted');
+  }
+
   /** Has the caller run rustc with `args`, as CallSide.run describes; rejects with CallerGone. */
   private async run(args: string[], bootstrap: boolean, capture: boolean | 'quiet'): Promise<RunResult> {
     if (this.gone) throw new CallerGone();
     const how = capture === true ? 'tee' : capture === 'quiet' ? 'quiet' : 'plain';
-    const id = this.desk.nextRunId();
+    const takesPre = this.pre !== undefined && how === 'quiet' && bootstrap && args.every(fitsArgFile);
+    const id = takesPre ? this.pre! : this.desk.nextRunId();
+    if (takesPre) {
+      this.pre = undefined;
+      this.mark('linkedAhead');
+    }
     const stem = join(this.desk.runsDir, id);
     try {
       writeFileSync(stem, args.length ? `${args.join('\0')}\0` : '', { mode: 0o600 });
@@ -209,6 +247,11 @@ export class ExecCall {
     const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
     appendFile(log, `${line}\n`, () => undefined);
   }
+}
+
+/** Whether rustc reads `arg` back unchanged from an @file: a line of its own, not expanded again. */
+function fitsArgFile(arg: string): boolean {
+  return !arg.startsWith('@') && !/[\n\r]/.test(arg);
 }
 
 /** A run's output file, which the caller made: one that can't be read fails the call (it then builds plainly), rather than keep an empty copy. */

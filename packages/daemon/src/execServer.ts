@@ -10,14 +10,15 @@
  * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/2`, the token from `exec.port`, its pid, the fd numbers of its
+ * `sc-exec/3` (or `/2`: a caller that can't start rustc ahead, execCall.ts),
+ * the token from `exec.port`, its pid, the fd numbers of its
  * stdout and stderr, its start time ($EPOCHREALTIME), the argument count,
  * then the arguments (rustc first). It holds its end of the connection at
  * fd 3, which is how the daemon knows that the pid is the caller's
  * (procCaller.ts). The daemon answers lines: `ok` (the token is right), then
  * `fallback` (run the node client instead: nothing ran), `plain` (exec rustc
- * as called, uncached), `run …` (execCall.ts; the caller answers `ran …`)
- * and `exit N`. A second connection, `sc-err/1`, the token and a run's id,
+ * as called, uncached), `pre …` and `run …` (execCall.ts; the caller
+ * answers a run with `ran …`) and `exit N`. A second connection, `sc-err/1`, the token and a run's id,
  * carries that run's stderr.
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
@@ -36,7 +37,9 @@ import type { Logger } from './log.js';
 import { openCaller, type Caller } from './procCaller.js';
 import { closeRunsDir, openRunsDir } from './runsDir.js';
 
-export const EXEC_MAGIC = 'sc-exec/2';
+export const EXEC_MAGIC = 'sc-exec/3';
+/** A caller without `pre` (bash before 5.1, which can't wait for a process substitution by its pid). */
+const EXEC_MAGIC_V2 = 'sc-exec/2';
 /** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
 export const STREAM_MAGIC = 'sc-err/1';
 /** Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, argument count. */
@@ -148,17 +151,17 @@ export class ExecServer {
       if (nul < 0) break;
       fields.push(buf.toString('utf8', at, nul));
       at = nul + 1;
-      if (fields.length === 1 && fields[0] !== EXEC_MAGIC && fields[0] !== STREAM_MAGIC) throw new Error('not an exec request');
+      if (fields.length === 1 && !isCallMagic(fields[0]!) && fields[0] !== STREAM_MAGIC) throw new Error('not an exec request');
       if (fields.length === 2 && !this.tokenMatches(fields[1]!)) throw new Error('wrong token');
       if (fields[0] === STREAM_MAGIC && fields.length === 3) return { kind: 'stream', id: fields[2]!, rest: buf.subarray(at) };
       if (fields.length >= HEADER_FIELDS && fields.length === HEADER_FIELDS + Number(fields[HEADER_FIELDS - 1])) break;
     }
-    if (fields.length < HEADER_FIELDS || fields[0] !== EXEC_MAGIC) return undefined;
-    const [, , pid, so, se, startedAt, argc] = fields;
+    if (fields.length < HEADER_FIELDS || !isCallMagic(fields[0]!)) return undefined;
+    const [magic, , pid, so, se, startedAt, argc] = fields;
     const nums = [pid, so, se, argc].map((f) => (/^\d{1,9}$/.test(f!) ? Number(f) : NaN));
     if (nums.some(Number.isNaN) || nums[3]! < 1) throw new Error('malformed header');
     if (fields.length < HEADER_FIELDS + nums[3]!) return undefined;
-    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS) };
+    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS), prestarts: magic === EXEC_MAGIC };
     return { kind: 'call', req };
   }
 
@@ -222,6 +225,10 @@ export class ExecServer {
       throw err;
     }
   }
+}
+
+function isCallMagic(field: string): boolean {
+  return field === EXEC_MAGIC || field === EXEC_MAGIC_V2;
 }
 
 /**
