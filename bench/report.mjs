@@ -227,5 +227,41 @@ function extraSections(results, repo) {
       `Reproduce: \`${r.command}\``, '',
     )
   } else out.push('Not measured in this run: the remote-only scenario (`node bench/remoteOnly.mjs`).', '')
+  return [...out, ...partialRuns(results, repo)]
+}
+
+/**
+ * Partial runs made after the full run above (`npm run bench -- --only … --out bench/out/partial-<name>.json`):
+ * fewer workloads, scenarios or runs, on a later commit. Shown apart, never mixed into the full run's tables.
+ */
+function partialRuns(results, repo) {
+  const dir = path.join(repo, 'bench', 'out')
+  let names = []
+  try {
+    names = fs.readdirSync(dir).filter((f) => /^partial-.+\.json$/.test(f))
+  } catch {
+    return []
+  }
+  const runs = names
+    .map((f) => ({ f, r: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
+    .filter(({ r }) => r.startedAt > results.startedAt)
+    .sort((a, b) => a.r.startedAt.localeCompare(b.r.startedAt))
+  if (runs.length === 0) return []
+  const out = [
+    '## Partial runs since', '',
+    'Later commits, measured with fewer workloads, scenarios or runs than the full run above, side by side in one run as it is. Medians, ratios run by run, (min–max).', '',
+    '| measured | commit | workload | scenario | runs | plain cargo (s) | sccache (s) | splitcache (s) | splitcache/sccache | splitcache/plain |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ]
+  for (const { r } of runs) {
+    for (const w of r.workloads.filter((w) => w.scenarios)) {
+      for (const sc of SCENARIOS.filter((sc) => w.scenarios[sc.id])) {
+        const f = w.scenarios[sc.id]
+        const commit = `\`${r.commit.head}\`${r.commit.dirty ? ' (dirty)' : ''}`
+        out.push(`| ${r.startedAt.slice(0, 16).replace('T', ' ')} | ${commit} | ${w.id} | ${sc.title} | ${r.options.runs} | ${cell(f.tools.plain)} | ${cell(f.tools.sccache)} | ${cell(f.tools.splitcache)} | ${ratio(f.ratios['splitcache/sccache'])} | ${ratio(f.ratios['splitcache/plain'])} |`)
+      }
+    }
+  }
+  out.push('', `Reproduce a row: \`npm run bench -- --only <workload> --scenarios <scenario> --runs <runs> --out bench/out/partial-<name>.json\`, then \`node bench/run.mjs --report-only\`.`, '')
   return out
 }
