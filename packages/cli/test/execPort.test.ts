@@ -45,6 +45,15 @@ const alive = (pid: number) => {
     return false;
   }
 };
+/** A store whose daemon runs, and the environment of calls that log their timing to `log`. */
+async function startedStore(t: Test): Promise<{ store: Store; log: string; env: NodeJS.ProcessEnv }> {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  return { store, log, env: store.env({ SPLITCACHE_TIMING_LOG: log }) };
+}
+
 /** The directory the store's daemon keeps its runs' files in: the last field of exec.port. */
 const runsDir = (dir: string) => readFileSync(join(dir, 'exec.port'), 'utf8').trim().split(' ').slice(2).join(' ');
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
@@ -192,11 +201,7 @@ t.test('the exec port does nothing for a connection without its token, or for a 
 });
 
 t.test("through the exec port: half a megabyte of warnings relayed and replayed byte for byte, rustc's exit codes kept", async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  await store.splitcache(['server', 'start']);
-  const log = join(tempDir('timing'), 'calls.jsonl');
-  const env = store.env({ SPLITCACHE_TIMING_LOG: log });
+  const { store, log, env } = await startedStore(t);
   // 1,500 unused variables: the daemon's writes to the caller's pipe outrun cargo's reads many times over.
   const lets = Array.from({ length: 1500 }, (_, i) => `let unused${i} = ${i};`).join(' ');
   const cwd = printingCrate('warned');
@@ -220,11 +225,7 @@ t.test("through the exec port: half a megabyte of warnings relayed and replayed 
 });
 
 t.test('a rustc started ahead for a link: unused after a compile error, and not used for arguments an @file would change', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  await store.splitcache(['server', 'start']);
-  const log = join(tempDir('timing'), 'calls.jsonl');
-  const env = store.env({ SPLITCACHE_TIMING_LOG: log });
+  const { store, log, env } = await startedStore(t);
   const broken = oneFileCrate('fn main() { let x: u32 = "not a number"; }\n');
   const failed = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(broken)], { cwd: broken, env });
   t.equal(failed.code, 1, "rustc's compile error, exit code 1");
