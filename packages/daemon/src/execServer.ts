@@ -11,15 +11,15 @@
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
  * `sc-exec/3` (or `/2`: a caller that can't start rustc ahead, execCall.ts),
- * the token from `exec.port`, its pid, the fd numbers of its
- * stdout and stderr, its start time ($EPOCHREALTIME), the argument count,
- * then the arguments (rustc first). It holds its end of the connection at
- * fd 3, which is how the daemon knows that the pid is the caller's
- * (procCaller.ts). The daemon answers lines: `ok` (the token is right), then
- * `fallback` (run the node client instead: nothing ran), `plain` (exec rustc
- * as called, uncached), `pre …` and `run …` (execCall.ts; the caller
- * answers a run with `ran …`) and `exit N`. A second connection, `sc-err/1`, the token and a run's id,
- * carries that run's stderr.
+ * the token from `exec.port`, its pid, the fd numbers of its stdout and
+ * stderr, its start time ($EPOCHREALTIME), the argument count, then the
+ * arguments (rustc first). It holds its end of the connection at fd 3, which
+ * is how the daemon knows that the pid is the caller's (procCaller.ts). The
+ * daemon answers lines: `ok` (the token is right), then `fallback` (run the
+ * node client instead: nothing ran), `plain` (exec rustc as called,
+ * uncached), `pre …` and `run …` (execCall.ts; the caller answers a run with
+ * `ran …`) and `exit N`. A second connection, `sc-err/1`, the token and a
+ * run's id, carries that run's stderr.
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
  * connect, so nothing is done without the token, which lives in a file only
