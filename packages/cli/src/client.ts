@@ -30,11 +30,18 @@ let workMs = 0;
 const marks: Record<string, number | string> = {};
 const mark = (name: string) => (marks[name] = Math.round(now() * 10) / 10);
 
-// bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms);
-// everything this client starts gets the user's environment back unchanged.
-if (process.env.SPLITCACHE_PARKED_CA_CERTS !== undefined) {
-  process.env.NODE_EXTRA_CA_CERTS = process.env.SPLITCACHE_PARKED_CA_CERTS;
-  delete process.env.SPLITCACHE_PARKED_CA_CERTS;
+// bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms)
+// and NODE_OPTIONS (meant for the user's own node programs); everything this
+// client starts gets the user's environment back unchanged, but the daemon
+// (daemonStart.ts).
+for (const [parked, name] of [
+  ['SPLITCACHE_PARKED_CA_CERTS', 'NODE_EXTRA_CA_CERTS'],
+  ['SPLITCACHE_PARKED_NODE_OPTIONS', 'NODE_OPTIONS'],
+] as const) {
+  if (process.env[parked] !== undefined) {
+    process.env[name] = process.env[parked];
+    delete process.env[parked];
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assertOk, BIN, copyFixture, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, oneFileCrate, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -209,9 +209,75 @@ t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, 
   t.equal(names.code, 0, names.stderr);
   t.equal(names.stdout.trim(), 'lib___.rlib');
   t.notOk(existsSync(join(store.dir, 'index')), 'the store was never opened');
-  // A compile, by contrast, needs the client.
-  const compile = await run(BIN, [rustc, '--crate-name', 'x', '--edition=2021', join(tempDir('src'), 'missing.rs')], { env });
-  t.not(compile.code, 0, 'a compiling call goes to node (not on PATH here)');
+  // A compile, by contrast, needs the client: with no node it runs rustc plainly (the next test).
+  const compile = await run(BIN, [rustc, '--crate-name', 'x', '--edition=2021', join(tempDir('src'), 'missing.rs')], { env: { ...env, TMPDIR: tempDir('tmp') } });
+  t.not(compile.code, 0, "rustc's own failure");
+  t.match(compile.stderr, /SPLITCACHE_NODE_MISSING/, 'after one line that says why it ran uncached');
+  t.match(compile.stderr, /missing\.rs/, "and rustc's error");
+});
+
+/** A lib crate in a new dir, and the arguments that compile it into its out/. */
+function libCall(text: string): { cwd: string; args: string[] } {
+  const cwd = oneFileCrate(`pub fn text() -> &'static str { "${text}" }\n`);
+  return { cwd, args: ['--crate-name', 'nodeless', '--edition=2021', 'src/main.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(cwd, 'out')] };
+}
+
+t.test('with no node to run the client, a compile builds uncached with one line a minute, and a subcommand says what is missing', async (t) => {
+  const store = new Store();
+  const rustc = await realRustc();
+  // A PATH with the tools a shell has, but no node.
+  const bin = tempDir('path');
+  for (const tool of ['find', 'id']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+  const env = { ...store.env(), PATH: bin, TMPDIR: tempDir('tmp') };
+  const calls = [libCall('one'), libCall('two')];
+  const results = [];
+  for (const c of calls) results.push(await run(BIN, [rustc, ...c.args], { cwd: c.cwd, env }));
+  results.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} builds (${r.stderr})`);
+    t.ok(existsSync(join(calls[i]!.cwd, 'out', 'libnodeless.rlib')), `call ${i} wrote its rlib`);
+  });
+  t.match(results[0]!.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: cannot find 'node' to run \(building uncached; [^\n]*\)\n$/, 'the first call says why, in one line');
+  t.equal(results[1]!.stderr, '', 'the next one, within the minute, says nothing');
+  t.notOk(existsSync(join(store.dir, 'index')), 'no store was opened');
+
+  // SPLITCACHE_NODE names a node that isn't on PATH; here one that doesn't exist.
+  const named = libCall('three');
+  const r = await run(BIN, [rustc, ...named.args], { cwd: named.cwd, env: { ...env, SPLITCACHE_NODE: '/nowhere/node', TMPDIR: tempDir('tmp') } });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /cannot find '\/nowhere\/node'/, 'the line names the node it looked for');
+
+  const stats = await run(BIN, ['stats'], { env });
+  t.equal(stats.code, 127, 'a subcommand fails as a missing command does');
+  t.match(stats.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: [^\n]*Node\.js 20[^\n]*\n$/, 'with one line that says what to install');
+});
+
+t.test("the user's NODE_OPTIONS don't reach splitcache's own node, and do reach what it runs", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  // A relative --require: found in no crate's directory, it would stop every node that loaded it.
+  const options = '--require ./no-such-hook.js';
+  const env = store.env({ NODE_OPTIONS: options, SPLITCACHE_CLIENT: 'node' });
+  const first = libCall('opts');
+  const miss = await run(BIN, [rustc, ...first.args], { cwd: first.cwd, env });
+  t.equal(miss.code, 0, miss.stderr);
+  t.equal(miss.stderr, '', 'the call says nothing');
+  const again = libCall('opts');
+  const hit = await run(BIN, [rustc, ...again.args], { cwd: again.cwd, env });
+  t.equal(hit.code, 0, hit.stderr);
+  const s = await store.stats();
+  t.same([s.misses, s.hits], [1, 1], 'the daemon started and cached: one miss, then a hit');
+  t.ok(existsSync(join(again.cwd, 'out', 'libnodeless.rlib')), 'the hit wrote the rlib');
+  // A program the client runs gets the environment it was called with, NODE_OPTIONS as it was.
+  const shown = await run(BIN, ['/usr/bin/env'], { env });
+  t.equal(shown.code, 0, shown.stderr);
+  const lines = shown.stdout.split('\n');
+  // (tap adds its own hook to NODE_OPTIONS in every child it spawns.)
+  const seen = lines.find((l) => l.startsWith('NODE_OPTIONS='));
+  t.ok(seen?.includes('./no-such-hook.js'), `env sees NODE_OPTIONS restored (${seen})`);
+  t.notOk(lines.some((l) => l.startsWith('SPLITCACHE_PARKED_')), 'and nothing parked');
+  const daemonEnv = readFileSync(`/proc/${store.daemonPid()}/environ`, 'utf8').split('\0');
+  t.notOk(daemonEnv.some((l) => l.startsWith('NODE_OPTIONS=')), 'the daemon runs without them');
 });
 
 t.test("cargo's first probe, `rustc -vV` alone, starts the daemon in the background and answers as rustc", async (t) => {

@@ -4,7 +4,7 @@ import { readConfig } from './config.js';
  * Variables each call reads for itself (docs/CONFIG.md): a call may differ
  * from the daemon in these without anything being stale.
  */
-const PER_CALL = /^SPLITCACHE_(DIR|DISABLE|RECACHE|SESSION|TIMING_LOG|LOG|CLIENT|CLIENT_.*|PARKED_CA_CERTS)$/;
+const PER_CALL = /^SPLITCACHE_(DIR|DISABLE|RECACHE|SESSION|TIMING_LOG|LOG|CLIENT|CLIENT_.*|PARKED_CA_CERTS|PARKED_NODE_OPTIONS|NODE)$/;
 
 /** The variables whose settings differ between two `DaemonConfig.settings`. */
 export function settingsDiff(a: Record<string, string>, b: Record<string, string>): string[] {
