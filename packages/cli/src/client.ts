@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
-import type { DaemonConnection } from './daemonConnection.js';
+import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
+import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
 import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
@@ -67,6 +68,7 @@ async function wrap(argv: string[]): Promise<number> {
     return (await run(rustc, args, fds, false)).code;
   }
   mark('connected');
+  conn.onSilent = () => stopHungDaemon(dir);
   marks.socket = conn.kind ?? '';
   marks.spawn = spawnKind();
   let plan: CompilePlan;
@@ -75,7 +77,7 @@ async function wrap(argv: string[]): Promise<number> {
     if (!plan || typeof plan !== 'object' || !('action' in plan)) throw new Error(`bad reply ${JSON.stringify(plan)}`);
   } catch (err) {
     conn.close();
-    warnOnce('SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
+    warnOnce(err instanceof DaemonSilent ? err.code : 'SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
   }
 

@@ -1,5 +1,13 @@
-import { encodeFrame, FrameReader, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { encodeFrame, FrameReader, SILENCE_MS, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { openTransport, type Transport } from './socketTransport.js';
+
+/** A request failed because the daemon sent nothing, not even `alive`, for SILENCE_MS (protocol.ts); `onSilent` has run. */
+export class DaemonSilent extends Error {
+  readonly code = 'SPLITCACHE_DAEMON_UNRESPONSIVE';
+  constructor() {
+    super(`the daemon sent nothing for ${SILENCE_MS / 1000} s, and was stopped`);
+  }
+}
 
 /** A request/response connection to the daemon (one frame out, one frame back). */
 export class DaemonConnection {
@@ -10,12 +18,22 @@ export class DaemonConnection {
   /** Why the connection ended, once it has: every later request fails with it at once. */
   private ended: Error | undefined;
   private transport: Transport | undefined;
+  /** Runs while a request waits; any frame from the daemon restarts it. */
+  private silence: NodeJS.Timeout | undefined;
+  /** Called when the daemon is found hung, before the request fails (the client stops it: daemonPid.ts). */
+  onSilent: (() => void) | undefined;
 
   private fail(e: Error): void {
     this.ended ??= e;
     const f = this.failed;
-    this.waiting = this.failed = undefined;
+    this.settle();
     f?.(e);
+  }
+
+  private settle(): void {
+    this.waiting = this.failed = undefined;
+    clearTimeout(this.silence);
+    this.silence = undefined;
   }
 
   private data(chunk: Buffer): void {
@@ -28,12 +46,13 @@ export class DaemonConnection {
       return;
     }
     for (const f of frames) {
-      if (f && typeof f === 'object' && 'progress' in f) {
-        this.onProgress?.((f as ProgressFrame).progress);
+      if (f && typeof f === 'object' && ('alive' in f || 'progress' in f)) {
+        this.silence?.refresh();
+        if ('progress' in f) this.onProgress?.((f as ProgressFrame).progress);
         continue;
       }
       const w = this.waiting;
-      this.waiting = this.failed = undefined;
+      this.settle();
       w?.(f);
     }
   }
@@ -53,7 +72,8 @@ export class DaemonConnection {
    * Sends one request and waits for its reply. On a connection that already
    * ended (the daemon died while rustc ran, say) it fails at once: a write to
    * a closed socket raises no further event, and a promise left waiting on
-   * it would let the process exit as if it had succeeded.
+   * it would let the process exit as if it had succeeded. A daemon that
+   * sends nothing for SILENCE_MS meanwhile fails it with DaemonSilent.
    */
   request<T>(req: unknown, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T> {
     if (this.ended) return Promise.reject(this.ended);
@@ -61,6 +81,11 @@ export class DaemonConnection {
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
+      this.silence = setTimeout(() => {
+        this.onSilent?.();
+        this.fail(new DaemonSilent());
+        this.transport?.close();
+      }, SILENCE_MS);
       this.transport!.write(encodeFrame(req));
     });
   }

@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runningDaemonPid } from '../src/commands/server.js';
+import { runningDaemonPid } from '../src/daemonPid.js';
 
 export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'splitcache');

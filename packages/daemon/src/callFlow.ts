@@ -56,9 +56,10 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   let reply: DoneReply = {};
   try {
     reply = await side.done({ token: plan.token, code, stdout, stderr, ms });
-  } catch {
-    // The daemon went away mid-build: nothing was stored, but the objects are still here.
-    side.warn('SPLITCACHE_DAEMON_LOST: the daemon went away during this call (its outputs are not cached)');
+  } catch (err) {
+    // The daemon went away mid-build, or hung and was stopped: nothing was stored, but the objects are still here.
+    const hung = (err as { code?: unknown }).code === 'SPLITCACHE_DAEMON_UNRESPONSIVE';
+    side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during this call (its outputs are not cached)`);
     if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
   }
   side.mark?.('reported');

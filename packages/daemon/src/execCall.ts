@@ -25,7 +25,7 @@
  * A crate that links ends with its link step, a quiet run of its own: hit or
  * miss. rustc's own start, before it reads its arguments, is ~40 ms here
  * (most of a `rustc -vV`), on the critical path of every linked crate. So a
- * caller that can (`sc-exec/3`) is sent `pre quiet 1 <id>` as soon as the
+ * caller that can (`sc-exec/5`) is sent `pre quiet 1 <id>` as soon as the
  * call is known to link: it starts rustc at once, with `@/dev/fd/N`, a pipe,
  * as its only argument, and its output to `<id>.out` and `.err`. rustc starts
  * and blocks reading that argument file. When the link step comes, the run
@@ -59,8 +59,10 @@ export interface ExecRequest {
   se: number;
   startedAt: number;
   argv: string[];
-  /** The caller takes `pre` (it said `sc-exec/3`). */
+  /** The caller takes `pre` (it said `sc-exec/5`, or `/3`). */
   prestarts?: boolean;
+  /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
+  alive?: boolean;
 }
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
@@ -186,6 +188,11 @@ export class ExecCall {
       this.waiting = undefined;
       waiting?.resolve(line);
     }
+  }
+
+  /** Whether the caller is running a rustc for this call (it waits on that, not on the daemon). */
+  get running(): boolean {
+    return this.waiting !== undefined;
   }
 
   /** Has the caller start the link step's rustc now, to be given its arguments by its run. */

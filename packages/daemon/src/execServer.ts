@@ -10,16 +10,19 @@
  * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/3` (or `/2`: a caller that can't start rustc ahead, execCall.ts),
- * the token from `exec.port`, its pid, the fd numbers of its stdout and
- * stderr, its start time ($EPOCHREALTIME), the argument count, then the
- * arguments (rustc first). It holds its end of the connection at fd 3, which
- * is how the daemon knows that the pid is the caller's (procCaller.ts). The
- * daemon answers lines: `ok` (the token is right), then `fallback` (run the
- * node client instead: nothing ran), `plain` (exec rustc as called,
- * uncached), `pre …` and `run …` (execCall.ts; the caller answers a run with
- * `ran …`) and `exit N`. A second connection, `sc-err/1`, the token and a
- * run's id, carries that run's stderr.
+ * `sc-exec/5` (or `/4`: a caller that can't start rustc ahead, execCall.ts;
+ * `/3` and `/2` are the same from an earlier version, taking no `alive`), the
+ * token from `exec.port`, its pid, the fd numbers of its stdout and stderr,
+ * its start time ($EPOCHREALTIME), the argument count, then the arguments
+ * (rustc first). It holds its end of the connection at fd 3, which is how the
+ * daemon knows that the pid is the caller's (procCaller.ts). The daemon
+ * answers lines: `ok` (the token is right), then `fallback` (run the node
+ * client instead: nothing ran), `plain` (exec rustc as called, uncached),
+ * `pre …` and `run …` (execCall.ts; the caller answers a run with `ran …`)
+ * and `exit N`. Every ALIVE_MS that the caller waits on the daemon rather than
+ * on a rustc it runs, it gets `alive` (protocol.ts): a caller that hears
+ * nothing for SILENCE_MS stops the daemon and builds uncached. A second
+ * connection, `sc-err/1`, the token and a run's id, carries that run's stderr.
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
  * connect, so nothing is done without the token, which lives in a file only
@@ -34,12 +37,22 @@ import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
 import type { CompileHandler } from './compileHandler.js';
 import { CallerGone, ExecCall, type ExecRequest, type RunDesk } from './execCall.js';
 import type { Logger } from './log.js';
+import { ALIVE_MS } from './protocol.js';
 import { openCaller, type Caller } from './procCaller.js';
 import { closeRunsDir, openRunsDir } from './runsDir.js';
 
-export const EXEC_MAGIC = 'sc-exec/3';
-/** A caller without `pre` (bash before 5.1, which can't wait for a process substitution by its pid). */
-const EXEC_MAGIC_V2 = 'sc-exec/2';
+/**
+ * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
+ * later, which can wait for a process substitution by its pid), and `alive`
+ * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts).
+ * /2 and /3 are the callers of earlier versions.
+ */
+const CALLERS: Record<string, { prestarts: boolean; alive: boolean }> = {
+  'sc-exec/5': { prestarts: true, alive: true },
+  'sc-exec/4': { prestarts: false, alive: true },
+  'sc-exec/3': { prestarts: true, alive: false },
+  'sc-exec/2': { prestarts: false, alive: false },
+};
 /** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
 export const STREAM_MAGIC = 'sc-err/1';
 /** Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, argument count. */
@@ -161,7 +174,7 @@ export class ExecServer {
     const nums = [pid, so, se, argc].map((f) => (/^\d{1,9}$/.test(f!) ? Number(f) : NaN));
     if (nums.some(Number.isNaN) || nums[3]! < 1) throw new Error('malformed header');
     if (fields.length < HEADER_FIELDS + nums[3]!) return undefined;
-    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS), prestarts: magic === EXEC_MAGIC };
+    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS), ...CALLERS[magic!]! };
     return { kind: 'call', req };
   }
 
@@ -200,6 +213,17 @@ export class ExecServer {
   }
 
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
+    let call: ExecCall | undefined;
+    // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive.
+    const alive = req.alive ? setInterval(() => c.destroyed || call?.running || c.write('alive\n'), ALIVE_MS) : undefined;
+    try {
+      await this.carry(c, req, (made) => (call = made));
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  private async carry(c: Socket, req: ExecRequest, made: (call: ExecCall) => void): Promise<void> {
     let caller: Caller;
     try {
       caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, callerFd: CALLER_SOCKET_FD });
@@ -209,6 +233,7 @@ export class ExecServer {
       return;
     }
     const call = new ExecCall(c, req, caller, this.handler, this.desk);
+    made(call);
     try {
       const code = await call.carry();
       await call.flushed();
@@ -228,7 +253,7 @@ export class ExecServer {
 }
 
 function isCallMagic(field: string): boolean {
-  return field === EXEC_MAGIC || field === EXEC_MAGIC_V2;
+  return Object.hasOwn(CALLERS, field);
 }
 
 /**

@@ -15,7 +15,7 @@ import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
 /** Sent with every compile request; a daemon speaking another version passes the call through. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME = 256 * 1024 * 1024;
 
 export interface LinkStep {
@@ -46,6 +46,20 @@ export type CompilePlan =
   /** stdout and stderr: the output to replay, base64. */
   | { action: 'hit'; token: string; stdout: string; stderr: string; code: number; link?: LinkStep; warning?: string }
   | { action: 'run'; token: string; args: string[]; bootstrap: boolean; warning?: string };
+
+/**
+ * A daemon that owes a reply sends an AliveFrame every ALIVE_MS until it
+ * replies (the exec port sends `alive` lines the same way), so a reply may
+ * take as long as it needs (a remote download, a gc). A client that hears
+ * nothing at all for SILENCE_MS takes the daemon for hung (stopped, or its
+ * event loop blocked), stops it, and builds uncached
+ * (SPLITCACHE_DAEMON_UNRESPONSIVE); the next call starts another.
+ */
+export const ALIVE_MS = 1000;
+export const SILENCE_MS = 10_000;
+export interface AliveFrame {
+  alive: 1;
+}
 
 /** Sent before the reply of a long request (gc, verify); the client shows it as progress. */
 export interface ProgressFrame {

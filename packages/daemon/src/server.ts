@@ -6,7 +6,9 @@ import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
-import { encodeFrame, FrameReader, PROTOCOL_VERSION, type CompilePlan, type Request } from './protocol.js';
+import { ALIVE_MS, encodeFrame, FrameReader, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+
+const ALIVE_FRAME = encodeFrame({ alive: 1 } satisfies AliveFrame);
 
 /**
  * The unix-socket RPC server. One connection per client process; requests on
@@ -70,7 +72,11 @@ export class DaemonServer {
           const progress = throttle((done: number, total: number, phase: string) => {
             if (!c.destroyed) c.write(encodeFrame({ progress: { done, total, phase } }));
           });
-          const reply = await this.dispatch(f as Request, tokens, progress).catch((err: unknown) => ({ error: oneLine(err) }));
+          // Until it replies, the client hears that this daemon is alive (protocol.ts, ALIVE_MS).
+          const alive = setInterval(() => c.destroyed || c.write(ALIVE_FRAME), ALIVE_MS);
+          const reply = await this.dispatch(f as Request, tokens, progress)
+            .catch((err: unknown) => ({ error: oneLine(err) }))
+            .finally(() => clearInterval(alive));
           if (!c.destroyed) c.write(encodeFrame(reply));
         });
       }

@@ -1,11 +1,14 @@
 import { daemonRequest } from './daemonRequest.js';
+import { runningDaemonPid } from '../daemonPid.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface StopReply {
   stopping: boolean;
   uploadsLeft?: number;
+  /** A daemon found hung, and killed (daemonRequest.ts). */
+  error?: string;
 }
 
 /** `splitcache server stop|status|start`. */
@@ -15,6 +18,10 @@ export async function runServer(args: string[]): Promise<number> {
     // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
     const dir = storeDir(process.env);
     const r = await daemonRequest<StopReply>({ op: 'stop' }, false).catch((): StopReply => ({ stopping: terminate(dir) }));
+    if (r?.error) {
+      process.stderr.write(`splitcache: ${r.error}\n`);
+      return 0;
+    }
     if (r?.stopping) {
       // Wait until the pid file is gone: the daemon removes it last, after flushing
       // the stats and closing the index (the socket goes a little earlier).
@@ -53,20 +60,5 @@ function terminate(dir: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/**
- * The pid in a store's daemon.pid, if it names a running splitcache daemon:
- * a stale pid file may name an unrelated process by now, and an empty one
- * reads as 0, which process.kill takes for the caller's whole process group.
- */
-export function runningDaemonPid(dir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1) return undefined;
-    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
-  } catch {
-    return undefined;
   }
 }

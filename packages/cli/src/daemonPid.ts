@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The pid in a store's daemon.pid, if it names a running splitcache daemon:
+ * a stale pid file may name an unrelated process by now, and an empty one
+ * reads as 0, which process.kill takes for the caller's whole process group.
+ */
+export function runningDaemonPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a daemon that has sent nothing for SILENCE_MS while a request waited
+ * (protocol.ts): stopped, or its event loop blocked, it would hold up every
+ * call of every build. SIGKILL, since such a daemon handles no SIGTERM; the
+ * store is safe against a kill at any point (docs/RELIABILITY.md), and the
+ * next call starts another daemon. Returns the pid it stopped.
+ */
+export function stopHungDaemon(dir: string): number | undefined {
+  const pid = runningDaemonPid(dir);
+  if (pid === undefined) return undefined;
+  try {
+    process.kill(pid, 'SIGKILL');
+    return pid;
+  } catch {
+    return undefined;
+  }
+}

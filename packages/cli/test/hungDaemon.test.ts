@@ -1,0 +1,100 @@
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runningDaemonPid } from '../src/daemonPid.js';
+import { BIN, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
+
+// A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
+// field, an event loop blocked on a hung file system, say) would hold up
+// every call of every build. A call that hears nothing from it for 10 s
+// (protocol.ts, SILENCE_MS) kills it and builds uncached; the next call
+// starts another daemon, and the store is as it was.
+
+const HUNG = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped[^\n]*\n$/;
+
+/** A store whose daemon runs and has its exec port, after one call built `first`. */
+async function runningStore(t: Test, rustc: string, first = printingCrate('first')): Promise<Store> {
+  const store = new Store();
+  t.teardown(async () => {
+    const pid = runningDaemonPid(store.dir);
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
+    await store.stop();
+  });
+  const r = await run(BIN, [rustc, ...printingCrateArgs(first)], { cwd: first, env: store.env() });
+  t.equal(r.code, 0, r.stderr);
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
+  return store;
+}
+
+/** Builds `cwd`'s crate through the wrapper and checks the binary; returns the call's stderr and how long it took. */
+async function build(t: Test, store: Store, rustc: string, cwd: string, text: string, extra: NodeJS.ProcessEnv = {}): Promise<{ stderr: string; ms: number }> {
+  const t0 = Date.now();
+  const r = await run(BIN, [rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env(extra) });
+  const ms = Date.now() - t0;
+  t.equal(r.code, 0, `the call builds (${r.stderr})`);
+  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, `${text}\n`, 'and its binary is right');
+  return { stderr: r.stderr, ms };
+}
+
+t.test('a call on the exec port to a daemon that never answers kills it, builds uncached, and the next call hits', async (t) => {
+  const rustc = await realRustc();
+  const first = printingCrate('first');
+  const store = await runningStore(t, rustc, first);
+  const pid = store.daemonPid();
+  process.kill(pid, 'SIGSTOP');
+
+  const { stderr, ms } = await build(t, store, rustc, printingCrate('while hung'), 'while hung');
+  t.match(stderr, HUNG, 'one line says why');
+  t.ok(ms < 25_000, `it gave up after the silence, not later (${ms} ms)`);
+  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+
+  // A new daemon, and nothing lost: the first crate, built again, hits.
+  await build(t, store, rustc, first, 'first');
+  t.not(store.daemonPid(), pid, 'another daemon serves');
+  const s = await store.stats();
+  t.equal(s.hits, 1, 'the entry stored before the hang is served');
+});
+
+t.test('a daemon that hangs in the middle of a call (after its plan, before the link): the call builds uncached', async (t) => {
+  const real = await realRustc();
+  const store = await runningStore(t, real);
+  // A rustc that stops the daemon once, as it compiles: the daemon then owes the caller its next step.
+  const bin = tempDir('rustc');
+  const rustc = join(bin, 'rustc');
+  const once = join(bin, 'stopped');
+  writeFileSync(
+    rustc,
+    `#!/bin/sh\ncase " $* " in *" --crate-name "*) if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi ;; esac\nexec '${real}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  const pid = store.daemonPid();
+  const { stderr, ms } = await build(t, store, rustc, printingCrate('mid-call'), 'mid-call');
+  t.ok(existsSync(once), 'the daemon was stopped during the call');
+  t.match(stderr, HUNG, 'one line says why');
+  t.ok(ms < 25_000, `${ms} ms`);
+  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+});
+
+t.test('the node client gives up on a hung daemon the same way', async (t) => {
+  const rustc = await realRustc();
+  const store = await runningStore(t, rustc);
+  const pid = store.daemonPid();
+  process.kill(pid, 'SIGSTOP');
+  const { stderr, ms } = await build(t, store, rustc, printingCrate('node client'), 'node client', { SPLITCACHE_CLIENT: 'node' });
+  t.match(stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped \(building uncached\)\n$/, 'one line says why');
+  t.ok(ms < 25_000, `${ms} ms`);
+  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+});
+
+t.test('`splitcache server stop` stops a hung daemon, and says so', async (t) => {
+  const rustc = await realRustc();
+  const store = await runningStore(t, rustc);
+  const pid = store.daemonPid();
+  process.kill(pid, 'SIGSTOP');
+  const r = await store.splitcache(['server', 'stop']);
+  t.equal(r.code, 0, 'it exits 0: the daemon is stopped');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped\n$/);
+  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+  t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_STORE_CORRUPT'), 'no store fault logged');
+});
