@@ -16,20 +16,25 @@ export function runningDaemonPid(dir: string): number | undefined {
   }
 }
 
+/** Sends `signal` to the store's daemon, if runningDaemonPid finds one; returns its pid if the signal went. */
+export function signalDaemon(dir: string, signal: NodeJS.Signals): number | undefined {
+  const pid = runningDaemonPid(dir);
+  if (pid === undefined) return undefined;
+  try {
+    process.kill(pid, signal);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Stops a daemon that has sent nothing for SILENCE_MS while a request waited
  * (protocol.ts): stopped, or its event loop blocked, it would hold up every
  * call of every build. SIGKILL, since such a daemon handles no SIGTERM; the
  * store is safe against a kill at any point (docs/RELIABILITY.md), and the
- * next call starts another daemon. Returns the pid it stopped.
+ * next call starts another daemon.
  */
-export function stopHungDaemon(dir: string): number | undefined {
-  const pid = runningDaemonPid(dir);
-  if (pid === undefined) return undefined;
-  try {
-    process.kill(pid, 'SIGKILL');
-    return pid;
-  } catch {
-    return undefined;
-  }
+export function stopHungDaemon(dir: string): void {
+  signalDaemon(dir, 'SIGKILL');
 }

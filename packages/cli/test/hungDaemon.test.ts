@@ -27,6 +27,25 @@ async function runningStore(t: Test, rustc: string, first = printingCrate('first
   return store;
 }
 
+/** Stops the store's daemon as a hang would leave it; returns its pid. */
+function hang(store: Store): number {
+  const pid = store.daemonPid();
+  process.kill(pid, 'SIGSTOP');
+  return pid;
+}
+
+/** Checks that the daemon `pid` is gone (killed: the store's daemon.pid names no live daemon of that pid). */
+async function killed(t: Test, store: Store, pid: number): Promise<void> {
+  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+}
+
+/** Checks that a call gave up on the hung daemon `pid`: one line (`line`), after the silence and not much later, and the daemon killed. */
+async function gaveUp(t: Test, store: Store, pid: number, call: { stderr: string; ms: number }, line = HUNG): Promise<void> {
+  t.match(call.stderr, line, 'one line says why');
+  t.ok(call.ms < 25_000, `it gave up after the silence, not later (${call.ms} ms)`);
+  await killed(t, store, pid);
+}
+
 /** Builds `cwd`'s crate through the wrapper and checks the binary; returns the call's stderr and how long it took. */
 async function build(t: Test, store: Store, rustc: string, cwd: string, text: string, extra: NodeJS.ProcessEnv = {}): Promise<{ stderr: string; ms: number }> {
   const t0 = Date.now();
@@ -41,13 +60,9 @@ t.test('a call on the exec port to a daemon that never answers kills it, builds 
   const rustc = await realRustc();
   const first = printingCrate('first');
   const store = await runningStore(t, rustc, first);
-  const pid = store.daemonPid();
-  process.kill(pid, 'SIGSTOP');
+  const pid = hang(store);
 
-  const { stderr, ms } = await build(t, store, rustc, printingCrate('while hung'), 'while hung');
-  t.match(stderr, HUNG, 'one line says why');
-  t.ok(ms < 25_000, `it gave up after the silence, not later (${ms} ms)`);
-  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+  await gaveUp(t, store, pid, await build(t, store, rustc, printingCrate('while hung'), 'while hung'));
 
   // A new daemon, and nothing lost: the first crate, built again, hits.
   await build(t, store, rustc, first, 'first');
@@ -69,32 +84,26 @@ t.test('a daemon that hangs in the middle of a call (after its plan, before the 
     { mode: 0o755 },
   );
   const pid = store.daemonPid();
-  const { stderr, ms } = await build(t, store, rustc, printingCrate('mid-call'), 'mid-call');
+  const call = await build(t, store, rustc, printingCrate('mid-call'), 'mid-call');
   t.ok(existsSync(once), 'the daemon was stopped during the call');
-  t.match(stderr, HUNG, 'one line says why');
-  t.ok(ms < 25_000, `${ms} ms`);
-  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+  await gaveUp(t, store, pid, call);
 });
 
 t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const rustc = await realRustc();
   const store = await runningStore(t, rustc);
-  const pid = store.daemonPid();
-  process.kill(pid, 'SIGSTOP');
-  const { stderr, ms } = await build(t, store, rustc, printingCrate('node client'), 'node client', { SPLITCACHE_CLIENT: 'node' });
-  t.match(stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped \(building uncached\)\n$/, 'one line says why');
-  t.ok(ms < 25_000, `${ms} ms`);
-  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+  const pid = hang(store);
+  const call = await build(t, store, rustc, printingCrate('node client'), 'node client', { SPLITCACHE_CLIENT: 'node' });
+  await gaveUp(t, store, pid, call, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped \(building uncached\)\n$/);
 });
 
 t.test('`splitcache server stop` stops a hung daemon, and says so', async (t) => {
   const rustc = await realRustc();
   const store = await runningStore(t, rustc);
-  const pid = store.daemonPid();
-  process.kill(pid, 'SIGSTOP');
+  const pid = hang(store);
   const r = await store.splitcache(['server', 'stop']);
   t.equal(r.code, 0, 'it exits 0: the daemon is stopped');
   t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped\n$/);
-  t.ok(await waitFor(() => runningDaemonPid(store.dir) !== pid), 'the hung daemon is gone');
+  await killed(t, store, pid);
   t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_STORE_CORRUPT'), 'no store fault logged');
 });

@@ -1,5 +1,5 @@
 import { daemonRequest } from './daemonRequest.js';
-import { runningDaemonPid } from '../daemonPid.js';
+import { signalDaemon } from '../daemonPid.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,12 +53,5 @@ export async function runServer(args: string[]): Promise<number> {
  * `stop`.
  */
 function terminate(dir: string): boolean {
-  const pid = runningDaemonPid(dir);
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 'SIGTERM');
-    return true;
-  } catch {
-    return false;
-  }
+  return signalDaemon(dir, 'SIGTERM') !== undefined;
 }
