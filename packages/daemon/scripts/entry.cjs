@@ -1,7 +1,7 @@
 'use strict';
 /**
  * dist/bundle/main.cjs: starts the daemon bundle (daemon.cjs) through V8's
- * code cache. Compiling the ~390 KB bundle took ~12 ms of every daemon start
+ * code cache. Compiling the bundle (then ~390 KB) took ~12 ms of every daemon start
  * here, and well under 1 ms from a cache; the daemon starts on the critical
  * path of a build's first crates.
  *
