@@ -18,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { socketPath, startFailedPath, writeStartFailed } from '@splitcache/daemon/protocol';
+import { socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { DaemonConnection } from './daemonConnection.js';
 
 /** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
@@ -39,7 +39,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   const first = await DaemonConnection.tryConnect(sock);
   if (first) return first;
   // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
-  const failed = startFailedPath(dir);
+  const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
@@ -65,11 +65,11 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
  * no reason behind, so this call records one for every client waiting on it
  * and builds uncached at once.
  */
-function diedBeforeListening(child: ChildProcess, dir: string, marker: string, spawnedAt: number): void {
+function diedBeforeListening(child: ChildProcess, dir: string, notes: string[], spawnedAt: number): void {
   const { exitCode: code, signalCode: signal } = child;
   if (signal === null && (code === null || code === 0)) return;
   // The daemon's own reason, if it wrote one, is better than ours.
-  startFailure(marker, spawnedAt - START_RETRY_MS);
+  startFailure(notes, spawnedAt - START_RETRY_MS);
   const why = `${signal ? `killed by ${signal}` : `exited with code ${code}`} before it listened (see ${join(dir, 'daemon.log')})`;
   try {
     writeStartFailed(dir, why);
@@ -79,17 +79,19 @@ function diedBeforeListening(child: ChildProcess, dir: string, marker: string, s
   throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
-/** Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since`. */
-function startFailure(marker: string, since: number): void {
-  let why: string;
-  try {
-    if (statSync(marker).mtimeMs < since) return;
-    why = readFileSync(marker, 'utf8').trim();
-  } catch {
-    return;
+/** Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since` (a note at one of `notes`: startFailedPaths). */
+function startFailure(notes: string[], since: number): void {
+  for (const note of notes) {
+    let why: string;
+    try {
+      if (statSync(note).mtimeMs < since) continue;
+      why = readFileSync(note, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (!why) continue; // not a reason (the note is written whole): the wait goes on
+    throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
   }
-  if (!why) return; // not a reason (the note is written whole): the wait goes on
-  throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 /**

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFailedPath } from '@splitcache/daemon/protocol';
+import { startFailedPaths } from '@splitcache/daemon/protocol';
 import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
@@ -123,9 +123,9 @@ const mnt2 = tempDir('full-fs');
 const mounted2 = mounted && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt2]).status === 0;
 
 /** One compile of `crate(text)` through the wrapper, in a new directory: its stderr, and what the binary printed. */
-function compileOnce(store: Store, text: string) {
+function compileOnce(store: Store, text: string, extra: NodeJS.ProcessEnv = {}) {
   const cwd = crate(text);
-  const r = spawnSync(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(), encoding: 'utf8' });
+  const r = spawnSync(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(extra), encoding: 'utf8' });
   const out = r.status === 0 ? spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout : '';
   return { code: r.status, stderr: r.stderr, printed: out };
 }
@@ -174,6 +174,26 @@ t.test('a daemon that fails to start: the waiting calls build uncached at once, 
   rmSync(join(store.dir, 'daemon.sock'), { recursive: true });
 });
 
+t.test('a deep store whose temp dir does not exist: its daemon cannot listen, and no call waits for it', async (t) => {
+  // A store path of 100 bytes or more has its daemon's socket in the temp dir (protocol.ts, socketPath),
+  // and the note that says why a start failed went only there: every call but the first waited out
+  // the 5 s start timeout. The note now falls back to the store dir.
+  const store = new Store(join(tempDir('deep'), 'd'.repeat(100), 'store'));
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const extra = { TMPDIR: join(tempDir('tmp'), 'missing'), SPLITCACHE_TIMING_LOG: timing };
+  const texts = ['first', 'second', 'third'];
+  const calls = texts.map((text) => compileOnce(store, text, extra));
+  calls.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} succeeds`);
+    t.equal(r.printed, `${texts[i]}\n`, `call ${i} built the right binary`);
+    t.match(r.stderr, /splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the daemon failed to start: .*listen E[A-Z]+.* \(building uncached\)/, `call ${i} says why`);
+  });
+  t.ok(existsSync(join(store.dir, 'daemon.start-failed')), 'the reason is in the store dir');
+  const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
+  t.equal(waits.length, 3, 'every call logged its timing');
+  t.ok(waits.every((ms) => ms < 4000), `no call waited for the start timeout (${waits.join(', ')} ms beside rustc)`);
+});
+
 /**
  * The real client and wrapper script, in a copy of the install whose daemon
  * entry point is `daemonMain`: a daemon that dies before it listens.
@@ -197,7 +217,7 @@ for (const [what, daemonMain, reason] of deaths) {
   t.test(`a daemon ${what}: the calls build uncached at once, with the reason`, async (t) => {
     const bin = installWithDaemon(daemonMain);
     const store = new Store();
-    t.teardown(() => rmSync(startFailedPath(store.dir), { force: true }));
+    t.teardown(() => rmSync(startFailedPaths(store.dir)[0], { force: true }));
     const timing = join(tempDir('timing'), 'calls.jsonl');
     const calls = Array.from({ length: 3 }, (_, i) => crate(`dead daemon ${i}`));
     // Three at once, as cargo runs them: one spawns the daemon, the others wait on its spawn lock.
@@ -209,7 +229,7 @@ for (const [what, daemonMain, reason] of deaths) {
     const said = results.map((r) => r.stderr).join('');
     t.match(said, /splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the daemon failed to start: /, 'a call says why');
     t.match(said, reason, 'naming how the daemon ended');
-    t.match(readFileSync(startFailedPath(store.dir), 'utf8'), reason, 'the reason is left for the calls that come next');
+    t.match(readFileSync(startFailedPaths(store.dir)[0], 'utf8'), reason, 'the reason is left for the calls that come next');
     // A call's own time, rustc's excluded: one that waited out the start timeout spent over 5,000 ms.
     const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
     t.equal(waits.length, 3, 'every call logged its timing');

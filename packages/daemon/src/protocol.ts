@@ -138,28 +138,36 @@ export function socketPath(dir: string): string {
 
 /**
  * Where a daemon that could not start says why, for the clients waiting on
- * it. In the temp dir: the store's own disk may be the reason it failed.
+ * it: first the temp dir, since the store's own disk may be the reason it
+ * failed; then the store dir, for a temp dir that can't be written (a TMPDIR
+ * that doesn't exist, where a deep store's socket can't be made either, and
+ * every call would otherwise wait out the start timeout).
  */
-export function startFailedPath(dir: string): string {
-  return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.start-failed`);
+export function startFailedPaths(dir: string): [string, string] {
+  return [join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.start-failed`), join(dir, 'daemon.start-failed')];
 }
 
 /**
- * Leaves a failed start's reason at `startFailedPath(dir)`, whole: written to
- * a temp name and renamed, because waiting clients poll for the note and read
- * it the moment it exists (written in place, one read it empty, and printed an
- * empty reason). Throws what the file system throws.
+ * Leaves a failed start's reason at the first of `startFailedPaths(dir)` that
+ * can be written, whole: written to a temp name and renamed, because waiting
+ * clients poll for the note and read it the moment it exists (written in
+ * place, one read it empty, and printed an empty reason). Throws what the
+ * file system throws if neither can be written.
  */
 export function writeStartFailed(dir: string, why: string): void {
-  const note = startFailedPath(dir);
-  const tmp = `${note}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, `${why}\n`);
-    renameSync(tmp, note);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+  let failed: unknown;
+  for (const note of startFailedPaths(dir)) {
+    const tmp = `${note}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${why}\n`);
+      renameSync(tmp, note);
+      return;
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      failed ??= err;
+    }
   }
+  throw failed;
 }
 
 /** A small string hash, so the client need not load node:crypto for a file name. */

@@ -4,7 +4,7 @@ import { pack } from 'msgpackr';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, FrameReader, socketPath, startFailedPath, MAX_FRAME } from '../src/protocol.js';
+import { encodeFrame, FrameReader, socketPath, startFailedPaths, MAX_FRAME } from '../src/protocol.js';
 
 t.test('frames round-trip whole and split at any byte', async (t) => {
   const msgs = [
@@ -100,7 +100,7 @@ t.test('a failed start\'s note is never seen half-written', async (t) => {
   // place, one read it empty in CI and printed an empty reason. Here another process rewrites
   // the note as fast as it can while this one reads it as fast as it can.
   const dir = `/tmp/sc-note-test-${process.pid}`;
-  const note = startFailedPath(dir);
+  const note = startFailedPaths(dir)[0];
   rmSync(note, { force: true });
   t.teardown(() => rmSync(note, { force: true }));
   const protocol = fileURLToPath(new URL('../src/protocol.js', import.meta.url));
