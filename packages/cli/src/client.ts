@@ -17,7 +17,10 @@ import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
 
-/** Arguments that name a subcommand (cli.ts); so does any first argument that starts with `-`, which no rustc path does. */
+/**
+ * Arguments that name a subcommand (cli.ts); so does any first argument that starts with `-`, which no rustc path does.
+ * bin/splitcache lists the same names for when there is no node to run this client.
+ */
 const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help']);
 /**
  * Milliseconds since this process started. process.uptime() rather than

@@ -16,15 +16,15 @@ export function runningDaemonPid(dir: string): number | undefined {
   }
 }
 
-/** Sends `signal` to the store's daemon, if runningDaemonPid finds one; returns its pid if the signal went. */
-export function signalDaemon(dir: string, signal: NodeJS.Signals): number | undefined {
+/** Sends `signal` to the store's daemon, if runningDaemonPid finds one; whether the signal went. */
+export function signalDaemon(dir: string, signal: NodeJS.Signals): boolean {
   const pid = runningDaemonPid(dir);
-  if (pid === undefined) return undefined;
+  if (pid === undefined) return false;
   try {
     process.kill(pid, signal);
-    return pid;
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -213,17 +213,6 @@ export class ExecServer {
   }
 
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
-    let call: ExecCall | undefined;
-    // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive.
-    const alive = req.alive ? setInterval(() => c.destroyed || call?.running || c.write('alive\n'), ALIVE_MS) : undefined;
-    try {
-      await this.carry(c, req, (made) => (call = made));
-    } finally {
-      clearInterval(alive);
-    }
-  }
-
-  private async carry(c: Socket, req: ExecRequest, made: (call: ExecCall) => void): Promise<void> {
     let caller: Caller;
     try {
       caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, callerFd: CALLER_SOCKET_FD });
@@ -233,7 +222,9 @@ export class ExecServer {
       return;
     }
     const call = new ExecCall(c, req, caller, this.handler, this.desk);
-    made(call);
+    // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive.
+    // (Opening the caller, before, takes milliseconds: well inside the caller's 10 s.)
+    const alive = req.alive ? setInterval(() => c.destroyed || call.running || c.write('alive\n'), ALIVE_MS) : undefined;
     try {
       const code = await call.carry();
       await call.flushed();
@@ -248,6 +239,8 @@ export class ExecServer {
       c.destroy();
       if (err instanceof CallerGone) return this.log.debug(`exec port: ${err.message} (pid ${req.pid})`);
       throw err;
+    } finally {
+      clearInterval(alive);
     }
   }
 }

@@ -133,7 +133,7 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 export function socketPath(dir: string): string {
   const p = join(dir, 'daemon.sock');
   if (Buffer.byteLength(p) < 100) return p;
-  return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.sock`);
+  return tempFileFor(dir, 'sock');
 }
 
 /**
@@ -144,7 +144,12 @@ export function socketPath(dir: string): string {
  * every call would otherwise wait out the start timeout).
  */
 export function startFailedPaths(dir: string): [string, string] {
-  return [join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.start-failed`), join(dir, 'daemon.start-failed')];
+  return [tempFileFor(dir, 'start-failed'), join(dir, 'daemon.start-failed')];
+}
+
+/** A store's file in the temp dir, named by a hash of the store's path. */
+function tempFileFor(dir: string, ext: string): string {
+  return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);
 }
 
 /**

@@ -53,5 +53,5 @@ export async function runServer(args: string[]): Promise<number> {
  * `stop`.
  */
 function terminate(dir: string): boolean {
-  return signalDaemon(dir, 'SIGTERM') !== undefined;
+  return signalDaemon(dir, 'SIGTERM');
 }
