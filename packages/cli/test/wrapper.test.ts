@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assertOk, BIN, copyFixture, oneFileCrate, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, oldNodeDir, oneFileCrate, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
 const LINKED = ['bin', 'build-script', 'proc-macro', 'test'];
@@ -249,6 +249,36 @@ t.test('with no node to run the client, a compile builds uncached with one line 
   const stats = await run(BIN, ['stats'], { env });
   t.equal(stats.code, 127, 'a subcommand fails as a missing command does');
   t.match(stats.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: [^\n]*Node\.js 20[^\n]*\n$/, 'with one line that says what to install');
+});
+
+t.test('with a node older than 20.16 on PATH, every call builds uncached with one line a minute, and no daemon runs', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const old = oldNodeDir();
+  const env = { ...store.env(), PATH: `${old}:${process.env.PATH}`, TMPDIR: tempDir('tmp') };
+  t.match((await run('node', ['--version'], { env })).stdout, /^v18\./, 'the node on PATH is 18');
+  // cargo's first probe starts the daemon, with this node: it says why it can't run, and ends.
+  const probe = await run(BIN, [rustc, '-vV'], { env });
+  t.equal(probe.code, 0, probe.stderr);
+  t.match(probe.stdout, /^rustc /m, 'the probe answers as rustc');
+  t.ok(await waitFor(() => /SPLITCACHE_NODE_TOO_OLD: [^\n]*v18\.[^\n]*20\.16/.test(readFileSync(join(store.dir, 'daemon.log'), 'utf8'))), 'the daemon says in its log why it ended');
+  // Through the exec port's absence (bash) and through the node client alike.
+  const calls = [libCall('old one'), libCall('old two'), libCall('old three')];
+  const results = [];
+  for (const [i, c] of calls.entries()) results.push(await run(BIN, [rustc, ...c.args], { cwd: c.cwd, env: i === 2 ? { ...env, SPLITCACHE_CLIENT: 'node' } : env }));
+  results.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} builds (${r.stderr})`);
+    t.ok(existsSync(join(calls[i]!.cwd, 'out', 'libnodeless.rlib')), `call ${i} wrote its rlib`);
+  });
+  t.match(results[0]!.stderr, /^splitcache: SPLITCACHE_NODE_TOO_OLD: \S+ is Node\.js v18\.\d+\.\d+ \(building uncached; [^\n]*20\.16[^\n]*\)\n$/, 'the first call says why, in one line');
+  t.equal(results[1]!.stderr + results[2]!.stderr, '', 'the next ones, within the minute, say nothing');
+  t.notOk(existsSync(join(store.dir, 'index')), 'no store was opened');
+  t.notOk(existsSync(join(store.dir, 'exec.port')), 'no daemon listens');
+
+  const stats = await run(BIN, ['stats'], { env });
+  t.equal(stats.code, 127, 'a subcommand fails as a missing command does');
+  t.match(stats.stderr, /^splitcache: SPLITCACHE_NODE_TOO_OLD: [^\n]*v18\.[^\n]*Node\.js 20\.16[^\n]*\n$/, 'with one line that says what to install');
 });
 
 t.test("the user's NODE_OPTIONS don't reach splitcache's own node, and do reach what it runs", async (t) => {

@@ -12,6 +12,14 @@
  * failure here (a cache that is unreadable, refused or can't be written)
  * only costs the compile time.
  */
+// The daemon loads builtins through process.getBuiltinModule (Node.js 20.16, 22.3). Started by
+// an older node (bin/splitcache's `-vV` probe uses the node on PATH), it says so in daemon.log
+// and ends; each call then builds uncached, as the client on that node says (client.ts).
+if (typeof process.getBuiltinModule !== 'function') {
+  process.stderr.write(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; the daemon needs 20.16 or later (22.3 or later on 22)\n`);
+  process.exit(78);
+}
+
 const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Module } = require('node:module');
