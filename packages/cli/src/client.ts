@@ -16,12 +16,8 @@ import { connectOrStart } from './daemonStart.js';
 import { outputFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
+import { SUBCOMMANDS } from './subcommands.js';
 
-/**
- * Arguments that name a subcommand (cli.ts); so does any first argument that starts with `-`, which no rustc path does.
- * bin/splitcache lists the same names for when there is no node to run this client.
- */
-const SUBCOMMANDS = new Set(['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help']);
 /**
  * Milliseconds since this process started. process.uptime() rather than
  * performance.now(): the `performance` global loads node:perf_hooks on first
@@ -57,7 +53,7 @@ const NODE_TOO_OLD = typeof process.getBuiltinModule !== 'function';
 const NODE_NEEDED = 'Node.js 20.16 or later (22.3 or later on 22) on PATH, or SPLITCACHE_NODE naming it';
 
 async function main(argv: string[]): Promise<number> {
-  const subcommand = argv.length === 0 || SUBCOMMANDS.has(argv[0]!) || argv[0]!.startsWith('-');
+  const subcommand = argv.length === 0 || SUBCOMMANDS.includes(argv[0]!) || argv[0]!.startsWith('-');
   if (NODE_TOO_OLD) return tooOld(argv, subcommand);
   if (subcommand) {
     const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { SUBCOMMANDS } from '../src/subcommands.js';
 import { assertOk, BIN, copyFixture, oldNodeDir, oneFileCrate, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 2, shown with real cargo and rustc on the fixture workspace.
@@ -249,6 +250,13 @@ t.test('with no node to run the client, a compile builds uncached with one line 
   const stats = await run(BIN, ['stats'], { env });
   t.equal(stats.code, 127, 'a subcommand fails as a missing command does');
   t.match(stats.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: [^\n]*Node\.js 20[^\n]*\n$/, 'with one line that says what to install');
+  // bin/splitcache keeps its own list of the client's subcommands: the two must agree.
+  const listed = /^\s*''\|-\*\|([a-z|]+)\)$/m.exec(readFileSync(BIN, 'utf8'))?.[1]?.split('|');
+  t.same([...(listed ?? [])].sort(), [...SUBCOMMANDS].sort(), "bin/splitcache's list is the client's");
+  for (const name of SUBCOMMANDS) {
+    const r = await run(BIN, [name], { env });
+    t.ok(r.code === 127 && r.stderr.includes('SPLITCACHE_NODE_MISSING'), `\`splitcache ${name}\` is a subcommand there too (${r.code}: ${r.stderr.trim()})`);
+  }
 });
 
 t.test('with a node older than 20.16 on PATH, every call builds uncached with one line a minute, and no daemon runs', async (t) => {
