@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -15,11 +15,6 @@ const timing = (file: string) =>
   existsSync(file)
     ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { client?: string; prestarted?: number; linkedAhead?: number })
     : [];
-
-/** Runs `cmd args` with stdout and stderr on real pipes (node's own are socket pairs, which the exec port declines). */
-function runOnPipes(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }) {
-  return run('/bin/bash', ['-c', 'set -o pipefail; "$@" 2> >(cat >&2) | cat', '_', cmd, ...args], opts);
-}
 
 /** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps `seconds`. */
 function slowRustc(seconds = 60): { rustc: string; pidFile: string } {

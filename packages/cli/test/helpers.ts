@@ -32,6 +32,14 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 }
 
 /**
+ * Runs `cmd args` with stdout and stderr on real pipes, as cargo gives them: node's own are
+ * socket pairs, which the exec port declines (bin/splitcache then runs the node client).
+ */
+export function runOnPipes(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return run('/bin/bash', ['-c', 'set -o pipefail; "$@" 2> >(cat >&2) | cat', '_', cmd, ...args], opts);
+}
+
+/**
  * A new directory under the temp dir, removed when this test file's process
  * exits: the workspaces, target dirs and stores of one `npm test` add up to
  * gigabytes, and left behind they filled this machine's disk over a few runs.

@@ -20,10 +20,31 @@ if (typeof process.getBuiltinModule !== 'function') {
   process.exit(78);
 }
 
-const { readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { closeSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Module } = require('node:module');
 const vm = require('node:vm');
+
+// Descriptors inherited from whoever started the daemon are closed first: a CI shell's
+// `exec > >(tee build.log) 2>&1` or a `2> >(…)` reaches every process of the build, and a
+// daemon outlives the build. Holding that pipe's write end, it kept the reader (tee, and
+// the CI step waiting on it) from seeing end of file until the daemon's idle timeout ended
+// it. node and libuv open each descriptor of their own close-on-exec, so one without that
+// flag (in /proc/self/fdinfo) came through exec: inherited.
+try {
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (!(fd > 2)) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+      if (flags && (parseInt(flags[1], 8) & 0o2000000) === 0) closeSync(fd);
+    } catch {
+      /* gone meanwhile (the directory listing's own descriptor) */
+    }
+  }
+} catch {
+  /* no /proc: nothing is closed */
+}
 
 const file = join(__dirname, 'daemon.cjs');
 const st = statSync(file);
