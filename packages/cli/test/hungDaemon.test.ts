@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
-import { BIN, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
 // field, an event loop blocked on a hung file system, say) would hold up
@@ -50,14 +50,22 @@ async function gaveUp(t: Test, store: Store, pid: number, call: { stderr: string
   await killed(t, store, pid);
 }
 
-/** Builds `cwd`'s crate through the wrapper and checks the binary; returns the call's stderr and how long it took. */
-async function build(t: Test, store: Store, rustc: string, cwd: string, text: string, extra: NodeJS.ProcessEnv = {}): Promise<{ stderr: string; ms: number }> {
+/**
+ * Builds `cwd`'s crate through the wrapper and checks the binary; returns the call's stderr, how
+ * long it took, and whether a node client carried it. On pipes, as cargo gives them, a call goes
+ * to the exec port; `SPLITCACHE_CLIENT=node` sends it to the node client. Under timeout(1): a
+ * call that never ends fails the test rather than holding it up.
+ */
+async function build(t: Test, store: Store, rustc: string, cwd: string, text: string, extra: NodeJS.ProcessEnv = {}): Promise<{ stderr: string; ms: number; nodeClient: boolean }> {
+  const log = join(tempDir('timing'), 'calls.jsonl');
   const t0 = Date.now();
-  const r = await run(BIN, [rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env(extra) });
+  const r = await runOnPipes('timeout', ['60', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env({ SPLITCACHE_TIMING_LOG: log, ...extra }) });
   const ms = Date.now() - t0;
-  t.equal(r.code, 0, `the call builds (${r.stderr})`);
+  t.equal(r.code, 0, `the call builds (${r.stderr.slice(-400)})`);
   t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, `${text}\n`, 'and its binary is right');
-  return { stderr: r.stderr, ms };
+  // The node client writes a timing line for each call it carries (with how it spawned rustc); bash writes none.
+  const nodeClient = existsSync(log) && readFileSync(log, 'utf8').includes('"spawn"');
+  return { stderr: r.stderr, ms, nodeClient };
 }
 
 t.test('a call on the exec port to a daemon that never answers kills it, builds uncached, and the next call hits', async (t) => {
@@ -66,7 +74,9 @@ t.test('a call on the exec port to a daemon that never answers kills it, builds 
   const store = await runningStore(t, rustc, first);
   const pid = hang(store);
 
-  await gaveUp(t, store, pid, await build(t, store, rustc, printingCrate('while hung'), 'while hung'));
+  const call = await build(t, store, rustc, printingCrate('while hung'), 'while hung');
+  t.notOk(call.nodeClient, 'bash carried the call: no node client ran');
+  await gaveUp(t, store, pid, call);
 
   // A new daemon, and nothing lost: the first crate, built again, hits.
   await build(t, store, rustc, first, 'first');
@@ -90,6 +100,7 @@ t.test('a daemon that hangs in the middle of a call (after its plan, before the 
   const pid = store.daemonPid();
   const call = await build(t, store, rustc, printingCrate('mid-call'), 'mid-call');
   t.ok(existsSync(once), 'the daemon was stopped during the call');
+  t.notOk(call.nodeClient, 'bash carried the call: no node client ran');
   await gaveUp(t, store, pid, call);
 });
 
@@ -98,6 +109,7 @@ t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const store = await runningStore(t, rustc);
   const pid = hang(store);
   const call = await build(t, store, rustc, printingCrate('node client'), 'node client', { SPLITCACHE_CLIENT: 'node' });
+  t.ok(call.nodeClient, 'the node client carried the call');
   await gaveUp(t, store, pid, call, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped \(building uncached\)\n$/);
 });
 

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir } from './helpers.js';
 
 // The daemon keeps the SPLITCACHE_* settings of the client that started it.
 // A build whose shell has others since (a remote, a size limit) would not get
@@ -83,7 +83,10 @@ t.test('a relative SPLITCACHE_DIR is named and the default store used, not a sto
   const first = await call();
   assertOk(t, first, 'the call builds');
   t.match(first.stderr, `splitcache: SPLITCACHE_CONFIG: SPLITCACHE_DIR must be an absolute path, not "rel-store"; using ${store.dir}\n`, 'naming the setting and the store used');
-  assertOk(t, await call(), 'a second call (through the daemon\'s exec port) builds');
+  // On pipes, as cargo gives them, the second call goes to the running daemon's exec port.
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  assertOk(t, await runOnPipes(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: { ...env, SPLITCACHE_TIMING_LOG: log } }), 'a second call builds');
+  t.match(readFileSync(log, 'utf8'), /"client":"exec"/, 'through the exec port of the default store');
   t.notOk(existsSync(join(crate, 'rel-store')), 'no store in the crate\'s directory');
   const stats = await store.stats();
   t.same([stats.misses, stats.hits], [1, 1], 'both calls went to the default store: a miss, then a hit');
