@@ -62,6 +62,21 @@ async function main(argv: string[]): Promise<number> {
   return wrap(argv);
 }
 
+/** On a node too old to run splitcache: a subcommand fails as a missing command does; a compile runs plainly, uncached. */
+async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
+  if (subcommand) {
+    warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; splitcache needs ${NODE_NEEDED}`);
+    return 127;
+  }
+  warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
+  // Only so that the plain run below can start rustc: it is the one builtin path this call takes.
+  const { createRequire } = await import('node:module');
+  const load = createRequire(__filename);
+  Object.assign(process, { getBuiltinModule: (id: string) => load(id) as unknown });
+  const [rustc, ...args] = argv as [string, ...string[]];
+  return (await run(rustc, args, jobserverFds(process.env), false)).code;
+}
+
 async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
@@ -169,20 +184,6 @@ function warn(line: string): void {
  * code, not once per crate. The marker lives in the temp dir, which still
  * works when the store's disk is full.
  */
-async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
-  if (subcommand) {
-    warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; splitcache needs ${NODE_NEEDED}`);
-    return 127;
-  }
-  warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
-  // Only so that the plain run below can start rustc: it is the one builtin path this call takes.
-  const { createRequire } = await import('node:module');
-  const load = createRequire(__filename);
-  Object.assign(process, { getBuiltinModule: (id: string) => load(id) as unknown });
-  const [rustc, ...args] = argv as [string, ...string[]];
-  return (await run(rustc, args, jobserverFds(process.env), false)).code;
-}
-
 function warnOnce(code: string, line: string): void {
   const marker = join(tmpdir(), `splitcache-warned-${code}-${socketPath(storeDir(process.env)).replace(/[^A-Za-z0-9]/g, '_').slice(-80)}`);
   try {

@@ -25,12 +25,12 @@ const { join } = require('node:path');
 const { Module } = require('node:module');
 const vm = require('node:vm');
 
-// Descriptors inherited from whoever started the daemon are closed first: a CI shell's
-// `exec > >(tee build.log) 2>&1` or a `2> >(…)` reaches every process of the build, and a
-// daemon outlives the build. Holding that pipe's write end, it kept the reader (tee, and
-// the CI step waiting on it) from seeing end of file until the daemon's idle timeout ended
-// it. node and libuv open each descriptor of their own close-on-exec, so one without that
-// flag (in /proc/self/fdinfo) came through exec: inherited.
+// Descriptors inherited from whoever started the daemon are closed first. A CI script's
+// `cargo build 2> >(tee err.log)` leaves the substitution's pipe open (at fd 63) in every
+// process of the build, and a daemon outlives the build: holding that pipe's write end, it
+// kept the reader (tee, and the CI step waiting on it) from seeing end of file until the
+// daemon's idle timeout ended it. node and libuv open each descriptor of their own
+// close-on-exec, so one without that flag (in /proc/self/fdinfo) came through exec: inherited.
 try {
   for (const name of readdirSync('/proc/self/fd')) {
     const fd = Number(name);
