@@ -245,14 +245,18 @@ export class ExecCall {
     }
   }
 
-  /** The line SPLITCACHE_TIMING_LOG asks for, as the node client writes it; `startMs`: from the caller's start to this call's start here. */
-  logTiming(): void {
+  /**
+   * The line SPLITCACHE_TIMING_LOG asks for, as the node client writes it; `startMs`: from the
+   * caller's start to this call's start here. Resolves once it is written (or failed to be), so
+   * that it is there when the caller exits, as the node client's is.
+   */
+  logTiming(): Promise<void> {
     const log = this.caller.env.SPLITCACHE_TIMING_LOG;
-    if (!log) return;
+    if (!log) return Promise.resolve();
     const wallMs = Date.now() - this.req.startedAt;
     const startMs = this.t0 - this.req.startedAt;
     const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
-    appendFile(log, `${line}\n`, () => undefined);
+    return new Promise((res) => appendFile(log, `${line}\n`, () => res()));
   }
 }
 

@@ -229,7 +229,7 @@ export class ExecServer {
       const code = await call.carry();
       await call.flushed();
       await caller.close();
-      call.logTiming();
+      await call.logTiming();
       c.end(code === 'plain' ? 'plain\n' : `exit ${code}\n`);
     } catch (err) {
       // Never left hanging: the caller, seeing no exit code, builds the call plainly. The
