@@ -36,8 +36,11 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
  * socket pairs, which the exec port declines (bin/splitcache then runs the node client).
  */
 export function runOnPipes(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return run('/bin/bash', ['-c', 'set -o pipefail; "$@" 2> >(cat >&2) | cat', '_', cmd, ...args], opts);
+  return run('/bin/bash', ['-c', ON_PIPES, '_', cmd, ...args], opts);
 }
+
+/** runOnPipes' shell: stdout through `| cat`, stderr through a process substitution (which bash leaves open at fd 63 in the command). */
+export const ON_PIPES = 'set -o pipefail; "$@" 2> >(cat >&2) | cat';
 
 /**
  * A new directory under the temp dir, removed when this test file's process

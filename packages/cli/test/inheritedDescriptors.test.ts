@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, printingCrate, printingCrateArgs, realRustc, runOnPipes, Store, waitFor } from './helpers.js';
+import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, waitFor } from './helpers.js';
 
 // A daemon outlives the build that started it. Any pipe it inherited stays
 // open as long as it runs: a shell reading that pipe (a `2> >(tee log)`, as CI
@@ -25,9 +25,21 @@ function inheritable(pid: number): string[] {
   return out;
 }
 
-async function startsCleanly(t: Test, store: Store, args: string[], extra: NodeJS.ProcessEnv, cwd?: string): Promise<void> {
+/** Pipes of which the daemon holds one end only: its own come in pairs, so such a one is a pipe somebody else reads or writes. */
+function lonePipeEnds(pid: number): string[] {
+  const targets = readdirSync(`/proc/${pid}/fd`).flatMap((n) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${n}`)];
+    } catch {
+      return [];
+    }
+  });
+  return targets.filter((x) => x.startsWith('pipe:') && targets.indexOf(x) === targets.lastIndexOf(x));
+}
+
+async function startsCleanly(t: Test, store: Store, args: string[], extra: NodeJS.ProcessEnv, cwd?: string, shell = ON_PIPES): Promise<void> {
   const t0 = Date.now();
-  const r = await runOnPipes(BIN, args, { cwd, env: store.env(extra) });
+  const r = await run('/bin/bash', ['-c', shell, '_', BIN, ...args], { cwd, env: store.env(extra) });
   const ms = Date.now() - t0;
   t.equal(r.code, 0, r.stderr);
   t.ok(ms < 20_000, `the call ended with its work, not with the daemon (${ms} ms; its idle timeout is 120 s)`);
@@ -39,7 +51,14 @@ async function startsCleanly(t: Test, store: Store, args: string[], extra: NodeJ
     held.some((h) => /pipe:|socket:/.test(h)),
     `the daemon holds no pipe or socket it inherited (inheritable: ${held.join(', ') || 'none'})`,
   );
+  t.same(lonePipeEnds(pid), [], 'nor one end of anyone else\'s pipe');
 }
+
+/**
+ * The substitution's pipe at fd 21, in one run of open descriptors from fd 3 up: node marks such
+ * descriptors close-on-exec itself, so the flag alone doesn't tell them from the daemon's own.
+ */
+const IN_A_RUN = 'for fd in $(seq 3 20); do eval "exec $fd</dev/null"; done; exec 21> >(cat >&2); "$@" 2>&21 | cat';
 
 t.test("a daemon started by cargo's first probe (bin/splitcache) keeps none of the caller's pipes", async (t) => {
   const store = new Store();
@@ -52,4 +71,15 @@ t.test('a daemon started by the node client keeps none of the caller\'s pipes', 
   t.teardown(() => store.stop());
   const cwd = printingCrate('inherited');
   await startsCleanly(t, store, [await realRustc(), ...printingCrateArgs(cwd)], { SPLITCACHE_CLIENT: 'node' }, cwd);
+});
+
+t.test("a daemon keeps none of the caller's pipes inherited in one run of descriptors from fd 3, by either starter", async (t) => {
+  const rustc = await realRustc();
+  for (const client of ['exec', 'node']) {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    const cwd = printingCrate(`in a run ${client}`);
+    const args = client === 'exec' ? [rustc, '-vV'] : [rustc, ...printingCrateArgs(cwd)];
+    await startsCleanly(t, store, args, client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}, cwd, IN_A_RUN);
+  }
 });
