@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
 import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
@@ -85,24 +85,36 @@ t.test('a call on the exec port to a daemon that never answers kills it, builds 
   t.equal(s.hits, 1, 'the entry stored before the hang is served');
 });
 
-t.test('a daemon that hangs in the middle of a call (after its plan, before the link): the call builds uncached', async (t) => {
-  const real = await realRustc();
-  const store = await runningStore(t, real);
-  // A rustc that stops the daemon once, as it compiles: the daemon then owes the caller its next step.
-  const bin = tempDir('rustc');
-  const rustc = join(bin, 'rustc');
-  const once = join(bin, 'stopped');
-  writeFileSync(
-    rustc,
-    `#!/bin/sh\ncase " $* " in *" --crate-name "*) if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi ;; esac\nexec '${real}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  const pid = store.daemonPid();
-  const call = await build(t, store, rustc, printingCrate('mid-call'), 'mid-call');
-  t.ok(existsSync(once), 'the daemon was stopped during the call');
-  t.notOk(call.nodeClient, 'bash carried the call: no node client ran');
-  await gaveUp(t, store, pid, call);
-});
+// A rustc that stops the daemon once during the call: as the -Zno-link half starts (the
+// daemon then owes the caller the link step), or once the link step's rustc has linked (it
+// owes the call's end, and the .rlink's removal). The link step's rustc is started ahead, its
+// arguments read from `@/dev/fd/N`.
+const STOPS = [
+  { when: 'as its -Zno-link half starts', match: '*" --crate-name "*', after: false },
+  { when: 'once its link step has linked', match: '*" @/dev/fd/"*', after: true },
+];
+for (const stop of STOPS) {
+  t.test(`a daemon that hangs in the middle of a call (${stop.when}): the call builds uncached, and leaves no .rlink`, async (t) => {
+    const real = await realRustc();
+    const store = await runningStore(t, real);
+    const bin = tempDir('rustc');
+    const rustc = join(bin, 'rustc');
+    const once = join(bin, 'stopped');
+    const stopDaemon = `if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi`;
+    const body = stop.after
+      ? `case " $* " in ${stop.match}) '${real}' "$@"; code=$?; ${stopDaemon}; exit $code ;; esac\nexec '${real}' "$@"\n`
+      : `case " $* " in ${stop.match}) ${stopDaemon} ;; esac\nexec '${real}' "$@"\n`;
+    writeFileSync(rustc, `#!/bin/sh\n${body}`, { mode: 0o755 });
+    const pid = store.daemonPid();
+    const crate = printingCrate('mid-call');
+    const call = await build(t, store, rustc, crate, 'mid-call');
+    t.ok(existsSync(once), 'the daemon was stopped during the call');
+    t.notOk(call.nodeClient, 'bash carried the call: no node client ran');
+    await gaveUp(t, store, pid, call);
+    // The plain rustc after the give-up writes no .rlink; the split's half that ran wrote one, which the call removes.
+    t.same(readdirSync(join(crate, 'out')).filter((f) => f.endsWith('.rlink')), [], 'no .rlink is left in the out-dir');
+  });
+}
 
 t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const rustc = await realRustc();
