@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -79,6 +79,25 @@ t.test('a cargo build goes through the exec port: no node client, every call cac
   t.equal(stats.misses, 5, 'the cold build missed five times');
   t.equal(stats.hits, 5, 'the warm build hit five times');
   t.same(readFileSync(join(ws, 'target/debug/fx-app')), readFileSync(join(ws, 'plain/debug/fx-app')), 'the bin is byte-identical to the plain build');
+});
+
+t.test("cargo's jobserver at fd 3 and 4 (as under `make -j`, and from a nightly cargo) reaches rustc through the exec port", async (t) => {
+  const { store, log, env } = await startedStore(t);
+  const fifo = join(tempDir('jobserver'), 'fifo');
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'a FIFO for the jobserver');
+  // Two tokens in it, fd 3 to read and fd 4 to write, named in CARGO_MAKEFLAGS as cargo names them.
+  const jobserver = `exec 3<>"$0" 4<>"$0"; printf ab >&4; ${ON_PIPES}`;
+  const cwd = printingCrate('with a jobserver');
+  const call = () => run('/bin/bash', ['-c', jobserver, fifo, BIN, 'rustc', ...printingCrateArgs(cwd)], { cwd, env: { ...env, CARGO_MAKEFLAGS: '-j2 --jobserver-fds=3,4 --jobserver-auth=3,4' } });
+  const miss = await call();
+  assertOk(t, miss, 'the call builds');
+  t.notMatch(miss.stderr, /jobserver/, 'without a word about the jobserver (rustc warns when it cannot use it)');
+  rmSync(join(cwd, 'out'), { recursive: true });
+  const hit = await call();
+  assertOk(t, hit, 'the call builds again');
+  t.equal(hit.stderr, '', 'its hit replays no warning either');
+  t.same(timing(log).map((c) => c.client), ['exec', 'exec'], 'the daemon carried out both');
+  t.same(await store.stats().then((s) => [s.misses, s.hits]), [1, 1], 'a miss, then a hit');
 });
 
 t.test('calls the exec port declines go to the node client: SPLITCACHE_CLIENT=node, and a stdout that is a file', async (t) => {
@@ -166,6 +185,8 @@ t.test('the exec port does nothing for a connection without its token, or for a 
   await store.splitcache(['server', 'start']);
   const [port, token] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
   const marker = join(tempDir('untouched'), 'ran');
+  const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => bystander.kill());
   const ask = (secret: string) =>
     new Promise<string>((res) => {
       const c = connect(Number(port), '127.0.0.1');
@@ -173,8 +194,8 @@ t.test('the exec port does nothing for a connection without its token, or for a 
       c.on('data', (d) => (got += d.toString()));
       c.on('close', () => res(got));
       c.on('error', () => undefined);
-      // This test's own pid: a process of the store's owner, which holds no such connection at fd 3.
-      c.write(['sc-exec/2', secret, String(process.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
+      // Another process of the store's owner, which holds no such connection (this one does).
+      c.write(['sc-exec/2', secret, String(bystander.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
       setTimeout(() => c.end(), 3000);
     });
   t.equal(await ask('not-the-token'), '', 'a wrong token: no answer, the connection closed');

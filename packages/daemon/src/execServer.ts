@@ -14,9 +14,9 @@
  * `/3` and `/2` are the same from an earlier version, taking no `alive`), the
  * token from `exec.port`, its pid, the fd numbers of its stdout and stderr,
  * its start time ($EPOCHREALTIME), the argument count, then the arguments
- * (rustc first). It holds its end of the connection at fd 3, which is how the
- * daemon knows that the pid is the caller's (procCaller.ts). The daemon
- * answers lines: `ok` (the token is right), then `fallback` (run the node
+ * (rustc first). It holds its end of the connection (at a descriptor above 9:
+ * cargo's jobserver may be at 3), which is how the daemon knows that the pid is
+ * the caller's (procCaller.ts). The daemon answers lines: `ok` (the token is right), then `fallback` (run the node
  * client instead: nothing ran), `plain` (exec rustc as called, uncached),
  * `pre …` and `run …` (execCall.ts; the caller answers a run with `ran …`)
  * and `exit N`. Every ALIVE_MS that the caller waits on the daemon rather than
@@ -59,8 +59,6 @@ export const STREAM_MAGIC = 'sc-err/1';
 const HEADER_FIELDS = 7;
 const MAX_REQUEST = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Where bin/splitcache holds its end of the connection (`exec 3<>/dev/tcp/…`), checked by procCaller.ts. */
-const CALLER_SOCKET_FD = 3;
 
 /** The file naming the exec port, its token and the runs' directory (`<port> <token> <dir>`), in the store dir. */
 export function execPortPath(dir: string): string {
@@ -215,7 +213,7 @@ export class ExecServer {
   private async serve(c: Socket, req: ExecRequest): Promise<void> {
     let caller: Caller;
     try {
-      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, callerFd: CALLER_SOCKET_FD });
+      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0 });
     } catch (err) {
       this.log.debug(oneLine(err));
       c.end('fallback\n');

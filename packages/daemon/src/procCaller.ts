@@ -10,7 +10,7 @@
  * output.
  */
 import { close as closeCb, constants, open as openCb } from 'node:fs';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
 
@@ -55,18 +55,19 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
 export interface ConnectionEnds {
   callerPort: number;
   execPort: number;
-  /** The descriptor the caller holds its end at (3 in bin/splitcache). */
-  callerFd: number;
 }
 
 /**
  * The pid a caller sends is believed only if that process holds the caller's
- * end of this very connection at `callerFd`: its socket inode, found in
- * /proc/net/tcp by the two ports, must be what /proc/<pid>/fd/<callerFd>
- * names. A caller in another pid namespace (a container sharing the store
- * and the network) names a pid that is some other process here; so would a
- * caller that lies. Either would otherwise have rustc run with that process's
- * environment and directory, and write to its pipes.
+ * end of this very connection: its socket inode, found in /proc/net/tcp by
+ * the two ports, must be what one of /proc/<pid>/fd names. A caller in
+ * another pid namespace (a container sharing the store and the network)
+ * names a pid that is some other process here; so would a caller that lies.
+ * Either would otherwise have rustc run with that process's environment and
+ * directory, and write to its pipes. Any descriptor will do: bin/splitcache
+ * holds it at one bash picks above 9, since a low one may be cargo's
+ * jobserver (fd 3 under `make -j`, and from a nightly cargo), which rustc
+ * must inherit; callers of earlier versions held it at fd 3.
  */
 async function checkConnected(proc: string, link: ConnectionEnds): Promise<void> {
   const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
@@ -77,8 +78,9 @@ async function checkConnected(proc: string, link: ConnectionEnds): Promise<void>
     const f = line.trim().split(/\s+/);
     if (f[1]?.startsWith('0100007F') && f[1].endsWith(local) && f[2] === remote) inode = f[9];
   }
-  const held = await readlink(`${proc}/fd/${link.callerFd}`).catch(() => undefined);
-  if (inode === undefined || held !== `socket:[${inode}]`) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
+  const fds = inode === undefined ? [] : await readdir(`${proc}/fd`).catch(() => [] as string[]);
+  const held = await Promise.all(fds.map((fd) => readlink(`${proc}/fd/${fd}`).catch(() => undefined)));
+  if (inode === undefined || !held.includes(`socket:[${inode}]`)) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
 }
 
 /** stdout and stderr must be pipes or terminals: a new open of a regular file would write at its start. */
