@@ -63,3 +63,31 @@ t.test('a nightly rustc may use features, unless RUSTC_BOOTSTRAP=-1', { skip: ni
   const refused = await run(BIN, [nightly, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: '-1' }) });
   t.equal(refused.code, 1, 'a nightly with RUSTC_BOOTSTRAP=-1 refuses it, as a plain one does');
 });
+
+// The same for -Z flags on the command line (`cargo rustc -- -Z…`): a plain stable call refuses
+// them, and the split's halves (RUSTC_BOOTSTRAP=1) would take them.
+const zFlag = (crate: string) => [...printingCrateArgs(crate), '-Zshare-generics=y'];
+
+t.test('on stable a crate that links, given a -Z flag, fails through the cache as it fails without it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = oneFileCrate('fn main() { println!("z"); }\n', 'zflag');
+  const bin = join(crate, 'out', 'trial-t');
+  const plain = await run(stable, zFlag(crate), { cwd: crate, env: { ...process.env, RUSTC_BOOTSTRAP: '' } });
+  t.equal(plain.code, 1, 'a plain stable call fails');
+  t.match(plain.stderr, /only accepted on the nightly compiler/, 'saying -Z needs a nightly');
+  const cached = await run(BIN, [stable, ...zFlag(crate)], { cwd: crate, env: store.env() });
+  t.equal(cached.code, plain.code, 'the cached call fails with the same exit code');
+  t.equal(cached.stderr, plain.stderr, 'and the same words');
+  t.notOk(existsSync(bin), 'and links nothing');
+  const stats = await store.stats();
+  t.equal(stats.passthrough['unstable-flag'], 1, 'it ran plainly, counted as such');
+  t.equal(stats.misses, 0, 'nothing was compiled to store');
+  // Where a plain call takes it (RUSTC_BOOTSTRAP=1), the cached one does, and caches it.
+  const env = store.env({ RUSTC_BOOTSTRAP: '1' });
+  t.equal((await run(BIN, [stable, ...zFlag(crate)], { cwd: crate, env })).code, 0, 'RUSTC_BOOTSTRAP=1: it builds');
+  rmSync(bin);
+  t.equal((await run(BIN, [stable, ...zFlag(crate)], { cwd: crate, env })).code, 0, 'and again');
+  t.equal(execFileSync(bin, { encoding: 'utf8' }), 'z\n', 'and its binary runs');
+  t.equal((await store.stats()).hits, 1, 'the second time from the cache');
+});

@@ -124,6 +124,12 @@ export class CompileHandler {
     let p: Pending;
     try {
       const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);
+      // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags), which would
+      // also take the call's own -Z flags where a plain call refuses them (a stable rustc):
+      // such a call runs plainly, and fails as it would without splitcache.
+      if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, req.env.RUSTC_BOOTSTRAP, inv.crateName)) {
+        return this.passThrough(session, inv.crateName ?? '', 'unstable-flag');
+      }
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
