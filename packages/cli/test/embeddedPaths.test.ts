@@ -57,6 +57,40 @@ t.test('env!() of a path is the checkout\'s own after a hit from another directo
   t.ok(again.length > 0 && again.every((e) => e.outcome === 'hit'), `then every call hits in B (${again.length})`);
 });
 
+// A crate that includes its generated source from OUT_DIR and also pastes OUT_DIR into its code:
+// the include alone would let it hit across directories, the value must not.
+const OUT_DIR_READER = {
+  'Cargo.toml': '[package]\nname = "reader"\nversion = "0.1.0"\nedition = "2021"\n',
+  'build.rs':
+    'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
+    '    std::fs::write(format!("{out}/gen.rs"), "pub const G: u32 = 5;").unwrap();\n' +
+    '    std::fs::write(format!("{out}/data.txt"), "data").unwrap();\n}\n',
+  'src/main.rs':
+    'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n' +
+    'fn main() {\n    println!("{} {}", G, env!("OUT_DIR"));\n' +
+    '    println!("{}", std::fs::read_to_string(concat!(env!("OUT_DIR"), "/data.txt")).unwrap());\n}\n',
+};
+
+t.test("a crate that includes from OUT_DIR and also reads OUT_DIR's value gets its own checkout's from a hit elsewhere", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(OUT_DIR_READER, 'producer');
+  const b = fileTree(OUT_DIR_READER, 'consumer');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  rmSync(a, { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  const printed = (await run(join(b, 'target', 'debug', 'reader'), [])).stdout;
+  t.match(printed, new RegExp(`^5 ${b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/target/debug/build/reader-[0-9a-f]+/out\ndata\n$`), `B's binary names B's OUT_DIR and reads its file (${printed.trim()})`);
+  const events = await store.calls('b');
+  t.same(events.filter((e) => e.crate === 'reader').map((e) => e.outcome), ['miss'], 'the bin misses');
+  t.same(events.filter((e) => e.crateType === 'build-script').map((e) => e.outcome), ['hit'], 'its build script, which reads OUT_DIR at run time only, hits');
+  const why = JSON.parse((await store.splitcache(['explain', 'reader', '--session', 'b', '--json'])).stdout) as { differences: { name: string }[] };
+  t.ok(why.differences.some((d) => d.name === 'env-dep:OUT_DIR'), `explain names OUT_DIR (${why.differences.map((d) => d.name).join(', ')})`);
+  rmSync(join(b, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b2' }), 'B again from clean');
+  t.same((await store.calls('b2')).map((e) => e.outcome), ['hit', 'hit'], 'hits in B itself');
+});
+
 t.test('-C instrument-coverage: a checkout elsewhere gets a binary whose coverage map names its own sources', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

@@ -17,18 +17,34 @@ import type { PrefixTable } from '@splitcache/paths';
  *    there): the build script's generated sources, read at compile time by
  *    `include!(concat!(env!("OUT_DIR"), …))` and keyed by their digests as
  *    any other input. A crate that reads OUT_DIR for any other reason keeps
- *    it exactly. The rule looks at the result's own recorded inputs
- *    (`inputs`: normalised paths), so ingest and every lookup decide alike.
+ *    it exactly: one that includes nothing from under it, and one whose
+ *    sources also name it otherwise (`valueRead`, outDirUse.ts), as
+ *    `env!("OUT_DIR")` pasted into code that runs. The rule looks at the
+ *    result's own recorded inputs (`inputs`: normalised paths) and at what
+ *    those files say, which their digests pin, so ingest and every lookup
+ *    decide alike.
  *  - CLIPPY_CONF_DIR, which clippy-driver lists: where it looks for
  *    clippy.toml, whose path and digest the manifest key holds (item 13). It
  *    steers lints, and never reaches an output.
  */
-export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable): string | null {
+export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable, valueRead = false): string | null {
   if (value === undefined) return null;
   if (name === 'CLIPPY_CONF_DIR') return table.normaliseText(value);
-  if (name === 'OUT_DIR') {
+  if (name === 'OUT_DIR' && !valueRead) {
     const dir = table.normaliseText(value).replace(/\/+$/, '');
     if (inputs.some((p) => p.startsWith(`${dir}/`))) return dir;
   }
   return value;
+}
+
+/**
+ * Whether a recorded env-dep value (`recorded`, as envDepValue made it at
+ * ingest) still holds for `value`: exactly, or in its normalised form. An
+ * OUT_DIR recorded exactly was read as a value (outDirUse.ts) and matches
+ * only itself; one recorded normalised was not, and the inputs whose digests
+ * a lookup checks too are the files that said so.
+ */
+export function envDepHolds(name: string, value: string | undefined, recorded: string | null, inputs: readonly string[], table: PrefixTable): boolean {
+  if ((value ?? null) === recorded) return true;
+  return envDepValue(name, value, inputs, table) === recorded;
 }

@@ -8,6 +8,7 @@ import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store 
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
+import { readsOutDirAsValue } from './outDirUse.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -133,7 +134,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     inputs.push([table.normalise(f), await files.digest(abs)]);
   }
   const inputPaths = inputs.map(([p]) => p);
-  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table)]);
+  const valueRead = dep.envDeps.some((e) => e.name === 'OUT_DIR') && (await readsOutDirAsValue(dep.files.map((f) => resolve(cwd, f))));
+  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueRead)]);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

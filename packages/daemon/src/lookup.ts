@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { ManifestRecord, ManifestResult } from '@splitcache/store';
-import { envDepValue } from './envDepValue.js';
+import { envDepHolds } from './envDepValue.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
  * inputs still have the same digests, and whose env-deps still hold the same
  * values (as envDepValue records them: exactly, but for OUT_DIR and
- * CLIPPY_CONF_DIR), is the hit. Files are digested through the memo, so a warm daemon
+ * CLIPPY_CONF_DIR; envDepHolds), is the hit. Files are digested through the memo, so a warm daemon
  * only stats them.
  */
 export async function findResult(
@@ -30,7 +30,7 @@ export async function findResult(
   next: for (const r of manifest.results) {
     const inputPaths = r.envDeps.length > 0 ? r.inputs.map(([p]) => p) : [];
     for (const [name, value] of r.envDeps) {
-      if (envDepValue(name, env[name], inputPaths, table) !== value) continue next;
+      if (!envDepHolds(name, env[name], value, inputPaths, table)) continue next;
     }
     for (const [p, d] of r.inputs) {
       if ((await digestOf(p)) !== d) continue next;

@@ -12,9 +12,11 @@ import { clippyConfFile } from './clippyConf.js';
  * (4: split crates of a nightly rustc keep its v0 mangling instead of a
  * pinned legacy one; 5: what `native` resolves to, item 11; 6: the -Zno-link
  * half of a stable call refuses `#![feature]`, which changes a proc-macro's
- * crate hash).
+ * crate hash; 7: OUT_DIR is recorded exactly for a crate whose sources name it
+ * other than to include a file, outDirUse.ts, where results recorded before
+ * normalised it).
  */
-export const CACHE_VERSION = 6;
+export const CACHE_VERSION = 7;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,

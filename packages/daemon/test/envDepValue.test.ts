@@ -1,6 +1,10 @@
 import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
-import { envDepValue } from '../src/envDepValue.js';
+import { envDepHolds, envDepValue } from '../src/envDepValue.js';
+import { readsOutDirAsValue } from '../src/outDirUse.js';
 
 const tableFor = (ws: string) => new PrefixTable([{ name: 'cwd', path: ws }, { name: 'target', path: `${ws}/target` }]);
 const OUT = '/build/target/debug/build/gen-1/out';
@@ -31,4 +35,32 @@ t.test('OUT_DIR is normalised only when the crate includes a file from it', asyn
 t.test('CLIPPY_CONF_DIR is normalised: it steers lints, and its clippy.toml is keyed by digest', async (t) => {
   const here = tableFor('/build');
   t.equal(envDepValue('CLIPPY_CONF_DIR', '/build/conf', [], here), envDepValue('CLIPPY_CONF_DIR', '/elsewhere/ws/conf', [], tableFor('/elsewhere/ws')));
+});
+
+t.test("OUT_DIR pasted into the code as well as included from: kept exactly, and matched only exactly", async (t) => {
+  const here = tableFor('/build');
+  const there = tableFor('/elsewhere/ws');
+  const included = ['@@sc:cwd@@/src/lib.rs', `${here.normalise(OUT)}/gen.rs`];
+  const exact = envDepValue('OUT_DIR', OUT, included, here, true);
+  t.equal(exact, OUT, 'read as a value: exactly');
+  t.ok(envDepHolds('OUT_DIR', OUT, exact, included, here), 'which holds in its own checkout');
+  t.notOk(envDepHolds('OUT_DIR', '/elsewhere/ws/target/debug/build/gen-1/out', exact, included, there), 'and not in another');
+  const normalised = envDepValue('OUT_DIR', OUT, included, here);
+  t.ok(envDepHolds('OUT_DIR', '/elsewhere/ws/target/debug/build/gen-1/out', normalised, included, there), 'one recorded normalised holds in another checkout');
+  t.notOk(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', '/build/app', [], there), 'another variable holds only exactly');
+});
+
+t.test('which sources read OUT_DIR as a value', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-outdir-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const includes = file('inc.rs', 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\nconst B: &[u8] = include_bytes! ( concat! ( env! ( "OUT_DIR" ) , "/b.bin" ) );\n');
+  const strs = file('str.rs', 'static S: &str = include_str!{concat!{env!{"OUT_DIR"}, "/s.txt"}};\n');
+  const none = file('none.rs', 'fn main() {}\n');
+  t.equal(await readsOutDirAsValue([includes, strs, none]), false, 'include!, include_str! and include_bytes! of a file under it: no');
+  t.equal(await readsOutDirAsValue([includes, file('value.rs', 'const D: &str = env!("OUT_DIR");\n')]), true, 'env!("OUT_DIR") as a string: yes');
+  t.equal(await readsOutDirAsValue([file('runtime.rs', 'fn f() { let _ = std::fs::read(concat!(env!("OUT_DIR"), "/d")); }\n')]), true, 'concat! to a file read at run time: yes');
+  t.equal(await readsOutDirAsValue([file('note.rs', '// generated into OUT_DIR\n' + 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n')]), true, 'any other mention, a comment too: yes (a miss elsewhere, never a wrong path)');
+  t.equal(await readsOutDirAsValue([file('data.txt', 'OUT_DIR')]), false, 'a file that is no Rust source is not read');
+  t.equal(await readsOutDirAsValue([join(dir, 'gone.rs')]), false, 'a file gone meanwhile says nothing');
 });
