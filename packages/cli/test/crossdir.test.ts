@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, hitRate, run, Store, tempDir } from './helpers.js';
 
@@ -48,6 +48,29 @@ t.test('a checkout in another directory, CARGO_HOME and target dir hits ≥ 95%'
     t.equal(cached.stdout, plain.stdout, `${bin} prints what the uncached build prints`);
   }
 });
+
+// rustc escapes a space in a dependency's path in dep-info (`\ `): cargo, reading a replayed
+// .d, must find every file where this checkout has it, or the crate is never fresh.
+for (const spaced of ['producer', 'consumer'] as const) {
+  t.test(`a checkout whose path has a space, as the ${spaced}: the replayed dep-info leaves every crate fresh`, async (t) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    const withSpace = copyFixture(join(tempDir('sp'), 'my checkout'));
+    const without = copyFixture(join(tempDir('nosp'), 'ws'));
+    const [first, second] = spaced === 'producer' ? [withSpace, without] : [without, withSpace];
+    assertOk(t, await store.cargo(first, ['build'], { SPLITCACHE_SESSION: 'first' }), 'the first checkout builds');
+    assertOk(t, await store.cargo(second, ['build'], { SPLITCACHE_SESSION: 'second' }), 'the second builds');
+    const events = await store.calls('second');
+    t.ok(events.length > 0 && events.every((e) => e.outcome === 'hit'), `every call of the second hits (${events.map((e) => e.outcome).join(', ')})`);
+    const again = await store.cargo(second, ['build', '-v']);
+    assertOk(t, again, 'and builds again');
+    t.notMatch(again.stderr, /Dirty|Compiling/, `where cargo finds every crate fresh (${again.stderr.split('\n').filter((l) => /Dirty/.test(l)).join(' | ')})`);
+    // fx-core includes its build script's output, which rustc names by absolute path.
+    const deps = join(second, 'target', 'debug', 'deps');
+    const depInfo = readFileSync(join(deps, readdirSync(deps).find((f) => /^fx_core-.*\.d$/.test(f))!), 'utf8');
+    t.match(depInfo, `: core/src/lib.rs ${second.replace(/ /g, '\\ ')}/target/debug/build/fx-core-`, "fx-core's dep-info names its generated source in this checkout, escaped as rustc escapes it");
+  });
+}
 
 t.test('with SPLITCACHE_REMAP=1 the binaries are byte-identical across directories', async (t) => {
   const { store, ta, tb } = await twoCheckouts(t, { SPLITCACHE_REMAP: '1' });

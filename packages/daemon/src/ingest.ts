@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
-import { listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { listRlinkPaths, normaliseDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -220,7 +220,7 @@ async function storeOutput(
   const raw = rlink ?? (await readWhole(path, size));
   if (size !== undefined && raw.length !== size) throw changed();
   let data: Uint8Array = raw;
-  if (form === 'text') data = Buffer.from(table.normaliseText(raw.toString('utf8')));
+  if (form === 'text') data = Buffer.from(normaliseDepInfo(raw.toString('utf8'), table));
   else if (form === 'rlink') data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: rlinkVersion });
   return { digest: await store.blobs.write(data), size: data.length };
 }

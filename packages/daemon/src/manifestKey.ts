@@ -14,7 +14,8 @@ import { clippyConfFile } from './clippyConf.js';
  * half of a stable call refuses `#![feature]`, which changes a proc-macro's
  * crate hash; 7: OUT_DIR is recorded exactly for a crate whose sources name it
  * other than to include a file, outDirUse.ts, where results recorded before
- * normalised it).
+ * normalised it; and dep-info is stored with a dependency's prefix escaped
+ * apart, normaliseDepInfo).
  */
 export const CACHE_VERSION = 7;
 

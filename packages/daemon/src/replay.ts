@@ -1,7 +1,7 @@
 import { mkdirSync, statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { expandDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
@@ -60,7 +60,7 @@ export async function replay(
       }
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
-      if (o.form === 'text') data = Buffer.from(table.expandText(stored.toString('utf8')));
+      if (o.form === 'text') data = Buffer.from(expandDepInfo(stored.toString('utf8'), table));
       else if (o.form === 'rlink') data = rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion });
       return { dest, size: data.length, data };
     }),

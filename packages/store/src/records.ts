@@ -5,7 +5,7 @@ export interface OutputRecord {
   name: string;
   digest: Digest;
   size: number;
-  /** How the stored bytes were normalised: 'raw' (as is), 'text' (prefix table), 'rlink' (rlink codec). */
+  /** How the stored bytes were normalised: 'raw' (as is), 'text' (dep-info, through the prefix table: normaliseDepInfo), 'rlink' (rlink codec). */
   form: 'raw' | 'text' | 'rlink';
   /** Objects are fed to -Zlink-only (which deletes them) rather than kept. */
   role: 'output' | 'object' | 'rlink';

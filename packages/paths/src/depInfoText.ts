@@ -1,0 +1,47 @@
+import { PrefixTable } from './prefixTable.js';
+
+/**
+ * Dep-info (`.d`) as rustc writes it: a rule per output (`<output>: <dep> <dep>…`), an empty
+ * rule per dependency (`<dep>:`), and `# env-dep:` lines. rustc escapes each space in a
+ * dependency's path as `\ `, and none in an output's, nor in an env-dep value. So a prefix is
+ * written two ways in one file, and one with a space in it is only found in the way it is
+ * written there; a checkout whose path has a space needs its prefix escaped where a
+ * dependency is named, or cargo reads the path as two and finds neither (then the crate is
+ * never fresh). Where a dependency is named, prefixes are found and put back escaped, under
+ * a placeholder of their own (`<name>.mk`); elsewhere as in free text.
+ */
+
+const ESCAPED_SUFFIX = '.mk';
+
+/** A path as rustc names a dependency in dep-info: each space escaped. */
+function escapeSpaces(path: string): string {
+  return path.replace(/ /g, '\\ ');
+}
+
+/** The table's prefixes as a dependency's path holds them, under the `.mk` names. */
+function escapedTable(table: PrefixTable): PrefixTable {
+  return new PrefixTable(table.entries.map((e) => ({ name: `${e.name}${ESCAPED_SUFFIX}`, path: escapeSpaces(e.path) })));
+}
+
+/** Normalises a dep-info file's text; `expandDepInfo(normaliseDepInfo(x, t), t) === x` for text with no `@@sc:` in it. */
+export function normaliseDepInfo(text: string, table: PrefixTable): string {
+  const escaped = escapedTable(table);
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line === '' || line.startsWith('#')) return table.normaliseText(line);
+      // The rule's colon: the first one that ends the line or comes before a space.
+      const colon = /:(?= |$)/.exec(line)?.index;
+      if (colon === undefined) return table.normaliseText(line);
+      const deps = line.slice(colon + 1);
+      // An empty rule is named as a dependency is (escaped); an output's rule names its output as it is.
+      if (deps === '') return `${escaped.normaliseText(line.slice(0, colon))}:`;
+      return `${table.normaliseText(line.slice(0, colon))}:${escaped.normaliseText(deps)}`;
+    })
+    .join('\n');
+}
+
+/** Expands what normaliseDepInfo made, for this checkout's table: a dependency's prefix escaped as rustc escapes it. */
+export function expandDepInfo(text: string, table: PrefixTable): string {
+  return new PrefixTable([...table.entries, ...escapedTable(table).entries]).expandText(text);
+}

@@ -1,0 +1,54 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandDepInfo, normaliseDepInfo, PrefixTable } from '../src/index.js';
+import { findToolchain } from './realRlink.js';
+
+// rustc escapes a space in a dependency's path as `\ ` (not in an output's, nor in an env-dep
+// value): a checkout whose path has a space must get its dep-info as rustc would write it there.
+const stable = findToolchain('stable');
+if (stable === undefined) throw new Error('these tests need the stable toolchain (rustup run stable rustc)');
+const root = mkdtempSync(join(tmpdir(), 'sc-depinfo-'));
+t.teardown(() => rmSync(root, { recursive: true, force: true }));
+
+/** The same crate built in `<root>/<name>`: it includes a data file whose name has a space, and reads an env-dep that names the checkout. */
+function build(name: string): { dir: string; table: PrefixTable; depInfo: string } {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'out'), { recursive: true });
+  writeFileSync(join(dir, 'da ta.txt'), 'data');
+  writeFileSync(join(dir, 'src', 'main.rs'), `const D: &str = include_str!(${JSON.stringify(join(dir, 'da ta.txt'))});\nfn main() { println!("{} {}", D, env!("HERE")); }\n`);
+  const r = spawnSync(stable!.rustc, ['--edition', '2021', '--crate-name', 'd', join(dir, 'src', 'main.rs'), '--emit=dep-info,link', '--out-dir', join(dir, 'out')], {
+    cwd: dir,
+    env: { ...process.env, HERE: dir },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return { dir, table: new PrefixTable([{ name: 'cwd', path: dir }, { name: 'sysroot', path: stable!.sysroot }]), depInfo: readFileSync(join(dir, 'out', 'd.d'), 'utf8') };
+}
+
+const spaced = build('with space');
+const plain = build('without');
+
+t.test('rustc writes a dependency with its spaces escaped, an output and an env-dep as they are', async (t) => {
+  t.ok(spaced.depInfo.includes(`${spaced.dir.replace(/ /g, '\\ ')}/src/main.rs`), 'a dependency: escaped');
+  t.ok(spaced.depInfo.includes(`${spaced.dir}/out/d.d:`), 'an output: as it is');
+  t.ok(spaced.depInfo.includes(`# env-dep:HERE=${spaced.dir}`), 'an env-dep: as it is');
+});
+
+for (const [from, to] of [[spaced, plain], [plain, spaced]] as const) {
+  const label = `${from === spaced ? 'with' : 'without'} a space to ${to === spaced ? 'with' : 'without'} one`;
+  t.test(`dep-info from a checkout ${label}: what rustc writes there, byte for byte`, async (t) => {
+    const stored = normaliseDepInfo(from.depInfo, from.table);
+    t.notOk(stored.includes(from.dir.split('/').pop()!), `no trace of the producer's checkout is stored (${JSON.stringify(stored)})`);
+    t.equal(expandDepInfo(stored, from.table), from.depInfo, 'it expands back to itself');
+    t.equal(expandDepInfo(stored, to.table), to.depInfo, "and to the consumer's own");
+  });
+}
+
+t.test('free-text normalisation, as before, misses an escaped prefix and expands one unescaped', async (t) => {
+  t.ok(spaced.table.normaliseText(spaced.depInfo).includes(spaced.dir.replace(/ /g, '\\ ')), 'the escaped prefix stays');
+  t.not(spaced.table.expandText(plain.table.normaliseText(plain.depInfo)), spaced.depInfo, 'and the consumer gets another file than rustc writes');
+});
