@@ -49,6 +49,8 @@ const REMOTE_VARS = [
 ];
 
 const GiB = 2 ** 30;
+/** The longest delay a node timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
   const r = new SettingReader(env);
@@ -122,13 +124,17 @@ class SettingReader {
   readonly problems: string[] = [];
   constructor(readonly env: NodeJS.ProcessEnv) {}
 
-  /** Positive seconds, as milliseconds; `0` is `zero` where one is given (as is, not scaled). */
+  /**
+   * Positive seconds, as milliseconds; `0` is `zero` where one is given (as is, not scaled).
+   * Beyond what a timer holds (2^31-1 ms, 24.8 days; node fires a longer one after 1 ms) it is
+   * `zero` (never) where there is one, else that longest timer.
+   */
   seconds(name: string, dflt: number, zero?: number): number {
     const v = this.env[name];
     if (!v) return dflt * 1000;
     const n = Number(v);
     if (n === 0 && zero !== undefined) return zero;
-    if (Number.isFinite(n) && n > 0) return n * 1000;
+    if (Number.isFinite(n) && n > 0) return n * 1000 > MAX_TIMER_MS ? (zero ?? MAX_TIMER_MS) : n * 1000;
     return this.bad(name, `a number of seconds${zero !== undefined ? ' (0: never)' : ' above 0'}`, `${dflt}`, dflt * 1000);
   }
 

@@ -29,6 +29,15 @@ t.test('0 means no limit for the sizes (as ccache) and never for the idle timeou
   t.equal(c.settings.SPLITCACHE_MAX_SIZE, 'Infinity', 'compared as such by the drift check');
 });
 
+t.test('seconds beyond what a timer holds: never for the idle timeout, the longest timer for another', async (t) => {
+  // node fires a timer of more than 2^31-1 ms after 1 ms: a year's idle timeout ended the daemon as soon as it was idle.
+  const c = readConfig({ ...base, SPLITCACHE_IDLE_TIMEOUT: '31536000', SPLITCACHE_REMOTE: 'http://127.0.0.1:1/', SPLITCACHE_REMOTE_TIMEOUT: '1e9' });
+  t.same(c.problems, []);
+  t.equal(c.idleTimeoutMs, Infinity, 'a year: no idle exit');
+  t.equal(readConfig({ ...base, SPLITCACHE_IDLE_TIMEOUT: '2147483' }).idleTimeoutMs, 2147483000, 'the longest timer in whole seconds is kept');
+  t.equal(c.remote?.timeoutMs, 2 ** 31 - 1, 'a remote timeout is at most the longest timer');
+});
+
 t.test('a value that can\'t be used is named with what is used instead, and the cache stays on', async (t) => {
   const c = readConfig({
     ...base, SPLITCACHE_MAX_SIZE: 'lots', SPLITCACHE_MAX_ENTRY_SIZE: '1,5G', SPLITCACHE_IDLE_TIMEOUT: '-5', SPLITCACHE_LOG: 'loud', SPLITCACHE_REMAP: 'true',
