@@ -142,7 +142,8 @@ function startDaemon(dir: string, daemonMain: string, takeOver = false, firstRus
   const lock = join(dir, 'daemon.starting');
   try {
     closeSync(openSync(lock, 'wx'));
-  } catch {
+  } catch (err) {
+    unwritableStore(dir, err);
     try {
       if (!takeOver && Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return undefined; // someone else is starting it
       unlinkSync(lock);
@@ -164,6 +165,23 @@ function startDaemon(dir: string, daemonMain: string, takeOver = false, firstRus
   child.unref();
   closeSync(log);
   return child;
+}
+
+/**
+ * Throws SPLITCACHE_DAEMON_UNREACHABLE, naming the reason, when the spawn lock
+ * could not be made for a reason other than another starter's lock: a store
+ * dir on a read-only file system, or one that belongs to another user (whose
+ * daemon's socket this user can't open either). No daemon could work there for
+ * this caller, so the call builds uncached at once; it waited out the start
+ * timeout (5 s a call) before. Each caller finds out for itself, in a failed
+ * open: no note is left, since the reason is this caller's and another user's
+ * calls must not read it.
+ */
+function unwritableStore(dir: string, err: unknown): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EEXIST') return;
+  const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : `cannot be written (${code ?? 'error'})`;
+  throw Object.assign(new Error(`the store dir ${dir} ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 /**

@@ -174,6 +174,27 @@ t.test('a daemon that fails to start: the waiting calls build uncached at once, 
   rmSync(join(store.dir, 'daemon.sock'), { recursive: true });
 });
 
+const roMount = tempDir('read-only-fs');
+const readOnly = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', roMount]).status === 0;
+
+t.test('a store dir on a read-only file system: every call builds uncached at once, and says why', { skip: !readOnly && 'cannot mount a read-only tmpfs here (needs root)' }, async (t) => {
+  // No daemon can work there, and none was started; each call used to wait out the 5 s start timeout.
+  t.teardown(() => void spawnSync('umount', ['-l', roMount]));
+  const store = new Store(roMount);
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const extra = { TMPDIR: tempDir('tmp'), SPLITCACHE_TIMING_LOG: timing };
+  const texts = ['first', 'second', 'third'];
+  const calls = texts.map((text) => compileOnce(store, text, extra));
+  calls.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} succeeds`);
+    t.equal(r.printed, `${texts[i]}\n`, `call ${i} built the right binary`);
+  });
+  t.match(calls[0]!.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir \S+ is on a read-only file system \(building uncached\)\n$/, 'the first call says why, in one line');
+  const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
+  t.equal(waits.length, 3, 'every call logged its timing');
+  t.ok(waits.every((ms) => ms < 2000), `no call waited for a daemon (${waits.join(', ')} ms beside rustc)`);
+});
+
 t.test('a deep store whose temp dir does not exist: its daemon cannot listen, and no call waits for it', async (t) => {
   // A store path of 100 bytes or more has its daemon's socket in the temp dir (protocol.ts, socketPath),
   // and the note that says why a start failed went only there: every call but the first waited out
