@@ -1,20 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { runningDaemonPid } from '@splitcache/daemon/protocol';
 
-/**
- * The pid in a store's daemon.pid, if it names a running splitcache daemon:
- * a stale pid file may name an unrelated process by now, and an empty one
- * reads as 0, which process.kill takes for the caller's whole process group.
- */
-export function runningDaemonPid(dir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1) return undefined;
-    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { runningDaemonPid };
 
 /** Sends `signal` to the store's daemon, if runningDaemonPid finds one; whether the signal went. */
 export function signalDaemon(dir: string, signal: NodeJS.Signals): boolean {

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
@@ -193,6 +193,57 @@ t.test('a store dir on a read-only file system: every call builds uncached at on
   const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
   t.equal(waits.length, 3, 'every call logged its timing');
   t.ok(waits.every((ms) => ms < 2000), `no call waited for a daemon (${waits.join(', ')} ms beside rustc)`);
+});
+
+t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
+  // The stopping daemon keeps the store's lock until its last call ends. A daemon started
+  // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start
+  // timeout and built uncached; now it waits for the lock.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  assertOk(t, await store.splitcache(['server', 'start']), 'a daemon runs');
+  const oldPid = store.daemonPid();
+  const bin = tempDir('slow-rustc');
+  const compiling = join(bin, 'compiling');
+  // Its compile sleeps (the input is on its command line); its link step (the node client's) does not.
+  writeFileSync(join(bin, 'rustc'), `#!/bin/sh\ncase " $* " in *" --crate-name slow "*" src/main.rs "*) : > '${compiling}'; sleep 3 ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
+  const slow = crate('slow');
+  const inFlight = run(BIN, [join(bin, 'rustc'), ...printingCrateArgs(slow, 'slow')], { cwd: slow, env: store.env() });
+  t.ok(await waitFor(() => existsSync(compiling), 20_000), 'a call is compiling through the daemon');
+  const stopped = store.splitcache(['server', 'stop']);
+  t.ok(await waitFor(() => !existsSync(join(store.dir, 'exec.port')), 5000), 'the daemon is stopping (its exec port closed)');
+  const next = crate('next');
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
+  t.equal(r.code, 0, 'the next call builds');
+  t.equal(r.stderr, '', `with nothing to say (${r.stderr.trim()})`);
+  t.equal((await inFlight).code, 0, 'the call in flight finished');
+  await stopped;
+  const newPid = store.daemonPid();
+  t.not(newPid, oldPid, 'a new daemon serves');
+  t.equal(readFileSync(join(store.dir, 'daemon.pid'), 'utf8').trim(), String(newPid), "its pid file is its own (the old daemon's exit left it)");
+  rmSync(join(next, 'out'), { recursive: true });
+  mkdirSync(join(next, 'out'));
+  assertOk(t, await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() }), 'the next call, again');
+  t.equal((await store.stats()).hits, 1, 'hits: the new daemon stored it the first time');
+});
+
+const python = spawnSync('python3', ['-c', 'import fcntl']).status === 0;
+
+t.test("the index's lock held by another process: calls build uncached at once, and say so", { skip: !python && 'no python3 to hold a POSIX lock' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal(compileOnce(store, 'before').code, 0, 'a store with an index');
+  await store.stop();
+  // LevelDB locks index/LOCK with fcntl (POSIX) locks, which node can't take: python holds one.
+  const holder = spawn('python3', ['-c', 'import fcntl,sys,time\nf=open(sys.argv[1],"r+")\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(120)', join(store.dir, 'index', 'LOCK')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => holder.kill());
+  await new Promise((res) => holder.stdout!.once('data', res));
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const calls = ['one', 'two'].map((text) => compileOnce(store, text, { SPLITCACHE_TIMING_LOG: timing }));
+  calls.forEach((r, i) => t.equal(r.code, 0, `call ${i} builds`));
+  t.match(calls[0]!.stderr, /SPLITCACHE_STORE_LOCKED: [^\n]*locked by another process[^\n]*\(building uncached\)/, 'the first call says the index is locked');
+  const waits = readFileSync(timing, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; workMs: number }).map((c) => Math.round(c.wallMs - c.workMs));
+  t.ok(waits.every((ms) => ms < 3000), `no call waited out the start timeout (${waits.join(', ')} ms beside rustc)`);
 });
 
 t.test('a deep store whose temp dir does not exist: its daemon cannot listen, and no call waits for it', async (t) => {

@@ -1,10 +1,15 @@
 /**
  * The daemon process: started detached by the first client that finds no
  * socket. LevelDB's own lock makes it single-instance: a second daemon for
- * the same store gets SPLITCACHE_STORE_LOCKED and exits quietly.
+ * the same store gets SPLITCACHE_STORE_LOCKED. It exits quietly if another
+ * daemon answers on the socket; otherwise the lock's holder is a daemon on
+ * its way out (`server stop`, its idle timeout, a SIGTERM: it stops listening
+ * before it closes the store), and it opens the store once that one is gone
+ * (openWhenFree).
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
 import { isSplitcacheError, oneLine } from '@splitcache/errors';
@@ -12,8 +17,8 @@ import { Store, tempSuffix, writeFileAtomicSync } from '@splitcache/store';
 import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
-import { makeLogger } from './log.js';
-import { socketPath, writeStartFailed } from './protocol.js';
+import { makeLogger, type Logger } from './log.js';
+import { runningDaemonPid, socketPath, writeStartFailed } from './protocol.js';
 import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
@@ -40,9 +45,9 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   await initHash();
   let store: Store;
   try {
-    store = await Store.open(config.dir, (what) => log.warn(what));
+    store = await openWhenFree(config.dir, log);
   } catch (err) {
-    if (isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) {
+    if (err instanceof AnotherDaemon) {
       log.debug('another daemon owns this store; exiting');
       return;
     }
@@ -94,7 +99,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     await remote?.close();
     await stats.flush();
     await store.close();
-    await rm(pidFile, { force: true });
+    // A daemon started meanwhile waits for this store's lock (openWhenFree), and writes its own pid once it has it.
+    if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
     log.debug('daemon stopped');
   });
   // Written whole (temp name, then rename) and before the socket answers, so
@@ -143,3 +149,45 @@ runDaemon().catch((err: unknown) => {
   }
   process.exit(1);
 });
+
+/** How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s here. */
+const LOCK_WAIT_MS = 10_000;
+
+class AnotherDaemon extends Error {}
+
+/**
+ * Opens the store, waiting while another process holds its lock and no daemon
+ * answers on the socket: a daemon that is stopping. A new one used to exit at
+ * once, leaving its spawn lock, so the calls of a build that had just run
+ * `splitcache server stop` (or whose daemon got a SIGTERM) waited out the 5 s
+ * start timeout, one after the other, for ~10 s. Throws AnotherDaemon when one
+ * answers; and SPLITCACHE_STORE_LOCKED for a lock that no daemon on its way
+ * out holds (daemon.pid names none), or still holds after LOCK_WAIT_MS: served
+ * as unavailable, each call then builds uncached with that line.
+ */
+async function openWhenFree(dir: string, log: Logger): Promise<Store> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await Store.open(dir, (what) => log.warn(what));
+    } catch (err) {
+      if (!isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) throw err;
+      if (await answers(socketPath(dir))) throw new AnotherDaemon();
+      // Only a daemon on its way out is waited for (it removes its pid file last); a lock some
+      // other process holds is reported at once.
+      const stopping = runningDaemonPid(dir);
+      if (stopping === undefined || stopping === process.pid || Date.now() >= deadline) throw err;
+      log.debug('the store is locked and no daemon answers; waiting for the one stopping');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Whether something accepts a connection on the unix socket `sock`. */
+function answers(sock: string): Promise<boolean> {
+  return new Promise((res) => {
+    const c = connect(sock);
+    c.once('connect', () => (c.destroy(), res(true)));
+    c.once('error', () => res(false));
+  });
+}

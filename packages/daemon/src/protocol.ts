@@ -10,7 +10,7 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -183,4 +183,19 @@ function fnv1a(s: string, seed: number): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The pid in a store's daemon.pid, if it names a running splitcache daemon:
+ * a stale pid file may name an unrelated process by now, and an empty one
+ * reads as 0, which process.kill takes for the caller's whole process group.
+ */
+export function runningDaemonPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
+    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
