@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'SPLITCACHE_STORE_IO'
   | 'SPLITCACHE_STORE_FULL'
   | 'SPLITCACHE_STORE_LOCKED'
+  | 'SPLITCACHE_STORE_ACCESS'
   | 'SPLITCACHE_STORE_CORRUPT'
   | 'SPLITCACHE_DAEMON_UNREACHABLE'
   | 'SPLITCACHE_DAEMON_PROTOCOL'
@@ -63,7 +64,9 @@ export function isSplitcacheError(err: unknown, code?: ErrorCode): err is Splitc
 export function oneLine(err: unknown): string {
   if (err instanceof SplitcacheError) return `${err.code}: ${firstLine(err.message)}`;
   const e = err as { code?: string; message?: string };
-  return `${e?.code ?? 'ERROR'}: ${firstLine(String(e?.message ?? err))}`;
+  const message = firstLine(String(e?.message ?? err));
+  // node's system errors already begin with their code (`EACCES: permission denied, …`).
+  return e?.code && message.startsWith(`${e.code}: `) ? message : `${e?.code ?? 'ERROR'}: ${message}`;
 }
 
 function firstLine(s: string): string {

@@ -1,5 +1,5 @@
 export { Store } from './store.js';
-export { isDiskFull } from './diskFull.js';
+export { isAccessDenied, isDiskFull } from './diskFull.js';
 export { BlobDir } from './blobDir.js';
 export type { AuditEvent, EntryRecord, ManifestRecord, ManifestResult, OutputRecord } from './records.js';
 export { MAX_RESULTS_PER_MANIFEST } from './records.js';

@@ -4,10 +4,10 @@ import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
-import { SplitcacheError } from '@splitcache/errors';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
-import { isDiskFull } from './diskFull.js';
+import { isAccessDenied, isDiskFull } from './diskFull.js';
 import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
@@ -42,6 +42,7 @@ export class Store {
       return await Store.openOrRepair(dir, onRecover);
     } catch (err) {
       if (isDiskFull(err)) throw new SplitcacheError('SPLITCACHE_STORE_FULL', `the disk of store ${dir} is full; it can't be opened until space is freed`, { cause: err });
+      if (isAccessDenied(err) && !(err instanceof SplitcacheError)) throw accessError(dir, err);
       throw err;
     }
   }
@@ -56,6 +57,8 @@ export class Store {
     let db = await openIndex(location).catch((e: unknown) => e as Error);
     if (db instanceof Error && isLocked(db)) throw lockedError(location, db);
     if (db instanceof Error && isDiskFull(db)) throw db;
+    // Refused, not damaged: repairing (or moving the index aside) would lose another user's history.
+    if (db instanceof Error && isAccessDenied(db)) throw accessError(dir, db);
     if (!(db instanceof Error) && repairAsked) {
       await db.close();
       db = new Error('a read found corruption');
@@ -70,9 +73,11 @@ export class Store {
     if (db instanceof Error) {
       if (isLocked(db)) throw lockedError(location, db);
       if (isDiskFull(db)) throw db;
+      if (isAccessDenied(db)) throw accessError(dir, db);
       const aside = `${location}.corrupt-${Date.now()}`;
+      // Moved, never deleted: an index that can't be moved is left as it is, and the store not opened.
+      await rename(location, aside);
       onRecover?.(`SPLITCACHE_STORE_CORRUPT: repair failed; index moved to ${aside} and rebuilt from the blobs`);
-      await rename(location, aside).catch(() => rm(location, { recursive: true, force: true }));
       db = await openIndex(location);
       rebuild = true;
     }
@@ -279,6 +284,13 @@ async function openIndex(location: string): Promise<Level<string, Bytes>> {
 function isLocked(err: Error): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
   return e.code === 'LEVEL_LOCKED' || e.cause?.code === 'LEVEL_LOCKED';
+}
+
+function accessError(dir: string, cause: unknown): SplitcacheError {
+  const why = /Read-only file system/i.test(String((cause as { cause?: { message?: string } }).cause?.message ?? (cause as Error).message)) || (cause as { code?: string }).code === 'EROFS'
+    ? 'is on a read-only file system'
+    : 'is not writable by this user';
+  return new SplitcacheError('SPLITCACHE_STORE_ACCESS', `store ${dir} ${why} (${oneLine(cause)})`, { cause });
 }
 
 function lockedError(location: string, cause: unknown): SplitcacheError {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,4 +79,31 @@ t.test('a second opener gets SPLITCACHE_STORE_LOCKED, and temp files left by a c
   t.notOk(existsSync(join(dir, 'blobs', 'tmp', 'half-written')));
   await t.rejects(Store.open(dir), { code: 'SPLITCACHE_STORE_LOCKED' });
   await first.close();
+});
+
+// An index this process may not write (another user's store, a read-only mount) is refused,
+// not damaged: it used to be "repaired", moved aside and rebuilt, losing its stats and audit log.
+const mountable = (() => {
+  const probe = mkdtempSync(join(tmpdir(), 'sc-bind-'));
+  const ok = spawnSync('mount', ['--bind', probe, probe]).status === 0;
+  if (ok) spawnSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return ok;
+})();
+
+t.test('an index on a read-only mount: SPLITCACHE_STORE_ACCESS, and the index is left as it is', { skip: !mountable && 'cannot bind-mount here (needs root)' }, async (t) => {
+  const { dir, keys } = await seeded();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const index = join(dir, 'index');
+  const before = readdirSync(index).sort();
+  t.equal(spawnSync('mount', ['--bind', index, index]).status, 0, 'the index bind-mounted');
+  t.teardown(() => void spawnSync('umount', ['-l', index]));
+  t.equal(spawnSync('mount', ['-o', 'remount,bind,ro', index]).status, 0, 'and made read-only');
+  const err = await Store.open(dir).then(() => undefined, (e: unknown) => e as { code?: string; message?: string });
+  t.equal(err?.code, 'SPLITCACHE_STORE_ACCESS', `refused with its own code (${err?.message})`);
+  t.match(err?.message, /read-only file system/, 'naming why');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('index.corrupt')), [], 'nothing moved aside');
+  spawnSync('umount', [index]);
+  t.same(readdirSync(index).sort(), before, 'the index files are as they were');
+  t.equal(await readable(dir, keys), keys.length, 'and every entry is there once it can be written');
 });
