@@ -92,6 +92,11 @@ function readRemote(r: SettingReader): RemoteSettings | undefined {
     r.problems.push(`SPLITCACHE_REMOTE is not an http(s) URL: ${JSON.stringify(url)}; the remote cache is off`);
     return undefined;
   }
+  if (!userInfoDecodes(url)) {
+    // Not shown: the user info is a credential.
+    r.problems.push('SPLITCACHE_REMOTE has a user name or password that is not valid %-encoding; the remote cache is off');
+    return undefined;
+  }
   return {
     url,
     mode,
@@ -104,6 +109,18 @@ function readRemote(r: SettingReader): RemoteSettings | undefined {
     flushTimeoutMs: r.seconds('SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 30),
     compression: r.oneOf('SPLITCACHE_REMOTE_COMPRESS', ['gzip', 'none'] as const),
   };
+}
+
+/** Whether the URL's user name and password %-decode, as the remote's Basic credentials are made from them. */
+function userInfoDecodes(url: string): boolean {
+  try {
+    const u = new URL(url);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(url: string): boolean {

@@ -61,6 +61,10 @@ t.test('bad remote settings: the URL or mode turns the remote off; a bad number 
   t.same([mode.remote, mode.problems], [undefined, ['SPLITCACHE_REMOTE_MODE must be read-write, read-only or off, not "readonly"; the remote cache is off']]);
   t.same(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'off' }).problems, [], 'off is a mode');
   t.same(readConfig({ ...base, SPLITCACHE_REMOTE_MODE: 'nonsense' }).problems, [], 'no remote, so its mode is never read');
+  // The Basic credentials are %-decoded from the URL: one that doesn't decode used to turn the remote off with a line in daemon.log only.
+  const creds = readConfig({ ...base, SPLITCACHE_REMOTE: 'http://u:p%ZZ@127.0.0.1:18799/' });
+  t.same([creds.remote, creds.problems], [undefined, ['SPLITCACHE_REMOTE has a user name or password that is not valid %-encoding; the remote cache is off']], 'bad %-encoding in the credentials: named, not shown');
+  t.same(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://u:p%21@c/' }).problems, [], 'good %-encoding is fine');
   const nums = readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_TIMEOUT: '0', SPLITCACHE_REMOTE_BREAKER: '0', SPLITCACHE_REMOTE_RETRIES: '1.5', SPLITCACHE_REMOTE_COMPRESS: 'zstd' });
   t.match(nums.remote, { timeoutMs: 3000, breakerThreshold: 3, retries: 2, compression: 'gzip' }, 'the defaults');
   t.same(nums.problems, [
