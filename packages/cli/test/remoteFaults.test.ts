@@ -112,3 +112,38 @@ t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) =
   t.ok((stats.errors.SPLITCACHE_REMOTE_TIMEOUT ?? 0) <= 2, `at most the calls in flight together timed out (${stats.errors.SPLITCACHE_REMOTE_TIMEOUT})`);
   t.ok((stats.remote.skipped ?? 0) >= CALLS - 2, `the rest skipped the remote (${stats.remote.skipped})`);
 });
+
+/** The daemon's peak resident memory (VmHWM), in MiB. */
+function daemonPeakMiB(runner: Store): number {
+  const pid = readFileSync(join(runner.dir, 'daemon.pid'), 'utf8').trim();
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
+
+t.test('a server that answers every request with an endless 10 GB body', async (t) => {
+  const { ms, lookups, events, stats, runner, mem } = await withFault(t, 'huge-body');
+  const peak = daemonPeakMiB(runner);
+  t.comment(`build ${ms} ms; per-call lookups ${lookups.map(Math.round).join(', ')} ms; daemon VmHWM ${peak.toFixed(0)} MiB; ${mem.log.length} requests; ${JSON.stringify(stats.errors)}`);
+  // A body destroyed unheard once ended the daemon (an 'error' event with no listener): the calls after it then had no lookup.
+  t.equal(lookups.length, CALLS, 'the daemon answered every call');
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  t.ok((stats.errors.SPLITCACHE_REMOTE_TOO_LARGE ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_TOO_LARGE');
+  // Before: each record GET read until undici's 2 GiB cap, three times (63-67 s, 4.1 GB in a build).
+  t.ok(Math.max(...lookups) < 10_000, `no call's lookup took long (worst ${Math.round(Math.max(...lookups))} ms)`);
+  t.ok(peak < 1024, `the daemon's memory stayed bounded (VmHWM ${peak.toFixed(0)} MiB)`);
+  t.ok(mem.log.length <= CALLS, `refused bodies are not retried: ${mem.log.length} requests for ${CALLS} calls`);
+});
+
+t.test('a server that trickles every body a byte a second', async (t) => {
+  const { lookups, events, stats, runner } = await withFault(t, 'drip', { SPLITCACHE_REMOTE_COOLDOWN: '600' });
+  t.comment(`per-call lookups ${lookups.map(Math.round).join(', ')} ms`);
+  t.equal(lookups.length, CALLS, 'the daemon answered every call');
+  t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
+  // Before: the body-idle timeout never fired, and the calls in flight waited for the 120 s hard limit.
+  const worst = Math.max(...lookups);
+  t.ok(worst < TIMEOUT_S * 1000 * 3, `no call waited much past one timeout (worst lookup ${Math.round(worst)} ms)`);
+  t.ok((stats.errors.SPLITCACHE_REMOTE_TIMEOUT ?? 0) <= 2, `at most the calls in flight together timed out (${stats.errors.SPLITCACHE_REMOTE_TIMEOUT})`);
+  t.ok((stats.remote.skipped ?? 0) >= CALLS - 2, `the rest skipped the remote (${stats.remote.skipped})`);
+  const log = readFileSync(join(runner.dir, 'daemon.log'), 'utf8');
+  t.match(log, /SPLITCACHE_REMOTE_TIMEOUT: GET \/ac\/[0-9a-f]{32}: body too slow: \d+ bytes in \d+ ms \(allowed: SPLITCACHE_REMOTE_TIMEOUT 3000 ms/, 'daemon.log names the limit that fired');
+});

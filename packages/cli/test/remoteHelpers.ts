@@ -136,7 +136,7 @@ http {
   };
 }
 
-export type Fault = 'none' | 'status-500' | 'stall' | 'truncate-blobs' | 'wrong-blobs' | 'die';
+export type Fault = 'none' | 'status-500' | 'stall' | 'truncate-blobs' | 'wrong-blobs' | 'die' | 'huge-body' | 'drip';
 
 /**
  * A minimal remote store in the test process: PUT keeps a body, GET and HEAD
@@ -187,6 +187,24 @@ export class MemoryRemote {
       return;
     }
     if (this.fault === 'stall') return; // never answers; the client's timeout must fire
+    if (this.fault === 'huge-body') {
+      // Every answer claims 10 GB and streams zeros for as long as the client reads.
+      res.writeHead(200, { 'content-length': '10000000000' });
+      const zeros = Buffer.alloc(64 * 1024);
+      const pump = () => {
+        while (!res.destroyed) if (!res.write(zeros)) return void res.once('drain', pump);
+      };
+      pump();
+      return;
+    }
+    if (this.fault === 'drip') {
+      // Headers, then a byte a second, forever.
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write('x');
+      const drip = setInterval(() => res.write('x'), 1000);
+      res.on('close', () => clearInterval(drip));
+      return;
+    }
     if (this.fault === 'status-500') {
       res.writeHead(500, { 'content-length': 0 }).end();
       return;

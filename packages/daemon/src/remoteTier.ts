@@ -67,10 +67,12 @@ export class RemoteTier {
         throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
       }
       let bytes = 0;
-      const digests = [...new Set(entry.outputs.map((o) => o.digest))];
-      await eachLimit(digests, BLOB_CONCURRENCY, async (d) => {
+      // Each blob's size as the entry records it: its body is read up to about that, never more.
+      const sizes = new Map<Digest, number>();
+      for (const o of entry.outputs) sizes.set(o.digest, Math.max(o.size, sizes.get(o.digest) ?? 0));
+      await eachLimit([...sizes.keys()], BLOB_CONCURRENCY, async (d) => {
         if (await store.blobs.has(d)) return;
-        const data = await this.cache.getBlob(d);
+        const data = await this.cache.getBlob(d, sizes.get(d));
         if (!data) throw new MissingBlob(d);
         await store.blobs.write(data, d);
         bytes += data.length;

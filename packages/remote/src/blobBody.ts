@@ -30,13 +30,14 @@ export async function encodeBlobBody(raw: Uint8Array, compression: Compression):
 /**
  * The blob a body holds, verified against `digest`. A body whose own digest
  * matches is the blob; otherwise it must be a gzip member whose content
- * matches. Anything else is SPLITCACHE_REMOTE_DIGEST: a wrong or damaged
- * blob is never returned.
+ * matches (inflated to at most `maxBytes`). Anything else is
+ * SPLITCACHE_REMOTE_DIGEST: a wrong or damaged blob is never returned.
  */
-export async function decodeBlobBody(body: Uint8Array, digest: Digest): Promise<Buffer> {
+export async function decodeBlobBody(body: Uint8Array, digest: Digest, maxBytes = MAX_EXPANDED): Promise<Buffer> {
   if (digestBytes(body) === digest) return Buffer.from(body.buffer, body.byteOffset, body.length);
   if (isGzip(body)) {
-    const raw = await gunzipSized(body).catch(() => undefined);
+    // Never inflated past the blob's size: a gzip bomb stops there.
+    const raw = await gunzipSized(body, Math.min(maxBytes, MAX_EXPANDED)).catch(() => undefined);
     if (raw && digestBytes(raw) === digest) return raw;
   }
   throw new SplitcacheError('SPLITCACHE_REMOTE_DIGEST', `remote blob ${digest} does not match its digest (${body.length} bytes received)`);

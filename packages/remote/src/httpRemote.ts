@@ -3,6 +3,7 @@ import { brotliDecompress } from 'node:zlib';
 import { Pool } from 'undici';
 import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
+import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 
 const brotliAsync = promisify(brotliDecompress);
@@ -12,7 +13,11 @@ export interface HttpRemoteOptions {
   url: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
-  /** Connect, response-headers and body-idle timeout, each (ms). */
+  /**
+   * Connect, response-headers and body-idle timeout, each (ms). A body must
+   * also have arrived within this, plus 1 s per 100 kB received, from its
+   * headers (bodyReader.ts).
+   */
   timeoutMs: number;
   /** Extra attempts for GET/HEAD after a connection error or a 5xx. */
   retries: number;
@@ -21,9 +26,12 @@ export interface HttpRemoteOptions {
   breakerCooldownMs: number;
   /** Keep-alive connections to the server. */
   connections?: number;
-  /** Hard limit on one request, body transfer included (ms); a PUT gets 1 s more per 100 kB. */
+  /**
+   * Hard limit from a request's start to its response's headers (ms), time
+   * queued for a connection included; a PUT gets 1 s more per 100 kB.
+   */
   deadlineMs?: number;
-  /** Largest response body accepted (bytes). */
+  /** Largest response body a GET accepts unless it names its own (bytes). */
   maxBodyBytes?: number;
 }
 
@@ -34,14 +42,26 @@ interface Response {
 
 /** Why an in-flight request was aborted when the breaker opened. */
 const BREAKER_ABORT = new Error('circuit breaker opened');
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** undici's own timeouts, each SPLITCACHE_REMOTE_TIMEOUT, by what the message says. */
+const TIMEOUTS: Record<string, string> = {
+  UND_ERR_CONNECT_TIMEOUT: 'no connection within',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers within',
+  UND_ERR_BODY_TIMEOUT: 'no body bytes for',
+};
+/** The largest body a GET takes by default, and what node can hold in one Buffer here. */
+const MAX_BODY = 2 ** 31 - 1;
+/** A body dropped unread (a 404's, a PUT's answer) is drained up to this, to keep the connection. */
+const MAX_DRAIN = 64 * 1024;
+
+/** The abort reason when a request's hard limit passes before its headers. */
+class Deadline extends Error {}
 
 /**
  * The HTTP side of the remote backend: GET, HEAD and PUT over one keep-alive
  * pool, with timeouts, bounded retries with full jitter on the idempotent
  * methods, and a circuit breaker. Every failure is a SplitcacheError
- * (SPLITCACHE_REMOTE_HTTP, _TIMEOUT, _AUTH or _BREAKER_OPEN); a 404 is
- * `undefined` / `false`, never an error.
+ * (SPLITCACHE_REMOTE_HTTP, _TIMEOUT, _TOO_LARGE, _AUTH or _BREAKER_OPEN); a
+ * 404 is `undefined` / `false`, never an error.
  */
 export class HttpRemote {
   readonly breaker: CircuitBreaker;
@@ -67,7 +87,6 @@ export class HttpRemote {
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,
       keepAliveTimeout: 10_000,
-      maxResponseSize: o.maxBodyBytes ?? 2 ** 31 - 1,
     });
     this.breaker = new CircuitBreaker(o.breakerThreshold, o.breakerCooldownMs);
     // Requests already waiting on a server that just timed out would each wait
@@ -77,9 +96,13 @@ export class HttpRemote {
     });
   }
 
-  /** The body, or undefined on 404. */
-  async get(path: string): Promise<Buffer | undefined> {
-    const r = await this.send('GET', path);
+  /**
+   * The body, or undefined on 404. A body over `maxBytes` (by its
+   * Content-Length, or as it streams) is refused at once and not retried:
+   * SPLITCACHE_REMOTE_TOO_LARGE.
+   */
+  async get(path: string, maxBytes = this.o.maxBodyBytes ?? MAX_BODY): Promise<Buffer | undefined> {
+    const r = await this.send('GET', path, undefined, Math.min(maxBytes, MAX_BODY));
     return r.status === 404 ? undefined : r.body;
   }
 
@@ -96,7 +119,7 @@ export class HttpRemote {
     await this.pool.destroy().catch(() => undefined);
   }
 
-  private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array): Promise<Response> {
+  private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array, maxBytes = MAX_BODY): Promise<Response> {
     if (!this.breaker.allow()) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures`);
     }
@@ -108,7 +131,7 @@ export class HttpRemote {
         await new Promise((res) => setTimeout(res, Math.random() * 50 * 2 ** i));
         if (this.breaker.retryInMs > 0) throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote failing; retry of ${method} ${path} skipped`);
       }
-      const r = await this.once(method, path, body);
+      const r = await this.once(method, path, body, maxBytes);
       if ('status' in r) {
         this.breaker.success();
         return r;
@@ -123,20 +146,29 @@ export class HttpRemote {
         this.breaker.failure('timeout');
         throw r.error;
       }
+      if (r.kind === 'refused') {
+        // Sent more than any such body holds: asking again gets the same. Held against the server.
+        this.breaker.failure('error');
+        throw r.error;
+      }
     }
     this.breaker.failure('error');
     throw last!;
   }
 
-  /** One attempt. Failures are returned, classified: retry-able, timeout, final (4xx) or aborted. */
+  /**
+   * One attempt. Failures are returned, classified: retry-able, timeout,
+   * final (4xx), refused (a body over its cap) or aborted.
+   */
   private async once(
     method: 'GET' | 'HEAD' | 'PUT',
     path: string,
     body: Uint8Array | undefined,
-  ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'aborted'; error: SplitcacheError }> {
+    maxBytes: number,
+  ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'refused' | 'aborted'; error: SplitcacheError }> {
     const ctl = new AbortController();
-    const limit = (this.o.deadlineMs ?? 120_000) + (body ? body.length / 100 : 0);
-    const deadline = setTimeout(() => ctl.abort(new Error('deadline')), limit);
+    const limit = Math.round((this.o.deadlineMs ?? 120_000) + (body ? (body.length / MIN_BODY_RATE) * 1000 : 0));
+    const deadline = setTimeout(() => ctl.abort(new Deadline(`no response headers within the ${limit} ms hard limit per request`)), limit);
     this.inflight.add(ctl);
     const what = `${method} ${this.basePath}${path}`;
     try {
@@ -147,9 +179,16 @@ export class HttpRemote {
         headers['content-length'] = String(body.length);
       }
       const res = await this.pool.request({ method, path: this.basePath + path, headers, body, signal: ctl.signal });
+      // From here the body's own limits apply (bodyReader.ts): size, and time by the bytes received.
+      clearTimeout(deadline);
       const status = res.statusCode;
+      const declared = res.headers['content-length'] === undefined ? NaN : Number(res.headers['content-length']);
       if (status === 404 || method === 'HEAD' || method === 'PUT' || status >= 300) {
-        await res.body.dump().catch(() => undefined);
+        await readBody(res.body, { maxBytes: MAX_DRAIN, graceMs: this.o.timeoutMs, keep: false });
+      } else if (declared > maxBytes) {
+        // Refused by its Content-Length: not a byte of it is read.
+        res.body.on('error', () => undefined).destroy(); // its RequestAbortedError, unheard, would end the daemon
+        return { kind: 'refused', error: tooLarge(what, `Content-Length ${declared} is over the ${sizeText(maxBytes)} limit`) };
       }
       if (status === 404 && method !== 'PUT') return { status };
       if (status === 401 || status === 403) {
@@ -158,21 +197,35 @@ export class HttpRemote {
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status) };
       if (method !== 'GET') return { status };
-      let data: Buffer = Buffer.from(await res.body.arrayBuffer());
-      const declared = Number(res.headers['content-length']);
+      let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };
       // A proxy in front of a plain file server may compress on the fly; undici's request() doesn't undo it.
       const enc = String(res.headers['content-encoding'] ?? '');
-      if (enc === 'gzip') data = await gunzipSized(data);
-      else if (enc === 'br') data = await brotliAsync(data);
+      try {
+        if (enc === 'gzip') data = await gunzipSized(data, maxBytes);
+        else if (enc === 'br') data = await brotliAsync(data, { maxOutputLength: maxBytes });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
+        return { kind: 'refused', error: tooLarge(what, `Content-Encoding ${enc} expands over the ${sizeText(maxBytes)} limit`) };
+      }
       return { status, body: data };
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (ctl.signal.aborted && ctl.signal.reason === BREAKER_ABORT) {
         return { kind: 'aborted', error: new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `${what}: aborted, remote is failing`, { cause: err }) };
       }
-      if (ctl.signal.aborted || TIMEOUT_CODES.has(e.code ?? '')) {
-        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code ?? 'deadline'} after ${this.o.timeoutMs} ms`, { cause: err }) };
+      // Each timeout names the limit that fired, with its value.
+      if (ctl.signal.aborted && ctl.signal.reason instanceof Deadline) {
+        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${ctl.signal.reason.message}`, { cause: err }) };
+      }
+      if (err instanceof BodyLimitError) {
+        return err.limit === 'rate'
+          ? { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${err.message}`, { cause: err }) }
+          : { kind: 'refused', error: tooLarge(what, err.message) };
+      }
+      const timeout = TIMEOUTS[e.code ?? ''];
+      if (timeout) {
+        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)`, { cause: err }) };
       }
       return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code ?? e.message ?? String(err)}`, { cause: err }) };
     } finally {
@@ -180,6 +233,10 @@ export class HttpRemote {
       this.inflight.delete(ctl);
     }
   }
+}
+
+function tooLarge(what: string, detail: string): SplitcacheError {
+  return new SplitcacheError('SPLITCACHE_REMOTE_TOO_LARGE', `${what}: ${detail}`);
 }
 
 function httpError(what: string, status: number, detail?: string): SplitcacheError {

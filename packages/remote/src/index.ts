@@ -1,4 +1,4 @@
-export { RemoteCache, casPath, acPath, type RemoteCacheOptions } from './remoteCache.js';
+export { RemoteCache, casPath, acPath, blobBodyBound, MAX_RECORD_BYTES, type RemoteCacheOptions } from './remoteCache.js';
 export { HttpRemote, type HttpRemoteOptions } from './httpRemote.js';
 export { CircuitBreaker } from './circuitBreaker.js';
 export { sealAc, openAc, decodeEnvelope, type AcRecord, type EntryAcRecord, type InputSetRecord } from './acRecord.js';

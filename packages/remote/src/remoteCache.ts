@@ -1,14 +1,33 @@
+import { SplitcacheError } from '@splitcache/errors';
 import { isDigest, type Digest } from '@splitcache/hash';
 import type { EntryRecord } from '@splitcache/store';
 import { openAc, sealAc, type InputSetRecord } from './acRecord.js';
 import { decodeBlobBody, encodeBlobBody, type Compression } from './blobBody.js';
+import { sizeText } from './bodyReader.js';
 import { HttpRemote, type HttpRemoteOptions } from './httpRemote.js';
 
 export interface RemoteCacheOptions extends HttpRemoteOptions {
   /** HMAC-SHA256 key: AC records are signed on upload and must verify on download. */
   signingKey?: string;
   compression: Compression;
+  /** The largest blob fetched: what the local store takes as one result (SPLITCACHE_MAX_ENTRY_SIZE). */
+  maxBlobBytes?: number;
 }
+
+/**
+ * The largest /ac/ body read. A record is small: an input set is paths (a
+ * crate's dep-info: tens to a few thousand, ~100 bytes each), an entry adds
+ * those paths' digests, up to a few dozen outputs and rustc's normalised
+ * stdout/stderr. The largest of the tokio workspace's 52 entries is 19.5 kB
+ * sealed (236 inputs). 16 MiB leaves room for a crate with 100,000 inputs
+ * (the most an input set may list, acRecord.ts) or megabytes of warnings,
+ * and bounds what a server can make the daemon hold per request.
+ * (`splitcache serve` stores records up to 64 MiB; one between the two is
+ * a miss.)
+ */
+export const MAX_RECORD_BYTES = 16 << 20;
+/** The largest blob by default, and what node holds in one Buffer. */
+const MAX_BLOB_BYTES = 2 ** 31 - 1;
 
 /**
  * The remote backend as the daemon sees it: blobs by digest under /cas/ and
@@ -24,19 +43,29 @@ export class RemoteCache {
   }
 
   async getInputSet(manifestKey: Digest): Promise<InputSetRecord | undefined> {
-    const body = await this.http.get(acPath(manifestKey));
+    const body = await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES);
     return body && openAc(body, 'inputs', manifestKey, this.o.signingKey);
   }
 
   async getEntry(entryKey: Digest): Promise<EntryRecord | undefined> {
-    const body = await this.http.get(acPath(entryKey));
+    const body = await this.http.get(acPath(entryKey), MAX_RECORD_BYTES);
     return body && openAc(body, 'entry', entryKey, this.o.signingKey).entry;
   }
 
-  /** A blob's bytes, decompressed and verified against its digest. */
-  async getBlob(digest: Digest): Promise<Buffer | undefined> {
-    const body = await this.http.get(casPath(digest));
-    return body && decodeBlobBody(body, digest);
+  /**
+   * A blob's bytes, decompressed and verified against its digest. `size` is
+   * the blob's size as its entry records it: the body, raw or gzipped, can't
+   * be much more than that (blobBodyBound), nor inflate to more. Without it,
+   * or past it, the cap is maxBlobBytes. A larger blob is refused before any
+   * request: SPLITCACHE_REMOTE_TOO_LARGE.
+   */
+  async getBlob(digest: Digest, size?: number): Promise<Buffer | undefined> {
+    const cap = Math.min(this.o.maxBlobBytes || MAX_BLOB_BYTES, MAX_BLOB_BYTES);
+    if (size !== undefined && size > cap) {
+      throw new SplitcacheError('SPLITCACHE_REMOTE_TOO_LARGE', `remote blob ${digest}: ${size} bytes is over the ${sizeText(cap)} a local entry may hold (SPLITCACHE_MAX_ENTRY_SIZE)`);
+    }
+    const body = await this.http.get(casPath(digest), size === undefined ? cap : Math.min(blobBodyBound(size), MAX_BLOB_BYTES));
+    return body && decodeBlobBody(body, digest, size ?? cap);
   }
 
   hasBlob(digest: Digest): Promise<boolean> {
@@ -65,6 +94,16 @@ export class RemoteCache {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/**
+ * The largest body that can hold a blob of `size` bytes: the blob itself, or
+ * a gzip member of it. Deflate at worst stores the bytes (5 bytes per block of
+ * up to 64 KiB); gzip adds a header (with an optional name) and an 8-byte
+ * trailer. splitcache itself keeps a gzip body only when it is smaller.
+ */
+export function blobBodyBound(size: number): number {
+  return size + Math.ceil(size / 1024) + 1024;
 }
 
 export function casPath(digest: Digest): string {

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { HttpRemote, type HttpRemoteOptions } from '../src/index.js';
+import { HttpRemote, RemoteCache, type HttpRemoteOptions } from '../src/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -35,7 +35,8 @@ t.test('GET, HEAD and PUT under the base path, with the bearer token and Content
     seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${req.headers['content-length'] ?? '-'}`);
     if (req.url?.endsWith('missing')) return res.writeHead(404).end();
     req.resume();
-    req.on('end', () => res.writeHead(req.method === 'PUT' ? 201 : 200, { 'content-length': 5 }).end(req.method === 'GET' ? 'hello' : undefined));
+    // A PUT's 201 declares no body it doesn't send: a promised body that never comes is now a timeout.
+    req.on('end', () => res.writeHead(req.method === 'PUT' ? 201 : 200, { 'content-length': req.method === 'PUT' ? 0 : 5 }).end(req.method === 'GET' ? 'hello' : undefined));
   });
   const c = client(t, srv.url, { token: 's3cret' });
   t.same(await c.get('/cas/x'), Buffer.from('hello'));
@@ -127,4 +128,124 @@ t.test('a dead server (connection refused) opens the breaker quickly', async (t)
   for (let i = 0; i < 3; i++) await t.rejects(c.head('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP' });
   await t.rejects(c.head('/cas/x'), { code: 'SPLITCACHE_REMOTE_BREAKER_OPEN' });
   t.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+});
+
+/**
+ * A server that answers every request with a 200 and then streams zeros for as long as the
+ * client reads (backpressure respected), by a declared 10 GB Content-Length or chunked. It
+ * stops at 512 MiB, so a client that buffers everything fails here in seconds, not in minutes
+ * and gigabytes. `sent()`: the bytes it managed to write, a bound on what the client took in.
+ */
+async function hugeBody(t: Test, declared: boolean) {
+  let sent = 0;
+  const srv = await server(t, (_req, res) => {
+    res.writeHead(200, declared ? { 'content-length': '10000000000' } : {});
+    const chunk = Buffer.alloc(64 * 1024);
+    const pump = () => {
+      while (!res.destroyed && sent < 512 * 2 ** 20) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.destroy();
+    };
+    pump();
+  });
+  return { ...srv, sent: () => sent };
+}
+
+/** The peak growth of this process's rss while `fn` runs, sampled every 20 ms. */
+async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; grewMiB: number; ms: number }> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const t0 = Date.now();
+  const [result] = await Promise.allSettled([fn()]);
+  const ms = Date.now() - t0;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { result: result!, grewMiB: (peak - before) / 2 ** 20, ms };
+}
+
+function codeOf(r: PromiseSettledResult<unknown>): string {
+  return r.status === 'rejected' ? String((r.reason as { code?: string }).code) : 'fulfilled';
+}
+
+function messageOf(r: PromiseSettledResult<unknown>): string {
+  return r.status === 'rejected' ? String((r.reason as Error).message) : 'fulfilled';
+}
+
+const KEY = '0123456789abcdef0123456789abcdef';
+
+for (const declared of [true, false]) {
+  t.test(`a record answered with an endless body (${declared ? 'Content-Length 10 GB' : 'chunked'}) is refused at once, not retried, in bounded memory`, async (t) => {
+    const srv = await hugeBody(t, declared);
+    const cache = new RemoteCache({ url: srv.url, timeoutMs: 3000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'none' });
+    t.teardown(() => cache.close());
+    const { result, grewMiB, ms } = await peakRss(() => cache.getInputSet(KEY));
+    t.comment(`${messageOf(result)}; ${ms} ms, rss +${grewMiB.toFixed(0)} MiB, server sent ${(srv.sent() / 2 ** 20).toFixed(1)} MiB`);
+    t.equal(codeOf(result), 'SPLITCACHE_REMOTE_TOO_LARGE', 'refused as too large');
+    t.match(messageOf(result), declared ? /Content-Length 10000000000 is over the 16 MiB limit/ : /over the 16 MiB limit/, 'the line names the cap');
+    t.equal(srv.requests(), 1, 'not retried: the same request gets the same body');
+    // The old client read until undici's 2 GiB cap, three times: 63-67 s and 4.1 GB in a build.
+    t.ok(ms < 10_000, `refused in ${ms} ms`);
+    t.ok(srv.sent() < 64 * 2 ** 20, `the client stopped reading: ${srv.sent()} bytes sent`);
+    t.ok(grewMiB < 256, `memory stayed bounded: rss +${grewMiB.toFixed(0)} MiB`);
+  });
+}
+
+t.test('a blob body is capped by the size its entry records, and by the largest entry the store takes', async (t) => {
+  const srv = await hugeBody(t, false);
+  const cache = new RemoteCache({ url: srv.url, timeoutMs: 3000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'none', maxBlobBytes: 1 << 20 });
+  t.teardown(() => cache.close());
+  const { result, ms } = await peakRss(() => cache.getBlob(KEY, 1000));
+  t.equal(codeOf(result), 'SPLITCACHE_REMOTE_TOO_LARGE', `a 1000-byte blob's body stops at about 2 kB: ${messageOf(result)}`);
+  t.ok(ms < 10_000, `${ms} ms`);
+  t.equal(srv.requests(), 1, 'not retried');
+  await t.rejects(cache.getBlob(KEY, 2 << 20), { code: 'SPLITCACHE_REMOTE_TOO_LARGE', message: /over the 1 MiB a local entry may hold/ });
+  t.equal(srv.requests(), 1, 'a blob larger than the store takes is not even asked for');
+});
+
+t.test('a body that trickles a byte a second is cut off one timeout after its headers; the breaker opens', async (t) => {
+  const srv = await server(t, (_req, res) => {
+    res.writeHead(200, { 'content-length': 1000 });
+    const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write('x')), 1000);
+    res.on('close', () => clearInterval(drip));
+  });
+  const c = client(t, srv.url, { timeoutMs: 1000 });
+  const { result, ms } = await peakRss(() => c.get('/ac/x'));
+  t.comment(`${messageOf(result)}; ${ms} ms`);
+  t.equal(codeOf(result), 'SPLITCACHE_REMOTE_TIMEOUT');
+  // The old client waited out its 120 s hard limit, then blamed the 1000 ms timeout ("deadline after 1000 ms").
+  t.ok(ms < 10_000, `given up after ${ms} ms`);
+  t.match(messageOf(result), /body too slow: \d+ bytes in \d+ ms \(allowed: SPLITCACHE_REMOTE_TIMEOUT 1000 ms, then at least 100 kB\/s\)/, 'the line names the limit that fired');
+  t.equal(srv.requests(), 1, 'a timeout is not retried');
+  t.equal(c.breaker.trips, 1, 'the breaker opened');
+  await t.rejects(c.get('/ac/y'), { code: 'SPLITCACHE_REMOTE_BREAKER_OPEN' });
+  t.equal(srv.requests(), 1, 'the next request is not sent');
+});
+
+t.test('a blob that keeps coming at ~1.3 MB/s is read whole, though it takes longer than the timeout', async (t) => {
+  const body = Buffer.alloc(24 * 64 * 1024, 7);
+  const srv = await server(t, (_req, res) => {
+    res.writeHead(200, { 'content-length': body.length });
+    let at = 0;
+    const step = setInterval(() => {
+      res.write(body.subarray(at, (at += 64 * 1024)));
+      if (at >= body.length) {
+        clearInterval(step);
+        res.end();
+      }
+    }, 50);
+    res.on('close', () => clearInterval(step));
+  });
+  const c = client(t, srv.url, { timeoutMs: 500 });
+  const t0 = Date.now();
+  t.same(await c.get('/cas/x'), body);
+  t.ok(Date.now() - t0 > 500, `it took ${Date.now() - t0} ms, more than the 500 ms timeout`);
+});
+
+t.test('each timeout names the limit that fired, with its value', async (t) => {
+  const srv = await server(t, () => undefined); // never answers
+  await t.rejects(client(t, srv.url, { timeoutMs: 400 }).get('/ac/x'), { code: 'SPLITCACHE_REMOTE_TIMEOUT', message: /UND_ERR_HEADERS_TIMEOUT: no response headers within 400 ms \(SPLITCACHE_REMOTE_TIMEOUT\)/ });
+  await t.rejects(client(t, srv.url, { timeoutMs: 5000, deadlineMs: 300 }).get('/ac/x'), { code: 'SPLITCACHE_REMOTE_TIMEOUT', message: /no response headers within the 300 ms hard limit per request/ });
 });
