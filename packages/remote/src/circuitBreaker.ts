@@ -6,12 +6,22 @@
  *             single timeout (the expensive kind), open it.
  * open      → every request is refused at once until `cooldownMs` has passed.
  * half-open → one probe request goes through: success closes the breaker,
- *             failure opens it for another cool-down.
+ *             failure opens it for twice the last cool-down (at most
+ *             MAX_BACKOFF times `cooldownMs`).
+ *
+ * The doubling is for a server that stays broken, a stalled or trickling one
+ * above all: with a fixed cool-down every 30 s one call of the build waited
+ * out a timeout again; doubled, a 10-minute build pays 4 probes, not 20.
  */
+/** The longest cool-down, as a multiple of the configured one (30 s → 8 min). */
+const MAX_BACKOFF = 16;
+
 export class CircuitBreaker {
   private failures = 0;
   private openUntil = 0;
   private probing = false;
+  /** The cool-down of the current (or next) opening: cooldownMs, doubled by each failed probe. */
+  private currentCooldownMs: number;
   private readonly listeners: (() => void)[] = [];
   /** How many times the breaker has opened: for stats and tests. */
   trips = 0;
@@ -20,7 +30,9 @@ export class CircuitBreaker {
     private readonly threshold: number,
     private readonly cooldownMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.currentCooldownMs = cooldownMs;
+  }
 
   /** True if a request may be sent now. In half-open state, only the first caller gets true. */
   allow(): boolean {
@@ -43,12 +55,14 @@ export class CircuitBreaker {
     this.failures = 0;
     this.openUntil = 0;
     this.probing = false;
+    this.currentCooldownMs = this.cooldownMs;
   }
 
   failure(kind: 'error' | 'timeout'): void {
     this.failures++;
     const wasProbe = this.probing;
     this.probing = false;
+    if (wasProbe) this.currentCooldownMs = Math.min(this.currentCooldownMs * 2, this.cooldownMs * MAX_BACKOFF);
     if (kind === 'timeout' || wasProbe || this.failures >= this.threshold) this.trip();
   }
 
@@ -59,7 +73,7 @@ export class CircuitBreaker {
 
   private trip(): void {
     const wasOpen = this.openUntil !== 0 && this.now() < this.openUntil;
-    this.openUntil = this.now() + this.cooldownMs;
+    this.openUntil = this.now() + this.currentCooldownMs;
     if (wasOpen) return;
     this.trips++;
     for (const fn of this.listeners) fn();
