@@ -24,6 +24,8 @@ const USAGE = `usage:
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
                                      run the team cache server (docs/REMOTE.md)
 
+Each command's own flags: splitcache <command> --help (or -h).
+
 sccache's and ccache's spellings work too: -s/--show-stats, -z/--zero-stats, --start-server,
 --stop-server, -V/--version.
 

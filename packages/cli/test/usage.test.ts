@@ -1,5 +1,7 @@
 import t from 'tap';
-import { Store } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store, tempDir } from './helpers.js';
 
 // `splitcache --help` names every command the CLI runs (cli.ts) and each
 // `server` subcommand (commands/server.ts).
@@ -37,4 +39,69 @@ t.test("sccache's and ccache's spellings run the commands they mean; an unknown 
   const unknown = await store.splitcache(['--frobnicate']);
   t.equal(unknown.code, 2, 'an unknown option exits 2');
   t.match(unknown.stderr, /^splitcache: unknown option '--frobnicate'\n/, 'and says so, where it used to try to run it as a compiler');
+});
+
+// Each subcommand's --help, and the flags its usage must name.
+const HELP: [string[], string[]][] = [
+  [['stats'], ['--json', '--session', '--crate', '--since', '--origin', '--zero']],
+  [['audit'], ['--json', '--session', '--crate', '--since', '--origin']],
+  [['audit', 'verify'], ['--json']],
+  [['gc'], ['--max-size', '--evict-older-than', '--json']],
+  [['explain'], ['--session', '--json']],
+  [['report'], ['--html', '--since', '--session']],
+  [['server'], ['start', 'stop', 'status']],
+  [['serve'], ['--dir', '--listen', '--tokens', '--max-size', '--max-body']],
+];
+
+t.test('every subcommand takes --help and -h: its own usage on stdout, exit 0, and nothing runs', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  for (const [cmd, flags] of HELP) {
+    for (const help of ['--help', '-h']) {
+      const line = [...cmd, help].join(' ');
+      const r = await store.splitcache([...cmd, help]);
+      t.equal(r.code, 0, `${line} exits 0`);
+      t.equal(r.stderr, '', `${line} says nothing on stderr`);
+      t.match(r.stdout, new RegExp(`^usage: splitcache ${cmd.join(' ')}\\b`), `${line} prints its own usage`);
+      for (const flag of flags) t.match(r.stdout, new RegExp(`^ +${flag}\\b`, 'm'), `${line} describes ${flag}`);
+    }
+  }
+  // gc, audit verify, stats, audit, explain and report start the daemon when they run; serve would listen.
+  t.same(readdirSync(store.dir), [], 'no command ran: no daemon was started in the store');
+});
+
+t.test('an unknown flag, a flag without its value or a stray argument is a usage error, and nothing runs', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const serveDir = tempDir('serve');
+  const WRONG: [string[], string, string][] = [
+    [['stats', '--bogus'], 'stats', "unknown option '--bogus'"],
+    [['-s', '--bogus'], 'stats', "unknown option '--bogus'"],
+    [['stats', 'now'], 'stats', "unexpected argument 'now'"],
+    [['stats', '--zero', '--json'], 'stats', '--zero takes no other option'],
+    [['audit', '--since'], 'audit', '--since needs a value'],
+    [['audit', '--bogus=1'], 'audit', "unknown option '--bogus'"],
+    [['audit', 'verify', '--bogus'], 'audit verify', "unknown option '--bogus'"],
+    [['gc', '--max-size'], 'gc', '--max-size needs a value'],
+    [['gc', '--max-size', '--json'], 'gc', '--max-size needs a value'],
+    [['gc', '--json=yes'], 'gc', '--json takes no value'],
+    [['gc', 'now'], 'gc', "unexpected argument 'now'"],
+    [['explain', 'fx-util', '--bogus'], 'explain', "unknown option '--bogus'"],
+    [['explain', 'fx-util', 'fx-core'], 'explain', "unexpected argument 'fx-core'"],
+    [['explain'], 'explain', 'name the crate to explain'],
+    [['report', '--html', join(serveDir, 'r.html'), '--bogus'], 'report', "unknown option '--bogus'"],
+    [['server', 'status', '--bogus'], 'server', "unknown option '--bogus'"],
+    [['server', 'start', 'now'], 'server', "unexpected argument 'now'"],
+    [['server', 'restart'], 'server', "unknown server command 'restart': start, stop or status"],
+    [['serve', '--dir', serveDir, '--listen', '127.0.0.1:0', '--bogus'], 'serve', "unknown option '--bogus'"],
+  ];
+  for (const [args, cmd, problem] of WRONG) {
+    const r = await store.splitcache(args);
+    const line = args.join(' ');
+    t.equal(r.code, 2, `${line} exits 2`);
+    t.equal(r.stdout, '', `${line} prints nothing on stdout`);
+    t.equal(r.stderr, `splitcache ${cmd}: ${problem} (see \`splitcache ${cmd} --help\`)\n`, `${line}: one line naming what is wrong, and where to look`);
+  }
+  t.same(readdirSync(store.dir), [], 'no command ran: no daemon was started in the store');
+  t.same(readdirSync(serveDir), [], 'and no server made its store');
 });

@@ -1,11 +1,26 @@
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { parseFlags } from './flags.js';
+import { readCommandLine, type CommandSpec } from './flags.js';
 import { filterEvents } from './summary.js';
 
-/** `splitcache audit [--json] [--session S] [--crate C] [--since ISO|ms]`: the audit log, oldest first. */
+export const AUDIT: CommandSpec = {
+  name: 'audit',
+  valued: ['session', 'crate', 'since', 'origin'],
+  switches: ['json'],
+  usage: `usage: splitcache audit [--json] [--session S] [--crate C] [--since T] [--origin O]
+       splitcache audit verify [--json]   (re-hash every blob: \`splitcache audit verify --help\`)
+Every hit (origin, producer, time saved), miss and pass-through in the audit log, oldest first.
+  --json         one JSON object a line
+  --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
+  --crate C      only calls of crate C
+  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+  --origin O     only hits from O (local, remote), or \`miss\` for the misses`,
+};
+
+/** `splitcache audit [--json] [--session S] [--crate C] [--since ISO|ms] [--origin O]`: the audit log, oldest first. */
 export async function runAudit(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
+  const f = readCommandLine(args, AUDIT);
+  if (typeof f === 'number') return f;
   const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
   const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate: f.crate }, true);
   if (!reply?.events) return noReply(reply);

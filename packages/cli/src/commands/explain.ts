@@ -1,6 +1,6 @@
 import type { Explanation } from '@splitcache/daemon';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { parseFlags } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 
 const SAY: Record<Explanation['verdict'], string> = {
   'no-miss': 'has no recorded miss',
@@ -10,14 +10,24 @@ const SAY: Record<Explanation['verdict'], string> = {
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
 };
 
+export const EXPLAIN: CommandSpec = {
+  name: 'explain',
+  valued: ['session'],
+  switches: ['json'],
+  positionals: 1,
+  usage: `usage: splitcache explain <crate> [--session S] [--json]
+Why the crate's last miss missed: the key component, input file or env!() variable that
+differs from the nearest earlier entry, or that no earlier entry exists.
+  --session S    its last miss in build session S
+  --json         print the explanation as JSON`,
+};
+
 /** `splitcache explain <crate> [--session S] [--json]`: why did this crate miss? */
 export async function runExplain(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['session']);
+  const f = readCommandLine(args, EXPLAIN);
+  if (typeof f === 'number') return f;
   const crate = f.rest[0];
-  if (!crate) {
-    process.stderr.write('usage: splitcache explain <crate> [--session S] [--json]\n');
-    return 2;
-  }
+  if (!crate) return usageError(EXPLAIN, 'name the crate to explain');
   const r = await daemonRequest<Explanation>({ op: 'explain', crate: crate.replace(/-/g, '_'), session: f.session }, true);
   if (!r?.verdict) return noReply(r);
   if (f.json) {

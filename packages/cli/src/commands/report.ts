@@ -4,20 +4,25 @@ import type { Stats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 import { renderReport } from '../report/renderReport.js';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { parseFlags } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+
+export const REPORT: CommandSpec = {
+  name: 'report',
+  valued: ['html', 'since', 'session'],
+  usage: `usage: splitcache report --html <file> [--since T] [--session S]
+One self-contained HTML page of charts: hit rate per session, time saved per crate, miss reasons.
+  --html FILE    where to write it (its path is printed)
+  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+  --session S    only calls of build session S`,
+};
 
 /** `splitcache report --html out.html [--since ISO|ms] [--session S]`: one self-contained HTML page of charts. */
 export async function runReport(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['html', 'since', 'session']);
-  if (!f.html) {
-    process.stderr.write('usage: splitcache report --html <file> [--since T] [--session S]\n');
-    return 2;
-  }
+  const f = readCommandLine(args, REPORT);
+  if (typeof f === 'number') return f;
+  if (!f.html) return usageError(REPORT, '--html <file> is needed');
   const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
-  if (Number.isNaN(since)) {
-    process.stderr.write(`splitcache: --since '${f.since}' is neither a date nor a time in ms\n`);
-    return 2;
-  }
+  if (Number.isNaN(since)) return usageError(REPORT, `--since '${f.since}' is neither a date nor a time in ms`);
   const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session }, true);
   const stats = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
   if (!audit?.events || !stats?.stats) return noReply(audit?.events ? stats : audit);

@@ -1,9 +1,22 @@
 import { oneLine } from '@splitcache/errors';
 import { CacheServer, loadTokens } from '@splitcache/remote';
 import { parseSize } from '@splitcache/store';
-import { parseFlags } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 
-const USAGE = 'usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G] [--max-body 1G]';
+export const SERVE: CommandSpec = {
+  name: 'serve',
+  valued: ['listen', 'dir', 'tokens', 'max-size', 'max-body'],
+  usage: `usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G] [--max-body 1G]
+Runs the team cache server (docs/REMOTE.md) until SIGTERM or SIGINT; its first line of stdout
+names the URL it listens on.
+  --dir DIR            where it keeps the blobs and records (needed)
+  --listen HOST:PORT   where to listen (default 127.0.0.1:7878; a bare PORT is on loopback;
+                       port 0 picks a free one)
+  --tokens FILE        the tokens table (else SPLITCACHE_SERVE_TOKENS); without either the
+                       server is open, and listens on loopback only
+  --max-size N         evict the least recently used items until they fit in N (K, M, G, T)
+  --max-body N         refuse an upload larger than N (default 1G)`,
+};
 
 /**
  * `splitcache serve`: the team cache server (docs/REMOTE.md). Prints the URL
@@ -11,14 +24,15 @@ const USAGE = 'usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens 
  * SIGINT, when it stops accepting, finishes in-flight writes and exits.
  */
 export async function runServe(args: string[]): Promise<number> {
-  const f = parseFlags(args, ['listen', 'dir', 'tokens', 'max-size', 'max-body']);
+  const f = readCommandLine(args, SERVE);
+  if (typeof f === 'number') return f;
   const listen = parseListen(f.listen ?? '127.0.0.1:7878');
   const maxSize = f['max-size'] === undefined ? undefined : parseSize(f['max-size']);
   const maxBody = f['max-body'] === undefined ? undefined : parseSize(f['max-body']);
-  if (!f.dir || !listen || f.rest.length > 0 || (f['max-size'] !== undefined && !maxSize) || (f['max-body'] !== undefined && !maxBody)) {
-    process.stderr.write(`splitcache: SPLITCACHE_SERVE_CONFIG: bad arguments ${JSON.stringify(args)}\n${USAGE}\n`);
-    return 2;
-  }
+  if (!f.dir) return usageError(SERVE, '--dir DIR is needed');
+  if (!listen) return usageError(SERVE, `--listen takes HOST:PORT or PORT, not '${f.listen}'`);
+  if (f['max-size'] !== undefined && !maxSize) return usageError(SERVE, `--max-size takes a size such as 10G, not '${f['max-size']}'`);
+  if (f['max-body'] !== undefined && !maxBody) return usageError(SERVE, `--max-body takes a size such as 1G, not '${f['max-body']}'`);
   let server: CacheServer;
   try {
     const tokens = await loadTokens(f.tokens, process.env);

@@ -3,6 +3,19 @@ import { signalDaemon } from '../daemonPid.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+
+export const SERVER: CommandSpec = {
+  name: 'server',
+  positionals: 1,
+  usage: `usage: splitcache server start|stop|status
+The daemon that serves this store (SPLITCACHE_DIR).
+  start    start it now, if it isn't running (a build starts it anyway)
+  stop     stop it, once its queued uploads are flushed (SPLITCACHE_REMOTE_FLUSH_TIMEOUT);
+           the next one takes this shell's settings
+  status   whether it runs (the default), and the settings in this shell that it lacks
+Also spelled --start-server and --stop-server, as in sccache.`,
+};
 
 interface StopReply {
   stopping: boolean;
@@ -13,7 +26,9 @@ interface StopReply {
 
 /** `splitcache server stop|status|start`. */
 export async function runServer(args: string[]): Promise<number> {
-  const sub = args[0] ?? 'status';
+  const f = readCommandLine(args, SERVER);
+  if (typeof f === 'number') return f;
+  const sub = f.rest[0] ?? 'status';
   if (sub === 'stop') {
     // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
     const dir = storeDir(process.env);
@@ -43,8 +58,7 @@ export async function runServer(args: string[]): Promise<number> {
     if (r?.pid && r.stale?.length) process.stdout.write(`settings that differ from this shell's: ${r.stale.join(', ')} (\`splitcache server stop\` applies them)\n`);
     return r?.pid || sub === 'status' ? 0 : 1;
   }
-  process.stderr.write(`splitcache: unknown server command '${sub}' (stop, start, status)\n`);
-  return 2;
+  return usageError(SERVER, `unknown server command '${sub}': start, stop or status`);
 }
 
 /**

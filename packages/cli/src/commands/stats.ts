@@ -2,24 +2,43 @@ import type { Stats, StoreUsage } from '@splitcache/daemon';
 import { formatBytes } from '../report/formatBytes.js';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { parseFlags } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec, type Flags } from './flags.js';
 import { filterEvents, summarise, summaryLine } from './summary.js';
+
+export const STATS: CommandSpec = {
+  name: 'stats',
+  valued: ['session', 'crate', 'since', 'origin'],
+  switches: ['json', 'zero'],
+  usage: `usage: splitcache stats [--json] [--session S] [--crate C] [--since T] [--origin O]
+       splitcache stats --zero
+The store's size against its limit, hits, misses, pass-throughs by reason and counts per crate type.
+With --session, --crate, --since or --origin, the calls that match, counted from the audit log.
+  --json         print them as JSON
+  --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
+  --crate C      only calls of crate C
+  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+  --origin O     only hits from O (local, remote), or \`miss\` for the misses
+  --zero         set the counters back to zero (the audit log is kept); takes no other option
+Also spelled -s or --show-stats, as in sccache; --zero as -z or --zero-stats.`,
+};
 
 /** `splitcache stats [--json] [--zero]`: counters from the daemon (started if needed: stats live in the store). */
 export async function runStats(args: string[]): Promise<number> {
-  if (args.includes('--zero')) {
+  const f = readCommandLine(args, STATS);
+  if (typeof f === 'number') return f;
+  if (f.switches.has('zero')) {
+    if (args.length > 1) return usageError(STATS, '--zero takes no other option');
     const r = await daemonRequest<{ zeroed?: boolean }>({ op: 'zero-stats' }, true);
     if (!r?.zeroed) return noReply(r);
     process.stdout.write('splitcache: statistics zeroed (the audit log is kept)\n');
     return 0;
   }
-  const f = parseFlags(args, ['session', 'crate', 'since', 'origin']);
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
   const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage }>({ op: 'stats' }, true);
   if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
   const u = reply.usage;
-  if (args.includes('--json')) {
+  if (f.json) {
     process.stdout.write(JSON.stringify({ dir: reply.dir, ...s, ...(u ? { usage: u } : {}) }, null, 2) + '\n');
     return 0;
   }
@@ -57,7 +76,7 @@ export async function runStats(args: string[]): Promise<number> {
 }
 
 /** With a filter, stats are counted from the audit log rather than the running totals. */
-async function filteredStats(f: ReturnType<typeof parseFlags>): Promise<number> {
+async function filteredStats(f: Flags): Promise<number> {
   const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
   const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
   if (!r?.events) return noReply(r);

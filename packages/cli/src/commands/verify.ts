@@ -1,11 +1,21 @@
 import type { VerifyResult } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { parseFlags } from './flags.js';
+import { readCommandLine, type CommandSpec } from './flags.js';
 import { progressBar } from './progressBar.js';
+
+export const VERIFY: CommandSpec = {
+  name: 'audit verify',
+  switches: ['json'],
+  usage: `usage: splitcache audit verify [--json]
+Re-hashes every blob in the store, names each one whose bytes don't match its digest
+(SPLITCACHE_BLOB_CORRUPT), and evicts the entries that need one. Exits 1 if any was bad.
+  --json         print the result as JSON`,
+};
 
 /** `splitcache audit verify [--json]`: re-hash every blob; report and evict what is bad. */
 export async function runVerify(args: string[]): Promise<number> {
-  const f = parseFlags(args, []);
+  const f = readCommandLine(args, VERIFY);
+  if (typeof f === 'number') return f;
   const bar = progressBar();
   const r = await daemonRequest<VerifyResult & { error?: string }>({ op: 'verify' }, true, bar.update);
   bar.done();
