@@ -105,3 +105,29 @@ t.test('an unknown flag, a flag without its value or a stray argument is a usage
   t.same(readdirSync(store.dir), [], 'no command ran: no daemon was started in the store');
   t.same(readdirSync(serveDir), [], 'and no server made its store');
 });
+
+t.test('--since takes a date or a time in ms; stats, audit and report refuse anything else alike, before they run', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const page = join(tempDir('report'), 'r.html');
+  for (const [cmd, args] of [
+    ['stats', ['stats', '--since', 'yesterday']],
+    ['stats', ['stats', '--json', '--since=3x']],
+    ['audit', ['audit', '--since', '3x']],
+    ['report', ['report', '--html', page, '--since', 'yesterday']],
+  ] as const) {
+    const r = await store.splitcache([...args]);
+    const value = args.at(-1)!.replace('--since=', '');
+    t.equal(r.code, 2, `${args.join(' ')} exits 2`);
+    t.equal(r.stderr, `splitcache ${cmd}: --since '${value}' is neither a date nor a time in ms (see \`splitcache ${cmd} --help\`)\n`, `${args.join(' ')} says so in one line`);
+    t.equal(r.stdout, '', 'and prints nothing else');
+  }
+  t.same(readdirSync(store.dir), [], 'none of them ran: no daemon was started in the store');
+  for (const since of ['2020-01-01', '2020-01-01T09:00:00Z', '1577869200000']) {
+    const audit = await store.splitcache(['audit', '--json', '--since', since]);
+    t.equal(audit.code, 0, `audit --since ${since} runs`);
+    const stats = await store.splitcache(['stats', '--json', '--since', since]);
+    t.equal(stats.code, 0, `stats --since ${since} runs`);
+    t.equal((JSON.parse(stats.stdout) as { hits: number }).hits, 0, 'and counts the calls since then (none)');
+  }
+});

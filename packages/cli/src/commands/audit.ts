@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { readCommandLine, type CommandSpec } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
 import { filterEvents } from './summary.js';
 
 export const AUDIT: CommandSpec = {
@@ -13,7 +14,7 @@ Every hit (origin, producer, time saved), miss and pass-through in the audit log
   --json         one JSON object a line
   --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
   --crate C      only calls of crate C
-  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+${SINCE_HELP}
   --origin O     only hits from O (local, remote), or \`miss\` for the misses`,
 };
 
@@ -21,7 +22,8 @@ Every hit (origin, producer, time saved), miss and pass-through in the audit log
 export async function runAudit(args: string[]): Promise<number> {
   const f = readCommandLine(args, AUDIT);
   if (typeof f === 'number') return f;
-  const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
+  const since = sinceTime(f.since);
+  if (since === undefined) return usageError(AUDIT, badSince(f.since));
   const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate: f.crate }, true);
   if (!reply?.events) return noReply(reply);
   reply.events = filterEvents(reply.events, f);

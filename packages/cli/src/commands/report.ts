@@ -5,6 +5,7 @@ import type { AuditEvent } from '@splitcache/store';
 import { renderReport } from '../report/renderReport.js';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
 
 export const REPORT: CommandSpec = {
   name: 'report',
@@ -12,7 +13,7 @@ export const REPORT: CommandSpec = {
   usage: `usage: splitcache report --html <file> [--since T] [--session S]
 One self-contained HTML page of charts: hit rate per session, time saved per crate, miss reasons.
   --html FILE    where to write it (its path is printed)
-  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+${SINCE_HELP}
   --session S    only calls of build session S`,
 };
 
@@ -21,8 +22,8 @@ export async function runReport(args: string[]): Promise<number> {
   const f = readCommandLine(args, REPORT);
   if (typeof f === 'number') return f;
   if (!f.html) return usageError(REPORT, '--html <file> is needed');
-  const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
-  if (Number.isNaN(since)) return usageError(REPORT, `--since '${f.since}' is neither a date nor a time in ms`);
+  const since = sinceTime(f.since);
+  if (since === undefined) return usageError(REPORT, badSince(f.since));
   const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session }, true);
   const stats = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
   if (!audit?.events || !stats?.stats) return noReply(audit?.events ? stats : audit);

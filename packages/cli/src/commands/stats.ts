@@ -3,6 +3,7 @@ import { formatBytes } from '../report/formatBytes.js';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec, type Flags } from './flags.js';
+import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
 import { filterEvents, summarise, summaryLine } from './summary.js';
 
 export const STATS: CommandSpec = {
@@ -16,7 +17,7 @@ With --session, --crate, --since or --origin, the calls that match, counted from
   --json         print them as JSON
   --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
   --crate C      only calls of crate C
-  --since T      only calls since T: a date (2026-05-01, an ISO time) or ms since the epoch
+${SINCE_HELP}
   --origin O     only hits from O (local, remote), or \`miss\` for the misses
   --zero         set the counters back to zero (the audit log is kept); takes no other option
 Also spelled -s or --show-stats, as in sccache; --zero as -z or --zero-stats.`,
@@ -77,7 +78,8 @@ export async function runStats(args: string[]): Promise<number> {
 
 /** With a filter, stats are counted from the audit log rather than the running totals. */
 async function filteredStats(f: Flags): Promise<number> {
-  const since = f.since ? (Number.isFinite(Number(f.since)) ? Number(f.since) : Date.parse(f.since)) : 0;
+  const since = sinceTime(f.since);
+  if (since === undefined) return usageError(STATS, badSince(f.since));
   const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
   if (!r?.events) return noReply(r);
   const s = summarise(filterEvents(r.events, f));
