@@ -13,7 +13,7 @@ const USAGE = `usage:
                                      every hit, miss and pass-through
   splitcache audit verify [--json]   re-hash every blob; evict what is bad
   splitcache gc [--max-size 5G] [--evict-older-than 30d]
-                                     evict least recently hit entries
+                                     evict least recently hit entries (--max-size 0: no limit)
   splitcache explain <crate> [--session S] [--json]
                                      why did this crate miss?
   splitcache report --html <file> [--since T] [--session S]

@@ -1,7 +1,7 @@
 import type { GcResult } from '@splitcache/store';
 import { parseAge, parseSize } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
-import { readCommandLine, type CommandSpec } from './flags.js';
+import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { progressBar } from './progressBar.js';
 
 export const GC: CommandSpec = {
@@ -12,7 +12,8 @@ export const GC: CommandSpec = {
 Evicts the least recently hit entries now, until the store fits its size limit, and removes the
 blobs no entry needs. It also runs by itself once the store grows past SPLITCACHE_MAX_SIZE.
   --max-size N           the limit for this run (K, M, G, T: powers of 1024) instead of
-                         SPLITCACHE_MAX_SIZE (default 10G)
+                         SPLITCACHE_MAX_SIZE (default 10G); 0: no size limit, as in the
+                         setting, so only --evict-older-than evicts
   --evict-older-than A   also evict every entry not hit for A (30d, 12h, 45m, 90s)
   --json                 print what it did as JSON`,
 };
@@ -21,12 +22,13 @@ blobs no entry needs. It also runs by itself once the store grows past SPLITCACH
 export async function runGc(args: string[]): Promise<number> {
   const f = readCommandLine(args, GC);
   if (typeof f === 'number') return f;
-  const maxBytes = f['max-size'] !== undefined ? parseSize(f['max-size']) : undefined;
+  const size = f['max-size'] !== undefined ? parseSize(f['max-size']) : undefined;
   const olderThanMs = f['evict-older-than'] !== undefined ? parseAge(f['evict-older-than']) : undefined;
-  if ((f['max-size'] !== undefined && maxBytes === undefined) || (f['evict-older-than'] !== undefined && olderThanMs === undefined)) {
-    process.stderr.write('splitcache: SPLITCACHE_CONFIG: --max-size takes a size like 5G, --evict-older-than an age like 30d\n');
-    return 2;
-  }
+  if (f['max-size'] !== undefined && size === undefined) return usageError(GC, `--max-size takes a size such as 5G (0: no limit), not '${f['max-size']}'`);
+  if (f['evict-older-than'] !== undefined && olderThanMs === undefined) return usageError(GC, `--evict-older-than takes an age such as 30d, not '${f['evict-older-than']}'`);
+  // 0 is no limit, as SPLITCACHE_MAX_SIZE=0 (docs/CONFIG.md). The request is JSON, where
+  // Infinity would be null (the daemon's own limit): the largest number is one no store reaches.
+  const maxBytes = size === 0 ? Number.MAX_VALUE : size;
   const bar = progressBar();
   const r = await daemonRequest<GcResult & { error?: string }>({ op: 'gc', maxBytes, olderThanMs }, true, bar.update);
   bar.done();

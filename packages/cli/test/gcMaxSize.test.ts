@@ -1,0 +1,35 @@
+import t from 'tap';
+import { assertOk, BIN, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
+
+// `gc --max-size 0` means what SPLITCACHE_MAX_SIZE=0 means (docs/CONFIG.md, as
+// ccache's max_size = 0): no size limit. It used to evict every entry.
+
+interface GcResult {
+  entriesBefore: number;
+  entriesEvicted: number;
+}
+
+t.test('gc --max-size 0 has no size limit: it evicts nothing but by --evict-older-than', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  for (const text of ['first', 'second']) {
+    const crate = printingCrate(text);
+    assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), `the ${text} crate builds, and is stored`);
+  }
+
+  const gc = await store.splitcache(['gc', '--max-size', '0', '--json']);
+  assertOk(t, gc, 'gc --max-size 0 runs');
+  const kept = JSON.parse(gc.stdout) as GcResult;
+  t.equal(kept.entriesBefore, 2, 'with both entries in the store');
+  t.equal(kept.entriesEvicted, 0, 'and evicts neither');
+  t.equal((JSON.parse((await store.splitcache(['gc', '--max-size', '0k', '--json'])).stdout) as GcResult).entriesBefore, 2, 'and 0k is 0 too: both are still there');
+
+  await new Promise((r) => setTimeout(r, 1100));
+  const aged = await store.splitcache(['gc', '--max-size', '0', '--evict-older-than', '1s', '--json']);
+  assertOk(t, aged, 'gc --max-size 0 --evict-older-than 1s runs');
+  t.equal((JSON.parse(aged.stdout) as GcResult).entriesEvicted, 2, 'and evicts by age: both, not hit for a second');
+
+  const help = await store.splitcache(['gc', '--help']);
+  t.match(help.stdout, /0: no size limit/, 'gc --help says what 0 means');
+});
