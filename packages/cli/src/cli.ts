@@ -2,6 +2,8 @@
  * The subcommands (`splitcache stats`, `server stop`, `cargo …`). Loaded only
  * when the first argument names one, so the wrapper's start-up never pays for it.
  */
+import { oneLine } from '@splitcache/errors';
+
 // Each command is imported when it runs: `serve` alone pulls in undici and the
 // server (~400 ms of module loading here), which `stats` should never pay for.
 const USAGE = `usage:
@@ -45,6 +47,16 @@ const ALIASES: Record<string, string[]> = {
 };
 
 export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await runCommand(argv);
+  } catch (err) {
+    // A fault no command says in its own words: one line, and where it came from only under SPLITCACHE_LOG=debug.
+    process.stderr.write(`splitcache: ${process.env.SPLITCACHE_LOG === 'debug' ? ((err as Error)?.stack ?? String(err)) : oneLine(err)}\n`);
+    return 1;
+  }
+}
+
+async function runCommand(argv: string[]): Promise<number> {
   const alias = argv[0] !== undefined && Object.hasOwn(ALIASES, argv[0]) ? ALIASES[argv[0]] : undefined;
   const [cmd, ...rest] = alias ? [...alias, ...argv.slice(1)] : argv;
   switch (cmd) {

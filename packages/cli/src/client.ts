@@ -7,6 +7,7 @@
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
@@ -219,7 +220,8 @@ main(process.argv.slice(2)).then(
     if (outputFlushed()) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`splitcache: ${(err as Error)?.stack ?? String(err)}\n`);
+    // One line; where it came from only under SPLITCACHE_LOG=debug.
+    process.stderr.write(`splitcache: ${process.env.SPLITCACHE_LOG === 'debug' ? ((err as Error)?.stack ?? String(err)) : oneLine(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -10,9 +10,23 @@ export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..'
 /**
  * Sends one request to the daemon; `start` starts it if it isn't running.
  * A daemon that failed to start gives `{ error }` (see noReply); so does one
- * found hung, which is stopped (daemonPid.ts).
+ * found hung, which is stopped (daemonPid.ts), one that closed the connection
+ * before it answered (it died, or was killed: SPLITCACHE_DAEMON_LOST), and
+ * one whose reply can't be read. Undefined: no daemon runs, and `start` was false.
  */
 export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
+  try {
+    return await askDaemon<T>(req, start, onProgress);
+  } catch (err) {
+    return { error: requestFailure(err) } as T;
+  }
+}
+
+/**
+ * daemonRequest, but a request that ends without a reply it can read throws
+ * (an Error with a `code`): `server stop` then stops the daemon by signal.
+ */
+export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
   const dir = storeDir(process.env);
   const conn = start ? await connectOrStart(dir, DAEMON_MAIN).catch((e: Error) => e) : await DaemonConnection.tryConnect(socketPath(dir));
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
@@ -26,6 +40,15 @@ export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?
   } finally {
     conn.close();
   }
+}
+
+/** Why a request failed, as `CODE: message` on one line. */
+function requestFailure(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  // socketTransport.ts's closedError: the connection ended before the reply.
+  if (e?.code === 'SPLITCACHE_DAEMON_UNREACHABLE') return 'SPLITCACHE_DAEMON_LOST: the daemon closed the connection before answering';
+  const code = typeof e?.code === 'string' && e.code.startsWith('SPLITCACHE_') ? e.code : 'SPLITCACHE_DAEMON_PROTOCOL';
+  return `${code}: ${String(e?.message ?? err).split('\n')[0]}`;
 }
 
 /**

@@ -25,8 +25,10 @@ export async function runReport(args: string[]): Promise<number> {
   const since = sinceTime(f.since);
   if (since === undefined) return usageError(REPORT, badSince(f.since));
   const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session }, true);
+  // Not a second request after a failed one: a daemon that died would be started again for nothing.
+  if (!audit?.events) return noReply(audit);
   const stats = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);
-  if (!audit?.events || !stats?.stats) return noReply(audit?.events ? stats : audit);
+  if (!stats?.stats) return noReply(stats);
   const html = renderReport(audit.events, stats.stats, { dir: stats.dir, generatedAt: Date.now(), since: since || undefined, session: f.session });
   const out = resolve(f.html);
   try {

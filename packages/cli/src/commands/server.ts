@@ -1,4 +1,4 @@
-import { daemonRequest } from './daemonRequest.js';
+import { askDaemon, daemonRequest } from './daemonRequest.js';
 import { signalDaemon } from '../daemonPid.js';
 import { storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
@@ -32,7 +32,7 @@ export async function runServer(args: string[]): Promise<number> {
   if (sub === 'stop') {
     // The daemon flushes its upload queue (bounded by SPLITCACHE_REMOTE_FLUSH_TIMEOUT) before it answers.
     const dir = storeDir(process.env);
-    const r = await daemonRequest<StopReply>({ op: 'stop' }, false).catch((): StopReply => ({ stopping: terminate(dir) }));
+    const r = await askDaemon<StopReply>({ op: 'stop' }, false).catch((): StopReply => ({ stopping: terminate(dir) }));
     if (r?.error) {
       process.stderr.write(`splitcache: ${r.error}\n`);
       return 0;
@@ -49,7 +49,11 @@ export async function runServer(args: string[]): Promise<number> {
   }
   if (sub === 'start' || sub === 'status') {
     const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string; stale?: string[]; problems?: string[] }>({ op: 'ping', env: process.env }, sub === 'start');
-    if (r?.error) process.stderr.write(`splitcache: ${r.error}\n`);
+    // It failed to start, was found hung (and stopped), or went away before it answered.
+    if (r?.error) {
+      process.stderr.write(`splitcache: ${r.error}\n`);
+      return 1;
+    }
     // A daemon whose store won't open still answers (every call builds uncached): say why.
     const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
     process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
