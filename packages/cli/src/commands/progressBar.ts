@@ -1,6 +1,7 @@
 /**
  * Progress for long commands: a bar redrawn in place on a TTY, plain lines
- * (at most one per 10 %, or per 1000 items when the total is unknown) otherwise.
+ * (at most one per 10 %, or one per 1000 items once past the first 1000 when
+ * the total is unknown: a small store's gc says nothing) otherwise.
  */
 export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
   let lastBucket = -1;
@@ -16,7 +17,7 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr) {
       return;
     }
     const bucket = pct === undefined ? Math.floor(p.done / 1000) : Math.floor(pct / 10);
-    if (bucket === lastBucket) return;
+    if (bucket === lastBucket || (pct === undefined && bucket === 0)) return;
     lastBucket = bucket;
     stream.write(`${p.phase}: ${p.done}${p.total ? '/' + p.total : ''}${pct === undefined ? '' : ` (${pct}%)`}\n`);
   };

@@ -1,0 +1,27 @@
+import t from 'tap';
+import { assertOk, BIN, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
+
+// What subcommands print besides their answer.
+
+t.test('gc on a pipe prints its result and no progress line for a small store', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('gc quietly');
+  assertOk(t, await run(BIN, [await realRustc(), ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'a crate is stored');
+  const gc = await store.splitcache(['gc']);
+  assertOk(t, gc, 'gc runs');
+  t.match(gc.stdout, /^gc: evicted 0 of 1 entries, removed 0 blobs \(0 bytes\); \d+ bytes kept\n$/, 'its one line of result');
+  t.equal(gc.stderr, '', "and nothing else: no 'gc: 1' progress line");
+});
+
+t.test('stats shows a size limit past any disk in a unit that fits it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const env = store.env({ SPLITCACHE_MAX_SIZE: '100000000000000000000T' });
+  const r = await run(BIN, ['stats'], { env });
+  assertOk(t, r, 'stats runs');
+  const size = /^store size +(.*)$/m.exec(r.stdout)?.[1] ?? '';
+  t.match(size, /^\d+ B of 9\.5e\+13 EiB \(0\.0 %\), 0 blobs$/, `the limit as ${size}`);
+  const json = JSON.parse((await run(BIN, ['stats', '--json'], { env })).stdout) as { usage: { maxBytes: number } };
+  t.equal(json.usage.maxBytes, 1e20 * 2 ** 40, '--json gives the limit in bytes, as it was');
+});
