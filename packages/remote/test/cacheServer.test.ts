@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,4 +151,18 @@ t.test('a graceful stop finishes the write in flight; the data survives a restar
   t.equal(again.status().entries, 1, 'the index survived');
   const c = cache(t, again.url);
   t.ok((await c.getBlob(d))!.equals(body));
+});
+
+t.test("an upload cut off by a kill leaves nothing behind once the server starts again", async (t) => {
+  const dir = tmp();
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  await s.close();
+  // What a PUT in flight leaves in cas/tmp when the server is killed (no graceful stop).
+  const partial = join(dir, 'cas', 'tmp', `${'ab'.repeat(16)}.0123456789ab`);
+  mkdirSync(join(dir, 'cas', 'tmp'), { recursive: true });
+  writeFileSync(partial, Buffer.alloc(100_000, 1));
+  const again = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  t.teardown(() => again.close());
+  t.notOk(existsSync(partial), 'the partial upload is removed');
+  t.same(readdirSync(join(dir, 'cas', 'tmp')), [], 'cas/tmp is empty');
 });

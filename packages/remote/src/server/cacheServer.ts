@@ -81,6 +81,9 @@ export class CacheServer {
     const blobs = new BlobDir(join(o.dir, 'cas'));
     await blobs.init();
     const index = await ServerIndex.open(o.dir, o.lruGranularityMs);
+    // The index's lock is this server's now: what an upload cut off by a kill left in cas/tmp can
+    // go (it was never counted, evicted or served, and stayed for good).
+    await blobs.init(true);
     const headersTimeout = o.headersTimeoutMs ?? 10_000;
     const http = createServer({
       headersTimeout,
