@@ -134,3 +134,31 @@ t.test('tokens: a read-only token reads but cannot write', async (t) => {
   const st = await serve.status('rw-secret-2');
   t.ok(st.clients['pr-runners']!.hits > 0 && st.clients['main-ci']!.puts > 0, '/status names clients by token name');
 });
+
+t.test('after a key rotation, a writer with the new key republishes, and readers with the new key hit', async (t) => {
+  // Records were kept by the first writer: the old key's stayed, a miss for every reader with
+  // the new key for good, and the new writer's uploads went nowhere (yet counted as uploads).
+  const serve = await startServe();
+  t.teardown(() => serve.stop());
+  const runner = (key: string, mode: string, producer: string) => {
+    const r = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_MODE: mode, SPLITCACHE_SIGNING_KEY: key, SPLITCACHE_PRODUCER: producer });
+    t.teardown(() => r.stop());
+    return r;
+  };
+  const build = async (r: Runner, what: string) => {
+    const ws = copyFixture();
+    assertOk(t, await r.cargo(ws, BUILD, { SPLITCACHE_SESSION: 's' }), `${what} builds`);
+    t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, expected, `${what}: its binary is the right one`);
+    await r.splitcache(['server', 'stop']); // its uploads flushed, as at the end of a CI job
+    return r;
+  };
+  await build(runner(KEY, 'read-write', 'old-key'), 'a writer with the old key');
+  const rotated = await build(runner(`${KEY}-rotated`, 'read-write', 'new-key'), 'a writer with the new key');
+  const uploads = ((await rotated.stats()) as unknown as { remote: Record<string, number> }).remote;
+  t.ok((uploads.uploads ?? 0) >= 1, `the new key's writer published (${JSON.stringify(uploads)})`);
+  const reader = runner(`${KEY}-rotated`, 'read-only', 'reader');
+  await build(reader, 'a reader with the new key');
+  const { rate, notRemote } = remoteHitRate(await reader.audit('s'));
+  t.equal(rate, 1, `every call a remote hit (not: ${notRemote.join(', ') || 'none'})`);
+  t.ok((await reader.audit('s')).filter((e) => e.outcome === 'hit').every((e) => (e as Line).producer === 'new-key' && (e as Line).signature === 'valid'), 'from the new key, signature valid');
+});

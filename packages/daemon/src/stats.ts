@@ -18,7 +18,8 @@ export interface Stats {
   /** Cache faults by SPLITCACHE_* code: each cost time, never a build. */
   errors: Record<string, number>;
   /**
-   * The remote tier: hits, misses, skipped (breaker open), uploaded entries,
+   * The remote tier: hits, misses, skipped (breaker open), uploads (entries
+   * that sent something), alreadyPublished (entries the server had whole),
    * uploadedBlobs, uploadedBytes, downloadedBytes, dropped (queue items that
    * could never be uploaded).
    */

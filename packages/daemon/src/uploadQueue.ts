@@ -124,9 +124,10 @@ export class UploadQueue {
   private async uploadOne(entryKey: Digest, item: QueueItem): Promise<boolean> {
     const { store, stats } = this.s;
     try {
-      await this.publish(entryKey, item);
+      const sent = await this.publish(entryKey, item);
       await store.deleteQueued(entryKey);
-      stats.count('remote', 'uploads');
+      // Counted as an upload only if something went up: another runner may have published it all.
+      stats.count('remote', sent ? 'uploads' : 'alreadyPublished');
       return true;
     } catch (err) {
       const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
@@ -146,24 +147,33 @@ export class UploadQueue {
     }
   }
 
-  private async publish(entryKey: Digest, item: QueueItem): Promise<void> {
+  /** Publishes what the server lacks of one entry; whether anything was sent. */
+  private async publish(entryKey: Digest, item: QueueItem): Promise<boolean> {
     const { store, stats } = this.s;
+    let sent = false;
     const entry = await store.getEntry(entryKey);
     if (!entry) throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `entry ${entryKey} is no longer in the local store`);
     const digests = [...new Set(entry.outputs.map((o) => o.digest))];
     // Every blob is checked even when the entry is already there: the server may have evicted one.
     await eachLimit(digests, BLOB_CONCURRENCY, async (d) => {
       if (await this.cache.hasBlob(d)) return;
-      const sent = await this.cache.putBlob(d, await store.blobs.read(d));
+      const bytes = await this.cache.putBlob(d, await store.blobs.read(d));
+      sent = true;
       stats.count('remote', 'uploadedBlobs');
-      stats.count('remote', 'uploadedBytes', sent);
+      stats.count('remote', 'uploadedBytes', bytes);
     });
-    // PUT of an existing key is a no-op on our server; HEAD first keeps the first writer's record on any server.
-    // The record blob is this store's own recovery copy; it doesn't travel.
+    // A record this daemon would read stays (the first writer's); one it would refuse (another
+    // signing key's, a keyless writer's where this one signs) is replaced, or readers with this
+    // key would miss it for good. The record blob is this store's own recovery copy; it doesn't travel.
     const { recordDigest: _local, ...shared } = entry;
-    if (!(await this.cache.hasRecord(entryKey))) await this.cache.putEntry(entryKey, shared);
-    if (!(await this.cache.hasRecord(item.manifestKey))) {
-      await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+    if (!(await this.cache.hasGoodRecord('entry', entryKey))) {
+      await this.cache.putEntry(entryKey, shared);
+      sent = true;
     }
+    if (!(await this.cache.hasGoodRecord('inputs', item.manifestKey))) {
+      await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+      sent = true;
+    }
+    return sent;
   }
 }

@@ -1,7 +1,7 @@
 import { SplitcacheError } from '@splitcache/errors';
 import { isDigest, type Digest } from '@splitcache/hash';
 import type { EntryRecord } from '@splitcache/store';
-import { openAc, sealAc, type InputSetRecord } from './acRecord.js';
+import { openAc, sealAc, type AcRecord, type InputSetRecord } from './acRecord.js';
 import { decodeBlobBody, encodeBlobBody, type Compression } from './blobBody.js';
 import { sizeText } from './bodyReader.js';
 import { HttpRemote, type HttpRemoteOptions } from './httpRemote.js';
@@ -74,6 +74,26 @@ export class RemoteCache {
 
   hasRecord(key: Digest): Promise<boolean> {
     return this.http.head(acPath(key));
+  }
+
+  /**
+   * Whether the record at `key` is one this client would read (a writer
+   * publishes only where it isn't): absent, or one that fails this client's
+   * checks (signed with another key after a rotation, unsigned where it
+   * signs, malformed) is not. Such a record would otherwise stay a miss for
+   * every reader with the key, for good: the first writer's record was kept.
+   */
+  async hasGoodRecord(kind: AcRecord['kind'], key: Digest): Promise<boolean> {
+    if (!this.o.signingKey) return this.hasRecord(key);
+    const body = await this.http.get(acPath(key), MAX_RECORD_BYTES);
+    if (!body) return false;
+    try {
+      openAc(body, kind, key, this.o.signingKey);
+      return true;
+    } catch (err) {
+      if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return false;
+      throw err;
+    }
   }
 
   /** Uploads a blob; returns the bytes sent. */

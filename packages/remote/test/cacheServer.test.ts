@@ -44,7 +44,7 @@ function rawStatus(url: string, path: string): Promise<number> {
 
 t.before(initHash);
 
-t.test('blobs and records round-trip; a second PUT of a key is a no-op', async (t) => {
+t.test('blobs and records round-trip; a second PUT of a blob is a no-op, of a record replaces it', async (t) => {
   const s = await serve(t);
   const c = cache(t, s.url);
   const blob = Buffer.from('relocatable object code '.repeat(500));
@@ -54,10 +54,10 @@ t.test('blobs and records round-trip; a second PUT of a key is a no-op', async (
   await c.putBlob(d, blob);
   t.equal(await c.hasBlob(d), true);
   t.ok((await c.getBlob(d))!.equals(blob), 'a gzipped upload comes back as the same blob');
+  t.equal(await put(`${s.url}/cas/${d}`, blob), 204, 'a blob already there: 204, kept');
   await c.putInputSet({ key: d, crateName: 'x', inputs: ['{cwd}/src/lib.rs'], envDeps: ['FOO'] });
-  await c.putInputSet({ key: d, crateName: 'x', inputs: ['{cwd}/other.rs'], envDeps: [] });
-  t.same((await c.getInputSet(d))!.inputs, ['{cwd}/src/lib.rs'], 'the first writer wins');
-  t.equal(await put(`${s.url}/ac/${d}`, sealAc({ v: 1, kind: 'inputs', key: d, crateName: 'y', inputs: [], envDeps: [] }, undefined)), 204);
+  t.equal(await put(`${s.url}/ac/${d}`, sealAc({ v: 1, kind: 'inputs', key: d, crateName: 'x', inputs: ['{cwd}/other.rs'], envDeps: [] }, undefined)), 201, 'a record PUT again: 201');
+  t.same((await c.getInputSet(d))!.inputs, ['{cwd}/other.rs'], 'replaced (clients replace only a record that fails their checks)');
   t.equal(s.status().entries, 2, 'one blob and one record');
 });
 

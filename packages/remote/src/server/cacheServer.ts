@@ -159,11 +159,13 @@ export class CacheServer {
     if (length > limit) return reply(req, res, 413, `body of ${length} bytes exceeds the limit of ${limit}`);
     counts.puts++;
     const id = r.kind + r.key;
-    // One write per key at a time; a PUT of an existing key is a no-op (the first writer wins).
+    // One write per key at a time. A PUT of an existing blob is a no-op (its bytes are its key's);
+    // a record is replaced: clients replace only one that fails their own signature check
+    // (after a key rotation, or over a keyless writer's), as on a plain WebDAV server.
     const prev = this.writing.get(id);
     const mine = (async () => {
       await prev?.catch(() => undefined);
-      if (await this.index.get(r.kind, r.key)) return reply(req, res, 204);
+      if (r.kind === 'c' && (await this.index.get(r.kind, r.key))) return reply(req, res, 204);
       if (r.kind === 'c') await this.putBlob(req, res, r.key, length);
       else await this.putRecord(req, res, r.key, length);
     })();
@@ -228,7 +230,7 @@ export class CacheServer {
     const body = Buffer.concat(chunks);
     if (size !== length) return reply(req, res, 400, 'body length differs from Content-Length');
     if (!decodeEnvelope(body)) return reply(req, res, 422, 'body is not an AC record envelope (msgpack { v: 1, payload, sig })');
-    await this.index.add('a', key, body.length, body);
+    await this.index.putRecord(key, body);
     reply(req, res, 201);
     this.evictIfFull();
   }

@@ -89,6 +89,14 @@ export class ServerIndex {
     Object.assign(this.totals, totals);
   }
 
+  /** Stores an AC record's bytes, replacing the record there, if any. */
+  putRecord(key: string, value: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      await this.removeNow('a', key);
+      await this.addNow('a', key, value.length, value);
+    });
+  }
+
   /** Moves an item to the young end of the LRU order (coarsely: see TOUCH_GRANULARITY_MS). */
   async touch(kind: Kind, key: string, item: Item): Promise<void> {
     const atime = Date.now();
