@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { initHash } from '@splitcache/hash';
-import { BlobDir } from '@splitcache/store';
+import { BlobDir, isDiskFull } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
@@ -267,7 +267,9 @@ export class CacheServer {
     // A client that hung up mid-transfer (a breaker aborting its requests) is no server fault.
     if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') this.o.log?.(`request failed: ${oneLine(err)}`);
     if (res.headersSent) res.destroy();
-    else reply(undefined, res, code === 'ENOSPC' || code === 'EDQUOT' ? 507 : 500, 'internal error');
+    // ENOSPC from the file system, or inside LevelDB's IO error: 507, as the protocol says.
+    else if (isDiskFull(err)) reply(undefined, res, 507, 'insufficient storage');
+    else reply(undefined, res, 500, 'internal error');
   }
 }
 

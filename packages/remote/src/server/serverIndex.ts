@@ -29,24 +29,35 @@ const TOUCH_GRANULARITY_MS = 60_000;
  * Every change is one atomic batch, so the totals never drift from the items.
  */
 export class ServerIndex {
+  /** A write failed (a full disk): the log may end in a torn record, so the index is reopened before the next change. */
+  private broken = false;
+
   private constructor(
-    private readonly db: Level<string, Bytes>,
+    private db: Level<string, Bytes>,
+    private readonly location: string,
     readonly totals: Totals,
     private readonly granularityMs: number,
   ) {}
 
   static async open(dir: string, granularityMs = TOUCH_GRANULARITY_MS): Promise<ServerIndex> {
-    const db = new Level<string, Bytes>(join(dir, 'index'), { valueEncoding: 'view' });
-    try {
-      await db.open();
-    } catch (cause) {
-      const code = (cause as { cause?: { code?: string }; code?: string }).cause?.code ?? (cause as { code?: string }).code;
-      const why = code === 'LEVEL_LOCKED' ? 'is locked by another process' : 'cannot be opened';
-      throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server index ${join(dir, 'index')} ${why}`, { cause });
-    }
+    const location = join(dir, 'index');
+    const db = await openDb(location);
     const saved = await db.get('s!totals');
     const totals = saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
-    return new ServerIndex(db, totals, granularityMs);
+    return new ServerIndex(db, location, totals, granularityMs);
+  }
+
+  /**
+   * After a failed write, LevelDB goes on appending to a log that may end in a
+   * torn record, and recovery drops what follows it in its block: records
+   * acknowledged (201) after a full disk was freed were gone after a restart.
+   * Reopened, LevelDB recovers the log now and starts a new one.
+   */
+  private async heal(): Promise<void> {
+    if (!this.broken) return;
+    await this.db.close().catch(() => undefined);
+    this.db = await openDb(this.location);
+    this.broken = false;
   }
 
   async get(kind: Kind, key: string): Promise<Item | undefined> {
@@ -65,7 +76,16 @@ export class ServerIndex {
    */
   private queue: Promise<unknown> = Promise.resolve();
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+    const guarded = async () => {
+      await this.heal();
+      try {
+        return await fn();
+      } catch (err) {
+        this.broken = true;
+        throw err;
+      }
+    };
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -101,11 +121,16 @@ export class ServerIndex {
   async touch(kind: Kind, key: string, item: Item): Promise<void> {
     const atime = Date.now();
     if (atime - item.atime < this.granularityMs) return;
-    await this.db.batch([
-      { type: 'del', key: lruKey(item.atime, kind, key) },
-      { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
-      { type: 'put', key: `i!${kind}${key}`, value: pack({ size: item.size, atime }) },
-    ]);
+    try {
+      await this.db.batch([
+        { type: 'del', key: lruKey(item.atime, kind, key) },
+        { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
+        { type: 'put', key: `i!${kind}${key}`, value: pack({ size: item.size, atime }) },
+      ]);
+    } catch (err) {
+      this.broken = true;
+      throw err;
+    }
   }
 
   remove(kind: Kind, key: string): Promise<void> {
@@ -159,4 +184,16 @@ const ATIME_WIDTH = 10;
 
 function lruKey(atime: number, kind: Kind, key: string): string {
   return `l!${atime.toString(36).padStart(ATIME_WIDTH, '0')}${kind}${key}`;
+}
+
+async function openDb(location: string): Promise<Level<string, Bytes>> {
+  const db = new Level<string, Bytes>(location, { valueEncoding: 'view' });
+  try {
+    await db.open();
+  } catch (cause) {
+    const code = (cause as { cause?: { code?: string }; code?: string }).cause?.code ?? (cause as { code?: string }).code;
+    const why = code === 'LEVEL_LOCKED' ? 'is locked by another process' : 'cannot be opened';
+    throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server index ${location} ${why}`, { cause });
+  }
+  return db;
 }
