@@ -1,7 +1,8 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store } from './helpers.js';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
 // A -sys style crate whose build script compiles C into a static library in
 // OUT_DIR. The rlib bundles that library, and rustc's dep-info never names
@@ -51,5 +52,45 @@ for (const [how, linkLib] of [
     t.same(await outcomes('two'), ['miss'], 'the lib bundling it missed');
     t.equal(await answer(1, 'back'), '1\n', 'back to the first C: the first answer()');
     t.same(await outcomes('back'), ['hit'], 'served by the first entry');
+  });
+}
+
+// A vendor library outside the build's own trees (as in /opt, or /usr/local): a prebuilt `.a`
+// the build script only points at. Only dirs in the build's trees were keyed, so a replaced
+// library was served stale; a `+verbatim` name was looked up as `lib<name>.a` and missed too.
+const vendorWorkspace = (vendor: string, verbatim: boolean) => ({
+  'Cargo.toml': '[workspace]\nmembers = ["sys", "app"]\nresolver = "2"\n',
+  'sys/Cargo.toml': '[package]\nname = "sys"\nversion = "0.1.0"\nedition = "2021"\n',
+  'sys/build.rs':
+    `fn main() {\n    println!("cargo:rustc-link-search=native=${vendor}");\n` +
+    (verbatim ? '    println!("cargo:rustc-link-lib=static:+verbatim=libvendor.a");\n' : '') +
+    `    println!("cargo:rerun-if-changed=${vendor}/libvendor.a");\n}\n`,
+  'sys/src/lib.rs':
+    (verbatim ? '' : '#[link(name = "vendor", kind = "static")]\n') +
+    'extern "C" { fn vendor_answer() -> i32; }\npub fn get() -> i32 { unsafe { vendor_answer() } }\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsys = { path = "../sys" }\n',
+  'app/src/main.rs': 'fn main() { println!("{}", sys::get()); }\n',
+});
+
+for (const [how, verbatim] of [
+  ['#[link(kind = "static")] in the source', false],
+  ['cargo:rustc-link-lib=static:+verbatim=libvendor.a', true],
+] as const) {
+  t.test(`a vendor library outside the build's trees, linked by ${how}: replaced, the new code is linked`, async (t) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    // Not under the temp dir, which is one of the build's own prefixes.
+    const vendor = tempDir('vendor', '/var/tmp');
+    const ws = fileTree(vendorWorkspace(vendor, verbatim), 'native');
+    const answer = async (value: number, session: string) => {
+      writeFileSync(join(vendor, 'vendor.c'), `int vendor_answer(void) { return ${value}; }\n`);
+      t.equal(spawnSync('cc', ['-c', 'vendor.c', '-o', 'vendor.o'], { cwd: vendor }).status, 0, 'cc');
+      rmSync(join(vendor, 'libvendor.a'), { force: true });
+      t.equal(spawnSync('ar', ['crs', 'libvendor.a', 'vendor.o'], { cwd: vendor }).status, 0, 'ar');
+      assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session }), `a build with vendor_answer() = ${value}`);
+      return (await run(join(ws, 'target', 'debug', 'app'), [])).stdout;
+    };
+    t.equal(await answer(1, 'one'), '1\n', 'the first build links vendor_answer() = 1');
+    t.equal(await answer(2, 'two'), '2\n', 'after the library is replaced, the binary has the new code');
   });
 }

@@ -96,14 +96,15 @@ export interface ManifestKey {
  *  6. The digest of the root source file.
  *  7. The digest of every --extern file.
  *  8. The digest of every native static library linked with -l (found in the
- *     -L dirs), and of every other `.a` file in an -L native (or all) dir
- *     that lies under one of the call's machine-specific prefixes, not the
- *     sysroot (an OUT_DIR, the workspace, a package: not /usr/lib). A
+ *     -L dirs; `+verbatim` names the file whole), and of every other `.a`
+ *     file in an -L native (or all) dir but the sysroot's. A
  *     `#[link(name = "x", kind = "static")]` in the source bundles such a
  *     library into the rlib with no -l and no dep-info line, so a build
- *     script that rebuilds it must change the key. Keys change only for
- *     calls that have such a file, which before could be served an rlib
- *     bundling the old library: no new CACHE_VERSION.
+ *     script that rebuilds it, or a vendor library replaced in /opt, must
+ *     change the key. Only dirs in the build's own trees were looked at
+ *     before, so a library elsewhere (and any `+verbatim` one) could be
+ *     served stale. Keys change only for calls that have such a file: no
+ *     new CACHE_VERSION (7 came with this session's other changes).
  *  9. The target: the --target name, or the digest of its JSON spec file.
  * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
  *     from the prefix table, so only the fact is recorded).
@@ -168,7 +169,7 @@ export async function buildManifestKey(
   const named = new Set<string>();
   for (const lib of inv.nativeLibs) {
     // 8
-    const found = findStaticLib(lib.name, inv, cwd);
+    const found = findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd);
     if (found === undefined) continue;
     k.add(`native:${lib.name}`, await files.digest(found));
     named.add(found);
@@ -198,13 +199,16 @@ function nativeDirs(inv: Invocation, cwd: string): string[] {
   return inv.libPaths.filter((lp) => lp.kind === 'native' || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
 }
 
-/** The `.a` files in the call's native dirs that lie in the build's own trees (item 8), in a stable order. */
+/**
+ * The `.a` files in the call's native dirs but the sysroot's (item 8), in a stable order. A
+ * system dir (`-L native=/usr/lib/x86_64-linux-gnu`, from pkg-config) holds ~100 MB of them
+ * here: digested once per daemon, then stat'ed through the memo.
+ */
 function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): string[] {
   const sysroot = placeholderFor('sysroot');
   const out: string[] = [];
   for (const dir of nativeDirs(inv, cwd)) {
-    const n = table.normalise(dir);
-    if (!n.startsWith(PLACEHOLDER_OPEN) || n.startsWith(sysroot)) continue;
+    if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
     try {
       names = readdirSync(dir).filter((f) => f.endsWith('.a')).sort();
@@ -216,9 +220,10 @@ function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): st
   return out;
 }
 
-function findStaticLib(name: string, inv: Invocation, cwd: string): string | undefined {
+/** The first file named `file` in the call's native dirs. */
+function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
   return nativeDirs(inv, cwd)
-    .map((dir) => join(dir, `lib${name}.a`))
+    .map((dir) => join(dir, file))
     .find((p) => existsSync(p));
 }
 

@@ -18,6 +18,8 @@ export interface LibPath {
 export interface NativeLib {
   kind: string; // 'static', 'dylib', 'framework', or '' when unspecified
   name: string;
+  /** `+verbatim` among its modifiers: `name` is the file's whole name (`libnat.a`), not `lib<name>.a`. */
+  verbatim?: boolean;
 }
 
 export interface Invocation {
@@ -148,9 +150,9 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     }
     case '-l': {
       const eq = v.indexOf('=');
-      const kind = eq < 0 ? '' : v.slice(0, eq).split(':')[0]!;
+      const [kind = '', modifiers = ''] = eq < 0 ? [] : v.slice(0, eq).split(':');
       const name = (eq < 0 ? v : v.slice(eq + 1)).split(':')[0]!;
-      inv.nativeLibs.push({ kind, name });
+      inv.nativeLibs.push(modifiers.split(',').includes('+verbatim') ? { kind, name, verbatim: true } : { kind, name });
       break;
     }
     case '--target': inv.target = v; break;

@@ -151,3 +151,14 @@ t.test('fuzz: the dep-info parser throws only its own error', async (t) => {
   );
   t.pass('10^4 dep-info texts');
 });
+
+t.test('-l: kinds, modifiers and renames', async (t) => {
+  const libs = parseInvocation(['--crate-name', 'x', 'src/lib.rs', '-l', 'static:+verbatim=libnat.a', '-l', 'static:+whole-archive,+verbatim=v.a', '-l', 'dylib=ssl', '-l', 'm', '-l', 'static:-bundle=foo:bar']).nativeLibs;
+  t.same(libs, [
+    { kind: 'static', name: 'libnat.a', verbatim: true },
+    { kind: 'static', name: 'v.a', verbatim: true },
+    { kind: 'dylib', name: 'ssl' },
+    { kind: '', name: 'm' },
+    { kind: 'static', name: 'foo' },
+  ]);
+});
