@@ -112,6 +112,18 @@ t.test('eviction: least recently used items go first, down to max-size', async (
   t.same(await Promise.all(ds.map((d) => c.hasBlob(d))), [true, false, true, true], 'the least recently used blob was evicted');
 });
 
+t.test('a server started over a lower --max-size evicts down to it at once, not at the next PUT', async (t) => {
+  const dir = tmp();
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  const c = cache(t, s.url, { compression: 'none' });
+  for (const i of [1, 2, 3]) await c.putBlob(digestBytes(Buffer.alloc(1000, i)), Buffer.alloc(1000, i));
+  await s.close();
+  const smaller = await CacheServer.start({ dir, host: '127.0.0.1', port: 0, maxSize: 2000 });
+  t.teardown(() => smaller.close());
+  for (let i = 0; i < 50 && smaller.status().bytes > 2000; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(smaller.status().bytes, 2000, `down to the limit with no request (${JSON.stringify(smaller.status())})`);
+});
+
 t.test('slow-loris: a client that never finishes its headers is cut off', async (t) => {
   const s = await serve(t, { headersTimeoutMs: 500 });
   const u = new URL(s.url);

@@ -101,6 +101,8 @@ export class CacheServer {
       await index.close();
       throw new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `cannot listen on ${o.host}:${o.port}: ${(cause as NodeJS.ErrnoException).code}`, { cause });
     }
+    // A store over --max-size (the limit lowered, or a restore) is brought down now, not at the next PUT.
+    server.evictIfFull();
     return server;
   }
 
