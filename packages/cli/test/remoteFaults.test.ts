@@ -88,6 +88,21 @@ t.test('a server killed mid-build, with uploads pending', async (t) => {
   t.ok(Date.now() - t0 < 10_000, `server stop did not wait out the flush timeout (${Date.now() - t0} ms): ${stop.stdout.trim()}`);
 });
 
+t.test('a server that failed during the build and is back by `server stop`: the queue is flushed then', async (t) => {
+  const mem = await MemoryRemote.start(seed);
+  mem.fault = 'status-500';
+  t.teardown(() => mem.close());
+  const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_TIMEOUT: String(TIMEOUT_S) });
+  t.teardown(() => runner.stop());
+  const { stats } = await build(t, runner, 'against a server answering 500');
+  t.ok((stats.remote.skipped ?? 0) >= 1, 'the breaker opened during the build');
+  mem.fault = 'none';
+  const puts = mem.count('PUT');
+  const stop = await runner.splitcache(['server', 'stop']);
+  t.match(stop.stdout, /^splitcache daemon stopped\n$/, `nothing left in the queue (${stop.stdout.trim()})`);
+  t.ok(mem.count('PUT') > puts, `the stop uploaded what the build queued (${mem.count('PUT') - puts} PUTs)`);
+});
+
 t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) => {
   const local = new Store();
   t.teardown(() => local.stop());

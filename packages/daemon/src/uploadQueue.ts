@@ -70,6 +70,9 @@ export class UploadQueue {
    */
   async flush(timeoutMs: number): Promise<{ outcome: DrainOutcome; left: number }> {
     this.deadline = Date.now() + timeoutMs;
+    // A remote that failed earlier may be back: one probe now, rather than leaving the queue
+    // to a next daemon that an ephemeral CI runner never starts. A failed probe ends the flush.
+    this.cache.http.breaker.probeNow();
     let outcome: DrainOutcome = 'empty';
     let timer: NodeJS.Timeout | undefined;
     // The drain checks the deadline between items; this bounds the item in hand too.
@@ -78,6 +81,9 @@ export class UploadQueue {
       for (;;) {
         if (!this.pumping) this.kick();
         outcome = (await Promise.race([this.pumping ?? 'stopped', late])) as DrainOutcome;
+        // The probe went through and closed the breaker, but the requests beside it were refused
+        // while it was out: the queue is drained again (an item fails for good after 3 tries).
+        if (outcome === 'failing' && !this.cache.http.breaker.isOpen) continue;
         if (outcome !== 'empty' || (await this.s.store.queued(1)).length === 0) break;
       }
     } finally {

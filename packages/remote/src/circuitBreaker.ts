@@ -42,6 +42,16 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * Lets the next request through as a probe now, not when the cool-down ends:
+   * for a last try that matters more than its cost (`server stop` flushing the
+   * uploads of a CI job that ends, after the remote failed earlier in it).
+   */
+  probeNow(): void {
+    // Never 0, which means closed.
+    if (this.openUntil !== 0 && !this.probing) this.openUntil = Math.max(1, Math.min(this.openUntil, this.now()));
+  }
+
   get isOpen(): boolean {
     return this.openUntil !== 0 && (this.now() < this.openUntil || this.probing);
   }

@@ -23,3 +23,19 @@ t.test('each failed probe doubles the cool-down, up to 16 times; a success reset
   b.failure('timeout');
   t.equal(b.retryInMs, 30_000, 'and the next opening is back to the configured cool-down');
 });
+
+t.test('probeNow lets one probe through before the cool-down ends; a closed breaker is left alone', async (t) => {
+  const now = 1_000;
+  const b = new CircuitBreaker(3, 30_000, () => now);
+  b.probeNow();
+  t.notOk(b.isOpen, 'closed: nothing to do');
+  b.failure('timeout');
+  t.notOk(b.allow(), 'open: no request');
+  b.probeNow();
+  t.ok(b.allow(), 'after probeNow, one probe');
+  t.notOk(b.allow(), 'and only one');
+  b.probeNow();
+  t.notOk(b.allow(), 'a probe out: probeNow adds none');
+  b.success();
+  t.ok(b.allow(), 'the probe closed it');
+});
