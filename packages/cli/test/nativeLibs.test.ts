@@ -19,17 +19,23 @@ const BUILD_RS = (linkLib: boolean) =>
   (linkLib ? '    println!("cargo:rustc-link-lib=static=answer");\n' : '') +
   '    println!("cargo:rerun-if-changed=answer.c");\n}\n';
 
-const workspace = (linkLib: boolean) => ({
+/** A workspace of `sys` (its build script and source as given, and `extra` files) and `app`, which prints sys::get(). */
+const sysWorkspace = (buildRs: string, libRs: string, extra: Record<string, string> = {}) => ({
   'Cargo.toml': '[workspace]\nmembers = ["sys", "app"]\nresolver = "2"\n',
   'sys/Cargo.toml': '[package]\nname = "sys"\nversion = "0.1.0"\nedition = "2021"\n',
-  'sys/build.rs': BUILD_RS(linkLib),
-  'sys/answer.c': 'int answer(void) { return 1; }\n',
-  'sys/src/lib.rs':
-    (linkLib ? '' : '#[link(name = "answer", kind = "static")]\n') +
-    'extern "C" { fn answer() -> i32; }\npub fn get() -> i32 { unsafe { answer() } }\n',
+  'sys/build.rs': buildRs,
+  'sys/src/lib.rs': libRs,
+  ...extra,
   'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsys = { path = "../sys" }\n',
   'app/src/main.rs': 'fn main() { println!("{}", sys::get()); }\n',
 });
+
+const workspace = (linkLib: boolean) =>
+  sysWorkspace(
+    BUILD_RS(linkLib),
+    (linkLib ? '' : '#[link(name = "answer", kind = "static")]\n') + 'extern "C" { fn answer() -> i32; }\npub fn get() -> i32 { unsafe { answer() } }\n',
+    { 'sys/answer.c': 'int answer(void) { return 1; }\n' },
+  );
 
 for (const [how, linkLib] of [
   ['cargo:rustc-link-lib=static (an -l flag)', true],
@@ -58,19 +64,13 @@ for (const [how, linkLib] of [
 // A vendor library outside the build's own trees (as in /opt, or /usr/local): a prebuilt `.a`
 // the build script only points at. Only dirs in the build's trees were keyed, so a replaced
 // library was served stale; a `+verbatim` name was looked up as `lib<name>.a` and missed too.
-const vendorWorkspace = (vendor: string, verbatim: boolean) => ({
-  'Cargo.toml': '[workspace]\nmembers = ["sys", "app"]\nresolver = "2"\n',
-  'sys/Cargo.toml': '[package]\nname = "sys"\nversion = "0.1.0"\nedition = "2021"\n',
-  'sys/build.rs':
+const vendorWorkspace = (vendor: string, verbatim: boolean) =>
+  sysWorkspace(
     `fn main() {\n    println!("cargo:rustc-link-search=native=${vendor}");\n` +
-    (verbatim ? '    println!("cargo:rustc-link-lib=static:+verbatim=libvendor.a");\n' : '') +
-    `    println!("cargo:rerun-if-changed=${vendor}/libvendor.a");\n}\n`,
-  'sys/src/lib.rs':
-    (verbatim ? '' : '#[link(name = "vendor", kind = "static")]\n') +
-    'extern "C" { fn vendor_answer() -> i32; }\npub fn get() -> i32 { unsafe { vendor_answer() } }\n',
-  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsys = { path = "../sys" }\n',
-  'app/src/main.rs': 'fn main() { println!("{}", sys::get()); }\n',
-});
+      (verbatim ? '    println!("cargo:rustc-link-lib=static:+verbatim=libvendor.a");\n' : '') +
+      `    println!("cargo:rerun-if-changed=${vendor}/libvendor.a");\n}\n`,
+    (verbatim ? '' : '#[link(name = "vendor", kind = "static")]\n') + 'extern "C" { fn vendor_answer() -> i32; }\npub fn get() -> i32 { unsafe { vendor_answer() } }\n',
+  );
 
 for (const [how, verbatim] of [
   ['#[link(kind = "static")] in the source', false],
