@@ -7,7 +7,7 @@ import { pack, unpack } from 'msgpackr';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
-import { isAccessDenied, isDiskFull } from './diskFull.js';
+import { isAccessDenied, isDiskFull, isReadOnly } from './diskFull.js';
 import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
@@ -287,9 +287,7 @@ function isLocked(err: Error): boolean {
 }
 
 function accessError(dir: string, cause: unknown): SplitcacheError {
-  const why = /Read-only file system/i.test(String((cause as { cause?: { message?: string } }).cause?.message ?? (cause as Error).message)) || (cause as { code?: string }).code === 'EROFS'
-    ? 'is on a read-only file system'
-    : 'is not writable by this user';
+  const why = isReadOnly(cause) ? 'is on a read-only file system' : 'is not writable by this user';
   return new SplitcacheError('SPLITCACHE_STORE_ACCESS', `store ${dir} ${why} (${oneLine(cause)})`, { cause });
 }
 
