@@ -26,7 +26,7 @@ const USAGE = `usage:
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
                                      run the team cache server (docs/REMOTE.md)
 
-Each command's own flags: splitcache <command> --help (or -h).
+Each command's own flags: splitcache <command> --help (or -h, or splitcache help <command>).
 
 sccache's and ccache's spellings work too: -s/--show-stats, -z/--zero-stats, --start-server,
 --stop-server, -V/--version.
@@ -85,6 +85,8 @@ async function runCommand(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
+      // `splitcache help gc` is `splitcache gc --help`, as with git and cargo.
+      if (cmd === 'help' && rest[0] !== undefined && rest[0] !== 'help') return runCommand([...rest, '--help']);
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;
     default:

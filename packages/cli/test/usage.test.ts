@@ -66,6 +66,14 @@ t.test('every subcommand takes --help and -h: its own usage on stdout, exit 0, a
       for (const flag of flags) t.match(r.stdout, new RegExp(`^ +${flag}\\b`, 'm'), `${line} describes ${flag}`);
     }
   }
+  // `splitcache help <command>` is `<command> --help`, as with git and cargo.
+  for (const cmd of [['gc'], ['audit', 'verify']]) {
+    const viaHelp = await store.splitcache(['help', ...cmd]);
+    const direct = await store.splitcache([...cmd, '--help']);
+    t.equal(viaHelp.code, 0, `help ${cmd.join(' ')} exits 0`);
+    t.equal(viaHelp.stdout, direct.stdout, `help ${cmd.join(' ')} prints what ${cmd.join(' ')} --help prints`);
+  }
+  t.equal((await store.splitcache(['help', 'bogus'])).code, 2, 'help of no command: a usage error');
   // gc, audit verify, stats, audit, explain and report start the daemon when they run; serve would listen.
   t.same(readdirSync(store.dir), [], 'no command ran: no daemon was started in the store');
 });
