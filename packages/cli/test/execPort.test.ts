@@ -278,3 +278,20 @@ function rustcsIn(cwd: string): number[] {
   }
   return found;
 }
+
+t.test('a rustc ended by a signal (a Ctrl-C) is counted as interrupted, not as a compile error, by either client', async (t) => {
+  const { store, env } = await startedStore(t);
+  const bin = tempDir('int-rustc');
+  const rustc = join(bin, 'rustc');
+  // A compile is interrupted; the daemon's `-vV` probe of this rustc is answered.
+  writeFileSync(rustc, '#!/bin/sh\ncase " $* " in *" --crate-name "*) kill -INT $$ ;; esac\nexec rustc "$@"\n', { mode: 0o755 });
+  const exec = printingCrate('interrupted');
+  const viaExec = await runOnPipes(BIN, [rustc, ...printingCrateArgs(exec)], { cwd: exec, env });
+  t.equal(viaExec.code, 130, 'through the exec port: 128 + SIGINT, as the shell reports it');
+  const node = printingCrate('interrupted too');
+  const viaNode = await runOnPipes(BIN, [rustc, ...printingCrateArgs(node)], { cwd: node, env: { ...env, SPLITCACHE_CLIENT: 'node' } });
+  t.equal(viaNode.code, 130, 'through the node client: the same');
+  const stats = (await store.stats()) as Awaited<ReturnType<Store['stats']>> & { notStored: Record<string, number> };
+  t.equal(stats.compileErrors, 0, 'no compile error counted');
+  t.equal(stats.notStored.interrupted, 2, 'two interrupted misses');
+});

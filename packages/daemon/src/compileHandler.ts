@@ -220,6 +220,12 @@ export class CompileHandler {
     const p = this.pending.get(req.token);
     if (!p) return {};
     this.pending.delete(req.token);
+    if (req.code >= 128) {
+      // rustc ended by a signal (both clients report 128 + its number): a Ctrl-C, not a compile error.
+      this.s.stats.count('notStored', 'interrupted');
+      this.missEvent(p, { notStored: 'interrupted' });
+      return {};
+    }
     if (req.code !== 0) {
       // rustc's own error: already shown to the user; nothing is cached for it.
       this.s.stats.compileError();
