@@ -134,7 +134,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     inputs.push([table.normalise(f), await files.digest(abs)]);
   }
   const inputPaths = inputs.map(([p]) => p);
-  const valueRead = dep.envDeps.some((e) => e.name === 'OUT_DIR') && (await readsOutDirAsValue(dep.files.map((f) => resolve(cwd, f))));
+  const valueRead = await readsOutDirAsValue(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueRead)]);
 
   let names: string[];

@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 const INCLUDE_FROM_OUT_DIR = /\binclude(?:_str|_bytes)?!\s*[([{]\s*concat!\s*[([{]\s*env!\s*[([{]\s*"OUT_DIR"/g;
 
 /**
- * Whether a crate's Rust sources (`files`: its dep-info inputs, absolute;
- * files under OUT_DIR included) name OUT_DIR anywhere but in the forms that
+ * Whether a crate that read OUT_DIR (among its `envDeps`) has Rust sources
+ * (`files`: its dep-info inputs, absolute; files under OUT_DIR included) that
+ * name OUT_DIR anywhere but in the forms that
  * include a file from under it. envDepValue normalises OUT_DIR only for a
  * crate that includes such a file: its path then reaches nothing but
  * debuginfo and panic locations. A crate that also pastes the value into its
@@ -17,7 +18,8 @@ const INCLUDE_FROM_OUT_DIR = /\binclude(?:_str|_bytes)?!\s*[([{]\s*concat!\s*[([
  * The answer depends only on the files' contents, which a result pins by
  * digest, so ingest and the remote tier decide alike.
  */
-export async function readsOutDirAsValue(files: readonly string[]): Promise<boolean> {
+export async function readsOutDirAsValue(envDeps: readonly string[], files: readonly string[]): Promise<boolean> {
+  if (!envDeps.includes('OUT_DIR')) return false;
   for (const file of files) {
     if (!file.endsWith('.rs')) continue;
     const text = await readFile(file, 'latin1').catch(() => '');

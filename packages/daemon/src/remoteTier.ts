@@ -58,7 +58,7 @@ export class RemoteTier {
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
       // Whether OUT_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueRead = set.envDeps.includes('OUT_DIR') && (await readsOutDirAsValue(set.inputs.map((p) => resolve(q.cwd, q.table.expand(p)))));
+      const valueRead = await readsOutDirAsValue(set.envDeps, set.inputs.map((p) => resolve(q.cwd, q.table.expand(p))));
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueRead)]);
       const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
       const entry = await this.cache.getEntry(entryKey);

@@ -50,6 +50,8 @@ t.test("OUT_DIR pasted into the code as well as included from: kept exactly, and
   t.notOk(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', '/build/app', [], there), 'another variable holds only exactly');
 });
 
+const OUT_DIR_READ = ['OUT_DIR'];
+
 t.test('which sources read OUT_DIR as a value', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sc-outdir-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,10 +59,11 @@ t.test('which sources read OUT_DIR as a value', async (t) => {
   const includes = file('inc.rs', 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\nconst B: &[u8] = include_bytes! ( concat! ( env! ( "OUT_DIR" ) , "/b.bin" ) );\n');
   const strs = file('str.rs', 'static S: &str = include_str!{concat!{env!{"OUT_DIR"}, "/s.txt"}};\n');
   const none = file('none.rs', 'fn main() {}\n');
-  t.equal(await readsOutDirAsValue([includes, strs, none]), false, 'include!, include_str! and include_bytes! of a file under it: no');
-  t.equal(await readsOutDirAsValue([includes, file('value.rs', 'const D: &str = env!("OUT_DIR");\n')]), true, 'env!("OUT_DIR") as a string: yes');
-  t.equal(await readsOutDirAsValue([file('runtime.rs', 'fn f() { let _ = std::fs::read(concat!(env!("OUT_DIR"), "/d")); }\n')]), true, 'concat! to a file read at run time: yes');
-  t.equal(await readsOutDirAsValue([file('note.rs', '// generated into OUT_DIR\n' + 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n')]), true, 'any other mention, a comment too: yes (a miss elsewhere, never a wrong path)');
-  t.equal(await readsOutDirAsValue([file('data.txt', 'OUT_DIR')]), false, 'a file that is no Rust source is not read');
-  t.equal(await readsOutDirAsValue([join(dir, 'gone.rs')]), false, 'a file gone meanwhile says nothing');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [includes, strs, none]), false, 'include!, include_str! and include_bytes! of a file under it: no');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [includes, file('value.rs', 'const D: &str = env!("OUT_DIR");\n')]), true, 'env!("OUT_DIR") as a string: yes');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('runtime.rs', 'fn f() { let _ = std::fs::read(concat!(env!("OUT_DIR"), "/d")); }\n')]), true, 'concat! to a file read at run time: yes');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('note.rs', '// generated into OUT_DIR\n' + 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n')]), true, 'any other mention, a comment too: yes (a miss elsewhere, never a wrong path)');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('data.txt', 'OUT_DIR')]), false, 'a file that is no Rust source is not read');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'gone.rs')]), false, 'a file gone meanwhile says nothing');
+  t.equal(await readsOutDirAsValue(['CARGO_PKG_NAME'], [file('unread.rs', 'const D: &str = env!("OUT_DIR");\n')]), false, 'a crate whose env-deps lack OUT_DIR: nothing is read');
 });
