@@ -14,14 +14,20 @@ export interface QueueItem {
   inputs: string[];
   envDeps: string[];
   queuedAt: number;
-  /** Failed attempts with an HTTP error; the item is dropped after MAX_TRIES. */
+  /** Failures counted against this item (each in a pass that took other uploads); dropped at MAX_TRIES. */
   tries?: number;
 }
 
 export type DrainOutcome = 'empty' | 'failing' | 'timeout' | 'stopped';
 
+/** How one upload went: sent, dropped for good, failed (it stays queued), or refused by the open breaker. */
+type Attempt = 'sent' | 'dropped' | 'failed' | 'refused';
+
+/** Failures of one item, each in a pass the remote was seen working through, before the item is dropped. */
 const MAX_TRIES = 3;
 const RETRY_MS = 5_000;
+/** The retry after failing passes doubles up to 2^6 × 5 s, about 5 minutes. */
+const MAX_BACKOFF_DOUBLINGS = 6;
 const BATCH = 16;
 const BLOB_CONCURRENCY = 4;
 
@@ -32,6 +38,12 @@ const BLOB_CONCURRENCY = 4;
  * record, then the manifest key's input set, in that order, so nothing is
  * reachable on the server before what it points to. The queue lives in the
  * index, so a daemon restart resumes it; `flush` drains it before exit.
+ *
+ * An outage costs no item anything: a failed upload counts against its item
+ * only in a pass that took other uploads and ended with the breaker closed,
+ * which shows the fault is the item's (a server that refuses that one entry:
+ * a body over its size limit). Such an item is passed over, so it holds up
+ * nothing behind it, and is dropped at its third counted failure.
  */
 export class UploadQueue {
   private pumping: Promise<DrainOutcome> | undefined;
@@ -39,6 +51,8 @@ export class UploadQueue {
   private stopped = false;
   private deadline: number | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Passes in a row that ended 'failing'. */
+  private failingPasses = 0;
 
   constructor(
     private readonly cache: RemoteCache,
@@ -72,18 +86,24 @@ export class UploadQueue {
     this.deadline = Date.now() + timeoutMs;
     // A remote that failed earlier may be back: one probe now, rather than leaving the queue
     // to a next daemon that an ephemeral CI runner never starts. A failed probe ends the flush.
-    this.cache.http.breaker.probeNow();
     let outcome: DrainOutcome = 'empty';
     let timer: NodeJS.Timeout | undefined;
     // The drain checks the deadline between items; this bounds the item in hand too.
     const late = new Promise<DrainOutcome>((res) => (timer = setTimeout(() => res('timeout'), timeoutMs)));
+    // Before the probe: whether requests of the first pass may be refused beside it.
+    let secondPass = this.cache.http.breaker.isOpen;
+    this.cache.http.breaker.probeNow();
     try {
       for (;;) {
         if (!this.pumping) this.kick();
         outcome = (await Promise.race([this.pumping ?? 'stopped', late])) as DrainOutcome;
         // The probe went through and closed the breaker, but the requests beside it were refused
-        // while it was out: the queue is drained again (an item fails for good after 3 tries).
-        if (outcome === 'failing' && !this.cache.http.breaker.isOpen) continue;
+        // while it was out: the queue is drained once more. (Not after a pass that began with the
+        // breaker closed: what it left, the server refused with the breaker closed.)
+        if (outcome === 'failing' && !this.cache.http.breaker.isOpen && secondPass) {
+          secondPass = false;
+          continue;
+        }
         if (outcome !== 'empty' || (await this.s.store.queued(1)).length === 0) break;
       }
     } finally {
@@ -105,52 +125,82 @@ export class UploadQueue {
     do {
       this.again = false;
       outcome = await this.drain();
-    } while (this.again && outcome === 'empty' && !this.stopped);
+      // Items queued meanwhile get their pass now, unless the remote is down.
+    } while (this.again && !this.stopped && (outcome === 'empty' || (outcome === 'failing' && !this.cache.http.breaker.isOpen)));
+    this.failingPasses = outcome === 'failing' ? this.failingPasses + 1 : 0;
     if (outcome === 'failing' && this.deadline === undefined && !this.stopped) {
       if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.kick(), Math.max(RETRY_MS, this.cache.http.breaker.retryInMs));
+      // Doubled per failing pass: an item the server refuses, alone in the queue, keeps the
+      // breaker closed (the HEADs beside its PUT succeed), and is never dropped.
+      const backoff = RETRY_MS * 2 ** Math.min(this.failingPasses - 1, MAX_BACKOFF_DOUBLINGS);
+      this.retryTimer = setTimeout(() => this.kick(), Math.max(backoff, this.cache.http.breaker.retryInMs));
       this.retryTimer.unref();
     }
     return outcome;
   }
 
+  /**
+   * One pass over the queue, in key order. Ends at once when the breaker
+   * opens (the remote is down: the rest waits for the retry); an item that
+   * failed with the breaker still closed is passed over. Its failure counts
+   * against it only if the pass ends with the remote up and having taken
+   * other uploads: otherwise the remote may be at fault.
+   */
   private async drain(): Promise<DrainOutcome> {
+    const failed: [Digest, QueueItem][] = [];
+    let taken = 0;
+    let after: Digest | undefined;
     for (;;) {
-      const batch = await this.s.store.queued<QueueItem>(BATCH);
-      if (batch.length === 0) return 'empty';
+      const batch = await this.s.store.queued<QueueItem>(BATCH, after);
+      if (batch.length === 0) break;
       for (const [entryKey, item] of batch) {
         if (this.stopped) return 'stopped';
         if (this.deadline !== undefined && Date.now() > this.deadline) return 'timeout';
-        if (!(await this.uploadOne(entryKey, item))) return 'failing';
+        after = entryKey;
+        const attempt = await this.uploadOne(entryKey, item);
+        if (attempt === 'refused') return 'failing';
+        if (attempt === 'sent') taken++;
+        else if (attempt === 'dropped') continue;
+        else if (this.cache.http.breaker.isOpen) return 'failing';
+        else failed.push([entryKey, item]);
       }
     }
+    if (failed.length === 0) return 'empty';
+    if (taken > 0) for (const [k, i] of failed) await this.countFailure(k, i);
+    return 'failing';
   }
 
-  /** Publishes one item; false when the remote is failing (the item stays queued). */
-  private async uploadOne(entryKey: Digest, item: QueueItem): Promise<boolean> {
+  /** Publishes one item; 'failed' and 'refused' leave it queued. */
+  private async uploadOne(entryKey: Digest, item: QueueItem): Promise<Attempt> {
     const { store, stats } = this.s;
     try {
       const sent = await this.publish(entryKey, item);
       await store.deleteQueued(entryKey);
       // Counted as an upload only if something went up: another runner may have published it all.
       stats.count('remote', sent ? 'uploads' : 'alreadyPublished');
-      return true;
+      return 'sent';
     } catch (err) {
       const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
-      if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') return false;
+      if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') return 'refused';
       stats.count('errors', code);
-      const transient = code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP';
-      const tries = (item.tries ?? 0) + 1;
-      if (transient && tries < MAX_TRIES) {
-        await store.putQueued(entryKey, { ...item, tries }).catch(() => undefined);
-        return false;
-      }
-      // A refused token, an entry gc'd meanwhile, a server that keeps refusing it: never uploadable.
-      this.s.log.warn(`upload of ${entryKey} dropped: ${oneLine(err)}`);
-      stats.count('remote', 'dropped');
-      await store.deleteQueued(entryKey).catch(() => undefined);
-      return code !== 'SPLITCACHE_REMOTE_TIMEOUT';
+      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP') return 'failed';
+      // A refused token, an entry gc'd meanwhile: it can never go up.
+      await this.drop(entryKey, err);
+      return 'dropped';
     }
+  }
+
+  /** A failure shown to be the item's own: counted, and the item dropped at MAX_TRIES. */
+  private async countFailure(entryKey: Digest, item: QueueItem): Promise<void> {
+    const tries = (item.tries ?? 0) + 1;
+    if (tries >= MAX_TRIES) return this.drop(entryKey, `the server refused it ${tries} times while taking other uploads`);
+    await this.s.store.putQueued(entryKey, { ...item, tries }).catch(() => undefined);
+  }
+
+  private async drop(entryKey: Digest, why: unknown): Promise<void> {
+    this.s.log.warn(`upload of ${entryKey} dropped: ${typeof why === 'string' ? why : oneLine(why)}`);
+    this.s.stats.count('remote', 'dropped');
+    await this.s.store.deleteQueued(entryKey).catch(() => undefined);
   }
 
   /** Publishes what the server lacks of one entry; whether anything was sent. */

@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,12 +40,15 @@ function cache(t: Test, url: string, o: { token?: string; signingKey?: string } 
   return c;
 }
 
-/** Stores an entry the way ingest does; returns its key and what the upload queue needs. */
-async function produce(store: Store, table: PrefixTable, cwd: string) {
-  const objects = [Buffer.from('object one '.repeat(900)), Buffer.from('object two')];
+/**
+ * Stores an entry the way ingest does; returns its key and what the upload queue needs.
+ * `mode`: the env-dep's value, which makes another entry; `extra`: one more output; `single`: one output only.
+ */
+async function produce(store: Store, table: PrefixTable, cwd: string, o: { mode?: string; extra?: Buffer; single?: boolean } = {}) {
+  const objects = [Buffer.from('object one '.repeat(900)), ...(o.single ? [] : [Buffer.from('object two')]), ...(o.extra ? [o.extra] : [])];
   const digests = await Promise.all(objects.map((o) => store.blobs.write(o)));
   const inputs: [string, string][] = [[table.normalise(join(cwd, 'src/lib.rs')), digestBytes(SOURCE)]];
-  const envDeps: [string, string | null][] = [['ANSWER_MODE', 'fast']];
+  const envDeps: [string, string | null][] = [['ANSWER_MODE', o.mode ?? 'fast']];
   const entryKey = entryKeyOf(MANIFEST, inputs, envDeps);
   const entry: EntryRecord = {
     v: 1, mode: 'whole', crateName: 'answer', crateType: 'lib', exitCode: 0, producer: 'runner-a', createdAt: Date.now(),
@@ -119,4 +123,61 @@ t.test('with the server down the queue is kept, in the index, for the next daemo
   await a.store.close();
   const again = await open(t, a.dir);
   t.same((await again.store.queued(10)).map(([k]) => k), [entryKey], 'the item survived the restart');
+});
+
+for (const breakerThreshold of [1, 1000]) {
+  t.test(`an outage of the remote drops no upload, however many retries it outlasts (breaker threshold ${breakerThreshold})`, async (t) => {
+    const dir = tmp('serve');
+    const first = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+    const url = first.url;
+    await first.close(); // down: its port refuses connections
+    const a = await open(t);
+    const ca = checkout();
+    const remote = new RemoteCache({ url, timeoutMs: 1000, retries: 0, breakerThreshold, breakerCooldownMs: 60_000, compression: 'gzip' });
+    const queue = new UploadQueue(remote, { ...a, log });
+    t.teardown(() => queue.stop().then(() => remote.close()));
+    // One output each: with two or more, the HEADs beside the breaker's probe were refused at
+    // once, and that refusal was what the old code saw; with one, it saw the probe's failure.
+    for (const mode of ['one', 'two', 'three']) {
+      const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, { mode, single: true });
+      await queue.enqueue(entryKey, item);
+    }
+    // Each flush is a retry (a stop, or the retry timer of a long-lived daemon): the remote is
+    // probed and refuses. Before, each refusal counted against an item, dropped at the third.
+    for (let i = 0; i < 5; i++) t.same(await queue.flush(5000), { outcome: 'failing', left: 3 }, `retry ${i + 1}: all kept`);
+    t.equal(a.stats.stats.remote.dropped, undefined, 'nothing dropped');
+
+    const back = await CacheServer.start({ dir, host: '127.0.0.1', port: Number(new URL(url).port) });
+    t.teardown(() => back.close());
+    t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'the remote is back: everything goes up');
+    t.equal(a.stats.stats.remote.uploads, 3);
+    t.equal(back.status().entries, 1 + 3 + 1, "the shared blob, the three entries and their manifest key's input set");
+  });
+}
+
+t.test('an entry the server refuses is passed over, and dropped at its third failure in a pass where the server took others', async (t) => {
+  // nginx's client_max_body_size, say: this server takes no body over 50 kB.
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, maxBody: 50_000 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const ca = checkout();
+  const queue = new UploadQueue(new RemoteCache({ url: server.url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' }), { ...a, log });
+  t.teardown(() => queue.stop());
+  const big = await produce(a.store, ca.table, ca.cwd, { mode: 'big', extra: randomBytes(300_000) });
+  await queue.enqueue(big.entryKey, big.item);
+  let rounds = 0;
+  const uploaded: string[] = [];
+  while ((await a.store.queued(10)).some(([k]) => k === big.entryKey) && rounds < 8) {
+    rounds++;
+    const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, { mode: `small-${rounds}` });
+    await queue.enqueue(entryKey, item);
+    uploaded.push(entryKey);
+    const r = await queue.flush(5000);
+    t.notOk((await a.store.queued(10)).some(([k]) => k === entryKey), `round ${rounds}: the small entry went up (${r.outcome})`);
+  }
+  t.equal(a.stats.stats.remote.dropped, 1, `the refused entry was dropped, after ${rounds} rounds`);
+  t.equal(rounds, 3, 'at its third failure in a pass that took others');
+  t.equal(a.stats.stats.remote.uploads, uploaded.length, 'every other entry went up');
+  // The worker may try it once more on its own, in a pass of it alone (not counted), as it is queued.
+  t.ok((a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 3, `refused with a 413 (${a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP} times)`);
 });

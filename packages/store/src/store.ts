@@ -217,10 +217,10 @@ export class Store {
     await this.db.put(`q!${entryKey}`, pack(item));
   }
 
-  /** Up to `limit` queued uploads, as [entry key, item]. */
-  async queued<T>(limit: number): Promise<[Digest, T][]> {
+  /** Up to `limit` queued uploads, as [entry key, item], in key order; `after`: those past that key. */
+  async queued<T>(limit: number, after?: Digest): Promise<[Digest, T][]> {
     const out: [Digest, T][] = [];
-    for await (const [k, v] of this.db.iterator({ gt: 'q!', lt: 'q!~', limit })) {
+    for await (const [k, v] of this.db.iterator({ gt: `q!${after ?? ''}`, lt: 'q!~', limit })) {
       try {
         out.push([k.slice(2), unpack(v) as T]);
       } catch {
