@@ -12,25 +12,34 @@ import { digestFile, digestFileSync, type Digest } from './digest.js';
 export const SYNC_IO_MAX_BYTES = 1 << 20;
 
 /**
- * Memoises file digests by (path, size, mtime, inode). A warm build asks for
- * the same few hundred files on every call, so this is the daemon's hot path.
- * A file modified within the last `racyMs` is never memoised: a same-size
- * edit within one mtime tick would go unseen (git's "racy" case).
+ * Memoises file digests by (path, size, mtime, inode, ctime). A warm build
+ * asks for the same few hundred files on every call, so this is the daemon's
+ * hot path. A file modified within the last `racyMs` (by its mtime or its
+ * ctime) is never memoised: a same-size edit within one tick would go unseen
+ * (git's "racy" case).
+ *
+ * The ctime is there for what keeps an mtime: `tar x`, `cp -p`, `rsync -a`,
+ * unzip, or `touch -r` after an edit. A same-size file written with the old
+ * mtime, in place or under an inode number the file system just freed (ext4
+ * hands it out again at once), matches size, mtime and inode; only its ctime,
+ * which no user can set, says it was written. git's index keeps it for the
+ * same reason.
  */
 export class FileDigestMemo {
-  private readonly entries = new Map<string, { stamp: string; digest: Digest }>();
+  /** `ctimeNs` is checked for a digest this memo read; record() and remember() leave it out (below). */
+  private readonly entries = new Map<string, { stamp: string; ctimeNs?: bigint; digest: Digest }>();
   constructor(private readonly racyMs = 2000, private readonly maxEntries = 200_000) {}
 
   async digest(path: string): Promise<Digest> {
     const st = statSync(path, { bigint: true });
     const stamp = stampOf(st);
     const hit = this.entries.get(path);
-    if (hit && hit.stamp === stamp) return hit.digest;
+    if (hit && hit.stamp === stamp && (hit.ctimeNs === undefined || hit.ctimeNs === st.ctimeNs)) return hit.digest;
     const digest = st.size <= SYNC_IO_MAX_BYTES ? digestFileSync(path) : await digestFile(path);
-    const ageMs = Date.now() - Number(st.mtimeMs);
+    const ageMs = Date.now() - Math.max(Number(st.mtimeMs), Number(st.ctimeMs));
     if (ageMs > this.racyMs) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();
-      this.entries.set(path, { stamp, digest });
+      this.entries.set(path, { stamp, ctimeNs: st.ctimeNs, digest });
     } else {
       this.entries.delete(path);
     }
@@ -49,6 +58,12 @@ export class FileDigestMemo {
    * gets a new stamp unless it lands within the same clock tick, which for a
    * build output means within milliseconds of this call. On a file system
    * with whole-second mtimes the racy rule stands and nothing is recorded.
+   *
+   * The ctime is not part of such a record: the rename that puts a replayed
+   * file in place, and cargo's hard link of a member's rlib into the target
+   * dir, change it, and the dependants would read the file back after all.
+   * The file was written just now, by rustc or by the daemon, with a
+   * sub-second mtime no tool has carried over from another file.
    */
   async remember(path: string, digest: Digest, before?: BigIntStats): Promise<void> {
     const st = await stat(path, { bigint: true }).catch(() => undefined);

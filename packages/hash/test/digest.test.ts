@@ -1,9 +1,13 @@
 import t from 'tap';
-import { statSync, writeFileSync, utimesSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { initHash, digestBytes, digestFile, digestFileSync, DigestStream, IO_CHUNK, isDigest, FileDigestMemo, KeyBuilder, diffKeys } from '../src/index.js';
 
 await initHash();
+
+/** A short racy window, so a test need not wait 2 s for a file to be old enough. */
+const RACY_MS = 40;
 
 t.test('digests are 128-bit hex, stable and content-sensitive', async (t) => {
   const a = digestBytes('hello');
@@ -43,12 +47,38 @@ t.test('memo serves old files from memory and re-reads changed ones', async (t) 
   writeFileSync(f, 'one');
   const old = new Date(Date.now() - 60_000);
   utimesSync(f, old, old);
-  const memo = new FileDigestMemo();
+  const memo = new FileDigestMemo(RACY_MS);
+  t.equal(await memo.digest(f), digestBytes('one'));
+  t.equal(memo.size, 0, 'an old mtime on a file written just now (its ctime) is not memoised');
+  await sleep(3 * RACY_MS);
   t.equal(await memo.digest(f), digestBytes('one'));
   t.equal(memo.size, 1);
   writeFileSync(f, 'two'); // same size, new mtime: racy, so not memoised
   t.equal(await memo.digest(f), digestBytes('two'));
   t.equal(memo.size, 0, 'a just-modified file is not memoised');
+});
+
+t.test('memo: a same-size rewrite that keeps the old mtime (cp -p, tar x, touch -r) is read, in place or as a new file', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'm.rs');
+  const old = new Date(Date.now() - 60_000);
+  writeFileSync(f, 'AAAA');
+  utimesSync(f, old, old);
+  await sleep(3 * RACY_MS);
+  const memo = new FileDigestMemo(RACY_MS);
+  t.equal(await memo.digest(f), digestBytes('AAAA'));
+  t.equal(memo.size, 1, 'memoised');
+  const ino = statSync(f).ino;
+  writeFileSync(f, 'BBBB'); // in place: same inode, same size
+  utimesSync(f, old, old); // and the old mtime back
+  t.equal(statSync(f).ino, ino);
+  await sleep(3 * RACY_MS);
+  t.equal(await memo.digest(f), digestBytes('BBBB'), 'the rewrite in place is read');
+  rmSync(f);
+  writeFileSync(f, 'CCCC'); // a new file, whose inode number may be the one just freed
+  utimesSync(f, old, old);
+  await sleep(3 * RACY_MS);
+  t.equal(await memo.digest(f), digestBytes('CCCC'), 'the new file is read');
 });
 
 t.test('remember: a digest the caller computed is used for a young file, until the file changes', async (t) => {
