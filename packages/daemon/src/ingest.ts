@@ -130,7 +130,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     const st = await stat(abs).catch(() => undefined);
     if (!st) return { stored: false, reason: 'input-missing' };
     // A file changed while rustc ran: the outputs may not match any digest we could record.
-    if (st.mtimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
+    // Its ctime says so, not its mtime: a file dated in the future (a tarball from a machine
+    // whose clock ran ahead, `touch -d`) was never stored, and a write during the compile that
+    // put the old mtime back (`cp -p`, `rsync -a`) stored the new digest with the old outputs.
+    if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), await files.digest(abs)]);
   }
   const inputPaths = inputs.map(([p]) => p);
