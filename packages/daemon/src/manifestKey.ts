@@ -15,9 +15,12 @@ import { clippyConfFile } from './clippyConf.js';
  * crate hash; 7: OUT_DIR is recorded exactly for a crate whose sources name it
  * other than to include a file, outDirUse.ts, where results recorded before
  * normalised it; and dep-info is stored with a dependency's prefix escaped
- * apart, normaliseDepInfo).
+ * apart, normaliseDepInfo; 8: a result's input paths are read from rustc's
+ * dep-info as rustc writes them, a backslash or `#` kept: results recorded
+ * before name another file for such a path, and could hit after the file
+ * rustc read changed, rustc/src/depInfo.ts).
  */
-export const CACHE_VERSION = 7;
+export const CACHE_VERSION = 8;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,

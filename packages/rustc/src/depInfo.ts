@@ -8,16 +8,29 @@ export interface DepInfo {
 }
 
 /**
- * Parses a rustc dep-info (`.d`) file: make rules whose prerequisites are the
- * input files (`\ ` escapes a space), plus `# env-dep:` comment lines whose
- * values escape `\` as `\\` and newline as `\n`.
+ * Parses a rustc dep-info (`.d`) file: make rules, one to a line, plus
+ * `# env-dep:` comment lines. rustc escapes only a space in a path (`\ `; as
+ * gcc and clang, it writes every other byte as it is, a backslash or `#`
+ * included), so a prerequisite list is ambiguous where a path ends in a
+ * backslash (`end\ x` is `end\` and `x`, or `end x`). It also writes a rule
+ * of its own, with no prerequisites, for each input (`path:`, against make's
+ * error for a deleted file): those lines name one path each, whole, and the
+ * inputs are read from them, in their order. A dep-info without them (none
+ * that rustc writes) is read from its prerequisite lists. Env-dep values
+ * escape `\\`, `\n` and `\r`.
+ *
+ * Before, a path's `\\` and `\#` were unescaped as make would, to `\` and `#`:
+ * `include_str!("x\\\\y.txt")` was recorded as the file `x\y.txt`, and a clean
+ * build hit after the included file changed (or never stored, with no such
+ * file); a line ending in a backslash (a path ending in one) was joined to
+ * the next; and a value holding a carriage return was recorded as rustc
+ * escaped it, and never matched again.
  */
 export function parseDepInfo(text: string): DepInfo {
-  const files: string[] = [];
-  const seen = new Set<string>();
+  const listed: string[] = [];
+  const own: string[] = [];
   const envDeps: { name: string; value?: string }[] = [];
   const lines = text.split('\n');
-  let logical = '';
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.startsWith('# env-dep:')) {
@@ -26,33 +39,19 @@ export function parseDepInfo(text: string): DepInfo {
       envDeps.push(eq < 0 ? { name: body } : { name: body.slice(0, eq), value: unescapeEnv(body.slice(eq + 1)) });
       continue;
     }
-    if (line.startsWith('#')) continue;
-    if (line.endsWith('\\') && !line.endsWith('\\\\')) {
-      logical += line.slice(0, -1) + ' ';
-      continue;
-    }
-    logical += line;
-    if (logical.trim() === '') {
-      logical = '';
-      continue;
-    }
-    const colon = findRuleColon(logical);
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const colon = findRuleColon(line);
     if (colon < 0) throw new SplitcacheError('SPLITCACHE_DEPINFO_MALFORMED', `dep-info line ${i + 1} has no rule separator`);
-    for (const f of splitWords(logical.slice(colon + 1))) {
-      if (!seen.has(f)) {
-        seen.add(f);
-        files.push(f);
-      }
-    }
-    logical = '';
+    if (colon === line.length - 1) own.push(unescapeSpaces(line.slice(0, colon)));
+    else listed.push(...splitWords(line.slice(colon + 1)));
   }
-  return { files, envDeps };
+  return { files: [...new Set(own.length > 0 ? own : listed)], envDeps };
 }
 
 /** The rule's `:` is the first one followed by whitespace or end of line (paths may hold `C:`-style colons elsewhere). */
 function findRuleColon(s: string): number {
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\') {
+    if (s[i] === '\\' && s[i + 1] === ' ') {
       i++;
       continue;
     }
@@ -66,7 +65,7 @@ function splitWords(s: string): string[] {
   let cur = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
-    if (c === '\\' && (s[i + 1] === ' ' || s[i + 1] === '\\' || s[i + 1] === '#')) {
+    if (c === '\\' && s[i + 1] === ' ') {
       cur += s[i + 1];
       i++;
     } else if (c === ' ' || c === '\t') {
@@ -80,6 +79,11 @@ function splitWords(s: string): string[] {
   return out;
 }
 
+/** A path as rustc writes it, each space escaped, read back. */
+function unescapeSpaces(s: string): string {
+  return s.replace(/\\ /g, ' ');
+}
+
 function unescapeEnv(v: string): string {
-  return v.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+  return v.replace(/\\([\\nr])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'));
 }

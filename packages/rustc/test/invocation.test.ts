@@ -111,11 +111,23 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
 
 t.test('dep-info: files, escaped spaces and env-deps', async (t) => {
   const d = parseDepInfo(
-    '/o/x.d: src/lib.rs src/a\\ b.rs /abs/gen.rs\n\nsrc/lib.rs:\nsrc/a\\ b.rs:\n\n# env-dep:FOO=bar\\nbaz\n# env-dep:UNSET\n# env-dep:P=C:\\\\x\n',
+    '/o/x.d: src/lib.rs src/a\\ b.rs /abs/gen.rs\n\nsrc/lib.rs:\nsrc/a\\ b.rs:\n/abs/gen.rs:\n\n# env-dep:FOO=bar\\nbaz\n# env-dep:UNSET\n# env-dep:P=C:\\\\x\n',
   );
   t.same(d.files, ['src/lib.rs', 'src/a b.rs', '/abs/gen.rs']);
   t.same(d.envDeps, [{ name: 'FOO', value: 'bar\nbaz' }, { name: 'UNSET' }, { name: 'P', value: 'C:\\x' }]);
   t.throws(() => parseDepInfo('no rule here\n'), { code: 'SPLITCACHE_DEPINFO_MALFORMED' });
+});
+
+t.test('dep-info: paths are read as rustc writes them, a space escaped and nothing else; env-dep values keep a backslash, a newline and a carriage return', async (t) => {
+  // What rustc 1.95 writes for `rustc --emit=dep-info,link m.rs` whose m.rs includes files named a\#b, end\ (its
+  // last byte a backslash) and x\\y (two backslashes), reading V="a<CR>b<LF>c\d". In the prerequisite lists,
+  // "end\ x\\y" could as well be one file "end x\\y"; each input's own rule names it whole.
+  const d = parseDepInfo('m.d: m.rs a\\#b end\\ x\\\\y\n\nm: m.rs a\\#b end\\ x\\\\y\n\nm.rs:\na\\#b:\nend\\:\nx\\\\y:\n\n# env-dep:V=a\\rb\\nc\\\\d\n');
+  t.same(d.files, ['m.rs', 'a\\#b', 'end\\', 'x\\\\y']);
+  t.same(d.envDeps, [{ name: 'V', value: 'a\rb\nc\\d' }]);
+  // A space in a name is escaped, and a backslash before it is written as it is.
+  t.same(parseDepInfo('o.d: src/a\\ b.rs src/c\\\\ d.rs\n\nsrc/a\\ b.rs:\nsrc/c\\\\ d.rs:\n').files, ['src/a b.rs', 'src/c\\ d.rs']);
+  t.same(parseDepInfo('o.d: src/a\\ b.rs src/x\\\\y.rs\n').files, ['src/a b.rs', 'src/x\\\\y.rs'], 'without the per-input rules, the prerequisite list');
 });
 
 // Issue 7: hostile input. No exception but our own may escape, and nothing hangs.
