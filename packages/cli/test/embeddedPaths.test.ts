@@ -91,6 +91,30 @@ t.test("a crate that includes from OUT_DIR and also reads OUT_DIR's value gets i
   t.same((await store.calls('b2')).map((e) => e.outcome), ['hit', 'hit'], 'hits in B itself');
 });
 
+// The same, where the code that pastes OUT_DIR comes from a generated file whose name is not *.rs.
+const OUT_DIR_IN_INC = {
+  'Cargo.toml': '[package]\nname = "incdir"\nversion = "0.1.0"\nedition = "2021"\n',
+  'build.rs':
+    'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
+    '    std::fs::write(format!("{out}/gen.inc"), "pub fn data_dir() -> &\'static str { env!(\\"OUT_DIR\\") }\\n").unwrap();\n}\n',
+  'src/main.rs': 'include!(concat!(env!("OUT_DIR"), "/gen.inc"));\nfn main() { println!("{}", data_dir()); }\n',
+};
+
+t.test('a generated file include!()d under a name that is not *.rs, pasting OUT_DIR: a checkout elsewhere gets its own', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(OUT_DIR_IN_INC, 'producer');
+  const b = fileTree(OUT_DIR_IN_INC, 'consumer');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  const printed = (await run(join(b, 'target', 'debug', 'incdir'), [])).stdout;
+  t.ok(printed.startsWith(`${b}/target/debug/build/incdir-`), `B's binary names B's OUT_DIR (${printed.trim()})`);
+  t.same((await store.calls('b')).filter((e) => e.crate === 'incdir').map((e) => e.outcome), ['miss'], 'the bin misses');
+  rmSync(join(b, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b2' }), 'B again from clean');
+  t.same((await store.calls('b2')).map((e) => e.outcome), ['hit', 'hit'], 'hits in B itself');
+});
+
 t.test('-C instrument-coverage: a checkout elsewhere gets a binary whose coverage map names its own sources', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

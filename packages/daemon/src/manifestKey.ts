@@ -18,9 +18,11 @@ import { clippyConfFile } from './clippyConf.js';
  * apart, normaliseDepInfo; 8: a result's input paths are read from rustc's
  * dep-info as rustc writes them, a backslash or `#` kept: results recorded
  * before name another file for such a path, and could hit after the file
- * rustc read changed, rustc/src/depInfo.ts).
+ * rustc read changed, rustc/src/depInfo.ts; 9: OUT_DIR is recorded exactly
+ * for a crate whose inputs other than `*.rs` name it, such as a `gen.inc`
+ * it include!()s, outDirUse.ts, where results recorded before normalised it).
  */
-export const CACHE_VERSION = 8;
+export const CACHE_VERSION = 9;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,

@@ -52,7 +52,7 @@ t.test("OUT_DIR pasted into the code as well as included from: kept exactly, and
 
 const OUT_DIR_READ = ['OUT_DIR'];
 
-t.test('which sources read OUT_DIR as a value', async (t) => {
+t.test('which inputs read OUT_DIR as a value', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sc-outdir-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
@@ -63,7 +63,16 @@ t.test('which sources read OUT_DIR as a value', async (t) => {
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [includes, file('value.rs', 'const D: &str = env!("OUT_DIR");\n')]), true, 'env!("OUT_DIR") as a string: yes');
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('runtime.rs', 'fn f() { let _ = std::fs::read(concat!(env!("OUT_DIR"), "/d")); }\n')]), true, 'concat! to a file read at run time: yes');
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('note.rs', '// generated into OUT_DIR\n' + 'include!(concat!(env!("OUT_DIR"), "/gen.rs"));\n')]), true, 'any other mention, a comment too: yes (a miss elsewhere, never a wrong path)');
-  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('data.txt', 'OUT_DIR')]), false, 'a file that is no Rust source is not read');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [includes, file('gen.inc', 'pub fn dir() -> &\'static str { env!("OUT_DIR") }\n')]), true, 'a file include!()d under any name (gen.inc) that pastes it: yes');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [file('data.txt', 'OUT_DIR')]), true, 'a data file that names it: yes (a miss elsewhere)');
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [includes, file('data.bin', 'no such name')]), false, 'one that does not: no');
+  // Larger than what is read whole: searched as it streams, the name across the 1 MiB chunk boundary.
+  const big = Buffer.alloc(17 << 20, 0x20);
+  writeFileSync(join(dir, 'big.bin'), big);
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'big.bin')]), false, 'a large file without it: no');
+  big.write('OUT_DIR', (3 << 20) - 3, 'latin1');
+  writeFileSync(join(dir, 'big.bin'), big);
+  t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'big.bin')]), true, 'a large file with it across a chunk boundary: yes');
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'gone.rs')]), false, 'a file gone meanwhile says nothing');
   t.equal(await readsOutDirAsValue(['CARGO_PKG_NAME'], [file('unread.rs', 'const D: &str = env!("OUT_DIR");\n')]), false, 'a crate whose env-deps lack OUT_DIR: nothing is read');
 });
