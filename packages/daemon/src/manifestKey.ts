@@ -20,9 +20,11 @@ import { clippyConfFile } from './clippyConf.js';
  * before name another file for such a path, and could hit after the file
  * rustc read changed, rustc/src/depInfo.ts; 9: OUT_DIR is recorded exactly
  * for a crate whose inputs other than `*.rs` name it, such as a `gen.inc`
- * it include!()s, outDirUse.ts, where results recorded before normalised it).
+ * it include!()s, outDirUse.ts, where results recorded before normalised it;
+ * 10: the rustc identity, item 2, holds the compiler file's own bytes, so a
+ * RUSTC script that adds flags misses once edited).
  */
-export const CACHE_VERSION = 9;
+export const CACHE_VERSION = 10;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,
@@ -80,8 +82,10 @@ export interface ManifestKey {
  *
  * The key hashes, in this order:
  *  1. CACHE_VERSION.
- *  2. The rustc identity: `rustc -vV` and the names and sizes of the
- *     sysroot's target libraries (memoised per compiler).
+ *  2. The rustc identity: `rustc -vV`, the names and sizes of the
+ *     sysroot's target libraries, and the digest of the compiler file itself
+ *     (a `RUSTC` script that adds flags answers -vV as the rustc behind it;
+ *     memoised per compiler, rustcIdentity.ts).
  *  3. Every argument, in order, with machine-specific path prefixes replaced
  *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …), except
  *     the options that only steer the linker (LINKER_ONLY): rustc marks them

@@ -1,7 +1,7 @@
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { digestBytes, type Digest } from '@splitcache/hash';
+import { digestBytes, digestFileSync, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { driverOf } from '@splitcache/rustc';
@@ -25,7 +25,7 @@ export interface RustcIdentity {
   /** The `release:` line of -vV (`1.95.0`, `1.97.0-nightly`): the channel decides the default symbol mangling. */
   release: string;
   sysroot: string;
-  /** Digest of -vV plus the names and sizes of the sysroot's target libraries. */
+  /** Digest of -vV, the names and sizes of the sysroot's target libraries, and the compiler file's own bytes (compilerBytes). */
   digest: Digest;
 }
 
@@ -44,6 +44,8 @@ interface Recorded {
   listing: Digest;
   /** Names, sizes and mtimes of the sysroot's librustc_driver files. */
   driver: string;
+  /** The compiler file's own bytes (compilerBytes), as they were at this path, size and mtime. */
+  compiler: string;
 }
 
 /**
@@ -127,19 +129,20 @@ export class RustcIdentities {
   private async recall(name: string | undefined): Promise<RustcIdentity | undefined> {
     if (!name) return undefined;
     const r = await this.records!.getMeta<Recorded>(name).catch(() => undefined);
-    if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string') return undefined;
+    // A record without the compiler's bytes is from before they were part of the identity: probed again.
+    if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string' || typeof r.compiler !== 'string') return undefined;
     const listing = libListing(join(r.sysroot, 'lib', 'rustlib'));
     if (digestBytes(listing) !== r.listing || driverStamp(r.sysroot) !== r.driver) return undefined;
-    return identityOf(r.verbose, r.sysroot, listing);
+    return identityOf(r.verbose, r.sysroot, listing, r.compiler);
   }
 
   private async probeAndRecord(rustc: string, cwd: string, env: Record<string, string>, name: string | undefined): Promise<RustcIdentity> {
     return this.record(identityFrom(await startProbe(rustc, cwd, env)), name);
   }
 
-  private async record({ id, listing }: { id: RustcIdentity; listing: string }, name: string | undefined): Promise<RustcIdentity> {
+  private async record({ id, listing, compiler }: { id: RustcIdentity; listing: string; compiler: string }, name: string | undefined): Promise<RustcIdentity> {
     if (name) {
-      const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: driverStamp(id.sysroot) };
+      const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: driverStamp(id.sysroot), compiler };
       await this.records!.putMeta(name, rec).catch(() => undefined); // a lost record costs the next daemon a rustc run
     }
     return id;
@@ -156,6 +159,8 @@ function isRustupProxy(rustc: string): boolean {
 export interface ProbeOutput {
   verbose: string;
   sysroot: string;
+  /** The file whose bytes join the identity (compilerBytes): the compiler as named, none for a rustup proxy. */
+  compiler?: string;
 }
 
 /**
@@ -172,13 +177,14 @@ export async function startProbe(rustc: string, cwd: string, env: Record<string,
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
   try {
-    const beside = isRustupProxy(rustc) ? undefined : sysrootBeside(rustc);
+    const proxy = isRustupProxy(rustc);
+    const beside = proxy ? undefined : sysrootBeside(rustc);
     const [vv, sysroot, driver] = await Promise.all([
       runRustc(rustc, ['-vV'], { cwd, env: childEnv }),
       beside ?? runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
       driverOf(rustc) ? runRustc(rustc, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
     ]);
-    return { verbose: vv.stdout + driver, sysroot };
+    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : rustc };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }
@@ -194,16 +200,37 @@ function sysrootBeside(rustc: string): string | undefined {
   }
 }
 
-function identityFrom(out: ProbeOutput): { id: RustcIdentity; listing: string } {
+function identityFrom(out: ProbeOutput): { id: RustcIdentity; listing: string; compiler: string } {
   const listing = libListing(join(out.sysroot, 'lib', 'rustlib'));
-  return { id: identityOf(out.verbose, out.sysroot, listing), listing };
+  const compiler = compilerBytes(out.compiler);
+  return { id: identityOf(out.verbose, out.sysroot, listing, compiler), listing, compiler };
 }
 
-function identityOf(verbose: string, sysroot: string, listing: string): RustcIdentity {
+/**
+ * The digest of the compiler file itself (symlinks followed). `RUSTC` may name a
+ * script in front of the real rustc that adds flags of its own (`exec rustc "$@"
+ * --cfg x`): its -vV and sysroot are the real rustc's, so an edit to those flags
+ * changed no key, and a build after `cargo clean` got what the old flags
+ * compiled. A real rustc's bytes are the same on every machine with that
+ * toolchain, so hits across machines are kept. Read once per compiler path,
+ * size and mtime (~0.6 MB for rustup's rustc); none for a rustup proxy, which
+ * only picks the toolchain its -vV names, and 'unreadable' for a file that
+ * can be run but not read.
+ */
+function compilerBytes(file: string | undefined): string {
+  if (file === undefined) return 'proxy';
+  try {
+    return digestFileSync(file);
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function identityOf(verbose: string, sysroot: string, listing: string, compiler: string): RustcIdentity {
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
   const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\n' + listing) };
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\n' + listing + '\ncompiler: ' + compiler) };
 }
 
 /**

@@ -150,3 +150,30 @@ t.test('warm() looks an identity up before its first call, and leaves a rustup p
   t.same(runs(), [], 'a proxy is not run: what it runs depends on the cwd of the call');
   t.equal(reads, 1, 'nor looked up');
 });
+
+t.test("the compiler file's own bytes are part of its identity: a script that adds flags answers -vV as the rustc behind it", async (t) => {
+  await initHash();
+  const dir = tmp('rid-script');
+  const rustc = join(dir, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const store = await Store.open(tmp('rid-script-store'));
+  t.teardown(() => store.close());
+  const plain = await new RustcIdentities(store).get(rustc, dir, {});
+
+  writeFileSync(rustc, `#!/bin/sh\nexec '${realRustc}' "$@" --cfg from_script\n`, { mode: 0o755 });
+  const later = new Date(Date.now() + 5000);
+  utimesSync(rustc, later, later); // an edit within the same mtime tick is git's racy case, not this one
+  const edited = await new RustcIdentities(store).get(rustc, dir, {});
+  t.equal(edited.verbose, plain.verbose, 'the same -vV');
+  t.equal(edited.sysroot, plain.sysroot, 'and sysroot');
+  t.not(edited.digest, plain.digest, 'but another identity (before: the same, and a build after the edit hit what the old flags compiled)');
+  t.same(await new RustcIdentities(store).get(rustc, dir, {}), edited, 'recorded with its bytes for the next daemon');
+
+  // A record written before the bytes were part of it lacks them: probed again, not reused.
+  const st = statSync(rustc);
+  const name = `rustc!${digestBytes([rustc, st.size, st.mtimeMs, '', ''].join('\0'))}`;
+  const { compiler: _, ...old } = (await store.getMeta<Record<string, unknown>>(name))!;
+  await store.putMeta(name, old);
+  t.same(await new RustcIdentities(store).get(rustc, dir, {}), edited, 'the same identity, from a fresh probe');
+  t.equal(typeof (await store.getMeta<Record<string, unknown>>(name))!.compiler, 'string', 'recorded anew, with the bytes');
+});

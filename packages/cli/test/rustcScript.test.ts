@@ -1,0 +1,45 @@
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, realRustc, run, Store, tempDir } from './helpers.js';
+
+// `RUSTC` may name a script in front of the real rustc that adds flags of its own.
+// Such a script answers `-vV` and `--print sysroot` as the rustc behind it, so the
+// flags it adds are in no argument the wrapper sees: the script itself must be
+// part of the compiler's identity, or a build after an edit to it gets what the
+// old flags compiled.
+
+const MAIN = 'fn main() {\n    if cfg!(from_script) { println!("flag on"); } else { println!("flag off"); }\n}\n';
+
+t.test('a RUSTC script whose added flags change misses, and builds what plain cargo builds with it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[lints.rust]\nunexpected_cfgs = { level = "allow" }\n',
+    'src/main.rs': MAIN,
+  }, 'rustc-script');
+  const rustc = join(tempDir('rustc-bin'), 'rustc');
+  const real = await realRustc();
+  const script = (extra: string) => writeFileSync(rustc, `#!/bin/sh\nexec '${real}' "$@"${extra}\n`, { mode: 0o755 });
+  const app = join(ws, 'target', 'debug', 'app');
+  const build = async (session: string, wrapped = true) => {
+    assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+    const env = store.env({ RUSTC: rustc, SPLITCACHE_SESSION: session, ...(wrapped ? {} : { RUSTC_WRAPPER: undefined }) });
+    assertOk(t, await run('cargo', ['build'], { cwd: ws, env }), `cargo build (${session})`);
+    return (await run(app, [])).stdout;
+  };
+
+  script('');
+  t.equal(await build('plain', false), 'flag off\n', 'plain cargo through the script as it is');
+  t.equal(await build('first'), 'flag off\n', 'the same through splitcache');
+  t.same((await store.calls('first')).map((e) => e.outcome), ['miss']);
+
+  script(' --cfg from_script');
+  t.equal(await build('plain-edited', false), 'flag on\n', 'plain cargo, after `cargo clean`, compiles with the flag the script now adds');
+  t.equal(await build('edited'), 'flag on\n', 'and so does splitcache (before, it served the binary compiled without the flag)');
+  t.same((await store.calls('edited')).map((e) => e.outcome), ['miss'], 'a miss: the script is another compiler now');
+
+  assertOk(t, await store.splitcache(['server', 'stop']), 'a new daemon, which finds the identity recorded');
+  t.equal(await build('again'), 'flag on\n', 'the binary with the flag');
+  t.same((await store.calls('again')).map((e) => e.outcome), ['hit'], 'the unchanged script hits');
+});
