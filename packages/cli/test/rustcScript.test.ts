@@ -10,17 +10,22 @@ import { assertOk, fileTree, realRustc, run, Store, tempDir } from './helpers.js
 // old flags compiled.
 
 const MAIN = 'fn main() {\n    if cfg!(from_script) { println!("flag on"); } else { println!("flag off"); }\n}\n';
+const MANIFEST = '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[lints.rust]\nunexpected_cfgs = { level = "allow" }\n';
+
+/** A `rustc` script in `dir` that runs the real one with `extra` appended to its arguments. */
+async function rustcScript(dir: string, extra: string): Promise<string> {
+  const rustc = join(dir, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${await realRustc()}' "$@"${extra}\n`, { mode: 0o755 });
+  return rustc;
+}
 
 t.test('a RUSTC script whose added flags change misses, and builds what plain cargo builds with it', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const ws = fileTree({
-    'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[lints.rust]\nunexpected_cfgs = { level = "allow" }\n',
-    'src/main.rs': MAIN,
-  }, 'rustc-script');
-  const rustc = join(tempDir('rustc-bin'), 'rustc');
-  const real = await realRustc();
-  const script = (extra: string) => writeFileSync(rustc, `#!/bin/sh\nexec '${real}' "$@"${extra}\n`, { mode: 0o755 });
+  const ws = fileTree({ 'Cargo.toml': MANIFEST, 'src/main.rs': MAIN }, 'rustc-script');
+  const bin = tempDir('rustc-bin');
+  const rustc = join(bin, 'rustc');
+  const script = (extra: string) => rustcScript(bin, extra);
   const app = join(ws, 'target', 'debug', 'app');
   const build = async (session: string, wrapped = true) => {
     assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
@@ -29,12 +34,12 @@ t.test('a RUSTC script whose added flags change misses, and builds what plain ca
     return (await run(app, [])).stdout;
   };
 
-  script('');
+  await script('');
   t.equal(await build('plain', false), 'flag off\n', 'plain cargo through the script as it is');
   t.equal(await build('first'), 'flag off\n', 'the same through splitcache');
   t.same((await store.calls('first')).map((e) => e.outcome), ['miss']);
 
-  script(' --cfg from_script');
+  await script(' --cfg from_script');
   t.equal(await build('plain-edited', false), 'flag on\n', 'plain cargo, after `cargo clean`, compiles with the flag the script now adds');
   t.equal(await build('edited'), 'flag on\n', 'and so does splitcache (before, it served the binary compiled without the flag)');
   t.same((await store.calls('edited')).map((e) => e.outcome), ['miss'], 'a miss: the script is another compiler now');
@@ -42,4 +47,25 @@ t.test('a RUSTC script whose added flags change misses, and builds what plain ca
   assertOk(t, await store.splitcache(['server', 'stop']), 'a new daemon, which finds the identity recorded');
   t.equal(await build('again'), 'flag on\n', 'the binary with the flag');
   t.same((await store.calls('again')).map((e) => e.outcome), ['hit'], 'the unchanged script hits');
+});
+
+t.test('a bare RUSTC=rustc is the one the PATH of the call finds', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({ 'Cargo.toml': MANIFEST, 'src/main.rs': MAIN }, 'rustc-on-path');
+  const plainDir = tempDir('rustc-plain');
+  const flagDir = tempDir('rustc-flag');
+  await rustcScript(plainDir, '');
+  await rustcScript(flagDir, ' --cfg from_script');
+  const build = async (dir: string, session: string) => {
+    assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+    const env = store.env({ RUSTC: 'rustc', PATH: `${dir}:${process.env.PATH}`, SPLITCACHE_SESSION: session });
+    assertOk(t, await run('cargo', ['build'], { cwd: ws, env }), `cargo build (${session})`);
+    return (await run(join(ws, 'target', 'debug', 'app'), [])).stdout;
+  };
+  t.equal(await build(plainDir, 'plain'), 'flag off\n', 'through the rustc in one dir');
+  t.equal(await build(flagDir, 'flag'), 'flag on\n', 'through the one in the other, which adds a flag (before: the first binary, served)');
+  t.same((await store.calls('flag')).map((e) => e.outcome), ['miss'], 'a miss');
+  t.equal(await build(plainDir, 'plain-again'), 'flag off\n');
+  t.same((await store.calls('plain-again')).map((e) => e.outcome), ['hit'], 'and the first rustc hits again');
 });

@@ -5,6 +5,7 @@ import { digestBytes, digestFileSync, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { driverOf } from '@splitcache/rustc';
+import { compilerFile } from './compilerFile.js';
 
 /**
  * Runs rustc to learn its identity. node:child_process is loaded on first use:
@@ -103,13 +104,14 @@ export class RustcIdentities {
 
   // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
   private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean } {
-    const st = statSync(rustc, { throwIfNoEntry: false });
+    const file = compilerFile(rustc, cwd, env.PATH);
+    const st = statSync(file, { throwIfNoEntry: false });
     // Whether it is a rustup proxy is looked up again only when the file at that path changes.
-    const stamp = `${rustc}\0${st?.size}\0${st?.mtimeMs}`;
+    const stamp = `${file}\0${st?.size}\0${st?.mtimeMs}`;
     let proxy = this.proxies.get(stamp);
     if (proxy === undefined) {
       if (this.proxies.size > 1000) this.proxies.clear();
-      this.proxies.set(stamp, (proxy = isRustupProxy(rustc)));
+      this.proxies.set(stamp, (proxy = isRustupProxy(file)));
     }
     // For a rustc that exists, the string the key always was ([rustc, size, mtime, toolchain, cwd] joined), so recorded identities keep their names.
     const memoKey = `${stamp}\0${env.RUSTUP_TOOLCHAIN ?? ''}\0${proxy ? cwd : ''}`;
@@ -176,15 +178,16 @@ export interface ProbeOutput {
 export async function startProbe(rustc: string, cwd: string, env: Record<string, string>): Promise<ProbeOutput> {
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
+  const file = compilerFile(rustc, cwd, env.PATH); // a bare name found as the call would find it
   try {
-    const proxy = isRustupProxy(rustc);
-    const beside = proxy ? undefined : sysrootBeside(rustc);
+    const proxy = isRustupProxy(file);
+    const beside = proxy ? undefined : sysrootBeside(file);
     const [vv, sysroot, driver] = await Promise.all([
-      runRustc(rustc, ['-vV'], { cwd, env: childEnv }),
-      beside ?? runRustc(rustc, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
-      driverOf(rustc) ? runRustc(rustc, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
+      runRustc(file, ['-vV'], { cwd, env: childEnv }),
+      beside ?? runRustc(file, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
+      driverOf(file) ? runRustc(file, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
     ]);
-    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : rustc };
+    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }

@@ -177,3 +177,26 @@ t.test("the compiler file's own bytes are part of its identity: a script that ad
   t.same(await new RustcIdentities(store).get(rustc, dir, {}), edited, 'the same identity, from a fresh probe');
   t.equal(typeof (await store.getMeta<Record<string, unknown>>(name))!.compiler, 'string', 'recorded anew, with the bytes');
 });
+
+t.test('a bare `rustc` (RUSTC=rustc, or a cargo that is not rustup\'s) is the one the call\'s PATH finds', async (t) => {
+  await initHash();
+  // Two dirs with a `rustc` each: the same rustc behind both, one adding a flag.
+  const plainDir = tmp('rid-path-a');
+  const flagDir = tmp('rid-path-b');
+  writeFileSync(join(plainDir, 'rustc'), `#!/bin/sh\necho "$*" >> '${join(plainDir, 'runs')}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(flagDir, 'rustc'), `#!/bin/sh\nexec '${realRustc}' "$@" --cfg from_script\n`, { mode: 0o755 });
+  const runs = () => readFileSync(join(plainDir, 'runs'), 'utf8').split('\n').filter(Boolean).length;
+  const store = await Store.open(tmp('rid-path-store'));
+  t.teardown(() => store.close());
+  const path = (dir: string) => `${dir}:${process.env.PATH}`;
+
+  const ids = new RustcIdentities(store);
+  const a = await ids.get('rustc', tmpdir(), { PATH: path(plainDir) });
+  const b = await ids.get('rustc', tmpdir(), { PATH: path(flagDir) });
+  t.equal(a.verbose, b.verbose, 'both answer -vV as the rustc behind them');
+  t.not(a.digest, b.digest, 'each has its own identity (before: the first one found served both, for the daemon\'s life)');
+  t.equal(runs(), 2, 'the first probed as a rustc at a path: -vV, --print sysroot');
+
+  t.same(await new RustcIdentities(store).get('rustc', tmpdir(), { PATH: path(plainDir) }), a, 'a new daemon gets the same identity');
+  t.equal(runs(), 2, 'recorded: without running it (before: never recorded, probed by every daemon)');
+});

@@ -1,0 +1,26 @@
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+
+/**
+ * The file a call's compiler names, as the call itself would run it: a path
+ * with a slash against the call's cwd, a bare name (`rustc`, from `RUSTC=rustc`
+ * or a cargo that is not rustup's, which passes no path) through the call's
+ * PATH. The daemon runs in its own cwd, with its starter's PATH: a bare name
+ * looked at from there named no file at all, so its identity could be neither
+ * recorded nor told apart when PATH found another `rustc` (a script that adds
+ * flags, another toolchain). The name as given when nothing is found (rustc
+ * then fails to start, and the call says so), or when the call has no PATH.
+ *
+ * Synchronous, on every call: a few stats (~2 µs each) for a bare name, none
+ * for a path.
+ */
+export function compilerFile(program: string, cwd: string, path: string | undefined): string {
+  if (program.includes('/')) return isAbsolute(program) ? program : resolve(cwd, program);
+  if (path === undefined) return program;
+  for (const dir of path.split(delimiter)) {
+    const file = dir === '' ? resolve(cwd, program) : join(isAbsolute(dir) ? dir : resolve(cwd, dir), program);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st?.isFile() && (st.mode & 0o111) !== 0) return file;
+  }
+  return program;
+}
