@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
@@ -22,9 +22,11 @@ import { clippyConfFile } from './clippyConf.js';
  * for a crate whose inputs other than `*.rs` name it, such as a `gen.inc`
  * it include!()s, outDirUse.ts, where results recorded before normalised it;
  * 10: the rustc identity, item 2, holds the compiler file's own bytes, so a
- * RUSTC script that adds flags misses once edited).
+ * RUSTC script that adds flags misses once edited; 11: item 2 holds the
+ * listing of the call's own target's libraries in the sysroot, not every
+ * installed target's).
  */
-export const CACHE_VERSION = 10;
+export const CACHE_VERSION = 11;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,
@@ -82,10 +84,12 @@ export interface ManifestKey {
  *
  * The key hashes, in this order:
  *  1. CACHE_VERSION.
- *  2. The rustc identity: `rustc -vV`, the names and sizes of the
- *     sysroot's target libraries, and the digest of the compiler file itself
- *     (a `RUSTC` script that adds flags answers -vV as the rustc behind it;
- *     memoised per compiler, rustcIdentity.ts).
+ *  2. The rustc identity: `rustc -vV` and the digest of the compiler file
+ *     itself (a `RUSTC` script that adds flags answers -vV as the rustc
+ *     behind it; memoised per compiler, rustcIdentity.ts); and the names and
+ *     sizes of the sysroot's libraries for the call's target (item 9's name;
+ *     a JSON spec's file stem, as rustc looks it up), not of every target
+ *     installed: a `rustup target add` changed every key before.
  *  3. Every argument, in order, with machine-specific path prefixes replaced
  *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …), except
  *     the options that only steer the linker (LINKER_ONLY): rustc marks them
@@ -188,6 +192,8 @@ export async function buildManifestKey(
   }
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
   else k.add('target', inv.target ?? rustc.host);
+  const triple = inv.target?.endsWith('.json') ? basename(inv.target, '.json') : (inv.target ?? rustc.host);
+  k.add('sysroot-libs', rustc.targetLibs[triple] ?? 'none'); // 2, for this target
   if (remap) k.add('remap-path-prefix', 'on'); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');

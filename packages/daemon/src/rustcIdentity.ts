@@ -26,8 +26,16 @@ export interface RustcIdentity {
   /** The `release:` line of -vV (`1.95.0`, `1.97.0-nightly`): the channel decides the default symbol mangling. */
   release: string;
   sysroot: string;
-  /** Digest of -vV, the names and sizes of the sysroot's target libraries, and the compiler file's own bytes (compilerBytes). */
+  /** Digest of -vV and the compiler file's own bytes (compilerBytes). */
   digest: Digest;
+  /**
+   * Per target (the dir name under lib/rustlib), the digest of the names and sizes of its
+   * libraries in the sysroot. A call's key holds only its own target's (manifestKey.ts):
+   * `rustup target add wasm32-unknown-unknown` adds a target's libraries to the sysroot, and
+   * when the whole listing was part of the identity, every host crate missed after it, and
+   * machines with different targets installed shared nothing.
+   */
+  targetLibs: Record<string, Digest>;
 }
 
 /** Where identities outlive the daemon: the store's metadata records. */
@@ -233,7 +241,22 @@ function identityOf(verbose: string, sysroot: string, listing: string, compiler:
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
   const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\n' + listing + '\ncompiler: ' + compiler) };
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\ncompiler: ' + compiler), targetLibs: targetLibsOf(listing) };
+}
+
+/** libListing's lines (`<target>/<file> <size>`) grouped by target, each group digested. */
+function targetLibsOf(listing: string): Record<string, Digest> {
+  const byTarget = new Map<string, string[]>();
+  for (const line of listing.split('\n')) {
+    const slash = line.indexOf('/');
+    if (slash <= 0) continue;
+    const target = line.slice(0, slash);
+    if (!byTarget.has(target)) byTarget.set(target, []);
+    byTarget.get(target)!.push(line.slice(slash + 1));
+  }
+  const out: Record<string, Digest> = {};
+  for (const [target, lines] of byTarget) out[target] = digestBytes(lines.join('\n'));
+  return out;
 }
 
 /**

@@ -58,7 +58,8 @@ t.test('an identity is recorded in the store and reused by the next daemon while
   writeFileSync(join(libs, 'libextra-0000.rlib'), 'a library added to the sysroot');
   const third = await new RustcIdentities(store).get(rustc, dir, {});
   t.equal(ranTimes(), 4, 'a changed sysroot listing makes it probe again');
-  t.not(third.digest, first.digest, 'and the identity (part of every key) changes');
+  const host = 'x86_64-unknown-linux-gnu';
+  t.not(third.targetLibs[host], first.targetLibs[host], "and the listing of that target's libraries (part of its calls' keys) changes");
 
   appendFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), ' rebuilt');
   await new RustcIdentities(store).get(rustc, dir, {});
@@ -104,7 +105,7 @@ t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a prob
   const id = await ids.get(rustc, root, {});
   t.same(ran(), ['-vV'], 'one run: -vV, no --print sysroot');
   t.equal(id.sysroot, root, 'the sysroot is the directory above bin');
-  t.ok(id.digest !== real.digest, 'its own listing is part of its identity');
+  t.not(id.targetLibs['x86_64-unknown-linux-gnu'], real.targetLibs['x86_64-unknown-linux-gnu'], 'its own listing is what its calls are keyed by');
   t.same(await new RustcIdentities(store).get(rustc, root, {}), id, 'the adopted probe was recorded for the next daemon');
   t.equal(ran().length, 1, 'which runs nothing');
 
@@ -199,4 +200,25 @@ t.test('a bare `rustc` (RUSTC=rustc, or a cargo that is not rustup\'s) is the on
 
   t.same(await new RustcIdentities(store).get('rustc', tmpdir(), { PATH: path(plainDir) }), a, 'a new daemon gets the same identity');
   t.equal(runs(), 2, 'recorded: without running it (before: never recorded, probed by every daemon)');
+});
+
+t.test("a target added to the sysroot (rustup target add) leaves the other targets' keys alone", async (t) => {
+  await initHash();
+  const root = tmp('rid-targets');
+  const lib = (target: string) => join(root, 'lib', 'rustlib', target, 'lib');
+  mkdirSync(lib('x86_64-unknown-linux-gnu'), { recursive: true });
+  writeFileSync(join(lib('x86_64-unknown-linux-gnu'), 'libstd-0000.rlib'), 'std');
+  const { rustc, runs } = loggingRustc(root);
+  const store = await Store.open(tmp('rid-targets-store'));
+  t.teardown(() => store.close());
+  const before = await new RustcIdentities(store).get(rustc, root, {});
+
+  mkdirSync(lib('wasm32-unknown-unknown'), { recursive: true });
+  writeFileSync(join(lib('wasm32-unknown-unknown'), 'libstd-1111.rlib'), 'wasm std');
+  const after = await new RustcIdentities(store).get(rustc, root, {});
+  t.equal(runs().length, 2, 'a new daemon probes again: the sysroot changed');
+  t.equal(after.digest, before.digest, 'the same compiler');
+  t.equal(after.targetLibs['x86_64-unknown-linux-gnu'], before.targetLibs['x86_64-unknown-linux-gnu'], "and the same host libraries: the host's keys stay (before: every key changed)");
+  t.ok(after.targetLibs['wasm32-unknown-unknown'], 'the new target has its own listing');
+  t.equal(before.targetLibs['wasm32-unknown-unknown'], undefined, 'which it had not before');
 });
