@@ -81,6 +81,21 @@ t.test('a cargo build goes through the exec port: no node client, every call cac
   t.same(readFileSync(join(ws, 'target/debug/fx-app')), readFileSync(join(ws, 'plain/debug/fx-app')), 'the bin is byte-identical to the plain build');
 });
 
+t.test("bash's startup settings from the build's environment (BASH_ENV, SHELLOPTS) don't reach the exec port's bash", async (t) => {
+  // Under dash, bin/splitcache runs itself again under bash, which would source $BASH_ENV (CircleCI
+  // sets it for every step; `source nvm.sh` in it is common) and take an exported SHELLOPTS.
+  const { store, log, env } = await startedStore(t);
+  const ws = copyFixture();
+  const bashEnv = join(tempDir('bash-env'), 'env.sh');
+  writeFileSync(bashEnv, 'echo "from BASH_ENV"\ncd /\n');
+  const settings = { BASH_ENV: bashEnv, SHELLOPTS: 'braceexpand:hashall:interactive-comments:xtrace' };
+  const r = await run('cargo', ['build'], { cwd: ws, env: { ...env, ...settings } });
+  assertOk(t, r, 'the build succeeds (before: `cd /` in BASH_ENV, and every crate failed to find its sources)');
+  t.notMatch(r.stdout + r.stderr, /from BASH_ENV|^\+ /m, "nothing of BASH_ENV's output or of bash's trace");
+  t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
+  t.equal((await run(join(ws, 'target', 'debug', 'fx-app'), [])).code, 0, 'and the binary runs');
+});
+
 t.test("cargo's jobserver at fd 3 and 4 (as under `make -j`, and from a nightly cargo) reaches rustc through the exec port", async (t) => {
   const { store, log, env } = await startedStore(t);
   const fifo = join(tempDir('jobserver'), 'fifo');
