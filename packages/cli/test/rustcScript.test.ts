@@ -1,5 +1,5 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, realRustc, run, Store, tempDir } from './helpers.js';
 
@@ -68,4 +68,25 @@ t.test('a bare RUSTC=rustc is the one the PATH of the call finds', async (t) => 
   t.same((await store.calls('flag')).map((e) => e.outcome), ['miss'], 'a miss');
   t.equal(await build(plainDir, 'plain-again'), 'flag off\n');
   t.same((await store.calls('plain-again')).map((e) => e.outcome), ['hit'], 'and the first rustc hits again');
+});
+
+t.test('a RUSTC script that sets RUSTC_BOOTSTRAP=1 itself builds a crate using #![feature] as plain cargo does', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': MANIFEST,
+    'src/main.rs': '#![feature(never_type)]\nfn f() -> Result<u8, !> { Ok(7) }\nfn main() { println!("{:?}", f()); }\n',
+  }, 'rustc-boot');
+  const rustc = join(tempDir('rustc-boot'), 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec '${await realRustc()}' "$@"\n`, { mode: 0o755 });
+  const app = join(ws, 'target', 'debug', 'app');
+  assertOk(t, await run('cargo', ['build'], { cwd: ws, env: { ...process.env, CARGO_INCREMENTAL: '0', RUSTC: rustc } }), 'plain cargo builds it');
+  const plain = readFileSync(app);
+  for (const session of ['cold', 'warm']) {
+    assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+    const r = await store.cargo(ws, ['build'], { RUSTC: rustc, SPLITCACHE_SESSION: session });
+    assertOk(t, r, `so does splitcache, ${session} (before: E0725, the -Zno-link half refused the feature)`);
+    t.same(readFileSync(app), plain, 'byte-identical to the plain build (v0 mangling, as RUSTC_BOOTSTRAP=1 gives it)');
+  }
+  t.same((await store.calls('warm')).map((e) => e.outcome), ['hit'], 'and cached');
 });

@@ -124,10 +124,12 @@ export class CompileHandler {
     let p: Pending;
     try {
       const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);
+      // What a plain call of this compiler runs with: RUSTC_BOOTSTRAP=1 where the compiler sets it itself.
+      const bootstrap = rustc.unstableAlways ? '1' : req.env.RUSTC_BOOTSTRAP;
       // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags), which would
       // also take the call's own -Z flags where a plain call refuses them (a stable rustc):
       // such a call runs plainly, and fails as it would without splitcache.
-      if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, req.env.RUSTC_BOOTSTRAP, inv.crateName)) {
+      if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, bootstrap, inv.crateName)) {
         return this.passThrough(session, inv.crateName ?? '', 'unstable-flag');
       }
       const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
@@ -138,7 +140,6 @@ export class CompileHandler {
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
       if (mode === 'split') {
-        const bootstrap = req.env.RUSTC_BOOTSTRAP;
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(req.cwd, sp.rlinkPath) };

@@ -89,7 +89,11 @@ export interface ManifestKey {
  *     behind it; memoised per compiler, rustcIdentity.ts); and the names and
  *     sizes of the sysroot's libraries for the call's target (item 9's name;
  *     a JSON spec's file stem, as rustc looks it up), not of every target
- *     installed: a `rustup target add` changed every key before.
+ *     installed: a `rustup target add` changed every key before. The
+ *     identity also says whether the compiler allows unstable features on
+ *     its own (a script that sets RUSTC_BOOTSTRAP=1; its split halves then
+ *     keep v0 mangling): only such compilers' keys changed with it, so no
+ *     new CACHE_VERSION.
  *  3. Every argument, in order, with machine-specific path prefixes replaced
  *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …), except
  *     the options that only steer the linker (LINKER_ONLY): rustc marks them

@@ -26,8 +26,15 @@ export interface RustcIdentity {
   /** The `release:` line of -vV (`1.95.0`, `1.97.0-nightly`): the channel decides the default symbol mangling. */
   release: string;
   sysroot: string;
-  /** Digest of -vV and the compiler file's own bytes (compilerBytes). */
+  /** Digest of -vV, the compiler file's own bytes (compilerBytes) and unstableAlways. */
   digest: Digest;
+  /**
+   * Whether the compiler takes `#![feature]` and -Z flags with no RUSTC_BOOTSTRAP in its
+   * environment although its release is a stable one: a `RUSTC` script that sets
+   * RUSTC_BOOTSTRAP=1 itself (gatedCfgsShown). A plain call of it then mangles with v0 and
+   * compiles a crate that uses features, so the split halves must too.
+   */
+  unstableAlways: boolean;
   /**
    * Per target (the dir name under lib/rustlib), the digest of the names and sizes of its
    * libraries in the sysroot. A call's key holds only its own target's (manifestKey.ts):
@@ -55,6 +62,7 @@ interface Recorded {
   driver: string;
   /** The compiler file's own bytes (compilerBytes), as they were at this path, size and mtime. */
   compiler: string;
+  unstableAlways: boolean;
 }
 
 /**
@@ -140,10 +148,10 @@ export class RustcIdentities {
     if (!name) return undefined;
     const r = await this.records!.getMeta<Recorded>(name).catch(() => undefined);
     // A record without the compiler's bytes is from before they were part of the identity: probed again.
-    if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string' || typeof r.compiler !== 'string') return undefined;
+    if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string' || typeof r.compiler !== 'string' || typeof r.unstableAlways !== 'boolean') return undefined;
     const listing = libListing(join(r.sysroot, 'lib', 'rustlib'));
     if (digestBytes(listing) !== r.listing || driverStamp(r.sysroot) !== r.driver) return undefined;
-    return identityOf(r.verbose, r.sysroot, listing, r.compiler);
+    return identityOf(r.verbose, r.sysroot, listing, r.compiler, r.unstableAlways);
   }
 
   private async probeAndRecord(rustc: string, cwd: string, env: Record<string, string>, name: string | undefined): Promise<RustcIdentity> {
@@ -152,7 +160,7 @@ export class RustcIdentities {
 
   private async record({ id, listing, compiler }: { id: RustcIdentity; listing: string; compiler: string }, name: string | undefined): Promise<RustcIdentity> {
     if (name) {
-      const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: driverStamp(id.sysroot), compiler };
+      const rec: Recorded = { v: 1, verbose: id.verbose, sysroot: id.sysroot, listing: digestBytes(listing), driver: driverStamp(id.sysroot), compiler, unstableAlways: id.unstableAlways };
       await this.records!.putMeta(name, rec).catch(() => undefined); // a lost record costs the next daemon a rustc run
     }
     return id;
@@ -171,6 +179,8 @@ export interface ProbeOutput {
   sysroot: string;
   /** The file whose bytes join the identity (compilerBytes): the compiler as named, none for a rustup proxy. */
   compiler?: string;
+  /** Whether its `--print cfg` showed cfgs only a nightly (or RUSTC_BOOTSTRAP) shows: gatedCfgsShown. */
+  unstableAlways?: boolean;
 }
 
 /**
@@ -190,12 +200,18 @@ export async function startProbe(rustc: string, cwd: string, env: Record<string,
   try {
     const proxy = isRustupProxy(file);
     const beside = proxy ? undefined : sysrootBeside(file);
-    const [vv, sysroot, driver] = await Promise.all([
+    const [vv, [sysroot, unstableAlways], driver] = await Promise.all([
       runRustc(file, ['-vV'], { cwd, env: childEnv }),
-      beside ?? runRustc(file, ['--print', 'sysroot'], { cwd, env: childEnv }).then((r) => r.stdout.trim()),
+      // The sysroot, and (in the same run) whether this compiler is one that allows unstable features on its own.
+      beside !== undefined
+        ? [beside, false]
+        : runRustc(file, ['--print', 'sysroot', '--print', 'cfg'], { cwd, env: childEnv }).then((r): [string, boolean] => {
+            const [root = '', ...cfg] = r.stdout.split('\n');
+            return [root.trim(), gatedCfgsShown(cfg)];
+          }),
       driverOf(file) ? runRustc(file, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
     ]);
-    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file };
+    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file, unstableAlways: unstableAlways && !/-(nightly|dev)\b/.test(/^release: (.+)$/m.exec(vv.stdout)?.[1] ?? '') };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }
@@ -214,7 +230,19 @@ function sysrootBeside(rustc: string): string | undefined {
 function identityFrom(out: ProbeOutput): { id: RustcIdentity; listing: string; compiler: string } {
   const listing = libListing(join(out.sysroot, 'lib', 'rustlib'));
   const compiler = compilerBytes(out.compiler);
-  return { id: identityOf(out.verbose, out.sysroot, listing, compiler), listing, compiler };
+  return { id: identityOf(out.verbose, out.sysroot, listing, compiler, out.unstableAlways ?? false), listing, compiler };
+}
+
+/**
+ * Whether `--print cfg` lines include cfgs rustc shows only where unstable features are
+ * allowed (a nightly, or RUSTC_BOOTSTRAP=1): rustc 1.95 stable prints none of these, and with
+ * RUSTC_BOOTSTRAP=1 prints every one of them on x86_64 Linux. Asked only of a compiler
+ * that isn't `<sysroot>/bin/rustc` (a script in front of rustc, a rustup proxy), in the run
+ * that asks it for its sysroot anyway; the probe runs it without RUSTC_BOOTSTRAP, so only
+ * a compiler that sets it itself shows them on a stable release.
+ */
+function gatedCfgsShown(cfg: string[]): boolean {
+  return cfg.some((line) => /^(fmt_debug|overflow_checks|ub_checks|target_has_atomic_equal_alignment|target_has_atomic_load_store|target_thread_local|relocation_model|emscripten_wasm_eh)\b/.test(line.trim()));
 }
 
 /**
@@ -237,11 +265,12 @@ function compilerBytes(file: string | undefined): string {
   }
 }
 
-function identityOf(verbose: string, sysroot: string, listing: string, compiler: string): RustcIdentity {
+function identityOf(verbose: string, sysroot: string, listing: string, compiler: string, unstableAlways: boolean): RustcIdentity {
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
   const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest: digestBytes(verbose + '\ncompiler: ' + compiler), targetLibs: targetLibsOf(listing) };
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot,
+    digest: digestBytes(`${verbose}\ncompiler: ${compiler}${unstableAlways ? '\nunstable always' : ''}`), unstableAlways, targetLibs: targetLibsOf(listing) };
 }
 
 /** libListing's lines (`<target>/<file> <size>`) grouped by target, each group digested. */

@@ -222,3 +222,22 @@ t.test("a target added to the sysroot (rustup target add) leaves the other targe
   t.ok(after.targetLibs['wasm32-unknown-unknown'], 'the new target has its own listing');
   t.equal(before.targetLibs['wasm32-unknown-unknown'], undefined, 'which it had not before');
 });
+
+t.test('a compiler that sets RUSTC_BOOTSTRAP=1 itself is known as one that always allows unstable features', async (t) => {
+  await initHash();
+  const dir = tmp('rid-boot');
+  const boot = join(dir, 'rustc-boot');
+  const plain = join(dir, 'rustc-plain');
+  writeFileSync(boot, `#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(plain, `#!/bin/sh\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const store = await Store.open(tmp('rid-boot-store'));
+  t.teardown(() => store.close());
+  const ids = new RustcIdentities(store);
+  const real = await ids.get(realRustc, dir, {});
+  const stable = !/-(nightly|dev)\b/.test(real.release);
+  t.equal((await ids.get(boot, dir, {})).unstableAlways, stable, 'the script that sets it (on a stable toolchain: a nightly allows them anyway)');
+  t.equal((await ids.get(plain, dir, {})).unstableAlways, false, 'not the script that leaves it alone');
+  t.equal((await ids.get(plain, dir, { RUSTC_BOOTSTRAP: '1' })).unstableAlways, false, "nor that script under a call's own RUSTC_BOOTSTRAP, which the call's key and plan see anyway");
+  t.equal(real.unstableAlways, false, 'nor rustc itself');
+  t.same(await new RustcIdentities(store).get(boot, dir, {}), await ids.get(boot, dir, {}), 'recorded for the next daemon');
+});
