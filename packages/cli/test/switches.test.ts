@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, fileTree, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // The per-call switches a ccache or sccache user reaches for: SPLITCACHE_DISABLE
 // (CCACHE_DISABLE) and SPLITCACHE_RECACHE (CCACHE_RECACHE, SCCACHE_RECACHE).
@@ -69,4 +69,25 @@ t.test('SPLITCACHE_DISABLE=1 sends rustc calls straight to rustc: no daemon, no 
   assertOk(t, await run(BIN, ['cargo', 'build', '--quiet'], { cwd: crate, env: { ...env, CARGO_TARGET_DIR: target } }), '`splitcache cargo build` builds too');
   t.equal(execFileSync(join(target, 'debug', 'disabled-app'), { encoding: 'utf8' }), 'disabled\n', 'its binary runs');
   t.notOk(existsSync(dir), 'and still no store');
+});
+
+t.test("a call with RUSTC_LOG set runs plainly: rustc's log is never stored, nor replayed to a later build", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[package]\nname = "logged"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/main.rs': 'fn main() { println!("logged"); }\n',
+  }, 'rustc-log');
+  const clean = async () => assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+  const logged = await store.cargo(ws, ['build'], { RUSTC_LOG: 'rustc_metadata::creader=info' });
+  assertOk(t, logged, 'a build with RUSTC_LOG');
+  t.match(logged.stderr, /INFO rustc_metadata::creader/, "shows rustc's log");
+  await clean();
+  const after = await store.cargo(ws, ['build']);
+  assertOk(t, after, 'the next build, without it');
+  t.notMatch(after.stderr, /INFO /, "shows none of it (before: the log, replayed from the stored result)");
+  t.same((await store.stats()).passthrough, { 'rustc-log': 1 }, 'the logged call was counted as run plainly');
+  await clean();
+  const again = await store.cargo(ws, ['build'], { RUSTC_LOG: 'rustc_metadata::creader=info' });
+  t.match(again.stderr, /INFO rustc_metadata::creader/, 'and a build with it again shows the log, where a hit would have shown none');
 });

@@ -118,6 +118,10 @@ export class CompileHandler {
     let inv = parseInvocation(args);
     const verdict = driverVerdict(call.driver, classify(inv));
     if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason);
+    // rustc's own log (RUSTC_LOG=info, a developer chasing a compiler question) goes to its
+    // stderr: stored, every later build would replay it (293 lines for a hello world), and a
+    // hit would show none of it. Such a call runs plainly.
+    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log');
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
     if (mode === 'split' && !call.driver) hooks?.willLink?.();
