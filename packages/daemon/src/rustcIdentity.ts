@@ -147,7 +147,7 @@ export class RustcIdentities {
   private async recall(name: string | undefined): Promise<RustcIdentity | undefined> {
     if (!name) return undefined;
     const r = await this.records!.getMeta<Recorded>(name).catch(() => undefined);
-    // A record without the compiler's bytes is from before they were part of the identity: probed again.
+    // A record without the compiler's bytes or unstableAlways is from before they were part of the identity: probed again.
     if (r?.v !== 1 || typeof r.verbose !== 'string' || typeof r.sysroot !== 'string' || typeof r.compiler !== 'string' || typeof r.unstableAlways !== 'boolean') return undefined;
     const listing = libListing(join(r.sysroot, 'lib', 'rustlib'));
     if (digestBytes(listing) !== r.listing || driverStamp(r.sysroot) !== r.driver) return undefined;
@@ -269,8 +269,8 @@ function identityOf(verbose: string, sysroot: string, listing: string, compiler:
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
   const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot,
-    digest: digestBytes(`${verbose}\ncompiler: ${compiler}${unstableAlways ? '\nunstable always' : ''}`), unstableAlways, targetLibs: targetLibsOf(listing) };
+  const digest = digestBytes(`${verbose}\ncompiler: ${compiler}${unstableAlways ? '\nunstable always' : ''}`);
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest, unstableAlways, targetLibs: targetLibsOf(listing) };
 }
 
 /** libListing's lines (`<target>/<file> <size>`) grouped by target, each group digested. */
