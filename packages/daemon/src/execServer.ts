@@ -39,6 +39,7 @@ import { CallerGone, ExecCall, type ExecRequest, type RunDesk } from './execCall
 import type { Logger } from './log.js';
 import { ALIVE_MS } from './protocol.js';
 import { openCaller, type Caller } from './procCaller.js';
+import { isCallersStore } from './callerStore.js';
 import { closeRunsDir, openRunsDir } from './runsDir.js';
 
 /**
@@ -216,6 +217,13 @@ export class ExecServer {
       caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0 });
     } catch (err) {
       this.log.debug(oneLine(err));
+      c.end('fallback\n');
+      return;
+    }
+    const store = await isCallersStore(this.dir, caller.env);
+    if (!store.ok) {
+      this.log.debug(`exec port: process ${req.pid} uses the store ${store.callerDir}, not this daemon's (a copy of it?)`);
+      await caller.close();
       c.end('fallback\n');
       return;
     }
