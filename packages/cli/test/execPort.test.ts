@@ -137,6 +137,21 @@ t.test('calls the exec port declines go to the node client: SPLITCACHE_CLIENT=no
   t.equal(timing(log)[2]?.client, 'exec', 'and the daemon carried it out');
 });
 
+t.test("a relative SPLITCACHE_TIMING_LOG is the caller's directory's, on the exec port as in the node client, not the daemon's", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // The daemon keeps the directory it was started in: another project's, as often as not.
+  const elsewhere = tempDir('started-here');
+  t.equal((await run(BIN, ['server', 'start'], { cwd: elsewhere, env: store.env() })).code, 0, 'the daemon starts in another directory');
+  const byNode = printingCrate('timed by node');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(byNode)], { cwd: byNode, env: store.env({ SPLITCACHE_CLIENT: 'node', SPLITCACHE_TIMING_LOG: 'calls.jsonl' }) }), 'a call through the node client builds');
+  const byExec = printingCrate('timed by the daemon');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(byExec)], { cwd: byExec, env: store.env({ SPLITCACHE_TIMING_LOG: 'calls.jsonl' }) }), 'a call through the exec port builds');
+  t.same(timing(join(byNode, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['node'], "the node client's line is in its call's directory");
+  t.same(timing(join(byExec, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['exec'], "and so is the exec port's");
+  t.notOk(existsSync(join(elsewhere, 'calls.jsonl')), "nothing is written where the daemon was started");
+});
+
 t.test("a caller that goes away takes rustc with it: rustc is the caller's child, not the daemon's", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

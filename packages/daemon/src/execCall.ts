@@ -256,7 +256,8 @@ export class ExecCall {
     const wallMs = Date.now() - this.req.startedAt;
     const startMs = this.t0 - this.req.startedAt;
     const line = JSON.stringify({ wallMs, workMs: this.workMs, startMs, connected: startMs, ...this.marks, client: 'exec' });
-    return new Promise((res) => appendFile(log, `${line}\n`, () => res()));
+    // A relative path is the caller's, as the node client takes it: not this daemon's directory, which is whatever build started it.
+    return new Promise((res) => appendFile(resolve(this.caller.cwd, log), `${line}\n`, () => res()));
   }
 }
 
