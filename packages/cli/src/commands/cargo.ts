@@ -8,9 +8,9 @@ import { summarise, summaryLine } from './summary.js';
 
 const BIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'bin', 'splitcache');
 
-/** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id. */
+/** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty is unset). */
 export async function runCargo(args: string[]): Promise<number> {
-  const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION ?? randomBytes(6).toString('hex') };
+  const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
   const started = Date.now();
   const child = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
   const code = await new Promise<number>((res) => {
