@@ -1,7 +1,8 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, run, Store } from './helpers.js';
+import { assertOk, BIN, printingCrate, run, Store, waitFor } from './helpers.js';
 
 // `splitcache cargo <args…>`: cargo with the wrapper set and a fresh session id,
 // whose calls its summary line counts (docs/CONFIG.md: an empty setting is the
@@ -30,4 +31,26 @@ t.test('splitcache cargo makes a fresh session for each build when SPLITCACHE_SE
   t.match(sessions[1], /^[0-9a-f]{12}$/, 'empty: a fresh session too');
   t.not(sessions[1], sessions[0], 'each build its own');
   t.equal(sessions[2], 'named', 'a session that is set is kept');
+});
+
+t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo ends as cargo did', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // A build script that says it runs, then waits (up to 60 s) for the test to let it go.
+  const crate = printingCrate('stopped');
+  const [started, release] = [join(crate, 'started'), join(crate, 'release')];
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "stopped"\nversion = "0.1.0"\nedition = "2021"\n');
+  writeFileSync(
+    join(crate, 'build.rs'),
+    `fn main() {\n  std::fs::write(${JSON.stringify(started)}, "").unwrap();\n  for _ in 0..600 {\n    if std::path::Path::new(${JSON.stringify(release)}).exists() { break; }\n    std::thread::sleep(std::time::Duration::from_millis(100));\n  }\n}\n`,
+  );
+  t.teardown(() => writeFileSync(release, ''));
+  const wrapper = spawn(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env(), stdio: 'ignore' });
+  const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
+  t.ok(await waitFor(() => existsSync(started), 30_000), "cargo runs the build script");
+  const cargo = Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(' ')[0]);
+  t.match(readFileSync(`/proc/${cargo}/cmdline`, 'utf8'), /cargo\0build/, "splitcache cargo's child is cargo");
+  wrapper.kill('SIGTERM');
+  t.same(await ended, [null, 'SIGTERM'], 'splitcache cargo ends by the SIGTERM, as cargo did');
+  t.notOk(existsSync(`/proc/${cargo}`), 'and cargo had ended before it: nothing goes on building alone');
 });

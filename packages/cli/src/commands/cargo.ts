@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuditEvent } from '@splitcache/store';
@@ -8,19 +9,39 @@ import { summarise, summaryLine } from './summary.js';
 
 const BIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'bin', 'splitcache');
 
+/**
+ * The signals that end a program run from a shell or a supervisor. One sent to
+ * this process alone (`kill <pid>`, a supervisor or a test harness stopping
+ * its child) is passed on to cargo, and this process waits for cargo to end:
+ * if it went first, cargo would carry on alone, building and holding the
+ * target dir's lock. A Ctrl-C reaches cargo anyway (the terminal signals the
+ * whole process group); cargo getting it twice changes nothing.
+ */
+const PASSED_ON = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty is unset). */
 export async function runCargo(args: string[]): Promise<number> {
   const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
   const started = Date.now();
   const child = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
-  const code = await new Promise<number>((res) => {
+  const passOn = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const s of PASSED_ON) process.on(s, passOn);
+  const [code, signal] = await new Promise<[number, NodeJS.Signals | null]>((res) => {
     child.on('error', (e) => {
       process.stderr.write(`splitcache: cannot run cargo: ${e.message}\n`);
-      res(127);
+      res([127, null]);
     });
-    child.on('close', (c) => res(c ?? 1));
+    child.on('close', (c, s) => res([c ?? 1, s]));
   });
   const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION }, false).catch(() => undefined);
   if (r?.events?.length) process.stderr.write(summaryLine(summarise(r.events)) + '\n');
+  for (const s of PASSED_ON) process.off(s, passOn);
+  if (signal) {
+    // cargo was ended by one of these signals: so is this process, as a shell running cargo itself
+    // would see it (bash stops a loop on a Ctrl-C that way). Any other (a SIGKILL, a crash): its
+    // number, as a shell gives it.
+    if ((PASSED_ON as readonly string[]).includes(signal)) process.kill(process.pid, signal);
+    return 128 + (constants.signals[signal] ?? 0);
+  }
   return code;
 }
