@@ -29,6 +29,8 @@ const started = now();
 let workMs = 0;
 /** Milestones for SPLITCACHE_TIMING_LOG: where a call's time goes. */
 const marks: Record<string, number | string> = {};
+/** Whether this process is a rustc call (the wrapper), which SPLITCACHE_TIMING_LOG times: a subcommand (`cargo`, `stats`) is not one. */
+let aCall = false;
 const mark = (name: string) => (marks[name] = Math.round(now() * 10) / 10);
 
 // bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms)
@@ -69,6 +71,7 @@ async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
     warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; splitcache needs ${NODE_NEEDED}`);
     return 127;
   }
+  aCall = true;
   warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
   // Only so that the plain run below can start rustc: it is the one builtin path this call takes.
   const { createRequire } = await import('node:module');
@@ -79,6 +82,7 @@ async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
 }
 
 async function wrap(argv: string[]): Promise<number> {
+  aCall = true;
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
   const call = compilerCall(argv);
@@ -207,7 +211,7 @@ process.exitCode = 70;
 main(process.argv.slice(2)).then(
   (code) => {
     const log = process.env.SPLITCACHE_TIMING_LOG;
-    if (log) {
+    if (log && aCall) {
       try {
         appendFileSync(log, JSON.stringify({ wallMs: now(), workMs, startMs: started, ...marks }) + '\n');
       } catch {
