@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { isSplitcacheError, oneLine, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
@@ -213,10 +213,12 @@ export class CompileHandler {
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.takeWarning() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
-      // Its line rides on this call's own reply (the compile it now runs instead).
+      // Its line rides on this call's own reply (the compile it now runs instead). An out-dir
+      // that can't be written (SPLITCACHE_REPLAY: a full disk under the target dir) is no fault
+      // of the entry's: it stays, for the next build to hit once there is room.
       this.undelivered ??= this.fault(err);
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
-      await store.deleteEntry(result.entryKey).catch(() => undefined);
+      if (!isSplitcacheError(err, 'SPLITCACHE_REPLAY')) await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;
     }
   }
