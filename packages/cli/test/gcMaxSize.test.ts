@@ -33,3 +33,20 @@ t.test('gc --max-size 0 has no size limit: it evicts nothing but by --evict-olde
   const help = await store.splitcache(['gc', '--help']);
   t.match(help.stdout, /0: no size limit/, 'gc --help says what 0 means');
 });
+
+t.test("gc counts each entry's record blob against the max-size, as its outputs: the store fits the limit after it", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const crate = printingCrate('recorded');
+  assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'the crate builds, and is stored');
+  const before = (await store.stats()).usage;
+  t.equal(before.blobs > 1, true, 'its outputs and its record blob are in the store');
+
+  // One byte short of what the store holds: only the record blob is left for that byte to cover.
+  const limit = before.blobBytes - 1;
+  const gc = await store.splitcache(['gc', '--max-size', String(limit), '--json']);
+  assertOk(t, gc, `gc --max-size ${limit} runs`);
+  t.equal((JSON.parse(gc.stdout) as GcResult).entriesEvicted, 1, 'the entry does not fit, and goes');
+  t.ok((await store.stats()).usage.blobBytes <= limit, 'the store fits its limit');
+});

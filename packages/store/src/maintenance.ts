@@ -29,7 +29,9 @@ export async function collectGarbage(
   const entries: EntrySummary[] = [];
   for await (const [key, e, lastAccess] of store.entries()) {
     const blobs = e.outputs.map((o) => ({ digest: o.digest, size: o.size }));
-    if (e.recordDigest) blobs.push({ digest: e.recordDigest, size: 0 });
+    // The record blob (everything the index knows of the entry, its stdout and stderr included) is
+    // on disk as the outputs are, and counts against max-size as they do: its size is in no record.
+    if (e.recordDigest) blobs.push({ digest: e.recordDigest, size: store.blobs.sizeSync(e.recordDigest) ?? 0 });
     entries.push({ key, lastAccess, blobs });
   }
   const plan = planEviction(entries, opts);
