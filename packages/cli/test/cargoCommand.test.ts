@@ -68,3 +68,19 @@ t.test('SPLITCACHE_TIMING_LOG has a line for each rustc call, none for splitcach
   t.equal(lines.length, 1, 'one line: the crate\'s one compiling call (cargo\'s info calls are exec\'d by bin/splitcache, untimed)');
   t.ok(lines[0]!.client === 'exec' || lines[0]!.wrap !== undefined, 'and it is that call\'s');
 });
+
+t.test("splitcache cargo's summary line says how to cache the incremental calls it passed through", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('incremental');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "by-default"\nversion = "0.1.0"\nedition = "2021"\n');
+  // cargo's own default for the dev profile, as a new user has it.
+  const env = store.env();
+  delete env.CARGO_INCREMENTAL;
+  const r = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env });
+  assertOk(t, r, 'splitcache cargo build');
+  t.match(r.stderr, /^splitcache: 0 hits, 0 misses, 0\.0 s saved; passed through: incremental 1 \(CARGO_INCREMENTAL=0 caches those\)$/m, 'the line names the setting');
+  const cached = await run(BIN, ['cargo', 'build', '-q', '--release'], { cwd: crate, env });
+  assertOk(t, cached, 'a release build (not incremental)');
+  t.notMatch(cached.stderr, /CARGO_INCREMENTAL/, 'has no such hint');
+});

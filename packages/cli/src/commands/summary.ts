@@ -34,7 +34,9 @@ export function summaryLine(s: Summary): string {
   const rate = calls ? ` (${((100 * s.hits) / calls).toFixed(0)} %)` : '';
   const remote = s.remoteHits ? `, ${s.remoteHits} remote` : '';
   const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
-  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}` : ''}`;
+  // cargo's debug profile compiles incrementally, which is never cached: a first `splitcache cargo build` shows only this.
+  const hint = s.passthrough.incremental ? ' (CARGO_INCREMENTAL=0 caches those)' : '';
+  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
 /** Applies the common filters (--crate, --session, --origin) to audit events. */
