@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store } from './helpers.js';
+import { assertOk, copyFixture, printingCrate, run, Store } from './helpers.js';
 
 // Issue 5: every hit accounted for, every miss explained; eviction and verify.
 
@@ -30,6 +30,20 @@ t.test('explain names the edited file and nothing else; audit shows hits with pr
   }
   const human = await store.splitcache(['explain', 'fx-util', '--session', 'two']);
   t.match(human.stdout, /file:util\/src\/lib\.rs/);
+});
+
+t.test("audit --crate takes the package's name (a hyphen for rustc's underscore), as stats --crate and explain do", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('two words');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "two-words"\nversion = "0.1.0"\nedition = "2021"\n');
+  assertOk(t, await store.cargo(crate, ['build']));
+  const byPackage = await store.splitcache(['audit', '--json', '--crate', 'two-words']);
+  const byCrate = await store.splitcache(['audit', '--json', '--crate', 'two_words']);
+  assertOk(t, byPackage, 'audit --crate two-words runs');
+  t.equal(byCrate.stdout.split('\n').filter(Boolean).length, 1, "rustc's name finds the call");
+  t.equal(byPackage.stdout, byCrate.stdout, "and the package's finds the same");
+  t.match((await store.splitcache(['stats', '--crate', 'two-words'])).stdout, /^0 hits \(0 %\), 1 misses/, 'as stats --crate does');
 });
 
 t.test('stats and the audit log survive a daemon stop and restart', async (t) => {

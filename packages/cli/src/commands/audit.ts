@@ -24,7 +24,9 @@ export async function runAudit(args: string[]): Promise<number> {
   if (typeof f === 'number') return f;
   const since = sinceTime(f.since);
   if (since === undefined) return usageError(AUDIT, badSince(f.since));
-  const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate: f.crate }, true);
+  // A crate is logged by rustc's name for it (`fx_util`); the package's (`fx-util`) names it too, as in stats and explain.
+  const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
+  const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate }, true);
   if (!reply?.events) return noReply(reply);
   reply.events = filterEvents(reply.events, f);
   if (f.json) {
