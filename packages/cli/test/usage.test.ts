@@ -139,3 +139,16 @@ t.test('--since takes a date or a time in ms; stats, audit and report refuse any
     t.equal((JSON.parse(stats.stdout) as { hits: number }).hits, 0, 'and counts the calls since then (none)');
   }
 });
+
+t.test('--origin takes local, remote or miss; stats and audit refuse anything else alike, before they run', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  for (const cmd of ['stats', 'audit']) {
+    const r = await store.splitcache([cmd, '--origin', 'cache']);
+    t.equal(r.code, 2, `${cmd} --origin cache exits 2`);
+    t.equal(r.stderr, `splitcache ${cmd}: --origin 'cache' is none of local, remote or miss (see \`splitcache ${cmd} --help\`)\n`, 'and says so in one line');
+    t.equal(r.stdout, '', 'and prints nothing else');
+  }
+  t.same(readdirSync(store.dir), [], 'neither ran: no daemon was started in the store');
+  for (const origin of ['local', 'remote', 'miss']) t.equal((await store.splitcache(['stats', '--json', '--origin', origin])).code, 0, `stats --origin ${origin} runs`);
+});

@@ -2,7 +2,7 @@ import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
-import { filterEvents } from './summary.js';
+import { badOrigin, filterEvents } from './summary.js';
 
 export const AUDIT: CommandSpec = {
   name: 'audit',
@@ -24,6 +24,8 @@ export async function runAudit(args: string[]): Promise<number> {
   if (typeof f === 'number') return f;
   const since = sinceTime(f.since);
   if (since === undefined) return usageError(AUDIT, badSince(f.since));
+  const origin = badOrigin(f.origin);
+  if (origin) return usageError(AUDIT, origin);
   // A crate is logged by rustc's name for it (`fx_util`); the package's (`fx-util`) names it too, as in stats and explain.
   const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
   const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate }, true);

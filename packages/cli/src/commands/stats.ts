@@ -4,7 +4,7 @@ import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec, type Flags } from './flags.js';
 import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
-import { filterEvents, summarise, summaryLine } from './summary.js';
+import { badOrigin, filterEvents, summarise, summaryLine } from './summary.js';
 
 export const STATS: CommandSpec = {
   name: 'stats',
@@ -80,6 +80,8 @@ export async function runStats(args: string[]): Promise<number> {
 async function filteredStats(f: Flags): Promise<number> {
   const since = sinceTime(f.since);
   if (since === undefined) return usageError(STATS, badSince(f.since));
+  const origin = badOrigin(f.origin);
+  if (origin) return usageError(STATS, origin);
   const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
   if (!r?.events) return noReply(r);
   const s = summarise(filterEvents(r.events, f));

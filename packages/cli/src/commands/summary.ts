@@ -39,6 +39,15 @@ export function summaryLine(s: Summary): string {
   return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
+/** What `--origin` takes: where a hit came from, or `miss`. */
+const ORIGINS = ['local', 'remote', 'miss'];
+
+/** What a usage error says of an `--origin` that names none of them; undefined when it is fine (or not given). */
+export function badOrigin(value: unknown): string | undefined {
+  if (value === undefined || (typeof value === 'string' && ORIGINS.includes(value))) return undefined;
+  return `--origin '${String(value)}' is none of local, remote or miss`;
+}
+
 /** Applies the common filters (--crate, --session, --origin) to audit events. */
 export function filterEvents(events: AuditEvent[], f: Record<string, unknown>): AuditEvent[] {
   const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
