@@ -84,3 +84,17 @@ t.test("splitcache cargo's summary line says how to cache the incremental calls 
   assertOk(t, cached, 'a release build (not incremental)');
   t.notMatch(cached.stderr, /CARGO_INCREMENTAL/, 'has no such hint');
 });
+
+t.test('under SPLITCACHE_LOG=quiet, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('quietly');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "quietly"\nversion = "0.1.0"\nedition = "2021"\n');
+  const loud = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env() });
+  assertOk(t, loud, 'a build');
+  t.match(loud.stderr, /^splitcache: 0 hits \(0 %\), 1 misses/m, 'has its summary line by default');
+  assertOk(t, await run('cargo', ['clean', '-q'], { cwd: crate, env: store.env() }), 'cargo clean');
+  const quiet = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env({ SPLITCACHE_LOG: 'quiet' }) });
+  assertOk(t, quiet, 'a build under SPLITCACHE_LOG=quiet');
+  t.equal(quiet.stderr, '', 'prints nothing on stderr (cargo -q says nothing either)');
+});

@@ -33,8 +33,11 @@ export async function runCargo(args: string[]): Promise<number> {
     });
     child.on('close', (c, s) => res([c ?? 1, s]));
   });
-  const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION }, false).catch(() => undefined);
-  if (r?.events?.length) process.stderr.write(summaryLine(summarise(r.events)) + '\n');
+  // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
+  if (process.env.SPLITCACHE_LOG !== 'quiet') {
+    const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION }, false).catch(() => undefined);
+    if (r?.events?.length) process.stderr.write(summaryLine(summarise(r.events)) + '\n');
+  }
   for (const s of PASSED_ON) process.off(s, passOn);
   if (signal) {
     // cargo was ended by one of these signals: so is this process, as a shell running cargo itself
