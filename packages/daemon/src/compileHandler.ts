@@ -335,6 +335,11 @@ export class CompileHandler {
 
   private event(e: Omit<AuditEvent, 'time'>): void {
     this.audit.add(e);
+    // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
+    if (this.s.config.logLevel === 'debug') {
+      const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms` : [e.reason, e.notStored && `not stored: ${e.notStored}`].filter(Boolean).join('; ');
+      this.s.log.debug(`${e.outcome} ${e.crate || '-'} ${e.crateType || '-'}${detail ? ` (${detail})` : ''}`);
+    }
   }
 
   /** Last-hit times drive LRU eviction; a minute's precision is plenty, and saves a write per hit. */
