@@ -168,9 +168,14 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
         };
   return spawnProcess(rustc, args, stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env, events).then(({ code, signal, error }) => {
     workMs += now() - t0;
-    if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}\n`));
+    if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}${notACommand(rustc, error)}\n`));
     return { code: error ? 127 : (code ?? (signal ? 128 + signalNumber(signal) : 1)), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   });
+}
+
+/** `splitcache status` (a command mistyped) runs a program named `status`: when there is none, say that it is no command either. */
+function notACommand(program: string, error: Error): string {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' && !program.includes('/') ? ` (no such program, and no splitcache command: \`splitcache --help\` lists them)` : '';
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

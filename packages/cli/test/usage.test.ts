@@ -152,3 +152,13 @@ t.test('--origin takes local, remote or miss; stats and audit refuse anything el
   t.same(readdirSync(store.dir), [], 'neither ran: no daemon was started in the store');
   for (const origin of ['local', 'remote', 'miss']) t.equal((await store.splitcache(['stats', '--json', '--origin', origin])).code, 0, `stats --origin ${origin} runs`);
 });
+
+t.test('a mistyped command is run as a program (as any wrapper runs its compiler); when there is none, the line says it is no command either', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const r = await store.splitcache(['status']);
+  t.equal(r.code, 127, 'splitcache status exits 127, as a shell does for a missing program');
+  t.equal(r.stderr, 'splitcache: cannot run status: spawn status ENOENT (no such program, and no splitcache command: `splitcache --help` lists them)\n', 'and says what else it is not');
+  const path = await store.splitcache(['/nonexistent/tool', 'x']);
+  t.equal(path.stderr, 'splitcache: cannot run /nonexistent/tool: spawn /nonexistent/tool ENOENT\n', 'a path is no command: no such note');
+});
