@@ -17,6 +17,7 @@ import type { Maintenance } from './maintenance.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup, RemoteTier } from './remoteTier.js';
 import { replay } from './replay.js';
+import type { StoreHome } from './storeHome.js';
 import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
 import { SettingsDrift } from './settingsDrift.js';
 import type { StatsKeeper } from './stats.js';
@@ -44,6 +45,9 @@ interface Pending {
 export interface Services {
   /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
   onCorruptIndex?: () => void;
+  /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
+  home?: StoreHome;
+  onStoreMoved?: () => void;
   store: Store;
   maintenance: Maintenance;
   files: FileDigestMemo;
@@ -96,6 +100,12 @@ export class CompileHandler {
   }
 
   async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
+    if (this.s.home?.moved()) {
+      // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.
+      this.s.onStoreMoved?.();
+      const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved or removed while its daemon ran (building uncached; the daemon stops, and the next call starts one where the store is now)`;
+      return { action: 'passthrough', reason: 'store-moved', warning: this.dueToShow('SPLITCACHE_STORE_IO') ? warning : undefined };
+    }
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.

@@ -25,6 +25,7 @@ import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
 import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
+import { StoreHome } from './storeHome.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -92,6 +93,15 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     repairing = true;
     log.warn('SPLITCACHE_STORE_CORRUPT: the index has a damaged table; restarting to repair it');
     void store.requestRepair().then(() => server.stop()).then(() => process.exit(0));
+  };
+  services.home = new StoreHome(config.dir);
+  let leaving = false;
+  services.onStoreMoved = () => {
+    if (leaving) return;
+    leaving = true;
+    log.warn(`SPLITCACHE_STORE_IO: the store ${config.dir} was moved or removed; stopping`);
+    // Its index may not close cleanly by a path that is gone: the daemon exits whatever the stop met.
+    void server.stop().catch(() => undefined).then(() => process.exit(0));
   };
   const pidFile = join(config.dir, 'daemon.pid');
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
