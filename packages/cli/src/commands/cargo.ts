@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,17 +15,31 @@ const BIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '
  * this process alone (`kill <pid>`, a supervisor or a test harness stopping
  * its child) is passed on to cargo, and this process waits for cargo to end:
  * if it went first, cargo would carry on alone, building and holding the
- * target dir's lock. A Ctrl-C reaches cargo anyway (the terminal signals the
- * whole process group); cargo getting it twice changes nothing.
+ * target dir's lock. A Ctrl-C (SIGINT) or a hang-up (SIGHUP) of the terminal
+ * whose foreground this process is in reached cargo already, as the terminal
+ * signals the whole process group: it is not sent again, since a second one
+ * would tell the program of a `cargo run` (cargo execs it) to stop at once
+ * where it was stopping gracefully.
  */
 const PASSED_ON = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const FROM_TERMINAL: readonly string[] = ['SIGINT', 'SIGHUP'];
+
+/** Whether this process is in its terminal's foreground process group (/proc/self/stat: pgrp is tpgid). */
+function inForeground(): boolean {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return f[2] === f[5];
+  } catch {
+    return false;
+  }
+}
 
 /** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty is unset). */
 export async function runCargo(args: string[]): Promise<number> {
   const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
   const started = Date.now();
   const child = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
-  const passOn = (signal: NodeJS.Signals) => child.kill(signal);
+  const passOn = (signal: NodeJS.Signals) => (FROM_TERMINAL.includes(signal) && inForeground()) || child.kill(signal);
   for (const s of PASSED_ON) process.on(s, passOn);
   const [code, signal] = await new Promise<[number, NodeJS.Signals | null]>((res) => {
     child.on('error', (e) => {
