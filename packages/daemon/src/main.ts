@@ -41,7 +41,17 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   // rustc before its first answer. Whoever started this daemon names that
   // call's rustc: the probe starts now, while the store opens and the call connects.
   const firstRustc = env.SPLITCACHE_FIRST_RUSTC;
-  const early = firstRustc && !existsSync(join(config.dir, 'index', 'CURRENT')) ? startProbe(firstRustc, process.cwd(), env as Record<string, string>) : undefined;
+  // The directory it was started in is some build's (a checkout, a CI job's volume): the daemon,
+  // which outlives that build by its idle timeout, must not hold it (a mount that won't unmount,
+  // `target is busy`). It probes its first rustc there, and keeps `/` as its own.
+  let startDir = '/';
+  try {
+    startDir = process.cwd();
+  } catch {
+    /* removed since: the probe runs in / */
+  }
+  process.chdir('/');
+  const early = firstRustc && !existsSync(join(config.dir, 'index', 'CURRENT')) ? startProbe(firstRustc, startDir, env as Record<string, string>) : undefined;
   early?.catch(() => undefined); // a failed probe is tried again, and reported, by the call
   await initHash();
   let store: Store;
@@ -62,8 +72,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const maintenance = new Maintenance(store, config, log);
   const files = new FileDigestMemo();
   const identities = new RustcIdentities(store);
-  if (early) identities.adopt(firstRustc!, process.cwd(), env as Record<string, string>, early);
-  else if (firstRustc) identities.warm(firstRustc, process.cwd(), env as Record<string, string>);
+  if (early) identities.adopt(firstRustc!, startDir, env as Record<string, string>, early);
+  else if (firstRustc) identities.warm(firstRustc, startDir, env as Record<string, string>);
   const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log };
   // The remote tier loads undici, ~0.1 s of module loading here, so it loads once the daemon
   // listens: the first calls of a build, which come about then, reach the exec port (and don't
