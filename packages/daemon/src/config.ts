@@ -23,6 +23,8 @@ export interface DaemonConfig {
   baseDirs: string[];
   /** SPLITCACHE_REMAP=1: add --remap-path-prefix for the machine-specific prefixes. */
   remap: boolean;
+  /** SPLITCACHE_AUDIT_DAYS (default 90; `0`: for good): how long the audit log keeps a call's line, in ms; Infinity for good. */
+  auditKeepMs: number;
   /** SPLITCACHE_MAX_SIZE (default 10G; `0`: no limit, as ccache's): gc evicts least recently hit entries beyond it. */
   maxBytes: number;
   /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G; `0`: no limit): a larger result is not stored. */
@@ -65,6 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     baseDirs: r.absolutePaths('SPLITCACHE_BASEDIRS'),
     remap: r.oneOf('SPLITCACHE_REMAP', ['0', '1'] as const, 'remap is off') === '1',
     maxBytes,
+    auditKeepMs: r.days('SPLITCACHE_AUDIT_DAYS', 90),
     maxEntryBytes: r.size('SPLITCACHE_MAX_ENTRY_SIZE', Math.min(2 * GiB, maxBytes / 4), 'a quarter of the max size, at most 2G'),
     remote: readRemote(r),
   };
@@ -74,6 +77,7 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     SPLITCACHE_BASEDIRS: c.baseDirs.join(':'),
     SPLITCACHE_REMAP: String(c.remap),
     SPLITCACHE_MAX_SIZE: String(c.maxBytes),
+    SPLITCACHE_AUDIT_DAYS: String(c.auditKeepMs),
     SPLITCACHE_MAX_ENTRY_SIZE: String(c.maxEntryBytes),
   };
   for (const name of REMOTE_VARS) settings[name] = env[name] ?? '';
@@ -153,6 +157,15 @@ class SettingReader {
     if (n === 0 && zero !== undefined) return zero;
     if (Number.isFinite(n) && n > 0) return n * 1000 > MAX_TIMER_MS ? (zero ?? MAX_TIMER_MS) : n * 1000;
     return this.bad(name, `a number of seconds${zero !== undefined ? ' (0: never)' : ' above 0'}`, `${dflt}`, dflt * 1000);
+  }
+
+  /** Days, as milliseconds; `0` is Infinity (for good). */
+  days(name: string, dflt: number): number {
+    const v = this.env[name];
+    if (!v) return dflt * 864e5;
+    const n = Number(v);
+    if (n === 0) return Infinity;
+    return Number.isFinite(n) && n > 0 ? n * 864e5 : this.bad(name, 'a number of days (0: for good)', `${dflt}`, dflt * 864e5);
   }
 
   /** A whole number, at least `min`. */

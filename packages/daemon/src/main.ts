@@ -70,6 +70,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const stats = await StatsKeeper.load(store);
   for (let i = 0; i < config.problems.length; i++) stats.count('errors', 'SPLITCACHE_CONFIG');
   const maintenance = new Maintenance(store, config, log);
+  maintenance.trimAuditLater();
   const files = new FileDigestMemo();
   const identities = new RustcIdentities(store);
   if (early) identities.adopt(firstRustc!, startDir, env as Record<string, string>, early);

@@ -28,7 +28,25 @@ export class Maintenance {
   constructor(private readonly store: Store, private readonly config: DaemonConfig, private readonly log: Logger) {}
 
   gc(opts: { maxBytes?: number; olderThan?: number }, progress?: Progress): Promise<GcResult> {
-    return this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan }, progress));
+    const { auditKeepMs } = this.config;
+    return this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress));
+  }
+
+  /**
+   * Removes the audit log's lines older than SPLITCACHE_AUDIT_DAYS, a while
+   * after the daemon starts (off a build's first calls): gc does it too, but
+   * runs only once the store outgrows its limit, and the log would grow
+   * without one, ~65 bytes a call. Nothing else needs the lines' range, so
+   * no lock is taken.
+   */
+  trimAuditLater(delayMs = 30_000): void {
+    if (!Number.isFinite(this.config.auditKeepMs)) return;
+    setTimeout(() => {
+      this.store
+        .trimEvents(Date.now() - this.config.auditKeepMs)
+        .then((n) => n > 0 && this.log.debug(`audit log: ${n} lines older than ${this.config.auditKeepMs / 864e5} days removed`))
+        .catch((err: unknown) => this.log.warn(`audit log trim failed: ${String(err)}`));
+    }, delayMs).unref();
   }
 
   verify(progress?: Progress): Promise<VerifyResult> {

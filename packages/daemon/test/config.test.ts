@@ -74,3 +74,12 @@ t.test('bad remote settings: the URL or mode turns the remote off; a bad number 
     'SPLITCACHE_REMOTE_COMPRESS must be gzip or none, not "zstd"; using gzip',
   ]);
 });
+
+t.test('SPLITCACHE_AUDIT_DAYS: 90 days by default, 0 for good, anything else unreadable named', async (t) => {
+  t.equal(readConfig(base).auditKeepMs, 90 * 864e5, 'the default');
+  t.equal(readConfig({ ...base, SPLITCACHE_AUDIT_DAYS: '7' }).auditKeepMs, 7 * 864e5);
+  t.equal(readConfig({ ...base, SPLITCACHE_AUDIT_DAYS: '0' }).auditKeepMs, Infinity, 'kept for good');
+  const bad = readConfig({ ...base, SPLITCACHE_AUDIT_DAYS: 'a month' });
+  t.equal(bad.auditKeepMs, 90 * 864e5);
+  t.match(bad.problems, [/SPLITCACHE_AUDIT_DAYS is not a number of days \(0: for good\): "a month"; using 90/]);
+});

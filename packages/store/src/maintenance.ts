@@ -11,19 +11,21 @@ export interface GcResult {
   blobsRemoved: number;
   bytesRemoved: number;
   bytesKept: number;
+  /** Audit log lines older than `auditKeepMs`, removed. */
+  auditLinesRemoved: number;
 }
 
 
 /**
  * Evicts entries (LRU by last hit, and older than `olderThan`) until the
  * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
- * entry needs. A blob that a committed entry still names is never removed.
+ * entry needs, and the audit log's lines older than `auditKeepMs`. A blob that a committed entry still names is never removed.
  * The daemon runs this under its maintenance lock, so no ingest or replay is
  * in flight meanwhile.
  */
 export async function collectGarbage(
   store: Store,
-  opts: { maxBytes: number; olderThan?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number },
+  opts: { maxBytes: number; olderThan?: number; auditKeepMs?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number },
   progress?: Progress,
 ): Promise<GcResult> {
   const entries: EntrySummary[] = [];
@@ -49,7 +51,8 @@ export async function collectGarbage(
     blobsRemoved++;
     bytesRemoved += b.size;
   }
-  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes };
+  const auditLinesRemoved = opts.auditKeepMs !== undefined && Number.isFinite(opts.auditKeepMs) ? await store.trimEvents(now - opts.auditKeepMs) : 0;
+  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes, auditLinesRemoved };
 }
 
 export interface VerifyResult {

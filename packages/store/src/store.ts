@@ -234,8 +234,7 @@ export class Store {
     await this.db.del(`q!${entryKey}`);
   }
 
-  /** Appends to the audit log. Keys sort by time; the sequence breaks ties within a millisecond. */
-  /** Appends several audit lines in one batch. */
+  /** Appends audit lines in one batch. Keys sort by time; the sequence breaks ties within a millisecond. */
   async appendEvents(events: AuditEvent[]): Promise<void> {
     const ops = events.map((e) => {
       this.seq = (this.seq + 1) % 1_000_000;
@@ -254,6 +253,15 @@ export class Store {
         /* a damaged log line is skipped, not fatal */
       }
     }
+  }
+
+  /** Removes the audit log's lines from before `before` (ms); how many went. */
+  async trimEvents(before: number): Promise<number> {
+    const range = { gt: 'a!', lt: `a!${Math.max(0, before).toString(36).padStart(10, '0')}` };
+    let n = 0;
+    for await (const _ of this.db.keys(range)) n++;
+    if (n > 0) await this.db.clear(range);
+    return n;
   }
 
   private seq = 0;

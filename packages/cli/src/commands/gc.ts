@@ -10,7 +10,8 @@ export const GC: CommandSpec = {
   switches: ['json'],
   usage: `usage: splitcache gc [--max-size 5G] [--evict-older-than 30d] [--json]
 Evicts the least recently hit entries now, until the store fits its size limit, and removes the
-blobs no entry needs. It also runs by itself once the store grows past SPLITCACHE_MAX_SIZE.
+blobs no entry needs, and the audit log's lines older than SPLITCACHE_AUDIT_DAYS (90). It also
+runs by itself once the store grows past SPLITCACHE_MAX_SIZE.
   --max-size N           the limit for this run (K, M, G, T: powers of 1024) instead of
                          SPLITCACHE_MAX_SIZE (default 10G); 0: no size limit, as in the
                          setting, so only --evict-older-than evicts
@@ -34,6 +35,9 @@ export async function runGc(args: string[]): Promise<number> {
   bar.done();
   if (!r || r.error) return noReply(r);
   if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
-  else process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${r.bytesRemoved} bytes); ${r.bytesKept} bytes kept\n`);
+  else {
+    const audit = r.auditLinesRemoved > 0 ? `; ${r.auditLinesRemoved} audit log lines older than SPLITCACHE_AUDIT_DAYS removed` : '';
+    process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${r.bytesRemoved} bytes); ${r.bytesKept} bytes kept${audit}\n`);
+  }
   return 0;
 }

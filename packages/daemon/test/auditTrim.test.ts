@@ -1,0 +1,34 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Store } from '@splitcache/store';
+import { readConfig } from '../src/config.js';
+import { makeLogger } from '../src/log.js';
+import { Maintenance } from '../src/maintenance.js';
+
+// A store under its size limit never runs gc, so the daemon trims the audit log by itself a
+// while after it starts: lines older than SPLITCACHE_AUDIT_DAYS go, the rest stay.
+t.test('a daemon start trims the audit log to SPLITCACHE_AUDIT_DAYS; 0 keeps it whole', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-audittrim-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  const now = Date.now();
+  const line = (daysAgo: number, crate: string) => ({ time: now - daysAgo * 864e5, session: 's', crate, crateType: 'lib', outcome: 'hit' as const });
+  await store.appendEvents([line(40, 'old'), line(10, 'recent')]);
+  const crates = async () => {
+    const out: string[] = [];
+    for await (const e of store.events()) out.push(e.crate);
+    return out;
+  };
+
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '0' }), makeLogger('quiet')).trimAuditLater(0);
+  await sleep(200);
+  t.same(await crates(), ['old', 'recent'], '0: kept for good');
+
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), makeLogger('quiet')).trimAuditLater(0);
+  await sleep(200);
+  t.same(await crates(), ['recent'], 'the line older than 30 days is gone');
+});
