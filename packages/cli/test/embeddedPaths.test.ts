@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -142,4 +142,33 @@ t.test('-C instrument-coverage: a checkout elsewhere gets a binary whose coverag
   const again = await store.calls('b2');
   t.ok(again.length > 0 && again.every((e) => e.outcome === 'hit'), `every call hits in the same directory (${again.length})`);
   t.ok(readFileSync(join(b, 'target', 'debug', 'fx-app')).equals(plain), 'and links the same binary');
+});
+
+// A crate that takes its docs from its README through CARGO_MANIFEST_DIR, as many do: the path
+// only locates a file that is keyed by its digest, so it hits in another checkout; the README's
+// text is still an input.
+const README_DOCS = {
+  'Cargo.toml': '[workspace]\nmembers = ["doclib", "app"]\nresolver = "2"\n',
+  'doclib/Cargo.toml': '[package]\nname = "doclib"\nversion = "0.1.0"\nedition = "2021"\n',
+  'doclib/README.md': 'The answer, documented.\n',
+  'doclib/src/lib.rs': '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\npub fn answer() -> u32 { 42 }\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ndoclib = { path = "../doclib" }\n',
+  'app/src/main.rs': 'fn main() { println!("{}", doclib::answer()); }\n',
+};
+
+t.test('include_str!() of the README through CARGO_MANIFEST_DIR hits in another checkout, and misses once the README changes', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(README_DOCS, 'producer');
+  const b = fileTree(README_DOCS, 'consumer');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  rmSync(a, { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
+  t.same((await store.calls('b')).map((e) => [e.crate, e.outcome]), [['doclib', 'hit'], ['app', 'hit']], 'every call hits in B (before: doclib missed on env-dep:CARGO_MANIFEST_DIR, and so the bin)');
+
+  writeFileSync(join(b, 'doclib', 'README.md'), 'The answer, documented again.\n');
+  rmSync(join(b, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b2' }), 'B with another README');
+  t.same((await store.calls('b2')).filter((e) => e.crate === 'doclib').map((e) => e.outcome), ['miss'], 'the README is an input: doclib misses');
 });

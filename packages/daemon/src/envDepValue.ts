@@ -1,4 +1,5 @@
 import type { PrefixTable } from '@splitcache/paths';
+import { INCLUDE_DIRS } from './includeDirUse.js';
 
 /**
  * What a result records for one env-dep (a variable the crate read through
@@ -12,14 +13,16 @@ import type { PrefixTable } from '@splitcache/paths';
  * must get its own checkout's paths. So the value is kept exactly as it is,
  * and a checkout in another directory misses that crate.
  *
- * Two are normalised, so they keep their hits across directories:
- *  - OUT_DIR, when the crate includes a file from under it (a dep-info input
- *    there): the build script's generated sources, read at compile time by
- *    `include!(concat!(env!("OUT_DIR"), …))` and keyed by their digests as
- *    any other input. A crate that reads OUT_DIR for any other reason keeps
- *    it exactly: one that includes nothing from under it, and one whose
- *    sources also name it otherwise (`valueRead`, outDirUse.ts), as
- *    `env!("OUT_DIR")` pasted into code that runs. The rule looks at the
+ * Three are normalised, so they keep their hits across directories:
+ *  - OUT_DIR and CARGO_MANIFEST_DIR (INCLUDE_DIRS), when the crate includes a
+ *    file from under it (a dep-info input there): the build script's
+ *    generated sources, read at compile time by `include!(concat!(env!("OUT_DIR"), …))`,
+ *    or the package's README by `include_str!(concat!(env!("CARGO_MANIFEST_DIR"), …))`,
+ *    keyed by their digests as any other input. A crate that reads one for
+ *    any other reason keeps it exactly: one that includes nothing from under
+ *    it, and one whose inputs also name it otherwise (`valueRead`,
+ *    includeDirUse.ts), as `env!("OUT_DIR")` pasted into code that runs or a
+ *    test that finds its fixtures through CARGO_MANIFEST_DIR. The rule looks at the
  *    result's own recorded inputs (`inputs`: normalised paths) and at what
  *    those files say, which their digests pin, so ingest and every lookup
  *    decide alike.
@@ -30,7 +33,7 @@ import type { PrefixTable } from '@splitcache/paths';
 export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable, valueRead = false): string | null {
   if (value === undefined) return null;
   if (name === 'CLIPPY_CONF_DIR') return table.normaliseText(value);
-  if (name === 'OUT_DIR' && !valueRead) {
+  if ((INCLUDE_DIRS as readonly string[]).includes(name) && !valueRead) {
     const dir = table.normaliseText(value).replace(/\/+$/, '');
     if (inputs.some((p) => p.startsWith(`${dir}/`))) return dir;
   }
@@ -40,7 +43,7 @@ export function envDepValue(name: string, value: string | undefined, inputs: rea
 /**
  * Whether a recorded env-dep value (`recorded`, as envDepValue made it at
  * ingest) still holds for `value`: exactly, or in its normalised form. An
- * OUT_DIR recorded exactly was read as a value (outDirUse.ts) and matches
+ * OUT_DIR recorded exactly was read as a value (includeDirUse.ts) and matches
  * only itself; one recorded normalised was not, and the inputs whose digests
  * a lookup checks too are the files that said so.
  */

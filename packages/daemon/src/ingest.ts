@@ -8,7 +8,7 @@ import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store 
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
-import { readsOutDirAsValue } from './outDirUse.js';
+import { readAsValues } from './includeDirUse.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -137,8 +137,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     inputs.push([table.normalise(f), await files.digest(abs)]);
   }
   const inputPaths = inputs.map(([p]) => p);
-  const valueRead = await readsOutDirAsValue(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
-  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueRead)]);
+  const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
+  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

@@ -13,14 +13,14 @@ import { clippyConfFile } from './clippyConf.js';
  * pinned legacy one; 5: what `native` resolves to, item 11; 6: the -Zno-link
  * half of a stable call refuses `#![feature]`, which changes a proc-macro's
  * crate hash; 7: OUT_DIR is recorded exactly for a crate whose sources name it
- * other than to include a file, outDirUse.ts, where results recorded before
+ * other than to include a file, includeDirUse.ts, where results recorded before
  * normalised it; and dep-info is stored with a dependency's prefix escaped
  * apart, normaliseDepInfo; 8: a result's input paths are read from rustc's
  * dep-info as rustc writes them, a backslash or `#` kept: results recorded
  * before name another file for such a path, and could hit after the file
  * rustc read changed, rustc/src/depInfo.ts; 9: OUT_DIR is recorded exactly
  * for a crate whose inputs other than `*.rs` name it, such as a `gen.inc`
- * it include!()s, outDirUse.ts, where results recorded before normalised it;
+ * it include!()s, includeDirUse.ts, where results recorded before normalised it;
  * 10: the rustc identity, item 2, holds the compiler file's own bytes, so a
  * RUSTC script that adds flags misses once edited; 11: item 2 holds the
  * listing of the call's own target's libraries in the sysroot, not every

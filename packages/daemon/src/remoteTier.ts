@@ -8,7 +8,7 @@ import type { ManifestResult, Store } from '@splitcache/store';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
-import { readsOutDirAsValue } from './outDirUse.js';
+import { readAsValues } from './includeDirUse.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 
@@ -57,9 +57,9 @@ export class RemoteTier {
       if (!set) return this.miss();
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
-      // Whether OUT_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueRead = await readsOutDirAsValue(set.envDeps, set.inputs.map((p) => resolve(q.cwd, q.table.expand(p))));
-      const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueRead)]);
+      // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
+      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => resolve(q.cwd, q.table.expand(p))));
+      const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
       const entry = await this.cache.getEntry(entryKey);
       if (!entry) return this.miss();

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import { envDepHolds, envDepValue } from '../src/envDepValue.js';
-import { readsOutDirAsValue } from '../src/outDirUse.js';
+import { readAsValues } from '../src/includeDirUse.js';
+
+const readsOutDirAsValue = async (envDeps: string[], files: string[]) => (await readAsValues(envDeps, files)).has('OUT_DIR');
 
 const tableFor = (ws: string) => new PrefixTable([{ name: 'cwd', path: ws }, { name: 'target', path: `${ws}/target` }]);
 const OUT = '/build/target/debug/build/gen-1/out';
@@ -75,4 +77,29 @@ t.test('which inputs read OUT_DIR as a value', async (t) => {
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'big.bin')]), true, 'a large file with it across a chunk boundary: yes');
   t.equal(await readsOutDirAsValue(OUT_DIR_READ, [join(dir, 'gone.rs')]), false, 'a file gone meanwhile says nothing');
   t.equal(await readsOutDirAsValue(['CARGO_PKG_NAME'], [file('unread.rs', 'const D: &str = env!("OUT_DIR");\n')]), false, 'a crate whose env-deps lack OUT_DIR: nothing is read');
+});
+
+t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its README) is normalised; read as a value, exact', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-manifestdir-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const readme = file('README.md', '# answer\n');
+  const lib = file('lib.rs', '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\n');
+  const both = ['CARGO_MANIFEST_DIR', 'OUT_DIR'];
+  t.same([...(await readAsValues(both, [lib, readme]))], [], 'the include form only: read as no value');
+  const fixture = file('fixture.rs', 'fn fixtures() -> &\'static str { env!("CARGO_MANIFEST_DIR") }\n');
+  t.same([...(await readAsValues(both, [lib, fixture, readme]))], ['CARGO_MANIFEST_DIR'], 'a test finding its fixtures through it: a value');
+  const outValue = file('out.rs', 'const O: &str = env!("OUT_DIR");\n');
+  t.same([...(await readAsValues(both, [lib, outValue, fixture]))].sort(), ['CARGO_MANIFEST_DIR', 'OUT_DIR'], 'each name on its own');
+  t.same([...(await readAsValues(['OUT_DIR'], [fixture]))], [], 'a name the crate did not read is not looked for');
+
+  const here = tableFor('/build');
+  const there = tableFor('/elsewhere/ws');
+  const inputs = ['@@sc:cwd@@/app/src/lib.rs', '@@sc:cwd@@/app/README.md'];
+  const recorded = envDepValue('CARGO_MANIFEST_DIR', '/build/app', inputs, here);
+  t.equal(recorded, '@@sc:cwd@@/app', 'normalised');
+  t.equal(envDepValue('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', inputs, there), recorded, 'the same in another checkout');
+  t.ok(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', recorded, inputs, there), 'so a lookup there matches');
+  t.equal(envDepValue('CARGO_MANIFEST_DIR', '/build/app', inputs, here, true), '/build/app', 'read as a value: exactly');
+  t.notOk(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', '/build/app', inputs, there), 'and matched only exactly');
 });

@@ -1,0 +1,87 @@
+import { open, readFile, stat } from 'node:fs/promises';
+
+/**
+ * The env-deps normalised when a crate reads them only to include a file
+ * from under them (envDepValue.ts): the build script's output dir, and the
+ * package's own dir (`include_str!(concat!(env!("CARGO_MANIFEST_DIR"),
+ * "/README.md"))`, a common way to take a crate's docs from its README).
+ */
+export const INCLUDE_DIRS = ['OUT_DIR', 'CARGO_MANIFEST_DIR'] as const;
+
+/** `include!(concat!(env!("<name>")` and its include_str!/include_bytes! forms, any brackets and spacing. */
+const includeFrom = (name: string) => new RegExp(`\\binclude(?:_str|_bytes)?!\\s*[([{]\\s*concat!\\s*[([{]\\s*env!\\s*[([{]\\s*"${name}"`, 'g');
+const FORMS = new Map(INCLUDE_DIRS.map((n) => [n, includeFrom(n)]));
+
+/** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
+const WHOLE_TEXT_MAX = 16 << 20;
+
+/**
+ * Which of INCLUDE_DIRS a crate that read them (among its `envDeps`) has
+ * inputs (`files`: its dep-info inputs, absolute; files under OUT_DIR
+ * included) that name anywhere but in the forms that include a file from
+ * under them. envDepValue normalises such a variable only for a crate that
+ * includes a file from there: its path then reaches nothing but debuginfo and
+ * panic locations. A crate that also pastes the value into its code
+ * (`env!("OUT_DIR")` as a string, `concat!` to a file it reads at run time, a
+ * test's fixtures found through CARGO_MANIFEST_DIR) must keep it exactly, or
+ * a hit from another directory would read the producer's files. Any other
+ * mention counts, comments included: a miss in another directory costs time,
+ * a wrong path costs a build. A value that a macro from another crate
+ * expands is not seen here (docs/ARCHITECTURE.md). The answer depends only on
+ * the files' contents, which a result pins by digest, so ingest and the
+ * remote tier decide alike.
+ *
+ * Every input is read, whatever its name: `include!` takes code from a file
+ * of any name (`gen.inc`, `tables.in`, none), and only `.rs` files were read
+ * before, so a generated `gen.inc` holding `env!("OUT_DIR")` let a checkout
+ * in another directory hit with the producer's OUT_DIR in its code. A data
+ * file that mentions the name (a README through `include_str!`) costs the
+ * hits elsewhere too. An input larger than WHOLE_TEXT_MAX counts on any mention.
+ */
+export async function readAsValues(envDeps: readonly string[], files: readonly string[]): Promise<Set<string>> {
+  const names = INCLUDE_DIRS.filter((n) => envDeps.includes(n));
+  const read = new Set<string>();
+  for (const file of files) {
+    if (read.size === names.length) break;
+    for (const name of await namedAsValue(file, names.filter((n) => !read.has(n)))) read.add(name);
+  }
+  return read;
+}
+
+/** The `names` that the file names other than to include a file from under them. */
+async function namedAsValue(file: string, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const size = await stat(file).then((st) => st.size, () => undefined);
+  if (size === undefined) return []; // gone meanwhile: its digest won't match either
+  if (size > WHOLE_TEXT_MAX) {
+    const found: string[] = [];
+    for (const name of names) if (await contains(file, Buffer.from(name, 'latin1'))) found.push(name);
+    return found;
+  }
+  const text = await readFile(file, 'latin1').catch(() => '');
+  return names.filter((name) => {
+    const mentions = text.split(name).length - 1;
+    return mentions > 0 && mentions > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0);
+  });
+}
+
+/** Whether `needle` occurs in the file, read a chunk at a time (each chunk keeps the tail of the one before). */
+async function contains(file: string, needle: Buffer): Promise<boolean> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const keep = needle.length - 1;
+    const buf = Buffer.alloc(1 << 20);
+    let kept = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, kept, buf.length - kept, null);
+      if (bytesRead === 0) return false;
+      const end = kept + bytesRead;
+      if (buf.subarray(0, end).includes(needle)) return true;
+      kept = Math.min(keep, end);
+      buf.copyWithin(0, end - kept, end);
+    }
+  } finally {
+    await fh.close();
+  }
+}
