@@ -1,11 +1,12 @@
 import { resolve } from 'node:path';
-import { isSplitcacheError, oneLine, SplitcacheError } from '@splitcache/errors';
+import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
+import { FaultLines } from './faultLines.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import type { Logger } from './log.js';
 import { findResult } from './lookup.js';
@@ -83,10 +84,8 @@ export class CompileHandler {
   private readonly pending = new Map<string, Pending>();
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new Map<string, Promise<unknown>>();
-  /** When a line for each error code was last shown to a build (dueToShow). */
-  private readonly lastWarned = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
-  private undelivered: string | undefined;
+  private readonly faults: FaultLines;
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
   /** Hits whose link step is still running: token → entry key. */
@@ -96,6 +95,7 @@ export class CompileHandler {
 
   constructor(private readonly s: Services) {
     this.audit = new AuditWriter(s.store);
+    this.faults = new FaultLines(s);
     this.drift = new SettingsDrift(s.config.settings);
   }
 
@@ -104,12 +104,12 @@ export class CompileHandler {
       // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.
       this.s.onStoreMoved?.();
       const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved or removed while its daemon ran (building uncached; the daemon stops, and the next call starts one where the store is now)`;
-      return { action: 'passthrough', reason: 'store-moved', warning: this.dueToShow('SPLITCACHE_STORE_IO') ? warning : undefined };
+      return { action: 'passthrough', reason: 'store-moved', warning: this.faults.dueToShow('SPLITCACHE_STORE_IO') ? warning : undefined };
     }
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.
-    if (this.s.config.problems.length > 0 && this.dueToShow('SPLITCACHE_CONFIG')) {
+    if (this.s.config.problems.length > 0 && this.faults.dueToShow('SPLITCACHE_CONFIG')) {
       for (const problem of this.s.config.problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
     }
     // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
@@ -170,7 +170,7 @@ export class CompileHandler {
       }
     } catch (err) {
       // A cache fault costs time, never a build: run rustc plainly.
-      const warning = this.fault(err);
+      const warning = this.faults.fault(err);
       this.s.stats.passthrough('cache-error', crateType);
       this.event({ session, crate: inv.crateName!, crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
       return { action: 'passthrough', reason: 'cache-error', warning };
@@ -181,7 +181,7 @@ export class CompileHandler {
     this.pending.set(token, p);
     // A driver runs as it was called, given the rustc path first (the link step too).
     const runArgs = [...call.lead, ...(p.noLinkArgs ?? inv.args)];
-    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.takeWarning() };
+    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
   }
 
   private passThrough(session: string, crate: string, reason: string): CompilePlan {
@@ -220,13 +220,13 @@ export class CompileHandler {
       });
       const token = newToken();
       if (p.link) this.rememberHit(token, result.entryKey);
-      return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.takeWarning() };
+      return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       // Its line rides on this call's own reply (the compile it now runs instead). An out-dir
       // that can't be written (SPLITCACHE_REPLAY: a full disk under the target dir) is no fault
       // of the entry's: it stays, for the next build to hit once there is room.
-      this.undelivered ??= this.fault(err);
+      this.faults.faultLater(err);
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
       if (!isSplitcacheError(err, 'SPLITCACHE_REPLAY')) await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;
@@ -261,7 +261,7 @@ export class CompileHandler {
     } else {
       await job;
     }
-    return { link: p.link, warning: this.takeWarning() };
+    return { link: p.link, warning: this.faults.take() };
   }
 
   /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
@@ -290,18 +290,11 @@ export class CompileHandler {
         this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });
       } catch (err) {
         const e = ingestError(err);
-        this.undelivered ??= this.fault(e);
+        this.faults.faultLater(e);
         this.s.stats.count('notStored', 'error');
         this.missEvent(p, { notStored: e.code });
       }
     }));
-  }
-
-  /** A fault line not yet shown: it rides on the next reply any client gets. */
-  private takeWarning(): string | undefined {
-    const w = this.undelivered;
-    this.undelivered = undefined;
-    return w;
   }
 
   private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -314,28 +307,6 @@ export class CompileHandler {
     } finally {
       if (this.keyLocks.get(key) === tail) this.keyLocks.delete(key);
     }
-  }
-
-  /**
-   * Counts a cache fault and logs it. Returns the one line to show the user,
-   * at most once a minute per error code: a full disk is reported once, not
-   * once per crate.
-   */
-  private fault(err: unknown): string | undefined {
-    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
-    const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
-    this.s.stats.count('errors', code);
-    const line = oneLine(err);
-    this.s.log.warn(line);
-    return this.dueToShow(code) ? `splitcache: ${line} (building uncached)` : undefined;
-  }
-
-  /** Whether a line with this error code is to be shown now: at most once a minute per code, so each build sees it once. */
-  private dueToShow(code: string): boolean {
-    const now = Date.now();
-    if ((this.lastWarned.get(code) ?? 0) > now - 60_000) return false;
-    this.lastWarned.set(code, now);
-    return true;
   }
 
   private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
@@ -377,7 +348,7 @@ export class CompileHandler {
     const entryKey = this.hits.get(req.token);
     this.hits.delete(req.token);
     if (entryKey === undefined || req.code === 0) return;
-    this.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${entryKey} evicted`));
+    this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${entryKey} evicted`));
     await this.s.store.deleteEntry(entryKey).catch(() => undefined);
   }
 
@@ -404,13 +375,6 @@ function newToken(): string {
 }
 
 /** LevelDB reports damaged tables as LEVEL_CORRUPTION, possibly wrapped in our own error's cause. */
-function isIndexCorruption(err: unknown): boolean {
-  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (e.code === 'LEVEL_CORRUPTION') return true;
-  }
-  return false;
-}
-
 /** A call through a driver (`clippy-driver rustc …`) is counted apart: `clippy:lib`, `clippy:build-script`, … */
 function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
   if (!verdict.cacheable || !driver) return verdict;

@@ -1,0 +1,55 @@
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import type { Logger } from './log.js';
+import type { StatsKeeper } from './stats.js';
+
+/**
+ * The cache faults a build is told about: each is counted and logged, and
+ * shown as one line at most once a minute per error code (a full disk is
+ * reported once, not once per crate). A line that arose where no reply was
+ * going out (an ingest after the call ended) waits, and rides on the next
+ * reply any client gets.
+ */
+export class FaultLines {
+  /** When a line for each error code was last shown to a build. */
+  private readonly lastShown = new Map<string, number>();
+  private undelivered: string | undefined;
+
+  constructor(private readonly s: { stats: StatsKeeper; log: Logger; onCorruptIndex?: () => void }) {}
+
+  /** Counts and logs a fault; the line to show the user now, if one is due. */
+  fault(err: unknown): string | undefined {
+    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
+    const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
+    this.s.stats.count('errors', code);
+    const line = oneLine(err);
+    this.s.log.warn(line);
+    return this.dueToShow(code) ? `splitcache: ${line} (building uncached)` : undefined;
+  }
+
+  /** As fault(), for a line with no reply of its own: kept for the next one (the first such line wins). */
+  faultLater(err: unknown): void {
+    this.undelivered ??= this.fault(err);
+  }
+
+  /** A line kept by faultLater and not yet shown. */
+  take(): string | undefined {
+    const w = this.undelivered;
+    this.undelivered = undefined;
+    return w;
+  }
+
+  /** Whether a line with this error code is to be shown now: at most once a minute per code, so each build sees it once. */
+  dueToShow(code: string): boolean {
+    const now = Date.now();
+    if ((this.lastShown.get(code) ?? 0) > now - 60_000) return false;
+    this.lastShown.set(code, now);
+    return true;
+  }
+}
+
+function isIndexCorruption(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+    if (e.code === 'LEVEL_CORRUPTION') return true;
+  }
+  return false;
+}
