@@ -5,6 +5,7 @@ import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/
 import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
+import { namedTargetSpec } from './targetSpecFile.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -123,6 +124,11 @@ export interface ManifestKey {
  *     served stale. Keys change only for calls that have such a file: no
  *     new CACHE_VERSION (7 came with this session's other changes).
  *  9. The target: the --target name, or the digest of its JSON spec file.
+ *     A name that rustc resolves to a JSON spec (a custom target found in
+ *     RUST_TARGET_PATH, the working directory when that is unset, or the
+ *     sysroot: targetSpecFile.ts) adds that file's digest too: with the name
+ *     alone, an edited spec hit with objects built for the old one. Keys
+ *     change only for calls that have such a file: no new CACHE_VERSION.
  * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
  *     from the prefix table, so only the fact is recorded).
  * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
@@ -195,7 +201,11 @@ export async function buildManifestKey(
     if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await files.digest(lib));
   }
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
-  else k.add('target', inv.target ?? rustc.host);
+  else {
+    k.add('target', inv.target ?? rustc.host);
+    const spec = inv.target === undefined ? undefined : namedTargetSpec(inv.target, env, cwd, inv.sysroot ? resolve(cwd, inv.sysroot) : rustc.sysroot);
+    if (spec !== undefined) k.add('target-spec', await files.digest(spec));
+  }
   const triple = inv.target?.endsWith('.json') ? basename(inv.target, '.json') : (inv.target ?? rustc.host);
   k.add('sysroot-libs', rustc.targetLibs[triple] ?? 'none'); // 2, for this target
   if (remap) k.add('remap-path-prefix', 'on'); // 10
