@@ -6,6 +6,7 @@ import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
+import { customSysrootLibs } from './customSysroot.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -160,6 +161,14 @@ export interface ManifestKey {
  *     no earlier key had this component, so what was stored before for
  *     coverage (its split halves then pinned legacy mangling, which
  *     instrument-coverage replaces with v0) is never looked up again.
+ * 15. With --sysroot naming another sysroot than the compiler's own: the
+ *     digest of every file in its library dir for the call's target
+ *     (customSysroot.ts). rustc takes std and any crate of an `extern crate`
+ *     without --extern from there, and dep-info names none of them: with
+ *     only the flag's path keyed, a std rebuilt there hit with objects built
+ *     against the old one. Digested once per daemon, then stat'ed through
+ *     the memo. Keys change only for calls with such a flag: no new
+ *     CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup, envDepValue.ts:
  * exactly, but for OUT_DIR when the crate includes a file from it, and
@@ -208,6 +217,11 @@ export async function buildManifestKey(
   }
   const triple = inv.target?.endsWith('.json') ? basename(inv.target, '.json') : (inv.target ?? rustc.host);
   k.add('sysroot-libs', rustc.targetLibs[triple] ?? 'none'); // 2, for this target
+  const customLibs = customSysrootLibs(inv.sysroot, cwd, rustc.sysroot, triple); // 15
+  if (customLibs !== undefined) {
+    k.add('custom-sysroot-libs', customLibs.length);
+    for (const lib of customLibs) k.add(`custom-sysroot-lib:${basename(lib)}`, await files.digest(lib));
+  }
   if (remap) k.add('remap-path-prefix', 'on'); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');

@@ -1,0 +1,36 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * The library files of a sysroot given with `--sysroot` (a custom one: a
+ * cargo-careful or xargo build of std, a sysroot assembled by hand) for the
+ * call's target, `<sysroot>/lib/rustlib/<triple>/lib`, sorted; undefined
+ * without the flag, or when it names the compiler's own sysroot, which the
+ * rustc identity already covers. rustc takes std, core and any crate named
+ * by `extern crate` without `--extern` from there, and no dep-info line
+ * names them, so the key must hold their digests: with the flag's path
+ * alone, a std (or another crate) rebuilt there hit with objects that
+ * inlined the old one's code. Regular files only (symlinks followed), not
+ * recursive, as rustc searches it.
+ */
+export function customSysrootLibs(sysrootFlag: string | undefined, cwd: string, ownSysroot: string, triple: string): string[] | undefined {
+  if (sysrootFlag === undefined) return undefined;
+  const sysroot = resolve(cwd, sysrootFlag);
+  if (sysroot === resolve(ownSysroot)) return undefined;
+  const dir = join(sysroot, 'lib', 'rustlib', triple, 'lib');
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return []; // no libraries for this target there: rustc finds none either
+  }
+  return names.map((n) => join(dir, n)).filter((p) => isFile(p));
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
