@@ -6,6 +6,14 @@ export const LINKING_TYPES = new Set(['bin', 'proc-macro', 'dylib', 'cdylib']);
 export const WHOLE_TYPES = new Set(['lib', 'rlib', 'staticlib']);
 const EMITS = new Set(['link', 'metadata', 'dep-info']);
 const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
+/**
+ * -Z options that make rustc report on its own run, or stop before its outputs:
+ * what they write (an expansion on stdout, `mir_dump/`, a self-profile, pass
+ * timings on stderr) is no output a result holds, and belongs to this run. Stored, a hit
+ * would replay an old run's timings and write no `mir_dump/`; `-Zunpretty=expanded`
+ * (cargo-expand's call) writes no metadata, and every call said it could not be stored.
+ */
+const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
 
 export type Verdict =
   | { cacheable: true; mode: 'whole' | 'split'; crateType: string }
@@ -33,6 +41,8 @@ export function classify(inv: Invocation): Verdict {
   if (inv.unstable.some((z) => z.startsWith('no-link') || z.startsWith('link-only'))) {
     return { cacheable: false, reason: 'already-split' };
   }
+  const reporting = inv.unstable.find((z) => SELF_REPORTING_Z.test(z));
+  if (reporting !== undefined) return { cacheable: false, reason: `unstable-report:${reporting.split('=')[0]}` };
   if (!inv.emitGiven) return { cacheable: false, reason: 'no-emit' };
   for (const e of inv.emit) {
     if (!EMITS.has(e.kind)) return { cacheable: false, reason: `emit:${e.kind}` };

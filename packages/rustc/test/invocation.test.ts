@@ -106,6 +106,10 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['other.rs']), 'multiple-inputs');
   t.equal(reason(['-C', 'profile-generate=/tmp/pgo']), 'cacheable', 'profile-generate: its directory is keyed as given');
   t.equal(reason(['-C', 'profile-use=/tmp/pgo/merged.profdata']), 'cacheable', 'profile-use: the profile is a dep-info input');
+  t.equal(reason(['-Zunpretty=expanded']), 'unstable-report:unpretty', 'cargo-expand\'s call');
+  t.equal(reason(['-Z', 'dump-mir=main', '-Zdump-mir-dir=/tmp/m']), 'unstable-report:dump-mir');
+  t.equal(reason(['-Zself-profile']), 'unstable-report:self-profile');
+  t.equal(reason(['-Zdump-mir-dir=/tmp/m']), 'cacheable', 'a modifier alone reports nothing');
   t.ok(isInfoCall(['-vV']) && isInfoCall(['-', '--print=cfg']) && !isInfoCall(base));
 });
 
