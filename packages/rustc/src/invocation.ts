@@ -57,7 +57,7 @@ const VALUE_FLAGS = new Set([
   '--target', '--cap-lints', '--cfg', '--check-cfg', '-L', '-l', '-C', '--codegen', '-W', '--warn',
   '-A', '--allow', '-D', '--deny', '-F', '--forbid', '--force-warn', '--extern', '--sysroot',
   '--error-format', '--json', '--color', '--diagnostic-width', '--remap-path-prefix', '--env-set',
-  '--crate-attr', '-Z', '--cfg-check', '--extern-location', '--target-dir',
+  '--crate-attr', '-Z', '--cfg-check', '--extern-location', '--target-dir', '--remap-path-scope',
 ]);
 const BOOL_FLAGS = new Set(['--test', '-g', '-O', '-v', '--verbose', '-V', '--version', '-h', '--help', '--bench']);
 const SHORT_WITH_VALUE = ['-C', '-L', '-l', '-W', '-A', '-D', '-F', '-Z', '-o'];
