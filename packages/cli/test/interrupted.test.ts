@@ -1,0 +1,70 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor, type RunResult } from './helpers.js';
+
+// A Ctrl-C reaches the whole of cargo's process group: bin/splitcache (bash, on the exec port)
+// and the rustc it runs. rustc (1.95) ends on it with exit code 1, not by the signal, so the
+// script must tell an interrupted rustc from a failed one itself.
+
+/**
+ * runOnPipes' shell, as cargo stands to its rustc calls under a Ctrl-C: it waits for the call and
+ * reports how it ended. The two `cat`s (stdout and stderr) ignore SIGINT, and bash, waiting for a
+ * pipeline whose last command did not die of it, goes on too.
+ */
+const CARGO_LIKE = 'set -o pipefail; "$@" 2> >(trap "" INT; exec cat >&2) | { trap "" INT; exec cat; }';
+
+/** `BIN <args>` on pipes, in a process group of its own; SIGINT to that group once `marker` exists. */
+async function interruptedOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv, marker: string): Promise<RunResult & { signal: string | null }> {
+  const child = spawn('/bin/bash', ['-c', CARGO_LIKE, '_', BIN, ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const err: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  child.stdout.resume();
+  const ended = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
+  if (await waitFor(() => existsSync(marker), 30_000)) process.kill(-child.pid!, 'SIGINT');
+  const { code, signal } = await ended;
+  return { code: code ?? -1, signal, stdout: '', stderr: Buffer.concat(err).toString() };
+}
+
+t.test('a Ctrl-C during the link step of a hit does not evict the entry, nor compile the crate again', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  // A linker that, for a split link when told to, says it has started and then takes its time.
+  const linker = join(tempDir('linker'), 'slow-cc');
+  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_SLOW_LINK" ]; then : >"$SC_SLOW_LINK"; sleep 20; fi\nexec cc "$@"\n', { mode: 0o755 });
+  const crate = printingCrate('linked after all');
+  // An rpath with a newline in it, which ld takes as it is: the link step can't be started
+  // ahead (its arguments go to a rustc started ahead through an @file), so bash waits for it as
+  // a command of its own, as for the -Zno-link half of a miss.
+  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`, '-C', 'link-arg=-Wl,-rpath,/nowhere\nat-all'];
+  const cold = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() });
+  t.equal(cold.code, 0, 'the cold call succeeds and stores the crate');
+
+  const marker = join(tempDir('marker'), 'linking');
+  const stopped = await interruptedOnce(args, crate, store.env({ SC_SLOW_LINK: marker, SPLITCACHE_SESSION: 'stopped' }), marker);
+  t.ok(existsSync(marker), 'the hit reached its link step');
+  t.not(stopped.code, 0, `the interrupted call ends unsuccessfully (${stopped.code}/${stopped.signal}), as a plain rustc does`);
+  t.notMatch(stopped.stderr, /SPLITCACHE_LINK_FAILED/, 'the interruption is not taken for a failed link');
+  t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no failed link counted');
+
+  const again = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: 'again' }) });
+  t.equal(again.code, 0, 'the next call succeeds');
+  t.same((await store.calls('again')).map((e) => e.outcome), ['hit'], 'and hits: the entry was kept');
+  t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'linked after all\n', 'its binary runs');
+});
+
+t.test('a Ctrl-C during a compile (rustc ends with 1) is not counted as a compile error', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  // rustc 1.95 as a Ctrl-C finds it mid-compile: it notes the signal and exits 1.
+  const rustc = join(tempDir('int-rustc'), 'rustc');
+  writeFileSync(rustc, '#!/bin/sh\ncase " $* " in *" --crate-name "*) sleep 20 & trap "kill $!; exit 1" INT; : >"$SC_MARK"; wait $! ;; esac\nexec rustc "$@"\n', { mode: 0o755 });
+  const crate = printingCrate('never finished');
+  const marker = join(tempDir('marker'), 'compiling');
+  const stopped = await interruptedOnce([rustc, ...printingCrateArgs(crate)], crate, store.env({ SC_MARK: marker }), marker);
+  t.not(stopped.code, 0, `the interrupted call ends unsuccessfully (${stopped.code}/${stopped.signal})`);
+  t.equal((await store.stats()).compileErrors, 0, 'no compile error counted');
+});
