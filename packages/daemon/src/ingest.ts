@@ -127,14 +127,17 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const inputs: [string, Digest][] = [];
   for (const f of dep.files) {
     const abs = resolve(cwd, f);
-    const st = await stat(abs).catch(() => undefined);
-    if (!st) return { stored: false, reason: 'input-missing' };
+    const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     // A file changed while rustc ran: the outputs may not match any digest we could record.
     // Its ctime says so, not its mtime: a file dated in the future (a tarball from a machine
     // whose clock ran ahead, `touch -d`) was never stored, and a write during the compile that
     // put the old mtime back (`cp -p`, `rsync -a`) stored the new digest with the old outputs.
+    // Checked after the digest is taken, so a write as it is read is seen too (checked before,
+    // such a write's digest was recorded with the old outputs: ingestRace.test).
+    const st = await stat(abs).catch(() => undefined);
+    if (!st || digest === undefined) return { stored: false, reason: 'input-missing' };
     if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
-    inputs.push([table.normalise(f), await files.digest(abs)]);
+    inputs.push([table.normalise(f), digest]);
   }
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
