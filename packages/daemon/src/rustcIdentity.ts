@@ -4,7 +4,7 @@ import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'nod
 import { digestBytes, digestFileSync, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
-import { driverOf } from '@splitcache/rustc';
+import { driverOf, isNightlyRelease } from '@splitcache/rustc';
 import { compilerFile } from './compilerFile.js';
 
 /**
@@ -211,7 +211,7 @@ export async function startProbe(rustc: string, cwd: string, env: Record<string,
           }),
       driverOf(file) ? runRustc(file, ['--version'], { cwd, env: childEnv }).then((r) => `driver: ${r.stdout.trim()}\n`) : '',
     ]);
-    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file, unstableAlways: unstableAlways && !/-(nightly|dev)\b/.test(/^release: (.+)$/m.exec(vv.stdout)?.[1] ?? '') };
+    return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file, unstableAlways };
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
   }
@@ -269,8 +269,10 @@ function identityOf(verbose: string, sysroot: string, listing: string, compiler:
   const version = verbose.split('\n')[0]!.trim();
   const host = /^host: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
   const release = /^release: (.+)$/m.exec(verbose)?.[1]?.trim() ?? '';
-  const digest = digestBytes(`${verbose}\ncompiler: ${compiler}${unstableAlways ? '\nunstable always' : ''}`);
-  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest, unstableAlways, targetLibs: targetLibsOf(listing) };
+  // A nightly allows features anyway: only a stable release that shows its gated cfgs sets them itself.
+  const always = unstableAlways && !isNightlyRelease(release);
+  const digest = digestBytes(`${verbose}\ncompiler: ${compiler}${always ? '\nunstable always' : ''}`);
+  return { verbose, version, rlinkVersion: rustcVersionForRlink(version), host, release, sysroot, digest, unstableAlways: always, targetLibs: targetLibsOf(listing) };
 }
 
 /** libListing's lines (`<target>/<file> <size>`) grouped by target, each group digested. */

@@ -23,7 +23,7 @@ export interface SplitPlan {
  * it legacy). `release` is the `release:` line of `rustc -vV`.
  */
 export function plainMangling(release: string, bootstrap: string | undefined): 'legacy' | 'v0' {
-  if (/-(nightly|dev)\b/.test(release)) return 'v0';
+  if (isNightlyRelease(release)) return 'v0';
   return bootstrap === '1' ? 'v0' : 'legacy';
 }
 
@@ -37,6 +37,11 @@ export function plainAllowsFeatures(release: string, bootstrap: string | undefin
   if (bootstrap === '1') return true;
   if (bootstrap === '-1') return false;
   if (bootstrap !== undefined && crateName !== undefined && bootstrap.split(',').includes(crateName)) return true;
+  return isNightlyRelease(release);
+}
+
+/** Whether a `release:` line of `rustc -vV` is a nightly's or a dev build's: unstable features on by default. */
+export function isNightlyRelease(release: string): boolean {
   return /-(nightly|dev)\b/.test(release);
 }
 
