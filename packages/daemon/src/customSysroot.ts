@@ -1,5 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isFile } from './isFile.js';
 
 /**
  * The library files of a sysroot given with `--sysroot` (a custom one: a
@@ -25,12 +26,4 @@ export function customSysrootLibs(sysrootFlag: string | undefined, cwd: string, 
     return []; // no libraries for this target there: rustc finds none either
   }
   return names.map((n) => join(dir, n)).filter((p) => isFile(p));
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

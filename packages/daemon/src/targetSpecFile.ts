@@ -1,5 +1,5 @@
-import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isFile } from './isFile.js';
 
 /**
  * The JSON file rustc would read for `--target <name>` given as a name, not a
@@ -22,12 +22,4 @@ export function namedTargetSpec(name: string, env: Record<string, string>, cwd: 
   }
   const inSysroot = join(sysroot, 'lib', 'rustlib', name, 'target.json');
   return isFile(inSysroot) ? inSysroot : undefined;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
