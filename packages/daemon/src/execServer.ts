@@ -121,6 +121,7 @@ export class ExecServer {
   }
 
   private connection(c: Socket): void {
+    const acceptedAt = performance.now();
     this.activity.hold();
     let buf = Buffer.alloc(0);
     let started = false;
@@ -147,7 +148,7 @@ export class ExecServer {
       clearTimeout(timer);
       if (opening.kind === 'stream') return this.attachStream(c, opening.id, opening.rest);
       c.write('ok\n');
-      const call = this.serve(c, opening.req).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
+      const call = this.serve(c, opening.req, acceptedAt).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
       this.calls.add(call);
       void call.finally(() => this.calls.delete(call));
     });
@@ -211,10 +212,22 @@ export class ExecServer {
     });
   }
 
-  private async serve(c: Socket, req: ExecRequest): Promise<void> {
+  private async serve(c: Socket, req: ExecRequest, acceptedAt: number): Promise<void> {
+    // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive:
+    // from the start, since opening the caller waits on the thread pool, which a burst of calls can fill.
+    let call: ExecCall | undefined;
+    const alive = req.alive ? setInterval(() => c.destroyed || call?.running || c.write('alive\n'), ALIVE_MS) : undefined;
+    try {
+      await this.carry(c, req, acceptedAt, (started) => (call = started));
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  private async carry(c: Socket, req: ExecRequest, acceptedAt: number, started: (call: ExecCall) => void): Promise<void> {
     let caller: Caller;
     try {
-      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0 });
+      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, acceptedAt });
     } catch (err) {
       this.log.debug(oneLine(err));
       c.end('fallback\n');
@@ -228,9 +241,7 @@ export class ExecServer {
       return;
     }
     const call = new ExecCall(c, req, caller, this.handler, this.desk);
-    // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive.
-    // (Opening the caller, before, takes milliseconds: well inside the caller's 10 s.)
-    const alive = req.alive ? setInterval(() => c.destroyed || call.running || c.write('alive\n'), ALIVE_MS) : undefined;
+    started(call);
     try {
       const code = await call.carry();
       await call.flushed();
@@ -245,8 +256,6 @@ export class ExecServer {
       c.destroy();
       if (err instanceof CallerGone) return this.log.debug(`exec port: ${err.message} (pid ${req.pid})`);
       throw err;
-    } finally {
-      clearInterval(alive);
     }
   }
 }

@@ -13,6 +13,7 @@ import { close as closeCb, constants, open as openCb, readdirSync, readlinkSync 
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
+import { peerInode } from './tcpTable.js';
 
 export interface Caller {
   env: Record<string, string>;
@@ -51,10 +52,12 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
   }
 }
 
-/** The caller's end of its TCP connection to the exec port, seen from the daemon: its port, and the exec port. */
+/** The caller's end of its TCP connection to the exec port, seen from the daemon: its port, the exec port, and when it came. */
 export interface ConnectionEnds {
   callerPort: number;
   execPort: number;
+  /** When the daemon accepted it (performance.now()): a read of the table begun before may not list it. */
+  acceptedAt: number;
 }
 
 /**
@@ -70,14 +73,7 @@ export interface ConnectionEnds {
  * must inherit; callers of earlier versions held it at fd 3.
  */
 async function checkConnected(proc: string, link: ConnectionEnds): Promise<void> {
-  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-  const local = `:${hex(link.callerPort)}`;
-  const remote = `0100007F:${hex(link.execPort)}`;
-  let inode: string | undefined;
-  for (const line of (await readFile('/proc/net/tcp', 'latin1')).split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f[1]?.startsWith('0100007F') && f[1].endsWith(local) && f[2] === remote) inode = f[9];
-  }
+  const inode = await peerInode(link.callerPort, link.execPort, link.acceptedAt);
   if (inode === undefined || !holds(proc, `socket:[${inode}]`)) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
 }
 
