@@ -20,6 +20,8 @@ export class DaemonConnection {
   private transport: Transport | undefined;
   /** Runs while a request waits; any frame from the daemon restarts it. */
   private silence: NodeJS.Timeout | undefined;
+  /** Chunks read from the daemon so far. */
+  private heard = 0;
   /** Called when the daemon is found hung, before the request fails (the client stops it: daemonPid.ts). */
   onSilent: (() => void) | undefined;
 
@@ -37,6 +39,7 @@ export class DaemonConnection {
   }
 
   private data(chunk: Buffer): void {
+    this.heard++;
     let frames: unknown[];
     try {
       frames = this.reader.push(chunk);
@@ -82,9 +85,19 @@ export class DaemonConnection {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
       this.silence = setTimeout(() => {
-        this.onSilent?.();
-        this.fail(new DaemonSilent());
-        this.transport?.close();
+        // A timer is run before the socket is read: a client that got no CPU for SILENCE_MS (a
+        // loaded machine, a laptop asleep) has its timer fire with the frames the daemon sent
+        // meanwhile unread. They are read first (node's poll phase comes before setImmediate's),
+        // and settle the request or restart this timer.
+        const heard = this.heard;
+        setImmediate(() => {
+          if (this.failed !== rej) return;
+          // Heard from meanwhile (a part of a frame counts): another SILENCE_MS.
+          if (this.heard !== heard) return void this.silence?.refresh();
+          this.onSilent?.();
+          this.fail(new DaemonSilent());
+          this.transport?.close();
+        });
       }, SILENCE_MS);
       this.transport!.write(encodeFrame(req));
     });

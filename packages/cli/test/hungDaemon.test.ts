@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
-import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
 // field, an event loop blocked on a hung file system, say) would hold up
@@ -134,4 +134,74 @@ t.test('`splitcache server stop` stops a hung daemon, and says so', async (t) =>
   t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped\n$/);
   await killed(t, store, pid);
   t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_STORE_CORRUPT'), 'no store fault logged');
+});
+
+t.test('a client that got no CPU for 10 s while the daemon answered reads the answer: the daemon is not taken for hung', async (t) => {
+  // A loaded machine, or a laptop asleep: the client's silence timer is due when it runs again, and
+  // node runs due timers before it reads its sockets. Here the client is stopped with its request
+  // sent (the daemon stopped meanwhile, so it waits), the daemon answers, and the client goes on 11 s later.
+  const rustc = await realRustc();
+  const store = await runningStore(t, rustc);
+  const pid = hang(store);
+  const client = spawn(BIN, ['stats', '--json'], { env: store.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let [stdout, stderr] = ['', ''];
+  client.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  client.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ended = new Promise<number | null>((res) => client.on('close', (code) => res(code)));
+  // Its request sent: the connection to the daemon's socket is open (its stdout and stderr, from node, are sockets too).
+  const connected = () => readdirSync(`/proc/${client.pid}/fd`).some((fd) => {
+    try {
+      return Number(fd) > 2 && readlinkSync(`/proc/${client.pid}/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  });
+  t.ok(await waitFor(connected, 10_000), 'the client has connected');
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(client.pid!, 'SIGSTOP');
+  process.kill(pid, 'SIGCONT');
+  await new Promise((r) => setTimeout(r, 11_000));
+  process.kill(client.pid!, 'SIGCONT');
+  t.equal(await ended, 0, `the client exits 0 (${stderr.trim()})`);
+  t.equal(stderr, '', 'and says nothing of a hung daemon');
+  t.ok('hits' in JSON.parse(stdout), 'it printed the stats');
+  t.equal(runningDaemonPid(store.dir), pid, 'the daemon still runs');
+});
+
+t.test('the same on the exec port: a caller (bash) that got no CPU for 10 s reads what the daemon sent meanwhile', async (t) => {
+  // bash's own timer fires as it runs again, before it reads the bytes waiting (it had read one when
+  // seen here): that is not silence.
+  const rustc = await realRustc();
+  const store = await runningStore(t, rustc);
+  const pid = hang(store);
+  const cwd = printingCrate('asleep');
+  const call = run('/bin/bash', ['-c', ON_PIPES, '_', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  // The bash running bin/splitcache for this crate, once it holds its connection to the exec port.
+  const read = (f: () => string) => {
+    try {
+      return f();
+    } catch {
+      return ''; // gone meanwhile
+    }
+  };
+  const caller = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+    const argv = read(() => readFileSync(`/proc/${p}/cmdline`, 'utf8')).split('\0');
+    if (!/bash$/.test(argv[0]!) || !argv.includes(BIN) || !argv.some((a) => a.includes(cwd))) return false;
+    // The connection is at a descriptor bash picks above 9 (its stdin, from node, is a socket too).
+    return read(() => readdirSync(`/proc/${p}/fd`).join(' ')).split(' ').some((fd) => Number(fd) > 9 && read(() => readlinkSync(`/proc/${p}/fd/${fd}`)).startsWith('socket:'));
+  });
+  t.ok(await waitFor(() => caller() !== undefined, 10_000), 'the call has connected to the exec port');
+  const bash = Number(caller());
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(bash, 'SIGSTOP');
+  process.kill(pid, 'SIGCONT');
+  await new Promise((r) => setTimeout(r, 11_000));
+  process.kill(bash, 'SIGCONT');
+  const r = await call;
+  t.equal(r.code, 0, 'the call builds');
+  t.equal(r.stderr, '', 'and says nothing of a hung daemon');
+  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'asleep\n', 'its binary is right');
+  t.equal(runningDaemonPid(store.dir), pid, 'the daemon still runs');
+  const calls = await store.calls();
+  t.equal(calls.length, 2, `and it carried the call: two calls looked up, the first and this (${calls.map((e) => e.outcome).join(', ')})`);
 });
