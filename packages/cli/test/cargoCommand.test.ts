@@ -103,18 +103,19 @@ t.test("a Ctrl-C in splitcache cargo's terminal reaches cargo once (the terminal
   // A terminal made by script(1); a stand-in for cargo (CARGO) that counts the SIGINTs it gets and carries on,
   // as the program of a `cargo run` that stops gracefully on the first one would.
   const dir = tempDir('ctrl-c');
-  const [count, cargo] = [join(dir, 'ints'), join(dir, 'cargo')];
-  writeFileSync(cargo, `#!/bin/bash\ntrap 'echo INT >> "${count}"' INT\nfor i in $(seq 1 20); do sleep 0.1; done\n`, { mode: 0o755 });
+  const [count, ready, cargo] = [join(dir, 'ints'), join(dir, 'ready'), join(dir, 'cargo')];
+  writeFileSync(cargo, `#!/bin/bash\ntrap 'echo INT >> "${count}"' INT\n: > "${ready}"\nfor i in $(seq 1 20); do sleep 0.1; done\n`, { mode: 0o755 });
   const store = new Store();
   t.teardown(() => store.stop());
   const term = spawn('script', ['-qec', `${BIN} cargo build; echo "exit $?"`, '/dev/null'], { env: store.env({ CARGO: cargo }), stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   term.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const ended = new Promise<number | null>((res) => term.on('close', (code) => res(code)));
-  // The Ctrl-C a second in, while the stand-in runs; script relays it to its terminal, which signals the foreground.
-  await new Promise((r) => setTimeout(r, 1000));
+  // The Ctrl-C once the stand-in listens for it (a fixed second was too short for a loaded CI machine);
+  // script relays it to its terminal, which signals the foreground.
+  t.ok(await waitFor(() => existsSync(ready), 30_000), 'the stand-in runs');
   term.stdin.write('\x03');
-  await new Promise((r) => setTimeout(r, 3000));
+  t.ok(await waitFor(() => /exit \d+/.test(out), 30_000), 'the shell in the terminal goes on');
   term.stdin.end();
   t.equal(await ended, 0, 'script ends');
   t.same(readFileSync(count, 'utf8').split('\n').filter(Boolean), ['INT'], 'the stand-in got one SIGINT');

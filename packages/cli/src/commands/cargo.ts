@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -38,15 +38,20 @@ function inForeground(): boolean {
 export async function runCargo(args: string[]): Promise<number> {
   const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
   const started = Date.now();
-  const child = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
-  const passOn = (signal: NodeJS.Signals) => (FROM_TERMINAL.includes(signal) && inForeground()) || child.kill(signal);
+  // Listened for before cargo starts: a signal that came between the two (a Ctrl-C as cargo's first
+  // output appears, on a loaded machine) ended this process by node's default action, while cargo went on.
+  // A listener runs only once this function has returned to the event loop, so `child` is set by then.
+  let child: ChildProcess | undefined;
+  const passOn = (signal: NodeJS.Signals) => (FROM_TERMINAL.includes(signal) && inForeground()) || child?.kill(signal);
   for (const s of PASSED_ON) process.on(s, passOn);
+  const cargo = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
+  child = cargo;
   const [code, signal] = await new Promise<[number, NodeJS.Signals | null]>((res) => {
-    child.on('error', (e) => {
+    cargo.on('error', (e) => {
       process.stderr.write(`splitcache: cannot run cargo: ${e.message}\n`);
       res([127, null]);
     });
-    child.on('close', (c, s) => res([c ?? 1, s]));
+    cargo.on('close', (c, s) => res([c ?? 1, s]));
   });
   // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
   if (process.env.SPLITCACHE_LOG !== 'quiet') {
