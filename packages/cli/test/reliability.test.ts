@@ -78,13 +78,23 @@ t.test('64 concurrent clients storing and fetching the same key', async (t) => {
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
   const dirs = Array.from({ length: 64 }, () => crate('many'));
-  const codes = await Promise.all(dirs.map((d) => new Promise<number>((res) => rustc(store, d).on('close', (c) => res(c ?? -1)))));
+  const lines: string[] = [];
+  const codes = await Promise.all(
+    dirs.map((d) => new Promise<number>((res) => {
+      const child = rustc(store, d);
+      child.stderr.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l.startsWith('splitcache:'))));
+      child.on('close', (c) => res(c ?? -1));
+    })),
+  );
   t.same([...new Set(codes)], [0], 'all 64 compiles succeeded');
   for (const d of dirs) {
     if (spawnSync(join(d, 'out', 'trial-t'), { encoding: 'utf8' }).stdout !== 'many\n') t.fail(`${d}: wrong binary`);
   }
+  t.same(lines, [], 'none said anything of splitcache (a fault, a daemon taken for hung)');
   const s = await store.stats();
-  t.equal(s.hits + s.misses, 64, `stats add up (${s.hits} hits, ${s.misses} misses)`);
+  // What a failure needs to be understood (seen once in CI, under load: 10 misses and no entry).
+  const log = () => readFileSync(join(store.dir, 'daemon.log'), 'utf8').split('\n').slice(-20).join('\n');
+  if (!t.equal(s.hits + s.misses, 64, `stats add up (${s.hits} hits, ${s.misses} misses)`)) t.comment(JSON.stringify(s.passthrough), log());
   t.same(s.notStored, {}, 'every miss was stored');
   t.same(s.errors, {}, 'no lock errors or cache faults');
   t.same(readdirSync(join(store.dir, 'blobs', 'tmp')), [], 'no torn temp files');
