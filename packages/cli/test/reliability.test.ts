@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
@@ -77,11 +77,17 @@ t.test('64 concurrent clients storing and fetching the same key', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
   const dirs = Array.from({ length: 64 }, () => crate('many'));
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const env = store.env({ SPLITCACHE_TIMING_LOG: timing });
   const lines: string[] = [];
+  // Both ways in: half the calls on pipes, as cargo gives them, reach the exec port (bash); the
+  // others, on node's sockets, run the node client (the way of a build's first calls).
   const codes = await Promise.all(
-    dirs.map((d) => new Promise<number>((res) => {
-      const child = rustc(store, d);
+    dirs.map((d, i) => new Promise<number>((res) => {
+      const [cmd, argv] = i % 2 === 0 ? [BIN, ['rustc', ...args(d)]] : ['/bin/bash', ['-c', ON_PIPES, '_', BIN, 'rustc', ...args(d)]];
+      const child = spawn(cmd, argv, { cwd: d, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stderr.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter((l) => l.startsWith('splitcache:'))));
       child.on('close', (c) => res(c ?? -1));
     })),
@@ -91,6 +97,8 @@ t.test('64 concurrent clients storing and fetching the same key', async (t) => {
     if (spawnSync(join(d, 'out', 'trial-t'), { encoding: 'utf8' }).stdout !== 'many\n') t.fail(`${d}: wrong binary`);
   }
   t.same(lines, [], 'none said anything of splitcache (a fault, a daemon taken for hung)');
+  const clients = readFileSync(timing, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { client?: string }).client);
+  t.equal(clients.filter((c) => c === 'exec').length, 32, 'half came through the exec port');
   const s = await store.stats();
   // What a failure needs to be understood (seen once in CI, under load: 10 misses and no entry).
   const log = () => readFileSync(join(store.dir, 'daemon.log'), 'utf8').split('\n').slice(-20).join('\n');
