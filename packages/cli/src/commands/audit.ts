@@ -3,6 +3,7 @@ import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { badSince, SINCE_HELP, sinceTime } from './sinceTime.js';
 import { badOrigin, filterEvents } from './summary.js';
+import { crateName } from './crateName.js';
 
 export const AUDIT: CommandSpec = {
   name: 'audit',
@@ -26,8 +27,7 @@ export async function runAudit(args: string[]): Promise<number> {
   if (since === undefined) return usageError(AUDIT, badSince(f.since));
   const origin = badOrigin(f.origin);
   if (origin) return usageError(AUDIT, origin);
-  // A crate is logged by rustc's name for it (`fx_util`); the package's (`fx-util`) names it too, as in stats and explain.
-  const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
+  const crate = typeof f.crate === 'string' ? crateName(f.crate) : undefined;
   const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate }, true);
   if (!reply?.events) return noReply(reply);
   reply.events = filterEvents(reply.events, f);

@@ -1,6 +1,7 @@
 import type { Explanation } from '@splitcache/daemon';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+import { crateName } from './crateName.js';
 
 const SAY: Record<Explanation['verdict'], string> = {
   'no-miss': 'has no recorded miss',
@@ -28,7 +29,7 @@ export async function runExplain(args: string[]): Promise<number> {
   if (typeof f === 'number') return f;
   const crate = f.rest[0];
   if (!crate) return usageError(EXPLAIN, 'name the crate to explain');
-  const r = await daemonRequest<Explanation>({ op: 'explain', crate: crate.replace(/-/g, '_'), session: f.session }, true);
+  const r = await daemonRequest<Explanation>({ op: 'explain', crate: crateName(crate), session: f.session }, true);
   if (!r?.verdict) return noReply(r);
   if (f.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@splitcache/store';
+import { crateName } from './crateName.js';
 
 export interface Summary {
   hits: number;
@@ -50,7 +51,7 @@ export function badOrigin(value: unknown): string | undefined {
 
 /** Applies the common filters (--crate, --session, --origin) to audit events. */
 export function filterEvents(events: AuditEvent[], f: Record<string, unknown>): AuditEvent[] {
-  const crate = typeof f.crate === 'string' ? f.crate.replace(/-/g, '_') : undefined;
+  const crate = typeof f.crate === 'string' ? crateName(f.crate) : undefined;
   const session = typeof f.session === 'string' ? f.session : undefined;
   const origin = typeof f.origin === 'string' ? f.origin : undefined;
   return events.filter(
