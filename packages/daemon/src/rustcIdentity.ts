@@ -170,7 +170,16 @@ export class RustcIdentities {
 /** rustup's `rustc` (or `clippy-driver`) in ~/.cargo/bin: it runs whichever toolchain applies. */
 function isRustupProxy(rustc: string): boolean {
   const name = basename(rustc);
-  return (name === 'rustc' || name === driverOf(rustc)) && existsSync(join(dirname(rustc), 'rustup'));
+  if (name !== 'rustc' && name !== driverOf(rustc)) return false;
+  if (existsSync(join(dirname(rustc), 'rustup'))) return true;
+  // A link to rustup from elsewhere (`/usr/local/bin/rustc -> ~/.cargo/bin/rustup`, as some images
+  // and dotfiles make it): taken for a compiler of its own, its identity was the first call's
+  // toolchain for every call, whatever toolchain file or `rustup default` applied to the others.
+  try {
+    return /^rustup(-init)?$/.test(basename(realpathSync(rustc)));
+  } catch {
+    return false;
+  }
 }
 
 /** What a probe learns from rustc; turned into an identity once the hasher is loaded. */

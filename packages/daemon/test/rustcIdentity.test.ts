@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
@@ -240,4 +240,25 @@ t.test('a compiler that sets RUSTC_BOOTSTRAP=1 itself is known as one that alway
   t.equal((await ids.get(plain, dir, { RUSTC_BOOTSTRAP: '1' })).unstableAlways, false, "nor that script under a call's own RUSTC_BOOTSTRAP, which the call's key and plan see anyway");
   t.equal(real.unstableAlways, false, 'nor rustc itself');
   t.same(await new RustcIdentities(store).get(boot, dir, {}), await ids.get(boot, dir, {}), 'recorded for the next daemon');
+});
+
+t.test('a rustc that is a symlink to rustup elsewhere is a proxy too: probed per directory, never recorded', async (t) => {
+  await initHash();
+  const dir = tmp('rid-proxy-link');
+  // `<dir>/bin/rustc -> <dir>/rustup-home/rustup`, with no rustup beside the link (as /usr/local/bin/rustc -> ~/.cargo/bin/rustup).
+  const { rustc: script, runs } = loggingRustc(join(dir, 'script'));
+  mkdirSync(join(dir, 'rustup-home'));
+  cpSync(script, join(dir, 'rustup-home', 'rustup'));
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync(join(dir, 'rustup-home', 'rustup'), join(dir, 'bin', 'rustc'));
+  const rustc = join(dir, 'bin', 'rustc');
+  const store = await Store.open(tmp('rid-proxy-link-store'));
+  t.teardown(() => store.close());
+  const [a, b] = [tmp('rid-proxy-a'), tmp('rid-proxy-b')];
+  const ids = new RustcIdentities(store);
+  await ids.get(rustc, a, {});
+  await ids.get(rustc, b, {});
+  t.equal(runs().length, 4, 'each directory probed (what it runs depends on the toolchain file there); the old code probed once, for both');
+  await new RustcIdentities(store).get(rustc, a, {});
+  t.equal(runs().length, 6, 'and a new daemon probes again: nothing recorded');
 });
