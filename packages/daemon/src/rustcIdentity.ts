@@ -6,6 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { driverOf, isNightlyRelease } from '@splitcache/rustc';
 import { compilerFile } from './compilerFile.js';
+import { driverStamp, listDir, statOf, toolchainStamp } from './toolchainStamp.js';
 
 /**
  * Runs rustc to learn its identity. node:child_process is loaded on first use:
@@ -69,6 +70,8 @@ interface Recorded {
  * Memoised per (rustc path, size, mtime, RUSTUP_TOOLCHAIN): two rustc runs
  * the first time a compiler is seen, none after. A rustup proxy picks its
  * toolchain from the directory too, so for a proxy the cwd joins the memo key.
+ * Each call checks the memoised identity against a few stats of the toolchain
+ * (toolchainStamp.ts), since what a path or a name runs can change under it.
  *
  * With `records`, an identity also outlives the daemon (as in ccache's default
  * compiler check, by the compiler's size and mtime): a daemon started by a
@@ -81,16 +84,24 @@ interface Recorded {
 export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
   private readonly proxies = new Map<string, boolean>();
+  /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
+  private readonly stamps = new Map<string, { sysroot: string; stamp: string }>();
 
   constructor(private readonly records?: IdentityRecords) {}
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
     const key = this.keyOf(rustc, cwd, env);
     let p = this.memo.get(key.memoKey);
+    const had = this.stamps.get(key.memoKey);
+    if (p && had && toolchainStamp(had.sysroot, cwd, env, key.proxy) !== had.stamp) {
+      // What it runs has changed under the same name (toolchainStamp.ts): probed again.
+      this.memo.delete(key.memoKey);
+      p = undefined;
+    }
     if (!p) {
       const recordName = this.recordName(key);
       p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
-      this.remember(key.memoKey, p);
+      this.remember(key, p, cwd, env);
     }
     return p;
   }
@@ -105,7 +116,7 @@ export class RustcIdentities {
     if (this.memo.has(key.memoKey)) return;
     // Should it fail, the call that waits on it runs a probe of its own (whose failure it reports).
     const probed = early.catch(() => startProbe(rustc, cwd, env));
-    this.remember(key.memoKey, probed.then((out) => this.record(identityFrom(out), this.recordName(key))));
+    this.remember(key, probed.then((out) => this.record(identityFrom(out), this.recordName(key))), cwd, env);
   }
 
   /**
@@ -119,7 +130,7 @@ export class RustcIdentities {
   }
 
   // Synchronous: every call asks, and a stat is microseconds, against a thread-pool round trip.
-  private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean } {
+  private keyOf(rustc: string, cwd: string, env: Record<string, string>): { memoKey: string; recordable: boolean; proxy: boolean } {
     const file = compilerFile(rustc, cwd, env.PATH);
     const st = statSync(file, { throwIfNoEntry: false });
     // Whether it is a rustup proxy is looked up again only when the file at that path changes.
@@ -131,7 +142,7 @@ export class RustcIdentities {
     }
     // For a rustc that exists, the string the key always was ([rustc, size, mtime, toolchain, cwd] joined), so recorded identities keep their names.
     const memoKey = `${stamp}\0${env.RUSTUP_TOOLCHAIN ?? ''}\0${proxy ? cwd : ''}`;
-    return { memoKey, recordable: Boolean(this.records && st && !proxy) };
+    return { memoKey, recordable: Boolean(this.records && st && !proxy), proxy };
   }
 
   /** Where an identity is recorded in the store; none for a rustup proxy (or without records). Only on a memo miss. */
@@ -139,9 +150,18 @@ export class RustcIdentities {
     return key.recordable ? `rustc!${digestBytes(key.memoKey)}` : undefined;
   }
 
-  private remember(memoKey: string, p: Promise<RustcIdentity>): void {
-    this.memo.set(memoKey, p);
-    p.catch(() => this.memo.delete(memoKey));
+  /** Memoises `p`, and once it has the identity, the toolchain's stamp to check it against (toolchainStamp.ts). */
+  private remember(key: { memoKey: string; proxy: boolean }, p: Promise<RustcIdentity>, cwd: string, env: Record<string, string>): void {
+    this.memo.set(key.memoKey, p);
+    this.stamps.delete(key.memoKey);
+    p.then(
+      (id) => {
+        if (this.memo.get(key.memoKey) === p) this.stamps.set(key.memoKey, { sysroot: id.sysroot, stamp: toolchainStamp(id.sysroot, cwd, env, key.proxy) });
+      },
+      () => {
+        if (this.memo.get(key.memoKey) === p) this.memo.delete(key.memoKey);
+      },
+    );
   }
 
   private async recall(name: string | undefined): Promise<RustcIdentity | undefined> {
@@ -299,23 +319,6 @@ function targetLibsOf(listing: string): Record<string, Digest> {
   return out;
 }
 
-/**
- * The compiler itself (rustc is a thin binary over it): names, sizes and mtimes of <sysroot>/lib/librustc_driver*.
- * This and libListing() use synchronous calls: they run once per daemon, on its
- * first request, where ~70 fs/promises round trips through the thread pool took
- * 7-10 ms of that request's answer in a fresh process, against 2-5 ms for the
- * same calls made synchronously.
- */
-function driverStamp(sysroot: string): string {
-  const lib = join(sysroot, 'lib');
-  const parts: string[] = [];
-  for (const n of listDir(lib).filter((n) => n.startsWith('librustc_driver')).sort()) {
-    const s = statOf(join(lib, n));
-    if (s) parts.push(`${n} ${s.size} ${s.mtimeMs}`);
-  }
-  return parts.join('\n');
-}
-
 /** Names and sizes of every target's libraries under lib/rustlib/<target>/lib. */
 function libListing(rustlib: string): string {
   const lines: string[] = [];
@@ -327,22 +330,4 @@ function libListing(rustlib: string): string {
     }
   }
   return lines.join('\n');
-}
-
-/** A file's stat; none when it can't be had (missing, unreadable). */
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A directory's entries; none when it is missing or not a directory. */
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

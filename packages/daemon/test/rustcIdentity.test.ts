@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
@@ -261,4 +261,75 @@ t.test('a rustc that is a symlink to rustup elsewhere is a proxy too: probed per
   t.equal(runs().length, 4, 'each directory probed (what it runs depends on the toolchain file there); the old code probed once, for both');
   await new RustcIdentities(store).get(rustc, a, {});
   t.equal(runs().length, 6, 'and a new daemon probes again: nothing recorded');
+});
+
+t.test('one daemon checks the identity it memoised on every call: a librustc_driver rebuilt in place is probed again', async (t) => {
+  await initHash();
+  const dir = tmp('rid-live');
+  const sysroot = join(dir, 'sysroot');
+  mkdirSync(join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib'), { recursive: true });
+  writeFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), 'driver');
+  const runs = join(dir, 'runs.log');
+  const rustc = join(dir, 'bin', 'rustc');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const ranTimes = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  const ids = new RustcIdentities();
+  await ids.get(rustc, dir, {});
+  await ids.get(rustc, dir, {});
+  t.equal(ranTimes(), 2, 'probed once while nothing changes');
+  appendFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), ' rebuilt');
+  await ids.get(rustc, dir, {});
+  t.equal(ranTimes(), 4, 'the same daemon probes again once the driver changed (old code: never, for its whole life)');
+  await ids.get(rustc, dir, {});
+  t.equal(ranTimes(), 4, 'and once only');
+});
+
+t.test("a rustup proxy's memoised identity follows the toolchain that applies: a toolchain file written, a toolchain name linked elsewhere", async (t) => {
+  await initHash();
+  // A stand-in for rustup: `rustc` beside a `rustup`, running the toolchain that
+  // `rust-toolchain.toml` (in the call's directory) or RUSTUP_TOOLCHAIN names, from
+  // <home>/toolchains/<name>, whose bin/rustc reports its own sysroot.
+  const dir = tmp('rid-rustup');
+  const home = join(dir, 'rustup-home');
+  const runs = join(dir, 'runs.log');
+  for (const name of ['one', 'two']) {
+    const root = join(dir, 'installed', name);
+    mkdirSync(join(root, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib'), { recursive: true });
+    mkdirSync(join(root, 'bin'));
+    writeFileSync(join(root, 'lib', `librustc_driver-${name}.so`), name);
+    writeFileSync(join(root, 'bin', 'rustc'), `#!/bin/sh\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${root}'; exit 0; fi\nif [ "$1" = -vV ]; then '${realRustc}' -vV | sed 's/^commit-hash: .*/commit-hash: ${name}/'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  }
+  mkdirSync(join(home, 'toolchains'), { recursive: true });
+  symlinkSync(join(dir, 'installed', 'one'), join(home, 'toolchains', 'stable'));
+  mkdirSync(join(dir, 'bin'));
+  const proxy = `#!/bin/sh\necho "$*" >> '${runs}'\ntc=\${RUSTUP_TOOLCHAIN:-stable}\nif [ -f rust-toolchain.toml ]; then tc=$(sed -n 's/^channel = "\\(.*\\)"/\\1/p' rust-toolchain.toml); fi\nexec '${home}/toolchains/'"$tc"/bin/rustc "$@"\n`;
+  writeFileSync(join(dir, 'bin', 'rustc'), proxy, { mode: 0o755 });
+  writeFileSync(join(dir, 'bin', 'rustup'), '');
+  const rustc = join(dir, 'bin', 'rustc');
+  const ranTimes = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  const project = join(dir, 'project');
+  mkdirSync(project);
+  const env = { RUSTUP_HOME: home };
+  const ids = new RustcIdentities();
+
+  const first = await ids.get(rustc, project, env);
+  await ids.get(rustc, project, env);
+  t.equal(ranTimes(), 2, 'probed once while nothing changes');
+  symlinkSync(join(dir, 'installed', 'two'), join(home, 'toolchains', 'two'));
+  writeFileSync(join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "two"\n');
+  const second = await ids.get(rustc, project, env);
+  t.equal(ranTimes(), 4, 'a toolchain file written in the directory: probed again (old code: the memo answered)');
+  t.not(second.digest, first.digest, 'and the identity is the other toolchain\'s');
+
+  const pinned = { RUSTUP_HOME: home, RUSTUP_TOOLCHAIN: 'stable' };
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(elsewhere);
+  const a = await ids.get(rustc, elsewhere, pinned);
+  t.equal(a.digest, first.digest, 'RUSTUP_TOOLCHAIN=stable runs the first');
+  rmSync(join(home, 'toolchains', 'stable'));
+  symlinkSync(join(dir, 'installed', 'two'), join(home, 'toolchains', 'stable'));
+  const b = await ids.get(rustc, elsewhere, pinned);
+  t.not(b.digest, a.digest, 'the name linked to the other toolchain (rustup toolchain link, or an update under the name): another identity (old code: the first\'s)');
+  t.equal(ranTimes(), 8, 'probed again for it');
 });

@@ -1,0 +1,77 @@
+/**
+ * What a memoised rustc identity (rustcIdentity.ts) is checked against on
+ * every call: the memo is keyed by the compiler's path and stamp, and by the
+ * toolchain name and directory for a rustup proxy, none of which changes
+ * when what they run does. `rustup update` replaces a toolchain's files under
+ * the same name; `rustup toolchain link` points a name elsewhere; a
+ * `rust-toolchain.toml` written, or `rustup default`/`override`, changes what
+ * a proxy runs when no RUSTUP_TOOLCHAIN names it. A daemon that kept the
+ * identity it had (its idle timeout is 10 minutes, and each build starts it
+ * over) served the old toolchain's outputs to the new one: its rlibs, which
+ * the new rustc refuses (E0514), and its .rlink files, whose link fails.
+ *
+ * So each call compares a few stats (tens of microseconds) with those taken
+ * when the identity was had: the sysroot's lib dir and its librustc_driver;
+ * for a proxy, rustup's toolchains dir; and for a proxy that no
+ * RUSTUP_TOOLCHAIN pins (cargo, run through rustup, always sets it) rustup's
+ * settings and the toolchain files in the call's directory and above it.
+ */
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export function toolchainStamp(sysroot: string, cwd: string, env: Record<string, string>, proxy: boolean): string {
+  const parts = [fileStamp(join(sysroot, 'lib')), driverStamp(sysroot)];
+  if (!proxy) return parts.join('\n');
+  // The sysroot a proxy's rustc reports is the toolchain's real directory: a name linked
+  // elsewhere since (`rustup toolchain link`), or installed again, shows in the toolchains dir.
+  const home = env.RUSTUP_HOME || join(env.HOME || homedir(), '.rustup');
+  parts.push(fileStamp(join(home, 'toolchains')));
+  if (!env.RUSTUP_TOOLCHAIN) {
+    parts.push(fileStamp(join(home, 'settings.toml')));
+    for (let dir = cwd; ; dir = dirname(dir)) {
+      parts.push(fileStamp(join(dir, 'rust-toolchain')), fileStamp(join(dir, 'rust-toolchain.toml')));
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return parts.join('\n');
+}
+
+/**
+ * The compiler itself (rustc is a thin binary over it): names, sizes and mtimes of <sysroot>/lib/librustc_driver*.
+ * Synchronous, as the rest of the identity's file reads: the first request of a
+ * fresh daemon took 7-10 ms for ~70 round trips through the thread pool, against
+ * 2-5 ms for the same calls made synchronously.
+ */
+export function driverStamp(sysroot: string): string {
+  const lib = join(sysroot, 'lib');
+  const parts: string[] = [];
+  for (const n of listDir(lib).filter((n) => n.startsWith('librustc_driver')).sort()) {
+    const s = statOf(join(lib, n));
+    if (s) parts.push(`${n} ${s.size} ${s.mtimeMs}`);
+  }
+  return parts.join('\n');
+}
+
+function fileStamp(path: string): string {
+  const s = statOf(path);
+  return s ? `${s.ino} ${s.size} ${s.mtimeMs}` : '-';
+}
+
+/** A file's stat; none when it can't be had (missing, unreadable). */
+export function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A directory's entries; none when it is missing or not a directory. */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
