@@ -25,3 +25,31 @@ t.test('a build with --remap-path-scope is cached, byte-identical to plain cargo
   const bin = (dir: string) => readFileSync(join(dir, 'debug', 'fx-app'));
   t.ok(bin(join(ws, 'target')).equals(bin(plainDir)), 'the binary is plain cargo\'s, byte for byte');
 });
+
+// A user's own `--remap-path-prefix=<checkout>=/build` (a CI job's RUSTFLAGS) makes every
+// output the same wherever the checkout is, but its key kept the checkout's path exact: the
+// path ends at an `=`, which ends no path in free text. So a checkout elsewhere missed every
+// crate. Its FROM and TO are now normalised apart (daemon/src/remapFlagKey.ts).
+t.test("a user's --remap-path-prefix of the checkout hits from a checkout elsewhere, byte-identical to plain cargo there", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const base = tempDir('user-remap');
+  // The second path has the first as a prefix: /…/ws and /…/ws2.
+  const a = copyFixture(join(base, 'ws'));
+  const b = copyFixture(join(base, 'ws2'));
+  const flags = (ws: string) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build` });
+  assertOk(t, await store.cargo(a, ['build'], { ...flags(a), SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build'], { ...flags(b), SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  const calls = await store.calls('b');
+  t.ok(calls.length >= 5, `checkout B's calls are looked up (${calls.length})`);
+  t.same(
+    calls.filter((e) => e.outcome !== 'hit').map((e) => `${e.crate}:${e.crateType}`),
+    [],
+    'every call of checkout B hits (old code: every one missed on --remap-path-prefix)',
+  );
+  const plainDir = tempDir('plain-target');
+  assertOk(t, await run('cargo', ['build'], { cwd: b, env: { ...process.env, ...flags(b), CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '', CARGO_TARGET_DIR: plainDir } }), 'plain cargo builds checkout B');
+  const cached = readFileSync(join(b, 'target', 'debug', 'fx-app'));
+  t.ok(cached.equals(readFileSync(join(plainDir, 'debug', 'fx-app'))), "B's binary is plain cargo's, byte for byte");
+  t.notOk(cached.includes(Buffer.from(a)), "and names nothing of checkout A's");
+});

@@ -7,6 +7,7 @@ import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
+import { normaliseKeyedArg } from './remapFlagKey.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -107,7 +108,13 @@ export interface ManifestKey {
  *     share entries. A hit then shows diagnostics as they were rendered for
  *     the width (or none) of the call that stored them.
  *     Dropping inputs needs no new CACHE_VERSION: a key without them is the
- *     key such a call always had.
+ *     key such a call always had. A user's `--remap-path-prefix=FROM=TO` is
+ *     split at its last `=`, as rustc splits it, and each side normalised
+ *     alone (remapFlagKey.ts): in the whole text, FROM ends at an `=`, which
+ *     ends no path, so the checkout's own path stayed exact and a checkout
+ *     elsewhere missed every crate. No new CACHE_VERSION: a normalised text
+ *     expands back to the one argument under a call's own prefix table, so an
+ *     old key still names what it named; such calls just get new keys.
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables that reach the crate, normalised, except those
  *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
@@ -189,7 +196,7 @@ export async function buildManifestKey(
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
-  for (const [name, value] of keyedArgs(inv)) k.add(name, table.normaliseText(value)); // 3
+  for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of keyedCargoEnv(env, driver !== undefined)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
   for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
