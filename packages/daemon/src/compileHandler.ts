@@ -276,7 +276,7 @@ export class CompileHandler {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
           components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: Buffer.from(req.stdout, 'base64'), stderr: Buffer.from(req.stderr, 'base64'),
-          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
+          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
         }, staged);
         if (r.stored) {
           this.s.stats.stored(r.bytes);

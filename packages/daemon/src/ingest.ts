@@ -3,7 +3,7 @@ import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
 import { listRlinkPaths, normaliseDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, wholeOutputs, type Invocation } from '@splitcache/rustc';
+import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsObjects, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
@@ -24,6 +24,8 @@ export interface IngestInput {
   stderr: Uint8Array;
   rustcVersion: string;
   rlinkVersion: string;
+  /** The triple the compiler builds for when the call names no --target (`host:` of `rustc -vV`). */
+  host: string;
   /** Results larger than this are not stored (reason too-large). */
   maxEntryBytes: number;
   producer: string;
@@ -94,11 +96,14 @@ function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer): strin
 /**
  * With `-C split-debuginfo=unpacked`, a lib leaves the .dwo file of each of its
  * codegen units in the out-dir as well as inside its archive, where a
- * debugger looks for them. Their names come from the archive's members
- * (`<stem>.<cgu>.rcgu.dwo`), not from a listing of the out-dir, which can
- * hold stale ones from an earlier compile with more codegen units.
+ * debugger looks for them; or, where the DWARF stays in the objects
+ * (`-Zsplit-dwarf-kind=single`, an Apple target: `keepObjects`), the object
+ * files themselves, which binaries name for their debug info. Their names
+ * come from the archive's members (`<stem>.<cgu>.rcgu.dwo` or `.o`), not from
+ * a listing of the out-dir, which can hold stale ones from an earlier compile
+ * with more codegen units.
  */
-function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[]): string[] {
+function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[], keepObjects: boolean): string[] {
   const own = `${outputStem(inv)}.`;
   const found = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.rlib') || n.endsWith('.a'))) {
@@ -108,7 +113,7 @@ function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[]): s
         const buf = Buffer.alloc(length);
         return buf.subarray(0, readSync(fd, buf, 0, length, position));
       };
-      for (const m of archiveMembers(readAt, fstatSync(fd).size)) if (m.startsWith(own) && m.endsWith('.dwo') && !m.includes('/')) found.add(m);
+      for (const m of archiveMembers(readAt, fstatSync(fd).size)) if (m.startsWith(own) && (m.endsWith('.dwo') || (keepObjects && m.endsWith('.o'))) && !m.includes('/')) found.add(m);
     } finally {
       closeSync(fd);
     }
@@ -147,7 +152,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   let rlinkBytes: Buffer | undefined;
   if (x.mode === 'whole') {
     names = wholeOutputs(inv);
-    if (inv.codegen.get('split-debuginfo') === 'unpacked') names.push(...unpackedDwarfNames(inv, outDir, names));
+    if (inv.codegen.get('split-debuginfo') === 'unpacked') names.push(...unpackedDwarfNames(inv, outDir, names, unpackedKeepsObjects(inv, x.host)));
   } else {
     rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
     names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);

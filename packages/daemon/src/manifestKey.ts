@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { instrumentsCoverage, type Invocation } from '@splitcache/rustc';
+import { instrumentsCoverage, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -176,6 +176,14 @@ export interface ManifestKey {
  *     against the old one. Digested once per daemon, then stat'ed through
  *     the memo. Keys change only for calls with such a flag: no new
  *     CACHE_VERSION.
+ * 16. With `-C split-debuginfo=unpacked` where rustc leaves the object files
+ *     beside the outputs for their DWARF (`-Zsplit-dwarf-kind=single`, an
+ *     Apple target; rustc/src/unpackedObjects.ts): that the objects are
+ *     stored. A lib's results stored before held its rlib without them, and
+ *     a binary linked against it on a hit named objects that were not there
+ *     (its debugger found no debug info for the lib). Keys change only for
+ *     such calls, so those results are never looked up again: no new
+ *     CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
  * named and the values of its `env-dep`s (checked at lookup, envDepValue.ts:
  * exactly, but for OUT_DIR when the crate includes a file from it, and
@@ -241,6 +249,7 @@ export async function buildManifestKey(
     k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf)} ${await files.digest(conf)}`);
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
+  if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 

@@ -45,7 +45,7 @@ t.test('an input written as ingest reads it is not stored', async (t) => {
   const input = {
     inv: parseInvocation(args), mode: 'whole' as const, crateType: 'lib', cwd: dir, table: new PrefixTable([{ name: 'cwd', path: dir }]),
     manifestKey: 'f'.repeat(32), components: [] as [string, string][], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(),
-    rustcVersion: 'rustc test', rlinkVersion: '', maxEntryBytes: 1 << 30, producer: 'test',
+    rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
   };
   const raced = await ingest(store, new RacedMemo(lib, 'pub fn word() -> &\'static str { "BBBB" }\n'), input);
   t.same(raced, { stored: false, reason: 'input-modified-during-compile' }, 'not stored (before: stored with the new digest)');

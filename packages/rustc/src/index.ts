@@ -5,3 +5,4 @@ export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures,
 export { archiveMembers, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
 export { compilerCall, driverOf, type CompilerCall } from './driver.js';
+export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
