@@ -1,10 +1,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
-import { BIN, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, copyFixture, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A store shared by two splitcache versions, or a daemon left running across
 // an upgrade: calls build uncached with one clear line, never fail, and the
@@ -107,4 +107,45 @@ t.test('a client of another protocol version: passed through with a warning; a n
   const stats = await store.stats();
   t.equal(stats.passthrough['protocol-version'], 2, 'both skewed calls are counted as pass-throughs');
   t.equal(stats.misses, 1, 'and the real call was served');
+});
+
+t.test("an older client's cargo build against this daemon: one protocol line for the build, not one per crate", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0);
+  // Stands in for the wrapper of the splitcache before this one (protocol v - 1), as
+  // its client behaves: a call that compiles nothing (cargo's -vV and --print
+  // probes) goes straight to rustc; any other asks the daemon, prints the plan's
+  // warning if it has one, and runs rustc as it was given on a pass-through.
+  const older = join(tempDir('older'), 'splitcache.mjs');
+  writeFileSync(older, `#!${process.execPath}
+import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { encodeFrame, FrameReader, socketPath } from ${JSON.stringify(import.meta.resolve('@splitcache/daemon/protocol'))};
+const [rustc, ...args] = process.argv.slice(2);
+if (args.some((a) => a === '-vV' || a === '-' || a.startsWith('--print'))) {
+  process.exit(spawnSync(rustc, args, { stdio: 'inherit' }).status ?? 1);
+}
+const s = connect(socketPath(process.env.SPLITCACHE_DIR));
+const reader = new FrameReader();
+s.on('connect', () => s.write(encodeFrame({ op: 'compile', v: ${PROTOCOL_VERSION - 1}, argv: [rustc, ...args], cwd: process.cwd(), env: process.env })));
+s.on('data', (d) => {
+  const [plan] = reader.push(d);
+  if (!plan) return;
+  s.end();
+  if (plan.warning) process.stderr.write('splitcache: ' + plan.warning + '\\n');
+  process.exitCode = spawnSync(rustc, args, { stdio: 'inherit' }).status ?? 1;
+});
+`);
+  chmodSync(older, 0o755);
+
+  const ws = copyFixture();
+  const r = await store.cargo(ws, ['build'], { RUSTC_WRAPPER: older, NODE_OPTIONS: '' });
+  t.equal(r.code, 0, `the build succeeds: ${r.stderr}`);
+  t.equal((await run(join(ws, 'target', 'debug', 'fx-app'), [])).code, 0, 'and its binary runs');
+  const calls = (await store.stats()).passthrough['protocol-version'] ?? 0;
+  t.ok(calls >= 5, `every compile came to the daemon (${calls})`);
+  const lines = r.stderr.split('\n').filter((l) => l.includes('SPLITCACHE_DAEMON_PROTOCOL'));
+  t.equal(lines.length, 1, `one protocol line in the build's output:\n${lines.join('\n')}`);
+  t.match(lines[0], /the client \d+ \(a newer splitcache; building uncached\)/);
 });

@@ -99,6 +99,11 @@ export class CompileHandler {
     this.drift = new SettingsDrift(s.config.settings);
   }
 
+  /** Whether a line under this code is due to be shown to a build now: at most once a minute per code, as the faults' lines. */
+  lineDue(code: string): boolean {
+    return this.faults.dueToShow(code);
+  }
+
   async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
     if (this.s.home?.moved()) {
       // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.

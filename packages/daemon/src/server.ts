@@ -154,14 +154,18 @@ export class DaemonServer {
   /**
    * A client of another splitcache version: its call builds uncached. A newer
    * client also stops this daemon once its work has settled, so the next call
-   * starts the daemon of the client's own version.
+   * starts the daemon of the client's own version. The line is shown once a
+   * minute for each client version, not on every call: an older client's
+   * build would otherwise print it once per crate, for as long as this daemon
+   * runs.
    */
   private otherVersion(v: unknown): CompilePlan {
     this.s.stats.passthrough('protocol-version');
     const newer = typeof v === 'number' && v > PROTOCOL_VERSION;
     if (newer) setImmediate(() => void this.stop());
     const why = newer ? 'building uncached while it restarts' : 'a newer splitcache; building uncached';
-    return { action: 'passthrough', reason: 'protocol-version', warning: `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})` };
+    const line = `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})`;
+    return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.lineDue(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
   }
 
   private armIdle(): void {
