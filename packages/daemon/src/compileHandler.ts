@@ -6,6 +6,7 @@ import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMang
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
+import type { InstallStamp } from './installStamp.js';
 import { FaultLines } from './faultLines.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import type { Logger } from './log.js';
@@ -49,6 +50,9 @@ export interface Services {
   /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
   home?: StoreHome;
   onStoreMoved?: () => void;
+  /** The daemon's entry file as it started (installStamp.ts), and what to do once it has been rewritten (an upgrade in place): stop after this call. */
+  install?: InstallStamp;
+  onInstallChanged?: () => void;
   store: Store;
   maintenance: Maintenance;
   files: FileDigestMemo;
@@ -111,6 +115,8 @@ export class CompileHandler {
       const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved or removed while its daemon ran (building uncached; the daemon stops, and the next call starts one where the store is now)`;
       return { action: 'passthrough', reason: 'store-moved', warning: this.faults.dueToShow('SPLITCACHE_STORE_IO') ? warning : undefined };
     }
+    // An upgrade in place: this call is served, and the daemon stops behind it, so the next starts the new one.
+    if (this.s.install?.changed()) this.s.onInstallChanged?.();
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.

@@ -26,6 +26,7 @@ import { DaemonServer } from './server.js';
 import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
 import { StoreHome } from './storeHome.js';
+import { InstallStamp } from './installStamp.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -113,6 +114,14 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     log.warn(`SPLITCACHE_STORE_IO: the store ${config.dir} was moved or removed; stopping`);
     // Its index may not close cleanly by a path that is gone: the daemon exits whatever the stop met.
     void server.stop().catch(() => undefined).then(() => process.exit(0));
+  };
+  services.install = new InstallStamp(process.argv[1]);
+  let upgraded = false;
+  services.onInstallChanged = () => {
+    if (upgraded) return;
+    upgraded = true;
+    log.warn(`the daemon's install (${process.argv[1] ?? ''}) changed on disk while it ran; stopping after the calls in hand, so the next call starts the new one`);
+    setImmediate(() => void server.stop().catch(() => undefined).then(() => process.exit(0)));
   };
   const pidFile = join(config.dir, 'daemon.pid');
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {

@@ -1,0 +1,35 @@
+/**
+ * Whether the daemon's own entry file is still the one it started from. An
+ * upgrade in place (`git pull && npm ci`, `npm run build`, a package manager
+ * replacing the install) rewrites it while the daemon runs, and a daemon of
+ * the same protocol version goes on serving the upgraded clients with the
+ * old code, its fixes unapplied and its entries written under its rules,
+ * until it idles out, which a build every few minutes never lets it do. The
+ * daemon checks before each call (a stat), and once the file has changed it
+ * serves that call and stops; the next call starts the daemon of the install
+ * now on disk.
+ */
+import { statSync } from 'node:fs';
+
+export class InstallStamp {
+  private readonly stamp: string | undefined;
+
+  constructor(private readonly file: string | undefined) {
+    this.stamp = stampOf(file);
+  }
+
+  /** True once the entry file is another (rewritten, replaced, removed) than at start. */
+  changed(): boolean {
+    return this.stamp !== undefined && stampOf(this.file) !== this.stamp;
+  }
+}
+
+function stampOf(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    const st = statSync(file, { throwIfNoEntry: false });
+    return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'gone';
+  } catch {
+    return 'gone';
+  }
+}
