@@ -6,7 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { driverOf, isNightlyRelease } from '@splitcache/rustc';
 import { compilerFile } from './compilerFile.js';
-import { driverStamp, listDir, statOf, toolchainStamp } from './toolchainStamp.js';
+import { driverNames, driverStamp, listDir, statOf, toolchainStamp } from './toolchainStamp.js';
 
 /**
  * Runs rustc to learn its identity. node:child_process is loaded on first use:
@@ -85,7 +85,7 @@ export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
   private readonly proxies = new Map<string, boolean>();
   /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
-  private readonly stamps = new Map<string, { sysroot: string; stamp: string }>();
+  private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; stamp: string }>();
 
   constructor(private readonly records?: IdentityRecords) {}
 
@@ -93,7 +93,7 @@ export class RustcIdentities {
     const key = this.keyOf(rustc, cwd, env);
     let p = this.memo.get(key.memoKey);
     const had = this.stamps.get(key.memoKey);
-    if (p && had && toolchainStamp(had.sysroot, cwd, env, key.proxy) !== had.stamp) {
+    if (p && had && toolchainStamp(had.sysroot, had.drivers, cwd, env, key.proxy) !== had.stamp) {
       // What it runs has changed under the same name (toolchainStamp.ts): probed again.
       this.memo.delete(key.memoKey);
       p = undefined;
@@ -156,7 +156,9 @@ export class RustcIdentities {
     this.stamps.delete(key.memoKey);
     p.then(
       (id) => {
-        if (this.memo.get(key.memoKey) === p) this.stamps.set(key.memoKey, { sysroot: id.sysroot, stamp: toolchainStamp(id.sysroot, cwd, env, key.proxy) });
+        if (this.memo.get(key.memoKey) !== p) return;
+        const drivers = driverNames(id.sysroot);
+        this.stamps.set(key.memoKey, { sysroot: id.sysroot, drivers, stamp: toolchainStamp(id.sysroot, drivers, cwd, env, key.proxy) });
       },
       () => {
         if (this.memo.get(key.memoKey) === p) this.memo.delete(key.memoKey);

@@ -10,7 +10,7 @@
  * over) served the old toolchain's outputs to the new one: its rlibs, which
  * the new rustc refuses (E0514), and its .rlink files, whose link fails.
  *
- * So each call compares a few stats (tens of microseconds) with those taken
+ * So each call compares a few stats (a few microseconds each) with those taken
  * when the identity was had: the sysroot's lib dir and its librustc_driver;
  * for a proxy, rustup's toolchains dir; and for a proxy that no
  * RUSTUP_TOOLCHAIN pins (cargo, run through rustup, always sets it) rustup's
@@ -20,8 +20,11 @@ import { readdirSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export function toolchainStamp(sysroot: string, cwd: string, env: Record<string, string>, proxy: boolean): string {
-  const parts = [fileStamp(join(sysroot, 'lib')), driverStamp(sysroot)];
+export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, env: Record<string, string>, proxy: boolean): string {
+  // The lib dir's own stat shows a driver added, removed or renamed (an update); each driver's, one
+  // rebuilt in place. No listing on each call: a sysroot of /usr (Debian's rustc) lists /usr/lib.
+  const lib = join(sysroot, 'lib');
+  const parts = [fileStamp(lib), ...drivers.map((n) => fileStamp(join(lib, n)))];
   if (!proxy) return parts.join('\n');
   // The sysroot a proxy's rustc reports is the toolchain's real directory: a name linked
   // elsewhere since (`rustup toolchain link`), or installed again, shows in the toolchains dir.
@@ -46,15 +49,26 @@ export function toolchainStamp(sysroot: string, cwd: string, env: Record<string,
 export function driverStamp(sysroot: string): string {
   const lib = join(sysroot, 'lib');
   const parts: string[] = [];
-  for (const n of listDir(lib).filter((n) => n.startsWith('librustc_driver')).sort()) {
+  for (const n of driverNames(sysroot)) {
     const s = statOf(join(lib, n));
     if (s) parts.push(`${n} ${s.size} ${s.mtimeMs}`);
   }
   return parts.join('\n');
 }
 
+/** The names of <sysroot>/lib/librustc_driver*, sorted. */
+export function driverNames(sysroot: string): string[] {
+  return listDir(join(sysroot, 'lib')).filter((n) => n.startsWith('librustc_driver')).sort();
+}
+
 function fileStamp(path: string): string {
-  const s = statOf(path);
+  let s: Stats | undefined;
+  try {
+    // Most of the files looked for are missing (toolchain files): no exception made for each.
+    s = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    s = undefined; // unreadable: as missing
+  }
   return s ? `${s.ino} ${s.size} ${s.mtimeMs}` : '-';
 }
 
