@@ -1,4 +1,4 @@
-import { encodeFrame, FrameReader, SILENCE_MS, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { encodeFrame, FrameReader, GRACE_MS, SILENCE_MS, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { openTransport, type Transport } from './socketTransport.js';
 
 /** A request failed because the daemon sent nothing, not even `alive`, for SILENCE_MS (protocol.ts); `onSilent` has run. */
@@ -85,20 +85,20 @@ export class DaemonConnection {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
       this.silence = setTimeout(() => {
-        // A timer is run before the socket is read: a client that got no CPU for SILENCE_MS (a
-        // loaded machine, a laptop asleep) has its timer fire with the frames the daemon sent
-        // meanwhile unread. They are read first (node's poll phase comes before setImmediate's),
-        // and settle the request or restart this timer.
+        // Silence for SILENCE_MS - GRACE_MS as this process's clock counts it. That clock runs on
+        // while the process gets no CPU (a loaded machine) or the machine is paused (a VM's host
+        // busy, a laptop asleep), and a due timer runs before the socket is read: frames may be
+        // waiting, or the daemon, paused too, may not have run yet. It has GRACE_MS more.
         const heard = this.heard;
-        setImmediate(() => {
+        setTimeout(() => {
           if (this.failed !== rej) return;
-          // Heard from meanwhile (a part of a frame counts): another SILENCE_MS.
+          // Heard from meanwhile (a part of a frame counts): another wait.
           if (this.heard !== heard) return void this.silence?.refresh();
           this.onSilent?.();
           this.fail(new DaemonSilent());
           this.transport?.close();
-        });
-      }, SILENCE_MS);
+        }, GRACE_MS);
+      }, SILENCE_MS - GRACE_MS);
       this.transport!.write(encodeFrame(req));
     });
   }

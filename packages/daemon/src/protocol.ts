@@ -57,6 +57,14 @@ export type CompilePlan =
  */
 export const ALIVE_MS = 1000;
 export const SILENCE_MS = 10_000;
+/**
+ * The last part of SILENCE_MS, counted apart: once the caller's clock says
+ * SILENCE_MS - GRACE_MS have passed with nothing heard, the daemon still gets
+ * GRACE_MS to be heard from. A machine paused (a VM's host busy, a laptop
+ * asleep) wakes with every caller's timer due at once and the daemon not yet
+ * run again to say `alive`; without the grace, each caller took it for hung.
+ */
+export const GRACE_MS = 2_000;
 export interface AliveFrame {
   alive: 1;
 }
