@@ -88,7 +88,7 @@ export function nginxWithDav(): boolean {
  * docs/REMOTE.md, in a temp prefix, on a free port. The cache lives under
  * `/cache/`, so the base URL has a path, as it often does behind a proxy.
  */
-export async function startNginx(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startNginx(): Promise<{ url: string; files: string; stop(): Promise<void> }> {
   const prefix = tempDir('nginx');
   for (const d of ['data/cache', 'logs', 'body']) mkdirSync(join(prefix, d), { recursive: true });
   const port = await freePort();
@@ -129,6 +129,8 @@ http {
   const exited = new Promise<void>((res) => proc.on('exit', () => res()));
   return {
     url,
+    /** Where nginx keeps the cache's files (`cas/<digest>`, `ac/<key>`), as a cron job would see them. */
+    files: join(prefix, 'data', 'cache'),
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGQUIT');
       await exited;

@@ -203,6 +203,15 @@ export class UploadQueue {
     await this.s.store.deleteQueued(entryKey).catch(() => undefined);
   }
 
+  /** Whether the server has every one of these blobs. */
+  private async allOnServer(digests: Digest[]): Promise<boolean> {
+    let all = true;
+    await eachLimit([...new Set(digests)], BLOB_CONCURRENCY, async (d) => {
+      if (all && !(await this.cache.hasBlob(d))) all = false;
+    });
+    return all;
+  }
+
   /** Publishes what the server lacks of one entry; whether anything was sent. */
   private async publish(entryKey: Digest, item: QueueItem): Promise<boolean> {
     const { store, stats } = this.s;
@@ -218,11 +227,16 @@ export class UploadQueue {
       stats.count('remote', 'uploadedBlobs');
       stats.count('remote', 'uploadedBytes', bytes);
     });
-    // A record this daemon would read stays (the first writer's); one it would refuse (another
-    // signing key's, a keyless writer's where this one signs) is replaced, or readers with this
-    // key would miss it for good. The record blob is this store's own recovery copy; it doesn't travel.
+    // A record this daemon would read stays (the first writer's) while every blob it names is
+    // there. One it would refuse (another signing key's, a keyless writer's where this one
+    // signs) is replaced, or readers with this key would miss it for good; so is one whose blobs
+    // the server lost (evicted apart from the record): this entry's own blobs may differ from
+    // them (debuginfo names the producer's checkout), and can't fill the holes. The record
+    // blob is this store's own recovery copy; it doesn't travel.
     const { recordDigest: _local, ...shared } = entry;
-    if (!(await this.cache.hasGoodRecord('entry', entryKey))) {
+    const there = await this.cache.readableEntry(entryKey);
+    const ours = new Set(digests);
+    if (!there || !(await this.allOnServer(there.outputs.map((o) => o.digest).filter((d) => !ours.has(d))))) {
       await this.cache.putEntry(entryKey, shared);
       sent = true;
     }

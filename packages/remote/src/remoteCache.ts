@@ -96,6 +96,23 @@ export class RemoteCache {
     }
   }
 
+  /**
+   * The entry record at `entryKey` if this client would read it, else
+   * undefined: absent, or refused by its checks (another signing key's,
+   * unsigned where this client signs, malformed). A writer reads it to see
+   * whether the blobs it names are still there (docs/REMOTE.md).
+   */
+  async readableEntry(entryKey: Digest): Promise<EntryRecord | undefined> {
+    const body = await this.http.get(acPath(entryKey), MAX_RECORD_BYTES);
+    if (!body) return undefined;
+    try {
+      return openAc(body, 'entry', entryKey, this.o.signingKey).entry;
+    } catch (err) {
+      if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return undefined;
+      throw err;
+    }
+  }
+
   /** Uploads a blob; returns the bytes sent. */
   async putBlob(digest: Digest, raw: Uint8Array): Promise<number> {
     const body = await encodeBlobBody(raw, this.o.compression);
