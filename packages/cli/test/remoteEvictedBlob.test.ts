@@ -33,6 +33,8 @@ t.test('an entry whose blobs were evicted is replaced by the next runner that bu
   const bCore = (await b.audit('b')).find((e) => e.crate === 'fx_core' && e.crateType === 'lib');
   t.equal(bCore?.outcome, 'miss', 'B misses fx_core: its blobs are gone');
   t.equal(bCore?.entryKey, core!.entryKey, 'under the same entry key as A');
+  t.match(bCore?.reason ?? '', /remote-blob-missing/, `its audit event says why: ${bCore?.reason}`);
+  t.match((await b.splitcache(['audit', '--crate', 'fx_core'])).stdout, /miss .*remote-blob-missing/, '`splitcache audit` says so too');
   t.match((await b.splitcache(['server', 'stop'])).stdout, /stopped/, "B's uploads are flushed");
 
   assertOk(t, await c.cargo(wsC, ['build'], { SPLITCACHE_SESSION: 'c' }), 'runner C builds');

@@ -87,7 +87,9 @@ export class RemoteTier {
       stats.count('remote', 'downloadedBytes', bytes);
       return { result: { entryKey, inputs, envDeps }, signature: this.signed ? 'valid' : 'unsigned' };
     } catch (err) {
-      if (err instanceof MissingBlob) return this.miss(); // evicted on the server since the entry was written
+      // Evicted on the server since the entry was written: a miss, named in its audit event (and
+      // the upload after it replaces the entry: uploadQueue.ts), not a plain new key.
+      if (err instanceof MissingBlob) return { ...this.miss(), reason: 'remote-blob-missing' };
       return this.failed(err);
     }
   }
