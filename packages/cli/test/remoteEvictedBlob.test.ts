@@ -42,6 +42,7 @@ t.test('an entry whose blobs were evicted is replaced by the next runner that bu
   t.equal(cCore?.outcome, 'hit', `runner C hits fx_core (${cCore?.outcome} ${cCore?.reason ?? ''})`);
   t.equal(cCore?.origin, 'remote', 'from the remote');
   t.equal(cCore?.producer, 'runner-b', "B's entry, whose blobs are there");
+  t.match((await c.splitcache(['audit', '--crate', 'fx_core'])).stdout, /hit .* remote from runner-b \(signature not checked: no SPLITCACHE_SIGNING_KEY\), saved/, '`splitcache audit` says the producer name is unchecked (no key is set)');
   const cNotRemote = lookedUp(await c.audit('c')).filter((e) => !(e.outcome === 'hit' && e.origin === 'remote'));
   t.same(cNotRemote.map((e) => `${e.crate}:${e.outcome}`), [], 'every cacheable call of C is a remote hit');
   t.equal((await run(join(wsC, 'target/debug/fx-app'), [])).stdout, (await run(join(wsA, 'target/debug/fx-app'), [])).stdout, "C's binary prints what A's does");

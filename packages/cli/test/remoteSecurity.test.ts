@@ -39,7 +39,7 @@ async function buildAgainst(t: Test, items: Map<string, Buffer>, env: NodeJS.Pro
   assertOk(t, await runner.cargo(ws, BUILD, { SPLITCACHE_SESSION: 's' }), 'the build succeeds');
   t.equal((await run(join(ws, 'target/debug/fx-app'), [])).stdout, expected, 'and its binary is the right one');
   const stats = (await runner.stats()) as Awaited<ReturnType<Runner['stats']>> & { remote: Record<string, number> };
-  return { events: (await runner.audit('s')) as Line[], stats };
+  return { events: (await runner.audit('s')) as Line[], stats, text: (await runner.splitcache(['audit', '--session', 's'])).stdout };
 }
 
 t.before(async () => {
@@ -48,10 +48,12 @@ t.before(async () => {
 });
 
 t.test('control: signed records verify under the same key', async (t) => {
-  const { events, stats } = await buildAgainst(t, seed, { SPLITCACHE_SIGNING_KEY: KEY });
+  const { events, stats, text } = await buildAgainst(t, seed, { SPLITCACHE_SIGNING_KEY: KEY });
   const hits = remoteHitRate(events);
   t.ok(hits.rate >= 0.95, 'remote hits', { notRemote: hits.notRemote, errors: stats.errors });
   t.ok(events.filter((e) => e.origin === 'remote').every((e) => e.signature === 'valid'), "audit: every remote hit's signature was valid");
+  const remoteLines = text.split('\n').filter((l) => / hit .* remote from /.test(l));
+  t.ok(remoteLines.length > 0 && remoteLines.every((l) => / remote from \S+ \(signature valid\), saved/.test(l)), '`splitcache audit` says so on each remote hit\'s line');
 });
 
 t.test('tampered records (entries and input sets) are never hits', async (t) => {

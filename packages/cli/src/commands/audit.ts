@@ -37,8 +37,18 @@ export async function runAudit(args: string[]): Promise<number> {
   }
   for (const e of reply.events) {
     const when = new Date(e.time).toISOString();
-    const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms` : (e.reason ?? '');
+    const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '');
     process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(e.crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
   }
   return 0;
+}
+
+/**
+ * What a remote hit's producer name rests on: a record whose signature was checked, or one
+ * read with no key to check it by, whose producer is only what the record says (--json has
+ * the same as `signature`).
+ */
+function signatureNote(e: AuditEvent): string {
+  if (e.origin !== 'remote') return '';
+  return e.signature === 'valid' ? ' (signature valid)' : ' (signature not checked: no SPLITCACHE_SIGNING_KEY)';
 }
