@@ -218,3 +218,20 @@ export function oldNodeDir(version = '18.20.8'): string {
   renameSync(join(work, 'package'), dir);
   return bin;
 }
+
+/**
+ * A copy of the install (the real wrapper script and client) whose daemon entry point
+ * holds `daemonMain`: a daemon that dies before it listens, or one that loads the real
+ * bundle, whose rewrite is an upgrade in place.
+ */
+export function copyInstall(daemonMain: string): { bin: string; daemonMain: string } {
+  const root = tempDir('install');
+  mkdirSync(join(root, 'bin'));
+  mkdirSync(join(root, 'packages', 'cli', 'dist'), { recursive: true });
+  mkdirSync(join(root, 'packages', 'daemon', 'dist', 'bundle'), { recursive: true });
+  writeFileSync(join(root, 'bin', 'splitcache'), readFileSync(BIN), { mode: 0o755 });
+  writeFileSync(join(root, 'packages', 'cli', 'dist', 'client.cjs'), readFileSync(join(BIN, '..', '..', 'packages', 'cli', 'dist', 'client.cjs')));
+  const main = join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs');
+  writeFileSync(main, daemonMain);
+  return { bin: join(root, 'bin', 'splitcache'), daemonMain: main };
+}

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, copyInstall, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
@@ -284,20 +284,6 @@ t.test('a deep store whose temp dir does not exist: its daemon cannot listen, an
   t.ok(waits.every((ms) => ms < 4000), `no call waited for the start timeout (${waits.join(', ')} ms beside rustc)`);
 });
 
-/**
- * The real client and wrapper script, in a copy of the install whose daemon
- * entry point is `daemonMain`: a daemon that dies before it listens.
- */
-function installWithDaemon(daemonMain: string): string {
-  const root = tempDir('install');
-  mkdirSync(join(root, 'bin'));
-  mkdirSync(join(root, 'packages', 'cli', 'dist'), { recursive: true });
-  mkdirSync(join(root, 'packages', 'daemon', 'dist', 'bundle'), { recursive: true });
-  writeFileSync(join(root, 'bin', 'splitcache'), readFileSync(BIN), { mode: 0o755 });
-  writeFileSync(join(root, 'packages', 'cli', 'dist', 'client.cjs'), readFileSync(join(BIN, '..', '..', 'packages', 'cli', 'dist', 'client.cjs')));
-  writeFileSync(join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs'), daemonMain);
-  return join(root, 'bin', 'splitcache');
-}
 
 const deaths: [string, string, RegExp][] = [
   ['killed by a signal (the OOM killer, say)', "process.kill(process.pid, 'SIGKILL');\n", /killed by SIGKILL before it listened/],
@@ -305,7 +291,7 @@ const deaths: [string, string, RegExp][] = [
 ];
 for (const [what, daemonMain, reason] of deaths) {
   t.test(`a daemon ${what}: the calls build uncached at once, with the reason`, async (t) => {
-    const bin = installWithDaemon(daemonMain);
+    const { bin } = copyInstall(daemonMain);
     const store = new Store();
     t.teardown(() => rmSync(startFailedPaths(store.dir)[0], { force: true }));
     const timing = join(tempDir('timing'), 'calls.jsonl');

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, copyFixture, run, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, copyFixture, copyInstall, run, Store, waitFor } from './helpers.js';
 
 // A user upgrades splitcache in place (git pull && npm ci, npm run build) while its
 // daemon runs on the store. The protocol is the same, so the upgraded clients talk to
@@ -10,15 +10,7 @@ import { BIN, copyFixture, run, Store, tempDir, waitFor } from './helpers.js';
 
 /** A copy of the install whose daemon entry point loads the real bundle: rewriting it is an upgrade in place. */
 function install(): { bin: string; daemonMain: string } {
-  const root = tempDir('install');
-  mkdirSync(join(root, 'bin'));
-  mkdirSync(join(root, 'packages', 'cli', 'dist'), { recursive: true });
-  mkdirSync(join(root, 'packages', 'daemon', 'dist', 'bundle'), { recursive: true });
-  writeFileSync(join(root, 'bin', 'splitcache'), readFileSync(BIN), { mode: 0o755 });
-  writeFileSync(join(root, 'packages', 'cli', 'dist', 'client.cjs'), readFileSync(join(BIN, '..', '..', 'packages', 'cli', 'dist', 'client.cjs')));
-  const daemonMain = join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs');
-  writeFileSync(daemonMain, `require(${JSON.stringify(join(BIN, '..', '..', 'packages', 'daemon', 'dist', 'bundle', 'main.cjs'))});\n`);
-  return { bin: join(root, 'bin', 'splitcache'), daemonMain };
+  return copyInstall(`require(${JSON.stringify(join(BIN, '..', '..', 'packages', 'daemon', 'dist', 'bundle', 'main.cjs'))});\n`);
 }
 
 t.test('a daemon whose install is rewritten under it serves the call in hand, then gives way to the new one', async (t) => {
