@@ -9,6 +9,9 @@
  * identity it had (its idle timeout is 10 minutes, and each build starts it
  * over) served the old toolchain's outputs to the new one: its rlibs, which
  * the new rustc refuses (E0514), and its .rlink files, whose link fails.
+ * Under cargo, whose `-C metadata` hashes `rustc -vV`, that took a toolchain
+ * whose -vV stayed the same (a rustc developer's rebuilt librustc_driver);
+ * rustc called directly, any change.
  *
  * So each call compares a few stats (a few microseconds each) with those taken
  * when the identity was had: the sysroot's lib dir and its librustc_driver;
