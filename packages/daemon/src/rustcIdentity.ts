@@ -82,12 +82,22 @@ interface Recorded {
  * stamp).
  */
 export class RustcIdentities {
+  /**
+   * Kept in the order of last use, and at most `maxMemo` long: a rustup proxy's key holds the
+   * call's cwd (each crate's directory, in each checkout and CARGO_HOME), so a daemon that lives
+   * for weeks of builds in new directories would otherwise keep one identity for every one.
+   */
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
   private readonly proxies = new Map<string, boolean>();
   /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
   private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; stamp: string }>();
 
-  constructor(private readonly records?: IdentityRecords) {}
+  constructor(private readonly records?: IdentityRecords, private readonly maxMemo = 512) {}
+
+  /** How many identities are memoised (for tests: it stays within `maxMemo`). */
+  get memoSize(): number {
+    return this.memo.size;
+  }
 
   async get(rustc: string, cwd: string, env: Record<string, string>): Promise<RustcIdentity> {
     const key = this.keyOf(rustc, cwd, env);
@@ -102,6 +112,10 @@ export class RustcIdentities {
       const recordName = this.recordName(key);
       p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
       this.remember(key, p, cwd, env);
+    } else {
+      // Used now: moved to the end, so the directories of the builds that go on are the last to be let go.
+      this.memo.delete(key.memoKey);
+      this.memo.set(key.memoKey, p);
     }
     return p;
   }
@@ -154,6 +168,11 @@ export class RustcIdentities {
   private remember(key: { memoKey: string; proxy: boolean }, p: Promise<RustcIdentity>, cwd: string, env: Record<string, string>): void {
     this.memo.set(key.memoKey, p);
     this.stamps.delete(key.memoKey);
+    for (const oldest of this.memo.keys()) {
+      if (this.memo.size <= this.maxMemo) break;
+      this.memo.delete(oldest);
+      this.stamps.delete(oldest);
+    }
     p.then(
       (id) => {
         if (this.memo.get(key.memoKey) !== p) return;

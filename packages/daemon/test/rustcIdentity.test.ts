@@ -333,3 +333,22 @@ t.test("a rustup proxy's memoised identity follows the toolchain that applies: a
   t.not(b.digest, a.digest, 'the name linked to the other toolchain (rustup toolchain link, or an update under the name): another identity (old code: the first\'s)');
   t.equal(ranTimes(), 8, 'probed again for it');
 });
+
+t.test("a rustup proxy's identities, one per directory, are kept to a bound: the least recently used let go", async (t) => {
+  await initHash();
+  const dir = tmp('rid-proxy-bound');
+  const { rustc, runs } = loggingRustc(dir, { proxy: true });
+  const ids = new RustcIdentities(undefined, 4);
+  const busy = tmp('rid-busy');
+  await ids.get(rustc, busy, {});
+  // Twelve checkouts, one after another, with the busy directory's builds going on between them.
+  for (let i = 0; i < 12; i++) {
+    await ids.get(rustc, tmp(`rid-checkout-${i}`), {});
+    await ids.get(rustc, busy, {});
+    t.ok(ids.memoSize <= 4, `after ${i + 1} new directories, ${ids.memoSize} identities memoised (at most 4)`);
+  }
+  const probes = () => runs().filter((r) => r === '-vV').length;
+  t.equal(probes(), 13, 'the busy directory was probed once, each new one once');
+  await ids.get(rustc, busy, {});
+  t.equal(probes(), 13, 'and is still memoised');
+});
