@@ -1,14 +1,19 @@
 import type { LogLevel } from './config.js';
+import type { LogRotation } from './logRotation.js';
 
-/** The daemon's log goes to its stderr, which the client points at `<dir>/daemon.log`. */
-export function makeLogger(level: LogLevel) {
+/** The daemon's log goes to its stderr, which the client points at `<dir>/daemon.log` (kept within a bound by `rotation`). */
+export function makeLogger(level: LogLevel, rotation?: LogRotation) {
   const stamp = () => new Date().toISOString();
+  const write = (line: string) => {
+    process.stderr.write(line);
+    rotation?.wrote(line.length);
+  };
   return {
     debug: (msg: string) => {
-      if (level === 'debug') process.stderr.write(`${stamp()} debug ${msg}\n`);
+      if (level === 'debug') write(`${stamp()} debug ${msg}\n`);
     },
     warn: (msg: string) => {
-      if (level !== 'quiet') process.stderr.write(`${stamp()} warn ${msg}\n`);
+      if (level !== 'quiet') write(`${stamp()} warn ${msg}\n`);
     },
   };
 }

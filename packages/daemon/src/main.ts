@@ -18,6 +18,7 @@ import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger, type Logger } from './log.js';
+import { LogRotation } from './logRotation.js';
 import { runningDaemonPid, socketPath, writeStartFailed } from './protocol.js';
 import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
@@ -34,7 +35,9 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   // 'error' event would end the daemon mid-build. The lines are lost instead.
   process.stderr.on('error', () => undefined);
   const config = readConfig(env);
-  const log = makeLogger(config.logLevel);
+  const rotation = new LogRotation(join(config.dir, 'daemon.log'));
+  rotation.check();
+  const log = makeLogger(config.logLevel, rotation);
   // Settings given a value they can't take (their defaults are used): named here, counted
   // below, and shown to builds (compileHandler) and by `splitcache server status`.
   for (const problem of config.problems) log.warn(`SPLITCACHE_CONFIG: ${problem}`);

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LogRotation } from '../src/logRotation.js';
+
+// daemon.log is the daemon's stderr, appended to for the life of the store: a daemon
+// that lives for weeks under SPLITCACHE_LOG=debug must not grow it without end.
+
+t.test('a log written through for far more than its bound stays within it, its last lines kept in <log>.1', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-'));
+  const path = join(dir, 'daemon.log');
+  const fd = openSync(path, 'a');
+  t.teardown(() => closeSync(fd));
+  const rotation = new LogRotation(path, 4096, fd);
+  let largest = 0;
+  for (let i = 0; i < 2000; i++) {
+    const line = `2026-12-03T13:00:00.000Z debug hit crate_${i} lib (local)\n`;
+    writeSync(fd, line);
+    rotation.wrote(line.length);
+    largest = Math.max(largest, statSync(path).size);
+  }
+  t.ok(largest <= 4096 + 4096 / 16 + 100, `daemon.log was at most ${largest} bytes after ~100 KB written (bound 4096)`);
+  t.ok(existsSync(`${path}.1`), 'the lines moved aside are in daemon.log.1');
+  t.ok(statSync(`${path}.1`).size <= 4096 + 4096 / 16 + 100, 'which is bounded too (one generation)');
+  const next = '2026-12-03T13:00:01.000Z debug the line after\n';
+  writeSync(fd, next);
+  t.ok(readFileSync(path, 'utf8').endsWith(next), 'a line written after lands in daemon.log');
+  t.match(readFileSync(path, 'utf8').split('\n')[0], /^2026-\S+ debug /, 'which starts with a whole line');
+});
+
+t.test('a stderr that is not the named log is left alone', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-other-'));
+  const fd = openSync(join(dir, 'elsewhere.log'), 'a');
+  t.teardown(() => closeSync(fd));
+  writeSync(fd, 'x'.repeat(10_000));
+  new LogRotation(join(dir, 'daemon.log'), 4096, fd).check();
+  t.equal(statSync(join(dir, 'elsewhere.log')).size, 10_000);
+  t.notOk(existsSync(join(dir, 'daemon.log.1')));
+});
