@@ -14,7 +14,7 @@ import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneRepl
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
-import { outputFlushed, writeOut } from './directOutput.js';
+import { streamsInUse, whenFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
 import { SUBCOMMANDS } from './subcommands.js';
@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
   const subcommand = argv.length === 0 || SUBCOMMANDS.includes(argv[0]!) || argv[0]!.startsWith('-');
   if (NODE_TOO_OLD) return tooOld(argv, subcommand);
   if (subcommand) {
+    // Its output goes through process.stdout, which node queues on a pipe: the exit below waits for it.
+    streamsInUse();
     const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };
     return cli.runCli(argv);
   }
@@ -226,7 +228,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
     // Nothing is left to do once the output is out: exit now rather than wait
     // for the socket's close and the heap's teardown.
-    if (outputFlushed()) process.exit(code);
+    whenFlushed(() => process.exit(code));
   },
   (err: unknown) => {
     // One line; where it came from only under SPLITCACHE_LOG=debug.

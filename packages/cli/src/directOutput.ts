@@ -25,7 +25,21 @@ export function writeOut(fd: 1 | 2, bytes: Uint8Array): void {
   }
 }
 
+/**
+ * Says that stdout and stderr are written through node's streams (a subcommand's
+ * output, `process.stdout.write`): the client then waits for them before it exits.
+ */
+export function streamsInUse(): void {
+  streamsUsed = true;
+}
+
 /** True once nothing written through a stdio stream is still queued (and at once if none was made). */
 export function outputFlushed(): boolean {
   return !streamsUsed || (process.stdout.writableLength === 0 && process.stderr.writableLength === 0);
+}
+
+/** Calls `then` once nothing is queued on stdout or stderr (at once if nothing is; else looked at every 10 ms). */
+export function whenFlushed(then: () => void): void {
+  if (outputFlushed()) return then();
+  setTimeout(() => whenFlushed(then), 10);
 }

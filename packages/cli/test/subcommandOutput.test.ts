@@ -1,4 +1,6 @@
 import t from 'tap';
+import { mkdirSync } from 'node:fs';
+import { Store as Index } from '@splitcache/store';
 import { assertOk, BIN, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // What subcommands print besides their answer.
@@ -24,4 +26,25 @@ t.test('stats shows a size limit past any disk in a unit that fits it', async (t
   t.match(size, /^\d+ B of 9\.5e\+13 EiB \(0\.0 %\), 0 blobs$/, `the limit as ${size}`);
   const json = JSON.parse((await run(BIN, ['stats', '--json'], { env })).stdout) as { usage: { maxBytes: number } };
   t.equal(json.usage.maxBytes, 1e20 * 2 ** 40, '--json gives the limit in bytes, as it was');
+});
+
+// A store's audit log grows with every call it serves; `splitcache audit` of a store used for
+// months prints megabytes, and is read through a pipe (`| grep`, `| jq`, a test's reader).
+
+t.test('a subcommand whose output is larger than a pipe holds prints all of it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  mkdirSync(store.dir, { recursive: true });
+  // 3,000 calls' lines, written to the index before its daemon starts, as earlier daemons would have.
+  const index = await Index.open(store.dir);
+  const time = Date.now() - 60_000;
+  const events = Array.from({ length: 3000 }, (_, i) => ({ time: time + i, session: 'months', crate: `crate_${i}`, crateType: 'lib', outcome: 'miss' as const, reason: 'new-key', key: 'k'.repeat(32) }));
+  await index.appendEvents(events as Parameters<typeof index.appendEvents>[0]);
+  await index.close();
+  const r = await run(BIN, ['audit', '--json'], { env: store.env() });
+  t.equal(r.code, 0);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  t.ok(r.stdout.length > 128 * 1024, `${r.stdout.length} bytes of output, more than a pipe holds`);
+  t.equal(lines.length, 3000, `${lines.length} lines of 3000 reach the reader`);
+  t.doesNotThrow(() => lines.forEach((l) => JSON.parse(l)), 'each of them whole');
 });
