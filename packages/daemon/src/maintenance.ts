@@ -34,18 +34,20 @@ export class Maintenance {
 
   /**
    * Removes the audit log's lines older than SPLITCACHE_AUDIT_DAYS, a while
-   * after the daemon starts (off a build's first calls): gc does it too, but
-   * runs only once the store outgrows its limit, and the log would grow
-   * without one, ~65 bytes a call. Nothing else needs the lines' range, so
-   * no lock is taken.
+   * after the daemon starts (off a build's first calls), and again every
+   * `everyMs` (a day) for as long as it runs: gc does it too, but runs only
+   * once the store outgrows its limit, and the log would grow without one,
+   * ~65 bytes a call, in a daemon that builds keep alive for months. Nothing
+   * else needs the lines' range, so no lock is taken.
    */
-  trimAuditLater(delayMs = 30_000): void {
+  trimAuditLater(delayMs = 30_000, everyMs = 864e5): void {
     if (!Number.isFinite(this.config.auditKeepMs)) return;
     setTimeout(() => {
       this.store
         .trimEvents(Date.now() - this.config.auditKeepMs)
         .then((n) => n > 0 && this.log.debug(`audit log: ${n} lines older than ${this.config.auditKeepMs / 864e5} days removed`))
-        .catch((err: unknown) => this.log.warn(`audit log trim failed: ${String(err)}`));
+        .catch((err: unknown) => this.log.warn(`audit log trim failed: ${String(err)}`))
+        .finally(() => this.trimAuditLater(everyMs, everyMs));
     }, delayMs).unref();
   }
 

@@ -32,3 +32,25 @@ t.test('a daemon start trims the audit log to SPLITCACHE_AUDIT_DAYS; 0 keeps it 
   await sleep(200);
   t.same(await crates(), ['recent'], 'the line older than 30 days is gone');
 });
+
+// A daemon kept alive by builds (or SPLITCACHE_IDLE_TIMEOUT=0) for months: its start was long
+// ago, and the lines that have aged past SPLITCACHE_AUDIT_DAYS since must go too.
+t.test('a daemon trims the audit log again as it runs, not only after its start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-audittrim-again-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  const now = Date.now();
+  const line = (daysAgo: number, crate: string) => ({ time: now - daysAgo * 864e5, session: 's', crate, crateType: 'lib', outcome: 'hit' as const });
+  const crates = async () => {
+    const out: string[] = [];
+    for await (const e of store.events()) out.push(e.crate);
+    return out;
+  };
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), makeLogger('quiet')).trimAuditLater(0, 100);
+  await sleep(50);
+  // A line that has aged past 30 days since the first trim.
+  await store.appendEvents([line(31, 'aged'), line(10, 'recent')]);
+  await sleep(400);
+  t.same(await crates(), ['recent'], 'the line aged since the start is gone');
+});
