@@ -20,6 +20,8 @@ export class DaemonConnection {
   private transport: Transport | undefined;
   /** Runs while a request waits; any frame from the daemon restarts it. */
   private silence: NodeJS.Timeout | undefined;
+  /** Audit events sent ahead of the reply (`eventsPart` frames: protocol.ts, AUDIT_PART), joined to its `events`. */
+  private parts: unknown[][] = [];
   /** Chunks read from the daemon so far. */
   private heard = 0;
   /** Called when the daemon is found hung, before the request fails (the client stops it: daemonPid.ts). */
@@ -53,6 +55,15 @@ export class DaemonConnection {
         this.silence?.refresh();
         if ('progress' in f) this.onProgress?.((f as ProgressFrame).progress);
         continue;
+      }
+      if (f && typeof f === 'object' && 'eventsPart' in f && Array.isArray(f.eventsPart)) {
+        this.silence?.refresh();
+        this.parts.push(f.eventsPart);
+        continue;
+      }
+      if (this.parts.length > 0 && f && typeof f === 'object' && 'events' in f && Array.isArray(f.events)) {
+        (f as { events: unknown[] }).events = this.parts.flat().concat(f.events);
+        this.parts = [];
       }
       const w = this.waiting;
       this.settle();

@@ -33,7 +33,8 @@ export type Request =
   | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
   | { op: 'zero-stats' }
-  | { op: 'audit'; since?: number; session?: string; crate?: string }
+  /** `parts`: the events may come in `{ eventsPart }` frames before the reply's `events` (AUDIT_PART a frame). */
+  | { op: 'audit'; since?: number; session?: string; crate?: string; parts?: boolean }
   | { op: 'explain'; crate: string; session?: string }
   | { op: 'gc'; maxBytes?: number; olderThanMs?: number }
   | { op: 'verify' }
@@ -79,6 +80,13 @@ export interface DoneReply {
   /** A cache fault while storing, to show the user once (the build goes on). */
   warning?: string;
 }
+
+/**
+ * Audit events a frame carries when the client asked for parts: a store's audit log
+ * (90 days of a busy CI server's calls, a million lines and more) would not fit in one
+ * frame, and the daemon would hold all of it at once to build one.
+ */
+export const AUDIT_PART = 10_000;
 
 /** One frame: the length, then the JSON text. */
 export function encodeFrame(value: unknown): Buffer {

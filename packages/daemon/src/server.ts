@@ -6,7 +6,7 @@ import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
-import { ALIVE_MS, encodeFrame, FrameReader, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
 const ALIVE_FRAME = encodeFrame({ alive: 1 } satisfies AliveFrame);
 
@@ -75,7 +75,9 @@ export class DaemonServer {
           });
           // Until it replies, the client hears that this daemon is alive (protocol.ts, ALIVE_MS).
           const alive = setInterval(() => c.destroyed || c.write(ALIVE_FRAME), ALIVE_MS);
-          const reply = await this.dispatch(f as Request, tokens, progress)
+          // A frame before the reply, sent once the socket has taken it: false when the client has gone.
+          const sendPart = (frame: unknown) => new Promise<boolean>((res) => (c.destroyed ? res(false) : c.write(encodeFrame(frame), (err) => res(!err))));
+          const reply = await this.dispatch(f as Request, tokens, progress, sendPart)
             .catch((err: unknown) => ({ error: oneLine(err) }))
             .finally(() => clearInterval(alive));
           // A client gone while its call was planned: what the plan holds for it goes now, as it would have at the close.
@@ -92,7 +94,7 @@ export class DaemonServer {
     });
   }
 
-  private async dispatch(req: Request, tokens: Set<string>, progress: (done: number, total: number, phase: string) => void): Promise<unknown> {
+  private async dispatch(req: Request, tokens: Set<string>, progress: (done: number, total: number, phase: string) => void, sendPart: (frame: unknown) => Promise<boolean>): Promise<unknown> {
     switch (req?.op) {
       case 'compile': {
         if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v);
@@ -118,11 +120,16 @@ export class DaemonServer {
         return { zeroed: true };
       case 'audit': {
         await this.handler.settled();
-        const events = [];
+        let events: unknown[] = [];
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (req.session && e.session !== req.session) continue;
           if (req.crate && e.crate !== req.crate) continue;
           events.push(e);
+          // A client that takes parts gets them as they are read, each once the one before is sent.
+          if (req.parts && events.length >= AUDIT_PART) {
+            if (!(await sendPart({ eventsPart: events }))) return {};
+            events = [];
+          }
         }
         return { events };
       }

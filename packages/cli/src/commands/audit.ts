@@ -28,11 +28,12 @@ export async function runAudit(args: string[]): Promise<number> {
   const origin = badOrigin(f.origin);
   if (origin) return usageError(AUDIT, origin);
   const crate = typeof f.crate === 'string' ? crateName(f.crate) : undefined;
-  const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate }, true);
+  const reply = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, crate, parts: true }, true);
   if (!reply?.events) return noReply(reply);
   reply.events = filterEvents(reply.events, f);
   if (f.json) {
-    process.stdout.write(reply.events.map((e) => JSON.stringify(e)).join('\n') + (reply.events.length ? '\n' : ''));
+    // In pieces: a million lines and more don't fit in one string.
+    for (let i = 0; i < reply.events.length; i += 10_000) process.stdout.write(reply.events.slice(i, i + 10_000).map((e) => JSON.stringify(e) + '\n').join(''));
     return 0;
   }
   for (const e of reply.events) {

@@ -55,7 +55,7 @@ export async function runCargo(args: string[]): Promise<number> {
   });
   // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
   if (process.env.SPLITCACHE_LOG !== 'quiet') {
-    const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION }, false).catch(() => undefined);
+    const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
     if (r?.events?.length) process.stderr.write(summaryLine(summarise(r.events)) + '\n');
   }
   for (const s of PASSED_ON) process.off(s, passOn);

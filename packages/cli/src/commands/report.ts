@@ -24,7 +24,7 @@ export async function runReport(args: string[]): Promise<number> {
   if (!f.html) return usageError(REPORT, '--html <file> is needed');
   const since = sinceTime(f.since);
   if (since === undefined) return usageError(REPORT, badSince(f.since));
-  const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session }, true);
+  const audit = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, session: f.session, parts: true }, true);
   // Not a second request after a failed one: a daemon that died would be started again for nothing.
   if (!audit?.events) return noReply(audit);
   const stats = await daemonRequest<{ stats: Stats; dir: string }>({ op: 'stats' }, true);

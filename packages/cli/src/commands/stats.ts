@@ -82,7 +82,7 @@ async function filteredStats(f: Flags): Promise<number> {
   if (since === undefined) return usageError(STATS, badSince(f.since));
   const origin = badOrigin(f.origin);
   if (origin) return usageError(STATS, origin);
-  const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since }, true);
+  const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since, parts: true }, true);
   if (!r?.events) return noReply(r);
   const s = summarise(filterEvents(r.events, f));
   if (f.json) process.stdout.write(JSON.stringify(s, null, 2) + '\n');
