@@ -191,7 +191,9 @@ export class Store {
   async evictEntries(keys: Set<Digest>): Promise<void> {
     if (keys.size === 0) return;
     const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
-    for (const k of keys) ops.push({ type: 'del', key: `e!${k}` }, { type: 'del', key: `t!${k}` });
+    // Its queued upload too: its blobs are going, so it can never go up, and with the remote down
+    // (for weeks, or for good) nothing else would take it out of the queue.
+    for (const k of keys) ops.push({ type: 'del', key: `e!${k}` }, { type: 'del', key: `t!${k}` }, { type: 'del', key: `q!${k}` });
     for await (const [mk, m] of this.manifests()) {
       const results = m.results.filter((r) => !keys.has(r.entryKey));
       if (results.length === m.results.length) continue;

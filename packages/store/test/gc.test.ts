@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectGarbage, planEviction, parseAge, parseSize, Store, type AuditEvent, type EntrySummary } from '../src/index.js';
+import { initHash } from '@splitcache/hash';
+import { collectGarbage, planEviction, parseAge, parseSize, Store, type AuditEvent, type EntryRecord, type EntrySummary } from '../src/index.js';
 
 const e = (key: string, lastAccess: number, blobs: [string, number][]): EntrySummary => ({
   key, lastAccess, blobs: blobs.map(([digest, size]) => ({ digest, size })),
@@ -52,4 +53,32 @@ t.test('gc removes the audit log lines older than auditKeepMs, and only those', 
   t.same(left, ['recent', 'today'], 'the rest, in order');
   t.equal((await collectGarbage(store, { maxBytes: Infinity, auditKeepMs: 90 * day })).auditLinesRemoved, 0, 'nothing more to remove');
   t.equal(await store.trimEvents(now + 1), 2, 'trimEvents up to now takes the rest');
+});
+
+// A remote that is down for weeks (or gone, still configured): every stored entry is queued for
+// upload, and only a working remote's worker ever took an item out of the queue.
+t.test('gc takes the queued uploads of the entries it evicts out of the queue', async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-gcqueue-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  for (let i = 0; i < 50; i++) {
+    const digest = await store.blobs.write(Buffer.from(`object file ${i} `.repeat(100)));
+    const entry: EntryRecord = {
+      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: 1600, form: 'raw', role: 'output' }],
+      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+      compileMs: 100, command: ['--crate-name', `c${i}`], inputs: [['src/lib.rs', 'ab'.repeat(16)]],
+    };
+    const entryKey = `${i}`.padStart(32, '0');
+    await store.commitEntry({ manifestKey: `${i}`.padStart(32, 'f'), manifest: { v: 1, crateName: `c${i}`, components: [] }, result: { entryKey, inputs: entry.inputs, envDeps: [] }, entry });
+    await store.putQueued(entryKey, { manifestKey: `${i}`.padStart(32, 'f'), crateName: `c${i}`, inputs: ['src/lib.rs'], envDeps: [], queuedAt: i });
+  }
+  const r = await collectGarbage(store, { maxBytes: 10 * 2000 });
+  const entries: string[] = [];
+  for await (const [key] of store.entries()) entries.push(key);
+  const queued = (await store.queued(1000)).map(([k]) => k);
+  t.ok(r.entriesEvicted >= 30, `${r.entriesEvicted} of 50 entries evicted`);
+  t.equal(queued.length, entries.length, `${queued.length} uploads queued for the ${entries.length} entries kept (before: 50)`);
+  t.same(queued.sort(), entries.sort(), 'the kept ones');
 });
