@@ -59,4 +59,10 @@ t.test('a client gone while its call is planned leaves no pending call in the da
   await store.audit(); // and the calls settled
   const pong = await ask(store.dir, { op: 'ping' });
   t.equal(pong.pending, 0, `${String(pong.pending)} calls pending in the daemon after 5 clients left mid-plan`);
+  // Each call was counted as a miss when it was planned: the audit log has a line for each, as stats counts them.
+  const stats = await store.stats();
+  const calls = await store.audit();
+  const audited = calls.filter((e) => e.outcome === 'miss' || e.outcome === 'compile-error').length;
+  t.equal(audited, stats.misses, `stats counts ${stats.misses} misses, the audit log has ${audited}`);
+  t.equal(calls.filter((e) => e.notStored === 'client-gone').length, 5, "the 5 calls' lines say their client went");
 });

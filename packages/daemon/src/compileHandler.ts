@@ -365,6 +365,12 @@ export class CompileHandler {
 
   /** Drops a miss whose client went away before reporting, or a hit whose link went well. */
   forget(token: string): void {
+    // A miss counted when it was planned and never reported: its audit line says so, as a reported one's would.
+    const p = this.pending.get(token);
+    if (p) {
+      this.s.stats.count('notStored', 'client-gone');
+      this.missEvent(p, { notStored: 'client-gone' });
+    }
     this.pending.delete(token);
     this.hits.delete(token);
   }
