@@ -5,12 +5,11 @@
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
 import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { socketPath, storeDir, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { storeDir, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -197,14 +196,15 @@ function warn(line: string): void {
  * works when the store's disk is full.
  */
 function warnOnce(code: string, line: string): void {
-  const marker = join(tmpdir(), `splitcache-warned-${code}-${socketPath(storeDir(process.env)).replace(/[^A-Za-z0-9]/g, '_').slice(-80)}`);
+  let marker: string | undefined;
   try {
+    marker = tempFileFor(storeDir(process.env), `warned-${code}`);
     if (Date.now() - statSync(marker).mtimeMs < 60_000) return;
   } catch {
-    /* no marker yet */
+    /* no marker yet, or none can be kept (the temp dir's splitcache-<uid> is not this user's) */
   }
   try {
-    writeFileSync(marker, '');
+    if (marker) writeFileSync(marker, '');
   } catch {
     /* show it anyway */
   }

@@ -11,8 +11,9 @@
  * only node builtins.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { userTempDir } from './userTempDir.js';
 
 /** Sent with every compile request; a daemon speaking another version passes the call through. */
 export const PROTOCOL_VERSION = 3;
@@ -144,7 +145,9 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 
 /**
  * The daemon's socket. Unix socket paths are limited to 107 bytes, so a deep
- * store directory gets its socket in the temp dir, named by a hash of the path.
+ * store directory gets its socket in this user's own directory in the temp dir
+ * (userTempDir.ts), named by a hash of the path. Throws (SPLITCACHE_DAEMON_UNREACHABLE)
+ * when that directory belongs to someone else.
  */
 export function socketPath(dir: string): string {
   const p = join(dir, 'daemon.sock');
@@ -159,13 +162,18 @@ export function socketPath(dir: string): string {
  * that doesn't exist, where a deep store's socket can't be made either, and
  * every call would otherwise wait out the start timeout).
  */
-export function startFailedPaths(dir: string): [string, string] {
-  return [tempFileFor(dir, 'start-failed'), join(dir, 'daemon.start-failed')];
+export function startFailedPaths(dir: string): [string, ...string[]] {
+  const inStore = join(dir, 'daemon.start-failed');
+  try {
+    return [tempFileFor(dir, 'start-failed'), inStore];
+  } catch {
+    return [inStore]; // the temp dir's splitcache-<uid> is not this user's: the store dir only
+  }
 }
 
-/** A store's file in the temp dir, named by a hash of the store's path. */
-function tempFileFor(dir: string, ext: string): string {
-  return join(tmpdir(), `splitcache-${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);
+/** A store's file in this user's own directory in the temp dir (userTempDir.ts), named by a hash of the store's path. */
+export function tempFileFor(dir: string, ext: string): string {
+  return join(userTempDir(), `${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);
 }
 
 /**
