@@ -4,6 +4,7 @@ import { storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
+import { othersDaemon } from './othersDaemon.js';
 
 export const SERVER: CommandSpec = {
   name: 'server',
@@ -43,6 +44,11 @@ export async function runServer(args: string[]): Promise<number> {
       const gone = () => !existsSync(socketPath(dir)) && !existsSync(join(dir, 'daemon.pid'));
       for (let i = 0; i < 200 && !gone(); i++) await new Promise((res) => setTimeout(res, 50));
     }
+    const others = r?.stopping ? undefined : othersDaemon(dir);
+    if (others) {
+      process.stderr.write(`splitcache: ${others}\n`);
+      return 1;
+    }
     const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
     process.stdout.write(r?.stopping ? `splitcache daemon stopped${left}\n` : 'splitcache daemon was not running\n');
     return 0;
@@ -52,6 +58,11 @@ export async function runServer(args: string[]): Promise<number> {
     // It failed to start, was found hung (and stopped), or went away before it answered.
     if (r?.error) {
       process.stderr.write(`splitcache: ${r.error}\n`);
+      return 1;
+    }
+    const others = r ? undefined : othersDaemon(storeDir(process.env));
+    if (others) {
+      process.stderr.write(`splitcache: ${others}\n`);
       return 1;
     }
     // A daemon whose store won't open still answers (every call builds uncached): say why.

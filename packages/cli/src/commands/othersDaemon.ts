@@ -1,0 +1,21 @@
+import { lstatSync } from 'node:fs';
+import { socketPath } from '@splitcache/daemon/protocol';
+
+/**
+ * When no daemon of `dir` could be reached: whether that is because its socket
+ * belongs to another user (a store shared between users, or another user's
+ * SPLITCACHE_DIR), whose daemon this user can neither ask nor stop. Answers the
+ * line that says so, or undefined. Without it, `server stop` and `server status`
+ * said the daemon was not running while it ran.
+ */
+export function othersDaemon(dir: string): string | undefined {
+  const uid = process.getuid?.();
+  try {
+    const sock = socketPath(dir);
+    const st = lstatSync(sock);
+    if (uid === undefined || st.uid === uid || !st.isSocket()) return undefined;
+    return `SPLITCACHE_DAEMON_UNREACHABLE: ${sock} belongs to uid ${st.uid}, not to this user (uid ${uid}): its daemon can't be reached or stopped from here`;
+  } catch {
+    return undefined;
+  }
+}
