@@ -18,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
+import { refuseOthersSocket, socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { DaemonConnection } from './daemonConnection.js';
 
 /** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
@@ -38,6 +38,8 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   const sock = socketPath(dir);
   const first = await DaemonConnection.tryConnect(sock);
   if (first) return first;
+  // Another user's daemon serves this store (one shared by a group): a daemon of this user's could not open it.
+  refuseOthersSocket(sock);
   // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
   const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);

@@ -15,6 +15,8 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { userTempDir } from './userTempDir.js';
 
+export { othersSocket, refuseOthersSocket } from './socketOwner.js';
+
 /** Sent with every compile request; a daemon speaking another version passes the call through. */
 export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME = 256 * 1024 * 1024;

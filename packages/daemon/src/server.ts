@@ -4,6 +4,7 @@ import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
+import { refuseOthersSocket } from './socketOwner.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
@@ -43,6 +44,7 @@ export class DaemonServer {
   }
 
   async listen(): Promise<void> {
+    refuseOthersSocket(this.sock);
     await rm(this.sock, { force: true });
     this.server = createServer((c) => this.connection(c));
     await new Promise<void>((res, rej) => {

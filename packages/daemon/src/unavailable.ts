@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { refuseOthersSocket } from './socketOwner.js';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, type CompilePlan, type Request } from './protocol.js';
@@ -50,6 +51,7 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
     await rm(sock, { force: true });
     process.exit(0);
   };
+  refuseOthersSocket(sock);
   await rm(sock, { force: true });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);

@@ -1,5 +1,4 @@
-import { lstatSync } from 'node:fs';
-import { socketPath } from '@splitcache/daemon/protocol';
+import { othersSocket, socketPath } from '@splitcache/daemon/protocol';
 
 /**
  * When no daemon of `dir` could be reached: whether that is because its socket
@@ -9,13 +8,13 @@ import { socketPath } from '@splitcache/daemon/protocol';
  * said the daemon was not running while it ran.
  */
 export function othersDaemon(dir: string): string | undefined {
-  const uid = process.getuid?.();
+  let sock: string;
   try {
-    const sock = socketPath(dir);
-    const st = lstatSync(sock);
-    if (uid === undefined || st.uid === uid || !st.isSocket()) return undefined;
-    return `SPLITCACHE_DAEMON_UNREACHABLE: ${sock} belongs to uid ${st.uid}, not to this user (uid ${uid}): its daemon can't be reached or stopped from here`;
+    sock = socketPath(dir);
   } catch {
     return undefined;
   }
+  const owner = othersSocket(sock);
+  if (owner === undefined) return undefined;
+  return `SPLITCACHE_DAEMON_UNREACHABLE: ${sock} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()}): its daemon can't be reached or stopped from here`;
 }

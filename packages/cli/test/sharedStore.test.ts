@@ -1,0 +1,49 @@
+/**
+ * A store shared by users of a group (a SPLITCACHE_DIR that others can write):
+ * it is served by the first user's daemon, whose socket (mode 0600) the others
+ * can't open. Another user's call must build uncached, saying why, and leave
+ * that daemon's socket alone (daemon/src/socketOwner.ts). The other user is
+ * uid 65534 (nobody), which needs root to run as.
+ */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, run, Store, tempDir } from './helpers.js';
+
+const NOBODY = 65534;
+const root = process.getuid?.() === 0;
+// The install must be readable by that user too (a clone under a private home is not).
+const readable = root && spawnSync('test', ['-r', BIN], { uid: NOBODY, gid: NOBODY }).status === 0;
+
+t.test("another user's call on a shared store: built uncached with one line, and the owner's daemon keeps its socket", { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
+  const store = new Store();
+  chmodSync(store.dir, 0o777); // writable by the group, as a shared store's dir is (here by all)
+  t.teardown(() => store.stop());
+  // Under umask 0, as a group's members share a store under umask 002: its files are writable by the others.
+  t.equal((await run('/bin/sh', ['-c', 'umask 000; exec "$0" server start', BIN], { env: store.env() })).code, 0, "the owner's daemon starts");
+  const pid = store.daemonPid();
+  const sock = join(store.dir, 'daemon.sock');
+
+  // The other user's rustc: a stand-in both users can run (the real one may sit under root's home).
+  const tools = tempDir('tools');
+  chmodSync(tools, 0o755);
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, '#!/bin/sh\necho "ran $# args"\n', { mode: 0o755 });
+  const cwd = tempDir('theirs');
+  mkdirSync(join(cwd, 'out'));
+  chmodSync(cwd, 0o777);
+  const r = spawnSync(BIN, [rustc, '--crate-name', 'theirs', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')], {
+    cwd,
+    env: { ...store.env(), HOME: '/nonexistent', TMPDIR: cwd },
+    uid: NOBODY,
+    gid: NOBODY,
+    encoding: 'utf8',
+  });
+  t.equal(r.status, 0, 'the call succeeds');
+  t.equal(r.stdout, 'ran 9 args\n', 'its rustc ran as called');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: \S+daemon\.sock belongs to uid 0, not to this user \(uid 65534\): that user's daemon serves this store, and a store is served to one user only \(building uncached\)\n$/, 'one line says why');
+  t.equal(lstatSync(sock).uid, 0, "the socket is still the owner's");
+  const own = await run(BIN, ['server', 'status'], { env: store.env() });
+  t.equal(own.stdout, `splitcache daemon running (pid ${pid}, store ${store.dir})\n`, "the owner still reaches its daemon, whose store is open");
+});
