@@ -36,10 +36,12 @@ const START_RETRY_MS = 10_000;
  */
 export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000, firstRustc?: string): Promise<DaemonConnection | undefined> {
   const sock = socketPath(dir);
+  // Another user's daemon serves this store (one shared by a group): a daemon of this user's could not open it.
+  // Checked before connecting: root can connect to any socket, and that daemon would get root's calls and plan
+  // the commands root runs (a `sudo cargo build` that kept the user's HOME).
+  refuseOthersSocket(sock);
   const first = await DaemonConnection.tryConnect(sock);
   if (first) return first;
-  // Another user's daemon serves this store (one shared by a group): a daemon of this user's could not open it.
-  refuseOthersSocket(sock);
   // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
   const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);

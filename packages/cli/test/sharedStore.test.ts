@@ -7,9 +7,9 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, run, Store, tempDir } from './helpers.js';
+import { BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir } from './helpers.js';
 
 const NOBODY = 65534;
 const root = process.getuid?.() === 0;
@@ -46,4 +46,25 @@ t.test("another user's call on a shared store: built uncached with one line, and
   t.equal(lstatSync(sock).uid, 0, "the socket is still the owner's");
   const own = await run(BIN, ['server', 'status'], { env: store.env() });
   t.equal(own.stdout, `splitcache daemon running (pid ${pid}, store ${store.dir})\n`, "the owner still reaches its daemon, whose store is open");
+});
+
+t.test("root's call on another user's store (a sudo that kept the user's HOME): that user's daemon gets nothing of it", { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
+  const store = new Store();
+  chownSync(store.dir, NOBODY, NOBODY);
+  chmodSync(store.dir, 0o755);
+  const asOwner = (args: string[]) => spawnSync(BIN, args, { env: { ...store.env(), HOME: '/nonexistent' }, uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+  t.teardown(() => void asOwner(['server', 'stop']));
+  t.equal(asOwner(['server', 'start']).status, 0, "the owner's daemon starts");
+  // On pipes, as cargo runs it (root can read the owner's exec.port: the daemon declines root's pid there), and through the node client.
+  for (const how of ['exec port', 'node client'] as const) {
+    const cwd = printingCrate(`root's ${how}`);
+    const env = store.env(how === 'node client' ? { SPLITCACHE_CLIENT: 'node' } : {});
+    const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env });
+    t.equal(r.code, 0, `${how}: the call succeeds`);
+    t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, `root's ${how}\n`, `${how}: with the right binary`);
+    t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: \S+daemon\.sock belongs to uid 65534, not to this user \(uid 0\)[^\n]*\(building uncached\)\n$|^$/, `${how}: at most one line, saying why`);
+  }
+  const audit = asOwner(['audit', '--json']);
+  t.equal(audit.status, 0, "the owner reads its audit log");
+  t.equal(audit.stdout, '', "which has no call of root's: its daemon got none");
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { othersSocket, storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { DaemonConnection, DaemonSilent } from '../daemonConnection.js';
 import { stopHungDaemon } from '../daemonPid.js';
 import { connectOrStart } from '../daemonStart.js';
@@ -28,7 +28,8 @@ export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?
  */
 export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
   const dir = storeDir(process.env);
-  const conn = start ? await connectOrStart(dir, DAEMON_MAIN).catch((e: Error) => e) : await DaemonConnection.tryConnect(socketPath(dir));
+  // Never another user's daemon (root could connect to it): without `start`, as if none ran (server.ts then says whose it is).
+  const conn = start ? await connectOrStart(dir, DAEMON_MAIN).catch((e: Error) => e) : othersSocket(socketPath(dir)) === undefined ? await DaemonConnection.tryConnect(socketPath(dir)) : undefined;
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
   if (!conn) return undefined;
   conn.onSilent = () => stopHungDaemon(dir);
