@@ -68,3 +68,34 @@ t.test("root's call on another user's store (a sudo that kept the user's HOME): 
   t.equal(audit.status, 0, "the owner reads its audit log");
   t.equal(audit.stdout, '', "which has no call of root's: its daemon got none");
 });
+
+t.test('another user first on a shared store whose daemon is stopped: their call builds uncached, and the owner then gets its daemon', { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
+  const store = new Store();
+  chmodSync(store.dir, 0o777);
+  t.teardown(() => store.stop());
+  t.equal((await run('/bin/sh', ['-c', 'umask 000; exec "$0" server start', BIN], { env: store.env() })).code, 0, "the owner's daemon starts");
+  await store.stop();
+  const tools = tempDir('tools');
+  chmodSync(tools, 0o755);
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, '#!/bin/sh\necho "ran $# args"\n', { mode: 0o755 });
+  const theirs = tempDir('theirs');
+  mkdirSync(join(theirs, 'out'));
+  chmodSync(theirs, 0o777);
+  const r = spawnSync(BIN, [rustc, '--crate-name', 'theirs', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(theirs, 'out')], {
+    cwd: theirs,
+    env: { ...store.env(), HOME: '/nonexistent', TMPDIR: theirs },
+    uid: NOBODY,
+    gid: NOBODY,
+    encoding: 'utf8',
+  });
+  t.equal(r.status, 0, "the other user's call succeeds");
+  t.equal(r.stdout, 'ran 9 args\n', 'its rustc ran as called');
+  t.match(r.stderr, /^splitcache: [^\n]*SPLITCACHE_STORE_ACCESS: store \S+ is not writable by this user[^\n]*\n$/, 'one line says why it built uncached');
+  const cwd = printingCrate('the owner again');
+  const own = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(own.code, 0, "the owner's call succeeds");
+  t.equal(own.stderr, '', 'silently: its own daemon serves it');
+  t.equal(lstatSync(join(store.dir, 'daemon.sock')).uid, 0, "the socket is the owner's");
+  t.equal((await store.stats()).misses, 1, 'and counted its call');
+});

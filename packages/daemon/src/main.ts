@@ -66,6 +66,17 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       log.debug('another daemon owns this store; exiting');
       return;
     }
+    if (isSplitcacheError(err, 'SPLITCACHE_STORE_ACCESS')) {
+      // Files of the store this user may not write: most often another user's, in a store shared by a
+      // group, whose own daemon serves it. Listening at the store's socket here would keep that user's
+      // calls from starting theirs for the 30 s below (the socket is this user's, and theirs can't
+      // remove it, socketOwner.ts). The reason goes in this user's start note instead: this user's
+      // calls build uncached with it, and for 10 s start no other daemon.
+      log.warn(`${oneLine(err)}; not listening`);
+      writeStartFailed(config.dir, oneLine(err));
+      await rm(join(config.dir, 'daemon.starting'), { force: true });
+      return;
+    }
     log.warn(`${oneLine(err)}; answering every call with 'build uncached' for ${UNAVAILABLE_LIFETIME_MS / 1000} s`);
     await serveUnavailable(socketPath(config.dir), err);
     await rm(join(config.dir, 'daemon.starting'), { force: true });
