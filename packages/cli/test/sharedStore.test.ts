@@ -16,6 +16,24 @@ const root = process.getuid?.() === 0;
 // The install must be readable by that user too (a clone under a private home is not).
 const readable = root && spawnSync('test', ['-r', BIN], { uid: NOBODY, gid: NOBODY }).status === 0;
 
+/** A call on `store` as the other user, of a stand-in rustc both users can run (the real one may sit under root's home). */
+function callAsNobody(store: Store) {
+  const tools = tempDir('tools');
+  chmodSync(tools, 0o755);
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, '#!/bin/sh\necho "ran $# args"\n', { mode: 0o755 });
+  const cwd = tempDir('theirs');
+  mkdirSync(join(cwd, 'out'));
+  chmodSync(cwd, 0o777);
+  return spawnSync(BIN, [rustc, '--crate-name', 'theirs', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')], {
+    cwd,
+    env: { ...store.env(), HOME: '/nonexistent', TMPDIR: cwd },
+    uid: NOBODY,
+    gid: NOBODY,
+    encoding: 'utf8',
+  });
+}
+
 t.test("another user's call on a shared store: built uncached with one line, and the owner's daemon keeps its socket", { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
   const store = new Store();
   chmodSync(store.dir, 0o777); // writable by the group, as a shared store's dir is (here by all)
@@ -25,21 +43,7 @@ t.test("another user's call on a shared store: built uncached with one line, and
   const pid = store.daemonPid();
   const sock = join(store.dir, 'daemon.sock');
 
-  // The other user's rustc: a stand-in both users can run (the real one may sit under root's home).
-  const tools = tempDir('tools');
-  chmodSync(tools, 0o755);
-  const rustc = join(tools, 'rustc');
-  writeFileSync(rustc, '#!/bin/sh\necho "ran $# args"\n', { mode: 0o755 });
-  const cwd = tempDir('theirs');
-  mkdirSync(join(cwd, 'out'));
-  chmodSync(cwd, 0o777);
-  const r = spawnSync(BIN, [rustc, '--crate-name', 'theirs', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')], {
-    cwd,
-    env: { ...store.env(), HOME: '/nonexistent', TMPDIR: cwd },
-    uid: NOBODY,
-    gid: NOBODY,
-    encoding: 'utf8',
-  });
+  const r = callAsNobody(store);
   t.equal(r.status, 0, 'the call succeeds');
   t.equal(r.stdout, 'ran 9 args\n', 'its rustc ran as called');
   t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: \S+daemon\.sock belongs to uid 0, not to this user \(uid 65534\): that user's daemon serves this store, and a store is served to one user only \(building uncached\)\n$/, 'one line says why');
@@ -75,20 +79,7 @@ t.test('another user first on a shared store whose daemon is stopped: their call
   t.teardown(() => store.stop());
   t.equal((await run('/bin/sh', ['-c', 'umask 000; exec "$0" server start', BIN], { env: store.env() })).code, 0, "the owner's daemon starts");
   await store.stop();
-  const tools = tempDir('tools');
-  chmodSync(tools, 0o755);
-  const rustc = join(tools, 'rustc');
-  writeFileSync(rustc, '#!/bin/sh\necho "ran $# args"\n', { mode: 0o755 });
-  const theirs = tempDir('theirs');
-  mkdirSync(join(theirs, 'out'));
-  chmodSync(theirs, 0o777);
-  const r = spawnSync(BIN, [rustc, '--crate-name', 'theirs', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(theirs, 'out')], {
-    cwd: theirs,
-    env: { ...store.env(), HOME: '/nonexistent', TMPDIR: theirs },
-    uid: NOBODY,
-    gid: NOBODY,
-    encoding: 'utf8',
-  });
+  const r = callAsNobody(store);
   t.equal(r.status, 0, "the other user's call succeeds");
   t.equal(r.stdout, 'ran 9 args\n', 'its rustc ran as called');
   t.match(r.stderr, /^splitcache: [^\n]*SPLITCACHE_STORE_ACCESS: store \S+ is not writable by this user[^\n]*\n$/, 'one line says why it built uncached');
