@@ -6,7 +6,6 @@ import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMang
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
-import type { InstallStamp } from './installStamp.js';
 import { FaultLines } from './faultLines.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import type { Logger } from './log.js';
@@ -19,7 +18,7 @@ import type { Maintenance } from './maintenance.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup, RemoteTier } from './remoteTier.js';
 import { replay } from './replay.js';
-import type { StoreHome } from './storeHome.js';
+import type { StartStamp } from './startStamp.js';
 import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
 import { SettingsDrift } from './settingsDrift.js';
 import type { StatsKeeper } from './stats.js';
@@ -48,10 +47,10 @@ export interface Services {
   /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
   onCorruptIndex?: () => void;
   /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
-  home?: StoreHome;
+  home?: StartStamp;
   onStoreMoved?: () => void;
   /** The daemon's entry file as it started (installStamp.ts), and what to do once it has been rewritten (an upgrade in place): stop after this call. */
-  install?: InstallStamp;
+  install?: StartStamp;
   onInstallChanged?: () => void;
   store: Store;
   maintenance: Maintenance;
@@ -109,7 +108,7 @@ export class CompileHandler {
   }
 
   async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
-    if (this.s.home?.moved()) {
+    if (this.s.home?.changed()) {
       // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.
       this.s.onStoreMoved?.();
       const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved or removed while its daemon ran (building uncached; the daemon stops, and the next call starts one where the store is now)`;

@@ -9,27 +9,9 @@
  * serves that call and stops; the next call starts the daemon of the install
  * now on disk.
  */
-import { statSync } from 'node:fs';
+import { StartStamp } from './startStamp.js';
 
-export class InstallStamp {
-  private readonly stamp: string | undefined;
-
-  constructor(private readonly file: string | undefined) {
-    this.stamp = stampOf(file);
-  }
-
-  /** True once the entry file is another (rewritten, replaced, removed) than at start. */
-  changed(): boolean {
-    return this.stamp !== undefined && stampOf(this.file) !== this.stamp;
-  }
-}
-
-function stampOf(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    const st = statSync(file, { throwIfNoEntry: false });
-    return st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : 'gone';
-  } catch {
-    return 'gone';
-  }
+/** The daemon's entry file: changed once rewritten, replaced or removed. */
+export function installStamp(file: string | undefined): StartStamp {
+  return new StartStamp(file, (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
 }

@@ -26,8 +26,8 @@ import { NativeCpus } from './nativeCpu.js';
 import { DaemonServer } from './server.js';
 import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
-import { StoreHome } from './storeHome.js';
-import { InstallStamp } from './installStamp.js';
+import { storeHome } from './storeHome.js';
+import { installStamp } from './installStamp.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -120,7 +120,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     log.warn('SPLITCACHE_STORE_CORRUPT: the index has a damaged table; restarting to repair it');
     void store.requestRepair().then(() => server.stop()).then(() => process.exit(0));
   };
-  services.home = new StoreHome(config.dir);
+  services.home = storeHome(config.dir);
   let leaving = false;
   services.onStoreMoved = () => {
     if (leaving) return;
@@ -129,7 +129,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     // Its index may not close cleanly by a path that is gone: the daemon exits whatever the stop met.
     void server.stop().catch(() => undefined).then(() => process.exit(0));
   };
-  services.install = new InstallStamp(process.argv[1]);
+  services.install = installStamp(process.argv[1]);
   let upgraded = false;
   services.onInstallChanged = () => {
     if (upgraded) return;

@@ -9,26 +9,9 @@
  * dir at its path is not the one it opened; the next call starts a daemon
  * for the store where it is now.
  */
-import { statSync } from 'node:fs';
+import { StartStamp } from './startStamp.js';
 
-export class StoreHome {
-  private readonly id: string | undefined;
-
-  constructor(private readonly dir: string) {
-    this.id = identity(dir);
-  }
-
-  /** True once the dir at the store's path is gone or another one (a directory made there since). */
-  moved(): boolean {
-    return this.id !== undefined && identity(this.dir) !== this.id;
-  }
-}
-
-function identity(dir: string): string | undefined {
-  try {
-    const st = statSync(dir, { throwIfNoEntry: false });
-    return st ? `${st.dev}:${st.ino}` : undefined;
-  } catch {
-    return undefined;
-  }
+/** The store dir at its path: changed once it is gone or another directory (one made there since). */
+export function storeHome(dir: string): StartStamp {
+  return new StartStamp(dir, (st) => `${st.dev}:${st.ino}`);
 }

@@ -1,0 +1,30 @@
+/**
+ * A path as it was when the daemon started, checked again before each call
+ * (a stat: microseconds): storeHome.ts and installStamp.ts say what each is
+ * for, and which of the stat's fields tell a change.
+ */
+import { statSync, type Stats } from 'node:fs';
+
+export class StartStamp {
+  private readonly atStart: string | undefined;
+
+  /** `describe`: the fields of the path's stat that change with what matters. A path missing at start is never taken for changed. */
+  constructor(private readonly path: string | undefined, private readonly describe: (st: Stats) => string) {
+    this.atStart = this.now();
+  }
+
+  /** True once the path is gone, or another (its described fields differ from those at start). */
+  changed(): boolean {
+    return this.atStart !== undefined && this.now() !== this.atStart;
+  }
+
+  private now(): string | undefined {
+    if (!this.path) return undefined;
+    try {
+      const st = statSync(this.path, { throwIfNoEntry: false });
+      return st ? this.describe(st) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
