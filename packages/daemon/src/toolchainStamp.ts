@@ -65,20 +65,14 @@ export function driverNames(sysroot: string): string[] {
 }
 
 function fileStamp(path: string): string {
-  let s: Stats | undefined;
-  try {
-    // Most of the files looked for are missing (toolchain files): no exception made for each.
-    s = statSync(path, { throwIfNoEntry: false });
-  } catch {
-    s = undefined; // unreadable: as missing
-  }
+  const s = statOf(path);
   return s ? `${s.ino} ${s.size} ${s.mtimeMs}` : '-';
 }
 
-/** A file's stat; none when it can't be had (missing, unreadable). */
+/** A file's stat; none when it can't be had (missing, unreadable). Most looked for are missing (toolchain files): no exception is made for each. */
 export function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
     return undefined;
   }
