@@ -107,7 +107,10 @@ t.test("a Ctrl-C in splitcache cargo's terminal reaches cargo once (the terminal
   writeFileSync(cargo, `#!/bin/bash\ntrap 'echo INT >> "${count}"' INT\n: > "${ready}"\nfor i in $(seq 1 20); do sleep 0.1; done\n`, { mode: 0o755 });
   const store = new Store();
   t.teardown(() => store.stop());
-  const term = spawn('script', ['-qec', `${BIN} cargo build; echo "exit $?"`, '/dev/null'], { env: store.env({ CARGO: cargo }), stdio: ['pipe', 'pipe', 'pipe'] });
+  // The terminal's shell is bash, whatever $SHELL says: script(1) runs `$SHELL -c`, and with SHELL unset (as on CI)
+  // that is /bin/sh, which on Debian is dash. A non-interactive dash is itself ended by the Ctrl-C, so it would
+  // never print the exit line, whatever splitcache cargo did; bash waits to see whether its child died of it.
+  const term = spawn('script', ['-qec', `${BIN} cargo build; echo "exit $?"`, '/dev/null'], { env: store.env({ CARGO: cargo, SHELL: '/bin/bash' }), stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   term.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const ended = new Promise<number | null>((res) => term.on('close', (code) => res(code)));
