@@ -1,6 +1,7 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
 import type { ManifestRecord, Store } from '@splitcache/store';
+import { ABSENT } from './absentInputs.js';
 
 export interface Explanation {
   crate: string;
@@ -62,7 +63,8 @@ export function readablePaths(text: string): string {
 
 function readable(d: KeyDiff): KeyDiff {
   const r: KeyDiff = { name: readablePaths(d.name) };
-  if (d.before !== undefined) r.before = readablePaths(d.before);
-  if (d.after !== undefined) r.after = readablePaths(d.after);
+  const value = (v: string) => (d.name.startsWith('file:') && v === ABSENT ? '(no file)' : readablePaths(v));
+  if (d.before !== undefined) r.before = value(d.before);
+  if (d.after !== undefined) r.after = value(d.after);
   return r;
 }

@@ -8,6 +8,7 @@ import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store 
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
+import { absentModuleFiles, ABSENT } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
 
 export interface IngestInput {
@@ -144,6 +145,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), digest]);
   }
+  for (const f of absentModuleFiles(dep.files, cwd)) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);

@@ -3,12 +3,14 @@ import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { ManifestRecord, ManifestResult } from '@splitcache/store';
 import { envDepHolds } from './envDepValue.js';
+import { ABSENT, isPresent } from './absentInputs.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
  * inputs still have the same digests, and whose env-deps still hold the same
  * values (as envDepValue records them: exactly, but for OUT_DIR and
- * CLIPPY_CONF_DIR; envDepHolds), is the hit. Files are digested through the memo, so a warm daemon
+ * CLIPPY_CONF_DIR; envDepHolds), and whose places recorded ABSENT still hold
+ * no file (absentInputs.ts), is the hit. Files are digested through the memo, so a warm daemon
  * only stats them.
  */
 export async function findResult(
@@ -33,7 +35,7 @@ export async function findResult(
       if (!envDepHolds(name, env[name], value, inputPaths, table)) continue next;
     }
     for (const [p, d] of r.inputs) {
-      if ((await digestOf(p)) !== d) continue next;
+      if (d === ABSENT ? isPresent(resolve(cwd, table.expand(p))) : (await digestOf(p)) !== d) continue next;
     }
     return r;
   }

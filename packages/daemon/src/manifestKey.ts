@@ -27,9 +27,12 @@ import { normaliseKeyedArg } from './remapFlagKey.js';
  * 10: the rustc identity, item 2, holds the compiler file's own bytes, so a
  * RUSTC script that adds flags misses once edited; 11: item 2 holds the
  * listing of the call's own target's libraries in the sysroot, not every
- * installed target's).
+ * installed target's; 12: a result records, as ABSENT, the other file each
+ * module could have been read from, absentInputs.ts, so that one added
+ * beside it misses, as rustc refuses the pair, where results recorded before
+ * hit).
  */
-export const CACHE_VERSION = 11;
+export const CACHE_VERSION = 12;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,
@@ -185,7 +188,10 @@ export interface ManifestKey {
  *     such calls, so those results are never looked up again: no new
  *     CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
- * named and the values of its `env-dep`s (checked at lookup, envDepValue.ts:
+ * named, the places that must still hold no file (for each `.rs` file read,
+ * the other file its module could have been: `foo/mod.rs` for `foo.rs`, and
+ * the reverse; recorded with the digest ABSENT, absentInputs.ts), and the
+ * values of its `env-dep`s (checked at lookup, envDepValue.ts:
  * exactly, but for OUT_DIR when the crate includes a file from it, and
  * CLIPPY_CONF_DIR). Recording them exactly (before, they were normalised)
  * needed no new CACHE_VERSION either: a normalised value holds a

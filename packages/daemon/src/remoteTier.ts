@@ -1,10 +1,10 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { RemoteCache } from '@splitcache/remote';
 import type { ManifestResult, Store } from '@splitcache/store';
+import { ABSENT, statIfAny } from './absentInputs.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
@@ -94,7 +94,12 @@ export class RemoteTier {
     }
   }
 
-  /** The published inputs' digests on this machine, or undefined if one is missing (then it can't be the same result). */
+  /**
+   * The published inputs' digests on this machine: ABSENT where there is no
+   * file (the producer recorded that for the other place a module could be
+   * read from; where it recorded a digest, the entry key then differs and the
+   * entry is not found), or undefined if one is something other than a file.
+   */
   private async digestInputs(paths: string[], cwd: string, table: PrefixTable): Promise<[string, Digest][] | undefined> {
     const out: [string, Digest][] = [];
     for (const p of paths) {
@@ -102,8 +107,12 @@ export class RemoteTier {
       // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
       // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
       // thread-pool round trip each cost more than the system calls.
-      const st = statSync(abs, { throwIfNoEntry: false });
-      if (!st?.isFile()) return undefined;
+      const st = statIfAny(abs);
+      if (!st) {
+        out.push([p, ABSENT]);
+        continue;
+      }
+      if (!st.isFile()) return undefined;
       out.push([p, await this.s.files.digest(abs)]);
     }
     return out;

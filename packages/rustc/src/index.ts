@@ -6,3 +6,4 @@ export { archiveMembers, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
 export { compilerCall, driverOf, type CompilerCall } from './driver.js';
 export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
+export { otherModuleFile } from './moduleFiles.js';

@@ -1,0 +1,45 @@
+import { statSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Digest } from '@splitcache/hash';
+import { otherModuleFile } from '@splitcache/rustc';
+
+/**
+ * The digest a result records for a place that must still hold no file for
+ * the result to be served: the other file a module could have been read from
+ * (moduleFiles.ts). All zeros, which no content hashes to in practice, and a
+ * digest in form, so remote records carry it as they carry any other input.
+ *
+ * Without it a `src/foo/mod.rs` added beside `src/foo.rs` hit: a clean build
+ * without splitcache fails (E0761, rustc finds both), one with it was green,
+ * on a CI runner with a warm cache as well, until some other edit missed.
+ */
+export const ABSENT: Digest = '0'.repeat(32);
+
+/** What is at `path`, as rustc asks before it reads a module: a stat that follows links, any error taken for "nothing". */
+export function statIfAny(path: string): Stats | undefined {
+  try {
+    // No exception made for the usual answer, ENOENT: a crate's hits ask this once for each of its `.rs` files.
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+export const isPresent = (path: string): boolean => statIfAny(path) !== undefined;
+
+/**
+ * The other module files of the `.rs` files rustc read (`files`, as dep-info
+ * names them) that are missing now, right after the compile: each is
+ * recorded with ABSENT. One that is there (beside a `#[path]` or `include!`d
+ * file, which took no part in the module lookup) is not recorded.
+ */
+export function absentModuleFiles(files: string[], cwd: string): string[] {
+  const read = new Set(files);
+  const out: string[] = [];
+  for (const f of files) {
+    const other = otherModuleFile(f);
+    if (other === undefined || read.has(other) || out.includes(other)) continue;
+    if (!isPresent(resolve(cwd, other))) out.push(other);
+  }
+  return out;
+}
