@@ -134,6 +134,12 @@ export interface ManifestKey {
  *     before, so a library elsewhere (and any `+verbatim` one) could be
  *     served stale. Keys change only for calls that have such a file: no
  *     new CACHE_VERSION (7 came with this session's other changes).
+ *     Likewise every `.rlib` and `.rmeta` in an -L crate (or all) dir but the
+ *     sysroot's: an `extern crate a;` with no --extern for it takes `a` from
+ *     there, and dep-info names no crate file, so a rebuilt `a` (a generic
+ *     of it is compiled into this crate's objects) hit with the old one. Cargo
+ *     names every crate with --extern and passes no -L crate dir, so only
+ *     calls outside cargo change keys: no new CACHE_VERSION for it.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  *     A name that rustc resolves to a JSON spec (a custom target found in
  *     RUST_TARGET_PATH, the working directory when that is unset, or the
@@ -227,9 +233,10 @@ export async function buildManifestKey(
     k.add(`native:${lib.name}`, await files.digest(found));
     named.add(found);
   }
-  for (const lib of unnamedStaticLibs(inv, cwd, table)) {
+  for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
     if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await files.digest(lib));
   }
+  for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await files.digest(lib));
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
   else {
     k.add('target', inv.target ?? rustc.host);
@@ -259,24 +266,34 @@ export async function buildManifestKey(
   return { key: k.digest(), components: k.components().map(([a, b]) => [a, b]) };
 }
 
-/** The dirs rustc searches for native libraries: the -L native and -L all ones, in order, resolved against cwd. */
-function nativeDirs(inv: Invocation, cwd: string): string[] {
-  return inv.libPaths.filter((lp) => lp.kind === 'native' || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
+/**
+ * The dirs rustc searches for one kind of library, in order, resolved against cwd: for
+ * native libraries the -L native and -L all ones; for the crates of an `extern crate` that
+ * no --extern names, the -L crate and -L all ones (-L dependency dirs serve only a
+ * dependency's own dependencies, found by the hash its metadata records).
+ */
+function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): string[] {
+  return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
 }
 
+/** What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C one's: not keyed). */
+const LIBRARY_FILE = { native: /\.a$/, crate: /\.(rlib|rmeta)$/ };
+
 /**
- * The `.a` files in the call's native dirs but the sysroot's (item 8), in a stable order. A
- * system dir (`-L native=/usr/lib/x86_64-linux-gnu`, from pkg-config) holds ~100 MB of them
- * here: digested once per daemon, then stat'ed through the memo.
+ * The library files in the call's dirs of that kind but the sysroot's (item 8), in a stable
+ * order. A system dir (`-L native=/usr/lib/x86_64-linux-gnu`, from pkg-config) holds ~100 MB
+ * of `.a` files here: digested once per daemon, then stat'ed through the memo. Cargo passes
+ * no -L crate dir, and a build script's `rustc-link-search` dir (-L all) holds no rlib, so
+ * the crate kind costs a cargo build nothing.
  */
-function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): string[] {
+function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, kind: 'native' | 'crate'): string[] {
   const sysroot = placeholderFor('sysroot');
   const out: string[] = [];
-  for (const dir of nativeDirs(inv, cwd)) {
+  for (const dir of searchDirs(inv, cwd, kind)) {
     if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((f) => f.endsWith('.a')).sort();
+      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f)).sort();
     } catch {
       continue; // not there (yet): nothing of it can be bundled
     }
@@ -287,7 +304,7 @@ function unnamedStaticLibs(inv: Invocation, cwd: string, table: PrefixTable): st
 
 /** The first file named `file` in the call's native dirs. */
 function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
-  return nativeDirs(inv, cwd)
+  return searchDirs(inv, cwd, 'native')
     .map((dir) => join(dir, file))
     .find((p) => existsSync(p));
 }
