@@ -3,7 +3,7 @@ import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { runningDaemonPid } from '../src/daemonPid.js';
 
 export const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..');
 export const BIN = join(ROOT, 'bin', 'splitcache');
+export const DAEMON_MAIN = join(ROOT, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs');
 export const FIXTURE = join(ROOT, 'test', 'fixtures', 'workspace');
 
 export interface RunResult {
@@ -135,14 +136,31 @@ export class Store {
 
   async stats(): Promise<Stats> {
     const r = await this.splitcache(['stats', '--json']);
-    if (r.code !== 0) throw new Error(`stats failed: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`stats failed: ${r.stderr}${this.logTail()}`);
     return JSON.parse(r.stdout) as Stats;
   }
 
   async audit(session?: string): Promise<AuditLine[]> {
     const r = await this.splitcache(['audit', '--json', ...(session ? ['--session', session] : [])]);
-    if (r.code !== 0) throw new Error(`audit failed: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`audit failed: ${r.stderr}${this.logTail()}`);
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
+  }
+
+  /** The end of the store's daemon.log, and the store dir's listing, for a failure's message: what the daemon said of its start. */
+  logTail(lines = 40): string {
+    let log: string;
+    try {
+      log = readFileSync(join(this.dir, 'daemon.log'), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch (err) {
+      log = `(no daemon.log: ${(err as NodeJS.ErrnoException).code})`;
+    }
+    let listing: string;
+    try {
+      listing = readdirSync(this.dir).join(' ');
+    } catch {
+      listing = '(none)';
+    }
+    return `\n--- store dir: ${listing}\n--- end of daemon.log:\n${log}`;
   }
 
   /** The calls that were looked up (hits and misses), of a session if given: what `audit` shows, pass-throughs left out. */

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, copyInstall, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
@@ -162,6 +162,18 @@ t.test('a daemon that starts on an already-full disk: calls build uncached at on
   const lines = first.stderr.split('\n').filter((l) => /SPLITCACHE_/.test(l));
   t.equal(lines.length, 1, `one line says why: ${lines.join(' | ')}`);
   t.match(lines[0] ?? '', /splitcache: SPLITCACHE_STORE_FULL: .*building uncached/, 'the disk is full, not an unreachable daemon (which costs every call a 5 s wait)');
+  // A second daemon started meanwhile (by a client that found no answer in time, on a loaded machine)
+  // finds the store full too, and leaves the socket to the one there: it took it over before, and
+  // the build's next call was told the reason again.
+  const ping = async () => /running \(pid (\d+),.*store unavailable: SPLITCACHE_STORE_FULL/.exec((await store.splitcache(['server', 'status'])).stdout)?.[1];
+  const serving = await ping();
+  t.ok(serving, 'a daemon without its store answers');
+  const other = spawn(process.execPath, [DAEMON_MAIN], { env: store.env(), stdio: 'ignore' });
+  const ended = new Promise<number | null>((res) => other.on('exit', (code) => res(code)));
+  const timeout = new Promise<string>((res) => setTimeout(() => res('still running after 10 s'), 10_000).unref());
+  t.equal(await Promise.race([ended, timeout]), 0, 'another daemon started on the same store exits at once');
+  other.kill();
+  t.equal(await ping(), serving, 'and the one that was there still answers');
   const second = compileOnce(store, 'kept');
   t.equal(second.code, 0, 'the next compile succeeds too');
   t.notMatch(second.stderr, /SPLITCACHE_/, 'and is not told again');

@@ -8,7 +8,6 @@
  * (openWhenFree).
  */
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
@@ -29,6 +28,7 @@ import { StatsKeeper } from './stats.js';
 import { storeHome } from './storeHome.js';
 import { installStamp } from './installStamp.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
+import { socketAnswers } from './socketAnswers.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // stderr is daemon.log: on a full disk a write to it fails, and an unheard
@@ -78,7 +78,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       return;
     }
     log.warn(`${oneLine(err)}; answering every call with 'build uncached' for ${UNAVAILABLE_LIFETIME_MS / 1000} s`);
-    await serveUnavailable(socketPath(config.dir), err);
+    if (!(await serveUnavailable(socketPath(config.dir), err))) log.debug('another daemon answers on the store\'s socket; exiting');
     await rm(join(config.dir, 'daemon.starting'), { force: true });
     return;
   }
@@ -216,7 +216,7 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
       return await Store.open(dir, (what) => log.warn(what));
     } catch (err) {
       if (!isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) throw err;
-      if (await answers(socketPath(dir))) throw new AnotherDaemon();
+      if (await socketAnswers(socketPath(dir))) throw new AnotherDaemon();
       // Only a daemon on its way out is waited for (it removes its pid file last); a lock some
       // other process holds is reported at once.
       const stopping = runningDaemonPid(dir);
@@ -227,11 +227,3 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
   }
 }
 
-/** Whether something accepts a connection on the unix socket `sock`. */
-function answers(sock: string): Promise<boolean> {
-  return new Promise((res) => {
-    const c = connect(sock);
-    c.once('connect', () => (c.destroy(), res(true)));
-    c.once('error', () => res(false));
-  });
-}

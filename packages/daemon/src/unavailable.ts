@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { refuseOthersSocket } from './socketOwner.js';
+import { socketAnswers } from './socketAnswers.js';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, type CompilePlan, type Request } from './protocol.js';
@@ -15,7 +16,7 @@ export const UNAVAILABLE_LIFETIME_MS = 30_000;
  * once per daemon, so once per build or per `lifetimeMs`; other requests
  * (stats, gc, …) get it as their error.
  */
-export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS): Promise<void> {
+export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS): Promise<boolean> {
   const reason = oneLine(why);
   let warned = false;
   const answer = (req: Request): unknown => {
@@ -52,6 +53,10 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
     process.exit(0);
   };
   refuseOthersSocket(sock);
+  // A daemon answers there already (one serving the store, or another without it, which has told
+  // its calls why): the socket stays its own. Taken over, the calls of one build were each told
+  // the reason once per daemon, so twice, and a serving daemon lost its calls for 30 s.
+  if (await socketAnswers(sock)) return false;
   await rm(sock, { force: true });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
@@ -61,4 +66,5 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
   setTimeout(() => void stop(), lifetimeMs).unref();
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
+  return true;
 }
