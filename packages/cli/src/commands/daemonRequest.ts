@@ -23,13 +23,21 @@ export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?
 }
 
 /**
+ * How long a subcommand waits for a daemon that is starting. A compile waits 5 s, then builds
+ * uncached; a user who asked for `stats` wants the answer, and a daemon whose start was slow
+ * (a loaded machine, its store's first fsync behind a flood of writeback) still gives it. A start
+ * that failed says so at once, as for a compile (daemonStart.ts).
+ */
+const START_WAIT_MS = 30_000;
+
+/**
  * daemonRequest, but a request that ends without a reply it can read throws
  * (an Error with a `code`): `server stop` then stops the daemon by signal.
  */
 export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
   const dir = storeDir(process.env);
   // Never another user's daemon (root could connect to it): without `start`, as if none ran (server.ts then says whose it is).
-  const conn = start ? await connectOrStart(dir, DAEMON_MAIN).catch((e: Error) => e) : othersSocket(socketPath(dir)) === undefined ? await DaemonConnection.tryConnect(socketPath(dir)) : undefined;
+  const conn = start ? await connectOrStart(dir, DAEMON_MAIN, START_WAIT_MS).catch((e: Error) => e) : othersSocket(socketPath(dir)) === undefined ? await DaemonConnection.tryConnect(socketPath(dir)) : undefined;
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
   if (!conn) return undefined;
   conn.onSilent = () => stopHungDaemon(dir);
