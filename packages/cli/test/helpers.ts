@@ -136,31 +136,14 @@ export class Store {
 
   async stats(): Promise<Stats> {
     const r = await this.splitcache(['stats', '--json']);
-    if (r.code !== 0) throw new Error(`stats failed: ${r.stderr}${this.logTail()}`);
+    if (r.code !== 0) throw new Error(`stats failed: ${r.stderr}${this.failureContext()}`);
     return JSON.parse(r.stdout) as Stats;
   }
 
   async audit(session?: string): Promise<AuditLine[]> {
     const r = await this.splitcache(['audit', '--json', ...(session ? ['--session', session] : [])]);
-    if (r.code !== 0) throw new Error(`audit failed: ${r.stderr}${this.logTail()}`);
+    if (r.code !== 0) throw new Error(`audit failed: ${r.stderr}${this.failureContext()}`);
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditLine);
-  }
-
-  /** The end of the store's daemon.log, and the store dir's listing, for a failure's message: what the daemon said of its start. */
-  logTail(lines = 40): string {
-    let log: string;
-    try {
-      log = readFileSync(join(this.dir, 'daemon.log'), 'utf8').split('\n').slice(-lines).join('\n');
-    } catch (err) {
-      log = `(no daemon.log: ${(err as NodeJS.ErrnoException).code})`;
-    }
-    let listing: string;
-    try {
-      listing = readdirSync(this.dir).join(' ');
-    } catch {
-      listing = '(none)';
-    }
-    return `\n--- store dir: ${listing}\n--- end of daemon.log:\n${log}`;
   }
 
   /** The calls that were looked up (hits and misses), of a session if given: what `audit` shows, pass-throughs left out. */
@@ -185,6 +168,17 @@ export class Store {
     if (!existsSync(log)) return 'no daemon.log';
     const text = readFileSync(log, 'utf8');
     return tailChars === undefined ? text : text.slice(-tailChars);
+  }
+
+  /** For a failed request's message: the store dir's listing and the end of daemon.log (what the daemon said of its start). */
+  failureContext(): string {
+    let listing: string;
+    try {
+      listing = readdirSync(this.dir).join(' ');
+    } catch {
+      listing = '(none)';
+    }
+    return `\n--- store dir: ${listing}\n--- end of daemon.log:\n${this.daemonLog(3000)}`;
   }
 
   /** SIGKILLs this store's daemon (checked as daemonPid() checks it) and returns its pid. */
