@@ -147,15 +147,28 @@ const PAUSES = [
   { name: 'a caller paused for 10 s with the daemon hears from it once both run again', machine: true },
 ];
 
-async function pause(caller: number, daemon: number, machine: boolean): Promise<void> {
+async function pause(t: Test, caller: number, daemon: number, machine: boolean): Promise<void> {
   process.kill(caller, 'SIGSTOP');
   if (!machine) process.kill(daemon, 'SIGCONT');
   await new Promise((r) => setTimeout(r, 11_000));
-  process.kill(caller, 'SIGCONT');
+  // Still there, and still the caller: a process that was already ending when it was stopped, or
+  // one killed while stopped, is gone by now, and the pause proved nothing.
+  t.equal(procState(caller), 'T', `the caller (${caller}) was stopped all along: ${readFile(`/proc/${caller}/cmdline`).split('\0').join(' ')}`);
+  try {
+    process.kill(caller, 'SIGCONT');
+  } catch {
+    /* gone: failed above */
+  }
   if (machine) {
     await new Promise((r) => setTimeout(r, 300));
     process.kill(daemon, 'SIGCONT');
   }
+}
+
+/** The state letter of /proc/<pid>/stat (`T`: stopped), or `gone`. */
+function procState(pid: number): string {
+  const stat = readFile(`/proc/${pid}/stat`);
+  return stat ? stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) : 'gone';
 }
 
 for (const { name, machine } of PAUSES) {
@@ -172,7 +185,7 @@ for (const { name, machine } of PAUSES) {
     const connected = () => readdirSync(`/proc/${client.pid}/fd`).some((fd) => Number(fd) > 2 && readLink(`/proc/${client.pid}/fd/${fd}`).startsWith('socket:'));
     t.ok(await waitFor(connected, 10_000), 'the client has connected');
     await new Promise((r) => setTimeout(r, 500));
-    await pause(client.pid!, pid, machine);
+    await pause(t, client.pid!, pid, machine);
     t.equal(await ended, 0, `the client exits 0 (${stderr.trim()})`);
     t.equal(stderr, '', 'and says nothing of a hung daemon');
     t.ok('hits' in JSON.parse(stdout), 'it printed the stats');
@@ -185,17 +198,25 @@ for (const { name, machine } of PAUSES) {
     const pid = hang(store);
     const cwd = printingCrate('asleep');
     const call = run('/bin/bash', ['-c', ON_PIPES, '_', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
-    // The bash running bin/splitcache for this crate, once it holds its connection to the exec port
-    // (at a descriptor bash picks above 9; its stdin, from node, is a socket too).
-    const caller = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+    // The bash running bin/splitcache for this crate (`bash -p BIN …`, as the script runs itself again
+    // under bash), once it holds its connection to the exec port (at a descriptor bash picks above 9;
+    // its stdin, from node, is a socket too). Not a subshell it
+    // forks (the process substitution that becomes a rustc started ahead has the same command line
+    // and descriptors until it execs): picked on a loaded machine, that one was stopped instead,
+    // then killed by the caller once it had no use for it, and the caller itself never paused.
+    const callerLike = (p: string) => {
       const argv = readFile(`/proc/${p}/cmdline`).split('\0');
-      if (!/bash$/.test(argv[0]!) || !argv.includes(BIN) || !argv.some((a) => a.includes(cwd))) return false;
+      return /bash$/.test(argv[0]!) && argv[1] === '-p' && argv[2] === BIN && argv.some((a) => a.includes(cwd));
+    };
+    const parentOf = (p: string) => /^\d+ \(.*\) \S (\d+)/.exec(readFile(`/proc/${p}/stat`))?.[1] ?? '';
+    const caller = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => {
+      if (!callerLike(p) || callerLike(parentOf(p))) return false;
       return readDir(`/proc/${p}/fd`).some((fd) => Number(fd) > 9 && readLink(`/proc/${p}/fd/${fd}`).startsWith('socket:'));
     });
     t.ok(await waitFor(() => caller() !== undefined, 10_000), 'the call has connected to the exec port');
     const bash = Number(caller());
     await new Promise((r) => setTimeout(r, 500));
-    await pause(bash, pid, machine);
+    await pause(t, bash, pid, machine);
     const r = await call;
     t.equal(r.code, 0, 'the call builds');
     t.equal(r.stderr, '', 'and says nothing of a hung daemon');
