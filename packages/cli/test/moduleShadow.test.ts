@@ -1,7 +1,7 @@
 import t from 'tap';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, fileTree, realRustc, run, Store, tempDir } from './helpers.js';
 import { Runner, startServe } from './remoteHelpers.js';
 
 // rustc reads `mod foo;` from src/foo.rs or src/foo/mod.rs, and refuses the crate when both
@@ -94,4 +94,22 @@ t.test('from a remote: a reader with the other module file beside misses; one wi
   assertOk(t, await b.cargo(wsB, ['build'], { SPLITCACHE_SESSION: 'clean' }), 'without it');
   const calls = await b.calls('clean');
   t.same(calls.map((e) => [e.outcome, e.origin]), [['hit', 'remote']], 'a remote hit');
+});
+
+t.test('a module file that appears while rustc runs: nothing is stored, since rustc may have looked before it came', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const real = await realRustc();
+  const dir = fileTree({ 'src/main.rs': 'mod foo;\nfn main() { println!("{}", foo::x()); }\n', 'src/foo.rs': 'pub fn x() -> u32 { 1 }\n' }, 'appearing');
+  mkdirSync(join(dir, 'out'));
+  // A compiler that, once the real one has read the crate, writes src/foo/mod.rs beside src/foo.rs (an editor saving it mid-build).
+  const rustc = join(tempDir('rustc'), 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\n'${real}' "$@"; code=$?\ncase " $* " in *" --crate-name "*) mkdir -p '${dir}/src/foo'; echo 'pub fn x() -> u32 { 2 }' > '${dir}/src/foo/mod.rs' ;; esac\nexit $code\n`, { mode: 0o755 });
+  const args = ['--crate-name', 'appearing', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-t', '--out-dir', join(dir, 'out')];
+  assertOk(t, await run(BIN, [rustc, ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: 'during' }) }), 'the build that saw foo.rs alone');
+  t.ok(existsSync(join(dir, 'src/foo/mod.rs')), 'foo/mod.rs appeared as it ran');
+  t.same((await store.stats()).notStored, { 'input-modified-during-compile': 1 }, 'its result was not stored (before: stored, foo/mod.rs not recorded)');
+  const again = await run(BIN, [real, ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: 'after' }) });
+  t.match(again.stderr, /E0761/, 'the next build fails as a plain one does, and is served nothing');
+  t.notOk((await store.calls('after')).some((e) => e.outcome === 'hit'));
 });

@@ -30,16 +30,21 @@ export const isPresent = (path: string): boolean => statIfAny(path) !== undefine
 /**
  * The other module files of the `.rs` files rustc read (`files`, as dep-info
  * names them) that are missing now, right after the compile: each is
- * recorded with ABSENT. One that is there (beside a `#[path]` or `include!`d
- * file, which took no part in the module lookup) is not recorded.
+ * recorded with ABSENT. One that is there from before the compile (beside a
+ * `#[path]` or `include!`d file, which took no part in the module lookup) is
+ * not recorded. Undefined when one appeared while rustc ran (changed since
+ * `startedAt`): rustc may have looked before or after, so nothing recorded
+ * would be sure to match what it saw.
  */
-export function absentModuleFiles(files: string[], cwd: string): string[] {
+export function absentModuleFiles(files: string[], cwd: string, startedAt: number): string[] | undefined {
   const read = new Set(files);
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const f of files) {
     const other = otherModuleFile(f);
-    if (other === undefined || read.has(other) || out.includes(other)) continue;
-    if (!isPresent(resolve(cwd, other))) out.push(other);
+    if (other === undefined || read.has(other) || out.has(other)) continue;
+    const st = statIfAny(resolve(cwd, other));
+    if (st === undefined) out.add(other);
+    else if (st.ctimeMs > startedAt) return undefined;
   }
-  return out;
+  return [...out];
 }

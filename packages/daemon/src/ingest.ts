@@ -145,7 +145,9 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), digest]);
   }
-  for (const f of absentModuleFiles(dep.files, cwd)) inputs.push([table.normalise(f), ABSENT]);
+  const absent = absentModuleFiles(dep.files, cwd, x.startedAt);
+  if (absent === undefined) return { stored: false, reason: 'input-modified-during-compile' };
+  for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
