@@ -90,15 +90,16 @@ async function wrap(argv: string[]): Promise<number> {
   // Another tool in front of rustc (any but a known driver such as clippy-driver), an info call, or the cache turned off: straight through.
   if (!call || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
 
-  const dir = storeDir(process.env);
   mark('wrap');
-  const conn = await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, rustc).catch((e: Error) => e);
+  // No store dir to be found (no HOME, and a uid with no home directory): as a daemon that can't be reached.
+  const dir = knownStoreDir();
+  const conn = dir instanceof Error ? dir : await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, rustc).catch((e: Error) => e);
   if (!conn || conn instanceof Error) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', `${conn?.message ?? 'no daemon answered'} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
   }
   mark('connected');
-  conn.onSilent = () => stopHungDaemon(dir);
+  conn.onSilent = () => stopHungDaemon(dir as string);
   marks.socket = conn.kind ?? '';
   marks.spawn = spawnKind();
   let plan: CompilePlan;
@@ -142,6 +143,15 @@ async function wrap(argv: string[]): Promise<number> {
   } finally {
     // The daemon forgets the call's token when the socket closes.
     conn.close();
+  }
+}
+
+/** The store dir this call's environment names, or the error saying it names none. */
+function knownStoreDir(): string | Error {
+  try {
+    return storeDir(process.env);
+  } catch (err) {
+    return err as Error;
   }
 }
 
@@ -198,7 +208,9 @@ function warn(line: string): void {
 function warnOnce(code: string, line: string): void {
   let marker: string | undefined;
   try {
-    marker = tempFileFor(storeDir(process.env), `warned-${code}`);
+    // With no store dir (knownStoreDir), the marker of the calls that have none.
+    const dir = knownStoreDir();
+    marker = tempFileFor(dir instanceof Error ? '' : dir, `warned-${code}`);
     if (Date.now() - statSync(marker).mtimeMs < 60_000) return;
   } catch {
     /* no marker yet, or none can be kept (the temp dir's splitcache-<uid> is not this user's) */

@@ -14,7 +14,12 @@ import { stat } from 'node:fs/promises';
 import { storeDir } from './protocol.js';
 
 export async function isCallersStore(dir: string, callerEnv: Record<string, string>): Promise<{ ok: boolean; callerDir: string }> {
-  const callerDir = storeDir(callerEnv);
+  let callerDir: string;
+  try {
+    callerDir = storeDir(callerEnv);
+  } catch {
+    return { ok: false, callerDir: '(none: no HOME)' };
+  }
   if (callerDir === dir) return { ok: true, callerDir };
   const [a, b] = await Promise.all([stat(callerDir).catch(() => undefined), stat(dir).catch(() => undefined)]);
   return { ok: a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino, callerDir };

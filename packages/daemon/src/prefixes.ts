@@ -1,15 +1,18 @@
 import { existsSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
+import { homeDir } from './protocol.js';
 
 const tagged = new Map<string, string | undefined>();
 
 // The daemon's own fallbacks for a call without HOME or TMPDIR. Read once: os.tmpdir()
-// and os.homedir() look the environment up again (with a uid check) on every use.
-let own: { home: string; tmp: string } | undefined;
-const ownDirs = () => (own ??= { home: homedir(), tmp: tmpdir() });
+// and os.homedir() look the environment up again (with a uid check) on every use. No home
+// at all (a uid with no passwd entry and no HOME, where os.homedir() throws): no default
+// CARGO_HOME to normalise, and every call was refused for it before.
+let own: { home: string | undefined; tmp: string } | undefined;
+const ownDirs = () => (own ??= { home: homeDir(process.env), tmp: tmpdir() });
 
 /**
  * The target dir this call writes under. cargo lays it out as
@@ -69,9 +72,11 @@ export function prefixTableFor(
   const entries: { name: string; path: string }[] = [
     { name: 'sysroot', path: sysroot },
     { name: 'cwd', path: cwd },
-    { name: 'cargo_home', path: env.CARGO_HOME || join(env.HOME || ownDirs().home, '.cargo') },
     { name: 'tmp', path: env.TMPDIR || ownDirs().tmp },
   ];
+  const home = env.HOME || ownDirs().home;
+  const cargoHome = env.CARGO_HOME || (home && join(home, '.cargo'));
+  if (cargoHome) entries.splice(2, 0, { name: 'cargo_home', path: cargoHome });
   const manifestDir = env.CARGO_MANIFEST_DIR;
   if (manifestDir && isAbsolute(manifestDir)) {
     entries.push({ name: 'pkg', path: manifestDir });

@@ -134,7 +134,25 @@ function protocolError(message: string): Error {
   return Object.assign(new Error(message), { code: 'SPLITCACHE_DAEMON_PROTOCOL' });
 }
 
-/** The store directory: SPLITCACHE_DIR, else $XDG_CACHE_HOME/splitcache, else ~/.cache/splitcache. */
+/**
+ * The user's home directory: HOME, else the password database's entry for this uid. Undefined
+ * when neither names one: a uid with no entry (`docker run --user 1234`, a Kubernetes
+ * `runAsUser`) and HOME unset (`env -i`, a service manager), where node's os.homedir() throws.
+ */
+export function homeDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.HOME) return env.HOME;
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The store directory: SPLITCACHE_DIR, else $XDG_CACHE_HOME/splitcache, else ~/.cache/splitcache.
+ * Throws SPLITCACHE_DAEMON_UNREACHABLE when none of them names one (homeDir() above): the call
+ * then builds uncached, saying what to set.
+ */
 export function storeDir(env: NodeJS.ProcessEnv): string {
   // Absolute paths only. cargo runs rustc in each crate's own directory (a registry
   // crate's, a workspace member's), so a relative SPLITCACHE_DIR would make a store,
@@ -142,7 +160,12 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
   // readConfig names a relative SPLITCACHE_DIR as a problem.
   if (env.SPLITCACHE_DIR && isAbsolute(env.SPLITCACHE_DIR)) return env.SPLITCACHE_DIR;
   if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'splitcache');
-  return join(env.HOME || homedir(), '.cache', 'splitcache');
+  const home = homeDir(env);
+  if (home !== undefined) return join(home, '.cache', 'splitcache');
+  throw Object.assign(
+    new Error(`no store dir: HOME is unset and uid ${process.getuid?.() ?? '?'} has no home directory in the password database; set SPLITCACHE_DIR (or HOME, or XDG_CACHE_HOME) to an absolute path`),
+    { code: 'SPLITCACHE_DAEMON_UNREACHABLE' },
+  );
 }
 
 /**

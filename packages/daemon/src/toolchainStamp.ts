@@ -20,8 +20,8 @@
  * settings and the toolchain files in the call's directory and above it.
  */
 import { readdirSync, statSync, type Stats } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { homeDir } from './protocol.js';
 
 export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, env: Record<string, string>, proxy: boolean): string {
   // The lib dir's own stat shows a driver added, removed or renamed (an update); each driver's, one
@@ -31,7 +31,8 @@ export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, 
   if (!proxy) return parts.join('\n');
   // The sysroot a proxy's rustc reports is the toolchain's real directory: a name linked
   // elsewhere since (`rustup toolchain link`), or installed again, shows in the toolchains dir.
-  const home = env.RUSTUP_HOME || join(env.HOME || homedir(), '.rustup');
+  // No RUSTUP_HOME and no home dir (a uid with no passwd entry, HOME unset): rustup has none either.
+  const home = env.RUSTUP_HOME || join(homeDir(env) ?? '/nonexistent', '.rustup');
   parts.push(fileStamp(join(home, 'toolchains')));
   if (!env.RUSTUP_TOOLCHAIN) {
     parts.push(fileStamp(join(home, 'settings.toml')));

@@ -35,7 +35,12 @@ const START_WAIT_MS = 30_000;
  * (an Error with a `code`): `server stop` then stops the daemon by signal.
  */
 export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
-  const dir = storeDir(process.env);
+  let dir: string;
+  try {
+    dir = storeDir(process.env);
+  } catch (err) {
+    return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${(err as Error).message}` } as T; // no HOME to find the store by
+  }
   // Never another user's daemon (root could connect to it): without `start`, as if none ran (server.ts then says whose it is).
   const conn = start ? await connectOrStart(dir, DAEMON_MAIN, START_WAIT_MS).catch((e: Error) => e) : othersSocket(socketPath(dir)) === undefined ? await DaemonConnection.tryConnect(socketPath(dir)) : undefined;
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
