@@ -167,7 +167,7 @@ t.test("a caller that goes away takes rustc with it: rustc is the caller's child
   t.ok(await waitFor(() => !alive(pid), 5000), 'killing the caller killed rustc');
   t.ok(store.daemonPid() > 1, 'and the daemon runs on');
   const runs = runsDir(store.dir);
-  t.match(runs, /^\/dev\/shm\/splitcache-\d+-\d+$/, 'runs keep their files on the tmpfs, in a directory of the daemon\'s own');
+  t.match(runs, /^\/dev\/shm\/splitcache-\d+-\d+-\d+$/, 'runs keep their files on the tmpfs, in a directory of the daemon\'s own');
   t.ok(await waitFor(() => readdirSync(runs).length === 0, 5000), "the daemon removed the run's files");
   await store.stop();
   t.ok(await waitFor(() => !existsSync(runs), 5000), 'and the directory when it stopped');
@@ -194,11 +194,15 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   t.notOk(existsSync(runs), "the killed daemon's runs directory is gone once a daemon starts again");
 });
 
-t.test("a run that can't be set up (the runs directory removed under the daemon): the call builds plainly, with one line", async (t) => {
+t.test("a run that can't be set up (the runs directory replaced by a file under the daemon): the call builds plainly, with one line", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
-  rmSync(runsDir(store.dir), { recursive: true, force: true });
+  // A directory removed is made again (runsDirNamespaces.test.ts); a file in its place is not.
+  const runs = runsDir(store.dir);
+  rmSync(runs, { recursive: true, force: true });
+  writeFileSync(runs, '');
+  t.teardown(() => rmSync(runs, { force: true }));
   const cwd = printingCrate('set up or not');
   const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
   t.equal(r.code, 0, 'the call succeeds');

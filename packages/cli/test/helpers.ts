@@ -3,7 +3,7 @@ import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -246,4 +246,65 @@ export function copyInstall(daemonMain: string): { bin: string; daemonMain: stri
   const main = join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs');
   writeFileSync(main, daemonMain);
   return { bin: join(root, 'bin', 'splitcache'), daemonMain: main };
+}
+
+/** A uid with no entry in /etc/passwd, for tests that run as another user: what `docker run --user 4711` gives. */
+export const OTHER_UID = 4711;
+
+/**
+ * The rustc toolchain where OTHER_UID can run it: the sysroot bind-mounted read-only under a
+ * directory of the temp dir (the real one may sit under root's private home), unmounted when
+ * this test file's process exits. Undefined unless this is root, OTHER_UID has no passwd entry,
+ * and node and the install are readable by it.
+ */
+export async function otherUidToolchain(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0 || spawnSync('getent', ['passwd', String(OTHER_UID)]).status !== 2) return undefined;
+  const readable = (path: string, how: string) => spawnSync('test', [how, path], { uid: OTHER_UID, gid: OTHER_UID }).status === 0;
+  if (!readable(process.execPath, '-x') || !readable(BIN, '-r')) return undefined;
+  const sysroot = (await run('rustc', ['--print', 'sysroot'])).stdout.trim();
+  // Not a tempDir(): that one is removed recursively at exit, and this one holds a mount until then.
+  const dir = mkdtempSync(join(tmpdir(), 'sc-toolchain-'));
+  chmodSync(dir, 0o755);
+  const mounted = spawnSync('mount', ['--bind', '-o', 'ro', sysroot, dir]).status === 0;
+  process.on('exit', () => {
+    if (mounted) spawnSync('umount', ['-l', dir]);
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* still mounted: left for the OS */
+    }
+  });
+  return mounted ? dir : undefined;
+}
+
+/** A new temp dir owned by OTHER_UID. */
+export function otherUidDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  chownSync(dir, OTHER_UID, OTHER_UID);
+  return dir;
+}
+
+/** printingCrate(text), owned by OTHER_UID. */
+export function otherUidCrate(text: string): string {
+  const cwd = printingCrate(text);
+  for (const p of [cwd, join(cwd, 'src'), join(cwd, 'src', 'main.rs'), join(cwd, 'out')]) chownSync(p, OTHER_UID, OTHER_UID);
+  return cwd;
+}
+
+/** printingCrate's call through bin/splitcache as OTHER_UID, on pipes (as cargo gives them), with only `env` and a PATH; the binary is removed first. */
+export function callAsOtherUid(toolchain: string, cwd: string, env: Record<string, string>) {
+  rmSync(join(cwd, 'out', 'trial-t'), { force: true });
+  return spawnSync('/bin/bash', ['-c', ON_PIPES, '_', BIN, join(toolchain, 'bin', 'rustc'), ...printingCrateArgs(cwd)], {
+    cwd,
+    env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env },
+    uid: OTHER_UID,
+    gid: OTHER_UID,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+/** bin/splitcache `args` as OTHER_UID, with only `env` and a PATH. */
+export function splitcacheAsOtherUid(args: string[], env: Record<string, string>) {
+  return spawnSync(BIN, args, { env: { PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env }, uid: OTHER_UID, gid: OTHER_UID, encoding: 'utf8', timeout: 60_000 });
 }

@@ -52,6 +52,7 @@ import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller } from './procCaller.js';
 import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
+import { remakeRunsDir } from './runsDir.js';
 
 export interface ExecRequest {
   pid: number;
@@ -214,8 +215,15 @@ export class ExecCall {
       this.mark('linkedAhead');
     }
     const stem = join(this.desk.runsDir, id);
+    const text = args.length ? `${args.join('\0')}\0` : '';
     try {
-      writeFileSync(stem, args.length ? `${args.join('\0')}\0` : '', { mode: 0o600 });
+      try {
+        writeFileSync(stem, text, { mode: 0o600 });
+      } catch (err) {
+        // The runs dir removed from under this daemon (by another's clean-up, a `rm -rf /dev/shm/*`): made again.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !remakeRunsDir(this.desk.runsDir)) throw err;
+        writeFileSync(stem, text, { mode: 0o600 });
+      }
     } catch (err) {
       const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
       throw new RunSetupFailed(`${code}: cannot write a run's arguments to ${this.desk.runsDir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
