@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { storeDir, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, storeDir, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -104,7 +104,7 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env });
+    plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self') });
     if (!plan || typeof plan !== 'object' || !('action' in plan)) throw new Error(`bad reply ${JSON.stringify(plan)}`);
   } catch (err) {
     conn.close();

@@ -13,6 +13,7 @@ import { close as closeCb, constants, open as openCb, readdirSync, readlinkSync 
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
+import { mountNamespace } from './protocol.js';
 import { peerInode } from './tcpTable.js';
 
 export interface Caller {
@@ -39,6 +40,8 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
   };
   try {
     await checkConnected(proc, link);
+    // Another container with this pid namespace and network (`--pid=host --network=host`): its paths name other files here.
+    if (mountNamespace(pid) !== mountNamespace('self')) throw callerError(`process ${pid} is in another mount namespace`);
     const [environ, cwd, status] = await Promise.all([readFile(`${proc}/environ`), readlink(`${proc}/cwd`), readFile(`${proc}/status`, 'latin1')]);
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     if (uid === undefined || Number(uid) !== process.getuid?.()) throw callerError(`process ${pid} belongs to another user`);

@@ -10,7 +10,7 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { userTempDir } from './userTempDir.js';
@@ -29,7 +29,8 @@ export interface LinkStep {
 }
 
 export type Request =
-  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string> }
+  /** `mnt`: the client's mount namespace (mountNamespace()), when it knows it. */
+  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string }
   /** stdout and stderr: the compile's output, base64. */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
   /** Sent only when the link step of a hit failed (the entry is evicted). */
@@ -143,6 +144,21 @@ export function homeDir(env: NodeJS.ProcessEnv): string | undefined {
   if (env.HOME) return env.HOME;
   try {
     return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The mount namespace of process `pid` (`mnt:[4026531841]`), undefined without /proc. A store dir
+ * can be shared by processes that see different files at the same paths: containers given one
+ * cache volume (a CI runner's `/cache`, `docker run -v ~/.cache/splitcache:…`). A call's paths
+ * (its directory, sources, out-dir, rustc) mean something only in its own mount namespace, so
+ * the daemon serves callers of its own (server.ts, procCaller.ts).
+ */
+export function mountNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
   } catch {
     return undefined;
   }

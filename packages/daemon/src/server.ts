@@ -7,7 +7,10 @@ import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
-import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+
+/** This daemon's mount namespace: a client of another is not served (otherMountNamespace). */
+const OWN_MOUNT_NAMESPACE = mountNamespace('self');
 
 const ALIVE_FRAME = encodeFrame({ alive: 1 } satisfies AliveFrame);
 
@@ -100,6 +103,7 @@ export class DaemonServer {
     switch (req?.op) {
       case 'compile': {
         if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v);
+        if (req.mnt !== undefined && OWN_MOUNT_NAMESPACE !== undefined && req.mnt !== OWN_MOUNT_NAMESPACE) return this.otherMountNamespace();
         const plan = await this.handler.compile(req);
         if (plan.action === 'run' || (plan.action === 'hit' && plan.link)) tokens.add(plan.token);
         return plan;
@@ -181,6 +185,20 @@ export class DaemonServer {
     const why = newer ? 'building uncached while it restarts' : 'a newer splitcache; building uncached';
     const line = `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})`;
     return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.lineDue(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
+  }
+
+  /**
+   * A client in another mount namespace: another container that shares this store dir (one
+   * cache volume given to several containers, or the host's store mounted into one). Its
+   * paths name other files here, or none: served, its calls were keyed on this daemon's
+   * files, their hits written into this side's directories, and its build failed. The
+   * store's index is this daemon's alone, so the call builds uncached, with one line a
+   * minute saying so.
+   */
+  private otherMountNamespace(): CompilePlan {
+    this.s.stats.passthrough('other-mount-namespace');
+    const line = `SPLITCACHE_DAEMON_UNREACHABLE: this store's daemon (pid ${process.pid}) runs in another mount namespace (another container sharing the store dir), where this call's paths name other files; a store is served within one container: give each its own SPLITCACHE_DIR (building uncached)`;
+    return { action: 'passthrough', reason: 'other-mount-namespace', warning: this.handler.lineDue('SPLITCACHE_DAEMON_UNREACHABLE/mnt') ? line : undefined };
   }
 
   private armIdle(): void {
