@@ -271,7 +271,25 @@ export class CompileHandler {
     } else {
       await job;
     }
+    // A crate cached whole has no link step to outlast its store: the call ends with this reply.
+    if (p.mode === 'whole') await this.settleIfLast();
     return { link: p.link, warning: this.faults.take() };
+  }
+
+  /**
+   * Waits, up to LAST_STORE_WAIT_MS, for the stores in flight when no other miss is compiling:
+   * the end of a build, as a rule. A build in a container ends the container (`docker run --rm
+   * … cargo build`, a Dockerfile's `RUN cargo build` over a cache mount, a CI step whose job
+   * container stops), and every process in it is killed at once, this daemon too: the store
+   * begun for the build's last crate, after its call had already answered, was lost, and that
+   * crate missed in every build (3 of 4 times for `cargo build -p fx-util` here). While other
+   * misses compile, nothing waits: their calls end later, and the last one waits for all.
+   */
+  async settleIfLast(): Promise<void> {
+    if (this.pending.size > 0 || this.inflight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((res) => (timer = setTimeout(res, LAST_STORE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
@@ -378,6 +396,9 @@ export class CompileHandler {
     return this.pending.size;
   }
 }
+
+/** How long the last call of a build waits for the stores in flight (settleIfLast) before it ends anyway. */
+const LAST_STORE_WAIT_MS = 5_000;
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

@@ -247,6 +247,9 @@ export class ExecServer {
       await call.flushed();
       await caller.close();
       await call.logTiming();
+      // The build's last call (no other miss compiling) ends once the stores in flight are in: its
+      // container may end with it (compileHandler.settleIfLast). The caller hears `alive` meanwhile.
+      await this.handler.settleIfLast();
       c.end(code === 'plain' ? 'plain\n' : `exit ${code}\n`);
     } catch (err) {
       // Never left hanging: the caller, seeing no exit code, builds the call plainly. The
