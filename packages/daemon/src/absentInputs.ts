@@ -1,7 +1,7 @@
 import { statSync, type Stats } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Digest } from '@splitcache/hash';
 import { otherModuleFile } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * The digest a result records for a place that must still hold no file for
@@ -42,7 +42,7 @@ export function absentModuleFiles(files: string[], cwd: string, startedAt: numbe
   for (const f of files) {
     const other = otherModuleFile(f);
     if (other === undefined || read.has(other) || out.has(other)) continue;
-    const st = statIfAny(resolve(cwd, other));
+    const st = statIfAny(inputOnDisk(cwd, other));
     if (st === undefined) out.add(other);
     else if (st.ctimeMs > startedAt) return undefined;
   }

@@ -10,6 +10,7 @@ import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
+import { inputOnDisk } from './inputPath.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -132,7 +133,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
 
   const inputs: [string, Digest][] = [];
   for (const f of dep.files) {
-    const abs = resolve(cwd, f);
+    const abs = inputOnDisk(cwd, f);
     const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     // A file changed while rustc ran: the outputs may not match any digest we could record.
     // Its ctime says so, not its mtime: a file dated in the future (a tarball from a machine
@@ -149,7 +150,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   if (absent === undefined) return { stored: false, reason: 'input-modified-during-compile' };
   for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
-  const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => resolve(cwd, f)));
+  const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
 
   let names: string[];

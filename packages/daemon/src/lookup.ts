@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { ManifestRecord, ManifestResult } from '@splitcache/store';
 import { envDepHolds } from './envDepValue.js';
 import { ABSENT, isPresent } from './absentInputs.js';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
@@ -24,7 +24,7 @@ export async function findResult(
   const digestOf = async (p: string): Promise<string | null> => {
     let d = cache.get(p);
     if (d === undefined) {
-      d = await files.digest(resolve(cwd, table.expand(p))).catch(() => null);
+      d = await files.digest(inputOnDisk(cwd, table.expand(p))).catch(() => null);
       cache.set(p, d);
     }
     return d;
@@ -35,7 +35,7 @@ export async function findResult(
       if (!envDepHolds(name, env[name], value, inputPaths, table)) continue next;
     }
     for (const [p, d] of r.inputs) {
-      if (d === ABSENT ? isPresent(resolve(cwd, table.expand(p))) : (await digestOf(p)) !== d) continue next;
+      if (d === ABSENT ? isPresent(inputOnDisk(cwd, table.expand(p))) : (await digestOf(p)) !== d) continue next;
     }
     return r;
   }

@@ -8,6 +8,7 @@ import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
 import { normaliseKeyedArg } from './remapFlagKey.js';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -194,7 +195,8 @@ export interface ManifestKey {
  *     such calls, so those results are never looked up again: no new
  *     CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
- * named, the places that must still hold no file (for each `.rs` file read,
+ * named (read where the path leads from the cwd, never resolved lexically:
+ * inputPath.ts), the places that must still hold no file (for each `.rs` file read,
  * the other file its module could have been: `foo/mod.rs` for `foo.rs`, and
  * the reverse; recorded with the digest ABSENT, absentInputs.ts), and the
  * values of its `env-dep`s (checked at lookup, envDepValue.ts:
@@ -220,7 +222,7 @@ export async function buildManifestKey(
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of keyedCargoEnv(env, driver !== undefined)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
   for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
-  k.add(`file:${table.normalise(inv.input!)}`, await files.digest(resolve(cwd, inv.input!))); // 6
+  k.add(`file:${table.normalise(inv.input!)}`, await files.digest(inputOnDisk(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
     // 7
     if (ext.path) k.add(`extern:${ext.name}`, await files.digest(resolve(cwd, ext.path)));

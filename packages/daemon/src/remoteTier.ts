@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
@@ -9,6 +8,7 @@ import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
 import { readAsValues } from './includeDirUse.js';
+import { inputOnDisk } from './inputPath.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 
@@ -58,7 +58,7 @@ export class RemoteTier {
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => resolve(q.cwd, q.table.expand(p))));
+      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))));
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
       const entry = await this.cache.getEntry(entryKey);
@@ -103,7 +103,7 @@ export class RemoteTier {
   private async digestInputs(paths: string[], cwd: string, table: PrefixTable): Promise<[string, Digest][] | undefined> {
     const out: [string, Digest][] = [];
     for (const p of paths) {
-      const abs = resolve(cwd, table.expand(p));
+      const abs = inputOnDisk(cwd, table.expand(p));
       // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
       // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
       // thread-pool round trip each cost more than the system calls.
