@@ -11,6 +11,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
+import { asmIncludes } from './asmIncludes.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -132,7 +133,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const dep = parseDepInfo(depText);
 
   const inputs: [string, Digest][] = [];
-  for (const f of dep.files) {
+  // The files the assembler read for asm!/global_asm! (`.incbin`, `.include`), which dep-info doesn't name.
+  const asm = await asmIncludes(dep.files.map((f) => inputOnDisk(cwd, f)), cwd);
+  if (asm.unknown) return { stored: false, reason: 'asm-include-unknown' };
+  for (const f of [...dep.files, ...asm.paths.filter((p) => !dep.files.includes(p))]) {
     const abs = inputOnDisk(cwd, f);
     const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     // A file changed while rustc ran: the outputs may not match any digest we could record.

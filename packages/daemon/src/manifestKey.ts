@@ -196,7 +196,9 @@ export interface ManifestKey {
  *     CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
- * inputPath.ts), the places that must still hold no file (for each `.rs` file read,
+ * inputPath.ts) and of the files the assembler read for asm! code
+ * (`.incbin`/`.include`, asmIncludes.ts; a result whose directive names no
+ * plain path is not stored), the places that must still hold no file (for each `.rs` file read,
  * the other file its module could have been: `foo/mod.rs` for `foo.rs`, and
  * the reverse; recorded with the digest ABSENT, absentInputs.ts), and the
  * values of its `env-dep`s (checked at lookup, envDepValue.ts:
