@@ -44,3 +44,22 @@ t.test('-Zdump-mir writes mir_dump/ on every call', async (t) => {
   const events = await store.audit();
   t.same(events.map((e) => e.outcome), ['passthrough', 'passthrough'], 'both passed through');
 });
+
+t.test('-Zdump-mono-stats and -Zremark-dir write their files on every call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const crate = printingCrate('stats');
+  const stats = join(crate, 'stats.mono_items.md');
+  const remarks = join(crate, 'remarks');
+  for (const round of ['first', 'second']) {
+    rmSync(stats, { force: true });
+    rmSync(remarks, { recursive: true, force: true });
+    const args = [rustc, ...printingCrateArgs(crate, 'stats'), '-Zdump-mono-stats', '-Cremark=all', `-Zremark-dir=${remarks}`];
+    const r = await run(BIN, args, { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: '1' }) });
+    t.equal(r.code, 0, `the ${round} call builds`);
+    t.ok(existsSync(stats), `and writes stats.mono_items.md (old code: the second call hit and wrote none)`);
+    t.ok(existsSync(remarks) && readdirSync(remarks).length > 0, 'and the remarks');
+  }
+  t.equal((await store.stats()).passthrough['unstable-report:dump-mono-stats'], 2, 'both passed through, reason counted');
+});

@@ -12,8 +12,10 @@ const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
  * timings on stderr) is no output a result holds, and belongs to this run. Stored, a hit
  * would replay an old run's timings and write no `mir_dump/`; `-Zunpretty=expanded`
  * (cargo-expand's call) writes no metadata, and every call said it could not be stored.
+ * Likewise the side files of `-Zdump-mono-stats` (`<crate>.mono_items.md`), `-Znll-facts`,
+ * `-Zremark-dir` (the remarks of `-C remark`) and `-Zprint-codegen-stats-json`: a hit wrote none.
  */
-const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
+const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
 
 export type Verdict =
   | { cacheable: true; mode: 'whole' | 'split'; crateType: string }

@@ -110,6 +110,9 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['-Z', 'dump-mir=main', '-Zdump-mir-dir=/tmp/m']), 'unstable-report:dump-mir');
   t.equal(reason(['-Zself-profile']), 'unstable-report:self-profile');
   t.equal(reason(['-Zdump-mir-dir=/tmp/m']), 'cacheable', 'a modifier alone reports nothing');
+  t.equal(reason(['-Zdump-mono-stats']), 'unstable-report:dump-mono-stats');
+  t.equal(reason(['-Z', 'remark-dir=/tmp/r']), 'unstable-report:remark-dir');
+  t.equal(reason(['-Znll-facts']), 'unstable-report:nll-facts');
   t.equal(reason(['--remap-path-scope=object', '--remap-path-prefix=/w=.']), 'cacheable', 'cargo\'s trim-paths flags');
   t.equal(reason(['--remap-path-scope', 'object']), 'cacheable', 'the scope as its own argument');
   t.ok(isInfoCall(['-vV']) && isInfoCall(['-', '--print=cfg']) && !isInfoCall(base));
