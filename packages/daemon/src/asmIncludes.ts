@@ -10,7 +10,8 @@ import { inputOnDisk } from './inputPath.js';
  *
  * Each directive found in `files` (the dep-info inputs, absolute) and in the `.include`d files
  * themselves yields a path as written (for the result's inputs, read from `cwd` as LLVM reads
- * it). A directive whose operand is not a plain quoted path (built with `concat!`, say, or
+ * it; ingest leaves out one with no file there, which no assembler read: a compile whose asm
+ * names a missing file fails). A directive whose operand is not a plain quoted path (built with `concat!`, say, or
  * holding a backslash) can't be followed: `unknown` is true and the result must not be stored.
  * A method call (`.include("dir")`, as cc's builder has) has no space before its bracket and
  * is no directive. An input larger than SCAN_MAX_BYTES (a blob `include_bytes!` takes) is not

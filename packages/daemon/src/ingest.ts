@@ -8,7 +8,7 @@ import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store 
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
-import { absentModuleFiles, ABSENT } from './absentInputs.js';
+import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { asmIncludes } from './asmIncludes.js';
@@ -136,7 +136,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   // The files the assembler read for asm!/global_asm! (`.incbin`, `.include`), which dep-info doesn't name.
   const asm = await asmIncludes(dep.files.map((f) => inputOnDisk(cwd, f)), cwd);
   if (asm.unknown) return { stored: false, reason: 'asm-include-unknown' };
-  for (const f of [...dep.files, ...asm.paths.filter((p) => !dep.files.includes(p))]) {
+  // An asm path with no file behind it was read by no assembler (a compile naming one fails), as
+  // in a comment or in asm a #[cfg] left out: nothing to record.
+  const asmPaths = asm.paths.filter((p) => !dep.files.includes(p) && isPresent(inputOnDisk(cwd, p)));
+  for (const f of [...dep.files, ...asmPaths]) {
     const abs = inputOnDisk(cwd, f);
     const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     // A file changed while rustc ran: the outputs may not match any digest we could record.
