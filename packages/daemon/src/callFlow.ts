@@ -65,7 +65,26 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   side.mark?.('reported');
   if (reply.warning) side.warn(reply.warning);
   if (code !== 0) return code;
+  if (reply.rerun) return rerun(side, args, reply.rerun.rlinkPath);
   return reply.link ? (await link(side, args, reply.link)).code : code;
+}
+
+/**
+ * Runs the call again as it was given, without RUSTC_BOOTSTRAP, after a -Zno-link half whose
+ * crate read that variable (DoneReply.rerun). The half's diagnostics were relayed already: the
+ * run's own output is shown if it fails, and otherwise only its stdout and its artifact notices
+ * (rustc's JSON lines that cargo acts on), so warnings don't come twice.
+ */
+async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise<number> {
+  side.removeFile(rlinkPath);
+  const { code, stdout, stderr } = await side.run(args, false, 'quiet');
+  side.write(1, stdout);
+  if (code !== 0) side.write(2, stderr);
+  else {
+    const notices = stderr.toString('utf8').split('\n').filter((l) => l.includes('"$message_type":"artifact"'));
+    if (notices.length > 0) side.write(2, Buffer.from(`${notices.join('\n')}\n`));
+  }
+  return code;
 }
 
 /**

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import { classify, compilerCall, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
+import { classify, compilerCall, outputStem, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
 import type { AuditEvent, Store } from '@splitcache/store';
 import type { DaemonConfig } from './config.js';
 import { AuditWriter } from './auditWriter.js';
@@ -37,6 +38,8 @@ interface Pending {
   /** For a crate that links: the -Zno-link half (run on a miss) and the link step. */
   noLinkArgs?: string[];
   link?: LinkStep;
+  /** What a plain call of this compiler has for RUSTC_BOOTSTRAP (unset: undefined); the split halves run with 1. */
+  plainBootstrap?: string;
   /** Why the remote tier could not serve this miss (recorded on its audit event). */
   remoteReason?: string;
   /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
@@ -162,7 +165,7 @@ export class CompileHandler {
       const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
-      p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now() };
+      p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
@@ -263,6 +266,14 @@ export class CompileHandler {
     // whole as soon as rustc's outputs exist (nothing rewrites them during this
     // build); a crate that links once its files are staged, since its link step
     // deletes the objects. Where they can't be staged, it is stored before the link.
+    // The -Zno-link half ran with RUSTC_BOOTSTRAP=1, which a plain call lacks: a crate that read it
+    // (option_env!, env!, a proc-macro's tracked env) got another value than it would plainly.
+    // Nothing is stored, and the call is run again as it was given (bootstrapReadBy).
+    if (p.mode === 'split' && p.link && bootstrapReadBy(p)) {
+      this.s.stats.count('notStored', 'reads-rustc-bootstrap');
+      this.missEvent(p, { notStored: 'reads-rustc-bootstrap' });
+      return { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() };
+    }
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);
     if (p.mode === 'whole' || staged) {
@@ -416,4 +427,22 @@ function newToken(): string {
 function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
   if (!verdict.cacheable || !driver) return verdict;
   return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
+}
+
+/**
+ * Whether the -Zno-link half of a crate that links read RUSTC_BOOTSTRAP with another value than
+ * a plain call has: its dep-info lists what `env!`/`option_env!` read, with the value seen. Both
+ * halves need the variable for their -Z flags (on a stable rustc), and rustc hands a crate its
+ * process environment; before, such a binary printed Some("1") where a plain build's printed None,
+ * and `env!("RUSTC_BOOTSTRAP")` compiled where a plain build fails.
+ */
+function bootstrapReadBy(p: Pending): boolean {
+  let text: string;
+  try {
+    text = readFileSync(resolve(p.cwd, p.inv.outDir!, `${outputStem(p.inv)}.d`), 'utf8');
+  } catch {
+    return false; // no dep-info: ingest says why it can't store
+  }
+  if (!text.includes('# env-dep:RUSTC_BOOTSTRAP')) return false;
+  return parseDepInfo(text).envDeps.some((e) => e.name === 'RUSTC_BOOTSTRAP' && e.value !== p.plainBootstrap);
 }

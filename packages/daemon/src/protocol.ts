@@ -81,6 +81,12 @@ export interface ProgressFrame {
 
 export interface DoneReply {
   link?: LinkStep;
+  /**
+   * Instead of the link step: the compile saw something a plain one doesn't (RUSTC_BOOTSTRAP,
+   * which its -Z flags need, read by the crate), so its outputs are dropped (the .rlink removed)
+   * and the call runs again as it was given, uncached.
+   */
+  rerun?: { rlinkPath: string };
   /** A cache fault while storing, to show the user once (the build goes on). */
   warning?: string;
 }
