@@ -1,5 +1,5 @@
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store } from './helpers.js';
 
@@ -46,4 +46,20 @@ t.test('env!("RUSTC_BOOTSTRAP") fails as it does plainly', async (t) => {
   t.match(r.stderr, /environment variable `RUSTC_BOOTSTRAP` not defined/, 'with rustc\'s error');
   writeFileSync(join(ws, 'src/main.rs'), 'fn main() {}\n');
   assertOk(t, await store.cargo(ws, ['build']), 'and a crate that doesn\'t read it builds');
+});
+
+t.test('RUSTC_BOOTSTRAP naming the crate: the binary is byte-identical to a plain build\'s (v0 mangling)', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = pkg('fn shout(s: &str) -> String { s.to_uppercase() }\nfn main() { println!("{}", shout("hi")); }\n');
+  const env = { CARGO_INCREMENTAL: '0', RUSTC_BOOTSTRAP: 'boot' };
+  assertOk(t, await run('cargo', ['build'], { cwd: ws, env: { ...process.env, ...env, RUSTC_WRAPPER: '', CARGO_TARGET_DIR: join(ws, 'plain') } }), 'a plain build');
+  const plain = readFileSync(join(ws, 'plain/debug/boot'));
+  t.notOk(plain.includes('_ZN4boot5shout'), 'whose own symbols are not legacy-mangled');
+  for (const round of ['miss', 'hit']) {
+    await store.cargo(ws, ['clean']);
+    assertOk(t, await store.cargo(ws, ['build'], { ...env, SPLITCACHE_SESSION: round }), `through splitcache (${round})`);
+    t.same((await store.calls(round)).map((e) => e.outcome), [round]);
+    t.ok(readFileSync(join(ws, 'target/debug/boot')).equals(plain), 'byte-identical to the plain build (before: legacy pinned, so other symbols)');
+  }
 });

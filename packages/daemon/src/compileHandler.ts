@@ -167,7 +167,7 @@ export class CompileHandler {
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
       if (mode === 'split') {
-        const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
+        const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(req.cwd, sp.rlinkPath) };
       }

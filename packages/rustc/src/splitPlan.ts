@@ -19,12 +19,15 @@ export interface SplitPlan {
  * The symbol mangling a plain call mangles with when the command line names
  * none, checked against rustc 1.95 stable and a 1.97 nightly: v0 on a nightly
  * (or dev) toolchain whatever RUSTC_BOOTSTRAP says, and on any other with
- * RUSTC_BOOTSTRAP=1; legacy otherwise (RUSTC_BOOTSTRAP naming crates leaves
- * it legacy). `release` is the `release:` line of `rustc -vV`.
+ * RUSTC_BOOTSTRAP=1 or with RUSTC_BOOTSTRAP naming the crate (`app,other` for
+ * `app`); legacy otherwise (naming other crates leaves it legacy). `release`
+ * is the `release:` line of `rustc -vV`. Before, a list naming the crate was
+ * taken for legacy, and the split pinned it where a plain call mangles with v0.
  */
-export function plainMangling(release: string, bootstrap: string | undefined): 'legacy' | 'v0' {
+export function plainMangling(release: string, bootstrap: string | undefined, crateName?: string): 'legacy' | 'v0' {
   if (isNightlyRelease(release)) return 'v0';
-  return bootstrap === '1' ? 'v0' : 'legacy';
+  if (bootstrap === '1') return 'v0';
+  return bootstrap !== undefined && crateName !== undefined && bootstrap.split(',').includes(crateName) ? 'v0' : 'legacy';
 }
 
 /**

@@ -52,6 +52,8 @@ t.test("the plain call's default mangling: v0 on nightly or with RUSTC_BOOTSTRAP
   t.equal(plainMangling('1.96.0-beta.3', undefined), 'legacy');
   t.equal(plainMangling('1.95.0', '1'), 'v0');
   t.equal(plainMangling('1.95.0', 'app,other'), 'legacy', 'RUSTC_BOOTSTRAP naming crates leaves it legacy');
+  t.equal(plainMangling('1.95.0', 'app,other', 'lib'), 'legacy', 'naming other crates');
+  t.equal(plainMangling('1.95.0', 'app,other', 'app'), 'v0', 'naming this one: v0, as RUSTC_BOOTSTRAP=1 gives it');
   t.equal(plainMangling('1.95.0', '-1'), 'legacy');
   t.equal(plainMangling('1.97.0-nightly', undefined), 'v0');
   t.equal(plainMangling('1.97.0-nightly', '-1'), 'v0', 'RUSTC_BOOTSTRAP=-1 leaves a nightly on v0');
