@@ -1,8 +1,8 @@
 import t from 'tap';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
-import { Runner, startServe } from './remoteHelpers.js';
+import { assertOk, fileTree, run, Store } from './helpers.js';
+import { producerAndReader } from './remoteHelpers.js';
 
 // A module directory that is a symlink (src/link -> ../shared/module), whose file includes
 // "../data.txt": rustc names that input `src/link/../data.txt`, and the kernel takes `..` from
@@ -51,20 +51,7 @@ t.test('a file included through a symlinked module dir and `..`: a change to it 
 });
 
 t.test('from a remote: a reader whose linked file differs misses', async (t) => {
-  const serve = await startServe();
-  t.teardown(() => serve.stop());
-  const a = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
-  const b = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'b' });
-  t.teardown(() => a.stop());
-  t.teardown(() => b.stop());
-  const wsA = pkg();
-  assertOk(t, await a.cargo(wsA, ['build']), 'runner A builds');
-  await a.splitcache(['server', 'stop']);
-
-  const wsB = join(tempDir('reader'), 'checkout');
-  mkdirSync(wsB);
-  await run('cp', ['-a', `${wsA}/.`, wsB]);
-  rmSync(join(wsB, 'target'), { recursive: true });
+  const { b, wsB } = await producerAndReader(t, pkg());
   writeFileSync(join(wsB, 'shared/data.txt'), 'shared other');
   assertOk(t, await b.cargo(wsB, ['build'], { SPLITCACHE_SESSION: 'other' }), 'runner B builds');
   t.notOk((await b.calls('other')).some((e) => e.outcome === 'hit'), 'A\'s result was not served');

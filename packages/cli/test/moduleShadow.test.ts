@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, fileTree, realRustc, run, Store, tempDir } from './helpers.js';
-import { Runner, startServe } from './remoteHelpers.js';
+import { producerAndReader } from './remoteHelpers.js';
 
 // rustc reads `mod foo;` from src/foo.rs or src/foo/mod.rs, and refuses the crate when both
 // are there (E0761). dep-info names only the file it read, so a foo/mod.rs added beside
@@ -69,20 +69,7 @@ t.test('a module file added beside the one rustc read misses, and fails as a pla
 });
 
 t.test('from a remote: a reader with the other module file beside misses; one without hits', async (t) => {
-  const serve = await startServe();
-  t.teardown(() => serve.stop());
-  const a = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
-  const b = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'b' });
-  t.teardown(() => a.stop());
-  t.teardown(() => b.stop());
-  const wsA = pkg();
-  assertOk(t, await a.cargo(wsA, ['build']), 'runner A builds');
-  await a.splitcache(['server', 'stop']);
-
-  const wsB = join(tempDir('reader'), 'checkout');
-  mkdirSync(wsB);
-  await run('cp', ['-a', `${wsA}/.`, wsB]);
-  rmSync(join(wsB, 'target'), { recursive: true });
+  const { b, wsB } = await producerAndReader(t, pkg());
   mkdirSync(join(wsB, 'src/foo'));
   writeFileSync(join(wsB, 'src/foo/mod.rs'), 'pub fn x() -> u32 { 2 }\n');
   const r = await b.cargo(wsB, ['build'], { SPLITCACHE_SESSION: 'shadowed' });

@@ -1,6 +1,7 @@
 /** Helpers for the remote-cache tests: runners, `splitcache serve`, nginx and an in-process HTTP store with faults. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Test } from 'tap';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +20,28 @@ export class Runner extends Store {
   override env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return super.env({ SPLITCACHE_REMOTE_TIMEOUT: '30', ...this.remoteEnv, ...extra });
   }
+}
+
+/**
+ * A producer and a reader on one fresh `splitcache serve`: runner A builds `wsA` and flushes its
+ * uploads; runner B gets a copy of that checkout at another path, without its target dir, for
+ * the test to change before B builds it. Everything is stopped at the test's end.
+ */
+export async function producerAndReader(t: Test, wsA: string): Promise<{ a: Runner; b: Runner; wsB: string }> {
+  const serve = await startServe();
+  t.teardown(() => serve.stop());
+  const a = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
+  const b = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'b' });
+  t.teardown(() => a.stop());
+  t.teardown(() => b.stop());
+  const built = await a.cargo(wsA, ['build']);
+  if (built.code !== 0) throw new Error(`runner A's build failed: ${built.stderr}`);
+  await a.splitcache(['server', 'stop']);
+  const wsB = join(tempDir('reader'), 'checkout');
+  mkdirSync(wsB);
+  await run('cp', ['-a', `${wsA}/.`, wsB]);
+  rmSync(join(wsB, 'target'), { recursive: true });
+  return { a, b, wsB };
 }
 
 /** Share of cacheable calls (hits and misses) that were remote hits, and what wasn't. */
