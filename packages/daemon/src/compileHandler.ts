@@ -1,29 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import { classify, compilerCall, outputStem, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
-import type { AuditEvent, Store } from '@splitcache/store';
-import type { DaemonConfig } from './config.js';
+import { classify, compilerCall, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
+import type { AuditEvent } from '@splitcache/store';
 import { AuditWriter } from './auditWriter.js';
+import { readsBootstrap } from './bootstrapRead.js';
+import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
-import type { Logger } from './log.js';
 import { findResult } from './lookup.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
-import { asksForNativeCpu, type NativeCpus } from './nativeCpu.js';
+import { asksForNativeCpu } from './nativeCpu.js';
 import { prefixTableFor } from './prefixes.js';
 import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
-import type { Maintenance } from './maintenance.js';
 import { remapArgs } from './remap.js';
-import type { RemoteLookup, RemoteTier } from './remoteTier.js';
+import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
-import type { StartStamp } from './startStamp.js';
-import type { RustcIdentities, RustcIdentity } from './rustcIdentity.js';
+import type { RustcIdentity } from './rustcIdentity.js';
 import { SettingsDrift } from './settingsDrift.js';
-import type { StatsKeeper } from './stats.js';
-import type { UploadQueue } from './uploadQueue.js';
 
 interface Pending {
   session: string;
@@ -46,34 +40,7 @@ interface Pending {
   missReason?: string;
 }
 
-export interface Services {
-  /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
-  onCorruptIndex?: () => void;
-  /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
-  home?: StartStamp;
-  onStoreMoved?: () => void;
-  /** The daemon's entry file as it started (installStamp.ts), and what to do once it has been rewritten (an upgrade in place): stop after this call. */
-  install?: StartStamp;
-  onInstallChanged?: () => void;
-  store: Store;
-  maintenance: Maintenance;
-  files: FileDigestMemo;
-  rustc: RustcIdentities;
-  /** What -C target-cpu=native means here, probed once per compiler and target. */
-  nativeCpu: NativeCpus;
-  stats: StatsKeeper;
-  config: DaemonConfig;
-  log: Logger;
-  /** Present when SPLITCACHE_REMOTE is set: looked up after a local miss. */
-  remote?: RemoteTier;
-  /** Present in read-write remote mode: every stored entry is queued for upload. */
-  uploads?: UploadQueue;
-  /**
-   * Settles once `remote` and `uploads` are set, when a remote is configured: the daemon loads
-   * them after it listens (main.ts), and whatever needs them waits for this first.
-   */
-  remoteReady?: Promise<void>;
-}
+export type { Services };
 
 /** What a caller of `compile` can be told while the plan is made. */
 export interface PlanHooks {
@@ -268,8 +235,8 @@ export class CompileHandler {
     // deletes the objects. Where they can't be staged, it is stored before the link.
     // The -Zno-link half ran with RUSTC_BOOTSTRAP=1, which a plain call lacks: a crate that read it
     // (option_env!, env!, a proc-macro's tracked env) got another value than it would plainly.
-    // Nothing is stored, and the call is run again as it was given (bootstrapReadBy).
-    if (p.mode === 'split' && p.link && bootstrapReadBy(p)) {
+    // Nothing is stored, and the call is run again as it was given (bootstrapRead.ts).
+    if (p.mode === 'split' && p.link && readsBootstrap(resolve(p.cwd, p.inv.outDir!, `${outputStem(p.inv)}.d`), p.plainBootstrap)) {
       this.s.stats.count('notStored', 'reads-rustc-bootstrap');
       this.missEvent(p, { notStored: 'reads-rustc-bootstrap' });
       return { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() };
@@ -427,22 +394,4 @@ function newToken(): string {
 function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
   if (!verdict.cacheable || !driver) return verdict;
   return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
-}
-
-/**
- * Whether the -Zno-link half of a crate that links read RUSTC_BOOTSTRAP with another value than
- * a plain call has: its dep-info lists what `env!`/`option_env!` read, with the value seen. Both
- * halves need the variable for their -Z flags (on a stable rustc), and rustc hands a crate its
- * process environment; before, such a binary printed Some("1") where a plain build's printed None,
- * and `env!("RUSTC_BOOTSTRAP")` compiled where a plain build fails.
- */
-function bootstrapReadBy(p: Pending): boolean {
-  let text: string;
-  try {
-    text = readFileSync(resolve(p.cwd, p.inv.outDir!, `${outputStem(p.inv)}.d`), 'utf8');
-  } catch {
-    return false; // no dep-info: ingest says why it can't store
-  }
-  if (!text.includes('# env-dep:RUSTC_BOOTSTRAP')) return false;
-  return parseDepInfo(text).envDeps.some((e) => e.name === 'RUSTC_BOOTSTRAP' && e.value !== p.plainBootstrap);
 }

@@ -1,0 +1,41 @@
+import type { FileDigestMemo } from '@splitcache/hash';
+import type { Store } from '@splitcache/store';
+import type { DaemonConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { Maintenance } from './maintenance.js';
+import type { NativeCpus } from './nativeCpu.js';
+import type { RemoteTier } from './remoteTier.js';
+import type { RustcIdentities } from './rustcIdentity.js';
+import type { StartStamp } from './startStamp.js';
+import type { StatsKeeper } from './stats.js';
+import type { UploadQueue } from './uploadQueue.js';
+
+/** What the daemon's parts share: the store, the memos, the settings, and the hooks main.ts sets. */
+export interface Services {
+  /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
+  onCorruptIndex?: () => void;
+  /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
+  home?: StartStamp;
+  onStoreMoved?: () => void;
+  /** The daemon's entry file as it started (installStamp.ts), and what to do once it has been rewritten (an upgrade in place): stop after this call. */
+  install?: StartStamp;
+  onInstallChanged?: () => void;
+  store: Store;
+  maintenance: Maintenance;
+  files: FileDigestMemo;
+  rustc: RustcIdentities;
+  /** What -C target-cpu=native means here, probed once per compiler and target. */
+  nativeCpu: NativeCpus;
+  stats: StatsKeeper;
+  config: DaemonConfig;
+  log: Logger;
+  /** Present when SPLITCACHE_REMOTE is set: looked up after a local miss. */
+  remote?: RemoteTier;
+  /** Present in read-write remote mode: every stored entry is queued for upload. */
+  uploads?: UploadQueue;
+  /**
+   * Settles once `remote` and `uploads` are set, when a remote is configured: the daemon loads
+   * them after it listens (main.ts), and whatever needs them waits for this first.
+   */
+  remoteReady?: Promise<void>;
+}
