@@ -17,8 +17,12 @@ import { userTempDir } from './userTempDir.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
 
-/** Sent with every compile request; a daemon speaking another version passes the call through. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * Sent with every compile request; a daemon speaking another version passes the call through.
+ * 4: a `done` reply may say `rerun` instead of `link` (a crate that read RUSTC_BOOTSTRAP,
+ * bootstrapRead.ts); a client of 3 ignored it and ended without linking, so without a binary.
+ */
+export const PROTOCOL_VERSION = 4;
 export const MAX_FRAME = 256 * 1024 * 1024;
 
 export interface LinkStep {
