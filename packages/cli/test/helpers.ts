@@ -55,7 +55,10 @@ export function tempDir(prefix: string, under = tmpdir()): string {
   return dir;
 }
 const made: string[] = [];
+const mounts: string[] = [];
 process.on('exit', () => {
+  // A test that didn't run (filtered out with --grep, or skipped) left its mount in place.
+  for (const dir of mounts) spawnSync('umount', ['-l', dir]);
   for (const dir of made) {
     try {
       rmSync(dir, { recursive: true, force: true });
@@ -64,6 +67,17 @@ process.on('exit', () => {
     }
   }
 });
+
+/**
+ * A new temp dir (tempDir) with a tmpfs mounted on it (`options`: mount's -o, as `size=640k`),
+ * unmounted when this test file's process exits; undefined where it can't be mounted (not root).
+ */
+export function tmpfsDir(prefix: string, options: string): string | undefined {
+  const dir = tempDir(prefix);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status !== 0) return undefined;
+  mounts.push(dir);
+  return dir;
+}
 
 /** Polls `what` every 50 ms for up to `ms`; answers whether it came true. */
 export async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {

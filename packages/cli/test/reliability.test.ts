@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
-import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, ON_PIPES, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, ON_PIPES, tmpfsDir, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // Issue 7: crashes, concurrency and a full disk. Nothing partial is served,
 // nothing is lost, no build fails because of the cache.
@@ -111,8 +111,9 @@ t.test('64 concurrent clients storing and fetching the same key', async (t) => {
   t.equal(v.code, 0, 'and it verifies');
 });
 
-const mnt = tempDir('small-fs');
-const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=640k', 'tmpfs', mnt]).status === 0;
+const small = tmpfsDir('small-fs', 'size=640k');
+const mounted = small !== undefined;
+const mnt = small ?? tempDir('small-fs');
 
 t.test('a full disk: builds succeed uncached and the error is reported once', { skip: !mounted && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
   t.teardown(() => void spawnSync('umount', ['-l', mnt]));
@@ -137,8 +138,9 @@ t.test('a full disk: builds succeed uncached and the error is reported once', { 
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/);
 });
 
-const mnt2 = tempDir('full-fs');
-const mounted2 = mounted && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt2]).status === 0;
+const full = mounted ? tmpfsDir('full-fs', 'size=4m') : undefined;
+const mounted2 = full !== undefined;
+const mnt2 = full ?? tempDir('full-fs');
 
 /** One compile of `crate(text)` through the wrapper, in a new directory: its stderr, and what the binary printed. */
 function compileOnce(store: Store, text: string, extra: NodeJS.ProcessEnv = {}) {
@@ -204,8 +206,9 @@ t.test('a daemon that fails to start: the waiting calls build uncached at once, 
   rmSync(join(store.dir, 'daemon.sock'), { recursive: true });
 });
 
-const roMount = tempDir('read-only-fs');
-const readOnly = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', roMount]).status === 0;
+const ro = tmpfsDir('read-only-fs', 'ro,size=64k');
+const readOnly = ro !== undefined;
+const roMount = ro ?? tempDir('read-only-fs');
 
 t.test('a store dir on a read-only file system: every call builds uncached at once, and says why', { skip: !readOnly && 'cannot mount a read-only tmpfs here (needs root)' }, async (t) => {
   // No daemon can work there, and none was started; each call used to wait out the 5 s start timeout.
