@@ -23,6 +23,8 @@ import { DaemonConnection } from './daemonConnection.js';
 
 /** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
 const LOCK_STALE_MS = 10_000;
+/** How often a waiting call looks whether the spawn lock has gone stale. */
+const LOCK_RECHECK_MS = 500;
 const START_RETRY_MS = 10_000;
 
 /**
@@ -48,6 +50,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
   let child = startDaemon(dir, daemonMain, false, firstRustc);
+  let lockChecked = t0;
   // A failed connect to a unix socket costs microseconds: poll finely, so no
   // call waits long past the moment the daemon listens (60–76 ms after its spawn here).
   while (Date.now() < t0 + waitMs) {
@@ -57,6 +60,13 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
     startFailure(failed, t0 - START_RETRY_MS);
     if (child) diedBeforeListening(child, dir, failed, t0);
     else if (trampolineStartDied(dir)) child = startDaemon(dir, daemonMain, true, firstRustc);
+    else if (Date.now() - lockChecked >= LOCK_RECHECK_MS) {
+      // A lock that names no pid, whose starter is gone (a client killed before its spawn, or
+      // with its daemon), goes stale as the call waits: taken over then (startDaemon), where the
+      // wait, 30 s for a subcommand, once ran out with no daemon started.
+      lockChecked = Date.now();
+      child = startDaemon(dir, daemonMain, false, firstRustc);
+    }
   }
   return undefined;
 }

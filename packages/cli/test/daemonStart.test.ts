@@ -1,9 +1,9 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { procState, trampolineStartDied } from '../src/daemonStart.js';
-import { tempDir } from './helpers.js';
+import { Store, tempDir } from './helpers.js';
 
 // A call waiting for the daemon that bin/splitcache started takes the start
 // over only when that daemon is gone: a false "gone" starts a second daemon
@@ -70,4 +70,18 @@ t.test('a zombie and a reaped pid are gone; a lock without a pid is not', async 
   t.equal(trampolineStartDied(dir), false, "a client's lock (no pid) is not");
   writeFileSync(join(dir, 'daemon.starting'), `${process.pid}\n`);
   t.equal(trampolineStartDied(dir), false, 'a running process is not');
+});
+
+t.test('a spawn lock left with no pid by a starter that is gone is taken over once stale, while a call waits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  mkdirSync(store.dir, { recursive: true });
+  // A client made the lock and died before its daemon listened (killed with it): no pid, no daemon.
+  writeFileSync(join(store.dir, 'daemon.starting'), '');
+  const t0 = Date.now();
+  const r = await store.splitcache(['stats', '--json']);
+  const ms = Date.now() - t0;
+  t.equal(r.code, 0, `\`splitcache stats\` gets its answer (${r.stderr.trim()})`);
+  t.ok(ms >= 9_000, `once the lock had gone stale, after its 10 s (${ms} ms)`);
+  t.ok(store.daemonPid() > 1, 'from a daemon it started');
 });
