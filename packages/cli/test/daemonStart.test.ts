@@ -1,9 +1,9 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { procState, trampolineStartDied } from '../src/daemonStart.js';
-import { Store, tempDir } from './helpers.js';
+import { DAEMON_MAIN, Store, tempDir } from './helpers.js';
 
 // A call waiting for the daemon that bin/splitcache started takes the start
 // over only when that daemon is gone: a false "gone" starts a second daemon
@@ -84,4 +84,24 @@ t.test('a spawn lock left with no pid by a starter that is gone is taken over on
   t.equal(r.code, 0, `\`splitcache stats\` gets its answer (${r.stderr.trim()})`);
   t.ok(ms >= 9_000, `once the lock had gone stale, after its 10 s (${ms} ms)`);
   t.ok(store.daemonPid() > 1, 'from a daemon it started');
+});
+
+t.test('a daemon started while another already serves the store exits, and takes with it the spawn lock made for it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0, 'a daemon serves the store');
+  const serving = store.daemonPid();
+  const lock = join(store.dir, 'daemon.starting');
+  // As a call that found no answer a moment before that daemon listened starts one: the lock made
+  // again after the first daemon removed it, by a node client (no pid) or by bin/splitcache (the pid).
+  for (const [who, script] of [
+    ['a node client', `: > '${lock}'; exec '${process.execPath}' '${DAEMON_MAIN}'`],
+    ['bin/splitcache', `echo $$ > '${lock}'; exec '${process.execPath}' '${DAEMON_MAIN}'`],
+  ] as const) {
+    const second = spawn('sh', ['-c', script], { env: store.env(), stdio: 'ignore' });
+    const code = await new Promise<number | null>((res) => second.on('close', (c) => res(c)));
+    t.equal(code, 0, `the second daemon (${who}'s) exits`);
+    t.notOk(existsSync(lock), `and the lock ${who} made is gone (before: it stood for 10 s, naming no start)`);
+    t.equal(store.daemonPid(), serving, 'the first daemon serves on');
+  }
 });

@@ -64,6 +64,11 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   } catch (err) {
     if (err instanceof AnotherDaemon) {
       log.debug('another daemon owns this store; exiting');
+      // Started by a call that found no answer just before the other daemon listened and removed
+      // the spawn lock, and that then made the lock again: left, it stood for 10 s with no start
+      // behind it (seen in trampoline.test on a clean-clone run). A daemon answers, so no start
+      // is owed: the lock goes if it is a client's (no pid) or names this daemon.
+      await removeMootSpawnLock(config.dir);
       return;
     }
     if (isSplitcacheError(err, 'SPLITCACHE_STORE_ACCESS')) {
@@ -198,6 +203,16 @@ runDaemon().catch((err: unknown) => {
 const LOCK_WAIT_MS = 10_000;
 
 class AnotherDaemon extends Error {}
+
+/**
+ * Removes the spawn lock if it names no pid (a node client's) or this process (bin/splitcache's
+ * start writes the daemon's pid into it); one naming another process is that starter's to end.
+ */
+async function removeMootSpawnLock(dir: string): Promise<void> {
+  const lock = join(dir, 'daemon.starting');
+  const text = await readFile(lock, 'utf8').catch(() => undefined);
+  if (text !== undefined && (text.trim() === '' || text.trim() === String(process.pid))) await rm(lock, { force: true });
+}
 
 /**
  * Opens the store, waiting while another process holds its lock and no daemon
