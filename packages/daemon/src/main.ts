@@ -201,6 +201,8 @@ runDaemon().catch((err: unknown) => {
 
 /** How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s here. */
 const LOCK_WAIT_MS = 10_000;
+/** How long a lock that no daemon's pid file names is waited for (a daemon that opened the store a moment ago writes it within milliseconds). */
+const UNNAMED_LOCK_MS = 1_000;
 
 class AnotherDaemon extends Error {}
 
@@ -226,16 +228,21 @@ async function removeMootSpawnLock(dir: string): Promise<void> {
  */
 async function openWhenFree(dir: string, log: Logger): Promise<Store> {
   const deadline = Date.now() + LOCK_WAIT_MS;
+  const unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
   for (;;) {
     try {
       return await Store.open(dir, (what) => log.warn(what));
     } catch (err) {
       if (!isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) throw err;
       if (await socketAnswers(socketPath(dir))) throw new AnotherDaemon();
-      // Only a daemon on its way out is waited for (it removes its pid file last); a lock some
-      // other process holds is reported at once.
+      // A daemon on its way out is waited for (it removes its pid file last). So, for a moment, is a
+      // lock no daemon's pid file names: a daemon started beside this one may have opened the store
+      // just now and not yet written its pid file (nor listened), and this one, reporting the lock
+      // at once, served every call as locked (a clean-clone run here). A lock some other process
+      // holds is reported after that moment.
       const stopping = runningDaemonPid(dir);
-      if (stopping === undefined || stopping === process.pid || Date.now() >= deadline) throw err;
+      if (stopping === process.pid || Date.now() >= deadline) throw err;
+      if (stopping === undefined && Date.now() >= unnamedUntil) throw err;
       log.debug('the store is locked and no daemon answers; waiting for the one stopping');
       await new Promise((r) => setTimeout(r, 50));
     }
