@@ -1,7 +1,7 @@
-import { statSync, type Stats } from 'node:fs';
 import type { Digest } from '@splitcache/hash';
 import { otherModuleFile } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
+import { statOf } from './isFile.js';
 
 /**
  * The digest a result records for a place that must still hold no file for
@@ -15,17 +15,8 @@ import { inputOnDisk } from './inputPath.js';
  */
 export const ABSENT: Digest = '0'.repeat(32);
 
-/** What is at `path`, as rustc asks before it reads a module: a stat that follows links, any error taken for "nothing". */
-export function statIfAny(path: string): Stats | undefined {
-  try {
-    // No exception made for the usual answer, ENOENT: a crate's hits ask this once for each of its `.rs` files.
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
-export const isPresent = (path: string): boolean => statIfAny(path) !== undefined;
+/** Whether anything is at `path`, as rustc asks before it reads a module. */
+export const isPresent = (path: string): boolean => statOf(path) !== undefined;
 
 /**
  * The other module files of the `.rs` files rustc read (`files`, as dep-info
@@ -42,7 +33,7 @@ export function absentModuleFiles(files: string[], cwd: string, startedAt: numbe
   for (const f of files) {
     const other = otherModuleFile(f);
     if (other === undefined || read.has(other) || out.has(other)) continue;
-    const st = statIfAny(inputOnDisk(cwd, other));
+    const st = statOf(inputOnDisk(cwd, other));
     if (st === undefined) out.add(other);
     else if (st.ctimeMs > startedAt) return undefined;
   }

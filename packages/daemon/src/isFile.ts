@@ -1,10 +1,20 @@
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+
+/**
+ * What is at `path` (symlinks followed), or undefined for anything that can't be stat'ed
+ * (ENOENT, ENOTDIR, EACCES): what rustc's own existence checks see. No exception is made for
+ * ENOENT, the usual answer where a file's absence is what is being checked (a crate's hits ask
+ * once for each of its `.rs` files, absentInputs.ts).
+ */
+export function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether `path` is a regular file (symlinks followed); false for anything that can't be stat'ed (ENOENT, ENOTDIR, EACCES). */
 export function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return statOf(path)?.isFile() ?? false;
 }

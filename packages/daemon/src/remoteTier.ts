@@ -3,7 +3,8 @@ import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { RemoteCache } from '@splitcache/remote';
 import type { ManifestResult, Store } from '@splitcache/store';
-import { ABSENT, statIfAny } from './absentInputs.js';
+import { ABSENT } from './absentInputs.js';
+import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
 import { envDepValue } from './envDepValue.js';
@@ -107,7 +108,7 @@ export class RemoteTier {
       // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
       // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
       // thread-pool round trip each cost more than the system calls.
-      const st = statIfAny(abs);
+      const st = statOf(abs);
       if (!st) {
         out.push([p, ABSENT]);
         continue;

@@ -6,7 +6,8 @@ import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { driverOf, isNightlyRelease } from '@splitcache/rustc';
 import { compilerFile } from './compilerFile.js';
-import { driverNames, driverStamp, listDir, statOf, toolchainStamp } from './toolchainStamp.js';
+import { driverNames, driverStamp, listDir, toolchainStamp } from './toolchainStamp.js';
+import { statOf } from './isFile.js';
 
 /**
  * Runs rustc to learn its identity. node:child_process is loaded on first use:

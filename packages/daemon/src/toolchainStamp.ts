@@ -19,9 +19,10 @@
  * RUSTUP_TOOLCHAIN pins (cargo, run through rustup, always sets it) rustup's
  * settings and the toolchain files in the call's directory and above it.
  */
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homeDir } from './protocol.js';
+import { statOf } from './isFile.js';
 
 export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, env: Record<string, string>, proxy: boolean): string {
   // The lib dir's own stat shows a driver added, removed or renamed (an update); each driver's, one
@@ -68,15 +69,6 @@ export function driverNames(sysroot: string): string[] {
 function fileStamp(path: string): string {
   const s = statOf(path);
   return s ? `${s.ino} ${s.size} ${s.mtimeMs}` : '-';
-}
-
-/** A file's stat; none when it can't be had (missing, unreadable). Most looked for are missing (toolchain files): no exception is made for each. */
-export function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
 }
 
 /** A directory's entries; none when it is missing or not a directory. */
