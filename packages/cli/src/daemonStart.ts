@@ -16,7 +16,7 @@
  *   that dies before it listens is noticed at once, not at the timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseOthersSocket, socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { DaemonConnection } from './daemonConnection.js';
@@ -49,7 +49,9 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   startFailure(failed, Date.now() - START_RETRY_MS);
   mkdirSync(dir, { recursive: true });
   const t0 = Date.now();
-  let child = startDaemon(dir, daemonMain, false, firstRustc);
+  const started = await startUnlessServed(sock, dir, daemonMain, false, firstRustc);
+  if (started instanceof DaemonConnection) return started;
+  let child = started;
   let lockChecked = t0;
   // A failed connect to a unix socket costs microseconds: poll finely, so no
   // call waits long past the moment the daemon listens (60–76 ms after its spawn here).
@@ -58,15 +60,18 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
     const c = await DaemonConnection.tryConnect(sock);
     if (c) return c;
     startFailure(failed, t0 - START_RETRY_MS);
+    let next: ChildProcess | DaemonConnection | undefined;
     if (child) diedBeforeListening(child, dir, failed, t0);
-    else if (trampolineStartDied(dir)) child = startDaemon(dir, daemonMain, true, firstRustc);
+    else if (trampolineStartDied(dir)) next = await startUnlessServed(sock, dir, daemonMain, true, firstRustc);
     else if (Date.now() - lockChecked >= LOCK_RECHECK_MS) {
       // A lock that names no pid, whose starter is gone (a client killed before its spawn, or
-      // with its daemon), goes stale as the call waits: taken over then (startDaemon), where the
+      // with its daemon), goes stale as the call waits: taken over then (takeSpawnLock), where the
       // wait, 30 s for a subcommand, once ran out with no daemon started.
       lockChecked = Date.now();
-      child = startDaemon(dir, daemonMain, false, firstRustc);
+      next = await startUnlessServed(sock, dir, daemonMain, false, firstRustc);
     }
+    if (next instanceof DaemonConnection) return next;
+    child ??= next;
   }
   return undefined;
 }
@@ -149,23 +154,46 @@ function procMounted(): boolean {
 }
 
 /**
- * Spawns the daemon unless another starter holds the spawn lock; returns the
- * child it spawned. `takeOver`: the lock's holder is known to be gone.
+ * Spawns the daemon unless another starter holds the spawn lock, or a daemon
+ * answers once the lock is this call's; returns the child it spawned, or the
+ * connection to the daemon that answered. `takeOver`: the lock's holder is
+ * known to be gone.
+ *
+ * The second look is for a daemon that listened, then removed its lock, just
+ * after this call's first connect failed: the lock made again here started a
+ * second daemon, which found the first serving and exited, a node start's CPU
+ * at a build's busiest moment (bin/splitcache looks again the same way).
  */
-function startDaemon(dir: string, daemonMain: string, takeOver = false, firstRustc?: string): ChildProcess | undefined {
+async function startUnlessServed(sock: string, dir: string, daemonMain: string, takeOver: boolean, firstRustc?: string): Promise<ChildProcess | DaemonConnection | undefined> {
   const lock = join(dir, 'daemon.starting');
+  if (!takeSpawnLock(lock, dir, takeOver)) return undefined;
+  const served = await DaemonConnection.tryConnect(sock);
+  if (served) {
+    rmSync(lock, { force: true });
+    return served;
+  }
+  return spawnDaemon(dir, daemonMain, firstRustc);
+}
+
+/** Makes the spawn lock `lock`; false if another starter holds it (and it isn't stale, or `takeOver`). */
+function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
   try {
     closeSync(openSync(lock, 'wx'));
+    return true;
   } catch (err) {
     unwritableStore(dir, err);
     try {
-      if (!takeOver && Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return undefined; // someone else is starting it
+      if (!takeOver && Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return false; // someone else is starting it
       unlinkSync(lock);
       closeSync(openSync(lock, 'wx'));
+      return true;
     } catch {
-      return undefined;
+      return false;
     }
   }
+}
+
+function spawnDaemon(dir: string, daemonMain: string, firstRustc?: string): ChildProcess {
   const log = openSync(join(dir, 'daemon.log'), 'a');
   // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
   // The user's NODE_OPTIONS are for their own node programs (bin/splitcache says why).
