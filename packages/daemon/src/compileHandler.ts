@@ -358,13 +358,13 @@ export class CompileHandler {
     await this.s.store.deleteEntry(entryKey).catch(() => undefined);
   }
 
-  /** Drops a miss whose client went away before reporting, or a hit whose link went well. */
-  forget(token: string): void {
+  /** Drops a miss never reported (its client went away; `reason`: else why, as an exec-port run lost to a full runs dir), or a hit whose link went well. */
+  forget(token: string, reason = 'client-gone'): void {
     // A miss counted when it was planned and never reported: its audit line says so, as a reported one's would.
     const p = this.pending.get(token);
     if (p) {
-      this.s.stats.count('notStored', 'client-gone');
-      this.missEvent(p, { notStored: 'client-gone' });
+      this.s.stats.count('notStored', reason);
+      this.missEvent(p, { notStored: reason });
     }
     this.pending.delete(token);
     this.hits.delete(token);

@@ -41,6 +41,12 @@
  * A run that can't be set up (its
  * arguments can't be written here, or its files can't be opened there) ends
  * the call as a pass-through: the caller execs rustc as called, uncached.
+ * So does a run whose rustc failed while the runs dir's file system was full:
+ * its output may be what was lost (rustc 1.95 aborts, exit 134, when it can't
+ * write its stderr; it panics, exit 101, when it can't write its stdout), and
+ * a rerun whose rustc was so cut off failed the build. Nothing is stored for
+ * it, and a hit whose link step it was is not evicted. A full /dev/shm moves
+ * the runs to the store dir (runsHome.ts).
  */
 import type { Socket } from 'node:net';
 import { appendFile, readFile, unlink, write, writeFileSync } from 'node:fs';
@@ -52,7 +58,7 @@ import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller } from './procCaller.js';
 import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
-import { remakeRunsDir } from './runsDir.js';
+import { nearlyFull, remakeRunsDir } from './runsDir.js';
 
 export interface ExecRequest {
   pid: number;
@@ -68,15 +74,29 @@ export interface ExecRequest {
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
 export interface RunDesk {
-  /** The directory the argument and output files of runs live in. */
-  readonly runsDir: string;
+  /** The directory the argument and output files of runs live in, for a caller that started at `startedAt` (runsHome.ts). */
+  runsDirFor(startedAt: number): string;
+  /** A run found `dir` full: RunsHome.full. */
+  runsDirFull(dir: string): { moved: boolean; line?: string };
   nextRunId(): string;
   /** Expects the stderr connection of run `id`; `chunk` gets its bytes, and the promise settles when it ends. */
   expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void };
 }
 
-/** A run whose arguments could not be written: the call goes on as a pass-through. */
-class RunSetupFailed extends Error {}
+/**
+ * A run whose arguments could not be written, or whose output was lost to a full runs dir: the
+ * call goes on as a pass-through. `line`: what to tell the user ('' when told already);
+ * `args`: the run's, whose .rlink is removed.
+ */
+class RunSetupFailed extends Error {
+  constructor(
+    readonly line: string,
+    readonly args: string[],
+    readonly reason: 'run-not-set-up' | 'runs-dir-full',
+  ) {
+    super(line);
+  }
+}
 
 /** The caller went away (cargo interrupted, or it gave up waiting): nothing more is done or reported for it. */
 export class CallerGone extends Error {
@@ -86,6 +106,8 @@ export class CallerGone extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** rustc's panic when a write of its output failed for space: `failed printing to stdout: No space left on device (os error 28)` (EDQUOT is 122). */
+const FULL_WRITE = /\(os error (28|122)\)/;
 
 export class ExecCall {
   private writes: Promise<void> = Promise.resolve();
@@ -99,6 +121,8 @@ export class ExecCall {
   private readonly marks: Record<string, number> = {};
   /** The id of the rustc started ahead (`pre`) and not yet given its run. */
   private pre: string | undefined;
+  /** The runs dir named in the exec.port that the caller read. */
+  private readonly runsDir: string;
 
   constructor(
     private readonly c: Socket,
@@ -108,11 +132,12 @@ export class ExecCall {
     private readonly desk: RunDesk,
   ) {
     this.gone = c.destroyed;
+    this.runsDir = desk.runsDirFor(req.startedAt);
     c.on('data', (d: Buffer) => this.input(d));
     c.on('close', () => {
       this.gone = true;
       // The caller has killed a rustc started ahead and never run (it does so before it ends).
-      if (this.pre !== undefined) for (const ext of ['.out', '.err']) unlink(join(this.desk.runsDir, this.pre + ext), () => undefined);
+      if (this.pre !== undefined) for (const ext of ['.out', '.err']) unlink(join(this.runsDir, this.pre + ext), () => undefined);
       this.waiting?.reject(new CallerGone());
       this.waiting = undefined;
     });
@@ -151,7 +176,9 @@ export class ExecCall {
       return await carryOut(plan, args, side);
     } catch (err) {
       if (!(err instanceof RunSetupFailed)) throw err;
-      this.warn(`${err.message} (building uncached)`);
+      if (err.line) this.warn(err.line);
+      this.removeRlink(err.args);
+      this.handler.forget(plan.token, err.reason);
       return 'plain';
     } finally {
       this.handler.forget(plan.token);
@@ -214,19 +241,24 @@ export class ExecCall {
       this.pre = undefined;
       this.mark('linkedAhead');
     }
-    const stem = join(this.desk.runsDir, id);
+    const stem = join(this.runsDir, id);
     const text = args.length ? `${args.join('\0')}\0` : '';
     try {
       try {
         writeFileSync(stem, text, { mode: 0o600 });
       } catch (err) {
         // The runs dir removed from under this daemon (by another's clean-up, a `rm -rf /dev/shm/*`): made again.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !remakeRunsDir(this.desk.runsDir)) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !remakeRunsDir(this.runsDir)) throw err;
         writeFileSync(stem, text, { mode: 0o600 });
       }
     } catch (err) {
+      // A full file system leaves the file made, empty; and the files of a rustc started ahead for this run are not removed with the call.
+      for (const file of [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
+      const full = isDiskFull(err) ? this.desk.runsDirFull(this.runsDir) : { moved: false };
+      if (full.moved) throw new RunSetupFailed(full.line ?? '', args, 'runs-dir-full');
       const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
-      throw new RunSetupFailed(`${code}: cannot write a run's arguments to ${this.desk.runsDir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)}`);
+      const line = `${code}: cannot write a run's arguments to ${this.runsDir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)} (building uncached)`;
+      throw new RunSetupFailed(line, args, isDiskFull(err) ? 'runs-dir-full' : 'run-not-set-up');
     }
     const err: Buffer[] = [];
     const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
@@ -240,17 +272,44 @@ export class ExecCall {
       this.workMs += Date.now() - t0;
       if (how === 'plain') return { code: Number(m[1]), stdout: EMPTY, stderr: EMPTY };
       const stdout = await readOutput(`${stem}.out`);
-      if (m[2] !== 'tee') {
-        err.push(await readOutput(`${stem}.err`));
-        // A tee the caller ran as quiet (it could not connect again): relayed now, all at once.
-        if (how === 'tee') this.write(2, err[0]!);
-      }
+      if (m[2] !== 'tee') err.push(await readOutput(`${stem}.err`));
+      const code = Number(m[1]);
+      const stderr = Buffer.concat(err);
+      // Before anything of it is relayed: what was kept of a lost output is not shown.
+      if (code !== 0 && (m[2] !== 'tee' || FULL_WRITE.test(stderr.toString('latin1'))) && nearlyFull(this.runsDir)) this.outputLost(args);
+      // A tee the caller ran as quiet (it could not connect again): its stderr relayed now, all at once.
+      if (how === 'tee' && m[2] !== 'tee') this.write(2, stderr);
       if (how === 'tee') this.write(1, stdout);
-      return { code: Number(m[1]), stdout, stderr: Buffer.concat(err) };
+      return { code, stdout, stderr };
     } finally {
       stream?.cancel();
       for (const file of how === 'plain' ? [stem] : [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
     }
+  }
+
+  /**
+   * A run that failed while the runs dir was full, its output in files there: the call runs
+   * again plainly. Under a tee whose stderr came over the connection, only stdout went to a
+   * file, and rustc says so when it can't write that (FULL_WRITE): any other failure is its own.
+   */
+  private outputLost(args: string[]): never {
+    const full = this.desk.runsDirFull(this.runsDir);
+    const line = full.moved ? (full.line ?? '') : `SPLITCACHE_EXEC_RUN: rustc's output was lost to a full ${this.runsDir} (building uncached)`;
+    throw new RunSetupFailed(line, args, 'runs-dir-full');
+  }
+
+  /** Removes the .rlink that the run given `args` used or may have left (a -Zlink-only's last argument, a -Zno-link's output); a plain build leaves none. */
+  private removeRlink(args: string[]): void {
+    let rlink: string | undefined;
+    if (args.includes('-Zlink-only')) rlink = args.at(-1);
+    else if (args.includes('-Zno-link')) {
+      try {
+        rlink = linkHalfOf(args, compilerCall(this.req.argv)?.lead).rlinkPath;
+      } catch {
+        /* not parsed: nothing named */
+      }
+    }
+    if (rlink?.endsWith('.rlink')) unlink(resolve(this.caller.cwd, rlink), () => undefined);
   }
 
   /**

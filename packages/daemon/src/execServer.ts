@@ -40,7 +40,7 @@ import type { Logger } from './log.js';
 import { ALIVE_MS } from './protocol.js';
 import { openCaller, type Caller } from './procCaller.js';
 import { isCallersStore } from './callerStore.js';
-import { closeRunsDir, openRunsDir } from './runsDir.js';
+import { RunsHome } from './runsHome.js';
 
 /**
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
@@ -82,7 +82,10 @@ export class ExecServer {
   private portFile: string | undefined;
   private runCount = 0;
   private readonly streams = new Map<string, Expected>();
-  private readonly desk: RunDesk & { runsDir: string };
+  private readonly desk: RunDesk;
+  private runs: RunsHome | undefined;
+  private port = 0;
+  private closing = false;
 
   constructor(
     private readonly dir: string,
@@ -92,32 +95,41 @@ export class ExecServer {
     private readonly activity: { hold(): void; release(): void },
   ) {
     this.desk = {
-      runsDir: '',
+      runsDirFor: (startedAt) => this.runs!.dirFor(startedAt),
+      runsDirFull: (dir) => this.runs!.full(dir),
       nextRunId: () => String(++this.runCount),
       expectStream: (id, chunk) => this.expectStream(id, chunk),
     };
   }
 
   async listen(): Promise<void> {
-    this.desk.runsDir = openRunsDir(this.dir);
+    this.runs = new RunsHome(this.dir, (runs) => this.writePortFile(runs));
     const server = createServer((c) => this.connection(c));
     await new Promise<void>((res, rej) => {
       server.once('error', rej);
       server.listen(0, '127.0.0.1', () => res());
     });
     this.server = server;
-    const { port } = server.address() as { port: number };
+    this.port = (server.address() as { port: number }).port;
+    this.writePortFile(this.runs.dir);
+  }
+
+  /** Writes exec.port, naming `runsDir` as the runs' directory; callers read it anew at every call. */
+  private writePortFile(runsDir: string): void {
+    // A run that finds /dev/shm full while the daemon closes must not write exec.port again once it is removed.
+    if (this.closing) throw new Error('closing');
     const file = execPortPath(this.dir);
-    writeFileAtomicSync(join(this.dir, `.exec.port.${tempSuffix()}`), file, Buffer.from(`${port} ${this.token} ${this.desk.runsDir}\n`), 0o600);
+    writeFileAtomicSync(join(this.dir, `.exec.port.${tempSuffix()}`), file, Buffer.from(`${this.port} ${this.token} ${runsDir}\n`), 0o600);
     this.portFile = file;
   }
 
   /** Stops taking calls, removes exec.port, and waits for the calls running to end. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.portFile) await new Promise<void>((res) => rm(this.portFile!, { force: true }, () => res()));
     await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     while (this.calls.size > 0) await Promise.allSettled([...this.calls]);
-    if (this.desk.runsDir) closeRunsDir(this.desk.runsDir);
+    this.runs?.close();
   }
 
   private connection(c: Socket): void {

@@ -24,7 +24,7 @@
  * removed anyway (an idle one, a `rm -rf /dev/shm/*`) makes it again at its
  * next run (execCall.ts).
  */
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SHM = '/dev/shm';
@@ -47,11 +47,37 @@ export function openRunsDir(storeDir: string): string {
       /* no usable /dev/shm: the store dir */
     }
   }
+  return storeRunsDir(storeDir);
+}
+
+/** `runs/` in the store dir, made empty (mode 0700): the runs dir without a usable /dev/shm, or once it is full (runsHome.ts). */
+export function storeRunsDir(storeDir: string): string {
   const dir = join(storeDir, 'runs');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { mode: 0o700 });
   return dir;
 }
+
+/** Whether `dir` is a runs dir on /dev/shm (not the store's). */
+export function onShm(dir: string): boolean {
+  return dir.startsWith(`${SHM}/`);
+}
+
+/**
+ * Whether the file system of `dir` has less than LOW_SPACE free. rustc that gets ENOSPC
+ * writing its output there found less than a page; by the time it has exited, what filled it
+ * may have freed some, so the bound is generous: taken for full wrongly, a failed run only
+ * runs once more, plainly (execCall.ts).
+ */
+export function nearlyFull(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize < LOW_SPACE;
+  } catch {
+    return false;
+  }
+}
+const LOW_SPACE = 1024 * 1024;
 
 /** How long another namespace's runs dir must be untouched (no run begun or ended in it) before it is taken for left behind. */
 const STALE_MS = 24 * 3600_000;
@@ -86,7 +112,7 @@ function untouchedFor(path: string, ms: number): boolean {
 
 /** Removes the runs directory when it is this daemon's own on the tmpfs (the store's `runs/` stays, emptied at the next start). */
 export function closeRunsDir(dir: string): void {
-  if (dir.startsWith(`${SHM}/`)) rmSync(dir, { recursive: true, force: true });
+  if (onShm(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** The inode number of this process's pid namespace (`pid:[4026531836]`); undefined without /proc. */

@@ -1,0 +1,125 @@
+/**
+ * A full /dev/shm (Docker's is 64 MB, shared with all else in the container:
+ * a browser under test, PostgreSQL). The exec port's runs keep their files
+ * there (daemon/src/runsHome.ts). Before, a full one made every call the
+ * daemon carried build uncached, one line each, for the rest of its life; a
+ * link step whose rustc lost its output to it failed (rustc aborts, exit 134),
+ * printed SPLITCACHE_LINK_FAILED and evicted its hit; and a crate that read
+ * RUSTC_BOOTSTRAP, whose rerun is quiet, failed the build with exit 134.
+ * Each test runs its daemon and builds in a mount namespace of its own
+ * (`unshare -m`, root) with a 256 KiB tmpfs over /dev/shm, entered with
+ * nsenter, and fills that tmpfs; the machine's own /dev/shm is not touched.
+ */
+import t from 'tap';
+import type { Test } from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, fileTree, run, Store, type RunResult } from './helpers.js';
+
+const root = process.getuid?.() === 0;
+const canUnshare = root && spawnSync('unshare', ['-m', '--propagation', 'private', 'true']).status === 0 && spawnSync('nsenter', ['--version']).status === 0;
+const skip = !canUnshare && 'needs root, for unshare -m, nsenter and a tmpfs over /dev/shm';
+
+const SHM_KIB = 256;
+
+/** A mount namespace with a new SHM_KIB tmpfs over /dev/shm, held by a sleep until the test ends; `inside` runs a command in it. */
+async function smallShm(t: Test): Promise<{ inside(cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<RunResult>; fill(freeKib: number): Promise<void> }> {
+  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=${SHM_KIB}k tmpfs /dev/shm && echo mounted && exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The namespace, and its tmpfs, go with the last process in it: the sleep, and the daemon stopped by its Store's teardown.
+  t.teardown(() => void holder.kill('SIGKILL'));
+  await new Promise<void>((res, rej) => {
+    holder.stdout.once('data', () => res());
+    holder.once('exit', (code) => rej(new Error(`unshare exited ${code}`)));
+  });
+  // Entering a mount namespace sets the working directory to its root: --wd sets it back.
+  const inside = (cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd = process.cwd()) => run('nsenter', ['-t', String(holder.pid), '-m', `--wd=${cwd}`, '--', cmd, ...args], { env });
+  const fill = async (freeKib: number) => {
+    const r = await inside('fallocate', ['-l', `${SHM_KIB - freeKib}k`, '/dev/shm/fill']);
+    if (r.code !== 0) throw new Error(`fallocate: ${r.stderr}`);
+  };
+  return { inside, fill };
+}
+
+/** A package with a lib and a bin that prints `text` through it. */
+function pkg(text: string, main = 'fn main() { println!("{}", shm::text()); }\n'): string {
+  return fileTree({
+    'Cargo.toml': '[package]\nname = "shm"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/lib.rs': `pub fn text() -> &'static str { "${text}" }\n`,
+    'src/main.rs': main,
+  });
+}
+
+const lines = (r: RunResult) => r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
+
+t.test('/dev/shm full before the build: one line, the runs move to the store dir, and the calls after it are cached', { skip }, async (t) => {
+  const store = new Store();
+  const ns = await smallShm(t);
+  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
+  const ws = pkg('full from the start');
+  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  t.match(readFileSync(join(store.dir, 'exec.port'), 'utf8'), / \/dev\/shm\/splitcache-/, 'its runs are on /dev/shm');
+  await ns.fill(0);
+
+  const cargo = (session: string) => ns.inside('cargo', ['build'], store.env({ SPLITCACHE_SESSION: session }), ws);
+  const first = await cargo('first');
+  t.equal(first.code, 0, 'the build succeeds');
+  t.same(lines(first).length, 1, `with one line: ${lines(first).join(' | ')}`);
+  t.match(lines(first)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full');
+  t.equal(readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ')[2], join(store.dir, 'runs'), 'exec.port names runs/ in the store dir');
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'full from the start\n', 'the binary works');
+  const calls = await store.calls('first');
+  t.same(calls.map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'runs-dir-full'], ['bin', 'stored']], 'the first call built uncached (and says why), the next stored');
+
+  for (const session of ['second', 'third']) {
+    await ns.inside('cargo', ['clean'], store.env(), ws);
+    const r = await cargo(session);
+    t.equal(r.code, 0, `the ${session} build succeeds`);
+    t.same(lines(r), [], 'silently');
+  }
+  t.same((await store.calls('third')).map((e) => e.outcome), ['hit', 'hit'], 'every call of the third is a hit');
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'full from the start\n', 'the binary works');
+});
+
+t.test("/dev/shm filled while a hit's link step writes its output: the build succeeds, the entry stays, and later calls are hits", { skip }, async (t) => {
+  const store = new Store();
+  const ns = await smallShm(t);
+  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
+  const ws = pkg('filled under the link');
+  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const cargo = (session: string) => ns.inside('cargo', ['build'], store.env({ SPLITCACHE_SESSION: session }), ws);
+  const stored = await cargo('stored');
+  t.equal(stored.code, 0, 'a build with room stores');
+  t.same(lines(stored), [], 'silently');
+
+  // One page left: the link step's arguments take it, and rustc then can't write its artifact notice (exit 134).
+  await ns.fill(4);
+  await ns.inside('cargo', ['clean'], store.env(), ws);
+  const filled = await cargo('filled');
+  t.equal(filled.code, 0, 'the build succeeds');
+  t.same(lines(filled).length, 1, `with one line: ${lines(filled).join(' | ')}`);
+  t.match(lines(filled)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full (not a failed link)');
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
+
+  await ns.inside('cargo', ['clean'], store.env(), ws);
+  const after = await cargo('after');
+  t.equal(after.code, 0, 'the next build succeeds');
+  t.same(lines(after), [], 'silently');
+  t.same((await store.calls('after')).map((e) => e.outcome), ['hit', 'hit'], 'both calls are hits: the bin was not evicted');
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
+  t.same((await store.stats()).errors, {}, 'no cache error counted');
+});
+
+t.test('/dev/shm filled while a quiet rerun writes its output (a crate that reads RUSTC_BOOTSTRAP): the build succeeds, nothing stored for it', { skip }, async (t) => {
+  const store = new Store();
+  const ns = await smallShm(t);
+  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
+  const ws = pkg('unused', 'fn main() { println!("{:?}", option_env!("RUSTC_BOOTSTRAP")); }\n');
+  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  await ns.fill(4);
+  const r = await ns.inside('cargo', ['build'], store.env(), ws);
+  t.equal(r.code, 0, 'the build succeeds (before: exit 134 from the rerun, whose stderr could not be written)');
+  t.same(lines(r).length, 1, `with one line: ${lines(r).join(' | ')}`);
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'None\n', 'the binary sees no RUSTC_BOOTSTRAP, as a plain build');
+  t.notOk((await store.calls()).some((e) => e.crateType === 'bin' && e.entryKey), 'nothing stored for the bin');
+});
