@@ -23,9 +23,14 @@ const skip = !canUnshare && 'needs root, for unshare -m, nsenter and a tmpfs ove
 
 const SHM_KIB = 256;
 
-/** A mount namespace with a new SHM_KIB tmpfs over /dev/shm, held by a sleep until the test ends; `inside` runs a command in it. */
-async function smallShm(t: Test): Promise<{ inside(cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd?: string): Promise<RunResult>; fill(freeKib: number): Promise<void> }> {
-  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o size=${SHM_KIB}k tmpfs /dev/shm && echo mounted && exec sleep 600`], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * A mount namespace with a new SHM_KIB tmpfs over /dev/shm (and, given `store`, one of
+ * `store.kib` over its dir), held by a sleep until the test ends; `inside` runs a command in
+ * it, `fill` leaves `freeKib` free in one of those tmpfs (/dev/shm unless named).
+ */
+async function smallShm(t: Test, store?: { dir: string; kib: number }) {
+  const mounts = [`mount -t tmpfs -o size=${SHM_KIB}k tmpfs /dev/shm`, ...(store ? [`mount -t tmpfs -o size=${store.kib}k tmpfs "$0"`] : [])];
+  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && echo mounted && exec sleep 600`, store?.dir ?? ''], { stdio: ['ignore', 'pipe', 'inherit'] });
   // The namespace, and its tmpfs, go with the last process in it: the sleep, and the daemon stopped by its Store's teardown.
   t.teardown(() => void holder.kill('SIGKILL'));
   await new Promise<void>((res, rej) => {
@@ -33,10 +38,12 @@ async function smallShm(t: Test): Promise<{ inside(cmd: string, args: string[], 
     holder.once('exit', (code) => rej(new Error(`unshare exited ${code}`)));
   });
   // Entering a mount namespace sets the working directory to its root: --wd sets it back.
-  const inside = (cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd = process.cwd()) => run('nsenter', ['-t', String(holder.pid), '-m', `--wd=${cwd}`, '--', cmd, ...args], { env });
-  const fill = async (freeKib: number) => {
-    const r = await inside('fallocate', ['-l', `${SHM_KIB - freeKib}k`, '/dev/shm/fill']);
+  const inside = (cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<RunResult> =>
+    run('nsenter', ['-t', String(holder.pid), '-m', `--wd=${cwd}`, '--', cmd, ...args], { env });
+  const fill = async (freeKib: number, dir = '/dev/shm') => {
+    const r = await inside('sh', ['-c', 'avail=$(df -k --output=avail "$2" | tail -n 1) && fallocate -l $((avail - $1))k "$2/fill" && df -k "$2"', 'sh', String(freeKib), dir]);
     if (r.code !== 0) throw new Error(`fallocate: ${r.stderr}`);
+    t.comment(r.stdout.trim().split('\n').at(-1) ?? '');
   };
   return { inside, fill };
 }
@@ -122,4 +129,27 @@ t.test('/dev/shm filled while a quiet rerun writes its output (a crate that read
   t.same(lines(r).length, 1, `with one line: ${lines(r).join(' | ')}`);
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'None\n', 'the binary sees no RUSTC_BOOTSTRAP, as a plain build');
   t.notOk((await store.calls()).some((e) => e.crateType === 'bin' && e.entryKey), 'nothing stored for the bin');
+});
+
+t.test('/dev/shm and the store\'s disk both full: each call that runs rustc builds uncached with one line, as before, and exec.port is left as it was', { skip }, async (t) => {
+  const store = new Store();
+  const onDisk = { dir: store.dir, kib: 4096 };
+  const ns = await smallShm(t, onDisk);
+  // The store is seen only in the namespace: every request to its daemon goes through it.
+  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
+  const ws = pkg('both full');
+  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const cargo = () => ns.inside('cargo', ['build'], store.env(), ws);
+  t.equal((await cargo()).code, 0, 'a build with room stores');
+  const port = (await ns.inside('cat', [join(store.dir, 'exec.port')])).stdout;
+  await ns.fill(0);
+  await ns.fill(0, store.dir);
+  for (const which of ['first', 'second']) {
+    await ns.inside('cargo', ['clean'], store.env(), ws);
+    const r = await cargo();
+    t.equal(r.code, 0, `the ${which} build succeeds`);
+    t.same(lines(r).length, 1, `with one line (the hit's link step): ${lines(r).join(' | ')}`);
+    t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'both full\n', 'the binary works');
+  }
+  t.equal((await ns.inside('cat', [join(store.dir, 'exec.port')])).stdout, port, 'exec.port still names the runs dir on /dev/shm');
 });
