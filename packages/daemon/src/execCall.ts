@@ -46,11 +46,12 @@
  * write its stderr; it panics, exit 101, when it can't write its stdout), and
  * a rerun whose rustc was so cut off failed the build. Nothing is stored for
  * it, and a hit whose link step it was is not evicted. A full /dev/shm moves
- * the runs to the store dir (runsHome.ts).
+ * the runs to the store dir (runsHome.ts); a run whose arguments found it
+ * full is set up again there (runFiles.ts), and the call goes on cached.
  */
 import type { Socket } from 'node:net';
-import { appendFile, readFile, unlink, write, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFile, readFile, unlink, write } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { isDiskFull } from '@splitcache/store';
@@ -58,7 +59,8 @@ import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller } from './procCaller.js';
 import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
-import { nearlyFull, remakeRunsDir } from './runsDir.js';
+import { runFiles, writeRunArgs, type RunFiles } from './runFiles.js';
+import { nearlyFull } from './runsDir.js';
 
 export interface ExecRequest {
   pid: number;
@@ -74,7 +76,9 @@ export interface ExecRequest {
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
 export interface RunDesk {
-  /** The directory the argument and output files of runs live in, for a caller that started at `startedAt` (runsHome.ts). */
+  /** The directory the argument and output files of runs live in, as exec.port names it now. */
+  runsDirNow(): string;
+  /** The one named in the exec.port that a caller which started at `startedAt` read (runsHome.ts). */
   runsDirFor(startedAt: number): string;
   /** A run found `dir` full: RunsHome.full. */
   runsDirFull(dir: string): { moved: boolean; line?: string };
@@ -119,8 +123,8 @@ export class ExecCall {
   private waiting: { resolve(line: string): void; reject(err: Error): void } | undefined;
   /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
   private readonly marks: Record<string, number> = {};
-  /** The id of the rustc started ahead (`pre`) and not yet given its run. */
-  private pre: string | undefined;
+  /** The files of the rustc started ahead (`pre`) and not yet given its run. */
+  private pre: RunFiles | undefined;
   /** The runs dir named in the exec.port that the caller read. */
   private readonly runsDir: string;
 
@@ -137,7 +141,7 @@ export class ExecCall {
     c.on('close', () => {
       this.gone = true;
       // The caller has killed a rustc started ahead and never run (it does so before it ends).
-      if (this.pre !== undefined) for (const ext of ['.out', '.err']) unlink(join(this.runsDir, this.pre + ext), () => undefined);
+      if (this.pre !== undefined) for (const ext of ['.out', '.err']) unlink(this.pre.stem + ext, () => undefined);
       this.waiting?.reject(new CallerGone());
       this.waiting = undefined;
     });
@@ -226,8 +230,8 @@ export class ExecCall {
   /** Has the caller start the link step's rustc now, to be given its arguments by its run. */
   private prestart(): void {
     if (this.gone || this.pre !== undefined) return;
-    this.pre = this.desk.nextRunId();
-    this.c.write(`pre quiet 1 ${this.pre}\n`);
+    this.pre = this.newRun();
+    this.c.write(`pre quiet 1 ${this.pre.id}\n`);
     this.mark('prestarted');
   }
 
@@ -236,30 +240,13 @@ export class ExecCall {
     if (this.gone) throw new CallerGone();
     const how = capture === true ? 'tee' : capture === 'quiet' ? 'quiet' : 'plain';
     const takesPre = this.pre !== undefined && how === 'quiet' && bootstrap && args.every(fitsArgFile);
-    const id = takesPre ? this.pre! : this.desk.nextRunId();
+    let files = takesPre ? this.pre! : this.newRun();
     if (takesPre) {
       this.pre = undefined;
       this.mark('linkedAhead');
     }
-    const stem = join(this.runsDir, id);
-    const text = args.length ? `${args.join('\0')}\0` : '';
-    try {
-      try {
-        writeFileSync(stem, text, { mode: 0o600 });
-      } catch (err) {
-        // The runs dir removed from under this daemon (by another's clean-up, a `rm -rf /dev/shm/*`): made again.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !remakeRunsDir(this.runsDir)) throw err;
-        writeFileSync(stem, text, { mode: 0o600 });
-      }
-    } catch (err) {
-      // A full file system leaves the file made, empty; and the files of a rustc started ahead for this run are not removed with the call.
-      for (const file of [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
-      const full = isDiskFull(err) ? this.desk.runsDirFull(this.runsDir) : { moved: false };
-      if (full.moved) throw new RunSetupFailed(full.line ?? '', args, 'runs-dir-full');
-      const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
-      const line = `${code}: cannot write a run's arguments to ${this.runsDir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)} (building uncached)`;
-      throw new RunSetupFailed(line, args, isDiskFull(err) ? 'runs-dir-full' : 'run-not-set-up');
-    }
+    files = this.setUp(files, args);
+    const { id, stem } = files;
     const err: Buffer[] = [];
     const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
     const t0 = Date.now();
@@ -276,7 +263,7 @@ export class ExecCall {
       const code = Number(m[1]);
       const stderr = Buffer.concat(err);
       // Before anything of it is relayed: what was kept of a lost output is not shown.
-      if (code !== 0 && (m[2] !== 'tee' || FULL_WRITE.test(stderr.toString('latin1'))) && nearlyFull(this.runsDir)) this.outputLost(args);
+      if (code !== 0 && (m[2] !== 'tee' || FULL_WRITE.test(stderr.toString('latin1'))) && nearlyFull(dirname(stem))) this.outputLost(args, dirname(stem));
       // A tee the caller ran as quiet (it could not connect again): its stderr relayed now, all at once.
       if (how === 'tee' && m[2] !== 'tee') this.write(2, stderr);
       if (how === 'tee') this.write(1, stdout);
@@ -287,14 +274,48 @@ export class ExecCall {
     }
   }
 
+  /** A new run's files, where the runs are now, named for this call's caller. */
+  private newRun(): RunFiles {
+    return runFiles(this.desk.nextRunId(), this.desk.runsDirNow(), this.runsDir);
+  }
+
   /**
-   * A run that failed while the runs dir was full, its output in files there: the call runs
-   * again plainly. Under a tee whose stderr came over the connection, only stdout went to a
-   * file, and rustc says so when it can't write that (FULL_WRITE): any other failure is its own.
+   * Writes a run's arguments, and returns its files. A full /dev/shm moves the runs to the
+   * store dir (runsHome.ts), and the run is set up again there, once: the call goes on cached
+   * (before, it and every call after it built uncached, one line each).
    */
-  private outputLost(args: string[]): never {
-    const full = this.desk.runsDirFull(this.runsDir);
-    const line = full.moved ? (full.line ?? '') : `SPLITCACHE_EXEC_RUN: rustc's output was lost to a full ${this.runsDir} (building uncached)`;
+  private setUp(files: RunFiles, args: string[]): RunFiles {
+    const text = args.length ? `${args.join('\0')}\0` : '';
+    for (let again = false; ; again = true) {
+      try {
+        writeRunArgs(files.stem, text);
+        return files;
+      } catch (err) {
+        // A full file system leaves the file made, empty; and the files of a rustc started ahead for this run are not removed with the call.
+        for (const file of [files.stem, `${files.stem}.out`, `${files.stem}.err`]) unlink(file, () => undefined);
+        const dir = dirname(files.stem);
+        const full = isDiskFull(err) && !again ? this.desk.runsDirFull(dir) : { moved: false };
+        if (full.line) this.warn(full.line);
+        if (!full.moved) {
+          const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
+          const line = `${code}: cannot write a run's arguments to ${dir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)} (building uncached)`;
+          throw new RunSetupFailed(line, args, isDiskFull(err) ? 'runs-dir-full' : 'run-not-set-up');
+        }
+        files = this.newRun();
+        // No path from the caller's dir to the new one (runFiles.ts): this call builds plainly, told already.
+        if (dirname(files.stem) === dir) throw new RunSetupFailed('', args, 'runs-dir-full');
+      }
+    }
+  }
+
+  /**
+   * A run that failed while its runs dir (`dir`) was full, its output in files there: the call
+   * runs again plainly. Under a tee whose stderr came over the connection, only stdout went to
+   * a file, and rustc says so when it can't write that (FULL_WRITE): any other failure is its own.
+   */
+  private outputLost(args: string[], dir: string): never {
+    const full = this.desk.runsDirFull(dir);
+    const line = full.line ? `${full.line}; this call builds uncached` : full.moved ? '' : `SPLITCACHE_EXEC_RUN: rustc's output was lost to a full ${dir} (building uncached)`;
     throw new RunSetupFailed(line, args, 'runs-dir-full');
   }
 

@@ -95,6 +95,7 @@ export class ExecServer {
     private readonly activity: { hold(): void; release(): void },
   ) {
     this.desk = {
+      runsDirNow: () => this.runs!.dir,
       runsDirFor: (startedAt) => this.runs!.dirFor(startedAt),
       runsDirFull: (dir) => this.runs!.full(dir),
       nextRunId: () => String(++this.runCount),

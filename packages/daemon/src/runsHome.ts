@@ -10,11 +10,12 @@
  * and exec.port names that from then on, for every call that reads it later.
  *
  * A caller reads exec.port once, before it connects, and takes its runs dir
- * from it for the whole call; so a call keeps the dir its caller read. The
- * caller's start time (EPOCHREALTIME, taken just after it read exec.port and
- * connected) tells which: one that started before the move read the old one.
- * A call begun in the same millisecond as the move may be taken for the other
- * side; it then builds plainly, uncached, with bash's one SPLITCACHE_EXEC_RUN line.
+ * from it for the whole call; so a call knows the dir its caller read, and
+ * names its runs from there (runFiles.ts). The caller's start time
+ * (EPOCHREALTIME, taken just after it read exec.port and connected) tells
+ * which: one that started before the move read the old one. A call begun in
+ * the same millisecond as the move may be taken for the other side; it then
+ * builds plainly, uncached, with bash's one SPLITCACHE_EXEC_RUN line.
  */
 import { closeRunsDir, onShm, openRunsDir, storeRunsDir } from './runsDir.js';
 
@@ -43,9 +44,9 @@ export class RunsHome {
 
   /**
    * A run found `dir` full (ENOSPC, EDQUOT). If it is this daemon's runs dir on /dev/shm, the
-   * runs move to the store dir. `moved`: the runs are elsewhere now (the call in hand, whose
-   * caller has `dir`, builds plainly); `line`: what to tell the user, given once, to the call
-   * that moved them. Nothing moves when the store dir is full too, or exec.port can't be written.
+   * runs move to the store dir. `moved`: the runs are elsewhere now (dir); `line`: what to tell
+   * the user, given once, to the call that moved them. Nothing moves when the store dir is full
+   * too, or exec.port can't be written.
    */
   full(dir: string): { moved: boolean; line?: string } {
     if (this.left?.dir === dir) return { moved: true };
@@ -59,7 +60,7 @@ export class RunsHome {
     }
     this.left = { dir, at: Date.now() };
     this.current = to;
-    return { moved: true, line: `SPLITCACHE_EXEC_RUN: /dev/shm is full (${dir}); this daemon's runs go to ${to} from now on (this call builds uncached)` };
+    return { moved: true, line: `SPLITCACHE_EXEC_RUN: /dev/shm is full (${dir}); this daemon's runs go to ${to} from now on` };
   }
 
   close(): void {
