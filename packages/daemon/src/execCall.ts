@@ -40,27 +40,21 @@
  *
  * A run that can't be set up (its
  * arguments can't be written here, or its files can't be opened there) ends
- * the call as a pass-through: the caller execs rustc as called, uncached.
- * So does a run whose rustc failed while the runs dir's file system was full:
- * its output may be what was lost (rustc 1.95 aborts, exit 134, when it can't
- * write its stderr; it panics, exit 101, when it can't write its stdout), and
- * a rerun whose rustc was so cut off failed the build. Nothing is stored for
- * it, and a hit whose link step it was is not evicted. A full /dev/shm moves
- * the runs to the store dir (runsHome.ts); a run whose arguments found it
- * full is set up again there (runFiles.ts), and the call goes on cached.
+ * the call as a pass-through: the caller execs rustc as called, uncached;
+ * so does a run whose rustc failed while the runs dir was full, nothing
+ * stored, nothing evicted. A full /dev/shm moves the runs to the store dir,
+ * where the run is set up again (runFiles.ts).
  */
 import type { Socket } from 'node:net';
 import { appendFile, readFile, unlink, write } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
-import { isDiskFull } from '@splitcache/store';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller } from './procCaller.js';
 import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
-import { runFiles, writeRunArgs, type RunFiles } from './runFiles.js';
-import { nearlyFull } from './runsDir.js';
+import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
 
 export interface ExecRequest {
   pid: number;
@@ -87,21 +81,6 @@ export interface RunDesk {
   expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void };
 }
 
-/**
- * A run whose arguments could not be written, or whose output was lost to a full runs dir: the
- * call goes on as a pass-through. `line`: what to tell the user ('' when told already);
- * `args`: the run's, whose .rlink is removed.
- */
-class RunSetupFailed extends Error {
-  constructor(
-    readonly line: string,
-    readonly args: string[],
-    readonly reason: 'run-not-set-up' | 'runs-dir-full',
-  ) {
-    super(line);
-  }
-}
-
 /** The caller went away (cargo interrupted, or it gave up waiting): nothing more is done or reported for it. */
 export class CallerGone extends Error {
   constructor() {
@@ -110,8 +89,6 @@ export class CallerGone extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** rustc's panic when a write of its output failed for space: `failed printing to stdout: No space left on device (os error 28)` (EDQUOT is 122). */
-const FULL_WRITE = /\(os error (28|122)\)/;
 
 export class ExecCall {
   private writes: Promise<void> = Promise.resolve();
@@ -245,7 +222,7 @@ export class ExecCall {
       this.pre = undefined;
       this.mark('linkedAhead');
     }
-    files = this.setUp(files, args);
+    files = setUpRun(files, args, this.desk, () => this.newRun(), (line) => this.warn(line));
     const { id, stem } = files;
     const err: Buffer[] = [];
     const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
@@ -263,7 +240,7 @@ export class ExecCall {
       const code = Number(m[1]);
       const stderr = Buffer.concat(err);
       // Before anything of it is relayed: what was kept of a lost output is not shown.
-      if (code !== 0 && (m[2] !== 'tee' || FULL_WRITE.test(stderr.toString('latin1'))) && nearlyFull(dirname(stem))) this.outputLost(args, dirname(stem));
+      if (lostOutput(code, m[2] === 'tee', stderr, dirname(stem))) throw outputLost(args, dirname(stem), this.desk);
       // A tee the caller ran as quiet (it could not connect again): its stderr relayed now, all at once.
       if (how === 'tee' && m[2] !== 'tee') this.write(2, stderr);
       if (how === 'tee') this.write(1, stdout);
@@ -277,46 +254,6 @@ export class ExecCall {
   /** A new run's files, where the runs are now, named for this call's caller. */
   private newRun(): RunFiles {
     return runFiles(this.desk.nextRunId(), this.desk.runsDirNow(), this.runsDir);
-  }
-
-  /**
-   * Writes a run's arguments, and returns its files. A full /dev/shm moves the runs to the
-   * store dir (runsHome.ts), and the run is set up again there, once: the call goes on cached
-   * (before, it and every call after it built uncached, one line each).
-   */
-  private setUp(files: RunFiles, args: string[]): RunFiles {
-    const text = args.length ? `${args.join('\0')}\0` : '';
-    for (let again = false; ; again = true) {
-      try {
-        writeRunArgs(files.stem, text);
-        return files;
-      } catch (err) {
-        // A full file system leaves the file made, empty; and the files of a rustc started ahead for this run are not removed with the call.
-        for (const file of [files.stem, `${files.stem}.out`, `${files.stem}.err`]) unlink(file, () => undefined);
-        const dir = dirname(files.stem);
-        const full = isDiskFull(err) && !again ? this.desk.runsDirFull(dir) : { moved: false };
-        if (full.line) this.warn(full.line);
-        if (!full.moved) {
-          const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
-          const line = `${code}: cannot write a run's arguments to ${dir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)} (building uncached)`;
-          throw new RunSetupFailed(line, args, isDiskFull(err) ? 'runs-dir-full' : 'run-not-set-up');
-        }
-        files = this.newRun();
-        // No path from the caller's dir to the new one (runFiles.ts): this call builds plainly, told already.
-        if (dirname(files.stem) === dir) throw new RunSetupFailed('', args, 'runs-dir-full');
-      }
-    }
-  }
-
-  /**
-   * A run that failed while its runs dir (`dir`) was full, its output in files there: the call
-   * runs again plainly. Under a tee whose stderr came over the connection, only stdout went to
-   * a file, and rustc says so when it can't write that (FULL_WRITE): any other failure is its own.
-   */
-  private outputLost(args: string[], dir: string): never {
-    const full = this.desk.runsDirFull(dir);
-    const line = full.line ? `${full.line}; this call builds uncached` : full.moved ? '' : `SPLITCACHE_EXEC_RUN: rustc's output was lost to a full ${dir} (building uncached)`;
-    throw new RunSetupFailed(line, args, 'runs-dir-full');
   }
 
   /** Removes the .rlink that the run given `args` used or may have left (a -Zlink-only's last argument, a -Zno-link's output); a plain build leaves none. */
