@@ -67,7 +67,7 @@ export function onShm(dir: string): boolean {
  * Whether the file system of `dir` has less than LOW_SPACE free. rustc that gets ENOSPC
  * writing its output there found less than a page; by the time it has exited, what filled it
  * may have freed some, so the bound is generous: taken for full wrongly, a failed run only
- * runs once more, plainly (execCall.ts).
+ * runs once more, plainly (runFiles.ts).
  */
 export function nearlyFull(dir: string): boolean {
   try {
