@@ -57,14 +57,34 @@ function pkg(text: string, main = 'fn main() { println!("{}", shm::text()); }\n'
   });
 }
 
+/**
+ * A store, a namespace with a small /dev/shm (and a `storeKib` tmpfs over the store dir, given
+ * one) whose daemon is started in it and stopped at the end, and a package printing `text`.
+ */
+async function inNamespace(t: Test, text: string, { main, storeKib }: { main?: string; storeKib?: number } = {}) {
+  const store = new Store();
+  // Given a tmpfs of its own, the store is seen only in the namespace: every request to its daemon goes through it.
+  const ns = await smallShm(t, storeKib ? { dir: store.dir, kib: storeKib } : undefined);
+  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
+  const ws = pkg(text, main);
+  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  return { store, ns, ws };
+}
+
 const lines = (r: RunResult) => r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
 
+/** After `cargo clean`, a build in session `session` succeeds silently, both its calls hit (`hits` says why that matters), and the bin prints `text`. */
+async function hitsAgain(t: Test, ns: Awaited<ReturnType<typeof smallShm>>, store: Store, ws: string, cargo: (session: string) => Promise<RunResult>, session: string, text: string, hits = 'and its calls are hits'): Promise<void> {
+  await ns.inside('cargo', ['clean'], store.env(), ws);
+  const r = await cargo(session);
+  t.equal(r.code, 0, 'the next build succeeds');
+  t.same(lines(r), [], 'silently');
+  t.same((await store.calls(session)).map((e) => e.outcome), ['hit', 'hit'], hits);
+  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, `${text}\n`, 'the binary works');
+}
+
 t.test('/dev/shm full before the build: one line, the runs move to the store dir, and every call is cached', { skip }, async (t) => {
-  const store = new Store();
-  const ns = await smallShm(t);
-  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
-  const ws = pkg('full from the start');
-  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const { store, ns, ws } = await inNamespace(t, 'full from the start');
   t.match(readFileSync(join(store.dir, 'exec.port'), 'utf8'), / \/dev\/shm\/splitcache-/, 'its runs are on /dev/shm');
   await ns.fill(0);
 
@@ -78,25 +98,16 @@ t.test('/dev/shm full before the build: one line, the runs move to the store dir
   const calls = await store.calls('first');
   t.same(calls.map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'stored'], ['bin', 'stored']], 'both calls stored, the first set up again in the store dir');
 
-  await ns.inside('cargo', ['clean'], store.env(), ws);
-  const second = await cargo('second');
-  t.equal(second.code, 0, 'the second build succeeds');
-  t.same(lines(second), [], 'silently');
-  t.same((await store.calls('second')).map((e) => e.outcome), ['hit', 'hit'], 'and its calls are hits');
-  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'full from the start\n', 'the binary works');
+  await hitsAgain(t, ns, store, ws, cargo, 'second', 'full from the start');
 });
 
 t.test('/dev/shm filled while a call is under way (its compile fills it): its link step is set up again in the store dir, named from the old dir, and the call is cached', { skip }, async (t) => {
-  const store = new Store();
-  const ns = await smallShm(t);
-  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
-  const ws = pkg('filled under way');
+  const { store, ns, ws } = await inNamespace(t, 'filled under way');
   // A rustc whose -Zno-link half fills /dev/shm as it starts: the call's caller has read exec.port naming /dev/shm, and its link step
   // comes after. The page its own arguments' file holds is taken too (bash has read it), else the link step's arguments would go there.
   const rustc = join(ws, 'rustc-filling');
   const fills = `find /dev/shm -type f -name '[0-9]*' ! -name '*.*' -delete; avail=$(df -k --output=avail /dev/shm | tail -n 1); fallocate -l "\${avail}k" /dev/shm/filled-under-way`;
   writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" -Zno-link "*) ${fills} 2>/dev/null ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
-  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
   const cargo = (session: string) => ns.inside('cargo', ['build'], store.env({ RUSTC: rustc, SPLITCACHE_SESSION: session }), ws);
   const first = await cargo('first');
   t.equal(first.code, 0, 'the build succeeds');
@@ -104,20 +115,11 @@ t.test('/dev/shm filled while a call is under way (its compile fills it): its li
   t.match(lines(first)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full .* from now on$/, 'saying /dev/shm is full, and nothing of building uncached');
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under way\n', 'the binary works');
   t.same((await store.calls('first')).map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'stored'], ['bin', 'stored']], 'both calls stored');
-  await ns.inside('cargo', ['clean'], store.env(), ws);
-  const second = await cargo('second');
-  t.equal(second.code, 0, 'the next build succeeds');
-  t.same(lines(second), [], 'silently');
-  t.same((await store.calls('second')).map((e) => e.outcome), ['hit', 'hit'], 'and its calls are hits');
-  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under way\n', 'the binary works');
+  await hitsAgain(t, ns, store, ws, cargo, 'second', 'filled under way');
 });
 
 t.test("/dev/shm filled while a hit's link step writes its output: the build succeeds, the entry stays, and later calls are hits", { skip }, async (t) => {
-  const store = new Store();
-  const ns = await smallShm(t);
-  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
-  const ws = pkg('filled under the link');
-  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const { store, ns, ws } = await inNamespace(t, 'filled under the link');
   const cargo = (session: string) => ns.inside('cargo', ['build'], store.env({ SPLITCACHE_SESSION: session }), ws);
   const stored = await cargo('stored');
   t.equal(stored.code, 0, 'a build with room stores');
@@ -132,21 +134,12 @@ t.test("/dev/shm filled while a hit's link step writes its output: the build suc
   t.match(lines(filled)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full (not a failed link)');
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
 
-  await ns.inside('cargo', ['clean'], store.env(), ws);
-  const after = await cargo('after');
-  t.equal(after.code, 0, 'the next build succeeds');
-  t.same(lines(after), [], 'silently');
-  t.same((await store.calls('after')).map((e) => e.outcome), ['hit', 'hit'], 'both calls are hits: the bin was not evicted');
-  t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
+  await hitsAgain(t, ns, store, ws, cargo, 'after', 'filled under the link', 'both calls are hits: the bin was not evicted');
   t.same((await store.stats()).errors, {}, 'no cache error counted');
 });
 
 t.test('/dev/shm filled while a quiet rerun writes its output (a crate that reads RUSTC_BOOTSTRAP): the build succeeds, nothing stored for it', { skip }, async (t) => {
-  const store = new Store();
-  const ns = await smallShm(t);
-  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
-  const ws = pkg('unused', 'fn main() { println!("{:?}", option_env!("RUSTC_BOOTSTRAP")); }\n');
-  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const { store, ns, ws } = await inNamespace(t, 'unused', { main: 'fn main() { println!("{:?}", option_env!("RUSTC_BOOTSTRAP")); }\n' });
   await ns.fill(4);
   const r = await ns.inside('cargo', ['build'], store.env(), ws);
   t.equal(r.code, 0, 'the build succeeds (before: exit 134 from the rerun, whose stderr could not be written)');
@@ -156,13 +149,7 @@ t.test('/dev/shm filled while a quiet rerun writes its output (a crate that read
 });
 
 t.test('/dev/shm and the store\'s disk both full: each call that runs rustc builds uncached with one line, as before, and exec.port is left as it was', { skip }, async (t) => {
-  const store = new Store();
-  const onDisk = { dir: store.dir, kib: 4096 };
-  const ns = await smallShm(t, onDisk);
-  // The store is seen only in the namespace: every request to its daemon goes through it.
-  t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
-  const ws = pkg('both full');
-  t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
+  const { store, ns, ws } = await inNamespace(t, 'both full', { storeKib: 4096 });
   const cargo = () => ns.inside('cargo', ['build'], store.env(), ws);
   t.equal((await cargo()).code, 0, 'a build with room stores');
   const port = (await ns.inside('cat', [join(store.dir, 'exec.port')])).stdout;
