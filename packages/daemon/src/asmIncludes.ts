@@ -1,7 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { SYNC_IO_MAX_BYTES } from '@splitcache/hash';
 import { inputOnDisk } from './inputPath.js';
+import { readInput } from './inputBytes.js';
 
 /**
  * The files that the assembler reads for a crate's `asm!`/`global_asm!` code: `.incbin "blob.bin"`
@@ -28,7 +26,8 @@ export async function asmIncludes(files: readonly string[], cwd: string): Promis
     const file = queue.shift()!;
     if (scanned.has(file)) continue;
     scanned.add(file);
-    const bytes = await scannable(file);
+    // An input gone: its own digest fails the result (an .include'd one, its digest in ingest).
+    const bytes = (await readInput(file, SCAN_MAX_BYTES))?.bytes;
     if (!bytes || bytes.indexOf('.inc') === -1) continue;
     const text = bytes.toString('latin1');
     for (const m of text.matchAll(DIRECTIVE)) {
@@ -43,24 +42,6 @@ export async function asmIncludes(files: readonly string[], cwd: string): Promis
     }
   }
   return { paths, unknown };
-}
-
-/**
- * The bytes of `file` to search, or undefined for one gone (its own digest fails the result; an
- * .include'd one's, in ingest) or too large. Small files are read synchronously, as the digest
- * memo reads them: each fs/promises call is a trip through libuv's thread pool, and a crate's
- * inputs are read one after another. For tokio's 297 source files the scan took 64-150 ms that
- * way (a stat and a read each, and the text decoded whole before the search), and 7-8 ms read
- * synchronously and searched as bytes (the same files, measured alternately).
- */
-async function scannable(file: string): Promise<Buffer | undefined> {
-  try {
-    const size = statSync(file).size;
-    if (size > SCAN_MAX_BYTES) return undefined;
-    return size <= SYNC_IO_MAX_BYTES ? readFileSync(file) : await readFile(file);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Inputs up to this size are searched. */

@@ -1,4 +1,5 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { readInput } from './inputBytes.js';
 
 /**
  * The env-deps normalised when a crate reads them only to include a file
@@ -51,14 +52,14 @@ export async function readAsValues(envDeps: readonly string[], files: readonly s
 /** The `names` that the file names other than to include a file from under them. */
 async function namedAsValue(file: string, names: readonly string[]): Promise<string[]> {
   if (names.length === 0) return [];
-  const size = await stat(file).then((st) => st.size, () => undefined);
-  if (size === undefined) return []; // gone meanwhile: its digest won't match either
-  if (size > WHOLE_TEXT_MAX) {
+  const input = await readInput(file, WHOLE_TEXT_MAX);
+  if (!input) return []; // gone meanwhile: its digest won't match either
+  if (!input.bytes) {
     const found: string[] = [];
     for (const name of names) if (await contains(file, Buffer.from(name, 'latin1'))) found.push(name);
     return found;
   }
-  const text = await readFile(file, 'latin1').catch(() => '');
+  const text = input.bytes.toString('latin1');
   return names.filter((name) => {
     const mentions = text.split(name).length - 1;
     return mentions > 0 && mentions > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0);
