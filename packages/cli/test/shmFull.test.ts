@@ -59,14 +59,16 @@ function pkg(text: string, main = 'fn main() { println!("{}", shm::text()); }\n'
 
 /**
  * A store, a namespace with a small /dev/shm (and a `storeKib` tmpfs over the store dir, given
- * one) whose daemon is started in it and stopped at the end, and a package printing `text`.
+ * one; and that /dev/shm filled to `shmFreeKib` first, given that) whose daemon is started in it
+ * and stopped at the end, and a package printing `text`.
  */
-async function inNamespace(t: Test, text: string, { main, storeKib }: { main?: string; storeKib?: number } = {}) {
+async function inNamespace(t: Test, text: string, { main, storeKib, shmFreeKib }: { main?: string; storeKib?: number; shmFreeKib?: number } = {}) {
   const store = new Store();
   // Given a tmpfs of its own, the store is seen only in the namespace: every request to its daemon goes through it.
   const ns = await smallShm(t, storeKib ? { dir: store.dir, kib: storeKib } : undefined);
   t.teardown(() => ns.inside(BIN, ['server', 'stop'], store.env()));
   const ws = pkg(text, main);
+  if (shmFreeKib !== undefined) await ns.fill(shmFreeKib);
   t.equal((await ns.inside(BIN, ['server', 'start'], store.env())).code, 0, 'the daemon starts in the namespace');
   return { store, ns, ws };
 }
@@ -99,6 +101,17 @@ t.test('/dev/shm full before the build: one line, the runs move to the store dir
   t.same(calls.map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'stored'], ['bin', 'stored']], 'both calls stored, the first set up again in the store dir');
 
   await hitsAgain(t, ns, store, ws, cargo, 'second', 'full from the start');
+});
+
+t.test('/dev/shm full before the daemon starts: its runs go to the store dir from the start, and nothing is said', { skip }, async (t) => {
+  const { store, ns, ws } = await inNamespace(t, 'full before the daemon', { shmFreeKib: 4 });
+  t.equal(readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ')[2], join(store.dir, 'runs'), 'exec.port names runs/ in the store dir');
+  const cargo = (session: string) => ns.inside('cargo', ['build'], store.env({ SPLITCACHE_SESSION: session }), ws);
+  const first = await cargo('first');
+  t.equal(first.code, 0, 'the build succeeds');
+  t.same(lines(first), [], 'silently (before: one line, from the first run that found /dev/shm full)');
+  t.same((await store.calls('first')).map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'stored'], ['bin', 'stored']], 'both calls stored');
+  await hitsAgain(t, ns, store, ws, cargo, 'second', 'full before the daemon');
 });
 
 t.test('/dev/shm filled while a call is under way (its compile fills it): its link step is set up again in the store dir, named from the old dir, and the call is cached', { skip }, async (t) => {

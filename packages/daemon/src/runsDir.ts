@@ -41,8 +41,9 @@ export function openRunsDir(storeDir: string): string {
         if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || !alive(pid))) rmSync(join(SHM, name), { recursive: true, force: true });
         else if (name.startsWith(`splitcache-${uid}-`) && !name.startsWith(prefix) && untouchedFor(join(SHM, name), STALE_MS)) rmSync(join(SHM, name), { recursive: true, force: true });
       }
+      // Full already (what the clean-up above freed counted): its first run would move the runs to the store dir, with a line.
       const dir = join(SHM, `${prefix}${process.pid}`);
-      if (makeOwnDir(dir)) return dir;
+      if (!nearlyFull(SHM, START_MIN_FREE) && makeOwnDir(dir)) return dir;
     } catch {
       /* no usable /dev/shm: the store dir */
     }
@@ -64,20 +65,22 @@ export function onShm(dir: string): boolean {
 }
 
 /**
- * Whether the file system of `dir` has less than LOW_SPACE free. rustc that gets ENOSPC
+ * Whether the file system of `dir` has less than `low` free (LOW_SPACE unless given). rustc that gets ENOSPC
  * writing its output there found less than a page; by the time it has exited, what filled it
  * may have freed some, so the bound is generous: taken for full wrongly, a failed run only
  * runs once more, plainly (runFiles.ts).
  */
-export function nearlyFull(dir: string): boolean {
+export function nearlyFull(dir: string, low = LOW_SPACE): boolean {
   try {
     const fs = statfsSync(dir);
-    return fs.bavail * fs.bsize < LOW_SPACE;
+    return fs.bavail * fs.bsize < low;
   } catch {
     return false;
   }
 }
 const LOW_SPACE = 1024 * 1024;
+/** Less free than this on /dev/shm when a daemon starts, and its runs go to the store dir from the start: a run's arguments are a few KiB. */
+const START_MIN_FREE = 64 * 1024;
 
 /** How long another namespace's runs dir must be untouched (no run begun or ended in it) before it is taken for left behind. */
 const STALE_MS = 24 * 3600_000;
