@@ -173,6 +173,7 @@ t.test('/dev/shm and the store\'s disk both full: each call that runs rustc buil
     const r = await cargo();
     t.equal(r.code, 0, `the ${which} build succeeds`);
     t.same(lines(r).length, 1, `with one line (the hit's link step): ${lines(r).join(' | ')}`);
+    t.match(lines(r)[0] ?? '', /^splitcache: SPLITCACHE_EXEC_RUN: cannot write a run's arguments to \/dev\/shm\//, 'coded as the run\'s fault, naming /dev/shm (not SPLITCACHE_STORE_FULL)');
     t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'both full\n', 'the binary works');
   }
   t.equal((await ns.inside('cat', [join(store.dir, 'exec.port')])).stdout, port, 'exec.port still names the runs dir on /dev/shm');

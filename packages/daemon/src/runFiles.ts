@@ -21,7 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { isDiskFull } from '@splitcache/store';
 import type { RunDesk } from './execCall.js';
-import { nearlyFull, remakeRunsDir } from './runsDir.js';
+import { nearlyFull, onShm, remakeRunsDir } from './runsDir.js';
 
 export interface RunFiles {
   id: string;
@@ -78,7 +78,8 @@ export function setUpRun(files: RunFiles, args: string[], desk: Pick<RunDesk, 'r
       const full = isDiskFull(err) && !moved ? desk.runsDirFull(dir) : { moved: false };
       if (full.line) warn(full.line);
       if (!full.moved) {
-        const code = isDiskFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
+        // A full /dev/shm that could not be left (the store's disk full too) is not the store: named as the run's own fault.
+        const code = isDiskFull(err) && !onShm(dir) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_EXEC_RUN';
         const line = `${code}: cannot write a run's arguments to ${dir}: ${(err as NodeJS.ErrnoException).code ?? oneLine(err)} (building uncached)`;
         throw new RunSetupFailed(line, args, isDiskFull(err) ? 'runs-dir-full' : 'run-not-set-up');
       }
