@@ -318,6 +318,15 @@ export function callAsOtherUid(toolchain: string, cwd: string, env: Record<strin
   });
 }
 
+/** callAsOtherUid twice, each call checked to succeed silently: with a store, a miss stored and then a hit, which the caller reads from its stats. */
+export function twoSilentCallsAsOtherUid(t: Test, toolchain: string, cwd: string, env: Record<string, string>): void {
+  for (const which of ['first', 'second']) {
+    const r = callAsOtherUid(toolchain, cwd, env);
+    t.equal(r.status, 0, `the ${which} call succeeds`);
+    t.equal(r.stderr, '', 'silently');
+  }
+}
+
 /** bin/splitcache `args` as OTHER_UID, with only `env` and a PATH. */
 export function splitcacheAsOtherUid(args: string[], env: Record<string, string>) {
   return spawnSync(BIN, args, { env: { PATH: `${join(process.execPath, '..')}:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env }, uid: OTHER_UID, gid: OTHER_UID, encoding: 'utf8', timeout: 60_000 });

@@ -11,7 +11,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { callAsOtherUid, otherUidCrate, otherUidDir, otherUidToolchain, splitcacheAsOtherUid } from './helpers.js';
+import { callAsOtherUid, otherUidCrate, otherUidDir, otherUidToolchain, splitcacheAsOtherUid, twoSilentCallsAsOtherUid } from './helpers.js';
 import { spawnSync } from 'node:child_process';
 
 const toolchain = await otherUidToolchain();
@@ -36,12 +36,7 @@ t.test('no HOME and no passwd entry, SPLITCACHE_DIR set: the second call hits', 
   const cwd = otherUidCrate('no home, own store');
   const env = { TMPDIR: otherUidDir('tmp'), SPLITCACHE_DIR: join(otherUidDir('store'), 's') };
   t.teardown(() => void splitcacheAsOtherUid(['server', 'stop'], env));
-  const first = callAsOtherUid(toolchain!, cwd, env);
-  t.equal(first.status, 0, 'the first call succeeds');
-  t.equal(first.stderr, '', 'silently');
-  const second = callAsOtherUid(toolchain!, cwd, env);
-  t.equal(second.status, 0, 'the second call succeeds');
-  t.equal(second.stderr, '', 'silently');
+  twoSilentCallsAsOtherUid(t, toolchain!, cwd, env);
   t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'no home, own store\n', 'the binary runs');
   const stats = splitcacheAsOtherUid(['stats', '--json'], env);
   t.equal(stats.status, 0, 'stats answers');

@@ -15,7 +15,7 @@ import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, callAsOtherUid, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain, printingCrate, printingCrateArgs, runOnPipes, splitcacheAsOtherUid, Store, waitFor } from './helpers.js';
+import { BIN, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain, printingCrate, printingCrateArgs, runOnPipes, splitcacheAsOtherUid, Store, twoSilentCallsAsOtherUid, waitFor } from './helpers.js';
 
 const toolchain = await otherUidToolchain();
 const unshare = toolchain !== undefined && spawnSync('unshare', ['-p', '-f', 'true']).status === 0;
@@ -69,12 +69,7 @@ t.test("a daemon started in another pid namespace leaves this daemon's runs dir 
   t.ok(existsSync(ours), "this daemon's runs dir is still there");
 
   const cwd = otherUidCrate('one namespace');
-  const first = callAsOtherUid(toolchain!, cwd, env);
-  t.equal(first.status, 0, 'the first call succeeds');
-  t.equal(first.stderr, '', 'silently');
-  const second = callAsOtherUid(toolchain!, cwd, env);
-  t.equal(second.status, 0, 'the second call succeeds');
-  t.equal(second.stderr, '', 'silently');
+  twoSilentCallsAsOtherUid(t, toolchain!, cwd, env);
   const s = JSON.parse(splitcacheAsOtherUid(['stats', '--json'], env).stdout || '{}') as { hits?: number; misses?: number };
   t.same([s.misses, s.hits], [1, 1], 'a miss stored, then a hit');
 });
