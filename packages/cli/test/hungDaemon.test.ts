@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
-import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
 // field, an event loop blocked on a hung file system, say) would hold up
@@ -115,6 +115,43 @@ for (const stop of STOPS) {
     t.same(readdirSync(join(crate, 'out')).filter((f) => f.endsWith('.rlink')), [], 'no .rlink is left in the out-dir');
   });
 }
+
+// A miss's stderr reaches cargo through the daemon (`sc-err/1`): a rustc that writes more of it
+// than the loopback socket holds blocks in write(2) while the daemon is stopped, and bash, waiting
+// for that rustc, heard nothing. Before, such a call waited forever when no other call of the build
+// gave up on the daemon (this one ran into its timeout(1)). 4,000 unused variables give ~6 MB of
+// JSON diagnostics, as cargo asks for them.
+t.test('a daemon that hangs while a miss writes megabytes of stderr: the call builds uncached in ~10 s', async (t) => {
+  const real = await realRustc();
+  const store = await runningStore(t, real);
+  const bin = tempDir('rustc');
+  const rustc = join(bin, 'rustc');
+  const once = join(bin, 'stopped');
+  // The -Zno-link half (the tee run) stops the daemon once, then compiles; the link step, started
+  // ahead as `rustc @/dev/fd/N`, names no --crate-name on its command line.
+  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name "*) if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const lets = Array.from({ length: 4000 }, (_, i) => `    let unused_${i} = ${i};\n`).join('');
+  const cwd = oneFileCrate(`fn main() {\n    println!("noisy");\n${lets}}\n`);
+  const pid = store.daemonPid();
+  const json = ['--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'];
+  // Where nothing else gives up on it (the code before this test's), the stopped daemon is killed
+  // after 30 s, so that the call fails the checks below rather than hold the test up: timeout(1)
+  // alone did not end it, the daemon holding the caller's stderr pipe open.
+  const rescue = setTimeout(() => process.kill(pid, 'SIGKILL'), 30_000);
+  const t0 = Date.now();
+  const r = await runOnPipes('timeout', ['45', BIN, rustc, ...printingCrateArgs(cwd), ...json], { cwd, env: store.env() });
+  const ms = Date.now() - t0;
+  clearTimeout(rescue);
+  t.ok(existsSync(once), 'the daemon was stopped during the call');
+  t.equal(r.code, 0, `the call builds (exit ${r.code}, after ${ms} ms)`);
+  t.ok(ms < 20_000, `within 20 s (${ms} ms)`);
+  t.ok(r.stderr.length > 1_000_000, `rustc wrote megabytes of diagnostics (${r.stderr.length} bytes reached the caller)`);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
+  t.equal(lines.length, 1, `one line of splitcache's (${lines.join(' | ')})`);
+  t.match(`${lines[0]}\n`, HUNG, 'it says why');
+  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'noisy\n', 'its binary is right');
+  await killed(t, store, pid);
+});
 
 t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const rustc = await realRustc();

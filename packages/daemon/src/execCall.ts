@@ -19,6 +19,13 @@
  *          relays to the caller's stderr as it comes and keeps (a miss: cargo
  *          reads rustc's artifact notices from it while rustc still runs).
  *          A caller that can't connect again runs it as quiet, and says so.
+ *          rustc blocks writing its stderr while this daemon is hung, and
+ *          the caller, waiting for it, would never hear that: so a caller
+ *          that watches (`sc-exec/7`, `/6`) gets an empty line every ALIVE_MS
+ *          meanwhile (execServer.ts), read by a watchdog it starts beside
+ *          rustc, which kills a daemon silent for SILENCE_MS; rustc's write
+ *          then fails, and the call builds plainly. The caller ends the
+ *          watchdog before it answers, and skips the empty lines it left.
  * `bootstrap` 1 sets RUSTC_BOOTSTRAP=1 (the -Z flags). The caller answers
  * `ran <code> <how>` when rustc has exited.
  *
@@ -66,6 +73,8 @@ export interface ExecRequest {
   prestarts?: boolean;
   /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
   alive?: boolean;
+  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/7`, `/6`). */
+  watches?: boolean;
 }
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
@@ -96,8 +105,8 @@ export class ExecCall {
   private readonly t0 = Date.now();
   private gone = false;
   private lineBuf = '';
-  /** The run waiting for its `ran` line, if any. */
-  private waiting: { resolve(line: string): void; reject(err: Error): void } | undefined;
+  /** The run waiting for its `ran` line, if any, and how it runs. */
+  private waiting: { resolve(line: string): void; reject(err: Error): void; how: string } | undefined;
   /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
   private readonly marks: Record<string, number> = {};
   /** The files of the rustc started ahead (`pre`) and not yet given its run. */
@@ -204,6 +213,11 @@ export class ExecCall {
     return this.waiting !== undefined;
   }
 
+  /** Whether that rustc is a tee run's, whose stderr comes through this daemon. */
+  get teeing(): boolean {
+    return this.waiting?.how === 'tee';
+  }
+
   /** Has the caller start the link step's rustc now, to be given its arguments by its run. */
   private prestart(): void {
     if (this.gone || this.pre !== undefined) return;
@@ -228,7 +242,7 @@ export class ExecCall {
     const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
     const t0 = Date.now();
     try {
-      const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject }));
+      const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject, how }));
       this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}\n`);
       const m = /^ran (\d{1,3}) (plain|quiet|tee|file)$/.exec(await ran);
       if (!m) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');

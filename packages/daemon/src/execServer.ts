@@ -10,8 +10,9 @@
  * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/5` (or `/4`: a caller that can't start rustc ahead, execCall.ts;
- * `/3` and `/2` are the same from an earlier version, taking no `alive`), the
+ * `sc-exec/7` (or `/6`: a caller that can't start rustc ahead, execCall.ts;
+ * `/5` and `/4` are the same from an earlier version, which don't watch a
+ * tee run, and `/3` and `/2` from one before, taking no `alive`), the
  * token from `exec.port`, its pid, the fd numbers of its stdout and stderr,
  * its start time ($EPOCHREALTIME), the argument count, then the arguments
  * (rustc first). It holds its end of the connection (at a descriptor above 9:
@@ -23,6 +24,10 @@
  * on a rustc it runs, it gets `alive` (protocol.ts): a caller that hears
  * nothing for SILENCE_MS stops the daemon and builds uncached. A second
  * connection, `sc-err/1`, the token and a run's id, carries that run's stderr.
+ * While a tee run goes on, a caller that watches it (`/7`, `/6`) gets an empty
+ * line every ALIVE_MS instead: its rustc may be blocked writing to this
+ * daemon, and the caller's watchdog, which reads those, stops a daemon silent
+ * for SILENCE_MS (execCall.ts).
  *
  * Loopback TCP is the one socket bash can open. Anyone on the machine can
  * connect, so nothing is done without the token, which lives in a file only
@@ -44,15 +49,18 @@ import { RunsHome } from './runsHome.js';
 
 /**
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
- * later, which can wait for a process substitution by its pid), and `alive`
- * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts).
- * /2 and /3 are the callers of earlier versions.
+ * later, which can wait for a process substitution by its pid), `alive`
+ * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts),
+ * and empty lines during a tee run (a caller that watches it). /2 to /5 are
+ * the callers of earlier versions: an empty line ended their call.
  */
-const CALLERS: Record<string, { prestarts: boolean; alive: boolean }> = {
-  'sc-exec/5': { prestarts: true, alive: true },
-  'sc-exec/4': { prestarts: false, alive: true },
-  'sc-exec/3': { prestarts: true, alive: false },
-  'sc-exec/2': { prestarts: false, alive: false },
+const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean }> = {
+  'sc-exec/7': { prestarts: true, alive: true, watches: true },
+  'sc-exec/6': { prestarts: false, alive: true, watches: true },
+  'sc-exec/5': { prestarts: true, alive: true, watches: false },
+  'sc-exec/4': { prestarts: false, alive: true, watches: false },
+  'sc-exec/3': { prestarts: true, alive: false, watches: false },
+  'sc-exec/2': { prestarts: false, alive: false, watches: false },
 };
 /** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
 export const STREAM_MAGIC = 'sc-err/1';
@@ -228,8 +236,16 @@ export class ExecServer {
   private async serve(c: Socket, req: ExecRequest, acceptedAt: number): Promise<void> {
     // Whenever the caller waits on this daemon (not on a rustc it runs), it hears that the daemon is alive:
     // from the start, since opening the caller waits on the thread pool, which a burst of calls can fill.
+    // During a tee run, whose rustc blocks writing its stderr here while this daemon is hung, the caller's
+    // watchdog hears an empty line instead (one byte: killed between two reads, it takes no part of a
+    // line meant for the caller, which skips those it leaves).
     let call: ExecCall | undefined;
-    const alive = req.alive ? setInterval(() => c.destroyed || call?.running || c.write('alive\n'), ALIVE_MS) : undefined;
+    const beat = () => {
+      if (c.destroyed) return;
+      if (!call?.running) c.write('alive\n');
+      else if (req.watches && call.teeing) c.write('\n');
+    };
+    const alive = req.alive ? setInterval(beat, ALIVE_MS) : undefined;
     try {
       await this.carry(c, req, acceptedAt, (started) => (call = started));
     } finally {
