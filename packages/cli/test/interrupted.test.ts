@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor, type RunResult } from './helpers.js';
 
@@ -16,15 +16,16 @@ import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store,
 const CARGO_LIKE = 'set -o pipefail; "$@" 2> >(trap "" INT; exec cat >&2) | { trap "" INT; exec cat; }';
 
 /** `BIN <args>` on pipes, in a process group of its own; SIGINT to that group once `marker` exists. */
-async function interruptedOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv, marker: string): Promise<RunResult & { signal: string | null }> {
+async function interruptedOnce(args: string[], cwd: string, env: NodeJS.ProcessEnv, marker: string): Promise<RunResult & { signal: string | null; msAfterInt: number }> {
   const child = spawn('/bin/bash', ['-c', CARGO_LIKE, '_', BIN, ...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const err: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => err.push(d));
   child.stdout.resume();
   const ended = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
   if (await waitFor(() => existsSync(marker), 30_000)) process.kill(-child.pid!, 'SIGINT');
+  const sent = Date.now();
   const { code, signal } = await ended;
-  return { code: code ?? -1, signal, stdout: '', stderr: Buffer.concat(err).toString() };
+  return { code: code ?? -1, signal, stdout: '', stderr: Buffer.concat(err).toString(), msAfterInt: Date.now() - sent };
 }
 
 t.test('a Ctrl-C during the link step of a hit does not evict the entry, nor compile the crate again', async (t) => {
@@ -64,7 +65,28 @@ t.test('a Ctrl-C during a compile (rustc ends with 1) is not counted as a compil
   writeFileSync(rustc, '#!/bin/sh\ncase " $* " in *" --crate-name "*) sleep 20 & trap "kill $!; exit 1" INT; : >"$SC_MARK"; wait $! ;; esac\nexec rustc "$@"\n', { mode: 0o755 });
   const crate = printingCrate('never finished');
   const marker = join(tempDir('marker'), 'compiling');
+  const daemon = store.daemonPid();
   const stopped = await interruptedOnce([rustc, ...printingCrateArgs(crate)], crate, store.env({ SC_MARK: marker }), marker);
   t.not(stopped.code, 0, `the interrupted call ends unsuccessfully (${stopped.code}/${stopped.signal})`);
+  // The miss's watchdog (bin/splitcache, sc_watch), a background job of the script, which a Ctrl-C may
+  // or may not end: the call must end at once, not wait on it, nor take the daemon for hung.
+  t.ok(stopped.msAfterInt < 5_000, `it ends soon after the Ctrl-C (${stopped.msAfterInt} ms)`);
+  t.notMatch(stopped.stderr, /SPLITCACHE_DAEMON_UNRESPONSIVE/, 'the daemon is not taken for hung');
+  t.equal(store.daemonPid(), daemon, 'and it still runs');
+  // Nor does the watchdog outlive the call, holding its connection (the daemon would wait on it).
+  t.ok(await waitFor(() => !scriptRunningFor(crate), 2_000), 'no process of the script is left');
   t.equal((await store.stats()).compileErrors, 0, 'no compile error counted');
 });
+
+/** Whether a bash running bin/splitcache for the crate in `cwd` (the caller, or a subshell of it) is still there. */
+function scriptRunningFor(cwd: string): boolean {
+  return readdirSync('/proc').some((p) => {
+    if (!/^\d+$/.test(p)) return false;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return /bash$/.test(argv[0]!) && argv[2] === BIN && argv.some((a) => a.includes(cwd));
+    } catch {
+      return false;
+    }
+  });
+}
