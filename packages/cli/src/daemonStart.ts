@@ -175,7 +175,7 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
   return spawnDaemon(dir, daemonMain, firstRustc);
 }
 
-/** Makes the spawn lock `lock`; false if another starter holds it (and it isn't stale, or `takeOver`). */
+/** Makes the spawn lock `lock`; false if another starter holds one that is not yet stale (a `takeOver` takes it anyway). */
 function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
   try {
     closeSync(openSync(lock, 'wx'));
