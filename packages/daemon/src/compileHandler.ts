@@ -9,6 +9,7 @@ import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
+import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey, type ManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { prefixTableFor } from './prefixes.js';
@@ -172,13 +173,13 @@ export class CompileHandler {
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
     const { store } = this.s;
-    const manifest = await store.getManifest(p.key.key);
-    let result = manifest ? await findResult(manifest, p.cwd, env, p.table, this.s.files) : undefined;
-    p.missReason = manifest ? 'inputs-changed' : 'new-key';
+    const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, diagnosticForm(p.inv));
+    let result = local.result;
+    p.missReason = local.reason;
     let remote: RemoteLookup | undefined;
     if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
-      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table });
+      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form: diagnosticForm(p.inv) });
       result = remote.result;
       p.remoteReason = remote.reason;
     }
@@ -288,7 +289,7 @@ export class CompileHandler {
           this.s.stats.stored(r.bytes);
           this.s.maintenance.noteStored(r.bytes);
           await this.s.remoteReady; // a recache compiles without a lookup, so it may come first
-          await this.s.uploads?.enqueue(r.entryKey, {
+          if (!r.display) await this.s.uploads?.enqueue(r.entryKey, {
             manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
           });
         }

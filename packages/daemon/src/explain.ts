@@ -6,8 +6,11 @@ import { ABSENT } from './absentInputs.js';
 export interface Explanation {
   crate: string;
   key?: string;
-  /** 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs. */
-  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs';
+  /**
+   * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
+   * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts).
+   */
+  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs' | 'diagnostic-form';
   differences: KeyDiff[];
   comparedWith?: string;
 }
@@ -25,6 +28,7 @@ export async function explainMiss(store: Store, crate: string, session?: string)
   }
   if (!miss?.key) return { crate, verdict: 'no-miss', differences: [] };
   if (miss.reason === 'recache') return { crate, key: miss.key, verdict: 'recache', differences: [] };
+  if (miss.reason?.split(',').includes('diagnostic-form')) return { crate, key: miss.key, verdict: 'diagnostic-form', differences: [] };
   const mine = await store.getManifest(miss.key);
   if (!mine) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
 

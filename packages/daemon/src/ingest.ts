@@ -7,6 +7,7 @@ import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsO
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
+import { diagnosticForm, hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { readAsValues } from './includeDirUse.js';
@@ -36,7 +37,7 @@ export interface IngestInput {
 }
 
 export type IngestResult =
-  | { stored: true; entryKey: Digest; bytes: number; inputs: [string, Digest][]; envDeps: [string, string | null][] }
+  | { stored: true; entryKey: Digest; bytes: number; inputs: [string, Digest][]; envDeps: [string, string | null][]; display?: string }
   | { stored: false; reason: string };
 
 /**
@@ -202,7 +203,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
 
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
   const stderr = Buffer.from(table.normaliseText(Buffer.from(x.stderr).toString('utf8')));
-  const entryKey = entryKeyOf(x.manifestKey, inputs, envDeps);
+  // The form its diagnostics were rendered in, if it printed any: a result of another form than
+  // the default has an entry of its own, and is not published (a remote input set names no form).
+  const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;
+  const entryKey = entryKeyOf(x.manifestKey, inputs, envDeps, display);
   const entry: EntryRecord = {
     v: 1, mode: x.mode, crateName: inv.crateName!, crateType: x.crateType, outputs, stdout, stderr, exitCode: 0,
     producer: x.producer, createdAt: Date.now(), rustcVersion: x.rustcVersion, compileMs: x.compileMs, inputs,
@@ -211,10 +215,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   await store.commitEntry({
     manifestKey: x.manifestKey,
     manifest: { v: 1, crateName: inv.crateName!, components: x.components },
-    result: { entryKey, inputs, envDeps },
+    result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
     entry,
   });
-  return { stored: true, entryKey, bytes, inputs, envDeps };
+  return { stored: true, entryKey, bytes, inputs, envDeps, display };
 }
 
 export function ingestError(cause: unknown): SplitcacheError {

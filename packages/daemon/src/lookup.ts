@@ -10,16 +10,20 @@ import { inputOnDisk } from './inputPath.js';
  * inputs still have the same digests, and whose env-deps still hold the same
  * values (as envDepValue records them: exactly, but for OUT_DIR and
  * CLIPPY_CONF_DIR; envDepHolds), and whose places recorded ABSENT still hold
- * no file (absentInputs.ts), is the hit. Files are digested through the memo, so a warm daemon
- * only stats them.
+ * no file (absentInputs.ts), and whose diagnostics, if it has any, are in the
+ * call's `form` (diagnosticForm.ts), is the hit. Files are digested through the memo, so a warm daemon
+ * only stats them. With none, `reason` says why: no manifest (`new-key`), only
+ * results of another diagnostic form (`diagnostic-form`), or `inputs-changed`.
  */
 export async function findResult(
-  manifest: ManifestRecord,
+  manifest: ManifestRecord | undefined,
   cwd: string,
   env: Record<string, string>,
   table: PrefixTable,
   files: FileDigestMemo,
-): Promise<ManifestResult | undefined> {
+  form: string,
+): Promise<{ result?: ManifestResult; reason: string }> {
+  if (!manifest) return { reason: 'new-key' };
   const cache = new Map<string, string | null>();
   const digestOf = async (p: string): Promise<string | null> => {
     let d = cache.get(p);
@@ -29,6 +33,7 @@ export async function findResult(
     }
     return d;
   };
+  let otherForm = false;
   next: for (const r of manifest.results) {
     const inputPaths = r.envDeps.length > 0 ? r.inputs.map(([p]) => p) : [];
     for (const [name, value] of r.envDeps) {
@@ -37,7 +42,11 @@ export async function findResult(
     for (const [p, d] of r.inputs) {
       if (d === ABSENT ? isPresent(inputOnDisk(cwd, table.expand(p))) : (await digestOf(p)) !== d) continue next;
     }
-    return r;
+    if (r.display !== undefined && r.display !== form) {
+      otherForm = true;
+      continue;
+    }
+    return { result: r, reason: '' };
   }
-  return undefined;
+  return { reason: otherForm ? 'diagnostic-form' : 'inputs-changed' };
 }

@@ -9,6 +9,7 @@ import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
 import { normaliseKeyedArg } from './remapFlagKey.js';
 import { inputOnDisk } from './inputPath.js';
+import { keyedJsonArg } from './diagnosticForm.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -31,9 +32,11 @@ import { inputOnDisk } from './inputPath.js';
  * installed target's; 12: a result records, as ABSENT, the other file each
  * module could have been read from, absentInputs.ts, so that one added
  * beside it misses, as rustc refuses the pair, where results recorded before
- * hit).
+ * hit; 13: `--json`'s `diagnostic-short` is left out of item 3, and a result
+ * records the form of its diagnostics, diagnosticForm.ts: under the same key,
+ * results recorded before would serve a short-form call the long form).
  */
-export const CACHE_VERSION = 12;
+export const CACHE_VERSION = 13;
 
 /**
  * CARGO_* variables that cannot change a crate's outputs: the jobserver,
@@ -110,7 +113,11 @@ export interface ManifestKey {
  *     Nor `--diagnostic-width` (DISPLAY_ONLY): cargo passes it only when its
  *     stderr is a terminal, so a build in a terminal and one in CI or piped
  *     share entries. A hit then shows diagnostics as they were rendered for
- *     the width (or none) of the call that stored them.
+ *     the width (or none) of the call that stored them. Nor the parts of
+ *     `--json` that only choose how diagnostics are rendered
+ *     (`diagnostic-short`: cargo's `--message-format=short`), so a crate that
+ *     printed none hits under every message format; a result with
+ *     diagnostics serves only its own form (diagnosticForm.ts, lookup.ts).
  *     Dropping inputs needs no new CACHE_VERSION: a key without them is the
  *     key such a call always had. A user's `--remap-path-prefix=FROM=TO` is
  *     split at its last `=`, as rustc splits it, and each side normalised
@@ -324,9 +331,11 @@ export function keyedCargoEnv(env: Record<string, string>, throughDriver = false
     .sort();
 }
 
-/** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY). */
+/** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
-  return namedArgs(inv).filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name));
+  return namedArgs(inv)
+    .filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name))
+    .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 
 /** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"). */

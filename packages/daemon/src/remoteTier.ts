@@ -7,6 +7,7 @@ import { ABSENT } from './absentInputs.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
+import { hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
@@ -20,6 +21,8 @@ export interface RemoteQuery {
   cwd: string;
   env: Record<string, string>;
   table: PrefixTable;
+  /** The call's diagnostic form (diagnosticForm.ts): a published entry holds the default form's diagnostics, if any. */
+  form: string;
 }
 
 export interface RemoteLookup {
@@ -67,6 +70,9 @@ export class RemoteTier {
       if (JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
         throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
       }
+      // Only results of the default form are published: its diagnostics can't serve a call that asks for another.
+      const display = hasDiagnostics(entry.stderr) ? '' : undefined;
+      if (display !== undefined && q.form !== '') return { ...this.miss(), reason: 'remote-diagnostic-form' };
       let bytes = 0;
       // Each blob's size as the entry records it: its body is read up to about that, never more.
       const sizes = new Map<Digest, number>();
@@ -81,12 +87,12 @@ export class RemoteTier {
       await store.commitEntry({
         manifestKey: q.manifestKey,
         manifest: { v: 1, crateName: q.crateName, components: q.components },
-        result: { entryKey, inputs, envDeps },
+        result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
         entry,
       });
       stats.count('remote', 'hits');
       stats.count('remote', 'downloadedBytes', bytes);
-      return { result: { entryKey, inputs, envDeps }, signature: this.signed ? 'valid' : 'unsigned' };
+      return { result: { entryKey, inputs, envDeps, display }, signature: this.signed ? 'valid' : 'unsigned' };
     } catch (err) {
       // Evicted on the server since the entry was written: a miss, named in its audit event (and
       // the upload after it replaces the entry: uploadQueue.ts), not a plain new key.

@@ -76,7 +76,7 @@ t.test('an entry uploaded from one store is found, verified and backfilled into 
   const b = await open(t);
   const cb = checkout(); // another directory, the same source
   const tier = new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'k' }), { ...b, log }, true);
-  const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table };
+  const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table, form: '' };
   const hit = await tier.fetch({ ...q, env: { ANSWER_MODE: 'fast' } });
   t.equal(hit.result?.entryKey, entryKey, 'the same entry key, computed from this checkout');
   t.equal(hit.signature, 'valid');

@@ -39,6 +39,13 @@ export interface ManifestResult {
   entryKey: Digest;
   inputs: [string, Digest][];
   envDeps: [string, string | null][];
+  /**
+   * For a result whose compile printed diagnostics: the form they were
+   * rendered in ('' for rustc's default, else the display parts of `--json`,
+   * as `diagnostic-short`); it serves only calls that ask for that form.
+   * Absent where there were none: such a result serves every form.
+   */
+  display?: string;
 }
 
 /** Direct-mode manifest: the key's components (for `explain`) and recent results, newest first. */

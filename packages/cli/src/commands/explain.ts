@@ -9,6 +9,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   'first-build': 'missed because no earlier entry of this crate exists',
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
+  'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not)',
 };
 
 export const EXPLAIN: CommandSpec = {

@@ -1,0 +1,79 @@
+/**
+ * `cargo build --message-format=short` adds `diagnostic-short` to rustc's
+ * `--json`, and nothing else. That part was keyed, so a short build missed
+ * every crate a plain one had stored, and the other way round. Now a crate
+ * that printed no diagnostic hits under either format; one that printed some
+ * hits only under the format it was stored in, so a hit never shows
+ * diagnostics in the wrong form. Locally and through a remote.
+ */
+import t from 'tap';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, lookedUp, Store, type AuditLine } from './helpers.js';
+import { producerAndReader } from './remoteHelpers.js';
+
+// `quiet` prints nothing; `noisy` (which uses it) warns of an unused variable; `app` uses both.
+const WORKSPACE = {
+  'Cargo.toml': '[workspace]\nmembers = ["quiet", "noisy", "app"]\nresolver = "2"\n',
+  'quiet/Cargo.toml': '[package]\nname = "quiet"\nversion = "0.1.0"\nedition = "2021"\n',
+  'quiet/src/lib.rs': 'pub fn one() -> u32 { 1 }\n',
+  'noisy/Cargo.toml': '[package]\nname = "noisy"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nquiet = { path = "../quiet" }\n',
+  'noisy/src/lib.rs': 'pub fn two() -> u32 {\n    let unused_here = 5;\n    quiet::one() + 1\n}\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nnoisy = { path = "../noisy" }\n',
+  'app/src/main.rs': 'fn main() { println!("{}", noisy::two()); }\n',
+};
+// rustc's long form points at the line with `-->`; the short form is one `path:line:col: warning: …` line.
+const LONG = /warning: unused variable: `unused_here`\n\s+--> noisy\/src\/lib\.rs:2:9/;
+const SHORT = /noisy\/src\/lib\.rs:2:9: warning: unused variable: `unused_here`/;
+
+/** Each looked-up call as `crate:hit` or `crate:miss(reason)`, sorted. */
+function outcomes(events: AuditLine[]): string[] {
+  return lookedUp(events).map((e) => `${e.crate}:${e.outcome === 'hit' ? 'hit' : `miss(${e.reason ?? ''})`}`).sort();
+}
+
+t.test('a short and a plain build share the entries of crates that printed nothing', async (t) => {
+  const ws = fileTree(WORKSPACE, 'msgfmt');
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const build = async (session: string, short: boolean) => {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    const r = await store.cargo(ws, ['build', ...(short ? ['--message-format=short'] : [])], { SPLITCACHE_SESSION: session });
+    assertOk(t, r, `${session}: the build succeeds`);
+    return { stderr: r.stderr, calls: outcomes(await store.audit(session)) };
+  };
+
+  const plain = await build('plain', false);
+  t.match(plain.stderr, LONG, 'a plain build shows the warning in the long form');
+  t.same(plain.calls, ['app:miss(new-key)', 'noisy:miss(new-key)', 'quiet:miss(new-key)'], 'and misses every crate, the store being new');
+
+  const short = await build('short', true);
+  t.match(short.stderr, SHORT, 'a short build shows the warning in the short form');
+  t.notMatch(short.stderr, LONG, 'and not in the long one');
+  t.same(short.calls, ['app:hit', 'noisy:miss(diagnostic-form)', 'quiet:hit'], 'it hits the crates that printed nothing, and misses the one whose warning was stored in the long form');
+  const why = await store.splitcache(['explain', 'noisy', '--session', 'short']);
+  t.match(why.stdout, /noisy missed because the entry stored under the same key holds diagnostics rendered in another form/, '`explain` says why');
+
+  const shortAgain = await build('short-again', true);
+  t.same(shortAgain.calls, ['app:hit', 'noisy:hit', 'quiet:hit'], 'a second short build hits every crate');
+  t.match(shortAgain.stderr, SHORT, 'and its hit shows the warning in the short form');
+  t.notMatch(shortAgain.stderr, LONG, 'not the long one');
+
+  const plainAgain = await build('plain-again', false);
+  t.same(plainAgain.calls, ['app:hit', 'noisy:hit', 'quiet:hit'], 'a plain build still hits every crate: the two forms of noisy stand side by side');
+  t.match(plainAgain.stderr, LONG, 'and its hit shows the long form');
+  t.notMatch(plainAgain.stderr, SHORT, 'not the short one');
+});
+
+t.test('through a remote: a short build takes what printed nothing, never long-form diagnostics', async (t) => {
+  const wsA = fileTree(WORKSPACE, 'msgfmt-remote');
+  const { b, wsB } = await producerAndReader(t, wsA);
+  const r = await b.cargo(wsB, ['build', '--message-format=short'], { SPLITCACHE_SESSION: 'b' });
+  assertOk(t, r, "runner B's short build succeeds");
+  t.match(r.stderr, SHORT, 'it shows the warning in the short form');
+  t.notMatch(r.stderr, LONG, 'and not the long form it was published in');
+  const events = lookedUp(await b.audit('b'));
+  const seen = events.map((e) => `${e.crate}:${e.outcome}${e.origin ? `:${e.origin}` : ''}${e.reason ? `(${e.reason})` : ''}`).sort();
+  // app then misses too: its key holds noisy's rlib, which B compiled in its own checkout (paths
+  // in the rlib differ), not the one A published.
+  t.same(seen, ['app:miss(new-key)', 'noisy:miss(new-key,remote-diagnostic-form)', 'quiet:hit:remote'], 'the crate that printed nothing is a remote hit; the one with a warning misses');
+});

@@ -1,0 +1,57 @@
+import type { Invocation } from '@splitcache/rustc';
+
+/**
+ * The form a call asks its diagnostics in, beyond rustc's default: the parts
+ * of `--json` that change only how a diagnostic is rendered. cargo passes
+ * `--json=…,diagnostic-short` under `--message-format=short` (and
+ * `json-diagnostic-short`), and nothing else about its diagnostics differs
+ * between message formats (it always asks for `diagnostic-rendered-ansi` and
+ * strips the colours itself).
+ *
+ * They are left out of the key (manifestKey.ts), so a crate that printed no
+ * diagnostic is one entry for every form: before, `cargo build
+ * --message-format=short` missed every crate that a plain `cargo build` had
+ * stored. A result that holds diagnostics records the form they were rendered
+ * in (ManifestResult.display), and serves only calls that ask for that form;
+ * a result of a form other than the default also has an entry key of its own
+ * (entryKey.ts), so the two forms' entries stand side by side.
+ */
+const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
+
+/** The call's diagnostic form: its display parts of `--json`, sorted and joined; '' for rustc's default. */
+export function diagnosticForm(inv: Invocation): string {
+  const parts = new Set<string>();
+  for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
+  return [...parts].sort().join(',');
+}
+
+/** A `--json` argument's text (`--json=a,b` or `--json a,b`) as it is keyed: without the display parts. */
+export function keyedJsonArg(text: string): string {
+  const m = /^(--json[= ])(.*)$/s.exec(text);
+  if (!m) return text;
+  return m[1] + m[2]!.split(',').filter((p) => !DISPLAY_PARTS.has(p)).join(',');
+}
+
+function* jsonValues(args: string[]): Generator<string> {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--json=')) yield a.slice('--json='.length);
+    else if (a === '--json' && i + 1 < args.length) yield args[++i]!;
+  }
+}
+
+const ARTIFACT_LINE = '{"$message_type":"artifact"';
+
+/**
+ * Whether a compile's stderr holds anything whose rendering its form decides:
+ * any line but an artifact notice (`--json=artifacts`, which every form
+ * prints alike). Under `--error-format=json` that is a diagnostic or a
+ * future-incompat report; otherwise any text at all.
+ */
+export function hasDiagnostics(stderr: Uint8Array): boolean {
+  const text = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength).toString('utf8');
+  for (const line of text.split('\n')) {
+    if (line.length > 0 && !line.startsWith(ARTIFACT_LINE)) return true;
+  }
+  return false;
+}
