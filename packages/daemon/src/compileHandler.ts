@@ -173,13 +173,14 @@ export class CompileHandler {
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
     const { store } = this.s;
-    const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, diagnosticForm(p.inv));
+    const form = diagnosticForm(p.inv);
+    const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form);
     let result = local.result;
     p.missReason = local.reason;
     let remote: RemoteLookup | undefined;
     if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
-      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form: diagnosticForm(p.inv) });
+      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form });
       result = remote.result;
       p.remoteReason = remote.reason;
     }
