@@ -26,12 +26,20 @@ t.test('a failed link of cached objects falls back to a plain compile and evicts
   assertOk(t, failing, 'the build with failing split links still succeeds');
   t.match(failing.stderr, /SPLITCACHE_LINK_FAILED/, 'and says why each linked crate was compiled again');
   t.equal((await run(join(ws, 'target/debug/fx-app'), [])).code, 0, 'the binary from the fallback compile runs');
-  // The build script and the proc-macro are hits whose link fails. (The bin then misses: a
+  // The build script and the proc-macro are hits whose link fails: they are compiled plainly
+  // after all, and counted as misses that stored nothing, not as hits. (The bin then misses: a
   // proc-macro from a plain rustc differs from a split one in its .rustc section, so the bin's key
   // changes; its split link fails too, as a miss.)
-  const linkingHits = (await store.audit('failing')).filter((e) => e.outcome === 'hit' && e.crateType !== 'lib').map((e) => e.crate);
-  t.ok(linkingHits.includes('build_script_build') && linkingHits.includes('fx_derive'), `the crates that link were hits (${linkingHits.join(', ')})`);
-  t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED, linkingHits.length, 'each failed link of a hit was reported and counted');
+  const audit = await store.audit('failing');
+  t.same(audit.filter((e) => e.outcome === 'hit' && e.crateType !== 'lib').map((e) => e.crate), [], 'no crate that links is counted as a hit');
+  const linkingHits = audit.filter((e) => e.reason === 'link-failed').map((e) => e.crate);
+  t.ok(linkingHits.includes('build_script_build') && linkingHits.includes('fx_derive'), `the crates whose cached objects failed to link are misses, reason link-failed (${linkingHits.join(', ')})`);
+  t.ok(audit.filter((e) => e.reason === 'link-failed').every((e) => e.outcome === 'miss' && e.notStored === 'link-failed'), 'each stored nothing');
+  const stats = await store.stats();
+  t.equal(stats.errors.SPLITCACHE_LINK_FAILED, linkingHits.length, 'each failed link of a hit was reported and counted');
+  t.equal(stats.notStored['link-failed'], linkingHits.length, 'and counted as not stored');
+  const why = await store.splitcache(['explain', 'fx_derive', '--session', 'failing']);
+  t.match(why.stdout, /fx_derive hit, then was compiled by a plain rustc after all:\n\s+linking its cached objects failed, and the entry was evicted/, '`explain` says what happened');
 
   rmSync(join(ws, 'target'), { recursive: true, force: true });
   assertOk(t, await store.cargo(ws, build, { ...env, SPLITCACHE_SESSION: 'again' }), 'a third build succeeds');

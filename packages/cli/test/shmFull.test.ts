@@ -146,6 +146,8 @@ t.test("/dev/shm filled while a hit's link step writes its output: the build suc
   t.same(lines(filled).length, 1, `with one line: ${lines(filled).join(' | ')}`);
   t.match(lines(filled)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full (not a failed link)');
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
+  // The bin hit, then was linked by a plain rustc after all: a miss that stored nothing, not a hit.
+  t.same((await store.calls('filled')).map((e) => `${e.crateType}:${e.outcome}:${e.reason ?? ''}`), ['lib:hit:', 'bin:miss:runs-dir-full'], 'the bin, built plainly, is counted as a miss (runs-dir-full), the lib as a hit');
 
   await hitsAgain(t, ns, store, ws, cargo, 'after', 'filled under the link', 'both calls are hits: the bin was not evicted');
   t.same((await store.stats()).errors, {}, 'no cache error counted');

@@ -7,6 +7,8 @@ import { AuditWriter } from './auditWriter.js';
 import { readsBootstrap } from './bootstrapRead.js';
 import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
+import { HeldHits, type HeldHit } from './heldHits.js';
+import { KeyedQueue } from './keyedQueue.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
@@ -57,13 +59,12 @@ export interface PlanHooks {
 export class CompileHandler {
   private readonly pending = new Map<string, Pending>();
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
-  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  private readonly keyLocks = new KeyedQueue();
   private readonly inflight = new Set<Promise<void>>();
   private readonly faults: FaultLines;
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
-  /** Hits whose link step is still running: token → entry key. */
-  private readonly hits = new Map<string, string>();
+  private readonly hits = new HeldHits((h, failed) => this.countHit(h, failed));
 
   private readonly drift: SettingsDrift;
 
@@ -145,7 +146,7 @@ export class CompileHandler {
       else {
         // A result of this key still being stored in the background (the call before's, just
         // reported) is waited for: looked up before it commits, it would be compiled again.
-        await this.keyLocks.get(key.key);
+        await this.keyLocks.idle(key.key);
         const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
         if (hit) return hit;
       }
@@ -195,13 +196,13 @@ export class CompileHandler {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc, this.s.files);
       this.touch(result.entryKey);
       const timeSavedMs = entry.compileMs - (Date.now() - started);
-      this.s.stats.hit(p.crateType, out.bytes, timeSavedMs);
-      this.event({
+      const hit: HeldHit = { entryKey: result.entryKey, crateType: p.crateType, bytes: out.bytes, timeSavedMs, event: {
         session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
-      });
+      } };
       const token = newToken();
-      if (p.link) this.rememberHit(token, result.entryKey);
+      if (p.link) this.hits.hold(token, hit);
+      else this.countHit(hit);
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
@@ -279,7 +280,7 @@ export class CompileHandler {
   }
 
   private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<void> {
-    return this.withKeyLock(p.key.key, () => this.s.maintenance.lock.shared(async () => {
+    return this.keyLocks.run(p.key.key, () => this.s.maintenance.lock.shared(async () => {
       try {
         const r = await ingest(this.s.store, this.s.files, {
           inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
@@ -305,18 +306,6 @@ export class CompileHandler {
     }));
   }
 
-  private async withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.keyLocks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.keyLocks.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.keyLocks.get(key) === tail) this.keyLocks.delete(key);
-    }
-  }
-
   private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
     const reason = [p.missReason, p.remoteReason].filter(Boolean).join(',') || undefined;
     this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason });
@@ -340,9 +329,17 @@ export class CompileHandler {
     void this.s.store.touch(entryKey).catch(() => undefined);
   }
 
-  private rememberHit(token: string, entryKey: string): void {
-    if (this.hits.size > 10_000) this.hits.clear();
-    this.hits.set(token, entryKey);
+  /** A hit counted, or, with `failed`, a hit whose call was built plainly after all, as a miss that stored nothing. */
+  private countHit(h: HeldHit, failed?: string): void {
+    if (!failed) {
+      this.s.stats.hit(h.crateType, h.bytes, h.timeSavedMs);
+      this.event(h.event);
+      return;
+    }
+    this.s.stats.miss(h.crateType);
+    this.s.stats.count('notStored', failed);
+    const { session, crate, crateType, key } = h.event;
+    this.event({ session, crate, crateType, outcome: 'miss', key, reason: failed, notStored: failed });
   }
 
   /**
@@ -353,14 +350,17 @@ export class CompileHandler {
    * cli/test/linkFallback.test.ts).
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
-    const entryKey = this.hits.get(req.token);
-    this.hits.delete(req.token);
-    if (entryKey === undefined || req.code === 0) return;
-    this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${entryKey} evicted`));
-    await this.s.store.deleteEntry(entryKey).catch(() => undefined);
+    const hit = this.hits.end(req.token, req.code === 0 ? undefined : 'link-failed');
+    if (!hit || req.code === 0) return;
+    this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
+    await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
   }
 
-  /** Drops a miss never reported (its client went away; `reason`: else why, as an exec-port run lost to a full runs dir), or a hit whose link went well. */
+  /**
+   * Ends a call: a miss never reported is counted as stored nothing (its client went away;
+   * `reason`: else why, as an exec-port run lost to a full runs dir); a hit whose link step
+   * was not reported as failed is counted as a hit, unless `reason` says its call was built plainly.
+   */
   forget(token: string, reason = 'client-gone'): void {
     // A miss counted when it was planned and never reported: its audit line says so, as a reported one's would.
     const p = this.pending.get(token);
@@ -369,7 +369,7 @@ export class CompileHandler {
       this.missEvent(p, { notStored: reason });
     }
     this.pending.delete(token);
-    this.hits.delete(token);
+    this.hits.end(token, reason === 'client-gone' ? undefined : reason);
   }
 
   get pendingCount(): number {

@@ -8,9 +8,11 @@ export interface Explanation {
   key?: string;
   /**
    * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
-   * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts).
+   * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
+   * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs' | 'diagnostic-form';
+  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
 }
@@ -21,6 +23,9 @@ export interface Explanation {
  * either the manifest key differs (which argument, env var, source or extern
  * changed), or the key is the same and a dep-info input changed (which file).
  */
+/** The reasons of a hit whose call was compiled plainly after all (heldHits.ts). */
+const BUILT_PLAINLY = new Set(['link-failed', 'runs-dir-full', 'run-not-set-up']);
+
 export async function explainMiss(store: Store, crate: string, session?: string): Promise<Explanation> {
   let miss: { key?: string; time: number; reason?: string } | undefined;
   for await (const e of store.events()) {
@@ -29,6 +34,7 @@ export async function explainMiss(store: Store, crate: string, session?: string)
   if (!miss?.key) return { crate, verdict: 'no-miss', differences: [] };
   if (miss.reason === 'recache') return { crate, key: miss.key, verdict: 'recache', differences: [] };
   if (miss.reason?.split(',').includes('diagnostic-form')) return { crate, key: miss.key, verdict: 'diagnostic-form', differences: [] };
+  if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { crate, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const mine = await store.getManifest(miss.key);
   if (!mine) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
 

@@ -10,6 +10,12 @@ const SAY: Record<Explanation['verdict'], string> = {
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
   'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not)',
+  'built-plainly': 'hit, then was compiled by a plain rustc after all:',
+};
+const PLAINLY: Record<string, string> = {
+  'link-failed': 'linking its cached objects failed, and the entry was evicted',
+  'runs-dir-full': "rustc's output was lost to a full runs dir",
+  'run-not-set-up': 'its run could not be set up',
 };
 
 export const EXPLAIN: CommandSpec = {
@@ -37,6 +43,7 @@ export async function runExplain(args: string[]): Promise<number> {
     return 0;
   }
   let out = `${r.crate} ${SAY[r.verdict]}\n`;
+  if (r.reason) out += `  ${PLAINLY[r.reason] ?? r.reason}\n`;
   for (const d of r.differences) {
     out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;
   }
