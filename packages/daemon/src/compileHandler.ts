@@ -196,10 +196,10 @@ export class CompileHandler {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc, this.s.files);
       this.touch(result.entryKey);
       const timeSavedMs = entry.compileMs - (Date.now() - started);
-      const hit: HeldHit = { entryKey: result.entryKey, crateType: p.crateType, bytes: out.bytes, timeSavedMs, event: {
+      const hit: HeldHit = {
         session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
-      } };
+      };
       const token = newToken();
       if (p.link) this.hits.hold(token, hit);
       else this.countHit(hit);
@@ -332,13 +332,13 @@ export class CompileHandler {
   /** A hit counted, or, with `failed`, a hit whose call was built plainly after all, as a miss that stored nothing. */
   private countHit(h: HeldHit, failed?: string): void {
     if (!failed) {
-      this.s.stats.hit(h.crateType, h.bytes, h.timeSavedMs);
-      this.event(h.event);
+      this.s.stats.hit(h.crateType, h.bytes ?? 0, h.timeSavedMs ?? 0);
+      this.event(h);
       return;
     }
     this.s.stats.miss(h.crateType);
     this.s.stats.count('notStored', failed);
-    const { session, crate, crateType, key } = h.event;
+    const { session, crate, crateType, key } = h;
     this.event({ session, crate, crateType, outcome: 'miss', key, reason: failed, notStored: failed });
   }
 
@@ -353,7 +353,7 @@ export class CompileHandler {
     const hit = this.hits.end(req.token, req.code === 0 ? undefined : 'link-failed');
     if (!hit || req.code === 0) return;
     this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
-    await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
+    if (hit.entryKey) await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
   }
 
   /**

@@ -1,13 +1,7 @@
 import type { AuditEvent } from '@splitcache/store';
 
-/** A hit of a crate that links, as it is counted once its link step is known to have gone well. */
-export interface HeldHit {
-  entryKey: string;
-  crateType: string;
-  bytes: number;
-  timeSavedMs: number;
-  event: Omit<AuditEvent, 'time'>;
-}
+/** A hit's audit line (outcome `hit`, with its entry key, bytes and time saved), as it is written once counted. */
+export type HeldHit = Omit<AuditEvent, 'time'>;
 
 /**
  * Hits whose link step is still to run, held by their call's token. Such a
