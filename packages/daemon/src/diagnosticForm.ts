@@ -40,18 +40,22 @@ function* jsonValues(args: string[]): Generator<string> {
   }
 }
 
-const ARTIFACT_LINE = '{"$message_type":"artifact"';
+const ARTIFACT_LINE = Buffer.from('{"$message_type":"artifact"');
 
 /**
  * Whether a compile's stderr holds anything whose rendering its form decides:
  * any line but an artifact notice (`--json=artifacts`, which every form
  * prints alike). Under `--error-format=json` that is a diagnostic or a
- * future-incompat report; otherwise any text at all.
+ * future-incompat report; otherwise any text at all. Searched as bytes: a
+ * stderr of many diagnostics is megabytes, and its first line decides.
  */
 export function hasDiagnostics(stderr: Uint8Array): boolean {
-  const text = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength).toString('utf8');
-  for (const line of text.split('\n')) {
-    if (line.length > 0 && !line.startsWith(ARTIFACT_LINE)) return true;
+  const bytes = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength);
+  for (let at = 0; at < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, at);
+    if (end === -1) end = bytes.length;
+    if (end > at && bytes.compare(ARTIFACT_LINE, 0, ARTIFACT_LINE.length, at, Math.min(end, at + ARTIFACT_LINE.length)) !== 0) return true;
+    at = end + 1;
   }
   return false;
 }

@@ -26,6 +26,9 @@ t.test('what counts as diagnostics in a stored stderr', async (t) => {
   const artifact = '{"$message_type":"artifact","artifact":"/w/target/debug/deps/liblib.rmeta","emit":"metadata"}\n';
   t.notOk(hasDiagnostics(Buffer.from('')), 'nothing');
   t.notOk(hasDiagnostics(Buffer.from(artifact + artifact)), 'artifact notices only');
+  t.notOk(hasDiagnostics(Buffer.from(`\n${artifact}\n${artifact.trimEnd()}`)), 'blank lines, and a last line with no newline');
+  t.ok(hasDiagnostics(Buffer.from(`${artifact}{"$message_type":"art`)), 'a line shorter than the notice that begins like one');
+  t.ok(hasDiagnostics(Buffer.from(artifact).subarray(0, 10)), 'a stderr shorter than the notice');
   t.ok(hasDiagnostics(Buffer.from(artifact + '{"$message_type":"diagnostic","message":"unused variable"}\n')), 'a diagnostic');
   t.ok(hasDiagnostics(Buffer.from('{"$message_type":"future_incompat","future_incompat_report":[]}\n')), 'a future-incompat report');
   t.ok(hasDiagnostics(Buffer.from('warning: unused variable: `x`\n')), 'human-readable text');
