@@ -19,7 +19,7 @@ export class HeldHits {
 
   hold(token: string, hit: HeldHit): void {
     // Bounded as a safeguard: a client that never ends its calls would grow it for good.
-    if (this.held.size >= 10_000) this.end([...this.held.keys()][0]!);
+    if (this.held.size >= 10_000) this.end(this.held.keys().next().value!);
     this.held.set(token, hit);
   }
 
