@@ -4,13 +4,14 @@
  * every crate a plain one had stored, and the other way round. Now a crate
  * that printed no diagnostic hits under either format; one that printed some
  * hits only under the format it was stored in, so a hit never shows
- * diagnostics in the wrong form. Locally and through a remote.
+ * diagnostics in the wrong form. Locally and through a remote, where each
+ * form's entry is published under a key of its own.
  */
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, lookedUp, Store, type AuditLine } from './helpers.js';
-import { producerAndReader } from './remoteHelpers.js';
+import { producerAndReader, Runner } from './remoteHelpers.js';
 
 // `quiet` prints nothing; `noisy` (which uses it) warns of an unused variable; `app` uses both.
 const WORKSPACE = {
@@ -64,16 +65,28 @@ t.test('a short and a plain build share the entries of crates that printed nothi
   t.notMatch(plainAgain.stderr, SHORT, 'not the short one');
 });
 
-t.test('through a remote: a short build takes what printed nothing, never long-form diagnostics', async (t) => {
+t.test('through a remote: a short build takes what printed nothing, and diagnostics only in its own form', async (t) => {
   const wsA = fileTree(WORKSPACE, 'msgfmt-remote');
-  const { b, wsB } = await producerAndReader(t, wsA);
-  const r = await b.cargo(wsB, ['build', '--message-format=short'], { SPLITCACHE_SESSION: 'b' });
-  assertOk(t, r, "runner B's short build succeeds");
-  t.match(r.stderr, SHORT, 'it shows the warning in the short form');
-  t.notMatch(r.stderr, LONG, 'and not the long form it was published in');
-  const events = lookedUp(await b.audit('b'));
-  const seen = events.map((e) => `${e.crate}:${e.outcome}${e.origin ? `:${e.origin}` : ''}${e.reason ? `(${e.reason})` : ''}`).sort();
+  const { b, wsB, url } = await producerAndReader(t, wsA);
+  const shortBuild = async (runner: Runner, ws: string, session: string) => {
+    const r = await runner.cargo(ws, ['build', '--message-format=short'], { SPLITCACHE_SESSION: session });
+    assertOk(t, r, `runner ${session}'s short build succeeds`);
+    t.match(r.stderr, SHORT, `${session}: it shows the warning in the short form`);
+    t.notMatch(r.stderr, LONG, `${session}: and not the long form`);
+    const events = lookedUp(await runner.audit(session));
+    return events.map((e) => `${e.crate}:${e.outcome}${e.origin ? `:${e.origin}` : ''}${e.reason ? `(${e.reason})` : ''}`).sort();
+  };
   // app then misses too: its key holds noisy's rlib, which B compiled in its own checkout (paths
   // in the rlib differ), not the one A published.
-  t.same(seen, ['app:miss(new-key)', 'noisy:miss(new-key,remote-diagnostic-form)', 'quiet:hit:remote'], 'the crate that printed nothing is a remote hit; the one with a warning misses');
+  t.same(await shortBuild(b, wsB, 'b'), ['app:miss(new-key)', 'noisy:miss(new-key,remote-diagnostic-form)', 'quiet:hit:remote'],
+    'A built plainly: the crate that printed nothing is a remote hit; the one whose warning A published in the long form misses');
+  t.equal((await b.splitcache(['server', 'stop'])).code, 0, "B's uploads are flushed");
+
+  const c = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'c' });
+  t.teardown(() => c.stop());
+  const wsC = fileTree(WORKSPACE, 'msgfmt-remote-c');
+  t.same(await shortBuild(c, wsC, 'c'), ['app:hit:remote', 'noisy:hit:remote', 'quiet:hit:remote'],
+    "a third runner's short build hits every crate remotely: noisy's short-form entry, which B published beside A's long one, and B's app, built on it");
+  const noisy = lookedUp(await c.audit('c')).find((e) => e.crate === 'noisy');
+  t.equal(noisy?.producer, 'b', 'noisy came from B, the runner that built it short');
 });

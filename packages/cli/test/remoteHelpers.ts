@@ -25,9 +25,10 @@ export class Runner extends Store {
 /**
  * A producer and a reader on one fresh `splitcache serve`: runner A builds `wsA` and flushes its
  * uploads; runner B gets a copy of that checkout at another path, without its target dir, for
- * the test to change before B builds it. Everything is stopped at the test's end.
+ * the test to change before B builds it. Everything is stopped at the test's end; `url` is the
+ * server's, for more runners.
  */
-export async function producerAndReader(t: Test, wsA: string): Promise<{ a: Runner; b: Runner; wsB: string }> {
+export async function producerAndReader(t: Test, wsA: string): Promise<{ a: Runner; b: Runner; wsB: string; url: string }> {
   const serve = await startServe();
   t.teardown(() => serve.stop());
   const a = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
@@ -41,7 +42,7 @@ export async function producerAndReader(t: Test, wsA: string): Promise<{ a: Runn
   mkdirSync(wsB);
   await run('cp', ['-a', `${wsA}/.`, wsB]);
   rmSync(join(wsB, 'target'), { recursive: true });
-  return { a, b, wsB };
+  return { a, b, wsB, url: serve.url };
 }
 
 /** Share of cacheable calls (hits and misses) that were remote hits, and what wasn't. */

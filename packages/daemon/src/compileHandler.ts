@@ -291,7 +291,7 @@ export class CompileHandler {
           this.s.stats.stored(r.bytes);
           this.s.maintenance.noteStored(r.bytes);
           await this.s.remoteReady; // a recache compiles without a lookup, so it may come first
-          if (!r.display) await this.s.uploads?.enqueue(r.entryKey, {
+          await this.s.uploads?.enqueue(r.entryKey, {
             manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
           });
         }

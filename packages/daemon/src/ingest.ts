@@ -37,7 +37,7 @@ export interface IngestInput {
 }
 
 export type IngestResult =
-  | { stored: true; entryKey: Digest; bytes: number; inputs: [string, Digest][]; envDeps: [string, string | null][]; display?: string }
+  | { stored: true; entryKey: Digest; bytes: number; inputs: [string, Digest][]; envDeps: [string, string | null][] }
   | { stored: false; reason: string };
 
 /**
@@ -204,7 +204,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
   const stderr = Buffer.from(table.normaliseText(Buffer.from(x.stderr).toString('utf8')));
   // The form its diagnostics were rendered in, if it printed any: a result of another form than
-  // the default has an entry of its own, and is not published (a remote input set names no form).
+  // the default has an entry key of its own, which a reader of that form asks for (remoteTier.ts).
   const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;
   const entryKey = entryKeyOf(x.manifestKey, inputs, envDeps, display);
   const entry: EntryRecord = {
@@ -218,7 +218,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
     entry,
   });
-  return { stored: true, entryKey, bytes, inputs, envDeps, display };
+  return { stored: true, entryKey, bytes, inputs, envDeps };
 }
 
 export function ingestError(cause: unknown): SplitcacheError {

@@ -2,7 +2,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import type { RemoteCache } from '@splitcache/remote';
-import type { ManifestResult, Store } from '@splitcache/store';
+import type { EntryRecord, ManifestResult, Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
@@ -21,7 +21,7 @@ export interface RemoteQuery {
   cwd: string;
   env: Record<string, string>;
   table: PrefixTable;
-  /** The call's diagnostic form (diagnosticForm.ts): a published entry holds the default form's diagnostics, if any. */
+  /** The call's diagnostic form (diagnosticForm.ts): an entry that holds diagnostics serves only calls of its own form. */
   form: string;
 }
 
@@ -64,15 +64,10 @@ export class RemoteTier {
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
       const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))));
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
-      const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
-      const entry = await this.cache.getEntry(entryKey);
-      if (!entry) return this.miss();
-      if (JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
-        throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
-      }
-      // Only results of the default form are published: its diagnostics can't serve a call that asks for another.
-      const display = hasDiagnostics(entry.stderr) ? '' : undefined;
-      if (display !== undefined && q.form !== '') return { ...this.miss(), reason: 'remote-diagnostic-form' };
+      const found = await this.findEntry(q, inputs, envDeps);
+      if ('reason' in found) return { ...this.miss(), reason: found.reason };
+      if (!found.entry) return this.miss();
+      const { entryKey, entry, display } = found;
       let bytes = 0;
       // Each blob's size as the entry records it: its body is read up to about that, never more.
       const sizes = new Map<Digest, number>();
@@ -99,6 +94,38 @@ export class RemoteTier {
       if (err instanceof MissingBlob) return { ...this.miss(), reason: 'remote-blob-missing' };
       return this.failed(err);
     }
+  }
+
+  /**
+   * The published entry for these inputs that can serve the call's form. The
+   * default form's entry comes first: it serves every form when it printed
+   * nothing, which is most crates. Where it holds diagnostics (or there is
+   * none) and the call asks for another form, that form's entry, which its
+   * producer published beside it under a key of its own (entryKey.ts), is
+   * asked for next. `display` is the form of the diagnostics the entry holds,
+   * undefined when it holds none.
+   */
+  private async findEntry(
+    q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][],
+  ): Promise<{ entryKey: Digest; entry?: EntryRecord; display?: string } | { reason: string }> {
+    const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
+    const entry = await this.entryAt(entryKey, inputs);
+    const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
+    if (q.form === '' || (entry && display === undefined)) return { entryKey, entry, display };
+    const formKey = entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
+    const ofForm = await this.entryAt(formKey, inputs);
+    if (ofForm) return { entryKey: formKey, entry: ofForm, display: hasDiagnostics(ofForm.stderr) ? q.form : undefined };
+    // Its diagnostics are in the default form, and no entry of the call's own was published.
+    return entry ? { reason: 'remote-diagnostic-form' } : { entryKey };
+  }
+
+  /** The entry published at `entryKey`, which must record the inputs the key was computed from. */
+  private async entryAt(entryKey: Digest, inputs: [string, Digest][]): Promise<EntryRecord | undefined> {
+    const entry = await this.cache.getEntry(entryKey);
+    if (entry && JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
+      throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
+    }
+    return entry;
   }
 
   /**

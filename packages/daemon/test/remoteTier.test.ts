@@ -42,20 +42,22 @@ function cache(t: Test, url: string, o: { token?: string; signingKey?: string } 
 
 /**
  * Stores an entry the way ingest does; returns its key and what the upload queue needs.
- * `mode`: the env-dep's value, which makes another entry; `extra`: one more output; `single`: one output only.
+ * `mode`: the env-dep's value, which makes another entry; `extra`: one more output; `single`: one output only;
+ * `warning`: a diagnostic on stderr, rendered in the form `display` ('' for rustc's default).
  */
-async function produce(store: Store, table: PrefixTable, cwd: string, o: { mode?: string; extra?: Buffer; single?: boolean } = {}) {
+async function produce(store: Store, table: PrefixTable, cwd: string, o: { mode?: string; extra?: Buffer; single?: boolean; warning?: string; display?: string } = {}) {
   const objects = [Buffer.from('object one '.repeat(900)), ...(o.single ? [] : [Buffer.from('object two')]), ...(o.extra ? [o.extra] : [])];
   const digests = await Promise.all(objects.map((o) => store.blobs.write(o)));
   const inputs: [string, string][] = [[table.normalise(join(cwd, 'src/lib.rs')), digestBytes(SOURCE)]];
   const envDeps: [string, string | null][] = [['ANSWER_MODE', o.mode ?? 'fast']];
-  const entryKey = entryKeyOf(MANIFEST, inputs, envDeps);
+  const display = o.warning === undefined ? undefined : (o.display ?? '');
+  const entryKey = entryKeyOf(MANIFEST, inputs, envDeps, display);
   const entry: EntryRecord = {
     v: 1, mode: 'whole', crateName: 'answer', crateType: 'lib', exitCode: 0, producer: 'runner-a', createdAt: Date.now(),
-    rustcVersion: 'rustc test', compileMs: 1234, command: [], inputs, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
+    rustcVersion: 'rustc test', compileMs: 1234, command: [], inputs, stdout: Buffer.alloc(0), stderr: Buffer.from(o.warning ?? ''),
     outputs: digests.map((digest, i) => ({ name: `answer-${i}.o`, digest, size: objects[i]!.length, form: 'raw' as const, role: 'output' as const })),
   };
-  await store.commitEntry({ manifestKey: MANIFEST, manifest: { v: 1, crateName: 'answer', components: [] }, result: { entryKey, inputs, envDeps }, entry });
+  await store.commitEntry({ manifestKey: MANIFEST, manifest: { v: 1, crateName: 'answer', components: [] }, result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display }, entry });
   return { entryKey, item: { manifestKey: MANIFEST, crateName: 'answer', inputs: inputs.map(([p]) => p), envDeps: envDeps.map(([n]) => n) } };
 }
 
@@ -93,6 +95,50 @@ t.test('an entry uploaded from one store is found, verified and backfilled into 
   t.same(await wrongKey.fetch({ ...q, cwd: ca.cwd, table: ca.table, env: { ANSWER_MODE: 'fast' } }), { reason: 'remote-signature' }, 'another signing key: refused');
   t.equal(other.stats.stats.errors.SPLITCACHE_REMOTE_SIGNATURE, 1);
   t.equal(await other.store.getEntry(entryKey), undefined, 'nothing was backfilled');
+});
+
+t.test('an entry with diagnostics serves only its own form; each form is published under a key of its own', async (t) => {
+  const LONG = '{"$message_type":"diagnostic","rendered":"warning: unused variable\\n --> src/lib.rs:1:1\\n"}\n';
+  const SHORT = '{"$message_type":"diagnostic","rendered":"src/lib.rs:1:1: warning: unused variable\\n"}\n';
+  const short = 'diagnostic-short';
+  /** A fresh server, the given entries uploaded to it from one producer's store, and a reader's fetch of each form. */
+  const publish = async (entries: { warning?: string; display?: string }[]) => {
+    const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+    t.teardown(() => server.close());
+    const a = await open(t);
+    const ca = checkout();
+    const keys: string[] = [];
+    const queue = new UploadQueue(cache(t, server.url), { ...a, log });
+    for (const e of entries) {
+      const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, e);
+      keys.push(entryKey);
+      await queue.enqueue(entryKey, item);
+    }
+    t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'flushed');
+    const cb = checkout();
+    const fetch = async (form: string) => {
+      const tier = new RemoteTier(cache(t, server.url), { ...(await open(t)), log }, false);
+      const r = await tier.fetch({ manifestKey: MANIFEST, crateName: 'answer', components: [], cwd: cb.cwd, table: cb.table, env: { ANSWER_MODE: 'fast' }, form });
+      return r.result ? { entryKey: r.result.entryKey, display: r.result.display } : { reason: r.reason };
+    };
+    return { keys, fetch };
+  };
+
+  const quiet = await publish([{}]);
+  t.same(await quiet.fetch(short), { entryKey: quiet.keys[0], display: undefined }, 'an entry that printed nothing serves a short call');
+
+  const both = await publish([{ warning: LONG }, { warning: SHORT, display: short }]);
+  t.not(both.keys[0], both.keys[1], 'the two forms of one result have two entry keys');
+  t.same(await both.fetch(''), { entryKey: both.keys[0], display: '' }, 'a default call gets the long form');
+  t.same(await both.fetch(short), { entryKey: both.keys[1], display: short }, 'a short call gets the short form, published beside it');
+
+  const longOnly = await publish([{ warning: LONG }]);
+  t.same(await longOnly.fetch(short), { reason: 'remote-diagnostic-form' }, 'a short call never gets long-form diagnostics');
+  t.same(await longOnly.fetch(''), { entryKey: longOnly.keys[0], display: '' }, 'while a default call does');
+
+  const shortOnly = await publish([{ warning: SHORT, display: short }]);
+  t.same(await shortOnly.fetch(short), { entryKey: shortOnly.keys[0], display: short }, 'a short-form entry alone serves a short call');
+  t.same(await shortOnly.fetch(''), { reason: undefined }, 'and not a default one: a plain miss');
 });
 
 t.test('uploads with a read-only token are refused, counted and dropped', async (t) => {
