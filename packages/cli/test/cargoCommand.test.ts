@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // `splitcache cargo <args…>`: cargo with the wrapper set and a fresh session id,
 // whose calls its summary line counts (docs/CONFIG.md: an empty setting is the
@@ -64,7 +64,7 @@ t.test('SPLITCACHE_TIMING_LOG has a line for each rustc call, none for splitcach
   const env = store.env({ SPLITCACHE_TIMING_LOG: log });
   assertOk(t, await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env }), 'splitcache cargo build');
   assertOk(t, await run(BIN, ['stats'], { cwd: crate, env }), 'splitcache stats');
-  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { wrap?: number; client?: string });
+  const lines = timingLines(log);
   t.equal(lines.length, 1, 'one line: the crate\'s one compiling call (cargo\'s info calls are exec\'d by bin/splitcache, untimed)');
   t.ok(lines[0]!.client === 'exec' || lines[0]!.wrap !== undefined, 'and it is that call\'s');
 });

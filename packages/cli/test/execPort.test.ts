@@ -4,17 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
 // each rustc the plan needs (packages/daemon/src/execServer.ts, execCall.ts). These tests drive that path with real
 // cargo and rustc, and check it against what a node client would have done.
-
-const timing = (file: string) =>
-  existsSync(file)
-    ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { client?: string; prestarted?: number; linkedAhead?: number })
-    : [];
 
 /** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps `seconds`. */
 function slowRustc(seconds = 60): { rustc: string; pidFile: string } {
@@ -69,7 +64,7 @@ t.test('a cargo build goes through the exec port: no node client, every call cac
   const warm = await store.cargo(ws, ['build'], { SPLITCACHE_TIMING_LOG: log });
   assertOk(t, warm, 'the warm build succeeds');
   t.match(warm.stderr, /unused variable/, "a lib's warning is replayed on its hit");
-  const calls = timing(log);
+  const calls = timingLines(log);
   t.equal(calls.length, 10, 'five calls in each build');
   t.same(calls.filter((c) => c.client !== 'exec'), [], 'every call was carried out by the daemon');
   // The bin, the proc-macro and the build script link, on a miss and on a hit: each link ran on a rustc started ahead.
@@ -92,7 +87,7 @@ t.test("bash's startup settings from the build's environment (BASH_ENV, SHELLOPT
   const r = await run('cargo', ['build'], { cwd: ws, env: { ...env, ...settings } });
   assertOk(t, r, 'the build succeeds (before: `cd /` in BASH_ENV, and every crate failed to find its sources)');
   t.notMatch(r.stdout + r.stderr, /from BASH_ENV|^\+ /m, "nothing of BASH_ENV's output or of bash's trace");
-  t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
+  t.same([...new Set(timingLines(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
   t.equal((await run(join(ws, 'target', 'debug', 'fx-app'), [])).code, 0, 'and the binary runs');
 });
 
@@ -111,7 +106,7 @@ t.test("cargo's jobserver at fd 3 and 4 (as under `make -j`, and from a nightly 
   const hit = await call();
   assertOk(t, hit, 'the call builds again');
   t.equal(hit.stderr, '', 'its hit replays no warning either');
-  t.same(timing(log).map((c) => c.client), ['exec', 'exec'], 'the daemon carried out both');
+  t.same(timingLines(log).map((c) => c.client), ['exec', 'exec'], 'the daemon carried out both');
   t.same(await store.stats().then((s) => [s.misses, s.hits]), [1, 1], 'a miss, then a hit');
 });
 
@@ -131,10 +126,10 @@ t.test('calls the exec port declines go to the node client: SPLITCACHE_CLIENT=no
   });
   t.equal(intoFile.code, 0, 'a call whose stdout is a file builds');
   t.match(readFileSync(out, 'utf8'), /"artifact":/, "and rustc's output is in the file");
-  t.same(timing(log).map((c) => c.client ?? 'node'), ['node', 'node'], 'both ran the node client');
+  t.same(timingLines(log).map((c) => c.client ?? 'node'), ['node', 'node'], 'both ran the node client');
   const c = printingCrate('by the daemon');
   assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(c)], { cwd: c, env: store.env({ SPLITCACHE_TIMING_LOG: log }) }), 'a call on pipes builds');
-  t.equal(timing(log)[2]?.client, 'exec', 'and the daemon carried it out');
+  t.equal(timingLines(log)[2]?.client, 'exec', 'and the daemon carried it out');
 });
 
 t.test("a relative SPLITCACHE_TIMING_LOG is the caller's directory's, on the exec port as in the node client, not the daemon's", async (t) => {
@@ -147,8 +142,8 @@ t.test("a relative SPLITCACHE_TIMING_LOG is the caller's directory's, on the exe
   assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(byNode)], { cwd: byNode, env: store.env({ SPLITCACHE_CLIENT: 'node', SPLITCACHE_TIMING_LOG: 'calls.jsonl' }) }), 'a call through the node client builds');
   const byExec = printingCrate('timed by the daemon');
   assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(byExec)], { cwd: byExec, env: store.env({ SPLITCACHE_TIMING_LOG: 'calls.jsonl' }) }), 'a call through the exec port builds');
-  t.same(timing(join(byNode, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['node'], "the node client's line is in its call's directory");
-  t.same(timing(join(byExec, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['exec'], "and so is the exec port's");
+  t.same(timingLines(join(byNode, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['node'], "the node client's line is in its call's directory");
+  t.same(timingLines(join(byExec, 'calls.jsonl')).map((c) => c.client ?? 'node'), ['exec'], "and so is the exec port's");
   t.notOk(existsSync(join(elsewhere, 'calls.jsonl')), "nothing is written where the daemon was started");
 });
 
@@ -271,7 +266,7 @@ t.test("through the exec port: half a megabyte of warnings relayed and replayed 
   const r127 = await runOnPipes(BIN, [join(dir, 'none', 'rustc'), ...printingCrateArgs(cwd, 'gone')], { cwd, env });
   t.equal(r127.code, 127, 'a rustc that does not exist: 127');
   t.match(r127.stderr, /none\/rustc: No such file or directory/, 'saying so');
-  t.same([...new Set(timing(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
+  t.same([...new Set(timingLines(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
 });
 
 t.test('a rustc started ahead for a link: unused after a compile error, and not used for arguments an @file would change', async (t) => {
@@ -280,7 +275,7 @@ t.test('a rustc started ahead for a link: unused after a compile error, and not 
   const failed = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(broken)], { cwd: broken, env });
   t.equal(failed.code, 1, "rustc's compile error, exit code 1");
   t.match(failed.stderr, /mismatched types/, 'and its diagnostic');
-  t.ok(timing(log)[0]?.prestarted !== undefined, 'a rustc was started ahead for its link');
+  t.ok(timingLines(log)[0]?.prestarted !== undefined, 'a rustc was started ahead for its link');
   t.same(rustcsIn(broken), [], 'and is gone once the call has ended');
   const runs = runsDir(store.dir);
   t.ok(await waitFor(() => readdirSync(runs).length === 0, 5000), 'its files too');
@@ -292,7 +287,7 @@ t.test('a rustc started ahead for a link: unused after a compile error, and not 
     assertOk(t, r, `the ${round} builds`);
     t.equal((await run(join(cwd, 'out', 'trial-t'), [])).stdout, 'one argument, two lines\n', `the ${round}'s binary is right`);
   }
-  const [miss, hit] = timing(log).slice(1);
+  const [miss, hit] = timingLines(log).slice(1);
   t.ok(miss?.prestarted !== undefined && hit?.prestarted !== undefined, 'both started a rustc ahead');
   t.ok(miss?.linkedAhead === undefined && hit?.linkedAhead === undefined, 'and linked without it');
   t.equal((await store.stats()).hits, 1, 'the second call hit');

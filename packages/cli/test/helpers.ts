@@ -203,6 +203,19 @@ export class Store {
   }
 }
 
+/** A call's line in SPLITCACHE_TIMING_LOG (docs/CONFIG.md): the fields the tests read. */
+export interface TimingLine {
+  client?: string;
+  wrap?: number;
+  prestarted?: number;
+  linkedAhead?: number;
+}
+
+/** The lines of a SPLITCACHE_TIMING_LOG, one a call; none if the file is not there. */
+export function timingLines(file: string): TimingLine[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TimingLine) : [];
+}
+
 /** What `splitcache stats --json` prints. */
 export type Stats = DaemonStats & { dir: string; usage: StoreUsage };
 
