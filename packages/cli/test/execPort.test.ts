@@ -214,21 +214,32 @@ t.test('the exec port does nothing for a connection without its token, or for a 
   await store.splitcache(['server', 'start']);
   const [port, token] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
   const marker = join(tempDir('untouched'), 'ran');
-  const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+  // Another process of the store's owner, on this store, with a socket at fd 3 (node's stdio pipes are socket pairs).
+  const bystander = spawn('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: store.env() });
   t.teardown(() => bystander.kill());
-  const ask = (secret: string) =>
+  // `header`: the fields between the token and the argument count; by default an `sc-exec/2`
+  // caller's, naming another process of the store's owner, which holds no such connection (this one does).
+  const ask = (secret: string, magic = 'sc-exec/2', header = [String(bystander.pid), '1', '2', '']) =>
     new Promise<string>((res) => {
       const c = connect(Number(port), '127.0.0.1');
       let got = '';
       c.on('data', (d) => (got += d.toString()));
       c.on('close', () => res(got));
       c.on('error', () => undefined);
-      // Another process of the store's owner, which holds no such connection (this one does).
-      c.write(['sc-exec/2', secret, String(bystander.pid), '1', '2', '', '2', '/bin/touch', marker, ''].join('\0'));
+      c.write([magic, secret, ...header, '2', '/bin/touch', marker, ''].join('\0'));
       setTimeout(() => c.end(), 3000);
     });
   t.equal(await ask('not-the-token'), '', 'a wrong token: no answer, the connection closed');
   t.equal(await ask(token!), 'ok\nfallback\n', 'the right token from a pid that is not the caller: declined');
+  // A caller of this version sends its stat line and the fd it holds the connection at (procCaller.ts).
+  const statOf = (pid: number | string) => readFileSync(`/proc/${pid}/stat`, 'latin1').trim();
+  const proving = (pid: string, fd: string, stat: string) => ask(token!, 'sc-exec/9', [pid, '1', '2', '', fd, stat]);
+  const them = String(bystander.pid);
+  t.equal(await proving(them, '3', statOf('self')), 'ok\nfallback\n', "another process's pid with this one's stat line (another start time): declined");
+  t.equal(await proving(them, '0', statOf(them)), 'ok\nfallback\n', 'its own stat line, but an fd at which it holds no socket: declined');
+  t.equal(await proving('99999999', '10', statOf('self')), 'ok\nfallback\n', 'a pid no process has: declined');
+  t.equal(await proving(them, '10', ''), 'ok\nfallback\n', 'no stat line: the connection is looked up, and the pid declined');
+  t.equal(await proving(them, 'ten', statOf(them)), '', 'an fd that is not a number: no answer');
   t.notOk(existsSync(marker), 'and nothing ran');
   // A run's stderr connection (sc-err/1) is taken only with the token, and only for a run the daemon asked for.
   const stream = (secret: string) =>

@@ -21,7 +21,7 @@
  *          A caller that can't connect again runs it as quiet, and says so.
  *          rustc blocks writing its stderr while this daemon is hung, and
  *          the caller, waiting for it, would never hear that: so a caller
- *          that watches (`sc-exec/7`, `/6`) gets an empty line every ALIVE_MS
+ *          that watches (`sc-exec/9` to `/6`) gets an empty line every ALIVE_MS
  *          meanwhile (execServer.ts), read by a watchdog it starts beside
  *          rustc, which kills a daemon silent for SILENCE_MS; rustc's write
  *          then fails, and the call builds plainly. The caller ends the
@@ -32,7 +32,7 @@
  * A crate that links ends with its link step, a quiet run of its own: hit or
  * miss. rustc's own start, before it reads its arguments, is ~40 ms here
  * (most of a `rustc -vV`), on the critical path of every linked crate. So a
- * caller that can (`sc-exec/5`) is sent `pre quiet 1 <id>` as soon as the
+ * caller that can (`sc-exec/9`) is sent `pre quiet 1 <id>` as soon as the
  * call is known to link: it starts rustc at once, with `@/dev/fd/N`, a pipe,
  * as its only argument, and its output to `<id>.out` and `.err`. rustc starts
  * and blocks reading that argument file. When the link step comes, the run
@@ -59,7 +59,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
-import type { Caller } from './procCaller.js';
+import type { Caller, CallerProof } from './procCaller.js';
 import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
 
@@ -69,12 +69,14 @@ export interface ExecRequest {
   se: number;
   startedAt: number;
   argv: string[];
-  /** The caller takes `pre` (it said `sc-exec/5`, or `/3`). */
+  /** The caller takes `pre` (it said `sc-exec/9`, `/7`, `/5` or `/3`). */
   prestarts?: boolean;
   /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
   alive?: boolean;
-  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/7`, `/6`). */
+  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/7` to `/9`). */
   watches?: boolean;
+  /** What the caller sends to show the pid is its own (`sc-exec/9`, `/8`): procCaller.ts. */
+  proof?: CallerProof;
 }
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */

@@ -10,14 +10,15 @@
  * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/7` (or `/6`: a caller that can't start rustc ahead, execCall.ts;
- * `/5` and `/4` are the same from an earlier version, which don't watch a
- * tee run, and `/3` and `/2` from one before, taking no `alive`), the
- * token from `exec.port`, its pid, the fd numbers of its stdout and stderr,
- * its start time ($EPOCHREALTIME), the argument count, then the arguments
- * (rustc first). It holds its end of the connection (at a descriptor above 9:
- * cargo's jobserver may be at 3), which is how the daemon knows that the pid is
- * the caller's (procCaller.ts). The daemon answers lines: `ok` (the token is right), then `fallback` (run the node
+ * `sc-exec/9` (or `/8`: a caller that can't start rustc ahead, execCall.ts;
+ * `/7` and `/6` are the same from the version before, which sent no proof,
+ * `/5` and `/4` from an earlier one, which don't watch a tee run, and `/3`
+ * and `/2` from one before, taking no `alive`), the token from `exec.port`,
+ * its pid, the fd numbers of its stdout and stderr, its start time
+ * ($EPOCHREALTIME), the fd it holds its end of the connection at (above 9:
+ * cargo's jobserver may be at 3) and its own /proc/<pid>/stat line, by which
+ * the daemon knows that the pid is the caller's (procCaller.ts), the argument
+ * count, then the arguments (rustc first). The daemon answers lines: `ok` (the token is right), then `fallback` (run the node
  * client instead: nothing ran), `plain` (exec rustc as called, uncached),
  * `pre …` and `run …` (execCall.ts; the caller answers a run with `ran …`)
  * and `exit N`. Every ALIVE_MS that the caller waits on the daemon rather than
@@ -51,21 +52,29 @@ import { RunsHome } from './runsHome.js';
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
  * later, which can wait for a process substitution by its pid), `alive`
  * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts),
- * and empty lines during a tee run (a caller that watches it). /2 to /5 are
- * the callers of earlier versions: an empty line ended their call.
+ * and empty lines during a tee run (a caller that watches it). `/9` and `/8`
+ * also send the descriptor they hold the connection at and their own
+ * /proc/<pid>/stat line, by which the daemon knows their pid is theirs
+ * (`proves`, procCaller.ts). /2 to /7 are the callers of earlier versions: an
+ * empty line ended the calls of /2 to /5.
  */
-const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean }> = {
-  'sc-exec/7': { prestarts: true, alive: true, watches: true },
-  'sc-exec/6': { prestarts: false, alive: true, watches: true },
-  'sc-exec/5': { prestarts: true, alive: true, watches: false },
-  'sc-exec/4': { prestarts: false, alive: true, watches: false },
-  'sc-exec/3': { prestarts: true, alive: false, watches: false },
-  'sc-exec/2': { prestarts: false, alive: false, watches: false },
+const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean; proves: boolean }> = {
+  'sc-exec/9': { prestarts: true, alive: true, watches: true, proves: true },
+  'sc-exec/8': { prestarts: false, alive: true, watches: true, proves: true },
+  'sc-exec/7': { prestarts: true, alive: true, watches: true, proves: false },
+  'sc-exec/6': { prestarts: false, alive: true, watches: true, proves: false },
+  'sc-exec/5': { prestarts: true, alive: true, watches: false, proves: false },
+  'sc-exec/4': { prestarts: false, alive: true, watches: false, proves: false },
+  'sc-exec/3': { prestarts: true, alive: false, watches: false, proves: false },
+  'sc-exec/2': { prestarts: false, alive: false, watches: false, proves: false },
 };
 /** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
 export const STREAM_MAGIC = 'sc-err/1';
-/** Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, argument count. */
-const HEADER_FIELDS = 7;
+/**
+ * Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, then, from a
+ * caller that `proves`, its connection's fd and its stat line, and last the argument count.
+ */
+const headerFields = (magic: string) => (CALLERS[magic]?.proves ? 9 : 7);
 const MAX_REQUEST = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -188,14 +197,20 @@ export class ExecServer {
       if (fields.length === 1 && !isCallMagic(fields[0]!) && fields[0] !== STREAM_MAGIC) throw new Error('not an exec request');
       if (fields.length === 2 && !this.tokenMatches(fields[1]!)) throw new Error('wrong token');
       if (fields[0] === STREAM_MAGIC && fields.length === 3) return { kind: 'stream', id: fields[2]!, rest: buf.subarray(at) };
-      if (fields.length >= HEADER_FIELDS && fields.length === HEADER_FIELDS + Number(fields[HEADER_FIELDS - 1])) break;
+      const header = headerFields(fields[0]!);
+      if (fields.length >= header && fields.length === header + Number(fields[header - 1])) break;
     }
-    if (fields.length < HEADER_FIELDS || !isCallMagic(fields[0]!)) return undefined;
-    const [magic, , pid, so, se, startedAt, argc] = fields;
-    const nums = [pid, so, se, argc].map((f) => (/^\d{1,9}$/.test(f!) ? Number(f) : NaN));
+    if (!isCallMagic(fields[0] ?? '')) return undefined;
+    const magic = fields[0]!;
+    const header = headerFields(magic);
+    if (fields.length < header) return undefined;
+    const [, , pid, so, se, startedAt] = fields;
+    const { proves, ...takes } = CALLERS[magic]!;
+    const nums = [pid, so, se, fields[header - 1], ...(proves ? [fields[6]] : [])].map((f) => (/^\d{1,9}$/.test(f!) ? Number(f) : NaN));
     if (nums.some(Number.isNaN) || nums[3]! < 1) throw new Error('malformed header');
-    if (fields.length < HEADER_FIELDS + nums[3]!) return undefined;
-    const req = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(HEADER_FIELDS), ...CALLERS[magic!]! };
+    if (fields.length < header + nums[3]!) return undefined;
+    const proof = proves ? { fd: nums[4]!, stat: fields[7]! } : undefined;
+    const req: ExecRequest = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(header), proof, ...takes };
     return { kind: 'call', req };
   }
 
@@ -256,7 +271,7 @@ export class ExecServer {
   private async carry(c: Socket, req: ExecRequest, acceptedAt: number, started: (call: ExecCall) => void): Promise<void> {
     let caller: Caller;
     try {
-      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, acceptedAt });
+      caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, acceptedAt, proof: req.proof });
     } catch (err) {
       this.log.debug(oneLine(err));
       c.end('fallback\n');

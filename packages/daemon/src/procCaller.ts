@@ -9,7 +9,7 @@
  * pipe left open here would keep cargo waiting for the end of that call's
  * output.
  */
-import { close as closeCb, constants, open as openCb, readdirSync, readlinkSync } from 'node:fs';
+import { close as closeCb, constants, open as openCb, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
@@ -61,23 +61,74 @@ export interface ConnectionEnds {
   execPort: number;
   /** When the daemon accepted it (performance.now()): a read of the table begun before may not list it. */
   acceptedAt: number;
+  /** What the caller sent to show its pid is its own, if it did (`sc-exec/9`, `/8`). */
+  proof?: CallerProof;
+}
+
+/** The descriptor the caller holds its connection at, and its /proc/<pid>/stat line as it read it. */
+export interface CallerProof {
+  fd: number;
+  stat: string;
 }
 
 /**
- * The pid a caller sends is believed only if that process holds the caller's
- * end of this very connection: its socket inode, found in /proc/net/tcp by
- * the two ports, must be what one of /proc/<pid>/fd names. A caller in
- * another pid namespace (a container sharing the store and the network)
- * names a pid that is some other process here; so would a caller that lies.
+ * The pid a caller sends is believed only if it is the caller's. A caller in
+ * another pid namespace (a container sharing the store and the network) names
+ * a pid that is some other process here, or none; so would a caller that lies.
  * Either would otherwise have rustc run with that process's environment and
- * directory, and write to its pipes. Any descriptor will do: bin/splitcache
- * holds it at one bash picks above 9, since a low one may be cargo's
- * jobserver (fd 3 under `make -j`, and from a nightly cargo), which rustc
- * must inherit; callers of earlier versions held it at fd 3.
+ * directory, and write to its pipes.
+ *
+ * A caller of this version (`sc-exec/9`, `/8`) sends its own stat line, read
+ * from its own /proc, and the descriptor it holds the connection at: the
+ * process here must have started at the same clock tick since boot (a pid
+ * number reused, or another namespace's, names a process started at another
+ * time) and hold a socket at that descriptor. That costs two reads of /proc.
+ * It doesn't bind the pid to this very connection, as the check below does,
+ * so a caller that lies about its pid, with that process's own stat line, is
+ * believed. Only a process that read the token can send a call at all, and
+ * only the store's owner (and root) can read it; the daemon believing such a
+ * process gives it nothing it doesn't have (it can read that process's /proc
+ * and open its pipes itself, and the files a call writes are its own to write).
+ *
+ * Earlier callers, and one whose stat line didn't come (an unreadable /proc),
+ * are checked as before: the socket inode of the caller's end of this
+ * connection, found in /proc/net/tcp by the two ports (tcpTable.ts), must be
+ * what one of /proc/<pid>/fd names. The kernel writes that table anew for each
+ * read, walking every bucket of its connection hash, 5-12 ms here; on every
+ * call's critical path that was half of a hit's overhead (warm tokio builds:
+ * a call's start to its request read p50 ~11 ms, against ~2 ms this way).
  */
 async function checkConnected(proc: string, link: ConnectionEnds): Promise<void> {
+  const started = link.proof && startTick(link.proof.stat);
+  if (started !== undefined) {
+    let here: string | undefined;
+    try {
+      here = startTick(readFileSync(`${proc}/stat`, 'latin1'));
+    } catch {
+      /* gone, or not ours to read */
+    }
+    if (here !== started) throw callerError(`${proc} is not the process that called (another pid namespace?)`);
+    if (!fdIs(proc, link.proof!.fd, 'socket:[')) throw callerError(`${proc} holds no socket at descriptor ${link.proof!.fd}`);
+    return;
+  }
   const inode = await peerInode(link.callerPort, link.execPort, link.acceptedAt);
   if (inode === undefined || !holds(proc, `socket:[${inode}]`)) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
+}
+
+/** A /proc/<pid>/stat line's start time (its 22nd field, clock ticks since boot), after the last `)`: the command name may hold anything. */
+export function startTick(stat: string): string | undefined {
+  const end = stat.lastIndexOf(')');
+  if (end < 0) return undefined;
+  const tick = stat.slice(end + 2).split(' ')[19];
+  return tick && /^\d+$/.test(tick) ? tick : undefined;
+}
+
+function fdIs(proc: string, fd: number, prefix: string): boolean {
+  try {
+    return readlinkSync(`${proc}/fd/${fd}`).startsWith(prefix);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * The socket inode of a loopback connection's far end, found in
- * /proc/net/tcp (procCaller.ts checks that the caller holds it). The kernel
+ * /proc/net/tcp (procCaller.ts checks that the caller holds it, for callers
+ * that send no stat line: those of earlier versions, or that can't read their
+ * own /proc). The kernel
  * writes that file anew for every read, one line per socket of the network
  * namespace, TIME_WAIT ones included: each call of a build leaves its
  * connection there for a minute, so a busy machine's table holds thousands
