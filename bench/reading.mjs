@@ -52,7 +52,8 @@ export function readingTheTargets(results, lookups) {
     `- **Hit overhead, target 1.5× a bare \`node -e 0\`** (this run: ${verdicts(rows, 'hit overhead p50 ≤ 1.5× bare node -e 0')}). ` +
       `The bare figure is node alone on idle cores, at the start and the end of the run (${bare.join(' and ')} ms). ` +
       'Since commit 72cb944 a call reaches the daemon through its exec port once the daemon listens (docs/ARCHITECTURE.md, "The exec port"): no node starts for it. Since commit 2f44f0e bash runs each rustc the daemon plans (a hit\'s link step, a miss\'s compile), as its own child. ' +
-      `Its time before the daemon has the request (bash's start and the connection), p50: ${starts}. ` +
+      `Its time before the daemon has the request (bash's start, the connection, and the daemon's check that the pid it sent is the caller's), p50: ${starts}. ` +
+      'Since commit 7c85346 that check reads the caller\'s start tick from /proc; before, it read /proc/net/tcp, which the kernel writes by walking every bucket of its connection hash, 5-12 ms a read on this machine (warm tokio, 4 alternating pairs, 2026-12-03: p50 9.5-11.9 ms before, 1.6-2.4 ms after). ' +
       'The calls of a build that come before its daemon listens (a daemon is stopped before each warm build here) still run the node client; the fixture has five calls, so those weigh on its median. ' +
       'The node client alone, one lib hit at a time on idle cores (`node bench/hitOnce.mjs --runs 80` with `SPLITCACHE_CLIENT=node`, 2026-11-30): 40–45 ms against 34–35 ms for bare node, 1.20–1.27×.',
   )
