@@ -237,6 +237,9 @@ t.test('the exec port does nothing for a connection without its token, or for a 
   const them = String(bystander.pid);
   t.equal(await proving(them, '3', statOf('self')), 'ok\nfallback\n', "another process's pid with this one's stat line (another start time): declined");
   t.equal(await proving(them, '0', statOf(them)), 'ok\nfallback\n', 'its own stat line, but an fd at which it holds no socket: declined');
+  // What a caller in a pid namespace without its own /proc sends: /proc/self names it by its pid outside.
+  const renamed = statOf(them).replace(/^\d+ /, `${process.pid} `);
+  t.equal(await proving(them, '3', renamed), 'ok\nfallback\n', 'a stat line that names another pid than the one sent: declined');
   t.equal(await proving('99999999', '10', statOf('self')), 'ok\nfallback\n', 'a pid no process has: declined');
   t.equal(await proving(them, '10', ''), 'ok\nfallback\n', 'no stat line: the connection is looked up, and the pid declined');
   t.equal(await proving(them, 'ten', statOf(them)), '', 'an fd that is not a number: no answer');

@@ -65,7 +65,7 @@ t.test('a build through the exec port as sc-exec/8: every call cached, none star
 });
 
 t.test("a caller that can't read its own stat line is checked through the connection table, and served", async (t) => {
-  const wrapper = changedScript('read -r sc_stat <"/proc/$$/stat"', 'read -r sc_stat <"/proc/$$/no-such-file"');
+  const wrapper = changedScript('read -r sc_stat </proc/self/stat', 'read -r sc_stat </proc/self/no-such-file');
   const store = new Store();
   t.teardown(() => store.stop());
   t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');

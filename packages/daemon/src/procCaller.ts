@@ -39,7 +39,7 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     for (const fd of opened.splice(0)) await closeFd(fd);
   };
   try {
-    await checkConnected(proc, link);
+    await checkConnected(pid, proc, link);
     // Another container with this pid namespace and network (`--pid=host --network=host`): its paths name other files here.
     if (mountNamespace(pid) !== mountNamespace('self')) throw callerError(`process ${pid} is in another mount namespace`);
     const [environ, cwd, status] = await Promise.all([readFile(`${proc}/environ`), readlink(`${proc}/cwd`), readFile(`${proc}/status`, 'latin1')]);
@@ -79,10 +79,11 @@ export interface CallerProof {
  * directory, and write to its pipes.
  *
  * A caller of this version (`sc-exec/9`, `/8`) sends its own stat line, read
- * from its own /proc, and the descriptor it holds the connection at: the
- * process here must have started at the same clock tick since boot (a pid
- * number reused, or another namespace's, names a process started at another
- * time) and hold a socket at that descriptor. That costs two reads of /proc.
+ * from /proc/self, and the descriptor it holds the connection at: the line
+ * must name the pid it sent, and the process here must have started at the
+ * same clock tick since boot (a pid number reused, or another namespace's,
+ * names a process started at another time) and hold a socket at that
+ * descriptor. That costs two reads of /proc.
  * It doesn't bind the pid to this very connection, as the check below does,
  * so a caller that lies about its pid, with that process's own stat line, is
  * believed. Only a process that read the token can send a call at all, and
@@ -98,16 +99,19 @@ export interface CallerProof {
  * call's critical path that was half of a hit's overhead (warm tokio builds:
  * a call's start to its request read p50 ~11 ms, against ~2 ms this way).
  */
-async function checkConnected(proc: string, link: ConnectionEnds): Promise<void> {
-  const started = link.proof && startTick(link.proof.stat);
-  if (started !== undefined) {
-    let here: string | undefined;
+async function checkConnected(pid: number, proc: string, link: ConnectionEnds): Promise<void> {
+  const claimed = link.proof && processStart(link.proof.stat);
+  if (claimed !== undefined) {
+    // The caller read /proc/self: under a pid namespace without a /proc of its own, that names
+    // its pid outside the namespace, not the one it sent, and the two are other processes here.
+    if (claimed.pid !== String(pid)) throw callerError(`the caller's own /proc names it ${claimed.pid}, not ${pid} (a pid namespace without its own /proc?)`);
+    let here: ProcessStart | undefined;
     try {
-      here = startTick(readFileSync(`${proc}/stat`, 'latin1'));
+      here = processStart(readFileSync(`${proc}/stat`, 'latin1'));
     } catch {
       /* gone, or not ours to read */
     }
-    if (here !== started) throw callerError(`${proc} is not the process that called (another pid namespace?)`);
+    if (here?.tick !== claimed.tick) throw callerError(`${proc} is not the process that called (another pid namespace?)`);
     if (!fdIs(proc, link.proof!.fd, 'socket:[')) throw callerError(`${proc} holds no socket at descriptor ${link.proof!.fd}`);
     return;
   }
@@ -115,12 +119,23 @@ async function checkConnected(proc: string, link: ConnectionEnds): Promise<void>
   if (inode === undefined || !holds(proc, `socket:[${inode}]`)) throw callerError(`${proc} does not hold this connection (another pid namespace?)`);
 }
 
-/** A /proc/<pid>/stat line's start time (its 22nd field, clock ticks since boot), after the last `)`: the command name may hold anything. */
-export function startTick(stat: string): string | undefined {
+export interface ProcessStart {
+  /** The pid, as the /proc the line was read from numbers it. */
+  pid: string;
+  /** When it started: clock ticks since boot. */
+  tick: string;
+}
+
+/**
+ * A /proc/<pid>/stat line's pid (its first field) and start time (its 22nd), or undefined if
+ * the line is not whole. The fields after the command name are counted from its last `)`:
+ * the name may hold anything.
+ */
+export function processStart(stat: string): ProcessStart | undefined {
   const end = stat.lastIndexOf(')');
-  if (end < 0) return undefined;
-  const tick = stat.slice(end + 2).split(' ')[19];
-  return tick && /^\d+$/.test(tick) ? tick : undefined;
+  const pid = stat.slice(0, stat.indexOf(' '));
+  const tick = end < 0 ? undefined : stat.slice(end + 2).split(' ')[19];
+  return /^\d+$/.test(pid) && tick && /^\d+$/.test(tick) ? { pid, tick } : undefined;
 }
 
 function fdIs(proc: string, fd: number, prefix: string): boolean {
