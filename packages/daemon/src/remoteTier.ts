@@ -65,8 +65,8 @@ export class RemoteTier {
       const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))));
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps);
+      if (!found) return this.miss();
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
-      if (!found.entry) return this.miss();
       const { entryKey, entry, display } = found;
       let bytes = 0;
       // Each blob's size as the entry records it: its body is read up to about that, never more.
@@ -103,20 +103,21 @@ export class RemoteTier {
    * none) and the call asks for another form, that form's entry, which its
    * producer published beside it under a key of its own (entryKey.ts), is
    * asked for next. `display` is the form of the diagnostics the entry holds,
-   * undefined when it holds none.
+   * undefined when it holds none. Undefined when neither is published.
    */
   private async findEntry(
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][],
-  ): Promise<{ entryKey: Digest; entry?: EntryRecord; display?: string } | { reason: string }> {
+  ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string } | { reason: string } | undefined> {
     const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
     const entry = await this.entryAt(entryKey, inputs);
     const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
-    if (q.form === '' || (entry && display === undefined)) return { entryKey, entry, display };
+    if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display };
+    if (q.form === '') return undefined;
     const formKey = entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
     const ofForm = await this.entryAt(formKey, inputs);
     if (ofForm) return { entryKey: formKey, entry: ofForm, display: hasDiagnostics(ofForm.stderr) ? q.form : undefined };
     // Its diagnostics are in the default form, and no entry of the call's own was published.
-    return entry ? { reason: 'remote-diagnostic-form' } : { entryKey };
+    return entry ? { reason: 'remote-diagnostic-form' } : undefined;
   }
 
   /** The entry published at `entryKey`, which must record the inputs the key was computed from. */
