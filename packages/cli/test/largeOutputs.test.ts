@@ -3,9 +3,10 @@ import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
-// Outputs over 1 MiB (a 3 MB rlib, a bin's one object) are streamed through
-// reused buffers: into the blob dir when stored, out of it, verified, when
-// replayed (store's copyDigesting.ts). The fixture's outputs are all smaller.
+// Outputs over 1 MiB (a 3 MB rlib, a bin's one object) are copied by the
+// kernel and digested as they are read back: into the blob dir when stored,
+// out of it, verified, when replayed (store's copyThenDigest.ts). The
+// fixture's outputs are all smaller.
 
 const N = 3000;
 

@@ -1,11 +1,11 @@
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, withChunk, type Digest } from '@splitcache/hash';
+import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
-import { copyDigesting } from './copyDigesting.js';
+import { copyThenDigest } from './copyThenDigest.js';
 import { isDiskFull } from './diskFull.js';
 
 /**
@@ -115,57 +115,48 @@ export class BlobDir {
   }
 
   /**
-   * Stores a file's content, streamed through a reused buffer into a temp
-   * blob and digested on the way, then renamed to its digest (or dropped,
+   * Stores a file's content: copied by the kernel to a temp blob, which is
+   * then digested (copyThenDigest.ts) and renamed to its digest (or dropped,
    * when that blob exists already). For large outputs: no whole-file buffer.
    * Returns the digest and how many bytes were stored.
    */
-  writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
-    return withChunk(async (buf) => {
-      const src = await open(path, 'r');
-      const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
-      try {
-        const copied = await copyDigesting(src, tmp, 0o444, buf);
-        if (await this.has(copied.digest)) {
-          await rm(tmp, { force: true });
-        } else {
-          const dest = this.pathOf(copied.digest);
-          await this.inShard(copied.digest, () => rename(tmp, dest));
-        }
-        return copied;
-      } catch (cause) {
+  async writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
+    const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
+    try {
+      const copied = await copyThenDigest(path, tmp, 0o444);
+      if (await this.has(copied.digest)) {
         await rm(tmp, { force: true });
-        throw blobWriteError(cause, `store ${path}`);
-      } finally {
-        await src.close();
+      } else {
+        const dest = this.pathOf(copied.digest);
+        await this.inShard(copied.digest, () => rename(tmp, dest));
       }
-    });
+      return copied;
+    } catch (cause) {
+      await rm(tmp, { force: true });
+      // An output that can't be read is the caller's to name; the rest is the store's.
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !statSync(path, { throwIfNoEntry: false })) throw cause;
+      throw blobWriteError(cause, `store ${path}`);
+    }
   }
 
   /**
-   * Copies a blob into a new file `dest` (which must not exist), verifying its
-   * bytes on the way: a missing or bad blob throws SPLITCACHE_BLOB_* and leaves
+   * Copies a blob into a new file `dest` (which must not exist), then verifies
+   * the copy's bytes: a missing or bad blob throws SPLITCACHE_BLOB_* and leaves
    * no `dest`. Other errors (writing `dest`) are thrown as the file system gave them.
    */
-  copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
-    return withChunk(async (buf) => {
-      let src;
-      try {
-        src = await open(this.pathOf(digest), 'r');
-      } catch (cause) {
-        throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
+  async copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
+    try {
+      const copied = await copyThenDigest(this.pathOf(digest), dest, mode);
+      if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
+      return copied.size;
+    } catch (err) {
+      await rm(dest, { force: true });
+      // ENOENT is either the blob or dest's directory: only the first is a missing blob.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !statSync(this.pathOf(digest), { throwIfNoEntry: false })) {
+        throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause: err });
       }
-      try {
-        const copied = await copyDigesting(src, dest, mode, buf);
-        if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
-        return copied.size;
-      } catch (err) {
-        await rm(dest, { force: true });
-        throw err;
-      } finally {
-        await src.close();
-      }
-    });
+      throw err;
+    }
   }
 
   /** Whether a blob's first bytes are `prefix` (a cheap look before a full, verified read). */

@@ -38,7 +38,7 @@ export async function writeWhole(path: string, data: Uint8Array, mode: number): 
 }
 
 /** Writes all of `data` at `position`, looping only if the kernel takes less than all. */
-export async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
+async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
   for (let done = 0; done < data.length; ) {
     const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
     done += bytesWritten;

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { digestBytes, initHash, IO_CHUNK } from '@splitcache/hash';
 import { BlobDir } from '../src/index.js';
 
-// Large files are streamed through reused buffers, in both directions:
-// writeFrom (an output into the blob dir) and copyOut (a blob out, verified).
+// Large files are copied by the kernel and digested as they are read back, in
+// both directions: writeFrom (an output into the blob dir) and copyOut (a blob
+// out, verified).
 const dir = mkdtempSync(join(tmpdir(), 'sc-stream-'));
 t.teardown(() => {
   // The small tmpfs below, still mounted if its test didn't run (filtered out with --grep): the removal would fail on it.
@@ -39,6 +40,8 @@ t.test('a blob copied out is verified: a changed byte or a short blob leaves no 
   const dest = join(dir, 'replayed');
   t.equal(await blobs.copyOut(d, dest, 0o644), data.length);
   t.ok(readFileSync(dest).equals(data), 'the copy is the blob');
+  t.equal(statSync(dest).mode & 0o777, 0o644, 'with the mode asked for, not the read-only blob\'s');
+  await t.rejects(blobs.copyOut(d, join(dir, 'no-such-dir', 'x'), 0o644), { code: 'ENOENT' }, 'a destination with no directory is not a missing blob');
   await t.rejects(blobs.copyOut(d, dest, 0o644), { code: 'EEXIST' }, 'an existing file is never written over');
 
   const path = blobs.pathOf(d);
