@@ -150,7 +150,8 @@ export class BlobDir {
       if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
       return copied.size;
     } catch (err) {
-      await rm(dest, { force: true });
+      // A `dest` already there is not this copy's to remove.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await rm(dest, { force: true });
       // ENOENT is either the blob or dest's directory: only the first is a missing blob.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !statSync(this.pathOf(digest), { throwIfNoEntry: false })) {
         throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause: err });

@@ -43,6 +43,7 @@ t.test('a blob copied out is verified: a changed byte or a short blob leaves no 
   t.equal(statSync(dest).mode & 0o777, 0o644, 'with the mode asked for, not the read-only blob\'s');
   await t.rejects(blobs.copyOut(d, join(dir, 'no-such-dir', 'x'), 0o644), { code: 'ENOENT' }, 'a destination with no directory is not a missing blob');
   await t.rejects(blobs.copyOut(d, dest, 0o644), { code: 'EEXIST' }, 'an existing file is never written over');
+  t.ok(readFileSync(dest).equals(data), 'nor removed');
 
   const path = blobs.pathOf(d);
   const bad = Buffer.from(data);
@@ -73,6 +74,20 @@ t.test('more copies at once than there are buffers: each gets its own bytes', as
   const sizes = await Promise.all(stored.map((s, i) => blobs.copyOut(s.digest, join(dir, 'back', String(i)), 0o644)));
   t.same(sizes, files.map((f) => f.data.length));
   t.ok(files.every((f, i) => readFileSync(join(dir, 'back', String(i))).equals(f.data)), 'and every copy back is byte-identical');
+});
+
+// The kernel's copy_file_range does not cross file systems everywhere; libuv then falls back to sendfile.
+const shm = existsSync('/dev/shm') && statSync('/dev/shm').dev !== statSync(dir).dev ? mkdtempSync('/dev/shm/sc-stream-') : undefined;
+t.test('a copy between two file systems, either way', { skip: !shm && 'no /dev/shm on another file system here' }, async (t) => {
+  t.teardown(() => rmSync(shm!, { recursive: true, force: true }));
+  const data = randomBytes(3 * IO_CHUNK + 99);
+  const src = join(shm!, 'out.rlib');
+  writeFileSync(src, data);
+  const stored = await blobs.writeFrom(src);
+  t.equal(stored.digest, digestBytes(data), 'stored from the other file system');
+  const back = join(shm!, 'replayed.rlib');
+  t.equal(await blobs.copyOut(stored.digest, back, 0o644), data.length);
+  t.ok(readFileSync(back).equals(data), 'and copied out to it, byte-identical');
 });
 
 const mnt = join(dir, 'small');
