@@ -21,6 +21,12 @@ t.test('a multi-MiB file written and read back whole, with and without a known s
   await t.rejects(writeWhole(path, data, 0o600), { code: 'EEXIST' }, 'an existing file is never overwritten');
 });
 
+t.test('large writes at once, more than there are staging buffers: each file gets its own bytes', async (t) => {
+  const files = Array.from({ length: 7 }, (_, i) => ({ path: join(dir, `many-${i}`), data: randomBytes(2 * 1024 * 1024 + 1000 * i) }));
+  await Promise.all(files.map((f) => writeWhole(f.path, f.data, 0o644)));
+  t.ok(files.every((f) => readFileSync(f.path).equals(f.data)), 'every file is byte-identical to its data');
+});
+
 t.test('an empty file, and a file shorter than its recorded size', async (t) => {
   const empty = join(dir, 'empty');
   await writeWhole(empty, new Uint8Array(0), 0o644);
