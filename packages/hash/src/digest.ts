@@ -1,6 +1,6 @@
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { IO_CHUNK, withChunk } from './chunkPool.js';
 
 /**
@@ -63,17 +63,24 @@ export function digestFile(path: string): Promise<Digest> {
   return withChunk(async (buf) => {
     const fh = await open(path, 'r');
     try {
-      const s = new DigestStream();
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        s.update(buf.subarray(0, bytesRead));
-      }
-      return s.digest();
+      return (await digestHandle(fh, buf)).digest;
     } finally {
       await fh.close();
     }
   });
+}
+
+/** Digest and size of an open file's content from its start, read through `buf` (a chunk from withChunk). */
+export async function digestHandle(fh: FileHandle, buf: Buffer): Promise<{ digest: Digest; size: number }> {
+  const s = new DigestStream();
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+    if (bytesRead === 0) break;
+    s.update(buf.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { digest: s.digest(), size };
 }
 
 /** The buffer of digestFileSync: a synchronous read never shares it, so one is enough. */

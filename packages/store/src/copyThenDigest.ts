@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { copyFile, open } from 'node:fs/promises';
-import { DigestStream, withChunk, type Digest } from '@splitcache/hash';
+import { digestHandle, withChunk, type Digest } from '@splitcache/hash';
 
 /**
  * Copies `src` to a new file `dest` (which must not exist) inside the kernel,
@@ -25,15 +25,7 @@ export async function copyThenDigest(src: string, dest: string, mode: number): P
     const fh = await open(dest, 'r');
     try {
       await fh.chmod(mode);
-      const stream = new DigestStream();
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, size);
-        if (bytesRead === 0) break;
-        stream.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-      }
-      return { digest: stream.digest(), size };
+      return await digestHandle(fh, buf);
     } finally {
       await fh.close();
     }
