@@ -94,7 +94,7 @@ const mnt = join(dir, 'small');
 mkdirSync(mnt);
 const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt]).status === 0;
 
-t.test('a full disk while streaming a file in: SPLITCACHE_STORE_FULL, and no temp file left', { skip: !mounted && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
+t.test('a full disk while copying a file in, or a blob out: an error, and no temp file left', { skip: !mounted && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
   t.teardown(() => void spawnSync('umount', ['-l', mnt]));
   const small = new BlobDir(join(mnt, 'blobs'));
   await small.init(true);
@@ -103,6 +103,10 @@ t.test('a full disk while streaming a file in: SPLITCACHE_STORE_FULL, and no tem
   await t.rejects(small.writeFrom(src), { code: 'SPLITCACHE_STORE_FULL' });
   t.same(readdirSync(small.tmpDir), [], 'the partial blob is removed');
   t.same(readdirSync(join(mnt, 'blobs')), ['tmp'], 'and nothing was put in place');
+  // A blob copied out to a disk without room for it (a full target dir): the file system's error, and no partial copy.
+  const d = await writeBlob(randomBytes(3 << 20));
+  await t.rejects(blobs.copyOut(d, join(mnt, 'replayed.rlib'), 0o644), { code: 'ENOSPC' });
+  t.notOk(existsSync(join(mnt, 'replayed.rlib')), 'the partial copy is removed');
 });
 
 async function writeBlob(data: Buffer): Promise<string> {
