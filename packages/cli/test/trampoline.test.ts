@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+import { BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines } from './helpers.js';
 
 // bin/splitcache starts the daemon itself when none runs, before node starts
 // the client (packages/cli/src/daemonStart.ts says how the two share the spawn lock).
@@ -34,6 +34,25 @@ t.test('with no daemon and no store dir yet, the trampoline starts one for a bur
   t.equal(Number(daemons[0]?.split(' ')[0]), store.daemonPid(), 'and it is the daemon that runs');
   t.notOk(existsSync(join(store.dir, 'daemon.starting')), 'which removed the spawn lock once it listened');
   t.equal((await store.stats()).misses, 3, 'every call reached it (none built uncached)');
+});
+
+t.test('calls that come while the daemon starts wait for its exec port, and start no node client', async (t) => {
+  const store = new Store(join(tempDir('store'), 'not-yet'));
+  t.teardown(() => store.stop());
+  const node = loggingNode();
+  const timing = join(tempDir('timing'), 'calls.jsonl');
+  const calls = Array.from({ length: 3 }, (_, i) => printingCrate(`waited ${i}`));
+  // On real pipes, as cargo gives them: the exec port declines node's socket pairs.
+  const results = await Promise.all(calls.map((cwd) => runOnPipes(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env({ PATH: node.path, SPLITCACHE_TIMING_LOG: timing }) })));
+  results.forEach((r, i) => {
+    t.equal(r.code, 0, `call ${i} succeeds`);
+    t.equal(spawnSync(join(calls[i]!, 'out', 'tramp-t'), { encoding: 'utf8' }).stdout, `waited ${i}\n`, `call ${i} built the right binary`);
+  });
+  const starts = readFileSync(node.log, 'utf8').split('\n').filter(Boolean);
+  t.same(starts.filter((l) => l.includes('client.cjs')), [], 'no node client started');
+  t.equal(starts.filter((l) => l.includes('daemon/dist/bundle/main.cjs')).length, 1, 'one daemon did');
+  t.same(timingLines(timing).map((l) => l.client), ['exec', 'exec', 'exec'], 'and every call went through its exec port');
+  t.equal((await store.stats()).misses, 3, 'each a miss, stored');
 });
 
 t.test('the daemon keeps none of the file descriptors a build gave the call', async (t) => {
