@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
-import { BIN, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
 // field, an event loop blocked on a hung file system, say) would hold up
@@ -120,38 +120,60 @@ for (const stop of STOPS) {
 // than the loopback socket holds blocks in write(2) while the daemon is stopped, and bash, waiting
 // for that rustc, heard nothing. Before, such a call waited forever when no other call of the build
 // gave up on the daemon (this one ran into its timeout(1)). 4,000 unused variables give ~6 MB of
-// JSON diagnostics, as cargo asks for them.
-t.test('a daemon that hangs while a miss writes megabytes of stderr: the call builds uncached in ~10 s', async (t) => {
-  const real = await realRustc();
-  const store = await runningStore(t, real);
-  const bin = tempDir('rustc');
-  const rustc = join(bin, 'rustc');
-  const once = join(bin, 'stopped');
-  // The -Zno-link half (the tee run) stops the daemon once, then compiles; the link step, started
-  // ahead as `rustc @/dev/fd/N`, names no --crate-name on its command line.
-  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name "*) if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
-  const lets = Array.from({ length: 4000 }, (_, i) => `    let unused_${i} = ${i};\n`).join('');
-  const cwd = oneFileCrate(`fn main() {\n    println!("noisy");\n${lets}}\n`);
-  const pid = store.daemonPid();
-  const json = ['--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'];
-  // Where nothing else gives up on it (the code before this test's), the stopped daemon is killed
-  // after 30 s, so that the call fails the checks below rather than hold the test up: timeout(1)
-  // alone did not end it, the daemon holding the caller's stderr pipe open.
-  const rescue = setTimeout(() => process.kill(pid, 'SIGKILL'), 30_000);
-  const t0 = Date.now();
-  const r = await runOnPipes('timeout', ['45', BIN, rustc, ...printingCrateArgs(cwd), ...json], { cwd, env: store.env() });
-  const ms = Date.now() - t0;
-  clearTimeout(rescue);
-  t.ok(existsSync(once), 'the daemon was stopped during the call');
-  t.equal(r.code, 0, `the call builds (exit ${r.code}, after ${ms} ms)`);
-  t.ok(ms < 20_000, `within 20 s (${ms} ms)`);
-  t.ok(r.stderr.length > 1_000_000, `rustc wrote megabytes of diagnostics (${r.stderr.length} bytes reached the caller)`);
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
-  t.equal(lines.length, 1, `one line of splitcache's (${lines.join(' | ')})`);
-  t.match(`${lines[0]}\n`, HUNG, 'it says why');
-  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'noisy\n', 'its binary is right');
-  await killed(t, store, pid);
-});
+// JSON diagnostics, as cargo asks for them. Its watchdog kills the daemon, which ends rustc's
+// write, and rustc's end has the script kill the watchdog: on a busy machine that came first, once,
+// before the watchdog's exit said what it had done, and the call took the daemon for lost. A copy
+// of bin/splitcache whose watchdog waits 2 s there has it come first every time.
+const WATCHDOGS = [
+  { name: 'bin/splitcache', bin: () => BIN },
+  { name: 'its watchdog killed by the script between its kill and its exit', bin: slowWatchdogBin },
+];
+
+/** A copy of bin/splitcache (beside a link to the packages) whose watchdog sleeps 2 s after it kills the daemon. */
+function slowWatchdogBin(): string {
+  const root = tempDir('slow-watchdog');
+  mkdirSync(join(root, 'bin'));
+  symlinkSync(join(ROOT, 'packages'), join(root, 'packages'));
+  const script = readFileSync(BIN, 'utf8');
+  const exit = '          sc_kill_hung\n          exit 3\n';
+  if (script.split(exit).length !== 2) throw new Error(`bin/splitcache's watchdog no longer ends with: ${exit}`);
+  writeFileSync(join(root, 'bin', 'splitcache'), script.replace(exit, '          sc_kill_hung\n          sleep 2\n          exit 3\n'), { mode: 0o755 });
+  return join(root, 'bin', 'splitcache');
+}
+
+for (const watchdog of WATCHDOGS) {
+  t.test(`a daemon that hangs while a miss writes megabytes of stderr (${watchdog.name}): the call builds uncached in ~10 s`, async (t) => {
+    const real = await realRustc();
+    const store = await runningStore(t, real);
+    const bin = tempDir('rustc');
+    const rustc = join(bin, 'rustc');
+    const once = join(bin, 'stopped');
+    // The -Zno-link half (the tee run) stops the daemon once, then compiles; the link step, started
+    // ahead as `rustc @/dev/fd/N`, names no --crate-name on its command line.
+    writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name "*) if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const lets = Array.from({ length: 4000 }, (_, i) => `    let unused_${i} = ${i};\n`).join('');
+    const cwd = oneFileCrate(`fn main() {\n    println!("noisy");\n${lets}}\n`);
+    const pid = store.daemonPid();
+    const json = ['--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'];
+    // Where nothing else gives up on it (the code before this test's), the stopped daemon is killed
+    // after 30 s, so that the call fails the checks below rather than hold the test up: timeout(1)
+    // alone did not end it, the daemon holding the caller's stderr pipe open.
+    const rescue = setTimeout(() => process.kill(pid, 'SIGKILL'), 30_000);
+    const t0 = Date.now();
+    const r = await runOnPipes('timeout', ['45', watchdog.bin(), rustc, ...printingCrateArgs(cwd), ...json], { cwd, env: store.env() });
+    const ms = Date.now() - t0;
+    clearTimeout(rescue);
+    t.ok(existsSync(once), 'the daemon was stopped during the call');
+    t.equal(r.code, 0, `the call builds (exit ${r.code}, after ${ms} ms)`);
+    t.ok(ms < 20_000, `within 20 s (${ms} ms)`);
+    t.ok(r.stderr.length > 1_000_000, `rustc wrote megabytes of diagnostics (${r.stderr.length} bytes reached the caller)`);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
+    t.equal(lines.length, 1, `one line of splitcache's (${lines.join(' | ')})`);
+    t.match(`${lines[0]}\n`, HUNG, 'it says why');
+    t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'noisy\n', 'its binary is right');
+    await killed(t, store, pid);
+  });
+}
 
 t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const rustc = await realRustc();
