@@ -23,16 +23,22 @@ const canUnshare = root && spawnSync('unshare', ['-p', '-f', '--kill-child', '--
 // The build, as the container's first process: with the exec port, its daemon started first (a
 // fresh store's single call would otherwise come before it listens there) and its output on pipes.
 const EXEC_PORT = `"$0" server start >/dev/null && ${ON_PIPES.replace('"$@"', 'cargo build -q')}`;
+// One crate whose output holds 16 MiB: its store takes long enough to be cut off every time. A
+// lib is cached whole; a bin is split, and its store (of the -Zno-link half's objects) goes on
+// while its link step runs.
+const CRATES = {
+  lib: { 'Cargo.toml': '[package]\nname = "big-lib"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': 'pub static DATA: &[u8] = include_bytes!("../data.bin");\n' },
+  bin: {
+    'Cargo.toml': '[package]\nname = "big-bin"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/main.rs': 'static DATA: &[u8] = include_bytes!("../data.bin");\nfn main() {\n    println!("{}", DATA.len());\n}\n',
+  },
+};
 for (const [how, command] of [
   ['the exec port', ['--mount-proc', '/bin/bash', '-c', EXEC_PORT, BIN]],
   ['the node client', ['cargo', 'build', '-q']],
-] as const) {
-  t.test(`the last crate of a build whose container ends with it is stored (${how})`, { skip: !canUnshare && 'needs root, for unshare -p' }, async (t) => {
-    // One lib whose rlib holds 16 MiB: its store takes long enough to be cut off every time.
-    const ws = fileTree({
-      'Cargo.toml': '[package]\nname = "big-lib"\nversion = "0.1.0"\nedition = "2021"\n',
-      'src/lib.rs': 'pub static DATA: &[u8] = include_bytes!("../data.bin");\n',
-    });
+] as const) for (const [kind, files] of Object.entries(CRATES)) {
+  t.test(`the last crate of a build whose container ends with it is stored (a ${kind}, ${how})`, { skip: !canUnshare && 'needs root, for unshare -p' }, async (t) => {
+    const ws = fileTree(files);
     writeFileSync(join(ws, 'data.bin'), randomBytes(16 << 20));
     for (const round of [1, 2]) {
       const store = new Store();

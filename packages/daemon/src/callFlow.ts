@@ -27,7 +27,10 @@ export interface CallSide {
   warn(line: string): void;
   /** Reports a finished compile; throws if the daemon can no longer be asked. */
   done(report: { token: string; code: number; stdout: Buffer; stderr: Buffer; ms: number }): Promise<DoneReply>;
-  /** Reports a failed link step of a hit (its entry is evicted). */
+  /**
+   * Reports a failed link step of a hit (its entry is evicted), or the end of a miss's link step:
+   * the call may be the build's last, which waits for the stores in flight (CompileHandler.settleIfLast).
+   */
   linked(token: string, code: number): Promise<void>;
   removeFile(path: string): void;
   /** The link step when the daemon went away between -Zno-link and its reply. */
@@ -66,7 +69,13 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   if (reply.warning) side.warn(reply.warning);
   if (code !== 0) return code;
   if (reply.rerun) return rerun(side, args, reply.rerun.rlinkPath);
-  return reply.link ? (await link(side, args, reply.link)).code : code;
+  if (!reply.link) return code;
+  const linked = await link(side, args, reply.link);
+  // Its store (staged before the link) may still be going on: the node client's process, whose end
+  // may be the build's, ends once it is in if no other call is under way. In the exec port, the
+  // call's end does that (ExecServer).
+  await side.linked(plan.token, linked.linkCode).catch(() => undefined);
+  return linked.code;
 }
 
 /**

@@ -61,6 +61,8 @@ export class CompileHandler {
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new KeyedQueue();
   private readonly inflight = new Set<Promise<void>>();
+  /** Exec-port calls under way (ExecServer opens and closes each): a call that ends while one is, is not the build's last. */
+  private openCalls = 0;
   private readonly faults: FaultLines;
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
@@ -258,16 +260,19 @@ export class CompileHandler {
   }
 
   /**
-   * Waits, up to LAST_STORE_WAIT_MS, for the stores in flight when no other miss is compiling:
+   * Waits, up to LAST_STORE_WAIT_MS, for the stores in flight when no other call is under way:
    * the end of a build, as a rule. A build in a container ends the container (`docker run --rm
    * … cargo build`, a Dockerfile's `RUN cargo build` over a cache mount, a CI step whose job
    * container stops), and every process in it is killed at once, this daemon too: the store
    * begun for the build's last crate, after its call had already answered, was lost, and that
    * crate missed in every build (3 of 4 times for `cargo build -p fx-util` here). While other
-   * misses compile, nothing waits: their calls end later, and the last one waits for all.
+   * calls go on (a miss compiling, or any exec-port call: a hit's link step, a miss's), nothing
+   * waits: they end later, and the last one waits for all. Before, only a miss compiling
+   * counted, and a proc-macro whose link ended during a build script's link waited for the
+   * stores, on the path to every crate that uses it.
    */
   async settleIfLast(): Promise<void> {
-    if (this.pending.size > 0 || this.inflight.size === 0) return;
+    if (this.pending.size > 0 || this.openCalls > 0 || this.inflight.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.inflight]), new Promise((res) => (timer = setTimeout(res, LAST_STORE_WAIT_MS)))]);
     clearTimeout(timer);
@@ -351,7 +356,9 @@ export class CompileHandler {
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
     const hit = this.hits.end(req.token, req.code === 0 ? undefined : 'link-failed');
-    if (!hit || req.code === 0) return;
+    // Not a hit: a miss's link step has ended, and its call with it; the last call of a build waits for the stores.
+    if (!hit) return this.settleIfLast();
+    if (req.code === 0) return;
     this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
     if (hit.entryKey) await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
   }
@@ -370,6 +377,21 @@ export class CompileHandler {
     }
     this.pending.delete(token);
     this.hits.end(token, reason === 'client-gone' ? undefined : reason);
+  }
+
+  /**
+   * An exec-port call begins: until it is closed, no other call is the build's last (settleIfLast).
+   * An exec-port miss's done() counts its own call, so it waits only in the close's settle.
+   */
+  openCall(): { close(): void } {
+    this.openCalls++;
+    let open = true;
+    return {
+      close: () => {
+        if (open) this.openCalls--;
+        open = false;
+      },
+    };
   }
 
   get pendingCount(): number {

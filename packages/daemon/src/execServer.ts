@@ -261,14 +261,16 @@ export class ExecServer {
       else if (req.watches && call.teeing) c.write('\n');
     };
     const alive = req.alive ? setInterval(beat, ALIVE_MS) : undefined;
+    const open = this.handler.openCall();
     try {
-      await this.carry(c, req, acceptedAt, (started) => (call = started));
+      await this.carry(c, req, acceptedAt, (started) => (call = started), open);
     } finally {
       clearInterval(alive);
+      open.close();
     }
   }
 
-  private async carry(c: Socket, req: ExecRequest, acceptedAt: number, started: (call: ExecCall) => void): Promise<void> {
+  private async carry(c: Socket, req: ExecRequest, acceptedAt: number, started: (call: ExecCall) => void, open: { close(): void }): Promise<void> {
     let caller: Caller;
     try {
       caller = await openCaller(req.pid, req.so, req.se, { callerPort: c.remotePort ?? 0, execPort: c.localPort ?? 0, acceptedAt, proof: req.proof });
@@ -291,8 +293,9 @@ export class ExecServer {
       await call.flushed();
       await caller.close();
       await call.logTiming();
-      // The build's last call (no other miss compiling) ends once the stores in flight are in: its
+      // The build's last call (no other call under way) ends once the stores in flight are in: its
       // container may end with it (compileHandler.settleIfLast). The caller hears `alive` meanwhile.
+      open.close();
       await this.handler.settleIfLast();
       c.end(code === 'plain' ? 'plain\n' : `exit ${code}\n`);
     } catch (err) {

@@ -37,7 +37,11 @@ export type Request =
   | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string }
   /** stdout and stderr: the compile's output, base64. */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
-  /** Sent only when the link step of a hit failed (the entry is evicted). */
+  /**
+   * Sent when the link step of a hit failed (the entry is evicted), and once the link step of a
+   * miss has ended: the reply waits, if no other call is under way, for the stores in flight.
+   * A daemon of 4 before that took a miss's `linked` as that of a hit already ended: no wait.
+   */
   | { op: 'linked'; token: string; code: number }
   | { op: 'stats' }
   | { op: 'zero-stats' }
