@@ -9,6 +9,7 @@ import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
 import { KeyedQueue } from './keyedQueue.js';
+import { LinkedLibraries } from './linkedLibraries.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
@@ -67,6 +68,7 @@ export class CompileHandler {
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
   private readonly hits = new HeldHits((h, failed) => this.countHit(h, failed));
+  private readonly libraries = new LinkedLibraries();
 
   private readonly drift: SettingsDrift;
 
@@ -163,6 +165,7 @@ export class CompileHandler {
     const token = newToken();
     p.startedAt = Date.now();
     this.pending.set(token, p);
+    if (p.link) this.libraries.note(token, p.inv, p.cwd);
     // A driver runs as it was called, given the rustc path first (the link step too).
     const runArgs = [...call.lead, ...(p.noLinkArgs ?? inv.args)];
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
@@ -204,6 +207,7 @@ export class CompileHandler {
       };
       const token = newToken();
       if (p.link) this.hits.hold(token, hit);
+      if (p.link) this.libraries.note(token, p.inv, p.cwd);
       else this.countHit(hit);
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
@@ -357,7 +361,11 @@ export class CompileHandler {
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
     const hit = this.hits.end(req.token, req.code === 0 ? undefined : 'link-failed');
     // Not a hit: a miss's link step has ended, and its call with it; the last call of a build waits for the stores.
-    if (!hit) return this.settleIfLast();
+    if (!hit) {
+      if (req.code === 0) this.outputsMade(req.token);
+      return this.settleIfLast();
+    }
+    this.libraries.take(req.token);
     if (req.code === 0) return;
     this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
     if (hit.entryKey) await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
@@ -377,6 +385,13 @@ export class CompileHandler {
     }
     this.pending.delete(token);
     this.hits.end(token, reason === 'client-gone' ? undefined : reason);
+    this.libraries.take(token);
+  }
+
+  /** The call of `token` ended well: the library its link step wrote, if any, is read now for the crates that use it. */
+  outputsMade(token: string): void {
+    const library = this.libraries.take(token);
+    if (library !== undefined) void this.s.files.prime(library);
   }
 
   /**

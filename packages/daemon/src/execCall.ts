@@ -165,7 +165,9 @@ export class ExecCall {
       debug: env.SPLITCACHE_LOG === 'debug',
     };
     try {
-      return await carryOut(plan, args, side);
+      const code = await carryOut(plan, args, side);
+      if (code === 0) this.handler.outputsMade(plan.token);
+      return code;
     } catch (err) {
       if (!(err instanceof RunSetupFailed)) throw err;
       if (err.line) this.warn(err.line);

@@ -28,6 +28,8 @@ export const SYNC_IO_MAX_BYTES = 1 << 20;
 export class FileDigestMemo {
   /** `ctimeNs` is checked for a digest this memo read; record() and remember() leave it out (below). */
   private readonly entries = new Map<string, { stamp: string; ctimeNs?: bigint; digest: Digest }>();
+  /** Files prime() is reading, by path: a digest() of the same stamp meanwhile waits for that read. */
+  private readonly reading = new Map<string, { stamp: string; digest: Promise<Digest> }>();
   constructor(private readonly racyMs = 2000, private readonly maxEntries = 200_000) {}
 
   async digest(path: string): Promise<Digest> {
@@ -35,6 +37,14 @@ export class FileDigestMemo {
     const stamp = stampOf(st);
     const hit = this.entries.get(path);
     if (hit && hit.stamp === stamp && (hit.ctimeNs === undefined || hit.ctimeNs === st.ctimeNs)) return hit.digest;
+    const reading = this.reading.get(path);
+    if (reading && reading.stamp === stamp) {
+      try {
+        return await reading.digest;
+      } catch {
+        /* that read failed: this one tries */
+      }
+    }
     const digest = st.size <= SYNC_IO_MAX_BYTES ? digestFileSync(path) : await digestFile(path);
     const ageMs = Date.now() - Math.max(Number(st.mtimeMs), Number(st.ctimeMs));
     if (ageMs > this.racyMs) {
@@ -70,6 +80,31 @@ export class FileDigestMemo {
     if (!st) return;
     if (before && (before.size !== st.size || before.mtimeNs !== st.mtimeNs || before.ino !== st.ino)) return;
     this.record(path, digest, st);
+  }
+
+  /**
+   * Reads and records, in the background, a build output just made that later calls will ask
+   * for: the library a proc-macro's (or dylib's) link step wrote, which every crate using it names
+   * in its key (--extern). Each such crate read it on its own critical path before, a build
+   * after its link and so too young to keep: 5-19 ms for each of tokio's 8-10 MB proc-macros
+   * here. Recorded as remember() records; a digest() asked meanwhile waits for this read.
+   * Resolves once done (tests wait for it); nothing is recorded for a file that is gone.
+   */
+  prime(path: string): Promise<void> {
+    let st: BigIntStats;
+    try {
+      st = statSync(path, { bigint: true });
+    } catch {
+      return Promise.resolve();
+    }
+    const reading = { stamp: stampOf(st), digest: digestFile(path) };
+    this.reading.set(path, reading);
+    return reading.digest
+      .then((digest) => this.remember(path, digest, st))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.reading.get(path) === reading) this.reading.delete(path);
+      });
   }
 
   /**

@@ -130,6 +130,29 @@ t.test('record: the stamp of the bytes written answers for them; a later rewrite
   t.equal(coarse.size, 0, 'nothing is recorded where mtimes have whole seconds only');
 });
 
+t.test('prime: a young build output is read in the background and kept; a digest asked meanwhile shares the read', async (t) => {
+  const dir = t.testdir();
+  const f = join(dir, 'libmacro.so');
+  writeFileSync(f, Buffer.alloc(3 << 20, 7)); // above SYNC_IO_MAX_BYTES: the streamed read
+  const fine = new Date(Date.now() - 100);
+  fine.setMilliseconds(321); // sub-second mtime, as a linker's output has
+  utimesSync(f, fine, fine);
+  const memo = new FileDigestMemo();
+  const primed = memo.prime(f);
+  const asked = memo.digest(f); // while the read is in flight
+  await primed;
+  t.equal(await asked, digestBytes(Buffer.alloc(3 << 20, 7)), 'the digest asked meanwhile is the file\'s');
+  t.equal(memo.size, 1, 'kept, though the file is young (digest() alone keeps none)');
+  const plain = new FileDigestMemo();
+  await plain.digest(f);
+  t.equal(plain.size, 0, 'without prime, the young file is not kept');
+  writeFileSync(f, Buffer.alloc(3 << 20, 8)); // same size, new mtime
+  t.equal(await memo.digest(f), digestBytes(Buffer.alloc(3 << 20, 8)), 'a rewrite is read');
+  const kept = memo.size;
+  await memo.prime(join(dir, 'gone.so'));
+  t.equal(memo.size, kept, 'a file that is not there is not primed');
+});
+
 t.test('key builder records components and diffs them', async (t) => {
   const k1 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'aa');
   const k2 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'bb');
