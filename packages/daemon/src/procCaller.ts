@@ -9,8 +9,7 @@
  * pipe left open here would keep cargo waiting for the end of that call's
  * output.
  */
-import { close as closeCb, constants, open as openCb, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { close as closeCb, constants, open as openCb, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
 import { mountNamespace } from './protocol.js';
@@ -42,12 +41,20 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     await checkConnected(pid, proc, link);
     // Another container with this pid namespace and network (`--pid=host --network=host`): its paths name other files here.
     if (mountNamespace(pid) !== mountNamespace('self')) throw callerError(`process ${pid} is in another mount namespace`);
-    const [environ, cwd, status] = await Promise.all([readFile(`${proc}/environ`), readlink(`${proc}/cwd`), readFile(`${proc}/status`, 'latin1')]);
+    // Read synchronously, as holds() reads: /proc answers from memory, in microseconds, where each
+    // step of an fs/promises read (open, stat, read, close) waited its turn in the thread pool, which
+    // a build's copies and digests keep busy: 1.3-3.7 ms from the request to its caller opened,
+    // and up to 16 ms for the second of a build's first calls (the fixture, warm, 2026-12-04).
+    const environ = readFileSync(`${proc}/environ`);
+    const cwd = readlinkSync(`${proc}/cwd`);
+    const status = readFileSync(`${proc}/status`, 'latin1');
     const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
     if (uid === undefined || Number(uid) !== process.getuid?.()) throw callerError(`process ${pid} belongs to another user`);
     const env = parseEnviron(environ);
-    const out = await openOutput(`${proc}/fd/${so}`, opened);
-    const err = await openOutput(`${proc}/fd/${se}`, opened);
+    const outputs = await Promise.allSettled([openOutput(`${proc}/fd/${so}`), openOutput(`${proc}/fd/${se}`)]);
+    for (const o of outputs) if (o.status === 'fulfilled') opened.push(o.value);
+    for (const o of outputs) if (o.status === 'rejected') throw o.reason;
+    const [out, err] = opened as [number, number];
     return { env, cwd, out, err, close };
   } catch (e) {
     await close();
@@ -168,14 +175,15 @@ function holds(proc: string, target: string): boolean {
   return false;
 }
 
-/** stdout and stderr must be pipes or terminals: a new open of a regular file would write at its start. */
-async function openOutput(path: string, opened: number[]): Promise<number> {
-  const st = await stat(path).catch(() => undefined);
+/**
+ * stdout and stderr must be pipes or terminals: a new open of a regular file would write at its start.
+ * The open goes through the thread pool: opening a pipe to write blocks while it has no reader.
+ */
+async function openOutput(path: string): Promise<number> {
+  const st = statSync(path, { throwIfNoEntry: false });
   if (!st?.isFIFO() && !st?.isCharacterDevice()) throw callerError(`${path} is not a pipe or a terminal`);
   // A plain descriptor, not a FileHandle: written to with fs.write, and ended only by close().
-  const fd = await openFd(path, constants.O_WRONLY | constants.O_NOCTTY);
-  opened.push(fd);
-  return fd;
+  return openFd(path, constants.O_WRONLY | constants.O_NOCTTY);
 }
 
 const openFd = promisify(openCb) as (path: string, flags: number) => Promise<number>;
