@@ -29,7 +29,7 @@ export interface CallSide {
   done(report: { token: string; code: number; stdout: Buffer; stderr: Buffer; ms: number }): Promise<DoneReply>;
   /**
    * Reports a failed link step of a hit (its entry is evicted), or the end of a miss's link step:
-   * the call may be the build's last, which waits for the stores in flight (CompileHandler.settleIfLast).
+   * the call may be the build's last, which waits for the stores in flight (storesInFlight.ts).
    */
   linked(token: string, code: number): Promise<void>;
   removeFile(path: string): void;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
 import type { PrefixTable } from '@splitcache/paths';
-import { classify, compilerCall, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation, type Verdict } from '@splitcache/rustc';
+import { classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation } from '@splitcache/rustc';
 import type { AuditEvent } from '@splitcache/store';
 import { AuditWriter } from './auditWriter.js';
 import { readsBootstrap } from './bootstrapRead.js';
@@ -10,6 +10,7 @@ import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { LinkedLibraries } from './linkedLibraries.js';
+import { StoresInFlight } from './storesInFlight.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
@@ -61,15 +62,12 @@ export class CompileHandler {
   private readonly pending = new Map<string, Pending>();
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new KeyedQueue();
-  private readonly inflight = new Set<Promise<void>>();
-  /** Exec-port calls under way (ExecServer opens and closes each): a call that ends while one is, is not the build's last. */
-  private openCalls = 0;
+  private readonly stores = new StoresInFlight();
   private readonly faults: FaultLines;
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
   private readonly hits = new HeldHits((h, failed) => this.countHit(h, failed));
   private readonly libraries = new LinkedLibraries();
-
   private readonly drift: SettingsDrift;
 
   constructor(private readonly s: Services) {
@@ -206,9 +204,10 @@ export class CompileHandler {
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
       };
       const token = newToken();
-      if (p.link) this.hits.hold(token, hit);
-      if (p.link) this.libraries.note(token, p.inv, p.cwd);
-      else this.countHit(hit);
+      if (p.link) {
+        this.hits.hold(token, hit);
+        this.libraries.note(token, p.inv, p.cwd);
+      } else this.countHit(hit);
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
@@ -253,8 +252,7 @@ export class CompileHandler {
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);
     if (p.mode === 'whole' || staged) {
-      this.inflight.add(job);
-      void job.finally(() => this.inflight.delete(job));
+      this.stores.add(job);
     } else {
       await job;
     }
@@ -263,28 +261,14 @@ export class CompileHandler {
     return { link: p.link, warning: this.faults.take() };
   }
 
-  /**
-   * Waits, up to LAST_STORE_WAIT_MS, for the stores in flight when no other call is under way:
-   * the end of a build, as a rule. A build in a container ends the container (`docker run --rm
-   * … cargo build`, a Dockerfile's `RUN cargo build` over a cache mount, a CI step whose job
-   * container stops), and every process in it is killed at once, this daemon too: the store
-   * begun for the build's last crate, after its call had already answered, was lost, and that
-   * crate missed in every build (3 of 4 times for `cargo build -p fx-util` here). While other
-   * calls go on (a miss compiling, or any exec-port call: a hit's link step, a miss's), nothing
-   * waits: they end later, and the last one waits for all. Before, only a miss compiling
-   * counted, and a proc-macro whose link ended during a build script's link waited for the
-   * stores, on the path to every crate that uses it.
-   */
-  async settleIfLast(): Promise<void> {
-    if (this.pending.size > 0 || this.openCalls > 0 || this.inflight.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((res) => (timer = setTimeout(res, LAST_STORE_WAIT_MS)))]);
-    clearTimeout(timer);
+  /** Waits for the stores in flight if the call ending now is the build's last (storesInFlight.ts). */
+  settleIfLast(): Promise<void> {
+    return this.stores.settleIfLast(this.pending.size);
   }
 
   /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
   async settled(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    await this.stores.settled();
     await this.audit.flush();
   }
 
@@ -394,28 +378,15 @@ export class CompileHandler {
     if (library !== undefined) void this.s.files.prime(library);
   }
 
-  /**
-   * An exec-port call begins: until it is closed, no other call is the build's last (settleIfLast).
-   * An exec-port miss's done() counts its own call, so it waits only in the close's settle.
-   */
+  /** An exec-port call begins: until it is closed, no other call is the build's last (storesInFlight.ts). */
   openCall(): { close(): void } {
-    this.openCalls++;
-    let open = true;
-    return {
-      close: () => {
-        if (open) this.openCalls--;
-        open = false;
-      },
-    };
+    return this.stores.openCall();
   }
 
   get pendingCount(): number {
     return this.pending.size;
   }
 }
-
-/** How long the last call of a build waits for the stores in flight (settleIfLast) before it ends anyway. */
-const LAST_STORE_WAIT_MS = 5_000;
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -426,11 +397,4 @@ let tokens = 0;
 /** Names a pending call on its connection: unique within this daemon (the socket is the user's alone). */
 function newToken(): string {
   return (++tokens).toString(36);
-}
-
-/** LevelDB reports damaged tables as LEVEL_CORRUPTION, possibly wrapped in our own error's cause. */
-/** A call through a driver (`clippy-driver rustc …`) is counted apart: `clippy:lib`, `clippy:build-script`, … */
-function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
-  if (!verdict.cacheable || !driver) return verdict;
-  return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
 }

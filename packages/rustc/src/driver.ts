@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { Verdict } from './classify.js';
 
 /**
  * Programs that are rustc's own driver with more in it, which cargo runs in
@@ -41,4 +42,10 @@ export function compilerCall(argv: readonly string[]): CompilerCall | undefined 
   const rustc = rest[0];
   if (driver && rustc !== undefined && basename(rustc).startsWith('rustc')) return { program, lead: [rustc], args: rest.slice(1), driver };
   return undefined;
+}
+
+/** A call through a driver (`clippy-driver rustc …`) is counted apart: `clippy:lib`, `clippy:build-script`, … */
+export function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
+  if (!verdict.cacheable || !driver) return verdict;
+  return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
 }

@@ -4,6 +4,6 @@ export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, isNightlyRelease, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
 export { archiveMembers, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
-export { compilerCall, driverOf, type CompilerCall } from './driver.js';
+export { compilerCall, driverOf, driverVerdict, type CompilerCall } from './driver.js';
 export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
 export { otherModuleFile } from './moduleFiles.js';
