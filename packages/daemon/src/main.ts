@@ -27,6 +27,7 @@ import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
 import { storeHome } from './storeHome.js';
 import { installStamp } from './installStamp.js';
+import { loadKeptDigests, saveKeptDigests } from './keptDigests.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 import { socketAnswers } from './socketAnswers.js';
 
@@ -147,6 +148,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     await services.remoteReady;
     await remote?.close();
     await stats.flush();
+    await saveKeptDigests(config.dir, files).catch((err: unknown) => log.debug(`digests not kept: ${oneLine(err)}`));
     await store.close();
     // A daemon started meanwhile waits for this store's lock (openWhenFree), and writes its own pid once it has it.
     if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
@@ -182,6 +184,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   }
   listened();
   await rm(join(config.dir, 'daemon.starting'), { force: true });
+  void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
   const shutdown = () => void server.stop().then(() => process.exit(0));
   process.on('SIGTERM', shutdown);

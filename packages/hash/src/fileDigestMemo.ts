@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { statSync, type BigIntStats } from 'node:fs';
-import { digestFile, digestFileSync, type Digest } from './digest.js';
+import { digestFile, digestFileSync, isDigest, type Digest } from './digest.js';
 
 /**
  * Files up to this size are stat'ed and read with synchronous calls. Each
@@ -119,10 +119,46 @@ export class FileDigestMemo {
     this.entries.set(path, { stamp: stampOf(written), digest });
   }
 
+  /**
+   * The digests digest() read itself and kept (files old enough, their ctime known), as
+   * [path, stamp, ctime ns, digest]: for the next daemon on this store to adopt. The outputs
+   * record() and remember() hold are left out: a build writes them anew.
+   */
+  kept(): KeptDigest[] {
+    const out: KeptDigest[] = [];
+    for (const [path, e] of this.entries) if (e.ctimeNs !== undefined) out.push([path, e.stamp, e.ctimeNs.toString(), e.digest]);
+    return out;
+  }
+
+  /**
+   * Takes the digests a daemon before this one kept (kept()). Each answers only while its file's
+   * size, mtime, inode and ctime are as recorded, as a digest this memo read itself does: an edit,
+   * a rewrite that keeps the mtime, or another file at the path changes at least the ctime, which
+   * no user can set. A path this memo already knows keeps what it knows; an ill-formed entry is
+   * skipped. Returns how many were taken.
+   */
+  adopt(entries: unknown): number {
+    if (!Array.isArray(entries)) return 0;
+    let taken = 0;
+    for (const e of entries) {
+      if (this.entries.size >= this.maxEntries) break;
+      if (!Array.isArray(e) || e.length !== 4) continue;
+      const [path, stamp, ctime, digest] = e as unknown[];
+      if (typeof path !== 'string' || typeof stamp !== 'string' || typeof ctime !== 'string' || !isDigest(digest)) continue;
+      if (!/^\d+:\d+:\d+$/.test(stamp) || !/^\d+$/.test(ctime) || this.entries.has(path)) continue;
+      this.entries.set(path, { stamp, ctimeNs: BigInt(ctime), digest });
+      taken++;
+    }
+    return taken;
+  }
+
   get size(): number {
     return this.entries.size;
   }
 }
+
+/** One digest kept for a later daemon: path, stamp (size:mtime ns:inode), ctime ns, digest. */
+export type KeptDigest = [string, string, string, Digest];
 
 function stampOf(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ino}`;

@@ -153,6 +153,28 @@ t.test('prime: a young build output is read in the background and kept; a digest
   t.equal(memo.size, kept, 'a file that is not there is not primed');
 });
 
+t.test('kept: only the digests the memo read itself, old files with their ctime; adopt takes them back', async (t) => {
+  const dir = t.testdir();
+  const src = join(dir, 'main.rs');
+  const out = join(dir, 'lib.rmeta');
+  writeFileSync(src, 'fn main() {}');
+  writeFileSync(out, 'rmeta');
+  const fine = new Date(Date.now() - 100);
+  fine.setMilliseconds(789);
+  utimesSync(out, fine, fine);
+  await sleep(RACY_MS + 20);
+  const memo = new FileDigestMemo(RACY_MS);
+  await memo.digest(src);
+  memo.record(out, 'c'.repeat(32), statSync(out, { bigint: true }));
+  const kept = memo.kept();
+  t.same(kept.map((k) => k[0]), [src], 'a build output the memo was told of is not kept');
+  const next = new FileDigestMemo(RACY_MS);
+  t.equal(next.adopt(kept), 1);
+  t.equal(next.adopt(kept), 0, 'a path already known keeps what it knows');
+  t.equal(next.adopt('nonsense'), 0);
+  t.equal(await next.digest(src), digestBytes('fn main() {}'));
+});
+
 t.test('key builder records components and diffs them', async (t) => {
   const k1 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'aa');
   const k2 = new KeyBuilder().add('arg', '--crate-type lib').add('file:src/lib.rs', 'bb');
