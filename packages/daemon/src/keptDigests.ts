@@ -20,9 +20,9 @@ const FILE = 'digests.json';
 /** A larger file is not read. */
 const MAX_BYTES = 64 << 20;
 /**
- * The most digests kept, the latest read: the file is parsed and taken on the daemon's event
- * loop as a build's first calls come, 2.1 ms for 1,000 entries here, 15 ms for 10,000, 76 ms
- * for 50,000 (a warm tokio build keeps ~700).
+ * The most digests kept, the last the memo took: the file is parsed and taken on the daemon's
+ * event loop as a build's first calls come, 2.1 ms for 1,000 entries here, 15 ms for 10,000,
+ * 76 ms for 50,000 (a warm tokio build keeps ~600).
  */
 const MAX_KEPT = 20_000;
 
