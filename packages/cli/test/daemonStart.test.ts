@@ -52,8 +52,9 @@ t.test('a started daemon in the middle of its exec is not taken for gone', async
 
 t.test('a zombie and a reaped pid are gone; a lock without a pid is not', async (t) => {
   const dir = tempDir('start-lock');
-  // `sleep 0` exits at once and is never reaped by its parent, which became `sleep 5`.
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The child is never reaped by its parent, which became `sleep 5`. It outlives the exec by 0.3 s:
+  // a `sleep 0` could end before it, and sh reaped it (seen on a clean-clone run).
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => parent.kill('SIGKILL'));
   const zombie = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString()))));
   for (let i = 0; i < 200 && stateOf(zombie) !== 'Z'; i++) await sleep(10);
