@@ -82,7 +82,7 @@ export function readingTheTargets(results, lookups) {
       'Every call hits in the other directory too; what differs is the prefix table, the rewritten paths, and input files hashed again at their new paths. ' +
       `The same ratio run by run, for splitcache and for plain cargo (whose work is the same in both): ${measured.map((w) => `${w.id} ${perRun(w, 'splitcache', 'warm-other-dir', 'warm-clean')} and ${perRun(w, 'plain', 'warm-other-dir', 'warm-clean')}`).join('; ')}. ` +
       'On an idle machine (2026-12-01, grep, three pairs alternating, daemon stopped before each build) the other directory took 3.07–3.27 s and the clean target 3.20–3.40 s. ' +
-      'Since commit 1f518ae a daemon started again takes the file digests the last one read (digests.json, docs/ARCHITECTURE.md), so a warm clean build no longer reads its sources again, while the other directory must read each at its new path (~1,200 files in grep): warm clean grep with the kept digests against without them, 4 alternating pairs (2026-12-04, `cargo build -q`): 1.82–2.40 s against 2.01–2.53 s. ' +
+      'Since commit 1f518ae a daemon started again takes the file digests the last one read (digests.json, docs/ARCHITECTURE.md), so a warm clean build no longer reads its sources again, while the other directory must read each at its new path (a daemon with no digests kept opened ~1,200 files for reading over such a grep build, strace): warm clean grep with the kept digests against without them, 4 alternating pairs (2026-12-04, `cargo build -q`): 1.82–2.40 s against 2.01–2.53 s. ' +
       'The other directory itself did not get slower: commit 8d310f8 against 353585a, grep, 5 alternating pairs (the same day): 1.75–2.10 s against 1.74–2.23 s.',
   )
 
