@@ -16,9 +16,10 @@
  *   that dies before it listens is noticed at once, not at the timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseOthersSocket, socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
+import { makeDirsSync } from '@splitcache/store/makeDirs';
 import { DaemonConnection } from './daemonConnection.js';
 
 /** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
@@ -47,7 +48,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
   const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);
-  mkdirSync(dir, { recursive: true });
+  makeDirsSync(dir);
   const t0 = Date.now();
   const started = await startUnlessServed(sock, dir, daemonMain, false, firstRustc);
   if (started instanceof DaemonConnection) return started;

@@ -228,6 +228,28 @@ t.test('a store dir on a read-only file system: every call builds uncached at on
   t.ok(waits.every((ms) => ms < 2000), `no call waited for a daemon (${waits.join(', ')} ms beside rustc)`);
 });
 
+t.test('a store dir under /proc, where no directory can be made: every call builds uncached at once, and says why', { skip: !existsSync('/proc/self') && 'no procfs here' }, async (t) => {
+  // procfs answers ENOENT to a mkdir under /proc, and Node's recursive mkdir took that for a
+  // missing parent, made the parent (it exists) and tried again, forever: every call spun at
+  // 100 % CPU and the build never ended (store/src/makeDirs.ts).
+  const store = new Store(`/proc/splitcache-${process.pid}/store`);
+  const extra = { TMPDIR: tempDir('tmp') };
+  const texts = ['first', 'second'];
+  const calls = texts.map((text) => {
+    const cwd = crate(text);
+    const started = Date.now();
+    const r = spawnSync(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env(extra), encoding: 'utf8', timeout: 30_000 });
+    const printed = r.status === 0 ? spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout : '';
+    return { code: r.status, signal: r.signal, stderr: r.stderr, printed, ms: Date.now() - started };
+  });
+  calls.forEach((r, i) => {
+    t.equal(r.signal, null, `call ${i} ended by itself (${r.ms} ms)`);
+    t.equal(r.code, 0, `call ${i} succeeds`);
+    t.equal(r.printed, `${texts[i]}\n`, `call ${i} built the right binary`);
+  });
+  t.match(calls[0]!.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: ENOENT: .*mkdir '\/proc\/splitcache-\d+' \(building uncached\)\n$/, 'the first call says why, in one line');
+});
+
 t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
   // The stopping daemon keeps the store's lock until its last call ends. A daemon started
   // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start

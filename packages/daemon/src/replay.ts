@@ -1,8 +1,8 @@
-import { mkdirSync, statSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { expandDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
-import { tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
+import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import type { RustcIdentity } from './rustcIdentity.js';
@@ -36,7 +36,7 @@ export async function replay(
   const outDir = resolve(cwd, outDirArg);
   try {
     // Usually there: one stat, where a recursive mkdir would fail with EEXIST and then stat.
-    if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) mkdirSync(outDir, { recursive: true });
+    if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) makeDirsSync(outDir);
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }

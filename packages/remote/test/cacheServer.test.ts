@@ -95,6 +95,16 @@ t.test('tokens: 401 without or with an unknown token, 403 on a write with a read
   await t.rejects(CacheServer.start({ dir: tmp(), host: '0.0.0.0', port: 0 }), { code: 'SPLITCACHE_SERVE_CONFIG' }, 'an open server only on loopback');
 });
 
+t.test('a --dir that cannot be made or used is refused at once, with what stood in the way', async (t) => {
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, '');
+  await t.rejects(CacheServer.start({ dir: file, host: '127.0.0.1', port: 0 }), { code: 'SPLITCACHE_SERVE_IO', message: /ENOTDIR at .*a-file\/cas/ }, 'a file');
+  // procfs answers ENOENT to any mkdir; Node's own recursive mkdir spun on that forever.
+  if (existsSync('/proc/self')) {
+    await t.rejects(CacheServer.start({ dir: `/proc/splitcache-${process.pid}/serve`, host: '127.0.0.1', port: 0 }), { code: 'SPLITCACHE_SERVE_IO', message: /ENOENT at \/proc\/splitcache-/ }, 'a path under /proc');
+  }
+});
+
 t.test('eviction: least recently used items go first, down to max-size', async (t) => {
   const s = await serve(t, { maxSize: 3000, lruGranularityMs: 0 });
   const c = cache(t, s.url, { compression: 'none' });

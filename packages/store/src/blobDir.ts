@@ -1,12 +1,13 @@
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 import { copyThenDigest } from './copyThenDigest.js';
 import { isDiskFull } from './diskFull.js';
+import { makeDirs, makeDirsSync } from './makeDirs.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -26,7 +27,7 @@ export class BlobDir {
    */
   async init(clearTemp = false): Promise<void> {
     if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true });
-    await mkdir(this.tmpDir, { recursive: true });
+    await makeDirs(this.tmpDir);
   }
 
   pathOf(digest: Digest): string {
@@ -109,7 +110,7 @@ export class BlobDir {
       await put();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(join(this.root, digest.slice(0, 2)), { recursive: true });
+      makeDirsSync(join(this.root, digest.slice(0, 2)));
       await put();
     }
   }

@@ -8,3 +8,4 @@ export { collectGarbage, verifyStore, type GcResult, type VerifyResult, type Pro
 export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 export { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 export { readWhole, writeWhole } from './wholeFile.js';
+export { makeDirs, makeDirsSync } from './makeDirs.js';

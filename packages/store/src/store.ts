@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -8,6 +8,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
 import { isAccessDenied, isDiskFull, isReadOnly } from './diskFull.js';
+import { makeDirs } from './makeDirs.js';
 import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
@@ -48,7 +49,7 @@ export class Store {
   }
 
   private static async openOrRepair(dir: string, onRecover?: (what: string) => void): Promise<Store> {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     const blobs = new BlobDir(join(dir, 'blobs'));
     await blobs.init();
     const location = join(dir, 'index');

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { initHash } from '@splitcache/hash';
-import { BlobDir, isDiskFull } from '@splitcache/store';
+import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
@@ -79,7 +79,10 @@ export class CacheServer {
     }
     await initHash();
     const blobs = new BlobDir(join(o.dir, 'cas'));
-    await blobs.init();
+    await blobs.init().catch((cause: unknown) => {
+      const e = cause as NodeJS.ErrnoException;
+      throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server dir ${o.dir} cannot be used: ${e.code ?? 'error'} at ${e.path ?? join(o.dir, 'cas')}`, { cause });
+    });
     const index = await ServerIndex.open(o.dir, o.lruGranularityMs);
     // The index's lock is this server's now: what an upload cut off by a kill left in cas/tmp can
     // go (it was never counted, evicted or served, and stayed for good).
@@ -211,7 +214,7 @@ export class CacheServer {
         return reply(req, res, status, why);
       }
       const dest = this.blobs.pathOf(digest);
-      await mkdir(dirname(dest), { recursive: true });
+      await makeDirs(dirname(dest));
       await rename(tmp, dest);
       await this.index.add('c', digest, got.size);
     } finally {

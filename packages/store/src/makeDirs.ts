@@ -1,0 +1,57 @@
+/**
+ * `mkdir -p` that always ends.
+ *
+ * Node's own `mkdir(dir, { recursive: true })` (v20 here) never returns for a
+ * path whose parent exists but can't hold children: procfs answers ENOENT to a
+ * mkdir under `/proc`, Node takes that for a missing parent, makes the parent
+ * (EEXIST: fine) and tries the child again, forever, at 100 % CPU. A store set
+ * to `SPLITCACHE_DIR=/proc/…` hung every rustc call of a build that way
+ * (client and daemon alike). Here each level is tried at most twice: once,
+ * then once more after its parent was made; a second ENOENT is the answer.
+ *
+ * Otherwise as Node's: an existing directory (or a symlink to one) is fine,
+ * anything else in the way fails with EEXIST or ENOTDIR, and a directory made
+ * meanwhile by another process is taken as made.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+const codeOf = (err: unknown): unknown => (err as NodeJS.ErrnoException | undefined)?.code;
+
+export function makeDirsSync(dir: string, mode?: number): void {
+  try {
+    mkdirSync(dir, { mode });
+    return;
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+    const parent = dirname(dir);
+    if (codeOf(err) !== 'ENOENT' || parent === dir) throw err;
+    makeDirsSync(parent, mode);
+  }
+  try {
+    mkdirSync(dir, { mode });
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+    throw err;
+  }
+}
+
+export async function makeDirs(dir: string, mode?: number): Promise<void> {
+  const isDir = async (): Promise<boolean> => (await stat(dir).catch(() => undefined))?.isDirectory() === true;
+  try {
+    await mkdir(dir, { mode });
+    return;
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST' && (await isDir())) return;
+    const parent = dirname(dir);
+    if (codeOf(err) !== 'ENOENT' || parent === dir) throw err;
+    await makeDirs(parent, mode);
+  }
+  try {
+    await mkdir(dir, { mode });
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST' && (await isDir())) return;
+    throw err;
+  }
+}
