@@ -1,7 +1,7 @@
 /**
  * `mkdir -p` that always ends.
  *
- * Node's own `mkdir(dir, { recursive: true })` (v20 here) never returns for a
+ * Node's own recursive mkdir (the `recursive` option, v20 here) never returns for a
  * path whose parent exists but can't hold children: procfs answers ENOENT to a
  * mkdir under `/proc`, Node takes that for a missing parent, makes the parent
  * (EEXIST: fine) and tries the child again, forever, at 100 % CPU. A store set

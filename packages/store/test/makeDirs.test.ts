@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDirs, makeDirsSync } from '../src/index.js';
@@ -45,4 +45,20 @@ t.test('makeDirs: many at once, of the same path and of its parents', async (t) 
   const paths = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? join(dir, 'race', 'x') : deep));
   await Promise.all(paths.map((p) => makeDirs(p)));
   t.ok(statSync(deep).isDirectory(), 'every call ended well, and the path is made');
+});
+
+t.test("no source calls Node's recursive mkdir: each goes through makeDirs", async (t) => {
+  // Run from packages/store/dist/test: the sources are three levels up, under packages/*/src.
+  const packages = join(import.meta.dirname, '..', '..', '..');
+  const offenders: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && /\bmkdir(Sync)?\([^)]*recursive/.test(readFileSync(p, 'utf8'))) offenders.push(p);
+    }
+  };
+  for (const pkg of readdirSync(packages)) if (existsSync(join(packages, pkg, 'src'))) walk(join(packages, pkg, 'src'));
+  t.ok(readdirSync(packages).length >= 8, 'the packages were found');
+  t.same(offenders, [], 'none');
 });
