@@ -10,6 +10,7 @@ import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { LinkedLibraries } from './linkedLibraries.js';
+import { MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
@@ -63,6 +64,8 @@ export class CompileHandler {
   /** One ingest at a time per manifest key, so concurrent builds never race on a manifest. */
   private readonly keyLocks = new KeyedQueue();
   private readonly stores = new StoresInFlight();
+  /** Misses being compiled, by manifest key: a call of the same key waits for one, then looks up again (missesInFlight.ts). */
+  private readonly compiling = new MissesInFlight();
   private readonly faults: FaultLines;
   private readonly audit: AuditWriter;
   private readonly touched = new Map<string, number>();
@@ -149,7 +152,15 @@ export class CompileHandler {
         // A result of this key still being stored in the background (the call before's, just
         // reported) is waited for: looked up before it commits, it would be compiled again.
         await this.keyLocks.idle(key.key);
-        const hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
+        let hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
+        // Another call compiles this key now (a concurrent build of the same commit): its result is
+        // waited for, and looked up once it is stored. Outside the maintenance lock, which its store takes.
+        const compiling = hit ? undefined : this.compiling.waitFor(key.key, IN_FLIGHT_WAIT_MS);
+        if (compiling) {
+          await compiling;
+          await this.keyLocks.idle(key.key);
+          hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
+        }
         if (hit) return hit;
       }
     } catch (err) {
@@ -163,6 +174,7 @@ export class CompileHandler {
     const token = newToken();
     p.startedAt = Date.now();
     this.pending.set(token, p);
+    this.compiling.begin(p.key.key, token);
     if (p.link) this.libraries.note(token, p.inv, p.cwd);
     // A driver runs as it was called, given the rustc path first (the link step too).
     const runArgs = [...call.lead, ...(p.noLinkArgs ?? inv.args)];
@@ -225,6 +237,16 @@ export class CompileHandler {
     const p = this.pending.get(req.token);
     if (!p) return {};
     this.pending.delete(req.token);
+    try {
+      return await this.report(req, p);
+    } finally {
+      // Its store, if any, is queued by now (keyLocks): a call that waited on this compile looks up behind it.
+      this.compiling.end(p.key.key, req.token);
+    }
+  }
+
+  /** A miss's compile has ended: store what it made, in the background where it can. */
+  private async report(req: Extract<Request, { op: 'done' }>, p: Pending): Promise<DoneReply> {
     if (req.code >= 128) {
       // rustc ended by a signal (both clients report 128 + its number): a Ctrl-C, not a compile error.
       this.s.stats.count('notStored', 'interrupted');
@@ -366,6 +388,7 @@ export class CompileHandler {
     if (p) {
       this.s.stats.count('notStored', reason);
       this.missEvent(p, { notStored: reason });
+      this.compiling.end(p.key.key, token);
     }
     this.pending.delete(token);
     this.hits.end(token, reason === 'client-gone' ? undefined : reason);
@@ -387,6 +410,13 @@ export class CompileHandler {
     return this.pending.size;
   }
 }
+
+/**
+ * How long a call waits for another's compile of its key (missesInFlight.ts) before it compiles
+ * itself: a compile that ends, or a client that goes, ends the wait at once; this bounds one
+ * that does neither (a build stopped with Ctrl-Z).
+ */
+const IN_FLIGHT_WAIT_MS = 10 * 60_000;
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
