@@ -185,7 +185,7 @@ function table(columns) {
   return [`| ${columns.map(([h]) => h).join(' | ')} |`, `|${columns.map(() => '---|').join('')}`, `| ${columns.map(([, c]) => c).join(' | ')} |`]
 }
 
-/** The store-lookup and remote-only measurements (bench/storeLookups.mjs, bench/remoteOnly.mjs), when they have been run. */
+/** The store-lookup, remote-only and concurrent-cold measurements (bench/storeLookups.mjs, remoteOnly.mjs, concurrentCold.mjs), when they have been run. */
 function extraSections(results, repo) {
   const read = (f) => {
     try {
@@ -227,6 +227,20 @@ function extraSections(results, repo) {
       `Reproduce: \`${r.command}\``, '',
     )
   } else out.push('Not measured in this run: the remote-only scenario (`node bench/remoteOnly.mjs`).', '')
+  const c = read('concurrent-cold.json')
+  if (c) {
+    const cell = (id) => `${c.seconds[id].join(', ')}${c.compiled[id] ? ` (misses ${c.compiled[id].join(', ')}; hits ${c.hits[id].join(', ')})` : ''}`
+    out.push(
+      '## Two cold builds at once', '',
+      `Two checkouts of the ${c.workload} workspace, each with its own target dir, built at the same time on one empty cache (CI jobs sharing a runner's cache dir), tool after tool within each run; the time is until both are done. ${c.runs} runs, measured ${c.measuredAt.slice(0, 16)}Z${c.commit ? ` on commit \`${c.commit}\`${c.dirty ? ' (with uncommitted changes)' : ''}` : ''}. sccache's misses leave out the crates it refuses (those that link), which it compiles too:`, '',
+      ...table([
+        ['plain cargo (s)', cell('plain')], ['sccache (s)', cell('sccache')], ['splitcache (s)', cell('splitcache')],
+        ['splitcache/plain', `${c.splitcacheOverPlain}×`], ['splitcache/sccache', `${c.splitcacheOverSccache}×`], ['sccache/plain', `${c.sccacheOverPlain}×`],
+      ]),
+      '',
+      `A call of a crate that another call is compiling waits for it and hits (docs/ARCHITECTURE.md). Reproduce: \`${c.command}\``, '',
+    )
+  } else out.push('Not measured in this run: two cold builds at once (`node bench/concurrentCold.mjs`).', '')
   return [...out, ...partialRuns(results, repo)]
 }
 
