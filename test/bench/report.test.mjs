@@ -68,4 +68,21 @@ t.test('the report says what the figures say', async (t) => {
   t.match(reading, /Load average 0\.10 when this run started/, 'and the load the run started under')
   t.match(reading, /so 0\.3× plain is 6\.00 s and 0\.5× sccache 4\.00 s/, 'the fixture bounds come from its own figures')
   t.match(md, /Not measured in this run: store lookups/, 'a run without the lookup benchmark says so')
+  t.match(md, /Not measured in this run: two cold builds at once/, 'nor the concurrent one')
+})
+
+t.test('two cold builds at once: each tool\'s times, the misses and hits of the caches, and the ratios', async (t) => {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'sc-bench-report-'))
+  fs.mkdirSync(path.join(repo, 'bench', 'out'), { recursive: true })
+  fs.writeFileSync(path.join(repo, 'bench', 'out', 'concurrent-cold.json'), JSON.stringify({
+    measuredAt: '2026-12-04T14:34:53.574Z', commit: 'abc1234', dirty: false, workload: 'tokio', runs: 2,
+    seconds: { plain: [26, 28], sccache: [30, 33], splitcache: [16, 21] },
+    compiled: { sccache: [50, 48], splitcache: [52, 52] }, hits: { sccache: [16, 18], splitcache: [52, 52] },
+    splitcacheOverPlain: 0.68, splitcacheOverSccache: 0.59, sccacheOverPlain: 1.16, command: 'node bench/concurrentCold.mjs --runs 2',
+  }))
+  const md = markdown(results, true, repo)
+  const section = md.slice(md.indexOf('## Two cold builds at once'))
+  t.match(section, /2 runs, measured 2026-12-04T14:34Z on commit `abc1234`/)
+  t.match(section, /\| 26, 28 \| 30, 33 \(misses 50, 48; hits 16, 18\) \| 16, 21 \(misses 52, 52; hits 52, 52\) \| 0\.68× \| 0\.59× \| 1\.16× \|/, 'one row: the times, then the ratios')
+  t.notMatch(section, /undefined|NaN/)
 })
