@@ -131,3 +131,40 @@ t.test('the daemon dies while rustc -Zno-link runs: the call still links, and ex
   t.notOk(existsSync(join(dir, 'out', 'hello.rlink')), 'no .rlink left behind');
   t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and it says why nothing was cached');
 });
+
+t.test('a call of a crate that another call is compiling waits for that compile and hits; the audit says how long it waited', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('slow-pair');
+  const real = await realRustc();
+  const marker = join(dir, 'no-link-started');
+  // The -Zno-link half is held for two seconds, so the second call comes while the first compiles.
+  const slow = join(dir, 'rustc-slow');
+  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 2 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // Two copies of one crate (cargo's shape: an absolute out-dir inside the crate's dir): one key.
+  const [a, b] = ['a', 'b'].map((n): string => {
+    const d = join(dir, n);
+    mkdirSync(join(d, 'src'), { recursive: true });
+    mkdirSync(join(d, 'out'));
+    writeFileSync(join(d, 'src/main.rs'), 'fn main() { println!("compiled once"); }\n');
+    return d;
+  }) as [string, string];
+  const args = (d: string) => [slow, '--crate-name', 'once', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'metadata=0123', '--out-dir', join(d, 'out')];
+  await store.splitcache(['server', 'start']);
+  const first = run(BIN, args(a), { cwd: a, env: store.env({ SPLITCACHE_SESSION: 'first' }) });
+  for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(existsSync(marker), 'the first call is compiling');
+  const second = run(BIN, args(b), { cwd: b, env: store.env({ SPLITCACHE_SESSION: 'second' }) });
+  const [ra, rb] = await Promise.all([first, second]);
+  assertOk(t, ra, 'the first call succeeds');
+  assertOk(t, rb, 'the second call succeeds');
+  for (const d of [a, b]) t.equal((await run(join(d, 'out', 'once'), [])).stdout, 'compiled once\n', `${d} has its binary`);
+  const [s1] = await store.calls('first');
+  const [s2] = await store.calls('second');
+  t.equal(s1?.outcome, 'miss', 'the first call compiled');
+  t.equal(s2?.outcome, 'hit', 'the second hit on what the first stored');
+  t.ok((s2?.waitedMs ?? 0) >= 500, `and says it waited for that compile (${s2?.waitedMs} ms)`);
+  t.equal(s1?.waitedMs, undefined, 'the first waited for nobody');
+  const text = await store.splitcache(['audit', '--session', 'second']);
+  t.match(text.stdout, /hit .*after waiting \d+ ms for another build's compile of it/, 'the audit text says so too');
+});

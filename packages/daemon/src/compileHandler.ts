@@ -44,6 +44,8 @@ interface Pending {
   remoteReason?: string;
   /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
   missReason?: string;
+  /** How long it waited for another call's compile of its key (missesInFlight.ts), if it did. */
+  waitedMs?: number;
 }
 
 export type { Services };
@@ -157,8 +159,10 @@ export class CompileHandler {
         // waited for, and looked up once it is stored. Outside the maintenance lock, which its store takes.
         const compiling = hit ? undefined : this.compiling.waitFor(key.key, IN_FLIGHT_WAIT_MS);
         if (compiling) {
+          const waitStart = Date.now();
           await compiling;
           await this.keyLocks.idle(key.key);
+          p.waitedMs = Date.now() - waitStart;
           hit = await this.s.maintenance.lock.shared(() => this.lookup(p, req.env));
         }
         if (hit) return hit;
@@ -210,10 +214,12 @@ export class CompileHandler {
     try {
       const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc, this.s.files);
       this.touch(result.entryKey);
-      const timeSavedMs = entry.compileMs - (Date.now() - started);
+      // A call that waited for another's compile of this key saved only what the wait didn't take.
+      const timeSavedMs = entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0);
       const hit: HeldHit = {
         session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
+        ...(p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs }),
       };
       const token = newToken();
       if (p.link) {
@@ -323,14 +329,15 @@ export class CompileHandler {
 
   private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
     const reason = [p.missReason, p.remoteReason].filter(Boolean).join(',') || undefined;
-    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason });
+    const waited = p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs };
+    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason, ...waited });
   }
 
   private event(e: Omit<AuditEvent, 'time'>): void {
     this.audit.add(e);
     // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
     if (this.s.config.logLevel === 'debug') {
-      const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms` : [e.reason, e.notStored && `not stored: ${e.notStored}`].filter(Boolean).join('; ');
+      const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms${waitedNote(e)}` : [e.reason, e.notStored && `not stored: ${e.notStored}`, waitedNote(e).slice(2)].filter(Boolean).join('; ');
       this.s.log.debug(`${e.outcome} ${e.crate || '-'} ${e.crateType || '-'}${detail ? ` (${detail})` : ''}`);
     }
   }
@@ -417,6 +424,10 @@ export class CompileHandler {
  * that does neither (a build stopped with Ctrl-Z).
  */
 const IN_FLIGHT_WAIT_MS = 10 * 60_000;
+
+function waitedNote(e: Omit<AuditEvent, 'time'>): string {
+  return e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another call's compile of its key`;
+}
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

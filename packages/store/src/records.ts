@@ -77,4 +77,6 @@ export interface AuditEvent {
   signature?: 'local' | 'valid' | 'unsigned' | 'invalid';
   bytes?: number;
   timeSavedMs?: number;
+  /** How long the call waited for another call's compile of its key before it looked up again (a concurrent build of the same commit). */
+  waitedMs?: number;
 }

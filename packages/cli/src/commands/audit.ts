@@ -38,7 +38,8 @@ export async function runAudit(args: string[]): Promise<number> {
   }
   for (const e of reply.events) {
     const when = new Date(e.time).toISOString();
-    const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '');
+    const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
+    const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + waited;
     process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(e.crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
   }
   return 0;
