@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import type { PrefixTable } from '@splitcache/paths';
-import { classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, type Invocation } from '@splitcache/rustc';
-import type { AuditEvent } from '@splitcache/store';
-import { AuditWriter } from './auditWriter.js';
+import { classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
+import { CallEvents } from './callEvents.js';
 import { readsBootstrap } from './bootstrapRead.js';
 import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
@@ -15,38 +13,15 @@ import { StoresInFlight } from './storesInFlight.js';
 import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
-import { buildManifestKey, type ManifestKey } from './manifestKey.js';
+import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { prefixTableFor } from './prefixes.js';
-import type { CompilePlan, DoneReply, LinkStep, Request } from './protocol.js';
+import type { PendingCall as Pending } from './pendingCall.js';
+import type { CompilePlan, DoneReply, Request } from './protocol.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
-import type { RustcIdentity } from './rustcIdentity.js';
 import { SettingsDrift } from './settingsDrift.js';
-
-interface Pending {
-  session: string;
-  inv: Invocation;
-  mode: 'whole' | 'split';
-  crateType: string;
-  cwd: string;
-  table: PrefixTable;
-  key: ManifestKey;
-  rustc: RustcIdentity;
-  startedAt: number;
-  /** For a crate that links: the -Zno-link half (run on a miss) and the link step. */
-  noLinkArgs?: string[];
-  link?: LinkStep;
-  /** What a plain call of this compiler has for RUSTC_BOOTSTRAP (unset: undefined); the split halves run with 1. */
-  plainBootstrap?: string;
-  /** Why the remote tier could not serve this miss (recorded on its audit event). */
-  remoteReason?: string;
-  /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
-  missReason?: string;
-  /** How long it waited for another call's compile of its key (missesInFlight.ts), if it did. */
-  waitedMs?: number;
-}
 
 export type { Services };
 
@@ -69,14 +44,14 @@ export class CompileHandler {
   /** Misses being compiled, by manifest key: a call of the same key waits for one, then looks up again (missesInFlight.ts). */
   private readonly compiling = new MissesInFlight();
   private readonly faults: FaultLines;
-  private readonly audit: AuditWriter;
+  private readonly events: CallEvents;
   private readonly touched = new Map<string, number>();
-  private readonly hits = new HeldHits((h, failed) => this.countHit(h, failed));
+  private readonly hits = new HeldHits((h, failed) => this.events.hit(h, failed));
   private readonly libraries = new LinkedLibraries();
   private readonly drift: SettingsDrift;
 
   constructor(private readonly s: Services) {
-    this.audit = new AuditWriter(s.store);
+    this.events = new CallEvents(s);
     this.faults = new FaultLines(s);
     this.drift = new SettingsDrift(s.config.settings);
   }
@@ -171,7 +146,7 @@ export class CompileHandler {
       // A cache fault costs time, never a build: run rustc plainly.
       const warning = this.faults.fault(err);
       this.s.stats.passthrough('cache-error', crateType);
-      this.event({ session, crate: inv.crateName!, crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
+      this.events.add({ session, crate: inv.crateName!, crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
       return { action: 'passthrough', reason: 'cache-error', warning };
     }
     this.s.stats.miss(crateType);
@@ -187,7 +162,7 @@ export class CompileHandler {
 
   private passThrough(session: string, crate: string, reason: string): CompilePlan {
     this.s.stats.passthrough(reason);
-    this.event({ session, crate, crateType: '', outcome: 'passthrough', reason });
+    this.events.add({ session, crate, crateType: '', outcome: 'passthrough', reason });
     return { action: 'passthrough', reason };
   }
 
@@ -225,7 +200,7 @@ export class CompileHandler {
       if (p.link) {
         this.hits.hold(token, hit);
         this.libraries.note(token, p.inv, p.cwd);
-      } else this.countHit(hit);
+      } else this.events.hit(hit);
       return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
@@ -256,13 +231,13 @@ export class CompileHandler {
     if (req.code >= 128) {
       // rustc ended by a signal (both clients report 128 + its number): a Ctrl-C, not a compile error.
       this.s.stats.count('notStored', 'interrupted');
-      this.missEvent(p, { notStored: 'interrupted' });
+      this.events.miss(p, { notStored: 'interrupted' });
       return {};
     }
     if (req.code !== 0) {
       // rustc's own error: already shown to the user; nothing is cached for it.
       this.s.stats.compileError();
-      this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
+      this.events.add({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
     // Stored in the background, off the build's critical path: a crate cached
@@ -274,7 +249,7 @@ export class CompileHandler {
     // Nothing is stored, and the call is run again as it was given (bootstrapRead.ts).
     if (p.mode === 'split' && p.link && readsBootstrap(resolve(p.cwd, p.inv.outDir!, `${outputStem(p.inv)}.d`), p.plainBootstrap)) {
       this.s.stats.count('notStored', 'reads-rustc-bootstrap');
-      this.missEvent(p, { notStored: 'reads-rustc-bootstrap' });
+      this.events.miss(p, { notStored: 'reads-rustc-bootstrap' });
       return { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() };
     }
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
@@ -297,7 +272,7 @@ export class CompileHandler {
   /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
   async settled(): Promise<void> {
     await this.stores.settled();
-    await this.audit.flush();
+    await this.events.audit.flush();
   }
 
   private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<void> {
@@ -317,29 +292,14 @@ export class CompileHandler {
           });
         }
         else this.s.stats.count('notStored', r.reason);
-        this.missEvent(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });
+        this.events.miss(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });
       } catch (err) {
         const e = ingestError(err);
         this.faults.faultLater(e);
         this.s.stats.count('notStored', 'error');
-        this.missEvent(p, { notStored: e.code });
+        this.events.miss(p, { notStored: e.code });
       }
     }));
-  }
-
-  private missEvent(p: Pending, extra: { entryKey?: string; notStored?: string }): void {
-    const reason = [p.missReason, p.remoteReason].filter(Boolean).join(',') || undefined;
-    const waited = p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs };
-    this.event({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason, ...waited });
-  }
-
-  private event(e: Omit<AuditEvent, 'time'>): void {
-    this.audit.add(e);
-    // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
-    if (this.s.config.logLevel === 'debug') {
-      const detail = e.outcome === 'hit' ? `${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms${waitedNote(e)}` : [e.reason, e.notStored && `not stored: ${e.notStored}`, waitedNote(e).slice(2)].filter(Boolean).join('; ');
-      this.s.log.debug(`${e.outcome} ${e.crate || '-'} ${e.crateType || '-'}${detail ? ` (${detail})` : ''}`);
-    }
   }
 
   /** Last-hit times drive LRU eviction; a minute's precision is plenty, and saves a write per hit. */
@@ -349,19 +309,6 @@ export class CompileHandler {
     if (this.touched.size > 100_000) this.touched.clear();
     this.touched.set(entryKey, now);
     void this.s.store.touch(entryKey).catch(() => undefined);
-  }
-
-  /** A hit counted, or, with `failed`, a hit whose call was built plainly after all, as a miss that stored nothing. */
-  private countHit(h: HeldHit, failed?: string): void {
-    if (!failed) {
-      this.s.stats.hit(h.crateType, h.bytes ?? 0, h.timeSavedMs ?? 0);
-      this.event(h);
-      return;
-    }
-    this.s.stats.miss(h.crateType);
-    this.s.stats.count('notStored', failed);
-    const { session, crate, crateType, key } = h;
-    this.event({ session, crate, crateType, outcome: 'miss', key, reason: failed, notStored: failed });
   }
 
   /**
@@ -394,7 +341,7 @@ export class CompileHandler {
     const p = this.pending.get(token);
     if (p) {
       this.s.stats.count('notStored', reason);
-      this.missEvent(p, { notStored: reason });
+      this.events.miss(p, { notStored: reason });
       this.compiling.end(p.key.key, token);
     }
     this.pending.delete(token);
@@ -424,10 +371,6 @@ export class CompileHandler {
  * that does neither (a build stopped with Ctrl-Z).
  */
 const IN_FLIGHT_WAIT_MS = 10 * 60_000;
-
-function waitedNote(e: Omit<AuditEvent, 'time'>): string {
-  return e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another call's compile of its key`;
-}
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
