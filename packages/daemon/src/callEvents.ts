@@ -9,8 +9,9 @@ export interface MissFacts {
   inv: { crateName?: string };
   crateType: string;
   key: { key: string };
-  /** Why the local lookup missed, and why the remote one did. */
+  /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
   missReason?: string;
+  /** Why the remote tier could not serve this miss. */
   remoteReason?: string;
   /** How long it waited for another call's compile of its key (missesInFlight.ts), if it did. */
   waitedMs?: number;
@@ -31,7 +32,7 @@ export class CallEvents {
     this.audit.add(e);
     // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
     if (this.s.config.logLevel === 'debug') {
-      const waited = e.waitedMs === undefined ? undefined : `after waiting ${e.waitedMs} ms for another call's compile of its key`;
+      const waited = e.waitedMs === undefined ? undefined : `after waiting ${e.waitedMs} ms for another build's compile of it`;
       const detail = e.outcome === 'hit'
         ? [`${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms`, waited].filter(Boolean).join(', ')
         : [e.reason, e.notStored && `not stored: ${e.notStored}`, waited].filter(Boolean).join('; ');

@@ -5,12 +5,13 @@ import type { ManifestKey } from './manifestKey.js';
 import type { LinkStep } from './protocol.js';
 import type { RustcIdentity } from './rustcIdentity.js';
 
-/** A call planned as a miss, from its plan to its report (compileHandler.ts): what its store and audit line need. */
+/**
+ * A call planned as a miss, from its plan to its report (compileHandler.ts): what its store
+ * needs, and its audit line (MissFacts: its session, crate type and why it missed).
+ */
 export interface PendingCall extends MissFacts {
-  session: string;
   inv: Invocation;
   mode: 'whole' | 'split';
-  crateType: string;
   cwd: string;
   table: PrefixTable;
   key: ManifestKey;
@@ -21,10 +22,4 @@ export interface PendingCall extends MissFacts {
   link?: LinkStep;
   /** What a plain call of this compiler has for RUSTC_BOOTSTRAP (unset: undefined); the split halves run with 1. */
   plainBootstrap?: string;
-  /** Why the remote tier could not serve this miss (recorded on its audit event). */
-  remoteReason?: string;
-  /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
-  missReason?: string;
-  /** How long it waited for another call's compile of its key (missesInFlight.ts), if it did. */
-  waitedMs?: number;
 }
