@@ -108,16 +108,24 @@ t.test('killing the daemon in the middle of a build does not fail the build', as
   t.not(store.daemonPid(), pid, 'a new daemon took over');
 });
 
+/**
+ * A real rustc behind a script in `dir` that holds the -Zno-link half for two seconds, once it has
+ * touched `marker` (its name starts with "rustc", so the wrapper treats it as one).
+ */
+async function slowRustc(dir: string): Promise<{ slow: string; marker: string }> {
+  const real = await realRustc();
+  const marker = join(dir, 'no-link-started');
+  const slow = join(dir, 'rustc-slow');
+  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 2 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  return { slow, marker };
+}
+
 t.test('the daemon dies while rustc -Zno-link runs: the call still links, and exits 0 only with its output', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const dir = tempDir('slow');
-  const real = await realRustc();
-  const marker = join(dir, 'no-link-started');
-  // A real rustc behind a script that holds the -Zno-link half for two seconds (its name
-  // starts with "rustc", so the wrapper treats it as one). The daemon is killed meanwhile.
-  const slow = join(dir, 'rustc-slow');
-  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 2 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // The daemon is killed while the -Zno-link half is held.
+  const { slow, marker } = await slowRustc(dir);
   writeFileSync(join(dir, 'main.rs'), 'fn main() { println!("linked after all"); }\n');
   mkdirSync(join(dir, 'out'));
   await store.splitcache(['server', 'start']);
@@ -136,11 +144,8 @@ t.test('a call of a crate that another call is compiling waits for that compile 
   const store = new Store();
   t.teardown(() => store.stop());
   const dir = tempDir('slow-pair');
-  const real = await realRustc();
-  const marker = join(dir, 'no-link-started');
-  // The -Zno-link half is held for two seconds, so the second call comes while the first compiles.
-  const slow = join(dir, 'rustc-slow');
-  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-Zno-link*) touch '${marker}'; sleep 2 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // The -Zno-link half is held, so the second call comes while the first compiles.
+  const { slow, marker } = await slowRustc(dir);
   // Two copies of one crate (cargo's shape: an absolute out-dir inside the crate's dir): one key.
   const [a, b] = ['a', 'b'].map((n): string => {
     const d = join(dir, n);
