@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
+import { ALIVE_MS, SILENCE_MS } from '@splitcache/daemon/protocol';
 import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
@@ -83,6 +84,39 @@ t.test('a call on the exec port to a daemon that never answers kills it, builds 
   t.not(store.daemonPid(), pid, 'another daemon serves');
   const s = await store.stats();
   t.equal(s.hits, 1, 'the entry stored before the hang is served');
+});
+
+// The converse: a daemon that beats every second is not taken for hung, however long a miss's
+// rustc runs. The watchdog beside it (bin/splitcache, sc_watch) read with `read -t 1`, each read
+// begun as the last ended: its deadline fell in step with the beats, and a read that took a beat
+// just as its deadline passed said it had timed out. Ten in a row killed a live daemon: a call
+// like this one's (a 16 s compile) lost it in 4 of 9 calls on an idle machine, and a release
+// build's fat-LTO bin (18 s) in most builds. The race is the machine's timing, so this test can
+// pass on a watchdog that has it; the next one checks what keeps it out.
+t.test('a miss whose rustc runs longer than the silence limit keeps its daemon, which is not taken for hung', async (t) => {
+  const real = await realRustc();
+  const store = await runningStore(t, real);
+  const daemon = store.daemonPid();
+  const slow = join(tempDir('rustc'), 'rustc-slow');
+  writeFileSync(slow, `#!/bin/sh\ncase " $* " in *" -Zno-link "*) sleep 16 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const cwd = printingCrate('long compile');
+  const r = await runOnPipes('timeout', ['60', BIN, slow, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call builds');
+  t.equal(r.stderr, '', 'and says nothing: its daemon was not taken for hung');
+  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'long compile\n', 'its binary is right');
+  t.equal(store.daemonPid(), daemon, 'the daemon that served it still runs');
+  const again = await runOnPipes(BIN, [slow, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(again.code, 0, 'built again, it succeeds');
+  t.equal((await store.stats()).hits, 1, 'from what its miss stored');
+});
+
+t.test("the watchdog's reads wait twice the daemon's beat, and as many as make the silence limit", async (t) => {
+  const script = readFileSync(BIN, 'utf8');
+  const watch = /\n\s*sc_watch\(\) \{\n[\s\S]*?\n\s*while \[ \$n -lt (\d+) \]; do\n\s*if read -r -t (\d+) b <&"\$sc"; then n=0\n/.exec(script);
+  t.ok(watch, "bin/splitcache's sc_watch reads in a loop as this test expects");
+  const [reads, seconds] = [Number(watch?.[1]), Number(watch?.[2])];
+  t.ok(seconds * 1000 >= 2 * ALIVE_MS, `each read waits ${seconds} s, at least two beats (${ALIVE_MS} ms apart): a read never ends near a beat`);
+  t.equal(reads * seconds * 1000, SILENCE_MS, `${reads} timeouts in a row are the silence limit`);
 });
 
 // A rustc that stops the daemon once during the call: as the -Zno-link half starts (the

@@ -67,6 +67,10 @@ export type CompilePlan =
  * nothing at all for SILENCE_MS takes the daemon for hung (stopped, or its
  * event loop blocked), stops it, and builds uncached
  * (SPLITCACHE_DAEMON_UNRESPONSIVE); the next call starts another.
+ * bin/splitcache's watchdog beside a tee run waits for each line 2 s, twice
+ * ALIVE_MS, and gives up after five such waits: a wait of ALIVE_MS itself
+ * fell in step with the lines, and lost them (cli/test/hungDaemon.test.ts
+ * checks these figures against the script).
  */
 export const ALIVE_MS = 1000;
 export const SILENCE_MS = 10_000;
