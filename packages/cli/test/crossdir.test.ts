@@ -1,7 +1,7 @@
 import type { Test } from 'tap';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, hitRate, run, Store, tempDir } from './helpers.js';
 
@@ -94,4 +94,31 @@ t.test('entries made by stable rustc are a miss for nightly, never a link error'
   t.ok(events.length > 0 && events.every((e) => e.outcome === 'miss'), `every nightly call missed (${events.length})`);
   t.notMatch(r.stderr, /SPLITCACHE_/, 'no cache error on the way');
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/, 'the nightly binary runs');
+});
+
+// rustc names the crates a link step reads by their real paths, every symlink resolved, where
+// the objects and the out-dir keep the path cargo gave. With target dirs that are symlinks
+// (`target -> /cache/...`, a CARGO_TARGET_DIR on a symlinked volume), the bin's .rlink named
+// checkout A's real target dir, under no prefix but the temp dir's, and checkout B's hit
+// linked A's crates: A's util changed and built since, under the same file name, B's binary
+// ran A's new code (double=63), and nothing said so.
+t.test('two checkouts whose target dirs are symlinks: each binary links its own crates, after the other changed its own', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [a, b] = ['a', 'b'].map((n) => {
+    const ws = copyFixture(join(tempDir(n), 'ws'));
+    symlinkSync(tempDir(`${n}-real-target`), join(ws, 'target'));
+    return ws;
+  }) as [string, string];
+  assertOk(t, await store.cargo(a, ['build']), 'checkout A builds');
+  const util = join(a, 'util/src/lib.rs');
+  writeFileSync(util, readFileSync(util, 'utf8').replace('x * 2', 'x * 3'));
+  assertOk(t, await store.cargo(a, ['build']), 'and again, its util changed');
+  t.match((await run(join(a, 'target/debug/fx-app'), [])).stdout, /double=63/, "A's binary runs A's new code");
+  const rb = await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' });
+  assertOk(t, rb, 'checkout B, as A was at first, builds');
+  t.match((await run(join(b, 'target/debug/fx-app'), [])).stdout, /double=42/, "B's binary runs B's code");
+  t.notMatch(rb.stderr, /SPLITCACHE_/, 'with no cache fault on the way');
+  const { rate, missed } = hitRate(await store.calls('b'));
+  t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
 });

@@ -187,7 +187,7 @@ export class CompileHandler {
     }
     const started = Date.now();
     try {
-      const out = await replay(store, entry, p.inv.outDir!, p.cwd, p.table, p.rustc, this.s.files);
+      const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files);
       this.touch(result.entryKey);
       // A call that waited for another's compile of this key saved only what the wait didn't take.
       const timeSavedMs = entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0);

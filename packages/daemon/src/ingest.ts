@@ -14,6 +14,7 @@ import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
+import { foreignCrateFile } from './rlinkCrates.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -172,6 +173,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
     names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);
     if (names.length === 0) return { stored: false, reason: 'rlink-without-objects' };
+    // A crate it links by a path no prefix covers and this call does not name: another checkout would link it (rlinkCrates.ts).
+    if (foreignCrateFile(listRlinkPaths(rlinkBytes).map((p) => table.normalise(p)), inv, cwd, table)) return { stored: false, reason: 'rlink-foreign-crate' };
   }
 
   // One stat per file serves the size check here and, below, the memo's check that a file did not change while read.

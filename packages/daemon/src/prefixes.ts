@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
@@ -38,6 +38,15 @@ export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, s
     return root;
   }
   return cachedirTagAncestor(outDir) ?? outDir;
+}
+
+/** `dir` with every symlink resolved (one realpath(3)); as given when it can't be (gone, not readable). */
+function realPathOf(dir: string): string {
+  try {
+    return realpathSync.native(dir);
+  } catch {
+    return dir;
+  }
 }
 
 function cachedirTagAncestor(dir: string): string | undefined {
@@ -85,7 +94,14 @@ export function prefixTableFor(
     // a member's table must not change with `-p`.
     if (!env.CARGO_PRIMARY_PACKAGE && resolve(manifestDir) === resolve(cwd)) entries.push({ name: 'registry', path: dirname(manifestDir) });
   }
-  if (inv.outDir) entries.push({ name: 'target', path: targetRootOf(inv, cwd, env) });
+  if (inv.outDir) {
+    const target = targetRootOf(inv, cwd, env);
+    entries.push({ name: 'target', path: target });
+    // rustc names the crates a link step reads by their real paths (rlinkCrates.ts): a target
+    // dir reached through a symlink has them under another prefix. Given second, the same path
+    // normalises as `target`; a real one expands to this call's own.
+    entries.push({ name: 'target_real', path: realPathOf(target) });
+  }
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });
   baseDirs.forEach((d, i) => entries.push({ name: `base${i}`, path: d }));
   return new PrefixTable(entries);

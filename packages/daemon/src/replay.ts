@@ -1,10 +1,12 @@
 import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { expandDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { expandDepInfo, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
 import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
+import { foreignCrateFile } from './rlinkCrates.js';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { SYNC_IO_MAX_BYTES, type FileDigestMemo } from '@splitcache/hash';
 
@@ -24,7 +26,7 @@ export interface Replayed {
 export async function replay(
   store: Store,
   entry: EntryRecord,
-  outDirArg: string,
+  inv: Pick<Invocation, 'outDir' | 'externs' | 'libPaths'>,
   cwd: string,
   table: PrefixTable,
   rustc: Pick<RustcIdentity, 'version' | 'rlinkVersion'>,
@@ -33,7 +35,7 @@ export async function replay(
   if (entry.rustcVersion !== rustc.version) {
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
   }
-  const outDir = resolve(cwd, outDirArg);
+  const outDir = resolve(cwd, inv.outDir!);
   try {
     // Usually there: one stat, where a recursive mkdir would fail with EEXIST and then stat.
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) makeDirsSync(outDir);
@@ -61,7 +63,7 @@ export async function replay(
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
       if (o.form === 'text') data = Buffer.from(expandDepInfo(stored.toString('utf8'), table));
-      else if (o.form === 'rlink') data = rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rustc.rlinkVersion });
+      else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion);
       return { dest, size: data.length, data };
     }),
   );
@@ -88,6 +90,17 @@ export async function replay(
     stderr: Buffer.from(table.expandText(Buffer.from(entry.stderr).toString('utf8'))),
     bytes,
   };
+}
+
+/**
+ * A stored .rlink with this call's paths put back. One that names a crate by a path no prefix
+ * covers and this call does not name (stored before such paths were refused: rlinkCrates.ts)
+ * is not replayed: its link step would read another checkout's files.
+ */
+function expandRlink(stored: Buffer, inv: Pick<Invocation, 'externs' | 'libPaths'>, cwd: string, table: PrefixTable, rlinkVersion: string): Buffer {
+  const foreign = foreignCrateFile(listRlinkPaths(stored), inv, cwd, table);
+  if (foreign) throw new SplitcacheError('SPLITCACHE_RLINK_FOREIGN_CRATE', `the entry's .rlink links ${foreign}, which is none of this call's crates; entry evicted`);
+  return rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rlinkVersion });
 }
 
 /** One output ready to go in place: its bytes, or a verified copy at `tmp`. */

@@ -1,0 +1,62 @@
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrefixTable } from '@splitcache/paths';
+import { parseInvocation } from '@splitcache/rustc';
+import { prefixTableFor } from '../src/prefixes.js';
+import { foreignCrateFile } from '../src/rlinkCrates.js';
+
+const SYSROOT = '/opt/rust';
+
+/** A bin's call as cargo makes it, in the workspace `ws` with the target dir `target`. */
+function binCall(ws: string, target: string) {
+  return parseInvocation([
+    '--crate-name', 'app', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link',
+    '--out-dir', `${target}/debug/deps`, '-L', `dependency=${target}/debug/deps`,
+    '--extern', `util=${target}/debug/deps/libutil-1.rlib`, '--extern', 'local=libs/liblocal.rlib',
+  ]);
+}
+
+t.test("a target dir reached through a symlink: its real path is a prefix of its own, which expands to this call's real path", async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'rlink-crates-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const ws = join(root, 'ws');
+  mkdirSync(ws);
+  mkdirSync(join(root, 'real-a'));
+  symlinkSync(join(root, 'real-a'), join(ws, 'target'));
+  const table = prefixTableFor(binCall(ws, join(ws, 'target')), ws, { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(table.normalise(join(root, 'real-a/debug/deps/libutil-1.rlib')), '@@sc:target_real@@/debug/deps/libutil-1.rlib', 'the real path is normalised, not left to the temp dir prefix');
+  t.equal(table.normalise(join(ws, 'target/debug/deps/libutil-1.rlib')), '@@sc:target@@/debug/deps/libutil-1.rlib', 'the path as cargo gave it, as before');
+
+  const other = join(root, 'other');
+  mkdirSync(other);
+  const plain = prefixTableFor(binCall(other, join(other, 'target')), other, { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(plain.expand('@@sc:target_real@@/debug/deps/libutil-1.rlib'), join(other, 'target/debug/deps/libutil-1.rlib'), "a target dir that is no symlink: its own path");
+  t.equal(plain.normalise(join(other, 'target/x.rlib')), '@@sc:target@@/x.rlib', 'which still normalises as `target`');
+});
+
+t.test("the crates an .rlink links: its own dirs' and the call's are its own; any other is foreign", async (t) => {
+  const ws = '/ws';
+  const inv = binCall(ws, '/ws/target');
+  const table = new PrefixTable([
+    { name: 'sysroot', path: SYSROOT },
+    { name: 'cwd', path: ws },
+    { name: 'tmp', path: '/tmp' },
+    { name: 'target', path: '/ws/target' },
+    { name: 'target_real', path: '/cache/ws-target' },
+  ]);
+  const own = [
+    '@@sc:sysroot@@/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd-1.rlib',
+    '@@sc:target@@/debug/deps/libutil-1.rlib',
+    '@@sc:target_real@@/debug/deps/libserde_derive-2.so',
+    '@@sc:cwd@@/libs/liblocal.rlib',
+    '/ws/target/debug/deps/libfound-3.rmeta',
+    '@@sc:target@@/debug/deps/app-4.app.cgu.0.rcgu.o',
+    '/tmp/elsewhere/app.o',
+  ];
+  t.equal(foreignCrateFile(own, inv, ws, table), undefined, 'the sysroot, the target dir by either path, an --extern given relative to the cwd, a file in an -L dir; objects are no crates');
+  t.equal(foreignCrateFile([...own, '@@sc:tmp@@/a-real-target/debug/deps/libutil-1.rlib'], inv, ws, table), '/tmp/a-real-target/debug/deps/libutil-1.rlib', "another checkout's real target dir under the temp dir's prefix (an entry stored before the target's real path was a prefix)");
+  t.equal(foreignCrateFile(['/elsewhere/deps/libutil-1.rlib'], inv, ws, table), '/elsewhere/deps/libutil-1.rlib', 'an absolute path the call does not name');
+  t.equal(foreignCrateFile(['@@sc:cwd@@/libs/other/libx.rlib'], inv, ws, table), '/ws/libs/other/libx.rlib', 'a crate in no -L dir of the call, though under its cwd');
+});
