@@ -36,7 +36,7 @@ t.test("a target dir reached through a symlink: its real path is a prefix of its
   t.equal(plain.normalise(join(other, 'target/x.rlib')), '@@sc:target@@/x.rlib', 'which still normalises as `target`');
 });
 
-t.test("the crates an .rlink links: its own dirs' and the call's are its own; any other is foreign", async (t) => {
+t.test("the crates an .rlink links: its own dirs' and the call's are its own; one by another path that bears the name of one of them is foreign", async (t) => {
   const ws = '/ws';
   const inv = binCall(ws, '/ws/target');
   const table = new PrefixTable([
@@ -46,6 +46,9 @@ t.test("the crates an .rlink links: its own dirs' and the call's are its own; an
     { name: 'target', path: '/ws/target' },
     { name: 'target_real', path: '/cache/ws-target' },
   ]);
+  // What the call's -L dependency dir holds, as the check looks it up.
+  const inDeps = new Set(['/ws/target/debug/deps/libclap_builder-5.rlib']);
+  const exists = (p: string) => inDeps.has(p);
   const own = [
     '@@sc:sysroot@@/lib/rustlib/x86_64-unknown-linux-gnu/lib/libstd-1.rlib',
     '@@sc:target@@/debug/deps/libutil-1.rlib',
@@ -54,9 +57,15 @@ t.test("the crates an .rlink links: its own dirs' and the call's are its own; an
     '/ws/target/debug/deps/libfound-3.rmeta',
     '@@sc:target@@/debug/deps/app-4.app.cgu.0.rcgu.o',
     '/tmp/elsewhere/app.o',
+    // A sysroot assembled from links to a toolchain's files: rustc names those by their real paths.
+    '/opt/toolchain/lib/rustlib/x86_64-unknown-linux-gnu/lib/libcore-6.rlib',
   ];
-  t.equal(foreignCrateFile(own, inv, ws, table), undefined, 'the sysroot, the target dir by either path, an --extern given relative to the cwd, a file in an -L dir; objects are no crates');
-  t.equal(foreignCrateFile([...own, '@@sc:tmp@@/a-real-target/debug/deps/libutil-1.rlib'], inv, ws, table), '/tmp/a-real-target/debug/deps/libutil-1.rlib', "another checkout's real target dir under the temp dir's prefix (an entry stored before the target's real path was a prefix)");
-  t.equal(foreignCrateFile(['/elsewhere/deps/libutil-1.rlib'], inv, ws, table), '/elsewhere/deps/libutil-1.rlib', 'an absolute path the call does not name');
-  t.equal(foreignCrateFile(['@@sc:cwd@@/libs/other/libx.rlib'], inv, ws, table), '/ws/libs/other/libx.rlib', 'a crate in no -L dir of the call, though under its cwd');
+  t.equal(foreignCrateFile(own, inv, ws, table, exists), undefined, "the sysroot, the target dir by either path, an --extern given relative to the cwd, a file in an -L dir, a toolchain's crate elsewhere; objects are no crates");
+  t.equal(
+    foreignCrateFile([...own, '@@sc:tmp@@/a-real-target/debug/deps/libutil-1.rlib'], inv, ws, table, exists),
+    '/tmp/a-real-target/debug/deps/libutil-1.rlib',
+    "another checkout's real target dir under the temp dir's prefix (an entry stored before the target's real path was a prefix), named as an --extern",
+  );
+  t.equal(foreignCrateFile(['/elsewhere/deps/libclap_builder-5.rlib'], inv, ws, table, exists), '/elsewhere/deps/libclap_builder-5.rlib', 'an absolute path to a crate named as one in the -L dir (a dependency of a dependency)');
+  t.equal(foreignCrateFile(['@@sc:cwd@@/libs/other/liblocal.rlib'], inv, ws, table, exists), '/ws/libs/other/liblocal.rlib', "under the cwd, but not the --extern's own path");
 });
