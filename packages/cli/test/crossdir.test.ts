@@ -3,7 +3,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, hitRate, run, Store, tempDir } from './helpers.js';
+import { assertOk, copyFixture, fileTree, hitRate, run, Store, tempDir } from './helpers.js';
 
 // Issue 3: the same project in two directories, with different CARGO_HOMEs and
 // target dirs, shares hits and links correct binaries.
@@ -121,4 +121,37 @@ t.test('two checkouts whose target dirs are symlinks: each binary links its own 
   t.notMatch(rb.stderr, /SPLITCACHE_/, 'with no cache fault on the way');
   const { rate, missed } = hitRate(await store.calls('b'));
   t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
+});
+
+// The daemon learns a call's cwd from the kernel, every symlink resolved, while cargo names a
+// registry crate's files (and its own dir, CARGO_MANIFEST_DIR) in the form it has them: with
+// the registry reached through a symlink (a CARGO_HOME under a home dir that is a link, a
+// source replacement directory named by one), the keys of its crates named the registry by its
+// real path in one checkout and by cargo's in the other, and neither hit the other's entries.
+t.test('a registry reached through a symlink in one checkout and not in the other: every crate hits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const vendor = fileTree({
+    'tinydep-0.1.0/Cargo.toml': '[package]\nname = "tinydep"\nversion = "0.1.0"\nedition = "2021"\n',
+    'tinydep-0.1.0/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+    'tinydep-0.1.0/.cargo-checksum.json': `{"files":{},"package":"${'0'.repeat(64)}"}`,
+  }, 'vendor');
+  const link = join(tempDir('link'), 'registry');
+  symlinkSync(vendor, link);
+  const checkout = (registry: string) =>
+    fileTree({
+      'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ntinydep = "0.1"\n',
+      'src/main.rs': 'fn main() { println!("answer={}", tinydep::answer()); }\n',
+      '.cargo/config.toml': `[source.crates-io]\nreplace-with = "vendored"\n\n[source.vendored]\ndirectory = "${registry}"\n`,
+    }, 'app');
+  const [a, b] = [checkout(link), checkout(vendor)];
+  assertOk(t, await store.cargo(a, ['build', '--offline'], { SPLITCACHE_SESSION: 'a' }), 'checkout A, its registry through a link, builds');
+  const rb = await store.cargo(b, ['build', '--offline'], { SPLITCACHE_SESSION: 'b' });
+  assertOk(t, rb, 'checkout B, its registry by its own path, builds');
+  const { rate, total, missed } = hitRate(await store.calls('b'));
+  t.ok(total >= 2, `${total} cacheable calls`);
+  t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
+  t.equal((await run(join(b, 'target/debug/app'), [])).stdout, 'answer=42\n', "B's binary runs");
+  const again = await store.cargo(b, ['build', '--offline', '-v']);
+  t.notMatch(again.stderr, /Dirty|Compiling/, 'and cargo finds every crate fresh after it');
 });

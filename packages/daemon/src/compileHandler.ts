@@ -15,7 +15,7 @@ import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
-import { prefixTableFor } from './prefixes.js';
+import { cargoCwdOf, prefixTableFor } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
 import type { CompilePlan, DoneReply, Request } from './protocol.js';
 import { remapArgs } from './remap.js';
@@ -110,17 +110,19 @@ export class CompileHandler {
       if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, bootstrap, inv.crateName)) {
         return this.passThrough(session, inv.crateName ?? '', 'unstable-flag');
       }
-      const table = prefixTableFor(inv, req.cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
+      // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
+      const cwd = cargoCwdOf(req.cwd, req.env);
+      const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
-      const key = await buildManifestKey(inv, rustc, req.cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
+      const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
-      p = { session, inv, mode, crateType, cwd: req.cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
+      p = { session, inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
-        p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(req.cwd, sp.rlinkPath) };
+        p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(cwd, sp.rlinkPath) };
       }
       // SPLITCACHE_RECACHE=1 (this call's own environment): compile even if it would hit, and
       // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.

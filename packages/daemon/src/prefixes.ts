@@ -65,6 +65,34 @@ function cachedirTagAncestor(dir: string): string | undefined {
 }
 
 /**
+ * The caller's cwd in the form cargo named it. The daemon learns a caller's
+ * cwd from the kernel (`/proc/<pid>/cwd`, or the node client's getcwd), every
+ * symlink resolved, while cargo's paths (the arguments, CARGO_MANIFEST_DIR)
+ * keep the form cargo has them in: a registry reached through a symlink (a
+ * CARGO_HOME under a home dir that is a link, a source replacement directory
+ * named by one) gave its crates keys that named the registry by its real
+ * path here and by cargo's there, and a checkout without the link missed
+ * every registry crate the other had built. Derived from CARGO_MANIFEST_DIR:
+ * the package's own dir (a registry crate, which cargo builds in it) or one
+ * under the cwd (a workspace member, built in the workspace root). As given
+ * when that tells nothing.
+ */
+export function cargoCwdOf(cwd: string, env: Record<string, string>): string {
+  const dir = env.CARGO_MANIFEST_DIR;
+  if (!dir || !isAbsolute(dir)) return cwd;
+  const given = resolve(dir);
+  // The usual case, where no symlink is in the way: no file system call.
+  if (given === cwd || given.startsWith(`${cwd}/`)) return cwd;
+  const real = realPathOf(given);
+  if (real === cwd) return given;
+  if (real.startsWith(`${cwd}/`)) {
+    const under = real.slice(cwd.length);
+    if (given.endsWith(under)) return given.slice(0, given.length - under.length);
+  }
+  return cwd;
+}
+
+/**
  * The prefixes that make a path machine-specific for this call, each mapped
  * to a placeholder (longest match first, inside PrefixTable):
  * sysroot, cwd (the workspace root under cargo), the registry directory a

@@ -1,10 +1,6 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import { parseInvocation } from '@splitcache/rustc';
-import { prefixTableFor } from '../src/prefixes.js';
 import { foreignCrateFile } from '../src/rlinkCrates.js';
 
 const SYSROOT = '/opt/rust';
@@ -17,24 +13,6 @@ function binCall(ws: string, target: string) {
     '--extern', `util=${target}/debug/deps/libutil-1.rlib`, '--extern', 'local=libs/liblocal.rlib',
   ]);
 }
-
-t.test("a target dir reached through a symlink: its real path is a prefix of its own, which expands to this call's real path", async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'rlink-crates-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const ws = join(root, 'ws');
-  mkdirSync(ws);
-  mkdirSync(join(root, 'real-a'));
-  symlinkSync(join(root, 'real-a'), join(ws, 'target'));
-  const table = prefixTableFor(binCall(ws, join(ws, 'target')), ws, { TMPDIR: '/tmp' }, SYSROOT, []);
-  t.equal(table.normalise(join(root, 'real-a/debug/deps/libutil-1.rlib')), '@@sc:target_real@@/debug/deps/libutil-1.rlib', 'the real path is normalised, not left to the temp dir prefix');
-  t.equal(table.normalise(join(ws, 'target/debug/deps/libutil-1.rlib')), '@@sc:target@@/debug/deps/libutil-1.rlib', 'the path as cargo gave it, as before');
-
-  const other = join(root, 'other');
-  mkdirSync(other);
-  const plain = prefixTableFor(binCall(other, join(other, 'target')), other, { TMPDIR: '/tmp' }, SYSROOT, []);
-  t.equal(plain.expand('@@sc:target_real@@/debug/deps/libutil-1.rlib'), join(other, 'target/debug/deps/libutil-1.rlib'), "a target dir that is no symlink: its own path");
-  t.equal(plain.normalise(join(other, 'target/x.rlib')), '@@sc:target@@/x.rlib', 'which still normalises as `target`');
-});
 
 t.test("the crates an .rlink links: its own dirs' and the call's are its own; one by another path that bears the name of one of them is foreign", async (t) => {
   const ws = '/ws';

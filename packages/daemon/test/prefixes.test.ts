@@ -1,0 +1,55 @@
+import t, { type Test } from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseInvocation } from '@splitcache/rustc';
+import { cargoCwdOf, prefixTableFor } from '../src/prefixes.js';
+
+const SYSROOT = '/opt/rust';
+
+/** A bin's call as cargo makes it, in the workspace `ws` with the target dir `target`. */
+function binCall(ws: string, target: string) {
+  return parseInvocation([
+    '--crate-name', 'app', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link',
+    '--out-dir', `${target}/debug/deps`, '-L', `dependency=${target}/debug/deps`,
+  ]);
+}
+
+/** A temp dir, removed after the test. */
+function scratch(t: Test): string {
+  const root = mkdtempSync(join(tmpdir(), 'prefixes-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+t.test("a target dir reached through a symlink: its real path is a prefix of its own, which expands to this call's real path", async (t) => {
+  const root = scratch(t);
+  const ws = join(root, 'ws');
+  mkdirSync(ws);
+  mkdirSync(join(root, 'real-a'));
+  symlinkSync(join(root, 'real-a'), join(ws, 'target'));
+  const table = prefixTableFor(binCall(ws, join(ws, 'target')), ws, { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(table.normalise(join(root, 'real-a/debug/deps/libutil-1.rlib')), '@@sc:target_real@@/debug/deps/libutil-1.rlib', 'the real path is normalised, not left to the temp dir prefix');
+  t.equal(table.normalise(join(ws, 'target/debug/deps/libutil-1.rlib')), '@@sc:target@@/debug/deps/libutil-1.rlib', 'the path as cargo gave it, as before');
+
+  const other = join(root, 'other');
+  mkdirSync(other);
+  const plain = prefixTableFor(binCall(other, join(other, 'target')), other, { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(plain.expand('@@sc:target_real@@/debug/deps/libutil-1.rlib'), join(other, 'target/debug/deps/libutil-1.rlib'), "a target dir that is no symlink: its own path");
+  t.equal(plain.normalise(join(other, 'target/x.rlib')), '@@sc:target@@/x.rlib', 'which still normalises as `target`');
+});
+
+t.test("the cwd in cargo's form: the kernel's, symlinks resolved, taken back to the form CARGO_MANIFEST_DIR has", async (t) => {
+  const root = scratch(t);
+  mkdirSync(join(root, 'registry/dep-1.0'), { recursive: true });
+  mkdirSync(join(root, 'ws/member'), { recursive: true });
+  symlinkSync(join(root, 'registry'), join(root, 'reg-link'));
+  symlinkSync(join(root, 'ws'), join(root, 'ws-link'));
+  const real = (p: string) => join(root, p);
+  t.equal(cargoCwdOf(real('registry/dep-1.0'), { CARGO_MANIFEST_DIR: real('reg-link/dep-1.0') }), real('reg-link/dep-1.0'), "a registry crate, built in its own dir, which cargo reached through a link");
+  t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('ws-link/member') }), real('ws-link'), 'a workspace member, built in the workspace root, which cargo reached through a link');
+  t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('ws/member') }), real('ws'), 'no link in the way');
+  t.equal(cargoCwdOf(real('ws'), {}), real('ws'), 'no CARGO_MANIFEST_DIR (rustc called by hand)');
+  t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('registry/dep-1.0') }), real('ws'), 'a package that is not where the call runs');
+  t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('gone/dep') }), real('ws'), 'a package dir that is not there');
+});
