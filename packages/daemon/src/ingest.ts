@@ -173,7 +173,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
     names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);
     if (names.length === 0) return { stored: false, reason: 'rlink-without-objects' };
-    // A crate it links by a path no prefix covers and this call does not name: another checkout would link it (rlinkCrates.ts).
+    // A crate it links from elsewhere in place of one of this call's own: another checkout's hit would link it too (rlinkCrates.ts).
     if (foreignCrateFile(listRlinkPaths(rlinkBytes).map((p) => table.normalise(p)), inv, cwd, table)) return { stored: false, reason: 'rlink-foreign-crate' };
   }
 

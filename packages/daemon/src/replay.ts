@@ -93,13 +93,13 @@ export async function replay(
 }
 
 /**
- * A stored .rlink with this call's paths put back. One that names a crate by a path no prefix
- * covers and this call does not name (stored before such paths were refused: rlinkCrates.ts)
+ * A stored .rlink with this call's paths put back. One that links a crate from elsewhere in
+ * place of one of this call's own (stored before such entries were refused: rlinkCrates.ts)
  * is not replayed: its link step would read another checkout's files.
  */
 function expandRlink(stored: Buffer, inv: Pick<Invocation, 'externs' | 'libPaths'>, cwd: string, table: PrefixTable, rlinkVersion: string): Buffer {
   const foreign = foreignCrateFile(listRlinkPaths(stored), inv, cwd, table);
-  if (foreign) throw new SplitcacheError('SPLITCACHE_RLINK_FOREIGN_CRATE', `the entry's .rlink links ${foreign}, which is none of this call's crates; entry evicted`);
+  if (foreign) throw new SplitcacheError('SPLITCACHE_RLINK_FOREIGN_CRATE', `the entry's .rlink links ${foreign} in place of this call's own crate of that name; entry evicted`);
   return rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rlinkVersion });
 }
 
