@@ -10,7 +10,7 @@ import { Store, tempDir, waitFor } from './helpers.js';
 
 const COMMANDS = [['stats'], ['audit'], ['audit', 'verify'], ['gc'], ['explain', 'fx-util'], ['report', '--html', join(tempDir('report'), 'r.html')], ['server', 'status']];
 
-/** Connections waiting on the socket `path`, not yet accepted (/proc/net/unix lists each under the listener's path). */
+/** Connections waiting on the socket `path`, not yet accepted (/proc/net/unix lists each under the path the listener was bound to: the daemon binds `<socket>.<pid>`, then renames it into place). */
 function pending(path: string): number {
   return readFileSync('/proc/net/unix', 'utf8').split('\n').filter((l) => l.endsWith(` ${path}`)).length - 1;
 }
@@ -23,7 +23,7 @@ t.test('each subcommand whose daemon dies before it answers: one SPLITCACHE_DAEM
   // Stopped, it accepts no connection: each command connects and sends its request, then waits.
   process.kill(pid, 'SIGSTOP');
   const calls = COMMANDS.map((args) => store.splitcache(args));
-  const socket = socketPath(store.dir);
+  const socket = `${socketPath(store.dir)}.${pid}`;
   t.ok(await waitFor(() => pending(socket) >= COMMANDS.length, 8_000), 'every command is waiting on the daemon');
   process.kill(pid, 'SIGKILL');
   const results = await Promise.all(calls);

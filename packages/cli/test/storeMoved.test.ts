@@ -33,3 +33,43 @@ t.test('a store moved while its daemon runs: one call builds uncached, the daemo
   t.same((await moved.calls()).map((e) => e.outcome), ['miss', 'hit'], 'and hits the entry the store was moved with');
   t.notOk(existsSync(before), 'nothing was made again at the old path');
 });
+
+t.test("a store removed while its daemon runs and made again by the next call: the old daemon stops within seconds, and leaves the new daemon's socket and exec port alone", async (t) => {
+  const dir = tempDir('removed');
+  const store = new Store(dir);
+  t.teardown(() => store.stop());
+  const cwd = printingCrate('removed with its store');
+  const call = (extra: NodeJS.ProcessEnv = {}) => {
+    rmSync(join(cwd, 'out'), { recursive: true, force: true });
+    mkdirSync(join(cwd, 'out'));
+    return runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env(extra) });
+  };
+  // A short idle timeout for the first daemon: it stops by itself soon after the store is made again.
+  assertOk(t, await call({ SPLITCACHE_IDLE_TIMEOUT: '3' }), 'a first call stores the crate');
+  const oldDaemon = store.daemonPid();
+
+  rmSync(dir, { recursive: true, force: true }); // `rm -rf ~/.cache/splitcache` to clear the cache
+  assertOk(t, await call(), 'the next call builds, and makes the store again');
+  const newDaemon = store.daemonPid();
+  t.not(newDaemon, oldDaemon, 'under a daemon of its own');
+  t.ok(await waitFor(() => !existsSync(`/proc/${oldDaemon}`), 15_000), 'the old daemon stops');
+  t.ok(existsSync(`/proc/${newDaemon}`), 'the new one runs on');
+  t.ok(existsSync(join(dir, 'daemon.sock')) && existsSync(join(dir, 'exec.port')), "its socket and exec port are still there");
+
+  const next = await call();
+  assertOk(t, next, 'the call after builds');
+  t.notMatch(next.stderr, /SPLITCACHE_/, 'with nothing said');
+  t.same((await store.calls()).map((e) => e.outcome), ['miss', 'hit'], 'and hits the entry the new store holds');
+});
+
+t.test('a store removed while no call comes: its daemon stops within seconds, not at its idle timeout', async (t) => {
+  const dir = tempDir('removed-idle');
+  const store = new Store(dir);
+  t.teardown(() => store.stop());
+  const cwd = printingCrate('removed between builds');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() }), 'a call starts the daemon');
+  const daemon = store.daemonPid();
+  rmSync(dir, { recursive: true, force: true });
+  t.ok(await waitFor(() => !existsSync(`/proc/${daemon}`), 15_000), 'the daemon stops (its idle timeout is 600 s)');
+  t.notOk(existsSync(dir), 'and makes nothing again at the store\'s path');
+});

@@ -36,7 +36,7 @@
  * hold the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { closeSync, openSync, readSync, rm } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
@@ -47,6 +47,7 @@ import { ALIVE_MS } from './protocol.js';
 import { openCaller, type Caller } from './procCaller.js';
 import { isCallersStore } from './callerStore.js';
 import { RunsHome } from './runsHome.js';
+import { OwnedPath } from './ownedPath.js';
 
 /**
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
@@ -96,7 +97,8 @@ export class ExecServer {
   private server: Server | undefined;
   private readonly token = secretToken();
   private readonly calls = new Set<Promise<void>>();
-  private portFile: string | undefined;
+  /** exec.port as this daemon last wrote it: removed on close only while it is still this one (ownedPath.ts). */
+  private portFile: OwnedPath | undefined;
   private runCount = 0;
   private readonly streams = new Map<string, Expected>();
   private readonly desk: RunDesk;
@@ -138,13 +140,13 @@ export class ExecServer {
     if (this.closing) throw new Error('closing');
     const file = execPortPath(this.dir);
     writeFileAtomicSync(join(this.dir, `.exec.port.${tempSuffix()}`), file, Buffer.from(`${this.port} ${this.token} ${runsDir}\n`), 0o600);
-    this.portFile = file;
+    this.portFile = new OwnedPath(file);
   }
 
   /** Stops taking calls, removes exec.port, and waits for the calls running to end. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.portFile) await new Promise<void>((res) => rm(this.portFile!, { force: true }, () => res()));
+    this.portFile?.removeIfOwn();
     await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     while (this.calls.size > 0) await Promise.allSettled([...this.calls]);
     this.runs?.close();

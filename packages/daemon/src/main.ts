@@ -135,6 +135,12 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     // Its index may not close cleanly by a path that is gone: the daemon exits whatever the stop met.
     void server.stop().catch(() => undefined).then(() => process.exit(0));
   };
+  // Checked between calls too: a store removed while no call comes (`rm -rf` of the cache dir
+  // between builds) would otherwise keep its daemon, its memory and its deleted index's disk
+  // space until the idle timeout.
+  setInterval(() => {
+    if (services.home?.changed()) services.onStoreMoved?.();
+  }, HOME_CHECK_MS).unref();
   services.install = installStamp(process.argv[1]);
   let upgraded = false;
   services.onInstallChanged = () => {
@@ -148,7 +154,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     await services.remoteReady;
     await remote?.close();
     await stats.flush();
-    await saveKeptDigests(config.dir, files).catch((err: unknown) => log.debug(`digests not kept: ${oneLine(err)}`));
+    // A store removed under it may have been made again at its path, by another daemon: nothing is written there.
+    if (!services.home?.changed()) await saveKeptDigests(config.dir, files).catch((err: unknown) => log.debug(`digests not kept: ${oneLine(err)}`));
     await store.close();
     // A daemon started meanwhile waits for this store's lock (openWhenFree), and writes its own pid once it has it.
     if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
@@ -204,6 +211,8 @@ runDaemon().catch((err: unknown) => {
 
 /** How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s here. */
 const LOCK_WAIT_MS = 10_000;
+/** How often the store dir is looked at between calls (a stat). */
+const HOME_CHECK_MS = 5_000;
 /** How long a lock that no daemon's pid file names is waited for (a daemon that opened the store a moment ago writes it within milliseconds). */
 const UNNAMED_LOCK_MS = 1_000;
 

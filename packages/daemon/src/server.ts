@@ -1,10 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
+import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
@@ -23,6 +24,8 @@ export class DaemonServer {
   private server: Server | undefined;
   private open = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The socket this daemon put in place: removed on stop only while it is still this one. */
+  private sockFile: OwnedPath | undefined;
   private stopping: Promise<void> | undefined;
 
   /** The exec port (execServer.ts), closed with this server. */
@@ -46,15 +49,25 @@ export class DaemonServer {
     this.armIdle();
   }
 
+  /**
+   * Listens on a name of this daemon's own, then renames the socket into place. Node's
+   * server removes the path it listened on when it closes, whatever is there by then:
+   * had it listened at the socket's own path, a daemon whose store was removed (`rm -rf`
+   * of the cache dir while it ran) would, on stopping, remove the socket of the daemon
+   * started since for the store made again at that path (ownedPath.ts).
+   */
   async listen(): Promise<void> {
     refuseOthersSocket(this.sock);
-    await rm(this.sock, { force: true });
+    const own = `${this.sock}.${process.pid}`;
+    await rm(own, { force: true });
     this.server = createServer((c) => this.connection(c));
     await new Promise<void>((res, rej) => {
       this.server!.once('error', rej);
-      this.server!.listen(this.sock, () => res());
+      this.server!.listen(own, () => res());
     });
-    await chmod(this.sock, 0o600).catch(() => undefined);
+    await chmod(own, 0o600).catch(() => undefined);
+    await rename(own, this.sock);
+    this.sockFile = new OwnedPath(this.sock);
     this.armIdle();
   }
 
@@ -213,7 +226,7 @@ export class DaemonServer {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       await Promise.all([new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res())), this.exec?.close()]);
       await this.handler.settled();
-      await rm(this.sock, { force: true });
+      this.sockFile?.removeIfOwn();
       await this.onStop();
     })();
     return this.stopping;

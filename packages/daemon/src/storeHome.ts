@@ -5,9 +5,9 @@
  * the daemon goes on by the old path: each hit's blobs are missing there (and
  * the entry is evicted from the moved index), each miss's blobs can't be
  * written, and writing them makes the old path's directories again. The
- * daemon checks before each call (a stat: microseconds), and stops once the
- * dir at its path is not the one it opened; the next call starts a daemon
- * for the store where it is now.
+ * daemon checks before each call (a stat: microseconds), and every 5 s
+ * between calls (main.ts), and stops once the dir at its path is not the one
+ * it opened; the next call starts a daemon for the store where it is now.
  */
 import { StartStamp } from './startStamp.js';
 

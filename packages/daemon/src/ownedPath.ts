@@ -1,0 +1,39 @@
+/**
+ * A file this daemon put in its store dir (the socket, exec.port), removed when
+ * the daemon stops only if the file at that path is still the one it made. A
+ * store removed while its daemon ran (`rm -rf ~/.cache/splitcache`, a `cargo
+ * clean` of a target dir that held it) is made again by the next call, whose
+ * new daemon puts its own socket and exec.port at the same paths. The old
+ * daemon, stopping later (its idle timeout, or storeHome.ts), removed them by
+ * path: the new daemon, which holds the new index's lock, was then reached by
+ * no call, and every daemon started after it found the index locked, so
+ * builds went uncached until it idled out.
+ */
+import { lstatSync, unlinkSync } from 'node:fs';
+
+export class OwnedPath {
+  private readonly identity: string | undefined;
+
+  constructor(readonly path: string) {
+    this.identity = identityOf(path);
+  }
+
+  /** Removes the file if it is the one found at construction; leaves another (or none) alone. */
+  removeIfOwn(): void {
+    if (this.identity === undefined || identityOf(this.path) !== this.identity) return;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // gone meanwhile: nothing to remove
+    }
+  }
+}
+
+function identityOf(path: string): string | undefined {
+  try {
+    const st = lstatSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
