@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store, tempDir } from './helpers.js';
+import { assertOk, BIN, printingCrate, printingCrateArgs, runOnPipes, Store, tempDir } from './helpers.js';
 
 // `splitcache --help` names every command the CLI runs (cli.ts) and each
 // `server` subcommand (commands/server.ts).
@@ -114,7 +114,7 @@ t.test('an unknown flag, a flag without its value or a stray argument is a usage
   t.same(readdirSync(serveDir), [], 'and no server made its store');
 });
 
-t.test('--since takes a date or a time in ms; stats, audit and report refuse anything else alike, before they run', async (t) => {
+t.test('--since takes an age, a date or a time in ms; stats, audit and report refuse anything else alike, before they run', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const page = join(tempDir('report'), 'r.html');
@@ -127,7 +127,7 @@ t.test('--since takes a date or a time in ms; stats, audit and report refuse any
     const r = await store.splitcache([...args]);
     const value = args.at(-1)!.replace('--since=', '');
     t.equal(r.code, 2, `${args.join(' ')} exits 2`);
-    t.equal(r.stderr, `splitcache ${cmd}: --since '${value}' is neither a date nor a time in ms (see \`splitcache ${cmd} --help\`)\n`, `${args.join(' ')} says so in one line`);
+    t.equal(r.stderr, `splitcache ${cmd}: --since '${value}' is neither an age (1h, 7d), a date nor a time in ms (see \`splitcache ${cmd} --help\`)\n`, `${args.join(' ')} says so in one line`);
     t.equal(r.stdout, '', 'and prints nothing else');
   }
   t.same(readdirSync(store.dir), [], 'none of them ran: no daemon was started in the store');
@@ -138,6 +138,16 @@ t.test('--since takes a date or a time in ms; stats, audit and report refuse any
     t.equal(stats.code, 0, `stats --since ${since} runs`);
     t.equal((JSON.parse(stats.stdout) as { hits: number }).hits, 0, 'and counts the calls since then (none)');
   }
+  // An age counts back from now, as gc's --evict-older-than does.
+  const cwd = printingCrate('since an age');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() }), 'a call is made');
+  const within = (await store.splitcache(['stats', '--json', '--since', '1h'])).stdout;
+  t.equal((JSON.parse(within) as { misses: number }).misses, 1, 'stats --since 1h counts it');
+  t.equal((await store.splitcache(['audit', '--json', '--since', '30m'])).stdout.split('\n').filter(Boolean).length, 1, 'audit --since 30m lists it');
+  await new Promise((res) => setTimeout(res, 1_500));
+  const later = await store.splitcache(['audit', '--json', '--since', '1s']);
+  t.equal(later.code, 0, 'audit --since 1s runs');
+  t.equal(later.stdout, '', 'and lists nothing: the call was made before then');
 });
 
 t.test('--origin takes local, remote or miss; stats and audit refuse anything else alike, before they run', async (t) => {
