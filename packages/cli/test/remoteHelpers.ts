@@ -111,8 +111,9 @@ export function nginxWithDav(): boolean {
  * Starts nginx in the foreground with the WebDAV configuration of
  * docs/REMOTE.md, in a temp prefix, on a free port. The cache lives under
  * `/cache/`, so the base URL has a path, as it often does behind a proxy.
+ * `maxBody`: its client_max_body_size (docs/REMOTE.md has 1g; nginx's own default is 1m).
  */
-export async function startNginx(): Promise<{ url: string; files: string; stop(): Promise<void> }> {
+export async function startNginx(o: { maxBody?: string } = {}): Promise<{ url: string; files: string; stop(): Promise<void> }> {
   const prefix = tempDir('nginx');
   for (const d of ['data/cache', 'logs', 'body']) mkdirSync(join(prefix, d), { recursive: true });
   const port = await freePort();
@@ -133,7 +134,7 @@ http {
       dav_methods PUT;
       create_full_put_path on;
       dav_access user:rw group:r all:r;
-      client_max_body_size 1g;
+      client_max_body_size ${o.maxBody ?? '1g'};
     }
   }
 }

@@ -52,6 +52,30 @@ t.test('two runners share a plain nginx with WebDAV PUT', { skip: nginxWithDav()
   await twoRunners(t, nginx.url, { runTests: false });
 });
 
+t.test("an nginx whose body size limit is below some blobs: each is refused once, and the producer's job is told why in one line", { skip: nginxWithDav() ? false : 'nginx with the dav module is not installed' }, async (t) => {
+  // client_max_body_size left low (nginx's default is 1m): the fixture's largest blob is ~100 kB gzipped.
+  const nginx = await startNginx({ maxBody: '50k' });
+  t.teardown(() => nginx.stop());
+  const a = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_PRODUCER: 'runner-a' });
+  const b = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_PRODUCER: 'runner-b' });
+  t.teardown(() => a.stop());
+  t.teardown(() => b.stop());
+  const build = await a.cargo(copyFixture(join(tempDir('limit-a'), 'checkout')), ['build', '--all-targets']);
+  assertOk(t, build, 'runner A builds');
+  // Uploads go on behind the build; the end of the job (`server stop`, which flushes them) says what the build did not.
+  const stop = await a.splitcache(['server', 'stop']);
+  t.equal(stop.code, 0, 'server stop exits 0');
+  const said = `${build.stderr}${stop.stderr}`.split('\n').filter((l) => l.includes('SPLITCACHE_REMOTE'));
+  t.equal(said.length, 1, `one line in the whole job (${said.join(' / ')})`);
+  t.match(said[0], /^splitcache: SPLITCACHE_REMOTE_TOO_LARGE: an upload to the remote was dropped: PUT \/cache\/cas\/[0-9a-f]{32}: HTTP 413, the server takes no body of \d+ bytes \(raise its limit: nginx's client_max_body_size, splitcache serve's --max-body\)$/, 'naming the status, the size and the setting to raise');
+  const s = await a.stats();
+  t.ok((s.remote.dropped ?? 0) >= 1, `the entries holding such a blob were dropped (${s.remote.dropped})`);
+  t.equal(s.errors.SPLITCACHE_REMOTE_TOO_LARGE, s.remote.dropped, 'each after one refusal: the same body is not sent again');
+  t.ok((s.remote.uploads ?? 0) >= 5, `the others went up (${s.remote.uploads})`);
+  assertOk(t, await b.cargo(copyFixture(join(tempDir('limit-b'), 'checkout')), ['build', '--all-targets']), 'runner B builds');
+  t.ok(((await b.stats()).remote.hits ?? 0) >= 1, 'and hits what went up');
+});
+
 t.test('the upload queue survives a daemon restart and a server outage', async (t) => {
   const dir = tempDir('serve-outage');
   let serve = await startServe([], dir);

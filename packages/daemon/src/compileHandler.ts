@@ -56,6 +56,16 @@ export class CompileHandler {
     this.drift = new SettingsDrift(s.config.settings);
   }
 
+  /** The line kept for the next reply, taken for a reply of another kind (`server stop`'s). */
+  takeLine(): string | undefined {
+    return this.faults.take();
+  }
+
+  /** Keeps a line from background work (Services.showLater) for the next call's reply. */
+  showLater(code: string, line: string): void {
+    this.faults.later(code, line);
+  }
+
   /** Whether a line under this code is due to be shown to a build now: at most once a minute per code, as the faults' lines. */
   lineDue(code: string): boolean {
     return this.faults.dueToShow(code);

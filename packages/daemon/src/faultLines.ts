@@ -31,7 +31,12 @@ export class FaultLines {
     this.undelivered ??= this.fault(err);
   }
 
-  /** A line kept by faultLater and not yet shown. */
+  /** A line already counted, from work no call waits on: kept for the next reply, if its code is due. */
+  later(code: string, line: string): void {
+    if (this.undelivered === undefined && this.dueToShow(code)) this.undelivered = `splitcache: ${line}`;
+  }
+
+  /** A line kept by faultLater or later and not yet shown. */
   take(): string | undefined {
     const w = this.undelivered;
     this.undelivered = undefined;

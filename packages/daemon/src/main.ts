@@ -105,7 +105,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const afterListening = new Promise<void>((res) => (listened = res));
   if (config.remote) {
     services.remoteReady = afterListening
-      .then(() => openRemote(config, { store, files, stats, log }))
+      .then(() => openRemote(config, { store, files, stats, log, showLater: (code, line) => services.showLater?.(code, line) }))
       .then(
         (r) => {
           remote = r;
@@ -119,6 +119,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       );
   }
   const handler = new CompileHandler(services);
+  services.showLater = (code, line) => handler.showLater(code, line);
   let repairing = false;
   services.onCorruptIndex = () => {
     if (repairing) return;

@@ -176,7 +176,9 @@ export class DaemonServer {
         await this.s.remoteReady;
         const flushed = await this.s.uploads?.flush(this.s.config.remote?.flushTimeoutMs ?? 0);
         setImmediate(() => void this.stop());
-        return { stopping: true, uploadsLeft: flushed?.left ?? 0 };
+        // A line no build has shown yet (an upload the flush dropped): the CI job's last step shows it.
+        const warning = this.handler.takeLine();
+        return { stopping: true, uploadsLeft: flushed?.left ?? 0, ...(warning ? { warning } : {}) };
       }
       default:
         return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };

@@ -31,6 +31,11 @@ export interface Services {
   log: Logger;
   /** Present when SPLITCACHE_REMOTE is set: looked up after a local miss. */
   remote?: RemoteTier;
+  /**
+   * A line for the next call to show its build, from work no call waits on (an upload
+   * dropped): at most one a minute per code, as a fault's (compileHandler.ts).
+   */
+  showLater?: (code: string, line: string) => void;
   /** Present in read-write remote mode: every stored entry is queued for upload. */
   uploads?: UploadQueue;
   /**

@@ -56,7 +56,7 @@ export class UploadQueue {
 
   constructor(
     private readonly cache: RemoteCache,
-    private readonly s: { store: Store; stats: StatsKeeper; log: Logger },
+    private readonly s: { store: Store; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void },
   ) {}
 
   async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>): Promise<void> {
@@ -198,7 +198,13 @@ export class UploadQueue {
   }
 
   private async drop(entryKey: Digest, why: unknown): Promise<void> {
-    this.s.log.warn(`upload of ${entryKey} dropped: ${typeof why === 'string' ? why : oneLine(why)}`);
+    const reason = typeof why === 'string' ? why : oneLine(why);
+    this.s.log.warn(`upload of ${entryKey} dropped: ${reason}`);
+    // The build that stored the entry is gone by now: the next one is told, so that a server
+    // that refuses every large blob (a body size limit) or every write (a read-only token) is seen.
+    const code = why instanceof SplitcacheError ? why.code : 'SPLITCACHE_REMOTE_HTTP';
+    const detail = why instanceof SplitcacheError ? reason.slice(code.length + 2) : reason;
+    this.s.showLater?.(code, `${code}: an upload to the remote was dropped: ${detail}`);
     this.s.stats.count('remote', 'dropped');
     await this.s.store.deleteQueued(entryKey).catch(() => undefined);
   }

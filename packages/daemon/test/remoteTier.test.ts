@@ -2,6 +2,8 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, FileDigestMemo, initHash } from '@splitcache/hash';
@@ -201,14 +203,32 @@ for (const breakerThreshold of [1, 1000]) {
   });
 }
 
-t.test('an entry the server refuses is passed over, and dropped at its third failure in a pass where the server took others', async (t) => {
-  // nginx's client_max_body_size, say: this server takes no body over 50 kB.
-  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, maxBody: 50_000 });
-  t.teardown(() => server.close());
-  const a = await open(t);
-  const ca = checkout();
-  const queue = new UploadQueue(new RemoteCache({ url: server.url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' }), { ...a, log });
-  t.teardown(() => queue.stop());
+/**
+ * A front for `target` that refuses every PUT of a body over `limit` with `status`, as a
+ * proxy's rule might, and passes everything else through.
+ */
+async function refusingFront(t: Test, target: string, limit: number, status: number): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === 'PUT' && body.length > limit) return void res.writeHead(status).end();
+      const headers: Record<string, string> = {};
+      for (const h of ['authorization', 'content-type']) if (req.headers[h]) headers[h] = String(req.headers[h]);
+      fetch(`${target}${req.url!.slice(new URL(target).pathname.replace(/\/$/, '').length)}`, { method: req.method, headers, body: req.method === 'PUT' ? body : undefined }).then(
+        async (r) => void res.writeHead(r.status, { 'content-length': r.headers.get('content-length') ?? '0' }).end(Buffer.from(await r.arrayBuffer())),
+        () => void res.writeHead(502).end(),
+      );
+    });
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => server.close(() => res())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Enqueues the big entry, then a small one per round, flushing each time; the rounds until the big one left the queue. */
+async function roundsUntilDropped(t: Test, a: Awaited<ReturnType<typeof open>>, queue: UploadQueue, ca: ReturnType<typeof checkout>) {
   const big = await produce(a.store, ca.table, ca.cwd, { mode: 'big', extra: randomBytes(300_000) });
   await queue.enqueue(big.entryKey, big.item);
   let rounds = 0;
@@ -221,9 +241,37 @@ t.test('an entry the server refuses is passed over, and dropped at its third fai
     const r = await queue.flush(5000);
     t.notOk((await a.store.queued(10)).some(([k]) => k === entryKey), `round ${rounds}: the small entry went up (${r.outcome})`);
   }
+  t.equal(a.stats.stats.remote.uploads, uploaded.length, 'every other entry went up');
+  return rounds;
+}
+
+t.test('an entry the server refuses is passed over, and dropped at its third failure in a pass where the server took others', async (t) => {
+  // A front that answers 409 to any body over 50 kB: a refusal that says nothing of why.
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const url = await refusingFront(t, server.url, 50_000, 409);
+  const a = await open(t);
+  const queue = new UploadQueue(new RemoteCache({ url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' }), { ...a, log });
+  t.teardown(() => queue.stop());
+  const rounds = await roundsUntilDropped(t, a, queue, checkout());
   t.equal(a.stats.stats.remote.dropped, 1, `the refused entry was dropped, after ${rounds} rounds`);
   t.equal(rounds, 3, 'at its third failure in a pass that took others');
-  t.equal(a.stats.stats.remote.uploads, uploaded.length, 'every other entry went up');
   // The worker may try it once more on its own, in a pass of it alone (not counted), as it is queued.
-  t.ok((a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 3, `refused with a 413 (${a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP} times)`);
+  t.ok((a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 3, `refused with a 409 (${a.stats.stats.errors.SPLITCACHE_REMOTE_HTTP} times)`);
+});
+
+t.test('a blob over the server\'s body size limit (413) is dropped at once, and the next build is told why', async (t) => {
+  // nginx's client_max_body_size, say: this server takes no body over 50 kB.
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, maxBody: 50_000 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const lines: string[] = [];
+  const showLater = (code: string, line: string) => lines.push(`${code} | ${line}`);
+  const queue = new UploadQueue(new RemoteCache({ url: server.url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' }), { ...a, log, showLater });
+  t.teardown(() => queue.stop());
+  t.equal(await roundsUntilDropped(t, a, queue, checkout()), 1, 'dropped in the first pass: the same body would be refused again');
+  t.equal(a.stats.stats.remote.dropped, 1, 'dropped');
+  t.equal(a.stats.stats.errors.SPLITCACHE_REMOTE_TOO_LARGE, 1, 'sent once, refused once');
+  t.equal(lines.length, 1, 'one line kept for the next build');
+  t.match(lines[0], /^SPLITCACHE_REMOTE_TOO_LARGE \| SPLITCACHE_REMOTE_TOO_LARGE: an upload to the remote was dropped: PUT \/cas\/[0-9a-f]{32}: HTTP 413, the server takes no body of \d+ bytes \(raise its limit: nginx's client_max_body_size, splitcache serve's --max-body\)$/, 'naming the status, the size and the setting to raise');
 });

@@ -194,6 +194,10 @@ export class HttpRemote {
       if (status === 401 || status === 403) {
         return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN)`) };
       }
+      if (status === 413 && body) {
+        // The server's own limit on a body's size: sent again, the same body is refused again.
+        return { kind: 'final', error: tooLarge(what, `HTTP 413, the server takes no body of ${body.length} bytes (raise its limit: nginx's client_max_body_size, splitcache serve's --max-body)`) };
+      }
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status) };
       if (method !== 'GET') return { status };

@@ -21,6 +21,8 @@ Also spelled --start-server and --stop-server, as in sccache.`,
 interface StopReply {
   stopping: boolean;
   uploadsLeft?: number;
+  /** A line no build has shown yet (an upload dropped during the flush): printed before the daemon's word. */
+  warning?: string;
   /** A daemon found hung, and killed (daemonRequest.ts). */
   error?: string;
 }
@@ -49,6 +51,7 @@ export async function runServer(args: string[]): Promise<number> {
       process.stderr.write(`splitcache: ${others}\n`);
       return 1;
     }
+    if (r?.warning) process.stderr.write(`${r.warning}\n`);
     const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
     process.stdout.write(r?.stopping ? `splitcache daemon stopped${left}\n` : 'splitcache daemon was not running\n');
     return 0;
