@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
@@ -187,6 +187,25 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   // Any new daemon of this user removes it (another test's may have already): a fresh one here must.
   await store.splitcache(['server', 'start']);
   t.notOk(existsSync(runs), "the killed daemon's runs directory is gone once a daemon starts again");
+});
+
+t.test("a connection the exec port resets (a daemon exiting with it in its backlog): the call goes on through the node client, and bash says nothing of it", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  // exec.port now names a port whose every connection is reset once its request is in.
+  let resets = 0;
+  const resetting = createServer((c) => c.once('data', () => { resets++; c.resetAndDestroy(); }));
+  await new Promise<void>((res) => resetting.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => resetting.close(() => res())));
+  const [, token, runs] = readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ');
+  writeFileSync(join(store.dir, 'exec.port'), `${(resetting.address() as AddressInfo).port} ${token} ${runs}\n`);
+  const cwd = printingCrate('reset');
+  const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(resets, 1, 'the call came to the port, and was reset');
+  assertOk(t, r, 'the call succeeds');
+  t.equal(r.stderr, '', "with nothing on stderr (bash's read said `read error: 0: Connection reset by peer`)");
+  t.same((await store.calls()).map((e) => e.outcome), ['miss'], 'served by the daemon through the node client');
 });
 
 t.test("a run that can't be set up (the runs directory replaced by a file under the daemon): the call builds plainly, with one line", async (t) => {
