@@ -155,3 +155,29 @@ t.test('a registry reached through a symlink in one checkout and not in the othe
   const again = await store.cargo(b, ['build', '--offline', '-v']);
   t.notMatch(again.stderr, /Dirty|Compiling/, 'and cargo finds every crate fresh after it');
 });
+
+t.test('a target dir given relative (`target-dir = "../target"`, as a monorepo shares one): crates that link are stored, and a checkout elsewhere hits every call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const vendor = fileTree({
+    'tinydep-0.1.0/Cargo.toml': '[package]\nname = "tinydep"\nversion = "0.1.0"\nedition = "2021"\n',
+    'tinydep-0.1.0/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+    'tinydep-0.1.0/.cargo-checksum.json': `{"files":{},"package":"${'0'.repeat(64)}"}`,
+  }, 'vendor');
+  const files = {
+    'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ntinydep = "0.1"\n',
+    'build.rs': 'fn main() { println!("cargo:rustc-env=BUILT_BY=build.rs"); }\n',
+    'src/main.rs': 'fn main() { println!("answer={} {}", tinydep::answer(), env!("BUILT_BY")); }\n',
+    '.cargo/config.toml': `[source.crates-io]\nreplace-with = "vendored"\n\n[source.vendored]\ndirectory = "${vendor}"\n\n[build]\ntarget-dir = "../target"\n`,
+  };
+  // cargo joins the relative target dir to the workspace's: rustc gets `<checkout>/../target/…`.
+  const a = join(fileTree(Object.fromEntries(Object.entries(files).map(([k, v]) => [`ws/${k}`, v])), 'rel-a'), 'ws');
+  const b = join(fileTree(Object.fromEntries(Object.entries(files).map(([k, v]) => [`deeper/ws/${k}`, v])), 'rel-b'), 'deeper', 'ws');
+  assertOk(t, await store.cargo(a, ['build', '--offline'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  t.same((await store.stats()).notStored ?? {}, {}, "every result of A's was stored, the crates that link too");
+  assertOk(t, await store.cargo(b, ['build', '--offline'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  const { rate, total, missed } = hitRate(await store.calls('b'));
+  t.equal(total, 3, 'three cacheable calls: tinydep, the build script and app');
+  t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
+  t.equal((await run(join(b, '..', 'target', 'debug', 'app'), [])).stdout, 'answer=42 build.rs\n', "B's binary runs");
+});

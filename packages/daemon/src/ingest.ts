@@ -78,7 +78,7 @@ export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, t
   const dir = join(tmpDir, `stage-${tag}`);
   try {
     const rlink = await readFile(resolve(outDir, `${stem}.rlink`));
-    const names = splitOutputNames(inv, outDir, rlink);
+    const names = splitOutputNames(inv, outDir, rlink, cwd);
     await mkdir(dir);
     await Promise.all([...new Set([...names, `${stem}.d`])].map((n) => link(resolve(outDir, n), join(dir, n))));
     return { dir, rlink, names };
@@ -91,10 +91,16 @@ export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, t
 /** An object file, or with split DWARF the .dwo beside it (which -Zlink-only packs or leaves): what a split crate's .rlink names. */
 const isObjectFile = (name: string) => name.endsWith('.o') || name.endsWith('.dwo');
 
-/** A split crate's outputs: what rustc -Zno-link wrote, and the objects its .rlink names (in outDir). */
-function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer): string[] {
+/**
+ * A split crate's outputs: what rustc -Zno-link wrote, and the objects its .rlink names (in
+ * outDir). The .rlink names them in the form of the call's --out-dir, which may hold `..` (a
+ * target dir given relative, `../target`, cargo joins to its own directory) or `//`: compared
+ * resolved, as outDir is. Compared as written, no object matched, and no crate that links was
+ * ever stored under such a target dir.
+ */
+function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer, cwd: string): string[] {
   const objects = listRlinkPaths(rlink)
-    .filter((p) => isObjectFile(p) && dirname(p) === outDir)
+    .filter((p) => isObjectFile(p) && resolve(cwd, dirname(p)) === outDir)
     .map((p) => basename(p));
   return objects.length === 0 ? [] : [...noLinkOutputs(inv), ...new Set(objects)];
 }
@@ -171,7 +177,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (inv.codegen.get('split-debuginfo') === 'unpacked') names.push(...unpackedDwarfNames(inv, outDir, names, unpackedKeepsObjects(inv, x.host)));
   } else {
     rlinkBytes = staged?.rlink ?? (await readFile(pathOf(`${stem}.rlink`)));
-    names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes);
+    names = staged?.names ?? splitOutputNames(inv, outDir, rlinkBytes, cwd);
     if (names.length === 0) return { stored: false, reason: 'rlink-without-objects' };
     // A crate it links from elsewhere in place of one of this call's own: another checkout's hit would link it too (rlinkCrates.ts).
     if (foreignCrateFile(listRlinkPaths(rlinkBytes).map((p) => table.normalise(p)), inv, cwd, table)) return { stored: false, reason: 'rlink-foreign-crate' };

@@ -21,14 +21,23 @@ const ownDirs = () => (own ??= { home: homeDir(process.env), tmp: tmpdir() });
  * layout gives it away without touching the disk. CARGO_TARGET_DIR wins when
  * set; for a call that isn't laid out like cargo's, the nearest ancestor with
  * cargo's CACHEDIR.TAG, else the out-dir itself.
+ *
+ * In the form the arguments have it: a relative target dir (`CARGO_TARGET_DIR=../target`,
+ * `target-dir = "../target"` in a workspace's .cargo/config.toml, as monorepos share one)
+ * reaches rustc joined to cargo's directory, `..` and all (`/ws/app/../target/debug/deps`),
+ * and a prefix in another form matches none of its paths. Resolved, it did not: every crate
+ * built outside the workspace root (a registry's) was keyed by its checkout's absolute path,
+ * and missed in every other checkout.
  */
 export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, string>): string {
   const fromEnv = env.CARGO_TARGET_DIR || env.CARGO_BUILD_TARGET_DIR;
   if (fromEnv && isAbsolute(fromEnv)) return fromEnv.replace(/\/+$/, '');
-  const outDir = resolve(cwd, inv.outDir!);
+  // dirname() cuts the string as it is; resolve() would fold `..` away.
+  const asGiven = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const outDir = asGiven(inv.outDir!);
   const deps = inv.libPaths.find((l) => l.kind === 'dependency' && l.path.endsWith('/deps'))?.path;
   let profileDir: string | undefined;
-  if (deps) profileDir = dirname(resolve(cwd, deps));
+  if (deps) profileDir = dirname(asGiven(deps));
   else if (/\/(deps|examples)$/.test(outDir)) profileDir = dirname(outDir);
   else if (/\/build\/[^/]+$/.test(outDir)) profileDir = dirname(dirname(outDir));
   if (profileDir) {

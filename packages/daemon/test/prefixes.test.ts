@@ -39,6 +39,15 @@ t.test("a target dir reached through a symlink: its real path is a prefix of its
   t.equal(plain.normalise(join(other, 'target/x.rlib')), '@@sc:target@@/x.rlib', 'which still normalises as `target`');
 });
 
+t.test('a target dir given relative reaches rustc with its `..`: the prefix keeps that form, and its paths normalise', async (t) => {
+  // A registry crate's call, built in its own dir, with `target-dir = "../target"` in /ws/.cargo/config.toml.
+  const call = binCall('/ws', '/ws/../target');
+  const table = prefixTableFor(call, '/registry/tinydep-0.1.0', { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(table.normalise('/ws/../target/debug/deps/libtinydep-1.rlib'), '@@sc:target@@/debug/deps/libtinydep-1.rlib', 'as the arguments give it');
+  const elsewhere = prefixTableFor(binCall('/ci/job-7/ws', '/ci/job-7/ws/../target'), '/registry/tinydep-0.1.0', { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(elsewhere.expand('@@sc:target@@/debug/deps/libtinydep-1.rlib'), '/ci/job-7/ws/../target/debug/deps/libtinydep-1.rlib', 'and expands to the form another checkout gives');
+});
+
 t.test("the cwd in cargo's form: the kernel's, symlinks resolved, taken back to the form CARGO_MANIFEST_DIR has", async (t) => {
   const root = scratch(t);
   mkdirSync(join(root, 'registry/dep-1.0'), { recursive: true });
