@@ -46,6 +46,30 @@ t.test("audit --crate takes the package's name (a hyphen for rustc's underscore)
   t.match((await store.splitcache(['stats', '--crate', 'two-words'])).stdout, /^0 hits \(0 %\), 1 misses/, 'as stats --crate does');
 });
 
+t.test("a build script is audited and explained under its package's name, as cargo names it", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'one' }));
+  const script = join(ws, 'core/build.rs');
+  writeFileSync(script, `${readFileSync(script, 'utf8')}// edited\n`);
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'two' }));
+
+  const lines = (await store.audit('one')).filter((e) => e.crateType === 'build-script');
+  t.same(lines.map((e) => [e.crate, e.pkg]), [['build_script_build', 'fx-core']], "its line names fx-core, every build script's crate being build_script_build");
+  t.notOk((await store.audit('one')).some((e) => e.crateType !== 'build-script' && e.pkg), 'a crate named after its package has no package field');
+  const byPackage = (await store.splitcache(['audit', '--json', '--crate', 'fx-core', '--session', 'two'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { crate: string });
+  t.same(byPackage.map((e) => e.crate).sort(), ['build_script_build', 'fx_core'], 'audit --crate fx-core finds its build script with its lib');
+  t.match((await store.splitcache(['audit', '--session', 'two'])).stdout, /miss +build_script_build \(fx-core\) build-script/, 'the text form names the package');
+
+  const r = await store.splitcache(['explain', 'fx-core', '--type', 'build-script', '--session', 'two']);
+  assertOk(t, r, 'explain fx-core --type build-script runs');
+  t.match(r.stdout, /^fx-core \(build script\) missed because its key differs from the nearest earlier entry in:\n {2}file:core\/build\.rs\n/, 'naming the edited build.rs, against its own earlier entry');
+  // The lib hit in session two (its build script printed the same): its miss of session one, the first build.
+  const lib = JSON.parse((await store.splitcache(['explain', 'fx-core', '--type', 'lib', '--session', 'one', '--json'])).stdout) as { crateType: string; verdict: string };
+  t.same([lib.crateType, lib.verdict], ['lib', 'first-build'], '--type lib explains the lib');
+});
+
 t.test('stats and the audit log survive a daemon stop and restart', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

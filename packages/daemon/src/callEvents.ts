@@ -7,6 +7,8 @@ import type { Services } from './services.js';
 export interface MissFacts {
   session: string;
   inv: { crateName?: string };
+  /** Its package, where its name is not the crate's (AuditEvent.pkg). */
+  pkg?: string;
   crateType: string;
   key: { key: string };
   /** Why the lookup missed: new-key, inputs-changed (same key, a source differs), entry-gone, replay-failed, or recache (not looked up). */
@@ -36,7 +38,7 @@ export class CallEvents {
       const detail = e.outcome === 'hit'
         ? [`${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms`, waited].filter(Boolean).join(', ')
         : [e.reason, e.notStored && `not stored: ${e.notStored}`, waited].filter(Boolean).join('; ');
-      this.s.log.debug(`${e.outcome} ${e.crate || '-'} ${e.crateType || '-'}${detail ? ` (${detail})` : ''}`);
+      this.s.log.debug(`${e.outcome} ${e.crate || '-'}${e.pkg ? ` (${e.pkg})` : ''} ${e.crateType || '-'}${detail ? ` (${detail})` : ''}`);
     }
   }
 
@@ -44,7 +46,7 @@ export class CallEvents {
   miss(p: MissFacts, extra: { entryKey?: string; notStored?: string }): void {
     const reason = [p.missReason, p.remoteReason].filter(Boolean).join(',') || undefined;
     const waited = p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs };
-    this.add({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason, ...waited });
+    this.add({ session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'miss', key: p.key.key, ...extra, reason, ...waited });
   }
 
   /** A hit counted, or, with `failed`, a hit whose call was built plainly after all, as a miss that stored nothing. */
@@ -57,6 +59,11 @@ export class CallEvents {
     this.s.stats.miss(h.crateType);
     this.s.stats.count('notStored', failed);
     const { session, crate, crateType, key } = h;
-    this.add({ session, crate, crateType, outcome: 'miss', key, reason: failed, notStored: failed });
+    this.add({ session, crate, ...pkgOf(h), crateType, outcome: 'miss', key, reason: failed, notStored: failed });
   }
+}
+
+/** The `pkg` field of a call's audit line, when it has one. */
+export function pkgOf(x: { pkg?: string }): { pkg?: string } {
+  return x.pkg ? { pkg: x.pkg } : {};
 }

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
 import { classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
-import { CallEvents } from './callEvents.js';
+import { CallEvents, pkgOf } from './callEvents.js';
+import { packageToRecord } from '@splitcache/store';
 import { readsBootstrap } from './bootstrapRead.js';
 import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
@@ -100,12 +101,13 @@ export class CompileHandler {
     if (!call) return this.passThrough(session, '', 'wrapper');
     const { args } = call;
     let inv = parseInvocation(args);
+    const pkg = packageToRecord(inv.crateName, req.env);
     const verdict = driverVerdict(call.driver, classify(inv));
-    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason);
+    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg);
     // rustc's own log (RUSTC_LOG=info, a developer chasing a compiler question) goes to its
     // stderr: stored, every later build would replay it (293 lines for a hello world), and a
     // hit would show none of it. Such a call runs plainly.
-    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log');
+    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log', pkg);
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
     if (mode === 'split' && !call.driver) hooks?.willLink?.();
@@ -118,7 +120,7 @@ export class CompileHandler {
       // also take the call's own -Z flags where a plain call refuses them (a stable rustc):
       // such a call runs plainly, and fails as it would without splitcache.
       if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, bootstrap, inv.crateName)) {
-        return this.passThrough(session, inv.crateName ?? '', 'unstable-flag');
+        return this.passThrough(session, inv.crateName ?? '', 'unstable-flag', pkg);
       }
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);
@@ -128,7 +130,7 @@ export class CompileHandler {
       const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
-      p = { session, inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
+      p = { session, ...(pkg ? { pkg } : {}), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
@@ -158,7 +160,7 @@ export class CompileHandler {
       // A cache fault costs time, never a build: run rustc plainly.
       const warning = this.faults.fault(err);
       this.s.stats.passthrough('cache-error', crateType);
-      this.events.add({ session, crate: inv.crateName!, crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
+      this.events.add({ session, crate: inv.crateName!, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason: `cache-error:${(err as { code?: string }).code ?? 'unknown'}` });
       return { action: 'passthrough', reason: 'cache-error', warning };
     }
     this.s.stats.miss(crateType);
@@ -172,9 +174,9 @@ export class CompileHandler {
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
   }
 
-  private passThrough(session: string, crate: string, reason: string): CompilePlan {
+  private passThrough(session: string, crate: string, reason: string, pkg?: string): CompilePlan {
     this.s.stats.passthrough(reason);
-    this.events.add({ session, crate, crateType: '', outcome: 'passthrough', reason });
+    this.events.add({ session, crate, ...pkgOf({ pkg }), crateType: '', outcome: 'passthrough', reason });
     return { action: 'passthrough', reason };
   }
 
@@ -204,7 +206,7 @@ export class CompileHandler {
       // A call that waited for another's compile of this key saved only what the wait didn't take.
       const timeSavedMs = entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0);
       const hit: HeldHit = {
-        session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
+        session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
         ...(p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs }),
       };
@@ -249,7 +251,7 @@ export class CompileHandler {
     if (req.code !== 0) {
       // rustc's own error: already shown to the user; nothing is cached for it.
       this.s.stats.compileError();
-      this.events.add({ session: p.session, crate: p.inv.crateName!, crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
+      this.events.add({ session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
     // Stored in the background, off the build's critical path: a crate cached

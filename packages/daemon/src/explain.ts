@@ -1,10 +1,13 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
-import type { ManifestRecord, Store } from '@splitcache/store';
+import { isOfCrate, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 
 export interface Explanation {
   crate: string;
+  /** The miss's package and crate type, where its package is not the crate's name (a build script's). */
+  pkg?: string;
+  crateType?: string;
   key?: string;
   /**
    * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
@@ -26,17 +29,20 @@ export interface Explanation {
 /** The reasons of a hit whose call was compiled plainly after all (heldHits.ts). */
 const BUILT_PLAINLY = new Set(['link-failed', 'runs-dir-full', 'run-not-set-up']);
 
-export async function explainMiss(store: Store, crate: string, session?: string): Promise<Explanation> {
-  let miss: { key?: string; time: number; reason?: string } | undefined;
+export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
+  let miss: { crate: string; pkg?: string; crateType: string; key?: string; time: number; reason?: string } | undefined;
   for await (const e of store.events()) {
-    if (e.crate === crate && e.outcome === 'miss' && (!session || e.session === session)) miss = e;
+    if (isOfCrate(e, name) && e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
   }
-  if (!miss?.key) return { crate, verdict: 'no-miss', differences: [] };
-  if (miss.reason === 'recache') return { crate, key: miss.key, verdict: 'recache', differences: [] };
-  if (miss.reason?.split(',').includes('diagnostic-form')) return { crate, key: miss.key, verdict: 'diagnostic-form', differences: [] };
-  if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { crate, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
+  if (!miss?.key) return { crate: name.replace(/-/g, '_'), verdict: 'no-miss', differences: [] };
+  // `name` may be the package's (`serde` for its build script): what follows is the miss's own crate.
+  const crate = miss.crate;
+  const about = { crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType };
+  if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
+  if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
+  if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const mine = await store.getManifest(miss.key);
-  if (!mine) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
+  if (!mine) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
 
   // Same key, more than one result: the newest result is this miss, the next one what it missed against.
   if (mine.results.length > 1) {
@@ -45,17 +51,22 @@ export async function explainMiss(store: Store, crate: string, session?: string)
       [...before.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
       [...now.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
     );
-    return { crate, key: miss.key, verdict: 'inputs', differences: diff.map(readable), comparedWith: miss.key };
+    return { ...about, key: miss.key, verdict: 'inputs', differences: diff.map(readable), comparedWith: miss.key };
   }
 
+  // Every build script's crate is build_script_build: its own package's earlier entries come first.
+  const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n.endsWith('CARGO_PKG_NAME') && v === miss.pkg);
   let best: { key: string; diff: KeyDiff[] } | undefined;
+  let bestOfPackage: typeof best;
   for await (const [key, m] of store.manifests()) {
     if (key === miss.key || (m as ManifestRecord).crateName !== crate) continue;
     const diff = diffKeys(m.components, mine.components);
     if (!best || diff.length < best.diff.length) best = { key, diff };
+    if (ofPackage(m as ManifestRecord) && (!bestOfPackage || diff.length < bestOfPackage.diff.length)) bestOfPackage = { key, diff };
   }
-  if (!best) return { crate, key: miss.key, verdict: 'first-build', differences: [] };
-  return { crate, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+  best = bestOfPackage ?? best;
+  if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
+  return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -47,7 +47,7 @@ export type Request =
   | { op: 'zero-stats' }
   /** `parts`: the events may come in `{ eventsPart }` frames before the reply's `events` (AUDIT_PART a frame). */
   | { op: 'audit'; since?: number; session?: string; crate?: string; parts?: boolean }
-  | { op: 'explain'; crate: string; session?: string }
+  | { op: 'explain'; crate: string; session?: string; crateType?: string }
   | { op: 'gc'; maxBytes?: number; olderThanMs?: number }
   | { op: 'verify' }
   /** `env`: the asking shell's, to be told which daemon settings differ from it (`stale`). */

@@ -7,6 +7,7 @@ import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
+import { isOfCrate } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
@@ -142,7 +143,7 @@ export class DaemonServer {
         let events: unknown[] = [];
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (req.session && e.session !== req.session) continue;
-          if (req.crate && e.crate !== req.crate) continue;
+          if (req.crate && !isOfCrate(e, req.crate)) continue;
           events.push(e);
           // A client that takes parts gets them as they are read, each once the one before is sent.
           if (req.parts && events.length >= AUDIT_PART) {
@@ -160,7 +161,7 @@ export class DaemonServer {
         return this.s.maintenance.verify(progress);
       case 'explain':
         await this.handler.settled();
-        return explainMiss(this.s.store, req.crate, req.session);
+        return explainMiss(this.s.store, req.crate, req.session, req.crateType);
       case 'ping':
         return {
           pong: true,

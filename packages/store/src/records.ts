@@ -59,10 +59,27 @@ export interface ManifestRecord {
 export const MAX_RESULTS_PER_MANIFEST = 16;
 
 /** One line of the audit log: every hit, miss and pass-through, with its reason. */
+/** Whether an audit event is of crate `name` (dashes read as underscores): its crate's name, or its package's. */
+export function isOfCrate(e: Pick<AuditEvent, 'crate' | 'pkg'>, name: string): boolean {
+  const want = name.replace(/-/g, '_');
+  return e.crate === want || e.pkg?.replace(/-/g, '_') === want;
+}
+
+/** The package of a call to record (AuditEvent.pkg): CARGO_PKG_NAME, where it does not name the crate already. */
+export function packageToRecord(crate: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  const pkg = env.CARGO_PKG_NAME;
+  return pkg && pkg.replace(/-/g, '_') !== crate ? pkg : undefined;
+}
+
 export interface AuditEvent {
   time: number;
   session: string;
   crate: string;
+  /**
+   * The cargo package (CARGO_PKG_NAME) where its name is not the crate's: every build
+   * script's crate is `build_script_build`, and a lib may be renamed (`[lib] name`).
+   */
+  pkg?: string;
   crateType: string;
   outcome: 'hit' | 'miss' | 'passthrough' | 'compile-error';
   /** Why a lookup missed (new-key, inputs-changed, …, plus remote-* causes), or why a call passed through. */

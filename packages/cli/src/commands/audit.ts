@@ -14,7 +14,7 @@ export const AUDIT: CommandSpec = {
 Every hit (origin, producer, time saved), miss and pass-through in the audit log, oldest first.
   --json         one JSON object a line
   --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
-  --crate C      only calls of crate C
+  --crate C      only calls of crate C, or of package C (its build script too)
 ${SINCE_HELP}
   --origin O     only hits from O (local, remote), or \`miss\` for the misses`,
 };
@@ -40,7 +40,8 @@ export async function runAudit(args: string[]): Promise<number> {
     const when = new Date(e.time).toISOString();
     const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
     const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + waited;
-    process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(e.crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
+    const crate = e.pkg ? `${e.crate} (${e.pkg})` : e.crate;
+    process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
   }
   return 0;
 }

@@ -20,29 +20,33 @@ const PLAINLY: Record<string, string> = {
 
 export const EXPLAIN: CommandSpec = {
   name: 'explain',
-  valued: ['session'],
+  valued: ['session', 'type'],
   switches: ['json'],
   positionals: 1,
-  usage: `usage: splitcache explain <crate> [--session S] [--json]
+  usage: `usage: splitcache explain <crate> [--session S] [--type T] [--json]
 Why the crate's last miss missed: the key component, input file or env!() variable that
-differs from the nearest earlier entry, or that no earlier entry exists.
+differs from the nearest earlier entry, or that no earlier entry exists. <crate> is a crate's
+name or its package's: \`explain serde --type build-script\` for serde's build script.
   --session S    its last miss in build session S
+  --type T       its last miss as crate type T: lib, bin, test, build-script, proc-macro, …
   --json         print the explanation as JSON`,
 };
 
-/** `splitcache explain <crate> [--session S] [--json]`: why did this crate miss? */
+/** `splitcache explain <crate> [--session S] [--type T] [--json]`: why did this crate miss? */
 export async function runExplain(args: string[]): Promise<number> {
   const f = readCommandLine(args, EXPLAIN);
   if (typeof f === 'number') return f;
   const crate = f.rest[0];
   if (!crate) return usageError(EXPLAIN, 'name the crate to explain');
-  const r = await daemonRequest<Explanation>({ op: 'explain', crate: crateName(crate), session: f.session }, true);
+  const r = await daemonRequest<Explanation>({ op: 'explain', crate: crateName(crate), session: f.session, crateType: f.type }, true);
   if (!r?.verdict) return noReply(r);
   if (f.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
     return 0;
   }
-  let out = `${r.crate} ${SAY[r.verdict]}\n`;
+  // A build script reads as cargo says it: `serde (build script)`; a renamed lib by both names.
+  const who = !r.pkg ? r.crate : r.crateType === 'build-script' ? `${r.pkg} (build script)` : `${r.crate} (package ${r.pkg})`;
+  let out = `${who} ${SAY[r.verdict]}\n`;
   if (r.reason) out += `  ${PLAINLY[r.reason] ?? r.reason}\n`;
   for (const d of r.differences) {
     out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;

@@ -16,7 +16,7 @@ The store's size against its limit, hits, misses, pass-throughs by reason and co
 With --session, --crate, --since or --origin, the calls that match, counted from the audit log.
   --json         print them as JSON
   --session S    only calls of build session S (\`splitcache cargo\` makes one per build)
-  --crate C      only calls of crate C
+  --crate C      only calls of crate C, or of package C (its build script too)
 ${SINCE_HELP}
   --origin O     only hits from O (local, remote), or \`miss\` for the misses
   --zero         set the counters back to zero (the audit log is kept); takes no other option

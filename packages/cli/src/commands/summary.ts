@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@splitcache/store';
 import { crateName } from './crateName.js';
+import { isOfCrate } from '@splitcache/store/records';
 
 export interface Summary {
   hits: number;
@@ -49,14 +50,14 @@ export function badOrigin(value: unknown): string | undefined {
   return `--origin '${String(value)}' is none of local, remote or miss`;
 }
 
-/** Applies the common filters (--crate, --session, --origin) to audit events. */
+/** Applies the common filters (--crate: the crate's name or its package's, --session, --origin) to audit events. */
 export function filterEvents(events: AuditEvent[], f: Record<string, unknown>): AuditEvent[] {
   const crate = typeof f.crate === 'string' ? crateName(f.crate) : undefined;
   const session = typeof f.session === 'string' ? f.session : undefined;
   const origin = typeof f.origin === 'string' ? f.origin : undefined;
   return events.filter(
     (e) =>
-      (!crate || e.crate === crate) &&
+      (!crate || isOfCrate(e, crate)) &&
       (!session || e.session === session) &&
       (!origin || (origin === 'miss' ? e.outcome === 'miss' : e.origin === origin)),
   );
