@@ -181,3 +181,19 @@ t.test('a target dir given relative (`target-dir = "../target"`, as a monorepo s
   t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
   t.equal((await run(join(b, '..', 'target', 'debug', 'app'), [])).stdout, 'answer=42 build.rs\n', "B's binary runs");
 });
+
+t.test('a build dir apart from the target dir (CARGO_BUILD_BUILD_DIR, cargo 1.91), both elsewhere in each checkout: every call hits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = copyFixture(join(tempDir('bd-a'), 'ws'));
+  const b = copyFixture(join(tempDir('bd-b'), 'a', 'deeper', 'ws'));
+  // rustc writes under the build dir; cargo copies the final artifacts into the target dir.
+  const dirs = (tag: string) => ({ CARGO_TARGET_DIR: join(tempDir(`${tag}-target`), 'out'), CARGO_BUILD_BUILD_DIR: join(tempDir(`${tag}-build`), 'x', 'y') });
+  const [da, db] = [dirs('a'), dirs('b')];
+  assertOk(t, await store.cargo(a, ['build', '--all-targets'], { ...da, SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build', '--all-targets'], { ...db, SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  const { rate, total, missed } = hitRate(await store.calls('b'));
+  t.ok(total >= 10, `${total} cacheable calls`);
+  t.equal(rate, 1, `every call of B hits (missed: ${missed.join(', ') || 'none'})`);
+  t.equal((await run(join(db.CARGO_TARGET_DIR, 'debug', 'fx-app'), [])).code, 0, "B's binary, in B's target dir, runs");
+});

@@ -18,9 +18,15 @@ const ownDirs = () => (own ??= { home: homeDir(process.env), tmp: tmpdir() });
  * The target dir this call writes under. cargo lays it out as
  * `<target>[/<triple>]/<profile>/{deps,build/<pkg>-<hash>,examples}` and
  * always passes `-L dependency=<target>[/<triple>]/<profile>/deps`, so the
- * layout gives it away without touching the disk. CARGO_TARGET_DIR wins when
- * set; for a call that isn't laid out like cargo's, the nearest ancestor with
+ * layout gives it away without touching the disk. For a call that isn't laid
+ * out like cargo's, CARGO_TARGET_DIR when set, else the nearest ancestor with
  * cargo's CACHEDIR.TAG, else the out-dir itself.
+ *
+ * The layout comes first: since cargo 1.91 (`build.build-dir`,
+ * CARGO_BUILD_BUILD_DIR) rustc writes under the build dir, and cargo copies
+ * the final artifacts into the target dir, which no rustc argument names.
+ * With CARGO_TARGET_DIR taken first, a build dir set beside it was under no
+ * prefix: every crate missed in another checkout.
  *
  * In the form the arguments have it: a relative target dir (`CARGO_TARGET_DIR=../target`,
  * `target-dir = "../target"` in a workspace's .cargo/config.toml, as monorepos share one)
@@ -30,8 +36,6 @@ const ownDirs = () => (own ??= { home: homeDir(process.env), tmp: tmpdir() });
  * and missed in every other checkout.
  */
 export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, string>): string {
-  const fromEnv = env.CARGO_TARGET_DIR || env.CARGO_BUILD_TARGET_DIR;
-  if (fromEnv && isAbsolute(fromEnv)) return fromEnv.replace(/\/+$/, '');
   // dirname() cuts the string as it is; resolve() would fold `..` away.
   const asGiven = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const outDir = asGiven(inv.outDir!);
@@ -46,7 +50,13 @@ export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, s
     if (triple && basename(root) === triple) root = dirname(root);
     return root;
   }
-  return cachedirTagAncestor(outDir) ?? outDir;
+  return targetDirOf(env) ?? cachedirTagAncestor(outDir) ?? outDir;
+}
+
+/** The target dir the environment names (absolute only: a relative one is cargo's directory's, which the layout shows). */
+function targetDirOf(env: Record<string, string>): string | undefined {
+  const fromEnv = env.CARGO_TARGET_DIR || env.CARGO_BUILD_TARGET_DIR;
+  return fromEnv && isAbsolute(fromEnv) ? fromEnv.replace(/\/+$/, '') : undefined;
 }
 
 /** `dir` with every symlink resolved (one realpath(3)); as given when it can't be (gone, not readable). */
@@ -138,6 +148,10 @@ export function prefixTableFor(
     // dir reached through a symlink has them under another prefix. Given second, the same path
     // normalises as `target`; a real one expands to this call's own.
     entries.push({ name: 'target_real', path: realPathOf(target) });
+    // The target dir, where a build dir apart from it is what rustc writes under: paths of the
+    // final artifacts (CARGO_BIN_EXE_*, CARGO_TARGET_TMPDIR) name it.
+    const targetDir = targetDirOf(env);
+    if (targetDir && targetDir !== target) entries.push({ name: 'target_dir', path: targetDir });
   }
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });
   baseDirs.forEach((d, i) => entries.push({ name: `base${i}`, path: d }));

@@ -7,7 +7,7 @@ import type { Invocation } from '@splitcache/rustc';
 const CRATE_FILE = /\.(rlib|rmeta|so)$/;
 
 /** Placeholders that expand to the call's own dirs, whatever the call: crates under them are its own. */
-const OWN = ['sysroot', 'target', 'target_real'].map(placeholderFor);
+const OWN = ['sysroot', 'target', 'target_real', 'target_dir'].map(placeholderFor);
 
 /** The -L kinds rustc finds crates in (not `native`, `framework`). */
 const CRATE_DIR_KINDS = new Set(['dependency', 'crate', 'all']);

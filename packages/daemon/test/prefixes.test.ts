@@ -48,6 +48,14 @@ t.test('a target dir given relative reaches rustc with its `..`: the prefix keep
   t.equal(elsewhere.expand('@@sc:target@@/debug/deps/libtinydep-1.rlib'), '/ci/job-7/ws/../target/debug/deps/libtinydep-1.rlib', 'and expands to the form another checkout gives');
 });
 
+t.test('a build dir apart from the target dir: the layout names the build dir `target`, CARGO_TARGET_DIR is `target_dir`', async (t) => {
+  const table = prefixTableFor(binCall('/ws', '/cache/build/ws-1'), '/ws', { TMPDIR: '/tmp', CARGO_TARGET_DIR: '/out/target' }, SYSROOT, []);
+  t.equal(table.normalise('/cache/build/ws-1/debug/deps/libutil-1.rlib'), '@@sc:target@@/debug/deps/libutil-1.rlib', 'where rustc writes: the build dir');
+  t.equal(table.normalise('/out/target/debug/app'), '@@sc:target_dir@@/debug/app', 'where cargo puts the final artifacts');
+  const plain = prefixTableFor(binCall('/ws', '/out/target'), '/ws', { TMPDIR: '/tmp', CARGO_TARGET_DIR: '/out/target/' }, SYSROOT, []);
+  t.notOk(plain.entries.some((e) => e.name === 'target_dir'), 'no build dir apart: no second entry');
+});
+
 t.test("the cwd in cargo's form: the kernel's, symlinks resolved, taken back to the form CARGO_MANIFEST_DIR has", async (t) => {
   const root = scratch(t);
   mkdirSync(join(root, 'registry/dep-1.0'), { recursive: true });
