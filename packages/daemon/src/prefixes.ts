@@ -44,6 +44,8 @@ export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, s
   if (deps) profileDir = dirname(asGiven(deps));
   else if (/\/(deps|examples)$/.test(outDir)) profileDir = dirname(outDir);
   else if (/\/build\/[^/]+$/.test(outDir)) profileDir = dirname(dirname(outDir));
+  // cargo's coming layout (nightly's -Zbuild-dir-new-layout): every unit in <profile>/build/<pkg>/<hash>/out.
+  else profileDir = /^(.*)\/build\/[^/]+\/[^/]+\/out$/.exec(outDir)?.[1];
   if (profileDir) {
     let root = dirname(profileDir);
     const triple = inv.target?.replace(/^.*\//, '').replace(/\.json$/, '');

@@ -56,6 +56,15 @@ t.test('a build dir apart from the target dir: the layout names the build dir `t
   t.notOk(plain.entries.some((e) => e.name === 'target_dir'), 'no build dir apart: no second entry');
 });
 
+t.test("cargo's coming build-dir layout (<profile>/build/<pkg>/<hash>/out for every unit): the build dir is found from the out-dir", async (t) => {
+  const call = parseInvocation([
+    '--crate-name', 'fx_util', '--edition=2021', 'util/src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link',
+    '--out-dir', '/cache/bd/debug/build/fx-util/5d9eb64c9d8fe8f0/out', '-L', 'dependency=/cache/bd/debug/build/fx-core/2fffa59667c2e04e/out',
+  ]);
+  const table = prefixTableFor(call, '/ws', { TMPDIR: '/tmp' }, SYSROOT, []);
+  t.equal(table.normalise('/cache/bd/debug/build/fx-core/2fffa59667c2e04e/out/libfx_core-1.rlib'), '@@sc:target@@/debug/build/fx-core/2fffa59667c2e04e/out/libfx_core-1.rlib', "a dependency's output, under the build dir");
+});
+
 t.test("the cwd in cargo's form: the kernel's, symlinks resolved, taken back to the form CARGO_MANIFEST_DIR has", async (t) => {
   const root = scratch(t);
   mkdirSync(join(root, 'registry/dep-1.0'), { recursive: true });
