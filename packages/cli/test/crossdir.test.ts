@@ -9,6 +9,15 @@ import { assertOk, copyFixture, fileTree, hitRate, run, Store, tempDir } from '.
 // target dirs, shares hits and links correct binaries.
 const BINARIES = ['fx-app', 'examples/demo'];
 
+/** A cargo directory source holding one crate, tinydep 0.1.0 (`answer() == 42`): a registry without the network. */
+function tinydepVendor(): string {
+  return fileTree({
+    'tinydep-0.1.0/Cargo.toml': '[package]\nname = "tinydep"\nversion = "0.1.0"\nedition = "2021"\n',
+    'tinydep-0.1.0/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+    'tinydep-0.1.0/.cargo-checksum.json': `{"files":{},"package":"${'0'.repeat(64)}"}`,
+  }, 'vendor');
+}
+
 async function twoCheckouts(t: Test, extra: NodeJS.ProcessEnv) {
   const store = new Store();
   t.teardown(() => store.stop());
@@ -131,11 +140,7 @@ t.test('two checkouts whose target dirs are symlinks: each binary links its own 
 t.test('a registry reached through a symlink in one checkout and not in the other: every crate hits', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const vendor = fileTree({
-    'tinydep-0.1.0/Cargo.toml': '[package]\nname = "tinydep"\nversion = "0.1.0"\nedition = "2021"\n',
-    'tinydep-0.1.0/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
-    'tinydep-0.1.0/.cargo-checksum.json': `{"files":{},"package":"${'0'.repeat(64)}"}`,
-  }, 'vendor');
+  const vendor = tinydepVendor();
   const link = join(tempDir('link'), 'registry');
   symlinkSync(vendor, link);
   const checkout = (registry: string) =>
@@ -159,11 +164,7 @@ t.test('a registry reached through a symlink in one checkout and not in the othe
 t.test('a target dir given relative (`target-dir = "../target"`, as a monorepo shares one): crates that link are stored, and a checkout elsewhere hits every call', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const vendor = fileTree({
-    'tinydep-0.1.0/Cargo.toml': '[package]\nname = "tinydep"\nversion = "0.1.0"\nedition = "2021"\n',
-    'tinydep-0.1.0/src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
-    'tinydep-0.1.0/.cargo-checksum.json': `{"files":{},"package":"${'0'.repeat(64)}"}`,
-  }, 'vendor');
+  const vendor = tinydepVendor();
   const files = {
     'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\ntinydep = "0.1"\n',
     'build.rs': 'fn main() { println!("cargo:rustc-env=BUILT_BY=build.rs"); }\n',
