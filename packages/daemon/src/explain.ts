@@ -55,7 +55,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   }
 
   // Every build script's crate is build_script_build: its own package's earlier entries come first.
-  const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n.endsWith('CARGO_PKG_NAME') && v === miss.pkg);
+  const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n === 'env:CARGO_PKG_NAME' && v === miss.pkg);
   let best: { key: string; diff: KeyDiff[] } | undefined;
   let bestOfPackage: typeof best;
   for await (const [key, m] of store.manifests()) {
