@@ -208,6 +208,22 @@ t.test("a connection the exec port resets (a daemon exiting with it in its backl
   t.same((await store.calls()).map((e) => e.outcome), ['miss'], 'served by the daemon through the node client');
 });
 
+t.test('server stop while a call compiles for longer than it waits: it says the daemon is stopping, not stopped, and the daemon ends with the call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const daemon = store.daemonPid();
+  const { rustc, pidFile } = slowRustc(12);
+  const cwd = printingCrate('compiled through a stop');
+  const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
+  await sleepingPid(t, pidFile);
+  const stop = await store.splitcache(['server', 'stop']);
+  t.equal(stop.code, 0, 'server stop exits 0');
+  t.equal(stop.stdout, `splitcache daemon stopping (pid ${daemon}): it ends once the calls in hand end\n`, 'after its 10 s wait, it says the daemon still runs, and why');
+  assertOk(t, await call, 'the call finishes');
+  t.ok(await waitFor(() => !alive(daemon), 10_000), 'and the daemon ends after it');
+});
+
 t.test("a run that can't be set up (the runs directory replaced by a file under the daemon): the call builds plainly, with one line", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

@@ -277,8 +277,17 @@ export function runningDaemonPid(dir: string): number | undefined {
   try {
     const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 1) return undefined;
-    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? pid : undefined;
+    return isDaemonProcess(pid) ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether `pid` is a splitcache daemon that runs (a zombie's, or a gone process's, /proc shows no command line). */
+export function isDaemonProcess(pid: number): boolean {
+  try {
+    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
   }
 }

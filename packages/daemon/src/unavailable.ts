@@ -31,7 +31,7 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
         return { pong: true, pid: process.pid, unavailable: reason };
       case 'stop':
         setImmediate(() => void stop());
-        return { stopping: true, uploadsLeft: 0 };
+        return { stopping: true, uploadsLeft: 0, pid: process.pid };
       default:
         return { error: reason };
     }

@@ -1,6 +1,6 @@
 import { askDaemon, daemonRequest } from './daemonRequest.js';
 import { signalDaemon } from '../daemonPid.js';
-import { storeDir, socketPath } from '@splitcache/daemon/protocol';
+import { isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
@@ -21,6 +21,8 @@ Also spelled --start-server and --stop-server, as in sccache.`,
 interface StopReply {
   stopping: boolean;
   uploadsLeft?: number;
+  /** The stopping daemon's pid (daemons since this field came): waited for, as no other daemon is. */
+  pid?: number;
   /** A line no build has shown yet (an upload dropped during the flush): printed before the daemon's word. */
   warning?: string;
   /** A daemon found hung, and killed (daemonRequest.ts). */
@@ -40,11 +42,16 @@ export async function runServer(args: string[]): Promise<number> {
       process.stderr.write(`splitcache: ${r.error}\n`);
       return 0;
     }
+    let lingers = false;
     if (r?.stopping) {
-      // Wait until the pid file is gone: the daemon removes it last, after flushing
-      // the stats and closing the index (the socket goes a little earlier).
-      const gone = () => !existsSync(socketPath(dir)) && !existsSync(join(dir, 'daemon.pid'));
+      // Wait until the daemon has exited, after flushing the stats and closing the index. By its
+      // pid where it says it: a build's calls meanwhile start the next daemon, whose socket and
+      // pid file are at the same paths, and were waited on for the whole 10 s. An older daemon's
+      // pid file and socket go last.
+      const pid = r.pid;
+      const gone = pid ? () => !isDaemonProcess(pid) : () => !existsSync(socketPath(dir)) && !existsSync(join(dir, 'daemon.pid'));
       for (let i = 0; i < 200 && !gone(); i++) await new Promise((res) => setTimeout(res, 50));
+      lingers = pid !== undefined && !gone();
     }
     const others = r?.stopping ? undefined : othersDaemon(dir);
     if (others) {
@@ -53,7 +60,9 @@ export async function runServer(args: string[]): Promise<number> {
     }
     if (r?.warning) process.stderr.write(`${r.warning}\n`);
     const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
-    process.stdout.write(r?.stopping ? `splitcache daemon stopped${left}\n` : 'splitcache daemon was not running\n');
+    // Still running after 10 s: a call in hand is compiling (a long link, an LTO build), and the daemon ends once it does.
+    const stopped = lingers ? `splitcache daemon stopping (pid ${r!.pid}): it ends once the calls in hand end${left}` : `splitcache daemon stopped${left}`;
+    process.stdout.write(r?.stopping ? `${stopped}\n` : 'splitcache daemon was not running\n');
     return 0;
   }
   if (sub === 'start' || sub === 'status') {
@@ -87,3 +96,4 @@ export async function runServer(args: string[]): Promise<number> {
 function terminate(dir: string): boolean {
   return signalDaemon(dir, 'SIGTERM');
 }
+
