@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { assertOk, copyFixture, run, tempDir, type AuditLine } from './helpers.js';
@@ -135,6 +135,18 @@ t.test('tokens: a read-only token reads but cannot write', async (t) => {
   t.ok(read.rate >= 0.95, 'the read-only token reads', { notRemote: read.notRemote, errors: (await reader.stats()).errors });
   const st = await serve.status('rw-secret-2');
   t.ok(st.clients['pr-runners']!.hits > 0 && st.clients['main-ci']!.puts > 0, '/status names clients by token name');
+
+  // The reader's token on a runner left in read-write mode: its uploads are refused, and the job says so once.
+  const writer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_TOKEN: 'ro-secret-1' });
+  t.teardown(() => writer.stop());
+  const ws = copyFixture();
+  writeFileSync(join(ws, 'util/src/lib.rs'), `${readFileSync(join(ws, 'util/src/lib.rs'), 'utf8')}// a change of its own\n`);
+  const build = await writer.cargo(ws, BUILD);
+  assertOk(t, build, 'a read-write runner with the read-only token builds');
+  const stop = await writer.splitcache(['server', 'stop']);
+  const said = `${build.stderr}${stop.stderr}`.split('\n').filter((l) => l.includes('SPLITCACHE_REMOTE'));
+  t.equal(said.length, 1, `one line in the job (${said.join(' / ')})`);
+  t.match(said[0], /^splitcache: SPLITCACHE_REMOTE_AUTH: an upload to the remote was dropped: PUT \/(cas|ac)\/[0-9a-f]{32}: 403 \(check SPLITCACHE_REMOTE_TOKEN; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only\)$/, 'naming the status and the setting');
 });
 
 t.test('after a key rotation, a writer with the new key republishes, and readers with the new key hit', async (t) => {

@@ -192,7 +192,9 @@ export class HttpRemote {
       }
       if (status === 404 && method !== 'PUT') return { status };
       if (status === 401 || status === 403) {
-        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN)`) };
+        // A write refused to a token that may read: a reader's token on a runner left in read-write mode.
+        const hint = method === 'PUT' && status === 403 ? '; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only' : '';
+        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN${hint})`) };
       }
       if (status === 413 && body) {
         // The server's own limit on a body's size: sent again, the same body is refused again.
