@@ -92,6 +92,23 @@ t.test('renderReport: numbers, order, causes and reasons', async (t) => {
   t.equal((html.match(/<svg /g) ?? []).length, 5, 'five charts');
 });
 
+t.test("renderReport: build scripts are told apart by their package, as cargo names them", async (t) => {
+  const script = (time: number, pkg: string, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
+    ({ time, session: 's', crate: 'build_script_build', pkg, crateType: 'build-script', outcome, ...extra });
+  const events = [
+    script(T0, 'serde', 'miss', { key: 'a1' }),
+    script(T0 + 1, 'libc', 'miss', { key: 'b1' }),
+    script(T0 + HOUR, 'serde', 'hit', { key: 'a1', origin: 'local', producer: 'ci', timeSavedMs: 2000 }),
+    script(T0 + HOUR + 1, 'libc', 'hit', { key: 'b1', origin: 'local', producer: 'ci', timeSavedMs: 700 }),
+  ];
+  const html = renderReport(events, STATS, META);
+  const crates = html.slice(html.indexOf('data-chart="crates"'), html.indexOf('data-chart="misses"'));
+  t.match(crates, /serde \(build script\)<\/text>.*2\.0 s.*libc \(build script\)<\/text>.*700 ms/s, 'each build script its own bar, named by its package');
+  const misses = html.slice(html.indexOf('data-chart="misses"'), html.indexOf('data-chart="passthrough"'));
+  t.match(misses, new RegExp(`${MISS_CAUSE.first}</text>.*>2 · 100\\.0 %<`, 's'), "both misses are first builds: libc's is not taken for a changed key of serde's");
+  t.notMatch(misses, new RegExp(`${MISS_CAUSE.key}</text>`), 'and none is under a new key');
+});
+
 t.test('renderReport: hostile text is escaped and the page loads nothing', async (t) => {
   const html = renderReport(synthetic(), STATS, { ...META, session: '<b>x</b>', dir: '/tmp/"&<dir>' });
   t.notMatch(html, /<script/i, 'no script element, not even the crate name');

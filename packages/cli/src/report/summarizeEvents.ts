@@ -88,6 +88,11 @@ function ranked(m: Map<string, number>): Counted[] {
   return [...m].map(([label, count]) => ({ label, count })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
 }
 
+/** A call's crate as the report names it: a build script by its package, as cargo does (`serde (build script)`). */
+function crateLabel(e: AuditEvent): string {
+  return e.pkg && e.crateType === 'build-script' ? `${e.pkg} (build script)` : e.crate;
+}
+
 /**
  * Folds the audit log into what the report draws. Pure; the events may come
  * in any order.
@@ -119,13 +124,15 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
     s.last = time;
     add(s, e);
 
-    const crateId = `${e.crate}\0${e.crateType}`;
+    // Every build script's crate is build_script_build: its package tells them apart (AuditEvent.pkg).
+    const crateId = `${e.crate}\0${e.pkg ?? ''}\0${e.crateType}`;
     let keys = keysByCrate.get(crateId);
     if (e.outcome === 'hit') {
-      const c = crates.get(e.crate) ?? { crate: e.crate, hits: 0, savedMs: 0 };
+      const label = crateLabel(e);
+      const c = crates.get(label) ?? { crate: label, hits: 0, savedMs: 0 };
       c.hits++;
       c.savedMs += Math.max(0, num(e.timeSavedMs));
-      crates.set(e.crate, c);
+      crates.set(label, c);
     } else if (e.outcome === 'miss') {
       bump(missCauses, !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
       if (e.notStored) bump(notStored, e.notStored);
