@@ -1,6 +1,6 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
-import { isOfCrate, type ManifestRecord, type Store } from '@splitcache/store';
+import { crateMatcher, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 
 export interface Explanation {
@@ -31,8 +31,9 @@ const BUILT_PLAINLY = new Set(['link-failed', 'runs-dir-full', 'run-not-set-up']
 
 export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
   let miss: { crate: string; pkg?: string; crateType: string; key?: string; time: number; reason?: string } | undefined;
+  const ofCrate = crateMatcher(name);
   for await (const e of store.events()) {
-    if (isOfCrate(e, name) && e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
+    if (ofCrate(e) && e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
   }
   if (!miss?.key) return { crate: name.replace(/-/g, '_'), verdict: 'no-miss', differences: [] };
   // `name` may be the package's (`serde` for its build script): what follows is the miss's own crate.

@@ -9,31 +9,23 @@
  * no call, and every daemon started after it found the index locked, so
  * builds went uncached until it idled out.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
 export class OwnedPath {
-  private readonly identity: string | undefined;
+  private readonly stamp: StartStamp;
 
   constructor(readonly path: string) {
-    this.identity = identityOf(path);
+    this.stamp = new StartStamp(path, FILE_IDENTITY);
   }
 
   /** Removes the file if it is the one found at construction; leaves another (or none) alone. */
   removeIfOwn(): void {
-    if (this.identity === undefined || identityOf(this.path) !== this.identity) return;
+    if (!this.stamp.foundAtStart || this.stamp.changed()) return;
     try {
       unlinkSync(this.path);
     } catch {
       // gone meanwhile: nothing to remove
     }
-  }
-}
-
-function identityOf(path: string): string | undefined {
-  try {
-    const st = lstatSync(path);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
   }
 }

@@ -7,7 +7,7 @@ import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
-import { isOfCrate } from '@splitcache/store';
+import { crateMatcher } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
@@ -141,9 +141,10 @@ export class DaemonServer {
       case 'audit': {
         await this.handler.settled();
         let events: unknown[] = [];
+        const ofCrate = req.crate ? crateMatcher(req.crate) : undefined;
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (req.session && e.session !== req.session) continue;
-          if (req.crate && !isOfCrate(e, req.crate)) continue;
+          if (ofCrate && !ofCrate(e)) continue;
           events.push(e);
           // A client that takes parts gets them as they are read, each once the one before is sent.
           if (req.parts && events.length >= AUDIT_PART) {

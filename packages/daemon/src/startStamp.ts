@@ -5,12 +5,20 @@
  */
 import { statSync, type Stats } from 'node:fs';
 
+/** A file's identity, which a file made again at its path does not share: its device and inode. */
+export const FILE_IDENTITY = (st: Stats) => `${st.dev}:${st.ino}`;
+
 export class StartStamp {
   private readonly atStart: string | undefined;
 
   /** `describe`: the fields of the path's stat that change with what matters. A path missing at start is never taken for changed. */
   constructor(private readonly path: string | undefined, private readonly describe: (st: Stats) => string) {
     this.atStart = this.now();
+  }
+
+  /** Whether the path was there at start. */
+  get foundAtStart(): boolean {
+    return this.atStart !== undefined;
   }
 
   /** True once the path is gone, or another (its described fields differ from those at start). */

@@ -9,9 +9,9 @@
  * between calls (main.ts), and stops once the dir at its path is not the one
  * it opened; the next call starts a daemon for the store where it is now.
  */
-import { StartStamp } from './startStamp.js';
+import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
 /** The store dir at its path: changed once it is gone or another directory (one made there since). */
 export function storeHome(dir: string): StartStamp {
-  return new StartStamp(dir, (st) => `${st.dev}:${st.ino}`);
+  return new StartStamp(dir, FILE_IDENTITY);
 }

@@ -59,10 +59,13 @@ export interface ManifestRecord {
 export const MAX_RESULTS_PER_MANIFEST = 16;
 
 /** One line of the audit log: every hit, miss and pass-through, with its reason. */
-/** Whether an audit event is of crate `name` (dashes read as underscores): its crate's name, or its package's. */
-export function isOfCrate(e: Pick<AuditEvent, 'crate' | 'pkg'>, name: string): boolean {
+/**
+ * Whether an audit event is of crate `name` (dashes read as underscores): its crate's name, or
+ * its package's. `name` is read once, for a test run over every line of the audit log.
+ */
+export function crateMatcher(name: string): (e: Pick<AuditEvent, 'crate' | 'pkg'>) => boolean {
   const want = name.replace(/-/g, '_');
-  return e.crate === want || e.pkg?.replace(/-/g, '_') === want;
+  return (e) => e.crate === want || (e.pkg !== undefined && e.pkg.replace(/-/g, '_') === want);
 }
 
 /** The package of a call to record (AuditEvent.pkg): CARGO_PKG_NAME, where it does not name the crate already. */

@@ -1,6 +1,5 @@
 import type { AuditEvent } from '@splitcache/store';
-import { crateName } from './crateName.js';
-import { isOfCrate } from '@splitcache/store/records';
+import { crateMatcher } from '@splitcache/store/records';
 
 export interface Summary {
   hits: number;
@@ -52,12 +51,12 @@ export function badOrigin(value: unknown): string | undefined {
 
 /** Applies the common filters (--crate: the crate's name or its package's, --session, --origin) to audit events. */
 export function filterEvents(events: AuditEvent[], f: Record<string, unknown>): AuditEvent[] {
-  const crate = typeof f.crate === 'string' ? crateName(f.crate) : undefined;
+  const ofCrate = typeof f.crate === 'string' ? crateMatcher(f.crate) : undefined;
   const session = typeof f.session === 'string' ? f.session : undefined;
   const origin = typeof f.origin === 'string' ? f.origin : undefined;
   return events.filter(
     (e) =>
-      (!crate || isOfCrate(e, crate)) &&
+      (!ofCrate || ofCrate(e)) &&
       (!session || e.session === session) &&
       (!origin || (origin === 'miss' ? e.outcome === 'miss' : e.origin === origin)),
   );
