@@ -10,11 +10,12 @@ export interface Explanation {
   crateType?: string;
   key?: string;
   /**
-   * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
+   * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate;
+   * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-miss' | 'recache' | 'first-build' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  verdict: 'no-miss' | 'recache' | 'first-build' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -40,6 +41,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   const crate = miss.crate;
   const about = { crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
+  if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
   if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const mine = await store.getManifest(miss.key);

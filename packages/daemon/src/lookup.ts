@@ -12,8 +12,9 @@ import { inputOnDisk } from './inputPath.js';
  * CLIPPY_CONF_DIR; envDepHolds), and whose places recorded ABSENT still hold
  * no file (absentInputs.ts), and whose diagnostics, if it has any, are in the
  * call's `form` (diagnosticForm.ts), is the hit. Files are digested through the memo, so a warm daemon
- * only stats them. With none, `reason` says why: no manifest (`new-key`), only
- * results of another diagnostic form (`diagnostic-form`), or `inputs-changed`.
+ * only stats them. With none, `reason` says why: no manifest (`new-key`), one whose
+ * results were all evicted (`evicted`, Store.evictEntries), only results of another
+ * diagnostic form (`diagnostic-form`), or `inputs-changed`.
  */
 export async function findResult(
   manifest: ManifestRecord | undefined,
@@ -24,6 +25,8 @@ export async function findResult(
   form: string,
 ): Promise<{ result?: ManifestResult; reason: string }> {
   if (!manifest) return { reason: 'new-key' };
+  // Stored once, and every result since evicted (gc, verify): the key did not change.
+  if (manifest.results.length === 0) return { reason: 'evicted' };
   const cache = new Map<string, string | null>();
   const digestOf = async (p: string): Promise<string | null> => {
     let d = cache.get(p);

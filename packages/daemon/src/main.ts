@@ -90,7 +90,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   }
   const stats = await StatsKeeper.load(store);
   for (let i = 0; i < config.problems.length; i++) stats.count('errors', 'SPLITCACHE_CONFIG');
-  const maintenance = new Maintenance(store, config, log);
+  const maintenance = new Maintenance(store, config, { log, stats, showLater: (code, line) => services.showLater?.(code, line) });
   maintenance.trimAuditLater();
   const files = new FileDigestMemo();
   const identities = new RustcIdentities(store);

@@ -1,9 +1,19 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectGarbage, verifyStore, type GcResult, type Progress, type Store, type VerifyResult } from '@splitcache/store';
+import { formatBytes } from '@splitcache/store/gc';
 import type { DaemonConfig } from './config.js';
 import type { Logger } from './log.js';
 import { RwLock } from './rwLock.js';
+import type { StatsKeeper } from './stats.js';
+
+/**
+ * An auto gc that evicts an entry used this recently says the store is too small: LRU over
+ * builds that each need more than the limit holds evicts, while a build stores, the entries the
+ * next build asks for first, and every one of them misses (a 30 MiB store under a grep build
+ * that stores ~100 MiB: 0 hits in three builds, each miss a `new-key` before).
+ */
+export const RECENT_USE_MS = 3600_000;
 
 export interface StoreUsage {
   blobs: number;
@@ -18,18 +28,26 @@ export interface StoreUsage {
  * Store maintenance in the daemon: gc (LRU eviction to max-size) and verify,
  * under an exclusive lock that every replay and ingest shares. gc runs by
  * itself once a twentieth of max-size has been stored since the last check
- * and the store has outgrown max-size.
+ * and the store has outgrown max-size; one that evicts an entry used within
+ * the hour says the limit is too small (SPLITCACHE_STORE_TOO_SMALL). Both
+ * count what they evict (Stats.evicted).
  */
 export class Maintenance {
   readonly lock = new RwLock();
   private storedSinceCheck = 0;
   private checking = false;
 
-  constructor(private readonly store: Store, private readonly config: DaemonConfig, private readonly log: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly config: DaemonConfig,
+    private readonly s: { log: Logger; stats: StatsKeeper; /** a line for the next build (Services.showLater) */ showLater: (code: string, line: string) => void },
+  ) {}
 
-  gc(opts: { maxBytes?: number; olderThan?: number }, progress?: Progress): Promise<GcResult> {
+  async gc(opts: { maxBytes?: number; olderThan?: number }, progress?: Progress): Promise<GcResult> {
     const { auditKeepMs } = this.config;
-    return this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress));
+    const r = await this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress));
+    this.s.stats.evictedEntries(r.entriesEvicted);
+    return r;
   }
 
   /**
@@ -37,22 +55,27 @@ export class Maintenance {
    * after the daemon starts (off a build's first calls), and again every
    * `everyMs` (a day) for as long as it runs: gc does it too, but runs only
    * once the store outgrows its limit, and the log would grow without one,
-   * ~65 bytes a call, in a daemon that builds keep alive for months. Nothing
-   * else needs the lines' range, so no lock is taken.
+   * ~65 bytes a call, in a daemon that builds keep alive for months. The
+   * marks of evicted manifests (Store.forgetEvicted) go at the same age.
+   * Nothing else needs the lines' range, so no lock is taken.
    */
   trimAuditLater(delayMs = 30_000, everyMs = 864e5): void {
     if (!Number.isFinite(this.config.auditKeepMs)) return;
     setTimeout(() => {
+      const before = Date.now() - this.config.auditKeepMs;
       this.store
-        .trimEvents(Date.now() - this.config.auditKeepMs)
-        .then((n) => n > 0 && this.log.debug(`audit log: ${n} lines older than ${this.config.auditKeepMs / 864e5} days removed`))
-        .catch((err: unknown) => this.log.warn(`audit log trim failed: ${String(err)}`))
+        .trimEvents(before)
+        .then((n) => n > 0 && this.s.log.debug(`audit log: ${n} lines older than ${this.config.auditKeepMs / 864e5} days removed`))
+        .then(() => this.store.forgetEvicted(before))
+        .catch((err: unknown) => this.s.log.warn(`audit log trim failed: ${String(err)}`))
         .finally(() => this.trimAuditLater(everyMs, everyMs));
     }, delayMs).unref();
   }
 
-  verify(progress?: Progress): Promise<VerifyResult> {
-    return this.lock.exclusive(() => verifyStore(this.store, progress));
+  async verify(progress?: Progress): Promise<VerifyResult> {
+    const r = await this.lock.exclusive(() => verifyStore(this.store, progress));
+    this.s.stats.evictedEntries(r.entriesEvicted);
+    return r;
   }
 
   noteStored(bytes: number): void {
@@ -64,10 +87,21 @@ export class Maintenance {
       .then(async (size) => {
         if (size <= this.config.maxBytes) return;
         const r = await this.gc({});
-        this.log.debug(`auto gc: store was ${size} bytes; evicted ${r.entriesEvicted} entries, removed ${r.blobsRemoved} blobs`);
+        this.s.log.debug(`auto gc: store was ${size} bytes; evicted ${r.entriesEvicted} entries, removed ${r.blobsRemoved} blobs`);
+        const ago = Date.now() - r.newestEvictedUse;
+        if (r.entriesEvicted > 0 && ago < RECENT_USE_MS) this.tooSmall(ago);
       })
-      .catch((err: unknown) => this.log.warn(`auto gc failed: ${String(err)}`))
+      .catch((err: unknown) => this.s.log.warn(`auto gc failed: ${String(err)}`))
       .finally(() => (this.checking = false));
+  }
+
+  private tooSmall(agoMs: number): void {
+    const code = 'SPLITCACHE_STORE_TOO_SMALL';
+    this.s.stats.count('errors', code);
+    const ago = agoMs < 60_000 ? `${Math.round(agoMs / 1000)} s` : `${Math.round(agoMs / 60_000)} min`;
+    const line = `${code}: the store's size limit (SPLITCACHE_MAX_SIZE, ${formatBytes(this.config.maxBytes)}) made gc evict an entry used ${ago} ago: builds will miss what they stored; raise the limit`;
+    this.s.log.warn(line);
+    this.s.showLater(code, line);
   }
 
   private async sizeOnDisk(): Promise<number> {

@@ -28,6 +28,8 @@ export interface Stats {
   bytesRestored: number;
   bytesStored: number;
   timeSavedMs: number;
+  /** Entries evicted from the store: by gc (its size limit, auto or `splitcache gc`) and by verify. */
+  evicted: number;
   /** When `splitcache stats --zero` last reset the counters (ms since the epoch); absent if never. */
   zeroedAt?: number;
 }
@@ -35,7 +37,7 @@ export interface Stats {
 export function emptyStats(): Stats {
   return {
     hits: 0, misses: 0, compileErrors: 0, notStored: {}, passthrough: {}, errors: {}, remote: {}, byType: {},
-    bytesRestored: 0, bytesStored: 0, timeSavedMs: 0,
+    bytesRestored: 0, bytesStored: 0, timeSavedMs: 0, evicted: 0,
   };
 }
 
@@ -88,6 +90,12 @@ export class StatsKeeper {
 
   stored(bytes: number): void {
     this.stats.bytesStored += bytes;
+    this.touch();
+  }
+
+  evictedEntries(n: number): void {
+    if (n === 0) return;
+    this.stats.evicted += n;
     this.touch();
   }
 

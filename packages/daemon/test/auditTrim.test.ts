@@ -7,6 +7,9 @@ import { Store } from '@splitcache/store';
 import { readConfig } from '../src/config.js';
 import { makeLogger } from '../src/log.js';
 import { Maintenance } from '../src/maintenance.js';
+import { StatsKeeper } from '../src/stats.js';
+
+const quiet = async (store: Store) => ({ log: makeLogger('quiet'), stats: await StatsKeeper.load(store), showLater: () => undefined });
 
 // A store under its size limit never runs gc, so the daemon trims the audit log by itself a
 // while after it starts: lines older than SPLITCACHE_AUDIT_DAYS go, the rest stay.
@@ -24,11 +27,11 @@ t.test('a daemon start trims the audit log to SPLITCACHE_AUDIT_DAYS; 0 keeps it 
     return out;
   };
 
-  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '0' }), makeLogger('quiet')).trimAuditLater(0);
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '0' }), await quiet(store)).trimAuditLater(0);
   await sleep(200);
   t.same(await crates(), ['old', 'recent'], '0: kept for good');
 
-  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), makeLogger('quiet')).trimAuditLater(0);
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), await quiet(store)).trimAuditLater(0);
   await sleep(200);
   t.same(await crates(), ['recent'], 'the line older than 30 days is gone');
 });
@@ -47,7 +50,7 @@ t.test('a daemon trims the audit log again as it runs, not only after its start'
     for await (const e of store.events()) out.push(e.crate);
     return out;
   };
-  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), makeLogger('quiet')).trimAuditLater(0, 100);
+  new Maintenance(store, readConfig({ SPLITCACHE_DIR: dir, SPLITCACHE_AUDIT_DAYS: '30' }), await quiet(store)).trimAuditLater(0, 100);
   await sleep(50);
   // A line that has aged past 30 days since the first trim.
   await store.appendEvents([line(31, 'aged'), line(10, 'recent')]);

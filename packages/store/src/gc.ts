@@ -38,6 +38,21 @@ export function planEviction(entries: EntrySummary[], opts: { maxBytes: number; 
   return { evict, keptBytes, freedEntries: evict.size };
 }
 
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/** A byte count in binary units: `512 B`, `3.4 MiB`; past 1024 EiB (a size limit no disk reaches) `8.7e+13 EiB`. */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '–';
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  if (i === 0) return `${v} B`;
+  return `${v >= 1024 ? v.toExponential(1) : v.toFixed(1)} ${UNITS[i]}`;
+}
+
 /** Parses `10G`, `512M`, `1.5GiB`, `4096` into bytes; undefined when it isn't a size. */
 export function parseSize(s: string | undefined): number | undefined {
   if (!s) return undefined;

@@ -13,13 +13,16 @@ export interface GcResult {
   bytesKept: number;
   /** Audit log lines older than `auditKeepMs`, removed. */
   auditLinesRemoved: number;
+  /** The last use (store or hit, ms since the epoch) of the most recently used entry evicted; 0 if none went. */
+  newestEvictedUse: number;
 }
 
 
 /**
  * Evicts entries (LRU by last hit, and older than `olderThan`) until the
  * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
- * entry needs, and the audit log's lines older than `auditKeepMs`. A blob that a committed entry still names is never removed.
+ * entry needs, and the audit log's lines (and the marks of evicted manifests, Store.forgetEvicted)
+ * older than `auditKeepMs`. A blob that a committed entry still names is never removed.
  * The daemon runs this under its maintenance lock, so no ingest or replay is
  * in flight meanwhile.
  */
@@ -51,8 +54,14 @@ export async function collectGarbage(
     blobsRemoved++;
     bytesRemoved += b.size;
   }
-  const auditLinesRemoved = opts.auditKeepMs !== undefined && Number.isFinite(opts.auditKeepMs) ? await store.trimEvents(now - opts.auditKeepMs) : 0;
-  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes, auditLinesRemoved };
+  let auditLinesRemoved = 0;
+  if (opts.auditKeepMs !== undefined && Number.isFinite(opts.auditKeepMs)) {
+    auditLinesRemoved = await store.trimEvents(now - opts.auditKeepMs);
+    await store.forgetEvicted(now - opts.auditKeepMs);
+  }
+  let newestEvictedUse = 0;
+  for (const e of entries) if (plan.evict.has(e.key)) newestEvictedUse = Math.max(newestEvictedUse, e.lastAccess);
+  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes, auditLinesRemoved, newestEvictedUse };
 }
 
 export interface VerifyResult {

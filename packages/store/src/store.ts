@@ -188,8 +188,11 @@ export class Store {
     }
   }
 
-  /** Deletes entries and drops them from every manifest (a manifest left empty goes too). */
-  async evictEntries(keys: Set<Digest>): Promise<void> {
+  /**
+   * Deletes entries and drops them from every manifest. A manifest left with no result stays,
+   * marked `evictedAt` (ManifestRecord), so a later miss of its key is told apart from a new key.
+   */
+  async evictEntries(keys: Set<Digest>, now = Date.now()): Promise<void> {
     if (keys.size === 0) return;
     const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
     // Its queued upload too: its blobs are going, so it can never go up, and with the remote down
@@ -198,10 +201,19 @@ export class Store {
     for await (const [mk, m] of this.manifests()) {
       const results = m.results.filter((r) => !keys.has(r.entryKey));
       if (results.length === m.results.length) continue;
-      if (results.length === 0) ops.push({ type: 'del', key: `m!${mk}` });
-      else ops.push({ type: 'put', key: `m!${mk}`, value: pack({ ...m, results }) });
+      ops.push({ type: 'put', key: `m!${mk}`, value: pack({ ...m, results, ...(results.length === 0 ? { evictedAt: now } : {}) }) });
     }
     await this.db.batch(ops);
+  }
+
+  /** Drops the manifests evictEntries left empty before `before` (ms); how many went. */
+  async forgetEvicted(before: number): Promise<number> {
+    const ops: { type: 'del'; key: string }[] = [];
+    for await (const [mk, m] of this.manifests()) {
+      if (m.results.length === 0 && (m.evictedAt ?? 0) < before) ops.push({ type: 'del', key: `m!${mk}` });
+    }
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length;
   }
 
   /** Every manifest, in key order (for `explain`, which looks for a crate's nearest earlier key). */

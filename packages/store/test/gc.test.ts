@@ -82,3 +82,69 @@ t.test('gc takes the queued uploads of the entries it evicts out of the queue', 
   t.equal(queued.length, entries.length, `${queued.length} uploads queued for the ${entries.length} entries kept (before: 50)`);
   t.same(queued.sort(), entries.sort(), 'the kept ones');
 });
+
+// A store too small for what builds use evicts, while a build stores, what the next build asks
+// for first: every such miss said `new-key`, as if the keys changed. An emptied manifest now
+// stays, marked, so the lookup can tell (daemon/src/lookup.ts), until the audit log's age.
+t.test('an evicted key leaves its manifest marked, until a new result or auditKeepMs', async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-gcmark-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  const commit = async (i: number, entryKey: string) => {
+    const digest = await store.blobs.write(Buffer.from(`object file ${entryKey} `.repeat(100)));
+    const entry: EntryRecord = {
+      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: 1600, form: 'raw', role: 'output' }],
+      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+      compileMs: 100, command: [], inputs: [],
+    };
+    await store.commitEntry({ manifestKey: `m${i}`, manifest: { v: 1, crateName: `c${i}`, components: [['arg', `${i}`]] }, result: { entryKey, inputs: [], envDeps: [] }, entry });
+  };
+  await commit(1, 'e1');
+  await commit(2, 'e2a');
+  await commit(2, 'e2b');
+  await store.evictEntries(new Set(['e1', 'e2a']), 1000);
+  const m1 = await store.getManifest('m1');
+  t.same(m1 && { results: m1.results, evictedAt: m1.evictedAt, components: m1.components }, { results: [], evictedAt: 1000, components: [['arg', '1']] }, 'its only result evicted: the manifest stays, marked, components and all');
+  const m2 = await store.getManifest('m2');
+  t.same(m2?.results.map((r) => r.entryKey), ['e2b'], 'a manifest with a result left keeps it');
+  t.equal(m2?.evictedAt, undefined, 'and is not marked');
+
+  await commit(1, 'e1');
+  const again = await store.getManifest('m1');
+  t.same(again?.results.map((r) => r.entryKey), ['e1'], 'stored again under the key');
+  t.equal(again?.evictedAt, undefined, 'the mark goes with the new result');
+
+  await store.evictEntries(new Set(['e1']), 1000);
+  t.equal(await store.forgetEvicted(999), 0, 'a mark younger than the cut-off stays');
+  t.equal(await store.forgetEvicted(1001), 1, 'an older one goes');
+  t.equal(await store.getManifest('m1'), undefined);
+  t.ok(await store.getManifest('m2'), 'a manifest with results is never forgotten');
+
+  await store.evictEntries(new Set(['e2b']), Date.now() - 100 * 864e5);
+  const r = await collectGarbage(store, { maxBytes: Infinity, auditKeepMs: 90 * 864e5 });
+  t.equal(r.entriesEvicted, 0);
+  t.equal(await store.getManifest('m2'), undefined, 'gc forgets marks older than auditKeepMs');
+});
+
+t.test('gc reports the last use of the most recently used entry it evicted', async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-gcnewest-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  const before = Date.now();
+  for (let i = 0; i < 4; i++) {
+    const digest = await store.blobs.write(Buffer.from(`object ${i} `.repeat(200)));
+    const entry: EntryRecord = {
+      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: 'x.rlib', digest, size: 1800, form: 'raw', role: 'output' }],
+      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0', compileMs: 100, command: [], inputs: [],
+    };
+    await store.commitEntry({ manifestKey: `m${i}`, manifest: { v: 1, crateName: `c${i}`, components: [] }, result: { entryKey: `e${i}`, inputs: [], envDeps: [] }, entry });
+  }
+  t.equal((await collectGarbage(store, { maxBytes: Infinity })).newestEvictedUse, 0, 'nothing evicted: 0');
+  const r = await collectGarbage(store, { maxBytes: 0 });
+  t.equal(r.entriesEvicted, 4);
+  t.ok(r.newestEvictedUse >= before && r.newestEvictedUse <= Date.now(), 'entries stored just now: their store time');
+});

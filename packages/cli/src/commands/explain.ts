@@ -7,6 +7,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   'no-miss': 'has no recorded miss',
   recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
+  evicted: "missed because its entry, stored under the same key, had been evicted from the store (gc: the store's size limit SPLITCACHE_MAX_SIZE, or --evict-older-than); `splitcache stats` shows the store's size against its limit",
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
   'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not)',
@@ -25,7 +26,8 @@ export const EXPLAIN: CommandSpec = {
   positionals: 1,
   usage: `usage: splitcache explain <crate> [--session S] [--type T] [--json]
 Why the crate's last miss missed: the key component, input file or env!() variable that
-differs from the nearest earlier entry, or that no earlier entry exists. <crate> is a crate's
+differs from the nearest earlier entry, that no earlier entry exists, or that gc evicted the
+entry stored under the same key. <crate> is a crate's
 name or its package's: \`explain serde --type build-script\` for serde's build script.
   --session S    its last miss in build session S
   --type T       its last miss as crate type T: lib, bin, test, build-script, proc-macro, …

@@ -1,5 +1,5 @@
 import type { Stats, StoreUsage } from '@splitcache/daemon';
-import { formatBytes } from '../report/formatBytes.js';
+import { formatBytes } from '@splitcache/store/gc';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec, type Flags } from './flags.js';
@@ -60,6 +60,8 @@ export async function runStats(args: string[]): Promise<number> {
     ['bytes stored', formatBytes(s.bytesStored)],
     ['time saved', `${(s.timeSavedMs / 1000).toFixed(1)} s`],
   );
+  // Absent from an older daemon's stats.
+  if (s.evicted) rows.push(['entries evicted', String(s.evicted)]);
   if (s.zeroedAt) rows.push(['zeroed', new Date(s.zeroedAt).toISOString()]);
   for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);

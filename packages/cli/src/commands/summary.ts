@@ -6,6 +6,8 @@ export interface Summary {
   localHits: number;
   remoteHits: number;
   misses: number;
+  /** Misses of a key whose entry gc had evicted (reason `evicted`). */
+  evictedMisses: number;
   compileErrors: number;
   passthrough: Record<string, number>;
   timeSavedMs: number;
@@ -14,7 +16,7 @@ export interface Summary {
 
 /** Counts a set of audit events (one session, one crate, …): what `stats` shows under a filter. */
 export function summarise(events: AuditEvent[]): Summary {
-  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
+  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, evictedMisses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
   for (const e of events) {
     if (e.outcome === 'hit') {
       s.hits++;
@@ -22,7 +24,10 @@ export function summarise(events: AuditEvent[]): Summary {
       else s.localHits++;
       s.timeSavedMs += Math.max(0, e.timeSavedMs ?? 0);
       s.bytesRestored += e.bytes ?? 0;
-    } else if (e.outcome === 'miss') s.misses++;
+    } else if (e.outcome === 'miss') {
+      s.misses++;
+      if (e.reason?.split(',').includes('evicted')) s.evictedMisses++;
+    }
     else if (e.outcome === 'compile-error') s.compileErrors++;
     else s.passthrough[e.reason ?? 'unknown'] = (s.passthrough[e.reason ?? 'unknown'] ?? 0) + 1;
   }
@@ -37,7 +42,8 @@ export function summaryLine(s: Summary): string {
   const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
   // cargo's debug profile compiles incrementally, which is never cached: a first `splitcache cargo build` shows only this.
   const hint = s.passthrough.incremental ? ' (CARGO_INCREMENTAL=0 caches those)' : '';
-  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
+  const evicted = s.evictedMisses ? ` (${s.evictedMisses} of entries gc had evicted; see \`splitcache stats\`)` : '';
+  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses${evicted}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
 /** What `--origin` takes: where a hit came from, or `miss`. */

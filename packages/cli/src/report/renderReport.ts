@@ -1,7 +1,7 @@
 import type { Stats } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 import { escapeHtml } from './escapeHtml.js';
-import { formatBytes } from './formatBytes.js';
+import { formatBytes } from '@splitcache/store/gc';
 import { formatDuration } from './formatDuration.js';
 import { formatPercent } from './formatPercent.js';
 import { formatTime } from './formatTime.js';

@@ -1,5 +1,5 @@
 import { escapeHtml } from './escapeHtml.js';
-import { formatBytes } from './formatBytes.js';
+import { formatBytes } from '@splitcache/store/gc';
 import { formatDuration } from './formatDuration.js';
 import { formatPercent } from './formatPercent.js';
 import { formatTime } from './formatTime.js';
