@@ -109,6 +109,16 @@ t.test("renderReport: build scripts are told apart by their package, as cargo na
   t.notMatch(misses, new RegExp(`${MISS_CAUSE.key}</text>`), 'and none is under a new key');
 });
 
+t.test('renderReport: a miss the daemon found evicted is charted as evicted, not as a new key', async (t) => {
+  const lib = (time: number, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
+    ({ time, session: 's', crate: 'regex', crateType: 'lib', outcome, ...extra });
+  const events = [lib(T0, 'miss', { key: 'k1', reason: 'new-key' }), lib(T0 + HOUR, 'miss', { key: 'k1', reason: 'evicted' })];
+  const html = renderReport(events, STATS, META);
+  const misses = html.slice(html.indexOf('data-chart="misses"'), html.indexOf('data-chart="passthrough"'));
+  t.match(misses, new RegExp(`${MISS_CAUSE.evicted.replace(/[()]/g, '\\$&')}</text>.*>1 · 50\\.0 %<`, 's'), 'the second miss: evicted');
+  t.notMatch(misses, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
+});
+
 t.test('renderReport: hostile text is escaped and the page loads nothing', async (t) => {
   const html = renderReport(synthetic(), STATS, { ...META, session: '<b>x</b>', dir: '/tmp/"&<dir>' });
   t.notMatch(html, /<script/i, 'no script element, not even the crate name');

@@ -45,6 +45,7 @@ export const MISS_CAUSE = {
   first: 'first build of the crate',
   key: 'flags, env, rustc or deps changed',
   inputs: 'a source changed, or evicted',
+  evicted: 'evicted by gc (the size limit)',
   compileError: 'compile error (never cached)',
 } as const;
 
@@ -100,7 +101,8 @@ function crateLabel(e: AuditEvent): string {
  * A miss's cause is judged against the earlier events in the same set: a
  * crate never seen before is a first build; a new manifest key means a
  * flag, env var, rustc or dependency changed (all are key inputs); a known
- * key means a dep-info input changed (or its entry was evicted). `explain`
+ * key means a dep-info input changed (or its entry was evicted); a miss the
+ * daemon found evicted (reason `evicted`) is counted as such. `explain`
  * names the exact change; this only sorts misses into those buckets.
  */
 export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
@@ -134,7 +136,9 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       c.savedMs += Math.max(0, num(e.timeSavedMs));
       crates.set(label, c);
     } else if (e.outcome === 'miss') {
-      bump(missCauses, !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
+      // The daemon knows an evicted key (its manifest stays marked); other causes are judged here.
+      const evicted = typeof e.reason === 'string' && e.reason.split(',').includes('evicted');
+      bump(missCauses, evicted ? MISS_CAUSE.evicted : !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
       if (e.notStored) bump(notStored, e.notStored);
     } else if (e.outcome === 'compile-error') {
       bump(missCauses, MISS_CAUSE.compileError);
