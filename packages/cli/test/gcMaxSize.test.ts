@@ -30,6 +30,15 @@ t.test('gc --max-size 0 has no size limit: it evicts nothing but by --evict-olde
   assertOk(t, aged, 'gc --max-size 0 --evict-older-than 1s runs');
   t.equal((JSON.parse(aged.stdout) as GcResult).entriesEvicted, 2, 'and evicts by age: both, not hit for a second');
 
+  // 0s is an age too: every entry was last hit before now. It used to be taken for no age at all.
+  for (const text of ['third', 'fourth']) {
+    const crate = printingCrate(text);
+    assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), `the ${text} crate builds, and is stored`);
+  }
+  const zero = await store.splitcache(['gc', '--max-size', '0', '--evict-older-than', '0s', '--json']);
+  assertOk(t, zero, 'gc --evict-older-than 0s runs');
+  t.equal((JSON.parse(zero.stdout) as GcResult).entriesEvicted, 2, 'and evicts both entries');
+
   const help = await store.splitcache(['gc', '--help']);
   t.match(help.stdout, /0: no size limit/, 'gc --help says what 0 means');
 });

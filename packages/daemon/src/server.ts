@@ -156,7 +156,7 @@ export class DaemonServer {
       }
       case 'gc':
         await this.handler.settled();
-        return this.s.maintenance.gc({ maxBytes: req.maxBytes, olderThan: req.olderThanMs ? Date.now() - req.olderThanMs : undefined }, progress);
+        return this.s.maintenance.gc({ maxBytes: req.maxBytes, olderThan: typeof req.olderThanMs === 'number' ? Date.now() - req.olderThanMs : undefined }, progress);
       case 'verify':
         await this.handler.settled();
         return this.s.maintenance.verify(progress);
