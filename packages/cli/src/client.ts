@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { mountNamespace, storeDir, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -88,7 +88,7 @@ async function wrap(argv: string[]): Promise<number> {
   const fds = jobserverFds(process.env);
   const call = compilerCall(argv);
   // Another tool in front of rustc (any but a known driver such as clippy-driver), an info call, or the cache turned off: straight through.
-  if (!call || isInfoCall(args) || process.env.SPLITCACHE_DISABLE === '1') return (await run(rustc, args, fds, false)).code;
+  if (!call || isInfoCall(args) || switchedOn(process.env.SPLITCACHE_DISABLE)) return (await run(rustc, args, fds, false)).code;
 
   mark('wrap');
   // No store dir to be found (no HOME, and a uid with no home directory): as a daemon that can't be reached.

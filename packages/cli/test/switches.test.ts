@@ -71,6 +71,27 @@ t.test('SPLITCACHE_DISABLE=1 sends rustc calls straight to rustc: no daemon, no 
   t.notOk(existsSync(dir), 'and still no store');
 });
 
+// As ccache reads CCACHE_DISABLE: set means on, but for the values that say off. Only `1` was
+// read before: SPLITCACHE_DISABLE=true cached the build, and SPLITCACHE_RECACHE=yes hit.
+t.test('the switches are on for any value but 0, false, no and off', async (t) => {
+  const crate = printingCrate('switched');
+  for (const [value, on] of [['true', true], ['YES', true], ['on', true], ['0', false], ['false', false], ['Off', false], ['no', false]] as const) {
+    const dir = join(tempDir('switch'), 'store');
+    const store = new Store(dir);
+    const r = await run(BIN, [realRustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ SPLITCACHE_DISABLE: value }) });
+    assertOk(t, r, `SPLITCACHE_DISABLE=${value}: the call builds`);
+    t.equal(existsSync(dir), !on, `SPLITCACHE_DISABLE=${value}: ${on ? 'no store made' : 'cached'}`);
+    if (!on) await store.stop();
+  }
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const call = (env: NodeJS.ProcessEnv = {}) => run(BIN, [realRustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env(env) });
+  assertOk(t, await call(), 'stored');
+  assertOk(t, await call({ SPLITCACHE_RECACHE: 'false' }), 'SPLITCACHE_RECACHE=false');
+  assertOk(t, await call({ SPLITCACHE_RECACHE: 'yes' }), 'SPLITCACHE_RECACHE=yes');
+  t.same((await store.calls()).map((e) => e.reason ?? e.outcome), ['new-key', 'hit', 'recache'], 'false looks up and hits; yes compiles again');
+});
+
 t.test("a call with RUSTC_LOG set runs plainly: rustc's log is never stored, nor replayed to a later build", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

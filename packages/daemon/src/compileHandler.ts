@@ -18,7 +18,7 @@ import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { cargoCwdOf, prefixTableFor } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
-import type { CompilePlan, DoneReply, Request } from './protocol.js';
+import { switchedOn, type CompilePlan, type DoneReply, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
@@ -138,7 +138,7 @@ export class CompileHandler {
       }
       // SPLITCACHE_RECACHE=1 (this call's own environment): compile even if it would hit, and
       // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.
-      if (req.env.SPLITCACHE_RECACHE === '1') p.missReason = 'recache';
+      if (switchedOn(req.env.SPLITCACHE_RECACHE)) p.missReason = 'recache';
       else {
         // A result of this key still being stored in the background (the call before's, just
         // reported) is waited for: looked up before it commits, it would be compiled again.

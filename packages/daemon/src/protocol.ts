@@ -154,6 +154,16 @@ function protocolError(message: string): Error {
 }
 
 /**
+ * Whether a per-call switch (SPLITCACHE_DISABLE, SPLITCACHE_RECACHE) is on: set to anything but
+ * `0`, `false`, `no` or `off` (any case), as ccache reads CCACHE_DISABLE (set means on). Only
+ * `1` was before, and `SPLITCACHE_DISABLE=true` cached the build with no word. bin/splitcache
+ * reads SPLITCACHE_DISABLE by the same rule.
+ */
+export function switchedOn(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && !/^(0|false|no|off)$/i.test(value);
+}
+
+/**
  * The user's home directory: HOME, else the password database's entry for this uid. Undefined
  * when neither names one: a uid with no entry (`docker run --user 1234`, a Kubernetes
  * `runAsUser`) and HOME unset (`env -i`, a service manager), where node's os.homedir() throws.
