@@ -76,3 +76,27 @@ t.test('a build in a terminal and a piped one share entries, whatever the width'
   assertOk(t, await inTerminal(200, 'tty-200'), 'a build in a 200-column terminal');
   t.same((await store.calls('tty-200')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits them all too');
 });
+
+// dash (Debian's and Ubuntu's /bin/sh) drops every variable whose name is no shell identifier
+// before a script's first line, and cargo makes such names: CARGO_BIN_EXE_<bin> for a bin named
+// with a dash, a build script's `cargo:rustc-env=A-B=…`. Under `#!/bin/sh` both failed to compile
+// (`environment variable … not defined at compile time`) through every path of the wrapper.
+t.test('variables whose names hold a dash reach rustc: CARGO_BIN_EXE_my-tool, a build script\'s rustc-env', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[package]\nname = "my-tool"\nversion = "0.1.0"\nedition = "2021"\n',
+    'build.rs': 'fn main() { println!("cargo:rustc-env=GREETING-TEXT=hello from the build script"); }\n',
+    'src/main.rs': 'fn main() { println!("{}", env!("GREETING-TEXT")); }\n',
+    'tests/runs.rs':
+      '#[test]\nfn runs_the_bin() {\n  let out = std::process::Command::new(env!("CARGO_BIN_EXE_my-tool")).output().unwrap();\n' +
+      '  assert_eq!(String::from_utf8(out.stdout).unwrap(), "hello from the build script\\n");\n}\n',
+  }, 'dashed-names');
+  for (const [how, env] of [['cold', {}], ['warm, after cargo clean', {}], ['through the node client', { SPLITCACHE_CLIENT: 'node' }]] as const) {
+    if (how !== 'cold') assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+    const r = await store.cargo(ws, ['test', '--offline'], { SPLITCACHE_SESSION: how, ...env });
+    assertOk(t, r, `cargo test, ${how}`);
+    t.match(r.stdout, /test runs_the_bin \.\.\. ok/, `${how}: the test found and ran the bin`);
+  }
+  t.ok((await store.calls('warm, after cargo clean')).every((e) => e.outcome === 'hit'), 'the warm build hit every crate');
+});
