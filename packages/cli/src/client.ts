@@ -123,7 +123,7 @@ async function wrap(argv: string[]): Promise<number> {
     write: writeOut,
     warn,
     done: (r) => conn.request<DoneReply>({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
-    linked: (token, code) => conn.request({ op: 'linked', token, code }).then(() => undefined),
+    linked: (token, code, plain) => conn.request({ op: 'linked', token, code, plain }).then(() => undefined),
     removeFile: (path) => {
       try {
         unlinkSync(path);

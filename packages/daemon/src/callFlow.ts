@@ -31,7 +31,7 @@ export interface CallSide {
    * Reports a failed link step of a hit (its entry is evicted), or the end of a miss's link step:
    * the call may be the build's last, which waits for the stores in flight (storesInFlight.ts).
    */
-  linked(token: string, code: number): Promise<void>;
+  linked(token: string, code: number, plain?: number): Promise<void>;
   removeFile(path: string): void;
   /** The link step when the daemon went away between -Zno-link and its reply. */
   fallbackLink(noLinkArgs: string[]): LinkStep;
@@ -47,8 +47,8 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     if (plan.stderr) side.write(2, Buffer.from(plan.stderr, 'base64'));
     if (!plan.link) return plan.code;
     const { code, linkCode } = await link(side, args, plan.link);
-    // Only a failed link is reported (the daemon evicts the entry); a good one needs no word.
-    if (linkCode !== 0) await side.linked(plan.token, linkCode).catch(() => undefined);
+    // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.
+    if (linkCode !== 0) await side.linked(plan.token, linkCode, code).catch(() => undefined);
     return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
@@ -74,7 +74,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   // Its store (staged before the link) may still be going on: the node client's process, whose end
   // may be the build's, ends once it is in if no other call is under way. In the exec port, the
   // call's end does that (ExecServer).
-  await side.linked(plan.token, linked.linkCode).catch(() => undefined);
+  await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code).catch(() => undefined);
   return linked.code;
 }
 
@@ -101,7 +101,10 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise
  * as a plain build leaves none. Its output is held back: if the link fails,
  * the call falls back to a plain, uncached rustc with the original arguments,
  * so a cache fault can never fail a build that would succeed without it (and
- * a real link error is then shown by rustc itself).
+ * a real link error is then shown by rustc itself). SPLITCACHE_LINK_FAILED is
+ * said only where that plain rustc succeeds: where it fails too (a native
+ * library missing, an undefined symbol), the error is the crate's own, and the
+ * line blamed the cache for it.
  */
 async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
@@ -111,7 +114,8 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
     side.write(2, stderr);
     return { code: 0, linkCode };
   }
-  side.warn('SPLITCACHE_LINK_FAILED: the split link failed; compiling uncached');
   if (side.debug) side.write(2, stderr);
-  return { code: (await side.run(args, false, false)).code, linkCode };
+  const { code } = await side.run(args, false, false);
+  if (code === 0) side.warn('SPLITCACHE_LINK_FAILED: the split link failed where a plain rustc succeeds; compiled uncached');
+  return { code, linkCode };
 }

@@ -11,7 +11,7 @@ import { KeyedQueue } from './keyedQueue.js';
 import { LinkedLibraries } from './linkedLibraries.js';
 import { MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
-import { ingest, ingestError, stageSplit, type Staged } from './ingest.js';
+import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
@@ -23,6 +23,7 @@ import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { SettingsDrift } from './settingsDrift.js';
+import { ingestMiss, MissStores } from './missStores.js';
 
 export type { Services };
 
@@ -49,6 +50,7 @@ export class CompileHandler {
   private readonly touched = new Map<string, number>();
   private readonly hits = new HeldHits((h, failed) => this.events.hit(h, failed));
   private readonly libraries = new LinkedLibraries();
+  private readonly storedBy = new MissStores();
   private readonly drift: SettingsDrift;
 
   constructor(private readonly s: Services) {
@@ -268,6 +270,7 @@ export class CompileHandler {
     }
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);
+    if (p.link) this.storedBy.note(req.token, job);
     if (p.mode === 'whole' || staged) {
       this.stores.add(job);
     } else {
@@ -289,31 +292,9 @@ export class CompileHandler {
     await this.events.audit.flush();
   }
 
-  private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<void> {
-    return this.keyLocks.run(p.key.key, () => this.s.maintenance.lock.shared(async () => {
-      try {
-        const r = await ingest(this.s.store, this.s.files, {
-          inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
-          components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: Buffer.from(req.stdout, 'base64'), stderr: Buffer.from(req.stderr, 'base64'),
-          rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: this.s.config.maxEntryBytes, producer: this.s.config.producer,
-        }, staged);
-        if (r.stored) {
-          this.s.stats.stored(r.bytes);
-          this.s.maintenance.noteStored(r.bytes);
-          await this.s.remoteReady; // a recache compiles without a lookup, so it may come first
-          await this.s.uploads?.enqueue(r.entryKey, {
-            manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
-          });
-        }
-        else this.s.stats.count('notStored', r.reason);
-        this.events.miss(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });
-      } catch (err) {
-        const e = ingestError(err);
-        this.faults.faultLater(e);
-        this.s.stats.count('notStored', 'error');
-        this.events.miss(p, { notStored: e.code });
-      }
-    }));
+  /** Stores a miss's result; the entry key it was stored under, if it was. */
+  private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<string | undefined> {
+    return this.keyLocks.run(p.key.key, () => this.s.maintenance.lock.shared(() => ingestMiss(this.s, this.events, this.faults, p, req, staged)));
   }
 
   /** Last-hit times drive LRU eviction; a minute's precision is plenty, and saves a write per hit. */
@@ -326,21 +307,31 @@ export class CompileHandler {
   }
 
   /**
-   * The client's report on a failed link step of a hit (a good link is not
-   * reported: its token is forgotten when the connection closes). A failed
-   * link of cached objects means the entry can't be trusted: it is evicted
-   * (the client has already fallen back to a plain compile; tested in
-   * cli/test/linkFallback.test.ts).
+   * A link step has ended. One that failed where the plain rustc the call fell back to failed
+   * too (`plain`) failed for the crate's own reasons (a native library missing, an undefined
+   * symbol): its objects are as good as a plain compile's, so the entry stays, for the build
+   * that links once the cause is mended. Before, a hit's entry was evicted for it, and a miss's
+   * kept; each build of such a crate compiled it three times over the next two builds. One that
+   * failed where a plain rustc succeeds is the split's fault: the entry goes, a miss's too
+   * (before, only a hit's: the next build hit it and failed its link again). A good link of a
+   * hit is not reported (its token is forgotten when its call ends). cli/test/linkFallback.test.ts.
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
-    const hit = this.hits.end(req.token, req.code === 0 ? undefined : 'link-failed');
+    const failed = req.code === 0 ? undefined : req.plain !== undefined && req.plain !== 0 ? 'link-error' : 'link-failed';
+    const stored = this.storedBy.take(req.token);
+    const hit = this.hits.end(req.token, failed);
     // Not a hit: a miss's link step has ended, and its call with it; the last call of a build waits for the stores.
     if (!hit) {
       if (req.code === 0) this.outputsMade(req.token);
+      if (failed === 'link-failed') {
+        this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking a miss's own objects failed (exit ${req.code}) where a plain rustc succeeds; its entry evicted`));
+        const entryKey = await stored;
+        if (entryKey) await this.s.store.evictEntries(new Set([entryKey])).catch(() => undefined);
+      }
       return this.settleIfLast();
     }
     this.libraries.take(req.token);
-    if (req.code === 0) return;
+    if (failed !== 'link-failed') return;
     this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
     if (hit.entryKey) await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
   }
@@ -361,6 +352,7 @@ export class CompileHandler {
     this.pending.delete(token);
     this.hits.end(token, reason === 'client-gone' ? undefined : reason);
     this.libraries.take(token);
+    void this.storedBy.take(token);
   }
 
   /** The call of `token` ended well: the library its link step wrote, if any, is read now for the crates that use it. */

@@ -155,7 +155,7 @@ export class ExecCall {
       write: (fd, bytes) => this.write(fd, bytes),
       warn: (line) => this.warn(line),
       done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
-      linked: (token, code) => this.handler.linked({ op: 'linked', token, code }),
+      linked: (token, code, plain) => this.handler.linked({ op: 'linked', token, code, plain }),
       removeFile: (path) => unlink(path, () => undefined),
       fallbackLink: (noLinkArgs) => {
         const half = linkHalfOf(noLinkArgs, compilerCall(this.req.argv)?.lead);

@@ -28,7 +28,7 @@ export interface Explanation {
  * changed), or the key is the same and a dep-info input changed (which file).
  */
 /** The reasons of a hit whose call was compiled plainly after all (heldHits.ts). */
-const BUILT_PLAINLY = new Set(['link-failed', 'runs-dir-full', 'run-not-set-up']);
+const BUILT_PLAINLY = new Set(['link-failed', 'link-error', 'runs-dir-full', 'run-not-set-up']);
 
 export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
   let miss: { crate: string; pkg?: string; crateType: string; key?: string; time: number; reason?: string } | undefined;

@@ -41,8 +41,10 @@ export type Request =
    * Sent when the link step of a hit failed (the entry is evicted), and once the link step of a
    * miss has ended: the reply waits, if no other call is under way, for the stores in flight.
    * A daemon of 4 before that took a miss's `linked` as that of a hit already ended: no wait.
+   * `plain`: after a failed link step, the exit code of the plain rustc the call fell back to
+   * (absent from older clients): a plain rustc that fails too makes it the crate's own error.
    */
-  | { op: 'linked'; token: string; code: number }
+  | { op: 'linked'; token: string; code: number; plain?: number }
   | { op: 'stats' }
   | { op: 'zero-stats' }
   /** `parts`: the events may come in `{ eventsPart }` frames before the reply's `events` (AUDIT_PART a frame). */

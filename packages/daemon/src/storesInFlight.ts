@@ -17,11 +17,11 @@
  * calls waited 3 times (24, 6 and 68 ms), against once now, its last.
  */
 export class StoresInFlight {
-  private readonly jobs = new Set<Promise<void>>();
+  private readonly jobs = new Set<Promise<unknown>>();
   /** Exec-port calls under way (ExecServer opens and closes each). */
   private openCalls = 0;
 
-  add(job: Promise<void>): void {
+  add(job: Promise<unknown>): void {
     this.jobs.add(job);
     void job.finally(() => this.jobs.delete(job));
   }

@@ -15,6 +15,7 @@ const SAY: Record<Explanation['verdict'], string> = {
 };
 const PLAINLY: Record<string, string> = {
   'link-failed': 'linking its cached objects failed, and the entry was evicted',
+  'link-error': 'its link failed, and so did a plain rustc\'s: the crate\'s own error (the entry is kept, for the build that links once that is mended)',
   'runs-dir-full': "rustc's output was lost to a full runs dir",
   'run-not-set-up': 'its run could not be set up',
 };
