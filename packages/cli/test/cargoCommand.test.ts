@@ -77,26 +77,34 @@ t.test("splitcache cargo's summary line says how to cache the incremental calls 
   // cargo's own default for the dev profile, as a new user has it.
   const env = store.env();
   delete env.CARGO_INCREMENTAL;
-  const r = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env });
+  const r = await run(BIN, ['cargo', 'build'], { cwd: crate, env });
   assertOk(t, r, 'splitcache cargo build');
   t.match(r.stderr, /^splitcache: 0 hits, 0 misses, 0\.0 s saved; passed through: incremental 1 \(CARGO_INCREMENTAL=0 caches those\)$/m, 'the line names the setting');
-  const cached = await run(BIN, ['cargo', 'build', '-q', '--release'], { cwd: crate, env });
+  const cached = await run(BIN, ['cargo', 'build', '--release'], { cwd: crate, env });
   assertOk(t, cached, 'a release build (not incremental)');
   t.notMatch(cached.stderr, /CARGO_INCREMENTAL/, 'has no such hint');
 });
 
-t.test('under SPLITCACHE_LOG=quiet, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {
+t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const crate = printingCrate('quietly');
   writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "quietly"\nversion = "0.1.0"\nedition = "2021"\n');
-  const loud = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env() });
+  const clean = async () => assertOk(t, await run('cargo', ['clean', '-q'], { cwd: crate, env: store.env() }), 'cargo clean');
+  const loud = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env() });
   assertOk(t, loud, 'a build');
   t.match(loud.stderr, /^splitcache: 0 hits \(0 %\), 1 misses/m, 'has its summary line by default');
-  assertOk(t, await run('cargo', ['clean', '-q'], { cwd: crate, env: store.env() }), 'cargo clean');
-  const quiet = await run(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env({ SPLITCACHE_LOG: 'quiet' }) });
+  await clean();
+  const quiet = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env({ SPLITCACHE_LOG: 'quiet' }) });
   assertOk(t, quiet, 'a build under SPLITCACHE_LOG=quiet');
-  t.equal(quiet.stderr, '', 'prints nothing on stderr (cargo -q says nothing either)');
+  t.notMatch(quiet.stderr, /splitcache/, "prints nothing of splitcache's on stderr");
+  // cargo -q says nothing of its own; the summary line was the one line such a build printed.
+  for (const args of [['build', '-q'], ['-q', 'build'], ['build', '-qr'], ['build', '--quiet']]) {
+    await clean();
+    const q = await run(BIN, ['cargo', ...args], { cwd: crate, env: store.env() });
+    assertOk(t, q, `splitcache cargo ${args.join(' ')}`);
+    t.equal(q.stderr, '', `splitcache cargo ${args.join(' ')} prints nothing on stderr`);
+  }
 });
 
 t.test("a Ctrl-C in splitcache cargo's terminal reaches cargo once (the terminal's own), not again from splitcache cargo", async (t) => {

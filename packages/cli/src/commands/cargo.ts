@@ -34,6 +34,16 @@ function inForeground(): boolean {
   }
 }
 
+/**
+ * Whether cargo was asked to be quiet: `-q`/`--quiet` (or `-q` among other short switches, `-qr`)
+ * before any `--`, or CARGO_TERM_QUIET=true. Then the summary line is left out too, as cargo
+ * leaves out its own.
+ */
+export function cargoIsQuiet(args: string[], env: NodeJS.ProcessEnv): boolean {
+  const ours = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return env.CARGO_TERM_QUIET === 'true' || ours.some((a) => a === '--quiet' || /^-[qrv]*q[qrv]*$/.test(a));
+}
+
 /** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty is unset). */
 export async function runCargo(args: string[]): Promise<number> {
   const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
@@ -54,7 +64,7 @@ export async function runCargo(args: string[]): Promise<number> {
     cargo.on('close', (c, s) => res([c ?? 1, s]));
   });
   // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
-  if (process.env.SPLITCACHE_LOG !== 'quiet') {
+  if (process.env.SPLITCACHE_LOG !== 'quiet' && !cargoIsQuiet(args, process.env)) {
     const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
     if (r?.events?.length) process.stderr.write(summaryLine(summarise(r.events)) + '\n');
   }
