@@ -38,16 +38,23 @@ export interface DaemonConfig {
   problems: string[];
   /**
    * Each setting above by the variable that sets it, as a comparable string:
-   * effective values (sizes parsed, defaults filled in), and the remote's
-   * variables as given. Secrets are among them: compared, never shown.
+   * effective values (sizes parsed, defaults filled in; the remote's all unset
+   * when there is no remote). Secrets are among them: compared, never shown.
    */
   settings: Record<string, string>;
 }
 
-/** The remote's variables, compared as given (unset and empty alike). */
-const REMOTE_VARS = [
-  'SPLITCACHE_REMOTE', 'SPLITCACHE_REMOTE_MODE', 'SPLITCACHE_REMOTE_TOKEN', 'SPLITCACHE_SIGNING_KEY', 'SPLITCACHE_REMOTE_TIMEOUT',
-  'SPLITCACHE_REMOTE_RETRIES', 'SPLITCACHE_REMOTE_BREAKER', 'SPLITCACHE_REMOTE_COOLDOWN', 'SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 'SPLITCACHE_REMOTE_COMPRESS',
+/**
+ * The remote's variables, by the setting each takes effect as. With no remote (none set, or
+ * `SPLITCACHE_REMOTE_MODE=off`), none of them does: they compare as a remote of no URL with
+ * the defaults, so a remote set since is named by SPLITCACHE_REMOTE alone. Compared as given,
+ * a build with `SPLITCACHE_REMOTE_TIMEOUT=3` and no remote was told its daemon was stale.
+ */
+const REMOTE_VARS: [string, (r: RemoteSettings) => unknown][] = [
+  ['SPLITCACHE_REMOTE', (r) => r.url], ['SPLITCACHE_REMOTE_MODE', (r) => r.mode], ['SPLITCACHE_REMOTE_TOKEN', (r) => r.token],
+  ['SPLITCACHE_SIGNING_KEY', (r) => r.signingKey], ['SPLITCACHE_REMOTE_TIMEOUT', (r) => r.timeoutMs], ['SPLITCACHE_REMOTE_RETRIES', (r) => r.retries],
+  ['SPLITCACHE_REMOTE_BREAKER', (r) => r.breakerThreshold], ['SPLITCACHE_REMOTE_COOLDOWN', (r) => r.breakerCooldownMs],
+  ['SPLITCACHE_REMOTE_FLUSH_TIMEOUT', (r) => r.flushTimeoutMs], ['SPLITCACHE_REMOTE_COMPRESS', (r) => r.compression],
 ];
 
 const GiB = 2 ** 30;
@@ -80,7 +87,8 @@ export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
     SPLITCACHE_AUDIT_DAYS: String(c.auditKeepMs),
     SPLITCACHE_MAX_ENTRY_SIZE: String(c.maxEntryBytes),
   };
-  for (const name of REMOTE_VARS) settings[name] = env[name] ?? '';
+  const remote = c.remote ?? { ...readRemote(new SettingReader({ SPLITCACHE_REMOTE: 'http://none/' }))!, url: '' };
+  for (const [name, value] of REMOTE_VARS) settings[name] = String(value(remote) ?? '');
   return { ...c, problems: r.problems, settings };
 }
 
@@ -137,7 +145,7 @@ function isHttpUrl(url: string): boolean {
 }
 
 /**
- * Reads typed settings from the environment. Unset or empty is the default;
+ * Reads typed settings from the environment. Unset, empty or only blanks is the default;
  * any other value that doesn't parse is the default too, and a line in
  * `problems` names the variable, the value and what is used instead.
  */
@@ -145,14 +153,20 @@ class SettingReader {
   readonly problems: string[] = [];
   constructor(readonly env: NodeJS.ProcessEnv) {}
 
+  /** The variable's value, undefined when unset, empty or only blanks: `Number(' ')` is 0, which `never` or `no limit` would take. */
+  private value(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v;
+  }
+
   /**
    * Positive seconds, as milliseconds; `0` is `zero` where one is given (as is, not scaled).
    * Beyond what a timer holds (2^31-1 ms, 24.8 days; node fires a longer one after 1 ms) it is
    * `zero` (never) where there is one, else that longest timer.
    */
   seconds(name: string, dflt: number, zero?: number): number {
-    const v = this.env[name];
-    if (!v) return dflt * 1000;
+    const v = this.value(name);
+    if (v === undefined) return dflt * 1000;
     const n = Number(v);
     if (n === 0 && zero !== undefined) return zero;
     if (Number.isFinite(n) && n > 0) return n * 1000 > MAX_TIMER_MS ? (zero ?? MAX_TIMER_MS) : n * 1000;
@@ -161,8 +175,8 @@ class SettingReader {
 
   /** Days, as milliseconds; `0` is Infinity (for good). */
   days(name: string, dflt: number): number {
-    const v = this.env[name];
-    if (!v) return dflt * 864e5;
+    const v = this.value(name);
+    if (v === undefined) return dflt * 864e5;
     const n = Number(v);
     if (n === 0) return Infinity;
     return Number.isFinite(n) && n > 0 ? n * 864e5 : this.bad(name, 'a number of days (0: for good)', `${dflt}`, dflt * 864e5);
@@ -170,16 +184,16 @@ class SettingReader {
 
   /** A whole number, at least `min`. */
   count(name: string, dflt: number, min: number): number {
-    const v = this.env[name];
-    if (!v) return dflt;
+    const v = this.value(name);
+    if (v === undefined) return dflt;
     const n = Number(v);
     return Number.isInteger(n) && n >= min ? n : this.bad(name, `a whole number from ${min}`, `${dflt}`, dflt);
   }
 
   /** A size (`10G`, `500M`, `2GiB`, bytes); `0` is no limit. */
   size(name: string, dflt: number, dfltText: string): number {
-    const v = this.env[name];
-    if (!v) return dflt;
+    const v = this.value(name);
+    if (v === undefined) return dflt;
     const n = parseSize(v);
     if (n === 0) return Infinity;
     return n ?? this.bad(name, 'a size such as 10G or 500M (0: no limit)', dfltText, dflt);
@@ -187,8 +201,8 @@ class SettingReader {
 
   /** One of `values`; the first is the default. */
   oneOf<T extends string>(name: string, values: readonly T[], instead = `using ${values[0]}`): T {
-    const v = this.env[name];
-    if (!v) return values[0]!;
+    const v = this.value(name);
+    if (v === undefined) return values[0]!;
     if ((values as readonly string[]).includes(v)) return v as T;
     this.problems.push(`${name} must be ${values.join(', ').replace(/, ([^,]+)$/, ' or $1')}, not ${JSON.stringify(v)}; ${instead}`);
     return values[0]!;

@@ -10,6 +10,10 @@ t.test('unset, empty and good values: no problems', async (t) => {
   t.same([dflt.idleTimeoutMs, dflt.maxBytes, dflt.maxEntryBytes, dflt.logLevel, dflt.remap, dflt.remote], [600_000, 10 * GiB, 2 * GiB, 'warn', false, undefined], 'the defaults');
   const empty = readConfig({ ...base, SPLITCACHE_MAX_SIZE: '', SPLITCACHE_IDLE_TIMEOUT: '', SPLITCACHE_LOG: '', SPLITCACHE_REMAP: '' });
   t.same([empty.problems, empty.maxBytes, empty.idleTimeoutMs], [[], 10 * GiB, 600_000], 'empty is unset');
+  // Number(' ') is 0: a value of blanks read as never (the idle timeout) or for good (the audit days).
+  const blank = readConfig({ ...base, SPLITCACHE_MAX_SIZE: ' ', SPLITCACHE_IDLE_TIMEOUT: ' ', SPLITCACHE_AUDIT_DAYS: '\t' });
+  t.same([blank.problems, blank.maxBytes, blank.idleTimeoutMs, blank.auditKeepMs], [[], 10 * GiB, 600_000, 90 * 864e5], 'blanks are unset');
+  t.same(readConfig({ ...base, SPLITCACHE_MAX_SIZE: '0.4' }).problems, ['SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): "0.4"; using 10G'], 'a fraction of a byte is no size (it read as 0: no limit)');
   const good = readConfig({
     ...base, SPLITCACHE_MAX_SIZE: '20GiB', SPLITCACHE_MAX_ENTRY_SIZE: '100M', SPLITCACHE_IDLE_TIMEOUT: '1.5', SPLITCACHE_LOG: 'debug', SPLITCACHE_REMAP: '1',
     SPLITCACHE_BASEDIRS: '/a:/b', SPLITCACHE_REMOTE: 'http://cache:8080/x', SPLITCACHE_REMOTE_MODE: 'read-only', SPLITCACHE_REMOTE_RETRIES: '0', SPLITCACHE_REMOTE_COMPRESS: 'none',

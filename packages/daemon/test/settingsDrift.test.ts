@@ -9,6 +9,10 @@ t.test('a call with the daemon\'s settings, or differing only in per-call ones, 
   t.equal(drift.check(base), undefined, 'the same environment');
   t.equal(drift.check({ ...base, SPLITCACHE_SESSION: 's1', SPLITCACHE_LOG: 'debug', SPLITCACHE_RECACHE: '1', SPLITCACHE_TIMING_LOG: '/t', SPLITCACHE_CLIENT_SOCKET: 'net' }), undefined, 'per-call variables');
   t.equal(drift.check({ ...base, SPLITCACHE_MAX_SIZE: '10240M', SPLITCACHE_IDLE_TIMEOUT: '120.0' }), undefined, 'the same effective values, written otherwise');
+  // With no remote, the remote's settings take no effect: before, they were compared as given.
+  t.equal(drift.check({ ...base, SPLITCACHE_REMOTE_TIMEOUT: '3', SPLITCACHE_REMOTE_RETRIES: '0x2', SPLITCACHE_REMOTE_MODE: 'off' }), undefined, "the remote's settings, with no remote");
+  t.equal(drift.check({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'off' }), undefined, 'a remote turned off');
+  t.equal(drift.check({ ...base, SPLITCACHE_MAX_SIZE: ' ' }), undefined, 'a value of blanks, as unset');
 });
 
 t.test('other settings are named once a minute, secrets by name only', async (t) => {

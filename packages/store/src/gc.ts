@@ -53,13 +53,17 @@ export function formatBytes(n: number): string {
   return `${v >= 1024 ? v.toExponential(1) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
-/** Parses `10G`, `512M`, `1.5GiB`, `4096` into bytes; undefined when it isn't a size. */
+/**
+ * Parses `10G`, `512M`, `1.5GiB`, `4096` into bytes; undefined when it isn't a size, as a
+ * fraction of a byte (`0.4`) is not: rounded to 0, it read as `0`, no limit at all.
+ */
 export function parseSize(s: string | undefined): number | undefined {
   if (!s) return undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$/i.exec(s);
   if (!m) return undefined;
   const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(Number(m[1]) * mult);
+  const bytes = Math.round(Number(m[1]) * mult);
+  return bytes === 0 && Number(m[1]) !== 0 ? undefined : bytes;
 }
 
 /** Parses `30d`, `12h`, `45m`, `90s` into milliseconds. */

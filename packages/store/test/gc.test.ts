@@ -29,6 +29,9 @@ t.test('sizes and ages parse like ccache settings', async (t) => {
   t.equal(parseSize('1.5GiB'), 1.5 * 2 ** 30);
   t.equal(parseSize('4096'), 4096);
   t.equal(parseSize('lots'), undefined);
+  t.equal(parseSize('0.4'), undefined, 'a fraction of a byte is no size (rounded, it read as 0: no limit)');
+  t.equal(parseSize('0'), 0);
+  t.equal(parseSize('0k'), 0);
   t.equal(parseAge('30d'), 30 * 864e5);
   t.equal(parseAge('12h'), 12 * 36e5);
   t.equal(parseAge('soon'), undefined);
