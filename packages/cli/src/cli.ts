@@ -3,6 +3,7 @@
  * when the first argument names one, so the wrapper's start-up never pays for it.
  */
 import { oneLine } from '@splitcache/errors';
+import { endQuietlyWhenReaderGoes } from './readerGone.js';
 
 // Each command is imported when it runs: `serve` alone pulls in undici and the
 // server (~400 ms of module loading here), which `stats` should never pay for.
@@ -47,6 +48,8 @@ const ALIASES: Record<string, string[]> = {
 };
 
 export async function runCli(argv: string[]): Promise<number> {
+  // Every command alike: `splitcache audit | head -1` ends as `git log | head -1` does.
+  endQuietlyWhenReaderGoes();
   try {
     return await runCommand(argv);
   } catch (err) {
