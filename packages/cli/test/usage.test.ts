@@ -114,7 +114,7 @@ t.test('an unknown flag, a flag without its value or a stray argument is a usage
   t.same(readdirSync(serveDir), [], 'and no server made its store');
 });
 
-t.test('--since takes an age, a date or a time in ms; stats, audit and report refuse anything else alike, before they run', async (t) => {
+t.test('--since takes an age, an ISO date or time, or ms; stats, audit and report refuse anything else alike, before they run', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const page = join(tempDir('report'), 'r.html');
@@ -123,15 +123,22 @@ t.test('--since takes an age, a date or a time in ms; stats, audit and report re
     ['stats', ['stats', '--json', '--since=3x']],
     ['audit', ['audit', '--since', '3x']],
     ['report', ['report', '--html', page, '--since', 'yesterday']],
+    // Date.parse read these as 2001-12-01, 2001-05-01 and 2026-03-02.
+    ['audit', ['audit', '--since', 'foo 12']],
+    ['stats', ['stats', '--since', 'May 1']],
+    ['report', ['report', '--html', page, '--since', '2026-02-30']],
+    // And Number() these as 16 and 1000.
+    ['audit', ['audit', '--since', '0x10']],
+    ['stats', ['stats', '--since', '1e3']],
   ] as const) {
     const r = await store.splitcache([...args]);
     const value = args.at(-1)!.replace('--since=', '');
     t.equal(r.code, 2, `${args.join(' ')} exits 2`);
-    t.equal(r.stderr, `splitcache ${cmd}: --since '${value}' is neither an age (1h, 7d), a date nor a time in ms (see \`splitcache ${cmd} --help\`)\n`, `${args.join(' ')} says so in one line`);
+    t.equal(r.stderr, `splitcache ${cmd}: --since '${value}' is neither an age (1h, 7d), an ISO date or time (2026-05-01, 2026-05-01T09:00Z) nor ms since the epoch (see \`splitcache ${cmd} --help\`)\n`, `${args.join(' ')} says so in one line`);
     t.equal(r.stdout, '', 'and prints nothing else');
   }
   t.same(readdirSync(store.dir), [], 'none of them ran: no daemon was started in the store');
-  for (const since of ['2020-01-01', '2020-01-01T09:00:00Z', '1577869200000']) {
+  for (const since of ['2020-01-01', '2020-01-01T09:00:00Z', '2020-01-01T09:00', '2020-02-29T09:00:00.5+02:00', '1577869200000']) {
     const audit = await store.splitcache(['audit', '--json', '--since', since]);
     t.equal(audit.code, 0, `audit --since ${since} runs`);
     const stats = await store.splitcache(['stats', '--json', '--since', since]);
