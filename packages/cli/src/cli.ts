@@ -24,8 +24,9 @@ const USAGE = `usage:
   splitcache server start|stop|status
                                      start the daemon now / stop it (uploads flushed first) /
                                      show whether it runs
-  splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G]
-                                     run the team cache server (docs/REMOTE.md)
+  splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N]
+                                     run the team cache server (docs/REMOTE.md); no size limit
+                                     unless --max-size gives one (0: none)
 
 Each command's own flags: splitcache <command> --help (or -h, or splitcache help <command>).
 

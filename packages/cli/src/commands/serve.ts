@@ -6,7 +6,7 @@ import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 export const SERVE: CommandSpec = {
   name: 'serve',
   valued: ['listen', 'dir', 'tokens', 'max-size', 'max-body'],
-  usage: `usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size 10G] [--max-body 1G]
+  usage: `usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N] [--max-body N]
 Runs the team cache server (docs/REMOTE.md) until SIGTERM or SIGINT; its first line of stdout
 names the URL it listens on.
   --dir DIR            where it keeps the blobs and records (needed)
@@ -14,7 +14,8 @@ names the URL it listens on.
                        port 0 picks a free one)
   --tokens FILE        the tokens table (else SPLITCACHE_SERVE_TOKENS); without either the
                        server is open, and listens on loopback only
-  --max-size N         evict the least recently used items until they fit in N (K, M, G, T)
+  --max-size N         evict the least recently used items until they fit in N (K, M, G, T);
+                       default and 0: no size limit, as SPLITCACHE_MAX_SIZE=0 and gc --max-size 0
   --max-body N         refuse an upload larger than N (default 1G)`,
 };
 
@@ -27,17 +28,18 @@ export async function runServe(args: string[]): Promise<number> {
   const f = readCommandLine(args, SERVE);
   if (typeof f === 'number') return f;
   const listen = parseListen(f.listen ?? '127.0.0.1:7878');
+  // 0 is no limit, as SPLITCACHE_MAX_SIZE=0 and `gc --max-size 0` (docs/CONFIG.md).
   const maxSize = f['max-size'] === undefined ? undefined : parseSize(f['max-size']);
   const maxBody = f['max-body'] === undefined ? undefined : parseSize(f['max-body']);
   if (!f.dir) return usageError(SERVE, '--dir DIR is needed');
   if (!listen) return usageError(SERVE, `--listen takes HOST:PORT or PORT, not '${f.listen}'`);
-  if (f['max-size'] !== undefined && !maxSize) return usageError(SERVE, `--max-size takes a size such as 10G, not '${f['max-size']}'`);
+  if (f['max-size'] !== undefined && maxSize === undefined) return usageError(SERVE, `--max-size takes a size such as 10G (0: no limit), not '${f['max-size']}'`);
   if (f['max-body'] !== undefined && !maxBody) return usageError(SERVE, `--max-body takes a size such as 1G, not '${f['max-body']}'`);
   let server: CacheServer;
   try {
     const tokens = await loadTokens(f.tokens, process.env);
     server = await CacheServer.start({
-      dir: f.dir, host: listen.host, port: listen.port, tokens, maxSize, maxBody,
+      dir: f.dir, host: listen.host, port: listen.port, tokens, maxSize: maxSize || undefined, maxBody,
       log: (line) => process.stderr.write(`splitcache serve: ${line}\n`),
     });
     const access = tokens ? `${tokens.size} token(s)` : 'open (no tokens: loopback only)';
