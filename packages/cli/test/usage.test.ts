@@ -97,6 +97,9 @@ t.test('an unknown flag, a flag without its value or a stray argument is a usage
     [['explain', 'fx-util', '--bogus'], 'explain', "unknown option '--bogus'"],
     [['explain', 'fx-util', 'fx-core'], 'explain', "unexpected argument 'fx-core'"],
     [['explain'], 'explain', 'name the crate to explain'],
+    // It said the crate had no recorded miss, as if there were no type to doubt.
+    [['explain', 'fx-core', '--type', 'bogus'], 'explain', "--type 'bogus' is no crate type: lib, rlib, staticlib, bin, proc-macro, dylib, cdylib, test or build-script (lib+cdylib for both, clippy:lib for cargo clippy's)"],
+    [['explain', 'fx-core', '--type=fmt:lib'], 'explain', "--type 'fmt:lib' is no crate type: lib, rlib, staticlib, bin, proc-macro, dylib, cdylib, test or build-script (lib+cdylib for both, clippy:lib for cargo clippy's)"],
     [['report', '--html', join(serveDir, 'r.html'), '--bogus'], 'report', "unknown option '--bogus'"],
     [['server', 'status', '--bogus'], 'server', "unknown option '--bogus'"],
     [['server', 'start', 'now'], 'server', "unexpected argument 'now'"],

@@ -11,6 +11,12 @@ import type { Verdict } from './classify.js';
  */
 const DRIVERS = ['clippy-driver'];
 
+/** What a driver's calls are counted under, before their crate type: `clippy` for clippy-driver. */
+const driverLabel = (driver: string) => driver.replace(/-driver$/, '');
+
+/** Every driver's label (driverLabel): `clippy`. */
+export const DRIVER_LABELS: readonly string[] = DRIVERS.map(driverLabel);
+
 /** One compiler call: what runs, and rustc's own arguments. */
 export interface CompilerCall {
   /** The program that runs: rustc, or the driver in front of it. */
@@ -47,5 +53,5 @@ export function compilerCall(argv: readonly string[]): CompilerCall | undefined 
 /** A call through a driver (`clippy-driver rustc …`) is counted apart: `clippy:lib`, `clippy:build-script`, … */
 export function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
   if (!verdict.cacheable || !driver) return verdict;
-  return { ...verdict, crateType: `${driver.replace(/-driver$/, '')}:${verdict.crateType}` };
+  return { ...verdict, crateType: `${driverLabel(driver)}:${verdict.crateType}` };
 }

@@ -5,5 +5,6 @@ export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures,
 export { archiveMembers, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
 export { compilerCall, driverOf, driverVerdict, type CompilerCall } from './driver.js';
+export { CRATE_TYPE_LABELS, isCrateTypeLabel } from './crateTypeLabels.js';
 export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
 export { otherModuleFile } from './moduleFiles.js';

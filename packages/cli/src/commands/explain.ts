@@ -1,4 +1,5 @@
 import type { Explanation } from '@splitcache/daemon';
+import { CRATE_TYPE_LABELS, isCrateTypeLabel } from '@splitcache/rustc';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { crateName } from './crateName.js';
@@ -20,6 +21,11 @@ const PLAINLY: Record<string, string> = {
   'run-not-set-up': 'its run could not be set up',
 };
 
+/** The crate types `--type` takes (CRATE_TYPE_LABELS), as a sentence lists them. */
+function knownTypes(): string {
+  return `${CRATE_TYPE_LABELS.slice(0, -1).join(', ')} or ${CRATE_TYPE_LABELS.at(-1)}`;
+}
+
 export const EXPLAIN: CommandSpec = {
   name: 'explain',
   valued: ['session', 'type'],
@@ -31,7 +37,9 @@ differs from the nearest earlier entry, that no earlier entry exists, or that gc
 entry stored under the same key. <crate> is a crate's
 name or its package's: \`explain serde --type build-script\` for serde's build script.
   --session S    its last miss in build session S
-  --type T       its last miss as crate type T: lib, bin, test, build-script, proc-macro, …
+  --type T       its last miss as crate type T, one of:
+                 ${knownTypes()}
+                 (a crate of several types: lib+cdylib; cargo clippy's call: clippy:lib)
   --json         print the explanation as JSON`,
 };
 
@@ -41,6 +49,8 @@ export async function runExplain(args: string[]): Promise<number> {
   if (typeof f === 'number') return f;
   const crate = f.rest[0];
   if (!crate) return usageError(EXPLAIN, 'name the crate to explain');
+  // A type no call is recorded under would find no miss, and say the crate had none.
+  if (f.type !== undefined && !isCrateTypeLabel(f.type)) return usageError(EXPLAIN, `--type '${f.type}' is no crate type: ${knownTypes()} (lib+cdylib for both, clippy:lib for cargo clippy's)`);
   const r = await daemonRequest<Explanation>({ op: 'explain', crate: crateName(crate), session: f.session, crateType: f.type }, true);
   if (!r?.verdict) return noReply(r);
   if (f.json) {
