@@ -94,7 +94,8 @@ async function runCommand(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;
     default:
-      process.stderr.write(`splitcache: unknown ${cmd.startsWith('-') ? 'option' : 'command'} '${cmd}'\n${USAGE}`);
+      // One line, as every usage error: the whole usage here buried what was wrong.
+      process.stderr.write(`splitcache: unknown ${cmd.startsWith('-') ? 'option' : 'command'} '${cmd}' (see \`splitcache --help\`)\n`);
       return 2;
   }
 }

@@ -36,9 +36,13 @@ t.test("sccache's and ccache's spellings run the commands they mean; an unknown 
   t.equal(stopped.code, 0, '--stop-server exits 0');
   t.match(stopped.stdout, /stopped/, 'and stops it');
   t.match((await store.splitcache(['-V'])).stdout, /^splitcache \d+\.\d+\.\d+\n$/, '-V prints the version');
-  const unknown = await store.splitcache(['--frobnicate']);
-  t.equal(unknown.code, 2, 'an unknown option exits 2');
-  t.match(unknown.stderr, /^splitcache: unknown option '--frobnicate'\n/, 'and says so, where it used to try to run it as a compiler');
+  for (const flag of ['--frobnicate', '-x']) {
+    const unknown = await store.splitcache([flag]);
+    t.equal(unknown.code, 2, `an unknown option, ${flag}, exits 2`);
+    // It used to try to run it as a compiler, and then printed the whole usage after this line.
+    t.equal(unknown.stderr, `splitcache: unknown option '${flag}' (see \`splitcache --help\`)\n`, 'and says so in one line, and where to look');
+    t.equal(unknown.stdout, '', 'and prints nothing else');
+  }
 });
 
 // Each subcommand's --help, and the flags its usage must name.
@@ -73,7 +77,9 @@ t.test('every subcommand takes --help and -h: its own usage on stdout, exit 0, a
     t.equal(viaHelp.code, 0, `help ${cmd.join(' ')} exits 0`);
     t.equal(viaHelp.stdout, direct.stdout, `help ${cmd.join(' ')} prints what ${cmd.join(' ')} --help prints`);
   }
-  t.equal((await store.splitcache(['help', 'bogus'])).code, 2, 'help of no command: a usage error');
+  const noCommand = await store.splitcache(['help', 'bogus']);
+  t.equal(noCommand.code, 2, 'help of no command: a usage error');
+  t.equal(noCommand.stderr, "splitcache: unknown command 'bogus' (see `splitcache --help`)\n", 'in one line');
   // gc, audit verify, stats, audit, explain and report start the daemon when they run; serve would listen.
   t.same(readdirSync(store.dir), [], 'no command ran: no daemon was started in the store');
 });
