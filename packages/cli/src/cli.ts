@@ -12,12 +12,12 @@ const USAGE = `usage:
   splitcache cargo <args…>           run cargo with splitcache as its wrapper
   splitcache stats [--json]          store size, hits, misses and pass-throughs
   splitcache stats --zero            set those counters back to zero (the audit log is kept)
-  splitcache audit [--json] [--session S] [--crate C] [--since T]
+  splitcache audit [--json] [--session S] [--crate C] [--since T] [--origin O]
                                      every hit, miss and pass-through
   splitcache audit verify [--json]   re-hash every blob; evict what is bad
-  splitcache gc [--max-size 5G] [--evict-older-than 30d]
+  splitcache gc [--max-size 5G] [--evict-older-than 30d] [--json]
                                      evict least recently hit entries (--max-size 0: no limit)
-  splitcache explain <crate> [--session S] [--json]
+  splitcache explain <crate> [--session S] [--type T] [--json]
                                      why did this crate miss?
   splitcache report --html <file> [--since T] [--session S]
                                      charts of hits, misses and time saved

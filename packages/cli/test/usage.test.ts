@@ -1,7 +1,7 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, printingCrateArgs, runOnPipes, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, printingCrate, printingCrateArgs, ROOT, runOnPipes, Store, tempDir } from './helpers.js';
 
 // `splitcache --help` names every command the CLI runs (cli.ts) and each
 // `server` subcommand (commands/server.ts).
@@ -14,6 +14,10 @@ t.test('--help names every command and every server subcommand', async (t) => {
   for (const cmd of COMMANDS) t.match(help.stdout, new RegExp(`^ {2}splitcache ${cmd}\\b`, 'm'), `names ${cmd}`);
   const server = /^ {2}splitcache server (\S+)/m.exec(help.stdout)?.[1] ?? '';
   t.same(server.split('|').sort(), SERVER, `the server line lists ${SERVER.join(', ')}`);
+  // The flags that choose what a command answers; the rest, its own --help describes.
+  for (const [cmd, flag] of [['audit', '--origin'], ['explain', '--type'], ['explain', '--json'], ['gc', '--json']]) {
+    t.match(help.stdout, new RegExp(`^ {2}splitcache ${cmd}\\b.*${flag}\\b`, 'm'), `the ${cmd} line names ${flag}`);
+  }
 });
 
 t.test("sccache's and ccache's spellings run the commands they mean; an unknown option is said to be one", async (t) => {
@@ -56,6 +60,21 @@ const HELP: [string[], string[]][] = [
   [['server'], ['start', 'stop', 'status']],
   [['serve'], ['--dir', '--listen', '--tokens', '--max-size', '--max-body']],
 ];
+
+t.test("README.md's command table names every flag each command's --help describes", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // Each row's first cell (`splitcache audit [--json] …`, `\|` in `start\|stop\|status`), by the command it names.
+  const rows = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/^\| `splitcache ((?:[^|\\]|\\.)*)\|/gm)].map((m) => m[1]!);
+  for (const [cmd, flags] of HELP) {
+    const own = rows.filter((r) => r.startsWith(`${cmd.join(' ')} `) && (cmd.length > 1 || !r.startsWith(`${cmd[0]} verify`)));
+    t.ok(own.length > 0, `README.md has a row for ${cmd.join(' ')}`);
+    const usage = (await store.splitcache([...cmd, '--help'])).stdout;
+    for (const flag of usage.match(/^ {2}--[a-z-]+/gm)?.map((f) => f.trim()) ?? flags) {
+      t.ok(own.some((r) => new RegExp(`${flag}\\b`).test(r)), `README.md's ${cmd.join(' ')} row names ${flag}`);
+    }
+  }
+});
 
 t.test('every subcommand takes --help and -h: its own usage on stdout, exit 0, and nothing runs', async (t) => {
   const store = new Store();
