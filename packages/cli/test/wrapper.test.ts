@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, readFileSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SUBCOMMANDS } from '../src/subcommands.js';
@@ -228,7 +228,7 @@ t.test('with no node to run the client, a compile builds uncached with one line 
   const rustc = await realRustc();
   // A PATH with the tools a shell has, but no node.
   const bin = tempDir('path');
-  for (const tool of ['find', 'id']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+  for (const tool of ['find', 'id', 'mkdir', 'rm']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
   const env = { ...store.env(), PATH: bin, TMPDIR: tempDir('tmp') };
   const calls = [libCall('one'), libCall('two')];
   const results = [];
@@ -239,6 +239,13 @@ t.test('with no node to run the client, a compile builds uncached with one line 
   });
   t.match(results[0]!.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: cannot find 'node' to run \(building uncached; [^\n]*\)\n$/, 'the first call says why, in one line');
   t.equal(results[1]!.stderr, '', 'the next one, within the minute, says nothing');
+  const own = join(env.TMPDIR, `splitcache-${process.getuid!()}`);
+  t.same(readdirSync(env.TMPDIR), [`splitcache-${process.getuid!()}`], "its marker is in the user's own dir, not in the shared temp dir");
+  t.equal(statSync(own).mode & 0o777, 0o700, 'which only the user may enter');
+  // Calls at once (cargo -j): one line between them, where each said it before.
+  for (const f of readdirSync(own)) rmSync(join(own, f));
+  const together = await Promise.all([libCall('a'), libCall('b'), libCall('c'), libCall('d')].map((c) => run(BIN, [rustc, ...c.args], { cwd: c.cwd, env })));
+  t.equal(together.filter((r) => r.stderr.includes('SPLITCACHE_NODE_MISSING')).length, 1, 'four calls at once: one line');
   t.notOk(existsSync(join(store.dir, 'index')), 'no store was opened');
 
   // SPLITCACHE_NODE names a node that isn't on PATH; here one that doesn't exist.
