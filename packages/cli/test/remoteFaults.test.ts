@@ -31,7 +31,7 @@ async function build(t: Test, runner: Store, what: string) {
     const c = JSON.parse(l) as { connected?: number; planned?: number };
     return (c.planned ?? NaN) - (c.connected ?? NaN);
   });
-  return { ms, lookups, events: await runner.audit('f'), stats: (await runner.stats()) as StatsWithRemote };
+  return { ms, lookups, stderr: r.stderr, events: await runner.audit('f'), stats: (await runner.stats()) as StatsWithRemote };
 }
 
 async function withFault(t: Test, fault: Fault, env: NodeJS.ProcessEnv = {}) {
@@ -49,9 +49,11 @@ t.before(async () => {
 });
 
 t.test('a server answering 500: retried, then the breaker opens', async (t) => {
-  const { mem, events, stats } = await withFault(t, 'status-500');
+  const { mem, events, stats, stderr } = await withFault(t, 'status-500');
   t.equal(remoteHitRate(events).rate, 0, 'no remote hits');
   t.ok((stats.errors.SPLITCACHE_REMOTE_HTTP ?? 0) >= 1, 'counted as SPLITCACHE_REMOTE_HTTP');
+  // Before, only daemon.log said so: a build against a failing remote printed nothing of it.
+  t.equal(stderr.match(/^splitcache: SPLITCACHE_REMOTE_HTTP: .*\(a remote lookup; building without it\)$/gm)?.length, 1, `the build is told, in one line: ${stderr}`);
   t.ok((stats.remote.skipped ?? 0) >= 1, `later calls skipped the remote (${stats.remote.skipped})`);
   t.ok(mem.log.length <= 12, `the server saw ${mem.log.length} requests for ${CALLS} calls`);
 });

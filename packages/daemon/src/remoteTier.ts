@@ -50,7 +50,7 @@ export class RemoteTier {
 
   constructor(
     private readonly cache: RemoteCache,
-    private readonly s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger },
+    private readonly s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void },
     private readonly signed: boolean,
   ) {}
 
@@ -171,6 +171,9 @@ export class RemoteTier {
       this.lastWarned.set(code, now);
       this.s.log.warn(`remote lookup: ${oneLine(err)}`);
     }
+    // The build is told too, once a minute: only daemon.log said it, and a team's remote that was
+    // down (or a signing key that differs) went unnoticed while every build missed it.
+    this.s.showLater?.(code, `${oneLine(err)} (a remote lookup; building without it)`);
     return { reason: REASONS[code] ?? `remote-error:${code}` };
   }
 }
