@@ -23,3 +23,18 @@ t.test("under SPLITCACHE_LOG=debug, daemon.log has each call's outcome: a miss, 
   const calls = store.daemonLog().split('\n').filter((l) => / debug (miss|hit|passthrough|compile-error) /.test(l)).map((l) => l.replace(/^\S+ debug /, '').replace(/saved \d+ ms/, 'saved N ms'));
   t.same(calls, ['miss trial bin (new-key)', 'hit trial bin (local from debug-host, saved N ms)', 'passthrough trial - (incremental)'], 'one line each, in order');
 });
+
+// The daemon's log level is its starter's: a build that set SPLITCACHE_LOG=debug to see why it
+// missed, against a daemon already running, got an empty daemon.log.
+t.test('a call with SPLITCACHE_LOG=debug makes a running daemon log its calls from then on', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = printingCrate('later');
+  const call = (env: NodeJS.ProcessEnv) => runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env(env) });
+  assertOk(t, await call({}), 'a call starts the daemon, at the default level');
+  await store.audit();
+  t.notMatch(store.daemonLog(), / debug /, 'which logs no call');
+  assertOk(t, await call({ SPLITCACHE_LOG: 'debug' }), 'a call with SPLITCACHE_LOG=debug');
+  await store.audit();
+  t.match(store.daemonLog(), / debug hit trial bin /, 'is logged');
+});

@@ -33,7 +33,7 @@ export class CallEvents {
   add(e: Omit<AuditEvent, 'time'>): void {
     this.audit.add(e);
     // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
-    if (this.s.config.logLevel === 'debug') {
+    if (this.s.log.debugging()) {
       const waited = e.waitedMs === undefined ? undefined : `after waiting ${e.waitedMs} ms for another build's compile of it`;
       const detail = e.outcome === 'hit'
         ? [`${e.origin} from ${e.producer}, saved ${e.timeSavedMs} ms`, waited].filter(Boolean).join(', ')

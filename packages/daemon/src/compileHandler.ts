@@ -83,6 +83,7 @@ export class CompileHandler {
     }
     // An upgrade in place: this call is served, and the daemon stops behind it, so the next starts the new one.
     if (this.s.install?.changed()) this.s.onInstallChanged?.();
+    if (req.env.SPLITCACHE_LOG === 'debug') this.s.log.debugFromNowOn();
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings this daemon was started with and could not use: once a minute, so each build shows them.

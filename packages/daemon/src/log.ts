@@ -15,6 +15,15 @@ export function makeLogger(level: LogLevel, rotation?: LogRotation) {
     warn: (msg: string) => {
       if (level !== 'quiet') write(`${stamp()} warn ${msg}\n`);
     },
+    /**
+     * From now on, debug lines too: a build that asks for them (SPLITCACHE_LOG=debug) from a
+     * daemon started without got none, and no word of why.
+     */
+    debugFromNowOn: () => {
+      level = 'debug';
+    },
+    /** Whether debug lines are written (for a caller that would otherwise put one together for nothing). */
+    debugging: () => level === 'debug',
   };
 }
 export type Logger = ReturnType<typeof makeLogger>;
