@@ -26,6 +26,12 @@ t.test('a miss of an evicted entry says evicted, in audit, explain and stats', a
   t.equal((await store.stats()).evicted, 1, 'stats count the entry evicted');
   assertOk(t, await build(store, rustc, crate), 'and the third build');
   t.equal((await store.audit()).at(-1)?.outcome, 'hit', 'hits what the second stored');
+
+  // The mark an eviction leaves keeps no components: it is no earlier entry to compare a new key with.
+  assertOk(t, await store.splitcache(['gc', '--max-size', '1']), 'gc evicts it again');
+  assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate), '-C', 'debuginfo=1'], { cwd: crate, env: store.env() }), 'a build under another key');
+  const other = await store.splitcache(['explain', 'trial']);
+  t.equal(other.stdout, 'trial missed because no earlier entry of this crate exists\n', 'explain compares it with nothing');
 });
 
 t.test('an auto gc that evicts what was used minutes ago says the store is too small, once', async (t) => {

@@ -62,7 +62,8 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   let best: { key: string; diff: KeyDiff[] } | undefined;
   let bestOfPackage: typeof best;
   for await (const [key, m] of store.manifests()) {
-    if (key === miss.key || (m as ManifestRecord).crateName !== crate) continue;
+    // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
+    if (key === miss.key || (m as ManifestRecord).crateName !== crate || m.results.length === 0) continue;
     const diff = diffKeys(m.components, mine.components);
     if (!best || diff.length < best.diff.length) best = { key, diff };
     if (ofPackage(m as ManifestRecord) && (!bestOfPackage || diff.length < bestOfPackage.diff.length)) bestOfPackage = { key, diff };

@@ -56,7 +56,7 @@ export interface ManifestRecord {
   results: ManifestResult[];
   /**
    * When gc (or verify) evicted the last of its results (ms since the epoch). The manifest stays,
-   * with no results, as the record that this key was stored once: a later miss of it is
+   * with no results and no components, as the record that this key was stored once: a later miss of it is
    * `evicted`, not `new-key`, so a store too small for what builds use is told apart from keys
    * that change. Dropped with the audit log's lines of the same age (Store.forgetEvicted); the
    * next result stored under the key replaces it.

@@ -201,7 +201,9 @@ export class Store {
     for await (const [mk, m] of this.manifests()) {
       const results = m.results.filter((r) => !keys.has(r.entryKey));
       if (results.length === m.results.length) continue;
-      ops.push({ type: 'put', key: `m!${mk}`, value: pack({ ...m, results, ...(results.length === 0 ? { evictedAt: now } : {}) }) });
+      // The mark keeps no components (a key's can run to kilobytes, and marks stay for the audit log's 90 days).
+      const value: ManifestRecord = results.length > 0 ? { ...m, results } : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
+      ops.push({ type: 'put', key: `m!${mk}`, value: pack(value) });
     }
     await this.db.batch(ops);
   }

@@ -109,7 +109,7 @@ t.test('an evicted key leaves its manifest marked, until a new result or auditKe
   await commit(2, 'e2b');
   await store.evictEntries(new Set(['e1', 'e2a']), 1000);
   const m1 = await store.getManifest('m1');
-  t.same(m1 && { results: m1.results, evictedAt: m1.evictedAt, components: m1.components }, { results: [], evictedAt: 1000, components: [['arg', '1']] }, 'its only result evicted: the manifest stays, marked, components and all');
+  t.same(m1, { v: 1, crateName: 'c1', components: [], results: [], evictedAt: 1000 }, 'its only result evicted: the manifest stays, marked, without its components');
   const m2 = await store.getManifest('m2');
   t.same(m2?.results.map((r) => r.entryKey), ['e2b'], 'a manifest with a result left keeps it');
   t.equal(m2?.evictedAt, undefined, 'and is not marked');
