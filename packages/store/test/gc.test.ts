@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,29 @@ import { collectGarbage, planEviction, parseAge, parseSize, Store, type AuditEve
 const e = (key: string, lastAccess: number, blobs: [string, number][]): EntrySummary => ({
   key, lastAccess, blobs: blobs.map(([digest, size]) => ({ digest, size })),
 });
+
+/** A new store in a temp dir, closed and removed when the test ends. */
+async function tempStore(t: Test, prefix: string): Promise<Store> {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  return store;
+}
+
+/** Commits a one-output lib entry of crate `c<i>` under manifest `manifestKey`, its blob made of `blobText`. */
+async function commitLib(store: Store, i: number, o: { entryKey: string; manifestKey: string; blobText: string; inputs?: [string, string][]; components?: [string, string][] }) {
+  const data = Buffer.from(o.blobText);
+  const digest = await store.blobs.write(data);
+  const inputs = o.inputs ?? [];
+  const entry: EntryRecord = {
+    v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: data.length, form: 'raw', role: 'output' }],
+    stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+    compileMs: 100, command: ['--crate-name', `c${i}`], inputs,
+  };
+  await store.commitEntry({ manifestKey: o.manifestKey, manifest: { v: 1, crateName: `c${i}`, components: o.components ?? [] }, result: { entryKey: o.entryKey, inputs, envDeps: [] }, entry });
+}
 
 t.test('eviction keeps the most recently hit entries that fit, strictly by recency', async (t) => {
   const entries = [e('old', 1, [['a', 10]]), e('mid', 2, [['b', 60]]), e('new', 3, [['c', 50]])];
@@ -61,20 +84,10 @@ t.test('gc removes the audit log lines older than auditKeepMs, and only those', 
 // A remote that is down for weeks (or gone, still configured): every stored entry is queued for
 // upload, and only a working remote's worker ever took an item out of the queue.
 t.test('gc takes the queued uploads of the entries it evicts out of the queue', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-gcqueue-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await tempStore(t, 'sc-gcqueue-');
   for (let i = 0; i < 50; i++) {
-    const digest = await store.blobs.write(Buffer.from(`object file ${i} `.repeat(100)));
-    const entry: EntryRecord = {
-      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: 1600, form: 'raw', role: 'output' }],
-      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
-      compileMs: 100, command: ['--crate-name', `c${i}`], inputs: [['src/lib.rs', 'ab'.repeat(16)]],
-    };
     const entryKey = `${i}`.padStart(32, '0');
-    await store.commitEntry({ manifestKey: `${i}`.padStart(32, 'f'), manifest: { v: 1, crateName: `c${i}`, components: [] }, result: { entryKey, inputs: entry.inputs, envDeps: [] }, entry });
+    await commitLib(store, i, { entryKey, manifestKey: `${i}`.padStart(32, 'f'), blobText: `object file ${i} `.repeat(100), inputs: [['src/lib.rs', 'ab'.repeat(16)]] });
     await store.putQueued(entryKey, { manifestKey: `${i}`.padStart(32, 'f'), crateName: `c${i}`, inputs: ['src/lib.rs'], envDeps: [], queuedAt: i });
   }
   const r = await collectGarbage(store, { maxBytes: 10 * 2000 });
@@ -90,20 +103,9 @@ t.test('gc takes the queued uploads of the entries it evicts out of the queue', 
 // for first: every such miss said `new-key`, as if the keys changed. An emptied manifest now
 // stays, marked, so the lookup can tell (daemon/src/lookup.ts), until the audit log's age.
 t.test('an evicted key leaves its manifest marked, until a new result or auditKeepMs', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-gcmark-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
-  const commit = async (i: number, entryKey: string) => {
-    const digest = await store.blobs.write(Buffer.from(`object file ${entryKey} `.repeat(100)));
-    const entry: EntryRecord = {
-      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: 1600, form: 'raw', role: 'output' }],
-      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
-      compileMs: 100, command: [], inputs: [],
-    };
-    await store.commitEntry({ manifestKey: `m${i}`, manifest: { v: 1, crateName: `c${i}`, components: [['arg', `${i}`]] }, result: { entryKey, inputs: [], envDeps: [] }, entry });
-  };
+  const store = await tempStore(t, 'sc-gcmark-');
+  const commit = (i: number, entryKey: string) =>
+    commitLib(store, i, { entryKey, manifestKey: `m${i}`, blobText: `object file ${entryKey} `.repeat(100), components: [['arg', `${i}`]] });
   await commit(1, 'e1');
   await commit(2, 'e2a');
   await commit(2, 'e2b');
@@ -132,20 +134,9 @@ t.test('an evicted key leaves its manifest marked, until a new result or auditKe
 });
 
 t.test('gc reports the last use of the most recently used entry it evicted', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-gcnewest-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await tempStore(t, 'sc-gcnewest-');
   const before = Date.now();
-  for (let i = 0; i < 4; i++) {
-    const digest = await store.blobs.write(Buffer.from(`object ${i} `.repeat(200)));
-    const entry: EntryRecord = {
-      v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: 'x.rlib', digest, size: 1800, form: 'raw', role: 'output' }],
-      stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0', compileMs: 100, command: [], inputs: [],
-    };
-    await store.commitEntry({ manifestKey: `m${i}`, manifest: { v: 1, crateName: `c${i}`, components: [] }, result: { entryKey: `e${i}`, inputs: [], envDeps: [] }, entry });
-  }
+  for (let i = 0; i < 4; i++) await commitLib(store, i, { entryKey: `e${i}`, manifestKey: `m${i}`, blobText: `object ${i} `.repeat(200) });
   t.equal((await collectGarbage(store, { maxBytes: Infinity })).newestEvictedUse, 0, 'nothing evicted: 0');
   const r = await collectGarbage(store, { maxBytes: 0 });
   t.equal(r.entriesEvicted, 4);
