@@ -38,8 +38,9 @@ export interface DaemonConfig {
   problems: string[];
   /**
    * Each setting above by the variable that sets it, as a comparable string:
-   * effective values (sizes parsed, defaults filled in; the remote's all unset
-   * when there is no remote). Secrets are among them: compared, never shown.
+   * effective values (sizes parsed, defaults filled in; with no remote, the
+   * remote's as its defaults with no URL, REMOTE_VARS). Secrets are among them:
+   * compared, never shown.
    */
   settings: Record<string, string>;
 }

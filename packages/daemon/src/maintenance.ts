@@ -11,7 +11,7 @@ import type { StatsKeeper } from './stats.js';
  * An auto gc that evicts an entry used this recently says the store is too small: LRU over
  * builds that each need more than the limit holds evicts, while a build stores, the entries the
  * next build asks for first, and every one of them misses (a 30 MiB store under a grep build
- * that stores ~100 MiB: 0 hits in three builds, each miss a `new-key` before).
+ * that stores ~150 MiB: 0 hits in three builds, each miss a `new-key` before).
  */
 export const RECENT_USE_MS = 3600_000;
 
