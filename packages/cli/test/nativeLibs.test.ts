@@ -72,9 +72,13 @@ const vendorWorkspace = (vendor: string, verbatim: boolean) =>
     (verbatim ? '' : '#[link(name = "vendor", kind = "static")]\n') + 'extern "C" { fn vendor_answer() -> i32; }\npub fn get() -> i32 { unsafe { vendor_answer() } }\n',
   );
 
-for (const [how, verbatim] of [
-  ['#[link(kind = "static")] in the source', false],
-  ['cargo:rustc-link-lib=static:+verbatim=libvendor.a', true],
+// A thin archive (`ar T`) names its members' files, and Debian's deterministic ar writes the same
+// bytes when a member is rebuilt: keyed by the archive alone, the lib bundling it hit with the
+// old member's code (staticLibDigest.ts).
+for (const [how, verbatim, thin] of [
+  ['#[link(kind = "static")] in the source', false, false],
+  ['cargo:rustc-link-lib=static:+verbatim=libvendor.a', true, false],
+  ['#[link(kind = "static")] in the source, a thin archive', false, true],
 ] as const) {
   t.test(`a vendor library outside the build's trees, linked by ${how}: replaced, the new code is linked`, async (t) => {
     const store = new Store();
@@ -86,7 +90,7 @@ for (const [how, verbatim] of [
       writeFileSync(join(vendor, 'vendor.c'), `int vendor_answer(void) { return ${value}; }\n`);
       t.equal(spawnSync('cc', ['-c', 'vendor.c', '-o', 'vendor.o'], { cwd: vendor }).status, 0, 'cc');
       rmSync(join(vendor, 'libvendor.a'), { force: true });
-      t.equal(spawnSync('ar', ['crs', 'libvendor.a', 'vendor.o'], { cwd: vendor }).status, 0, 'ar');
+      t.equal(spawnSync('ar', [thin ? 'crsT' : 'crs', 'libvendor.a', 'vendor.o'], { cwd: vendor }).status, 0, 'ar');
       assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session }), `a build with vendor_answer() = ${value}`);
       return (await run(join(ws, 'target', 'debug', 'app'), [])).stdout;
     };

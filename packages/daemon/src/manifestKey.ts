@@ -10,6 +10,7 @@ import { customSysrootLibs } from './customSysroot.js';
 import { normaliseKeyedArg } from './remapFlagKey.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
+import { staticLibDigest } from './staticLibDigest.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -148,6 +149,9 @@ export interface ManifestKey {
  *     of it is compiled into this crate's objects) hit with the old one. Cargo
  *     names every crate with --extern and passes no -L crate dir, so only
  *     calls outside cargo change keys: no new CACHE_VERSION for it.
+ *     A thin archive (`ar T`) adds its members' digests (staticLibDigest.ts):
+ *     its own bytes name them, and stay the same when one is rebuilt. Keys
+ *     change only for calls that have one: no new CACHE_VERSION.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  *     A name that rustc resolves to a JSON spec (a custom target found in
  *     RUST_TARGET_PATH, the working directory when that is unset, or the
@@ -241,11 +245,11 @@ export async function buildManifestKey(
     // 8
     const found = findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd);
     if (found === undefined) continue;
-    k.add(`native:${lib.name}`, await files.digest(found));
+    k.add(`native:${lib.name}`, await staticLibDigest(found, files));
     named.add(found);
   }
   for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
-    if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await files.digest(lib));
+    if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files));
   }
   for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await files.digest(lib));
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9

@@ -1,6 +1,8 @@
 import { SplitcacheError } from '@splitcache/errors';
 
 const MAGIC = '!<arch>\n';
+/** GNU ar's thin archive (`ar T`): member headers, no member data; each name is a file's path. */
+const THIN_MAGIC = '!<thin>\n';
 const HEADER = 60;
 /** More members than any rlib has: a bound for a corrupt size field that loops. */
 const MAX_MEMBERS = 1 << 20;
@@ -13,12 +15,15 @@ export type ReadAt = (position: number, length: number) => Buffer;
  * read from its 60-byte headers without reading the members themselves: GNU
  * names (`name/`, and `/N` into the `//` table), BSD ones (`#1/N`, the name
  * at the start of the data) and plain space-padded ones. The symbol tables
- * (`/`, `/SYM64/`, `__.SYMDEF…`) are not members. Throws
+ * (`/`, `/SYM64/`, `__.SYMDEF…`) are not members. A thin archive's members
+ * are read too (isThinArchive): their names are the paths of the files that
+ * hold them, relative to the archive's directory unless absolute. Throws
  * SPLITCACHE_ARCHIVE_MALFORMED for anything that is not such an archive.
  */
 export function archiveMembers(readAt: ReadAt, size: number): string[] {
   const bad = (why: string) => new SplitcacheError('SPLITCACHE_ARCHIVE_MALFORMED', `not an ar archive: ${why}`);
-  if (readAt(0, MAGIC.length).toString('latin1') !== MAGIC) throw bad('no !<arch> magic');
+  const thin = isThinArchive(readAt);
+  if (!thin && readAt(0, MAGIC.length).toString('latin1') !== MAGIC) throw bad('no !<arch> magic');
   const names: string[] = [];
   let longNames: Buffer | undefined;
   let pos = MAGIC.length;
@@ -29,10 +34,11 @@ export function archiveMembers(readAt: ReadAt, size: number): string[] {
     const rawName = header.toString('latin1', 0, 16);
     const sizeField = header.toString('latin1', 48, 58).trim();
     if (!/^\d+$/.test(sizeField)) throw bad(`bad member size at offset ${pos}`);
-    const dataSize = Number(sizeField);
+    const name = rawName.trimEnd();
+    // In a thin archive only the symbol and name tables have their data here; a member's size is its file's.
+    const dataSize = thin && !(name === '/' || name === '//' || name === '/SYM64/') ? 0 : Number(sizeField);
     const dataAt = pos + HEADER;
     if (dataAt + dataSize > size) throw bad(`member at offset ${pos} runs past the end`);
-    const name = rawName.trimEnd();
     if (name === '//') {
       longNames = readAt(dataAt, dataSize);
     } else if (name === '/' || name === '/SYM64/' || name.startsWith('__.SYMDEF')) {
@@ -52,4 +58,9 @@ export function archiveMembers(readAt: ReadAt, size: number): string[] {
     pos = dataAt + dataSize + (dataSize % 2);
   }
   return names;
+}
+
+/** Whether the archive is a thin one (`ar T`, `!<thin>` magic), whose members are files of their own. */
+export function isThinArchive(readAt: ReadAt): boolean {
+  return readAt(0, THIN_MAGIC.length).toString('latin1') === THIN_MAGIC;
 }

@@ -17,7 +17,9 @@ export interface DepInfo {
  * error for a deleted file): those lines name one path each, whole, and the
  * inputs are read from them, in their order. A dep-info without them (none
  * that rustc writes) is read from its prerequisite lists. Env-dep values
- * escape `\\`, `\n` and `\r`.
+ * escape `\\`, `\n` and `\r`. Comments start `# `: a line `#data.txt:` is the
+ * rule of an input whose path starts with `#`, which was taken for a comment,
+ * and that file's edits hit.
  *
  * Before, a path's `\\` and `\#` were unescaped as make would, to `\` and `#`:
  * `include_str!("x\\\\y.txt")` was recorded as the file `x\y.txt`, and a clean
@@ -39,7 +41,9 @@ export function parseDepInfo(text: string): DepInfo {
       envDeps.push(eq < 0 ? { name: body } : { name: body.slice(0, eq), value: unescapeEnv(body.slice(eq + 1)) });
       continue;
     }
-    if (line.startsWith('#') || line.trim() === '') continue;
+    // rustc's comments start `# ` (`# env-dep:`, `# checksum:`); a path that starts with `#` is an
+    // input's own rule (`#data.txt:`: rustc escapes no `#`), and a space after it would be escaped.
+    if (line.startsWith('# ') || line.trim() === '') continue;
     const colon = findRuleColon(line);
     if (colon < 0) throw new SplitcacheError('SPLITCACHE_DEPINFO_MALFORMED', `dep-info line ${i + 1} has no rule separator`);
     if (colon === line.length - 1) own.push(unescapeSpaces(line.slice(0, colon)));
@@ -48,14 +52,18 @@ export function parseDepInfo(text: string): DepInfo {
   return { files: [...new Set(own.length > 0 ? own : listed)], envDeps };
 }
 
-/** The rule's `:` is the first one followed by whitespace or end of line (paths may hold `C:`-style colons elsewhere). */
+/**
+ * The rule's `:` is the first one followed by a space or the end of the line (paths may hold
+ * `C:`-style colons elsewhere). rustc writes a space there; a tab it leaves unescaped in a path,
+ * and `a:<tab>b.txt:` taken at its first colon lost the file.
+ */
 function findRuleColon(s: string): number {
   for (let i = 0; i < s.length; i++) {
     if (s[i] === '\\' && s[i + 1] === ' ') {
       i++;
       continue;
     }
-    if (s[i] === ':' && (i + 1 === s.length || s[i + 1] === ' ' || s[i + 1] === '\t')) return i;
+    if (s[i] === ':' && (i + 1 === s.length || s[i + 1] === ' ')) return i;
   }
   return -1;
 }

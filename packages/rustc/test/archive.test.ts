@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSplitcacheError } from '@splitcache/errors';
-import { archiveMembers } from '../src/index.js';
+import { archiveMembers, isThinArchive } from '../src/index.js';
 
 const members = (buf: Buffer) => archiveMembers((pos, len) => buf.subarray(pos, pos + len), buf.length);
 
@@ -37,6 +37,22 @@ t.test('an rlib rustc made: the same members as ar t lists', async (t) => {
   const listed = execFileSync('ar', ['t', rlib], { encoding: 'utf8' }).split('\n').filter(Boolean);
   t.same(members(readFileSync(rlib)), listed);
   t.ok(listed.some((m) => m.endsWith('.rcgu.dwo')), 'a .dwo among them');
+});
+
+t.test("a thin archive ar made (ar T): its members' paths, and it is told apart", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-thin-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'a.c'), 'int a(void) { return 1; }\n');
+  writeFileSync(join(dir, 'a-member-named-past-sixteen.c'), 'int b(void) { return 2; }\n');
+  execFileSync('cc', ['-c', 'a.c', 'a-member-named-past-sixteen.c'], { cwd: dir });
+  execFileSync('ar', ['crsT', 'libt.a', 'a.o', 'a-member-named-past-sixteen.o'], { cwd: dir });
+  const thin = readFileSync(join(dir, 'libt.a'));
+  t.ok(isThinArchive((pos, len) => thin.subarray(pos, pos + len)), 'thin');
+  // Stored relative to the archive's dir; `ar t` shows them resolved.
+  t.same(members(thin).map((m) => join(dir, m)), execFileSync('ar', ['t', join(dir, 'libt.a')], { encoding: 'utf8' }).split('\n').filter(Boolean), 'the members ar t lists');
+  execFileSync('ar', ['crs', 'libf.a', 'a.o'], { cwd: dir });
+  const full = readFileSync(join(dir, 'libf.a'));
+  t.notOk(isThinArchive((pos, len) => full.subarray(pos, pos + len)), 'a full archive is not');
 });
 
 t.test('anything else is refused with SPLITCACHE_ARCHIVE_MALFORMED', async (t) => {

@@ -138,6 +138,11 @@ t.test('dep-info: paths are read as rustc writes them, a space escaped and nothi
   t.same(d.envDeps, [{ name: 'V', value: 'a\rb\nc\\d' }]);
   // A space in a name is escaped, and a backslash before it is written as it is.
   t.same(parseDepInfo('o.d: src/a\\ b.rs src/c\\\\ d.rs\n\nsrc/a\\ b.rs:\nsrc/c\\\\ d.rs:\n').files, ['src/a b.rs', 'src/c\\ d.rs']);
+  // rustc's comments start `# `; a path that starts with `#` has its own rule (`#data.txt:`), as any
+  // input's. Taken for a comment, the file was keyed by no digest, and its edits hit.
+  t.same(parseDepInfo('o.d: #data.txt src/main.rs\n\n#data.txt:\nsrc/main.rs:\n\n# env-dep:A=b\n# checksum:blake3=00 file_len:1 src/main.rs\n').files, ['#data.txt', 'src/main.rs'], 'an input whose path starts with #');
+  // rustc separates a rule with `: `, and escapes no tab: `a:<tab>b.txt:` is that file's own rule.
+  t.same(parseDepInfo('o.d: src/a:\tb.txt src/main.rs\n\nsrc/a:\tb.txt:\nsrc/main.rs:\n').files, ['src/a:\tb.txt', 'src/main.rs'], 'a path holding a colon and a tab');
   t.same(parseDepInfo('o.d: src/a\\ b.rs src/x\\\\y.rs\n').files, ['src/a b.rs', 'src/x\\\\y.rs'], 'without the per-input rules, the prerequisite list');
 });
 
