@@ -100,3 +100,27 @@ t.test('variables whose names hold a dash reach rustc: CARGO_BIN_EXE_my-tool, a 
   }
   t.ok((await store.calls('warm, after cargo clean')).every((e) => e.outcome === 'hit'), 'the warm build hit every crate');
 });
+
+// cargo-make exports its task and git state (CARGO_MAKE_*) to the cargo it runs. Keyed as cargo's
+// own variables, they split the entries: every crate missed at every commit. (CARGO_HOME, which
+// the rustup proxy sets and a toolchain's own cargo does not: manifestKey.test.ts.)
+t.test("another tool's CARGO_* variables do not split entries; a crate that reads one with env!() still misses on it", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'a', CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: 'abc123' }), 'a build under cargo-make at one commit');
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'b', CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: 'def456' }), 'at the next commit');
+  const b = await store.calls('b');
+  t.ok(b.length >= 5 && b.every((e) => e.outcome === 'hit'), `every crate hits (${b.map((e) => e.outcome).join(' ')})`);
+
+  const reader = fileTree({
+    'Cargo.toml': '[package]\nname = "reads-commit"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/main.rs': 'fn main() { println!("{}", option_env!("CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH").unwrap_or("none")); }\n',
+  }, 'reads-commit');
+  for (const hash of ['abc123', 'def456']) {
+    assertOk(t, await store.cargo(reader, ['build'], { CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: hash }), `built at ${hash}`);
+    t.equal((await run(join(reader, 'target/debug/reads-commit'), [])).stdout, `${hash}\n`, `a crate that reads it has ${hash}`);
+    assertOk(t, await store.cargo(reader, ['clean']), 'cargo clean');
+  }
+});

@@ -40,24 +40,26 @@ import { staticLibDigest } from './staticLibDigest.js';
 export const CACHE_VERSION = 13;
 
 /**
- * CARGO_* variables that cannot change a crate's outputs: the jobserver,
- * cargo's terminal, network, registry and source settings, its log, and the
- * configuration cargo itself reads and turns into the arguments it passes
- * (`[build]`: jobs, target, target dir, rustflags, rustc and its wrappers;
- * `[profile.*]`; CARGO_INCREMENTAL; a target's linker, runner and
- * rustflags; the rustflags it hands build scripts), which are keyed as
- * arguments. So a CI job that sets CARGO_INCREMENTAL=0 and a machine whose
- * profile says `incremental = false`, or a wrapper set through
- * CARGO_BUILD_RUSTC_WRAPPER at another path, share entries. Everything
- * cargo sets for the crate itself (CARGO_PKG_*, CARGO_MANIFEST_DIR, …) stays
- * keyed: a proc-macro may read it while it expands. But for
- * CARGO_PRIMARY_PACKAGE, which says whether the build selected the package
- * (`cargo build` does every member, `cargo test -p app` only app): rustc
- * never reads it, so a member keeps its entries under `-p`. clippy-driver
- * does (it lints primary packages only), so a call through a driver keys it.
+ * The CARGO_* variables keyed: those cargo sets for the crate itself (CARGO_PKG_*,
+ * CARGO_MANIFEST_DIR, CARGO_CRATE_NAME, CARGO_BIN_EXE_*, …, as its reference lists them, and
+ * a build script's CARGO_FEATURE_* and CARGO_CFG_*), which a proc-macro may read while it
+ * expands with no word in dep-info. Any other variable a crate reads with env!() or
+ * option_env!() is in its dep-info (`# env-dep:`), and each result records its value.
+ *
+ * An allow-list: before, every CARGO_* variable but a list of cargo's own configuration was
+ * keyed, so a variable of another tool's exported to cargo split the entries by its value
+ * (cargo-make's CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: every crate missed at every commit), and
+ * CARGO_HOME, which the rustup proxy sets and a toolchain's own cargo does not, split a store
+ * between the two. Configuration cargo turns into arguments (`[build]`, `[profile.*]`,
+ * CARGO_INCREMENTAL, a target's linker and rustflags) is keyed as those arguments, so a CI job
+ * that sets CARGO_INCREMENTAL=0 and a machine whose profile says `incremental = false` share
+ * entries. CARGO_PRIMARY_PACKAGE says whether the build selected the package (`cargo build`
+ * does every member, `cargo test -p app` only app): rustc never reads it, so a member keeps
+ * its entries under `-p`; clippy-driver does (it lints primary packages only), so a call
+ * through a driver keys it.
  */
-const IGNORED_CARGO_ENV =
-  /^CARGO_(PRIMARY_PACKAGE$|MAKEFLAGS|TERM_|HTTP_|NET_|REGISTRIES_|REGISTRY_|SOURCE_|LOG|BUILD_|PROFILE_|INCREMENTAL$|ENCODED_RUSTFLAGS$|ENCODED_RUSTDOCFLAGS$|TARGET_DIR$|TARGET_[A-Z0-9_]+_(LINKER|RUNNER|RUSTFLAGS|RUSTDOCFLAGS)$|ALIAS_|CACHE_|CARGO_NEW_|INSTALL_|FUTURE_INCOMPAT_|RESOLVER_|UNSTABLE_)/;
+const KEYED_CARGO_ENV =
+  /^CARGO(|_MANIFEST_DIR|_MANIFEST_PATH|_PKG_[A-Z0-9_]+|_CRATE_NAME|_BIN_NAME|_BIN_EXE_.+|_TARGET_TMPDIR|_RUSTC_CURRENT_DIR|_FEATURE_[A-Z0-9_]+|_CFG_[A-Z0-9_]+)$/;
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
  * untracked in rustc's options (they never change an object, metadata or
@@ -128,9 +130,10 @@ export interface ManifestKey {
  *     expands back to the one argument under a call's own prefix table, so an
  *     old key still names what it named; such calls just get new keys.
  *  4. The working directory, normalised (relative paths resolve against it).
- *  5. The CARGO_* variables that reach the crate, normalised, except those
- *     that cannot change an output (IGNORED_CARGO_ENV), plus RUSTC_ENV.
- *     Dropping more of them later needed no new CACHE_VERSION (item 3).
+ *  5. The CARGO_* variables cargo sets for the crate (KEYED_CARGO_ENV),
+ *     normalised, plus RUSTC_ENV. Keying fewer of them (an allow-list since
+ *     2026-12-04, a deny-list before) needed no new CACHE_VERSION (item 3):
+ *     calls that had others get new keys.
  *  6. The digest of the root source file.
  *  7. The digest of every --extern file.
  *  8. The digest of every native static library linked with -l (found in the
@@ -326,12 +329,12 @@ function findStaticLib(file: string, inv: Invocation, cwd: string): string | und
 
 /**
  * The names of the CARGO_* variables that go into the key (item 5), sorted:
- * all but IGNORED_CARGO_ENV, and CARGO_PRIMARY_PACKAGE for a call through a
- * driver (clippy-driver reads it).
+ * KEYED_CARGO_ENV, and CARGO_PRIMARY_PACKAGE for a call through a driver
+ * (clippy-driver reads it).
  */
 export function keyedCargoEnv(env: Record<string, string>, throughDriver = false): string[] {
   return Object.keys(env)
-    .filter((name) => (name.startsWith('CARGO_') || name === 'CARGO') && (!IGNORED_CARGO_ENV.test(name) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE')))
+    .filter((name) => KEYED_CARGO_ENV.test(name) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE'))
     .sort();
 }
 

@@ -42,6 +42,11 @@ t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the conf
     CARGO_REGISTRIES_CRATES_IO_PROTOCOL: 'sparse', CARGO_SOURCE_CRATES_IO_REPLACE_WITH: 'vendored', CARGO_LOG: 'debug',
     CARGO_ALIAS_B: 'build', CARGO_UNSTABLE_SPARSE_REGISTRY: 'true', CARGO_CACHE_AUTO_CLEAN_FREQUENCY: 'never',
   };
+  // Not cargo's for the crate: another tool's (cargo-make exports its task and git state to the cargo
+  // it runs), and CARGO_HOME, which the rustup proxy sets and a toolchain's own cargo does not.
+  const others = { CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: 'abc123', CARGO_MAKE_TASK: 'build', CARGO_HOME: '/home/u/.cargo', CARGO_INSTALL_ROOT: '/opt' };
+  t.same(keyedCargoEnv({ ...set, ...others, CARGO_BIN_EXE_my_tool: '/w/t/my-tool', 'CARGO_BIN_EXE_my-tool': '/w/t/my-tool', CARGO_PKG_VERSION_MAJOR: '1' }),
+    [...Object.keys(set), 'CARGO_BIN_EXE_my-tool', 'CARGO_BIN_EXE_my_tool', 'CARGO_PKG_VERSION_MAJOR'].sort(), "other tools' variables and CARGO_HOME are not keyed");
   t.same(keyedCargoEnv({ ...set, ...config, PATH: '/bin' }), Object.keys(set).sort(), 'only those cargo sets for the crate');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }), Object.keys(set).sort(), 'not whether the build selected the package: rustc never reads it');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }, true), [...Object.keys(set), 'CARGO_PRIMARY_PACKAGE'].sort(), 'but clippy-driver does');
