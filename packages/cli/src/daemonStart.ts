@@ -166,6 +166,7 @@ function procMounted(): boolean {
  * at a build's busiest moment (bin/splitcache looks again the same way).
  */
 async function startUnlessServed(sock: string, dir: string, daemonMain: string, takeOver: boolean, firstRustc?: string): Promise<ChildProcess | DaemonConnection | undefined> {
+  rootInOthersStore(dir);
   const lock = join(dir, 'daemon.starting');
   if (!takeSpawnLock(lock, dir, takeOver)) return undefined;
   const served = await DaemonConnection.tryConnect(sock);
@@ -173,7 +174,46 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
     rmSync(lock, { force: true });
     return served;
   }
-  return spawnDaemon(dir, daemonMain, firstRustc);
+  let log: number;
+  try {
+    log = openSync(join(dir, 'daemon.log'), 'a');
+  } catch (err) {
+    // The store dir takes this user's files, but its log is another's (a store a group shares, made
+    // under umask 022; one restored as root and chown'd without -R): no daemon of this user's could
+    // start. The lock was left behind, with no pid, and every call of the build waited 5 s on it.
+    rmSync(lock, { force: true });
+    unstartable(dir, `its daemon.log ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'is not writable by this user' : `cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`}`);
+  }
+  return spawnDaemon(dir, daemonMain, log, firstRustc);
+}
+
+/**
+ * Root starts no daemon in a store dir another user owns (a `sudo cargo build` that kept the
+ * user's SPLITCACHE_DIR or HOME): it would open that user's index and write root's files, shard
+ * dirs among them, which the owner's daemon could then never write (10 of grep's 72 crates were
+ * never stored again). Its calls build uncached with the reason, as they do while the owner's
+ * daemon serves the store (refuseOthersSocket).
+ */
+function rootInOthersStore(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  let owner: number;
+  try {
+    owner = statSync(dir).uid;
+  } catch {
+    return;
+  }
+  if (owner !== 0) unstartable(dir, `belongs to uid ${owner}, and root starts no daemon in another user's store (its files would be root's)`);
+}
+
+/** Leaves the reason no daemon can start for this user (as a daemon's failed start does: calls build uncached at once for 10 s), and throws it. */
+function unstartable(dir: string, why: string): never {
+  const line = `the store dir ${dir} ${why}`;
+  try {
+    writeStartFailed(dir, line);
+  } catch {
+    /* each call finds out for itself */
+  }
+  throw Object.assign(new Error(line), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 /** Makes the spawn lock `lock`; false if another starter holds one that is not yet stale (a `takeOver` takes it anyway). */
@@ -194,8 +234,8 @@ function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
   }
 }
 
-function spawnDaemon(dir: string, daemonMain: string, firstRustc?: string): ChildProcess {
-  const log = openSync(join(dir, 'daemon.log'), 'a');
+/** Spawns the daemon, its output appended to `log` (daemon.log, opened by the caller; closed here). */
+function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: string): ChildProcess {
   // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
   // The user's NODE_OPTIONS are for their own node programs (bin/splitcache says why).
   const env = { ...process.env };

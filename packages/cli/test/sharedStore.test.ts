@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir } from './helpers.js';
 
@@ -89,4 +89,44 @@ t.test('another user first on a shared store whose daemon is stopped: their call
   t.equal(own.stderr, '', 'silently: its own daemon serves it');
   t.equal(lstatSync(join(store.dir, 'daemon.sock')).uid, 0, "the socket is the owner's");
   t.equal((await store.stats()).misses, 1, 'and counted its call');
+});
+
+// A group's store whose owner made it under umask 022, the owner's daemon since stopped: the
+// other user can't append to its daemon.log, so no daemon of theirs can start. The start used
+// to die after taking the spawn lock, leaving it with no pid: each call waited 5 s on it (20 s
+// for the fixture), said only that no daemon answered, and the owner's next call waited too.
+t.test("another user on a shared store whose daemon.log is the owner's: uncached at once, the reason named, no lock left", { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
+  const store = new Store();
+  chmodSync(store.dir, 0o777);
+  t.teardown(() => store.stop());
+  t.equal((await run('/bin/sh', ['-c', 'umask 022; exec "$0" server start', BIN], { env: store.env() })).code, 0, "the owner's daemon starts");
+  await store.stop();
+  for (const which of ['first', 'second']) {
+    const r = callAsNobody(store);
+    t.equal(r.status, 0, `the other user's ${which} call succeeds`);
+    t.equal(r.stdout, 'ran 9 args\n', 'its rustc ran as called');
+    t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: [^\n]*daemon\.log is not writable by this user[^\n]*\n$/, `${which}: one line names the log`);
+    t.notOk(existsSync(join(store.dir, 'daemon.starting')), `${which}: no spawn lock is left behind`);
+  }
+});
+
+// Root on a store another user owns, whose daemon is stopped (a `sudo cargo build` that kept the
+// user's SPLITCACHE_DIR or HOME): root's daemon started there and wrote root's files, shard dirs
+// among them, and the owner could never store a crate whose blobs fell in one (10 of grep's 72).
+t.test("root's call on another user's store whose daemon is stopped: uncached, and nothing of root's is written there", { skip: !readable && (root ? `${BIN} is not readable by uid ${NOBODY}` : 'needs root, to run as another user') }, async (t) => {
+  const store = new Store();
+  chownSync(store.dir, NOBODY, NOBODY);
+  chmodSync(store.dir, 0o755);
+  const asOwner = (args: string[]) => spawnSync(BIN, args, { env: { ...store.env(), HOME: '/nonexistent' }, uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+  t.equal(asOwner(['server', 'start']).status, 0, "the owner's daemon starts");
+  t.equal(asOwner(['server', 'stop']).status, 0, 'and stops');
+  for (const how of ['exec port', 'node client'] as const) {
+    const cwd = printingCrate(`root's ${how}`);
+    const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env(how === 'node client' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    t.equal(r.code, 0, `${how}: the call succeeds`);
+    t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, `root's ${how}\n`, `${how}: with the right binary`);
+    t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir \S+ belongs to uid 65534, and root starts no daemon in another user's store[^\n]*\n$|^$/, `${how}: at most one line, saying why`);
+  }
+  const roots = spawnSync('find', [store.dir, '-uid', '0'], { encoding: 'utf8' }).stdout.trim();
+  t.equal(roots, '', 'no file in the store is root\'s');
 });
