@@ -211,8 +211,12 @@ export class BlobDir {
     return { blobs, bytes };
   }
 
-  async remove(digest: Digest): Promise<void> {
-    await unlink(this.pathOf(digest)).catch(() => undefined);
+  /** Removes a blob; whether it is gone (false where it stays: a file of another user's, in a dir this user can't write). */
+  async remove(digest: Digest): Promise<boolean> {
+    return unlink(this.pathOf(digest)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+    );
   }
 }
 

@@ -50,7 +50,8 @@ export async function collectGarbage(
   for await (const b of store.blobs.list()) {
     progress?.(++seen, 0, 'gc');
     if (needed.has(b.digest) || now - b.mtimeMs < (opts.graceMs ?? 0)) continue;
-    await store.blobs.remove(b.digest);
+    // One that stays (another user's, in a shard dir this user can't write) is not counted as removed.
+    if (!(await store.blobs.remove(b.digest))) continue;
     blobsRemoved++;
     bytesRemoved += b.size;
   }

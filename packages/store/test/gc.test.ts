@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHash } from '@splitcache/hash';
@@ -141,4 +141,17 @@ t.test('gc reports the last use of the most recently used entry it evicted', asy
   const r = await collectGarbage(store, { maxBytes: 0 });
   t.equal(r.entriesEvicted, 4);
   t.ok(r.newestEvictedUse >= before && r.newestEvictedUse <= Date.now(), 'entries stored just now: their store time');
+});
+
+// gc counted every blob it tried to remove: one that stayed (another user's, in a shard dir root's
+// daemon once made) was reported removed while `stats` still showed it.
+t.test('BlobDir.remove says whether the blob is gone', async (t) => {
+  const store = await tempStore(t, 'sc-blobremove-');
+  const digest = await store.blobs.write(Buffer.from('a blob to remove'));
+  t.equal(await store.blobs.remove(digest), true, 'removed');
+  t.equal(await store.blobs.remove(digest), true, 'already gone is gone');
+  const stuck = await store.blobs.write(Buffer.from('a blob that stays'));
+  rmSync(store.blobs.pathOf(stuck));
+  mkdirSync(join(store.blobs.pathOf(stuck), 'x'), { recursive: true }); // unlink fails on it
+  t.equal(await store.blobs.remove(stuck), false, 'one that cannot be removed is not gone');
 });
