@@ -172,3 +172,45 @@ t.test('include_str!() of the README through CARGO_MANIFEST_DIR hits in another 
   assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b2' }), 'B with another README');
   t.same((await store.calls('b2')).filter((e) => e.crate === 'doclib').map((e) => e.outcome), ['miss'], 'the README is an input: doclib misses');
 });
+
+// Two ways the package's dir reached the code of a crate that also took its README through
+// CARGO_MANIFEST_DIR, which let its dir be normalised: a dependency's macro that pastes the
+// variable (insta's assert_snapshot! finds its snapshots so), and code include!()d through it,
+// whose spans name the file's absolute path (file!(), panic locations). A hit from another
+// checkout printed the producer's dir in both; each now misses there and prints its own.
+const MANIFEST_DIR_USES = {
+  'Cargo.toml': '[workspace]\nmembers = ["helper", "app"]\nresolver = "2"\n',
+  'helper/Cargo.toml': '[package]\nname = "helper"\nversion = "0.1.0"\nedition = "2021"\n',
+  'helper/src/lib.rs': '#[macro_export]\nmacro_rules! fixture_dir { () => { concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures") } }\n',
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nhelper = { path = "../helper" }\n',
+  'app/README.md': 'The app.\n',
+  'app/extra.rs': 'pub fn here() -> &\'static str { file!() }\n',
+  'app/src/main.rs':
+    '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\n' +
+    'mod extra { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/extra.rs")); }\n' +
+    'fn main() { println!("{} {}", helper::fixture_dir!(), extra::here()); }\n',
+};
+
+t.test("a dependency's macro that pastes CARGO_MANIFEST_DIR, and code include!()d through it: a checkout elsewhere gets its own dir", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(MANIFEST_DIR_USES, 'producer');
+  const b = fileTree(MANIFEST_DIR_USES, 'consumer');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, `${b}/app/fixtures ${b}/app/extra.rs\n`, "B's binary names B's dir, as a plain build there does");
+  t.same((await store.calls('b')).map((e) => [e.crate, e.outcome]), [['helper', 'hit'], ['app', 'miss']], 'the lib hits; the bin misses');
+
+  // Each alone keeps the dir exact too.
+  for (const [what, main] of [
+    ["the dependency's macro", '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\nfn main() { println!("{}", helper::fixture_dir!()); }\n'],
+    ['code include!()d', '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\nmod extra { include!(concat!(env!("CARGO_MANIFEST_DIR"), "/extra.rs")); }\nfn main() { println!("{}", extra::here()); }\n'],
+  ] as const) {
+    writeFileSync(join(a, 'app', 'src', 'main.rs'), main);
+    writeFileSync(join(b, 'app', 'src', 'main.rs'), main);
+    const session = what.replace(/\W+/g, '-');
+    assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: `${session}-a` }), `${what}: A builds`);
+    assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: `${session}-b` }), `${what}: B builds`);
+    t.match((await run(join(b, 'target', 'debug', 'app'), [])).stdout, new RegExp(`^${b}/app/`), `${what}: B's binary names B's dir`);
+  }
+});

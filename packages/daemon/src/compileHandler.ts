@@ -13,6 +13,7 @@ import { MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
 import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
+import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
@@ -192,7 +193,9 @@ export class CompileHandler {
     let remote: RemoteLookup | undefined;
     if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
-      remote = await this.s.remote.fetch({ manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form });
+      remote = await this.s.remote.fetch({
+        manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form, externs: externFiles(p.inv, p.cwd),
+      });
       result = remote.result;
       p.remoteReason = remote.reason;
     }

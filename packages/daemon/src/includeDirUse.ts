@@ -1,4 +1,6 @@
 import { open } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Invocation } from '@splitcache/rustc';
 import { readInput } from './inputBytes.js';
 
 /**
@@ -9,9 +11,18 @@ import { readInput } from './inputBytes.js';
  */
 export const INCLUDE_DIRS = ['OUT_DIR', 'CARGO_MANIFEST_DIR'] as const;
 
-/** `include!(concat!(env!("<name>")` and its include_str!/include_bytes! forms, any brackets and spacing. */
-const includeFrom = (name: string) => new RegExp(`\\binclude(?:_str|_bytes)?!\\s*[([{]\\s*concat!\\s*[([{]\\s*env!\\s*[([{]\\s*"${name}"`, 'g');
-const FORMS = new Map(INCLUDE_DIRS.map((n) => [n, includeFrom(n)]));
+/**
+ * `include!(concat!(env!("<name>")` and its include_str!/include_bytes! forms, any brackets and
+ * spacing. For CARGO_MANIFEST_DIR only the data forms: code taken in by `include!` from an
+ * absolute path carries that path in its spans, so `file!()` and its panic locations named the
+ * producer's checkout on a hit elsewhere (for OUT_DIR, the generated code of bindgen and prost,
+ * that stays a documented limit: docs/ARCHITECTURE.md).
+ */
+const includeFrom = (name: string, forms: string) => new RegExp(`\\binclude${forms}!\\s*[([{]\\s*concat!\\s*[([{]\\s*env!\\s*[([{]\\s*"${name}"`, 'g');
+const FORMS = new Map<string, RegExp>([
+  ['OUT_DIR', includeFrom('OUT_DIR', '(?:_str|_bytes)?')],
+  ['CARGO_MANIFEST_DIR', includeFrom('CARGO_MANIFEST_DIR', '(?:_str|_bytes)')],
+]);
 
 /** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
 const WHOLE_TEXT_MAX = 16 << 20;
@@ -27,10 +38,12 @@ const WHOLE_TEXT_MAX = 16 << 20;
  * test's fixtures found through CARGO_MANIFEST_DIR) must keep it exactly, or
  * a hit from another directory would read the producer's files. Any other
  * mention counts, comments included: a miss in another directory costs time,
- * a wrong path costs a build. A value that a macro from another crate
- * expands is not seen here (docs/ARCHITECTURE.md). The answer depends only on
- * the files' contents, which a result pins by digest, so ingest and the
- * remote tier decide alike.
+ * a wrong path costs a build. For CARGO_MANIFEST_DIR, `externs` (the call's
+ * --extern files) count too: a dependency that names it may paste it through
+ * a macro. An OUT_DIR that a macro from another crate expands as a value is
+ * not seen here (docs/ARCHITECTURE.md). The answer depends only on the files'
+ * contents, which a result pins by digest (an extern's is in the key), so
+ * ingest and the remote tier decide alike.
  *
  * Every input is read, whatever its name: `include!` takes code from a file
  * of any name (`gen.inc`, `tables.in`, none), and only `.rs` files were read
@@ -39,15 +52,31 @@ const WHOLE_TEXT_MAX = 16 << 20;
  * file that mentions the name (a README through `include_str!`) costs the
  * hits elsewhere too. An input larger than WHOLE_TEXT_MAX counts on any mention.
  */
-export async function readAsValues(envDeps: readonly string[], files: readonly string[]): Promise<Set<string>> {
+export async function readAsValues(envDeps: readonly string[], files: readonly string[], externs: readonly string[] = []): Promise<Set<string>> {
   const names = INCLUDE_DIRS.filter((n) => envDeps.includes(n));
   const read = new Set<string>();
   for (const file of files) {
     if (read.size === names.length) break;
     for (const name of await namedAsValue(file, names.filter((n) => !read.has(n)))) read.add(name);
   }
+  // A macro of a dependency's may paste CARGO_MANIFEST_DIR into this crate's code (insta's
+  // assert_snapshot! finds its snapshots so): its definition is in that crate's rmeta (a
+  // macro_rules' tokens) or binary (a proc-macro's), which name the variable. Normalised for a
+  // crate that also took its README from there, a hit in another checkout read the producer's
+  // snapshots. Looked for only where the rule would normalise it; OUT_DIR keeps its documented
+  // limit (include_proto!-style macros, the common case, include a file and keep their hits).
+  if (names.includes('CARGO_MANIFEST_DIR') && !read.has('CARGO_MANIFEST_DIR')) {
+    for (const ext of externs) {
+      if (await contains(ext, MANIFEST_DIR_NAME)) {
+        read.add('CARGO_MANIFEST_DIR');
+        break;
+      }
+    }
+  }
   return read;
 }
+
+const MANIFEST_DIR_NAME = Buffer.from('CARGO_MANIFEST_DIR', 'latin1');
 
 /** The `names` that the file names other than to include a file from under them. */
 async function namedAsValue(file: string, names: readonly string[]): Promise<string[]> {
@@ -85,4 +114,9 @@ async function contains(file: string, needle: Buffer): Promise<boolean> {
   } finally {
     await fh.close();
   }
+}
+
+/** A call's --extern files, absolute: readAsValues's `externs`. */
+export function externFiles(inv: Invocation, cwd: string): string[] {
+  return inv.externs.flatMap((e) => (e.path ? [resolve(cwd, e.path)] : []));
 }

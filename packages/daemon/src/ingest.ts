@@ -10,7 +10,7 @@ import { entryKeyOf } from './entryKey.js';
 import { diagnosticForm, hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
-import { readAsValues } from './includeDirUse.js';
+import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
@@ -167,7 +167,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   if (absent === undefined) return { stored: false, reason: 'input-modified-during-compile' };
   for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
-  const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)));
+  const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
 
   let names: string[];

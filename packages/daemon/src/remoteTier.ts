@@ -23,6 +23,8 @@ export interface RemoteQuery {
   table: PrefixTable;
   /** The call's diagnostic form (diagnosticForm.ts): an entry that holds diagnostics serves only calls of its own form. */
   form: string;
+  /** The call's --extern files, absolute: what a dependency's macro may paste (includeDirUse.ts), decided as ingest decides. */
+  externs?: string[];
 }
 
 export interface RemoteLookup {
@@ -62,7 +64,7 @@ export class RemoteTier {
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))));
+      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps);
       if (!found) return this.miss();
