@@ -113,3 +113,43 @@ t.test('cargo clippy: a clippy.toml that appears, changes or goes is a miss', { 
   t.equal(gone.lints, 0, 'with clippy.toml gone');
   t.equal(gone.misses, 0, 'the first entries serve again');
 });
+
+// clippy's `cargo` lints read every package's manifest and the lock through `cargo metadata`,
+// which no dep-info names: a hit passed `-D clippy::cargo_common_metadata` after the manifest lost
+// the `keywords` it had when the entry was stored. Such calls run plainly.
+t.test("cargo clippy with clippy's cargo lints runs them plainly: the manifest decides, as without the cache", { skip: !hasClippy && 'no clippy in this toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const manifest = (keywords: boolean) =>
+    '[package]\nname = "meta"\nversion = "0.1.0"\nedition = "2021"\ndescription = "d"\nlicense = "MIT"\nrepository = "https://example.org/r"\nreadme = "README.md"\n' +
+    (keywords ? 'keywords = ["a"]\ncategories = ["development-tools"]\n' : '');
+  const ws = fileTree({ 'Cargo.toml': '[workspace]\nmembers = ["m"]\nresolver = "2"\n', 'm/Cargo.toml': manifest(true), 'm/README.md': 'm\n', 'm/src/lib.rs': 'pub fn f() {}\n' }, 'cargo-lints');
+  const lint = () => store.cargo(ws, ['clippy', '--offline', '--', '-D', 'clippy::cargo_common_metadata']);
+  assertOk(t, await lint(), 'with keywords and categories, the lint passes');
+  writeFileSync(join(ws, 'm', 'Cargo.toml'), manifest(false));
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  const r = await lint();
+  t.not(r.code, 0, 'without them it fails, as plain clippy does');
+  t.match(r.stderr, /package `meta` is missing `package\.keywords` metadata/, "with clippy's own error");
+  t.equal((await store.stats()).passthrough['clippy-cargo-lints'], 2, 'both runs passed the call through');
+
+  // Named in the crate root instead: the same.
+  writeFileSync(join(ws, 'm', 'src', 'lib.rs'), '#![deny(clippy::cargo)]\npub fn f() {}\n');
+  t.not((await store.cargo(ws, ['clippy', '--offline'])).code, 0, '#![deny(clippy::cargo)] in the source: it fails too');
+  t.equal((await store.stats()).passthrough['clippy-cargo-lints'], 3, 'passed through');
+});
+
+// clippy warns when both .clippy.toml and clippy.toml are there, and reads the first: a hit stored
+// with one of them lost that warning once the other appeared.
+t.test('a second clippy config beside the first: its warning is shown, as plain clippy shows it', { skip: !hasClippy && 'no clippy in this toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({ 'Cargo.toml': '[package]\nname = "configured"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': 'pub fn count(v: &Vec<i32>) -> usize {\n    v.len()\n}\n' }, 'two-configs');
+  writeFileSync(join(ws, '.clippy.toml'), 'too-many-lines-threshold = 100\n');
+  assertOk(t, await store.cargo(ws, ['clippy', '--offline']), 'clippy with .clippy.toml');
+  writeFileSync(join(ws, 'clippy.toml'), 'too-many-lines-threshold = 100\n');
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  const r = await store.cargo(ws, ['clippy', '--offline']);
+  assertOk(t, r, 'clippy with both');
+  t.match(r.stderr, /using config file `\S+\/\.clippy\.toml`, `\S+\/clippy\.toml` will be ignored/, "clippy's warning about the second file");
+});

@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { Invocation } from '@splitcache/rustc';
 
 const NAMES = ['.clippy.toml', 'clippy.toml'];
 
@@ -11,17 +12,44 @@ const NAMES = ['.clippy.toml', 'clippy.toml'];
  *
  * clippy lists the file it read in dep-info, but where it read none, nothing
  * records that a file could appear: the key names the file found, or none
- * (manifestKey.ts, item 13), so a new clippy.toml is a miss.
+ * (manifestKey.ts, item 13), so a new clippy.toml is a miss. `shadowed`: the
+ * other name beside it, which clippy warns it ignores (`using config file
+ * …/.clippy.toml, …/clippy.toml will be ignored`): a hit stored without that
+ * warning would show none of it.
  */
-export function clippyConfFile(env: Record<string, string>, cwd: string): string | undefined {
+export function clippyConfFile(env: Record<string, string>, cwd: string): { file: string; shadowed?: string } | undefined {
   let dir = resolve(cwd, env.CLIPPY_CONF_DIR ?? env.CARGO_MANIFEST_DIR ?? '.');
+  const isFile = (file: string) => statSync(file, { throwIfNoEntry: false })?.isFile() === true;
   for (;;) {
-    for (const name of NAMES) {
-      const file = join(dir, name);
-      if (statSync(file, { throwIfNoEntry: false })?.isFile()) return file;
-    }
+    const found = NAMES.map((name) => join(dir, name)).filter(isFile);
+    if (found.length > 0) return found.length > 1 ? { file: found[0]!, shadowed: found[1]! } : { file: found[0]! };
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
+  }
+}
+
+/**
+ * The lints of clippy's `cargo` group, and the group: they read the manifests and Cargo.lock
+ * (through `cargo metadata`). A name ends where no letter, digit or `_<letter>` follows: in
+ * CLIPPY_ARGS it runs into `__CLIPPY_HACKERY__`, its separator.
+ */
+const CARGO_LINTS = /clippy::(cargo|cargo_common_metadata|multiple_crate_versions|negative_feature_names|redundant_feature_names|wildcard_dependencies)(?![a-z0-9]|_[a-z])/;
+
+/**
+ * Whether a call through clippy-driver may run the lints of clippy's `cargo` group: its
+ * arguments (a `[lints.clippy]` table cargo turns into them), CLIPPY_ARGS (where `cargo clippy
+ * -- -D clippy::cargo_common_metadata` puts its own) or its root source file
+ * (`#![warn(clippy::cargo)]`) name one. They lint what `cargo
+ * metadata` says of every package, its manifest's fields and the lock's versions, and nothing
+ * of that is in dep-info: such a call runs plainly. Before, a hit passed a lint gate the
+ * manifest then failed (`-D clippy::cargo_common_metadata` after `keywords` went).
+ */
+export function runsCargoLints(inv: Invocation, cwd: string, env: Record<string, string>): boolean {
+  if (inv.args.some((a) => CARGO_LINTS.test(a)) || CARGO_LINTS.test(env.CLIPPY_ARGS ?? '')) return true;
+  try {
+    return CARGO_LINTS.test(readFileSync(resolve(cwd, inv.input!), 'latin1'));
+  } catch {
+    return false;
   }
 }

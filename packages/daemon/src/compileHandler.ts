@@ -13,6 +13,7 @@ import { MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
 import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
+import { runsCargoLints } from './clippyConf.js';
 import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
@@ -112,6 +113,7 @@ export class CompileHandler {
     // stderr: stored, every later build would replay it (293 lines for a hello world), and a
     // hit would show none of it. Such a call runs plainly.
     if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log', pkg);
+    if (call.driver && runsCargoLints(inv, req.cwd, req.env)) return this.passThrough(session, inv.crateName ?? '', 'clippy-cargo-lints', pkg);
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
     if (mode === 'split' && !call.driver) hooks?.willLink?.();

@@ -277,7 +277,8 @@ export async function buildManifestKey(
     k.add('driver', driver);
     for (const name of Object.keys(env).sort()) if (name.startsWith('CLIPPY_')) k.add(`env:${name}`, table.normaliseText(env[name]!));
     const conf = clippyConfFile(env, cwd);
-    k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf)} ${await files.digest(conf)}`);
+    const shadowed = conf?.shadowed === undefined ? '' : ` shadowing ${table.normalise(conf.shadowed)}`;
+    k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf.file)} ${await files.digest(conf.file)}${shadowed}`);
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
