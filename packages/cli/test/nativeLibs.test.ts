@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -64,10 +64,13 @@ for (const [how, linkLib] of [
 // A vendor library outside the build's own trees (as in /opt, or /usr/local): a prebuilt `.a`
 // the build script only points at. Only dirs in the build's trees were keyed, so a replaced
 // library was served stale; a `+verbatim` name was looked up as `lib<name>.a` and missed too.
-const vendorWorkspace = (vendor: string, verbatim: boolean) =>
+// A `+verbatim` name may be an absolute path, which rustc takes as it is whatever the search dirs
+// (`absolute`, with a search dir that holds no library): joined to each, it was found nowhere and
+// went unkeyed.
+const vendorWorkspace = (vendor: string, verbatim: boolean, absolute = false) =>
   sysWorkspace(
-    `fn main() {\n    println!("cargo:rustc-link-search=native=${vendor}");\n` +
-      (verbatim ? '    println!("cargo:rustc-link-lib=static:+verbatim=libvendor.a");\n' : '') +
+    `fn main() {\n    println!("cargo:rustc-link-search=native=${absolute ? `${vendor}/empty` : vendor}");\n` +
+      (verbatim ? `    println!("cargo:rustc-link-lib=static:+verbatim=${absolute ? `${vendor}/` : ''}libvendor.a");\n` : '') +
       `    println!("cargo:rerun-if-changed=${vendor}/libvendor.a");\n}\n`,
     (verbatim ? '' : '#[link(name = "vendor", kind = "static")]\n') + 'extern "C" { fn vendor_answer() -> i32; }\npub fn get() -> i32 { unsafe { vendor_answer() } }\n',
   );
@@ -75,17 +78,19 @@ const vendorWorkspace = (vendor: string, verbatim: boolean) =>
 // A thin archive (`ar T`) names its members' files, and Debian's deterministic ar writes the same
 // bytes when a member is rebuilt: keyed by the archive alone, the lib bundling it hit with the
 // old member's code (staticLibDigest.ts).
-for (const [how, verbatim, thin] of [
-  ['#[link(kind = "static")] in the source', false, false],
-  ['cargo:rustc-link-lib=static:+verbatim=libvendor.a', true, false],
-  ['#[link(kind = "static")] in the source, a thin archive', false, true],
+for (const [how, verbatim, thin, absolute] of [
+  ['#[link(kind = "static")] in the source', false, false, false],
+  ['cargo:rustc-link-lib=static:+verbatim=libvendor.a', true, false, false],
+  ['#[link(kind = "static")] in the source, a thin archive', false, true, false],
+  ['cargo:rustc-link-lib=static:+verbatim=<its absolute path>', true, false, true],
 ] as const) {
   t.test(`a vendor library outside the build's trees, linked by ${how}: replaced, the new code is linked`, async (t) => {
     const store = new Store();
     t.teardown(() => store.stop());
     // Not under the temp dir, which is one of the build's own prefixes.
     const vendor = tempDir('vendor', '/var/tmp');
-    const ws = fileTree(vendorWorkspace(vendor, verbatim), 'native');
+    mkdirSync(join(vendor, 'empty'));
+    const ws = fileTree(vendorWorkspace(vendor, verbatim, absolute), 'native');
     const answer = async (value: number, session: string) => {
       writeFileSync(join(vendor, 'vendor.c'), `int vendor_answer(void) { return ${value}; }\n`);
       t.equal(spawnSync('cc', ['-c', 'vendor.c', '-o', 'vendor.o'], { cwd: vendor }).status, 0, 'cc');

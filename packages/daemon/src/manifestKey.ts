@@ -321,8 +321,14 @@ function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, kind: 'na
   return out;
 }
 
-/** The first file named `file` in the call's native dirs. */
+/**
+ * The first file named `file` in the call's native dirs. A `+verbatim` name that is an absolute
+ * path (`rustc-link-lib=static:+verbatim=$OUT_DIR/libfoo.a`) is that file, as rustc's own join
+ * takes it: joined to each dir as node joins, it was found nowhere, and a library its build
+ * script rebuilt was bundled stale.
+ */
 function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
+  if (isAbsolute(file)) return existsSync(file) ? file : undefined;
   return searchDirs(inv, cwd, 'native')
     .map((dir) => join(dir, file))
     .find((p) => existsSync(p));
