@@ -7,7 +7,7 @@
  * once it listens; its own LevelDB lock settles any race that slips through.
  *
  * Two starters take the lock:
- * - bin/splitcache, the sh trampoline, when it finds neither a socket nor a
+ * - bin/splitcache, the bash trampoline, when it finds neither a socket nor a
  *   lock: it starts the daemon before node starts this client, so the two
  *   node starts overlap, and writes the daemon's pid into the lock. It can't
  *   watch the daemon, so a waiting call that finds that pid gone (or a
