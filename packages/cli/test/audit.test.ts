@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, printingCrate, run, Store } from './helpers.js';
+import { assertOk, copyFixture, fileTree, printingCrate, run, Store } from './helpers.js';
 
 // Issue 5: every hit accounted for, every miss explained; eviction and verify.
 
@@ -68,6 +68,24 @@ t.test("a build script is audited and explained under its package's name, as car
   // The lib hit in session two (its build script printed the same): its miss of session one, the first build.
   const lib = JSON.parse((await store.splitcache(['explain', 'fx-core', '--type', 'lib', '--session', 'one', '--json'])).stdout) as { crateType: string; verdict: string };
   t.same([lib.crateType, lib.verdict], ['lib', 'first-build'], '--type lib explains the lib');
+});
+
+// Every build script's crate is build_script_build: one package's first build script was
+// explained against another package's, as the nearest earlier entry of that name.
+t.test("a package's first build script is its first build, whatever other packages' build scripts were stored", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const member = (name: string) => ({
+    [`${name}/Cargo.toml`]: `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n`,
+    [`${name}/build.rs`]: 'fn main() { println!("cargo:rerun-if-changed=build.rs"); }\n',
+    [`${name}/src/lib.rs`]: 'pub fn f() {}\n',
+  });
+  const ws = fileTree({ 'Cargo.toml': '[workspace]\nmembers = ["first", "second"]\nresolver = "2"\n', ...member('first'), ...member('second') }, 'two-scripts');
+  assertOk(t, await store.cargo(ws, ['build', '-p', 'first']), 'the first package builds');
+  assertOk(t, await store.cargo(ws, ['build', '-p', 'second']), 'then the second');
+  const r = await store.splitcache(['explain', 'second', '--type', 'build-script']);
+  assertOk(t, r);
+  t.equal(r.stdout, 'second (build script) missed because no earlier entry of this crate exists\n', "not compared with the first package's build script");
 });
 
 t.test('stats and the audit log survive a daemon stop and restart', async (t) => {

@@ -57,18 +57,17 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     return { ...about, key: miss.key, verdict: 'inputs', differences: diff.map(readable), comparedWith: miss.key };
   }
 
-  // Every build script's crate is build_script_build: its own package's earlier entries come first.
+  // Every build script's crate is build_script_build: only its own package's earlier entries
+  // count. Compared with another package's (the nearest of any), `explain patterns --type
+  // build-script` listed log's build script's key against patterns' first one.
   const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n === 'env:CARGO_PKG_NAME' && v === miss.pkg);
   let best: { key: string; diff: KeyDiff[] } | undefined;
-  let bestOfPackage: typeof best;
   for await (const [key, m] of store.manifests()) {
     // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
-    if (key === miss.key || (m as ManifestRecord).crateName !== crate || m.results.length === 0) continue;
+    if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m)) continue;
     const diff = diffKeys(m.components, mine.components);
     if (!best || diff.length < best.diff.length) best = { key, diff };
-    if (ofPackage(m as ManifestRecord) && (!bestOfPackage || diff.length < bestOfPackage.diff.length)) bestOfPackage = { key, diff };
   }
-  best = bestOfPackage ?? best;
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
 }
