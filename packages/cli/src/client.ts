@@ -104,7 +104,7 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self') });
+    plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask() });
     if (!plan || typeof plan !== 'object' || !('action' in plan)) throw new Error(`bad reply ${JSON.stringify(plan)}`);
   } catch (err) {
     conn.close();

@@ -136,7 +136,8 @@ export class CompileHandler {
       const native = asksForNativeCpu(inv) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
-      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap };
+      const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
+      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
         p.noLinkArgs = sp.noLinkArgs;
@@ -209,7 +210,7 @@ export class CompileHandler {
     }
     const started = Date.now();
     try {
-      const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files);
+      const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode);
       this.touch(result.entryKey);
       // A call that waited for another's compile of this key saved only what the wait didn't take.
       const timeSavedMs = entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0);

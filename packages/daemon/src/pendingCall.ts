@@ -22,4 +22,6 @@ export interface PendingCall extends MissFacts {
   link?: LinkStep;
   /** What a plain call of this compiler has for RUSTC_BOOTSTRAP (unset: undefined); the split halves run with 1. */
   plainBootstrap?: string;
+  /** The mode of the files a hit writes: rustc's under the caller's umask (0o666 & ~umask), 0o644 when it is not known. */
+  outputMode: number;
 }

@@ -18,6 +18,8 @@ import { peerInode } from './tcpTable.js';
 export interface Caller {
   env: Record<string, string>;
   cwd: string;
+  /** Its umask (/proc/<pid>/status, Linux 4.7 and later), for the mode of what a hit writes. */
+  umask?: number;
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
@@ -55,7 +57,8 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     for (const o of outputs) if (o.status === 'fulfilled') opened.push(o.value);
     for (const o of outputs) if (o.status === 'rejected') throw o.reason;
     const [out, err] = opened as [number, number];
-    return { env, cwd, out, err, close };
+    const umask = /^Umask:\s+([0-7]+)/m.exec(status)?.[1];
+    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);

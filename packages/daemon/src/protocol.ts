@@ -34,7 +34,7 @@ export interface LinkStep {
 
 export type Request =
   /** `mnt`: the client's mount namespace (mountNamespace()), when it knows it. */
-  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string }
+  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string; /** the caller's umask, for the mode of what a hit writes (absent: 0644) */ umask?: number }
   /** stdout and stderr: the compile's output, base64. */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
   /**

@@ -31,6 +31,12 @@ export async function replay(
   table: PrefixTable,
   rustc: Pick<RustcIdentity, 'version' | 'rlinkVersion'>,
   files?: FileDigestMemo,
+  /**
+   * The outputs' mode: what rustc's would have under the caller's umask (0o666 & ~umask, as
+   * rustc creates them), set exactly. Written with the daemon's own umask, a build under
+   * umask 077 got world-readable rlibs (and an output over 1 MiB was always 0644).
+   */
+  mode = 0o644,
 ): Promise<Replayed> {
   if (entry.rustcVersion !== rustc.version) {
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
@@ -55,7 +61,7 @@ export async function replay(
       if (o.form === 'raw' && o.size > SYNC_IO_MAX_BYTES) {
         const tmp = tempBeside(dest);
         try {
-          return { dest, size: await store.blobs.copyOut(o.digest, tmp, 0o644), tmp };
+          return { dest, size: await store.blobs.copyOut(o.digest, tmp, mode), tmp };
         } catch (cause) {
           throw replayError(cause, tmp);
         }
@@ -73,7 +79,7 @@ export async function replay(
     await Promise.all(written.map((w) => (w.tmp ? rm(w.tmp, { force: true }) : undefined)));
     throw failed.reason;
   }
-  const stamps = await Promise.all(written.map((w) => (w.data ? writeAtomic(w.dest, w.data) : moveInto(w.tmp!, w.dest))));
+  const stamps = await Promise.all(written.map((w) => (w.data ? writeAtomic(w.dest, w.data, mode) : moveInto(w.tmp!, w.dest))));
   // An rlib or rmeta written here is an --extern of the crates built next: they
   // take its digest from the memo instead of reading it back. A file written
   // synchronously comes with its stamp; a large copy is stat'ed afterwards, not
@@ -136,7 +142,7 @@ async function moveInto(tmp: string, dest: string): Promise<void> {
  * (auto_da_alloc), and the hit would wait on the disk. A small file, written
  * synchronously, comes back with its stamp (writeFileAtomicSync).
  */
-async function writeAtomic(dest: string, data: Uint8Array): Promise<BigIntStats | undefined> {
+async function writeAtomic(dest: string, data: Uint8Array, mode: number): Promise<BigIntStats | undefined> {
   const tmp = tempBeside(dest);
   try {
     if (data.length <= SYNC_IO_MAX_BYTES) {
@@ -145,10 +151,10 @@ async function writeAtomic(dest: string, data: Uint8Array): Promise<BigIntStats 
       } catch {
         /* usually absent */
       }
-      return writeFileAtomicSync(tmp, dest, data, 0o644);
+      return writeFileAtomicSync(tmp, dest, data, mode, true);
     } else {
       const old = unlink(dest).catch(() => undefined);
-      await writeFileAtomic(tmp, dest, data, 0o644, () => old);
+      await writeFileAtomic(tmp, dest, data, mode, () => old, true);
       return undefined;
     }
   } catch (cause) {

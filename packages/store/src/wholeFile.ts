@@ -36,9 +36,11 @@ export async function readWhole(path: string, size?: number): Promise<Buffer> {
  * written whole and 11-21 ms staged (a fresh buffer each time, 5 rounds); in
  * a remote-only tokio build, 137-273 ms for each of its large blobs.
  */
-export async function writeWhole(path: string, data: Uint8Array, mode: number): Promise<void> {
+export async function writeWhole(path: string, data: Uint8Array, mode: number, exactMode = false): Promise<void> {
   const fh = await open(path, 'wx', mode);
   try {
+    // `mode` as given, not as this process's umask leaves it (a replay's, for its caller's umask).
+    if (exactMode) await fh.chmod(mode);
     if (data.length <= IO_CHUNK) await writeAllAt(fh, data, 0);
     else {
       await withChunk(async (buf) => {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync, type BigIntStats } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { writeWhole } from './wholeFile.js';
 
@@ -7,9 +7,9 @@ import { writeWhole } from './wholeFile.js';
  * or the whole new one, never part of it. On failure the temp file is removed
  * and the file system's error is thrown for the caller to name.
  */
-export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Array, mode: number, beforeRename?: () => Promise<unknown>): Promise<void> {
+export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Array, mode: number, beforeRename?: () => Promise<unknown>, exactMode = false): Promise<void> {
   try {
-    await writeWhole(tmp, data, mode);
+    await writeWhole(tmp, data, mode, exactMode);
     await beforeRename?.();
     await rename(tmp, dest);
   } catch (err) {
@@ -24,10 +24,12 @@ export async function writeFileAtomic(tmp: string, dest: string, data: Uint8Arra
  * keeps its inode and mtime): the stamp of exactly these bytes, for a digest
  * memo, whatever happens to `dest` afterwards.
  */
-export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array, mode: number): BigIntStats {
+export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array, mode: number, exactMode = false): BigIntStats {
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', mode);
+    // `mode` as given, not as this process's umask leaves it (a replay's, for its caller's umask).
+    if (exactMode) fchmodSync(fd, mode);
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
     const st = fstatSync(fd, { bigint: true });
     closeSync(fd);
