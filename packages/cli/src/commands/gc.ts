@@ -1,5 +1,5 @@
 import type { GcResult } from '@splitcache/store';
-import { parseAge, parseSize } from '@splitcache/store';
+import { formatBytes, parseAge, parseSize } from '@splitcache/store/gc';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { progressBar } from './progressBar.js';
@@ -37,7 +37,8 @@ export async function runGc(args: string[]): Promise<number> {
   if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
     const audit = r.auditLinesRemoved > 0 ? `; ${r.auditLinesRemoved} audit log lines older than SPLITCACHE_AUDIT_DAYS removed` : '';
-    process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${r.bytesRemoved} bytes); ${r.bytesKept} bytes kept${audit}\n`);
+    // Sizes as `stats` shows them (binary units); --json keeps the byte counts.
+    process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${formatBytes(r.bytesRemoved)}); ${formatBytes(r.bytesKept)} kept${audit}\n`);
   }
   return 0;
 }
