@@ -10,12 +10,12 @@ export interface Explanation {
   crateType?: string;
   key?: string;
   /**
-   * 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate;
+   * 'no-call': no call of that crate (or package) is in the audit log (a misspelt name, one never built); 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate;
    * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-miss' | 'recache' | 'first-build' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  verdict: 'no-call' | 'no-miss' | 'recache' | 'first-build' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -33,10 +33,14 @@ const BUILT_PLAINLY = new Set(['link-failed', 'link-error', 'runs-dir-full', 'ru
 export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
   let miss: { crate: string; pkg?: string; crateType: string; key?: string; time: number; reason?: string } | undefined;
   const ofCrate = crateMatcher(name);
+  let seen = false;
   for await (const e of store.events()) {
-    if (ofCrate(e) && e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
+    if (!ofCrate(e)) continue;
+    seen = true;
+    if (e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
   }
-  if (!miss?.key) return { crate: name.replace(/-/g, '_'), verdict: 'no-miss', differences: [] };
+  // A crate no call names (a typo) was told "has no recorded miss", as one that always hit is.
+  if (!miss?.key) return { crate: name.replace(/-/g, '_'), verdict: seen ? 'no-miss' : 'no-call', differences: [] };
   // `name` may be the package's (`serde` for its build script): what follows is the miss's own crate.
   const crate = miss.crate;
   const about = { crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType };

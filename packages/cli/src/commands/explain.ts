@@ -5,6 +5,7 @@ import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { crateName } from './crateName.js';
 
 const SAY: Record<Explanation['verdict'], string> = {
+  'no-call': 'is named by no call in the audit log (a crate\'s name or its package\'s, as cargo prints it)',
   'no-miss': 'has no recorded miss',
   recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
