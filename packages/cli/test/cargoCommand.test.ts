@@ -79,7 +79,7 @@ t.test("splitcache cargo's summary line says how to cache the incremental calls 
   delete env.CARGO_INCREMENTAL;
   const r = await run(BIN, ['cargo', 'build'], { cwd: crate, env });
   assertOk(t, r, 'splitcache cargo build');
-  t.match(r.stderr, /^splitcache: 0 hits, 0 misses, 0\.0 s saved; passed through: incremental 1 \(CARGO_INCREMENTAL=0 caches those\)$/m, 'the line names the setting');
+  t.match(r.stderr, /^splitcache: 0 hits, 0 misses, 0\.0 s saved; passed through: incremental 1 \(CARGO_INCREMENTAL=0 caches those\); session [0-9a-f]{12}$/m, 'the line names the setting, and the session');
   const cached = await run(BIN, ['cargo', 'build', '--release'], { cwd: crate, env });
   assertOk(t, cached, 'a release build (not incremental)');
   t.notMatch(cached.stderr, /CARGO_INCREMENTAL/, 'has no such hint');
