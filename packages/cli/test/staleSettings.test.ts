@@ -67,6 +67,25 @@ t.test('a setting the daemon cannot use is named, and its default used', async (
   t.match(store.daemonLog(), /SPLITCACHE_CONFIG: SPLITCACHE_MAX_SIZE/, 'and so does daemon.log');
 });
 
+// The line is of the call's own settings: a build that set SPLITCACHE_LOG=loud against a running
+// daemon was told nothing, and one that had dropped the daemon starter's bad SPLITCACHE_MAX_SIZE
+// was told of it every minute.
+t.test("the settings named unusable are the call's own, not those the running daemon started with", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('own settings');
+  const call = (env: NodeJS.ProcessEnv) => run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env(env) });
+  assertOk(t, await call({ SPLITCACHE_MAX_SIZE: '20 gigs' }), 'a call with a bad size starts the daemon');
+  await new Promise((r) => setTimeout(r, 100));
+  const dropped = await call({});
+  assertOk(t, dropped, 'a call without it');
+  t.notMatch(dropped.stderr, /SPLITCACHE_CONFIG:/, "is not told of the starter's setting");
+  const other = store.env({ SPLITCACHE_LOG: 'loud' });
+  const loud = await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: other });
+  assertOk(t, loud, 'a call with a log level no one knows');
+  t.match(loud.stderr, /^splitcache: SPLITCACHE_CONFIG: SPLITCACHE_LOG must be warn, quiet or debug, not "loud"; using warn$/m, 'is told of its own');
+});
+
 // cargo runs rustc in each crate's own directory (a registry crate's, each
 // workspace member's): a relative SPLITCACHE_DIR, taken as it stands, made a
 // store and a daemon in every one of them (37 for the tokio workspace). It is

@@ -88,9 +88,10 @@ export class CompileHandler {
     if (req.env.SPLITCACHE_LOG === 'debug') this.s.log.debugFromNowOn();
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
-    // Settings this daemon was started with and could not use: once a minute, so each build shows them.
-    if (this.s.config.problems.length > 0 && this.faults.dueToShow('SPLITCACHE_CONFIG')) {
-      for (const problem of this.s.config.problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
+    // Settings of this call's that can't be used: once a minute for each set, so each build shows them.
+    const problems = this.drift.problems(req.env);
+    if (problems.length > 0 && this.faults.dueToShow(`SPLITCACHE_CONFIG ${problems.join('\n')}`)) {
+      for (const problem of problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
     }
     // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
     const stale = this.drift.check(req.env);

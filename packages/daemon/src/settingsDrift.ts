@@ -19,6 +19,7 @@ export function settingsDiff(a: Record<string, string>, b: Record<string, string
  */
 export class SettingsDrift {
   private readonly seen = new Map<string, { diff: string[]; warnedAt: number }>();
+  private readonly problemsByEnv = new Map<string, string[]>();
 
   /** `own`: the daemon's `DaemonConfig.settings`. */
   constructor(private readonly own: Record<string, string>, private readonly now: () => number = Date.now) {}
@@ -36,5 +37,23 @@ export class SettingsDrift {
     if (known.diff.length === 0 || this.now() - known.warnedAt < 60_000) return undefined;
     known.warnedAt = this.now();
     return `splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for ${known.diff.join(', ')}; run \`splitcache server stop\` to apply this build's`;
+  }
+
+  /**
+   * The settings this call's environment gives that can't be used (readConfig's `problems`):
+   * its own, where the daemon's start environment's were shown before. So a build that set
+   * `SPLITCACHE_LOG=loud` against a running daemon was told nothing, and one that had since
+   * dropped a bad `SPLITCACHE_MAX_SIZE` was told of it every minute.
+   */
+  problems(env: NodeJS.ProcessEnv): string[] {
+    let fingerprint = '';
+    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_') && n !== 'SPLITCACHE_SESSION').sort()) fingerprint += `${name}=${env[name]}\0`;
+    let found = this.problemsByEnv.get(fingerprint);
+    if (!found) {
+      if (this.problemsByEnv.size >= 64) this.problemsByEnv.clear();
+      found = readConfig(env).problems;
+      this.problemsByEnv.set(fingerprint, found);
+    }
+    return found;
   }
 }
