@@ -1,5 +1,6 @@
 // `npm run demo`: builds the bundled fixture workspace twice, each time from a
-// clean target dir, against a fresh store, and prints the hit table.
+// clean target dir, against a fresh store, and prints the hit table. The
+// workspace and store, in a temp dir, are removed after, unless `-- --keep`.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,11 @@ function build(label) {
   console.log(`${label.padEnd(6)} build: ${s} s`);
 }
 
-console.log(`workspace: ${ws}\nstore:     ${env.SPLITCACHE_DIR}\n`);
+console.log(`workspace: ${ws}\nstore:     ${env.SPLITCACHE_DIR}\n(removed at the end; \`npm run demo -- --keep\` keeps them)\n`);
 build('first');
 build('second');
 const stats = spawnSync(bin, ['stats'], { env, encoding: 'utf8' });
 console.log('\n' + stats.stdout);
 spawnSync(bin, ['server', 'stop'], { env, stdio: 'ignore' });
+if (process.argv.includes('--keep')) console.log(`kept: ${work}`);
+else rmSync(work, { recursive: true, force: true });
