@@ -30,6 +30,8 @@ async function twoRunners(t: Test, url: string, opts: { runTests: boolean }) {
   const sB = await b.stats();
   t.equal((sB as unknown as { remote: Record<string, number> }).remote.hits, sB.hits, 'stats count the remote hits');
   t.same(sB.errors, {}, 'no cache faults on runner B');
+  // In words and binary units, as the rest of `stats` (it said `remote: downloadedBytes 141351177`).
+  t.match((await b.splitcache(['stats'])).stdout, /^remote: downloaded +\d+\.\d (KiB|MiB)$/m, 'the text form names what was downloaded, in its units');
   t.equal((await run(join(wsB, 'target/debug/fx-app'), [])).stdout, aOut, "runner B's binary runs and prints what A's did");
   t.equal((await run(join(wsB, 'target/debug/examples/demo'), [])).stdout, 'example: 100\n');
   if (opts.runTests) assertOk(t, await b.cargo(wsB, ['test', '--', '--test-threads=1']), "runner B's tests run");

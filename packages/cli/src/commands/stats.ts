@@ -66,7 +66,11 @@ export async function runStats(args: string[]): Promise<number> {
   for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.errors)) rows.push([`cache error: ${k}`, String(v)]);
-  for (const [k, v] of Object.entries(s.remote ?? {})) rows.push([`remote: ${k}`, String(v)]);
+  // The remote's counters by their names in words (`downloadedBytes`: `downloaded`, in binary units as the rest); --json keeps the names.
+  for (const [k, v] of Object.entries(s.remote ?? {})) {
+    const bytes = k.endsWith('Bytes');
+    rows.push([`remote: ${k.replace(/Bytes$/, '').replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`, bytes ? formatBytes(v) : String(v)]);
+  }
   const w = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\n';
   const tw = Math.max(14, ...Object.keys(s.byType).map((t) => t.length));
