@@ -103,3 +103,38 @@ for (const [how, verbatim, thin, absolute] of [
     t.equal(await answer(2, 'two'), '2\n', 'after the library is replaced, the binary has the new code');
   });
 }
+
+// A staticlib is cached whole and holds the code of every crate below it. Its key has its direct
+// dependency's rlib, which stays the same when a crate further down rebuilds the archive it bundles
+// (its crate hash covers no native code): only the archive in the -L native dirs cargo passes on
+// shows it. One named `foo.lib` (+verbatim) was not looked at, and the staticlib hit with the old C.
+t.test('a staticlib over a dependency that bundles a rebuilt foo.lib: the new code is in it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["sys", "mid", "app"]\nresolver = "2"\n',
+    'sys/Cargo.toml': '[package]\nname = "sys"\nversion = "0.1.0"\nedition = "2021"\n',
+    'sys/build.rs':
+      'use std::process::Command;\nfn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n    println!("cargo:rerun-if-changed=foo.c");\n' +
+      '    assert!(Command::new("cc").args(["-c", "-fPIC", "foo.c", "-o"]).arg(format!("{out}/foo.o")).status().unwrap().success());\n' +
+      '    let _ = std::fs::remove_file(format!("{out}/foo.lib"));\n' +
+      '    assert!(Command::new("ar").arg("rcs").arg(format!("{out}/foo.lib")).arg(format!("{out}/foo.o")).status().unwrap().success());\n' +
+      '    println!("cargo:rustc-link-search=native={out}");\n    println!("cargo:rustc-link-lib=static:+verbatim=foo.lib");\n}\n',
+    'sys/src/lib.rs': 'extern "C" { fn foo_value() -> i32; }\npub fn value() -> i32 { unsafe { foo_value() } }\n',
+    'mid/Cargo.toml': '[package]\nname = "mid"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nsys = { path = "../sys" }\n',
+    'mid/src/lib.rs': 'pub fn value() -> i32 { sys::value() }\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["staticlib"]\n\n[dependencies]\nmid = { path = "../mid" }\n',
+    'app/src/lib.rs': '#[no_mangle]\npub extern "C" fn app_value() -> i32 { mid::value() }\n',
+    'main.c': '#include <stdio.h>\nint app_value(void);\nint main(void) { printf("%d\\n", app_value()); return 0; }\n',
+  }, 'staticlib');
+  const value = async (n: number) => {
+    writeFileSync(join(ws, 'sys', 'foo.c'), `int foo_value(void) { return ${n}; }\n`);
+    assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+    assertOk(t, await store.cargo(ws, ['build']), `a build with foo_value() = ${n}`);
+    const exe = join(ws, 'm');
+    t.equal(spawnSync('cc', ['main.c', 'target/debug/libapp.a', '-o', exe, '-lpthread', '-ldl'], { cwd: ws }).status, 0, 'a C program links the staticlib');
+    return (await run(exe, [])).stdout;
+  };
+  t.equal(await value(1), '1\n', 'the first build');
+  t.equal(await value(2), '2\n', 'after the C changes, the staticlib has the new code');
+});

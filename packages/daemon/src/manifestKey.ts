@@ -295,8 +295,13 @@ function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): str
   return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
 }
 
-/** What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C one's: not keyed). */
-const LIBRARY_FILE = { native: /\.a$/, crate: /\.(rlib|rmeta)$/ };
+/**
+ * What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C
+ * one's: not keyed). A native `.lib` too: a dependency's build script may name its archive so
+ * (`rustc-link-lib=static:+verbatim=foo.lib`), and a staticlib cached whole bundles it from the
+ * dependency's rlib, which stays the same when the archive is rebuilt: only this dir shows it.
+ */
+const LIBRARY_FILE = { native: /\.(a|lib)$/, crate: /\.(rlib|rmeta)$/ };
 
 /**
  * The library files in the call's dirs of that kind but the sysroot's (item 8), in a stable
