@@ -239,7 +239,7 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: 
   // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
   // The user's NODE_OPTIONS are for their own node programs (bin/splitcache says why).
   const env = { ...process.env };
-  if (!env.SPLITCACHE_REMOTE?.startsWith('https:')) delete env.NODE_EXTRA_CA_CERTS;
+  if (!/^https:/i.test(env.SPLITCACHE_REMOTE ?? '')) delete env.NODE_EXTRA_CA_CERTS;
   delete env.NODE_OPTIONS;
   if (firstRustc) env.SPLITCACHE_FIRST_RUSTC = firstRustc;
   const { spawn } = loadChildProcess();

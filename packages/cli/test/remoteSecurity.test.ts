@@ -146,7 +146,21 @@ t.test('tokens: a read-only token reads but cannot write', async (t) => {
   const stop = await writer.splitcache(['server', 'stop']);
   const said = `${build.stderr}${stop.stderr}`.split('\n').filter((l) => l.includes('SPLITCACHE_REMOTE'));
   t.equal(said.length, 1, `one line in the job (${said.join(' / ')})`);
-  t.match(said[0], /^splitcache: SPLITCACHE_REMOTE_AUTH: an upload to the remote was dropped: PUT \/(cas|ac)\/[0-9a-f]{32}: 403 \(check SPLITCACHE_REMOTE_TOKEN; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only\)$/, 'naming the status and the setting');
+  t.match(said[0], /^splitcache: SPLITCACHE_REMOTE_AUTH: an upload to the remote was dropped: PUT \/(cas|ac)\/[0-9a-f]{32}: 403 \(check SPLITCACHE_REMOTE_TOKEN, or the user and password in SPLITCACHE_REMOTE's URL; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only\)$/, 'naming the status and the setting');
+
+  // A token read from a CRLF file (`$(cat token.txt)` keeps the \r): undici refused the header, each
+  // refused request held a slot of its pool, and from the ninth on a lookup never ended: the build
+  // hung. Blanks around a token are dropped; one with a control character inside is not used.
+  const crlf = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_TOKEN: 'ro-secret-1\r', SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => crlf.stop());
+  assertOk(t, await crlf.cargo(copyFixture(), BUILD, { SPLITCACHE_SESSION: 'crlf' }), 'a runner whose token ends in \\r builds');
+  t.ok(remoteHitRate(await crlf.audit('crlf')).rate >= 0.95, 'and reads with it');
+  const broken = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_TOKEN: 'ro-secret-1\nro-secret-1', SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => broken.stop());
+  const b = await broken.cargo(copyFixture(), BUILD);
+  assertOk(t, b, 'a runner whose token holds a line break builds, uncached by the remote');
+  t.match(b.stderr, /^splitcache: SPLITCACHE_CONFIG: SPLITCACHE_REMOTE_TOKEN holds a control character \(a line break, a tab\); it is not used$/m, 'one line says the token is not used');
+  t.notMatch(b.stderr, /ro-secret/, 'without showing it');
 });
 
 t.test('after a key rotation, a writer with the new key republishes, and readers with the new key hit', async (t) => {

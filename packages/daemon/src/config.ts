@@ -113,7 +113,7 @@ function readRemote(r: SettingReader): RemoteSettings | undefined {
   return {
     url,
     mode,
-    token: r.env.SPLITCACHE_REMOTE_TOKEN || undefined,
+    token: r.headerValue('SPLITCACHE_REMOTE_TOKEN'),
     signingKey: r.env.SPLITCACHE_SIGNING_KEY || undefined,
     timeoutMs: r.seconds('SPLITCACHE_REMOTE_TIMEOUT', 3),
     retries: r.count('SPLITCACHE_REMOTE_RETRIES', 2, 0),
@@ -207,6 +207,24 @@ class SettingReader {
     if ((values as readonly string[]).includes(v)) return v as T;
     this.problems.push(`${name} must be ${values.join(', ').replace(/, ([^,]+)$/, ' or $1')}, not ${JSON.stringify(v)}; ${instead}`);
     return values[0]!;
+  }
+
+  /**
+   * A value sent in an HTTP header (the remote's token): blanks around it are dropped (a token
+   * read from a CRLF file, `$(cat token.txt)`, keeps its `\r`), and one with a control character
+   * left is not used (named, never shown: it is a secret). undici refuses such a header, and each
+   * refused request held one of its pool's slots: from the ninth on, a lookup never ended, and
+   * the build hung with it.
+   */
+  headerValue(name: string): string | undefined {
+    const v = this.value(name)?.trim();
+    if (v === undefined) return undefined;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(v)) {
+      this.problems.push(`${name} holds a control character (a line break, a tab); it is not used`);
+      return undefined;
+    }
+    return v;
   }
 
   /** `:`-separated absolute paths; a relative one is left out. */

@@ -87,3 +87,12 @@ t.test('SPLITCACHE_AUDIT_DAYS: 90 days by default, 0 for good, anything else unr
   t.equal(bad.auditKeepMs, 90 * 864e5);
   t.match(bad.problems, [/SPLITCACHE_AUDIT_DAYS is not a number of days \(0: for good\): "a month"; using 90/]);
 });
+
+t.test("the remote's token: blanks around it dropped, one with a control character inside not used", async (t) => {
+  const remote = { ...base, SPLITCACHE_REMOTE: 'http://c/' };
+  t.equal(readConfig({ ...remote, SPLITCACHE_REMOTE_TOKEN: 'tok-1\r' }).remote?.token, 'tok-1', 'a CRLF file\'s \\r dropped');
+  t.equal(readConfig({ ...remote, SPLITCACHE_REMOTE_TOKEN: ' tok-1 \n' }).remote?.token, 'tok-1', 'blanks around it dropped');
+  const bad = readConfig({ ...remote, SPLITCACHE_REMOTE_TOKEN: 'tok\n1' });
+  t.equal(bad.remote?.token, undefined, 'a line break inside: not used');
+  t.same(bad.problems, ['SPLITCACHE_REMOTE_TOKEN holds a control character (a line break, a tab); it is not used'], 'named, never shown');
+});

@@ -194,7 +194,7 @@ export class HttpRemote {
       if (status === 401 || status === 403) {
         // A write refused to a token that may read: a reader's token on a runner left in read-write mode.
         const hint = method === 'PUT' && status === 403 ? '; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only' : '';
-        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN${hint})`) };
+        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN, or the user and password in SPLITCACHE_REMOTE's URL${hint})`) };
       }
       if (status === 413 && body) {
         // The server's own limit on a body's size: sent again, the same body is refused again.
@@ -233,6 +233,8 @@ export class HttpRemote {
       if (timeout) {
         return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)`, { cause: err }) };
       }
+      // A request undici refuses to send (a header it can't carry): sent again, it is refused again.
+      if (e.code === 'UND_ERR_INVALID_ARG') return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
       return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code ?? e.message ?? String(err)}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
