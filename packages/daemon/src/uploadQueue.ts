@@ -184,6 +184,11 @@ export class UploadQueue {
       if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') return 'refused';
       stats.count('errors', code);
       if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP') return 'failed';
+      // Kept, for when the server has room again; the job is told, once a minute.
+      if (code === 'SPLITCACHE_REMOTE_FULL') {
+        this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
+        return 'failed';
+      }
       // A refused token, an entry gc'd meanwhile: it can never go up.
       await this.drop(entryKey, err);
       return 'dropped';

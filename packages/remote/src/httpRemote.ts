@@ -200,6 +200,11 @@ export class HttpRemote {
         // The server's own limit on a body's size: sent again, the same body is refused again.
         return { kind: 'final', error: tooLarge(what, `HTTP 413, the server takes no body of ${body.length} bytes (raise its limit: nginx's client_max_body_size, splitcache serve's --max-body)`) };
       }
+      // A server out of space (507) refuses a write, and still serves reads: not held against it, or
+      // the breaker it opened skipped every lookup of the writers too (0 hits where readers had 17).
+      if (status === 507 && method === 'PUT') {
+        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_FULL', `${what}: 507, the server's storage is full (free space there, or give splitcache serve a --max-size)`) };
+      }
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status) };
       if (method !== 'GET') return { status };

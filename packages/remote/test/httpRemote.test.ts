@@ -61,6 +61,20 @@ t.test('a 5xx is retried with jitter, then succeeds', async (t) => {
   t.equal(c.breaker.trips, 0, 'a request that succeeded in the end is no failure');
 });
 
+// A server out of space refuses writes and still serves reads: its 507s opened the breaker, and
+// the writer's lookups were skipped with its uploads (0 remote hits where a reader had 17).
+t.test("a PUT answered 507 (the server's storage full) is refused at once, and not held against the server", async (t) => {
+  const srv = await server(t, (req, res) => (req.method === 'PUT' ? res.writeHead(507).end() : res.writeHead(200, { 'content-length': 2 }).end('ok')));
+  const c = client(t, srv.url);
+  for (let i = 0; i < 5; i++) {
+    const r = await c.put('/cas/x', Buffer.from('body')).then(() => undefined, (err: { code?: string; message?: string }) => err);
+    t.equal(r?.code, 'SPLITCACHE_REMOTE_FULL', `PUT ${i + 1}: SPLITCACHE_REMOTE_FULL`);
+  }
+  t.equal(srv.requests(), 5, 'each sent once, not retried');
+  t.equal(c.breaker.trips, 0, 'the breaker stays closed');
+  t.same(await c.get('/cas/x'), Buffer.from('ok'), 'and reads go on');
+});
+
 t.test('repeated failures open the breaker; the server is then left alone', async (t) => {
   const srv = await server(t, (_req, res) => res.writeHead(500).end());
   const c = client(t, srv.url);
