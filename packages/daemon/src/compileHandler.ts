@@ -88,13 +88,12 @@ export class CompileHandler {
     if (req.env.SPLITCACHE_LOG === 'debug') this.s.log.debugFromNowOn();
     const plan = await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
-    // Settings of this call's that can't be used: once a minute for each set, so each build shows them.
-    const problems = this.drift.problems(req.env);
+    // Settings of this call's that can't be used (once a minute for each set, so each build shows
+    // them), and settings this daemon doesn't have (it keeps its starter's).
+    const { problems, stale } = this.drift.look(req.env);
     if (problems.length > 0 && this.faults.dueToShow(`SPLITCACHE_CONFIG ${problems.join('\n')}`)) {
       for (const problem of problems) notes.push(`splitcache: SPLITCACHE_CONFIG: ${problem}`);
     }
-    // A call whose SPLITCACHE_* settings this daemon doesn't have (it keeps its starter's): say so.
-    const stale = this.drift.check(req.env);
     if (stale) notes.push(stale);
     if (notes.length > 0) plan.warning = notes.join('\n');
     return plan;

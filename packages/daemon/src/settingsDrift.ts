@@ -18,42 +18,46 @@ export function settingsDiff(a: Record<string, string>, b: Record<string, string
  * at most once a minute per set of settings, so each build shows it once.
  */
 export class SettingsDrift {
-  private readonly seen = new Map<string, { diff: string[]; warnedAt: number }>();
-  private readonly problemsByEnv = new Map<string, string[]>();
+  /** What each environment gives (by all its SPLITCACHE_* but the session): read once, one readConfig. */
+  private readonly looked = new Map<string, { settings: string; diff: string[]; problems: string[] }>();
+  /** When each set of settings (the SPLITCACHE_* a call does not read for itself) was last told it is stale. */
+  private readonly warnedAt = new Map<string, number>();
 
   /** `own`: the daemon's `DaemonConfig.settings`. */
   constructor(private readonly own: Record<string, string>, private readonly now: () => number = Date.now) {}
 
-  /** The line to show this call, if its settings differ from the daemon's and it is time to say so. */
-  check(env: NodeJS.ProcessEnv): string | undefined {
-    let fingerprint = '';
-    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_') && !PER_CALL.test(n)).sort()) fingerprint += `${name}=${env[name]}\0`;
-    let known = this.seen.get(fingerprint);
-    if (!known) {
-      if (this.seen.size >= 64) this.seen.clear();
-      known = { diff: settingsDiff(this.own, readConfig(env).settings), warnedAt: -Infinity };
-      this.seen.set(fingerprint, known);
+  /**
+   * A call's settings, against the daemon's: `stale`, the line to show if they differ and it is
+   * time to say so (once a minute per set of settings); `problems`, those of its settings that
+   * can't be used (readConfig's): the call's own, where the daemon's start environment's were
+   * shown before, so a build that set `SPLITCACHE_LOG=loud` against a running daemon was told
+   * nothing, and one that had since dropped a bad `SPLITCACHE_MAX_SIZE` was told of it every
+   * minute. One pass over the environment and, per environment seen, one readConfig.
+   */
+  look(env: NodeJS.ProcessEnv): { stale?: string; problems: string[] } {
+    let all = '';
+    let settings = '';
+    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_')).sort()) {
+      const pair = `${name}=${env[name]}\0`;
+      if (name !== 'SPLITCACHE_SESSION') all += pair;
+      if (!PER_CALL.test(name)) settings += pair;
     }
-    if (known.diff.length === 0 || this.now() - known.warnedAt < 60_000) return undefined;
-    known.warnedAt = this.now();
-    return `splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for ${known.diff.join(', ')}; run \`splitcache server stop\` to apply this build's`;
+    let found = this.looked.get(all);
+    if (!found) {
+      if (this.looked.size >= 64) this.looked.clear();
+      const config = readConfig(env);
+      found = { settings, diff: settingsDiff(this.own, config.settings), problems: config.problems };
+      this.looked.set(all, found);
+    }
+    if (found.diff.length === 0 || this.now() - (this.warnedAt.get(found.settings) ?? -Infinity) < 60_000) return { problems: found.problems };
+    if (this.warnedAt.size >= 64) this.warnedAt.clear();
+    this.warnedAt.set(found.settings, this.now());
+    const stale = `splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for ${found.diff.join(', ')}; run \`splitcache server stop\` to apply this build's`;
+    return { stale, problems: found.problems };
   }
 
-  /**
-   * The settings this call's environment gives that can't be used (readConfig's `problems`):
-   * its own, where the daemon's start environment's were shown before. So a build that set
-   * `SPLITCACHE_LOG=loud` against a running daemon was told nothing, and one that had since
-   * dropped a bad `SPLITCACHE_MAX_SIZE` was told of it every minute.
-   */
-  problems(env: NodeJS.ProcessEnv): string[] {
-    let fingerprint = '';
-    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_') && n !== 'SPLITCACHE_SESSION').sort()) fingerprint += `${name}=${env[name]}\0`;
-    let found = this.problemsByEnv.get(fingerprint);
-    if (!found) {
-      if (this.problemsByEnv.size >= 64) this.problemsByEnv.clear();
-      found = readConfig(env).problems;
-      this.problemsByEnv.set(fingerprint, found);
-    }
-    return found;
+  /** The stale-settings line alone (look()). */
+  check(env: NodeJS.ProcessEnv): string | undefined {
+    return this.look(env).stale;
   }
 }
