@@ -1,7 +1,14 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
+
+/** A fresh store, stopped when the test ends, and two checkouts of `files` at other paths: a producer and a consumer. */
+function twoCheckouts(t: Test, files: Record<string, string>): { store: Store; a: string; b: string } {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  return { store, a: fileTree(files, 'producer'), b: fileTree(files, 'consumer') };
+}
 
 // Paths that reach the code a build produces, not only its debuginfo: a hit
 // from a checkout in another directory must not hand over the producer's.
@@ -24,10 +31,7 @@ const WORKSPACE = {
 };
 
 t.test('env!() of a path is the checkout\'s own after a hit from another directory; include!() from OUT_DIR still hits', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const a = fileTree(WORKSPACE, 'producer');
-  const b = fileTree(WORKSPACE, 'consumer');
+  const { store, a, b } = twoCheckouts(t, WORKSPACE);
   assertOk(t, await store.cargo(a, ['test', '--no-run'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds its bin and tests');
   assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'and its bin');
   rmSync(a, { recursive: true, force: true }); // a CI runner that is gone: nothing of A may be needed now
@@ -72,10 +76,7 @@ const OUT_DIR_READER = {
 };
 
 t.test("a crate that includes from OUT_DIR and also reads OUT_DIR's value gets its own checkout's from a hit elsewhere", async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const a = fileTree(OUT_DIR_READER, 'producer');
-  const b = fileTree(OUT_DIR_READER, 'consumer');
+  const { store, a, b } = twoCheckouts(t, OUT_DIR_READER);
   assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
   rmSync(a, { recursive: true, force: true });
   assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
@@ -101,10 +102,7 @@ const OUT_DIR_IN_INC = {
 };
 
 t.test('a generated file include!()d under a name that is not *.rs, pasting OUT_DIR: a checkout elsewhere gets its own', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const a = fileTree(OUT_DIR_IN_INC, 'producer');
-  const b = fileTree(OUT_DIR_IN_INC, 'consumer');
+  const { store, a, b } = twoCheckouts(t, OUT_DIR_IN_INC);
   assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
   assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
   const printed = (await run(join(b, 'target', 'debug', 'incdir'), [])).stdout;
@@ -157,10 +155,7 @@ const README_DOCS = {
 };
 
 t.test('include_str!() of the README through CARGO_MANIFEST_DIR hits in another checkout, and misses once the README changes', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const a = fileTree(README_DOCS, 'producer');
-  const b = fileTree(README_DOCS, 'consumer');
+  const { store, a, b } = twoCheckouts(t, README_DOCS);
   assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
   rmSync(a, { recursive: true, force: true });
   assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
@@ -192,10 +187,7 @@ const MANIFEST_DIR_USES = {
 };
 
 t.test("a dependency's macro that pastes CARGO_MANIFEST_DIR, and code include!()d through it: a checkout elsewhere gets its own dir", async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const a = fileTree(MANIFEST_DIR_USES, 'producer');
-  const b = fileTree(MANIFEST_DIR_USES, 'consumer');
+  const { store, a, b } = twoCheckouts(t, MANIFEST_DIR_USES);
   assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
   assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
   t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, `${b}/app/fixtures ${b}/app/extra.rs\n`, "B's binary names B's dir, as a plain build there does");
