@@ -23,6 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Starts a daemon from the copy on a new store; resolves once its socket accepts. */
 async function start(): Promise<ChildProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'sc-codecache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [join(copy, 'main.cjs')], { env: { ...process.env, SPLITCACHE_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

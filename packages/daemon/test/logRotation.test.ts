@@ -1,5 +1,5 @@
 import t from 'tap';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogRotation } from '../src/logRotation.js';
@@ -9,6 +9,7 @@ import { LogRotation } from '../src/logRotation.js';
 
 t.test('a log written through for far more than its bound stays within it, its last lines kept in <log>.1', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'daemon.log');
   const fd = openSync(path, 'a');
   t.teardown(() => closeSync(fd));
@@ -31,6 +32,7 @@ t.test('a log written through for far more than its bound stays within it, its l
 
 t.test('a stderr that is not the named log is left alone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-other-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const fd = openSync(join(dir, 'elsewhere.log'), 'a');
   t.teardown(() => closeSync(fd));
   writeSync(fd, 'x'.repeat(10_000));

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,9 @@ import { UploadQueue } from '../src/uploadQueue.js';
 
 // The daemon's remote tier and upload queue against a real `serve` on loopback,
 // without cargo: one hand-made entry goes up from one store and comes back into another.
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), `sc-${p}-`));
+const made: string[] = [];
+t.teardown(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = (p: string) => (made.push(mkdtempSync(join(tmpdir(), `sc-${p}-`))), made[made.length - 1]!);
 const log = makeLogger('quiet');
 const MANIFEST = 'f'.repeat(32);
 const SOURCE = 'pub fn answer() -> u32 { 42 }\n';

@@ -11,7 +11,9 @@ import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
 // is probed again when the compiler or its sysroot changes. The "rustc" here is
 // a script in front of the real one that logs each run and reports a sysroot
 // the test can change: its own copy of the real sysroot's library listing.
-const tmp = (p: string) => mkdtempSync(join(tmpdir(), `sc-${p}-`));
+const made: string[] = [];
+t.teardown(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = (p: string) => (made.push(mkdtempSync(join(tmpdir(), `sc-${p}-`))), made[made.length - 1]!);
 const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim() + '/bin/rustc';
 
 /** `<dir>/bin/rustc`: the real rustc behind a script that logs each run's arguments; with `proxy`, a `rustup` beside it makes it a rustup proxy. */

@@ -13,6 +13,7 @@ await initHash();
 
 async function seeded(n = 3): Promise<{ dir: string; keys: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'sc-recover-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await Store.open(dir);
   const keys: string[] = [];
   for (let i = 0; i < n; i++) {
