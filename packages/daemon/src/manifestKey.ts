@@ -75,6 +75,11 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
 const DISPLAY_ONLY = /^--diagnostic-width(#\d+)?$/;
 /** Variables rustc itself reads that change its output. */
 const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
+/**
+ * Read by rustc too, but keyed only when set, so that an environment without them keeps the
+ * keys it had: RUSTC_OVERRIDE_VERSION_STRING is the version `cfg(version(..))` and `-vV` see.
+ */
+const RUSTC_ENV_WHEN_SET = ['RUSTC_OVERRIDE_VERSION_STRING'];
 
 /** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */
 export interface KeyOptions {
@@ -131,9 +136,10 @@ export interface ManifestKey {
  *     old key still names what it named; such calls just get new keys.
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables cargo sets for the crate (KEYED_CARGO_ENV),
- *     normalised, plus RUSTC_ENV. Keying fewer of them (an allow-list since
- *     2026-12-04, a deny-list before) needed no new CACHE_VERSION (item 3):
- *     calls that had others get new keys.
+ *     normalised, plus RUSTC_ENV, and RUSTC_ENV_WHEN_SET where set. Keying
+ *     fewer of them (an allow-list since 2026-12-04, a deny-list before)
+ *     needed no new CACHE_VERSION (item 3): calls that had others get new
+ *     keys; nor did RUSTC_ENV_WHEN_SET, which a call without them lacks.
  *  6. The digest of the root source file.
  *  7. The digest of every --extern file.
  *  8. The digest of every native static library linked with -l (found in the
@@ -237,7 +243,7 @@ export async function buildManifestKey(
   for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of keyedCargoEnv(env, driver !== undefined)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
-  for (const name of RUSTC_ENV) k.add(`env:${name}`, env[name] === undefined ? undefined : table.normaliseText(env[name]!));
+  for (const [name, value] of keyedRustcEnv(env)) k.add(`env:${name}`, value === undefined ? undefined : table.normaliseText(value));
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(inputOnDisk(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
     // 7
@@ -351,6 +357,13 @@ export function keyedCargoEnv(env: Record<string, string>, throughDriver = false
 }
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
+/** The variables rustc reads that a call's key holds, with their values (undefined: unset), in key order. */
+export function keyedRustcEnv(env: Record<string, string>): [string, string | undefined][] {
+  const keyed: [string, string | undefined][] = RUSTC_ENV.map((name) => [name, env[name]]);
+  for (const name of RUSTC_ENV_WHEN_SET) if (env[name] !== undefined) keyed.push([name, env[name]]);
+  return keyed;
+}
+
 export function keyedArgs(inv: Invocation): [string, string][] {
   return namedArgs(inv)
     .filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name))

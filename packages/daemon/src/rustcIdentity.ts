@@ -247,6 +247,10 @@ export interface ProbeOutput {
 export async function startProbe(rustc: string, cwd: string, env: Record<string, string>): Promise<ProbeOutput> {
   const childEnv = { ...env };
   delete childEnv.RUSTC_BOOTSTRAP;
+  // It rewrites -vV's release line (a stable compiler says 1.95.0-nightly) and nothing else: the
+  // .rlink header, the channel and the mangling stay the compiler's own, and the identity is recorded
+  // for every later call, which may not set it. The calls that set it key it (manifestKey.ts).
+  delete childEnv.RUSTC_OVERRIDE_VERSION_STRING;
   const file = compilerFile(rustc, cwd, env.PATH); // a bare name found as the call would find it
   try {
     const proxy = isRustupProxy(file);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseInvocation } from '@splitcache/rustc';
-import { keyedArgs, keyedCargoEnv } from '../src/manifestKey.js';
+import { keyedArgs, keyedCargoEnv, keyedRustcEnv } from '../src/manifestKey.js';
 
 const BASE = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'opt-level=3', '--out-dir', '/w/target/release/deps'];
 const names = (extra: string[]) => keyedArgs(parseInvocation([...BASE, ...extra])).map(([n]) => n);
@@ -50,4 +50,10 @@ t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the conf
   t.same(keyedCargoEnv({ ...set, ...config, PATH: '/bin' }), Object.keys(set).sort(), 'only those cargo sets for the crate');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }), Object.keys(set).sort(), 'not whether the build selected the package: rustc never reads it');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }, true), [...Object.keys(set), 'CARGO_PRIMARY_PACKAGE'].sort(), 'but clippy-driver does');
+});
+
+t.test("the variables rustc reads: RUSTC_OVERRIDE_VERSION_STRING keyed where set, and absent from a key where not (the keys from before it was keyed)", async (t) => {
+  const unset = keyedRustcEnv({ PATH: '/bin' });
+  t.same(unset.map(([n]) => n), ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'], 'unset: the three keyed since CACHE_VERSION 13, and no more');
+  t.same(keyedRustcEnv({ RUSTC_OVERRIDE_VERSION_STRING: '1.95.0-nightly' }).at(-1), ['RUSTC_OVERRIDE_VERSION_STRING', '1.95.0-nightly'], 'set: keyed with its value (cfg(version) reads it)');
 });

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,11 @@ import { RustcIdentities, startProbe } from '../src/rustcIdentity.js';
 // the test can change: its own copy of the real sysroot's library listing.
 const made: string[] = [];
 t.teardown(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+async function openStore(t: Test, dir: string): Promise<Store> {
+  const store = await Store.open(dir);
+  t.teardown(() => store.close());
+  return store;
+}
 const tmp = (p: string) => (made.push(mkdtempSync(join(tmpdir(), `sc-${p}-`))), made[made.length - 1]!);
 const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim() + '/bin/rustc';
 
@@ -242,6 +248,18 @@ t.test('a compiler that sets RUSTC_BOOTSTRAP=1 itself is known as one that alway
   t.equal((await ids.get(plain, dir, { RUSTC_BOOTSTRAP: '1' })).unstableAlways, false, "nor that script under a call's own RUSTC_BOOTSTRAP, which the call's key and plan see anyway");
   t.equal(real.unstableAlways, false, 'nor rustc itself');
   t.same(await new RustcIdentities(store).get(boot, dir, {}), await ids.get(boot, dir, {}), 'recorded for the next daemon');
+});
+
+t.test("RUSTC_OVERRIDE_VERSION_STRING in the first call's environment is not the compiler's identity: it rewrites -vV's release line only", async (t) => {
+  await initHash();
+  const dir = tmp('rid-override');
+  const real = await new RustcIdentities(await openStore(t, tmp('rid-override-a'))).get(realRustc, dir, {});
+  const fake = /-nightly\b/.test(real.release) ? '1.95.0' : '1.95.0-nightly';
+  const store = await openStore(t, tmp('rid-override-b'));
+  const first = await new RustcIdentities(store).get(realRustc, dir, { RUSTC_OVERRIDE_VERSION_STRING: fake });
+  t.equal(first.release, real.release, `probed under RUSTC_OVERRIDE_VERSION_STRING=${fake}: the compiler's own release, which decides its channel and mangling`);
+  t.same(first, real, 'the whole identity as without it');
+  t.same(await new RustcIdentities(store).get(realRustc, dir, {}), real, 'and the next daemon, whose calls lack it, recalls that one');
 });
 
 t.test('a rustc that is a symlink to rustup elsewhere is a proxy too: probed per directory, never recorded', async (t) => {
