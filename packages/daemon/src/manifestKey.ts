@@ -348,11 +348,16 @@ function findStaticLib(file: string, inv: Invocation, cwd: string): string | und
 /**
  * The names of the CARGO_* variables that go into the key (item 5), sorted:
  * KEYED_CARGO_ENV, and CARGO_PRIMARY_PACKAGE for a call through a driver
- * (clippy-driver reads it).
+ * (clippy-driver reads it). CARGO_BIN_EXE_* only beside CARGO_TARGET_TMPDIR: cargo sets the
+ * two together, for an integration test or a bench, and sets CARGO_BIN_EXE_* again when it
+ * runs the test, so a cargo the test runs (trybuild, snapbox, a subcommand's tests) passes the
+ * outer checkout's paths to every crate it compiles, which reads none of them (an env!() of one
+ * is in dep-info anyway): keyed, each checkout and target dir missed them all.
  */
 export function keyedCargoEnv(env: Record<string, string>, throughDriver = false): string[] {
+  const integration = env.CARGO_TARGET_TMPDIR !== undefined;
   return Object.keys(env)
-    .filter((name) => KEYED_CARGO_ENV.test(name) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE'))
+    .filter((name) => (KEYED_CARGO_ENV.test(name) && (integration || !name.startsWith('CARGO_BIN_EXE_'))) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE'))
     .sort();
 }
 

@@ -50,6 +50,10 @@ t.test('the CARGO_* variables keyed: what cargo sets for the crate, not the conf
   t.same(keyedCargoEnv({ ...set, ...config, PATH: '/bin' }), Object.keys(set).sort(), 'only those cargo sets for the crate');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }), Object.keys(set).sort(), 'not whether the build selected the package: rustc never reads it');
   t.same(keyedCargoEnv({ ...set, CARGO_PRIMARY_PACKAGE: '1' }, true), [...Object.keys(set), 'CARGO_PRIMARY_PACKAGE'].sort(), 'but clippy-driver does');
+  // What a crate compiled by a cargo that an integration test runs gets: the outer test's CARGO_BIN_EXE_*
+  // (cargo sets them when it runs the test), and the inner cargo's own variables for the crate.
+  const inner = { CARGO: '/t/bin/cargo', CARGO_PKG_NAME: 'fixture', CARGO_MANIFEST_DIR: '/tmp/t/fx', CARGO_CRATE_NAME: 'fixture', CARGO_BIN_NAME: 'fixture' };
+  t.same(keyedCargoEnv({ ...inner, CARGO_BIN_EXE_app: '/w/target/debug/app' }), Object.keys(inner).sort(), "an outer test's CARGO_BIN_EXE_* is not keyed where cargo set no CARGO_TARGET_TMPDIR (not an integration test's call)");
 });
 
 t.test("the variables rustc reads: RUSTC_OVERRIDE_VERSION_STRING keyed where set, and absent from a key where not (the keys from before it was keyed)", async (t) => {
