@@ -14,6 +14,7 @@ import { StoresInFlight } from './storesInFlight.js';
 import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
+import { featuresRefused } from './featureGate.js';
 import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
@@ -122,12 +123,10 @@ export class CompileHandler {
       const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);
       // What a plain call of this compiler runs with: RUSTC_BOOTSTRAP=1 where the compiler sets it itself.
       const bootstrap = rustc.unstableAlways ? '1' : req.env.RUSTC_BOOTSTRAP;
-      // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags), which would
-      // also take the call's own -Z flags where a plain call refuses them (a stable rustc):
-      // such a call runs plainly, and fails as it would without splitcache.
-      if (mode === 'split' && inv.unstable.length > 0 && !plainAllowsFeatures(rustc.release, bootstrap, inv.crateName)) {
-        return this.passThrough(session, inv.crateName ?? '', 'unstable-flag', pkg);
-      }
+      // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call
+      // refuses the call's own -Z flags or its #![feature], it runs plainly, and fails as without splitcache.
+      const refused = mode === 'split' ? featuresRefused(inv, req.cwd, rustc.release, bootstrap) : undefined;
+      if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg);
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { plainAllowsFeatures, type Invocation } from '@splitcache/rustc';
+
+/** A crate attribute `#![feature(…)]` at the start of a line (where inner attributes stand). */
+const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
+
+/**
+ * Why a crate that links must run plainly on a compiler whose plain call refuses unstable
+ * features (a stable rustc without RUSTC_BOOTSTRAP), or undefined. The split halves run with
+ * RUSTC_BOOTSTRAP=1:
+ * - `unstable-flag`: the call's own -Z flags, which the halves would take;
+ * - `unstable-features`: a `#![feature]` in the root source. The -Zno-link half is fenced
+ *   (-Zallow-features=, splitPlan.ts) and fails too, but with E0725 and, for a library feature
+ *   such as `test`, an E0658 for each use of it (a `#[bench]` file on stable: five errors where a
+ *   plain call gives one E0554). The plain call fails as without splitcache, word for word, and
+ *   nothing is lost: no such call succeeds to be stored. A `#![cfg_attr(…, feature(…))]` is not
+ *   looked at (its cfg decides, and the fence still stands).
+ */
+export function featuresRefused(inv: Invocation, cwd: string, release: string, bootstrap: string | undefined): 'unstable-flag' | 'unstable-features' | undefined {
+  if (plainAllowsFeatures(release, bootstrap, inv.crateName)) return undefined;
+  if (inv.unstable.length > 0) return 'unstable-flag';
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, inv.input!), 'utf8');
+  } catch {
+    return undefined; // the key's digest of it reports what is wrong
+  }
+  return FEATURE_ATTRIBUTE.test(text) ? 'unstable-features' : undefined;
+}
