@@ -89,8 +89,8 @@ t.test("a package's first build script is its first build, whatever other packag
 
   // A misspelt name was told it "has no recorded miss", as a crate that always hit is.
   assertOk(t, await store.cargo(ws, ['build', '-p', 'first']), 'the first package again: all hits');
-  t.equal((await store.splitcache(['explain', 'first', '--type', 'lib', '--session', 'none'])).stdout, 'first has no recorded miss\n', 'a crate with no miss in the session');
-  t.equal((await store.splitcache(['explain', 'frist'])).stdout, "frist is named by no call in the audit log (a crate's name or its package's, as cargo prints it)\n", 'a name no call has');
+  t.equal((await store.splitcache(['explain', 'first', '--type', 'lib', '--session', 'none'])).stderr, 'splitcache: no call of first in session none of type lib is in the audit log\n', 'a crate with no call in the session');
+  t.equal((await store.splitcache(['explain', 'frist'])).stderr, "splitcache: frist is named by no call in the audit log (a crate's name or its package's, as cargo prints it); did you mean first?\n", 'a name no call has');
 });
 
 t.test('stats and the audit log survive a daemon stop and restart', async (t) => {

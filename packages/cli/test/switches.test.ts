@@ -45,7 +45,7 @@ t.test('SPLITCACHE_RECACHE=1 compiles a call that would hit and stores its resul
   t.equal(events[2]!.entryKey, events[0]!.entryKey, 'its result is stored under the same entry, replacing it');
   t.equal(events[3]!.entryKey, events[0]!.entryKey, 'which is what the next call hits');
   const explained = await store.splitcache(['explain', 'trial']);
-  t.equal(explained.stdout, 'trial was compiled without a lookup: SPLITCACHE_RECACHE=1 was set\n', 'explain names the switch, not a key difference');
+  t.equal(explained.stdout, 'trial: its latest call hit; its last miss, explained:\ntrial was compiled without a lookup: SPLITCACHE_RECACHE=1 was set\n', 'explain names the switch, not a key difference');
   const stats = await store.stats();
   t.equal(stats.hits, 2, 'two hits counted');
   t.equal(stats.misses, 2, 'two misses counted');

@@ -1,6 +1,6 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
-import { crateMatcher, type ManifestRecord, type Store } from '@splitcache/store';
+import { crateMatcher, type AuditEvent, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 
 export interface Explanation {
@@ -10,15 +10,26 @@ export interface Explanation {
   crateType?: string;
   key?: string;
   /**
-   * 'no-call': no call of that crate (or package) is in the audit log (a misspelt name, one never built); 'no-miss': nothing to explain; 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate;
+   * 'no-call': no call of that crate (or package) is in the audit log (a misspelt name, one never built), or none in the session or of the type asked for;
+   * 'no-miss': nothing to explain; 'passed-through': its latest call ran plainly, uncached (`reason`: why);
+   * 'recache': SPLITCACHE_RECACHE=1, not looked up; 'first-build': no earlier entry of that crate;
+   * 'not-stored': an earlier call compiled it under the same key, and its result was not stored (`reason`: why, as `notStored`);
    * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-call' | 'no-miss' | 'recache' | 'first-build' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
+  /** The latest call that matched (session, type), where it is not the miss explained: a later hit, a compile error, a pass-through. */
+  latest?: { outcome: AuditEvent['outcome']; session: string; crateType: string; reason?: string };
+  /** Why the explained miss's own result was not stored (so the next build misses too): `too-large`, … */
+  notStored?: string;
+  /** The crate types its calls have in the audit log, where more than one (a lib and a bin of one name): the text names the type then. */
+  types?: string[];
+  /** For 'no-call' of a name no call has: names in the audit log within two edits of it. */
+  suggestions?: string[];
 }
 
 /**
@@ -31,23 +42,50 @@ export interface Explanation {
 const BUILT_PLAINLY = new Set(['link-failed', 'link-error', 'runs-dir-full', 'run-not-set-up']);
 
 export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
-  let miss: { crate: string; pkg?: string; crateType: string; key?: string; time: number; reason?: string } | undefined;
+  type Miss = Pick<AuditEvent, 'crate' | 'pkg' | 'crateType' | 'key' | 'time' | 'reason' | 'notStored' | 'session'>;
+  let miss: Miss | undefined;
+  let latest: AuditEvent | undefined;
+  // Results of the crate compiled and not stored, by key: a later miss of that key is theirs.
+  const unstored = new Map<string, string>();
   const ofCrate = crateMatcher(name);
+  const names = new Set<string>();
   let seen = false;
+  const types = new Set<string>();
   for await (const e of store.events()) {
-    if (!ofCrate(e)) continue;
+    if (!ofCrate(e)) {
+      names.add(e.crate);
+      if (e.pkg) names.add(e.pkg);
+      continue;
+    }
     seen = true;
-    if (e.outcome === 'miss' && (!session || e.session === session) && (!crateType || e.crateType === crateType)) miss = e;
+    if (e.crateType && e.outcome !== 'passthrough') types.add(e.crateType);
+    if ((session && e.session !== session) || (crateType && e.crateType !== crateType)) continue;
+    // A pass-through has no crate type recorded: it stands for every type of its crate.
+    if (e.outcome !== 'passthrough' || !crateType) latest = e;
+    if (e.outcome !== 'miss') continue;
+    if (miss?.key && miss.notStored) unstored.set(miss.key, miss.notStored);
+    miss = e;
   }
+  const crateOf = name.replace(/-/g, '_');
   // A crate no call names (a typo) was told "has no recorded miss", as one that always hit is.
-  if (!miss?.key) return { crate: name.replace(/-/g, '_'), verdict: seen ? 'no-miss' : 'no-call', differences: [] };
+  if (!seen) return { crate: crateOf, verdict: 'no-call', differences: [], suggestions: nearNames(crateOf, names) };
+  if (!latest) return { crate: crateOf, verdict: 'no-call', differences: [] };
+  const last = { outcome: latest.outcome, session: latest.session, crateType: latest.crateType, ...(latest.reason ? { reason: latest.reason } : {}) };
+  if (latest.outcome === 'passthrough') return { crate: latest.crate, verdict: 'passed-through', reason: latest.reason, differences: [] };
+  if (!miss?.key) return { crate: latest.crate, crateType: latest.crateType, verdict: 'no-miss', differences: [], latest: last };
   // `name` may be the package's (`serde` for its build script): what follows is the miss's own crate.
   const crate = miss.crate;
-  const about = { crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType };
+  const about = {
+    crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType,
+    ...(latest !== miss ? { latest: last } : {}), ...(miss.notStored ? { notStored: miss.notStored } : {}),
+    ...(types.size > 1 ? { types: [...types].sort() } : {}),
+  };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
   if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
+  const before = unstored.get(miss.key);
+  if (before && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: before, differences: [] };
   const mine = await store.getManifest(miss.key);
   if (!mine) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
 
@@ -65,15 +103,52 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // count. Compared with another package's (the nearest of any), `explain patterns --type
   // build-script` listed log's build script's key against patterns' first one.
   const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n === 'env:CARGO_PKG_NAME' && v === miss.pkg);
+  // Only entries of the same kind (crate types, --test, driver): a crate's first test build was
+  // compared with its lib's entry, and told its --test and --emit differ.
+  const kind = kindOf(mine.components);
   let best: { key: string; diff: KeyDiff[] } | undefined;
   for await (const [key, m] of store.manifests()) {
     // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
-    if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m)) continue;
+    if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m) || kindOf(m.components) !== kind) continue;
     const diff = diffKeys(m.components, mine.components);
     if (!best || diff.length < best.diff.length) best = { key, diff };
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/**
+ * The components that say which of a package's targets a key is of: its crate types, `--test`, a
+ * driver's name, its root source (a lib's and a bin's unit tests share a name and `--test`).
+ */
+function kindOf(components: ReadonlyArray<readonly [string, string]>): string {
+  return components.filter(([n]) => /^(--crate-type|--test|driver|input)(#\d+)?$/.test(n)).map(([, v]) => v).sort().join('\0');
+}
+
+/** The names within two edits of `name` (a misspelt crate: `tokoi` for `tokio`), closest first, at most three. */
+function nearNames(name: string, names: Set<string>): string[] {
+  const near: [number, string][] = [];
+  for (const other of names) {
+    const d = editDistance(name, other);
+    if (d <= 2 && d < other.length) near.push([d, other]);
+  }
+  return near.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])).slice(0, 3).map(([, n]) => n);
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -7,6 +7,8 @@ import { crateName } from './crateName.js';
 const SAY: Record<Explanation['verdict'], string> = {
   'no-call': 'is named by no call in the audit log (a crate\'s name or its package\'s, as cargo prints it)',
   'no-miss': 'has no recorded miss',
+  'passed-through': 'was not cached: its latest call ran rustc plainly, passed through for',
+  'not-stored': 'missed because an earlier call compiled it under the same key, and its result was not stored:',
   recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
   evicted: "missed because its entry, stored under the same key, had been evicted from the store (gc: the store's size limit SPLITCACHE_MAX_SIZE, or --evict-older-than); `splitcache stats` shows the store's size against its limit",
@@ -22,6 +24,18 @@ const PLAINLY: Record<string, string> = {
   'run-not-set-up': 'its run could not be set up',
 };
 
+/** Why a result was not stored (AuditEvent.notStored), for a reader. */
+const NOT_STORED: Record<string, string> = {
+  'too-large': 'larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)',
+  'input-modified-during-compile': 'a file it read changed while it compiled',
+};
+/** What a pass-through's reason asks of the user, where there is something to do. */
+const PASSED_HINT: Record<string, string> = {
+  incremental: 'CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)',
+  'rustc-log': 'RUSTC_LOG is set',
+};
+const OUTCOME: Record<string, string> = { hit: 'hit', 'compile-error': 'failed to compile (nothing is stored for a compile error)', miss: 'missed' };
+
 /** The crate types `--type` takes (CRATE_TYPE_LABELS), as a sentence lists them. */
 function knownTypes(): string {
   return `${CRATE_TYPE_LABELS.slice(0, -1).join(', ')} or ${CRATE_TYPE_LABELS.at(-1)}`;
@@ -34,9 +48,11 @@ export const EXPLAIN: CommandSpec = {
   positionals: 1,
   usage: `usage: splitcache explain <crate> [--session S] [--type T] [--json]
 Why the crate's last miss missed: the key component, input file or env!() variable that
-differs from the nearest earlier entry, that no earlier entry exists, or that gc evicted the
-entry stored under the same key. <crate> is a crate's
-name or its package's: \`explain serde --type build-script\` for serde's build script.
+differs from the nearest earlier entry of its kind, that no earlier entry exists, that an
+earlier result was not stored, or that gc evicted the entry stored under the same key; and
+what its latest call did, where that was not the miss (a hit, a pass-through such as an
+incremental build's). <crate> is a crate's name or its package's: \`explain serde --type
+build-script\` for serde's build script. A name no call has is an error (exit 1).
   --session S    its last miss in build session S
   --type T       its last miss as crate type T, one of:
                  ${knownTypes()}
@@ -56,15 +72,33 @@ export async function runExplain(args: string[]): Promise<number> {
   if (!r?.verdict) return noReply(r);
   if (f.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-    return 0;
+    return r.verdict === 'no-call' ? 1 : 0;
   }
   // A build script reads as cargo says it: `serde (build script)`; a renamed lib by both names.
   const who = !r.pkg ? r.crate : r.crateType === 'build-script' ? `${r.pkg} (build script)` : `${r.crate} (package ${r.pkg})`;
-  let out = `${who} ${SAY[r.verdict]}\n`;
-  if (r.reason) out += `  ${PLAINLY[r.reason] ?? r.reason}\n`;
+  const within = [f.session ? `in session ${f.session}` : '', f.type ? `of type ${f.type}` : ''].filter(Boolean).join(' ');
+  if (r.verdict === 'no-call') {
+    const near = r.suggestions?.length ? `; did you mean ${r.suggestions.join(', ')}?` : '';
+    process.stderr.write(within && !r.suggestions ? `splitcache: no call of ${r.crate} ${within} is in the audit log\n` : `splitcache: ${r.crate} ${SAY['no-call']}${near}\n`);
+    return 1;
+  }
+  let out = '';
+  const latest = r.latest ? `its latest call${f.session || !r.latest.session ? "" : ` (session ${r.latest.session})`} ${OUTCOME[r.latest.outcome] ?? r.latest.outcome}` : '';
+  if (r.verdict === 'no-miss') out += `${who} ${SAY['no-miss']}${latest ? `: ${latest}` : ''}\n`;
+  else {
+    // The miss explained is not the latest call: say what came after it first.
+    if (latest) out += `${who}: ${latest}; its last miss, explained:\n`;
+    const type = r.types && !f.type && r.crateType !== 'build-script' ? ` (${r.crateType})` : '';
+    out += `${who}${type} ${SAY[r.verdict]}${r.verdict === 'passed-through' ? ` ${r.reason}` : ''}\n`;
+  }
+  if (r.verdict === 'passed-through' && r.reason && PASSED_HINT[r.reason]) out += `  ${PASSED_HINT[r.reason]}\n`;
+  else if (r.verdict === 'not-stored' && r.reason) out += `  ${NOT_STORED[r.reason] ?? r.reason}\n`;
+  else if (r.reason) out += `  ${PLAINLY[r.reason] ?? r.reason}\n`;
   for (const d of r.differences) {
     out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;
   }
+  if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
+  else if (r.notStored) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
   return 0;
 }

@@ -1,0 +1,71 @@
+import t from 'tap';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, BIN, Store } from './helpers.js';
+
+// `explain` answered "why did its last miss miss" whatever came after it: a crate whose calls
+// were all passed through (a dev build, CARGO_INCREMENTAL unset) "has no recorded miss"; one
+// whose later build hit was explained as if it had just missed; a result too large to store
+// read as "no earlier entry of this crate exists"; a first test build was compared with the
+// lib's entry (five differences); and a misspelt name or an unknown session exited 0.
+
+const tiny = () =>
+  fileTree(
+    {
+      'Cargo.toml': '[package]\nname = "tiny"\nversion = "0.1.0"\nedition = "2021"\n',
+      'src/lib.rs': 'pub fn f() -> u32 { 1 }\n',
+      'src/main.rs': 'fn main() { println!("{}", tiny::f()); }\n',
+      'tests/t.rs': '#[test]\nfn t() { assert_eq!(tiny::f(), 1); }\n',
+    },
+    'explain-latest',
+  );
+
+t.test('explain says what the latest call did: a pass-through, a hit after the miss, a test build of its own kind', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  assertOk(t, await store.cargo(ws, ['build'], { CARGO_INCREMENTAL: '1', SPLITCACHE_SESSION: 'inc' }), 'an incremental build');
+  const inc = await store.splitcache(['explain', 'tiny']);
+  t.equal(inc.code, 0);
+  t.equal(inc.stdout, 'tiny was not cached: its latest call ran rustc plainly, passed through for incremental\n  CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)\n', 'names the pass-through and what caches it');
+
+  rmSync(join(ws, 'target'), { recursive: true });
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'one' }), 'a cached build: misses');
+  rmSync(join(ws, 'target'), { recursive: true });
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'two' }), 'again: hits');
+  const hit = await store.splitcache(['explain', 'tiny', '--type', 'lib']);
+  t.equal(hit.stdout, 'tiny: its latest call (session two) hit; its last miss, explained:\ntiny missed because no earlier entry of this crate exists\n', 'the hit first, then the miss');
+  const both = await store.splitcache(['explain', 'tiny']);
+  t.match(both.stdout, /\ntiny \((lib|bin)\) missed because/, 'a name of two crate types: the type explained is named');
+  t.equal((await store.splitcache(['explain', 'tiny', '--session', 'two'])).stdout, 'tiny has no recorded miss: its latest call hit\n', 'in a session of hits');
+
+  assertOk(t, await store.cargo(ws, ['test', '--no-run'], { SPLITCACHE_SESSION: 'three' }), 'a test build');
+  const test = JSON.parse((await store.splitcache(['explain', 'tiny', '--type', 'test', '--json'])).stdout) as { verdict: string; differences: unknown[] };
+  t.same([test.verdict, test.differences.length], ['first-build', 0], "a first test build is a first build, not compared with the lib's entry");
+
+  const typo = await store.splitcache(['explain', 'tinny']);
+  t.equal(typo.code, 1, 'a name no call has is an error');
+  t.match(typo.stderr, /^splitcache: tinny is named by no call in the audit log .*; did you mean tiny\?\n$/, 'with the names near it');
+  t.equal(typo.stdout, '');
+  const nosuch = await store.splitcache(['explain', 'tiny', '--session', 'nosuch']);
+  t.equal(nosuch.code, 1, 'so is a session with no call of it');
+  t.equal(nosuch.stderr, 'splitcache: no call of tiny in session nosuch is in the audit log\n');
+});
+
+t.test('a result too large to store: explain says so, not "no earlier entry"', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  const env = { SPLITCACHE_MAX_ENTRY_SIZE: '1K' };
+  for (const session of ['one', 'two']) {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    assertOk(t, await store.cargo(ws, ['build', '--lib'], { ...env, SPLITCACHE_SESSION: session }), `build ${session}`);
+  }
+  const r = await run(BIN, ['explain', 'tiny'], { env: store.env(env) });
+  t.equal(
+    r.stdout,
+    'tiny missed because an earlier call compiled it under the same key, and its result was not stored:\n' +
+      '  larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)\n' +
+      "  and so was this call's: the next build misses too\n",
+  );
+});
