@@ -39,7 +39,8 @@ export async function runAudit(args: string[]): Promise<number> {
   for (const e of reply.events) {
     const when = new Date(e.time).toISOString();
     const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
-    const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + waited;
+    const unstored = e.notStored ? `, not stored: ${e.notStored}` : '';
+    const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + unstored + waited;
     const crate = e.pkg ? `${e.crate} (${e.pkg})` : e.crate;
     process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
   }

@@ -43,8 +43,9 @@ export interface ReportData {
 
 export const MISS_CAUSE = {
   first: 'first build of the crate',
-  key: 'flags, env, rustc or deps changed',
-  inputs: 'a source changed, or evicted',
+  // The root source file is keyed (an edit to it changes the key); the files it reads are checked under the key.
+  key: 'key: root source, flags, env, deps',
+  inputs: 'a file it read changed, same key',
   evicted: 'evicted by gc (the size limit)',
   compileError: 'compile error (never cached)',
 } as const;
