@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { mountNamespace, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -229,7 +229,7 @@ function warnOnce(code: string, line: string): void {
 process.exitCode = 70;
 main(process.argv.slice(2)).then(
   (code) => {
-    const log = process.env.SPLITCACHE_TIMING_LOG;
+    const log = settingValue(process.env, 'SPLITCACHE_TIMING_LOG');
     if (log && aCall) {
       try {
         appendFileSync(log, JSON.stringify({ wallMs: now(), workMs, startMs: started, ...marks }) + '\n');

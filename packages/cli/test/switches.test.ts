@@ -75,7 +75,7 @@ t.test('SPLITCACHE_DISABLE=1 sends rustc calls straight to rustc: no daemon, no 
 // read before: SPLITCACHE_DISABLE=true cached the build, and SPLITCACHE_RECACHE=yes hit.
 t.test('the switches are on for any value but 0, false, no and off', async (t) => {
   const crate = printingCrate('switched');
-  for (const [value, on] of [['true', true], ['YES', true], ['on', true], ['0', false], ['false', false], ['Off', false], ['no', false]] as const) {
+  for (const [value, on] of [['true', true], ['YES', true], ['on', true], ['0', false], ['false', false], ['Off', false], ['no', false], ['  ', false]] as const) {
     const dir = join(tempDir('switch'), 'store');
     const store = new Store(dir);
     const r = await run(BIN, [realRustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ SPLITCACHE_DISABLE: value }) });
@@ -89,7 +89,11 @@ t.test('the switches are on for any value but 0, false, no and off', async (t) =
   assertOk(t, await call(), 'stored');
   assertOk(t, await call({ SPLITCACHE_RECACHE: 'false' }), 'SPLITCACHE_RECACHE=false');
   assertOk(t, await call({ SPLITCACHE_RECACHE: 'yes' }), 'SPLITCACHE_RECACHE=yes');
-  t.same((await store.calls()).map((e) => e.reason ?? e.outcome), ['new-key', 'hit', 'recache'], 'false looks up and hits; yes compiles again');
+  // Only blanks is unset (docs/CONFIG.md): it recached, and its producer and session were the blanks.
+  assertOk(t, await call({ SPLITCACHE_RECACHE: ' ', SPLITCACHE_SESSION: ' ' }), 'SPLITCACHE_RECACHE and SPLITCACHE_SESSION of blanks');
+  const calls = await store.calls();
+  t.same(calls.map((e) => e.reason ?? e.outcome), ['new-key', 'hit', 'recache', 'hit'], 'false looks up and hits; yes compiles again; blanks hit');
+  t.notOk(calls[3]!.session, 'a session of blanks is none');
 });
 
 t.test("a call with RUSTC_LOG set runs plainly: rustc's log is never stored, nor replayed to a later build", async (t) => {

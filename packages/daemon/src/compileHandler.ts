@@ -21,7 +21,7 @@ import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { cargoCwdOf, prefixTableFor } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
-import { switchedOn, type CompilePlan, type DoneReply, type Request } from './protocol.js';
+import { settingValue, switchedOn, type CompilePlan, type DoneReply, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
@@ -101,7 +101,7 @@ export class CompileHandler {
   }
 
   private async plan(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
-    const session = req.env.SPLITCACHE_SESSION ?? '';
+    const session = settingValue(req.env, 'SPLITCACHE_SESSION') ?? '';
     // rustc, or a driver in front of it (clippy-driver under `cargo clippy`), which runs in its place.
     const call = compilerCall(req.argv);
     if (!call) return this.passThrough(session, '', 'wrapper');

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RemoteCacheOptions } from '@splitcache/remote';
 import { parseSize } from '@splitcache/store';
-import { storeDir } from './protocol.js';
+import { settingValue, storeDir } from './protocol.js';
 
 export type LogLevel = 'quiet' | 'warn' | 'debug';
 
@@ -62,8 +62,9 @@ const GiB = 2 ** 30;
 /** The longest delay a node timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export function readConfig(env: NodeJS.ProcessEnv): DaemonConfig {
-  const r = new SettingReader(env);
+export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
+  const r = new SettingReader(given);
+  const env = r.env;
   const maxBytes = r.size('SPLITCACHE_MAX_SIZE', 10 * GiB, '10G');
   const dir = storeDir(env);
   if (env.SPLITCACHE_DIR && env.SPLITCACHE_DIR !== dir) r.problems.push(`SPLITCACHE_DIR must be an absolute path, not ${JSON.stringify(env.SPLITCACHE_DIR)}; using ${dir}`);
@@ -152,12 +153,19 @@ function isHttpUrl(url: string): boolean {
  */
 class SettingReader {
   readonly problems: string[] = [];
-  constructor(readonly env: NodeJS.ProcessEnv) {}
+  /**
+   * The environment with every SPLITCACHE_* of only blanks left out, so that each setting, read
+   * here or by `env.X || default`, takes them as unset: `SPLITCACHE_PRODUCER="  "` was the
+   * producer of every entry, and a call without it was told its daemon's producer differed.
+   */
+  readonly env: NodeJS.ProcessEnv;
+  constructor(env: NodeJS.ProcessEnv) {
+    this.env = Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('SPLITCACHE_') || settingValue(env, k) !== undefined));
+  }
 
-  /** The variable's value, undefined when unset, empty or only blanks: `Number(' ')` is 0, which `never` or `no limit` would take. */
+  /** The variable's value, undefined when unset: `Number(' ')` is 0, which `never` or `no limit` would take. */
   private value(name: string): string | undefined {
-    const v = this.env[name];
-    return v === undefined || v.trim() === '' ? undefined : v;
+    return this.env[name];
   }
 
   /**

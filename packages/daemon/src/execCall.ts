@@ -60,7 +60,7 @@ import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
 import type { Caller, CallerProof } from './procCaller.js';
-import { PROTOCOL_VERSION, type CompilePlan } from './protocol.js';
+import { PROTOCOL_VERSION, settingValue, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
 
 export interface ExecRequest {
@@ -294,7 +294,7 @@ export class ExecCall {
    * that it is there when the caller exits, as the node client's is.
    */
   logTiming(): Promise<void> {
-    const log = this.caller.env.SPLITCACHE_TIMING_LOG;
+    const log = settingValue(this.caller.env, 'SPLITCACHE_TIMING_LOG');
     if (!log) return Promise.resolve();
     const wallMs = Date.now() - this.req.startedAt;
     const startMs = this.t0 - this.req.startedAt;

@@ -162,7 +162,17 @@ function protocolError(message: string): Error {
  * reads SPLITCACHE_DISABLE by the same rule.
  */
 export function switchedOn(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && !/^(0|false|no|off)$/i.test(value);
+  return value !== undefined && value.trim() !== '' && !/^(0|false|no|off)$/i.test(value);
+}
+
+/**
+ * A SPLITCACHE_* setting's value, undefined when unset, empty or only blanks: docs/CONFIG.md has
+ * those the same. Read as given, `SPLITCACHE_PRODUCER="  "` was recorded on every entry as the
+ * producer, and a blank `SPLITCACHE_SESSION` or `SPLITCACHE_TIMING_LOG` named a session or a file.
+ */
+export function settingValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 /**
@@ -204,7 +214,8 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
   // crate's, a workspace member's), so a relative SPLITCACHE_DIR would make a store,
   // and a daemon, in every one of them; the XDG spec has relative values ignored.
   // readConfig names a relative SPLITCACHE_DIR as a problem.
-  if (env.SPLITCACHE_DIR && isAbsolute(env.SPLITCACHE_DIR)) return env.SPLITCACHE_DIR;
+  const dir = settingValue(env, 'SPLITCACHE_DIR');
+  if (dir && isAbsolute(dir)) return dir;
   if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'splitcache');
   const home = homeDir(env);
   if (home !== undefined) return join(home, '.cache', 'splitcache');

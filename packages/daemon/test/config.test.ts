@@ -13,6 +13,13 @@ t.test('unset, empty and good values: no problems', async (t) => {
   // Number(' ') is 0: a value of blanks read as never (the idle timeout) or for good (the audit days).
   const blank = readConfig({ ...base, SPLITCACHE_MAX_SIZE: ' ', SPLITCACHE_IDLE_TIMEOUT: ' ', SPLITCACHE_AUDIT_DAYS: '\t' });
   t.same([blank.problems, blank.maxBytes, blank.idleTimeoutMs, blank.auditKeepMs], [[], 10 * GiB, 600_000, 90 * 864e5], 'blanks are unset');
+  // Read as given, these were used: a producer of blanks on every entry, a signing key of blanks, and
+  // a remote, a mode, base dirs and a store dir of blanks each named as a setting that can't be used.
+  const blanks = readConfig({
+    ...base, SPLITCACHE_PRODUCER: '  ', SPLITCACHE_SIGNING_KEY: ' ', SPLITCACHE_REMOTE: ' ', SPLITCACHE_REMOTE_MODE: ' ', SPLITCACHE_BASEDIRS: ' ', SPLITCACHE_DIR: '  ',
+  });
+  t.same([blanks.problems, blanks.producer, blanks.remote, blanks.baseDirs, blanks.dir], [[], dflt.producer, undefined, [], '/home/u/.cache/splitcache'], 'blank text settings are unset too');
+  t.equal(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_SIGNING_KEY: '  ' }).remote?.signingKey, undefined, 'a signing key of blanks is none');
   t.same(readConfig({ ...base, SPLITCACHE_MAX_SIZE: '0.4' }).problems, ['SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): "0.4"; using 10G'], 'a fraction of a byte is no size (it read as 0: no limit)');
   const good = readConfig({
     ...base, SPLITCACHE_MAX_SIZE: '20GiB', SPLITCACHE_MAX_ENTRY_SIZE: '100M', SPLITCACHE_IDLE_TIMEOUT: '1.5', SPLITCACHE_LOG: 'debug', SPLITCACHE_REMAP: '1',

@@ -13,6 +13,7 @@ t.test('a call with the daemon\'s settings, or differing only in per-call ones, 
   t.equal(drift.check({ ...base, SPLITCACHE_REMOTE_TIMEOUT: '3', SPLITCACHE_REMOTE_RETRIES: '0x2', SPLITCACHE_REMOTE_MODE: 'off' }), undefined, "the remote's settings, with no remote");
   t.equal(drift.check({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'off' }), undefined, 'a remote turned off');
   t.equal(drift.check({ ...base, SPLITCACHE_MAX_SIZE: ' ' }), undefined, 'a value of blanks, as unset');
+  t.equal(drift.check({ ...base, SPLITCACHE_PRODUCER: '  ', SPLITCACHE_SIGNING_KEY: ' ' }), undefined, 'a producer or key of blanks, as unset');
 });
 
 t.test('other settings are named once a minute, secrets by name only', async (t) => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { settingValue } from '@splitcache/daemon/protocol';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest } from './daemonRequest.js';
 import { summarise, summaryLine } from './summary.js';
@@ -44,9 +45,9 @@ export function cargoIsQuiet(args: string[], env: NodeJS.ProcessEnv): boolean {
   return env.CARGO_TERM_QUIET === 'true' || ours.some((a) => a === '--quiet' || /^-[qrv]*q[qrv]*$/.test(a));
 }
 
-/** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty is unset). */
+/** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty or blanks is unset). */
 export async function runCargo(args: string[]): Promise<number> {
-  const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: process.env.SPLITCACHE_SESSION || randomBytes(6).toString('hex') };
+  const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: settingValue(process.env, 'SPLITCACHE_SESSION') ?? randomBytes(6).toString('hex') };
   const started = Date.now();
   // Listened for before cargo starts: a signal that came between the two (a Ctrl-C as cargo's first
   // output appears, on a loaded machine) ended this process by node's default action, while cargo went on.

@@ -57,7 +57,8 @@ export async function loadTokens(file: string | undefined, env: NodeJS.ProcessEn
     }
     return parseTokens(text, file);
   }
-  if (env.SPLITCACHE_SERVE_TOKENS) return parseTokens(env.SPLITCACHE_SERVE_TOKENS, 'SPLITCACHE_SERVE_TOKENS');
+  // Only blanks is unset, as for every SPLITCACHE_* (docs/CONFIG.md).
+  if (env.SPLITCACHE_SERVE_TOKENS?.trim()) return parseTokens(env.SPLITCACHE_SERVE_TOKENS, 'SPLITCACHE_SERVE_TOKENS');
   return undefined;
 }
 
