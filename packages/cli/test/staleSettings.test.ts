@@ -84,6 +84,10 @@ t.test("the settings named unusable are the call's own, not those the running da
   const loud = await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: other });
   assertOk(t, loud, 'a call with a log level no one knows');
   t.match(loud.stderr, /^splitcache: SPLITCACHE_CONFIG: SPLITCACHE_LOG must be warn, quiet or debug, not "loud"; using warn$/m, 'is told of its own');
+  // SPLITCACHE_CLIENT is read by bin/splitcache, which took the exec port for `bash` with no word.
+  const bash = await runOnPipes(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ SPLITCACHE_CLIENT: 'bash' }) });
+  assertOk(t, bash, 'a call with a client no one knows, through the exec port');
+  t.match(bash.stderr, /^splitcache: SPLITCACHE_CONFIG: SPLITCACHE_CLIENT must be node, not "bash"; using the exec port where it can$/m, 'is told so');
 });
 
 // cargo runs rustc in each crate's own directory (a registry crate's, each

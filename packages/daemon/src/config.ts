@@ -80,6 +80,12 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
     maxEntryBytes: r.size('SPLITCACHE_MAX_ENTRY_SIZE', Math.min(2 * GiB, maxBytes / 4), 'a quarter of the max size, at most 2G'),
     remote: readRemote(r),
   };
+  // Per-call settings, read by bin/splitcache and the client, which can't say much: checked here,
+  // so that a value they can't take is named as any other setting's is. SPLITCACHE_CLIENT=bash
+  // took the exec port with no word; each takes one value, anything else is its default.
+  r.oneOf('SPLITCACHE_CLIENT', ['node'], 'using the exec port where it can');
+  r.oneOf('SPLITCACHE_CLIENT_SOCKET', ['net'], 'using the raw pipe where tested');
+  r.oneOf('SPLITCACHE_CLIENT_SPAWN', ['node'], 'using the raw spawn where tested');
   const settings: Record<string, string> = {
     SPLITCACHE_IDLE_TIMEOUT: String(c.idleTimeoutMs),
     SPLITCACHE_PRODUCER: c.producer,

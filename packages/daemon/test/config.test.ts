@@ -65,6 +65,15 @@ t.test('a value that can\'t be used is named with what is used instead, and the 
   t.same([c.maxBytes, c.maxEntryBytes, c.idleTimeoutMs, c.logLevel, c.remap, c.baseDirs], [10 * GiB, 2 * GiB, 600_000, 'warn', false, ['/ok']], 'each takes its default');
 });
 
+t.test('the per-call client settings: a value they can\'t take is named', async (t) => {
+  t.same(readConfig({ ...base, SPLITCACHE_CLIENT: 'node', SPLITCACHE_CLIENT_SOCKET: 'net', SPLITCACHE_CLIENT_SPAWN: 'node' }).problems, [], 'the values they take');
+  t.same(readConfig({ ...base, SPLITCACHE_CLIENT: 'bash', SPLITCACHE_CLIENT_SOCKET: 'raw', SPLITCACHE_CLIENT_SPAWN: 'fork' }).problems, [
+    'SPLITCACHE_CLIENT must be node, not "bash"; using the exec port where it can',
+    'SPLITCACHE_CLIENT_SOCKET must be net, not "raw"; using the raw pipe where tested',
+    'SPLITCACHE_CLIENT_SPAWN must be node, not "fork"; using the raw spawn where tested',
+  ]);
+});
+
 t.test('bad remote settings: the URL or mode turns the remote off; a bad number takes its default', async (t) => {
   const url = readConfig({ ...base, SPLITCACHE_REMOTE: 'cache.example:8080' });
   t.same([url.remote, url.problems], [undefined, ['SPLITCACHE_REMOTE is not an http(s) URL: "cache.example:8080"; the remote cache is off']]);
