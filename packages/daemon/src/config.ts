@@ -58,6 +58,13 @@ const REMOTE_VARS: [string, (r: RemoteSettings) => unknown][] = [
   ['SPLITCACHE_REMOTE_FLUSH_TIMEOUT', (r) => r.flushTimeoutMs], ['SPLITCACHE_REMOTE_COMPRESS', (r) => r.compression],
 ];
 
+/**
+ * Marks a setting whose value, unset, comes from another's (the entry limit from the size limit).
+ * settingsDiff names it only where one side set it: after a change of SPLITCACHE_MAX_SIZE alone,
+ * builds and `server status` also named SPLITCACHE_MAX_ENTRY_SIZE, which the user never set.
+ */
+export const DERIVED = ' (derived)';
+
 const GiB = 2 ** 30;
 /** The longest delay a node timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -93,7 +100,7 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
     SPLITCACHE_REMAP: String(c.remap),
     SPLITCACHE_MAX_SIZE: String(c.maxBytes),
     SPLITCACHE_AUDIT_DAYS: String(c.auditKeepMs),
-    SPLITCACHE_MAX_ENTRY_SIZE: String(c.maxEntryBytes),
+    SPLITCACHE_MAX_ENTRY_SIZE: `${c.maxEntryBytes}${env.SPLITCACHE_MAX_ENTRY_SIZE === undefined ? DERIVED : ''}`,
   };
   const remote = c.remote ?? { ...readRemote(new SettingReader({ SPLITCACHE_REMOTE: 'http://none/' }))!, url: '' };
   for (const [name, value] of REMOTE_VARS) settings[name] = String(value(remote) ?? '');

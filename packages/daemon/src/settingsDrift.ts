@@ -1,4 +1,4 @@
-import { readConfig } from './config.js';
+import { DERIVED, readConfig } from './config.js';
 
 /**
  * Variables each call reads for itself (docs/CONFIG.md): a call may differ
@@ -6,9 +6,14 @@ import { readConfig } from './config.js';
  */
 const PER_CALL = /^SPLITCACHE_(DIR|DISABLE|RECACHE|SESSION|TIMING_LOG|LOG|CLIENT|CLIENT_.*|PARKED_CA_CERTS|PARKED_NODE_OPTIONS|NODE)$/;
 
-/** The variables whose settings differ between two `DaemonConfig.settings`. */
+/**
+ * The variables whose settings differ between two `DaemonConfig.settings`: in effect, and not
+ * derived on both sides (config.ts, DERIVED), where the one it is derived from is named instead.
+ */
 export function settingsDiff(a: Record<string, string>, b: Record<string, string>): string[] {
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]);
+  const effective = (v: string | undefined) => v?.replace(DERIVED, '');
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => effective(a[k]) !== effective(b[k]) && !(a[k]?.endsWith(DERIVED) && b[k]?.endsWith(DERIVED)));
 }
 
 /**

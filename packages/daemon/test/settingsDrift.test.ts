@@ -23,7 +23,7 @@ t.test('other settings are named once a minute, secrets by name only', async (t)
   const line = drift.check(other);
   t.equal(
     line,
-    'splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for SPLITCACHE_MAX_SIZE, SPLITCACHE_MAX_ENTRY_SIZE, SPLITCACHE_REMOTE, SPLITCACHE_REMOTE_TOKEN; run `splitcache server stop` to apply this build\'s',
+    'splitcache: SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for SPLITCACHE_MAX_SIZE, SPLITCACHE_REMOTE, SPLITCACHE_REMOTE_TOKEN; run `splitcache server stop` to apply this build\'s',
   );
   t.notMatch(line!, /hunter2|127\.0\.0\.1/, 'no values shown');
   now += 30_000;
@@ -36,4 +36,9 @@ t.test('other settings are named once a minute, secrets by name only', async (t)
 t.test('settingsDiff compares effective values', async (t) => {
   t.same(settingsDiff(readConfig(base).settings, readConfig({ ...base, SPLITCACHE_IDLE_TIMEOUT: 'nonsense' }).settings), ['SPLITCACHE_IDLE_TIMEOUT'], 'an unreadable value is its default, 600 s, not 120');
   t.same(settingsDiff(readConfig(base).settings, readConfig({ ...base, SPLITCACHE_PRODUCER: 'ci-7' }).settings), ['SPLITCACHE_PRODUCER']);
+  // The entry limit, unset, is a quarter of the size limit: it changed with it, and was named too.
+  const small = readConfig({ ...base, SPLITCACHE_MAX_SIZE: '1G' }).settings;
+  t.same(settingsDiff(readConfig(base).settings, small), ['SPLITCACHE_MAX_SIZE'], 'a derived entry limit is not named');
+  t.same(settingsDiff(small, readConfig({ ...base, SPLITCACHE_MAX_SIZE: '1G', SPLITCACHE_MAX_ENTRY_SIZE: '100M' }).settings), ['SPLITCACHE_MAX_ENTRY_SIZE'], 'one set is');
+  t.same(settingsDiff(small, readConfig({ ...base, SPLITCACHE_MAX_SIZE: '1G', SPLITCACHE_MAX_ENTRY_SIZE: '256M' }).settings), [], 'set to what it was derived as: the same in effect');
 });
