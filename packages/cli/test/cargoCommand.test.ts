@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
+import { assertOk, BIN, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // `splitcache cargo <args…>`: cargo with the wrapper set and a fresh session id,
 // whose calls its summary line counts (docs/CONFIG.md: an empty setting is the
@@ -83,6 +83,28 @@ t.test("splitcache cargo's summary line says how to cache the incremental calls 
   const cached = await run(BIN, ['cargo', 'build', '--release'], { cwd: crate, env });
   assertOk(t, cached, 'a release build (not incremental)');
   t.notMatch(cached.stderr, /CARGO_INCREMENTAL/, 'has no such hint');
+});
+
+// A build whose crate failed to compile, or whose results were too large to store, had a line of
+// `0 hits, 0 misses` or `1 misses` and no word of why: only `audit --json` said `notStored: too-large`.
+t.test("splitcache cargo's summary line counts compile errors and the misses too large to store", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = oneFileCrate('fn main() { let x: u32 = "a"; }\n');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "failing"\nversion = "0.1.0"\nedition = "2021"\n');
+  const failed = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env() });
+  t.not(failed.code, 0, 'a build that fails');
+  t.match(failed.stderr, /^splitcache: 0 hits, 0 misses, 1 compile error, 0\.0 s saved; session /m, 'counts its compile error');
+
+  writeFileSync(join(crate, 'src/main.rs'), 'fn main() {}\n');
+  const env = store.env({ SPLITCACHE_MAX_ENTRY_SIZE: '1K' });
+  await store.stop();
+  for (const build of ['first', 'second']) {
+    assertOk(t, await run('cargo', ['clean', '-q'], { cwd: crate, env }), 'cargo clean');
+    const r = await run(BIN, ['cargo', 'build'], { cwd: crate, env });
+    assertOk(t, r, `the ${build} build`);
+    t.match(r.stderr, /^splitcache: 0 hits \(0 %\), 1 misses \(1 not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE, 1\.0 KiB\), 0\.0 s saved; session /m, `the ${build} build says why it missed`);
+  }
 });
 
 t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {

@@ -152,7 +152,9 @@ export class DaemonServer {
             events = [];
           }
         }
-        return { events };
+        // The entry limit, for a summary naming the misses it kept out (`notStored: too-large`).
+        const { maxEntryBytes } = this.s.config;
+        return { events, ...(Number.isFinite(maxEntryBytes) ? { maxEntryBytes } : {}) };
       }
       case 'gc':
         await this.handler.settled();

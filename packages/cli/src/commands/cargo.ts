@@ -66,9 +66,9 @@ export async function runCargo(args: string[]): Promise<number> {
   });
   // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
   if (process.env.SPLITCACHE_LOG !== 'quiet' && !cargoIsQuiet(args, process.env)) {
-    const r = await daemonRequest<{ events: AuditEvent[] }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
+    const r = await daemonRequest<{ events: AuditEvent[]; maxEntryBytes?: number }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
     // Its session named, for `stats`, `audit`, `explain` and `report --session`: only `audit --json` showed it.
-    if (r?.events?.length) process.stderr.write(`${summaryLine(summarise(r.events))}; session ${env.SPLITCACHE_SESSION}\n`);
+    if (r?.events?.length) process.stderr.write(`${summaryLine(summarise(r.events), r.maxEntryBytes)}; session ${env.SPLITCACHE_SESSION}\n`);
   }
   for (const s of PASSED_ON) process.off(s, passOn);
   if (signal) {

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@splitcache/store';
+import { formatBytes } from '@splitcache/store/gc';
 import { crateMatcher } from '@splitcache/store/records';
 
 export interface Summary {
@@ -8,6 +9,8 @@ export interface Summary {
   misses: number;
   /** Misses of a key whose entry gc had evicted (reason `evicted`). */
   evictedMisses: number;
+  /** Misses whose result was not stored for being larger than SPLITCACHE_MAX_ENTRY_SIZE (notStored `too-large`). */
+  tooLargeMisses: number;
   compileErrors: number;
   passthrough: Record<string, number>;
   timeSavedMs: number;
@@ -16,7 +19,7 @@ export interface Summary {
 
 /** Counts a set of audit events (one session, one crate, …): what `stats` shows under a filter. */
 export function summarise(events: AuditEvent[]): Summary {
-  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, evictedMisses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
+  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, evictedMisses: 0, tooLargeMisses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
   for (const e of events) {
     if (e.outcome === 'hit') {
       s.hits++;
@@ -27,6 +30,7 @@ export function summarise(events: AuditEvent[]): Summary {
     } else if (e.outcome === 'miss') {
       s.misses++;
       if (e.reason?.split(',').includes('evicted')) s.evictedMisses++;
+      if (e.notStored === 'too-large') s.tooLargeMisses++;
     }
     else if (e.outcome === 'compile-error') s.compileErrors++;
     else s.passthrough[e.reason ?? 'unknown'] = (s.passthrough[e.reason ?? 'unknown'] ?? 0) + 1;
@@ -34,16 +38,26 @@ export function summarise(events: AuditEvent[]): Summary {
   return s;
 }
 
-/** The line `splitcache cargo` prints when cargo is done. */
-export function summaryLine(s: Summary): string {
+/**
+ * The line `splitcache cargo` prints when cargo is done. `maxEntryBytes`: the daemon's
+ * SPLITCACHE_MAX_ENTRY_SIZE, named with the misses it kept from being stored.
+ */
+export function summaryLine(s: Summary, maxEntryBytes?: number): string {
   const calls = s.hits + s.misses;
   const rate = calls ? ` (${((100 * s.hits) / calls).toFixed(0)} %)` : '';
   const remote = s.remoteHits ? `, ${s.remoteHits} remote` : '';
   const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
   // cargo's debug profile compiles incrementally, which is never cached: a first `splitcache cargo build` shows only this.
   const hint = s.passthrough.incremental ? ' (CARGO_INCREMENTAL=0 caches those)' : '';
-  const evicted = s.evictedMisses ? ` (${s.evictedMisses} of entries gc had evicted; see \`splitcache stats\`)` : '';
-  return `splitcache: ${s.hits} hits${remote}${rate}, ${s.misses} misses${evicted}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
+  const why = [];
+  if (s.evictedMisses) why.push(`${s.evictedMisses} of entries gc had evicted; see \`splitcache stats\``);
+  // Such a miss misses again in every build, and said nothing of why: `audit --json` alone had it.
+  const limit = maxEntryBytes !== undefined && Number.isFinite(maxEntryBytes) ? `, ${formatBytes(maxEntryBytes)}` : '';
+  if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
+  const misses = `${s.misses} misses${why.length ? ` (${why.join('; ')})` : ''}`;
+  // A build that failed to compile had only `0 hits, 0 misses` to show for it.
+  const errors = s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '';
+  return `splitcache: ${s.hits} hits${remote}${rate}, ${misses}${errors}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
 /** What `--origin` takes: where a hit came from, or `miss`. */
