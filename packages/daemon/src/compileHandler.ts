@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import { classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
+import { callTypeLabel, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
 import { CallEvents, pkgOf } from './callEvents.js';
 import { packageToRecord } from '@splitcache/store';
 import { readsBootstrap } from './bootstrapRead.js';
@@ -108,13 +108,14 @@ export class CompileHandler {
     const { args } = call;
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
+    const label = callTypeLabel(call.driver, inv);
     const verdict = driverVerdict(call.driver, classify(inv));
-    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg);
+    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg, label);
     // rustc's own log (RUSTC_LOG=info, a developer chasing a compiler question) goes to its
     // stderr: stored, every later build would replay it (293 lines for a hello world), and a
     // hit would show none of it. Such a call runs plainly.
-    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log', pkg);
-    if (call.driver && runsCargoLints(inv, req.cwd, req.env)) return this.passThrough(session, inv.crateName ?? '', 'clippy-cargo-lints', pkg);
+    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log', pkg, label);
+    if (call.driver && runsCargoLints(inv, req.cwd, req.env)) return this.passThrough(session, inv.crateName ?? '', 'clippy-cargo-lints', pkg, label);
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
     if (mode === 'split' && !call.driver) hooks?.willLink?.();
@@ -126,7 +127,7 @@ export class CompileHandler {
       // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call
       // refuses the call's own -Z flags or its #![feature], it runs plainly, and fails as without splitcache.
       const refused = mode === 'split' ? featuresRefused(inv, req.cwd, rustc.release, bootstrap) : undefined;
-      if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg);
+      if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
@@ -180,9 +181,10 @@ export class CompileHandler {
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
   }
 
-  private passThrough(session: string, crate: string, reason: string, pkg?: string): CompilePlan {
-    this.s.stats.passthrough(reason);
-    this.events.add({ session, crate, ...pkgOf({ pkg }), crateType: '', outcome: 'passthrough', reason });
+  /** `crateType`: the call's label (callTypeLabel), counted in its type's `pass` column; none for a call of no compiler. */
+  private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = ''): CompilePlan {
+    this.s.stats.passthrough(reason, crateType || undefined);
+    this.events.add({ session, crate, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason });
     return { action: 'passthrough', reason };
   }
 

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import type { Verdict } from './classify.js';
+import { crateTypeLabel, type Verdict } from './classify.js';
+import type { Invocation } from './invocation.js';
 
 /**
  * Programs that are rustc's own driver with more in it, which cargo runs in
@@ -54,4 +55,14 @@ export function compilerCall(argv: readonly string[]): CompilerCall | undefined 
 export function driverVerdict(driver: string | undefined, verdict: Verdict): Verdict {
   if (!verdict.cacheable || !driver) return verdict;
   return { ...verdict, crateType: `${driverLabel(driver)}:${verdict.crateType}` };
+}
+
+/**
+ * The label any compiler call is recorded under, cached or passed through: what driverVerdict
+ * gives a cached one (`lib`, `test`, `build-script`, `clippy:lib`). Pass-throughs were recorded
+ * with none, and the `pass` column of `splitcache stats` was 0 for every type.
+ */
+export function callTypeLabel(driver: string | undefined, inv: Invocation): string {
+  const own = crateTypeLabel(inv);
+  return driver ? `${driverLabel(driver)}:${own}` : own;
 }
