@@ -24,7 +24,7 @@ const USAGE = `usage:
   splitcache server start|stop|status
                                      start the daemon now / stop it (uploads flushed first) /
                                      show whether it runs
-  splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N]
+  splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N] [--max-body N]
                                      run the team cache server (docs/REMOTE.md); no size limit
                                      unless --max-size gives one (0: none)
 
@@ -46,6 +46,12 @@ const ALIASES: Record<string, string[]> = {
   '--start-server': ['server', 'start'],
   '--stop-server': ['server', 'stop'],
   '-V': ['--version'],
+};
+
+/** sccache's options that have no alias here, and what to run instead. */
+const SCCACHE_INSTEAD: Record<string, string> = {
+  '--stats-format': 'splitcache stats --json',
+  '--show-adv-stats': 'splitcache stats',
 };
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -83,19 +89,30 @@ async function runCommand(argv: string[]): Promise<number> {
     case 'cargo':
       return (await import('./commands/cargo.js')).runCargo(rest);
     case '--version':
+      // A stray argument is a usage error, as for every command (`-V --json` printed the version, exit 0).
+      if (rest.length > 0) {
+        process.stderr.write(`splitcache: ${argv[0]} takes no arguments, not '${rest[0]}' (see \`splitcache --help\`)\n`);
+        return 2;
+      }
       process.stdout.write('splitcache 0.1.0\n');
       return 0;
     case undefined:
+      // No command is a usage error: the usage goes to stderr, where every usage error's line goes.
+      process.stderr.write(USAGE);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       // `splitcache help gc` is `splitcache gc --help`, as with git and cargo.
       if (cmd === 'help' && rest[0] !== undefined && rest[0] !== 'help') return runCommand([...rest, '--help']);
       process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
-    default:
+      return 0;
+    default: {
       // One line, as every usage error: the whole usage here buried what was wrong.
-      process.stderr.write(`splitcache: unknown ${cmd.startsWith('-') ? 'option' : 'command'} '${cmd}' (see \`splitcache --help\`)\n`);
+      const instead = SCCACHE_INSTEAD[cmd.replace(/=.*/, '')];
+      const see = instead ? `sccache's; here: \`${instead}\`` : 'see `splitcache --help`';
+      process.stderr.write(`splitcache: unknown ${cmd.startsWith('-') ? 'option' : 'command'} '${cmd}' (${see})\n`);
       return 2;
+    }
   }
 }

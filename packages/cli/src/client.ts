@@ -179,14 +179,21 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
         };
   return spawnProcess(rustc, args, stdioWith(fds, capture === false ? 'inherit' : 'pipe'), env, events).then(({ code, signal, error }) => {
     workMs += now() - t0;
-    if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${error.message}${notACommand(rustc, error)}\n`));
+    if (error) writeOut(2, Buffer.from(`splitcache: cannot run ${rustc}: ${whyNotRun(rustc, error)}\n`));
     return { code: error ? 127 : (code ?? (signal ? 128 + signalNumber(signal) : 1)), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
   });
 }
 
-/** `splitcache status` (a command mistyped) runs a program named `status`: when there is none, say that it is no command either. */
-function notACommand(program: string, error: Error): string {
-  return (error as NodeJS.ErrnoException).code === 'ENOENT' && !program.includes('/') ? ` (no such program, and no splitcache command: \`splitcache --help\` lists them)` : '';
+/**
+ * Why `program` could not be started, in words rather than node's (`spawn status ENOENT`).
+ * `splitcache status` (a command mistyped) runs a program named `status`: when there is none,
+ * say that it is no command either.
+ */
+function whyNotRun(program: string, error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return program.includes('/') ? 'no such file' : 'no such program, and no splitcache command (`splitcache --help` lists them)';
+  if (code === 'EACCES') return 'permission denied';
+  return error.message.replace(/^spawn \S+ /, '');
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -15,7 +15,7 @@ t.test('--help names every command and every server subcommand', async (t) => {
   const server = /^ {2}splitcache server (\S+)/m.exec(help.stdout)?.[1] ?? '';
   t.same(server.split('|').sort(), SERVER, `the server line lists ${SERVER.join(', ')}`);
   // The flags that choose what a command answers; the rest, its own --help describes.
-  for (const [cmd, flag] of [['audit', '--origin'], ['explain', '--type'], ['explain', '--json'], ['gc', '--json']]) {
+  for (const [cmd, flag] of [['audit', '--origin'], ['explain', '--type'], ['explain', '--json'], ['gc', '--json'], ['serve', '--max-body']]) {
     t.match(help.stdout, new RegExp(`^ {2}splitcache ${cmd}\\b.*${flag}\\b`, 'm'), `the ${cmd} line names ${flag}`);
   }
 });
@@ -40,6 +40,19 @@ t.test("sccache's and ccache's spellings run the commands they mean; an unknown 
   t.equal(stopped.code, 0, '--stop-server exits 0');
   t.match(stopped.stdout, /stopped/, 'and stops it');
   t.match((await store.splitcache(['-V'])).stdout, /^splitcache \d+\.\d+\.\d+\n$/, '-V prints the version');
+  // A stray argument is a usage error here as for every command: these printed the version, exit 0.
+  for (const args of [['--version', 'extra'], ['-V', '--json']]) {
+    const stray = await store.splitcache(args);
+    t.equal(stray.code, 2, `${args.join(' ')} exits 2`);
+    t.equal(stray.stderr, `splitcache: ${args[0]} takes no arguments, not '${args[1]}' (see \`splitcache --help\`)\n`, `${args.join(' ')} says so in one line`);
+    t.equal(stray.stdout, '', `${args.join(' ')} prints no version`);
+  }
+  // sccache's spellings with no alias here point to what does it.
+  for (const [args, instead] of [[['--stats-format=json'], 'stats --json'], [['--stats-format', 'json'], 'stats --json'], [['--show-adv-stats'], 'stats']] as const) {
+    const r = await store.splitcache([...args]);
+    t.equal(r.code, 2, `${args.join(' ')} exits 2`);
+    t.equal(r.stderr, `splitcache: unknown option '${args[0]}' (sccache's; here: \`splitcache ${instead}\`)\n`, `${args.join(' ')} points to splitcache ${instead}`);
+  }
   for (const flag of ['--frobnicate', '-x']) {
     const unknown = await store.splitcache([flag]);
     t.equal(unknown.code, 2, `an unknown option, ${flag}, exits 2`);
@@ -96,6 +109,18 @@ t.test('every subcommand takes --help and -h: its own usage on stdout, exit 0, a
     t.equal(viaHelp.code, 0, `help ${cmd.join(' ')} exits 0`);
     t.equal(viaHelp.stdout, direct.stdout, `help ${cmd.join(' ')} prints what ${cmd.join(' ')} --help prints`);
   }
+  // A line of prose that goes on in the next ends a sentence or fills the width: explain's ended at
+  // "<crate> is a crate's", 54 characters, and went on below.
+  for (const [cmd] of HELP) {
+    const lines = (await store.splitcache([...cmd, '--help'])).stdout.split('\n');
+    const cut = lines.filter((l, i) => !/^(usage:| )/.test(l) && /^[^ ]/.test(lines[i + 1] ?? '') && l.length < 80 && !/[.:)]$/.test(l));
+    t.same(cut, [], `${cmd.join(' ')} --help wraps its lines at sentence ends or the full width`);
+  }
+  // No command at all is a usage error: its usage goes to stderr, as every usage error's line does.
+  const bare = await store.splitcache([]);
+  t.equal(bare.code, 2, 'splitcache with no arguments exits 2');
+  t.equal(bare.stdout, '', 'and prints nothing on stdout');
+  t.match(bare.stderr, /^usage:\n {2}splitcache <rustc>/, 'but its usage on stderr');
   const noCommand = await store.splitcache(['help', 'bogus']);
   t.equal(noCommand.code, 2, 'help of no command: a usage error');
   t.equal(noCommand.stderr, "splitcache: unknown command 'bogus' (see `splitcache --help`)\n", 'in one line');
@@ -203,7 +228,8 @@ t.test('a mistyped command is run as a program (as any wrapper runs its compiler
   t.teardown(() => store.stop());
   const r = await store.splitcache(['status']);
   t.equal(r.code, 127, 'splitcache status exits 127, as a shell does for a missing program');
-  t.equal(r.stderr, 'splitcache: cannot run status: spawn status ENOENT (no such program, and no splitcache command: `splitcache --help` lists them)\n', 'and says what else it is not');
+  // In words, not node's: it said `spawn status ENOENT`.
+  t.equal(r.stderr, 'splitcache: cannot run status: no such program, and no splitcache command (`splitcache --help` lists them)\n', 'and says what else it is not');
   const path = await store.splitcache(['/nonexistent/tool', 'x']);
-  t.equal(path.stderr, 'splitcache: cannot run /nonexistent/tool: spawn /nonexistent/tool ENOENT\n', 'a path is no command: no such note');
+  t.equal(path.stderr, 'splitcache: cannot run /nonexistent/tool: no such file\n', 'a path is no command: no such note');
 });

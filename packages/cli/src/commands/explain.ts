@@ -51,8 +51,8 @@ Why the crate's last miss missed: the key component, input file or env!() variab
 differs from the nearest earlier entry of its kind, that no earlier entry exists, that an
 earlier result was not stored, or that gc evicted the entry stored under the same key; and
 what its latest call did, where that was not the miss (a hit, a pass-through such as an
-incremental build's). <crate> is a crate's name or its package's: \`explain serde --type
-build-script\` for serde's build script. A name no call has is an error (exit 1).
+incremental build's). A name no call has is an error (exit 1). <crate> is a crate's name or
+its package's: \`explain serde --type build-script\` for serde's build script.
   --session S    its last miss in build session S
   --type T       its last miss as crate type T, one of:
                  ${knownTypes()}
