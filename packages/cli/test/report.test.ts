@@ -151,6 +151,19 @@ t.test('renderReport: empty input is a sensible page', async (t) => {
   t.match(html, />n\/a<\/text>/);
 });
 
+// A session mistyped made an empty page, exit 0, with no word. It is still written, as
+// `stats --session` prints its line of zeros, and stderr says that no call matched.
+t.test('a report of calls none of which are in the audit log says so on stderr, and is written', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const file = join(tempDir('report'), 'none.html');
+  const r = await store.splitcache(['report', '--html', file, '--session', 'nosuch']);
+  assertOk(t, r, 'report succeeds');
+  t.equal(r.stdout.trim(), file, 'prints the output path');
+  t.equal(r.stderr, 'splitcache report: no call in the audit log matches --session nosuch; the report is empty\n', 'and says no call matched');
+  t.ok(existsSync(file), 'the page is written');
+});
+
 const CHROMIUM = '/usr/bin/chromium';
 
 t.test('end to end: two sessions through the wrapper, the report renders in Chromium', async (t) => {

@@ -37,6 +37,12 @@ export async function runReport(args: string[]): Promise<number> {
     process.stderr.write(`splitcache: cannot write ${out}: ${(err as Error).message}\n`);
     return 1;
   }
+  // Written all the same, as \`stats --session\` prints its line of zeros; but a session mistyped
+  // made an empty page with no word of why.
+  if (audit.events.length === 0) {
+    const which = [f.session !== undefined && `--session ${f.session}`, f.since !== undefined && `--since ${f.since}`].filter(Boolean).join(' ');
+    process.stderr.write(`splitcache report: no call in the audit log${which ? ` matches ${which}` : ''}; the report is empty\n`);
+  }
   process.stdout.write(`${out}\n`);
   return 0;
 }
