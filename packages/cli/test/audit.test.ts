@@ -60,7 +60,14 @@ t.test("a build script is audited and explained under its package's name, as car
   t.notOk((await store.audit('one')).some((e) => e.crateType !== 'build-script' && e.pkg), 'a crate named after its package has no package field');
   const byPackage = (await store.splitcache(['audit', '--json', '--crate', 'fx-core', '--session', 'two'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { crate: string });
   t.same(byPackage.map((e) => e.crate).sort(), ['build_script_build', 'fx_core'], 'audit --crate fx-core finds its build script with its lib');
-  t.match((await store.splitcache(['audit', '--session', 'two'])).stdout, /miss +build_script_build \(fx-core\) build-script/, 'the text form names the package');
+  const text = (await store.splitcache(['audit', '--session', 'two'])).stdout.trimEnd().split('\n');
+  t.match(text.join('\n'), /miss +build_script_build \(fx-core\) +build-script/, 'the text form names the package');
+  // Its crate and type took one column 36 wide, and a longer pair pushed the reason out of line.
+  const cold = (await store.splitcache(['audit', '--session', 'one'])).stdout.trimEnd().split('\n');
+  const json = await store.audit('one');
+  const reasonAt = json.map((e, i) => (e.outcome === 'miss' ? cold[i]!.length - (e.reason ?? '').length : -1)).filter((at) => at >= 0);
+  t.ok(reasonAt.length > 1, 'several misses');
+  t.same(new Set(reasonAt).size, 1, 'their reasons start in one column');
 
   const r = await store.splitcache(['explain', 'fx-core', '--type', 'build-script', '--session', 'two']);
   assertOk(t, r, 'explain fx-core --type build-script runs');

@@ -36,13 +36,21 @@ export async function runAudit(args: string[]): Promise<number> {
     for (let i = 0; i < reply.events.length; i += 10_000) process.stdout.write(reply.events.slice(i, i + 10_000).map((e) => JSON.stringify(e) + '\n').join(''));
     return 0;
   }
+  // The crate and its type in columns as wide as their longest: at a fixed 36 for both, a build
+  // script's (`build_script_build (serde_derive) build-script`) pushed the rest of its line out.
+  const crateOf = (e: AuditEvent) => (e.pkg ? `${e.crate} (${e.pkg})` : e.crate);
+  let cw = 0;
+  let tw = 0;
+  for (const e of reply.events) {
+    cw = Math.max(cw, crateOf(e).length);
+    tw = Math.max(tw, e.crateType.length);
+  }
   for (const e of reply.events) {
     const when = new Date(e.time).toISOString();
     const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
     const unstored = e.notStored ? `, not stored: ${e.notStored}` : '';
     const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + unstored + waited;
-    const crate = e.pkg ? `${e.crate} (${e.pkg})` : e.crate;
-    process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${(crate + ' ' + e.crateType).padEnd(36)} ${detail}\n`);
+    process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${crateOf(e).padEnd(cw)}  ${e.crateType.padEnd(tw)}  ${detail}\n`);
   }
   return 0;
 }
