@@ -61,7 +61,7 @@ t.test('a result too large to store: explain says so, not "no earlier entry"', a
     rmSync(join(ws, 'target'), { recursive: true, force: true });
     assertOk(t, await store.cargo(ws, ['build', '--lib'], { ...env, SPLITCACHE_SESSION: session }), `build ${session}`);
   }
-  t.match((await run(BIN, ['audit', '--session', 'two'], { env: store.env(env) })).stdout, /miss +tiny lib +new-key, not stored: too-large\n/, "audit's line says it was not stored, and why");
+  t.match((await run(BIN, ['audit', '--session', 'two'], { env: store.env(env) })).stdout, /miss +tiny +lib +new-key, not stored: too-large\n/, "audit's line says it was not stored, and why");
   const r = await run(BIN, ['explain', 'tiny'], { env: store.env(env) });
   t.equal(
     r.stdout,

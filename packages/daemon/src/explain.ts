@@ -60,8 +60,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     seen = true;
     if (e.crateType && e.outcome !== 'passthrough') types.add(e.crateType);
     if ((session && e.session !== session) || (crateType && e.crateType !== crateType)) continue;
-    // A pass-through has no crate type recorded: it stands for every type of its crate.
-    if (e.outcome !== 'passthrough' || !crateType) latest = e;
+    latest = e;
     if (e.outcome !== 'miss') continue;
     if (miss?.key && miss.notStored) unstored.set(miss.key, miss.notStored);
     miss = e;
