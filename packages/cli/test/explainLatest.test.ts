@@ -25,6 +25,7 @@ t.test('explain says what the latest call did: a pass-through, a hit after the m
   t.teardown(() => store.stop());
   const ws = tiny();
   assertOk(t, await store.cargo(ws, ['build'], { CARGO_INCREMENTAL: '1', SPLITCACHE_SESSION: 'inc' }), 'an incremental build');
+  t.match((await store.splitcache(['stats'])).stdout, /\npass-through: incremental +2 +\(CARGO_INCREMENTAL=0 caches those\)\n/, 'stats says what caches them');
   const inc = await store.splitcache(['explain', 'tiny']);
   t.equal(inc.code, 0);
   t.equal(inc.stdout, 'tiny was not cached: its latest call ran rustc plainly, passed through for incremental\n  CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)\n', 'names the pass-through and what caches it');

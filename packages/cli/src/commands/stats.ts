@@ -63,7 +63,8 @@ export async function runStats(args: string[]): Promise<number> {
   // Absent from an older daemon's stats.
   if (s.evicted) rows.push(['entries evicted', String(s.evicted)]);
   if (s.zeroedAt) rows.push(['zeroed', new Date(s.zeroedAt).toISOString()]);
-  for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, String(v)]);
+  // cargo's dev profile compiles incrementally, never cached: a store used through RUSTC_WRAPPER alone shows only this.
+  for (const [k, v] of Object.entries(s.passthrough)) rows.push([`pass-through: ${k}`, k === 'incremental' ? `${v}  (CARGO_INCREMENTAL=0 caches those)` : String(v)]);
   for (const [k, v] of Object.entries(s.notStored)) rows.push([`not stored: ${k}`, String(v)]);
   for (const [k, v] of Object.entries(s.errors)) rows.push([`cache error: ${k}`, String(v)]);
   // The remote's counters by their names in words (`downloadedBytes`: `downloaded`, in binary units as the rest); --json keeps the names.
