@@ -31,6 +31,8 @@ export function classify(inv: Invocation): Verdict {
   if (inv.unknownFlags.length > 0) return { cacheable: false, reason: `unknown-flag:${inv.unknownFlags[0]}` };
   if (inv.inputCount === 0) return { cacheable: false, reason: 'no-input' };
   if (inv.input === '-') return { cacheable: false, reason: 'stdin-input' };
+  // `splitcache rustc +nightly …`: rustup's proxy takes a first argument `+<toolchain>`, which reads as an input.
+  if (inv.args[0]?.startsWith('+')) return { cacheable: false, reason: 'toolchain-arg' };
   if (inv.inputCount > 1) return { cacheable: false, reason: 'multiple-inputs' };
   if (!inv.crateName) return { cacheable: false, reason: 'no-crate-name' };
   if (!inv.outDir) return { cacheable: false, reason: 'no-out-dir' };

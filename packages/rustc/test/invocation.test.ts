@@ -106,6 +106,7 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['--emit=llvm-ir']), 'emit:llvm-ir');
   t.equal(reason(['-o', 'out']), 'output-file');
   t.equal(reason(['other.rs']), 'multiple-inputs');
+  t.equal(reason([], ['+nightly', ...base]), 'toolchain-arg', "rustup's `rustc +nightly …`: a toolchain, not a second input");
   t.equal(reason(['-C', 'profile-generate=/tmp/pgo']), 'cacheable', 'profile-generate: its directory is keyed as given');
   t.equal(reason(['-C', 'profile-use=/tmp/pgo/merged.profdata']), 'cacheable', 'profile-use: the profile is a dep-info input');
   t.equal(reason(['-Zunpretty=expanded']), 'unstable-report:unpretty', 'cargo-expand\'s call');
