@@ -2,6 +2,7 @@ import type { Digest } from '@splitcache/hash';
 import { otherModuleFile } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
 import { statOf } from './isFile.js';
+import { changedSince } from './changedSince.js';
 
 /**
  * The digest a result records for a place that must still hold no file for
@@ -33,9 +34,10 @@ export function absentModuleFiles(files: string[], cwd: string, startedAt: numbe
   for (const f of files) {
     const other = otherModuleFile(f);
     if (other === undefined || read.has(other) || out.has(other)) continue;
-    const st = statOf(inputOnDisk(cwd, other));
+    const path = inputOnDisk(cwd, other);
+    const st = statOf(path);
     if (st === undefined) out.add(other);
-    else if (st.ctimeMs > startedAt) return undefined;
+    else if (changedSince(path, st, startedAt)) return undefined;
   }
   return [...out];
 }

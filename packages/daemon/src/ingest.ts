@@ -14,6 +14,7 @@ import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
+import { changedSince } from './changedSince.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 
 export interface IngestInput {
@@ -160,7 +161,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     // Synchronous, as the memo's own stat: a thread-pool trip each took 21 ms over tokio's 297 sources, 1.2 ms so.
     const st = statOf(abs);
     if (!st || digest === undefined) return { stored: false, reason: 'input-missing' };
-    if (st.ctimeMs > x.startedAt) return { stored: false, reason: 'input-modified-during-compile' };
+    if (changedSince(abs, st, x.startedAt)) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), digest]);
   }
   const absent = absentModuleFiles(dep.files, cwd, x.startedAt);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,7 @@ import { PrefixTable } from '@splitcache/paths';
 import { parseInvocation } from '@splitcache/rustc';
 import { Store } from '@splitcache/store';
 import { ingest } from '../src/ingest.js';
+import { changedSince } from '../src/changedSince.js';
 
 /** A memo whose first read of `path` is raced by an editor's write, landing as the file is read. */
 class RacedMemo extends FileDigestMemo {
@@ -49,6 +50,49 @@ t.test('an input written as ingest reads it is not stored', async (t) => {
   };
   const raced = await ingest(store, new RacedMemo(lib, 'pub fn word() -> &\'static str { "BBBB" }\n'), input);
   t.same(raced, { stored: false, reason: 'input-modified-during-compile' }, 'not stored (before: stored with the new digest)');
-  const calm = await ingest(store, new FileDigestMemo(0), { ...input, startedAt: Date.now() });
+  const calm = await ingest(store, new FileDigestMemo(0), { ...input, startedAt: Date.now() + 2000 });
   t.equal(calm.stored, true, 'the same ingest with no write beside it stores');
+});
+
+// A symlinked source pointed at another file while rustc ran: stat follows the link, and the
+// target's ctime is old, so the new target's digest was stored with the old one's outputs.
+t.test('a symlinked input pointed elsewhere while rustc ran is not stored', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-ingestlink-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const d of ['src', 'out', 'alt']) mkdirSync(join(dir, d));
+  writeFileSync(join(dir, 'alt', 'one.rs'), 'pub const WORD: &str = "one";\n');
+  writeFileSync(join(dir, 'alt', 'two.rs'), 'pub const WORD: &str = "two";\n');
+  symlinkSync('../alt/one.rs', join(dir, 'src', 'lib.rs'));
+  await sleep(120);
+  const args = ['--crate-name', 'linked', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(dir, 'out')];
+  const startedAt = Date.now();
+  t.equal(spawnSync('rustc', args, { cwd: dir, encoding: 'utf8' }).status, 0);
+  rmSync(join(dir, 'src', 'lib.rs'));
+  symlinkSync('../alt/two.rs', join(dir, 'src', 'lib.rs'));
+
+  const store = await Store.open(join(dir, 'store'));
+  t.teardown(() => store.close().catch(() => undefined));
+  const input = {
+    inv: parseInvocation(args), mode: 'whole' as const, crateType: 'lib', cwd: dir, table: new PrefixTable([{ name: 'cwd', path: dir }]),
+    manifestKey: 'e'.repeat(32), components: [] as [string, string][], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(),
+    rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
+  };
+  t.same(await ingest(store, new FileDigestMemo(0), input), { stored: false, reason: 'input-modified-during-compile' }, 'not stored (before: stored with two.rs\'s digest)');
+});
+
+// ext3, ext4 with 128-byte inodes and many network mounts keep whole seconds: an edit in the
+// second a compile started is dated at that second's start, before the compile.
+t.test('changedSince: whole-second times count from the start of the second', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-changedsince-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'a.rs');
+  writeFileSync(file, 'x');
+  const st = statSync(file);
+  const at = (ctimeMs: number) => ({ ...st, ctimeMs, isSymbolicLink: () => false }) as Stats;
+  const start = 1_700_000_000_400; // 0.4 s into a second
+  t.ok(changedSince(file, at(1_700_000_000_000), start), 'a whole-second ctime of the second the compile started in: changed');
+  t.notOk(changedSince(file, at(1_699_999_999_000), start), 'of the second before: not');
+  t.ok(changedSince(file, at(start + 0.5), start), 'a fine ctime after the start: changed');
+  t.notOk(changedSince(file, at(start - 3.5), start), 'a fine ctime before it: not (a build script\'s output, written just before cargo ran the crate)');
+  t.ok(changedSince(join(dir, 'gone.rs'), at(start - 400.5), start), 'a file gone since its stat: changed');
 });
