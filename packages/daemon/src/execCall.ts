@@ -101,6 +101,20 @@ export class CallerGone extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
+/** How long a tee run's stderr connection may stay open after its caller said `ran`. */
+const STREAM_END_MS = 5000;
+
+/** Whether `ended` settles within `ms`. */
+async function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
+  try {
+    return await Promise.race([ended.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class ExecCall {
   private writes: Promise<void> = Promise.resolve();
   private workMs = 0;
@@ -250,7 +264,12 @@ export class ExecCall {
       this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}\n`);
       const m = /^ran (\d{1,3}) (plain|quiet|tee|file)$/.exec(await ran);
       if (!m) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
-      if (m[2] === 'tee') await stream!.ended;
+      // The stderr connection closes as its rustc ends, before the caller says `ran`: one that never
+      // came (its connect landed on a listener being closed) was waited for without end, and the
+      // daemon with it, holding the store's lock. The call builds plainly, with its diagnostics.
+      if (m[2] === 'tee' && !(await endsWithin(stream!.ended, STREAM_END_MS))) {
+        throw new RunSetupFailed("SPLITCACHE_EXEC_RUN: rustc's stderr never reached the daemon (building this call uncached)", args, 'run-not-set-up');
+      }
       this.workMs += Date.now() - t0;
       if (how === 'plain') return { code: Number(m[1]), stdout: EMPTY, stderr: EMPTY };
       const stdout = await readOutput(`${stem}.out`);

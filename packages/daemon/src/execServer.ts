@@ -143,12 +143,17 @@ export class ExecServer {
     this.portFile = new OwnedPath(file);
   }
 
-  /** Stops taking calls, removes exec.port, and waits for the calls running to end. */
+  /**
+   * Stops taking calls, removes exec.port, waits for the calls running to end, then stops
+   * listening: a tee run's stderr comes over a connection of its own, made as its rustc starts,
+   * so the listener stays open for those. Closed first, such a connection sat in the backlog,
+   * never accepted, and its call waited for it (a daemon stopping for a new install, mid-build).
+   */
   async close(): Promise<void> {
     this.closing = true;
     this.portFile?.removeIfOwn();
-    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     while (this.calls.size > 0) await Promise.allSettled([...this.calls]);
+    await new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res()));
     this.runs?.close();
   }
 
@@ -179,6 +184,8 @@ export class ExecServer {
       started = true;
       clearTimeout(timer);
       if (opening.kind === 'stream') return this.attachStream(c, opening.id, opening.rest);
+      // Closing: a new call is refused, as a closed port refuses it (the caller goes on without this daemon).
+      if (this.closing) return void c.destroy();
       c.write('ok\n');
       const call = this.serve(c, opening.req, acceptedAt).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
       this.calls.add(call);
