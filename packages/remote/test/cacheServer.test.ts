@@ -3,6 +3,7 @@ import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { Client } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
@@ -210,4 +211,29 @@ t.test('records acknowledged after a full disk was freed survive a restart', asy
   const again = await CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 });
   t.teardown(() => again.close());
   for (const i of [101, 102]) t.equal((await fetch(`${again.url}/ac/${`${i}`.padStart(32, '0')}`)).status, 200, `record ${i} is there after a restart`);
+});
+
+// A 507 sent while a large PUT's body was still coming left that body unread on a keep-alive
+// connection: the client's next request on it (a lookup) got no headers, timed out after 3 s,
+// and opened its breaker, so runners skipped every hit of a full server.
+t.test('a PUT refused for a full disk closes its connection: the next request of that client is answered', async (t) => {
+  const dir = tmp();
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status !== 0) {
+    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
+    return;
+  }
+  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const s = await CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => s.close());
+  const client = new Client(s.url, { headersTimeout: 3000, pipelining: 1 });
+  t.teardown(() => client.close());
+  const body = Buffer.alloc(2 << 20, 7);
+  const put = await client.request({ method: 'PUT', path: `/cas/${'cd'.repeat(16)}`, body, headers: { 'content-length': String(body.length) } });
+  await put.body.dump();
+  t.equal(put.statusCode, 507, 'the disk is full: 507');
+  const started = Date.now();
+  const next = await client.request({ method: 'GET', path: '/status' });
+  await next.body.dump();
+  t.equal(next.statusCode, 200, 'the next request of the same client is answered');
+  t.ok(Date.now() - started < 2000, `at once (${Date.now() - started} ms)`);
 });

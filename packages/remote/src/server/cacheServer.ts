@@ -66,7 +66,7 @@ export class CacheServer {
       // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
       const sent = new Promise<void>((r) => res.once('close', () => r()));
       const p = this.handle(req, res)
-        .catch((err: unknown) => this.fail(res, err))
+        .catch((err: unknown) => this.fail(req, res, err))
         .then(() => sent);
       this.active.add(p);
       void p.finally(() => this.active.delete(p));
@@ -267,14 +267,20 @@ export class CacheServer {
     return c;
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
+  /**
+   * A request that failed: 507 (the disk full) or 500. `req`'s body may be unread (a PUT refused part
+   * way): the reply closes the connection, as reply() does for any reply sent before the body is in.
+   * Without `req`, a 507 to a large PUT left the body unread on a keep-alive connection, and the
+   * client's next request on it (a lookup) never got its headers: a timeout that opened its breaker.
+   */
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const code = (err as NodeJS.ErrnoException).code;
     // A client that hung up mid-transfer (a breaker aborting its requests) is no server fault.
     if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ECONNRESET') this.o.log?.(`request failed: ${oneLine(err)}`);
     if (res.headersSent) res.destroy();
     // ENOSPC from the file system, or inside LevelDB's IO error: 507, as the protocol says.
-    else if (isDiskFull(err)) reply(undefined, res, 507, 'insufficient storage');
-    else reply(undefined, res, 500, 'internal error');
+    else if (isDiskFull(err)) reply(req, res, 507, 'insufficient storage');
+    else reply(req, res, 500, 'internal error');
   }
 }
 
