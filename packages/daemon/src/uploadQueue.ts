@@ -183,9 +183,10 @@ export class UploadQueue {
       const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
       if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') return 'refused';
       stats.count('errors', code);
-      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP') return 'failed';
-      // Kept, for when the server has room again; the job is told, once a minute.
-      if (code === 'SPLITCACHE_REMOTE_FULL') {
+      // Kept, for when the server works or has room again; the job is told, once a minute: a server
+      // that refuses every write (nginx answers a PUT into a root it may not write with 500) while
+      // its HEADs work counts no failure against an item, and said nothing of it.
+      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL') {
         this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
         return 'failed';
       }

@@ -277,3 +277,22 @@ t.test('a blob over the server\'s body size limit (413) is dropped at once, and 
   t.equal(lines.length, 1, 'one line kept for the next build');
   t.match(lines[0], /^SPLITCACHE_REMOTE_TOO_LARGE \| SPLITCACHE_REMOTE_TOO_LARGE: an upload to the remote was dropped: PUT \/cas\/[0-9a-f]{32}: HTTP 413, the server takes no body of \d+ bytes \(raise its limit: nginx's client_max_body_size, splitcache serve's --max-body\)$/, 'naming the status, the size and the setting to raise');
 });
+
+// nginx answers a PUT into a root it may not write with 500 (its rename fails), while its HEADs
+// and GETs work: every upload failed, none was counted against its item (the server took no
+// other), and nothing said so: an ephemeral CI runner never published and was never told.
+t.test('uploads a server refuses with 500, every one, are kept queued and the next build is told', async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const url = await refusingFront(t, server.url, 0, 500);
+  const a = await open(t);
+  const lines: string[] = [];
+  const showLater = (code: string, line: string) => lines.push(`${code} | ${line}`);
+  const queue = new UploadQueue(new RemoteCache({ url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' }), { ...a, log, showLater });
+  t.teardown(() => queue.stop());
+  const { entryKey, item } = await produce(a.store, checkout().table, checkout().cwd, { mode: 'refused' });
+  await queue.enqueue(entryKey, item);
+  await queue.flush(5000);
+  t.ok((await a.store.queued(10)).some(([k]) => k === entryKey), 'the upload stays queued');
+  t.match(lines, [/^SPLITCACHE_REMOTE_HTTP \| SPLITCACHE_REMOTE_HTTP: PUT \/cas\/[0-9a-f]{32}: HTTP 500.*; the upload stays queued$/], 'one line for the next build, naming the status');
+});
