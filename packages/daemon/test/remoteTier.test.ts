@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -295,4 +295,40 @@ t.test('uploads a server refuses with 500, every one, are kept queued and the ne
   await queue.flush(5000);
   t.ok((await a.store.queued(10)).some(([k]) => k === entryKey), 'the upload stays queued');
   t.match(lines, [/^SPLITCACHE_REMOTE_HTTP \| SPLITCACHE_REMOTE_HTTP: PUT \/cas\/[0-9a-f]{32}: HTTP 500.*; the upload stays queued$/], 'one line for the next build, naming the status');
+});
+
+// A blob damaged on the server's disk: each reader refused it (remote-digest) and compiled, and
+// the reader's upload of the same entry found the blob there (HEAD 200) and sent nothing, nor
+// would the server take it again (204, kept): every runner missed that crate for good.
+t.test("a blob the server serves damaged is sent again by the next upload of it, and the server takes it over the bad copy", async (t) => {
+  const dir = tmp('serve');
+  const server = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, { single: true, mode: 'damaged' });
+  const up = new UploadQueue(cache(t, server.url), { ...a, log });
+  await up.enqueue(entryKey, item);
+  await up.flush(5000);
+  const digest = (await a.store.getEntry(entryKey))!.outputs[0]!.digest;
+  const onDisk = join(dir, 'cas', digest.slice(0, 2), digest.slice(2));
+  const bytes = readFileSync(onDisk);
+  bytes[bytes.length - 12]! ^= 0xff;
+  chmodSync(onDisk, 0o644);
+  writeFileSync(onDisk, bytes);
+
+  const b = await open(t);
+  const cb = checkout();
+  const remote = cache(t, server.url);
+  const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table, form: '', env: { ANSWER_MODE: 'damaged' } };
+  t.same(await new RemoteTier(remote, { ...b, log }, false).fetch(q), { reason: 'remote-digest' }, 'the damaged blob is refused');
+  // The reader compiled it (the same bytes, as a reproducible build makes them) and uploads its entry.
+  const again = await produce(b.store, cb.table, cb.cwd, { single: true, mode: 'damaged' });
+  const queue = new UploadQueue(remote, { ...b, log });
+  await queue.enqueue(again.entryKey, again.item);
+  await queue.flush(5000);
+  t.equal(b.stats.stats.remote.uploadedBlobs, 1, 'the blob was sent again');
+  const c = await open(t);
+  const hit = await new RemoteTier(cache(t, server.url), { ...c, log }, false).fetch({ ...q, cwd: ca.cwd, table: ca.table });
+  t.equal(hit.result?.entryKey, entryKey, 'and the next reader hits');
 });

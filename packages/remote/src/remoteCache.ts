@@ -38,6 +38,8 @@ const MAX_BLOB_BYTES = 2 ** 31 - 1;
  */
 export class RemoteCache {
   readonly http: HttpRemote;
+  /** Blobs the server served that failed their digest: sent again by the next upload of them (hasBlob). */
+  private readonly damaged = new Set<Digest>();
   constructor(private readonly o: RemoteCacheOptions) {
     this.http = new HttpRemote(o);
   }
@@ -65,10 +67,17 @@ export class RemoteCache {
       throw new SplitcacheError('SPLITCACHE_REMOTE_TOO_LARGE', `remote blob ${digest}: ${size} bytes is over the ${sizeText(cap)} a local entry may hold (SPLITCACHE_MAX_ENTRY_SIZE)`);
     }
     const body = await this.http.get(casPath(digest), size === undefined ? cap : Math.min(blobBodyBound(size), MAX_BLOB_BYTES));
-    return body && decodeBlobBody(body, digest, size ?? cap);
+    try {
+      return body && (await decodeBlobBody(body, digest, size ?? cap));
+    } catch (err) {
+      if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST') this.damaged.add(digest);
+      throw err;
+    }
   }
 
+  /** Whether the server has the blob; false for one it served damaged (getBlob), so that an upload sends it again over the bad copy. */
   hasBlob(digest: Digest): Promise<boolean> {
+    if (this.damaged.has(digest)) return Promise.resolve(false);
     return this.http.head(casPath(digest));
   }
 
@@ -117,6 +126,7 @@ export class RemoteCache {
   async putBlob(digest: Digest, raw: Uint8Array): Promise<number> {
     const body = await encodeBlobBody(raw, this.o.compression);
     await this.http.put(casPath(digest), body);
+    this.damaged.delete(digest);
     return body.length;
   }
 

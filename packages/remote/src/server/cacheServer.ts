@@ -170,8 +170,10 @@ export class CacheServer {
     const prev = this.writing.get(id);
     const mine = (async () => {
       await prev?.catch(() => undefined);
-      if (r.kind === 'c' && (await this.index.get(r.kind, r.key))) return reply(req, res, 204);
-      if (r.kind === 'c') await this.putBlob(req, res, r.key, length);
+      // A blob already there is written again from the body, verified: a client PUTs one it has
+      // (clients HEAD first) when the copy it got here failed its digest, damaged on this disk,
+      // which a 204 that kept it left to fail every reader for good.
+      if (r.kind === 'c') await this.putBlob(req, res, r.key, length, Boolean(await this.index.get(r.kind, r.key)));
       else await this.putRecord(req, res, r.key, length);
     })();
     this.writing.set(id, mine);
@@ -205,7 +207,8 @@ export class CacheServer {
     await pipeline(file!.createReadStream(), res);
   }
 
-  private async putBlob(req: IncomingMessage, res: ServerResponse, digest: string, length: number): Promise<void> {
+  /** Receives a blob, verified; `there`: one is stored already, replaced (reply 204, not 201). */
+  private async putBlob(req: IncomingMessage, res: ServerResponse, digest: string, length: number, there: boolean): Promise<void> {
     const tmp = join(this.blobs.tmpDir, `${digest}.${randomBytes(6).toString('hex')}`);
     try {
       const got = await receiveBlob(req, tmp, digest, length);
@@ -220,7 +223,7 @@ export class CacheServer {
     } finally {
       await rm(tmp, { force: true });
     }
-    reply(req, res, 201);
+    reply(req, res, there ? 204 : 201);
     this.evictIfFull();
   }
 
