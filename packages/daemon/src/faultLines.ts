@@ -21,7 +21,9 @@ export class FaultLines {
     if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
     const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
     this.s.stats.count('errors', code);
-    const line = oneLine(err);
+    // Every line leads with a SPLITCACHE_* code: LevelDB's or node's own (`LEVEL_CORRUPTION: …`, a
+    // TypeError's `ERROR: …`) follows it.
+    const line = err instanceof SplitcacheError ? oneLine(err) : `${code}: ${oneLine(err)}`;
     this.s.log.warn(line);
     return this.dueToShow(code) ? `splitcache: ${line} (building uncached)` : undefined;
   }
@@ -52,9 +54,14 @@ export class FaultLines {
   }
 }
 
+/**
+ * LevelDB's word that a table is damaged: LEVEL_CORRUPTION, or an IO error on a table file that is
+ * no full disk and no refused access (a table cut short reads as `….ldb: Invalid argument`).
+ */
 function isIndexCorruption(err: unknown): boolean {
-  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
     if (e.code === 'LEVEL_CORRUPTION') return true;
+    if (e.code === 'LEVEL_IO_ERROR' && /\.(ldb|sst): /.test(e.message ?? '') && !/No space|Permission denied|Read-only|quota/i.test(e.message ?? '')) return true;
   }
   return false;
 }

@@ -48,6 +48,20 @@ export class Store {
     }
   }
 
+  /**
+   * `db`, or the error of its first read where that read finds a damaged table: LevelDB opens an
+   * index whose .ldb files are cut short or overwritten, and fails on the first read of them.
+   * Such an open went on, its first read threw LEVEL_IO_ERROR or LEVEL_CORRUPTION, and every
+   * daemon after it served 'build uncached' for good. A full disk or a refused read is no damage.
+   */
+  private static async readable(db: Level<string, Bytes> | Error): Promise<Level<string, Bytes> | Error> {
+    if (db instanceof Error) return db;
+    const failed = await db.get('s!index-created').then(() => undefined, (e: unknown) => e as Error);
+    if (!failed || isDiskFull(failed) || isAccessDenied(failed)) return db;
+    await db.close().catch(() => undefined);
+    return failed;
+  }
+
   private static async openOrRepair(dir: string, onRecover?: (what: string) => void): Promise<Store> {
     await makeDirs(dir);
     const blobs = new BlobDir(join(dir, 'blobs'));
@@ -64,12 +78,13 @@ export class Store {
       await db.close();
       db = new Error('a read found corruption');
     }
+    db = await Store.readable(db);
     let rebuild = repairAsked;
     if (db instanceof Error) {
       onRecover?.(`SPLITCACHE_STORE_CORRUPT: index would not open (${db.message}); repairing`);
       const repaired = await ClassicLevel.repair(location).catch((e: unknown) => e as Error);
       if (repaired instanceof Error && isDiskFull(repaired)) throw repaired;
-      db = await openIndex(location).catch((e: unknown) => e as Error);
+      db = await Store.readable(await openIndex(location).catch((e: unknown) => e as Error));
     }
     if (db instanceof Error) {
       if (isLocked(db)) throw lockedError(location, db);

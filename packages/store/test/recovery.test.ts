@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initHash } from '@splitcache/hash';
@@ -61,6 +61,21 @@ t.test('garbage in every index file: repaired or rebuilt, and usable', async (t)
   t.ok(notes.some((n) => n.startsWith('SPLITCACHE_STORE_CORRUPT')), `the recovery was reported: ${notes.join(' | ')}`);
   t.equal(await readable(dir, keys), keys.length, 'every entry is readable again');
   t.ok(readdirSync(dir).some((f) => f.startsWith('index.corrupt-')) || notes.some((n) => /repair/.test(n)), 'the damaged index was repaired or kept aside');
+});
+
+// LevelDB opens an index whose tables are cut short, and fails on the first read of them: the
+// open went on, that read threw LEVEL_IO_ERROR, and every daemon after served 'build uncached'.
+t.test('tables cut short: the first read fails, and the index is repaired or rebuilt, not left unusable', async (t) => {
+  const { dir, keys } = await seeded();
+  await (await Store.open(dir)).close(); // the log becomes a table (.ldb) as the index opens again
+  const tables = readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.ldb'));
+  t.ok(tables.length > 0, `the index has tables (${tables.join(' ')})`);
+  for (const f of tables) truncateSync(join(dir, 'index', f), 100);
+  const notes: string[] = [];
+  const store = await Store.open(dir, (w) => notes.push(w));
+  await store.close();
+  t.ok(notes.some((n) => n.startsWith('SPLITCACHE_STORE_CORRUPT')), `the recovery was reported: ${notes.join(' | ')}`);
+  t.equal(await readable(dir, keys), keys.length, 'every entry is readable again');
 });
 
 t.test('a repair asked for by a failed read re-adds every entry', async (t) => {

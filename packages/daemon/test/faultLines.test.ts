@@ -1,0 +1,29 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initHash } from '@splitcache/hash';
+import { Store } from '@splitcache/store';
+import { FaultLines } from '../src/faultLines.js';
+import { makeLogger } from '../src/log.js';
+import { StatsKeeper } from '../src/stats.js';
+
+// What a cache fault shows the build: one line that leads with a SPLITCACHE_* code, and a damaged
+// index table, however LevelDB words it, asks for the repair.
+t.test('a fault line leads with a SPLITCACHE_* code, and a table cut short is corruption', async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-faults-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close());
+  let repairs = 0;
+  const faults = new FaultLines({ stats: await StatsKeeper.load(store), log: makeLogger('quiet'), onCorruptIndex: () => repairs++ });
+  const cut = Object.assign(new Error('IO error: /s/index/000005.ldb: Invalid argument'), { code: 'LEVEL_IO_ERROR' });
+  t.equal(faults.fault(cut), 'splitcache: SPLITCACHE_STORE_CORRUPT: LEVEL_IO_ERROR: IO error: /s/index/000005.ldb: Invalid argument (building uncached)');
+  t.equal(repairs, 1, 'a table cut short asks for the repair (before: only LEVEL_CORRUPTION did)');
+  const bug = new TypeError("Cannot read properties of null (reading 'map')");
+  t.equal(faults.fault(bug), "splitcache: SPLITCACHE_STORE_IO: ERROR: Cannot read properties of null (reading 'map') (building uncached)", 'a fault of no code of its own is SPLITCACHE_STORE_IO');
+  const full = Object.assign(new Error('IO error: /s/index/000007.ldb: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+  faults.fault(full);
+  t.equal(repairs, 1, 'a full disk does not');
+});
