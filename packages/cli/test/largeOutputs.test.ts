@@ -81,4 +81,11 @@ t.test('large outputs: stored, replayed byte-identical, and a corrupt one is a m
   const printed = (await run(join(plainTarget, 'debug/app'), [])).stdout;
   t.match(printed, /^sum=\d+\n$/);
   t.equal((await run(join(ws, 'target/debug/app'), [])).stdout, printed, 'and it prints what the plain build prints');
+  // The bad blob went with it, so the miss stored the rlib anew: before, a write of its digest left
+  // the bad file there, and every later build missed the crate the same way until `audit verify`.
+  t.ok(readFileSync(blob.path).equals(plainRlib), 'the miss stored the blob anew');
+  await store.cargo(ws, ['clean']);
+  const hitsBefore = (await store.stats()).hits;
+  assertOk(t, await store.cargo(ws, ['build', '--offline']), 'the build after');
+  t.equal((await store.stats()).hits - hitsBefore, 2, 'hits both crates again');
 });

@@ -70,10 +70,18 @@ export class BlobDir {
     } catch (cause) {
       throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
     }
-    if (digestBytes(data) !== digest) {
-      throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
-    }
+    if (digestBytes(data) !== digest) throw await this.damaged(digest);
     return data;
+  }
+
+  /**
+   * A blob found not to match its digest is removed, and the error to throw: kept, it stayed for
+   * good, since a write of its digest leaves a blob there alone, so the entry that the next build
+   * compiled and stored again failed the same way, one miss on every build until `audit verify`.
+   */
+  private async damaged(digest: Digest): Promise<SplitcacheError> {
+    const removed = await this.remove(digest);
+    return new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest${removed ? ' (removed: the next store of it writes it anew)' : ''}`);
   }
 
   /**
@@ -148,7 +156,11 @@ export class BlobDir {
   async copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
     try {
       const copied = await copyThenDigest(this.pathOf(digest), dest, mode);
-      if (copied.digest !== digest) throw new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest`);
+      if (copied.digest !== digest) {
+        // The blob itself read again (read() removes it if it is bad): the copy is what went wrong otherwise.
+        await this.read(digest);
+        throw new SplitcacheError('SPLITCACHE_REPLAY', `the copy of blob ${digest} to ${dest} does not match its digest`);
+      }
       return copied.size;
     } catch (err) {
       // A `dest` already there is not this copy's to remove.
