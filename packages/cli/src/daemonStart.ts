@@ -16,7 +16,7 @@
  *   that dies before it listens is noticed at once, not at the timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseOthersSocket, socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { makeDirsSync } from '@splitcache/store/makeDirs';
@@ -176,13 +176,21 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
   }
   let log: number;
   try {
-    log = openSync(join(dir, 'daemon.log'), 'a');
+    // O_NONBLOCK: a FIFO at daemon.log (nothing reading it) fails with ENXIO instead of holding
+    // this open, and the build, for good; a regular file opens as ever.
+    log = openSync(join(dir, 'daemon.log'), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+    if (!fstatSync(log).isFile()) {
+      closeSync(log);
+      throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    }
   } catch (err) {
     // The store dir takes this user's files, but its log is another's (a store a group shares, made
     // under umask 022; one restored as root and chown'd without -R): no daemon of this user's could
     // start. The lock was left behind, with no pid, and every call of the build waited 5 s on it.
     rmSync(lock, { force: true });
-    unstartable(dir, `its daemon.log ${(err as NodeJS.ErrnoException).code === 'EACCES' ? 'is not writable by this user' : `cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' ? 'is not writable by this user' : ['ENOTREG', 'ENXIO', 'EISDIR'].includes(code ?? '') ? 'is not a regular file' : `cannot be opened (${code ?? 'error'})`;
+    unstartable(dir, `its daemon.log ${why}`);
   }
   return spawnDaemon(dir, daemonMain, log, firstRustc);
 }

@@ -250,6 +250,21 @@ t.test('a store dir under /proc, where no directory can be made: every call buil
   t.match(calls[0]!.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: ENOENT: .*mkdir '\/proc\/splitcache-\d+' \(building uncached\)\n$/, 'the first call says why, in one line');
 });
 
+t.test("a daemon.log that is a FIFO nothing reads: calls build uncached, say why, and don't hang", async (t) => {
+  // Opening it for writing waited for a reader, for good: bash's start of the daemon on cargo's
+  // first `rustc -vV` held cargo's pipe, and the node client's start held the call.
+  const store = new Store(tempDir('fifo-log'));
+  t.teardown(() => store.stop());
+  t.equal(spawnSync('mkfifo', [join(store.dir, 'daemon.log')]).status, 0, 'daemon.log is a FIFO');
+  const ws = crate('past a fifo');
+  const probe = spawnSync(BIN, ['rustc', '-vV'], { cwd: ws, env: store.env(), encoding: 'utf8', timeout: 20_000 });
+  t.same([probe.signal, probe.status], [null, 0], "cargo's first probe ends by itself");
+  const r = spawnSync(BIN, ['rustc', ...args(ws)], { cwd: ws, env: store.env(), encoding: 'utf8', timeout: 30_000 });
+  t.same([r.signal, r.status], [null, 0], 'the call ends by itself, and succeeds');
+  t.equal(spawnSync(join(ws, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'past a fifo\n', 'with the right binary');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: .*daemon\.log is not a regular file.*\n$/, 'saying why, in one line');
+});
+
 t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
   // The stopping daemon keeps the store's lock until its last call ends. A daemon started
   // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start
