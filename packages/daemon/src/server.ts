@@ -172,6 +172,8 @@ export class DaemonServer {
           /** Calls planned as misses whose clients haven't reported (tests: none is left behind by a client gone). */
           pending: this.handler.pendingCount,
           problems: this.s.config.problems,
+          // A call's SPLITCACHE_LOG=debug raises a running daemon's level for the rest of its life.
+          ...(this.s.log.debugging() && this.s.config.logLevel !== 'debug' ? { debugRaised: true } : {}),
           ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
         };
       case 'stop': {

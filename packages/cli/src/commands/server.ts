@@ -66,7 +66,7 @@ export async function runServer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'start' || sub === 'status') {
-    const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string; stale?: string[]; problems?: string[] }>({ op: 'ping', env: process.env }, sub === 'start');
+    const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string; stale?: string[]; problems?: string[]; debugRaised?: boolean }>({ op: 'ping', env: process.env }, sub === 'start');
     // It failed to start, was found hung (and stopped), or went away before it answered.
     if (r?.error) {
       process.stderr.write(`splitcache: ${r.error}\n`);
@@ -81,6 +81,7 @@ export async function runServer(args: string[]): Promise<number> {
     const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
     process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
     for (const problem of r?.problems ?? []) process.stdout.write(`setting not used: ${problem}\n`);
+    if (r?.pid && r.debugRaised) process.stdout.write('logging debug lines to daemon.log: a call with SPLITCACHE_LOG=debug asked for them, until the daemon stops\n');
     // It keeps the settings of the client that started it: name those this shell would change.
     if (r?.pid && r.stale?.length) process.stdout.write(`settings that differ from this shell's: ${r.stale.join(', ')} (\`splitcache server stop\` applies them)\n`);
     return r?.pid || sub === 'status' ? 0 : 1;
