@@ -24,6 +24,15 @@ class RacedMemo extends FileDigestMemo {
 
 t.before(initHash);
 
+/** What ingest is given for a lib compiled by `args` in `dir`, its compile started at `startedAt`; `key`: the manifest key's one hex digit. */
+function ingestOf(args: string[], dir: string, startedAt: number, key: string) {
+  return {
+    inv: parseInvocation(args), mode: 'whole' as const, crateType: 'lib', cwd: dir, table: new PrefixTable([{ name: 'cwd', path: dir }]),
+    manifestKey: key.repeat(32), components: [] as [string, string][], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(),
+    rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
+  };
+}
+
 // ingest checks that no input changed since rustc started (by its ctime) and records each
 // input's digest. The check came first: a write between the two recorded the new source's
 // digest with outputs compiled from the old, a false hit for the next clean build.
@@ -43,11 +52,7 @@ t.test('an input written as ingest reads it is not stored', async (t) => {
 
   const store = await Store.open(join(dir, 'store'));
   t.teardown(() => store.close().catch(() => undefined));
-  const input = {
-    inv: parseInvocation(args), mode: 'whole' as const, crateType: 'lib', cwd: dir, table: new PrefixTable([{ name: 'cwd', path: dir }]),
-    manifestKey: 'f'.repeat(32), components: [] as [string, string][], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(),
-    rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
-  };
+  const input = ingestOf(args, dir, startedAt, 'f');
   const raced = await ingest(store, new RacedMemo(lib, 'pub fn word() -> &\'static str { "BBBB" }\n'), input);
   t.same(raced, { stored: false, reason: 'input-modified-during-compile' }, 'not stored (before: stored with the new digest)');
   const calm = await ingest(store, new FileDigestMemo(0), { ...input, startedAt: Date.now() + 2000 });
@@ -72,11 +77,7 @@ t.test('a symlinked input pointed elsewhere while rustc ran is not stored', asyn
 
   const store = await Store.open(join(dir, 'store'));
   t.teardown(() => store.close().catch(() => undefined));
-  const input = {
-    inv: parseInvocation(args), mode: 'whole' as const, crateType: 'lib', cwd: dir, table: new PrefixTable([{ name: 'cwd', path: dir }]),
-    manifestKey: 'e'.repeat(32), components: [] as [string, string][], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(),
-    rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
-  };
+  const input = ingestOf(args, dir, startedAt, 'e');
   t.same(await ingest(store, new FileDigestMemo(0), input), { stored: false, reason: 'input-modified-during-compile' }, 'not stored (before: stored with two.rs\'s digest)');
 });
 
