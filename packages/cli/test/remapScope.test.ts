@@ -1,7 +1,7 @@
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store, tempDir } from './helpers.js';
+import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
 
 // `--remap-path-scope` (stable rustc) says which outputs `--remap-path-prefix`
 // rewrites; cargo passes it for a profile's `trim-paths`. It was an unknown flag
@@ -52,4 +52,28 @@ t.test("a user's --remap-path-prefix of the checkout hits from a checkout elsewh
   const cached = readFileSync(join(b, 'target', 'debug', 'fx-app'));
   t.ok(cached.equals(readFileSync(join(plainDir, 'debug', 'fx-app'))), "B's binary is plain cargo's, byte for byte");
   t.notOk(cached.includes(Buffer.from(a)), "and names nothing of checkout A's");
+});
+
+// A registry crate's prefix table names its own package and the target dir, not the checkout
+// around them: its key kept `--remap-path-prefix=<checkout>=/build` exact, and every registry
+// crate missed in a checkout elsewhere (itoa here; every one of a real workspace's).
+t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a checkout elsewhere too", { skip: !existsSync('/usr/share/cargo/registry/itoa-1.0.1') && 'no Debian itoa sources' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const checkout = (name: string) =>
+    fileTree(
+      {
+        'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nitoa = "1"\n',
+        'src/main.rs': 'fn main() { println!("{}", itoa::Buffer::new().format(42u32)); }\n',
+        '.cargo/config.toml': '[source.crates-io]\nreplace-with = "deb"\n[source.deb]\ndirectory = "/usr/share/cargo/registry"\n',
+      },
+      `remap-reg-${name}`,
+    );
+  const a = checkout('a');
+  const b = checkout('b');
+  const flags = (ws: string) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build` });
+  assertOk(t, await store.cargo(a, ['build', '--offline'], { ...flags(a), SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build', '--offline'], { ...flags(b), SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
+  t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
 });

@@ -1,4 +1,5 @@
-import type { PrefixTable } from '@splitcache/paths';
+import { isAbsolute, relative, sep } from 'node:path';
+import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 
 /** `--remap-path-prefix=FROM=TO`, or `--remap-path-prefix FROM=TO` as namedArgs() joins a flag and its value. */
 const FLAG = /^--remap-path-prefix[= ]/;
@@ -17,5 +18,24 @@ export function normaliseKeyedArg(text: string, table: PrefixTable): string {
   const value = text.slice(flag.length);
   const eq = value.lastIndexOf('=');
   if (eq < 0) return table.normaliseText(text);
-  return flag + table.normaliseText(value.slice(0, eq)) + '=' + table.normaliseText(value.slice(eq + 1));
+  return flag + normaliseFrom(value.slice(0, eq), table) + '=' + table.normaliseText(value.slice(eq + 1));
+}
+
+/**
+ * FROM normalised, or, where it holds the target dir and is not within the call's own directory,
+ * as the target dir's ancestor (`@@sc:target@@/..`): a registry crate runs in its own package's
+ * directory, so `--remap-path-prefix=<checkout>=/build` normalised as whatever broader prefix
+ * held the checkout (the temp dir), or not at all, and every registry crate missed in a checkout
+ * elsewhere. What such a crate writes under FROM is under the target dir, the same place in
+ * either checkout. A member's call runs in the checkout: its FROM is `cwd`, as before.
+ */
+function normaliseFrom(from: string, table: PrefixTable): string {
+  const normalised = table.normaliseText(from);
+  const entry = (name: string) => table.entries.find((e) => e.name === name)?.path;
+  const cwd = entry('cwd');
+  const target = entry('target');
+  if (!target || !isAbsolute(from) || (cwd !== undefined && !relative(cwd, from).startsWith('..'))) return normalised;
+  const down = relative(from, target);
+  if (down === '' || down.startsWith('..') || isAbsolute(down)) return normalised;
+  return placeholderFor('target') + '/..'.repeat(down.split(sep).length);
 }
