@@ -151,7 +151,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const asmPaths = asm.paths.filter((p) => !dep.files.includes(p) && isPresent(inputOnDisk(cwd, p)));
   for (const f of [...dep.files, ...asmPaths]) {
     const abs = inputOnDisk(cwd, f);
-    const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    // A directory (a nightly proc-macro's `tracked::path` of one, which it lists): no digest says
+    // what rustc saw of it, so the result is not stored, quietly; it read as a cache fault.
+    const digest = await files.digest(abs).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : err.code === 'EISDIR' ? null : Promise.reject(err)));
+    if (digest === null) return { stored: false, reason: 'input-directory' };
     // A file changed while rustc ran: the outputs may not match any digest we could record.
     // Its ctime says so, not its mtime: a file dated in the future (a tarball from a machine
     // whose clock ran ahead, `touch -d`) was never stored, and a write during the compile that

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,4 +96,23 @@ t.test('changedSince: whole-second times count from the start of the second', as
   t.ok(changedSince(file, at(start + 0.5), start), 'a fine ctime after the start: changed');
   t.notOk(changedSince(file, at(start - 3.5), start), 'a fine ctime before it: not (a build script\'s output, written just before cargo ran the crate)');
   t.ok(changedSince(join(dir, 'gone.rs'), at(start - 400.5), start), 'a file gone since its stat: changed');
+});
+
+// A nightly proc-macro's `proc_macro::tracked::path` of a directory (which it lists) puts the
+// directory in dep-info: its digest failed with EISDIR, a cache fault on every build.
+t.test('a directory among the inputs: not stored, quietly', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-ingestdir-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const d of ['src', 'out', 'assets']) mkdirSync(join(dir, d));
+  writeFileSync(join(dir, 'src', 'lib.rs'), 'pub fn f() {}\n');
+  await sleep(20);
+  const args = ['--crate-name', 'listing', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(dir, 'out')];
+  const startedAt = Date.now();
+  t.equal(spawnSync('rustc', args, { cwd: dir, encoding: 'utf8' }).status, 0);
+  // What the proc-macro's tracked path adds: the directory, as one more input.
+  const dep = join(dir, 'out', 'listing.d');
+  writeFileSync(dep, readFileSync(dep, 'utf8').replace(/^(\S+\.rmeta:.*)$/m, `$1 ${join(dir, 'assets')}`).replace(/\n\n/, `\n\n${join(dir, 'assets')}:\n\n`));
+  const store = await Store.open(join(dir, 'store'));
+  t.teardown(() => store.close().catch(() => undefined));
+  t.same(await ingest(store, new FileDigestMemo(0), ingestOf(args, dir, startedAt, 'd')), { stored: false, reason: 'input-directory' }, 'not stored, for that reason (before: an EISDIR thrown, SPLITCACHE_INGEST)');
 });
