@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, fileTree, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -187,37 +187,6 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   // Any new daemon of this user removes it (another test's may have already): a fresh one here must.
   await store.splitcache(['server', 'start']);
   t.notOk(existsSync(runs), "the killed daemon's runs directory is gone once a daemon starts again");
-});
-
-// A lib that cargo pipelines: the daemon relays its metadata notice as soon as rustc writes it, and
-// the plain rustc that bash runs once the daemon is gone writes it again. cargo panicked on the second
-// (dependency_queue.rs: `called Option::unwrap() on a None value`) and the build failed, exit 101.
-t.test("a daemon killed after relaying a pipelined lib's metadata notice: the build still succeeds", async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  await store.splitcache(['server', 'start']);
-  const fns = Array.from({ length: 800 }, (_, i) => `pub fn f_${i}(x: u64) -> u64 { let mut v: Vec<u64> = (0..x).map(|i| i.wrapping_mul(${i})).collect(); v.sort(); v.iter().fold(${i}, |a, b| a ^ b.rotate_left(3)) }\n`);
-  const pkg = (name: string, dep?: string) => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${dep ? `[dependencies]\n${dep} = { path = "../${dep}" }\n` : ''}`;
-  const ws = fileTree({
-    'Cargo.toml': '[workspace]\nmembers = ["big", "mid", "top"]\nresolver = "2"\n',
-    'big/Cargo.toml': pkg('big'),
-    'big/src/lib.rs': fns.join('') + 'pub fn total() -> u64 { f_0(5) ^ f_700(5) }\n',
-    'mid/Cargo.toml': pkg('mid', 'big'),
-    'mid/src/lib.rs': 'pub fn go() -> u64 { big::total() + 1 }\n',
-    'top/Cargo.toml': pkg('top', 'mid'),
-    'top/src/main.rs': 'fn main() { println!("total {}", mid::go()); }\n',
-  }, 'pipelined');
-  const build = store.cargo(ws, ['build', '-j2']);
-  const deps = join(ws, 'target', 'debug', 'deps');
-  t.ok(await waitFor(() => existsSync(deps) && readdirSync(deps).some((f) => /^libbig-.*\.rmeta$/.test(f)), 60_000), "big's metadata is out, its code still compiling");
-  await new Promise((r) => setTimeout(r, 300));
-  store.killDaemon();
-  const r = await build;
-  assertOk(t, r, 'the build succeeds');
-  t.notMatch(r.stderr, /panicked/, 'cargo did not panic');
-  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and the call says why it built uncached');
-  const top = await run(join(ws, 'target', 'debug', 'top'), []);
-  t.match([top.code, top.stdout], [0, /^total \d+\n$/], 'the binary runs');
 });
 
 t.test("a connection the exec port resets (a daemon exiting with it in its backlog): the call goes on through the node client, and bash says nothing of it", async (t) => {

@@ -1,0 +1,35 @@
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store, waitFor } from './helpers.js';
+
+// A lib that cargo pipelines: the daemon relays its metadata notice as soon as rustc writes it, and
+// the plain rustc that bash runs once the daemon is gone writes it again. cargo panicked on the second
+// (dependency_queue.rs: `called Option::unwrap() on a None value`) and the build failed, exit 101.
+t.test("a daemon killed after relaying a pipelined lib's metadata notice: the build still succeeds", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const fns = Array.from({ length: 800 }, (_, i) => `pub fn f_${i}(x: u64) -> u64 { let mut v: Vec<u64> = (0..x).map(|i| i.wrapping_mul(${i})).collect(); v.sort(); v.iter().fold(${i}, |a, b| a ^ b.rotate_left(3)) }\n`);
+  const pkg = (name: string, dep?: string) => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${dep ? `[dependencies]\n${dep} = { path = "../${dep}" }\n` : ''}`;
+  const ws = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["big", "mid", "top"]\nresolver = "2"\n',
+    'big/Cargo.toml': pkg('big'),
+    'big/src/lib.rs': fns.join('') + 'pub fn total() -> u64 { f_0(5) ^ f_700(5) }\n',
+    'mid/Cargo.toml': pkg('mid', 'big'),
+    'mid/src/lib.rs': 'pub fn go() -> u64 { big::total() + 1 }\n',
+    'top/Cargo.toml': pkg('top', 'mid'),
+    'top/src/main.rs': 'fn main() { println!("total {}", mid::go()); }\n',
+  }, 'pipelined');
+  const build = store.cargo(ws, ['build', '-j2']);
+  const deps = join(ws, 'target', 'debug', 'deps');
+  t.ok(await waitFor(() => existsSync(deps) && readdirSync(deps).some((f) => /^libbig-.*\.rmeta$/.test(f)), 60_000), "big's metadata is out, its code still compiling");
+  await new Promise((r) => setTimeout(r, 300));
+  store.killDaemon();
+  const r = await build;
+  assertOk(t, r, 'the build succeeds');
+  t.notMatch(r.stderr, /panicked/, 'cargo did not panic');
+  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and the call says why it built uncached');
+  const top = await run(join(ws, 'target', 'debug', 'top'), []);
+  t.match([top.code, top.stdout], [0, /^total \d+\n$/], 'the binary runs');
+});

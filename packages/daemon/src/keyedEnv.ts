@@ -1,0 +1,53 @@
+// The variables of a call's environment that its key holds (item 5 of manifestKey.ts).
+
+/**
+ * The CARGO_* variables keyed: those cargo sets for the crate itself (CARGO_PKG_*,
+ * CARGO_MANIFEST_DIR, CARGO_CRATE_NAME, CARGO_BIN_EXE_*, …, as its reference lists them, and
+ * a build script's CARGO_FEATURE_* and CARGO_CFG_*), which a proc-macro may read while it
+ * expands with no word in dep-info. Any other variable a crate reads with env!() or
+ * option_env!() is in its dep-info (`# env-dep:`), and each result records its value.
+ *
+ * An allow-list: before, every CARGO_* variable but a list of cargo's own configuration was
+ * keyed, so a variable of another tool's exported to cargo split the entries by its value
+ * (cargo-make's CARGO_MAKE_GIT_HEAD_LAST_COMMIT_HASH: every crate missed at every commit), and
+ * CARGO_HOME, which the rustup proxy sets and a toolchain's own cargo does not, split a store
+ * between the two. Configuration cargo turns into arguments (`[build]`, `[profile.*]`,
+ * CARGO_INCREMENTAL, a target's linker and rustflags) is keyed as those arguments, so a CI job
+ * that sets CARGO_INCREMENTAL=0 and a machine whose profile says `incremental = false` share
+ * entries. CARGO_PRIMARY_PACKAGE says whether the build selected the package (`cargo build`
+ * does every member, `cargo test -p app` only app): rustc never reads it, so a member keeps
+ * its entries under `-p`; clippy-driver does (it lints primary packages only), so a call
+ * through a driver keys it.
+ */
+const KEYED_CARGO_ENV =
+  /^CARGO(|_MANIFEST_DIR|_MANIFEST_PATH|_PKG_[A-Z0-9_]+|_CRATE_NAME|_BIN_NAME|_BIN_EXE_.+|_TARGET_TMPDIR|_RUSTC_CURRENT_DIR|_FEATURE_[A-Z0-9_]+|_CFG_[A-Z0-9_]+)$/;
+/** Variables rustc itself reads that change its output. */
+const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
+/**
+ * Read by rustc too, but keyed only when set, so that an environment without them keeps the
+ * keys it had: RUSTC_OVERRIDE_VERSION_STRING is the version `cfg(version(..))` and `-vV` see.
+ */
+const RUSTC_ENV_WHEN_SET = ['RUSTC_OVERRIDE_VERSION_STRING'];
+
+/**
+ * The names of the CARGO_* variables that go into the key (item 5), sorted:
+ * KEYED_CARGO_ENV, and CARGO_PRIMARY_PACKAGE for a call through a driver
+ * (clippy-driver reads it). CARGO_BIN_EXE_* only beside CARGO_TARGET_TMPDIR: cargo sets the
+ * two together, for an integration test or a bench, and sets CARGO_BIN_EXE_* again when it
+ * runs the test, so a cargo the test runs (trybuild, snapbox, a subcommand's tests) passes the
+ * outer checkout's paths to every crate it compiles, which reads none of them (an env!() of one
+ * is in dep-info anyway): keyed, each checkout and target dir missed them all.
+ */
+export function keyedCargoEnv(env: Record<string, string>, throughDriver = false): string[] {
+  const integration = env.CARGO_TARGET_TMPDIR !== undefined;
+  return Object.keys(env)
+    .filter((name) => (KEYED_CARGO_ENV.test(name) && (integration || !name.startsWith('CARGO_BIN_EXE_'))) || (throughDriver && name === 'CARGO_PRIMARY_PACKAGE'))
+    .sort();
+}
+
+/** The variables rustc reads that a call's key holds, with their values (undefined: unset), in key order. */
+export function keyedRustcEnv(env: Record<string, string>): [string, string | undefined][] {
+  const keyed: [string, string | undefined][] = RUSTC_ENV.map((name) => [name, env[name]]);
+  for (const name of RUSTC_ENV_WHEN_SET) if (env[name] !== undefined) keyed.push([name, env[name]]);
+  return keyed;
+}
