@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initHash, FileDigestMemo } from '@splitcache/hash';
-import { isSplitcacheError, oneLine } from '@splitcache/errors';
+import { isSplitcacheError, oneLine, SplitcacheError } from '@splitcache/errors';
 import { Store, tempSuffix, writeFileAtomicSync } from '@splitcache/store';
 import { CompileHandler, type Services } from './compileHandler.js';
 import { Maintenance } from './maintenance.js';
@@ -83,8 +83,13 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       await rm(join(config.dir, 'daemon.starting'), { force: true });
       return;
     }
-    log.warn(`${oneLine(err)}; answering every call with 'build uncached' for ${UNAVAILABLE_LIFETIME_MS / 1000} s`);
-    if (!(await serveUnavailable(socketPath(config.dir), err))) log.debug('another daemon answers on the store\'s socket; exiting');
+    // The daemon before this one, stopped while a call of another build compiles (a `server stop`, an
+    // upgrade), holds the store until that call ends: this one gives way as soon as it has, not 30 s
+    // later. Every call of a build that came meanwhile was served uncached for those 30 s.
+    const holder = err instanceof StillStopping ? err.pid : undefined;
+    const over = holder === undefined ? undefined : () => runningDaemonPid(config.dir) !== holder;
+    log.warn(`${oneLine(err)}; answering every call with 'build uncached' ${over ? 'until it ends' : `for ${UNAVAILABLE_LIFETIME_MS / 1000} s`}`);
+    if (!(await serveUnavailable(socketPath(config.dir), err, UNAVAILABLE_LIFETIME_MS, over))) log.debug('another daemon answers on the store\'s socket; exiting');
     await rm(join(config.dir, 'daemon.starting'), { force: true });
     return;
   }
@@ -210,14 +215,26 @@ runDaemon().catch((err: unknown) => {
   process.exit(1);
 });
 
-/** How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s here. */
-const LOCK_WAIT_MS = 10_000;
+/**
+ * How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s
+ * here. Under the 5 s a call waits for a daemon to start: a call that came meanwhile is then
+ * answered (uncached, with the reason) instead of giving up on it (`no daemon answered`), as each
+ * did while this was 10 s. Past it, this daemon serves uncached until the old one ends (StillStopping).
+ */
+const LOCK_WAIT_MS = 4_000;
 /** How often the store dir is looked at between calls (a stat). */
 const HOME_CHECK_MS = 5_000;
 /** How long a lock that no daemon's pid file names is waited for (a daemon that opened the store a moment ago writes it within milliseconds). */
 const UNNAMED_LOCK_MS = 1_000;
 
 class AnotherDaemon extends Error {}
+
+/** The store's lock, still held after LOCK_WAIT_MS by the daemon before this one (`pid`), which is finishing its calls. */
+class StillStopping extends SplitcacheError {
+  constructor(readonly pid: number) {
+    super('SPLITCACHE_STORE_LOCKED', `the daemon before this one (pid ${pid}) still holds the store, finishing a call it has in hand`);
+  }
+}
 
 /**
  * Removes the spawn lock if it names no pid (a node client's) or this process (bin/splitcache's
@@ -254,7 +271,8 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
       // at once, served every call as locked (a clean-clone run here). A lock some other process
       // holds is reported after that moment.
       const stopping = runningDaemonPid(dir);
-      if (stopping === process.pid || Date.now() >= deadline) throw err;
+      if (stopping === process.pid) throw err;
+      if (Date.now() >= deadline) throw stopping === undefined ? err : new StillStopping(stopping);
       if (stopping === undefined && Date.now() >= unnamedUntil) throw err;
       log.debug('the store is locked and no daemon answers; waiting for the one stopping');
       await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,8 @@ import { encodeFrame, FrameReader, type CompilePlan, type Request } from './prot
 
 /** How long a daemon without its store keeps answering before it exits, so a later call tries the store again. */
 export const UNAVAILABLE_LIFETIME_MS = 30_000;
+/** How often a daemon without its store looks whether what kept it away has ended. */
+const OVER_CHECK_MS = 250;
 
 /**
  * What a daemon does when its store won't open (a full disk, a store
@@ -16,7 +18,7 @@ export const UNAVAILABLE_LIFETIME_MS = 30_000;
  * once per daemon, so once per build or per `lifetimeMs`; other requests
  * (stats, gc, …) get it as their error.
  */
-export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS): Promise<boolean> {
+export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS, over?: () => boolean): Promise<boolean> {
   const reason = oneLine(why);
   let warned = false;
   const answer = (req: Request): unknown => {
@@ -64,6 +66,9 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
   });
   await chmod(sock, 0o600).catch(() => undefined);
   setTimeout(() => void stop(), lifetimeMs).unref();
+  // What kept the store away may end sooner (the daemon before this one, finishing its calls):
+  // then this one goes, and the next call starts one that opens the store.
+  if (over) setInterval(() => over() && void stop(), OVER_CHECK_MS).unref();
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
   return true;
