@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -265,24 +266,32 @@ t.test("a daemon.log that is a FIFO nothing reads: calls build uncached, say why
   t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: .*daemon\.log is not a regular file.*\n$/, 'saying why, in one line');
 });
 
-t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
-  // The stopping daemon keeps the store's lock until its last call ends. A daemon started
-  // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start
-  // timeout and built uncached; now it waits for the lock.
+/**
+ * A daemon stopped (`server stop`) while a call of its compiles for `seconds` (a rustc that sleeps for
+ * the crate `slow`; its link step, the node client's, does not): once the stopping daemon's exec port
+ * is closed, `next` is a crate for the calls that come meanwhile.
+ */
+async function stopDuringSlowCall(t: Test, seconds: number) {
   const store = new Store();
   t.teardown(() => store.stop());
   assertOk(t, await store.splitcache(['server', 'start']), 'a daemon runs');
   const oldPid = store.daemonPid();
   const bin = tempDir('slow-rustc');
   const compiling = join(bin, 'compiling');
-  // Its compile sleeps (the input is on its command line); its link step (the node client's) does not.
-  writeFileSync(join(bin, 'rustc'), `#!/bin/sh\ncase " $* " in *" --crate-name slow "*" src/main.rs "*) : > '${compiling}'; sleep 2 ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'rustc'), `#!/bin/sh\ncase " $* " in *" --crate-name slow "*" src/main.rs "*) : > '${compiling}'; sleep ${seconds} ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
   const slow = crate('slow');
   const inFlight = run(BIN, [join(bin, 'rustc'), ...printingCrateArgs(slow, 'slow')], { cwd: slow, env: store.env() });
   t.ok(await waitFor(() => existsSync(compiling), 20_000), 'a call is compiling through the daemon');
   const stopped = store.splitcache(['server', 'stop']);
   t.ok(await waitFor(() => !existsSync(join(store.dir, 'exec.port')), 5000), 'the daemon is stopping (its exec port closed)');
-  const next = crate('next');
+  return { store, oldPid, inFlight, stopped, next: crate('next') };
+}
+
+t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
+  // The stopping daemon keeps the store's lock until its last call ends. A daemon started
+  // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start
+  // timeout and built uncached; now it waits for the lock.
+  const { store, oldPid, inFlight, stopped, next } = await stopDuringSlowCall(t, 2);
   const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
   t.equal(r.code, 0, 'the next call builds');
   t.equal(r.stderr, '', `with nothing to say (${r.stderr.trim()})`);
@@ -301,19 +310,7 @@ t.test('`server stop` while a call compiles for longer than a new daemon waits f
   // After its 10 s wait the new daemon served every call uncached for 30 s, however soon the old one
   // let go: a build that came during another's long compile got no hit for ~40 s (a helper's repro:
   // 0 hits of 17, 27 s against plain cargo's 16.6 s).
-  const store = new Store();
-  t.teardown(() => store.stop());
-  assertOk(t, await store.splitcache(['server', 'start']), 'a daemon runs');
-  const oldPid = store.daemonPid();
-  const bin = tempDir('slower-rustc');
-  const compiling = join(bin, 'compiling');
-  writeFileSync(join(bin, 'rustc'), `#!/bin/sh\ncase " $* " in *" --crate-name slow "*" src/main.rs "*) : > '${compiling}'; sleep 13 ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
-  const slow = crate('slow');
-  const inFlight = run(BIN, [join(bin, 'rustc'), ...printingCrateArgs(slow, 'slow')], { cwd: slow, env: store.env() });
-  t.ok(await waitFor(() => existsSync(compiling), 20_000), 'a call is compiling through the daemon');
-  const stopped = store.splitcache(['server', 'stop']);
-  t.ok(await waitFor(() => !existsSync(join(store.dir, 'exec.port')), 5000), 'the daemon is stopping (its exec port closed)');
-  const next = crate('next');
+  const { store, oldPid, inFlight, stopped, next } = await stopDuringSlowCall(t, 13);
   const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
   t.equal(r.code, 0, 'a call meanwhile builds');
   t.match(r.stderr, /SPLITCACHE_STORE_LOCKED: the daemon before this one \(pid \d+\) still holds the store, finishing a call it has in hand \(building uncached\)/, 'uncached, saying why');
