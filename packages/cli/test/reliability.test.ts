@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -264,73 +263,6 @@ t.test("a daemon.log that is a FIFO nothing reads: calls build uncached, say why
   t.same([r.signal, r.status], [null, 0], 'the call ends by itself, and succeeds');
   t.equal(spawnSync(join(ws, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'past a fifo\n', 'with the right binary');
   t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: .*daemon\.log is not a regular file.*\n$/, 'saying why, in one line');
-});
-
-/**
- * A daemon stopped (`server stop`) while a call of its compiles for `seconds` (a rustc that sleeps for
- * the crate `slow`; its link step, the node client's, does not): once the stopping daemon's exec port
- * is closed, `next` is a crate for the calls that come meanwhile.
- */
-async function stopDuringSlowCall(t: Test, seconds: number) {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  assertOk(t, await store.splitcache(['server', 'start']), 'a daemon runs');
-  const oldPid = store.daemonPid();
-  const bin = tempDir('slow-rustc');
-  const compiling = join(bin, 'compiling');
-  writeFileSync(join(bin, 'rustc'), `#!/bin/sh\ncase " $* " in *" --crate-name slow "*" src/main.rs "*) : > '${compiling}'; sleep ${seconds} ;; esac\nexec rustc "$@"\n`, { mode: 0o755 });
-  const slow = crate('slow');
-  const inFlight = run(BIN, [join(bin, 'rustc'), ...printingCrateArgs(slow, 'slow')], { cwd: slow, env: store.env() });
-  t.ok(await waitFor(() => existsSync(compiling), 20_000), 'a call is compiling through the daemon');
-  const stopped = store.splitcache(['server', 'stop']);
-  t.ok(await waitFor(() => !existsSync(join(store.dir, 'exec.port')), 5000), 'the daemon is stopping (its exec port closed)');
-  return { store, oldPid, inFlight, stopped, next: crate('next') };
-}
-
-t.test('`server stop` while a call is in flight: the next call is served by a new daemon once the old one has let go of the store', async (t) => {
-  // The stopping daemon keeps the store's lock until its last call ends. A daemon started
-  // meanwhile used to exit at once (the lock taken), and each call waited out the 5 s start
-  // timeout and built uncached; now it waits for the lock.
-  const { store, oldPid, inFlight, stopped, next } = await stopDuringSlowCall(t, 2);
-  const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
-  t.equal(r.code, 0, 'the next call builds');
-  t.equal(r.stderr, '', `with nothing to say (${r.stderr.trim()})`);
-  t.equal((await inFlight).code, 0, 'the call in flight finished');
-  await stopped;
-  const newPid = store.daemonPid();
-  t.not(newPid, oldPid, 'a new daemon serves');
-  t.equal(readFileSync(join(store.dir, 'daemon.pid'), 'utf8').trim(), String(newPid), "its pid file is its own (the old daemon's exit left it)");
-  rmSync(join(next, 'out'), { recursive: true });
-  mkdirSync(join(next, 'out'));
-  assertOk(t, await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() }), 'the next call, again');
-  t.equal((await store.stats()).hits, 1, 'hits: the new daemon stored it the first time');
-});
-
-t.test('`server stop` while a call compiles for longer than a new daemon waits for the store: the new one gives way once the old one ends', async (t) => {
-  // After its 10 s wait the new daemon served every call uncached for 30 s, however soon the old one
-  // let go: a build that came during another's long compile got no hit for ~40 s (a helper's repro:
-  // 0 hits of 17, 27 s against plain cargo's 16.6 s).
-  const { store, oldPid, inFlight, stopped, next } = await stopDuringSlowCall(t, 13);
-  const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
-  t.equal(r.code, 0, 'a call meanwhile builds');
-  t.match(r.stderr, /SPLITCACHE_STORE_LOCKED: the daemon before this one \(pid \d+\) still holds the store, finishing a call it has in hand \(building uncached\)/, 'uncached, saying why');
-  t.equal((await inFlight).code, 0, 'the call in flight finished');
-  await stopped;
-  t.ok(await waitFor(() => !existsSync(`/proc/${oldPid}`), 10_000), 'and the old daemon has ended');
-  let status = '';
-  for (let i = 0; i < 12; i++) {
-    await new Promise((res) => setTimeout(res, 250));
-    status = (await store.splitcache(['server', 'status'])).stdout;
-    if (!/store unavailable/.test(status)) break;
-  }
-  t.notMatch(status, /store unavailable/, `within 3 s the stand-in is gone (${status.trim()})`);
-  rmSync(join(next, 'out'), { recursive: true });
-  mkdirSync(join(next, 'out'));
-  const again = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
-  assertOk(t, again, 'the next call');
-  t.equal(again.stderr, '', 'served by a daemon with the store');
-  const last = (await store.audit()).filter((e) => e.crate === 'trial').at(-1);
-  t.same([last?.outcome, Boolean(last?.entryKey)], ['miss', true], 'which compiled and stored it');
 });
 
 const python = spawnSync('python3', ['-c', 'import fcntl']).status === 0;
