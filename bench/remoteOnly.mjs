@@ -2,6 +2,9 @@
 // (empty local store, warm `splitcache serve` on loopback) against a local warm
 // build, on the tokio workspace, as a ratio. Both start with a clean target dir
 // and a stopped daemon. Writes bench/out/remote-only.json for BENCHMARKS.md.
+// `--latency-ms N` puts a proxy that holds each chunk N ms each way (bench/latencyProxy.mjs)
+// between the readers and the server, as a remote that is not on the same machine, and
+// writes bench/out/remote-only-<N>ms.json.
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -11,7 +14,9 @@ import { measuredCommit, median, round } from './measure.mjs'
 
 const repo = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const bin = path.join(repo, 'bin/splitcache')
-const runs = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 3
+const arg = (name, dflt) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : dflt)
+const runs = arg('--runs', 3)
+const latencyMs = arg('--latency-ms', 0)
 const { makeTokioWorkspace } = await import(path.join(repo, 'test/fixtures/registry/make-workspace.mjs'))
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'splitcache-remote-bench-'))
 const ws = makeTokioWorkspace(path.join(work, 'ws')).dir
@@ -25,6 +30,10 @@ const url = await new Promise((res, rej) => {
   })
   serve.on('close', () => rej(new Error('serve exited')))
 })
+
+const { startLatencyProxy } = await import('./latencyProxy.mjs')
+const proxy = latencyMs > 0 ? await startLatencyProxy(url, latencyMs) : undefined
+const readUrl = proxy?.url ?? url
 
 const base = { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: bin, CARGO_HOME: path.join(work, 'home') }
 function build(env) {
@@ -43,7 +52,7 @@ const localWarm = []
 let remoteHits = 0
 for (let i = 0; i < runs; i++) {
   const fresh = path.join(work, `empty-${i}`)
-  const env = { ...base, SPLITCACHE_DIR: fresh, SPLITCACHE_REMOTE: url, SPLITCACHE_REMOTE_MODE: 'read-only' }
+  const env = { ...base, SPLITCACHE_DIR: fresh, SPLITCACHE_REMOTE: readUrl, SPLITCACHE_REMOTE_MODE: 'read-only' }
   remoteOnly.push(build(env))
   const audit = spawnSync(bin, ['audit', '--json'], { env, encoding: 'utf8' }).stdout
   remoteHits = audit.split('\n').filter((l) => l.includes('"origin":"remote"')).length
@@ -51,15 +60,16 @@ for (let i = 0; i < runs; i++) {
   localWarm.push(build({ ...base, SPLITCACHE_DIR: local }))
 }
 spawnSync(bin, ['server', 'stop'], { env: { ...base, SPLITCACHE_DIR: local } })
+await proxy?.close()
 serve.kill('SIGTERM')
 const ratios = remoteOnly.map((r, i) => r / localWarm[i])
 const result = {
   measuredAt: new Date().toISOString(), ...measuredCommit(repo),
-  workload: 'tokio', runs, coldSeconds: round(cold, 2),
+  workload: 'tokio', runs, latencyMs, coldSeconds: round(cold, 2),
   remoteOnlySeconds: remoteOnly.map((x) => round(x, 2)), localWarmSeconds: localWarm.map((x) => round(x, 2)),
   medianRatio: round(median(ratios), 2), remoteHitsLastRun: remoteHits,
-  command: `node bench/remoteOnly.mjs --runs ${runs}`,
+  command: `node bench/remoteOnly.mjs --runs ${runs}${latencyMs ? ` --latency-ms ${latencyMs}` : ''}`,
 }
 fs.rmSync(work, { recursive: true, force: true })
-fs.writeFileSync(path.join(repo, 'bench/out/remote-only.json'), JSON.stringify(result, null, 2) + '\n')
+fs.writeFileSync(path.join(repo, `bench/out/remote-only${latencyMs ? `-${latencyMs}ms` : ''}.json`), JSON.stringify(result, null, 2) + '\n')
 console.log(result)

@@ -1,7 +1,7 @@
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
-import type { RemoteCache } from '@splitcache/remote';
+import type { InlineEntry, RemoteCache } from '@splitcache/remote';
 import type { EntryRecord, ManifestResult, Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 import { statOf } from './isFile.js';
@@ -37,12 +37,13 @@ export interface RemoteLookup {
 }
 
 /** Blobs fetched at once for one entry. */
-const BLOB_CONCURRENCY = 4;
+const BLOB_CONCURRENCY = 8;
 
 /**
  * A lookup's first request (the input set: a small record, so its time is the remote's latency)
- * slower than this is told to the build: a hit asks the remote at least three times in a row, and
- * every miss once, so a remote answering in 0.5-2.5 s made warm builds 2-10 times slower than
+ * slower than this is told to the build: a hit asks the remote at least twice in a row (three
+ * times before the entry came inline in the input set), and every miss once, so a remote
+ * answering in 0.5-2.5 s made warm builds 2-10 times slower than
  * plain cargo (205 s against 20 s) with no word, while under SPLITCACHE_REMOTE_TIMEOUT.
  */
 const SLOW_LOOKUP_MS = 1000;
@@ -76,7 +77,7 @@ export class RemoteTier {
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
       const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
-      const found = await this.findEntry(q, inputs, envDeps);
+      const found = await this.findEntry(q, inputs, envDeps, set.entry);
       if (!found) return this.miss();
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
       const { entryKey, entry, display } = found;
@@ -112,7 +113,7 @@ export class RemoteTier {
   private timed(ms: number): void {
     if (ms < SLOW_LOOKUP_MS) return;
     this.s.stats.count('remote', 'slowLookups');
-    const line = `SPLITCACHE_REMOTE_SLOW: the remote took ${(ms / 1000).toFixed(1)} s to answer a lookup; each hit asks it at least three times in a row, so a remote this slow can cost more than it saves (SPLITCACHE_REMOTE_TIMEOUT sets how long a request may take)`;
+    const line = `SPLITCACHE_REMOTE_SLOW: the remote took ${(ms / 1000).toFixed(1)} s to answer a lookup; each hit asks it at least twice in a row, so a remote this slow can cost more than it saves (SPLITCACHE_REMOTE_TIMEOUT sets how long a request may take)`;
     this.s.showLater?.('SPLITCACHE_REMOTE_SLOW', line);
   }
 
@@ -124,25 +125,27 @@ export class RemoteTier {
    * producer published beside it under a key of its own (entryKey.ts), is
    * asked for next. `display` is the form of the diagnostics the entry holds,
    * undefined when it holds none. Undefined when neither is published.
+   * `inline`: the entry the input set carries, taken without a request when
+   * its key is the one asked for.
    */
   private async findEntry(
-    q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][],
+    q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,
   ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string } | { reason: string } | undefined> {
     const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
-    const entry = await this.entryAt(entryKey, inputs);
+    const entry = await this.entryAt(entryKey, inputs, inline);
     const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
     if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display };
     if (q.form === '') return undefined;
     const formKey = entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
-    const ofForm = await this.entryAt(formKey, inputs);
+    const ofForm = await this.entryAt(formKey, inputs, inline);
     if (ofForm) return { entryKey: formKey, entry: ofForm, display: hasDiagnostics(ofForm.stderr) ? q.form : undefined };
     // Its diagnostics are in the default form, and no entry of the call's own was published.
     return entry ? { reason: 'remote-diagnostic-form' } : undefined;
   }
 
-  /** The entry published at `entryKey`, which must record the inputs the key was computed from. */
-  private async entryAt(entryKey: Digest, inputs: [string, Digest][]): Promise<EntryRecord | undefined> {
-    const entry = await this.cache.getEntry(entryKey);
+  /** The entry published at `entryKey` (or inline in the input set), which must record the inputs the key was computed from. */
+  private async entryAt(entryKey: Digest, inputs: [string, Digest][], inline?: InlineEntry): Promise<EntryRecord | undefined> {
+    const entry = inline?.key === entryKey ? inline.entry : await this.cache.getEntry(entryKey);
     if (entry && JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
     }

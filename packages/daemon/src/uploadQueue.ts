@@ -1,7 +1,7 @@
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import type { RemoteCache } from '@splitcache/remote';
-import type { Store } from '@splitcache/store';
+import type { EntryRecord, Store } from '@splitcache/store';
 import type { Logger } from './log.js';
 import { eachLimit } from './eachLimit.js';
 import type { StatsKeeper } from './stats.js';
@@ -248,14 +248,33 @@ export class UploadQueue {
     const { recordDigest: _local, ...shared } = entry;
     const there = await this.cache.readableEntry(entryKey);
     const ours = new Set(digests);
+    let replaced = false;
     if (!there || !(await this.allOnServer(there.outputs.map((o) => o.digest).filter((d) => !ours.has(d))))) {
       await this.cache.putEntry(entryKey, shared);
-      sent = true;
+      sent = replaced = true;
     }
-    if (!(await this.cache.hasGoodRecord('inputs', item.manifestKey))) {
-      await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
-      sent = true;
-    }
+    if (await this.publishInputSet(entryKey, shared, item, replaced)) sent = true;
     return sent;
+  }
+
+  /**
+   * Publishes the manifest key's input set with this entry inline (docs/REMOTE.md),
+   * where there is none this daemon would read, or where the one there lists
+   * these same paths and carries another entry inline, or this one before
+   * `replaced` put it up again (its blobs were gone from the server). One that
+   * lists other paths stays (the first path set is the one readers digest),
+   * and a writer without a signing key never replaces a signed one: readers
+   * with the key would refuse what it put there. Whether it sent anything.
+   */
+  private async publishInputSet(entryKey: Digest, entry: EntryRecord, item: QueueItem, replaced: boolean): Promise<boolean> {
+    const there = await this.cache.readableInputSet(item.manifestKey);
+    if (there) {
+      const { record, signed } = there;
+      if (JSON.stringify([record.inputs, record.envDeps]) !== JSON.stringify([item.inputs, item.envDeps])) return false;
+      if (signed && !this.cache.signs) return false;
+      if (record.entry?.key === entryKey && !replaced) return false;
+    }
+    await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps, entry: { key: entryKey, entry } });
+    return true;
   }
 }

@@ -17,6 +17,18 @@ export interface InputSetRecord {
   crateName: string;
   inputs: string[];
   envDeps: string[];
+  /**
+   * The latest entry published for these paths, with its entry key: a reader
+   * whose digests give that key has the entry without asking for
+   * `/ac/{entryKey}`, one round trip fewer (docs/REMOTE.md). Older writers
+   * leave it out, and older readers ignore it.
+   */
+  entry?: InlineEntry;
+}
+
+export interface InlineEntry {
+  key: Digest;
+  entry: EntryRecord;
 }
 
 /** `/ac/{entryKey}`: the entry (outputs with blob digests, stdout/stderr, provenance). */
@@ -104,6 +116,10 @@ function checkInputSet(r: InputSetRecord): void {
   if (!isDigest(r.key) || typeof r.crateName !== 'string' || !strings(r.inputs) || !strings(r.envDeps)) {
     throw recordError(r.key, 'malformed input set');
   }
+  if (r.entry === undefined) return;
+  const inline = r.entry as Partial<InlineEntry> | null;
+  if (!inline || typeof inline !== 'object' || !isDigest(inline.key)) throw recordError(r.key, 'malformed entry in the input set');
+  r.entry = { key: inline.key, entry: checkEntry(inline.entry, inline.key) };
 }
 
 function hmac(key: string, payload: Uint8Array): string {

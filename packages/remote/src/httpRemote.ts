@@ -82,7 +82,7 @@ export class HttpRemote {
         ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
         : undefined;
     this.pool = new Pool(u.origin, {
-      connections: o.connections ?? 8,
+      connections: o.connections ?? 16,
       connectTimeout: o.timeoutMs,
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,

@@ -1,7 +1,7 @@
 import { SplitcacheError } from '@splitcache/errors';
 import { isDigest, type Digest } from '@splitcache/hash';
 import type { EntryRecord } from '@splitcache/store';
-import { openAc, sealAc, type AcRecord, type InputSetRecord } from './acRecord.js';
+import { decodeEnvelope, openAc, sealAc, type InputSetRecord } from './acRecord.js';
 import { decodeBlobBody, encodeBlobBody, type Compression } from './blobBody.js';
 import { sizeText } from './bodyReader.js';
 import { HttpRemote, type HttpRemoteOptions } from './httpRemote.js';
@@ -26,6 +26,13 @@ export interface RemoteCacheOptions extends HttpRemoteOptions {
  * a miss.)
  */
 export const MAX_RECORD_BYTES = 16 << 20;
+/**
+ * The largest input set sealed with its entry inline (acRecord.ts): over it
+ * (an entry with megabytes of warnings) the input set goes up without it, and
+ * readers ask for the entry on its own. Every reader of the manifest key
+ * fetches the input set, hit or miss.
+ */
+const MAX_INLINE_RECORD_BYTES = 256 << 10;
 /** The largest blob by default, and what node holds in one Buffer. */
 const MAX_BLOB_BYTES = 2 ** 31 - 1;
 
@@ -81,26 +88,27 @@ export class RemoteCache {
     return this.http.head(casPath(digest));
   }
 
-  hasRecord(key: Digest): Promise<boolean> {
-    return this.http.head(acPath(key));
+  /** Whether uploads are signed (SPLITCACHE_SIGNING_KEY). */
+  get signs(): boolean {
+    return Boolean(this.o.signingKey);
   }
 
   /**
-   * Whether the record at `key` is one this client would read (a writer
-   * publishes only where it isn't): absent, or one that fails this client's
-   * checks (signed with another key after a rotation, unsigned where it
-   * signs, malformed) is not. Such a record would otherwise stay a miss for
-   * every reader with the key, for good: the first writer's record was kept.
+   * The input set at `manifestKey` if this client would read it, and whether
+   * it is signed; undefined when it is absent or fails this client's checks
+   * (signed with another key after a rotation, unsigned where it signs,
+   * malformed). A writer publishes where it is undefined: such a record would
+   * otherwise stay a miss for every reader with the key, for good. A writer
+   * reads it too to see whether the entry inline in it is its own.
    */
-  async hasGoodRecord(kind: AcRecord['kind'], key: Digest): Promise<boolean> {
-    if (!this.o.signingKey) return this.hasRecord(key);
-    const body = await this.http.get(acPath(key), MAX_RECORD_BYTES);
-    if (!body) return false;
+  async readableInputSet(manifestKey: Digest): Promise<{ record: InputSetRecord; signed: boolean } | undefined> {
+    const body = await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES);
+    if (!body) return undefined;
     try {
-      openAc(body, kind, key, this.o.signingKey);
-      return true;
+      const record = openAc(body, 'inputs', manifestKey, this.o.signingKey);
+      return { record, signed: decodeEnvelope(body)?.sig != null };
     } catch (err) {
-      if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return false;
+      if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return undefined;
       throw err;
     }
   }
@@ -134,8 +142,14 @@ export class RemoteCache {
     await this.http.put(acPath(entryKey), sealAc({ v: 1, kind: 'entry', key: entryKey, entry }, this.o.signingKey));
   }
 
+  /** Uploads an input set; its entry stays out of it where the record would be over MAX_INLINE_RECORD_BYTES with it. */
   async putInputSet(rec: Omit<InputSetRecord, 'v' | 'kind'>): Promise<void> {
-    await this.http.put(acPath(rec.key), sealAc({ v: 1, kind: 'inputs', ...rec }, this.o.signingKey));
+    let body = sealAc({ v: 1, kind: 'inputs', ...rec }, this.o.signingKey);
+    if (rec.entry && body.length > MAX_INLINE_RECORD_BYTES) {
+      const { entry: _big, ...bare } = rec;
+      body = sealAc({ v: 1, kind: 'inputs', ...bare }, this.o.signingKey);
+    }
+    await this.http.put(acPath(rec.key), body);
   }
 
   close(): Promise<void> {
