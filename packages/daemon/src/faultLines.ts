@@ -16,8 +16,13 @@ export class FaultLines {
 
   constructor(private readonly s: { stats: StatsKeeper; log: Logger; onCorruptIndex?: () => void }) {}
 
-  /** Counts and logs a fault; the line to show the user now, if one is due. */
-  fault(err: unknown): string | undefined {
+  /**
+   * Counts and logs a fault; the line to show the user now, if one is due.
+   * `after`: what the fault costs the call, said at the line's end. A fault
+   * in a lookup costs it the cache (it compiles); one in storing a result it
+   * already compiled costs only the store.
+   */
+  fault(err: unknown, after = 'building uncached'): string | undefined {
     if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
     const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
     this.s.stats.count('errors', code);
@@ -25,12 +30,12 @@ export class FaultLines {
     // TypeError's `ERROR: …`) follows it.
     const line = err instanceof SplitcacheError ? oneLine(err) : `${code}: ${oneLine(err)}`;
     this.s.log.warn(line);
-    return this.dueToShow(code) ? `splitcache: ${line} (building uncached)` : undefined;
+    return this.dueToShow(code) ? `splitcache: ${line} (${after})` : undefined;
   }
 
   /** As fault(), for a line with no reply of its own: kept for the next one (the first such line wins). */
-  faultLater(err: unknown): void {
-    this.undelivered ??= this.fault(err);
+  faultLater(err: unknown, after?: string): void {
+    this.undelivered ??= this.fault(err, after);
   }
 
   /** A line already counted, from work no call waits on: kept for the next reply, if its code is due. */

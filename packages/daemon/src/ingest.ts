@@ -237,7 +237,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
 export function ingestError(cause: unknown): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
   if (isDiskFull(cause)) {
-    return new SplitcacheError('SPLITCACHE_STORE_FULL', 'the store\'s disk is full; building uncached', { cause });
+    return new SplitcacheError('SPLITCACHE_STORE_FULL', 'the store\'s disk is full', { cause });
   }
   return new SplitcacheError('SPLITCACHE_INGEST', `cannot store outputs: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }

@@ -29,7 +29,8 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
     return r.stored ? r.entryKey : undefined;
   } catch (err) {
     const e = ingestError(err);
-    faults.faultLater(e);
+    // The call compiled; what failed is storing its result, as the line says (not 'building uncached').
+    faults.faultLater(e, 'this result is not stored; the build goes on');
     s.stats.count('notStored', 'error');
     events.miss(p, { notStored: e.code });
     return undefined;
