@@ -35,6 +35,8 @@ t.test('an entry whose blobs were evicted is replaced by the next runner that bu
   t.equal(bCore?.entryKey, core!.entryKey, 'under the same entry key as A');
   t.match(bCore?.reason ?? '', /remote-blob-missing/, `its audit event says why: ${bCore?.reason}`);
   t.match((await b.splitcache(['audit', '--crate', 'fx_core'])).stdout, /miss .*remote-blob-missing/, '`splitcache audit` says so too');
+  // Before, explain gave the local reason alone ("no earlier entry of this crate exists"), as if the remote had nothing.
+  t.match((await b.splitcache(['explain', 'fx_core', '--type', 'lib'])).stdout, /\n  the remote could not serve it either: it has an entry for these inputs, but a blob the entry names is gone from the server/, '`splitcache explain` says the remote had it');
   t.match((await b.splitcache(['server', 'stop'])).stdout, /stopped/, "B's uploads are flushed");
 
   assertOk(t, await c.cargo(wsC, ['build'], { SPLITCACHE_SESSION: 'c' }), 'runner C builds');

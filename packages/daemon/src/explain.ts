@@ -30,6 +30,8 @@ export interface Explanation {
   types?: string[];
   /** For 'no-call' of a name no call has: names in the audit log within two edits of it. */
   suggestions?: string[];
+  /** Why the remote, asked after the local miss, could not serve it either (the miss's `remote-*` reason: `remote-blob-missing`, …). */
+  remote?: string;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     crate, ...(miss.pkg ? { pkg: miss.pkg } : {}), crateType: miss.crateType,
     ...(latest !== miss ? { latest: last } : {}), ...(miss.notStored ? { notStored: miss.notStored } : {}),
     ...(types.size > 1 ? { types: [...types].sort() } : {}),
+    ...remoteReason(miss.reason),
   };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
@@ -114,6 +117,12 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/** The remote's part of a miss's reasons (`new-key,remote-blob-missing`), for Explanation.remote. */
+function remoteReason(reason: string | undefined): { remote?: string } {
+  const r = reason?.split(',').find((x) => x.startsWith('remote-'));
+  return r ? { remote: r } : {};
 }
 
 /**

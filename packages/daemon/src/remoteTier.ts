@@ -80,18 +80,22 @@ export class RemoteTier {
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
       if (!found) return this.miss();
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
-      const { entryKey, entry, display } = found;
-      let bytes = 0;
-      // Each blob's size as the entry records it: its body is read up to about that, never more.
-      const sizes = new Map<Digest, number>();
-      for (const o of entry.outputs) sizes.set(o.digest, Math.max(o.size, sizes.get(o.digest) ?? 0));
-      await eachLimit([...sizes.keys()], BLOB_CONCURRENCY, async (d) => {
-        if (await store.blobs.has(d)) return;
-        const data = await this.cache.getBlob(d, sizes.get(d));
-        if (!data) throw new MissingBlob(d);
-        await store.blobs.write(data, d);
-        bytes += data.length;
-      });
+      const { entryKey, display } = found;
+      let entry = found.entry;
+      let bytes: number;
+      try {
+        bytes = await this.fetchBlobs(entry);
+      } catch (err) {
+        // The entry inline in the input set can be another producer's than the one at its key
+        // (objects differ between checkouts: debuginfo names them), and lose a blob the other
+        // keeps: the entry at its key is asked for then, as a reader before entries inline did.
+        // Before, every reader missed that crate for good while older ones hit it.
+        const lost = err instanceof MissingBlob || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
+        const own = found.inline && lost ? await this.entryAt(entryKey, inputs) : undefined;
+        if (!own || JSON.stringify(own.outputs) === JSON.stringify(entry.outputs)) throw err;
+        entry = own;
+        bytes = await this.fetchBlobs(entry);
+      }
       await store.commitEntry({
         manifestKey: q.manifestKey,
         manifest: { v: 1, crateName: q.crateName, components: q.components },
@@ -107,6 +111,23 @@ export class RemoteTier {
       if (err instanceof MissingBlob) return { ...this.miss(), reason: 'remote-blob-missing' };
       return this.failed(err);
     }
+  }
+
+  /** Fetches into the local store every blob of the entry it lacks, each verified; the bytes fetched. */
+  private async fetchBlobs(entry: EntryRecord): Promise<number> {
+    const { store } = this.s;
+    let bytes = 0;
+    // Each blob's size as the entry records it: its body is read up to about that, never more.
+    const sizes = new Map<Digest, number>();
+    for (const o of entry.outputs) sizes.set(o.digest, Math.max(o.size, sizes.get(o.digest) ?? 0));
+    await eachLimit([...sizes.keys()], BLOB_CONCURRENCY, async (d) => {
+      if (await store.blobs.has(d)) return;
+      const data = await this.cache.getBlob(d, sizes.get(d));
+      if (!data) throw new MissingBlob(d);
+      await store.blobs.write(data, d);
+      bytes += data.length;
+    });
+    return bytes;
   }
 
   /** Counts a lookup slower than SLOW_LOOKUP_MS, and tells the build (once a minute, as every such line). */
@@ -126,19 +147,25 @@ export class RemoteTier {
    * asked for next. `display` is the form of the diagnostics the entry holds,
    * undefined when it holds none. Undefined when neither is published.
    * `inline`: the entry the input set carries, taken without a request when
-   * its key is the one asked for.
+   * its key is one asked for; the call's own form's, so, before the default's.
    */
   private async findEntry(
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,
-  ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string } | { reason: string } | undefined> {
+  ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string; inline: boolean } | { reason: string } | undefined> {
     const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
+    const formKey = q.form === '' ? undefined : entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
+    const ofForm = async () => {
+      const e = formKey && (await this.entryAt(formKey, inputs, inline));
+      return e ? { entryKey: formKey, entry: e, display: hasDiagnostics(e.stderr) ? q.form : undefined, inline: inline?.key === formKey } : undefined;
+    };
+    // A writer of the call's own form published last: its entry serves the call, with no request.
+    if (formKey && inline?.key === formKey) return ofForm();
     const entry = await this.entryAt(entryKey, inputs, inline);
     const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
-    if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display };
-    if (q.form === '') return undefined;
-    const formKey = entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
-    const ofForm = await this.entryAt(formKey, inputs, inline);
-    if (ofForm) return { entryKey: formKey, entry: ofForm, display: hasDiagnostics(ofForm.stderr) ? q.form : undefined };
+    if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display, inline: inline?.key === entryKey };
+    if (!formKey) return undefined;
+    const found = await ofForm();
+    if (found) return found;
     // Its diagnostics are in the default form, and no entry of the call's own was published.
     return entry ? { reason: 'remote-diagnostic-form' } : undefined;
   }

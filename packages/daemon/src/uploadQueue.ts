@@ -260,8 +260,9 @@ export class UploadQueue {
   /**
    * Publishes the manifest key's input set with this entry inline (docs/REMOTE.md),
    * where there is none this daemon would read, or where the one there lists
-   * these same paths and carries another entry inline, or this one before
-   * `replaced` put it up again (its blobs were gone from the server). One that
+   * these same paths and carries another entry inline, or an entry of this key
+   * that names a blob the server lost, or this one before `replaced` put it up
+   * again (its blobs were gone from the server). One that
    * lists other paths stays (the first path set is the one readers digest),
    * and a writer without a signing key never replaces a signed one: readers
    * with the key would refuse what it put there. Whether it sent anything.
@@ -272,7 +273,11 @@ export class UploadQueue {
       const { record, signed } = there;
       if (JSON.stringify([record.inputs, record.envDeps]) !== JSON.stringify([item.inputs, item.envDeps])) return false;
       if (signed && !this.cache.signs) return false;
-      if (record.entry?.key === entryKey && !replaced) return false;
+      // This key's entry inline, whole on the server: kept. It can be another producer's than the one
+      // at the key, and lose a blob that one keeps: then it is replaced, as a lost entry is.
+      const inlineBlobs = record.entry?.key === entryKey ? record.entry.entry.outputs.map((o) => o.digest) : undefined;
+      const ours = new Set(entry.outputs.map((o) => o.digest));
+      if (inlineBlobs && !replaced && (await this.allOnServer(inlineBlobs.filter((d) => !ours.has(d))))) return false;
     }
     await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps, entry: { key: entryKey, entry } });
     return true;

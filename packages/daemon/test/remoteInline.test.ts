@@ -62,13 +62,13 @@ async function producer(t: Test, url: string, signingKey?: string) {
 }
 
 /** A lookup from an empty store in a checkout of its own, whose src/lib.rs holds `source`; what it asked the remote. */
-async function lookup(t: Test, url: string, source?: string, signingKey?: string) {
+async function lookup(t: Test, url: string, source?: string, signingKey?: string, form = '') {
   const front = await countingFront(t, url);
   const b = await open(t);
   const cb = checkout();
   if (source !== undefined) writeFileSync(join(cb.cwd, 'src', 'lib.rs'), source);
   const tier = new RemoteTier(cache(t, front.url, { signingKey }), { ...b, log }, Boolean(signingKey));
-  const r = await tier.fetch({ manifestKey: MANIFEST, crateName: 'answer', components: [], cwd: cb.cwd, table: cb.table, env: { ANSWER_MODE: 'fast' }, form: '' });
+  const r = await tier.fetch({ manifestKey: MANIFEST, crateName: 'answer', components: [], cwd: cb.cwd, table: cb.table, env: { ANSWER_MODE: 'fast' }, form });
   const asked = front.seen.filter((s) => s.startsWith('GET /ac/')).map((s) => (s === `GET /ac/${MANIFEST}` ? 'input set' : `entry ${s.slice(8)}`));
   return { entryKey: r.result?.entryKey, reason: r.reason, signature: r.signature, asked, blobs: front.seen.filter((s) => s.startsWith('GET /cas/')).length, errors: b.stats.stats.errors };
 }
@@ -119,6 +119,38 @@ t.test('an entry put up again for blobs the server lost is put inline again', as
   const got = await lookup(t, server.url);
   t.equal(got.entryKey, key, 'a hit once the entry is put up again');
   t.same(got.asked, ['input set'], 'from the input set: its entry inline was replaced too (before, it named the lost blob)');
+});
+
+t.test("an entry inline that lost a blob the entry at its key keeps: that one serves, and the next writer mends the inline", async (t) => {
+  const { server, dir } = await serve(t);
+  const S2 = 'pub fn answer() -> u32 { 43 }\n';
+  // A publishes two commits; B, in another checkout (objects of its own), the first one after
+  // them: the entry at its key stays A's, whole, while the one inline becomes B's.
+  const a = await producer(t, server.url);
+  const key = await a.upload({ extra: Buffer.from("A's own object") });
+  await a.upload({ source: S2 });
+  const bOwn = Buffer.from("B's own object");
+  t.equal(await (await producer(t, server.url)).upload({ extra: bOwn }), key);
+  const d = digestBytes(bOwn);
+  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+  const got = await lookup(t, server.url);
+  t.equal(got.entryKey, key, 'a hit (before: remote-blob-missing, on every reader, for good)');
+  t.same(got.asked, ['input set', `entry ${key}`], 'from the entry at its key');
+  t.equal(got.errors.SPLITCACHE_REMOTE_DIGEST, undefined);
+  t.equal(await (await producer(t, server.url)).upload(), key, 'a third checkout publishes the same key');
+  const mended = await lookup(t, server.url);
+  t.equal(mended.entryKey, key, 'a hit again');
+  t.same(mended.asked, ['input set'], 'from the input set: the third writer mended the inline, whose blob was gone');
+});
+
+t.test('a call of the form published last takes its entry inline, with no request for the default one', async (t) => {
+  const { server } = await serve(t);
+  const short = 'diagnostic-short';
+  const warning = '{"$message_type":"diagnostic","rendered":"src/lib.rs:1:1: warning: unused variable\\n"}\n';
+  const key = await (await producer(t, server.url)).upload({ warning, display: short });
+  const got = await lookup(t, server.url, undefined, undefined, short);
+  t.equal(got.entryKey, key, 'a hit');
+  t.same(got.asked, ['input set'], 'before: a request for the default form first (a 404 here)');
 });
 
 t.test('an input set without an entry inline (an older writer) still serves, asking for the entry', async (t) => {

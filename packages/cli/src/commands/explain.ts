@@ -34,6 +34,15 @@ const PASSED_HINT: Record<string, string> = {
   incremental: 'CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)',
   'rustc-log': 'RUSTC_LOG is set',
 };
+/** Why the remote could not serve a miss either (Explanation.remote); `remote-error:CODE` is told by its code. */
+const REMOTE: Record<string, string> = {
+  'remote-blob-missing': 'it has an entry for these inputs, but a blob the entry names is gone from the server (evicted); the next upload of the crate replaces it',
+  'remote-signature': "its record failed the signature check: signed with another SPLITCACHE_SIGNING_KEY than this machine's, or unsigned",
+  'remote-digest': 'a blob it served failed its digest check (damaged on the server); the next upload of it sends it again',
+  'remote-record': 'its record is malformed',
+  'remote-diagnostic-form': 'its entry holds diagnostics rendered in another form (cargo --message-format=short or not), and none of this call\'s form was published',
+  'remote-skipped': 'it was not asked: earlier requests had failed, and its circuit breaker was open (SPLITCACHE_REMOTE_COOLDOWN)',
+};
 const OUTCOME: Record<string, string> = { hit: 'hit', 'compile-error': 'failed to compile (nothing is stored for a compile error)', miss: 'missed' };
 
 /** The crate types `--type` takes (CRATE_TYPE_LABELS), as a sentence lists them. */
@@ -97,6 +106,8 @@ export async function runExplain(args: string[]): Promise<number> {
   for (const d of r.differences) {
     out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;
   }
+  // The local miss's reason alone read as if the remote had nothing: it had the crate and could not serve it.
+  if (r.remote) out += `  the remote could not serve it either: ${REMOTE[r.remote] ?? (r.remote.startsWith('remote-error:') ? `the lookup failed, ${r.remote.slice(13)}` : r.remote)}\n`;
   if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
   else if (r.notStored) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
