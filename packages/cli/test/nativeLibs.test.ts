@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
 // A -sys style crate whose build script compiles C into a static library in
@@ -137,4 +137,23 @@ t.test('a staticlib over a dependency that bundles a rebuilt foo.lib: the new co
   };
   t.equal(await value(1), '1\n', 'the first build');
   t.equal(await value(2), '2\n', 'after the C changes, the staticlib has the new code');
+});
+
+// cargo names the target dir to rustc as it was given (`CARGO_TARGET_DIR=../t` as `/ws/../t`), but
+// a build script's OUT_DIR resolved: the `-L native=$OUT_DIR` its dependants get normalised as the
+// target dir's real form there, and as its given form where the target dir is named plainly (the
+// same path then). The app, which links the archive through that dir, missed between the two.
+t.test('a target dir named with `..` in one checkout and plainly in another: every crate hits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree(workspace(true), 'native-a');
+  const c = fileTree(workspace(true), 'native-c');
+  for (const ws of [a, c]) writeFileSync(join(ws, 'sys', 'answer.c'), 'int answer(void) { return 7; }\n');
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds into its target/');
+  const target = `${c}/../${basename(c)}-target`;
+  assertOk(t, await store.cargo(c, ['build'], { SPLITCACHE_SESSION: 'c', CARGO_TARGET_DIR: target }), `checkout C builds into ${target}`);
+  const events = await store.audit('c');
+  t.same(events.filter((e) => e.outcome !== 'hit').map((e) => `${e.crate} ${e.crateType} ${e.outcome} ${e.reason ?? ''}`), [], 'every call of C hits');
+  t.ok(events.some((e) => e.crate === 'app'), "among them the app's, which links through the build script's dir");
+  t.equal((await run(join(target, 'debug', 'app'), [])).stdout, '7\n', 'and its binary links the C code');
 });
