@@ -71,3 +71,26 @@ t.test('split-debuginfo = "packed": cached, and the same files as a plain build'
 // the objects always hold the DWARF; on Linux, -Zsplit-dwarf-kind=single does the same.
 const noNightly = spawnSync('rustup', ['run', 'nightly', 'rustc', '-V']).status !== 0 && 'nightly is not installed';
 t.test('split-debuginfo = "unpacked" with -Zsplit-dwarf-kind=single: a lib\'s objects come back too', { skip: noNightly }, matchesPlain('unpacked', 'single'));
+
+// An unpacked binary names its .dwo files by absolute path, taken from the objects it links. Served
+// from another target dir's entries (a second target dir, a worktree), it named that dir's files:
+// another version of them once that dir was rebuilt, none once it was cleaned (gdb: "Could not find
+// DWO CU", no symbols). Such results now serve their own target dir only (manifestKey.ts, item 17).
+t.test('split-debuginfo = "unpacked": a binary names its own target dir\'s .dwo files, never another\'s', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const env = { CARGO_PROFILE_DEV_SPLIT_DEBUGINFO: 'unpacked' };
+  const [one, two] = [join(ws, 'target-one'), join(ws, 'target-two')];
+  assertOk(t, await store.cargo(ws, ['build'], { ...env, CARGO_TARGET_DIR: one }), 'a build into one target dir');
+  assertOk(t, await store.cargo(ws, ['build'], { ...env, CARGO_TARGET_DIR: two, SPLITCACHE_SESSION: 'two' }), 'and into another');
+  const dwo = spawnSync('readelf', ['--debug-dump=info', join(two, 'debug', 'fx-app')], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout
+    .split('\n').filter((l) => /DW_AT_(GNU_)?dwo_name/.test(l));
+  t.ok(dwo.length > 0, `the binary names ${dwo.length} .dwo files`);
+  t.same(dwo.filter((l) => l.includes(one)), [], 'none in the other target dir');
+  const missed = (await store.audit('two')).filter((e) => e.outcome === 'miss').map((e) => e.crate);
+  t.ok(missed.includes('fx_app'), `the crates with debug info missed there (${missed.join(', ')})`);
+  assertOk(t, await store.cargo(ws, ['clean'], { CARGO_TARGET_DIR: two }), 'cargo clean there');
+  assertOk(t, await store.cargo(ws, ['build'], { ...env, CARGO_TARGET_DIR: two, SPLITCACHE_SESSION: 'again' }), 'and a build again');
+  t.same((await store.audit('again')).filter((e) => e.outcome !== 'hit').map((e) => e.crate), [], 'which hits: its own target dir\'s entries');
+});

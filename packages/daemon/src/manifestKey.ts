@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { instrumentsCoverage, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { hasDebuginfo, instrumentsCoverage, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -188,6 +188,15 @@ export interface ManifestKey {
  *     (its debugger found no debug info for the lib). Keys change only for
  *     such calls, so those results are never looked up again: no new
  *     CACHE_VERSION.
+ * 17. With `-C split-debuginfo=unpacked` and debuginfo on: the out-dir,
+ *     exactly, not normalised. The objects name their `.dwo` files (or, as
+ *     in item 16, themselves) by absolute path, and every binary linked from
+ *     them takes those names: a hit from another target dir gave a binary
+ *     whose debugger read the producer's files, another version of them
+ *     while that dir was rebuilt, none once it was cleaned ("Could not find
+ *     DWO CU", no symbols). So such results serve their own target dir only,
+ *     as a plain build's files would. Keys change only for such calls: no
+ *     new CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
  * inputPath.ts) and of the files the assembler read for asm! code
@@ -262,6 +271,7 @@ export async function buildManifestKey(
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
+  if (inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
   return oneTargetForm(k);
 }
 
