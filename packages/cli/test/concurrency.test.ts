@@ -170,6 +170,8 @@ t.test('a call of a crate that another call is compiling waits for that compile 
   t.equal(s2?.outcome, 'hit', 'the second hit on what the first stored');
   t.ok((s2?.waitedMs ?? 0) >= 500, `and says it waited for that compile (${s2?.waitedMs} ms)`);
   t.equal(s1?.waitedMs, undefined, 'the first waited for nobody');
+  // The wait counts against what the hit saved, down to nothing: a wait longer than the compile read `saved -3 ms`.
+  t.ok((s2?.timeSavedMs ?? -1) >= 0, `what the hit saved is never less than nothing (${s2?.timeSavedMs} ms)`);
   const text = await store.splitcache(['audit', '--session', 'second']);
   t.match(text.stdout, /hit .*after waiting \d+ ms for another build's compile of it/, 'the audit text says so too');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { rmSync } from 'node:fs';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, BIN, Store } from './helpers.js';
 
@@ -43,6 +43,17 @@ t.test('explain says what the latest call did: a pass-through, a hit after the m
   assertOk(t, await store.cargo(ws, ['test', '--no-run'], { SPLITCACHE_SESSION: 'three' }), 'a test build');
   const test = JSON.parse((await store.splitcache(['explain', 'tiny', '--type', 'test', '--json'])).stdout) as { verdict: string; differences: unknown[] };
   t.same([test.verdict, test.differences.length], ['first-build', 0], "a first test build is a first build, not compared with the lib's entry");
+  // The integration test `t` misses; then the package's unit tests (crate tiny) hit. Named by its
+  // package, `t`'s miss is explained, and its latest call is its own, not tiny's hit (before, the
+  // hit was told as if `t`'s latest call had hit).
+  writeFileSync(join(ws, 'tests', 't.rs'), '// edited\n#[test]\nfn t() { assert_eq!(tiny::f(), 1); }\n');
+  assertOk(t, await store.cargo(ws, ['test', '--no-run'], { SPLITCACHE_SESSION: 'four' }), 'the integration test edited');
+  const lib = join(ws, 'src', 'lib.rs');
+  utimesSync(lib, new Date(), new Date());
+  assertOk(t, await store.cargo(ws, ['test', '--lib', '--no-run'], { SPLITCACHE_SESSION: 'five' }), 'the unit tests built again, unchanged');
+  t.same((await store.audit('five')).filter((e) => e.crateType === 'test').map((e) => `${e.crate} ${e.outcome}`), ['tiny hit'], 'the unit tests hit');
+  const other = JSON.parse((await store.splitcache(['explain', 'tiny', '--type', 'test', '--json'])).stdout) as { crate: string; latest?: unknown };
+  t.same([other.crate, other.latest], ['t', undefined], "t's miss, with no later call of t's to tell of");
 
   const typo = await store.splitcache(['explain', 'tinny']);
   t.equal(typo.code, 1, 'a name no call has is an error');

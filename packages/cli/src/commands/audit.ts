@@ -49,7 +49,7 @@ export async function runAudit(args: string[]): Promise<number> {
     const when = new Date(e.time).toISOString();
     const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
     const unstored = e.notStored ? `, not stored: ${e.notStored}` : '';
-    const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${e.timeSavedMs} ms` : (e.reason ?? '')) + unstored + waited;
+    const detail = (e.outcome === 'hit' ? `${e.origin} from ${e.producer}${signatureNote(e)}, saved ${Math.max(0, e.timeSavedMs ?? 0)} ms` : (e.reason ?? '')) + unstored + waited;
     process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${crateOf(e).padEnd(cw)}  ${e.crateType.padEnd(tw)}  ${detail}\n`);
   }
   return 0;
