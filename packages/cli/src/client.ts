@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, uncachedNotes, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -122,6 +122,7 @@ async function wrap(argv: string[]): Promise<number> {
     run: (runArgs, bootstrap, capture) => run(rustc, runArgs, fds, bootstrap, capture),
     write: writeOut,
     warn,
+    uncached: noteUncached,
     done: (r) => conn.request<DoneReply>({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
     linked: (token, code, plain) => conn.request({ op: 'linked', token, code, plain }).then(() => undefined),
     removeFile: (path) => {
@@ -213,6 +214,7 @@ function warn(line: string): void {
  * works when the store's disk is full.
  */
 function warnOnce(code: string, line: string): void {
+  noteUncached(code);
   let marker: string | undefined;
   try {
     // With no store dir (knownStoreDir), the marker of the calls that have none.
@@ -228,6 +230,16 @@ function warnOnce(code: string, line: string): void {
     /* show it anyway */
   }
   warn(`${code}: ${line}`);
+}
+
+/** Notes, for the build's summary line, that this call builds uncached for a fault (protocol.ts, uncachedNotes); every such call warns through warnOnce. */
+function noteUncached(code: string): void {
+  try {
+    const notes = uncachedNotes(settingValue(process.env, 'SPLITCACHE_SESSION'));
+    if (notes) appendFileSync(notes, `${code}\n`);
+  } catch {
+    /* the summary line misses it: the build does not */
+  }
 }
 
 // Until main settles, the exit code says the client failed: if the event loop

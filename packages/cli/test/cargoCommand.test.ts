@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // `splitcache cargo <args…>`: cargo with the wrapper set and a fresh session id,
 // whose calls its summary line counts (docs/CONFIG.md: an empty setting is the
@@ -105,6 +105,24 @@ t.test("splitcache cargo's summary line counts compile errors and the misses too
     assertOk(t, r, `the ${build} build`);
     t.match(r.stderr, /^splitcache: 0 hits \(0 %\), 1 misses \(1 not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE, 1\.0 KiB\), 0\.0 s saved; session /m, `the ${build} build says why it missed`);
   }
+});
+
+// A call that builds uncached for a fault the daemon never hears of (no daemon to reach, one lost
+// mid-call) has no audit line: such a build printed no summary line at all, and one where only some
+// calls could not reach the daemon counted none of those (`8 hits (100 %), 0 misses`).
+t.test("splitcache cargo's summary line counts the calls that built uncached with no daemon to reach", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const notADir = join(tempDir('no-store'), 'file');
+  writeFileSync(notADir, '');
+  const r = await run(BIN, ['cargo', 'build'], { cwd: ws, env: store.env({ SPLITCACHE_DIR: notADir, SPLITCACHE_SESSION: 'nostore' }) });
+  assertOk(t, r, 'the build succeeds, uncached');
+  const line = /^splitcache: no daemon answered for this build's summary, (\d+) built uncached \(SPLITCACHE_DAEMON_UNREACHABLE (\d+)\); session nostore$/m.exec(r.stderr);
+  t.ok(line, `the summary says so: ${r.stderr.split('\n').filter((l) => l.startsWith('splitcache:')).join(' | ')}`);
+  t.ok(Number(line?.[1]) >= 5 && line?.[1] === line?.[2], `each of the fixture's cacheable calls counted (${line?.[1]})`);
+  const again = await run(BIN, ['cargo', 'build'], { cwd: ws, env: store.env({ SPLITCACHE_DIR: notADir, SPLITCACHE_SESSION: 'nostore' }) });
+  t.notMatch(again.stderr, /built uncached/, 'a build with nothing to compile counts none: the notes went with the summary');
 });
 
 t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {

@@ -36,6 +36,8 @@ export interface CallSide {
   /** The link step when the daemon went away between -Zno-link and its reply. */
   fallbackLink(noLinkArgs: string[]): LinkStep;
   mark?(name: string): void;
+  /** The call builds (or built) uncached for this fault, of which the daemon has no record: noted for the build's summary line (protocol.ts, uncachedNotes). */
+  uncached?(code: string): void;
   /** SPLITCACHE_LOG=debug for this call: a failed split link's own output is shown too. */
   debug?: boolean;
 }
@@ -62,6 +64,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   } catch (err) {
     // The daemon went away mid-build, or hung and was stopped: nothing was stored, but the objects are still here.
     const hung = (err as { code?: unknown }).code === 'SPLITCACHE_DAEMON_UNRESPONSIVE';
+    side.uncached?.(hung ? 'SPLITCACHE_DAEMON_UNRESPONSIVE' : 'SPLITCACHE_DAEMON_LOST');
     side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during this call (its outputs are not cached)`);
     if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
   }

@@ -253,6 +253,20 @@ export function startFailedPaths(dir: string): [string, ...string[]] {
   }
 }
 
+/**
+ * Where the calls of a build session that built uncached for a fault (no daemon
+ * to be reached, one lost mid-call, no node) are noted, a line with its code
+ * each, for `splitcache cargo`'s summary line: the daemon never heard of them,
+ * so the audit log has none, and a build of which six crates were compiled
+ * uncached read `8 hits (100 %), 0 misses`. In this user's own temp dir (bash's
+ * fallbacks write there too: bin/splitcache, sc_note_uncached). Undefined for a
+ * session whose name can't be a file's (a user's own SPLITCACHE_SESSION).
+ */
+export function uncachedNotes(session: string | undefined): string | undefined {
+  if (!session || !/^[A-Za-z0-9._-]{1,64}$/.test(session)) return undefined;
+  return join(userTempDir(), `uncached.${session}`);
+}
+
 /** A store's file in this user's own directory in the temp dir (userTempDir.ts), named by a hash of the store's path. */
 export function tempFileFor(dir: string, ext: string): string {
   return join(userTempDir(), `${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);

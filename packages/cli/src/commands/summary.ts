@@ -42,8 +42,10 @@ export function summarise(events: AuditEvent[]): Summary {
  * The line `splitcache cargo` prints when cargo is done. `maxEntryBytes`: the daemon's
  * SPLITCACHE_MAX_ENTRY_SIZE, named with the misses it kept from being stored.
  */
-export function summaryLine(s: Summary, maxEntryBytes?: number): string {
-  const calls = s.hits + s.misses;
+export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record<string, number> = {}): string {
+  // Calls built uncached for a fault the daemon never heard of (no daemon to reach, one lost mid-call): compiled, as misses are.
+  const faulted = Object.values(uncached).reduce((a, b) => a + b, 0);
+  const calls = s.hits + s.misses + faulted;
   const rate = calls ? ` (${((100 * s.hits) / calls).toFixed(0)} %)` : '';
   const remote = s.remoteHits ? `, ${s.remoteHits} remote` : '';
   const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -56,8 +58,14 @@ export function summaryLine(s: Summary, maxEntryBytes?: number): string {
   if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
   const misses = `${s.misses} misses${why.length ? ` (${why.join('; ')})` : ''}`;
   // A build that failed to compile had only `0 hits, 0 misses` to show for it.
-  const errors = s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '';
+  const errors = (s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '') + uncachedText(uncached, faulted);
   return `splitcache: ${s.hits} hits${remote}${rate}, ${misses}${errors}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
+}
+
+/** `, 6 built uncached (SPLITCACHE_DAEMON_UNREACHABLE 6)`, or nothing. */
+export function uncachedText(uncached: Record<string, number>, total: number): string {
+  if (total === 0) return '';
+  return `, ${total} built uncached (${Object.entries(uncached).map(([code, n]) => `${code} ${n}`).join(', ')})`;
 }
 
 /** What `--origin` takes: where a hit came from, or `miss`. */
