@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { settingValue, uncachedNotes } from '@splitcache/daemon/protocol';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest } from './daemonRequest.js';
-import { summarise, summaryLine, uncachedText } from './summary.js';
+import { summarise, summaryLine, uncachedCount, uncachedText } from './summary.js';
 
 const BIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'bin', 'splitcache');
 
@@ -84,11 +84,10 @@ export async function runCargo(args: string[]): Promise<number> {
   if (process.env.SPLITCACHE_LOG !== 'quiet' && !cargoIsQuiet(args, process.env)) {
     const r = await daemonRequest<{ events: AuditEvent[]; maxEntryBytes?: number }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
     const uncached = takeUncachedNotes(env.SPLITCACHE_SESSION);
-    const faulted = Object.values(uncached).reduce((a, b) => a + b, 0);
     // Its session named, for `stats`, `audit`, `explain` and `report --session`: only `audit --json` showed it.
     if (r?.events?.length) process.stderr.write(`${summaryLine(summarise(r.events), r.maxEntryBytes, uncached)}; session ${env.SPLITCACHE_SESSION}\n`);
     // No daemon answered at the end (it stopped for an upgrade, or never could start): what is known is said.
-    else if (faulted) process.stderr.write(`splitcache: no daemon answered for this build's summary${uncachedText(uncached, faulted)}; session ${env.SPLITCACHE_SESSION}\n`);
+    else if (uncachedCount(uncached)) process.stderr.write(`splitcache: no daemon answered for this build's summary${uncachedText(uncached)}; session ${env.SPLITCACHE_SESSION}\n`);
   }
   for (const s of PASSED_ON) process.off(s, passOn);
   if (signal) {

@@ -44,8 +44,7 @@ export function summarise(events: AuditEvent[]): Summary {
  */
 export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record<string, number> = {}): string {
   // Calls built uncached for a fault the daemon never heard of (no daemon to reach, one lost mid-call): compiled, as misses are.
-  const faulted = Object.values(uncached).reduce((a, b) => a + b, 0);
-  const calls = s.hits + s.misses + faulted;
+  const calls = s.hits + s.misses + uncachedCount(uncached);
   const rate = calls ? ` (${((100 * s.hits) / calls).toFixed(0)} %)` : '';
   const remote = s.remoteHits ? `, ${s.remoteHits} remote` : '';
   const refused = Object.entries(s.passthrough).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -58,12 +57,18 @@ export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record
   if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
   const misses = `${s.misses} misses${why.length ? ` (${why.join('; ')})` : ''}`;
   // A build that failed to compile had only `0 hits, 0 misses` to show for it.
-  const errors = (s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '') + uncachedText(uncached, faulted);
+  const errors = (s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '') + uncachedText(uncached);
   return `splitcache: ${s.hits} hits${remote}${rate}, ${misses}${errors}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
+/** How many calls built uncached for a fault, of every code. */
+export function uncachedCount(uncached: Record<string, number>): number {
+  return Object.values(uncached).reduce((a, b) => a + b, 0);
+}
+
 /** `, 6 built uncached (SPLITCACHE_DAEMON_UNREACHABLE 6)`, or nothing. */
-export function uncachedText(uncached: Record<string, number>, total: number): string {
+export function uncachedText(uncached: Record<string, number>): string {
+  const total = uncachedCount(uncached);
   if (total === 0) return '';
   return `, ${total} built uncached (${Object.entries(uncached).map(([code, n]) => `${code} ${n}`).join(', ')})`;
 }
