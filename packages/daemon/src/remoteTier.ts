@@ -38,6 +38,8 @@ export interface RemoteLookup {
 
 /** Blobs fetched at once for one entry. */
 const BLOB_CONCURRENCY = 8;
+/** A blob larger than this is fetched alone (fetchBlobs). tokio's largest rlib is 24 MB. */
+const LARGE_BLOB_BYTES = 64 << 20;
 
 /**
  * A lookup's first request (the input set: a small record, so its time is the remote's latency)
@@ -69,8 +71,8 @@ export class RemoteTier {
     const { store, stats } = this.s;
     try {
       const asked = performance.now();
-      const set = await this.cache.getInputSet(q.manifestKey);
-      this.timed(performance.now() - asked);
+      // Timed however it ends: a slow answer that could not be read is as slow.
+      const set = await this.cache.getInputSet(q.manifestKey).finally(() => this.timed(performance.now() - asked));
       if (!set) return this.miss();
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
@@ -120,13 +122,19 @@ export class RemoteTier {
     // Each blob's size as the entry records it: its body is read up to about that, never more.
     const sizes = new Map<Digest, number>();
     for (const o of entry.outputs) sizes.set(o.digest, Math.max(o.size, sizes.get(o.digest) ?? 0));
-    await eachLimit([...sizes.keys()], BLOB_CONCURRENCY, async (d) => {
+    const fetchOne = async (d: Digest) => {
       if (await store.blobs.has(d)) return;
       const data = await this.cache.getBlob(d, sizes.get(d));
       if (!data) throw new MissingBlob(d);
       await store.blobs.write(data, d);
       bytes += data.length;
-    });
+    };
+    // A blob is held whole in memory while it is fetched and verified: large ones come one at a
+    // time, after the small ones, so that a build's memory is bounded by the largest blob, not eight
+    // of them (an entry whose sizes a server lied about asked for up to 2 GiB each).
+    const large = [...sizes.keys()].filter((d) => sizes.get(d)! > LARGE_BLOB_BYTES);
+    await eachLimit([...sizes.keys()].filter((d) => sizes.get(d)! <= LARGE_BLOB_BYTES), BLOB_CONCURRENCY, fetchOne);
+    await eachLimit(large, 1, fetchOne);
     return bytes;
   }
 

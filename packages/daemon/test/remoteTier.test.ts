@@ -306,3 +306,25 @@ t.test('a lookup the remote answers slowly is counted, and the next build is tol
   t.equal(b.stats.stats.remote.slowLookups, 1, 'counted as slow');
   t.match(lines, [/^SPLITCACHE_REMOTE_SLOW \| SPLITCACHE_REMOTE_SLOW: the remote took 1\.\d s to answer a lookup; /], 'one line for the build');
 });
+
+// A server (or a proxy in front of one) that answers every record with what can't be read: the
+// HTTP layer saw each answer as a success, so nothing opened the breaker, and a slow such answer
+// cost each lookup up to its body's time limit, for every crate (84 s for a 1 s build); and a
+// lookup timed only when it succeeded, so no SPLITCACHE_REMOTE_SLOW said why.
+t.test('records that cannot be read, three in a row, open the breaker; a slow one is told as slow', async (t) => {
+  const garbage = createServer((req, res) => {
+    setTimeout(() => void res.writeHead(200, { 'content-length': '4' }).end(Buffer.from([0xc1, 0xc1, 0xc1, 0xc1])), 1100);
+  });
+  await new Promise<void>((res) => garbage.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => garbage.close(() => res())));
+  const b = await open(t);
+  const remote = new RemoteCache({ url: `http://127.0.0.1:${(garbage.address() as AddressInfo).port}`, timeoutMs: 5000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' });
+  t.teardown(() => remote.close());
+  const cb = checkout();
+  const tier = new RemoteTier(remote, { ...b, log }, false);
+  const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table, form: '', env: {} };
+  const reasons: (string | undefined)[] = [];
+  for (let i = 0; i < 4; i++) reasons.push((await tier.fetch(q)).reason);
+  t.same(reasons, ['remote-record', 'remote-record', 'remote-record', 'remote-skipped'], 'the fourth lookup skips the server');
+  t.equal(b.stats.stats.remote.slowLookups, 3, 'each slow answer counted as slow, though none could be read');
+});

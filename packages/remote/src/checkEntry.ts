@@ -32,10 +32,14 @@ export function checkEntry(e: unknown, key: string): EntryRecord {
     if (typeof o.name !== 'string' || o.name === '' || o.name === '.' || o.name === '..' || /[/\\\0]/.test(o.name)) {
       throw new SplitcacheError('SPLITCACHE_MANIFEST_HOSTILE', `remote entry ${key} names an output outside its out-dir: ${JSON.stringify(o.name)}`);
     }
-    if (!isDigest(o.digest) || typeof o.size !== 'number' || o.size < 0 || !FORMS.has(o.form) || !ROLES.has(o.role)) {
+    // A size is a count of bytes: NaN passed `typeof … === 'number'`, and with it every cap on the
+    // blob's body (NaN compares false), so a keyless server made the daemon inflate gigabytes.
+    if (!isDigest(o.digest) || !Number.isSafeInteger(o.size) || o.size < 0 || !FORMS.has(o.form) || !ROLES.has(o.role)) {
       throw bad(`bad output ${o.name}`);
     }
   }
+  // Two outputs of one name: the last written won, another output's bytes under that name.
+  if (new Set(r.outputs.map((o) => o.name)).size !== r.outputs.length) throw bad('two outputs of one name');
   if (r.command === undefined) r.command = [];
   if (!Array.isArray(r.command) || !r.command.every((a) => typeof a === 'string')) throw bad('bad command');
   if (!Array.isArray(r.inputs) || !r.inputs.every((i) => Array.isArray(i) && typeof i[0] === 'string' && isDigest(i[1]))) {

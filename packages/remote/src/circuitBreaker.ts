@@ -68,12 +68,13 @@ export class CircuitBreaker {
     this.currentCooldownMs = this.cooldownMs;
   }
 
-  failure(kind: 'error' | 'timeout'): void {
+  /** `broken`: a server that answers, but with what can't be read, again and again (RemoteCache): it opens at once, as a timeout does. */
+  failure(kind: 'error' | 'timeout' | 'broken'): void {
     this.failures++;
     const wasProbe = this.probing;
     this.probing = false;
     if (wasProbe) this.currentCooldownMs = Math.min(this.currentCooldownMs * 2, this.cooldownMs * MAX_BACKOFF);
-    if (kind === 'timeout' || wasProbe || this.failures >= this.threshold) this.trip();
+    if (kind !== 'error' || wasProbe || this.failures >= this.threshold) this.trip();
   }
 
   /** Called whenever the breaker opens (the client aborts requests still in flight). */

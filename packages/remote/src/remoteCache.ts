@@ -33,6 +33,8 @@ export const MAX_RECORD_BYTES = 16 << 20;
  * fetches the input set, hit or miss.
  */
 const MAX_INLINE_RECORD_BYTES = 256 << 10;
+/** Records in a row that can't be read before the server is skipped (readRecord). */
+const UNREADABLE_RECORDS = 3;
 /** The largest blob by default, and what node holds in one Buffer. */
 const MAX_BLOB_BYTES = 2 ** 31 - 1;
 
@@ -47,18 +49,42 @@ export class RemoteCache {
   readonly http: HttpRemote;
   /** Blobs the server served that failed their digest: sent again by the next upload of them (hasBlob). */
   private readonly damaged = new Set<Digest>();
+  /** Records read in a row for lookups that could not be read (readRecord). */
+  private unreadable = 0;
   constructor(private readonly o: RemoteCacheOptions) {
     this.http = new HttpRemote(o);
   }
 
   async getInputSet(manifestKey: Digest): Promise<InputSetRecord | undefined> {
     const body = await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES);
-    return body && openAc(body, 'inputs', manifestKey, this.o.signingKey);
+    return body && this.readRecord(() => openAc(body, 'inputs', manifestKey, this.o.signingKey));
   }
 
   async getEntry(entryKey: Digest): Promise<EntryRecord | undefined> {
     const body = await this.http.get(acPath(entryKey), MAX_RECORD_BYTES);
-    return body && openAc(body, 'entry', entryKey, this.o.signingKey).entry;
+    return body && this.readRecord(() => openAc(body, 'entry', entryKey, this.o.signingKey).entry);
+  }
+
+  /**
+   * A record read for a lookup. Records that can't be read (SPLITCACHE_REMOTE_RECORD: not msgpack,
+   * not of the shape they must have) three times in a row, with none read well between, open the
+   * breaker: the server answers, so the HTTP layer counts each as a success, and a server (or a
+   * proxy) that sent garbage slowly cost each lookup up to the body's time limit, for every crate
+   * of the build (84 s for a 1 s build, with 3 MB answers). A record signed with another key is
+   * the reader's own setting, never the server's fault: not counted.
+   */
+  private readRecord<T>(open: () => T): T {
+    try {
+      const r = open();
+      this.unreadable = 0;
+      return r;
+    } catch (err) {
+      if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD' && ++this.unreadable >= UNREADABLE_RECORDS) {
+        this.unreadable = 0;
+        this.http.breaker.failure('broken');
+      }
+      throw err;
+    }
   }
 
   /**

@@ -55,6 +55,16 @@ t.test('malformed records are refused before anything reads them', async (t) => 
   t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: bad }, 'k'), 'entry', KEY_A, 'k')), 'SPLITCACHE_REMOTE_RECORD');
   const inputs = { v: 1, kind: 'inputs', key: KEY_A, crateName: 'x', inputs: [42], envDeps: [] } as unknown as AcRecord;
   t.equal(codeOf(() => openAc(sealAc(inputs, undefined), 'inputs', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD');
+  // A size that is no count of bytes: NaN passed, and with it every cap on the blob's body (a keyless
+  // server made the daemon inflate 6.4 GB). Two outputs of one name: another output's bytes under it.
+  for (const size of [NaN, 0.5, -1, Infinity, 2 ** 60]) {
+    const sized = entry();
+    sized.outputs[0]!.size = size;
+    t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: sized }, undefined), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', `size ${size}`);
+  }
+  const twice = entry();
+  twice.outputs.push({ ...twice.outputs[0]!, digest: 'e'.repeat(32) });
+  t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: twice }, undefined), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', 'two outputs of one name');
 });
 
 t.test('blob bodies: compressed only when it pays, always addressed by the raw digest', async (t) => {
