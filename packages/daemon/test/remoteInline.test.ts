@@ -163,14 +163,17 @@ t.test('an input set without an entry inline (an older writer) still serves, ask
   t.same(got.asked, ['input set', `entry ${key}`]);
 });
 
-t.test('an input set whose entry inline is malformed is refused', async (t) => {
+t.test('an entry inline that is malformed or hostile is left aside: the entry at its key serves', async (t) => {
   const { server } = await serve(t);
-  await (await producer(t, server.url)).upload();
+  const key = await (await producer(t, server.url)).upload();
   const c = cache(t, server.url);
-  await rewriteInputSet(c, (r) => ({ ...r, entry: { key: r.entry!.key, entry: { ...r.entry!.entry, outputs: [] } } }));
-  const got = await lookup(t, server.url);
-  t.equal(got.entryKey, undefined, 'a miss');
-  t.equal(got.errors.SPLITCACHE_REMOTE_RECORD, 1, 'SPLITCACHE_REMOTE_RECORD');
+  const sound = (await c.readableInputSet(MANIFEST))!.record.entry!;
+  for (const [what, outputs] of [['no outputs', []], ['a name outside the out-dir', [{ name: '../../.bashrc', digest: 'e'.repeat(32), size: 1, form: 'raw', role: 'output' }]]] as const) {
+    await rewriteInputSet(c, (r) => ({ ...r, entry: { key: sound.key, entry: { ...sound.entry, outputs: outputs as never } } }));
+    const got = await lookup(t, server.url);
+    t.equal(got.entryKey, key, `${what}: a hit (before, the input set was refused with it: a miss)`);
+    t.same(got.asked, ['input set', `entry ${key}`], 'from the entry at its key');
+  }
 });
 
 t.test('an entry too large to go inline (megabytes of warnings) is published apart', async (t) => {

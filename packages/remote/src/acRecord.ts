@@ -117,9 +117,16 @@ function checkInputSet(r: InputSetRecord): void {
     throw recordError(r.key, 'malformed input set');
   }
   if (r.entry === undefined) return;
+  // An entry inline that fails its checks is left aside, not the input set with it: the reader
+  // asks for the entry at its key then, which is checked in its turn (before, one malformed or
+  // hostile inline entry made a miss of a crate whose entry at its key was sound).
   const inline = r.entry as Partial<InlineEntry> | null;
-  if (!inline || typeof inline !== 'object' || !isDigest(inline.key)) throw recordError(r.key, 'malformed entry in the input set');
-  r.entry = { key: inline.key, entry: checkEntry(inline.entry, inline.key) };
+  try {
+    if (!inline || typeof inline !== 'object' || !isDigest(inline.key)) throw recordError(r.key, 'malformed entry in the input set');
+    r.entry = { key: inline.key, entry: checkEntry(inline.entry, inline.key) };
+  } catch {
+    delete r.entry;
+  }
 }
 
 function hmac(key: string, payload: Uint8Array): string {

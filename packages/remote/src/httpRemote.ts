@@ -206,7 +206,9 @@ export class HttpRemote {
         return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_FULL', `${what}: 507, the server's storage is full (free space there, or give splitcache serve a --max-size)`) };
       }
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
-      if (status >= 300) return { kind: 'final', error: httpError(what, status) };
+      // A redirect (a CDN, a presigned URL) read as a bare `HTTP 302`: every lookup a miss, and no word of why.
+      const to = status < 400 && res.headers.location ? ` to ${String(res.headers.location).slice(0, 200)}` : '';
+      if (status >= 300) return { kind: 'final', error: httpError(what, status, status < 400 ? `a redirect${to}, which is not followed: SPLITCACHE_REMOTE must name the server itself` : undefined) };
       if (method !== 'GET') return { status };
       let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };

@@ -134,6 +134,13 @@ t.test('401/403 are auth errors, and are not held against the server', async (t)
   t.equal(srv.requests(), 2, 'no retries on a refusal');
 });
 
+t.test('a redirect is not followed, and says so, naming where it pointed', async (t) => {
+  const srv = await server(t, (_req, res) => res.writeHead(302, { location: 'https://cdn.example/cas/x?sig=1' }).end());
+  const c = client(t, srv.url);
+  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /HTTP 302 \(a redirect to https:\/\/cdn\.example\/cas\/x\?sig=1, which is not followed: SPLITCACHE_REMOTE must name the server itself\)$/ });
+  t.equal(srv.requests(), 1, 'not retried');
+});
+
 t.test('a dead server (connection refused) opens the breaker quickly', async (t) => {
   const srv = await server(t, () => undefined);
   const url = srv.url.replace(/:\d+/, ':1');
