@@ -27,7 +27,7 @@ export interface DaemonConfig {
   auditKeepMs: number;
   /** SPLITCACHE_MAX_SIZE (default 10G; `0`: no limit, as ccache's): gc evicts least recently hit entries beyond it. */
   maxBytes: number;
-  /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G; `0`: no limit): a larger result is not stored. */
+  /** SPLITCACHE_MAX_ENTRY_SIZE (default: a quarter of max-size, at most 2G; `0`: no limit but max-size's): a larger result is not stored. */
   maxEntryBytes: number;
   remote: RemoteSettings | undefined;
   /**
@@ -84,7 +84,10 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
     remap: r.oneOf('SPLITCACHE_REMAP', ['0', '1'] as const, 'remap is off') === '1',
     maxBytes,
     auditKeepMs: r.days('SPLITCACHE_AUDIT_DAYS', 90),
-    maxEntryBytes: r.size('SPLITCACHE_MAX_ENTRY_SIZE', Math.min(2 * GiB, maxBytes / 4), 'a quarter of the max size, at most 2G'),
+    // Never more than the store holds: a result larger than the whole store, set free by `0` or a
+    // larger setting, made gc evict every entry (LRU, the newest alone over the limit) and then
+    // itself, and the builds after missed what fit twenty times over.
+    maxEntryBytes: Math.min(maxBytes, r.size('SPLITCACHE_MAX_ENTRY_SIZE', Math.min(2 * GiB, maxBytes / 4), 'a quarter of the max size, at most 2G')),
     remote: readRemote(r),
   };
   // Per-call settings, read by bin/splitcache and the client, which can't say much: checked here,

@@ -97,6 +97,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   for (let i = 0; i < config.problems.length; i++) stats.count('errors', 'SPLITCACHE_CONFIG');
   const maintenance = new Maintenance(store, config, { log, stats, showLater: (code, line) => services.showLater?.(code, line) });
   maintenance.trimAuditLater();
+  maintenance.checkSizeLater();
   const files = new FileDigestMemo();
   const identities = new RustcIdentities(store);
   if (early) identities.adopt(firstRustc!, startDir, env as Record<string, string>, early);

@@ -36,7 +36,10 @@ t.test('0 means no limit for the sizes (as ccache) and never for the idle timeou
   t.equal(c.maxBytes, Infinity, 'no size limit');
   t.equal(c.maxEntryBytes, 2 * GiB, 'an entry still defaults to 2G');
   t.equal(c.idleTimeoutMs, Infinity, 'no idle exit');
-  t.equal(readConfig({ ...base, SPLITCACHE_MAX_ENTRY_SIZE: '0' }).maxEntryBytes, Infinity, 'no entry limit');
+  t.equal(readConfig({ ...base, SPLITCACHE_MAX_ENTRY_SIZE: '0', SPLITCACHE_MAX_SIZE: '0' }).maxEntryBytes, Infinity, 'no entry limit, in a store of no limit');
+  // A result larger than the whole store made gc evict every entry, then it (LRU: the newest alone is over).
+  t.equal(readConfig({ ...base, SPLITCACHE_MAX_ENTRY_SIZE: '0' }).maxEntryBytes, 10 * GiB, "no entry limit but the store's own");
+  t.equal(readConfig({ ...base, SPLITCACHE_MAX_ENTRY_SIZE: '5M', SPLITCACHE_MAX_SIZE: '2M' }).maxEntryBytes, 2 * 1024 * 1024, 'nor one larger than the store');
   t.equal(c.settings.SPLITCACHE_MAX_SIZE, 'Infinity', 'compared as such by the drift check');
 });
 
