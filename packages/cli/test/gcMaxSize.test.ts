@@ -1,5 +1,7 @@
 import t from 'tap';
-import { assertOk, BIN, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, BIN, fileTree, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // `gc --max-size 0` means what SPLITCACHE_MAX_SIZE=0 means (docs/CONFIG.md, as
 // ccache's max_size = 0): no size limit. It used to evict every entry.
@@ -78,4 +80,27 @@ t.test('a daemon started over a lowered limit brings the store within it, with n
   let within = false;
   for (const end = Date.now() + 20_000; !within && Date.now() < end; await new Promise((r) => setTimeout(r, 500))) within = (await usage()).usage.blobBytes <= limit;
   t.ok(within, 'within it a while after the start');
+});
+
+// A key with two results (one root file, a module edited: a branch switched and back), gc evicting
+// the older: its miss read `inputs-changed`, and explain blamed the module for what the limit did.
+t.test("a result gc evicted from a key that keeps another: its miss is `evicted`, and explain says so", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = fileTree({
+    'Cargo.toml': '[package]\nname = "branchy"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/lib.rs': 'mod m;\npub fn v() -> u32 { m::V }\n',
+  }, 'evicted-result');
+  const build = async (v: number, session: string) => {
+    writeFileSync(join(crate, 'src', 'm.rs'), `pub const V: u32 = ${v};\n`);
+    assertOk(t, await store.cargo(crate, ['build'], { SPLITCACHE_SESSION: session }), `a build with V = ${v}`);
+  };
+  await build(1, 'one');
+  await build(2, 'two');
+  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as GcResult;
+  t.equal(gc.entriesEvicted, 1, 'gc evicts the older result, and keeps the newer');
+  await build(1, 'back');
+  t.same((await store.audit('back')).map((e) => `${e.outcome} ${e.reason}`), ['miss evicted'], 'the miss is `evicted` (before: inputs-changed)');
+  t.match((await store.splitcache(['explain', 'branchy'])).stdout, /missed because its entry, stored under the same key, had been evicted/, 'and explain says so');
 });

@@ -13,8 +13,9 @@ import { inputOnDisk } from './inputPath.js';
  * no file (absentInputs.ts), and whose diagnostics, if it has any, are in the
  * call's `form` (diagnosticForm.ts), is the hit. Files are digested through the memo, so a warm daemon
  * only stats them. With none, `reason` says why: no manifest (`new-key`), one whose
- * results were all evicted (`evicted`, Store.evictEntries), only results of another
- * diagnostic form (`diagnostic-form`), or `inputs-changed`.
+ * results were all evicted, or whose result for these inputs was (`evicted`,
+ * Store.evictEntries), only results of another diagnostic form (`diagnostic-form`),
+ * or `inputs-changed`.
  */
 export async function findResult(
   manifest: ManifestRecord | undefined,
@@ -36,20 +37,28 @@ export async function findResult(
     }
     return d;
   };
-  let otherForm = false;
-  next: for (const r of manifest.results) {
+  /** Whether the result's inputs and env-deps are as they were. */
+  const holds = async (r: ManifestResult): Promise<boolean> => {
     const inputPaths = r.envDeps.length > 0 ? r.inputs.map(([p]) => p) : [];
     for (const [name, value] of r.envDeps) {
-      if (!envDepHolds(name, env[name], value, inputPaths, table)) continue next;
+      if (!envDepHolds(name, env[name], value, inputPaths, table)) return false;
     }
     for (const [p, d] of r.inputs) {
-      if (d === ABSENT ? isPresent(inputOnDisk(cwd, table.expand(p))) : (await digestOf(p)) !== d) continue next;
+      if (d === ABSENT ? isPresent(inputOnDisk(cwd, table.expand(p))) : (await digestOf(p)) !== d) return false;
     }
+    return true;
+  };
+  let otherForm = false;
+  for (const r of manifest.results) {
+    if (!(await holds(r))) continue;
     if (r.display !== undefined && r.display !== form) {
       otherForm = true;
       continue;
     }
     return { result: r, reason: '' };
   }
-  return { reason: otherForm ? 'diagnostic-form' : 'inputs-changed' };
+  if (otherForm) return { reason: 'diagnostic-form' };
+  // A result gc evicted from this key, while it kept others, whose inputs are these: the store's size limit, not an edit.
+  for (const r of manifest.evictedResults ?? []) if (await holds(r)) return { reason: 'evicted' };
+  return { reason: 'inputs-changed' };
 }

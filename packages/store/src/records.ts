@@ -62,9 +62,18 @@ export interface ManifestRecord {
    * next result stored under the key replaces it.
    */
   evictedAt?: number;
+  /**
+   * The results gc (or verify) evicted from a manifest that keeps others, newest first (at most
+   * MAX_EVICTED_RESULTS): a later miss whose inputs are one of theirs is `evicted` too. Before, it
+   * read `inputs-changed`, and `explain` blamed a source file for what the store's size limit did
+   * (a branch switched back, its module's result evicted). Dropped with the audit log's lines of
+   * the same age, as `evictedAt`.
+   */
+  evictedResults?: ManifestResult[];
 }
 
 export const MAX_RESULTS_PER_MANIFEST = 16;
+export const MAX_EVICTED_RESULTS = 4;
 
 /** One line of the audit log: every hit, miss and pass-through, with its reason. */
 /**

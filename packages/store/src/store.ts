@@ -10,7 +10,7 @@ import { BlobDir } from './blobDir.js';
 import { isAccessDenied, isDiskFull, isReadOnly } from './diskFull.js';
 import { makeDirs } from './makeDirs.js';
 import { decodeRecordBlob, encodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
-import { MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
+import { MAX_EVICTED_RESULTS, MAX_RESULTS_PER_MANIFEST, type AuditEvent, type EntryRecord, type ManifestRecord, type ManifestResult } from './records.js';
 
 type Bytes = Uint8Array;
 
@@ -143,6 +143,9 @@ export class Store {
     const prev = await this.getManifest(c.manifestKey).catch(() => undefined);
     const results = [c.result, ...(prev?.results ?? []).filter((r) => r.entryKey !== c.result.entryKey)];
     const manifest: ManifestRecord = { ...c.manifest, results: results.slice(0, MAX_RESULTS_PER_MANIFEST) };
+    // The marks of other results evicted from it stay (with their age), this one's goes: it is stored again.
+    const evicted = prev?.evictedResults?.filter((r) => r.entryKey !== c.result.entryKey);
+    if (prev?.results.length && evicted?.length) Object.assign(manifest, { evictedResults: evicted, evictedAt: prev.evictedAt });
     await this.db.batch([
       { type: 'put', key: `e!${c.result.entryKey}`, value: pack({ ...c.entry, recordDigest }) },
       { type: 'put', key: `t!${c.result.entryKey}`, value: pack(Date.now()) },
@@ -217,17 +220,23 @@ export class Store {
       const results = m.results.filter((r) => !keys.has(r.entryKey));
       if (results.length === m.results.length) continue;
       // The mark keeps no components (a key's can run to kilobytes, and marks stay for the audit log's 90 days).
-      const value: ManifestRecord = results.length > 0 ? { ...m, results } : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
+      const evictedResults = [...m.results.filter((r) => keys.has(r.entryKey)), ...(m.evictedResults ?? [])].slice(0, MAX_EVICTED_RESULTS);
+      const value: ManifestRecord = results.length > 0 ? { ...m, results, evictedResults, evictedAt: now } : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
       ops.push({ type: 'put', key: `m!${mk}`, value: pack(value) });
     }
     await this.db.batch(ops);
   }
 
-  /** Drops the manifests evictEntries left empty before `before` (ms); how many went. */
+  /** Drops the marks evictEntries left before `before` (ms): manifests it left empty, and the evicted results of others; how many manifests it changed. */
   async forgetEvicted(before: number): Promise<number> {
-    const ops: { type: 'del'; key: string }[] = [];
+    const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
     for await (const [mk, m] of this.manifests()) {
-      if (m.results.length === 0 && (m.evictedAt ?? 0) < before) ops.push({ type: 'del', key: `m!${mk}` });
+      if ((m.evictedAt ?? 0) >= before) continue;
+      if (m.results.length === 0) ops.push({ type: 'del', key: `m!${mk}` });
+      else if (m.evictedResults) {
+        const { evictedResults: _old, evictedAt: _at, ...kept } = m;
+        ops.push({ type: 'put', key: `m!${mk}`, value: pack(kept) });
+      }
     }
     if (ops.length > 0) await this.db.batch(ops);
     return ops.length;
