@@ -104,3 +104,14 @@ t.test("a result gc evicted from a key that keeps another: its miss is `evicted`
   t.same((await store.audit('back')).map((e) => `${e.outcome} ${e.reason}`), ['miss evicted'], 'the miss is `evicted` (before: inputs-changed)');
   t.match((await store.splitcache(['explain', 'branchy'])).stdout, /missed because its entry, stored under the same key, had been evicted/, 'and explain says so');
 });
+
+t.test("SPLITCACHE_MAX_SIZE in gc's own environment is its limit for the run, not the running daemon's", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const crate = printingCrate('gc by the setting');
+  assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'the crate builds, and is stored (the daemon has the default limit)');
+  const gc = await run(BIN, ['gc', '--json'], { env: store.env({ SPLITCACHE_MAX_SIZE: '1K' }) });
+  assertOk(t, gc, 'SPLITCACHE_MAX_SIZE=1K splitcache gc');
+  t.equal((JSON.parse(gc.stdout) as GcResult).entriesEvicted, 1, 'evicts to 1K (before: the daemon\'s 10G, nothing)');
+});

@@ -1,5 +1,6 @@
 import type { GcResult } from '@splitcache/store';
 import { formatBytes, parseAge, parseSize } from '@splitcache/store/gc';
+import { settingValue } from '@splitcache/daemon/protocol';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { progressBar } from './progressBar.js';
@@ -23,7 +24,12 @@ runs by itself once the store grows past SPLITCACHE_MAX_SIZE.
 export async function runGc(args: string[]): Promise<number> {
   const f = readCommandLine(args, GC);
   if (typeof f === 'number') return f;
-  const size = f['max-size'] !== undefined ? parseSize(f['max-size']) : undefined;
+  // SPLITCACHE_MAX_SIZE in this shell is the limit for this run, as the usage says, and as
+  // `CCACHE_MAXSIZE=50M ccache -c` does: the daemon's own (set when it started) was used, and
+  // `gc: evicted 0 of 42 entries` left the store over the limit asked for.
+  const setting = settingValue(process.env, 'SPLITCACHE_MAX_SIZE');
+  const fromEnv = f['max-size'] === undefined && setting !== undefined ? parseSize(setting) : undefined;
+  const size = f['max-size'] !== undefined ? parseSize(f['max-size']) : fromEnv;
   const olderThanMs = f['evict-older-than'] !== undefined ? parseAge(f['evict-older-than']) : undefined;
   if (f['max-size'] !== undefined && size === undefined) return usageError(GC, `--max-size takes a size such as 5G (0: no limit), not '${f['max-size']}'`);
   if (f['evict-older-than'] !== undefined && olderThanMs === undefined) return usageError(GC, `--evict-older-than takes an age such as 30d, not '${f['evict-older-than']}'`);
