@@ -235,7 +235,7 @@ function extraSections(results, repo) {
           ['remote/local (median)', `${far.medianRatio}×`], ['remote hits (last run)', far.remoteHitsLastRun],
         ]),
         '',
-        'A hit asks the remote twice in a row (the input set, with its entry inline, then the blobs), and cargo starts most crates only once their dependencies are served, so the latency is paid about once per crate: a hit asked three times before commit 7649aae (same machine, 3 builds each, alternating: 6.82–6.93 s against 5.02–5.36 s at 25 ms each way, 11.1–11.5 s against 8.0–8.1 s at 50 ms; on loopback 3.0–3.4 s either way through the proxy).', '',
+        `The cold build that filled the server took ${far.coldSeconds} s. A hit asks the remote twice in a row (the input set, with its entry inline, then the blobs), and cargo starts most crates only once their dependencies are served, so most crates' two round trips lie on the build's critical path: a hit asked three times before commit 7649aae (same machine, 3 builds each, alternating: 6.82–6.93 s against 5.02–5.36 s at 25 ms each way, 11.1–11.5 s against 8.0–8.1 s at 50 ms; on loopback 3.0–3.4 s either way through the proxy).`, '',
         `Reproduce: \`${far.command}\``, '',
       )
     } else out.push('Not measured in this run: the remote 25 ms away (`node bench/remoteOnly.mjs --latency-ms 25`).', '')
