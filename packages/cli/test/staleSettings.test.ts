@@ -33,6 +33,10 @@ t.test('a call with settings the running daemon lacks is told which, once, until
   const status = await run(BIN, ['server', 'status'], { env: store.env(bigger) });
   t.match(status.stdout, /settings that differ from this shell's: SPLITCACHE_REMAP, SPLITCACHE_MAX_SIZE \(/, 'server status lists them');
   t.notMatch((await store.splitcache(['server', 'status'])).stdout, /differ/, 'and nothing for a shell with the daemon\'s own');
+  // `stats` showed the daemon's limit (`of 10.0 GiB`) to a shell that set another, with no word.
+  const stats = await run(BIN, ['stats'], { env: store.env(bigger) });
+  t.match(stats.stdout, /\nsettings that differ from this shell's: SPLITCACHE_REMAP, SPLITCACHE_MAX_SIZE \(`splitcache server stop` applies them\)\n$/, 'so does stats');
+  t.notMatch((await store.splitcache(['stats'])).stdout, /differ/, 'and nothing for a shell with the daemon\'s own');
 
   await store.stop();
   const restarted = await call(bigger);

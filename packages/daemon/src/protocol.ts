@@ -45,7 +45,8 @@ export type Request =
    * (absent from older clients): a plain rustc that fails too makes it the crate's own error.
    */
   | { op: 'linked'; token: string; code: number; plain?: number }
-  | { op: 'stats' }
+  /** `env`: as for `ping`: the settings of this daemon that differ from the asking shell's come back as `stale`. */
+  | { op: 'stats'; env?: NodeJS.ProcessEnv }
   | { op: 'zero-stats' }
   /** `parts`: the events may come in `{ eventsPart }` frames before the reply's `events` (AUDIT_PART a frame). */
   | { op: 'audit'; since?: number; session?: string; crate?: string; parts?: boolean }

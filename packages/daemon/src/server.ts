@@ -132,7 +132,10 @@ export class DaemonServer {
       case 'stats':
         await this.handler.settled();
         await this.s.stats.flush();
-        return { stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, usage: await this.s.maintenance.usage() };
+        return {
+          stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, usage: await this.s.maintenance.usage(),
+          ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
+        };
       case 'zero-stats':
         // Background stores finish first, so what they count lands before the reset.
         await this.handler.settled();

@@ -35,7 +35,7 @@ export async function runStats(args: string[]): Promise<number> {
     return 0;
   }
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
-  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage }>({ op: 'stats' }, true);
+  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage; stale?: string[] }>({ op: 'stats', env: process.env }, true);
   if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
   const u = reply.usage;
@@ -79,6 +79,8 @@ export async function runStats(args: string[]): Promise<number> {
   for (const [t, c] of Object.entries(s.byType).sort()) {
     out += `${t.padEnd(tw)} ${String(c.hits).padStart(6)} ${String(c.misses).padStart(6)} ${String(c.passthrough).padStart(6)}\n`;
   }
+  // A limit set in this shell and not the daemon's showed the daemon's (`of 100.0 MiB`) with no word, as `server status` gives.
+  if (reply.stale?.length) out += `\nsettings that differ from this shell's: ${reply.stale.join(', ')} (\`splitcache server stop\` applies them)\n`;
   process.stdout.write(out);
   return 0;
 }
