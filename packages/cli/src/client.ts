@@ -4,12 +4,12 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import { appendFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, uncachedNotes, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -232,11 +232,18 @@ function warnOnce(code: string, line: string): void {
   warn(`${code}: ${line}`);
 }
 
-/** Notes, for the build's summary line, that this call builds uncached for a fault (protocol.ts, uncachedNotes); every such call warns through warnOnce. */
+/** Notes, for `splitcache cargo`'s summary line, that this call builds uncached for a fault (protocol.ts, newUncachedNotes); every such call warns through warnOnce. */
 function noteUncached(code: string): void {
+  const notes = settingValue(process.env, 'SPLITCACHE_UNCACHED_NOTES');
+  if (!notes) return;
   try {
-    const notes = uncachedNotes(settingValue(process.env, 'SPLITCACHE_SESSION'));
-    if (notes) appendFileSync(notes, `${code}\n`);
+    // Only to the file splitcache cargo made (no O_CREAT), each line appended whole (O_APPEND: calls at once).
+    const fd = openSync(notes, constants.O_WRONLY | constants.O_APPEND);
+    try {
+      writeSync(fd, `${code}\n`);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     /* the summary line misses it: the build does not */
   }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
@@ -123,6 +124,14 @@ t.test("splitcache cargo's summary line counts the calls that built uncached wit
   t.ok(Number(line?.[1]) >= 5 && line?.[1] === line?.[2], `each of the fixture's cacheable calls counted (${line?.[1]})`);
   const again = await run(BIN, ['cargo', 'build'], { cwd: ws, env: store.env({ SPLITCACHE_DIR: notADir, SPLITCACHE_SESSION: 'nostore' }) });
   t.notMatch(again.stderr, /built uncached/, 'a build with nothing to compile counts none: the notes went with the summary');
+  // The notes are the build's own, named to its calls, and go with it, line or not (before, a quiet build left its session's).
+  const notesLeft = () => readdirSync(join(tmpdir(), `splitcache-${process.getuid?.()}`)).filter((n) => n.startsWith('uncached.'));
+  const before = notesLeft().length;
+  rmSync(join(ws, 'target'), { recursive: true, force: true });
+  const quiet = await run(BIN, ['cargo', 'build', '-q'], { cwd: ws, env: store.env({ SPLITCACHE_DIR: notADir, SPLITCACHE_SESSION: 'quietone' }) });
+  assertOk(t, quiet, 'a quiet build');
+  t.equal(quiet.stderr.match(/built uncached/g), null, 'prints no summary');
+  t.equal(notesLeft().length, before, 'and leaves no notes behind');
 });
 
 t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {

@@ -27,7 +27,12 @@ t.test('each subcommand whose daemon dies before it answers: one SPLITCACHE_DAEM
   // too: counted from here, or a command still starting (under load, in CI) was killed past, found
   // no daemon, and said so (`server status`: not running, exit 0).
   const before = pending(socket);
-  const calls = COMMANDS.map((args) => store.splitcache(args));
+  // `server status` first, on its own: the one command that starts no daemon, so one not yet connected
+  // when the count below was reached said `not running` (a clean-clone run under load, 2026-12-05).
+  const status = COMMANDS.findIndex((a) => a[0] === 'server');
+  const first = store.splitcache(COMMANDS[status]!);
+  t.ok(await waitFor(() => pending(socket) >= before + 1, 8_000), 'server status is waiting on the daemon');
+  const calls = COMMANDS.map((args, i) => (i === status ? first : store.splitcache(args)));
   t.ok(await waitFor(() => pending(socket) >= before + COMMANDS.length, 8_000), 'every command is waiting on the daemon');
   process.kill(pid, 'SIGKILL');
   const results = await Promise.all(calls);

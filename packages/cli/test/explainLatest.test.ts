@@ -82,3 +82,20 @@ t.test('a result too large to store: explain says so, not "no earlier entry"', a
       "  and so was this call's: the next build misses too\n",
   );
 });
+
+// A package's lib and bin share a crate name: the lib's miss was told with the bin's later hit as
+// its latest call (the latest call was taken by crate name alone).
+t.test("explain tells the latest call of the miss's own target, not of another of the same name", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'cold' }), 'a cold build: the lib and the bin stored');
+  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  t.equal(gc.entriesEvicted, 1, "gc evicts the older entry, the lib's");
+  rmSync(join(ws, 'target'), { recursive: true });
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'after' }), 'a build after it');
+  t.same((await store.audit('after')).map((e) => `${e.crateType} ${e.outcome}`), ['lib miss', 'bin hit'], 'the lib misses, then the bin hits');
+  const r = JSON.parse((await store.splitcache(['explain', 'tiny', '--json'])).stdout) as { crateType: string; verdict: string; latest?: unknown };
+  t.same([r.crateType, r.verdict, r.latest], ['lib', 'evicted', undefined], "the lib's miss, with no later call of the lib's to tell of");
+});

@@ -36,7 +36,7 @@ export interface CallSide {
   /** The link step when the daemon went away between -Zno-link and its reply. */
   fallbackLink(noLinkArgs: string[]): LinkStep;
   mark?(name: string): void;
-  /** The call builds (or built) uncached for this fault, of which the daemon has no record: noted for the build's summary line (protocol.ts, uncachedNotes). */
+  /** The call builds (or built) uncached for this fault, of which the daemon has no record: noted for the build's summary line (protocol.ts, newUncachedNotes). */
   uncached?(code: string): void;
   /** SPLITCACHE_LOG=debug for this call: a failed split link's own output is shown too. */
   debug?: boolean;

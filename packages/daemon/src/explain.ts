@@ -47,8 +47,8 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   type Miss = Pick<AuditEvent, 'crate' | 'pkg' | 'crateType' | 'key' | 'time' | 'reason' | 'notStored' | 'session'>;
   let miss: Miss | undefined;
   let latest: AuditEvent | undefined;
-  // By crate: a package's name matches each of its targets (`app` its bin and its test `it`), and
-  // the latest call told of is the explained miss's crate's, not another target's.
+  // By crate and type: a package's name matches each of its targets (`app` its lib, its bin, also
+  // named `app`, and its test `it`), and the latest call told of is the explained miss's target's.
   const latestOf = new Map<string, AuditEvent>();
   // Results of the crate compiled and not stored, by key: a later miss of that key is theirs.
   const unstored = new Map<string, string>();
@@ -66,7 +66,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     if (e.crateType && e.outcome !== 'passthrough') types.add(e.crateType);
     if ((session && e.session !== session) || (crateType && e.crateType !== crateType)) continue;
     latest = e;
-    latestOf.set(e.crate, e);
+    latestOf.set(`${e.crate} ${e.crateType}`, e);
     if (e.outcome !== 'miss') continue;
     if (miss?.key && miss.notStored) unstored.set(miss.key, miss.notStored);
     miss = e;
@@ -75,7 +75,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // A crate no call names (a typo) was told "has no recorded miss", as one that always hit is.
   if (!seen) return { crate: crateOf, verdict: 'no-call', differences: [], suggestions: nearNames(crateOf, names) };
   if (!latest) return { crate: crateOf, verdict: 'no-call', differences: [] };
-  if (miss) latest = latestOf.get(miss.crate) ?? latest;
+  if (miss) latest = latestOf.get(`${miss.crate} ${miss.crateType}`) ?? latest;
   const last = { outcome: latest.outcome, session: latest.session, crateType: latest.crateType, ...(latest.reason ? { reason: latest.reason } : {}) };
   if (latest.outcome === 'passthrough') return { crate: latest.crate, verdict: 'passed-through', reason: latest.reason, differences: [] };
   if (!miss?.key) return { crate: latest.crate, crateType: latest.crateType, verdict: 'no-miss', differences: [], latest: last };

@@ -255,17 +255,17 @@ export function startFailedPaths(dir: string): [string, ...string[]] {
 }
 
 /**
- * Where the calls of a build session that built uncached for a fault (no daemon
- * to be reached, one lost mid-call, no node) are noted, a line with its code
- * each, for `splitcache cargo`'s summary line: the daemon never heard of them,
- * so the audit log has none, and a build of which six crates were compiled
- * uncached read `8 hits (100 %), 0 misses`. In this user's own temp dir (bash's
- * fallbacks write there too: bin/splitcache, sc_note_uncached). Undefined for a
- * session whose name can't be a file's (a user's own SPLITCACHE_SESSION).
+ * The file where the calls of one `splitcache cargo` build that built uncached for
+ * a fault (no daemon to be reached, one lost mid-call, no node) are noted, a line
+ * with its code each, for its summary line: the daemon never heard of them, so the
+ * audit log has none, and a build of which six crates were compiled uncached read
+ * `8 hits (100 %), 0 misses`. `splitcache cargo` makes it (in this user's own temp
+ * dir) and names it to its calls in SPLITCACHE_UNCACHED_NOTES; a call appends to
+ * it only if it is there (bin/splitcache's sc_note_uncached does the same), so a
+ * build run otherwise notes nothing, and two builds of one session count their own.
  */
-export function uncachedNotes(session: string | undefined): string | undefined {
-  if (!session || !/^[A-Za-z0-9._-]{1,64}$/.test(session)) return undefined;
-  return join(userTempDir(), `uncached.${session}`);
+export function newUncachedNotes(): string {
+  return join(userTempDir(), `uncached.${process.pid}.${Date.now().toString(36)}`);
 }
 
 /** A store's file in this user's own directory in the temp dir (userTempDir.ts), named by a hash of the store's path. */

@@ -4,7 +4,7 @@ import { DERIVED, readConfig } from './config.js';
  * Variables each call reads for itself (docs/CONFIG.md): a call may differ
  * from the daemon in these without anything being stale.
  */
-const PER_CALL = /^SPLITCACHE_(DIR|DISABLE|RECACHE|SESSION|TIMING_LOG|LOG|CLIENT|CLIENT_.*|PARKED_CA_CERTS|PARKED_NODE_OPTIONS|NODE)$/;
+const PER_CALL = /^SPLITCACHE_(DIR|DISABLE|RECACHE|SESSION|UNCACHED_NOTES|TIMING_LOG|LOG|CLIENT|CLIENT_.*|PARKED_CA_CERTS|PARKED_NODE_OPTIONS|NODE)$/;
 
 /**
  * The variables whose settings differ between two `DaemonConfig.settings`: in effect, and not
@@ -44,7 +44,7 @@ export class SettingsDrift {
     let settings = '';
     for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_')).sort()) {
       const pair = `${name}=${env[name]}\0`;
-      if (name !== 'SPLITCACHE_SESSION') all += pair;
+      if (name !== 'SPLITCACHE_SESSION' && name !== 'SPLITCACHE_UNCACHED_NOTES') all += pair;
       if (!PER_CALL.test(name)) settings += pair;
     }
     let found = this.looked.get(all);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settingValue, uncachedNotes } from '@splitcache/daemon/protocol';
+import { newUncachedNotes, settingValue } from '@splitcache/daemon/protocol';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest } from './daemonRequest.js';
 import { summarise, summaryLine, uncachedCount, uncachedText } from './summary.js';
@@ -45,12 +45,22 @@ export function cargoIsQuiet(args: string[], env: NodeJS.ProcessEnv): boolean {
   return env.CARGO_TERM_QUIET === 'true' || ours.some((a) => a === '--quiet' || /^-[qrv]*q[qrv]*$/.test(a));
 }
 
-/** The codes of the session's calls that built uncached for a fault (protocol.ts, uncachedNotes), counted; the notes are removed. */
-function takeUncachedNotes(session: string): Record<string, number> {
-  const counts: Record<string, number> = {};
+/** A file for this build's calls that build uncached for a fault to note their codes in (protocol.ts, newUncachedNotes); undefined if none can be made. */
+function makeUncachedNotes(): string | undefined {
   try {
-    const notes = uncachedNotes(session);
-    if (!notes) return counts;
+    const notes = newUncachedNotes();
+    writeFileSync(notes, '', { flag: 'wx', mode: 0o600 });
+    return notes;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The codes noted, counted; the file is removed. */
+function takeUncachedNotes(notes: string | undefined): Record<string, number> {
+  const counts: Record<string, number> = {};
+  if (!notes) return counts;
+  try {
     const text = readFileSync(notes, 'utf8');
     rmSync(notes, { force: true });
     for (const code of text.split('\n')) if (/^SPLITCACHE_[A-Z_]+$/.test(code)) counts[code] = (counts[code] ?? 0) + 1;
@@ -62,9 +72,12 @@ function takeUncachedNotes(session: string): Record<string, number> {
 
 /** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty or blanks is unset). */
 export async function runCargo(args: string[]): Promise<number> {
-  const env = { ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: settingValue(process.env, 'SPLITCACHE_SESSION') ?? randomBytes(6).toString('hex') };
+  const notes = makeUncachedNotes();
+  const env = {
+    ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: settingValue(process.env, 'SPLITCACHE_SESSION') ?? randomBytes(6).toString('hex'),
+    ...(notes ? { SPLITCACHE_UNCACHED_NOTES: notes } : {}),
+  };
   const started = Date.now();
-  takeUncachedNotes(env.SPLITCACHE_SESSION); // a session named again: its notes of an earlier build are not this one's
   // Listened for before cargo starts: a signal that came between the two (a Ctrl-C as cargo's first
   // output appears, on a loaded machine) ended this process by node's default action, while cargo went on.
   // A listener runs only once this function has returned to the event loop, so `child` is set by then.
@@ -80,10 +93,11 @@ export async function runCargo(args: string[]): Promise<number> {
     });
     cargo.on('close', (c, s) => res([c ?? 1, s]));
   });
+  // Taken (and removed) whether or not a line is printed.
+  const uncached = takeUncachedNotes(notes);
   // The summary line goes to stderr, where SPLITCACHE_LOG=quiet wants nothing of splitcache's.
   if (process.env.SPLITCACHE_LOG !== 'quiet' && !cargoIsQuiet(args, process.env)) {
     const r = await daemonRequest<{ events: AuditEvent[]; maxEntryBytes?: number }>({ op: 'audit', since: started, session: env.SPLITCACHE_SESSION, parts: true }, false).catch(() => undefined);
-    const uncached = takeUncachedNotes(env.SPLITCACHE_SESSION);
     // Its session named, for `stats`, `audit`, `explain` and `report --session`: only `audit --json` showed it.
     if (r?.events?.length) process.stderr.write(`${summaryLine(summarise(r.events), r.maxEntryBytes, uncached)}; session ${env.SPLITCACHE_SESSION}\n`);
     // No daemon answered at the end (it stopped for an upgrade, or never could start): what is known is said.

@@ -29,6 +29,9 @@ export async function runGc(args: string[]): Promise<number> {
   // `gc: evicted 0 of 42 entries` left the store over the limit asked for.
   const setting = settingValue(process.env, 'SPLITCACHE_MAX_SIZE');
   const fromEnv = f['max-size'] === undefined && setting !== undefined ? parseSize(setting) : undefined;
+  if (f['max-size'] === undefined && setting !== undefined && fromEnv === undefined) {
+    process.stderr.write(`splitcache: SPLITCACHE_CONFIG: SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): ${JSON.stringify(setting)}; using the daemon's limit\n`);
+  }
   const size = f['max-size'] !== undefined ? parseSize(f['max-size']) : fromEnv;
   const olderThanMs = f['evict-older-than'] !== undefined ? parseAge(f['evict-older-than']) : undefined;
   if (f['max-size'] !== undefined && size === undefined) return usageError(GC, `--max-size takes a size such as 5G (0: no limit), not '${f['max-size']}'`);
