@@ -334,7 +334,7 @@ export class CompileHandler {
       if (failed === 'link-failed') {
         this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking a miss's own objects failed (exit ${req.code}) where a plain rustc succeeds; its entry evicted`));
         const entryKey = await stored;
-        if (entryKey) await this.s.store.evictEntries(new Set([entryKey])).catch(() => undefined);
+        if (entryKey) await this.s.store.evictEntries(new Set([entryKey]), Date.now(), false).catch(() => undefined);
       }
       return this.settleIfLast();
     }

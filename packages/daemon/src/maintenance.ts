@@ -66,7 +66,9 @@ export class Maintenance {
       this.store
         .trimEvents(before)
         .then((n) => n > 0 && this.s.log.debug(`audit log: ${n} lines older than ${this.config.auditKeepMs / 864e5} days removed`))
-        .then(() => this.store.forgetEvicted(before))
+        // Under the lock ingest shares: it rewrites manifests that still hold results, and one written
+        // back from its scan would drop a result a build stored meanwhile.
+        .then(() => this.lock.exclusive(() => this.store.forgetEvicted(before)))
         .catch((err: unknown) => this.s.log.warn(`audit log trim failed: ${String(err)}`))
         .finally(() => this.trimAuditLater(everyMs, everyMs));
     }, delayMs).unref();

@@ -82,8 +82,8 @@ export class RemoteTier {
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
       if (!found) return this.miss();
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
-      const { entryKey, display } = found;
-      let entry = found.entry;
+      const { entryKey } = found;
+      let { entry, display } = found;
       let bytes: number;
       try {
         bytes = await this.fetchBlobs(entry);
@@ -95,6 +95,9 @@ export class RemoteTier {
         const lost = err instanceof MissingBlob || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
         const own = found.inline && lost ? await this.entryAt(entryKey, inputs) : undefined;
         if (!own || JSON.stringify(own.outputs) === JSON.stringify(entry.outputs)) throw err;
+        // Its diagnostics are its own: an entry of the default key that holds some serves no other form.
+        display = hasDiagnostics(own.stderr) ? found.form : undefined;
+        if (display === '' && q.form !== '') return { ...this.miss(), reason: 'remote-diagnostic-form' };
         entry = own;
         bytes = await this.fetchBlobs(entry);
       }
@@ -159,18 +162,18 @@ export class RemoteTier {
    */
   private async findEntry(
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,
-  ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string; inline: boolean } | { reason: string } | undefined> {
+  ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string; form: string; inline: boolean } | { reason: string } | undefined> {
     const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
     const formKey = q.form === '' ? undefined : entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
     const ofForm = async () => {
       const e = formKey && (await this.entryAt(formKey, inputs, inline));
-      return e ? { entryKey: formKey, entry: e, display: hasDiagnostics(e.stderr) ? q.form : undefined, inline: inline?.key === formKey } : undefined;
+      return e ? { entryKey: formKey, entry: e, display: hasDiagnostics(e.stderr) ? q.form : undefined, form: q.form, inline: e === inline?.entry } : undefined;
     };
     // A writer of the call's own form published last: its entry serves the call, with no request.
     if (formKey && inline?.key === formKey) return ofForm();
     const entry = await this.entryAt(entryKey, inputs, inline);
     const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
-    if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display, inline: inline?.key === entryKey };
+    if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display, form: '', inline: entry === inline?.entry };
     if (!formKey) return undefined;
     const found = await ofForm();
     if (found) return found;
@@ -180,8 +183,11 @@ export class RemoteTier {
 
   /** The entry published at `entryKey` (or inline in the input set), which must record the inputs the key was computed from. */
   private async entryAt(entryKey: Digest, inputs: [string, Digest][], inline?: InlineEntry): Promise<EntryRecord | undefined> {
-    const entry = inline?.key === entryKey ? inline.entry : await this.cache.getEntry(entryKey);
-    if (entry && JSON.stringify(entry.inputs) !== JSON.stringify(inputs)) {
+    const recorded = JSON.stringify(inputs);
+    // An entry inline that records other inputs than its key's (a writer's bug) is left aside, as a malformed one is.
+    if (inline?.key === entryKey && JSON.stringify(inline.entry.inputs) === recorded) return inline.entry;
+    const entry = await this.cache.getEntry(entryKey);
+    if (entry && JSON.stringify(entry.inputs) !== recorded) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
     }
     return entry;

@@ -143,6 +143,35 @@ t.test("an entry inline that lost a blob the entry at its key keeps: that one se
   t.same(mended.asked, ['input set'], 'from the input set: the third writer mended the inline, whose blob was gone');
 });
 
+t.test("the entry at its key, taken for an inline one that lost a blob, is held to its own diagnostics' form", async (t) => {
+  const { server, dir } = await serve(t);
+  const warning = '{"$message_type":"diagnostic","rendered":"warning: unused variable\\n --> src/lib.rs:1:1\\n"}\n';
+  // A publishes with a warning in rustc's default form, then another commit; B, in another checkout,
+  // the first key without one (its objects of its own): the entry at the key stays A's, the one
+  // inline becomes B's.
+  const a = await producer(t, server.url);
+  const key = await a.upload({ warning, extra: Buffer.from("A's object") });
+  await a.upload({ source: 'pub fn answer() -> u32 { 43 }\n' });
+  const bOwn = Buffer.from("B's object");
+  t.equal(await (await producer(t, server.url)).upload({ extra: bOwn }), key, 'one key: the form of the diagnostics is not in it');
+  const d = digestBytes(bOwn);
+  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+  const short = await lookup(t, server.url, undefined, undefined, 'diagnostic-short');
+  t.same([short.entryKey, short.reason], [undefined, 'remote-diagnostic-form'], "a short call does not get A's long-form warning (before: a hit that replayed it)");
+  const plain = await lookup(t, server.url);
+  t.equal(plain.entryKey, key, 'a call of the default form does');
+});
+
+t.test('an entry inline that records other inputs than its key is left aside: the entry at its key serves', async (t) => {
+  const { server } = await serve(t);
+  const key = await (await producer(t, server.url)).upload();
+  const c = cache(t, server.url);
+  await rewriteInputSet(c, (r) => ({ ...r, entry: { key: r.entry!.key, entry: { ...r.entry!.entry, inputs: [['{cwd}/src/other.rs', 'a'.repeat(32)]] } } }));
+  const got = await lookup(t, server.url);
+  t.equal(got.entryKey, key, 'a hit (before: SPLITCACHE_REMOTE_RECORD, a miss)');
+  t.same(got.asked, ['input set', `entry ${key}`], 'from the entry at its key');
+});
+
 t.test('a call of the form published last takes its entry inline, with no request for the default one', async (t) => {
   const { server } = await serve(t);
   const short = 'diagnostic-short';

@@ -208,9 +208,11 @@ export class Store {
 
   /**
    * Deletes entries and drops them from every manifest. A manifest left with no result stays,
-   * marked `evictedAt` (ManifestRecord), so a later miss of its key is told apart from a new key.
+   * marked `evictedAt` (ManifestRecord), so a later miss of its key is told apart from a new key;
+   * one that keeps others records the evicted ones (`evictedResults`) unless `mark` is false (an
+   * entry evicted for a failed link, not for the store's size: its miss must not say `evicted`).
    */
-  async evictEntries(keys: Set<Digest>, now = Date.now()): Promise<void> {
+  async evictEntries(keys: Set<Digest>, now = Date.now(), mark = true): Promise<void> {
     if (keys.size === 0) return;
     const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
     // Its queued upload too: its blobs are going, so it can never go up, and with the remote down
@@ -221,7 +223,8 @@ export class Store {
       if (results.length === m.results.length) continue;
       // The mark keeps no components (a key's can run to kilobytes, and marks stay for the audit log's 90 days).
       const evictedResults = [...m.results.filter((r) => keys.has(r.entryKey)), ...(m.evictedResults ?? [])].slice(0, MAX_EVICTED_RESULTS);
-      const value: ManifestRecord = results.length > 0 ? { ...m, results, evictedResults, evictedAt: now } : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
+      const kept: ManifestRecord = mark ? { ...m, results, evictedResults, evictedAt: now } : { ...m, results };
+      const value: ManifestRecord = results.length > 0 ? kept : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
       ops.push({ type: 'put', key: `m!${mk}`, value: pack(value) });
     }
     await this.db.batch(ops);
