@@ -215,6 +215,11 @@ export class UploadQueue {
     await this.s.store.deleteQueued(entryKey).catch(() => undefined);
   }
 
+  /** Whether the server has every blob `entry` names but `ours` (this store's, which this upload checked or sent). */
+  private othersOnServer(entry: EntryRecord, ours: Set<Digest>): Promise<boolean> {
+    return this.allOnServer(entry.outputs.map((o) => o.digest).filter((d) => !ours.has(d)));
+  }
+
   /** Whether the server has every one of these blobs. */
   private async allOnServer(digests: Digest[]): Promise<boolean> {
     let all = true;
@@ -249,11 +254,11 @@ export class UploadQueue {
     const there = await this.cache.readableEntry(entryKey);
     const ours = new Set(digests);
     let replaced = false;
-    if (!there || !(await this.allOnServer(there.outputs.map((o) => o.digest).filter((d) => !ours.has(d))))) {
+    if (!there || !(await this.othersOnServer(there, ours))) {
       await this.cache.putEntry(entryKey, shared);
       sent = replaced = true;
     }
-    if (await this.publishInputSet(entryKey, shared, item, replaced)) sent = true;
+    if (await this.publishInputSet(entryKey, shared, ours, item, replaced)) sent = true;
     return sent;
   }
 
@@ -267,7 +272,7 @@ export class UploadQueue {
    * and a writer without a signing key never replaces a signed one: readers
    * with the key would refuse what it put there. Whether it sent anything.
    */
-  private async publishInputSet(entryKey: Digest, entry: EntryRecord, item: QueueItem, replaced: boolean): Promise<boolean> {
+  private async publishInputSet(entryKey: Digest, entry: EntryRecord, ours: Set<Digest>, item: QueueItem, replaced: boolean): Promise<boolean> {
     const there = await this.cache.readableInputSet(item.manifestKey);
     if (there) {
       const { record, signed } = there;
@@ -275,9 +280,7 @@ export class UploadQueue {
       if (signed && !this.cache.signs) return false;
       // This key's entry inline, whole on the server: kept. It can be another producer's than the one
       // at the key, and lose a blob that one keeps: then it is replaced, as a lost entry is.
-      const inlineBlobs = record.entry?.key === entryKey ? record.entry.entry.outputs.map((o) => o.digest) : undefined;
-      const ours = new Set(entry.outputs.map((o) => o.digest));
-      if (inlineBlobs && !replaced && (await this.allOnServer(inlineBlobs.filter((d) => !ours.has(d))))) return false;
+      if (record.entry?.key === entryKey && !replaced && (await this.othersOnServer(record.entry.entry, ours))) return false;
     }
     await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps, entry: { key: entryKey, entry } });
     return true;

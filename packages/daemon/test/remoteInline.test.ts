@@ -110,8 +110,7 @@ t.test('an entry put up again for blobs the server lost is put inline again', as
   const { server, dir } = await serve(t);
   const lost = Buffer.from('an object only the first producer made');
   const key = await (await producer(t, server.url)).upload({ extra: lost });
-  const d = digestBytes(lost);
-  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+  loseBlob(dir, lost);
   t.equal((await lookup(t, server.url)).reason, 'remote-blob-missing', 'a miss while the blob is gone');
   // Another checkout, the same inputs, so the same entry key, and objects of its own.
   const again = await (await producer(t, server.url)).upload();
@@ -123,16 +122,7 @@ t.test('an entry put up again for blobs the server lost is put inline again', as
 
 t.test("an entry inline that lost a blob the entry at its key keeps: that one serves, and the next writer mends the inline", async (t) => {
   const { server, dir } = await serve(t);
-  const S2 = 'pub fn answer() -> u32 { 43 }\n';
-  // A publishes two commits; B, in another checkout (objects of its own), the first one after
-  // them: the entry at its key stays A's, whole, while the one inline becomes B's.
-  const a = await producer(t, server.url);
-  const key = await a.upload({ extra: Buffer.from("A's own object") });
-  await a.upload({ source: S2 });
-  const bOwn = Buffer.from("B's own object");
-  t.equal(await (await producer(t, server.url)).upload({ extra: bOwn }), key);
-  const d = digestBytes(bOwn);
-  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+  const key = await inlineApartFromKey(t, server.url, dir);
   const got = await lookup(t, server.url);
   t.equal(got.entryKey, key, 'a hit (before: remote-blob-missing, on every reader, for good)');
   t.same(got.asked, ['input set', `entry ${key}`], 'from the entry at its key');
@@ -146,16 +136,9 @@ t.test("an entry inline that lost a blob the entry at its key keeps: that one se
 t.test("the entry at its key, taken for an inline one that lost a blob, is held to its own diagnostics' form", async (t) => {
   const { server, dir } = await serve(t);
   const warning = '{"$message_type":"diagnostic","rendered":"warning: unused variable\\n --> src/lib.rs:1:1\\n"}\n';
-  // A publishes with a warning in rustc's default form, then another commit; B, in another checkout,
-  // the first key without one (its objects of its own): the entry at the key stays A's, the one
-  // inline becomes B's.
-  const a = await producer(t, server.url);
-  const key = await a.upload({ warning, extra: Buffer.from("A's object") });
-  await a.upload({ source: 'pub fn answer() -> u32 { 43 }\n' });
-  const bOwn = Buffer.from("B's object");
-  t.equal(await (await producer(t, server.url)).upload({ extra: bOwn }), key, 'one key: the form of the diagnostics is not in it');
-  const d = digestBytes(bOwn);
-  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+  // A's entry, at the key, holds a warning in rustc's default form; B's, inline, none (the form of
+  // the diagnostics is not in the key).
+  const key = await inlineApartFromKey(t, server.url, dir, { warning });
   const short = await lookup(t, server.url, undefined, undefined, 'diagnostic-short');
   t.same([short.entryKey, short.reason], [undefined, 'remote-diagnostic-form'], "a short call does not get A's long-form warning (before: a hit that replayed it)");
   const plain = await lookup(t, server.url);
@@ -213,6 +196,27 @@ t.test('an entry too large to go inline (megabytes of warnings) is published apa
   t.equal(got.entryKey, key, 'a hit');
   t.same(got.asked, ['input set', `entry ${key}`], 'its entry asked for on its own');
 });
+
+/** Removes a blob from the server's files, as an eviction apart from the records that name it does. */
+function loseBlob(dir: string, bytes: Buffer): void {
+  const d = digestBytes(bytes);
+  rmSync(join(dir, 'cas', d.slice(0, 2), d.slice(2)));
+}
+
+/**
+ * A publishes a key (with `a`), then another commit; B, in another checkout (objects of its own),
+ * the first key after them: the entry at the key stays A's, whole, while the one inline in the
+ * input set becomes B's, and B's own blob is then lost on the server. The key.
+ */
+async function inlineApartFromKey(t: Test, url: string, dir: string, a: Parameters<typeof produce>[3] = {}): Promise<string> {
+  const first = await producer(t, url);
+  const key = await first.upload({ ...a, extra: Buffer.from("A's own object") });
+  await first.upload({ source: 'pub fn answer() -> u32 { 43 }\n' });
+  const bOwn = Buffer.from("B's own object");
+  t.equal(await (await producer(t, url)).upload({ extra: bOwn }), key, "B's entry has A's key");
+  loseBlob(dir, bOwn);
+  return key;
+}
 
 type InputSet = NonNullable<Awaited<ReturnType<RemoteCache['readableInputSet']>>>['record'];
 
