@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, type CompilePlan, type DoneReply } from '@splitcache/daemon/protocol';
+import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { connectOrStart } from './daemonStart.js';
@@ -104,8 +104,9 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    plan = await conn.request<CompilePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask() });
-    if (!plan || typeof plan !== 'object' || !('action' in plan)) throw new Error(`bad reply ${JSON.stringify(plan)}`);
+    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask() });
+    if (!wire || typeof wire !== 'object' || !('action' in wire)) throw new Error(`bad reply ${JSON.stringify(wire)}`);
+    plan = planFromWire(wire);
   } catch (err) {
     conn.close();
     warnOnce(err instanceof DaemonSilent ? err.code : 'SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
@@ -123,7 +124,7 @@ async function wrap(argv: string[]): Promise<number> {
     write: writeOut,
     warn,
     uncached: noteUncached,
-    done: (r) => conn.request<DoneReply>({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
+    done: (r) => conn.request<DoneReply>(doneToWire({ op: 'done', ...r })),
     linked: (token, code, plain) => conn.request({ op: 'linked', token, code, plain }).then(() => undefined),
     removeFile: (path) => {
       try {

@@ -45,8 +45,8 @@ export interface CallSide {
 /** Carries out a plan of action 'hit' or 'run'. `args`: the call's own arguments, for a fallback. */
 export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run' }>, args: string[], side: CallSide): Promise<number> {
   if (plan.action === 'hit') {
-    if (plan.stdout) side.write(1, Buffer.from(plan.stdout, 'base64'));
-    if (plan.stderr) side.write(2, Buffer.from(plan.stderr, 'base64'));
+    if (plan.stdout.length > 0) side.write(1, plan.stdout);
+    if (plan.stderr.length > 0) side.write(2, plan.stderr);
     if (!plan.link) return plan.code;
     const { code, linkCode } = await link(side, args, plan.link);
     // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.

@@ -21,7 +21,7 @@ import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { cargoCwdOf, prefixTableFor } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
-import { settingValue, switchedOn, type CompilePlan, type DoneReply, type Request } from './protocol.js';
+import { settingValue, switchedOn, type CompilePlan, type DoneReply, type DoneReport, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
@@ -225,7 +225,7 @@ export class CompileHandler {
         this.hits.hold(token, hit);
         this.libraries.note(token, p.inv, p.cwd);
       } else this.events.hit(hit);
-      return { action: 'hit', token, stdout: base64(out.stdout), stderr: base64(out.stderr), code: 0, link: p.link, warning: this.faults.take() };
+      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
       // Its line rides on this call's own reply (the compile it now runs instead). An out-dir
@@ -238,7 +238,7 @@ export class CompileHandler {
     }
   }
 
-  async done(req: Extract<Request, { op: 'done' }>): Promise<DoneReply> {
+  async done(req: DoneReport): Promise<DoneReply> {
     const p = this.pending.get(req.token);
     if (!p) return {};
     this.pending.delete(req.token);
@@ -251,7 +251,7 @@ export class CompileHandler {
   }
 
   /** A miss's compile has ended: store what it made, in the background where it can. */
-  private async report(req: Extract<Request, { op: 'done' }>, p: Pending): Promise<DoneReply> {
+  private async report(req: DoneReport, p: Pending): Promise<DoneReply> {
     if (req.code >= 128) {
       // rustc ended by a signal (both clients report 128 + its number): a Ctrl-C, not a compile error.
       this.s.stats.count('notStored', 'interrupted');
@@ -301,7 +301,7 @@ export class CompileHandler {
   }
 
   /** Stores a miss's result; the entry key it was stored under, if it was. */
-  private store(p: Pending, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<string | undefined> {
+  private store(p: Pending, req: DoneReport, staged?: Staged): Promise<string | undefined> {
     return this.keyLocks.run(p.key.key, () => this.s.maintenance.lock.shared(() => ingestMiss(this.s, this.events, this.faults, p, req, staged)));
   }
 
@@ -385,10 +385,6 @@ export class CompileHandler {
  * that does neither (a build stopped with Ctrl-Z).
  */
 const IN_FLIGHT_WAIT_MS = 10 * 60_000;
-
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
 
 let tokens = 0;
 

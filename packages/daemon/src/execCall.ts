@@ -168,7 +168,7 @@ export class ExecCall {
       run: (runArgs, bootstrap, capture) => this.run(runArgs, bootstrap, capture),
       write: (fd, bytes) => this.write(fd, bytes),
       warn: (line) => this.warn(line),
-      done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout.toString('base64'), stderr: r.stderr.toString('base64'), ms: r.ms }),
+      done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms }),
       linked: (token, code, plain) => this.handler.linked({ op: 'linked', token, code, plain }),
       removeFile: (path) => unlink(path, () => undefined),
       fallbackLink: (noLinkArgs) => {

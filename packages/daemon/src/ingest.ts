@@ -214,8 +214,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
   }
 
-  const stdout = Buffer.from(table.normaliseText(Buffer.from(x.stdout).toString('utf8')));
-  const stderr = Buffer.from(table.normaliseText(Buffer.from(x.stderr).toString('utf8')));
+  const stdout = table.normaliseBytes(x.stdout);
+  const stderr = table.normaliseBytes(x.stderr);
   // The form its diagnostics were rendered in, if it printed any: a result of another form than
   // the default has an entry key of its own, which a reader of that form asks for (remoteTier.ts).
   const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;

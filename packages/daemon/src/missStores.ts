@@ -2,7 +2,7 @@ import { ingest, ingestError, type Staged } from './ingest.js';
 import type { CallEvents } from './callEvents.js';
 import type { FaultLines } from './faultLines.js';
 import type { PendingCall } from './pendingCall.js';
-import type { Request } from './protocol.js';
+import type { DoneReport } from './protocol.js';
 import type { Services } from './services.js';
 
 /**
@@ -10,11 +10,11 @@ import type { Services } from './services.js';
  * holds), counts it and writes its audit line; the entry key it was stored under, if it was.
  * A store that fails is a fault shown on the next reply, never the call's failure.
  */
-export async function ingestMiss(s: Services, events: CallEvents, faults: FaultLines, p: PendingCall, req: Extract<Request, { op: 'done' }>, staged?: Staged): Promise<string | undefined> {
+export async function ingestMiss(s: Services, events: CallEvents, faults: FaultLines, p: PendingCall, req: DoneReport, staged?: Staged): Promise<string | undefined> {
   try {
     const r = await ingest(s.store, s.files, {
       inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
-      components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: Buffer.from(req.stdout, 'base64'), stderr: Buffer.from(req.stderr, 'base64'),
+      components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
       rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: s.config.maxEntryBytes, producer: s.config.producer,
     }, staged);
     if (r.stored) {

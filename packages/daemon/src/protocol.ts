@@ -1,7 +1,10 @@
 /**
  * The client ↔ daemon protocol: JSON frames over a unix socket, each a 4-byte
  * big-endian length then the UTF-8 text of one JSON object. Bytes (a call's
- * stdout and stderr) travel as base64 strings.
+ * stdout and stderr) travel as base64 strings; inside the daemon, and in
+ * callFlow on either side, they are bytes (toWire and fromWire convert at the
+ * socket: a crate's stderr can be tens of MB of warnings, and each base64 copy
+ * of it was another string of a third more).
  *
  * JSON rather than MessagePack because the client is a new node process for
  * every rustc call, so any codec written in JS runs cold, in the interpreter:
@@ -35,7 +38,7 @@ export interface LinkStep {
 export type Request =
   /** `mnt`: the client's mount namespace (mountNamespace()), when it knows it. */
   | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string; /** the caller's umask, for the mode of what a hit writes (absent: 0644) */ umask?: number }
-  /** stdout and stderr: the compile's output, base64. */
+  /** stdout and stderr: the compile's output, base64 (DoneReport is the daemon's form). */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
   /**
    * Sent when the link step of a hit failed (the entry is evicted), and once the link step of a
@@ -57,11 +60,48 @@ export type Request =
   | { op: 'ping'; env?: NodeJS.ProcessEnv }
   | { op: 'stop' };
 
+/** A compile's report as the daemon takes it: Request's `done` with its output as bytes. */
+export type DoneReport = Omit<Extract<Request, { op: 'done' }>, 'stdout' | 'stderr'> & { stdout: Uint8Array; stderr: Uint8Array };
+
+/** The daemon's plan for a call. */
 export type CompilePlan =
   | { action: 'passthrough'; reason: string; warning?: string }
-  /** stdout and stderr: the output to replay, base64. */
-  | { action: 'hit'; token: string; stdout: string; stderr: string; code: number; link?: LinkStep; warning?: string }
+  /** stdout and stderr: the output to replay. */
+  | { action: 'hit'; token: string; stdout: Uint8Array; stderr: Uint8Array; code: number; link?: LinkStep; warning?: string }
   | { action: 'run'; token: string; args: string[]; bootstrap: boolean; warning?: string };
+
+/** A plan on the socket: a hit's output as base64. */
+export type WirePlan = Exclude<CompilePlan, { action: 'hit' }> | (Omit<Extract<CompilePlan, { action: 'hit' }>, 'stdout' | 'stderr'> & { stdout: string; stderr: string });
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** Bytes from the socket's base64; anything but a string is none. */
+function fromBase64(s: unknown): Buffer {
+  return typeof s === 'string' ? Buffer.from(s, 'base64') : Buffer.alloc(0);
+}
+
+/** A plan as the socket carries it. */
+export function planToWire(plan: CompilePlan): WirePlan {
+  return plan.action === 'hit' ? { ...plan, stdout: base64(plan.stdout), stderr: base64(plan.stderr) } : plan;
+}
+
+/** A plan read off the socket; a hit's output that is not a string is taken as none. */
+export function planFromWire(plan: WirePlan): CompilePlan {
+  if (plan.action !== 'hit') return plan;
+  return { ...plan, stdout: fromBase64(plan.stdout), stderr: fromBase64(plan.stderr) };
+}
+
+/** A `done` request as the socket carries it. */
+export function doneToWire(r: DoneReport): Extract<Request, { op: 'done' }> {
+  return { ...r, stdout: base64(r.stdout), stderr: base64(r.stderr) };
+}
+
+/** A `done` request read off the socket. */
+export function doneFromWire(r: Extract<Request, { op: 'done' }>): DoneReport {
+  return { ...r, stdout: fromBase64(r.stdout), stderr: fromBase64(r.stderr) };
+}
 
 /**
  * A daemon that owes a reply sends an AliveFrame every ALIVE_MS until it

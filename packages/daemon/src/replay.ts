@@ -92,8 +92,8 @@ export async function replay(
   });
   const bytes = written.reduce((n, w) => n + w.size, 0);
   return {
-    stdout: Buffer.from(table.expandText(Buffer.from(entry.stdout).toString('utf8'))),
-    stderr: Buffer.from(table.expandText(Buffer.from(entry.stderr).toString('utf8'))),
+    stdout: table.expandBytes(entry.stdout),
+    stderr: table.expandBytes(entry.stderr),
     bytes,
   };
 }

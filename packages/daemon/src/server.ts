@@ -9,7 +9,7 @@ import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
 import { crateMatcher } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
-import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, planToWire, doneFromWire, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
 /** This daemon's mount namespace: a client of another is not served (otherMountNamespace). */
 const OWN_MOUNT_NAMESPACE = mountNamespace('self');
@@ -120,11 +120,11 @@ export class DaemonServer {
         if (req.mnt !== undefined && OWN_MOUNT_NAMESPACE !== undefined && req.mnt !== OWN_MOUNT_NAMESPACE) return this.otherMountNamespace();
         const plan = await this.handler.compile(req);
         if (plan.action === 'run' || (plan.action === 'hit' && plan.link)) tokens.add(plan.token);
-        return plan;
+        return planToWire(plan);
       }
       case 'done':
         tokens.delete(req.token);
-        return this.handler.done(req);
+        return this.handler.done(doneFromWire(req));
       case 'linked':
         tokens.delete(req.token);
         await this.handler.linked(req);

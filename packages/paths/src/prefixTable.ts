@@ -108,6 +108,42 @@ export class PrefixTable {
     return copied === 0 ? text : out + text.slice(copied);
   }
 
+  /**
+   * normaliseText over UTF-8 bytes (a compile's stdout and stderr). Bytes with nothing to
+   * replace come back as they are, not copied: a crate's warnings can be tens of MB.
+   */
+  normaliseBytes(bytes: Uint8Array): Buffer {
+    return mapText(bytes, (t) => this.normaliseText(t));
+  }
+
+  /**
+   * expandText over UTF-8 bytes, done on the bytes (a hit's stdout and stderr, replayed on
+   * every hit): one copy made, where a detour through text made three.
+   */
+  expandBytes(bytes: Uint8Array): Buffer {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const parts: Buffer[] = [];
+    let copied = 0;
+    let at = buf.indexOf(OPEN_BYTES);
+    while (at >= 0) {
+      const nameStart = at + OPEN_BYTES.length;
+      const close = buf.indexOf(CLOSE_BYTES, nameStart);
+      // Names are ASCII, so latin1 reads them as UTF-8 would; anything else fails isPlaceholderName.
+      const name = close < 0 ? '' : buf.toString('latin1', nameStart, close);
+      const p = isPlaceholderName(name) ? this.#byName.get(name) : undefined;
+      if (p === undefined) {
+        at = buf.indexOf(OPEN_BYTES, at + 1);
+      } else {
+        parts.push(buf.subarray(copied, at), Buffer.from(p.path, 'utf8'));
+        copied = close + CLOSE_BYTES.length;
+        at = buf.indexOf(OPEN_BYTES, copied);
+      }
+    }
+    if (copied === 0) return buf;
+    parts.push(buf.subarray(copied));
+    return Buffer.concat(parts);
+  }
+
   /** The entries, for logging and for fromJSON. */
   toJSON(): PrefixEntry[] {
     return this.entries;
@@ -140,4 +176,16 @@ export class PrefixTable {
     const name = text.slice(nameStart, close);
     return isPlaceholderName(name) ? this.#byName.get(name) : undefined;
   }
+}
+
+const OPEN_BYTES = Buffer.from(PLACEHOLDER_OPEN);
+const CLOSE_BYTES = Buffer.from(PLACEHOLDER_CLOSE);
+
+/** `bytes` through `f` as UTF-8 text; the same bytes (a view, not a copy) where `f` changed nothing. */
+function mapText(bytes: Uint8Array, f: (text: string) => string): Buffer {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.length === 0) return view;
+  const text = view.toString('utf8');
+  const out = f(text);
+  return out === text ? view : Buffer.from(out, 'utf8');
 }

@@ -122,6 +122,23 @@ t.test('property: expandText(normaliseText(x)) === x for text without @@sc:', as
   t.pass('10,000 runs');
 });
 
+t.test('property: the byte forms agree with the text ones, and give back bytes they leave alone uncopied', async (t) => {
+  fc.assert(
+    fc.property(
+      tableArb.chain((tb) => fc.tuple(fc.constant(tb), fc.array(fc.oneof(pieces(tb), fc.constantFrom('@@sc:base0@@', '@@sc:base1@@/x', '@@sc:nope@@', '@@sc:@@', '@@sc:base0')), { maxLength: 12 }).map((a) => a.join('')))),
+      ([tb, x]) => {
+        const bytes = Buffer.from(x);
+        const expanded = tb.expandBytes(bytes);
+        const normalised = tb.normaliseBytes(bytes);
+        return expanded.equals(Buffer.from(tb.expandText(x))) && normalised.equals(Buffer.from(tb.normaliseText(x)))
+          && (tb.expandText(x) !== x || expanded.buffer === bytes.buffer) && (tb.normaliseText(x) !== x || normalised.buffer === bytes.buffer);
+      },
+    ),
+    { numRuns: 10_000 },
+  );
+  t.pass('10,000 runs');
+});
+
 t.test('property: a prefix followed by a path tail is always normalised in text', async (t) => {
   fc.assert(
     fc.property(
