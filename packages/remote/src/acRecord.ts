@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import { SplitcacheError } from '@splitcache/errors';
 import { isDigest, type Digest } from '@splitcache/hash';
-import type { EntryRecord } from '@splitcache/store';
+import { packValue, type EntryRecord } from '@splitcache/store';
 import { checkEntry } from './checkEntry.js';
 
 /**
@@ -58,9 +58,9 @@ const MAX_INPUTS = 100_000;
  * so a validly signed record served under another key is refused.
  */
 export function sealAc(record: AcRecord, signingKey: string | undefined): Buffer {
-  const payload = packr.pack(record);
+  const payload = packValue(record, packr);
   const env: Envelope = { v: 1, payload, sig: signingKey ? hmac(signingKey, payload) : null };
-  return packr.pack(env);
+  return packValue(env, packr);
 }
 
 /**

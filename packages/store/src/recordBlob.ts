@@ -1,4 +1,5 @@
-import { pack, unpack } from 'msgpackr';
+import { unpack } from 'msgpackr';
+import { packValue } from './packValue.js';
 import type { EntryRecord, ManifestRecord, ManifestResult } from './records.js';
 
 /**
@@ -17,7 +18,7 @@ export interface EntryCommit {
 }
 
 export function encodeRecordBlob(c: EntryCommit): Buffer {
-  return Buffer.concat([RECORD_MAGIC, pack(c)]);
+  return Buffer.concat([RECORD_MAGIC, packValue(c)]);
 }
 
 /** The commit a record blob holds, or undefined if the bytes are not one (most blobs are outputs). */

@@ -3,7 +3,8 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { ClassicLevel } from 'classic-level';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { pack, unpack } from 'msgpackr';
+import { unpack } from 'msgpackr';
+import { packValue } from './packValue.js';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
@@ -105,7 +106,7 @@ export class Store {
     if (rebuild) {
       const n = await store.rebuildFromBlobs();
       if (n > 0) onRecover?.(`rebuilt ${n} entries from record blobs`);
-      await db.put('s!index-created', pack(Date.now()));
+      await db.put('s!index-created', packValue(Date.now()));
     }
     await rm(marker, { force: true });
     return store;
@@ -147,9 +148,9 @@ export class Store {
     const evicted = prev?.evictedResults?.filter((r) => r.entryKey !== c.result.entryKey);
     if (prev?.results.length && evicted?.length) Object.assign(manifest, { evictedResults: evicted, evictedAt: prev.evictedAt });
     await this.db.batch([
-      { type: 'put', key: `e!${c.result.entryKey}`, value: pack({ ...c.entry, recordDigest }) },
-      { type: 'put', key: `t!${c.result.entryKey}`, value: pack(Date.now()) },
-      { type: 'put', key: `m!${c.manifestKey}`, value: pack(manifest) },
+      { type: 'put', key: `e!${c.result.entryKey}`, value: packValue({ ...c.entry, recordDigest }) },
+      { type: 'put', key: `t!${c.result.entryKey}`, value: packValue(Date.now()) },
+      { type: 'put', key: `m!${c.manifestKey}`, value: packValue(manifest) },
     ]);
   }
 
@@ -173,7 +174,7 @@ export class Store {
   }
 
   async touch(key: Digest): Promise<void> {
-    await this.db.put(`t!${key}`, pack(Date.now()));
+    await this.db.put(`t!${key}`, packValue(Date.now()));
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {
@@ -181,7 +182,7 @@ export class Store {
   }
 
   async putMeta(name: string, value: unknown): Promise<void> {
-    await this.db.put(`s!${name}`, pack(value));
+    await this.db.put(`s!${name}`, packValue(value));
   }
 
   /** Every entry with its last access time, in key order. */
@@ -225,7 +226,7 @@ export class Store {
       const evictedResults = [...m.results.filter((r) => keys.has(r.entryKey)), ...(m.evictedResults ?? [])].slice(0, MAX_EVICTED_RESULTS);
       const kept: ManifestRecord = mark ? { ...m, results, evictedResults, evictedAt: now } : { ...m, results };
       const value: ManifestRecord = results.length > 0 ? kept : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
-      ops.push({ type: 'put', key: `m!${mk}`, value: pack(value) });
+      ops.push({ type: 'put', key: `m!${mk}`, value: packValue(value) });
     }
     await this.db.batch(ops);
   }
@@ -238,7 +239,7 @@ export class Store {
       if (m.results.length === 0) ops.push({ type: 'del', key: `m!${mk}` });
       else if (m.evictedResults) {
         const { evictedResults: _old, evictedAt: _at, ...kept } = m;
-        ops.push({ type: 'put', key: `m!${mk}`, value: pack(kept) });
+        ops.push({ type: 'put', key: `m!${mk}`, value: packValue(kept) });
       }
     }
     if (ops.length > 0) await this.db.batch(ops);
@@ -258,7 +259,7 @@ export class Store {
 
   /** Adds to the upload queue (`q!<entry key>`); queuing the same entry twice keeps one item. */
   async putQueued(entryKey: Digest, item: unknown): Promise<void> {
-    await this.db.put(`q!${entryKey}`, pack(item));
+    await this.db.put(`q!${entryKey}`, packValue(item));
   }
 
   /** Up to `limit` queued uploads, as [entry key, item], in key order; `after`: those past that key. */
@@ -282,7 +283,7 @@ export class Store {
   async appendEvents(events: AuditEvent[]): Promise<void> {
     const ops = events.map((e) => {
       this.seq = (this.seq + 1) % 1_000_000;
-      return { type: 'put' as const, key: `a!${e.time.toString(36).padStart(10, '0')}${this.seq.toString(36).padStart(4, '0')}`, value: pack(e) };
+      return { type: 'put' as const, key: `a!${e.time.toString(36).padStart(10, '0')}${this.seq.toString(36).padStart(4, '0')}`, value: packValue(e) };
     });
     await this.db.batch(ops);
   }
