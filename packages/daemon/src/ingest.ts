@@ -12,6 +12,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
+import { envDepAnchors, isAnchored, relocationAnchors } from './anchoredInputs.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
@@ -173,6 +174,9 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
+  // An absolute path under this checkout that nothing relocated put there: the source names it (anchoredInputs.ts).
+  const anchors = [...relocationAnchors(inv, cwd, table), ...envDepAnchors(envDeps)];
+  if (!inputPaths.every((p) => isAnchored(p, anchors))) return { stored: false, reason: 'absolute-input' };
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;
