@@ -115,3 +115,44 @@ t.test('on stable a crate that links, given a -Z flag, fails through the cache a
   t.equal(execFileSync(bin, { encoding: 'utf8' }), 'z\n', 'and its binary runs');
   t.equal((await store.stats()).hits, 1, 'the second time from the cache');
 });
+
+// Options a stable rustc takes only with -Z unstable-options, which the split's halves pass for their
+// mangling pin: `cargo rustc -- --env-set FOO=x` built under splitcache and failed without it.
+const GATED: [string, string[]][] = [
+  ['--env-set', ['--env-set', 'FOO=fromflag']],
+  ['-C linker-features', ['-C', 'linker-features=+lld']],
+  ['-C link-self-contained', ['-C', 'link-self-contained=+linker']],
+  ['--error-format=human-unicode', ['--error-format=human-unicode']],
+];
+
+t.test('on stable a crate that links, given an option gated behind -Z unstable-options, fails through the cache as without it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = oneFileCrate('fn main() { println!("{}", option_env!("FOO").unwrap_or("unset")); }\n', 'gated');
+  for (const [name, extra] of GATED) {
+    const args = [...printingCrateArgs(crate), ...extra];
+    const plain = await run(stable, args, { cwd: crate, env: { ...process.env, RUSTC_BOOTSTRAP: '' } });
+    t.equal(plain.code, 1, `${name}: a plain stable call fails`);
+    const cached = await run(BIN, [stable, ...args], { cwd: crate, env: store.env() });
+    t.equal(cached.code, plain.code, `${name}: the cached call fails with the same exit code`);
+    t.equal(cached.stderr, plain.stderr, `${name}: and the same words`);
+    t.notOk(existsSync(join(crate, 'out', 'trial-t')), `${name}: and links nothing`);
+  }
+  t.equal((await store.stats()).passthrough['unstable-option'], GATED.length, 'each ran plainly, counted as such');
+});
+
+t.test('a nightly --env-set value: the crate that reads it hits the second time, and gets it', { skip: nightly ? false : 'no nightly toolchain' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = oneFileCrate('fn main() { println!("{}", env!("FOO")); }\n', 'envset');
+  const bin = join(crate, 'out', 'trial-t');
+  const call = (value: string) => run(BIN, [nightly, ...printingCrateArgs(crate), '-Zunstable-options', '--env-set', `FOO=${value}`], { cwd: crate, env: store.env() });
+  t.equal((await call('one')).code, 0, 'the first call builds');
+  rmSync(bin);
+  t.equal((await call('one')).code, 0, 'the second call builds');
+  t.equal(execFileSync(bin, { encoding: 'utf8' }), 'one\n', 'with the value given');
+  t.same((await store.calls()).map((c) => c.outcome), ['miss', 'hit'], 'from the cache the second time (it missed every time, its env-dep compared with the unset variable)');
+  rmSync(bin);
+  t.equal((await call('two')).code, 0, 'another value builds');
+  t.equal(execFileSync(bin, { encoding: 'utf8' }), 'two\n', 'and gets it');
+});

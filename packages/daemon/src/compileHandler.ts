@@ -15,6 +15,7 @@ import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
+import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
@@ -191,6 +192,7 @@ export class CompileHandler {
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
     const { store } = this.s;
     const form = diagnosticForm(p.inv);
+    env = envOfCall(env, p.inv);
     const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form);
     let result = local.result;
     p.missReason = local.reason;

@@ -1,4 +1,5 @@
 import type { PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
 import { INCLUDE_DIRS } from './includeDirUse.js';
 
 /**
@@ -50,4 +51,13 @@ export function envDepValue(name: string, value: string | undefined, inputs: rea
 export function envDepHolds(name: string, value: string | undefined, recorded: string | null, inputs: readonly string[], table: PrefixTable): boolean {
   if ((value ?? null) === recorded) return true;
   return envDepValue(name, value, inputs, table) === recorded;
+}
+
+/**
+ * The environment `env!` reads for this call: each `--env-set` value (nightly) over the
+ * process's. rustc records such a value as the env-dep's: compared with the process's
+ * environment, where the variable is unset, every lookup of such a crate missed.
+ */
+export function envOfCall(env: Record<string, string>, inv: Pick<Invocation, 'envSet'>): Record<string, string> {
+  return inv.envSet.length === 0 ? env : { ...env, ...Object.fromEntries(inv.envSet) };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { plainAllowsFeatures, type Invocation } from '@splitcache/rustc';
+import { gatedOption, plainAllowsFeatures, type Invocation } from '@splitcache/rustc';
 
 /** A crate attribute `#![feature(…)]` at the start of a line (where inner attributes stand). */
 const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
@@ -10,6 +10,8 @@ const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
  * features (a stable rustc without RUSTC_BOOTSTRAP), or undefined. The split halves run with
  * RUSTC_BOOTSTRAP=1:
  * - `unstable-flag`: the call's own -Z flags, which the halves would take;
+ * - `unstable-option`: an option a stable rustc takes only with `-Z unstable-options`, which the
+ *   halves pass for the mangling pin (`--env-set`, `-C linker-features`, gatedOptions.ts);
  * - `unstable-features`: a `#![feature]` in the root source. The -Zno-link half is fenced
  *   (-Zallow-features=, splitPlan.ts) and fails too, but with E0725 and, for a library feature
  *   such as `test`, an E0658 for each use of it (a `#[bench]` file on stable: five errors where a
@@ -17,9 +19,10 @@ const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
  *   nothing is lost: no such call succeeds to be stored. A `#![cfg_attr(…, feature(…))]` is not
  *   looked at (its cfg decides, and the fence still stands).
  */
-export function featuresRefused(inv: Invocation, cwd: string, release: string, bootstrap: string | undefined): 'unstable-flag' | 'unstable-features' | undefined {
+export function featuresRefused(inv: Invocation, cwd: string, release: string, bootstrap: string | undefined): 'unstable-flag' | 'unstable-option' | 'unstable-features' | undefined {
   if (plainAllowsFeatures(release, bootstrap, inv.crateName)) return undefined;
   if (inv.unstable.length > 0) return 'unstable-flag';
+  if (gatedOption(inv)) return 'unstable-option';
   let text: string;
   try {
     text = readFileSync(resolve(cwd, inv.input!), 'utf8');

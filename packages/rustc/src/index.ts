@@ -7,4 +7,5 @@ export { jobserverFdNumbers } from './jobserver.js';
 export { callTypeLabel, compilerCall, driverOf, driverVerdict, type CompilerCall } from './driver.js';
 export { CRATE_TYPE_LABELS, isCrateTypeLabel } from './crateTypeLabels.js';
 export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
+export { gatedOption } from './gatedOptions.js';
 export { otherModuleFile } from './moduleFiles.js';

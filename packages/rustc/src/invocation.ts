@@ -47,6 +47,8 @@ export interface Invocation {
   argfiles: string[];
   unknownFlags: string[];
   remapPathPrefix: string[];
+  /** `--env-set NAME=VALUE` (nightly): the values env!() reads before the process environment. */
+  envSet: [string, string][];
   errorFormat?: string;
   json?: string;
 }
@@ -82,7 +84,7 @@ export function parseInvocation(args: readonly string[]): Invocation {
   const inv: Invocation = {
     args: [...args], inputIndex: -1, inputCount: 0, crateTypes: [], test: false, emit: [], emitGiven: false,
     codegen: new Map(), unstable: [], externs: [], libPaths: [], nativeLibs: [], print: [], argfiles: [],
-    unknownFlags: [], remapPathPrefix: [],
+    unknownFlags: [], remapPathPrefix: [], envSet: [],
   };
   const a = inv.args;
   let i = 0;
@@ -159,6 +161,11 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '--sysroot': inv.sysroot = v; break;
     case '--print': inv.print.push(v); break;
     case '--remap-path-prefix': inv.remapPathPrefix.push(v); break;
+    case '--env-set': {
+      const eq = v.indexOf('=');
+      if (eq > 0) inv.envSet.push([v.slice(0, eq), v.slice(eq + 1)]);
+      break;
+    }
     case '--error-format': inv.errorFormat = v; break;
     case '--json': inv.json = v; break;
     case '-V': case '--version': case '-h': case '--help': inv.print.push(flag); break;

@@ -1,6 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { classify, isInfoCall, linkHalfOf, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
+import { gatedOption } from '../src/gatedOptions.js';
 import { isSplitcacheError } from '@splitcache/errors';
 
 const CARGO_LIB = [
@@ -190,4 +191,17 @@ t.test('-l: kinds, modifiers and renames', async (t) => {
     { kind: '', name: 'm' },
     { kind: 'static', name: 'foo' },
   ]);
+});
+
+t.test('--env-set values are read, and the options a stable rustc gates behind -Z unstable-options are named', async (t) => {
+  const base = ['--crate-name', 'x', 'src/main.rs', '--crate-type', 'bin'];
+  t.same(parseInvocation([...base, '--env-set', 'FOO=a=b', '--env-set=BAR=', '--env-set', 'bare']).envSet, [['FOO', 'a=b'], ['BAR', '']], 'NAME=VALUE, split at the first =');
+  t.equal(gatedOption(parseInvocation(base)), undefined, 'a plain call has none');
+  t.equal(gatedOption(parseInvocation([...base, '--env-set', 'FOO=1'])), '--env-set');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-flavor=gnu-cc'])), '-C linker-flavor=gnu-cc');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-flavor=gcc'])), undefined, 'a stable flavor');
+  t.equal(gatedOption(parseInvocation([...base, '-Clink-self-contained=-linker'])), undefined, '-linker is stable');
+  t.equal(gatedOption(parseInvocation([...base, '-Clink-self-contained=+linker'])), '-C link-self-contained=+linker');
+  t.equal(gatedOption(parseInvocation([...base, '--error-format=pretty-json'])), '--error-format=pretty-json');
+  t.equal(gatedOption(parseInvocation([...base, '--emit=link,thin-link-bitcode'])), '--emit=thin-link-bitcode');
 });

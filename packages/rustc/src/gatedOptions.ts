@@ -1,0 +1,35 @@
+import type { Invocation } from './invocation.js';
+
+/** `-C linker-flavor` values a stable rustc takes without `-Z unstable-options` (1.95). */
+const STABLE_LINKER_FLAVORS = new Set(['gcc', 'ld', 'msvc', 'em', 'bpf-linker', 'ptx-linker', 'ld.lld', 'ld64.lld', 'lld-link', 'wasm-ld']);
+/** `-C link-self-contained` values a stable rustc takes without it. */
+const STABLE_SELF_CONTAINED = new Set(['', 'y', 'yes', 'on', 'n', 'no', 'off', '-linker']);
+/** `--error-format` values that need it. */
+const GATED_ERROR_FORMATS = new Set(['human-unicode', 'pretty-json']);
+/** Options a stable rustc does not know at all without it (or takes only then). */
+const GATED_FLAGS = ['--env-set', '--extern-location', '--crate-attr'];
+
+/**
+ * The first option of the call that a stable rustc takes only with `-Z unstable-options`
+ * (each checked against rustc 1.95), or undefined. A stable call of a crate that links runs
+ * its halves with RUSTC_BOOTSTRAP=1 and `-Zunstable-options` (the mangling pin, splitPlan.ts),
+ * which would take them: `cargo rustc -- --env-set FOO=x` built under splitcache and failed
+ * without it. Such a call runs plainly and fails as it does without splitcache. Options
+ * gated in later releases are not known here: those a parser of this package doesn't know
+ * at all pass through already (`unknown-flag`).
+ */
+export function gatedOption(inv: Invocation): string | undefined {
+  for (let i = 0; i < inv.args.length; i++) {
+    const a = inv.args[i]!;
+    const flag = GATED_FLAGS.find((f) => a === f || a.startsWith(`${f}=`));
+    if (flag) return flag;
+  }
+  if (inv.errorFormat && GATED_ERROR_FORMATS.has(inv.errorFormat)) return `--error-format=${inv.errorFormat}`;
+  if (inv.emit.some((e) => e.kind === 'thin-link-bitcode')) return '--emit=thin-link-bitcode';
+  const flavor = inv.codegen.get('linker-flavor');
+  if (flavor !== undefined && !STABLE_LINKER_FLAVORS.has(flavor)) return `-C linker-flavor=${flavor}`;
+  if (inv.codegen.has('linker-features')) return '-C linker-features';
+  const selfContained = inv.codegen.get('link-self-contained');
+  if (selfContained !== undefined && !STABLE_SELF_CONTAINED.has(selfContained)) return `-C link-self-contained=${selfContained}`;
+  return undefined;
+}
