@@ -1,5 +1,5 @@
-import { isAbsolute, join } from 'node:path';
-import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
+import { isAbsolute } from 'node:path';
+import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 
 /**
@@ -9,7 +9,8 @@ import type { Invocation } from '@splitcache/rustc';
  * (`<cwd>/data.txt`) is expanded, in another checkout, to that checkout's
  * file. That is right where the path came from something that moves with the
  * checkout: the crate root's directory as cargo gives it (a registry or path
- * package's modules and includes), a `-L` or `--extern` path, or an OUT_DIR or
+ * package's modules and includes), a path an argument holds (`-L`,
+ * `--extern`, `-C profile-use`: arguments are keyed normalised), or an OUT_DIR or
  * CARGO_MANIFEST_DIR the result records normalised (`include!(concat!(env!("OUT_DIR"), …))`).
  * It is wrong where the source names the path itself (`include_str!("/ci/a/data.txt")`,
  * `#[path = "/…"]`): the other checkout's rustc reads the same file, not its
@@ -23,22 +24,39 @@ import type { Invocation } from '@splitcache/rustc';
  * The sysroot is an anchor too: the toolchain is keyed, and its own files
  * (`-Zbinary-dep-depinfo` lists its rlibs) are its own wherever it is.
  */
-export function relocationAnchors(inv: Pick<Invocation, 'input' | 'libPaths' | 'externs' | 'outDir'>, cwd: string, table: PrefixTable): string[] {
+export function relocationAnchors(inv: Pick<Invocation, 'input' | 'args'>, table: PrefixTable): string[] {
   const given: string[] = [];
+  // A relative root's modules and includes are named relative too: only an absolute one anchors.
   if (inv.input && isAbsolute(inv.input)) given.push(dirnameOf(inv.input));
-  for (const l of inv.libPaths) given.push(l.path);
-  for (const e of inv.externs) if (e.path) given.push(dirnameOf(e.path));
-  if (inv.outDir) given.push(inv.outDir);
-  const anchors = given.map((p) => (isAbsolute(p) ? p : join(cwd, p))).map((p) => table.normalise(p));
+  // Every absolute path an argument holds, whole or after a `=`, `:` or `,` (`-L dependency=…`,
+  // `--extern name=…`, `-C profile-use=…`): arguments are keyed normalised, so what rustc reads
+  // from under one moves with the checkout as they do.
+  for (const arg of inv.args) for (const m of arg.matchAll(/(?:^|[=:,])(\/[^,]*)/g)) given.push(m[1]!);
+  const anchors = given.map((p) => table.normalise(p));
   const sysroot = table.entries.find((e) => e.name === 'sysroot');
   if (sysroot) anchors.push(table.normalise(sysroot.path));
   return anchors.filter((a) => a.startsWith(PLACEHOLDER_OPEN));
 }
 
-/** The env-dep values a result records normalised (OUT_DIR, CARGO_MANIFEST_DIR, CLIPPY_CONF_DIR): anchors too. */
-export function envDepAnchors(envDeps: readonly (readonly [string, string | null])[]): string[] {
-  return envDeps.flatMap(([, v]) => (v !== null && v.startsWith(PLACEHOLDER_OPEN) ? [v] : []));
+/**
+ * The anchors a result's env-deps give. A value recorded normalised (OUT_DIR or
+ * CARGO_MANIFEST_DIR read only to include from, CLIPPY_CONF_DIR) moves with the
+ * checkout. One recorded exactly (read as a value too: includeDirUse.ts) anchors
+ * only its own placeholder (`out_dir`, `pkg`), whose path is that value wherever
+ * the env-dep holds: a lookup elsewhere misses on the value first.
+ */
+export function envDepAnchors(envDeps: readonly (readonly [string, string | null])[], table: PrefixTable): string[] {
+  return envDeps.flatMap(([name, v]) => {
+    if (v === null) return [];
+    if (v.startsWith(PLACEHOLDER_OPEN)) return [v];
+    const own = OWN_PLACEHOLDER[name];
+    const entry = own ? table.entries.find((e) => e.name === own) : undefined;
+    return entry && entry.path.replace(/\/+$/, '') === v.replace(/\/+$/, '') ? [placeholderFor(own!)] : [];
+  });
 }
+
+/** The prefix each such variable's value is the path of (prefixes.ts). */
+const OWN_PLACEHOLDER: Record<string, string> = { OUT_DIR: 'out_dir', CARGO_MANIFEST_DIR: 'pkg' };
 
 /** Whether a recorded input path (normalised) is absolute only as this checkout's, or under an anchor. */
 export function isAnchored(path: string, anchors: readonly string[]): boolean {

@@ -175,7 +175,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
   // An absolute path under this checkout that nothing relocated put there: the source names it (anchoredInputs.ts).
-  const anchors = [...relocationAnchors(inv, cwd, table), ...envDepAnchors(envDeps)];
+  const anchors = [...relocationAnchors(inv, table), ...envDepAnchors(envDeps, table)];
   if (!inputPaths.every((p) => isAnchored(p, anchors))) return { stored: false, reason: 'absolute-input' };
 
   let names: string[];
