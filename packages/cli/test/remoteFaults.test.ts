@@ -112,7 +112,7 @@ t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) =
   // Once per cooldown: past it (30 s by default) the breaker lets one call try the server again.
   // A build that a loaded machine stretched past 30 s paid a second timeout that way in one CI run;
   // a cooldown longer than any build keeps this about the first one.
-  const { ms, lookups, events, stats } = await withFault(t, 'stall', { SPLITCACHE_REMOTE_COOLDOWN: '600' });
+  const { ms, lookups, events, stats, stderr } = await withFault(t, 'stall', { SPLITCACHE_REMOTE_COOLDOWN: '600' });
   t.comment(`baseline ${base.ms} ms, stalled remote ${ms} ms: +${ms - base.ms} ms; per-call lookups ${lookups.map(Math.round).join(', ')} ms (baseline ${base.lookups.map(Math.round).join(', ')})`);
   t.equal(lookups.length, CALLS, 'every call logged its lookup time');
   // The calls in flight when the server stalled wait out one timeout together; the breaker then opens
@@ -128,6 +128,10 @@ t.test(`a server that stalls costs the ${TIMEOUT_S} s timeout once`, async (t) =
   t.equal(remoteHitRate(events).rate, 0);
   t.ok((stats.errors.SPLITCACHE_REMOTE_TIMEOUT ?? 0) <= 2, `at most the calls in flight together timed out (${stats.errors.SPLITCACHE_REMOTE_TIMEOUT})`);
   t.ok((stats.remote.skipped ?? 0) >= CALLS - 2, `the rest skipped the remote (${stats.remote.skipped})`);
+  // The timeout's own line, not SLOW's: the slow line, kept first, took the timeout's place (a helper's finding).
+  t.match(stderr, /^splitcache: SPLITCACHE_REMOTE_TIMEOUT: .*\(a remote lookup; building without it\)$/m, 'the build is told the remote timed out');
+  t.notMatch(stderr, /SPLITCACHE_REMOTE_SLOW/, 'not that it was slow');
+  t.equal(stats.remote.slowLookups ?? 0, 0, 'a timeout is not counted as a slow lookup');
 });
 
 /** The daemon's peak resident memory (VmHWM), in MiB. */

@@ -53,7 +53,8 @@
  * where the run is set up again (runFiles.ts).
  */
 import type { Socket } from 'node:net';
-import { appendFile, readFile, unlink, write } from 'node:fs';
+import { appendFile, close, constants, open, readFile, unlink, write } from 'node:fs';
+import { cargoStderrOf } from './cargoStderr.js';
 import { dirname, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
@@ -209,9 +210,18 @@ export class ExecCall {
     this.writes = this.writes.then(() => writeAll(target, Buffer.from(bytes)));
   }
 
+  /** A line for the user: on cargo's stderr where cargo ran the call, which would keep it and replay it (cargoStderr.ts). */
   private warn(line: string): void {
     if (this.caller.env.SPLITCACHE_LOG === 'quiet') return;
-    this.write(2, Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`));
+    const text = Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
+    const cargo = cargoStderrOf(this.req.pid);
+    if (!cargo) return this.write(2, text);
+    this.writes = this.writes.then(() => new Promise<void>((res) => {
+      open(cargo, constants.O_WRONLY | constants.O_NOCTTY, (err, fd) => {
+        if (err) return writeAll(this.caller.err, text).then(res);
+        void writeAll(fd, text).then(() => close(fd, () => res()));
+      });
+    }));
   }
 
   /** Lines from the caller: only `ran …`, each the answer to the run asked for. */

@@ -36,6 +36,9 @@ export interface RemoteLookup {
   reason?: string;
 }
 
+/** Lookups that end so are not counted as slow ones: their own line says more. */
+const UNTIMED = new Set(['SPLITCACHE_REMOTE_TIMEOUT', 'SPLITCACHE_REMOTE_BREAKER_OPEN']);
+
 /** Blobs fetched at once for one entry. */
 const BLOB_CONCURRENCY = 8;
 /** A blob larger than this is fetched alone (fetchBlobs). tokio's largest rlib is 24 MB. */
@@ -71,8 +74,16 @@ export class RemoteTier {
     const { store, stats } = this.s;
     try {
       const asked = performance.now();
-      // Timed however it ends: a slow answer that could not be read is as slow.
-      const set = await this.cache.getInputSet(q.manifestKey).finally(() => this.timed(performance.now() - asked));
+      // Timed however it ends (a slow answer that could not be read is as slow), but for a timeout,
+      // whose own line says more (the slow one, shown first, kept it from the build: faultLines.ts),
+      // and a request the breaker ended when another timed out.
+      const set = await this.cache.getInputSet(q.manifestKey).then(
+        (found) => (this.timed(performance.now() - asked), found),
+        (err: unknown) => {
+          if (!UNTIMED.has((err as { code?: string }).code ?? '')) this.timed(performance.now() - asked);
+          throw err;
+        },
+      );
       if (!set) return this.miss();
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
