@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
-import { BIN, copyFixture, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, ROOT, copyFixture, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A store shared by two splitcache versions, or a daemon left running across
 // an upgrade: calls build uncached with one clear line, never fail, and the
@@ -147,5 +147,6 @@ s.on('data', (d) => {
   t.ok(calls >= 5, `every compile came to the daemon (${calls})`);
   const lines = r.stderr.split('\n').filter((l) => l.includes('SPLITCACHE_DAEMON_PROTOCOL'));
   t.equal(lines.length, 1, `one protocol line in the build's output:\n${lines.join('\n')}`);
-  t.match(lines[0], /the client \d+ \(a newer splitcache; building uncached\)/);
+  t.match(lines[0], /the client \d+ \(a newer splitcache, installed at \S+; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own\)/, 'naming the newer install and what to do');
+  t.ok(lines[0]!.includes(`installed at ${ROOT};`), `the newer one is this checkout's install (${ROOT})`);
 });

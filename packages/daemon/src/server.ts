@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rename, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
@@ -13,6 +14,8 @@ import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCO
 
 /** This daemon's mount namespace: a client of another is not served (otherMountNamespace). */
 const OWN_MOUNT_NAMESPACE = mountNamespace('self');
+/** Where this daemon's install is (main.cjs is `<install>/packages/daemon/dist/bundle/main.cjs`), for a line naming it. */
+const INSTALL = process.argv[1] ? resolve(process.argv[1], '../../../../..') : 'an unknown place';
 
 const ALIVE_FRAME = encodeFrame({ alive: 1 } satisfies AliveFrame);
 
@@ -206,7 +209,8 @@ export class DaemonServer {
     this.s.stats.passthrough('protocol-version');
     const newer = typeof v === 'number' && v > PROTOCOL_VERSION;
     if (newer) setImmediate(() => void this.stop());
-    const why = newer ? 'building uncached while it restarts' : 'a newer splitcache; building uncached';
+    // An older client: this daemon stays, and every call of that install builds uncached while it runs.
+    const why = newer ? 'building uncached while it restarts' : `a newer splitcache, installed at ${INSTALL}; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own`;
     const line = `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})`;
     return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.lineDue(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
   }

@@ -96,6 +96,25 @@ t.test('tokens: 401 without or with an unknown token, 403 on a write with a read
   await t.rejects(CacheServer.start({ dir: tmp(), host: '0.0.0.0', port: 0 }), { code: 'SPLITCACHE_SERVE_CONFIG' }, 'an open server only on loopback');
 });
 
+t.test('a tokens file edited while the server runs: a token added reads, one revoked does not, a broken edit keeps the old', async (t) => {
+  const file = join(tmp(), 'tokens');
+  writeFileSync(file, 'old1 read prs\n');
+  const logged: string[] = [];
+  const s = await serve(t, { tokens: parseTokens('old1 read prs\n', file), tokensFile: file, log: (l) => logged.push(l) });
+  const status = (token: string) => fetch(`${s.url}/ac/${'0'.repeat(32)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+  t.equal(await status('old1'), 404, 'the token it started with reads (404: no such record)');
+  t.equal(await status('new1'), 401, 'another does not');
+  await new Promise((r) => setTimeout(r, 1100));
+  writeFileSync(file, 'new1 read prs\n');
+  t.equal(await status('new1'), 404, 'the token added reads');
+  t.equal(await status('old1'), 401, 'the one revoked does not (before: it read until a restart)');
+  t.match(logged.join('\n'), /tokens file .* read again: 1 token/, 'the log says so');
+  await new Promise((r) => setTimeout(r, 1100));
+  writeFileSync(file, 'new1 write prs\n');
+  t.equal(await status('new1'), 404, 'an edit that cannot be used keeps the tokens read before');
+  t.match(logged.join('\n'), /can't be used \(the tokens read before stay\): .*scope must be read or read-write/, 'and the log says why');
+});
+
 t.test('a --dir that cannot be made or used is refused at once, with what stood in the way', async (t) => {
   const file = join(tmp(), 'a-file');
   writeFileSync(file, '');

@@ -39,7 +39,7 @@ export async function runServe(args: string[]): Promise<number> {
   try {
     const tokens = await loadTokens(f.tokens, process.env);
     server = await CacheServer.start({
-      dir: f.dir, host: listen.host, port: listen.port, tokens, maxSize: maxSize || undefined, maxBody,
+      dir: f.dir, host: listen.host, port: listen.port, tokens, tokensFile: f.tokens, maxSize: maxSize || undefined, maxBody,
       log: (line) => process.stderr.write(`splitcache serve: ${line}\n`),
     });
     const access = tokens ? `${tokens.size} token(s)` : 'open (no tokens: loopback only)';

@@ -11,7 +11,7 @@ import { decodeEnvelope } from '../acRecord.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
-import type { TokenInfo } from './tokens.js';
+import { TokensFile, type TokenInfo } from './tokens.js';
 
 export interface CacheServerOptions {
   /** Holds `index/` (LevelDB) and `cas/` (blob files, the local store's layout). */
@@ -20,6 +20,8 @@ export interface CacheServerOptions {
   port: number;
   /** Without tokens the server is open, and may only listen on loopback. */
   tokens?: Map<string, TokenInfo>;
+  /** The file `tokens` came from: read again when it changes (TokensFile). */
+  tokensFile?: string;
   /** Least recently used items are evicted above this many stored bytes. */
   maxSize?: number;
   /** Largest PUT body accepted (413 above). */
@@ -49,7 +51,10 @@ export class CacheServer {
   private readonly clients = new Map<string, ClientCounts>();
   private readonly writing = new Map<string, Promise<unknown>>();
   private readonly active = new Set<Promise<void>>();
-  private readonly tokens: Map<string, TokenInfo> | undefined;
+  private tokens: Map<string, TokenInfo> | undefined;
+  /** The table `tokens` was hashed from, and the file that may replace it. */
+  private tokensRead: Map<string, TokenInfo> | undefined;
+  private readonly tokensFile: TokensFile | undefined;
   private evicting: Promise<void> | undefined;
   private readonly started = Date.now();
   private closing: Promise<void> | undefined;
@@ -60,8 +65,9 @@ export class CacheServer {
     private readonly index: ServerIndex,
     private readonly blobs: BlobDir,
   ) {
-    // Tokens are looked up by their SHA-256, so the lookup time says nothing about a token's bytes.
-    this.tokens = o.tokens && new Map([...o.tokens].map(([t, info]) => [sha256(t), info]));
+    this.tokens = o.tokens && hashed(o.tokens);
+    this.tokensRead = o.tokens;
+    this.tokensFile = o.tokens && o.tokensFile ? new TokensFile(o.tokensFile, o.tokens, o.log) : undefined;
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
       const sent = new Promise<void>((r) => res.once('close', () => r()));
@@ -259,6 +265,8 @@ export class CacheServer {
   }
 
   private identify(req: IncomingMessage): TokenInfo | undefined {
+    const read = this.tokensFile?.current();
+    if (read && read !== this.tokensRead) [this.tokens, this.tokensRead] = [hashed(read), read];
     if (!this.tokens) return { name: req.socket.remoteAddress ?? 'unknown', scope: 'read-write' };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     return m ? this.tokens.get(sha256(m[1]!)) : undefined;
@@ -303,4 +311,9 @@ function sha256(s: string): string {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Tokens by their SHA-256, so the lookup time says nothing about a token's bytes. */
+function hashed(tokens: Map<string, TokenInfo>): Map<string, TokenInfo> {
+  return new Map([...tokens].map(([t, info]) => [sha256(t), info]));
 }

@@ -1,4 +1,6 @@
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { oneLine } from '@splitcache/errors';
 import { SplitcacheError } from '@splitcache/errors';
 
 export type Scope = 'read' | 'read-write';
@@ -60,6 +62,47 @@ export async function loadTokens(file: string | undefined, env: NodeJS.ProcessEn
   // Only blanks is unset, as for every SPLITCACHE_* (docs/CONFIG.md).
   if (env.SPLITCACHE_SERVE_TOKENS?.trim()) return parseTokens(env.SPLITCACHE_SERVE_TOKENS, 'SPLITCACHE_SERVE_TOKENS');
   return undefined;
+}
+
+/**
+ * The tokens of a `--tokens FILE`, read again when the file changes (its mtime or size),
+ * looked at no more than once a second: a token is added or revoked by editing the file,
+ * without a restart (before, the server kept the tokens it started with, and a revoked one
+ * still read). An edit that can't be used (a syntax error, no tokens, a file gone) keeps
+ * the tokens read before, and the log says why.
+ */
+export class TokensFile {
+  private stamp: string;
+  private checkedAt = Date.now();
+
+  constructor(
+    private readonly file: string,
+    private table: Map<string, TokenInfo>,
+    private readonly log?: (line: string) => void,
+  ) {
+    this.stamp = stampOf(file);
+  }
+
+  current(): Map<string, TokenInfo> {
+    const now = Date.now();
+    if (now - this.checkedAt < 1000) return this.table;
+    this.checkedAt = now;
+    const stamp = stampOf(this.file);
+    if (stamp === this.stamp) return this.table;
+    this.stamp = stamp;
+    try {
+      this.table = parseTokens(readFileSync(this.file, 'utf8'), this.file);
+      this.log?.(`tokens file ${this.file} read again: ${this.table.size} token(s)`);
+    } catch (err) {
+      this.log?.(`tokens file ${this.file} changed, and can't be used (the tokens read before stay): ${oneLine(err)}`);
+    }
+    return this.table;
+  }
+}
+
+function stampOf(file: string): string {
+  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+  return st ? `${st.mtimeNs}:${st.size}:${st.ino}` : 'gone';
 }
 
 function bad(source: string, why: string): SplitcacheError {
