@@ -1,19 +1,32 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Invocation } from '@splitcache/rustc';
 import { runRustc, type RustcIdentity } from './rustcIdentity.js';
+import { namedTargetSpec } from './targetSpecFile.js';
 
 /**
  * Whether the call asks for the host's CPU: `-C target-cpu=native` (code may
  * use every instruction this CPU has) or `-Z tune-cpu=native` (scheduling
- * only). The flag's text is the same on every machine and its output is not,
- * so the key needs what it resolves to here. The last of repeated flags wins,
- * as in rustc.
+ * only), or a custom target whose spec says `"cpu": "native"` and no
+ * `-C target-cpu` overrides it (by path or found by name: targetSpecFile.ts).
+ * The flag's text, or the spec's bytes, are the same on every machine and the
+ * output is not, so the key needs what it resolves to here. The last of
+ * repeated flags wins, as in rustc.
  */
-export function asksForNativeCpu(inv: Invocation): boolean {
-  if (inv.codegen.get('target-cpu') === 'native') return true;
+export function asksForNativeCpu(inv: Invocation, cwd = '/', env: Record<string, string> = {}, sysroot = ''): boolean {
+  const cpu = inv.codegen.get('target-cpu');
+  if (cpu === 'native') return true;
   const tune = inv.unstable.filter((z) => z.startsWith('tune-cpu=')).pop();
-  return tune === 'tune-cpu=native';
+  if (tune === 'tune-cpu=native') return true;
+  if (cpu !== undefined || !inv.target) return false;
+  const spec = inv.target.endsWith('.json') ? resolve(cwd, inv.target) : namedTargetSpec(inv.target, env, cwd, sysroot);
+  if (!spec) return false;
+  try {
+    return (JSON.parse(readFileSync(spec, 'utf8')) as { cpu?: unknown } | null)?.cpu === 'native';
+  } catch {
+    return false; // the key's digest of the spec, and rustc, say what is wrong with it
+  }
 }
 
 /**

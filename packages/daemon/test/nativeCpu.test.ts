@@ -11,6 +11,21 @@ const realRustc = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf
 const probeArgs = ['--print', 'target-cpus', '--print', 'cfg', '-C', 'target-cpu=native'];
 const inv = (...extra: string[]) => parseInvocation(['--crate-name', 'x', 'src/lib.rs', ...extra]);
 
+t.test('a custom target whose spec says "cpu": "native" asks for the host CPU, unless -C target-cpu overrides it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-spec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'nat.json'), JSON.stringify({ 'llvm-target': 'x86_64-unknown-none', cpu: 'native' }));
+  writeFileSync(join(dir, 'fixed.json'), JSON.stringify({ 'llvm-target': 'x86_64-unknown-none', cpu: 'x86-64-v2' }));
+  writeFileSync(join(dir, 'broken.json'), '{ not json');
+  t.ok(asksForNativeCpu(inv('--target', join(dir, 'nat.json')), dir), 'a spec given by path');
+  t.ok(asksForNativeCpu(inv('--target', 'nat'), dir, { RUST_TARGET_PATH: dir }), 'a spec found by name (RUST_TARGET_PATH)');
+  t.ok(asksForNativeCpu(inv('--target', 'nat.json'), dir), 'a relative path, from the call\'s directory');
+  t.notOk(asksForNativeCpu(inv('--target', join(dir, 'nat.json'), '-C', 'target-cpu=x86-64'), dir), '-C target-cpu given: the spec\'s cpu is not used');
+  t.notOk(asksForNativeCpu(inv('--target', join(dir, 'fixed.json')), dir), 'a spec naming a CPU');
+  t.notOk(asksForNativeCpu(inv('--target', join(dir, 'broken.json')), dir), 'a spec that is not JSON (rustc says so)');
+  t.notOk(asksForNativeCpu(inv('--target', 'x86_64-unknown-linux-gnu'), dir), 'a built-in target');
+});
+
 t.test('which calls ask for the host CPU', async (t) => {
   t.ok(asksForNativeCpu(inv('-C', 'target-cpu=native')), '-C target-cpu=native');
   t.ok(asksForNativeCpu(inv('-Ctarget-cpu=native')), '-Ctarget-cpu=native');
