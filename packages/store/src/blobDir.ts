@@ -119,8 +119,21 @@ export class BlobDir {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       makeDirsSync(join(this.root, digest.slice(0, 2)));
+      this.remakeTmp();
       await put();
     }
+  }
+
+  /**
+   * Makes `<root>/tmp` again where it is gone: the blobs dir removed while the daemon ran
+   * (`rm -rf $SPLITCACHE_DIR/blobs` to clear the cache). The shards were made again as
+   * blobs needed them, the temp dir never, and nothing was stored until the daemon restarted.
+   * True if it was missing.
+   */
+  private remakeTmp(): boolean {
+    if (statOrUndefined(this.tmpDir)) return false;
+    makeDirsSync(this.tmpDir);
+    return true;
   }
 
   /**
@@ -132,7 +145,8 @@ export class BlobDir {
   async writeFrom(path: string): Promise<{ digest: Digest; size: number }> {
     const tmp = join(this.tmpDir, `in.${tempSuffix()}`);
     try {
-      const copied = await copyThenDigest(path, tmp, 0o444);
+      const copy = () => copyThenDigest(path, tmp, 0o444);
+      const copied = await copy().catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' && this.remakeTmp() ? copy() : Promise.reject(err)));
       if (await this.has(copied.digest)) {
         await rm(tmp, { force: true });
       } else {

@@ -114,3 +114,20 @@ async function writeBlob(data: Buffer): Promise<string> {
   writeFileSync(src, data);
   return (await blobs.writeFrom(src)).digest;
 }
+
+t.test('the blobs dir removed while in use: the next writes make it again, temp dir and all', async (t) => {
+  const gone = new BlobDir(join(dir, 'gone'));
+  await gone.init(true);
+  const small = Buffer.from('a small blob');
+  const large = randomBytes(2 * IO_CHUNK + 7);
+  const file = join(dir, 'large-output');
+  writeFileSync(file, large);
+  rmSync(gone.root, { recursive: true, force: true });
+  t.equal(await gone.write(small), digestBytes(small), 'a small blob is stored (written with sync calls)');
+  rmSync(gone.root, { recursive: true, force: true });
+  t.equal((await gone.writeFrom(file)).digest, digestBytes(large), 'a large output is stored (copied by the kernel)');
+  rmSync(gone.root, { recursive: true, force: true });
+  t.equal(await gone.write(large), digestBytes(large), 'a large blob from memory is stored');
+  t.ok(existsSync(gone.tmpDir), 'its temp dir is there again');
+  t.same(readFileSync(gone.pathOf(digestBytes(large))), large, 'and the blob reads back whole');
+});
