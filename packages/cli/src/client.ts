@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
-import { cargoStderrOf } from '@splitcache/daemon/cargoStderr';
+import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
@@ -204,11 +204,11 @@ function signalNumber(signal: NodeJS.Signals): number {
   return n[signal] ?? 1;
 }
 
-/** A line for the user: on cargo's stderr where cargo ran this call, which would keep it and replay it (daemon/cargoStderr.ts). */
+/** A line for the user: on cargo's terminal where cargo ran this call from one, as cargo would keep it and replay it (daemon/cargoStderr.ts). */
 function warn(line: string): void {
   if (process.env.SPLITCACHE_LOG === 'quiet') return;
   const text = Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
-  const cargo = cargoStderrOf(process.pid);
+  const cargo = cargoTerminalOf(process.pid, process.env);
   if (cargo) {
     try {
       const fd = openSync(cargo, constants.O_WRONLY | constants.O_NOCTTY);

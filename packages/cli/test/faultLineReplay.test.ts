@@ -2,14 +2,15 @@ import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { assertOk, fileTree, runOnPipes, Store } from './helpers.js';
+import { assertOk, fileTree, run, Store } from './helpers.js';
 
 // cargo keeps every line a rustc call prints on its stderr beside the crate's fingerprint
 // (.fingerprint/<unit>/output-*), and prints it again on each later build that finds the crate
 // fresh. A splitcache line said there (here, a remote that refuses connections) came back in
-// the next `cargo test`, which made no such request, naming the earlier build's key. The line
-// now goes on cargo's own stderr: shown once, kept by nobody. (Where that is a socket, as a node
-// parent's pipes are, it can't be opened, and the line goes on the call's stderr as before.)
+// the next `cargo test`, which made no such request, naming the earlier build's key. Where
+// cargo runs in a terminal, the line now goes on that terminal: shown once, kept by nobody.
+// (Into a pipe cargo writes a diagnostic in pieces, which a line of ours could split: there,
+// and in a file, the line goes on the call's stderr as before.)
 
 const CRATE = {
   'Cargo.toml': '[package]\nname = "said"\nversion = "0.1.0"\nedition = "2021"\n',
@@ -37,14 +38,15 @@ for (const client of ['exec port', 'node client'] as const) {
     t.teardown(() => store.stop());
     const ws = fileTree(CRATE, 'said');
     const env = { SPLITCACHE_REMOTE: `http://127.0.0.1:${await deadPort()}/`, ...(client === 'node client' ? { SPLITCACHE_CLIENT: 'node' } : {}) };
-    // cargo's stderr on a pipe, as a terminal's or a CI runner's is: node's own are socket pairs, which no open() reaches.
-    const cargo = (args: string[]) => runOnPipes('cargo', args, { cwd: ws, env: store.env(env) });
+    // cargo in a terminal: script(1) gives it one, and copies what it shows to its own stdout.
+    const cargo = (args: string[]) => run('script', ['-qefc', `cargo ${args.join(' ')}`, '/dev/null'], { cwd: ws, env: store.env({ ...env, SHELL: '/bin/bash' }) });
     const build = await cargo(['build']);
     assertOk(t, build, 'the build');
-    t.match(build.stderr, /splitcache: SPLITCACHE_REMOTE\S*: .*\(a remote lookup; building without it\)/, 'says the remote could not be reached');
+    t.match(build.stdout, /^splitcache: SPLITCACHE_REMOTE\S*: .*\(a remote lookup; building without it\)\r?$/m, 'says the remote could not be reached, on a line of its own');
     t.notMatch(keptLines(ws), /splitcache:/, `cargo kept no splitcache line with the crate: ${keptLines(ws)}`);
     const test = await cargo(['test', '--no-run']);
     assertOk(t, test, 'cargo test, the lib fresh');
-    t.notMatch(test.stderr, /SPLITCACHE_REMOTE/, "no line of the first build's lookup");
+    t.match(test.stdout, /Finished/, 'the terminal shows cargo test');
+    t.notMatch(test.stdout, /SPLITCACHE_REMOTE/, "and no line of the first build's lookup");
   });
 }

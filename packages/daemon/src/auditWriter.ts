@@ -9,6 +9,8 @@ import type { AuditEvent, Store } from '@splitcache/store';
  */
 export class AuditWriter {
   private readonly pending: AuditEvent[] = [];
+  /** The batches being written, until they are. */
+  private readonly writing = new Set<AuditEvent[]>();
   private timer: NodeJS.Timeout | undefined;
   /** The last batch's write (writes go one after another, so lines keep their order); never rejects. */
   private written: Promise<void> = Promise.resolve();
@@ -25,7 +27,15 @@ export class AuditWriter {
     this.timer = undefined;
     const batch = this.pending.splice(0);
     // A failed write (a full disk) loses its lines: the audit log is a record, not a store entry.
-    if (batch.length) this.written = this.written.then(() => this.store.appendEvents(batch)).catch(() => undefined);
+    if (batch.length) {
+      this.writing.add(batch);
+      this.written = this.written.then(() => this.store.appendEvents(batch)).catch(() => undefined).finally(() => this.writing.delete(batch));
+    }
     return this.written;
+  }
+
+  /** The lines not known to be written yet, oldest first: what a reader gets of them while the store's file system hangs. */
+  unwritten(): AuditEvent[] {
+    return [...[...this.writing].flat(), ...this.pending];
   }
 }

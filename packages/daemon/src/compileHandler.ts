@@ -15,6 +15,7 @@ import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
+import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
@@ -49,8 +50,9 @@ export class CompileHandler {
   private readonly stores = new StoresInFlight();
   /** Misses being compiled, by manifest key: a call of the same key waits for one, then looks up again (missesInFlight.ts). */
   private readonly compiling = new MissesInFlight();
-  private readonly faults: FaultLines;
-  private readonly events: CallEvents;
+  /** The lines for builds: a line from background work (Services.showLater) kept for the next reply, taken for `server stop`'s. */
+  readonly faults: FaultLines;
+  readonly events: CallEvents;
   private readonly touched = new Map<string, number>();
   private readonly hits = new HeldHits((h, failed) => this.events.hit(h, failed));
   private readonly libraries = new LinkedLibraries();
@@ -63,21 +65,6 @@ export class CompileHandler {
     this.drift = new SettingsDrift(s.config.settings);
   }
 
-  /** The line kept for the next reply, taken for a reply of another kind (`server stop`'s). */
-  takeLine(): string | undefined {
-    return this.faults.take();
-  }
-
-  /** Keeps a line from background work (Services.showLater) for the next call's reply. */
-  showLater(code: string, line: string): void {
-    this.faults.later(code, line);
-  }
-
-  /** Whether a line under this code is due to be shown to a build now: at most once a minute per code, as the faults' lines. */
-  lineDue(code: string): boolean {
-    return this.faults.dueToShow(code);
-  }
-
   async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
     if (this.s.home?.changed()) {
       // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.
@@ -88,7 +75,10 @@ export class CompileHandler {
     // An upgrade in place: this call is served, and the daemon stops behind it, so the next starts the new one.
     if (this.s.install?.changed()) this.s.onInstallChanged?.();
     if (req.env.SPLITCACHE_LOG === 'debug') this.s.log.debugFromNowOn();
-    const plan = await this.plan(req, hooks);
+    // A store whose file system hangs: the call builds uncached, rather than wait the hang out (storeStall.ts).
+    const { stall } = this.s, crate = req.argv[req.argv.indexOf('--crate-name') + 1] ?? '';
+    const hung = (): CompilePlan => ({ ...this.passThrough(settingValue(req.env, 'SPLITCACHE_SESSION') ?? '', crate, 'store-hung'), warning: hungStoreLine(this.s.config.dir, this.s.stats, this.faults) });
+    const plan = stall?.hung ? hung() : await (stall ? stall.guard(this.plan(req, hooks), hung) : this.plan(req, hooks));
     const notes = plan.warning ? [plan.warning] : [];
     // Settings of this call's that can't be used (once a minute for each set, so each build shows
     // them), and settings this daemon doesn't have (it keeps its starter's).
@@ -296,10 +286,10 @@ export class CompileHandler {
     return this.stores.settleIfLast(this.pending.size);
   }
 
-  /** Waits for background stores, so stats, audit and maintenance see every finished compile. */
-  async settled(): Promise<void> {
-    await this.stores.settled();
-    await this.events.audit.flush();
+  /** Waits for background stores, so stats, audit and maintenance see every finished compile; false if cut short, the store hung (storeStall.ts). */
+  settled(): Promise<boolean> {
+    const done = this.stores.settled().then(() => this.events.audit.flush()).then(() => true);
+    return this.s.stall ? this.s.stall.guard(done, () => false) : done;
   }
 
   /** Stores a miss's result; the entry key it was stored under, if it was. */

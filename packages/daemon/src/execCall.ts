@@ -54,7 +54,7 @@
  */
 import type { Socket } from 'node:net';
 import { appendFile, close, constants, open, readFile, unlink, write } from 'node:fs';
-import { cargoStderrOf } from './cargoStderr.js';
+import { cargoTerminalOf } from './cargoStderr.js';
 import { dirname, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
@@ -210,11 +210,11 @@ export class ExecCall {
     this.writes = this.writes.then(() => writeAll(target, Buffer.from(bytes)));
   }
 
-  /** A line for the user: on cargo's stderr where cargo ran the call, which would keep it and replay it (cargoStderr.ts). */
+  /** A line for the user: on cargo's terminal where cargo ran the call from one, as cargo would keep it and replay it (cargoStderr.ts). */
   private warn(line: string): void {
     if (this.caller.env.SPLITCACHE_LOG === 'quiet') return;
     const text = Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
-    const cargo = cargoStderrOf(this.req.pid);
+    const cargo = cargoTerminalOf(this.req.pid, this.caller.env);
     if (!cargo) return this.write(2, text);
     this.writes = this.writes.then(() => new Promise<void>((res) => {
       open(cargo, constants.O_WRONLY | constants.O_NOCTTY, (err, fd) => {

@@ -4,11 +4,23 @@ import type { LogRotation } from './logRotation.js';
 /** The daemon's log goes to its stderr, which the client points at `<dir>/daemon.log` (kept within a bound by `rotation`). */
 export function makeLogger(level: LogLevel, rotation?: LogRotation) {
   const stamp = () => new Date().toISOString();
+  /** Lines kept while the store's file system hangs (storeStall.ts), where the log is: a write there blocks the whole daemon. */
+  let held: string[] | undefined;
   const write = (line: string) => {
+    if (held) return void (held.length < HELD_LINES && held.push(line));
     process.stderr.write(line);
     rotation?.wrote(line.length);
   };
   return {
+    /** Keeps lines in memory from now on, until release(). */
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const lines = held ?? [];
+      held = undefined;
+      for (const line of lines) write(line);
+    },
     debug: (msg: string) => {
       if (level === 'debug') write(`${stamp()} debug ${msg}\n`);
     },
@@ -27,3 +39,6 @@ export function makeLogger(level: LogLevel, rotation?: LogRotation) {
   };
 }
 export type Logger = ReturnType<typeof makeLogger>;
+
+/** At most this many lines are kept while the log is held. */
+const HELD_LINES = 1000;

@@ -22,6 +22,7 @@ import { runningDaemonPid, socketPath, writeStartFailed } from './protocol.js';
 import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
+import { StoreStall } from './storeStall.js';
 import { DaemonServer } from './server.js';
 import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
@@ -102,7 +103,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const identities = new RustcIdentities(store);
   if (early) identities.adopt(firstRustc!, startDir, env as Record<string, string>, early);
   else if (firstRustc) identities.warm(firstRustc, startDir, env as Record<string, string>);
-  const services: Services = { store, maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log };
+  const services: Services = { store, stall: new StoreStall(config.dir, log), maintenance, files, rustc: identities, nativeCpu: new NativeCpus(), stats, config, log };
   // The remote tier loads undici, ~0.1 s of module loading here, so it loads once the daemon
   // listens: the first calls of a build, which come about then, reach the exec port (and don't
   // each start a node client) and wait in their lookup for the remote instead.
@@ -125,7 +126,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       );
   }
   const handler = new CompileHandler(services);
-  services.showLater = (code, line) => handler.showLater(code, line);
+  services.showLater = (code, line) => handler.faults.later(code, line);
   let repairing = false;
   services.onCorruptIndex = () => {
     if (repairing) return;

@@ -8,7 +8,7 @@ import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
-import { crateMatcher } from '@splitcache/store';
+import { crateMatcher, type AuditEvent } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, planToWire, doneFromWire, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
@@ -133,8 +133,8 @@ export class DaemonServer {
         await this.handler.linked(req);
         return {};
       case 'stats':
-        await this.handler.settled();
-        await this.s.stats.flush();
+        // A store whose file system hangs takes no flush: the counts in memory are as new.
+        if (await this.handler.settled()) await this.s.stats.flush();
         return {
           stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, usage: await this.s.maintenance.usage(),
           ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
@@ -145,12 +145,13 @@ export class DaemonServer {
         await this.s.stats.zero();
         return { zeroed: true };
       case 'audit': {
-        await this.handler.settled();
         let events: unknown[] = [];
         const ofCrate = req.crate ? crateMatcher(req.crate) : undefined;
+        const wanted = (e: AuditEvent) => (!req.session || e.session === req.session) && (!ofCrate || ofCrate(e));
+        // A store whose file system hangs: the lines not yet written are what can be read (a build's own, for its summary).
+        if (!(await this.handler.settled())) return { events: this.handler.events.audit.unwritten().filter((e) => e.time >= (req.since ?? 0) && wanted(e)) };
         for await (const e of this.s.store.events(req.since ?? 0)) {
-          if (req.session && e.session !== req.session) continue;
-          if (ofCrate && !ofCrate(e)) continue;
+          if (!wanted(e)) continue;
           events.push(e);
           // A client that takes parts gets them as they are read, each once the one before is sent.
           if (req.parts && events.length >= AUDIT_PART) {
@@ -189,7 +190,7 @@ export class DaemonServer {
         const flushed = await this.s.uploads?.flush(this.s.config.remote?.flushTimeoutMs ?? 0);
         setImmediate(() => void this.stop());
         // A line no build has shown yet (an upload the flush dropped): the CI job's last step shows it.
-        const warning = this.handler.takeLine();
+        const warning = this.handler.faults.take();
         return { stopping: true, pid: process.pid, uploadsLeft: flushed?.left ?? 0, ...(warning ? { warning } : {}) };
       }
       default:
@@ -212,7 +213,7 @@ export class DaemonServer {
     // An older client: this daemon stays, and every call of that install builds uncached while it runs.
     const why = newer ? 'building uncached while it restarts' : `a newer splitcache, installed at ${INSTALL}; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own`;
     const line = `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})`;
-    return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.lineDue(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
+    return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.faults.dueToShow(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
   }
 
   /**
@@ -226,7 +227,7 @@ export class DaemonServer {
   private otherMountNamespace(): CompilePlan {
     this.s.stats.passthrough('other-mount-namespace');
     const line = `SPLITCACHE_DAEMON_UNREACHABLE: this store's daemon (pid ${process.pid}) runs in another mount namespace (another container sharing the store dir), where this call's paths name other files; a store is served within one container: give each its own SPLITCACHE_DIR (building uncached)`;
-    return { action: 'passthrough', reason: 'other-mount-namespace', warning: this.handler.lineDue('SPLITCACHE_DAEMON_UNREACHABLE/mnt') ? line : undefined };
+    return { action: 'passthrough', reason: 'other-mount-namespace', warning: this.handler.faults.dueToShow('SPLITCACHE_DAEMON_UNREACHABLE/mnt') ? line : undefined };
   }
 
   private armIdle(): void {

@@ -8,6 +8,7 @@ import type { RemoteTier } from './remoteTier.js';
 import type { RustcIdentities } from './rustcIdentity.js';
 import type { StartStamp } from './startStamp.js';
 import type { StatsKeeper } from './stats.js';
+import type { StoreStall } from './storeStall.js';
 import type { UploadQueue } from './uploadQueue.js';
 
 /** What the daemon's parts share: the store, the memos, the settings, and the hooks main.ts sets. */
@@ -21,6 +22,8 @@ export interface Services {
   install?: StartStamp;
   onInstallChanged?: () => void;
   store: Store;
+  /** Whether the store's file system still takes writes, asked when a plan is slow (storeStall.ts). */
+  stall?: StoreStall;
   maintenance: Maintenance;
   files: FileDigestMemo;
   rustc: RustcIdentities;
