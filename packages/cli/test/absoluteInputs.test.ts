@@ -1,54 +1,106 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertOk, run, Store, tempDir } from './helpers.js';
 
 // A source that names a file by absolute path reads that file from every checkout. Recorded
 // under the checkout's placeholder, the path was expanded in another checkout to that
 // checkout's own copy: a sibling checkout whose copy still matched hit, and served outputs
-// built from content its rustc would not have read. Such a result is not stored now
-// (`absolute-input`), while a path relocated by something the key moves with the checkout
-// (CARGO_MANIFEST_DIR here) keeps its hits in another directory.
+// built from content its rustc would not have read. A crate whose own sources name its
+// checkout's paths is not stored now (`absolute-input`, daemon/checkoutInSource.ts), while a
+// path made from the checkout it is built in (CARGO_MANIFEST_DIR, a proc-macro's) keeps its
+// hits in another directory.
 
-/** Two sibling checkouts of one crate whose main includes `include`, each with its own data.txt. */
-function checkouts(include: (dir: string) => string): [string, string] {
+/** Two sibling checkouts of one tree (path → text), `{a}` in a text standing for the first one's path. */
+function checkouts(files: Record<string, string>): [string, string] {
   const root = tempDir('absinc');
   const dirs = ['a', 'b'].map((d) => join(root, d)) as [string, string];
-  for (const dir of dirs) {
-    mkdirSync(join(dir, 'src'), { recursive: true });
-    writeFileSync(join(dir, 'Cargo.toml'), '[package]\nname = "absinc"\nversion = "0.1.0"\nedition = "2021"\n');
-    writeFileSync(join(dir, 'src', 'main.rs'), `fn main() { print!("{}", include_str!(${include(dirs[0])})); }\n`);
-    writeFileSync(join(dir, 'data.txt'), 'one');
-  }
   // Dated back: a file younger than the digest memo's racy window is read again, as no checkout's are.
   const old = new Date(Date.now() - 60_000);
-  for (const dir of dirs) for (const f of ['src/main.rs', 'data.txt', 'Cargo.toml']) utimesSync(join(dir, f), old, old);
+  for (const dir of dirs) {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text.replaceAll('{a}', dirs[0]));
+      utimesSync(join(dir, path), old, old);
+    }
+  }
   return dirs;
 }
 
-const binOutput = async (dir: string) => (await run(join(dir, 'target', 'debug', 'absinc'), [])).stdout;
+const PKG = '[package]\nname = "absinc"\nversion = "0.1.0"\nedition = "2021"\n';
+const binOutput = async (dir: string, bin = 'absinc') => (await run(join(dir, 'target', 'debug', bin), [])).stdout;
 
-t.test("a source naming a file by absolute path: another checkout's build prints the file it names", async (t) => {
+/** Builds in a, makes a's data.txt `two`, builds in b: b's binary must print what its rustc read. */
+async function siblingBuilds(t: Test, files: Record<string, string>, expectStored: boolean) {
   const store = new Store();
   t.teardown(() => store.stop());
-  const [a, b] = checkouts((first) => JSON.stringify(join(first, 'data.txt')));
+  const [a, b] = checkouts(files);
   assertOk(t, await store.cargo(a, ['build']), 'the build in a');
-  const [stored] = (await store.calls()).filter((c) => c.crate === 'absinc');
-  t.equal(stored?.notStored, 'absolute-input', 'its result is not stored, and says why');
+  const stored = (await store.calls()).filter((c) => c.crate === 'absinc').at(-1);
+  t.equal(stored?.notStored, expectStored ? undefined : 'absolute-input', expectStored ? 'its result is stored' : 'its result is not stored, and says why');
   writeFileSync(join(a, 'data.txt'), 'two');
   assertOk(t, await store.cargo(b, ['build']), 'the build in b');
+  return { store, a, b };
+}
+
+t.test("a source naming a file by absolute path: another checkout's build prints the file it names", async (t) => {
+  const { store, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n' }, false);
   t.equal(await binOutput(b), 'two', "b's binary holds the file its source names, as plain cargo's does");
   t.not((await store.calls()).at(-1)?.outcome, 'hit', 'no hit');
 });
 
+t.test('the same beside the README idiom, whose CARGO_MANIFEST_DIR follows the checkout', async (t) => {
+  const { b } = await siblingBuilds(t, {
+    'Cargo.toml': PKG, 'data.txt': 'one', 'README.md': '# absinc\n',
+    'src/main.rs': '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\nfn main() { print!("{}", include_str!("{a}/data.txt")); }\n',
+  }, false);
+  t.equal(await binOutput(b), 'two', "b's binary holds the file its source names (a helper's repro: it printed a's old one)");
+});
+
+t.test('the same where a build script names the package dir to the linker (-L native=)', async (t) => {
+  const { b } = await siblingBuilds(t, {
+    'Cargo.toml': PKG, 'data.txt': 'one',
+    'build.rs': 'fn main() { println!("cargo:rustc-link-search=native={}", std::env::var("CARGO_MANIFEST_DIR").unwrap()); }\n',
+    'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n',
+  }, false);
+  t.equal(await binOutput(b), 'two', "b's binary holds the file its source names");
+});
+
 t.test('a path through CARGO_MANIFEST_DIR follows the checkout, and hits in another one', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const [a, b] = checkouts(() => 'concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt")');
-  assertOk(t, await store.cargo(a, ['build']), 'the build in a');
-  t.equal((await store.calls()).at(-1)?.notStored, undefined, 'stored');
-  writeFileSync(join(a, 'data.txt'), 'two');
-  assertOk(t, await store.cargo(b, ['build']), 'the build in b');
+  const { store, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt"))); }\n' }, true);
   t.equal((await store.calls()).at(-1)?.outcome, 'hit', "b's own data.txt is as a's was: a hit");
   t.equal(await binOutput(b), 'one', "and the binary holds b's own file");
+});
+
+// A proc-macro that embeds a file by the absolute path it makes from CARGO_MANIFEST_DIR, as pest's
+// grammars, askama's templates and include_dir do: the first rule refused such crates for good.
+const PM = {
+  'Cargo.toml': '[workspace]\nmembers = ["pm", "app"]\nresolver = "2"\n',
+  'pm/Cargo.toml': '[package]\nname = "pm"\nversion = "0.1.0"\nedition = "2021"\n[lib]\nproc-macro = true\n',
+  'pm/src/lib.rs': [
+    'use proc_macro::TokenStream;',
+    '#[proc_macro]',
+    'pub fn embed(input: TokenStream) -> TokenStream {',
+    '    let name = input.to_string();',
+    '    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();',
+    '    format!("include_str!({:?})", format!("{}/{}", dir, name.trim_matches(\'"\'))).parse().unwrap()',
+    '}',
+  ].join('\n'),
+  'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\npm = { path = "../pm" }\n',
+  'app/src/main.rs': 'fn main() { print!("{}", pm::embed!("grammar.txt")); }\n',
+  'app/grammar.txt': 'one',
+};
+
+t.test("a proc-macro's absolute include made from the checkout it expands in: stored, and another checkout hits with its own", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [a, b] = checkouts(PM);
+  assertOk(t, await store.cargo(a, ['build']), 'the build in a');
+  t.equal((await store.calls()).find((c) => c.crate === 'app')?.notStored, undefined, "app's result is stored");
+  assertOk(t, await store.cargo(b, ['build']), 'the build in b');
+  t.same((await store.calls()).slice(-2).map((c) => c.outcome), ['hit', 'hit'], 'both crates hit in b');
+  t.equal(await binOutput(b, 'app'), 'one', "b's binary holds b's file");
+  writeFileSync(join(b, 'app', 'grammar.txt'), 'two');
+  assertOk(t, await store.cargo(b, ['build']), 'b again, its file changed');
+  t.equal(await binOutput(b, 'app'), 'two', 'and it gets the change');
 });

@@ -12,7 +12,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
-import { envDepAnchors, isAnchored, relocationAnchors } from './anchoredInputs.js';
+import { namesItsCheckout } from './checkoutInSource.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
@@ -174,9 +174,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
-  // An absolute path under this checkout that nothing relocated put there: the source names it (anchoredInputs.ts).
-  const anchors = [...relocationAnchors(inv, table), ...envDepAnchors(envDeps, table)];
-  if (!inputPaths.every((p) => isAnchored(p, anchors))) return { stored: false, reason: 'absolute-input' };
+  // A crate whose own sources name this checkout's paths: its absolute inputs may be named there (checkoutInSource.ts).
+  if (await namesItsCheckout([...dep.files, ...asmPaths], table, cwd, inv.input)) return { stored: false, reason: 'absolute-input' };
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

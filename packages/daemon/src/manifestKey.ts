@@ -39,8 +39,8 @@ export { keyedCargoEnv, keyedRustcEnv };
  * hit; 13: `--json`'s `diagnostic-short` is left out of item 3, and a result
  * records the form of its diagnostics, diagnosticForm.ts: under the same key,
  * results recorded before would serve a short-form call the long form; 14: a
- * result naming an input by an absolute path nothing relocated is not stored,
- * anchoredInputs.ts, and dep-info lines of a path starting with `#` are read
+ * crate whose own sources name its checkout's paths is not stored,
+ * checkoutInSource.ts, and dep-info lines of a path starting with `#` are read
  * (a175241, which did not bump it): results recorded before could name another
  * checkout's copy of such a file, or leave it out).
  */
