@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Client } from 'undici';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,10 @@ t.test('a tokens file edited while the server runs: a token added reads, one rev
   writeFileSync(file, 'new1 write prs\n');
   t.equal(await status('new1'), 404, 'an edit that cannot be used keeps the tokens read before');
   t.match(logged.join('\n'), /can't be used \(the tokens read before stay\): .*scope must be read or read-write/, 'and the log says why');
+  await new Promise((r) => setTimeout(r, 1100));
+  rmSync(file);
+  symlinkSync(file, file);
+  t.equal(await status('new1'), 404, 'a file that can\'t even be looked at (a link loop) keeps them too: no request fails for it');
 });
 
 t.test('a --dir that cannot be made or used is refused at once, with what stood in the way', async (t) => {

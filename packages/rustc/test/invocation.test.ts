@@ -204,4 +204,11 @@ t.test('--env-set values are read, and the options a stable rustc gates behind -
   t.equal(gatedOption(parseInvocation([...base, '-Clink-self-contained=+linker'])), '-C link-self-contained=+linker');
   t.equal(gatedOption(parseInvocation([...base, '--error-format=pretty-json'])), '--error-format=pretty-json');
   t.equal(gatedOption(parseInvocation([...base, '--emit=link,thin-link-bitcode'])), '--emit=thin-link-bitcode');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-features=-lld'])), undefined, '-C linker-features=-lld is stable (leaving lld)');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-features=+lld'])), '-C linker-features=+lld');
+  t.equal(gatedOption(parseInvocation([...base, '--extern', 'priv:dep=/t/libdep.rlib'])), '--extern priv:');
+  t.equal(gatedOption(parseInvocation([...base, '--extern=noprelude:dep=/t/libdep.rlib'])), '--extern noprelude:');
+  t.equal(gatedOption(parseInvocation([...base, '--extern', 'dep=/t/libdep.rlib'])), undefined, 'a plain --extern');
+  t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,timings'])), '--json=timings');
+  t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'])), undefined, "cargo's own --json");
 });

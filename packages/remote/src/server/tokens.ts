@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { oneLine } from '@splitcache/errors';
-import { SplitcacheError } from '@splitcache/errors';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
 
 export type Scope = 'read' | 'read-write';
 
@@ -100,9 +99,15 @@ export class TokensFile {
   }
 }
 
+/** What tells an edit: the change time too, which every write sets (two same-size writes within one mtime tick, `cp -p`). */
 function stampOf(file: string): string {
-  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
-  return st ? `${st.mtimeNs}:${st.size}:${st.ino}` : 'gone';
+  try {
+    const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+    return st ? `${st.mtimeNs}:${st.ctimeNs}:${st.size}:${st.ino}` : 'gone';
+  } catch (err) {
+    // A link loop, a directory in the way, a permission: no tokens can be read, the old ones stay (as for a file gone).
+    return `unreadable:${(err as NodeJS.ErrnoException).code}`;
+  }
 }
 
 function bad(source: string, why: string): SplitcacheError {
