@@ -47,6 +47,8 @@ t.test("a source naming a file by absolute path: another checkout's build prints
   const { store, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n' }, false);
   t.equal(await binOutput(b), 'two', "b's binary holds the file its source names, as plain cargo's does");
   t.not((await store.calls()).at(-1)?.outcome, 'hit', 'no hit');
+  const why = await store.splitcache(['explain', 'absinc']);
+  t.match(why.stdout, /not stored:\s+its own source names this checkout's absolute path.*CARGO_MANIFEST_DIR/, `explain says why, and what to do: ${why.stdout}`);
 });
 
 t.test('the same beside the README idiom, whose CARGO_MANIFEST_DIR follows the checkout', async (t) => {

@@ -28,6 +28,8 @@ const PLAINLY: Record<string, string> = {
 const NOT_STORED: Record<string, string> = {
   'too-large': 'larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)',
   'input-modified-during-compile': 'a file it read changed while it compiled',
+  'absolute-input':
+    "its own source names this checkout's absolute path, and it includes a file by absolute path: another checkout would read the file named, not its own copy; name the file relative to the source, or through env!(\"CARGO_MANIFEST_DIR\")",
 };
 /** What a pass-through's reason asks of the user, where there is something to do. */
 const PASSED_HINT: Record<string, string> = {
