@@ -181,6 +181,9 @@ t.test('a daemon that starts on an already-full disk: calls build uncached at on
   const second = compileOnce(store, 'kept');
   t.equal(second.code, 0, 'the next compile succeeds too');
   t.notMatch(second.stderr, /SPLITCACHE_/, 'and is not told again');
+  // What `splitcache cargo`'s summary reads: with no audit log, a build of such calls had no summary line.
+  const told = (await store.splitcache(['audit', '--json'])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason?: string; crate?: string });
+  t.same(told.map((e) => [e.crate, e.reason]), [['trial', 'store-unavailable'], ['trial', 'store-unavailable']], 'the calls it told to build uncached are in its audit answer');
   const s = await store.splitcache(['stats']);
   t.equal(s.code, 1, '`splitcache stats` fails');
   t.match(s.stderr, /^splitcache: SPLITCACHE_STORE_FULL: /, 'saying why');

@@ -4,6 +4,7 @@ import { socketAnswers } from './socketAnswers.js';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, type CompilePlan, type Request } from './protocol.js';
+import type { AuditEvent } from '@splitcache/store';
 
 /** How long a daemon without its store keeps answering before it exits, so a later call tries the store again. */
 export const UNAVAILABLE_LIFETIME_MS = 30_000;
@@ -21,14 +22,21 @@ const OVER_CHECK_MS = 250;
 export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS, over?: () => boolean): Promise<boolean> {
   const reason = oneLine(why);
   let warned = false;
+  // Each call told to build uncached, for `splitcache cargo`'s summary: with no audit log to read, a
+  // build of such calls ended with no summary line at all (a helper's full-disk check).
+  const told: AuditEvent[] = [];
   const answer = (req: Request): unknown => {
     switch (req?.op) {
       case 'compile': {
         const plan: CompilePlan = { action: 'passthrough', reason: 'store-unavailable' };
         if (!warned) plan.warning = `${reason} (building uncached)`;
         warned = true;
+        const crate = req.argv?.[req.argv.indexOf('--crate-name') + 1] ?? '';
+        if (told.length < 100_000) told.push({ time: Date.now(), session: req.env?.SPLITCACHE_SESSION ?? '', crate, crateType: '', outcome: 'passthrough', reason: 'store-unavailable' });
         return plan;
       }
+      case 'audit':
+        return { events: told.filter((e) => e.time >= (req.since ?? 0) && (!req.session || e.session === req.session)) };
       case 'ping':
         return { pong: true, pid: process.pid, unavailable: reason };
       case 'stop':
