@@ -6,10 +6,12 @@ import { assertOk, run, Store, tempDir } from './helpers.js';
 // A source that names a file by absolute path reads that file from every checkout. Recorded
 // under the checkout's placeholder, the path was expanded in another checkout to that
 // checkout's own copy: a sibling checkout whose copy still matched hit, and served outputs
-// built from content its rustc would not have read. A crate whose own sources name its
-// checkout's paths is not stored now (`absolute-input`, daemon/checkoutInSource.ts), while a
-// path made from the checkout it is built in (CARGO_MANIFEST_DIR, a proc-macro's) keeps its
-// hits in another directory.
+// built from content its rustc would not have read. An input whose path a text names (a
+// source, a dependency's macro, a file copied into OUT_DIR) is now recorded as it is too, so
+// both files must be alike (daemon/checkoutInSource.ts); a crate whose own source holds the
+// checkout's path beside an input no text names whole is not stored (`absolute-input`). A path
+// made from the checkout it is built in (CARGO_MANIFEST_DIR, a proc-macro's) keeps its hits in
+// another directory.
 
 /** Two sibling checkouts of one tree (path → text), `{a}` in a text standing for the first one's path. */
 function checkouts(files: Record<string, string>): [string, string] {
@@ -44,19 +46,34 @@ async function siblingBuilds(t: Test, files: Record<string, string>, expectStore
 }
 
 t.test("a source naming a file by absolute path: another checkout's build prints the file it names", async (t) => {
-  const { store, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n' }, false);
+  const { store, a, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n' }, true);
   t.equal(await binOutput(b), 'two', "b's binary holds the file its source names, as plain cargo's does");
   t.not((await store.calls()).at(-1)?.outcome, 'hit', 'no hit');
-  const why = await store.splitcache(['explain', 'absinc']);
-  t.match(why.stdout, /not stored:\s+its own source names this checkout's absolute path.*CARGO_MANIFEST_DIR/, `explain says why, and what to do: ${why.stdout}`);
+  writeFileSync(join(b, 'data.txt'), 'two');
+  assertOk(t, await run('cargo', ['clean', '-q'], { cwd: b }));
+  assertOk(t, await store.cargo(b, ['build']), 'b again, from clean, its own copy now as the named file');
+  t.equal((await store.calls()).at(-1)?.outcome, 'hit', 'a hit: both files are as they were when it was stored');
+  t.equal(await binOutput(b), 'two');
+  writeFileSync(join(a, 'data.txt'), 'three');
+  assertOk(t, await store.cargo(b, ['build']), 'b again, the named file changed');
+  t.equal(await binOutput(b), 'three', "cargo saw the change: the hit's dep-info names the file as it is");
 });
 
 t.test('the same beside the README idiom, whose CARGO_MANIFEST_DIR follows the checkout', async (t) => {
-  const { b } = await siblingBuilds(t, {
+  const { a, b } = await siblingBuilds(t, {
     'Cargo.toml': PKG, 'data.txt': 'one', 'README.md': '# absinc\n',
     'src/main.rs': '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\nfn main() { print!("{}", include_str!("{a}/data.txt")); }\n',
   }, false);
   t.equal(await binOutput(b), 'two', "b's binary holds the file its source names (a helper's repro: it printed a's old one)");
+  // Its own checkout again, with a store of its own: the same key, its result not stored before either.
+  const own = new Store();
+  t.teardown(() => own.stop());
+  assertOk(t, await own.cargo(a, ['build']), 'a in a store of its own');
+  assertOk(t, await run('cargo', ['clean', '-q'], { cwd: a }));
+  assertOk(t, await own.cargo(a, ['build']), 'and again, from clean');
+  t.same((await own.calls()).filter((c) => c.crate === 'absinc').map((c) => c.outcome), ['miss', 'miss'], 'a miss each time');
+  const why = await own.splitcache(['explain', 'absinc']);
+  t.match(why.stdout, /not stored:\s+its own source names this checkout's absolute path.*CARGO_MANIFEST_DIR/, `explain says why, and what to do: ${why.stdout}`);
 });
 
 t.test('the same where a build script names the package dir to the linker (-L native=)', async (t) => {
@@ -64,8 +81,35 @@ t.test('the same where a build script names the package dir to the linker (-L na
     'Cargo.toml': PKG, 'data.txt': 'one',
     'build.rs': 'fn main() { println!("cargo:rustc-link-search=native={}", std::env::var("CARGO_MANIFEST_DIR").unwrap()); }\n',
     'src/main.rs': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n',
-  }, false);
+  }, true);
   t.equal(await binOutput(b), 'two', "b's binary holds the file its source names");
+});
+
+t.test("the same from a workspace crate's macro_rules! (a helper's repro: b hit and printed a's old file)", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [a, b] = checkouts({
+    'Cargo.toml': '[workspace]\nmembers = ["paths", "app"]\nresolver = "2"\n',
+    'paths/Cargo.toml': '[package]\nname = "paths"\nversion = "0.1.0"\nedition = "2021"\n',
+    'paths/src/lib.rs': '#[macro_export]\nmacro_rules! data { () => { include_str!("{a}/data.txt") } }\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\npaths = { path = "../paths" }\n',
+    'app/src/main.rs': 'fn main() { print!("{}", paths::data!()); }\n',
+    'data.txt': 'one',
+  });
+  assertOk(t, await store.cargo(a, ['build']), 'the build in a');
+  writeFileSync(join(a, 'data.txt'), 'two');
+  assertOk(t, await store.cargo(b, ['build']), 'the build in b');
+  t.equal(await binOutput(b, 'app'), 'two', "b's binary holds the file the macro names");
+});
+
+t.test('the same from a file a build script copies into OUT_DIR as it is', async (t) => {
+  const { b } = await siblingBuilds(t, {
+    'Cargo.toml': PKG, 'data.txt': 'one',
+    'build.rs': 'fn main() { std::fs::copy("inc.rs.in", format!("{}/inc.rs", std::env::var("OUT_DIR").unwrap())).unwrap(); println!("cargo:rerun-if-changed=inc.rs.in"); }\n',
+    'inc.rs.in': 'fn main() { print!("{}", include_str!("{a}/data.txt")); }\n',
+    'src/main.rs': 'include!(concat!(env!("OUT_DIR"), "/inc.rs"));\n',
+  }, true);
+  t.equal(await binOutput(b), 'two', "b's binary holds the file the copied source names");
 });
 
 t.test('a path through CARGO_MANIFEST_DIR follows the checkout, and hits in another one', async (t) => {

@@ -76,9 +76,7 @@ export class CompileHandler {
     if (this.s.install?.changed()) this.s.onInstallChanged?.();
     if (req.env.SPLITCACHE_LOG === 'debug') this.s.log.debugFromNowOn();
     // A store whose file system hangs: the call builds uncached, rather than wait the hang out (storeStall.ts).
-    const { stall } = this.s, crate = req.argv[req.argv.indexOf('--crate-name') + 1] ?? '';
-    const hung = (): CompilePlan => ({ ...this.passThrough(settingValue(req.env, 'SPLITCACHE_SESSION') ?? '', crate, 'store-hung'), warning: hungStoreLine(this.s.config.dir, this.s.stats, this.faults) });
-    const plan = stall?.hung ? hung() : await (stall ? stall.guard(this.plan(req, hooks), hung) : this.plan(req, hooks));
+    const plan = this.s.stall?.hung ? this.storeHung(req) : await this.plan(req, hooks);
     const notes = plan.warning ? [plan.warning] : [];
     // Settings of this call's that can't be used (once a minute for each set, so each build shows
     // them), and settings this daemon doesn't have (it keeps its starter's).
@@ -173,6 +171,12 @@ export class CompileHandler {
   }
 
   /** `crateType`: the call's label (callTypeLabel), counted in its type's `pass` column; none for a call of no compiler. */
+  private storeHung(req: Extract<Request, { op: 'compile' }>): CompilePlan {
+    const at = req.argv.indexOf('--crate-name');
+    const plan = this.passThrough(settingValue(req.env, 'SPLITCACHE_SESSION') ?? '', at < 0 ? '' : req.argv[at + 1] ?? '', 'store-hung');
+    return { ...plan, warning: hungStoreLine(this.s.config.dir, this.s.stats, this.faults) };
+  }
+
   private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = ''): CompilePlan {
     this.s.stats.passthrough(reason, crateType || undefined);
     this.events.add({ session, crate, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason });

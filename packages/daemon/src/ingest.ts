@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
-import { listRlinkPaths, normaliseDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsObjects, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -12,7 +12,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
-import { namesItsCheckout } from './checkoutInSource.js';
+import { namedInputs } from './checkoutInSource.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
@@ -174,8 +174,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
-  // A crate whose own sources name this checkout's paths: its absolute inputs may be named there (checkoutInSource.ts).
-  if (await namesItsCheckout([...dep.files, ...asmPaths], table, cwd, inv.input)) return { stored: false, reason: 'absolute-input' };
+  // An absolute input whose path a text names is recorded as it is too (checkoutInSource.ts).
+  const named = await namedInputs([...dep.files, ...asmPaths], table, cwd, inv.input, externFiles(inv, cwd));
+  if (named.refused) return { stored: false, reason: 'absolute-input' };
+  for (const [p, d] of [...inputs]) if (p.startsWith('@@sc:') && named.named.has(table.expand(p))) inputs.push([table.expand(p), d]);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;
@@ -209,7 +211,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   for (const name of names) {
     const path = pathOf(name);
     const form: OutputRecord['form'] = name.endsWith('.d') ? 'text' : name.endsWith('.rlink') ? 'rlink' : 'raw';
-    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion);
+    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion, [...named.named]);
     bytes += size;
     const role: OutputRecord['role'] = form === 'rlink' ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
     outputs.push({ name, digest, size, form, role });
@@ -253,7 +255,7 @@ export function ingestError(cause: unknown): SplitcacheError {
  */
 async function storeOutput(
   store: Store, path: string, name: string, form: OutputRecord['form'], rlink: Buffer | undefined,
-  st: BigIntStats | undefined, table: PrefixTable, rlinkVersion: string,
+  st: BigIntStats | undefined, table: PrefixTable, rlinkVersion: string, named: readonly string[],
 ): Promise<{ digest: Digest; size: number }> {
   const size = st ? Number(st.size) : undefined;
   const changed = () => new SplitcacheError('SPLITCACHE_INGEST', `${name} changed size while it was being stored`);
@@ -265,7 +267,8 @@ async function storeOutput(
   const raw = rlink ?? (await readWhole(path, size));
   if (size !== undefined && raw.length !== size) throw changed();
   let data: Uint8Array = raw;
-  if (form === 'text') data = Buffer.from(normaliseDepInfo(raw.toString('utf8'), table));
+  // The inputs a text names by absolute path are named to cargo as they are too (checkoutInSource.ts).
+  if (form === 'text') data = Buffer.from(addDepInfoInputs(normaliseDepInfo(raw.toString('utf8'), table), named));
   else if (form === 'rlink') data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: rlinkVersion });
   return { digest: await store.blobs.write(data), size: data.length };
 }

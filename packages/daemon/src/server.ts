@@ -148,8 +148,8 @@ export class DaemonServer {
         let events: unknown[] = [];
         const ofCrate = req.crate ? crateMatcher(req.crate) : undefined;
         const wanted = (e: AuditEvent) => (!req.session || e.session === req.session) && (!ofCrate || ofCrate(e));
-        // A store whose file system hangs: the lines not yet written are what can be read (a build's own, for its summary).
-        if (!(await this.handler.settled())) return { events: this.handler.events.audit.unwritten().filter((e) => e.time >= (req.since ?? 0) && wanted(e)) };
+        // A store whose file system hangs: what can be read of the log within a second, and the lines not yet written.
+        if (!(await this.handler.settled())) return { events: await this.readableEvents(req.since ?? 0, wanted) };
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (!wanted(e)) continue;
           events.push(e);
@@ -196,6 +196,20 @@ export class DaemonServer {
       default:
         return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };
     }
+  }
+
+  /** The audit lines of a store whose file system hangs: those read within a second (a frozen one still reads), then those not yet written. */
+  private async readableEvents(since: number, wanted: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
+    const read: AuditEvent[] = [];
+    const reading = (async () => {
+      for await (const e of this.s.store.events(since)) if (wanted(e)) read.push(e);
+    })().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reading, new Promise((res) => (timer = setTimeout(res, 1000)))]);
+    clearTimeout(timer);
+    // A batch written as the log was read is in both.
+    const seen = new Set(read.map((e) => JSON.stringify(e)));
+    return [...read, ...this.handler.events.audit.unwritten().filter((e) => e.time >= since && wanted(e) && !seen.has(JSON.stringify(e)))];
   }
 
   /**

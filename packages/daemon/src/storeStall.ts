@@ -4,31 +4,38 @@ import type { FaultLines } from './faultLines.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 
-/** How long a call's plan may take before the store's file system is asked whether it still writes. */
+/** How long a wait on background writes may take before the store's file system is asked whether it still writes. */
 const SUSPECT_MS = 5_000;
 /** How long that write may take. */
 const PROBE_MS = 3_000;
 
 /**
- * Whether the store's file system still takes writes, asked only when a call's plan has
- * taken SUSPECT_MS (a hit's replay copies from the store, a miss stores into it).
+ * Whether the store's file system still takes writes, asked when a wait on
+ * the daemon's background writes (the stores in flight, the audit log: what
+ * `stats`, `audit`, the build's summary and `server stop` wait for) has taken
+ * SUSPECT_MS.
  *
- * A file system that hangs (one frozen for a snapshot, `fsfreeze`; an NFS hard mount whose
- * server went away) blocks the daemon's reads and writes in node's thread pool, while its
- * event loop runs on and tells each caller it is alive: a build of hits waited the whole
- * hang, 150 s for a 150 s freeze, where plain cargo took 0.5 s, and said nothing (a
- * helper's finding). The question is a write made by a child process (`touch -c` of
- * `daemon.pid`), which blocks in that process, not in the daemon. One that has not ended
- * within PROBE_MS makes the store taken for hung: every call waiting on a plan builds
- * uncached at once, with one line, and so do the calls that come after, until a write
- * goes through again (asked at most every SUSPECT_MS). The plans left running finish when
- * the file system comes back, and their results are dropped.
+ * A file system that hangs (one frozen for a snapshot, `fsfreeze`; an NFS hard
+ * mount whose server went away) blocks the daemon's writes in node's thread
+ * pool, while its event loop runs on and tells each caller it is alive: the
+ * build's summary, and `splitcache stats`, waited the whole hang (a helper's
+ * finding: a build of hits took 150 s for a 150 s freeze, where plain cargo
+ * took 0.5 s), and said nothing. The question is a write made by a child
+ * process (`touch -c` of the index's LOCK file), which blocks in that process,
+ * not in the daemon. One that has not ended within PROBE_MS makes the store
+ * taken for hung: the waits end at once (and do from then on), and every call
+ * that comes builds uncached, with one line, until a write goes through again
+ * (asked at most every SUSPECT_MS). The daemon's log is held in memory
+ * meanwhile: it is in the store dir, and a line written there would block the
+ * whole daemon. A call's own plan is not cut short: given up, it would go on
+ * and, the file system back, write a hit's outputs over what the build wrote
+ * since, and leave its key's other calls waiting on a compile nobody runs.
  */
 export class StoreStall {
   private hungSince: number | undefined;
   private lastProbe = 0;
   private probing: Promise<boolean> | undefined;
-  /** Each waiting plan's way to end now. */
+  /** Each wait's way to end now. */
   private readonly waiting = new Set<() => void>();
 
   constructor(
@@ -44,7 +51,7 @@ export class StoreStall {
     return this.hungSince !== undefined;
   }
 
-  /** The plan, or `instead()`'s, if the store is taken for hung before the plan settles (at once, if it is already). */
+  /** The wait's end, or `instead()`'s, if the store is taken for hung before it ends (at once, if it is already). */
   guard<T>(plan: Promise<T>, instead: () => T): Promise<T> {
     if (this.hung) return Promise.resolve(instead());
     return new Promise<T>((resolve, reject) => {
@@ -113,7 +120,7 @@ export class StoreStall {
         resolve(writes);
       };
       // A child that can't start (no touch on PATH) tells nothing: taken as a store that writes.
-      const child = spawn(this.toucher, ['-c', join(this.dir, 'daemon.pid')], { stdio: 'ignore' });
+      const child = spawn(this.toucher, ['-c', join(this.dir, 'index', 'LOCK')], { stdio: 'ignore' });
       child.on('error', () => settle(true));
       child.on('exit', () => settle(true));
       // Blocked in the kernel, it may not die until the file system comes back: it is left to end then.

@@ -3,7 +3,7 @@ import { refuseOthersSocket } from './socketOwner.js';
 import { socketAnswers } from './socketAnswers.js';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
-import { encodeFrame, FrameReader, type CompilePlan, type Request } from './protocol.js';
+import { encodeFrame, FrameReader, settingValue, type CompilePlan, type Request } from './protocol.js';
 import type { AuditEvent } from '@splitcache/store';
 
 /** How long a daemon without its store keeps answering before it exits, so a later call tries the store again. */
@@ -31,8 +31,9 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
         const plan: CompilePlan = { action: 'passthrough', reason: 'store-unavailable' };
         if (!warned) plan.warning = `${reason} (building uncached)`;
         warned = true;
-        const crate = req.argv?.[req.argv.indexOf('--crate-name') + 1] ?? '';
-        if (told.length < 100_000) told.push({ time: Date.now(), session: req.env?.SPLITCACHE_SESSION ?? '', crate, crateType: '', outcome: 'passthrough', reason: 'store-unavailable' });
+        const at = req.argv?.indexOf('--crate-name') ?? -1;
+        const crate = at < 0 ? '' : req.argv[at + 1] ?? '';
+        if (told.length < 100_000) told.push({ time: Date.now(), session: settingValue(req.env ?? {}, 'SPLITCACHE_SESSION') ?? '', crate, crateType: '', outcome: 'passthrough', reason: 'store-unavailable' });
         return plan;
       }
       case 'audit':

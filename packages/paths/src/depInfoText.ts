@@ -45,3 +45,24 @@ export function normaliseDepInfo(text: string, table: PrefixTable): string {
 export function expandDepInfo(text: string, table: PrefixTable): string {
   return new PrefixTable([...table.entries, ...escapedTable(table).entries]).expandText(text);
 }
+
+/**
+ * Dep-info with `paths` added to each output's rule as dependencies, and an empty rule for each:
+ * a file a hit's dep-info must name to cargo as it is, whatever it names under a placeholder
+ * (daemon/checkoutInSource.ts). Added after normaliseDepInfo, they stay as they are.
+ */
+export function addDepInfoInputs(text: string, paths: readonly string[]): string {
+  if (paths.length === 0) return text;
+  const deps = paths.map(escapeSpaces);
+  const lines = text.split('\n').map((line) => {
+    if (line === '' || line.startsWith('#')) return line;
+    const colon = /:(?= |$)/.exec(line)?.index;
+    return colon === undefined || line.slice(colon + 1) === '' ? line : `${line} ${deps.join(' ')}`;
+  });
+  // Before the comments (`# env-dep:`), or at the end.
+  const at = lines.findIndex((l) => l.startsWith('#'));
+  const rules = deps.map((d) => `${d}:`);
+  if (at >= 0) lines.splice(at, 0, ...rules, '');
+  else lines.splice(lines.at(-1) === '' ? lines.length - 1 : lines.length, 0, ...rules);
+  return lines.join('\n');
+}

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandDepInfo, normaliseDepInfo, PrefixTable } from '../src/index.js';
+import { addDepInfoInputs, expandDepInfo, normaliseDepInfo, PrefixTable } from '../src/index.js';
 import { findToolchain } from './realRlink.js';
 
 // rustc escapes a space in a dependency's path as `\ ` (not in an output's, nor in an env-dep
@@ -51,4 +51,15 @@ for (const [from, to] of [[spaced, plain], [plain, spaced]] as const) {
 t.test('free-text normalisation, as before, misses an escaped prefix and expands one unescaped', async (t) => {
   t.ok(spaced.table.normaliseText(spaced.depInfo).includes(spaced.dir.replace(/ /g, '\\ ')), 'the escaped prefix stays');
   t.not(spaced.table.expandText(plain.table.normaliseText(plain.depInfo)), spaced.depInfo, 'and the consumer gets another file than rustc writes');
+});
+
+t.test('addDepInfoInputs: each output rule gets the paths, each path an empty rule, before the comments', async (t) => {
+  const d = '/t/x.d: src/main.rs @@sc:cwd.mk@@/data.txt\n\n/t/x: src/main.rs @@sc:cwd.mk@@/data.txt\n\nsrc/main.rs:\n@@sc:cwd.mk@@/data.txt:\n\n# env-dep:A=b\n';
+  t.equal(
+    addDepInfoInputs(d, ['/ci/a/data.txt', '/ci/a b/x.txt']),
+    '/t/x.d: src/main.rs @@sc:cwd.mk@@/data.txt /ci/a/data.txt /ci/a\\ b/x.txt\n\n/t/x: src/main.rs @@sc:cwd.mk@@/data.txt /ci/a/data.txt /ci/a\\ b/x.txt\n\nsrc/main.rs:\n@@sc:cwd.mk@@/data.txt:\n\n/ci/a/data.txt:\n/ci/a\\ b/x.txt:\n\n# env-dep:A=b\n',
+    'a space escaped as rustc escapes it',
+  );
+  t.equal(addDepInfoInputs('/t/x: a.rs\n\na.rs:\n', ['/p']), '/t/x: a.rs /p\n\na.rs:\n/p:\n', 'no comments: at the end');
+  t.equal(addDepInfoInputs(d, []), d, 'nothing to add: the same text');
 });
