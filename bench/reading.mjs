@@ -83,7 +83,8 @@ export function readingTheTargets(results, lookups) {
       `The same ratio run by run, for splitcache and for plain cargo (whose work is the same in both): ${measured.map((w) => `${w.id} ${perRun(w, 'splitcache', 'warm-other-dir', 'warm-clean')} and ${perRun(w, 'plain', 'warm-other-dir', 'warm-clean')}`).join('; ')}. ` +
       'On an idle machine (2026-12-01, grep, three pairs alternating, daemon stopped before each build) the other directory took 3.07–3.27 s and the clean target 3.20–3.40 s. ' +
       'Since commit 1f518ae a daemon started again takes the file digests the last one read (digests.json, docs/ARCHITECTURE.md), so a warm clean build no longer reads its sources again, while the other directory must read each at its new path (a daemon with no digests kept opened ~1,200 files for reading over such a grep build, strace): warm clean grep with the kept digests against without them, 4 alternating pairs (2026-12-04, `cargo build -q`): 1.82–2.40 s against 2.01–2.53 s. ' +
-      'The other directory itself did not get slower: commit 8d310f8 against 353585a, grep, 5 alternating pairs (the same day): 1.75–2.10 s against 1.74–2.23 s.',
+      'The other directory itself did not get slower: commit 8d310f8 against 353585a, grep, 5 alternating pairs (the same day): 1.75–2.10 s against 1.74–2.23 s. ' +
+      "The run on commit 41c7e86 (2026-12-05 04:12, load 0.52 at its start, with other work on the cores) against e1818a9's (2026-12-04, load 0.22): warm clean tokio 1.53 s against 1.95 s, grep 1.62 s against 2.15 s; other directory tokio 1.86 s against 2.14 s, grep 2.04 s against 2.33 s. Both were faster, the clean target more (the wrapper's overhead summed over a build's calls: tokio 0.43 s against 0.69 s, grep 0.49 s against 0.91 s; a hit's p50 5.2 ms against 9.0 ms), so the ratio rose past 1.10 there. What the other directory adds is reading each input at its new path.",
   )
 
   // Cold.
