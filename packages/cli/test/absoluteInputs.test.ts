@@ -102,6 +102,39 @@ t.test("the same from a workspace crate's macro_rules! (a helper's repro: b hit 
   t.equal(await binOutput(b, 'app'), 'two', "b's binary holds the file the macro names");
 });
 
+t.test('the same through a [env] value in .cargo/config.toml (a helper\'s repro: b printed a\'s old file)', async (t) => {
+  const { b } = await siblingBuilds(t, {
+    'Cargo.toml': PKG, 'data.txt': 'one', '.cargo/config.toml': '[env]\nDATA_FILE = "{a}/data.txt"\n',
+    'src/main.rs': 'fn main() { print!("{}", include_str!(env!("DATA_FILE"))); }\n',
+  }, true);
+  t.equal(await binOutput(b), 'two', "b's binary holds the file the value names");
+});
+
+t.test('the same from a macro behind a re-export, and split across literals in a workspace member', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [a, b] = checkouts({
+    'Cargo.toml': '[workspace]\nmembers = ["c", "facade", "app", "split"]\nresolver = "2"\n',
+    'c/Cargo.toml': '[package]\nname = "c"\nversion = "0.1.0"\nedition = "2021"\n',
+    'c/src/lib.rs': '#[macro_export]\nmacro_rules! data { () => { include_str!("{a}/data.txt") } }\n',
+    'facade/Cargo.toml': '[package]\nname = "facade"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nc = { path = "../c" }\n',
+    'facade/src/lib.rs': 'pub use c::data;\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nfacade = { path = "../facade" }\n',
+    'app/src/main.rs': 'fn main() { print!("{}", facade::data!()); }\n',
+    'split/Cargo.toml': '[package]\nname = "split"\nversion = "0.1.0"\nedition = "2021"\n',
+    'split/src/main.rs': 'fn main() { print!("{}", include_str!(concat!("{a}", "/split/data.txt"))); }\n',
+    'split/data.txt': 'one',
+    'data.txt': 'one',
+  });
+  assertOk(t, await store.cargo(a, ['build']), 'the build in a');
+  t.equal((await store.calls()).find((c) => c.crate === 'split')?.notStored, undefined, "the split literal's crate is stored: nothing names its input's place, so it is recorded as it is too");
+  writeFileSync(join(a, 'data.txt'), 'two');
+  writeFileSync(join(a, 'split', 'data.txt'), 'two');
+  assertOk(t, await store.cargo(b, ['build']), 'the build in b');
+  t.equal(await binOutput(b, 'app'), 'two', "b's app holds the file the re-exported macro names");
+  t.equal(await binOutput(b, 'split'), 'two', "b's split holds the file its split literal names");
+});
+
 t.test('the same from a file a build script copies into OUT_DIR as it is', async (t) => {
   const { b } = await siblingBuilds(t, {
     'Cargo.toml': PKG, 'data.txt': 'one',

@@ -1,39 +1,47 @@
 import { open } from 'node:fs/promises';
-import type { PrefixTable } from '@splitcache/paths';
+import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
 
 /**
- * Absolute inputs under this checkout, and the text that may name them.
+ * Absolute inputs under this checkout, and how a result records them.
  *
  * An input dep-info names by absolute path under a prefix of this checkout
  * (`<cwd>/data.txt`) is expanded, in another checkout, to that checkout's
  * file. That is right where the path was made from the checkout it is built
  * in: `include_str!(concat!(env!("CARGO_MANIFEST_DIR"), …))`, OUT_DIR's
- * generated sources, a proc-macro that joins CARGO_MANIFEST_DIR to a file it
- * embeds (pest's grammars, askama's templates), a profile named in RUSTFLAGS.
- * It is wrong where a text names the path itself (`include_str!("/ci/a/data.txt")`
- * in a source, in a dependency's `macro_rules!`, in a file a build script copies
- * into OUT_DIR): every checkout whose copy of that text is the same (its digest
- * is keyed) reads that one file, while another checkout's lookup checked its own
- * copy, and a sibling checkout whose copy was unchanged hit after the named file
- * changed (helpers' repros: the binary printed the old content).
+ * generated sources, a profile named in RUSTFLAGS. It is wrong where the path
+ * is fixed: written in a source, in a dependency's `macro_rules!` (even behind
+ * a re-export), in a file a build script copies into OUT_DIR, in a `[env]`
+ * value of `.cargo/config.toml`, or put together by a proc-macro from a
+ * constant. Every checkout whose copy of that text is the same (its digest is
+ * keyed) reads that one file, while another checkout's lookup checked its own
+ * copy: a sibling checkout whose copy was unchanged hit after the named file
+ * changed, and printed the old content (helpers' repros, five shapes).
  *
- * A path can be reached both ways, and which way rustc took can't be told. So
- * a path whose text stands in one of the crate's inputs or `--extern` files is
- * `named`: the result records it both under its placeholder and as it is, with
- * one digest, so a lookup elsewhere must find both files alike, whichever one
- * its rustc reads; and the dep-info a hit writes lists both to cargo. A path
- * split across literals (`concat!("/ci/a", "/data.txt")`) is not found that
- * way: a crate whose own sources (inputs named relative to the call's directory,
- * or under an absolute crate root's directory) hold the path of the checkout
- * (its cwd or package dir) while one of its inputs is under it is not stored
- * (`refused`, reason `absolute-input`). One spelled with escapes is not seen.
- * The sysroot is left out: the toolchain is keyed, and its files are its own.
+ * Which way rustc reached a path can't be told from dep-info. So an input is
+ * recorded under its placeholder alone only where something the key holds in
+ * its normalised form names the place it is in (an anchor: an absolute crate
+ * root's directory, an `--extern` file, a `-L dependency=` dir, a `-C
+ * profile-use` file, an OUT_DIR or CARGO_MANIFEST_DIR env-dep), and no text
+ * (an input or `--extern` file, an env-dep's value) names its whole path. Any
+ * other is also recorded as it is (`both`), with one digest: a lookup elsewhere
+ * hits only where both files are alike, whichever one its rustc reads, and the
+ * dep-info a hit writes names both to cargo. On another machine, where the raw
+ * path is not there, that is a miss: a pest-style proc-macro, which joins
+ * CARGO_MANIFEST_DIR to a file as it expands (no env-dep says so), keeps its
+ * hits between checkouts on one machine only. A crate whose own sources
+ * (inputs named relative to the call's directory, or under an absolute root's
+ * directory) hold the path of its checkout (cwd or package dir) while an input
+ * under it would be recorded under its placeholder alone is not stored
+ * (`refused`, reason `absolute-input`): the path may be a literal split by
+ * `concat!`. Escapes in a literal are not seen. The sysroot is left out: the
+ * toolchain is keyed, and its files are its own wherever it is.
  */
-export async function namedInputs(
-  inputs: readonly string[], table: PrefixTable, cwd: string, root: string | undefined, externs: readonly string[],
-): Promise<{ named: Set<string>; refused?: string }> {
-  const named = new Set<string>();
+export async function recordedInputs(
+  inputs: readonly string[], table: PrefixTable, cwd: string, inv: Pick<Invocation, 'input' | 'externs' | 'libPaths' | 'codegen' | 'unstable'>,
+  envDeps: readonly { name: string; value?: string }[], recorded: readonly (readonly [string, string | null])[],
+): Promise<{ both: Set<string>; refused?: string }> {
   // Each absolute input and the prefix it is normalised under (the longest).
   const under = new Map<string, { name: string; path: string }>();
   for (const input of inputs) {
@@ -45,26 +53,58 @@ export async function namedInputs(
     }
     if (best && best.name !== 'sysroot') under.set(input, best);
   }
-  if (under.size === 0) return { named };
-  const rootDir = root?.startsWith('/') ? root.slice(0, root.lastIndexOf('/') + 1) : undefined;
+  const both = new Set<string>();
+  if (under.size === 0) return { both };
+  const anchors = anchorsOf(inv, table, recorded);
+  const rootDir = inv.input?.startsWith('/') ? inv.input.slice(0, inv.input.lastIndexOf('/') + 1) : undefined;
   const own = new Set(inputs.filter((p) => !p.startsWith('/') || (rootDir !== undefined && p.startsWith(rootDir))));
-  const checkouts = new Set([...under.values()].filter((u) => u.name === 'cwd' || u.name === 'pkg').map((u) => u.path));
-  // The own sources that hold a checkout's path, by that path.
+  const checkouts = table.entries.filter((e) => e.name === 'cwd' || e.name === 'pkg').map((e) => e.path.replace(/\/+$/, ''));
   const holding = new Map<string, string>();
-  const files: [string, string | undefined][] = [...inputs.map((p): [string, string] => [inputOnDisk(cwd, p), p]), ...externs.map((e): [string, undefined] => [e, undefined])];
-  for (const [file, input] of files) {
-    const bytes = await readUpTo(file, TEXT_MAX_BYTES);
+  for (const path of under.keys()) if (!isUnder(table.normalise(path), anchors)) both.add(path);
+  const texts: [string | undefined, () => Promise<Buffer | undefined>][] = [
+    ...envDeps.filter((e) => e.value !== undefined).map((e): [undefined, () => Promise<Buffer>] => [undefined, async () => Buffer.from(e.value!)]),
+    ...inputs.map((p): [string, () => Promise<Buffer | undefined>] => [p, () => readUpTo(inputOnDisk(cwd, p), TEXT_MAX_BYTES)]),
+    ...externFilesOf(inv).map((f): [undefined, () => Promise<Buffer | undefined>] => [undefined, () => readUpTo(f, TEXT_MAX_BYTES)]),
+  ];
+  for (const [input, read] of texts) {
+    const bytes = await read();
     if (!bytes) continue;
-    for (const path of under.keys()) if (!named.has(path) && holdsPath(bytes, Buffer.from(path))) named.add(path);
+    for (const path of under.keys()) if (!both.has(path) && holdsPath(bytes, Buffer.from(path))) both.add(path);
     if (input === undefined || !own.has(input)) continue;
     for (const checkout of checkouts) if (!holding.has(checkout) && holdsPath(bytes, Buffer.from(checkout))) holding.set(checkout, input);
   }
-  // A checkout's path in an own source, and an input under it that no text names whole: maybe a literal split.
-  for (const [path, u] of under) {
-    const source = holding.get(u.path);
-    if (source !== undefined && !named.has(path)) return { named, refused: source };
+  // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
+  for (const path of under.keys()) {
+    if (both.has(path)) continue;
+    for (const [checkout, source] of holding) if (path.startsWith(`${checkout}/`)) return { both, refused: source };
   }
-  return { named };
+  return { both };
+}
+
+/** The places, in normalised form, that the key's own normalised arguments and env-deps name. */
+function anchorsOf(inv: Pick<Invocation, 'input' | 'externs' | 'libPaths' | 'codegen' | 'unstable'>, table: PrefixTable, recorded: readonly (readonly [string, string | null])[]): string[] {
+  const given: string[] = [];
+  if (inv.input?.startsWith('/')) given.push(inv.input.slice(0, inv.input.lastIndexOf('/')));
+  given.push(...externFilesOf(inv));
+  for (const l of inv.libPaths) if (l.kind === 'dependency' && l.path.startsWith('/')) given.push(l.path);
+  const profile = inv.codegen.get('profile-use') ?? inv.unstable.filter((z) => z.startsWith('profile-sample-use=')).pop()?.slice('profile-sample-use='.length);
+  if (profile?.startsWith('/')) given.push(profile);
+  const anchors = given.map((p) => table.normalise(p));
+  for (const [name, value] of recorded) {
+    if (value === null) continue;
+    if (value.startsWith(PLACEHOLDER_OPEN)) anchors.push(value);
+    // Recorded exactly, OUT_DIR or CARGO_MANIFEST_DIR still names its own prefix: a lookup elsewhere misses on the value first.
+    else if ((name === 'OUT_DIR' || name === 'CARGO_MANIFEST_DIR') && value.startsWith('/')) anchors.push(table.normalise(value.replace(/\/+$/, '')));
+  }
+  return anchors.filter((a) => a.startsWith(PLACEHOLDER_OPEN));
+}
+
+function isUnder(normalised: string, anchors: readonly string[]): boolean {
+  return anchors.some((a) => normalised === a || normalised.startsWith(a.endsWith('/') ? a : `${a}/`));
+}
+
+function externFilesOf(inv: Pick<Invocation, 'externs'>): string[] {
+  return inv.externs.flatMap((e) => (e.path?.startsWith('/') ? [e.path] : []));
 }
 
 /** Files larger than this are not looked through (an `include_bytes!` of a disk image). */

@@ -12,7 +12,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
-import { namedInputs } from './checkoutInSource.js';
+import { recordedInputs } from './checkoutInSource.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
@@ -174,10 +174,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
-  // An absolute input whose path a text names is recorded as it is too (checkoutInSource.ts).
-  const named = await namedInputs([...dep.files, ...asmPaths], table, cwd, inv.input, externFiles(inv, cwd));
+  // An absolute input not known to be made from the checkout is recorded as it is too (checkoutInSource.ts).
+  const named = await recordedInputs([...dep.files, ...asmPaths], table, cwd, inv, dep.envDeps, envDeps);
   if (named.refused) return { stored: false, reason: 'absolute-input' };
-  for (const [p, d] of [...inputs]) if (p.startsWith('@@sc:') && named.named.has(table.expand(p))) inputs.push([table.expand(p), d]);
+  for (const [p, d] of [...inputs]) if (p.startsWith('@@sc:') && named.both.has(table.expand(p))) inputs.push([table.expand(p), d]);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;
@@ -211,7 +211,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   for (const name of names) {
     const path = pathOf(name);
     const form: OutputRecord['form'] = name.endsWith('.d') ? 'text' : name.endsWith('.rlink') ? 'rlink' : 'raw';
-    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion, [...named.named]);
+    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion, [...named.both]);
     bytes += size;
     const role: OutputRecord['role'] = form === 'rlink' ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
     outputs.push({ name, digest, size, form, role });
@@ -267,7 +267,7 @@ async function storeOutput(
   const raw = rlink ?? (await readWhole(path, size));
   if (size !== undefined && raw.length !== size) throw changed();
   let data: Uint8Array = raw;
-  // The inputs a text names by absolute path are named to cargo as they are too (checkoutInSource.ts).
+  // The inputs recorded as they are too are named to cargo so as well (checkoutInSource.ts).
   if (form === 'text') data = Buffer.from(addDepInfoInputs(normaliseDepInfo(raw.toString('utf8'), table), named));
   else if (form === 'rlink') data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: rlinkVersion });
   return { digest: await store.blobs.write(data), size: data.length };
