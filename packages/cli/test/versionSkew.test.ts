@@ -1,10 +1,10 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
-import { BIN, ROOT, copyFixture, oneFileCrate, run, Store, tempDir, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, oneFileCrate, printingCrateArgs, ROOT, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A store shared by two splitcache versions, or a daemon left running across
 // an upgrade: calls build uncached with one clear line, never fail, and the
@@ -149,4 +149,18 @@ s.on('data', (d) => {
   t.equal(lines.length, 1, `one protocol line in the build's output:\n${lines.join('\n')}`);
   t.match(lines[0], /the client \d+ \(a newer splitcache, installed at \S+; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own\)/, 'naming the newer install and what to do');
   t.ok(lines[0]!.includes(`installed at ${ROOT};`), `the newer one is this checkout's install (${ROOT})`);
+});
+
+t.test("`server status` names another install whose daemon serves the store (its behaviour, not this one's)", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const other = copyInstall(`require(${JSON.stringify(DAEMON_MAIN)});\n`);
+  const crate = oneFileCrate('fn main() {}\n', 'other');
+  assertOk(t, await run(other.bin, ['rustc', ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'a call through the other install starts its daemon');
+  const status = await store.splitcache(['server', 'status']);
+  t.match(status.stdout, /^splitcache daemon running \(pid \d+/, 'this install reaches it');
+  t.ok(status.stdout.includes(`served by another install: ${realpathSync(join(other.bin, '..', '..'))} (`), `and names that install: ${status.stdout}`);
+  await store.stop();
+  assertOk(t, await run(BIN, ['rustc', ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'a call through this install starts its own');
+  t.notMatch((await store.splitcache(['server', 'status'])).stdout, /another install/, 'which is not named');
 });

@@ -13,9 +13,9 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { userTempDir } from './userTempDir.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
@@ -368,4 +368,15 @@ export function isDaemonProcess(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The install a daemon entry file (`<install>/packages/daemon/dist/bundle/main.cjs`) belongs to, every link resolved. */
+export function installOf(daemonMain: string): string {
+  let file = daemonMain;
+  try {
+    file = realpathSync(daemonMain);
+  } catch {
+    /* as given */
+  }
+  return resolve(file, '../../../../..');
 }

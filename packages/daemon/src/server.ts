@@ -1,6 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, rename, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
@@ -10,12 +9,12 @@ import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
 import { crateMatcher, type AuditEvent } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
-import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, mountNamespace, PROTOCOL_VERSION, planToWire, doneFromWire, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
+import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, installOf, mountNamespace, PROTOCOL_VERSION, planToWire, doneFromWire, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
 
 /** This daemon's mount namespace: a client of another is not served (otherMountNamespace). */
 const OWN_MOUNT_NAMESPACE = mountNamespace('self');
 /** Where this daemon's install is (main.cjs is `<install>/packages/daemon/dist/bundle/main.cjs`), for a line naming it. */
-const INSTALL = process.argv[1] ? resolve(process.argv[1], '../../../../..') : 'an unknown place';
+const INSTALL = process.argv[1] ? installOf(process.argv[1]) : 'an unknown place';
 
 const ALIVE_FRAME = encodeFrame({ alive: 1 } satisfies AliveFrame);
 
@@ -179,6 +178,8 @@ export class DaemonServer {
           /** Calls planned as misses whose clients haven't reported (tests: none is left behind by a client gone). */
           pending: this.handler.pendingCount,
           problems: this.s.config.problems,
+          // `server status` names it when it is not the asking install's (two installs sharing one store).
+          install: INSTALL,
           // A call's SPLITCACHE_LOG=debug raises a running daemon's level for the rest of its life.
           ...(this.s.log.debugging() && this.s.config.logLevel !== 'debug' ? { debugRaised: true } : {}),
           ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),

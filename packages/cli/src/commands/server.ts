@@ -1,6 +1,6 @@
-import { askDaemon, daemonRequest } from './daemonRequest.js';
+import { askDaemon, DAEMON_MAIN, daemonRequest } from './daemonRequest.js';
 import { signalDaemon } from '../daemonPid.js';
-import { isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
+import { installOf, isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
@@ -66,7 +66,7 @@ export async function runServer(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'start' || sub === 'status') {
-    const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string; stale?: string[]; problems?: string[]; debugRaised?: boolean }>({ op: 'ping', env: process.env }, sub === 'start');
+    const r = await daemonRequest<{ pid?: number; unavailable?: string; error?: string; stale?: string[]; problems?: string[]; debugRaised?: boolean; install?: string }>({ op: 'ping', env: process.env }, sub === 'start');
     // It failed to start, was found hung (and stopped), or went away before it answered.
     if (r?.error) {
       process.stderr.write(`splitcache: ${r.error}\n`);
@@ -80,6 +80,8 @@ export async function runServer(args: string[]): Promise<number> {
     // A daemon whose store won't open still answers (every call builds uncached): say why.
     const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
     process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
+    // Two installs sharing one store: the one whose daemon runs serves the other's calls with its own behaviour.
+    if (r?.pid && r.install && r.install !== installOf(DAEMON_MAIN)) process.stdout.write(`served by another install: ${r.install} (its behaviour and fixes, not this one's, until \`splitcache server stop\`)\n`);
     for (const problem of r?.problems ?? []) process.stdout.write(`setting not used: ${problem}\n`);
     if (r?.pid && r.debugRaised) process.stdout.write('logging debug lines to daemon.log: a call with SPLITCACHE_LOG=debug asked for them, until the daemon stops\n');
     // It keeps the settings of the client that started it: name those this shell would change.
