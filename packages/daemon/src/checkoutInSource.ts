@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
-import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
+import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
+import { externFiles } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 
 /**
@@ -39,42 +40,34 @@ import { inputOnDisk } from './inputPath.js';
  * toolchain is keyed, and its files are its own wherever it is.
  */
 export async function recordedInputs(
-  inputs: readonly string[], table: PrefixTable, cwd: string, inv: Pick<Invocation, 'input' | 'externs' | 'libPaths' | 'codegen' | 'unstable'>,
+  inputs: readonly string[], table: PrefixTable, cwd: string, inv: Invocation,
   envDeps: readonly { name: string; value?: string }[], recorded: readonly (readonly [string, string | null])[],
 ): Promise<{ both: Set<string>; refused?: string }> {
-  // Each absolute input and the prefix it is normalised under (the longest).
-  const under = new Map<string, { name: string; path: string }>();
-  for (const input of inputs) {
-    if (!input.startsWith('/')) continue;
-    let best: { name: string; path: string } | undefined;
-    for (const e of table.entries) {
-      const path = e.path.replace(/\/+$/, '');
-      if ((input === path || input.startsWith(`${path}/`)) && path.length > (best?.path.length ?? -1)) best = { name: e.name, path };
-    }
-    if (best && best.name !== 'sysroot') under.set(input, best);
-  }
+  // Each absolute input the table puts under a placeholder, but the sysroot's.
+  const under = new Set(inputs.filter((p) => p.startsWith('/') && p !== table.normalise(p) && !table.normalise(p).startsWith(SYSROOT)));
   const both = new Set<string>();
   if (under.size === 0) return { both };
-  const anchors = anchorsOf(inv, table, recorded);
+  const externs = externFiles(inv, cwd);
+  const anchors = anchorsOf(inv, externs, table, recorded);
   const rootDir = inv.input?.startsWith('/') ? inv.input.slice(0, inv.input.lastIndexOf('/') + 1) : undefined;
   const own = new Set(inputs.filter((p) => !p.startsWith('/') || (rootDir !== undefined && p.startsWith(rootDir))));
   const checkouts = table.entries.filter((e) => e.name === 'cwd' || e.name === 'pkg').map((e) => e.path.replace(/\/+$/, ''));
   const holding = new Map<string, string>();
-  for (const path of under.keys()) if (!isUnder(table.normalise(path), anchors)) both.add(path);
+  for (const path of under) if (!isUnder(table.normalise(path), anchors)) both.add(path);
   const texts: [string | undefined, () => Promise<Buffer | undefined>][] = [
     ...envDeps.filter((e) => e.value !== undefined).map((e): [undefined, () => Promise<Buffer>] => [undefined, async () => Buffer.from(e.value!)]),
     ...inputs.map((p): [string, () => Promise<Buffer | undefined>] => [p, () => readUpTo(inputOnDisk(cwd, p), TEXT_MAX_BYTES)]),
-    ...externFilesOf(inv).map((f): [undefined, () => Promise<Buffer | undefined>] => [undefined, () => readUpTo(f, TEXT_MAX_BYTES)]),
+    ...externs.map((f): [undefined, () => Promise<Buffer | undefined>] => [undefined, () => readUpTo(f, TEXT_MAX_BYTES)]),
   ];
   for (const [input, read] of texts) {
     const bytes = await read();
     if (!bytes) continue;
-    for (const path of under.keys()) if (!both.has(path) && holdsPath(bytes, Buffer.from(path))) both.add(path);
+    for (const path of under) if (!both.has(path) && holdsPath(bytes, Buffer.from(path))) both.add(path);
     if (input === undefined || !own.has(input)) continue;
     for (const checkout of checkouts) if (!holding.has(checkout) && holdsPath(bytes, Buffer.from(checkout))) holding.set(checkout, input);
   }
   // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
-  for (const path of under.keys()) {
+  for (const path of under) {
     if (both.has(path)) continue;
     for (const [checkout, source] of holding) if (path.startsWith(`${checkout}/`)) return { both, refused: source };
   }
@@ -82,10 +75,10 @@ export async function recordedInputs(
 }
 
 /** The places, in normalised form, that the key's own normalised arguments and env-deps name. */
-function anchorsOf(inv: Pick<Invocation, 'input' | 'externs' | 'libPaths' | 'codegen' | 'unstable'>, table: PrefixTable, recorded: readonly (readonly [string, string | null])[]): string[] {
+function anchorsOf(inv: Pick<Invocation, 'input' | 'libPaths' | 'codegen' | 'unstable'>, externs: readonly string[], table: PrefixTable, recorded: readonly (readonly [string, string | null])[]): string[] {
   const given: string[] = [];
   if (inv.input?.startsWith('/')) given.push(inv.input.slice(0, inv.input.lastIndexOf('/')));
-  given.push(...externFilesOf(inv));
+  given.push(...externs);
   for (const l of inv.libPaths) if (l.kind === 'dependency' && l.path.startsWith('/')) given.push(l.path);
   const profile = inv.codegen.get('profile-use') ?? inv.unstable.filter((z) => z.startsWith('profile-sample-use=')).pop()?.slice('profile-sample-use='.length);
   if (profile?.startsWith('/')) given.push(profile);
@@ -103,9 +96,7 @@ function isUnder(normalised: string, anchors: readonly string[]): boolean {
   return anchors.some((a) => normalised === a || normalised.startsWith(a.endsWith('/') ? a : `${a}/`));
 }
 
-function externFilesOf(inv: Pick<Invocation, 'externs'>): string[] {
-  return inv.externs.flatMap((e) => (e.path?.startsWith('/') ? [e.path] : []));
-}
+const SYSROOT = placeholderFor('sysroot');
 
 /** Files larger than this are not looked through (an `include_bytes!` of a disk image). */
 const TEXT_MAX_BYTES = 64 << 20;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import { callTypeLabel, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
+import { callTypeLabel, crateNameOfCall, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
 import { CallEvents, pkgOf } from './callEvents.js';
 import { packageToRecord } from '@splitcache/store';
 import { readsBootstrap } from './bootstrapRead.js';
@@ -170,13 +170,12 @@ export class CompileHandler {
     return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
   }
 
-  /** `crateType`: the call's label (callTypeLabel), counted in its type's `pass` column; none for a call of no compiler. */
   private storeHung(req: Extract<Request, { op: 'compile' }>): CompilePlan {
-    const at = req.argv.indexOf('--crate-name');
-    const plan = this.passThrough(settingValue(req.env, 'SPLITCACHE_SESSION') ?? '', at < 0 ? '' : req.argv[at + 1] ?? '', 'store-hung');
+    const plan = this.passThrough(settingValue(req.env, 'SPLITCACHE_SESSION') ?? '', crateNameOfCall(req.argv), 'store-hung');
     return { ...plan, warning: hungStoreLine(this.s.config.dir, this.s.stats, this.faults) };
   }
 
+  /** `crateType`: the call's label (callTypeLabel), counted in its type's `pass` column; none for a call of no compiler. */
   private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = ''): CompilePlan {
     this.s.stats.passthrough(reason, crateType || undefined);
     this.events.add({ session, crate, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason });

@@ -4,6 +4,7 @@ import { socketAnswers } from './socketAnswers.js';
 import { chmod, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, settingValue, type CompilePlan, type Request } from './protocol.js';
+import { crateNameOfCall } from '@splitcache/rustc';
 import type { AuditEvent } from '@splitcache/store';
 
 /** How long a daemon without its store keeps answering before it exits, so a later call tries the store again. */
@@ -31,8 +32,7 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
         const plan: CompilePlan = { action: 'passthrough', reason: 'store-unavailable' };
         if (!warned) plan.warning = `${reason} (building uncached)`;
         warned = true;
-        const at = req.argv?.indexOf('--crate-name') ?? -1;
-        const crate = at < 0 ? '' : req.argv[at + 1] ?? '';
+        const crate = Array.isArray(req.argv) ? crateNameOfCall(req.argv) : '';
         if (told.length < 100_000) told.push({ time: Date.now(), session: settingValue(req.env ?? {}, 'SPLITCACHE_SESSION') ?? '', crate, crateType: '', outcome: 'passthrough', reason: 'store-unavailable' });
         return plan;
       }

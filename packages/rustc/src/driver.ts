@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { crateTypeLabel, type Verdict } from './classify.js';
-import type { Invocation } from './invocation.js';
+import { parseInvocation, type Invocation } from './invocation.js';
 
 /**
  * Programs that are rustc's own driver with more in it, which cargo runs in
@@ -65,4 +65,10 @@ export function driverVerdict(driver: string | undefined, verdict: Verdict): Ver
 export function callTypeLabel(driver: string | undefined, inv: Invocation): string {
   const own = crateTypeLabel(inv);
   return driver ? `${driverLabel(driver)}:${own}` : own;
+}
+
+/** The crate a wrapper call compiles, by its `--crate-name` ('' for none, or a call of no compiler): for a call answered without a plan. */
+export function crateNameOfCall(argv: readonly string[]): string {
+  const call = compilerCall(argv);
+  return (call && parseInvocation(call.args).crateName) ?? '';
 }
