@@ -3,6 +3,7 @@ import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/
 import type { Invocation } from '@splitcache/rustc';
 import { externFiles } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
+import { PathSearch } from './pathSearch.js';
 
 /**
  * Absolute inputs under this checkout, and how a result records them.
@@ -59,12 +60,14 @@ export async function recordedInputs(
     ...inputs.map((p): [string, () => Promise<Buffer | undefined>] => [p, () => readUpTo(inputOnDisk(cwd, p), TEXT_MAX_BYTES)]),
     ...externs.map((f): [undefined, () => Promise<Buffer | undefined>] => [undefined, () => readUpTo(f, TEXT_MAX_BYTES)]),
   ];
+  const named = new PathSearch([...under].filter((p) => !both.has(p)), table.entries.map((e) => e.path));
+  const checkoutNamed = new PathSearch(checkouts, []);
   for (const [input, read] of texts) {
     const bytes = await read();
     if (!bytes) continue;
-    for (const path of under) if (!both.has(path) && holdsPath(bytes, Buffer.from(path))) both.add(path);
+    for (const path of named.held(bytes, both)) both.add(path);
     if (input === undefined || !own.has(input)) continue;
-    for (const checkout of checkouts) if (!holding.has(checkout) && holdsPath(bytes, Buffer.from(checkout))) holding.set(checkout, input);
+    for (const checkout of checkoutNamed.held(bytes)) if (!holding.has(checkout)) holding.set(checkout, input);
   }
   // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
   for (const path of under) {
@@ -113,13 +116,4 @@ async function readUpTo(path: string, max: number): Promise<Buffer | undefined> 
   } catch {
     return undefined;
   }
-}
-
-/** Whether `bytes` hold `path` as a path: followed by a `/`, or by a character no path name goes on with. */
-function holdsPath(bytes: Buffer, path: Buffer): boolean {
-  for (let at = bytes.indexOf(path); at >= 0; at = bytes.indexOf(path, at + 1)) {
-    const next = bytes[at + path.length];
-    if (next === undefined || next === 0x2f || !/[A-Za-z0-9._~+-]/.test(String.fromCharCode(next))) return true;
-  }
-  return false;
 }

@@ -123,7 +123,7 @@ export class CompileHandler {
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv, req.cwd, req.env, rustc.sysroot) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
-      const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver });
+      const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
       p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };

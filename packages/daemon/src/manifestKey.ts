@@ -1,5 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { hasDebuginfo, instrumentsCoverage, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
@@ -7,10 +6,11 @@ import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
-import { normaliseKeyedArg } from './remapFlagKey.js';
+import { covers, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
 import { staticLibDigest } from './staticLibDigest.js';
+import { findStaticLib, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 
 export { keyedCargoEnv, keyedRustcEnv };
@@ -67,6 +67,8 @@ export interface KeyOptions {
   nativeCpu?: string;
   /** The driver in front of rustc (`clippy-driver`), for a call through one. */
   driver?: string;
+  /** The working directory as the kernel has it, symlinks resolved, where `cwd` is cargo's form of it (items 14 and 18). */
+  realCwd?: string;
 }
 
 export interface ManifestKey {
@@ -166,9 +168,13 @@ export interface ManifestKey {
  *     it found no clippy.toml. Plain rustc calls of the same `cargo clippy`
  *     get none of this, so dependencies share entries with `cargo check`.
  *     No new CACHE_VERSION: no earlier key had a driver.
- * 14. With -C instrument-coverage: the working directory and the root
- *     source file's path, exactly, not normalised, unless SPLITCACHE_REMAP
- *     is on (then only that coverage is on). The coverage map names the
+ * 14. With -C instrument-coverage: the working directory (as the kernel
+ *     has it, symlinks resolved: what rustc writes) and the root source
+ *     file's path, exactly, not normalised, unless SPLITCACHE_REMAP is on
+ *     (then only that coverage is on). Cargo's form of the directory (a
+ *     checkout built through a link) was keyed before: a link swapped from
+ *     one checkout to another hit with a map naming the first one's files
+ *     (a helper's repro; keys change only for such calls). The coverage map names the
  *     sources by absolute path (zlib-compressed, so the .rlink codec can't
  *     rewrite it), and llvm-cov reads them from there: objects from a
  *     checkout elsewhere would report on its files. With remap on, the map
@@ -201,6 +207,13 @@ export interface ManifestKey {
  *     DWO CU", no symbols). So such results serve their own target dir only,
  *     as a plain build's files would. Keys change only for such calls: no
  *     new CACHE_VERSION.
+ * 18. Where cargo names the working directory through a symlink (its form
+ *     is normalised in items 3 and 4) and the call has a `--remap-path-prefix`
+ *     of its own: whether one of them covers the directory as the kernel has
+ *     it, which is what rustc writes as debuginfo's comp_dir. A FROM naming
+ *     the link normalises as one naming the real path does, while only the
+ *     latter remaps: a checkout built through a link, unremapped, served a
+ *     checkout whose build remaps. Keys change only for such calls.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
  * inputPath.ts) and of the files the assembler read for asm! code
@@ -223,7 +236,7 @@ export async function buildManifestKey(
   files: FileDigestMemo,
   opts: KeyOptions = {},
 ): Promise<ManifestKey> {
-  const { remap = false, nativeCpu, driver } = opts;
+  const { remap = false, nativeCpu, driver, realCwd = cwd } = opts;
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
@@ -273,9 +286,13 @@ export async function buildManifestKey(
     const shadowed = conf?.shadowed === undefined ? '' : ` shadowing ${table.normalise(conf.shadowed)}`;
     k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf.file)} ${await files.digest(conf.file)}${shadowed}`);
   }
-  if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${cwd} ${resolve(cwd, inv.input!)}`); // 14
+  if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${realCwd} ${resolve(realCwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
   if (inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
+  if (realCwd !== cwd) {
+    const froms = remapFroms(inv.args);
+    if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18
+  }
   return oneTargetForm(k);
 }
 
@@ -297,60 +314,6 @@ function oneTargetForm(k: KeyBuilder): ManifestKey {
   const keyed = new KeyBuilder();
   for (const [name, value] of k.components()) keyed.add(one(name), one(value));
   return { key: keyed.digest(), components: keyed.components().map(([a, b]) => [a, b]) };
-}
-
-/**
- * The dirs rustc searches for one kind of library, in order, resolved against cwd: for
- * native libraries the -L native and -L all ones; for the crates of an `extern crate` that
- * no --extern names, the -L crate and -L all ones (-L dependency dirs serve only a
- * dependency's own dependencies, found by the hash its metadata records).
- */
-function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): string[] {
-  return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
-}
-
-/**
- * What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C
- * one's: not keyed). A native `.lib` too: a dependency's build script may name its archive so
- * (`rustc-link-lib=static:+verbatim=foo.lib`), and a staticlib cached whole bundles it from the
- * dependency's rlib, which stays the same when the archive is rebuilt: only this dir shows it.
- */
-const LIBRARY_FILE = { native: /\.(a|lib)$/, crate: /\.(rlib|rmeta)$/ };
-
-/**
- * The library files in the call's dirs of that kind but the sysroot's (item 8), in a stable
- * order. A system dir (`-L native=/usr/lib/x86_64-linux-gnu`, from pkg-config) holds ~100 MB
- * of `.a` files here: digested once per daemon, then stat'ed through the memo. Cargo passes
- * no -L crate dir, and a build script's `rustc-link-search` dir (-L all) holds no rlib, so
- * the crate kind costs a cargo build nothing.
- */
-function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, kind: 'native' | 'crate'): string[] {
-  const sysroot = placeholderFor('sysroot');
-  const out: string[] = [];
-  for (const dir of searchDirs(inv, cwd, kind)) {
-    if (table.normalise(dir).startsWith(sysroot)) continue;
-    let names: string[];
-    try {
-      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f)).sort();
-    } catch {
-      continue; // not there (yet): nothing of it can be bundled
-    }
-    for (const f of names) out.push(join(dir, f));
-  }
-  return out;
-}
-
-/**
- * The first file named `file` in the call's native dirs. A `+verbatim` name that is an absolute
- * path (`rustc-link-lib=static:+verbatim=$OUT_DIR/libfoo.a`) is that file, as rustc's own join
- * takes it: joined to each dir as node joins, it was found nowhere, and a library its build
- * script rebuilt was bundled stale.
- */
-function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
-  if (isAbsolute(file)) return existsSync(file) ? file : undefined;
-  return searchDirs(inv, cwd, 'native')
-    .map((dir) => join(dir, file))
-    .find((p) => existsSync(p));
 }
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */

@@ -62,7 +62,7 @@ function targetDirOf(env: Record<string, string>): string | undefined {
 }
 
 /** `dir` with every symlink resolved (one realpath(3)); as given when it can't be (gone, not readable). */
-function realPathOf(dir: string): string {
+export function realPathOf(dir: string): string {
   try {
     return realpathSync.native(dir);
   } catch {

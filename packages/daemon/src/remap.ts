@@ -1,4 +1,5 @@
 import type { PrefixTable } from '@splitcache/paths';
+import { realPathOf } from './prefixes.js';
 
 /** Where each prefix lands under SPLITCACHE_REMAP=1. The sysroot needs none: rustc already maps std's sources to /rustc/<hash>. */
 const REMAPPED: Record<string, string> = {
@@ -16,10 +17,23 @@ const REMAPPED: Record<string, string> = {
  * byte-identical to a local build with the same setting (not to a plain build
  * without it). rustc applies the last matching flag, so the longest prefix
  * goes last.
+ *
+ * A prefix reached through a symlink gets a flag for its real path too: the
+ * table holds paths as cargo names them, while rustc writes its working
+ * directory as the kernel has it (symlinks resolved) into debuginfo's
+ * comp_dir and the coverage map. A checkout built through a link
+ * (`cargo build --manifest-path link/Cargo.toml`, a registry directory named
+ * by a link) kept its real path there, and a hit in another checkout carried
+ * it (a helper's repro).
  */
 export function remapArgs(table: PrefixTable): string[] {
-  return table.entries
-    .filter((e) => REMAPPED[e.name] !== undefined)
-    .reverse()
-    .map((e) => `--remap-path-prefix=${e.path}=${REMAPPED[e.name]}`);
+  const flags: [string, string][] = [];
+  for (const e of table.entries) {
+    const to = REMAPPED[e.name];
+    if (to === undefined) continue;
+    flags.push([e.path, to]);
+    const real = realPathOf(e.path);
+    if (real !== e.path) flags.push([real, to]);
+  }
+  return flags.sort((a, b) => a[0].length - b[0].length).map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
 }

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { placeholderFor, type PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
+
+// The library files a call may take without naming them, for the key (manifestKey.ts, items 8 and 9).
+
+/**
+ * The dirs rustc searches for one kind of library, in order, resolved against cwd: for
+ * native libraries the -L native and -L all ones; for the crates of an `extern crate` that
+ * no --extern names, the -L crate and -L all ones (-L dependency dirs serve only a
+ * dependency's own dependencies, found by the hash its metadata records).
+ */
+function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): string[] {
+  return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
+}
+
+/**
+ * What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C
+ * one's: not keyed). A native `.lib` too: a dependency's build script may name its archive so
+ * (`rustc-link-lib=static:+verbatim=foo.lib`), and a staticlib cached whole bundles it from the
+ * dependency's rlib, which stays the same when the archive is rebuilt: only this dir shows it.
+ */
+const LIBRARY_FILE = { native: /\.(a|lib)$/, crate: /\.(rlib|rmeta)$/ };
+
+/**
+ * The library files in the call's dirs of that kind but the sysroot's (item 8), in a stable
+ * order. A system dir (`-L native=/usr/lib/x86_64-linux-gnu`, from pkg-config) holds ~100 MB
+ * of `.a` files here: digested once per daemon, then stat'ed through the memo. Cargo passes
+ * no -L crate dir, and a build script's `rustc-link-search` dir (-L all) holds no rlib, so
+ * the crate kind costs a cargo build nothing.
+ */
+export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, kind: 'native' | 'crate'): string[] {
+  const sysroot = placeholderFor('sysroot');
+  const out: string[] = [];
+  for (const dir of searchDirs(inv, cwd, kind)) {
+    if (table.normalise(dir).startsWith(sysroot)) continue;
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f)).sort();
+    } catch {
+      continue; // not there (yet): nothing of it can be bundled
+    }
+    for (const f of names) out.push(join(dir, f));
+  }
+  return out;
+}
+
+/**
+ * The first file named `file` in the call's native dirs. A `+verbatim` name that is an absolute
+ * path (`rustc-link-lib=static:+verbatim=$OUT_DIR/libfoo.a`) is that file, as rustc's own join
+ * takes it: joined to each dir as node joins, it was found nowhere, and a library its build
+ * script rebuilt was bundled stale.
+ */
+export function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
+  if (isAbsolute(file)) return existsSync(file) ? file : undefined;
+  return searchDirs(inv, cwd, 'native')
+    .map((dir) => join(dir, file))
+    .find((p) => existsSync(p));
+}
