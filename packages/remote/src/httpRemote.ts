@@ -137,7 +137,7 @@ export class HttpRemote {
         return r;
       }
       last = r.error;
-      if (r.kind === 'aborted') throw r.error;
+      if (r.kind === 'aborted' || r.kind === 'unwritten') throw r.error;
       if (r.kind === 'final') {
         this.breaker.success(); // the server answered: it is up, the request was refused
         throw r.error;
@@ -165,7 +165,7 @@ export class HttpRemote {
     path: string,
     body: Uint8Array | undefined,
     maxBytes: number,
-  ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'refused' | 'aborted'; error: SplitcacheError }> {
+  ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'refused' | 'aborted' | 'unwritten'; error: SplitcacheError }> {
     const ctl = new AbortController();
     const limit = Math.round((this.o.deadlineMs ?? 120_000) + (body ? (body.length / MIN_BODY_RATE) * 1000 : 0));
     const deadline = setTimeout(() => ctl.abort(new Deadline(`no response headers within the ${limit} ms hard limit per request`)), limit);
@@ -204,6 +204,14 @@ export class HttpRemote {
       // the breaker it opened skipped every lookup of the writers too (0 hits where readers had 17).
       if (status === 507 && method === 'PUT') {
         return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_FULL', `${what}: 507, the server's storage is full (free space there, or give splitcache serve a --max-size)`) };
+      }
+      // Nor is a write the server answered with a 5xx: nginx answers 500 to a PUT into a root its worker
+      // may not write, and serves every GET. Held against it, three such PUTs opened the breaker and a
+      // writer's lookups were skipped (6 remote hits where a reader had 13; a helper's repro). Neither a
+      // failure nor a success: a server whose every answer is a 5xx still opens it by its reads. The
+      // upload stays queued (uploadQueue.ts).
+      if (method === 'PUT' && (status >= 500 || status === 429)) {
+        return { kind: 'unwritten', error: httpError(what, status, status === 429 ? undefined : 'the server could not store it: may it write its root, and has it disk space?') };
       }
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
       // A redirect (a CDN, a presigned URL) read as a bare `HTTP 302`: every lookup a miss, and no word of why.

@@ -75,6 +75,28 @@ t.test("a PUT answered 507 (the server's storage full) is refused at once, and n
   t.same(await c.get('/cas/x'), Buffer.from('ok'), 'and reads go on');
 });
 
+// nginx answers 500 to a PUT into a root its worker may not write, and serves every GET: three
+// such PUTs opened the breaker, and a writer's lookups were skipped (a helper's repro).
+t.test('a PUT answered 500 is not held against a server that serves reads; one whose reads fail too still opens the breaker', async (t) => {
+  const srv = await server(t, (req, res) => (req.method === 'PUT' ? res.writeHead(500).end() : res.writeHead(200, { 'content-length': 2 }).end('ok')));
+  const c = client(t, srv.url);
+  for (let i = 0; i < 5; i++) {
+    const r = await c.put('/cas/x', Buffer.from('body')).then(() => undefined, (err: { code?: string; message?: string }) => err);
+    t.equal(r?.code, 'SPLITCACHE_REMOTE_HTTP', `PUT ${i + 1}: SPLITCACHE_REMOTE_HTTP`);
+    t.match(r?.message, /HTTP 500 \(the server could not store it/, 'saying what to look at');
+  }
+  t.equal(srv.requests(), 5, 'each sent once');
+  t.equal(c.breaker.trips, 0, 'the breaker stays closed');
+  t.same(await c.get('/cas/x'), Buffer.from('ok'), 'and reads go on');
+
+  const down = await server(t, (_req, res) => res.writeHead(502).end());
+  const d = client(t, down.url);
+  for (let i = 0; i < 2; i++) await t.rejects(d.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP' });
+  await t.rejects(d.put('/cas/x', Buffer.from('x')), { code: 'SPLITCACHE_REMOTE_HTTP' });
+  await t.rejects(d.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP' });
+  t.equal(d.breaker.trips, 1, "a PUT's 502 between them does not reset the count of failed reads: the breaker opened at the third");
+});
+
 t.test('repeated failures open the breaker; the server is then left alone', async (t) => {
   const srv = await server(t, (_req, res) => res.writeHead(500).end());
   const c = client(t, srv.url);
