@@ -76,12 +76,22 @@ export function crateTypeLabel(inv: Invocation, types = inv.crateTypes): string 
  * compile nothing (`-vV`, `--print …`, stdin input) go straight to rustc.
  * bin/splitcache repeats this list in sh, so that such calls start no node at
  * all: change both together.
+ *
+ * Two `--print` kinds are printed as the crate compiles, and rustc compiles
+ * with them (`cargo rustc -- --print native-static-libs`, as rustc's own note
+ * tells FFI users): such a call goes to the daemon, which runs it uncached and
+ * counts it (reason `print`). Taken for a probe, it compiled on every build
+ * with no word in the summary, the audit or `stats` (a helper's finding).
  */
 export function isInfoCall(args: readonly string[]): boolean {
-  for (const a of args) {
-    if (a === '-' || a === '-vV' || a === '-V' || a === '--version' || a === '--print' || a.startsWith('--print=') || a === '--help' || a === '-h') {
-      return true;
-    }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-' || a === '-vV' || a === '-V' || a === '--version' || a === '--help' || a === '-h') return true;
+    const kind = a === '--print' ? args[++i] : a.startsWith('--print=') ? a.slice('--print='.length) : undefined;
+    if (kind !== undefined && !PRINTED_AS_IT_COMPILES.test(kind)) return true;
   }
   return false;
 }
+
+/** The `--print` kinds (with or without `=PATH`) that rustc prints while it compiles the crate. */
+const PRINTED_AS_IT_COMPILES = /^(native-static-libs|link-args)(=|$)/;

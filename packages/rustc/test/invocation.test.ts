@@ -120,6 +120,11 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['--remap-path-scope=object', '--remap-path-prefix=/w=.']), 'cacheable', 'cargo\'s trim-paths flags');
   t.equal(reason(['--remap-path-scope', 'object']), 'cacheable', 'the scope as its own argument');
   t.ok(isInfoCall(['-vV']) && isInfoCall(['-', '--print=cfg']) && !isInfoCall(base));
+  t.ok(isInfoCall([...base, '--print', 'cfg']) && isInfoCall([...base, '--print=crate-name']), 'a --print that stops rustc before it compiles');
+  for (const kind of ['native-static-libs', 'link-args', 'native-static-libs=/tmp/libs.txt']) {
+    t.notOk(isInfoCall([...base, '--print', kind]) || isInfoCall([...base, `--print=${kind}`]), `--print ${kind} is printed as the crate compiles: not an info call`);
+    t.same(classify(parseInvocation([...base, `--print=${kind}`])), { cacheable: false, reason: 'print' }, 'and passes through, counted');
+  }
 });
 
 t.test('dep-info: files, escaped spaces and env-deps', async (t) => {
