@@ -1,6 +1,6 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
@@ -132,6 +132,28 @@ t.test("splitcache cargo's summary line counts the calls that built uncached wit
   assertOk(t, quiet, 'a quiet build');
   t.equal(quiet.stderr.match(/built uncached/g), null, 'prints no summary');
   t.equal(notesLeft().length, before, 'and leaves no notes behind');
+});
+
+// A `splitcache cargo` killed with SIGKILL (the OOM killer, a cancelled CI job) can't remove its
+// notes file: each was left for good (a helper's finding). The next run removes those of runs that
+// are gone, once no call has written them for an hour.
+t.test('splitcache cargo removes the notes files that runs killed before their end left, and no other', async (t) => {
+  const dir = join(tmpdir(), `splitcache-${process.getuid?.()}`);
+  const gone = spawnSync('true').pid!;
+  const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  const notes = { killed: `uncached.${gone}.killedrun`, recent: `uncached.${gone}.recentrun`, running: `uncached.${process.pid}.runningrun` };
+  for (const name of Object.values(notes)) writeFileSync(join(dir, name), '');
+  utimesSync(join(dir, notes.killed), hoursAgo, hoursAgo);
+  utimesSync(join(dir, notes.running), hoursAgo, hoursAgo);
+  t.teardown(() => {
+    for (const name of Object.values(notes)) rmSync(join(dir, name), { force: true });
+  });
+  const store = new Store();
+  t.teardown(() => store.stop());
+  assertOk(t, await run(BIN, ['cargo', '-V'], { env: store.env() }), 'splitcache cargo -V');
+  t.notOk(existsSync(join(dir, notes.killed)), "a gone run's file, two hours old, is removed");
+  t.ok(existsSync(join(dir, notes.recent)), 'one written within the hour is kept (its pid may be in another namespace)');
+  t.ok(existsSync(join(dir, notes.running)), "a running process's is kept");
 });
 
 t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summary line: nothing of its own on stderr', async (t) => {

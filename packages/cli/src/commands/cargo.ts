@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newUncachedNotes, settingValue } from '@splitcache/daemon/protocol';
 import type { AuditEvent } from '@splitcache/store';
@@ -50,9 +50,39 @@ function makeUncachedNotes(): string | undefined {
   try {
     const notes = newUncachedNotes();
     writeFileSync(notes, '', { flag: 'wx', mode: 0o600 });
+    sweepUncachedNotes(dirname(notes));
     return notes;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Removes the notes files of `splitcache cargo` runs that ended without removing theirs (a
+ * SIGKILL: the OOM killer, a CI job cancelled), each left for good before (a helper's finding).
+ * Only one whose process is gone and that no call wrote for an hour: a pid in another pid
+ * namespace sharing this temp dir reads as gone here.
+ */
+function sweepUncachedNotes(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = /^uncached\.(\d+)\./.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue;
+    try {
+      if (Date.now() - statSync(join(dir, name)).mtimeMs > NOTES_ABANDONED_MS) rmSync(join(dir, name), { force: true });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+}
+
+const NOTES_ABANDONED_MS = 3_600_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
   }
 }
 
