@@ -99,3 +99,39 @@ t.test("explain tells the latest call of the miss's own target, not of another o
   const r = JSON.parse((await store.splitcache(['explain', 'tiny', '--json'])).stdout) as { crateType: string; verdict: string; latest?: unknown };
   t.same([r.crateType, r.verdict, r.latest], ['lib', 'evicted', undefined], "the lib's miss, with no later call of the lib's to tell of");
 });
+
+// An old session's miss was compared with whatever entry was nearest, a later build's included:
+// its first build read "no earlier entry" until a build with `--cfg zz` came, then "--cfg before:
+// --cfg zz, now: (absent)"; a same-key miss was compared with the result after it (a helper's finding).
+t.test("explain --session of an earlier build compares its miss with what was stored before it, not after", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  const explain = async (session: string) =>
+    JSON.parse((await store.splitcache(['explain', 'tiny', '--type', 'lib', '--session', session, '--json'])).stdout) as { verdict: string; differences: { name: string; before?: string; after?: string }[] };
+  const build = async (session: string, env: NodeJS.ProcessEnv = {}) => {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
+  };
+  await build('first');
+  await build('cfg', { RUSTFLAGS: '--cfg zz' });
+  t.equal((await explain('first')).verdict, 'first-build', 'the first build is still a first build after a later one');
+  const cfg = await explain('cfg');
+  const flag = cfg.differences.find((d) => d.name === '--cfg');
+  t.same([cfg.verdict, flag?.before, flag?.after], ['key', undefined, '--cfg zz'], 'the later one is compared with the first: --cfg added');
+
+  // One key, three results: the lib's source (a dep-info input, not the root: a module) edited twice.
+  writeFileSync(join(ws, 'src', 'lib.rs'), 'mod m;\npub fn f() -> u32 { m::one() }\n');
+  writeFileSync(join(ws, 'src', 'm.rs'), 'pub fn one() -> u32 { 1 }\n');
+  await build('mod1');
+  writeFileSync(join(ws, 'src', 'm.rs'), 'pub fn one() -> u32 { 1 } // two\n');
+  await build('mod2');
+  writeFileSync(join(ws, 'src', 'm.rs'), 'pub fn one() -> u32 { 1 } // three\n');
+  await build('mod3');
+  const inputDigests = async (session: string) => (await explain(session)).differences.filter((d) => d.name.endsWith('m.rs'));
+  const [two, three] = [await inputDigests('mod2'), await inputDigests('mod3')];
+  t.equal(two.length, 1, 'the second edit is explained by m.rs');
+  t.equal(three.length, 1, 'and the third');
+  t.not(two[0]?.after, three[0]?.after, "each with its own result's digest");
+  t.equal(two[0]?.after, three[0]?.before, 'the second edit is now what the third missed against');
+});

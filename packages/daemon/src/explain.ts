@@ -44,7 +44,7 @@ export interface Explanation {
 const BUILT_PLAINLY = new Set(['link-failed', 'link-error', 'runs-dir-full', 'run-not-set-up']);
 
 export async function explainMiss(store: Store, name: string, session?: string, crateType?: string): Promise<Explanation> {
-  type Miss = Pick<AuditEvent, 'crate' | 'pkg' | 'crateType' | 'key' | 'time' | 'reason' | 'notStored' | 'session'>;
+  type Miss = Pick<AuditEvent, 'crate' | 'pkg' | 'crateType' | 'key' | 'entryKey' | 'time' | 'reason' | 'notStored' | 'session'>;
   let miss: Miss | undefined;
   let latest: AuditEvent | undefined;
   // By crate and type: a package's name matches each of its targets (`app` its lib, its bin, also
@@ -91,14 +91,16 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
   if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
-  const before = unstored.get(miss.key);
-  if (before && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: before, differences: [] };
+  const unstoredReason = unstored.get(miss.key);
+  if (unstoredReason && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredReason, differences: [] };
   const mine = await store.getManifest(miss.key);
   if (!mine) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
 
-  // Same key, more than one result: the newest result is this miss, the next one what it missed against.
-  if (mine.results.length > 1) {
-    const [now, before] = [mine.results[0]!, mine.results[1]!];
+  // Same key, more than one result: the miss's own result (the newest, unless a later build
+  // stored another: an old session's miss), and the one before it, what it missed against.
+  const at = miss.entryKey ? mine.results.findIndex((r) => r.entryKey === miss.entryKey) : 0;
+  const [now, before] = [mine.results[at], mine.results[at + 1]];
+  if (at >= 0 && now && before) {
     const diff = diffKeys(
       [...before.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
       [...now.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
@@ -113,10 +115,15 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // Only entries of the same kind (crate types, --test, driver): a crate's first test build was
   // compared with its lib's entry, and told its --test and --emit differ.
   const kind = kindOf(mine.components);
+  // Only entries stored before this miss's own: an old session's miss was compared with a later
+  // build's, and its differences read backwards (a helper's finding).
+  const storedBy = (miss.entryKey ? (await store.getEntry(miss.entryKey))?.createdAt : undefined) ?? miss.time;
   let best: { key: string; diff: KeyDiff[] } | undefined;
   for await (const [key, m] of store.manifests()) {
     // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
     if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m) || kindOf(m.components) !== kind) continue;
+    const first = await store.getEntry(m.results[m.results.length - 1]!.entryKey);
+    if (first && first.createdAt > storedBy) continue;
     const diff = diffKeys(m.components, mine.components);
     if (!best || diff.length < best.diff.length) best = { key, diff };
   }
