@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 
-// The library files a call may take without naming them, for the key (manifestKey.ts, items 8 and 9).
+// The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
 /**
  * The dirs rustc searches for one kind of library, in order, resolved against cwd: for
