@@ -148,7 +148,11 @@ export interface ManifestKey {
  *     alone, an edited spec hit with objects built for the old one. Keys
  *     change only for calls that have such a file: no new CACHE_VERSION.
  * 10. Whether SPLITCACHE_REMAP added --remap-path-prefix flags (derived
- *     from the prefix table, so only the fact is recorded).
+ *     from the prefix table, so only the fact is recorded). Since the flags
+ *     remap each prefix's real path too (remap.ts), the value says so: a
+ *     result stored before, through a symlinked checkout, names its real
+ *     path, and is not looked up again (no new CACHE_VERSION: only these
+ *     calls' keys change).
  * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
  *     features rustc resolves `native` to on this machine (nativeCpu.ts), so
  *     a runner with a different CPU never gets objects built for this one.
@@ -274,7 +278,7 @@ export async function buildManifestKey(
     k.add('custom-sysroot-libs', customLibs.length);
     for (const lib of customLibs) k.add(`custom-sysroot-lib:${basename(lib)}`, await files.digest(lib));
   }
-  if (remap) k.add('remap-path-prefix', 'on'); // 10
+  if (remap) k.add('remap-path-prefix', 'on, real paths too'); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');
   if (profileDir !== undefined) k.add('profile-generate-dir', profileDir); // 12
