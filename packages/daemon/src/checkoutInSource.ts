@@ -55,19 +55,17 @@ export async function recordedInputs(
   const checkouts = table.entries.filter((e) => e.name === 'cwd' || e.name === 'pkg').map((e) => e.path.replace(/\/+$/, ''));
   const holding = new Map<string, string>();
   for (const path of under) if (!isUnder(table.normalise(path), anchors)) both.add(path);
-  const texts: [string | undefined, () => Promise<Buffer | undefined>][] = [
-    ...envDeps.filter((e) => e.value !== undefined).map((e): [undefined, () => Promise<Buffer>] => [undefined, async () => Buffer.from(e.value!)]),
-    ...inputs.map((p): [string, () => Promise<Buffer | undefined>] => [p, () => readUpTo(inputOnDisk(cwd, p), TEXT_MAX_BYTES)]),
-    ...externs.map((f): [undefined, () => Promise<Buffer | undefined>] => [undefined, () => readUpTo(f, TEXT_MAX_BYTES)]),
-  ];
   const named = new PathSearch([...under].filter((p) => !both.has(p)), table.entries.map((e) => e.path));
   const checkoutNamed = new PathSearch(checkouts, []);
-  for (const [input, read] of texts) {
-    const bytes = await read();
-    if (!bytes) continue;
-    for (const path of named.held(bytes, both)) both.add(path);
-    if (input === undefined || !own.has(input)) continue;
-    for (const checkout of checkoutNamed.held(bytes)) if (!holding.has(checkout)) holding.set(checkout, input);
+  const keep = Math.max(named.maxLength, checkoutNamed.maxLength) + 1;
+  const look = (input: string | undefined, bytes: Buffer, more: boolean) => {
+    for (const path of named.held(bytes, both, more)) both.add(path);
+    if (input === undefined || !own.has(input)) return;
+    for (const checkout of checkoutNamed.held(bytes, undefined, more)) if (!holding.has(checkout)) holding.set(checkout, input);
+  };
+  for (const e of envDeps) if (e.value !== undefined) look(undefined, Buffer.from(e.value), false);
+  for (const [input, file] of [...inputs.map((p): [string, string] => [p, inputOnDisk(cwd, p)]), ...externs.map((f): [undefined, string] => [undefined, f])]) {
+    await eachWindow(file, keep, (bytes, more) => look(input, bytes, more));
   }
   // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
   for (const path of under) {
@@ -103,17 +101,35 @@ const SYSROOT = placeholderFor('sysroot');
 
 /** Files larger than this are not looked through (an `include_bytes!` of a disk image). */
 const TEXT_MAX_BYTES = 64 << 20;
+/** Larger files are read a window at a time: an `--extern` rlib of 24 MB was read whole into memory for each crate using it. */
+const WINDOW_BYTES = 1 << 20;
 
-async function readUpTo(path: string, max: number): Promise<Buffer | undefined> {
+/** Calls `look` with each window of the file (each after the first starts with the `keep` bytes before it); nothing for a file gone or over TEXT_MAX_BYTES. */
+async function eachWindow(path: string, keep: number, look: (bytes: Buffer, more: boolean) => void): Promise<void> {
+  let h;
   try {
-    const h = await open(path, 'r');
-    try {
-      const { size } = await h.stat();
-      return size > max ? undefined : await h.readFile();
-    } finally {
-      await h.close();
+    h = await open(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    const { size } = await h.stat();
+    if (size > TEXT_MAX_BYTES) return;
+    const buf = Buffer.allocUnsafe(Math.min(size, WINDOW_BYTES) + keep);
+    let kept = 0;
+    for (let at = 0; ; ) {
+      const { bytesRead } = await h.read(buf, kept, buf.length - kept, at);
+      at += bytesRead;
+      const more = bytesRead > 0 && at < size;
+      const end = kept + bytesRead;
+      look(buf.subarray(0, end), more);
+      if (!more) return;
+      kept = Math.min(keep, end);
+      buf.copyWithin(0, end - kept, end);
     }
   } catch {
-    return undefined;
+    /* unreadable meanwhile: its digest won't match either */
+  } finally {
+    await h.close();
   }
 }

@@ -16,6 +16,8 @@
  */
 export class PathSearch {
   private readonly groups: { prefix: Buffer; byLength: Map<number, Map<string, string>> }[] = [];
+  /** The longest path's length in bytes: a text read in windows keeps this much of the one before, and a byte more. */
+  readonly maxLength: number = 0;
 
   /** `prefixes`: directories the paths may share (the longest that holds a path is used); a path under none is its own. */
   constructor(paths: Iterable<string>, prefixes: readonly string[]) {
@@ -27,6 +29,7 @@ export class PathSearch {
       if (!byLength) byPrefix.set(prefix, (byLength = new Map()));
       // Compared as latin1 views of the UTF-8 bytes: one byte a character, as the text is sliced.
       const key = Buffer.from(path).toString('latin1');
+      this.maxLength = Math.max(this.maxLength, key.length);
       let same = byLength.get(key.length);
       if (!same) byLength.set(key.length, (same = new Map()));
       same.set(key, path);
@@ -34,14 +37,18 @@ export class PathSearch {
     for (const [prefix, byLength] of byPrefix) this.groups.push({ prefix: Buffer.from(prefix), byLength });
   }
 
-  /** The paths `bytes` hold, but those in `skip`. */
-  held(bytes: Buffer, skip?: ReadonlySet<string>): string[] {
+  /**
+   * The paths `bytes` hold, but those in `skip`. With `more`, the bytes are a window of a longer
+   * text that goes on after them: a path that ends where they end is left for the next window,
+   * which starts with this one's last maxLength + 1 bytes and tells what follows it.
+   */
+  held(bytes: Buffer, skip?: ReadonlySet<string>, more = false): string[] {
     const found: string[] = [];
     for (const { prefix, byLength } of this.groups) {
       for (let at = bytes.indexOf(prefix); at >= 0; at = bytes.indexOf(prefix, at + 1)) {
         for (const [length, paths] of byLength) {
           const end = at + length;
-          if (end > bytes.length || (end < bytes.length && PATH_NAME_BYTE[bytes[end]!])) continue;
+          if (end > bytes.length || (end === bytes.length && more) || (end < bytes.length && PATH_NAME_BYTE[bytes[end]!])) continue;
           const path = paths.get(bytes.toString('latin1', at, end));
           if (path !== undefined && !skip?.has(path) && !found.includes(path)) found.push(path);
         }

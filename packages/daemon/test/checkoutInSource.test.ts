@@ -57,3 +57,25 @@ t.test("the checkout's path in an own source beside an input under its placehold
   source(`// ${ws}-old/data.txt is another checkout's\nfn main() {}\n`);
   t.same(await decide(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set() }, 'a longer name that starts with the path is another path');
 });
+
+// Files over a MiB are read a window at a time (an --extern rlib of 24 MB was read whole for each
+// crate using it): a path across two windows is still found, one cut by a window's end is not
+// taken for a path that ends there.
+t.test('a large --extern file is looked through a window at a time, with what a window cuts seen whole', async (t) => {
+  source('fn main() { print!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt"))); }\n');
+  const lib = join(dir, 'libdep.rlib');
+  const withPathAt = (end: number, after: string) => {
+    const bytes = Buffer.alloc(3 << 20, 0x61); // 'a': a path-name byte, so nothing around it ends a path
+    Buffer.from(`\0${data}${after}`).copy(bytes, end - data.length - 1);
+    writeFileSync(lib, bytes);
+  };
+  const extern = { extra: ['--extern', `dep=${lib}`], recorded: MANIFEST_DIR };
+  // Windows end at n MiB + the longest path + 1 (what each keeps of the one before).
+  const edge = (n: number) => (n << 20) + Buffer.byteLength(data) + 1;
+  for (const end of [edge(1) - 1, edge(1), edge(1) + 1, edge(1) + 9, edge(2), edge(2) + 3]) {
+    withPathAt(end, '"');
+    t.same(await decide(['src/main.rs', data], extern), { both: new Set([data]) }, `the path named whole, ending at byte ${end}`);
+    withPathAt(end, 'x');
+    t.same(await decide(['src/main.rs', data], extern), { both: new Set() }, `a longer name ending at byte ${end + 1}: another path`);
+  }
+});
