@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assertOk, run, Store, tempDir } from './helpers.js';
 
@@ -13,7 +13,7 @@ import { assertOk, run, Store, tempDir } from './helpers.js';
 // made from the checkout it is built in (CARGO_MANIFEST_DIR, a proc-macro's) keeps its hits in
 // another directory.
 
-/** Two sibling checkouts of one tree (path → text), `{a}` in a text standing for the first one's path. */
+/** Two sibling checkouts of one tree (path → text), `{a}` in a text standing for the first one's path, `{root}` for their parent's. */
 function checkouts(files: Record<string, string>): [string, string] {
   const root = tempDir('absinc');
   const dirs = ['a', 'b'].map((d) => join(root, d)) as [string, string];
@@ -22,7 +22,7 @@ function checkouts(files: Record<string, string>): [string, string] {
   for (const dir of dirs) {
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text.replaceAll('{a}', dirs[0]));
+      writeFileSync(join(dir, path), text.replaceAll('{a}', dirs[0]).replaceAll('{root}', root));
       utimesSync(join(dir, path), old, old);
     }
   }
@@ -145,10 +145,54 @@ t.test('the same from a file a build script copies into OUT_DIR as it is', async
   t.equal(await binOutput(b), 'two', "b's binary holds the file the copied source names");
 });
 
-t.test('a path through CARGO_MANIFEST_DIR follows the checkout, and hits in another one', async (t) => {
-  const { store, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt"))); }\n' }, true);
-  t.equal((await store.calls()).at(-1)?.outcome, 'hit', "b's own data.txt is as a's was: a hit");
+// Beside the README idiom (CARGO_MANIFEST_DIR names the package's place, so its inputs are recorded
+// under its placeholder), a fixed path no text holds whole: a literal split inside the checkout's
+// own path, a [env] value naming the checkout's directory, a file copied into OUT_DIR holding a
+// split literal, a dependency's macro_rules! holding one. Each gave b a hit with a's old file (a
+// helper's repros, against the rule before): every such input is now also checked at its path as
+// it was, where a file is there (daemon/nearInputs.ts).
+const README = '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\n';
+const FIXED_PATHS: Record<string, Record<string, string>> = {
+  'a literal split inside the checkout\'s path': { 'src/main.rs': `${README}fn main() { print!("{}", include_str!(concat!("{root}/", "a/data.txt"))); }\n` },
+  "a [env] value naming the checkout's directory": {
+    '.cargo/config.toml': '[env]\nDATA_DIR = "{a}"\n',
+    'src/main.rs': `${README}fn main() { print!("{}", include_str!(concat!(env!("DATA_DIR"), "/data.txt"))); }\n`,
+  },
+  'a split literal in a file a build script copies into OUT_DIR': {
+    'build.rs': 'fn main() { std::fs::copy("inc.rs.in", format!("{}/inc.rs", std::env::var("OUT_DIR").unwrap())).unwrap(); println!("cargo:rerun-if-changed=inc.rs.in"); }\n',
+    'inc.rs.in': 'fn main() { print!("{}", include_str!(concat!("{a}", "/data.txt"))); }\n',
+    'src/main.rs': `${README}include!(concat!(env!("OUT_DIR"), "/inc.rs"));\n`,
+  },
+  "a split literal in a dependency's macro_rules!": {
+    'Cargo.toml': `${PKG}[dependencies]\nm = { path = "m" }\n`,
+    'm/Cargo.toml': '[package]\nname = "m"\nversion = "0.1.0"\nedition = "2021"\n',
+    'm/src/lib.rs': '#[macro_export]\nmacro_rules! data { () => { include_str!(concat!("{a}", "/data.txt")) } }\n',
+    'src/main.rs': `${README}fn main() { print!("{}", m::data!()); }\n`,
+  },
+};
+for (const [shape, files] of Object.entries(FIXED_PATHS)) {
+  t.test(`beside the README idiom, ${shape}: another checkout's build prints the file it names`, async (t) => {
+    const { b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'README.md': '# absinc\n', ...files }, true);
+    t.equal(await binOutput(b), 'two', "b's binary holds the file a's path names, as plain cargo's does");
+  });
+}
+
+// Such an input is checked at a's path too while a's file is there (the cost of the rule above):
+// b hits where both files are alike, and where a is gone (another machine, a checkout moved away).
+t.test('a path through CARGO_MANIFEST_DIR follows the checkout, and hits in another one where both files are alike or the first is gone', async (t) => {
+  const { store, a, b } = await siblingBuilds(t, { 'Cargo.toml': PKG, 'data.txt': 'one', 'src/main.rs': 'fn main() { print!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt"))); }\n' }, true);
+  t.equal((await store.calls()).at(-1)?.outcome, 'miss', "a's file differs from b's now: a miss");
   t.equal(await binOutput(b), 'one', "and the binary holds b's own file");
+  const again = async (what: string) => {
+    assertOk(t, await run('cargo', ['clean', '-q'], { cwd: b }));
+    assertOk(t, await store.cargo(b, ['build']), what);
+    t.equal((await store.calls()).at(-1)?.outcome, 'hit', `${what}: a hit`);
+    t.equal(await binOutput(b), 'one', "with b's own file");
+  };
+  writeFileSync(join(a, 'data.txt'), 'one');
+  await again('b from clean, both files alike');
+  renameSync(a, `${a}-moved`);
+  await again('b from clean, a moved away');
 });
 
 // A proc-macro that embeds a file by the absolute path it makes from CARGO_MANIFEST_DIR, as pest's

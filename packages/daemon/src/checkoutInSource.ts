@@ -43,11 +43,11 @@ import { PathSearch } from './pathSearch.js';
 export async function recordedInputs(
   inputs: readonly string[], table: PrefixTable, cwd: string, inv: Invocation,
   envDeps: readonly { name: string; value?: string }[], recorded: readonly (readonly [string, string | null])[],
-): Promise<{ both: Set<string>; refused?: string }> {
+): Promise<{ both: Set<string>; near: Set<string>; refused?: string }> {
   // Each absolute input the table puts under a placeholder, but the sysroot's.
   const under = new Set(inputs.filter((p) => p.startsWith('/') && p !== table.normalise(p) && !table.normalise(p).startsWith(SYSROOT)));
   const both = new Set<string>();
-  if (under.size === 0) return { both };
+  if (under.size === 0) return { both, near: new Set() };
   const externs = externFiles(inv, cwd);
   const anchors = anchorsOf(inv, externs, table, recorded);
   const rootDir = inv.input?.startsWith('/') ? inv.input.slice(0, inv.input.lastIndexOf('/') + 1) : undefined;
@@ -68,11 +68,12 @@ export async function recordedInputs(
     await eachWindow(file, keep, (bytes, more) => look(input, bytes, more));
   }
   // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
-  for (const path of under) {
-    if (both.has(path)) continue;
-    for (const [checkout, source] of holding) if (path.startsWith(`${checkout}/`)) return { both, refused: source };
+  const near = new Set([...under].filter((p) => !both.has(p)));
+  for (const path of near) {
+    for (const [checkout, source] of holding) if (path.startsWith(`${checkout}/`)) return { both, near, refused: source };
   }
-  return { both };
+  // The rest is also checked at its path as it is, where a file is there (nearInputs.ts).
+  return { both, near };
 }
 
 /** The places, in normalised form, that the key's own normalised arguments and env-deps name. */

@@ -185,7 +185,8 @@ export function readablePaths(text: string): string {
 }
 
 function readable(d: KeyDiff): KeyDiff {
-  const r: KeyDiff = { name: readablePaths(d.name) };
+  // An input also checked at its path as it was (nearInputs.ts): `file:src/x.rs, and /ci/a/src/x.rs where there`.
+  const r: KeyDiff = { name: readablePaths(d.name.replace('\0', ', and ')) + (d.name.includes('\0') ? ' where there' : '') };
   const value = (v: string) => (d.name.startsWith('file:') && v === ABSENT ? '(no file)' : readablePaths(v));
   if (d.before !== undefined) r.before = value(d.before);
   if (d.after !== undefined) r.after = value(d.after);

@@ -13,6 +13,7 @@ import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { recordedInputs } from './checkoutInSource.js';
+import { nearInput } from './nearInputs.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
@@ -177,7 +178,12 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   // An absolute input not known to be made from the checkout is recorded as it is too (checkoutInSource.ts).
   const named = await recordedInputs([...dep.files, ...asmPaths], table, cwd, inv, dep.envDeps, envDeps);
   if (named.refused) return { stored: false, reason: 'absolute-input' };
-  for (const [p, d] of [...inputs]) if (p.startsWith('@@sc:') && named.both.has(table.expand(p))) inputs.push([table.expand(p), d]);
+  for (const [p, d] of [...inputs]) {
+    if (!p.startsWith('@@sc:')) continue;
+    const raw = table.expand(p);
+    if (named.both.has(raw)) inputs.push([raw, d]);
+    else if (named.near.has(raw)) inputs.push([nearInput(p, raw), d]);
+  }
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

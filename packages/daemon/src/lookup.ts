@@ -4,6 +4,7 @@ import type { ManifestRecord, ManifestResult } from '@splitcache/store';
 import { envDepHolds } from './envDepValue.js';
 import { ABSENT, isPresent } from './absentInputs.js';
 import { inputOnDisk } from './inputPath.js';
+import { rawThere, splitNear } from './nearInputs.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
@@ -44,6 +45,13 @@ export async function findResult(
       if (!envDepHolds(name, env[name], value, inputPaths, table)) return false;
     }
     for (const [p, d] of r.inputs) {
+      const near = splitNear(p);
+      if (near) {
+        // The path as it was, where a file is there (nearInputs.ts): this checkout's own, or another's of this machine.
+        const there = rawThere(near.raw);
+        if (there === 'other' || (there === 'file' && (await files.digest(near.raw).catch(() => null)) !== d)) return false;
+        continue;
+      }
       if (d === ABSENT ? isPresent(inputOnDisk(cwd, table.expand(p))) : (await digestOf(p)) !== d) return false;
     }
     return true;

@@ -42,9 +42,12 @@ export { keyedCargoEnv, keyedRustcEnv };
  * crate whose own sources name its checkout's paths is not stored,
  * checkoutInSource.ts, and dep-info lines of a path starting with `#` are read
  * (a175241, which did not bump it): results recorded before could name another
- * checkout's copy of such a file, or leave it out).
+ * checkout's copy of such a file, or leave it out; 15: an absolute input under
+ * the checkout recorded under its placeholder alone is also checked at its path
+ * as it was, where a file is there, nearInputs.ts: results recorded before let a
+ * sibling checkout hit after the file a fixed path named had changed).
  */
-export const CACHE_VERSION = 14;
+export const CACHE_VERSION = 15;
 
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:

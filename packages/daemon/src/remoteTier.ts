@@ -4,6 +4,7 @@ import type { PrefixTable } from '@splitcache/paths';
 import type { InlineEntry, RemoteCache } from '@splitcache/remote';
 import type { EntryRecord, ManifestResult, Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
+import { rawThere, splitNear } from './nearInputs.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf } from './entryKey.js';
@@ -88,7 +89,7 @@ export class RemoteTier {
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
       if (!inputs) return this.miss();
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueReads = await readAsValues(set.envDeps, set.inputs.map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
+      const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
       if (!found) return this.miss();
@@ -213,7 +214,18 @@ export class RemoteTier {
   private async digestInputs(paths: string[], cwd: string, table: PrefixTable): Promise<[string, Digest][] | undefined> {
     const out: [string, Digest][] = [];
     for (const p of paths) {
-      const abs = inputOnDisk(cwd, table.expand(p));
+      // An input's path as it was on the producer's machine (nearInputs.ts): where a file is there, its
+      // digest, which must be the producer's; where none is, the caller's own copy stands for it.
+      const near = splitNear(p);
+      if (near) {
+        const there = rawThere(near.raw);
+        if (there === 'other') return undefined;
+        if (there === 'file') {
+          out.push([p, await this.s.files.digest(near.raw)]);
+          continue;
+        }
+      }
+      const abs = inputOnDisk(cwd, table.expand(near?.path ?? p));
       // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
       // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
       // thread-pool round trip each cost more than the system calls.

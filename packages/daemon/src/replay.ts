@@ -1,11 +1,12 @@
 import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { expandDepInfo, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addDepInfoInputs, expandDepInfo, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
+import { nearElsewhere } from './nearInputs.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { SYNC_IO_MAX_BYTES, type FileDigestMemo } from '@splitcache/hash';
@@ -68,7 +69,7 @@ export async function replay(
       }
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
-      if (o.form === 'text') data = Buffer.from(expandDepInfo(stored.toString('utf8'), table));
+      if (o.form === 'text') data = Buffer.from(addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), nearElsewhere(entry.inputs, cwd, table)));
       else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion);
       return { dest, size: data.length, data };
     }),

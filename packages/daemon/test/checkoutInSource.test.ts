@@ -25,8 +25,13 @@ const table = new PrefixTable([
 const source = (text: string) => writeFileSync(join(ws, 'src', 'main.rs'), text);
 const data = `${ws}/data.txt`;
 const args = ['--crate-name', 'x', 'src/main.rs', '--crate-type', 'bin', '-L', `dependency=${ws}/target/debug/deps`];
-const decide = (inputs: string[], o: { extra?: string[]; env?: { name: string; value?: string }[]; recorded?: [string, string | null][] } = {}) =>
-  recordedInputs(inputs, table, ws, parseInvocation([...args, ...(o.extra ?? [])]), o.env ?? [], o.recorded ?? []);
+type Options = { extra?: string[]; env?: { name: string; value?: string }[]; recorded?: [string, string | null][] };
+const recorded = (inputs: string[], o: Options = {}) => recordedInputs(inputs, table, ws, parseInvocation([...args, ...(o.extra ?? [])]), o.env ?? [], o.recorded ?? []);
+/** What is recorded as it is too, and what refused: the rest of the inputs under a placeholder is `near` (below). */
+const decide = async (inputs: string[], o: Options = {}) => {
+  const { both, refused } = await recorded(inputs, o);
+  return refused === undefined ? { both } : { both, refused };
+};
 const MANIFEST_DIR: [string, string | null][] = [['CARGO_MANIFEST_DIR', '@@sc:cwd@@']];
 
 t.test('made from the checkout, named whole by no text: under its placeholder alone', async (t) => {
@@ -78,4 +83,16 @@ t.test('a large --extern file is looked through a window at a time, with what a 
     withPathAt(end, 'x');
     t.same(await decide(['src/main.rs', data], extern), { both: new Set() }, `a longer name ending at byte ${end + 1}: another path`);
   }
+});
+
+// Each input under its placeholder alone is `near`: also checked at its path as it was, where a
+// file is there (nearInputs.ts): every rule that told a fixed path from one made from the checkout
+// by the crate's texts was beaten by a shape it did not see (a split literal, an environment
+// variable naming the checkout's directory, a dependency's macro).
+t.test('what is recorded under its placeholder alone is checked at its path as it was too, where a file is there', async (t) => {
+  source('fn main() { print!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data.txt"))); }\n');
+  t.same(await recorded(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set(), near: new Set([data]) }, "CARGO_MANIFEST_DIR's");
+  source(`fn main() { print!("{}", include_str!("${data}")); }\n`);
+  t.same(await recorded(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set([data]), near: new Set() }, 'a path named whole is recorded as it is, not near');
+  t.same(await recorded(['src/main.rs', '/rust/lib/rustlib/x/libstd.rlib']), { both: new Set(), near: new Set() }, "the sysroot's are neither");
 });
