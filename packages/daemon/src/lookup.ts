@@ -47,7 +47,9 @@ export async function findResult(
     for (const [p, d] of r.inputs) {
       const near = splitNear(p);
       if (near) {
-        // The path as it was, where a file is there (nearInputs.ts): this checkout's own, or another's of this machine.
+        // The path as it was, where a file is there (nearInputs.ts): another checkout's of this machine.
+        // This checkout's own (the same checkout, a registry crate's) is the input's own entry.
+        if (near.raw === inputOnDisk(cwd, table.expand(near.path))) continue;
         const there = rawThere(near.raw);
         if (there === 'other' || (there === 'file' && (await files.digest(near.raw).catch(() => null)) !== d)) return false;
         continue;
