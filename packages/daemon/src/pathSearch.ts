@@ -24,6 +24,7 @@ export class PathSearch {
     const roots = prefixes.map((p) => p.replace(/\/+$/, '')).filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
     const byPrefix = new Map<string, Map<number, Map<string, string>>>();
     for (const path of paths) {
+      if (path === '') continue; // held nowhere, and found at every offset
       const prefix = roots.find((r) => path === r || path.startsWith(`${r}/`)) ?? path;
       let byLength = byPrefix.get(prefix);
       if (!byLength) byPrefix.set(prefix, (byLength = new Map()));

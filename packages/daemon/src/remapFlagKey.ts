@@ -39,20 +39,30 @@ function normaliseFrom(from: string, table: PrefixTable): string {
   if (down === '' || down.startsWith('..') || isAbsolute(down)) return normalised;
   return placeholderFor('target') + '/..'.repeat(down.split(sep).length);
 }
+
 /** The FROM of each `--remap-path-prefix` among `args` (split at the value's last `=`, as rustc splits it). */
 export function remapFroms(args: readonly string[]): string[] {
   const froms: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const value = a === '--remap-path-prefix' ? args[++i] : a.startsWith('--remap-path-prefix=') ? a.slice('--remap-path-prefix='.length) : undefined;
+    const value = a === '--remap-path-prefix' ? args[++i] : FLAG.test(a) ? a.slice(a.indexOf('=') + 1) : undefined;
     const eq = value?.lastIndexOf('=') ?? -1;
     if (value !== undefined && eq >= 0) froms.push(value.slice(0, eq));
   }
   return froms;
 }
 
-/** Whether a remap FROM covers `path`: rustc compares whole components. */
+/**
+ * Whether a remap FROM covers `path`, as rustc matches them: by whole components, where `//`
+ * and `/./` are one separator (`/ci//ws` covers `/ci/ws/src`). Compared as strings, a FROM so
+ * spelt was taken for one that covers nothing, and keyed so (a review helper's repro).
+ */
 export function covers(from: string, path: string): boolean {
-  const f = from.replace(/\/+$/, '');
-  return f === '' ? from.startsWith('/') : path === f || path.startsWith(`${f}/`);
+  if (from.startsWith('/') !== path.startsWith('/')) return false;
+  const [f, p] = [components(from), components(path)];
+  return f.length <= p.length && f.every((c, i) => c === p[i]);
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
 }

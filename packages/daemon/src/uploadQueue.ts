@@ -29,6 +29,8 @@ const RETRY_MS = 5_000;
 /** The retry after failing passes doubles up to 2^6 × 5 s, about 5 minutes. */
 const MAX_BACKOFF_DOUBLINGS = 6;
 const BATCH = 16;
+/** Uploads in a row the server refused, none taken between, that show it refuses every write. */
+const REFUSING_AFTER = 3;
 const BLOB_CONCURRENCY = 4;
 
 /**
@@ -53,6 +55,8 @@ export class UploadQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Passes in a row that ended 'failing'. */
   private failingPasses = 0;
+  /** Uploads in a row the server answered and did not take, across passes; 0 after one it took. */
+  private failedInRow = 0;
 
   constructor(
     private readonly cache: RemoteCache,
@@ -62,6 +66,8 @@ export class UploadQueue {
   async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>): Promise<void> {
     try {
       await this.s.store.putQueued(entryKey, { ...item, queuedAt: Date.now() });
+      // While the queue waits out a server that refuses every write (below), a new item waits with it.
+      if (this.retryTimer && this.refusing()) return;
       this.kick();
     } catch (err) {
       this.s.log.warn(`upload queue: ${oneLine(err)}`);
@@ -126,14 +132,17 @@ export class UploadQueue {
       this.again = false;
       outcome = await this.drain();
       // Items queued meanwhile get their pass now, unless the remote is down.
-    } while (this.again && !this.stopped && (outcome === 'empty' || (outcome === 'failing' && !this.cache.http.breaker.isOpen)));
+    } while (this.again && !this.stopped && (outcome === 'empty' || (outcome === 'failing' && !this.cache.http.breaker.isOpen && !this.refusing())));
     this.failingPasses = outcome === 'failing' ? this.failingPasses + 1 : 0;
     if (outcome === 'failing' && this.deadline === undefined && !this.stopped) {
       if (this.retryTimer) clearTimeout(this.retryTimer);
       // Doubled per failing pass: an item the server refuses, alone in the queue, keeps the
       // breaker closed (the HEADs beside its PUT succeed), and is never dropped.
       const backoff = RETRY_MS * 2 ** Math.min(this.failingPasses - 1, MAX_BACKOFF_DOUBLINGS);
-      this.retryTimer = setTimeout(() => this.kick(), Math.max(backoff, this.cache.http.breaker.retryInMs));
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, Math.max(backoff, this.cache.http.breaker.retryInMs));
       this.retryTimer.unref();
     }
     return outcome;
@@ -159,15 +168,32 @@ export class UploadQueue {
         after = entryKey;
         const attempt = await this.uploadOne(entryKey, item);
         if (attempt === 'refused') return 'failing';
-        if (attempt === 'sent') taken++;
-        else if (attempt === 'dropped') continue;
+        if (attempt === 'sent') {
+          taken++;
+          this.failedInRow = 0;
+        } else if (attempt === 'dropped') continue;
         else if (this.cache.http.breaker.isOpen) return 'failing';
-        else failed.push([entryKey, item]);
+        else {
+          failed.push([entryKey, item]);
+          this.failedInRow++;
+          if (taken === 0 && this.refusing()) return 'failing';
+        }
       }
     }
     if (failed.length === 0) return 'empty';
     if (taken > 0) for (const [k, i] of failed) await this.countFailure(k, i);
     return 'failing';
+  }
+
+  /**
+   * Whether the server refuses every write while the breaker stays closed (a 5xx or 429 to each
+   * PUT is not held against a server whose reads work: httpRemote.ts): the pass ends, as with the
+   * breaker open, and the queue waits for its retry, and so do the items queued meanwhile. Each item
+   * queued during a build started another pass, and each pass sent every queued blob again: 1,395
+   * PUTs for a build of 30 crates (a review helper's repro).
+   */
+  private refusing(): boolean {
+    return this.failedInRow >= REFUSING_AFTER;
   }
 
   /** Publishes one item; 'failed' and 'refused' leave it queued. */

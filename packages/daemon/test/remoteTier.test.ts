@@ -245,6 +245,39 @@ t.test('uploads a server refuses with 500, every one, are kept queued and the ne
   t.match(lines, [/^SPLITCACHE_REMOTE_HTTP \| SPLITCACHE_REMOTE_HTTP: PUT \/cas\/[0-9a-f]{32}: HTTP 500.*; the upload stays queued$/], 'one line for the next build, naming the status');
 });
 
+// With the breaker kept closed by a server that serves reads and refuses every write, each item
+// queued during a build started another pass, and each pass sent every queued blob again: 1,395
+// PUTs for a build of 30 crates (a review helper's repro). A pass that took nothing now waits for
+// the retry, and so do the items queued meanwhile.
+t.test('a server refusing every PUT (503) while it serves reads gets one pass, not one per item queued, until the retry', async (t) => {
+  const puts = new Map<string, number>();
+  const front = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'PUT') puts.set(req.url!, (puts.get(req.url!) ?? 0) + 1);
+      res.writeHead(req.method === 'PUT' ? 503 : 404, { 'content-length': '0' }).end();
+    });
+  });
+  await new Promise<void>((res) => front.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => front.close(() => res())));
+  const a = await open(t);
+  const remote = new RemoteCache({ url: `http://127.0.0.1:${(front.address() as AddressInfo).port}`, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' });
+  const queue = new UploadQueue(remote, { ...a, log });
+  t.teardown(() => queue.stop());
+  const ca = checkout();
+  for (let i = 0; i < 10; i++) {
+    const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, { mode: `item-${i}` });
+    await queue.enqueue(entryKey, item);
+  }
+  await new Promise((res) => setTimeout(res, 1500));
+  const most = Math.max(...puts.values());
+  t.ok(puts.size > 0, `the server was asked (${puts.size} bodies)`);
+  // The items share their blobs: each of the pass's three items sends them (before: 16 times each in 1.5 s).
+  t.ok(most <= 3, `one pass, which ends at the third refusal in a row: each body sent at most 3 times (${[...puts.values()]})`);
+  t.equal(remote.http.breaker.trips, 0, 'the breaker stayed closed: the server answers');
+  t.equal((await a.store.queued(20)).length, 10, 'every item stays queued');
+});
+
 // A blob damaged on the server's disk: each reader refused it (remote-digest) and compiled, and
 // the reader's upload of the same entry found the blob there (HEAD 200) and sent nothing, nor
 // would the server take it again (204, kept): every runner missed that crate for good.

@@ -3,15 +3,14 @@ import { PrefixTable } from './prefixTable.js';
 /**
  * Dep-info (`.d`) as rustc writes it: a rule per output (`<output>: <dep> <dep>…`), an empty
  * rule per dependency (`<dep>:`), and `# env-dep:` lines. rustc escapes each space in a
- * dependency's path as `\ `, and none in an output's; an env-dep value has its backslashes,
- * newlines and CRs escaped (`\\`, `\n`, `\r`), so a prefix holding one of them is not found
- * there, and stays the producer's in a replayed file (docs/RELIABILITY.md, known limits; cargo
- * reads no freshness from it). So a prefix is
- * written two ways in one file, and one with a space in it is only found in the way it is
- * written there; a checkout whose path has a space needs its prefix escaped where a
- * dependency is named, or cargo reads the path as two and finds neither (then the crate is
- * never fresh). Where a dependency is named, prefixes are found and put back escaped, under
- * a placeholder of their own (`<name>.mk`); elsewhere as in free text.
+ * dependency's path as `\ `, and none in an output's. So a prefix is written two ways in one
+ * file, and one with a space in it is only found in the way it is written there; a checkout
+ * whose path has a space needs its prefix escaped where a dependency is named, or cargo reads
+ * the path as two and finds neither (then the crate is never fresh). Where a dependency is named, prefixes are found and put back escaped, under
+ * a placeholder of their own (`<name>.mk`); elsewhere as in free text. An env-dep value has
+ * its backslashes, newlines and CRs escaped (`\\`, `\n`, `\r`): a prefix holding one of them
+ * is not found there, and stays the producer's in a replayed file (docs/RELIABILITY.md, known
+ * limits; cargo reads no freshness from it).
  */
 
 const ESCAPED_SUFFIX = '.mk';

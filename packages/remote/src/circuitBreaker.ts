@@ -68,6 +68,16 @@ export class CircuitBreaker {
     this.currentCooldownMs = this.cooldownMs;
   }
 
+  /**
+   * A request the server answered without serving it (a write refused with a 5xx or 429, while its
+   * reads may work): neither a failure nor a success, but for the half-open probe, which it
+   * answered: the server is up, and the breaker closes. Left as it was, the probe's flag stayed
+   * set, and every request after it was refused for good (a review helper's repro).
+   */
+  answered(): void {
+    if (this.probing) this.success();
+  }
+
   /** `broken`: a server that answers, but with what can't be read, again and again (RemoteCache): it opens at once, as a timeout does. */
   failure(kind: 'error' | 'timeout' | 'broken'): void {
     this.failures++;

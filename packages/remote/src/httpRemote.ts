@@ -137,7 +137,11 @@ export class HttpRemote {
         return r;
       }
       last = r.error;
-      if (r.kind === 'aborted' || r.kind === 'unwritten') throw r.error;
+      if (r.kind === 'aborted') throw r.error;
+      if (r.kind === 'unwritten') {
+        this.breaker.answered();
+        throw r.error;
+      }
       if (r.kind === 'final') {
         this.breaker.success(); // the server answered: it is up, the request was refused
         throw r.error;
@@ -208,8 +212,9 @@ export class HttpRemote {
       // Nor is a write the server answered with a 5xx: nginx answers 500 to a PUT into a root its worker
       // may not write, and serves every GET. Held against it, three such PUTs opened the breaker and a
       // writer's lookups were skipped (6 remote hits where a reader had 13; a helper's repro). Neither a
-      // failure nor a success: a server whose every answer is a 5xx still opens it by its reads. The
-      // upload stays queued (uploadQueue.ts).
+      // failure nor a success (but as the half-open probe: CircuitBreaker.answered): a server whose
+      // every answer is a 5xx still opens it by its reads. The upload stays queued, and the queue
+      // waits before it tries again (uploadQueue.ts).
       if (method === 'PUT' && (status >= 500 || status === 429)) {
         return { kind: 'unwritten', error: httpError(what, status, status === 429 ? undefined : 'the server could not store it: may it write its root, and has it disk space?') };
       }

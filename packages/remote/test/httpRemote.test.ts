@@ -97,6 +97,24 @@ t.test('a PUT answered 500 is not held against a server that serves reads; one w
   t.equal(d.breaker.trips, 1, "a PUT's 502 between them does not reset the count of failed reads: the breaker opened at the third");
 });
 
+// A PUT refused with a 5xx as the half-open probe left the probe's flag set: every request after
+// it was refused for good, "remote skipped for 0 s" (a review helper's repro).
+t.test('a PUT answered 503 as the half-open probe closes the breaker: the server answered', async (t) => {
+  let readsFail = true;
+  const srv = await server(t, (req, res) => {
+    if (req.method === 'PUT') return res.writeHead(503).end();
+    res.writeHead(readsFail ? 502 : 200, { 'content-length': readsFail ? 0 : 2 }).end(readsFail ? undefined : 'ok');
+  });
+  const c = client(t, srv.url, { retries: 0, breakerCooldownMs: 100 });
+  for (let i = 0; i < 3; i++) await t.rejects(c.head('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP' });
+  t.ok(c.breaker.isOpen, 'three failed reads open the breaker');
+  await new Promise((res) => setTimeout(res, 150));
+  await t.rejects(c.put('/cas/y', Buffer.from('y')), { code: 'SPLITCACHE_REMOTE_HTTP' }, 'the probe, a PUT, is refused with a 503');
+  t.notOk(c.breaker.isOpen, 'and closes the breaker');
+  readsFail = false;
+  t.same(await c.get('/cas/x'), Buffer.from('ok'), 'so the next read goes through');
+});
+
 t.test('repeated failures open the breaker; the server is then left alone', async (t) => {
   const srv = await server(t, (_req, res) => res.writeHead(500).end());
   const c = client(t, srv.url);

@@ -64,7 +64,13 @@ function makeUncachedNotes(): string | undefined {
  * namespace sharing this temp dir reads as gone here.
  */
 function sweepUncachedNotes(dir: string): void {
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // the run's own notes stand: an unreadable dir only leaves others' files
+  }
+  for (const name of names) {
     const pid = /^uncached\.(\d+)\./.exec(name)?.[1];
     if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue;
     try {
