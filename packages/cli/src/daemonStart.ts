@@ -190,7 +190,7 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
     rmSync(lock, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' ? 'is not writable by this user' : ['ENOTREG', 'ENXIO', 'EISDIR'].includes(code ?? '') ? 'is not a regular file' : `cannot be opened (${code ?? 'error'})`;
-    unstartable(dir, `its daemon.log ${why}`);
+    unstartable(dir, `: its daemon.log ${why}`);
   }
   return spawnDaemon(dir, daemonMain, log, firstRustc);
 }
@@ -215,7 +215,7 @@ function rootInOthersStore(dir: string): void {
 
 /** Leaves the reason no daemon can start for this user (as a daemon's failed start does: calls build uncached at once for 10 s), and throws it. */
 function unstartable(dir: string, why: string): never {
-  const line = `the store dir ${dir} ${why}`;
+  const line = `the store dir ${dir}${why.startsWith(':') ? '' : ' '}${why}`;
   try {
     writeStartFailed(dir, line);
   } catch {
