@@ -56,6 +56,33 @@ t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo
   t.notOk(existsSync(`/proc/${cargo}`), 'and cargo had ended before it: nothing goes on building alone');
 });
 
+// `nohup splitcache cargo build`: a hang-up ignored where it was started is ignored by cargo too, as
+// under `nohup cargo build`. node resets every signal as it starts, so splitcache cargo passed the
+// hang-up on, and the build ended with 129 (a helper's finding).
+t.test('a hang-up ignored where splitcache cargo was started (nohup) is ignored by cargo too: the build goes on', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('nohup');
+  const [started, release] = [join(crate, 'started'), join(crate, 'release')];
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "nohup"\nversion = "0.1.0"\nedition = "2021"\n');
+  writeFileSync(
+    join(crate, 'build.rs'),
+    `fn main() {\n  std::fs::write(${JSON.stringify(started)}, "").unwrap();\n  for _ in 0..600 {\n    if std::path::Path::new(${JSON.stringify(release)}).exists() { break; }\n    std::thread::sleep(std::time::Duration::from_millis(100));\n  }\n}\n`,
+  );
+  t.teardown(() => writeFileSync(release, ''));
+  const wrapper = spawn('bash', ['-c', 'trap "" HUP; exec "$0" cargo build -q', BIN], { cwd: crate, env: store.env(), stdio: 'ignore' });
+  const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
+  t.ok(await waitFor(() => existsSync(started), 30_000), 'cargo runs the build script');
+  const cargo = Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(' ')[0]);
+  wrapper.kill('SIGHUP');
+  process.kill(cargo, 'SIGHUP');
+  await new Promise((res) => setTimeout(res, 500));
+  t.ok(existsSync(`/proc/${cargo}`), 'cargo goes on after the hang-up, sent to it and to splitcache cargo');
+  writeFileSync(release, '');
+  t.same(await ended, [0, null], 'and the build ends well');
+  t.ok(existsSync(join(crate, 'target', 'debug', 'nohup')), 'with its binary');
+});
+
 t.test('SPLITCACHE_TIMING_LOG has a line for each rustc call, none for splitcache cargo or another subcommand', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

@@ -109,18 +109,26 @@ function takeUncachedNotes(notes: string | undefined): Record<string, number> {
 /** `splitcache cargo <args…>`: cargo with splitcache as RUSTC_WRAPPER and a fresh session id (unless SPLITCACHE_SESSION names one: empty or blanks is unset). */
 export async function runCargo(args: string[]): Promise<number> {
   const notes = makeUncachedNotes();
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env, RUSTC_WRAPPER: BIN, SPLITCACHE_SESSION: settingValue(process.env, 'SPLITCACHE_SESSION') ?? randomBytes(6).toString('hex'),
     ...(notes ? { SPLITCACHE_UNCACHED_NOTES: notes } : {}),
   };
+  // The signals ignored where this was started (`nohup`: bin/splitcache says which): ignored here, and by cargo.
+  const ignored = PASSED_ON.filter((s) => (env.SPLITCACHE_IGNORED_SIGNALS ?? '').split(' ').includes(s));
+  delete env.SPLITCACHE_IGNORED_SIGNALS;
   const started = Date.now();
   // Listened for before cargo starts: a signal that came between the two (a Ctrl-C as cargo's first
   // output appears, on a loaded machine) ended this process by node's default action, while cargo went on.
   // A listener runs only once this function has returned to the event loop, so `child` is set by then.
   let child: ChildProcess | undefined;
   const passOn = (signal: NodeJS.Signals) => (FROM_TERMINAL.includes(signal) && inForeground()) || child?.kill(signal);
-  for (const s of PASSED_ON) process.on(s, passOn);
-  const cargo = spawn(process.env.CARGO ?? 'cargo', args, { stdio: 'inherit', env });
+  const listeners = PASSED_ON.map((s) => [s, ignored.includes(s) ? () => undefined : passOn] as const);
+  for (const [s, fn] of listeners) process.on(s, fn);
+  const program = process.env.CARGO ?? 'cargo';
+  // A child's signals are reset as it starts: sh ignores them again (`trap ''`), and exec keeps that.
+  const cargo = ignored.length === 0
+    ? spawn(program, args, { stdio: 'inherit', env })
+    : spawn('/bin/sh', ['-c', `trap '' ${ignored.map((s) => s.slice(3)).join(' ')}; exec "$0" "$@"`, program, ...args], { stdio: 'inherit', env });
   child = cargo;
   const [code, signal] = await new Promise<[number, NodeJS.Signals | null]>((res) => {
     cargo.on('error', (e) => {
@@ -139,7 +147,7 @@ export async function runCargo(args: string[]): Promise<number> {
     // No daemon answered at the end (it stopped for an upgrade, or never could start): what is known is said.
     else if (uncachedCount(uncached)) process.stderr.write(`splitcache: no daemon answered for this build's summary${uncachedText(uncached)}; session ${env.SPLITCACHE_SESSION}\n`);
   }
-  for (const s of PASSED_ON) process.off(s, passOn);
+  for (const [s, fn] of listeners) process.off(s, fn);
   if (signal) {
     // cargo was ended by one of these signals: so is this process, as a shell running cargo itself
     // would see it (bash stops a loop on a Ctrl-C that way). Any other (a SIGKILL, a crash): its
