@@ -39,6 +39,13 @@ import { PathSearch } from './pathSearch.js';
  * (`refused`, reason `absolute-input`): the path may be a literal split by
  * `concat!`. Escapes in a literal are not seen. The sysroot is left out: the
  * toolchain is keyed, and its files are its own wherever it is.
+ *
+ * What is recorded under its placeholder alone is `near`: also checked at its
+ * path as it was, where a file is there (nearInputs.ts). The texts can't tell
+ * every fixed path (a literal split inside the checkout's path, an env-dep
+ * naming its directory, a split literal in a copied file or a dependency's
+ * macro: a helper's repros against this rule); on the producer's machine that
+ * check catches them whatever made them.
  */
 export async function recordedInputs(
   inputs: readonly string[], table: PrefixTable, cwd: string, inv: Invocation,
