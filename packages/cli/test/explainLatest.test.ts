@@ -134,4 +134,14 @@ t.test("explain --session of an earlier build compares its miss with what was st
   t.equal(three.length, 1, 'and the third');
   t.not(two[0]?.after, three[0]?.after, "each with its own result's digest");
   t.equal(two[0]?.after, three[0]?.before, 'the second edit is now what the third missed against');
+
+  // The root source edited twice more: each key is one difference (src/lib.rs) from several
+  // earlier ones; the one stored last before the miss is what it followed (the first found won).
+  writeFileSync(join(ws, 'src', 'lib.rs'), 'mod m;\npub fn f() -> u32 { m::one() + 0 }\n');
+  await build('root1');
+  writeFileSync(join(ws, 'src', 'lib.rs'), 'mod m;\npub fn f() -> u32 { m::one() + 0 + 0 }\n');
+  await build('root2');
+  const keyOf = async (session: string) => (await store.audit(session)).find((e) => e.crate === 'tiny' && e.outcome === 'miss')?.key;
+  const second = JSON.parse((await store.splitcache(['explain', 'tiny', '--type', 'lib', '--session', 'root2', '--json'])).stdout) as { comparedWith?: string };
+  t.equal(second.comparedWith, await keyOf('root1'), 'the second root edit is compared with the first, the build before it');
 });

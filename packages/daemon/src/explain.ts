@@ -118,14 +118,25 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // Only entries stored before this miss's own: an old session's miss was compared with a later
   // build's, and its differences read backwards (a helper's finding).
   const storedBy = (miss.entryKey ? (await store.getEntry(miss.entryKey))?.createdAt : undefined) ?? miss.time;
-  let best: { key: string; diff: KeyDiff[] } | undefined;
+  // Of those as near, the one stored last before it: the build it followed (the first found won a
+  // tie, an older build's entry: a review helper's finding).
+  let best: { key: string; diff: KeyDiff[]; at: number } | undefined;
   for await (const [key, m] of store.manifests()) {
     // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
     if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m) || kindOf(m.components) !== kind) continue;
-    const first = await store.getEntry(m.results[m.results.length - 1]!.entryKey);
-    if (first && first.createdAt > storedBy) continue;
     const diff = diffKeys(m.components, mine.components);
-    if (!best || diff.length < best.diff.length) best = { key, diff };
+    if (best && diff.length > best.diff.length) continue;
+    // Its newest result stored before the miss's own (results are newest first); one with none is left out.
+    let at: number | undefined;
+    for (const r of m.results) {
+      const created = (await store.getEntry(r.entryKey))?.createdAt;
+      if (created === undefined || created <= storedBy) {
+        at = created ?? 0;
+        break;
+      }
+    }
+    if (at === undefined) continue;
+    if (!best || diff.length < best.diff.length || at > best.at) best = { key, diff, at };
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
