@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,18 +34,23 @@ t.test('splitcache cargo makes a fresh session for each build when SPLITCACHE_SE
   t.equal(sessions[2], 'named', 'a session that is set is kept');
 });
 
-t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo ends as cargo did', async (t) => {
+/** A store, and a package whose build script says it runs (`started`), then waits (up to 60 s) for the test to let it go (`release`). */
+function waitingBuild(t: Test, name: string) {
   const store = new Store();
   t.teardown(() => store.stop());
-  // A build script that says it runs, then waits (up to 60 s) for the test to let it go.
-  const crate = printingCrate('stopped');
+  const crate = printingCrate(name);
   const [started, release] = [join(crate, 'started'), join(crate, 'release')];
-  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "stopped"\nversion = "0.1.0"\nedition = "2021"\n');
+  writeFileSync(join(crate, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n`);
   writeFileSync(
     join(crate, 'build.rs'),
     `fn main() {\n  std::fs::write(${JSON.stringify(started)}, "").unwrap();\n  for _ in 0..600 {\n    if std::path::Path::new(${JSON.stringify(release)}).exists() { break; }\n    std::thread::sleep(std::time::Duration::from_millis(100));\n  }\n}\n`,
   );
   t.teardown(() => writeFileSync(release, ''));
+  return { store, crate, started, release };
+}
+
+t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo ends as cargo did', async (t) => {
+  const { store, crate, started } = waitingBuild(t, 'stopped');
   const wrapper = spawn(BIN, ['cargo', 'build', '-q'], { cwd: crate, env: store.env(), stdio: 'ignore' });
   const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
   t.ok(await waitFor(() => existsSync(started), 30_000), "cargo runs the build script");
@@ -60,16 +65,7 @@ t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo
 // under `nohup cargo build`. node resets every signal as it starts, so splitcache cargo passed the
 // hang-up on, and the build ended with 129 (a helper's finding).
 t.test('a hang-up ignored where splitcache cargo was started (nohup) is ignored by cargo too: the build goes on', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const crate = printingCrate('nohup');
-  const [started, release] = [join(crate, 'started'), join(crate, 'release')];
-  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "nohup"\nversion = "0.1.0"\nedition = "2021"\n');
-  writeFileSync(
-    join(crate, 'build.rs'),
-    `fn main() {\n  std::fs::write(${JSON.stringify(started)}, "").unwrap();\n  for _ in 0..600 {\n    if std::path::Path::new(${JSON.stringify(release)}).exists() { break; }\n    std::thread::sleep(std::time::Duration::from_millis(100));\n  }\n}\n`,
-  );
-  t.teardown(() => writeFileSync(release, ''));
+  const { store, crate, started, release } = waitingBuild(t, 'nohup');
   const wrapper = spawn('bash', ['-c', 'trap "" HUP; exec "$0" cargo build -q', BIN], { cwd: crate, env: store.env(), stdio: 'ignore' });
   const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
   t.ok(await waitFor(() => existsSync(started), 30_000), 'cargo runs the build script');
