@@ -16,10 +16,10 @@ import { statOf } from './isFile.js';
  * to tell them apart from the crate's texts was beaten by a shape it did not
  * see: a sibling checkout hit while the file its rustc reads, the producer's,
  * had changed, and printed the old content (helpers' repros, four rounds). On
- * the producer's machine, where its checkout is, its file
- * is now compared whatever way the path was made; on another machine, where
- * that path is not there, the input is checked in the caller's checkout
- * alone, as before, and keeps its hits there.
+ * the producer's machine, where its checkout is, its file is now compared
+ * whatever way the path was made; on another machine, where that path is not
+ * there, the input is checked in the caller's checkout alone, as before, and
+ * keeps its hits there.
  *
  * No path holds a NUL, so no other input reads as one; a daemon before this
  * one finds no file at such a path, and misses.
