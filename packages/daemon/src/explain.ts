@@ -2,6 +2,7 @@ import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
 import { crateMatcher, type AuditEvent, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
+import { splitNear } from './nearInputs.js';
 
 export interface Explanation {
   crate: string;
@@ -102,8 +103,8 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   const [now, before] = [mine.results[at], mine.results[at + 1]];
   if (at >= 0 && now && before) {
     const diff = diffKeys(
-      [...before.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
-      [...now.inputs.map(([p, d]): [string, string] => [`file:${p}`, d]), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
+      [...filesOf(before), ...before.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
+      [...filesOf(now), ...now.envDeps.map(([n, v]): [string, string] => [`env-dep:${n}`, v ?? ''])],
     );
     return { ...about, key: miss.key, verdict: 'inputs', differences: diff.map(readable), comparedWith: miss.key };
   }
@@ -140,6 +141,15 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/**
+ * A result's inputs as key components, but the second record of an input at its path as it was
+ * (nearInputs.ts): its digest is its own entry's, and a change read twice (`file:pgo/m.profdata`,
+ * then `file:pgo/m.profdata, and /ci/pgo/m.profdata where there`).
+ */
+function filesOf(r: { inputs: [string, string][] }): [string, string][] {
+  return r.inputs.filter(([p]) => !splitNear(p)).map(([p, d]) => [`file:${p}`, d]);
 }
 
 /** The remote's part of a miss's reasons (`new-key,remote-blob-missing`), for Explanation.remote. */
@@ -196,8 +206,7 @@ export function readablePaths(text: string): string {
 }
 
 function readable(d: KeyDiff): KeyDiff {
-  // An input also checked at its path as it was (nearInputs.ts): `file:src/x.rs, and /ci/a/src/x.rs where there`.
-  const r: KeyDiff = { name: readablePaths(d.name.replace('\0', ', and ')) + (d.name.includes('\0') ? ' where there' : '') };
+  const r: KeyDiff = { name: readablePaths(d.name) };
   const value = (v: string) => (d.name.startsWith('file:') && v === ABSENT ? '(no file)' : readablePaths(v));
   if (d.before !== undefined) r.before = value(d.before);
   if (d.after !== undefined) r.after = value(d.after);
