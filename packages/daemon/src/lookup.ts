@@ -4,7 +4,7 @@ import type { ManifestRecord, ManifestResult } from '@splitcache/store';
 import { envDepHolds } from './envDepValue.js';
 import { ABSENT, isPresent } from './absentInputs.js';
 import { inputOnDisk } from './inputPath.js';
-import { rawThere, splitNear } from './nearInputs.js';
+import { rawIsOwn, rawThere, splitNear } from './nearInputs.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
@@ -49,7 +49,7 @@ export async function findResult(
       if (near) {
         // The path as it was, where a file is there (nearInputs.ts): another checkout's of this machine.
         // This checkout's own (the same checkout, a registry crate's) is the input's own entry.
-        if (near.raw === inputOnDisk(cwd, table.expand(near.path))) continue;
+        if (rawIsOwn(near, cwd, table)) continue;
         const there = rawThere(near.raw);
         if (there === 'other' || (there === 'file' && (await files.digest(near.raw).catch(() => null)) !== d)) return false;
         continue;

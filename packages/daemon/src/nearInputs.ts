@@ -42,6 +42,11 @@ export function rawThere(raw: string): 'none' | 'file' | 'other' {
   return st === undefined ? 'none' : st.isFile() ? 'file' : 'other';
 }
 
+/** Whether the path as it was is the caller's own file: then the input's own entry checks it. */
+export function rawIsOwn(near: { path: string; raw: string }, cwd: string, table: PrefixTable): boolean {
+  return near.raw === inputOnDisk(cwd, table.expand(near.path));
+}
+
 /**
  * The paths as they were of a hit's such inputs where a file is there and it is not the caller's
  * own: the dep-info a hit writes names them too, so cargo sees a later change of the file a
@@ -53,7 +58,7 @@ export function nearElsewhere(inputs: readonly (readonly [string, string])[], cw
   const out: string[] = [];
   for (const [p] of inputs) {
     const near = splitNear(p);
-    if (near && near.raw !== inputOnDisk(cwd, table.expand(near.path)) && rawThere(near.raw) === 'file') out.push(near.raw);
+    if (near && !rawIsOwn(near, cwd, table) && rawThere(near.raw) === 'file') out.push(near.raw);
   }
   return out;
 }

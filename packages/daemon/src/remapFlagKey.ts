@@ -14,11 +14,15 @@ const FLAG = /^--remap-path-prefix[= ]/;
  */
 export function normaliseKeyedArg(text: string, table: PrefixTable): string {
   const flag = FLAG.exec(text)?.[0];
-  if (flag === undefined) return table.normaliseText(text);
-  const value = text.slice(flag.length);
+  const remap = flag === undefined ? undefined : splitRemap(text.slice(flag.length));
+  if (!remap) return table.normaliseText(text);
+  return flag + normaliseFrom(remap.from, table) + '=' + table.normaliseText(remap.to);
+}
+
+/** A `--remap-path-prefix` value's FROM and TO: split at its last `=`, as rustc splits it. */
+function splitRemap(value: string): { from: string; to: string } | undefined {
   const eq = value.lastIndexOf('=');
-  if (eq < 0) return table.normaliseText(text);
-  return flag + normaliseFrom(value.slice(0, eq), table) + '=' + table.normaliseText(value.slice(eq + 1));
+  return eq < 0 ? undefined : { from: value.slice(0, eq), to: value.slice(eq + 1) };
 }
 
 /**
@@ -40,14 +44,14 @@ function normaliseFrom(from: string, table: PrefixTable): string {
   return placeholderFor('target') + '/..'.repeat(down.split(sep).length);
 }
 
-/** The FROM of each `--remap-path-prefix` among `args` (split at the value's last `=`, as rustc splits it). */
+/** The FROM of each `--remap-path-prefix` among `args`. */
 export function remapFroms(args: readonly string[]): string[] {
   const froms: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = a === '--remap-path-prefix' ? args[++i] : FLAG.test(a) ? a.slice(a.indexOf('=') + 1) : undefined;
-    const eq = value?.lastIndexOf('=') ?? -1;
-    if (value !== undefined && eq >= 0) froms.push(value.slice(0, eq));
+    const remap = value === undefined ? undefined : splitRemap(value);
+    if (remap) froms.push(remap.from);
   }
   return froms;
 }
