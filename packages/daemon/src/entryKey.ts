@@ -1,4 +1,5 @@
 import { digestBytes, type Digest } from '@splitcache/hash';
+import { splitNear } from './nearInputs.js';
 
 /**
  * The key of one result under a manifest key: the manifest key plus the
@@ -11,5 +12,17 @@ import { digestBytes, type Digest } from '@splitcache/hash';
  * files, so both must call this one function.
  */
 export function entryKeyOf(manifestKey: Digest, inputs: [string, Digest][], envDeps: [string, string | null][], display?: string): Digest {
-  return digestBytes(JSON.stringify(display ? [manifestKey, inputs, envDeps, display] : [manifestKey, inputs, envDeps]));
+  const keyed = keyedInputs(inputs);
+  return digestBytes(JSON.stringify(display ? [manifestKey, keyed, envDeps, display] : [manifestKey, keyed, envDeps]));
+}
+
+/**
+ * The inputs a result's key holds: not the second record of an input at its path as it was
+ * (nearInputs.ts), whose digest is its own entry's and whose path is the producer's checkout.
+ * Keyed, it gave each checkout its own entry key for the same result: a runner in another
+ * checkout could not put its entry in place of one whose blobs the server lost, and a reader
+ * refused the one it did put (a CI-like run's remote tests).
+ */
+export function keyedInputs(inputs: [string, Digest][]): [string, Digest][] {
+  return inputs.some(([p]) => splitNear(p)) ? inputs.filter(([p]) => !splitNear(p)) : inputs;
 }

@@ -7,7 +7,7 @@ import { ABSENT } from './absentInputs.js';
 import { rawThere, splitNear } from './nearInputs.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
-import { entryKeyOf } from './entryKey.js';
+import { entryKeyOf, keyedInputs } from './entryKey.js';
 import { hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { readAsValues } from './includeDirUse.js';
@@ -195,11 +195,12 @@ export class RemoteTier {
 
   /** The entry published at `entryKey` (or inline in the input set), which must record the inputs the key was computed from. */
   private async entryAt(entryKey: Digest, inputs: [string, Digest][], inline?: InlineEntry): Promise<EntryRecord | undefined> {
-    const recorded = JSON.stringify(inputs);
+    // As the key holds them: an entry another checkout put in place of a lost one names its own paths as they were.
+    const recorded = JSON.stringify(keyedInputs(inputs));
     // An entry inline that records other inputs than its key's (a writer's bug) is left aside, as a malformed one is.
-    if (inline?.key === entryKey && JSON.stringify(inline.entry.inputs) === recorded) return inline.entry;
+    if (inline?.key === entryKey && JSON.stringify(keyedInputs(inline.entry.inputs)) === recorded) return inline.entry;
     const entry = await this.cache.getEntry(entryKey);
-    if (entry && JSON.stringify(entry.inputs) !== recorded) {
+    if (entry && JSON.stringify(keyedInputs(entry.inputs)) !== recorded) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
     }
     return entry;

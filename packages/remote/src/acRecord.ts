@@ -111,9 +111,19 @@ export function decodeEnvelope(body: Uint8Array): Envelope | undefined {
   return e as Envelope;
 }
 
+/**
+ * An input's name: a path, or two split by one NUL (a path under a placeholder, and that path as
+ * it was on the producer's machine: the daemon's nearInputs.ts), none of them empty. No path
+ * holds a NUL otherwise.
+ */
+function isInputName(s: string): boolean {
+  const parts = s.split('\0');
+  return parts.length <= 2 && parts.every((p) => p.length > 0);
+}
+
 function checkInputSet(r: InputSetRecord): void {
-  const strings = (a: unknown) => Array.isArray(a) && a.length <= MAX_INPUTS && a.every((s) => typeof s === 'string' && s.length > 0 && !s.includes('\0'));
-  if (!isDigest(r.key) || typeof r.crateName !== 'string' || !strings(r.inputs) || !strings(r.envDeps)) {
+  const strings = (a: unknown, names: (s: string) => boolean) => Array.isArray(a) && a.length <= MAX_INPUTS && a.every((s) => typeof s === 'string' && names(s));
+  if (!isDigest(r.key) || typeof r.crateName !== 'string' || !strings(r.inputs, isInputName) || !strings(r.envDeps, (s) => s.length > 0 && !s.includes('\0'))) {
     throw recordError(r.key, 'malformed input set');
   }
   if (r.entry === undefined) return;

@@ -67,6 +67,16 @@ t.test('malformed records are refused before anything reads them', async (t) => 
   t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: twice }, undefined), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', 'two outputs of one name');
 });
 
+// An input may name two paths split by one NUL (the daemon's nearInputs.ts: a path under its
+// placeholder, and as it was): a CI-like run's remote tests found every such input set refused.
+t.test('an input set whose input names a path and the path as it was, split by one NUL, is read; other NULs are not', async (t) => {
+  const set = (inputs: string[]) => sealAc({ v: 1, kind: 'inputs', key: KEY_A, crateName: 'x', inputs, envDeps: [] } as unknown as AcRecord, undefined);
+  const read = openAc(set(['src/lib.rs', '@@sc:pkg@@/README.md\0/ci/a/README.md']), 'inputs', KEY_A, undefined) as { inputs: string[] } | undefined;
+  t.same(read?.inputs, ['src/lib.rs', '@@sc:pkg@@/README.md\0/ci/a/README.md']);
+  for (const bad of ['a\0b\0c', '\0/ci/a', 'a\0', ''])
+    t.equal(codeOf(() => openAc(set([bad]), 'inputs', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', JSON.stringify(bad));
+});
+
 t.test('blob bodies: compressed only when it pays, always addressed by the raw digest', async (t) => {
   const text = Buffer.from('object code compresses well; '.repeat(1000));
   const d = digestBytes(text);
