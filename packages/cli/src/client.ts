@@ -13,6 +13,7 @@ import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
+import { sampleDaemon } from './daemonWatch.js';
 import { connectOrStart } from './daemonStart.js';
 import { streamsInUse, whenFlushed, writeOut } from './directOutput.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
@@ -101,6 +102,7 @@ async function wrap(argv: string[]): Promise<number> {
   }
   mark('connected');
   conn.onSilent = () => stopHungDaemon(dir as string);
+  conn.sample = () => sampleDaemon(dir as string);
   marks.socket = conn.kind ?? '';
   marks.spawn = spawnKind();
   let plan: CompilePlan;

@@ -1,11 +1,12 @@
 import { encodeFrame, FrameReader, GRACE_MS, SILENCE_MS, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { BUSY_MAX_MS, silentWhy, workedBetween, type DaemonSample } from './daemonWatch.js';
 import { openTransport, type Transport } from './socketTransport.js';
 
-/** A request failed because the daemon sent nothing, not even `alive`, for SILENCE_MS (protocol.ts); `onSilent` has run. */
+/** A request failed because the daemon sent nothing, not even `alive`, for SILENCE_MS (protocol.ts), or BUSY_MAX_MS if it worked all along; `onSilent` has run. */
 export class DaemonSilent extends Error {
   readonly code = 'SPLITCACHE_DAEMON_UNRESPONSIVE';
-  constructor() {
-    super(`the daemon sent nothing for ${SILENCE_MS / 1000} s, and was stopped`);
+  constructor(ms = SILENCE_MS, why?: string) {
+    super(`the daemon sent nothing for ${Math.round(ms / 1000)} s${why ? ` (${why})` : ''}, and was stopped`);
   }
 }
 
@@ -26,6 +27,8 @@ export class DaemonConnection {
   private heard = 0;
   /** Called when the daemon is found hung, before the request fails (the client stops it: daemonPid.ts). */
   onSilent: (() => void) | undefined;
+  /** The daemon as /proc shows it (daemonWatch.ts): one seen working while silent is waited for, up to BUSY_MAX_MS. */
+  sample: (() => DaemonSample | undefined) | undefined;
 
   private fail(e: Error): void {
     this.ended ??= e;
@@ -95,18 +98,29 @@ export class DaemonConnection {
     return new Promise<T>((res, rej) => {
       this.waiting = res as (v: unknown) => void;
       this.failed = rej;
+      // Silence waited through so far while the daemon was seen working, and `heard` when it was last counted.
+      let waited = 0;
+      let quiet = this.heard;
       this.silence = setTimeout(() => {
         // Silence for SILENCE_MS - GRACE_MS as this process's clock counts it. That clock runs on
         // while the process gets no CPU (a loaded machine) or the machine is paused (a VM's host
         // busy, a laptop asleep), and a due timer runs before the socket is read: frames may be
-        // waiting, or the daemon, paused too, may not have run yet. It has GRACE_MS more.
+        // waiting, or the daemon, paused too, may not have run yet. It has GRACE_MS more, and
+        // what it does meanwhile is watched (daemonWatch.ts).
         const heard = this.heard;
+        if (heard !== quiet) waited = 0;
+        quiet = heard;
+        const before = this.sample?.();
         setTimeout(() => {
           if (this.failed !== rej) return;
           // Heard from meanwhile (a part of a frame counts): another wait.
           if (this.heard !== heard) return void this.silence?.refresh();
+          const after = this.sample?.();
+          const worked = workedBetween(before, after);
+          waited += SILENCE_MS;
+          if (worked && waited < BUSY_MAX_MS) return void this.silence?.refresh();
           this.onSilent?.();
-          this.fail(new DaemonSilent());
+          this.fail(new DaemonSilent(waited, silentWhy(after, worked)));
           this.transport?.close();
         }, GRACE_MS);
       }, SILENCE_MS - GRACE_MS);

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
+import { BUSY_MAX_MS } from '../src/daemonWatch.js';
 import { ALIVE_MS, SILENCE_MS } from '@splitcache/daemon/protocol';
 import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
@@ -12,7 +13,7 @@ import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, re
 // (protocol.ts, SILENCE_MS) kills it and builds uncached; the next call
 // starts another daemon, and the store is as it was.
 
-const HUNG = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped[^\n]*\n$/;
+const HUNG = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped[^\n]*\n$/;
 
 /** A store whose daemon runs and has its exec port, after one call built `first`. */
 async function runningStore(t: Test, rustc: string, first = printingCrate('first')): Promise<Store> {
@@ -110,13 +111,16 @@ t.test('a miss whose rustc runs longer than the silence limit keeps its daemon, 
   t.equal((await store.stats()).hits, 1, 'from what its miss stored');
 });
 
-t.test("the watchdog's reads wait twice the daemon's beat, and as many as make the silence limit", async (t) => {
+t.test("the watchdog's reads wait twice the daemon's beat, and as many as make the silence limit, or the busy daemon's", async (t) => {
   const script = readFileSync(BIN, 'utf8');
-  const watch = /\n\s*sc_watch\(\) \{\n[\s\S]*?\n\s*while \[ \$n -lt (\d+) \]; do\n\s*if read -r -t (\d+) b <&"\$sc"; then n=0\n/.exec(script);
+  const watch = /\n\s*sc_watch\(\) \{\n[\s\S]*?\n\s*while :; do\n[^\n]*\n\s*if read -r -t (\d+) b <&"\$sc"; then n=0 m=0\n[\s\S]*?\n\s*if \[ \$n -ge (\d+) \]; then\n[\s\S]*?\n\s*if \[ \$m -ge (\d+) \]; then sc_why 1; break; fi\n/.exec(script);
   t.ok(watch, "bin/splitcache's sc_watch reads in a loop as this test expects");
-  const [reads, seconds] = [Number(watch?.[1]), Number(watch?.[2])];
+  const [seconds, reads, busyReads] = [Number(watch?.[1]), Number(watch?.[2]), Number(watch?.[3])];
   t.ok(seconds * 1000 >= 2 * ALIVE_MS, `each read waits ${seconds} s, at least two beats (${ALIVE_MS} ms apart): a read never ends near a beat`);
   t.equal(reads * seconds * 1000, SILENCE_MS, `${reads} timeouts in a row are the silence limit`);
+  t.equal(busyReads * seconds * 1000, BUSY_MAX_MS, `${busyReads} are the limit for a daemon seen working`);
+  const line = /\n\s*if \[ \$sc_hung_for -ge (\d+) \]; then sc_why 1; break; fi\n/.exec(script);
+  t.equal(Number(line?.[1]) * 1000, BUSY_MAX_MS, "and sc_line's wait for a daemon seen working ends as the node client's");
 });
 
 // A rustc that stops the daemon once during the call: as the -Zno-link half starts (the
@@ -215,7 +219,7 @@ t.test('the node client gives up on a hung daemon the same way', async (t) => {
   const pid = hang(store);
   const call = await build(t, store, rustc, printingCrate('node client'), 'node client', { SPLITCACHE_CLIENT: 'node' });
   t.ok(call.nodeClient, 'the node client carried the call');
-  await gaveUp(t, store, pid, call, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped \(building uncached\)\n$/);
+  await gaveUp(t, store, pid, call, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped \(building uncached\)\n$/);
 });
 
 t.test('`splitcache server stop` stops a hung daemon, and says so', async (t) => {
@@ -224,7 +228,7 @@ t.test('`splitcache server stop` stops a hung daemon, and says so', async (t) =>
   const pid = hang(store);
   const r = await store.splitcache(['server', 'stop']);
   t.equal(r.code, 0, 'it exits 0: the daemon is stopped');
-  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s, and was stopped\n$/);
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped\n$/);
   await killed(t, store, pid);
   t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_STORE_CORRUPT'), 'no store fault logged');
 });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { othersSocket, storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { DaemonConnection, DaemonSilent } from '../daemonConnection.js';
 import { stopHungDaemon } from '../daemonPid.js';
+import { sampleDaemon } from '../daemonWatch.js';
 import { connectOrStart } from '../daemonStart.js';
 
 export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs');
@@ -46,6 +47,7 @@ export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
   if (!conn) return undefined;
   conn.onSilent = () => stopHungDaemon(dir);
+  conn.sample = () => sampleDaemon(dir);
   try {
     return await conn.request<T>(req, onProgress);
   } catch (err) {

@@ -1,0 +1,85 @@
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request, WebSocket } from 'undici';
+import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+
+// A daemon that sends nothing for 10 s but works meanwhile (it uses CPU, moves bytes, or waits
+// for one) is slow, not hung: on a loaded CI runner, 64 calls killed such a daemon and all built
+// uncached. Here its event loop is really blocked, by a loop run through node's inspector (what
+// SIGUSR1 opens), for BLOCK_MS: each call waits it out and is served, the daemon kept.
+
+const BLOCK_MS = 16_000;
+
+/** Blocks the event loop of the node process `pid` for `ms`, through its inspector; resolves once the loop runs. */
+async function blockEventLoop(pid: number, ms: number): Promise<void> {
+  process.kill(pid, 'SIGUSR1');
+  let url: string | undefined;
+  for (let i = 0; i < 100 && !url; i++) {
+    try {
+      const r = await request('http://127.0.0.1:9229/json/list');
+      url = ((await r.body.json()) as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (!url) throw new Error('the daemon opened no inspector');
+  const ws = new WebSocket(url);
+  await new Promise((res, rej) => ((ws.onopen = res), (ws.onerror = rej)));
+  ws.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: `{ const end = Date.now() + ${ms}; while (Date.now() < end); }` } }));
+  // Its answer comes once the loop has ended; by then the calls under test have waited it out.
+  void new Promise((res) => (ws.onmessage = res)).then(() => ws.close());
+}
+
+/** A store whose daemon runs, after one call stored `text`'s crate; its daemon's pid. */
+async function storeWith(t: Test, text: string): Promise<{ store: Store; pid: number }> {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const first = printingCrate(text);
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(first)], { cwd: first, env: store.env() });
+  t.equal(r.code, 0, r.stderr);
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
+  return { store, pid: store.daemonPid() };
+}
+
+for (const client of ['node', 'exec'] as const) {
+  t.test(`a hit while the daemon's event loop is blocked for ${BLOCK_MS / 1000} s (${client === 'node' ? 'node client' : 'the exec port, bash'}): the call waits, and is served`, async (t) => {
+    const { store, pid } = await storeWith(t, 'busy');
+    const again = printingCrate('busy');
+    const timing = join(tempDir('timing'), 'calls.jsonl');
+    const env = store.env({ SPLITCACHE_TIMING_LOG: timing, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    await blockEventLoop(pid, BLOCK_MS);
+    const t0 = Date.now();
+    const r = await runOnPipes('timeout', ['90', BIN, 'rustc', ...printingCrateArgs(again)], { cwd: again, env });
+    const ms = Date.now() - t0;
+    t.equal(r.code, 0, `the call succeeds (${r.stderr.slice(-300)})`);
+    t.equal(r.stderr, '', 'and says nothing: the daemon was not taken for hung');
+    t.ok(ms > BLOCK_MS - 4_000, `it waited for the daemon (${ms} ms)`);
+    t.equal(spawnSync(join(again, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'busy\n', 'its binary is right');
+    t.equal(store.daemonPid(), pid, 'the daemon is the same');
+    t.equal((await store.stats()).hits, 1, 'and the call was a hit');
+  });
+}
+
+t.test(`a miss whose daemon blocks for ${BLOCK_MS / 1000} s while rustc runs (the exec port's watchdog): the call is stored, the daemon kept`, async (t) => {
+  const { store, pid } = await storeWith(t, 'first');
+  const real = await realRustc();
+  const dir = tempDir('slow-rustc');
+  const started = join(dir, 'started');
+  // The crate's compile says it has begun, then waits 1 s: the daemon is blocked meanwhile.
+  const rustc = join(dir, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" --crate-name "*) : > '${started}'; sleep 1 ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const cwd = printingCrate('second');
+  const call = runOnPipes('timeout', ['90', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.ok(await waitFor(() => existsSync(started), 30_000), 'its rustc has begun');
+  await blockEventLoop(pid, BLOCK_MS);
+  const r = await call;
+  t.equal(r.code, 0, `the call succeeds (${r.stderr.slice(-300)})`);
+  t.notMatch(r.stderr, /SPLITCACHE_/, 'and says nothing of the daemon');
+  t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'second\n', 'its binary is right');
+  t.equal(store.daemonPid(), pid, 'the daemon is the same');
+  const s = await store.stats();
+  t.same([s.misses, s.notStored], [2, {}], 'and both misses were stored');
+  t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_DAEMON'), 'the log has no word of a lost daemon');
+});

@@ -1,0 +1,55 @@
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sampleDaemon, silentWhy, workedBetween } from '../src/daemonWatch.js';
+import { tempDir } from './helpers.js';
+
+// What a client sees of a silent daemon through /proc, on real processes that daemon.pid names
+// (each a node program at <dir>/daemon/dist/bundle/main.cjs, the path a daemon is known by).
+const PROGRAMS = {
+  busy: 'for (;;);',
+  writing: "const fs = require('fs'); const fd = fs.openSync('/dev/null', 'w'); setInterval(() => fs.writeSync(fd, Buffer.alloc(4096)), 50);",
+  idle: 'setInterval(() => {}, 60_000);',
+};
+
+function daemonLike(t: Test, kind: keyof typeof PROGRAMS): { dir: string; pid: number } {
+  const dir = tempDir('watch');
+  const main = join(dir, 'daemon', 'dist', 'bundle', 'main.cjs');
+  mkdirSync(join(main, '..'), { recursive: true });
+  writeFileSync(main, PROGRAMS[kind]);
+  const child = spawn(process.execPath, [main], { stdio: 'ignore' });
+  t.teardown(() => void child.kill('SIGKILL'));
+  writeFileSync(join(dir, 'daemon.pid'), `${child.pid}\n`);
+  return { dir, pid: child.pid! };
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('a daemon that computes, or writes, works; one idle or paused does not, and the line says which', async (t) => {
+  const busy = daemonLike(t, 'busy');
+  const writing = daemonLike(t, 'writing');
+  const idle = daemonLike(t, 'idle');
+  const paused = daemonLike(t, 'idle');
+  await pause(2_000); // each has started
+  process.kill(paused.pid, 'SIGSTOP');
+  t.teardown(() => void process.kill(paused.pid, 'SIGCONT'));
+  await pause(200);
+  const before = [busy, writing, idle, paused].map((d) => sampleDaemon(d.dir));
+  t.same(before.map((s) => s?.pid), [busy.pid, writing.pid, idle.pid, paused.pid], 'each is sampled');
+  await pause(1_500);
+  const after = [busy, writing, idle, paused].map((d) => sampleDaemon(d.dir));
+  const worked = before.map((b, i) => workedBetween(b, after[i]));
+  t.same(worked, [true, true, false, false], 'busy and writing worked; idle and paused did not');
+  t.equal(silentWhy(after[3], false), 'paused by a signal');
+  t.equal(silentWhy(after[2], false), 'state S, doing nothing');
+  t.equal(silentWhy(after[0], true), 'busy all along');
+});
+
+t.test('a daemon replaced between two samples, or none at all, is not seen working', async (t) => {
+  const a = daemonLike(t, 'busy');
+  const b = daemonLike(t, 'busy');
+  t.notOk(workedBetween(sampleDaemon(a.dir), sampleDaemon(b.dir)), 'another pid');
+  t.equal(sampleDaemon(tempDir('none')), undefined, 'no daemon.pid');
+  t.equal(silentWhy(undefined, false), undefined, 'and nothing to say of it');
+});
