@@ -7,6 +7,7 @@ import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
+import type { StoreUsage } from './maintenance.js';
 import { crateMatcher, type AuditEvent } from '@splitcache/store';
 import { settingsDiff } from './settingsDrift.js';
 import { ALIVE_MS, AUDIT_PART, encodeFrame, FrameReader, installOf, mountNamespace, PROTOCOL_VERSION, planToWire, doneFromWire, type AliveFrame, type CompilePlan, type Request } from './protocol.js';
@@ -131,13 +132,18 @@ export class DaemonServer {
         tokens.delete(req.token);
         await this.handler.linked(req);
         return {};
-      case 'stats':
-        // A store whose file system hangs takes no flush: the counts in memory are as new.
-        if (await this.handler.settled()) await this.s.stats.flush();
+      case 'stats': {
+        // A store whose file system hangs takes no flush: the counts in memory are as new. Nor a
+        // walk of its blobs: LevelDB's writes, blocked there, hold node's thread pool, and the walk's
+        // readdir waited behind them for the whole hang (storeHung.test.ts).
+        const settled = await this.handler.settled();
+        if (settled) await this.s.stats.flush();
+        const usage = settled ? await this.storeUsage() : undefined;
         return {
-          stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, usage: await this.s.maintenance.usage(),
+          stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, ...(usage ? { usage } : { storeHung: true }),
           ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
         };
+      }
       case 'zero-stats':
         // Background stores finish first, so what they count lands before the reset.
         await this.handler.settled();
@@ -200,6 +206,12 @@ export class DaemonServer {
   }
 
   /** The audit lines of a store whose file system hangs: those read within a second (a frozen one still reads), then those not yet written. */
+  /** The store's size (a walk of its blobs), or undefined if the store is taken for hung before the walk ends. */
+  private storeUsage(): Promise<StoreUsage | undefined> {
+    const walk = this.s.maintenance.usage();
+    return this.s.stall ? this.s.stall.guard<StoreUsage | undefined>(walk, () => undefined) : walk;
+  }
+
   private async readableEvents(since: number, wanted: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
     const read: AuditEvent[] = [];
     const reading = (async () => {

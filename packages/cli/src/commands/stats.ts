@@ -35,12 +35,12 @@ export async function runStats(args: string[]): Promise<number> {
     return 0;
   }
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
-  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage; stale?: string[] }>({ op: 'stats', env: process.env }, true);
+  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage; storeHung?: boolean; stale?: string[] }>({ op: 'stats', env: process.env }, true);
   if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
   const u = reply.usage;
   if (f.json) {
-    process.stdout.write(JSON.stringify({ dir: reply.dir, ...s, ...(u ? { usage: u } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ dir: reply.dir, ...s, ...(u ? { usage: u } : {}), ...(reply.storeHung ? { storeHung: true } : {}) }, null, 2) + '\n');
     return 0;
   }
   const calls = s.hits + s.misses;
@@ -50,6 +50,8 @@ export async function runStats(args: string[]): Promise<number> {
     // maxBytes is Infinity (null in --json) under SPLITCACHE_MAX_SIZE=0.
     const limit = Number.isFinite(u.maxBytes) ? `of ${formatBytes(u.maxBytes)} (${((100 * size) / u.maxBytes).toFixed(1)} %)` : '(no size limit)';
     rows.push(['store size', `${formatBytes(size)} ${limit}, ${u.blobs} blobs`]);
+  } else if (reply.storeHung) {
+    rows.push(['store size', 'not known: its file system takes no writes (SPLITCACHE_STORE_HUNG)']);
   }
   rows.push(
     ['hits', String(s.hits)],
