@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, fileTree, printingCrate, run, Store } from './helpers.js';
+import { assertOk, BIN, copyFixture, fileTree, printingCrate, run, Store } from './helpers.js';
 
 // Issue 5: every hit accounted for, every miss explained; eviction and verify.
 
@@ -172,9 +172,18 @@ t.test('audit verify finds and evicts a bit-flipped blob, and the next build is 
   t.equal(again.code, 0, 'a second verify finds nothing');
 
   await store.cargo(ws, ['clean']);
-  assertOk(t, await store.cargo(ws, ['build']));
+  const rebuilt = await run(BIN, ['cargo', 'build'], { cwd: ws, env: store.env({ SPLITCACHE_SESSION: 'after-verify' }) });
+  assertOk(t, rebuilt);
   t.match((await run(join(ws, 'target/debug/fx-app'), [])).stdout, /double=42/, 'the rebuilt binary is correct');
   t.same((await store.stats()).errors, {}, 'no corrupt blob was ever served');
+  // What verify evicted is not the size limit's doing: the misses, the summary and explain say so.
+  const misses = (await store.audit()).filter((e) => e.session === 'after-verify' && e.outcome === 'miss');
+  t.ok(misses.length >= 1 && misses.every((e) => e.reason === 'damaged'), `its misses say \`damaged\` (${misses.map((e) => e.reason).join(', ')})`);
+  t.match(rebuilt.stderr, /of entries `audit verify` evicted for a damaged blob/, 'and so does the summary line');
+  t.notMatch(rebuilt.stderr, /gc had evicted/, 'not gc');
+  const crate = misses[0]?.crate ?? '';
+  const why = await store.splitcache(['explain', crate, '--session', 'after-verify']);
+  t.match(why.stdout, /evicted by `splitcache audit verify`, which found a blob of it damaged/, `explain says it (${why.stdout.trim()})`);
 });
 
 t.test('gc to a small max-size keeps the most recently hit entries', async (t) => {

@@ -19,7 +19,7 @@ export interface Explanation {
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -90,6 +90,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
+  if (miss.reason?.split(',').includes('damaged')) return { ...about, key: miss.key, verdict: 'damaged', differences: [] };
   if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const unstoredReason = unstored.get(miss.key);

@@ -15,7 +15,8 @@ import { rawIsOwn, rawThere, splitNear } from './nearInputs.js';
  * call's `form` (diagnosticForm.ts), is the hit. Files are digested through the memo, so a warm daemon
  * only stats them. With none, `reason` says why: no manifest (`new-key`), one whose
  * results were all evicted, or whose result for these inputs was (`evicted`,
- * Store.evictEntries), only results of another diagnostic form (`diagnostic-form`),
+ * Store.evictEntries; `damaged` where `audit verify` evicted it for a damaged blob),
+ * only results of another diagnostic form (`diagnostic-form`),
  * or `inputs-changed`.
  */
 export async function findResult(
@@ -27,8 +28,8 @@ export async function findResult(
   form: string,
 ): Promise<{ result?: ManifestResult; reason: string }> {
   if (!manifest) return { reason: 'new-key' };
-  // Stored once, and every result since evicted (gc, verify): the key did not change.
-  if (manifest.results.length === 0) return { reason: 'evicted' };
+  // Stored once, and every result since evicted (gc, or verify: a damaged blob): the key did not change.
+  if (manifest.results.length === 0) return { reason: manifest.damaged ? 'damaged' : 'evicted' };
   const cache = new Map<string, string | null>();
   const digestOf = async (p: string): Promise<string | null> => {
     let d = cache.get(p);
@@ -69,6 +70,6 @@ export async function findResult(
   }
   if (otherForm) return { reason: 'diagnostic-form' };
   // A result gc evicted from this key, while it kept others, whose inputs are these: the store's size limit, not an edit.
-  for (const r of manifest.evictedResults ?? []) if (await holds(r)) return { reason: 'evicted' };
+  for (const r of manifest.evictedResults ?? []) if (await holds(r)) return { reason: r.damaged ? 'damaged' : 'evicted' };
   return { reason: 'inputs-changed' };
 }

@@ -100,6 +100,6 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
       for (const u of users) evict.add(u);
     }
   }
-  await store.evictEntries(evict);
+  await store.evictEntries(evict, Date.now(), 'verify');
   return { entries, blobsChecked: needs.size, badBlobs: bad, entriesEvicted: evict.size };
 }

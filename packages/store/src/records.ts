@@ -46,6 +46,8 @@ export interface ManifestResult {
    * Absent where there were none: such a result serves every form.
    */
   display?: string;
+  /** On a result `audit verify` evicted (ManifestRecord.evictedResults): a blob of its entry was damaged. */
+  damaged?: true;
 }
 
 /** Direct-mode manifest: the key's components (for `explain`) and recent results, newest first. */
@@ -62,6 +64,8 @@ export interface ManifestRecord {
    * next result stored under the key replaces it.
    */
   evictedAt?: number;
+  /** With evictedAt: `audit verify` evicted the last result (a damaged blob), not gc. */
+  damaged?: true;
   /**
    * The results gc (or verify) evicted from a manifest that keeps others, newest first (at most
    * MAX_EVICTED_RESULTS): a later miss whose inputs are one of theirs is `evicted` too. Before, it

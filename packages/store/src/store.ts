@@ -210,10 +210,11 @@ export class Store {
   /**
    * Deletes entries and drops them from every manifest. A manifest left with no result stays,
    * marked `evictedAt` (ManifestRecord), so a later miss of its key is told apart from a new key;
-   * one that keeps others records the evicted ones (`evictedResults`) unless `mark` is false (an
+   * one that keeps others records the evicted ones (`evictedResults`) unless `cause` is false (an
    * entry evicted for a failed link, not for the store's size: its miss must not say `evicted`).
+   * `verify`'s marks say so (`damaged`): its misses are `damaged`, not the store's size limit's.
    */
-  async evictEntries(keys: Set<Digest>, now = Date.now(), mark = true): Promise<void> {
+  async evictEntries(keys: Set<Digest>, now = Date.now(), cause: 'gc' | 'verify' | false = 'gc'): Promise<void> {
     if (keys.size === 0) return;
     const ops: ({ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string })[] = [];
     // Its queued upload too: its blobs are going, so it can never go up, and with the remote down
@@ -223,9 +224,11 @@ export class Store {
       const results = m.results.filter((r) => !keys.has(r.entryKey));
       if (results.length === m.results.length) continue;
       // The mark keeps no components (a key's can run to kilobytes, and marks stay for the audit log's 90 days).
-      const evictedResults = [...m.results.filter((r) => keys.has(r.entryKey)), ...(m.evictedResults ?? [])].slice(0, MAX_EVICTED_RESULTS);
-      const kept: ManifestRecord = mark ? { ...m, results, evictedResults, evictedAt: now } : { ...m, results };
-      const value: ManifestRecord = results.length > 0 ? kept : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now };
+      const damaged = cause === 'verify' ? { damaged: true as const } : {};
+      const gone = m.results.filter((r) => keys.has(r.entryKey)).map(({ damaged: _was, ...r }) => ({ ...r, ...damaged }));
+      const evictedResults = [...gone, ...(m.evictedResults ?? [])].slice(0, MAX_EVICTED_RESULTS);
+      const kept: ManifestRecord = cause ? { ...m, results, evictedResults, evictedAt: now } : { ...m, results };
+      const value: ManifestRecord = results.length > 0 ? kept : { v: 1, crateName: m.crateName, components: [], results, evictedAt: now, ...damaged };
       ops.push({ type: 'put', key: `m!${mk}`, value: packValue(value) });
     }
     await this.db.batch(ops);

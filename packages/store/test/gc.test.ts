@@ -135,6 +135,20 @@ t.test('an evicted key leaves its manifest marked, until a new result or auditKe
   t.equal(await store.getManifest('m2'), undefined, 'gc forgets marks older than auditKeepMs');
 });
 
+t.test("verify's evictions are marked damaged, gc's are not", async (t) => {
+  const store = await tempStore(t, 'sc-verifymark-');
+  const commit = (i: number, entryKey: string) =>
+    commitLib(store, i, { entryKey, manifestKey: `m${i}`, blobText: `object file ${entryKey} `.repeat(100), components: [['arg', `${i}`]] });
+  await commit(1, 'e1');
+  await commit(2, 'e2a');
+  await commit(2, 'e2b');
+  await store.evictEntries(new Set(['e1', 'e2a']), 1000, 'verify');
+  t.same(await store.getManifest('m1'), { v: 1, crateName: 'c1', components: [], results: [], evictedAt: 1000, damaged: true }, 'an emptied manifest says verify emptied it');
+  t.same((await store.getManifest('m2'))?.evictedResults?.map((r) => [r.entryKey, r.damaged]), [['e2a', true]], 'and an evicted result says so');
+  await store.evictEntries(new Set(['e2b']), 2000);
+  t.same((await store.getManifest('m2'))?.damaged, undefined, "emptied by gc: gc's mark");
+});
+
 t.test('gc reports the last use of the most recently used entry it evicted', async (t) => {
   const store = await tempStore(t, 'sc-gcnewest-');
   const before = Date.now();

@@ -9,6 +9,8 @@ export interface Summary {
   misses: number;
   /** Misses of a key whose entry gc had evicted (reason `evicted`). */
   evictedMisses: number;
+  /** Misses of a key whose entry `audit verify` had evicted for a damaged blob (reason `damaged`). */
+  damagedMisses: number;
   /** Misses whose result was not stored for being larger than SPLITCACHE_MAX_ENTRY_SIZE (notStored `too-large`). */
   tooLargeMisses: number;
   compileErrors: number;
@@ -19,7 +21,7 @@ export interface Summary {
 
 /** Counts a set of audit events (one session, one crate, …): what `stats` shows under a filter. */
 export function summarise(events: AuditEvent[]): Summary {
-  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, evictedMisses: 0, tooLargeMisses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
+  const s: Summary = { hits: 0, localHits: 0, remoteHits: 0, misses: 0, evictedMisses: 0, damagedMisses: 0, tooLargeMisses: 0, compileErrors: 0, passthrough: {}, timeSavedMs: 0, bytesRestored: 0 };
   for (const e of events) {
     if (e.outcome === 'hit') {
       s.hits++;
@@ -30,6 +32,7 @@ export function summarise(events: AuditEvent[]): Summary {
     } else if (e.outcome === 'miss') {
       s.misses++;
       if (e.reason?.split(',').includes('evicted')) s.evictedMisses++;
+      if (e.reason?.split(',').includes('damaged')) s.damagedMisses++;
       if (e.notStored === 'too-large') s.tooLargeMisses++;
     }
     else if (e.outcome === 'compile-error') s.compileErrors++;
@@ -52,6 +55,7 @@ export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record
   const hint = s.passthrough.incremental ? ' (CARGO_INCREMENTAL=0 caches those)' : '';
   const why = [];
   if (s.evictedMisses) why.push(`${s.evictedMisses} of entries gc had evicted; see \`splitcache stats\``);
+  if (s.damagedMisses) why.push(`${s.damagedMisses} of entries \`audit verify\` evicted for a damaged blob`);
   // Such a miss misses again in every build, and said nothing of why: `audit --json` alone had it.
   const limit = maxEntryBytes !== undefined && Number.isFinite(maxEntryBytes) ? `, ${formatBytes(maxEntryBytes)}` : '';
   if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
