@@ -7,20 +7,22 @@ import { runningDaemonPid } from '@splitcache/daemon/protocol';
  * SILENCE_MS (protocol.ts), a daemon was taken for hung and killed; on a
  * loaded CI runner (2.6 times slower than usual, tests beside it) one that was
  * only slow was killed under 64 waiting calls, which all built uncached.
- * Working means: it used CPU or read or wrote bytes during the last GRACE_MS,
- * or it waits for a CPU (state R). A daemon paused by a signal (T), or one
- * blocked with nothing done (a frozen file system: D, an event loop stuck on
+ * Working means: its main thread, where its event loop runs, used CPU or read
+ * or wrote bytes during the last GRACE_MS, or waits for a CPU (state R). Not
+ * the whole process's: a daemon whose event loop is blocked has other threads
+ * (node's pool, V8's collector) that may still use CPU or read files. A daemon
+ * paused by a signal (T), or one blocked with nothing done (a frozen file system: D, an event loop stuck on
  * a lock: S), is still killed after SILENCE_MS; one busy past BUSY_MAX_MS (a
  * loop that never ends) is killed then.
  */
 export const BUSY_MAX_MS = 60_000;
 
-/** The store's daemon as /proc shows it at one moment. */
+/** The store's daemon's main thread as /proc shows it at one moment. */
 export interface DaemonSample {
   pid: number;
   /** The state letter of /proc/<pid>/stat: R, S, D, T, t, Z, … */
   state: string;
-  /** Its CPU ticks (user and system, all threads), and the bytes it has read and written, so far. */
+  /** Its CPU ticks (user and system), and the bytes it has read and written, so far. */
   work: string;
 }
 
@@ -29,12 +31,12 @@ export function sampleDaemon(dir: string): DaemonSample | undefined {
   const pid = runningDaemonPid(dir);
   if (pid === undefined) return undefined;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
     // After the command's `)`: the state (field 3), …, utime and stime (fields 14 and 15).
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     let bytes = 0;
     try {
-      for (const m of readFileSync(`/proc/${pid}/io`, 'utf8').matchAll(/^[rw]char: (\d+)$/gm)) bytes += Number(m[1]);
+      for (const m of readFileSync(`/proc/${pid}/task/${pid}/io`, 'utf8').matchAll(/^[rw]char: (\d+)$/gm)) bytes += Number(m[1]);
     } catch {
       /* not ours to read: ticks alone */
     }

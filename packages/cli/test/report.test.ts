@@ -119,6 +119,16 @@ t.test('renderReport: a miss the daemon found evicted is charted as evicted, not
   t.notMatch(misses, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
 });
 
+t.test('renderReport: a miss of an entry audit verify evicted is charted as such, not as a changed source', async (t) => {
+  const lib = (time: number, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
+    ({ time, session: 's', crate: 'regex', crateType: 'lib', outcome, ...extra });
+  const events = [lib(T0, 'miss', { key: 'k1', reason: 'new-key' }), lib(T0 + HOUR, 'miss', { key: 'k1', reason: 'damaged' })];
+  const misses = renderReport(events, STATS, META);
+  const chart = misses.slice(misses.indexOf('data-chart="misses"'), misses.indexOf('data-chart="passthrough"'));
+  t.match(chart, new RegExp(`${MISS_CAUSE.damaged.replace(/[()]/g, '\\$&')}</text>.*>1 · 50\\.0 %<`, 's'), 'the second miss: damaged');
+  t.notMatch(chart, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
+});
+
 t.test('renderReport: hostile text is escaped and the page loads nothing', async (t) => {
   const html = renderReport(synthetic(), STATS, { ...META, session: '<b>x</b>', dir: '/tmp/"&<dir>' });
   t.notMatch(html, /<script/i, 'no script element, not even the crate name');

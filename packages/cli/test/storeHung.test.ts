@@ -60,8 +60,13 @@ t.test('a store whose file system takes no writes: builds go on uncached, the su
   // Without a walk of the blobs: LevelDB's blocked writes hold node's thread pool, and the walk waited behind them.
   t.same(JSON.parse(stats.stdout || '{}').storeHung, true, 'and says the store takes no writes, its size not known');
   assertOk(t, await run('cargo', ['clean', '-q'], { cwd: ws }));
+  // Seen once on a loaded machine: this build waited out its 60 s. What ran 30 s in is kept to tell why.
+  let stuck = '';
+  const look = setTimeout(() => (stuck = spawnSync('ps', ['-eo', 'pid,ppid,stat,wchan:24,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /splitcache|rustc|main\.cjs|touch/.test(l)).join('\n')), 30_000);
   const uncached = await build();
+  clearTimeout(look);
   assertOk(t, uncached, 'the next build');
+  if (uncached.code !== 0) t.comment(`30 s in:\n${stuck}\ndaemon.log:\n${store.daemonLog(3000)}`);
   t.match(uncached.stderr, /^splitcache: SPLITCACHE_STORE_HUNG: the file system of the store .* takes no writes .*; building uncached until it does$/m, 'says the store takes no writes');
   t.match(uncached.stderr, /passed through: store-hung 1/, 'its summary counts the call built uncached');
   t.equal((await run(join(ws, 'target', 'debug', 'frozen'), [])).stdout, 'thawed or not\n', 'and its binary runs');

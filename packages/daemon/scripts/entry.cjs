@@ -20,6 +20,13 @@ if (typeof process.getBuiltinModule !== 'function') {
   process.exit(78);
 }
 
+// node's thread pool carries the daemon's file and LevelDB work, 4 threads unless told. On a
+// store whose file system hangs, the writes blocked there can hold 4 (the audit log's, the
+// counts', the last hits', a miss's), and every call's own file work waited behind them: a
+// build answered uncached hung for the whole freeze (cli/test/storeHung.test.ts). Set before
+// the pool's first use, which reads it; a size the user set is kept.
+process.env.UV_THREADPOOL_SIZE ||= '8';
+
 const { closeSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { Module } = require('node:module');

@@ -8,6 +8,7 @@ import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
 import { KeyedQueue } from './keyedQueue.js';
+import { LastHits } from './lastHits.js';
 import { LinkedLibraries } from './linkedLibraries.js';
 import { MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
@@ -53,7 +54,7 @@ export class CompileHandler {
   /** The lines for builds: a line from background work (Services.showLater) kept for the next reply, taken for `server stop`'s. */
   readonly faults: FaultLines;
   readonly events: CallEvents;
-  private readonly touched = new Map<string, number>();
+  private readonly lastHits: LastHits;
   private readonly hits = new HeldHits((h, failed) => this.events.hit(h, failed));
   private readonly libraries = new LinkedLibraries();
   private readonly storedBy = new MissStores();
@@ -63,6 +64,7 @@ export class CompileHandler {
     this.events = new CallEvents(s);
     this.faults = new FaultLines(s);
     this.drift = new SettingsDrift(s.config.settings);
+    this.lastHits = new LastHits(s.store);
   }
 
   async compile(req: Extract<Request, { op: 'compile' }>, hooks?: PlanHooks): Promise<CompilePlan> {
@@ -207,7 +209,7 @@ export class CompileHandler {
     const started = Date.now();
     try {
       const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode);
-      this.touch(result.entryKey);
+      this.lastHits.hit(result.entryKey);
       // A call that waited for another's compile of this key saved only what the wait didn't take (none, not less: `saved -3 ms`).
       const timeSavedMs = Math.max(0, entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0));
       const hit: HeldHit = {
@@ -298,15 +300,6 @@ export class CompileHandler {
   /** Stores a miss's result; the entry key it was stored under, if it was. */
   private store(p: Pending, req: DoneReport, staged?: Staged): Promise<string | undefined> {
     return this.keyLocks.run(p.key.key, () => this.s.maintenance.lock.shared(() => ingestMiss(this.s, this.events, this.faults, p, req, staged)));
-  }
-
-  /** Last-hit times drive LRU eviction; a minute's precision is plenty, and saves a write per hit. */
-  private touch(entryKey: string): void {
-    const now = Date.now();
-    if (now - (this.touched.get(entryKey) ?? 0) < 60_000) return;
-    if (this.touched.size > 100_000) this.touched.clear();
-    this.touched.set(entryKey, now);
-    void this.s.store.touch(entryKey).catch(() => undefined);
   }
 
   /**

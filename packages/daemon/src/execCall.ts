@@ -104,16 +104,19 @@ const EMPTY = Buffer.alloc(0);
 
 /** How long a tee run's stderr connection may stay open after its caller said `ran`. */
 const STREAM_END_MS = 5000;
+/** What an expired wait in endsWithin still gives the event loop. */
+const END_GRACE_MS = 100;
 
 /**
  * Whether `ended` settles within `ms` of this daemon's own running. A due
  * timer runs before the sockets are read in the same turn of the event loop:
  * after a turn held up for longer than `ms` (a daemon busy with 64 calls on a
  * loaded runner), the connection's end, waiting in the kernel, came second,
- * and the call built uncached with SPLITCACHE_EXEC_RUN (a CI run). So the
- * timer waits one more turn (setImmediate runs after the sockets are read),
- * and a timer that fired late by a second or more counts from then (three
- * times at most).
+ * and the call built uncached with SPLITCACHE_EXEC_RUN (a CI run). So an
+ * expired wait gives the loop END_GRACE_MS more to read them (the socket's
+ * 'close', which the caller may wait for, comes turns after the bytes of its
+ * end), and a timer that fired late by a second or more counts from then
+ * (three times at most).
  */
 export async function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -124,7 +127,7 @@ export async function endsWithin(ended: Promise<void>, ms: number): Promise<bool
       if (Date.now() - due >= 1000 && again-- > 0) {
         due = Date.now() + ms;
         timer = setTimeout(expire, ms);
-      } else setImmediate(() => res(false));
+      } else timer = setTimeout(() => res(false), END_GRACE_MS);
     };
     timer = setTimeout(expire, ms);
   });

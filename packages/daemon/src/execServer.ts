@@ -251,6 +251,8 @@ export class ExecServer {
     expected.socket = c;
     if (rest.length > 0) expected.chunk(rest);
     c.on('data', (d: Buffer) => expected.chunk(d));
+    // Every byte is in once it has ended: 'close' comes a turn of the event loop or more later.
+    c.on('end', () => expected.ended());
     c.on('close', () => {
       if (this.streams.get(id) === expected) this.streams.delete(id);
       expected.ended();

@@ -205,13 +205,18 @@ export class DaemonServer {
     }
   }
 
-  /** The audit lines of a store whose file system hangs: those read within a second (a frozen one still reads), then those not yet written. */
-  /** The store's size (a walk of its blobs), or undefined if the store is taken for hung before the walk ends. */
-  private storeUsage(): Promise<StoreUsage | undefined> {
+  /** The store's size (a walk of its blobs), or undefined if the store is taken for hung, before the walk or while it goes on. */
+  private async storeUsage(): Promise<StoreUsage | undefined> {
+    const stall = this.s.stall;
+    if (!stall) return this.s.maintenance.usage();
+    if (stall.hung) return undefined;
+    // Given up on, the walk may still fail later (EIO): that must not end the daemon.
     const walk = this.s.maintenance.usage();
-    return this.s.stall ? this.s.stall.guard<StoreUsage | undefined>(walk, () => undefined) : walk;
+    walk.catch(() => undefined);
+    return stall.guard<StoreUsage | undefined>(walk, () => undefined);
   }
 
+  /** The audit lines of a store whose file system hangs: those read within a second (a frozen one still reads), then those not yet written. */
   private async readableEvents(since: number, wanted: (e: AuditEvent) => boolean): Promise<AuditEvent[]> {
     const read: AuditEvent[] = [];
     const reading = (async () => {

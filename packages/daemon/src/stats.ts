@@ -47,6 +47,8 @@ const STATS_KEY = 'stats';
 export class StatsKeeper {
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The write under way, until it ends. */
+  private writing: Promise<void> | undefined;
   private constructor(private readonly store: Store, readonly stats: Stats) {}
 
   static async load(store: Store): Promise<StatsKeeper> {
@@ -118,14 +120,24 @@ export class StatsKeeper {
     }, 1000);
   }
 
+  /**
+   * Writes the counts, once the write under way (if one is) has ended: one at
+   * a time, as each holds a thread of node's pool until it ends, and on a
+   * store whose file system hangs it never does (lastHits.ts says what a
+   * write each second did then).
+   */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    while (this.writing) await this.writing;
     if (!this.dirty) return;
     this.dirty = false;
-    await this.store.putMeta(STATS_KEY, this.stats).catch(() => {
+    const w = this.store.putMeta(STATS_KEY, this.stats).catch(() => {
       this.dirty = true;
     });
+    this.writing = w;
+    await w;
+    if (this.writing === w) this.writing = undefined;
   }
 }
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { endsWithin } from '../src/execCall.js';
 
 // A tee run's stderr connection ends as its rustc does; the daemon waits for that end a while
-// (endsWithin). Here the end is in the kernel while the event loop is held up past the wait:
-// the connection's end must still count, as it came in time.
+// (endsWithin), until the connection's 'close' (execServer.ts). Here the end is in the kernel
+// while the event loop is held up past the wait: it must still count, as it came in time.
 
 /** A connection from another process, which closes it `closeAfterMs` after it is made. */
 async function connectionClosedBy(dir: string, closeAfterMs: number): Promise<Socket> {
@@ -27,7 +27,7 @@ t.test('an end that came while the event loop was held up past the wait counts',
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const socket = await connectionClosedBy(dir, 100);
   socket.resume();
-  const ended = new Promise<void>((r) => socket.once('end', r));
+  const ended = new Promise<void>((r) => socket.once('close', () => r()));
   const within = endsWithin(ended, 300);
   // Held up 800 ms: the other process ends the connection meanwhile, and the wait's timer is due.
   const until = Date.now() + 800;
@@ -41,7 +41,7 @@ t.test('a connection that does not end within the wait does not count', async (t
   const socket = await connectionClosedBy(dir, 3_000);
   socket.resume();
   const t0 = Date.now();
-  t.equal(await endsWithin(new Promise<void>((r) => socket.once('end', r)), 300), false, 'not ended');
+  t.equal(await endsWithin(new Promise<void>((r) => socket.once('close', () => r())), 300), false, 'not ended');
   t.ok(Date.now() - t0 < 1_500, 'and the wait took about its time');
   socket.destroy();
 });

@@ -177,6 +177,12 @@ export class Store {
     await this.db.put(`t!${key}`, packValue(Date.now()));
   }
 
+  /** touch() of several entries, in one write. */
+  async touchAll(keys: Digest[]): Promise<void> {
+    const now = packValue(Date.now());
+    await this.db.batch(keys.map((k) => ({ type: 'put' as const, key: `t!${k}`, value: now })));
+  }
+
   async getMeta<T>(name: string): Promise<T | undefined> {
     return this.getRecord<T>(`s!${name}`);
   }

@@ -47,6 +47,7 @@ export const MISS_CAUSE = {
   key: 'key: root source, flags, env, deps',
   inputs: 'a file it read changed, same key',
   evicted: 'evicted by gc (the size limit)',
+  damaged: 'evicted by verify (damaged blob)',
   compileError: 'compile error (never cached)',
 } as const;
 
@@ -138,8 +139,9 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       crates.set(label, c);
     } else if (e.outcome === 'miss') {
       // The daemon knows an evicted key (its manifest stays marked); other causes are judged here.
-      const evicted = typeof e.reason === 'string' && e.reason.split(',').includes('evicted');
-      bump(missCauses, evicted ? MISS_CAUSE.evicted : !keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key);
+      const reasons = typeof e.reason === 'string' ? e.reason.split(',') : [];
+      const evicted = reasons.includes('evicted') ? MISS_CAUSE.evicted : reasons.includes('damaged') ? MISS_CAUSE.damaged : undefined;
+      bump(missCauses, evicted ?? (!keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key));
       if (e.notStored) bump(notStored, e.notStored);
     } else if (e.outcome === 'compile-error') {
       bump(missCauses, MISS_CAUSE.compileError);
