@@ -109,25 +109,19 @@ t.test("renderReport: build scripts are told apart by their package, as cargo na
   t.notMatch(misses, new RegExp(`${MISS_CAUSE.key}</text>`), 'and none is under a new key');
 });
 
-t.test('renderReport: a miss the daemon found evicted is charted as evicted, not as a new key', async (t) => {
-  const lib = (time: number, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
-    ({ time, session: 's', crate: 'regex', crateType: 'lib', outcome, ...extra });
-  const events = [lib(T0, 'miss', { key: 'k1', reason: 'new-key' }), lib(T0 + HOUR, 'miss', { key: 'k1', reason: 'evicted' })];
-  const html = renderReport(events, STATS, META);
-  const misses = html.slice(html.indexOf('data-chart="misses"'), html.indexOf('data-chart="passthrough"'));
-  t.match(misses, new RegExp(`${MISS_CAUSE.evicted.replace(/[()]/g, '\\$&')}</text>.*>1 · 50\\.0 %<`, 's'), 'the second miss: evicted');
-  t.notMatch(misses, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
-});
-
-t.test('renderReport: a miss of an entry audit verify evicted is charted as such, not as a changed source', async (t) => {
-  const lib = (time: number, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
-    ({ time, session: 's', crate: 'regex', crateType: 'lib', outcome, ...extra });
-  const events = [lib(T0, 'miss', { key: 'k1', reason: 'new-key' }), lib(T0 + HOUR, 'miss', { key: 'k1', reason: 'damaged' })];
-  const misses = renderReport(events, STATS, META);
-  const chart = misses.slice(misses.indexOf('data-chart="misses"'), misses.indexOf('data-chart="passthrough"'));
-  t.match(chart, new RegExp(`${MISS_CAUSE.damaged.replace(/[()]/g, '\\$&')}</text>.*>1 · 50\\.0 %<`, 's'), 'the second miss: damaged');
-  t.notMatch(chart, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
-});
+// A miss the daemon found evicted (by gc, or by audit verify for a damaged blob) is charted as such,
+// not as a new key or a changed source.
+for (const [reason, cause] of [['evicted', MISS_CAUSE.evicted], ['damaged', MISS_CAUSE.damaged]] as const) {
+  t.test(`renderReport: a miss the daemon found ${reason} is charted as ${cause}`, async (t) => {
+    const lib = (time: number, outcome: AuditEvent['outcome'], extra: Partial<AuditEvent> = {}): AuditEvent =>
+      ({ time, session: 's', crate: 'regex', crateType: 'lib', outcome, ...extra });
+    const events = [lib(T0, 'miss', { key: 'k1', reason: 'new-key' }), lib(T0 + HOUR, 'miss', { key: 'k1', reason })];
+    const html = renderReport(events, STATS, META);
+    const misses = html.slice(html.indexOf('data-chart="misses"'), html.indexOf('data-chart="passthrough"'));
+    t.match(misses, new RegExp(`${cause.replace(/[()]/g, '\\$&')}</text>.*>1 · 50\\.0 %<`, 's'), `the second miss: ${reason}`);
+    t.notMatch(misses, new RegExp(`${MISS_CAUSE.inputs}</text>`), 'not a changed source under a known key');
+  });
+}
 
 t.test('renderReport: hostile text is escaped and the page loads nothing', async (t) => {
   const html = renderReport(synthetic(), STATS, { ...META, session: '<b>x</b>', dir: '/tmp/"&<dir>' });

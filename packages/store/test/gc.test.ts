@@ -99,16 +99,22 @@ t.test('gc takes the queued uploads of the entries it evicts out of the queue', 
   t.same(queued.sort(), entries.sort(), 'the kept ones');
 });
 
-// A store too small for what builds use evicts, while a build stores, what the next build asks
-// for first: every such miss said `new-key`, as if the keys changed. An emptied manifest now
-// stays, marked, so the lookup can tell (daemon/src/lookup.ts), until the audit log's age.
-t.test('an evicted key leaves its manifest marked, until a new result or auditKeepMs', async (t) => {
-  const store = await tempStore(t, 'sc-gcmark-');
+/** A store with manifest m1 holding entry e1, and m2 holding e2b and e2a (newest first); `commit` stores more. */
+async function twoManifests(t: Test, prefix: string) {
+  const store = await tempStore(t, prefix);
   const commit = (i: number, entryKey: string) =>
     commitLib(store, i, { entryKey, manifestKey: `m${i}`, blobText: `object file ${entryKey} `.repeat(100), components: [['arg', `${i}`]] });
   await commit(1, 'e1');
   await commit(2, 'e2a');
   await commit(2, 'e2b');
+  return { store, commit };
+}
+
+// A store too small for what builds use evicts, while a build stores, what the next build asks
+// for first: every such miss said `new-key`, as if the keys changed. An emptied manifest now
+// stays, marked, so the lookup can tell (daemon/src/lookup.ts), until the audit log's age.
+t.test('an evicted key leaves its manifest marked, until a new result or auditKeepMs', async (t) => {
+  const { store, commit } = await twoManifests(t, 'sc-gcmark-');
   await store.evictEntries(new Set(['e1', 'e2a']), 1000);
   const m1 = await store.getManifest('m1');
   t.same(m1, { v: 1, crateName: 'c1', components: [], results: [], evictedAt: 1000 }, 'its only result evicted: the manifest stays, marked, without its components');
@@ -136,12 +142,7 @@ t.test('an evicted key leaves its manifest marked, until a new result or auditKe
 });
 
 t.test("verify's evictions are marked damaged, gc's are not", async (t) => {
-  const store = await tempStore(t, 'sc-verifymark-');
-  const commit = (i: number, entryKey: string) =>
-    commitLib(store, i, { entryKey, manifestKey: `m${i}`, blobText: `object file ${entryKey} `.repeat(100), components: [['arg', `${i}`]] });
-  await commit(1, 'e1');
-  await commit(2, 'e2a');
-  await commit(2, 'e2b');
+  const { store } = await twoManifests(t, 'sc-verifymark-');
   await store.evictEntries(new Set(['e1', 'e2a']), 1000, 'verify');
   t.same(await store.getManifest('m1'), { v: 1, crateName: 'c1', components: [], results: [], evictedAt: 1000, damaged: true }, 'an emptied manifest says verify emptied it');
   t.same((await store.getManifest('m2'))?.evictedResults?.map((r) => [r.entryKey, r.damaged]), [['e2a', true]], 'and an evicted result says so');
