@@ -11,9 +11,10 @@ import { runningDaemonPid } from '@splitcache/daemon/protocol';
  * or wrote bytes during the last GRACE_MS, or waits for a CPU (state R). Not
  * the whole process's: a daemon whose event loop is blocked has other threads
  * (node's pool, V8's collector) that may still use CPU or read files. A daemon
- * paused by a signal (T), or one blocked with nothing done (a frozen file system: D, an event loop stuck on
- * a lock: S), is still killed after SILENCE_MS; one busy past BUSY_MAX_MS (a
- * loop that never ends) is killed then.
+ * paused by a signal (T), or one blocked with nothing done (a frozen file
+ * system: D, an event loop stuck on a lock: S), is still killed after
+ * SILENCE_MS; one busy past BUSY_MAX_MS (a loop that never ends) is killed
+ * then.
  */
 export const BUSY_MAX_MS = 60_000;
 

@@ -173,11 +173,7 @@ export class Store {
     ]);
   }
 
-  async touch(key: Digest): Promise<void> {
-    await this.db.put(`t!${key}`, packValue(Date.now()));
-  }
-
-  /** touch() of several entries, in one write. */
+  /** Records that entries were hit now (gc's LRU), in one write. */
   async touchAll(keys: Digest[]): Promise<void> {
     const now = packValue(Date.now());
     await this.db.batch(keys.map((k) => ({ type: 'put' as const, key: `t!${k}`, value: now })));
