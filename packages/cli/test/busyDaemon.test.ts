@@ -59,8 +59,18 @@ for (const client of ['node', 'exec'] as const) {
     t.equal(spawnSync(join(again, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'busy\n', 'its binary is right');
     t.equal(store.daemonPid(), pid, 'the daemon is the same');
     t.equal((await store.stats()).hits, 1, 'and the call was a hit');
+    t.match(store.daemonLog(), /the daemon's event loop ran nothing for 1[4-8]\.\d s, with 1[2-9]\.\d s of CPU: busy in one step\n/, 'its log says the loop was held, and busy');
   });
 }
+
+t.test('a daemon paused for 5 s says so in its log once it runs again', async (t) => {
+  const { store, pid } = await storeWith(t, 'paused');
+  process.kill(pid, 'SIGSTOP');
+  await new Promise((r) => setTimeout(r, 5_000));
+  process.kill(pid, 'SIGCONT');
+  const said = /the daemon's event loop ran nothing for [45]\.\d s, with 0\.\d s of CPU: starved of CPU, or paused\n/;
+  t.ok(await waitFor(() => said.test(store.daemonLog())), `its log says so (${store.daemonLog(300)})`);
+});
 
 t.test(`a miss whose daemon blocks for ${BLOCK_MS / 1000} s while rustc runs (the exec port's watchdog): the call is stored, the daemon kept`, async (t) => {
   const { store, pid } = await storeWith(t, 'first');

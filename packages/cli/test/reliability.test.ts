@@ -96,7 +96,7 @@ t.test('64 concurrent clients storing and fetching the same key', async (t) => {
   for (const d of dirs) {
     if (spawnSync(join(d, 'out', 'trial-t'), { encoding: 'utf8' }).stdout !== 'many\n') t.fail(`${d}: wrong binary`);
   }
-  t.same(lines, [], 'none said anything of splitcache (a fault, a daemon taken for hung)');
+  if (!t.same(lines, [], 'none said anything of splitcache (a fault, a daemon taken for hung)')) t.comment(store.daemonLog(3000));
   const clients = readFileSync(timing, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { client?: string }).client);
   t.equal(clients.filter((c) => c === 'exec').length, 32, 'half came through the exec port');
   const s = await store.stats();

@@ -60,6 +60,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
+import { fairTimeout, type FairTimeout } from './fairTimeout.js';
 import type { Caller, CallerProof } from './procCaller.js';
 import { PROTOCOL_VERSION, settingValue, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
@@ -104,37 +105,20 @@ const EMPTY = Buffer.alloc(0);
 
 /** How long a tee run's stderr connection may stay open after its caller said `ran`. */
 const STREAM_END_MS = 5000;
-/** What an expired wait in endsWithin still gives the event loop. */
-const END_GRACE_MS = 100;
-
 /**
- * Whether `ended` settles within `ms` of this daemon's own running. A due
- * timer runs before the sockets are read in the same turn of the event loop:
- * after a turn held up for longer than `ms` (a daemon busy with 64 calls on a
- * loaded runner), the connection's end, waiting in the kernel, came second,
- * and the call built uncached with SPLITCACHE_EXEC_RUN (a CI run). So an
- * expired wait gives the loop END_GRACE_MS more to read them (the socket's
- * 'close', which the caller may wait for, comes turns after the bytes of its
- * end), and a timer that fired late by a second or more counts from then
- * (three times at most).
+ * Whether `ended` settles within `ms` of this daemon's own running
+ * (fairTimeout.ts): after a turn of the event loop held up past the wait (a
+ * daemon busy with 64 calls on a loaded runner), the connection's end, waiting
+ * in the kernel, came second, and the call built uncached with
+ * SPLITCACHE_EXEC_RUN (a CI run).
  */
 export async function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((res) => {
-    let due = Date.now() + ms;
-    let again = 3;
-    const expire = () => {
-      if (Date.now() - due >= 1000 && again-- > 0) {
-        due = Date.now() + ms;
-        timer = setTimeout(expire, ms);
-      } else timer = setTimeout(() => res(false), END_GRACE_MS);
-    };
-    timer = setTimeout(expire, ms);
-  });
+  let timer: FairTimeout | undefined;
+  const late = new Promise<boolean>((res) => (timer = fairTimeout(() => res(false), ms)));
   try {
     return await Promise.race([ended.then(() => true), late]);
   } finally {
-    clearTimeout(timer);
+    timer!.clear();
   }
 }
 

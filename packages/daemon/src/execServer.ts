@@ -48,6 +48,7 @@ import { openCaller, type Caller } from './procCaller.js';
 import { isCallersStore } from './callerStore.js';
 import { RunsHome } from './runsHome.js';
 import { OwnedPath } from './ownedPath.js';
+import { fairTimeout } from './fairTimeout.js';
 
 /**
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
@@ -163,10 +164,12 @@ export class ExecServer {
     let buf = Buffer.alloc(0);
     let started = false;
     // A connection that doesn't send a whole request soon is not a caller; it must not hold the daemon up.
-    const timer = setTimeout(() => c.destroy(), REQUEST_TIMEOUT_MS);
+    // Counted in the daemon's own running: a CI run's loop, held up past it, dropped a tee run's
+    // stderr connection whose opening was waiting in the kernel (fairTimeout.ts).
+    const timer = fairTimeout(() => c.destroy(), REQUEST_TIMEOUT_MS);
     c.on('error', () => undefined);
     c.on('close', () => {
-      clearTimeout(timer);
+      timer.clear();
       this.activity.release();
     });
     c.on('data', (chunk) => {
@@ -182,7 +185,7 @@ export class ExecServer {
       }
       if (!opening) return;
       started = true;
-      clearTimeout(timer);
+      timer.clear();
       if (opening.kind === 'stream') return this.attachStream(c, opening.id, opening.rest);
       // Closing: a new call is refused, as a closed port refuses it (the caller goes on without this daemon).
       if (this.closing) return void c.destroy();

@@ -31,6 +31,7 @@ import { installStamp } from './installStamp.js';
 import { loadKeptDigests, saveKeptDigests } from './keptDigests.js';
 import { serveUnavailable, UNAVAILABLE_LIFETIME_MS } from './unavailable.js';
 import { socketAnswers } from './socketAnswers.js';
+import { watchLoopStalls } from './loopStalls.js';
 
 export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // stderr is daemon.log: on a full disk a write to it fails, and an unheard
@@ -40,6 +41,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const rotation = new LogRotation(join(config.dir, 'daemon.log'));
   rotation.check();
   const log = makeLogger(config.logLevel, rotation);
+  watchLoopStalls(log);
   // Settings given a value they can't take (their defaults are used): named here, counted
   // below, and shown to builds (compileHandler) and by `splitcache server status`.
   for (const problem of config.problems) log.warn(`SPLITCACHE_CONFIG: ${problem}`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FaultLines } from './faultLines.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
+import { fairTimeout } from './fairTimeout.js';
 
 /** How long a wait on background writes may take before the store's file system is asked whether it still writes. */
 const SUSPECT_MS = 5_000;
@@ -116,7 +117,7 @@ export class StoreStall {
       const settle = (writes: boolean) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timer.clear();
         resolve(writes);
       };
       // A child that can't start (no touch on PATH) tells nothing: taken as a store that writes.
@@ -124,7 +125,9 @@ export class StoreStall {
       child.on('error', () => settle(true));
       child.on('exit', () => settle(true));
       // Blocked in the kernel, it may not die until the file system comes back: it is left to end then.
-      const timer = setTimeout(() => {
+      // Counted in the daemon's own running (fairTimeout.ts): an exit that came in time, unread while
+      // the loop was held up, must not make the store taken for hung.
+      const timer = fairTimeout(() => {
         child.kill('SIGKILL');
         child.unref();
         settle(false);

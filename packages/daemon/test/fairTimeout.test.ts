@@ -1,0 +1,78 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompileHandler } from '../src/compileHandler.js';
+import { endsWithin } from '../src/execCall.js';
+import { ExecServer } from '../src/execServer.js';
+import { fairTimeout } from '../src/fairTimeout.js';
+import { makeLogger } from '../src/log.js';
+
+// A timeout on another process, counted in the daemon's own running (fairTimeout.ts): what that
+// process did in time counts, even when the daemon's event loop was held up past the timeout.
+
+/** Holds this process's event loop for `ms`, as a daemon starved of CPU, or busy, is held. */
+function hold(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
+t.test("a child's exit that came while the loop was held up past the timeout comes first", async (t) => {
+  const child = spawn('true', { stdio: 'ignore' });
+  const outcome = new Promise<string>((res) => {
+    const timer = fairTimeout(() => res('timed out'), 300);
+    child.on('exit', () => (timer.clear(), res('exited')));
+  });
+  hold(800);
+  t.equal(await outcome, 'exited');
+});
+
+t.test('a timeout with nothing coming runs about on time', async (t) => {
+  const t0 = Date.now();
+  await new Promise<void>((res) => fairTimeout(res, 300));
+  const took = Date.now() - t0;
+  t.ok(took >= 300 && took < 1_000, `it ran after ${took} ms`);
+});
+
+t.test('one that fired a second or more late counts its time again from then', async (t) => {
+  const t0 = Date.now();
+  const ran = new Promise<number>((res) => fairTimeout(() => res(Date.now() - t0), 300));
+  hold(1_500);
+  const at = await ran;
+  t.ok(at >= 1_800, `it ran ${at} ms after it was set: 300 ms after the loop ran again`);
+});
+
+t.test('a cleared one never runs, grace included', async (t) => {
+  let ran = false;
+  const timer = fairTimeout(() => (ran = true), 50);
+  hold(100);
+  await new Promise((r) => setTimeout(r, 0)); // its due timer has given the grace
+  timer.clear();
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(ran, false);
+});
+
+// The CI run's failure: a tee run's stderr connection, accepted, then the daemon held up past the
+// exec port's 10 s request timeout before it read the opening that waited in the kernel.
+t.test('a stream opening that waited while the exec port was held up past its request timeout is taken', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-fair-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const exec = new ExecServer(dir, {} as CompileHandler, makeLogger('quiet'), { hold: () => undefined, release: () => undefined });
+  await exec.listen();
+  t.teardown(() => exec.close());
+  const [port, token] = readFileSync(join(dir, 'exec.port'), 'utf8').split(' ');
+  const inside = exec as unknown as {
+    server: Server;
+    desk: { expectStream(id: string, chunk: (b: Buffer) => void): { ended: Promise<void>; cancel(): void } };
+  };
+  const bytes: Buffer[] = [];
+  const stream = inside.desk.expectStream('7', (b) => bytes.push(b));
+  // Held right after the accept, as the exec port set its timer: the caller's bytes and end wait meanwhile.
+  inside.server.once('connection', () => hold(10_500));
+  spawn('bash', ['-c', 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "sc-err/1\\0%s\\0%s\\0from rustc" "$2" 7 >&3', '_', port!, token!], { stdio: 'ignore' });
+  t.equal(await endsWithin(stream.ended, 3_000), true, 'the stream reached the daemon, and ended');
+  t.equal(Buffer.concat(bytes).toString(), 'from rustc', 'with its bytes');
+  stream.cancel();
+});
