@@ -1,3 +1,4 @@
+import { fairTimeout, type FairTimeout } from './fairTimeout.js';
 /**
  * Misses being compiled now, by manifest key: a second call of a key that
  * another call is compiling waits for that compile, then looks up again.
@@ -42,9 +43,10 @@ export class MissesInFlight {
   waitFor(key: string, capMs: number): Promise<void> | undefined {
     const c = this.compiling.get(key);
     if (!c) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((r) => (timer = setTimeout(r, capMs)));
-    return Promise.race([c.ended, cap]).finally(() => clearTimeout(timer));
+    // In the daemon's own running (fairTimeout.ts): that compile's end may wait in the kernel, unread.
+    let timer: FairTimeout | undefined;
+    const cap = new Promise<void>((r) => (timer = fairTimeout(r, capMs)));
+    return Promise.race([c.ended, cap]).finally(() => timer!.clear());
   }
 
   get size(): number {
