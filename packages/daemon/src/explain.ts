@@ -1,6 +1,6 @@
 import { diffKeys, type KeyDiff } from '@splitcache/hash';
 import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache/paths';
-import { crateMatcher, type AuditEvent, type ManifestRecord, type Store } from '@splitcache/store';
+import { crateMatcher, reasonsOf, type AuditEvent, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 import { splitNear } from './nearInputs.js';
 
@@ -89,9 +89,10 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     ...remoteReason(miss.reason),
   };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
-  if (miss.reason?.split(',').includes('evicted')) return { ...about, key: miss.key, verdict: 'evicted', differences: [] };
-  if (miss.reason?.split(',').includes('damaged')) return { ...about, key: miss.key, verdict: 'damaged', differences: [] };
-  if (miss.reason?.split(',').includes('diagnostic-form')) return { ...about, key: miss.key, verdict: 'diagnostic-form', differences: [] };
+  const reasons = reasonsOf(miss);
+  for (const verdict of ['evicted', 'damaged', 'diagnostic-form'] as const) {
+    if (reasons.includes(verdict)) return { ...about, key: miss.key, verdict, differences: [] };
+  }
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const unstoredReason = unstored.get(miss.key);
   if (unstoredReason && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredReason, differences: [] };
@@ -155,7 +156,7 @@ function filesOf(r: { inputs: [string, string][] }): [string, string][] {
 
 /** The remote's part of a miss's reasons (`new-key,remote-blob-missing`), for Explanation.remote. */
 function remoteReason(reason: string | undefined): { remote?: string } {
-  const r = reason?.split(',').find((x) => x.startsWith('remote-'));
+  const r = reasonsOf({ reason }).find((x) => x.startsWith('remote-'));
   return r ? { remote: r } : {};
 }
 

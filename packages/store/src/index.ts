@@ -2,7 +2,7 @@ export { Store } from './store.js';
 export { isAccessDenied, isDiskFull } from './diskFull.js';
 export { BlobDir } from './blobDir.js';
 export type { AuditEvent, EntryRecord, ManifestRecord, ManifestResult, OutputRecord } from './records.js';
-export { crateMatcher, MAX_RESULTS_PER_MANIFEST, packageToRecord } from './records.js';
+export { crateMatcher, MAX_RESULTS_PER_MANIFEST, packageToRecord, reasonsOf } from './records.js';
 export { planEviction, parseSize, parseAge, type EntrySummary, type EvictionPlan } from './gc.js';
 export { collectGarbage, verifyStore, type GcResult, type VerifyResult, type Progress } from './maintenance.js';
 export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';

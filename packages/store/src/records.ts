@@ -121,3 +121,8 @@ export interface AuditEvent {
   /** How long the call waited for another call's compile of its key before it looked up again (a concurrent build of the same commit). */
   waitedMs?: number;
 }
+
+/** The reasons an audit line gives (`reason`: one, or a miss's causes joined by commas, `new-key,remote-blob-missing`). */
+export function reasonsOf(e: { reason?: unknown }): string[] {
+  return typeof e.reason === 'string' && e.reason !== '' ? e.reason.split(',') : [];
+}

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@splitcache/store';
 import { formatBytes } from '@splitcache/store/gc';
-import { crateMatcher } from '@splitcache/store/records';
+import { crateMatcher, reasonsOf } from '@splitcache/store/records';
 
 export interface Summary {
   hits: number;
@@ -31,8 +31,9 @@ export function summarise(events: AuditEvent[]): Summary {
       s.bytesRestored += e.bytes ?? 0;
     } else if (e.outcome === 'miss') {
       s.misses++;
-      if (e.reason?.split(',').includes('evicted')) s.evictedMisses++;
-      if (e.reason?.split(',').includes('damaged')) s.damagedMisses++;
+      const reasons = reasonsOf(e);
+      if (reasons.includes('evicted')) s.evictedMisses++;
+      if (reasons.includes('damaged')) s.damagedMisses++;
       if (e.notStored === 'too-large') s.tooLargeMisses++;
     }
     else if (e.outcome === 'compile-error') s.compileErrors++;

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@splitcache/store';
+import { reasonsOf } from '@splitcache/store/records';
 
 export interface Tally {
   hits: number;
@@ -139,7 +140,7 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       crates.set(label, c);
     } else if (e.outcome === 'miss') {
       // The daemon knows an evicted key (its manifest stays marked); other causes are judged here.
-      const reasons = typeof e.reason === 'string' ? e.reason.split(',') : [];
+      const reasons = reasonsOf(e);
       const evicted = reasons.includes('evicted') ? MISS_CAUSE.evicted : reasons.includes('damaged') ? MISS_CAUSE.damaged : undefined;
       bump(missCauses, evicted ?? (!keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key));
       if (e.notStored) bump(notStored, e.notStored);
