@@ -2,7 +2,7 @@
 const GRACE_MS = 100;
 /** How late a timer must fire for its wait to count again from then. */
 const LATE_MS = 1000;
-/** How many times at most. */
+/** How many times at most a late timer waits again. */
 const AGAIN = 3;
 
 export interface FairTimeout {
@@ -19,24 +19,23 @@ export interface FairTimeout {
  * kernel, unread, and the timer came first. A CI run lost a tee run's stderr
  * connection so (execServer.ts), and another the end of one (execCall.ts).
  * So a timeout that comes due gives the loop GRACE_MS to read what waits,
- * then runs `fn`; and one that fired LATE_MS or more late counts `ms` again
- * from then (AGAIN times at most), since the other process may have been held
- * up too. A timeout with `unref` doesn't keep the process alive.
+ * then runs `fn`; and one that fired LATE_MS or more late first waits again
+ * for as long as it was late (at most `ms`; AGAIN times at most), since the
+ * other process may have been held up too. Lateness is read on the monotonic
+ * clock that timers run on: a wall clock set forward is no hold-up.
  */
-export function fairTimeout(fn: () => void, ms: number, opts: { unref?: boolean } = {}): FairTimeout {
+export function fairTimeout(fn: () => void, ms: number): FairTimeout {
   let timer: NodeJS.Timeout | undefined;
-  let due = Date.now() + ms;
+  let due = performance.now() + ms;
   let again = AGAIN;
-  const arm = (f: () => void, after: number) => {
-    timer = setTimeout(f, after);
-    if (opts.unref) timer.unref();
-  };
   const expire = () => {
-    if (Date.now() - due >= LATE_MS && again-- > 0) {
-      due = Date.now() + ms;
-      arm(expire, ms);
-    } else arm(fn, GRACE_MS);
+    const late = performance.now() - due;
+    if (late >= LATE_MS && again-- > 0) {
+      const more = Math.min(ms, late);
+      due = performance.now() + more;
+      timer = setTimeout(expire, more);
+    } else timer = setTimeout(fn, GRACE_MS);
   };
-  arm(expire, ms);
+  timer = setTimeout(expire, ms);
   return { clear: () => clearTimeout(timer) };
 }

@@ -19,13 +19,25 @@ function hold(ms: number): void {
   while (Date.now() < until);
 }
 
+/** Whether process `pid` has ended and waits to be reaped (its state in /proc is Z). */
+function ended(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'latin1').replace(/^.*\) /s, '').startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 t.test("a child's exit that came while the loop was held up past the timeout comes first", async (t) => {
   const child = spawn('true', { stdio: 'ignore' });
   const outcome = new Promise<string>((res) => {
     const timer = fairTimeout(() => res('timed out'), 300);
     child.on('exit', () => (timer.clear(), res('exited')));
   });
-  hold(800);
+  // Held past the timeout, and until the child has ended (its exit unread: the loop is held).
+  const t0 = Date.now();
+  while (Date.now() - t0 < 800 || (!ended(child.pid!) && Date.now() - t0 < 5_000));
+  t.ok(ended(child.pid!), 'the child ended while the loop was held');
   t.equal(await outcome, 'exited');
 });
 
@@ -41,7 +53,20 @@ t.test('one that fired a second or more late counts its time again from then', a
   const ran = new Promise<number>((res) => fairTimeout(() => res(Date.now() - t0), 300));
   hold(1_500);
   const at = await ran;
-  t.ok(at >= 1_800, `it ran ${at} ms after it was set: 300 ms after the loop ran again`);
+  t.ok(at >= 1_800, `it ran ${at} ms after it was set: 300 ms (and its grace) after the loop ran again`);
+});
+
+t.test('one held up again and again still runs, after three more waits', async (t) => {
+  let ran = false;
+  fairTimeout(() => (ran = true), 300);
+  let holds = 0;
+  while (!ran && holds < 8) {
+    hold(1_300);
+    holds++;
+    await new Promise((r) => setTimeout(r, 0)); // a turn of the loop, its due timers run
+  }
+  t.ok(ran, `it ran after ${holds} holds`);
+  t.ok(holds <= 5, 'three waits again, then its grace');
 });
 
 t.test('a cleared one never runs, grace included', async (t) => {
