@@ -1,6 +1,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
@@ -75,4 +77,52 @@ t.test('`server stop` while a call compiles for longer than a new daemon waits f
   t.equal(again.stderr, '', 'served by a daemon with the store');
   const last = (await store.audit()).filter((e) => e.crate === 'trial').at(-1);
   t.same([last?.outcome, Boolean(last?.entryKey)], ['miss', true], 'which compiled and stored it');
+});
+
+/**
+ * A stand-in for a daemon on its way out: a process whose command line reads as a daemon's
+ * (`…/daemon/…/main.mjs`), which holds the store's index and names itself in daemon.pid, then,
+ * after `holdMs`, removes daemon.pid `lateMs` before it lets go of the index. Resolves once it holds it.
+ */
+async function leavingHolder(t: Test, dir: string, holdMs: number, lateMs: number): Promise<void> {
+  const script = join(tempDir('holder'), 'daemon', 'stand-in', 'main.mjs');
+  mkdirSync(join(script, '..'), { recursive: true });
+  const level = createRequire(import.meta.url).resolve('classic-level');
+  writeFileSync(script, `
+    import { writeFileSync, rmSync } from 'node:fs';
+    const { ClassicLevel } = (await import(${JSON.stringify(level)})).default;
+    const [dir] = process.argv.slice(2);
+    const db = new ClassicLevel(dir + '/index');
+    await db.open();
+    writeFileSync(dir + '/daemon.pid', process.pid + '\\n');
+    console.log('holding');
+    setTimeout(() => rmSync(dir + '/daemon.pid'), ${holdMs});
+    setTimeout(async () => { await db.close(); process.exit(0); }, ${holdMs + lateMs});
+  `);
+  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  await new Promise<void>((res, rej) => {
+    child.stdout.once('data', () => res());
+    child.once('exit', (c) => rej(new Error(`the stand-in exited with ${c}`)));
+  });
+}
+
+t.test("a daemon that removes its pid file a moment before it lets go of the store: the new one waits that moment", async (t) => {
+  // The new daemon waited for the lock while daemon.pid named the one on its way out, but its try
+  // at the lock could find it held just before that one let go and removed its pid file: found
+  // named by none, the lock was reported at once, and every call served uncached for 30 s
+  // (`SPLITCACHE_STORE_LOCKED: store index … is locked by another process`, a clean-clone run
+  // under load). A lock no pid file names is now waited for a moment after a daemon was last named.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  assertOk(t, await store.splitcache(['server', 'start']), 'a daemon makes the store');
+  assertOk(t, await store.splitcache(['server', 'stop']), 'and stops');
+  await leavingHolder(t, store.dir, 2_000, 500);
+  const next = crate('next');
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
+  t.equal(r.code, 0, 'the call builds');
+  t.equal(r.stderr, '', `with nothing to say (${r.stderr.trim()})`);
+  t.equal(spawnSync(join(next, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'next\n', 'its binary is right');
+  const s = await store.stats();
+  t.same([s.misses, s.notStored], [1, {}], 'served by a daemon with the store: a miss, stored');
 });

@@ -262,7 +262,7 @@ async function removeMootSpawnLock(dir: string): Promise<void> {
  */
 async function openWhenFree(dir: string, log: Logger): Promise<Store> {
   const deadline = Date.now() + LOCK_WAIT_MS;
-  const unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
+  let unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
   for (;;) {
     try {
       return await Store.open(dir, (what) => log.warn(what));
@@ -272,12 +272,17 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
       // A daemon on its way out is waited for (it removes its pid file last). So, for a moment, is a
       // lock no daemon's pid file names: a daemon started beside this one may have opened the store
       // just now and not yet written its pid file (nor listened), and this one, reporting the lock
-      // at once, served every call as locked (a clean-clone run here). A lock some other process
-      // holds is reported after that moment.
+      // at once, served every call as locked (a clean-clone run here). That moment counts from the
+      // last time a daemon was named: a try that found the lock held as the daemon on its way out
+      // let go of it and removed its pid file came back after that, and the lock, named by none,
+      // was reported (a clean-clone run under load). A lock some other process holds is reported
+      // after that moment.
       const stopping = runningDaemonPid(dir);
       if (stopping === process.pid) throw err;
-      if (Date.now() >= deadline) throw stopping === undefined ? err : new StillStopping(stopping);
-      if (stopping === undefined && Date.now() >= unnamedUntil) throw err;
+      if (stopping !== undefined) {
+        if (Date.now() >= deadline) throw new StillStopping(stopping);
+        unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
+      } else if (Date.now() >= unnamedUntil) throw err;
       log.debug('the store is locked and no daemon answers; waiting for the one stopping');
       await new Promise((r) => setTimeout(r, 50));
     }
