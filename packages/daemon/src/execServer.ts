@@ -78,7 +78,13 @@ export const STREAM_MAGIC = 'sc-err/1';
  */
 const headerFields = (magic: string) => (CALLERS[magic]?.proves ? 9 : 7);
 const MAX_REQUEST = 16 * 1024 * 1024;
-const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * How long a connection may take to send its opening: one that sends none is not a caller, and
+ * must not keep the daemon from its idle exit for long. Generous, since a caller sends its opening
+ * as it connects, and on a loaded runner that caller (bash between two builtins) may itself get no
+ * CPU for seconds; each lost opening is a call built uncached.
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The file naming the exec port, its token and the runs' directory (`<port> <token> <dir>`), in the store dir. */
 export function execPortPath(dir: string): string {
@@ -113,6 +119,7 @@ export class ExecServer {
     private readonly log: Logger,
     /** Counted as open connections, so the daemon doesn't idle out under a call. */
     private readonly activity: { hold(): void; release(): void },
+    private readonly requestTimeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.desk = {
       runsDirNow: () => this.runs!.dir,
@@ -166,7 +173,7 @@ export class ExecServer {
     // A connection that doesn't send a whole request soon is not a caller; it must not hold the daemon up.
     // Counted in the daemon's own running: a CI run's loop, held up past it, dropped a tee run's
     // stderr connection whose opening was waiting in the kernel (fairTimeout.ts).
-    const timer = fairTimeout(() => c.destroy(), REQUEST_TIMEOUT_MS);
+    const timer = fairTimeout(() => c.destroy(), this.requestTimeoutMs);
     c.on('error', () => undefined);
     c.on('close', () => {
       timer.clear();
