@@ -60,7 +60,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
-import { fairTimeout, type FairTimeout } from './fairTimeout.js';
+import { fairDelay } from './fairTimeout.js';
 import type { Caller, CallerProof } from './procCaller.js';
 import { PROTOCOL_VERSION, settingValue, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
@@ -113,12 +113,11 @@ const STREAM_END_MS = 5000;
  * SPLITCACHE_EXEC_RUN (a CI run).
  */
 export async function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
-  let timer: FairTimeout | undefined;
-  const late = new Promise<boolean>((res) => (timer = fairTimeout(() => res(false), ms)));
+  const wait = fairDelay(ms);
   try {
-    return await Promise.race([ended.then(() => true), late]);
+    return await Promise.race([ended.then(() => true), wait.elapsed.then(() => false)]);
   } finally {
-    timer!.clear();
+    wait.clear();
   }
 }
 

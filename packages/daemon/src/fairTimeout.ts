@@ -39,3 +39,10 @@ export function fairTimeout(fn: () => void, ms: number): FairTimeout {
   timer = setTimeout(expire, ms);
   return { clear: () => clearTimeout(timer) };
 }
+
+/** A fairTimeout as a promise, settled once it runs, for a race against what it bounds. */
+export function fairDelay(ms: number): { elapsed: Promise<void>; clear(): void } {
+  let timer: FairTimeout | undefined;
+  const elapsed = new Promise<void>((res) => (timer = fairTimeout(res, ms)));
+  return { elapsed, clear: () => timer!.clear() };
+}

@@ -1,4 +1,4 @@
-import { fairTimeout, type FairTimeout } from './fairTimeout.js';
+import { fairDelay } from './fairTimeout.js';
 /**
  * Misses being compiled now, by manifest key: a second call of a key that
  * another call is compiling waits for that compile, then looks up again.
@@ -44,9 +44,8 @@ export class MissesInFlight {
     const c = this.compiling.get(key);
     if (!c) return undefined;
     // In the daemon's own running (fairTimeout.ts): that compile's end may wait in the kernel, unread.
-    let timer: FairTimeout | undefined;
-    const cap = new Promise<void>((r) => (timer = fairTimeout(r, capMs)));
-    return Promise.race([c.ended, cap]).finally(() => timer!.clear());
+    const cap = fairDelay(capMs);
+    return Promise.race([c.ended, cap.elapsed]).finally(() => cap.clear());
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import { fairTimeout, type FairTimeout } from './fairTimeout.js';
+import { fairDelay } from './fairTimeout.js';
 /**
  * The stores that calls leave going on in the background once they have
  * answered (a crate cached whole: as soon as rustc's outputs exist; a crate
@@ -45,9 +45,9 @@ export class StoresInFlight {
   /** Waits for the stores in flight if this call, ending, is the build's last: `pendingMisses` other misses compiling say it is not. */
   async settleIfLast(pendingMisses: number): Promise<void> {
     if (pendingMisses > 0 || this.openCalls > 0 || this.jobs.size === 0) return;
-    let timer: FairTimeout | undefined;
-    await Promise.race([Promise.allSettled([...this.jobs]), new Promise<void>((res) => (timer = fairTimeout(res, LAST_STORE_WAIT_MS)))]);
-    timer!.clear();
+    const cap = fairDelay(LAST_STORE_WAIT_MS);
+    await Promise.race([Promise.allSettled([...this.jobs]), cap.elapsed]);
+    cap.clear();
   }
 
   /** Waits for every store in flight, those begun meanwhile too. */
