@@ -54,7 +54,7 @@ t.test('a store whose file system takes no writes: builds go on uncached, the su
   }
   const hits = await build();
   assertOk(t, hits, 'a build of hits while the file system is frozen');
-  t.match(hits.stderr, /^splitcache: 1 hits \(100 %\)/m, 'with its summary line');
+  t.match(hits.stderr, /^splitcache: 1 hit \(100 %\)/m, 'with its summary line');
   const stats = await store.splitcache(['stats', '--json']);
   t.equal(stats.code, 0, '`splitcache stats` answers');
   // Without a walk of the blobs: LevelDB's blocked writes hold node's thread pool, and the walk waited behind them.
@@ -77,7 +77,7 @@ t.test('a store whose file system takes no writes: builds go on uncached, the su
   let back = false;
   for (let i = 0; i < 5 && !back; i++) {
     assertOk(t, await run('cargo', ['clean', '-q'], { cwd: ws }));
-    back = /^splitcache: 1 hits/m.test((await build()).stderr);
+    back = /^splitcache: 1 hit /m.test((await build()).stderr);
     if (!back) await waitFor(() => false, 2_000);
   }
   t.ok(back, 'thawed, the store serves hits again');

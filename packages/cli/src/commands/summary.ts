@@ -60,10 +60,10 @@ export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record
   // Such a miss misses again in every build, and said nothing of why: `audit --json` alone had it.
   const limit = maxEntryBytes !== undefined && Number.isFinite(maxEntryBytes) ? `, ${formatBytes(maxEntryBytes)}` : '';
   if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
-  const misses = `${s.misses} misses${why.length ? ` (${why.join('; ')})` : ''}`;
+  const misses = `${s.misses} ${s.misses === 1 ? 'miss' : 'misses'}${why.length ? ` (${why.join('; ')})` : ''}`;
   // A build that failed to compile had only `0 hits, 0 misses` to show for it.
   const errors = (s.compileErrors ? `, ${s.compileErrors} compile error${s.compileErrors === 1 ? '' : 's'}` : '') + uncachedText(uncached);
-  return `splitcache: ${s.hits} hits${remote}${rate}, ${misses}${errors}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
+  return `splitcache: ${s.hits} ${s.hits === 1 ? 'hit' : 'hits'}${remote}${rate}, ${misses}${errors}, ${(s.timeSavedMs / 1000).toFixed(1)} s saved${refused ? `; passed through: ${refused}${hint}` : ''}`;
 }
 
 /** How many calls built uncached for a fault, of every code. */
