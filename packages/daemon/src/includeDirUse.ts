@@ -24,6 +24,28 @@ const FORMS = new Map<string, RegExp>([
   ['CARGO_MANIFEST_DIR', includeFrom('CARGO_MANIFEST_DIR', '(?:_str|_bytes)')],
 ]);
 
+/**
+ * A macro of an include's name, defined or imported (`macro_rules! include_str`, `use m::paste as
+ * include_bytes`): the crate's include forms may paste their argument, so none of them counts.
+ */
+const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_str|_bytes)?\b/;
+
+/**
+ * The text with the escapes a literal may spell a name with undone (`\x5f`, `\u{5f}`, a line
+ * continuation): `env!("CARGO_MANIFEST\x5fDIR")` is the variable, and was not counted (a hunting
+ * helper: a copy in another checkout hit, and printed the first checkout's path). Undone
+ * everywhere, comments included: a mention too many costs a hit elsewhere, never a build.
+ */
+function unescaped(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F_]{1,8})\}|\\\r?\n\s*/g, (m, x?: string, u?: string) => {
+    if (x) return String.fromCharCode(parseInt(x, 16));
+    if (!u) return '';
+    const cp = parseInt(u.replace(/_/g, ''), 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
+}
+
 /** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
 const WHOLE_TEXT_MAX = 16 << 20;
 
@@ -55,10 +77,17 @@ const WHOLE_TEXT_MAX = 16 << 20;
 export async function readAsValues(envDeps: readonly string[], files: readonly string[], externs: readonly string[] = []): Promise<Set<string>> {
   const names = INCLUDE_DIRS.filter((n) => envDeps.includes(n));
   const read = new Set<string>();
+  const mentioned = new Set<string>();
+  let shadowed = false;
   for (const file of files) {
     if (read.size === names.length) break;
-    for (const name of await namedAsValue(file, names.filter((n) => !read.has(n)))) read.add(name);
+    const seen = await namedAsValue(file, names.filter((n) => !read.has(n)));
+    for (const name of seen.values) read.add(name);
+    for (const name of seen.mentioned) mentioned.add(name);
+    shadowed ||= seen.shadows;
   }
+  // An include macro shadowed in one file is used in others (a module's, by textual scope).
+  if (shadowed) for (const name of mentioned) read.add(name);
   // A macro of a dependency's may paste CARGO_MANIFEST_DIR into this crate's code (insta's
   // assert_snapshot! finds its snapshots so): its definition is in that crate's rmeta (a
   // macro_rules' tokens) or binary (a proc-macro's), which name the variable. Normalised for a
@@ -78,21 +107,21 @@ export async function readAsValues(envDeps: readonly string[], files: readonly s
 
 const MANIFEST_DIR_NAME = Buffer.from('CARGO_MANIFEST_DIR', 'latin1');
 
-/** The `names` that the file names other than to include a file from under them. */
-async function namedAsValue(file: string, names: readonly string[]): Promise<string[]> {
-  if (names.length === 0) return [];
+/** Of `names`, those the file names other than to include a file from under them, and those it names at all; and whether it shadows an include macro. */
+async function namedAsValue(file: string, names: readonly string[]): Promise<{ values: string[]; mentioned: string[]; shadows: boolean }> {
+  const none = { values: [], mentioned: [], shadows: false };
+  if (names.length === 0) return none;
   const input = await readInput(file, WHOLE_TEXT_MAX);
-  if (!input) return []; // gone meanwhile: its digest won't match either
+  if (!input) return none; // gone meanwhile: its digest won't match either
   if (!input.bytes) {
     const found: string[] = [];
     for (const name of names) if (await contains(file, Buffer.from(name, 'latin1'))) found.push(name);
-    return found;
+    return { values: found, mentioned: found, shadows: false };
   }
-  const text = input.bytes.toString('latin1');
-  return names.filter((name) => {
-    const mentions = text.split(name).length - 1;
-    return mentions > 0 && mentions > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0);
-  });
+  const text = unescaped(input.bytes.toString('latin1'));
+  const mentioned = names.filter((name) => text.includes(name));
+  const values = mentioned.filter((name) => text.split(name).length - 1 > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0));
+  return { values, mentioned, shadows: SHADOWED.test(text) };
 }
 
 /** Whether `needle` occurs in the file, read a chunk at a time (each chunk keeps the tail of the one before). */

@@ -92,6 +92,17 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
   const outValue = file('out.rs', 'const O: &str = env!("OUT_DIR");\n');
   t.same([...(await readAsValues(both, [lib, outValue, fixture]))].sort(), ['CARGO_MANIFEST_DIR', 'OUT_DIR'], 'each name on its own');
   t.same([...(await readAsValues(['OUT_DIR'], [fixture]))], [], 'a name the crate did not read is not looked for');
+  // Spelled with escapes, it is the same variable: a copy in another checkout hit, and printed the first's path.
+  for (const [spelling, how] of [['CARGO_MANIFEST\\x5fDIR', '\\x5f'], ['CARGO_MANIFEST\\u{5f}DIR', '\\u{5f}'], ['CARGO_MANIFEST_\\\n    DIR', 'a line continuation']]) {
+    const escaped = file('escaped.rs', `fn dir() -> &'static str { env!("${spelling}") }\n`);
+    t.same([...(await readAsValues(both, [lib, escaped, readme]))], ['CARGO_MANIFEST_DIR'], `the name spelled with ${how}: a value`);
+  }
+  // An include macro shadowed (in one file, used in another): its forms may paste the path.
+  const shadow = file('shadow.rs', 'macro_rules! include_str { ($e:expr) => { $e } }\n');
+  t.same([...(await readAsValues(both, [shadow, lib, readme]))], ['CARGO_MANIFEST_DIR'], 'include_str! shadowed by a macro_rules: a value');
+  const imported = file('imported.rs', 'use paste::id as include_bytes;\n');
+  t.same([...(await readAsValues(both, [lib, imported, readme]))], ['CARGO_MANIFEST_DIR'], 'or by an import of that name');
+  t.same([...(await readAsValues(both, [lib, file('ansi.rs', 'const RED: &str = "\\x1b[31m";\n'), readme]))], [], 'escapes that spell nothing of it change nothing');
 
   const here = tableFor('/build');
   const there = tableFor('/elsewhere/ws');
