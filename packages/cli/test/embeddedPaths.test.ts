@@ -206,3 +206,24 @@ t.test("a dependency's macro that pastes CARGO_MANIFEST_DIR, and code include!()
     t.match((await run(join(b, 'target', 'debug', 'app'), [])).stdout, new RegExp(`^${b}/app/`), `${what}: B's binary names B's dir`);
   }
 });
+
+// A hunting helper's: the variable spelled with an escape beside the README's include, and an
+// include macro shadowed by one that pastes its argument. Each looked like the include form
+// alone, so the dir was normalised, and B's binary printed A's dir (a package with no
+// dependency: a dependency that names the variable keeps it exact anyway).
+t.test("CARGO_MANIFEST_DIR spelled with an escape, or pasted by a shadowed include_str!: a checkout elsewhere gets its own dir", async (t) => {
+  for (const [what, main] of [
+    ['the name spelled with an escape', 'fn main() { println!("{}/", env!("CARGO_MANIFEST\\x5fDIR")); }\n'],
+    ['include_str! shadowed', 'macro_rules! include_str { ($e:expr) => { $e } }\nfn main() { println!("{}", include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))); }\n'],
+  ] as const) {
+    const { store, a, b } = twoCheckouts(t, {
+      'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n',
+      'README.md': 'The app.\n',
+      'src/main.rs': `#![doc = ::core::include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\n${main}`,
+    });
+    assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), `${what}: A builds`);
+    assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), `${what}: B builds`);
+    t.match((await run(join(b, 'target', 'debug', 'app'), [])).stdout, new RegExp(`^${b}/`), `${what}: B's binary names B's dir`);
+    t.same((await store.calls('b')).map((e) => [e.crate, e.outcome]), [['app', 'miss']], `${what}: a miss in B`);
+  }
+});
