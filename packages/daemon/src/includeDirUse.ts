@@ -37,7 +37,8 @@ const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_s
  * everywhere, comments included: a mention too many costs a hit elsewhere, never a build.
  */
 function unescaped(text: string): string {
-  if (!text.includes('\\')) return text;
+  // Most texts hold none of them, and a search for each is cheap: the replace costs ~10 ms a MB.
+  if (!text.includes('\\x') && !text.includes('\\u{') && !text.includes('\\\n') && !text.includes('\\\r\n')) return text;
   return text.replace(/\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F_]{1,8})\}|\\\r?\n\s*/g, (m, x?: string, u?: string) => {
     if (x) return String.fromCharCode(parseInt(x, 16));
     if (!u) return '';
