@@ -279,7 +279,8 @@ t.test('the exec port does nothing for a connection without its token, or for a 
   t.equal(await proving(them, '10', ''), 'ok\nfallback\n', 'no stat line: the connection is looked up, and the pid declined');
   t.equal(await proving(them, 'ten', statOf(them)), '', 'an fd that is not a number: no answer');
   t.notOk(existsSync(marker), 'and nothing ran');
-  // A run's stderr connection (sc-err/1) is taken only with the token, and only for a run the daemon asked for.
+  // A run's stderr connection as earlier callers made it (sc-err/1) is no longer taken, token or not:
+  // a tee run's stderr comes on its call's own connection.
   const stream = (secret: string) =>
     new Promise<string>((res) => {
       const c = connect(Number(port), '127.0.0.1');
@@ -289,7 +290,7 @@ t.test('the exec port does nothing for a connection without its token, or for a 
       c.write(['sc-err/1', secret, '1', 'bytes for no one'].join('\0'));
     });
   t.equal(await stream('not-the-token'), 'closed', 'a stream with a wrong token: closed');
-  t.equal(await stream(token!), 'closed', 'a stream for a run nobody asked for: closed');
+  t.equal(await stream(token!), 'closed', 'one with the token: closed too');
   const stats = await store.stats();
   t.equal(stats.misses + stats.hits, 0, 'nothing was looked up');
 });

@@ -1,10 +1,12 @@
 /**
  * Callers of the exec port that bin/splitcache makes only on other machines.
- * bash 4.4 to 5.0 (RHEL 8, Ubuntu 20.04) say `sc-exec/8`, and the daemon never
+ * bash 4.4 to 5.0 (RHEL 8, Ubuntu 20.04) say `sc-exec/10`, and the daemon never
  * has them start a link step's rustc ahead (`pre`), which needs bash 5.1's
  * `wait` on a process substitution's pid. A caller that can't read its own
  * /proc/<pid>/stat sends no stat line, and the daemon finds its connection in
- * /proc/net/tcp instead (procCaller.ts). Each test runs a copy of
+ * /proc/net/tcp instead (procCaller.ts). A caller of the version before
+ * (`sc-exec/9`, which took a tee run's stderr over a second connection) has
+ * its tee runs carried quiet. Each test runs a copy of
  * bin/splitcache with one line changed; everything else in it (the runs, the
  * watchdog beside a miss's rustc, the answers) is the script as it ships.
  */
@@ -24,8 +26,8 @@ function changedScript(from: string, to: string): string {
   return join(root, 'bin', 'splitcache');
 }
 
-t.test('a build through the exec port as sc-exec/8: every call cached, none started ahead, output as plain cargo makes it', async (t) => {
-  const wrapper = changedScript('-ge 51 ]; then magic=sc-exec/9;', '-ge 999 ]; then magic=sc-exec/9;');
+t.test('a build through the exec port as sc-exec/10: every call cached, none started ahead, output as plain cargo makes it', async (t) => {
+  const wrapper = changedScript('-ge 51 ]; then magic=sc-exec/11;', '-ge 999 ]; then magic=sc-exec/11;');
 
   const store = new Store();
   t.teardown(() => store.stop());
@@ -47,7 +49,7 @@ t.test('a build through the exec port as sc-exec/8: every call cached, none star
   const calls = timingLines(log);
   t.equal(calls.length, 10, 'five calls in each build');
   t.same(calls.filter((c) => c.client !== 'exec'), [], 'every call went through the exec port');
-  t.same(calls.filter((c) => c.prestarted !== undefined || c.linkedAhead !== undefined), [], 'no rustc was started ahead: sc-exec/8 is never asked to');
+  t.same(calls.filter((c) => c.prestarted !== undefined || c.linkedAhead !== undefined), [], 'no rustc was started ahead: sc-exec/10 is never asked to');
   const stats = await store.stats();
   t.equal(stats.misses, 5, 'the cold build missed five times');
   t.equal(stats.hits, 5, 'the warm build hit five times, the bin, the proc-macro and the build script with their link steps');
@@ -80,4 +82,27 @@ t.test("a caller that can't read its own stat line is checked through the connec
   const stats = await store.stats();
   t.same([stats.misses, stats.hits], [1, 1], 'a miss, then a hit');
   t.equal((await run(join(cwd, 'out', 'trial-t'), [])).stdout, 'unproved\n', 'the binary is right');
+});
+
+t.test("a caller of the version before (sc-exec/9): a miss's tee run is carried quiet, its output relayed once it ends, and stored", async (t) => {
+  const wrapper = changedScript('then magic=sc-exec/11;', 'then magic=sc-exec/9;');
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const log = join(tempDir('timing'), 'calls.jsonl');
+  const env = { RUSTC_WRAPPER: wrapper, SPLITCACHE_TIMING_LOG: log };
+  t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
+  const cold = await store.cargo(ws, ['build'], env);
+  assertOk(t, cold, 'the cold build succeeds');
+  t.match(cold.stderr, /unused variable/, "a miss's warning is relayed");
+  t.notMatch(cold.stderr, /splitcache:/, 'and nothing of splitcache is said');
+  await store.cargo(ws, ['clean']);
+  const warm = await store.cargo(ws, ['build'], env);
+  assertOk(t, warm, 'the warm build succeeds');
+  t.match(warm.stderr, /unused variable/, 'and replayed on its hit');
+  t.same(timingLines(log).filter((c) => c.client !== 'exec'), [], 'every call went through the exec port');
+  const stats = await store.stats();
+  t.same([stats.misses, stats.hits], [5, 5], 'five misses, all stored, then five hits');
+  t.same(stats.notStored, {}, 'nothing left unstored');
+  t.equal((await run(join(ws, 'target/debug/fx-app'), [])).code, 0, 'the bin runs');
 });

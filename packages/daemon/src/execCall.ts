@@ -14,14 +14,18 @@
  *   plain  rustc's output goes straight to the caller's stdout and stderr;
  *   quiet  stdout to `<runs>/<id>.out`, stderr to `<id>.err`, read here
  *          after the run (a link step's output, held back until it succeeds);
- *   tee    stdout to `<runs>/<id>.out`, stderr over a second connection to the
- *          exec port (`sc-err/1`, the token, the id), which the daemon
- *          relays to the caller's stderr as it comes and keeps (a miss: cargo
- *          reads rustc's artifact notices from it while rustc still runs).
- *          A caller that can't connect again runs it as quiet, and says so.
+ *   tee    (`run tee <bootstrap> <id> <marker>`) stdout to `<runs>/<id>.out`,
+ *          stderr onto this connection, which the daemon relays to the
+ *          caller's stderr as it comes and keeps (a miss: cargo reads rustc's
+ *          artifact notices from it while rustc still runs). Once rustc has
+ *          exited, the caller writes a NUL and the marker, then its answer:
+ *          all that came before is rustc's stderr (teeStderr.ts). A caller
+ *          of an earlier version (`sc-exec/9` and before), which sent it over
+ *          a second connection, is given a quiet run instead, its stderr
+ *          relayed once it ends.
  *          rustc blocks writing its stderr while this daemon is hung, and
  *          the caller, waiting for it, would never hear that: so a caller
- *          that watches (`sc-exec/9` to `/6`) gets an empty line every ALIVE_MS
+ *          that watches (`sc-exec/6` and later) gets an empty line every ALIVE_MS
  *          meanwhile (execServer.ts), read by a watchdog it starts beside
  *          rustc, which kills a daemon silent for SILENCE_MS; rustc's write
  *          then fails, and the call builds plainly. The caller ends the
@@ -32,7 +36,7 @@
  * A crate that links ends with its link step, a quiet run of its own: hit or
  * miss. rustc's own start, before it reads its arguments, is ~40 ms here
  * (most of a `rustc -vV`), on the critical path of every linked crate. So a
- * caller that can (`sc-exec/9`) is sent `pre quiet 1 <id>` as soon as the
+ * caller that can (`sc-exec/11`, `/9`) is sent `pre quiet 1 <id>` as soon as the
  * call is known to link: it starts rustc at once, with `@/dev/fd/N`, a pipe,
  * as its only argument, and its output to `<id>.out` and `.err`. rustc starts
  * and blocks reading that argument file. When the link step comes, the run
@@ -60,10 +64,10 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { compilerCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide, type RunResult } from './callFlow.js';
 import type { CompileHandler } from './compileHandler.js';
-import { fairDelay } from './fairTimeout.js';
 import type { Caller, CallerProof } from './procCaller.js';
 import { PROTOCOL_VERSION, settingValue, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
+import { TeeStderr } from './teeStderr.js';
 
 export interface ExecRequest {
   pid: number;
@@ -77,8 +81,10 @@ export interface ExecRequest {
   alive?: boolean;
   /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/7` to `/9`). */
   watches?: boolean;
-  /** What the caller sends to show the pid is its own (`sc-exec/9`, `/8`): procCaller.ts. */
+  /** What the caller sends to show the pid is its own (`sc-exec/8` and later): procCaller.ts. */
   proof?: CallerProof;
+  /** The caller sends a tee run's stderr on its connection, then the run's marker (`sc-exec/11`, `/10`). */
+  inline?: boolean;
 }
 
 /** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
@@ -90,8 +96,8 @@ export interface RunDesk {
   /** A run found `dir` full: RunsHome.full. */
   runsDirFull(dir: string): { moved: boolean; line?: string };
   nextRunId(): string;
-  /** Expects the stderr connection of run `id`; `chunk` gets its bytes, and the promise settles when it ends. */
-  expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void };
+  /** What the caller writes after a tee run's stderr, before its answer: a NUL, then what no rustc writes by chance. */
+  runMarker(id: string): string;
 }
 
 /** The caller went away (cargo interrupted, or it gave up waiting): nothing more is done or reported for it. */
@@ -103,30 +109,14 @@ export class CallerGone extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
-/** How long a tee run's stderr connection may stay open after its caller said `ran`. */
-const STREAM_END_MS = 5000;
-/**
- * Whether `ended` settles within `ms` of this daemon's own running
- * (fairTimeout.ts): after a turn of the event loop held up past the wait (a
- * daemon busy with 64 calls on a loaded runner), the connection's end, waiting
- * in the kernel, came second, and the call built uncached with
- * SPLITCACHE_EXEC_RUN (a CI run).
- */
-export async function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
-  const wait = fairDelay(ms);
-  try {
-    return await Promise.race([ended.then(() => true), wait.elapsed.then(() => false)]);
-  } finally {
-    wait.clear();
-  }
-}
-
 export class ExecCall {
   private writes: Promise<void> = Promise.resolve();
   private workMs = 0;
   private readonly t0 = Date.now();
   private gone = false;
   private lineBuf = '';
+  /** The tee run's stderr, coming before its answer. */
+  private tee: TeeStderr | undefined;
   /** The run waiting for its `ran` line, if any, and how it runs. */
   private waiting: { resolve(line: string): void; reject(err: Error): void; how: string } | undefined;
   /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
@@ -229,8 +219,14 @@ export class ExecCall {
     }));
   }
 
-  /** Lines from the caller: only `ran …`, each the answer to the run asked for. */
+  /** Lines from the caller: only `ran …`, each the answer to the run asked for; a tee run's stderr before it. */
   private input(d: Buffer): void {
+    if (this.tee) {
+      const rest = this.tee.push(d);
+      if (rest === undefined) return;
+      this.tee = undefined;
+      d = rest;
+    }
     this.lineBuf += d.toString('latin1');
     for (let nl = this.lineBuf.indexOf('\n'); nl >= 0; nl = this.lineBuf.indexOf('\n')) {
       const line = this.lineBuf.slice(0, nl);
@@ -262,8 +258,9 @@ export class ExecCall {
   /** Has the caller run rustc with `args`, as CallSide.run describes; rejects with CallerGone. */
   private async run(args: string[], bootstrap: boolean, capture: boolean | 'quiet'): Promise<RunResult> {
     if (this.gone) throw new CallerGone();
-    const how = capture === true ? 'tee' : capture === 'quiet' ? 'quiet' : 'plain';
-    const takesPre = this.pre !== undefined && how === 'quiet' && bootstrap && args.every(fitsArgFile);
+    // A caller of an earlier version took a tee run's stderr over a second connection: it runs quiet, and its output is relayed once it ends.
+    const how = capture === true ? (this.req.inline ? 'tee' : 'quiet') : capture === 'quiet' ? 'quiet' : 'plain';
+    const takesPre = this.pre !== undefined && capture === 'quiet' && bootstrap && args.every(fitsArgFile);
     let files = takesPre ? this.pre! : this.newRun();
     if (takesPre) {
       this.pre = undefined;
@@ -272,33 +269,28 @@ export class ExecCall {
     files = setUpRun(files, args, this.desk, () => this.newRun(), (line) => this.warn(line));
     const { id, stem } = files;
     const err: Buffer[] = [];
-    const stream = how === 'tee' ? this.desk.expectStream(id, (d) => (err.push(d), this.write(2, d))) : undefined;
+    const marker = how === 'tee' ? this.desk.runMarker(id) : '';
     const t0 = Date.now();
     try {
       const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject, how }));
-      this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}\n`);
-      const m = /^ran (\d{1,3}) (plain|quiet|tee|file)$/.exec(await ran);
-      if (!m) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
-      // The stderr connection closes as its rustc ends, before the caller says `ran`: one that never
-      // came (its connect landed on a listener being closed) was waited for without end, and the
-      // daemon with it, holding the store's lock. The call builds plainly, with its diagnostics.
-      if (m[2] === 'tee' && !(await endsWithin(stream!.ended, STREAM_END_MS))) {
-        throw new RunSetupFailed("SPLITCACHE_EXEC_RUN: rustc's stderr never reached the daemon (building this call uncached)", args, 'run-not-set-up');
-      }
+      if (how === 'tee') this.tee = new TeeStderr(Buffer.from(marker, 'latin1'), (d) => (err.push(d), this.write(2, d)));
+      this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}${how === 'tee' ? ` ${marker.slice(1, -1)}` : ''}\n`);
+      const m = /^ran (\d{1,3}) (plain|quiet|tee)$/.exec(await ran);
+      if (!m || (m[2] === 'tee') !== (how === 'tee')) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
       this.workMs += Date.now() - t0;
       if (how === 'plain') return { code: Number(m[1]), stdout: EMPTY, stderr: EMPTY };
       const stdout = await readOutput(`${stem}.out`);
-      if (m[2] !== 'tee') err.push(await readOutput(`${stem}.err`));
+      if (how !== 'tee') err.push(await readOutput(`${stem}.err`));
       const code = Number(m[1]);
       const stderr = Buffer.concat(err);
       // Before anything of it is relayed: what was kept of a lost output is not shown.
-      if (lostOutput(code, m[2] === 'tee', stderr, dirname(stem))) throw outputLost(args, dirname(stem), this.desk);
-      // A tee the caller ran as quiet (it could not connect again): its stderr relayed now, all at once.
-      if (how === 'tee' && m[2] !== 'tee') this.write(2, stderr);
-      if (how === 'tee') this.write(1, stdout);
+      if (lostOutput(code, how === 'tee', stderr, dirname(stem))) throw outputLost(args, dirname(stem), this.desk);
+      // A tee run carried out quiet (an earlier caller): its stderr relayed now, all at once.
+      if (capture === true && how !== 'tee') this.write(2, stderr);
+      if (capture === true) this.write(1, stdout);
       return { code, stdout, stderr };
     } finally {
-      stream?.cancel();
+      this.tee = undefined;
       for (const file of how === 'plain' ? [stem] : [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
     }
   }

@@ -10,8 +10,9 @@
  * running each rustc they need (execCall.ts).
  *
  * The wire (docs/ARCHITECTURE.md): the caller sends NUL-terminated fields,
- * `sc-exec/9` (or `/8`: a caller that can't start rustc ahead, execCall.ts;
- * `/7` and `/6` are the same from the version before, which sent no proof,
+ * `sc-exec/11` (or `/10`: a caller that can't start rustc ahead, execCall.ts;
+ * `/9` and `/8` are the same from the version before, which took a tee run's
+ * stderr over a second connection, `/7` and `/6` from one that sent no proof,
  * `/5` and `/4` from an earlier one, which don't watch a tee run, and `/3`
  * and `/2` from one before, taking no `alive`), the token from `exec.port`,
  * its pid, the fd numbers of its stdout and stderr, its start time
@@ -23,9 +24,12 @@
  * `pre …` and `run …` (execCall.ts; the caller answers a run with `ran …`)
  * and `exit N`. Every ALIVE_MS that the caller waits on the daemon rather than
  * on a rustc it runs, it gets `alive` (protocol.ts): a caller that hears
- * nothing for SILENCE_MS stops the daemon and builds uncached. A second
- * connection, `sc-err/1`, the token and a run's id, carries that run's stderr.
- * While a tee run goes on, a caller that watches it (`/7`, `/6`) gets an empty
+ * nothing for SILENCE_MS stops the daemon and builds uncached. A tee run's
+ * stderr comes on this same connection, ended by the run's marker
+ * (execCall.ts). A second connection for it, as `/9` and earlier made, did not
+ * reach the daemon in time in three CI runs under load, for a cause not found,
+ * and each such call built uncached; one connection has nothing to wait for.
+ * While a tee run goes on, a caller that watches it (`/6` and later) gets an empty
  * line every ALIVE_MS instead: its rustc may be blocked writing to this
  * daemon, and the caller's watchdog, which reads those, stops a daemon silent
  * for SILENCE_MS (execCall.ts).
@@ -54,24 +58,26 @@ import { fairTimeout } from './fairTimeout.js';
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
  * later, which can wait for a process substitution by its pid), `alive`
  * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts),
- * and empty lines during a tee run (a caller that watches it). `/9` and `/8`
+ * and empty lines during a tee run (a caller that watches it). `/8` and later
  * also send the descriptor they hold the connection at and their own
  * /proc/<pid>/stat line, by which the daemon knows their pid is theirs
- * (`proves`, procCaller.ts). /2 to /7 are the callers of earlier versions: an
+ * (`proves`, procCaller.ts). `/11` and `/10` send a tee run's stderr inline
+ * (`inline`); an earlier caller's tee run is run quiet, its stderr relayed
+ * once it ends. /2 to /9 are the callers of earlier versions: an
  * empty line ended the calls of /2 to /5.
  */
-const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean; proves: boolean }> = {
-  'sc-exec/9': { prestarts: true, alive: true, watches: true, proves: true },
-  'sc-exec/8': { prestarts: false, alive: true, watches: true, proves: true },
-  'sc-exec/7': { prestarts: true, alive: true, watches: true, proves: false },
-  'sc-exec/6': { prestarts: false, alive: true, watches: true, proves: false },
-  'sc-exec/5': { prestarts: true, alive: true, watches: false, proves: false },
-  'sc-exec/4': { prestarts: false, alive: true, watches: false, proves: false },
-  'sc-exec/3': { prestarts: true, alive: false, watches: false, proves: false },
-  'sc-exec/2': { prestarts: false, alive: false, watches: false, proves: false },
+const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean; proves: boolean; inline: boolean }> = {
+  'sc-exec/11': { prestarts: true, alive: true, watches: true, proves: true, inline: true },
+  'sc-exec/10': { prestarts: false, alive: true, watches: true, proves: true, inline: true },
+  'sc-exec/9': { prestarts: true, alive: true, watches: true, proves: true, inline: false },
+  'sc-exec/8': { prestarts: false, alive: true, watches: true, proves: true, inline: false },
+  'sc-exec/7': { prestarts: true, alive: true, watches: true, proves: false, inline: false },
+  'sc-exec/6': { prestarts: false, alive: true, watches: true, proves: false, inline: false },
+  'sc-exec/5': { prestarts: true, alive: true, watches: false, proves: false, inline: false },
+  'sc-exec/4': { prestarts: false, alive: true, watches: false, proves: false, inline: false },
+  'sc-exec/3': { prestarts: true, alive: false, watches: false, proves: false, inline: false },
+  'sc-exec/2': { prestarts: false, alive: false, watches: false, proves: false, inline: false },
 };
-/** A run's stderr (execCall.ts): magic, token, run id, then the bytes. */
-export const STREAM_MAGIC = 'sc-err/1';
 /**
  * Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, then, from a
  * caller that `proves`, its connection's fd and its stat line, and last the argument count.
@@ -91,23 +97,16 @@ export function execPortPath(dir: string): string {
   return join(dir, 'exec.port');
 }
 
-type Opening = { kind: 'call'; req: ExecRequest } | { kind: 'stream'; id: string; rest: Buffer };
-
-/** A run's stderr connection, expected or attached. */
-interface Expected {
-  chunk(bytes: Buffer): void;
-  ended(): void;
-  socket?: Socket;
-}
 
 export class ExecServer {
   private server: Server | undefined;
-  private readonly token = secretToken();
+  private readonly token = secretHex();
+  /** Begins each tee run's marker (execCall.ts): no rustc writes it by chance. */
+  private readonly markerBase = secretHex();
   private readonly calls = new Set<Promise<void>>();
   /** exec.port as this daemon last wrote it: removed on close only while it is still this one (ownedPath.ts). */
   private portFile: OwnedPath | undefined;
   private runCount = 0;
-  private readonly streams = new Map<string, Expected>();
   private readonly desk: RunDesk;
   private runs: RunsHome | undefined;
   private port = 0;
@@ -126,7 +125,7 @@ export class ExecServer {
       runsDirFor: (startedAt) => this.runs!.dirFor(startedAt),
       runsDirFull: (dir) => this.runs!.full(dir),
       nextRunId: () => String(++this.runCount),
-      expectStream: (id, chunk) => this.expectStream(id, chunk),
+      runMarker: (id) => `\0${this.markerBase}.${id} `,
     };
   }
 
@@ -182,29 +181,28 @@ export class ExecServer {
     c.on('data', (chunk) => {
       if (started) return;
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      let opening: Opening | undefined;
+      let req: ExecRequest | undefined;
       try {
-        opening = this.parse(buf);
+        req = this.parse(buf);
       } catch (err) {
         this.log.debug(`exec port: ${oneLine(err)}`);
         c.destroy();
         return;
       }
-      if (!opening) return;
+      if (!req) return;
       started = true;
       timer.clear();
-      if (opening.kind === 'stream') return this.attachStream(c, opening.id, opening.rest);
       // Closing: a new call is refused, as a closed port refuses it (the caller goes on without this daemon).
       if (this.closing) return void c.destroy();
       c.write('ok\n');
-      const call = this.serve(c, opening.req, acceptedAt).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
+      const call = this.serve(c, req, acceptedAt).catch((err: unknown) => this.log.warn(`exec port: ${oneLine(err)}`));
       this.calls.add(call);
       void call.finally(() => this.calls.delete(call));
     });
   }
 
-  /** A whole call request or stream opening, undefined while more is to come; throws on a bad one. */
-  private parse(buf: Buffer): Opening | undefined {
+  /** A whole call request, undefined while more is to come; throws on a bad one. */
+  private parse(buf: Buffer): ExecRequest | undefined {
     if (buf.length > MAX_REQUEST) throw new Error('request too large');
     const fields: string[] = [];
     let at = 0;
@@ -213,9 +211,8 @@ export class ExecServer {
       if (nul < 0) break;
       fields.push(buf.toString('utf8', at, nul));
       at = nul + 1;
-      if (fields.length === 1 && !isCallMagic(fields[0]!) && fields[0] !== STREAM_MAGIC) throw new Error('not an exec request');
+      if (fields.length === 1 && !isCallMagic(fields[0]!)) throw new Error('not an exec request');
       if (fields.length === 2 && !this.tokenMatches(fields[1]!)) throw new Error('wrong token');
-      if (fields[0] === STREAM_MAGIC && fields.length === 3) return { kind: 'stream', id: fields[2]!, rest: buf.subarray(at) };
       const header = headerFields(fields[0]!);
       if (fields.length >= header && fields.length === header + Number(fields[header - 1])) break;
     }
@@ -230,7 +227,7 @@ export class ExecServer {
     if (fields.length < header + nums[3]!) return undefined;
     const proof = proves ? { fd: nums[4]!, stat: fields[7]! } : undefined;
     const req: ExecRequest = { pid: nums[0]!, so: nums[1]!, se: nums[2]!, startedAt: Number(startedAt) * 1000 || Date.now(), argv: fields.slice(header), proof, ...takes };
-    return { kind: 'call', req };
+    return req;
   }
 
   /** Compared in time that doesn't depend on where the two differ. */
@@ -239,34 +236,6 @@ export class ExecServer {
     let diff = 0;
     for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ this.token.charCodeAt(i);
     return diff === 0;
-  }
-
-  private expectStream(id: string, chunk: (bytes: Buffer) => void): { ended: Promise<void>; cancel(): void } {
-    let ended!: () => void;
-    const done = new Promise<void>((res) => (ended = res));
-    const expected: Expected = { chunk, ended };
-    this.streams.set(id, expected);
-    const cancel = () => {
-      if (this.streams.get(id) === expected) this.streams.delete(id);
-      expected.socket?.destroy();
-      ended();
-    };
-    return { ended: done, cancel };
-  }
-
-  /** A run's stderr connection: its bytes go to the call that asked for the run, until it closes. */
-  private attachStream(c: Socket, id: string, rest: Buffer): void {
-    const expected = this.streams.get(id);
-    if (!expected || expected.socket) return void c.destroy();
-    expected.socket = c;
-    if (rest.length > 0) expected.chunk(rest);
-    c.on('data', (d: Buffer) => expected.chunk(d));
-    // Every byte is in once it has ended: 'close' comes a turn of the event loop or more later.
-    c.on('end', () => expected.ended());
-    c.on('close', () => {
-      if (this.streams.get(id) === expected) this.streams.delete(id);
-      expected.ended();
-    });
   }
 
   private async serve(c: Socket, req: ExecRequest, acceptedAt: number): Promise<void> {
@@ -339,7 +308,7 @@ function isCallMagic(field: string): boolean {
  * 16 bytes from the kernel's random source, as hex. Read directly rather than
  * through node:crypto, which a daemon start would otherwise load for this alone.
  */
-function secretToken(): string {
+function secretHex(): string {
   const bytes = Buffer.alloc(16);
   const fd = openSync('/dev/urandom', 'r');
   try {
