@@ -21,6 +21,27 @@ function* tapFiles(dir) {
   }
 }
 
+/**
+ * `lines` with a run of repeats of one line, or of a block of two or three (a
+ * long diff line folds in two), shown once with its count: CI keeps only the
+ * log's last few kilobytes, and 14 copies of one fault's line filled them.
+ */
+function squeezed(lines) {
+  const out = [];
+  for (let i = 0; i < lines.length; ) {
+    let best = { k: 1, times: 1 };
+    for (let k = 1; k <= 3; k++) {
+      let times = 1;
+      while (lines.slice(i, i + k).length === k && lines.slice(i, i + k).join("\n") === lines.slice(i + times * k, i + (times + 1) * k).join("\n")) times++;
+      if (times > 1 && times * k > best.times * best.k) best = { k, times };
+    }
+    out.push(...lines.slice(i, i + best.k));
+    if (best.times > 1) out.push(`    (${best.k === 1 ? "the line" : `the ${best.k} lines`} above ${best.times - 1} more time${best.times === 2 ? "" : "s"})`);
+    i += best.k * best.times;
+  }
+  return out;
+}
+
 let failures = 0;
 for (const file of tapFiles(root)) {
   const lines = readFileSync(file, "utf8").split("\n");
@@ -49,16 +70,21 @@ for (const file of tapFiles(root)) {
     // The YAML diagnostic block follows until its closing "...".
     if (/^\s*---\s*$/.test(lines[i + 1] ?? "")) {
       const base = lines[i + 1].indexOf("-");
-      let skipping = false; // the echoed test source: long, and in the repo
-      for (let j = i + 2, shown = 0; j < lines.length && shown < 30; j++) {
+      let skipping = false; // the echoed test source (long, and in the repo), the stack
+      const kept = [];
+      let at = "";
+      for (let j = i + 2; j < lines.length; j++) {
         const text = lines[j];
         if (/^\s*\.\.\.\s*$/.test(text)) break;
         const indent = text.length - text.trimStart().length;
-        if (indent <= base && text.trim() !== "") skipping = text.trim().startsWith("source:");
+        if (indent <= base && text.trim() !== "") skipping = /^(source|stack|compare|tapCaught|at):/.test(text.trim());
+        const where = /^\s*(fileName|lineNumber): (.*)$/.exec(text);
+        if (where && indent > base && !at.includes(":")) at += where[1] === "fileName" ? where[2] : `:${where[2]}`;
         if (skipping || text.trim() === "") continue;
-        console.log(`  ${text.slice(Math.min(base, indent))}`);
-        shown++;
+        kept.push(`  ${text.slice(Math.min(base, indent))}`);
       }
+      if (at) kept.unshift(`  at: ${at}`);
+      for (const line of squeezed(kept).slice(0, 30)) console.log(line);
     }
   }
 }
