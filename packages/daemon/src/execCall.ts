@@ -87,7 +87,7 @@ export interface ExecRequest {
   inline?: boolean;
 }
 
-/** What a call needs of the exec server: run ids and files, and the stderr connections they are given. */
+/** What a call needs of the exec server: run ids, files and markers. */
 export interface RunDesk {
   /** The directory the argument and output files of runs live in, as exec.port names it now. */
   runsDirNow(): string;

@@ -151,10 +151,8 @@ export class ExecServer {
   }
 
   /**
-   * Stops taking calls, removes exec.port, waits for the calls running to end, then stops
-   * listening: a tee run's stderr comes over a connection of its own, made as its rustc starts,
-   * so the listener stays open for those. Closed first, such a connection sat in the backlog,
-   * never accepted, and its call waited for it (a daemon stopping for a new install, mid-build).
+   * Stops taking calls (one that connects meanwhile is closed at once, and goes on without this
+   * daemon), removes exec.port, waits for the calls running to end, then stops listening.
    */
   async close(): Promise<void> {
     this.closing = true;
@@ -170,8 +168,8 @@ export class ExecServer {
     let buf = Buffer.alloc(0);
     let started = false;
     // A connection that doesn't send a whole request soon is not a caller; it must not hold the daemon up.
-    // Counted in the daemon's own running: a CI run's loop, held up past it, dropped a tee run's
-    // stderr connection whose opening was waiting in the kernel (fairTimeout.ts).
+    // Counted in the daemon's own running: a loop held up past it dropped a connection whose
+    // opening was waiting in the kernel (fairTimeout.ts).
     const timer = fairTimeout(() => c.destroy(), this.requestTimeoutMs);
     c.on('error', () => undefined);
     c.on('close', () => {

@@ -16,9 +16,8 @@ export interface FairTimeout {
  * runs before the sockets are read in the same turn of node's event loop:
  * after a turn held up past the timeout (a daemon starved of CPU on a loaded
  * runner, a paused VM), what the other process did in time is waiting in the
- * kernel, unread, and the timer came first. A CI run lost a tee run's stderr
- * connection so (execServer.ts), and another the end of one (execCall.ts).
- * So a timeout that comes due gives the loop GRACE_MS to read what waits,
+ * kernel, unread, and the timer came first (a connection accepted and then
+ * dropped, its opening unread: execServer.ts). So a timeout that comes due gives the loop GRACE_MS to read what waits,
  * then runs `fn`; and one that fired LATE_MS or more late first waits again
  * for as long as it was late (at most `ms`; AGAIN times at most), since the
  * other process may have been held up too. Lateness is read on the monotonic
