@@ -79,7 +79,7 @@ export interface ExecRequest {
   prestarts?: boolean;
   /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
   alive?: boolean;
-  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/7` to `/9`). */
+  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/6` and later). */
   watches?: boolean;
   /** What the caller sends to show the pid is its own (`sc-exec/8` and later): procCaller.ts. */
   proof?: CallerProof;
@@ -96,7 +96,7 @@ export interface RunDesk {
   /** A run found `dir` full: RunsHome.full. */
   runsDirFull(dir: string): { moved: boolean; line?: string };
   nextRunId(): string;
-  /** What the caller writes after a tee run's stderr, before its answer: a NUL, then what no rustc writes by chance. */
+  /** What the caller writes after a tee run's stderr, between a NUL and a space, before its answer: what no rustc writes by chance. */
   runMarker(id: string): string;
 }
 
@@ -269,12 +269,12 @@ export class ExecCall {
     files = setUpRun(files, args, this.desk, () => this.newRun(), (line) => this.warn(line));
     const { id, stem } = files;
     const err: Buffer[] = [];
-    const marker = how === 'tee' ? this.desk.runMarker(id) : '';
+    const mark = how === 'tee' ? this.desk.runMarker(id) : undefined;
     const t0 = Date.now();
     try {
       const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject, how }));
-      if (how === 'tee') this.tee = new TeeStderr(Buffer.from(marker, 'latin1'), (d) => (err.push(d), this.write(2, d)));
-      this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}${how === 'tee' ? ` ${marker.slice(1, -1)}` : ''}\n`);
+      if (mark !== undefined) this.tee = new TeeStderr(Buffer.from(`\0${mark} `, 'latin1'), (d) => (err.push(d), this.write(2, d)));
+      this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}${mark === undefined ? '' : ` ${mark}`}\n`);
       const m = /^ran (\d{1,3}) (plain|quiet|tee)$/.exec(await ran);
       if (!m || (m[2] === 'tee') !== (how === 'tee')) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
       this.workMs += Date.now() - t0;

@@ -97,7 +97,6 @@ export function execPortPath(dir: string): string {
   return join(dir, 'exec.port');
 }
 
-
 export class ExecServer {
   private server: Server | undefined;
   private readonly token = secretHex();
@@ -125,7 +124,7 @@ export class ExecServer {
       runsDirFor: (startedAt) => this.runs!.dirFor(startedAt),
       runsDirFull: (dir) => this.runs!.full(dir),
       nextRunId: () => String(++this.runCount),
-      runMarker: (id) => `\0${this.markerBase}.${id} `,
+      runMarker: (id) => `${this.markerBase}.${id}`,
     };
   }
 
