@@ -108,6 +108,8 @@ export class CallerGone extends Error {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Longer than any `ran <code> <how>`. */
+const MAX_ANSWER = 64;
 
 export class ExecCall {
   private writes: Promise<void> = Promise.resolve();
@@ -115,8 +117,10 @@ export class ExecCall {
   private readonly t0 = Date.now();
   private gone = false;
   private lineBuf = '';
-  /** The tee run's stderr, coming before its answer. */
+  /** The stderr before the answer of the run under way (an `inline` caller's). */
   private tee: TeeStderr | undefined;
+  /** That answer's marker has come, and its line is coming. */
+  private answering = false;
   /** The run waiting for its `ran` line, if any, and how it runs. */
   private waiting: { resolve(line: string): void; reject(err: Error): void; how: string } | undefined;
   /** Milestones for SPLITCACHE_TIMING_LOG, in ms since the caller started, as the node client keeps them. */
@@ -219,22 +223,55 @@ export class ExecCall {
     }));
   }
 
-  /** Lines from the caller: only `ran …`, each the answer to the run asked for; a tee run's stderr before it. */
+  /**
+   * What the caller sends: the answer to each run, `ran …`, and from a caller that sends a tee run's
+   * stderr here (`inline`), that stderr before it. Such a caller's answer follows a NUL and its
+   * run's marker, and every other byte is stderr: a tee run's rustc's, or that of a process it left
+   * behind, which still holds the connection and writes after the answer (before, those bytes were
+   * taken for the next answer, and its call failed). Those go to the caller's stderr, where they
+   * would have gone without splitcache.
+   */
   private input(d: Buffer): void {
-    if (this.tee) {
-      const rest = this.tee.push(d);
-      if (rest === undefined) return;
-      this.tee = undefined;
-      d = rest;
+    if (!this.req.inline) return this.lines(d);
+    while (d.length > 0) {
+      if (this.tee) {
+        const rest = this.tee.push(d);
+        if (rest === undefined) return;
+        this.tee = undefined;
+        this.answering = true;
+        d = rest;
+      } else if (this.answering) {
+        const nl = d.indexOf(10);
+        this.lineBuf += d.toString('latin1', 0, nl < 0 ? d.length : nl);
+        // No answer is this long: what came is answered as it is, and fails the call.
+        if (nl < 0 && this.lineBuf.length <= MAX_ANSWER) return;
+        this.answering = false;
+        this.answer();
+        d = nl < 0 ? EMPTY : d.subarray(nl + 1);
+      } else {
+        return this.write(2, d);
+      }
     }
+  }
+
+  /** The answers of a caller of an earlier version: lines, `ran …`. */
+  private lines(d: Buffer): void {
     this.lineBuf += d.toString('latin1');
     for (let nl = this.lineBuf.indexOf('\n'); nl >= 0; nl = this.lineBuf.indexOf('\n')) {
-      const line = this.lineBuf.slice(0, nl);
-      this.lineBuf = this.lineBuf.slice(nl + 1);
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      waiting?.resolve(line);
+      const rest = this.lineBuf.slice(nl + 1);
+      this.lineBuf = this.lineBuf.slice(0, nl);
+      this.answer();
+      this.lineBuf = rest;
     }
+  }
+
+  /** Gives the line in lineBuf to the run waiting for it. */
+  private answer(): void {
+    const line = this.lineBuf;
+    this.lineBuf = '';
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve(line);
   }
 
   /** Whether the caller is running a rustc for this call (it waits on that, not on the daemon). */
@@ -269,11 +306,12 @@ export class ExecCall {
     files = setUpRun(files, args, this.desk, () => this.newRun(), (line) => this.warn(line));
     const { id, stem } = files;
     const err: Buffer[] = [];
-    const mark = how === 'tee' ? this.desk.runMarker(id) : undefined;
+    const mark = this.req.inline ? this.desk.runMarker(id) : undefined;
     const t0 = Date.now();
     try {
       const ran = new Promise<string>((resolve, reject) => (this.waiting = { resolve, reject, how }));
-      if (mark !== undefined) this.tee = new TeeStderr(Buffer.from(`\0${mark} `, 'latin1'), (d) => (err.push(d), this.write(2, d)));
+      // A quiet or plain run's rustc has its own stderr: what comes before its answer is a process's left behind.
+      if (mark !== undefined) this.tee = new TeeStderr(Buffer.from(`\0${mark} `, 'latin1'), (d) => (how === 'tee' && err.push(d), this.write(2, d)));
       this.c.write(`run ${how} ${bootstrap ? 1 : 0} ${id}${mark === undefined ? '' : ` ${mark}`}\n`);
       const m = /^ran (\d{1,3}) (plain|quiet|tee)$/.exec(await ran);
       if (!m || (m[2] === 'tee') !== (how === 'tee')) throw new SplitcacheError('SPLITCACHE_EXEC_CALLER', 'the caller answered a run with something else than `ran <code> <how>`');
@@ -291,6 +329,7 @@ export class ExecCall {
       return { code, stdout, stderr };
     } finally {
       this.tee = undefined;
+      this.answering = false;
       for (const file of how === 'plain' ? [stem] : [stem, `${stem}.out`, `${stem}.err`]) unlink(file, () => undefined);
     }
   }
