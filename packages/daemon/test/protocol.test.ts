@@ -24,6 +24,37 @@ t.test('frames round-trip whole and split at any byte', async (t) => {
   t.equal(whole, wire.length + 1, 'both frames at every cut, a multi-byte character split included');
 });
 
+t.test('frames in chunks of a few bytes, a header split across two, two frames ending in one chunk', async (t) => {
+  const msgs = [{ a: 'x'.repeat(40) }, { b: 1 }, { c: [true, null] }];
+  const wire = Buffer.concat(msgs.map((m) => encodeFrame(m)));
+  for (const step of [1, 2, 3, 5, 7]) {
+    const r = new FrameReader();
+    const got: unknown[] = [];
+    for (let at = 0; at < wire.length; at += step) got.push(...r.push(wire.subarray(at, at + step)));
+    t.same(got, msgs, `in chunks of ${step}`);
+  }
+});
+
+// Joined at every chunk, the `done` of a miss with 90 MB of stderr copied over 100 GB, and the
+// daemon, busy for a minute, was killed as hung (a hunting helper's repro): counted in bytes copied.
+t.test('a frame that comes in many chunks is copied about once, not once a chunk', async (t) => {
+  const frame = encodeFrame({ op: 'done', stderr: Buffer.alloc(6 * 1024 * 1024, 7).toString('base64') });
+  const concat = Buffer.concat;
+  let copied = 0;
+  Buffer.concat = ((list: readonly Uint8Array[], total?: number) => {
+    const b = concat(list, total);
+    copied += b.length;
+    return b;
+  }) as typeof Buffer.concat;
+  t.teardown(() => void (Buffer.concat = concat));
+  const r = new FrameReader();
+  const got: unknown[] = [];
+  for (let at = 0; at < frame.length; at += 65536) got.push(...r.push(frame.subarray(at, at + 65536)));
+  Buffer.concat = concat;
+  t.equal(got.length, 1, `one frame of ${frame.length} bytes, in ${Math.ceil(frame.length / 65536)} chunks`);
+  t.ok(copied <= frame.length * 2, `${copied} bytes copied`);
+});
+
 t.test('a frame is its UTF-8 byte length, then the JSON text', async (t) => {
   const f = encodeFrame({ s: 'é' });
   t.equal(f.readUInt32BE(0), f.length - 4);
