@@ -1,17 +1,23 @@
 /**
- * A tee run's stderr, as it comes on the caller's own connection
- * (execCall.ts): rustc writes it there, and once rustc has exited the caller
+ * A run's stderr, as it comes on the caller's own connection (execCall.ts):
+ * a tee run's rustc writes it there, and once rustc has exited the caller
  * writes the run's marker (a NUL, a value of this daemon's and the run's id,
- * a space) and then its answer, `ran <code> tee`. One connection keeps the
+ * a space) and then its answer, `ran <code> <how>`. One connection keeps the
  * order, so whatever came before the marker is all of rustc's stderr, with
  * no wait for anything else.
  *
- * Bytes go on as they come, for cargo reads rustc's artifact notices while
- * rustc runs. Only a chunk's end that could begin the marker (from a NUL on)
- * is held until the next chunk says whether it does.
+ * Whole lines go on as they come, for cargo reads rustc's artifact notices
+ * while rustc runs. A line's start waits for its end (or for the marker): a
+ * daemon that died while it relayed a line cut in two by the socket left
+ * cargo half a JSON message, which the plain rustc run after it then
+ * finished with its own lines, and cargo printed the mix raw (a hunting
+ * helper's repro, 130 KB lines). The marker holds no newline, so a line's
+ * start is also all that may begin the marker.
  */
 export class TeeStderr {
-  private held: Buffer | undefined;
+  /** What came after the last newline: a line's start, or the marker's. Kept as it came. */
+  private held: Buffer[] = [];
+  private heldSize = 0;
 
   constructor(
     private readonly marker: Buffer,
@@ -20,25 +26,45 @@ export class TeeStderr {
 
   /** Takes the caller's next bytes: what follows the marker once it has come (the answer), else undefined. */
   push(chunk: Buffer): Buffer | undefined {
-    const buf = this.held ? Buffer.concat([this.held, chunk]) : chunk;
-    this.held = undefined;
-    const at = buf.indexOf(this.marker);
+    const tailSize = Math.min(this.heldSize, this.marker.length - 1);
+    const probe = tailSize > 0 ? Buffer.concat([this.lastHeld(tailSize), chunk]) : chunk;
+    const at = probe.indexOf(this.marker);
     if (at >= 0) {
-      if (at > 0) this.out(buf.subarray(0, at));
-      return buf.subarray(at + this.marker.length);
+      // Everything before the marker, which may have begun in what was held.
+      const fromChunk = at - tailSize;
+      const before = fromChunk >= 0 ? [...this.held, chunk.subarray(0, fromChunk)] : [this.firstHeld(this.heldSize + fromChunk)];
+      this.held = [];
+      this.heldSize = 0;
+      const bytes = Buffer.concat(before);
+      if (bytes.length > 0) this.out(bytes);
+      return probe.subarray(at + this.marker.length);
     }
-    const keep = this.markerStartAtEnd(buf);
-    if (keep < buf.length) this.out(buf.subarray(0, buf.length - keep));
-    if (keep > 0) this.held = Buffer.from(buf.subarray(buf.length - keep));
+    const nl = chunk.lastIndexOf(10);
+    if (nl >= 0) {
+      this.out(this.heldSize > 0 ? Buffer.concat([...this.held, chunk.subarray(0, nl + 1)]) : chunk.subarray(0, nl + 1));
+      this.held = [];
+      this.heldSize = 0;
+    }
+    if (nl + 1 < chunk.length) {
+      this.held.push(chunk.subarray(nl + 1));
+      this.heldSize += chunk.length - nl - 1;
+    }
     return undefined;
   }
 
-  /** How many of `buf`'s last bytes are the marker's first ones (the marker starts with a NUL, which rustc's text holds none of). */
-  private markerStartAtEnd(buf: Buffer): number {
-    const first = this.marker[0]!;
-    for (let i = Math.max(0, buf.length - this.marker.length + 1); i < buf.length; i++) {
-      if (buf[i] === first && buf.subarray(i).equals(this.marker.subarray(0, buf.length - i))) return buf.length - i;
+  /** The last `n` bytes held. */
+  private lastHeld(n: number): Buffer {
+    const parts: Buffer[] = [];
+    for (let i = this.held.length - 1, left = n; i >= 0 && left > 0; i--) {
+      const b = this.held[i]!;
+      parts.unshift(b.length > left ? b.subarray(b.length - left) : b);
+      left -= b.length;
     }
-    return 0;
+    return Buffer.concat(parts);
+  }
+
+  /** The first `n` bytes held. */
+  private firstHeld(n: number): Buffer {
+    return Buffer.concat(this.held).subarray(0, n);
   }
 }

@@ -29,15 +29,31 @@ t.test('a marker split across chunks, a byte at a time', async (t) => {
   t.equal(r.at, text.indexOf('\0') + MARKER.length - 1, 'found at its last byte');
 });
 
-t.test('a chunk is relayed as it comes: nothing held back that cannot begin the marker', async (t) => {
+t.test("a line goes on as soon as it ends; a line's start waits for its end, or for the marker", async (t) => {
   const out: Buffer[] = [];
   const tee = new TeeStderr(MARKER, (b) => out.push(b));
   t.equal(tee.push(Buffer.from('{"artifact":"libx.rmeta","emit":"metadata"}\n')), undefined);
-  t.equal(Buffer.concat(out).toString(), '{"artifact":"libx.rmeta","emit":"metadata"}\n', 'all of it at once (cargo starts dependants on it)');
-  t.equal(tee.push(Buffer.from('text\0abc')), undefined);
-  t.equal(Buffer.concat(out).toString().endsWith('text'), true, 'a tail that may begin the marker waits');
-  t.equal(tee.push(Buffer.from('xyz')), undefined);
-  t.equal(Buffer.concat(out).toString().endsWith('text\0abcxyz'), true, 'and goes on once it does not');
+  t.same(out.map(String), ['{"artifact":"libx.rmeta","emit":"metadata"}\n'], 'a whole line at once (cargo starts dependants on it)');
+  t.equal(tee.push(Buffer.from('warning: a')), undefined);
+  t.equal(tee.push(Buffer.from('b\0abc')), undefined);
+  t.equal(out.length, 1, "a line's start, and what may begin the marker, wait");
+  t.equal(tee.push(Buffer.from('xyz\nnext')), undefined);
+  t.same(out.map(String).at(-1), 'warning: ab\0abcxyz\n', 'and go on whole once the line ends');
+  t.equal(tee.push(Buffer.from('\0abc123.7 ran 0 tee\n'))?.toString(), 'ran 0 tee\n');
+  t.same(out.map(String).at(-1), 'next', 'a last line with no newline goes at the marker');
+});
+
+// A daemon that died while it relayed a line cut in two left cargo half a JSON message (a hunting helper's repro).
+t.test('a long line cut by the socket into many chunks goes on whole, in one piece', async (t) => {
+  const line = `{"message":"${'y'.repeat(130_000)}"}\n`;
+  const out: Buffer[] = [];
+  const tee = new TeeStderr(MARKER, (b) => out.push(b));
+  const wire = Buffer.from(line + line + '\0abc123.7 ran 0 tee\n');
+  let answer: Buffer | undefined;
+  for (let at = 0; at < wire.length && !answer; at += 65536) answer = tee.push(wire.subarray(at, at + 65536));
+  t.same(out.map((b) => b.toString() === line || b.toString() === line + line), out.map(() => true), 'each piece relayed is whole lines');
+  t.equal(Buffer.concat(out).toString(), line + line);
+  t.equal(answer?.toString(), 'ran 0 tee\n');
 });
 
 t.test('NULs and a near miss of the marker in rustc output are stderr', async (t) => {
