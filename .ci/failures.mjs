@@ -36,7 +36,8 @@ function squeezed(lines) {
       if (times > 1 && times * k > best.times * best.k) best = { k, times };
     }
     out.push(...lines.slice(i, i + best.k));
-    if (best.times > 1) out.push(`    (${best.k === 1 ? "the line" : `the ${best.k} lines`} above ${best.times - 1} more time${best.times === 2 ? "" : "s"})`);
+    const pad = /^\s*/.exec(lines[i])[0];
+    if (best.times > 1) out.push(`${pad}(${best.k === 1 ? "the line" : `the ${best.k} lines`} above ${best.times - 1} more time${best.times === 2 ? "" : "s"})`);
     i += best.k * best.times;
   }
   return out;
@@ -73,13 +74,17 @@ for (const file of tapFiles(root)) {
       let skipping = false; // the echoed test source (long, and in the repo), the stack
       const kept = [];
       let at = "";
+      let key = ""; // the top-level key the line is under
       for (let j = i + 2; j < lines.length; j++) {
         const text = lines[j];
         if (/^\s*\.\.\.\s*$/.test(text)) break;
         const indent = text.length - text.trimStart().length;
-        if (indent <= base && text.trim() !== "") skipping = /^(source|stack|compare|tapCaught|at):/.test(text.trim());
+        if (indent <= base && text.trim() !== "") {
+          key = text.trim().split(":")[0];
+          skipping = /^(source|stack|compare|tapCaught|at)$/.test(key);
+        }
         const where = /^\s*(fileName|lineNumber): (.*)$/.exec(text);
-        if (where && indent > base && !at.includes(":")) at += where[1] === "fileName" ? where[2] : `:${where[2]}`;
+        if (where && key === "at" && !at.includes(":")) at += where[1] === "fileName" ? where[2] : `:${where[2]}`;
         if (skipping || text.trim() === "") continue;
         kept.push(`  ${text.slice(Math.min(base, indent))}`);
       }

@@ -154,7 +154,7 @@ for (const stop of STOPS) {
   });
 }
 
-// A miss's stderr reaches cargo through the daemon (`sc-err/1`): a rustc that writes more of it
+// A miss's stderr reaches cargo through the daemon (on the call's connection): a rustc that writes more of it
 // than the loopback socket holds blocks in write(2) while the daemon is stopped, and bash, waiting
 // for that rustc, heard nothing. Before, such a call waited forever when no other call of the build
 // gave up on the daemon (this one ran into its timeout(1)). 4,000 unused variables give ~6 MB of

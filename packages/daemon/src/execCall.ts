@@ -25,7 +25,7 @@
  *          relayed once it ends.
  *          rustc blocks writing its stderr while this daemon is hung, and
  *          the caller, waiting for it, would never hear that: so a caller
- *          that watches (`sc-exec/6` and later) gets an empty line every ALIVE_MS
+ *          that watches (`sc-exec/11`, `/10`: the callers given tee runs) gets an empty line every ALIVE_MS
  *          meanwhile (execServer.ts), read by a watchdog it starts beside
  *          rustc, which kills a daemon silent for SILENCE_MS; rustc's write
  *          then fails, and the call builds plainly. The caller ends the
@@ -75,11 +75,11 @@ export interface ExecRequest {
   se: number;
   startedAt: number;
   argv: string[];
-  /** The caller takes `pre` (it said `sc-exec/9`, `/7`, `/5` or `/3`). */
+  /** The caller takes `pre` (it said `sc-exec/11`, `/9`, `/7`, `/5` or `/3`). */
   prestarts?: boolean;
   /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
   alive?: boolean;
-  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/6` and later). */
+  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/6` and later; only `/11` and `/10` are given tee runs). */
   watches?: boolean;
   /** What the caller sends to show the pid is its own (`sc-exec/8` and later): procCaller.ts. */
   proof?: CallerProof;

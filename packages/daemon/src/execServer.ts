@@ -25,11 +25,11 @@
  * and `exit N`. Every ALIVE_MS that the caller waits on the daemon rather than
  * on a rustc it runs, it gets `alive` (protocol.ts): a caller that hears
  * nothing for SILENCE_MS stops the daemon and builds uncached. A tee run's
- * stderr comes on this same connection, ended by the run's marker
- * (execCall.ts). A second connection for it, as `/9` and earlier made, did not
+ * stderr comes on this same connection, and each answer follows a NUL and its
+ * run's marker: every other byte is stderr (execCall.ts). A second connection for it, as `/9` and earlier made, did not
  * reach the daemon in time in three CI runs under load, for a cause not found,
  * and each such call built uncached; one connection has nothing to wait for.
- * While a tee run goes on, a caller that watches it (`/6` and later) gets an empty
+ * While a tee run goes on, its caller (`/11`, `/10`) gets an empty
  * line every ALIVE_MS instead: its rustc may be blocked writing to this
  * daemon, and the caller's watchdog, which reads those, stops a daemon silent
  * for SILENCE_MS (execCall.ts).

@@ -71,7 +71,7 @@ export interface ConnectionEnds {
   execPort: number;
   /** When the daemon accepted it (performance.now()): a read of the table begun before may not list it. */
   acceptedAt: number;
-  /** What the caller sent to show its pid is its own, if it did (`sc-exec/9`, `/8`). */
+  /** What the caller sent to show its pid is its own, if it did (`sc-exec/8` and later). */
   proof?: CallerProof;
 }
 
@@ -88,7 +88,7 @@ export interface CallerProof {
  * Either would otherwise have rustc run with that process's environment and
  * directory, and write to its pipes.
  *
- * A caller of this version (`sc-exec/9`, `/8`) sends its own stat line, read
+ * A caller of this version (`sc-exec/11`, `/10`) or the one before (`/9`, `/8`) sends its own stat line, read
  * from /proc/self, and the descriptor it holds the connection at: the line
  * must name the pid it sent, and the process here must have started at the
  * same clock tick since boot (a pid number reused, or another namespace's,
