@@ -17,8 +17,9 @@ t.test('stderr that a process rustc left behind writes during the link: relayed,
   const bin = tempDir('rustc');
   const rustc = join(bin, 'rustc');
   const linker = join(bin, 'slow-cc');
-  // The -Zno-link half (a tee run) leaves a job that writes 1 s later; the link step takes 2 s more.
-  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" -Zno-link "*) (sleep 1; echo late-stderr-from-a-child >&2) & ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // The -Zno-link half (a tee run) leaves a job that writes 0.3 s after rustc's exit, after the
+  // run's answer; the link step, which comes next, takes 2 s.
+  writeFileSync(rustc, `#!/bin/sh\ncase " $* " in *" -Zno-link "*) '${real}' "$@"; rc=$?; (sleep 0.3; echo late-stderr-from-a-child >&2) & exit $rc ;; esac\nexec '${real}' "$@"\n`, { mode: 0o755 });
   writeFileSync(linker, '#!/bin/sh\nsleep 2\nexec cc "$@"\n', { mode: 0o755 });
   const log = join(tempDir('timing'), 'calls.jsonl');
   const env = store.env({ SPLITCACHE_TIMING_LOG: log });
