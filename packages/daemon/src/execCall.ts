@@ -96,7 +96,7 @@ export interface RunDesk {
   /** A run found `dir` full: RunsHome.full. */
   runsDirFull(dir: string): { moved: boolean; line?: string };
   nextRunId(): string;
-  /** What the caller writes after a tee run's stderr, between a NUL and a space, before its answer: what no rustc writes by chance. */
+  /** What the caller writes before its answer to run `id`, between a NUL and a space: what no rustc writes by chance. */
   runMarker(id: string): string;
 }
 
@@ -245,8 +245,10 @@ export class ExecCall {
         this.lineBuf += d.toString('latin1', 0, nl < 0 ? d.length : nl);
         // No answer is this long: what came is answered as it is, and fails the call.
         if (nl < 0 && this.lineBuf.length <= MAX_ANSWER) return;
+        const line = this.lineBuf;
+        this.lineBuf = '';
         this.answering = false;
-        this.answer();
+        this.answer(line);
         d = nl < 0 ? EMPTY : d.subarray(nl + 1);
       } else {
         return this.write(2, d);
@@ -258,17 +260,14 @@ export class ExecCall {
   private lines(d: Buffer): void {
     this.lineBuf += d.toString('latin1');
     for (let nl = this.lineBuf.indexOf('\n'); nl >= 0; nl = this.lineBuf.indexOf('\n')) {
-      const rest = this.lineBuf.slice(nl + 1);
-      this.lineBuf = this.lineBuf.slice(0, nl);
-      this.answer();
-      this.lineBuf = rest;
+      const line = this.lineBuf.slice(0, nl);
+      this.lineBuf = this.lineBuf.slice(nl + 1);
+      this.answer(line);
     }
   }
 
-  /** Gives the line in lineBuf to the run waiting for it. */
-  private answer(): void {
-    const line = this.lineBuf;
-    this.lineBuf = '';
+  /** Gives `line` to the run waiting for its answer. */
+  private answer(line: string): void {
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.resolve(line);
