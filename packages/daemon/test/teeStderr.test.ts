@@ -1,4 +1,5 @@
 import t from 'tap';
+import fc from 'fast-check';
 import { TeeStderr } from '../src/teeStderr.js';
 
 // A tee run's stderr on the caller's connection, ended by its marker (teeStderr.ts).
@@ -66,4 +67,32 @@ t.test('bytes that are not text go on unchanged', async (t) => {
   const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const r = feed([bytes, '\0abc123.7 ran 0 tee\n']);
   t.same(Buffer.concat(r.out), bytes);
+});
+
+t.test('fuzz: any stderr in any chunks comes out whole, in order, in whole lines, and the answer after it', async (t) => {
+  // Bytes drawn mostly from what the marker is made of, so that near misses of it are common.
+  const byte = fc.oneof(fc.constantFrom(0, 10, 0x20, 0x2e, ...Buffer.from('abc1237')), fc.integer({ min: 0, max: 255 }));
+  let n = 0;
+  fc.assert(
+    fc.property(fc.array(byte, { maxLength: 300 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), (bytes, cuts) => {
+      const stderr = Buffer.from(bytes);
+      if (stderr.includes(MARKER)) return true; // rustc never writes it
+      const wire = Buffer.concat([stderr, MARKER, Buffer.from('ran 0 tee\nafter')]);
+      const out: Buffer[] = [];
+      const tee = new TeeStderr(MARKER, (b) => out.push(Buffer.from(b)));
+      let answer: Buffer | undefined;
+      let at = 0;
+      for (let i = 0; at < wire.length && answer === undefined; i++) {
+        const step = cuts[i % cuts.length]!;
+        const rest = tee.push(wire.subarray(at, at + step));
+        at += step;
+        if (rest !== undefined) answer = Buffer.concat([rest, wire.subarray(at)]);
+      }
+      n++;
+      // All of it, in order; the answer after it; every piece but the last ends a line.
+      return Buffer.concat(out).equals(stderr) && answer?.toString('latin1') === 'ran 0 tee\nafter' && out.slice(0, -1).every((b) => b.at(-1) === 10);
+    }),
+    { numRuns: 3000 },
+  );
+  t.ok(n > 2500, `${n} runs`);
 });
