@@ -10,7 +10,7 @@
  * bin/splitcache with one line changed; everything else in it (the runs, the
  * watchdog beside a miss's rustc, the answers) is the script as it ships.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, ROOT, run, runOnPipes, Store, tempDir, timingLines } from './helpers.js';
@@ -26,14 +26,16 @@ function changedScript(from: string, to: string): string {
   return join(root, 'bin', 'splitcache');
 }
 
-t.test('a build through the exec port as sc-exec/10: every call cached, none started ahead, output as plain cargo makes it', async (t) => {
-  const wrapper = changedScript('-ge 51 ]; then magic=sc-exec/11;', '-ge 999 ]; then magic=sc-exec/11;');
-
+/** A store, a fixture workspace, and the env that builds it through `wrapper` with a timing log. */
+function fixtureThrough(t: Test, wrapper: string) {
   const store = new Store();
   t.teardown(() => store.stop());
-  const ws = copyFixture();
   const log = join(tempDir('timing'), 'calls.jsonl');
-  const env = { RUSTC_WRAPPER: wrapper, SPLITCACHE_TIMING_LOG: log };
+  return { store, ws: copyFixture(), log, env: { RUSTC_WRAPPER: wrapper, SPLITCACHE_TIMING_LOG: log } };
+}
+
+t.test('a build through the exec port as sc-exec/10: every call cached, none started ahead, output as plain cargo makes it', async (t) => {
+  const { store, ws, log, env } = fixtureThrough(t, changedScript('-ge 51 ]; then magic=sc-exec/11;', '-ge 999 ]; then magic=sc-exec/11;'));
   const plain = await run('cargo', ['build', '--target-dir', join(ws, 'plain')], { cwd: ws, env: { ...process.env, CARGO_INCREMENTAL: '0' } });
   assertOk(t, plain, 'the plain build succeeds');
   t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
@@ -85,12 +87,7 @@ t.test("a caller that can't read its own stat line is checked through the connec
 });
 
 t.test("a caller of the version before (sc-exec/9): a miss's tee run is carried quiet, its output relayed once it ends, and stored", async (t) => {
-  const wrapper = changedScript('then magic=sc-exec/11;', 'then magic=sc-exec/9;');
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const ws = copyFixture();
-  const log = join(tempDir('timing'), 'calls.jsonl');
-  const env = { RUSTC_WRAPPER: wrapper, SPLITCACHE_TIMING_LOG: log };
+  const { store, ws, log, env } = fixtureThrough(t, changedScript('then magic=sc-exec/11;', 'then magic=sc-exec/9;'));
   t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
   const cold = await store.cargo(ws, ['build'], env);
   assertOk(t, cold, 'the cold build succeeds');
