@@ -27,7 +27,7 @@
  * nothing for SILENCE_MS stops the daemon and builds uncached. A tee run's
  * stderr comes on this same connection, and each answer follows a NUL and its
  * run's marker: every other byte is stderr (execCall.ts). A second connection for it, as `/9` and earlier made, did not
- * reach the daemon in time in three CI runs under load, for a cause not found,
+ * reach the daemon in time in two CI runs under load, for a cause not found,
  * and each such call built uncached; one connection has nothing to wait for.
  * While a tee run goes on, its caller (`/11`, `/10`) gets an empty
  * line every ALIVE_MS instead: its rustc may be blocked writing to this
