@@ -30,9 +30,10 @@ function squeezed(lines) {
   const out = [];
   for (let i = 0; i < lines.length; ) {
     let best = { k: 1, times: 1 };
-    for (let k = 1; k <= 3; k++) {
+    for (let k = 1; k <= 3 && i + k <= lines.length; k++) {
+      const block = lines.slice(i, i + k).join("\n");
       let times = 1;
-      while (lines.slice(i, i + k).length === k && lines.slice(i, i + k).join("\n") === lines.slice(i + times * k, i + (times + 1) * k).join("\n")) times++;
+      while (i + (times + 1) * k <= lines.length && lines.slice(i + times * k, i + (times + 1) * k).join("\n") === block) times++;
       if (times > 1 && times * k > best.times * best.k) best = { k, times };
     }
     out.push(...lines.slice(i, i + best.k));

@@ -79,11 +79,13 @@ export interface ExecRequest {
   prestarts?: boolean;
   /** The caller takes `alive` lines, and gives up on a daemon that sends it nothing for SILENCE_MS (protocol.ts). */
   alive?: boolean;
-  /** The caller watches a tee run: it takes empty lines meanwhile, and stops a daemon silent for SILENCE_MS (`sc-exec/6` and later; only `/11` and `/10` are given tee runs). */
-  watches?: boolean;
   /** What the caller sends to show the pid is its own (`sc-exec/8` and later): procCaller.ts. */
   proof?: CallerProof;
-  /** The caller sends a tee run's stderr on its connection, then the run's marker (`sc-exec/11`, `/10`). */
+  /**
+   * The caller sends a tee run's stderr on its connection, then the run's marker (`sc-exec/11`,
+   * `/10`), and watches the run: it takes empty lines meanwhile, and stops a daemon silent for
+   * SILENCE_MS. An earlier caller is given no tee run.
+   */
   inline?: boolean;
 }
 

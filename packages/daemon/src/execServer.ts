@@ -26,9 +26,10 @@
  * on a rustc it runs, it gets `alive` (protocol.ts): a caller that hears
  * nothing for SILENCE_MS stops the daemon and builds uncached. A tee run's
  * stderr comes on this same connection, and each answer follows a NUL and its
- * run's marker: every other byte is stderr (execCall.ts). A second connection for it, as `/9` and earlier made, did not
- * reach the daemon in time in two CI runs under load, for a cause not found,
- * and each such call built uncached; one connection has nothing to wait for.
+ * run's marker: every other byte is stderr (execCall.ts). A second connection
+ * for it, as `/9` and earlier made, did not reach the daemon in time in two CI
+ * runs under load, for a cause not found, and each such call built uncached;
+ * one connection has nothing to wait for.
  * While a tee run goes on, its caller (`/11`, `/10`) gets an empty
  * line every ALIVE_MS instead: its rustc may be blocked writing to this
  * daemon, and the caller's watchdog, which reads those, stops a daemon silent
@@ -58,7 +59,8 @@ import { fairTimeout } from './fairTimeout.js';
  * What a caller can take, by the magic it opens with: `pre` (bash 5.1 and
  * later, which can wait for a process substitution by its pid), `alive`
  * lines (a caller that gives up on a daemon silent for SILENCE_MS, protocol.ts),
- * and empty lines during a tee run (a caller that watches it). `/8` and later
+ * and empty lines during a tee run, read by a watchdog beside its rustc
+ * (`/6` and later watch one; only `/11` and `/10` are given one). `/8` and later
  * also send the descriptor they hold the connection at and their own
  * /proc/<pid>/stat line, by which the daemon knows their pid is theirs
  * (`proves`, procCaller.ts). `/11` and `/10` send a tee run's stderr inline
@@ -66,17 +68,17 @@ import { fairTimeout } from './fairTimeout.js';
  * once it ends. /2 to /9 are the callers of earlier versions: an
  * empty line ended the calls of /2 to /5.
  */
-const CALLERS: Record<string, { prestarts: boolean; alive: boolean; watches: boolean; proves: boolean; inline: boolean }> = {
-  'sc-exec/11': { prestarts: true, alive: true, watches: true, proves: true, inline: true },
-  'sc-exec/10': { prestarts: false, alive: true, watches: true, proves: true, inline: true },
-  'sc-exec/9': { prestarts: true, alive: true, watches: true, proves: true, inline: false },
-  'sc-exec/8': { prestarts: false, alive: true, watches: true, proves: true, inline: false },
-  'sc-exec/7': { prestarts: true, alive: true, watches: true, proves: false, inline: false },
-  'sc-exec/6': { prestarts: false, alive: true, watches: true, proves: false, inline: false },
-  'sc-exec/5': { prestarts: true, alive: true, watches: false, proves: false, inline: false },
-  'sc-exec/4': { prestarts: false, alive: true, watches: false, proves: false, inline: false },
-  'sc-exec/3': { prestarts: true, alive: false, watches: false, proves: false, inline: false },
-  'sc-exec/2': { prestarts: false, alive: false, watches: false, proves: false, inline: false },
+const CALLERS: Record<string, { prestarts: boolean; alive: boolean; proves: boolean; inline: boolean }> = {
+  'sc-exec/11': { prestarts: true, alive: true, proves: true, inline: true },
+  'sc-exec/10': { prestarts: false, alive: true, proves: true, inline: true },
+  'sc-exec/9': { prestarts: true, alive: true, proves: true, inline: false },
+  'sc-exec/8': { prestarts: false, alive: true, proves: true, inline: false },
+  'sc-exec/7': { prestarts: true, alive: true, proves: false, inline: false },
+  'sc-exec/6': { prestarts: false, alive: true, proves: false, inline: false },
+  'sc-exec/5': { prestarts: true, alive: true, proves: false, inline: false },
+  'sc-exec/4': { prestarts: false, alive: true, proves: false, inline: false },
+  'sc-exec/3': { prestarts: true, alive: false, proves: false, inline: false },
+  'sc-exec/2': { prestarts: false, alive: false, proves: false, inline: false },
 };
 /**
  * Fields before the arguments: magic, token, pid, stdout fd, stderr fd, start time, then, from a
@@ -245,7 +247,7 @@ export class ExecServer {
     const beat = () => {
       if (c.destroyed) return;
       if (!call?.running) c.write('alive\n');
-      else if (req.watches && call.teeing) c.write('\n');
+      else if (call.teeing) c.write('\n');
     };
     const alive = req.alive ? setInterval(beat, ALIVE_MS) : undefined;
     const open = this.handler.openCall();
