@@ -79,7 +79,7 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
     dir,
     idleTimeoutMs: r.seconds('SPLITCACHE_IDLE_TIMEOUT', 600, Infinity),
     logLevel: r.oneOf('SPLITCACHE_LOG', ['warn', 'quiet', 'debug'] as const),
-    producer: env.SPLITCACHE_PRODUCER || hostname(),
+    producer: r.shownName('SPLITCACHE_PRODUCER', hostname()),
     baseDirs: r.absolutePaths('SPLITCACHE_BASEDIRS'),
     remap: r.oneOf('SPLITCACHE_REMAP', ['0', '1'] as const, 'remap is off') === '1',
     maxBytes,
@@ -247,6 +247,21 @@ class SettingReader {
     if (/[\x00-\x1f\x7f]/.test(v)) {
       this.problems.push(`${name} holds a control character (a line break, a tab); it is not used`);
       return undefined;
+    }
+    return v;
+  }
+
+  /**
+   * A name that readers are shown (the producer, in `audit` and `explain`): other machines'
+   * readers refuse an entry whose producer holds a control character or is over 256 characters
+   * (remote/checkEntry.ts), so such a value is not used.
+   */
+  shownName(name: string, dflt: string): string {
+    const v = this.value(name);
+    if (!v) return dflt;
+    if (v.length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(v)) {
+      this.problems.push(`${name} holds a control character or is over 256 characters; using ${JSON.stringify(dflt)}`);
+      return dflt;
     }
     return v;
   }

@@ -203,7 +203,18 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
-  const shutdown = () => void server.stop().then(() => process.exit(0));
+  // A stop waits for the calls in hand; a second signal meanwhile ends the daemon at once, as a
+  // kill would (the index's log is replayed by the next open). Before, one held up by a call
+  // outlived any number of SIGTERMs, and only `kill -9` ended it.
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) {
+      log.warn(`a second ${signal} while stopping: exiting now, with ${handler.pendingCount} call(s) in hand`);
+      process.exit(1);
+    }
+    signalled = true;
+    void server.stop().then(() => process.exit(0));
+  };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }

@@ -4,7 +4,8 @@ import type { PrefixTable } from '@splitcache/paths';
 import type { InlineEntry, RemoteCache } from '@splitcache/remote';
 import type { EntryRecord, ManifestResult, Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
-import { rawThere, splitNear } from './nearInputs.js';
+import { splitNear } from './nearInputs.js';
+import { RemoteInputReads } from './remoteInputReads.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf, keyedInputs } from './entryKey.js';
@@ -86,7 +87,7 @@ export class RemoteTier {
         },
       );
       if (!set) return this.miss();
-      const inputs = await this.digestInputs(set.inputs, q.cwd, q.table);
+      const inputs = await this.digestInputs(set.inputs, q.cwd, q.table, new RemoteInputReads(this.s.files, q.manifestKey));
       if (!inputs) return this.miss();
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
       const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
@@ -135,12 +136,22 @@ export class RemoteTier {
     const { store } = this.s;
     let bytes = 0;
     // Each blob's size as the entry records it: its body is read up to about that, never more.
+    // Each must be the blob's own: the store's size limit counts what entries record, and an entry
+    // that said 9 MB for each of its blobs had `gc` evict the store's other entries for room it
+    // never took (hunting helper: 9 of 10 evicted from a store at 1.2 MiB of its 40 MiB).
     const sizes = new Map<Digest, number>();
-    for (const o of entry.outputs) sizes.set(o.digest, Math.max(o.size, sizes.get(o.digest) ?? 0));
+    for (const o of entry.outputs) {
+      if ((sizes.get(o.digest) ?? o.size) !== o.size) throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} records two sizes for blob ${o.digest}`);
+      sizes.set(o.digest, o.size);
+    }
     const fetchOne = async (d: Digest) => {
-      if (await store.blobs.has(d)) return;
-      const data = await this.cache.getBlob(d, sizes.get(d));
-      if (!data) throw new MissingBlob(d);
+      const size = sizes.get(d)!;
+      const had = await store.blobs.size(d);
+      const data = had === undefined ? await this.cache.getBlob(d, size) : undefined;
+      if (had === undefined && !data) throw new MissingBlob(d);
+      const actual = had ?? data!.length;
+      if (actual !== size) throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} records ${size} bytes for blob ${d}, which has ${actual}`);
+      if (!data) return;
       await store.blobs.write(data, d);
       bytes += data.length;
     };
@@ -211,18 +222,19 @@ export class RemoteTier {
    * file (the producer recorded that for the other place a module could be
    * read from; where it recorded a digest, the entry key then differs and the
    * entry is not found), or undefined if one is something other than a file.
+   * What the record may make this machine read is bounded (remoteInputReads.ts).
    */
-  private async digestInputs(paths: string[], cwd: string, table: PrefixTable): Promise<[string, Digest][] | undefined> {
+  private async digestInputs(paths: string[], cwd: string, table: PrefixTable, reads: RemoteInputReads): Promise<[string, Digest][] | undefined> {
     const out: [string, Digest][] = [];
     for (const p of paths) {
       // An input's path as it was on the producer's machine (nearInputs.ts): where a file is there, its
       // digest, which must be the producer's; where none is, the caller's own copy stands for it.
       const near = splitNear(p);
       if (near) {
-        const there = rawThere(near.raw);
-        if (there === 'other') return undefined;
-        if (there === 'file') {
-          out.push([p, await this.s.files.digest(near.raw)]);
+        const there = statOf(near.raw);
+        if (there && !there.isFile()) return undefined;
+        if (there) {
+          out.push([p, await reads.digest(near.raw, there)]);
           continue;
         }
       }
@@ -236,7 +248,7 @@ export class RemoteTier {
         continue;
       }
       if (!st.isFile()) return undefined;
-      out.push([p, await this.s.files.digest(abs)]);
+      out.push([p, await reads.digest(abs, st)]);
     }
     return out;
   }

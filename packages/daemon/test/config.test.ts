@@ -20,6 +20,10 @@ t.test('unset, empty and good values: no problems', async (t) => {
   });
   t.same([blanks.problems, blanks.producer, blanks.remote, blanks.baseDirs, blanks.dir], [[], dflt.producer, undefined, [], '/home/u/.cache/splitcache'], 'blank text settings are unset too');
   t.equal(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_SIGNING_KEY: '  ' }).remote?.signingKey, undefined, 'a signing key of blanks is none');
+  // Other machines' readers refuse an entry whose producer holds a control character (remote/checkEntry.ts).
+  const lined = readConfig({ ...base, SPLITCACHE_PRODUCER: 'ci\nrunner' });
+  t.same([lined.producer, lined.problems], [dflt.producer, [`SPLITCACHE_PRODUCER holds a control character or is over 256 characters; using ${JSON.stringify(dflt.producer)}`]], 'a producer with a line break is not used, and said');
+  t.same(readConfig({ ...base, SPLITCACHE_PRODUCER: 'ci runner 7' }).producer, 'ci runner 7', 'a producer of printable text is');
   t.same(readConfig({ ...base, SPLITCACHE_MAX_SIZE: '0.4' }).problems, ['SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): "0.4"; using 10G'], 'a fraction of a byte is no size (it read as 0: no limit)');
   const good = readConfig({
     ...base, SPLITCACHE_MAX_SIZE: '20GiB', SPLITCACHE_MAX_ENTRY_SIZE: '100M', SPLITCACHE_IDLE_TIMEOUT: '1.5', SPLITCACHE_LOG: 'debug', SPLITCACHE_REMAP: '1',

@@ -5,6 +5,10 @@ import type { EntryRecord, OutputRecord } from '@splitcache/store';
 const FORMS = new Set<OutputRecord['form']>(['raw', 'text', 'rlink']);
 const ROLES = new Set<OutputRecord['role']>(['output', 'object', 'rlink']);
 const MAX_OUTPUTS = 10_000;
+const MAX_PRODUCER = 256;
+/** A day: no compile of one crate takes longer. */
+const MAX_COMPILE_MS = 86_400_000;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks that a decoded remote entry has the shape of an EntryRecord before
@@ -25,6 +29,11 @@ export function checkEntry(e: unknown, key: string): EntryRecord {
     if (typeof r[f] !== 'number' || !Number.isFinite(r[f])) throw bad(`bad ${f}`);
   }
   if (r.exitCode !== 0) throw bad('a failed compile is never cached');
+  // Shown as it is by `audit`, `explain` and the report: a producer with a newline and an escape
+  // sequence forged whole audit lines, `(signature valid)` among them (hunting helper).
+  if (r.producer.length > MAX_PRODUCER || CONTROL.test(r.producer)) throw bad('bad producer (a control character, or over 256 characters)');
+  // Summed into `stats`' time saved: one of 10 h made it 50 hours a build.
+  if (r.compileMs < 0 || r.compileMs > MAX_COMPILE_MS) throw bad('bad compileMs');
   if (!(r.stdout instanceof Uint8Array) || !(r.stderr instanceof Uint8Array)) throw bad('bad stdout/stderr');
   if (!Array.isArray(r.outputs) || r.outputs.length === 0 || r.outputs.length > MAX_OUTPUTS) throw bad('bad outputs');
   for (const o of r.outputs) {

@@ -48,6 +48,13 @@ const TIMEOUTS: Record<string, string> = {
   UND_ERR_HEADERS_TIMEOUT: 'no response headers within',
   UND_ERR_BODY_TIMEOUT: 'no body bytes for',
 };
+/** What undici's codes for a connection's faults mean, said beside the code (a bare `UND_ERR_SOCKET` named no cause). */
+const SOCKET_FAULTS: Record<string, string> = {
+  UND_ERR_SOCKET: 'the connection closed before the answer was whole',
+  ECONNRESET: 'the remote reset the connection',
+  ECONNREFUSED: 'nothing listens there',
+  EPIPE: 'the remote closed the connection while the request was sent',
+};
 /** The largest body a GET takes by default, and what node can hold in one Buffer here. */
 const MAX_BODY = 2 ** 31 - 1;
 /** A body dropped unread (a 404's, a PUT's answer) is drained up to this, to keep the connection. */
@@ -255,7 +262,8 @@ export class HttpRemote {
       }
       // A request undici refuses to send (a header it can't carry): sent again, it is refused again.
       if (e.code === 'UND_ERR_INVALID_ARG') return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
-      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code ?? e.message ?? String(err)}`, { cause: err }) };
+      const said = SOCKET_FAULTS[e.code ?? ''];
+      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code ?? e.message ?? String(err)}${said ? ` (${said})` : ''}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
       this.inflight.delete(ctl);

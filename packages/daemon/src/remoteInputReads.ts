@@ -1,0 +1,83 @@
+import { statfsSync, type Stats } from 'node:fs';
+import { SplitcacheError } from '@splitcache/errors';
+import type { Digest, FileDigestMemo } from '@splitcache/hash';
+
+/**
+ * What a remote input set may make this machine read, for one lookup.
+ *
+ * The files a lookup digests are the ones the record names, and a record is
+ * written by whoever may write to the remote: without a signing key, any
+ * client with a token. So each lookup's reads are bounded here, where the
+ * files named by this machine's own dep-info are not:
+ * - No file of a kernel's file system (procfs, sysfs, debugfs, cgroups…): they
+ *   say they are regular files of size 0, and are read to their end, which for
+ *   /proc/self/pagemap is 256 TiB. A hunting helper's record naming it held the
+ *   daemon's loop until its callers stopped it as hung, and a 3 s build took
+ *   187 s. Told by the file system's type (statfs, once per device), so no
+ *   spelling or symlink gets around it.
+ * - One read per file: the record's paths are digested by path, and 10,000
+ *   spellings of one 153 MB file (`//usr//lib/…`) were read 10,000 times, about
+ *   23 minutes of one call. Here a file already digested in this lookup (same
+ *   device and inode, size and times) is not read again.
+ * - At most MAX_BYTES of distinct files in all.
+ * A record over any of these is a remote record fault (a miss, with its line).
+ */
+export class RemoteInputReads {
+  private readonly byInode = new Map<string, Promise<Digest>>();
+  private bytes = 0;
+
+  constructor(private readonly files: FileDigestMemo, private readonly manifestKey: string) {}
+
+  /** The digest of the regular file at `path`, whose stat (symlinks followed) is `st`. */
+  digest(path: string, st: Stats): Promise<Digest> {
+    if (ofKernel(path, st)) throw this.bad(`names ${JSON.stringify(path)}, a file of the kernel's, not of a build`);
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const known = this.byInode.get(id);
+    if (known) return known;
+    this.bytes += st.size;
+    if (this.bytes > MAX_BYTES) throw this.bad(`names more than ${MAX_BYTES / 2 ** 30} GiB of input files`);
+    const digest = this.files.digest(path);
+    this.byInode.set(id, digest);
+    return digest;
+  }
+
+  private bad(why: string): SplitcacheError {
+    return new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `the remote input set of ${this.manifestKey} ${why}: not read`);
+  }
+}
+
+/** The most a remote input set may make one lookup read: a crate's sources and included files are megabytes. */
+export const MAX_BYTES = 2 ** 30;
+
+/** statfs(2) magic numbers of the kernel's own file systems, whose files are no build's input. */
+const KERNEL_FS = new Set([
+  0x9fa0, // proc
+  0x62656572, // sysfs
+  0x64626720, // debugfs
+  0x74726163, // tracefs
+  0x27e0eb, // cgroup
+  0x63677270, // cgroup2
+  0x73636673, // securityfs
+  0x62656570, // configfs
+  0xcafe4a11, // bpf
+  0x6165676c, // pstore
+  0xde5e81e4, // efivarfs
+  0x1cd1, // devpts
+  0x42494e4d, // binfmt_misc
+]);
+
+/** Per device: whether it is one of KERNEL_FS. A machine has a few dozen devices at most. */
+const kernelDevices = new Map<number, boolean>();
+
+function ofKernel(path: string, st: Stats): boolean {
+  let known = kernelDevices.get(st.dev);
+  if (known === undefined) {
+    try {
+      known = KERNEL_FS.has(statfsSync(path).type);
+    } catch {
+      return false; // gone meanwhile: its digest fails, as any missing file's
+    }
+    kernelDevices.set(st.dev, known);
+  }
+  return known;
+}

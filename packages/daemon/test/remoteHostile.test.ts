@@ -1,0 +1,89 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { closeSync, openSync, ftruncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { initHash } from '@splitcache/hash';
+import { CacheServer, parseTokens } from '@splitcache/remote';
+import { RemoteTier } from '../src/remoteTier.js';
+import { cache, checkout, log, MANIFEST, open, produce, tmp } from './remoteFixture.js';
+
+// What a writer of an unsigned remote can make a reader do (a hunting helper's findings): its
+// input set names the files the reader digests, and its entry the sizes the reader's store
+// counts. Against a real `serve` on loopback, written to with a plain token and no signing key.
+t.before(initHash);
+
+async function server(t: Test) {
+  const s = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, tokens: parseTokens('w read-write\nr read', 't') });
+  t.teardown(() => s.close());
+  return s;
+}
+
+/** A reader's tier on a store of its own, and how many digests it asked its memo for. */
+async function reader(t: Test, url: string) {
+  const b = await open(t);
+  const files = b.files;
+  let digests = 0;
+  const digest = files.digest.bind(files);
+  files.digest = (path: string) => (digests++, digest(path));
+  const tier = new RemoteTier(cache(t, url, { token: 'r' }), { ...b, log }, false);
+  return { ...b, tier, digests: () => digests };
+}
+
+const query = (cwd: string, table: ReturnType<typeof checkout>['table']) => ({ manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd, table, form: '', env: { ANSWER_MODE: 'fast' } });
+
+t.test('an input set naming a file of the kernel is a record fault: not read', async (t) => {
+  const s = await server(t);
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: ['/proc/self/status', '/proc/self/pagemap'], envDeps: [] });
+  const { cwd, table } = checkout();
+  const r = await reader(t, s.url);
+  const started = Date.now();
+  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-record' }, 'a miss, named');
+  t.ok(Date.now() - started < 5000, 'at once (pagemap, read to its end, is 256 TiB)');
+  t.equal(r.digests(), 0, 'nothing was read');
+  t.equal(r.stats.stats.errors.SPLITCACHE_REMOTE_RECORD, 1, 'counted as a record fault');
+});
+
+t.test('many spellings of one file in an input set: read once', async (t) => {
+  const s = await server(t);
+  const { cwd, table } = checkout();
+  const spellings = Array.from({ length: 300 }, (_, i) => `${cwd}/src/${'./'.repeat(i)}lib.rs`);
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: spellings, envDeps: [] });
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cwd, table)), {}, 'a plain miss: no entry for those digests');
+  t.equal(r.digests(), 1, 'one read, for 300 paths of one file');
+});
+
+t.test('an input set naming more than 1 GiB of files is a record fault, before any is read', async (t) => {
+  const s = await server(t);
+  const { cwd, table } = checkout();
+  const big = join(tmp('big'), 'disk.img');
+  const fd = openSync(big, 'w');
+  ftruncateSync(fd, 1.5 * 2 ** 30); // sparse: no disk space, but 1.5 GiB to read
+  closeSync(fd);
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: [join(cwd, 'src/lib.rs'), big], envDeps: [] });
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-record' }, 'a miss, named');
+  t.equal(r.digests(), 1, 'the small file only');
+});
+
+t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing is backfilled", async (t) => {
+  const s = await server(t);
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const entry = (await a.store.getEntry(entryKey))!;
+  const writer = cache(t, s.url, { token: 'w' });
+  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
+  // The sizes the store's limit counts, each 9 MB: `gc` evicted a reader's other entries for room never taken.
+  await writer.putEntry(entryKey, { ...entry, outputs: entry.outputs.map((o) => ({ ...o, size: 9_000_000 })) });
+  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+  const cb = checkout();
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named');
+  t.equal(await r.store.getEntry(entryKey), undefined, 'no entry backfilled');
+
+  // The honest entry at the same key is served.
+  await writer.putEntry(entryKey, entry);
+  const again = await reader(t, s.url);
+  t.equal((await again.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'the entry with true sizes hits');
+});
