@@ -1,4 +1,5 @@
 import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { isIndexFull } from './indexFull.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 
@@ -14,7 +15,7 @@ export class FaultLines {
   private readonly lastShown = new Map<string, number>();
   private undelivered: string | undefined;
 
-  constructor(private readonly s: { stats: StatsKeeper; log: Logger; onCorruptIndex?: () => void }) {}
+  constructor(private readonly s: { stats: StatsKeeper; log: Logger; onCorruptIndex?: () => void; onIndexFull?: () => void }) {}
 
   /**
    * Counts and logs a fault; the line to show the user now, if one is due.
@@ -24,6 +25,7 @@ export class FaultLines {
    */
   fault(err: unknown, after = 'building uncached'): string | undefined {
     if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
+    if (isIndexFull(err)) this.s.onIndexFull?.();
     const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
     this.s.stats.count('errors', code);
     // Every line leads with a SPLITCACHE_* code: LevelDB's or node's own (`LEVEL_CORRUPTION: …`, a

@@ -24,6 +24,7 @@ import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
 import { StoreStall } from './storeStall.js';
 import { DaemonServer } from './server.js';
+import { hasRoom, ROOM_POLL_MS } from './indexFull.js';
 import { ExecServer } from './execServer.js';
 import { StatsKeeper } from './stats.js';
 import { storeHome } from './storeHome.js';
@@ -135,6 +136,19 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     repairing = true;
     log.warn('SPLITCACHE_STORE_CORRUPT: the index has a damaged table; restarting to repair it');
     void store.requestRepair().then(() => server.stop()).then(() => process.exit(0));
+  };
+  // The index takes no write after one failed for a full disk (indexFull.ts): once its disk has room, the daemon stops, and the next call opens it anew.
+  let roomWatch: NodeJS.Timeout | undefined;
+  services.onIndexFull = () => {
+    if (roomWatch) return;
+    log.warn('SPLITCACHE_STORE_FULL: the index failed a write for a full disk, and takes none after that until it is opened again; hits are still served, and the daemon restarts once its disk has room');
+    roomWatch = setInterval(() => {
+      if (!hasRoom(join(config.dir, 'index'))) return;
+      clearInterval(roomWatch);
+      log.warn("the store's disk has room again: restarting, to open the index anew");
+      void server.stop().catch(() => undefined).then(() => process.exit(0));
+    }, ROOM_POLL_MS);
+    roomWatch.unref();
   };
   services.home = storeHome(config.dir);
   let leaving = false;

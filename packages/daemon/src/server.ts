@@ -164,6 +164,9 @@ export class DaemonServer {
             events = [];
           }
         }
+        // Lines the log could not take (a full disk), kept in memory for the next write: after it, so a build's summary counts them.
+        const held = this.handler.events.audit.held().filter((e) => e.time >= (req.since ?? 0) && wanted(e));
+        events.push(...held);
         // The entry limit, for a summary naming the misses it kept out (`notStored: too-large`).
         const { maxEntryBytes } = this.s.config;
         return { events, ...(Number.isFinite(maxEntryBytes) ? { maxEntryBytes } : {}) };

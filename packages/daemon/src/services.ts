@@ -15,6 +15,8 @@ import type { UploadQueue } from './uploadQueue.js';
 export interface Services {
   /** Called when a read finds the index corrupt: the daemon restarts into a repair. */
   onCorruptIndex?: () => void;
+  /** Called when the index failed a write for a full disk, which LevelDB keeps until it is opened again (indexFull.ts). */
+  onIndexFull?: () => void;
   /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
   home?: StartStamp;
   onStoreMoved?: () => void;

@@ -1,0 +1,38 @@
+import { statfsSync } from 'node:fs';
+
+/**
+ * An index that failed a write of its own for a full disk.
+ *
+ * LevelDB keeps such a failure (a table it flushed, its log) for good: every
+ * write after it fails the same way until the database is opened again, even
+ * once the disk has room. A hunting helper's daemon stored nothing more after
+ * space was freed, said "the store's disk is full" to every build, and `gc`
+ * failed with LevelDB's own error, until it was stopped; builds every few
+ * minutes kept it from its idle exit. Reads still work, so hits are still
+ * served meanwhile. Once the disk has room (hasRoom), the daemon stops, and
+ * the next call starts one that opens the index anew (main.ts).
+ */
+export function isIndexFull(err: unknown): boolean {
+  for (let e = err as Chained | undefined, i = 0; e && i < 5; e = e.cause as Chained | undefined, i++) {
+    if (typeof e.code === 'string' && e.code.startsWith('LEVEL_') && /No space left on device|Disk quota exceeded/i.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
+type Chained = { code?: string; message?: string; cause?: unknown };
+
+/** How often a daemon whose index is full looks for room. */
+export const ROOM_POLL_MS = 5_000;
+
+/**
+ * Whether the file system of `dir` has room for the index to work again: 64 MiB free (LevelDB
+ * writes tables of a few MiB, and compacts several at once), or a tenth of a smaller disk.
+ */
+export function hasRoom(dir: string): boolean {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize >= Math.min(64 * 2 ** 20, (fs.blocks * fs.bsize) / 10);
+  } catch {
+    return false;
+  }
+}
