@@ -65,6 +65,8 @@ const SLOW_LOOKUP_MS = 1000;
  */
 export class RemoteTier {
   private readonly lastWarned = new Map<string, number>();
+  /** Manifest keys whose input set named what a lookup may not read (remoteInputReads.ts). */
+  private readonly refused = new Set<Digest>();
 
   constructor(
     private readonly cache: RemoteCache,
@@ -87,7 +89,10 @@ export class RemoteTier {
         },
       );
       if (!set) return this.miss();
-      const inputs = await this.digestInputs(set.inputs, q.cwd, q.table, new RemoteInputReads(this.s.files, q.manifestKey));
+      const inputs = await this.digestInputs(set.inputs, q.cwd, q.table, new RemoteInputReads(this.s.files, q.manifestKey)).catch((err: unknown) => {
+        if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD') this.refuse(q.manifestKey);
+        throw err;
+      });
       if (!inputs) return this.miss();
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
       const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
@@ -129,6 +134,21 @@ export class RemoteTier {
       if (err instanceof MissingBlob) return { ...this.miss(), reason: 'remote-blob-missing' };
       return this.failed(err);
     }
+  }
+
+  /**
+   * Whether this daemon refused the input set published for `manifestKey` (it named a kernel's
+   * file, or over 1 GiB): the upload queue then puts its own over it. A set that lists other
+   * paths is otherwise left alone (uploadQueue.ts), so one such record kept every reader of that
+   * crate missing for good.
+   */
+  refusedInputSet(manifestKey: Digest): boolean {
+    return this.refused.has(manifestKey);
+  }
+
+  private refuse(manifestKey: Digest): void {
+    if (this.refused.size >= 10_000) this.refused.clear();
+    this.refused.add(manifestKey);
   }
 
   /** Fetches into the local store every blob of the entry it lacks, each verified; the bytes fetched. */

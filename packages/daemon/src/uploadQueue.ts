@@ -61,6 +61,8 @@ export class UploadQueue {
   constructor(
     private readonly cache: RemoteCache,
     private readonly s: { store: Store; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void },
+    /** Whether this daemon's lookups refused the input set at a manifest key (RemoteTier.refusedInputSet): it is replaced. */
+    private readonly refusedInputSet: (manifestKey: Digest) => boolean = () => false,
   ) {}
 
   async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>): Promise<void> {
@@ -295,14 +297,16 @@ export class UploadQueue {
    * that names a blob the server lost, or this one before `replaced` put it up
    * again (its blobs were gone from the server). One that
    * lists other paths stays (the first path set is the one readers digest),
-   * and a writer without a signing key never replaces a signed one: readers
-   * with the key would refuse what it put there. Whether it sent anything.
+   * unless this daemon's lookups refused it (RemoteTier.refusedInputSet), and
+   * a writer without a signing key never replaces a signed one: readers with
+   * the key would refuse what it put there. Whether it sent anything.
    */
   private async publishInputSet(entryKey: Digest, entry: EntryRecord, ours: Set<Digest>, item: QueueItem, replaced: boolean): Promise<boolean> {
     const there = await this.cache.readableInputSet(item.manifestKey);
     if (there) {
       const { record, signed } = there;
-      if (JSON.stringify([record.inputs, record.envDeps]) !== JSON.stringify([item.inputs, item.envDeps])) return false;
+      const refused = this.refusedInputSet(item.manifestKey);
+      if (!refused && JSON.stringify([record.inputs, record.envDeps]) !== JSON.stringify([item.inputs, item.envDeps])) return false;
       if (signed && !this.cache.signs) return false;
       // This key's entry inline, whole on the server: kept. It can be another producer's than the one
       // at the key, and lose a blob that one keeps: then it is replaced, as a lost entry is.

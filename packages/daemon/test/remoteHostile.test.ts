@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import { CacheServer, parseTokens } from '@splitcache/remote';
 import { RemoteTier } from '../src/remoteTier.js';
+import { UploadQueue } from '../src/uploadQueue.js';
 import { cache, checkout, log, MANIFEST, open, produce, tmp } from './remoteFixture.js';
 
 // What a writer of an unsigned remote can make a reader do (a hunting helper's findings): its
@@ -86,4 +87,31 @@ t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing
   await writer.putEntry(entryKey, entry);
   const again = await reader(t, s.url);
   t.equal((await again.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'the entry with true sizes hits');
+});
+
+t.test("an input set this daemon refused is replaced by its own upload, and readers hit again", async (t) => {
+  const s = await server(t);
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: ['/proc/self/status'], envDeps: [] });
+  // A runner that reads and writes: its lookup refuses the set, it compiles, and its upload follows.
+  const a = await open(t);
+  const ca = checkout();
+  const writer = cache(t, s.url, { token: 'w' });
+  const tier = new RemoteTier(writer, { ...a, log }, false);
+  t.same(await tier.fetch(query(ca.cwd, ca.table)), { reason: 'remote-record' }, 'the lookup refuses it');
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const queue = new UploadQueue(writer, { ...a, log }, (key) => tier.refusedInputSet(key));
+  await queue.enqueue(entryKey, item);
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'uploaded');
+  const cb = checkout();
+  const r = await reader(t, s.url);
+  t.equal((await r.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'a reader elsewhere hits: the set was replaced');
+  // A set of other paths that no lookup here refused stays, as before.
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: [join(cb.cwd, 'src/other.rs')], envDeps: [] });
+  const c = await open(t);
+  const cc = checkout();
+  const { entryKey: again, item: same } = await produce(c.store, cc.table, cc.cwd);
+  const plain = new UploadQueue(cache(t, s.url, { token: 'w' }), { ...c, log });
+  await plain.enqueue(again, same);
+  await plain.flush(5000);
+  t.same((await cache(t, s.url, { token: 'r' }).getInputSet(MANIFEST))?.inputs, [join(cb.cwd, 'src/other.rs')], 'kept');
 });
