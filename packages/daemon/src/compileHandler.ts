@@ -228,7 +228,8 @@ export class CompileHandler {
       // Its line rides on this call's own reply (the compile it now runs instead). An out-dir
       // that can't be written (SPLITCACHE_REPLAY: a full disk under the target dir) is no fault
       // of the entry's: it stays, for the next build to hit once there is room.
-      this.faults.faultLater(err);
+      // The call compiles, and (but for REPLAY) stores its result anew: not "building uncached".
+      this.faults.faultLater(err, isSplitcacheError(err, 'SPLITCACHE_REPLAY') ? 'compiling it instead' : 'its entry is evicted; compiling it again');
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
       if (!isSplitcacheError(err, 'SPLITCACHE_REPLAY')) await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;

@@ -17,6 +17,7 @@ import { nearInput } from './nearInputs.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
+import { checkRoom } from './diskReserve.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 
 export interface IngestInput {
@@ -211,6 +212,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     total += Number(st.size);
   }
   if (total > x.maxEntryBytes) return { stored: false, reason: 'too-large' };
+  checkRoom(store.blobs.tmpDir, total);
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;

@@ -6,6 +6,7 @@ import type { EntryRecord, ManifestResult, Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 import { splitNear } from './nearInputs.js';
 import { RemoteInputReads } from './remoteInputReads.js';
+import { checkRoom } from './diskReserve.js';
 import { statOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf, keyedInputs } from './entryKey.js';
@@ -178,6 +179,8 @@ export class RemoteTier {
     // A blob is held whole in memory while it is fetched and verified: large ones come one at a
     // time, after the small ones, so that a build's memory is bounded by the largest blob, not eight
     // of them (an entry whose sizes a server lied about asked for up to 2 GiB each).
+    // Not onto a disk the build needs (diskReserve.ts): counted whole, though blobs it has are not fetched.
+    checkRoom(store.blobs.tmpDir, [...sizes.values()].reduce((a, b) => a + b, 0));
     const large = [...sizes.keys()].filter((d) => sizes.get(d)! > LARGE_BLOB_BYTES);
     await eachLimit([...sizes.keys()].filter((d) => sizes.get(d)! <= LARGE_BLOB_BYTES), BLOB_CONCURRENCY, fetchOne);
     await eachLimit(large, 1, fetchOne);
