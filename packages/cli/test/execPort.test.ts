@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
+import { alive, assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // With a daemon running, bin/splitcache (under bash) hands each call to the
 // daemon's exec port: the daemon plans, replays and stores, and bash runs
@@ -27,14 +27,6 @@ async function sleepingPid(t: Test, pidFile: string): Promise<number> {
   return Number(readFileSync(pidFile, 'utf8'));
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-  } catch {
-    return false;
-  }
-};
 /** A store whose daemon runs, and the environment of calls that log their timing to `log`. */
 async function startedStore(t: Test): Promise<{ store: Store; log: string; env: NodeJS.ProcessEnv }> {
   const store = new Store();

@@ -79,6 +79,16 @@ export function tmpfsDir(prefix: string, options: string): string | undefined {
   return dir;
 }
 
+/** Whether process `pid` runs (a zombie, ended and not yet reaped, does not). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `what` every 50 ms for up to `ms`; answers whether it came true. */
 export async function waitFor(what: () => boolean, ms = 10_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (what()) return true;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, run, Store, tempDir, waitFor } from './helpers.js';
+import { alive, assertOk, BIN, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A store whose index's disk filled just as LevelDB wrote a table (a hunting helper's repro):
 // LevelDB takes every write after that for failed too, until it is opened again. Before, the
@@ -56,15 +56,7 @@ t.test('an index that failed a table write for a full disk: summaries go on, and
   }
   t.match(summary(stuck.stderr), /1 miss/, `its summary is said, from the audit lines the log could not take: ${stuck.stderr.slice(-400)}`);
   t.ok(await waitFor(() => store.daemonLog().includes('has room again'), 15_000), 'the daemon sees the room, and restarts');
-  const gone = () => {
-    try {
-      process.kill(before, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  t.ok(await waitFor(gone, 10_000), 'the daemon whose index failed has ended');
+  t.ok(await waitFor(() => !alive(before), 10_000), 'the daemon whose index failed has ended');
 
   const miss = await build(3);
   assertOk(t, miss);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { alive, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon stopping (a SIGTERM) waits for the calls in hand; a second SIGTERM meanwhile ends it at
 // once, as `kill -9` would. Before, one held up by a call outlived any number of them (a hunting
@@ -23,19 +23,11 @@ t.test('a second SIGTERM ends a daemon that waits for a call in hand', async (t)
   const call = run(BIN, ['rustc', ...printingCrateArgs(cwd), '-C', `linker=${linker}`], { cwd, env: store.env() });
   // The -Zno-link half has written its .rlink: the link step runs.
   t.ok(await waitFor(() => existsSync(linking) && readdirSync(linking).some((f) => f.endsWith('.rlink')), 30_000), 'the call reaches its link step');
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   process.kill(pid, 'SIGTERM');
   await new Promise((r) => setTimeout(r, 1000));
-  t.ok(alive(), 'after one SIGTERM it waits for the call in hand');
+  t.ok(alive(pid), 'after one SIGTERM it waits for the call in hand');
   process.kill(pid, 'SIGTERM');
-  t.ok(await waitFor(() => !alive(), 3000), 'a second ends it');
+  t.ok(await waitFor(() => !alive(pid), 3000), 'a second ends it');
   t.match(store.daemonLog(), /a second SIGTERM while stopping: exiting now, with \d+ call\(s\) in hand/, 'saying so in its log');
   rmSync(hold);
   const r = await call;
