@@ -16,6 +16,7 @@ export class AuditWriter {
   private written: Promise<void> = Promise.resolve();
   /** Lines of failed writes, written again with the next batch (write()). */
   private kept: AuditEvent[] = [];
+  private retryAt = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -37,18 +38,27 @@ export class AuditWriter {
 
   /**
    * Writes a batch, with the lines of failed writes before it (in their places: the log is keyed
-   * by time). A write that fails (a full disk) keeps its lines, the last MAX_HELD, for the next
-   * one, and meanwhile for readers (held()). Before, they were lost, and with them the summary
-   * line of every build on a full disk, which is made of them (hunting helper: builds said
-   * nothing of splitcache at all; `stats` counted 15 hits, `audit` showed 10).
+   * by time). A write that fails (a full disk) keeps its lines, the last MAX_HELD, and meanwhile
+   * readers get them (held()); the kept lines are tried again at most every RETRY_MS, the batches
+   * between only added to them: an index that failed a write for a full disk takes none until it
+   * is opened again (indexFull.ts), and packing 20,000 lines for each 100 ms batch cost the loop
+   * up to 0.2 s each time (a review helper). Before, they were dropped, and with them the summary
+   * line of every build on a full disk, which is made of them (hunting helper: builds said nothing
+   * of splitcache at all; `stats` counted 15 hits, `audit` showed 10). Lines still kept when the
+   * daemon ends are lost.
    */
   private async write(batch: AuditEvent[]): Promise<void> {
     const lines = this.kept.length > 0 ? [...this.kept, ...batch] : batch;
+    if (this.kept.length > 0 && Date.now() < this.retryAt) {
+      this.kept = lines.slice(-MAX_HELD);
+      return;
+    }
     try {
       await this.store.appendEvents(lines);
       this.kept = [];
     } catch {
       this.kept = lines.slice(-MAX_HELD);
+      this.retryAt = Date.now() + RETRY_MS;
     }
   }
 
@@ -64,4 +74,6 @@ export class AuditWriter {
 }
 
 /** The most lines kept from failed writes: ~200 bytes each, and a build's summary needs its own only. */
-const MAX_HELD = 20_000;
+const MAX_HELD = 5_000;
+/** How often kept lines are tried again. */
+const RETRY_MS = 5_000;

@@ -54,9 +54,10 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
-  const t0 = Date.now();
+  // A monotonic clock: a wall clock stepped back mid-compile gave a negative time.
+  const t0 = performance.now();
   const { code, stdout, stderr } = await side.run(plan.args, plan.bootstrap, true);
-  const ms = Date.now() - t0;
+  const ms = Math.round(performance.now() - t0);
   side.mark?.('ran');
   let reply: DoneReply = {};
   try {

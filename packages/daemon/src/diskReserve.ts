@@ -19,6 +19,8 @@ export function checkRoom(dir: string, bytes: number): void {
   } catch {
     return; // the write that follows says what is wrong
   }
+  // A file system that reports no sizes (a FUSE one without statfs) is not judged by them.
+  if (fs.blocks === 0) return;
   const free = fs.bavail * fs.bsize;
   const reserve = Math.min(RESERVE_MAX_BYTES, fs.blocks * fs.bsize * RESERVE_SHARE);
   if (free - bytes >= reserve) return;

@@ -1,4 +1,5 @@
-import { statfsSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * An index that failed a write of its own for a full disk.
@@ -25,14 +26,35 @@ type Chained = { code?: string; message?: string; cause?: unknown };
 export const ROOM_POLL_MS = 5_000;
 
 /**
- * Whether the file system of `dir` has room for the index to work again: 64 MiB free (LevelDB
- * writes tables of a few MiB, and compacts several at once), or a tenth of a smaller disk.
+ * Whether the index in `dir` has room to work again: 64 MiB free (LevelDB writes tables of a few
+ * MiB, and compacts several at once), or a tenth of a smaller disk; an inode free; and that much
+ * (8 MiB at most) written there for a moment: a quota, or a file system whose free count says
+ * little (btrfs's metadata), shows only to a write, and a restart into a store that can't open
+ * costs every call its hits for 30 s (a review helper's finding: a quota looped it so).
  */
 export function hasRoom(dir: string): boolean {
+  let need: number;
   try {
     const fs = statfsSync(dir);
-    return fs.bavail * fs.bsize >= Math.min(64 * 2 ** 20, (fs.blocks * fs.bsize) / 10);
+    need = Math.min(64 * 2 ** 20, (fs.blocks * fs.bsize) / 10);
+    if (fs.bavail * fs.bsize < need) return false;
+    if (fs.files > 0 && fs.ffree === 0) return false;
   } catch {
     return false;
+  }
+  const probe = join(dir, `room-probe.${process.pid}`);
+  try {
+    const fd = openSync(probe, 'w');
+    try {
+      const chunk = Buffer.alloc(Math.min(need, 8 * 2 ** 20));
+      writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
   }
 }

@@ -217,16 +217,16 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
   log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
-  // A stop waits for the calls in hand; a second signal meanwhile ends the daemon at once, as a
-  // kill would (the index's log is replayed by the next open). Before, one held up by a call
-  // outlived any number of SIGTERMs, and only `kill -9` ended it.
-  let signalled = false;
+  // A stop waits for the calls in hand; a signal while it does (a second one, or the first after a
+  // `server stop`, an idle or an upgrade stop) ends the daemon at once, by SIGKILL: process.exit
+  // waits for node's I/O threads, and one blocked in the kernel (a frozen store, a dead FUSE
+  // mount) kept it alive (the index's log is replayed by the next open). Before, a daemon held
+  // up by a call outlived any number of SIGTERMs, and only `kill -9` ended it.
   const shutdown = (signal: string) => {
-    if (signalled) {
-      log.warn(`a second ${signal} while stopping: exiting now, with ${handler.pendingCount} call(s) in hand`);
-      process.exit(1);
+    if (server.isStopping()) {
+      log.warn(`a ${signal} while stopping: exiting now, with ${handler.pendingCount} call(s) in hand`);
+      process.kill(process.pid, 'SIGKILL');
     }
-    signalled = true;
     void server.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);

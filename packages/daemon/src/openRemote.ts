@@ -31,7 +31,7 @@ export async function openRemote(config: DaemonConfig, s: { store: Store; files:
   // A blob is fetched only as large as the store would take one result (SPLITCACHE_MAX_ENTRY_SIZE; 0: no limit).
   const cache = new RemoteCache({ ...o, maxBlobBytes: config.maxEntryBytes || undefined });
   const remote = new RemoteTier(cache, s, o.signingKey !== undefined);
-  const uploads = o.mode === 'read-write' ? new UploadQueue(cache, s, (key) => remote.refusedInputSet(key)) : undefined;
+  const uploads = o.mode === 'read-write' ? new UploadQueue(cache, s, { refused: (key) => remote.refusedInputSet(key), replaced: (key) => remote.replacedInputSet(key) }) : undefined;
   uploads?.kick();
   return {
     remote,

@@ -1,4 +1,4 @@
-import { statfsSync, type Stats } from 'node:fs';
+import { statfsSync, statSync, type Stats } from 'node:fs';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 
@@ -25,24 +25,41 @@ import type { Digest, FileDigestMemo } from '@splitcache/hash';
 export class RemoteInputReads {
   private readonly byInode = new Map<string, Promise<Digest>>();
   private bytes = 0;
+  private readonly kernelDevices = new Map<number, boolean>();
 
   constructor(private readonly files: FileDigestMemo, private readonly manifestKey: string) {}
 
   /** The digest of the regular file at `path`, whose stat (symlinks followed) is `st`. */
   digest(path: string, st: Stats): Promise<Digest> {
-    if (ofKernel(path, st)) throw this.bad(`names ${JSON.stringify(path)}, a file of the kernel's, not of a build`);
-    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    if (this.ofKernel(path, st)) throw this.bad(`names ${JSON.stringify(path)}, a file of the kernel's, not of a build`);
+    // Exact numbers: inodes above 2^53 (overlayfs's xino, NFS file ids) round to their neighbours' as doubles.
+    const big = statSync(path, { bigint: true });
+    const id = `${big.dev}:${big.ino}:${big.size}:${big.mtimeNs}:${big.ctimeNs}`;
     const known = this.byInode.get(id);
     if (known) return known;
     this.bytes += st.size;
-    if (this.bytes > MAX_BYTES) throw this.bad(`names more than ${MAX_BYTES / 2 ** 30} GiB of input files`);
+    if (this.bytes > MAX_BYTES) throw this.bad(`names more than the ${MAX_BYTES / 2 ** 30} GiB of input files one lookup reads`);
     const digest = this.files.digest(path);
     this.byInode.set(id, digest);
     return digest;
   }
 
+  /** Whether the file is on one of KERNEL_FS: asked once per device in a lookup (a device number is used again after an unmount). */
+  private ofKernel(path: string, st: Stats): boolean {
+    let known = this.kernelDevices.get(st.dev);
+    if (known === undefined) {
+      try {
+        known = KERNEL_FS.has(statfsSync(path).type);
+      } catch {
+        return false; // gone meanwhile: its digest fails, as any missing file's
+      }
+      this.kernelDevices.set(st.dev, known);
+    }
+    return known;
+  }
+
   private bad(why: string): SplitcacheError {
-    return new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `the remote input set of ${this.manifestKey} ${why}: not read`);
+    return new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `the remote input set of ${this.manifestKey} ${why}: not read (a miss)`);
   }
 }
 
@@ -65,19 +82,3 @@ const KERNEL_FS = new Set([
   0x1cd1, // devpts
   0x42494e4d, // binfmt_misc
 ]);
-
-/** Per device: whether it is one of KERNEL_FS. A machine has a few dozen devices at most. */
-const kernelDevices = new Map<number, boolean>();
-
-function ofKernel(path: string, st: Stats): boolean {
-  let known = kernelDevices.get(st.dev);
-  if (known === undefined) {
-    try {
-      known = KERNEL_FS.has(statfsSync(path).type);
-    } catch {
-      return false; // gone meanwhile: its digest fails, as any missing file's
-    }
-    kernelDevices.set(st.dev, known);
-  }
-  return known;
-}

@@ -111,7 +111,7 @@ export class RemoteTier {
         // (objects differ between checkouts: debuginfo names them), and lose a blob the other
         // keeps: the entry at its key is asked for then, as a reader before entries inline did.
         // Before, every reader missed that crate for good while older ones hit it.
-        const lost = err instanceof MissingBlob || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
+        const lost = err instanceof MissingBlob || err instanceof SizeMismatch || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
         const own = found.inline && lost ? await this.entryAt(entryKey, inputs) : undefined;
         if (!own || JSON.stringify(own.outputs) === JSON.stringify(entry.outputs)) throw err;
         // Its diagnostics are its own: an entry of the default key that holds some serves no other form.
@@ -147,6 +147,11 @@ export class RemoteTier {
     return this.refused.has(manifestKey);
   }
 
+  /** The upload queue replaced the input set at `manifestKey`: a set of other paths put there later is kept again, as any is. */
+  replacedInputSet(manifestKey: Digest): void {
+    this.refused.delete(manifestKey);
+  }
+
   private refuse(manifestKey: Digest): void {
     if (this.refused.size >= 10_000) this.refused.clear();
     this.refused.add(manifestKey);
@@ -155,34 +160,40 @@ export class RemoteTier {
   /** Fetches into the local store every blob of the entry it lacks, each verified; the bytes fetched. */
   private async fetchBlobs(entry: EntryRecord): Promise<number> {
     const { store } = this.s;
-    let bytes = 0;
-    // Each blob's size as the entry records it: its body is read up to about that, never more.
-    // Each must be the blob's own: the store's size limit counts what entries record, and an entry
-    // that said 9 MB for each of its blobs had `gc` evict the store's other entries for room it
-    // never took (hunting helper: 9 of 10 evicted from a store at 1.2 MiB of its 40 MiB).
+    // Each blob's size as the entry records it: its body is read up to about that, never more. Each
+    // must be the blob's own: the store's size limit counts what entries record, and an entry that
+    // said 9 MB for each of its blobs had `gc` evict the store's other entries for room it never
+    // took (hunting helper: 9 of 10 evicted from a store at 1.2 MiB of its 40 MiB).
     const sizes = new Map<Digest, number>();
     for (const o of entry.outputs) {
-      if ((sizes.get(o.digest) ?? o.size) !== o.size) throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} records two sizes for blob ${o.digest}`);
+      if ((sizes.get(o.digest) ?? o.size) !== o.size) throw new SizeMismatch(entry, o.digest, `records two sizes for blob ${o.digest}`);
       sizes.set(o.digest, o.size);
     }
+    // A blob this store has, of another size than the entry says, is either damaged here (read()
+    // removes it, and it is fetched) or the entry's lie: a truncated local blob was blamed on the remote.
+    const missing: Digest[] = [];
+    for (const [d, size] of sizes) {
+      const had = store.blobs.sizeSync(d);
+      if (had === size) continue;
+      if (had !== undefined && (await store.blobs.read(d).then(() => true, () => false))) throw new SizeMismatch(entry, d, `records ${size} bytes for blob ${d}, which has ${had}`);
+      missing.push(d);
+    }
+    // Not onto a disk the build needs (diskReserve.ts).
+    checkRoom(store.blobs.tmpDir, missing.reduce((n, d) => n + sizes.get(d)!, 0));
+    let bytes = 0;
     const fetchOne = async (d: Digest) => {
       const size = sizes.get(d)!;
-      const had = await store.blobs.size(d);
-      const data = had === undefined ? await this.cache.getBlob(d, size) : undefined;
-      if (had === undefined && !data) throw new MissingBlob(d);
-      const actual = had ?? data!.length;
-      if (actual !== size) throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} records ${size} bytes for blob ${d}, which has ${actual}`);
-      if (!data) return;
+      const data = await this.cache.getBlob(d, size);
+      if (!data) throw new MissingBlob(d);
+      if (data.length !== size) throw new SizeMismatch(entry, d, `records ${size} bytes for blob ${d}, which has ${data.length}`);
       await store.blobs.write(data, d);
       bytes += data.length;
     };
     // A blob is held whole in memory while it is fetched and verified: large ones come one at a
     // time, after the small ones, so that a build's memory is bounded by the largest blob, not eight
     // of them (an entry whose sizes a server lied about asked for up to 2 GiB each).
-    // Not onto a disk the build needs (diskReserve.ts): counted whole, though blobs it has are not fetched.
-    checkRoom(store.blobs.tmpDir, [...sizes.values()].reduce((a, b) => a + b, 0));
-    const large = [...sizes.keys()].filter((d) => sizes.get(d)! > LARGE_BLOB_BYTES);
-    await eachLimit([...sizes.keys()].filter((d) => sizes.get(d)! <= LARGE_BLOB_BYTES), BLOB_CONCURRENCY, fetchOne);
+    const large = missing.filter((d) => sizes.get(d)! > LARGE_BLOB_BYTES);
+    await eachLimit(missing.filter((d) => sizes.get(d)! <= LARGE_BLOB_BYTES), BLOB_CONCURRENCY, fetchOne);
     await eachLimit(large, 1, fetchOne);
     return bytes;
   }
@@ -307,6 +318,13 @@ const REASONS: Record<string, string> = {
   SPLITCACHE_REMOTE_RECORD: 'remote-record',
   SPLITCACHE_MANIFEST_HOSTILE: 'remote-record',
 };
+
+/** An entry whose recorded sizes are not its blobs': a record fault; an inline one gives way to the entry at its key. */
+class SizeMismatch extends SplitcacheError {
+  constructor(entry: EntryRecord, readonly digest: Digest, what: string) {
+    super('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} ${what}`);
+  }
+}
 
 class MissingBlob extends Error {
   constructor(readonly digest: Digest) {

@@ -155,8 +155,12 @@ export class DaemonServer {
         const wanted = (e: AuditEvent) => (!req.session || e.session === req.session) && (!ofCrate || ofCrate(e));
         // A store whose file system hangs: what can be read of the log within a second, and the lines not yet written.
         if (!(await this.handler.settled())) return { events: await this.readableEvents(req.since ?? 0, wanted) };
+        // Lines the log could not take (a full disk), kept in memory: taken before the log is read
+        // (a retry that writes them meanwhile leaves them out of its snapshot), and sent after it, each once.
+        const held = new Map(this.handler.events.audit.held().filter((e) => e.time >= (req.since ?? 0) && wanted(e)).map((e) => [JSON.stringify(e), e]));
         for await (const e of this.s.store.events(req.since ?? 0)) {
           if (!wanted(e)) continue;
+          if (held.size > 0) held.delete(JSON.stringify(e));
           events.push(e);
           // A client that takes parts gets them as they are read, each once the one before is sent.
           if (req.parts && events.length >= AUDIT_PART) {
@@ -164,9 +168,7 @@ export class DaemonServer {
             events = [];
           }
         }
-        // Lines the log could not take (a full disk), kept in memory for the next write: after it, so a build's summary counts them.
-        const held = this.handler.events.audit.held().filter((e) => e.time >= (req.since ?? 0) && wanted(e));
-        events.push(...held);
+        events.push(...held.values());
         // The entry limit, for a summary naming the misses it kept out (`notStored: too-large`).
         const { maxEntryBytes } = this.s.config;
         return { events, ...(Number.isFinite(maxEntryBytes) ? { maxEntryBytes } : {}) };
@@ -270,6 +272,11 @@ export class DaemonServer {
     if (this.open > 0 || this.s.config.idleTimeoutMs === Infinity) return;
     this.idleTimer = setTimeout(() => void this.stop(), this.s.config.idleTimeoutMs);
     this.idleTimer.unref();
+  }
+
+  /** Whether stop() was called: the daemon is on its way out. */
+  isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   stop(): Promise<void> {

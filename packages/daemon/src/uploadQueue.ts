@@ -61,8 +61,8 @@ export class UploadQueue {
   constructor(
     private readonly cache: RemoteCache,
     private readonly s: { store: Store; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void },
-    /** Whether this daemon's lookups refused the input set at a manifest key (RemoteTier.refusedInputSet): it is replaced. */
-    private readonly refusedInputSet: (manifestKey: Digest) => boolean = () => false,
+    /** The input sets this daemon's lookups refused (RemoteTier): each is replaced, once. */
+    private readonly refusals?: { refused(manifestKey: Digest): boolean; replaced(manifestKey: Digest): void },
   ) {}
 
   async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>): Promise<void> {
@@ -273,7 +273,8 @@ export class UploadQueue {
       stats.count('remote', 'uploadedBytes', bytes);
     });
     // A record this daemon would read stays (the first writer's) while every blob it names is
-    // there. One it would refuse (another signing key's, a keyless writer's where this one
+    // there, and no blob it shares with this entry has another size there (readers refuse it:
+    // remoteTier.ts; kept, it made every reader of the crate miss for good). One it would refuse (another signing key's, a keyless writer's where this one
     // signs) is replaced, or readers with this key would miss it for good; so is one whose blobs
     // the server lost (evicted apart from the record): this entry's own blobs may differ from
     // them (debuginfo names the producer's checkout), and can't fill the holes. The record
@@ -282,7 +283,7 @@ export class UploadQueue {
     const there = await this.cache.readableEntry(entryKey);
     const ours = new Set(digests);
     let replaced = false;
-    if (!there || !(await this.othersOnServer(there, ours))) {
+    if (!there || sizesDiffer(there, entry) || !(await this.othersOnServer(there, ours))) {
       await this.cache.putEntry(entryKey, shared);
       sent = replaced = true;
     }
@@ -305,14 +306,21 @@ export class UploadQueue {
     const there = await this.cache.readableInputSet(item.manifestKey);
     if (there) {
       const { record, signed } = there;
-      const refused = this.refusedInputSet(item.manifestKey);
+      const refused = this.refusals?.refused(item.manifestKey) ?? false;
       if (!refused && JSON.stringify([record.inputs, record.envDeps]) !== JSON.stringify([item.inputs, item.envDeps])) return false;
       if (signed && !this.cache.signs) return false;
       // This key's entry inline, whole on the server: kept. It can be another producer's than the one
       // at the key, and lose a blob that one keeps: then it is replaced, as a lost entry is.
-      if (record.entry?.key === entryKey && !replaced && (await this.othersOnServer(record.entry.entry, ours))) return false;
+      if (record.entry?.key === entryKey && !replaced && !sizesDiffer(record.entry.entry, entry) && (await this.othersOnServer(record.entry.entry, ours))) return false;
     }
     await this.cache.putInputSet({ key: item.manifestKey, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps, entry: { key: entryKey, entry } });
+    this.refusals?.replaced(item.manifestKey);
     return true;
   }
+}
+
+/** Whether `there` records, for a blob `ours` has too, another size than ours. */
+function sizesDiffer(there: EntryRecord, ours: EntryRecord): boolean {
+  const size = new Map(ours.outputs.map((o) => [o.digest, o.size]));
+  return there.outputs.some((o) => size.has(o.digest) && size.get(o.digest) !== o.size);
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { closeSync, openSync, ftruncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import { CacheServer, parseTokens } from '@splitcache/remote';
 import { RemoteTier } from '../src/remoteTier.js';
@@ -83,10 +83,21 @@ t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing
   t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named');
   t.equal(await r.store.getEntry(entryKey), undefined, 'no entry backfilled');
 
-  // The honest entry at the same key is served.
-  await writer.putEntry(entryKey, entry);
+  // An honest writer's next upload of that crate puts its own entry over it.
+  const queue = new UploadQueue(writer, { ...a, log });
+  await queue.enqueue(entryKey, item);
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'uploaded');
   const again = await reader(t, s.url);
-  t.equal((await again.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'the entry with true sizes hits');
+  t.equal((await again.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'the entry with true sizes replaced it, and hits');
+
+  // A blob of this reader's own store cut short is its own damage, not the remote's: fetched again.
+  const third = await reader(t, s.url);
+  const blob = entry.outputs[0]!;
+  const path = third.store.blobs.pathOf(blob.digest);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, (await a.store.blobs.read(blob.digest)).subarray(0, 10));
+  t.equal((await third.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'a hit');
+  t.ok(await third.store.blobs.read(blob.digest), 'with the blob whole again');
 });
 
 t.test("an input set this daemon refused is replaced by its own upload, and readers hit again", async (t) => {
@@ -99,12 +110,13 @@ t.test("an input set this daemon refused is replaced by its own upload, and read
   const tier = new RemoteTier(writer, { ...a, log }, false);
   t.same(await tier.fetch(query(ca.cwd, ca.table)), { reason: 'remote-record' }, 'the lookup refuses it');
   const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
-  const queue = new UploadQueue(writer, { ...a, log }, (key) => tier.refusedInputSet(key));
+  const queue = new UploadQueue(writer, { ...a, log }, { refused: (key) => tier.refusedInputSet(key), replaced: (key) => tier.replacedInputSet(key) });
   await queue.enqueue(entryKey, item);
   t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'uploaded');
   const cb = checkout();
   const r = await reader(t, s.url);
   t.equal((await r.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'a reader elsewhere hits: the set was replaced');
+  t.notOk(tier.refusedInputSet(MANIFEST), 'once: the refusal is forgotten with it');
   // A set of other paths that no lookup here refused stays, as before.
   await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: [join(cb.cwd, 'src/other.rs')], envDeps: [] });
   const c = await open(t);

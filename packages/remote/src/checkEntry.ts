@@ -9,6 +9,7 @@ const MAX_PRODUCER = 256;
 /** A day: no compile of one crate takes longer. */
 const MAX_COMPILE_MS = 86_400_000;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
 
 /**
  * Checks that a decoded remote entry has the shape of an EntryRecord before
@@ -29,11 +30,12 @@ export function checkEntry(e: unknown, key: string): EntryRecord {
     if (typeof r[f] !== 'number' || !Number.isFinite(r[f])) throw bad(`bad ${f}`);
   }
   if (r.exitCode !== 0) throw bad('a failed compile is never cached');
-  // Shown as it is by `audit`, `explain` and the report: a producer with a newline and an escape
-  // sequence forged whole audit lines, `(signature valid)` among them (hunting helper).
-  if (r.producer.length > MAX_PRODUCER || CONTROL.test(r.producer)) throw bad('bad producer (a control character, or over 256 characters)');
-  // Summed into `stats`' time saved: one of 10 h made it 50 hours a build.
-  if (r.compileMs < 0 || r.compileMs > MAX_COMPILE_MS) throw bad('bad compileMs');
+  // Both are for display and stats only, so they are mended, not refused (an honest writer's clock
+  // stepped back, or an older version's producer with a tab: a refusal counted toward the breaker).
+  // A producer with a line break and an escape sequence forged whole audit lines, `(signature
+  // valid)` among them (hunting helper); a compile of 10 h made `stats` save 50 hours a build.
+  if (r.producer.length > MAX_PRODUCER || CONTROL.test(r.producer)) r.producer = r.producer.replace(CONTROL_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, MAX_PRODUCER);
+  r.compileMs = Math.min(Math.max(r.compileMs, 0), MAX_COMPILE_MS);
   if (!(r.stdout instanceof Uint8Array) || !(r.stderr instanceof Uint8Array)) throw bad('bad stdout/stderr');
   if (!Array.isArray(r.outputs) || r.outputs.length === 0 || r.outputs.length > MAX_OUTPUTS) throw bad('bad outputs');
   for (const o of r.outputs) {

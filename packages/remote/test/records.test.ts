@@ -65,14 +65,14 @@ t.test('malformed records are refused before anything reads them', async (t) => 
   const twice = entry();
   twice.outputs.push({ ...twice.outputs[0]!, digest: 'e'.repeat(32) });
   t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: twice }, undefined), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', 'two outputs of one name');
-  // Shown by `audit` as they are: a producer with a line break and an escape sequence forged
-  // whole audit lines; a compile of 10 h made `stats` save 50 hours a build.
-  const opened = (e: EntryRecord) => codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: e }, undefined), 'entry', KEY_A, undefined));
-  for (const producer of ['ci-7\n2026-12-05T00:00:00.000Z  hit', 'ci-7\x1b[31m', 'ci-7\u0085', 'x'.repeat(257)]) {
-    t.equal(opened({ ...entry(), producer }), 'SPLITCACHE_REMOTE_RECORD', `producer ${JSON.stringify(producer.slice(0, 20))}`);
-  }
-  t.equal(opened({ ...entry(), producer: 'runner-ü 7' }), 'none', 'a producer of printable text is taken');
-  for (const compileMs of [-1, 36_000_000_0]) t.equal(opened({ ...entry(), compileMs }), 'SPLITCACHE_REMOTE_RECORD', `compileMs ${compileMs}`);
+  // Shown by `audit` as they are: a producer with a line break and an escape sequence forged whole
+  // audit lines; a compile of 10 h made `stats` save 50 hours a build. Mended, not refused.
+  const mended = (e: EntryRecord) => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: e }, undefined), 'entry', KEY_A, undefined).entry;
+  t.equal(mended({ ...entry(), producer: 'ci-7\n2026-12-05T00:00:00.000Z  hit' }).producer, 'ci-7\\u000a2026-12-05T00:00:00.000Z  hit', 'a line break escaped');
+  t.equal(mended({ ...entry(), producer: 'ci-7\x1b[31m\u0085' }).producer, 'ci-7\\u001b[31m\\u0085', 'an escape sequence and a C1 character escaped');
+  t.equal(mended({ ...entry(), producer: 'x'.repeat(300) }).producer.length, 256, 'cut to 256 characters');
+  t.equal(mended({ ...entry(), producer: 'runner-ü 7' }).producer, 'runner-ü 7', 'printable text is as it was');
+  t.same([-1, 3.6e9, 1234].map((compileMs) => mended({ ...entry(), compileMs }).compileMs), [0, 86_400_000, 1234], 'a compile time between none and a day');
 });
 
 // An input may name two paths split by one NUL (the daemon's nearInputs.ts: a path under its
