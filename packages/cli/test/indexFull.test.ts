@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, assertOk, BIN, run, Store, tempDir, waitFor } from './helpers.js';
 
@@ -45,7 +45,9 @@ t.test('an index that failed a table write for a full disk: summaries go on, and
   const fs = statfsSync(index);
   writeFileSync(join(index, 'filler'), Buffer.alloc(fs.bavail * fs.bsize - logBytes() - 200 * 1024));
   assertOk(t, await build(1), 'the build that fills the disk succeeds');
-  await new Promise((r) => setTimeout(r, 500));
+  // LevelDB writes the table in the background, and says so in its own LOG.
+  const levelLog = () => (existsSync(join(index, 'LOG')) ? readFileSync(join(index, 'LOG'), 'utf8') : '');
+  t.ok(await waitFor(() => /table #\d+: .*No space left on device/.test(levelLog()), 10_000), `its table write failed: ${levelLog().slice(-300)}`);
   rmSync(join(index, 'filler'));
   const before = store.daemonPid();
 
