@@ -166,7 +166,7 @@ export class RemoteTier {
     // took (hunting helper: 9 of 10 evicted from a store at 1.2 MiB of its 40 MiB).
     const sizes = new Map<Digest, number>();
     for (const o of entry.outputs) {
-      if ((sizes.get(o.digest) ?? o.size) !== o.size) throw new SizeMismatch(entry, o.digest, `records two sizes for blob ${o.digest}`);
+      if ((sizes.get(o.digest) ?? o.size) !== o.size) throw new SizeMismatch(entry, `records two sizes for blob ${o.digest}`);
       sizes.set(o.digest, o.size);
     }
     // A blob this store has, of another size than the entry says, is either damaged here (read()
@@ -175,7 +175,7 @@ export class RemoteTier {
     for (const [d, size] of sizes) {
       const had = store.blobs.sizeSync(d);
       if (had === size) continue;
-      if (had !== undefined && (await store.blobs.read(d).then(() => true, () => false))) throw new SizeMismatch(entry, d, `records ${size} bytes for blob ${d}, which has ${had}`);
+      if (had !== undefined && (await store.blobs.read(d).then(() => true, () => false))) throw new SizeMismatch(entry, `records ${size} bytes for blob ${d}, which has ${had}`);
       missing.push(d);
     }
     // Not onto a disk the build needs (diskReserve.ts).
@@ -185,7 +185,7 @@ export class RemoteTier {
       const size = sizes.get(d)!;
       const data = await this.cache.getBlob(d, size);
       if (!data) throw new MissingBlob(d);
-      if (data.length !== size) throw new SizeMismatch(entry, d, `records ${size} bytes for blob ${d}, which has ${data.length}`);
+      if (data.length !== size) throw new SizeMismatch(entry, `records ${size} bytes for blob ${d}, which has ${data.length}`);
       await store.blobs.write(data, d);
       bytes += data.length;
     };
@@ -321,7 +321,7 @@ const REASONS: Record<string, string> = {
 
 /** An entry whose recorded sizes are not its blobs': a record fault; an inline one gives way to the entry at its key. */
 class SizeMismatch extends SplitcacheError {
-  constructor(entry: EntryRecord, readonly digest: Digest, what: string) {
+  constructor(entry: EntryRecord, what: string) {
     super('SPLITCACHE_REMOTE_RECORD', `remote entry for ${entry.crateName} ${what}`);
   }
 }

@@ -274,8 +274,8 @@ export class UploadQueue {
     });
     // A record this daemon would read stays (the first writer's) while every blob it names is
     // there, and no blob it shares with this entry has another size there (readers refuse it:
-    // remoteTier.ts; kept, it made every reader of the crate miss for good). One it would refuse (another signing key's, a keyless writer's where this one
-    // signs) is replaced, or readers with this key would miss it for good; so is one whose blobs
+    // remoteTier.ts; kept, it made every reader of the crate miss for good). One it would refuse
+    // (another signing key's, a keyless writer's where this one signs) is replaced, or readers with this key would miss it for good; so is one whose blobs
     // the server lost (evicted apart from the record): this entry's own blobs may differ from
     // them (debuginfo names the producer's checkout), and can't fill the holes. The record
     // blob is this store's own recovery copy; it doesn't travel.

@@ -75,6 +75,15 @@ export function oneLine(err: unknown): string {
   return e?.code && message.startsWith(`${e.code}: `) ? message : `${e?.code ?? 'ERROR'}: ${message}`;
 }
 
+/**
+ * `text` with each control character (C0, DEL, C1) written as `\uXXXX`: a name another machine
+ * chose (a remote entry's producer), shown on a terminal, can't break a line or send an escape
+ * sequence (a forged audit line).
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function firstLine(s: string): string {
   const i = s.indexOf('\n');
   return i < 0 ? s : s.slice(0, i);

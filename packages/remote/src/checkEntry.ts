@@ -1,4 +1,4 @@
-import { SplitcacheError } from '@splitcache/errors';
+import { escapeControl, SplitcacheError } from '@splitcache/errors';
 import { isDigest } from '@splitcache/hash';
 import type { EntryRecord, OutputRecord } from '@splitcache/store';
 
@@ -8,8 +8,6 @@ const MAX_OUTPUTS = 10_000;
 const MAX_PRODUCER = 256;
 /** A day: no compile of one crate takes longer. */
 const MAX_COMPILE_MS = 86_400_000;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_ALL = new RegExp(CONTROL.source, 'g');
 
 /**
  * Checks that a decoded remote entry has the shape of an EntryRecord before
@@ -34,7 +32,7 @@ export function checkEntry(e: unknown, key: string): EntryRecord {
   // stepped back, or an older version's producer with a tab: a refusal counted toward the breaker).
   // A producer with a line break and an escape sequence forged whole audit lines, `(signature
   // valid)` among them (hunting helper); a compile of 10 h made `stats` save 50 hours a build.
-  if (r.producer.length > MAX_PRODUCER || CONTROL.test(r.producer)) r.producer = r.producer.replace(CONTROL_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).slice(0, MAX_PRODUCER);
+  r.producer = escapeControl(r.producer).slice(0, MAX_PRODUCER);
   r.compileMs = Math.min(Math.max(r.compileMs, 0), MAX_COMPILE_MS);
   if (!(r.stdout instanceof Uint8Array) || !(r.stderr instanceof Uint8Array)) throw bad('bad stdout/stderr');
   if (!Array.isArray(r.outputs) || r.outputs.length === 0 || r.outputs.length > MAX_OUTPUTS) throw bad('bad outputs');

@@ -1,3 +1,4 @@
+import { escapeControl } from '@splitcache/errors';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
@@ -49,7 +50,7 @@ export async function runAudit(args: string[]): Promise<number> {
     const when = new Date(e.time).toISOString();
     const waited = e.waitedMs === undefined ? '' : `, after waiting ${e.waitedMs} ms for another build's compile of it`;
     const unstored = e.notStored ? `, not stored: ${e.notStored}` : '';
-    const detail = (e.outcome === 'hit' ? `${e.origin} from ${printable(e.producer)}${signatureNote(e)}, saved ${Math.max(0, e.timeSavedMs ?? 0)} ms` : (e.reason ?? '')) + unstored + waited;
+    const detail = (e.outcome === 'hit' ? `${e.origin} from ${escapeControl(e.producer ?? '')}${signatureNote(e)}, saved ${Math.max(0, e.timeSavedMs ?? 0)} ms` : (e.reason ?? '')) + unstored + waited;
     process.stdout.write(`${when}  ${e.outcome.padEnd(13)} ${crateOf(e).padEnd(cw)}  ${e.crateType.padEnd(tw)}  ${detail}\n`);
   }
   return 0;
@@ -65,7 +66,3 @@ function signatureNote(e: AuditEvent): string {
   return e.signature === 'valid' ? ' (signature valid)' : ' (signature not checked: no SPLITCACHE_SIGNING_KEY)';
 }
 
-/** A name as the log holds it, with any control character escaped: a record's producer is the writer's to choose. */
-function printable(name: string | undefined): string {
-  return (name ?? '').replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
