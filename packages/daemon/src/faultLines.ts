@@ -24,15 +24,31 @@ export class FaultLines {
    * already compiled costs only the store.
    */
   fault(err: unknown, after = 'building uncached'): string | undefined {
-    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
-    if (isIndexFull(err)) this.s.onIndexFull?.();
-    const code = err instanceof SplitcacheError ? err.code : isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : 'SPLITCACHE_STORE_IO';
+    const code = this.seeTo(err);
     this.s.stats.count('errors', code);
     // Every line leads with a SPLITCACHE_* code: LevelDB's or node's own (`LEVEL_CORRUPTION: …`, a
     // TypeError's `ERROR: …`) follows it.
     const line = err instanceof SplitcacheError ? oneLine(err) : `${code}: ${oneLine(err)}`;
     this.s.log.warn(line);
     return this.dueToShow(code) ? `splitcache: ${line} (${after})` : undefined;
+  }
+
+  /**
+   * A maintenance request's failure (`gc`, `audit verify`), as its reply's line: LevelDB's own
+   * errors lead with a SPLITCACHE_* code too (`gc` on an index full for good printed a bare
+   * `LEVEL_IO_ERROR: …`), and a damaged or full index is seen to as a call's fault would be.
+   */
+  requestLine(err: unknown): string {
+    const code = this.seeTo(err);
+    return err instanceof SplitcacheError || !inChain(err, (e) => e.code?.startsWith('LEVEL_') === true) ? oneLine(err) : `${code}: ${oneLine(err)}`;
+  }
+
+  /** Sets off the repair or the restart a damaged or full index asks for; the fault's code. */
+  private seeTo(err: unknown): string {
+    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
+    if (isIndexFull(err)) this.s.onIndexFull?.();
+    if (err instanceof SplitcacheError) return err.code;
+    return isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : isIndexFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO';
   }
 
   /** As fault(), for a line with no reply of its own: kept for the next one (the first such line wins). */
@@ -66,9 +82,12 @@ export class FaultLines {
  * no full disk and no refused access (a table cut short reads as `….ldb: Invalid argument`).
  */
 function isIndexCorruption(err: unknown): boolean {
-  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++) {
-    if (e.code === 'LEVEL_CORRUPTION') return true;
-    if (e.code === 'LEVEL_IO_ERROR' && /\.(ldb|sst): /.test(e.message ?? '') && !/No space|Permission denied|Read-only|quota/i.test(e.message ?? '')) return true;
-  }
+  return inChain(err, (e) => e.code === 'LEVEL_CORRUPTION' || (e.code === 'LEVEL_IO_ERROR' && /\.(ldb|sst): /.test(e.message ?? '') && !/No space|Permission denied|Read-only|quota/i.test(e.message ?? '')));
+}
+
+type Chained = { code?: string; message?: string; cause?: unknown };
+
+function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
+  for (let e = err as Chained | undefined, i = 0; e && i < 5; e = e.cause as Chained | undefined, i++) if (test(e)) return true;
   return false;
 }

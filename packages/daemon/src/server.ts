@@ -100,7 +100,7 @@ export class DaemonServer {
           // A frame before the reply, sent once the socket has taken it: false when the client has gone.
           const sendPart = (frame: unknown) => new Promise<boolean>((res) => (c.destroyed ? res(false) : c.write(encodeFrame(frame), (err) => res(!err))));
           const reply = await this.dispatch(f as Request, tokens, progress, sendPart)
-            .catch((err: unknown) => ({ error: oneLine(err) }))
+            .catch((err: unknown) => ({ error: this.handler.faults.requestLine(err) }))
             .finally(() => clearInterval(alive));
           // A client gone while its call was planned: what the plan holds for it goes now, as it would have at the close.
           if (closed) for (const t of tokens) this.handler.forget(t);

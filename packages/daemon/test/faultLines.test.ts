@@ -27,3 +27,20 @@ t.test('a fault line leads with a SPLITCACHE_* code, and a table cut short is co
   faults.fault(full);
   t.equal(repairs, 1, 'a full disk does not');
 });
+
+// `gc` on an index that failed a write for a full disk printed LevelDB's bare `LEVEL_IO_ERROR: …`
+// (a hunting helper); the daemon now also restarts once the disk has room (indexFull.ts).
+t.test("a request's failure leads with a SPLITCACHE_* code too, and a full index is seen to", async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-faults-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close());
+  let full = 0;
+  const faults = new FaultLines({ stats: await StatsKeeper.load(store), log: makeLogger('quiet'), onIndexFull: () => full++ });
+  const sticky = Object.assign(new Error('IO error: /s/index/000005.ldb: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+  t.equal(faults.requestLine(sticky), 'SPLITCACHE_STORE_FULL: LEVEL_IO_ERROR: IO error: /s/index/000005.ldb: No space left on device');
+  t.equal(full, 1, 'the restart is asked for');
+  t.equal(faults.requestLine(new Error('no such crate')), 'ERROR: no such crate', "another error's line is as it was");
+  t.equal(full, 1);
+});
