@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
-import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, normaliseOutput, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsObjects, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -227,8 +227,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
   }
 
-  const stdout = table.normaliseBytes(x.stdout);
-  const stderr = table.normaliseBytes(x.stderr);
+  const stdout = normaliseOutput(x.stdout, table);
+  const stderr = normaliseOutput(x.stderr, table);
   // The form its diagnostics were rendered in, if it printed any: a result of another form than
   // the default has an entry key of its own, which a reader of that form asks for (remoteTier.ts).
   const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;

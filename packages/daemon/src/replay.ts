@@ -1,7 +1,7 @@
 import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { addDepInfoInputs, expandDepInfo, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addDepInfoInputs, expandDepInfo, expandOutput, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -93,8 +93,8 @@ export async function replay(
   });
   const bytes = written.reduce((n, w) => n + w.size, 0);
   return {
-    stdout: table.expandBytes(entry.stdout),
-    stderr: table.expandBytes(entry.stderr),
+    stdout: expandOutput(entry.stdout, table),
+    stderr: expandOutput(entry.stderr, table),
     bytes,
   };
 }

@@ -1,4 +1,5 @@
 import { PrefixTable } from './prefixTable.js';
+import { envDepTable } from './quotedPaths.js';
 
 /**
  * Dep-info (`.d`) as rustc writes it: a rule per output (`<output>: <dep> <dep>…`), an empty
@@ -6,11 +7,10 @@ import { PrefixTable } from './prefixTable.js';
  * dependency's path as `\ `, and none in an output's. So a prefix is written two ways in one
  * file, and one with a space in it is only found in the way it is written there; a checkout
  * whose path has a space needs its prefix escaped where a dependency is named, or cargo reads
- * the path as two and finds neither (then the crate is never fresh). Where a dependency is named, prefixes are found and put back escaped, under
- * a placeholder of their own (`<name>.mk`); elsewhere as in free text. An env-dep value has
- * its backslashes, newlines and CRs escaped (`\\`, `\n`, `\r`): a prefix holding one of them
- * is not found there, and stays the producer's in a replayed file (docs/RELIABILITY.md, known
- * limits; cargo reads no freshness from it).
+ * the path as two and finds neither (then the crate is never fresh). Where a dependency is
+ * named, prefixes are found and put back escaped, under a placeholder of their own
+ * (`<name>.mk`); elsewhere as in free text. An env-dep value has its backslashes, newlines and
+ * CRs escaped (`\\`, `\n`, `\r`), and a prefix is found and put back so there (quotedPaths.ts).
  */
 
 const ESCAPED_SUFFIX = '.mk';
@@ -28,9 +28,11 @@ function escapedTable(table: PrefixTable): PrefixTable {
 /** Normalises a dep-info file's text; `expandDepInfo(normaliseDepInfo(x, t), t) === x` for text with no `@@sc:` in it. */
 export function normaliseDepInfo(text: string, table: PrefixTable): string {
   const escaped = escapedTable(table);
+  const env = envDepTable(table);
   return text
     .split('\n')
     .map((line) => {
+      if (line.startsWith(ENV_DEP)) return (env ?? table).normaliseText(line);
       if (line === '' || line.startsWith('#')) return table.normaliseText(line);
       // The rule's colon: the first one that ends the line or comes before a space.
       const colon = /:(?= |$)/.exec(line)?.index;
@@ -45,8 +47,13 @@ export function normaliseDepInfo(text: string, table: PrefixTable): string {
 
 /** Expands what normaliseDepInfo made, for this checkout's table: a dependency's prefix escaped as rustc escapes it. */
 export function expandDepInfo(text: string, table: PrefixTable): string {
-  return new PrefixTable([...table.entries, ...escapedTable(table).entries]).expandText(text);
+  const both = new PrefixTable([...table.entries, ...escapedTable(table).entries]);
+  const env = envDepTable(table);
+  if (!env) return both.expandText(text);
+  return text.split('\n').map((line) => (line.startsWith(ENV_DEP) ? env : both).expandText(line)).join('\n');
 }
+
+const ENV_DEP = '# env-dep:';
 
 /**
  * Dep-info with `paths` added to each output's rule as dependencies, and an empty rule for each:

@@ -1,6 +1,7 @@
 export { PrefixTable } from './prefixTable.js';
 export type { PrefixEntry } from './prefixTable.js';
 export { normaliseDepInfo, expandDepInfo, addDepInfoInputs } from './depInfoText.js';
+export { normaliseOutput, expandOutput } from './quotedPaths.js';
 export { PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE, placeholderFor, isPlaceholderName } from './placeholder.js';
 export { readRlinkHeader } from './rlink/readRlinkHeader.js';
 export type { RlinkHeader } from './rlink/readRlinkHeader.js';

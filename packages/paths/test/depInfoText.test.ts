@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addDepInfoInputs, expandDepInfo, normaliseDepInfo, PrefixTable } from '../src/index.js';
+import { addDepInfoInputs, expandDepInfo, expandOutput, normaliseDepInfo, normaliseOutput, PrefixTable } from '../src/index.js';
 import { findToolchain } from './realRlink.js';
 
 // rustc escapes a space in a dependency's path as `\ ` (not in an output's, nor in an env-dep
@@ -14,23 +14,41 @@ const root = mkdtempSync(join(tmpdir(), 'sc-depinfo-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 
 /** The same crate built in `<root>/<name>`: it includes a data file whose name has a space, and reads an env-dep that names the checkout. */
-function build(name: string): { dir: string; table: PrefixTable; depInfo: string } {
+function build(name: string): { dir: string; table: PrefixTable; depInfo: string; stderr: string } {
   const dir = join(root, name);
   mkdirSync(join(dir, 'src'), { recursive: true });
   mkdirSync(join(dir, 'out'), { recursive: true });
   writeFileSync(join(dir, 'da ta.txt'), 'data');
-  writeFileSync(join(dir, 'src', 'main.rs'), `const D: &str = include_str!(${JSON.stringify(join(dir, 'da ta.txt'))});\nfn main() { println!("{} {}", D, env!("HERE")); }\n`);
-  const r = spawnSync(stable!.rustc, ['--edition', '2021', '--crate-name', 'd', join(dir, 'src', 'main.rs'), '--emit=dep-info,link', '--out-dir', join(dir, 'out')], {
+  // main first: the warning's byte offsets then don't depend on the checkout's path, which the const holds.
+  writeFileSync(join(dir, 'src', 'main.rs'), `fn main() { let unused = 1; println!("{} {}", D, env!("HERE")); }\nconst D: &str = include_str!(${JSON.stringify(join(dir, 'da ta.txt'))});\n`);
+  const r = spawnSync(stable!.rustc, ['--edition', '2021', '--crate-name', 'd', join(dir, 'src', 'main.rs'), '--emit=dep-info,link', '--out-dir', join(dir, 'out'), '--error-format=json'], {
     cwd: dir,
     env: { ...process.env, HERE: dir },
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(r.stderr);
-  return { dir, table: new PrefixTable([{ name: 'cwd', path: dir }, { name: 'sysroot', path: stable!.sysroot }]), depInfo: readFileSync(join(dir, 'out', 'd.d'), 'utf8') };
+  const table = new PrefixTable([{ name: 'cwd', path: dir }, { name: 'sysroot', path: stable!.sysroot }]);
+  return { dir, table, depInfo: readFileSync(join(dir, 'out', 'd.d'), 'utf8'), stderr: r.stderr };
 }
 
 const spaced = build('with space');
 const plain = build('without');
+// A `\` and a `"`: escaped in an env-dep's value (`\\`), and in rustc's JSON diagnostics.
+const quoted = build('back\\slash "quote"');
+
+t.test('a checkout path with a backslash and a quote, from and to a plain one: dep-info and JSON diagnostics as rustc writes them there', async (t) => {
+  t.ok(quoted.depInfo.includes(`# env-dep:HERE=${quoted.dir.replace(/\\/g, '\\\\')}`), 'rustc escapes the env-dep value');
+  for (const [from, to] of [[quoted, plain], [plain, quoted], [quoted, quoted]] as const) {
+    const what = `${from === quoted ? 'quoted' : 'plain'} to ${to === quoted ? 'quoted' : 'plain'}`;
+    const stored = normaliseDepInfo(from.depInfo, from.table);
+    t.notOk(stored.includes(from.dir.split('/').pop()!), `${what}: no trace of the producer's checkout in the dep-info`);
+    t.equal(expandDepInfo(stored, to.table), to.depInfo, `${what}: the consumer's own dep-info, byte for byte`);
+    const diagnostics = normaliseOutput(Buffer.from(from.stderr), from.table);
+    t.notOk(diagnostics.toString().includes('slash'), `${what}: no trace of it in the diagnostics`);
+    t.equal(expandOutput(diagnostics, to.table).toString(), to.stderr, `${what}: the consumer's own diagnostics, byte for byte`);
+  }
+  t.ok(quoted.stderr.split('\n').filter(Boolean).every((l) => JSON.parse(l)), 'each of them JSON');
+});
 
 t.test('rustc writes a dependency with its spaces escaped, an output and an env-dep as they are', async (t) => {
   t.ok(spaced.depInfo.includes(`${spaced.dir.replace(/ /g, '\\ ')}/src/main.rs`), 'a dependency: escaped');
