@@ -96,6 +96,10 @@ export class CompileHandler {
     // rustc, or a driver in front of it (clippy-driver under `cargo clippy`), which runs in its place.
     const call = compilerCall(req.argv);
     if (!call) return this.passThrough(session, '', 'wrapper');
+    // An argument that was not UTF-8 reaches the daemon with U+FFFD in place of its bytes: the
+    // caller runs rustc with its own bytes (which rustc refuses), not the daemon's reading of them.
+    // Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
+    if (req.argv.some((a) => a.includes('\uFFFD'))) return this.passThrough(session, '', 'not-utf8');
     const { args } = call;
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);

@@ -9,6 +9,7 @@
  * pipe left open here would keep cargo waiting for the end of that call's
  * output.
  */
+import { isUtf8 } from 'node:buffer';
 import { close as closeCb, constants, open as openCb, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
@@ -195,15 +196,30 @@ function closeFd(fd: number): Promise<void> {
   return new Promise<void>((res) => closeCb(fd, () => res()));
 }
 
-/** /proc/<pid>/environ: NUL-terminated NAME=value pairs, as the process was started. */
+/**
+ * /proc/<pid>/environ: NUL-terminated NAME=value pairs, as the process was started. A value
+ * that is not UTF-8 is given as NOT_UTF8 and its bytes in hex, which no real value can be (it
+ * holds a NUL): decoded, its bytes became U+FFFD, and a crate reading it with `env!` hit the
+ * entry of a build whose value held a real U+FFFD, where rustc refuses such a value (hunting
+ * helper). Its key differs now; rustc, run by the caller with its own bytes, says what it says.
+ */
 export function parseEnviron(bytes: Buffer): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const pair of bytes.toString('utf8').split('\0')) {
-    const eq = pair.indexOf('=');
-    if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  for (let at = 0; at < bytes.length; ) {
+    const nul = bytes.indexOf(0, at);
+    const end = nul < 0 ? bytes.length : nul;
+    const eq = bytes.indexOf(0x3d, at);
+    if (eq > at && eq < end) {
+      const value = bytes.subarray(eq + 1, end);
+      env[bytes.toString('utf8', at, eq)] = isUtf8(value) ? value.toString('utf8') : `${NOT_UTF8}${value.toString('hex')}`;
+    }
+    at = end + 1;
   }
   return env;
 }
+
+/** What a value that is not UTF-8 starts with in parseEnviron's answer. */
+export const NOT_UTF8 = '\0not-utf8:';
 
 function callerError(message: string): SplitcacheError {
   return new SplitcacheError('SPLITCACHE_EXEC_CALLER', message);
