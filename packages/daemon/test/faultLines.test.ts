@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,20 +11,28 @@ import { StatsKeeper } from '../src/stats.js';
 
 // What a cache fault shows the build: one line that leads with a SPLITCACHE_* code, and a damaged
 // index table, however LevelDB words it, asks for the repair.
-t.test('a fault line leads with a SPLITCACHE_* code, and a table cut short is corruption', async (t) => {
+/** An error as LevelDB gives one of its files. */
+const levelError = (message: string) => Object.assign(new Error(message), { code: 'LEVEL_IO_ERROR' });
+
+/** FaultLines on a store of its own, with `hooks`. */
+async function faultLines(t: Test, hooks: { onCorruptIndex?: () => void; onIndexFull?: () => void }): Promise<FaultLines> {
   await initHash();
   const dir = mkdtempSync(join(tmpdir(), 'sc-faults-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await Store.open(dir);
   t.teardown(() => store.close());
+  return new FaultLines({ stats: await StatsKeeper.load(store), log: makeLogger('quiet'), ...hooks });
+}
+
+t.test('a fault line leads with a SPLITCACHE_* code, and a table cut short is corruption', async (t) => {
   let repairs = 0;
-  const faults = new FaultLines({ stats: await StatsKeeper.load(store), log: makeLogger('quiet'), onCorruptIndex: () => repairs++ });
-  const cut = Object.assign(new Error('IO error: /s/index/000005.ldb: Invalid argument'), { code: 'LEVEL_IO_ERROR' });
+  const faults = await faultLines(t, { onCorruptIndex: () => repairs++ });
+  const cut = levelError('IO error: /s/index/000005.ldb: Invalid argument');
   t.equal(faults.fault(cut), 'splitcache: SPLITCACHE_STORE_CORRUPT: LEVEL_IO_ERROR: IO error: /s/index/000005.ldb: Invalid argument (building uncached)');
   t.equal(repairs, 1, 'a table cut short asks for the repair (before: only LEVEL_CORRUPTION did)');
   const bug = new TypeError("Cannot read properties of null (reading 'map')");
   t.equal(faults.fault(bug), "splitcache: SPLITCACHE_STORE_IO: ERROR: Cannot read properties of null (reading 'map') (building uncached)", 'a fault of no code of its own is SPLITCACHE_STORE_IO');
-  const full = Object.assign(new Error('IO error: /s/index/000007.ldb: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+  const full = levelError('IO error: /s/index/000007.ldb: No space left on device');
   faults.fault(full);
   t.equal(repairs, 1, 'a full disk does not');
 });
@@ -31,14 +40,9 @@ t.test('a fault line leads with a SPLITCACHE_* code, and a table cut short is co
 // `gc` on an index that failed a write for a full disk printed LevelDB's bare `LEVEL_IO_ERROR: …`
 // (a hunting helper); the daemon now also restarts once the disk has room (indexFull.ts).
 t.test("a request's failure leads with a SPLITCACHE_* code too, and a full index is seen to", async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-faults-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close());
   let full = 0;
-  const faults = new FaultLines({ stats: await StatsKeeper.load(store), log: makeLogger('quiet'), onIndexFull: () => full++ });
-  const sticky = Object.assign(new Error('IO error: /s/index/000005.ldb: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+  const faults = await faultLines(t, { onIndexFull: () => full++ });
+  const sticky = levelError('IO error: /s/index/000005.ldb: No space left on device');
   t.equal(faults.requestLine(sticky), 'SPLITCACHE_STORE_FULL: LEVEL_IO_ERROR: IO error: /s/index/000005.ldb: No space left on device');
   t.equal(full, 1, 'the restart is asked for');
   t.equal(faults.requestLine(new Error('no such crate')), 'ERROR: no such crate', "another error's line is as it was");
