@@ -1,4 +1,5 @@
 import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { inChain } from '@splitcache/store';
 import { isIndexFull } from './indexFull.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
@@ -45,10 +46,12 @@ export class FaultLines {
 
   /** Sets off the repair or the restart a damaged or full index asks for; the fault's code. */
   private seeTo(err: unknown): string {
-    if (isIndexCorruption(err)) this.s.onCorruptIndex?.();
-    if (isIndexFull(err)) this.s.onIndexFull?.();
+    const corrupt = isIndexCorruption(err);
+    const full = isIndexFull(err);
+    if (corrupt) this.s.onCorruptIndex?.();
+    if (full) this.s.onIndexFull?.();
     if (err instanceof SplitcacheError) return err.code;
-    return isIndexCorruption(err) ? 'SPLITCACHE_STORE_CORRUPT' : isIndexFull(err) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO';
+    return corrupt ? 'SPLITCACHE_STORE_CORRUPT' : full ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO';
   }
 
   /** As fault(), for a line with no reply of its own: kept for the next one (the first such line wins). */
@@ -85,9 +88,3 @@ function isIndexCorruption(err: unknown): boolean {
   return inChain(err, (e) => e.code === 'LEVEL_CORRUPTION' || (e.code === 'LEVEL_IO_ERROR' && /\.(ldb|sst): /.test(e.message ?? '') && !/No space|Permission denied|Read-only|quota/i.test(e.message ?? '')));
 }
 
-type Chained = { code?: string; message?: string; cause?: unknown };
-
-function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
-  for (let e = err as Chained | undefined, i = 0; e && i < 5; e = e.cause as Chained | undefined, i++) if (test(e)) return true;
-  return false;
-}

@@ -1,5 +1,6 @@
 import { closeSync, openSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { inChain } from '@splitcache/store';
 
 /**
  * An index that failed a write of its own for a full disk.
@@ -14,13 +15,8 @@ import { join } from 'node:path';
  * the next call starts one that opens the index anew (main.ts).
  */
 export function isIndexFull(err: unknown): boolean {
-  for (let e = err as Chained | undefined, i = 0; e && i < 5; e = e.cause as Chained | undefined, i++) {
-    if (typeof e.code === 'string' && e.code.startsWith('LEVEL_') && /No space left on device|Disk quota exceeded/i.test(e.message ?? '')) return true;
-  }
-  return false;
+  return inChain(err, (e) => e.code?.startsWith('LEVEL_') === true && /No space left on device|Disk quota exceeded/i.test(e.message ?? ''));
 }
-
-type Chained = { code?: string; message?: string; cause?: unknown };
 
 /** How often a daemon whose index is full looks for room. */
 export const ROOM_POLL_MS = 5_000;

@@ -1,4 +1,4 @@
-import { statSync, type Stats } from 'node:fs';
+import { statSync, type BigIntStats, type Stats } from 'node:fs';
 
 /**
  * What is at `path` (symlinks followed), or undefined for anything that can't be stat'ed
@@ -17,4 +17,13 @@ export function statOf(path: string): Stats | undefined {
 /** Whether `path` is a regular file (symlinks followed); false for anything that can't be stat'ed (ENOENT, ENOTDIR, EACCES). */
 export function isFile(path: string): boolean {
   return statOf(path)?.isFile() ?? false;
+}
+
+/** As statOf, with exact numbers (inodes above 2^53: overlayfs's xino, NFS file ids). */
+export function bigStatOf(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { statfsSync, statSync, type Stats } from 'node:fs';
+import { statfsSync, type BigIntStats } from 'node:fs';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 
@@ -25,19 +25,18 @@ import type { Digest, FileDigestMemo } from '@splitcache/hash';
 export class RemoteInputReads {
   private readonly byInode = new Map<string, Promise<Digest>>();
   private bytes = 0;
-  private readonly kernelDevices = new Map<number, boolean>();
+  private readonly kernelDevices = new Map<bigint, boolean>();
 
   constructor(private readonly files: FileDigestMemo, private readonly manifestKey: string) {}
 
-  /** The digest of the regular file at `path`, whose stat (symlinks followed) is `st`. */
-  digest(path: string, st: Stats): Promise<Digest> {
+  /** The digest of the regular file at `path`, whose stat (symlinks followed, bigint: bigStatOf) is `st`. */
+  digest(path: string, st: BigIntStats): Promise<Digest> {
     if (this.ofKernel(path, st)) throw this.bad(`names ${JSON.stringify(path)}, a file of the kernel's, not of a build`);
     // Exact numbers: inodes above 2^53 (overlayfs's xino, NFS file ids) round to their neighbours' as doubles.
-    const big = statSync(path, { bigint: true });
-    const id = `${big.dev}:${big.ino}:${big.size}:${big.mtimeNs}:${big.ctimeNs}`;
+    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const known = this.byInode.get(id);
     if (known) return known;
-    this.bytes += st.size;
+    this.bytes += Number(st.size);
     if (this.bytes > MAX_BYTES) throw this.bad(`names more than the ${MAX_BYTES / 2 ** 30} GiB of input files one lookup reads`);
     const digest = this.files.digest(path);
     this.byInode.set(id, digest);
@@ -45,7 +44,7 @@ export class RemoteInputReads {
   }
 
   /** Whether the file is on one of KERNEL_FS: asked once per device in a lookup (a device number is used again after an unmount). */
-  private ofKernel(path: string, st: Stats): boolean {
+  private ofKernel(path: string, st: BigIntStats): boolean {
     let known = this.kernelDevices.get(st.dev);
     if (known === undefined) {
       try {

@@ -7,7 +7,7 @@ import { ABSENT } from './absentInputs.js';
 import { splitNear } from './nearInputs.js';
 import { RemoteInputReads } from './remoteInputReads.js';
 import { checkRoom } from './diskReserve.js';
-import { statOf } from './isFile.js';
+import { bigStatOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf, keyedInputs } from './entryKey.js';
 import { hasDiagnostics } from './diagnosticForm.js';
@@ -265,7 +265,7 @@ export class RemoteTier {
       // digest, which must be the producer's; where none is, the caller's own copy stands for it.
       const near = splitNear(p);
       if (near) {
-        const there = statOf(near.raw);
+        const there = bigStatOf(near.raw);
         if (there && !there.isFile()) return undefined;
         if (there) {
           out.push([p, await reads.digest(near.raw, there)]);
@@ -276,7 +276,7 @@ export class RemoteTier {
       // Only regular files: a record must not make the daemon read a FIFO or /dev/zero. A stat
       // is synchronous here, as in the digest memo: crates have hundreds of inputs, and one
       // thread-pool round trip each cost more than the system calls.
-      const st = statOf(abs);
+      const st = bigStatOf(abs);
       if (!st) {
         out.push([p, ABSENT]);
         continue;

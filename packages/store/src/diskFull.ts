@@ -1,7 +1,7 @@
-type Chained = { code?: string; message?: string; cause?: unknown };
+export type Chained = { code?: string; message?: string; cause?: unknown };
 
 /** Whether `test` holds for `err` or an error in its cause chain (LevelDB wraps the system's error as an IO error's text). */
-function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
+export function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
   for (let e = err as Chained | undefined, depth = 0; e && depth < 5; e = e.cause as Chained | undefined, depth++) {
     if (test(e)) return true;
   }
