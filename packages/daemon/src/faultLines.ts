@@ -41,7 +41,7 @@ export class FaultLines {
    */
   requestLine(err: unknown): string {
     const code = this.seeTo(err);
-    return err instanceof SplitcacheError || !inChain(err, (e) => e.code?.startsWith('LEVEL_') === true) ? oneLine(err) : `${code}: ${oneLine(err)}`;
+    return err instanceof SplitcacheError || !inChain(err, (e) => typeof e.code === 'string' && e.code.startsWith('LEVEL_')) ? oneLine(err) : `${code}: ${oneLine(err)}`;
   }
 
   /** Sets off the repair or the restart a damaged or full index asks for; the fault's code. */

@@ -15,7 +15,7 @@ import { inChain } from '@splitcache/store';
  * the next call starts one that opens the index anew (main.ts).
  */
 export function isIndexFull(err: unknown): boolean {
-  return inChain(err, (e) => e.code?.startsWith('LEVEL_') === true && /No space left on device|Disk quota exceeded/i.test(e.message ?? ''));
+  return inChain(err, (e) => typeof e.code === 'string' && e.code.startsWith('LEVEL_') && /No space left on device|Disk quota exceeded/i.test(e.message ?? ''));
 }
 
 /** How often a daemon whose index is full looks for room. */
