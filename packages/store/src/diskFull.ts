@@ -1,4 +1,5 @@
-export type Chained = { code?: string; message?: string; cause?: unknown };
+/** An error as the cause chain is walked: `code` may be anything (a child process gives a number). */
+export type Chained = { code?: unknown; message?: string; cause?: unknown };
 
 /** Whether `test` holds for `err` or an error in its cause chain (LevelDB wraps the system's error as an IO error's text). */
 export function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
