@@ -13,5 +13,5 @@ import { StartStamp } from './startStamp.js';
 
 /** The daemon's entry file: changed once rewritten, replaced or removed. */
 export function installStamp(file: string | undefined): StartStamp {
-  return new StartStamp(file, (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+  return new StartStamp(file, (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
 }

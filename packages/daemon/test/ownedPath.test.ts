@@ -1,0 +1,57 @@
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OwnedPath } from '../src/ownedPath.js';
+import { storeHome } from '../src/storeHome.js';
+
+// A store removed and made again at once: the file system hands the freed inode numbers
+// out again, so the new exec.port (and the new store dir) can carry the old ones' inode.
+// The old daemon, stopping, must still tell them apart (CI on 1a2c506: storeMoved.test
+// found the new daemon's socket or exec.port gone).
+
+t.test('a file made again at its path with the inode of the one removed is not taken for the old one', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'sc-owned-'));
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  const dir = join(parent, 'store');
+  const port = join(dir, 'exec.port');
+  const make = (text: string) => {
+    mkdirSync(dir);
+    writeFileSync(port, text);
+  };
+
+  // The clock's grain is a tick, so a few tries; the inode is handed out again on the first.
+  let reused = 0;
+  for (let i = 0; i < 20 && reused < 3; i++) {
+    make('old');
+    const owned = new OwnedPath(port);
+    const home = storeHome(dir);
+    const inode = statSync(port).ino;
+    const dirInode = statSync(dir).ino;
+    await new Promise((res) => setTimeout(res, 20));
+    rmSync(dir, { recursive: true });
+    make('new');
+    if (statSync(port).ino !== inode) {
+      rmSync(dir, { recursive: true });
+      continue;
+    }
+    reused++;
+    t.ok(home.changed() || statSync(dir).ino !== dirInode, `try ${i}: the store dir made again is not the one opened`);
+    owned.removeIfOwn();
+    t.ok(existsSync(port) && readFileSync(port, 'utf8') === 'new', `try ${i}: the new file, on the old one's inode, is left alone`);
+    rmSync(dir, { recursive: true });
+  }
+  t.ok(reused > 0, 'the file system handed an inode out again (else this test shows nothing)');
+});
+
+t.test('the file it made is removed; a missing one is no fault', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-owned-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const port = join(dir, 'exec.port');
+  writeFileSync(port, 'mine');
+  const owned = new OwnedPath(port);
+  owned.removeIfOwn();
+  t.notOk(existsSync(port), 'removed');
+  owned.removeIfOwn();
+  t.notOk(existsSync(port), 'and again, with nothing there');
+});
