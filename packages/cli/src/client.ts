@@ -89,8 +89,12 @@ async function wrap(argv: string[]): Promise<number> {
   const [rustc, ...args] = argv as [string, ...string[]];
   const fds = jobserverFds(process.env);
   const call = compilerCall(argv);
-  // Another tool in front of rustc (any but a known driver such as clippy-driver), an info call, or the cache turned off: straight through.
-  if (!call || isInfoCall(args) || switchedOn(process.env.SPLITCACHE_DISABLE)) return (await run(rustc, args, fds, false)).code;
+  // An info call, or the cache turned off: straight through. So is another tool in front of rustc (any
+  // but a known driver such as clippy-driver), or a compiler not named rustc, unless the call compiles a
+  // crate: the daemon counts that one (`other-program`), which runs untouched; before, `stats` showed no
+  // call at all for a build whose RUSTC was named otherwise, and nothing said why.
+  const counted = call !== undefined || args.includes('--crate-name');
+  if (!counted || isInfoCall(args) || switchedOn(process.env.SPLITCACHE_DISABLE)) return (await run(rustc, args, fds, false)).code;
 
   mark('wrap');
   // No store dir to be found (no HOME, and a uid with no home directory): as a daemon that can't be reached.
@@ -137,7 +141,7 @@ async function wrap(argv: string[]): Promise<number> {
       }
     },
     fallbackLink: (noLinkArgs) => {
-      const half = linkHalfOf(noLinkArgs, call.lead);
+      const half = linkHalfOf(noLinkArgs, call?.lead);
       return { args: half.linkOnlyArgs, rlinkPath: resolve(half.rlinkPath) };
     },
     mark,

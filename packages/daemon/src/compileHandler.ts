@@ -95,7 +95,11 @@ export class CompileHandler {
     const session = settingValue(req.env, 'SPLITCACHE_SESSION') ?? '';
     // rustc, or a driver in front of it (clippy-driver under `cargo clippy`), which runs in its place.
     const call = compilerCall(req.argv);
-    if (!call) return this.passThrough(session, '', 'wrapper');
+    // Another program: another tool in front of rustc (`cargo fix`'s, cargo-auditable), or a compiler not named rustc*.
+    if (!call) {
+      const at = req.argv.indexOf('--crate-name');
+      return this.passThrough(session, at > 0 ? req.argv[at + 1] ?? '' : '', 'other-program');
+    }
     // An argument that was not UTF-8 reaches the daemon with U+FFFD in place of its bytes: the
     // caller runs rustc with its own bytes (which rustc refuses), not the daemon's reading of them.
     // Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
