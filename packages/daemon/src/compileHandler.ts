@@ -199,6 +199,12 @@ export class CompileHandler {
     const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form);
     let result = local.result;
     p.missReason = local.reason;
+    // An entry fetched from the remote when no key checked it is not served by a daemon that has one:
+    // the remote's signed record is looked up instead, or the crate is compiled again over it.
+    if (result && this.s.config.remote?.signingKey && (await store.getEntry(result.entryKey))?.fetched === 'unsigned') {
+      result = undefined;
+      p.missReason = 'unchecked-download';
+    }
     let remote: RemoteLookup | undefined;
     if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
@@ -222,7 +228,7 @@ export class CompileHandler {
       const timeSavedMs = Math.max(0, entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0));
       const hit: HeldHit = {
         session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
-        origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? 'local', bytes: out.bytes, timeSavedMs,
+        origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? entry.fetched ?? 'local', bytes: out.bytes, timeSavedMs,
         ...(p.waitedMs === undefined ? {} : { waitedMs: p.waitedMs }),
       };
       const token = newToken();

@@ -17,9 +17,10 @@ export interface Explanation {
    * 'not-stored': an earlier call compiled it under the same key, and its result was not stored (`reason`: why, as `notStored`);
    * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
+   * 'unchecked-download': the entry was fetched from the remote with no key to check it, and a daemon with one does not serve it;
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'built-plainly';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -90,7 +91,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   const reasons = reasonsOf(miss);
-  for (const verdict of ['evicted', 'damaged', 'diagnostic-form'] as const) {
+  for (const verdict of ['evicted', 'damaged', 'diagnostic-form', 'unchecked-download'] as const) {
     if (reasons.includes(verdict)) return { ...about, key: miss.key, verdict, differences: [] };
   }
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };

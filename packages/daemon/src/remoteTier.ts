@@ -120,15 +120,17 @@ export class RemoteTier {
         entry = own;
         bytes = await this.fetchBlobs(entry);
       }
+      const signature = this.signed ? 'valid' : 'unsigned';
       await store.commitEntry({
         manifestKey: q.manifestKey,
         manifest: { v: 1, crateName: q.crateName, components: q.components },
         result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
-        entry,
+        // Whatever the remote said of it (a field of the remote's entry is not taken), so a later local hit names where it came from.
+        entry: { ...entry, fetched: signature },
       });
       stats.count('remote', 'hits');
       stats.count('remote', 'downloadedBytes', bytes);
-      return { result: { entryKey, inputs, envDeps, display }, signature: this.signed ? 'valid' : 'unsigned' };
+      return { result: { entryKey, inputs, envDeps, display }, signature };
     } catch (err) {
       // Evicted on the server since the entry was written: a miss, named in its audit event (and
       // the upload after it replaces the entry: uploadQueue.ts), not a plain new key.

@@ -279,7 +279,7 @@ export class UploadQueue {
     // the server lost (evicted apart from the record): this entry's own blobs may differ from
     // them (debuginfo names the producer's checkout), and can't fill the holes. The record
     // blob is this store's own recovery copy; it doesn't travel.
-    const { recordDigest: _local, ...shared } = entry;
+    const { recordDigest: _local, fetched: _fetched, ...shared } = entry;
     const there = await this.cache.readableEntry(entryKey);
     const ours = new Set(digests);
     let replaced = false;

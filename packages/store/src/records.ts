@@ -32,6 +32,12 @@ export interface EntryRecord {
   inputs: [string, Digest][];
   /** The record blob that can rebuild this entry's index records (see recordBlob.ts). */
   recordDigest?: Digest;
+  /**
+   * Set on an entry fetched from the remote (remoteTier.ts) to what its records' signature was then
+   * ('valid': checked with SPLITCACHE_SIGNING_KEY; 'unsigned': no key, nothing checked), so that a
+   * later local hit of it still says where it came from. Absent on entries this store produced.
+   */
+  fetched?: 'valid' | 'unsigned';
 }
 
 /** One earlier result under a manifest key: the inputs its dep-info named and its entry. */
@@ -114,7 +120,7 @@ export interface AuditEvent {
   entryKey?: string;
   origin?: 'local' | 'remote';
   producer?: string;
-  /** 'local' for entries this store produced; for remote ones 'valid', 'unsigned' or 'invalid'. */
+  /** 'local' for entries this store produced; for remote ones (and local hits of entries fetched from it) 'valid', 'unsigned' or 'invalid'. */
   signature?: 'local' | 'valid' | 'unsigned' | 'invalid';
   bytes?: number;
   timeSavedMs?: number;

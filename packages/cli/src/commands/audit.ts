@@ -62,7 +62,9 @@ export async function runAudit(args: string[]): Promise<number> {
  * the same as `signature`).
  */
 function signatureNote(e: AuditEvent): string {
-  if (e.origin !== 'remote') return '';
-  return e.signature === 'valid' ? ' (signature valid)' : ' (signature not checked: no SPLITCACHE_SIGNING_KEY)';
+  // A local hit of an entry fetched from the remote earlier: its signature is what was checked then.
+  const fetched = e.origin === 'local' && (e.signature === 'valid' || e.signature === 'unsigned') ? 'fetched from the remote, ' : '';
+  if (e.origin !== 'remote' && !fetched) return '';
+  return e.signature === 'valid' ? ` (${fetched}signature valid)` : ` (${fetched}signature not checked: no SPLITCACHE_SIGNING_KEY)`;
 }
 
