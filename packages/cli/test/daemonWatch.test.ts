@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleDaemon, silentWhy, workedBetween } from '../src/daemonWatch.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 
 // What a client sees of a silent daemon through /proc, on real processes that daemon.pid names
 // (each a node program at <dir>/daemon/dist/bundle/main.cjs, the path a daemon is known by).
@@ -12,13 +12,15 @@ const PROGRAMS = {
   writing: "const fs = require('fs'); const fd = fs.openSync('/dev/null', 'w'); setInterval(() => fs.writeSync(fd, Buffer.alloc(4096)), 50);",
   idle: 'setInterval(() => {}, 60_000);',
 };
+/** Written by each program once its own code runs (busy's loop never yields, so it writes it first). */
+const READY = "require('fs').writeFileSync(process.argv[2], '');\n";
 
 function daemonLike(t: Test, kind: keyof typeof PROGRAMS): { dir: string; pid: number } {
   const dir = tempDir('watch');
   const main = join(dir, 'daemon', 'dist', 'bundle', 'main.cjs');
   mkdirSync(join(main, '..'), { recursive: true });
-  writeFileSync(main, PROGRAMS[kind]);
-  const child = spawn(process.execPath, [main], { stdio: 'ignore' });
+  writeFileSync(main, READY + PROGRAMS[kind]);
+  const child = spawn(process.execPath, [main, join(dir, 'ready')], { stdio: 'ignore' });
   t.teardown(() => void child.kill('SIGKILL'));
   writeFileSync(join(dir, 'daemon.pid'), `${child.pid}\n`);
   return { dir, pid: child.pid! };
@@ -31,7 +33,14 @@ t.test('a daemon that computes, or writes, works; one idle or paused does not, a
   const writing = daemonLike(t, 'writing');
   const idle = daemonLike(t, 'idle');
   const paused = daemonLike(t, 'idle');
-  await pause(2_000); // each has started
+  // Each has started: node's own start-up is work, and on a loaded machine it outlasted a fixed 2 s
+  // (the idle one was seen working, 4 runs in 4 under load). Then the idle ones' main threads are quiet.
+  t.ok(await waitFor(() => [busy, writing, idle, paused].every((d) => existsSync(join(d.dir, 'ready'))), 30_000), 'each has started');
+  for (let i = 0; i < 40; i++) {
+    const a = [idle, paused].map((d) => sampleDaemon(d.dir));
+    await pause(300);
+    if ([idle, paused].every((d, j) => !workedBetween(a[j], sampleDaemon(d.dir)))) break;
+  }
   process.kill(paused.pid, 'SIGSTOP');
   t.teardown(() => void process.kill(paused.pid, 'SIGCONT'));
   await pause(200);

@@ -26,11 +26,17 @@ t.test('a store moved while its daemon runs: one call builds uncached, the daemo
   renameSync(before, after);
   const first = await call(moved);
   assertOk(t, first, 'the first call after the move builds');
-  t.match(first.stderr, /SPLITCACHE_STORE_IO: the store .*\/before was moved or removed while its daemon ran \(building uncached/, 'uncached, with one line saying why');
+  // The old daemon also looks at its store dir every 5 s between calls (daemon main.ts, HOME_CHECK_MS).
+  // When that look came between the rename and this call (on a loaded machine bash's start alone takes
+  // a second), the old daemon had stopped already: a new one at the moved path served the call, a hit,
+  // with nothing to say (this test failed so 2 times in 2 under load, `uncached, with one line saying why`).
+  const seenByTheCall = first.stderr !== '';
+  if (seenByTheCall) t.match(first.stderr, /SPLITCACHE_STORE_IO: the store .*\/before was moved or removed while its daemon ran \(building uncached/, 'uncached, with one line saying why');
+  else t.match(moved.daemonLog(), /SPLITCACHE_STORE_IO: the store .*\/before was moved or removed; stopping/, 'or the old daemon saw the move by itself just before, and a new one served the call');
   t.ok(await waitFor(() => !existsSync(`/proc/${oldDaemon}`), 10_000), 'the old daemon stops');
 
   assertOk(t, await call(moved), 'the next call builds');
-  t.same((await moved.calls()).map((e) => e.outcome), ['miss', 'hit'], 'and hits the entry the store was moved with');
+  t.same((await moved.calls()).map((e) => e.outcome), seenByTheCall ? ['miss', 'hit'] : ['miss', 'hit', 'hit'], 'and hits the entry the store was moved with');
   t.notOk(existsSync(before), 'nothing was made again at the old path');
 });
 

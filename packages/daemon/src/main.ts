@@ -245,10 +245,11 @@ runDaemon().catch((err: unknown) => {
 });
 
 /**
- * How long a new daemon waits for the one before it to close the store; a `server stop` takes ~1 s
- * here. Under the 5 s a call waits for a daemon to start: a call that came meanwhile is then
- * answered (uncached, with the reason) instead of giving up on it (`no daemon answered`), as each
- * did while this was 10 s. Past it, this daemon serves uncached until the old one ends (StillStopping).
+ * How long a new daemon waits for the one before it to close the store, counted from its process's
+ * start, as near as it knows to the start of the spawning call's own 5 s wait; a `server stop` takes
+ * ~1 s here. Under those 5 s: a call that came meanwhile is then answered (uncached, with the
+ * reason) instead of giving up on it (`no daemon answered`), as each did while this was 10 s. Past
+ * it, this daemon serves uncached until the old one ends (StillStopping).
  */
 const LOCK_WAIT_MS = 4_000;
 /** How often the store dir is looked at between calls (a stat). */
@@ -286,7 +287,10 @@ async function removeMootSpawnLock(dir: string): Promise<void> {
  * as unavailable, each call then builds uncached with that line.
  */
 async function openWhenFree(dir: string, log: Logger): Promise<Store> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  // Counted from this process's start, not from here: the call that started it waits 5 s from its spawn,
+  // and node's own start-up (a second or more on a loaded machine) came out of that call's margin,
+  // which then gave up (`no daemon answered`) just before this daemon answered it.
+  const deadline = performance.timeOrigin + LOCK_WAIT_MS;
   let unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
   for (;;) {
     try {
