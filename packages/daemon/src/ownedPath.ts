@@ -10,13 +10,22 @@
  * builds went uncached until it idled out.
  */
 import { unlinkSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
+
+/**
+ * The identity of a file this daemon made: its device and inode, and its ctime, which a file made
+ * since at the path has anew even where it got the old one's inode number (handed straight back by
+ * ext4 and tmpfs: the remade store's exec.port or socket had the old one's inode most times, and the
+ * old daemon removed it, CI on 1a2c506). Nothing changes these files' ctime once they are in place.
+ */
+const OWN_FILE = (st: BigIntStats) => `${FILE_IDENTITY(st)}:${st.ctimeNs}`;
 
 export class OwnedPath {
   private readonly stamp: StartStamp;
 
   constructor(readonly path: string) {
-    this.stamp = new StartStamp(path, FILE_IDENTITY);
+    this.stamp = new StartStamp(path, OWN_FILE);
   }
 
   /** Removes the file if it is the one found at construction; leaves another (or none) alone. */

@@ -6,13 +6,14 @@
 import { statSync, type BigIntStats } from 'node:fs';
 
 /**
- * A file's identity, which a file made again at its path does not share: its device, inode
- * and birth time (ns). The inode alone is not enough: a file system hands a freed inode
- * number out again at once (on ext4 here, `rm -rf` of a store then its remaking gave the
- * new exec.port the old one's inode, every time), so a daemon whose store was removed took
- * the new daemon's files for its own. A file system that keeps no birth time gives 0 there.
+ * A file's identity, which a file made again at its path does not share: its device and inode.
+ * A file system hands a freed inode number out again at once, though (ext4 and tmpfs here), so a
+ * store dir removed and made again can carry its old inode: ownedPath.ts tells its own files by
+ * their ctime too. Not by birth time: where statx is refused (an old container seccomp profile),
+ * libuv falls back to stat(2) and reports the ctime as the birth time, which each new entry of a
+ * directory changes, and the daemon would take its own store dir for another at every call.
  */
-export const FILE_IDENTITY = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+export const FILE_IDENTITY = (st: BigIntStats) => `${st.dev}:${st.ino}`;
 
 export class StartStamp {
   private readonly atStart: string | undefined;
