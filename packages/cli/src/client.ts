@@ -7,7 +7,7 @@
 import { appendFileSync, closeSync, constants, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
-import { compilerCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
+import { compilerCall, crateNameOfCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
@@ -91,15 +91,16 @@ async function wrap(argv: string[]): Promise<number> {
   const call = compilerCall(argv);
   // An info call, or the cache turned off: straight through. So is another tool in front of rustc (any
   // but a known driver such as clippy-driver), or a compiler not named rustc, unless the call compiles a
-  // crate: the daemon counts that one (`other-program`), which runs untouched; before, `stats` showed no
+  // crate: the daemon counts that one (`other-program`), which runs untouched (the daemon it starts is not
+  // told to probe that program, which may be no rustc); before, `stats` showed no
   // call at all for a build whose RUSTC was named otherwise, and nothing said why.
-  const counted = call !== undefined || args.includes('--crate-name');
+  const counted = call !== undefined || crateNameOfCall(argv) !== '';
   if (!counted || isInfoCall(args) || switchedOn(process.env.SPLITCACHE_DISABLE)) return (await run(rustc, args, fds, false)).code;
 
   mark('wrap');
   // No store dir to be found (no HOME, and a uid with no home directory): as a daemon that can't be reached.
   const dir = knownStoreDir();
-  const conn = dir instanceof Error ? dir : await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, rustc).catch((e: Error) => e);
+  const conn = dir instanceof Error ? dir : await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, call ? rustc : undefined).catch((e: Error) => e);
   if (!conn || conn instanceof Error) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', `${conn?.message ?? 'no daemon answered'} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, existsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, realRustc, run, Store, tempDir } from './helpers.js';
 
@@ -37,10 +37,13 @@ t.test('another tool in front of rustc runs untouched, and its compiling calls a
   const dir = tempDir('tool-in-front');
   const tool = join(dir, 'tool-in-front');
   const mark = join(dir, 'ran');
-  writeFileSync(tool, `#!/bin/sh\n: > '${mark}'\nexec "$@"\n`);
+  writeFileSync(tool, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${mark}'\nexec "$@"\n`);
   chmodSync(tool, 0o755);
   const ws = pkg();
   assertOk(t, await store.cargo(ws, ['build'], { RUSTC_WORKSPACE_WRAPPER: tool }), 'the build succeeds');
   t.ok(existsSync(mark), 'the tool ran');
-  t.same((await store.stats()).passthrough, { 'other-program': 2 }, 'the two workspace crates through it are counted');
+  const stats = await store.stats();
+  t.same(stats.passthrough, { 'other-program': 2 }, 'the two workspace crates through it are counted');
+  t.same([stats.byType.lib?.passthrough, stats.byType.bin?.passthrough], [1, 1], 'by their crate types');
+  t.notMatch(readFileSync(mark, 'utf8'), /--print sysroot/, 'the daemon it started did not probe the tool as a rustc');
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import { callTypeLabel, crateNameOfCall, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan } from '@splitcache/rustc';
+import { callTypeLabel, crateNameOfCall, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, rustcArgsOf, splitPlan } from '@splitcache/rustc';
 import { CallEvents, pkgOf } from './callEvents.js';
 import { packageToRecord } from '@splitcache/store';
 import { readsBootstrap } from './bootstrapRead.js';
@@ -97,8 +97,8 @@ export class CompileHandler {
     const call = compilerCall(req.argv);
     // Another program: another tool in front of rustc (`cargo fix`'s, cargo-auditable), or a compiler not named rustc*.
     if (!call) {
-      const at = req.argv.indexOf('--crate-name');
-      return this.passThrough(session, at > 0 ? req.argv[at + 1] ?? '' : '', 'other-program');
+      const inv = parseInvocation(rustcArgsOf(req.argv));
+      return this.passThrough(session, inv.crateName ?? '', 'other-program', packageToRecord(inv.crateName, req.env), callTypeLabel(undefined, inv));
     }
     // An argument that was not UTF-8 reaches the daemon with U+FFFD in place of its bytes: the
     // caller runs rustc with its own bytes (which rustc refuses), not the daemon's reading of them.

@@ -30,14 +30,16 @@ function loopThreadTimes(): Times {
 
 /**
  * What a hold of `held` ms, over which the loop's thread got `cpu` ms on a CPU and waited `queued`
- * for one, was. A thread runnable all along (on a CPU or waiting for one, most of the hold) was
- * busy in one step if it ran more than it waited, else starved; one neither was stopped or asleep.
- * Before, a step slowed by a loaded machine (11.3 s on a CPU, 4.7 s waiting, of 15.8 s: CI-like
- * run on f8131ef) was told as paused: each share alone was under its bar.
+ * for one, was: busy on a CPU four fifths of it, or starved waiting for one half of it; else a
+ * thread runnable four fifths of it (on a CPU or waiting) was busy in one step if it ran more than
+ * it waited, else starved; and one that was neither was stopped or asleep. Before that third rule,
+ * a step slowed by a loaded machine (11.3 s on a CPU, 4.7 s waiting, of 15.8 s: a CI-like run on
+ * f8131ef) was told as paused, each share alone under its bar.
  */
 export function holdKind(held: number, cpu: number, queued: number | undefined): string {
   if (cpu >= held * 0.8) return 'busy in one step';
   if (queued === undefined) return 'starved of CPU, paused, or blocked in a system call';
+  if (queued >= held * 0.5) return 'starved of CPU';
   if (cpu + queued < held * 0.8) return 'paused, or blocked in a system call';
   return cpu >= queued ? 'busy in one step' : 'starved of CPU';
 }

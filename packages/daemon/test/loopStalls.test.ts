@@ -9,6 +9,7 @@ t.test('a hold is told by what the loop thread did meanwhile', async (t) => {
   t.equal(holdKind(10_000, 4_000, 5_000), 'starved of CPU', 'runnable all along, waiting more than on a CPU');
   t.equal(holdKind(10_000, 20, 10), 'paused, or blocked in a system call', 'neither: stopped, or asleep in the kernel');
   t.equal(holdKind(10_000, 3_000, 3_000), 'paused, or blocked in a system call', 'runnable for only part of it');
+  t.equal(holdKind(10_000, 500, 7_000), 'starved of CPU', 'waiting for a CPU most of it, stopped for the rest');
   t.equal(holdKind(10_000, 20, undefined), 'starved of CPU, paused, or blocked in a system call', 'where the kernel tells no wait');
   t.equal(holdKind(10_000, 9_000, undefined), 'busy in one step');
 });

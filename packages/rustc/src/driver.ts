@@ -67,8 +67,19 @@ export function callTypeLabel(driver: string | undefined, inv: Invocation): stri
   return driver ? `${driverLabel(driver)}:${own}` : own;
 }
 
-/** The crate a wrapper call compiles, by its `--crate-name` ('' for none, or a call of no compiler): for a call answered without a plan. */
-export function crateNameOfCall(argv: readonly string[]): string {
+/**
+ * rustc's arguments as near as they can be told in a wrapper's argv: a compiler call's own; for
+ * another program (a compiler not named rustc*, or a tool in front of rustc) what follows it, and
+ * follows the rustc path after it if there is one.
+ */
+export function rustcArgsOf(argv: readonly string[]): readonly string[] {
   const call = compilerCall(argv);
-  return (call && parseInvocation(call.args).crateName) ?? '';
+  if (call) return call.args;
+  const rest = argv.slice(1);
+  return rest[0] !== undefined && basename(rest[0]).startsWith('rustc') ? rest.slice(1) : rest;
+}
+
+/** The crate a wrapper call compiles, by its `--crate-name` ('' for none): for a call answered without a plan, or through another program. */
+export function crateNameOfCall(argv: readonly string[]): string {
+  return parseInvocation(rustcArgsOf(argv)).crateName ?? '';
 }

@@ -4,7 +4,7 @@ export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, isNightlyRelease, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
 export { archiveMembers, isThinArchive, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
-export { callTypeLabel, compilerCall, crateNameOfCall, driverOf, driverVerdict, type CompilerCall } from './driver.js';
+export { callTypeLabel, compilerCall, crateNameOfCall, driverOf, rustcArgsOf, driverVerdict, type CompilerCall } from './driver.js';
 export { CRATE_TYPE_LABELS, isCrateTypeLabel } from './crateTypeLabels.js';
 export { unpackedKeepsObjects, hasDebuginfo } from './unpackedObjects.js';
 export { gatedOption } from './gatedOptions.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { compilerCall, driverOf, linkHalfOf, splitPlan, parseInvocation } from '../src/index.js';
+import { compilerCall, crateNameOfCall, driverOf, linkHalfOf, rustcArgsOf, splitPlan, parseInvocation } from '../src/index.js';
 
 const RUSTC = '/t/bin/rustc';
 const ARGS = ['--crate-name', 'build_script_build', 'build.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/w/target/debug/build/x-1'];
@@ -21,4 +21,15 @@ t.test('the link half of a driver\'s -Zno-link run keeps the rustc path before r
   t.same(driven.linkOnlyArgs, [RUSTC, ...own.linkOnlyArgs], 'the same link step, led by the rustc path');
   t.equal(driven.rlinkPath, own.rlinkPath);
   t.ok(own.linkOnlyArgs.includes('-Zlink-only'));
+});
+
+// A call through another program is counted by its crate (cli/test/otherProgram.test.ts): its
+// `--crate-name`, in either spelling, found after the program, and after the rustc behind it.
+t.test("the crate of a call through another program, and rustc's arguments as near as they can be told", async (t) => {
+  t.equal(crateNameOfCall(['/opt/bin/my-compiler', '--crate-name', 'app', 'src/main.rs']), 'app', 'a compiler named otherwise');
+  t.equal(crateNameOfCall(['/opt/bin/my-compiler', '--crate-name=app', 'src/main.rs']), 'app', 'the = spelling');
+  t.equal(crateNameOfCall(['cargo-auditable', '/usr/bin/rustc', '--crate-name', 'lib', 'src/lib.rs']), 'lib', 'a tool in front of rustc');
+  t.same(rustcArgsOf(['cargo-auditable', '/usr/bin/rustc', '--edition=2021', 'src/lib.rs']), ['--edition=2021', 'src/lib.rs'], 'without the rustc path');
+  t.same(rustcArgsOf(['rustc', '-vV']), ['-vV'], "rustc's own");
+  t.equal(crateNameOfCall(['my-compiler', '-vV']), '', 'none for an info call');
 });
