@@ -9,9 +9,21 @@
  * between calls (main.ts), and stops once the dir at its path is not the one
  * it opened; the next call starts a daemon for the store where it is now.
  */
+import { openSync } from 'node:fs';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
-/** The store dir at its path: changed once it is gone or another directory (one made there since). */
+/**
+ * The store dir at its path: changed once it is gone or another directory (one made there since).
+ * The dir is held open while the daemon runs, so its inode number stays taken once it is removed:
+ * a store removed and made again at once got the old dir's number back (ext4 and tmpfs hand a freed
+ * one straight out), and its old daemon took it for its own, lived on to its idle timeout, and
+ * wrote its digests into the new store as it stopped.
+ */
 export function storeHome(dir: string): StartStamp {
+  try {
+    openSync(dir, 'r'); // never closed: the daemon's lifetime (close-on-exec, as node opens every file)
+  } catch {
+    // not there, or not readable: the stamp says so, or goes by the path alone
+  }
   return new StartStamp(dir, FILE_IDENTITY);
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OwnedPath } from '../src/ownedPath.js';
+import { storeHome } from '../src/storeHome.js';
 
 // A store removed and made again at once: the file system hands the freed inode numbers
 // out again, so the new exec.port can carry the old one's inode.
@@ -50,4 +51,19 @@ t.test('the file it made is removed; a missing one is no fault', async (t) => {
   t.notOk(existsSync(port), 'removed');
   owned.removeIfOwn();
   t.notOk(existsSync(port), 'and again, with nothing there');
+});
+
+t.test('a store dir removed and made again is another, though inode numbers are handed out again', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'sc-home-'));
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }));
+  const dir = join(parent, 'store');
+  for (let i = 0; i < 5; i++) {
+    mkdirSync(dir);
+    const home = storeHome(dir);
+    t.notOk(home.changed(), `try ${i}: the dir as opened`);
+    rmSync(dir, { recursive: true });
+    mkdirSync(dir);
+    t.ok(home.changed(), `try ${i}: the dir made again is another`);
+    rmSync(dir, { recursive: true });
+  }
 });
