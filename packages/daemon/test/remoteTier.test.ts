@@ -337,7 +337,9 @@ t.test('a lookup the remote answers slowly is counted, and the next build is tol
   const tier = new RemoteTier(remote, { ...b, log, showLater: (code, line) => lines.push(`${code} | ${line}`) }, false);
   t.same(await tier.fetch({ manifestKey: MANIFEST, crateName: 'answer', components: [], cwd: cb.cwd, table: cb.table, form: '', env: {} }), {}, 'a miss');
   t.equal(b.stats.stats.remote.slowLookups, 1, 'counted as slow');
-  t.match(lines, [/^SPLITCACHE_REMOTE_SLOW \| SPLITCACHE_REMOTE_SLOW: the remote took 1\.\d s to answer a lookup; /], 'one line for the build');
+  // The lookup takes the server's 1.1 s and then some: on a loaded machine (load 15 on 2 cores) it
+  // took 2.3 s once, so the line's figure is only checked to be a duration past the 1 s threshold.
+  t.match(lines, [/^SPLITCACHE_REMOTE_SLOW \| SPLITCACHE_REMOTE_SLOW: the remote took (?:[1-9]|\d{2,})\.\d s to answer a lookup; /], 'one line for the build');
 });
 
 // A server (or a proxy in front of one) that answers every record with what can't be read: the
