@@ -201,8 +201,9 @@ export class CompileHandler {
     p.missReason = local.reason;
     // An entry fetched from the remote when no key checked it is not served by a daemon that has one:
     // the remote's signed record is looked up instead, or the crate is compiled again over it.
-    if (result && this.s.config.remote?.signingKey && (await store.getEntry(result.entryKey))?.fetched === 'unsigned') {
-      result = undefined;
+    let checked = result && this.s.config.remote?.signingKey ? await store.getEntry(result.entryKey) : undefined;
+    if (checked?.fetched === 'unsigned') {
+      [result, checked] = [undefined, undefined];
       p.missReason = 'unchecked-download';
     }
     let remote: RemoteLookup | undefined;
@@ -215,7 +216,8 @@ export class CompileHandler {
       p.remoteReason = remote.reason;
     }
     if (!result) return undefined;
-    const entry = await store.getEntry(result.entryKey);
+    // The local result's entry, if the check above read it already.
+    const entry = checked ?? (await store.getEntry(result.entryKey));
     if (!entry) {
       p.missReason = 'entry-gone';
       return undefined;

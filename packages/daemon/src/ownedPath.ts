@@ -9,8 +9,7 @@
  * no call, and every daemon started after it found the index locked, so
  * builds went uncached until it idled out.
  */
-import { unlinkSync } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import { unlinkSync, type BigIntStats } from 'node:fs';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
 /**
