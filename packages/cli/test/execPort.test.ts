@@ -205,7 +205,9 @@ t.test('server stop while a call compiles for longer than it waits: it says the 
   t.teardown(() => store.stop());
   await store.splitcache(['server', 'start']);
   const daemon = store.daemonPid();
-  const { rustc, pidFile } = slowRustc(12);
+  // 15 s: still compiling when `server stop`'s 10 s wait ends, though that command's own start
+  // takes seconds on a loaded machine (12 s left ~2 s of margin: a flaky-test helper's reading).
+  const { rustc, pidFile } = slowRustc(15);
   const cwd = printingCrate('compiled through a stop');
   const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
   await sleepingPid(t, pidFile);
