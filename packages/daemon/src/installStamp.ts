@@ -9,9 +9,9 @@
  * serves that call and stops; the next call starts the daemon of the install
  * now on disk.
  */
-import { StartStamp } from './startStamp.js';
+import { FILE_VERSION, StartStamp } from './startStamp.js';
 
 /** The daemon's entry file: changed once rewritten, replaced or removed. */
 export function installStamp(file: string | undefined): StartStamp {
-  return new StartStamp(file, (st) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`);
+  return new StartStamp(file, FILE_VERSION);
 }

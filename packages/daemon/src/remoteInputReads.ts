@@ -1,6 +1,7 @@
 import { statfsSync, type BigIntStats } from 'node:fs';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
+import { FILE_VERSION } from './startStamp.js';
 
 /**
  * What a remote input set may make this machine read, for one lookup.
@@ -33,7 +34,7 @@ export class RemoteInputReads {
   digest(path: string, st: BigIntStats): Promise<Digest> {
     if (this.ofKernel(path, st)) throw this.bad(`names ${JSON.stringify(path)}, a file of the kernel's, not of a build`);
     // Exact numbers: inodes above 2^53 (overlayfs's xino, NFS file ids) round to their neighbours' as doubles.
-    const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const id = FILE_VERSION(st);
     const known = this.byInode.get(id);
     if (known) return known;
     this.bytes += Number(st.size);

@@ -15,6 +15,9 @@ import { statSync, type BigIntStats } from 'node:fs';
  */
 export const FILE_IDENTITY = (st: BigIntStats) => `${st.dev}:${st.ino}`;
 
+/** A file's identity and, as far as its stat tells, its content: any write, or a file put in its place, changes it. */
+export const FILE_VERSION = (st: BigIntStats) => `${FILE_IDENTITY(st)}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+
 export class StartStamp {
   private readonly atStart: string | undefined;
 
