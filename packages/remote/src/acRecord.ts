@@ -4,6 +4,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { isDigest, type Digest } from '@splitcache/hash';
 import { packValue, type EntryRecord } from '@splitcache/store';
 import { checkEntry } from './checkEntry.js';
+import { envelopeShaped } from './envelopeShape.js';
 
 /**
  * `/ac/{manifestKey}`: the input set of the first result published for a
@@ -100,6 +101,7 @@ export function openAc<K extends AcRecord['kind']>(
 
 /** The envelope of an AC body, or undefined if it isn't one (the server refuses such a PUT). */
 export function decodeEnvelope(body: Uint8Array): Envelope | undefined {
+  if (!envelopeShaped(body)) return undefined;
   let e: Partial<Envelope>;
   try {
     e = packr.unpack(body) as Partial<Envelope>;

@@ -8,6 +8,7 @@ import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { initHash } from '@splitcache/hash';
 import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
+import { MAX_RECORD_BYTES } from '../remoteCache.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
@@ -40,7 +41,8 @@ interface ClientCounts {
   puts: number;
 }
 
-const MAX_RECORD = 64 << 20;
+/** The largest record a client reads (remoteCache.ts): one larger is of no use, and each GET of it holds it whole. */
+const MAX_RECORD = MAX_RECORD_BYTES;
 
 /**
  * `splitcache serve`: the team cache server, speaking the protocol in
@@ -192,10 +194,20 @@ export class CacheServer {
 
   private async read(req: IncomingMessage, res: ServerResponse, kind: Kind, key: string, counts: ClientCounts): Promise<void> {
     const item = await this.index.get(kind, key);
+    if (item && kind === 'a' && req.method === 'HEAD') {
+      // Its size is the item's: the record itself is not read for a HEAD.
+      counts.hits++;
+      void this.index.touch(kind, key, item).catch(() => undefined);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': item.size }).end();
+      return;
+    }
     let body: Buffer | undefined;
     let file: Awaited<ReturnType<typeof open>> | undefined;
     if (item && kind === 'a') body = await this.index.record(key);
-    if (item && kind === 'c') file = await open(this.blobs.pathOf(key), 'r').catch(() => undefined);
+    // Only a file that is not there is lost: any other failure (EMFILE, with every descriptor held
+    // by unread GETs) is the request's, a 500. Taken for lost, the blob left the index for good
+    // while its file stayed, uncounted and never evicted (a hunting helper's repro).
+    if (item && kind === 'c') file = await open(this.blobs.pathOf(key), 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!body && !file) {
       if (item) await this.index.remove(kind, key); // a blob file lost behind the index's back
       counts.misses++;
@@ -225,7 +237,7 @@ export class CacheServer {
       const dest = this.blobs.pathOf(digest);
       await makeDirs(dirname(dest));
       await rename(tmp, dest);
-      await this.index.add('c', digest, got.size);
+      await (there ? this.index.replace('c', digest, got.size) : this.index.add('c', digest, got.size));
     } finally {
       await rm(tmp, { force: true });
     }
@@ -244,7 +256,7 @@ export class CacheServer {
     const body = Buffer.concat(chunks);
     if (size !== length) return reply(req, res, 400, 'body length differs from Content-Length');
     if (!decodeEnvelope(body)) return reply(req, res, 422, 'body is not an AC record envelope (msgpack { v: 1, payload, sig })');
-    await this.index.putRecord(key, body);
+    await this.index.replace('a', key, body.length, body);
     reply(req, res, 201);
     this.evictIfFull();
   }

@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
@@ -16,6 +17,12 @@ export interface Totals {
   entries: number;
   bytes: number;
 }
+
+/**
+ * Free bytes a reopen is let try with: LevelDB writes a new log and manifest as it recovers. With
+ * less, a write after a failed one is refused as the disk full, and the index stays open for reads.
+ */
+const HEAL_MIN_FREE = 4 << 20;
 
 /** Access times are rewritten at most this often per item by default: a hot entry is not a write per GET. */
 const TOUCH_GRANULARITY_MS = 60_000;
@@ -51,22 +58,46 @@ export class ServerIndex {
    * After a failed write, LevelDB goes on appending to a log that may end in a
    * torn record, and recovery drops what follows it in its block: records
    * acknowledged (201) after a full disk was freed were gone after a restart.
-   * Reopened, LevelDB recovers the log now and starts a new one.
+   * Reopened, LevelDB recovers the log now and starts a new one. Not while the
+   * disk is still full: the open then failed too, and left the index closed, so
+   * every GET and HEAD was a 500 until a record's PUT came after the space was
+   * back (a hunting helper's repro). Now such a write is a 507, the index stays
+   * open and reads are served; the first write once there is room reopens it.
    */
   private async heal(): Promise<void> {
     if (!this.broken) return;
-    await this.db.close().catch(() => undefined);
-    this.db = await openDb(this.location);
-    this.broken = false;
+    const st = await statfs(this.location).catch(() => undefined);
+    if (st && st.bavail * st.bsize < HEAL_MIN_FREE) {
+      throw Object.assign(new Error(`server index ${this.location}: the disk is full`), { code: 'ENOSPC' });
+    }
+    await this.reopen();
+  }
+
+  private reopening: Promise<void> | undefined;
+
+  /** Closes the index and opens it again, once for all who ask; an open that fails leaves it closed, and the next use tries again. */
+  private reopen(): Promise<void> {
+    this.reopening ??= (async () => {
+      await this.db.close().catch(() => undefined);
+      this.db = await openDb(this.location);
+      this.broken = false;
+    })().finally(() => (this.reopening = undefined));
+    return this.reopening;
+  }
+
+  /** The index for a read, opened again where a reopen that failed left it closed. */
+  private async live(): Promise<Level<string, Bytes>> {
+    if (this.db.status !== 'open') await this.reopen();
+    return this.db;
   }
 
   async get(kind: Kind, key: string): Promise<Item | undefined> {
-    const v = await this.db.get(`i!${kind}${key}`);
+    const v = await (await this.live()).get(`i!${kind}${key}`);
     return v ? (unpack(v) as Item) : undefined;
   }
 
   async record(key: string): Promise<Buffer | undefined> {
-    const v = await this.db.get(`v!${key}`);
+    const v = await (await this.live()).get(`v!${key}`);
     return v ? Buffer.from(v) : undefined;
   }
 
@@ -92,29 +123,33 @@ export class ServerIndex {
 
   /** Records a new item (and an AC record's bytes); a key already there is left as it is (first writer wins). */
   add(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
-    return this.serial(() => this.addNow(kind, key, size, value));
+    return this.serial(() => this.addNow(kind, key, size, value, false));
   }
 
-  private async addNow(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
-    if (await this.get(kind, key)) return;
+  /**
+   * Records an item in place of the one there, if any, in one batch: a record PUT again, or a
+   * blob written again from its body (in the other form, gzip or raw, its size is another:
+   * kept as it was, the totals drifted from the files, and `--max-size` evicted by them).
+   */
+  replace(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
+    return this.serial(() => this.addNow(kind, key, size, value, true));
+  }
+
+  private async addNow(kind: Kind, key: string, size: number, value: Uint8Array | undefined, replace: boolean): Promise<void> {
+    const old = await this.get(kind, key);
+    if (old && !replace) return;
     const atime = Date.now();
-    const totals = { entries: this.totals.entries + 1, bytes: this.totals.bytes + size };
-    const ops: { type: 'put'; key: string; value: Bytes }[] = [
+    const totals = { entries: this.totals.entries + (old ? 0 : 1), bytes: this.totals.bytes + size - (old?.size ?? 0) };
+    const ops: ({ type: 'put'; key: string; value: Bytes } | { type: 'del'; key: string })[] = [];
+    if (old) ops.push({ type: 'del', key: lruKey(old.atime, kind, key) });
+    ops.push(
       { type: 'put', key: `i!${kind}${key}`, value: pack({ size, atime }) },
       { type: 'put', key: lruKey(atime, kind, key), value: new Uint8Array(0) },
       { type: 'put', key: 's!totals', value: pack(totals) },
-    ];
+    );
     if (value) ops.push({ type: 'put', key: `v!${key}`, value });
     await this.db.batch(ops);
     Object.assign(this.totals, totals);
-  }
-
-  /** Stores an AC record's bytes, replacing the record there, if any. */
-  putRecord(key: string, value: Uint8Array): Promise<void> {
-    return this.serial(async () => {
-      await this.removeNow('a', key);
-      await this.addNow('a', key, value.length, value);
-    });
   }
 
   /** Moves an item to the young end of the LRU order (coarsely: see TOUCH_GRANULARITY_MS). */
