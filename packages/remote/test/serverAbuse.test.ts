@@ -1,6 +1,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,4 +108,24 @@ t.test('records: a body of another shape is refused before it is decoded, and on
   const head = await fetch(`${s.url}/ac/${acKey(5)}`, { method: 'HEAD' });
   t.equal(head.status, 200, 'its HEAD answers');
   t.equal(Number(head.headers.get('content-length')), r.length, 'with its length, without reading it');
+});
+
+t.test('a client that never reads its response is cut off once the connection has been idle for the idle timeout', async (t) => {
+  const s = await serve(t, { idleTimeoutMs: 1000 });
+  const blob = randomBytes(16 << 20);
+  const d = digestBytes(blob);
+  t.equal(await put(`${s.url}/cas/${d}`, blob), 201, 'a 16 MiB blob is stored');
+  const u = new URL(s.url);
+  const socket = connect(Number(u.port), u.hostname);
+  await new Promise((res) => socket.once('connect', res));
+  socket.pause();
+  socket.write(`GET /cas/${d} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  // Nothing is read for 3 s: the kernel's buffers fill, and the server's writes stop moving.
+  await new Promise((res) => setTimeout(res, 3000));
+  let got = 0;
+  socket.on('data', (c: Buffer) => (got += c.length));
+  socket.resume();
+  await new Promise((res) => socket.once('close', res));
+  t.ok(got < blob.length, `the server closed the connection before the body was whole (${got} of ${blob.length} bytes, headers included)`);
+  t.equal(await status(`${s.url}/cas/${d}`), 200, 'and serves the next client');
 });

@@ -30,6 +30,13 @@ export interface CacheServerOptions {
   /** Slow-loris limits: all headers within this, the whole request within requestTimeoutMs. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * A connection that moves no byte either way for this long is closed (default 60 s, as nginx's
+   * send_timeout): a client that never reads a response held its descriptors, and a blob file
+   * evicted meanwhile its disk space, for good; one that stops mid-PUT held its key's PUTs for
+   * the 300 s of requestTimeoutMs.
+   */
+  idleTimeoutMs?: number;
   /** How stale an item's last-access time may get before a GET rewrites it (default 60 s). */
   lruGranularityMs?: number;
   log?: (line: string) => void;
@@ -102,6 +109,7 @@ export class CacheServer {
       connectionsCheckingInterval: Math.min(1000, headersTimeout),
       keepAliveTimeout: 15_000,
     });
+    http.timeout = o.idleTimeoutMs ?? 60_000;
     const server = new CacheServer(o, http, index, blobs);
     try {
       await new Promise<void>((res, rej) => {
