@@ -129,3 +129,15 @@ t.test('a client that never reads its response is cut off once the connection ha
   t.ok(got < blob.length, `the server closed the connection before the body was whole (${got} of ${blob.length} bytes, headers included)`);
   t.equal(await status(`${s.url}/cas/${d}`), 200, 'and serves the next client');
 });
+
+t.test('a server that starts on a full disk says why its index cannot be opened', async (t) => {
+  const dir = tmp();
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) {
+    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
+    return;
+  }
+  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  spawnSync('sh', ['-c', `head -c 200000 /dev/zero > '${join(dir, 'filler')}'`]);
+  // Before, the line said only `cannot be opened`.
+  await t.rejects(CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 }), { code: 'SPLITCACHE_SERVE_IO', message: /cannot be opened: .*No space left on device/ });
+});

@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
-import { SplitcacheError } from '@splitcache/errors';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
 
 type Bytes = Uint8Array;
 /** 'c': a blob under /cas/ (its bytes are a file); 'a': a record under /ac/ (its bytes are in the index). */
@@ -227,7 +227,9 @@ async function openDb(location: string): Promise<Level<string, Bytes>> {
     await db.open();
   } catch (cause) {
     const code = (cause as { cause?: { code?: string }; code?: string }).cause?.code ?? (cause as { code?: string }).code;
-    const why = code === 'LEVEL_LOCKED' ? 'is locked by another process' : 'cannot be opened';
+    // The cause's own words name what stopped it (`IO error: …: No space left on device`).
+    const inner = (cause as { cause?: unknown }).cause ?? cause;
+    const why = code === 'LEVEL_LOCKED' ? 'is locked by another process' : `cannot be opened: ${oneLine(inner)}`;
     throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server index ${location} ${why}`, { cause });
   }
   return db;
