@@ -245,7 +245,8 @@ export class CacheServer {
       const dest = this.blobs.pathOf(digest);
       await makeDirs(dirname(dest));
       await rename(tmp, dest);
-      await (there ? this.index.replace('c', digest, got.size) : this.index.add('c', digest, got.size));
+      // The file is this body's now, in whichever form it came: its size replaces one recorded before.
+      await this.index.replace('c', digest, got.size);
     } finally {
       await rm(tmp, { force: true });
     }

@@ -67,7 +67,8 @@ export class ServerIndex {
   private async heal(): Promise<void> {
     if (!this.broken) return;
     const st = await statfs(this.location).catch(() => undefined);
-    if (st && st.bavail * st.bsize < HEAL_MIN_FREE) {
+    // A file system that reports no sizes (blocks 0) is not judged: the reopen is tried.
+    if (st && st.blocks > 0 && st.bavail * st.bsize < HEAL_MIN_FREE) {
       throw Object.assign(new Error(`server index ${this.location}: the disk is full`), { code: 'ENOSPC' });
     }
     await this.reopen();
@@ -121,23 +122,18 @@ export class ServerIndex {
     return run;
   }
 
-  /** Records a new item (and an AC record's bytes); a key already there is left as it is (first writer wins). */
-  add(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
-    return this.serial(() => this.addNow(kind, key, size, value, false));
-  }
-
   /**
-   * Records an item in place of the one there, if any, in one batch: a record PUT again, or a
-   * blob written again from its body (in the other form, gzip or raw, its size is another:
-   * kept as it was, the totals drifted from the files, and `--max-size` evicted by them).
+   * Records an item (and an AC record's bytes) in place of the one there, if any, in one batch:
+   * a record PUT again, or a blob written again from its body (in the other form, gzip or raw,
+   * its size is another: kept as it was, the totals drifted from the files, and `--max-size`
+   * evicted by them).
    */
   replace(kind: Kind, key: string, size: number, value?: Uint8Array): Promise<void> {
-    return this.serial(() => this.addNow(kind, key, size, value, true));
+    return this.serial(() => this.replaceNow(kind, key, size, value));
   }
 
-  private async addNow(kind: Kind, key: string, size: number, value: Uint8Array | undefined, replace: boolean): Promise<void> {
+  private async replaceNow(kind: Kind, key: string, size: number, value: Uint8Array | undefined): Promise<void> {
     const old = await this.get(kind, key);
-    if (old && !replace) return;
     const atime = Date.now();
     const totals = { entries: this.totals.entries + (old ? 0 : 1), bytes: this.totals.bytes + size - (old?.size ?? 0) };
     const ops: ({ type: 'put'; key: string; value: Bytes } | { type: 'del'; key: string })[] = [];
