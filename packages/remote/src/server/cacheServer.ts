@@ -185,7 +185,12 @@ export class CacheServer {
     // (after a key rotation, or over a keyless writer's), as on a plain WebDAV server.
     const prev = this.writing.get(id);
     const mine = (async () => {
-      await prev?.catch(() => undefined);
+      // Waiting its turn is not idleness: its body waits unread until the PUT before it ends.
+      if (prev) {
+        req.socket.setTimeout(0);
+        await prev.catch(() => undefined);
+        req.socket.setTimeout(this.http.timeout);
+      }
       // A blob already there is written again from the body, verified: a client PUTs one it has
       // (clients HEAD first) when the copy it got here failed its digest, damaged on this disk,
       // which a 204 that kept it left to fail every reader for good.
@@ -246,7 +251,12 @@ export class CacheServer {
       await makeDirs(dirname(dest));
       await rename(tmp, dest);
       // The file is this body's now, in whichever form it came: its size replaces one recorded before.
-      await this.index.replace('c', digest, got.size);
+      // One the index refuses (a full disk) is not left behind, uncounted and never evicted, unless
+      // it replaced a stored blob, which the index still names.
+      await this.index.replace('c', digest, got.size).catch(async (err: unknown) => {
+        if (!there) await rm(dest, { force: true });
+        throw err;
+      });
     } finally {
       await rm(tmp, { force: true });
     }

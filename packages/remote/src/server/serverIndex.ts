@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
@@ -19,10 +19,14 @@ export interface Totals {
 }
 
 /**
- * Free bytes a reopen is let try with: LevelDB writes a new log and manifest as it recovers. With
- * less, a write after a failed one is refused as the disk full, and the index stays open for reads.
+ * Free bytes a reopen needs beyond the logs it replays: LevelDB writes what they hold into a
+ * new table, and a new log and manifest, as it recovers. With less, a write after a failed one
+ * is refused as the disk full, and the index stays open for reads.
  */
-const HEAL_MIN_FREE = 4 << 20;
+const HEAL_MARGIN = 2 << 20;
+
+/** How long after an open that failed a read may try again (each try replays the logs). */
+const REOPEN_RETRY_MS = 5_000;
 
 /** Access times are rewritten at most this often per item by default: a hot entry is not a write per GET. */
 const TOUCH_GRANULARITY_MS = 60_000;
@@ -62,33 +66,46 @@ export class ServerIndex {
    * disk is still full: the open then failed too, and left the index closed, so
    * every GET and HEAD was a 500 until a record's PUT came after the space was
    * back (a hunting helper's repro). Now such a write is a 507, the index stays
-   * open and reads are served; the first write once there is room reopens it.
+   * open and reads are served; the first write once there is room for the logs
+   * it replays reopens it.
    */
   private async heal(): Promise<void> {
     if (!this.broken) return;
-    const st = await statfs(this.location).catch(() => undefined);
-    // A file system that reports no sizes (blocks 0) is not judged: the reopen is tried.
-    if (st && st.blocks > 0 && st.bavail * st.bsize < HEAL_MIN_FREE) {
-      throw Object.assign(new Error(`server index ${this.location}: the disk is full`), { code: 'ENOSPC' });
+    const free = await freeBytes(this.location);
+    const needed = (await logBytes(this.location)) + HEAL_MARGIN;
+    if (free !== undefined && free < needed) {
+      throw Object.assign(new Error(`server index ${this.location}: the disk is full (${free} bytes free, ${needed} needed to reopen it)`), { code: 'ENOSPC' });
     }
     await this.reopen();
   }
 
   private reopening: Promise<void> | undefined;
+  private failedOpenAt = 0;
+  private closed = false;
 
-  /** Closes the index and opens it again, once for all who ask; an open that fails leaves it closed, and the next use tries again. */
+  /**
+   * Closes the index and opens it again, once for all who ask; an open that fails leaves it
+   * closed, and a later use tries again. Never once close() was called: a request still in
+   * flight then took the lock again, and a server started next in the process found it held.
+   */
   private reopen(): Promise<void> {
+    if (this.closed) return Promise.reject(new SplitcacheError('SPLITCACHE_SERVE_IO', `server index ${this.location} is closed`));
     this.reopening ??= (async () => {
       await this.db.close().catch(() => undefined);
-      this.db = await openDb(this.location);
+      try {
+        this.db = await openDb(this.location);
+      } catch (err) {
+        this.failedOpenAt = Date.now();
+        throw err;
+      }
       this.broken = false;
     })().finally(() => (this.reopening = undefined));
     return this.reopening;
   }
 
-  /** The index for a read, opened again where a reopen that failed left it closed. */
+  /** The index for a read, opened again where a reopen that failed left it closed (at most every REOPEN_RETRY_MS). */
   private async live(): Promise<Level<string, Bytes>> {
-    if (this.db.status !== 'open') await this.reopen();
+    if (this.db.status !== 'open' && (this.reopening || Date.now() - this.failedOpenAt >= REOPEN_RETRY_MS)) await this.reopen();
     return this.db;
   }
 
@@ -206,9 +223,29 @@ export class ServerIndex {
     return out;
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.reopening?.catch(() => undefined);
+    await this.db.close();
   }
+}
+
+/**
+ * The bytes this process may still write on the index's file system: root may use the blocks
+ * kept for it (bfree), others not (bavail). Undefined where it can't be told (no statfs, or a
+ * file system that reports no sizes): the reopen is tried.
+ */
+async function freeBytes(location: string): Promise<number | undefined> {
+  const st = await statfs(location).catch(() => undefined);
+  if (!st || st.blocks === 0) return undefined;
+  return (process.getuid?.() === 0 ? st.bfree : st.bavail) * st.bsize;
+}
+
+/** The size of the logs a reopen replays. */
+async function logBytes(location: string): Promise<number> {
+  const names = await readdir(location).catch(() => [] as string[]);
+  const sizes = await Promise.all(names.filter((n) => n.endsWith('.log')).map((n) => stat(join(location, n)).then((st) => st.size, () => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
 }
 
 const ATIME_WIDTH = 10;
