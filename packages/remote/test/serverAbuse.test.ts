@@ -141,3 +141,62 @@ t.test('a server that starts on a full disk says why its index cannot be opened'
   // Before, the line said only `cannot be opened`.
   await t.rejects(CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 }), { code: 'SPLITCACHE_SERVE_IO', message: /cannot be opened: .*No space left on device/ });
 });
+
+t.test("a PUT waiting for the same key's PUT before it is not idle: it is answered once that one ends", async (t) => {
+  const s = await serve(t, { idleTimeoutMs: 1000 });
+  const blob = randomBytes(10_000);
+  const d = digestBytes(blob);
+  const u = new URL(s.url);
+  const head = `PUT /cas/${d} HTTP/1.1\r\nHost: x\r\nContent-Length: ${blob.length}\r\nConnection: close\r\n\r\n`;
+  const answer = (socket: ReturnType<typeof connect>) => {
+    let got = '';
+    socket.on('data', (c: Buffer) => (got += c.toString()));
+    return new Promise<string>((res) => socket.once('close', () => res(got.split('\r\n')[0] || '(no answer)')));
+  };
+  // The first sends its body slowly, a byte every 300 ms: never idle, and done in ~3 s.
+  const first = connect(Number(u.port), u.hostname);
+  const firstAnswer = answer(first);
+  first.write(head);
+  first.write(blob.subarray(0, blob.length - 10));
+  let sent = blob.length - 10;
+  const drip = setInterval(() => {
+    first.write(blob.subarray(sent, sent + 1));
+    if (++sent === blob.length) clearInterval(drip);
+  }, 300);
+  t.teardown(() => clearInterval(drip));
+  await new Promise((res) => setTimeout(res, 100));
+  // The second sends all at once, and waits its turn for over 2 s: before, it was cut at 1 s.
+  const second = connect(Number(u.port), u.hostname);
+  const secondAnswer = answer(second);
+  second.write(head);
+  second.write(blob);
+  t.match(await firstAnswer, /^HTTP\/1\.1 201/, 'the slow PUT is stored');
+  t.match(await secondAnswer, /^HTTP\/1\.1 204/, 'and the one that waited behind it is answered');
+});
+
+t.test('a server closed while a PUT is in flight does not open its index again', async (t) => {
+  const dir = tmp();
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  const blob = randomBytes(100_000);
+  const d = digestBytes(blob);
+  const u = new URL(s.url);
+  // Two PUTs of one key stop mid-body: the second waits for the first, and runs once the close
+  // has cut the first off, the index closed by then.
+  const stall = () => {
+    const c = connect(Number(u.port), u.hostname);
+    c.on('error', () => undefined);
+    c.write(`PUT /cas/${d} HTTP/1.1\r\nHost: x\r\nContent-Length: ${blob.length}\r\n\r\n`);
+    c.write(blob.subarray(0, 1000));
+    t.teardown(() => c.destroy());
+  };
+  stall();
+  await new Promise((res) => setTimeout(res, 100));
+  stall();
+  await new Promise((res) => setTimeout(res, 100));
+  await s.close(300);
+  await new Promise((res) => setTimeout(res, 500));
+  // Before, the request that outlived the close reopened the index, and held its lock.
+  const again = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  t.teardown(() => again.close(1000));
+  t.pass('a server started next on the same dir, in the same process, gets its index');
+});
