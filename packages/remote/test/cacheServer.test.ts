@@ -1,27 +1,15 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Client } from 'undici';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
-import { CacheServer, parseTokens, RemoteCache, sealAc, type CacheServerOptions } from '../src/index.js';
+import { CacheServer, parseTokens, RemoteCache, sealAc } from '../src/index.js';
+import { serve, smallTmpfs, tmp } from './serverHelpers.js';
 
-const made: string[] = [];
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-serve-'));
-  made.push(dir);
-  return dir;
-};
-t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-async function serve(t: Test, o: Partial<CacheServerOptions> = {}) {
-  const s = await CacheServer.start({ dir: tmp(), host: '127.0.0.1', port: 0, ...o });
-  t.teardown(() => s.close(1000));
-  return s;
-}
 
 function cache(t: Test, url: string, o: { token?: string; compression?: 'gzip' | 'none' } = {}) {
   const c = new RemoteCache({ url, timeoutMs: 2000, retries: 0, breakerThreshold: 100, breakerCooldownMs: 1000, compression: 'gzip', ...o });
@@ -217,12 +205,8 @@ t.test("an upload cut off by a kill leaves nothing behind once the server starts
 t.test('records acknowledged after a full disk was freed survive a restart', async (t) => {
   // After a write failed (ENOSPC inside LevelDB), the server went on with a log that may end
   // in a torn record: records it acknowledged (201) once space was back were gone after a restart.
-  const dir = tmp();
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir]).status !== 0) {
-    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
-    return;
-  }
-  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const dir = smallTmpfs(t, '512k');
+  if (!dir) return;
   const s = await CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 });
   const record = (i: number) => sealAc({ v: 1, kind: 'inputs', key: `${i}`.padStart(32, '0'), crateName: 'x', inputs: ['x'.repeat(30_000)], envDeps: [] }, undefined);
   const statuses: number[] = [];
@@ -240,12 +224,8 @@ t.test('records acknowledged after a full disk was freed survive a restart', asy
 // connection: the client's next request on it (a lookup) got no headers, timed out after 3 s,
 // and opened its breaker, so runners skipped every hit of a full server.
 t.test('a PUT refused for a full disk closes its connection: the next request of that client is answered', async (t) => {
-  const dir = tmp();
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status !== 0) {
-    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
-    return;
-  }
-  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const dir = smallTmpfs(t, '256k');
+  if (!dir) return;
   const s = await CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 });
   t.teardown(() => s.close());
   const client = new Client(s.url, { headersTimeout: 3000, pipelining: 1 });

@@ -1,46 +1,29 @@
 import t from 'tap';
-import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { mkdtempSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { BlobDir } from '@splitcache/store';
-import { CacheServer, decodeEnvelope, MAX_RECORD_BYTES, sealAc, type CacheServerOptions } from '../src/index.js';
+import { CacheServer, decodeEnvelope, MAX_RECORD_BYTES, sealAc } from '../src/index.js';
+import { serve, smallTmpfs, tmp } from './serverHelpers.js';
 
 // What a broken or hostile client, or a full disk, did to `splitcache serve`, and to every other
 // client of it (a hunting helper's repros against the server; docs/REMOTE.md, "The server").
 
-const made: string[] = [];
-const tmp = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-abuse-'));
-  made.push(dir);
-  return dir;
-};
-t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 t.before(initHash);
 
-async function serve(t: Test, o: Partial<CacheServerOptions> & { dir?: string } = {}) {
-  const s = await CacheServer.start({ dir: tmp(), host: '127.0.0.1', port: 0, ...o });
-  t.teardown(() => s.close(1000));
-  return s;
-}
 const put = (url: string, body: Uint8Array) => fetch(url, { method: 'PUT', body: new Uint8Array(body) }).then((r) => r.status);
 const status = (url: string, method = 'GET') => fetch(url, { method }).then(async (r) => (await r.arrayBuffer(), r.status));
 const acKey = (i: number) => `${i}`.padStart(32, '0');
 const record = (i: number) => sealAc({ v: 1, kind: 'inputs', key: acKey(i), crateName: 'x', inputs: ['x'.repeat(30_000)], envDeps: [] }, undefined);
 
 t.test('a full disk: reads are served while it is full and after, and writes come back with the space', async (t) => {
-  const dir = tmp();
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', dir]).status !== 0) {
-    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
-    return;
-  }
-  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const dir = smallTmpfs(t, '512k');
+  if (!dir) return;
   const s = await serve(t, { dir: join(dir, 'd') });
   const blob = Buffer.from('kept through a full disk\n'.repeat(40));
   const d = digestBytes(blob);
@@ -131,12 +114,8 @@ t.test('a client that never reads its response is cut off once the connection ha
 });
 
 t.test('a server that starts on a full disk says why its index cannot be opened', async (t) => {
-  const dir = tmp();
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) {
-    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
-    return;
-  }
-  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const dir = smallTmpfs(t, '64k');
+  if (!dir) return;
   spawnSync('sh', ['-c', `head -c 200000 /dev/zero > '${join(dir, 'filler')}'`]);
   // Before, the line said only `cannot be opened`.
   await t.rejects(CacheServer.start({ dir: join(dir, 'd'), host: '127.0.0.1', port: 0 }), { code: 'SPLITCACHE_SERVE_IO', message: /cannot be opened: .*No space left on device/ });

@@ -1,0 +1,37 @@
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CacheServer, type CacheServerOptions } from '../src/index.js';
+
+// What the server tests share: temp dirs (removed when the file's tests end), a server on
+// loopback, and a small tmpfs to fill.
+
+const made: string[] = [];
+t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A fresh temp dir, removed once the test file ends. */
+export function tmp(prefix = 'sc-serve-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A server on a free loopback port, in a fresh dir unless `o.dir` names one; closed at the test's end. */
+export async function serve(t: Test, o: Partial<CacheServerOptions> = {}): Promise<CacheServer> {
+  const s = await CacheServer.start({ dir: tmp(), host: '127.0.0.1', port: 0, ...o });
+  t.teardown(() => s.close(1000));
+  return s;
+}
+
+/** A tmpfs of `size` mounted on a fresh dir (unmounted at the test's end), or undefined with a comment where it can't be (needs root). */
+export function smallTmpfs(t: Test, size: string): string | undefined {
+  const dir = tmp();
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) {
+    t.comment('skipped: cannot mount a small tmpfs here (needs root)');
+    return undefined;
+  }
+  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  return dir;
+}
