@@ -25,6 +25,7 @@ const USAGE = `usage:
                                      start the daemon now / stop it (uploads flushed first) /
                                      show whether it runs
   splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N] [--max-body N]
+                   [--access-log FILE]
                                      run the team cache server (docs/REMOTE.md); no size limit
                                      unless --max-size gives one (0: none)
 

@@ -5,4 +5,5 @@ export { sealAc, openAc, decodeEnvelope, type AcRecord, type EntryAcRecord, type
 export { encodeBlobBody, decodeBlobBody, isGzip, type Compression } from './blobBody.js';
 export { checkEntry } from './checkEntry.js';
 export { CacheServer, isLoopback, type CacheServerOptions } from './server/cacheServer.js';
+export { AccessLogFile, accessLine } from './server/accessLog.js';
 export { loadTokens, parseTokens, TokensFile, type Scope, type TokenInfo } from './server/tokens.js';

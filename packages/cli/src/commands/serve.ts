@@ -1,12 +1,14 @@
+import { appendFile } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
-import { CacheServer, loadTokens } from '@splitcache/remote';
+import { AccessLogFile, CacheServer, loadTokens } from '@splitcache/remote';
 import { parseSize } from '@splitcache/store';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 
 export const SERVE: CommandSpec = {
   name: 'serve',
-  valued: ['listen', 'dir', 'tokens', 'max-size', 'max-body'],
+  valued: ['listen', 'dir', 'tokens', 'max-size', 'max-body', 'access-log'],
   usage: `usage: splitcache serve --dir DIR [--listen HOST:PORT] [--tokens FILE] [--max-size N] [--max-body N]
+                        [--access-log FILE]
 Runs the team cache server (docs/REMOTE.md) until SIGTERM or SIGINT; its first line of stdout
 names the URL it listens on.
   --dir DIR            where it keeps the blobs and records (needed)
@@ -16,7 +18,10 @@ names the URL it listens on.
                        server is open, and listens on loopback only
   --max-size N         evict the least recently used items until they fit in N (K, M, G, T);
                        default and 0: no size limit, as SPLITCACHE_MAX_SIZE=0 and gc --max-size 0
-  --max-body N         refuse an upload larger than N (default 1G)`,
+  --max-body N         refuse an upload larger than N (default 1G)
+  --access-log FILE    append one line per request to FILE (- for stdout): time, client
+                       address, token name, method, path, status, bytes out and in, ms;
+                       SIGHUP opens FILE again (after logrotate has moved it)`,
 };
 
 /**
@@ -35,25 +40,36 @@ export async function runServe(args: string[]): Promise<number> {
   if (!listen) return usageError(SERVE, `--listen takes HOST:PORT or PORT, not '${f.listen}'`);
   if (f['max-size'] !== undefined && maxSize === undefined) return usageError(SERVE, `--max-size takes a size such as 10G (0: no limit), not '${f['max-size']}'`);
   if (f['max-body'] !== undefined && !maxBody) return usageError(SERVE, `--max-body takes a size such as 1G, not '${f['max-body']}'`);
+  // A log asked for and not to be had is a reason not to start, said at once.
+  if (f['access-log'] && f['access-log'] !== '-') {
+    const bad = await appendFile(f['access-log'], '').then(() => undefined, (e: NodeJS.ErrnoException) => e.code ?? e.message);
+    if (bad) return process.stderr.write(`splitcache: SPLITCACHE_SERVE_CONFIG: access log ${f['access-log']} cannot be written: ${bad}\n`), 1;
+  }
   let server: CacheServer;
+  const warn = (line: string) => process.stderr.write(`splitcache serve: ${line}\n`);
+  const logFile = f['access-log'] && f['access-log'] !== '-' ? new AccessLogFile(f['access-log'], warn) : undefined;
+  const accessLog = logFile ? (line: string) => logFile.write(line) : f['access-log'] === '-' ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
   try {
     const tokens = await loadTokens(f.tokens, process.env);
     server = await CacheServer.start({
       dir: f.dir, host: listen.host, port: listen.port, tokens, tokensFile: f.tokens, maxSize: maxSize || undefined, maxBody,
-      log: (line) => process.stderr.write(`splitcache serve: ${line}\n`),
+      log: warn, accessLog,
     });
     const access = tokens ? `${tokens.size} token(s)` : 'open (no tokens: loopback only)';
     process.stdout.write(`splitcache serve: listening on ${server.url} (dir ${f.dir}, ${access}${maxSize ? `, max size ${maxSize} bytes` : ''})\n`);
   } catch (err) {
     process.stderr.write(`splitcache: ${oneLine(err)}\n`);
+    await logFile?.close();
     return 1;
   }
+  if (logFile) process.on('SIGHUP', () => logFile.reopen());
   await new Promise<void>((res) => {
     process.once('SIGTERM', () => res());
     process.once('SIGINT', () => res());
   });
   process.stderr.write('splitcache serve: stopping (finishing in-flight requests)\n');
   await server.close();
+  await logFile?.close();
   return 0;
 }
 

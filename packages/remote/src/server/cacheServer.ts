@@ -9,6 +9,7 @@ import { initHash } from '@splitcache/hash';
 import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
+import { accessLine } from './accessLog.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
@@ -40,6 +41,8 @@ export interface CacheServerOptions {
   /** How stale an item's last-access time may get before a GET rewrites it (default 60 s). */
   lruGranularityMs?: number;
   log?: (line: string) => void;
+  /** Given one line per request once it has ended (accessLog.ts has its fields). */
+  accessLog?: (line: string) => void;
 }
 
 interface ClientCounts {
@@ -60,6 +63,8 @@ export class CacheServer {
   private readonly clients = new Map<string, ClientCounts>();
   private readonly writing = new Map<string, Promise<unknown>>();
   private readonly active = new Set<Promise<void>>();
+  /** The token name each request was accepted under, for its access log line. */
+  private readonly names = new WeakMap<IncomingMessage, string>();
   private tokens: Map<string, TokenInfo> | undefined;
   /** The table `tokens` was hashed from, and the file that may replace it. */
   private tokensRead: Map<string, TokenInfo> | undefined;
@@ -78,6 +83,8 @@ export class CacheServer {
     this.tokensRead = o.tokens;
     this.tokensFile = o.tokens && o.tokensFile ? new TokensFile(o.tokensFile, o.tokens, o.log) : undefined;
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const [startedAt, address] = [Date.now(), req.socket.remoteAddress];
+      if (o.accessLog) res.once('close', () => o.accessLog!(accessLine(req, res, this.names.get(req), startedAt, address)));
       // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
       const sent = new Promise<void>((r) => res.once('close', () => r()));
       const p = this.handle(req, res)
@@ -159,6 +166,7 @@ export class CacheServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const who = this.identify(req);
     if (!who) return reply(req, res, 401, 'a valid bearer token is required', { 'www-authenticate': 'Bearer' });
+    this.names.set(req, who.name);
     const r = route(req.url);
     if (r.to === 'none') return reply(req, res, 404, 'not found');
     if (r.to === 'bad') return reply(req, res, 400, r.why);

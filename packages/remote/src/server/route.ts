@@ -7,10 +7,13 @@ export type Route = { to: 'item'; kind: Kind; key: string } | { to: 'status' } |
  * Maps a request path to what it names. Only `/cas/<digest>`, `/ac/<key>`
  * (both 32 lower-case hex characters) and `/status` exist. Anything else
  * under /cas/ or /ac/ (a `..`, an encoded slash, a longer or shorter name)
- * is a bad request, so no path from a client ever reaches the file system.
+ * is a bad request, so no path from a client ever reaches the file system. A target in the
+ * absolute form (`http://host/cas/<digest>`), which a server must take (RFC 9112, 3.2.2), names
+ * its path.
  */
 export function route(url: string | undefined): Route {
-  const path = (url ?? '/').split('?')[0]!;
+  // The absolute form (`GET http://host/cas/…`, as sent to a proxy) names the same path.
+  const path = (url ?? '/').replace(/^https?:\/\/[^/?]*/i, '').split('?')[0] || '/';
   if (path === '/status') return { to: 'status' };
   const m = /^\/(cas|ac)(\/.*)?$/.exec(path);
   if (!m) return { to: 'none' };

@@ -1,0 +1,83 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * One line per request, written once its response has ended or its connection closed:
+ *
+ *   2026-12-06T02:50:01.123Z 10.0.0.7 ci-runner PUT /cas/<digest> 201 0 1048576 12ms
+ *
+ * the time the request came, the client's address (read then: a closed socket has none), the token's
+ * name (`-` before a token was accepted), method, path, status, bytes of response body, bytes of
+ * request body, milliseconds, and `aborted` when the response never finished (the client went
+ * away, a timeout cut it). The token itself is never written. Fields a client chose (method, path)
+ * are cut to 200 characters, and anything outside printable ASCII, and % itself, is written as the
+ * %XX of its bytes: one request is always one line of space-separated fields. A request node's
+ * parser refuses (a malformed request line) is answered 400 by node, and not logged.
+ */
+export function accessLine(req: IncomingMessage, res: ServerResponse, who: string | undefined, startedAt: number, address: string | undefined): string {
+  const sent = res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0;
+  const received = req.method === 'PUT' ? Number(req.headers['content-length'] ?? 0) || 0 : 0;
+  const fields = [
+    new Date(startedAt).toISOString(),
+    address ?? '-',
+    who === undefined ? '-' : clean(who),
+    clean(req.method ?? '-'),
+    clean(req.url ?? '-'),
+    String(res.statusCode),
+    String(sent),
+    String(received),
+    `${Date.now() - startedAt}ms`,
+  ];
+  if (!res.writableFinished) fields.push('aborted');
+  return fields.join(' ');
+}
+
+function clean(s: string): string {
+  const cut = s.length > 200 ? `${s.slice(0, 200)}...` : s;
+  // Everything but printable ASCII, and % itself, as the %XX of its UTF-8 bytes.
+  return cut.replace(/[^\x21-\x24\x26-\x7e]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')) || '-';
+}
+
+/**
+ * An access log file, appended to, that `reopen()` opens again at its path: after logrotate has
+ * moved it away (SIGHUP to `splitcache serve`, as nginx takes USR1). A line that can't be written
+ * (a full disk) is dropped, with one warning until a line is written again; it never fails a
+ * request.
+ */
+export class AccessLogFile {
+  private out: WriteStream;
+  private failing = false;
+
+  constructor(private readonly path: string, private readonly warn: (line: string) => void) {
+    this.out = this.open();
+  }
+
+  write(line: string): void {
+    // A stream that failed is done for; the next line opens the file again.
+    if (this.out.destroyed) this.out = this.open();
+    this.out.write(`${line}\n`, (err) => {
+      if (err && !this.failing) this.warn(`access log ${this.path}: ${err.message}; lines are dropped until it can be written`);
+      this.failing = Boolean(err);
+    });
+  }
+
+  reopen(): void {
+    const old = this.out;
+    this.out = this.open();
+    old.end();
+  }
+
+  close(): Promise<void> {
+    return new Promise((res) => this.out.end(() => res()));
+  }
+
+  private open(): WriteStream {
+    const s = createWriteStream(this.path, { flags: 'a' });
+    // Errors reach write()'s callback too; this keeps one with no write pending from being thrown.
+    s.on('error', (err) => {
+      if (!this.failing) this.warn(`access log ${this.path}: ${err.message}`);
+      this.failing = true;
+    });
+    return s;
+  }
+}
