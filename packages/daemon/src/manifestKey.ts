@@ -12,6 +12,7 @@ import { keyedJsonArg } from './diagnosticForm.js';
 import { staticLibDigest } from './staticLibDigest.js';
 import { findStaticLib, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
+import { cargoEnvValue } from './cargoEnvValue.js';
 
 export { keyedCargoEnv, keyedRustcEnv };
 
@@ -119,7 +120,8 @@ export interface ManifestKey {
  *     old key still names what it named; such calls just get new keys.
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables cargo sets for the crate (KEYED_CARGO_ENV in
- *     keyedEnv.ts), normalised, plus RUSTC_ENV, and RUSTC_ENV_WHEN_SET where set. Keying
+ *     keyedEnv.ts), normalised (CARGO, the cargo binary, by which cargo it is:
+ *     cargoEnvValue.ts), plus RUSTC_ENV, and RUSTC_ENV_WHEN_SET where set. Keying
  *     fewer of them (an allow-list since 2026-12-04, a deny-list before)
  *     needed no new CACHE_VERSION (item 3): calls that had others get new
  *     keys; nor did RUSTC_ENV_WHEN_SET, which a call without them lacks.
@@ -249,7 +251,10 @@ export async function buildManifestKey(
   k.add('rustc', rustc.digest); // 2
   for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
-  for (const name of keyedCargoEnv(env, driver !== undefined)) k.add(`env:${name}`, table.normaliseText(env[name]!)); // 5
+  for (const name of keyedCargoEnv(env, driver !== undefined)) {
+    // 5
+    k.add(`env:${name}`, name === 'CARGO' ? await cargoEnvValue(env.CARGO!, rustc.sysroot, table, files) : table.normaliseText(env[name]!));
+  }
   for (const [name, value] of keyedRustcEnv(env)) k.add(`env:${name}`, value === undefined ? undefined : table.normaliseText(value));
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(inputOnDisk(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
