@@ -52,6 +52,8 @@ t.test('an auto gc that evicts what was used minutes ago says the store is too s
   t.match(lines[0], /^splitcache: SPLITCACHE_STORE_TOO_SMALL: the store's size limit \(SPLITCACHE_MAX_SIZE, 24\.0 KiB\) made gc evict an entry used \d+ s ago/);
   const stats = await store.stats();
   t.ok(stats.evicted >= 2, `${stats.evicted} entries evicted`);
+  const logged = store.daemonLog().split('\n').filter((l) => l.includes('SPLITCACHE_STORE_TOO_SMALL'));
+  t.equal(logged.length, 1, `and one in the daemon's log, as in the build's (a soak's daemon logged it at each gc): ${logged.join(' | ')}`);
   t.ok((stats.usage?.blobBytes ?? Infinity) <= 24 * 1024, 'the store keeps to its limit');
 
   // A store over its limit, cut down by hand: no line (the user asked for it).

@@ -113,12 +113,21 @@ export class Maintenance {
       .finally(() => (this.checking = false));
   }
 
+  /** When tooSmall() last logged its line, and how many gc runs said it since. */
+  private tooSmallLoggedAt = -Infinity;
+  private tooSmallSince = 0;
+
   private tooSmall(agoMs: number): void {
     const code = 'SPLITCACHE_STORE_TOO_SMALL';
     this.s.stats.count('errors', code);
     const ago = agoMs < 60_000 ? `${Math.round(agoMs / 1000)} s` : `${Math.round(agoMs / 60_000)} min`;
     const line = `${code}: the store's size limit (SPLITCACHE_MAX_SIZE, ${formatBytes(this.config.maxBytes)}) made gc evict an entry used ${ago} ago: builds will miss what they stored; raise the limit`;
-    this.s.log.warn(line);
+    // The log too hears of it once a minute at most (a soak's daemon logged it at each gc, every 10-15 s).
+    this.tooSmallSince++;
+    if (Date.now() - this.tooSmallLoggedAt >= 60_000) {
+      this.s.log.warn(this.tooSmallSince > 1 ? `${line} (${this.tooSmallSince} gc runs did so since this was last logged)` : line);
+      [this.tooSmallLoggedAt, this.tooSmallSince] = [Date.now(), 0];
+    }
     this.s.showLater(code, line);
   }
 
