@@ -78,7 +78,7 @@ t.test('through a remote: a short build takes what printed nothing, and diagnost
   };
   // app then misses too: its key holds noisy's rlib, which B compiled in its own checkout (paths
   // in the rlib differ), not the one A published.
-  t.same(await shortBuild(b, wsB, 'b'), ['app:miss(new-key)', 'noisy:miss(new-key,remote-diagnostic-form)', 'quiet:hit:remote'],
+  t.same(await shortBuild(b, wsB, 'b'), ['app:miss(new-key,remote-new-key)', 'noisy:miss(new-key,remote-diagnostic-form)', 'quiet:hit:remote'],
     'A built plainly: the crate that printed nothing is a remote hit; the one whose warning A published in the long form misses');
   t.equal((await b.splitcache(['server', 'stop'])).code, 0, "B's uploads are flushed");
 

@@ -22,6 +22,8 @@ t.test('an entry whose blobs were evicted is replaced by the next runner that bu
   const wsC = copyFixture(join(tempDir('evict-c'), 'elsewhere', 'c'));
 
   assertOk(t, await a.cargo(wsA, ['build'], { SPLITCACHE_SESSION: 'a' }), 'runner A builds cold');
+  // A fresh runner's explain said only "no earlier entry", as if the remote had not been asked (a helper's finding).
+  t.match((await a.splitcache(['explain', 'fx_core', '--type', 'lib'])).stdout, /^fx_core missed because no earlier entry of this crate exists\n  the remote could not serve it either: it has nothing under this key/, "A's explain says the remote, asked, had nothing");
   t.match((await a.splitcache(['server', 'stop'])).stdout, /stopped/, "A's uploads are flushed");
   const core = (await a.audit('a')).find((e) => e.crate === 'fx_core' && e.crateType === 'lib');
   t.ok(core?.entryKey, "A's audit names fx_core's entry");

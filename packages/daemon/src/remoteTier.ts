@@ -35,7 +35,11 @@ export interface RemoteLookup {
   result?: ManifestResult;
   /** 'valid' when the records were signed and verified, 'unsigned' when no signing key is set. */
   signature?: 'valid' | 'unsigned';
-  /** Why the remote could not serve it, for the miss's audit event (`remote-signature`, `remote-digest`, …). */
+  /**
+   * Why the remote could not serve it, for the miss's audit event: it had no input set under the
+   * key (`remote-new-key`), none of its entries records this call's inputs (`remote-inputs-changed`),
+   * or it had one and refused or lost it (`remote-signature`, `remote-digest`, …).
+   */
   reason?: string;
 }
 
@@ -89,7 +93,8 @@ export class RemoteTier {
           throw err;
         },
       );
-      if (!set) return this.miss();
+      // Named, so that explain does not read a local new-key as if no machine had the crate.
+      if (!set) return { ...this.miss(), reason: 'remote-new-key' };
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table, new RemoteInputReads(this.s.files, q.manifestKey)).catch((err: unknown) => {
         if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD') this.refuse(q.manifestKey);
         throw err;
@@ -99,7 +104,7 @@ export class RemoteTier {
       const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
-      if (!found) return this.miss();
+      if (!found) return { ...this.miss(), reason: 'remote-inputs-changed' };
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
       const { entryKey } = found;
       let { entry, display } = found;
