@@ -226,3 +226,16 @@ t.test("a Ctrl-C in splitcache cargo's terminal reaches cargo once (the terminal
   t.same(readFileSync(count, 'utf8').split('\n').filter(Boolean), ['INT'], 'the stand-in got one SIGINT');
   t.match(out, /exit 0/, 'and splitcache cargo ended as it did: exit 0');
 });
+
+t.test('splitcache /path/to/cargo build is splitcache cargo build with that cargo', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('by path');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "by-path"\nversion = "0.1.0"\nedition = "2021"\n');
+  const cargo = (await run('rustup', ['which', 'cargo'])).stdout.trim();
+  const r = await run(BIN, [cargo, 'build'], { cwd: crate, env: store.env({ RUSTC_WRAPPER: undefined }) });
+  assertOk(t, r, `splitcache ${cargo} build`);
+  t.match(r.stderr, /\nsplitcache: 0 hits \(0 %\), 1 miss,/, `its summary line is printed (${r.stderr.trim().split('\n').at(-1)})`);
+  t.equal((await store.calls()).length, 1, 'and its crate went through the wrapper (it ran with none set)');
+  t.equal((await run(join(crate, 'target', 'debug', 'by-path'), [])).stdout, 'by path\n', 'the binary is right');
+});

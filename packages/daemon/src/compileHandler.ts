@@ -125,7 +125,7 @@ export class CompileHandler {
       const bootstrap = rustc.unstableAlways ? '1' : req.env.RUSTC_BOOTSTRAP;
       // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call
       // refuses the call's own -Z flags or its #![feature], it runs plainly, and fails as without splitcache.
-      const refused = mode === 'split' ? featuresRefused(inv, req.cwd, rustc.release, bootstrap) : undefined;
+      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap)) : undefined;
       if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);

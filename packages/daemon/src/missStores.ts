@@ -4,6 +4,7 @@ import type { FaultLines } from './faultLines.js';
 import type { PendingCall } from './pendingCall.js';
 import type { DoneReport } from './protocol.js';
 import type { Services } from './services.js';
+import { REFUSALS_BEFORE_GIVING_UP } from './rlinkSupport.js';
 
 /**
  * Stores a miss's result (under its key's lock and the maintenance lock, which the caller
@@ -18,6 +19,7 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
       rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: s.config.maxEntryBytes, producer: s.config.producer,
     }, staged);
     if (r.stored) {
+      if (p.mode === 'split') s.rustc.rlinks.note(p.rustc);
       s.stats.stored(r.bytes);
       s.maintenance.noteStored(r.bytes);
       await s.remoteReady; // a recache compiles without a lookup, so it may come first
@@ -31,6 +33,11 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
     const e = ingestError(err);
     // The call compiled; what failed is storing its result, as the line says (not 'building uncached').
     faults.faultLater(e, 'this result is not stored; the build goes on');
+    if (p.mode === 'split' && s.rustc.rlinks.note(p.rustc, e.code)) {
+      const code = 'SPLITCACHE_RLINK_UNSUPPORTED';
+      s.stats.count('errors', code);
+      faults.later(code, `${code}: rustc ${p.rustc.rlinkVersion} writes .rlink files this splitcache can't read (${e.code}, ${REFUSALS_BEFORE_GIVING_UP} crates in a row): its crates that link are compiled plainly from now on, uncached; libs are cached as ever`);
+    }
     s.stats.count('notStored', 'error');
     events.miss(p, { notStored: e.code });
     return undefined;

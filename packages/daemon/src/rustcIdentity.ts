@@ -4,6 +4,7 @@ import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'nod
 import { digestBytes, digestFileSync, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
+import { RlinkSupport } from './rlinkSupport.js';
 import { driverOf, isNightlyRelease } from '@splitcache/rustc';
 import { compilerFile } from './compilerFile.js';
 import { driverNames, driverStamp, listDir, toolchainStamp } from './toolchainStamp.js';
@@ -92,6 +93,8 @@ export class RustcIdentities {
   private readonly proxies = new Map<string, boolean>();
   /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
   private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; stamp: string }>();
+  /** Which of these compilers write an `.rlink` this version reads (rlinkSupport.ts). */
+  readonly rlinks = new RlinkSupport();
 
   constructor(private readonly records?: IdentityRecords, private readonly maxMemo = 512) {}
 

@@ -55,7 +55,7 @@ export function readRlinkHeader(buf: Uint8Array): RlinkHeader {
   const bodyStart = sentinel + 1;
   const bodyEnd = buf.length - RLINK_FOOTER.length;
   if (bodyEnd < bodyStart || !startsWith(buf, bodyEnd, RLINK_FOOTER)) {
-    throw new SplitcacheError('SPLITCACHE_RLINK_FOOTER', '.rlink does not end with "rust-end-file" (truncated?)');
+    throw new SplitcacheError('SPLITCACHE_RLINK_FOOTER', '.rlink does not end with "rust-end-file" (truncated, or from a rustc whose .rlink this version can\'t read)');
   }
   return { version, rustcVersion, bodyStart, bodyEnd };
 }
