@@ -1,4 +1,5 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir } from './helpers.js';
@@ -28,6 +29,13 @@ t.test("CARGO is keyed by which cargo it names: the sysroot's own copied elsewhe
   t.equal(await build(copy), 'hit', 'the same cargo at another path hits (it missed: keyed by its path)');
   t.equal(await build(other), 'miss', 'another cargo misses: a proc-macro running it would get another answer');
   t.equal(await build(join(tempDir('cargo-other'), 'cargo')), 'miss', 'as does a path where no cargo is (keyed by its path)');
+  // Not a regular file: keyed by its path, never read (a FIFO there blocked the daemon until the call gave up on it).
+  const fifo = join(tempDir('cargo-fifo'), 'cargo');
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'a FIFO is made');
+  const cwd = printingCrate('which cargo');
+  const viaFifo = await run(BIN, [rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env({ CARGO: fifo }) });
+  t.same([viaFifo.code, viaFifo.stderr], [0, ''], 'CARGO naming a FIFO: the call builds, and nothing is said');
+  t.equal((await store.calls()).at(-1)!.outcome, 'miss', 'a miss, looked up');
   const why = await store.splitcache(['explain', 'trial']);
   t.match(why.stdout, /env:CARGO/, `explain names the variable (${why.stdout.trim()})`);
 });

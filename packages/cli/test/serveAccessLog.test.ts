@@ -1,6 +1,7 @@
 import t from 'tap';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { BIN, run, tempDir, waitFor } from './helpers.js';
@@ -69,6 +70,7 @@ t.test('serve --access-log: a line per request with the token name, never the to
     ['HEAD', 200, 'main-ci'], ['GET', 400, 'main-ci'], ['GET', 200, 'main-ci'],
   ], 'each request in order, its status, and the name of the token it came with');
   t.equal(lines[1]!.in, blob.length, "the PUT's line counts the bytes it brought in");
+  t.equal(lines[0]!.out, 'not found\n'.length, "the 404's line counts the body it sent");
   t.equal(lines[2]!.out, 0, 'a HEAD sends no body');
   t.equal(lines[4]!.path, `http://cache.example${path}`, 'the absolute form is logged as sent');
   t.equal(lines[5]!.path, '/cas/a"b%25<>{}', 'a % in a path is written as %25, so %XX always means an escaped byte');
@@ -80,15 +82,39 @@ t.test('serve --access-log: a line per request with the token name, never the to
   renameSync(log, `${log}.1`);
   serve.proc.kill('SIGHUP');
   t.ok(await waitFor(() => existsSync(log)), 'SIGHUP opens a new file at the path');
-  t.equal((await fetch(`${serve.url}/status`, { headers: auth })).status, 200, 'the server still serves');
+  const status = await fetch(`${serve.url}/status`, { headers: auth });
+  t.equal(status.status, 200, 'the server still serves');
+  const statusBytes = Buffer.byteLength(await status.text());
   t.ok(await waitFor(() => fieldsOf(log).length === 1), 'the next request is logged in the new file');
-  t.equal(fieldsOf(log)[0]!.path, '/status');
+  t.same([fieldsOf(log)[0]!.path, fieldsOf(log)[0]!.out], ['/status', statusBytes], 'with the bytes of the body it sent');
   t.equal(fieldsOf(`${log}.1`).length, 7, 'and the moved file keeps its lines');
 });
 
-t.test('serve --access-log in a place that cannot be written: no server, one line why', async (t) => {
+t.test('serve --access-log in a place that cannot be written, or not a regular file: no server, one line why', async (t) => {
   const dir = tempDir('serve');
-  const r = await run(BIN, ['serve', '--dir', dir, '--listen', '127.0.0.1:0', '--access-log', join(dir, 'no', 'such', 'access.log')]);
-  t.equal(r.code, 1, 'exits 1');
-  t.equal(r.stderr, `splitcache: SPLITCACHE_SERVE_CONFIG: access log ${join(dir, 'no', 'such', 'access.log')} cannot be written: ENOENT\n`, 'one line naming it');
+  const fifo = join(dir, 'fifo');
+  t.equal(spawnSync('mkfifo', [fifo]).status, 0, 'a FIFO is made');
+  for (const [log, why] of [[join(dir, 'no', 'such', 'access.log'), 'ENOENT'], [dir, 'EISDIR'], [fifo, 'not a regular file (for stdout: --access-log -)']] as const) {
+    // Under timeout(1): opening a FIFO with no reader blocks, and the server hung at its start.
+    const r = await run('timeout', ['20', BIN, 'serve', '--dir', join(dir, 'store'), '--listen', '127.0.0.1:0', '--access-log', log]);
+    t.equal(r.code, 1, `${why}: exits 1`);
+    t.equal(r.stderr, `splitcache: SPLITCACHE_SERVE_CONFIG: access log ${log} cannot be written: ${why}\n`, 'one line naming it');
+  }
+});
+
+t.test('serve --access-log - whose stdout reader goes away serves on, and says once that it logs no more; SIGHUP never ends a server', async (t) => {
+  const serve = await startServe(['--access-log', '-']);
+  t.teardown(() => serve.stop());
+  let err = '';
+  serve.proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  t.equal((await fetch(`${serve.url}/status`)).status, 200, 'a request');
+  // The reader (`serve … | head -1`) has the URL, and goes.
+  serve.proc.stdout!.destroy();
+  for (let i = 0; i < 3; i++) t.equal((await fetch(`${serve.url}/status`)).status, 200, `request ${i + 1} after the reader went is served`);
+  t.ok(await waitFor(() => err.includes('access log: stdout cannot be written')), `one line says so (${err.trim()})`);
+  t.equal(err.split('\n').filter((l) => l.includes('access log')).length, 1, 'once');
+  serve.proc.kill('SIGHUP');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal((await fetch(`${serve.url}/status`)).status, 200, 'a SIGHUP leaves it serving');
+  t.equal(await serve.stop(), 0, 'and SIGTERM stops it as ever, exit 0');
 });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
@@ -12,16 +13,22 @@ import type { PrefixTable } from '@splitcache/paths';
  *
  * So a cargo outside the sysroot that is byte for byte the sysroot's own is keyed as that one
  * (the value the common layout has always keyed, so no key of it changes), and any other by its
- * digest. A file that can't be read keeps its normalised path.
+ * digest. Anything but a regular file that can be read keeps its normalised path.
  */
 export async function cargoEnvValue(cargo: string, sysroot: string, table: PrefixTable, files: FileDigestMemo): Promise<string> {
   const own = join(sysroot, 'bin', 'cargo');
   if (cargo === own || !isAbsolute(cargo)) return table.normaliseText(cargo);
   try {
+    // A regular file only: a FIFO named there blocked the daemon's thread, /dev/zero spun it (a review's finding).
+    if (!isFile(cargo)) return table.normaliseText(cargo);
     const digest = await files.digest(cargo);
-    const ownDigest = await files.digest(own).catch(() => undefined);
+    const ownDigest = isFile(own) ? await files.digest(own).catch(() => undefined) : undefined;
     return digest === ownDigest ? table.normaliseText(own) : `cargo-file:${digest}`;
   } catch {
     return table.normaliseText(cargo);
   }
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }

@@ -37,7 +37,8 @@ export interface RemoteLookup {
   signature?: 'valid' | 'unsigned';
   /**
    * Why the remote could not serve it, for the miss's audit event: it had no input set under the
-   * key (`remote-new-key`), none of its entries records this call's inputs (`remote-inputs-changed`),
+   * key (`remote-new-key`), none of its entries serves this call (`remote-no-entry`: none records
+   * its inputs as they are here, one is no file here, or only the other diagnostic form was published),
    * or it had one and refused or lost it (`remote-signature`, `remote-digest`, …).
    */
   reason?: string;
@@ -99,12 +100,12 @@ export class RemoteTier {
         if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD') this.refuse(q.manifestKey);
         throw err;
       });
-      if (!inputs) return this.miss();
+      if (!inputs) return { ...this.miss(), reason: 'remote-no-entry' };
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
       const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
       const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
-      if (!found) return { ...this.miss(), reason: 'remote-inputs-changed' };
+      if (!found) return { ...this.miss(), reason: 'remote-no-entry' };
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
       const { entryKey } = found;
       let { entry, display } = found;

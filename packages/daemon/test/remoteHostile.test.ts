@@ -50,7 +50,7 @@ t.test('many spellings of one file in an input set: read once', async (t) => {
   const spellings = Array.from({ length: 300 }, (_, i) => `${cwd}/src/${'./'.repeat(i)}lib.rs`);
   await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: spellings, envDeps: [] });
   const r = await reader(t, s.url);
-  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-inputs-changed' }, 'a plain miss: no entry for those digests');
+  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-no-entry' }, 'a plain miss: no entry for those digests');
   t.equal(r.digests(), 1, 'one read, for 300 paths of one file');
 });
 

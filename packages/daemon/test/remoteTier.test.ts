@@ -38,9 +38,9 @@ t.test('an entry uploaded from one store is found, verified and backfilled into 
   t.equal((await b.store.getManifest(MANIFEST))?.results[0]?.entryKey, entryKey, 'and the manifest result');
   for (const o of (await b.store.getEntry(entryKey))!.outputs) t.ok(await b.store.blobs.read(o.digest), `blob ${o.name} is local and verifies`);
 
-  t.same(await tier.fetch({ ...q, env: { ANSWER_MODE: 'slow' } }), { reason: 'remote-inputs-changed' }, 'another env-dep value: a miss, named (no entry records those inputs)');
+  t.same(await tier.fetch({ ...q, env: { ANSWER_MODE: 'slow' } }), { reason: 'remote-no-entry' }, 'another env-dep value: a miss, named (no entry records those inputs)');
   writeFileSync(join(cb.cwd, 'src', 'lib.rs'), SOURCE.replace('42', '43'));
-  t.same(await new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'k' }), { ...(await open(t)), log }, true).fetch({ ...q, env: { ANSWER_MODE: 'fast' } }), { reason: 'remote-inputs-changed' }, 'an edited input: a miss, named');
+  t.same(await new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'k' }), { ...(await open(t)), log }, true).fetch({ ...q, env: { ANSWER_MODE: 'fast' } }), { reason: 'remote-no-entry' }, 'an edited input: a miss, named');
 
   const other = await open(t);
   const wrongKey = new RemoteTier(cache(t, server.url, { token: 'r', signingKey: 'not-k' }), { ...other, log }, true);
@@ -90,7 +90,7 @@ t.test('an entry with diagnostics serves only its own form; each form is publish
 
   const shortOnly = await publish([{ warning: SHORT, display: short }]);
   t.same(await shortOnly.fetch(short), { entryKey: shortOnly.keys[0], display: short }, 'a short-form entry alone serves a short call');
-  t.same(await shortOnly.fetch(''), { reason: 'remote-inputs-changed' }, 'and not a default one: a miss (read as no entry for its inputs: only a short-form one was published)');
+  t.same(await shortOnly.fetch(''), { reason: 'remote-no-entry' }, 'and not a default one: a miss (read as no entry for its inputs: only a short-form one was published)');
 });
 
 t.test('uploads with a read-only token are refused, counted and dropped', async (t) => {

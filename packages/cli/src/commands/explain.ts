@@ -43,7 +43,7 @@ const PASSED_HINT: Record<string, string> = {
 /** Why the remote could not serve a miss either (Explanation.remote); `remote-error:CODE` is told by its code. */
 const REMOTE: Record<string, string> = {
   'remote-new-key': 'it has nothing under this key: no machine sharing it stored this crate with the same key parts (arguments, environment, dependencies: docs/ARCHITECTURE.md), or the server evicted it',
-  'remote-inputs-changed': 'it has entries under this key, but none for the files this call read: a source file, or a value read with env!(), differs from every copy published',
+  'remote-no-entry': 'it has this key, but no entry this call can use: a file the crate read (or a value read with env!()) differs here from every copy published, or only the other diagnostic form (cargo --message-format=short or not) was published',
   'remote-blob-missing': 'it has an entry for these inputs, but a blob the entry names is gone from the server (evicted); the next upload of the crate replaces it',
   'remote-signature': "its record failed the signature check: signed with another SPLITCACHE_SIGNING_KEY than this machine's, or unsigned",
   'remote-digest': 'a blob it served failed its digest check (damaged on the server); the next upload of it sends it again',

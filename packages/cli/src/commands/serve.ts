@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, stat } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import { AccessLogFile, CacheServer, loadTokens } from '@splitcache/remote';
 import { parseSize } from '@splitcache/store';
@@ -19,9 +19,9 @@ names the URL it listens on.
   --max-size N         evict the least recently used items until they fit in N (K, M, G, T);
                        default and 0: no size limit, as SPLITCACHE_MAX_SIZE=0 and gc --max-size 0
   --max-body N         refuse an upload larger than N (default 1G)
-  --access-log FILE    append one line per request to FILE (- for stdout): time, client
-                       address, token name, method, path, status, bytes out and in, ms;
-                       SIGHUP opens FILE again (after logrotate has moved it)`,
+  --access-log FILE    append one line per request to FILE, a regular file (- for stdout):
+                       time, client address, token name, method, path, status, bytes out
+                       and in, ms; SIGHUP opens FILE again (after logrotate has moved it)`,
 };
 
 /**
@@ -40,15 +40,16 @@ export async function runServe(args: string[]): Promise<number> {
   if (!listen) return usageError(SERVE, `--listen takes HOST:PORT or PORT, not '${f.listen}'`);
   if (f['max-size'] !== undefined && maxSize === undefined) return usageError(SERVE, `--max-size takes a size such as 10G (0: no limit), not '${f['max-size']}'`);
   if (f['max-body'] !== undefined && !maxBody) return usageError(SERVE, `--max-body takes a size such as 1G, not '${f['max-body']}'`);
-  // A log asked for and not to be had is a reason not to start, said at once.
+  // A log asked for and not to be had is a reason not to start, said at once. Only a regular file:
+  // opening a FIFO blocks until it has a reader (the server hung at its start, or after a SIGHUP).
   if (f['access-log'] && f['access-log'] !== '-') {
-    const bad = await appendFile(f['access-log'], '').then(() => undefined, (e: NodeJS.ErrnoException) => e.code ?? e.message);
+    const bad = await accessLogProblem(f['access-log']);
     if (bad) return process.stderr.write(`splitcache: SPLITCACHE_SERVE_CONFIG: access log ${f['access-log']} cannot be written: ${bad}\n`), 1;
   }
   let server: CacheServer;
   const warn = (line: string) => process.stderr.write(`splitcache serve: ${line}\n`);
   const logFile = f['access-log'] && f['access-log'] !== '-' ? new AccessLogFile(f['access-log'], warn) : undefined;
-  const accessLog = logFile ? (line: string) => logFile.write(line) : f['access-log'] === '-' ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
+  const accessLog = logFile ? (line: string) => logFile.write(line) : f['access-log'] === '-' ? stdoutLog(warn) : undefined;
   try {
     const tokens = await loadTokens(f.tokens, process.env);
     server = await CacheServer.start({
@@ -62,7 +63,8 @@ export async function runServe(args: string[]): Promise<number> {
     await logFile?.close();
     return 1;
   }
-  if (logFile) process.on('SIGHUP', () => logFile.reopen());
+  // SIGHUP reopens the log (after logrotate), and never ends the server (a reload that sends it).
+  process.on('SIGHUP', () => logFile?.reopen());
   await new Promise<void>((res) => {
     process.once('SIGTERM', () => res());
     process.once('SIGINT', () => res());
@@ -80,4 +82,30 @@ function parseListen(s: string): { host: string; port: number } | undefined {
   const port = Number(m[3]);
   if (port > 65535) return undefined;
   return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
+/** Why `path` can't be the access log (a code), or undefined: it must be a regular file, or one that can be made. */
+async function accessLogProblem(path: string): Promise<string | undefined> {
+  const st = await stat(path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : e));
+  if (st instanceof Error) return (st as NodeJS.ErrnoException).code ?? st.message;
+  if (st && !st.isFile()) return st.isDirectory() ? 'EISDIR' : 'not a regular file (for stdout: --access-log -)';
+  return appendFile(path, '').then(() => undefined, (e: NodeJS.ErrnoException) => e.code ?? e.message);
+}
+
+/**
+ * The access log on stdout (`--access-log -`). A reader that goes away (`serve … | head -1`, to
+ * read the URL) ended the server with EPIPE at the next line, as any subcommand ends (readerGone.ts),
+ * cutting the uploads in flight short (a review's finding): here it stops the log, with one line.
+ * A pipe that no one reads stalls the server once full, as nginx's log to a stdout no one reads does.
+ */
+function stdoutLog(warn: (line: string) => void): (line: string) => void {
+  let gone = false;
+  process.stdout.removeAllListeners('error');
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!gone) warn(`access log: stdout cannot be written (${err.code ?? err.message}); no more lines are logged`);
+    gone = true;
+  });
+  return (line) => {
+    if (!gone) process.stdout.write(`${line}\n`);
+  };
 }

@@ -7,15 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  *   2026-12-06T02:50:01.123Z 10.0.0.7 ci-runner PUT /cas/<digest> 201 0 1048576 12ms
  *
  * the time the request came, the client's address (read then: a closed socket has none), the token's
- * name (`-` before a token was accepted), method, path, status, bytes of response body, bytes of
- * request body, milliseconds, and `aborted` when the response never finished (the client went
- * away, a timeout cut it). The token itself is never written. Fields a client chose (method, path)
- * are cut to 200 characters, and anything outside printable ASCII, and % itself, is written as the
- * %XX of its bytes: one request is always one line of space-separated fields. A request node's
- * parser refuses (a malformed request line) is answered 400 by node, and not logged.
+ * name (`-` before a token was accepted; on an open server, the client's address), method, path,
+ * status (`000` when none was sent: the client went first), bytes of response body sent
+ * (`bodyBytes`: counted as written, see countBody), bytes of request body as its Content-Length
+ * declared them, milliseconds, and `aborted` when the response never finished (the client went
+ * away, a timeout cut it). The token itself is never written. Fields a client chose (method,
+ * path) are cut to 200 characters, and anything outside printable ASCII, and % itself, is written
+ * as the %XX of its bytes: one request is always one line of space-separated fields. A request
+ * node's parser refuses (a malformed request line) is answered 400 by node, and not logged.
  */
-export function accessLine(req: IncomingMessage, res: ServerResponse, who: string | undefined, startedAt: number, address: string | undefined): string {
-  const sent = res.writableFinished && req.method !== 'HEAD' ? Number(res.getHeader('content-length') ?? 0) : 0;
+export function accessLine(req: IncomingMessage, res: ServerResponse, who: string | undefined, startedAt: number, address: string | undefined, bodyBytes: number): string {
   const received = req.method === 'PUT' ? Number(req.headers['content-length'] ?? 0) || 0 : 0;
   const fields = [
     new Date(startedAt).toISOString(),
@@ -23,13 +24,36 @@ export function accessLine(req: IncomingMessage, res: ServerResponse, who: strin
     who === undefined ? '-' : clean(who),
     clean(req.method ?? '-'),
     clean(req.url ?? '-'),
-    String(res.statusCode),
-    String(sent),
+    res.headersSent ? String(res.statusCode) : '000',
+    String(bodyBytes),
     String(received),
     `${Date.now() - startedAt}ms`,
   ];
   if (!res.writableFinished) fields.push('aborted');
   return fields.join(' ');
+}
+
+/**
+ * Counts the body bytes written to `res` from now on (a HEAD's none: node sends no body for it).
+ * The server sets its headers through writeHead(), whose headers getHeader() does not return, so
+ * Content-Length could not be read back: every line said 0 bytes sent (a review's finding).
+ */
+export function countBody(req: IncomingMessage, res: ServerResponse): () => number {
+  let n = 0;
+  const count = (chunk: unknown, encoding: unknown) => {
+    if (req.method === 'HEAD' || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    n += typeof chunk === 'string' ? Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : (chunk as Uint8Array).byteLength;
+  };
+  const { write, end } = res;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    count(chunk, rest[0]);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    count(chunk, rest[0]);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof res.end;
+  return () => n;
 }
 
 function clean(s: string): string {
@@ -53,9 +77,11 @@ export class AccessLogFile {
   }
 
   write(line: string): void {
-    // A stream that failed is done for; the next line opens the file again.
+    // A stream that failed is done for; the next line opens the file again. After a failure, the
+    // next line starts on a line of its own: a line cut off by a full disk left its first part, and
+    // the next was glued to it (a review's finding).
     if (this.out.destroyed) this.out = this.open();
-    this.out.write(`${line}\n`, (err) => {
+    this.out.write(`${this.failing ? '\n' : ''}${line}\n`, (err) => {
       if (err && !this.failing) this.warn(`access log ${this.path}: ${err.message}; lines are dropped until it can be written`);
       this.failing = Boolean(err);
     });

@@ -9,7 +9,7 @@ import { initHash } from '@splitcache/hash';
 import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
-import { accessLine } from './accessLog.js';
+import { accessLine, countBody } from './accessLog.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
@@ -83,8 +83,10 @@ export class CacheServer {
     this.tokensRead = o.tokens;
     this.tokensFile = o.tokens && o.tokensFile ? new TokensFile(o.tokensFile, o.tokens, o.log) : undefined;
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const [startedAt, address] = [Date.now(), req.socket.remoteAddress];
-      if (o.accessLog) res.once('close', () => o.accessLog!(accessLine(req, res, this.names.get(req), startedAt, address)));
+      if (o.accessLog) {
+        const [startedAt, address, sent] = [Date.now(), req.socket.remoteAddress, countBody(req, res)];
+        res.once('close', () => o.accessLog!(accessLine(req, res, this.names.get(req), startedAt, address, sent())));
+      }
       // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
       const sent = new Promise<void>((r) => res.once('close', () => r()));
       const p = this.handle(req, res)
