@@ -57,14 +57,6 @@ const NODE_TOO_OLD = typeof process.getBuiltinModule !== 'function';
 const NODE_NEEDED = 'Node.js 20.16 or later (22.3 or later on 22) on PATH, or SPLITCACHE_NODE naming it';
 
 async function main(argv: string[]): Promise<number> {
-  // `splitcache /opt/rust/bin/cargo build` is `splitcache cargo build` with that cargo (CARGO names it
-  // to the command). Taken for a program in front of rustc, it ran cargo with no wrapper set, and
-  // nothing was cached or said (a helper's finding). Not where the next word is a path: a program
-  // in front of rustc is given the compiler's.
-  if (argv.length > 1 && argv[0]!.includes('/') && argv[0]!.endsWith('/cargo') && !argv[1]!.includes('/')) {
-    process.env.CARGO = argv[0];
-    argv = ['cargo', ...argv.slice(1)];
-  }
   const subcommand = argv.length === 0 || SUBCOMMANDS.includes(argv[0]!) || argv[0]!.startsWith('-');
   if (NODE_TOO_OLD) return tooOld(argv, subcommand);
   if (subcommand) {

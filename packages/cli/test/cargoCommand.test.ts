@@ -233,8 +233,11 @@ t.test('splitcache /path/to/cargo build is splitcache cargo build with that carg
   const crate = printingCrate('by path');
   writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "by-path"\nversion = "0.1.0"\nedition = "2021"\n');
   const cargo = (await run('rustup', ['which', 'cargo'])).stdout.trim();
-  const r = await run(BIN, [cargo, 'build'], { cwd: crate, env: store.env({ RUSTC_WRAPPER: undefined }) });
-  assertOk(t, r, `splitcache ${cargo} build`);
+  // A global option naming a path before the command: still cargo's, not a compiler in front of rustc.
+  const config = join(crate, 'extra-config.toml');
+  writeFileSync(config, '[term]\nverbose = false\n');
+  const r = await run(BIN, [cargo, '--config', config, 'build'], { cwd: crate, env: store.env({ RUSTC_WRAPPER: undefined }) });
+  assertOk(t, r, `splitcache ${cargo} --config ${config} build`);
   t.match(r.stderr, /\nsplitcache: 0 hits \(0 %\), 1 miss,/, `its summary line is printed (${r.stderr.trim().split('\n').at(-1)})`);
   t.equal((await store.calls()).length, 1, 'and its crate went through the wrapper (it ran with none set)');
   t.equal((await run(join(crate, 'target', 'debug', 'by-path'), [])).stdout, 'by path\n', 'the binary is right');

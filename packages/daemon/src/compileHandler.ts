@@ -29,7 +29,7 @@ import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { SettingsDrift } from './settingsDrift.js';
-import { ingestMiss, MissStores } from './missStores.js';
+import { ingestMiss, MissStores, rlinkLinked } from './missStores.js';
 
 export type { Services };
 
@@ -57,7 +57,7 @@ export class CompileHandler {
   private readonly lastHits: LastHits;
   private readonly hits = new HeldHits((h, failed) => this.events.hit(h, failed));
   private readonly libraries = new LinkedLibraries();
-  private readonly storedBy = new MissStores();
+  private readonly storedBy = new MissStores((token, ok) => rlinkLinked(this.s, this.faults, token, ok));
   private readonly drift: SettingsDrift;
 
   constructor(private readonly s: Services) {
@@ -189,7 +189,7 @@ export class CompileHandler {
   private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = ''): CompilePlan {
     this.s.stats.passthrough(reason, crateType || undefined);
     this.events.add({ session, crate, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason });
-    return { action: 'passthrough', reason };
+    return { action: 'passthrough', reason, warning: this.faults.take() };
   }
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
@@ -331,7 +331,7 @@ export class CompileHandler {
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
     const failed = req.code === 0 ? undefined : req.plain !== undefined && req.plain !== 0 ? 'link-error' : 'link-failed';
-    const stored = this.storedBy.take(req.token);
+    const stored = this.storedBy.take(req.token, req.code === 0);
     const hit = this.hits.end(req.token, failed);
     // Not a hit: a miss's link step has ended, and its call with it; the last call of a build waits for the stores.
     if (!hit) {

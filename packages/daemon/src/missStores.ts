@@ -19,7 +19,7 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
       rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: s.config.maxEntryBytes, producer: s.config.producer,
     }, staged);
     if (r.stored) {
-      if (p.mode === 'split') s.rustc.rlinks.note(p.rustc);
+      if (p.mode === 'split') s.rustc.rlinks.read(p.rustc);
       s.stats.stored(r.bytes);
       s.maintenance.noteStored(r.bytes);
       await s.remoteReady; // a recache compiles without a lookup, so it may come first
@@ -33,15 +33,24 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
     const e = ingestError(err);
     // The call compiled; what failed is storing its result, as the line says (not 'building uncached').
     faults.faultLater(e, 'this result is not stored; the build goes on');
-    if (p.mode === 'split' && s.rustc.rlinks.note(p.rustc, e.code)) {
-      const code = 'SPLITCACHE_RLINK_UNSUPPORTED';
-      s.stats.count('errors', code);
-      faults.later(code, `${code}: rustc ${p.rustc.rlinkVersion} writes .rlink files this splitcache can't read (${e.code}, ${REFUSALS_BEFORE_GIVING_UP} crates in a row): its crates that link are compiled plainly from now on, uncached; libs are cached as ever`);
-    }
+    if (p.mode === 'split') s.rustc.rlinks.refused(req.token, p.rustc, e.code);
     s.stats.count('notStored', 'error');
     events.miss(p, { notStored: e.code });
     return undefined;
   }
+}
+
+/**
+ * A miss's link step has ended (`ok`: it linked): a refusal of its `.rlink` for the file's
+ * format counts now (rlinkSupport.ts), and the one that makes the compiler's format unsupported
+ * is told to the builds.
+ */
+export function rlinkLinked(s: Services, faults: FaultLines, token: string, ok: boolean): void {
+  if (!s.rustc.rlinks.linked(token, ok)) return;
+  const code = 'SPLITCACHE_RLINK_UNSUPPORTED';
+  s.stats.count('errors', code);
+  // In place of a line still waiting (the refusal's own SPLITCACHE_RLINK_FOOTER): this one says more.
+  faults.later(code, `${code}: this rustc writes .rlink files this splitcache can't read (${REFUSALS_BEFORE_GIVING_UP} of its crates that link, read by their link steps and not here): its crates that link are compiled plainly, uncached, until the daemon restarts; libs are cached as ever`, true);
 }
 
 /**
@@ -52,13 +61,17 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
 export class MissStores {
   private readonly jobs = new Map<string, Promise<string | undefined>>();
 
+  /** `linked`: told of each call's link step as it is taken (`ok`: it linked), or dropped (forget). */
+  constructor(private readonly linked: (token: string, ok: boolean) => void = () => undefined) {}
+
   note(token: string, job: Promise<string | undefined>): void {
     // Bounded as a safeguard, as HeldHits is: a client that never ends its calls would grow it for good.
     if (this.jobs.size >= 10_000) this.jobs.delete(this.jobs.keys().next().value!);
     this.jobs.set(token, job.catch(() => undefined));
   }
 
-  take(token: string): Promise<string | undefined> {
+  take(token: string, linked = false): Promise<string | undefined> {
+    this.linked(token, linked);
     const job = this.jobs.get(token);
     this.jobs.delete(token);
     return job ?? Promise.resolve(undefined);
