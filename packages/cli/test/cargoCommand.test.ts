@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
@@ -241,4 +241,19 @@ t.test('splitcache /path/to/cargo build is splitcache cargo build with that carg
   t.match(r.stderr, /\nsplitcache: 0 hits \(0 %\), 1 miss,/, `its summary line is printed (${r.stderr.trim().split('\n').at(-1)})`);
   t.equal((await store.calls()).length, 1, 'and its crate went through the wrapper (it ran with none set)');
   t.equal((await run(join(crate, 'target', 'debug', 'by-path'), [])).stdout, 'by path\n', 'the binary is right');
+});
+
+t.test("a rustc in a directory named like a cargo (cargo-1.80/bin/rustc) is a compiler, and sh (dash) runs the script under bash", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const bin = join(tempDir('toolchain'), 'cargo-1.80', 'bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync((await run('rustup', ['which', 'rustc'])).stdout.trim(), join(bin, 'rustc'));
+  const crate = printingCrate('cargo-named dir');
+  const r = await run(BIN, [join(bin, 'rustc'), '--crate-name', 'trial', '--edition=2021', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', join(crate, 'out')], { cwd: crate, env: store.env() });
+  assertOk(t, r, 'the call builds');
+  t.equal((await store.calls()).length, 1, 'and was looked up (it was taken for `splitcache cargo` with the rustc as its cargo: nothing cached)');
+  // dash parses a top-level command whole before it runs it: the bash-only lines failed to parse on every call.
+  const dash = await run('sh', [BIN, '--version']);
+  t.same([dash.code, dash.stdout, dash.stderr], [0, 'splitcache 0.1.0\n', ''], 'sh bin/splitcache --version');
 });

@@ -59,9 +59,10 @@ export class FaultLines {
     this.undelivered ??= this.fault(err, after);
   }
 
-  /** A line already counted, from work no call waits on: kept for the next reply, if its code is due; `first`: in place of one kept already. */
-  later(code: string, line: string, first = false): void {
-    if ((first || this.undelivered === undefined) && this.dueToShow(code)) this.undelivered = `splitcache: ${line}`;
+  /** A line already counted, from work no call waits on: kept for the next reply, if its code is due; in place of one kept already whose code starts with `over`. */
+  later(code: string, line: string, over?: string): void {
+    const replaces = this.undelivered === undefined || (over !== undefined && this.undelivered.startsWith(`splitcache: ${over}`));
+    if (replaces && this.dueToShow(code)) this.undelivered = `splitcache: ${line}`;
   }
 
   /** A line kept by faultLater or later and not yet shown. */

@@ -49,8 +49,8 @@ export function rlinkLinked(s: Services, faults: FaultLines, token: string, ok: 
   if (!s.rustc.rlinks.linked(token, ok)) return;
   const code = 'SPLITCACHE_RLINK_UNSUPPORTED';
   s.stats.count('errors', code);
-  // In place of a line still waiting (the refusal's own SPLITCACHE_RLINK_FOOTER): this one says more.
-  faults.later(code, `${code}: this rustc writes .rlink files this splitcache can't read (${REFUSALS_BEFORE_GIVING_UP} of its crates that link, read by their link steps and not here): its crates that link are compiled plainly, uncached, until the daemon restarts; libs are cached as ever`, true);
+  // In place of the refusal's own line if still waiting (SPLITCACHE_RLINK_FOOTER): this one says more. Not of another fault's.
+  faults.later(code, `${code}: this rustc writes .rlink files this splitcache can't read (${REFUSALS_BEFORE_GIVING_UP} of its crates that link, read by their link steps and not here): its crates that link are compiled plainly, uncached, until the daemon restarts; libs are cached as ever`, 'SPLITCACHE_RLINK_');
 }
 
 /**
