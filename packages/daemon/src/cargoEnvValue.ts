@@ -8,12 +8,14 @@ import type { PrefixTable } from '@splitcache/paths';
  * a proc-macro may run that cargo while it expands, so what the key needs is which cargo it is,
  * not where. Normalised as a path, it was the same across checkouts only where cargo sat in the
  * call's sysroot (`<sysroot>/bin/cargo`, rustup's layout): a runner whose RUSTC named another copy
- * of the same toolchain, or a distribution's cargo beside a rustup rustc, keyed cargo's absolute
- * path and missed every crate against a runner laid out otherwise (0 of 26 in a helper's repro).
+ * of the same toolchain keyed cargo's absolute path and missed every crate against a runner laid
+ * out as rustup lays it out (0 of 26 in a helper's repro).
  *
  * So a cargo outside the sysroot that is byte for byte the sysroot's own is keyed as that one
  * (the value the common layout has always keyed, so no key of it changes), and any other by its
- * digest. Anything but a regular file that can be read keeps its normalised path.
+ * digest: the same cargo at another path on another runner (a distribution's) shares its keys,
+ * while a cargo that is not the toolchain's own keys apart from it, as a proc-macro running it
+ * would get another answer. Anything but a regular file that can be read keeps its normalised path.
  */
 export async function cargoEnvValue(cargo: string, sysroot: string, table: PrefixTable, files: FileDigestMemo): Promise<string> {
   const own = join(sysroot, 'bin', 'cargo');
