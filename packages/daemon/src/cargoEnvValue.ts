@@ -1,7 +1,7 @@
-import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
+import { isFile } from './isFile.js';
 
 /**
  * CARGO's value as a key holds it (item 5 of manifestKey.ts). Cargo sets it to its own path, and
@@ -29,8 +29,4 @@ export async function cargoEnvValue(cargo: string, sysroot: string, table: Prefi
   } catch {
     return table.normaliseText(cargo);
   }
-}
-
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
