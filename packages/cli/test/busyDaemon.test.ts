@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request, WebSocket } from 'undici';
-import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { WebSocket } from 'undici';
+import { BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that sends nothing for 10 s but works meanwhile (it uses CPU, moves bytes, or waits
 // for one) is slow, not hung: on a loaded CI runner, 64 calls killed such a daemon and all built
@@ -12,19 +12,19 @@ import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Stor
 
 const BLOCK_MS = 16_000;
 
-/** Blocks the event loop of the node process `pid` for `ms`, through its inspector; resolves once the loop runs. */
-async function blockEventLoop(pid: number, ms: number): Promise<void> {
+/**
+ * Blocks the event loop of the daemon `pid` of `store` for `ms`, through its inspector (SIGUSR1 opens it on the
+ * port its --inspect-port gave: 0, any free one, which node names in the daemon's log); resolves once the loop runs.
+ */
+async function blockEventLoop(store: Store, pid: number, ms: number): Promise<void> {
+  const logged = store.daemonLog().length;
   process.kill(pid, 'SIGUSR1');
   let url: string | undefined;
   for (let i = 0; i < 100 && !url; i++) {
-    try {
-      const r = await request('http://127.0.0.1:9229/json/list');
-      url = ((await r.body.json()) as { webSocketDebuggerUrl?: string }[])[0]?.webSocketDebuggerUrl;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    url = /Debugger listening on (ws:\/\/\S+)/.exec(store.daemonLog().slice(logged))?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 100));
   }
-  if (!url) throw new Error('the daemon opened no inspector');
+  if (!url) throw new Error(`the daemon opened no inspector: ${store.daemonLog(500)}`);
   const ws = new WebSocket(url);
   await new Promise((res, rej) => ((ws.onopen = res), (ws.onerror = rej)));
   ws.send(JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: `{ const end = Date.now() + ${ms}; while (Date.now() < end); }` } }));
@@ -32,14 +32,20 @@ async function blockEventLoop(pid: number, ms: number): Promise<void> {
   void new Promise((res) => (ws.onmessage = res)).then(() => ws.close());
 }
 
-/** A store whose daemon runs, after one call stored `text`'s crate; its daemon's pid. */
+/**
+ * A store whose daemon runs, after one call stored `text`'s crate; its daemon's pid. The daemon is started here, as a
+ * client starts it but with --inspect-port=0: the inspector's default port, 9229, may be another program's.
+ */
 async function storeWith(t: Test, text: string): Promise<{ store: Store; pid: number }> {
   const store = new Store();
   t.teardown(() => store.stop());
+  const log = openSync(join(store.dir, 'daemon.log'), 'a');
+  spawn(process.execPath, ['--inspect-port=0', DAEMON_MAIN], { detached: true, stdio: ['ignore', log, log], env: store.env() }).unref();
+  closeSync(log);
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
   const first = printingCrate(text);
   const r = await run(BIN, ['rustc', ...printingCrateArgs(first)], { cwd: first, env: store.env() });
   t.equal(r.code, 0, r.stderr);
-  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
   return { store, pid: store.daemonPid() };
 }
 
@@ -49,7 +55,7 @@ for (const client of ['node', 'exec'] as const) {
     const again = printingCrate('busy');
     const timing = join(tempDir('timing'), 'calls.jsonl');
     const env = store.env({ SPLITCACHE_TIMING_LOG: timing, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
-    await blockEventLoop(pid, BLOCK_MS);
+    await blockEventLoop(store, pid, BLOCK_MS);
     const t0 = Date.now();
     const r = await runOnPipes('timeout', ['90', BIN, 'rustc', ...printingCrateArgs(again)], { cwd: again, env });
     const ms = Date.now() - t0;
@@ -85,7 +91,7 @@ t.test(`a miss whose daemon blocks for ${BLOCK_MS / 1000} s while rustc runs (th
   const cwd = printingCrate('second');
   const call = runOnPipes('timeout', ['90', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
   t.ok(await waitFor(() => existsSync(started), 30_000), 'its rustc has begun');
-  await blockEventLoop(pid, BLOCK_MS);
+  await blockEventLoop(store, pid, BLOCK_MS);
   const r = await call;
   t.equal(r.code, 0, `the call succeeds (${r.stderr.slice(-300)})`);
   t.notMatch(r.stderr, /SPLITCACHE_/, 'and says nothing of the daemon');
