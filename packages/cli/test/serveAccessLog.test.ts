@@ -11,14 +11,14 @@ import { startServe } from './remoteHelpers.js';
 // expects of a server, the token's name in it and never the token; SIGHUP opens the file
 // again once logrotate has moved it.
 
-const LINE = /^(\S+) (\S+) (\S+) (\S+) (\S+) (\d{3}) (\d+) (\d+) (\d+)ms( aborted)?$/;
+const LINE = /^(\S+) (\S+) (\S+) (\S+) (\S+) (\d{3}) (\d+) (\d+) (\d+)ms( aborted| refused:\S+)?$/;
 
 /** The log's lines, each split into its fields. */
 function fieldsOf(file: string) {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => {
     const m = LINE.exec(l);
     if (!m) throw new Error(`not an access log line: ${JSON.stringify(l)}`);
-    return { time: m[1]!, address: m[2]!, who: m[3]!, method: m[4]!, path: m[5]!, status: Number(m[6]), out: Number(m[7]), in: Number(m[8]), aborted: Boolean(m[10]) };
+    return { time: m[1]!, address: m[2]!, who: m[3]!, method: m[4]!, path: m[5]!, status: Number(m[6]), out: Number(m[7]), in: Number(m[8]), aborted: m[10] === ' aborted', refused: m[10]?.startsWith(' refused:') ? m[10].slice(9) : undefined };
   });
 }
 
@@ -88,6 +88,25 @@ t.test('serve --access-log: a line per request with the token name, never the to
   t.ok(await waitFor(() => fieldsOf(log).length === 1), 'the next request is logged in the new file');
   t.same([fieldsOf(log)[0]!.path, fieldsOf(log)[0]!.out], ['/status', statusBytes], 'with the bytes of the body it sent');
   t.equal(fieldsOf(`${log}.1`).length, 7, 'and the moved file keeps its lines');
+});
+
+t.test('serve --access-log: a request node refuses to parse is answered as node answers it, and logged', async (t) => {
+  const log = join(tempDir('access'), 'access.log');
+  const serve = await startServe(['--access-log', log]);
+  t.teardown(() => serve.stop());
+  t.equal(await raw(serve.url, 'GET\x01 /status HTTP/1.1\r\n\r\n'), 'HTTP/1.1 400 Bad Request', 'a malformed request line: 400');
+  t.equal(await raw(serve.url, `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 << 10)}\r\n\r\n`), 'HTTP/1.1 431 Request Header Fields Too Large', 'headers past the limit: 431');
+  // A connection opened and closed with no request is no request.
+  await new Promise<void>((res) => {
+    const s = connect(Number(new URL(serve.url).port), '127.0.0.1', () => s.end(() => res()));
+  });
+  t.equal((await fetch(`${serve.url}/status`)).status, 200, 'the server serves on');
+  t.ok(await waitFor(() => existsSync(log) && fieldsOf(log).length === 3), `three lines are logged (${existsSync(log) ? readFileSync(log, 'utf8') : 'no log'})`);
+  const lines = fieldsOf(log);
+  t.same(lines.map((l) => [l.method, l.path, l.who, l.status, l.refused]), [
+    ['-', '-', '-', 400, 'HPE_INVALID_METHOD'], ['-', '-', '-', 431, 'HPE_HEADER_OVERFLOW'], ['GET', '/status', '127.0.0.1', 200, undefined],
+  ], 'the refused requests with their status and why, and no name; then the good one (an open server names the address)');
+  t.ok(lines.every((l) => l.address === '127.0.0.1'), 'each with the client address');
 });
 
 t.test('serve --access-log in a place that cannot be written, or not a regular file: no server, one line why', async (t) => {

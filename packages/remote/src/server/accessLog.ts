@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * away, a timeout cut it). The token itself is never written. Fields a client chose (method,
  * path) are cut to 200 characters, and anything outside printable ASCII, and % itself, is written
  * as the %XX of its bytes: one request is always one line of space-separated fields. A request
- * node's parser refuses (a malformed request line) is answered 400 by node, and not logged.
+ * node's parser refuses gets a line of its own (refusedLine).
  */
 export function accessLine(req: IncomingMessage, res: ServerResponse, who: string | undefined, startedAt: number, address: string | undefined, bodyBytes: number): string {
   const received = req.method === 'PUT' ? Number(req.headers['content-length'] ?? 0) || 0 : 0;
@@ -31,6 +31,23 @@ export function accessLine(req: IncomingMessage, res: ServerResponse, who: strin
   ];
   if (!res.writableFinished) fields.push('aborted');
   return fields.join(' ');
+}
+
+/**
+ * What a connection whose request node's parser refused is answered (the status node itself
+ * would send), and its access log line: no method, path or name, as nothing of the request was
+ * taken, and `refused:<code>` last (HPE_INVALID_METHOD, HPE_HEADER_OVERFLOW, ERR_HTTP_REQUEST_TIMEOUT
+ * for headers slower than the server's headers timeout...). `000` when nothing could be sent.
+ */
+export function refusedLine(code: string | undefined, status: number | undefined, address: string | undefined): string {
+  return [new Date().toISOString(), address ?? '-', '-', '-', '-', status === undefined ? '000' : String(status), '0', '0', '0ms', `refused:${clean(code ?? 'error')}`].join(' ');
+}
+
+/** The status node answers a request its parser refused with `code`, as node's own default does. */
+export function refusedStatus(code: string | undefined): { status: number; text: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, text: 'Request Header Fields Too Large' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, text: 'Request Timeout' };
+  return { status: 400, text: 'Bad Request' };
 }
 
 /**

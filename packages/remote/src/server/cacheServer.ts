@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
@@ -9,7 +9,7 @@ import { initHash } from '@splitcache/hash';
 import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
-import { accessLine, countBody } from './accessLog.js';
+import { accessLine, countBody, refusedLine, refusedStatus } from './accessLog.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
@@ -82,6 +82,16 @@ export class CacheServer {
     this.tokens = o.tokens && hashed(o.tokens);
     this.tokensRead = o.tokens;
     this.tokensFile = o.tokens && o.tokensFile ? new TokensFile(o.tokensFile, o.tokens, o.log) : undefined;
+    // A request node's parser refused: answered as node would answer it, and logged. A client that
+    // reset its connection (ECONNRESET: a keep-alive connection it dropped) sent no request.
+    if (o.accessLog) {
+      http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        const answer = socket.writable && socket.bytesWritten === 0 ? refusedStatus(err.code) : undefined;
+        if (answer) socket.write(`HTTP/1.1 ${answer.status} ${answer.text}\r\nConnection: close\r\n\r\n`);
+        if (err.code !== 'ECONNRESET') o.accessLog!(refusedLine(err.code, answer?.status, socket.remoteAddress));
+        socket.destroy();
+      });
+    }
     http.on('request', (req: IncomingMessage, res: ServerResponse) => {
       if (o.accessLog) {
         const [startedAt, address, sent] = [Date.now(), req.socket.remoteAddress, countBody(req, res)];
