@@ -251,7 +251,9 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: 
   delete env.NODE_OPTIONS;
   if (firstRustc) env.SPLITCACHE_FIRST_RUSTC = firstRustc;
   const { spawn } = loadChildProcess();
-  const child = spawn(process.execPath, [daemonMain], { detached: true, stdio: ['ignore', log, log], env });
+  // Started under an address-space limit, bin/splitcache gave this node the flags that let its WebAssembly run there: the daemon needs them as much.
+  const flags = process.execArgv.filter((a) => a === '--disable-wasm-trap-handler' || a.startsWith('--wasm-max-mem-pages='));
+  const child = spawn(process.execPath, [...flags, daemonMain], { detached: true, stdio: ['ignore', log, log], env });
   // Not kept alive by it, but its exit is still seen while this call polls.
   child.unref();
   closeSync(log);
