@@ -212,7 +212,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     total += Number(st.size);
   }
   if (total > x.maxEntryBytes) return { stored: false, reason: 'too-large' };
-  checkRoom(store.blobs.tmpDir, total);
+  checkRoom(store.blobs.tmpDir, total, names.length);
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;

@@ -187,7 +187,7 @@ export class RemoteTier {
       missing.push(d);
     }
     // Not onto a disk the build needs (diskReserve.ts).
-    checkRoom(store.blobs.tmpDir, missing.reduce((n, d) => n + sizes.get(d)!, 0));
+    checkRoom(store.blobs.tmpDir, missing.reduce((n, d) => n + sizes.get(d)!, 0), missing.length);
     let bytes = 0;
     const fetchOne = async (d: Digest) => {
       const size = sizes.get(d)!;

@@ -6,7 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 import { copyThenDigest } from './copyThenDigest.js';
-import { isDiskFull } from './diskFull.js';
+import { inodesHint, isDiskFull } from './diskFull.js';
 import { makeDirs, makeDirsSync } from './makeDirs.js';
 
 /**
@@ -102,7 +102,7 @@ export class BlobDir {
         await this.inShard(digest, () => writeFileAtomic(tmp, dest, data, 0o444));
       }
     } catch (cause) {
-      throw blobWriteError(cause, `write blob ${digest}`);
+      throw blobWriteError(cause, `write blob ${digest}`, this.tmpDir);
     }
     return digest;
   }
@@ -158,7 +158,7 @@ export class BlobDir {
       await rm(tmp, { force: true });
       // An output that can't be read is the caller's to name; the rest is the store's.
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT' && !statSync(path, { throwIfNoEntry: false })) throw cause;
-      throw blobWriteError(cause, `store ${path}`);
+      throw blobWriteError(cause, `store ${path}`, this.tmpDir);
     }
   }
 
@@ -249,10 +249,11 @@ export class BlobDir {
 const LIST_BATCH = 64;
 
 /** A failed blob write: SPLITCACHE_STORE_FULL when the disk or quota is full, SPLITCACHE_STORE_IO otherwise. */
-function blobWriteError(cause: unknown, what: string): SplitcacheError {
+function blobWriteError(cause: unknown, what: string, dir: string): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;
   const code = (cause as NodeJS.ErrnoException).code;
-  return new SplitcacheError(isDiskFull(cause) ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}`, { cause });
+  const full = isDiskFull(cause);
+  return new SplitcacheError(full ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}${full ? inodesHint(dir) : ''}`, { cause });
 }
 
 function statOrUndefined(path: string): Stats | undefined {

@@ -1,3 +1,5 @@
+import { statfsSync } from 'node:fs';
+
 /** An error as the cause chain is walked: `code` may be anything (a child process gives a number). */
 export type Chained = { code?: unknown; message?: string; cause?: unknown };
 
@@ -8,6 +10,24 @@ export function inChain(err: unknown, test: (e: Chained) => boolean): boolean {
   }
   return false;
 }
+
+/**
+ * ` (no inodes left on its disk: df -i)` when the file system of `dir` has run out of inodes
+ * rather than bytes: both fail a write with ENOSPC, and a disk with room to spare was said to
+ * be full, which `df -h` denied (a hunting helper's store on an image made with few inodes).
+ * Empty otherwise, and where the file system counts no inodes (btrfs reports none).
+ */
+export function inodesHint(dir: string): string {
+  try {
+    const fs = statfsSync(dir);
+    return fs.files > 0 && fs.ffree < INODES_LOW ? ' (no inodes left on its disk: df -i)' : '';
+  } catch {
+    return '';
+  }
+}
+
+/** Fewer free inodes than this after an ENOSPC: out of inodes (the writes racing it may have freed a few). */
+const INODES_LOW = 16;
 
 /** ENOSPC or EDQUOT anywhere in an error's cause chain. */
 export function isDiskFull(err: unknown): boolean {

@@ -1,5 +1,5 @@
 export { Store } from './store.js';
-export { inChain, isAccessDenied, isDiskFull, type Chained } from './diskFull.js';
+export { inChain, inodesHint, isAccessDenied, isDiskFull, type Chained } from './diskFull.js';
 export { BlobDir } from './blobDir.js';
 export type { AuditEvent, EntryRecord, ManifestRecord, ManifestResult, OutputRecord } from './records.js';
 export { crateMatcher, MAX_RESULTS_PER_MANIFEST, packageToRecord, reasonsOf } from './records.js';
