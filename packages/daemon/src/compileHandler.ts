@@ -240,14 +240,15 @@ export class CompileHandler {
       } else this.events.hit(hit);
       return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link, warning: this.faults.take() };
     } catch (err) {
-      // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly.
-      // Its line rides on this call's own reply (the compile it now runs instead). An out-dir
-      // that can't be written (SPLITCACHE_REPLAY: a full disk under the target dir) is no fault
-      // of the entry's: it stays, for the next build to hit once there is room.
-      // The call compiles, and (but for REPLAY) stores its result anew: not "building uncached".
-      this.faults.faultLater(err, isSplitcacheError(err, 'SPLITCACHE_REPLAY') ? 'compiling it instead' : 'its entry is evicted; compiling it again');
+      // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly; its line
+      // rides on this call's reply (the compile it now runs instead). An out-dir that can't be written
+      // (SPLITCACHE_REPLAY: a full disk), or a blob that can't be read now (SPLITCACHE_STORE_IO: no file
+      // descriptor left), is no fault of the entry's: it stays, for the next build to hit. The call
+      // compiles, and (but for those) stores its result anew: not "building uncached".
+      const kept = isSplitcacheError(err, 'SPLITCACHE_REPLAY') || isSplitcacheError(err, 'SPLITCACHE_STORE_IO');
+      this.faults.faultLater(err, kept ? 'compiling it instead' : 'its entry is evicted; compiling it again');
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
-      if (!isSplitcacheError(err, 'SPLITCACHE_REPLAY')) await store.deleteEntry(result.entryKey).catch(() => undefined);
+      if (!kept) await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;
     }
   }
