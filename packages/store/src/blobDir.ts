@@ -259,7 +259,9 @@ function blobWriteError(cause: unknown, what: string, dir: string): SplitcacheEr
   if (cause instanceof SplitcacheError) return cause;
   const code = (cause as NodeJS.ErrnoException).code;
   const full = isDiskFull(cause);
-  return new SplitcacheError(full ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}${full ? inodesHint(dir) : ''}`, { cause });
+  // EFBIG: the file size limit the daemon took from the shell that started it (`ulimit -f`), kept for every build after (a hunting helper's finding).
+  const hint = full ? inodesHint(dir) : code === 'EFBIG' ? " (the daemon's file size limit: `ulimit -f` in the shell that started it; `splitcache server stop` lets the next build start one without it)" : '';
+  return new SplitcacheError(full ? 'SPLITCACHE_STORE_FULL' : 'SPLITCACHE_STORE_IO', `cannot ${what}: ${code ?? String(cause)}${hint}`, { cause });
 }
 
 function statOrUndefined(path: string): Stats | undefined {

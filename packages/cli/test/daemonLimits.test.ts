@@ -52,3 +52,16 @@ t.test("a blob the daemon can't open for want of file descriptors is not a missi
   const calls = await store.calls();
   t.same(calls.map((l) => l.outcome), ['miss', 'miss', 'hit'], 'the next call hits the entry that was kept');
 });
+
+t.test("a daemon started under `ulimit -f` says so when a blob is past that limit", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const start = await run('bash', ['-c', 'ulimit -f 200 && exec "$@"', 'limited', BIN, 'server', 'start'], { env: store.env() });
+  t.equal(start.code, 0, start.stderr);
+  // A lib whose rlib holds 400 KB of data: past 200 blocks of 512 bytes.
+  const cwd = oneFileCrate('pub static BIG: [u8; 400_000] = [1; 400_000];\n');
+  const r = await run(BIN, ['rustc', '--crate-name', 'big', '--edition=2021', 'src/main.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(cwd, 'out')], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call builds');
+  t.ok(existsSync(join(cwd, 'out', 'libbig.rlib')), 'and writes its rlib');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_STORE_IO: cannot (write blob [0-9a-f]+|store \S+): EFBIG \(the daemon's file size limit: `ulimit -f` in the shell that started it; `splitcache server stop` lets the next build start one without it\) \(this result is not stored; the build goes on\)$/m, `one line names the limit (${r.stderr})`);
+});
