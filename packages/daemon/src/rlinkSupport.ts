@@ -11,7 +11,9 @@ export const REFUSALS_BEFORE_GIVING_UP = 3;
  * crates that link. Debian bookworm's rustc 1.63 ends its `.rlink` with no `rust-end-file`
  * footer: every such result was refused (SPLITCACHE_RLINK_FOOTER, "truncated?"), yet each crate
  * that links went on being split into `-Zno-link` and `-Zlink-only` for nothing, on every build,
- * and the split changed its proc-macros' crate hash from a plain build's (a helper's finding).
+ * with the split's costs and none of its gain: a second rustc start per crate, and proc-macros
+ * whose crate hash differs from a plain build's (as with any rustc: docs/RELIABILITY.md, "Known
+ * limits") (a helper's finding).
  * After REFUSALS_BEFORE_GIVING_UP refusals of a compiler's format with none read, its crates
  * that link pass through (`rlink-unsupported`), compiled plainly; libs are cached as before.
  *
