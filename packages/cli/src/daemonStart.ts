@@ -253,6 +253,7 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: 
   const { spawn } = loadChildProcess();
   // Started under an address-space limit, bin/splitcache gave this node the flags that let its WebAssembly run there: the daemon needs them as much.
   const flags = process.execArgv.filter((a) => a === '--disable-wasm-trap-handler' || a.startsWith('--wasm-max-mem-pages='));
+  if (flags.length > 0) env.MALLOC_ARENA_MAX ??= '2';
   const child = spawn(process.execPath, [...flags, daemonMain], { detached: true, stdio: ['ignore', log, log], env });
   // Not kept alive by it, but its exit is still seen while this call polls.
   child.unref();

@@ -42,6 +42,10 @@ export class DigestStream {
   private readonly b = hasher().create64(0x9e3779b97f4a7c15n);
   update(chunk: Uint8Array | string): this {
     if (typeof chunk === 'string') {
+      // A long text goes in as its UTF-8 bytes, a chunk at a time (the same digest: the hasher
+      // takes a string as its UTF-8): whole, it grew the module's memory to three times its
+      // length, past the 32 MiB a daemon under an address-space limit may have (bin/splitcache).
+      if (chunk.length > LANE_CHUNK / 3) return this.update(Buffer.from(chunk, 'utf8'));
       this.a.update(chunk);
       this.b.update(chunk);
       return this;

@@ -1,4 +1,5 @@
 import t from 'tap';
+import xxhash from 'xxhash-wasm';
 import { rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -15,6 +16,14 @@ t.test('digests are 128-bit hex, stable and content-sensitive', async (t) => {
   t.equal(a, digestBytes(Buffer.from('hello')));
   t.not(a, digestBytes('hellp'));
   t.equal(new DigestStream().update('hel').update('lo').digest(), a);
+});
+
+t.test('a long text has the digest the hasher gives it whole: its UTF-8 bytes, in chunks', async (t) => {
+  const api = await xxhash();
+  /** The digest as the hasher takes a string whole (what digestBytes did for every text). */
+  const whole = (s: string) => [api.create64(0n), api.create64(0x9e3779b97f4a7c15n)].map((h) => h.update(s).digest().toString(16).padStart(16, '0')).join('');
+  const texts = ['short', 'ä€😀'.repeat(30_000), 'x'.repeat(85_000) + '\ud800' + 'é'.repeat(200_000), 'a'.repeat(87_382), 'a'.repeat(87_381)];
+  for (const text of texts) t.equal(digestBytes(text), whole(text), `${text.length} characters`);
 });
 
 t.test('file digest streams and matches the buffer digest', async (t) => {
