@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -76,4 +76,33 @@ t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a
   assertOk(t, await store.cargo(b, ['build', '--offline'], { ...flags(b), SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
   t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
   t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
+});
+
+// SPLITCACHE_REMAP=1 maps the cwd to `.`: a registry crate is built in its own package dir, so
+// every registry crate's files came out as ./src/lib.rs, one file to a debugger and to llvm-cov
+// (a hunting helper's coverage report summed three crates' src/lib.rs in one row). Its dir now
+// keeps its name under the registry's placeholder, as cargo's trim-paths keeps it.
+t.test('SPLITCACHE_REMAP=1: a registry crate keeps its own dir name under the registry placeholder', { skip: !existsSync('/usr/share/cargo/registry/itoa-1.0.1') && 'no Debian itoa sources' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const checkout = (name: string) =>
+    fileTree(
+      {
+        'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nitoa = "1"\n',
+        'src/main.rs': 'fn main() { println!("{}", itoa::Buffer::new().format(42u32)); }\n',
+        '.cargo/config.toml': '[source.crates-io]\nreplace-with = "deb"\n[source.deb]\ndirectory = "/usr/share/cargo/registry"\n',
+      },
+      `remap-own-${name}`,
+    );
+  const [a, b] = [checkout('a'), checkout('b')];
+  const remap = { SPLITCACHE_REMAP: '1' };
+  assertOk(t, await store.cargo(a, ['build', '--offline'], { ...remap, SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build', '--offline'], { ...remap, SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'itoa:hit'], 'checkout B hits both');
+  const deps = join(b, 'target', 'debug', 'deps');
+  const rlib = readFileSync(join(deps, readdirSync(deps).find((f) => /^libitoa-.*\.rlib$/.test(f))!));
+  t.ok(rlib.includes(Buffer.from('/splitcache/registry/itoa-1.0.1/src/lib.rs')), "itoa's debuginfo names its file under the registry placeholder, with its own dir");
+  t.notOk(rlib.includes(Buffer.from('/usr/share/cargo/registry')), 'and not the registry where it is');
+  const bin = (ws: string) => readFileSync(join(ws, 'target', 'debug', 'app'));
+  t.ok(bin(a).equals(bin(b)), 'the binaries of both checkouts are byte-identical');
 });

@@ -1,4 +1,5 @@
 import type { PrefixTable } from '@splitcache/paths';
+import { basename, dirname } from 'node:path';
 import { realPathOf } from './prefixes.js';
 
 /** Where each prefix lands under SPLITCACHE_REMAP=1. The sysroot needs none: rustc already maps std's sources to /rustc/<hash>. */
@@ -28,8 +29,13 @@ const REMAPPED: Record<string, string> = {
  */
 export function remapArgs(table: PrefixTable): string[] {
   const flags: [string, string][] = [];
+  // A registry crate is built in its own package dir, which is the cwd: mapped to `.`, as a
+  // checkout is, every registry crate's files came out as ./src/lib.rs, one file to a debugger
+  // and to llvm-cov (a helper's coverage report summed three crates' src/lib.rs in one row).
+  // Its dir keeps its name under the registry's placeholder, as cargo's trim-paths keeps it.
+  const registry = table.entries.find((e) => e.name === 'registry');
   for (const e of table.entries) {
-    const to = REMAPPED[e.name];
+    const to = e.name === 'cwd' && registry && dirname(e.path) === registry.path ? `${REMAPPED.registry}/${basename(e.path)}` : REMAPPED[e.name];
     if (to === undefined) continue;
     flags.push([e.path, to]);
     const real = realPathOf(e.path);
