@@ -266,10 +266,12 @@ t.test('with no node to run the client, a compile builds uncached with one line 
   }
   // `splitcache cargo` runs cargo all the same, with the wrapper set: its calls build uncached as above.
   const cargo = (await run('rustup', ['which', 'cargo'])).stdout.trim();
-  const viaCargo = await run(BIN, ['cargo', '--version'], { env: { ...env, CARGO: cargo } });
+  const viaCargo = await run(BIN, ['cargo', '--version'], { env: { ...env, CARGO: cargo, TMPDIR: tempDir('tmp') } });
   t.equal(viaCargo.code, 0, `\`splitcache cargo --version\` runs cargo (${viaCargo.stderr})`);
   t.match(viaCargo.stdout, /^cargo \d+\./, "and shows cargo's own output");
   t.match(viaCargo.stderr, /^splitcache: SPLITCACHE_NODE_MISSING: cannot find 'node' to run \(running cargo uncached; [^\n]*\)\n$/, 'after one line that says so');
+  const quiet = await run(BIN, ['cargo', '--version'], { env: { ...env, CARGO: cargo, TMPDIR: tempDir('tmp'), SPLITCACHE_LOG: 'quiet' } });
+  t.same([quiet.code, quiet.stderr], [0, ''], 'which SPLITCACHE_LOG=quiet leaves out');
 });
 
 t.test('with a node older than 20.16 on PATH, every call builds uncached with one line a minute, and no daemon runs', async (t) => {

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
-import { Pool } from 'undici';
+import { Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { proxyFor } from './proxyFor.js';
 import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
@@ -33,6 +34,8 @@ export interface HttpRemoteOptions {
   deadlineMs?: number;
   /** Largest response body a GET accepts unless it names its own (bytes). */
   maxBodyBytes?: number;
+  /** Where the proxy settings are read (proxyFor.ts); the process's environment unless given. */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Response {
@@ -72,7 +75,9 @@ class Deadline extends Error {}
  */
 export class HttpRemote {
   readonly breaker: CircuitBreaker;
-  private readonly pool: Pool;
+  /** A keep-alive pool to the remote's origin, or the proxy agent that reaches it (proxyFor.ts). */
+  private readonly pool: Dispatcher;
+  private readonly origin: string;
   private readonly basePath: string;
   private readonly auth: string | undefined;
   private readonly inflight = new Set<AbortController>();
@@ -88,13 +93,16 @@ export class HttpRemote {
       : u.username
         ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
         : undefined;
-    this.pool = new Pool(u.origin, {
+    const options = {
       connections: o.connections ?? 16,
       connectTimeout: o.timeoutMs,
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,
       keepAliveTimeout: 10_000,
-    });
+    };
+    this.origin = u.origin;
+    const proxy = proxyFor(u, o.env ?? process.env);
+    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy }) : new Pool(u.origin, options);
     this.breaker = new CircuitBreaker(o.breakerThreshold, o.breakerCooldownMs);
     // Requests already waiting on a server that just timed out would each wait
     // out their own timeout: abort them, so the build pays the budget once.
@@ -189,7 +197,7 @@ export class HttpRemote {
         headers['content-type'] = 'application/octet-stream';
         headers['content-length'] = String(body.length);
       }
-      const res = await this.pool.request({ method, path: this.basePath + path, headers, body, signal: ctl.signal });
+      const res = await this.pool.request({ origin: this.origin, method, path: this.basePath + path, headers, body, signal: ctl.signal });
       // From here the body's own limits apply (bodyReader.ts): size, and time by the bytes received.
       clearTimeout(deadline);
       const status = res.statusCode;

@@ -58,11 +58,11 @@ export class BlobDir {
   }
 
   /**
-   * Reads and verifies a blob. Missing → SPLITCACHE_BLOB_MISSING, bad bytes → SPLITCACHE_BLOB_CORRUPT,
-   * any other failure to read it (no file descriptor left, EIO) → SPLITCACHE_STORE_IO: the blob
-   * may well be there, and callers evict entries only for the first two. Every failure was
-   * BLOB_MISSING: a daemon out of file descriptors (EMFILE) evicted 15 good entries of a build
-   * whose blobs were all on disk (a hunting helper's repro, under `ulimit -n 64`).
+   * Reads and verifies a blob. Missing or unreadable (EIO, EACCES) → SPLITCACHE_BLOB_MISSING, bad
+   * bytes → SPLITCACHE_BLOB_CORRUPT; callers evict their entries. A failure of this moment (no
+   * file descriptor or memory left) → SPLITCACHE_STORE_IO: the blob is fine, and its entries stay.
+   * Every failure was BLOB_MISSING: a daemon out of file descriptors (EMFILE) evicted 15 good
+   * entries of a build whose blobs were all on disk (a hunting helper's repro, `ulimit -n 64`).
    * `size`, when the caller knows it (an entry records its outputs' sizes): a small blob
    * is read with one synchronous call instead of a thread-pool round trip per step.
    */
@@ -73,8 +73,10 @@ export class BlobDir {
       data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readWhole(path, size);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
-      throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot read blob ${digest}: ${code ?? String(cause)}${code === 'EMFILE' || code === 'ENFILE' ? ' (too many open files: ulimit -n)' : ''}`, { cause });
+      if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM' || code === 'EAGAIN') {
+        throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot read blob ${digest}: ${code}${code === 'ENOMEM' || code === 'EAGAIN' ? '' : ' (too many open files: ulimit -n)'}`, { cause });
+      }
+      throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', code === 'ENOENT' || code === 'ENOTDIR' ? `blob ${digest} is missing` : `blob ${digest} cannot be read: ${code ?? String(cause)}`, { cause });
     }
     if (digestBytes(data) !== digest) throw await this.damaged(digest);
     return data;

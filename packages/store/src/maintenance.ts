@@ -94,7 +94,7 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
     try {
       await store.blobs.read(digest);
     } catch (err) {
-      // A blob that can't be read now (SPLITCACHE_STORE_IO: no file descriptor left) is not known to be bad: the run stops, with that line.
+      // A blob that can't be read this moment (SPLITCACHE_STORE_IO: no file descriptor left) is not known to be bad: the run stops, with that line.
       if (!isSplitcacheError(err) || isSplitcacheError(err, 'SPLITCACHE_STORE_IO')) throw err;
       bad.push(digest);
       await store.blobs.remove(digest);

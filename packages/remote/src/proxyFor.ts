@@ -1,0 +1,27 @@
+/**
+ * The proxy a request to `url` goes through, as curl and reqwest (sccache's client) read the
+ * environment: `https_proxy`/`HTTPS_PROXY` for an https URL, `http_proxy`/`HTTP_PROXY` for an
+ * http one (the lower-case name first; an upper-case HTTP_PROXY is honoured too, as curl does
+ * not only in CGI), unless `no_proxy`/`NO_PROXY` names the host. A NO_PROXY entry is `*` (no
+ * proxy at all), a host name matching it and its subdomains (`example.com`, `.example.com`), an
+ * IP address, each with an optional `:port`. A CI runner behind a corporate proxy reached no
+ * remote: every lookup timed out, and the build ran uncached.
+ */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
+  const https = url.protocol === 'https:';
+  const proxy = (https ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY)?.trim();
+  if (!proxy) return undefined;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const port = url.port || (https ? '443' : '80');
+  for (const raw of (env.no_proxy ?? env.NO_PROXY ?? '').split(/[\s,]+/)) {
+    if (!raw) continue;
+    if (raw === '*') return undefined;
+    // An IPv6 address without brackets has no port.
+    const m = /^[^[\]]*:[^[\]]*:/.test(raw) ? [raw, raw.toLowerCase(), undefined] : /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(raw.toLowerCase());
+    if (!m) continue;
+    const name = m[1]!.replace(/^\[(.*)\]$/, '$1').replace(/^\*?\./, '');
+    if (m[2] && m[2] !== port) continue;
+    if (host === name || host.endsWith(`.${name}`)) return undefined;
+  }
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
+}
