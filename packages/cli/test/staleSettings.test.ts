@@ -118,3 +118,24 @@ t.test('a relative SPLITCACHE_DIR is named and the default store used, not a sto
   const stats = await store.stats();
   t.same([stats.misses, stats.hits], [1, 1], 'both calls went to the default store: a miss, then a hit');
 });
+
+// The proxy the remote is reached through is the daemon's from its start as well: a build that
+// set another since got 0 remote hits, and nothing said why; one that is no URL turned the
+// remote off with a word in daemon.log alone (a hunting helper's findings).
+t.test('a remote with proxy settings: another proxy is told as stale, one that is no URL as a config fault', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('proxied');
+  const remote = { SPLITCACHE_REMOTE: 'http://127.0.0.1:9/' };
+  const call = (env: NodeJS.ProcessEnv) => run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ ...remote, ...env }) });
+  const first = await call({ HTTP_PROXY: 'http://[garbage' });
+  assertOk(t, first, 'a call with a proxy that is no URL builds');
+  await call({ HTTP_PROXY: 'http://[garbage' });
+  const said = first.stderr + (await call({ HTTP_PROXY: 'http://[garbage' })).stderr;
+  t.match(said, /SPLITCACHE_CONFIG: cannot load the remote tier \(SPLITCACHE_CONFIG: HTTP_PROXY="http:\/\/\[garbage" is not an http\(s\) proxy URL, so the remote is not used\); this daemon has no remote until it stops/, 'a line names the variable');
+  await store.stop();
+  assertOk(t, await call({ HTTP_PROXY: 'http://127.0.0.1:1' }), 'a daemon started with one proxy');
+  const other = await call({ HTTP_PROXY: 'http://127.0.0.1:2' });
+  t.match(other.stderr, /SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for HTTP_PROXY;/, 'a build with another is told so');
+  t.notMatch((await call({ HTTP_PROXY: 'http://127.0.0.1:1', NO_PROXY: '' })).stderr, STALE, 'one with the same is not');
+});

@@ -5,6 +5,9 @@ import { settingValue, storeDir } from './protocol.js';
 
 export type LogLevel = 'quiet' | 'warn' | 'debug';
 
+/** The environment's proxy settings, as the remote reads them (the lower-case name first). */
+export const PROXY_VARS = [['HTTPS_PROXY', 'https_proxy'], ['HTTP_PROXY', 'http_proxy'], ['NO_PROXY', 'no_proxy']] as const;
+
 /** The remote tier's settings (docs/CONFIG.md, "Remote"). */
 export interface RemoteSettings extends RemoteCacheOptions {
   /** read-only: look up, never upload (untrusted PR runners). */
@@ -107,6 +110,9 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
   };
   const remote = c.remote ?? { ...readRemote(new SettingReader({ SPLITCACHE_REMOTE: 'http://none/' }))!, url: '' };
   for (const [name, value] of REMOTE_VARS) settings[name] = String(value(remote) ?? '');
+  // The proxy the remote is reached through (remote/src/proxyFor.ts) is the daemon's from its start
+  // too: a build that set another since got 0 remote hits, and nothing said why (a helper's finding).
+  for (const [name, lower] of PROXY_VARS) settings[name] = c.remote ? (env[lower] || env[name] || '') : '';
   return { ...c, problems: r.problems, settings };
 }
 

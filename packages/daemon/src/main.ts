@@ -123,8 +123,12 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
           services.uploads = r.uploads;
         },
         (err: unknown) => {
-          stats.count('errors', 'SPLITCACHE_REMOTE_HTTP');
-          log.warn(`SPLITCACHE_REMOTE_HTTP: cannot load the remote tier (${oneLine(err)}); this daemon has no remote`);
+          // Said to the build too (a proxy variable that is no URL was in daemon.log alone).
+          const code = isSplitcacheError(err, 'SPLITCACHE_CONFIG') ? 'SPLITCACHE_CONFIG' : 'SPLITCACHE_REMOTE_HTTP';
+          const line = `${code}: cannot load the remote tier (${oneLine(err)}); this daemon has no remote until it stops (splitcache server stop)`;
+          stats.count('errors', code);
+          log.warn(line);
+          services.showLater?.(code, line);
         },
       );
   }

@@ -1,4 +1,7 @@
-import { DERIVED, readConfig } from './config.js';
+import { DERIVED, PROXY_VARS, readConfig } from './config.js';
+
+/** The proxy variables (config.ts): settings of the daemon's as well. */
+const PROXY_NAMES = new Set<string>(PROXY_VARS.flat());
 
 /**
  * Variables each call reads for itself (docs/CONFIG.md): a call may differ
@@ -42,7 +45,7 @@ export class SettingsDrift {
   look(env: NodeJS.ProcessEnv): { stale?: string; problems: string[] } {
     let all = '';
     let settings = '';
-    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_')).sort()) {
+    for (const name of Object.keys(env).filter((n) => n.startsWith('SPLITCACHE_') || PROXY_NAMES.has(n)).sort()) {
       const pair = `${name}=${env[name]}\0`;
       if (name !== 'SPLITCACHE_SESSION' && name !== 'SPLITCACHE_UNCACHED_NOTES') all += pair;
       if (!PER_CALL.test(name)) settings += pair;

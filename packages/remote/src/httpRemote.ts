@@ -78,6 +78,7 @@ export class HttpRemote {
   /** A keep-alive pool to the remote's origin, or the proxy agent that reaches it (proxyFor.ts). */
   private readonly pool: Dispatcher;
   private readonly origin: string;
+  private readonly via: string = '';
   private readonly basePath: string;
   private readonly auth: string | undefined;
   private readonly inflight = new Set<AbortController>();
@@ -102,7 +103,14 @@ export class HttpRemote {
     };
     this.origin = u.origin;
     const proxy = proxyFor(u, o.env ?? process.env);
-    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy }) : new Pool(u.origin, options);
+    // An http remote is asked through the proxy as curl asks it, a GET of the absolute URL: a
+    // CONNECT tunnel to any port but 443 is what a stock squid refuses (a helper's 0 hits).
+    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false }) : new Pool(u.origin, options);
+    // Named in a connection's fault (its credentials left out): a dead proxy read as a dead remote.
+    if (proxy) {
+      const p = new URL(proxy);
+      this.via = ` (through the proxy ${p.protocol}//${p.host})`;
+    }
     this.breaker = new CircuitBreaker(o.breakerThreshold, o.breakerCooldownMs);
     // Requests already waiting on a server that just timed out would each wait
     // out their own timeout: abort them, so the build pays the budget once.
@@ -270,8 +278,7 @@ export class HttpRemote {
       }
       // A request undici refuses to send (a header it can't carry): sent again, it is refused again.
       if (e.code === 'UND_ERR_INVALID_ARG') return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
-      const said = SOCKET_FAULTS[e.code ?? ''];
-      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code ?? e.message ?? String(err)}${said ? ` (${said})` : ''}`, { cause: err }) };
+      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${faultText(e, err)}${this.via}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
       this.inflight.delete(ctl);
@@ -285,4 +292,21 @@ function tooLarge(what: string, detail: string): SplitcacheError {
 
 function httpError(what: string, status: number, detail?: string): SplitcacheError {
   return new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: HTTP ${status}${detail ? ` (${detail})` : ''}`);
+}
+
+/**
+ * A connection's fault as a line can say it: the code, and what it means where the code alone
+ * says little. A certificate the client can't trust, or a proxy's refusal, was its code alone
+ * (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `UND_ERR_ABORTED`), which named neither (a helper's finding).
+ */
+function faultText(e: { code?: string; message?: string }, err: unknown): string {
+  const said = SOCKET_FAULTS[e.code ?? ''];
+  if (said) return `${e.code} (${said})`;
+  const message = (e.message ?? '').trim();
+  if (/^Proxy response \(\d+\)/.test(message)) return `the proxy refused to pass the request on (${message.replace(/ when HTTP Tunneling$/, '')})`;
+  if (/CERT|^UNABLE_TO_|^ERR_TLS_|SELF_SIGNED/.test(e.code ?? '')) {
+    return `${e.code}: ${message} (the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it)`;
+  }
+  if (e.code && message && !message.includes(e.code)) return `${e.code}: ${message}`;
+  return e.code ?? (message || String(err));
 }

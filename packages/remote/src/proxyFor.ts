@@ -1,3 +1,6 @@
+import { BlockList, isIP } from 'node:net';
+import { SplitcacheError } from '@splitcache/errors';
+
 /**
  * The proxy a request to `url` goes through, as curl and reqwest (sccache's client) read the
  * environment: `https_proxy`/`HTTPS_PROXY` for an https URL, `http_proxy`/`HTTP_PROXY` for an
@@ -13,9 +16,15 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
   if (!proxy) return undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const port = url.port || (https ? '443' : '80');
-  for (const raw of (env.no_proxy ?? env.NO_PROXY ?? '').split(/[\s,]+/)) {
+  for (const raw of (env.no_proxy || env.NO_PROXY || '').split(/[\s,]+/)) {
     if (!raw) continue;
     if (raw === '*') return undefined;
+    // An address range (10.0.0.0/8, fd00::/8), as curl 7.86 and later take one.
+    const range = /^\[?([^\]/]+)\]?\/(\d{1,3})$/.exec(raw);
+    if (range) {
+      if (inRange(host, range[1]!, Number(range[2]))) return undefined;
+      continue;
+    }
     // An IPv6 address without brackets has no port.
     const m = /^[^[\]]*:[^[\]]*:/.test(raw) ? [raw, raw.toLowerCase(), undefined] : /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(raw.toLowerCase());
     if (!m) continue;
@@ -23,5 +32,26 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
     if (m[2] && m[2] !== port) continue;
     if (host === name || host.endsWith(`.${name}`)) return undefined;
   }
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
+  const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
+  // Named by its variable: a garbage value made the daemon load no remote, said in its log alone.
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(full);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
+    const name = https ? (env.https_proxy ? 'https_proxy' : 'HTTPS_PROXY') : env.http_proxy ? 'http_proxy' : 'HTTP_PROXY';
+    throw new SplitcacheError('SPLITCACHE_CONFIG', `${name}=${JSON.stringify(proxy)} is not an http(s) proxy URL, so the remote is not used`);
+  }
+  return full;
+}
+
+/** Whether `host`, an IP address, is in `base`/`bits` (a host name is in no range). */
+function inRange(host: string, base: string, bits: number): boolean {
+  const family = isIP(base);
+  if (family === 0 || isIP(host) !== family || bits > (family === 4 ? 32 : 128)) return false;
+  const list = new BlockList();
+  list.addSubnet(base, bits, family === 4 ? 'ipv4' : 'ipv6');
+  return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { HttpRemote } from '../src/index.js';
 import { proxyFor } from '../src/proxyFor.js';
@@ -23,16 +23,36 @@ t.test('proxyFor reads the environment as curl does', async (t) => {
     t.equal(proxyFor(https, { HTTPS_PROXY: 'http://p:3128', no_proxy: no }), 'http://p:3128', `no_proxy=${no} does not`);
   }
   t.equal(proxyFor(http, { HTTP_PROXY: 'http://p:3128', NO_PROXY: '10.1.2.3' }), undefined, 'an address in NO_PROXY');
+  t.equal(proxyFor(http, { HTTP_PROXY: 'http://p:3128', NO_PROXY: '10.0.0.0/8' }), undefined, 'a range that holds it');
+  t.equal(proxyFor(http, { HTTP_PROXY: 'http://p:3128', NO_PROXY: '10.2.0.0/16' }), 'http://p:3128', 'a range that does not');
+  t.equal(proxyFor(new URL('http://[fd00::5]/'), { HTTP_PROXY: 'http://p:3128', NO_PROXY: 'fd00::/8' }), undefined, 'an IPv6 range');
+  t.equal(proxyFor(https, { HTTPS_PROXY: 'http://p:3128', no_proxy: '', NO_PROXY: 'example.com' }), undefined, 'an empty no_proxy leaves NO_PROXY its say, as curl does');
+  for (const bad of ['not a url at all', 'http://[garbage', 'ftp://p:21']) {
+    t.throws(() => proxyFor(https, { HTTPS_PROXY: bad }), { code: 'SPLITCACHE_CONFIG', message: /^HTTPS_PROXY=".*" is not an http\(s\) proxy URL/ }, `${bad}: one line naming the variable`);
+  }
   t.equal(proxyFor(new URL('http://[::1]:9/'), { HTTP_PROXY: 'http://p:3128', NO_PROXY: '::1' }), undefined, 'an IPv6 address in NO_PROXY');
 });
 
-/** A forward proxy on loopback (CONNECT tunnels, as undici's proxy agent asks); the targets it was asked for. */
-async function proxy(t: Test) {
+/**
+ * A forward proxy on loopback: plain requests in the absolute form (an http remote, as curl asks
+ * through a proxy), CONNECT tunnels (an https one), refused with 403 if `refuseTunnels`. What it
+ * was asked for: `GET <url>` or `CONNECT <host:port>`.
+ */
+async function proxy(t: Test, refuseTunnels = false) {
   const asked: string[] = [];
   const sockets = new Set<Socket>();
-  const s = createServer();
+  const s = createServer((req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    const up = request(req.url!, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
   s.on('connect', (req, client: Socket, head: Buffer) => {
-    asked.push(req.url ?? '');
+    asked.push(`CONNECT ${req.url}`);
+    if (refuseTunnels) return void client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
     const [host, port] = (req.url ?? '').split(':');
     const up = connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -44,6 +64,7 @@ async function proxy(t: Test) {
       c.on('error', () => c.destroy());
     }
   });
+  s.on('connection', (c) => sockets.add(c));
   await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
   t.teardown(() => {
     for (const c of sockets) c.destroy();
@@ -68,7 +89,6 @@ async function origin(t: Test) {
 t.test('a remote is reached through HTTP_PROXY, and directly where NO_PROXY names it', async (t) => {
   const p = await proxy(t);
   const url = await origin(t);
-  const port = new URL(url).port;
   const remote = (env: NodeJS.ProcessEnv) => {
     const c = new HttpRemote({ url, timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env });
     t.teardown(() => c.close());
@@ -76,8 +96,24 @@ t.test('a remote is reached through HTTP_PROXY, and directly where NO_PROXY name
   };
   const through = await remote({ HTTP_PROXY: p.url }).get('/cas/x');
   t.equal(through?.toString(), 'hello', 'the body comes through the proxy');
-  t.same(p.asked, [`127.0.0.1:${port}`], 'which was asked for the remote');
+  t.same(p.asked, [`GET ${url}/cas/x`], 'which was asked for it as curl asks, a GET of the absolute URL (a stock squid refuses a CONNECT to any port but 443)');
   const direct = await remote({ HTTP_PROXY: p.url, NO_PROXY: '127.0.0.1' }).get('/cas/x');
   t.equal(direct?.toString(), 'hello', 'with NO_PROXY naming it, the body comes straight');
   t.equal(p.asked.length, 1, 'and the proxy was not asked');
+});
+
+t.test('an https remote behind a proxy that refuses the tunnel: a line that says so', async (t) => {
+  const p = await proxy(t, true);
+  const c = new HttpRemote({ url: 'https://127.0.0.1:9/base', timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTPS_PROXY: p.url } });
+  t.teardown(() => c.close());
+  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: the proxy refused to pass the request on \(Proxy response \(403\) !== 200\) \(through the proxy http:\/\/127\.0\.0\.1:\d+\)$/ }, 'it names the proxy and its answer');
+  t.same(p.asked, ['CONNECT 127.0.0.1:9'], 'which was asked for a tunnel');
+});
+
+t.test('a dead proxy is named as the proxy, without its credentials', async (t) => {
+  const c = new HttpRemote({ url: 'http://127.0.0.1:9/base', timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTP_PROXY: 'http://user:secret@127.0.0.1:1' } });
+  t.teardown(() => c.close());
+  const err = await c.get('/cas/x').then(() => undefined, (e: Error) => e);
+  t.match(err?.message, /ECONNREFUSED \(nothing listens there\) \(through the proxy http:\/\/127\.0\.0\.1:1\)$/, 'the line says the proxy is what is not there');
+  t.notMatch(err?.message, /secret/, 'and not its password');
 });
