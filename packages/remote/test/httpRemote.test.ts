@@ -2,6 +2,10 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HttpRemote, RemoteCache, type HttpRemoteOptions } from '../src/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
@@ -309,4 +313,17 @@ t.test('each timeout names the limit that fired, with its value', async (t) => {
   const srv = await server(t, () => undefined); // never answers
   await t.rejects(client(t, srv.url, { timeoutMs: 400 }).get('/ac/x'), { code: 'SPLITCACHE_REMOTE_TIMEOUT', message: /UND_ERR_HEADERS_TIMEOUT: no response headers within 400 ms \(SPLITCACHE_REMOTE_TIMEOUT\)/ });
   await t.rejects(client(t, srv.url, { timeoutMs: 5000, deadlineMs: 300 }).get('/ac/x'), { code: 'SPLITCACHE_REMOTE_TIMEOUT', message: /no response headers within the 300 ms hard limit per request/ });
+});
+
+// A certificate the client can't trust was its code alone (`DEPTH_ZERO_SELF_SIGNED_CERT`): the
+// line now says what it means and names the way to trust a private CA.
+t.test('an https remote whose certificate is not trusted: the line says so and names NODE_EXTRA_CA_CERTS', async (t) => {
+  const dir = t.testdir();
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  t.equal(made.status, 0, 'openssl makes a self-signed certificate');
+  const s = createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) => res.end('x'));
+  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => s.close(() => res())));
+  const c = client(t, `https://127.0.0.1:${(s.address() as { port: number }).port}/base`, { retries: 0 });
+  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate \(the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it\)$/ });
 });
