@@ -106,3 +106,30 @@ t.test('SPLITCACHE_REMAP=1: a registry crate keeps its own dir name under the re
   const bin = (ws: string) => readFileSync(join(ws, 'target', 'debug', 'app'));
   t.ok(bin(a).equals(bin(b)), 'the binaries of both checkouts are byte-identical');
 });
+
+// A workspace's root package that a member depends on is also built in its own dir with no
+// CARGO_PRIMARY_PACKAGE, as a registry crate is: mapped by its dir's name, a hit in another
+// checkout named the first (a review's finding). Only a dir named <name>-<version> is a registry's.
+t.test("SPLITCACHE_REMAP=1: a workspace's root package built as a member's dependency names no checkout", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const checkout = (name: string) =>
+    fileTree(
+      {
+        'Cargo.toml': '[package]\nname = "rootlib"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\nmembers = ["app"]\n',
+        'src/lib.rs': 'pub fn n() -> u32 { 7 }\n',
+        'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nrootlib = { path = ".." }\n',
+        'app/src/main.rs': 'fn main() { println!("{}", rootlib::n()); }\n',
+      },
+      `remap-root-${name}`,
+    );
+  const [a, b] = [checkout('wsA'), checkout('wsB')];
+  const remap = { SPLITCACHE_REMAP: '1' };
+  assertOk(t, await store.cargo(a, ['build', '-p', 'app'], { ...remap, SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build', '-p', 'app'], { ...remap, SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'rootlib:hit'], 'checkout B hits both');
+  const deps = join(b, 'target', 'debug', 'deps');
+  const rlib = readFileSync(join(deps, readdirSync(deps).find((f) => /^librootlib-.*\.rlib$/.test(f))!));
+  t.notOk(rlib.includes(Buffer.from('remap-root-wsA')), "B's rlib names nothing of checkout A");
+  t.notOk(rlib.includes(Buffer.from('/splitcache/registry/')), 'nor a registry dir');
+});

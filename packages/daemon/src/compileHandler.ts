@@ -134,7 +134,7 @@ export class CompileHandler {
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv, req.cwd, req.env, rustc.sysroot) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
-      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table)]);
+      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
       p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
       if (mode === 'split') {

@@ -7,6 +7,7 @@ import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
 import { covers, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
+import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
 import { staticLibDigest } from './staticLibDigest.js';
@@ -157,7 +158,9 @@ export interface ManifestKey {
  *     remap each prefix's real path too (remap.ts), the value says so: a
  *     result stored before, through a symlinked checkout, names its real
  *     path, and is not looked up again (no new CACHE_VERSION: only these
- *     calls' keys change).
+ *     calls' keys change). A registry crate's own dir is mapped by its name
+ *     (remap.ts, registryCrateDir), where it was `.`: the value names it, so
+ *     the results of before, whose files were ./src/lib.rs, are not served.
  * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
  *     features rustc resolves `native` to on this machine (nativeCpu.ts), so
  *     a runner with a different CPU never gets objects built for this one.
@@ -286,7 +289,7 @@ export async function buildManifestKey(
     k.add('custom-sysroot-libs', customLibs.length);
     for (const lib of customLibs) k.add(`custom-sysroot-lib:${basename(lib)}`, await files.digest(lib));
   }
-  if (remap) k.add('remap-path-prefix', 'on, real paths too'); // 10
+  if (remap) k.add('remap-path-prefix', remapKeyText(table, env)); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');
   if (profileDir !== undefined) k.add('profile-generate-dir', profileDir); // 12

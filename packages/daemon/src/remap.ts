@@ -27,19 +27,38 @@ const REMAPPED: Record<string, string> = {
  * by a link) kept its real path there, and a hit in another checkout carried
  * it (a helper's repro).
  */
-export function remapArgs(table: PrefixTable): string[] {
+export function remapArgs(table: PrefixTable, env: Record<string, string>): string[] {
   const flags: [string, string][] = [];
-  // A registry crate is built in its own package dir, which is the cwd: mapped to `.`, as a
-  // checkout is, every registry crate's files came out as ./src/lib.rs, one file to a debugger
-  // and to llvm-cov (a helper's coverage report summed three crates' src/lib.rs in one row).
-  // Its dir keeps its name under the registry's placeholder, as cargo's trim-paths keeps it.
-  const registry = table.entries.find((e) => e.name === 'registry');
+  const crateDir = registryCrateDir(table, env);
   for (const e of table.entries) {
-    const to = e.name === 'cwd' && registry && dirname(e.path) === registry.path ? `${REMAPPED.registry}/${basename(e.path)}` : REMAPPED[e.name];
+    const to = e.name === 'cwd' && crateDir ? `${REMAPPED.registry}/${crateDir}` : REMAPPED[e.name];
     if (to === undefined) continue;
     flags.push([e.path, to]);
     const real = realPathOf(e.path);
     if (real !== e.path) flags.push([real, to]);
   }
   return flags.sort((a, b) => a[0].length - b[0].length).map(([from, to]) => `--remap-path-prefix=${from}=${to}`);
+}
+
+/**
+ * A registry crate's own package dir, where it is the cwd: the name it keeps under the registry's
+ * placeholder, as cargo's trim-paths keeps it. Mapped to `.`, as a checkout is, every registry
+ * crate's files came out as ./src/lib.rs, one file to a debugger and to llvm-cov (a helper's
+ * coverage report summed three crates' src/lib.rs in one row). Only a dir named
+ * `<name>-<version>`, as registries and directory sources name them: a workspace's root package
+ * built as another member's dependency is also built in its own dir with no CARGO_PRIMARY_PACKAGE,
+ * and mapped by its dir's name, a hit in another checkout named the first (a review's finding).
+ */
+export function registryCrateDir(table: PrefixTable, env: Record<string, string>): string | undefined {
+  const registry = table.entries.find((e) => e.name === 'registry');
+  const cwd = table.entries.find((e) => e.name === 'cwd');
+  if (!registry || !cwd || dirname(cwd.path) !== registry.path) return undefined;
+  const dir = basename(cwd.path);
+  return dir === `${env.CARGO_PKG_NAME}-${env.CARGO_PKG_VERSION}` ? dir : undefined;
+}
+
+/** Key item 10's value: the flags are derived from the prefix table, so the key holds what decides them. */
+export function remapKeyText(table: PrefixTable, env: Record<string, string>): string {
+  const crateDir = registryCrateDir(table, env);
+  return `on, real paths too${crateDir ? `, the registry crate's dir as ${REMAPPED.registry}/${crateDir}` : ''}`;
 }
