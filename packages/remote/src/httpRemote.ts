@@ -105,7 +105,13 @@ export class HttpRemote {
     const proxy = proxyFor(u, o.env ?? process.env);
     // An http remote is asked through the proxy as curl asks it, a GET of the absolute URL: a
     // CONNECT tunnel to any port but 443 is what a stock squid refuses (a helper's 0 hits).
-    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false }) : new Pool(u.origin, options);
+    // The client that talks to the proxy itself (its CONNECT) gets the same timeouts: with undici's
+    // own (10 s, 300 s) a proxy that took the connection and never answered held each lookup for
+    // 5 minutes, past every limit of ours, since a request's abort does not reach a pending
+    // CONNECT (a review's repro: a 1 s build took 5 min 2 s).
+    // The same for the pool that asks the proxy for an http remote's absolute URLs (`factory`).
+    const timed = (origin: URL | string, o: object) => new Pool(origin, { ...o, connectTimeout: options.connectTimeout, headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout });
+    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false, clientFactory: timed, factory: timed }) : new Pool(u.origin, options);
     // Named in a connection's fault (its credentials left out): a dead proxy read as a dead remote.
     if (proxy) {
       const p = new URL(proxy);

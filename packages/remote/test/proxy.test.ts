@@ -117,3 +117,23 @@ t.test('a dead proxy is named as the proxy, without its credentials', async (t) 
   t.match(err?.message, /ECONNREFUSED \(nothing listens there\) \(through the proxy http:\/\/127\.0\.0\.1:1\)$/, 'the line says the proxy is what is not there');
   t.notMatch(err?.message, /secret/, 'and not its password');
 });
+
+t.test('a proxy that takes the connection and never answers is given up within the timeout', async (t) => {
+  const silent = createTcpServer((c) => c.on('error', () => undefined));
+  const held = new Set<Socket>();
+  silent.on('connection', (c) => held.add(c));
+  await new Promise<void>((res) => silent.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => {
+    for (const c of held) c.destroy();
+    return new Promise<void>((res) => silent.close(() => res()));
+  });
+  const proxyUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  for (const url of ['https://127.0.0.1:9/base', 'http://127.0.0.1:9/base']) {
+    const c = new HttpRemote({ url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl } });
+    t.teardown(() => c.close());
+    const started = Date.now();
+    await t.rejects(c.get('/cas/x'), { code: /^SPLITCACHE_REMOTE_(TIMEOUT|HTTP)$/ }, `${url.split(':')[0]}: the lookup fails`);
+    const ms = Date.now() - started;
+    t.ok(ms < 5_000, `within a few timeouts of 1 s, not undici's 300 s (${ms} ms)`);
+  }
+});

@@ -2,7 +2,7 @@ import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
-import { SplitcacheError } from '@splitcache/errors';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { readWhole } from './wholeFile.js';
 import { copyThenDigest } from './copyThenDigest.js';
@@ -58,9 +58,10 @@ export class BlobDir {
   }
 
   /**
-   * Reads and verifies a blob. Missing or unreadable (EIO, EACCES) → SPLITCACHE_BLOB_MISSING, bad
-   * bytes → SPLITCACHE_BLOB_CORRUPT; callers evict their entries. A failure of this moment (no
-   * file descriptor or memory left) → SPLITCACHE_STORE_IO: the blob is fine, and its entries stay.
+   * Reads and verifies a blob. Missing or unreadable for good (GONE: EIO, EACCES) →
+   * SPLITCACHE_BLOB_MISSING, bad bytes → SPLITCACHE_BLOB_CORRUPT; callers evict their entries.
+   * Any other failure is of this moment (no file descriptor or memory left, a network file
+   * system's ESTALE) → SPLITCACHE_STORE_IO: the blob may well be fine, and its entries stay.
    * Every failure was BLOB_MISSING: a daemon out of file descriptors (EMFILE) evicted 15 good
    * entries of a build whose blobs were all on disk (a hunting helper's repro, `ulimit -n 64`).
    * `size`, when the caller knows it (an entry records its outputs' sizes): a small blob
@@ -73,10 +74,12 @@ export class BlobDir {
       data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readWhole(path, size);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'EMFILE' || code === 'ENFILE' || code === 'ENOMEM' || code === 'EAGAIN') {
-        throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot read blob ${digest}: ${code}${code === 'ENOMEM' || code === 'EAGAIN' ? '' : ' (too many open files: ulimit -n)'}`, { cause });
-      }
-      throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', code === 'ENOENT' || code === 'ENOTDIR' ? `blob ${digest} is missing` : `blob ${digest} cannot be read: ${code ?? String(cause)}`, { cause });
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
+      if (code !== undefined && GONE.has(code)) throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} cannot be read: ${code}`, { cause });
+      // Anything else, an error of no system code among them (a buffer that could not be allocated
+      // under an address-space limit: verify removed a good 400 MB blob, a review's repro), is the moment's.
+      const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (too many open files: ulimit -n)' : '';
+      throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot read blob ${digest}: ${code ?? oneLine(cause)}${hint}`, { cause });
     }
     if (digestBytes(data) !== digest) throw await this.damaged(digest);
     return data;
@@ -255,6 +258,9 @@ export class BlobDir {
 }
 
 const LIST_BATCH = 64;
+
+/** Read errors that say a blob can't be read for good, as if gone (BlobDir.read). */
+const GONE = new Set(['EIO', 'EACCES', 'EPERM', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);
 
 /** A failed blob write: SPLITCACHE_STORE_FULL when the disk or quota is full, SPLITCACHE_STORE_IO otherwise. */
 function blobWriteError(cause: unknown, what: string, dir: string): SplitcacheError {
