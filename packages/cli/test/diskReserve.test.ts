@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { inodesHint } from '@splitcache/store';
@@ -12,13 +12,18 @@ import { BIN, printingCrate, printingCrateArgs, run, Store, tmpfsDir } from './h
 // hunting helper's repro: `ld terminated with signal 7 [Bus error]`, a 14.8 MiB disk).
 const disk = tmpfsDir('reserve', 'size=8m');
 
-t.test("a result that would leave the store's disk under its reserve is not stored, and said", { skip: !disk && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
-  t.teardown(() => void spawnSync('umount', ['-l', disk!]));
-  const store = new Store(join(disk!, 'store'));
+/** A store on the mounted `dir`, its daemon started (both gone at the test's end), and a call of a crate printing `text`. */
+async function storeOn(t: Test, dir: string, text: string) {
+  t.teardown(() => void spawnSync('umount', ['-l', dir]));
+  const store = new Store(join(dir, 'store'));
   t.teardown(() => store.stop());
   t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
-  const cwd = printingCrate('reserved');
-  const call = () => run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  const cwd = printingCrate(text);
+  return { store, cwd, call: () => run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() }) };
+}
+
+t.test("a result that would leave the store's disk under its reserve is not stored, and said", { skip: !disk && 'cannot mount a size-limited tmpfs here (needs root)' }, async (t) => {
+  const { store, cwd, call } = await storeOn(t, disk!, 'reserved');
   // 300 KiB left of 8 MiB: under the 409.6 KiB kept free, though the result would fit.
   const fs = statfsSync(disk!);
   const filler = join(disk!, 'filler');
@@ -42,12 +47,7 @@ t.test("a result that would leave the store's disk under its reserve is not stor
 const few = tmpfsDir('inodes', 'size=64m,nr_inodes=400');
 
 t.test("a result that would leave the store's disk under its reserve of inodes is not stored, and said", { skip: !few && 'cannot mount a tmpfs here (needs root)' }, async (t) => {
-  t.teardown(() => void spawnSync('umount', ['-l', few!]));
-  const store = new Store(join(few!, 'store'));
-  t.teardown(() => store.stop());
-  t.equal((await store.splitcache(['server', 'start'])).code, 0, 'the daemon starts');
-  const cwd = printingCrate('inodes');
-  const call = () => run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  const { store, call } = await storeOn(t, few!, 'inodes');
   // Files until 12 inodes are left of 400: under the 20 kept free, with 60 MB of room.
   const fillers = join(few!, 'fillers');
   mkdirSync(fillers);

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
@@ -54,27 +54,36 @@ t.test("a user's --remap-path-prefix of the checkout hits from a checkout elsewh
   t.notOk(cached.includes(Buffer.from(a)), "and names nothing of checkout A's");
 });
 
+/** A bin on Debian's itoa, built offline from its directory source. */
+const ITOA_APP = {
+  'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nitoa = "1"\n',
+  'src/main.rs': 'fn main() { println!("{}", itoa::Buffer::new().format(42u32)); }\n',
+  '.cargo/config.toml': '[source.crates-io]\nreplace-with = "deb"\n[source.deb]\ndirectory = "/usr/share/cargo/registry"\n',
+};
+const NO_ITOA = !existsSync('/usr/share/cargo/registry/itoa-1.0.1') && 'no Debian itoa sources';
+
+/** `files` in two checkouts, A then B, each built with `cargo <args>` and `env(ws)` on one store: the checkouts, and B's calls as `crate:outcome`. */
+async function builtTwice(t: Test, files: Record<string, string>, prefix: string, args: string[], env: (ws: string) => NodeJS.ProcessEnv) {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [a, b] = ['a', 'b'].map((n) => fileTree(files, `${prefix}-${n}`)) as [string, string];
+  assertOk(t, await store.cargo(a, args, { ...env(a), SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, args, { ...env(b), SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  return { a, b, calls: (await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort() };
+}
+
+/** The rlib of `crate` in a checkout's target dir. */
+function rlibOf(ws: string, crate: string): Buffer {
+  const deps = join(ws, 'target', 'debug', 'deps');
+  return readFileSync(join(deps, readdirSync(deps).find((f) => f.startsWith(`lib${crate}-`) && f.endsWith('.rlib'))!));
+}
+
 // A registry crate's prefix table names its own package and the target dir, not the checkout
 // around them: its key kept `--remap-path-prefix=<checkout>=/build` exact, and every registry
 // crate missed in a checkout elsewhere (itoa here; every one of a real workspace's).
-t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a checkout elsewhere too", { skip: !existsSync('/usr/share/cargo/registry/itoa-1.0.1') && 'no Debian itoa sources' }, async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const checkout = (name: string) =>
-    fileTree(
-      {
-        'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nitoa = "1"\n',
-        'src/main.rs': 'fn main() { println!("{}", itoa::Buffer::new().format(42u32)); }\n',
-        '.cargo/config.toml': '[source.crates-io]\nreplace-with = "deb"\n[source.deb]\ndirectory = "/usr/share/cargo/registry"\n',
-      },
-      `remap-reg-${name}`,
-    );
-  const a = checkout('a');
-  const b = checkout('b');
-  const flags = (ws: string) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build` });
-  assertOk(t, await store.cargo(a, ['build', '--offline'], { ...flags(a), SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
-  assertOk(t, await store.cargo(b, ['build', '--offline'], { ...flags(b), SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
-  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
+t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a checkout elsewhere too", { skip: NO_ITOA }, async (t) => {
+  const { b, calls } = await builtTwice(t, ITOA_APP, 'remap-reg', ['build', '--offline'], (ws) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build` }));
+  t.same(calls, ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
   t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
 });
 
@@ -82,25 +91,10 @@ t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a
 // every registry crate's files came out as ./src/lib.rs, one file to a debugger and to llvm-cov
 // (a hunting helper's coverage report summed three crates' src/lib.rs in one row). Its dir now
 // keeps its name under the registry's placeholder, as cargo's trim-paths keeps it.
-t.test('SPLITCACHE_REMAP=1: a registry crate keeps its own dir name under the registry placeholder', { skip: !existsSync('/usr/share/cargo/registry/itoa-1.0.1') && 'no Debian itoa sources' }, async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const checkout = (name: string) =>
-    fileTree(
-      {
-        'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nitoa = "1"\n',
-        'src/main.rs': 'fn main() { println!("{}", itoa::Buffer::new().format(42u32)); }\n',
-        '.cargo/config.toml': '[source.crates-io]\nreplace-with = "deb"\n[source.deb]\ndirectory = "/usr/share/cargo/registry"\n',
-      },
-      `remap-own-${name}`,
-    );
-  const [a, b] = [checkout('a'), checkout('b')];
-  const remap = { SPLITCACHE_REMAP: '1' };
-  assertOk(t, await store.cargo(a, ['build', '--offline'], { ...remap, SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
-  assertOk(t, await store.cargo(b, ['build', '--offline'], { ...remap, SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
-  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'itoa:hit'], 'checkout B hits both');
-  const deps = join(b, 'target', 'debug', 'deps');
-  const rlib = readFileSync(join(deps, readdirSync(deps).find((f) => /^libitoa-.*\.rlib$/.test(f))!));
+t.test('SPLITCACHE_REMAP=1: a registry crate keeps its own dir name under the registry placeholder', { skip: NO_ITOA }, async (t) => {
+  const { a, b, calls } = await builtTwice(t, ITOA_APP, 'remap-own', ['build', '--offline'], () => ({ SPLITCACHE_REMAP: '1' }));
+  t.same(calls, ['app:hit', 'itoa:hit'], 'checkout B hits both');
+  const rlib = rlibOf(b, 'itoa');
   t.ok(rlib.includes(Buffer.from('/splitcache/registry/itoa-1.0.1/src/lib.rs')), "itoa's debuginfo names its file under the registry placeholder, with its own dir");
   t.notOk(rlib.includes(Buffer.from('/usr/share/cargo/registry')), 'and not the registry where it is');
   const bin = (ws: string) => readFileSync(join(ws, 'target', 'debug', 'app'));
@@ -111,25 +105,15 @@ t.test('SPLITCACHE_REMAP=1: a registry crate keeps its own dir name under the re
 // CARGO_PRIMARY_PACKAGE, as a registry crate is: mapped by its dir's name, a hit in another
 // checkout named the first (a review's finding). Only a dir named <name>-<version> is a registry's.
 t.test("SPLITCACHE_REMAP=1: a workspace's root package built as a member's dependency names no checkout", async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const checkout = (name: string) =>
-    fileTree(
-      {
-        'Cargo.toml': '[package]\nname = "rootlib"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\nmembers = ["app"]\n',
-        'src/lib.rs': 'pub fn n() -> u32 { 7 }\n',
-        'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nrootlib = { path = ".." }\n',
-        'app/src/main.rs': 'fn main() { println!("{}", rootlib::n()); }\n',
-      },
-      `remap-root-${name}`,
-    );
-  const [a, b] = [checkout('wsA'), checkout('wsB')];
-  const remap = { SPLITCACHE_REMAP: '1' };
-  assertOk(t, await store.cargo(a, ['build', '-p', 'app'], { ...remap, SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
-  assertOk(t, await store.cargo(b, ['build', '-p', 'app'], { ...remap, SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
-  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'rootlib:hit'], 'checkout B hits both');
-  const deps = join(b, 'target', 'debug', 'deps');
-  const rlib = readFileSync(join(deps, readdirSync(deps).find((f) => /^librootlib-.*\.rlib$/.test(f))!));
-  t.notOk(rlib.includes(Buffer.from('remap-root-wsA')), "B's rlib names nothing of checkout A");
+  const files = {
+    'Cargo.toml': '[package]\nname = "rootlib"\nversion = "0.1.0"\nedition = "2021"\n[workspace]\nmembers = ["app"]\n',
+    'src/lib.rs': 'pub fn n() -> u32 { 7 }\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\nrootlib = { path = ".." }\n',
+    'app/src/main.rs': 'fn main() { println!("{}", rootlib::n()); }\n',
+  };
+  const { b, calls } = await builtTwice(t, files, 'remap-root', ['build', '-p', 'app'], () => ({ SPLITCACHE_REMAP: '1' }));
+  t.same(calls, ['app:hit', 'rootlib:hit'], 'checkout B hits both');
+  const rlib = rlibOf(b, 'rootlib');
+  t.notOk(rlib.includes(Buffer.from('remap-root-a')), "B's rlib names nothing of checkout A");
   t.notOk(rlib.includes(Buffer.from('/splitcache/registry/')), 'nor a registry dir');
 });
