@@ -310,9 +310,11 @@ function faultText(e: { code?: string; message?: string }, err: unknown): string
   if (said) return `${e.code} (${said})`;
   const message = (e.message ?? '').trim();
   if (/^Proxy response \(\d+\)/.test(message)) return `the proxy refused to pass the request on (${message.replace(/ when HTTP Tunneling$/, '')})`;
-  if (/CERT|^UNABLE_TO_|^ERR_TLS_|SELF_SIGNED/.test(e.code ?? '')) {
+  // An issuer the client doesn't know is what a private CA gives; an expired certificate or one of another host is not helped by one.
+  if (/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/.test(e.code ?? '')) {
     return `${e.code}: ${message} (the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it)`;
   }
+  if (/CERT|^ERR_TLS_/.test(e.code ?? '')) return `${e.code}: ${message} (the remote's TLS certificate)`;
   if (e.code && message && !message.includes(e.code)) return `${e.code}: ${message}`;
   return e.code ?? (message || String(err));
 }

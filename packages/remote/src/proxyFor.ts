@@ -5,10 +5,12 @@ import { SplitcacheError } from '@splitcache/errors';
  * The proxy a request to `url` goes through, as curl and reqwest (sccache's client) read the
  * environment: `https_proxy`/`HTTPS_PROXY` for an https URL, `http_proxy`/`HTTP_PROXY` for an
  * http one (the lower-case name first; an upper-case HTTP_PROXY is honoured too, as curl does
- * not only in CGI), unless `no_proxy`/`NO_PROXY` names the host. A NO_PROXY entry is `*` (no
- * proxy at all), a host name matching it and its subdomains (`example.com`, `.example.com`), an
- * IP address, each with an optional `:port`. A CI runner behind a corporate proxy reached no
- * remote: every lookup timed out, and the build ran uncached.
+ * not only in CGI), unless `no_proxy`/`NO_PROXY` names the host (an empty lower-case one is
+ * unset, as for curl). A NO_PROXY entry is `*` (no proxy at all), a host name matching it and its
+ * subdomains (`example.com`, `.example.com`), an IP address, each with an optional `:port`, or an
+ * address range (`10.0.0.0/8`). A CI runner behind a corporate proxy reached no remote: every
+ * lookup timed out, and the build ran uncached. A value that is no http(s) URL is
+ * SPLITCACHE_CONFIG, naming its variable.
  */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
   const https = url.protocol === 'https:';
