@@ -110,8 +110,13 @@ export class HttpRemote {
     // 5 minutes, past every limit of ours, since a request's abort does not reach a pending
     // CONNECT (a review's repro: a 1 s build took 5 min 2 s).
     // The same for the pool that asks the proxy for an http remote's absolute URLs (`factory`).
-    const timed = (origin: URL | string, o: object) => new Pool(origin, { ...o, connectTimeout: options.connectTimeout, headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout });
-    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false, clientFactory: timed, factory: timed }) : new Pool(u.origin, options);
+    // The pool for an http remote's URLs is made with no options of ours: it gets them here, or it
+    // had no bound on its connections and its own keep-alive (a review's finding). A connector
+    // undici builds is given our connect timeout by `proxyTls`/`requestTls` (a Pool takes none
+    // with a connector): a proxy that dropped the connection held each lookup for 10 s.
+    const timed = (origin: URL | string, o: object) => new Pool(origin, { ...options, ...o, connectTimeout: options.connectTimeout, headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout });
+    const tls = { timeout: options.connectTimeout };
+    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false, clientFactory: timed, factory: timed, proxyTls: tls, requestTls: tls }) : new Pool(u.origin, options);
     // Named in a connection's fault (its credentials left out): a dead proxy read as a dead remote.
     if (proxy) {
       const p = new URL(proxy);
@@ -280,10 +285,13 @@ export class HttpRemote {
       }
       const timeout = TIMEOUTS[e.code ?? ''];
       if (timeout) {
-        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)`, { cause: err }) };
+        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)${this.via}`, { cause: err }) };
       }
       // A request undici refuses to send (a header it can't carry): sent again, it is refused again.
-      if (e.code === 'UND_ERR_INVALID_ARG') return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
+      // ...but a proxy's 407 to an http remote's request comes as one too: a fault of the way there, counted as one.
+      if (e.code === 'UND_ERR_INVALID_ARG' && !/^Proxy Authentication Required/.test(e.message ?? '')) {
+        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
+      }
       return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${faultText(e, err)}${this.via}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
@@ -309,7 +317,7 @@ function faultText(e: { code?: string; message?: string }, err: unknown): string
   const said = SOCKET_FAULTS[e.code ?? ''];
   if (said) return `${e.code} (${said})`;
   const message = (e.message ?? '').trim();
-  if (/^Proxy response \(\d+\)/.test(message)) return `the proxy refused to pass the request on (${message.replace(/ when HTTP Tunneling$/, '')})`;
+  if (/^Proxy (response \(\d+\)|Authentication Required)/.test(message)) return `the proxy refused to pass the request on (${message.replace(/ when HTTP Tunneling$/, '')})`;
   // An issuer the client doesn't know is what a private CA gives; an expired certificate or one of another host is not helped by one.
   if (/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/.test(e.code ?? '')) {
     return `${e.code}: ${message} (the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it)`;

@@ -4,8 +4,8 @@ import { SplitcacheError } from '@splitcache/errors';
 /**
  * The proxy a request to `url` goes through, as curl and reqwest (sccache's client) read the
  * environment: `https_proxy`/`HTTPS_PROXY` for an https URL, `http_proxy`/`HTTP_PROXY` for an
- * http one (the lower-case name first; an upper-case HTTP_PROXY is honoured too, as curl does
- * not only in CGI), unless `no_proxy`/`NO_PROXY` names the host (an empty lower-case one is
+ * http one (the lower-case name first; the upper-case HTTP_PROXY too, as reqwest reads it, where
+ * curl reads http_proxy alone), unless `no_proxy`/`NO_PROXY` names the host (an empty lower-case one is
  * unset, as for curl). A NO_PROXY entry is `*` (no proxy at all), a host name matching it and its
  * subdomains (`example.com`, `.example.com`), an IP address, each with an optional `:port`, or an
  * address range (`10.0.0.0/8`). A CI runner behind a corporate proxy reached no remote: every
@@ -44,7 +44,9 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
     const name = https ? (env.https_proxy ? 'https_proxy' : 'HTTPS_PROXY') : env.http_proxy ? 'http_proxy' : 'HTTP_PROXY';
-    throw new SplitcacheError('SPLITCACHE_CONFIG', `${name}=${JSON.stringify(proxy)} is not an http(s) proxy URL, so the remote is not used`);
+    // Its credentials left out: the line goes to the build's output.
+    const shown = proxy.replace(/^([^/]*\/\/)?[^@/]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}…@`);
+    throw new SplitcacheError('SPLITCACHE_CONFIG', `${name}=${JSON.stringify(shown)} is not an http(s) proxy URL, so the remote is not used`);
   }
   return full;
 }

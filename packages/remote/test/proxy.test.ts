@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { HttpRemote } from '../src/index.js';
@@ -27,6 +28,7 @@ t.test('proxyFor reads the environment as curl does', async (t) => {
   t.equal(proxyFor(http, { HTTP_PROXY: 'http://p:3128', NO_PROXY: '10.2.0.0/16' }), 'http://p:3128', 'a range that does not');
   t.equal(proxyFor(new URL('http://[fd00::5]/'), { HTTP_PROXY: 'http://p:3128', NO_PROXY: 'fd00::/8' }), undefined, 'an IPv6 range');
   t.equal(proxyFor(https, { HTTPS_PROXY: 'http://p:3128', no_proxy: '', NO_PROXY: 'example.com' }), undefined, 'an empty no_proxy leaves NO_PROXY its say, as curl does');
+  t.throws(() => proxyFor(https, { HTTPS_PROXY: 'socks5h://alice:s3cret@proxy:1080' }), { message: /^HTTPS_PROXY="socks5h:\/\/…@proxy:1080" is not/ }, 'a bad value is shown without its credentials');
   for (const bad of ['not a url at all', 'http://[garbage', 'ftp://p:21']) {
     t.throws(() => proxyFor(https, { HTTPS_PROXY: bad }), { code: 'SPLITCACHE_CONFIG', message: /^HTTPS_PROXY=".*" is not an http\(s\) proxy URL/ }, `${bad}: one line naming the variable`);
   }
@@ -135,5 +137,29 @@ t.test('a proxy that takes the connection and never answers is given up within t
     await t.rejects(c.get('/cas/x'), { code: /^SPLITCACHE_REMOTE_(TIMEOUT|HTTP)$/ }, `${url.split(':')[0]}: the lookup fails`);
     const ms = Date.now() - started;
     t.ok(ms < 5_000, `within a few timeouts of 1 s, not undici's 300 s (${ms} ms)`);
+  }
+});
+
+
+t.test('a proxy that never takes the connection is given up within the timeout too, and named', async (t) => {
+  // A listener that never accepts, its backlog filled: the kernel drops further connections, as a
+  // firewalled proxy does (node accepts every connection it is offered, so python holds it).
+  const holder = spawn('python3', ['-c', [
+    'import socket, time',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'fill = [socket.socket() for _ in range(3)]',
+    '[c.setblocking(False) or c.connect_ex(("127.0.0.1", s.getsockname()[1])) for c in fill]',
+    'time.sleep(0.3); print(s.getsockname()[1], flush=True); time.sleep(60)',
+  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void holder.kill());
+  const port = await new Promise<string>((res) => holder.stdout!.once('data', (d: Buffer) => res(d.toString().trim())));
+  for (const url of ['https://127.0.0.1:9/base', 'http://127.0.0.1:9/base']) {
+    const c = new HttpRemote({ url, timeoutMs: 1000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTPS_PROXY: `http://127.0.0.1:${port}`, HTTP_PROXY: `http://127.0.0.1:${port}` } });
+    t.teardown(() => c.close());
+    const started = Date.now();
+    const err = await c.get('/cas/x').then(() => undefined, (e: Error) => e);
+    const ms = Date.now() - started;
+    t.match(err?.message, /\(through the proxy http:\/\/127\.0\.0\.1:\d+\)$/, `${url.split(':')[0]}: the lookup fails, naming the proxy`);
+    t.ok(ms < 5_000, `within a few timeouts of 1 s, not undici's 10 s (${ms} ms)`);
   }
 });
