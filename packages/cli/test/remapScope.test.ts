@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
+import { spawnSync } from 'node:child_process';
 
 // `--remap-path-scope` (stable rustc) says which outputs `--remap-path-prefix`
 // rewrites; cargo passes it for a profile's `trim-paths`. It was an unknown flag
@@ -116,4 +117,24 @@ t.test("SPLITCACHE_REMAP=1: a workspace's root package built as a member's depen
   const rlib = rlibOf(b, 'rootlib');
   t.notOk(rlib.includes(Buffer.from('remap-root-a')), "B's rlib names nothing of checkout A");
   t.notOk(rlib.includes(Buffer.from('/splitcache/registry/')), 'nor a registry dir');
+});
+
+// A git dependency is built in its checkout under CARGO_HOME, where `.` for the cwd made its files
+// ./src/lib.rs as registry crates' were: left to the other flags, they keep the revision's dir
+// (the table's registry entry is the checkouts of its repository, the dir above).
+t.test('SPLITCACHE_REMAP=1: a git dependency keeps its revision dir under a placeholder', async (t) => {
+  const repo = fileTree({ 'Cargo.toml': '[package]\nname = "gitdep"\nversion = "0.2.0"\nedition = "2021"\n', 'src/lib.rs': 'pub fn n() -> u32 { 5 }\n' }, 'remap-gitdep');
+  for (const args of [['init', '-q'], ['add', '.'], ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'one']]) {
+    t.equal(spawnSync('git', args, { cwd: repo }).status, 0, `git ${args.at(-1)}`);
+  }
+  const files = {
+    'Cargo.toml': `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n[dependencies]\ngitdep = { git = "file://${repo}" }\n`,
+    'src/main.rs': 'fn main() { println!("{}", gitdep::n()); }\n',
+  };
+  const cargoHome = tempDir('cargo-home');
+  const { b, calls } = await builtTwice(t, files, 'remap-git', ['build'], () => ({ SPLITCACHE_REMAP: '1', CARGO_HOME: cargoHome }));
+  t.same(calls, ['app:hit', 'gitdep:hit'], 'checkout B hits both');
+  const rlib = rlibOf(b, 'gitdep');
+  t.ok(/\/splitcache\/registry\/[0-9a-f]{7,}\/src\/lib\.rs/.test(rlib.toString('latin1')), "gitdep's debuginfo names its file under the placeholder, its revision's dir kept");
+  t.notOk(rlib.includes(Buffer.from(cargoHome)), 'and not the CARGO_HOME where it is');
 });

@@ -30,7 +30,11 @@ const REMAPPED: Record<string, string> = {
 export function remapArgs(table: PrefixTable, env: Record<string, string>): string[] {
   const flags: [string, string][] = [];
   const crateDir = registryCrateDir(table, env);
+  const homeCwd = !crateDir && cwdUnderCargoHome(table) !== undefined;
   for (const e of table.entries) {
+    // A cwd under CARGO_HOME (a git dependency's checkout) is left to the other flags: the registry
+    // entry's (the checkouts of its repository, cargo building it in its own dir), else CARGO_HOME's.
+    if (e.name === 'cwd' && homeCwd) continue;
     const to = e.name === 'cwd' && crateDir ? `${REMAPPED.registry}/${crateDir}` : REMAPPED[e.name];
     if (to === undefined) continue;
     flags.push([e.path, to]);
@@ -57,8 +61,24 @@ export function registryCrateDir(table: PrefixTable, env: Record<string, string>
   return dir === `${env.CARGO_PKG_NAME}-${env.CARGO_PKG_VERSION}` ? dir : undefined;
 }
 
+/**
+ * The cwd's path under CARGO_HOME, where it lies there: a git dependency, built in its checkout
+ * (`<CARGO_HOME>/git/checkouts/<repo>-<hash>/<rev>`). Mapped to `.`, its files clashed with every
+ * other crate's `./src/lib.rs`, as registry crates' did; left to the other flags they keep the
+ * revision's dir (`/splitcache/registry/<rev>/src/lib.rs`), the same on every machine.
+ */
+function cwdUnderCargoHome(table: PrefixTable): string | undefined {
+  const home = table.entries.find((e) => e.name === 'cargo_home');
+  const cwd = table.entries.find((e) => e.name === 'cwd');
+  const base = home && `${home.path.replace(/\/+$/, '')}/`;
+  return base && cwd?.path.startsWith(base) ? cwd.path.slice(base.length) : undefined;
+}
+
 /** Key item 10's value: the flags are derived from the prefix table, so the key holds what decides them. */
 export function remapKeyText(table: PrefixTable, env: Record<string, string>): string {
   const crateDir = registryCrateDir(table, env);
-  return `on, real paths too${crateDir ? `, the registry crate's dir as ${REMAPPED.registry}/${crateDir}` : ''}`;
+  if (crateDir) return `on, real paths too, the registry crate's dir as ${REMAPPED.registry}/${crateDir}`;
+  // The path under it is named: the outputs name it (a checkout kept under CARGO_HOME has its own).
+  const under = cwdUnderCargoHome(table);
+  return `on, real paths too${under ? `, the cwd as ${REMAPPED.cargo_home}/${under}` : ''}`;
 }
