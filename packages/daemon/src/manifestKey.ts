@@ -159,7 +159,7 @@ export interface ManifestKey {
  *     result stored before, through a symlinked checkout, names its real
  *     path, and is not looked up again (no new CACHE_VERSION: only these
  *     calls' keys change). A registry crate's own dir is mapped by its name
- *     (remap.ts, registryCrateDir), where it was `.`: the value names it, so
+ *     (remap.ts, cwdMapping), where it was `.`: the value names it, so
  *     the results of before, whose files were ./src/lib.rs, are not served.
  * 11. With -C target-cpu=native or -Z tune-cpu=native: the CPU and target
  *     features rustc resolves `native` to on this machine (nativeCpu.ts), so

@@ -29,13 +29,9 @@ const REMAPPED: Record<string, string> = {
  */
 export function remapArgs(table: PrefixTable, env: Record<string, string>): string[] {
   const flags: [string, string][] = [];
-  const crateDir = registryCrateDir(table, env);
-  const homeCwd = !crateDir && cwdUnderCargoHome(table) !== undefined;
+  const cwdTo = cwdMapping(table, env).to;
   for (const e of table.entries) {
-    // A cwd under CARGO_HOME (a git dependency's checkout) is left to the other flags: the registry
-    // entry's (the checkouts of its repository, cargo building it in its own dir), else CARGO_HOME's.
-    if (e.name === 'cwd' && homeCwd) continue;
-    const to = e.name === 'cwd' && crateDir ? `${REMAPPED.registry}/${crateDir}` : REMAPPED[e.name];
+    const to = e.name === 'cwd' ? cwdTo : REMAPPED[e.name];
     if (to === undefined) continue;
     flags.push([e.path, to]);
     const real = realPathOf(e.path);
@@ -45,40 +41,38 @@ export function remapArgs(table: PrefixTable, env: Record<string, string>): stri
 }
 
 /**
- * A registry crate's own package dir, where it is the cwd: the name it keeps under the registry's
- * placeholder, as cargo's trim-paths keeps it. Mapped to `.`, as a checkout is, every registry
- * crate's files came out as ./src/lib.rs, one file to a debugger and to llvm-cov (a helper's
- * coverage report summed three crates' src/lib.rs in one row). Only a dir named
- * `<name>-<version>`, as registries and directory sources name them: a workspace's root package
- * built as another member's dependency is also built in its own dir with no CARGO_PRIMARY_PACKAGE,
- * and mapped by its dir's name, a hit in another checkout named the first (a review's finding).
+ * Where the cwd goes (`to`; none: it is left to the other flags) and what key item 10 says of it
+ * (`says`): one decision for both, so the key names every mapping the flags make.
+ * - A registry crate's own package dir keeps its name under the registry's placeholder, as
+ *   cargo's trim-paths keeps it. Mapped to `.`, as a checkout is, every registry crate's files
+ *   came out as ./src/lib.rs, one file to a debugger and to llvm-cov (a helper's coverage report
+ *   summed three crates' src/lib.rs in one row). Only a dir named `<name>-<version>`, as
+ *   registries and directory sources name them: a workspace's root package built as another
+ *   member's dependency is also built in its own dir with no CARGO_PRIMARY_PACKAGE, and mapped by
+ *   its dir's name, a hit in another checkout named the first (a review's finding).
+ * - A cwd under CARGO_HOME, a git dependency built in its checkout
+ *   (`<CARGO_HOME>/git/checkouts/<repo>-<hash>/<rev>`), gets no flag: mapped to `.`, its files
+ *   clashed with every other crate's ./src/lib.rs too. The registry entry's flag (the checkouts of
+ *   its repository) keeps the revision's dir (`/splitcache/registry/<rev>/src/lib.rs`), the same
+ *   on every machine, else CARGO_HOME's. The key names the path under CARGO_HOME: a checkout kept
+ *   there has outputs, and keys, of its own.
+ * - Any other cwd, a checkout, is `.`.
  */
-export function registryCrateDir(table: PrefixTable, env: Record<string, string>): string | undefined {
+function cwdMapping(table: PrefixTable, env: Record<string, string>): { to?: string; says: string } {
   const registry = table.entries.find((e) => e.name === 'registry');
-  const cwd = table.entries.find((e) => e.name === 'cwd');
-  if (!registry || !cwd || dirname(cwd.path) !== registry.path) return undefined;
-  const dir = basename(cwd.path);
-  return dir === `${env.CARGO_PKG_NAME}-${env.CARGO_PKG_VERSION}` ? dir : undefined;
-}
-
-/**
- * The cwd's path under CARGO_HOME, where it lies there: a git dependency, built in its checkout
- * (`<CARGO_HOME>/git/checkouts/<repo>-<hash>/<rev>`). Mapped to `.`, its files clashed with every
- * other crate's `./src/lib.rs`, as registry crates' did; left to the other flags they keep the
- * revision's dir (`/splitcache/registry/<rev>/src/lib.rs`), the same on every machine.
- */
-function cwdUnderCargoHome(table: PrefixTable): string | undefined {
   const home = table.entries.find((e) => e.name === 'cargo_home');
   const cwd = table.entries.find((e) => e.name === 'cwd');
+  if (!cwd) return { to: REMAPPED.cwd, says: '' };
+  const dir = basename(cwd.path);
+  if (registry && dirname(cwd.path) === registry.path && dir === `${env.CARGO_PKG_NAME}-${env.CARGO_PKG_VERSION}`) {
+    return { to: `${REMAPPED.registry}/${dir}`, says: `, the registry crate's dir as ${REMAPPED.registry}/${dir}` };
+  }
   const base = home && `${home.path.replace(/\/+$/, '')}/`;
-  return base && cwd?.path.startsWith(base) ? cwd.path.slice(base.length) : undefined;
+  if (base && cwd.path.startsWith(base)) return { says: `, the cwd as ${REMAPPED.cargo_home}/${cwd.path.slice(base.length)}` };
+  return { to: REMAPPED.cwd, says: '' };
 }
 
 /** Key item 10's value: the flags are derived from the prefix table, so the key holds what decides them. */
 export function remapKeyText(table: PrefixTable, env: Record<string, string>): string {
-  const crateDir = registryCrateDir(table, env);
-  if (crateDir) return `on, real paths too, the registry crate's dir as ${REMAPPED.registry}/${crateDir}`;
-  // The path under it is named: the outputs name it (a checkout kept under CARGO_HOME has its own).
-  const under = cwdUnderCargoHome(table);
-  return `on, real paths too${under ? `, the cwd as ${REMAPPED.cargo_home}/${under}` : ''}`;
+  return `on, real paths too${cwdMapping(table, env).says}`;
 }
