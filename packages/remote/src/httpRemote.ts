@@ -114,7 +114,7 @@ export class HttpRemote {
     // had no bound on its connections and its own keep-alive (a review's finding). A connector
     // undici builds is given our connect timeout by `proxyTls`/`requestTls` (a Pool takes none
     // with a connector): a proxy that dropped the connection held each lookup for 10 s.
-    const timed = (origin: URL | string, o: object) => new Pool(origin, { ...options, ...o, connectTimeout: options.connectTimeout, headersTimeout: options.headersTimeout, bodyTimeout: options.bodyTimeout });
+    const timed = (origin: URL | string, o: object) => new Pool(origin, { ...o, ...options });
     const tls = { timeout: options.connectTimeout };
     this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false, clientFactory: timed, factory: timed, proxyTls: tls, requestTls: tls }) : new Pool(u.origin, options);
     // Named in a connection's fault (its credentials left out): a dead proxy read as a dead remote.
