@@ -244,10 +244,10 @@ function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
 
 /** Spawns the daemon, its output appended to `log` (daemon.log, opened by the caller; closed here). */
 function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: string): ChildProcess {
-  // The daemon needs extra CA certificates only to reach an https remote; parsing them costs every node start ~80 ms here.
+  // The daemon needs extra CA certificates only where it speaks TLS; parsing them costs every node start ~80 ms here.
   // The user's NODE_OPTIONS are for their own node programs (bin/splitcache says why).
   const env = { ...process.env };
-  if (!/^https:/i.test(env.SPLITCACHE_REMOTE ?? '')) delete env.NODE_EXTRA_CA_CERTS;
+  if (!speaksTls(env)) delete env.NODE_EXTRA_CA_CERTS;
   delete env.NODE_OPTIONS;
   if (firstRustc) env.SPLITCACHE_FIRST_RUSTC = firstRustc;
   const { spawn } = loadChildProcess();
@@ -300,4 +300,15 @@ function unwritableStore(dir: string, err: unknown): void {
  */
 export function loadChildProcess(): typeof import('node:child_process') {
   return process.getBuiltinModule('node:child_process');
+}
+
+/**
+ * Whether a daemon started with `env` may make a TLS connection: a remote is set, and it or a
+ * proxy variable names https anywhere. The URL parser takes ` https://…` (a leading blank), and
+ * an http remote may go through an https proxy; a daemon started for either without the user's
+ * NODE_EXTRA_CA_CERTS failed every lookup on a certificate signed by a private CA. As bin/splitcache's test.
+ */
+export function speaksTls(env: NodeJS.ProcessEnv): boolean {
+  if (!env.SPLITCACHE_REMOTE) return false;
+  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY].some((v) => /https:/i.test(v ?? ''));
 }

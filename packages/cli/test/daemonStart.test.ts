@@ -1,9 +1,9 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { procState, trampolineStartDied } from '../src/daemonStart.js';
-import { DAEMON_MAIN, Store, tempDir } from './helpers.js';
+import { BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, Store, tempDir } from './helpers.js';
 
 // A call waiting for the daemon that bin/splitcache started takes the start
 // over only when that daemon is gone: a false "gone" starts a second daemon
@@ -104,5 +104,34 @@ t.test('a daemon started while another already serves the store exits, and takes
     t.equal(code, 0, `the second daemon (${who}'s) exits`);
     t.notOk(existsSync(lock), `and the lock ${who} made is gone (before: it stood for 10 s, naming no start)`);
     t.equal(store.daemonPid(), serving, 'the first daemon serves on');
+  }
+});
+
+t.test('a daemon that may speak TLS keeps NODE_EXTRA_CA_CERTS, whichever starter starts it', async (t) => {
+  // Its environment is read from /proc: a daemon started without the user's CA certificates failed
+  // every lookup of a remote whose certificate a private CA signed.
+  const ca = join(tempDir('ca'), 'ca.pem');
+  writeFileSync(ca, '');
+  const cases: [string, NodeJS.ProcessEnv, boolean][] = [
+    ['an https remote', { SPLITCACHE_REMOTE: 'https://127.0.0.1:1/' }, true],
+    ['an https remote with a leading blank', { SPLITCACHE_REMOTE: ' https://127.0.0.1:1/' }, true],
+    ['an http remote through an https proxy', { SPLITCACHE_REMOTE: 'http://127.0.0.1:1/', HTTP_PROXY: 'https://127.0.0.1:2' }, true],
+    ['an http remote', { SPLITCACHE_REMOTE: 'http://127.0.0.1:1/' }, false],
+    ['no remote, an https proxy', { SPLITCACHE_REMOTE: '', HTTPS_PROXY: 'https://127.0.0.1:2' }, false],
+  ];
+  const noProxies = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NODE_EXTRA_CA_CERTS: ca };
+  for (const [what, vars, kept] of cases) {
+    for (const starter of ['a compile (bin/splitcache or the client)', 'server start (the client)']) {
+      const store = new Store();
+      const env = store.env({ ...noProxies, ...vars, SPLITCACHE_REMOTE_TIMEOUT: '1' });
+      const cwd = printingCrate('tls');
+      const r = starter.startsWith('server')
+        ? spawnSync(BIN, ['server', 'start'], { env, encoding: 'utf8' })
+        : spawnSync(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env, encoding: 'utf8' });
+      t.equal(r.status, 0, `${what}, ${starter}: it succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+      const environ = readFileSync(`/proc/${store.daemonPid()}/environ`, 'latin1').split('\0');
+      t.equal(environ.includes(`NODE_EXTRA_CA_CERTS=${ca}`), kept, `${what}, ${starter}: the daemon ${kept ? 'has' : 'is spared'} NODE_EXTRA_CA_CERTS`);
+      await store.stop();
+    }
   }
 });
