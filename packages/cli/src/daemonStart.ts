@@ -310,5 +310,5 @@ export function loadChildProcess(): typeof import('node:child_process') {
  */
 export function speaksTls(env: NodeJS.ProcessEnv): boolean {
   if (!env.SPLITCACHE_REMOTE) return false;
-  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY].some((v) => /https:/i.test(v ?? ''));
+  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY, env.all_proxy, env.ALL_PROXY].some((v) => /https:/i.test(v ?? ''));
 }

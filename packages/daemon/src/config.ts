@@ -6,7 +6,7 @@ import { settingValue, storeDir } from './protocol.js';
 export type LogLevel = 'quiet' | 'warn' | 'debug';
 
 /** The environment's proxy settings, as the remote reads them (the lower-case name first). */
-export const PROXY_VARS = [['HTTPS_PROXY', 'https_proxy'], ['HTTP_PROXY', 'http_proxy'], ['NO_PROXY', 'no_proxy']] as const;
+export const PROXY_VARS = [['HTTPS_PROXY', 'https_proxy'], ['HTTP_PROXY', 'http_proxy'], ['ALL_PROXY', 'all_proxy'], ['NO_PROXY', 'no_proxy']] as const;
 
 /** The remote tier's settings (docs/CONFIG.md, "Remote"). */
 export interface RemoteSettings extends RemoteCacheOptions {

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
-import { proxyFor } from './proxyFor.js';
+import { proxyAuthorization, proxyFor } from './proxyFor.js';
 import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
@@ -79,6 +79,8 @@ export class HttpRemote {
   private readonly pool: Dispatcher;
   private readonly origin: string;
   private readonly via: string = '';
+  /** `via` where a forward proxy, not the remote, may have given an answer (an http remote's). */
+  private readonly forwarded: string = '';
   private readonly basePath: string;
   private readonly auth: string | undefined;
   private readonly inflight = new Set<AbortController>();
@@ -116,11 +118,15 @@ export class HttpRemote {
     // with a connector): a proxy that dropped the connection held each lookup for 10 s.
     const timed = (origin: URL | string, o: object) => new Pool(origin, { ...o, ...options });
     const tls = { timeout: options.connectTimeout };
-    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, proxyTunnel: false, clientFactory: timed, factory: timed, proxyTls: tls, requestTls: tls }) : new Pool(u.origin, options);
+    const token = proxy ? proxyAuthorization(proxy) : undefined;
+    this.pool = proxy ? new ProxyAgent({ ...options, uri: proxy, ...(token ? { token } : {}), proxyTunnel: false, clientFactory: timed, factory: timed, proxyTls: tls, requestTls: tls }) : new Pool(u.origin, options);
     // Named in a connection's fault (its credentials left out): a dead proxy read as a dead remote.
     if (proxy) {
       const p = new URL(proxy);
       this.via = ` (through the proxy ${p.protocol}//${p.host})`;
+      // An http remote's requests are the proxy's to answer (no tunnel): its own 403 or 502 came
+      // as the remote's, and a 403 said to check the token.
+      if (u.protocol === 'http:' && p.protocol === 'http:') this.forwarded = this.via;
     }
     this.breaker = new CircuitBreaker(o.breakerThreshold, o.breakerCooldownMs);
     // Requests already waiting on a server that just timed out would each wait
@@ -232,7 +238,8 @@ export class HttpRemote {
       if (status === 401 || status === 403) {
         // A write refused to a token that may read: a reader's token on a runner left in read-write mode.
         const hint = method === 'PUT' && status === 403 ? '; a token that may only read wants SPLITCACHE_REMOTE_MODE=read-only' : '';
-        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN, or the user and password in SPLITCACHE_REMOTE's URL${hint})`) };
+        const proxyToo = this.forwarded ? ", or the proxy's rules" : '';
+        return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_AUTH', `${what}: ${status} (check SPLITCACHE_REMOTE_TOKEN, or the user and password in SPLITCACHE_REMOTE's URL${hint}${proxyToo})${this.forwarded}`) };
       }
       if (status === 413 && body) {
         // The server's own limit on a body's size: sent again, the same body is refused again.
@@ -250,12 +257,12 @@ export class HttpRemote {
       // every answer is a 5xx still opens it by its reads. The upload stays queued, and the queue
       // waits before it tries again (uploadQueue.ts).
       if (method === 'PUT' && (status >= 500 || status === 429)) {
-        return { kind: 'unwritten', error: httpError(what, status, status === 429 ? undefined : 'the server could not store it: may it write its root, and has it disk space?') };
+        return { kind: 'unwritten', error: httpError(what, status, status === 429 ? undefined : 'the server could not store it: may it write its root, and has it disk space?', this.forwarded) };
       }
-      if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status) };
+      if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status, undefined, this.forwarded) };
       // A redirect (a CDN, a presigned URL) read as a bare `HTTP 302`: every lookup a miss, and no word of why.
       const to = status < 400 && res.headers.location ? ` to ${String(res.headers.location).slice(0, 200)}` : '';
-      if (status >= 300) return { kind: 'final', error: httpError(what, status, status < 400 ? `a redirect${to}, which is not followed: SPLITCACHE_REMOTE must name the server itself` : undefined) };
+      if (status >= 300) return { kind: 'final', error: httpError(what, status, status < 400 ? `a redirect${to}, which is not followed: SPLITCACHE_REMOTE must name the server itself` : undefined, this.forwarded) };
       if (method !== 'GET') return { status };
       let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };
@@ -304,8 +311,8 @@ function tooLarge(what: string, detail: string): SplitcacheError {
   return new SplitcacheError('SPLITCACHE_REMOTE_TOO_LARGE', `${what}: ${detail}`);
 }
 
-function httpError(what: string, status: number, detail?: string): SplitcacheError {
-  return new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: HTTP ${status}${detail ? ` (${detail})` : ''}`);
+function httpError(what: string, status: number, detail?: string, via = ''): SplitcacheError {
+  return new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: HTTP ${status}${detail ? ` (${detail})` : ''}${via}`);
 }
 
 /**

@@ -5,7 +5,7 @@ import { SplitcacheError } from '@splitcache/errors';
  * The proxy a request to `url` goes through, as curl and reqwest (sccache's client) read the
  * environment: `https_proxy`/`HTTPS_PROXY` for an https URL, `http_proxy`/`HTTP_PROXY` for an
  * http one (the lower-case name first; the upper-case HTTP_PROXY too, as reqwest reads it, where
- * curl reads http_proxy alone), unless `no_proxy`/`NO_PROXY` names the host (an empty lower-case one is
+ * curl reads http_proxy alone), else `all_proxy`/`ALL_PROXY` unless it is a SOCKS proxy, unless `no_proxy`/`NO_PROXY` names the host (an empty lower-case one is
  * unset, as for curl). A NO_PROXY entry is `*` (no proxy at all), a host name matching it and its
  * subdomains (`example.com`, `.example.com`), an IP address, each with an optional `:port`, or an
  * address range (`10.0.0.0/8`). A CI runner behind a corporate proxy reached no remote: every
@@ -14,8 +14,17 @@ import { SplitcacheError } from '@splitcache/errors';
  */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
   const https = url.protocol === 'https:';
-  const proxy = (https ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY)?.trim();
-  if (!proxy) return undefined;
+  const named = https ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+  let name = named.find((n) => env[n]?.trim());
+  // ALL_PROXY where the scheme's own is unset, as curl and reqwest read it. A SOCKS proxy there is
+  // left alone (the remote is reached directly): ssh -D sets one for a browser, and this client
+  // speaks no SOCKS; refusing the remote for it lost the hits of a remote reached directly.
+  if (!name) {
+    const all = ['all_proxy', 'ALL_PROXY'].find((n) => env[n]?.trim());
+    if (all && !/^socks[45]?[ah]?:/i.test(env[all]!.trim())) name = all;
+  }
+  const proxy = name && env[name]!.trim();
+  if (!name || !proxy) return undefined;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const port = url.port || (https ? '443' : '80');
   for (const raw of (env.no_proxy || env.NO_PROXY || '').split(/[\s,]+/)) {
@@ -43,7 +52,6 @@ export function proxyFor(url: URL, env: NodeJS.ProcessEnv): string | undefined {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
-    const name = https ? (env.https_proxy ? 'https_proxy' : 'HTTPS_PROXY') : env.http_proxy ? 'http_proxy' : 'HTTP_PROXY';
     // Its credentials left out: the line goes to the build's output.
     const shown = proxy.replace(/^([^/]*\/\/)?[^@/]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}…@`);
     throw new SplitcacheError('SPLITCACHE_CONFIG', `${name}=${JSON.stringify(shown)} is not an http(s) proxy URL, so the remote is not used`);
@@ -58,4 +66,20 @@ function inRange(host: string, base: string, bits: number): boolean {
   const list = new BlockList();
   list.addSubnet(base, bits, family === 4 ? 'ipv4' : 'ipv6');
   return list.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * The Proxy-Authorization of a proxy URL's credentials, or none. undici sends one only for a user
+ * and a password; `http://user@proxy` sent none, where curl sends `user:` (a proxy that keys on the
+ * user name alone refused every request). A user name that is no valid %-encoding is
+ * SPLITCACHE_CONFIG (undici's own decoding threw an error of no code).
+ */
+export function proxyAuthorization(proxy: string): string | undefined {
+  const p = new URL(proxy);
+  if (!p.username && !p.password) return undefined;
+  try {
+    return `Basic ${Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64')}`;
+  } catch {
+    throw new SplitcacheError('SPLITCACHE_CONFIG', `the proxy ${p.protocol}//${p.host} has a user name or password that is not valid %-encoding, so the remote is not used`);
+  }
 }

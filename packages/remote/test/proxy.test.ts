@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { HttpRemote } from '../src/index.js';
-import { proxyFor } from '../src/proxyFor.js';
+import { proxyAuthorization, proxyFor } from '../src/proxyFor.js';
 
 // A remote behind a proxy (a CI runner in a company network): the proxy settings of the
 // environment are honoured as curl and sccache's client honour them (proxyFor.ts).
@@ -33,6 +33,22 @@ t.test('proxyFor reads the environment as curl does', async (t) => {
     t.throws(() => proxyFor(https, { HTTPS_PROXY: bad }), { code: 'SPLITCACHE_CONFIG', message: /^HTTPS_PROXY=".*" is not an http\(s\) proxy URL/ }, `${bad}: one line naming the variable`);
   }
   t.equal(proxyFor(new URL('http://[::1]:9/'), { HTTP_PROXY: 'http://p:3128', NO_PROXY: '::1' }), undefined, 'an IPv6 address in NO_PROXY');
+  t.equal(proxyFor(https, { ALL_PROXY: 'http://all:1' }), 'http://all:1', 'ALL_PROXY where the scheme has none');
+  t.equal(proxyFor(http, { all_proxy: 'all:1', ALL_PROXY: 'http://upper:2' }), 'http://all:1', 'all_proxy first');
+  t.equal(proxyFor(https, { HTTPS_PROXY: 'http://p:3128', ALL_PROXY: 'http://all:1' }), 'http://p:3128', "the scheme's own first");
+  t.equal(proxyFor(https, { ALL_PROXY: 'http://all:1', NO_PROXY: 'example.com' }), undefined, 'NO_PROXY applies to it');
+  for (const socks of ['socks5://127.0.0.1:1080', 'socks5h://h:1', 'SOCKS4A://h:1', 'socks://h:1']) {
+    t.equal(proxyFor(https, { ALL_PROXY: socks }), undefined, `ALL_PROXY=${socks}, a SOCKS proxy, is left alone: the remote is reached directly`);
+  }
+  t.equal(proxyFor(https, { https_proxy: '  ', HTTPS_PROXY: 'http://upper:2' }), 'http://upper:2', 'a blank value is unset');
+});
+
+t.test("a proxy URL's credentials are sent as curl sends them", async (t) => {
+  const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
+  t.equal(proxyAuthorization('http://p:3128'), undefined, 'none');
+  t.equal(proxyAuthorization('http://alice:s%40cret@p:3128'), basic('alice:s@cret'), 'a user and a password, %-decoded');
+  t.equal(proxyAuthorization('http://alice@p:3128'), basic('alice:'), 'a user alone (undici sent nothing)');
+  t.throws(() => proxyAuthorization('http://al%zzice:pw@p:3128'), { code: 'SPLITCACHE_CONFIG', message: /^the proxy http:\/\/p:3128 has a user name or password that is not valid %-encoding/ }, 'bad %-encoding: one line, no credentials');
 });
 
 /**
@@ -40,11 +56,14 @@ t.test('proxyFor reads the environment as curl does', async (t) => {
  * through a proxy), CONNECT tunnels (an https one), refused with 403 if `refuseTunnels`. What it
  * was asked for: `GET <url>` or `CONNECT <host:port>`.
  */
-async function proxy(t: Test, refuseTunnels = false) {
+async function proxy(t: Test, refuseTunnels = false, answer?: number) {
   const asked: string[] = [];
+  const auths: (string | undefined)[] = [];
   const sockets = new Set<Socket>();
   const s = createServer((req, res) => {
     asked.push(`${req.method} ${req.url}`);
+    auths.push(req.headers['proxy-authorization']);
+    if (answer) return void res.writeHead(answer, { 'content-length': 0 }).end();
     const up = request(req.url!, { method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode!, answer.headers);
       answer.pipe(res);
@@ -72,7 +91,7 @@ async function proxy(t: Test, refuseTunnels = false) {
     for (const c of sockets) c.destroy();
     return new Promise<void>((res) => s.close(() => res()));
   });
-  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, asked };
+  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, asked, auths };
 }
 
 /** A plain server on loopback that answers every GET with `hello`. */
@@ -102,6 +121,17 @@ t.test('a remote is reached through HTTP_PROXY, and directly where NO_PROXY name
   const direct = await remote({ HTTP_PROXY: p.url, NO_PROXY: '127.0.0.1' }).get('/cas/x');
   t.equal(direct?.toString(), 'hello', 'with NO_PROXY naming it, the body comes straight');
   t.equal(p.asked.length, 1, 'and the proxy was not asked');
+  await remote({ HTTP_PROXY: p.url.replace('//', '//alice@') }).get('/cas/x');
+  t.equal(p.auths.at(-1), `Basic ${Buffer.from('alice:').toString('base64')}`, 'a proxy user without a password is sent, as curl sends it');
+});
+
+t.test("an http remote's answer that a forward proxy may have given says so", async (t) => {
+  for (const [status, code, text] of [[403, 'SPLITCACHE_REMOTE_AUTH', "403 \\(check SPLITCACHE_REMOTE_TOKEN, .*, or the proxy's rules\\)"], [502, 'SPLITCACHE_REMOTE_HTTP', 'HTTP 502']] as const) {
+    const p = await proxy(t, false, status);
+    const c = new HttpRemote({ url: 'http://127.0.0.1:9/base', timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTP_PROXY: p.url } });
+    t.teardown(() => c.close());
+    await t.rejects(c.get('/cas/x'), { code, message: new RegExp(`^GET /base/cas/x: ${text} \\(through the proxy http://127\\.0\\.0\\.1:\\d+\\)$`) }, `a ${status} names the proxy it came through`);
+  }
 });
 
 t.test('an https remote behind a proxy that refuses the tunnel: a line that says so', async (t) => {
