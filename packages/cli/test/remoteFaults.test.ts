@@ -96,8 +96,15 @@ t.test('a server that failed during the build and is back by `server stop`: the 
   t.teardown(() => mem.close());
   const runner = new Runner({ SPLITCACHE_REMOTE: mem.url, SPLITCACHE_REMOTE_TIMEOUT: String(TIMEOUT_S) });
   t.teardown(() => runner.stop());
-  const { stats } = await build(t, runner, 'against a server answering 500');
+  const { stats, events } = await build(t, runner, 'against a server answering 500');
   t.ok((stats.remote.skipped ?? 0) >= 1, 'the breaker opened during the build');
+  const skipped = events.filter((e) => e.outcome === 'miss' && /remote-skipped/.test(e.reason ?? ''));
+  t.ok(skipped.length > 0 && skipped.every((e) => /remote-skipped:SPLITCACHE_REMOTE_HTTP\b/.test(e.reason!)), `a skipped lookup names the fault that opened the breaker (${skipped[0]?.reason})`);
+  const last = skipped.at(-1);
+  if (last) {
+    const why = await runner.splitcache(['explain', last.crate, '--type', last.crateType]);
+    t.match(why.stdout, /the remote could not serve it either: it was not asked: earlier requests had failed \(the last with SPLITCACHE_REMOTE_HTTP: /, `explain says which fault: ${why.stdout}`);
+  }
   mem.fault = 'none';
   const puts = mem.count('PUT');
   const stop = await runner.splitcache(['server', 'stop']);

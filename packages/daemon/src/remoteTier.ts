@@ -304,7 +304,9 @@ export class RemoteTier {
     const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
     if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') {
       this.s.stats.count('remote', 'skipped');
-      return { reason: 'remote-skipped' };
+      // With the fault that opened it, for `explain`: "the breaker was open" alone left the reader to find why in daemon.log.
+      const cause = (err as Error).cause;
+      return { reason: cause instanceof SplitcacheError ? `remote-skipped:${cause.code}` : 'remote-skipped' };
     }
     this.s.stats.count('remote', 'errors');
     this.s.stats.count('errors', code);

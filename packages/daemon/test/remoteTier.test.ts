@@ -360,6 +360,6 @@ t.test('records that cannot be read, three in a row, open the breaker; a slow on
   const q = { manifestKey: MANIFEST, crateName: 'answer', components: [] as [string, string][], cwd: cb.cwd, table: cb.table, form: '', env: {} };
   const reasons: (string | undefined)[] = [];
   for (let i = 0; i < 4; i++) reasons.push((await tier.fetch(q)).reason);
-  t.same(reasons, ['remote-record', 'remote-record', 'remote-record', 'remote-skipped'], 'the fourth lookup skips the server');
+  t.same(reasons, ['remote-record', 'remote-record', 'remote-record', 'remote-skipped:SPLITCACHE_REMOTE_RECORD'], 'the fourth lookup skips the server, and names the fault that opened the breaker');
   t.equal(b.stats.stats.remote.slowLookups, 3, 'each slow answer counted as slow, though none could be read');
 });

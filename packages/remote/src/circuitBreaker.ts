@@ -25,6 +25,8 @@ export class CircuitBreaker {
   private readonly listeners: (() => void)[] = [];
   /** How many times the breaker has opened: for stats and tests. */
   trips = 0;
+  /** The fault of the latest failure given one. */
+  lastCause: Error | undefined;
 
   constructor(
     private readonly threshold: number,
@@ -78,8 +80,12 @@ export class CircuitBreaker {
     if (this.probing) this.success();
   }
 
-  /** `broken`: a server that answers, but with what can't be read, again and again (RemoteCache): it opens at once, as a timeout does. */
-  failure(kind: 'error' | 'timeout' | 'broken'): void {
+  /**
+   * `broken`: a server that answers, but with what can't be read, again and again (RemoteCache): it opens at once, as a timeout does.
+   * `cause`, the fault, is kept as `lastCause`: a request the open breaker refuses names it (`explain` said only that it was open).
+   */
+  failure(kind: 'error' | 'timeout' | 'broken', cause?: Error): void {
+    if (cause) this.lastCause = cause;
     this.failures++;
     const wasProbe = this.probing;
     this.probing = false;

@@ -161,7 +161,7 @@ export class HttpRemote {
 
   private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array, maxBytes = MAX_BODY): Promise<Response> {
     if (!this.breaker.allow()) {
-      throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures`);
+      throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures${this.lastFault()}`, { cause: this.breaker.lastCause });
     }
     const attempts = method === 'PUT' ? 1 : 1 + this.o.retries;
     let last: SplitcacheError | undefined;
@@ -169,7 +169,7 @@ export class HttpRemote {
       if (i > 0) {
         // Full jitter: a random wait up to 50 ms × 2^attempt, so runners don't retry in step.
         await new Promise((res) => setTimeout(res, Math.random() * 50 * 2 ** i));
-        if (this.breaker.retryInMs > 0) throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote failing; retry of ${method} ${path} skipped`);
+        if (this.breaker.retryInMs > 0) throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote failing; retry of ${method} ${path} skipped${this.lastFault()}`, { cause: this.breaker.lastCause });
       }
       const r = await this.once(method, path, body, maxBytes);
       if ('status' in r) {
@@ -187,17 +187,23 @@ export class HttpRemote {
         throw r.error;
       }
       if (r.kind === 'timeout') {
-        this.breaker.failure('timeout');
+        this.breaker.failure('timeout', r.error);
         throw r.error;
       }
       if (r.kind === 'refused') {
         // Sent more than any such body holds: asking again gets the same. Held against the server.
-        this.breaker.failure('error');
+        this.breaker.failure('error', r.error);
         throw r.error;
       }
     }
-    this.breaker.failure('error');
+    this.breaker.failure('error', last);
     throw last!;
+  }
+
+  /** ` (the last: <code>)`, the fault that opened the breaker as far as it is known. */
+  private lastFault(): string {
+    const cause = this.breaker.lastCause;
+    return cause instanceof SplitcacheError ? ` (the last: ${cause.code})` : '';
   }
 
   /**
@@ -279,7 +285,7 @@ export class HttpRemote {
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (ctl.signal.aborted && ctl.signal.reason === BREAKER_ABORT) {
-        return { kind: 'aborted', error: new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `${what}: aborted, remote is failing`, { cause: err }) };
+        return { kind: 'aborted', error: new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `${what}: aborted, remote is failing${this.lastFault()}`, { cause: this.breaker.lastCause ?? err }) };
       }
       // Each timeout names the limit that fired, with its value.
       if (ctl.signal.aborted && ctl.signal.reason instanceof Deadline) {

@@ -81,7 +81,7 @@ export class RemoteCache {
     } catch (err) {
       if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD' && ++this.unreadable >= UNREADABLE_RECORDS) {
         this.unreadable = 0;
-        this.http.breaker.failure('broken');
+        this.http.breaker.failure('broken', err);
       }
       throw err;
     }

@@ -115,9 +115,18 @@ export async function runExplain(args: string[]): Promise<number> {
     out += `  ${d.name}\n    before: ${d.before ?? '(absent)'}\n    now:    ${d.after ?? '(absent)'}\n`;
   }
   // The local miss's reason alone read as if the remote had nothing: it had the crate and could not serve it.
-  if (r.remote) out += `  the remote could not serve it either: ${REMOTE[r.remote] ?? (r.remote.startsWith('remote-error:') ? `the lookup failed, ${r.remote.slice(13)}` : r.remote)}\n`;
+  if (r.remote) out += `  the remote could not serve it either: ${remoteText(r.remote)}\n`;
   if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
   else if (r.notStored) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
   return 0;
+}
+
+/** Explanation.remote for a reader: `remote-error:CODE` by its code, `remote-skipped:CODE` with the fault that opened the breaker. */
+function remoteText(remote: string): string {
+  if (REMOTE[remote]) return REMOTE[remote];
+  if (remote.startsWith('remote-error:')) return `the lookup failed, ${remote.slice(13)}`;
+  const skipped = /^remote-skipped:(\S+)$/.exec(remote);
+  if (skipped) return `it was not asked: earlier requests had failed (the last with ${skipped[1]}: daemon.log and the build's line say more), and its circuit breaker was open (SPLITCACHE_REMOTE_COOLDOWN)`;
+  return remote;
 }
