@@ -13,7 +13,7 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { userTempDir } from './userTempDir.js';
@@ -369,7 +369,11 @@ function fnv1a(s: string, seed: number): string {
  */
 export function runningDaemonPid(dir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(join(dir, 'daemon.pid'), 'utf8').trim());
+    // Only a daemon.pid of this user's: in a store dir others may write, theirs could name any
+    // process of this user's to be signalled as a hung daemon (as bin/splitcache checks it).
+    const file = join(dir, 'daemon.pid');
+    if (process.getuid && statSync(file).uid !== process.getuid()) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 1) return undefined;
     return isDaemonProcess(pid) ? pid : undefined;
   } catch {
