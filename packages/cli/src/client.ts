@@ -16,6 +16,7 @@ import { stopHungDaemon } from './daemonPid.js';
 import { sampleDaemon } from './daemonWatch.js';
 import { connectOrStart } from './daemonStart.js';
 import { streamsInUse, whenFlushed, writeOut } from './directOutput.js';
+import { installIncomplete } from './installIncomplete.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
 import { SUBCOMMANDS } from './subcommands.js';
@@ -62,7 +63,12 @@ async function main(argv: string[]): Promise<number> {
   if (subcommand) {
     // Its output goes through process.stdout, which node queues on a pipe: the exit below waits for it.
     streamsInUse();
-    const cli = (await import(join(__dirname, 'src', 'cli.js'))) as { runCli(argv: string[]): Promise<number> };
+    let cli: { runCli(argv: string[]): Promise<number> };
+    try {
+      cli = (await import(join(__dirname, 'src', 'cli.js'))) as typeof cli;
+    } catch (err) {
+      return installIncomplete(argv, err, resolve(__dirname, '..', '..', '..'));
+    }
     return cli.runCli(argv);
   }
   return wrap(argv);

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertOk, BIN, copyFixture, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
+import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, oneFileCrate, printingCrate, run, Store, tempDir, timingLines, waitFor } from './helpers.js';
 
 // `splitcache cargo <args…>`: cargo with the wrapper set and a fresh session id,
 // whose calls its summary line counts (docs/CONFIG.md: an empty setting is the
@@ -256,4 +256,23 @@ t.test("a rustc in a directory named like a cargo (cargo-1.80/bin/rustc) is a co
   // dash parses a top-level command whole before it runs it: the bash-only lines failed to parse on every call.
   const dash = await run('sh', [BIN, '--version']);
   t.same([dash.code, dash.stdout, dash.stderr], [0, 'splitcache 0.1.0\n', ''], 'sh bin/splitcache --version');
+});
+
+t.test('an install without its node_modules (npm ci running in it): splitcache cargo runs cargo uncached, other subcommands say why', async (t) => {
+  // The install as `npm ci` leaves it while it runs: dist built, node_modules gone.
+  const { bin } = copyInstall(readFileSync(DAEMON_MAIN, 'utf8'));
+  cpSync(join(BIN, '..', '..', 'packages', 'cli', 'dist', 'src'), join(bin, '..', '..', 'packages', 'cli', 'dist', 'src'), { recursive: true });
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('without node_modules');
+  writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "no-modules"\nversion = "0.1.0"\nedition = "2021"\n');
+  const r = await run(bin, ['cargo', 'build'], { cwd: crate, env: store.env({ RUSTC_WRAPPER: '' }) });
+  t.equal(r.code, 0, `the build succeeds (before: exit 1, and cargo never ran)${r.code ? `: ${r.stderr}` : ''}`);
+  t.match(r.stderr, /^splitcache: SPLITCACHE_INSTALL_INCOMPLETE: cannot load splitcache's modules from \S+ \(.*\): is `npm ci` running there, or its node_modules gone\? \(running cargo uncached\)$/m, 'with one line saying why it is uncached');
+  t.equal(spawnSync(join(crate, 'target', 'debug', 'no-modules'), { encoding: 'utf8' }).stdout, 'without node_modules\n', 'and its binary runs');
+  const failed = await run(bin, ['cargo', 'build', '--no-such-flag'], { cwd: crate, env: store.env() });
+  t.not(failed.code, 0, "and it ends as cargo did (cargo's usage error)");
+  const stats = await run(bin, ['stats'], { env: store.env() });
+  t.equal(stats.code, 1, 'stats fails');
+  t.match(stats.stderr, /^splitcache: SPLITCACHE_INSTALL_INCOMPLETE: cannot load splitcache's modules from .*node_modules gone\?\n$/, 'in one line');
 });
