@@ -56,6 +56,32 @@ t.test('a Ctrl-C during the link step of a hit does not evict the entry, nor com
   t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'linked after all\n', 'its binary runs');
 });
 
+t.test('a link step of a hit whose linker a signal ends (the OOM killer, a kill) ends the call as rustc does, and keeps the entry', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // A linker that, for a split link when told to, is killed as the OOM killer kills it: rustc says
+  // `linking with … failed: signal: 9 (SIGKILL)`. A plain rustc's link (no RUSTC_BOOTSTRAP) goes on.
+  const linker = join(tempDir('linker'), 'killed-cc');
+  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_KILL_LINK" ]; then kill -9 $$; fi\nexec cc "$@"\n', { mode: 0o755 });
+  const crate = printingCrate('killed link');
+  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`];
+  const cold = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() });
+  t.equal(cold.code, 0, 'the cold call succeeds and stores the crate');
+  for (const client of ['exec port', 'node']) {
+    const session = `killed-${client.replace(' ', '-')}`;
+    const extra = { SC_KILL_LINK: '1', SPLITCACHE_SESSION: session, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) };
+    const killed = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(extra) });
+    t.equal(killed.code, 1, `${client}: the call ends as rustc did, exit 1 (before: 0, the crate compiled again uncached)`);
+    t.match(killed.stderr, /linking with `[^`]*` failed: signal: 9/, `${client}: with rustc's own words`);
+    t.notMatch(killed.stderr, /SPLITCACHE_LINK_FAILED/, `${client}: not blamed on the cache`);
+    t.same((await store.audit(session)).map((e) => `${e.outcome} ${e.reason ?? ''}`), ['miss interrupted'], `${client}: counted as a call interrupted`);
+    const again = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: `${session}-again` }) });
+    t.same((await store.calls(`${session}-again`)).map((e) => e.outcome), ['hit'], `${client}: the next call hits: the entry was kept (before: evicted)`);
+    t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'killed link\n', `${client}: its binary runs`);
+  }
+  t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no failed link counted');
+});
+
 t.test('a Ctrl-C during a compile (rustc ends with 1) is not counted as a compile error', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());

@@ -31,7 +31,7 @@ export interface CallSide {
    * Reports a failed link step of a hit (its entry is evicted), or the end of a miss's link step:
    * the call may be the build's last, which waits for the stores in flight (storesInFlight.ts).
    */
-  linked(token: string, code: number, plain?: number): Promise<void>;
+  linked(token: string, code: number, plain?: number, interrupted?: boolean): Promise<void>;
   removeFile(path: string): void;
   /** The link step when the daemon went away between -Zno-link and its reply. */
   fallbackLink(noLinkArgs: string[]): LinkStep;
@@ -48,9 +48,9 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     if (plan.stdout.length > 0) side.write(1, plan.stdout);
     if (plan.stderr.length > 0) side.write(2, plan.stderr);
     if (!plan.link) return plan.code;
-    const { code, linkCode } = await link(side, args, plan.link);
+    const { code, linkCode, interrupted } = await link(side, args, plan.link);
     // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.
-    if (linkCode !== 0) await side.linked(plan.token, linkCode, code).catch(() => undefined);
+    if (linkCode !== 0) await side.linked(plan.token, linkCode, code, interrupted).catch(() => undefined);
     return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
@@ -78,7 +78,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   // Its store (staged before the link) may still be going on: the node client's process, whose end
   // may be the build's, ends once it is in if no other call is under way. In the exec port, the
   // call's end does that (ExecServer).
-  await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code).catch(() => undefined);
+  await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code, linked.interrupted).catch(() => undefined);
   return linked.code;
 }
 
@@ -110,7 +110,7 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise
  * library missing, an undefined symbol), the error is the crate's own, and the
  * line blamed the cache for it.
  */
-async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number }> {
+async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number; interrupted?: boolean }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
   side.removeFile(step.rlinkPath);
   if (linkCode === 0) {
@@ -118,8 +118,35 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
     side.write(2, stderr);
     return { code: 0, linkCode };
   }
+  // Ended by a signal, or its linker was (the OOM killer, a `kill`, a Ctrl-C where SIGINT was
+  // ignored as the build started, which bin/splitcache can't trap): no fault of the cache's. The
+  // call ends as that rustc did, as a plain one would have, and the entry stays. Before, the link
+  // was taken for a split fault: the entry was evicted, and the crate compiled again, uncached,
+  // under the memory pressure that killed it, or after the build was stopped (exit 0).
+  if (endedBySignal(linkCode, stderr)) {
+    side.write(1, stdout);
+    side.write(2, stderr);
+    return { code: linkCode, linkCode, interrupted: true };
+  }
   if (side.debug) side.write(2, stderr);
   const { code } = await side.run(args, false, false);
   if (code === 0) side.warn('SPLITCACHE_LINK_FAILED: the split link failed where a plain rustc succeeds; compiled uncached');
   return { code, linkCode };
 }
+
+/**
+ * Whether a failed link step was ended by a signal from outside: its rustc (128 + the signal's
+ * number, as both clients report it), or the linker it ran (rustc says `linking with `cc` failed:
+ * signal: 9 (SIGKILL)`), or rustc stopped on a Ctrl-C (`compilation was interrupted`). Only the
+ * signals something else sends (a hang-up, Ctrl-C or Ctrl-\, the OOM killer's or a `kill`): a
+ * crash (SIGSEGV, SIGABRT, SIGBUS, SIGILL) may be the split's own fault, and a plain rustc may succeed.
+ */
+export function endedBySignal(code: number, stderr: Buffer): boolean {
+  if (code > 128) return SENT.has(code - 128);
+  const text = stderr.toString('utf8');
+  const linker = /linking with `[^`]*` failed: signal: (\d+)/.exec(text);
+  return (linker !== null && SENT.has(Number(linker[1]))) || /compilation was interrupted/.test(text);
+}
+
+/** SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGTERM. */
+const SENT = new Set([1, 2, 3, 9, 15]);

@@ -331,7 +331,7 @@ export class CompileHandler {
    * hit is not reported (its token is forgotten when its call ends). cli/test/linkFallback.test.ts.
    */
   async linked(req: Extract<Request, { op: 'linked' }>): Promise<void> {
-    const failed = req.code === 0 ? undefined : req.plain !== undefined && req.plain !== 0 ? 'link-error' : 'link-failed';
+    const failed = req.code === 0 ? undefined : req.interrupted ? 'interrupted' : req.plain !== undefined && req.plain !== 0 ? 'link-error' : 'link-failed';
     const stored = this.storedBy.take(req.token, req.code === 0);
     const hit = this.hits.end(req.token, failed);
     // Not a hit: a miss's link step has ended, and its call with it; the last call of a build waits for the stores.

@@ -47,7 +47,7 @@ export type Request =
    * `plain`: after a failed link step, the exit code of the plain rustc the call fell back to
    * (absent from older clients): a plain rustc that fails too makes it the crate's own error.
    */
-  | { op: 'linked'; token: string; code: number; plain?: number }
+  | { op: 'linked'; token: string; code: number; plain?: number; /** the link step was ended by a signal (callFlow.ts endedBySignal): no fault of the entry's */ interrupted?: boolean }
   /** `env`: as for `ping`: the settings of this daemon that differ from the asking shell's come back as `stale`. */
   | { op: 'stats'; env?: NodeJS.ProcessEnv }
   | { op: 'zero-stats' }

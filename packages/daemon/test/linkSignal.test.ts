@@ -1,0 +1,21 @@
+import t from 'tap';
+import { endedBySignal } from '../src/callFlow.js';
+
+// A failed link step ended by a signal from outside is no fault of the cache's (the call ends as
+// rustc did, the entry stays); a crash may be the split's own, and falls back to a plain rustc.
+
+t.test('which failed link steps were ended by a signal from outside', async (t) => {
+  const none = Buffer.from('');
+  for (const [code, why] of [[137, 'SIGKILL'], [143, 'SIGTERM'], [130, 'SIGINT'], [129, 'SIGHUP'], [131, 'SIGQUIT']] as const) {
+    t.ok(endedBySignal(code, none), `rustc ended by ${why} (${code})`);
+  }
+  for (const [code, why] of [[139, 'SIGSEGV'], [134, 'SIGABRT'], [135, 'SIGBUS'], [132, 'SIGILL'], [1, 'an error'], [101, 'an ICE']] as const) {
+    t.notOk(endedBySignal(code, none), `rustc ended by ${why} (${code}): a fault the fallback may mend`);
+  }
+  const linker = (n: number, name: string) => Buffer.from(`error: linking with \`cc\` failed: signal: ${n} (${name}) (core dumped)\n  |\n  = note: LC_ALL="C"`);
+  t.ok(endedBySignal(1, linker(9, 'SIGKILL')), "the linker killed (the OOM killer's)");
+  t.ok(endedBySignal(1, linker(2, 'SIGINT')), 'the linker stopped by a Ctrl-C that bash could not trap');
+  t.notOk(endedBySignal(1, linker(11, 'SIGSEGV')), 'the linker crashed: may be the split objects');
+  t.ok(endedBySignal(1, Buffer.from('error: compilation was interrupted\n')), "rustc's own Ctrl-C");
+  t.notOk(endedBySignal(1, Buffer.from('error: linking with `cc` failed: exit status: 1\n')), 'a link error');
+});
