@@ -1,5 +1,5 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor, type RunResult } from './helpers.js';
@@ -116,3 +116,19 @@ function scriptRunningFor(cwd: string): boolean {
     }
   });
 }
+
+t.test("a daemon killed in the middle of a replay left temp copies beside the outputs: the next daemon's replay there removes them", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('swept');
+  const args = [await realRustc(), ...printingCrateArgs(crate)];
+  t.equal((await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() })).code, 0, 'a cold call stores the crate');
+  await store.stop();
+  const gone = spawnSync('true').pid!;
+  const left = join(crate, 'out', `trial-t.sc-${gone.toString(36)}-4-kluyam72`);
+  writeFileSync(left, 'half a copy');
+  const hit = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: 'swept' }) });
+  t.same((await store.calls('swept')).map((e) => e.outcome), ['hit'], 'the next call, on a new daemon, hits');
+  t.equal(hit.code, 0);
+  t.ok(await waitFor(() => !existsSync(left), 5_000), `and the copy the killed daemon left is removed (${readdirSync(join(crate, 'out')).join(' ')})`);
+});

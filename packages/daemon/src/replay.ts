@@ -8,6 +8,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
 import { nearElsewhere } from './nearInputs.js';
 import { foreignCrateFile } from './rlinkCrates.js';
+import { sweepStaleTemps } from './staleTemps.js';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { SYNC_IO_MAX_BYTES, type FileDigestMemo } from '@splitcache/hash';
 
@@ -49,6 +50,7 @@ export async function replay(
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
   }
+  sweepStaleTemps(outDir);
   // Verify everything before putting anything in place. A large raw output
   // (an rlib, an object) is copied from its blob to a temp name beside its
   // place, verified on the way, through a reused buffer (store's

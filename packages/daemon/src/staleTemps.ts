@@ -1,0 +1,41 @@
+import { readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Removes, once per out dir in a daemon's life, the temp copies that a daemon killed in the middle
+ * of a replay left there (`<output>.sc-<pid>-<n>-<random>`, replay.ts): cargo never removes them, and
+ * in a target dir that CI keeps they piled up (an interrupts helper: 8 of 53 daemon kills during a
+ * warm tokio build left 1 to 4, a 24 MB rlib's copy among them). Only those of a process that is
+ * gone: a daemon of another store may be writing into the same target dir. Not awaited by the
+ * replay: one readdir, a few ms for a deps/ of thousands of files, off the hit's path.
+ */
+export function sweepStaleTemps(outDir: string): void {
+  if (swept.has(outDir)) return;
+  if (swept.size >= 1_000) swept.clear();
+  swept.add(outDir);
+  void sweepDir(outDir).catch(() => undefined);
+}
+
+const swept = new Set<string>();
+
+const TEMP = /\.sc-([0-9a-z]{1,8})-[0-9a-z]+-[0-9a-z]+$/;
+
+/** The sweep itself, awaited (tests). */
+export async function sweepDir(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid36 = TEMP.exec(name)?.[1];
+    if (pid36 === undefined) continue;
+    const pid = parseInt(pid36, 36);
+    if (pid === process.pid || alive(pid)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
