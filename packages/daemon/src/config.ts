@@ -139,7 +139,7 @@ function readRemote(r: SettingReader): RemoteSettings | undefined {
     token: r.headerValue('SPLITCACHE_REMOTE_TOKEN'),
     signingKey: r.env.SPLITCACHE_SIGNING_KEY || undefined,
     timeoutMs: r.seconds('SPLITCACHE_REMOTE_TIMEOUT', 3),
-    retries: r.count('SPLITCACHE_REMOTE_RETRIES', 2, 0),
+    retries: r.count('SPLITCACHE_REMOTE_RETRIES', 2, 0, 10),
     breakerThreshold: r.count('SPLITCACHE_REMOTE_BREAKER', 3, 1),
     breakerCooldownMs: r.seconds('SPLITCACHE_REMOTE_COOLDOWN', 30),
     flushTimeoutMs: r.seconds('SPLITCACHE_REMOTE_FLUSH_TIMEOUT', 30),
@@ -213,12 +213,16 @@ class SettingReader {
     return Number.isFinite(n) && n > 0 ? n * 864e5 : this.bad(name, 'a number of days (0: for good)', `${dflt}`, dflt * 864e5);
   }
 
-  /** A whole number, at least `min`. */
-  count(name: string, dflt: number, min: number): number {
+  /**
+   * A whole number in decimal digits, from `min` to `max`. Number() took `1e3`, `0x10` and
+   * `18446744073709551616`; and `SPLITCACHE_REMOTE_RETRIES=11` held each failing lookup for a minute
+   * (the waits between tries double), 20 for hours.
+   */
+  count(name: string, dflt: number, min: number, max = 1_000_000): number {
     const v = this.value(name);
     if (v === undefined) return dflt;
-    const n = Number(v);
-    return Number.isInteger(n) && n >= min ? n : this.bad(name, `a whole number from ${min}`, `${dflt}`, dflt);
+    const n = /^\s*\d{1,9}\s*$/.test(v) ? Number(v) : NaN;
+    return n >= min && n <= max ? n : this.bad(name, `a whole number from ${min} to ${max}`, `${dflt}`, dflt);
   }
 
   /** A size (`10G`, `500M`, `2GiB`, bytes); `0` is no limit. */

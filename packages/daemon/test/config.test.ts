@@ -96,10 +96,26 @@ t.test('bad remote settings: the URL or mode turns the remote off; a bad number 
   t.match(nums.remote, { timeoutMs: 3000, breakerThreshold: 3, retries: 2, compression: 'gzip' }, 'the defaults');
   t.same(nums.problems, [
     'SPLITCACHE_REMOTE_TIMEOUT is not a number of seconds above 0: "0"; using 3',
-    'SPLITCACHE_REMOTE_RETRIES is not a whole number from 0: "1.5"; using 2',
-    'SPLITCACHE_REMOTE_BREAKER is not a whole number from 1: "0"; using 3',
+    'SPLITCACHE_REMOTE_RETRIES is not a whole number from 0 to 10: "1.5"; using 2',
+    'SPLITCACHE_REMOTE_BREAKER is not a whole number from 1 to 1000000: "0"; using 3',
     'SPLITCACHE_REMOTE_COMPRESS must be gzip or none, not "zstd"; using gzip',
   ]);
+  // A count in digits alone, and within its bounds: 11 retries held a failing lookup for a minute, 20 for hours.
+  for (const bad of ['11', '1e3', '0x10', '18446744073709551616', '-1']) {
+    const c = readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_RETRIES: bad });
+    t.same([c.remote?.retries, c.problems], [2, [`SPLITCACHE_REMOTE_RETRIES is not a whole number from 0 to 10: "${bad}"; using 2`]], `SPLITCACHE_REMOTE_RETRIES=${bad}: named, the default used`);
+  }
+  t.equal(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_RETRIES: ' 10 ' }).remote?.retries, 10, 'ten, blanks around it, is taken');
+});
+
+t.test('a size past what a number of bytes holds is named, not taken as no limit', async (t) => {
+  // 25 nines was Infinity: no size limit, and no word of it.
+  for (const big of ['9999999999999999999999999', '99999999999999999999T', '9000000T']) {
+    const c = readConfig({ ...base, SPLITCACHE_MAX_SIZE: big });
+    t.equal(c.maxBytes, 10 * GiB, `SPLITCACHE_MAX_SIZE=${big}: the default`);
+    t.same(c.problems, [`SPLITCACHE_MAX_SIZE is not a size such as 10G or 500M (0: no limit): "${big}"; using 10G`], 'named');
+  }
+  t.equal(readConfig({ ...base, SPLITCACHE_MAX_SIZE: '8000T' }).maxBytes, 8000 * 2 ** 40, '8000T is a size');
 });
 
 t.test('SPLITCACHE_AUDIT_DAYS: 90 days by default, 0 for good, anything else unreadable named', async (t) => {

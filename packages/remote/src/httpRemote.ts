@@ -167,8 +167,9 @@ export class HttpRemote {
     let last: SplitcacheError | undefined;
     for (let i = 0; i < attempts; i++) {
       if (i > 0) {
-        // Full jitter: a random wait up to 50 ms × 2^attempt, so runners don't retry in step.
-        await new Promise((res) => setTimeout(res, Math.random() * 50 * 2 ** i));
+        // Full jitter: a random wait up to 50 ms × 2^attempt, so runners don't retry in step; at most
+        // 2 s, or a lookup with many retries waited minutes for a server that failed each (11: 65 s).
+        await new Promise((res) => setTimeout(res, Math.random() * Math.min(50 * 2 ** i, 2_000)));
         if (this.breaker.retryInMs > 0) throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote failing; retry of ${method} ${path} skipped${this.lastFault()}`, { cause: this.breaker.lastCause });
       }
       const r = await this.once(method, path, body, maxBytes);
