@@ -214,7 +214,10 @@ export class UploadQueue {
       // Kept, for when the server works or has room again; the job is told, once a minute: a server
       // that refuses every write (nginx answers a PUT into a root it may not write with 500) while
       // its HEADs work counts no failure against an item, and said nothing of it.
-      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL') {
+      // So is one whose blob can't be read this moment (SPLITCACHE_STORE_IO: out of file descriptors,
+      // BlobDir.read): it was dropped, and never went up. An error of no code (a fault of ours) is not.
+      const transient = code === 'SPLITCACHE_STORE_IO' && err instanceof SplitcacheError;
+      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL' || transient) {
         this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
         return 'failed';
       }

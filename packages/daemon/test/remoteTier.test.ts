@@ -5,6 +5,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { SplitcacheError } from '@splitcache/errors';
 import { initHash } from '@splitcache/hash';
 import { CacheServer, parseTokens, RemoteCache } from '@splitcache/remote';
 import { RemoteTier } from '../src/remoteTier.js';
@@ -362,4 +363,24 @@ t.test('records that cannot be read, three in a row, open the breaker; a slow on
   for (let i = 0; i < 4; i++) reasons.push((await tier.fetch(q)).reason);
   t.same(reasons, ['remote-record', 'remote-record', 'remote-record', 'remote-skipped:SPLITCACHE_REMOTE_RECORD'], 'the fourth lookup skips the server, and names the fault that opened the breaker');
   t.equal(b.stats.stats.remote.slowLookups, 3, 'each slow answer counted as slow, though none could be read');
+});
+
+t.test("an upload whose blob can't be read this moment (out of file descriptors) stays queued, and goes up later", async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const read = a.store.blobs.read.bind(a.store.blobs);
+  let failing = true;
+  a.store.blobs.read = ((...args: Parameters<typeof read>) =>
+    failing ? Promise.reject(new SplitcacheError('SPLITCACHE_STORE_IO', 'cannot read blob x: EMFILE (too many open files: ulimit -n)')) : read(...args)) as typeof read;
+  const queue = new UploadQueue(cache(t, server.url), { ...a, log });
+  t.teardown(() => queue.stop());
+  await queue.enqueue(entryKey, item);
+  t.equal((await queue.flush(3000)).left, 1, 'while the blob cannot be read, the item stays queued (before: dropped)');
+  t.equal(server.status().entries, 0, 'and nothing went up');
+  failing = false;
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'once it can, the item goes up');
+  t.equal(server.status().entries, 4, 'blobs, entry and input set');
 });
