@@ -194,6 +194,12 @@ export class BlobDir {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !statSync(this.pathOf(digest), { throwIfNoEntry: false })) {
         throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause: err });
       }
+      // A copy fails on either side. The blob read whole, as read() reads it, tells whether it was the
+      // blob's fault, and which (gone for good: BLOB_MISSING, and its entries evicted; this moment's:
+      // STORE_IO): a blob over 1 MiB that could never be read (EIO, a directory in its place) gave
+      // SPLITCACHE_REPLAY, which keeps the entry, and every later hit of it failed again.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && !(err instanceof SplitcacheError)) await this.read(digest);
       throw err;
     }
   }

@@ -76,3 +76,21 @@ t.test('writeFileAtomicSync: the stat it returns is the renamed file\'s; a faile
   t.throws(() => writeFileAtomicSync(join(dir, 'tmp3'), asDir, Buffer.from('x'), 0o644));
   t.notOk(existsSync(join(dir, 'tmp3')), 'no temp file left behind');
 });
+
+t.test("a large blob that can't be read for good is a missing blob to copyOut too, as to read; a dest's fault stays the dest's", async (t) => {
+  const blobs = new BlobDir(mkdtempSync(join(dir, 'blobs-')));
+  const data = randomBytes(2 * 1024 * 1024 + 5);
+  const digest = await blobs.write(data);
+  // A directory where the blob's file was (EISDIR on read, as EIO on a bad sector): unreadable for good.
+  const path = blobs.pathOf(digest);
+  rmSync(path, { force: true });
+  mkdirSync(path);
+  await t.rejects(blobs.copyOut(digest, join(dir, 'out-a'), 0o644), { code: 'SPLITCACHE_BLOB_MISSING' }, 'BLOB_MISSING, so its entry is evicted (before: EISDIR, a replay fault that kept the entry for good)');
+  t.notOk(existsSync(join(dir, 'out-a')), 'and no copy is left');
+  rmSync(path, { recursive: true });
+  const again = await blobs.write(data);
+  mkdirSync(join(dir, 'not-a-dir-parent'));
+  writeFileSync(join(dir, 'not-a-dir-parent', 'file'), '');
+  await t.rejects(blobs.copyOut(again, join(dir, 'not-a-dir-parent', 'file', 'out'), 0o644), { code: 'ENOTDIR' }, "a dest that can't be written: its own error, the blob is fine");
+  t.ok((await blobs.read(again)).equals(data), 'and the blob is still there');
+});
