@@ -100,6 +100,7 @@ t.test('a server that failed during the build and is back by `server stop`: the 
   t.ok((stats.remote.skipped ?? 0) >= 1, 'the breaker opened during the build');
   const skipped = events.filter((e) => e.outcome === 'miss' && /remote-skipped/.test(e.reason ?? ''));
   t.ok(skipped.length > 0 && skipped.every((e) => /remote-skipped:SPLITCACHE_REMOTE_HTTP\b/.test(e.reason!)), `a skipped lookup names the fault that opened the breaker (${skipped[0]?.reason})`);
+  t.match((await runner.splitcache(['stats'])).stdout, /^remote: lookup errors +\d+$/m, "the text form says the remote's error count is the lookups'");
   const last = skipped.at(-1);
   if (last) {
     const why = await runner.splitcache(['explain', last.crate, '--type', last.crateType]);

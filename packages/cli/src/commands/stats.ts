@@ -72,7 +72,9 @@ export async function runStats(args: string[]): Promise<number> {
   // The remote's counters by their names in words (`downloadedBytes`: `downloaded`, in binary units as the rest); --json keeps the names.
   for (const [k, v] of Object.entries(s.remote ?? {})) {
     const bytes = k.endsWith('Bytes');
-    rows.push([`remote: ${k.replace(/Bytes$/, '').replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)}`, bytes ? formatBytes(v) : String(v)]);
+    // `errors` are the lookups' alone: `cache error: SPLITCACHE_REMOTE_*` counts the uploads' too, and read as a count one short.
+    const name = k === 'errors' ? 'lookup errors' : k.replace(/Bytes$/, '').replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+    rows.push([`remote: ${name}`, bytes ? formatBytes(v) : String(v)]);
   }
   const w = Math.max(...rows.map(([k]) => k.length));
   let out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\n';
