@@ -91,6 +91,7 @@ t.test('the upload queue survives a daemon restart and a server outage', async (
   const stop = await a.splitcache(['server', 'stop']);
   t.ok(Date.now() - started < 60_000, 'neither the build nor the stop waited long for a dead server');
   t.match(stop.stdout, /\d+ uploads left/, `the queue is kept: ${stop.stdout.trim()}`);
+  t.match(stop.stdout, /uploads left in the queue for the next daemon: SPLITCACHE_REMOTE_HTTP: .*ECONNREFUSED/, 'and the line says why: the server refused the connection');
 
   serve = await startServe(['--listen', new URL(url).host], dir);
   t.teardown(() => serve.stop());

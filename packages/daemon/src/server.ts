@@ -213,7 +213,7 @@ export class DaemonServer {
         setImmediate(() => void this.stop());
         // A line no build has shown yet (an upload the flush dropped): the CI job's last step shows it.
         const warning = this.handler.faults.take();
-        return { stopping: true, pid: process.pid, uploadsLeft: flushed?.left ?? 0, ...(warning ? { warning } : {}) };
+        return { stopping: true, pid: process.pid, uploadsLeft: flushed?.left ?? 0, ...(flushed?.why ? { uploadsLeftWhy: flushed.why } : {}), ...(warning ? { warning } : {}) };
       }
       default:
         return { error: 'SPLITCACHE_DAEMON_PROTOCOL: unknown request' };

@@ -55,6 +55,8 @@ export class UploadQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Passes in a row that ended 'failing'. */
   private failingPasses = 0;
+  /** The latest fault that left an item queued, for `server stop` to say why uploads are left. */
+  private lastFault: string | undefined;
   /** Uploads in a row the server answered and did not take, across passes; 0 after one it took. */
   private failedInRow = 0;
 
@@ -90,7 +92,7 @@ export class UploadQueue {
    * Uploads what is queued, for at most `timeoutMs`. Gives up at once when
    * the remote is failing (the queue is kept for the next daemon).
    */
-  async flush(timeoutMs: number): Promise<{ outcome: DrainOutcome; left: number }> {
+  async flush(timeoutMs: number): Promise<{ outcome: DrainOutcome; left: number; why?: string }> {
     this.deadline = Date.now() + timeoutMs;
     // A remote that failed earlier may be back: one probe now, rather than leaving the queue
     // to a next daemon that an ephemeral CI runner never starts. A failed probe ends the flush.
@@ -118,7 +120,11 @@ export class UploadQueue {
       clearTimeout(timer);
       this.deadline = undefined;
     }
-    return { outcome, left: (await this.s.store.queued(1000)).length };
+    const left = (await this.s.store.queued(1000)).length;
+    if (left === 0) return { outcome, left };
+    // Why they are left: a flush that ran out of time, else the fault that kept the last of them.
+    const why = outcome === 'timeout' ? `SPLITCACHE_REMOTE_FLUSH_TIMEOUT (${timeoutMs / 1000} s) ran out` : this.cache.http.breaker.isOpen && this.cache.http.breaker.lastCause ? oneLine(this.cache.http.breaker.lastCause) : this.lastFault;
+    return { outcome, left, ...(why ? { why } : {}) };
   }
 
   /** Stops the worker after the item in hand; what is left stays queued. */
@@ -218,6 +224,7 @@ export class UploadQueue {
       // BlobDir.read): it was dropped, and never went up. An error of no code (a fault of ours) is not.
       const transient = code === 'SPLITCACHE_STORE_IO' && err instanceof SplitcacheError;
       if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL' || transient) {
+        this.lastFault = oneLine(err);
         this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
         return 'failed';
       }

@@ -21,6 +21,8 @@ Also spelled --start-server and --stop-server, as in sccache.`,
 interface StopReply {
   stopping: boolean;
   uploadsLeft?: number;
+  /** Why they are left: the fault that kept the last of them, or the flush's time run out. */
+  uploadsLeftWhy?: string;
   /** The stopping daemon's pid (daemons since this field came): waited for, as no other daemon is. */
   pid?: number;
   /** A line no build has shown yet (an upload dropped during the flush): printed before the daemon's word. */
@@ -59,7 +61,7 @@ export async function runServer(args: string[]): Promise<number> {
       return 1;
     }
     if (r?.warning) process.stderr.write(`${r.warning}\n`);
-    const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon)` : '';
+    const left = r?.uploadsLeft ? ` (${r.uploadsLeft} uploads left in the queue for the next daemon${r.uploadsLeftWhy ? `: ${r.uploadsLeftWhy}` : ''})` : '';
     // Still running after 10 s: a call in hand is compiling (a long link, an LTO build), and the daemon ends once it does.
     const stopped = lingers ? `splitcache daemon stopping (pid ${r!.pid}): it ends once the calls in hand end${left}` : `splitcache daemon stopped${left}`;
     process.stdout.write(r?.stopping ? `${stopped}\n` : 'splitcache daemon was not running\n');
