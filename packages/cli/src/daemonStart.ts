@@ -18,7 +18,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { refuseOthersSocket, socketPath, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
+import { refuseOthersSocket, socketPath, speaksTls, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { makeDirsSync } from '@splitcache/store/makeDirs';
 import { DaemonConnection } from './daemonConnection.js';
 
@@ -300,15 +300,4 @@ function unwritableStore(dir: string, err: unknown): void {
  */
 export function loadChildProcess(): typeof import('node:child_process') {
   return process.getBuiltinModule('node:child_process');
-}
-
-/**
- * Whether a daemon started with `env` may make a TLS connection: a remote is set, and it or a
- * proxy variable names https anywhere. The URL parser takes ` https://…` (a leading blank), and
- * an http remote may go through an https proxy; a daemon started for either without the user's
- * NODE_EXTRA_CA_CERTS failed every lookup on a certificate signed by a private CA. As bin/splitcache's test.
- */
-export function speaksTls(env: NodeJS.ProcessEnv): boolean {
-  if (!env.SPLITCACHE_REMOTE) return false;
-  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY, env.all_proxy, env.ALL_PROXY].some((v) => /https:/i.test(v ?? ''));
 }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir } from './helpers.js';
 
@@ -138,4 +138,20 @@ t.test('a remote with proxy settings: another proxy is told as stale, one that i
   const other = await call({ HTTP_PROXY: 'http://127.0.0.1:2' });
   t.match(other.stderr, /SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for HTTP_PROXY;/, 'a build with another is told so');
   t.notMatch((await call({ HTTP_PROXY: 'http://127.0.0.1:1', NO_PROXY: '' })).stderr, STALE, 'one with the same is not');
+});
+
+t.test("a remote over TLS: CA certificates the running daemon lacks are told as stale; for an http remote they are no setting", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = printingCrate('with a CA');
+  const ca = join(tempDir('ca'), 'ca.pem');
+  writeFileSync(ca, '');
+  const call = (env: NodeJS.ProcessEnv) => run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env({ SPLITCACHE_REMOTE_TIMEOUT: '1', ...env }) });
+  const https = { SPLITCACHE_REMOTE: 'https://127.0.0.1:9/' };
+  assertOk(t, await call(https), 'a daemon started by a build without NODE_EXTRA_CA_CERTS');
+  t.match((await call({ ...https, NODE_EXTRA_CA_CERTS: ca })).stderr, /SPLITCACHE_CONFIG_STALE: the running daemon has other settings than this build for NODE_EXTRA_CA_CERTS;/, 'a build that sets them is told so');
+  await store.stop();
+  const http = { SPLITCACHE_REMOTE: 'http://127.0.0.1:9/' };
+  assertOk(t, await call(http), 'an http remote');
+  t.notMatch((await call({ ...http, NODE_EXTRA_CA_CERTS: ca })).stderr, STALE, 'is not stale for them: its daemon speaks no TLS');
 });

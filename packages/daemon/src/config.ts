@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RemoteCacheOptions } from '@splitcache/remote';
 import { parseSize } from '@splitcache/store';
-import { settingValue, storeDir } from './protocol.js';
+import { settingValue, speaksTls, storeDir } from './protocol.js';
 
 export type LogLevel = 'quiet' | 'warn' | 'debug';
 
@@ -113,6 +113,10 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
   // The proxy the remote is reached through (remote/src/proxyFor.ts) is the daemon's from its start
   // too: a build that set another since got 0 remote hits, and nothing said why (a helper's finding).
   for (const [name, lower] of PROXY_VARS) settings[name] = c.remote ? (env[lower] || env[name] || '') : '';
+  // So are the CA certificates where it speaks TLS: a daemon started by a build without them failed
+  // every lookup of a remote behind a private CA for the builds that set them since, with no word
+  // of why. A call's are NODE_EXTRA_CA_CERTS (the node client restores them; bash's are as set).
+  settings.NODE_EXTRA_CA_CERTS = c.remote && speaksTls(env) ? (env.NODE_EXTRA_CA_CERTS ?? env.SPLITCACHE_PARKED_CA_CERTS ?? '') : '';
   return { ...c, problems: r.problems, settings };
 }
 

@@ -400,3 +400,15 @@ export function installOf(daemonMain: string): string {
   }
   return resolve(file, '../../../../..');
 }
+
+/**
+ * Whether a daemon started with `env` may make a TLS connection: a remote is set, and it or a
+ * proxy variable names https anywhere. The URL parser takes ` https://…` (a leading blank), and
+ * an http remote may go through an https proxy; a daemon started for either without the user's
+ * NODE_EXTRA_CA_CERTS failed every lookup on a certificate signed by a private CA. As bin/splitcache's test; the
+ * daemon compares the certificates it has with a call's where it does (config.ts).
+ */
+export function speaksTls(env: NodeJS.ProcessEnv): boolean {
+  if (!env.SPLITCACHE_REMOTE) return false;
+  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY, env.all_proxy, env.ALL_PROXY].some((v) => /https:/i.test(v ?? ''));
+}

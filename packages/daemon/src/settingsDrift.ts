@@ -1,7 +1,7 @@
 import { DERIVED, PROXY_VARS, readConfig } from './config.js';
 
-/** The proxy variables (config.ts): settings of the daemon's as well. */
-const PROXY_NAMES = new Set<string>(PROXY_VARS.flat());
+/** The proxy variables and the CA certificates (config.ts): settings of the daemon's as well. */
+const PROXY_NAMES = new Set<string>([...PROXY_VARS.flat(), 'NODE_EXTRA_CA_CERTS']);
 
 /**
  * Variables each call reads for itself (docs/CONFIG.md): a call may differ
