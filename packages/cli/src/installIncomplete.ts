@@ -15,7 +15,7 @@ export async function installIncomplete(argv: string[], err: unknown, install: s
     process.stderr.write(`splitcache: SPLITCACHE_INSTALL_INCOMPLETE: ${why}\n`);
     return 1;
   }
-  process.stderr.write(`splitcache: SPLITCACHE_INSTALL_INCOMPLETE: ${why} (running cargo uncached)\n`);
+  process.stderr.write(`splitcache: SPLITCACHE_INSTALL_INCOMPLETE: ${why} (running cargo: its calls build uncached unless a daemon runs already)\n`);
   const { spawn } = process.getBuiltinModule('node:child_process');
   const env: NodeJS.ProcessEnv = { ...process.env, RUSTC_WRAPPER: join(install, 'bin', 'splitcache') };
   const ignored = (env.SPLITCACHE_IGNORED_SIGNALS ?? '').split(' ');

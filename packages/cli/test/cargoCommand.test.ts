@@ -268,7 +268,7 @@ t.test('an install without its node_modules (npm ci running in it): splitcache c
   writeFileSync(join(crate, 'Cargo.toml'), '[package]\nname = "no-modules"\nversion = "0.1.0"\nedition = "2021"\n');
   const r = await run(bin, ['cargo', 'build'], { cwd: crate, env: store.env({ RUSTC_WRAPPER: '' }) });
   t.equal(r.code, 0, `the build succeeds (before: exit 1, and cargo never ran)${r.code ? `: ${r.stderr}` : ''}`);
-  t.match(r.stderr, /^splitcache: SPLITCACHE_INSTALL_INCOMPLETE: cannot load splitcache's modules from \S+ \(.*\): is `npm ci` running there, or its node_modules gone\? \(running cargo uncached\)$/m, 'with one line saying why it is uncached');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_INSTALL_INCOMPLETE: cannot load splitcache's modules from \S+ \(.*\): is `npm ci` running there, or its node_modules gone\? \(running cargo: its calls build uncached unless a daemon runs already\)$/m, 'with one line saying why it is uncached');
   t.equal(spawnSync(join(crate, 'target', 'debug', 'no-modules'), { encoding: 'utf8' }).stdout, 'without node_modules\n', 'and its binary runs');
   const failed = await run(bin, ['cargo', 'build', '--no-such-flag'], { cwd: crate, env: store.env() });
   t.not(failed.code, 0, "and it ends as cargo did (cargo's usage error)");

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor, type RunResult } from './helpers.js';
 
@@ -125,8 +125,10 @@ t.test("a daemon killed in the middle of a replay left temp copies beside the ou
   t.equal((await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() })).code, 0, 'a cold call stores the crate');
   await store.stop();
   const gone = spawnSync('true').pid!;
-  const left = join(crate, 'out', `trial-t.sc-${gone.toString(36)}-4-kluyam72`);
+  const left = join(crate, 'out', `trial-t.sc-replay-${gone.toString(36)}-4-kluyam72`);
   writeFileSync(left, 'half a copy');
+  const minutesAgo = (Date.now() - 5 * 60_000) / 1000;
+  utimesSync(left, minutesAgo, minutesAgo);
   const hit = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: 'swept' }) });
   t.same((await store.calls('swept')).map((e) => e.outcome), ['hit'], 'the next call, on a new daemon, hits');
   t.equal(hit.code, 0);

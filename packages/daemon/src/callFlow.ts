@@ -144,8 +144,11 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
 export function endedBySignal(code: number, stderr: Buffer): boolean {
   if (code > 128) return SENT.has(code - 128);
   const text = stderr.toString('utf8');
-  const linker = /linking with `[^`]*` failed: signal: (\d+)/.exec(text);
-  return (linker !== null && SENT.has(Number(linker[1]))) || /compilation was interrupted/.test(text);
+  // `cc` itself, or the linker under it (gcc's collect2 names the signal; clang names it in words):
+  // the OOM killer picks the largest process, which is the linker (ld, ld.lld), not the driver.
+  const signal = /linking with `[^`]*` failed: signal: (\d+)/.exec(text) ?? /collect2: fatal error: \S+ terminated with signal (\d+)/.exec(text);
+  if (signal !== null && SENT.has(Number(signal[1]))) return true;
+  return /clang(-\d+)?: error: unable to execute command: (Killed|Terminated|Interrupt|Hangup|Quit)\b/.test(text) || /compilation was interrupted/.test(text);
 }
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGTERM. */

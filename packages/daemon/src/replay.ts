@@ -120,7 +120,8 @@ interface Written {
   tmp?: string;
 }
 
-const tempBeside = (dest: string) => `${dest}.sc-${tempSuffix()}`;
+/** A temp name beside `dest`, in the form staleTemps.ts sweeps: `<dest>.sc-replay-<pid36>-<n36>-<random>`. */
+const tempBeside = (dest: string) => `${dest}.sc-replay-${tempSuffix()}`;
 
 function replayError(cause: unknown, dest: string): SplitcacheError {
   if (cause instanceof SplitcacheError) return cause;

@@ -16,6 +16,13 @@ t.test('which failed link steps were ended by a signal from outside', async (t) 
   t.ok(endedBySignal(1, linker(9, 'SIGKILL')), "the linker killed (the OOM killer's)");
   t.ok(endedBySignal(1, linker(2, 'SIGINT')), 'the linker stopped by a Ctrl-C that bash could not trap');
   t.notOk(endedBySignal(1, linker(11, 'SIGSEGV')), 'the linker crashed: may be the split objects');
+  // gcc's driver survives the linker under it (the OOM killer's pick, the largest process): rustc 1.95 and nightly say so.
+  const collect2 = (n: number, name: string) => Buffer.from(`error: linking with \`cc\` failed: exit status: 1\n  |\n  = note: collect2: fatal error: ld terminated with signal ${n} [${name}]\n          compilation terminated.\n`);
+  t.ok(endedBySignal(1, collect2(9, 'Killed')), 'ld killed under collect2');
+  t.ok(endedBySignal(1, collect2(15, 'Terminated')), 'ld terminated under collect2');
+  t.notOk(endedBySignal(1, collect2(11, 'Segmentation fault')), 'ld crashed under collect2');
+  t.ok(endedBySignal(1, Buffer.from('  = note: clang: error: unable to execute command: Killed\n')), "clang's linker killed");
+  t.notOk(endedBySignal(1, Buffer.from('  = note: clang: error: unable to execute command: Segmentation fault (core dumped)\n')), "clang's linker crashed");
   t.ok(endedBySignal(1, Buffer.from('error: compilation was interrupted\n')), "rustc's own Ctrl-C");
   t.notOk(endedBySignal(1, Buffer.from('error: linking with `cc` failed: exit status: 1\n')), 'a link error');
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sweepDir } from '../src/staleTemps.js';
@@ -11,18 +11,28 @@ import { sweepDir } from '../src/staleTemps.js';
 t.test("a replay's temp copies left by a process that is gone are removed; others are not", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stale-temps-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const gone = spawnSync('true').pid!; // ended: its pid names no process (until reused)
-  const names = {
-    [`libtokio-835227e211690253.rlib.sc-${gone.toString(36)}-ar-8rpbhbrz`]: false,
-    [`tokio_macros-1.cgu.3.rcgu.o.sc-${gone.toString(36)}-b9-kluyam72`]: false,
-    [`libmine.rlib.sc-${process.pid.toString(36)}-1-abcdefgh`]: true, // this process's: a replay under way
-    [`libother.rlib.sc-${(1).toString(36)}-2-abcdefgh`]: true, // a live process's (init): another store's daemon
-    'libtokio-835227e211690253.rlib': true,
-    'notes.sc-backup': true,
-    'x.sc-zz-1': true,
+  const gone = spawnSync('true').pid!.toString(36); // ended: its pid names no process (until reused)
+  const old = (Date.now() - 5 * 60_000) / 1000;
+  const names: Record<string, [kept: boolean, age?: 'young']> = {
+    [`libtokio-835227e211690253.rlib.sc-replay-${gone}-ar-8rpbhbrz`]: [false],
+    [`tokio_macros-1.cgu.3.rcgu.o.sc-replay-${gone}-b9-k`]: [false],
+    [`libyoung.rlib.sc-replay-${gone}-1-abcdefgh`]: [true, 'young'], // being written by a daemon in another pid namespace, maybe
+    [`libmine.rlib.sc-replay-${process.pid.toString(36)}-1-abcdefgh`]: [true], // this process's: a replay under way
+    [`libother.rlib.sc-replay-1-2-abcdefgh`]: [true], // a live process's (init): another store's daemon
+    'libtokio-835227e211690253.rlib': [true],
+    'budget.sc-2024-q3-final': [true], // a user's file in an out dir of theirs (-o ~/bin/tool)
+    [`notes.sc-replay-${gone}-1-toolongforrandom`]: [true],
+    'x.sc-zz-1': [true],
   };
-  for (const n of Object.keys(names)) writeFileSync(join(dir, n), 'x');
+  for (const [n, [, age]] of Object.entries(names)) {
+    writeFileSync(join(dir, n), 'x');
+    if (age !== 'young') utimesSync(join(dir, n), old, old);
+  }
+  const asDir = `libdir.rlib.sc-replay-${gone}-3-abc`;
+  mkdirSync(join(dir, asDir));
+  utimesSync(join(dir, asDir), old, old);
   await sweepDir(dir);
-  for (const [n, kept] of Object.entries(names)) t.equal(existsSync(join(dir, n)), kept, `${n}: ${kept ? 'kept' : 'removed'}`);
-  t.equal(readdirSync(dir).length, 5);
+  for (const [n, [kept]] of Object.entries(names)) t.equal(existsSync(join(dir, n)), kept, `${n}: ${kept ? 'kept' : 'removed'}`);
+  t.ok(existsSync(join(dir, asDir)), 'a directory of that name is no temp copy: kept');
+  t.equal(readdirSync(dir).length, 8);
 });
