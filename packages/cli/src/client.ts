@@ -139,7 +139,7 @@ async function wrap(argv: string[]): Promise<number> {
     warn,
     uncached: noteUncached,
     done: (r) => conn.request<DoneReply>(doneToWire({ op: 'done', ...r })),
-    linked: (token, code, plain, interrupted) => conn.request({ op: 'linked', token, code, plain, ...(interrupted ? { interrupted } : {}) }).then(() => undefined),
+    linked: (token, code, plain, about) => conn.request({ op: 'linked', token, code, plain, ...about }).then(() => undefined),
     removeFile: (path) => {
       try {
         unlinkSync(path);

@@ -75,11 +75,31 @@ t.test('a link step of a hit whose linker a signal ends (the OOM killer, a kill)
     t.match(killed.stderr, /linking with `[^`]*` failed: signal: 9/, `${client}: with rustc's own words`);
     t.notMatch(killed.stderr, /SPLITCACHE_LINK_FAILED/, `${client}: not blamed on the cache`);
     t.same((await store.audit(session)).map((e) => `${e.outcome} ${e.reason ?? ''}`), ['miss interrupted'], `${client}: counted as a call interrupted`);
+    t.match((await store.splitcache(['explain', 'trial', '--session', session])).stdout, /^trial was interrupted: its call, or its link step, was ended by a signal/, `${client}: explain says so`);
     const again = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: `${session}-again` }) });
     t.same((await store.calls(`${session}-again`)).map((e) => e.outcome), ['hit'], `${client}: the next call hits: the entry was kept (before: evicted)`);
     t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'killed link\n', `${client}: its binary runs`);
   }
   t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no failed link counted');
+});
+
+t.test('a hit whose split link failed evicts its entry; the next call misses, and explain says the entry was removed', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // A linker that fails a split link when told to (what a split fault would do); a plain rustc's link goes on.
+  const linker = join(tempDir('linker'), 'failing-cc');
+  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_FAIL_LINK" ]; then echo "split link refused" >&2; exit 1; fi\nexec cc "$@"\n', { mode: 0o755 });
+  const crate = printingCrate('relinked');
+  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`];
+  const call = (env: NodeJS.ProcessEnv) => run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(env) });
+  t.equal((await call({})).code, 0, 'the cold call stores the crate');
+  const failed = await call({ SC_FAIL_LINK: '1' });
+  t.equal(failed.code, 0, 'the hit whose link fails is compiled plainly');
+  t.match(failed.stderr, /SPLITCACHE_LINK_FAILED: the split link of trial failed where a plain rustc succeeds; compiled uncached \(its entry is evicted; daemon.log has the link's error\)/, 'and says so, naming the crate');
+  t.match(store.daemonLog(), /SPLITCACHE_LINK_FAILED: linking cached objects of trial failed \(exit 1: .*split link refused/, "daemon.log keeps the link's own error");
+  await call({ SPLITCACHE_SESSION: 'after' });
+  t.same((await store.audit('after')).map((e) => `${e.outcome} ${e.reason ?? ''}`), ['miss entry-gone'], 'the next call misses: its entry was evicted');
+  t.match((await store.splitcache(['explain', 'trial', '--session', 'after'])).stdout, /^trial missed because the entry stored under its key had been removed since: the link step of an earlier hit of it failed/, 'and explain says why (before: "no earlier entry of this crate exists")');
 });
 
 t.test('a Ctrl-C during a compile (rustc ends with 1) is not counted as a compile error', async (t) => {

@@ -31,7 +31,7 @@ export interface CallSide {
    * Reports a failed link step of a hit (its entry is evicted), or the end of a miss's link step:
    * the call may be the build's last, which waits for the stores in flight (storesInFlight.ts).
    */
-  linked(token: string, code: number, plain?: number, interrupted?: boolean): Promise<void>;
+  linked(token: string, code: number, plain?: number, about?: LinkAbout): Promise<void>;
   removeFile(path: string): void;
   /** The link step when the daemon went away between -Zno-link and its reply. */
   fallbackLink(noLinkArgs: string[]): LinkStep;
@@ -48,9 +48,9 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     if (plan.stdout.length > 0) side.write(1, plan.stdout);
     if (plan.stderr.length > 0) side.write(2, plan.stderr);
     if (!plan.link) return plan.code;
-    const { code, linkCode, interrupted } = await link(side, args, plan.link);
+    const { code, linkCode, about } = await link(side, args, plan.link);
     // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.
-    if (linkCode !== 0) await side.linked(plan.token, linkCode, code, interrupted).catch(() => undefined);
+    if (linkCode !== 0) await side.linked(plan.token, linkCode, code, about).catch(() => undefined);
     return code;
   }
   // A miss: run what the daemon planned, relay and capture its output, report it.
@@ -78,7 +78,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   // Its store (staged before the link) may still be going on: the node client's process, whose end
   // may be the build's, ends once it is in if no other call is under way. In the exec port, the
   // call's end does that (ExecServer).
-  await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code, linked.interrupted).catch(() => undefined);
+  await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code, linked.about).catch(() => undefined);
   return linked.code;
 }
 
@@ -110,7 +110,7 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise
  * library missing, an undefined symbol), the error is the crate's own, and the
  * line blamed the cache for it.
  */
-async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number; interrupted?: boolean }> {
+async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
   side.removeFile(step.rlinkPath);
   if (linkCode === 0) {
@@ -126,12 +126,37 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
   if (endedBySignal(linkCode, stderr)) {
     side.write(1, stdout);
     side.write(2, stderr);
-    return { code: linkCode, linkCode, interrupted: true };
+    return { code: linkCode, linkCode, about: { interrupted: true } };
   }
   if (side.debug) side.write(2, stderr);
   const { code } = await side.run(args, false, false);
-  if (code === 0) side.warn('SPLITCACHE_LINK_FAILED: the split link failed where a plain rustc succeeds; compiled uncached');
-  return { code, linkCode };
+  // Which crate, and where its link's own words are: a one-off failure named neither, and was lost (a helper's finding).
+  const crate = args[args.indexOf('--crate-name') + 1];
+  if (code === 0) side.warn(`SPLITCACHE_LINK_FAILED: the split link${args.includes('--crate-name') ? ` of ${crate}` : ''} failed where a plain rustc succeeds; compiled uncached (its entry is evicted; daemon.log has the link's error)`);
+  return { code, linkCode, about: { detail: linkError(stderr) } };
+}
+
+/** What a failed link step says for itself (`linked`), kept in daemon.log with its eviction. */
+export interface LinkAbout {
+  /** Ended by a signal from outside (endedBySignal): no fault of the entry's. */
+  interrupted?: boolean;
+  /** The link step's error, in one line of at most 400 characters. */
+  detail?: string;
+}
+
+/**
+ * rustc's error line of a failed link and what the linker said (its `= note:`s but the command
+ * line and rustc's own remark on it), in one line: `error: linking with `cc` failed: exit status:
+ * 1 | split link refused | /usr/bin/ld: cannot find -lfoo`.
+ */
+export function linkError(stderr: Buffer): string {
+  const said: string[] = [];
+  for (const raw of stderr.toString('utf8').split('\n')) {
+    const line = raw.trim().replace(/^= note:\s*/, '');
+    if (!line || line === '|' || /^error: aborting/.test(line) || /^"|^LC_ALL=|^env -u|^some arguments are omitted/.test(line)) continue;
+    said.push(line);
+  }
+  return said.join(' | ').slice(0, 400);
 }
 
 /**

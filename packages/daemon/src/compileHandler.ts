@@ -338,7 +338,7 @@ export class CompileHandler {
     if (!hit) {
       if (req.code === 0) this.outputsMade(req.token);
       if (failed === 'link-failed') {
-        this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking a miss's own objects failed (exit ${req.code}) where a plain rustc succeeds; its entry evicted`));
+        this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking a miss's own objects failed (exit ${req.code}${req.detail ? `: ${req.detail}` : ''}) where a plain rustc succeeds; its entry evicted`));
         const entryKey = await stored;
         if (entryKey) await this.s.store.evictEntries(new Set([entryKey]), Date.now(), false).catch(() => undefined);
       }
@@ -346,7 +346,7 @@ export class CompileHandler {
     }
     this.libraries.take(req.token);
     if (failed !== 'link-failed') return;
-    this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects failed (exit ${req.code}); entry ${hit.entryKey} evicted`));
+    this.faults.fault(new SplitcacheError('SPLITCACHE_LINK_FAILED', `linking cached objects of ${hit.crate} failed (exit ${req.code}${req.detail ? `: ${req.detail}` : ''}); entry ${hit.entryKey} evicted`));
     if (hit.entryKey) await this.s.store.deleteEntry(hit.entryKey).catch(() => undefined);
   }
 

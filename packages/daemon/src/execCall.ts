@@ -171,7 +171,7 @@ export class ExecCall {
       write: (fd, bytes) => this.write(fd, bytes),
       warn: (line) => this.warn(line),
       done: (r) => this.handler.done({ op: 'done', token: r.token, code: r.code, stdout: r.stdout, stderr: r.stderr, ms: r.ms }),
-      linked: (token, code, plain, interrupted) => this.handler.linked({ op: 'linked', token, code, plain, ...(interrupted ? { interrupted } : {}) }),
+      linked: (token, code, plain, about) => this.handler.linked({ op: 'linked', token, code, plain, ...about }),
       removeFile: (path) => unlink(path, () => undefined),
       fallbackLink: (noLinkArgs) => {
         const half = linkHalfOf(noLinkArgs, compilerCall(this.req.argv)?.lead);

@@ -18,9 +18,11 @@ export interface Explanation {
    * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
    * 'unchecked-download': the entry was fetched from the remote with no key to check it, and a daemon with one does not serve it;
-   * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir).
+   * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir);
+   * 'entry-gone': its key's result named an entry removed since (a failed link of an earlier hit evicts it);
+   * 'interrupted': the call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer).
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted';
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -91,7 +93,8 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   };
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   const reasons = reasonsOf(miss);
-  for (const verdict of ['evicted', 'damaged', 'diagnostic-form', 'unchecked-download'] as const) {
+  // entry-gone read "no earlier entry of this crate exists" beside an audit line that named it (a helper's finding).
+  for (const verdict of ['evicted', 'damaged', 'diagnostic-form', 'unchecked-download', 'entry-gone', 'interrupted'] as const) {
     if (reasons.includes(verdict)) return { ...about, key: miss.key, verdict, differences: [] };
   }
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };

@@ -17,6 +17,7 @@ import { readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync,
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { userTempDir } from './userTempDir.js';
+import type { LinkAbout } from './callFlow.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
 
@@ -47,7 +48,7 @@ export type Request =
    * `plain`: after a failed link step, the exit code of the plain rustc the call fell back to
    * (absent from older clients): a plain rustc that fails too makes it the crate's own error.
    */
-  | { op: 'linked'; token: string; code: number; plain?: number; /** the link step was ended by a signal (callFlow.ts endedBySignal): no fault of the entry's */ interrupted?: boolean }
+  | ({ op: 'linked'; token: string; code: number; plain?: number } & LinkAbout)
   /** `env`: as for `ping`: the settings of this daemon that differ from the asking shell's come back as `stale`. */
   | { op: 'stats'; env?: NodeJS.ProcessEnv }
   | { op: 'zero-stats' }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { endedBySignal } from '../src/callFlow.js';
+import { endedBySignal, linkError } from '../src/callFlow.js';
 
 // A failed link step ended by a signal from outside is no fault of the cache's (the call ends as
 // rustc did, the entry stays); a crash may be the split's own, and falls back to a plain rustc.
@@ -25,4 +25,21 @@ t.test('which failed link steps were ended by a signal from outside', async (t) 
   t.notOk(endedBySignal(1, Buffer.from('  = note: clang: error: unable to execute command: Segmentation fault (core dumped)\n')), "clang's linker crashed");
   t.ok(endedBySignal(1, Buffer.from('error: compilation was interrupted\n')), "rustc's own Ctrl-C");
   t.notOk(endedBySignal(1, Buffer.from('error: linking with `cc` failed: exit status: 1\n')), 'a link error');
+});
+
+t.test("a failed link's own words, in one line for daemon.log", async (t) => {
+  const stderr = [
+    'error: linking with `/tmp/lk/fcc` failed: exit status: 1',
+    '  |',
+    '  = note:  "/tmp/lk/fcc" "-m64" "/tmp/lk/rustcIj3tTx/symbols.o" "<2 object files omitted>"',
+    '  = note: some arguments are omitted. use `--verbose` to show all linker arguments',
+    '  = note: split link refused',
+    '          /usr/bin/ld: cannot find -lfoo',
+    '          ',
+    '',
+    'error: aborting due to 1 previous error',
+    '',
+  ].join('\n');
+  t.equal(linkError(Buffer.from(stderr)), 'error: linking with `/tmp/lk/fcc` failed: exit status: 1 | split link refused | /usr/bin/ld: cannot find -lfoo', 'the error and the linker\'s notes, not its command line');
+  t.ok(linkError(Buffer.from('x'.repeat(5000))).length <= 400, 'at most 400 characters');
 });

@@ -19,6 +19,8 @@ const SAY: Record<Explanation['verdict'], string> = {
   'unchecked-download':
     'missed because its entry had been fetched from the remote when no SPLITCACHE_SIGNING_KEY checked it, and a daemon with a key does not serve such an entry (the remote\'s signed record is looked up instead, or the crate compiled again over it)',
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',
+  'entry-gone': 'missed because the entry stored under its key had been removed since: the link step of an earlier hit of it failed (SPLITCACHE_LINK_FAILED), and the entry was evicted; this call stored it again',
+  interrupted: 'was interrupted: its call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer); nothing was stored for it, and an entry it hit is kept',
 };
 const PLAINLY: Record<string, string> = {
   'link-failed': 'linking its cached objects failed, and the entry was evicted',
