@@ -63,9 +63,9 @@ export function parseSize(s: string | undefined): number | undefined {
   if (!m) return undefined;
   const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
   const bytes = Math.round(Number(m[1]) * mult);
-  // Past 2^53 (8 PiB) a size is no exact number of bytes, and a longer string of digits is Infinity:
-  // `SPLITCACHE_MAX_SIZE=9999999999999999999999999` was no limit at all, with no word of it.
-  if (!Number.isSafeInteger(bytes)) return undefined;
+  // A string of digits too long for a number is Infinity: `SPLITCACHE_MAX_SIZE=` and 400 nines was
+  // no limit at all, with no word of it. (A limit past any disk is a number still: stats shows it.)
+  if (!Number.isFinite(bytes)) return undefined;
   return bytes === 0 && Number(m[1]) !== 0 ? undefined : bytes;
 }
 
