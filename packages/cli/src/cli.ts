@@ -17,6 +17,7 @@ const USAGE = `usage:
   splitcache audit verify [--json]   re-hash every blob; evict what is bad
   splitcache gc [--max-size 5G] [--evict-older-than 30d] [--json]
                                      evict least recently hit entries (--max-size 0: no limit)
+  splitcache clear [--json]          remove every entry and blob (the counters are kept)
   splitcache explain <crate> [--session S] [--type T] [--json]
                                      why did this crate miss?
   splitcache report --html <file> [--since T] [--session S]
@@ -31,8 +32,8 @@ const USAGE = `usage:
 
 Each command's own flags: splitcache <command> --help (or -h, or splitcache help <command>).
 
-sccache's and ccache's spellings work too: -s/--show-stats, -z/--zero-stats, --start-server,
---stop-server, -V/--version.
+sccache's and ccache's spellings work too: -s/--show-stats, -z/--zero-stats, -C/--clear,
+--start-server, --stop-server, -V/--version.
 
 per call: SPLITCACHE_DISABLE=1 goes straight to rustc; SPLITCACHE_RECACHE=1 compiles and
 replaces the stored entry. Settings: docs/CONFIG.md
@@ -44,6 +45,8 @@ const ALIASES: Record<string, string[]> = {
   '--show-stats': ['stats'],
   '-z': ['stats', '--zero'],
   '--zero-stats': ['stats', '--zero'],
+  '-C': ['clear'],
+  '--clear': ['clear'],
   '--start-server': ['server', 'start'],
   '--stop-server': ['server', 'stop'],
   '-V': ['--version'],
@@ -79,6 +82,8 @@ async function runCommand(argv: string[]): Promise<number> {
       return (await import('./commands/verify.js')).runVerify(rest);
     case 'gc':
       return (await import('./commands/gc.js')).runGc(rest);
+    case 'clear':
+      return (await import('./commands/clear.js')).runClear(rest);
     case 'explain':
       return (await import('./commands/explain.js')).runExplain(rest);
     case 'report':

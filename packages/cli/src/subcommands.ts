@@ -4,4 +4,4 @@
  * bin/splitcache lists the same names, for when there is no node to run the
  * client (wrapper.test checks that the two lists agree).
  */
-export const SUBCOMMANDS: readonly string[] = ['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'verify', 'serve', 'report', 'help'];
+export const SUBCOMMANDS: readonly string[] = ['stats', 'server', 'cargo', 'audit', 'explain', 'gc', 'clear', 'verify', 'serve', 'report', 'help'];

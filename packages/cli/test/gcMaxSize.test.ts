@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, BIN, fileTree, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
+import { assertOk, BIN, copyFixture, fileTree, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // `gc --max-size 0` means what SPLITCACHE_MAX_SIZE=0 means (docs/CONFIG.md, as
 // ccache's max_size = 0): no size limit. It used to evict every entry.
@@ -114,4 +114,25 @@ t.test("SPLITCACHE_MAX_SIZE in gc's own environment is its limit for the run, no
   const gc = await run(BIN, ['gc', '--json'], { env: store.env({ SPLITCACHE_MAX_SIZE: '1K' }) });
   assertOk(t, gc, 'SPLITCACHE_MAX_SIZE=1K splitcache gc');
   t.equal((JSON.parse(gc.stdout) as GcResult).entriesEvicted, 1, 'evicts to 1K (before: the daemon\'s 10G, nothing)');
+});
+
+t.test('splitcache clear (-C, --clear: as ccache -C) empties the store and keeps the counters; the next call misses', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  assertOk(t, await store.cargo(ws, ['build']), 'a cold build stores its crates');
+  const before = await store.stats();
+  t.ok(before.usage.blobs > 0, `the store has blobs (${before.usage.blobs})`);
+  const cleared = await store.splitcache(['-C']);
+  t.equal(cleared.code, 0, '-C succeeds');
+  t.match(cleared.stdout, /^clear: removed \d+ entries and \d+ blobs \(.*\); 0 B left\n$/, `and says what it removed: ${cleared.stdout.trim()}`);
+  const after = await store.stats();
+  t.equal(after.usage.blobs, 0, 'no blob is left');
+  t.equal(after.misses, before.misses, 'the counters are kept');
+  const json = await store.splitcache(['clear', '--json']);
+  t.same((JSON.parse(json.stdout) as GcResult).entriesBefore, 0, '--json: no entry is left either');
+  t.equal((await store.splitcache(['--clear', 'now'])).code, 2, 'a stray argument is a usage error');
+  await run('cargo', ['clean'], { cwd: ws });
+  assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'after-clear' }), 'the next build succeeds');
+  t.notOk((await store.calls('after-clear')).some((e) => e.outcome === 'hit'), 'and hits nothing');
 });
