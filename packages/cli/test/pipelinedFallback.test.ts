@@ -1,7 +1,8 @@
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store, waitFor } from './helpers.js';
+import { assertOk, BIN, fileTree, ON_PIPES, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A lib that cargo pipelines: the daemon relays its metadata notice as soon as rustc writes it, and
 // the plain rustc that bash runs once the daemon is gone writes it again. cargo panicked on the second
@@ -32,4 +33,30 @@ t.test("a daemon killed after relaying a pipelined lib's metadata notice: the bu
   t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and the call says why it built uncached');
   const top = await run(join(ws, 'target', 'debug', 'top'), []);
   t.match([top.code, top.stdout], [0, /^total \d+\n$/], 'the binary runs');
+});
+
+t.test("a daemon killed after replaying a pipelined lib's hit, before its exit: the plain rustc's notice is dropped too", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = fileTree({ 'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n' }, 'pipelined-hit');
+  mkdirSync(join(crate, 'out'));
+  const args = [await realRustc(), '--crate-name', 'pipelib', '--edition=2021', 'src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
+    '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', 'embed-bitcode=no', '-C', 'metadata=5eed', '-C', 'extra-filename=-5eed', '--out-dir', 'out'];
+  assertOk(t, await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() }), 'the cold call stores the lib');
+  // The hit's call, held after its replay: its timing line goes to a FIFO no one reads, so the
+  // daemon waits there, after relaying the notice and before telling bash the call's exit code.
+  const fifo = join(tempDir('fifo'), 'timing');
+  spawnSync('mkfifo', [fifo]);
+  const child = spawn('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_TIMING_LOG: fifo, SPLITCACHE_SESSION: 'held' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const ended = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  t.ok(await waitFor(() => stderr.includes('"emit":"metadata"'), 30_000), 'the hit relays its metadata notice');
+  await new Promise((r) => setTimeout(r, 500));
+  store.killDaemon();
+  t.equal(await ended, 0, 'the call succeeds, built plainly');
+  t.match(stderr, /SPLITCACHE_DAEMON_LOST/, 'and says why');
+  t.equal(stderr.split('\n').filter((l) => l.includes('"emit":"metadata"')).length, 1, "one metadata notice: the plain rustc's was dropped (before: two, and cargo panicked)");
+  t.ok(existsSync(join(crate, 'out', 'libpipelib-5eed.rlib')), 'the rlib is there');
 });
