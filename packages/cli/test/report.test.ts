@@ -59,6 +59,7 @@ t.test('renderReport: numbers, order, causes and reasons', async (t) => {
   t.match(html, /<div class="k">bytes restored<\/div><div class="v">5\.0 KiB<\/div>/, 'bytes restored');
   t.match(html, /3 local · 1 remote/);
   t.match(html, /Store lifetime: 40 hits · 10 misses · hit rate 80\.0 % · 1\.5 min saved · 3\.0 MiB restored · 5\.0 MiB stored · 2 cache faults/);
+  t.match(renderReport(synthetic(), { ...STATS, zeroedAt: Date.UTC(2026, 11, 6, 9, 30) }, META), /Store counters since they were zeroed \(2026-12-06 09:30 UTC\): 40 hits/, 'after stats --zero, the counters say since when (they read as the store\'s whole life)');
   t.match(html, /<code>\/home\/ci\/\.cache\/splitcache<\/code>/, 'store dir');
   t.match(html, /generated 2025-01-15 12:00 UTC/, 'generated at');
 

@@ -119,7 +119,10 @@ function notStoredNote(notStored: readonly Counted[]): string {
   return `<p class="note">Compiled but not stored: ${list}.</p>`;
 }
 
-/** The daemon's counters cover the store's whole life, not just the events shown. */
+/**
+ * The daemon's counters: the store's whole life, or since `stats --zero` (then said: "Store
+ * lifetime" over counts smaller than the page's own, from the audit log, read as wrong).
+ */
 function lifetime(stats: Partial<Stats> | undefined): string {
   if (!stats) return '';
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -135,5 +138,6 @@ function lifetime(stats: Partial<Stats> | undefined): string {
     `${formatBytes(n(stats.bytesStored))} stored`,
   ];
   if (faults) parts.push(`${faults} cache ${faults === 1 ? 'fault' : 'faults'}`);
-  return `<p class="lifetime">Store lifetime: ${escapeHtml(parts.join(' · '))}</p>`;
+  const since = typeof stats.zeroedAt === 'number' ? `Store counters since they were zeroed (${new Date(stats.zeroedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)` : 'Store lifetime';
+  return `<p class="lifetime">${since}: ${escapeHtml(parts.join(' · '))}</p>`;
 }
