@@ -7,6 +7,7 @@ import { readsBootstrap } from './bootstrapRead.js';
 import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
+import { incrementalHint } from './incrementalHint.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { LastHits } from './lastHits.js';
 import { LinkedLibraries } from './linkedLibraries.js';
@@ -109,7 +110,7 @@ export class CompileHandler {
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);
     const verdict = driverVerdict(call.driver, classify(inv));
-    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg, label);
+    if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg, label, verdict.reason === 'incremental' ? incrementalHint(this.s.config.dir, req.env) : undefined);
     // rustc's own log (RUSTC_LOG=info, a developer chasing a compiler question) goes to its
     // stderr: stored, every later build would replay it (293 lines for a hello world), and a
     // hit would show none of it. Such a call runs plainly.
@@ -186,10 +187,10 @@ export class CompileHandler {
   }
 
   /** `crateType`: the call's label (callTypeLabel), counted in its type's `pass` column; none for a call of no compiler. */
-  private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = ''): CompilePlan {
+  private passThrough(session: string, crate: string, reason: string, pkg?: string, crateType = '', note?: string): CompilePlan {
     this.s.stats.passthrough(reason, crateType || undefined);
     this.events.add({ session, crate, ...pkgOf({ pkg }), crateType, outcome: 'passthrough', reason });
-    return { action: 'passthrough', reason, warning: this.faults.take() };
+    return { action: 'passthrough', reason, warning: [this.faults.take(), note].filter(Boolean).join('\n') || undefined };
   }
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
@@ -279,10 +280,9 @@ export class CompileHandler {
       this.events.add({ session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'compile-error', key: p.key.key });
       return {};
     }
-    // Stored in the background, off the build's critical path: a crate cached
-    // whole as soon as rustc's outputs exist (nothing rewrites them during this
-    // build); a crate that links once its files are staged, since its link step
-    // deletes the objects. Where they can't be staged, it is stored before the link.
+    // Stored in the background, off the build's critical path: a crate cached whole as soon as
+    // rustc's outputs exist (nothing rewrites them during this build); a crate that links once its
+    // files are staged, since its link step deletes the objects. Where they can't be staged, before the link.
     // The -Zno-link half ran with RUSTC_BOOTSTRAP=1, which a plain call lacks: a crate that read it
     // (option_env!, env!, a proc-macro's tracked env) got another value than it would plainly.
     // Nothing is stored, and the call is run again as it was given (bootstrapRead.ts).

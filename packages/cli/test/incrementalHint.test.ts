@@ -1,0 +1,38 @@
+import t from 'tap';
+import { existsSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, copyFixture, run, Store } from './helpers.js';
+
+// cargo's dev profile compiles a workspace's own crates incrementally unless told not to, and
+// such calls pass through uncached. With the wrapper set in ~/.cargo/config.toml, a plain
+// `cargo build` said nothing of it, and the crates the user edits were never cached.
+const HINT = /splitcache: cargo compiles this build's own crates incrementally \(its dev profile's default\), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo\/config.toml, caches them/g;
+
+t.test('a build whose crates cargo compiles incrementally by default is told once a day; one that chose either way is not', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const env = store.env();
+  delete env.CARGO_INCREMENTAL;
+  const first = await run('cargo', ['build'], { cwd: ws, env });
+  assertOk(t, first, 'a build with CARGO_INCREMENTAL unset');
+  t.equal(first.stderr.match(HINT)?.length, 1, 'is told once, though several of its calls passed through');
+  await run('cargo', ['clean'], { cwd: ws });
+  const second = await run('cargo', ['build'], { cwd: ws, env });
+  assertOk(t, second, 'the next build');
+  t.notMatch(second.stderr, HINT, 'is not told again the same day');
+  const marker = join(store.dir, 'incremental-hint');
+  t.ok(existsSync(marker), 'the day is kept in the store');
+  const yesterday = (Date.now() - 25 * 3600_000) / 1000;
+  utimesSync(marker, yesterday, yesterday);
+  await run('cargo', ['clean'], { cwd: ws });
+  t.match((await run('cargo', ['build'], { cwd: ws, env })).stderr, HINT, 'a day later, it is told again');
+  for (const chosen of ['1', '0']) {
+    const other = new Store();
+    t.teardown(() => other.stop());
+    const ws2 = copyFixture();
+    const r = await run('cargo', ['build'], { cwd: ws2, env: other.env({ CARGO_INCREMENTAL: chosen }) });
+    assertOk(t, r, `CARGO_INCREMENTAL=${chosen}`);
+    t.notMatch(r.stderr, HINT, `CARGO_INCREMENTAL=${chosen}, a choice: nothing said`);
+  }
+});

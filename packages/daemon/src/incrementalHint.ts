@@ -1,0 +1,27 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A line, at most once a day per store, for a build whose crates cargo compiles incrementally
+ * because its dev profile does so by default (CARGO_INCREMENTAL unset): those calls pass through
+ * uncached, and a user who set the wrapper in ~/.cargo/config.toml and ran `cargo build` was told
+ * nothing, while the crates they edit, which link, were never cached (a sccache migrant's finding).
+ * Set either way (`CARGO_INCREMENTAL=1` too), it is the user's choice, and nothing is said. The
+ * marker `incremental-hint` in the store dir keeps the day; where it can't be written, nothing is
+ * said (rather than a line on every call).
+ */
+export function incrementalHint(dir: string, env: Record<string, string | undefined>): string | undefined {
+  if (env.CARGO_INCREMENTAL !== undefined) return undefined;
+  const marker = join(dir, 'incremental-hint');
+  try {
+    if (Date.now() - statSync(marker).mtimeMs < 864e5) return undefined;
+  } catch {
+    /* none yet */
+  }
+  try {
+    writeFileSync(marker, '');
+  } catch {
+    return undefined;
+  }
+  return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day)";
+}
