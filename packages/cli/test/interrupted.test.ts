@@ -56,27 +56,34 @@ t.test('a Ctrl-C during the link step of a hit does not evict the entry, nor com
   t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'linked after all\n', 'its binary runs');
 });
 
+/**
+ * printingCrate(text) linked through a `cc` of its own that runs `whenSplit` (sh) first where the
+ * link is a split one (RUSTC_BOOTSTRAP, which a plain rustc's link lacks) and SC_LINKER_ACT is set;
+ * `call(env)` runs it through bin/splitcache on pipes, as cargo does.
+ */
+async function withLinker(store: Store, text: string, whenSplit: string) {
+  const linker = join(tempDir('linker'), 'cc');
+  writeFileSync(linker, `#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_LINKER_ACT" ]; then ${whenSplit}; fi\nexec cc "$@"\n`, { mode: 0o755 });
+  const crate = printingCrate(text);
+  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`];
+  return { crate, call: (env: NodeJS.ProcessEnv = {}) => run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(env) }) };
+}
+
 t.test('a link step of a hit whose linker a signal ends (the OOM killer, a kill) ends the call as rustc does, and keeps the entry', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  // A linker that, for a split link when told to, is killed as the OOM killer kills it: rustc says
-  // `linking with … failed: signal: 9 (SIGKILL)`. A plain rustc's link (no RUSTC_BOOTSTRAP) goes on.
-  const linker = join(tempDir('linker'), 'killed-cc');
-  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_KILL_LINK" ]; then kill -9 $$; fi\nexec cc "$@"\n', { mode: 0o755 });
-  const crate = printingCrate('killed link');
-  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`];
-  const cold = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() });
-  t.equal(cold.code, 0, 'the cold call succeeds and stores the crate');
+  // The linker killed as the OOM killer kills it: rustc says `linking with … failed: signal: 9 (SIGKILL)`.
+  const { crate, call } = await withLinker(store, 'killed link', 'kill -9 $$');
+  t.equal((await call()).code, 0, 'the cold call succeeds and stores the crate');
   for (const client of ['exec port', 'node']) {
     const session = `killed-${client.replace(' ', '-')}`;
-    const extra = { SC_KILL_LINK: '1', SPLITCACHE_SESSION: session, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) };
-    const killed = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(extra) });
+    const killed = await call({ SC_LINKER_ACT: '1', SPLITCACHE_SESSION: session, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
     t.equal(killed.code, 1, `${client}: the call ends as rustc did, exit 1 (before: 0, the crate compiled again uncached)`);
     t.match(killed.stderr, /linking with `[^`]*` failed: signal: 9/, `${client}: with rustc's own words`);
     t.notMatch(killed.stderr, /SPLITCACHE_LINK_FAILED/, `${client}: not blamed on the cache`);
     t.same((await store.audit(session)).map((e) => `${e.outcome} ${e.reason ?? ''}`), ['miss interrupted'], `${client}: counted as a call interrupted`);
     t.match((await store.splitcache(['explain', 'trial', '--session', session])).stdout, /^trial was interrupted: its call, or its link step, was ended by a signal/, `${client}: explain says so`);
-    const again = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: `${session}-again` }) });
+    await call({ SPLITCACHE_SESSION: `${session}-again` });
     t.same((await store.calls(`${session}-again`)).map((e) => e.outcome), ['hit'], `${client}: the next call hits: the entry was kept (before: evicted)`);
     t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'killed link\n', `${client}: its binary runs`);
   }
@@ -86,14 +93,10 @@ t.test('a link step of a hit whose linker a signal ends (the OOM killer, a kill)
 t.test('a hit whose split link failed evicts its entry; the next call misses, and explain says the entry was removed', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  // A linker that fails a split link when told to (what a split fault would do); a plain rustc's link goes on.
-  const linker = join(tempDir('linker'), 'failing-cc');
-  writeFileSync(linker, '#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_FAIL_LINK" ]; then echo "split link refused" >&2; exit 1; fi\nexec cc "$@"\n', { mode: 0o755 });
-  const crate = printingCrate('relinked');
-  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`];
-  const call = (env: NodeJS.ProcessEnv) => run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(env) });
-  t.equal((await call({})).code, 0, 'the cold call stores the crate');
-  const failed = await call({ SC_FAIL_LINK: '1' });
+  // The split link refused, as a split fault would fail it.
+  const { call } = await withLinker(store, 'relinked', 'echo "split link refused" >&2; exit 1');
+  t.equal((await call()).code, 0, 'the cold call stores the crate');
+  const failed = await call({ SC_LINKER_ACT: '1' });
   t.equal(failed.code, 0, 'the hit whose link fails is compiled plainly');
   t.match(failed.stderr, /SPLITCACHE_LINK_FAILED: the split link of trial failed where a plain rustc succeeds; compiled uncached \(its entry is evicted; daemon.log has the link's error\)/, 'and says so, naming the crate');
   t.match(store.daemonLog(), /SPLITCACHE_LINK_FAILED: linking cached objects of trial failed \(exit 1: .*split link refused/, "daemon.log keeps the link's own error");

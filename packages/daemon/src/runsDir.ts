@@ -26,6 +26,7 @@
  */
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from './processAlive.js';
 
 const SHM = '/dev/shm';
 
@@ -38,7 +39,7 @@ export function openRunsDir(storeDir: string): string {
     try {
       for (const name of readdirSync(SHM)) {
         const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length)) : NaN;
-        if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || !alive(pid))) rmSync(join(SHM, name), { recursive: true, force: true });
+        if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || !processAlive(pid))) rmSync(join(SHM, name), { recursive: true, force: true });
         else if (name.startsWith(`splitcache-${uid}-`) && !name.startsWith(prefix) && untouchedFor(join(SHM, name), STALE_MS)) rmSync(join(SHM, name), { recursive: true, force: true });
       }
       // Full already (what the clean-up above freed counted): its first run would move the runs to the store dir, with a line.
@@ -124,14 +125,5 @@ function pidNamespace(): string | undefined {
     return /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

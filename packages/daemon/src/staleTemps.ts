@@ -1,5 +1,6 @@
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from './processAlive.js';
 
 /**
  * Removes, once per out dir in a daemon's life, the temp copies that a daemon killed in the middle
@@ -30,18 +31,9 @@ export async function sweepDir(dir: string): Promise<void> {
     const pid36 = TEMP.exec(name)?.[1];
     if (pid36 === undefined) continue;
     const pid = parseInt(pid36, 36);
-    if (pid === process.pid || alive(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     const st = await lstat(join(dir, name)).catch(() => undefined);
     if (!st?.isFile() || Date.now() - st.mtimeMs < MIN_AGE_MS) continue;
     await unlink(join(dir, name)).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
