@@ -60,3 +60,18 @@ t.test("a daemon killed after replaying a pipelined lib's hit, before its exit: 
   t.equal(stderr.split('\n').filter((l) => l.includes('"emit":"metadata"')).length, 1, "one metadata notice: the plain rustc's was dropped (before: two, and cargo panicked)");
   t.ok(existsSync(join(crate, 'out', 'libpipelib-5eed.rlib')), 'the rlib is there');
 });
+
+t.test("a pass-through of a pipelined lib keeps its metadata notice: cargo starts the crates that need it early", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = fileTree({ 'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n' }, 'pipelined-pass');
+  mkdirSync(join(crate, 'out'));
+  // Incremental: the daemon answers `plain`, and bash runs rustc as it was given.
+  const args = [await realRustc(), '--crate-name', 'passlib', '--edition=2021', 'src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
+    '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', `incremental=${join(crate, 'inc')}`, '--out-dir', 'out'];
+  for (const client of ['exec port', 'node']) {
+    const r = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    assertOk(t, r, `${client}: the call succeeds`);
+    t.equal(r.stderr.split('\n').filter((l) => l.includes('"emit":"metadata"')).length, 1, `${client}: with its metadata notice (e1b6f29 dropped it on the exec port, and cargo waited for the whole lib)`);
+  }
+});
