@@ -134,5 +134,8 @@ t.test('splitcache clear (-C, --clear: as ccache -C) empties the store and keeps
   t.equal((await store.splitcache(['--clear', 'now'])).code, 2, 'a stray argument is a usage error');
   await run('cargo', ['clean'], { cwd: ws });
   assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'after-clear' }), 'the next build succeeds');
-  t.notOk((await store.calls('after-clear')).some((e) => e.outcome === 'hit'), 'and hits nothing');
+  const calls = await store.calls('after-clear');
+  t.notOk(calls.some((e) => e.outcome === 'hit'), 'and hits nothing');
+  t.same(calls.filter((e) => /evicted/.test(e.reason ?? '')).map((e) => e.crate), [], 'its misses are not told as gc evictions of the size limit: the store was cleared');
+  t.match((await store.splitcache(['explain', 'fx_util'])).stdout, /missed because no earlier entry of this crate exists/, 'explain reads them as a first build');
 });

@@ -43,9 +43,18 @@ export class Maintenance {
     private readonly s: { log: Logger; stats: StatsKeeper; /** a line for the next build (Services.showLater) */ showLater: (code: string, line: string) => void },
   ) {}
 
-  async gc(opts: { maxBytes?: number; olderThan?: number }, progress?: Progress): Promise<GcResult> {
+  /**
+   * `clear`: every entry goes, and the marks gc leaves of evicted ones too, so that the next build's
+   * misses read as a first build's, not as the size limit's evictions (`explain` sent a user who
+   * had cleared the store to raise SPLITCACHE_MAX_SIZE: a review's finding).
+   */
+  async gc(opts: { maxBytes?: number; olderThan?: number; clear?: boolean }, progress?: Progress): Promise<GcResult> {
     const { auditKeepMs } = this.config;
-    const r = await this.lock.exclusive(() => collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress));
+    const r = await this.lock.exclusive(async () => {
+      const done = await collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress);
+      if (opts.clear) await this.store.forgetEvicted(Date.now() + 1);
+      return done;
+    });
     this.s.stats.evictedEntries(r.entriesEvicted);
     return r;
   }

@@ -55,7 +55,7 @@ export type Request =
   /** `parts`: the events may come in `{ eventsPart }` frames before the reply's `events` (AUDIT_PART a frame). */
   | { op: 'audit'; since?: number; session?: string; crate?: string; parts?: boolean }
   | { op: 'explain'; crate: string; session?: string; crateType?: string }
-  | { op: 'gc'; maxBytes?: number; olderThanMs?: number }
+  | { op: 'gc'; maxBytes?: number; olderThanMs?: number; /** `splitcache clear`: every entry, and the marks of evicted ones too */ clear?: boolean }
   | { op: 'verify' }
   /** `env`: the asking shell's, to be told which daemon settings differ from it (`stale`). */
   | { op: 'ping'; env?: NodeJS.ProcessEnv }

@@ -24,7 +24,8 @@ export async function runClear(args: string[]): Promise<number> {
   const f = readCommandLine(args, CLEAR);
   if (typeof f === 'number') return f;
   const bar = progressBar();
-  const r = await daemonRequest<GcResult & { error?: string }>({ op: 'gc', maxBytes: 1 }, true, bar.update);
+  // maxBytes too, for a daemon older than `clear`, which takes it for a gc to one byte.
+  const r = await daemonRequest<GcResult & { error?: string }>({ op: 'gc', maxBytes: 1, clear: true }, true, bar.update);
   bar.done();
   if (!r || r.error) return noReply(r);
   if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
