@@ -180,7 +180,9 @@ t.test('a graceful stop finishes the write in flight; the data survives a restar
   });
   await new Promise((r) => setTimeout(r, 100));
   await s.close();
-  t.match(await reply, /^HTTP\/1\.1 201/, 'the upload in flight completed');
+  const answer = await reply;
+  t.match(answer, /^HTTP\/1\.1 201/, 'the upload in flight completed');
+  t.match(answer, /\r\nconnection: close\r\n/i, 'and its answer closes the connection: the client sends its next request on a new one (before: keep-alive, and that request was cut)');
   const again = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
   t.teardown(() => again.close());
   t.equal(again.status().entries, 1, 'the index survived');

@@ -72,6 +72,8 @@ export class CacheServer {
   private evicting: Promise<void> | undefined;
   private readonly started = Date.now();
   private closing: Promise<void> | undefined;
+  /** The answers not yet fully sent: told to close their connection once a stop begins. */
+  private readonly responses = new Set<ServerResponse>();
 
   private constructor(
     private readonly o: CacheServerOptions,
@@ -99,6 +101,10 @@ export class CacheServer {
       }
       // In flight until the response has left too, so a graceful stop doesn't cut a reply short.
       const sent = new Promise<void>((r) => res.once('close', () => r()));
+      // Once a stop has begun, each answer closes its connection (close()).
+      if (this.closing) res.setHeader('connection', 'close');
+      this.responses.add(res);
+      res.once('close', () => this.responses.delete(res));
       const p = this.handle(req, res)
         .catch((err: unknown) => this.fail(req, res, err))
         .then(() => sent);
@@ -159,9 +165,16 @@ export class CacheServer {
     };
   }
 
-  /** Stops listening, lets in-flight requests (writes included) finish for up to `graceMs`, then closes the index. */
+  /**
+   * Stops listening, lets in-flight requests (writes included) finish for up to `graceMs`, then closes
+   * the index. Their answers say `Connection: close`: without it, a client sent its next request on
+   * the kept-alive connection the server was closing, and that request was cut (EPIPE, ECONNRESET:
+   * an upload left queued, a lookup retried; a helper's repro, 2-14 a stop under 16 connections),
+   * where on a new connection it is refused cleanly.
+   */
   close(graceMs = 30_000): Promise<void> {
     this.closing ??= (async () => {
+      for (const r of this.responses) if (!r.headersSent) r.setHeader('connection', 'close');
       const closed = new Promise<void>((res) => this.http.close(() => res()));
       this.http.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
