@@ -1,11 +1,12 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Client } from 'undici';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
+import { BlobDir } from '@splitcache/store';
 import { CacheServer, parseTokens, RemoteCache, sealAc } from '../src/index.js';
 import { serve, smallTmpfs, tmp } from './serverHelpers.js';
 
@@ -202,6 +203,30 @@ t.test("an upload cut off by a kill leaves nothing behind once the server starts
   t.teardown(() => again.close());
   t.notOk(existsSync(partial), 'the partial upload is removed');
   t.same(readdirSync(join(dir, 'cas', 'tmp')), [], 'cas/tmp is empty');
+});
+
+t.test('a blob file a kill left without its index entry is counted in as the server starts again', async (t) => {
+  const dir = tmp();
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0 });
+  await s.close();
+  // What a PUT leaves when killed between moving its verified file into place and its index write.
+  const blobs = new BlobDir(join(dir, 'cas'));
+  const [old, young] = [Buffer.alloc(50_000, 3), Buffer.alloc(40_000, 4)];
+  for (const body of [old, young]) {
+    const path = blobs.pathOf(digestBytes(body));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, body);
+  }
+  const longAgo = (Date.now() - 10 * 60_000) / 1000;
+  utimesSync(blobs.pathOf(digestBytes(old)), longAgo, longAgo);
+  const logged: string[] = [];
+  const again = await CacheServer.start({ dir, host: '127.0.0.1', port: 0, log: (l) => logged.push(l) });
+  t.teardown(() => again.close());
+  let waited = 0;
+  while (again.status().entries === 0 && waited++ < 100) await new Promise((r) => setTimeout(r, 50));
+  t.same(again.status(), { ...again.status(), entries: 1, bytes: old.length }, 'the old file is counted (before: never, nor evicted, and answered 404)');
+  t.ok((await cache(t, again.url).getBlob(digestBytes(old)))?.equals(old), 'and served');
+  t.match(logged.join('\n'), /1 blob file\(s\) the index lacked .* counted in/, 'the log says so');
 });
 
 t.test('records acknowledged after a full disk was freed survive a restart', async (t) => {

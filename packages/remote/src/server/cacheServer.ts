@@ -9,6 +9,7 @@ import { initHash } from '@splitcache/hash';
 import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
+import { adoptUnindexed } from './adoptUnindexed.js';
 import { accessLine, countBody, refusedLine, refusedStatus } from './accessLog.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
@@ -147,8 +148,20 @@ export class CacheServer {
     }
     // A store over --max-size (the limit lowered, or a restore) is brought down now, not at the next PUT.
     server.evictIfFull();
+    // Blob files a kill left without their index entries, counted in (adoptUnindexed.ts).
+    server.adopting = adoptUnindexed(blobs, index, () => server.closing !== undefined)
+      .then((n) => {
+        if (n === 0) return;
+        o.log?.(`${n} blob file(s) the index lacked (a kill between a blob's write and its index entry) counted in`);
+        server.evictIfFull();
+      })
+      .catch((err: unknown) => o.log?.(`cannot look for blob files the index lacks: ${oneLine(err)}`));
     return server;
   }
+
+  /** The walk of adoptUnindexed(), while it runs (close() waits for it). */
+  private adopting: Promise<unknown> | undefined;
+
 
   get url(): string {
     const a = this.http.address() as AddressInfo;
@@ -182,6 +195,7 @@ export class CacheServer {
       clearTimeout(timer);
       this.http.closeAllConnections();
       await closed;
+      await this.adopting;
       await this.evicting;
       await this.index.close();
     })();
