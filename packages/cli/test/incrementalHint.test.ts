@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, copyFixture, run, Store } from './helpers.js';
+import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // cargo's dev profile compiles a workspace's own crates incrementally unless told not to, and
 // such calls pass through uncached. With the wrapper set in ~/.cargo/config.toml, a plain
@@ -27,6 +27,24 @@ t.test('a build whose crates cargo compiles incrementally by default is told onc
   utimesSync(marker, yesterday, yesterday);
   await run('cargo', ['clean'], { cwd: ws });
   t.match((await run('cargo', ['build'], { cwd: ws, env })).stderr, HINT, 'a day later, it is told again');
+  // Not for a call that is not cargo's, whose incremental dir is the caller's own choice.
+  const direct = printingCrate('not cargo');
+  const other0 = new Store();
+  t.teardown(() => other0.stop());
+  const env0 = other0.env();
+  delete env0.CARGO_INCREMENTAL;
+  const plain = await run(BIN, [await realRustc(), ...printingCrateArgs(direct), '-C', `incremental=${join(direct, 'inc')}`], { cwd: direct, env: env0 });
+  assertOk(t, plain, 'a rustc call with -C incremental, not from cargo');
+  t.notMatch(plain.stderr, HINT, 'is told nothing');
+  for (const [name, value] of [['CARGO_BUILD_INCREMENTAL', 'true'], ['CARGO_PROFILE_DEV_INCREMENTAL', 'true']] as const) {
+    const chose = new Store();
+    t.teardown(() => chose.stop());
+    const envC = chose.env({ [name]: value });
+    delete envC.CARGO_INCREMENTAL;
+    const r = await run('cargo', ['build'], { cwd: copyFixture(), env: envC });
+    assertOk(t, r, `${name}=${value}`);
+    t.notMatch(r.stderr, HINT, `${name}=${value}, a choice: nothing said`);
+  }
   for (const chosen of ['1', '0']) {
     const other = new Store();
     t.teardown(() => other.stop());

@@ -11,7 +11,10 @@ import { join } from 'node:path';
  * said (rather than a line on every call).
  */
 export function incrementalHint(dir: string, env: Record<string, string | undefined>): string | undefined {
-  if (env.CARGO_INCREMENTAL !== undefined) return undefined;
+  // Only a call of cargo's (it sets CARGO for rustc), where no choice is seen (the variables of
+  // `build.incremental` and a profile's `incremental` too), and where the line is shown at all.
+  if (env.CARGO === undefined || env.CARGO_INCREMENTAL !== undefined || env.CARGO_BUILD_INCREMENTAL !== undefined) return undefined;
+  if (Object.keys(env).some((k) => /^CARGO_PROFILE_\w+_INCREMENTAL$/.test(k)) || env.SPLITCACHE_LOG?.trim() === 'quiet') return undefined;
   const marker = join(dir, 'incremental-hint');
   try {
     if (Date.now() - statSync(marker).mtimeMs < 864e5) return undefined;

@@ -221,9 +221,16 @@ export class UploadQueue {
       // that refuses every write (nginx answers a PUT into a root it may not write with 500) while
       // its HEADs work counts no failure against an item, and said nothing of it.
       // So is one whose blob can't be read this moment (SPLITCACHE_STORE_IO: out of file descriptors,
-      // BlobDir.read): it was dropped, and never went up. An error of no code (a fault of ours) is not.
-      const transient = code === 'SPLITCACHE_STORE_IO' && err instanceof SplitcacheError;
-      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL' || transient) {
+      // BlobDir.read): it was dropped, and never went up. The pass ends, as for an open breaker: the
+      // fault is this machine's, not held against the server or the item (a review's point: counted
+      // as the server's refusals, such items were dropped as refused). An error of no code (a fault
+      // of ours) is not kept.
+      if (code === 'SPLITCACHE_STORE_IO' && err instanceof SplitcacheError) {
+        this.lastFault = oneLine(err);
+        this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
+        return 'refused';
+      }
+      if (code === 'SPLITCACHE_REMOTE_TIMEOUT' || code === 'SPLITCACHE_REMOTE_HTTP' || code === 'SPLITCACHE_REMOTE_FULL') {
         this.lastFault = oneLine(err);
         this.s.showLater?.(code, `${oneLine(err)}; the upload stays queued`);
         return 'failed';

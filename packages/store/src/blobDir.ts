@@ -197,9 +197,11 @@ export class BlobDir {
       // A copy fails on either side. The blob read whole, as read() reads it, tells whether it was the
       // blob's fault, and which (gone for good: BLOB_MISSING, and its entries evicted; this moment's:
       // STORE_IO): a blob over 1 MiB that could never be read (EIO, a directory in its place) gave
-      // SPLITCACHE_REPLAY, which keeps the entry, and every later hit of it failed again.
+      // SPLITCACHE_REPLAY, which keeps the entry, and every later hit of it failed again. Not for the
+      // faults of a destination or of this moment (a full or read-only target disk, out of file
+      // descriptors), where every hit of a large rlib would read and hash it whole for nothing.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && !(err instanceof SplitcacheError)) await this.read(digest);
+      if (!(err instanceof SplitcacheError) && !(code !== undefined && NOT_THE_BLOBS.has(code))) await this.read(digest);
       throw err;
     }
   }
@@ -264,6 +266,9 @@ export class BlobDir {
 }
 
 const LIST_BATCH = 64;
+
+/** Errors of a copy's destination, or of this moment: the blob is not read again for them (copyOut). */
+const NOT_THE_BLOBS = new Set(['EEXIST', 'ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG', 'EMFILE', 'ENFILE', 'ENOMEM']);
 
 /** Read errors that say a blob can't be read for good, as if gone (BlobDir.read). */
 const GONE = new Set(['EIO', 'EACCES', 'EPERM', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);
