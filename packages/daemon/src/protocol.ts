@@ -13,9 +13,9 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { userTempDir } from './userTempDir.js';
 import type { LinkAbout } from './callFlow.js';
 
@@ -363,53 +363,5 @@ function fnv1a(s: string, seed: number): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/**
- * The pid in a store's daemon.pid, if it names a running splitcache daemon:
- * a stale pid file may name an unrelated process by now, and an empty one
- * reads as 0, which process.kill takes for the caller's whole process group.
- */
-export function runningDaemonPid(dir: string): number | undefined {
-  try {
-    // Only a daemon.pid of this user's: in a store dir others may write, theirs could name any
-    // process of this user's to be signalled as a hung daemon (as bin/splitcache checks it).
-    const file = join(dir, 'daemon.pid');
-    if (process.getuid && statSync(file).uid !== process.getuid()) return undefined;
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1) return undefined;
-    return isDaemonProcess(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether `pid` is a splitcache daemon that runs (a zombie's, or a gone process's, /proc shows no command line). */
-export function isDaemonProcess(pid: number): boolean {
-  try {
-    return /daemon[/\\].*main\.[cm]?js/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** The install a daemon entry file (`<install>/packages/daemon/dist/bundle/main.cjs`) belongs to, every link resolved. */
-export function installOf(daemonMain: string): string {
-  let file = daemonMain;
-  try {
-    file = realpathSync(daemonMain);
-  } catch {
-    /* as given */
-  }
-  return resolve(file, '../../../../..');
-}
-
-/**
- * Whether a daemon started with `env` may make a TLS connection: a remote is set, and it or a
- * proxy variable names https anywhere. The URL parser takes ` https://…` (a leading blank), and
- * an http remote may go through an https proxy; a daemon started for either without the user's
- * NODE_EXTRA_CA_CERTS failed every lookup on a certificate signed by a private CA. As bin/splitcache's test; the
- * daemon compares the certificates it has with a call's where it does (config.ts).
- */
-export function speaksTls(env: NodeJS.ProcessEnv): boolean {
-  if (!env.SPLITCACHE_REMOTE) return false;
-  return [env.SPLITCACHE_REMOTE, env.https_proxy, env.HTTPS_PROXY, env.http_proxy, env.HTTP_PROXY, env.all_proxy, env.ALL_PROXY].some((v) => /https:/i.test(v ?? ''));
-}
+// The daemon's process: its pid in daemon.pid, its install, and whether it may speak TLS.
+export { installOf, isDaemonProcess, runningDaemonPid, speaksTls } from './daemonProcess.js';
