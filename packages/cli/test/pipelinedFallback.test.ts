@@ -35,13 +35,19 @@ t.test("a daemon killed after relaying a pipelined lib's metadata notice: the bu
   t.match([top.code, top.stdout], [0, /^total \d+\n$/], 'the binary runs');
 });
 
+/** A one-file lib and rustc's arguments for it as cargo gives them to a lib it pipelines (`--json=…artifacts`, metadata emitted first), plus `more`. */
+async function pipelinedLib(name: string, more: string[]) {
+  const crate = fileTree({ 'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n' }, name);
+  mkdirSync(join(crate, 'out'));
+  const args = [await realRustc(), '--crate-name', name, '--edition=2021', 'src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
+    '--crate-type', 'lib', '--emit=dep-info,metadata,link', ...more, '--out-dir', 'out'];
+  return { crate, args };
+}
+
 t.test("a daemon killed after replaying a pipelined lib's hit, before its exit: the plain rustc's notice is dropped too", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const crate = fileTree({ 'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n' }, 'pipelined-hit');
-  mkdirSync(join(crate, 'out'));
-  const args = [await realRustc(), '--crate-name', 'pipelib', '--edition=2021', 'src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
-    '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', 'embed-bitcode=no', '-C', 'metadata=5eed', '-C', 'extra-filename=-5eed', '--out-dir', 'out'];
+  const { crate, args } = await pipelinedLib('pipelib', ['-C', 'embed-bitcode=no', '-C', 'metadata=5eed', '-C', 'extra-filename=-5eed']);
   assertOk(t, await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env() }), 'the cold call stores the lib');
   // The hit's call, held after its replay: its timing line goes to a FIFO no one reads, so the
   // daemon waits there, after relaying the notice and before telling bash the call's exit code.
@@ -64,11 +70,8 @@ t.test("a daemon killed after replaying a pipelined lib's hit, before its exit: 
 t.test("a pass-through of a pipelined lib keeps its metadata notice: cargo starts the crates that need it early", async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const crate = fileTree({ 'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n' }, 'pipelined-pass');
-  mkdirSync(join(crate, 'out'));
   // Incremental: the daemon answers `plain`, and bash runs rustc as it was given.
-  const args = [await realRustc(), '--crate-name', 'passlib', '--edition=2021', 'src/lib.rs', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
-    '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', `incremental=${join(crate, 'inc')}`, '--out-dir', 'out'];
+  const { crate, args } = await pipelinedLib('passlib', ['-C', 'incremental=inc']);
   for (const client of ['exec port', 'node']) {
     const r = await run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
     assertOk(t, r, `${client}: the call succeeds`);
