@@ -303,7 +303,10 @@ for (const { name, machine } of PAUSES) {
     const rustc = await realRustc();
     const store = await runningStore(t, rustc);
     const pid = hang(store);
-    const client = spawn(BIN, ['stats', '--json'], { env: store.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a session of its own (detached: setsid), as for the bash caller below: a stopped process in
+    // this test's process group got SIGHUP then SIGCONT from the kernel when another process's exit
+    // left that group orphaned (POSIX), and died of the SIGHUP within the pause (2 full runs of 2 here).
+    const client = spawn(BIN, ['stats', '--json'], { env: store.env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let [stdout, stderr] = ['', ''];
     client.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     client.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -324,7 +327,7 @@ for (const { name, machine } of PAUSES) {
     const store = await runningStore(t, rustc);
     const pid = hang(store);
     const cwd = printingCrate('asleep');
-    const call = run('/bin/bash', ['-c', ON_PIPES, '_', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+    const call = run('setsid', ['-w', '/bin/bash', '-c', ON_PIPES, '_', BIN, rustc, ...printingCrateArgs(cwd)], { cwd, env: store.env() });
     // The bash running bin/splitcache for this crate (`bash -p BIN …`, as the script runs itself again
     // under bash), once it holds its connection to the exec port (at a descriptor bash picks above 9;
     // its stdin, from node, is a socket too). Not a subshell it
