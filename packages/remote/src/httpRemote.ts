@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliDecompress } from 'node:zlib';
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
-import { proxyAuthorization, proxyFor } from './proxyFor.js';
+import { basicAuthorization, proxyAuthorization, proxyFor } from './proxyFor.js';
 import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
@@ -91,11 +91,7 @@ export class HttpRemote {
       throw new SplitcacheError('SPLITCACHE_CONFIG', `remote URL ${o.url} is not http(s)`);
     }
     this.basePath = u.pathname.replace(/\/+$/, '');
-    this.auth = o.token
-      ? `Bearer ${o.token}`
-      : u.username
-        ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
-        : undefined;
+    this.auth = o.token ? `Bearer ${o.token}` : u.username ? basicAuthorization(u) : undefined;
     const options = {
       connections: o.connections ?? 16,
       connectTimeout: o.timeoutMs,
@@ -161,7 +157,7 @@ export class HttpRemote {
 
   private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array, maxBytes = MAX_BODY): Promise<Response> {
     if (!this.breaker.allow()) {
-      throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures${this.lastFault()}`, { cause: this.breaker.lastCause });
+      throw this.breakerOpen(`remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures`);
     }
     const attempts = method === 'PUT' ? 1 : 1 + this.o.retries;
     let last: SplitcacheError | undefined;
@@ -170,7 +166,7 @@ export class HttpRemote {
         // Full jitter: a random wait up to 50 ms × 2^attempt, so runners don't retry in step; at most
         // 2 s, or a lookup with many retries waited minutes for a server that failed each (11: 65 s).
         await new Promise((res) => setTimeout(res, Math.random() * Math.min(50 * 2 ** i, 2_000)));
-        if (this.breaker.retryInMs > 0) throw new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `remote failing; retry of ${method} ${path} skipped${this.lastFault()}`, { cause: this.breaker.lastCause });
+        if (this.breaker.retryInMs > 0) throw this.breakerOpen(`remote failing; retry of ${method} ${path} skipped`);
       }
       const r = await this.once(method, path, body, maxBytes);
       if ('status' in r) {
@@ -201,10 +197,14 @@ export class HttpRemote {
     throw last!;
   }
 
-  /** ` (the last: <code>)`, the fault that opened the breaker as far as it is known. */
-  private lastFault(): string {
+  /**
+   * A request the open breaker refuses or aborts: `text`, then ` (the last: <code>)` of the fault
+   * that opened it as far as it is known, which is its cause (remoteTier.ts records the code).
+   */
+  private breakerOpen(text: string, orElse?: unknown): SplitcacheError {
     const cause = this.breaker.lastCause;
-    return cause instanceof SplitcacheError ? ` (the last: ${cause.code})` : '';
+    const last = cause instanceof SplitcacheError ? ` (the last: ${cause.code})` : '';
+    return new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `${text}${last}`, { cause: cause ?? orElse });
   }
 
   /**
@@ -286,7 +286,7 @@ export class HttpRemote {
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (ctl.signal.aborted && ctl.signal.reason === BREAKER_ABORT) {
-        return { kind: 'aborted', error: new SplitcacheError('SPLITCACHE_REMOTE_BREAKER_OPEN', `${what}: aborted, remote is failing${this.lastFault()}`, { cause: this.breaker.lastCause ?? err }) };
+        return { kind: 'aborted', error: this.breakerOpen(`${what}: aborted, remote is failing`, err) };
       }
       // Each timeout names the limit that fired, with its value.
       if (ctl.signal.aborted && ctl.signal.reason instanceof Deadline) {

@@ -78,8 +78,13 @@ export function proxyAuthorization(proxy: string): string | undefined {
   const p = new URL(proxy);
   if (!p.username && !p.password) return undefined;
   try {
-    return `Basic ${Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64')}`;
+    return basicAuthorization(p);
   } catch {
     throw new SplitcacheError('SPLITCACHE_CONFIG', `the proxy ${p.protocol}//${p.host} has a user name or password that is not valid %-encoding, so the remote is not used`);
   }
+}
+
+/** `Basic` credentials of a URL's user name and password, %-decoded (a URIError where they don't decode). */
+export function basicAuthorization(u: URL): string {
+  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
 }
