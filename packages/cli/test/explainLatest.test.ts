@@ -83,6 +83,29 @@ t.test('a result too large to store: explain says so, not "no earlier entry"', a
   );
 });
 
+// An evicted entry keeps no key parts to compare: explain told an old session's miss "no earlier
+// entry of this crate exists" of a crate stored under another key (a soak helper's finding).
+t.test('an old miss whose entry was evicted since, of a crate with an entry under another key: explain says it cannot tell the difference, not "no earlier entry"', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  const build = async (session: string, env: NodeJS.ProcessEnv = {}) => {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
+  };
+  await build('one');
+  await build('cfg', { RUSTFLAGS: '--cfg zz' });
+  await build('again');
+  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  t.equal(gc.entriesEvicted, 1, "gc evicts the least recently used entry, --cfg zz's");
+  const r = await store.splitcache(['explain', 'tiny', '--session', 'cfg']);
+  t.equal(r.stdout, "tiny missed under a key whose parts are no longer kept (its entry was evicted or cleared since), so which part of it differs from the key of its one earlier entry can't be told\n");
+  const json = JSON.parse((await store.splitcache(['explain', 'tiny', '--session', 'cfg', '--json'])).stdout) as { verdict: string; others?: number };
+  t.same([json.verdict, json.others], ['unkept-key', 1]);
+  t.equal(JSON.parse((await store.splitcache(['explain', 'tiny', '--session', 'one', '--json'])).stdout).verdict, 'first-build', 'the first build is still a first build');
+});
+
 // A package's lib and bin share a crate name: the lib's miss was told with the bin's later hit as
 // its latest call (the latest call was taken by crate name alone).
 t.test("explain tells the latest call of the miss's own target, not of another of the same name", async (t) => {

@@ -20,9 +20,13 @@ export interface Explanation {
    * 'unchecked-download': the entry was fetched from the remote with no key to check it, and a daemon with one does not serve it;
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir);
    * 'entry-gone': its key's result named an entry removed since (a failed link of an earlier hit evicts it);
-   * 'interrupted': the call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer).
+   * 'interrupted': the call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer);
+   * 'unkept-key': its key's parts are no longer kept (its entry was evicted since, or cleared), and the
+   * crate has entries under other keys (`others`): which part differs can't be told.
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted' | 'unkept-key';
+  /** For 'unkept-key': how many keys of the crate (its package's, for a build script) have entries. */
+  others?: number;
   reason?: string;
   differences: KeyDiff[];
   comparedWith?: string;
@@ -101,7 +105,13 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   const unstoredReason = unstored.get(miss.key);
   if (unstoredReason && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredReason, differences: [] };
   const mine = await store.getManifest(miss.key);
-  if (!mine) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
+  // An entry evicted since keeps no key parts (Store.evictEntries), and its mark goes in time: an
+  // old session's miss read "no earlier entry of this crate exists" of a crate with entries under
+  // other keys (a soak helper's finding).
+  if (!mine || (mine.results.length === 0 && mine.components.length === 0)) {
+    const others = await keysOf(store, crate, miss.pkg);
+    return others > 0 ? { ...about, key: miss.key, verdict: 'unkept-key', others, differences: [] } : { ...about, key: miss.key, verdict: 'first-build', differences: [] };
+  }
 
   // Same key, more than one result: the miss's own result (the newest, unless a later build
   // stored another: an old session's miss), and the one before it, what it missed against.
@@ -147,6 +157,16 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/** How many keys of the crate have stored entries (of package `pkg` only, where given: a build script's). */
+async function keysOf(store: Store, crate: string, pkg: string | undefined): Promise<number> {
+  let n = 0;
+  for await (const [, m] of store.manifests()) {
+    if (m.crateName !== crate || m.results.length === 0) continue;
+    if (!pkg || m.components.some(([c, v]) => c === 'env:CARGO_PKG_NAME' && v === pkg)) n++;
+  }
+  return n;
 }
 
 /**

@@ -20,6 +20,7 @@ const SAY: Record<Explanation['verdict'], string> = {
     'missed because its entry had been fetched from the remote when no SPLITCACHE_SIGNING_KEY checked it, and a daemon with a key does not serve such an entry (the remote\'s signed record is looked up instead, or the crate compiled again over it)',
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',
   'entry-gone': 'missed because the entry stored under its key had been removed since: the link step of an earlier hit of it failed (SPLITCACHE_LINK_FAILED), and the entry was evicted; this call stored it again',
+  'unkept-key': 'missed under a key whose parts are no longer kept (its entry was evicted or cleared since), so which part of it differs from',
   interrupted: 'was interrupted: its call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer); nothing was stored for it, and an entry it hit is kept',
 };
 const PLAINLY: Record<string, string> = {
@@ -108,7 +109,8 @@ export async function runExplain(args: string[]): Promise<number> {
     // The miss explained is not the latest call: say what came after it first.
     if (latest) out += `${who}: ${latest}; its last miss, explained:\n`;
     const type = r.types && !f.type && r.crateType !== 'build-script' ? ` (${r.crateType})` : '';
-    out += `${who}${type} ${SAY[r.verdict]}${r.verdict === 'passed-through' ? ` ${r.reason}` : ''}\n`;
+    const tail = r.verdict === 'passed-through' ? ` ${r.reason}` : r.verdict === 'unkept-key' ? ` the ${r.others === 1 ? 'key of its one earlier entry' : `keys of its ${r.others} earlier entries`} can't be told` : '';
+    out += `${who}${type} ${SAY[r.verdict]}${tail}\n`;
   }
   if (r.verdict === 'passed-through' && r.reason && PASSED_HINT[r.reason]) out += `  ${PASSED_HINT[r.reason]}\n`;
   else if (r.verdict === 'not-stored' && r.reason) out += `  ${NOT_STORED[r.reason] ?? r.reason}\n`;
