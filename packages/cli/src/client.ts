@@ -17,6 +17,7 @@ import { sampleDaemon } from './daemonWatch.js';
 import { connectOrStart } from './daemonStart.js';
 import { streamsInUse, whenFlushed, writeOut } from './directOutput.js';
 import { installIncomplete } from './installIncomplete.js';
+import { runCargoPlainly } from './cargoPlainly.js';
 import { jobserverFds, stdioWith } from './jobserver.js';
 import { spawnKind, spawnProcess } from './processSpawn.js';
 import { SUBCOMMANDS } from './subcommands.js';
@@ -74,18 +75,26 @@ async function main(argv: string[]): Promise<number> {
   return wrap(argv);
 }
 
-/** On a node too old to run splitcache: a subcommand fails as a missing command does; a compile runs plainly, uncached. */
+/**
+ * On a node too old to run splitcache: a subcommand fails as a missing command does, but
+ * `splitcache cargo`, which runs cargo uncached (as with no node: bin/splitcache); a compile runs
+ * plainly, uncached. `splitcache cargo build` exited 127 without running cargo (a docs audit's find).
+ */
 async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
-  if (subcommand) {
+  const cargo = argv[0] === 'cargo';
+  if (subcommand && !cargo) {
     warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version}; splitcache needs ${NODE_NEEDED}`);
     return 127;
   }
-  aCall = true;
-  warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
-  // Only so that the plain run below can start rustc: it is the one builtin path this call takes.
+  aCall = !subcommand;
+  if (cargo) {
+    warn(`SPLITCACHE_NODE_TOO_OLD: ${process.execPath} is Node.js ${process.version} (running cargo uncached; splitcache needs ${NODE_NEEDED})`);
+  } else warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
+  // Only so that the plain run below can start rustc or cargo: the one builtin path this call takes.
   const { createRequire } = await import('node:module');
   const load = createRequire(__filename);
   Object.assign(process, { getBuiltinModule: (id: string) => load(id) as unknown });
+  if (cargo) return runCargoPlainly(argv.slice(1), resolve(__dirname, '..', '..', '..'));
   const [rustc, ...args] = argv as [string, ...string[]];
   return (await run(rustc, args, jobserverFds(process.env), false)).code;
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { oneLine } from '@splitcache/errors';
+import { runCargoPlainly } from './cargoPlainly.js';
 
 /**
  * A subcommand whose modules can't be loaded: the install is incomplete, most often because
@@ -16,21 +17,5 @@ export async function installIncomplete(argv: string[], err: unknown, install: s
     return 1;
   }
   process.stderr.write(`splitcache: SPLITCACHE_INSTALL_INCOMPLETE: ${why} (running cargo: its calls build uncached unless a daemon runs already)\n`);
-  const { spawn } = process.getBuiltinModule('node:child_process');
-  const env: NodeJS.ProcessEnv = { ...process.env, RUSTC_WRAPPER: join(install, 'bin', 'splitcache') };
-  const ignored = (env.SPLITCACHE_IGNORED_SIGNALS ?? '').split(' ');
-  delete env.SPLITCACHE_IGNORED_SIGNALS;
-  const cargo = spawn(process.env.CARGO ?? 'cargo', argv.slice(1), { stdio: 'inherit', env });
-  // A signal sent to this process alone is cargo's too (a terminal's reached it already, as it
-  // signals the whole group; sent again it does no harm to a cargo that is stopping). One ignored
-  // where this was started (`nohup`: bin/splitcache names it) is ignored here.
-  const passOn = (s: NodeJS.Signals) => void (ignored.includes(s) || cargo.kill(s));
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, passOn);
-  return new Promise<number>((res) => {
-    cargo.on('error', (e) => {
-      process.stderr.write(`splitcache: cannot run cargo: ${e.message}\n`);
-      res(127);
-    });
-    cargo.on('close', (code, signal) => res(code ?? 128 + (signal ? process.getBuiltinModule('node:os').constants.signals[signal] : 0)));
-  });
+  return runCargoPlainly(argv.slice(1), install);
 }

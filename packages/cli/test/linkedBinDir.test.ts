@@ -25,3 +25,14 @@ t.test('through a link to the bin directory: calls and commands work', async (t)
   t.equal(s.code, 0, `stats: ${s.stderr}`);
   t.same([JSON.parse(s.stdout).misses, JSON.parse(s.stdout).hits], [1, 1], 'one miss stored, then a hit');
 });
+
+// Run by name from its own directory (`cd bin && bash splitcache …`): $0 has no slash, and the
+// packages were looked for under `splitcache/..` (a review's repro: `Cannot find module`).
+t.test('run as `bash splitcache` from its directory: commands work', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const s = await run('bash', ['splitcache', 'stats', '--json'], { cwd: dirname(BIN), env: store.env() });
+  t.equal(s.code, 0, `stats: ${s.stderr}`);
+  t.notMatch(s.stderr, /Cannot find module/);
+  t.equal(JSON.parse(s.stdout).misses, 0, 'an empty store');
+});

@@ -115,7 +115,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   const afterListening = new Promise<void>((res) => (listened = res));
   if (config.remote) {
     services.remoteReady = afterListening
-      .then(() => openRemote(config, { store, files, stats, log, showLater: (code, line) => services.showLater?.(code, line) }))
+      .then(() => openRemote(config, { store, files, stats, log, showLater: (code, line) => services.showLater?.(code, line), faultLater: (err, after) => handler.faults.faultLater(err, after) }))
       .then(
         (r) => {
           remote = r;
@@ -139,7 +139,12 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     if (repairing) return;
     repairing = true;
     log.warn('SPLITCACHE_STORE_CORRUPT: the index has a damaged table; restarting to repair it');
-    void store.requestRepair().then(() => server.stop()).then(() => process.exit(0));
+    // A marker that can't be written (a full disk): the daemon stops all the same, and the next one finds the damage again.
+    void store
+      .requestRepair()
+      .catch((err: unknown) => log.warn(`SPLITCACHE_STORE_CORRUPT: the repair could not be asked for: ${oneLine(err)}`))
+      .then(() => server.stop())
+      .then(() => process.exit(0));
   };
   // The index takes no write after one failed for a full disk (indexFull.ts): once its disk has room, the daemon stops, and the next call opens it anew.
   let roomWatch: NodeJS.Timeout | undefined;
@@ -178,15 +183,22 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     setImmediate(() => void server.stop().catch(() => undefined).then(() => process.exit(0)));
   };
   const pidFile = join(config.dir, 'daemon.pid');
+  // Each step of a stop is taken whatever the one before it did: a remote whose close failed left
+  // the counters unsaved and the index open.
+  const step = (what: string, run: () => Promise<unknown>) => run().catch((err: unknown) => log.warn(`while stopping (${what}): ${oneLine(err)}`));
   const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
-    await services.remoteReady;
-    await remote?.close();
-    await stats.flush();
+    await step('the remote', async () => {
+      await services.remoteReady;
+      await remote?.close();
+    });
+    await step('the counters', () => stats.flush());
     // A store removed under it may have been made again at its path, by another daemon: nothing is written there.
     if (!services.home?.changed()) await saveKeptDigests(config.dir, files).catch((err: unknown) => log.debug(`digests not kept: ${oneLine(err)}`));
-    await store.close();
+    await step('the index', () => store.close());
     // A daemon started meanwhile waits for this store's lock (openWhenFree), and writes its own pid once it has it.
-    if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
+    await step('the pid file', async () => {
+      if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
+    });
     log.debug('daemon stopped');
   });
   // Written whole (temp name, then rename) and before the socket answers, so

@@ -18,7 +18,7 @@ export interface RemoteServices {
  * when SPLITCACHE_REMOTE is unset or `off`, lookups only when `read-only`.
  * A queue left by an earlier daemon resumes at once.
  */
-export async function openRemote(config: DaemonConfig, s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void }): Promise<RemoteServices> {
+export async function openRemote(config: DaemonConfig, s: { store: Store; files: FileDigestMemo; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void; faultLater?: (err: unknown, after: string) => void }): Promise<RemoteServices> {
   const o = config.remote;
   if (!o) return { close: async () => undefined };
   // Loaded only when a remote is configured: undici and the remote package cost

@@ -115,6 +115,10 @@ export class DaemonServer {
           // A client gone while its call was planned: what the plan holds for it goes now, as it would have at the close.
           if (closed) for (const t of tokens) this.handler.forget(t);
           if (!c.destroyed) c.write(encodeFrame(reply));
+        }).catch((err: unknown) => {
+          // A reply that could not be sent (one too large to encode): the connection ends, not the daemon.
+          this.s.log.warn(`SPLITCACHE_DAEMON_PROTOCOL: no reply sent: ${oneLine(err)}`);
+          c.destroy();
         });
       }
     });
@@ -295,7 +299,9 @@ export class DaemonServer {
       await Promise.all([new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res())), this.exec?.close()]);
       await this.handler.settled();
       this.sockFile?.removeIfOwn();
-      await this.onStop();
+      // Its callers (the idle timer, `server stop`, a newer client, a signal) don't wait on it: a
+      // rejection, unhandled, ended the daemon with a stack trace in daemon.log (a review's find).
+      await this.onStop().catch((err: unknown) => this.s.log.warn(`while stopping: ${oneLine(err)}`));
     })();
     return this.stopping;
   }

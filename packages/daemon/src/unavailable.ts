@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { refuseOthersSocket } from './socketOwner.js';
 import { socketAnswers } from './socketAnswers.js';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
+import { OwnedPath } from './ownedPath.js';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, settingValue, type CompilePlan, type Request } from './protocol.js';
 import { crateNameOfCall } from '@splitcache/rustc';
@@ -58,9 +59,12 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
     });
     c.on('error', () => undefined);
   });
+  let sockFile: OwnedPath | undefined;
   const stop = async () => {
     await new Promise<void>((res) => server.close(() => res()));
-    await rm(sock, { force: true });
+    // By path, it removed the socket of the daemon started meanwhile (a call that came once the
+    // close began), as a stopping daemon's did before ownedPath.ts (a review's find).
+    sockFile?.removeIfOwn();
     process.exit(0);
   };
   refuseOthersSocket(sock);
@@ -68,12 +72,23 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
   // its calls why): the socket stays its own. Taken over, the calls of one build were each told
   // the reason once per daemon, so twice, and a serving daemon lost its calls for 30 s.
   if (await socketAnswers(sock)) return false;
-  await rm(sock, { force: true });
+  // As the daemon's own socket (server.ts): bound under umask 0177 at a name of its own, then
+  // renamed into place. Bound at the socket's path under the user's umask, it was open to a group
+  // sharing the store until the chmod.
+  const own = `${sock}.${process.pid}`;
+  await rm(own, { force: true });
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(sock, () => res());
+    const umask = process.umask(0o177);
+    try {
+      server.listen(own, () => res());
+    } finally {
+      process.umask(umask);
+    }
   });
-  await chmod(sock, 0o600).catch(() => undefined);
+  await chmod(own, 0o600).catch(() => undefined);
+  await rename(own, sock);
+  sockFile = new OwnedPath(sock);
   setTimeout(() => void stop(), lifetimeMs).unref();
   // What kept the store away may end sooner (the daemon before this one, finishing its calls):
   // then this one goes, and the next call starts one that opens the store.

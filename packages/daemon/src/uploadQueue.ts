@@ -62,7 +62,14 @@ export class UploadQueue {
 
   constructor(
     private readonly cache: RemoteCache,
-    private readonly s: { store: Store; stats: StatsKeeper; log: Logger; showLater?: (code: string, line: string) => void },
+    private readonly s: {
+      store: Store;
+      stats: StatsKeeper;
+      log: Logger;
+      showLater?: (code: string, line: string) => void;
+      /** An index fault with no call to answer (FaultLines.faultLater: counted, logged, a damaged index repaired). */
+      faultLater?: (err: unknown, after: string) => void;
+    },
     /** The input sets this daemon's lookups refused (RemoteTier): each is replaced, once. */
     private readonly refusals?: { refused(manifestKey: Digest): boolean; replaced(manifestKey: Digest): void },
   ) {}
@@ -138,7 +145,7 @@ export class UploadQueue {
     let outcome: DrainOutcome;
     do {
       this.again = false;
-      outcome = await this.drain();
+      outcome = await this.drain().catch((err: unknown) => this.indexFault(err));
       // Items queued meanwhile get their pass now, unless the remote is down.
     } while (this.again && !this.stopped && (outcome === 'empty' || (outcome === 'failing' && !this.cache.http.breaker.isOpen && !this.refusing())));
     this.failingPasses = outcome === 'failing' ? this.failingPasses + 1 : 0;
@@ -154,6 +161,18 @@ export class UploadQueue {
       this.retryTimer.unref();
     }
     return outcome;
+  }
+
+  /**
+   * A pass that the index failed (reading the queue, or dropping an item from it): the items stay
+   * queued, for the retry. Nothing caught it, and the unhandled rejection ended the daemon, on
+   * every start with the queue's keys unreadable (a review helper's repro).
+   */
+  private indexFault(err: unknown): DrainOutcome {
+    this.lastFault = `the upload queue could not be read: ${oneLine(err)}`;
+    if (this.s.faultLater) this.s.faultLater(err, 'the uploads stay queued');
+    else this.s.log.warn(this.lastFault);
+    return 'failing';
   }
 
   /**

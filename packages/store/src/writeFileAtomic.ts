@@ -32,8 +32,11 @@ export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array,
     if (exactMode) fchmodSync(fd, mode);
     for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
     const st = fstatSync(fd, { bigint: true });
-    closeSync(fd);
+    // The descriptor is gone once close returns, whether or not it reports an error (NFS tells a
+    // quota's EDQUOT there): closed again, it threw EBADF over the real error, and the temp stayed.
+    const written = fd;
     fd = undefined;
+    closeSync(written);
     renameSync(tmp, dest);
     return st;
   } catch (err) {

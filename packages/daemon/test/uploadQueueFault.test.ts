@@ -1,0 +1,40 @@
+import t from 'tap';
+import { CacheServer } from '@splitcache/remote';
+import { initHash } from '@splitcache/hash';
+import { UploadQueue } from '../src/uploadQueue.js';
+import { cache, checkout, log, open, produce, tmp } from './remoteFixture.js';
+
+// The upload queue's worker runs with no call waiting on it (a daemon's start, a store, a retry
+// timer). An index that failed its read of the queue rejected the worker's promise, nothing
+// caught it, and node ended the daemon: on every start, with the queue's keys unreadable (a
+// review helper's repro). The pass now ends as a failing one, the fault is told, and the items
+// stay queued for the retry.
+t.before(initHash);
+
+t.test('an index fault in the upload queue is told and leaves the items queued; the daemon lives', async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const faults: string[] = [];
+  const queue = new UploadQueue(cache(t, server.url), { ...a, log, faultLater: (err, after) => faults.push(`${(err as { code?: string }).code} ${after}`) });
+  t.teardown(() => queue.stop());
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+
+  const { entryKey, item } = await produce(a.store, checkout().table, checkout().cwd);
+  const queued = a.store.queued.bind(a.store);
+  let failing = true;
+  a.store.queued = (async (...args: Parameters<typeof queued>) => {
+    if (failing) throw Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' });
+    return queued(...args);
+  }) as typeof a.store.queued;
+  await queue.enqueue(entryKey, item);
+  await new Promise((res) => setTimeout(res, 200));
+  t.same(unhandled, [], 'no unhandled rejection (node would end the daemon)');
+  t.same(faults, ['LEVEL_CORRUPTION the uploads stay queued'], 'the fault is told once, as a fault with no call to answer');
+
+  failing = false;
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, 'once the index reads, the item goes up');
+});
