@@ -23,7 +23,7 @@ import { externFiles } from './includeDirUse.js';
 import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
-import { cargoCwdOf, prefixTableFor } from './prefixes.js';
+import { cargoCwdOf, prefixTableFor, rlinkUnwritable } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
 import { settingValue, switchedOn, type CompilePlan, type DoneReply, type DoneReport, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
@@ -126,11 +126,11 @@ export class CompileHandler {
       const bootstrap = rustc.unstableAlways ? '1' : req.env.RUSTC_BOOTSTRAP;
       // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call
       // refuses the call's own -Z flags or its #![feature], it runs plainly, and fails as without splitcache.
-      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap)) : undefined;
-      if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
+      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table)) : undefined;
+      if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv, req.cwd, req.env, rustc.sysroot) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;

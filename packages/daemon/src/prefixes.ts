@@ -159,3 +159,14 @@ export function prefixTableFor(
   baseDirs.forEach((d, i) => entries.push({ name: `base${i}`, path: d }));
   return new PrefixTable(entries);
 }
+
+/**
+ * `control-char-path` where a path of the call's (its checkout, target dir, CARGO_HOME…) holds a
+ * control character (a tab, a newline): the `.rlink` codec writes no such path, so a crate that
+ * links was split for nothing (its result can't be stored), and its hit of another checkout's
+ * entry failed to write the `.rlink` and evicted that entry, for every checkout (a hunting
+ * helper's repro). Such a crate is compiled plainly.
+ */
+export function rlinkUnwritable(table: PrefixTable): 'control-char-path' | undefined {
+  return table.entries.some((e) => /[\u0000-\u001f\u007f]/.test(e.path)) ? 'control-char-path' : undefined;
+}

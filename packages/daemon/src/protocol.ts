@@ -13,9 +13,9 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { userTempDir } from './userTempDir.js';
 import type { LinkAbout } from './callFlow.js';
 
@@ -292,7 +292,23 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 export function socketPath(dir: string): string {
   const p = join(dir, 'daemon.sock');
   if (Buffer.byteLength(p) < 100) return p;
-  return tempFileFor(dir, 'sock');
+  // Named by the store's real path: by the path as spelled, `<dir>/` or a link to the store found
+  // no daemon at the other spelling's socket, started a second, which found the store locked, and
+  // every call it took built uncached (a hunting helper's repro).
+  const inTemp = tempFileFor(realPathOf(dir), 'sock');
+  // Bound as `<socket>.<pid>` (server.ts), within the 107 bytes a socket's path may have: a long
+  // TMPDIR's was cut short, and no daemon could start.
+  return Buffer.byteLength(inTemp) < 92 ? inTemp : join(userTempDir('/tmp'), basename(inTemp));
+}
+
+/** `path` with its links resolved: of the nearest part that exists, where it does not (a store not yet made). */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathOf(parent), basename(path));
+  }
 }
 
 /**

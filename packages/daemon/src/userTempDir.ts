@@ -21,11 +21,12 @@
  */
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
-export function userTempDir(): string {
+/** `base`: the temp dir; a relative TMPDIR (one per crate's directory, as cargo runs rustc in each) is taken as /tmp. */
+export function userTempDir(base = tmpdir()): string {
   const uid = process.getuid?.() ?? -1;
-  const dir = join(tmpdir(), `splitcache-${uid < 0 ? 'user' : uid}`);
+  const dir = join(isAbsolute(base) ? base : '/tmp', `splitcache-${uid < 0 ? 'user' : uid}`);
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {

@@ -1,0 +1,43 @@
+import t from 'tap';
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+
+// A checkout whose path holds a newline: the .rlink codec writes no such path. Its hit of a
+// crate that links, stored by another checkout, failed to write the .rlink, and the entry was
+// evicted (`SPLITCACHE_STORE_IO: … rewriteRlink map returned …`), so every other checkout missed
+// it next (`entry-gone`), and the two undid each other's hits (a hunting helper's repro). Its
+// crates that link are now compiled plainly (`control-char-path`); its libs are cached as before.
+
+t.test('a checkout whose path holds a newline compiles its crates that link plainly, and evicts no one else\'s entry', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const plain = fileTree(
+    {
+      'Cargo.toml': '[package]\nname = "nl"\nversion = "0.1.0"\nedition = "2021"\n',
+      'src/lib.rs': 'pub fn f() -> u32 { 7 }\n',
+      'src/main.rs': 'fn main() { println!("{}", nl::f()); }\n',
+    },
+    'plain-co',
+  );
+  const odd = join(tempDir('nl-co'), 'new\nline');
+  cpSync(plain, odd, { recursive: true });
+  const build = async (ws: string, session: string) => {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    const r = await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session });
+    assertOk(t, r, `build ${session}`);
+    t.notMatch(r.stderr, /splitcache: SPLITCACHE_/, `${session}: no fault line`);
+    return r;
+  };
+  await build(plain, 'first');
+  await build(odd, 'odd');
+  const oddCalls = await store.audit('odd');
+  t.same(
+    oddCalls.map((e) => `${e.crateType} ${e.outcome} ${e.reason ?? ''}`.trim()).sort(),
+    ['bin passthrough control-char-path', 'lib hit'],
+    'its bin compiled plainly, its lib hit',
+  );
+  t.equal((await run(join(odd, 'target', 'debug', 'nl'), [])).stdout, '7\n', 'its binary runs');
+  await build(plain, 'again');
+  t.same((await store.audit('again')).map((e) => `${e.crateType} ${e.outcome}`).sort(), ['bin hit', 'lib hit'], 'the first checkout still hits both');
+});
