@@ -38,6 +38,8 @@ t.test('a checkout whose path holds a newline compiles its crates that link plai
     'its bin compiled plainly, its lib hit',
   );
   t.equal((await run(join(odd, 'target', 'debug', 'nl'), [])).stdout, '7\n', 'its binary runs');
+  const why = await store.splitcache(['explain', 'nl', '--type', 'bin', '--session', 'odd']);
+  t.match(why.stdout, /passed through for control-char-path\n {2}a path of the call's \(its checkout, target dir or CARGO_HOME\) holds a tab or a newline/, 'explain says why');
   await build(plain, 'again');
   t.same((await store.audit('again')).map((e) => `${e.crateType} ${e.outcome}`).sort(), ['bin hit', 'lib hit'], 'the first checkout still hits both');
 });

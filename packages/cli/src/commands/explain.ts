@@ -41,6 +41,7 @@ const NOT_STORED: Record<string, string> = {
 const PASSED_HINT: Record<string, string> = {
   incremental: 'CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)',
   'rustc-log': 'RUSTC_LOG is set',
+  'control-char-path': "a path of the call's (its checkout, target dir or CARGO_HOME) holds a tab or a newline, which no .rlink file can: its crates that link compile plainly (a checkout at another path caches them)",
   'rlink-unsupported': "this rustc writes .rlink files this splitcache can't read (Debian's 1.63 does): its crates that link compile plainly until the daemon restarts (`splitcache server stop`); a rustc whose .rlink ends with rust-end-file (1.95, rustup's) caches them",
 };
 /** Why the remote could not serve a miss either (Explanation.remote); `remote-error:CODE` is told by its code. */
