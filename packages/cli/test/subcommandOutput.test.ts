@@ -23,7 +23,7 @@ t.test('stats shows a size limit past any disk in a unit that fits it', async (t
   const r = await run(BIN, ['stats'], { env });
   assertOk(t, r, 'stats runs');
   const size = /^store size +(.*)$/m.exec(r.stdout)?.[1] ?? '';
-  t.match(size, /^\d+ B of 9\.5e\+13 EiB \(0\.0 %\), 0 blobs$/, `the limit as ${size}`);
+  t.match(size, /^\d+ B of 9\.5e\+13 EiB \(0\.0 %\), 0 blobs; index \d+(\.\d)? (B|KiB|MiB)$/, `the limit as ${size}`);
   const json = JSON.parse((await run(BIN, ['stats', '--json'], { env })).stdout) as { usage: { maxBytes: number } };
   t.equal(json.usage.maxBytes, 1e20 * 2 ** 40, '--json gives the limit in bytes, as it was');
 });

@@ -52,7 +52,10 @@ export class Maintenance {
     const { auditKeepMs } = this.config;
     const r = await this.lock.exclusive(async () => {
       const done = await collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress);
-      if (opts.clear) await this.store.forgetEvicted(Date.now() + 1);
+      if (opts.clear) {
+        await this.store.forgetEvicted(Date.now() + 1);
+        await this.store.compact().catch((err: unknown) => this.s.log.warn(`index compaction after clear failed: ${String(err)}`));
+      }
       return done;
     });
     this.s.stats.evictedEntries(r.entriesEvicted);
@@ -144,10 +147,14 @@ export class Maintenance {
     return (await this.store.blobs.usage()).bytes;
   }
 
+  private indexBytes(): number {
+    return dirBytes(join(this.config.dir, 'index'));
+  }
+
   /** What `splitcache stats` shows of the store's size: its blobs (a walk), its index, and the limit. */
   async usage(): Promise<StoreUsage> {
     const { blobs, bytes } = await this.store.blobs.usage();
-    return { blobs, blobBytes: bytes, indexBytes: dirBytes(join(this.config.dir, 'index')), maxBytes: this.config.maxBytes };
+    return { blobs, blobBytes: bytes, indexBytes: this.indexBytes(), maxBytes: this.config.maxBytes };
   }
 }
 

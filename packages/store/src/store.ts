@@ -251,6 +251,24 @@ export class Store {
     return ops.length;
   }
 
+  /**
+   * Compacts the whole index, so what was deleted leaves its files: LevelDB keeps a deleted key's
+   * tombstone until a compaction of its own, and after `splitcache clear` a store of no entry
+   * still showed megabytes of index (4.2 MiB after a long-lived daemon's 750 builds: a helper's).
+   */
+  async compact(): Promise<void> {
+    const db = this.db as unknown as { compactRange(start: string, end: string): Promise<void> };
+    // LevelDB's compactRange rewrites no table already at the deepest level that has one, and a
+    // table flushed from memory goes as deep as nothing overlaps it: what was written and deleted
+    // since the last flush stayed, tombstones and all (4 MB written and deleted: 250 KB left).
+    // So the memory is flushed first, then a table spanning every key (two markers, outside every
+    // prefix) is made to overlap those tables, and the second compaction merges it into them.
+    await db.compactRange('', '\uffff');
+    await this.db.batch([{ type: 'put', key: '!', value: new Uint8Array(0) }, { type: 'put', key: '~', value: new Uint8Array(0) }]);
+    await db.compactRange('', '\uffff');
+    await this.db.batch([{ type: 'del', key: '!' }, { type: 'del', key: '~' }]);
+  }
+
   /** Every manifest, in key order (for `explain`, which looks for a crate's nearest earlier key). */
   async *manifests(): AsyncGenerator<[string, ManifestRecord]> {
     for await (const [k, v] of this.db.iterator({ gt: 'm!', lt: 'm!~' })) {
