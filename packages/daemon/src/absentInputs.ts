@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import type { Digest } from '@splitcache/hash';
 import { otherModuleFile } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
@@ -25,10 +26,11 @@ export const isPresent = (path: string): boolean => statOf(path) !== undefined;
  * recorded with ABSENT. One that is there from before the compile (beside a
  * `#[path]` or `include!`d file, which took no part in the module lookup) is
  * not recorded. Undefined when one appeared while rustc ran (changed since
- * `startedAt`): rustc may have looked before or after, so nothing recorded
- * would be sure to match what it saw.
+ * `since(st)`, the compile's start on the file's own clock: fsClock.ts): rustc
+ * may have looked before or after, so nothing recorded would be sure to match
+ * what it saw.
  */
-export function absentModuleFiles(files: string[], cwd: string, startedAt: number): string[] | undefined {
+export function absentModuleFiles(files: string[], cwd: string, since: (st: Stats) => number): string[] | undefined {
   const read = new Set(files);
   const out = new Set<string>();
   for (const f of files) {
@@ -37,7 +39,7 @@ export function absentModuleFiles(files: string[], cwd: string, startedAt: numbe
     const path = inputOnDisk(cwd, other);
     const st = statOf(path);
     if (st === undefined) out.add(other);
-    else if (changedSince(path, st, startedAt)) return undefined;
+    else if (changedSince(path, st, since(st))) return undefined;
   }
   return [...out];
 }

@@ -17,6 +17,7 @@ import { nearInput } from './nearInputs.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
 import { changedSince } from './changedSince.js';
+import { fsClockSkew, sinceOn } from './fsClock.js';
 import { checkRoom } from './diskReserve.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 
@@ -146,6 +147,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const dep = parseDepInfo(depText);
 
   const inputs: [string, Digest][] = [];
+  // Inputs' ctimes are their file systems' clocks': the out dir's, measured, is taken for those on its device.
+  const skew = fsClockSkew(outDir);
   // The files the assembler read for asm!/global_asm! (`.incbin`, `.include`), which dep-info doesn't name.
   const asm = await asmIncludes(dep.files.map((f) => inputOnDisk(cwd, f)), cwd);
   if (asm.unknown) return { stored: false, reason: 'asm-include-unknown' };
@@ -167,10 +170,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     // Synchronous, as the memo's own stat: a thread-pool trip each took 21 ms over tokio's 297 sources, 1.2 ms so.
     const st = statOf(abs);
     if (!st || digest === undefined) return { stored: false, reason: 'input-missing' };
-    if (changedSince(abs, st, x.startedAt)) return { stored: false, reason: 'input-modified-during-compile' };
+    if (changedSince(abs, st, sinceOn(st, x.startedAt, skew))) return { stored: false, reason: 'input-modified-during-compile' };
     inputs.push([table.normalise(f), digest]);
   }
-  const absent = absentModuleFiles(dep.files, cwd, x.startedAt);
+  const absent = absentModuleFiles(dep.files, cwd, (st) => sinceOn(st, x.startedAt, skew));
   if (absent === undefined) return { stored: false, reason: 'input-modified-during-compile' };
   for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
