@@ -48,7 +48,7 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   // A daemon that failed to start in the last few seconds would fail again: build uncached at once.
   const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);
-  makeDirsSync(dir);
+  madeStoreDir(dir);
   const t0 = Date.now();
   const started = await startUnlessServed(sock, dir, daemonMain, false, firstRustc);
   if (started instanceof DaemonConnection) return started;
@@ -274,6 +274,21 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: 
     /* gone already: the daemon listens */
   }
   return child;
+}
+
+/**
+ * Makes the store dir; where it can't be, throws SPLITCACHE_DAEMON_UNREACHABLE saying why in
+ * words: a SPLITCACHE_DIR naming a file (or a path through one) read `EEXIST: file already
+ * exists, mkdir …` (an error-message audit's find).
+ */
+function madeStoreDir(dir: string): void {
+  try {
+    makeDirsSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
+    throw Object.assign(new Error(`the store dir ${dir} is not a directory (${code === 'EEXIST' ? 'a file is there' : 'a file is on its path'}): set SPLITCACHE_DIR to a directory`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
+  }
 }
 
 /**

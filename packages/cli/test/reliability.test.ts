@@ -251,6 +251,19 @@ t.test('a store dir on a read-only file system: every call builds uncached at on
   t.ok(waits.every((ms) => ms < 2000), `no call waited for a daemon (${waits.join(', ')} ms beside rustc)`);
 });
 
+t.test('a SPLITCACHE_DIR naming a file: every call builds uncached, and says so in words', async (t) => {
+  // It read `SPLITCACHE_DAEMON_UNREACHABLE: EEXIST: file already exists, mkdir …` (an error-message audit's find).
+  const file = join(tempDir('not-a-dir'), 'store');
+  writeFileSync(file, 'a file\n');
+  for (const [dir, where] of [[file, 'a file is there'], [join(file, 'below'), 'a file is on its path']] as const) {
+    const call = compileOnce(new Store(dir), 'filed', { TMPDIR: tempDir('tmp'), SPLITCACHE_CLIENT: 'node' });
+    t.same([call.code, call.printed], [0, 'filed\n'], 'the call builds');
+    t.equal(call.stderr, `splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir ${dir} is not a directory (${where}): set SPLITCACHE_DIR to a directory (building uncached)\n`, where);
+  }
+  const stats = await run(BIN, ['stats'], { env: new Store(file).env() });
+  t.same([stats.code, stats.stderr], [1, `splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir ${file} is not a directory (a file is there): set SPLITCACHE_DIR to a directory\n`], 'a subcommand too');
+});
+
 t.test('a store dir under /proc, where no directory can be made: every call builds uncached at once, and says why', { skip: !existsSync('/proc/self') && 'no procfs here' }, async (t) => {
   // procfs answers ENOENT to a mkdir under /proc, and Node's recursive mkdir took that for a
   // missing parent, made the parent (it exists) and tried again, forever: every call spun at
