@@ -115,7 +115,7 @@ t.test('with the server down the queue is kept, in the index, for the next daemo
   const queue = new UploadQueue(cache(t, 'http://127.0.0.1:1'), { ...a, log });
   await queue.enqueue(entryKey, item);
   const t0 = Date.now();
-  t.match(await queue.flush(10_000), { outcome: 'failing', left: 1, why: /^SPLITCACHE_REMOTE_HTTP: HEAD \/cas\/\w+: ECONNREFUSED/ }, 'a failing remote ends the flush at once, and says why the item is left');
+  t.match(await queue.flush(10_000), { outcome: 'failing', left: 1, why: /^SPLITCACHE_REMOTE_HTTP: HEAD \/cas\/\w+: ECONNREFUSED \(nothing listens there\) \(at http:\/\/127\.0\.0\.1:\d+\)$/ }, 'a failing remote ends the flush at once, and says why the item is left');
   // Well inside the 10 s budget (a refused connection takes milliseconds): the flush did not wait it out.
   t.ok(Date.now() - t0 < 8000, `${Date.now() - t0} ms`);
   await queue.stop();

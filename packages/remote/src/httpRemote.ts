@@ -299,18 +299,26 @@ export class HttpRemote {
       }
       const timeout = TIMEOUTS[e.code ?? ''];
       if (timeout) {
-        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)${this.via}`, { cause: err }) };
+        return { kind: 'timeout', error: new SplitcacheError('SPLITCACHE_REMOTE_TIMEOUT', `${what}: ${e.code}: ${timeout} ${this.o.timeoutMs} ms (SPLITCACHE_REMOTE_TIMEOUT)${this.where()}`, { cause: err }) };
       }
       // A request undici refuses to send (a header it can't carry): sent again, it is refused again.
       // ...but a proxy's 407 to an http remote's request comes as one too: a fault of the way there, counted as one.
       if (e.code === 'UND_ERR_INVALID_ARG' && !/^Proxy Authentication Required/.test(e.message ?? '')) {
         return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
       }
-      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${faultText(e, err)}${this.via}`, { cause: err }) };
+      return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${faultText(e, err)}${this.where()}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
       this.inflight.delete(ctl);
     }
+  }
+
+  /**
+   * Where a connection's fault was met: the proxy, or the remote's origin (no user or password).
+   * A line of the path alone (`GET /cache/ac/…: ECONNREFUSED`) named no host (an error-message audit's find).
+   */
+  private where(): string {
+    return this.via || ` (at ${this.origin})`;
   }
 }
 

@@ -325,5 +325,5 @@ t.test('an https remote whose certificate is not trusted: the line says so and n
   await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
   t.teardown(() => new Promise<void>((res) => s.close(() => res())));
   const c = client(t, `https://127.0.0.1:${(s.address() as { port: number }).port}/base`, { retries: 0 });
-  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate \(the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it\)$/ });
+  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate \(the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it\) \(at https:\/\/127\.0\.0\.1:\d+\)$/ });
 });
