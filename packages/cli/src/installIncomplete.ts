@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import { runCargoPlainly } from './cargoPlainly.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -42,4 +42,10 @@ t.test('a checkout whose path holds a newline compiles its crates that link plai
   t.match(why.stdout, /passed through for control-char-path\n {2}a path of the call's \(its checkout, target dir or CARGO_HOME\) holds a tab or a newline/, 'explain says why');
   await build(plain, 'again');
   t.same((await store.audit('again')).map((e) => `${e.crateType} ${e.outcome}`).sort(), ['bin hit', 'lib hit'], 'the first checkout still hits both');
+  // A path no .rlink holds may have one: a tab in TMPDIR passed every crate that links through (a review's).
+  const tabbed = join(tempDir('tab-tmp'), 'a\tb');
+  mkdirSync(tabbed);
+  rmSync(join(plain, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(plain, ['build'], { SPLITCACHE_SESSION: 'tab', TMPDIR: tabbed }), 'a build with a tab in TMPDIR');
+  t.same((await store.audit('tab')).map((e) => `${e.crateType} ${e.outcome}`).sort(), ['bin hit', 'lib hit'], 'hits both');
 });

@@ -106,6 +106,24 @@ t.test('an old miss whose entry was evicted since, of a crate with an entry unde
   t.equal(JSON.parse((await store.splitcache(['explain', 'tiny', '--session', 'one', '--json'])).stdout).verdict, 'first-build', 'the first build is still a first build');
 });
 
+// Counted with no regard to when, an entry stored after the miss was its "earlier entry" (a review's finding).
+t.test('a first build whose entry was evicted since, of a crate built after it under another key: still a first build', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = tiny();
+  const build = async (session: string, env: NodeJS.ProcessEnv = {}) => {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
+  };
+  await build('first', { RUSTFLAGS: '--cfg zz' });
+  await build('plain');
+  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  t.equal(gc.entriesEvicted, 1, "gc evicts the first build's entry");
+  const r = JSON.parse((await store.splitcache(['explain', 'tiny', '--session', 'first', '--json'])).stdout) as { verdict: string };
+  t.equal(r.verdict, 'first-build', 'no entry was stored before it');
+});
+
 // A package's lib and bin share a crate name: the lib's miss was told with the bin's later hit as
 // its latest call (the latest call was taken by crate name alone).
 t.test("explain tells the latest call of the miss's own target, not of another of the same name", async (t) => {

@@ -35,4 +35,7 @@ t.test('run as `bash splitcache` from its directory: commands work', async (t) =
   t.equal(s.code, 0, `stats: ${s.stderr}`);
   t.notMatch(s.stderr, /Cannot find module/);
   t.equal(JSON.parse(s.stdout).misses, 0, 'an empty store');
+  // And from elsewhere, where bash finds it on PATH (a review's find: it looked in the cwd).
+  const elsewhere = await run('bash', ['splitcache', 'stats', '--json'], { cwd: tempDir('elsewhere'), env: { ...store.env(), PATH: `${dirname(BIN)}:${process.env.PATH}` } });
+  t.equal(elsewhere.code, 0, `found on PATH: ${elsewhere.stderr}`);
 });

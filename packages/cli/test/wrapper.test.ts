@@ -304,10 +304,15 @@ t.test('with a node older than 20.16 on PATH, every call builds uncached with on
   t.match(stats.stderr, /^splitcache: SPLITCACHE_NODE_TOO_OLD: [^\n]*v18\.[^\n]*Node\.js 20\.16[^\n]*\n$/, 'with one line that says what to install');
   // `splitcache cargo` runs cargo all the same, as with no node (it exited 127 without running cargo).
   const cargo = (await run('rustup', ['which', 'cargo'])).stdout.trim();
-  const viaCargo = await run(BIN, ['cargo', '--version'], { env: { ...env, CARGO: cargo } });
+  const cargoTmp = tempDir('tmp');
+  const viaCargo = await run(BIN, ['cargo', '--version'], { env: { ...env, CARGO: cargo, TMPDIR: cargoTmp } });
   t.equal(viaCargo.code, 0, `\`splitcache cargo --version\` runs cargo (${viaCargo.stderr})`);
   t.match(viaCargo.stdout, /^cargo \d+\./, "and shows cargo's own output");
   t.match(viaCargo.stderr, /^splitcache: SPLITCACHE_NODE_TOO_OLD: \S+ is Node\.js v18\.\d+\.\d+ \(running cargo uncached; [^\n]*\)\n$/, 'after one line that says so');
+  // The build's one line: its calls', within the minute, say nothing (it was said twice a build).
+  const crateCall = libCall('after cargo');
+  const after = await run(BIN, [rustc, ...crateCall.args], { cwd: crateCall.cwd, env: { ...env, TMPDIR: cargoTmp } });
+  t.same([after.code, after.stderr], [0, ''], 'a crate of that build says nothing more');
   const failing = await run(BIN, ['cargo', 'no-such-subcommand'], { env: { ...env, CARGO: cargo, SPLITCACHE_LOG: 'quiet' } });
   t.same([failing.code, /no such command/.test(failing.stderr), failing.stderr.includes('splitcache:')], [101, true, false], "it ends as cargo does, and SPLITCACHE_LOG=quiet leaves the line out");
 });

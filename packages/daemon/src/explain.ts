@@ -109,7 +109,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // old session's miss read "no earlier entry of this crate exists" of a crate with entries under
   // other keys (a soak helper's finding).
   if (!mine || (mine.results.length === 0 && mine.components.length === 0)) {
-    const others = await keysOf(store, crate, miss.pkg);
+    const others = await keysBefore(store, miss);
     return others > 0 ? { ...about, key: miss.key, verdict: 'unkept-key', others, differences: [] } : { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   }
 
@@ -159,12 +159,25 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
 }
 
-/** How many keys of the crate have stored entries (of package `pkg` only, where given: a build script's). */
-async function keysOf(store: Store, crate: string, pkg: string | undefined): Promise<number> {
+/**
+ * How many keys of the miss's crate have an entry stored before the miss, of its kind as far as
+ * an audit line tells it (a test's or not) and of its package (a build script's): counted with
+ * no such filter, a first build was told it had an "earlier" entry that came after it, or a
+ * test build its lib's (a review's finding).
+ */
+async function keysBefore(store: Store, miss: Pick<AuditEvent, 'crate' | 'pkg' | 'crateType' | 'time'>): Promise<number> {
   let n = 0;
   for await (const [, m] of store.manifests()) {
-    if (m.crateName !== crate || m.results.length === 0) continue;
-    if (!pkg || m.components.some(([c, v]) => c === 'env:CARGO_PKG_NAME' && v === pkg)) n++;
+    if (m.crateName !== miss.crate || m.results.length === 0) continue;
+    if (miss.pkg && !m.components.some(([c, v]) => c === 'env:CARGO_PKG_NAME' && v === miss.pkg)) continue;
+    if (m.components.some(([c]) => /^--test(#\d+)?$/.test(c)) !== (miss.crateType === 'test')) continue;
+    for (const r of m.results) {
+      const created = (await store.getEntry(r.entryKey))?.createdAt;
+      if (created !== undefined && created <= miss.time) {
+        n++;
+        break;
+      }
+    }
   }
   return n;
 }

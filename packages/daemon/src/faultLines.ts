@@ -56,7 +56,10 @@ export class FaultLines {
 
   /** As fault(), for a line with no reply of its own: kept for the next one (the first such line wins). */
   faultLater(err: unknown, after?: string): void {
-    this.undelivered ??= this.fault(err, after);
+    // Counted, logged and seen to (a damaged index repaired) whatever line waits already: with
+    // `??=`, one that came while another waited was neither (a review's finding).
+    const line = this.fault(err, after);
+    this.undelivered ??= line;
   }
 
   /** A line already counted, from work no call waits on: kept for the next reply, if its code is due; in place of one kept already whose code starts with `over`. */

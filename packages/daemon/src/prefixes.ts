@@ -168,5 +168,8 @@ export function prefixTableFor(
  * helper's repro). Such a crate is compiled plainly.
  */
 export function rlinkUnwritable(table: PrefixTable): 'control-char-path' | undefined {
-  return table.entries.some((e) => /[\u0000-\u001f\u007f]/.test(e.path)) ? 'control-char-path' : undefined;
+  // Only the prefixes whose paths a .rlink holds (the crate's sources and outputs, the crates it
+  // links): a tab in TMPDIR, which none holds, passed every crate that links through (a review's).
+  return table.entries.some((e) => IN_RLINK.test(e.name) && /[\u0000-\u001f\u007f]/.test(e.path)) ? 'control-char-path' : undefined;
 }
+const IN_RLINK = /^(sysroot|cwd|cargo_home|pkg|registry|target|target_real|target_dir|out_dir)$/;

@@ -109,7 +109,14 @@ export async function replay(
 function expandRlink(stored: Buffer, inv: Pick<Invocation, 'externs' | 'libPaths'>, cwd: string, table: PrefixTable, rlinkVersion: string): Buffer {
   const foreign = foreignCrateFile(listRlinkPaths(stored), inv, cwd, table);
   if (foreign) throw new SplitcacheError('SPLITCACHE_RLINK_FOREIGN_CRATE', `the entry's .rlink links ${foreign} in place of this call's own crate of that name; entry evicted`);
-  return rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rlinkVersion });
+  try {
+    return rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rlinkVersion });
+  } catch (err) {
+    // A path of this call's that no .rlink can hold (a control character in it: prefixes.ts,
+    // rlinkUnwritable, passes most such calls through first): the entry is not at fault, and stays.
+    if (err instanceof TypeError) throw new SplitcacheError('SPLITCACHE_REPLAY', `this call's paths can't be written into a .rlink (${err.message}); its crate compiles plainly`, { cause: err });
+    throw err;
+  }
 }
 
 /** One output ready to go in place: its bytes, or a verified copy at `tmp`. */

@@ -50,3 +50,14 @@ t.test("a request's failure leads with a SPLITCACHE_* code too, and a full index
   t.equal(faults.requestLine(Object.assign(new Error('probe failed'), { code: 1 })), '1: probe failed', 'a numeric code is no LevelDB code');
   t.equal(full, 1);
 });
+
+// A fault with no reply of its own, while another's line waits: it was neither counted nor seen
+// to (`??=` skipped it), so a damaged index met then asked for no repair (a review's finding).
+t.test('a fault while another line waits to be shown is still seen to; the first line is kept', async (t) => {
+  let repairs = 0;
+  const faults = await faultLines(t, { onCorruptIndex: () => repairs++ });
+  faults.faultLater(Object.assign(new Error('gone'), { code: 'ENOENT' }), 'first');
+  faults.faultLater(Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' }), 'second');
+  t.equal(repairs, 1, 'the second, a damaged index, asks for the repair');
+  t.match(faults.take(), /SPLITCACHE_STORE_IO: ENOENT: gone \(first\)/, 'the first line is the one shown');
+});

@@ -40,7 +40,14 @@ export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array,
     renameSync(tmp, dest);
     return st;
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
+    // A close that fails here too (NFS tells a write's quota error again at close) must not hide the first error, nor keep the temp.
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* the descriptor is gone whatever close said */
+      }
+    }
     rmSync(tmp, { force: true });
     throw err;
   }
