@@ -30,7 +30,7 @@ import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { SettingsDrift } from './settingsDrift.js';
-import { ingestMiss, MissStores, rlinkLinked } from './missStores.js';
+import { callName, ingestMiss, MissStores, rlinkLinked } from './missStores.js';
 
 export type { Services };
 
@@ -247,7 +247,7 @@ export class CompileHandler {
       // descriptor left), is no fault of the entry's: it stays, for the next build to hit. The call
       // compiles, and (but for those) stores its result anew: not "building uncached".
       const kept = isSplitcacheError(err, 'SPLITCACHE_REPLAY') || isSplitcacheError(err, 'SPLITCACHE_STORE_IO');
-      this.faults.faultLater(err, kept ? 'compiling it instead' : 'its entry is evicted; compiling it again');
+      this.faults.faultLater(err, kept ? `compiling ${callName(p)} instead` : `the entry of ${callName(p)} is evicted; compiling it again`);
       p.missReason = `replay-failed:${(err as { code?: string }).code ?? 'error'}`;
       if (!kept) await store.deleteEntry(result.entryKey).catch(() => undefined);
       return undefined;

@@ -32,7 +32,8 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
   } catch (err) {
     const e = ingestError(err);
     // The call compiled; what failed is storing its result, as the line says (not 'building uncached').
-    faults.faultLater(e, 'this result is not stored; the build goes on');
+    // Which crate's: a line held for the next reply is shown on another crate's call (an error-message audit's find).
+    faults.faultLater(e, `the result of ${callName(p)} is not stored; the build goes on`);
     if (p.mode === 'split') s.rustc.rlinks.refused(req.token, p.rustc, e.code);
     s.stats.count('notStored', 'error');
     events.miss(p, { notStored: e.code });
@@ -76,4 +77,9 @@ export class MissStores {
     this.jobs.delete(token);
     return job ?? Promise.resolve(undefined);
   }
+}
+
+/** A call's crate as a line names it: a build script by its package's name (`fx-core's build script`), as cargo does. */
+export function callName(p: Pick<PendingCall, 'inv' | 'crateType' | 'pkg'>): string {
+  return p.crateType === 'build-script' && p.pkg ? `${p.pkg}'s build script` : (p.inv.crateName ?? 'the crate');
 }
