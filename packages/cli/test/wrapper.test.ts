@@ -193,6 +193,23 @@ t.test('RUSTC_WORKSPACE_WRAPPER works like RUSTC_WRAPPER for workspace members',
   t.ok(s.misses > 0 && s.hits === s.misses, `every member missed once and then hit (${s.hits} hits, ${s.misses} misses)`);
 });
 
+// Both wrappers splitcache (docs/ARCHITECTURE.md's way to cache what `cargo fix` builds): cargo
+// runs `splitcache splitcache rustc …` for each member. The outer call passed the inner one through
+// as another program (a node start each: a warm check 2.7 times as long) and it was counted twice
+// (an IDE-flows helper's finding).
+t.test('splitcache as both RUSTC_WRAPPER and RUSTC_WORKSPACE_WRAPPER: each call counted once, none passed through', async (t) => {
+  const store = new Store();
+  const ws = copyFixture();
+  t.teardown(() => store.stop());
+  const env = { RUSTC_WORKSPACE_WRAPPER: store.env().RUSTC_WRAPPER };
+  assertOk(t, await store.cargo(ws, ['build'], env));
+  await store.cargo(ws, ['clean']);
+  assertOk(t, await store.cargo(ws, ['build'], env));
+  const s = await store.stats();
+  t.same(s.passthrough, {}, 'nothing passed through (before: other-program, once per member call)');
+  t.ok(s.misses > 0 && s.hits === s.misses, `every crate missed once and then hit (${s.hits} hits, ${s.misses} misses)`);
+});
+
 t.test("rustc's info calls (-vV, --print, stdin) go straight to rustc: no node, no store", async (t) => {
   const store = new Store();
   const rustc = await realRustc();
