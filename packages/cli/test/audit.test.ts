@@ -1,7 +1,7 @@
 import t from 'tap';
 import { formatBytes } from '@splitcache/store/gc';
-import { readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { assertOk, BIN, copyFixture, fileTree, printingCrate, run, Store } from './helpers.js';
 
 // Issue 5: every hit accounted for, every miss explained; eviction and verify.
@@ -188,6 +188,15 @@ t.test('audit verify finds and evicts a bit-flipped blob, and the next build is 
   const crate = misses[0]?.crate ?? '';
   const why = await store.splitcache(['explain', crate, '--session', 'after-verify']);
   t.match(why.stdout, /evicted by `splitcache audit verify`, which found a blob of it damaged/, `explain says it (${why.stdout.trim()})`);
+
+  // A blob gone: it was named SPLITCACHE_BLOB_CORRUPT too, and no crate was named (an error-message audit's find).
+  const now = readdirSync(blobs).filter((d) => d !== 'tmp').flatMap((d) => readdirSync(join(blobs, d)).map((f) => join(blobs, d, f)));
+  const gone = now.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+  rmSync(gone);
+  const text = await store.splitcache(['audit', 'verify']);
+  t.equal(text.code, 1, 'verify exits 1');
+  t.match(text.stdout, /^verify: \d+ entries, \d+ blobs checked, 1 bad, \d+ entries evicted \([a-z_, ]+\)\n/, `the evicted entries' crates named (${text.stdout.split('\n')[0]})`);
+  t.match(text.stdout, new RegExp(`\n  SPLITCACHE_BLOB_MISSING ${basename(dirname(gone))}${basename(gone)}\n$`), `the blob gone: missing (${text.stdout.trim()})`);
 });
 
 t.test('gc to a small max-size keeps the most recently hit entries', async (t) => {

@@ -68,8 +68,12 @@ export async function collectGarbage(
 export interface VerifyResult {
   entries: number;
   blobsChecked: number;
+  /** Every blob found bad: not matching its digest, or missing (those also in `missingBlobs`). */
   badBlobs: Digest[];
+  missingBlobs: Digest[];
   entriesEvicted: number;
+  /** The crates whose entries were evicted, sorted. */
+  evictedCrates: string[];
 }
 
 /**
@@ -79,14 +83,17 @@ export interface VerifyResult {
  */
 export async function verifyStore(store: Store, progress?: Progress): Promise<VerifyResult> {
   const needs = new Map<Digest, Digest[]>();
+  const crates = new Map<Digest, string>();
   let entries = 0;
   for await (const [key, e] of store.entries()) {
     entries++;
+    crates.set(key, e.crateName);
     const digests = e.outputs.map((o) => o.digest);
     if (e.recordDigest) digests.push(e.recordDigest);
     for (const d of digests) needs.set(d, [...(needs.get(d) ?? []), key]);
   }
   const bad: Digest[] = [];
+  const missing: Digest[] = [];
   const evict = new Set<Digest>();
   let done = 0;
   for (const [digest, users] of needs) {
@@ -97,10 +104,13 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
       // A blob that can't be read this moment (SPLITCACHE_STORE_IO: no file descriptor left) is not known to be bad: the run stops, with that line.
       if (!isSplitcacheError(err) || isSplitcacheError(err, 'SPLITCACHE_STORE_IO')) throw err;
       bad.push(digest);
+      // A blob gone was reported as damaged (SPLITCACHE_BLOB_CORRUPT): an error-message audit's find.
+      if (isSplitcacheError(err, 'SPLITCACHE_BLOB_MISSING')) missing.push(digest);
       await store.blobs.remove(digest);
       for (const u of users) evict.add(u);
     }
   }
   await store.evictEntries(evict, Date.now(), 'verify');
-  return { entries, blobsChecked: needs.size, badBlobs: bad, entriesEvicted: evict.size };
+  const evictedCrates = [...new Set([...evict].map((k) => crates.get(k) ?? '?'))].sort();
+  return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates };
 }

@@ -8,7 +8,8 @@ export const VERIFY: CommandSpec = {
   switches: ['json'],
   usage: `usage: splitcache audit verify [--json]
 Re-hashes every blob in the store, names each one whose bytes don't match its digest
-(SPLITCACHE_BLOB_CORRUPT), and evicts the entries that need one. Exits 1 if any was bad.
+(SPLITCACHE_BLOB_CORRUPT) or that is gone (SPLITCACHE_BLOB_MISSING), and evicts the entries
+that need one, naming their crates. Exits 1 if any was bad.
   --json         print the result as JSON`,
 };
 
@@ -23,8 +24,10 @@ export async function runVerify(args: string[]): Promise<number> {
   if (f.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {
-    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted\n`);
-    for (const b of r.badBlobs) process.stdout.write(`  SPLITCACHE_BLOB_CORRUPT ${b}\n`);
+    const of = r.evictedCrates?.length ? ` (${r.evictedCrates.join(', ')})` : '';
+    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted${of}\n`);
+    const missing = new Set(r.missingBlobs ?? []);
+    for (const b of r.badBlobs) process.stdout.write(`  ${missing.has(b) ? 'SPLITCACHE_BLOB_MISSING' : 'SPLITCACHE_BLOB_CORRUPT'} ${b}\n`);
   }
   return r.badBlobs.length > 0 ? 1 : 0;
 }
