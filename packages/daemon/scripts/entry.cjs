@@ -69,6 +69,16 @@ try {
   /* no /proc: nothing is closed */
 }
 
+// node's own report of an uncaught error quotes the line it was thrown from, and the bundle is a
+// few lines of up to ~180 KB: each failed start (an install whose node_modules is gone) put one
+// such line in daemon.log, where the start's one-line reason points (an error-message audit's
+// find). The error and its stack, as node would give them, without the quote; the same exit code.
+process.on('uncaughtException', (err) => {
+  const text = err instanceof Error && err.stack ? err.stack : String(err);
+  process.stderr.write(`${text.split('\n').slice(0, 20).join('\n')}\n`);
+  process.exit(1);
+});
+
 const file = join(__dirname, 'daemon.cjs');
 const st = statSync(file);
 const cacheFile = join(__dirname, `daemon-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}.cache`);
