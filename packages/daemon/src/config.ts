@@ -84,7 +84,7 @@ export function readConfig(given: NodeJS.ProcessEnv): DaemonConfig {
     logLevel: r.oneOf('SPLITCACHE_LOG', ['warn', 'quiet', 'debug'] as const),
     producer: r.shownName('SPLITCACHE_PRODUCER', hostname()),
     baseDirs: r.absolutePaths('SPLITCACHE_BASEDIRS'),
-    remap: r.oneOf('SPLITCACHE_REMAP', ['0', '1'] as const, 'remap is off') === '1',
+    remap: r.onOff('SPLITCACHE_REMAP', 'remap is off'),
     maxBytes,
     auditKeepMs: r.days('SPLITCACHE_AUDIT_DAYS', 90),
     // Never more than the store holds: a result larger than the whole store, set free by `0` or a
@@ -239,6 +239,19 @@ class SettingReader {
   }
 
   /** One of `values`; the first is the default. */
+  /**
+   * A switch: `1`, `true`, `yes`, `on` (any case) on; `0`, `false`, `no`, `off` off, as
+   * SPLITCACHE_DISABLE reads them (switchedOn); anything else is named, and off. `true` was
+   * refused where SPLITCACHE_DISABLE took it (an error-message audit's find).
+   */
+  onOff(name: string, instead: string): boolean {
+    const v = this.value(name);
+    if (v === undefined || /^(0|false|no|off)$/i.test(v.trim())) return false;
+    if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
+    this.problems.push(`${name} must be 1 (or true, yes, on) or 0 (or false, no, off), not ${JSON.stringify(v)}; ${instead}`);
+    return false;
+  }
+
   oneOf<T extends string>(name: string, values: readonly T[], instead = `using ${values[0]}`): T {
     const v = this.value(name);
     if (v === undefined) return values[0]!;

@@ -58,7 +58,7 @@ t.test('seconds beyond what a timer holds: never for the idle timeout, the longe
 
 t.test('a value that can\'t be used is named with what is used instead, and the cache stays on', async (t) => {
   const c = readConfig({
-    ...base, SPLITCACHE_MAX_SIZE: 'lots', SPLITCACHE_MAX_ENTRY_SIZE: '1,5G', SPLITCACHE_IDLE_TIMEOUT: '-5', SPLITCACHE_LOG: 'loud', SPLITCACHE_REMAP: 'true',
+    ...base, SPLITCACHE_MAX_SIZE: 'lots', SPLITCACHE_MAX_ENTRY_SIZE: '1,5G', SPLITCACHE_IDLE_TIMEOUT: '-5', SPLITCACHE_LOG: 'loud', SPLITCACHE_REMAP: 'maybe',
     SPLITCACHE_BASEDIRS: '/ok:rel/dir',
   });
   t.same(c.problems, [
@@ -66,10 +66,16 @@ t.test('a value that can\'t be used is named with what is used instead, and the 
     'SPLITCACHE_IDLE_TIMEOUT is not a number of seconds (0: never): "-5"; using 600',
     'SPLITCACHE_LOG must be warn, quiet or debug, not "loud"; using warn',
     'SPLITCACHE_BASEDIRS takes absolute paths, not "rel/dir"; left out',
-    'SPLITCACHE_REMAP must be 0 or 1, not "true"; remap is off',
+    'SPLITCACHE_REMAP must be 1 (or true, yes, on) or 0 (or false, no, off), not "maybe"; remap is off',
     'SPLITCACHE_MAX_ENTRY_SIZE is not a size such as 10G or 500M (0: no limit): "1,5G"; using a quarter of the max size, at most 2G',
   ]);
   t.same([c.maxBytes, c.maxEntryBytes, c.idleTimeoutMs, c.logLevel, c.remap, c.baseDirs], [10 * GiB, 2 * GiB, 600_000, 'warn', false, ['/ok']], 'each takes its default');
+});
+
+// SPLITCACHE_REMAP read `true` as a value it can't take, where SPLITCACHE_DISABLE takes it (an error-message audit's find).
+t.test('SPLITCACHE_REMAP is a switch as SPLITCACHE_DISABLE is', async (t) => {
+  for (const on of ['1', 'true', 'YES', 'on ']) t.same([readConfig({ ...base, SPLITCACHE_REMAP: on }).remap, readConfig({ ...base, SPLITCACHE_REMAP: on }).problems], [true, []], `${JSON.stringify(on)}: on`);
+  for (const off of ['0', 'false', 'No', 'OFF']) t.same([readConfig({ ...base, SPLITCACHE_REMAP: off }).remap, readConfig({ ...base, SPLITCACHE_REMAP: off }).problems], [false, []], `${JSON.stringify(off)}: off`);
 });
 
 t.test('the per-call client settings: a value they can\'t take is named', async (t) => {
