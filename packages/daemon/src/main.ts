@@ -18,7 +18,7 @@ import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger, type Logger } from './log.js';
 import { LogRotation } from './logRotation.js';
-import { daemonSocketPath, runningDaemonPid, writeStartFailed } from './protocol.js';
+import { runningDaemonPid, socketPath, writeStartFailed } from './protocol.js';
 import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
@@ -93,7 +93,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
     const holder = err instanceof StillStopping ? err.pid : undefined;
     const over = holder === undefined ? undefined : () => runningDaemonPid(config.dir) !== holder;
     log.warn(`${oneLine(err)}; answering every call with 'build uncached' ${over ? 'until it ends' : `for ${UNAVAILABLE_LIFETIME_MS / 1000} s`}`);
-    if (!(await serveUnavailable(daemonSocketPath(config.dir), err, UNAVAILABLE_LIFETIME_MS, over, join(config.dir, 'daemon.sock')))) log.debug('another daemon answers on the store\'s socket; exiting');
+    if (!(await serveUnavailable(socketPath(config.dir), err, UNAVAILABLE_LIFETIME_MS, over))) log.debug('another daemon answers on the store\'s socket; exiting');
     await rm(join(config.dir, 'daemon.starting'), { force: true });
     return;
   }
@@ -186,7 +186,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   // Each step of a stop is taken whatever the one before it did: a remote whose close failed left
   // the counters unsaved and the index open.
   const step = (what: string, run: () => Promise<unknown>) => run().catch((err: unknown) => log.warn(`while stopping (${what}): ${oneLine(err)}`));
-  const server = new DaemonServer(daemonSocketPath(config.dir), services, handler, async () => {
+  const server = new DaemonServer(socketPath(config.dir), services, handler, async () => {
     await step('the remote', async () => {
       await services.remoteReady;
       await remote?.close();
@@ -200,7 +200,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
     });
     log.debug('daemon stopped');
-  }, join(config.dir, 'daemon.sock'));
+  });
   // Written whole (temp name, then rename) and before the socket answers, so
   // whoever reaches the daemon finds its pid file complete; synchronously, as
   // the first calls wait for the daemon to listen. Only `server stop`'s fallback
@@ -232,7 +232,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   listened();
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
-  log.debug(`daemon ${process.pid} listening on ${daemonSocketPath(config.dir)}`);
+  log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
   // A stop waits for the calls in hand; a signal while it does (a second one, or the first after a
   // `server stop`, an idle or an upgrade stop) ends the daemon at once, by SIGKILL: process.exit
   // waits for node's I/O threads, and one blocked in the kernel (a frozen store, a dead FUSE
@@ -313,7 +313,7 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
       return await Store.open(dir, (what) => log.warn(what));
     } catch (err) {
       if (!isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) throw err;
-      if (await socketAnswers(daemonSocketPath(dir))) throw new AnotherDaemon();
+      if (await socketAnswers(socketPath(dir))) throw new AnotherDaemon();
       // A daemon on its way out is waited for (it removes its pid file last). So, for a moment, is a
       // lock no daemon's pid file names: a daemon started beside this one may have opened the store
       // just now and not yet written its pid file (nor listened), and this one, reporting the lock

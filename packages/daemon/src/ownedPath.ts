@@ -9,7 +9,7 @@
  * no call, and every daemon started after it found the index locked, so
  * builds went uncached until it idled out.
  */
-import { lstatSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { unlinkSync, type BigIntStats } from 'node:fs';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
 /**
@@ -35,30 +35,5 @@ export class OwnedPath {
     } catch {
       // gone meanwhile: nothing to remove
     }
-  }
-}
-
-/**
- * A link at `at` to the socket at `sock`, where the daemon binds its socket elsewhere than the
- * store dir (socketPaths.ts: a deep store's, in the temp dir): `<dir>/daemon.sock` is where
- * bin/splitcache, and any client that names the store by a short path, looks for it. Made at a
- * name of its own and renamed into place; undefined where it can't be made (those clients start
- * a daemon, which finds this one answering, as before).
- */
-export function placeSocketLink(at: string, sock: string): OwnedPath | undefined {
-  if (at === sock) return undefined;
-  const own = `${at}.${process.pid}`;
-  try {
-    // The socket itself, named another way (the store's real path, and `at` through a link to it).
-    const there = lstatSync(at, { throwIfNoEntry: false });
-    const bound = statSync(sock);
-    if (there && !there.isSymbolicLink() && there.dev === bound.dev && there.ino === bound.ino) return undefined;
-    rmSync(own, { force: true });
-    symlinkSync(sock, own);
-    renameSync(own, at);
-    return new OwnedPath(at);
-  } catch {
-    rmSync(own, { force: true });
-    return undefined;
   }
 }

@@ -13,12 +13,10 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { userTempDir } from './userTempDir.js';
-import { realPathOf } from './socketPaths.js';
-export { daemonSocketPath, socketPath } from './socketPaths.js';
 import type { LinkAbout } from './callFlow.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
@@ -286,6 +284,38 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 }
 
 /**
+ * The daemon's socket. Unix socket paths are limited to 107 bytes, so a deep
+ * store directory gets its socket in this user's own directory in the temp dir
+ * (userTempDir.ts), named by a hash of the path. Throws (SPLITCACHE_DAEMON_UNREACHABLE)
+ * when that directory belongs to someone else.
+ */
+export function socketPath(dir: string): string {
+  const p = join(dir, 'daemon.sock');
+  if (Buffer.byteLength(p) < 100) return p;
+  // Named by the store's real path: by the path as spelled, `<dir>/` or a link to the store found
+  // no daemon at the other spelling's socket, started a second, which found the store locked, and
+  // every call it took built uncached (a hunting helper's repro). A long spelling of a store whose
+  // real path is short reaches the socket there, where its short spelling's daemon has it.
+  const real = realPathOf(dir);
+  const inStore = join(real, 'daemon.sock');
+  if (Buffer.byteLength(inStore) < 100) return inStore;
+  const inTemp = tempFileFor(real, 'sock');
+  // Bound as `<socket>.<pid>` (server.ts), within the 107 bytes a socket's path may have: a long
+  // TMPDIR's was cut short, and no daemon could start.
+  return Buffer.byteLength(inTemp) < 92 ? inTemp : join(userTempDir('/tmp'), basename(inTemp));
+}
+
+/** `path` with its links resolved: of the nearest part that exists, where it does not (a store not yet made). */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : join(realPathOf(parent), basename(path));
+  }
+}
+
+/**
  * Where a daemon that could not start says why, for the clients waiting on
  * it: first the temp dir, since the store's own disk may be the reason it
  * failed; then the store dir, for a temp dir that can't be written (a TMPDIR
@@ -295,7 +325,7 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 export function startFailedPaths(dir: string): [string, ...string[]] {
   const inStore = join(dir, 'daemon.start-failed');
   try {
-    // By the store's real path, as its socket (socketPaths.ts): every spelling of it reads the note.
+    // By the store's real path, as its socket: every spelling of it reads the note.
     return [tempFileFor(realPathOf(dir), 'start-failed'), inStore];
   } catch {
     return [inStore]; // the temp dir's splitcache-<uid> is not this user's: the store dir only

@@ -5,7 +5,7 @@ import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
-import { OwnedPath, placeSocketLink } from './ownedPath.js';
+import { OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
 import type { StoreUsage } from './maintenance.js';
 import { crateMatcher, type AuditEvent } from '@splitcache/store';
@@ -35,16 +35,11 @@ export class DaemonServer {
   /** The exec port (execServer.ts), closed with this server. */
   exec: ExecServer | undefined;
 
-  /** The link to the socket in the store dir, where the socket is elsewhere (placeSocketLink). */
-  private linkFile: OwnedPath | undefined;
-
   constructor(
     private readonly sock: string,
     private readonly s: Services,
     private readonly handler: CompileHandler,
     private readonly onStop: () => Promise<void>,
-    /** `<dir>/daemon.sock`, as clients and bin/splitcache name it: a link to `sock` where that is elsewhere. */
-    private readonly linkAt = sock,
   ) {}
 
   /** A connection elsewhere (the exec port) that keeps the daemon from idling out. */
@@ -67,7 +62,6 @@ export class DaemonServer {
    */
   async listen(): Promise<void> {
     refuseOthersSocket(this.sock);
-    refuseOthersSocket(this.linkAt);
     const own = `${this.sock}.${process.pid}`;
     await rm(own, { force: true });
     this.server = createServer((c) => this.connection(c));
@@ -88,7 +82,6 @@ export class DaemonServer {
     await chmod(own, 0o600).catch(() => undefined);
     await rename(own, this.sock);
     this.sockFile = new OwnedPath(this.sock);
-    this.linkFile = placeSocketLink(this.linkAt, this.sock);
     this.armIdle();
   }
 
@@ -306,7 +299,6 @@ export class DaemonServer {
       await Promise.all([new Promise<void>((res) => (this.server ? this.server.close(() => res()) : res())), this.exec?.close()]);
       await this.handler.settled();
       this.sockFile?.removeIfOwn();
-      this.linkFile?.removeIfOwn();
       // Its callers (the idle timer, `server stop`, a newer client, a signal) don't wait on it: a
       // rejection, unhandled, ended the daemon with a stack trace in daemon.log (a review's find).
       await this.onStop().catch((err: unknown) => this.s.log.warn(`while stopping: ${oneLine(err)}`));

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { refuseOthersSocket } from './socketOwner.js';
 import { socketAnswers } from './socketAnswers.js';
 import { chmod, rename, rm } from 'node:fs/promises';
-import { OwnedPath, placeSocketLink } from './ownedPath.js';
+import { OwnedPath } from './ownedPath.js';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, settingValue, type CompilePlan, type Request } from './protocol.js';
 import { crateNameOfCall } from '@splitcache/rustc';
@@ -21,7 +21,7 @@ const OVER_CHECK_MS = 250;
  * once per daemon, so once per build or per `lifetimeMs`; other requests
  * (stats, gc, …) get it as their error.
  */
-export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS, over?: () => boolean, linkAt = sock): Promise<boolean> {
+export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = UNAVAILABLE_LIFETIME_MS, over?: () => boolean): Promise<boolean> {
   const reason = oneLine(why);
   let warned = false;
   // Each call told to build uncached, for `splitcache cargo`'s summary: with no audit log to read, a
@@ -60,13 +60,11 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
     c.on('error', () => undefined);
   });
   let sockFile: OwnedPath | undefined;
-  let linkFile: OwnedPath | undefined;
   const stop = async () => {
     await new Promise<void>((res) => server.close(() => res()));
     // By path, it removed the socket of the daemon started meanwhile (a call that came once the
     // close began), as a stopping daemon's did before ownedPath.ts (a review's find).
     sockFile?.removeIfOwn();
-    linkFile?.removeIfOwn();
     process.exit(0);
   };
   refuseOthersSocket(sock);
@@ -91,7 +89,6 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
   await chmod(own, 0o600).catch(() => undefined);
   await rename(own, sock);
   sockFile = new OwnedPath(sock);
-  linkFile = placeSocketLink(linkAt, sock);
   setTimeout(() => void stop(), lifetimeMs).unref();
   // What kept the store away may end sooner (the daemon before this one, finishing its calls):
   // then this one goes, and the next call starts one that opens the store.

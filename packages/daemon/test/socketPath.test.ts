@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonSocketPath, socketPath } from '../src/protocol.js';
+import { socketPath } from '../src/protocol.js';
 
 // A deep store's socket goes in the temp dir, named by a hash of the store's path. Hashed as
 // spelled, `<dir>/` and a link to the store named other sockets: a second daemon started, found
@@ -22,18 +22,13 @@ t.test('a deep store has one socket however it is spelled, within the length a b
   t.equal(socketPath(`${deep}/`), sock, 'with a trailing slash');
   t.equal(socketPath(`${deep}//`), sock, 'with two');
   t.equal(socketPath(link), sock, 'through a link');
-  // A short link to the deep store: clients look in `<link>/daemon.sock`, where the daemon puts a link to its socket.
-  const shortLink = join(base, 's');
-  symlinkSync(deep, shortLink);
-  t.equal(socketPath(shortLink), join(shortLink, 'daemon.sock'), 'a short spelling: the store dir, as bin/splitcache looks');
-  t.equal(daemonSocketPath(shortLink), sock, "where the daemon of a short spelling binds: the deep store's own socket");
   // A long link to a store of a short path: its socket in the store dir, as a short spelling's.
   const shallow = join(base, 'shallow');
   mkdirSync(shallow);
   const longLink = join(base, 'k'.repeat(100));
   symlinkSync(shallow, longLink);
   t.equal(socketPath(longLink), join(shallow, 'daemon.sock'), "a long spelling of a short store: the store dir's socket");
-  t.equal(daemonSocketPath(shallow), join(shallow, 'daemon.sock'), 'where its daemon binds');
+  t.equal(socketPath(shallow), join(shallow, 'daemon.sock'), 'as its short spelling');
   const notYet = join(deep, 'inner', 'store');
   t.equal(socketPath(join(link, 'inner', 'store')), socketPath(notYet), 'a store not yet made, under a link');
 
