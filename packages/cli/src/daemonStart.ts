@@ -16,7 +16,7 @@
  *   that dies before it listens is noticed at once, not at the timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { refuseOthersSocket, socketPath, speaksTls, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { makeDirsSync } from '@splitcache/store/makeDirs';
@@ -287,7 +287,10 @@ function madeStoreDir(dir: string): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
-    throw Object.assign(new Error(`the store dir ${dir} is not a directory (${code === 'EEXIST' ? 'a file is there' : 'a file is on its path'}): set SPLITCACHE_DIR to a directory`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
+    // A link to nothing (a store on a disk not mounted) is no file (a review's point).
+    const dangling = code === 'EEXIST' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink();
+    const what = dangling ? `a link to ${readlinkSync(dir)}, which is not there, is there` : code === 'EEXIST' ? 'a file is there' : 'a file is on its path';
+    throw Object.assign(new Error(`the store dir ${dir} is not a directory (${what}): set SPLITCACHE_DIR to a directory`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
   }
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
 import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, ON_PIPES, tmpfsDir, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
@@ -260,6 +260,10 @@ t.test('a SPLITCACHE_DIR naming a file: every call builds uncached, and says so 
     t.same([call.code, call.printed], [0, 'filed\n'], 'the call builds');
     t.equal(call.stderr, `splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir ${dir} is not a directory (${where}): set SPLITCACHE_DIR to a directory (building uncached)\n`, where);
   }
+  const dangling = join(tempDir('dangling'), 'store');
+  symlinkSync('/nonexistent/disk/store', dangling);
+  const linked = compileOnce(new Store(dangling), 'filed', { TMPDIR: tempDir('tmp'), SPLITCACHE_CLIENT: 'node' });
+  t.match(linked.stderr, /the store dir \S+ is not a directory \(a link to \/nonexistent\/disk\/store, which is not there, is there\)/, 'a link to nothing is said to be one');
   const stats = await run(BIN, ['stats'], { env: new Store(file).env() });
   t.same([stats.code, stats.stderr], [1, `splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir ${file} is not a directory (a file is there): set SPLITCACHE_DIR to a directory\n`], 'a subcommand too');
 });
