@@ -1,12 +1,12 @@
 import t from 'tap';
-import { existsSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, copyFixture, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // cargo's dev profile compiles a workspace's own crates incrementally unless told not to, and
 // such calls pass through uncached. With the wrapper set in ~/.cargo/config.toml, a plain
 // `cargo build` said nothing of it, and the crates the user edits were never cached.
-const HINT = /splitcache: cargo compiles this build's own crates incrementally \(its dev profile's default\), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo\/config.toml, caches them/g;
+const HINT = /splitcache: cargo compiles this build's own crates incrementally \(its dev profile's default, or an incremental setting\), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo\/config.toml, caches them/g;
 
 t.test('a build whose crates cargo compiles incrementally by default is told once a day; one that chose either way is not', async (t) => {
   const store = new Store();
@@ -53,4 +53,20 @@ t.test('a build whose crates cargo compiles incrementally by default is told onc
     assertOk(t, r, `CARGO_INCREMENTAL=${chosen}`);
     t.notMatch(r.stderr, HINT, `CARGO_INCREMENTAL=${chosen}, a choice: nothing said`);
   }
+});
+
+// `[env] CARGO_INCREMENTAL = "0"` in .cargo/config.toml reaches rustc, and cargo, which does not
+// read [env] for itself, compiles incrementally all the same: nothing was said (the variable read
+// as the user's choice), and `explain` repeated the advice the user had followed (a helper's find).
+t.test('CARGO_INCREMENTAL=0 given in [env] of .cargo/config.toml: the line says cargo does not read it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  mkdirSync(join(ws, '.cargo'), { recursive: true });
+  writeFileSync(join(ws, '.cargo', 'config.toml'), '[env]\nCARGO_INCREMENTAL = "0"\n');
+  const env = store.env();
+  delete env.CARGO_INCREMENTAL;
+  const r = await run('cargo', ['build'], { cwd: ws, env });
+  assertOk(t, r, 'the build');
+  t.equal(r.stderr.match(/splitcache: cargo compiles this build's own crates incrementally, though CARGO_INCREMENTAL=0 reached rustc: cargo passes on \[env\] of \.cargo\/config\.toml and does not read it for itself; build\.incremental = false there/g)?.length, 1, `told once (${r.stderr.trim()})`);
 });

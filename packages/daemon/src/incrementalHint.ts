@@ -11,10 +11,15 @@ import { join } from 'node:path';
  * said (rather than a line on every call).
  */
 export function incrementalHint(dir: string, env: Record<string, string | undefined>): string | undefined {
-  // Only a call of cargo's (it sets CARGO for rustc), where no choice is seen (the variables of
-  // `build.incremental` and a profile's `incremental` too), and where the line is shown at all.
-  if (env.CARGO === undefined || env.CARGO_INCREMENTAL !== undefined || env.CARGO_BUILD_INCREMENTAL !== undefined) return undefined;
-  if (Object.keys(env).some((k) => /^CARGO_PROFILE_\w+_INCREMENTAL$/.test(k)) || env.SPLITCACHE_LOG?.trim() === 'quiet') return undefined;
+  if (env.CARGO === undefined || env.SPLITCACHE_LOG?.trim() === 'quiet') return undefined;
+  // An incremental call whose environment says not: cargo did not read it, so it came to rustc
+  // from `[env]` in .cargo/config.toml, which cargo passes on and does not read for itself. The
+  // line said to set CARGO_INCREMENTAL=0, which the user had (a config-setups helper's finding).
+  const off = [env.CARGO_INCREMENTAL, env.CARGO_BUILD_INCREMENTAL].some((v) => v !== undefined && /^(0|false)$/i.test(v.trim()));
+  // Else only a call of cargo's (it sets CARGO for rustc), where no choice is seen (the variables
+  // of `build.incremental` and a profile's `incremental` too), and where the line is shown at all.
+  if (!off && (env.CARGO_INCREMENTAL !== undefined || env.CARGO_BUILD_INCREMENTAL !== undefined)) return undefined;
+  if (!off && Object.keys(env).some((k) => /^CARGO_PROFILE_\w+_INCREMENTAL$/.test(k))) return undefined;
   const marker = join(dir, 'incremental-hint');
   try {
     if (Date.now() - statSync(marker).mtimeMs < 864e5) return undefined;
@@ -26,5 +31,8 @@ export function incrementalHint(dir: string, env: Record<string, string | undefi
   } catch {
     return undefined;
   }
-  return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day)";
+  if (off) {
+    return "splitcache: cargo compiles this build's own crates incrementally, though CARGO_INCREMENTAL=0 reached rustc: cargo passes on [env] of .cargo/config.toml and does not read it for itself; build.incremental = false there, or CARGO_INCREMENTAL=0 in the environment, caches them (said once a day)";
+  }
+  return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default, or an incremental setting), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day)";
 }
