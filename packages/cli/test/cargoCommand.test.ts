@@ -194,7 +194,8 @@ t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summa
   assertOk(t, quiet, 'a build under SPLITCACHE_LOG=quiet');
   t.notMatch(quiet.stderr, /splitcache/, "prints nothing of splitcache's on stderr");
   // cargo -q says nothing of its own; the summary line was the one line such a build printed.
-  for (const args of [['build', '-q'], ['-q', 'build'], ['build', '-qr'], ['build', '--quiet']]) {
+  // And cargo's own setting on its command line (the line was said where cargo said nothing: a helper's find).
+  for (const args of [['build', '-q'], ['-q', 'build'], ['build', '-qr'], ['build', '--quiet'], ['--config', 'term.quiet=true', 'build'], ['build', '--config=term.quiet = true']]) {
     await clean();
     const q = await run(BIN, ['cargo', ...args], { cwd: crate, env: store.env() });
     assertOk(t, q, `splitcache cargo ${args.join(' ')}`);

@@ -42,7 +42,12 @@ function inForeground(): boolean {
  */
 export function cargoIsQuiet(args: string[], env: NodeJS.ProcessEnv): boolean {
   const ours = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
-  return env.CARGO_TERM_QUIET === 'true' || ours.some((a) => a === '--quiet' || /^-[qrv]*q[qrv]*$/.test(a));
+  // `--config term.quiet=true` too (`--config=…`, spaces around `=`): the line was said where cargo said nothing (a helper's find).
+  const configured = ours.some((a, i) => {
+    const value = a.startsWith('--config=') ? a.slice(9) : a === '--config' ? ours[i + 1] : undefined;
+    return value !== undefined && /^\s*term\.quiet\s*=\s*true\s*$/.test(value);
+  });
+  return env.CARGO_TERM_QUIET === 'true' || configured || ours.some((a) => a === '--quiet' || /^-[qrv]*q[qrv]*$/.test(a));
 }
 
 /** A file for this build's calls that build uncached for a fault to note their codes in (protocol.ts, newUncachedNotes); undefined if none can be made. */
