@@ -288,7 +288,7 @@ function madeStoreDir(dir: string): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EEXIST' && code !== 'ENOTDIR') throw err;
     // A link to nothing (a store on a disk not mounted) is no file (a review's point).
-    const dangling = code === 'EEXIST' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink();
+    const dangling = code === 'EEXIST' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink() && statSync(dir, { throwIfNoEntry: false }) === undefined;
     const what = dangling ? `a link to ${readlinkSync(dir)}, which is not there, is there` : code === 'EEXIST' ? 'a file is there' : 'a file is on its path';
     throw Object.assign(new Error(`the store dir ${dir} is not a directory (${what}): set SPLITCACHE_DIR to a directory`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
   }

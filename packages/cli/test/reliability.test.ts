@@ -264,6 +264,9 @@ t.test('a SPLITCACHE_DIR naming a file: every call builds uncached, and says so 
   symlinkSync('/nonexistent/disk/store', dangling);
   const linked = compileOnce(new Store(dangling), 'filed', { TMPDIR: tempDir('tmp'), SPLITCACHE_CLIENT: 'node' });
   t.match(linked.stderr, /the store dir \S+ is not a directory \(a link to \/nonexistent\/disk\/store, which is not there, is there\)/, 'a link to nothing is said to be one');
+  const toFile = join(tempDir('to-file'), 'store');
+  symlinkSync(file, toFile);
+  t.match(compileOnce(new Store(toFile), 'filed', { TMPDIR: tempDir('tmp'), SPLITCACHE_CLIENT: 'node' }).stderr, /the store dir \S+ is not a directory \(a file is there\)/, 'a link to a file is a file there (a review: it read as a link to nothing)');
   const stats = await run(BIN, ['stats'], { env: new Store(file).env() });
   t.same([stats.code, stats.stderr], [1, `splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the store dir ${file} is not a directory (a file is there): set SPLITCACHE_DIR to a directory\n`], 'a subcommand too');
 });
@@ -360,6 +363,16 @@ t.test("a daemon whose modules can't be loaded: daemon.log has the error in a fe
   const log = readFileSync(join(store.dir, 'daemon.log'), 'utf8');
   t.match(log, /Cannot find module/, 'daemon.log names what is missing');
   t.ok(log.length < 10_000 && log.split('\n').every((l) => l.length < 1000), `in short lines (${log.length} bytes; before: a line of the bundle, ~180 KB)`);
+  // A bundle cut short: its syntax error quoted the line too, through vm's own report (a review's find).
+  const bundle = readFileSync(join(dirname(DAEMON_MAIN), 'daemon.cjs'), 'utf8');
+  writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.slice(0, bundle.indexOf('\n', 1000) + 5000));
+  rmSync(join(store.dir, 'daemon.log'), { force: true });
+  rmSync(startFailedPaths(store.dir)[0], { force: true });
+  const cut = crate('cut bundle');
+  t.equal((await run(bin, ['rustc', ...args(cut)], { cwd: cut, env: store.env() })).code, 0, 'a call with a bundle cut short builds');
+  const cutLog = readFileSync(join(store.dir, 'daemon.log'), 'utf8');
+  t.match(cutLog, /SyntaxError/, 'daemon.log names the syntax error');
+  t.ok(cutLog.length < 10_000, `in a few lines (${cutLog.length} bytes)`);
 });
 
 const deaths: [string, string, RegExp][] = [

@@ -74,8 +74,15 @@ try {
 // such line in daemon.log, where the start's one-line reason points (an error-message audit's
 // find). The error and its stack, as node would give them, without the quote; the same exit code.
 process.on('uncaughtException', (err) => {
-  const text = err instanceof Error && err.stack ? err.stack : String(err);
-  process.stderr.write(`${text.split('\n').slice(0, 20).join('\n')}\n`);
+  let text;
+  try {
+    // As node shows it (its code, its cause, a thrown object's fields), each line cut short.
+    text = require('node:util').inspect(err);
+  } catch {
+    text = 'an uncaught error that could not be shown';
+  }
+  const lines = text.split('\n').slice(0, 40).map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l));
+  process.stderr.write(`${lines.join('\n')}\n`);
   process.exit(1);
 });
 
@@ -88,7 +95,8 @@ try {
 } catch {
   /* first start of this build */
 }
-const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+// displayErrors off: a syntax error (a bundle cut short) would quote its ~180 KB line in its stack.
+const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData, displayErrors: false });
 if (cachedData === undefined || script.cachedDataRejected) {
   setTimeout(() => {
     try {

@@ -238,7 +238,6 @@ class SettingReader {
     return n ?? this.bad(name, 'a size such as 10G or 500M (0: no limit)', dfltText, dflt);
   }
 
-  /** One of `values`; the first is the default. */
   /**
    * A switch: `1`, `true`, `yes`, `on` (any case) on; `0`, `false`, `no`, `off` off, as
    * SPLITCACHE_DISABLE reads them (switchedOn); anything else is named, and off. `true` was
@@ -252,6 +251,7 @@ class SettingReader {
     return false;
   }
 
+  /** One of `values`; the first is the default. */
   oneOf<T extends string>(name: string, values: readonly T[], instead = `using ${values[0]}`): T {
     const v = this.value(name);
     if (v === undefined) return values[0]!;

@@ -15,7 +15,11 @@ export function incrementalHint(dir: string, env: Record<string, string | undefi
   // An incremental call whose environment says not: cargo did not read it, so it came to rustc
   // from `[env]` in .cargo/config.toml, which cargo passes on and does not read for itself. The
   // line said to set CARGO_INCREMENTAL=0, which the user had (a config-setups helper's finding).
-  const off = [env.CARGO_INCREMENTAL, env.CARGO_BUILD_INCREMENTAL].some((v) => v !== undefined && /^(0|false)$/i.test(v.trim()));
+  // CARGO_INCREMENTAL overrides build.incremental in cargo: `CARGO_INCREMENTAL=1` beside a
+  // `CARGO_BUILD_INCREMENTAL=false` is a choice of incremental (a review's point).
+  const saysOff = (v: string | undefined) => v !== undefined && /^(0|false)$/i.test(v.trim());
+  const offBy = saysOff(env.CARGO_INCREMENTAL) ? 'CARGO_INCREMENTAL' : env.CARGO_INCREMENTAL === undefined && saysOff(env.CARGO_BUILD_INCREMENTAL) ? 'CARGO_BUILD_INCREMENTAL' : undefined;
+  const off = offBy !== undefined;
   // Else only a call of cargo's (it sets CARGO for rustc), where no choice is seen (the variables
   // of `build.incremental` and a profile's `incremental` too), and where the line is shown at all.
   if (!off && (env.CARGO_INCREMENTAL !== undefined || env.CARGO_BUILD_INCREMENTAL !== undefined)) return undefined;
@@ -32,7 +36,7 @@ export function incrementalHint(dir: string, env: Record<string, string | undefi
     return undefined;
   }
   if (off) {
-    return "splitcache: cargo compiles this build's own crates incrementally, though CARGO_INCREMENTAL=0 reached rustc: cargo passes on [env] of .cargo/config.toml and does not read it for itself; build.incremental = false there, or CARGO_INCREMENTAL=0 in the environment, caches them (said once a day)";
+    return `splitcache: cargo compiles this build's own crates incrementally, though ${offBy}=${env[offBy!]!.trim()} reached rustc: cargo passes on [env] of .cargo/config.toml and does not read it for itself; build.incremental = false there, or CARGO_INCREMENTAL=0 in the environment, caches them (said once a day)`;
   }
   return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default, or an incremental setting), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day)";
 }
