@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, BIN, Store } from './helpers.js';
@@ -83,21 +84,28 @@ t.test('a result too large to store: explain says so, not "no earlier entry"', a
   );
 });
 
+/** A `cargo build --lib` of `ws` from a clean target dir, as session `session`. */
+const libBuild = (t: Test, store: Store, ws: string) => async (session: string, env: NodeJS.ProcessEnv = {}) => {
+  rmSync(join(ws, 'target'), { recursive: true, force: true });
+  assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
+};
+
+/** gc to a byte under what the store keeps: the least recently used entry goes. How many went. */
+async function evictOldest(store: Store): Promise<number> {
+  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  return (JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number }).entriesEvicted;
+}
+
 // An evicted entry keeps no key parts to compare: explain told an old session's miss "no earlier
 // entry of this crate exists" of a crate stored under another key (a soak helper's finding).
 t.test('an old miss whose entry was evicted since, of a crate with an entry under another key: explain says it cannot tell the difference, not "no earlier entry"', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const ws = tiny();
-  const build = async (session: string, env: NodeJS.ProcessEnv = {}) => {
-    rmSync(join(ws, 'target'), { recursive: true, force: true });
-    assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
-  };
+  const build = libBuild(t, store, tiny());
   await build('one');
   await build('cfg', { RUSTFLAGS: '--cfg zz' });
   await build('again');
-  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
-  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  const gc = { entriesEvicted: await evictOldest(store) };
   t.equal(gc.entriesEvicted, 1, "gc evicts the least recently used entry, --cfg zz's");
   const r = await store.splitcache(['explain', 'tiny', '--session', 'cfg']);
   t.equal(r.stdout, "tiny missed under a key whose parts are no longer kept (its entry was evicted or cleared since), so which part of it differs from the key of its one earlier entry can't be told\n");
@@ -110,15 +118,10 @@ t.test('an old miss whose entry was evicted since, of a crate with an entry unde
 t.test('a first build whose entry was evicted since, of a crate built after it under another key: still a first build', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const ws = tiny();
-  const build = async (session: string, env: NodeJS.ProcessEnv = {}) => {
-    rmSync(join(ws, 'target'), { recursive: true, force: true });
-    assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: session, ...env }), `build ${session}`);
-  };
+  const build = libBuild(t, store, tiny());
   await build('first', { RUSTFLAGS: '--cfg zz' });
   await build('plain');
-  const kept = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
-  const gc = JSON.parse((await store.splitcache(['gc', '--max-size', String(kept.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  const gc = { entriesEvicted: await evictOldest(store) };
   t.equal(gc.entriesEvicted, 1, "gc evicts the first build's entry");
   const r = JSON.parse((await store.splitcache(['explain', 'tiny', '--session', 'first', '--json'])).stdout) as { verdict: string };
   t.equal(r.verdict, 'first-build', 'no entry was stored before it');
