@@ -88,9 +88,7 @@ async function tooOld(argv: string[], subcommand: boolean): Promise<number> {
   }
   aCall = !subcommand;
   // The build's one line, as with no node (bin/splitcache): its calls' own wait out the minute.
-  if (cargo) {
-    warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (running cargo uncached; splitcache needs ${NODE_NEEDED})`);
-  } else warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (building uncached; splitcache needs ${NODE_NEEDED})`);
+  warnOnce('SPLITCACHE_NODE_TOO_OLD', `${process.execPath} is Node.js ${process.version} (${cargo ? 'running cargo' : 'building'} uncached; splitcache needs ${NODE_NEEDED})`);
   // Only so that the plain run below can start rustc or cargo: the one builtin path this call takes.
   const { createRequire } = await import('node:module');
   const load = createRequire(__filename);

@@ -6,6 +6,7 @@
  * (execCall.ts), where the caller, bash, runs each rustc the steps ask for.
  * This module is bundled into the client, so it imports types only.
  */
+import { parseInvocation } from '@splitcache/rustc';
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 
 export interface RunResult {
@@ -131,8 +132,8 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
   if (side.debug) side.write(2, stderr);
   const { code } = await side.run(args, false, false);
   // Which crate, and where its link's own words are: a one-off failure named neither, and was lost (a helper's finding).
-  const crate = args[args.indexOf('--crate-name') + 1];
-  if (code === 0) side.warn(`SPLITCACHE_LINK_FAILED: the split link${args.includes('--crate-name') ? ` of ${crate}` : ''} failed where a plain rustc succeeds; compiled uncached (its entry is evicted; daemon.log has the link's error)`);
+  const crate = parseInvocation(args).crateName;
+  if (code === 0) side.warn(`SPLITCACHE_LINK_FAILED: the split link${crate ? ` of ${crate}` : ''} failed where a plain rustc succeeds; compiled uncached (its entry is evicted; daemon.log has the link's error)`);
   return { code, linkCode, about: { detail: linkError(stderr) } };
 }
 

@@ -128,7 +128,6 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // Every build script's crate is build_script_build: only its own package's earlier entries
   // count. Compared with another package's (the nearest of any), `explain patterns --type
   // build-script` listed log's build script's key against patterns' first one.
-  const ofPackage = (m: ManifestRecord) => !miss.pkg || m.components.some(([n, v]) => n === 'env:CARGO_PKG_NAME' && v === miss.pkg);
   // Only entries of the same kind (crate types, --test, driver): a crate's first test build was
   // compared with its lib's entry, and told its --test and --emit differ.
   const kind = kindOf(mine.components);
@@ -140,7 +139,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   let best: { key: string; diff: KeyDiff[]; at: number } | undefined;
   for await (const [key, m] of store.manifests()) {
     // A manifest whose results were all evicted keeps no components to compare (Store.evictEntries).
-    if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m) || kindOf(m.components) !== kind) continue;
+    if (key === miss.key || m.crateName !== crate || m.results.length === 0 || !ofPackage(m, miss.pkg) || kindOf(m.components) !== kind) continue;
     const diff = diffKeys(m.components, mine.components);
     if (best && diff.length > best.diff.length) continue;
     // Its newest result stored before the miss's own (results are newest first); one with none is left out.
@@ -159,6 +158,11 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
 }
 
+/** Whether manifest `m` is of package `pkg` (any, where none is given): its CARGO_PKG_NAME component. */
+function ofPackage(m: ManifestRecord, pkg: string | undefined): boolean {
+  return !pkg || m.components.some(([n, v]) => n === 'env:CARGO_PKG_NAME' && v === pkg);
+}
+
 /**
  * How many keys of the miss's crate have an entry stored before the miss, of its kind as far as
  * an audit line tells it (a test's or not) and of its package (a build script's): counted with
@@ -169,7 +173,7 @@ async function keysBefore(store: Store, miss: Pick<AuditEvent, 'crate' | 'pkg' |
   let n = 0;
   for await (const [, m] of store.manifests()) {
     if (m.crateName !== miss.crate || m.results.length === 0) continue;
-    if (miss.pkg && !m.components.some(([c, v]) => c === 'env:CARGO_PKG_NAME' && v === miss.pkg)) continue;
+    if (!ofPackage(m, miss.pkg)) continue;
     if (m.components.some(([c]) => /^--test(#\d+)?$/.test(c)) !== (miss.crateType === 'test')) continue;
     for (const r of m.results) {
       const created = (await store.getEntry(r.entryKey))?.createdAt;

@@ -10,6 +10,8 @@
  * builds went uncached until it idled out.
  */
 import { unlinkSync, type BigIntStats } from 'node:fs';
+import { chmod, rename, rm } from 'node:fs/promises';
+import type { Server } from 'node:net';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
 
 /**
@@ -36,4 +38,31 @@ export class OwnedPath {
       // gone meanwhile: nothing to remove
     }
   }
+}
+
+/**
+ * Has `server` listen on the socket `sock` (a daemon's, or the stand-in's while the store won't
+ * open), as a file of this daemon's own: bound at a name of its own (`<sock>.<pid>`) under umask
+ * 0177, then renamed into place. Bound under the user's umask (002 in a store a group shares,
+ * 000), it was open to the group, or to all, until a chmod, and a connection made then outlived
+ * it: another user who watched for the name got answers from the daemon, and a `compile` of theirs
+ * planted a crate in this user's cache (a helper's repro). Bound at `sock` itself, node's server
+ * would remove that path when it closes, whatever is there by then: a newer daemon's socket (a
+ * store removed and made again while this one ran). node binds within listen(), before it returns.
+ */
+export async function listenOwnSocket(server: Server, sock: string): Promise<OwnedPath> {
+  const own = `${sock}.${process.pid}`;
+  await rm(own, { force: true });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    const umask = process.umask(0o177);
+    try {
+      server.listen(own, () => res());
+    } finally {
+      process.umask(umask);
+    }
+  });
+  await chmod(own, 0o600).catch(() => undefined);
+  await rename(own, sock);
+  return new OwnedPath(sock);
 }

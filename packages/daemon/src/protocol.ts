@@ -296,7 +296,7 @@ export function socketPath(dir: string): string {
   // no daemon at the other spelling's socket, started a second, which found the store locked, and
   // every call it took built uncached (a hunting helper's repro). A long spelling of a store whose
   // real path is short reaches the socket there, where its short spelling's daemon has it.
-  const real = realPathOf(dir);
+  const real = storeRealPath(dir);
   const inStore = join(real, 'daemon.sock');
   if (Buffer.byteLength(inStore) < 100) return inStore;
   const inTemp = tempFileFor(real, 'sock');
@@ -305,13 +305,16 @@ export function socketPath(dir: string): string {
   return Buffer.byteLength(inTemp) < 92 ? inTemp : join(userTempDir('/tmp'), basename(inTemp));
 }
 
-/** `path` with its links resolved: of the nearest part that exists, where it does not (a store not yet made). */
-function realPathOf(path: string): string {
+/**
+ * A store dir's path with its links resolved: of the nearest part that exists, where it does not
+ * (a store not yet made). (prefixes.ts's realPathOf takes a path that is not there as it is.)
+ */
+function storeRealPath(path: string): string {
   try {
     return realpathSync.native(path);
   } catch {
     const parent = dirname(path);
-    return parent === path ? path : join(realPathOf(parent), basename(path));
+    return parent === path ? path : join(storeRealPath(parent), basename(path));
   }
 }
 
@@ -326,7 +329,7 @@ export function startFailedPaths(dir: string): [string, ...string[]] {
   const inStore = join(dir, 'daemon.start-failed');
   try {
     // By the store's real path, as its socket: every spelling of it reads the note.
-    return [tempFileFor(realPathOf(dir), 'start-failed'), inStore];
+    return [tempFileFor(storeRealPath(dir), 'start-failed'), inStore];
   } catch {
     return [inStore]; // the temp dir's splitcache-<uid> is not this user's: the store dir only
   }

@@ -1,11 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmod, rename, rm } from 'node:fs/promises';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
 import { readConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
-import { OwnedPath } from './ownedPath.js';
+import { listenOwnSocket, type OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
 import type { StoreUsage } from './maintenance.js';
 import { crateMatcher, type AuditEvent } from '@splitcache/store';
@@ -62,26 +61,8 @@ export class DaemonServer {
    */
   async listen(): Promise<void> {
     refuseOthersSocket(this.sock);
-    const own = `${this.sock}.${process.pid}`;
-    await rm(own, { force: true });
     this.server = createServer((c) => this.connection(c));
-    // Bound under umask 0177, so the socket is this user's alone from its first moment: bound under
-    // the user's (002 in a store a group shares, 000), it was open to the group, or to all, until the
-    // chmod below, and a connection made then outlived it. Another user who watched for the name got
-    // answers from this daemon, and a `compile` of theirs planted a crate in this user's cache (a
-    // helper's repro). node binds within listen(), before it returns.
-    await new Promise<void>((res, rej) => {
-      this.server!.once('error', rej);
-      const umask = process.umask(0o177);
-      try {
-        this.server!.listen(own, () => res());
-      } finally {
-        process.umask(umask);
-      }
-    });
-    await chmod(own, 0o600).catch(() => undefined);
-    await rename(own, this.sock);
-    this.sockFile = new OwnedPath(this.sock);
+    this.sockFile = await listenOwnSocket(this.server, this.sock);
     this.armIdle();
   }
 

@@ -1,8 +1,7 @@
 import { createServer } from 'node:net';
 import { refuseOthersSocket } from './socketOwner.js';
 import { socketAnswers } from './socketAnswers.js';
-import { chmod, rename, rm } from 'node:fs/promises';
-import { OwnedPath } from './ownedPath.js';
+import { listenOwnSocket, type OwnedPath } from './ownedPath.js';
 import { oneLine } from '@splitcache/errors';
 import { encodeFrame, FrameReader, settingValue, type CompilePlan, type Request } from './protocol.js';
 import { crateNameOfCall } from '@splitcache/rustc';
@@ -72,23 +71,9 @@ export async function serveUnavailable(sock: string, why: unknown, lifetimeMs = 
   // its calls why): the socket stays its own. Taken over, the calls of one build were each told
   // the reason once per daemon, so twice, and a serving daemon lost its calls for 30 s.
   if (await socketAnswers(sock)) return false;
-  // As the daemon's own socket (server.ts): bound under umask 0177 at a name of its own, then
-  // renamed into place. Bound at the socket's path under the user's umask, it was open to a group
-  // sharing the store until the chmod.
-  const own = `${sock}.${process.pid}`;
-  await rm(own, { force: true });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    const umask = process.umask(0o177);
-    try {
-      server.listen(own, () => res());
-    } finally {
-      process.umask(umask);
-    }
-  });
-  await chmod(own, 0o600).catch(() => undefined);
-  await rename(own, sock);
-  sockFile = new OwnedPath(sock);
+  // As the daemon's own (ownedPath.ts): bound at the socket's path under the user's umask, it was
+  // open to a group sharing the store until the chmod, and its stop removed a newer daemon's socket.
+  sockFile = await listenOwnSocket(server, sock);
   setTimeout(() => void stop(), lifetimeMs).unref();
   // What kept the store away may end sooner (the daemon before this one, finishing its calls):
   // then this one goes, and the next call starts one that opens the store.
