@@ -38,7 +38,7 @@ const START_RETRY_MS = 10_000;
  * while it starts if its store is new (SPLITCACHE_FIRST_RUSTC, daemon main.ts).
  */
 export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5000, firstRustc?: string): Promise<DaemonConnection | undefined> {
-  const sock = socketPath(dir);
+  let sock = socketPath(dir);
   // Another user's daemon serves this store (one shared by a group): a daemon of this user's could not open it.
   // Checked before connecting: root can connect to any socket, and that daemon would get root's calls and plan
   // the commands root runs (a `sudo cargo build` that kept the user's HOME).
@@ -49,6 +49,8 @@ export async function connectOrStart(dir: string, daemonMain: string, waitMs = 5
   const failed = startFailedPaths(dir);
   startFailure(failed, Date.now() - START_RETRY_MS);
   madeStoreDir(dir);
+  // A deep store's socket is reached through a descriptor of its directory (storeSocket.ts), which a store not made until now had none of.
+  sock = socketPath(dir);
   const t0 = Date.now();
   const started = await startUnlessServed(sock, dir, daemonMain, false, firstRustc);
   if (started instanceof DaemonConnection) return started;

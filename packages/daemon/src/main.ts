@@ -18,7 +18,8 @@ import { Maintenance } from './maintenance.js';
 import { readConfig } from './config.js';
 import { makeLogger, type Logger } from './log.js';
 import { LogRotation } from './logRotation.js';
-import { runningDaemonPid, socketPath, writeStartFailed } from './protocol.js';
+import { runningDaemonPid, socketPath, socketShown, writeStartFailed } from './protocol.js';
+import { stopLegacyDaemon } from './legacyDaemon.js';
 import { openRemote, type RemoteServices } from './openRemote.js';
 import { RustcIdentities, startProbe } from './rustcIdentity.js';
 import { NativeCpus } from './nativeCpu.js';
@@ -232,7 +233,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   listened();
   await rm(join(config.dir, 'daemon.starting'), { force: true });
   void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
-  log.debug(`daemon ${process.pid} listening on ${socketPath(config.dir)}`);
+  log.debug(`daemon ${process.pid} listening on ${socketShown(socketPath(config.dir))}`);
   // A stop waits for the calls in hand; a signal while it does (a second one, or the first after a
   // `server stop`, an idle or an upgrade stop) ends the daemon at once, by SIGKILL: process.exit
   // waits for node's I/O threads, and one blocked in the kernel (a frozen store, a dead FUSE
@@ -308,12 +309,14 @@ async function openWhenFree(dir: string, log: Logger): Promise<Store> {
   // which then gave up (`no daemon answered`) just before this daemon answered it.
   const deadline = performance.timeOrigin + LOCK_WAIT_MS;
   let unnamedUntil = Date.now() + UNNAMED_LOCK_MS;
+  let askedLegacy = false;
   for (;;) {
     try {
       return await Store.open(dir, (what) => log.warn(what));
     } catch (err) {
       if (!isSplitcacheError(err, 'SPLITCACHE_STORE_LOCKED')) throw err;
       if (await socketAnswers(socketPath(dir))) throw new AnotherDaemon();
+      askedLegacy ||= await stopLegacyDaemon(dir, log);
       // A daemon on its way out is waited for (it removes its pid file last). So, for a moment, is a
       // lock no daemon's pid file names: a daemon started beside this one may have opened the store
       // just now and not yet written its pid file (nor listened), and this one, reporting the lock

@@ -13,13 +13,15 @@
  * in fresh processes. This module is bundled into the client, so it imports
  * only node builtins.
  */
-import { readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { storeRealPath, tempFileFor } from './storeSocket.js';
 import { userTempDir } from './userTempDir.js';
 import type { LinkAbout } from './callFlow.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
+export { socketPath, socketShown, tempFileFor } from './storeSocket.js';
 
 /**
  * Sent with every compile request; a daemon speaking another version passes the call through.
@@ -284,41 +286,6 @@ export function storeDir(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * The daemon's socket. Unix socket paths are limited to 107 bytes, so a deep
- * store directory gets its socket in this user's own directory in the temp dir
- * (userTempDir.ts), named by a hash of the path. Throws (SPLITCACHE_DAEMON_UNREACHABLE)
- * when that directory belongs to someone else.
- */
-export function socketPath(dir: string): string {
-  const p = join(dir, 'daemon.sock');
-  if (Buffer.byteLength(p) < 100) return p;
-  // Named by the store's real path: by the path as spelled, `<dir>/` or a link to the store found
-  // no daemon at the other spelling's socket, started a second, which found the store locked, and
-  // every call it took built uncached (a hunting helper's repro). A long spelling of a store whose
-  // real path is short reaches the socket there, where its short spelling's daemon has it.
-  const real = storeRealPath(dir);
-  const inStore = join(real, 'daemon.sock');
-  if (Buffer.byteLength(inStore) < 100) return inStore;
-  const inTemp = tempFileFor(real, 'sock');
-  // Bound as `<socket>.<pid>` (server.ts), within the 107 bytes a socket's path may have: a long
-  // TMPDIR's was cut short, and no daemon could start.
-  return Buffer.byteLength(inTemp) < 92 ? inTemp : join(userTempDir('/tmp'), basename(inTemp));
-}
-
-/**
- * A store dir's path with its links resolved: of the nearest part that exists, where it does not
- * (a store not yet made). (prefixes.ts's realPathOf takes a path that is not there as it is.)
- */
-function storeRealPath(path: string): string {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    const parent = dirname(path);
-    return parent === path ? path : join(storeRealPath(parent), basename(path));
-  }
-}
-
-/**
  * Where a daemon that could not start says why, for the clients waiting on
  * it: first the temp dir, since the store's own disk may be the reason it
  * failed; then the store dir, for a temp dir that can't be written (a TMPDIR
@@ -349,11 +316,6 @@ export function newUncachedNotes(): string {
   return join(userTempDir(), `uncached.${process.pid}.${Date.now().toString(36)}`);
 }
 
-/** A store's file in this user's own directory in the temp dir (userTempDir.ts), named by a hash of the store's path. */
-export function tempFileFor(dir: string, ext: string): string {
-  return join(userTempDir(), `${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);
-}
-
 /**
  * Leaves a failed start's reason at the first of `startFailedPaths(dir)` that
  * can be written, whole: written to a temp name and renamed, because waiting
@@ -375,16 +337,6 @@ export function writeStartFailed(dir: string, why: string): void {
     }
   }
   throw failed;
-}
-
-/** A small string hash, so the client need not load node:crypto for a file name. */
-function fnv1a(s: string, seed: number): string {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
 }
 
 // The daemon's process: its pid in daemon.pid, its install, and whether it may speak TLS.

@@ -9,6 +9,7 @@
  * Bundled into the client: node builtins only.
  */
 import { lstatSync } from 'node:fs';
+import { socketShown } from './storeSocket.js';
 
 /** The uid owning the socket at `sock` when it is another user's; undefined if it is this user's, no socket, or absent. */
 export function othersSocket(sock: string): number | undefined {
@@ -25,7 +26,7 @@ export function othersSocket(sock: string): number | undefined {
 export function refuseOthersSocket(sock: string): void {
   const owner = othersSocket(sock);
   if (owner === undefined) return;
-  throw Object.assign(new Error(`${sock} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()}): that user's daemon serves this store, and a store is served to one user only`), {
+  throw Object.assign(new Error(`${socketShown(sock)} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()}): that user's daemon serves this store, and a store is served to one user only`), {
     code: 'SPLITCACHE_DAEMON_UNREACHABLE',
   });
 }

@@ -2,7 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, FrameReader, socketPath, startFailedPaths, MAX_FRAME } from '../src/protocol.js';
 
@@ -120,7 +122,9 @@ t.test('a MessagePack frame (a splitcache before protocol 2) is refused by name'
 });
 
 t.test('long store paths get a short socket path', async (t) => {
-  const deep = '/tmp/' + 'd'.repeat(150);
+  const deep = join(mkdtempSync(join(tmpdir(), 'deep-')), 'd'.repeat(150));
+  mkdirSync(deep);
+  t.teardown(() => rmSync(dirname(deep), { recursive: true, force: true }));
   t.ok(Buffer.byteLength(socketPath(deep)) < 108);
   t.equal(socketPath(deep), socketPath(deep), 'stable');
   t.equal(socketPath('/s'), '/s/daemon.sock');

@@ -1,46 +1,100 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, connect, type Server } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { socketPath } from '../src/protocol.js';
+import { socketPath, socketShown } from '../src/protocol.js';
 
-// A deep store's socket goes in the temp dir, named by a hash of the store's path. Hashed as
-// spelled, `<dir>/` and a link to the store named other sockets: a second daemon started, found
-// the store locked, and the calls it took built uncached. A long TMPDIR made a socket path past
-// the 107 bytes a bind takes (node cut it short, and no daemon could start); a relative one, a
-// socket in each crate's directory (a hunting helper's repros).
+// A deep store's socket (a path past the 107 bytes a bind takes) is in the store dir, reached as
+// /proc/self/fd/<fd>/daemon.sock. It was in the temp dir, named by a hash of the store's path:
+// a short link to the store, or a call under another TMPDIR (an editor's, an `[env]` table's),
+// found no daemon there, started a second one, which found the store locked, and the calls it
+// took built uncached (hunting helpers' repros). Where /proc is not there, the temp dir still.
 
-t.test('a deep store has one socket however it is spelled, within the length a bind takes', async (t) => {
+const connects = (sock: string) =>
+  new Promise<boolean>((res) => {
+    const c = connect(sock);
+    c.once('connect', () => (c.destroy(), res(true)));
+    c.once('error', () => res(false));
+  });
+
+const listening = (sock: string) =>
+  new Promise<Server>((res, rej) => {
+    const s = createServer((c) => c.destroy());
+    s.once('error', rej);
+    s.listen(sock, () => res(s));
+  });
+
+t.test('a deep store has one socket, in the store dir, however it is spelled and whatever the temp dir', async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'sock-path-'));
   t.teardown(() => rmSync(base, { recursive: true, force: true }));
   const deep = join(base, 'w'.repeat(90), 'store');
   mkdirSync(deep, { recursive: true });
-  const link = join(base, 'l'.repeat(95));
-  symlinkSync(deep, link);
+  const longLink = join(base, 'l'.repeat(95));
+  symlinkSync(deep, longLink);
+  const shortLink = join(base, 's');
+  symlinkSync(deep, shortLink);
+
   const sock = socketPath(deep);
-  t.ok(Buffer.byteLength(sock) < 92, `in the temp dir, short (${sock})`);
-  t.equal(socketPath(`${deep}/`), sock, 'with a trailing slash');
-  t.equal(socketPath(`${deep}//`), sock, 'with two');
-  t.equal(socketPath(link), sock, 'through a link');
-  // A long link to a store of a short path: its socket in the store dir, as a short spelling's.
-  const shallow = join(base, 'shallow');
-  mkdirSync(shallow);
-  const longLink = join(base, 'k'.repeat(100));
-  symlinkSync(shallow, longLink);
-  t.equal(socketPath(longLink), join(shallow, 'daemon.sock'), "a long spelling of a short store: the store dir's socket");
-  t.equal(socketPath(shallow), join(shallow, 'daemon.sock'), 'as its short spelling');
-  const notYet = join(deep, 'inner', 'store');
-  t.equal(socketPath(join(link, 'inner', 'store')), socketPath(notYet), 'a store not yet made, under a link');
+  t.match(sock, /^\/proc\/self\/fd\/\d+\/daemon\.sock$/, `reached through a descriptor of the store dir (${sock})`);
+  t.equal(socketShown(sock), join(deep, 'daemon.sock'), 'shown by the store dir');
+  const server = await listening(sock);
+  t.teardown(() => server.close());
+  t.ok(lstatSync(join(deep, 'daemon.sock')).isSocket(), 'the socket is the store dir\'s own file');
 
   const saved = process.env.TMPDIR;
   t.teardown(() => (saved === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = saved)));
+  for (const tmp of [saved, join(base, 't'.repeat(70)), 'reltmp']) {
+    if (tmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmp;
+    for (const [what, spelled] of [['its path', deep], ['a trailing slash', `${deep}/`], ['a long link', longLink], ['a short link', shortLink]]) {
+      t.ok(await connects(socketPath(spelled!)), `by ${what}, TMPDIR ${tmp ?? '(unset)'}: the one socket`);
+    }
+  }
+  t.equal(socketPath(join(base, 'short')), join(base, 'short', 'daemon.sock'), 'a store of a short path keeps its socket path');
+});
+
+t.test('a deep store not made yet, or made again', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'sock-path-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const deep = join(base, 'x'.repeat(90), 'store');
+  t.equal(socketPath(deep), join(deep, 'daemon.sock'), 'not made: no descriptor (the client asks again once it has made it)');
+  mkdirSync(deep, { recursive: true });
+  const first = socketPath(deep);
+  t.match(first, /^\/proc\/self\/fd\//, 'made: through its descriptor');
+  t.equal(socketPath(deep), first, 'the same descriptor for the next ask');
+  rmSync(deep, { recursive: true });
+  mkdirSync(deep);
+  const again = socketPath(deep);
+  t.not(again, first, 'a store made again: a descriptor of the new dir');
+  const server = await listening(again);
+  t.teardown(() => server.close());
+  t.ok(lstatSync(join(deep, 'daemon.sock')).isSocket(), 'whose socket is in the new dir');
+});
+
+const procHidden = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /proc && echo hidden'], { encoding: 'utf8' }).stdout?.trim() === 'hidden';
+t.test('without /proc: a deep store\'s socket in the temp dir, within the length a bind takes', { skip: procHidden ? false : 'no mount namespace to hide /proc in (needs root and unshare)' }, async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'sock-path-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const deep = join(base, 'w'.repeat(90), 'store');
+  mkdirSync(deep, { recursive: true });
+  const longLink = join(base, 'l'.repeat(95));
+  symlinkSync(deep, longLink);
   const longTmp = join(base, 't'.repeat(70));
   mkdirSync(longTmp);
-  process.env.TMPDIR = longTmp;
-  const fallback = socketPath(deep);
-  t.ok(Buffer.byteLength(fallback) < 92, `a long TMPDIR: a socket path a bind takes (${fallback})`);
-  t.match(fallback, /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, "in /tmp's own user dir");
-  process.env.TMPDIR = 'reltmp';
-  t.match(socketPath(deep), /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, 'a relative TMPDIR: /tmp');
-  t.equal(socketPath(join(base, 'short')), join(base, 'short', 'daemon.sock'), 'a store of a short path keeps its socket');
+  const script = `import(${JSON.stringify(new URL('../src/protocol.js', import.meta.url).href)}).then((p) => console.log(JSON.stringify(process.argv.slice(1).map((d) => p.socketPath(d)))))`;
+  const ask = (tmp: string) => {
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /proc && exec "$0" "$@"', process.execPath, '-e', script, deep, `${deep}/`, longLink], {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    t.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as string[];
+  };
+  const [a, b, c] = ask(tmpdir());
+  t.ok(Buffer.byteLength(a!) < 92, `in the temp dir, short (${a})`);
+  t.same([b, c], [a, a], 'one socket by every spelling');
+  t.match(ask(longTmp)[0], /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, "a long TMPDIR: in /tmp's own user dir");
+  t.match(ask('reltmp')[0], /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, 'a relative TMPDIR: /tmp');
 });

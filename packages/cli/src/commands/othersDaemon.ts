@@ -1,4 +1,4 @@
-import { othersSocket, socketPath } from '@splitcache/daemon/protocol';
+import { othersSocket, socketPath, socketShown } from '@splitcache/daemon/protocol';
 
 /**
  * When no daemon of `dir` could be reached: whether that is because its socket
@@ -16,5 +16,5 @@ export function othersDaemon(dir: string): string | undefined {
   }
   const owner = othersSocket(sock);
   if (owner === undefined) return undefined;
-  return `SPLITCACHE_DAEMON_UNREACHABLE: ${sock} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()}): its daemon can't be reached or stopped from here`;
+  return `SPLITCACHE_DAEMON_UNREACHABLE: ${socketShown(sock)} belongs to uid ${owner}, not to this user (uid ${process.getuid?.()}): its daemon can't be reached or stopped from here`;
 }

@@ -1,0 +1,48 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempFileFor } from '@splitcache/daemon/protocol';
+import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+
+// An upgrade in place, with a deep store's daemon running: that daemon (of a splitcache before the
+// socket went in the store dir, daemon/src/storeSocket.ts) listens in the temp dir, where calls no
+// longer look. The first call starts a daemon, which finds the store locked by the earlier one and
+// asks it to stop; without that, it answered "build uncached" while the earlier one kept the store.
+
+t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon takes over at the first call', async (t) => {
+  const store = new Store(join(tempDir('deep'), 'd'.repeat(100), 'store'));
+  mkdirSync(store.dir, { recursive: true });
+  t.teardown(() => store.stop());
+  // Stands in for the earlier daemon: it holds the store's index, its pid file and the socket the
+  // earlier splitcache used (a hash of the store's real path, in the temp dir), and stops on SIGTERM.
+  const fake = join(tempDir('old'), 'daemon', 'dist', 'bundle');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(
+    join(fake, 'main.mjs'),
+    `
+    import { createServer } from 'node:net';
+    import { rmSync, writeFileSync } from 'node:fs';
+    const { Store } = await import(${JSON.stringify(import.meta.resolve('@splitcache/store'))});
+    const [dir, sock] = process.argv.slice(2);
+    const store = await Store.open(dir);
+    rmSync(sock, { force: true });
+    const server = createServer((c) => c.destroy()).listen(sock, () => writeFileSync(dir + '/daemon.pid', process.pid + '\\n'));
+    process.on('SIGTERM', () => server.close(async () => { await store.close(); rmSync(dir + '/daemon.pid'); process.exit(0); }));
+  `,
+  );
+  const legacy = tempFileFor(realpathSync(store.dir), 'sock');
+  const old = spawn(process.execPath, [join(fake, 'main.mjs'), store.dir, legacy], { stdio: 'ignore' });
+  const ended = new Promise<number | null>((r) => old.on('exit', (code) => r(code)));
+  t.teardown(() => old.kill('SIGKILL'));
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'daemon.pid'))), 'the earlier daemon holds the store');
+
+  for (const [text, client] of [['first', 'exec'], ['second', 'node']] as const) {
+    const cwd = printingCrate(text);
+    const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    t.same([r.code, r.stderr], [0, ''], `${text} call: built, silently (${client} client)`);
+  }
+  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, 'the earlier daemon stopped as asked');
+  t.match(readFileSync(join(store.dir, 'daemon.log'), 'utf8'), /of an earlier splitcache serves this store at .*asking it to stop/, 'daemon.log says so');
+  t.equal((await store.stats()).misses, 2, 'the new daemon served both calls');
+});
