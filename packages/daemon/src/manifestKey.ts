@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { hasDebuginfo, instrumentsCoverage, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { hasDebuginfo, instrumentsCoverage, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -362,7 +362,9 @@ export function namedArgs(inv: Invocation): [string, string][] {
         value = a[++i]!;
         text += ' ' + value;
       }
-      name = KEYED.has(short) && value !== undefined ? `${short} ${value.split('=')[0]}` : short;
+      // `-C link_arg` is `-C link-arg` (optionSpelled): a linker-only option by either spelling.
+      const sub = value === undefined ? undefined : /^(-C|--codegen|-Z)$/.test(short) ? optionSpelled(value) : value;
+      name = KEYED.has(short) && sub !== undefined ? `${short} ${sub.split('=')[0]}` : short;
     }
     const n = seen.get(name) ?? 0;
     seen.set(name, n + 1);

@@ -16,6 +16,7 @@ t.test('options that only steer the linker or the width of diagnostics stay out 
     ['-C', 'link-self-contained=no'],
     ['-C', 'linker-features=+lld'],
     ['-C', 'strip=symbols'],
+    ['-C', 'link_arg=-fuse-ld=mold', '-Clink_self_contained=no'],
     ['--diagnostic-width=120'],
     ['--diagnostic-width', '80'],
   ]) {

@@ -134,11 +134,12 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '--out-dir': inv.outDir = v; break;
     case '-o': inv.outFile = v; break;
     case '-C': case '--codegen': {
-      const eq = v.indexOf('=');
-      inv.codegen.set(eq < 0 ? v : v.slice(0, eq), eq < 0 ? '' : v.slice(eq + 1));
+      const o = optionSpelled(v);
+      const eq = o.indexOf('=');
+      inv.codegen.set(eq < 0 ? o : o.slice(0, eq), eq < 0 ? '' : o.slice(eq + 1));
       break;
     }
-    case '-Z': inv.unstable.push(v); break;
+    case '-Z': inv.unstable.push(optionSpelled(v)); break;
     case '--extern': {
       const eq = v.indexOf('=');
       const name = (eq < 0 ? v : v.slice(0, eq)).replace(/^[a-z-]+:/, '');
@@ -171,6 +172,20 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '-V': case '--version': case '-h': case '--help': inv.print.push(flag); break;
     default: break;
   }
+}
+
+/**
+ * A `-C` or `-Z` option with its name as it is looked up here: rustc reads `_` in a name as `-`
+ * (`-C target_cpu=native` is `-C target-cpu=native`). Looked up only by the dashed name, an
+ * underscore spelling went unseen: `target_cpu=native` was keyed without the CPU it meant, and a
+ * runner of another CPU got a binary that died with SIGILL; `instrument_coverage`,
+ * `profile_generate` and `split_debuginfo` hit other checkouts' or target dirs' entries, and
+ * `symbol_mangling_version=v0` was overridden by the split's legacy pin (a hunting helper's repros).
+ * The value is left as given.
+ */
+export function optionSpelled(v: string): string {
+  const eq = v.indexOf('=');
+  return eq < 0 ? v.replaceAll('_', '-') : v.slice(0, eq).replaceAll('_', '-') + v.slice(eq);
 }
 
 /** The file-name stem rustc gives this crate's outputs: crate name plus `-C extra-filename`. */

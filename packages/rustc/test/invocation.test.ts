@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { classify, isInfoCall, linkHalfOf, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
+import { classify, instrumentsCoverage, isInfoCall, linkHalfOf, optionSpelled, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
 import { gatedOption } from '../src/gatedOptions.js';
 import { isSplitcacheError } from '@splitcache/errors';
 
@@ -216,4 +216,19 @@ t.test('--env-set values are read, and the options a stable rustc gates behind -
   t.equal(gatedOption(parseInvocation([...base, '--extern', 'dep=/t/libdep.rlib'])), undefined, 'a plain --extern');
   t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,timings'])), '--json=timings');
   t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'])), undefined, "cargo's own --json");
+});
+
+t.test('-C and -Z option names spelled with `_` are read as rustc reads them, with `-`', async (t) => {
+  // Looked up only by the dashed name, `-C target_cpu=native` was keyed without the CPU it meant,
+  // and `symbol_mangling_version=v0` lost to the split's legacy pin (a hunting helper's repros).
+  const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/w/t'];
+  const inv = parseInvocation([...args, '-C', 'target_cpu=native', '-Ctarget-cpu=x86_64', '-C', 'split_debuginfo=unpacked', '-Z', 'tune_cpu=native', '-Zsplit_dwarf_kind=single_file']);
+  t.equal(inv.codegen.get('target-cpu'), 'x86_64', 'the last of either spelling wins, and a value keeps its `_`');
+  t.equal(inv.codegen.get('split-debuginfo'), 'unpacked');
+  t.same(inv.unstable, ['tune-cpu=native', 'split-dwarf-kind=single_file']);
+  t.ok(instrumentsCoverage(parseInvocation([...args, '-Cinstrument_coverage'])), '-Cinstrument_coverage');
+  t.same(splitPlan(parseInvocation([...args, '-C', 'symbol_mangling_version=v0']), 'legacy').noLinkArgs, [...args, '-C', 'symbol_mangling_version=v0', '-Zno-link'], 'the user\'s mangling kept: no pin');
+  t.equal(classify(parseInvocation([...args, '-C', 'save_temps'])).cacheable, false, '-C save_temps passes through');
+  t.equal(optionSpelled('link_arg=-Wl,--build_id'), 'link-arg=-Wl,--build_id');
+  t.same(inv.args.slice(args.length).filter((a) => a.includes('_')), ['target_cpu=native', '-Ctarget-cpu=x86_64', 'split_debuginfo=unpacked', 'tune_cpu=native', '-Zsplit_dwarf_kind=single_file'], 'the arguments rustc gets are left as given');
 });
