@@ -17,6 +17,7 @@ import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
+import { namesOwnCrateType } from './crateTypeAttr.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
@@ -29,6 +30,7 @@ import { settingValue, switchedOn, type CompilePlan, type DoneReply, type DoneRe
 import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
+import { unlikePlain } from './unlikePlain.js';
 import { SettingsDrift } from './settingsDrift.js';
 import { callName, ingestMiss, MissStores, rlinkLinked } from './missStores.js';
 
@@ -129,7 +131,7 @@ export class CompileHandler {
       // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
-      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table)) : undefined;
+      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table) ?? namesOwnCrateType(inv, req.cwd)) : undefined;
       if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.
@@ -217,10 +219,11 @@ export class CompileHandler {
       p.remoteReason = remote.reason;
     }
     if (!result) return undefined;
-    // The local result's entry, if the check above read it already.
-    const entry = checked ?? (await store.getEntry(result.entryKey));
-    if (!entry) {
-      p.missReason = 'entry-gone';
+    const entry = checked ?? (await store.getEntry(result.entryKey)); // the local result's, if the check above read it already
+    // An entry removed since; or one whose replay would do otherwise than a plain rustc here, which the call runs instead.
+    const unused = entry ? unlikePlain(entry, p.inv, p.cwd) : 'entry-gone';
+    if (!entry || unused) {
+      p.missReason = unused;
       return undefined;
     }
     const started = Date.now();
@@ -294,11 +297,8 @@ export class CompileHandler {
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);
     if (p.link) this.storedBy.note(req.token, job);
-    if (p.mode === 'whole' || staged) {
-      this.stores.add(job);
-    } else {
-      await job;
-    }
+    if (p.mode === 'whole' || staged) this.stores.add(job);
+    else await job;
     // A crate cached whole has no link step to outlast its store: the call ends with this reply.
     if (p.mode === 'whole') await this.settleIfLast();
     return { link: p.link, warning: this.faults.take() };

@@ -3,6 +3,7 @@ import { PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, placeholderFor } from '@splitcache
 import { crateMatcher, reasonsOf, type AuditEvent, type ManifestRecord, type Store } from '@splitcache/store';
 import { ABSENT } from './absentInputs.js';
 import { splitNear } from './nearInputs.js';
+import { UNLIKE_PLAIN } from './unlikePlain.js';
 
 export interface Explanation {
   crate: string;
@@ -21,10 +22,12 @@ export interface Explanation {
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir);
    * 'entry-gone': its key's result named an entry removed since (a failed link of an earlier hit evicts it);
    * 'interrupted': the call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer);
+   * 'unlike-plain': its entry was there, but a replay would have written its outputs otherwise than a plain rustc
+   * does here (`reason`: unlikePlain.ts), so it compiled;
    * 'unkept-key': its key's parts are no longer kept (its entry was evicted since, or cleared), and the
    * crate has entries under other keys (`others`): which part differs can't be told.
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted' | 'unkept-key';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted' | 'unkept-key' | 'unlike-plain';
   /** For 'unkept-key': how many keys of the crate (its package's, for a build script) have entries. */
   others?: number;
   reason?: string;
@@ -102,6 +105,8 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     if (reasons.includes(verdict)) return { ...about, key: miss.key, verdict, differences: [] };
   }
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
+  const unlike = UNLIKE_PLAIN.find((r) => reasons.includes(r));
+  if (unlike) return { ...about, key: miss.key, verdict: 'unlike-plain', reason: unlike, differences: [] };
   const unstoredReason = unstored.get(miss.key);
   if (unstoredReason && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredReason, differences: [] };
   const mine = await store.getManifest(miss.key);

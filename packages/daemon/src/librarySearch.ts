@@ -1,7 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
-import type { Invocation } from '@splitcache/rustc';
+import { outputStem, type Invocation } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
 
 // The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
@@ -12,7 +13,10 @@ import type { Invocation } from '@splitcache/rustc';
  * dependency's own dependencies, found by the hash its metadata records).
  */
 function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): string[] {
-  return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => (isAbsolute(lp.path) ? lp.path : resolve(cwd, lp.path)));
+  // Joined as text, as rustc's own open does (inputPath.ts): resolved lexically from a checkout reached
+  // through a link, `-L native=../vendor` named a dir beside the link, not the one rustc searched, and a
+  // rebuilt library there hit with the old one (a hunting helper's repro).
+  return inv.libPaths.filter((lp) => lp.kind === kind || lp.kind === 'all').map((lp) => inputOnDisk(cwd, lp.path));
 }
 
 /**
@@ -33,15 +37,19 @@ const LIBRARY_FILE = { native: /\.(a|lib)$/, crate: /\.(rlib|rmeta)$/ };
 export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, kind: 'native' | 'crate'): string[] {
   const sysroot = placeholderFor('sysroot');
   const out: string[] = [];
+  // The call's own outputs of an earlier build, where its out dir is searched too (a Makefile's
+  // `-L . --out-dir .`): no input of its own, they made each call's key differ from the one before.
+  const outDir = kind === 'crate' && inv.outDir !== undefined ? resolve(inputOnDisk(cwd, inv.outDir)) : undefined;
+  const own = new Set([`lib${outputStem(inv)}.rlib`, `lib${outputStem(inv)}.rmeta`]);
   for (const dir of searchDirs(inv, cwd, kind)) {
     if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f)).sort();
+      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f) && !(resolve(dir) === outDir && own.has(f))).sort();
     } catch {
       continue; // not there (yet): nothing of it can be bundled
     }
-    for (const f of names) out.push(join(dir, f));
+    for (const f of names) out.push(`${dir}/${f}`); // not path.join: it would drop a `link/..` as resolve() does
   }
   return out;
 }
@@ -53,8 +61,8 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
  * script rebuilt was bundled stale.
  */
 export function findStaticLib(file: string, inv: Invocation, cwd: string): string | undefined {
-  if (isAbsolute(file)) return existsSync(file) ? file : undefined;
+  if (file.startsWith('/')) return existsSync(file) ? file : undefined;
   return searchDirs(inv, cwd, 'native')
-    .map((dir) => join(dir, file))
+    .map((dir) => `${dir}/${file}`)
     .find((p) => existsSync(p));
 }

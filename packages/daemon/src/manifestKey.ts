@@ -262,7 +262,7 @@ export async function buildManifestKey(
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(inputOnDisk(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
     // 7
-    if (ext.path) k.add(`extern:${ext.name}`, await files.digest(resolve(cwd, ext.path)));
+    if (ext.path) k.add(`extern:${ext.name}`, await files.digest(inputOnDisk(cwd, ext.path)));
   }
   const named = new Set<string>();
   for (const lib of inv.nativeLibs) {
@@ -276,10 +276,10 @@ export async function buildManifestKey(
     if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files));
   }
   for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await files.digest(lib));
-  if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(resolve(cwd, inv.target))); // 9
+  if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(inputOnDisk(cwd, inv.target))); // 9
   else {
     k.add('target', inv.target ?? rustc.host);
-    const spec = inv.target === undefined ? undefined : namedTargetSpec(inv.target, env, cwd, inv.sysroot ? resolve(cwd, inv.sysroot) : rustc.sysroot);
+    const spec = inv.target === undefined ? undefined : namedTargetSpec(inv.target, env, cwd, inv.sysroot ? inputOnDisk(cwd, inv.sysroot) : rustc.sysroot);
     if (spec !== undefined) k.add('target-spec', await files.digest(spec));
   }
   const triple = inv.target?.endsWith('.json') ? basename(inv.target, '.json') : (inv.target ?? rustc.host);

@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { inputOnDisk } from './inputPath.js';
 import { isFile } from './isFile.js';
 
 /**
@@ -17,7 +18,7 @@ export function namedTargetSpec(name: string, env: Record<string, string>, cwd: 
   const file = `${name}.json`;
   const dirs = (env.RUST_TARGET_PATH ?? '').split(':');
   for (const dir of dirs) {
-    const p = resolve(cwd, join(dir, file));
+    const p = inputOnDisk(cwd, join(dir, file));
     if (isFile(p)) return p;
   }
   const inSysroot = join(sysroot, 'lib', 'rustlib', name, 'target.json');

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
@@ -26,13 +26,19 @@ const listening = (sock: string) =>
     s.listen(sock, () => res(s));
   });
 
-t.test('a deep store has one socket, in the store dir, however it is spelled and whatever the temp dir', async (t) => {
+/** A store whose path is past the length a socket's may have, and a long link to it. */
+function deepStore(t: Test) {
   const base = mkdtempSync(join(tmpdir(), 'sock-path-'));
   t.teardown(() => rmSync(base, { recursive: true, force: true }));
   const deep = join(base, 'w'.repeat(90), 'store');
   mkdirSync(deep, { recursive: true });
   const longLink = join(base, 'l'.repeat(95));
   symlinkSync(deep, longLink);
+  return { base, deep, longLink };
+}
+
+t.test('a deep store has one socket, in the store dir, however it is spelled and whatever the temp dir', async (t) => {
+  const { base, deep, longLink } = deepStore(t);
   const shortLink = join(base, 's');
   symlinkSync(deep, shortLink);
 
@@ -75,12 +81,7 @@ t.test('a deep store not made yet, or made again', async (t) => {
 
 const procHidden = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs none /proc && echo hidden'], { encoding: 'utf8' }).stdout?.trim() === 'hidden';
 t.test('without /proc: a deep store\'s socket in the temp dir, within the length a bind takes', { skip: procHidden ? false : 'no mount namespace to hide /proc in (needs root and unshare)' }, async (t) => {
-  const base = mkdtempSync(join(tmpdir(), 'sock-path-'));
-  t.teardown(() => rmSync(base, { recursive: true, force: true }));
-  const deep = join(base, 'w'.repeat(90), 'store');
-  mkdirSync(deep, { recursive: true });
-  const longLink = join(base, 'l'.repeat(95));
-  symlinkSync(deep, longLink);
+  const { base, deep, longLink } = deepStore(t);
   const longTmp = join(base, 't'.repeat(70));
   mkdirSync(longTmp);
   const script = `import(${JSON.stringify(new URL('../src/protocol.js', import.meta.url).href)}).then((p) => console.log(JSON.stringify(process.argv.slice(1).map((d) => p.socketPath(d)))))`;

@@ -17,6 +17,13 @@ const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
  */
 const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
 
+/**
+ * -Z options naming a file rustc reads that no dep-info line names: an LLVM plugin, a codegen
+ * backend by path, a dataflow sanitizer's ABI list. Keyed by their text alone, a plugin or list
+ * changed under the same name hit with the old one's objects (a hunting helper's repros, nightly).
+ */
+const UNTRACKED_FILE_Z = /^(llvm-plugins|sanitizer-dataflow-abilist)=|^codegen-backend=.*[/.]/;
+
 export type Verdict =
   | { cacheable: true; mode: 'whole' | 'split'; crateType: string }
   | { cacheable: false; reason: string };
@@ -47,6 +54,8 @@ export function classify(inv: Invocation): Verdict {
   }
   const reporting = inv.unstable.find((z) => SELF_REPORTING_Z.test(z));
   if (reporting !== undefined) return { cacheable: false, reason: `unstable-report:${reporting.split('=')[0]}` };
+  const untracked = inv.unstable.find((z) => UNTRACKED_FILE_Z.test(z));
+  if (untracked !== undefined) return { cacheable: false, reason: `unstable-file:${untracked.split('=')[0]}` };
   if (!inv.emitGiven) return { cacheable: false, reason: 'no-emit' };
   for (const e of inv.emit) {
     if (!EMITS.has(e.kind)) return { cacheable: false, reason: `emit:${e.kind}` };

@@ -117,6 +117,11 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['-Zdump-mono-stats']), 'unstable-report:dump-mono-stats');
   t.equal(reason(['-Z', 'remark-dir=/tmp/r']), 'unstable-report:remark-dir');
   t.equal(reason(['-Znll-facts']), 'unstable-report:nll-facts');
+  // Files rustc reads that dep-info does not name: keyed by the flag's text alone, a changed one hit (nightly).
+  t.equal(reason(['-Zllvm-plugins=/p/plugin.so']), 'unstable-file:llvm-plugins');
+  t.equal(reason(['-Z', 'sanitizer_dataflow_abilist=/p/abi.txt']), 'unstable-file:sanitizer-dataflow-abilist');
+  t.equal(reason(['-Zcodegen-backend=/p/librustc_codegen_x.so']), 'unstable-file:codegen-backend');
+  t.equal(reason(['-Zcodegen-backend=cranelift']), 'cacheable', 'a backend by name is the toolchain\'s');
   t.equal(reason(['--remap-path-scope=object', '--remap-path-prefix=/w=.']), 'cacheable', 'cargo\'s trim-paths flags');
   t.equal(reason(['--remap-path-scope', 'object']), 'cacheable', 'the scope as its own argument');
   t.ok(isInfoCall(['-vV']) && isInfoCall(['-', '--print=cfg']) && !isInfoCall(base));

@@ -21,6 +21,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',
   'entry-gone': 'missed because the entry stored under its key had been removed since: the link step of an earlier hit of it failed (SPLITCACHE_LINK_FAILED), and the entry was evicted; this call stored it again',
   'unkept-key': 'missed under a key whose parts are no longer kept (its entry was evicted or cleared since), so which part of it differs from',
+  'unlike-plain': 'missed though its entry was there: a plain rustc would not have written its outputs as a hit does, so it was compiled:',
   interrupted: 'was interrupted: its call, or its link step, was ended by a signal (a Ctrl-C, a kill, the OOM killer); nothing was stored for it, and an entry it hit is kept',
 };
 const PLAINLY: Record<string, string> = {
@@ -28,6 +29,9 @@ const PLAINLY: Record<string, string> = {
   'link-error': 'its link failed, and so did a plain rustc\'s: the crate\'s own error (the entry is kept, for the build that links once that is mended)',
   'runs-dir-full': "rustc's output was lost to a full runs dir",
   'run-not-set-up': 'its run could not be set up',
+  'out-dir-missing': 'its --out-dir did not exist, and it asked for dep-info, which rustc fails to write there (a hit would have made the dir)',
+  'output-read-only': 'an output of it was there read-only, which rustc refuses to write over (a hit would have replaced it)',
+  'output-symlink': 'its dep-info file was a symlink, which rustc writes through (a hit would have replaced the link)',
 };
 
 /** Why a result was not stored (AuditEvent.notStored), for a reader. */
@@ -41,6 +45,7 @@ const NOT_STORED: Record<string, string> = {
 const PASSED_HINT: Record<string, string> = {
   incremental: 'CARGO_INCREMENTAL=0 caches it (cargo compiles dev builds incrementally by default)',
   'rustc-log': 'RUSTC_LOG is set',
+  'crate-type-attr': 'its root source names its crate type (`#![crate_type = …]`) and the call gives no --crate-type: passing --crate-type caches it',
   'control-char-path': "a path of the call's (its checkout, target dir or CARGO_HOME) holds a tab or a newline, which no .rlink file can: its crates that link compile plainly (a checkout at another path caches them)",
   'rlink-unsupported': "this rustc writes .rlink files this splitcache can't read (Debian's 1.63 does): its crates that link compile plainly until the daemon restarts (`splitcache server stop`); a rustc whose .rlink ends with rust-end-file (1.95, rustup's) caches them",
 };

@@ -1,0 +1,99 @@
+import t from 'tap';
+import { chmodSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, run, Store, tempDir } from './helpers.js';
+
+// rustc called as build systems other than cargo call it (a Makefile, Bazel's outputs), where a
+// hit's replay did otherwise than a plain rustc (a hunting helper's repros, daemon/src/unlikePlain.ts):
+// it made an --out-dir rustc fails to write dep-info in, wrote over a read-only output rustc
+// refuses, put a file in place of a dep-info symlink rustc writes through. Each such call now
+// compiles (a miss, the entry kept), so it does what a plain rustc does.
+
+const LIB = 'pub fn answer() -> u32 { 42 }\n';
+
+function libCrate(source = LIB): string {
+  const dir = tempDir('lib');
+  writeFileSync(join(dir, 'lib.rs'), source);
+  mkdirSync(join(dir, 'out'));
+  mkdirSync(join(dir, 'plain'));
+  return dir;
+}
+
+const libArgs = (outDir: string, extra: string[] = []) => ['--crate-name', 'l', '--edition=2021', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', ...extra, '--out-dir', outDir];
+
+async function rustc(store: Store | undefined, cwd: string, args: string[]) {
+  return store ? run(BIN, ['rustc', ...args], { cwd, env: store.env() }) : run('rustc', args, { cwd });
+}
+
+async function outcomes(store: Store) {
+  return (await store.audit()).map((e) => `${e.outcome}${e.reason ? `:${e.reason}` : ''}`);
+}
+
+t.test('an --out-dir that is not there: the call fails as a plain rustc does, not made by a hit', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  mkdirSync(join(cwd, 'out/a/b'), { recursive: true });
+  t.equal((await rustc(store, cwd, libArgs('out/a/b'))).code, 0, 'stored');
+  rmSync(join(cwd, 'out'), { recursive: true });
+  const plain = await rustc(undefined, cwd, libArgs('out/a/b'));
+  rmSync(join(cwd, 'out'), { recursive: true, force: true });
+  const r = await rustc(store, cwd, libArgs('out/a/b'));
+  t.equal(plain.code, 1, `plain rustc fails (${plain.stderr.trim().split('\n')[0]})`);
+  t.same([r.code, r.stderr], [plain.code, plain.stderr], 'so does the call through splitcache, word for word');
+  t.same(await outcomes(store), ['miss:new-key', 'compile-error'], 'no hit was served');
+});
+
+t.test('an output there read-only (Bazel leaves its outputs 0444): refused as a plain rustc refuses it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  t.equal((await rustc(store, cwd, libArgs('out'))).code, 0, 'stored');
+  const rlib = join(cwd, 'out', 'libl.rlib');
+  const before = readFileSync(rlib);
+  chmodSync(rlib, 0o444);
+  const r = await rustc(store, cwd, libArgs('out'));
+  t.equal(r.code, 1, 'the call fails');
+  t.match(r.stderr, /output file .*libl\.rlib is not writeable/, "with rustc's own words");
+  t.same(readFileSync(rlib), before, 'the read-only file is left as it was');
+  t.equal(lstatSync(rlib).mode & 0o777, 0o444, 'mode and all');
+  t.same(await outcomes(store), ['miss:new-key', 'compile-error'], 'no hit was served');
+});
+
+t.test('a dep-info file that is a symlink: written through, as rustc does', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  t.equal((await rustc(store, cwd, libArgs('out'))).code, 0, 'stored');
+  mkdirSync(join(cwd, 'elsewhere'));
+  writeFileSync(join(cwd, 'elsewhere', 'l.d'), 'old\n');
+  rmSync(join(cwd, 'out', 'l.d'));
+  symlinkSync('../elsewhere/l.d', join(cwd, 'out', 'l.d'));
+  const r = await rustc(store, cwd, libArgs('out'));
+  t.same([r.code, r.stderr], [0, ''], 'the call succeeds');
+  t.equal(readlinkSync(join(cwd, 'out', 'l.d')), '../elsewhere/l.d', 'the link stays');
+  t.match(readFileSync(join(cwd, 'elsewhere', 'l.d'), 'utf8'), /lib\.rs/, 'and its target has the dep-info');
+  t.same(await outcomes(store), ['miss:new-key', 'miss:output-symlink'], 'a miss for that reason');
+  const why = await store.splitcache(['explain', 'l']);
+  t.match(why.stdout, /its dep-info file was a symlink, which rustc writes through/, `explain says why (${why.stdout.trim()})`);
+});
+
+t.test("a Makefile's `-L . --out-dir .`: the call's own earlier outputs are not in its key", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  for (let i = 0; i < 3; i++) t.equal((await rustc(store, cwd, libArgs('.', ['-L', '.']))).code, 0, `call ${i} builds`);
+  t.same(await outcomes(store), ['miss:new-key', 'hit', 'hit'], 'one miss, then hits (before: miss, miss, hit)');
+});
+
+t.test('a lib whose source names its type (`#![crate_type = "lib"]`) with no --crate-type: built plainly, as rustc builds it', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate(`#![crate_type = "lib"]\n${LIB}`);
+  const args = ['--crate-name', 'attr', '--edition=2021', 'lib.rs', '--emit=dep-info,link', '--out-dir', join(cwd, 'out')];
+  t.equal((await rustc(undefined, cwd, [...args.slice(0, -1), join(cwd, 'plain')])).code, 0, 'a plain build');
+  t.equal((await rustc(store, cwd, args)).code, 0, 'a build through splitcache');
+  t.same(readFileSync(join(cwd, 'out', 'libattr.rlib')), readFileSync(join(cwd, 'plain', 'libattr.rlib')), 'the same rlib (split as a bin, its crate hash differed)');
+  const s = await store.stats();
+  t.same(s.passthrough, { 'crate-type-attr': 1 }, 'passed through, for that reason');
+});

@@ -1,0 +1,35 @@
+/**
+ * Where a hit's replay would write its outputs otherwise than a plain rustc does, the call
+ * compiles instead (a miss, its entry kept), so it fails, or writes, as it would without
+ * splitcache. Build systems other than cargo meet these (a hunting helper's repros):
+ *
+ * - `out-dir-missing`: an --out-dir that is not there, with dep-info asked for. rustc writes
+ *   dep-info before it makes the dir for its other outputs, and fails (`error writing
+ *   dependencies to …`); a replay made the dir and succeeded.
+ * - `output-read-only`: an output already there with no write bit (Bazel leaves its outputs
+ *   0444). rustc refuses it (`output file … is not writeable`), root or not; a replay put a new
+ *   file in its place.
+ * - `output-symlink`: a dep-info file that is a symlink. rustc writes through it, so the link
+ *   stays and its target gets the text; a replay put a file in the link's place.
+ */
+import { lstatSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EntryRecord } from '@splitcache/store';
+import type { Invocation } from '@splitcache/rustc';
+
+export type UnlikePlain = 'out-dir-missing' | 'output-read-only' | 'output-symlink';
+export const UNLIKE_PLAIN: readonly UnlikePlain[] = ['out-dir-missing', 'output-read-only', 'output-symlink'];
+
+/** Why replaying `entry` for this call would not do what a plain rustc does, or undefined. */
+export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invocation, 'outDir' | 'emit'>, cwd: string): UnlikePlain | undefined {
+  const outDir = resolve(cwd, inv.outDir!);
+  if (!statSync(outDir, { throwIfNoEntry: false })) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
+  for (const o of entry.outputs) {
+    if (/[/\\\0]/.test(o.name)) continue; // refused by the replay (outputNames.ts)
+    const st = lstatSync(join(outDir, o.name), { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isSymbolicLink() && o.form === 'text') return 'output-symlink';
+    if (st.isFile() && (st.mode & 0o222) === 0) return 'output-read-only';
+  }
+  return undefined;
+}

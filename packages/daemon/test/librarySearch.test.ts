@@ -1,0 +1,37 @@
+import t from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrefixTable } from '@splitcache/paths';
+import { parseInvocation } from '@splitcache/rustc';
+import { findStaticLib, unnamedLibs } from '../src/librarySearch.js';
+
+// A checkout reached through a link (`cargo build --manifest-path link/Cargo.toml`): cargo runs
+// rustc in the link's form of the crate's dir, and a relative `-L native=../vendor` (RUSTFLAGS) is
+// taken by the kernel from where the link points. Resolved lexically, `link/..` was dropped, the
+// dir beside the link searched, and a static library rebuilt in the real one hit with the old
+// one's code (a hunting helper's repro: `foo() = 1` where a plain build printed 2).
+t.test('a relative -L dir is searched where rustc searches it, through a linked cwd', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'lib-search-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  mkdirSync(join(base, 'real', 'ws'), { recursive: true });
+  mkdirSync(join(base, 'real', 'vendor'));
+  writeFileSync(join(base, 'real', 'vendor', 'libfoo.a'), '!<arch>\n');
+  writeFileSync(join(base, 'real', 'vendor', 'libdep.rlib'), 'rlib');
+  mkdirSync(join(base, 'vendor')); // beside the link: empty
+  symlinkSync(join(base, 'real', 'ws'), join(base, 'link'));
+  const cwd = join(base, 'link');
+  const inv = parseInvocation(['--crate-name', 'a', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,link', '-L', 'native=../vendor', '-L', 'crate=../vendor', '--out-dir', join(cwd, 'out')]);
+  const table = new PrefixTable([{ name: 'cwd', path: cwd }]);
+  t.same(unnamedLibs(inv, cwd, table, 'native'), [`${cwd}/../vendor/libfoo.a`], 'the native library rustc bundles, named so that the kernel finds it');
+  t.same(unnamedLibs(inv, cwd, table, 'crate'), [`${cwd}/../vendor/libdep.rlib`], 'and the crate it may take');
+  t.equal(findStaticLib('libfoo.a', inv, cwd), `${cwd}/../vendor/libfoo.a`, 'found by name there too');
+});
+
+t.test("the call's own earlier outputs in a searched out dir are left out", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lib-search-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const f of ['libl.rlib', 'libl.rmeta', 'libother.rlib']) writeFileSync(join(dir, f), f);
+  const inv = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(inv, dir, new PrefixTable([{ name: 'cwd', path: dir }]), 'crate'), [`${dir}/./libother.rlib`], 'another crate\'s rlib is kept: an `extern crate` may take it');
+});
