@@ -7,6 +7,7 @@
  * SIGTERM, its stop (as `server stop`'s), and the new daemon waits for the store as for any
  * daemon on its way out (main.ts openWhenFree).
  */
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Logger } from './log.js';
 import { runningDaemonPid } from './daemonProcess.js';
 import { socketAnswers } from './socketAnswers.js';
@@ -14,11 +15,17 @@ import { legacySockets, socketPath, socketShown } from './storeSocket.js';
 
 /** Whether a daemon of an earlier splitcache held the store `dir`, and was asked to stop. */
 export async function stopLegacyDaemon(dir: string, log: Logger): Promise<boolean> {
-  if (!socketPath(dir).startsWith('/proc/self/fd/')) return false; // the store's socket is where it was
+  const own = socketPath(dir);
+  if (!own.startsWith('/proc/self/fd/')) return false; // the store's socket is where it was
+  // A daemon of this version made the store's socket: one stopping with a call in hand (its socket
+  // closed, the store still held) is waited for, never signalled (a review's repro: a second
+  // SIGTERM ends a stopping daemon at once, and its call lost it).
+  if (lstatSync(own, { throwIfNoEntry: false })?.isSocket()) return false;
   const pid = runningDaemonPid(dir);
   if (pid === undefined || pid === process.pid) return false;
   for (const sock of legacySockets(dir)) {
-    if (!(await socketAnswers(sock))) continue;
+    // The pid file's daemon itself, listening there: not another process that answers at that path.
+    if (!listensAt(pid, sock) || !(await socketAnswers(sock))) continue;
     log.warn(`the daemon ${pid} of an earlier splitcache serves this store at ${sock}, where calls no longer look; asking it to stop (${socketShown(socketPath(dir))} from now on)`);
     try {
       process.kill(pid, 'SIGTERM');
@@ -28,4 +35,25 @@ export async function stopLegacyDaemon(dir: string, log: Logger): Promise<boolea
     }
   }
   return false;
+}
+
+/** Whether process `pid` holds the unix socket bound at `sock` (its inode, from /proc/net/unix, among the process's descriptors). */
+function listensAt(pid: number, sock: string): boolean {
+  let inodes: Set<string>;
+  let fds: string[];
+  try {
+    // Num RefCount Protocol Flags Type St Inode Path
+    inodes = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[7] === sock).map((f) => f[6]!));
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      return target.startsWith('socket:[') && inodes.has(target.slice('socket:['.length, -1));
+    } catch {
+      return false;
+    }
+  });
 }

@@ -13,6 +13,7 @@ import { unlinkSync, type BigIntStats } from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { FILE_IDENTITY, StartStamp } from './startStamp.js';
+import { pathsShownIn } from './storeSocket.js';
 
 /**
  * The identity of a file this daemon made: its device and inode, and its ctime, which a file made
@@ -52,17 +53,27 @@ export class OwnedPath {
  */
 export async function listenOwnSocket(server: Server, sock: string): Promise<OwnedPath> {
   const own = `${sock}.${process.pid}`;
+  // node cuts a longer path short, and would bind elsewhere (a deep store not made: storeSocket.ts).
+  if (Buffer.byteLength(own) > 107) throw new Error(`the socket path ${own} is too long for a unix socket (107 bytes)`);
   await rm(own, { force: true });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    const umask = process.umask(0o177);
-    try {
-      server.listen(own, () => res());
-    } finally {
-      process.umask(umask);
-    }
-  });
-  await chmod(own, 0o600).catch(() => undefined);
-  await rename(own, sock);
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      const umask = process.umask(0o177);
+      try {
+        server.listen(own, () => res());
+      } finally {
+        process.umask(umask);
+      }
+    });
+    await chmod(own, 0o600).catch(() => undefined);
+    await rename(own, sock);
+  } catch (err) {
+    await rm(own, { force: true });
+    // A deep store's socket is named through a descriptor of this process (storeSocket.ts): the
+    // error names the store dir instead, for the start note a user reads.
+    if (err instanceof Error) err.message = pathsShownIn(err.message);
+    throw err;
+  }
   return new OwnedPath(sock);
 }

@@ -39,13 +39,18 @@ export function socketPath(dir: string): string {
 
 /** `sock` as a user reads it: the store dir's path in place of a `/proc/self/fd/<fd>`. */
 export function socketShown(sock: string): string {
-  const m = /^\/proc\/self\/fd\/(\d+)\/(.+)$/.exec(sock);
-  if (!m) return sock;
-  try {
-    return join(readlinkSync(`/proc/self/fd/${m[1]}`), m[2]!);
-  } catch {
-    return sock;
-  }
+  return sock.startsWith('/proc/self/fd/') ? pathsShownIn(sock) : sock;
+}
+
+/** `text` (an error's message) with each `/proc/self/fd/<fd>` in it named by the directory that descriptor is of. */
+export function pathsShownIn(text: string): string {
+  return text.replace(/\/proc\/self\/fd\/(\d+)/g, (whole, fd: string) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return whole;
+    }
+  });
 }
 
 /**

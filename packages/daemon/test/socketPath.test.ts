@@ -1,10 +1,11 @@
 import t, { type Test } from 'tap';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { socketPath, socketShown } from '../src/protocol.js';
+import { listenOwnSocket } from '../src/ownedPath.js';
 
 // A deep store's socket (a path past the 107 bytes a bind takes) is in the store dir, reached as
 // /proc/self/fd/<fd>/daemon.sock. It was in the temp dir, named by a hash of the store's path:
@@ -98,4 +99,18 @@ t.test('without /proc: a deep store\'s socket in the temp dir, within the length
   t.same([b, c], [a, a], 'one socket by every spelling');
   t.match(ask(longTmp)[0], /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, "a long TMPDIR: in /tmp's own user dir");
   t.match(ask('reltmp')[0], /^\/tmp\/splitcache-[^/]+\/[0-9a-f]+\.sock$/, 'a relative TMPDIR: /tmp');
+});
+
+t.test("a deep store's socket that can't be put in place: the error names the store dir, and leaves no bound name behind", async (t) => {
+  const { deep } = deepStore(t);
+  mkdirSync(join(deep, 'daemon.sock', 'in-the-way'), { recursive: true }); // a dir where the socket goes
+  const server = createServer();
+  t.teardown(() => server.close());
+  const err = await listenOwnSocket(server, socketPath(deep)).then(() => undefined, (e: Error) => e);
+  t.ok(err, 'the listen fails');
+  t.notMatch(err!.message, /\/proc\/self\/fd/, `no descriptor of the daemon's in it (${err!.message})`);
+  t.match(err!.message, deep, 'the store dir instead');
+  t.same(readdirSync(deep), ['daemon.sock'], `no daemon.sock.<pid> left`);
+  const tooLong = await listenOwnSocket(createServer(), join(deep, 'daemon.sock')).then(() => undefined, (e: Error) => e);
+  t.match(tooLong?.message, /too long for a unix socket/, 'a path past 107 bytes is refused, not cut short by node');
 });
