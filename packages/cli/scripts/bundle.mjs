@@ -1,13 +1,18 @@
 // Bundles the thin wrapper client into one CommonJS file: a single read and
 // compile at start-up, no module resolution walk. Its start-up is the hot path.
 import { build } from 'esbuild';
+import { renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const outfile = join(here, '..', 'dist', 'client.cjs');
+// Written beside its place and renamed (below): a build's calls go on while `npm ci` rebuilds an
+// install in place, and one that read the file half written failed on its syntax.
+const next = `${outfile}.${process.pid}.next`;
 const result = await build({
   entryPoints: [join(here, '..', 'dist', 'src', 'client.js')],
-  outfile: join(here, '..', 'dist', 'client.cjs'),
+  outfile: next,
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -22,6 +27,8 @@ const result = await build({
 // through the daemon package's own small codec; keep it free of node_modules.
 const fromNpm = Object.keys(result.metafile.inputs).filter((f) => f.includes('node_modules'));
 if (fromNpm.length > 0) {
+  rmSync(next, { force: true });
   console.error(`bundle.mjs: the client bundle must not include npm packages, found:\n  ${fromNpm.join('\n  ')}`);
   process.exit(1);
 }
+renameSync(next, outfile);

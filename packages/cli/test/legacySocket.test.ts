@@ -46,3 +46,43 @@ t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon
   t.match(readFileSync(join(store.dir, 'daemon.log'), 'utf8'), /of an earlier splitcache serves this store at .*asking it to stop/, 'daemon.log says so');
   t.equal((await store.stats()).misses, 2, 'the new daemon served both calls');
 });
+
+t.test('`server status` and `server stop` reach a daemon at its old temp-dir socket', async (t) => {
+  // Right after an upgrade in place, before any build: status said "not running", and stop "was not
+  // running", while the earlier daemon served the store (an upgrade helper's repro).
+  const store = new Store(join(tempDir('deep'), 'd'.repeat(100), 'store'));
+  mkdirSync(store.dir, { recursive: true });
+  t.teardown(() => store.stop());
+  const fake = join(tempDir('old'), 'daemon', 'dist', 'bundle');
+  mkdirSync(fake, { recursive: true });
+  writeFileSync(
+    join(fake, 'main.mjs'),
+    `
+    import { createServer } from 'node:net';
+    import { rmSync } from 'node:fs';
+    const { encodeFrame, FrameReader } = await import(${JSON.stringify(import.meta.resolve('@splitcache/daemon/protocol'))});
+    const [sock] = process.argv.slice(2);
+    rmSync(sock, { force: true });
+    const server = createServer((c) => {
+      const reader = new FrameReader();
+      c.on('data', (d) => {
+        for (const req of reader.push(d)) {
+          if (req.op === 'stop') {
+            c.end(encodeFrame({ stopping: true, pid: process.pid }));
+            server.close(() => process.exit(0));
+          } else c.write(encodeFrame({ pid: process.pid }));
+        }
+      });
+    }).listen(sock, () => console.log('ready'));
+  `,
+  );
+  const old = spawn(process.execPath, [join(fake, 'main.mjs'), tempFileFor(realpathSync(store.dir), 'sock')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.teardown(() => old.kill('SIGKILL'));
+  await new Promise((r) => old.stdout!.once('data', r));
+  const ended = new Promise<number | null>((r) => old.on('exit', (code) => r(code)));
+  const status = await store.splitcache(['server', 'status']);
+  t.match(status.stdout, new RegExp(`running \\(pid ${old.pid}\\b`), `status names it (${status.stdout.trim()})`);
+  const stop = await store.splitcache(['server', 'stop']);
+  t.match(stop.stdout, /splitcache daemon stopped/, `stop stops it (${stop.stdout.trim()})`);
+  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, 'it ended');
+});

@@ -97,3 +97,44 @@ t.test('a lib whose source names its type (`#![crate_type = "lib"]`) with no --c
   const s = await store.stats();
   t.same(s.passthrough, { 'crate-type-attr': 1 }, 'passed through, for that reason');
 });
+
+t.test('a bin `foo` beside a lib `foo` in one dir (`-L .`): the lib is an input of the bin, and a changed lib misses', async (t) => {
+  // Only what a call writes itself is left out of its key: left out by name, the bin hit after its lib changed (a review's repro).
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = tempDir('same-name');
+  writeFileSync(join(cwd, 'main.rs'), 'extern crate foo;\nfn main() { println!("{}", foo::ANSWER); }\n');
+  const lib = (answer: number) => {
+    writeFileSync(join(cwd, 'lib.rs'), `pub const ANSWER: u32 = ${answer};\n`);
+    return rustc(store, cwd, ['--crate-name', 'foo', '--edition=2021', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-L', '.', '--out-dir', cwd]);
+  };
+  const bin = () => rustc(store, cwd, ['--crate-name', 'foo', '--edition=2021', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-L', '.', '--out-dir', cwd]);
+  for (const answer of [42, 43]) {
+    t.equal((await lib(answer)).code, 0, `the lib says ${answer}`);
+    t.equal((await bin()).code, 0, 'the bin builds');
+    t.equal((await run(join(cwd, 'foo'), [])).stdout, `${answer}\n`, `and prints ${answer}`);
+  }
+});
+
+t.test("a staticlib's own earlier archive in a searched out dir is left out too", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  const args = ['--crate-name', 'l', '--edition=2021', 'lib.rs', '--crate-type', 'staticlib', '--emit=dep-info,link', '-L', '.', '--out-dir', cwd];
+  for (let i = 0; i < 3; i++) t.equal((await rustc(store, cwd, args)).code, 0, `call ${i} builds`);
+  t.same(await outcomes(store), ['miss:new-key', 'hit', 'hit'], 'one miss, then hits');
+});
+
+t.test('an --out-dir that is a file: the call fails as a plain rustc does, with no line of splitcache', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  t.equal((await rustc(store, cwd, libArgs('o'))).code, 1, 'o not there: fails, as plainly');
+  mkdirSync(join(cwd, 'o'));
+  t.equal((await rustc(store, cwd, libArgs('o'))).code, 0, 'stored');
+  rmSync(join(cwd, 'o'), { recursive: true });
+  writeFileSync(join(cwd, 'o'), 'a file');
+  const plain = await rustc(undefined, cwd, libArgs('o'));
+  const r = await rustc(store, cwd, libArgs('o'));
+  t.same([r.code, r.stderr], [plain.code, plain.stderr], `as plain rustc, word for word (${plain.stderr.trim().split('\n')[0]})`);
+});

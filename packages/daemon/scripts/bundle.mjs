@@ -26,13 +26,18 @@
 //   when a remote is configured: esbuild wraps a module reached through a
 //   dynamic import() in a function called at that import.
 import { build } from 'esbuild';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outdir = join(here, '..', 'dist', 'bundle');
-// Leaves nothing of an earlier layout (the ES module chunks) behind.
+const bundleDir = join(here, '..', 'dist', 'bundle');
+// Built in a dir beside it, then each file renamed into place: `npm ci` in an install whose daemon
+// runs rebuilds it while builds go on, and with the dir removed first, main.cjs was missing for
+// the second esbuild takes. A daemon stopping for the changed install then had none to start
+// from: the calls of that moment built uncached with `Cannot find module …/main.cjs`, and the
+// next build's too, silently, behind the failed start's note (an upgrade helper's repro).
+const outdir = `${bundleDir}.${process.pid}.next`;
 rmSync(outdir, { recursive: true, force: true });
 
 /** classic-level's `require('./binding')` → an external `classic-level/binding.js`, resolved at run time. */
@@ -62,3 +67,11 @@ await build({
 
 // The entry the client spawns: it runs daemon.cjs through V8's code cache (entry.cjs says why).
 copyFileSync(join(here, 'entry.cjs'), join(outdir, 'main.cjs'));
+
+// daemon.cjs first, then main.cjs, which starts it; then whatever else is there goes (an earlier
+// layout's chunks, code caches of earlier bundles: entry.cjs names each by its bundle's size and mtime).
+mkdirSync(bundleDir, { recursive: true });
+const made = ['daemon.cjs', 'main.cjs'];
+for (const f of made) renameSync(join(outdir, f), join(bundleDir, f));
+rmSync(outdir, { recursive: true, force: true });
+for (const f of readdirSync(bundleDir)) if (!made.includes(f)) rmSync(join(bundleDir, f), { recursive: true, force: true });

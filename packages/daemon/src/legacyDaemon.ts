@@ -42,8 +42,11 @@ function listensAt(pid: number, sock: string): boolean {
   let inodes: Set<string>;
   let fds: string[];
   try {
-    // Num RefCount Protocol Flags Type St Inode Path
-    inodes = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[7] === sock).map((f) => f[6]!));
+    // Num RefCount Protocol Flags Type St Inode Path: the path is the rest of the line (a TMPDIR may hold a blank).
+    inodes = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').flatMap((l) => {
+      const m = /^\S+: (?:\S+ +){5}(\d+) (.*)$/.exec(l);
+      return m && m[2] === sock ? [m[1]!] : [];
+    }));
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
     return false;

@@ -39,8 +39,8 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
   const out: string[] = [];
   // The call's own outputs of an earlier build, where its out dir is searched too (a Makefile's
   // `-L . --out-dir .`): no input of its own, they made each call's key differ from the one before.
-  const outDir = kind === 'crate' && inv.outDir !== undefined ? resolve(inputOnDisk(cwd, inv.outDir)) : undefined;
-  const own = new Set([`lib${outputStem(inv)}.rlib`, `lib${outputStem(inv)}.rmeta`]);
+  const outDir = inv.outDir !== undefined ? resolve(inputOnDisk(cwd, inv.outDir)) : undefined;
+  const own = ownLibraries(inv);
   for (const dir of searchDirs(inv, cwd, kind)) {
     if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
@@ -52,6 +52,24 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
     for (const f of names) out.push(`${dir}/${f}`); // not path.join: it would drop a `link/..` as resolve() does
   }
   return out;
+}
+
+/**
+ * The library files this call writes itself, by name: those it may find in its out dir from its
+ * last build are no input of its. Only what it writes: a bin `foo` beside a lib `foo` (the names
+ * cargo gives a package's two, built by a Makefile into one dir) takes `libfoo.rlib` for its
+ * `extern crate foo`, and left out by name alone, the bin hit after the lib changed, with its old
+ * code inlined (a review's repro).
+ */
+function ownLibraries(inv: Invocation): Set<string> {
+  const stem = outputStem(inv);
+  const types = inv.test ? [] : inv.crateTypes;
+  const emits = (kind: string) => inv.emit.some((e) => e.kind === kind);
+  const own = new Set<string>();
+  if (emits('metadata')) own.add(`lib${stem}.rmeta`);
+  if (emits('link') && types.some((t) => t === 'lib' || t === 'rlib')) own.add(`lib${stem}.rlib`);
+  if (emits('link') && types.includes('staticlib')) own.add(`lib${stem}.a`);
+  return own;
 }
 
 /**

@@ -21,7 +21,7 @@ import { userTempDir } from './userTempDir.js';
 import type { LinkAbout } from './callFlow.js';
 
 export { othersSocket, refuseOthersSocket } from './socketOwner.js';
-export { socketPath, socketShown, tempFileFor } from './storeSocket.js';
+export { legacySockets, socketPath, socketShown, tempFileFor } from './storeSocket.js';
 
 /**
  * Sent with every compile request; a daemon speaking another version passes the call through.

@@ -3,9 +3,9 @@
  * compiles instead (a miss, its entry kept), so it fails, or writes, as it would without
  * splitcache. Build systems other than cargo meet these (a hunting helper's repros):
  *
- * - `out-dir-missing`: an --out-dir that is not there, with dep-info asked for. rustc writes
- *   dep-info before it makes the dir for its other outputs, and fails (`error writing
- *   dependencies to …`); a replay made the dir and succeeded.
+ * - `out-dir-missing`: an --out-dir that is not there, with dep-info asked for (rustc writes
+ *   dep-info before it makes the dir for its other outputs, and fails: `error writing
+ *   dependencies to …`; a replay made the dir and succeeded), or a file there.
  * - `output-read-only`: an output already there with no write bit (Bazel leaves its outputs
  *   0444). rustc refuses it (`output file … is not writeable`), root or not; a replay put a new
  *   file in its place.
@@ -23,13 +23,20 @@ export const UNLIKE_PLAIN: readonly UnlikePlain[] = ['out-dir-missing', 'output-
 /** Why replaying `entry` for this call would not do what a plain rustc does, or undefined. */
 export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invocation, 'outDir' | 'emit'>, cwd: string): UnlikePlain | undefined {
   const outDir = resolve(cwd, inv.outDir!);
-  if (!statSync(outDir, { throwIfNoEntry: false })) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
-  for (const o of entry.outputs) {
-    if (/[/\\\0]/.test(o.name)) continue; // refused by the replay (outputNames.ts)
-    const st = lstatSync(join(outDir, o.name), { throwIfNoEntry: false });
-    if (!st) continue;
-    if (st.isSymbolicLink() && o.form === 'text') return 'output-symlink';
-    if (st.isFile() && (st.mode & 0o222) === 0) return 'output-read-only';
+  try {
+    const dir = statSync(outDir, { throwIfNoEntry: false });
+    if (!dir) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
+    if (!dir.isDirectory()) return 'out-dir-missing'; // a file: rustc can write nothing there
+    // The files the call leaves: its objects and .rlink are splitcache's own, which no plain rustc leaves in place.
+    for (const o of entry.outputs) {
+      if (o.role !== 'output' || /[/\\\0]/.test(o.name)) continue; // a hostile name: refused by the replay (outputNames.ts)
+      const st = lstatSync(join(outDir, o.name), { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isSymbolicLink() && o.form === 'text') return 'output-symlink';
+      if (st.isFile() && (st.mode & 0o222) === 0) return 'output-read-only';
+    }
+  } catch {
+    // Not to be read (EACCES, ELOOP): the replay meets it too, and says so.
   }
   return undefined;
 }

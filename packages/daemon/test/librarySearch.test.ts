@@ -32,6 +32,9 @@ t.test("the call's own earlier outputs in a searched out dir are left out", asyn
   const dir = mkdtempSync(join(tmpdir(), 'lib-search-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const f of ['libl.rlib', 'libl.rmeta', 'libother.rlib']) writeFileSync(join(dir, f), f);
-  const inv = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
-  t.same(unnamedLibs(inv, dir, new PrefixTable([{ name: 'cwd', path: dir }]), 'crate'), [`${dir}/./libother.rlib`], 'another crate\'s rlib is kept: an `extern crate` may take it');
+  const table = new PrefixTable([{ name: 'cwd', path: dir }]);
+  const inv = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(inv, dir, table, 'crate'), [`${dir}/./libother.rlib`], 'another crate\'s rlib is kept: an `extern crate` may take it');
+  const bin = parseInvocation(['--crate-name', 'l', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(bin, dir, table, 'crate').length, 3, 'a bin of the same name writes none of them: the lib `l` is an input of its');
 });

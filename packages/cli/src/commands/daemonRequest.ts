@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { othersSocket, storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
+import { legacySockets, othersSocket, storeDir, socketPath, type ProgressFrame } from '@splitcache/daemon/protocol';
 import { DaemonConnection, DaemonSilent } from '../daemonConnection.js';
 import { stopHungDaemon } from '../daemonPid.js';
 import { sampleDaemon } from '../daemonWatch.js';
@@ -43,7 +43,8 @@ export async function askDaemon<T>(req: unknown, start: boolean, onProgress?: (p
     return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${(err as Error).message}` } as T; // no HOME to find the store by
   }
   // Never another user's daemon (root could connect to it): without `start`, as if none ran (server.ts then says whose it is).
-  const conn = start ? await connectOrStart(dir, DAEMON_MAIN, START_WAIT_MS).catch((e: Error) => e) : othersSocket(socketPath(dir)) === undefined ? await DaemonConnection.tryConnect(socketPath(dir)) : undefined;
+  const sock = socketPath(dir);
+  const conn = start ? await connectOrStart(dir, DAEMON_MAIN, START_WAIT_MS).catch((e: Error) => e) : othersSocket(sock) === undefined ? ((await DaemonConnection.tryConnect(sock)) ?? (await earlierDaemon(dir, sock))) : undefined;
   if (conn instanceof Error) return { error: `SPLITCACHE_DAEMON_UNREACHABLE: ${conn.message}` } as T;
   if (!conn) return undefined;
   conn.onSilent = () => stopHungDaemon(dir);
@@ -75,4 +76,18 @@ export function noReply(reply: unknown): number {
   const error = (reply as { error?: unknown } | undefined)?.error;
   process.stderr.write(`splitcache: ${typeof error === 'string' ? error : 'SPLITCACHE_DAEMON_UNREACHABLE: cannot reach the daemon'}\n`);
   return 1;
+}
+
+/**
+ * A daemon of an earlier splitcache serving a deep store at its old temp-dir socket (storeSocket.ts):
+ * after an upgrade in place, `server status` said "not running" and `server stop` "was not running"
+ * while it ran (an upgrade helper's repro). A build's first call has it stop (legacyDaemon.ts).
+ */
+async function earlierDaemon(dir: string, sock: string): Promise<DaemonConnection | undefined> {
+  if (!sock.startsWith('/proc/self/fd/')) return undefined;
+  for (const old of legacySockets(dir)) {
+    const conn = othersSocket(old) === undefined ? await DaemonConnection.tryConnect(old) : undefined;
+    if (conn) return conn;
+  }
+  return undefined;
 }

@@ -29,7 +29,7 @@ const PLAINLY: Record<string, string> = {
   'link-error': 'its link failed, and so did a plain rustc\'s: the crate\'s own error (the entry is kept, for the build that links once that is mended)',
   'runs-dir-full': "rustc's output was lost to a full runs dir",
   'run-not-set-up': 'its run could not be set up',
-  'out-dir-missing': 'its --out-dir did not exist, and it asked for dep-info, which rustc fails to write there (a hit would have made the dir)',
+  'out-dir-missing': 'its --out-dir was not there as a directory, where rustc fails to write (a hit would have made it)',
   'output-read-only': 'an output of it was there read-only, which rustc refuses to write over (a hit would have replaced it)',
   'output-symlink': 'its dep-info file was a symlink, which rustc writes through (a hit would have replaced the link)',
 };
