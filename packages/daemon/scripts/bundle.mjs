@@ -38,7 +38,23 @@ const bundleDir = join(here, '..', 'dist', 'bundle');
 // from: the calls of that moment built uncached with `Cannot find module …/main.cjs`, and the
 // next build's too, silently, behind the failed start's note (an upgrade helper's repro).
 const outdir = `${bundleDir}.${process.pid}.next`;
+// Such a dir of a build that was killed, or failed after esbuild, is removed by the next one.
+const distDir = dirname(bundleDir);
+for (const f of readdirSync(distDir)) {
+  const pid = /^bundle\.(\d+)\.next$/.exec(f)?.[1];
+  if (pid && !running(Number(pid))) rmSync(join(distDir, f), { recursive: true, force: true });
+}
 rmSync(outdir, { recursive: true, force: true });
+process.on('exit', () => rmSync(outdir, { recursive: true, force: true }));
+
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return pid !== process.pid;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
 
 /** classic-level's `require('./binding')` → an external `classic-level/binding.js`, resolved at run time. */
 const levelBinding = {

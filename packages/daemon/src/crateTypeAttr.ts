@@ -17,7 +17,11 @@ export function namesOwnCrateType(inv: Invocation, cwd: string): 'crate-type-att
   } catch {
     return undefined; // the key's digest of it reports what is wrong
   }
-  return innerAttributes(text).some((a) => /\bcrate_type\b/.test(a)) ? 'crate-type-attr' : undefined;
+  // The attribute as the scan below reads it, or anywhere its words stand as an attribute's (a doc
+  // comment quoting one too): a call passed through needlessly costs a compile, a lib split as a
+  // bin a wrong crate hash. The scan alone stopped early on a literal it did not know (a review's repro).
+  const named = innerAttributes(text).some((a) => /\bcrate_type\b/.test(a)) || /#\s*!\s*\[\s*crate_type\b/.test(text);
+  return named ? 'crate-type-attr' : undefined;
 }
 
 /**
@@ -50,10 +54,10 @@ export function innerAttributes(text: string): string[] {
         j = next - 1;
         continue;
       }
-      if (c === '"') {
-        const end = stringEnd(text, j);
+      const literal = literalEnd(text, j);
+      if (literal !== undefined) {
         body += '""';
-        j = end - 1;
+        j = literal - 1;
         continue;
       }
       if (c === '[') depth++;
@@ -86,11 +90,35 @@ function skipTrivia(text: string, i: number): number {
   }
 }
 
-/** Past the string literal that opens at `i` (`"…"`, escapes honoured). */
-function stringEnd(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    if (text[j] === '\\') j++;
-    else if (text[j] === '"') return j + 1;
+/**
+ * Past the literal that opens at `i`, or undefined where none does: a string (`"…"`, escapes
+ * honoured; `b`, `c` prefixes are plain characters before it), a raw string (`r"…"`, `r#"…"#`,
+ * `br…`, `cr…`: no escapes), a char or byte (`']'`, `'"'`, `'\''`, `'\u{5d}'`; a lifetime `'a` is none).
+ */
+function literalEnd(text: string, i: number): number | undefined {
+  const c = text[i]!;
+  if (c === '"') {
+    for (let j = i + 1; j < text.length; j++) {
+      if (text[j] === '\\') j++;
+      else if (text[j] === '"') return j + 1;
+    }
+    return text.length;
   }
-  return text.length;
+  if (c === 'r' && !/[A-Za-z0-9_]/.test(text[i - 1] === 'b' || text[i - 1] === 'c' ? (text[i - 2] ?? '') : (text[i - 1] ?? ''))) {
+    let j = i + 1;
+    while (text[j] === '#') j++;
+    if (text[j] !== '"') return undefined;
+    const close = `"${'#'.repeat(j - i - 1)}`;
+    const end = text.indexOf(close, j + 1);
+    return end < 0 ? text.length : end + close.length;
+  }
+  if (c === "'") {
+    if (text[i + 1] === '\\') {
+      const end = text.indexOf("'", text[i + 2] === 'u' ? text.indexOf('}', i) : i + 3);
+      return end < 0 ? text.length : end + 1;
+    }
+    const width = (text.codePointAt(i + 1) ?? 0) > 0xffff ? 2 : 1;
+    return text[i + 1 + width] === "'" ? i + 2 + width : undefined;
+  }
+  return undefined;
 }

@@ -66,7 +66,11 @@ function ownLibraries(inv: Invocation): Set<string> {
   const types = inv.test ? [] : inv.crateTypes;
   const emits = (kind: string) => inv.emit.some((e) => e.kind === kind);
   const own = new Set<string>();
-  if (emits('metadata')) own.add(`lib${stem}.rmeta`);
+  // Only a library's: a bin's (or a test's) `--emit=metadata` writes `lib<stem>.rmeta` too, over the
+  // one of the lib of its name, which it reads first (a review's repro: a bin check hit after its
+  // lib's function was renamed, where a plain one fails with E0425).
+  if (!types.some((t) => t === 'lib' || t === 'rlib' || t === 'staticlib')) return own;
+  if (emits('metadata') && types.some((t) => t === 'lib' || t === 'rlib')) own.add(`lib${stem}.rmeta`);
   if (emits('link') && types.some((t) => t === 'lib' || t === 'rlib')) own.add(`lib${stem}.rlib`);
   if (emits('link') && types.includes('staticlib')) own.add(`lib${stem}.a`);
   return own;

@@ -23,10 +23,15 @@ export const UNLIKE_PLAIN: readonly UnlikePlain[] = ['out-dir-missing', 'output-
 /** Why replaying `entry` for this call would not do what a plain rustc does, or undefined. */
 export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invocation, 'outDir' | 'emit'>, cwd: string): UnlikePlain | undefined {
   const outDir = resolve(cwd, inv.outDir!);
+  let dir;
   try {
-    const dir = statSync(outDir, { throwIfNoEntry: false });
-    if (!dir) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
-    if (!dir.isDirectory()) return 'out-dir-missing'; // a file: rustc can write nothing there
+    dir = statSync(outDir, { throwIfNoEntry: false });
+  } catch {
+    return 'out-dir-missing'; // a link loop, a file above it: rustc can write nothing there either
+  }
+  if (!dir) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
+  if (!dir.isDirectory()) return 'out-dir-missing'; // a file: rustc can write nothing there
+  try {
     // The files the call leaves: its objects and .rlink are splitcache's own, which no plain rustc leaves in place.
     for (const o of entry.outputs) {
       if (o.role !== 'output' || /[/\\\0]/.test(o.name)) continue; // a hostile name: refused by the replay (outputNames.ts)

@@ -37,4 +37,9 @@ t.test("the call's own earlier outputs in a searched out dir are left out", asyn
   t.same(unnamedLibs(inv, dir, table, 'crate'), [`${dir}/./libother.rlib`], 'another crate\'s rlib is kept: an `extern crate` may take it');
   const bin = parseInvocation(['--crate-name', 'l', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
   t.same(unnamedLibs(bin, dir, table, 'crate').length, 3, 'a bin of the same name writes none of them: the lib `l` is an input of its');
+  // A bin's or a test's check writes `lib<stem>.rmeta` over the lib's, which it reads first (a review's repro: a hit where plain fails with E0425).
+  for (const kind of [['--crate-type', 'bin'], ['--test']]) {
+    const check = parseInvocation(['--crate-name', 'l', 'main.rs', ...kind, '--emit=dep-info,metadata', '-L', '.', '--out-dir', '.']);
+    t.same(unnamedLibs(check, dir, table, 'crate').length, 3, `${kind.join(' ')} --emit=metadata: the lib's rmeta stays in its key`);
+  }
 });
