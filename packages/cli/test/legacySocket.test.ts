@@ -1,7 +1,7 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tempFileFor } from '@splitcache/daemon/protocol';
 import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
@@ -10,16 +10,27 @@ import { BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } f
 // longer look. The first call starts a daemon, which finds the store locked by the earlier one and
 // asks it to stop; without that, it answered "build uncached" while the earlier one kept the store.
 
-t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon takes over at the first call', async (t) => {
+/** A store whose path is too long for a socket's: its daemon's socket was in the temp dir. */
+function deepStore(t: Test): Store {
   const store = new Store(join(tempDir('deep'), 'd'.repeat(100), 'store'));
   mkdirSync(store.dir, { recursive: true });
   t.teardown(() => store.stop());
+  return store;
+}
+
+/** A stand-in daemon's script, `source`, where daemon.pid's check takes it for a daemon (`…/daemon/dist/bundle/main.mjs`). */
+function earlierDaemon(source: string): string {
+  const script = join(tempDir('old'), 'daemon', 'dist', 'bundle', 'main.mjs');
+  mkdirSync(dirname(script), { recursive: true });
+  writeFileSync(script, source);
+  return script;
+}
+
+t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon takes over at the first call', async (t) => {
+  const store = deepStore(t);
   // Stands in for the earlier daemon: it holds the store's index, its pid file and the socket the
   // earlier splitcache used (a hash of the store's real path, in the temp dir), and stops on SIGTERM.
-  const fake = join(tempDir('old'), 'daemon', 'dist', 'bundle');
-  mkdirSync(fake, { recursive: true });
-  writeFileSync(
-    join(fake, 'main.mjs'),
+  const fake = earlierDaemon(
     `
     import { createServer } from 'node:net';
     import { rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +43,7 @@ t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon
   `,
   );
   const legacy = tempFileFor(realpathSync(store.dir), 'sock');
-  const old = spawn(process.execPath, [join(fake, 'main.mjs'), store.dir, legacy], { stdio: 'ignore' });
+  const old = spawn(process.execPath, [fake, store.dir, legacy], { stdio: 'ignore' });
   const ended = new Promise<number | null>((r) => old.on('exit', (code) => r(code)));
   t.teardown(() => old.kill('SIGKILL'));
   t.ok(await waitFor(() => existsSync(join(store.dir, 'daemon.pid'))), 'the earlier daemon holds the store');
@@ -50,13 +61,8 @@ t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon
 t.test('`server status` and `server stop` reach a daemon at its old temp-dir socket', async (t) => {
   // Right after an upgrade in place, before any build: status said "not running", and stop "was not
   // running", while the earlier daemon served the store (an upgrade helper's repro).
-  const store = new Store(join(tempDir('deep'), 'd'.repeat(100), 'store'));
-  mkdirSync(store.dir, { recursive: true });
-  t.teardown(() => store.stop());
-  const fake = join(tempDir('old'), 'daemon', 'dist', 'bundle');
-  mkdirSync(fake, { recursive: true });
-  writeFileSync(
-    join(fake, 'main.mjs'),
+  const store = deepStore(t);
+  const fake = earlierDaemon(
     `
     import { createServer } from 'node:net';
     import { rmSync } from 'node:fs';
@@ -76,7 +82,7 @@ t.test('`server status` and `server stop` reach a daemon at its old temp-dir soc
     }).listen(sock, () => console.log('ready'));
   `,
   );
-  const old = spawn(process.execPath, [join(fake, 'main.mjs'), tempFileFor(realpathSync(store.dir), 'sock')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const old = spawn(process.execPath, [fake, tempFileFor(realpathSync(store.dir), 'sock')], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.teardown(() => old.kill('SIGKILL'));
   await new Promise((r) => old.stdout!.once('data', r));
   const ended = new Promise<number | null>((r) => old.on('exit', (code) => r(code)));
