@@ -1,6 +1,7 @@
-import { readdirSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { inputOnDisk } from './inputPath.js';
+import { realPathOf } from './prefixes.js';
 import { isFile } from './isFile.js';
 
 /**
@@ -18,7 +19,7 @@ import { isFile } from './isFile.js';
 export function customSysrootLibs(sysrootFlag: string | undefined, cwd: string, ownSysroot: string, triple: string): string[] | undefined {
   if (sysrootFlag === undefined) return undefined;
   const sysroot = inputOnDisk(cwd, sysrootFlag); // as rustc opens it (inputPath.ts)
-  if (realPath(sysroot) === realPath(ownSysroot)) return undefined;
+  if (realPathOf(sysroot) === realPathOf(ownSysroot)) return undefined;
   const dir = join(sysroot, 'lib', 'rustlib', triple, 'lib');
   let names: string[];
   try {
@@ -27,13 +28,4 @@ export function customSysrootLibs(sysrootFlag: string | undefined, cwd: string, 
     return []; // no libraries for this target there: rustc finds none either
   }
   return names.map((n) => join(dir, n)).filter((p) => isFile(p));
-}
-
-/** A path with its links resolved, as the kernel takes it; lexically where it is not there. */
-function realPath(path: string): string {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return resolve(path);
-  }
 }

@@ -26,7 +26,7 @@ export async function stopLegacyDaemon(dir: string, log: Logger): Promise<boolea
   for (const sock of legacySockets(dir)) {
     // The pid file's daemon itself, listening there: not another process that answers at that path.
     if (!listensAt(pid, sock) || !(await socketAnswers(sock))) continue;
-    log.warn(`the daemon ${pid} of an earlier splitcache serves this store at ${sock}, where calls no longer look; asking it to stop (${socketShown(socketPath(dir))} from now on)`);
+    log.warn(`the daemon ${pid} of an earlier splitcache serves this store at ${sock}, where calls no longer look; asking it to stop (${socketShown(own)} from now on)`);
     try {
       process.kill(pid, 'SIGTERM');
       return true;
