@@ -59,3 +59,24 @@ export function hasDiagnostics(stderr: Uint8Array): boolean {
   }
   return false;
 }
+
+const TIMING_LINE = Buffer.from('{"$message_type":"section_timing"');
+
+/**
+ * A compile's stderr without the timings of its run (`--json=timings`, cargo's nightly
+ * `-Zsection-timings`): they belong to the run that printed them. Stored, a hit replayed an old
+ * run's frontend and codegen sections, stamped as cargo received them, into the timings report of
+ * a build that ran neither (a hunting helper's finding). Most stderr holds none: returned as it is.
+ */
+export function withoutRunTimings(stderr: Uint8Array): Uint8Array {
+  const bytes = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength);
+  if (bytes.indexOf(TIMING_LINE) < 0) return stderr;
+  const kept: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, at);
+    end = end === -1 ? bytes.length : end + 1;
+    if (bytes.compare(TIMING_LINE, 0, TIMING_LINE.length, at, Math.min(end, at + TIMING_LINE.length)) !== 0) kept.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat(kept);
+}

@@ -7,7 +7,7 @@ import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsO
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { entryKeyOf } from './entryKey.js';
-import { diagnosticForm, hasDiagnostics } from './diagnosticForm.js';
+import { diagnosticForm, hasDiagnostics, withoutRunTimings } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
@@ -231,7 +231,7 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   }
 
   const stdout = normaliseOutput(x.stdout, table);
-  const stderr = normaliseOutput(x.stderr, table);
+  const stderr = normaliseOutput(withoutRunTimings(x.stderr), table);
   // The form its diagnostics were rendered in, if it printed any: a result of another form than
   // the default has an entry key of its own, which a reader of that form asks for (remoteTier.ts).
   const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;

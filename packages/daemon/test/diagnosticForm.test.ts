@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseInvocation } from '@splitcache/rustc';
-import { diagnosticForm, hasDiagnostics } from '../src/diagnosticForm.js';
+import { diagnosticForm, hasDiagnostics, withoutRunTimings } from '../src/diagnosticForm.js';
 import { keyedArgs } from '../src/manifestKey.js';
 
 const BASE = ['--crate-name', 'lib', 'src/lib.rs', '--crate-type', 'lib', '--error-format=json', '--out-dir', '/w/target/debug/deps'];
@@ -32,4 +32,14 @@ t.test('what counts as diagnostics in a stored stderr', async (t) => {
   t.ok(hasDiagnostics(Buffer.from(artifact + '{"$message_type":"diagnostic","message":"unused variable"}\n')), 'a diagnostic');
   t.ok(hasDiagnostics(Buffer.from('{"$message_type":"future_incompat","future_incompat_report":[]}\n')), 'a future-incompat report');
   t.ok(hasDiagnostics(Buffer.from('warning: unused variable: `x`\n')), 'human-readable text');
+});
+
+t.test("a run's section timings are not stored with its diagnostics", async (t) => {
+  const timing = (name: string) => `{"$message_type":"section_timing","event":"start","name":"${name}","time":1765000000000}\n`;
+  const warning = '{"$message_type":"diagnostic","message":"unused variable: `x`","rendered":"warning: unused variable"}\n';
+  const stderr = Buffer.from(timing('frontend') + warning + timing('codegen') + warning);
+  t.equal(Buffer.from(withoutRunTimings(stderr)).toString(), warning + warning, 'the diagnostics, in order, without the timings');
+  const plain = Buffer.from(warning);
+  t.equal(withoutRunTimings(plain), plain, 'a stderr with none is returned as it is');
+  t.equal(Buffer.from(withoutRunTimings(Buffer.from(warning + timing('link').trimEnd()))).toString(), warning, 'a last line with no newline');
 });
