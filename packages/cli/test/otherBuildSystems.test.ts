@@ -138,3 +138,17 @@ t.test('an --out-dir that is a file: the call fails as a plain rustc does, with 
   const r = await rustc(store, cwd, libArgs('o'));
   t.same([r.code, r.stderr], [plain.code, plain.stderr], `as plain rustc, word for word (${plain.stderr.trim().split('\n')[0]})`);
 });
+
+t.test('an --out-dir with `..` after a link (`link/../out`): built plainly, where rustc writes', async (t) => {
+  // Ingest read, and a hit wrote, the dir path.resolve() names, beside the link: a stale rlib there
+  // was stored as the new source's result, and another checkout hit it (a path audit helper's repro).
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = libCrate();
+  mkdirSync(join(cwd, 'real', 'sub'), { recursive: true });
+  mkdirSync(join(cwd, 'real', 'out'));
+  symlinkSync(join(cwd, 'real', 'sub'), join(cwd, 'link'));
+  for (let i = 0; i < 2; i++) t.equal((await rustc(store, cwd, libArgs('link/../out'))).code, 0, `call ${i} builds`);
+  t.ok(lstatSync(join(cwd, 'real', 'out', 'libl.rlib')).isFile(), 'into the dir the kernel names');
+  t.same((await store.stats()).passthrough, { 'out-dir-through-link': 2 }, 'passed through, for that reason');
+});

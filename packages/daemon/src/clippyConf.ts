@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Invocation } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
+import { realPathOf } from './prefixes.js';
 
 const NAMES = ['.clippy.toml', 'clippy.toml'];
 
@@ -18,7 +20,9 @@ const NAMES = ['.clippy.toml', 'clippy.toml'];
  * warning would show none of it.
  */
 export function clippyConfFile(env: Record<string, string>, cwd: string): { file: string; shadowed?: string } | undefined {
-  let dir = resolve(cwd, env.CLIPPY_CONF_DIR ?? env.CARGO_MANIFEST_DIR ?? '.');
+  // From the dir with its links resolved, as clippy climbs it: from a checkout reached through a link,
+  // the link's own parents were searched, and a clippy.toml clippy read was in no key (a helper's repro).
+  let dir = realPathOf(inputOnDisk(cwd, env.CLIPPY_CONF_DIR ?? env.CARGO_MANIFEST_DIR ?? '.'));
   const isFile = (file: string) => statSync(file, { throwIfNoEntry: false })?.isFile() === true;
   for (;;) {
     const found = NAMES.map((name) => join(dir, name)).filter(isFile);
@@ -48,7 +52,7 @@ const CARGO_LINTS = /clippy::(cargo|cargo_common_metadata|multiple_crate_version
 export function runsCargoLints(inv: Invocation, cwd: string, env: Record<string, string>): boolean {
   if (inv.args.some((a) => CARGO_LINTS.test(a)) || CARGO_LINTS.test(env.CLIPPY_ARGS ?? '')) return true;
   try {
-    return CARGO_LINTS.test(readFileSync(resolve(cwd, inv.input!), 'latin1'));
+    return CARGO_LINTS.test(readFileSync(inputOnDisk(cwd, inv.input!), 'latin1'));
   } catch {
     return false;
   }

@@ -18,6 +18,7 @@ import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
+import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
@@ -126,12 +127,11 @@ export class CompileHandler {
       const rustc = await this.s.rustc.get(call.program, req.cwd, req.env);
       // What a plain call of this compiler runs with: RUSTC_BOOTSTRAP=1 where the compiler sets it itself.
       const bootstrap = rustc.unstableAlways ? '1' : req.env.RUSTC_BOOTSTRAP;
-      // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call
-      // refuses the call's own -Z flags or its #![feature], it runs plainly, and fails as without splitcache.
-      // Paths from here on are cargo's: the cwd too, where the kernel gave it with symlinks resolved.
+      // A crate that links runs its halves with RUSTC_BOOTSTRAP=1 (their -Z flags): where a plain call refuses the call's
+      // own -Z flags or its #![feature], it runs plainly. Paths from here on are cargo's, the cwd too (the kernel's has links resolved).
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
-      const refused = mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table) ?? namesOwnCrateType(inv, req.cwd)) : undefined;
+      const refused = (mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table) ?? namesOwnCrateType(inv, req.cwd)) : undefined) ?? outDirThroughLink(inv.outDir, req.cwd);
       if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.

@@ -1,5 +1,6 @@
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter } from 'node:path';
 import { statSync } from 'node:fs';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * The file a call's compiler names, as the call itself would run it: a path
@@ -15,10 +16,12 @@ import { statSync } from 'node:fs';
  * for a path.
  */
 export function compilerFile(program: string, cwd: string, path: string | undefined): string {
-  if (program.includes('/')) return isAbsolute(program) ? program : resolve(cwd, program);
+  // Joined as text, as execvp takes them (inputPath.ts): resolved lexically, `tcs/cur/../bin` (cur a
+  // link) named another toolchain's rustc, and the key held that one's identity (a helper's repro).
+  if (program.includes('/')) return inputOnDisk(cwd, program);
   if (path === undefined) return program;
   for (const dir of path.split(delimiter)) {
-    const file = dir === '' ? resolve(cwd, program) : join(isAbsolute(dir) ? dir : resolve(cwd, dir), program);
+    const file = dir === '' ? inputOnDisk(cwd, program) : `${inputOnDisk(cwd, dir).replace(/(.)\/+$/, '$1')}/${program}`;
     const st = statSync(file, { throwIfNoEntry: false });
     if (st?.isFile() && (st.mode & 0o111) !== 0) return file;
   }

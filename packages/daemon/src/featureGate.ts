@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { gatedOption, plainAllowsFeatures, type Invocation } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
 
 /** A crate attribute `#![feature(…)]` at the start of a line (where inner attributes stand). */
 const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
@@ -25,7 +25,7 @@ export function featuresRefused(inv: Invocation, cwd: string, release: string, b
   if (gatedOption(inv)) return 'unstable-option';
   let text: string;
   try {
-    text = readFileSync(resolve(cwd, inv.input!), 'utf8');
+    text = readFileSync(inputOnDisk(cwd, inv.input!), 'utf8');
   } catch {
     return undefined; // the key's digest of it reports what is wrong
   }

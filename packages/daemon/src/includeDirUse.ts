@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Invocation } from '@splitcache/rustc';
 import { readInput } from './inputBytes.js';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * The env-deps normalised when a crate reads them only to include a file
@@ -148,5 +148,5 @@ async function contains(file: string, needle: Buffer): Promise<boolean> {
 
 /** A call's --extern files, absolute: readAsValues's `externs`. */
 export function externFiles(inv: Invocation, cwd: string): string[] {
-  return inv.externs.flatMap((e) => (e.path ? [resolve(cwd, e.path)] : []));
+  return inv.externs.flatMap((e) => (e.path ? [inputOnDisk(cwd, e.path)] : []));
 }

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { SplitcacheError } from '@splitcache/errors';
 import type { Invocation } from '@splitcache/rustc';
 import { runRustc, type RustcIdentity } from './rustcIdentity.js';
 import { namedTargetSpec } from './targetSpecFile.js';
+import { inputOnDisk } from './inputPath.js';
 
 /**
  * Whether the call asks for the host's CPU: `-C target-cpu=native` (code may
@@ -20,7 +20,7 @@ export function asksForNativeCpu(inv: Invocation, cwd = '/', env: Record<string,
   const tune = inv.unstable.filter((z) => z.startsWith('tune-cpu=')).pop();
   if (tune === 'tune-cpu=native') return true;
   if (cpu !== undefined || !inv.target) return false;
-  const spec = inv.target.endsWith('.json') ? resolve(cwd, inv.target) : namedTargetSpec(inv.target, env, cwd, sysroot);
+  const spec = inv.target.endsWith('.json') ? inputOnDisk(cwd, inv.target) : namedTargetSpec(inv.target, env, cwd, sysroot);
   if (!spec) return false;
   try {
     return (JSON.parse(readFileSync(spec, 'utf8')) as { cpu?: unknown } | null)?.cpu === 'native';
@@ -40,7 +40,7 @@ export class NativeCpus {
   private readonly memo = new Map<string, Promise<string>>();
 
   get(rustcPath: string, rustc: RustcIdentity, inv: Invocation, cwd: string, env: Record<string, string>): Promise<string> {
-    const target = inv.target?.endsWith('.json') ? resolve(cwd, inv.target) : inv.target;
+    const target = inv.target?.endsWith('.json') ? inputOnDisk(cwd, inv.target) : inv.target;
     // The path joins the key: the same compiler run through an emulator (qemu, Rosetta) sees another CPU.
     const memoKey = [rustcPath, rustc.digest, target ?? ''].join('\0');
     let p = this.memo.get(memoKey);

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import { archiveMembers, isThinArchive, type ReadAt } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
 
 /** The members of each thin archive met, by its digest (its bytes name them): read once per daemon. */
 const thinMembers = new Map<Digest, string[] | null>();
@@ -23,7 +24,8 @@ export async function staticLibDigest(path: string, files: FileDigestMemo): Prom
   }
   if (members === null) return own;
   const parts = [own];
-  for (const m of members) parts.push(await files.digest(resolve(dirname(path), m)).catch(() => 'absent'));
+  // Joined as text (inputPath.ts): a library found through `link/..` has its members beside the link's target.
+  for (const m of members) parts.push(await files.digest(inputOnDisk(dirname(path), m)).catch(() => 'absent'));
   return parts.join(' ');
 }
 
