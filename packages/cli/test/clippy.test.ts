@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -152,4 +152,28 @@ t.test('a second clippy config beside the first: its warning is shown, as plain 
   const r = await store.cargo(ws, ['clippy', '--offline']);
   assertOk(t, r, 'clippy with both');
   t.match(r.stderr, /using config file `\S+\/\.clippy\.toml`, `\S+\/clippy\.toml` will be ignored/, "clippy's warning about the second file");
+});
+
+t.test('cargo clippy through a linked checkout: the clippy.toml clippy reads is keyed, and another such checkout hits', { skip: !hasClippy && 'no clippy in this toolchain' }, async (t) => {
+  // clippy climbs from the package dir's real path: a clippy.toml there, beside no link, was in no
+  // key (a path audit helper's repro); keyed by its real path, two linked checkouts missed each other.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const links = tempDir('links');
+  const checkout = (name: string) => {
+    const ws = lintedPackage();
+    writeFileSync(join(ws, 'clippy.toml'), 'too-many-lines-threshold = 2\n');
+    symlinkSync(ws, join(links, name));
+    return join(links, name);
+  };
+  const clippy = (link: string, session: string) =>
+    run('cargo', ['clippy', '--offline', '--manifest-path', join(link, 'Cargo.toml'), '--', '-W', 'clippy::too_many_lines'], { cwd: links, env: store.env({ SPLITCACHE_SESSION: session }) });
+  const a = await clippy(checkout('a'), 'a');
+  assertOk(t, a, 'clippy of one linked checkout');
+  t.match(a.stderr, LONG_FN, "its clippy.toml's threshold applies");
+  const b = await clippy(checkout('b'), 'b');
+  assertOk(t, b, 'and of another');
+  t.match(b.stderr, LONG_FN, 'the lint replayed');
+  const calls = await store.calls('b');
+  t.ok(calls.length > 0 && calls.every((e) => e.outcome === 'hit'), `the other checkout hits (${calls.map((e) => `${e.crate}:${e.outcome}`).join(', ')})`);
 });

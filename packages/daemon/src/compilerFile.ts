@@ -18,12 +18,21 @@ import { inputOnDisk } from './inputPath.js';
 export function compilerFile(program: string, cwd: string, path: string | undefined): string {
   // Joined as text, as execvp takes them (inputPath.ts): resolved lexically, `tcs/cur/../bin` (cur a
   // link) named another toolchain's rustc, and the key held that one's identity (a helper's repro).
-  if (program.includes('/')) return inputOnDisk(cwd, program);
+  if (program.includes('/')) return tidy(inputOnDisk(cwd, program));
   if (path === undefined) return program;
   for (const dir of path.split(delimiter)) {
-    const file = dir === '' ? inputOnDisk(cwd, program) : `${inputOnDisk(cwd, dir).replace(/(.)\/+$/, '$1')}/${program}`;
+    const file = tidy(dir === '' ? inputOnDisk(cwd, program) : `${inputOnDisk(cwd, dir)}/${program}`);
     const st = statSync(file, { throwIfNoEntry: false });
     if (st?.isFile() && (st.mode & 0o111) !== 0) return file;
   }
   return program;
+}
+
+/**
+ * A path with its `.` segments and repeated slashes gone, which no link changes the meaning of
+ * (`..` stays): the compiler's path names its identity's memo, and `./bin` or `/usr//bin` in PATH
+ * named it anew where path.join had tidied them (a review's find).
+ */
+function tidy(path: string): string {
+  return path.replace(/\/(\.\/)+/g, '/').replace(/\/{2,}/g, '/').replace(/\/\.$/, '');
 }

@@ -298,8 +298,10 @@ export async function buildManifestKey(
     k.add('driver', driver);
     for (const name of Object.keys(env).sort()) if (name.startsWith('CLIPPY_')) k.add(`env:${name}`, table.normaliseText(env[name]!));
     const conf = clippyConfFile(env, cwd);
-    const shadowed = conf?.shadowed === undefined ? '' : ` shadowing ${table.normalise(conf.shadowed)}`;
-    k.add('clippy-conf', conf === undefined ? 'none' : `${table.normalise(conf.file)} ${await files.digest(conf.file)}${shadowed}`);
+    // Found from the real path, as clippy climbs (clippyConf.ts): named in cargo's form of the checkout, as the table has it.
+    const named = (f: string) => table.normalise(realCwd !== cwd && f.startsWith(`${realCwd}/`) ? cwd + f.slice(realCwd.length) : f);
+    const shadowed = conf?.shadowed === undefined ? '' : ` shadowing ${named(conf.shadowed)}`;
+    k.add('clippy-conf', conf === undefined ? 'none' : `${named(conf.file)} ${await files.digest(conf.file)}${shadowed}`);
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${realCwd} ${resolve(realCwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16

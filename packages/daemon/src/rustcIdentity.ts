@@ -216,7 +216,7 @@ export class RustcIdentities {
 function isRustupProxy(rustc: string): boolean {
   const name = basename(rustc);
   if (name !== 'rustc' && name !== driverOf(rustc)) return false;
-  if (existsSync(join(dirname(rustc), 'rustup'))) return true;
+  if (existsSync(`${dirname(rustc)}/rustup`)) return true; // beside it as the kernel finds it (`cur/../bin`: inputPath.ts)
   // A link to rustup from elsewhere (`/usr/local/bin/rustc -> ~/.cargo/bin/rustup`, as some images
   // and dotfiles make it): taken for a compiler of its own, its identity was the first call's
   // toolchain for every call, whatever toolchain file or `rustup default` applied to the others.

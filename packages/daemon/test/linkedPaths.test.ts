@@ -48,6 +48,10 @@ t.test('a compiler named through `link/..`, by path or through PATH', async (t) 
   t.equal(compilerFile('link/../bin/rustc', base, undefined), `${base}/link/../bin/rustc`, 'by a relative path: as execvp opens it');
   t.equal(compilerFile('rustc', base, `${base}/link/../bin`), `${base}/link/../bin/rustc`, 'through a PATH entry');
   t.equal(compilerFile('rustc', base, `${base}/real/bin/`), `${base}/real/bin/rustc`, 'a PATH entry with a trailing slash names the file as before');
+  // `.` segments and repeated slashes mean the same through any link: tidied, as path.join did, so the identity's memo keeps its name.
+  t.equal(compilerFile('rustc', join(base, 'real', 'bin'), '.'), `${base}/real/bin/rustc`, 'a PATH entry `.`');
+  t.equal(compilerFile('rustc', base, `${base}/real//bin/.`), `${base}/real/bin/rustc`, 'with `//` and a trailing `/.`');
+  t.equal(compilerFile('./real/bin/rustc', base, undefined), `${base}/real/bin/rustc`, 'a program `./…`');
 });
 
 t.test("clippy.toml, looked for from the package dir's real path, as clippy climbs", async (t) => {
