@@ -22,7 +22,12 @@ export function compilerFile(program: string, cwd: string, path: string | undefi
   if (path === undefined) return program;
   for (const dir of path.split(delimiter)) {
     const file = tidy(dir === '' ? inputOnDisk(cwd, program) : `${inputOnDisk(cwd, dir)}/${program}`);
-    const st = statSync(file, { throwIfNoEntry: false });
+    let st;
+    try {
+      st = statSync(file, { throwIfNoEntry: false });
+    } catch {
+      continue; // an entry that is a file, or a dir not to be searched: not here, as execvp takes it (a review's repro)
+    }
     if (st?.isFile() && (st.mode & 0o111) !== 0) return file;
   }
   return program;

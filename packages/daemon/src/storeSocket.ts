@@ -15,7 +15,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { userTempDir } from './userTempDir.js';
+import { userTempDir, userTempPath } from './userTempDir.js';
 
 /** Bytes a socket path may take here: 107 a bind takes, less the `.<pid>` of the name it is bound at first (ownedPath.ts). */
 const SOCKET_PATH_MAX = 92;
@@ -60,14 +60,15 @@ export function pathsShownIn(text: string): string {
  * upgraded install from reaching any daemon until it idled out.
  */
 export function legacySockets(dir: string): string[] {
+  // Named without making the dirs they would be in (userTempDir makes its own): `server status` of
+  // a deep store left an empty splitcache-<uid> in two temp dirs (a review's find). A socket found
+  // there is connected to only if it is this user's (othersSocket), or its daemon's (legacyDaemon.ts).
   const found = new Set<string>();
   for (const named of [storeRealPath(dir), dir]) {
-    try {
-      found.add(tempSocket(named));
-      found.add(join(userTempDir('/tmp'), basename(tempFileFor(named, 'sock'))));
-    } catch {
-      // the temp dir's splitcache-<uid> is not this user's: none of theirs is asked
-    }
+    const name = hashedName(named, 'sock');
+    const inTemp = join(userTempPath(), name);
+    found.add(Buffer.byteLength(inTemp) < SOCKET_PATH_MAX ? inTemp : join(userTempPath('/tmp'), name));
+    found.add(join(userTempPath('/tmp'), name));
   }
   return [...found];
 }
@@ -141,7 +142,11 @@ export function storeRealPath(path: string): string {
 
 /** A store's file in this user's own directory in the temp dir (userTempDir.ts), named by a hash of the store's path. */
 export function tempFileFor(dir: string, ext: string): string {
-  return join(userTempDir(), `${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`);
+  return join(userTempDir(), hashedName(dir, ext));
+}
+
+function hashedName(dir: string, ext: string): string {
+  return `${fnv1a(dir, 0x811c9dc5)}${fnv1a(dir, 0x01000193)}.${ext}`;
 }
 
 /** A small string hash, so the client need not load node:crypto for a file name. */

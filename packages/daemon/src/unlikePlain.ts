@@ -21,7 +21,7 @@ export type UnlikePlain = 'out-dir-missing' | 'output-read-only' | 'output-symli
 export const UNLIKE_PLAIN: readonly UnlikePlain[] = ['out-dir-missing', 'output-read-only', 'output-symlink'];
 
 /** Why replaying `entry` for this call would not do what a plain rustc does, or undefined. */
-export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invocation, 'outDir' | 'emit'>, cwd: string): UnlikePlain | undefined {
+export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invocation, 'outDir'>, cwd: string): UnlikePlain | undefined {
   const outDir = resolve(cwd, inv.outDir!);
   let dir;
   try {
@@ -29,8 +29,8 @@ export function unlikePlain(entry: Pick<EntryRecord, 'outputs'>, inv: Pick<Invoc
   } catch {
     return 'out-dir-missing'; // a link loop, a file above it: rustc can write nothing there either
   }
-  if (!dir) return inv.emit.some((e) => e.kind === 'dep-info') ? 'out-dir-missing' : undefined;
-  if (!dir.isDirectory()) return 'out-dir-missing'; // a file: rustc can write nothing there
+  // Not there (every call cached asks for dep-info, which rustc writes before it makes the dir), or a file.
+  if (!dir?.isDirectory()) return 'out-dir-missing';
   try {
     // The files the call leaves: its objects and .rlink are splitcache's own, which no plain rustc leaves in place.
     for (const o of entry.outputs) {

@@ -26,7 +26,7 @@ import { isAbsolute, join } from 'node:path';
 /** `base`: the temp dir; a relative TMPDIR (one per crate's directory, as cargo runs rustc in each) is taken as /tmp. */
 export function userTempDir(base = tmpdir()): string {
   const uid = process.getuid?.() ?? -1;
-  const dir = join(isAbsolute(base) ? base : '/tmp', `splitcache-${uid < 0 ? 'user' : uid}`);
+  const dir = userTempPath(base);
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (err) {
@@ -41,4 +41,10 @@ export function userTempDir(base = tmpdir()): string {
   }
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
   return dir;
+}
+
+/** Where userTempDir is, made or not: for a look at what may be there, which makes nothing. */
+export function userTempPath(base = tmpdir()): string {
+  const uid = process.getuid?.() ?? -1;
+  return join(isAbsolute(base) ? base : '/tmp', `splitcache-${uid < 0 ? 'user' : uid}`);
 }

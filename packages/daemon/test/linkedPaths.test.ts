@@ -52,6 +52,8 @@ t.test('a compiler named through `link/..`, by path or through PATH', async (t) 
   t.equal(compilerFile('rustc', join(base, 'real', 'bin'), '.'), `${base}/real/bin/rustc`, 'a PATH entry `.`');
   t.equal(compilerFile('rustc', base, `${base}/real//bin/.`), `${base}/real/bin/rustc`, 'with `//` and a trailing `/.`');
   t.equal(compilerFile('./real/bin/rustc', base, undefined), `${base}/real/bin/rustc`, 'a program `./…`');
+  writeFileSync(join(base, 'a-file'), '');
+  t.equal(compilerFile('rustc', base, `${base}/a-file:${base}/real/bin`), `${base}/real/bin/rustc`, 'past a PATH entry that is a file (ENOTDIR), as execvp goes on');
 });
 
 t.test("clippy.toml, looked for from the package dir's real path, as clippy climbs", async (t) => {

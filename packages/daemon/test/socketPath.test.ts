@@ -4,7 +4,7 @@ import { createServer, connect, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { socketPath, socketShown } from '../src/protocol.js';
+import { legacySockets, socketPath, socketShown } from '../src/protocol.js';
 import { listenOwnSocket } from '../src/ownedPath.js';
 
 // A deep store's socket (a path past the 107 bytes a bind takes) is in the store dir, reached as
@@ -113,4 +113,15 @@ t.test("a deep store's socket that can't be put in place: the error names the st
   t.same(readdirSync(deep), ['daemon.sock'], `no daemon.sock.<pid> left`);
   const tooLong = await listenOwnSocket(createServer(), join(deep, 'daemon.sock')).then(() => undefined, (e: Error) => e);
   t.match(tooLong?.message, /too long for a unix socket/, 'a path past 107 bytes is refused, not cut short by node');
+});
+
+t.test("the old sockets of a deep store are named without making the dirs they'd be in", async (t) => {
+  const { base, deep } = deepStore(t);
+  const saved = process.env.TMPDIR;
+  t.teardown(() => (saved === undefined ? delete process.env.TMPDIR : (process.env.TMPDIR = saved)));
+  process.env.TMPDIR = join(base, 'fresh-tmp');
+  mkdirSync(process.env.TMPDIR);
+  const names = legacySockets(deep);
+  t.ok(names.some((n) => n.startsWith(`${process.env.TMPDIR}/splitcache-`)), `one in this TMPDIR's user dir (${names.join(', ')})`);
+  t.same(readdirSync(process.env.TMPDIR), [], 'which is not made (`server status` left one in two temp dirs)');
 });
