@@ -65,17 +65,17 @@ export function legacySockets(dir: string): string[] {
   // there is connected to only if it is this user's (othersSocket), or its daemon's (legacyDaemon.ts).
   const found = new Set<string>();
   for (const named of [storeRealPath(dir), dir]) {
-    const name = hashedName(named, 'sock');
-    const inTemp = join(userTempPath(), name);
-    found.add(Buffer.byteLength(inTemp) < SOCKET_PATH_MAX ? inTemp : join(userTempPath('/tmp'), name));
-    found.add(join(userTempPath('/tmp'), name));
+    found.add(tempSocket(named, userTempPath));
+    found.add(join(userTempPath('/tmp'), hashedName(named, 'sock')));
   }
   return [...found];
 }
 
-function tempSocket(real: string): string {
-  const inTemp = tempFileFor(real, 'sock');
-  return Buffer.byteLength(inTemp) < SOCKET_PATH_MAX ? inTemp : join(userTempDir('/tmp'), basename(inTemp));
+/** The socket in the temp dir, named by a hash of `named`; in /tmp's where the temp dir's path is too long. `dirOf`: userTempDir, or userTempPath to make nothing. */
+function tempSocket(named: string, dirOf: (base?: string) => string = userTempDir): string {
+  const name = hashedName(named, 'sock');
+  const inTemp = join(dirOf(), name);
+  return Buffer.byteLength(inTemp) < SOCKET_PATH_MAX ? inTemp : join(dirOf('/tmp'), name);
 }
 
 /**
