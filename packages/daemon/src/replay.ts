@@ -45,7 +45,9 @@ export async function replay(
   }
   const outDir = resolve(cwd, inv.outDir!);
   try {
-    // Usually there: one stat, where a recursive mkdir would fail with EEXIST and then stat.
+    // There when the lookup looked (an out dir not there is a miss: unlikePlain.ts); made here only
+    // where it went between that look and this replay. One stat, where a recursive mkdir would fail
+    // with EEXIST and then stat.
     if (!statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) makeDirsSync(outDir);
   } catch (cause) {
     throw new SplitcacheError('SPLITCACHE_REPLAY', `cannot create ${outDir}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
