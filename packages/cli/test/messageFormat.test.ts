@@ -8,9 +8,9 @@
  * form's entry is published under a key of its own.
  */
 import t from 'tap';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, lookedUp, Store, type AuditLine } from './helpers.js';
+import { assertOk, BIN, fileTree, lookedUp, run, Store, type AuditLine } from './helpers.js';
 import { producerAndReader, Runner } from './remoteHelpers.js';
 
 // `quiet` prints nothing; `noisy` (which uses it) warns of an unused variable; `app` uses both.
@@ -89,4 +89,46 @@ t.test('through a remote: a short build takes what printed nothing, and diagnost
     "a third runner's short build hits every crate remotely: noisy's short-form entry, which B published beside A's long one, and B's app, built on it");
   const noisy = lookedUp(await c.audit('c')).find((e) => e.crate === 'noisy');
   t.equal(noisy?.producer, 'b', 'noisy came from B, the runner that built it short');
+});
+
+t.test('the width cargo passes from a terminal (--diagnostic-width) is part of the form: a hit shows lines cut for its own width', async (t) => {
+  // A warning on a long line: rustc cuts the line to fit the width with `...`. Before, the width
+  // was in no form, and a call for 200 columns hit the result of a call for 40 and showed its
+  // cut line (a replay differential's repro, through cargo in a terminal).
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'noisy.rs': `pub fn long_one() -> u32 { ${'let a = 1; '.repeat(12)}let unused_variable_with_a_rather_long_name_indeed = 1; a }\n`,
+    'quiet.rs': 'pub fn one() -> u32 { 1 }\n',
+  }, 'width');
+  const call = async (crate: string, width: string | undefined, cached: boolean, session: string) => {
+    const out = join(ws, 'out', session);
+    rmSync(out, { recursive: true, force: true });
+    const args = ['--crate-name', crate, '--crate-type', 'lib', '--edition=2021', '--emit=dep-info,metadata,link', '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat', ...(width ? [`--diagnostic-width=${width}`] : []), '--out-dir', out, `${crate}.rs`];
+    mkdirSync(out, { recursive: true });
+    const r = cached ? await run(BIN, ['rustc', ...args], { cwd: ws, env: store.env({ SPLITCACHE_SESSION: session }) }) : await run('rustc', args, { cwd: ws });
+    t.equal(r.code, 0, `${crate} (${width ?? 'no width'}) compiles`);
+    return r.stderr.replaceAll(`${out}/`, '<out>/');
+  };
+  const plain: Record<string, string> = {};
+  for (const w of ['40', '200', '']) plain[w] = await call('noisy', w || undefined, false, `plain${w}`);
+  t.not(plain['40'], plain['200'], 'the two widths render the warning differently (else this test shows nothing)');
+  t.match(plain['40'], /\.\.\./, 'the narrow one cuts the line');
+  let n = 0;
+  for (const w of ['40', '200', '', '200', '40']) {
+    const session = `w${n++}`;
+    const seen = await call('noisy', w || undefined, true, session);
+    t.equal(seen, plain[w], `${w || 'no'} width: the warning as a plain call renders it`);
+  }
+  const outcomes = async (from: number, to: number) => {
+    const all: string[] = [];
+    for (let i = from; i < to; i++) all.push(...(await store.calls(`w${i}`)).map((e) => e.outcome));
+    return all;
+  };
+  t.same(await outcomes(0, 3), ['miss', 'miss', 'miss'], 'each width its own result');
+  t.same(await outcomes(3, 5), ['hit', 'hit'], 'then each hits its own');
+  for (const [i, w] of ['40', '200', ''].entries()) await call('quiet', w || undefined, true, `q${i}`);
+  const quiet: string[] = [];
+  for (let i = 0; i < 3; i++) quiet.push(...(await store.calls(`q${i}`)).map((e) => e.outcome));
+  t.same(quiet, ['miss', 'hit', 'hit'], 'a crate that printed nothing is one entry for every width');
 });

@@ -116,3 +116,37 @@ t.test("a call with RUSTC_LOG set runs plainly: rustc's log is never stored, nor
   const again = await store.cargo(ws, ['build'], { RUSTC_LOG: 'rustc_metadata::creader=info' });
   t.match(again.stderr, /INFO rustc_metadata::creader/, 'and a build with it again shows the log, where a hit would have shown none');
 });
+
+t.test('a call with RUSTC_CTFE_BACKTRACE set runs plainly: the backtraces it prints are never stored, nor left out of a hit', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // At opt-level 1 the const evaluator meets (and recovers from) errors in this lib, and with
+  // `immediate` prints a backtrace for each while the compile succeeds (any other value but 0
+  // captures them for the errors it reports; such a call runs plainly too).
+  const ws = fileTree({
+    'Cargo.toml': '[package]\nname = "ctfe"\nversion = "0.1.0"\nedition = "2021"\n\n[profile.dev]\nopt-level = 1\n',
+    'src/lib.rs': [
+      'pub trait T { const N: usize; }',
+      'pub fn z<X: T>() -> usize { X::N * 2 + std::mem::size_of::<X>() }',
+      'pub fn y(v: &[u8]) -> u8 { let i = v.len(); if i > 3 { v[i - 1] } else { 0 } }',
+      'pub struct A; impl T for A { const N: usize = 3; }',
+      'pub fn w() -> usize { z::<A>() }',
+      '',
+    ].join('\n'),
+  }, 'ctfe-backtrace');
+  const clean = async () => assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+  const traced = await store.cargo(ws, ['build'], { RUSTC_CTFE_BACKTRACE: 'immediate' });
+  assertOk(t, traced, 'a build with RUSTC_CTFE_BACKTRACE=immediate');
+  t.match(traced.stderr, /An error occurred in the MIR interpreter/, 'shows the backtraces');
+  await clean();
+  const after = await store.cargo(ws, ['build']);
+  assertOk(t, after, 'the next build, without it');
+  t.notMatch(after.stderr, /MIR interpreter/, 'shows none (before: replayed from the stored result)');
+  await clean();
+  const again = await store.cargo(ws, ['build'], { RUSTC_CTFE_BACKTRACE: 'immediate' });
+  t.match(again.stderr, /An error occurred in the MIR interpreter/, 'a build with it again shows them, where a hit showed none');
+  await clean();
+  const off = await store.cargo(ws, ['build'], { RUSTC_CTFE_BACKTRACE: '0' });
+  t.notMatch(off.stderr, /MIR interpreter/, '0 is off, as rustc reads it');
+  t.same((await store.stats()).passthrough, { 'ctfe-backtrace': 2 }, 'the two traced calls ran plainly; the rest were cached');
+});

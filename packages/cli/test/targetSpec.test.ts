@@ -57,3 +57,38 @@ t.test('a custom target found by name misses when its spec changes', { skip: !ni
     t.same((await store.calls(`${session}-again`)).map((e) => e.outcome), ['hit'], 'from a hit');
   }
 });
+
+t.test("an Apple target's deployment version (MACOSX_DEPLOYMENT_TARGET) is keyed: rustc reads it with no word in dep-info", { skip: !nightly && 'no nightly toolchain' }, async (t) => {
+  // The version goes into each object's LC_BUILD_VERSION (the oldest macOS it runs on). Unkeyed,
+  // a call after it was raised from 11.0 to 13.0 hit, and its objects said 11.0 (an env-var
+  // audit's repro). A no_core crate: no std is installed for the target here, and none is needed.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('apple-target');
+  writeFileSync(join(dir, 'm.rs'), [
+    '#![feature(no_core, lang_items)]',
+    '#![no_core]',
+    '#[lang = "pointee_sized"] pub trait PointeeSized {}',
+    '#[lang = "meta_sized"] pub trait MetaSized: PointeeSized {}',
+    '#[lang = "sized"] pub trait Sized: MetaSized {}',
+    '#[no_mangle] pub extern "C" fn f() {}',
+    '',
+  ].join('\n'));
+  const call = async (out: string, version: string, cached: boolean) => {
+    mkdirSync(join(dir, out), { recursive: true });
+    const args = ['--crate-name', 'm', '--crate-type', 'lib', '--target', 'aarch64-apple-darwin', '--emit=dep-info,metadata,link', '-C', 'opt-level=1', '--out-dir', join(dir, out), 'm.rs'];
+    const env = { ...store.env({ SPLITCACHE_SESSION: out }), MACOSX_DEPLOYMENT_TARGET: version };
+    const r = cached ? await run(BIN, [nightly, ...args], { cwd: dir, env }) : await run(nightly, args, { cwd: dir, env });
+    t.equal(r.code, 0, `${out} compiles (${r.stderr.trim()})`);
+    return readFileSync(join(dir, out, 'libm.rlib'));
+  };
+  const eleven = await call('eleven', '11.0', true);
+  const thirteen = await call('thirteen', '13.0', true);
+  const plain = await call('plain', '13.0', false);
+  t.notOk(eleven.equals(plain), "the version is in the rlib's object (else this test shows nothing)");
+  t.ok(thirteen.equals(plain), "after it was raised, the cached rlib is a plain call's (old code: 11.0's, from a hit)");
+  t.same((await store.calls('thirteen')).map((e) => e.outcome), ['miss'], 'the new version misses');
+  const again = await call('again', '13.0', true);
+  t.ok(again.equals(plain), 'and the same version again gives it');
+  t.same((await store.calls('again')).map((e) => e.outcome), ['hit'], 'from a hit');
+});

@@ -32,6 +32,7 @@ import { remapArgs } from './remap.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { unlikePlain } from './unlikePlain.js';
+import { stderrByEnv } from './keyedEnv.js';
 import { SettingsDrift } from './settingsDrift.js';
 import { callName, ingestMiss, MissStores, rlinkLinked } from './missStores.js';
 
@@ -114,10 +115,9 @@ export class CompileHandler {
     const label = callTypeLabel(call.driver, inv);
     const verdict = driverVerdict(call.driver, classify(inv));
     if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg, label, verdict.reason === 'incremental' ? incrementalHint(this.s.config.dir, req.env) : undefined);
-    // rustc's own log (RUSTC_LOG=info, a developer chasing a compiler question) goes to its
-    // stderr: stored, every later build would replay it (293 lines for a hello world), and a
-    // hit would show none of it. Such a call runs plainly.
-    if (req.env.RUSTC_LOG) return this.passThrough(session, inv.crateName ?? '', 'rustc-log', pkg, label);
+    // What rustc writes to stderr for a variable of a developer's (keyedEnv.ts): such a call runs plainly.
+    const chatty = stderrByEnv(req.env);
+    if (chatty !== undefined) return this.passThrough(session, inv.crateName ?? '', chatty, pkg, label);
     if (call.driver && runsCargoLints(inv, req.cwd, req.env)) return this.passThrough(session, inv.crateName ?? '', 'clippy-cargo-lints', pkg, label);
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).

@@ -8,8 +8,8 @@ import type { Invocation } from '@splitcache/rustc';
  * between message formats (it always asks for `diagnostic-rendered-ansi` and
  * strips the colours itself).
  *
- * They are left out of the key (manifestKey.ts), so a crate that printed no
- * diagnostic is one entry for every form: before, `cargo build
+ * They, and the width (`--diagnostic-width`), are left out of the key (manifestKey.ts), so a
+ * crate that printed no diagnostic is one entry for every form: before, `cargo build
  * --message-format=short` missed every crate that a plain `cargo build` had
  * stored. A result that holds diagnostics records the form they were rendered
  * in (ManifestResult.display), and serves only calls that ask for that form;
@@ -18,11 +18,29 @@ import type { Invocation } from '@splitcache/rustc';
  */
 const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
 
-/** The call's diagnostic form: its display parts of `--json`, sorted and joined; '' for rustc's default. */
+/**
+ * The call's diagnostic form: its display parts of `--json`, sorted, and its `--diagnostic-width`
+ * (`width=<columns>`), joined; '' for rustc's default. cargo passes the width of its terminal
+ * (none to a pipe): before, the width was in no form, and a hit in a terminal 200 columns wide
+ * replayed warnings cut down with `...` for the 40 of the one that stored them (a replay
+ * differential's repro).
+ */
 export function diagnosticForm(inv: Invocation): string {
   const parts = new Set<string>();
   for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
-  return [...parts].sort().join(',');
+  const width = diagnosticWidth(inv.args);
+  return [...[...parts].sort(), ...(width === undefined ? [] : [`width=${width}`])].join(',');
+}
+
+/** The last `--diagnostic-width` of the call (rustc takes the last), as given. */
+function diagnosticWidth(args: string[]): string | undefined {
+  let width: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--diagnostic-width=')) width = a.slice('--diagnostic-width='.length);
+    else if (a === '--diagnostic-width' && i + 1 < args.length) width = args[++i]!;
+  }
+  return width;
 }
 
 /** A `--json` argument's text (`--json=a,b` or `--json a,b`) as it is keyed: without the display parts. */

@@ -25,9 +25,34 @@ const KEYED_CARGO_ENV =
 const RUSTC_ENV = ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'];
 /**
  * Read by rustc too, but keyed only when set, so that an environment without them keeps the
- * keys it had: RUSTC_OVERRIDE_VERSION_STRING is the version `cfg(version(..))` and `-vV` see.
+ * keys it had: RUSTC_OVERRIDE_VERSION_STRING is the version `cfg(version(..))` and `-vV` see;
+ * an Apple target's `*_DEPLOYMENT_TARGET` is the OS version its objects say they need (their
+ * `LC_BUILD_VERSION`), which rustc reads with no word in dep-info (unkeyed, a hit after it was
+ * raised from 11.0 to 13.0 served objects saying 11.0: an env-var audit's repro);
+ * LLVM_OVERRIDE_PRODUCER is the producer an rlib's bitcode names.
  */
-const RUSTC_ENV_WHEN_SET = ['RUSTC_OVERRIDE_VERSION_STRING'];
+const RUSTC_ENV_WHEN_SET = [
+  'RUSTC_OVERRIDE_VERSION_STRING',
+  'MACOSX_DEPLOYMENT_TARGET',
+  'IPHONEOS_DEPLOYMENT_TARGET',
+  'TVOS_DEPLOYMENT_TARGET',
+  'WATCHOS_DEPLOYMENT_TARGET',
+  'XROS_DEPLOYMENT_TARGET',
+  'LLVM_OVERRIDE_PRODUCER',
+];
+
+/**
+ * Why a call runs plainly for a variable that makes rustc write to its stderr what no stored
+ * result should replay (nor a hit leave out), if one is set: RUSTC_LOG, its own log (293 lines
+ * for a hello world); RUSTC_CTFE_BACKTRACE (but `0`), a backtrace for each error the const
+ * evaluator meets, even in a compile that succeeds (a release lib: 58 lines; stored, every
+ * later build replayed them, and a hit after it was set showed none: an env-var audit's repro).
+ */
+export function stderrByEnv(env: Record<string, string>): string | undefined {
+  if (env.RUSTC_LOG) return 'rustc-log';
+  if (env.RUSTC_CTFE_BACKTRACE !== undefined && env.RUSTC_CTFE_BACKTRACE !== '0') return 'ctfe-backtrace';
+  return undefined;
+}
 
 /**
  * The names of the CARGO_* variables that go into the key (item 5), sorted:

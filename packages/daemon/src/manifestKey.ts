@@ -105,8 +105,8 @@ export interface ManifestKey {
  *     that differs between machines (or a switch of linker) keeps its hits.
  *     Nor `--diagnostic-width` (DISPLAY_ONLY): cargo passes it only when its
  *     stderr is a terminal, so a build in a terminal and one in CI or piped
- *     share entries. A hit then shows diagnostics as they were rendered for
- *     the width (or none) of the call that stored them. Nor the parts of
+ *     share the entries of crates that printed nothing; a result with
+ *     diagnostics serves only its own width, as its form. Nor the parts of
  *     `--json` that only choose how diagnostics are rendered
  *     (`diagnostic-short`: cargo's `--message-format=short`), so a crate that
  *     printed none hits under every message format; a result with

@@ -11,6 +11,8 @@ t.test("a call's diagnostic form: the display parts of --json, and only those", 
   t.equal(diagnosticForm(inv(['--json=diagnostic-rendered-ansi,artifacts,future-incompat,diagnostic-short'])), 'diagnostic-short', '--message-format=short');
   t.equal(diagnosticForm(inv(['--json', 'diagnostic-short', '--json=diagnostic-unicode,artifacts'])), 'diagnostic-short,diagnostic-unicode', 'parts of several --json flags, sorted');
   t.equal(diagnosticForm(inv([])), '', 'no --json at all');
+  t.equal(diagnosticForm(inv(['--diagnostic-width=40'])), 'width=40', "cargo's terminal width");
+  t.equal(diagnosticForm(inv(['--json=diagnostic-short', '--diagnostic-width', '90', '--diagnostic-width=120'])), 'diagnostic-short,width=120', 'with the parts of --json; the last width, as rustc takes it');
 });
 
 t.test('the key drops the display parts of --json and keeps the rest', async (t) => {

@@ -13,9 +13,11 @@ const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
  * would replay an old run's timings and write no `mir_dump/`; `-Zunpretty=expanded`
  * (cargo-expand's call) writes no metadata, and every call said it could not be stored.
  * Likewise the side files of `-Zdump-mono-stats` (`<crate>.mono_items.md`), `-Znll-facts`,
- * `-Zremark-dir` (the remarks of `-C remark`) and `-Zprint-codegen-stats-json`: a hit wrote none.
+ * `-Zremark-dir` (the remarks of `-C remark`), `-Zprint-codegen-stats-json` and `-Zmetrics-dir`
+ * (the unstable features the crate used): a hit wrote none.
  */
-const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
+const SELF_REPORTING_Z =
+  /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|metrics-dir|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
 
 /**
  * -Z options naming a file rustc reads that no dep-info line names: an LLVM plugin, a codegen
@@ -23,6 +25,13 @@ const SELF_REPORTING_Z = /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll
  * changed under the same name hit with the old one's objects (a hunting helper's repros, nightly).
  */
 const UNTRACKED_FILE_Z = /^(llvm-plugins|sanitizer-dataflow-abilist)=|^codegen-backend=.*[/.]/;
+
+/**
+ * -Z options that put outputs where no result looks for them: `-Zsplit-dwarf-out-dir`'s `.dwo`
+ * files (a crate that links with `-C split-debuginfo=unpacked`). Its result was stored without
+ * them, and a hit left the binary naming `.dwo` files that were not there (an options audit's).
+ */
+const OUTPUT_ELSEWHERE_Z = /^split-dwarf-out-dir(=|$)/;
 
 export type Verdict =
   | { cacheable: true; mode: 'whole' | 'split'; crateType: string }
@@ -56,6 +65,8 @@ export function classify(inv: Invocation): Verdict {
   if (reporting !== undefined) return { cacheable: false, reason: `unstable-report:${reporting.split('=')[0]}` };
   const untracked = inv.unstable.find((z) => UNTRACKED_FILE_Z.test(z));
   if (untracked !== undefined) return { cacheable: false, reason: `unstable-file:${untracked.split('=')[0]}` };
+  const elsewhere = inv.unstable.find((z) => OUTPUT_ELSEWHERE_Z.test(z));
+  if (elsewhere !== undefined) return { cacheable: false, reason: `unstable-output:${elsewhere.split('=')[0]}` };
   if (!inv.emitGiven) return { cacheable: false, reason: 'no-emit' };
   for (const e of inv.emit) {
     if (!EMITS.has(e.kind)) return { cacheable: false, reason: `emit:${e.kind}` };

@@ -35,6 +35,12 @@ export function gatedOption(inv: Invocation): string | undefined {
   // `-lld` (leaving the default lld linker, since 1.90) is stable; enabling one is not.
   const features = inv.codegen.get('linker-features');
   if (features?.includes('+')) return `-C linker-features=${features}`;
+  // A value of a stable option's that needs it: before, `-C panic=immediate-abort` went through
+  // the halves' flag and failed later, with another error than a plain call's (an options audit's).
+  const panic = inv.codegen.get('panic');
+  if (panic === 'immediate-abort') return `-C panic=${panic}`;
+  const mangling = inv.codegen.get('symbol-mangling-version');
+  if (mangling === 'hashed') return `-C symbol-mangling-version=${mangling}`;
   const selfContained = inv.codegen.get('link-self-contained');
   if (selfContained !== undefined && !STABLE_SELF_CONTAINED.has(selfContained)) return `-C link-self-contained=${selfContained}`;
   return undefined;

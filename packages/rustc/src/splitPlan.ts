@@ -1,5 +1,5 @@
 import type { Invocation } from './invocation.js';
-import { instrumentsCoverage, outputStem, parseInvocation } from './invocation.js';
+import { instrumentsCoverage, optionSpelled, outputStem, parseInvocation } from './invocation.js';
 
 /**
  * Arguments for the two halves of a linking crate. Both run with
@@ -71,16 +71,46 @@ export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
 }
 
 /**
+ * What keeps the link half from saying again what the `-Zno-link` half said: a warning about the
+ * session's options (an unknown `-C target-feature`, `-C remark` without debuginfo, a deprecated
+ * `-C` flag) is given by every rustc run of the call, so a split call printed it twice, and a hit
+ * replayed one beside the link's (an options audit's). `-A warnings` silences the link's
+ * warnings; its errors stay. The one warning a link gives itself, the linker's output
+ * (`linker_messages`, allowed unless asked for), is left alone where the call names it.
+ */
+function quietLink(inv: Invocation): string[] {
+  return inv.args.some((a) => /linker[-_]messages/.test(a)) ? [] : ['-A', 'warnings'];
+}
+
+/**
+ * The call's arguments for its link half: all but its input, and but `-C remark`, whose
+ * warning without debuginfo (`-C remark requires "-C debuginfo=n"`) comes as rustc reads its
+ * options, before `-A warnings` holds: the link said it a second time. The remarks themselves
+ * come from LLVM's passes, in the `-Zno-link` half.
+ */
+function linkHalfArgs(inv: Invocation): string[] {
+  const remark = (o: string | undefined) => o !== undefined && /^remark(=|$)/.test(optionSpelled(o));
+  const out: string[] = [];
+  for (let i = 0; i < inv.args.length; i++) {
+    const a = inv.args[i]!;
+    if (i === inv.inputIndex) continue;
+    if ((a === '-C' || a === '--codegen') && remark(inv.args[i + 1])) i++;
+    else if (!(a.startsWith('-C') && remark(a.slice(2))) && !(a.startsWith('--codegen=') && remark(a.slice(10)))) out.push(a);
+  }
+  return out;
+}
+
+/**
  * The split of `inv`, for a rustc whose plain calls mangle with `plain`
  * (plainMangling) and may or may not use `#![feature]` (plainAllowsFeatures).
  */
 export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows = true): SplitPlan {
   const pin = manglingPin(inv, plain);
   const rlinkPath = `${inv.outDir}/${outputStem(inv)}.rlink`;
-  const withoutInput = inv.args.filter((_, i) => i !== inv.inputIndex);
+  const withoutInput = linkHalfArgs(inv);
   return {
     noLinkArgs: [...inv.args, '-Zno-link', ...pin, ...featureFence(inv, plainAllows)],
-    linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, rlinkPath],
+    linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, ...quietLink(inv), rlinkPath],
     rlinkPath,
   };
 }

@@ -25,6 +25,20 @@ t.test("cargo's pipelined lib call parses into a typed invocation", async (t) =>
   t.same(wholeOutputs(inv), ['fx_core-b27aea40ac8cc46a.d', 'libfx_core-b27aea40ac8cc46a.rmeta', 'libfx_core-b27aea40ac8cc46a.rlib']);
 });
 
+t.test("the link half says no warning twice: -A warnings but where the call names linker_messages, and no -C remark", async (t) => {
+  const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/w/o'];
+  const half = (extra: string[]) => splitPlan(parseInvocation([...args, ...extra]), 'v0').linkOnlyArgs;
+  t.same(half([]), [...args.filter((a) => a !== 'src/main.rs'), '-Zlink-only', '-A', 'warnings', '/w/o/app.rlink']);
+  t.same(half(['-W', 'linker-messages']).filter((a) => a === 'warnings'), [], '-W linker-messages: the linker\'s words are the link\'s own');
+  t.same(half(['--force-warn=linker_messages']).filter((a) => a === 'warnings'), [], 'either spelling');
+  for (const remark of [['-C', 'remark=all'], ['-Cremark=all'], ['--codegen', 'remark=inline'], ['--codegen=remark=all'], ['-C', 'remark']]) {
+    const h = half(['-C', 'opt-level=2', ...remark]);
+    t.notOk(h.some((a) => a.includes('remark')), `${remark.join(' ')}: dropped`);
+    t.ok(h.includes('opt-level=2'), 'the options around it kept');
+  }
+  t.ok(splitPlan(parseInvocation([...args, '-Cremark=all']), 'v0').noLinkArgs.includes('-Cremark=all'), 'the -Zno-link half keeps it (the remarks are its)');
+});
+
 t.test('linking crates are split; the link half drops the source and pins the mangling', async (t) => {
   const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'extra-filename=-1', '--out-dir', '/w/t/debug/deps'];
   const inv = parseInvocation(args);
@@ -117,6 +131,8 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['-Zdump-mono-stats']), 'unstable-report:dump-mono-stats');
   t.equal(reason(['-Z', 'remark-dir=/tmp/r']), 'unstable-report:remark-dir');
   t.equal(reason(['-Znll-facts']), 'unstable-report:nll-facts');
+  t.equal(reason(['-Zmetrics-dir=/tmp/m']), 'unstable-report:metrics-dir', 'a file of the features used: a hit wrote none');
+  t.equal(reason(['-Z', 'split-dwarf-out-dir=/tmp/dwo']), 'unstable-output:split-dwarf-out-dir', '.dwo files outside the out dir: stored without them');
   // Files rustc reads that dep-info does not name: keyed by the flag's text alone, a changed one hit (nightly).
   t.equal(reason(['-Zllvm-plugins=/p/plugin.so']), 'unstable-file:llvm-plugins');
   t.equal(reason(['-Z', 'sanitizer_dataflow_abilist=/p/abi.txt']), 'unstable-file:sanitizer-dataflow-abilist');
@@ -215,6 +231,10 @@ t.test('--env-set values are read, and the options a stable rustc gates behind -
   t.equal(gatedOption(parseInvocation([...base, '--error-format=pretty-json'])), '--error-format=pretty-json');
   t.equal(gatedOption(parseInvocation([...base, '--emit=link,thin-link-bitcode'])), '--emit=thin-link-bitcode');
   t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-features=-lld'])), undefined, '-C linker-features=-lld is stable (leaving lld)');
+  t.equal(gatedOption(parseInvocation([...base, '-Cpanic=immediate-abort'])), '-C panic=immediate-abort');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'panic=abort'])), undefined, 'panic=abort is stable');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'symbol_mangling_version=hashed'])), '-C symbol-mangling-version=hashed');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'symbol-mangling-version=v0'])), undefined, 'v0 is stable');
   t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-features=+lld'])), '-C linker-features=+lld');
   t.equal(gatedOption(parseInvocation([...base, '--extern', 'priv:dep=/t/libdep.rlib'])), '--extern priv:');
   t.equal(gatedOption(parseInvocation([...base, '--extern=noprelude:dep=/t/libdep.rlib'])), '--extern noprelude:');

@@ -1,0 +1,61 @@
+import t from 'tap';
+import { chmodSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, oneFileCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
+
+// A warning about a call's options is given by every rustc run of it: a crate that links, run as
+// two halves, printed it twice (a direct call), or cargo counted "1 duplicate"; and a hit replayed
+// the stored half's beside the link's. Each case below is compared with a plain rustc's stderr,
+// on a miss and on a hit: before, the first two gave the warning twice on both (an options audit).
+
+const CASES: { name: string; flags: string[]; says: RegExp }[] = [
+  { name: 'an unknown target feature', flags: ['-C', 'target-feature=+nosuchfeature'], says: /unknown and unstable feature specified for `-Ctarget-feature`/ },
+  { name: '-C remark without debuginfo', flags: ['-C', 'opt-level=1', '-Cremark=inline'], says: /-C remark requires "-C debuginfo=n"/ },
+];
+
+for (const c of CASES) {
+  t.test(`${c.name}: the warning once, as a plain rustc gives it, on a miss and on a hit`, async (t) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    const crate = oneFileCrate('fn main() { println!("linked"); }\n', 'link-warn');
+    const args = [...printingCrateArgs(crate), ...c.flags];
+    const fresh = () => {
+      rmSync(join(crate, 'out'), { recursive: true, force: true });
+      mkdirSync(join(crate, 'out'));
+    };
+    const plain = await run('rustc', args, { cwd: crate });
+    t.equal(plain.code, 0, 'a plain call links');
+    t.match(plain.stderr, c.says, 'and gives the warning (else this case shows nothing)');
+    for (const [i, outcome] of ['miss', 'hit'].entries()) {
+      fresh();
+      const r = await run(BIN, ['rustc', ...args], { cwd: crate, env: store.env({ SPLITCACHE_SESSION: `s${i}` }) });
+      t.equal(r.code, 0, `${outcome}: links`);
+      t.equal(r.stderr, plain.stderr, `${outcome}: stderr is the plain call's, byte for byte`);
+      t.same((await store.calls(`s${i}`)).map((e) => e.outcome), [outcome], `a ${outcome}`);
+    }
+  });
+}
+
+t.test("the linker's own output, where the call asks for it (-W linker-messages), is shown as plainly", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const crate = oneFileCrate('fn main() { println!("linked"); }\n', 'link-messages');
+  const linker = join(tempDir('linker'), 'cc');
+  writeFileSync(linker, '#!/bin/sh\necho "a word from the linker" >&2\nexec cc "$@"\n');
+  chmodSync(linker, 0o755);
+  for (const flags of [['-W', 'linker-messages'], []]) {
+    const args = [...printingCrateArgs(crate), '-C', `linker=${linker}`, ...flags];
+    rmSync(join(crate, 'out'), { recursive: true, force: true });
+    mkdirSync(join(crate, 'out'));
+    const plain = await run('rustc', args, { cwd: crate });
+    t.equal(plain.code, 0, 'a plain call links');
+    t.equal(/a word from the linker/.test(plain.stderr), flags.length > 0, `plain: the linker's words ${flags.length ? 'shown' : 'not shown (allowed by default)'}`);
+    for (const outcome of ['miss', 'hit']) {
+      rmSync(join(crate, 'out'), { recursive: true, force: true });
+      mkdirSync(join(crate, 'out'));
+      const r = await run(BIN, ['rustc', ...args], { cwd: crate, env: store.env() });
+      t.equal(r.code, 0, `${outcome}: links`);
+      t.equal(r.stderr, plain.stderr, `${outcome} (${flags.join(' ') || 'no lint option'}): stderr is the plain call's`);
+    }
+  }
+});
