@@ -51,10 +51,12 @@ t.test('a workspace build and a `-p` build share the members they both compile',
 // cargo passes `--diagnostic-width=<columns>` to rustc when its stderr is a
 // terminal, and nothing when it is a pipe or a file. A build in a terminal
 // and one piped to a log (or run by CI, or an editor) must share entries,
-// whatever the window's width. util-linux `script` gives cargo a terminal.
+// whatever the window's width, but for a crate whose warnings were rendered
+// for a width: those serve that width only (diagnosticForm.ts; the fixture's
+// fx_util warns on purpose). util-linux `script` gives cargo a terminal.
 const skip = spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script(1) is not installed';
 
-t.test('a build in a terminal and a piped one share entries, whatever the width', { skip }, async (t) => {
+t.test('a build in a terminal and a piped one share entries, whatever the width, but warnings rendered for a width', { skip }, async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const ws = copyFixture();
@@ -69,12 +71,20 @@ t.test('a build in a terminal and a piped one share entries, whatever the width'
 
   assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
   assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: 'piped' }), 'the same build with stderr on a pipe');
-  const piped = await store.calls('piped');
-  t.same(piped.map((e) => e.outcome), cold.map(() => 'hit'), 'hits every crate the terminal build stored');
+  // Each call as `crate:hit` or `crate:reason`, sorted.
+  const seen = async (session: string) => (await store.calls(session)).map((e) => `${e.crate}:${e.outcome === 'hit' ? 'hit' : e.reason}`).sort();
+  const allHit = (await seen('tty-120')).map((c) => c.replace(/:.*/, ':hit'));
+  const warned = allHit.map((c) => (c === 'fx_util:hit' ? 'fx_util:diagnostic-form' : c));
+  t.not(warned.join(), allHit.join(), 'fx_util is among them');
+  t.same(await seen('piped'), warned, 'hits every crate the terminal build stored but the one whose warning was rendered for 120 columns');
 
   assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
   assertOk(t, await inTerminal(200, 'tty-200'), 'a build in a 200-column terminal');
-  t.same((await store.calls('tty-200')).map((e) => e.outcome), cold.map(() => 'hit'), 'hits them all too');
+  t.same(await seen('tty-200'), warned, 'the same in another width');
+
+  assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+  assertOk(t, await inTerminal(120, 'tty-120-again'), 'a build in a 120-column terminal again');
+  t.same(await seen('tty-120-again'), allHit, 'hits them all, its own width among the results of each');
 });
 
 // dash (Debian's and Ubuntu's /bin/sh) drops every variable whose name is no shell identifier
