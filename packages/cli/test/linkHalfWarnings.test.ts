@@ -1,6 +1,6 @@
 import t from 'tap';
-import { chmodSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BIN, oneFileCrate, printingCrateArgs, run, Store, tempDir } from './helpers.js';
 
 // A warning about a call's options is given by every rustc run of it: a crate that links, run as
@@ -58,4 +58,28 @@ t.test("the linker's own output, where the call asks for it (-W linker-messages)
       t.equal(r.stderr, plain.stderr, `${outcome} (${flags.join(' ') || 'no lint option'}): stderr is the plain call's`);
     }
   }
+});
+
+t.test("a warning naming a type too long to print names a file rustc writes beside the outputs: such a result is not stored", async (t) => {
+  // rustc writes the type's full name to `<crate>.long-type-<hash>.txt` in the out dir, and the
+  // warning names that file (its hash differs run by run). Stored, a hit replayed the name of a
+  // file it did not write.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('long-type');
+  const nested = `${'Option<'.repeat(24)}(u8, u16, u32, u64, i8, i16, i32, i64, String, Vec<String>)${'>'.repeat(24)}`;
+  writeFileSync(join(dir, 'lt.rs'), `type A = ${nested};\ntype B = (A, A, A, A);\nunsafe extern "C" { pub fn f(x: B); }\n`);
+  const out = join(dir, 'out');
+  const args = ['--crate-name', 'lt', '--crate-type', 'lib', '--edition=2021', '--emit=dep-info,metadata,link', '--out-dir', out, 'lt.rs'];
+  for (const [i, cached] of [false, true, true].entries()) {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out);
+    const r = cached ? await run(BIN, ['rustc', ...args], { cwd: dir, env: store.env() }) : await run('rustc', args, { cwd: dir });
+    t.equal(r.code, 0, `call ${i} compiles`);
+    const named = /'([^']*\.long-type-\d+\.txt)'/.exec(r.stderr)?.[1];
+    t.ok(named, `call ${i}: the warning names the long type's file`);
+    t.ok(named !== undefined && existsSync(resolve(dir, named)), `call ${i}: and it is there (${named})`);
+  }
+  const stats = await store.stats();
+  t.same(stats.notStored, { 'long-type-file': 2 }, 'both cached calls compiled, neither stored');
 });

@@ -138,8 +138,20 @@ function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[], ke
   return [...found];
 }
 
+const LONG_TYPE_FILE = /\.long-type-\d+\.txt/;
+
+/** Whether a compile's stderr names a file rustc wrote a long type's name to. */
+function namesLongTypeFile(stderr: Uint8Array): boolean {
+  const bytes = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength);
+  return bytes.includes('.long-type-') && LONG_TYPE_FILE.test(bytes.toString('latin1'));
+}
+
 async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, staged: Staged | undefined): Promise<IngestResult> {
   const { inv, cwd, table } = x;
+  // A diagnostic naming a type too long to print names the file rustc wrote it to beside the
+  // outputs (`<crate>.long-type-<hash>.txt`), which no result holds: a hit named a file it did
+  // not write (an options audit's suspicion, reproduced with an `improper_ctypes` warning).
+  if (namesLongTypeFile(x.stderr)) return { stored: false, reason: 'long-type-file' };
   const outDir = resolve(cwd, inv.outDir!);
   const pathOf = (name: string) => (staged ? join(staged.dir, name) : resolve(outDir, name));
   const stem = outputStem(inv);
