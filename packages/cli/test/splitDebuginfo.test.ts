@@ -1,8 +1,9 @@
 import t, { type Test } from 'tap';
-import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { assertOk, copyFixture, run, Store } from './helpers.js';
+import { assertOk, BIN, copyFixture, run, Store } from './helpers.js';
 
 // `split-debuginfo = "unpacked"` (or "packed") in a cargo profile, a common way
 // to cut link times on Linux: the debug info goes to .dwo files beside each
@@ -93,4 +94,37 @@ t.test('split-debuginfo = "unpacked": a binary names its own target dir\'s .dwo 
   assertOk(t, await store.cargo(ws, ['clean'], { CARGO_TARGET_DIR: two }), 'cargo clean there');
   assertOk(t, await store.cargo(ws, ['build'], { ...env, CARGO_TARGET_DIR: two, SPLITCACHE_SESSION: 'again' }), 'and a build again');
   t.same((await store.audit('again')).filter((e) => e.outcome !== 'hit').map((e) => e.crate), [], 'which hits: its own target dir\'s entries');
+});
+
+// A staticlib's archive also holds its allocator shim's object, which rustc removes from the out dir
+// even where it keeps the codegen units' objects (`-Zsplit-dwarf-kind=single` here; an Apple target's
+// unpacked build, cargo's dev default there): taken for one of those, every such build's ingest
+// failed with ENOENT, said so on stderr, and stored nothing (a write-set differential's repro).
+t.test('a staticlib whose objects hold its DWARF (unpacked, single): stored, and its objects come back', { skip: noNightly }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'sc-staticlib-single-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'lib.rs'), '#[no_mangle]\npub extern "C" fn answer() -> u32 { 42 }\n');
+  const out = join(dir, 'out');
+  const nightly = join(spawnSync('rustc', ['+nightly', '--print', 'sysroot'], { encoding: 'utf8' }).stdout.trim(), 'bin', 'rustc');
+  const args = ['--crate-name', 'foo', '--edition=2021', 'lib.rs', '--crate-type', 'staticlib', '--emit=dep-info,link', '-C', 'extra-filename=-abc', '--out-dir', out, '-g', '-C', 'split-debuginfo=unpacked', '-Zsplit-dwarf-kind=single'];
+  const files = () => Object.fromEntries(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f)).toString('base64')]));
+  const fresh = () => {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out);
+  };
+  fresh();
+  const plain = await run(nightly, args, { cwd: dir });
+  t.equal(plain.code, 0, 'a plain call builds it');
+  const want = files();
+  t.ok(Object.keys(want).some((f) => f.endsWith('.rcgu.o')), `and keeps its objects (${Object.keys(want).join(', ')})`);
+  for (const outcome of ['miss', 'hit']) {
+    fresh();
+    const r = await run(BIN, [nightly, ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: outcome }) });
+    t.equal(r.code, 0, `${outcome}: builds`);
+    t.equal(r.stderr, plain.stderr, `${outcome}: stderr is the plain call's (before: SPLITCACHE_INGEST … ENOENT)`);
+    t.same((await store.calls(outcome)).map((e) => e.outcome), [outcome], `a ${outcome}`);
+    t.same(files(), want, `${outcome}: the same files, byte for byte`);
+  }
 });

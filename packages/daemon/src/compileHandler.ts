@@ -33,6 +33,7 @@ import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { unlikePlain } from './unlikePlain.js';
 import { stderrByEnv } from './keyedEnv.js';
+import { asksForLinkerMessages } from './linkerMessages.js';
 import { SettingsDrift } from './settingsDrift.js';
 import { callName, ingestMiss, MissStores, rlinkLinked } from './missStores.js';
 
@@ -113,11 +114,9 @@ export class CompileHandler {
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);
-    const verdict = driverVerdict(call.driver, classify(inv));
+    // A variable of a developer's that has rustc write to stderr what no result should hold runs the call plainly (keyedEnv.ts).
+    const verdict = stderrByEnv(req.env) ?? driverVerdict(call.driver, classify(inv));
     if (!verdict.cacheable) return this.passThrough(session, inv.crateName ?? '', verdict.reason, pkg, label, verdict.reason === 'incremental' ? incrementalHint(this.s.config.dir, req.env) : undefined);
-    // What rustc writes to stderr for a variable of a developer's (keyedEnv.ts): such a call runs plainly.
-    const chatty = stderrByEnv(req.env);
-    if (chatty !== undefined) return this.passThrough(session, inv.crateName ?? '', chatty, pkg, label);
     if (call.driver && runsCargoLints(inv, req.cwd, req.env)) return this.passThrough(session, inv.crateName ?? '', 'clippy-cargo-lints', pkg, label);
     const { mode, crateType } = verdict;
     // A crate that links ends with rustc -Zlink-only, hit or miss (run as `call.program`, so not under a driver).
@@ -141,7 +140,7 @@ export class CompileHandler {
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
       p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
       if (mode === 'split') {
-        const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName));
+        const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName), !asksForLinkerMessages(inv, req.cwd));
         p.noLinkArgs = sp.noLinkArgs;
         p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(cwd, sp.rlinkPath) };
       }

@@ -20,16 +20,16 @@ const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
 
 /**
  * The call's diagnostic form: its display parts of `--json`, sorted, and its `--diagnostic-width`
- * (`width=<columns>`), joined; '' for rustc's default. cargo passes the width of its terminal
- * (none to a pipe): before, the width was in no form, and a hit in a terminal 200 columns wide
- * replayed warnings cut down with `...` for the 40 of the one that stored them (a replay
- * differential's repro).
+ * (`width=<columns>`, or `width=none`), joined. cargo passes the width of its terminal (none to a
+ * pipe): before, the width was in no form, and a hit in a terminal 200 columns wide replayed
+ * warnings cut down with `...` for the 40 of the one that stored them (a replay differential's
+ * repro). `width=none` is spelled out so that no result stored before (form '', whatever width
+ * it was rendered for) serves a call of this version, locally or from a remote (a review's).
  */
 export function diagnosticForm(inv: Invocation): string {
   const parts = new Set<string>();
   for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
-  const width = diagnosticWidth(inv.args);
-  return [...[...parts].sort(), ...(width === undefined ? [] : [`width=${width}`])].join(',');
+  return [...[...parts].sort(), `width=${diagnosticWidth(inv.args) ?? 'none'}`].join(',');
 }
 
 /** The last `--diagnostic-width` of the call (rustc takes the last), as given. */

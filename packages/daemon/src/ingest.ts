@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
@@ -118,7 +118,11 @@ function splitOutputNames(inv: Invocation, outDir: string, rlink: Buffer, cwd: s
  * files themselves, which binaries name for their debug info. Their names
  * come from the archive's members (`<stem>.<cgu>.rcgu.dwo` or `.o`), not from
  * a listing of the out-dir, which can hold stale ones from an earlier compile
- * with more codegen units.
+ * with more codegen units. A staticlib's archive also holds its allocator
+ * shim's object (`<stem>.<hash>.rcgu.o`), which rustc removes from the out dir
+ * even where it keeps the others: only members there are taken (before, every
+ * such build's ingest failed on it, ENOENT, and said so: a write-set
+ * differential's repro, nightly's `single` kind here, any debug staticlib on macOS).
  */
 function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[], keepObjects: boolean): string[] {
   const own = `${outputStem(inv)}.`;
@@ -130,7 +134,9 @@ function unpackedDwarfNames(inv: Invocation, outDir: string, names: string[], ke
         const buf = Buffer.alloc(length);
         return buf.subarray(0, readSync(fd, buf, 0, length, position));
       };
-      for (const m of archiveMembers(readAt, fstatSync(fd).size)) if (m.startsWith(own) && (m.endsWith('.dwo') || (keepObjects && m.endsWith('.o'))) && !m.includes('/')) found.add(m);
+      for (const m of archiveMembers(readAt, fstatSync(fd).size)) {
+        if (m.startsWith(own) && !m.includes('/') && (m.endsWith('.dwo') || (keepObjects && m.endsWith('.o') && existsSync(resolve(outDir, m))))) found.add(m);
+      }
     } finally {
       closeSync(fd);
     }

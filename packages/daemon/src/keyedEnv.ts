@@ -48,9 +48,9 @@ const RUSTC_ENV_WHEN_SET = [
  * evaluator meets, even in a compile that succeeds (a release lib: 58 lines; stored, every
  * later build replayed them, and a hit after it was set showed none: an env-var audit's repro).
  */
-export function stderrByEnv(env: Record<string, string>): string | undefined {
-  if (env.RUSTC_LOG) return 'rustc-log';
-  if (env.RUSTC_CTFE_BACKTRACE !== undefined && env.RUSTC_CTFE_BACKTRACE !== '0') return 'ctfe-backtrace';
+export function stderrByEnv(env: Record<string, string>): { cacheable: false; reason: string } | undefined {
+  if (env.RUSTC_LOG) return { cacheable: false, reason: 'rustc-log' };
+  if (env.RUSTC_CTFE_BACKTRACE !== undefined && env.RUSTC_CTFE_BACKTRACE !== '0') return { cacheable: false, reason: 'ctfe-backtrace' };
   return undefined;
 }
 

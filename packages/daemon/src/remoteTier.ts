@@ -224,6 +224,9 @@ export class RemoteTier {
    * undefined when it holds none. Undefined when neither is published.
    * `inline`: the entry the input set carries, taken without a request when
    * its key is one asked for; the call's own form's, so, before the default's.
+   * A call's form is never '' since the width is in it (diagnosticForm.ts), so
+   * an entry at the default key that holds diagnostics, an older producer's,
+   * serves no call of this version.
    */
   private async findEntry(
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,

@@ -7,10 +7,10 @@ const BASE = ['--crate-name', 'lib', 'src/lib.rs', '--crate-type', 'lib', '--err
 const inv = (json: string[]) => parseInvocation([...BASE, ...json]);
 
 t.test("a call's diagnostic form: the display parts of --json, and only those", async (t) => {
-  t.equal(diagnosticForm(inv(['--json=diagnostic-rendered-ansi,artifacts,future-incompat'])), '', "cargo's default: the default form");
-  t.equal(diagnosticForm(inv(['--json=diagnostic-rendered-ansi,artifacts,future-incompat,diagnostic-short'])), 'diagnostic-short', '--message-format=short');
-  t.equal(diagnosticForm(inv(['--json', 'diagnostic-short', '--json=diagnostic-unicode,artifacts'])), 'diagnostic-short,diagnostic-unicode', 'parts of several --json flags, sorted');
-  t.equal(diagnosticForm(inv([])), '', 'no --json at all');
+  t.equal(diagnosticForm(inv(['--json=diagnostic-rendered-ansi,artifacts,future-incompat'])), 'width=none', "cargo's default, piped: no parts, no width (spelled out: a result stored before had '', whatever its width)");
+  t.equal(diagnosticForm(inv(['--json=diagnostic-rendered-ansi,artifacts,future-incompat,diagnostic-short'])), 'diagnostic-short,width=none', '--message-format=short');
+  t.equal(diagnosticForm(inv(['--json', 'diagnostic-short', '--json=diagnostic-unicode,artifacts'])), 'diagnostic-short,diagnostic-unicode,width=none', 'parts of several --json flags, sorted');
+  t.equal(diagnosticForm(inv([])), 'width=none', 'no --json at all');
   t.equal(diagnosticForm(inv(['--diagnostic-width=40'])), 'width=40', "cargo's terminal width");
   t.equal(diagnosticForm(inv(['--json=diagnostic-short', '--diagnostic-width', '90', '--diagnostic-width=120'])), 'diagnostic-short,width=120', 'with the parts of --json; the last width, as rustc takes it');
 });

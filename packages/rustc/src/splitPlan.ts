@@ -72,45 +72,51 @@ export function manglingPin(inv: Invocation, plain: 'legacy' | 'v0'): string[] {
 
 /**
  * What keeps the link half from saying again what the `-Zno-link` half said: a warning about the
- * session's options (an unknown `-C target-feature`, `-C remark` without debuginfo, a deprecated
- * `-C` flag) is given by every rustc run of the call, so a split call printed it twice, and a hit
- * replayed one beside the link's (an options audit's). `-A warnings` silences the link's
- * warnings; its errors stay. The one warning a link gives itself, the linker's output
- * (`linker_messages`, allowed unless asked for), is left alone where the call names it.
+ * session's options (an unknown `-C target-feature`, `-C soft-float` off its targets) is given by
+ * every rustc run of the call, so a split call printed it twice, and a hit replayed one beside the
+ * link's (an options audit's). `-A warnings` silences the link's warnings; its errors stay. The one
+ * warning a link gives itself, the linker's output (`linker_messages`, allowed unless asked for),
+ * would go too: `quiet` is false where the call may ask for it (its arguments or its root source
+ * name the lint: the daemon reads them, linkerMessages.ts; a review's repro, a
+ * `#![warn(linker_messages)]` whose linker warning a split call lost).
  */
-function quietLink(inv: Invocation): string[] {
-  return inv.args.some((a) => /linker[-_]messages/.test(a)) ? [] : ['-A', 'warnings'];
+function quietLink(quiet: boolean): string[] {
+  return quiet ? ['-A', 'warnings'] : [];
 }
 
 /**
- * The call's arguments for its link half: all but its input, and but `-C remark`, whose
- * warning without debuginfo (`-C remark requires "-C debuginfo=n"`) comes as rustc reads its
- * options, before `-A warnings` holds: the link said it a second time. The remarks themselves
- * come from LLVM's passes, in the `-Zno-link` half.
+ * `-C` options the link half goes without: `-C remark`, whose warning without debuginfo
+ * (`-C remark requires "-C debuginfo=n"`) comes as rustc reads its options, before `-A warnings`
+ * holds, so the link said it a second time (the remarks themselves come from LLVM's passes, in the
+ * `-Zno-link` half); and the deprecated ones that do nothing and say so the same way (a review's).
  */
+const NOT_FOR_LINK = /^(remark|ar|inline-threshold|no-stack-check)(=|$)/;
+
+/** The call's arguments for its link half: all but its input and NOT_FOR_LINK's options. */
 function linkHalfArgs(inv: Invocation): string[] {
-  const remark = (o: string | undefined) => o !== undefined && /^remark(=|$)/.test(optionSpelled(o));
+  const dropped = (o: string | undefined) => o !== undefined && NOT_FOR_LINK.test(optionSpelled(o));
   const out: string[] = [];
   for (let i = 0; i < inv.args.length; i++) {
     const a = inv.args[i]!;
     if (i === inv.inputIndex) continue;
-    if ((a === '-C' || a === '--codegen') && remark(inv.args[i + 1])) i++;
-    else if (!(a.startsWith('-C') && remark(a.slice(2))) && !(a.startsWith('--codegen=') && remark(a.slice(10)))) out.push(a);
+    if ((a === '-C' || a === '--codegen') && dropped(inv.args[i + 1])) i++;
+    else if (!(a.startsWith('-C') && dropped(a.slice(2))) && !(a.startsWith('--codegen=') && dropped(a.slice(10)))) out.push(a);
   }
   return out;
 }
 
 /**
  * The split of `inv`, for a rustc whose plain calls mangle with `plain`
- * (plainMangling) and may or may not use `#![feature]` (plainAllowsFeatures).
+ * (plainMangling) and may or may not use `#![feature]` (plainAllowsFeatures);
+ * `quiet`: the link half's warnings are all said by the other half (quietLink).
  */
-export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows = true): SplitPlan {
+export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows = true, quiet = false): SplitPlan {
   const pin = manglingPin(inv, plain);
   const rlinkPath = `${inv.outDir}/${outputStem(inv)}.rlink`;
   const withoutInput = linkHalfArgs(inv);
   return {
     noLinkArgs: [...inv.args, '-Zno-link', ...pin, ...featureFence(inv, plainAllows)],
-    linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, ...quietLink(inv), rlinkPath],
+    linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, ...quietLink(quiet), rlinkPath],
     rlinkPath,
   };
 }
@@ -120,7 +126,8 @@ export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows =
  * (its mangling pin, if any, is among them): for a client whose daemon went
  * away before it answered with the link step. `lead`: what came before
  * rustc's arguments in that run (a driver's rustc path, driver.ts), kept
- * before the link's too.
+ * before the link's too. Not quiet: the source that may ask for the linker's
+ * warnings is not read here.
  */
 export function linkHalfOf(noLinkArgs: string[], lead: readonly string[] = []): Pick<SplitPlan, 'linkOnlyArgs' | 'rlinkPath'> {
   // 'v0' (and features allowed) makes splitPlan add no pin of its own: the one that ran, if any, is already in noLinkArgs.

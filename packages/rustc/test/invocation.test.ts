@@ -25,15 +25,15 @@ t.test("cargo's pipelined lib call parses into a typed invocation", async (t) =>
   t.same(wholeOutputs(inv), ['fx_core-b27aea40ac8cc46a.d', 'libfx_core-b27aea40ac8cc46a.rmeta', 'libfx_core-b27aea40ac8cc46a.rlib']);
 });
 
-t.test("the link half says no warning twice: -A warnings but where the call names linker_messages, and no -C remark", async (t) => {
+t.test("the link half says no warning twice: -A warnings where quiet, and no -C remark nor deprecated no-op -C options", async (t) => {
   const args = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/w/o'];
-  const half = (extra: string[]) => splitPlan(parseInvocation([...args, ...extra]), 'v0').linkOnlyArgs;
-  t.same(half([]), [...args.filter((a) => a !== 'src/main.rs'), '-Zlink-only', '-A', 'warnings', '/w/o/app.rlink']);
-  t.same(half(['-W', 'linker-messages']).filter((a) => a === 'warnings'), [], '-W linker-messages: the linker\'s words are the link\'s own');
-  t.same(half(['--force-warn=linker_messages']).filter((a) => a === 'warnings'), [], 'either spelling');
-  for (const remark of [['-C', 'remark=all'], ['-Cremark=all'], ['--codegen', 'remark=inline'], ['--codegen=remark=all'], ['-C', 'remark']]) {
+  const half = (extra: string[], quiet = true) => splitPlan(parseInvocation([...args, ...extra]), 'v0', true, quiet).linkOnlyArgs;
+  t.same(half([]), [...args.filter((a) => a !== 'src/main.rs'), '-Zlink-only', '-A', 'warnings', '/w/o/app.rlink'], 'quiet: -A warnings');
+  t.same(half([], false), [...args.filter((a) => a !== 'src/main.rs'), '-Zlink-only', '/w/o/app.rlink'], 'not quiet (the call may ask for linker_messages): none');
+  t.notOk(linkHalfOf(splitPlan(parseInvocation(args), 'v0', true, true).noLinkArgs).linkOnlyArgs.includes('warnings'), "a client's own link half (its daemon gone) reads no source: not quiet");
+  for (const remark of [['-C', 'remark=all'], ['-Cremark=all'], ['--codegen', 'remark=inline'], ['--codegen=remark=all'], ['-C', 'remark'], ['-C', 'inline_threshold=9'], ['-Car=x'], ['-C', 'no-stack-check']]) {
     const h = half(['-C', 'opt-level=2', ...remark]);
-    t.notOk(h.some((a) => a.includes('remark')), `${remark.join(' ')}: dropped`);
+    t.notOk(h.some((a) => /remark|inline|ar=|stack/.test(a)), `${remark.join(' ')}: dropped`);
     t.ok(h.includes('opt-level=2'), 'the options around it kept');
   }
   t.ok(splitPlan(parseInvocation([...args, '-Cremark=all']), 'v0').noLinkArgs.includes('-Cremark=all'), 'the -Zno-link half keeps it (the remarks are its)');

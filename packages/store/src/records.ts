@@ -47,8 +47,9 @@ export interface ManifestResult {
   envDeps: [string, string | null][];
   /**
    * For a result whose compile printed diagnostics: the form they were
-   * rendered in ('' for rustc's default, else the display parts of `--json`,
-   * as `diagnostic-short`); it serves only calls that ask for that form.
+   * rendered in (the display parts of `--json`, as `diagnostic-short`, and the
+   * width, as `width=none`: daemon/src/diagnosticForm.ts; '' from a version
+   * before the width was in it); it serves only calls that ask for that form.
    * Absent where there were none: such a result serves every form.
    */
   display?: string;

@@ -15,7 +15,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   damaged: 'missed because its entry, stored under the same key, had been evicted by `splitcache audit verify`, which found a blob of it damaged on disk (not the size limit)',
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
-  'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not)',
+  'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe)',
   'unchecked-download':
     'missed because its entry had been fetched from the remote when no SPLITCACHE_SIGNING_KEY checked it, and a daemon with a key does not serve such an entry (the remote\'s signed record is looked up instead, or the crate compiled again over it)',
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',
@@ -52,12 +52,12 @@ const PASSED_HINT: Record<string, string> = {
 /** Why the remote could not serve a miss either (Explanation.remote); `remote-error:CODE` is told by its code. */
 const REMOTE: Record<string, string> = {
   'remote-new-key': 'it has nothing under this key: no machine sharing it stored this crate with the same key parts (arguments, environment, dependencies: docs/ARCHITECTURE.md), or the server evicted it',
-  'remote-no-entry': 'it has this key, but no entry this call can use: a file the crate read (or a value read with env!()) differs here from every copy published, or only the other diagnostic form (cargo --message-format=short or not) was published',
+  'remote-no-entry': 'it has this key, but no entry this call can use: a file the crate read (or a value read with env!()) differs here from every copy published, or only the other diagnostic form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe) was published',
   'remote-blob-missing': 'it has an entry for these inputs, but a blob the entry names is gone from the server (evicted); the next upload of the crate replaces it',
   'remote-signature': "its record failed the signature check: signed with another SPLITCACHE_SIGNING_KEY than this machine's, or unsigned",
   'remote-digest': 'a blob it served failed its digest check (damaged on the server); the next upload of it sends it again',
   'remote-record': 'its record is malformed',
-  'remote-diagnostic-form': 'its entry holds diagnostics rendered in another form (cargo --message-format=short or not), and none of this call\'s form was published',
+  'remote-diagnostic-form': 'its entry holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe), and none of this call\'s form was published',
   'remote-skipped': 'it was not asked: earlier requests had failed, and its circuit breaker was open (SPLITCACHE_REMOTE_COOLDOWN)',
 };
 const OUTCOME: Record<string, string> = { hit: 'hit', 'compile-error': 'failed to compile (nothing is stored for a compile error)', miss: 'missed' };
