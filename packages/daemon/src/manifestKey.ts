@@ -6,6 +6,7 @@ import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { customSysrootLibs } from './customSysroot.js';
+import { rustSourceTrees } from './rustSource.js';
 import { covers, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
@@ -226,6 +227,10 @@ export interface ManifestKey {
  *     the link normalises as one naming the real path does, while only the
  *     latter remaps: a checkout built through a link, unremapped, served a
  *     checkout whose build remaps. Keys change only for such calls.
+ * 19. The source trees in the call's sysroot that rustc maps std's paths to
+ *     (`rust-src`, `rustc-dev`: rustSource.ts), where there: with one, std's
+ *     code inlined into a crate names it, not `/rustc/<commit>/…`. Keys
+ *     change only where one is installed.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
  * inputPath.ts) and of the files the assembler read for asm! code
@@ -310,6 +315,7 @@ export async function buildManifestKey(
     const froms = remapFroms(inv.args);
     if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18
   }
+  for (const tree of rustSourceTrees(inv.sysroot ? inputOnDisk(cwd, inv.sysroot) : rustc.sysroot, cwd)) k.add('rust-source', table.normalise(tree)); // 19
   return oneTargetForm(k);
 }
 

@@ -1,0 +1,28 @@
+import { lstatSync, readlinkSync } from 'node:fs';
+import { inputOnDisk } from './inputPath.js';
+import { isFile } from './isFile.js';
+
+/**
+ * The source trees a sysroot holds that rustc maps its own paths to (key item 19): the
+ * `rust-src` component's (`lib/rustlib/src/rust`, found by `library/std/src/lib.rs`) and
+ * `rustc-dev`'s (`lib/rustlib/rustc-src/rust`, by `compiler/rustc/src/main.rs`). Where one is
+ * there, rustc writes std's code inlined into a crate with paths into it, not `/rustc/<commit>/…`
+ * (in its objects' debuginfo and panic locations, with or without -g), and diagnostics that point
+ * into std quote its lines. It is in no dep-info: a `rustup component add rust-src` (as
+ * rust-analyzer users do) then served objects naming `/rustc/…`, and removing it served paths to
+ * a tree no longer there (a read-set audit's repro). As rustc looks: a symlink at the tree's
+ * place is read, and its target taken as written (relative to the working directory).
+ */
+export function rustSourceTrees(sysroot: string, cwd: string): string[] {
+  const found: string[] = [];
+  for (const [tree, probe] of [['lib/rustlib/src/rust', 'library/std/src/lib.rs'], ['lib/rustlib/rustc-src/rust', 'compiler/rustc/src/main.rs']]) {
+    let base = `${sysroot}/${tree}`;
+    try {
+      if (lstatSync(base).isSymbolicLink()) base = readlinkSync(base);
+    } catch {
+      continue; // not there
+    }
+    if (isFile(inputOnDisk(cwd, `${base}/${probe}`))) found.push(base);
+  }
+  return found;
+}
