@@ -152,3 +152,40 @@ t.test('an --out-dir with `..` after a link (`link/../out`): built plainly, wher
   t.ok(lstatSync(join(cwd, 'real', 'out', 'libl.rlib')).isFile(), 'into the dir the kernel names');
   t.same((await store.stats()).passthrough, { 'out-dir-through-link': 2 }, 'passed through, for that reason');
 });
+
+// A Makefile's Rust dylib, taken by `extern crate foo;` from an `-L crate=` dir with no `--extern`:
+// rustc reads its metadata (and inlines its generics) as from an rlib. Its `.so` was in no key, so
+// after it was rebuilt with a changed generic, a crate over it hit with the old code inlined (a
+// read-set audit's repro). A C library beside it is no crate of anyone's, and stays out of the key.
+t.test("a Rust dylib found in an -L crate dir is keyed: rebuilt, the crate over it misses", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('dylib-search');
+  mkdirSync(join(dir, 'lc'));
+  const dylib = (n: number) => {
+    writeFileSync(join(dir, 'foo.rs'), `pub fn gen<T: Into<u64>>(x: T) -> u64 { x.into() + ${n} }\n`);
+    return run('rustc', ['--crate-type', 'dylib', '--crate-name', 'foo', '--edition=2021', 'foo.rs', '-C', 'prefer-dynamic', '--out-dir', join(dir, 'lc')], { cwd: dir });
+  };
+  writeFileSync(join(dir, 'user.rs'), 'extern crate foo;\npub fn u() -> u64 { foo::gen(3u32) }\n');
+  writeFileSync(join(dir, 'c.c'), 'int c_thing(void) { return 1; }\n');
+  t.equal((await run('cc', ['-shared', '-fPIC', '-o', join(dir, 'lc', 'libcthing.so'), join(dir, 'c.c')])).code, 0, 'a C library beside it');
+  const user = async (cached: boolean, session: string) => {
+    const out = join(dir, 'out', session);
+    mkdirSync(out, { recursive: true });
+    const args = ['--crate-type', 'lib', '--crate-name', 'user', '--edition=2021', 'user.rs', '--emit=dep-info,metadata,link', '-L', `crate=${join(dir, 'lc')}`, '--out-dir', out];
+    const r = cached ? await run(BIN, ['rustc', ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: session }) }) : await run('rustc', args, { cwd: dir });
+    t.equal(r.code, 0, `${session} compiles`);
+    return readFileSync(join(out, 'libuser.rlib'));
+  };
+  t.equal((await dylib(1)).code, 0, 'the dylib, first version');
+  const first = await user(true, 'first');
+  t.equal((await dylib(1000)).code, 0, 'rebuilt with another generic');
+  const plain = await user(false, 'plain');
+  t.notOk(first.equals(plain), "the crate over it changes with it (else this test shows nothing)");
+  t.ok((await user(true, 'rebuilt')).equals(plain), "the cached crate is a plain call's (old code: the old generic, from a hit)");
+  t.same((await store.calls('rebuilt')).map((e) => e.outcome), ['miss'], 'it missed');
+  writeFileSync(join(dir, 'c.c'), 'int c_thing(void) { return 2; }\n');
+  t.equal((await run('cc', ['-shared', '-fPIC', '-o', join(dir, 'lc', 'libcthing.so'), join(dir, 'c.c')])).code, 0, 'the C library rebuilt');
+  await user(true, 'c-rebuilt');
+  t.same((await store.calls('c-rebuilt')).map((e) => e.outcome), ['hit'], 'which changes nothing: a hit');
+});

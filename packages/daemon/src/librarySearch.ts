@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { outputStem, type Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
+import { isRustDylib } from './rustDylib.js';
 
 // The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
@@ -20,12 +21,16 @@ function searchDirs(inv: Invocation, cwd: string, kind: 'native' | 'crate'): str
 }
 
 /**
- * What a library file of each kind is called (a Rust dylib's `.so` is not told apart from a C
- * one's: not keyed). A native `.lib` too: a dependency's build script may name its archive so
- * (`rustc-link-lib=static:+verbatim=foo.lib`), and a staticlib cached whole bundles it from the
- * dependency's rlib, which stays the same when the archive is rebuilt: only this dir shows it.
+ * What a library file of each kind is called. A native `.lib` too: a dependency's build script
+ * may name its archive so (`rustc-link-lib=static:+verbatim=foo.lib`), and a staticlib cached
+ * whole bundles it from the dependency's rlib, which stays the same when the archive is rebuilt:
+ * only this dir shows it. A crate's `.so` too where it is a Rust dylib (rustDylib.ts): rustc
+ * takes one for an `extern crate` as it takes an rlib, and unkeyed, a call after the dylib was
+ * rebuilt hit with the old one's generics inlined (a read-set audit's repro; cargo names its
+ * dylibs with --extern, so only other build systems met it).
  */
 const LIBRARY_FILE = { native: /\.(a|lib)$/, crate: /\.(rlib|rmeta)$/ };
+const isLibrary = (kind: 'native' | 'crate', dir: string, f: string) => LIBRARY_FILE[kind].test(f) || (kind === 'crate' && /^lib.*\.so$/.test(f) && isRustDylib(`${dir}/${f}`));
 
 /**
  * The library files in the call's dirs of that kind but the sysroot's (item 8), in a stable
@@ -45,7 +50,7 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
     if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((f) => LIBRARY_FILE[kind].test(f) && !(resolve(dir) === outDir && own.has(f))).sort();
+      names = readdirSync(dir).filter((f) => isLibrary(kind, dir, f) && !(resolve(dir) === outDir && own.has(f))).sort();
     } catch {
       continue; // not there (yet): nothing of it can be bundled
     }
@@ -69,10 +74,11 @@ function ownLibraries(inv: Invocation): Set<string> {
   // Only a library's: a bin's (or a test's) `--emit=metadata` writes `lib<stem>.rmeta` too, over the
   // one of the lib of its name, which it reads first (a review's repro: a bin check hit after its
   // lib's function was renamed, where a plain one fails with E0425).
-  if (!types.some((t) => t === 'lib' || t === 'rlib' || t === 'staticlib')) return own;
+  if (!types.some((t) => t === 'lib' || t === 'rlib' || t === 'staticlib' || t === 'dylib' || t === 'proc-macro')) return own;
   if (emits('metadata') && types.some((t) => t === 'lib' || t === 'rlib')) own.add(`lib${stem}.rmeta`);
   if (emits('link') && types.some((t) => t === 'lib' || t === 'rlib')) own.add(`lib${stem}.rlib`);
   if (emits('link') && types.includes('staticlib')) own.add(`lib${stem}.a`);
+  if (emits('link') && types.some((t) => t === 'dylib' || t === 'proc-macro')) own.add(`lib${stem}.so`);
   return own;
 }
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import { parseInvocation } from '@splitcache/rustc';
@@ -42,4 +43,20 @@ t.test("the call's own earlier outputs in a searched out dir are left out", asyn
     const check = parseInvocation(['--crate-name', 'l', 'main.rs', ...kind, '--emit=dep-info,metadata', '-L', '.', '--out-dir', '.']);
     t.same(unnamedLibs(check, dir, table, 'crate').length, 3, `${kind.join(' ')} --emit=metadata: the lib's rmeta stays in its key`);
   }
+});
+
+t.test("a crate dir's Rust dylibs are library files; C shared libraries beside them are not", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lib-search-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'foo.rs'), 'pub fn f() -> u32 { 1 }\n');
+  writeFileSync(join(dir, 'c.c'), 'int c_thing(void) { return 1; }\n');
+  t.equal(spawnSync('rustc', ['--crate-type', 'dylib', '--crate-name', 'foo', 'foo.rs', '-C', 'prefer-dynamic', '--out-dir', dir], { cwd: dir }).status, 0, 'a Rust dylib');
+  t.equal(spawnSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'libcthing.so'), join(dir, 'c.c')]).status, 0, 'a C one');
+  writeFileSync(join(dir, 'libfake.so'), 'not an ELF file');
+  const table = new PrefixTable([{ name: 'cwd', path: dir }]);
+  const inv = (extra: string[]) => parseInvocation(['--crate-name', 'a', 'a.rs', '--crate-type', 'lib', '--emit=dep-info,link', '-L', `crate=${dir}`, '--out-dir', join(dir, 'out'), ...extra]);
+  t.same(unnamedLibs(inv([]), dir, table, 'crate'), [`${dir}/libfoo.so`], 'the Rust one only');
+  t.same(unnamedLibs(inv([]), dir, table, 'native'), [], 'and no native static library');
+  const own = parseInvocation(['--crate-name', 'foo', 'foo.rs', '--crate-type', 'dylib', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(own, dir, table, 'crate'), [], "a dylib's own earlier .so, in the out dir it searches, is no input of its");
 });
