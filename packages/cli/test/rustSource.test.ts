@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, run, Store, tempDir } from './helpers.js';
 
@@ -45,4 +45,57 @@ t.test('installing or removing std\'s sources in the sysroot misses, and each re
   rmSync(join(sysroot, 'lib', 'rustlib', 'src'), { recursive: true });
   t.ok((await call('removed', true)).equals(without), 'removed again: the result from without them');
   t.same((await store.calls('removed')).map((e) => e.outcome), ['hit'], 'a hit of its own entry');
+});
+
+/**
+ * A toolchain at `dir`: the compiler and its driver library as files of their own (hard links where
+ * the file system allows; rustc finds its sysroot from where its driver library is), the rest
+ * linked to the real one's, and std's sources (rust-src) in its sysroot.
+ */
+function toolchainAt(dir: string): string {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  mkdirSync(join(dir, 'lib', 'rustlib', 'src', 'rust', 'library', 'std', 'src'), { recursive: true });
+  writeFileSync(join(dir, 'lib', 'rustlib', 'src', 'rust', 'library', 'std', 'src', 'lib.rs'), '');
+  symlinkSync(join(realSysroot, 'lib', 'rustlib', host), join(dir, 'lib', 'rustlib', host));
+  const own = (from: string, to: string) => {
+    try {
+      linkSync(from, to);
+    } catch {
+      copyFileSync(from, to);
+    }
+  };
+  own(join(realSysroot, 'bin', 'rustc'), join(dir, 'bin', 'rustc'));
+  for (const f of readdirSync(join(realSysroot, 'lib'))) {
+    if (f === 'rustlib') continue;
+    if (f.startsWith('librustc_driver')) own(join(realSysroot, 'lib', f), join(dir, 'lib', f));
+    else symlinkSync(join(realSysroot, 'lib', f), join(dir, 'lib', f));
+  }
+  return join(dir, 'bin', 'rustc');
+}
+
+t.test('under SPLITCACHE_REMAP=1, std\'s sources name no machine\'s sysroot: a hit from a toolchain elsewhere is the same', async (t) => {
+  // Two runners whose toolchains (each with rust-src) are at different paths, one store. Before, the
+  // second hit the first's entry and its rlib named the first's sysroot, where remap promises that
+  // outputs name no machine's paths (a review's repro).
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('rust-src-remap');
+  writeFileSync(join(dir, 's.rs'), 'pub fn s(v: &mut Vec<String>, i: usize) -> String { v.push(format!("{i}")); v[i].clone() }\n');
+  const toolchains = ['one', 'two'].map((name) => join(tempDir(`toolchain-${name}`), 'toolchain'));
+  const rlibs: Buffer[] = [];
+  for (const [i, toolchain] of toolchains.entries()) {
+    const rustc = toolchainAt(toolchain);
+    const out = join(dir, 'out', `${i}`);
+    mkdirSync(out, { recursive: true });
+    const args = ['--edition=2021', '--crate-type', 'lib', '--crate-name', 's', 's.rs', '--emit=dep-info,metadata,link', '--out-dir', out];
+    t.equal(execFileSync(rustc, ['--print', 'sysroot'], { encoding: 'utf8' }).trim(), toolchain, `runner ${i}'s toolchain is its own sysroot`);
+    const r = await run(BIN, [rustc, ...args], { cwd: dir, env: store.env({ SPLITCACHE_REMAP: '1', SPLITCACHE_SESSION: `s${i}` }) });
+    t.equal(r.code, 0, `runner ${i} compiles`);
+    rlibs.push(readFileSync(join(out, 'libs.rlib')));
+  }
+  t.same([...(await store.calls('s0')), ...(await store.calls('s1'))].map((e) => e.outcome), ['miss', 'hit'], 'the second runner hits');
+  for (const [i, rlib] of rlibs.entries()) {
+    t.notOk(toolchains.some((s) => rlib.includes(s)), `runner ${i}'s rlib names no toolchain's sources (old code: the first runner's)`);
+    t.ok(rlib.includes('/rustc/'), "and names std's sources as rustc does without them");
+  }
 });

@@ -18,7 +18,7 @@ import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
-import { outDirThroughLink } from './inputPath.js';
+import { inputOnDisk, outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
@@ -29,6 +29,7 @@ import { cargoCwdOf, prefixTableFor, rlinkUnwritable } from './prefixes.js';
 import type { PendingCall as Pending } from './pendingCall.js';
 import { settingValue, switchedOn, type CompilePlan, type DoneReply, type DoneReport, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
+import { rustSourceRemaps } from './rustSource.js';
 import type { RemoteLookup } from './remoteTier.js';
 import { replay } from './replay.js';
 import { unlikePlain } from './unlikePlain.js';
@@ -136,7 +137,7 @@ export class CompileHandler {
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv, req.cwd, req.env, rustc.sysroot) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
-      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env)]);
+      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot ? inputOnDisk(req.cwd, inv.sysroot) : rustc.sysroot, req.cwd, rustc.verbose)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
       p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
       if (mode === 'split') {

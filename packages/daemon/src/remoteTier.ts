@@ -226,7 +226,10 @@ export class RemoteTier {
    * its key is one asked for; the call's own form's, so, before the default's.
    * A call's form is never '' since the width is in it (diagnosticForm.ts), so
    * an entry at the default key that holds diagnostics, an older producer's,
-   * serves no call of this version.
+   * serves no call of this version, and a producer of this version publishes
+   * each result with diagnostics under its form's key alone: a call of another
+   * form finds nothing for it (`remote-no-entry`, not `remote-diagnostic-form`,
+   * which only an older producer's entry gives).
    */
   private async findEntry(
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,

@@ -14,15 +14,33 @@ import { isFile } from './isFile.js';
  * place is read, and its target taken as written (relative to the working directory).
  */
 export function rustSourceTrees(sysroot: string, cwd: string): string[] {
-  const found: string[] = [];
-  for (const [tree, probe] of [['lib/rustlib/src/rust', 'library/std/src/lib.rs'], ['lib/rustlib/rustc-src/rust', 'compiler/rustc/src/main.rs']]) {
+  return sourceTrees(sysroot, cwd).map(([base]) => base);
+}
+
+/** Each tree there with the name rustc gives it without the tree (`rustc`, `rustc-dev`). */
+function sourceTrees(sysroot: string, cwd: string): [string, string][] {
+  const found: [string, string][] = [];
+  for (const [tree, probe, virtual] of [['lib/rustlib/src/rust', 'library/std/src/lib.rs', 'rustc'], ['lib/rustlib/rustc-src/rust', 'compiler/rustc/src/main.rs', 'rustc-dev']] as const) {
     let base = `${sysroot}/${tree}`;
     try {
       if (lstatSync(base).isSymbolicLink()) base = readlinkSync(base);
     } catch {
       continue; // not there
     }
-    if (isFile(inputOnDisk(cwd, `${base}/${probe}`))) found.push(base);
+    if (isFile(inputOnDisk(cwd, `${base}/${probe}`))) found.push([base, virtual]);
   }
   return found;
+}
+
+/**
+ * Under SPLITCACHE_REMAP=1, flags that map the source trees back to the names rustc gives them
+ * without the trees (`/rustc/<commit>`, `/rustc-dev/<commit>`), so that std's code inlined into a
+ * crate names no machine's sysroot: unmapped, a hit on a runner whose toolchain was elsewhere
+ * named the producer's tree, where remap promises no machine's paths (a review's repro). A
+ * compiler whose `-vV` gives no commit: none.
+ */
+export function rustSourceRemaps(sysroot: string, cwd: string, verbose: string): string[] {
+  const commit = /^commit-hash: ([0-9a-f]+)$/m.exec(verbose)?.[1];
+  if (commit === undefined) return [];
+  return sourceTrees(sysroot, cwd).map(([tree, virtual]) => `--remap-path-prefix=${tree}=/${virtual}/${commit}`);
 }
