@@ -123,6 +123,11 @@ const GATED: [string, string[]][] = [
   ['-C linker-features', ['-C', 'linker-features=+lld']],
   ['-C link-self-contained', ['-C', 'link-self-contained=+linker']],
   ['--error-format=human-unicode', ['--error-format=human-unicode']],
+  // And these, which an options audit found built under splitcache (exit 0) and failed without it.
+  ['-C panic=immediate-abort', ['-C', 'panic=immediate-abort']],
+  ['-C force-frame-pointers=non-leaf', ['-C', 'force-frame-pointers=non-leaf']],
+  ['-l link-arg', ['-l', 'link-arg=-v']],
+  ['--remap-path-scope=documentation', ['--remap-path-scope=documentation']],
 ];
 
 t.test('on stable a crate that links, given an option gated behind -Z unstable-options, fails through the cache as without it', async (t) => {

@@ -26,6 +26,11 @@ export function gatedOption(inv: Invocation): string | undefined {
     // `--extern priv:name=…` and every other modifier (cargo passes them only on nightly: build-std, public deps).
     const extern = a === '--extern' ? inv.args[i + 1] : a.startsWith('--extern=') ? a.slice('--extern='.length) : undefined;
     if (extern !== undefined && /^[a-z,-]+:/.test(extern)) return `--extern ${extern.slice(0, extern.indexOf(':') + 1)}`;
+    // A library kind and a remap scope only a nightly (or the flag) takes (checked against rustc 1.95).
+    const lib = a === '-l' ? inv.args[i + 1] : a.startsWith('-l') ? a.slice(2) : undefined;
+    if (lib !== undefined && /^link-arg(:[^=]*)?=/.test(lib)) return '-l link-arg';
+    const scope = a === '--remap-path-scope' ? inv.args[i + 1] : a.startsWith('--remap-path-scope=') ? a.slice('--remap-path-scope='.length) : undefined;
+    if (scope?.split(',').includes('documentation')) return '--remap-path-scope=documentation';
   }
   if (inv.json?.split(',').includes('timings')) return '--json=timings';
   if (inv.errorFormat && GATED_ERROR_FORMATS.has(inv.errorFormat)) return `--error-format=${inv.errorFormat}`;
@@ -41,6 +46,7 @@ export function gatedOption(inv: Invocation): string | undefined {
   if (panic === 'immediate-abort') return `-C panic=${panic}`;
   const mangling = inv.codegen.get('symbol-mangling-version');
   if (mangling === 'hashed') return `-C symbol-mangling-version=${mangling}`;
+  if (inv.codegen.get('force-frame-pointers') === 'non-leaf') return '-C force-frame-pointers=non-leaf';
   const selfContained = inv.codegen.get('link-self-contained');
   if (selfContained !== undefined && !STABLE_SELF_CONTAINED.has(selfContained)) return `-C link-self-contained=${selfContained}`;
   return undefined;

@@ -235,6 +235,13 @@ t.test('--env-set values are read, and the options a stable rustc gates behind -
   t.equal(gatedOption(parseInvocation([...base, '-C', 'panic=abort'])), undefined, 'panic=abort is stable');
   t.equal(gatedOption(parseInvocation([...base, '-C', 'symbol_mangling_version=hashed'])), '-C symbol-mangling-version=hashed');
   t.equal(gatedOption(parseInvocation([...base, '-C', 'symbol-mangling-version=v0'])), undefined, 'v0 is stable');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'force-frame-pointers=non-leaf'])), '-C force-frame-pointers=non-leaf');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'force-frame-pointers=always'])), undefined, 'always is stable (an alias of yes)');
+  t.equal(gatedOption(parseInvocation([...base, '-l', 'link-arg=-v'])), '-l link-arg');
+  t.equal(gatedOption(parseInvocation([...base, '-llink-arg:+verbatim=-v'])), '-l link-arg', 'with modifiers, joined');
+  t.equal(gatedOption(parseInvocation([...base, '-l', 'static=z'])), undefined, 'other kinds are stable');
+  t.equal(gatedOption(parseInvocation([...base, '--remap-path-scope=object,documentation'])), '--remap-path-scope=documentation');
+  t.equal(gatedOption(parseInvocation([...base, '--remap-path-scope', 'object'])), undefined, 'other scopes are stable');
   t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-features=+lld'])), '-C linker-features=+lld');
   t.equal(gatedOption(parseInvocation([...base, '--extern', 'priv:dep=/t/libdep.rlib'])), '--extern priv:');
   t.equal(gatedOption(parseInvocation([...base, '--extern=noprelude:dep=/t/libdep.rlib'])), '--extern noprelude:');
