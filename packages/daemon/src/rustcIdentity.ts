@@ -92,7 +92,7 @@ export class RustcIdentities {
   private readonly memo = new Map<string, Promise<RustcIdentity>>();
   private readonly proxies = new Map<string, boolean>();
   /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
-  private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; stamp: string }>();
+  private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; targets: string[]; stamp: string }>();
   /** Which of these compilers write an `.rlink` this version reads (rlinkSupport.ts). */
   readonly rlinks = new RlinkSupport();
 
@@ -107,7 +107,7 @@ export class RustcIdentities {
     const key = this.keyOf(rustc, cwd, env);
     let p = this.memo.get(key.memoKey);
     const had = this.stamps.get(key.memoKey);
-    if (p && had && toolchainStamp(had.sysroot, had.drivers, cwd, env, key.proxy) !== had.stamp) {
+    if (p && had && toolchainStamp(had.sysroot, had.drivers, cwd, env, key.proxy, had.targets) !== had.stamp) {
       // What it runs has changed under the same name (toolchainStamp.ts): probed again.
       this.memo.delete(key.memoKey);
       p = undefined;
@@ -181,7 +181,8 @@ export class RustcIdentities {
       (id) => {
         if (this.memo.get(key.memoKey) !== p) return;
         const drivers = driverNames(id.sysroot);
-        this.stamps.set(key.memoKey, { sysroot: id.sysroot, drivers, stamp: toolchainStamp(id.sysroot, drivers, cwd, env, key.proxy) });
+        const targets = Object.keys(id.targetLibs);
+        this.stamps.set(key.memoKey, { sysroot: id.sysroot, drivers, targets, stamp: toolchainStamp(id.sysroot, drivers, cwd, env, key.proxy, targets) });
       },
       () => {
         if (this.memo.get(key.memoKey) === p) this.memo.delete(key.memoKey);

@@ -24,11 +24,15 @@ import { dirname, join } from 'node:path';
 import { homeDir } from './protocol.js';
 import { statOf } from './isFile.js';
 
-export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, env: Record<string, string>, proxy: boolean): string {
+export function toolchainStamp(sysroot: string, drivers: string[], cwd: string, env: Record<string, string>, proxy: boolean, targets: string[] = []): string {
   // The lib dir's own stat shows a driver added, removed or renamed (an update); each driver's, one
   // rebuilt in place. No listing on each call: a sysroot of /usr (Debian's rustc) lists /usr/lib.
+  // The target library dirs' stats show a std rebuilt there (a linked toolchain whose library/ a
+  // developer rebuilt): their names and sizes are in every key (item 2), and the memo kept the
+  // old ones, so a call found its std gone (E0463 plainly) and hit (a mutation audit's find).
   const lib = join(sysroot, 'lib');
   const parts = [fileStamp(lib), ...drivers.map((n) => fileStamp(join(lib, n)))];
+  parts.push(fileStamp(join(lib, 'rustlib')), ...targets.map((t) => fileStamp(join(lib, 'rustlib', t, 'lib'))));
   if (!proxy) return parts.join('\n');
   // The sysroot a proxy's rustc reports is the toolchain's real directory: a name linked
   // elsewhere since (`rustup toolchain link`), or installed again, shows in the toolchains dir.

@@ -372,3 +372,26 @@ t.test("a rustup proxy's identities, one per directory, are kept to a bound: the
   await ids.get(rustc, busy, {});
   t.equal(probes(), 13, 'and is still memoised');
 });
+
+t.test("one daemon's memoised identity follows its target libraries: a std rebuilt in the sysroot is listed again", async (t) => {
+  // A linked toolchain whose library/ a developer rebuilt: the names and sizes of the target's
+  // libraries are in every key (manifestKey.ts item 2), and the memo kept the old listing, so a
+  // call found its std gone (E0463 plainly) and hit (a mutation audit's find).
+  await initHash();
+  const dir = tmp('rid-libs');
+  const sysroot = join(dir, 'sysroot');
+  const libDir = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
+  mkdirSync(libDir, { recursive: true });
+  writeFileSync(join(libDir, 'libstd-0000.rlib'), 'std');
+  const rustc = join(dir, 'bin', 'rustc');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(rustc, `#!/bin/sh\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const ids = new RustcIdentities();
+  const before = (await ids.get(rustc, dir, {})).targetLibs['x86_64-unknown-linux-gnu'];
+  t.ok(before, 'the target has a listing');
+  rmSync(join(libDir, 'libstd-0000.rlib'));
+  writeFileSync(join(libDir, 'libstd-1111.rlib'), 'std, rebuilt');
+  const after = (await ids.get(rustc, dir, {})).targetLibs['x86_64-unknown-linux-gnu'];
+  t.not(after, before, 'the same daemon lists it again (old code: the listing of its first call, for its whole life)');
+  t.equal((await ids.get(rustc, dir, {})).targetLibs['x86_64-unknown-linux-gnu'], after, 'and keeps the new one');
+});
