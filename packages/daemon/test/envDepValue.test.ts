@@ -20,6 +20,11 @@ t.test('a path read through env!() is recorded exactly, so another checkout does
     t.not(envDepValue(name, '/elsewhere/ws/app', [], there), recorded, `${name}: the same place in another checkout differs`);
   }
   t.equal(envDepValue('CARGO_PKG_VERSION', '1.2.3', [], here), '1.2.3', 'a value that is no path is itself');
+  // Another variable naming a dir the crate includes a file from ([env] DATA_DIR = { value = "data",
+  // relative = true }, include_str!(concat!(env!("DATA_DIR"), "/x"))) is kept exactly all the same:
+  // only OUT_DIR and CARGO_MANIFEST_DIR are normalised so. Normalised, a crate that also printed it
+  // hit in another checkout and printed the first's path (a mutation audit's repro).
+  t.equal(envDepValue('DATA_DIR', '/build/data', ['@@sc:cwd@@/data/x'], here), '/build/data', 'DATA_DIR with an input under it: as it was');
   t.equal(envDepValue('OPTIONAL', undefined, [], here), null, 'an unset variable is null');
 });
 
