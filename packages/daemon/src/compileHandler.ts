@@ -18,7 +18,7 @@ import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
-import { inputOnDisk, outDirThroughLink } from './inputPath.js';
+import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
@@ -137,7 +137,7 @@ export class CompileHandler {
       // their order depends on path lengths, which differ between checkouts.
       const native = asksForNativeCpu(inv, req.cwd, req.env, rustc.sysroot) ? await this.s.nativeCpu.get(call.program, rustc, inv, req.cwd, req.env) : undefined;
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
-      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot ? inputOnDisk(req.cwd, inv.sysroot) : rustc.sysroot, req.cwd, rustc.verbose)]);
+      if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot, req.cwd, rustc)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
       p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
       if (mode === 'split') {

@@ -4,6 +4,11 @@ import { inputOnDisk } from './inputPath.js';
 import { realPathOf } from './prefixes.js';
 import { isFile } from './isFile.js';
 
+/** The sysroot a call compiles against: its `--sysroot`, as rustc opens it (inputPath.ts), else the compiler's own. */
+export function callSysroot(sysrootFlag: string | undefined, cwd: string, ownSysroot: string): string {
+  return sysrootFlag ? inputOnDisk(cwd, sysrootFlag) : ownSysroot;
+}
+
 /**
  * The library files of a sysroot given with `--sysroot` (a custom one: a
  * cargo-careful or xargo build of std, a sysroot assembled by hand) for the

@@ -5,7 +5,7 @@ import { hasDebuginfo, instrumentsCoverage, optionSpelled, unpackedKeepsObjects,
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
-import { customSysrootLibs } from './customSysroot.js';
+import { callSysroot, customSysrootLibs } from './customSysroot.js';
 import { rustSourceTrees } from './rustSource.js';
 import { covers, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
 import { remapKeyText } from './remap.js';
@@ -284,7 +284,7 @@ export async function buildManifestKey(
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(inputOnDisk(cwd, inv.target))); // 9
   else {
     k.add('target', inv.target ?? rustc.host);
-    const spec = inv.target === undefined ? undefined : namedTargetSpec(inv.target, env, cwd, inv.sysroot ? inputOnDisk(cwd, inv.sysroot) : rustc.sysroot);
+    const spec = inv.target === undefined ? undefined : namedTargetSpec(inv.target, env, cwd, callSysroot(inv.sysroot, cwd, rustc.sysroot));
     if (spec !== undefined) k.add('target-spec', await files.digest(spec));
   }
   const triple = inv.target?.endsWith('.json') ? basename(inv.target, '.json') : (inv.target ?? rustc.host);
@@ -315,7 +315,7 @@ export async function buildManifestKey(
     const froms = remapFroms(inv.args);
     if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18
   }
-  for (const tree of rustSourceTrees(inv.sysroot ? inputOnDisk(cwd, inv.sysroot) : rustc.sysroot, cwd)) k.add('rust-source', table.normalise(tree)); // 19
+  for (const tree of rustSourceTrees(callSysroot(inv.sysroot, cwd, rustc.sysroot), cwd)) k.add('rust-source', table.normalise(tree)); // 19
   return oneTargetForm(k);
 }
 

@@ -1,6 +1,8 @@
 import { lstatSync, readlinkSync } from 'node:fs';
 import { inputOnDisk } from './inputPath.js';
 import { isFile } from './isFile.js';
+import { callSysroot } from './customSysroot.js';
+import type { RustcIdentity } from './rustcIdentity.js';
 
 /**
  * The source trees a sysroot holds that rustc maps its own paths to (key item 19): the
@@ -36,11 +38,11 @@ function sourceTrees(sysroot: string, cwd: string): [string, string][] {
  * Under SPLITCACHE_REMAP=1, flags that map the source trees back to the names rustc gives them
  * without the trees (`/rustc/<commit>`, `/rustc-dev/<commit>`), so that std's code inlined into a
  * crate names no machine's sysroot: unmapped, a hit on a runner whose toolchain was elsewhere
- * named the producer's tree, where remap promises no machine's paths (a review's repro). A
- * compiler whose `-vV` gives no commit: none.
+ * named the producer's tree, where remap promises no machine's paths (a review's repro). The
+ * call's sysroot (its `--sysroot`, else the compiler's); a compiler whose `-vV` gives no commit: none.
  */
-export function rustSourceRemaps(sysroot: string, cwd: string, verbose: string): string[] {
-  const commit = /^commit-hash: ([0-9a-f]+)$/m.exec(verbose)?.[1];
+export function rustSourceRemaps(sysrootFlag: string | undefined, cwd: string, rustc: Pick<RustcIdentity, 'sysroot' | 'verbose'>): string[] {
+  const commit = /^commit-hash: ([0-9a-f]+)$/m.exec(rustc.verbose)?.[1];
   if (commit === undefined) return [];
-  return sourceTrees(sysroot, cwd).map(([tree, virtual]) => `--remap-path-prefix=${tree}=/${virtual}/${commit}`);
+  return sourceTrees(callSysroot(sysrootFlag, cwd, rustc.sysroot), cwd).map(([tree, virtual]) => `--remap-path-prefix=${tree}=/${virtual}/${commit}`);
 }

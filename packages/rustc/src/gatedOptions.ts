@@ -26,12 +26,12 @@ export function gatedOption(inv: Invocation): string | undefined {
     // `--extern priv:name=…` and every other modifier (cargo passes them only on nightly: build-std, public deps).
     const extern = a === '--extern' ? inv.args[i + 1] : a.startsWith('--extern=') ? a.slice('--extern='.length) : undefined;
     if (extern !== undefined && /^[a-z,-]+:/.test(extern)) return `--extern ${extern.slice(0, extern.indexOf(':') + 1)}`;
-    // A library kind and a remap scope only a nightly (or the flag) takes (checked against rustc 1.95).
-    const lib = a === '-l' ? inv.args[i + 1] : a.startsWith('-l') ? a.slice(2) : undefined;
-    if (lib !== undefined && /^link-arg(:[^=]*)?=/.test(lib)) return '-l link-arg';
+    // A remap scope only a nightly (or the flag) takes (checked against rustc 1.95).
     const scope = a === '--remap-path-scope' ? inv.args[i + 1] : a.startsWith('--remap-path-scope=') ? a.slice('--remap-path-scope='.length) : undefined;
     if (scope?.split(',').includes('documentation')) return '--remap-path-scope=documentation';
   }
+  // A library kind likewise (`-l link-arg=…`, as the parser reads `-l`).
+  if (inv.nativeLibs.some((l) => l.kind === 'link-arg')) return '-l link-arg';
   if (inv.json?.split(',').includes('timings')) return '--json=timings';
   if (inv.errorFormat && GATED_ERROR_FORMATS.has(inv.errorFormat)) return `--error-format=${inv.errorFormat}`;
   if (inv.emit.some((e) => e.kind === 'thin-link-bitcode')) return '--emit=thin-link-bitcode';
