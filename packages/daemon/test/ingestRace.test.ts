@@ -116,3 +116,24 @@ t.test('a directory among the inputs: not stored, quietly', async (t) => {
   t.teardown(() => store.close().catch(() => undefined));
   t.same(await ingest(store, new FileDigestMemo(0), ingestOf(args, dir, startedAt, 'd')), { stored: false, reason: 'input-directory' }, 'not stored, for that reason (before: an EISDIR thrown, SPLITCACHE_INGEST)');
 });
+
+// A file rustc read and that is gone by the time ingest digests it (an editor's save by rename,
+// a generator cleaning up): its digest can't be recorded, so the result is not stored. Stored
+// without it (a mutation audit's: no test held the check), a lookup after the file came back with
+// other text hit, and served outputs built from the old.
+t.test('an input gone before ingest reads it: not stored', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-ingestgone-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const d of ['src', 'out']) mkdirSync(join(dir, d));
+  writeFileSync(join(dir, 'src', 'lib.rs'), 'pub fn word() -> &\'static str { include_str!("data.txt") }\n');
+  writeFileSync(join(dir, 'src', 'data.txt'), 'OLD');
+  await sleep(20);
+  const args = ['--crate-name', 'gone', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(dir, 'out')];
+  const startedAt = Date.now();
+  t.equal(spawnSync('rustc', args, { cwd: dir, encoding: 'utf8' }).status, 0);
+  rmSync(join(dir, 'src', 'data.txt'));
+  const store = await Store.open(join(dir, 'store'));
+  t.teardown(() => store.close().catch(() => undefined));
+  t.same(await ingest(store, new FileDigestMemo(0), ingestOf(args, dir, startedAt, 'e')), { stored: false, reason: 'input-missing' }, 'not stored, for that reason');
+  t.equal(await store.getManifest('e'.repeat(32)), undefined, 'nothing under its key');
+});

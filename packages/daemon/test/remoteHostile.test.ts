@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
+import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initHash } from '@splitcache/hash';
@@ -65,6 +66,47 @@ t.test('an input set naming more than 1 GiB of files is a record fault, before a
   const r = await reader(t, s.url);
   t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-record' }, 'a miss, named');
   t.equal(r.digests(), 1, 'the small file only');
+});
+
+// A FIFO or a device is no source file: opened to be digested, a FIFO with no writer blocks the
+// open, on the daemon's event loop, so every build waited (a mutation audit's repro: with the
+// check gone, the reader never returned). Not read at all.
+for (const kind of ['a FIFO', '/dev/zero'] as const) {
+  t.test(`an input set naming ${kind} is not read: a miss at once`, async (t) => {
+    const s = await server(t);
+    const { cwd, table } = checkout();
+    let target = '/dev/zero';
+    if (kind === 'a FIFO') {
+      target = join(tmp('fifo'), 'pipe');
+      execFileSync('mkfifo', [target]);
+    }
+    await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: [join(cwd, 'src/lib.rs'), target], envDeps: [] });
+    const r = await reader(t, s.url);
+    const started = Date.now();
+    t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-no-entry' }, 'a plain miss');
+    t.ok(Date.now() - started < 5000, 'at once');
+    t.equal(r.digests(), 1, 'the source file read, not it');
+  });
+}
+
+// One blob recorded under two sizes, one of them a lie beside the true outputs: the store's limit
+// counts recorded sizes, so a writer could have a reader's other entries evicted (as with the
+// 9 MB sizes below, by another route). No test held this check (a mutation audit's repro).
+t.test('an entry recording one blob under two sizes is refused, and nothing is backfilled', async (t) => {
+  const s = await server(t);
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const entry = (await a.store.getEntry(entryKey))!;
+  const writer = cache(t, s.url, { token: 'w' });
+  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
+  const first = entry.outputs[0]!;
+  await writer.putEntry(entryKey, { ...entry, outputs: [{ ...first, name: 'padding.bin', size: 9_000_000 }, ...entry.outputs] });
+  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+  const cb = checkout();
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named');
+  t.equal(await r.store.getEntry(entryKey), undefined, 'no entry backfilled');
 });
 
 t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing is backfilled", async (t) => {

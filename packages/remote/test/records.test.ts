@@ -121,3 +121,20 @@ t.test('gunzipSized: the trailer sizes the first buffer; one that lies is refuse
   t.ok((await gunzipSized(two)).equals(raw), 'two gzip members (their last trailer sizes the buffer) give the whole blob');
   await t.rejects(gunzipSized(z, 1024 * 1024), 'more output than maxOutputLength is refused');
 });
+
+// A blob recorded as 16 bytes, sent as a gzip bomb (1 GiB of zeros in ~1 MB): decodeBlobBody
+// inflates no more than the recorded size. With that cap gone (a mutation audit's: no test held
+// it), the same refusal took 17 s and 2 GiB of memory.
+t.test('a gzip bomb for a small blob is refused after inflating no more than its recorded size', async (t) => {
+  const bomb = gzipSync(Buffer.alloc(1 << 30), { level: 9 });
+  const d = digestBytes(Buffer.from('sixteen bytes!!!'));
+  const rss = process.memoryUsage().rss;
+  let peak = rss;
+  const watch = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const started = Date.now();
+  await t.rejects(decodeBlobBody(bomb, d, 16), { code: 'SPLITCACHE_REMOTE_DIGEST' }, 'refused');
+  clearInterval(watch);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  t.ok(Date.now() - started < 3000, `at once (${Date.now() - started} ms)`);
+  t.ok(peak - rss < 256 * 2 ** 20, `in bounded memory (rss +${((peak - rss) / 2 ** 20).toFixed(0)} MiB)`);
+});
