@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initHash } from '@splitcache/hash';
+import type { EntryRecord } from '@splitcache/store';
 import { CacheServer, parseTokens } from '@splitcache/remote';
 import { RemoteTier } from '../src/remoteTier.js';
 import { UploadQueue } from '../src/uploadQueue.js';
@@ -89,40 +90,39 @@ for (const kind of ['a FIFO', '/dev/zero'] as const) {
   });
 }
 
+/**
+ * A producer's entry for the crate, its blobs and input set published by a plain writer, with its
+ * outputs' records changed by `lie` (what a hostile writer could record), then fetched by a reader
+ * in another checkout.
+ */
+async function publishedWith(t: Test, lie: (outputs: EntryRecord['outputs']) => EntryRecord['outputs']) {
+  const s = await server(t);
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+  const entry = (await a.store.getEntry(entryKey))!;
+  const writer = cache(t, s.url, { token: 'w' });
+  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
+  await writer.putEntry(entryKey, { ...entry, outputs: lie(entry.outputs) });
+  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+  const cb = checkout();
+  const r = await reader(t, s.url);
+  return { s, a, writer, entry, entryKey, item, cb, r, fetched: await r.tier.fetch(query(cb.cwd, cb.table)) };
+}
+
 // One blob recorded under two sizes, one of them a lie beside the true outputs: the store's limit
 // counts recorded sizes, so a writer could have a reader's other entries evicted (as with the
 // 9 MB sizes below, by another route). No test held this check (a mutation audit's repro).
 t.test('an entry recording one blob under two sizes is refused, and nothing is backfilled', async (t) => {
-  const s = await server(t);
-  const a = await open(t);
-  const ca = checkout();
-  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
-  const entry = (await a.store.getEntry(entryKey))!;
-  const writer = cache(t, s.url, { token: 'w' });
-  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
-  const first = entry.outputs[0]!;
-  await writer.putEntry(entryKey, { ...entry, outputs: [{ ...first, name: 'padding.bin', size: 9_000_000 }, ...entry.outputs] });
-  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
-  const cb = checkout();
-  const r = await reader(t, s.url);
-  t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named');
+  const { entryKey, r, fetched } = await publishedWith(t, (outputs) => [{ ...outputs[0]!, name: 'padding.bin', size: 9_000_000 }, ...outputs]);
+  t.same(fetched, { reason: 'remote-record' }, 'a miss, named');
   t.equal(await r.store.getEntry(entryKey), undefined, 'no entry backfilled');
 });
 
 t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing is backfilled", async (t) => {
-  const s = await server(t);
-  const a = await open(t);
-  const ca = checkout();
-  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
-  const entry = (await a.store.getEntry(entryKey))!;
-  const writer = cache(t, s.url, { token: 'w' });
-  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
   // The sizes the store's limit counts, each 9 MB: `gc` evicted a reader's other entries for room never taken.
-  await writer.putEntry(entryKey, { ...entry, outputs: entry.outputs.map((o) => ({ ...o, size: 9_000_000 })) });
-  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
-  const cb = checkout();
-  const r = await reader(t, s.url);
-  t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named');
+  const { s, a, writer, entry, entryKey, item, cb, r, fetched } = await publishedWith(t, (outputs) => outputs.map((o) => ({ ...o, size: 9_000_000 })));
+  t.same(fetched, { reason: 'remote-record' }, 'a miss, named');
   t.equal(await r.store.getEntry(entryKey), undefined, 'no entry backfilled');
 
   // An honest writer's next upload of that crate puts its own entry over it.
