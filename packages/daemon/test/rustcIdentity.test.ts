@@ -32,6 +32,15 @@ function loggingRustc(dir: string, opts: { proxy?: boolean } = {}): { rustc: str
   return { rustc, runs: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
 }
 
+/** `<dir>/bin/rustc`: the real rustc behind a script that logs each run and answers `--print sysroot` with `sysroot`. */
+function sysrootRustc(dir: string, sysroot: string): { rustc: string; ranTimes: () => number } {
+  const runs = join(dir, 'runs.log');
+  const rustc = join(dir, 'bin', 'rustc');
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  return { rustc, ranTimes: () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length };
+}
+
 t.test('an identity is recorded in the store and reused by the next daemon while rustc and its sysroot are unchanged', async (t) => {
   await initHash();
   const dir = tmp('rid');
@@ -40,15 +49,7 @@ t.test('an identity is recorded in the store and reused by the next daemon while
   mkdirSync(libs, { recursive: true });
   writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
   writeFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), 'driver');
-  const runs = join(dir, 'runs.log');
-  const rustc = join(dir, 'bin', 'rustc');
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(
-    rustc,
-    `#!/bin/sh\necho "$*" >> '${runs}'\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  const ranTimes = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  const { rustc, ranTimes } = sysrootRustc(dir, sysroot);
   const store = await Store.open(tmp('rid-store'));
   t.teardown(() => store.close());
 
@@ -289,11 +290,7 @@ t.test('one daemon checks the identity it memoised on every call: a librustc_dri
   const sysroot = join(dir, 'sysroot');
   mkdirSync(join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib'), { recursive: true });
   writeFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), 'driver');
-  const runs = join(dir, 'runs.log');
-  const rustc = join(dir, 'bin', 'rustc');
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
-  const ranTimes = () => readFileSync(runs, 'utf8').split('\n').filter(Boolean).length;
+  const { rustc, ranTimes } = sysrootRustc(dir, sysroot);
   const ids = new RustcIdentities();
   await ids.get(rustc, dir, {});
   await ids.get(rustc, dir, {});
@@ -383,9 +380,7 @@ t.test("one daemon's memoised identity follows its target libraries: a std rebui
   const libDir = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
   mkdirSync(libDir, { recursive: true });
   writeFileSync(join(libDir, 'libstd-0000.rlib'), 'std');
-  const rustc = join(dir, 'bin', 'rustc');
-  mkdirSync(join(dir, 'bin'));
-  writeFileSync(rustc, `#!/bin/sh\nif [ "$1" = --print ] && [ "$2" = sysroot ]; then echo '${sysroot}'; exit 0; fi\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const { rustc } = sysrootRustc(dir, sysroot);
   const ids = new RustcIdentities();
   const before = (await ids.get(rustc, dir, {})).targetLibs['x86_64-unknown-linux-gnu'];
   t.ok(before, 'the target has a listing');
