@@ -189,3 +189,27 @@ t.test("a Rust dylib found in an -L crate dir is keyed: rebuilt, the crate over 
   await user(true, 'c-rebuilt');
   t.same((await store.calls('c-rebuilt')).map((e) => e.outcome), ['hit'], 'which changes nothing: a hit');
 });
+
+// rustc names the crates a link step reads by their real paths. A dependency that is a symlink into
+// another tree (a build system's output dir, a shared cache of rlibs) puts that tree's path in the
+// bin's .rlink, under no prefix of the call's own dirs: stored, a hit in another checkout would link
+// this one's crate in place of its own. Such a result is not stored (daemon/src/rlinkCrates.ts).
+t.test('a dependency that is a symlink into another tree: the bin builds, its result is not stored', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const lib = libCrate();
+  t.equal((await rustc(undefined, lib, libArgs('out'))).code, 0, 'the lib, built plainly in a tree of its own');
+  const cwd = tempDir('linked-dep');
+  writeFileSync(join(cwd, 'main.rs'), 'fn main() { println!("{}", l::answer()); }\n');
+  mkdirSync(join(cwd, 'deps'));
+  mkdirSync(join(cwd, 'out'));
+  symlinkSync(join(lib, 'out', 'libl.rlib'), join(cwd, 'deps', 'libl.rlib'));
+  const args = ['--crate-name', 'b', '--edition=2021', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--extern', 'l=deps/libl.rlib', '-L', 'dependency=deps', '--out-dir', join(cwd, 'out')];
+  for (const i of [1, 2]) {
+    const r = await rustc(store, cwd, args);
+    t.same([r.code, r.stderr], [0, ''], `call ${i} builds`);
+    t.equal((await run(join(cwd, 'out', 'b'), [])).stdout, '42\n', 'and its binary runs');
+  }
+  t.same((await store.stats()).notStored, { 'rlink-foreign-crate': 2 }, 'neither result was stored, for that reason');
+  t.same(await outcomes(store), ['miss:new-key', 'miss:new-key'], 'so the second call missed too');
+});
