@@ -6,6 +6,7 @@
  */
 import { appendFileSync, closeSync, constants, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, crateNameOfCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
@@ -126,7 +127,7 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask() });
+    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask(), stderrTty: isatty(2) });
     if (!wire || typeof wire !== 'object' || !('action' in wire)) throw new Error(`bad reply ${JSON.stringify(wire)}`);
     plan = planFromWire(wire);
   } catch (err) {

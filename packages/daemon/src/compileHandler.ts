@@ -18,6 +18,7 @@ import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
+import { terminalArgs } from './terminalArgs.js';
 import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
@@ -107,11 +108,10 @@ export class CompileHandler {
       const inv = parseInvocation(rustcArgsOf(req.argv));
       return this.passThrough(session, inv.crateName ?? '', 'other-program', packageToRecord(inv.crateName, req.env), callTypeLabel(undefined, inv));
     }
-    // An argument that was not UTF-8 reaches the daemon with U+FFFD in place of its bytes: the
-    // caller runs rustc with its own bytes (which rustc refuses), not the daemon's reading of them.
-    // Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
+    // An argument that was not UTF-8 reaches the daemon with U+FFFD for its bytes: the caller runs rustc with its own
+    // (which rustc refuses). Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
     if (req.argv.some((a) => a.includes('\uFFFD'))) return this.passThrough(session, '', 'not-utf8');
-    const { args } = call;
+    const args = terminalArgs(call.args, req.env, req.stderrTty); // what a plain rustc takes from a terminal
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);

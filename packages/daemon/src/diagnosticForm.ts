@@ -29,18 +29,20 @@ const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
 export function diagnosticForm(inv: Invocation): string {
   const parts = new Set<string>();
   for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
-  return [...[...parts].sort(), `width=${diagnosticWidth(inv.args) ?? 'none'}`].join(',');
+  // Colours (`--color=always`: a terminal's, terminalArgs.ts): the daemon's rustc writes to a pipe, where `auto` and `never` are none.
+  const colour = lastValue(inv.args, '--color') === 'always' ? ['color=always'] : [];
+  return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? 'none'}`].join(',');
 }
 
-/** The last `--diagnostic-width` of the call (rustc takes the last), as given. */
-function diagnosticWidth(args: string[]): string | undefined {
-  let width: string | undefined;
+/** The last value of option `name` in the call (`name=v` or `name v`), as given. */
+function lastValue(args: string[], name: string): string | undefined {
+  let value: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a.startsWith('--diagnostic-width=')) width = a.slice('--diagnostic-width='.length);
-    else if (a === '--diagnostic-width' && i + 1 < args.length) width = args[++i]!;
+    if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
+    else if (a === name && i + 1 < args.length) value = args[++i]!;
   }
-  return width;
+  return value;
 }
 
 /** A `--json` argument's text (`--json=a,b` or `--json a,b`) as it is keyed: without the display parts. */

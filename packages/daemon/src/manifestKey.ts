@@ -63,8 +63,10 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
  * `--diagnostic-width=<columns>` when its stderr is a terminal, and nothing
  * when it is a pipe or a file (CI, `cargo build | tee`, an editor), so keying
  * it would split every crate's entries between the two and by window size.
+ * `--color` likewise (a Makefile's call in a terminal gets `--color=always`
+ * from splitcache itself: terminalArgs.ts).
  */
-const DISPLAY_ONLY = /^--diagnostic-width(#\d+)?$/;
+const DISPLAY_ONLY = /^--(diagnostic-width|color)(#\d+)?$/;
 /** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */
 export interface KeyOptions {
   /** SPLITCACHE_REMAP added --remap-path-prefix flags. */
@@ -104,10 +106,11 @@ export interface ManifestKey {
  *     untracked, as they cannot change an object or metadata, and the link
  *     runs here on every call with this call's own. So a `linker` setting
  *     that differs between machines (or a switch of linker) keeps its hits.
- *     Nor `--diagnostic-width` (DISPLAY_ONLY): cargo passes it only when its
- *     stderr is a terminal, so a build in a terminal and one in CI or piped
- *     share the entries of crates that printed nothing; a result with
- *     diagnostics serves only its own width, as its form. Nor the parts of
+ *     Nor `--diagnostic-width` and `--color` (DISPLAY_ONLY): cargo passes the
+ *     width only when its stderr is a terminal, so a build in a terminal and
+ *     one in CI or piped share the entries of crates that printed nothing; a
+ *     result with diagnostics serves only its own width and colours, as its
+ *     form. Nor the parts of
  *     `--json` that only choose how diagnostics are rendered
  *     (`diagnostic-short`: cargo's `--message-format=short`), so a crate that
  *     printed none hits under every message format; a result with

@@ -13,6 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { close as closeCb, constants, open as openCb, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
+import { isatty } from 'node:tty';
 import { mountNamespace } from './protocol.js';
 import { peerInode } from './tcpTable.js';
 
@@ -24,6 +25,8 @@ export interface Caller {
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
+  /** Whether its stderr is a terminal (terminalArgs.ts). */
+  stderrTty: boolean;
   close(): Promise<void>;
 }
 
@@ -59,7 +62,7 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     for (const o of outputs) if (o.status === 'rejected') throw o.reason;
     const [out, err] = opened as [number, number];
     const umask = /^Umask:\s+([0-7]+)/m.exec(status)?.[1];
-    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, close };
+    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, stderrTty: isatty(err), close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);

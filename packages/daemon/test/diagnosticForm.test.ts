@@ -13,6 +13,10 @@ t.test("a call's diagnostic form: the display parts of --json, and only those", 
   t.equal(diagnosticForm(inv([])), 'width=none', 'no --json at all');
   t.equal(diagnosticForm(inv(['--diagnostic-width=40'])), 'width=40', "cargo's terminal width");
   t.equal(diagnosticForm(inv(['--json=diagnostic-short', '--diagnostic-width', '90', '--diagnostic-width=120'])), 'diagnostic-short,width=120', 'with the parts of --json; the last width, as rustc takes it');
+  t.equal(diagnosticForm(inv(['--color=always'])), 'color=always,width=none', 'colours (a terminal\'s: terminalArgs.ts)');
+  t.equal(diagnosticForm(inv(['--color', 'always', '--diagnostic-width=80'])), 'color=always,width=80', 'as a separate value, with a width');
+  t.equal(diagnosticForm(inv(['--color=never'])), 'width=none', '`never` is what a pipe gets anyway');
+  t.equal(diagnosticForm(inv(['--color=auto'])), 'width=none', 'and so is `auto`');
 });
 
 t.test('the key drops the display parts of --json and keeps the rest', async (t) => {

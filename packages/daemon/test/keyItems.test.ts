@@ -120,6 +120,7 @@ t.test('what the key leaves out leaves it as it is', async (t) => {
   const SAME: [string, Change][] = [
     ['a linker', { args: ['-C', 'linker=/opt/clang/bin/clang'] }],
     ["a terminal's width", { args: ['--diagnostic-width=120'] }],
+    ["a terminal's colours", { args: ['--color=always'] }],
     ['CARGO_HOME, which the rustup proxy sets', { env: { CARGO_HOME: '/elsewhere/.cargo' } }],
     ["cargo's jobserver", { env: { CARGO_MAKEFLAGS: '-j --jobserver-fds=3,4' } }],
     ['CARGO_INCREMENTAL, which cargo turns into arguments', { env: { CARGO_INCREMENTAL: '0' } }],

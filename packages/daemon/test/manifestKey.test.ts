@@ -19,6 +19,8 @@ t.test('options that only steer the linker or the width of diagnostics stay out 
     ['-C', 'link_arg=-fuse-ld=mold', '-Clink_self_contained=no'],
     ['--diagnostic-width=120'],
     ['--diagnostic-width', '80'],
+    ['--color=always'],
+    ['--color', 'never'],
   ]) {
     t.same(names(extra), plain, `${extra.join(' ')}: the same keyed arguments`);
   }

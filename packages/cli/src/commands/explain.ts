@@ -15,7 +15,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   damaged: 'missed because its entry, stored under the same key, had been evicted by `splitcache audit verify`, which found a blob of it damaged on disk (not the size limit)',
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
-  'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe)',
+  'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe; or colours, which a call in a terminal gets)',
   'unchecked-download':
     'missed because its entry had been fetched from the remote when no SPLITCACHE_SIGNING_KEY checked it, and a daemon with a key does not serve such an entry (the remote\'s signed record is looked up instead, or the crate compiled again over it)',
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',

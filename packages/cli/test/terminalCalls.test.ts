@@ -1,0 +1,116 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, run, Store, tempDir } from './helpers.js';
+
+// rustc called in a terminal, not by cargo (a Makefile, a script, a developer): a plain rustc
+// colours its diagnostics there. The rustc a cached call runs writes to a pipe, so its warnings
+// came without colours, miss or hit. The daemon now gives it `--color=always` where a plain
+// rustc would colour (daemon/src/terminalArgs.ts). util-linux `script` gives the call a terminal.
+const skip = spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script(1) is not installed';
+
+const ESC = '\u001b[';
+const WARNS = 'pub fn f() -> u32 { let unused = 1; 2 }\n';
+const QUIET = 'pub fn g() -> u32 { 3 }\n';
+
+function crate(source: string): string {
+  const dir = tempDir('terminal');
+  writeFileSync(join(dir, 'lib.rs'), source);
+  return dir;
+}
+
+const ARGS = '--crate-name tl --crate-type lib --edition=2021 --emit=dep-info,metadata,link --out-dir out lib.rs';
+
+/** rustc, plainly or through splitcache, in a terminal; the terminal's bytes (stdout and stderr as one, CR LF ends). */
+async function inTerminal(store: Store | undefined, dir: string, env: Record<string, string | undefined> = {}): Promise<string> {
+  rmSync(join(dir, 'out'), { recursive: true, force: true });
+  mkdirSync(join(dir, 'out'));
+  const command = store ? `${BIN} rustc ${ARGS}` : `rustc ${ARGS}`;
+  const r = await run('script', ['-qec', `${command}; echo "exit=$?"`, '/dev/null'], { cwd: dir, env: store ? store.env(env) : { ...process.env, ...env } });
+  return r.stdout;
+}
+
+t.test('in a terminal: colours, as plain rustc, on a miss and on a hit', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(WARNS);
+  const env = { TERM: 'xterm', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, SPLITCACHE_SESSION: 'tty' };
+  const plain = await inTerminal(undefined, dir, env);
+  t.match(plain, /exit=0/, 'plain rustc builds');
+  t.ok(plain.includes(ESC), 'plain rustc colours its warning (else this test shows nothing)');
+  t.equal(await inTerminal(store, dir, env), plain, 'a miss shows the same bytes');
+  t.equal(await inTerminal(store, dir, env), plain, 'so does a hit');
+  const nodeClient = await inTerminal(store, dir, { ...env, SPLITCACHE_CLIENT: 'node' });
+  t.equal(nodeClient, plain, 'and a hit through the node client');
+  t.same((await store.calls('tty')).map((e) => e.outcome), ['miss', 'hit', 'hit'], 'a miss, then hits');
+});
+
+t.test('a bin in a terminal (its -Zno-link half warns, its link half is quiet): colours, as plain rustc', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('terminal-bin');
+  writeFileSync(join(dir, 'main.rs'), 'fn main() { let unused = 1; println!("ran"); }\n');
+  const env = { TERM: 'xterm', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined };
+  const build = async (s: Store | undefined) => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    const command = `${s ? `${BIN} rustc` : 'rustc'} --crate-name tb --crate-type bin --edition=2021 --emit=dep-info,link --out-dir ${join(dir, 'out')} main.rs && ./out/tb`;
+    return (await run('script', ['-qec', command, '/dev/null'], { cwd: dir, env: s ? s.env({ ...env, SPLITCACHE_SESSION: 'bin' }) : { ...process.env, ...env } })).stdout;
+  };
+  const plain = await build(undefined);
+  t.ok(plain.includes(ESC) && plain.includes('ran'), 'plain rustc colours its warning, and the bin runs');
+  t.equal(await build(store), plain, 'a miss shows the same bytes');
+  t.equal(await build(store), plain, 'so does a hit');
+  t.same((await store.calls('bin')).map((e) => e.outcome), ['miss', 'hit'], 'a miss, then a hit');
+});
+
+t.test("the terminal's settings (NO_COLOR, TERM, CLICOLOR, CLICOLOR_FORCE, CI) and a call's own --color, as plain rustc takes them", { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(WARNS);
+  const base = { TERM: 'xterm', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined };
+  for (const [name, env] of [
+    ['NO_COLOR=1', { NO_COLOR: '1' }],
+    ['TERM=dumb', { TERM: 'dumb' }],
+    ['TERM unset', { TERM: undefined }],
+    ['CLICOLOR=0', { CLICOLOR: '0' }],
+    ['TERM=dumb CLICOLOR_FORCE=1', { TERM: 'dumb', CLICOLOR_FORCE: '1' }],
+    ['TERM=dumb CLICOLOR_FORCE=0', { TERM: 'dumb', CLICOLOR_FORCE: '0' }],
+    ['TERM unset CI=', { TERM: undefined, CI: '' }],
+  ] as const) {
+    const plain = await inTerminal(undefined, dir, { ...base, ...env });
+    t.equal(await inTerminal(store, dir, { ...base, ...env }), plain, `${name}: as plain rustc (${plain.includes(ESC) ? 'colours' : 'none'})`);
+  }
+  for (const colour of ['never', 'auto', 'always']) {
+    const withOwn = async (s: Store | undefined) => {
+      rmSync(join(dir, 'out'), { recursive: true, force: true });
+      mkdirSync(join(dir, 'out'));
+      const command = `${s ? `${BIN} rustc` : 'rustc'} --color=${colour} ${ARGS}`;
+      return (await run('script', ['-qec', `${command}; echo "exit=$?"`, '/dev/null'], { cwd: dir, env: s ? s.env(base) : { ...process.env, ...base } })).stdout;
+    };
+    const plain = await withOwn(undefined);
+    t.equal(await withOwn(store), plain, `--color=${colour} of its own: built, as plain rustc (${plain.includes(ESC) ? 'colours' : 'none'})`);
+  }
+});
+
+t.test('a crate that printed nothing is one entry for a terminal and a pipe; one that warned is not', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const quiet = crate(QUIET);
+  const env = { TERM: 'xterm', NO_COLOR: undefined, SPLITCACHE_SESSION: 'tty' };
+  t.match(await inTerminal(store, quiet, env), /^exit=0\r?\n$/, 'stored from a terminal');
+  const piped = async (dir: string, session: string) => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    return run(BIN, ['rustc', ...ARGS.split(' ')], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: session }) });
+  };
+  t.equal((await piped(quiet, 'piped-quiet')).code, 0, 'then built on a pipe');
+  t.same((await store.calls('piped-quiet')).map((e) => e.outcome), ['hit'], 'a hit: colours are not keyed');
+  const warns = crate(WARNS);
+  await inTerminal(store, warns, env);
+  const r = await piped(warns, 'piped-warns');
+  t.notOk(r.stderr.includes(ESC), 'the warning on a pipe has no colours');
+  t.match(r.stderr, /unused/, 'but is there');
+  t.same((await store.calls('piped-warns')).map((e) => `${e.outcome}:${e.reason ?? ''}`), ['miss:diagnostic-form'], 'a miss: the stored warning was rendered for the terminal');
+});

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { terminalArgs } from '../src/terminalArgs.js';
+
+const ARGS = ['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib'];
+const TERM = { TERM: 'xterm-256color' };
+
+t.test('colours for a caller whose stderr is a terminal, as a plain rustc would show them', async (t) => {
+  t.same(terminalArgs(ARGS, TERM, true), [...ARGS, '--color=always'], 'a terminal: --color=always added');
+  t.same(terminalArgs(ARGS, TERM, false), ARGS, 'a pipe (cargo\'s): nothing');
+  t.same(terminalArgs(ARGS, TERM, undefined), ARGS, 'an older client, which does not say: nothing');
+  t.same(terminalArgs([...ARGS, '--error-format=json'], TERM, true), [...ARGS, '--error-format=json'], 'JSON errors take their colours from --json');
+  t.same(terminalArgs([...ARGS, '--error-format', 'json'], TERM, true), [...ARGS, '--error-format', 'json'], 'as a separate value too');
+  t.same(terminalArgs([...ARGS, '--error-format=short'], TERM, true), [...ARGS, '--error-format=short', '--color=always'], 'short human errors are coloured');
+});
+
+t.test("a call's own --color: `auto` becomes `always`, the rest stand (rustc refuses the option twice)", async (t) => {
+  t.same(terminalArgs(['--color=auto', ...ARGS], TERM, true), ['--color=always', ...ARGS], '--color=auto, in its place');
+  t.same(terminalArgs(['--color', 'auto', ...ARGS], TERM, true), ['--color', 'always', ...ARGS], '--color auto');
+  t.same(terminalArgs(['--color=never', ...ARGS], TERM, true), ['--color=never', ...ARGS], 'never stays');
+  t.same(terminalArgs(['--color=always', ...ARGS], TERM, true), ['--color=always', ...ARGS], 'always stays');
+  t.same(terminalArgs(['--color=auto', '--color=auto', ...ARGS], TERM, true), ['--color=auto', '--color=auto', ...ARGS], 'twice: left for rustc to refuse');
+});
+
+t.test("the environment, as rustc's `auto` reads it", async (t) => {
+  const on = (env: Record<string, string | undefined>) => terminalArgs(ARGS, env, true).includes('--color=always');
+  t.ok(on({ TERM: 'xterm' }), 'TERM=xterm');
+  t.ok(on({ TERM: '' }), 'TERM set, empty');
+  t.notOk(on({ TERM: 'dumb' }), 'TERM=dumb');
+  t.notOk(on({}), 'TERM unset');
+  t.notOk(on({ TERM: 'xterm', NO_COLOR: '1' }), 'NO_COLOR');
+  t.ok(on({ TERM: 'xterm', NO_COLOR: '' }), 'NO_COLOR empty counts for nothing');
+  t.notOk(on({ TERM: 'xterm', NO_COLOR: '1', CLICOLOR_FORCE: '1' }), 'NO_COLOR wins over CLICOLOR_FORCE');
+  t.ok(on({ TERM: 'dumb', CLICOLOR_FORCE: '1' }), 'CLICOLOR_FORCE');
+  t.ok(on({ TERM: 'dumb', CLICOLOR_FORCE: '0' }), 'CLICOLOR_FORCE=0 forces too');
+  t.notOk(on({ TERM: 'dumb', CLICOLOR_FORCE: '' }), 'CLICOLOR_FORCE empty does not');
+  t.notOk(on({ TERM: 'xterm', CLICOLOR: '0' }), 'CLICOLOR=0');
+  t.ok(on({ CLICOLOR: '1' }), 'CLICOLOR set, TERM unset');
+  t.ok(on({ CLICOLOR: '' }), 'CLICOLOR empty, TERM unset');
+  t.ok(on({ CI: '' }), 'CI set, TERM unset');
+});
