@@ -55,7 +55,7 @@ function toolCrate(): string {
   return fileTree(
     {
       'Cargo.toml': '[package]\nname = "tool"\nversion = "0.1.0"\nedition = "2021"\ndescription = "a tool"\nlicense = "MIT"\n\n[dependencies]\nos_pipe = "1"\n',
-      'build.rs': 'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n    std::fs::write(format!("{out}/gen.rs"), "pub fn answer() -> u32 { 42 }\\n").unwrap();\n}\n',
+      'build.rs': 'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n    std::fs::write(format!("{out}/gen.rs"), "pub fn answer() -> u32 { let gen_unused = 0; 42 }\\n").unwrap();\n}\n',
       'src/lib.rs':
         '//! A tool.\ninclude!(concat!(env!("OUT_DIR"), "/gen.rs"));\n\n/// Doubles.\n///\n/// ```\n/// assert_eq!(tool::double(2), 4);\n/// ```\npub fn double(x: u32) -> u32 { x * 2 }\n',
       'src/main.rs': 'fn main() {\n    let unused = 1;\n    let (r, w) = os_pipe::pipe().unwrap();\n    drop((r, w));\n    println!("{}", tool::double(tool::answer()));\n}\n',
@@ -91,10 +91,14 @@ t.test('cargo install --path and from a git checkout, with CARGO_TARGET_DIR and 
   // --path builds in the package's own target dir: another one given, the first call's entries serve it.
   const first = await cargo(crate, ['install', '--path', '.', '--offline', '--locked', '--root', roots.path], 'path-a', { CARGO_TARGET_DIR: tempDir('target-a') });
   assertOk(t, first, 'install --path');
-  const second = await cargo(crate, ['install', '--path', '.', '--offline', '--locked', '--force', '--root', roots.path], 'path-b', { CARGO_TARGET_DIR: tempDir('target-b') });
+  const targetB = tempDir('target-b');
+  const second = await cargo(crate, ['install', '--path', '.', '--offline', '--locked', '--force', '--root', roots.path], 'path-b', { CARGO_TARGET_DIR: targetB });
   assertOk(t, second, 'install --path again, into another CARGO_TARGET_DIR');
   await allHit(t, 'path-b', 6);
   t.match(second.stderr, /warning: unused variable: `unused`\n --> src\/main\.rs:2:9/, "the bin's warning replayed");
+  // A warning in OUT_DIR's generated code names this install's target dir, not the first one's.
+  const genWarning = (r: RunResult) => /unused variable: `gen_unused`\n --> ([^:\s]+):/.exec(r.stderr)?.[1];
+  t.match(genWarning(second), new RegExp(`^${targetB}/release/build/tool-[0-9a-f]+/out/gen\\.rs$`), "the generated code's warning names the second target dir");
   // A git checkout (under CARGO_HOME) built in a temp target dir: the path install's entries serve it.
   const git = (args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: crate });
   writeFileSync(join(crate, '.gitignore'), 'target\n');
@@ -102,7 +106,9 @@ t.test('cargo install --path and from a git checkout, with CARGO_TARGET_DIR and 
   git(['add', '-A']);
   git(['commit', '-qm', 'tool']);
   const url = `file://${crate}`;
-  assertOk(t, await cargo(tmp, ['install', '--git', url, '--root', roots.git], 'git', { CARGO_NET_OFFLINE: 'false' }), 'install --git');
+  const fromGit = await cargo(tmp, ['install', '--git', url, '--root', roots.git], 'git', { CARGO_NET_OFFLINE: 'false' });
+  assertOk(t, fromGit, 'install --git');
+  t.match(genWarning(fromGit), new RegExp(`^${tmp}/cargo-install[^/]+/release/build/tool-[0-9a-f]+/out/gen\\.rs$`), "the generated code's warning names the install's temp dir");
   await allHit(t, 'git', 6);
   assertOk(t, await cargo(tmp, ['install', '--git', url, '--root', roots.plain], undefined, { CARGO_NET_OFFLINE: 'false' }), 'the plain install --git');
   sameFiles(t, join(roots.plain, 'bin'), join(roots.git, 'bin'), ['tool'], 'install --git');
