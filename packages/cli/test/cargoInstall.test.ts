@@ -116,7 +116,7 @@ t.test('cargo install --path and from a git checkout, with CARGO_TARGET_DIR and 
   t.equal((await run(join(roots.git, 'bin', 'tool'), [])).stdout, '84\n', 'the installed tool runs');
 });
 
-t.test('cargo package after a build: the verify build hits, the .crate and output equal plain cargo, and a file left out of the package still fails it', { skip }, async (t) => {
+t.test('cargo package and publish --dry-run after a build: the verify build hits, the .crate and output equal plain cargo, and a file left out of the package still fails it', { skip }, async (t) => {
   const crate = toolCrate();
   const plainCopy = tempDir('plain');
   rmSync(plainCopy, { recursive: true });
@@ -134,6 +134,16 @@ t.test('cargo package after a build: the verify build hits, the .crate and outpu
   const crateFile = join('target', 'package', 'tool-0.1.0.crate');
   t.ok(readFileSync(join(crate, crateFile)).equals(readFileSync(join(plainCopy, crateFile))), 'the .crate is plain cargo\'s');
   t.equal(settled(runs.pkg!.stderr.replaceAll(crate, 'DIR')), settled(runs.plain!.stderr.replaceAll(plainCopy, 'DIR')), "cargo's output is plain cargo's");
+  // cargo publish --dry-run verifies the same way, here against a local git index (no upload).
+  const index = fileTree({ 'config.json': '{"dl":"file:///nowhere","api":"http://127.0.0.1:9/"}\n' }, 'index');
+  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-qm', 'index']]) execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: index });
+  const publish = ['publish', '--dry-run', '--allow-dirty', '--registry', 'loc', '--config', `registries.loc.index="file://${index}"`];
+  const published = await cargo(crate, publish, 'publish', { CARGO_NET_OFFLINE: 'false' });
+  const plainPublished = await cargo(plainCopy, publish, undefined, { CARGO_NET_OFFLINE: 'false' });
+  assertOk(t, published, 'cargo publish --dry-run');
+  assertOk(t, plainPublished, 'plain cargo publish --dry-run');
+  await allHit(t, 'publish', 3);
+  t.equal(settled(published.stderr.replaceAll(crate, 'DIR')), settled(plainPublished.stderr.replaceAll(plainCopy, 'DIR')), "publish's output is plain cargo's");
   // The verify step is there to catch a file the package lacks: a hit must not hide it.
   writeFileSync(join(crate, 'data.txt'), 'data\n');
   writeFileSync(join(crate, 'Cargo.toml'), readFileSync(join(crate, 'Cargo.toml'), 'utf8').replace('license = "MIT"\n', 'license = "MIT"\nexclude = ["data.txt"]\n'));
