@@ -16,6 +16,7 @@ const haveCrates = ['os_pipe-', 'libc-'].every((p) => existsSync(REGISTRY) && re
 const skip = !haveCrates && 'Debian librust-os-pipe-dev and librust-libc-dev are not installed (see .ci/debian-packages.txt)';
 
 // One store for the file: each test reads its own sessions' calls.
+let registryInstalled = false;
 const store = new Store();
 t.teardown(() => store.stop());
 const home = fileTree({ 'config.toml': `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = ${JSON.stringify(REGISTRY)}\n` }, 'home');
@@ -82,6 +83,7 @@ t.test('cargo install from the registry: a second install, in a fresh temp targe
   sameFiles(t, join(roots.plain, 'bin'), join(roots.a, 'bin'), bins, 'the forced install');
   t.equal(settled(b.stderr.replaceAll(roots.b, 'ROOT')), settled(plain.stderr.replaceAll(roots.plain, 'ROOT')), "cargo's output is plain cargo's");
   t.same(readdirSync(tmp).filter((e) => e.startsWith('cargo-install')), [], 'no temp target dir left behind');
+  registryInstalled = true;
 });
 
 t.test('cargo install --path and from a git checkout, with CARGO_TARGET_DIR and --locked: hits, and the binary equals a plain install', { skip }, async (t) => {
@@ -91,6 +93,11 @@ t.test('cargo install --path and from a git checkout, with CARGO_TARGET_DIR and 
   // --path builds in the package's own target dir: another one given, the first call's entries serve it.
   const first = await cargo(crate, ['install', '--path', '.', '--offline', '--locked', '--root', roots.path], 'path-a', { CARGO_TARGET_DIR: tempDir('target-a') });
   assertOk(t, first, 'install --path');
+  if (registryInstalled) {
+    // A second tool sharing the first's dependencies: those hit in its first install.
+    const shared = (await store.calls('path-a')).filter((e) => (e.crate === 'libc' || e.crate === 'os_pipe') && e.crateType === 'lib');
+    t.same(shared.map((e) => `${e.crate}:${e.outcome}`).sort(), ['libc:hit', 'os_pipe:hit'], "os_pipe's and libc's libs hit for another tool");
+  }
   const targetB = tempDir('target-b');
   const second = await cargo(crate, ['install', '--path', '.', '--offline', '--locked', '--force', '--root', roots.path], 'path-b', { CARGO_TARGET_DIR: targetB });
   assertOk(t, second, 'install --path again, into another CARGO_TARGET_DIR');
