@@ -114,3 +114,22 @@ t.test('a crate that printed nothing is one entry for a terminal and a pipe; one
   t.match(r.stderr, /unused/, 'but is there');
   t.same((await store.calls('piped-warns')).map((e) => `${e.outcome}:${e.reason ?? ''}`), ['miss:diagnostic-form'], 'a miss: the stored warning was rendered for the terminal');
 });
+
+t.test('a --color that rustc refuses (twice, or another value) fails through splitcache as plainly, after a result without one was stored', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(WARNS);
+  const call = async (extra: string[], s: Store | undefined) => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    return s ? run(BIN, ['rustc', ...extra, ...ARGS.split(' ')], { cwd: dir, env: s.env() }) : run('rustc', [...extra, ...ARGS.split(' ')], { cwd: dir });
+  };
+  t.equal((await call([], store)).code, 0, 'stored without --color');
+  for (const extra of [['--color=auto', '--color=auto'], ['--color=never', '--color', 'always'], ['--color=bogus']]) {
+    const plain = await call(extra, undefined);
+    t.equal(plain.code, 1, `${extra.join(' ')}: plain rustc refuses it`);
+    const r = await call(extra, store);
+    t.equal(r.code, 1, `${extra.join(' ')}: so does a call through splitcache (before: a hit, exit 0)`);
+    t.equal(r.stderr, plain.stderr, 'with the same error');
+  }
+});

@@ -64,9 +64,14 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
  * when it is a pipe or a file (CI, `cargo build | tee`, an editor), so keying
  * it would split every crate's entries between the two and by window size.
  * `--color` likewise (a Makefile's call in a terminal gets `--color=always`
- * from splitcache itself: terminalArgs.ts).
+ * from splitcache itself: terminalArgs.ts), but only as rustc takes it: once,
+ * with a value it accepts (COLOUR_SHOWN). Given twice, or with another value,
+ * rustc refuses the call; left out of the key, such a call hit the entry of
+ * one without `--color` and exited 0 (`--color=auto --color=auto`).
  */
 const DISPLAY_ONLY = /^--(diagnostic-width|color)(#\d+)?$/;
+const COLOUR = /^--color(#\d+)?$/;
+const COLOUR_SHOWN = /^--color[= ](auto|always|never)$/;
 /** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */
 export interface KeyOptions {
   /** SPLITCACHE_REMAP added --remap-path-prefix flags. */
@@ -344,8 +349,12 @@ function oneTargetForm(k: KeyBuilder): ManifestKey {
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
-  return namedArgs(inv)
-    .filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name))
+  const named = namedArgs(inv);
+  const colours = named.filter(([name]) => COLOUR.test(name));
+  const colourKeyed = colours.length > 1 || colours.some(([, text]) => !COLOUR_SHOWN.test(text));
+  const keyed = ([name]: [string, string]) => !LINKER_ONLY.test(name) && (!DISPLAY_ONLY.test(name) || (colourKeyed && COLOUR.test(name)));
+  return named
+    .filter(keyed)
     .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 
