@@ -115,7 +115,7 @@ t.test('a crate that printed nothing is one entry for a terminal and a pipe; one
   t.same((await store.calls('piped-warns')).map((e) => `${e.outcome}:${e.reason ?? ''}`), ['miss:diagnostic-form'], 'a miss: the stored warning was rendered for the terminal');
 });
 
-t.test('a --color that rustc refuses (twice, or another value) fails through splitcache as plainly, after a result without one was stored', async (t) => {
+t.test('a --color that rustc refuses (twice, another value, or beside --json) fails through splitcache as plainly, after a result without one was stored', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const dir = crate(WARNS);
@@ -125,7 +125,9 @@ t.test('a --color that rustc refuses (twice, or another value) fails through spl
     return s ? run(BIN, ['rustc', ...extra, ...ARGS.split(' ')], { cwd: dir, env: s.env() }) : run('rustc', [...extra, ...ARGS.split(' ')], { cwd: dir });
   };
   t.equal((await call([], store)).code, 0, 'stored without --color');
-  for (const extra of [['--color=auto', '--color=auto'], ['--color=never', '--color', 'always'], ['--color=bogus']]) {
+  const json = ['--error-format=json', '--json=diagnostic-rendered-ansi'];
+  t.equal((await call(json, store)).code, 0, "stored with cargo's --json");
+  for (const extra of [['--color=auto', '--color=auto'], ['--color=never', '--color', 'always'], ['--color=bogus'], [...json, '--color=never']]) {
     const plain = await call(extra, undefined);
     t.equal(plain.code, 1, `${extra.join(' ')}: plain rustc refuses it`);
     const r = await call(extra, store);

@@ -65,9 +65,10 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
  * it would split every crate's entries between the two and by window size.
  * `--color` likewise (a Makefile's call in a terminal gets `--color=always`
  * from splitcache itself: terminalArgs.ts), but only as rustc takes it: once,
- * with a value it accepts (COLOUR_SHOWN). Given twice, or with another value,
- * rustc refuses the call; left out of the key, such a call hit the entry of
- * one without `--color` and exited 0 (`--color=auto --color=auto`).
+ * with a value it accepts (COLOUR_SHOWN), and without `--json`. Given twice,
+ * with another value, or beside `--json` (cargo's), rustc refuses the call;
+ * left out of the key, such a call hit the entry of one without `--color` and
+ * exited 0 (`--color=auto --color=auto`).
  */
 const DISPLAY_ONLY = /^--(diagnostic-width|color)(#\d+)?$/;
 const COLOUR = /^--color(#\d+)?$/;
@@ -351,7 +352,7 @@ function oneTargetForm(k: KeyBuilder): ManifestKey {
 export function keyedArgs(inv: Invocation): [string, string][] {
   const named = namedArgs(inv);
   const colours = named.filter(([name]) => COLOUR.test(name));
-  const colourKeyed = colours.length > 1 || colours.some(([, text]) => !COLOUR_SHOWN.test(text));
+  const colourKeyed = colours.length > 1 || colours.some(([, text]) => !COLOUR_SHOWN.test(text)) || (colours.length > 0 && named.some(([name]) => /^--json(#\d+)?$/.test(name)));
   const keyed = ([name]: [string, string]) => !LINKER_ONLY.test(name) && (!DISPLAY_ONLY.test(name) || (colourKeyed && COLOUR.test(name)));
   return named
     .filter(keyed)

@@ -27,9 +27,15 @@ t.test('options that only steer the linker or the width of diagnostics stay out 
 });
 
 t.test("a --color that rustc refuses stays in the key, so a stored result cannot answer a call plain rustc fails", async (t) => {
-  const plain = names([]);
-  for (const extra of [['--color=auto', '--color=auto'], ['--color=always', '--color', 'never'], ['--color=bogus'], ['--color', 'ALWAYS']]) {
-    t.not(JSON.stringify(names(extra)), JSON.stringify(plain), `${extra.join(' ')}: keyed (rustc refuses it; before, it hit an entry stored without --color and exited 0)`);
+  const json = ['--error-format=json', '--json=diagnostic-rendered-ansi'];
+  for (const [extra, without] of [
+    [['--color=auto', '--color=auto'], []],
+    [['--color=always', '--color', 'never'], []],
+    [['--color=bogus'], []],
+    [['--color', 'ALWAYS'], []],
+    [[...json, '--color=never'], json],
+  ]) {
+    t.not(JSON.stringify(names(extra!)), JSON.stringify(names(without!)), `${extra!.join(' ')}: keyed (rustc refuses it; before, it hit an entry stored without --color and exited 0)`);
   }
 });
 
