@@ -4,7 +4,9 @@
  * pipe and asks for colours itself (`--json=diagnostic-rendered-ansi`); a Makefile, a script
  * or a developer calling rustc in a terminal does not, and through splitcache their warnings
  * and errors came without colours, miss or hit. Where the caller's stderr is a terminal and
- * the call's errors are not JSON (which takes its colours from `--json`), the rustc it runs
+ * the call's errors are not JSON (which takes its colours from `--json`) and it has no `--json` (beside
+ * which rustc refuses `--color`: given one, a call that rustc refuses for `--json` alone was refused
+ * for `--color`, an option it never gave), the rustc it runs
  * gets `--color=always` in place of the call's `--color=auto` or of none, when the environment
  * asks for colours as rustc's own `auto` reads it. That is how diagnostics are shown, so not keyed (manifestKey.ts,
  * DISPLAY_ONLY): a result that printed nothing serves a terminal and a pipe alike, one that
@@ -18,7 +20,7 @@
  * terminal of any width unless given `--diagnostic-width` (checked at 40, 100 and 300).
  */
 export function terminalArgs(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {
-  if (!stderrTty || jsonErrors(args) || !coloursOn(env)) return [...args];
+  if (!stderrTty || jsonErrors(args) || args.some((a) => a === '--json' || a.startsWith('--json=')) || !coloursOn(env)) return [...args];
   const at = args.flatMap((a, i) => (a === '--color' || a.startsWith('--color=') ? [i] : []));
   if (at.length === 0) return [...args, '--color=always'];
   const i = at[0]!;

@@ -11,6 +11,9 @@ t.test('colours for a caller whose stderr is a terminal, as a plain rustc would 
   t.same(terminalArgs([...ARGS, '--error-format=json'], TERM, true), [...ARGS, '--error-format=json'], 'JSON errors take their colours from --json');
   t.same(terminalArgs([...ARGS, '--error-format', 'json'], TERM, true), [...ARGS, '--error-format', 'json'], 'as a separate value too');
   t.same(terminalArgs([...ARGS, '--error-format=short'], TERM, true), [...ARGS, '--error-format=short', '--color=always'], 'short human errors are coloured');
+  for (const json of [['--json=artifacts'], ['--json', 'artifacts'], ['--error-format=short', '--json=artifacts']]) {
+    t.same(terminalArgs([...ARGS, ...json], TERM, true), [...ARGS, ...json], `${json.join(' ')}: nothing (rustc refuses --color beside --json; given it, its error named --color, not the call's own fault)`);
+  }
 });
 
 t.test("a call's own --color: `auto` becomes `always`, the rest stand (rustc refuses the option twice)", async (t) => {
