@@ -4,13 +4,14 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import { appendFileSync, closeSync, constants, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, crateNameOfCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
+import { controllingTerminal } from '@splitcache/daemon/terminalArgs';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
@@ -127,7 +128,7 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask(), stderrTty: isatty(2) });
+    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask(), stderrTty: isatty(2), ...ownTerminal() });
     if (!wire || typeof wire !== 'object' || !('action' in wire)) throw new Error(`bad reply ${JSON.stringify(wire)}`);
     plan = planFromWire(wire);
   } catch (err) {
@@ -172,6 +173,16 @@ async function wrap(argv: string[]): Promise<number> {
 }
 
 /** The store dir this call's environment names, or the error saying it names none. */
+/** This process's controlling terminal, for the width rustc would lay out for (daemon/src/terminalArgs.ts). */
+function ownTerminal(): { terminal?: { tty: number; session: number } } {
+  try {
+    const terminal = controllingTerminal(readFileSync('/proc/self/stat', 'latin1'));
+    return terminal ? { terminal } : {};
+  } catch {
+    return {};
+  }
+}
+
 function knownStoreDir(): string | Error {
   try {
     return storeDir(process.env);

@@ -135,3 +135,32 @@ t.test('a --color that rustc refuses (twice, another value, or beside --json) fa
     t.equal(r.stderr, plain.stderr, 'with the same error');
   }
 });
+
+// With no --diagnostic-width, rustc lays out for the size of its controlling terminal, whatever its
+// descriptors (a `| cat` here, as `cargo build | tee`, whose rustc calls cargo gives pipes and no
+// width), and for 140 columns without one. A result laid out for a 40-column terminal was served at
+// 200 columns, and to a call with no terminal (a review's repro). A line that rustc cuts to fit:
+const LONG = `pub fn f() -> u32 { /* ${'x'.repeat(110)} */ let unused = 1; 2 }\n`;
+const setsid = spawnSync('setsid', ['--version']).status === 0;
+
+t.test("the controlling terminal's width, on the terminal and through a pipe, as plain rustc; none without one", { skip: skip || (!setsid && 'no setsid') }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(LONG);
+  const env = { TERM: 'xterm', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined };
+  const at = async (s: Store | undefined, size: string, tail = '') => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    const command = `${s ? `${BIN} rustc` : 'rustc'} ${ARGS}`;
+    const inner = size === 'none' ? ['setsid', '-w', 'sh', '-c', `${command} 2>&1`] : ['script', '-qec', `stty rows 30 cols ${size}; ${command}${tail}; echo "exit=$?"`, '/dev/null'];
+    return (await run(inner[0]!, inner.slice(1), { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
+  };
+  const plain40 = await at(undefined, '40');
+  t.not(plain40, await at(undefined, '200'), 'plain rustc lays out for the width (else this test shows nothing)');
+  for (const [size, tail] of [['40', ''], ['200', ''], ['40', ''], ['40', ' 2>&1 | cat'], ['200', ' 2>&1 | cat'], ['none', '']] as const) {
+    t.equal(await at(store, size, tail), await at(undefined, size, tail), `${size === 'none' ? 'no terminal' : `${size} columns`}${tail ? ', through a pipe' : ''}: as plain rustc`);
+  }
+  const outcomes = (await store.audit()).map((e) => (e.outcome === 'hit' ? 'hit' : e.reason ?? e.outcome));
+  // The piped calls get no colours (their stderr is no terminal): a form of their own too.
+  t.same(outcomes, ['new-key', 'diagnostic-form', 'hit', 'diagnostic-form', 'diagnostic-form', 'diagnostic-form'], 'each width its own result; the same form hits');
+});

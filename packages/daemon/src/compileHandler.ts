@@ -19,6 +19,7 @@ import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
 import { terminalArgs } from './terminalArgs.js';
+import { terminalWidth } from './terminalWidth.js';
 import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
@@ -111,7 +112,7 @@ export class CompileHandler {
     // An argument that was not UTF-8 reaches the daemon with U+FFFD for its bytes: the caller runs rustc with its own
     // (which rustc refuses). Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
     if (req.argv.some((a) => a.includes('\uFFFD'))) return this.passThrough(session, '', 'not-utf8');
-    const args = terminalArgs(call.args, req.env, req.stderrTty); // what a plain rustc takes from a terminal
+    const args = terminalArgs(call.args, req.env, req.stderrTty, await terminalWidth(req.terminal)); // what a plain rustc takes from a terminal
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);
@@ -179,8 +180,7 @@ export class CompileHandler {
     this.compiling.begin(p.key.key, token);
     if (p.link) this.libraries.note(token, p.inv, p.cwd);
     // A driver runs as it was called, given the rustc path first (the link step too).
-    const runArgs = [...call.lead, ...(p.noLinkArgs ?? inv.args)];
-    return { action: 'run', token, args: runArgs, bootstrap: mode === 'split', warning: this.faults.take() };
+    return { action: 'run', token, args: [...call.lead, ...(p.noLinkArgs ?? inv.args)], bootstrap: mode === 'split', warning: this.faults.take() };
   }
 
   private storeHung(req: Extract<Request, { op: 'compile' }>): CompilePlan {

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
 import { isatty } from 'node:tty';
 import { mountNamespace } from './protocol.js';
+import { controllingTerminal } from './terminalArgs.js';
 import { peerInode } from './tcpTable.js';
 
 export interface Caller {
@@ -25,8 +26,9 @@ export interface Caller {
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
-  /** Whether its stderr is a terminal (terminalArgs.ts). */
+  /** Whether its stderr is a terminal, and its controlling terminal if it has one (terminalArgs.ts). */
   stderrTty: boolean;
+  terminal?: { tty: number; session: number };
   close(): Promise<void>;
 }
 
@@ -62,7 +64,8 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     for (const o of outputs) if (o.status === 'rejected') throw o.reason;
     const [out, err] = opened as [number, number];
     const umask = /^Umask:\s+([0-7]+)/m.exec(status)?.[1];
-    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, stderrTty: isatty(err), close };
+    const terminal = controllingTerminal(readFileSync(`${proc}/stat`, 'latin1'));
+    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, stderrTty: isatty(err), ...(terminal ? { terminal } : {}), close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);

@@ -1,25 +1,47 @@
 /**
- * What a plain rustc takes from a terminal it writes to, as arguments for the rustc a cached
- * call runs, whose stderr is a pipe (to the daemon, or to a file): colours. cargo gives rustc a
- * pipe and asks for colours itself (`--json=diagnostic-rendered-ansi`); a Makefile, a script
- * or a developer calling rustc in a terminal does not, and through splitcache their warnings
- * and errors came without colours, miss or hit. Where the caller's stderr is a terminal and
- * the call's errors are not JSON (which takes its colours from `--json`) and it has no `--json` (beside
- * which rustc refuses `--color`: given one, a call that rustc refuses for `--json` alone was refused
- * for `--color`, an option it never gave), the rustc it runs
- * gets `--color=always` in place of the call's `--color=auto` or of none, when the environment
- * asks for colours as rustc's own `auto` reads it. That is how diagnostics are shown, so not keyed (manifestKey.ts,
- * DISPLAY_ONLY): a result that printed nothing serves a terminal and a pipe alike, one that
- * printed something only its own form (diagnosticForm.ts). A call with `--color` twice, which
- * rustc refuses, is left as it is.
+ * What a plain rustc takes from a terminal, as arguments for the rustc a cached call runs,
+ * whose stderr is a pipe (to the daemon, or to a file): colours, and the width below. cargo
+ * gives rustc a pipe and asks for colours itself (`--json=diagnostic-rendered-ansi`); a
+ * Makefile, a script or a developer calling rustc in a terminal does not, and through
+ * splitcache their warnings and errors came without colours, miss or hit. Where the caller's
+ * stderr is a terminal, the call has no `--json` and its errors are not JSON (which take
+ * their colours from `--json`; beside `--json` rustc refuses `--color`, so a call it refuses
+ * for `--json` alone was refused for an option it never gave), the rustc it runs gets
+ * `--color=always` in place of the call's `--color=auto` or of none, when the environment
+ * asks for colours as rustc's own `auto` reads it. Both are how diagnostics are shown, so not
+ * keyed (manifestKey.ts, DISPLAY_ONLY): a result that printed nothing serves a terminal and a
+ * pipe alike, one that printed something only its own form (diagnosticForm.ts). A call with
+ * `--color` twice, which rustc refuses, is left as it is.
  *
  * rustc 1.95's `auto`, checked here under `script` one variable at a time: no colours under
  * NO_COLOR (not empty); colours under CLICOLOR_FORCE (not empty, `0` too); none under
  * CLICOLOR=0; else colours where TERM is set and is not `dumb`, or CLICOLOR or CI is set
- * (empty or not). The terminal's width is not taken: rustc lays out for 140 columns in a
- * terminal of any width unless given `--diagnostic-width` (checked at 40, 100 and 300).
+ * (empty or not).
+ *
+ * And the width: with no `--diagnostic-width`, rustc lays out for the size of its controlling
+ * terminal, whatever its descriptors are (a `cargo build | tee` in a terminal, whose rustc
+ * calls cargo gives pipes and no width), and for 140 columns with none (CI) or one whose rows
+ * are 0. Such a call gets `--diagnostic-width=<columns>` of the caller's controlling terminal
+ * (`columns`, terminalWidth.ts), so a result's form names the width it was laid out for: before,
+ * one laid out for a 40-column terminal was served at 200 columns, and to CI (a review's repro).
  */
-export function terminalArgs(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {
+export function terminalArgs(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined, columns?: number): string[] {
+  const sized = columns === undefined || args.some((a) => a === '--diagnostic-width' || a.startsWith('--diagnostic-width=')) ? args : [...args, `--diagnostic-width=${columns}`];
+  return coloured(sized, env, stderrTty);
+}
+
+/**
+ * The controlling terminal of a process, from its /proc/<pid>/stat line: its device number
+ * (`tty_nr`, 0 for none) and its session, which a memo of the terminal's size is kept for.
+ */
+export function controllingTerminal(stat: string): { tty: number; session: number } | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const tty = Number(fields[4]);
+  const session = Number(fields[3]);
+  return stat.includes(')') && tty > 0 && Number.isInteger(tty) && Number.isInteger(session) ? { tty, session } : undefined;
+}
+
+function coloured(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {
   if (!stderrTty || jsonErrors(args) || args.some((a) => a === '--json' || a.startsWith('--json=')) || !coloursOn(env)) return [...args];
   const at = args.flatMap((a, i) => (a === '--color' || a.startsWith('--color=') ? [i] : []));
   if (at.length === 0) return [...args, '--color=always'];

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { terminalArgs } from '../src/terminalArgs.js';
+import { controllingTerminal, terminalArgs } from '../src/terminalArgs.js';
 
 const ARGS = ['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib'];
 const TERM = { TERM: 'xterm-256color' };
@@ -40,4 +40,19 @@ t.test("the environment, as rustc's `auto` reads it", async (t) => {
   t.ok(on({ CLICOLOR: '1' }), 'CLICOLOR set, TERM unset');
   t.ok(on({ CLICOLOR: '' }), 'CLICOLOR empty, TERM unset');
   t.ok(on({ CI: '' }), 'CI set, TERM unset');
+});
+
+t.test("the controlling terminal's width, where the call gives none", async (t) => {
+  t.same(terminalArgs(ARGS, TERM, false, 80), [...ARGS, '--diagnostic-width=80'], 'a pipe under a terminal (cargo build | tee): its width');
+  t.same(terminalArgs(ARGS, TERM, true, 80), [...ARGS, '--diagnostic-width=80', '--color=always'], 'with colours on the terminal itself');
+  t.same(terminalArgs([...ARGS, '--diagnostic-width=100'], TERM, false, 80), [...ARGS, '--diagnostic-width=100'], "the call's own width stands (cargo's, from its terminal)");
+  t.same(terminalArgs([...ARGS, '--diagnostic-width', '100'], TERM, false, 80), [...ARGS, '--diagnostic-width', '100'], 'as a separate value too');
+  t.same(terminalArgs(ARGS, TERM, false, undefined), ARGS, 'no terminal (CI), or one with 0 rows: none, and rustc takes 140');
+});
+
+t.test('a controlling terminal from a /proc stat line', async (t) => {
+  t.same(controllingTerminal('4242 (bash) S 4200 4242 4100 34817 4242 4194304 0 0'), { tty: 34817, session: 4100 }, 'tty_nr and the session');
+  t.same(controllingTerminal('4242 (a) b) c) S 4200 4242 4100 34818 4242 0'), { tty: 34818, session: 4100 }, 'a name with parentheses and spaces');
+  t.equal(controllingTerminal('4242 (node) S 1 4242 4242 0 -1 0'), undefined, 'tty_nr 0: none');
+  t.equal(controllingTerminal('garbage'), undefined, 'not a stat line');
 });
