@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { unpack } from 'msgpackr';
 import { packValue } from './packValue.js';
+import { isEntryRecord, isManifestRecord } from './recordShape.js';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { BlobDir } from './blobDir.js';
@@ -159,11 +160,11 @@ export class Store {
   }
 
   async getManifest(key: Digest): Promise<ManifestRecord | undefined> {
-    return this.getRecord<ManifestRecord>(`m!${key}`);
+    return this.getRecord(`m!${key}`, isManifestRecord);
   }
 
   async getEntry(key: Digest): Promise<EntryRecord | undefined> {
-    return this.getRecord<EntryRecord>(`e!${key}`);
+    return this.getRecord(`e!${key}`, isEntryRecord);
   }
 
   async deleteEntry(key: Digest): Promise<void> {
@@ -198,10 +199,13 @@ export class Store {
       }
     }
     for await (const [k, v] of this.db.iterator({ gt: 'e!', lt: 'e!~' })) {
-      let e: EntryRecord;
+      let e: unknown;
       try {
-        e = unpack(v) as EntryRecord;
+        e = unpack(v);
       } catch {
+        e = undefined;
+      }
+      if (!isEntryRecord(e)) {
         await this.db.del(k).catch(() => undefined);
         continue;
       }
@@ -272,11 +276,13 @@ export class Store {
   /** Every manifest, in key order (for `explain`, which looks for a crate's nearest earlier key). */
   async *manifests(): AsyncGenerator<[string, ManifestRecord]> {
     for await (const [k, v] of this.db.iterator({ gt: 'm!', lt: 'm!~' })) {
+      let m: unknown;
       try {
-        yield [k.slice(2), unpack(v) as ManifestRecord];
+        m = unpack(v);
       } catch {
-        /* skipped: a damaged record is dropped on its next direct read */
+        continue; // skipped: a damaged record is dropped on its next direct read
       }
+      if (isManifestRecord(m)) yield [k.slice(2), m];
     }
   }
 
@@ -339,15 +345,19 @@ export class Store {
    * memtable or block cache in microseconds, while an async get is a round trip through
    * libuv's thread pool, whose wake-ups were the tail of a hit's time (p99 3.6 ms each).
    */
-  private async getRecord<T>(key: string): Promise<T | undefined> {
+  private async getRecord<T>(key: string, shaped: (v: unknown) => v is T = (v): v is T => true): Promise<T | undefined> {
     const v = this.db.getSync(key);
     if (v === undefined) return undefined;
+    let value: unknown;
     try {
-      return unpack(v) as T;
+      value = unpack(v);
     } catch (cause) {
       await this.db.del(key).catch(() => undefined);
-      throw new SplitcacheError('SPLITCACHE_MANIFEST_MALFORMED', `index record ${key} is not valid msgpack; dropped`, { cause });
+      throw new SplitcacheError('SPLITCACHE_MANIFEST_MALFORMED', `the cache index's record ${key} is damaged (not valid msgpack); dropped`, { cause });
     }
+    if (shaped(value)) return value;
+    await this.db.del(key).catch(() => undefined);
+    throw new SplitcacheError('SPLITCACHE_MANIFEST_MALFORMED', `the cache index's record ${key} is damaged (not a record of this version's shape); dropped`);
   }
 }
 
