@@ -2,7 +2,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, digestFileSync, type Digest } from '@splitcache/hash';
-import { SplitcacheError } from '@splitcache/errors';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { rustcVersionForRlink } from '@splitcache/paths';
 import { RlinkSupport } from './rlinkSupport.js';
 import { driverOf, isNightlyRelease } from '@splitcache/rustc';
@@ -272,8 +272,23 @@ export async function startProbe(rustc: string, cwd: string, env: Record<string,
     ]);
     return { verbose: vv.stdout + driver, sysroot, compiler: proxy ? undefined : file, unstableAlways };
   } catch (cause) {
-    throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}`, { cause });
+    throw new SplitcacheError('SPLITCACHE_RUSTC_IDENTITY', `cannot identify rustc at ${rustc}: ${whyProbeFailed(cause)}`, { cause });
   }
+}
+
+/**
+ * What went wrong in a probe, for its one line: the command and its exit with the first line it
+ * printed on stderr, or the system's error. Before, the line said only `cannot identify rustc at
+ * <path>`, and a developer had nothing to go on (rustc's own complaint went unshown).
+ */
+export function whyProbeFailed(cause: unknown): string {
+  const e = cause as { cmd?: string; code?: unknown; signal?: string | null; stderr?: string; message?: string };
+  const said = String(e?.stderr ?? '').split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 200);
+  if (typeof e?.cmd === 'string') {
+    const how = typeof e.code === 'number' ? `exited ${e.code}` : e.signal ? `was killed by ${e.signal}` : typeof e.code === 'string' ? `failed: ${e.code}` : 'failed';
+    return `\`${e.cmd}\` ${how}${said ? ` (${said})` : ''}`;
+  }
+  return oneLine(cause);
 }
 
 /** `<dir>/..` for a rustc at `<dir>/rustc` (links resolved) when `<dir>/../lib/rustlib` exists. */
