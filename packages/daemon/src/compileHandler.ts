@@ -112,7 +112,7 @@ export class CompileHandler {
     // An argument that was not UTF-8 reaches the daemon with U+FFFD for its bytes: the caller runs rustc with its own
     // (which rustc refuses). Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
     if (req.argv.some((a) => a.includes('\uFFFD'))) return this.passThrough(session, '', 'not-utf8');
-    const args = terminalArgs(call.args, req.env, req.stderrTty, await terminalWidth(req.terminal)); // what a plain rustc takes from a terminal
+    const args = terminalArgs(call.args, req.env, req.stderrTty, await terminalWidth(req.terminal, call.args)); // what a plain rustc takes from a terminal
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);

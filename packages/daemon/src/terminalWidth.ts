@@ -10,10 +10,11 @@ const known = new Map<string, { at: number; columns: Promise<number | undefined>
  * or undefined where it has none, or a size with 0 rows or columns (rustc then takes 140). Asked of
  * `stty -F <device> size`: node has no ioctl of its own, and the daemon opening a terminal might
  * make it its own. Kept a second for a terminal and session (a pty's number is used again by the
- * next terminal opened): a warm build in a terminal asks once, not once a call.
+ * next terminal opened): a warm build in a terminal asks once, not once a call. Not asked for a
+ * call that gives its own width (cargo's, from its terminal).
  */
-export function terminalWidth(term: { tty: number; session: number } | undefined): Promise<number | undefined> {
-  if (!term) return Promise.resolve(undefined);
+export function terminalWidth(term: { tty: number; session: number } | undefined, args: readonly string[]): Promise<number | undefined> {
+  if (!term || args.some((a) => a === '--diagnostic-width' || a.startsWith('--diagnostic-width='))) return Promise.resolve(undefined);
   const path = devicePath(term.tty);
   if (!path) return Promise.resolve(undefined);
   const key = `${term.tty}:${term.session}`;
