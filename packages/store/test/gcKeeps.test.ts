@@ -1,0 +1,64 @@
+import t, { type Test } from 'tap';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initHash } from '@splitcache/hash';
+import { collectGarbage, Store, verifyStore, type EntryRecord } from '../src/index.js';
+
+// What gc must leave alone, each found unguarded by a mutation audit: the record blob of a kept
+// entry (gc removed it with the check gone, and `audit verify` then evicted every entry for a
+// blob missing, and an index rebuild found nothing), and a directory in blobs/ that is no shard.
+
+async function tempStore(t: Test, prefix: string): Promise<{ store: Store; dir: string }> {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  t.teardown(() => store.close().catch(() => undefined));
+  return { store, dir };
+}
+
+async function commit(store: Store, i: number): Promise<void> {
+  const data = Buffer.from(`object file ${i} `.repeat(50));
+  const digest = await store.blobs.write(data);
+  const entry: EntryRecord = {
+    v: 1, mode: 'whole', crateName: `c${i}`, crateType: 'lib', outputs: [{ name: `libc${i}.rlib`, digest, size: data.length, form: 'raw', role: 'output' }],
+    stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+    compileMs: 100, command: [], inputs: [],
+  };
+  await store.commitEntry({ manifestKey: `m${i}`, manifest: { v: 1, crateName: `c${i}`, components: [] }, result: { entryKey: `e${i}`, inputs: [], envDeps: [] }, entry });
+}
+
+t.test("gc keeps a kept entry's record blob: verify finds it whole, and a lost index is rebuilt from it", async (t) => {
+  const { store, dir } = await tempStore(t, 'sc-gcrecord-');
+  await commit(store, 1);
+  await commit(store, 2);
+  const records: string[] = [];
+  for await (const [, e] of store.entries()) records.push(e.recordDigest!);
+  t.equal(records.length, 2);
+  const r = await collectGarbage(store, { maxBytes: Infinity });
+  t.same([r.entriesEvicted, r.blobsRemoved], [0, 0], 'room for everything: nothing evicted, no blob removed');
+  for (const d of records) t.ok(await store.blobs.has(d), `record blob ${d} is still there`);
+  const v = await verifyStore(store);
+  t.same([v.entriesEvicted, v.missingBlobs], [0, []], 'verify after gc evicts nothing');
+
+  await store.close();
+  rmSync(join(dir, 'index'), { recursive: true, force: true });
+  const reopened = await Store.open(dir);
+  t.teardown(() => reopened.close().catch(() => undefined));
+  let n = 0;
+  for await (const _ of reopened.entries()) n++;
+  t.equal(n, 2, 'the index, lost, is rebuilt with both entries');
+});
+
+t.test('a directory in blobs/ that is no shard is left alone by gc', async (t) => {
+  const { store } = await tempStore(t, 'sc-gcforeign-');
+  await commit(store, 1);
+  const foreign = join(store.blobs.root, 'lost+found');
+  mkdirSync(foreign);
+  writeFileSync(join(foreign, '#1234'), 'a file fsck saved');
+  const r = await collectGarbage(store, { maxBytes: 0 });
+  t.equal(r.entriesEvicted, 1, 'gc ran through');
+  t.ok(existsSync(join(foreign, '#1234')), 'the file in it stays');
+  t.equal((await store.blobs.usage()).blobs, 0, 'and is not counted as a blob');
+});
