@@ -59,7 +59,11 @@ t.test("gc counts each entry's record blob against the max-size, as its outputs:
   const gc = await store.splitcache(['gc', '--max-size', String(limit), '--json']);
   assertOk(t, gc, `gc --max-size ${limit} runs`);
   t.equal((JSON.parse(gc.stdout) as GcResult).entriesEvicted, 1, 'the entry does not fit, and goes');
-  t.ok((await store.stats()).usage.blobBytes <= limit, 'the store fits its limit');
+  const after = await store.stats();
+  t.ok(after.usage.blobBytes <= limit, 'the store fits its limit');
+  // The counter `stats` shows as `entries evicted` (a mutation audit found it unchecked).
+  t.equal(after.evicted, 1, 'stats counts the entry gc evicted');
+  t.match((await store.splitcache(['stats'])).stdout, /entries evicted\s+1\n/, 'and says so');
 });
 
 // A limit lowered between two daemons (or a store restored from a CI cache saved over its limit)
