@@ -148,6 +148,12 @@ t.test('stats --zero sets the counters back to zero for good; the audit log is k
   const after = await store.stats();
   t.equal(after.misses, 0, 'no misses since the reset');
   t.equal(after.hits, first.misses, `the warm build's ${after.hits} hits, one for each earlier miss`);
+  // The byte and time totals are the hit lines' sums (a mutation audit found bytesRestored unchecked).
+  const hits = (await store.audit()).filter((e) => e.outcome === 'hit' && e.time >= zeroed.zeroedAt!);
+  t.equal(hits.length, after.hits, 'the hit lines since the reset');
+  const restored = hits.reduce((n, e) => n + (e.bytes ?? 0), 0);
+  t.ok(restored > 0 && after.bytesRestored === restored, `bytes restored: their bytes (${after.bytesRestored} of ${restored})`);
+  t.equal(after.timeSavedMs, hits.reduce((n, e) => n + Math.max(0, e.timeSavedMs ?? 0), 0), 'time saved: their time');
   t.equal(after.zeroedAt, zeroed.zeroedAt, 'the reset time survives a restart');
   t.match((await store.splitcache(['stats'])).stdout, /^zeroed +\d{4}-\d\d-\d\dT/m, 'the table says when');
 });
