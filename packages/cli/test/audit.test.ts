@@ -154,6 +154,14 @@ t.test('stats --zero sets the counters back to zero for good; the audit log is k
   const restored = hits.reduce((n, e) => n + (e.bytes ?? 0), 0);
   t.ok(restored > 0 && after.bytesRestored === restored, `bytes restored: their bytes (${after.bytesRestored} of ${restored})`);
   t.equal(after.timeSavedMs, hits.reduce((n, e) => n + Math.max(0, e.timeSavedMs ?? 0), 0), 'time saved: their time');
+  // --origin counts only the lines of that origin (a mutation audit found the filter unchecked).
+  const lines = await store.audit();
+  const byOrigin = async (o: string) => JSON.parse((await store.splitcache(['stats', '--json', '--origin', o])).stdout) as { hits: number; misses: number };
+  const [allHits, allMisses] = [lines.filter((e) => e.outcome === 'hit').length, lines.filter((e) => e.outcome === 'miss').length];
+  t.ok(allHits > 0 && allMisses > 0, `the log has hits (${allHits}) and misses (${allMisses})`);
+  t.same(await byOrigin('local'), { ...(await byOrigin('local')), hits: allHits, misses: 0 }, 'stats --origin local: the local hits alone');
+  t.same(await byOrigin('miss'), { ...(await byOrigin('miss')), hits: 0, misses: allMisses }, 'stats --origin miss: the misses alone');
+  t.equal((await byOrigin('remote')).hits, 0, 'stats --origin remote: no remote hit');
   t.equal(after.zeroedAt, zeroed.zeroedAt, 'the reset time survives a restart');
   t.match((await store.splitcache(['stats'])).stdout, /^zeroed +\d{4}-\d\d-\d\dT/m, 'the table says when');
 });
