@@ -162,6 +162,9 @@ t.test('stats --zero sets the counters back to zero for good; the audit log is k
   t.same(await byOrigin('local'), { ...(await byOrigin('local')), hits: allHits, misses: 0 }, 'stats --origin local: the local hits alone');
   t.same(await byOrigin('miss'), { ...(await byOrigin('miss')), hits: 0, misses: allMisses }, 'stats --origin miss: the misses alone');
   t.equal((await byOrigin('remote')).hits, 0, 'stats --origin remote: no remote hit');
+  // The table's hit rate (found unchecked by the same audit).
+  const rate = ((100 * after.hits) / (after.hits + after.misses)).toFixed(1);
+  t.match((await store.splitcache(['stats'])).stdout, new RegExp(`^hit rate +${rate.replace('.', '\\.')} %$`, 'm'), `the table's hit rate: ${rate} %`);
   t.equal(after.zeroedAt, zeroed.zeroedAt, 'the reset time survives a restart');
   t.match((await store.splitcache(['stats'])).stdout, /^zeroed +\d{4}-\d\d-\d\dT/m, 'the table says when');
 });
