@@ -119,7 +119,8 @@ t.test('a --dir that cannot be made or used is refused at once, with what stood 
 });
 
 t.test('eviction: least recently used items go first, down to max-size', async (t) => {
-  const s = await serve(t, { maxSize: 3000, lruGranularityMs: 0 });
+  const dir = tmp();
+  const s = await serve(t, { dir, maxSize: 3000, lruGranularityMs: 0 });
   const c = cache(t, s.url, { compression: 'none' });
   const blobs = [1, 2, 3, 4].map((i) => Buffer.alloc(1000, i));
   const ds = blobs.map((b) => digestBytes(b));
@@ -133,6 +134,11 @@ t.test('eviction: least recently used items go first, down to max-size', async (
   for (let i = 0; i < 50 && s.status().bytes > 3000; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(s.status().bytes, 3000, JSON.stringify(s.status()));
   t.same(await Promise.all(ds.map((d) => c.hasBlob(d))), [true, false, true, true], 'the least recently used blob was evicted');
+  // Its file too: with the removal gone the index said 3000 bytes while the disk kept every blob
+  // for good, past --max-size (a mutation audit's survivor).
+  const files = new BlobDir(join(dir, 'cas'));
+  for (let i = 0; i < 50 && existsSync(files.pathOf(ds[1]!)); i++) await new Promise((r) => setTimeout(r, 20));
+  t.same(ds.map((d) => existsSync(files.pathOf(d))), [true, false, true, true], 'and its file is gone from cas/');
 });
 
 t.test('a server started over a lower --max-size evicts down to it at once, not at the next PUT', async (t) => {
