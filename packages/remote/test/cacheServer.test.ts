@@ -7,7 +7,7 @@ import { Client } from 'undici';
 import { dirname, join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { BlobDir } from '@splitcache/store';
-import { CacheServer, parseTokens, RemoteCache, sealAc } from '../src/index.js';
+import { CacheServer, isLoopback, parseTokens, RemoteCache, sealAc } from '../src/index.js';
 import { serve, smallTmpfs, tmp } from './serverHelpers.js';
 
 
@@ -83,6 +83,9 @@ t.test('tokens: 401 without or with an unknown token, 403 on a write with a read
   t.same([...parseTokens('a read\n# comment\nb read-write ci main, c read', 'x').values()].map((v) => v.name), ['token1', 'ci main', 'token3']);
   t.throws(() => parseTokens('a write', 'x'), { code: 'SPLITCACHE_SERVE_CONFIG' });
   await t.rejects(CacheServer.start({ dir: tmp(), host: '0.0.0.0', port: 0 }), { code: 'SPLITCACHE_SERVE_CONFIG' }, 'an open server only on loopback');
+  // Loopback by address, not by a name's first characters (a mutation audit's survivor: a prefix test passed every test).
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) t.ok(isLoopback(host), `${host} is loopback`);
+  for (const host of ['127.example.com', '127.0.0.1.nip.io', '1270.0.0.1', '0.0.0.0', '::', '10.0.0.1']) t.notOk(isLoopback(host), `${host} is not`);
 });
 
 t.test('a tokens file edited while the server runs: a token added reads, one revoked does not, a broken edit keeps the old', async (t) => {
