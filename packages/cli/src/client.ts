@@ -4,14 +4,14 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import { appendFileSync, closeSync, constants, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { oneLine } from '@splitcache/errors';
 import { compilerCall, crateNameOfCall, isInfoCall, linkHalfOf } from '@splitcache/rustc';
 import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
-import { controllingTerminal } from '@splitcache/daemon/terminalArgs';
+import { layoutTerminal } from '@splitcache/daemon/terminalArgs';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
@@ -173,10 +173,18 @@ async function wrap(argv: string[]): Promise<number> {
 }
 
 /** The store dir this call's environment names, or the error saying it names none. */
-/** This process's controlling terminal, for the width rustc would lay out for (daemon/src/terminalArgs.ts). */
+/** The terminal this process's rustc would lay out for (its descriptors', else its controlling terminal), for the width rustc would lay out for (daemon/src/terminalArgs.ts). */
 function ownTerminal(): { terminal?: { tty: number; session: number } } {
   try {
-    const terminal = controllingTerminal(readFileSync('/proc/self/stat', 'latin1'));
+    const devices = [1, 0, 2].map((fd) => {
+      try {
+        const st = fstatSync(fd);
+        return st.isCharacterDevice() ? st.rdev : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    const terminal = layoutTerminal(readFileSync('/proc/self/stat', 'latin1'), devices);
     return terminal ? { terminal } : {};
   } catch {
     return {};

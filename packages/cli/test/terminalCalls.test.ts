@@ -164,3 +164,24 @@ t.test("the controlling terminal's width, on the terminal and through a pipe, as
   // The piped calls get no colours (their stderr is no terminal): a form of their own too.
   t.same(outcomes, ['new-key', 'diagnostic-form', 'hit', 'diagnostic-form', 'diagnostic-form', 'diagnostic-form'], 'each width its own result; the same form hits');
 });
+
+// rustc takes the width of its stdout, stdin or stderr where one is a terminal, and its controlling
+// terminal only where none is: `setsid -w rustc …` in a 40-column terminal (descriptors on it, no
+// controlling terminal) lays out for 40 columns. Taken from the controlling terminal alone, such a
+// call was stored with no width in its form, and served to a call with no terminal at all.
+t.test('descriptors on a terminal with no controlling terminal: its width, as plain rustc', { skip: skip || (!setsid && 'no setsid') }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(LONG);
+  // No colours (TERM=dumb), so the form differs by the width alone.
+  const env = { TERM: 'dumb', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined };
+  const at = async (s: Store | undefined, where: 'fds' | 'none') => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    const command = `${s ? `${BIN} rustc` : 'rustc'} ${ARGS}`;
+    const inner = where === 'none' ? ['setsid', '-w', 'sh', '-c', `${command} 2>&1 </dev/null`] : ['script', '-qec', `stty rows 30 cols 40; setsid -w ${command}; echo "exit=$?"`, '/dev/null'];
+    return (await run(inner[0]!, inner.slice(1), { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
+  };
+  t.not(await at(undefined, 'fds'), await at(undefined, 'none'), 'plain rustc lays out for the descriptors\' terminal (else this test shows nothing)');
+  for (const where of ['fds', 'none', 'fds'] as const) t.equal(await at(store, where), await at(undefined, where), `${where === 'fds' ? 'descriptors on a 40-column terminal, no controlling one' : 'no terminal'}: as plain rustc`);
+});

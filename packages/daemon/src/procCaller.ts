@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { SplitcacheError } from '@splitcache/errors';
 import { isatty } from 'node:tty';
 import { mountNamespace } from './protocol.js';
-import { controllingTerminal } from './terminalArgs.js';
+import { layoutTerminal } from './terminalArgs.js';
 import { peerInode } from './tcpTable.js';
 
 export interface Caller {
@@ -64,11 +64,21 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     for (const o of outputs) if (o.status === 'rejected') throw o.reason;
     const [out, err] = opened as [number, number];
     const umask = /^Umask:\s+([0-7]+)/m.exec(status)?.[1];
-    const terminal = controllingTerminal(readFileSync(`${proc}/stat`, 'latin1'));
+    const terminal = layoutTerminal(readFileSync(`${proc}/stat`, 'latin1'), [1, 0, 2].map((fd) => charDevice(`${proc}/fd/${fd}`)));
     return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, stderrTty: isatty(err), ...(terminal ? { terminal } : {}), close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);
+  }
+}
+
+/** The device number of a character device (a descriptor's, through /proc), else undefined. */
+function charDevice(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isCharacterDevice() ? st.rdev : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -41,6 +41,36 @@ export function controllingTerminal(stat: string): { tty: number; session: numbe
   return stat.includes(')') && tty > 0 && Number.isInteger(tty) && Number.isInteger(session) ? { tty, session } : undefined;
 }
 
+/** /dev/tty (5:0): a process's controlling terminal, whichever it is. */
+const DEV_TTY = (5 << 8) | 0;
+
+/**
+ * The terminal rustc lays out for with no `--diagnostic-width`: that of its stdout, stdin or
+ * stderr, the first that is a terminal (termize asks them in that order), and its controlling
+ * terminal only where none is (checked against rustc 1.95 under `script`: `setsid -w rustc …`,
+ * whose descriptors are a 40-column terminal and which has no controlling terminal, lays out
+ * for 40 columns). `devices`: the device numbers (st_rdev) of the caller's descriptors 1, 0
+ * and 2 where each is a character device, else undefined. Before, only the controlling terminal
+ * was taken: such a call was stored with no width in its form, laid out for its terminal, and
+ * served to calls with none (and the other way round).
+ */
+export function layoutTerminal(stat: string, devices: readonly (number | undefined)[]): { tty: number; session: number } | undefined {
+  const own = controllingTerminal(stat);
+  const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  for (const d of devices) {
+    if (d === undefined) continue;
+    if (d === DEV_TTY) return own;
+    if (isTerminalDevice(d) && stat.includes(')') && Number.isInteger(session)) return { tty: d, session };
+  }
+  return own;
+}
+
+/** A pseudo-terminal (majors 136-143) or a virtual console or serial line (major 4). */
+export function isTerminalDevice(dev: number): boolean {
+  const major = (dev >> 8) & 0xfff;
+  return (major >= 136 && major <= 143) || (major === 4 && (dev & 0xff) >= 1);
+}
+
 function coloured(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {
   if (!stderrTty || jsonErrors(args) || args.some((a) => a === '--json' || a.startsWith('--json=')) || !coloursOn(env)) return [...args];
   const at = args.flatMap((a, i) => (a === '--color' || a.startsWith('--color=') ? [i] : []));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { controllingTerminal, terminalArgs } from '../src/terminalArgs.js';
+import { controllingTerminal, layoutTerminal, terminalArgs } from '../src/terminalArgs.js';
 
 const ARGS = ['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib'];
 const TERM = { TERM: 'xterm-256color' };
@@ -55,4 +55,15 @@ t.test('a controlling terminal from a /proc stat line', async (t) => {
   t.same(controllingTerminal('4242 (a) b) c) S 4200 4242 4100 34818 4242 0'), { tty: 34818, session: 4100 }, 'a name with parentheses and spaces');
   t.equal(controllingTerminal('4242 (node) S 1 4242 4242 0 -1 0'), undefined, 'tty_nr 0: none');
   t.equal(controllingTerminal('garbage'), undefined, 'not a stat line');
+});
+
+t.test("the terminal rustc lays out for: its descriptors' first, then the controlling one", async (t) => {
+  const stat = '4242 (rustc) S 4200 4242 4100 34817 4242 0';
+  const noCtty = '4242 (rustc) S 4200 4242 4242 0 -1 0';
+  const pts5 = (136 << 8) | 5;
+  t.same(layoutTerminal(noCtty, [undefined, pts5, undefined]), { tty: pts5, session: 4242 }, 'stdin on a terminal, no controlling one (setsid -w rustc): that terminal');
+  t.same(layoutTerminal(stat, [pts5, undefined, undefined]), { tty: pts5, session: 4100 }, "stdout's terminal before the controlling one");
+  t.same(layoutTerminal(stat, [(1 << 8) | 3, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/null is no terminal: the controlling one');
+  t.same(layoutTerminal(stat, [(5 << 8) | 0, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/tty: the controlling one');
+  t.equal(layoutTerminal(noCtty, [undefined, undefined, undefined]), undefined, 'none at all');
 });
