@@ -138,7 +138,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   const kind = kindOf(mine.components);
   // Only entries stored before this miss's own: an old session's miss was compared with a later
   // build's, and its differences read backwards (a helper's finding).
-  const storedBy = (miss.entryKey ? (await store.getEntry(miss.entryKey))?.createdAt : undefined) ?? miss.time;
+  const storedBy = (miss.entryKey ? (await store.getEntry(miss.entryKey).catch(() => undefined))?.createdAt : undefined) ?? miss.time;
   // Of those as near, the one stored last before it: the build it followed (the first found won a
   // tie, an older build's entry: a review helper's finding).
   let best: { key: string; diff: KeyDiff[]; at: number } | undefined;
@@ -150,7 +150,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     // Its newest result stored before the miss's own (results are newest first); one with none is left out.
     let at: number | undefined;
     for (const r of m.results) {
-      const created = (await store.getEntry(r.entryKey))?.createdAt;
+      const created = (await store.getEntry(r.entryKey).catch(() => undefined))?.createdAt; // a damaged entry (dropped) only loses its date
       if (created === undefined || created <= storedBy) {
         at = created ?? 0;
         break;
@@ -181,7 +181,7 @@ async function keysBefore(store: Store, miss: Pick<AuditEvent, 'crate' | 'pkg' |
     if (!ofPackage(m, miss.pkg)) continue;
     if (m.components.some(([c]) => /^--test(#\d+)?$/.test(c)) !== (miss.crateType === 'test')) continue;
     for (const r of m.results) {
-      const created = (await store.getEntry(r.entryKey))?.createdAt;
+      const created = (await store.getEntry(r.entryKey).catch(() => undefined))?.createdAt; // a damaged entry (dropped) only loses its date
       if (created !== undefined && created <= miss.time) {
         n++;
         break;
