@@ -172,8 +172,7 @@ async function wrap(argv: string[]): Promise<number> {
   }
 }
 
-/** The store dir this call's environment names, or the error saying it names none. */
-/** The terminal this process's rustc would lay out for (its descriptors', else its controlling terminal), for the width rustc would lay out for (daemon/src/terminalArgs.ts). */
+/** The terminal this process's rustc would lay out for (its descriptors', else its controlling terminal: daemon/src/terminalArgs.ts). */
 function ownTerminal(): { terminal?: { tty: number; session: number } } {
   try {
     const devices = [1, 0, 2].map((fd) => {
@@ -191,6 +190,7 @@ function ownTerminal(): { terminal?: { tty: number; session: number } } {
   }
 }
 
+/** The store dir this call's environment names, or the error saying it names none. */
 function knownStoreDir(): string | Error {
   try {
     return storeDir(process.env);

@@ -26,7 +26,7 @@ export interface Caller {
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
-  /** Whether its stderr is a terminal, and its controlling terminal if it has one (terminalArgs.ts). */
+  /** Whether its stderr is a terminal, and the terminal its rustc lays out for, if any (terminalArgs.ts). */
   stderrTty: boolean;
   terminal?: { tty: number; session: number };
   close(): Promise<void>;

@@ -18,12 +18,13 @@
  * CLICOLOR=0; else colours where TERM is set and is not `dumb`, or CLICOLOR or CI is set
  * (empty or not).
  *
- * And the width: with no `--diagnostic-width`, rustc lays out for the size of its controlling
- * terminal, whatever its descriptors are (a `cargo build | tee` in a terminal, whose rustc
- * calls cargo gives pipes and no width), and for 140 columns with none (CI) or one whose rows
- * are 0. Such a call gets `--diagnostic-width=<columns>` of the caller's controlling terminal
- * (`columns`, terminalWidth.ts), so a result's form names the width it was laid out for: before,
- * one laid out for a 40-column terminal was served at 200 columns, and to CI (a review's repro).
+ * And the width: with no `--diagnostic-width`, rustc lays out for the size of a terminal
+ * (layoutTerminal, below: its descriptors', else its controlling terminal, so also under a
+ * `cargo build | tee` in a terminal, whose rustc calls cargo gives pipes and no width), and for
+ * 140 columns with none (CI) or one whose rows are 0. Such a call gets
+ * `--diagnostic-width=<columns>` of that terminal (`columns`, terminalWidth.ts), so a result's
+ * form names the width it was laid out for: before, one laid out for a 40-column terminal was
+ * served at 200 columns, and to CI (a review's repro).
  */
 export function terminalArgs(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined, columns?: number): string[] {
   const sized = columns === undefined || args.some((a) => a === '--diagnostic-width' || a.startsWith('--diagnostic-width=')) ? args : [...args, `--diagnostic-width=${columns}`];
