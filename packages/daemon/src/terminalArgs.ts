@@ -27,8 +27,13 @@
  * served at 200 columns, and to CI (a review's repro).
  */
 export function terminalArgs(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined, columns?: number): string[] {
-  const sized = columns === undefined || args.some((a) => a === '--diagnostic-width' || a.startsWith('--diagnostic-width=')) ? args : [...args, `--diagnostic-width=${columns}`];
+  const sized = columns === undefined || givesOption(args, '--diagnostic-width') ? args : [...args, `--diagnostic-width=${columns}`];
   return coloured(sized, env, stderrTty);
+}
+
+/** Whether the call gives option `name` (`name v` or `name=v`). */
+export function givesOption(args: readonly string[], name: string): boolean {
+  return args.some((a) => a === name || a.startsWith(`${name}=`));
 }
 
 /**
@@ -36,10 +41,16 @@ export function terminalArgs(args: readonly string[], env: Record<string, string
  * (`tty_nr`, 0 for none) and its session, which a memo of the terminal's size is kept for.
  */
 export function controllingTerminal(stat: string): { tty: number; session: number } | undefined {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const tty = Number(fields[4]);
-  const session = Number(fields[3]);
-  return stat.includes(')') && tty > 0 && Number.isInteger(tty) && Number.isInteger(session) ? { tty, session } : undefined;
+  const fields = statFields(stat);
+  const tty = Number(fields?.[4]);
+  const session = Number(fields?.[3]);
+  return tty > 0 && Number.isInteger(tty) && Number.isInteger(session) ? { tty, session } : undefined;
+}
+
+/** The fields of a /proc stat line after the command's name (state first), which may hold spaces and parentheses. */
+function statFields(stat: string): string[] | undefined {
+  const end = stat.lastIndexOf(')');
+  return end < 0 ? undefined : stat.slice(end + 2).split(' ');
 }
 
 /** /dev/tty (5:0): a process's controlling terminal, whichever it is. */
@@ -57,11 +68,11 @@ const DEV_TTY = (5 << 8) | 0;
  */
 export function layoutTerminal(stat: string, devices: readonly (number | undefined)[]): { tty: number; session: number } | undefined {
   const own = controllingTerminal(stat);
-  const session = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+  const session = Number(statFields(stat)?.[3]);
   for (const d of devices) {
     if (d === undefined) continue;
     if (d === DEV_TTY) return own;
-    if (isTerminalDevice(d) && stat.includes(')') && Number.isInteger(session)) return { tty: d, session };
+    if (isTerminalDevice(d) && Number.isInteger(session)) return { tty: d, session };
   }
   return own;
 }
@@ -73,7 +84,7 @@ export function isTerminalDevice(dev: number): boolean {
 }
 
 function coloured(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {
-  if (!stderrTty || jsonErrors(args) || args.some((a) => a === '--json' || a.startsWith('--json=')) || !coloursOn(env)) return [...args];
+  if (!stderrTty || jsonErrors(args) || givesOption(args, '--json') || !coloursOn(env)) return [...args];
   const at = args.flatMap((a, i) => (a === '--color' || a.startsWith('--color=') ? [i] : []));
   if (at.length === 0) return [...args, '--color=always'];
   const i = at[0]!;

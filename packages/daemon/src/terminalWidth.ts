@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { givesOption } from './terminalArgs.js';
 
 /** How long a terminal's size is taken as known: a build's calls come in a burst, and a window is rarely resized during one. */
 const KEPT_MS = 1000;
@@ -6,7 +7,7 @@ const KEPT_MS = 1000;
 const known = new Map<string, { at: number; columns: Promise<number | undefined> }>();
 
 /**
- * The width rustc would lay out for under a controlling terminal (terminalArgs.ts): its columns,
+ * The width rustc would lay out for under a terminal (terminalArgs.ts, layoutTerminal): its columns,
  * or undefined where it has none, or a size with 0 rows or columns (rustc then takes 140). Asked of
  * `stty -F <device> size`: node has no ioctl of its own, and the daemon opening a terminal might
  * make it its own. Kept a second for a terminal and session (a pty's number is used again by the
@@ -14,7 +15,7 @@ const known = new Map<string, { at: number; columns: Promise<number | undefined>
  * call that gives its own width (cargo's, from its terminal).
  */
 export function terminalWidth(term: { tty: number; session: number } | undefined, args: readonly string[]): Promise<number | undefined> {
-  if (!term || args.some((a) => a === '--diagnostic-width' || a.startsWith('--diagnostic-width='))) return Promise.resolve(undefined);
+  if (!term || givesOption(args, '--diagnostic-width')) return Promise.resolve(undefined);
   const path = devicePath(term.tty);
   if (!path) return Promise.resolve(undefined);
   const key = `${term.tty}:${term.session}`;
