@@ -32,6 +32,14 @@ function loggingRustc(dir: string, opts: { proxy?: boolean } = {}): { rustc: str
   return { rustc, runs: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
 }
 
+/** `<sysroot>/lib/rustlib/x86_64-unknown-linux-gnu/lib`, made with a `libstd-0000.rlib` in it: a sysroot's target libraries, as the identity lists them. */
+function hostLibs(sysroot: string): string {
+  const libs = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
+  mkdirSync(libs, { recursive: true });
+  writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
+  return libs;
+}
+
 /** `<dir>/bin/rustc`: the real rustc behind a script that logs each run and answers `--print sysroot` with `sysroot`. */
 function sysrootRustc(dir: string, sysroot: string): { rustc: string; ranTimes: () => number } {
   const runs = join(dir, 'runs.log');
@@ -45,9 +53,7 @@ t.test('an identity is recorded in the store and reused by the next daemon while
   await initHash();
   const dir = tmp('rid');
   const sysroot = join(dir, 'sysroot');
-  const libs = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
-  mkdirSync(libs, { recursive: true });
-  writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
+  const libs = hostLibs(sysroot);
   writeFileSync(join(sysroot, 'lib', 'librustc_driver-0000.so'), 'driver');
   const { rustc, ranTimes } = sysrootRustc(dir, sysroot);
   const store = await Store.open(tmp('rid-store'));
@@ -104,9 +110,7 @@ t.test('a rustc beside its sysroot (<sysroot>/bin/rustc) is run once, and a prob
 
   // A toolchain laid out as rustup's: bin/rustc (a logging script) and lib/rustlib.
   const root = tmp('rid-beside');
-  const libs = join(root, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
-  mkdirSync(libs, { recursive: true });
-  writeFileSync(join(libs, 'libstd-0000.rlib'), 'std');
+  const libs = hostLibs(root);
   const { rustc, runs: ran } = loggingRustc(root);
 
   const ids = new RustcIdentities(store);
@@ -377,9 +381,7 @@ t.test("one daemon's memoised identity follows its target libraries: a std rebui
   await initHash();
   const dir = tmp('rid-libs');
   const sysroot = join(dir, 'sysroot');
-  const libDir = join(sysroot, 'lib', 'rustlib', 'x86_64-unknown-linux-gnu', 'lib');
-  mkdirSync(libDir, { recursive: true });
-  writeFileSync(join(libDir, 'libstd-0000.rlib'), 'std');
+  const libDir = hostLibs(sysroot);
   const { rustc } = sysrootRustc(dir, sysroot);
   const ids = new RustcIdentities();
   const before = (await ids.get(rustc, dir, {})).targetLibs['x86_64-unknown-linux-gnu'];
