@@ -79,8 +79,13 @@ export function layoutTerminal(stat: string, devices: readonly (number | undefin
 
 /** A pseudo-terminal (majors 136-143) or a virtual console or serial line (major 4). */
 export function isTerminalDevice(dev: number): boolean {
-  const major = (dev >> 8) & 0xfff;
-  return (major >= 136 && major <= 143) || (major === 4 && (dev & 0xff) >= 1);
+  const { major, minor } = deviceParts(dev);
+  return (major >= 136 && major <= 143) || (major === 4 && minor >= 1);
+}
+
+/** A device number's major and minor, as Linux packs them (`st_rdev`, `tty_nr`). */
+export function deviceParts(dev: number): { major: number; minor: number } {
+  return { major: (dev >> 8) & 0xfff, minor: (dev & 0xff) | ((dev >> 12) & 0xfff00) };
 }
 
 function coloured(args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined): string[] {

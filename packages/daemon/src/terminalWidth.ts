@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { givesOption } from './terminalArgs.js';
+import { deviceParts, givesOption } from './terminalArgs.js';
 
 /** How long a terminal's size is taken as known: a build's calls come in a burst, and a window is rarely resized during one. */
 const KEPT_MS = 1000;
@@ -30,8 +30,7 @@ export function terminalWidth(term: { tty: number; session: number } | undefined
 
 /** A terminal's device from its number (`tty_nr`): a pseudo-terminal (majors 136-143) or a virtual console (major 4, minors 1-63). */
 function devicePath(dev: number): string | undefined {
-  const major = (dev >> 8) & 0xfff;
-  const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+  const { major, minor } = deviceParts(dev);
   if (major >= 136 && major <= 143) return `/dev/pts/${(major - 136) * 256 + minor}`;
   if (major === 4 && minor >= 1 && minor < 64) return `/dev/tty${minor}`;
   return undefined;
