@@ -185,3 +185,33 @@ t.test('descriptors on a terminal with no controlling terminal: its width, as pl
   t.not(await at(undefined, 'fds'), await at(undefined, 'none'), 'plain rustc lays out for the descriptors\' terminal (else this test shows nothing)');
   for (const where of ['fds', 'none', 'fds'] as const) t.equal(await at(store, where), await at(undefined, where), `${where === 'fds' ? 'descriptors on a 40-column terminal, no controlling one' : 'no terminal'}: as plain rustc`);
 });
+
+// Where the daemon can't read the terminal's size (`stty -F` refused the device: a build run as
+// another user in someone's terminal, a devpts the daemon can't see), rustc still lays out for that
+// terminal through its own descriptors. Such a result was stored under `width=none` and served to a
+// call with no terminal, cut for 40 columns. Now its form names no width anyone has: a result with
+// diagnostics is neither served to it nor stored from it, and a quiet crate still hits. The daemon
+// starts with the first call's PATH, whose `stty` here refuses every device, as the real one does
+// another user's terminal ("Permission denied", exit 1).
+t.test("a terminal whose size can't be read: a result with diagnostics is neither served nor stored, a quiet one is", { skip: skip || (!setsid && 'no setsid') }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const stty = spawnSync('sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
+  const refusing = tempDir('stty');
+  writeFileSync(join(refusing, 'stty'), '#!/bin/sh\necho "stty: $2: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+  const env = { TERM: 'dumb', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined, PATH: `${refusing}:${process.env.PATH}` };
+  const at = async (s: Store | undefined, dir: string, where: 'terminal' | 'none') => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    const command = `${s ? `${BIN} rustc` : 'rustc'} ${ARGS}`;
+    const inner = where === 'none' ? ['setsid', '-w', 'sh', '-c', `${command} 2>&1 </dev/null`] : ['script', '-qec', `${stty} rows 30 cols 40; ${command}; echo "exit=$?"`, '/dev/null'];
+    return (await run(inner[0]!, inner.slice(1), { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
+  };
+  const warns = crate(LONG);
+  t.not(await at(undefined, warns, 'terminal'), await at(undefined, warns, 'none'), 'plain rustc lays out for the terminal (else this test shows nothing)');
+  for (const where of ['terminal', 'none', 'terminal'] as const) t.equal(await at(store, warns, where), await at(undefined, warns, where), `${where === 'none' ? 'no terminal' : 'a 40-column terminal, size unread'}: as plain rustc`);
+  const quiet = crate(QUIET);
+  for (let i = 0; i < 2; i++) t.equal(await at(store, quiet, 'terminal'), await at(undefined, quiet, 'terminal'), 'a quiet crate: as plain rustc');
+  const events = (await store.audit()).map((e) => `${e.outcome === 'hit' ? 'hit' : e.reason ?? e.outcome}${e.notStored ? `/${e.notStored}` : ''}`);
+  t.same(events, ['new-key/width-unread', 'new-key', 'diagnostic-form/width-unread', 'new-key', 'hit'], 'the warned crate stored only for no terminal, served to none in one; the quiet crate stored and hit');
+});

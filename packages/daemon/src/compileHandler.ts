@@ -18,8 +18,7 @@ import { findResult } from './lookup.js';
 import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
-import { terminalArgs } from './terminalArgs.js';
-import { terminalWidth } from './terminalWidth.js';
+import { argsForTerminal } from './terminalWidth.js';
 import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
@@ -112,7 +111,7 @@ export class CompileHandler {
     // An argument that was not UTF-8 reaches the daemon with U+FFFD for its bytes: the caller runs rustc with its own
     // (which rustc refuses). Before, the split halves ran with U+FFFD, and a build that plain rustc refuses succeeded.
     if (req.argv.some((a) => a.includes('\uFFFD'))) return this.passThrough(session, '', 'not-utf8');
-    const args = terminalArgs(call.args, req.env, req.stderrTty, await terminalWidth(req.terminal, call.args)); // what a plain rustc takes from a terminal
+    const { args, widthUnread } = await argsForTerminal(call.args, req.env, req.stderrTty, req.terminal); // what a plain rustc takes from a terminal
     let inv = parseInvocation(args);
     const pkg = packageToRecord(inv.crateName, req.env);
     const label = callTypeLabel(call.driver, inv);
@@ -140,7 +139,7 @@ export class CompileHandler {
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot, req.cwd, rustc)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
-      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode };
+      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode, widthUnread };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName), !asksForLinkerMessages(inv, req.cwd));
         p.noLinkArgs = sp.noLinkArgs;
@@ -197,7 +196,7 @@ export class CompileHandler {
 
   private async lookup(p: Pending, env: Record<string, string>): Promise<CompilePlan | undefined> {
     const { store } = this.s;
-    const form = diagnosticForm(p.inv);
+    const form = diagnosticForm(p.inv, p.widthUnread);
     env = envOfCall(env, p.inv);
     const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form);
     let result = local.result;

@@ -25,13 +25,15 @@ const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
  * warnings cut down with `...` for the 40 of the one that stored them (a replay differential's
  * repro). `width=none` is spelled out so that no result stored before (form '', whatever width
  * it was rendered for) serves a call of this version, locally or from a remote (a review's).
+ * `widthUnread`: the call's rustc lays out for a terminal whose size the daemon could not read
+ * (terminalWidth.ts): `width=unread`, which no stored result has (ingest.ts stores none).
  */
-export function diagnosticForm(inv: Invocation): string {
+export function diagnosticForm(inv: Invocation, widthUnread = false): string {
   const parts = new Set<string>();
   for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
   // Colours (`--color=always`: a terminal's, terminalArgs.ts): the daemon's rustc writes to a pipe, where `auto` and `never` are none.
   const colour = lastValue(inv.args, '--color') === 'always' ? ['color=always'] : [];
-  return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? 'none'}`].join(',');
+  return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? (widthUnread ? 'unread' : 'none')}`].join(',');
 }
 
 /** The last value of option `name` in the call (`name=v` or `name v`), as given. */

@@ -40,6 +40,8 @@ export interface IngestInput {
   /** Results larger than this are not stored (reason too-large). */
   maxEntryBytes: number;
   producer: string;
+  /** Its rustc laid out for a terminal of a width not known (terminalWidth.ts): a result with diagnostics is not stored. */
+  widthUnread?: boolean;
 }
 
 export type IngestResult =
@@ -158,6 +160,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   // outputs (`<crate>.long-type-<hash>.txt`), which no result holds: a hit named a file it did
   // not write (an options audit's suspicion, reproduced with an `improper_ctypes` warning).
   if (namesLongTypeFile(x.stderr)) return { stored: false, reason: 'long-type-file' };
+  // Laid out for a terminal whose width no form can name: stored, it would serve another width (diagnosticForm.ts).
+  if (x.widthUnread && hasDiagnostics(withoutRunTimings(x.stderr))) return { stored: false, reason: 'width-unread' };
   const outDir = resolve(cwd, inv.outDir!);
   const pathOf = (name: string) => (staged ? join(staged.dir, name) : resolve(outDir, name));
   const stem = outputStem(inv);

@@ -12,6 +12,8 @@ t.test("a call's diagnostic form: the display parts of --json, and only those", 
   t.equal(diagnosticForm(inv(['--json', 'diagnostic-short', '--json=diagnostic-unicode,artifacts'])), 'diagnostic-short,diagnostic-unicode,width=none', 'parts of several --json flags, sorted');
   t.equal(diagnosticForm(inv([])), 'width=none', 'no --json at all');
   t.equal(diagnosticForm(inv(['--diagnostic-width=40'])), 'width=40', "cargo's terminal width");
+  t.equal(diagnosticForm(inv([]), true), 'width=unread', 'a terminal whose size the daemon could not read: a width no stored result has');
+  t.equal(diagnosticForm(inv(['--diagnostic-width=40']), true), 'width=40', 'a width of its own stands');
   t.equal(diagnosticForm(inv(['--json=diagnostic-short', '--diagnostic-width', '90', '--diagnostic-width=120'])), 'diagnostic-short,width=120', 'with the parts of --json; the last width, as rustc takes it');
   t.equal(diagnosticForm(inv(['--color=always'])), 'color=always,width=none', 'colours (a terminal\'s: terminalArgs.ts)');
   t.equal(diagnosticForm(inv(['--color', 'always', '--diagnostic-width=80'])), 'color=always,width=80', 'as a separate value, with a width');
