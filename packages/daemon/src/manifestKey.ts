@@ -64,15 +64,12 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
  * when it is a pipe or a file (CI, `cargo build | tee`, an editor), so keying
  * it would split every crate's entries between the two and by window size.
  * `--color` likewise (a Makefile's call in a terminal gets `--color=always`
- * from splitcache itself: terminalArgs.ts), but only as rustc takes it: once,
- * with a value it accepts (COLOUR_SHOWN), and without `--json`. Given twice,
- * with another value, or beside `--json` (cargo's), rustc refuses the call;
- * left out of the key, such a call hit the entry of one without `--color` and
- * exited 0 (`--color=auto --color=auto`).
+ * from splitcache itself: terminalArgs.ts). One that rustc refuses (twice,
+ * another value, beside `--json`) never gets here: the call runs plainly
+ * (classify.ts, `color-refused`). Left out of the key, such a call hit the
+ * entry of one without `--color` and exited 0 (`--color=auto --color=auto`).
  */
 const DISPLAY_ONLY = /^--(diagnostic-width|color)(#\d+)?$/;
-const COLOUR = /^--color(#\d+)?$/;
-const COLOUR_SHOWN = /^--color[= ](auto|always|never)$/;
 /** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */
 export interface KeyOptions {
   /** SPLITCACHE_REMAP added --remap-path-prefix flags. */
@@ -350,12 +347,8 @@ function oneTargetForm(k: KeyBuilder): ManifestKey {
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
-  const named = namedArgs(inv);
-  const colours = named.filter(([name]) => COLOUR.test(name));
-  const colourKeyed = colours.length > 1 || colours.some(([, text]) => !COLOUR_SHOWN.test(text)) || (colours.length > 0 && named.some(([name]) => /^--json(#\d+)?$/.test(name)));
-  const keyed = ([name]: [string, string]) => !LINKER_ONLY.test(name) && (!DISPLAY_ONLY.test(name) || (colourKeyed && COLOUR.test(name)));
-  return named
-    .filter(keyed)
+  return namedArgs(inv)
+    .filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name))
     .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 

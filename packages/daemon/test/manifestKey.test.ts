@@ -26,19 +26,6 @@ t.test('options that only steer the linker or the width of diagnostics stay out 
   }
 });
 
-t.test("a --color that rustc refuses stays in the key, so a stored result cannot answer a call plain rustc fails", async (t) => {
-  const json = ['--error-format=json', '--json=diagnostic-rendered-ansi'];
-  for (const [extra, without] of [
-    [['--color=auto', '--color=auto'], []],
-    [['--color=always', '--color', 'never'], []],
-    [['--color=bogus'], []],
-    [['--color', 'ALWAYS'], []],
-    [[...json, '--color=never'], json],
-  ]) {
-    t.not(JSON.stringify(names(extra!)), JSON.stringify(names(without!)), `${extra!.join(' ')}: keyed (rustc refuses it; before, it hit an entry stored without --color and exited 0)`);
-  }
-});
-
 t.test('everything else is keyed, codegen and -l included', async (t) => {
   for (const extra of [['-C', 'opt-level=2'], ['-C', 'target-cpu=x86-64-v3'], ['-l', 'static=z'], ['-C', 'link-dead-code'], ['-C', 'linker-plugin-lto'], ['-C', 'relocation-model=pic']]) {
     t.not(JSON.stringify(keyedArgs(parseInvocation([...BASE, ...extra]))), JSON.stringify(keyedArgs(parseInvocation(BASE))), `${extra.join(' ')} changes them`);

@@ -44,6 +44,7 @@ export type Verdict =
 export function classify(inv: Invocation): Verdict {
   if (inv.print.length > 0) return { cacheable: false, reason: 'print' };
   if (inv.argfiles.length > 0) return { cacheable: false, reason: 'argfile' };
+  if (refusedColour(inv)) return { cacheable: false, reason: 'color-refused' };
   if (inv.unknownFlags.length > 0) return { cacheable: false, reason: `unknown-flag:${inv.unknownFlags[0]}` };
   if (inv.inputCount === 0) return { cacheable: false, reason: 'no-input' };
   if (inv.input === '-') return { cacheable: false, reason: 'stdin-input' };
@@ -115,3 +116,14 @@ export function isInfoCall(args: readonly string[]): boolean {
 
 /** The `--print` kinds (with or without `=PATH`) that rustc prints while it compiles the crate. */
 const PRINTED_AS_IT_COMPILES = /^(native-static-libs|link-args)(=|$)/;
+
+/**
+ * A `--color` that rustc refuses: given twice, with a value other than `auto`, `always` or
+ * `never`, or beside `--json`. Such a call fails whatever its key, and run plainly its refusal
+ * is shown as rustc shows it (coloured, in a terminal); run cached, its stderr was a pipe and
+ * the refusal came without colours (the daemon's rustc writes to a pipe: terminalArgs.ts).
+ */
+function refusedColour(inv: Invocation): boolean {
+  const [first, ...more] = inv.colours;
+  return first !== undefined && (more.length > 0 || inv.json !== undefined || !['auto', 'always', 'never'].includes(first));
+}
