@@ -137,11 +137,13 @@ t.test('a --color that rustc refuses (twice, another value, or beside --json) fa
   t.same((await store.audit()).slice(2).map((e) => `${e.outcome}:${e.reason}`), Array(4).fill('passthrough:color-refused'), 'each run plainly');
   // In a terminal, its refusal is coloured, as plain rustc colours it (through the daemon's pipe it came without colours).
   const env = { TERM: 'xterm', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined };
-  const twice = ARGS.replace('--crate-type', '--color=auto --color=auto --crate-type');
-  const inTerm = async (s?: Store) => (await run('script', ['-qec', `${s ? `${BIN} rustc` : 'rustc'} ${twice}; echo "exit=$?"`, '/dev/null'], { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
-  const plain = await inTerm();
-  t.match(plain, ESC, 'plain rustc colours its refusal (else this shows nothing)');
-  t.equal(await inTerm(store), plain, 'in a terminal: as plain rustc, colours and exit code');
+  const inTerm = async (extra: string, s?: Store) => (await run('script', ['-qec', `${s ? `${BIN} rustc` : 'rustc'} ${extra} ${ARGS}; echo "exit=$?"`, '/dev/null'], { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
+  // And --json without --error-format=json, which rustc refuses too.
+  for (const extra of ['--color=auto --color=auto', '--json=artifacts']) {
+    const plain = await inTerm(extra);
+    t.match(plain, ESC, `${extra}: plain rustc colours its refusal (else this shows nothing)`);
+    t.equal(await inTerm(extra, store), plain, `${extra}, in a terminal: as plain rustc, colours and exit code`);
+  }
 });
 
 // With no --diagnostic-width, rustc lays out for the size of its controlling terminal, whatever its

@@ -118,10 +118,13 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason([], ['-', ...base.slice(3)]), 'stdin-input');
   t.equal(reason(['@args.txt']), 'argfile');
   t.equal(reason(['--frobnicate']), 'unknown-flag:--frobnicate');
-  for (const colour of [['--color=auto', '--color=auto'], ['--color=always', '--color', 'never'], ['--color=bogus'], ['--color', 'ALWAYS'], ['--json=artifacts', '--color=never']]) {
+  for (const colour of [['--color=auto', '--color=auto'], ['--color=always', '--color', 'never'], ['--color=bogus'], ['--color', 'ALWAYS'], ['--error-format=json', '--json=artifacts', '--color=never']]) {
     t.equal(reason(colour), 'color-refused', `${colour.join(' ')}: refused by rustc, run plainly (its refusal in its own colours)`);
   }
   for (const colour of [['--color=always'], ['--color', 'never'], ['--color=auto', '--error-format=json']]) t.equal(reason(colour), 'cacheable', `${colour.join(' ')}: cached`);
+  t.equal(reason(['--json=artifacts']), 'json-refused', '--json without --error-format=json: refused by rustc, run plainly');
+  t.equal(reason(['--json=artifacts', '--error-format=short']), 'json-refused', 'nor with other errors');
+  t.equal(reason(['--error-format=json', '--json=artifacts']), 'cacheable', "cargo's form: cached");
   t.equal(reason(['--emit=llvm-ir']), 'emit:llvm-ir');
   t.equal(reason(['-o', 'out']), 'output-file');
   t.equal(reason(['other.rs']), 'multiple-inputs');
