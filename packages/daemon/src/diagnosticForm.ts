@@ -32,7 +32,8 @@ export function diagnosticForm(inv: Invocation, widthUnread = false): string {
   const parts = new Set<string>();
   for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
   // Colours (`--color=always`: a terminal's, terminalArgs.ts): the daemon's rustc writes to a pipe, where `auto` and `never` are none.
-  const colour = lastValue(inv.args, '--color') === 'always' ? ['color=always'] : [];
+  // JSON errors take theirs from `--json` alone (rustc 1.95: the same bytes under `--color=always` and `never`).
+  const colour = lastValue(inv.args, '--color') === 'always' && lastValue(inv.args, '--error-format') !== 'json' ? ['color=always'] : [];
   return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? (widthUnread ? 'unread' : 'none')}`].join(',');
 }
 

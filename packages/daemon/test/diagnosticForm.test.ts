@@ -15,10 +15,14 @@ t.test("a call's diagnostic form: the display parts of --json, and only those", 
   t.equal(diagnosticForm(inv([]), true), 'width=unread', 'a terminal whose size the daemon could not read: a width no stored result has');
   t.equal(diagnosticForm(inv(['--diagnostic-width=40']), true), 'width=40', 'a width of its own stands');
   t.equal(diagnosticForm(inv(['--json=diagnostic-short', '--diagnostic-width', '90', '--diagnostic-width=120'])), 'diagnostic-short,width=120', 'with the parts of --json; the last width, as rustc takes it');
-  t.equal(diagnosticForm(inv(['--color=always'])), 'color=always,width=none', 'colours (a terminal\'s: terminalArgs.ts)');
-  t.equal(diagnosticForm(inv(['--color', 'always', '--diagnostic-width=80'])), 'color=always,width=80', 'as a separate value, with a width');
-  t.equal(diagnosticForm(inv(['--color=never'])), 'width=none', '`never` is what a pipe gets anyway');
-  t.equal(diagnosticForm(inv(['--color=auto'])), 'width=none', 'and so is `auto`');
+  // Colours: human errors (a terminal's call has no --error-format=json: terminalArgs.ts).
+  const human = (args: string[]) => parseInvocation([...BASE.filter((a) => a !== '--error-format=json'), ...args]);
+  t.equal(diagnosticForm(human(['--color=always'])), 'color=always,width=none', 'colours (a terminal\'s: terminalArgs.ts)');
+  t.equal(diagnosticForm(human(['--color', 'always', '--diagnostic-width=80'])), 'color=always,width=80', 'as a separate value, with a width');
+  t.equal(diagnosticForm(human(['--error-format=short', '--color=always'])), 'color=always,width=none', 'short human errors are coloured: a part');
+  t.equal(diagnosticForm(human(['--color=never'])), 'width=none', '`never` is what a pipe gets anyway');
+  t.equal(diagnosticForm(human(['--color=auto'])), 'width=none', 'and so is `auto`');
+  t.equal(diagnosticForm(inv(['--color=always'])), 'width=none', 'JSON errors: --color changes no byte of them, so no part (else such a call missed a result stored without it)');
 });
 
 t.test('the key drops the display parts of --json and keeps the rest', async (t) => {
