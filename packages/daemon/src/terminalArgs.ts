@@ -77,11 +77,14 @@ export function layoutTerminal(stat: string, devices: readonly (number | undefin
   return own;
 }
 
-/** A pseudo-terminal (majors 136-143) or a virtual console or serial line (major 4). */
+/** A pseudo-terminal (majors 136-143), a virtual console or serial line (major 4), or the system console (5:1). */
 export function isTerminalDevice(dev: number): boolean {
   const { major, minor } = deviceParts(dev);
-  return (major >= 136 && major <= 143) || (major === 4 && minor >= 1);
+  return (major >= 136 && major <= 143) || (major === 4 && minor >= 1) || dev === DEV_CONSOLE;
 }
+
+/** /dev/console (5:1): a boot script's or a service's terminal (`TTYPath=`), most often 0 by 0 (rustc then takes 140). */
+export const DEV_CONSOLE = (5 << 8) | 1;
 
 /** A device number's major and minor, as Linux packs them (`st_rdev`, `tty_nr`). */
 export function deviceParts(dev: number): { major: number; minor: number } {

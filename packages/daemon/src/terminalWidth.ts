@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { deviceParts, givesOption, terminalArgs } from './terminalArgs.js';
+import { DEV_CONSOLE, deviceParts, givesOption, terminalArgs } from './terminalArgs.js';
 
 /** How long a terminal's size is taken as known: a build's calls come in a burst, and a window is rarely resized during one. */
 const KEPT_MS = 1000;
@@ -45,8 +45,9 @@ export function terminalWidth(term: { tty: number; session: number } | undefined
   return columns;
 }
 
-/** A terminal's device from its number (`tty_nr`): a pseudo-terminal (majors 136-143), a virtual console (major 4, minors 1-63) or a serial line (minors 64-255). */
-function devicePath(dev: number): string | undefined {
+/** A terminal's device from its number (`tty_nr`): a pseudo-terminal (majors 136-143), a virtual console (major 4, minors 1-63), a serial line (minors 64-255) or the system console. */
+export function devicePath(dev: number): string | undefined {
+  if (dev === DEV_CONSOLE) return '/dev/console';
   const { major, minor } = deviceParts(dev);
   if (major >= 136 && major <= 143) return `/dev/pts/${(major - 136) * 256 + minor}`;
   if (major === 4 && minor >= 1 && minor < 64) return `/dev/tty${minor}`;

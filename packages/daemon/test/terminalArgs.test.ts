@@ -66,4 +66,5 @@ t.test("the terminal rustc lays out for: its descriptors' first, then the contro
   t.same(layoutTerminal(stat, [(1 << 8) | 3, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/null is no terminal: the controlling one');
   t.same(layoutTerminal(stat, [(5 << 8) | 0, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/tty: the controlling one');
   t.equal(layoutTerminal(noCtty, [undefined, undefined, undefined]), undefined, 'none at all');
+  t.same(layoutTerminal(noCtty, [(5 << 8) | 1, undefined, undefined]), { tty: (5 << 8) | 1, session: 4242 }, '/dev/console (a service\'s TTYPath=): that terminal');
 });
