@@ -59,7 +59,13 @@ export class Maintenance {
       return done;
     });
     this.s.stats.evictedEntries(r.entriesEvicted);
+    this.countDamaged(r.damagedRecords);
     return r;
+  }
+
+  /** Index records gc or verify dropped for their shape: `stats` counts them with those a lookup drops. */
+  private countDamaged(n: number): void {
+    if (n > 0) this.s.stats.count('errors', 'SPLITCACHE_MANIFEST_MALFORMED', n);
   }
 
   /**
@@ -89,6 +95,7 @@ export class Maintenance {
   async verify(progress?: Progress): Promise<VerifyResult> {
     const r = await this.lock.exclusive(() => verifyStore(this.store, progress));
     this.s.stats.evictedEntries(r.entriesEvicted);
+    this.countDamaged(r.damagedRecords);
     return r;
   }
 

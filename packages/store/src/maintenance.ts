@@ -1,5 +1,6 @@
 import type { Digest } from '@splitcache/hash';
 import { isSplitcacheError } from '@splitcache/errors';
+import { dropDamagedRecords } from './damagedRecords.js';
 import { planEviction, type EntrySummary } from './gc.js';
 import type { Store } from './store.js';
 
@@ -15,6 +16,8 @@ export interface GcResult {
   auditLinesRemoved: number;
   /** The last use (store or hit, ms since the epoch) of the most recently used entry evicted; 0 if none went. */
   newestEvictedUse: number;
+  /** Index records that did not decode to their shape (SPLITCACHE_MANIFEST_MALFORMED), dropped (damagedRecords.ts). */
+  damagedRecords: number;
 }
 
 
@@ -22,7 +25,8 @@ export interface GcResult {
  * Evicts entries (LRU by last hit, and older than `olderThan`) until the
  * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
  * entry needs, and the audit log's lines (and the marks of evicted manifests, Store.forgetEvicted)
- * older than `auditKeepMs`. A blob that a committed entry still names is never removed.
+ * older than `auditKeepMs`. A blob that a committed entry still names is never removed. Index
+ * records that don't decode to their shape go first, counted (`damagedRecords`).
  * The daemon runs this under its maintenance lock, so no ingest or replay is
  * in flight meanwhile.
  */
@@ -31,6 +35,7 @@ export async function collectGarbage(
   opts: { maxBytes: number; olderThan?: number; auditKeepMs?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number },
   progress?: Progress,
 ): Promise<GcResult> {
+  const damagedRecords = await dropDamagedRecords(store);
   const entries: EntrySummary[] = [];
   for await (const [key, e, lastAccess] of store.entries()) {
     const blobs = e.outputs.map((o) => ({ digest: o.digest, size: o.size }));
@@ -62,7 +67,7 @@ export async function collectGarbage(
   }
   let newestEvictedUse = 0;
   for (const e of entries) if (plan.evict.has(e.key)) newestEvictedUse = Math.max(newestEvictedUse, e.lastAccess);
-  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes, auditLinesRemoved, newestEvictedUse };
+  return { entriesBefore: entries.length, entriesEvicted: plan.evict.size, blobsRemoved, bytesRemoved, bytesKept: plan.keptBytes, auditLinesRemoved, newestEvictedUse, damagedRecords };
 }
 
 export interface VerifyResult {
@@ -74,14 +79,18 @@ export interface VerifyResult {
   entriesEvicted: number;
   /** The crates whose entries were evicted, sorted. */
   evictedCrates: string[];
+  /** Index records that did not decode to their shape (SPLITCACHE_MANIFEST_MALFORMED), dropped (damagedRecords.ts). */
+  damagedRecords: number;
 }
 
 /**
  * Re-hashes every blob every entry needs. A blob that is missing or doesn't
  * match its digest is removed, and every entry that needs it is evicted, so
- * the next build recompiles those crates cleanly.
+ * the next build recompiles those crates cleanly. Index records that don't decode to their shape
+ * go first, counted (`damagedRecords`), as in collectGarbage.
  */
 export async function verifyStore(store: Store, progress?: Progress): Promise<VerifyResult> {
+  const damagedRecords = await dropDamagedRecords(store);
   const needs = new Map<Digest, Digest[]>();
   const crates = new Map<Digest, string>();
   let entries = 0;
@@ -112,5 +121,5 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
   }
   await store.evictEntries(evict, Date.now(), 'verify');
   const evictedCrates = [...new Set([...evict].map((k) => crates.get(k) ?? '?'))].sort();
-  return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates };
+  return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates, damagedRecords };
 }

@@ -47,7 +47,12 @@ export async function runGc(args: string[]): Promise<number> {
   else {
     const audit = r.auditLinesRemoved > 0 ? `; ${r.auditLinesRemoved} audit log lines older than SPLITCACHE_AUDIT_DAYS removed` : '';
     // Sizes as `stats` shows them (binary units); --json keeps the byte counts.
-    process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${formatBytes(r.bytesRemoved)}); ${formatBytes(r.bytesKept)} kept${audit}\n`);
+    process.stdout.write(`gc: evicted ${r.entriesEvicted} of ${r.entriesBefore} entries, removed ${r.blobsRemoved} blobs (${formatBytes(r.bytesRemoved)}); ${formatBytes(r.bytesKept)} kept${audit}${damagedRecords(r.damagedRecords)}\n`);
   }
   return 0;
+}
+
+/** The words for index records gc or verify dropped for their shape (none: none). */
+export function damagedRecords(n: number | undefined): string {
+  return n ? `; ${n} damaged index record${n === 1 ? '' : 's'} dropped (SPLITCACHE_MANIFEST_MALFORMED)` : '';
 }

@@ -1,5 +1,6 @@
 import type { VerifyResult } from '@splitcache/store';
 import { daemonRequest, noReply } from './daemonRequest.js';
+import { damagedRecords } from './gc.js';
 import { readCommandLine, type CommandSpec } from './flags.js';
 import { progressBar } from './progressBar.js';
 
@@ -9,7 +10,8 @@ export const VERIFY: CommandSpec = {
   usage: `usage: splitcache audit verify [--json]
 Re-hashes every blob in the store, names each one whose bytes don't match its digest
 (SPLITCACHE_BLOB_CORRUPT) or that is gone (SPLITCACHE_BLOB_MISSING), and evicts the entries
-that need one, naming their crates. Exits 1 if any was bad.
+that need one, naming their crates, and drops the index records that are damaged
+(SPLITCACHE_MANIFEST_MALFORMED), counting them. Exits 1 if any blob was bad.
   --json         print the result as JSON`,
 };
 
@@ -25,7 +27,7 @@ export async function runVerify(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {
     const of = r.evictedCrates?.length ? ` (${r.evictedCrates.join(', ')})` : '';
-    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted${of}\n`);
+    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted${of}${damagedRecords(r.damagedRecords)}\n`);
     const missing = new Set(r.missingBlobs ?? []);
     for (const b of r.badBlobs) process.stdout.write(`  ${missing.has(b) ? 'SPLITCACHE_BLOB_MISSING' : 'SPLITCACHE_BLOB_CORRUPT'} ${b}\n`);
   }
