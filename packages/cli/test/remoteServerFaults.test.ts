@@ -1,0 +1,185 @@
+import t, { type Test } from 'tap';
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { unpack } from 'msgpackr';
+import { assertOk, BIN, copyFixture, lookedUp, run, Store, tmpfsDir, type RunResult } from './helpers.js';
+import { nginxWithDav, Runner, startNginx, startServe } from './remoteHelpers.js';
+
+// Three codes end to end, under real cargo builds against real servers on loopback: a damaged
+// record on the server (SPLITCACHE_REMOTE_RECORD), a server whose disk is full
+// (SPLITCACHE_REMOTE_FULL), and `splitcache serve` whose storage fails under it
+// (SPLITCACHE_SERVE_IO). Each build succeeds with a plain build's binary and one line naming
+// the code, `stats` counts it, and nothing in the local store is lost.
+
+const BUILD = ['build', '--bin', 'fx-app', '-j', '2'];
+const BIN_PATH = join('target', 'debug', 'fx-app');
+
+/** A plain cargo build's binary of `ws` (the same dir: debuginfo names it); the target dir is cleaned after. */
+async function plainBinary(t: Test, ws: string): Promise<Buffer> {
+  const env = { ...process.env, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' };
+  assertOk(t, await run('cargo', BUILD, { cwd: ws, env }), 'the plain build succeeds');
+  const bin = readFileSync(join(ws, BIN_PATH));
+  rmSync(join(ws, 'target'), { recursive: true });
+  return bin;
+}
+
+/** The lines of splitcache's own on a build's stderr. */
+function ours(r: RunResult): string[] {
+  return r.stderr.split('\n').filter((l) => /SPLITCACHE_|^splitcache:/.test(l) && !/^splitcache: \d+ hits?/.test(l));
+}
+
+/** Builds `ws` with `runner` (session `s`): succeeds, with `plain`'s binary. */
+async function build(t: Test, runner: Store, ws: string, plain: Buffer, s: string, what: string): Promise<RunResult> {
+  const r = await runner.cargo(ws, BUILD, { SPLITCACHE_SESSION: s });
+  assertOk(t, r, `${what}: the build succeeds`);
+  t.ok(readFileSync(join(ws, BIN_PATH)).equals(plain), `${what}: its binary is a plain build's`);
+  return r;
+}
+
+/** `audit verify` finds every entry sound, and there are `n` of them. */
+async function storeIntact(t: Test, runner: Store, n: number, what: string): Promise<void> {
+  const v = await runner.splitcache(['audit', 'verify']);
+  t.equal(v.code, 0, `${what}: audit verify finds nothing bad`);
+  t.match(v.stdout, new RegExp(`^verify: ${n} entries, \\d+ blobs checked, 0 bad, 0 entries evicted\\n$`), `${what}: all ${n} local entries kept (${v.stdout.trim()})`);
+}
+
+/** The nginx file of the input set (AC record `inputs`) of `crate`. */
+function inputSetFile(files: string, crate: string): string | undefined {
+  for (const name of readdirSync(join(files, 'ac'))) {
+    const env = unpack(readFileSync(join(files, 'ac', name))) as { payload: Uint8Array };
+    const rec = unpack(env.payload) as { kind: string; crateName: string };
+    if (rec.kind === 'inputs' && rec.crateName === crate) return join(files, 'ac', name);
+  }
+  return undefined;
+}
+
+t.test('a damaged record on the server: one SPLITCACHE_REMOTE_RECORD line, a miss, replaced by the writer', { skip: !nginxWithDav() && 'no nginx with the WebDAV module' }, async (t) => {
+  const nginx = await startNginx();
+  t.teardown(() => nginx.stop());
+  const producer = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(copyFixture(), BUILD), "the producer's build succeeds");
+  await producer.stop();
+  // Cut short on the server's disk, as a crash mid-write or a bad sector leaves a file.
+  const file = inputSetFile(nginx.files, 'fx_core');
+  if (!file) return t.fail('no input set of fx_core on the server');
+  writeFileSync(file, readFileSync(file).subarray(0, 40));
+
+  const ws = copyFixture();
+  const plain = await plainBinary(t, ws);
+  const reader = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_PRODUCER: 'b' });
+  t.teardown(() => reader.stop());
+  const r = await build(t, reader, ws, plain, 'r1', 'against the damaged record');
+  t.same(ours(r).filter((l) => !/^splitcache: SPLITCACHE_REMOTE_RECORD: remote record [0-9a-f]{32}: not an AC envelope \(a remote lookup; building without it\)$/.test(l)), [], `only the record's line (${ours(r).join(' | ')})`);
+  t.equal(ours(r).length, 1, 'and it once');
+  const calls = lookedUp(await reader.audit('r1'));
+  // fx_core compiled here: the crates built on it have other keys than the producer's (its rlib's digest differs).
+  const misses = calls.filter((e) => e.origin !== 'remote').map((e) => `${e.crate}:${e.outcome}:${e.reason}`);
+  t.same(misses, ['fx_core:miss:new-key,remote-record', 'fx_util:miss:new-key,remote-new-key', 'fx_app:miss:new-key,remote-new-key'], 'fx_core missed for its record, and the crates built on it');
+  t.equal(calls.filter((e) => e.origin === 'remote').length, 2, 'the build script and the proc-macro were remote hits');
+  t.equal((await reader.stats()).errors.SPLITCACHE_REMOTE_RECORD, 1, 'stats counts it');
+  // Local entries hit, with no line: the damaged record is not asked for again.
+  rmSync(join(ws, 'target'), { recursive: true });
+  const warm = await build(t, reader, ws, plain, 'r2', 'warm, from the local store');
+  t.same(ours(warm), [], 'no line');
+  t.ok(lookedUp(await reader.audit('r2')).every((e) => e.outcome === 'hit' && e.origin !== 'remote'), 'every call a local hit');
+  await storeIntact(t, reader, 5, 'the reader');
+  // The reader, a writer, put its own record in the damaged one's place: a third runner hits it all.
+  await reader.stop();
+  const third = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => third.stop());
+  // In the reader's dir: a binary linked from another checkout's objects names that checkout (docs/REMOTE.md).
+  rmSync(join(ws, 'target'), { recursive: true });
+  const r3 = await build(t, third, ws, plain, 'r3', 'a third runner');
+  t.same(ours(r3), [], 'no line');
+  t.ok(lookedUp(await third.audit('r3')).every((e) => e.origin === 'remote'), 'every call a remote hit: the record was replaced');
+});
+
+/** Fills the file system of `dir` with one file of zeros, up to ENOSPC; returns its path. */
+function fill(dir: string): string {
+  const path = join(dir, 'filler');
+  const fd = openSync(path, 'w');
+  const zeros = Buffer.alloc(64 * 1024);
+  try {
+    for (;;) writeSync(fd, zeros);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+const fullDisk = tmpfsDir('serve-full', 'size=16m');
+
+t.test('a server whose disk is full: one SPLITCACHE_REMOTE_FULL line, lookups go on, the uploads wait', { skip: !fullDisk && 'no tmpfs (not root)' }, async (t) => {
+  const serve = await startServe([], fullDisk!);
+  t.teardown(() => serve.stop());
+  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(copyFixture(), BUILD), "the producer's build succeeds");
+  await producer.stop();
+  const stored = (await serve.status()).entries;
+  const filler = fill(fullDisk!);
+
+  // A writer whose fx_core differs: its build script and proc-macro are remote hits, the rest go up.
+  const ws = copyFixture();
+  appendFileSync(join(ws, 'core', 'src', 'lib.rs'), '\npub fn added_here() -> u32 { 7 }\n');
+  const plain = await plainBinary(t, ws);
+  const writer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'b' });
+  t.teardown(() => writer.stop());
+  const r = await build(t, writer, ws, plain, 'w1', 'against a full server');
+  const calls = lookedUp(await writer.audit('w1'));
+  t.equal(calls.filter((e) => e.origin === 'remote').length, 2, 'lookups went on: the build script and the proc-macro were remote hits');
+  t.comment(`the build's lines: ${JSON.stringify(ours(r))}`);
+  rmSync(join(ws, 'target'), { recursive: true });
+  const warm = await build(t, writer, ws, plain, 'w2', 'warm, from the local store');
+  t.ok(lookedUp(await writer.audit('w2')).every((e) => e.outcome === 'hit' && e.origin !== 'remote'), 'every call a local hit');
+  const lines = [...ours(r), ...ours(warm)];
+  t.equal(lines.length, 1, `one line in the two builds (${JSON.stringify(lines)})`);
+  t.match(lines[0] ?? '', /^splitcache: SPLITCACHE_REMOTE_FULL: PUT \/(cas|ac)\/[0-9a-f]{32}: 507, the server's storage is full \(free space there, or give splitcache serve a --max-size\); the upload stays queued$/, 'it names the code and what was done');
+  const stats = await writer.stats();
+  t.ok((stats.errors.SPLITCACHE_REMOTE_FULL ?? 0) >= 1, `stats counts it (${stats.errors.SPLITCACHE_REMOTE_FULL})`);
+  t.equal(stats.remote.skipped ?? 0, 0, 'a 507 did not open the breaker');
+  t.equal((await serve.status()).entries, stored, 'the server took nothing');
+  await storeIntact(t, writer, 5, 'the writer');
+  // Room again: the stop sends what waited.
+  rmSync(filler);
+  const stop = await writer.splitcache(['server', 'stop']);
+  t.match(stop.stdout, /^splitcache daemon stopped\n$/, `the queue went up at the stop (${stop.stdout.trim()})`);
+  t.ok((await serve.status()).entries > stored, 'the server has the writer\'s entries now');
+});
+
+t.test('splitcache serve on a dir another serve holds: one SPLITCACHE_SERVE_IO line, exit 1; the first serves on', async (t) => {
+  const first = await startServe();
+  t.teardown(() => first.stop());
+  // The producer builds where the reader will: a binary linked from another checkout's objects names that checkout.
+  const ws = copyFixture();
+  const plain = await plainBinary(t, ws);
+  const producer = new Runner({ SPLITCACHE_REMOTE: first.url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
+  await producer.stop();
+  rmSync(join(ws, 'target'), { recursive: true });
+  const second = await run(BIN, ['serve', '--dir', first.dir, '--listen', '127.0.0.1:0']);
+  t.equal(second.code, 1, 'the second serve exits 1');
+  t.equal(second.stdout, '', 'and never listened');
+  t.equal(second.stderr, `splitcache: SPLITCACHE_SERVE_IO: server index ${join(first.dir, 'index')} is locked by another process\n`, 'one line names the code and why');
+  // The first server's store is whole, and a reader's build is all remote hits from it.
+  const reader = new Runner({ SPLITCACHE_REMOTE: first.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => reader.stop());
+  const r = await build(t, reader, ws, plain, 's1', 'against the first server');
+  t.same(ours(r), [], 'no line');
+  const calls = lookedUp(await reader.audit('s1'));
+  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}`).join(' ')})`);
+});
+
+const readOnly = tmpfsDir('serve-ro', 'ro,size=1m');
+
+t.test('splitcache serve on a read-only dir: one SPLITCACHE_SERVE_IO line, exit 1', { skip: !readOnly && 'no tmpfs (not root)' }, async (t) => {
+  const r = await run(BIN, ['serve', '--dir', readOnly!, '--listen', '127.0.0.1:0']);
+  t.equal(r.code, 1, 'exits 1');
+  t.equal(r.stdout, '', 'and never listened');
+  t.equal(r.stderr, `splitcache: SPLITCACHE_SERVE_IO: server dir ${readOnly} cannot be used: EROFS at ${join(readOnly!, 'cas')}\n`, 'one line names the code and why');
+});
+
