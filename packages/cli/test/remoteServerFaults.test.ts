@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { unpack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { assertOk, BIN, copyFixture, lookedUp, run, Store, tmpfsDir, type RunResult } from './helpers.js';
 import { nginxWithDav, Runner, startNginx, startServe } from './remoteHelpers.js';
 
@@ -183,3 +183,51 @@ t.test('splitcache serve on a read-only dir: one SPLITCACHE_SERVE_IO line, exit 
   t.equal(r.stderr, `splitcache: SPLITCACHE_SERVE_IO: server dir ${readOnly} cannot be used: EROFS at ${join(readOnly!, 'cas')}\n`, 'one line names the code and why');
 });
 
+/** Empty files in `dir` until its file system has no inode left; how many. */
+function takeInodes(dir: string): number {
+  let n = 0;
+  try {
+    for (;; n++) closeSync(openSync(join(dir, `inode-${n}`), 'w'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  }
+  return n;
+}
+
+const fewInodes = tmpfsDir('serve-inodes', 'size=64m,nr_inodes=400');
+
+t.test('a server out of inodes: its index stays open, and readers still hit', { skip: !fewInodes && 'no tmpfs (not root)' }, async (t) => {
+  const serve = await startServe([], fewInodes!);
+  t.teardown(() => serve.stop());
+  let serveLog = '';
+  serve.proc.stderr!.on('data', (d: Buffer) => (serveLog += d.toString()));
+  const ws = copyFixture();
+  const plain = await plainBinary(t, ws);
+  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
+  await producer.stop();
+  rmSync(join(ws, 'target'), { recursive: true });
+  const taken = takeInodes(fewInodes!);
+  // Records written until LevelDB needs a new file (a log past its 4 MiB write buffer): its
+  // write fails, and the next write reopens the index, which needs new files too. Before, that
+  // reopen failed (SPLITCACHE_SERVE_IO) and left the index closed: every GET a 500 or a 507.
+  const statuses: number[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const body = new Uint8Array(pack({ v: 1, payload: Buffer.alloc(3 << 20, i), sig: null }));
+    statuses.push((await fetch(`${serve.url}/ac/${i.toString(16).padStart(32, 'f')}`, { method: 'PUT', body })).status);
+  }
+  t.ok(statuses.includes(507), `the index's writes were refused as the disk full (${statuses}, ${taken} inodes taken)`);
+  const reader = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => reader.stop());
+  const r = await build(t, reader, ws, plain, 'i1', 'against a server out of inodes');
+  t.same(ours(r), [], 'no line');
+  const calls = lookedUp(await reader.audit('i1'));
+  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
+  t.notMatch(serveLog, /SPLITCACHE_SERVE_IO/, 'the index was not closed');
+  t.match(serveLog, /no inodes left/, `the server's log says why it refuses writes (${serveLog.slice(0, 600)})`);
+  // Inodes back: the next write reopens the index, and it takes records again.
+  for (let i = 0; i < taken; i++) rmSync(join(fewInodes!, `inode-${i}`));
+  const again = await fetch(`${serve.url}/ac/${'e'.repeat(32)}`, { method: 'PUT', body: new Uint8Array(pack({ v: 1, payload: Buffer.from('x'), sig: null })) });
+  t.equal(again.status, 201, 'with inodes free again, a write is taken');
+});

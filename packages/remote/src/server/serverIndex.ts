@@ -25,6 +25,13 @@ export interface Totals {
  */
 const HEAL_MARGIN = 2 << 20;
 
+/**
+ * Free inodes a reopen needs: the new table, log and manifest, and a few for the writes racing it.
+ * A disk out of inodes with bytes to spare failed the reopen (SPLITCACHE_SERVE_IO), which left the
+ * index closed: every GET a 500 or a 507, and readers' builds missed it all (a helper's repro).
+ */
+const HEAL_INODES = 16;
+
 /** How long after an open that failed a read may try again (each try replays the logs). */
 const REOPEN_RETRY_MS = 5_000;
 
@@ -71,10 +78,13 @@ export class ServerIndex {
    */
   private async heal(): Promise<void> {
     if (!this.broken) return;
-    const free = await freeBytes(this.location);
+    const { bytes, inodes } = await freeRoom(this.location);
     const needed = (await logBytes(this.location)) + HEAL_MARGIN;
-    if (free !== undefined && free < needed) {
-      throw Object.assign(new Error(`server index ${this.location}: the disk is full (${free} bytes free, ${needed} needed to reopen it)`), { code: 'ENOSPC' });
+    if (bytes !== undefined && bytes < needed) {
+      throw Object.assign(new Error(`server index ${this.location}: the disk is full (${bytes} bytes free, ${needed} needed to reopen it)`), { code: 'ENOSPC' });
+    }
+    if (inodes !== undefined && inodes < HEAL_INODES) {
+      throw Object.assign(new Error(`server index ${this.location}: no inodes left on its disk (${inodes} free, ${HEAL_INODES} needed to reopen it: df -i)`), { code: 'ENOSPC' });
     }
     await this.reopen();
   }
@@ -231,14 +241,18 @@ export class ServerIndex {
 }
 
 /**
- * The bytes this process may still write on the index's file system: root may use the blocks
- * kept for it (bfree), others not (bavail). Undefined where it can't be told (no statfs, or a
- * file system that reports no sizes): the reopen is tried.
+ * The bytes this process may still write on the index's file system (root may use the blocks
+ * kept for it, bfree; others not, bavail), and its free inodes. Each is undefined where it can't
+ * be told (no statfs, a file system that reports no sizes, or no inode count, as btrfs): the
+ * reopen is tried.
  */
-async function freeBytes(location: string): Promise<number | undefined> {
+async function freeRoom(location: string): Promise<{ bytes?: number; inodes?: number }> {
   const st = await statfs(location).catch(() => undefined);
-  if (!st || st.blocks === 0) return undefined;
-  return (process.getuid?.() === 0 ? st.bfree : st.bavail) * st.bsize;
+  if (!st) return {};
+  return {
+    bytes: st.blocks === 0 ? undefined : (process.getuid?.() === 0 ? st.bfree : st.bavail) * st.bsize,
+    inodes: st.files === 0 ? undefined : st.ffree,
+  };
 }
 
 /** The size of the logs a reopen replays. */
