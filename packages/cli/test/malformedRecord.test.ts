@@ -115,4 +115,6 @@ t.test('damaged records under gc, audit verify and stats: each goes on, drops th
   const r = await store.cargo(ws, ['build']);
   assertOk(t, r, 'the next build succeeds');
   t.same(codeLines(r.stderr), [], `with no fault line: gc and verify dropped every damaged record (${r.stderr.slice(0, 300)})`);
+  const why = await store.splitcache(['explain', 'fx_core']);
+  t.match(why.stdout, /dropped by `gc` or `audit verify` for a damaged index record/, `explain says why fx_core missed (${why.stdout.trim()})`);
 });

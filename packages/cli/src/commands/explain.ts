@@ -12,7 +12,7 @@ const SAY: Record<Explanation['verdict'], string> = {
   recache: 'was compiled without a lookup: SPLITCACHE_RECACHE=1 was set',
   'first-build': 'missed because no earlier entry of this crate exists',
   evicted: "missed because its entry, stored under the same key, had been evicted from the store (gc: the store's size limit SPLITCACHE_MAX_SIZE, or --evict-older-than); `splitcache stats` shows the store's size against its limit",
-  damaged: 'missed because its entry, stored under the same key, had been evicted by `splitcache audit verify`, which found a blob of it damaged on disk (not the size limit)',
+  damaged: 'missed because its entry, stored under the same key, had been evicted by `splitcache audit verify`, which found a blob of it damaged on disk, or dropped by `gc` or `audit verify` for a damaged index record (not the size limit)',
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
   'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe; or colours, which a call in a terminal gets)',

@@ -9,7 +9,7 @@ export interface Summary {
   misses: number;
   /** Misses of a key whose entry gc had evicted (reason `evicted`). */
   evictedMisses: number;
-  /** Misses of a key whose entry `audit verify` had evicted for a damaged blob (reason `damaged`). */
+  /** Misses of a key whose entry `audit verify` had evicted for a damaged blob, or gc or verify dropped for a damaged record (reason `damaged`). */
   damagedMisses: number;
   /** Misses whose result was not stored for being larger than SPLITCACHE_MAX_ENTRY_SIZE (notStored `too-large`). */
   tooLargeMisses: number;
@@ -56,7 +56,7 @@ export function summaryLine(s: Summary, maxEntryBytes?: number, uncached: Record
   const hint = s.passthrough.incremental ? ' (CARGO_INCREMENTAL=0 caches those)' : '';
   const why = [];
   if (s.evictedMisses) why.push(`${s.evictedMisses} of entries gc had evicted; see \`splitcache stats\``);
-  if (s.damagedMisses) why.push(`${s.damagedMisses} of entries \`audit verify\` evicted for a damaged blob`);
+  if (s.damagedMisses) why.push(`${s.damagedMisses} of entries \`audit verify\` evicted for a damaged blob, or gc dropped for a damaged record`);
   // Such a miss misses again in every build, and said nothing of why: `audit --json` alone had it.
   const limit = maxEntryBytes !== undefined && Number.isFinite(maxEntryBytes) ? `, ${formatBytes(maxEntryBytes)}` : '';
   if (s.tooLargeMisses) why.push(`${s.tooLargeMisses} not stored: larger than SPLITCACHE_MAX_ENTRY_SIZE${limit}`);
