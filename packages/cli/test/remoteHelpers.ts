@@ -57,6 +57,8 @@ export interface Serve {
   url: string;
   dir: string;
   proc: ChildProcess;
+  /** What it wrote on stderr so far (its log). */
+  log(): string;
   status(token?: string): Promise<{ entries: number; bytes: number; clients: Record<string, { hits: number; misses: number; puts: number }> }>;
   stop(): Promise<number | null>;
 }
@@ -80,6 +82,7 @@ export async function startServe(args: string[] = [], dir = tempDir('serve'), en
     url,
     dir,
     proc,
+    log: () => err,
     async status(token?: string) {
       const r = await fetch(`${url}/status`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
       return (await r.json()) as Awaited<ReturnType<Serve['status']>>;

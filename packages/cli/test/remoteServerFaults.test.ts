@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
-import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
-import { assertOk, BIN, copyFixture, lookedUp, run, Store, tmpfsDir, type RunResult } from './helpers.js';
+import { assertOk, BIN, copyFixture, lookedUp, run, Store, tempDir, tmpfsDir, type RunResult } from './helpers.js';
 import { nginxWithDav, Runner, startNginx, startServe } from './remoteHelpers.js';
 
 // Three codes end to end, under real cargo builds against real servers on loopback: a damaged
@@ -199,8 +199,6 @@ const fewInodes = tmpfsDir('serve-inodes', 'size=64m,nr_inodes=400');
 t.test('a server out of inodes: its index stays open, and readers still hit', { skip: !fewInodes && 'no tmpfs (not root)' }, async (t) => {
   const serve = await startServe([], fewInodes!);
   t.teardown(() => serve.stop());
-  let serveLog = '';
-  serve.proc.stderr!.on('data', (d: Buffer) => (serveLog += d.toString()));
   const ws = copyFixture();
   const plain = await plainBinary(t, ws);
   const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
@@ -224,10 +222,48 @@ t.test('a server out of inodes: its index stays open, and readers still hit', { 
   t.same(ours(r), [], 'no line');
   const calls = lookedUp(await reader.audit('i1'));
   t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
-  t.notMatch(serveLog, /SPLITCACHE_SERVE_IO/, 'the index was not closed');
-  t.match(serveLog, /no inodes left/, `the server's log says why it refuses writes (${serveLog.slice(0, 600)})`);
+  t.notMatch(serve.log(), /SPLITCACHE_SERVE_IO/, 'the index was not closed');
+  t.match(serve.log(), /no inodes left/, `the server's log says why it refuses writes (${serve.log().slice(0, 600)})`);
   // Inodes back: the next write reopens the index, and it takes records again.
   for (let i = 0; i < taken; i++) rmSync(join(fewInodes!, `inode-${i}`));
   const again = await fetch(`${serve.url}/ac/${'e'.repeat(32)}`, { method: 'PUT', body: new Uint8Array(pack({ v: 1, payload: Buffer.from('x'), sig: null })) });
   t.equal(again.status, 201, 'with inodes free again, a write is taken');
+});
+
+t.test("a server whose index has a damaged table: repaired, one SPLITCACHE_SERVE_IO line in its log, builds go on", async (t) => {
+  const dir = tempDir('serve-damaged');
+  let serve = await startServe([], dir);
+  const ws = copyFixture();
+  const plain = await plainBinary(t, ws);
+  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
+  await producer.stop();
+  // Started again, the server's LevelDB writes its log into a table; then that table is cut short.
+  await serve.stop();
+  await (await startServe([], dir)).stop();
+  const tables = readdirSync(join(dir, 'index')).filter((f) => f.endsWith('.ldb'));
+  t.ok(tables.length > 0, `the index has tables (${tables})`);
+  for (const f of tables) truncateSync(join(dir, 'index', f), statSync(join(dir, 'index', f)).size >> 1);
+  serve = await startServe([], dir);
+  t.teardown(() => serve.stop());
+  // Before: every request for a key of that table was a 500, for good, and the reader's breaker opened.
+  rmSync(join(ws, 'target'), { recursive: true });
+  const writer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'b' });
+  t.teardown(() => writer.stop());
+  const r = await build(t, writer, ws, plain, 'd1', 'against the damaged index');
+  t.same(ours(r), [], `no line: what the damage lost is a miss (${ours(r).join(' | ')})`);
+  t.equal((await writer.stats()).remote.skipped ?? 0, 0, 'the breaker stayed closed');
+  await writer.stop();
+  const lines = serve.log().split('\n').filter((l) => /SPLITCACHE_SERVE_IO/.test(l));
+  t.equal(lines.length, 1, `the server says it once (${serve.log().slice(0, 600)})`);
+  t.match(lines[0] ?? '', /^splitcache serve: SPLITCACHE_SERVE_IO: server index \S+ is damaged \(.+\); repairing it: what it lost is a miss, and is uploaded again$/, 'naming what it does');
+  // The writer uploaded what was lost: a reader hits it all.
+  rmSync(join(ws, 'target'), { recursive: true });
+  const reader = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => reader.stop());
+  const r2 = await build(t, reader, ws, plain, 'd2', 'a reader after the repair');
+  t.same(ours(r2), [], 'no line');
+  const calls = lookedUp(await reader.audit('d2'));
+  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
 });

@@ -124,7 +124,7 @@ export class CacheServer {
       const e = cause as NodeJS.ErrnoException;
       throw new SplitcacheError('SPLITCACHE_SERVE_IO', `server dir ${o.dir} cannot be used: ${e.code ?? 'error'} at ${e.path ?? join(o.dir, 'cas')}`, { cause });
     });
-    const index = await ServerIndex.open(o.dir, o.lruGranularityMs);
+    const index = await ServerIndex.open(o.dir, o.lruGranularityMs, o.log);
     // The index's lock is this server's now: what an upload cut off by a kill left in cas/tmp can
     // go (it was never counted, evicted or served, and stayed for good).
     await blobs.init(true);

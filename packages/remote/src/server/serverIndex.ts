@@ -55,14 +55,36 @@ export class ServerIndex {
     private readonly location: string,
     readonly totals: Totals,
     private readonly granularityMs: number,
+    private readonly log?: (line: string) => void,
   ) {}
 
-  static async open(dir: string, granularityMs = TOUCH_GRANULARITY_MS): Promise<ServerIndex> {
+  /**
+   * A read or write that found a damaged table (a file of the index cut short or overwritten:
+   * LevelDB opens such an index, and fails each read of the keys in it). Before, every request
+   * for those keys was a 500, for good: a reader's lookups opened its breaker, and its build had
+   * no remote hit. Now the next write, or this read through one, repairs the index first.
+   */
+  private damaged: Error | undefined;
+
+  /** Notes a damage `err` shows, and repairs the index (one change at a time, as every write) before the caller rethrows it. */
+  private async damagedBy(err: unknown): Promise<void> {
+    if (!isDamage(err) || this.closed) return;
+    this.damaged ??= err as Error;
+    await this.serial(async () => undefined).catch(() => undefined);
+  }
+
+  static async open(dir: string, granularityMs = TOUCH_GRANULARITY_MS, log?: (line: string) => void): Promise<ServerIndex> {
     const location = join(dir, 'index');
-    const db = await openDb(location);
-    const saved = await db.get('s!totals');
+    let db = await openDb(location);
+    const saved = await db.get('s!totals').catch((err: unknown) => err as Error);
+    if (saved instanceof Error && !isDamage(saved)) throw saved;
+    if (saved instanceof Error) {
+      await db.close();
+      db = await repairDb(location, saved, log);
+      return new ServerIndex(db, location, await countTotals(db), granularityMs, log);
+    }
     const totals = saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
-    return new ServerIndex(db, location, totals, granularityMs);
+    return new ServerIndex(db, location, totals, granularityMs, log);
   }
 
   /**
@@ -77,6 +99,7 @@ export class ServerIndex {
    * it replays reopens it.
    */
   private async heal(): Promise<void> {
+    if (this.damaged) return this.reopen();
     if (!this.broken) return;
     const { bytes, inodes } = await freeRoom(this.location);
     const needed = (await logBytes(this.location)) + HEAL_MARGIN;
@@ -103,12 +126,14 @@ export class ServerIndex {
     this.reopening ??= (async () => {
       await this.db.close().catch(() => undefined);
       try {
-        this.db = await openDb(this.location);
+        this.db = this.damaged ? await repairDb(this.location, this.damaged, this.log) : await openDb(this.location);
       } catch (err) {
         this.failedOpenAt = Date.now();
         throw err;
       }
+      if (this.damaged) Object.assign(this.totals, await countTotals(this.db));
       this.broken = false;
+      this.damaged = undefined;
     })().finally(() => (this.reopening = undefined));
     return this.reopening;
   }
@@ -120,13 +145,24 @@ export class ServerIndex {
   }
 
   async get(kind: Kind, key: string): Promise<Item | undefined> {
-    const v = await (await this.live()).get(`i!${kind}${key}`);
+    const v = await this.read(`i!${kind}${key}`);
     return v ? (unpack(v) as Item) : undefined;
   }
 
   async record(key: string): Promise<Buffer | undefined> {
-    const v = await (await this.live()).get(`v!${key}`);
+    const v = await this.read(`v!${key}`);
     return v ? Buffer.from(v) : undefined;
+  }
+
+  /** One key's value; where the read finds the index damaged, it is repaired and read again. */
+  private async read(key: string): Promise<Bytes | undefined> {
+    try {
+      return await (await this.live()).get(key);
+    } catch (err) {
+      if (!isDamage(err) || this.damaged || this.reopening) throw err;
+      await this.damagedBy(err);
+      return (await this.live()).get(key);
+    }
   }
 
   /**
@@ -141,6 +177,7 @@ export class ServerIndex {
         return await fn();
       } catch (err) {
         this.broken = true;
+        if (isDamage(err)) this.damaged ??= err as Error;
         throw err;
       }
     };
@@ -266,6 +303,35 @@ const ATIME_WIDTH = 10;
 
 function lruKey(atime: number, kind: Kind, key: string): string {
   return `l!${atime.toString(36).padStart(ATIME_WIDTH, '0')}${kind}${key}`;
+}
+
+/**
+ * A read or write error that says the index's files are damaged: LEVEL_CORRUPTION, or an IO error
+ * that is not a full disk or a refusal (a table cut short reads as `IO error: …ldb: Invalid argument`).
+ */
+function isDamage(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  if (code === 'LEVEL_CORRUPTION') return true;
+  const text = oneLine(err);
+  return code === 'LEVEL_IO_ERROR' && !/No space left|Disk quota|Permission denied|Read-only file system|Operation not permitted/i.test(text);
+}
+
+/** Repairs the closed index at `location` (LevelDB's RepairDB keeps what it can read) and opens it. */
+async function repairDb(location: string, why: Error, log?: (line: string) => void): Promise<Level<string, Bytes>> {
+  log?.(`SPLITCACHE_SERVE_IO: server index ${location} is damaged (${oneLine(why)}); repairing it: what it lost is a miss, and is uploaded again`);
+  await (Level as unknown as { repair(location: string): Promise<void> }).repair(location);
+  return openDb(location);
+}
+
+/** The totals counted from the items (after a repair, which may have lost some, and their totals). */
+async function countTotals(db: Level<string, Bytes>): Promise<Totals> {
+  const totals = { entries: 0, bytes: 0 };
+  for await (const v of db.values({ gt: 'i!', lt: 'i!~' })) {
+    totals.entries++;
+    totals.bytes += (unpack(v) as Item).size;
+  }
+  await db.put('s!totals', pack(totals));
+  return totals;
 }
 
 async function openDb(location: string): Promise<Level<string, Bytes>> {
