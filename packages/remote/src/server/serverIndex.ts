@@ -307,13 +307,13 @@ function lruKey(atime: number, kind: Kind, key: string): string {
 
 /**
  * A read or write error that says the index's files are damaged: LEVEL_CORRUPTION, or an IO error
- * that is not a full disk or a refusal (a table cut short reads as `IO error: …ldb: Invalid argument`).
+ * that is not a full disk, a refusal or a want of descriptors or memory (a table cut short reads as `IO error: …ldb: Invalid argument`).
  */
 function isDamage(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   if (code === 'LEVEL_CORRUPTION') return true;
   const text = oneLine(err);
-  return code === 'LEVEL_IO_ERROR' && !/No space left|Disk quota|Permission denied|Read-only file system|Operation not permitted/i.test(text);
+  return code === 'LEVEL_IO_ERROR' && !/No space left|Disk quota|Permission denied|Read-only file system|Operation not permitted|Too many open files|Cannot allocate memory/i.test(text);
 }
 
 /** Repairs the closed index at `location` (LevelDB's RepairDB keeps what it can read) and opens it. */
