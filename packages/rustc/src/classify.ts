@@ -45,8 +45,9 @@ export function classify(inv: Invocation): Verdict {
   if (inv.print.length > 0) return { cacheable: false, reason: 'print' };
   if (inv.argfiles.length > 0) return { cacheable: false, reason: 'argfile' };
   if (refusedColour(inv)) return { cacheable: false, reason: 'color-refused' };
-  // rustc refuses `--json` without `--error-format=json`: run plainly for the same reason, its refusal in its colours.
-  if (inv.json !== undefined && inv.errorFormat !== 'json') return { cacheable: false, reason: 'json-refused' };
+  // rustc refuses `--json` without `--error-format=json` (or its unstable `pretty-json`, which it takes with
+  // `-Zunstable-options`): run plainly for the same reason, its refusal in its colours.
+  if (inv.json !== undefined && inv.errorFormat !== 'json' && inv.errorFormat !== 'pretty-json') return { cacheable: false, reason: 'json-refused' };
   if (inv.unknownFlags.length > 0) return { cacheable: false, reason: `unknown-flag:${inv.unknownFlags[0]}` };
   if (inv.inputCount === 0) return { cacheable: false, reason: 'no-input' };
   if (inv.input === '-') return { cacheable: false, reason: 'stdin-input' };

@@ -125,6 +125,8 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['--json=artifacts']), 'json-refused', '--json without --error-format=json: refused by rustc, run plainly');
   t.equal(reason(['--json=artifacts', '--error-format=short']), 'json-refused', 'nor with other errors');
   t.equal(reason(['--error-format=json', '--json=artifacts']), 'cacheable', "cargo's form: cached");
+  // rustc takes --json with its unstable pretty-json too (nightly, or RUSTC_BOOTSTRAP, with -Zunstable-options; 1.95 and 1.97-nightly checked).
+  t.equal(reason(['-Zunstable-options', '--error-format=pretty-json', '--json=artifacts']), 'cacheable', '--json beside pretty-json: cached, as before json-refused');
   t.equal(reason(['--emit=llvm-ir']), 'emit:llvm-ir');
   t.equal(reason(['-o', 'out']), 'output-file');
   t.equal(reason(['other.rs']), 'multiple-inputs');
