@@ -37,6 +37,11 @@ export function diagnosticForm(inv: Invocation, widthUnread = false): string {
   return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? (widthUnread ? 'unread' : 'none')}`].join(',');
 }
 
+/** Whether a form is one no result is stored or published under (`width=unread`): only a quiet result serves it. */
+export function formOfNoResult(form: string): boolean {
+  return form.endsWith('width=unread');
+}
+
 /** The last value of option `name` in the call (`name=v` or `name v`), as given. */
 function lastValue(args: string[], name: string): string | undefined {
   let value: string | undefined;

@@ -10,7 +10,7 @@ import { checkRoom } from './diskReserve.js';
 import { bigStatOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
 import { entryKeyOf, keyedInputs } from './entryKey.js';
-import { hasDiagnostics } from './diagnosticForm.js';
+import { formOfNoResult, hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
@@ -235,7 +235,8 @@ export class RemoteTier {
     q: RemoteQuery, inputs: [string, Digest][], envDeps: [string, string | null][], inline?: InlineEntry,
   ): Promise<{ entryKey: Digest; entry: EntryRecord; display?: string; form: string; inline: boolean } | { reason: string } | undefined> {
     const entryKey = entryKeyOf(q.manifestKey, inputs, envDeps);
-    const formKey = q.form === '' ? undefined : entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
+    // `width=unread` is published by none (ingest.ts stores no result with diagnostics for it): not asked for.
+    const formKey = q.form === '' || formOfNoResult(q.form) ? undefined : entryKeyOf(q.manifestKey, inputs, envDeps, q.form);
     const ofForm = async () => {
       const e = formKey && (await this.entryAt(formKey, inputs, inline));
       return e ? { entryKey: formKey, entry: e, display: hasDiagnostics(e.stderr) ? q.form : undefined, form: q.form, inline: e === inline?.entry } : undefined;
@@ -245,7 +246,7 @@ export class RemoteTier {
     const entry = await this.entryAt(entryKey, inputs, inline);
     const display = entry && hasDiagnostics(entry.stderr) ? '' : undefined;
     if (entry && (q.form === '' || display === undefined)) return { entryKey, entry, display, form: '', inline: entry === inline?.entry };
-    if (!formKey) return undefined;
+    if (!formKey) return entry ? { reason: 'remote-diagnostic-form' } : undefined;
     const found = await ofForm();
     if (found) return found;
     // Its diagnostics are in the default form, and no entry of the call's own was published.

@@ -165,6 +165,17 @@ t.test('a call of the form published last takes its entry inline, with no reques
   t.same(got.asked, ['input set'], 'before: a request for the default form first (a 404 here)');
 });
 
+// A call in a terminal whose size the daemon can't read has form `width=unread` (diagnosticForm.ts),
+// which no producer publishes: only a quiet entry, at the default key, can serve it.
+t.test('a call whose width is unread asks for no entry of its own form, which none publishes', async (t) => {
+  const { server } = await serve(t);
+  const warning = '{"$message_type":"diagnostic","rendered":"warning: unused variable\\n"}\n';
+  await (await producer(t, server.url)).upload({ warning, display: 'width=40' });
+  const got = await lookup(t, server.url, undefined, undefined, 'width=unread');
+  t.same([got.entryKey, got.reason], [undefined, 'remote-no-entry'], 'a miss');
+  t.equal(got.asked.length, 2, 'the input set and the default entry (before: a third request, for its form)');
+});
+
 t.test('an input set without an entry inline (an older writer) still serves, asking for the entry', async (t) => {
   const { server } = await serve(t);
   const key = await (await producer(t, server.url)).upload();
