@@ -196,6 +196,15 @@ t.test('descriptors on a terminal with no controlling terminal: its width, as pl
   for (const where of ['fds', 'none', 'fds'] as const) t.equal(await at(store, where), await at(undefined, where), `${where === 'fds' ? 'descriptors on a 40-column terminal, no controlling one' : 'no terminal'}: as plain rustc`);
 });
 
+const STTY = spawnSync('sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
+
+/** An environment whose PATH starts with an `stty` that refuses every device, as the real one does another user's terminal. */
+function refusingStty(): Record<string, string | undefined> {
+  const refusing = tempDir('stty');
+  writeFileSync(join(refusing, 'stty'), '#!/bin/sh\necho "stty: $2: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+  return { TERM: 'dumb', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined, PATH: `${refusing}:${process.env.PATH}` };
+}
+
 // Where the daemon can't read the terminal's size (`stty -F` refused the device: a build run as
 // another user in someone's terminal, a devpts the daemon can't see), rustc still lays out for that
 // terminal through its own descriptors. Such a result was stored under `width=none` and served to a
@@ -206,15 +215,12 @@ t.test('descriptors on a terminal with no controlling terminal: its width, as pl
 t.test("a terminal whose size can't be read: a result with diagnostics is neither served nor stored, a quiet one is", { skip: skip || (!setsid && 'no setsid') }, async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
-  const stty = spawnSync('sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
-  const refusing = tempDir('stty');
-  writeFileSync(join(refusing, 'stty'), '#!/bin/sh\necho "stty: $2: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
-  const env = { TERM: 'dumb', NO_COLOR: undefined, CLICOLOR: undefined, CLICOLOR_FORCE: undefined, CI: undefined, PATH: `${refusing}:${process.env.PATH}` };
+  const env = refusingStty();
   const at = async (s: Store | undefined, dir: string, where: 'terminal' | 'none') => {
     rmSync(join(dir, 'out'), { recursive: true, force: true });
     mkdirSync(join(dir, 'out'));
     const command = `${s ? `${BIN} rustc` : 'rustc'} ${ARGS}`;
-    const inner = where === 'none' ? ['setsid', '-w', 'sh', '-c', `${command} 2>&1 </dev/null`] : ['script', '-qec', `${stty} rows 30 cols 40; ${command}; echo "exit=$?"`, '/dev/null'];
+    const inner = where === 'none' ? ['setsid', '-w', 'sh', '-c', `${command} 2>&1 </dev/null`] : ['script', '-qec', `${STTY} rows 30 cols 40; ${command}; echo "exit=$?"`, '/dev/null'];
     return (await run(inner[0]!, inner.slice(1), { cwd: dir, env: s ? s.env(env) : { ...process.env, ...env } })).stdout;
   };
   const warns = crate(LONG);
@@ -224,4 +230,13 @@ t.test("a terminal whose size can't be read: a result with diagnostics is neithe
   for (let i = 0; i < 2; i++) t.equal(await at(store, quiet, 'terminal'), await at(undefined, quiet, 'terminal'), 'a quiet crate: as plain rustc');
   const events = (await store.audit()).map((e) => `${e.outcome === 'hit' ? 'hit' : e.reason ?? e.outcome}${e.notStored ? `/${e.notStored}` : ''}`);
   t.same(events, ['new-key/width-unread', 'new-key', 'diagnostic-form/width-unread', 'new-key', 'hit'], 'the warned crate stored only for no terminal, served to none in one; the quiet crate stored and hit');
+});
+
+t.test("explain names why a crate warned in a terminal whose size can't be read misses again", { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(WARNS);
+  for (let i = 0; i < 2; i++) t.match(await inTerminal(store, dir, refusingStty()), /exit=0/, 'builds');
+  const r = await run(BIN, ['explain', 'tl'], { env: store.env() });
+  t.match(r.stdout, /not stored:\n.*terminal whose size/, `says why in words (before, "width-unread" alone): ${r.stdout}`);
 });

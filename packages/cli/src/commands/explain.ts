@@ -38,6 +38,8 @@ const PLAINLY: Record<string, string> = {
 const NOT_STORED: Record<string, string> = {
   'too-large': 'larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)',
   'input-modified-during-compile': 'a file it read changed while it compiled',
+  'width-unread':
+    "it printed warnings or errors laid out for a terminal whose size the daemon could not read (`stty -F` refused the device, or took over a second: a build run as another user in someone's terminal), so for a width no result can name; a crate that prints nothing is cached there, and one built with no terminal, or as the terminal's own user, is stored",
   'absolute-input':
     "its own source names this checkout's absolute path, and it includes a file by absolute path: another checkout would read the file named, not its own copy; name the file relative to the source, or through env!(\"CARGO_MANIFEST_DIR\")",
 };
