@@ -144,6 +144,9 @@ t.test('a --color that rustc refuses (twice, another value, or beside --json) fa
     t.match(plain, ESC, `${extra}: plain rustc colours its refusal (else this shows nothing)`);
     t.equal(await inTerm(extra, store), plain, `${extra}, in a terminal: as plain rustc, colours and exit code`);
   }
+  const explained = (await run(BIN, ['explain', 'tl'], { env: store.env() })).stdout;
+  t.match(explained, /passed through for json-refused\n  rustc refuses --json without --error-format=json/, 'explain says what rustc refused');
+  t.notMatch(explained, /\n  json-refused\n/, 'and does not repeat the reason');
 });
 
 // With no --diagnostic-width, rustc lays out for the size of its controlling terminal, whatever its

@@ -49,6 +49,8 @@ const PASSED_HINT: Record<string, string> = {
   'rustc-log': 'RUSTC_LOG is set',
   'crate-type-attr': 'its root source names its crate type (`#![crate_type = …]`) and the call gives no --crate-type: passing --crate-type caches it',
   'control-char-path': "a path of the call's (its checkout, target dir or CARGO_HOME) holds a tab or a newline, which no .rlink file can: its crates that link compile plainly (a checkout at another path caches them)",
+  'color-refused': 'rustc refuses its --color (given twice, a value other than auto, always or never, or beside --json): the call fails as a plain rustc does, and was run as one, its error in its own colours',
+  'json-refused': 'rustc refuses --json without --error-format=json: the call fails as a plain rustc does, and was run as one, its error in its own colours',
   'rlink-unsupported': "this rustc writes .rlink files this splitcache can't read (Debian's 1.63 does): its crates that link compile plainly until the daemon restarts (`splitcache server stop`); a rustc whose .rlink ends with rust-end-file (1.95, rustup's) caches them",
 };
 /** Why the remote could not serve a miss either (Explanation.remote); `remote-error:CODE` is told by its code. */
@@ -120,7 +122,8 @@ export async function runExplain(args: string[]): Promise<number> {
     const tail = r.verdict === 'passed-through' ? ` ${r.reason}` : r.verdict === 'unkept-key' ? ` the ${r.others === 1 ? 'key of its one earlier entry' : `keys of its ${r.others} earlier entries`} can't be told` : '';
     out += `${who}${type} ${SAY[r.verdict]}${tail}\n`;
   }
-  if (r.verdict === 'passed-through' && r.reason && PASSED_HINT[r.reason]) out += `  ${PASSED_HINT[r.reason]}\n`;
+  // A pass-through's reason is on its first line already: only a hint is added (before, the reason again).
+  if (r.verdict === 'passed-through') out += r.reason && PASSED_HINT[r.reason] ? `  ${PASSED_HINT[r.reason]}\n` : '';
   else if (r.verdict === 'not-stored' && r.reason) out += `  ${NOT_STORED[r.reason] ?? r.reason}\n`;
   else if (r.reason) out += `  ${PLAINLY[r.reason] ?? r.reason}\n`;
   for (const d of r.differences) {
