@@ -149,6 +149,26 @@ t.test('a --color that rustc refuses (twice, another value, or beside --json) fa
   t.notMatch(explained, /\n  json-refused\n/, 'and does not repeat the reason');
 });
 
+t.test('a --diagnostic-width that rustc refuses (twice, or no number) fails through splitcache as plainly, after a quiet result was stored', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = crate(QUIET);
+  const call = async (extra: string[], s?: Store) => {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    return run(s ? BIN : 'rustc', [...(s ? ['rustc'] : []), ...extra, ...ARGS.split(' ')], { cwd: dir, env: s ? s.env() : process.env });
+  };
+  t.equal((await call([], store)).code, 0, 'stored without a width');
+  for (const extra of [['--diagnostic-width=80', '--diagnostic-width=90'], ['--diagnostic-width=wide']]) {
+    const plain = await call(extra);
+    t.equal(plain.code, 1, `${extra.join(' ')}: plain rustc refuses it`);
+    const r = await call(extra, store);
+    t.same([r.code, r.stderr], [1, plain.stderr], `${extra.join(' ')}: so does a call through splitcache, with the same error (before: a hit, exit 0)`);
+  }
+  t.equal((await call(['--diagnostic-width=+90'], store)).code, 0, 'a width rustc takes (as usize parses it) hits');
+  t.same((await store.audit()).map((e) => (e.outcome === 'hit' ? 'hit' : `${e.outcome}:${e.reason}`)), ['miss:new-key', 'passthrough:width-refused', 'passthrough:width-refused', 'hit']);
+});
+
 // With no --diagnostic-width, rustc lays out for the size of its controlling terminal, whatever its
 // descriptors (a `| cat` here, as `cargo build | tee`, whose rustc calls cargo gives pipes and no
 // width), and for 140 columns without one. A result laid out for a 40-column terminal was served at

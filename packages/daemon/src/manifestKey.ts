@@ -68,6 +68,8 @@ const LINKER_ONLY = /^(-C|--codegen) (linker|linker-flavor|linker-features|link-
  * another value, beside `--json`) never gets here: the call runs plainly
  * (classify.ts, `color-refused`). Left out of the key, such a call hit the
  * entry of one without `--color` and exited 0 (`--color=auto --color=auto`).
+ * A `--diagnostic-width` that rustc refuses (twice, no number) likewise runs
+ * plainly (`width-refused`).
  */
 const DISPLAY_ONLY = /^--(diagnostic-width|color)(#\d+)?$/;
 /** What a call adds to its key beyond its command line and environment (items 10, 11 and 13 below). */

@@ -45,6 +45,7 @@ export function classify(inv: Invocation): Verdict {
   if (inv.print.length > 0) return { cacheable: false, reason: 'print' };
   if (inv.argfiles.length > 0) return { cacheable: false, reason: 'argfile' };
   if (refusedColour(inv)) return { cacheable: false, reason: 'color-refused' };
+  if (refusedWidth(inv)) return { cacheable: false, reason: 'width-refused' };
   // rustc refuses `--json` without `--error-format=json` (or its unstable `pretty-json`, which it takes with
   // `-Zunstable-options`): run plainly for the same reason, its refusal in its colours.
   if (inv.json !== undefined && inv.errorFormat !== 'json' && inv.errorFormat !== 'pretty-json') return { cacheable: false, reason: 'json-refused' };
@@ -129,4 +130,15 @@ const PRINTED_AS_IT_COMPILES = /^(native-static-libs|link-args)(=|$)/;
 function refusedColour(inv: Invocation): boolean {
   const [first, ...more] = inv.colours;
   return first !== undefined && (more.length > 0 || inv.json !== undefined || !['auto', 'always', 'never'].includes(first));
+}
+
+/**
+ * A `--diagnostic-width` that rustc refuses: given twice, or no number as Rust's usize parses one
+ * (digits, a `+` before them, at most 2^64-1). The width is out of the key (a display option:
+ * daemon/src/manifestKey.ts), so such a call hit a quiet crate's stored result and exited 0
+ * where a plain rustc fails; run plainly, it fails as rustc does.
+ */
+function refusedWidth(inv: Invocation): boolean {
+  const [first, ...more] = inv.widths;
+  return first !== undefined && (more.length > 0 || !/^\+?\d+$/.test(first) || BigInt(first) > 0xffffffffffffffffn);
 }

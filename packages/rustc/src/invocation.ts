@@ -53,6 +53,8 @@ export interface Invocation {
   json?: string;
   /** Each `--color` value, in order (rustc refuses more than one). */
   colours: string[];
+  /** Each `--diagnostic-width` value, in order (rustc refuses more than one). */
+  widths: string[];
 }
 
 /** Flags that take a value, as `--flag value` or `--flag=value` (long) / `-Xvalue` (short). */
@@ -86,7 +88,7 @@ export function parseInvocation(args: readonly string[]): Invocation {
   const inv: Invocation = {
     args: [...args], inputIndex: -1, inputCount: 0, crateTypes: [], test: false, emit: [], emitGiven: false,
     codegen: new Map(), unstable: [], externs: [], libPaths: [], nativeLibs: [], print: [], argfiles: [],
-    unknownFlags: [], remapPathPrefix: [], envSet: [], colours: [],
+    unknownFlags: [], remapPathPrefix: [], envSet: [], colours: [], widths: [],
   };
   const a = inv.args;
   let i = 0;
@@ -172,6 +174,7 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '--error-format': inv.errorFormat = v; break;
     case '--json': inv.json = v; break;
     case '--color': inv.colours.push(v); break;
+    case '--diagnostic-width': inv.widths.push(v); break;
     case '-V': case '--version': case '-h': case '--help': inv.print.push(flag); break;
     default: break;
   }

@@ -122,6 +122,10 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
     t.equal(reason(colour), 'color-refused', `${colour.join(' ')}: refused by rustc, run plainly (its refusal in its own colours)`);
   }
   for (const colour of [['--color=always'], ['--color', 'never'], ['--color=auto', '--error-format=json']]) t.equal(reason(colour), 'cacheable', `${colour.join(' ')}: cached`);
+  for (const width of [['--diagnostic-width=80', '--diagnostic-width', '80'], ['--diagnostic-width=wide'], ['--diagnostic-width=-1'], ['--diagnostic-width=18446744073709551616']]) {
+    t.equal(reason(width), 'width-refused', `${width.join(' ')}: refused by rustc (out of the key, it hit), run plainly`);
+  }
+  for (const width of [['--diagnostic-width=80'], ['--diagnostic-width', '+007'], ['--diagnostic-width=0'], ['--diagnostic-width=18446744073709551615']]) t.equal(reason(width), 'cacheable', `${width.join(' ')}: cached`);
   t.equal(reason(['--json=artifacts']), 'json-refused', '--json without --error-format=json: refused by rustc, run plainly');
   t.equal(reason(['--json=artifacts', '--error-format=short']), 'json-refused', 'nor with other errors');
   t.equal(reason(['--error-format=json', '--json=artifacts']), 'cacheable', "cargo's form: cached");

@@ -50,6 +50,7 @@ const PASSED_HINT: Record<string, string> = {
   'crate-type-attr': 'its root source names its crate type (`#![crate_type = …]`) and the call gives no --crate-type: passing --crate-type caches it',
   'control-char-path': "a path of the call's (its checkout, target dir or CARGO_HOME) holds a tab or a newline, which no .rlink file can: its crates that link compile plainly (a checkout at another path caches them)",
   'color-refused': 'rustc refuses its --color (given twice, a value other than auto, always or never, or beside --json): the call fails as a plain rustc does, and was run as one, its error in its own colours',
+  'width-refused': 'rustc refuses its --diagnostic-width (given twice, or no number): the call fails as a plain rustc does, and was run as one',
   'json-refused': 'rustc refuses --json without --error-format=json: the call fails as a plain rustc does, and was run as one, its error in its own colours',
   'rlink-unsupported': "this rustc writes .rlink files this splitcache can't read (Debian's 1.63 does): its crates that link compile plainly until the daemon restarts (`splitcache server stop`); a rustc whose .rlink ends with rust-end-file (1.95, rustup's) caches them",
 };
