@@ -111,6 +111,7 @@ export interface ManifestKey {
  *     untracked, as they cannot change an object or metadata, and the link
  *     runs here on every call with this call's own. So a `linker` setting
  *     that differs between machines (or a switch of linker) keeps its hits.
+ *     Values of them that rustc refuses run plainly (linkerOptions.ts).
  *     Nor `--diagnostic-width` and `--color` (DISPLAY_ONLY): cargo passes the
  *     width only when its stderr is a terminal, so a build in a terminal and
  *     one in CI or piped share the entries of crates that printed nothing; a
