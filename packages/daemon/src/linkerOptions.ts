@@ -14,6 +14,13 @@ import { runRustc, type RustcIdentity } from './rustcIdentity.js';
  */
 const CHECKED = /^(linker[-_]flavor|strip|linker[-_]features|link[-_]self[-_]contained)=/;
 
+/**
+ * Values every rustc since 1.59 takes, for any target: cargo passes `-C strip=debuginfo` to every
+ * crate of a release build by default, and a probe for it would hold up a release build's first
+ * call by a rustc start (~100 ms here) in each daemon's life.
+ */
+const TAKEN = /^(strip=(none|debuginfo|symbols)|link[-_]self[-_]contained=(y|yes|on|n|no|off))$/;
+
 const known = new Map<string, Promise<boolean>>();
 
 /**
@@ -22,13 +29,13 @@ const known = new Map<string, Promise<boolean>>();
  * the options alone (`--print sysroot`, the call's target, `-Z unstable-options` if the call has
  * it, and the RUSTC_BOOTSTRAP a plain call has), once per compiler and set of options in a
  * daemon's life: a build gives every crate the same RUSTFLAGS, so it asks once, and a call
- * without such options never. A probe that can't run (no rustc there, a timeout) refuses nothing.
+ * without such options, or with only values every rustc takes (TAKEN), never. A probe that can't run (no rustc there, a timeout) refuses nothing.
  */
 export async function linkerOptionsRefused(
   rustcPath: string, rustc: RustcIdentity, inv: Invocation, cwd: string, env: Record<string, string>, bootstrap: string | undefined,
 ): Promise<string | undefined> {
   const options = checkedOptions(inv.args);
-  if (options.length === 0) return undefined;
+  if (options.every((o) => TAKEN.test(o))) return undefined;
   const target = inv.target?.endsWith('.json') ? inputOnDisk(cwd, inv.target) : inv.target;
   const unstable = inv.unstable.includes('unstable-options');
   const args = [...options.flatMap((o) => ['-C', o]), ...(unstable ? ['-Z', 'unstable-options'] : []), ...(target ? ['--target', target] : []), '--print', 'sysroot'];
