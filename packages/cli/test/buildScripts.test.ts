@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileTree, run, Store, tempDir, type RunResult } from './helpers.js';
 
@@ -11,9 +11,11 @@ import { fileTree, run, Store, tempDir, type RunResult } from './helpers.js';
 //         `rustc-cfg`, `rustc-link-arg` (an rpath its bin finds in its own file) and `warning`
 //   gen   include_str!/include_bytes! of files its build script generates in OUT_DIR
 //   mac   a proc-macro reading the caller's words.txt with std::fs (undeclared to rustc)
+//   tn    typenum's way: `cargo:rustc-env=TN_OP=<OUT_DIR>/op.rs`, and `include!(env!("TN_OP"))` in
+//         its lib; its bin includes it too, and prints the path (a value: its own checkout's)
 //   app   a bin over all of them
-// After each change a clean build through splitcache is checked against plain cargo (in a target
-// dir of its own, kept between builds): exactly the crates that must compile again miss, and
+// After each change a clean build through splitcache is checked against plain cargo (whose
+// target dir is kept between its builds): exactly the crates that must compile again miss, and
 // both binaries are byte-identical to plain cargo's.
 const REGISTRY = '/usr/share/cargo/registry';
 const haveCc = existsSync(REGISTRY) && readdirSync(REGISTRY).some((e) => /^cc-1\./.test(e));
@@ -23,7 +25,7 @@ const PKG = (name: string, extra = '') => `[package]\nname = "${name}"\nversion 
 const PATH_DEPS = (...names: string[]) => `\n[dependencies]\n${names.map((n) => `${n} = { path = "../${n}" }\n`).join('')}`;
 
 const WORKSPACE = {
-  'Cargo.toml': '[workspace]\nmembers = ["csys", "meta", "envy", "gen", "mac", "app"]\nresolver = "2"\n',
+  'Cargo.toml': '[workspace]\nmembers = ["csys", "meta", "envy", "gen", "mac", "tn", "app"]\nresolver = "2"\n',
   '.cargo/config.toml': `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = ${JSON.stringify(REGISTRY)}\n`,
   'csys/Cargo.toml': PKG('csys', 'links = "csys"\n\n[build-dependencies]\ncc = "1"\n'),
   'csys/build.rs': [
@@ -104,20 +106,31 @@ const WORKSPACE = {
     '}',
     '',
   ].join('\n'),
-  'app/Cargo.toml': PKG('app', PATH_DEPS('csys', 'meta', 'envy', 'gen', 'mac')),
+  'tn/Cargo.toml': PKG('tn'),
+  'tn/build.rs':
+    'fn main() {\n    let op = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("op.rs");\n' +
+    '    std::fs::write(&op, "pub fn op() -> u32 { 7 }\\n").unwrap();\n    println!("cargo:rustc-env=TN_OP={}", op.display());\n}\n',
+  'tn/src/lib.rs': 'include!(env!("TN_OP"));\n',
+  'tn/src/main.rs': 'mod inc {\n    include!(env!("TN_OP"));\n}\nfn main() { println!("op={} {}", inc::op(), env!("TN_OP")); }\n',
+  'app/Cargo.toml': PKG('app', PATH_DEPS('csys', 'meta', 'envy', 'gen', 'mac', 'tn')),
   'app/words.txt': 'alpha\n',
   'app/src/main.rs': [
     'fn main() {',
     '    println!("answer={} meta={} version={}", csys::answer(), meta::answer(), meta::CSYS_VERSION);',
     '    println!("envy={} {}", envy::MODE, envy::style());',
     '    println!("gen={} {}", gen::UPPER, std::str::from_utf8(gen::REV).unwrap());',
-    '    println!("words={}", mac::words!());',
+    '    println!("words={} tn={}", mac::words!(), tn::op());',
     '}',
     '',
   ].join('\n'),
 };
 
-const BINS = ['app', 'envy'];
+const BINS = ['app', 'envy', 'tn'];
+
+/** The build dir (`<pkg>-<hash>`) of a package's build script output under `ws`'s debug target. */
+const outDirName = (ws: string, pkg: string) =>
+  readdirSync(join(ws, 'target', 'debug', 'build')).find((d) => d.startsWith(`${pkg}-`) && existsSync(join(ws, 'target', 'debug', 'build', d, 'out')))!;
+
 const store = new Store();
 t.teardown(() => store.stop());
 let sessions = 0;
@@ -130,15 +143,17 @@ interface Build {
 }
 
 /**
- * A build of `ws`: through splitcache from a clean target/, or plainly into `plainDir` (kept
- * between builds, as a developer's: cargo compiles only what changed). The bins' bytes and what they print.
+ * A build of `ws` in its target/: through splitcache from a clean one, or plainly in the one
+ * kept in `plainDir` between plain builds (moved into place for the build: the paths built into
+ * the bins are target/'s), so cargo compiles only what changed. The bins' bytes and what they print.
  */
 async function build(t: Test, ws: string, how: { plainDir?: string; env?: NodeJS.ProcessEnv; profile?: string } = {}): Promise<Build> {
   const { plainDir, env = {}, profile = 'debug' } = how;
-  const target = plainDir ?? join(ws, 'target');
-  if (!plainDir) rmSync(target, { recursive: true, force: true });
+  const target = join(ws, 'target');
+  rmSync(target, { recursive: true, force: true });
+  if (plainDir && existsSync(plainDir)) renameSync(plainDir, target);
   const session = `s${++sessions}`;
-  const all = store.env({ CARGO_NET_OFFLINE: 'true', CARGO_TARGET_DIR: target, SPLITCACHE_SESSION: session, ...env });
+  const all = store.env({ CARGO_NET_OFFLINE: 'true', SPLITCACHE_SESSION: session, ...env });
   if (plainDir) delete all.RUSTC_WRAPPER;
   const args = ['build', '--offline', ...(profile === 'release' ? ['--release'] : [])];
   const r = await run('cargo', args, { cwd: ws, env: all });
@@ -147,6 +162,7 @@ async function build(t: Test, ws: string, how: { plainDir?: string; env?: NodeJS
   const bins = BINS.map((b) => (existsSync(exe(b)) ? readFileSync(exe(b)) : Buffer.alloc(0)));
   let out = '';
   for (const b of BINS) out += (await run(exe(b), [])).stdout;
+  if (plainDir) renameSync(target, plainDir);
   return { r, session, bins, out };
 }
 
@@ -157,7 +173,7 @@ async function misses(session: string): Promise<string[]> {
 }
 
 const plainDirs = new Map<string, string>();
-const plainDirOf = (ws: string) => plainDirs.get(ws) ?? plainDirs.set(ws, tempDir('plain-target')).get(ws)!;
+const plainDirOf = (ws: string) => plainDirs.get(ws) ?? plainDirs.set(ws, join(tempDir('plain'), 'target')).get(ws)!;
 
 /** Plain cargo, then splitcache from a clean target/ of `ws`: splitcache's misses must be `expected`, its bins plain's bytes. */
 async function againstPlain(t: Test, ws: string, expected: string[], env: NodeJS.ProcessEnv = {}, profile = 'debug'): Promise<string> {
@@ -172,19 +188,20 @@ async function againstPlain(t: Test, ws: string, expected: string[], env: NodeJS
 t.test('build scripts with cc, links metadata, rustc-env/cfg/link-arg and OUT_DIR includes: hits, and exactly the right misses', { skip }, async (t) => {
   const ws = fileTree(WORKSPACE, 'scripts');
   const cold = await build(t, ws);
-  t.equal(new Set((await store.audit(cold.session)).map((e) => `${e.crate} ${e.pkg ?? ''} ${e.crateType}`)).size, 12, 'the cold build looks up 12 crates');
+  t.equal(new Set((await store.audit(cold.session)).map((e) => `${e.crate} ${e.pkg ?? ''} ${e.crateType}`)).size, 15, 'the cold build looks up 15 crates');
   t.match(cold.r.stderr, /warning: envy@0\.1\.0: envy mode is plain/, "the build script's cargo:warning is shown");
 
-  t.equal(await againstPlain(t, ws, []), 'answer=41 meta=42 version=3\nenvy=plain plain-cfg\ngen=HELLO olleh\nwords=alpha\nplain plain-cfg plain\n', 'warm and clean: every crate hits');
+  const warm = 'answer=41 meta=42 version=3\nenvy=plain plain-cfg\ngen=HELLO olleh\nwords=alpha tn=7\nplain plain-cfg plain\n';
+  t.equal(await againstPlain(t, ws, []), `${warm}op=7 ${ws}/target/debug/build/${outDirName(ws, 'tn')}/out/op.rs\n`, 'warm and clean: every crate hits');
 
   writeFileSync(join(ws, 'csys', 'c', 'answer.c'), 'int csys_answer(void) { return 50; }\n');
   t.match(await againstPlain(t, ws, ['csys lib', 'meta lib', 'app bin']), /^answer=50 meta=51 /, 'the C source changed: the -sys crate and its dependants');
 
   const fancy = { ENVY_MODE: 'fancy' };
   const out = await againstPlain(t, ws, ['envy lib', 'envy bin', 'app bin'], fancy);
-  t.match(out, /envy=fancy fancy-cfg\n[^]*fancy fancy-cfg fancy\n$/, 'the variable named by rerun-if-env-changed changed: its rustc-env and rustc-cfg reach the code');
+  t.match(out, /envy=fancy fancy-cfg\n[^]*fancy fancy-cfg fancy\n/, 'the variable named by rerun-if-env-changed changed: its rustc-env and rustc-cfg reach the code');
 
-  t.match(await againstPlain(t, ws, [], { ...fancy, ENVY_RPATH: 'elsewhere' }), /fancy fancy-cfg elsewhere\n$/, 'only the link argument changed: every crate hits, and the link has the new one');
+  t.match(await againstPlain(t, ws, [], { ...fancy, ENVY_RPATH: 'elsewhere' }), /fancy fancy-cfg elsewhere\n/, 'only the link argument changed: every crate hits, and the link has the new one');
 
   writeFileSync(join(ws, 'gen', 'data', 'input.txt'), 'world\n');
   t.match(await againstPlain(t, ws, ['gen lib', 'app bin'], fancy), /gen=WORLD dlrow\n/, "the generated files' source changed: the crate including them");
@@ -198,18 +215,22 @@ t.test('build scripts with cc, links metadata, rustc-env/cfg/link-arg and OUT_DI
   writeFileSync(join(ws, 'app', 'words.txt'), 'beta\n');
   const stale = await build(t, ws, { env: fancy });
   t.same(await misses(stale.session), [], 'a file only a proc-macro reads changed: every crate hits (the known limit)');
-  t.match(stale.out, /words=alpha\n/, 'and the bin has the old text');
-  t.match((await build(t, ws, { env: { ...fancy, SPLITCACHE_RECACHE: '1' } })).out, /words=beta\n/, 'SPLITCACHE_RECACHE=1 builds the new text');
-  t.match((await build(t, ws, { env: fancy })).out, /words=beta\n/, 'which is what later builds hit');
+  t.match(stale.out, /words=alpha tn=7\n/, 'and the bin has the old text');
+  t.match((await build(t, ws, { env: { ...fancy, SPLITCACHE_RECACHE: '1' } })).out, /words=beta tn=7\n/, 'SPLITCACHE_RECACHE=1 builds the new text');
+  t.match((await build(t, ws, { env: fancy })).out, /words=beta tn=7\n/, 'which is what later builds hit');
 });
 
 // In the dev profile cc compiles C with debuginfo naming the checkout, so the -sys crate misses in
-// another one (docs/RELIABILITY.md, Known limits); release builds have no such path.
-t.test('the workspace copied to a second directory: a release build hits every crate, byte-identical to plain cargo there', { skip }, async (t) => {
+// another one (docs/RELIABILITY.md, Known limits); release builds have no such path. tn's lib
+// includes a file through a variable holding its path, which was kept exactly: it missed there,
+// and every crate above it (typenum's, under generic-array, digest, blake3), until that variable
+// was recorded as OUT_DIR is (includedPathEnv.ts). tn's bin reads the path as a value: it misses.
+t.test('the workspace copied to a second directory: a release build hits every crate but the one pasting a path, byte-identical to plain cargo there', { skip }, async (t) => {
   const a = fileTree(WORKSPACE, 'scripts-a');
   await build(t, a, { profile: 'release' });
   const b = join(tempDir('scripts-b'), 'copy');
   cpSync(a, b, { recursive: true, filter: (src) => !src.endsWith('/target') });
-  const out = await againstPlain(t, b, [], {}, 'release');
+  const out = await againstPlain(t, b, ['tn bin'], {}, 'release');
   t.match(out, /^answer=41 meta=42 version=3\n/, 'the copy prints what the first checkout printed');
+  t.match(out, new RegExp(`\nop=7 ${b}/target/release/build/tn-[0-9a-f]+/out/op\\.rs\n$`), "and tn's bin names the copy's own file");
 });

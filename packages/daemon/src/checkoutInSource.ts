@@ -70,7 +70,9 @@ export async function recordedInputs(
     if (input === undefined || !own.has(input)) return;
     for (const checkout of checkoutNamed.held(bytes, undefined, more)) if (!holding.has(checkout)) holding.set(checkout, input);
   };
-  for (const e of envDeps) if (e.value !== undefined) look(undefined, Buffer.from(e.value), false);
+  // A value recorded normalised names an included file made from this checkout (includedPathEnv.ts), as OUT_DIR does.
+  const normalised = new Set(recorded.filter(([, v]) => v?.startsWith(PLACEHOLDER_OPEN)).map(([n]) => n));
+  for (const e of envDeps) if (e.value !== undefined && !normalised.has(e.name)) look(undefined, Buffer.from(e.value), false);
   for (const [input, file] of [...inputs.map((p): [string, string] => [p, inputOnDisk(cwd, p)]), ...externs.map((f): [undefined, string] => [undefined, f])]) {
     await eachWindow(file, keep, (bytes, more) => look(input, bytes, more));
   }

@@ -1,4 +1,4 @@
-import type { PrefixTable } from '@splitcache/paths';
+import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { INCLUDE_DIRS } from './includeDirUse.js';
 
@@ -30,13 +30,20 @@ import { INCLUDE_DIRS } from './includeDirUse.js';
  *  - CLIPPY_CONF_DIR, which clippy-driver lists: where it looks for
  *    clippy.toml, whose path and digest the manifest key holds (item 13). It
  *    steers lints, and never reaches an output.
+ * And a variable naming a file the build script generated, which the crate
+ * only includes (`pathIncluded`: typenum's `include!(env!("TYPENUM_BUILD_OP"))`,
+ * includedPathEnv.ts), when that file is among the inputs.
  */
-export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable, valueRead = false): string | null {
+export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable, valueRead = false, pathIncluded = false): string | null {
   if (value === undefined) return null;
   if (name === 'CLIPPY_CONF_DIR') return table.normaliseText(value);
   if ((INCLUDE_DIRS as readonly string[]).includes(name) && !valueRead) {
     const dir = table.normaliseText(value).replace(/\/+$/, '');
     if (inputs.some((p) => p.startsWith(`${dir}/`))) return dir;
+  }
+  if (pathIncluded && value.startsWith('/')) {
+    const path = table.normaliseText(value);
+    if (path !== value && inputs.includes(path)) return path;
   }
   return value;
 }
@@ -50,7 +57,8 @@ export function envDepValue(name: string, value: string | undefined, inputs: rea
  */
 export function envDepHolds(name: string, value: string | undefined, recorded: string | null, inputs: readonly string[], table: PrefixTable): boolean {
   if ((value ?? null) === recorded) return true;
-  return envDepValue(name, value, inputs, table) === recorded;
+  // Recorded normalised, an included file's path was found only included when stored, by texts the inputs' digests pin.
+  return envDepValue(name, value, inputs, table, false, recorded?.startsWith(PLACEHOLDER_OPEN) ?? false) === recorded;
 }
 
 /**

@@ -28,7 +28,7 @@ const FORMS = new Map<string, RegExp>([
  * A macro of an include's name, defined or imported (`macro_rules! include_str`, `use m::paste as
  * include_bytes`): the crate's include forms may paste their argument, so none of them counts.
  */
-const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_str|_bytes)?\b/;
+export const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_str|_bytes)?\b/;
 
 /**
  * The text with the escapes a literal may spell a name with undone (`\x5f`, `\u{5f}`, a line
@@ -36,7 +36,7 @@ const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_s
  * helper: a copy in another checkout hit, and printed the first checkout's path). Undone
  * everywhere, comments included: a mention too many costs a hit elsewhere, never a build.
  */
-function unescaped(text: string): string {
+export function unescaped(text: string): string {
   // Most texts hold none of them, and a search for each is cheap: the replace costs ~10 ms a MB.
   if (!text.includes('\\x') && !text.includes('\\u{') && !text.includes('\\\n') && !text.includes('\\\r\n')) return text;
   return text.replace(/\\x([0-9a-fA-F]{2})|\\u\{([0-9a-fA-F_]{1,8})\}|\\\r?\n\s*/g, (m, x?: string, u?: string) => {
@@ -48,7 +48,7 @@ function unescaped(text: string): string {
 }
 
 /** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
-const WHOLE_TEXT_MAX = 16 << 20;
+export const WHOLE_TEXT_MAX = 16 << 20;
 
 /**
  * Which of INCLUDE_DIRS a crate that read them (among its `envDeps`) has
@@ -126,7 +126,7 @@ async function namedAsValue(file: string, names: readonly string[]): Promise<{ v
 }
 
 /** Whether `needle` occurs in the file, read a chunk at a time (each chunk keeps the tail of the one before). */
-async function contains(file: string, needle: Buffer): Promise<boolean> {
+export async function contains(file: string, needle: Buffer): Promise<boolean> {
   const fh = await open(file, 'r').catch(() => undefined);
   if (!fh) return false;
   try {

@@ -11,6 +11,7 @@ import { diagnosticForm, hasDiagnostics, withoutRunTimings } from './diagnosticF
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
+import { includedPaths, outDirOf } from './includedPathEnv.js';
 import { inputOnDisk } from './inputPath.js';
 import { recordedInputs } from './checkoutInSource.js';
 import { nearInput } from './nearInputs.js';
@@ -200,7 +201,8 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
-  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name))]);
+  const included = await includedPaths(dep.envDeps, outDirOf(table), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
+  const envDeps: [string, string | null][] = dep.envDeps.map((e) => [e.name, envDepValue(e.name, e.value, inputPaths, table, valueReads.has(e.name), included.has(e.name))]);
   // An absolute input not known to be made from the checkout is recorded as it is too (checkoutInSource.ts).
   const named = await recordedInputs([...dep.files, ...asmPaths], table, cwd, inv, dep.envDeps, envDeps);
   if (named.refused) return { stored: false, reason: 'absolute-input' };

@@ -12,6 +12,7 @@ import { eachLimit } from './eachLimit.js';
 import { entryKeyOf, keyedInputs } from './entryKey.js';
 import { formOfNoResult, hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
+import { includedPaths, outDirOf } from './includedPathEnv.js';
 import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import type { Logger } from './log.js';
@@ -102,8 +103,10 @@ export class RemoteTier {
       });
       if (!inputs) return { ...this.miss(), reason: 'remote-no-entry' };
       // Whether OUT_DIR or CARGO_MANIFEST_DIR was read as a value, from this machine's copies of the inputs (their digests are the producer's).
-      const valueReads = await readAsValues(set.envDeps, set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p))), q.externs);
-      const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name))]);
+      const onDisk = set.inputs.filter((p) => !splitNear(p)).map((p) => inputOnDisk(q.cwd, q.table.expand(p)));
+      const valueReads = await readAsValues(set.envDeps, onDisk, q.externs);
+      const included = await includedPaths(set.envDeps.map((name) => ({ name, value: q.env[name] })), outDirOf(q.table), onDisk, q.externs ?? []);
+      const envDeps: [string, string | null][] = set.envDeps.map((name) => [name, envDepValue(name, q.env[name], set.inputs, q.table, valueReads.has(name), included.has(name))]);
       const found = await this.findEntry(q, inputs, envDeps, set.entry);
       if (!found) return { ...this.miss(), reason: 'remote-no-entry' };
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
