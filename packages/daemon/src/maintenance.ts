@@ -48,10 +48,10 @@ export class Maintenance {
    * misses read as a first build's, not as the size limit's evictions (`explain` sent a user who
    * had cleared the store to raise SPLITCACHE_MAX_SIZE: a review's finding).
    */
-  async gc(opts: { maxBytes?: number; olderThan?: number; clear?: boolean }, progress?: Progress): Promise<GcResult> {
+  async gc(opts: { maxBytes?: number; olderThan?: number; clear?: boolean; /** a user's `splitcache gc`: damaged manifests too (damagedRecords.ts) */ checkManifests?: boolean }, progress?: Progress): Promise<GcResult> {
     const { auditKeepMs } = this.config;
     const r = await this.lock.exclusive(async () => {
-      const done = await collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs }, progress);
+      const done = await collectGarbage(this.store, { maxBytes: opts.maxBytes ?? this.config.maxBytes, olderThan: opts.olderThan, auditKeepMs, checkManifests: opts.checkManifests }, progress);
       if (opts.clear) {
         await this.store.forgetEvicted(Date.now() + 1);
         await this.store.compact().catch((err: unknown) => this.s.log.warn(`index compaction after clear failed: ${String(err)}`));

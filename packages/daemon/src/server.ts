@@ -170,7 +170,7 @@ export class DaemonServer {
       }
       case 'gc':
         await this.handler.settled();
-        return this.s.maintenance.gc({ maxBytes: req.clear ? 1 : req.maxBytes, olderThan: typeof req.olderThanMs === 'number' ? Date.now() - req.olderThanMs : undefined, clear: req.clear === true }, progress);
+        return this.s.maintenance.gc({ maxBytes: req.clear ? 1 : req.maxBytes, olderThan: typeof req.olderThanMs === 'number' ? Date.now() - req.olderThanMs : undefined, clear: req.clear === true, checkManifests: true }, progress);
       case 'verify':
         await this.handler.settled();
         return this.s.maintenance.verify(progress);

@@ -26,24 +26,29 @@ export interface GcResult {
  * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
  * entry needs, and the audit log's lines (and the marks of evicted manifests, Store.forgetEvicted)
  * older than `auditKeepMs`. A blob that a committed entry still names is never removed. Index
- * records that don't decode to their shape go first, counted (`damagedRecords`).
+ * records that don't decode to their shape are dropped and counted (`damagedRecords`; manifests only
+ * with `checkManifests`: damagedRecords.ts).
  * The daemon runs this under its maintenance lock, so no ingest or replay is
  * in flight meanwhile.
  */
 export async function collectGarbage(
   store: Store,
-  opts: { maxBytes: number; olderThan?: number; auditKeepMs?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number },
+  opts: {
+    maxBytes: number; olderThan?: number; auditKeepMs?: number; /** blobs younger than this are kept (an ingest in another process) */ graceMs?: number;
+    /** Scan every manifest for damage too (an explicit gc; damagedRecords.ts). */ checkManifests?: boolean;
+  },
   progress?: Progress,
 ): Promise<GcResult> {
-  const damagedRecords = await dropDamagedRecords(store);
+  const damaged = new Set<Digest>();
   const entries: EntrySummary[] = [];
-  for await (const [key, e, lastAccess] of store.entries()) {
+  for await (const [key, e, lastAccess] of store.entries(damaged)) {
     const blobs = e.outputs.map((o) => ({ digest: o.digest, size: o.size }));
     // The record blob (everything the index knows of the entry, its stdout and stderr included) is
     // on disk as the outputs are, and counts against max-size as they do: its size is in no record.
     if (e.recordDigest) blobs.push({ digest: e.recordDigest, size: store.blobs.sizeSync(e.recordDigest) ?? 0 });
     entries.push({ key, lastAccess, blobs });
   }
+  const damagedRecords = await dropDamagedRecords(store, damaged, opts.checkManifests ?? false);
   const plan = planEviction(entries, opts);
   await store.evictEntries(plan.evict);
   const needed = new Set<Digest>();
@@ -86,21 +91,22 @@ export interface VerifyResult {
 /**
  * Re-hashes every blob every entry needs. A blob that is missing or doesn't
  * match its digest is removed, and every entry that needs it is evicted, so
- * the next build recompiles those crates cleanly. Index records that don't decode to their shape
- * go first, counted (`damagedRecords`), as in collectGarbage.
+ * the next build recompiles those crates cleanly. Index records that don't decode to their shape,
+ * manifests included, are dropped and counted (`damagedRecords`), as in collectGarbage.
  */
 export async function verifyStore(store: Store, progress?: Progress): Promise<VerifyResult> {
-  const damagedRecords = await dropDamagedRecords(store);
+  const damaged = new Set<Digest>();
   const needs = new Map<Digest, Digest[]>();
   const crates = new Map<Digest, string>();
   let entries = 0;
-  for await (const [key, e] of store.entries()) {
+  for await (const [key, e] of store.entries(damaged)) {
     entries++;
     crates.set(key, e.crateName);
     const digests = e.outputs.map((o) => o.digest);
     if (e.recordDigest) digests.push(e.recordDigest);
     for (const d of digests) needs.set(d, [...(needs.get(d) ?? []), key]);
   }
+  const damagedRecords = await dropDamagedRecords(store, damaged, true);
   const bad: Digest[] = [];
   const missing: Digest[] = [];
   const evict = new Set<Digest>();

@@ -188,8 +188,11 @@ export class Store {
     await this.db.put(`s!${name}`, packValue(value));
   }
 
-  /** Every entry with its last access time, in key order. */
-  async *entries(): AsyncGenerator<[Digest, EntryRecord, number]> {
+  /**
+   * Every entry with its last access time, in key order. An entry of another shape (SPLITCACHE_MANIFEST_MALFORMED)
+   * is skipped: put in `damaged` where given, for the caller to evict (damagedRecords.ts), else its `e!` key deleted.
+   */
+  async *entries(damaged?: Set<Digest>): AsyncGenerator<[Digest, EntryRecord, number]> {
     const times = new Map<string, number>();
     for await (const [k, v] of this.db.iterator({ gt: 't!', lt: 't!~' })) {
       try {
@@ -206,7 +209,8 @@ export class Store {
         e = undefined;
       }
       if (!isEntryRecord(e)) {
-        await this.db.del(k).catch(() => undefined);
+        if (damaged) damaged.add(k.slice(2));
+        else await this.db.del(k).catch(() => undefined);
         continue;
       }
       yield [k.slice(2), e, times.get(k.slice(2)) ?? 0];
