@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { Invocation } from '@splitcache/rustc';
 import { readInput } from './inputBytes.js';
 import { inputOnDisk } from './inputPath.js';
+import { withoutComments } from './rustComments.js';
 
 /**
  * The env-deps normalised when a crate reads them only to include a file
@@ -26,9 +27,29 @@ const FORMS = new Map<string, RegExp>([
 
 /**
  * A macro of an include's name, defined or imported (`macro_rules! include_str`, `use m::paste as
- * include_bytes`): the crate's include forms may paste their argument, so none of them counts.
+ * include_bytes`, `use dep::include;`, `use dep::{include, …}`, or any macro of a
+ * `#[macro_use] extern crate`'s, which shadows the prelude's): the crate's include forms may
+ * paste their argument, so none of them counts. The plain imports were not seen: a crate that
+ * `use`d a dependency's `include!` hit in a copy of the checkout and printed the first one's path.
  */
-export const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_str|_bytes)?\b/;
+const SHADOWED = /\bmacro_rules!\s*include(?:_str|_bytes)?\b|\bas\s+include(?:_str|_bytes)?\b/;
+/**
+ * The imports by the same name, sought in code alone (withoutComments): typenum's docs show
+ * `#[macro_use] extern crate typenum;` in the example of a block doc comment, and counted, it lost the hits
+ * the rule is for.
+ */
+const IMPORTED = new RegExp(
+  [
+    /::\s*include(?:_str|_bytes)?\b(?!\s*(?:!|::))/.source, // not a module's path (`crate::include::x`)
+    /[{,]\s*include(?:_str|_bytes)?\s*[,}]/.source,
+    /#\s*\[\s*macro_use\b[^\]]*\](?:\s*#\s*\[[^\]]*\])*\s*(?:pub(?:\s*\([^)]*\))?\s+)?extern\s+crate\b/.source,
+  ].join('|'),
+);
+
+/** Whether the (unescaped) text shadows an include macro (SHADOWED, IMPORTED). */
+export function shadowsInclude(text: string): boolean {
+  return SHADOWED.test(text) || ((text.includes('include') || text.includes('macro_use')) && IMPORTED.test(withoutComments(text)));
+}
 
 /**
  * The text with the escapes a literal may spell a name with undone (`\x5f`, `\u{5f}`, a line
@@ -122,7 +143,7 @@ async function namedAsValue(file: string, names: readonly string[]): Promise<{ v
   const text = unescaped(input.bytes.toString('latin1'));
   const mentioned = names.filter((name) => text.includes(name));
   const values = mentioned.filter((name) => text.split(name).length - 1 > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0));
-  return { values, mentioned, shadows: SHADOWED.test(text) };
+  return { values, mentioned, shadows: shadowsInclude(text) };
 }
 
 /** Whether `needle` occurs in the file, read a chunk at a time (each chunk keeps the tail of the one before). */

@@ -1,6 +1,6 @@
 import type { PrefixTable } from '@splitcache/paths';
 import { readInput } from './inputBytes.js';
-import { contains, INCLUDE_DIRS, SHADOWED, unescaped, WHOLE_TEXT_MAX } from './includeDirUse.js';
+import { contains, INCLUDE_DIRS, shadowsInclude, unescaped, WHOLE_TEXT_MAX } from './includeDirUse.js';
 
 /**
  * The env-deps that name a file the build script generated in OUT_DIR, which the crate reads
@@ -17,6 +17,7 @@ import { contains, INCLUDE_DIRS, SHADOWED, unescaped, WHOLE_TEXT_MAX } from './i
  * mention keeps it exact (the value pasted as a string, a path read at run time), as does a
  * shadowed include macro (it may paste its argument), an input too large to be read whole that
  * names it, and an `--extern` file (`externs`) that names it: a dependency's macro may paste it.
+ * An input that may read a variable without naming it (NAME_MADE) keeps every one exact.
  * The answer depends only on the files' contents, which a result pins by digest, so ingest, the
  * remote tier and every lookup decide alike.
  */
@@ -35,10 +36,12 @@ export async function includedPaths(
   const valueRead = new Set<string>();
   const mentioned = new Set<string>();
   let shadowed = false;
+  let anyName = false;
   for (const file of files) {
     const input = await readInput(file, WHOLE_TEXT_MAX);
     if (!input) continue; // gone meanwhile: its digest won't match either
     if (!input.bytes) {
+      anyName = true; // not searched for NAME_MADE
       for (const name of names) if (await contains(file, Buffer.from(name, 'latin1'))) valueRead.add(name);
       continue;
     }
@@ -51,9 +54,11 @@ export async function includedPaths(
       if (included === 0 || all > included) valueRead.add(name);
       else found.add(name);
     }
-    shadowed ||= SHADOWED.test(text);
+    shadowed ||= shadowsInclude(text);
+    anyName ||= NAME_MADE.test(text);
   }
   if (shadowed) for (const name of mentioned) valueRead.add(name);
+  if (anyName) for (const name of names) valueRead.add(name);
   for (const name of found) {
     if (valueRead.has(name)) continue;
     for (const ext of externs) {
@@ -66,6 +71,15 @@ export async function includedPaths(
   for (const name of valueRead) found.delete(name);
   return found;
 }
+
+/**
+ * Text that can read any variable without naming it: `env!`/`option_env!` of something but a
+ * literal (`env!(concat!("TN", "_OP"))`, a macro's `env!($name)`), or a macro named by a
+ * metavariable (`$e!($n)`), which can rebuild `env!("<name>")` from the tokens of an include form
+ * it is handed (`grab!(include!(env!("TN_OP")))`). Either one let a copy of the checkout hit
+ * and print the first one's path.
+ */
+const NAME_MADE = /\b(?:option_)?env!\s*[([{]\s*(?![\s"])|\$[A-Za-z_]\w*\s*!/;
 
 /** `include!(env!("<name>"))` and its include_str!/include_bytes! forms, any brackets and spacing. */
 function includeOf(name: string): RegExp {

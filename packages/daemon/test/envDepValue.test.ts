@@ -107,6 +107,10 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
   t.same([...(await readAsValues(both, [shadow, lib, readme]))], ['CARGO_MANIFEST_DIR'], 'include_str! shadowed by a macro_rules: a value');
   const imported = file('imported.rs', 'use paste::id as include_bytes;\n');
   t.same([...(await readAsValues(both, [lib, imported, readme]))], ['CARGO_MANIFEST_DIR'], 'or by an import of that name');
+  // A dependency's include macro imported as it is named: a copy of the checkout hit, and printed the first one's OUT_DIR.
+  for (const [text, how] of <[string, string][]>[['use dep::include_str;\n', 'use dep::include_str'], ['use dep::{self, include_str};\n', 'an import list'], ['#[macro_use]\n#[cfg(all())]\nextern crate dep;\n', '#[macro_use] extern crate']]) {
+    t.same([...(await readAsValues(both, [lib, file('imported.rs', text), readme]))], ['CARGO_MANIFEST_DIR'], `or by ${how}`);
+  }
   t.same([...(await readAsValues(both, [lib, file('ansi.rs', 'const RED: &str = "\\x1b[31m";\n'), readme]))], [], 'escapes that spell nothing of it change nothing');
 
   const here = tableFor('/build');

@@ -33,6 +33,10 @@ t.test('a variable naming a generated file the crate only includes qualifies', a
   t.ok(await found(['pub static A: &[u8] = include_bytes! ( env! [ "TN_OP" ] );\n', 'const S: &str = include_str!{env!{"TN_OP"}};\n']), 'include_bytes!/include_str!, any brackets and spacing, in two files');
   t.ok(await found(['include!(env!("TN\\x5fOP"));\n']), 'the name spelled with an escape');
   t.ok(await found(['include!(env!("TN_OP"));\n'], op, { outDir: `${out}/` }), 'OUT_DIR with a trailing slash');
+  t.ok(await found(['use std::fmt::{self, Display};\n#[macro_use] mod m;\nstd::include!(env!("TN_OP"));\n']), 'a path to std::include!, other imports, a #[macro_use] module');
+  const docs = '/**\n```\n#[macro_use] extern crate tn;\nuse tn::include;\n```\n */\npub struct A;\n/// use dep::{include};\n';
+  t.ok(await found(['mod include;\nuse crate::include::x;\ninclude!(env!("TN_OP"));\n']), 'a module named include');
+  t.ok(await found([docs, 'include!(env!("TN_OP"));\n']), "imports in doc comments (typenum's docs show #[macro_use] extern crate typenum)");
 });
 
 t.test('anything else keeps the value exact', async (t) => {
@@ -41,6 +45,13 @@ t.test('anything else keeps the value exact', async (t) => {
   t.notOk(await found(['include!(env!("TN_OP"));\n', '// TN_OP\n']), 'named in a comment: a mention too many costs a hit elsewhere, never a build');
   t.notOk(await found(['include!(concat!(env!("TN_OP"), ".in"));\n']), 'a path made from it');
   t.notOk(await found(['macro_rules! include { ($e:expr) => { $e } }\n', 'const P: &str = include!(env!("TN_OP"));\n']), 'an include macro shadowed');
+  t.notOk(await found(['use dep::include;\n', 'const P: &str = include!(env!("TN_OP"));\n']), "a dependency's include macro imported");
+  t.notOk(await found(['use dep::{self, include_str};\nconst P: &str = include_str!(env!("TN_OP"));\n']), 'imported in a list');
+  t.notOk(await found(['#[macro_use]\nextern crate dep;\nconst P: &str = include!(env!("TN_OP"));\n']), "a #[macro_use] crate's macros shadow the prelude's");
+  t.notOk(await found(['include!(env!("TN_OP"));\nconst P: &str = env!(concat!("TN", "_OP"));\n']), 'read with a name built by concat!');
+  t.notOk(await found(['include!(env!("TN_OP"));\n', 'macro_rules! e { ($n:expr) => { option_env!($n) } }\n']), "a macro's env! of its argument");
+  const grab = 'macro_rules! grab { ($i:ident ! ($e:ident ! ($n:literal))) => { $e!($n) } }\n';
+  t.notOk(await found([grab, 'include!(env!("TN_OP"));\nconst P: &str = grab!(include!(env!("TN_OP")));\n']), 'a macro named by a metavariable (it can rebuild env! from an include form)');
   t.notOk(await found([]), 'never named in the inputs (a macro of another crate may expand it)');
   t.notOk(await found(['include!(env!("TN_OP"));\n'], op, { externs: [source('macro_rules! p { () => { env!("TN_OP") } }')] }), 'an --extern file names it');
   t.notOk(await found(['include!(env!("TN_OP"));\n'], join(ws, 'data.rs'), { files: [source('include!(env!("TN_OP"));\n'), join(ws, 'data.rs')] }), 'a file outside OUT_DIR');
