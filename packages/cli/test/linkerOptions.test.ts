@@ -39,3 +39,29 @@ t.test('a lib call with linker options rustc refuses fails as plainly; with ones
   const events = (await store.audit()).map((e) => (e.outcome === 'passthrough' ? e.reason : e.outcome));
   t.same(events, ['miss', ...refused.map(() => 'linker-option-refused'), 'hit', 'hit', 'hit'], 'the refused run plainly; the taken hit the entry stored without them');
 });
+
+// Asked without the crate's name and the call's sysroot, rustc refused what the call itself takes:
+// -Z under RUSTC_BOOTSTRAP=<this crate>, and a target whose spec is in the call's --sysroot. Such
+// calls ran plainly (linker-option-refused), uncached, build after build.
+t.test('linker options asked as the call has them: its crate (RUSTC_BOOTSTRAP=<crate>) and its --sysroot', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('linker-options-whose');
+  writeFileSync(join(dir, 'lib.rs'), 'pub fn f() -> u32 { 7 }\n');
+  writeFileSync(join(dir, 'nc.rs'), '#![feature(no_core)]\n#![no_core]\n');
+  const spec = await run('rustc', ['-Z', 'unstable-options', '--print', 'target-spec-json', '--target', 'x86_64-unknown-linux-gnu'], { env: { ...process.env, RUSTC_BOOTSTRAP: '1' } });
+  mkdirSync(join(dir, 'sr', 'lib', 'rustlib', 'spec-only'), { recursive: true });
+  writeFileSync(join(dir, 'sr', 'lib', 'rustlib', 'spec-only', 'target.json'), spec.stdout);
+  const calls: [string, string[], string][] = [
+    ['RUSTC_BOOTSTRAP=lo, -Z unstable-options -C link-self-contained=+linker', [...ARGS.slice(0, -1), '-Zunstable-options', '-Clink-self-contained=+linker', 'lib.rs'], 'lo'],
+    ["a target only the call's --sysroot has, -C linker-flavor=gcc", ['--crate-name', 'nc', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', 'out', '--sysroot', 'sr', '--target', 'spec-only', '-Zunstable-options', '-Clinker-flavor=gcc', 'nc.rs'], '1'],
+  ];
+  for (const [what, argv, bootstrap] of calls) {
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'out'));
+    t.equal((await run('rustc', argv, { cwd: dir, env: { ...process.env, RUSTC_BOOTSTRAP: bootstrap } })).code, 0, `${what}: plain rustc takes it`);
+    for (const _ of [1, 2]) t.equal((await run(BIN, ['rustc', ...argv], { cwd: dir, env: store.env({ RUSTC_BOOTSTRAP: bootstrap }) })).code, 0, 'and through splitcache');
+  }
+  const events = (await store.audit()).map((e) => (e.outcome === 'passthrough' ? e.reason : e.outcome));
+  t.same(events, ['miss', 'hit', 'miss', 'hit'], 'each stored, then a hit (before: linker-option-refused)');
+});

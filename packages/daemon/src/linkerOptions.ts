@@ -26,8 +26,8 @@ const known = new Map<string, Promise<boolean>>();
 /**
  * `linker-option-refused` where the rustc of this call refuses its checked linker options, so the
  * call runs plainly and rustc says why in its own words; else undefined. Asked of that rustc with
- * the options alone (`--print sysroot`, the call's target, `-Z unstable-options` if the call has
- * it, and the RUSTC_BOOTSTRAP a plain call has), once per compiler and set of options in a
+ * the options alone (`--print sysroot`, the call's target, crate name and sysroot, `-Z
+ * unstable-options` if the call has it, and the RUSTC_BOOTSTRAP a plain call has), once per compiler and set of options in a
  * daemon's life: a build gives every crate the same RUSTFLAGS, so it asks once, and a call
  * without such options, or with only values every rustc takes (TAKEN), never. A probe that can't run (no rustc there, a timeout) refuses nothing.
  */
@@ -38,7 +38,13 @@ export async function linkerOptionsRefused(
   if (options.every((o) => TAKEN.test(o))) return undefined;
   const target = inv.target?.endsWith('.json') ? inputOnDisk(cwd, inv.target) : inv.target;
   const unstable = inv.unstable.includes('unstable-options');
-  const args = [...options.flatMap((o) => ['-C', o]), ...(unstable ? ['-Z', 'unstable-options'] : []), ...(target ? ['--target', target] : []), '--print', 'sysroot'];
+  // The crate's name where RUSTC_BOOTSTRAP lists crates (`RUSTC_BOOTSTRAP=<crate>` unlocks -Z for
+  // that crate alone; asked once a crate then, else once a build) and the call's sysroot (a target
+  // named by a `lib/rustlib/<target>/target.json` there): without them, calls plain rustc takes
+  // were refused, and ran uncached.
+  const byName = bootstrap !== undefined && bootstrap !== '1' && bootstrap !== '-1' && inv.crateName !== undefined;
+  const whose = [...(byName ? ['--crate-name', inv.crateName!] : []), ...(inv.sysroot ? ['--sysroot', inv.sysroot] : [])];
+  const args = [...options.flatMap((o) => ['-C', o]), ...(unstable ? ['-Z', 'unstable-options'] : []), ...whose, ...(target ? ['--target', target] : []), '--print', 'sysroot'];
   const memoKey = [rustcPath, rustc.digest, bootstrap ?? '\u0001', ...args].join('\0');
   let accepted = known.get(memoKey);
   if (!accepted) {
