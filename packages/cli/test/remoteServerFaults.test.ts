@@ -24,6 +24,14 @@ async function plainBinary(t: Test, ws: string): Promise<Buffer> {
 }
 
 /** The lines of splitcache's own on a build's stderr. */
+/** A producer's build of `ws` (a copy of the fixture unless given) uploaded to `url`, its daemon stopped after (its uploads flushed). */
+async function produce(t: Test, url: string, ws = copyFixture()): Promise<void> {
+  const producer = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_PRODUCER: 'a' });
+  t.teardown(() => producer.stop());
+  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
+  await producer.stop();
+}
+
 function ours(r: RunResult): string[] {
   return r.stderr.split('\n').filter((l) => /SPLITCACHE_|^splitcache:/.test(l) && !/^splitcache: \d+ hits?/.test(l));
 }
@@ -56,10 +64,7 @@ function inputSetFile(files: string, crate: string): string | undefined {
 t.test('a damaged record on the server: one SPLITCACHE_REMOTE_RECORD line, a miss, replaced by the writer', { skip: !nginxWithDav() && 'no nginx with the WebDAV module' }, async (t) => {
   const nginx = await startNginx();
   t.teardown(() => nginx.stop());
-  const producer = new Runner({ SPLITCACHE_REMOTE: nginx.url, SPLITCACHE_PRODUCER: 'a' });
-  t.teardown(() => producer.stop());
-  assertOk(t, await producer.cargo(copyFixture(), BUILD), "the producer's build succeeds");
-  await producer.stop();
+  await produce(t, nginx.url);
   // Cut short on the server's disk, as a crash mid-write or a bad sector leaves a file.
   const file = inputSetFile(nginx.files, 'fx_core');
   if (!file) return t.fail('no input set of fx_core on the server');
@@ -115,10 +120,7 @@ const fullDisk = tmpfsDir('serve-full', 'size=16m');
 t.test('a server whose disk is full: one SPLITCACHE_REMOTE_FULL line, lookups go on, the uploads wait', { skip: !fullDisk && 'no tmpfs (not root)' }, async (t) => {
   const serve = await startServe([], fullDisk!);
   t.teardown(() => serve.stop());
-  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
-  t.teardown(() => producer.stop());
-  assertOk(t, await producer.cargo(copyFixture(), BUILD), "the producer's build succeeds");
-  await producer.stop();
+  await produce(t, serve.url);
   const stored = (await serve.status()).entries;
   const filler = fill(fullDisk!);
 
@@ -156,10 +158,7 @@ t.test('splitcache serve on a dir another serve holds: one SPLITCACHE_SERVE_IO l
   // The producer builds where the reader will: a binary linked from another checkout's objects names that checkout.
   const ws = copyFixture();
   const plain = await plainBinary(t, ws);
-  const producer = new Runner({ SPLITCACHE_REMOTE: first.url, SPLITCACHE_PRODUCER: 'a' });
-  t.teardown(() => producer.stop());
-  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
-  await producer.stop();
+  await produce(t, first.url, ws);
   rmSync(join(ws, 'target'), { recursive: true });
   const second = await run(BIN, ['serve', '--dir', first.dir, '--listen', '127.0.0.1:0']);
   t.equal(second.code, 1, 'the second serve exits 1');
@@ -201,10 +200,7 @@ t.test('a server out of inodes: its index stays open, and readers still hit', { 
   t.teardown(() => serve.stop());
   const ws = copyFixture();
   const plain = await plainBinary(t, ws);
-  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
-  t.teardown(() => producer.stop());
-  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
-  await producer.stop();
+  await produce(t, serve.url, ws);
   rmSync(join(ws, 'target'), { recursive: true });
   const taken = takeInodes(fewInodes!);
   // Records written until LevelDB needs a new file (a log past its 4 MiB write buffer): its
@@ -235,10 +231,7 @@ t.test("a server whose index has a damaged table: repaired, one SPLITCACHE_SERVE
   let serve = await startServe([], dir);
   const ws = copyFixture();
   const plain = await plainBinary(t, ws);
-  const producer = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: 'a' });
-  t.teardown(() => producer.stop());
-  assertOk(t, await producer.cargo(ws, BUILD), "the producer's build succeeds");
-  await producer.stop();
+  await produce(t, serve.url, ws);
   // Started again, the server's LevelDB writes its log into a table; then that table is cut short.
   await serve.stop();
   await (await startServe([], dir)).stop();
