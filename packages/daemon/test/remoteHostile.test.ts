@@ -90,6 +90,19 @@ for (const kind of ['a FIFO', '/dev/zero'] as const) {
   });
 }
 
+// An input may name the path it had on the producer's machine (nearInputs.ts: a path and that one,
+// split by a NUL), which is read where a file is there. Something other than a file there (a
+// directory here; a FIFO would block the reader for good) is a miss, unread: no test held that
+// check (a mutation audit's; without it, the directory's read failed as an error of the store).
+t.test("an input set naming, as an input's path on the producer's machine, what is no file here: a miss, unread", async (t) => {
+  const s = await server(t);
+  const { cwd, table } = checkout();
+  await cache(t, s.url, { token: 'w' }).putInputSet({ key: MANIFEST, crateName: 'answer', inputs: [join(cwd, 'src/lib.rs'), `${join(cwd, 'src/other.rs')}\0${tmp('dir')}`], envDeps: [] });
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-no-entry' }, 'a plain miss');
+  t.equal(r.digests(), 1, 'the source file read, not it');
+});
+
 /**
  * A producer's entry for the crate, its blobs and input set published by a plain writer, with its
  * outputs' records changed by `lie` (what a hostile writer could record), then fetched by a reader
