@@ -1,0 +1,60 @@
+import t from 'tap';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { initHash } from '@splitcache/hash';
+import { CacheServer } from '@splitcache/remote';
+import { UploadQueue } from '../src/uploadQueue.js';
+import { cache, checkout, log, open, produce, tmp } from './remoteFixture.js';
+
+// docs/RELIABILITY.md: an upload the remote times out on, or refuses for its full storage (507),
+// stays queued and goes up once the remote takes it. A mutation audit found neither held by a
+// test: with either code left out of UploadQueue.uploadOne's kept ones, the item was dropped at
+// its first such failure, for good, and every test passed.
+t.before(initHash);
+
+for (const fault of ['a PUT that is never answered', 'a 507 to every PUT'] as const) {
+  t.test(`an upload met by ${fault} stays queued, and goes up once the server takes it`, async (t) => {
+    const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+    t.teardown(() => server.close());
+    let failing = true;
+    const open_ = new Set<Socket>();
+    // In front of the server: reads pass; while `failing`, a PUT's body is taken and never answered, or answered 507.
+    const front = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const body: Buffer[] = [];
+      req.on('data', (c: Buffer) => body.push(c));
+      req.on('end', () => {
+        if (failing && req.method === 'PUT') {
+          if (fault === 'a 507 to every PUT') res.writeHead(507, { 'content-length': 0 }).end();
+          return;
+        }
+        fetch(`${server.url}${req.url}`, { method: req.method, ...(req.method === 'PUT' ? { body: Buffer.concat(body) } : {}) }).then(
+          async (r) => void res.writeHead(r.status, { 'content-length': r.headers.get('content-length') ?? '0' }).end(req.method === 'HEAD' ? undefined : Buffer.from(await r.arrayBuffer())),
+          () => void res.writeHead(502, { 'content-length': 0 }).end(),
+        );
+      });
+    });
+    front.on('connection', (c) => {
+      open_.add(c);
+      c.on('close', () => open_.delete(c));
+    });
+    await new Promise<void>((res) => front.listen(0, '127.0.0.1', () => res()));
+    t.teardown(() => {
+      for (const c of open_) c.destroy();
+      return new Promise<void>((res) => front.close(() => res()));
+    });
+
+    const a = await open(t);
+    const ca = checkout();
+    const { entryKey, item } = await produce(a.store, ca.table, ca.cwd);
+    const queue = new UploadQueue(cache(t, `http://127.0.0.1:${(front.address() as AddressInfo).port}`), { ...a, log });
+    t.teardown(() => queue.stop());
+    await queue.enqueue(entryKey, item);
+    const first = await queue.flush(5000);
+    t.equal(first.left, 1, `the item stays queued: ${first.why}`);
+    t.same((await a.store.queued(10)).map(([k]) => k), [entryKey], 'in the index');
+    t.equal(a.stats.stats.remote.dropped ?? 0, 0, 'none dropped');
+    failing = false;
+    t.same(await queue.flush(10_000), { outcome: 'empty', left: 0 }, 'once the server takes it, it goes up');
+    t.equal(server.status().entries, 4, 'blobs, entry and input set');
+  });
+}
