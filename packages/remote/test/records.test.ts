@@ -138,3 +138,26 @@ t.test('a gzip bomb for a small blob is refused after inflating no more than its
   t.ok(Date.now() - started < 3000, `at once (${Date.now() - started} ms)`);
   t.ok(peak - rss < 256 * 2 ** 20, `in bounded memory (rss +${((peak - rss) / 2 ** 20).toFixed(0)} MiB)`);
 });
+
+// Each check of an entry's and an input set's shape fails a case here: a mutation audit found these
+// held by no test (each check gone, every test passed). A failed compile's entry replayed as a hit
+// with exit 0; an entry of no outputs replayed none, and cargo found no crate; an env-dep name that
+// is no string reached the key's reading of the environment.
+t.test('an entry or input set of another shape than ours is refused: each field checked', async (t) => {
+  const refused = (e: EntryRecord, why: string) => t.equal(codeOf(() => openAc(sealAc({ v: 1, kind: 'entry', key: KEY_A, entry: e }, undefined), 'entry', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', why);
+  const bad = (patch: Record<string, unknown>) => ({ ...entry(), ...patch }) as unknown as EntryRecord;
+  refused(bad({ exitCode: 1 }), 'a failed compile');
+  refused(bad({ outputs: [] }), 'no outputs');
+  refused(bad({ mode: 'other' }), 'a mode of neither kind');
+  refused(bad({ v: 2 }), 'another version');
+  refused(bad({ stdout: 'text' }), 'stdout not bytes');
+  refused(bad({ inputs: [['src/main.rs', 'not a digest']] }), 'an input of no digest');
+  refused(bad({ command: [1] }), 'a command of no strings');
+  refused(bad({ crateName: 7 }), 'a crate name of no string');
+  for (const [field, value] of [['form', 'zip'], ['role', 'binary']] as const) {
+    refused(bad({ outputs: [{ ...entry().outputs[0]!, [field]: value }] }), `an output's ${field} ${value}`);
+  }
+  const set = (envDeps: unknown[]) => sealAc({ v: 1, kind: 'inputs', key: KEY_A, crateName: 'x', inputs: ['src/lib.rs'], envDeps } as unknown as AcRecord, undefined);
+  t.same((openAc(set(['OUT_DIR']), 'inputs', KEY_A, undefined) as { envDeps: string[] }).envDeps, ['OUT_DIR'], 'an env-dep name');
+  for (const envDep of ['', 'A\0B', 42]) t.equal(codeOf(() => openAc(set([envDep]), 'inputs', KEY_A, undefined)), 'SPLITCACHE_REMOTE_RECORD', `env-dep ${JSON.stringify(envDep)}`);
+});
