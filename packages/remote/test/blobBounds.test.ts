@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenLoopback } from './serverHelpers.js';
 import { gzipSync } from 'node:zlib';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { RemoteCache } from '../src/index.js';
@@ -16,7 +16,6 @@ t.before(initHash);
 /** A server that answers every GET with `body` (chunked, so no Content-Length refuses it first); `sent()`: the bytes it wrote. */
 async function serving(t: Test, body: () => Buffer | 'endless') {
   let sent = 0;
-  const open = new Set<Socket>();
   const s = createServer((_req, res) => {
     res.writeHead(200);
     const b = body();
@@ -34,16 +33,8 @@ async function serving(t: Test, body: () => Buffer | 'endless') {
     };
     more();
   });
-  s.on('connection', (c) => {
-    open.add(c);
-    c.on('close', () => open.delete(c));
-  });
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
-  t.teardown(() => {
-    for (const c of open) c.destroy();
-    return new Promise<void>((res) => s.close(() => res()));
-  });
-  const cache = new RemoteCache({ url: `http://127.0.0.1:${(s.address() as { port: number }).port}`, timeoutMs: 5000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' });
+  const port = await listenLoopback(t, s);
+  const cache = new RemoteCache({ url: `http://127.0.0.1:${port}`, timeoutMs: 5000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'gzip' });
   t.teardown(() => cache.close());
   return { cache, sent: () => sent };
 }

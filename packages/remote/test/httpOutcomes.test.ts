@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenLoopback } from './serverHelpers.js';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { HttpRemote, RemoteCache, sealAc, type HttpRemoteOptions } from '../src/index.js';
 
@@ -13,21 +13,12 @@ type Answer = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 /** An HTTP server on loopback that answers as `answer` says; counts the requests it got. */
 async function answering(t: Test, answer: Answer) {
   let n = 0;
-  const open = new Set<Socket>();
   const s = createServer((req, res) => {
     req.resume();
     answer(req, res, ++n);
   });
-  s.on('connection', (c) => {
-    open.add(c);
-    c.on('close', () => open.delete(c));
-  });
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
-  t.teardown(() => {
-    for (const c of open) c.destroy();
-    return new Promise<void>((res) => s.close(() => res()));
-  });
-  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}/sc`, requests: () => n };
+  const port = await listenLoopback(t, s);
+  return { url: `http://127.0.0.1:${port}/sc`, requests: () => n };
 }
 
 function remote(t: Test, url: string, o: Partial<HttpRemoteOptions> = {}) {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { listenLoopback } from './serverHelpers.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,18 +13,9 @@ type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 /** A real HTTP server on loopback whose every answer the test decides; counts requests. */
 async function server(t: Test, handler: Handler) {
   let n = 0;
-  const sockets = new Set<Socket>();
   const s = createServer((req, res) => handler(req, res, ++n));
-  s.on('connection', (c) => {
-    sockets.add(c);
-    c.on('close', () => sockets.delete(c));
-  });
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
-  t.teardown(() => {
-    for (const c of sockets) c.destroy();
-    return new Promise<void>((res) => s.close(() => res()));
-  });
-  return { url: `http://127.0.0.1:${(s.address() as { port: number }).port}/base`, requests: () => n };
+  const port = await listenLoopback(t, s);
+  return { url: `http://127.0.0.1:${port}/base`, requests: () => n };
 }
 
 function client(t: Test, url: string, o: Partial<HttpRemoteOptions> = {}) {

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { CacheServer, type CacheServerOptions } from '../src/index.js';
 
 // What the server tests share: temp dirs (removed when the file's tests end), a server on
@@ -16,6 +18,21 @@ export function tmp(prefix = 'sc-serve-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);
   return dir;
+}
+
+/** Puts `s` on a free loopback port; at the test's end its open connections are destroyed and it is closed. Its port. */
+export async function listenLoopback(t: Test, s: Server): Promise<number> {
+  const open = new Set<Socket>();
+  s.on('connection', (c) => {
+    open.add(c);
+    c.on('close', () => open.delete(c));
+  });
+  await new Promise<void>((res) => s.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => {
+    for (const c of open) c.destroy();
+    return new Promise<void>((res) => s.close(() => res()));
+  });
+  return (s.address() as { port: number }).port;
 }
 
 /** A server on a free loopback port, in a fresh dir unless `o.dir` names one; closed at the test's end. */
