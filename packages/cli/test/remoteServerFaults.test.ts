@@ -44,6 +44,16 @@ async function build(t: Test, runner: Store, ws: string, plain: Buffer, s: strin
   return r;
 }
 
+/** A read-only reader's build of `ws` against `url`: it succeeds with a plain build's binary and no line, every call a remote hit. */
+async function readerHitsAll(t: Test, url: string, ws: string, plain: Buffer, s: string, what: string): Promise<void> {
+  const reader = new Runner({ SPLITCACHE_REMOTE: url, SPLITCACHE_REMOTE_MODE: 'read-only' });
+  t.teardown(() => reader.stop());
+  const r = await build(t, reader, ws, plain, s, what);
+  t.same(ours(r), [], 'no line');
+  const calls = lookedUp(await reader.audit(s));
+  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
+}
+
 /** `audit verify` finds every entry sound, and there are `n` of them. */
 async function storeIntact(t: Test, runner: Store, n: number, what: string): Promise<void> {
   const v = await runner.splitcache(['audit', 'verify']);
@@ -165,12 +175,7 @@ t.test('splitcache serve on a dir another serve holds: one SPLITCACHE_SERVE_IO l
   t.equal(second.stdout, '', 'and never listened');
   t.equal(second.stderr, `splitcache: SPLITCACHE_SERVE_IO: server index ${join(first.dir, 'index')} is locked by another process\n`, 'one line names the code and why');
   // The first server's store is whole, and a reader's build is all remote hits from it.
-  const reader = new Runner({ SPLITCACHE_REMOTE: first.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
-  t.teardown(() => reader.stop());
-  const r = await build(t, reader, ws, plain, 's1', 'against the first server');
-  t.same(ours(r), [], 'no line');
-  const calls = lookedUp(await reader.audit('s1'));
-  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}`).join(' ')})`);
+  await readerHitsAll(t, first.url, ws, plain, 's1', 'against the first server');
 });
 
 const readOnly = tmpfsDir('serve-ro', 'ro,size=1m');
@@ -212,12 +217,7 @@ t.test('a server out of inodes: its index stays open, and readers still hit', { 
     statuses.push((await fetch(`${serve.url}/ac/${i.toString(16).padStart(32, 'f')}`, { method: 'PUT', body })).status);
   }
   t.ok(statuses.includes(507), `the index's writes were refused as the disk full (${statuses}, ${taken} inodes taken)`);
-  const reader = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
-  t.teardown(() => reader.stop());
-  const r = await build(t, reader, ws, plain, 'i1', 'against a server out of inodes');
-  t.same(ours(r), [], 'no line');
-  const calls = lookedUp(await reader.audit('i1'));
-  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
+  await readerHitsAll(t, serve.url, ws, plain, 'i1', 'against a server out of inodes');
   t.notMatch(serve.log(), /SPLITCACHE_SERVE_IO/, 'the index was not closed');
   t.match(serve.log(), /no inodes left/, `the server's log says why it refuses writes (${serve.log().slice(0, 600)})`);
   // Inodes back: the next write reopens the index, and it takes records again.
@@ -253,10 +253,5 @@ t.test("a server whose index has a damaged table: repaired, one SPLITCACHE_SERVE
   t.match(lines[0] ?? '', /^splitcache serve: SPLITCACHE_SERVE_IO: server index \S+ is damaged \(.+\); repairing it: what it lost is a miss, and is uploaded again$/, 'naming what it does');
   // The writer uploaded what was lost: a reader hits it all.
   rmSync(join(ws, 'target'), { recursive: true });
-  const reader = new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_REMOTE_MODE: 'read-only' });
-  t.teardown(() => reader.stop());
-  const r2 = await build(t, reader, ws, plain, 'd2', 'a reader after the repair');
-  t.same(ours(r2), [], 'no line');
-  const calls = lookedUp(await reader.audit('d2'));
-  t.ok(calls.length === 5 && calls.every((e) => e.origin === 'remote'), `every call a remote hit (${calls.map((e) => `${e.crate}:${e.outcome}:${e.reason ?? ''}`).join(' ')})`);
+  await readerHitsAll(t, serve.url, ws, plain, 'd2', 'a reader after the repair');
 });
