@@ -93,7 +93,7 @@ t.test('damaged records under gc, audit verify and stats: each goes on, drops th
   t.ok(keys.length === 1 && n >= 2, `the fx_core entry is damaged, and fx_util's manifest (${n} records)`);
   // Before: verify and gc dropped the entry's e! key alone, and neither said a word of it.
   const verify = await store.splitcache(['audit', 'verify']);
-  t.equal(verify.code, 0, 'splitcache audit verify succeeds: no blob is bad');
+  t.equal(verify.code, 1, 'splitcache audit verify exits 1: the store held damaged records (it drops them)');
   t.match(verify.stdout, new RegExp(`^verify: \\d+ entries, .*; ${n} damaged index records dropped \\(SPLITCACHE_MANIFEST_MALFORMED\\)\n$`), `verify says how many records it dropped (${verify.stdout.trim()})`);
   t.same(await traces(store, keys), [], "nothing is left of the entry: its access time, and the manifest results naming it");
   for (const args of [['audit', 'verify', '--json'], ['gc', '--max-size', '10G', '--json']]) {

@@ -11,7 +11,8 @@ export const VERIFY: CommandSpec = {
 Re-hashes every blob in the store, names each one whose bytes don't match its digest
 (SPLITCACHE_BLOB_CORRUPT) or that is gone (SPLITCACHE_BLOB_MISSING), and evicts the entries
 that need one, naming their crates, and drops the index records that are damaged
-(SPLITCACHE_MANIFEST_MALFORMED), counting them. Exits 1 if any blob was bad.
+(SPLITCACHE_MANIFEST_MALFORMED), counting them. Exits 1 if it found anything damaged
+or gone (a blob or a record), as fsck does, though what it found is evicted by then.
   --json         print the result as JSON`,
 };
 
@@ -31,5 +32,5 @@ export async function runVerify(args: string[]): Promise<number> {
     const missing = new Set(r.missingBlobs ?? []);
     for (const b of r.badBlobs) process.stdout.write(`  ${missing.has(b) ? 'SPLITCACHE_BLOB_MISSING' : 'SPLITCACHE_BLOB_CORRUPT'} ${b}\n`);
   }
-  return r.badBlobs.length > 0 ? 1 : 0;
+  return r.badBlobs.length > 0 || (r.damagedRecords ?? 0) > 0 ? 1 : 0;
 }
