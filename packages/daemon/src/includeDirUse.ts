@@ -68,6 +68,17 @@ export function unescaped(text: string): string {
   });
 }
 
+/**
+ * Text that can read any variable without naming it: `env!`/`option_env!` of something but a
+ * literal (`env!(concat!("TN", "_OP"))`, a macro's `env!($name)`), or a macro named by a
+ * metavariable (`$e!($n)`), which can rebuild `env!("<name>")` from the tokens of an include form
+ * it is handed (`grab!(include!(env!("TN_OP")))`). Either one let a copy of the checkout hit
+ * and print the first one's path (includedPathEnv.ts; for OUT_DIR and CARGO_MANIFEST_DIR too,
+ * `env!(concat!("OUT", "_DIR"))` beside an include from there). Checked on Debian's 157 crates
+ * here: none that includes from either dir has such text, so it costs them no hit.
+ */
+export const NAME_MADE = /\b(?:option_)?env!\s*[([{]\s*(?![\s"])|\$[A-Za-z_]\w*\s*!/;
+
 /** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
 export const WHOLE_TEXT_MAX = 16 << 20;
 
@@ -107,6 +118,7 @@ export async function readAsValues(envDeps: readonly string[], files: readonly s
     for (const name of seen.values) read.add(name);
     for (const name of seen.mentioned) mentioned.add(name);
     shadowed ||= seen.shadows;
+    if (seen.nameMade) for (const name of names) read.add(name);
   }
   // An include macro shadowed in one file is used in others (a module's, by textual scope).
   if (shadowed) for (const name of mentioned) read.add(name);
@@ -129,21 +141,24 @@ export async function readAsValues(envDeps: readonly string[], files: readonly s
 
 const MANIFEST_DIR_NAME = Buffer.from('CARGO_MANIFEST_DIR', 'latin1');
 
-/** Of `names`, those the file names other than to include a file from under them, and those it names at all; and whether it shadows an include macro. */
-async function namedAsValue(file: string, names: readonly string[]): Promise<{ values: string[]; mentioned: string[]; shadows: boolean }> {
-  const none = { values: [], mentioned: [], shadows: false };
+/**
+ * Of `names`, those the file names other than to include a file from under them, and those it
+ * names at all; whether it shadows an include macro, and whether it may read one unnamed (NAME_MADE).
+ */
+async function namedAsValue(file: string, names: readonly string[]): Promise<{ values: string[]; mentioned: string[]; shadows: boolean; nameMade: boolean }> {
+  const none = { values: [], mentioned: [], shadows: false, nameMade: false };
   if (names.length === 0) return none;
   const input = await readInput(file, WHOLE_TEXT_MAX);
   if (!input) return none; // gone meanwhile: its digest won't match either
   if (!input.bytes) {
     const found: string[] = [];
     for (const name of names) if (await contains(file, Buffer.from(name, 'latin1'))) found.push(name);
-    return { values: found, mentioned: found, shadows: false };
+    return { values: found, mentioned: found, shadows: false, nameMade: false };
   }
   const text = unescaped(input.bytes.toString('latin1'));
   const mentioned = names.filter((name) => text.includes(name));
   const values = mentioned.filter((name) => text.split(name).length - 1 > (text.match(FORMS.get(name as (typeof INCLUDE_DIRS)[number])!)?.length ?? 0));
-  return { values, mentioned, shadows: shadowsInclude(text) };
+  return { values, mentioned, shadows: shadowsInclude(text), nameMade: NAME_MADE.test(text) };
 }
 
 /** Whether `needle` occurs in the file, read a chunk at a time (each chunk keeps the tail of the one before). */

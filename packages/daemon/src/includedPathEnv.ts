@@ -1,6 +1,6 @@
 import type { PrefixTable } from '@splitcache/paths';
 import { readInput } from './inputBytes.js';
-import { contains, INCLUDE_DIRS, shadowsInclude, unescaped, WHOLE_TEXT_MAX } from './includeDirUse.js';
+import { contains, INCLUDE_DIRS, NAME_MADE, shadowsInclude, unescaped, WHOLE_TEXT_MAX } from './includeDirUse.js';
 
 /**
  * The env-deps that name a file the build script generated in OUT_DIR, which the crate reads
@@ -71,15 +71,6 @@ export async function includedPaths(
   for (const name of valueRead) found.delete(name);
   return found;
 }
-
-/**
- * Text that can read any variable without naming it: `env!`/`option_env!` of something but a
- * literal (`env!(concat!("TN", "_OP"))`, a macro's `env!($name)`), or a macro named by a
- * metavariable (`$e!($n)`), which can rebuild `env!("<name>")` from the tokens of an include form
- * it is handed (`grab!(include!(env!("TN_OP")))`). Either one let a copy of the checkout hit
- * and print the first one's path.
- */
-const NAME_MADE = /\b(?:option_)?env!\s*[([{]\s*(?![\s"])|\$[A-Za-z_]\w*\s*!/;
 
 /** `include!(env!("<name>"))` and its include_str!/include_bytes! forms, any brackets and spacing. */
 function includeOf(name: string): RegExp {

@@ -112,6 +112,15 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
     t.same([...(await readAsValues(both, [lib, file('imported.rs', text), readme]))], ['CARGO_MANIFEST_DIR'], `or by ${how}`);
   }
   t.same([...(await readAsValues(both, [lib, file('ansi.rs', 'const RED: &str = "\\x1b[31m";\n'), readme]))], [], 'escapes that spell nothing of it change nothing');
+  // A name the input can read without spelling it (includedPathEnv's NAME_MADE): built by concat!,
+  // a macro's `env!($n)`, or a macro named by a metavariable handed `env`. Each pastes the value.
+  for (const [text, how] of <[string, string][]>[
+    ['const D: &str = env!(concat!("CARGO_", "MANIFEST_DIR"));\n', 'env!(concat!(…))'],
+    ['macro_rules! var { ($n:literal) => { option_env!($n) } }\n', 'option_env!($n)'],
+    ['macro_rules! call { ($e:ident, $n:literal) => { $e!($n) } }\n', 'a macro named $e!'],
+  ]) {
+    t.same([...(await readAsValues(both, [lib, file('made.rs', text), readme]))].sort(), ['CARGO_MANIFEST_DIR', 'OUT_DIR'], `${how}: both read as values`);
+  }
 
   const here = tableFor('/build');
   const there = tableFor('/elsewhere/ws');
