@@ -246,6 +246,12 @@ for (const declared of [true, false]) {
     t.ok(ms < 10_000, `refused in ${ms} ms`);
     t.ok(srv.sent() < 64 * 2 ** 20, `the client stopped reading: ${srv.sent()} bytes sent`);
     t.ok(grewMiB < 256, `memory stayed bounded: rss +${grewMiB.toFixed(0)} MiB`);
+    // Held against the server (a mutation audit's: no test held it): a server, or a proxy, that
+    // answers so made every crate's lookup read up to 16 MiB, the whole build long.
+    for (let i = 0; i < 2; i++) await t.rejects(cache.getInputSet(KEY), { code: 'SPLITCACHE_REMOTE_TOO_LARGE' });
+    t.equal(cache.http.breaker.trips, 1, 'three such answers in a row open the breaker');
+    await t.rejects(cache.getInputSet(KEY), { code: 'SPLITCACHE_REMOTE_BREAKER_OPEN' }, 'and the next lookup is skipped');
+    t.equal(srv.requests(), 3, 'unasked');
   });
 }
 
