@@ -48,6 +48,26 @@ t.test('a PUT answered 404 is a failure (the upload stays queued), a GET or HEAD
   t.equal(r.breaker.trips, 0, 'nor held against the server');
 });
 
+// A body read only to be dropped (a 404's, a PUT's answer) stops quietly past 64 KiB: a proxy's or
+// a CDN's error page is larger than that. Taken for a body over its cap (a mutation audit's: no
+// test held it), each miss would be SPLITCACHE_REMOTE_TOO_LARGE, held against the server: three
+// misses in a row, as a cold cache's first crates are, opened the breaker.
+t.test("a 404 or a PUT's answer with a page over 64 KiB is a miss or a success, held against nothing", async (t) => {
+  const page = Buffer.alloc(200 * 1024, 'x');
+  const srv = await answering(t, (req, res) => {
+    res.writeHead(req.method === 'PUT' ? 201 : 404, req.url?.endsWith('/chunked') ? {} : { 'content-length': page.length });
+    res.end(req.method === 'HEAD' ? undefined : page);
+  });
+  const r = remote(t, srv.url);
+  for (const path of ['/cas/x', '/cas/chunked', '/ac/x', '/ac/chunked']) {
+    t.equal(await r.get(path), undefined, `GET ${path}: a miss`);
+    t.equal(await r.head(path), false, `HEAD ${path}: a miss`);
+    await r.put(path, Buffer.from('body'));
+  }
+  t.equal(srv.requests(), 12, 'none retried');
+  t.equal(r.breaker.trips, 0, 'the breaker stays closed');
+});
+
 // The half-open probe answered with a refusal (a 413 for an upload's blob, a 403, a 507) is an
 // answer: the server is up. Left half-open, the probe's flag stayed set and every request after it
 // was refused for the daemon's life.
