@@ -2,6 +2,8 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import type { EntryRecord } from '@splitcache/store';
@@ -153,6 +155,40 @@ t.test("an entry whose recorded sizes are not its blobs' is refused, and nothing
   writeFileSync(path, (await a.store.blobs.read(blob.digest)).subarray(0, 10));
   t.equal((await third.tier.fetch(query(cb.cwd, cb.table))).result?.entryKey, entryKey, 'a hit');
   t.ok(await third.store.blobs.read(blob.digest), 'with the blob whole again');
+});
+
+// A blob is held whole in memory while it is fetched: blobs over 64 MiB come one at a time, so a
+// reader holds one at once, not eight (an entry may record up to 2 GiB each: its sizes are the
+// writer's word until the bytes come). No test held it (a mutation audit's). Each GET of a blob
+// here is held 300 ms by a front that counts those in flight; the sizes lie, so the first refused ends it.
+t.test('blobs an entry records as over 64 MiB are fetched one at a time', async (t) => {
+  const s = await server(t);
+  const a = await open(t);
+  const ca = checkout();
+  const { entryKey, item } = await produce(a.store, ca.table, ca.cwd, { extra: Buffer.from('object three') });
+  const entry = (await a.store.getEntry(entryKey))!;
+  const writer = cache(t, s.url, { token: 'w' });
+  for (const o of entry.outputs) await writer.putBlob(o.digest, await a.store.blobs.read(o.digest));
+  await writer.putEntry(entryKey, { ...entry, outputs: entry.outputs.map((o, i) => ({ ...o, size: (65 << 20) + i })) });
+  await writer.putInputSet({ key: MANIFEST, crateName: item.crateName, inputs: item.inputs, envDeps: item.envDeps });
+  let blobs = 0, most = 0;
+  const front = createServer((req, res) => {
+    const blob = req.url!.startsWith('/cas/');
+    if (blob) most = Math.max(most, ++blobs);
+    setTimeout(() => {
+      fetch(`${s.url}${req.url}`, { headers: { authorization: String(req.headers.authorization) } }).then(async (r) => {
+        const body = Buffer.from(await r.arrayBuffer());
+        if (blob) blobs--;
+        res.writeHead(r.status, { 'content-length': body.length }).end(body);
+      }, () => void res.writeHead(502).end());
+    }, blob ? 300 : 0);
+  });
+  await new Promise<void>((res) => front.listen(0, '127.0.0.1', () => res()));
+  t.teardown(() => new Promise<void>((res) => front.close(() => res())));
+  const cb = checkout();
+  const r = await reader(t, `http://127.0.0.1:${(front.address() as AddressInfo).port}`);
+  t.same(await r.tier.fetch(query(cb.cwd, cb.table)), { reason: 'remote-record' }, 'a miss, named: the sizes were a lie');
+  t.equal(most, 1, 'one blob in flight at a time');
 });
 
 t.test("an input set this daemon refused is replaced by its own upload, and readers hit again", async (t) => {
