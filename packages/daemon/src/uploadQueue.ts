@@ -81,7 +81,10 @@ export class UploadQueue {
       if (this.retryTimer && this.refusing()) return;
       this.kick();
     } catch (err) {
-      this.s.log.warn(`upload queue: ${oneLine(err)}`);
+      // The entry is stored; its upload is what is lost: told, and a damaged index seen to, as a
+      // fault of the queue's own read (indexFault). Logged alone, nothing told the build.
+      if (this.s.faultLater) this.s.faultLater(err, `the upload of ${item.crateName} is not queued; its result is stored`);
+      else this.s.log.warn(`upload queue: ${oneLine(err)}`);
     }
   }
 
