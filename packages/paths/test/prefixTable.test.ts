@@ -37,6 +37,9 @@ t.test('normalise and expand work on a leading prefix at a path boundary', async
   t.equal(table.expand('@@sc:target@@/debug/x'), '/home/u/ws/target/debug/x');
   t.equal(table.expand('@@sc:unknown@@/x'), '@@sc:unknown@@/x', 'unknown names stay');
   t.equal(table.expand('/plain'), '/plain');
+  // An opener that is no placeholder, right before one that is: the second still expands.
+  t.equal(table.expandText('@@sc:@@sc:sysroot@@/x'), '@@sc:/opt/rust/x');
+  t.equal(table.expandBytes(Buffer.from('@@sc:@@sc:sysroot@@/x')).toString(), '@@sc:/opt/rust/x', 'and as bytes');
 });
 
 t.test('normaliseText replaces at boundaries in dep-info, JSON and rendered text', async (t) => {
@@ -49,6 +52,9 @@ t.test('normaliseText replaces at boundaries in dep-info, JSON and rendered text
     ['"a\\n/home/u/ws/a.rs"', '"a\\n@@sc:workspace@@/a.rs"'],
     ['(/opt/rust) [/opt/rust] `/opt/rust`, \'/opt/rust\'; /opt/rust\\x', '(@@sc:sysroot@@) [@@sc:sysroot@@] `@@sc:sysroot@@`, \'@@sc:sysroot@@\'; @@sc:sysroot@@\\x'],
     ['--out-dir=/opt/rust/lib', '--out-dir=@@sc:sysroot@@/lib'],
+    // The whole prefix, then a ':' (rustc's `error: couldn't read /ws: …`) or a colour reset.
+    ['error: /opt/rust: Is a directory', 'error: @@sc:sysroot@@: Is a directory'],
+    ['\u001b[1m/opt/rust\u001b[0m', '\u001b[1m@@sc:sysroot@@\u001b[0m'],
   ];
   for (const [input, expected] of cases) {
     t.equal(table.normaliseText(input), expected, JSON.stringify(input));
@@ -62,6 +68,10 @@ t.test('normaliseText replaces at boundaries in dep-info, JSON and rendered text
     'josé/opt/rust', // after a non-ASCII letter
     '"a\\\\n/home/u/ws"', // an escaped backslash then a plain n
     'm/opt/rust', // a letter that does not end an ANSI sequence
+    '\u001b[0mcrates/home/u/ws/a.rs', // a relative path after a colour reset (cargo's members: a checkout at /app, a member crates/app)
+    '/x//home/u/ws/a', // after a doubled slash, inside a longer path
+    './home/u/ws/a', // a relative path
+    '../opt/rust/lib',
   ];
   for (const input of untouched) t.equal(table.normaliseText(input), input, JSON.stringify(input));
 });
