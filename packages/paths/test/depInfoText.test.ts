@@ -66,6 +66,18 @@ for (const [from, to] of [[spaced, plain], [plain, spaced]] as const) {
   });
 }
 
+// Two spaces, each escaped where a dependency is named; a ':' that is not the rule's colon.
+for (const odd of [build('two  spaces'), build('co:lon')]) {
+  const name = JSON.stringify(odd.dir.split('/').pop());
+  for (const [from, to] of [[odd, plain], [plain, odd]] as const) {
+    t.test(`dep-info from ${from === odd ? name : 'a plain checkout'} to ${to === odd ? name : 'a plain one'}: what rustc writes there`, async (t) => {
+      const stored = normaliseDepInfo(from.depInfo, from.table);
+      t.notOk(stored.includes(from.dir.split('/').pop()!), `no trace of the producer's checkout is stored (${JSON.stringify(stored)})`);
+      t.equal(expandDepInfo(stored, to.table), to.depInfo, "the consumer's own, byte for byte");
+    });
+  }
+}
+
 t.test('free-text normalisation, as before, misses an escaped prefix and expands one unescaped', async (t) => {
   t.ok(spaced.table.normaliseText(spaced.depInfo).includes(spaced.dir.replace(/ /g, '\\ ')), 'the escaped prefix stays');
   t.not(spaced.table.expandText(plain.table.normaliseText(plain.depInfo)), spaced.depInfo, 'and the consumer gets another file than rustc writes');
