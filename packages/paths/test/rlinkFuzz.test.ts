@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { SplitcacheError } from '@splitcache/errors';
 import { PrefixTable, listRlinkPaths, readRlinkHeader, rewriteRlink } from '../src/index.js';
 import { buildHelloRlink, findToolchain } from './realRlink.js';
-import { synthRlink } from './synthRlink.js';
+import { pathString, synthRlink } from './synthRlink.js';
 
 const stable = findToolchain('stable');
 if (stable === undefined) throw new Error('these tests need the stable toolchain (rustup run stable rustc)');
@@ -113,6 +113,13 @@ t.test('a hostile 1 MB body of long near-miss candidates is scanned in linear ti
     plainMs = Math.min(plainMs, performance.now() - start);
   }
   t.ok(hostileMs < 30 * plainMs, `hostile ${hostileMs.toFixed(0)} ms, plain ${plainMs.toFixed(0)} ms (best of 3)`);
+});
+
+t.test('paths after a hostile body, found once the scan checks through its table, are still found', async (t) => {
+  // The hostile part spends the direct check's budget; the paths after it are checked through the table.
+  const paths = ['/a/x.o', '/é/ü.rlib', '@@sc:out_dir@@'];
+  const body = [...nearMissBody(1 << 18), ...paths.flatMap((p) => [0x01, ...pathString(p)]), 0x00];
+  t.same(listRlinkPaths(synthRlink(body)), paths);
 });
 
 /**

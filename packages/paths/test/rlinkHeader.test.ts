@@ -19,6 +19,7 @@ t.test('each kind of damage gets its own code', async (t) => {
   t.equal(codeOf(() => readRlinkHeader(Buffer.alloc(0))), 'SPLITCACHE_RLINK_MAGIC', 'empty');
   t.equal(codeOf(() => readRlinkHeader(good.subarray(0, 10))), 'SPLITCACHE_RLINK_VERSION', 'cut in the version');
   t.equal(codeOf(() => readRlinkHeader(synthRlink([], { version: 2 }))), 'SPLITCACHE_RLINK_VERSION', 'version 2');
+  t.equal(codeOf(() => readRlinkHeader(synthRlink([], { version: 0 }))), 'SPLITCACHE_RLINK_VERSION', 'version 0');
   t.equal(codeOf(() => readRlinkHeader(good.subarray(0, 12))), 'SPLITCACHE_RLINK_LEB128', 'no length');
   const longLength = Buffer.from(good);
   longLength[12] = 0x7f;
@@ -43,6 +44,7 @@ t.test('expectRustcVersion must match the header exactly', async (t) => {
   const buf = synthRlink([...pathString('/a')]);
   t.same(rewriteRlink(buf, () => undefined, { expectRustcVersion: V }), buf);
   t.equal(codeOf(() => rewriteRlink(buf, () => undefined, { expectRustcVersion: '1.97.0-nightly (e50aa6fba 2026-05-19)' })), 'SPLITCACHE_RLINK_RUSTC_MISMATCH', 'other rustc');
+  t.equal(codeOf(() => rewriteRlink(synthRlink([...pathString('/a')], { rustcVersion: `${V}-dev` }), () => undefined, { expectRustcVersion: V })), 'SPLITCACHE_RLINK_RUSTC_MISMATCH', 'one that only starts with it');
   t.equal(rustcVersionForRlink(`rustc ${V}\nbinary: rustc\n`), V, 'from rustc -vV');
   t.equal(rustcVersionForRlink(`rustc ${V}`), V, 'from rustc --version');
 });
@@ -73,7 +75,7 @@ t.test('the scan only takes path-like, well-formed strings', async (t) => {
 
 t.test('a map that returns a non-path is a TypeError, and a throwing map propagates', async (t) => {
   const buf = synthRlink([0x01, ...pathString('/a/x.o')]);
-  for (const bad of ['', 'a/x.o', '/a\nb', '/a\ud800b']) {
+  for (const bad of ['', 'a/x.o', '/a\nb', '/a\u007fb', '/a\ud800b']) {
     t.throws(() => rewriteRlink(buf, () => bad), TypeError, JSON.stringify(bad));
   }
   t.throws(() => rewriteRlink(buf, () => { throw new RangeError('mine'); }), RangeError);
