@@ -51,6 +51,8 @@ t.test('anything else is recorded as it is too', async (t) => {
   t.same(await decide(['src/main.rs', data], { env: [{ name: 'DATA_FILE', value: data }], recorded: [...MANIFEST_DIR, ['DATA_FILE', data]] }), { both: new Set([data]) }, 'a path an env-dep holds (a [env] value)');
   source('fn main() { print!("{}", c::data!()); }\n');
   t.same(await decide(['src/main.rs', data]), { both: new Set([data]) }, 'a path nothing names here (a macro behind a re-export, a proc-macro\'s constant)');
+  const sibling = `${ws}/target/debug/deps-old/data.txt`;
+  t.same(await decide(['src/main.rs', sibling]), { both: new Set([sibling]) }, "in a sibling of the -L dependency dir whose name starts with that dir's: not under it");
   writeFileSync(join(out, 'inc.rs'), `fn main() { print!("{}", include_str!("${data}")); }\n`);
   source('include!(concat!(env!("OUT_DIR"), "/inc.rs"));\n');
   t.same(await decide(['src/main.rs', `${out}/inc.rs`, data], { recorded: [['OUT_DIR', '@@sc:out_dir@@'], ...MANIFEST_DIR] }), { both: new Set([data]) }, 'a literal in a file copied into OUT_DIR');

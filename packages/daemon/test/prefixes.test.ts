@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInvocation } from '@splitcache/rustc';
-import { cargoCwdOf, prefixTableFor } from '../src/prefixes.js';
+import { cargoCwdOf, prefixTableFor, rlinkUnwritable } from '../src/prefixes.js';
 
 const SYSROOT = '/opt/rust';
 
@@ -78,4 +78,12 @@ t.test("the cwd in cargo's form: the kernel's, symlinks resolved, taken back to 
   t.equal(cargoCwdOf(real('ws'), {}), real('ws'), 'no CARGO_MANIFEST_DIR (rustc called by hand)');
   t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('registry/dep-1.0') }), real('ws'), 'a package that is not where the call runs');
   t.equal(cargoCwdOf(real('ws'), { CARGO_MANIFEST_DIR: real('gone/dep') }), real('ws'), 'a package dir that is not there');
+});
+
+t.test('a control character the .rlink codec refuses, in a path a .rlink holds, passes the crate through; in TMPDIR it does not', async (t) => {
+  const table = (ws: string, tmp = '/tmp') => prefixTableFor(binCall(ws, `${ws}/target`), ws, { TMPDIR: tmp, HOME: '/home/u' }, SYSROOT, []);
+  t.equal(rlinkUnwritable(table('/w/plain')), undefined, 'a plain checkout');
+  // DEL (0x7f) too: the codec writes no path holding it, as none holding a tab or newline (rlink/nextUnsafeIndex.ts).
+  for (const c of ['\t', '\n', '\u007f']) t.equal(rlinkUnwritable(table(`/w/a${c}b`)), 'control-char-path', JSON.stringify(c));
+  t.equal(rlinkUnwritable(table('/w/plain', '/tmp/a\tb')), undefined, 'a tab in TMPDIR, which no .rlink holds');
 });
