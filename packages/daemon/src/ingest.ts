@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, type BigIntStats 
 import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SYNC_IO_MAX_BYTES, type Digest, type FileDigestMemo } from '@splitcache/hash';
-import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, normaliseOutput, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, normaliseOutput, PLACEHOLDER_OPEN, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsObjects, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -168,6 +168,12 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const stem = outputStem(inv);
   const depText = await readFile(pathOf(`${stem}.d`), 'utf8');
   const dep = parseDepInfo(depText);
+  // Text that already holds a placeholder's form (`@@sc:cwd@@` in a deprecation note or an env!()
+  // value): a hit would expand it into a path plain rustc never printed, and a dep-info whose
+  // env-dep value changed so made cargo compile the crate again on every build.
+  if ([x.stdout, x.stderr].some((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).includes(PLACEHOLDER_OPEN)) || depText.includes(PLACEHOLDER_OPEN)) {
+    return { stored: false, reason: 'placeholder-in-text' };
+  }
 
   const inputs: [string, Digest][] = [];
   // Inputs' ctimes are their file systems' clocks': the out dir's, measured, is taken for those on its device.

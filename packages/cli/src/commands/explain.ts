@@ -40,6 +40,8 @@ const NOT_STORED: Record<string, string> = {
   'input-modified-during-compile': 'a file it read changed while it compiled',
   'width-unread':
     "it printed warnings or errors laid out for a terminal whose size the daemon could not read (`stty -F` refused the device, or took over a second: a build run as another user in someone's terminal), so for a width no result can name; a crate that prints nothing is cached there, and one built with no terminal, or as the terminal's own user, is stored",
+  'placeholder-in-text':
+    "what it printed or its dep-info holds `@@sc:`, the form splitcache stores a checkout's paths in (a deprecation note, an env!() value): a hit would print a path there, where rustc prints the text as written",
   'absolute-input':
     "its own source names this checkout's absolute path, and it includes a file by absolute path: another checkout would read the file named, not its own copy; name the file relative to the source, or through env!(\"CARGO_MANIFEST_DIR\")",
 };
