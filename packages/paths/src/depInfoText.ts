@@ -11,6 +11,7 @@ import { envDepTable } from './quotedPaths.js';
  * named, prefixes are found and put back escaped, under a placeholder of their own
  * (`<name>.mk`); elsewhere as in free text. An env-dep value has its backslashes, newlines and
  * CRs escaped (`\\`, `\n`, `\r`), and a prefix is found and put back so there (quotedPaths.ts).
+ * nightly's `# checksum:` lines (`-Zchecksum-hash-algorithm`) name a dependency as a rule does.
  */
 
 const ESCAPED_SUFFIX = '.mk';
@@ -33,6 +34,8 @@ export function normaliseDepInfo(text: string, table: PrefixTable): string {
     .split('\n')
     .map((line) => {
       if (line.startsWith(ENV_DEP)) return (env ?? table).normaliseText(line);
+      // nightly's `# checksum:<hash> file_len:<n> <path>` names its dependency escaped, as a rule does.
+      if (line.startsWith(CHECKSUM)) return escaped.normaliseText(line);
       if (line === '' || line.startsWith('#')) return table.normaliseText(line);
       // The rule's colon: the first one that ends the line or comes before a space.
       const colon = /:(?= |$)/.exec(line)?.index;
@@ -54,6 +57,7 @@ export function expandDepInfo(text: string, table: PrefixTable): string {
 }
 
 const ENV_DEP = '# env-dep:';
+const CHECKSUM = '# checksum:';
 
 /**
  * Dep-info with `paths` added to each output's rule as dependencies, and an empty rule for each:

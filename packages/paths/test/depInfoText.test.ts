@@ -78,6 +78,31 @@ for (const odd of [build('two  spaces'), build('co:lon')]) {
   }
 }
 
+// nightly's `-Zchecksum-hash-algorithm` (cargo's -Zchecksum-freshness) adds a `# checksum:` line
+// per dependency, its path escaped as a dependency's is.
+const nightly = findToolchain('nightly');
+function checksummed(name: string): { table: PrefixTable; depInfo: string } {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, 'out'), { recursive: true });
+  writeFileSync(join(dir, 'da ta.txt'), 'data');
+  // The same source in every checkout, so the checksums are alike and only the paths differ.
+  writeFileSync(join(dir, 'src', 'main.rs'), 'fn main() { print!("{}", include_str!("../da ta.txt")); }\n');
+  const r = spawnSync(nightly!.rustc, ['-Zchecksum-hash-algorithm=blake3', '--crate-name', 'd', join(dir, 'src', 'main.rs'), '--emit=dep-info,metadata', '--out-dir', join(dir, 'out')], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return { table: new PrefixTable([{ name: 'cwd', path: dir }, { name: 'sysroot', path: nightly!.sysroot }]), depInfo: readFileSync(join(dir, 'out', 'd.d'), 'utf8') };
+}
+
+t.test("checksum lines (nightly) from and to a checkout whose path has a space: what rustc writes there", { skip: nightly === undefined && 'no nightly toolchain' }, async (t) => {
+  const [spacedSums, plainSums] = [checksummed('sums with space'), checksummed('sums')];
+  t.match(spacedSums.depInfo, /^# checksum:blake3=\S+ file_len:\d+ .*sums\\ with\\ space\/src\/main\.rs$/m, 'rustc escapes the path of a checksum line');
+  for (const [from, to] of [[spacedSums, plainSums], [plainSums, spacedSums]] as const) {
+    const stored = normaliseDepInfo(from.depInfo, from.table);
+    t.notOk(stored.includes(`${root}/sums`), `no trace of the producer's checkout is stored (${JSON.stringify(stored)})`);
+    t.equal(expandDepInfo(stored, to.table), to.depInfo, "the consumer's own, byte for byte");
+  }
+});
+
 t.test('free-text normalisation, as before, misses an escaped prefix and expands one unescaped', async (t) => {
   t.ok(spaced.table.normaliseText(spaced.depInfo).includes(spaced.dir.replace(/ /g, '\\ ')), 'the escaped prefix stays');
   t.not(spaced.table.expandText(plain.table.normaliseText(plain.depInfo)), spaced.depInfo, 'and the consumer gets another file than rustc writes');
