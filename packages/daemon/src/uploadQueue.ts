@@ -238,6 +238,10 @@ export class UploadQueue {
     } catch (err) {
       const code = err instanceof SplitcacheError ? err.code : 'SPLITCACHE_STORE_IO';
       if (code === 'SPLITCACHE_REMOTE_BREAKER_OPEN') return 'refused';
+      // An entry evicted meanwhile (a `gc`, `clear`, or the daemon's own gc, with its blobs) can never go up, and
+      // nothing is wrong with the store: dropped without a fault counted or told. Before, a `clear` while
+      // uploads were under way said `SPLITCACHE_BLOB_MISSING: an upload to the remote was dropped` to the next build.
+      if (code === 'SPLITCACHE_BLOB_MISSING' && !(await store.getEntry(entryKey).catch(() => true))) return this.dropEvicted(entryKey);
       stats.count('errors', code);
       // Kept, for when the server works or has room again; the job is told, once a minute: a server
       // that refuses every write (nginx answers a PUT into a root it may not write with 500) while
@@ -268,6 +272,14 @@ export class UploadQueue {
     const tries = (item.tries ?? 0) + 1;
     if (tries >= MAX_TRIES) return this.drop(entryKey, `the server refused it ${tries} times while taking other uploads`);
     await this.s.store.putQueued(entryKey, { ...item, tries }).catch(() => undefined);
+  }
+
+  /** An item whose entry left the local store while it was in hand: counted as dropped, said only in daemon.log (under SPLITCACHE_LOG=debug). */
+  private async dropEvicted(entryKey: Digest): Promise<Attempt> {
+    this.s.log.debug(`upload of ${entryKey} dropped: its entry was evicted from the local store meanwhile`);
+    this.s.stats.count('remote', 'dropped');
+    await this.s.store.deleteQueued(entryKey).catch(() => undefined);
+    return 'dropped';
   }
 
   private async drop(entryKey: Digest, why: unknown): Promise<void> {
