@@ -11,7 +11,7 @@ export interface Extern {
 }
 
 export interface LibPath {
-  kind: string; // 'all' when no kind= was given
+  kind: string; // 'all' when no kind rustc knows (native, crate, dependency, framework, all) comes first
   path: string;
 }
 
@@ -151,8 +151,9 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
       break;
     }
     case '-L': {
-      const eq = v.indexOf('=');
-      inv.libPaths.push(eq < 0 ? { kind: 'all', path: v } : { kind: v.slice(0, eq), path: v.slice(eq + 1) });
+      // As rustc reads it: a kind only where one it knows comes first; `-L /w/a=b` is the dir `/w/a=b`, of kind all.
+      const kind = /^(native|crate|dependency|framework|all)=/.exec(v);
+      inv.libPaths.push(kind ? { kind: kind[1]!, path: v.slice(kind[0].length) } : { kind: 'all', path: v });
       break;
     }
     case '-l': {

@@ -221,6 +221,21 @@ t.test('fuzz: the dep-info parser throws only its own error', async (t) => {
   t.pass('10^4 dep-info texts');
 });
 
+t.test('-L: a kind only where the path starts with one rustc knows; any other `=` is part of the path', async (t) => {
+  // rustc takes `-L /w/a=b/lib` as a kindless (all) dir named so: read as kind `/w/a`, its `.a` files went unkeyed.
+  const dirs = parseInvocation(['--crate-name', 'x', 'src/lib.rs', '-L', '/w/a=b/lib', '-Lnative=/n', '-L', 'crate=/c', '-L', 'dependency=/d', '-L', 'framework=/f', '-L', 'all=/x=y', '-L', 'other=/o', '-L', 'rel']).libPaths;
+  t.same(dirs, [
+    { kind: 'all', path: '/w/a=b/lib' },
+    { kind: 'native', path: '/n' },
+    { kind: 'crate', path: '/c' },
+    { kind: 'dependency', path: '/d' },
+    { kind: 'framework', path: '/f' },
+    { kind: 'all', path: '/x=y' },
+    { kind: 'all', path: 'other=/o' },
+    { kind: 'all', path: 'rel' },
+  ]);
+});
+
 t.test('-l: kinds, modifiers and renames', async (t) => {
   const libs = parseInvocation(['--crate-name', 'x', 'src/lib.rs', '-l', 'static:+verbatim=libnat.a', '-l', 'static:+whole-archive,+verbatim=v.a', '-l', 'dylib=ssl', '-l', 'm', '-l', 'static:-bundle=foo:bar']).nativeLibs;
   t.same(libs, [
