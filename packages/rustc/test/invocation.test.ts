@@ -161,6 +161,31 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   }
 });
 
+// A mutation audit's: each spelling rustc takes, read as rustc reads it; each refusal below held by no other test.
+t.test('spellings rustc takes are read as it reads them, and a call writing outside the out-dir or reading no dep-info passes through', async (t) => {
+  const base = ['--crate-name', 'x', 'x.rs', '--emit=dep-info,link', '--out-dir', '/o'];
+  const reason = (extra: string[], b = base) => {
+    const v = classify(parseInvocation([...b, ...extra]));
+    return v.cacheable ? `cacheable:${v.mode}:${v.crateType}` : v.reason;
+  };
+  for (const cg of [['-C', 'opt-level=3'], ['-Copt-level=3'], ['--codegen', 'opt-level=3'], ['--codegen=opt-level=3']]) {
+    t.equal(parseInvocation([...base, ...cg]).codegen.get('opt-level'), '3', `${cg.join(' ')}: read`);
+    t.equal(reason(['--crate-type', 'lib', ...cg]), 'cacheable:whole:lib', `${cg.join(' ')}: cached`);
+  }
+  t.equal(reason(['--crate-type', 'lib', '-g', '-O']), 'cacheable:whole:lib', '-g and -O');
+  t.equal(reason(['--crate-type', 'lib,cdylib']), 'cacheable:split:lib+cdylib', 'a list of crate types in one --crate-type');
+  t.equal(reason(['--crate-type=rlib', '--crate-type', 'staticlib']), 'cacheable:whole:rlib+staticlib', 'two of them');
+  t.equal(reason(['--crate-type', 'lib', '--emit=link=/else/libx.rlib']), 'emit-path', 'an output written elsewhere: no result holds it');
+  t.equal(reason(['--crate-type', 'lib', '--emit', 'dep-info=/else/x.d,metadata']), 'emit-path', 'nor a dep-info');
+  t.equal(reason(['--crate-type', 'lib', '-C']), 'unknown-flag:-C (missing value)', 'a flag missing its value: rustc refuses it, run plainly');
+  const lib = ['--crate-name', 'x', 'x.rs', '--crate-type', 'lib', '--out-dir', '/o'];
+  t.equal(reason(['--emit=link'], lib), 'no-dep-info', 'no dep-info, so no inputs to record');
+  t.equal(reason([], lib), 'no-emit');
+  t.equal(reason(['--crate-type', 'bin', '--emit=dep-info,metadata'], lib.filter((a) => a !== '--crate-type' && a !== 'lib')), 'cacheable:whole:bin', "a bin's check (no link): cached whole, not split");
+  t.equal(reason(['--crate-type', 'bin'], ['--crate-name', 'x', 'x.rs', '--emit=dep-info,link', '--out-dir', 'o']), 'relative-out-dir', 'a relative out-dir for a link');
+  t.equal(reason(['--crate-type', 'bin', '-Zno-link']), 'already-split', 'a half already');
+});
+
 t.test('dep-info: files, escaped spaces and env-deps', async (t) => {
   const d = parseDepInfo(
     '/o/x.d: src/lib.rs src/a\\ b.rs /abs/gen.rs\n\nsrc/lib.rs:\nsrc/a\\ b.rs:\n/abs/gen.rs:\n\n# env-dep:FOO=bar\\nbaz\n# env-dep:UNSET\n# env-dep:P=C:\\\\x\n',
@@ -237,13 +262,14 @@ t.test('-L: a kind only where the path starts with one rustc knows; any other `=
 });
 
 t.test('-l: kinds, modifiers and renames', async (t) => {
-  const libs = parseInvocation(['--crate-name', 'x', 'src/lib.rs', '-l', 'static:+verbatim=libnat.a', '-l', 'static:+whole-archive,+verbatim=v.a', '-l', 'dylib=ssl', '-l', 'm', '-l', 'static:-bundle=foo:bar']).nativeLibs;
+  const libs = parseInvocation(['--crate-name', 'x', 'src/lib.rs', '-l', 'static:+verbatim=libnat.a', '-l', 'static:+whole-archive,+verbatim=v.a', '-l', 'dylib=ssl', '-l', 'm', '-l', 'static:-bundle=foo:bar', '-l', 'static:-verbatim=nv']).nativeLibs;
   t.same(libs, [
     { kind: 'static', name: 'libnat.a', verbatim: true },
     { kind: 'static', name: 'v.a', verbatim: true },
     { kind: 'dylib', name: 'ssl' },
     { kind: '', name: 'm' },
     { kind: 'static', name: 'foo' },
+    { kind: 'static', name: 'nv' },
   ]);
 });
 
