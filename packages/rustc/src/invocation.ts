@@ -91,11 +91,14 @@ export function parseInvocation(args: readonly string[]): Invocation {
     unknownFlags: [], remapPathPrefix: [], envSet: [], colours: [], widths: [],
   };
   const a = inv.args;
+  // rustc expands every argument that starts with `@` into its file's lines before it reads an option, a
+  // flag's value too: `--cfg @cfg.txt` is the file's cfg. Taken for the value, the call was keyed by the
+  // text `@cfg.txt`, and after the file changed it hit with the other cfg's binary (a mutation audit's).
+  inv.argfiles.push(...a.filter((arg) => arg.startsWith('@')).map((arg) => arg.slice(1)));
   let i = 0;
   while (i < a.length) {
     const arg = a[i]!;
     if (arg.startsWith('@')) {
-      inv.argfiles.push(arg.slice(1));
       i++;
       continue;
     }

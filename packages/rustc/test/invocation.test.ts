@@ -117,6 +117,9 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['-C', 'incremental=/tmp/inc']), 'incremental');
   t.equal(reason([], ['-', ...base.slice(3)]), 'stdin-input');
   t.equal(reason(['@args.txt']), 'argfile');
+  // rustc expands any argument starting with `@`, a flag's value too: `--cfg @cfg.txt` is the file's cfg.
+  for (const at of [['--cfg', '@cfg.txt'], ['-C', '@opts.txt'], ['--extern', '@e.txt'], ['-L', '@dirs']]) t.equal(reason(at), 'argfile', `${at.join(' ')}: an argfile`);
+  t.equal(reason(['--cfg=@x']), 'cacheable', '--cfg=@x is no argfile (rustc refuses it as a cfg)');
   t.equal(reason(['--frobnicate']), 'unknown-flag:--frobnicate');
   for (const colour of [['--color=auto', '--color=auto'], ['--color=always', '--color', 'never'], ['--color=bogus'], ['--color', 'ALWAYS'], ['--error-format=json', '--json=artifacts', '--color=never']]) {
     t.equal(reason(colour), 'color-refused', `${colour.join(' ')}: refused by rustc, run plainly (its refusal in its own colours)`);
