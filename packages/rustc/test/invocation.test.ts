@@ -187,6 +187,10 @@ t.test('spellings rustc takes are read as it reads them, and a call writing outs
   t.equal(reason(['--crate-type', 'bin', '--emit=dep-info,metadata'], lib.filter((a) => a !== '--crate-type' && a !== 'lib')), 'cacheable:whole:bin', "a bin's check (no link): cached whole, not split");
   t.equal(reason(['--crate-type', 'bin'], ['--crate-name', 'x', 'x.rs', '--emit=dep-info,link', '--out-dir', 'o']), 'relative-out-dir', 'a relative out-dir for a link');
   t.equal(reason(['--crate-type', 'bin', '-Zno-link']), 'already-split', 'a half already');
+  t.equal(reason(['--test', '--crate-type', 'lib']), 'cacheable:split:test', '--test builds a harness, an executable, whatever the crate type');
+  t.equal(reason([]), 'cacheable:split:bin', 'no --crate-type: a bin, as rustc defaults');
+  t.equal(reason(['--crate-type', 'lib', '-Ztime-passes']), 'unstable-report:time-passes', "this run's timings: a hit would replay another's");
+  t.equal(reason(['--crate-type', 'lib', '-Zls=root']), 'unstable-report:ls');
 });
 
 t.test('dep-info: files, escaped spaces and env-deps', async (t) => {
@@ -205,6 +209,7 @@ t.test('dep-info: paths are read as rustc writes them, a space escaped and nothi
   const d = parseDepInfo('m.d: m.rs a\\#b end\\ x\\\\y\n\nm: m.rs a\\#b end\\ x\\\\y\n\nm.rs:\na\\#b:\nend\\:\nx\\\\y:\n\n# env-dep:V=a\\rb\\nc\\\\d\n');
   t.same(d.files, ['m.rs', 'a\\#b', 'end\\', 'x\\\\y']);
   t.same(d.envDeps, [{ name: 'V', value: 'a\rb\nc\\d' }]);
+  t.same(parseDepInfo('m.d: m.rs\n\nm.rs:\n\n# env-dep:X=a=b\n').envDeps, [{ name: 'X', value: 'a=b' }], 'a value holding `=`: the name ends at the first');
   // A space in a name is escaped, and a backslash before it is written as it is.
   t.same(parseDepInfo('o.d: src/a\\ b.rs src/c\\\\ d.rs\n\nsrc/a\\ b.rs:\nsrc/c\\\\ d.rs:\n').files, ['src/a b.rs', 'src/c\\ d.rs']);
   // rustc's comments start `# `; a path that starts with `#` has its own rule (`#data.txt:`), as any
