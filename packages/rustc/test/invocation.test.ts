@@ -1,6 +1,6 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { classify, instrumentsCoverage, isInfoCall, linkHalfOf, optionSpelled, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
+import { classify, instrumentsCoverage, isInfoCall, linkHalfOf, noLinkOutputs, optionSpelled, parseDepInfo, parseInvocation, plainAllowsFeatures, plainMangling, splitPlan, wholeOutputs } from '../src/index.js';
 import { gatedOption } from '../src/gatedOptions.js';
 import { isSplitcacheError } from '@splitcache/errors';
 
@@ -187,8 +187,12 @@ t.test('spellings rustc takes are read as it reads them, and a call writing outs
   t.equal(reason(['--crate-type', 'bin', '--emit=dep-info,metadata'], lib.filter((a) => a !== '--crate-type' && a !== 'lib')), 'cacheable:whole:bin', "a bin's check (no link): cached whole, not split");
   t.equal(reason(['--crate-type', 'bin'], ['--crate-name', 'x', 'x.rs', '--emit=dep-info,link', '--out-dir', 'o']), 'relative-out-dir', 'a relative out-dir for a link');
   t.equal(reason(['--crate-type', 'bin', '-Zno-link']), 'already-split', 'a half already');
+  // cargo asks a crate that links for no metadata, another build system may: its hit must write the .rmeta a check of a dependent reads.
+  t.same(noLinkOutputs(parseInvocation([...lib.slice(0, 4), 'dylib', '--emit=dep-info,metadata,link', '-C', 'extra-filename=-1', '--out-dir', '/o'])), ['x-1.rlink', 'x-1.d', 'libx-1.rmeta'], "a dylib's -Zno-link outputs");
+  t.same(wholeOutputs(parseInvocation([...lib.slice(0, 4), 'lib,rlib', '--emit=dep-info,link', '--out-dir', '/o'])), ['x.d', 'libx.rlib'], 'lib and rlib: one rlib');
   t.equal(reason(['--test', '--crate-type', 'lib']), 'cacheable:split:test', '--test builds a harness, an executable, whatever the crate type');
   t.equal(reason([]), 'cacheable:split:bin', 'no --crate-type: a bin, as rustc defaults');
+  t.equal(reason(['--crate-type', 'lib'], base.slice(2)), 'no-crate-name', "no --crate-name: rustc's is the file's, which names no output here");
   t.equal(reason(['--crate-type', 'lib', '-Ztime-passes']), 'unstable-report:time-passes', "this run's timings: a hit would replay another's");
   t.equal(reason(['--crate-type', 'lib', '-Zls=root']), 'unstable-report:ls');
 });
@@ -308,6 +312,9 @@ t.test('--env-set values are read, and the options a stable rustc gates behind -
   t.equal(gatedOption(parseInvocation([...base, '--extern', 'priv:dep=/t/libdep.rlib'])), '--extern priv:');
   t.equal(gatedOption(parseInvocation([...base, '--extern=noprelude:dep=/t/libdep.rlib'])), '--extern noprelude:');
   t.equal(gatedOption(parseInvocation([...base, '--extern', 'dep=/t/libdep.rlib'])), undefined, 'a plain --extern');
+  t.equal(gatedOption(parseInvocation([...base, '--extern', 'priv,noprelude:dep=/t/libdep.rlib'])), '--extern priv,noprelude:', 'modifiers in a list');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'linker-flavor=ld.lld'])), undefined, 'ld.lld is a stable flavor');
+  t.equal(gatedOption(parseInvocation([...base, '-C', 'link-self-contained'])), undefined, 'bare -C link-self-contained is stable');
   t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,timings'])), '--json=timings');
   t.equal(gatedOption(parseInvocation([...base, '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat'])), undefined, "cargo's own --json");
 });
