@@ -9,5 +9,7 @@ t.test("cargo's jobserver fds from its make flags", async (t) => {
   t.same(jobserverFdNumbers({ CARGO_MAKEFLAGS: '-j --jobserver-auth=fifo:/tmp/GMfifo1' }), [], 'a fifo jobserver names no fds');
   t.same(jobserverFdNumbers({ CARGO_MAKEFLAGS: '-j --jobserver-auth=0,1' }), [], 'stdio is never taken for the jobserver');
   t.same(jobserverFdNumbers({ CARGO_MAKEFLAGS: '-j --jobserver-auth=2,5' }), [], 'nor is one end of it');
+  t.same(jobserverFdNumbers({ MAKEFLAGS: ' -j4 --jobserver-auth=3,4 -j2 --jobserver-auth=5,6' }), [5, 6], 'of several, the last (GNU make: only the last is relevant)');
+  t.same(jobserverFdNumbers({ MAKEFLAGS: '--jobserver-auth=3,4 --jobserver-auth=fifo:/tmp/GMfifo9' }), [], 'a fifo named last: no fds, though a pipe came first');
   t.same(jobserverFdNumbers({}), [], 'no flags, no fds');
 });
