@@ -75,9 +75,11 @@ export function unescaped(text: string): string {
  * it is handed (`grab!(include!(env!("TN_OP")))`). Either one let a copy of the checkout hit
  * and print the first one's path (includedPathEnv.ts; for OUT_DIR and CARGO_MANIFEST_DIR too,
  * `env!(concat!("OUT", "_DIR"))` beside an include from there). Checked on Debian's 157 crates
- * here: none that includes from either dir has such text, so it costs them no hit.
+ * here: none that includes from either dir has such text, so it costs them no hit. `$a != $b`
+ * is no call (rustc lexes `!=` as one token): taken for one, a crate comparing its macro's
+ * arguments so lost its hits in other checkouts (encoding_rs and bitflags here have such text).
  */
-export const NAME_MADE = /\b(?:option_)?env!\s*[([{]\s*(?![\s"])|\$[A-Za-z_]\w*\s*!/;
+export const NAME_MADE = /\b(?:option_)?env!\s*[([{]\s*(?![\s"])|\$[A-Za-z_]\w*\s*!(?!=)/;
 
 /** Inputs up to this size are read whole, as text; a larger one is searched for the name as it streams. */
 export const WHOLE_TEXT_MAX = 16 << 20;

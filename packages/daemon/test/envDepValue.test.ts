@@ -121,6 +121,9 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
   ]) {
     t.same([...(await readAsValues(both, [lib, file('made.rs', text), readme]))].sort(), ['CARGO_MANIFEST_DIR', 'OUT_DIR'], `${how}: both read as values`);
   }
+  // `!=` after a metavariable is a comparison, one token to rustc, and no macro named by it.
+  const compared = file('compared.rs', 'macro_rules! differ { ($a:expr, $b:expr) => { $a != $b || $a!=$b }; }\n');
+  t.same([...(await readAsValues(both, [lib, compared, readme]))], [], '$a != $b: no name made, the include still normalised');
 
   const here = tableFor('/build');
   const there = tableFor('/elsewhere/ws');

@@ -37,6 +37,7 @@ t.test('a variable naming a generated file the crate only includes qualifies', a
   const docs = '/**\n```\n#[macro_use] extern crate tn;\nuse tn::include;\n```\n */\npub struct A;\n/// use dep::{include};\n';
   t.ok(await found(['mod include;\nuse crate::include::x;\ninclude!(env!("TN_OP"));\n']), 'a module named include');
   t.ok(await found([docs, 'include!(env!("TN_OP"));\n']), "imports in doc comments (typenum's docs show #[macro_use] extern crate typenum)");
+  t.ok(await found(['macro_rules! differ { ($a:expr, $b:expr) => { $a != $b }; }\ninclude!(env!("TN_OP"));\n']), 'a macro comparing its arguments ($a != $b: no macro named by one)');
 });
 
 t.test('anything else keeps the value exact', async (t) => {
