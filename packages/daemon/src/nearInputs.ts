@@ -1,4 +1,4 @@
-import type { PrefixTable } from '@splitcache/paths';
+import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
 import { inputOnDisk } from './inputPath.js';
 import { statOf } from './isFile.js';
 
@@ -52,13 +52,31 @@ export function rawIsOwn(near: { path: string; raw: string }, cwd: string, table
  * own: the dep-info a hit writes names them too, so cargo sees a later change of the file a
  * fixed path would have its rustc read (a README through CARGO_MANIFEST_DIR then makes the
  * crate build again after the other checkout's README changed: a lookup, which misses if it
- * differs).
+ * differs). Each with the caller's own file of that input, which the lookup found alike
+ * (addChecksumTwins).
  */
-export function nearElsewhere(inputs: readonly (readonly [string, string])[], cwd: string, table: PrefixTable): string[] {
-  const out: string[] = [];
+export function nearElsewhere(inputs: readonly (readonly [string, string])[], cwd: string, table: PrefixTable): Map<string, string> {
+  const out = new Map<string, string>();
   for (const [p] of inputs) {
     const near = splitNear(p);
-    if (near && !rawIsOwn(near, cwd, table) && rawThere(near.raw) === 'file') out.push(near.raw);
+    if (near && !rawIsOwn(near, cwd, table) && rawThere(near.raw) === 'file') out.set(near.raw, inputOnDisk(cwd, table.expand(near.path)));
+  }
+  return out;
+}
+
+/**
+ * The inputs a result records as they are beside their placeholder (checkoutInSource.ts's
+ * `both`: one digest, under two paths), each with the caller's file of the same digest, which
+ * the lookup found alike: the dep-info of a hit in another checkout names both, and rustc wrote
+ * a checksum line for the caller's alone (addChecksumTwins).
+ */
+export function recordedTwins(inputs: readonly (readonly [string, string])[], cwd: string, table: PrefixTable): Map<string, string> {
+  const placed = new Map<string, string>();
+  for (const [p, d] of inputs) if (p.startsWith(PLACEHOLDER_OPEN) && !splitNear(p)) placed.set(d, inputOnDisk(cwd, table.expand(p)));
+  const out = new Map<string, string>();
+  for (const [p, d] of inputs) {
+    const own = p.startsWith('/') ? placed.get(d) : undefined;
+    if (own !== undefined && own !== p) out.set(p, own);
   }
   return out;
 }

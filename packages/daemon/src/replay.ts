@@ -1,12 +1,12 @@
 import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { addDepInfoInputs, expandDepInfo, expandOutput, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addChecksumTwins, addDepInfoInputs, expandDepInfo, expandOutput, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
 import { checkOutputName } from './outputNames.js';
-import { nearElsewhere } from './nearInputs.js';
+import { nearElsewhere, recordedTwins } from './nearInputs.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 import { sweepStaleTemps } from './staleTemps.js';
 import type { RustcIdentity } from './rustcIdentity.js';
@@ -60,6 +60,9 @@ export async function replay(
   // Small files use synchronous calls (a few microseconds each, against a
   // thread-pool round trip per call for fs/promises).
   // Every copy settles before a failure is thrown, so none is left behind.
+  const elsewhere = nearElsewhere(entry.inputs, cwd, table);
+  // A path the hit's dep-info names that its rustc did not read gets the checksum line of its twin (nightly).
+  const twins = new Map([...recordedTwins(entry.inputs, cwd, table), ...elsewhere]);
   const settled = await Promise.allSettled(
     entry.outputs.map(async (o): Promise<Written> => {
       const dest = resolve(outDir, checkOutputName(o.name));
@@ -73,7 +76,7 @@ export async function replay(
       }
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
-      if (o.form === 'text') data = Buffer.from(addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), nearElsewhere(entry.inputs, cwd, table)));
+      if (o.form === 'text') data = Buffer.from(addChecksumTwins(addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), [...elsewhere.keys()]), twins));
       else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion);
       return { dest, size: data.length, data };
     }),

@@ -79,3 +79,32 @@ export function addDepInfoInputs(text: string, paths: readonly string[]): string
   else lines.splice(lines.at(-1) === '' ? lines.length - 1 : lines.length, 0, ...rules);
   return lines.join('\n');
 }
+
+/** `# checksum:<hash> file_len:<n> <path>`: what names the file, and its path (escaped). */
+const CHECKSUM_LINE = /^(# checksum:\S+ file_len:\d+ )(.*)$/;
+
+/**
+ * Dep-info with a `# checksum:` line (nightly's, for cargo's -Zchecksum-freshness) for each path
+ * of `twins` that has none, copied from that of its twin (the path of a file alike to it, its
+ * digest checked by the lookup), escaped as rustc writes it: a file a hit's dep-info names that
+ * its rustc did not read (addDepInfoInputs) has none, and cargo, finding its checksum missing,
+ * built the crate again on every build. Text with no such line (stable rustc) is left as it is.
+ */
+export function addChecksumTwins(text: string, twins: ReadonlyMap<string, string>): string {
+  if (twins.size === 0 || !text.includes(CHECKSUM)) return text;
+  const lines = text.split('\n');
+  const byPath = new Map<string, string>();
+  let last = -1;
+  lines.forEach((line, i) => {
+    const m = CHECKSUM_LINE.exec(line);
+    if (m) (byPath.set(m[2]!, m[1]!), (last = i));
+  });
+  const sums: string[] = [];
+  for (const [path, twin] of twins) {
+    const head = byPath.get(escapeSpaces(twin));
+    if (head !== undefined && !byPath.has(escapeSpaces(path))) sums.push(`${head}${escapeSpaces(path)}`);
+  }
+  // After the last checksum line, as rustc writes them.
+  if (last >= 0) lines.splice(last + 1, 0, ...sums);
+  return lines.join('\n');
+}

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addDepInfoInputs, expandDepInfo, expandOutput, normaliseDepInfo, normaliseOutput, PrefixTable } from '../src/index.js';
+import { addChecksumTwins, addDepInfoInputs, expandDepInfo, expandOutput, normaliseDepInfo, normaliseOutput, PrefixTable } from '../src/index.js';
 import { findToolchain } from './realRlink.js';
 
 // rustc escapes a space in a dependency's path as `\ ` (not in an output's, nor in an env-dep
@@ -117,4 +117,14 @@ t.test('addDepInfoInputs: each output rule gets the paths, each path an empty ru
   );
   t.equal(addDepInfoInputs('/t/x: a.rs\n\na.rs:\n', ['/p']), '/t/x: a.rs /p\n\na.rs:\n/p:\n', 'no comments: at the end');
   t.equal(addDepInfoInputs(d, []), d, 'nothing to add: the same text');
+});
+
+t.test("addChecksumTwins: a twin's checksum line (nightly) is copied for a path that has none, escaped", async (t) => {
+  const d = '/t/x: src/main.rs /w\\ b/out/gen.rs /v\\ a/out/gen.rs\n\nsrc/main.rs:\n/w\\ b/out/gen.rs:\n/v\\ a/out/gen.rs:\n\n# env-dep:OUT_DIR=/w b/out\n# checksum:blake3=aa file_len:3 src/main.rs\n# checksum:blake3=bb file_len:22 /w\\ b/out/gen.rs\n';
+  const twins = new Map([['/v a/out/gen.rs', '/w b/out/gen.rs'], ['/v/data.txt', '/w b/data.txt']]);
+  const out = addChecksumTwins(d, twins);
+  t.equal(out, d.replace(/\n$/, '\n# checksum:blake3=bb file_len:22 /v\\ a/out/gen.rs\n'), "the twin's hash and length, after the last checksum line; none for a path whose twin has none");
+  t.equal(addChecksumTwins(out, twins), out, 'a path that has one already gets no other');
+  const stable = d.replace(/# checksum.*\n/g, '');
+  t.equal(addChecksumTwins(stable, twins), stable, 'stable dep-info, no checksum lines: none added');
 });
