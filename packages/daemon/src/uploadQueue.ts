@@ -74,7 +74,8 @@ export class UploadQueue {
     private readonly refusals?: { refused(manifestKey: Digest): boolean; replaced(manifestKey: Digest): void },
   ) {}
 
-  async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>): Promise<void> {
+  /** `name`: the call's, as fault lines name it (missStores.ts callName: `serde's build script`, not its crate's `build_script_build`). */
+  async enqueue(entryKey: Digest, item: Omit<QueueItem, 'queuedAt'>, name = item.crateName): Promise<void> {
     try {
       await this.s.store.putQueued(entryKey, { ...item, queuedAt: Date.now() });
       // While the queue waits out a server that refuses every write (below), a new item waits with it.
@@ -83,7 +84,7 @@ export class UploadQueue {
     } catch (err) {
       // The entry is stored; its upload is what is lost: told, and a damaged index seen to, as a
       // fault of the queue's own read (indexFault). Logged alone, nothing told the build.
-      if (this.s.faultLater) this.s.faultLater(err, `the upload of ${item.crateName} is not queued; its result is stored`);
+      if (this.s.faultLater) this.s.faultLater(err, `the upload of ${name} is not queued; its result is stored`);
       else this.s.log.warn(`upload queue: ${oneLine(err)}`);
     }
   }

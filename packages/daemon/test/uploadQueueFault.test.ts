@@ -58,3 +58,20 @@ t.test('an index fault queuing an upload is told as such; the call that stored t
   t.same(faults, ['LEVEL_CORRUPTION the upload of answer is not queued; its result is stored'], 'the fault is told, as one with no call to answer');
   t.ok(await a.store.getEntry(entryKey), 'the entry is stored');
 });
+
+// A build script's crate is `build_script_build` in every package: the line names the call as
+// the store's own fault line does (missStores.ts callName), so the build can tell whose upload it was.
+t.test("an index fault queuing a build script's upload names its package", async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  const a = await open(t);
+  const faults: string[] = [];
+  const queue = new UploadQueue(cache(t, server.url), { ...a, log, faultLater: (_err, after) => faults.push(after) });
+  t.teardown(() => queue.stop());
+  const { entryKey, item } = await produce(a.store, checkout().table, checkout().cwd);
+  a.store.putQueued = (async () => {
+    throw Object.assign(new Error('IO error: write failed'), { code: 'LEVEL_IO_ERROR' });
+  }) as typeof a.store.putQueued;
+  await queue.enqueue(entryKey, { ...item, crateName: 'build_script_build' }, "serde's build script");
+  t.same(faults, ["the upload of serde's build script is not queued; its result is stored"], 'named as the call is');
+});
