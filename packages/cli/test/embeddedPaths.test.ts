@@ -227,3 +227,17 @@ t.test("CARGO_MANIFEST_DIR spelled with an escape, or pasted by a shadowed inclu
     t.same((await store.calls('b')).map((e) => [e.crate, e.outcome]), [['app', 'miss']], `${what}: a miss in B`);
   }
 });
+
+// A reviewing helper's: a dependency's macro that builds the name with concat!, whose rmeta
+// holds `MANIFEST_DIR` but never `CARGO_MANIFEST_DIR`. B's binary printed A's dir.
+t.test("a dependency's macro that reads CARGO_MANIFEST_DIR by a name built with concat!: a checkout elsewhere gets its own dir", async (t) => {
+  const { store, a, b } = twoCheckouts(t, {
+    ...MANIFEST_DIR_USES,
+    'helper/src/lib.rs': '#[macro_export]\nmacro_rules! made_dir { () => { env!(concat!("CARGO_", "MANIFEST_DIR")) } }\n',
+    'app/src/main.rs': '#![doc = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))]\nfn main() { println!("{}", helper::made_dir!()); }\n',
+  });
+  assertOk(t, await store.cargo(a, ['build'], { SPLITCACHE_SESSION: 'a' }), 'checkout A builds');
+  assertOk(t, await store.cargo(b, ['build'], { SPLITCACHE_SESSION: 'b' }), 'checkout B builds');
+  t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, `${b}/app\n`, "B's binary names B's dir, as a plain build there does");
+  t.same((await store.calls('b')).map((e) => [e.crate, e.outcome]), [['helper', 'hit'], ['app', 'miss']], 'the lib hits; the bin misses');
+});

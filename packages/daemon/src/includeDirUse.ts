@@ -141,7 +141,14 @@ export async function readAsValues(envDeps: readonly string[], files: readonly s
   return read;
 }
 
-const MANIFEST_DIR_NAME = Buffer.from('CARGO_MANIFEST_DIR', 'latin1');
+/**
+ * What an --extern file holding the variable's name holds: `MANIFEST_DIR`, not the whole name,
+ * so a macro that builds it with concat! (`env!(concat!("CARGO_", "MANIFEST_DIR"))`, whose
+ * rmeta holds the two literals apart) counts too: a crate using one hit in a copy of the
+ * checkout and printed the first one's dir (a reviewing helper, 2026-12-07). A name split
+ * inside `MANIFEST_DIR` is not seen (docs/RELIABILITY.md, Known limits).
+ */
+const MANIFEST_DIR_NAME = Buffer.from('MANIFEST_DIR', 'latin1');
 
 /**
  * Of `names`, those the file names other than to include a file from under them, and those it
