@@ -72,6 +72,8 @@ export function nearElsewhere(inputs: readonly (readonly [string, string])[], cw
  */
 export function recordedTwins(inputs: readonly (readonly [string, string])[], cwd: string, table: PrefixTable): Map<string, string> {
   const placed = new Map<string, string>();
+  // Most entries record none: no path expanded for them.
+  if (!inputs.some(([p]) => p.startsWith('/'))) return placed;
   for (const [p, d] of inputs) if (p.startsWith(PLACEHOLDER_OPEN) && !splitNear(p)) placed.set(d, inputOnDisk(cwd, table.expand(p)));
   const out = new Map<string, string>();
   for (const [p, d] of inputs) {
