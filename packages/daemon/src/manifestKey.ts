@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { hasDebuginfo, instrumentsCoverage, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { hasDebuginfo, instrumentsCoverage, libPathKind, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -355,8 +355,8 @@ export function keyedArgs(inv: Invocation): [string, string][] {
     .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 
-/** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"). */
-const KEYED = new Set(['-C', '--codegen', '-Z', '--extern', '-L', '-l']);
+/** Flags whose value starts with a sub-key worth naming (`-C metadata=…` is "-C metadata"; an `-L` is named by its kind: namedArgs). */
+const KEYED = new Set(['-C', '--codegen', '-Z', '--extern', '-l']);
 
 /**
  * The arguments as named key components, in order, so `explain` can say
@@ -381,7 +381,10 @@ export function namedArgs(inv: Invocation): [string, string][] {
       }
       // `-C link_arg` is `-C link-arg` (optionSpelled): a linker-only option by either spelling.
       const sub = value === undefined ? undefined : /^(-C|--codegen|-Z)$/.test(short) ? optionSpelled(value) : value;
-      name = KEYED.has(short) && sub !== undefined ? `${short} ${sub.split('=')[0]}` : short;
+      // An `-L` by the kind rustc reads (libPathKind), none for a kindless dir: named by its path, a build script's
+      // kindless `rustc-link-search=$OUT_DIR` put its checkout in the key, and its crate and every dependant missed in a copy.
+      const kind = short === '-L' && sub !== undefined ? libPathKind(sub) : undefined;
+      name = short === '-L' ? (kind ? `-L ${kind}` : '-L') : KEYED.has(short) && sub !== undefined ? `${short} ${sub.split('=')[0]}` : short;
     }
     const n = seen.get(name) ?? 0;
     seen.set(name, n + 1);

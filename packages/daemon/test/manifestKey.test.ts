@@ -64,3 +64,11 @@ t.test("the variables rustc reads: RUSTC_OVERRIDE_VERSION_STRING keyed where set
   t.same(unset.map(([n]) => n), ['RUSTC_BOOTSTRAP', 'RUSTC_FORCE_RUSTC_VERSION', 'OUT_DIR'], 'unset: the three keyed since CACHE_VERSION 13, and no more');
   t.same(keyedRustcEnv({ RUSTC_OVERRIDE_VERSION_STRING: '1.95.0-nightly' }).at(-1), ['RUSTC_OVERRIDE_VERSION_STRING', '1.95.0-nightly'], 'set: keyed with its value (cfg(version) reads it)');
 });
+
+// Named by its path, a kindless `-L` (a build script's `cargo:rustc-link-search=$OUT_DIR`) put the checkout in
+// the key's names, which are not normalised: its crate and every crate after it missed in a copy of the checkout.
+t.test('an -L is named by the kind rustc reads, never by its dir', async (t) => {
+  const named = (dir: string) => names(['-L', dir, `-L${dir}/b`, '-L', `native=${dir}/n`, '-L', `all=${dir}/x=y`, '-L', `${dir}/a=b`]);
+  t.same(named('/w/target/debug/build/sys-1/out').slice(-5), ['-L', '-L#1', '-L native', '-L all', '-L#2'], 'a kindless dir is `-L`, one with `=` in it too');
+  t.same(named('/w/target/debug/build/sys-1/out'), named('/v/copy/target/debug/build/sys-1/out'), 'the same names in another checkout');
+});

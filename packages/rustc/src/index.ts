@@ -1,4 +1,4 @@
-export { parseInvocation, outputStem, instrumentsCoverage, optionSpelled, type Invocation, type Extern, type LibPath, type NativeLib } from './invocation.js';
+export { parseInvocation, outputStem, instrumentsCoverage, optionSpelled, libPathKind, type Invocation, type Extern, type LibPath, type NativeLib } from './invocation.js';
 export { classify, crateTypeLabel, isInfoCall, LINKING_TYPES, WHOLE_TYPES, type Verdict } from './classify.js';
 export { parseDepInfo, type DepInfo } from './depInfo.js';
 export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, isNightlyRelease, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';

@@ -154,9 +154,8 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
       break;
     }
     case '-L': {
-      // As rustc reads it: a kind only where one it knows comes first; `-L /w/a=b` is the dir `/w/a=b`, of kind all.
-      const kind = /^(native|crate|dependency|framework|all)=/.exec(v);
-      inv.libPaths.push(kind ? { kind: kind[1]!, path: v.slice(kind[0].length) } : { kind: 'all', path: v });
+      const kind = libPathKind(v);
+      inv.libPaths.push(kind ? { kind, path: v.slice(kind.length + 1) } : { kind: 'all', path: v });
       break;
     }
     case '-l': {
@@ -182,6 +181,15 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '-V': case '--version': case '-h': case '--help': inv.print.push(flag); break;
     default: break;
   }
+}
+
+/**
+ * The kind an `-L` value names, as rustc reads it: one only where one it knows comes first
+ * (`native=`, `crate=`, `dependency=`, `framework=`, `all=`), else none, and the whole value is
+ * the dir, of kind all: `-L /w/a=b` is the dir `/w/a=b`, `-L other=/o` the dir `other=/o`.
+ */
+export function libPathKind(v: string): string | undefined {
+  return /^(native|crate|dependency|framework|all)=/.exec(v)?.[1];
 }
 
 /**
