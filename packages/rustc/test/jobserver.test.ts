@@ -11,5 +11,8 @@ t.test("cargo's jobserver fds from its make flags", async (t) => {
   t.same(jobserverFdNumbers({ CARGO_MAKEFLAGS: '-j --jobserver-auth=2,5' }), [], 'nor is one end of it');
   t.same(jobserverFdNumbers({ MAKEFLAGS: ' -j4 --jobserver-auth=3,4 -j2 --jobserver-auth=5,6' }), [5, 6], 'of several, the last (GNU make: only the last is relevant)');
   t.same(jobserverFdNumbers({ MAKEFLAGS: '--jobserver-auth=3,4 --jobserver-auth=fifo:/tmp/GMfifo9' }), [], 'a fifo named last: no fds, though a pipe came first');
+  // rustc's jobserver client (jobserver-rs find_jobserver_auth): the last --jobserver-auth, the older --jobserver-fds only without one.
+  t.same(jobserverFdNumbers({ MAKEFLAGS: '-j --jobserver-auth=3,4 --jobserver-fds=5,6' }), [3, 4], 'an auth before an fds: the auth, as rustc reads it');
+  t.same(jobserverFdNumbers({ MAKEFLAGS: '-j --jobserver-fds=3,4 --jobserver-fds=5,6' }), [5, 6], 'fds alone: the last of them');
   t.same(jobserverFdNumbers({}), [], 'no flags, no fds');
 });
