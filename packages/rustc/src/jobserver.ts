@@ -5,7 +5,8 @@
  * jobserver client reads them). Returns [R, W], or none when
  * the flags name no pipe (none at all, or a `fifo:` jobserver, which rustc opens by
  * its path) or name stdio. The node client passes these fds to rustc in its
- * stdio array; the daemon opens the caller's through /proc.
+ * stdio array; on the exec port the caller's bash runs rustc, which inherits them (the daemon
+ * opens only the caller's stdout and stderr through /proc: procCaller.ts).
  */
 export function jobserverFdNumbers(env: Record<string, string | undefined>): number[] {
   const flags = env.CARGO_MAKEFLAGS ?? env.MAKEFLAGS ?? env.MFLAGS ?? '';
