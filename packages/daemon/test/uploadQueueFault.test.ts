@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CacheServer } from '@splitcache/remote';
 import { initHash } from '@splitcache/hash';
 import { UploadQueue } from '../src/uploadQueue.js';
@@ -11,13 +11,19 @@ import { cache, checkout, log, open, produce, tmp } from './remoteFixture.js';
 // stay queued for the retry.
 t.before(initHash);
 
-t.test('an index fault in the upload queue is told and leaves the items queued; the daemon lives', async (t) => {
+/** A store, a server, and an upload queue between them whose faults told later are collected as `<code> <line>`. */
+async function queueTold(t: Test) {
   const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
   t.teardown(() => server.close());
   const a = await open(t);
   const faults: string[] = [];
   const queue = new UploadQueue(cache(t, server.url), { ...a, log, faultLater: (err, after) => faults.push(`${(err as { code?: string }).code} ${after}`) });
   t.teardown(() => queue.stop());
+  return { a, faults, queue };
+}
+
+t.test('an index fault in the upload queue is told and leaves the items queued; the daemon lives', async (t) => {
+  const { a, faults, queue } = await queueTold(t);
   const unhandled: unknown[] = [];
   const onUnhandled = (err: unknown) => unhandled.push(err);
   process.on('unhandledRejection', onUnhandled);
@@ -44,12 +50,7 @@ t.test('an index fault in the upload queue is told and leaves the items queued; 
 // the next read to find. Thrown to the call (a mutation audit's: no test held the catch), the call
 // said its result was not stored, which it was.
 t.test('an index fault queuing an upload is told as such; the call that stored the entry is unharmed', async (t) => {
-  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
-  t.teardown(() => server.close());
-  const a = await open(t);
-  const faults: string[] = [];
-  const queue = new UploadQueue(cache(t, server.url), { ...a, log, faultLater: (err, after) => faults.push(`${(err as { code?: string }).code} ${after}`) });
-  t.teardown(() => queue.stop());
+  const { a, faults, queue } = await queueTold(t);
   const { entryKey, item } = await produce(a.store, checkout().table, checkout().cwd);
   a.store.putQueued = (async () => {
     throw Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' });
@@ -62,16 +63,11 @@ t.test('an index fault queuing an upload is told as such; the call that stored t
 // A build script's crate is `build_script_build` in every package: the line names the call as
 // the store's own fault line does (missStores.ts callName), so the build can tell whose upload it was.
 t.test("an index fault queuing a build script's upload names its package", async (t) => {
-  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
-  t.teardown(() => server.close());
-  const a = await open(t);
-  const faults: string[] = [];
-  const queue = new UploadQueue(cache(t, server.url), { ...a, log, faultLater: (_err, after) => faults.push(after) });
-  t.teardown(() => queue.stop());
+  const { a, faults, queue } = await queueTold(t);
   const { entryKey, item } = await produce(a.store, checkout().table, checkout().cwd);
   a.store.putQueued = (async () => {
     throw Object.assign(new Error('IO error: write failed'), { code: 'LEVEL_IO_ERROR' });
   }) as typeof a.store.putQueued;
   await queue.enqueue(entryKey, { ...item, crateName: 'build_script_build' }, "serde's build script");
-  t.same(faults, ["the upload of serde's build script is not queued; its result is stored"], 'named as the call is');
+  t.same(faults, ["LEVEL_IO_ERROR the upload of serde's build script is not queued; its result is stored"], 'named as the call is');
 });
