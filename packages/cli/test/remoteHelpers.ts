@@ -179,8 +179,9 @@ export class MemoryRemote {
   fault: Fault = 'none';
   /** With 'die': the server goes away (every connection cut) on this request. */
   dieAt = 10;
-  /** Each answer waits this long (a remote far away: uploads still under way when a build ends). */
-  delayMs = 0;
+  /** Every PUT under `holdUnder` waits for this before it is answered (uploads held under way while a test acts). */
+  holdPuts: Promise<void> | undefined;
+  holdUnder = '/';
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server, items: Map<string, Buffer>) {
     this.items = items;
@@ -214,7 +215,7 @@ export class MemoryRemote {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '/';
     this.log.push({ method: req.method ?? '', path });
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (req.method === 'PUT' && this.holdPuts && path.startsWith(this.holdUnder)) await this.holdPuts;
     if (this.fault === 'die' && this.log.length >= this.dieAt) {
       void this.close();
       return;
