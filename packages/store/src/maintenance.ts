@@ -51,6 +51,7 @@ export async function collectGarbage(
   const damagedRecords = await dropDamagedRecords(store, damaged, opts.checkManifests ?? false);
   const plan = planEviction(entries, opts);
   await store.evictEntries(plan.evict);
+  await store.dropTimesBut(new Set(entries.filter((e) => !plan.evict.has(e.key)).map((e) => e.key)));
   const needed = new Set<Digest>();
   for (const e of entries) if (!plan.evict.has(e.key)) for (const b of e.blobs) needed.add(b.digest);
   let blobsRemoved = 0;

@@ -180,6 +180,16 @@ export class Store {
     await this.db.batch(keys.map((k) => ({ type: 'put' as const, key: `t!${k}`, value: now })));
   }
 
+  /**
+   * Deletes the last-use records (`t!`) of entries not in `live`. A hit's write racing its entry's
+   * eviction leaves one (the daemon writes them outside its maintenance lock), read by nothing.
+   */
+  async dropTimesBut(live: Set<Digest>): Promise<void> {
+    const ops: { type: 'del'; key: string }[] = [];
+    for await (const k of this.db.keys({ gt: 't!', lt: 't!~' })) if (!live.has(k.slice(2))) ops.push({ type: 'del', key: k });
+    if (ops.length > 0) await this.db.batch(ops);
+  }
+
   async getMeta<T>(name: string): Promise<T | undefined> {
     return this.getRecord<T>(`s!${name}`);
   }

@@ -62,3 +62,24 @@ t.test('a directory in blobs/ that is no shard is left alone by gc', async (t) =
   t.ok(existsSync(join(foreign, '#1234')), 'the file in it stays');
   t.equal((await store.blobs.usage()).blobs, 0, 'and is not counted as a blob');
 });
+
+t.test("gc drops a last-use record whose entry is gone (a hit's write racing the entry's eviction)", async (t) => {
+  const { store } = await tempStore(t, 'sc-gcorphan-');
+  await commit(store, 1);
+  await commit(store, 2);
+  // The daemon records hits outside its maintenance lock (lastHits.ts): one written just after
+  // gc evicted its entry outlives it, and nothing else would ever delete it.
+  await store.touchAll(['e2', 'gone']);
+  const times = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    for await (const k of store.db.keys({ gt: 't!', lt: 't!~' })) keys.push(k);
+    return keys;
+  };
+  t.same(await times(), ['t!e1', 't!e2', 't!gone']);
+  const r = await collectGarbage(store, { maxBytes: Infinity });
+  t.equal(r.entriesEvicted, 0);
+  t.same(await times(), ['t!e1', 't!e2'], "the orphan is gone, the kept entries' times stay");
+  let n = 0;
+  for await (const [, , last] of store.entries()) if (last > 1) n++;
+  t.equal(n, 2, 'both entries keep their last use');
+});
