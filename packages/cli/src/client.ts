@@ -240,9 +240,18 @@ function whyNotRun(program: string, error: Error): string {
   return error.message.replace(/^spawn \S+ /, '');
 }
 
+/**
+ * The number of `signal`, from node's own table (loaded only here: a call whose rustc a signal
+ * ended). A short list of seven before said 1 for any other: a rustc that aborted (SIGABRT: an
+ * LLVM assertion, a failed allocation) ended the call with 129, where a shell, and bash on the
+ * exec port, say 134.
+ */
 function signalNumber(signal: NodeJS.Signals): number {
-  const n: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-  return n[signal] ?? 1;
+  try {
+    return process.getBuiltinModule('node:os').constants.signals[signal] ?? 1;
+  } catch {
+    return 1;
+  }
 }
 
 /** A line for the user: on cargo's terminal where cargo ran this call from one, as cargo would keep it and replay it (daemon/cargoStderr.ts). */

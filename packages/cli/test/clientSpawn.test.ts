@@ -80,6 +80,9 @@ for (const [kind, extra] of kinds) {
     writeFileSync(killed, '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
     const k = await run(BIN, [killed, ...binArgs(dir).slice(1)], { cwd: dir, env });
     t.equal(k.code, 137, 'a rustc killed by SIGKILL: exit code 137');
+    writeFileSync(killed, '#!/bin/sh\nkill -ABRT $$\n', { mode: 0o755 });
+    const a = await run(BIN, [killed, ...binArgs(dir).slice(1)], { cwd: dir, env });
+    t.equal(a.code, 134, 'one that aborts (SIGABRT: an LLVM assertion, a failed allocation): 134, as bash on the exec port says it');
 
     const missing = join(dir, 'no-such-dir', 'rustc');
     const m = await run(BIN, [missing, ...binArgs(dir).slice(1)], { cwd: dir, env });
