@@ -78,3 +78,19 @@ t.test('the daemon keeps none of the file descriptors a build gave the call', as
   t.ok(seven, 'fd 7 reached end of file after the call');
   t.ok(store.daemonPid() > 1, 'while the daemon runs on');
 });
+
+t.test('a daemon the trampoline started that is killed before it listens: the waiting call takes the start over, and is served', async (t) => {
+  const store = new Store(join(tempDir('store'), 'not-yet'));
+  t.teardown(() => store.stop());
+  // A `node` whose first daemon start dies of SIGKILL (the OOM killer, say) before it listens, leaving no
+  // reason behind: only the pid the trampoline put in the spawn lock tells the waiting call that it is gone.
+  const dir = tempDir('node-killed');
+  const once = join(dir, 'killed');
+  writeFileSync(join(dir, 'node'), `#!/bin/sh\ncase "$*" in *daemon/dist/bundle/main.cjs*) if [ ! -e '${once}' ]; then : > '${once}'; kill -KILL $$; fi ;; esac\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+  const cwd = printingCrate('taken over');
+  const r = await run(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env({ PATH: `${dir}:${process.env.PATH}` }) });
+  t.equal(r.code, 0, 'the call succeeds');
+  t.ok(existsSync(once), 'after the first start was killed');
+  t.equal(r.stderr, '', 'and says nothing: it did not wait out the start and build uncached');
+  t.equal((await store.stats()).misses, 1, 'the daemon its client started served it');
+});
