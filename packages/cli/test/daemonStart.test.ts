@@ -2,7 +2,8 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { procState, trampolineStartDied } from '../src/daemonStart.js';
+import { connectOrStart, procState, trampolineStartDied } from '../src/daemonStart.js';
+import { startFailedPaths } from '@splitcache/daemon/protocol';
 import { BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, Store, tempDir } from './helpers.js';
 
 // A call waiting for the daemon that bin/splitcache started takes the start
@@ -134,4 +135,19 @@ t.test('a daemon that may speak TLS keeps NODE_EXTRA_CA_CERTS, whichever starter
       await store.stop();
     }
   }
+});
+
+t.test('a daemon this call spawned that exits 0 (another owns the store) is waited on: the call reaches the one that serves, and leaves no failed start', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // What a daemon does that finds another one owning the store: it exits 0 before it listens. Two
+  // starters at once (a stale lock taken over by both) end so, and the loser's call must wait on.
+  const quits = join(tempDir('quits'), 'main.cjs');
+  writeFileSync(quits, 'process.exit(0);\n');
+  const serving = new Promise((r) => setTimeout(r, 1000)).then(() => store.splitcache(['server', 'start']));
+  const conn = await connectOrStart(store.dir, quits, 8000).catch((e: Error) => e);
+  await serving;
+  t.ok(conn && !(conn instanceof Error), `the call reached the daemon that serves (${conn instanceof Error ? conn.message : 'connected'})`);
+  if (conn && !(conn instanceof Error)) conn.close();
+  t.same(startFailedPaths(store.dir).filter((p) => existsSync(p)), [], 'and left no failed-start note, which would send every call uncached for 10 s');
 });
