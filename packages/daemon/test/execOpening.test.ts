@@ -1,0 +1,128 @@
+import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CompileHandler } from '../src/compileHandler.js';
+import { ExecServer } from '../src/execServer.js';
+import { makeLogger } from '../src/log.js';
+
+// The exec port's opening (execServer.ts): only the token lets a connection in, an opening that
+// never ends is cut off, a reset does no harm, and a call taken is not timed as an opening.
+
+/** An exec server on a fresh dir, a handler whose plan takes `planMs`, and its hold/release count. */
+async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: object = { action: 'passthrough', reason: 'test' }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-opening-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const handler = {
+    openCall: () => ({ close: () => undefined }),
+    compile: () => new Promise((res) => setTimeout(() => res(plan), planMs)),
+    settleIfLast: async () => undefined,
+    forget: () => undefined,
+  } as unknown as CompileHandler;
+  const held = { now: 0 };
+  const exec = new ExecServer(dir, handler, makeLogger(process.env.SC_DEBUG ? 'debug' : 'quiet'), { hold: () => held.now++, release: () => held.now-- }, requestTimeoutMs);
+  await exec.listen();
+  t.teardown(() => exec.close());
+  const [port, token] = readFileSync(join(dir, 'exec.port'), 'utf8').split(' ');
+  return { dir, port: Number(port), token: token!, held };
+}
+
+/** What the port answers `bytes`, until it closes the connection (or `ms` pass: 'left open'). */
+function ask(port: number, bytes: Buffer | string, ms = 3000): Promise<string> {
+  return new Promise((res) => {
+    const c = connect(port, '127.0.0.1');
+    let got = '';
+    const open = setTimeout(() => (c.destroy(), res(`${got}left open`)), ms);
+    c.on('data', (d) => (got += d.toString()));
+    c.on('close', () => (clearTimeout(open), res(got)));
+    c.on('error', () => undefined);
+    c.write(bytes);
+  });
+}
+
+/** An sc-exec/2 opening with `secret`, naming a pid that holds no such connection (declined: `fallback`). */
+const opening = (secret: string) => ['sc-exec/2', secret, '1', '1', '2', '', '1', 'rustc', ''].join('\0');
+
+t.test('only the whole token lets a connection in: none, a part of it, or one off by any character is closed unanswered', async (t) => {
+  const { port, token } = await server(t);
+  t.equal(await ask(port, opening(token)), 'ok\nfallback\n', 'the token: answered (and the pid declined)');
+  const flip = (i: number) => token.slice(0, i) + (token[i] === '0' ? '1' : '0') + token.slice(i + 1);
+  const wrong = { empty: '', 'its first half': token.slice(0, 16), 'all but its last character': token.slice(0, -1), 'one character more': `${token}0`, 'its first character changed': flip(0), 'all but its last changed': [...token].map((ch, i) => (i === token.length - 1 ? ch : ch === 'a' ? 'b' : 'a')).join('') };
+  for (const [what, secret] of Object.entries(wrong)) t.equal(await ask(port, opening(secret)), '', `${what}: no answer, the connection closed`);
+});
+
+t.test('an opening over 16 MB after the token is cut off', async (t) => {
+  const { port, token } = await server(t);
+  // Read as it comes, 16 MB take the port a few seconds of CPU on a loaded runner.
+  const big = Buffer.alloc(17 * 1024 * 1024, 0x61);
+  t.equal(await ask(port, Buffer.concat([Buffer.from(`sc-exec/2\0${token}\0`), big]), 30_000), '', 'the token, then a field that never ends: closed');
+  t.equal(await ask(port, opening(token)), 'ok\nfallback\n', 'the next call is answered');
+});
+
+t.test('a connection reset in its opening, or after it, takes nothing down; every connection is released', async (t) => {
+  const { port, token, held } = await server(t);
+  for (const part of ['sc-exec/2\0', opening(token)]) {
+    await new Promise<void>((res) => {
+      const c = connect(port, '127.0.0.1', () => c.write(part, () => setTimeout(() => (c.resetAndDestroy(), res()), 50)));
+      c.on('error', () => undefined);
+    });
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await ask(port, opening(token)), 'ok\nfallback\n', 'the port still answers');
+  await ask(port, opening('wrong'));
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(held.now, 0, 'each connection held the daemon up only while it was open');
+});
+
+t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhile, and gets its answer', async (t) => {
+  const { dir, port, token } = await server(t, 3_000, 1_000);
+  // A caller as bin/splitcache of /4 is (it takes `alive`), its connection looked up in the TCP table; its
+  // stdout and stderr a pipe, as cargo gives them (node's stdio pipes are socket pairs, which the port declines).
+  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3; } | cat';
+  const caller = spawn('bash', ['-c', script, '_', String(port), token], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SPLITCACHE_DIR: dir },
+  });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  await new Promise((r) => caller.on('close', r));
+  const lines = said.split('\n');
+  t.equal(lines[0], 'ok', 'taken');
+  t.ok(lines.filter((l) => l === 'alive').length >= 2, `alive while the plan was made (${JSON.stringify(said)})`);
+  t.equal(lines.at(-2), 'plain', 'then its answer: the connection was not cut at the request timeout');
+});
+
+/**
+ * A caller as bin/splitcache of /4 is, its stdout and stderr one pipe (as cargo gives them: node's stdio
+ * pipes are socket pairs, which the port declines), answering each run with `answer`: what it heard, and
+ * whether that pipe ended within 10 s of the call (every writer closed, the daemon's copies too).
+ */
+async function call(port: number, token: string, env: NodeJS.ProcessEnv, answer = 'ran 0 quiet'): Promise<{ said: string; ended: boolean }> {
+  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, answer], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 10_000)))]);
+  clearTimeout(timer);
+  // Its `cat` too, which a pipe left open keeps reading.
+  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
+  return { said, ended: ended === true };
+}
+
+t.test("a call that fails, or that the port declines once the caller is open, lets go of the caller's pipes", async (t) => {
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token } = await server(t, 0, undefined, run);
+  // Answered with something else than `ran <code> <how>`: the call fails, and the caller builds plainly.
+  const failed = await call(port, token, { SPLITCACHE_DIR: dir }, 'nonsense');
+  t.match(failed.said, /^ok\nrun quiet 0 \S+\n$/, 'the run was asked for, and the connection closed');
+  t.ok(failed.ended, "the caller's stdout ended with it: cargo, reading it, is not kept waiting");
+  // A caller whose environment names another store (a copy of this one): the port sends it to the node client.
+  const copy = mkdtempSync(join(tmpdir(), 'sc-other-'));
+  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  const other = await call(port, token, { SPLITCACHE_DIR: copy });
+  t.equal(other.said, 'ok\nfallback\n', 'another store: declined');
+  t.ok(other.ended, "and its stdout ended with it");
+});
