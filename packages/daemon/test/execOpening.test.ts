@@ -53,8 +53,10 @@ t.test('only the whole token lets a connection in: none, a part of it, or one of
   for (const [what, secret] of Object.entries(wrong)) t.equal(await ask(port, opening(secret)), '', `${what}: no answer, the connection closed`);
 });
 
-t.test('an opening over 16 MB after the token is cut off', async (t) => {
+t.test('an opening too long for a magic or the token is cut off at once; one over 16 MB after the token too', async (t) => {
   const { port, token } = await server(t);
+  t.equal(await ask(port, 'a'.repeat(100)), '', 'a first field longer than any magic: closed');
+  t.equal(await ask(port, `sc-exec/2\0${'a'.repeat(100)}`), '', 'a token field longer than the token: closed');
   // Read as it comes, 16 MB take the port a few seconds of CPU on a loaded runner.
   const big = Buffer.alloc(17 * 1024 * 1024, 0x61);
   t.equal(await ask(port, Buffer.concat([Buffer.from(`sc-exec/2\0${token}\0`), big]), 30_000), '', 'the token, then a field that never ends: closed');
