@@ -20,13 +20,15 @@ async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: obje
     compile: () => new Promise((res) => setTimeout(() => res(plan), planMs)),
     settleIfLast: async () => undefined,
     forget: () => undefined,
+    done: async () => ({}),
+    outputsMade: () => undefined,
   } as unknown as CompileHandler;
   const held = { now: 0 };
   const exec = new ExecServer(dir, handler, makeLogger(process.env.SC_DEBUG ? 'debug' : 'quiet'), { hold: () => held.now++, release: () => held.now-- }, requestTimeoutMs);
   await exec.listen();
   t.teardown(() => exec.close());
-  const [port, token] = readFileSync(join(dir, 'exec.port'), 'utf8').split(' ');
-  return { dir, port: Number(port), token: token!, held };
+  const [port, token, runs] = readFileSync(join(dir, 'exec.port'), 'utf8').trim().split(' ');
+  return { dir, port: Number(port), token: token!, runs: runs!, held };
 }
 
 /** What the port answers `bytes`, until it closes the connection (or `ms` pass: 'left open'). */
@@ -127,4 +129,26 @@ t.test("a call that fails, or that the port declines once the caller is open, le
   const other = await call(port, token, { SPLITCACHE_DIR: copy });
   t.equal(other.said, 'ok\nfallback\n', 'another store: declined');
   t.ok(other.ended, "and its stdout ended with it");
+});
+
+// While a tee run's rustc works in silence, the caller's watchdog hears an empty line each second: a
+// daemon that sent nothing was stopped as hung (at 10 s if it did nothing meanwhile, 60 s if it worked),
+// and the call ran again uncached: every compile that long through the exec port.
+t.test("a tee run's caller hears an empty line each second while its rustc runs", async (t) => {
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token, runs } = await server(t, 0, undefined, run);
+  // A caller as bin/splitcache of /10 is: it proves its pid, takes its tee runs' stderr inline, and
+  // answers one, after its 3 s "compile", with a NUL, the run's marker and `ran`.
+  const script = [
+    '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$st" 1 rustc >&3 &&',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
+  ].join(' ');
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  await new Promise((r) => caller.on('close', r));
+  const lines = said.split('\n');
+  t.match(lines[1], /^\[run tee 0 \S+ \S+\]$/, `a tee run (${JSON.stringify(said)})`);
+  t.ok(lines.filter((l) => l === '[]').length >= 2, 'empty lines while it ran');
+  t.equal(lines.at(-2), '[exit 0]', 'then the call ended well');
 });
