@@ -78,6 +78,26 @@ t.test('a cleared one never runs, grace included', async (t) => {
   t.equal(ran, false);
 });
 
+t.test('one cleared while it waits again (it fired late) never runs', async (t) => {
+  let ran = false;
+  const timer = fairTimeout(() => (ran = true), 50);
+  hold(1_200);
+  await new Promise((r) => setTimeout(r, 0)); // it fired 1 s late, and waits 50 ms again
+  timer.clear();
+  await new Promise((r) => setTimeout(r, 400));
+  t.equal(ran, false, 'a call whose opening came meanwhile keeps its connection');
+});
+
+t.test('one that fired late waits again at most its own time, once', async (t) => {
+  const t0 = Date.now();
+  const ran = new Promise<number>((res) => fairTimeout(() => res(Date.now() - t0), 1_000));
+  hold(3_000);
+  const at = await ran;
+  // Due at 1 s, run at 3 s: 1 s more (not the 2 s it was late), then its grace. Counted late from
+  // when it was first due, it waited three times over (6.1 s); as late as it was, 5.1 s.
+  t.ok(at >= 4_000 && at < 4_900, `it ran ${at} ms after it was set`);
+});
+
 // Stop 42's CI failure, as it was then: a connection accepted, then the daemon held up past the exec
 // port's request timeout (10 s then; 2 s here) before it read the opening that waited in the kernel.
 // A tee run's stderr no longer comes on a connection of its own; a call's opening is timed so still.
