@@ -33,3 +33,19 @@ t.test('readers share, a writer runs alone, and a waiting writer blocks new read
     t.equal(log[start + 1], `${w}-`, `${w} ran alone`);
   }
 });
+
+t.test('readers let in together once a writer ends hold out a writer that comes while they run', async (t) => {
+  const lock = new RwLock();
+  const log: string[] = [];
+  let release!: () => void;
+  const first = lock.exclusive(() => new Promise<void>((r) => (release = r)));
+  await tick();
+  // Two replays wait for gc; it ends, they run together; a verify comes while they do.
+  const readers = ['a', 'b'].map((id) => lock.shared(async () => (log.push(`${id}+`), await tick(), await tick(), log.push(`${id}-`))));
+  release();
+  await first;
+  await tick();
+  const writer = lock.exclusive(async () => void log.push('w'));
+  await Promise.all([...readers, writer]);
+  t.same(log.slice(-1), ['w'], `the writer ran after both readers (${log.join(' ')})`);
+});
