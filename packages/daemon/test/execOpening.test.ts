@@ -153,3 +153,21 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   t.ok(lines.filter((l) => l === '[]').length >= 2, 'empty lines while it ran');
   t.equal(lines.at(-2), '[exit 101]', "then the call ended as its rustc did (101: rustc's panic), its code as it was");
 });
+
+// A hit's output is written off the event loop, stdout then stderr, and the caller's descriptors are
+// closed only once both are out: closed as the call ended, a write still queued behind one that
+// waited on a slow reader (cargo busy) failed, and that output was lost (mutation E10).
+t.test("a hit's output reaches a slow reader whole before the call ends", async (t) => {
+  const out = Buffer.alloc(256 * 1024, 0x6f);
+  const hit = { action: 'hit', token: 'tk', stdout: out, stderr: Buffer.from('warning: the last words\n'), code: 0 };
+  const { dir, port, token } = await server(t, 0, undefined, hit);
+  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3 >/dev/null; } | { sleep 2; cat; }';
+  const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  const chunks: Buffer[] = [];
+  caller.stdout.on('data', (b: Buffer) => chunks.push(b));
+  await new Promise((r) => caller.on('close', r));
+  const got = Buffer.concat(chunks);
+  t.equal(got.length, out.length + 24, 'every byte came');
+  t.ok(got.subarray(0, out.length).equals(out), 'its stdout');
+  t.equal(got.subarray(out.length).toString(), 'warning: the last words\n', 'then its stderr');
+});
