@@ -139,10 +139,10 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
   const { dir, port, token, runs } = await server(t, 0, undefined, run);
   // A caller as bin/splitcache of /10 is: it proves its pid, takes its tee runs' stderr inline, and
-  // answers one, after its 3 s "compile" that panics, with a NUL, the run's marker and `ran`.
+  // answers one, after its 3 s "compile" that prints to stdout and panics, with a NUL, the run's marker and `ran`.
   const script = [
     '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$st" 1 rustc >&3 &&',
-    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 101 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); echo printed at compile time >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 101 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
   let said = '';
@@ -151,6 +151,7 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   const lines = said.split('\n');
   t.match(lines[1], /^\[run tee 0 \S+ \S+\]$/, `a tee run (${JSON.stringify(said)})`);
   t.ok(lines.filter((l) => l === '[]').length >= 2, 'empty lines while it ran');
+  t.ok(lines.includes('printed at compile time'), "what its rustc printed to stdout (a proc-macro's println!) was relayed");
   t.equal(lines.at(-2), '[exit 101]', "then the call ended as its rustc did (101: rustc's panic), its code as it was");
 });
 
