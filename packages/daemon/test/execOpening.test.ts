@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +152,9 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   t.match(lines[1], /^\[run tee 0 \S+ \S+\]$/, `a tee run (${JSON.stringify(said)})`);
   t.ok(lines.filter((l) => l === '[]').length >= 2, 'empty lines while it ran');
   t.ok(lines.includes('printed at compile time'), "what its rustc printed to stdout (a proc-macro's println!) was relayed");
+  await new Promise((r) => setTimeout(r, 300));
+  const id = /^\[run tee 0 (\S+) /.exec(lines[1]!)?.[1];
+  t.same(readdirSync(runs).filter((f) => f === id || f.startsWith(`${id}.`)), [], "the run's files are removed once it has ended (a runs dir on /dev/shm is memory)");
   t.equal(lines.at(-2), '[exit 101]', "then the call ended as its rustc did (101: rustc's panic), its code as it was");
 });
 
