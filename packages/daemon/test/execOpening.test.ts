@@ -175,3 +175,22 @@ t.test("a hit's output reaches a slow reader whole before the call ends", async 
   t.ok(got.subarray(0, out.length).equals(out), 'its stdout');
   t.equal(got.subarray(out.length).toString(), 'warning: the last words\n', 'then its stderr');
 });
+
+// A caller's output must be a pipe or a terminal (procCaller.ts): a file opened anew through /proc
+// would be written from its start, over what it held. Its stderr, opened already, is closed again.
+t.test('a caller whose stdout is a file is declined, its file untouched and its stderr pipe let go', async (t) => {
+  const hit = { action: 'hit', token: 'tk', stdout: Buffer.from('a hit\'s output\n'), stderr: Buffer.alloc(0), code: 0 };
+  const { dir, port, token } = await server(t, 0, undefined, hit);
+  const file = join(dir, 'build.log');
+  const script = '{ exec 3<>"/dev/tcp/127.0.0.1/$1" && echo an earlier line >&1 && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3 >&2; } 2>&1 >>"$3" | cat';
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 10_000)))]);
+  clearTimeout(timer);
+  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
+  t.equal(said, 'ok\nfallback\n', 'declined: the node client serves it');
+  t.equal(readFileSync(file, 'utf8'), 'an earlier line\n', 'the file as it was');
+  t.ok(ended, 'its stderr, a pipe, ended with the call');
+});
