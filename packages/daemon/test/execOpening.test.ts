@@ -194,3 +194,22 @@ t.test('a caller whose stdout is a file is declined, its file untouched and its 
   t.equal(readFileSync(file, 'utf8'), 'an earlier line\n', 'the file as it was');
   t.ok(ended, 'its stderr, a pipe, ended with the call');
 });
+
+// A caller of /8 and later proves its pid by its stat line: a process here of that pid that started
+// at another clock tick is another process (a pid reused, or another pid namespace's), and declined.
+t.test("a caller's stat line must name the start of the process its pid is here", async (t) => {
+  const { dir, port, token } = await server(t);
+  const ask = async (tick: string) => {
+    const script = [
+      '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && pre=${st%)*} && a=(${st##*) }) &&',
+      'if [ -n "$3" ]; then a[19]=$3; fi && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$pre) ${a[*]}" 1 rustc >&3 && cat <&3; } | cat',
+    ].join(' ');
+    const caller = spawn('bash', ['-c', script, '_', String(port), token, tick], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+    let said = '';
+    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+    await new Promise((r) => caller.on('close', r));
+    return said;
+  };
+  t.equal(await ask(''), 'ok\nplain\n', 'its own stat line: served');
+  t.equal(await ask('1'), 'ok\nfallback\n', 'one of another start: declined');
+});
