@@ -72,6 +72,13 @@ t.test('a value that can\'t be used is named with what is used instead, and the 
   t.same([c.maxBytes, c.maxEntryBytes, c.idleTimeoutMs, c.logLevel, c.remap, c.baseDirs], [10 * GiB, 2 * GiB, 600_000, 'warn', false, ['/ok']], 'each takes its default');
 });
 
+t.test('a relative SPLITCACHE_DIR is named, and the default store used', async (t) => {
+  const c = readConfig({ HOME: '/home/u', SPLITCACHE_DIR: 'cache/sc' });
+  t.equal(c.dir, '/home/u/.cache/splitcache');
+  t.same(c.problems, ['SPLITCACHE_DIR must be an absolute path, not "cache/sc"; using /home/u/.cache/splitcache']);
+  t.same(readConfig({ HOME: '/home/u', SPLITCACHE_DIR: '/abs/sc' }).problems, [], 'an absolute one is no problem');
+});
+
 // SPLITCACHE_REMAP read `true` as a value it can't take, where SPLITCACHE_DISABLE takes it (an error-message audit's find).
 t.test('SPLITCACHE_REMAP is a switch as SPLITCACHE_DISABLE is', async (t) => {
   for (const on of ['1', 'true', 'YES', 'on ']) t.same([readConfig({ ...base, SPLITCACHE_REMAP: on }).remap, readConfig({ ...base, SPLITCACHE_REMAP: on }).problems], [true, []], `${JSON.stringify(on)}: on`);
