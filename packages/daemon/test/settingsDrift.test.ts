@@ -14,6 +14,10 @@ t.test('a call with the daemon\'s settings, or differing only in per-call ones, 
   t.equal(drift.check({ ...base, SPLITCACHE_REMOTE: 'http://c/', SPLITCACHE_REMOTE_MODE: 'off' }), undefined, 'a remote turned off');
   t.equal(drift.check({ ...base, SPLITCACHE_MAX_SIZE: ' ' }), undefined, 'a value of blanks, as unset');
   t.equal(drift.check({ ...base, SPLITCACHE_PRODUCER: '  ', SPLITCACHE_SIGNING_KEY: ' ' }), undefined, 'a producer or key of blanks, as unset');
+  // The proxy and CA variables are the remote's: a daemon with no remote reaches nothing through them.
+  const proxied = { ...base, HTTPS_PROXY: 'http://proxy:3128', http_proxy: 'http://proxy:3128', NO_PROXY: 'localhost', NODE_EXTRA_CA_CERTS: '/etc/ca.pem' };
+  t.equal(drift.check(proxied), undefined, 'a proxy or CA certificates, with no remote');
+  t.match(new SettingsDrift(readConfig({ ...base, SPLITCACHE_REMOTE: 'http://c/' }).settings).check({ ...proxied, SPLITCACHE_REMOTE: 'http://c/' }), /for HTTPS_PROXY, HTTP_PROXY, NO_PROXY;/, 'with a remote, a proxy set since is named');
 });
 
 t.test('other settings are named once a minute, secrets by name only', async (t) => {
