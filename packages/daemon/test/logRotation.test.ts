@@ -1,5 +1,6 @@
 import t from 'tap';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LogRotation } from '../src/logRotation.js';
@@ -39,4 +40,29 @@ t.test('a stderr that is not the named log is left alone', async (t) => {
   new LogRotation(join(dir, 'daemon.log'), 4096, fd).check();
   t.equal(statSync(join(dir, 'elsewhere.log')).size, 10_000);
   t.notOk(existsSync(join(dir, 'daemon.log.1')));
+  // Nor when a daemon.log is there too (another daemon's, or one a user made): the file stderr is
+  // can't be told apart from it by its path, and truncating it would lose what is in the other.
+  writeFileSync(join(dir, 'daemon.log'), 'y'.repeat(100));
+  new LogRotation(join(dir, 'daemon.log'), 4096, fd).check();
+  t.equal(statSync(join(dir, 'elsewhere.log')).size, 10_000, 'the stderr file is untouched');
+  t.equal(statSync(join(dir, 'daemon.log')).size, 100, 'and so is daemon.log');
+  t.notOk(existsSync(join(dir, 'daemon.log.1')));
+});
+
+t.test("the daemon's logger keeps its stderr log within the bound as it writes", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-logger-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'daemon.log');
+  const src = (name: string) => JSON.stringify(new URL(`../src/${name}.js`, import.meta.url).href);
+  // A daemon of its own (stderr is daemon.log) logging ~100 KB under a bound of 4096 bytes.
+  const script = `const { makeLogger } = await import(${src('log')}); const { LogRotation } = await import(${src('logRotation')});
+    const log = makeLogger('debug', new LogRotation(${JSON.stringify(path)}, 4096));
+    for (let i = 0; i < 2000; i++) log.debug('hit crate_' + i + ' lib (local)');`;
+  const fd = openSync(path, 'a');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  t.equal(r.status, 0);
+  t.ok(statSync(path).size <= 4096 + 4096 / 16 + 200, `daemon.log is ${statSync(path).size} bytes (bound 4096)`);
+  t.ok(existsSync(`${path}.1`), 'its earlier lines in daemon.log.1');
+  t.match(readFileSync(path, 'utf8'), /crate_1999 /, 'the last line is in daemon.log');
 });
