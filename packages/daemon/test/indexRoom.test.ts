@@ -1,0 +1,48 @@
+import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasRoom } from '../src/indexFull.js';
+
+// A daemon whose index failed a write for a full disk restarts once the disk has room (indexFull.ts):
+// 64 MiB free, or a tenth of a smaller disk. The write it makes to check is at most 8 MiB, so a disk
+// with 8 to 64 MiB free passed that write alone, and a restart into a disk that fills again at the
+// first compaction cost every call its hits for 30 s, each time.
+
+const MiB = 2 ** 20;
+
+function tmpfs(t: Test, size: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'index-room-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  t.teardown(() => {
+    spawnSync('umount', ['-l', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Leaves `left` bytes free on the file system of `dir` (fallocate: no bytes written through node). */
+function fillTo(dir: string, left: number): void {
+  const fs = statfsSync(dir);
+  const fill = fs.bavail * fs.bsize - left;
+  if (spawnSync('fallocate', ['-l', String(fill), join(dir, 'filler')]).status !== 0) throw new Error('fallocate failed');
+}
+
+const probe = tmpfs(t, '1m');
+const canMount = probe !== undefined;
+
+t.test('a 200 MiB disk needs 20 MiB free: with 15 MiB it has no room, though an 8 MiB write fits', { skip: !canMount && 'cannot mount a tmpfs here (needs root)' }, async (t) => {
+  const dir = tmpfs(t, '200m')!;
+  t.ok(hasRoom(dir), 'room while empty');
+  fillTo(dir, 15 * MiB);
+  t.notOk(hasRoom(dir), 'no room with 15 MiB free');
+  t.same(readdirSync(dir), ['filler'], 'the write it checks with is gone');
+  rmSync(join(dir, 'filler'));
+  fillTo(dir, 30 * MiB);
+  t.ok(hasRoom(dir), 'room with 30 MiB free');
+  t.notOk(existsSync(join(dir, `room-probe.${process.pid}`)), 'and its write is gone then too');
+});
