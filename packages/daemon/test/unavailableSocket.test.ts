@@ -34,8 +34,11 @@ t.test('the stand-in binds its socket as its own alone, and on stopping leaves a
     writeFileSync(${JSON.stringify(join(dir, 'newer'))}, 'the next daemon');
     renameSync(${JSON.stringify(join(dir, 'newer'))}, ${JSON.stringify(sock)});
   `;
+  const began = Date.now();
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
   t.equal(r.status, 0, `the stand-in ran and stopped (${r.stderr.trim()})`);
+  // At its lifetime (400 ms), so that a later call tries the store again: the timeout's SIGTERM ends it cleanly too.
+  t.ok(Date.now() - began < 6000, `it stopped at its lifetime, not at the test's timeout (${Date.now() - began} ms)`);
   t.equal(readFileSync(join(dir, 'bound-mode'), 'utf8'), '600', 'bound with mode 0600 under umask 000 (before: 0777 until the chmod)');
   t.ok(existsSync(sock), 'the socket put at the path after it is left there');
   t.equal(existsSync(sock) && readFileSync(sock, 'utf8'), 'the next daemon', 'untouched');
