@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { inputOnDisk } from './inputPath.js';
 import { realPathOf } from './prefixes.js';
 import { isFile } from './isFile.js';
@@ -25,12 +24,13 @@ export function customSysrootLibs(sysrootFlag: string | undefined, cwd: string, 
   if (sysrootFlag === undefined) return undefined;
   const sysroot = inputOnDisk(cwd, sysrootFlag); // as rustc opens it (inputPath.ts)
   if (realPathOf(sysroot) === realPathOf(ownSysroot)) return undefined;
-  const dir = join(sysroot, 'lib', 'rustlib', triple, 'lib');
+  // Joined as text too: path.join drops a `link/..` in the flag, and named a dir beside the link.
+  const dir = inputOnDisk(sysroot, `lib/rustlib/${triple}/lib`);
   let names: string[];
   try {
     names = readdirSync(dir).sort();
   } catch {
     return []; // no libraries for this target there: rustc finds none either
   }
-  return names.map((n) => join(dir, n)).filter((p) => isFile(p));
+  return names.map((n) => `${dir}/${n}`).filter((p) => isFile(p));
 }

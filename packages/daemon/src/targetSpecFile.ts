@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { inputOnDisk } from './inputPath.js';
 import { isFile } from './isFile.js';
 
@@ -18,9 +17,10 @@ export function namedTargetSpec(name: string, env: Record<string, string>, cwd: 
   const file = `${name}.json`;
   const dirs = (env.RUST_TARGET_PATH ?? '').split(':');
   for (const dir of dirs) {
-    const p = inputOnDisk(cwd, join(dir, file));
+    // Joined as text, as rustc's open does (inputPath.ts): path.join drops a `link/..`, and named another file.
+    const p = inputOnDisk(cwd, dir === '' ? file : inputOnDisk(dir, file));
     if (isFile(p)) return p;
   }
-  const inSysroot = join(sysroot, 'lib', 'rustlib', name, 'target.json');
+  const inSysroot = inputOnDisk(sysroot, `lib/rustlib/${name}/target.json`);
   return isFile(inSysroot) ? inSysroot : undefined;
 }
