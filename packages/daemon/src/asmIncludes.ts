@@ -46,7 +46,13 @@ export async function asmIncludes(files: readonly string[], cwd: string): Promis
 
 /** Inputs up to this size are searched. */
 const SCAN_MAX_BYTES = 16 << 20;
-/** `.incbin` or `.include` followed by blanks and a quote (`\"` inside a Rust string). */
-const DIRECTIVE = /\.(incbin|include)[ \t]+(?=\\?")/g;
+/**
+ * `.incbin` or `.include` followed by blanks and a quote (`\"` inside a Rust string). A blank may
+ * be spelled as the Rust string spells it: `\t`, or a line continuation (`\` at a line's end).
+ * Only real blanks counted before, and `".incbin\t\"one.bin\""`, which the assembler reads as a
+ * tab, was no directive: stored without the blob, a clean build after it changed hit and linked
+ * the old bytes (a mutation audit's repro).
+ */
+const DIRECTIVE = /\.(incbin|include)(?:[ \t]|\\t|\\\r?\n)+(?=\\?")/g;
 /** The quoted path: no quote, backslash or line break inside, the same quoting at both ends. */
 const OPERAND = /^(\\?)"([^"\\\r\n]+)\1"/;
