@@ -36,6 +36,10 @@ t.test("the call's own earlier outputs in a searched out dir are left out", asyn
   const table = new PrefixTable([{ name: 'cwd', path: dir }]);
   const inv = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-L', '.', '--out-dir', '.']);
   t.same(unnamedLibs(inv, dir, table, 'crate'), [`${dir}/./libother.rlib`], 'another crate\'s rlib is kept: an `extern crate` may take it');
+  // Only in its out dir: a file of its own name elsewhere (a Makefile's `-L crate=vendor`, an older `l` a
+  // newer one's `extern crate l` takes, as the semver trick has it) is another crate's, which rustc may read.
+  const elsewhere = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-L', '.', '--out-dir', 'out']);
+  t.same(unnamedLibs(elsewhere, dir, table, 'crate').length, 3, 'with another out dir, `libl.rlib` and `libl.rmeta` here are inputs');
   const bin = parseInvocation(['--crate-name', 'l', 'main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
   t.same(unnamedLibs(bin, dir, table, 'crate').length, 3, 'a bin of the same name writes none of them: the lib `l` is an input of its');
   // A bin's or a test's check writes `lib<stem>.rmeta` over the lib's, which it reads first (a review's repro: a hit where plain fails with E0425).
