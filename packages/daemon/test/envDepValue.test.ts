@@ -97,6 +97,9 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
   const outValue = file('out.rs', 'const O: &str = env!("OUT_DIR");\n');
   t.same([...(await readAsValues(both, [lib, outValue, fixture]))].sort(), ['CARGO_MANIFEST_DIR', 'OUT_DIR'], 'each name on its own');
   t.same([...(await readAsValues(['OUT_DIR'], [fixture]))], [], 'a name the crate did not read is not looked for');
+  // Code taken in by include! from there carries its absolute path in its spans (file!(), panics): a value.
+  const code = file('code.rs', 'include!(concat!(env!("CARGO_MANIFEST_DIR"), "/gen.rs"));\n');
+  t.same([...(await readAsValues(both, [code]))], ['CARGO_MANIFEST_DIR'], 'code included from the package dir: a value, its path reaches panics');
   // Spelled with escapes, it is the same variable: a copy in another checkout hit, and printed the first's path.
   for (const [spelling, how] of [['CARGO_MANIFEST\\x5fDIR', '\\x5f'], ['CARGO_MANIFEST\\u{5f}DIR', '\\u{5f}'], ['CARGO_MANIFEST_\\\n    DIR', 'a line continuation']]) {
     const escaped = file('escaped.rs', `fn dir() -> &'static str { env!("${spelling}") }\n`);
