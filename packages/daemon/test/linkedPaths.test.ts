@@ -54,6 +54,10 @@ t.test('a compiler named through `link/..`, by path or through PATH', async (t) 
   t.equal(compilerFile('./real/bin/rustc', base, undefined), `${base}/real/bin/rustc`, 'a program `./…`');
   writeFileSync(join(base, 'a-file'), '');
   t.equal(compilerFile('rustc', base, `${base}/a-file:${base}/real/bin`), `${base}/real/bin/rustc`, 'past a PATH entry that is a file (ENOTDIR), as execvp goes on');
+  // execvp passes over a `rustc` it may not run: keyed, that one's identity stood for the compiler that ran.
+  mkdirSync(join(base, 'noexec'));
+  writeFileSync(join(base, 'noexec', 'rustc'), '#!/bin/sh\n');
+  t.equal(compilerFile('rustc', base, `${base}/noexec:${base}/real/bin`), `${base}/real/bin/rustc`, 'past a file without an execute bit, as execvp goes on');
 });
 
 t.test("clippy.toml, looked for from the package dir's real path, as clippy climbs", async (t) => {
