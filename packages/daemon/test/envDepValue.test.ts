@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
-import { envDepHolds, envDepValue } from '../src/envDepValue.js';
+import { envDepHolds, envDepValue, envOfCall } from '../src/envDepValue.js';
 import { readAsValues } from '../src/includeDirUse.js';
 
 const readsOutDirAsValue = async (envDeps: string[], files: string[]) => (await readAsValues(envDeps, files)).has('OUT_DIR');
@@ -137,4 +137,10 @@ t.test('CARGO_MANIFEST_DIR read only to include a file from the package (its REA
   t.ok(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', recorded, inputs, there), 'so a lookup there matches');
   t.equal(envDepValue('CARGO_MANIFEST_DIR', '/build/app', inputs, here, true), '/build/app', 'read as a value: exactly');
   t.notOk(envDepHolds('CARGO_MANIFEST_DIR', '/elsewhere/ws/app', '/build/app', inputs, there), 'and matched only exactly');
+});
+
+t.test("a nightly --env-set value is what env! reads, over the process's", async (t) => {
+  const env = { A: 'process', B: 'kept' };
+  t.same(envOfCall(env, { envSet: [['A', 'flag']] }), { A: 'flag', B: 'kept' }, 'rustc records the flag\'s value as the env-dep\'s: compared with the process\'s, the crate missed on every lookup');
+  t.equal(envOfCall(env, { envSet: [] }), env, 'no --env-set: the environment as it is');
 });
