@@ -50,6 +50,7 @@ t.test('a compiler named through `link/..`, by path or through PATH', async (t) 
   t.equal(compilerFile('rustc', base, `${base}/real/bin/`), `${base}/real/bin/rustc`, 'a PATH entry with a trailing slash names the file as before');
   // `.` segments and repeated slashes mean the same through any link: tidied, as path.join did, so the identity's memo keeps its name.
   t.equal(compilerFile('rustc', join(base, 'real', 'bin'), '.'), `${base}/real/bin/rustc`, 'a PATH entry `.`');
+  t.equal(compilerFile('rustc', join(base, 'real', 'bin'), `:${base}/bin`), `${base}/real/bin/rustc`, "an empty PATH entry: the call's cwd, not the daemon's");
   t.equal(compilerFile('rustc', base, `${base}/real//bin/.`), `${base}/real/bin/rustc`, 'with `//` and a trailing `/.`');
   t.equal(compilerFile('./real/bin/rustc', base, undefined), `${base}/real/bin/rustc`, 'a program `./…`');
   writeFileSync(join(base, 'a-file'), '');
