@@ -46,4 +46,11 @@ t.test("the crates an .rlink links: its own dirs' and the call's are its own; on
   );
   t.equal(foreignCrateFile(['/elsewhere/deps/libclap_builder-5.rlib'], inv, ws, table, exists), '/elsewhere/deps/libclap_builder-5.rlib', 'an absolute path to a crate named as one in the -L dir (a dependency of a dependency)');
   t.equal(foreignCrateFile(['@@sc:cwd@@/libs/other/liblocal.rlib'], inv, ws, table, exists), '/ws/libs/other/liblocal.rlib', "under the cwd, but not the --extern's own path");
+  // A Makefile's kindless -L dir (-L all) is searched for crates as -L crate is; -L native is not.
+  const kinds = (kind: string) => parseInvocation(['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--out-dir', 'out', '-L', `${kind}/ws/lib`]);
+  const inLib = (p: string) => p === '/ws/lib/libmk-7.rlib';
+  for (const kind of ['', 'all=', 'crate=']) {
+    t.equal(foreignCrateFile(['/linked/lib/libmk-7.rlib'], kinds(kind), ws, table, inLib), '/linked/lib/libmk-7.rlib', `named as one in an -L ${kind || '(kindless)'} dir: foreign`);
+  }
+  t.equal(foreignCrateFile(['/linked/lib/libmk-7.rlib'], kinds('native='), ws, table, inLib), undefined, 'an -L native dir holds no crates of the call');
 });
