@@ -1,4 +1,7 @@
 import t from 'tap';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseInvocation } from '@splitcache/rustc';
 import { checkedOptions, linkerOptionsRefused } from '../src/linkerOptions.js';
 import type { RustcIdentity } from '../src/rustcIdentity.js';
@@ -20,4 +23,18 @@ t.test('values every rustc takes are not asked about; others are, once', async (
   t.equal(await refused(['-C', 'strip=bogus']), 'linker-option-refused', 'another value: asked, and refused');
   t.equal(await refused(['-C', 'linker-flavor=gcc']), 'linker-option-refused', 'a flavor: asked (it depends on the target)');
   t.equal(await linkerOptionsRefused('/no/such/rustc', rustc, parseInvocation([...BASE, '-C', 'strip=bogus']), '/', {}, undefined), undefined, 'a probe that cannot run refuses nothing');
+});
+
+// A rustc that takes the options only under RUSTC_BOOTSTRAP=1, or for the target x86_64-custom:
+// what it refuses depends on both, so the probe is asked with the call's own, and remembered apart.
+t.test("the probe is asked with the call's target and RUSTC_BOOTSTRAP, and remembered for each", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'linker-probe-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fake = join(dir, 'rustc');
+  writeFileSync(fake, '#!/bin/sh\n[ "$RUSTC_BOOTSTRAP" = 1 ] && exit 0\ncase " $* " in *" --target x86_64-custom "*) exit 0;; esac\nexit 1\n');
+  chmodSync(fake, 0o755);
+  const ask = (extra: string[], bootstrap?: string) => linkerOptionsRefused(fake, rustc, parseInvocation([...BASE, '-C', 'linker-flavor=gnu-lld-cc', ...extra]), dir, {}, bootstrap);
+  t.equal(await ask([], '1'), undefined, 'under RUSTC_BOOTSTRAP=1: taken');
+  t.equal(await ask([]), 'linker-option-refused', 'the same options without it: refused, not the answer remembered for the other');
+  t.equal(await ask(['--target', 'x86_64-custom']), undefined, 'for the target that takes them: taken');
 });
