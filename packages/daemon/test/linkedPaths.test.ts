@@ -66,6 +66,8 @@ t.test("clippy.toml, looked for from the package dir's real path, as clippy clim
   writeFileSync(join(base, 'real', 'clippy.toml'), 'too-many-arguments-threshold = 2\n');
   const conf = clippyConfFile({ CARGO_MANIFEST_DIR: join(base, 'link', 'b') }, base);
   t.equal(conf?.file, join(base, 'real', 'clippy.toml'), 'the real parent\'s, which clippy reads');
+  writeFileSync(join(base, 'real', '.clippy.toml'), 'too-many-arguments-threshold = 3\n');
+  t.same(clippyConfFile({ CARGO_MANIFEST_DIR: join(base, 'link', 'b') }, base), { file: join(base, 'real', '.clippy.toml'), shadowed: join(base, 'real', 'clippy.toml') }, '`.clippy.toml` first, as clippy takes it');
 });
 
 t.test('an --out-dir with `..` after a link runs plainly; one without a link does not', async (t) => {
