@@ -61,6 +61,10 @@ t.test('anything else is recorded as it is too', async (t) => {
 t.test("the checkout's path in an own source beside an input under its placeholder alone: not stored", async (t) => {
   source(`fn main() { print!("{}", include_str!(concat!("${ws}", "/data.txt"))); }\n`);
   t.same(await decide(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set(), refused: 'src/main.rs' }, 'a literal split');
+  // A crate whose root cargo names by its absolute path (a path dependency outside the workspace): its own sources are those under the root's dir.
+  const absRoot = parseInvocation(['--crate-name', 'x', `${ws}/src/main.rs`, '--crate-type', 'bin', '-L', `dependency=${ws}/target/debug/deps`]);
+  const abs = await recordedInputs([`${ws}/src/main.rs`, data], table, ws, absRoot, [], MANIFEST_DIR);
+  t.equal(abs.refused, `${ws}/src/main.rs`, 'the same split literal in a crate with an absolute root: not stored either');
   source(`// ${ws}-old/data.txt is another checkout's\nfn main() {}\n`);
   t.same(await decide(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set() }, 'a longer name that starts with the path is another path');
 });
