@@ -84,7 +84,7 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
   const { dir, port, token } = await server(t, 3_000, 1_000);
   // A caller as bin/splitcache of /4 is (it takes `alive`), its connection looked up in the TCP table; its
   // stdout and stderr a pipe, as cargo gives them (node's stdio pipes are socket pairs, which the port declines).
-  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3; } | cat';
+  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
   const caller = spawn('bash', ['-c', script, '_', String(port), token], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SPLITCACHE_DIR: dir },
@@ -104,7 +104,7 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
  * whether that pipe ended within 10 s of the call (every writer closed, the daemon's copies too).
  */
 async function call(port: number, token: string, env: NodeJS.ProcessEnv, answer = 'ran 0 quiet'): Promise<{ said: string; ended: boolean }> {
-  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
+  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
   const caller = spawn('bash', ['-c', script, '_', String(port), token, answer], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
   let said = '';
   caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
@@ -141,7 +141,7 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   // A caller as bin/splitcache of /10 is: it proves its pid, takes its tee runs' stderr inline, and
   // answers one, after its 3 s "compile" that prints to stdout and panics, with a NUL, the run's marker and `ran`.
   const script = [
-    '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$st" 1 rustc >&3 &&',
+    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); echo printed at compile time >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 101 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
@@ -165,7 +165,7 @@ t.test("a hit's output reaches a slow reader whole before the call ends", async 
   const out = Buffer.alloc(256 * 1024, 0x6f);
   const hit = { action: 'hit', token: 'tk', stdout: out, stderr: Buffer.from('warning: the last words\n'), code: 0 };
   const { dir, port, token } = await server(t, 0, undefined, hit);
-  const script = '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3 >/dev/null; } | { sleep 2; cat; }';
+  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >/dev/null; } | { sleep 2; cat; }';
   const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
   const chunks: Buffer[] = [];
   caller.stdout.on('data', (b: Buffer) => chunks.push(b));
@@ -182,7 +182,7 @@ t.test('a caller whose stdout is a file is declined, its file untouched and its 
   const hit = { action: 'hit', token: 'tk', stdout: Buffer.from('a hit\'s output\n'), stderr: Buffer.alloc(0), code: 0 };
   const { dir, port, token } = await server(t, 0, undefined, hit);
   const file = join(dir, 'build.log');
-  const script = '{ exec 3<>"/dev/tcp/127.0.0.1/$1" && echo an earlier line >&1 && printf "%s\\0" sc-exec/4 "$2" $BASHPID 1 2 "" 1 rustc >&3 && cat <&3 >&2; } 2>&1 >>"$3" | cat';
+  const script = '{ exec 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && echo an earlier line >&1 && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >&2; } 2>&1 >>"$3" | cat';
   const caller = spawn('bash', ['-c', script, '_', String(port), token, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
   let said = '';
   caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
@@ -201,8 +201,8 @@ t.test("a caller's stat line must name the start of the process its pid is here"
   const { dir, port, token } = await server(t);
   const ask = async (tick: string) => {
     const script = [
-      '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && pre=${st%)*} && a=(${st##*) }) &&',
-      'if [ -n "$3" ]; then a[19]=$3; fi && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$pre) ${a[*]}" 1 rustc >&3 && cat <&3; } | cat',
+      '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && pre=${st%)*} && a=(${st##*) }) &&',
+      'if [ -n "$3" ]; then a[19]=$3; fi && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$pre) ${a[*]}" 1 rustc >&3 && cat <&3; } | cat',
     ].join(' ');
     const caller = spawn('bash', ['-c', script, '_', String(port), token, tick], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
     let said = '';

@@ -111,7 +111,7 @@ t.test("a call's opening that waited while the exec port was held up past its re
   const [port, token] = readFileSync(join(dir, 'exec.port'), 'utf8').split(' ');
   // Held right after the accept, as the exec port set its timer: the caller's opening waits meanwhile.
   (exec as unknown as { server: Server }).server.once('connection', () => hold(2_500));
-  const caller = spawn('bash', ['-c', 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/2 "$2" $$ 1 2 "" 1 rustc >&3 && read -r -t 5 a <&3; echo "${a-none}"', '_', port!, token!], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const caller = spawn('bash', ['-c', 'exec 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/2 "$2" $$ 4 5 "" 1 rustc >&3 && read -r -t 5 a <&3; echo "${a-none}"', '_', port!, token!], { stdio: ['ignore', 'pipe', 'ignore'] });
   let said = '';
   caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
   await new Promise((r) => caller.on('close', r));
