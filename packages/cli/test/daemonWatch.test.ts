@@ -62,3 +62,10 @@ t.test('a daemon replaced between two samples, or none at all, is not seen worki
   t.equal(sampleDaemon(tempDir('none')), undefined, 'no daemon.pid');
   t.equal(silentWhy(undefined, false), undefined, 'and nothing to say of it');
 });
+
+t.test('a daemon waiting for a CPU (state R) works, though its counters have not moved: a loaded machine, not a hang', async (t) => {
+  const before = { pid: 42, state: 'S', work: '10 2 4096' };
+  t.ok(workedBetween(before, { pid: 42, state: 'R', work: '10 2 4096' }), 'runnable, nothing counted yet: working');
+  t.notOk(workedBetween(before, { pid: 42, state: 'S', work: '10 2 4096' }), 'asleep, nothing counted: not working');
+  t.notOk(workedBetween(before, { pid: 42, state: 'T', work: '11 2 4096' }), 'paused by a signal: not working, whatever it counted before the pause');
+});
