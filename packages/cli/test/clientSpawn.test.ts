@@ -94,7 +94,8 @@ for (const [kind, extra] of kinds) {
     const store = new Store();
     t.teardown(() => store.stop());
     const ws = fileTree({ 'Cargo.toml': '[package]\nname = "spawnws"\nversion = "0.1.0"\nedition = "2021"\n', 'src/main.rs': 'fn main() { println!("jobs"); }\n' }, 'spawnws');
-    const r = await store.cargo(ws, ['build', '-j', '2', '--offline'], extra);
+    // SPLITCACHE_CLIENT=node: cargo's pipes would take the exec port, where bash, not the client, runs rustc.
+    const r = await store.cargo(ws, ['build', '-j', '2', '--offline'], { ...extra, SPLITCACHE_CLIENT: 'node' });
     t.equal(r.code, 0, r.stderr);
     t.notMatch(r.stderr, /jobserver/, 'rustc found the jobserver cargo handed down (it warns when it cannot)');
     t.equal((await run(join(ws, 'target', 'debug', 'spawnws'), [])).stdout, 'jobs\n');
