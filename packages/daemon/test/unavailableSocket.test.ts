@@ -43,3 +43,25 @@ t.test('the stand-in binds its socket as its own alone, and on stopping leaves a
   t.ok(existsSync(sock), 'the socket put at the path after it is left there');
   t.equal(existsSync(sock) && readFileSync(sock, 'utf8'), 'the next daemon', 'untouched');
 });
+
+// A daemon that serves the store may have begun to listen after this one found the store locked:
+// the stand-in leaves its socket alone and returns false, or that daemon lost its calls for 30 s.
+t.test('a daemon answering at the socket already: the stand-in leaves it and says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'unavailable-taken-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'daemon.sock');
+  const script = `
+    import { createServer } from 'node:net';
+    import { statSync } from 'node:fs';
+    const serving = createServer((c) => c.end());
+    await new Promise((res) => serving.listen(${JSON.stringify(sock)}, res));
+    const ino = statSync(${JSON.stringify(sock)}).ino;
+    const { serveUnavailable } = await import(${JSON.stringify(unavailable)});
+    const took = await serveUnavailable(${JSON.stringify(sock)}, new Error('SPLITCACHE_STORE_LOCKED: held'), 400);
+    console.log(JSON.stringify({ took, same: statSync(${JSON.stringify(sock)}).ino === ino }));
+    serving.close();
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+  t.equal(r.status, 0, r.stderr.trim());
+  t.same(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}'), { took: false, same: true }, 'not taken over: the serving daemon\'s socket is at the path');
+});
