@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasRoom } from '../src/indexFull.js';
+import { hasRoom, isIndexFull } from '../src/indexFull.js';
 
 // A daemon whose index failed a write for a full disk restarts once the disk has room (indexFull.ts):
 // 64 MiB free, or a tenth of a smaller disk. The write it makes to check is at most 8 MiB, so a disk
@@ -45,4 +45,14 @@ t.test('a 200 MiB disk needs 20 MiB free: with 15 MiB it has no room, though an 
   fillTo(dir, 30 * MiB);
   t.ok(hasRoom(dir), 'room with 30 MiB free');
   t.notOk(existsSync(join(dir, `room-probe.${process.pid}`)), 'and its write is gone then too');
+});
+
+// A user's disk quota fails LevelDB's writes as a full disk does, and as lastingly: taken for some
+// other IO error, the daemon never restarted, and stored nothing until it idled out.
+t.test("LevelDB's failure for a full disk or an exceeded quota is an index full; others are not", async (t) => {
+  const level = (message: string) => Object.assign(new Error(message), { code: 'LEVEL_IO_ERROR' });
+  t.ok(isIndexFull(level('IO error: /s/index/000007.ldb: No space left on device')), 'no space');
+  t.ok(isIndexFull(level('IO error: /s/index/000009.log: Disk quota exceeded')), 'a quota');
+  t.notOk(isIndexFull(level('IO error: /s/index/000007.ldb: Permission denied')), 'refused access');
+  t.notOk(isIndexFull(Object.assign(new Error('No space left on device'), { code: 'ENOSPC' })), "not LevelDB's own");
 });
