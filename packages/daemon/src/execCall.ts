@@ -118,6 +118,7 @@ export class ExecCall {
   private workMs = 0;
   private readonly t0 = Date.now();
   private gone = false;
+  private ended = false; // end(): the caller's descriptors are closed, or about to be
   private lineBuf = '';
   /** The stderr before the answer of the run under way (an `inline` caller's). */
   private tee: TeeStderr | undefined;
@@ -199,13 +200,15 @@ export class ExecCall {
     this.marks[name] = Math.round((Date.now() - this.req.startedAt) * 10) / 10;
   }
 
-  /** Resolves once everything written to the caller's stdout and stderr is out. */
-  flushed(): Promise<void> {
-    return this.writes;
+  /** Closes the caller's stdout and stderr once what was written is out; what comes later (a process rustc left behind holds the connection) goes nowhere: it went to whatever had taken the closed descriptor's number. */
+  async end(): Promise<void> {
+    this.ended = true;
+    await this.writes;
+    await this.caller.close();
   }
 
   private write(fd: 1 | 2, bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 || this.ended) return;
     const target = fd === 1 ? this.caller.out : this.caller.err;
     // In order, off the event loop: a write blocks while cargo's pipe is full.
     this.writes = this.writes.then(() => writeAll(target, Buffer.from(bytes)));
@@ -213,7 +216,7 @@ export class ExecCall {
 
   /** A line for the user: on cargo's terminal where cargo ran the call from one, as cargo would keep it and replay it (cargoStderr.ts). */
   private warn(line: string): void {
-    if (this.caller.env.SPLITCACHE_LOG === 'quiet') return;
+    if (this.caller.env.SPLITCACHE_LOG === 'quiet' || this.ended) return;
     const text = Buffer.from(line.startsWith('splitcache:') ? `${line}\n` : `splitcache: ${line}\n`);
     const cargo = cargoTerminalOf(this.req.pid, this.caller.env);
     if (!cargo) return this.write(2, text);

@@ -283,8 +283,7 @@ export class ExecServer {
     started(call);
     try {
       const code = await call.carry();
-      await call.flushed();
-      await caller.close();
+      await call.end();
       await call.logTiming();
       // The build's last call (no other call under way) ends once the stores in flight are in: its
       // container may end with it (compileHandler.settleIfLast). The caller hears `alive` meanwhile.
@@ -294,8 +293,7 @@ export class ExecServer {
     } catch (err) {
       // Never left hanging: the caller, seeing no exit code, builds the call plainly. The
       // writes queued go out first: a descriptor closed under them could be reused by then.
-      await call.flushed();
-      await caller.close();
+      await call.end();
       c.destroy();
       if (err instanceof CallerGone) return this.log.debug(`exec port: ${err.message} (pid ${req.pid})`);
       throw err;

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,4 +212,32 @@ t.test("a caller's stat line must name the start of the process its pid is here"
   };
   t.equal(await ask(''), 'ok\nplain\n', 'its own stat line: served');
   t.equal(await ask('1'), 'ok\nfallback\n', 'one of another start: declined');
+});
+
+// A process rustc left behind holds the connection, and may write after the call has ended and closed
+// the caller's descriptors: those bytes go nowhere. Written as stderr, they went to whatever had taken
+// the closed descriptor's number by then: another call's pipe, or a file (here, the test's own).
+t.test("bytes that come after a call has ended go to no descriptor that took the caller's number", async (t) => {
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token, runs } = await server(t, 0, undefined, run);
+  const script = [
+    '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$st" 1 rustc >&3 &&',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3;;',
+    '"exit "*) sleep 1; echo left behind >&3;; esac; done; } | cat',
+  ].join(' ');
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  let said = '';
+  const files: number[] = [];
+  caller.stdout.on('data', (b: Buffer) => {
+    said += b.toString();
+    // The call has ended: descriptors opened now take the lowest numbers free, the caller's among them.
+    if (files.length === 0 && said.includes('[exit ')) for (let i = 0; i < 20; i++) files.push(openSync(join(dir, `f${i}`), 'w'));
+  });
+  await new Promise((r) => caller.on('close', r));
+  await new Promise((r) => setTimeout(r, 300));
+  files.forEach((fd) => closeSync(fd));
+  t.match(said, /\[exit 0\]\n$/, 'the call ended well');
+  t.equal(files.length, 20);
+  const written = files.map((_, i) => readFileSync(join(dir, `f${i}`), 'utf8')).join('');
+  t.equal(written, '', 'nothing came into the files opened since');
 });
