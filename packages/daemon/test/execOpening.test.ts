@@ -221,7 +221,7 @@ t.test("bytes that come after a call has ended go to no descriptor that took the
   const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
   const { dir, port, token, runs } = await server(t, 0, undefined, run);
   const script = [
-    '{ exec 2>&1 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 1 2 "" 3 "$st" 1 rustc >&3 &&',
+    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3;;',
     '"exit "*) sleep 1; echo left behind >&3;; esac; done; } | cat',
   ].join(' ');
