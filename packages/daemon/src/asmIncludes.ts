@@ -33,6 +33,7 @@ export async function asmIncludes(files: readonly string[], cwd: string): Promis
     for (const m of text.matchAll(DIRECTIVE)) {
       const operand = OPERAND.exec(text.slice(m.index! + m[0].length));
       if (!operand) {
+        if (m[2] === '' && text[m.index! + m[0].length] === '"') continue; // `".include"`: a string's end
         unknown = true;
         continue;
       }
@@ -47,12 +48,19 @@ export async function asmIncludes(files: readonly string[], cwd: string): Promis
 /** Inputs up to this size are searched. */
 const SCAN_MAX_BYTES = 16 << 20;
 /**
- * `.incbin` or `.include` followed by blanks and a quote (`\"` inside a Rust string). A blank may
- * be spelled as the Rust string spells it: `\t`, or a line continuation (`\` at a line's end).
- * Only real blanks counted before, and `".incbin\t\"one.bin\""`, which the assembler reads as a
- * tab, was no directive: stored without the blob, a clean build after it changed hit and linked
- * the old bytes (a mutation audit's repro).
+ * A blank as the assembler takes it (a space or a tab), spelled as a Rust string may spell it: `\t`,
+ * `\x09`, `\x20`, `\u{9}`, `\u{20}`, or a line continuation (`\` at a line's end, which skips
+ * every blank and line break after it).
  */
-const DIRECTIVE = /\.(incbin|include)(?:[ \t]|\\t|\\\r?\n)+(?=\\?")/g;
+const BLANK = String.raw`[ \t]|\\t|\\x(?:09|20)|\\u\{0*(?:9|20)\}|\\\r?\n[ \t\r\n]*`;
+/**
+ * `.incbin` or `.include`, then any blanks, then a quote: `"`, `\"`, or an escape the operand can't
+ * be read through (`\x22`, `\u{22}`: `unknown`). No blank at all makes a directive too, as LLVM
+ * reads `.incbin"one.bin"`; but a bare quote there may close a Rust string (`".include" => …`), so
+ * without a blank only an operand read whole counts. Only real blanks and `\t` counted before: each
+ * other spelling here assembled the blob, the result was stored without it, and a clean build
+ * after it changed hit and linked the old bytes (a mutation audit's repro, then a review's).
+ */
+const DIRECTIVE = new RegExp(String.raw`\.(incbin|include)((?:${BLANK})*)(?=\\?"|\\x22|\\u\{0*22\})`, 'g');
 /** The quoted path: no quote, backslash or line break inside, the same quoting at both ends. */
 const OPERAND = /^(\\?)"([^"\\\r\n]+)\1"/;

@@ -36,3 +36,24 @@ t.test('an operand that is not a plain quoted path: unknown, so nothing is store
   const dir = crate(t, { 'src/main.rs': 'global_asm!(concat!(".incbin \\"", "one.bin", "\\""));\n' });
   t.same(await asmIncludes([join(dir, 'src/main.rs')], dir), { paths: [], unknown: true });
 });
+
+t.test('every spelling the assembler reads as a directive: no blank, an escaped blank or quote, a continuation over an empty line', async (t) => {
+  // Each one assembles with rustc 1.95 (global_asm!, an .incbin that a binary then prints). Missed,
+  // the blob was no input of the result, and a hit after it changed linked the old bytes.
+  const main = [
+    'global_asm!(".incbin\\"none.bin\\"");',
+    'global_asm!(".incbin\\x09\\"hex-tab.bin\\"");',
+    'global_asm!(".incbin\\u{20}\\"unicode-space.bin\\"");',
+    'global_asm!(".incbin\\\n\n    \\"continued.bin\\"");',
+    'global_asm!(".incbin \\x22quote.bin\\x22");',
+  ].join('\n');
+  const dir = crate(t, { 'src/main.rs': `${main}\n` });
+  // The last one's operand, quoted with an escape, can't be read: unknown, so the result is not stored.
+  t.same(await asmIncludes([join(dir, 'src/main.rs')], dir), { paths: ['none.bin', 'hex-tab.bin', 'unicode-space.bin', 'continued.bin'], unknown: true });
+});
+
+t.test('no directive: a method call, an escaped backslash before t, a word in a comment, a string that ends in one', async (t) => {
+  const main = 'cc::Build::new().include("dir");\nglobal_asm!(".incbin\\\\t\\"x.bin\\"");\n// .include this and .incbin that\nmatch d { ".include" => 1, _ => 2 }\n';
+  const dir = crate(t, { 'src/main.rs': main });
+  t.same(await asmIncludes([join(dir, 'src/main.rs')], dir), { paths: [], unknown: false });
+});
