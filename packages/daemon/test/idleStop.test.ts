@@ -35,6 +35,21 @@ async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
   return cond();
 }
 
+/**
+ * Connections to `d`, counted by it before the test goes on: held meanwhile, as the timer armed at
+ * listen runs out in IDLE_MS, and a test process that got no CPU that long (a loaded runner) had
+ * the daemon stopping before it accepted them.
+ */
+async function opened(d: Awaited<ReturnType<typeof daemon>>, n: number) {
+  d.server.hold();
+  const cs = Array.from({ length: n }, () => connect(d.sock));
+  await Promise.all(cs.map((c) => new Promise((res) => c.once('connect', res))));
+  const counted = () => (d.server as unknown as { open: number }).open === n + 1;
+  if (!(await until(counted))) throw new Error('the daemon did not count the connections');
+  d.server.release();
+  return cs;
+}
+
 t.test('an idle daemon stops after its timeout', async (t) => {
   const d = await daemon(t);
   t.ok(await until(d.stopped), 'stopped');
@@ -43,24 +58,21 @@ t.test('an idle daemon stops after its timeout', async (t) => {
 
 t.test('a connection open keeps it, whatever its length; once closed, the timeout counts again', async (t) => {
   const d = await daemon(t);
-  const c = connect(d.sock);
-  await new Promise((res) => c.once('connect', res));
+  const [c] = await opened(d, 1);
   await sleep(IDLE_MS * 6);
   t.notOk(d.server.isStopping(), 'not stopping while the connection is open');
-  c.destroy();
+  c!.destroy();
   t.ok(await until(d.stopped), 'stopped once it closed');
 });
 
 t.test('one of two connections closing: the other keeps it', async (t) => {
   const d = await daemon(t);
-  const [a, b] = [connect(d.sock), connect(d.sock)];
-  await Promise.all([a, b].map((c) => new Promise((res) => c.once('connect', res))));
-  await sleep(50);
-  a.destroy();
+  const [a, b] = await opened(d, 2);
+  a!.destroy();
   await sleep(IDLE_MS * 6);
   // A stop waits for the connections open to close, but stops listening at once: the build's next calls would find no daemon.
   t.notOk(d.server.isStopping(), 'not stopping while the other is open');
-  b.destroy();
+  b!.destroy();
   t.ok(await until(d.stopped), 'stopped once both closed');
 });
 
