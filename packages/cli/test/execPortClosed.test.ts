@@ -32,7 +32,9 @@ t.test('an exec port that closes the connection before it reads the request: the
   writeFileSync(join(store.dir, 'exec.port'), `${(port.address() as AddressInfo).port} ${'0'.repeat(32)} ${tempDir('runs')}\n`, { mode: 0o600 });
   const cwd = oneFileCrate('fn main() { println!("built"); }\n');
   // A request longer than one write of bash's: cargo's calls of a crate with many dependencies are.
-  const many = Array.from({ length: 400 }, (_, i) => ['--cfg', `feature="f${i}"`]).flat();
+  // ~400 KB, more than the connection's buffers hold: with 800 arguments (16 KB) bash could write it
+  // all before the port's close, and the test passed without the fix in 1 run of 5 here.
+  const many = Array.from({ length: 20_000 }, (_, i) => ['--cfg', `feature="f${i}"`]).flat();
   const r = await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd), ...many], { cwd, env: store.env() });
   t.equal(r.code, 0, `the call exits 0 (${r.code}: ${r.stderr.slice(0, 300)})`);
   t.ok(existsSync(join(cwd, 'out', 'trial-t')), 'and the binary is built');
