@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInvocation } from '@splitcache/rustc';
@@ -24,6 +24,26 @@ t.test('a custom target whose spec says "cpu": "native" asks for the host CPU, u
   t.notOk(asksForNativeCpu(inv('--target', join(dir, 'fixed.json')), dir), 'a spec naming a CPU');
   t.notOk(asksForNativeCpu(inv('--target', join(dir, 'broken.json')), dir), 'a spec that is not JSON (rustc says so)');
   t.notOk(asksForNativeCpu(inv('--target', 'x86_64-unknown-linux-gnu'), dir), 'a built-in target');
+});
+
+t.test("a spec found by name in the call's --sysroot, not the compiler's own: its cpu is read there, and the probe is given that sysroot", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-spec-sysroot-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const own = join(dir, 'own');
+  mkdirSync(join(own, 'lib/rustlib/nat'), { recursive: true });
+  writeFileSync(join(own, 'lib/rustlib/nat/target.json'), JSON.stringify({ 'llvm-target': 'x86_64-unknown-none', cpu: 'x86-64-v2' }));
+  mkdirSync(join(dir, 'custom/lib/rustlib/nat'), { recursive: true });
+  writeFileSync(join(dir, 'custom/lib/rustlib/nat/target.json'), JSON.stringify({ 'llvm-target': 'x86_64-unknown-none', cpu: 'native' }));
+  t.ok(asksForNativeCpu(inv('--sysroot', 'custom', '--target', 'nat'), dir, {}, own), "the call's sysroot (relative, from its directory), as rustc reads it");
+  t.notOk(asksForNativeCpu(inv('--target', 'nat'), dir, {}, own), "without --sysroot, the compiler's own");
+
+  const runs = join(dir, 'runs.log');
+  const rustc = join(dir, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\necho "$*" >> '${runs}'\nexec '${realRustc}' "$@"\n`, { mode: 0o755 });
+  const real = execFileSync('rustc', ['--print', 'sysroot'], { encoding: 'utf8' }).trim();
+  const id = { digest: 'd'.repeat(16) } as RustcIdentity;
+  await new NativeCpus().get(rustc, id, inv('-C', 'target-cpu=native', '--sysroot', real), dir, {});
+  t.match(readFileSync(runs, 'utf8'), `--sysroot ${real}`, 'the probe ran with the call\'s sysroot');
 });
 
 t.test('which calls ask for the host CPU', async (t) => {
