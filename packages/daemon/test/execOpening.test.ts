@@ -11,8 +11,8 @@ import { makeLogger } from '../src/log.js';
 // The exec port's opening (execServer.ts): only the token lets a connection in, an opening that
 // never ends is cut off, a reset does no harm, and a call taken is not timed as an opening.
 
-/** An exec server on a fresh dir, a handler whose plan takes `planMs`, and its hold/release count. */
-async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: object = { action: 'passthrough', reason: 'test' }) {
+/** An exec server on a fresh dir, a handler whose plan takes `planMs` (and whose `done` is `done`), and its hold/release count. */
+async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: object = { action: 'passthrough', reason: 'test' }, done = async () => ({})) {
   const dir = mkdtempSync(join(tmpdir(), 'sc-opening-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const handler = {
@@ -20,7 +20,7 @@ async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: obje
     compile: () => new Promise((res) => setTimeout(() => res(plan), planMs)),
     settleIfLast: async () => undefined,
     forget: () => undefined,
-    done: async () => ({}),
+    done,
     outputsMade: () => undefined,
   } as unknown as CompileHandler;
   const held = { now: 0 };
@@ -240,4 +240,54 @@ t.test("bytes that come after a call has ended go to no descriptor that took the
   t.equal(files.length, 20);
   const written = files.map((_, i) => readFileSync(join(dir, `f${i}`), 'utf8')).join('');
   t.equal(written, '', 'nothing came into the files opened since');
+});
+
+/** Resolves once `cond()` holds, or `ms` have passed: a wait for a condition, not a sleep. */
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+}
+
+// Once a run is answered, the caller waits on the daemon again (a miss's store, the stores of the
+// build's last call): it must hear `alive` meanwhile. With the run's wait kept after its answer
+// (mutation C17), a caller whose last run was quiet heard nothing, and after 10 s took the working
+// daemon for hung and killed it. The daemon's work here (its `done`) lasts until the caller has heard
+// two, or 30 s.
+t.test('a caller hears `alive` again while the daemon works after its run was answered', async (t) => {
+  let said = '';
+  const heardSince = () => said.slice(said.indexOf('[answered]')).split('\n').filter((l) => l === '[alive]').length;
+  const done = () => until(() => said.includes('[answered]') && heardSince() >= 2).then(() => ({}));
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token, runs } = await server(t, 0, undefined, run, done);
+  // A caller of /4 (no tee runs: a miss runs quiet), answering its run at once.
+  const script = [
+    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 &&',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run quiet "*) a=($l); : >"$3/${a[3]}.out"; : >"$3/${a[3]}.err"; echo "[answered]"; echo "ran 0 quiet" >&3;; esac; done; } | cat',
+  ].join(' ');
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  await new Promise((r) => caller.on('close', r));
+  t.match(said, /^\[ok\]\n(\[alive\]\n)*\[run quiet 0 \S+\]\n\[answered\]\n/, `a quiet run, answered (${JSON.stringify(said)})`);
+  t.ok(heardSince() >= 2, '`alive` while the daemon stored the run');
+  t.match(said, /\[exit 0\]\n$/, 'and the call ended well');
+});
+
+// Bytes that come on an /10 caller's connection after a run's answer, while the call still goes on,
+// are a process's that rustc left behind: they go to the caller's stderr, as they would without
+// splitcache (mutation C06 dropped them). The daemon's work after the run lasts until they have come
+// out, or 30 s: no race with the end of the call, after which they go nowhere (the test above).
+t.test("stderr that comes after a run's answer, while the call goes on, reaches the caller's stderr", async (t) => {
+  let said = '';
+  const done = () => until(() => said.includes('left behind')).then(() => ({}));
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token, runs } = await server(t, 0, undefined, run, done);
+  const script = [
+    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3; echo left behind >&3;; esac; done; } | cat',
+  ].join(' ');
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  await new Promise((r) => caller.on('close', r));
+  t.match(said, /\[run tee 0 \S+ \S+\]\n/, `a tee run (${JSON.stringify(said)})`);
+  t.match(said, /^left behind$/m, "what came after its answer was relayed to the caller's stderr");
+  t.match(said, /\[exit 0\]\n$/, 'and the call ended well');
 });
