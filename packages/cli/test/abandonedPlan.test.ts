@@ -66,3 +66,26 @@ t.test('a client gone while its call is planned leaves no pending call in the da
   t.equal(audited, stats.misses, `stats counts ${stats.misses} misses, the audit log has ${audited}`);
   t.equal(calls.filter((e) => e.notStored === 'client-gone').length, 5, "the 5 calls' lines say their client went");
 });
+
+// The same, for a client gone once it has its plan (killed while its rustc runs): the connection's
+// close forgets what the plan holds for it. Kept, the call stayed pending for the daemon's life, and
+// a later call of the same crate waited on that compile, which no client would ever report (S02).
+t.test('a client gone after its plan, before its rustc is done, leaves no pending call in the daemon', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const cwd = printingCrate('left mid-run');
+  const env = store.env();
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env }), 'a first call starts the daemon');
+  const argv = [await realRustc(), ...printingCrateArgs(cwd, 'leftmidrun')];
+  // ask() closes its connection once the plan has come: the client never says `done`.
+  const plan = await ask(store.dir, { op: 'compile', v: PROTOCOL_VERSION, argv, cwd, env });
+  t.equal(plan.action, 'run', 'a miss: its rustc is to run');
+  // The close reaches the daemon on its own connection: waited for, not timed.
+  let pending: unknown;
+  for (let i = 0; i < 100 && pending !== 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    pending = (await ask(store.dir, { op: 'ping' })).pending;
+  }
+  t.equal(pending, 0, `no call pending once its client has gone (${String(pending)})`);
+  t.equal((await store.audit()).filter((e) => e.notStored === 'client-gone').length, 1, "the miss's line says its client went");
+});
