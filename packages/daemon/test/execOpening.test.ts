@@ -291,3 +291,17 @@ t.test("stderr that comes after a run's answer, while the call goes on, reaches 
   t.match(said, /^left behind$/m, "what came after its answer was relayed to the caller's stderr");
   t.match(said, /\[exit 0\]\n$/, 'and the call ended well');
 });
+
+// A hit's stdout goes to the caller's stdout and its stderr to its stderr, two pipes here (`err: `
+// marks the stderr's lines): both were written to stderr under mutation C05, and the tests that
+// merged the two did not see it (a proc-macro's println! at compile time is rustc's stdout).
+t.test("a hit's stdout and stderr reach the caller's stdout and stderr, each its own", async (t) => {
+  const hit = { action: 'hit', token: 'tk', stdout: Buffer.from('printed at compile time\n'), stderr: Buffer.from('warning: a warning\n'), code: 0 };
+  const { dir, port, token } = await server(t, 0, undefined, hit);
+  const script = '{ { exec 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >/dev/null; } 2>&1 >&6 | sed "s/^/err: /"; } 6>&1 | cat';
+  const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  await new Promise((r) => caller.on('close', r));
+  t.same(said.split('\n').sort(), ['', 'err: warning: a warning', 'printed at compile time'], `each on its own (${JSON.stringify(said)})`);
+});
