@@ -305,3 +305,24 @@ t.test("a hit's stdout and stderr reach the caller's stdout and stderr, each its
   await new Promise((r) => caller.on('close', r));
   t.same(said.split('\n').sort(), ['', 'err: warning: a warning', 'printed at compile time'], `each on its own (${JSON.stringify(said)})`);
 });
+
+// An answer longer than any `ran <code> <how>` with no newline yet (a caller gone wrong) fails the
+// call at once: the caller sees its connection end, and builds plainly. Waiting for a newline
+// (mutation C07), the call hung, its caller kept waiting by the empty lines of a tee run.
+t.test('an answer too long for one, its line not ended, fails the call at once', async (t) => {
+  const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
+  const { dir, port, token, runs } = await server(t, 0, undefined, run);
+  const script = [
+    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee%0100d" "${a[4]}" 0 >&3;; esac; done; } | cat',
+  ].join(' ');
+  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
+  let said = '';
+  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 20_000)))]);
+  clearTimeout(timer);
+  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
+  t.ok(ended, 'the connection ended');
+  t.match(said, /^\[ok\]\n(\[alive\]\n)*\[run tee 0 \S+ \S+\]\n(\[\]\n)*$/, `with no exit code: the caller builds plainly (${JSON.stringify(said)})`);
+});
