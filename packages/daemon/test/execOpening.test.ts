@@ -326,3 +326,19 @@ t.test('an answer too long for one, its line not ended, fails the call at once',
   t.ok(ended, 'the connection ended');
   t.match(said, /^\[ok\]\n(\[alive\]\n)*\[run tee 0 \S+ \S+\]\n(\[\]\n)*$/, `with no exit code: the caller builds plainly (${JSON.stringify(said)})`);
 });
+
+// A line for the user goes to the caller's stderr, unless the caller's SPLITCACHE_LOG is `quiet`:
+// mutation C18 ignored it, and no test of the switch went through a warning on the exec port.
+t.test("a call's warning reaches the caller's stderr, and none under SPLITCACHE_LOG=quiet", async (t) => {
+  const plan = { action: 'passthrough', reason: 'test', warning: 'SPLITCACHE_TEST: a word for the user' };
+  const { dir, port, token } = await server(t, 0, undefined, plan);
+  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
+  for (const log of ['', 'quiet']) {
+    const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir, SPLITCACHE_LOG: log } });
+    let said = '';
+    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+    await new Promise((r) => caller.on('close', r));
+    const lines = said.split('\n').filter((l) => l !== 'ok' && l !== 'alive' && l !== '').sort();
+    t.same(lines, log === 'quiet' ? ['plain'] : ['plain', 'splitcache: SPLITCACHE_TEST: a word for the user'], `SPLITCACHE_LOG=${log} (${JSON.stringify(said)})`);
+  }
+});
