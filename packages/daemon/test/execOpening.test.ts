@@ -342,3 +342,20 @@ t.test("a call's warning reaches the caller's stderr, and none under SPLITCACHE_
     t.same(lines, log === 'quiet' ? ['plain'] : ['plain', 'splitcache: SPLITCACHE_TEST: a word for the user'], `SPLITCACHE_LOG=${log} (${JSON.stringify(said)})`);
   }
 });
+
+// A caller must be a process of the daemon's own user: another user's, though it had the token
+// (exec.port is the owner's alone), is sent to the node client (mutation P04 served it).
+const root = process.getuid?.() === 0;
+t.test("another user's process, with the token, is declined", { skip: !root && 'needs root, to run a caller as nobody' }, async (t) => {
+  const { dir, port, token } = await server(t);
+  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
+  const ask = async (uid?: number) => {
+    const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: { ...process.env, SPLITCACHE_DIR: dir }, ...(uid === undefined ? {} : { uid, gid: uid }) });
+    let said = '';
+    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
+    await new Promise((r) => caller.on('close', r));
+    return said;
+  };
+  t.equal(await ask(), 'ok\nplain\n', "the daemon's own user: served");
+  t.equal(await ask(65534), 'ok\nfallback\n', 'nobody: declined');
+});
