@@ -13,7 +13,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, fileTree, run, Store, type RunResult } from './helpers.js';
 
@@ -146,6 +146,8 @@ t.test("/dev/shm filled while a hit's link step writes its output: the build suc
   t.same(lines(filled).length, 1, `with one line: ${lines(filled).join(' | ')}`);
   t.match(lines(filled)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full (not a failed link)');
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'filled under the link\n', 'the binary works');
+  // Its link step failed to run, not to link: the .rlink it was given is removed all the same, as a plain build leaves none (mutation C04 left it).
+  t.same(readdirSync(join(ws, 'target'), { recursive: true }).filter((f) => String(f).endsWith('.rlink')), [], 'no .rlink left in the target dir');
   // The bin hit, then was linked by a plain rustc after all: a miss that stored nothing, not a hit.
   t.same((await store.calls('filled')).map((e) => `${e.crateType}:${e.outcome}:${e.reason ?? ''}`), ['lib:hit:', 'bin:miss:runs-dir-full'], 'the bin, built plainly, is counted as a miss (runs-dir-full), the lib as a hit');
 
