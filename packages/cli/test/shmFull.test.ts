@@ -97,6 +97,8 @@ t.test('/dev/shm full before the build: one line, the runs move to the store dir
   t.match(lines(first)[0] ?? '', /SPLITCACHE_EXEC_RUN: \/dev\/shm is full/, 'saying /dev/shm is full');
   t.equal(readFileSync(join(store.dir, 'exec.port'), 'utf8').trim().split(' ')[2], join(store.dir, 'runs'), 'exec.port names runs/ in the store dir');
   t.equal((await run(join(ws, 'target/debug/shm'), [])).stdout, 'full from the start\n', 'the binary works');
+  // The run that found /dev/shm full made its files there before the write failed: they are removed, not left to hold its memory (mutation N03 left them).
+  t.equal((await ns.inside('sh', ['-c', 'find /dev/shm/splitcache-* -type f 2>/dev/null'])).stdout, '', 'no run file left on /dev/shm');
   const calls = await store.calls('first');
   t.same(calls.map((e) => [e.crateType, e.notStored ?? 'stored']), [['lib', 'stored'], ['bin', 'stored']], 'both calls stored, the first set up again in the store dir');
 
