@@ -10,6 +10,8 @@ import { makeLogger } from '../src/log.js';
 
 // The exec port's opening (execServer.ts): only the token lets a connection in, an opening that
 // never ends is cut off, a reset does no harm, and a call taken is not timed as an opening.
+// Then a call taken, against a stand-in handler (execCall.ts): its runs, answers, output and
+// warnings, and what its caller hears while the daemon works.
 
 /** An exec server on a fresh dir, a handler whose plan takes `planMs` (and whose `done` is `done`), and its hold/release count. */
 async function server(t: Test, planMs = 0, requestTimeoutMs?: number, plan: object = { action: 'passthrough', reason: 'test' }, done = async () => ({})) {
