@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOrStart, procState, trampolineStartDied } from '../src/daemonStart.js';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
@@ -150,4 +150,22 @@ t.test('a daemon this call spawned that exits 0 (another owns the store) is wait
   t.ok(conn && !(conn instanceof Error), `the call reached the daemon that serves (${conn instanceof Error ? conn.message : 'connected'})`);
   if (conn && !(conn instanceof Error)) conn.close();
   t.same(startFailedPaths(store.dir).filter((p) => existsSync(p)), [], 'and left no failed-start note, which would send every call uncached for 10 s');
+});
+
+t.test('a daemon this call spawned that a signal kills before it listens: the call says so at once, not after its 5 s wait', async (t) => {
+  // As the OOM killer ends it. Its exit code is null too, as a daemon's that has not yet ended:
+  // the signal tells the two apart, and a call that took it for "not ended" waited out the 5 s.
+  const store = new Store();
+  const killed = join(tempDir('killed'), 'main.cjs');
+  writeFileSync(killed, "process.kill(process.pid, 'SIGKILL');\n");
+  t.teardown(() => startFailedPaths(store.dir).forEach((p) => rmSync(p, { force: true })));
+  const t0 = Date.now();
+  const conn = await connectOrStart(store.dir, killed, 5000).catch((e: Error & { code?: string }) => e);
+  const ms = Date.now() - t0;
+  t.ok(conn instanceof Error, 'the call fails to connect');
+  if (conn instanceof Error) {
+    t.equal((conn as Error & { code?: string }).code, 'SPLITCACHE_DAEMON_UNREACHABLE', 'with SPLITCACHE_DAEMON_UNREACHABLE');
+    t.match(conn.message, /killed by SIGKILL before it listened/, 'saying how the daemon ended');
+  } else conn?.close();
+  t.ok(ms < 2500, `at once (${ms} ms; a call that missed the signal waited out the 5,000)`);
 });
