@@ -169,3 +169,16 @@ t.test('a daemon this call spawned that a signal kills before it listens: the ca
   } else conn?.close();
   t.ok(ms < 2500, `at once (${ms} ms; a call that missed the signal waited out the 5,000)`);
 });
+
+t.test("a daemon the node client starts runs without the user's NODE_OPTIONS, which the client gave back to what it runs", async (t) => {
+  // bin/splitcache parks them and the client restores them for rustc (wrapper.test.ts); a daemon the
+  // trampoline starts never had them. `server start` is the client's own start: a relative --require
+  // kept there would stop the daemon before it listens, and every call would build uncached.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const env = store.env({ NODE_OPTIONS: '--require ./no-such-hook.js' });
+  const r = spawnSync(BIN, ['server', 'start'], { env, encoding: 'utf8' });
+  t.equal(r.status, 0, `server start succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+  const environ = readFileSync(`/proc/${store.daemonPid()}/environ`, 'latin1').split('\0');
+  t.notOk(environ.some((l) => l.startsWith('NODE_OPTIONS=')), 'the daemon runs without them');
+});
