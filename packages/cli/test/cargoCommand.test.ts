@@ -63,21 +63,24 @@ t.test('a SIGTERM to splitcache cargo alone ends cargo too, and splitcache cargo
 
 // `nohup splitcache cargo build`: a hang-up ignored where it was started is ignored by cargo too, as
 // under `nohup cargo build`. node resets every signal as it starts, so splitcache cargo passed the
-// hang-up on, and the build ended with 129 (a helper's finding).
-t.test('a hang-up ignored where splitcache cargo was started (nohup) is ignored by cargo too: the build goes on', async (t) => {
-  const { store, crate, started, release } = waitingBuild(t, 'nohup');
-  const wrapper = spawn('bash', ['-c', 'trap "" HUP; exec "$0" cargo build -q', BIN], { cwd: crate, env: store.env(), stdio: 'ignore' });
-  const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
-  t.ok(await waitFor(() => existsSync(started), 30_000), 'cargo runs the build script');
-  const cargo = Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(' ')[0]);
-  wrapper.kill('SIGHUP');
-  process.kill(cargo, 'SIGHUP');
-  await new Promise((res) => setTimeout(res, 500));
-  t.ok(existsSync(`/proc/${cargo}`), 'cargo goes on after the hang-up, sent to it and to splitcache cargo');
-  writeFileSync(release, '');
-  t.same(await ended, [0, null], 'and the build ends well');
-  t.ok(existsSync(join(crate, 'target', 'debug', 'nohup')), 'with its binary');
-});
+// hang-up on, and the build ended with 129 (a helper's finding). So with a SIGTERM ignored where it
+// was started (bin/splitcache reads bit 15 of SigIgn for it).
+for (const [sig, what] of [['HUP', 'a hang-up ignored where splitcache cargo was started (nohup)'], ['TERM', 'a SIGTERM ignored where splitcache cargo was started']] as const) {
+  t.test(`${what} is ignored by cargo too: the build goes on`, async (t) => {
+    const { store, crate, started, release } = waitingBuild(t, `ign${sig.toLowerCase()}`);
+    const wrapper = spawn('bash', ['-c', `trap "" ${sig}; exec "$0" cargo build -q`, BIN], { cwd: crate, env: store.env(), stdio: 'ignore' });
+    const ended = new Promise<[number | null, NodeJS.Signals | null]>((res) => wrapper.on('close', (code, signal) => res([code, signal])));
+    t.ok(await waitFor(() => existsSync(started), 30_000), 'cargo runs the build script');
+    const cargo = Number(readFileSync(`/proc/${wrapper.pid}/task/${wrapper.pid}/children`, 'utf8').trim().split(' ')[0]);
+    wrapper.kill(`SIG${sig}`);
+    process.kill(cargo, `SIG${sig}`);
+    await new Promise((res) => setTimeout(res, 500));
+    t.ok(existsSync(`/proc/${cargo}`), `cargo goes on after the SIG${sig}, sent to it and to splitcache cargo`);
+    writeFileSync(release, '');
+    t.same(await ended, [0, null], 'and the build ends well');
+    t.ok(existsSync(join(crate, 'target', 'debug', `ign${sig.toLowerCase()}`)), 'with its binary');
+  });
+}
 
 t.test('SPLITCACHE_TIMING_LOG has a line for each rustc call, none for splitcache cargo or another subcommand', async (t) => {
   const store = new Store();
