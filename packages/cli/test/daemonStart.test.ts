@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOrStart, procState, trampolineStartDied } from '../src/daemonStart.js';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
@@ -181,4 +181,27 @@ t.test("a daemon the node client starts runs without the user's NODE_OPTIONS, wh
   t.equal(r.status, 0, `server start succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
   const environ = readFileSync(`/proc/${store.daemonPid()}/environ`, 'latin1').split('\0');
   t.notOk(environ.some((l) => l.startsWith('NODE_OPTIONS=')), 'the daemon runs without them');
+});
+
+t.test('a failed-start note over 10 s old, or an empty one, does not keep a call from starting the daemon', async (t) => {
+  // The note sends calls uncached for the 10 s a failed start would fail again; no daemon removes it
+  // after. Honoured at any age, one failed start (a full disk, since freed) kept every later call
+  // that found no daemon listening from starting one, for good.
+  for (const [what, text, ageS] of [['a minute old', 'exited with code 1 before it listened\n', 60], ['empty', '', 0]] as const) {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    mkdirSync(store.dir, { recursive: true });
+    const note = startFailedPaths(store.dir)[0];
+    writeFileSync(note, text);
+    const then = (Date.now() - ageS * 1000) / 1000;
+    utimesSync(note, then, then);
+    // The daemon serves the store SPLITCACHE_DIR names, as bin/splitcache's callers set it.
+    const saved = process.env.SPLITCACHE_DIR;
+    process.env.SPLITCACHE_DIR = store.dir;
+    const conn = await connectOrStart(store.dir, DAEMON_MAIN, 8000).catch((e: Error) => e);
+    if (saved === undefined) delete process.env.SPLITCACHE_DIR;
+    else process.env.SPLITCACHE_DIR = saved;
+    t.ok(conn && !(conn instanceof Error), `${what}: the call started the daemon and reached it (${conn instanceof Error ? conn.message : conn ? 'connected' : 'timed out'})`);
+    if (conn && !(conn instanceof Error)) conn.close();
+  }
 });
