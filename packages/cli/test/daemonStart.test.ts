@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOrStart, procState, trampolineStartDied } from '../src/daemonStart.js';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
@@ -204,4 +204,20 @@ t.test('a failed-start note over 10 s old, or an empty one, does not keep a call
     t.ok(conn && !(conn instanceof Error), `${what}: the call started the daemon and reached it (${conn instanceof Error ? conn.message : conn ? 'connected' : 'timed out'})`);
     if (conn && !(conn instanceof Error)) conn.close();
   }
+});
+
+t.test('a daemon the node client starts leads a session of its own, stdin /dev/null: a Ctrl-C or hang-up to the build does not reach it', async (t) => {
+  // bin/splitcache starts its daemon under setsid; the client's start (`server start`, an https
+  // remote's store) is detached for the same reason. In the caller's process group, a Ctrl-C to
+  // the build stopped the daemon with it.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const r = spawnSync(BIN, ['server', 'start'], { env: store.env(), encoding: 'utf8' });
+  t.equal(r.status, 0, `server start succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+  const pid = store.daemonPid();
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const [pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+  t.same([pgrp, session], [pid, pid], 'its own process group and session');
+  // Nor does it keep the caller's stdin (a terminal an ssh logout then waits on, a pipe's read end).
+  t.equal(readlinkSync(`/proc/${pid}/fd/0`), '/dev/null', 'its stdin is /dev/null');
 });
