@@ -1,9 +1,9 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BIN, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines } from './helpers.js';
+import { BIN, ON_PIPES, printingCrate, printingCrateArgs, run, runOnPipes, Store, tempDir, timingLines } from './helpers.js';
 
 // bin/splitcache starts the daemon itself when none runs, before node starts
 // the client (packages/cli/src/daemonStart.ts says how the two share the spawn lock).
@@ -93,4 +93,40 @@ t.test('a daemon the trampoline started that is killed before it listens: the wa
   t.ok(existsSync(once), 'after the first start was killed');
   t.equal(r.stderr, '', 'and says nothing: it did not wait out the start and build uncached');
   t.equal((await store.stats()).misses, 1, 'the daemon its client started served it');
+});
+
+/** A `sleep` first on PATH that logs its argument, then sleeps: bin/splitcache's waits for a starting daemon, counted. */
+function loggingSleep(): { path: string; log: string } {
+  const dir = tempDir('sleep-shim');
+  const log = join(dir, 'sleeps.log');
+  writeFileSync(join(dir, 'sleep'), `#!/bin/sh\necho "$*" >> '${log}'\nexec /bin/sleep "$@"\n`, { mode: 0o755 });
+  return { path: `${dir}:${process.env.PATH}`, log };
+}
+const waits = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l === '0.005' || l === '0.05').length : 0);
+
+t.test('a spawn lock naming a starter that is gone: the call does not wait on it, and is served', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  mkdirSync(store.dir, { recursive: true });
+  writeFileSync(join(store.dir, 'daemon.starting'), `${spawnSync('true').pid}\n`);
+  const sleep = loggingSleep();
+  const cwd = printingCrate('gone starter');
+  const r = await runOnPipes(BIN, ['rustc', ...args(cwd)], { cwd, env: store.env({ PATH: sleep.path }) });
+  t.equal(r.code, 0, `the call succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+  t.equal(waits(sleep.log), 0, 'without one wait for the exec port (before: 75 of them, ~2 s)');
+  t.equal((await store.stats()).misses, 1, 'the daemon its client started served it');
+});
+
+t.test('a spawn lock that names no pid and no daemon comes for: the call waits ~2 s for the exec port, then its client takes the start over', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  mkdirSync(store.dir, { recursive: true });
+  writeFileSync(join(store.dir, 'daemon.starting'), '');
+  const sleep = loggingSleep();
+  const cwd = printingCrate('no pid');
+  // Under a timeout: a wait that never ends was a hung build.
+  const r = await run('timeout', ['-k', '5', '60', '/bin/bash', '-c', ON_PIPES, '_', BIN, 'rustc', ...args(cwd)], { cwd, env: store.env({ PATH: sleep.path }) });
+  t.equal(r.code, 0, `the call succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+  t.equal(waits(sleep.log), 75, 'after 75 waits for the exec port, no more');
+  t.equal(spawnSync(join(cwd, 'out', 'tramp-t'), { encoding: 'utf8' }).stdout, 'no pid\n', 'with the right binary');
 });
