@@ -46,6 +46,15 @@ function ask(port: number, bytes: Buffer | string, ms = 3000): Promise<string> {
   });
 }
 
+/**
+ * A bash caller's opening, as bin/splitcache of /4 sends it ($1 the port, $2 the token), then what
+ * follows. Its stdout and stderr are sent as dups (4, 5), as bin/splitcache sends its own: bash
+ * moves fds 0-2 while a builtin's redirection runs (`printf >&3`), and the port may look right then.
+ */
+const OPEN4 = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3';
+/** The same as /10 sends it, its pid proven by its stat line. */
+const OPEN10 = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3';
+
 /** An sc-exec/2 opening with `secret`, naming a pid that holds no such connection (declined: `fallback`). */
 const opening = (secret: string) => ['sc-exec/2', secret, '1', '1', '2', '', '1', 'rustc', ''].join('\0');
 
@@ -86,7 +95,7 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
   const { dir, port, token } = await server(t, 3_000, 1_000);
   // A caller as bin/splitcache of /4 is (it takes `alive`), its connection looked up in the TCP table; its
   // stdout and stderr a pipe, as cargo gives them (node's stdio pipes are socket pairs, which the port declines).
-  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
+  const script = OPEN4 + ' && cat <&3; } | cat';
   const caller = spawn('bash', ['-c', script, '_', String(port), token], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SPLITCACHE_DIR: dir },
@@ -106,7 +115,7 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
  * whether that pipe ended within 10 s of the call (every writer closed, the daemon's copies too).
  */
 async function call(port: number, token: string, env: NodeJS.ProcessEnv, answer = 'ran 0 quiet'): Promise<{ said: string; ended: boolean }> {
-  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
+  const script = OPEN4 + ' && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
   const caller = spawn('bash', ['-c', script, '_', String(port), token, answer], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
   let said = '';
   caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
@@ -143,7 +152,7 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
   // A caller as bin/splitcache of /10 is: it proves its pid, takes its tee runs' stderr inline, and
   // answers one, after its 3 s "compile" that prints to stdout and panics, with a NUL, the run's marker and `ran`.
   const script = [
-    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); echo printed at compile time >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 101 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
@@ -167,7 +176,7 @@ t.test("a hit's output reaches a slow reader whole before the call ends", async 
   const out = Buffer.alloc(256 * 1024, 0x6f);
   const hit = { action: 'hit', token: 'tk', stdout: out, stderr: Buffer.from('warning: the last words\n'), code: 0 };
   const { dir, port, token } = await server(t, 0, undefined, hit);
-  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >/dev/null; } | { sleep 2; cat; }';
+  const script = OPEN4 + ' && cat <&3 >/dev/null; } | { sleep 2; cat; }';
   const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
   const chunks: Buffer[] = [];
   caller.stdout.on('data', (b: Buffer) => chunks.push(b));
@@ -223,7 +232,7 @@ t.test("bytes that come after a call has ended go to no descriptor that took the
   const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
   const { dir, port, token, runs } = await server(t, 0, undefined, run);
   const script = [
-    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3;;',
     '"exit "*) sleep 1; echo left behind >&3;; esac; done; } | cat',
   ].join(' ');
@@ -262,7 +271,7 @@ t.test('a caller hears `alive` again while the daemon works after its run was an
   const { dir, port, token, runs } = await server(t, 0, undefined, run, done);
   // A caller of /4 (no tee runs: a miss runs quiet), answering its run at once.
   const script = [
-    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 &&',
+    OPEN4 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run quiet "*) a=($l); : >"$3/${a[3]}.out"; : >"$3/${a[3]}.err"; echo "[answered]"; echo "ran 0 quiet" >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
@@ -283,7 +292,7 @@ t.test("stderr that comes after a run's answer, while the call goes on, reaches 
   const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
   const { dir, port, token, runs } = await server(t, 0, undefined, run, done);
   const script = [
-    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3; echo left behind >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
@@ -315,7 +324,7 @@ t.test('an answer too long for one, its line not ended, fails the call at once',
   const run = { action: 'run', token: 'tk', args: ['--version'], bootstrap: false };
   const { dir, port, token, runs } = await server(t, 0, undefined, run);
   const script = [
-    '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3 &&',
+    OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee%0100d" "${a[4]}" 0 >&3;; esac; done; } | cat',
   ].join(' ');
   const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
@@ -334,7 +343,7 @@ t.test('an answer too long for one, its line not ended, fails the call at once',
 t.test("a call's warning reaches the caller's stderr, and none under SPLITCACHE_LOG=quiet", async (t) => {
   const plan = { action: 'passthrough', reason: 'test', warning: 'SPLITCACHE_TEST: a word for the user' };
   const { dir, port, token } = await server(t, 0, undefined, plan);
-  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
+  const script = OPEN4 + ' && cat <&3; } | cat';
   for (const log of ['', 'quiet']) {
     const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir, SPLITCACHE_LOG: log } });
     let said = '';
@@ -350,7 +359,7 @@ t.test("a call's warning reaches the caller's stderr, and none under SPLITCACHE_
 const root = process.getuid?.() === 0;
 t.test("another user's process, with the token, is declined", { skip: !root && 'needs root, to run a caller as nobody' }, async (t) => {
   const { dir, port, token } = await server(t);
-  const script = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3; } | cat';
+  const script = OPEN4 + ' && cat <&3; } | cat';
   const ask = async (uid?: number) => {
     const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: { ...process.env, SPLITCACHE_DIR: dir }, ...(uid === undefined ? {} : { uid, gid: uid }) });
     let said = '';
