@@ -105,7 +105,12 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
     crates.set(key, e.crateName);
     const digests = e.outputs.map((o) => o.digest);
     if (e.recordDigest) digests.push(e.recordDigest);
-    for (const d of digests) needs.set(d, [...(needs.get(d) ?? []), key]);
+    // Pushed in place: a list copied at each entry was quadratic in the entries sharing a blob.
+    for (const d of digests) {
+      const users = needs.get(d);
+      if (users) users.push(key);
+      else needs.set(d, [key]);
+    }
   }
   const damagedRecords = await dropDamagedRecords(store, damaged, true);
   const bad: Digest[] = [];
