@@ -21,6 +21,7 @@ t.test("a call's own --color: `auto` becomes `always`, the rest stand (rustc ref
   t.same(terminalArgs(['--color', 'auto', ...ARGS], TERM, true), ['--color', 'always', ...ARGS], '--color auto');
   t.same(terminalArgs(['--color=never', ...ARGS], TERM, true), ['--color=never', ...ARGS], 'never stays');
   t.same(terminalArgs(['--color=always', ...ARGS], TERM, true), ['--color=always', ...ARGS], 'always stays');
+  t.same(terminalArgs(['--color', 'never', ...ARGS], TERM, true), ['--color', 'never', ...ARGS], '--color never, as a separate value: stays');
   t.same(terminalArgs(['--color=auto', '--color=auto', ...ARGS], TERM, true), ['--color=auto', '--color=auto', ...ARGS], 'twice: left for rustc to refuse');
 });
 
@@ -65,6 +66,7 @@ t.test("the terminal rustc lays out for: its descriptors' first, then the contro
   t.same(layoutTerminal(stat, [pts5, undefined, undefined]), { tty: pts5, session: 4100 }, "stdout's terminal before the controlling one");
   t.same(layoutTerminal(stat, [(1 << 8) | 3, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/null is no terminal: the controlling one');
   t.same(layoutTerminal(stat, [(5 << 8) | 0, undefined, undefined]), { tty: 34817, session: 4100 }, '/dev/tty: the controlling one');
+  t.same(layoutTerminal(stat, [(5 << 8) | 0, pts5, undefined]), { tty: 34817, session: 4100 }, "stdout on /dev/tty: the controlling one, not stdin's terminal after it");
   t.equal(layoutTerminal(noCtty, [undefined, undefined, undefined]), undefined, 'none at all');
   t.same(layoutTerminal(noCtty, [(5 << 8) | 1, undefined, undefined]), { tty: (5 << 8) | 1, session: 4242 }, '/dev/console (a service\'s TTYPath=): that terminal');
 });
