@@ -1,5 +1,6 @@
 import t from 'tap';
-import { covers, remapFroms } from '../src/remapFlagKey.js';
+import { PrefixTable } from '@splitcache/paths';
+import { covers, normaliseKeyedArg, remapFroms } from '../src/remapFlagKey.js';
 
 // Key item 18 asks whether a user's --remap-path-prefix covers the working directory as the kernel
 // has it; rustc matches a FROM by whole components.
@@ -15,4 +16,15 @@ t.test('covers compares whole components, `//` and `/./` as one separator', asyn
   t.notOk(covers('/ci/ws/src', '/ci/ws'), 'a longer FROM');
   t.notOk(covers('ci/ws', '/ci/ws'), 'a relative FROM does not cover an absolute path');
   t.ok(covers('/', '/ci/ws'), 'the root covers every absolute path');
+});
+
+// A registry crate runs in its own package's dir, outside the checkout; a FROM that holds the target
+// dir is keyed as the target dir's ancestor, and any other as it normalises.
+t.test('a FROM is keyed as the target dir\'s ancestor only where it is one, in both spellings of the flag', async (t) => {
+  const table = new PrefixTable([{ name: 'cwd', path: '/home/u/.cargo/registry/src/dep-1.0' }, { name: 'target', path: '/ci/ws/target' }]);
+  const key = (arg: string) => normaliseKeyedArg(arg, table);
+  t.equal(key('--remap-path-prefix=/ci/ws=/build'), '--remap-path-prefix=@@sc:target@@/..=/build', 'the checkout: the target dir\'s parent');
+  t.equal(key('--remap-path-prefix /ci/ws=/build'), '--remap-path-prefix @@sc:target@@/..=/build', 'as namedArgs joins the flag and its value: the same (a checkout elsewhere hits)');
+  t.equal(key('--remap-path-prefix=/ci/ws/target=/t'), '--remap-path-prefix=@@sc:target@@=/t', 'the target dir itself: not its parent (that remap writes other paths)');
+  t.not(key('--remap-path-prefix=/ci/ws/src=/s'), key('--remap-path-prefix=/ci/ws/lib=/s'), 'two dirs beside the target dir are no ancestor of it: keyed apart');
 });
