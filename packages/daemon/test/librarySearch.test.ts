@@ -47,6 +47,11 @@ t.test("the call's own earlier outputs in a searched out dir are left out", asyn
     const check = parseInvocation(['--crate-name', 'l', 'main.rs', ...kind, '--emit=dep-info,metadata', '-L', '.', '--out-dir', '.']);
     t.same(unnamedLibs(check, dir, table, 'crate').length, 3, `${kind.join(' ')} --emit=metadata: the lib's rmeta stays in its key`);
   }
+  // A test harness of a lib's source writes an executable, not `libl.rlib`, whatever --crate-type says.
+  const harness = parseInvocation(['--crate-name', 'l', 'lib.rs', '--test', '--crate-type', 'lib', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(harness, dir, table, 'crate').length, 3, '--test beside --crate-type lib: the rlib and rmeta there are inputs');
+  const check = parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata', '-L', '.', '--out-dir', '.']);
+  t.same(unnamedLibs(check, dir, table, 'crate'), [`${dir}/./libl.rlib`, `${dir}/./libother.rlib`], "a lib's check (metadata alone) writes its rmeta, not its rlib: only the rmeta is no input of its (else each check missed after the last)");
 });
 
 t.test("a crate dir's Rust dylibs are library files; C shared libraries beside them are not", async (t) => {
@@ -63,4 +68,15 @@ t.test("a crate dir's Rust dylibs are library files; C shared libraries beside t
   t.same(unnamedLibs(inv([]), dir, table, 'native'), [], 'and no native static library');
   const own = parseInvocation(['--crate-name', 'foo', 'foo.rs', '--crate-type', 'dylib', '--emit=dep-info,link', '-L', '.', '--out-dir', '.']);
   t.same(unnamedLibs(own, dir, table, 'crate'), [], "a dylib's own earlier .so, in the out dir it searches, is no input of its");
+});
+
+t.test('a static library named in two native dirs is the first dir\'s, as rustc takes it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'lib-search-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const d of ['one', 'two']) {
+    mkdirSync(join(dir, d));
+    writeFileSync(join(dir, d, 'libfoo.a'), '!<arch>\n');
+  }
+  const inv = parseInvocation(['--crate-name', 'a', 'a.rs', '--crate-type', 'lib', '-L', 'native=one', '-L', 'native=two', '-l', 'static=foo']);
+  t.equal(findStaticLib('libfoo.a', inv, dir), `${dir}/one/libfoo.a`);
 });
