@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { outputStem, type Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
+import { bigStatOf } from './isFile.js';
 import { isRustDylib } from './rustDylib.js';
+import { FILE_IDENTITY } from './startStamp.js';
 
 // The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
@@ -46,19 +47,30 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
   const out: string[] = [];
   // The call's own outputs of an earlier build, where its out dir is searched too (a Makefile's
   // `-L . --out-dir .`): no input of its own, they made each call's key differ from the one before.
-  const outDir = inv.outDir !== undefined ? resolve(inputOnDisk(cwd, inv.outDir)) : undefined;
+  // The two dirs compared as the kernel finds them: compared as text, `--out-dir $(PWD)/out -L
+  // crate=out` in a checkout reached through a link (the daemon has the cwd with links resolved)
+  // kept the call's own last rlib in its key, and `-L crate=sub/..` (the out dir `.` as text, a dir
+  // beside where `sub` points to rustc) left out the libraries rustc may take there.
   const own = ownLibraries(inv);
+  const outDir = own.size > 0 && inv.outDir !== undefined ? dirIdentity(inputOnDisk(cwd, inv.outDir)) : undefined;
   for (const dir of searchDirs(inv, cwd, kind)) {
     if (table.normalise(dir).startsWith(sysroot)) continue;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((f) => isLibrary(kind, dir, f) && !(resolve(dir) === outDir && own.has(f))).sort();
+      const isOut = outDir !== undefined && dirIdentity(dir) === outDir;
+      names = readdirSync(dir).filter((f) => isLibrary(kind, dir, f) && !(isOut && own.has(f))).sort();
     } catch {
       continue; // not there (yet): nothing of it can be bundled
     }
     for (const f of names) out.push(`${dir}/${f}`); // not path.join: it would drop a `link/..` as resolve() does
   }
   return out;
+}
+
+/** A dir's device and inode (undefined where it can't be stat'ed): one dir however a path spells it. */
+function dirIdentity(path: string): string | undefined {
+  const st = bigStatOf(path);
+  return st ? FILE_IDENTITY(st) : undefined;
 }
 
 /**

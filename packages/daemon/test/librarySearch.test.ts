@@ -70,6 +70,28 @@ t.test("a crate dir's Rust dylibs are library files; C shared libraries beside t
   t.same(unnamedLibs(own, dir, table, 'crate'), [], "a dylib's own earlier .so, in the out dir it searches, is no input of its");
 });
 
+// The out dir and a searched dir are compared as the kernel finds them, not as text: a Makefile in a
+// checkout reached through a link, `--out-dir $(PWD)/out -L crate=out` (the daemon has the cwd with
+// links resolved), keyed the call's own last rlib, and each build missed after the one before.
+t.test("the call's own outputs are left out however its out dir is spelt, and only its own dir's", async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'lib-search-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const cwd = join(base, 'real', 'ws');
+  mkdirSync(join(cwd, 'out'), { recursive: true });
+  for (const f of ['libl.rlib', 'libl.rmeta', 'libother.rlib']) writeFileSync(join(cwd, 'out', f), f);
+  symlinkSync(cwd, join(base, 'link'));
+  const table = new PrefixTable([{ name: 'cwd', path: cwd }]);
+  const lib = (...extra: string[]) => parseInvocation(['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', ...extra]);
+  t.same(unnamedLibs(lib('-L', 'crate=out', '--out-dir', join(base, 'link', 'out')), cwd, table, 'crate'), [`${cwd}/out/libother.rlib`], 'the out dir through the link, the search dir under the cwd');
+  t.same(unnamedLibs(lib('-L', `crate=${join(base, 'link', 'out')}`, '--out-dir', 'out'), cwd, table, 'crate'), [`${base}/link/out/libother.rlib`], 'and the other way round');
+  // `sub/..` names the cwd as text; the kernel takes `..` from where `sub` points, another dir, whose
+  // `libl.rlib` is another crate `l` (an older one the call's `extern crate l` may take).
+  mkdirSync(join(base, 'other', 'x'), { recursive: true });
+  writeFileSync(join(base, 'other', 'libl.rlib'), 'older l');
+  symlinkSync(join(base, 'other', 'x'), join(cwd, 'sub'));
+  t.same(unnamedLibs(lib('-L', 'crate=sub/..', '--out-dir', '.'), cwd, table, 'crate'), [`${cwd}/sub/../libl.rlib`], 'a dir that is the out dir only as text: its libl.rlib is an input');
+});
+
 t.test('a static library named in two native dirs is the first dir\'s, as rustc takes it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lib-search-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
