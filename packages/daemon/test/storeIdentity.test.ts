@@ -67,3 +67,13 @@ t.test('a store dir removed and made again is another, though inode numbers are 
     rmSync(dir, { recursive: true });
   }
 });
+
+t.test('a path that held nothing when the daemon took it: a file there at stop is not its, and stays', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-owned-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const sock = join(dir, 'daemon.sock');
+  const owned = new OwnedPath(sock); // removed before it was taken (a store removed at once)
+  writeFileSync(sock, 'a newer daemon\'s');
+  owned.removeIfOwn();
+  t.ok(existsSync(sock), "the newer daemon's file is left alone");
+});
