@@ -10,7 +10,9 @@ import { cargoTerminalOf } from '../src/cargoStderr.js';
 // stderr is a terminal: into a pipe (a CI log) it would split a diagnostic cargo writes in pieces.
 // A copy of bash stands in for cargo (its process name is its file's name); it starts a child in a
 // process group of its own (`set -m`), as a rustc under a cargo that is no group leader is.
-const skip = spawnSync('script', ['--version']).status === 0 ? false : 'util-linux script(1) is not installed';
+// Asked to run something, not for its version: a container with no devpts mounted has script(1)
+// (bsdutils, essential in Debian) but no pseudo-terminal to give it, and the tests failed there.
+const skip = spawnSync('script', ['-qec', 'true', '/dev/null'], { stdio: 'ignore', timeout: 10_000 }).status === 0 ? false : 'no script(1), or no pseudo-terminal for it (devpts not mounted)';
 
 const dir = mkdtempSync(join(tmpdir(), 'cargo-stderr-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
