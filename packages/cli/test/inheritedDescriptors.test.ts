@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, waitFor } from './helpers.js';
+import { BIN, DAEMON_MAIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon outlives the build that started it. Any pipe it inherited stays
 // open as long as it runs: a shell reading that pipe (a `2> >(tee log)`, as CI
@@ -46,6 +46,9 @@ async function startsCleanly(t: Test, store: Store, args: string[], extra: NodeJ
   // cargo's probe returns at once, while the daemon it started comes up.
   t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon is up');
   const pid = store.daemonPid();
+  // The starter under test: bash spells the bundle's path from its own (`bin/../packages/…`), node's join does not.
+  const main = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[1];
+  t.ok(extra.SPLITCACHE_CLIENT === 'node' ? main === DAEMON_MAIN : main?.includes('/bin/../packages/'), `started by ${extra.SPLITCACHE_CLIENT === 'node' ? 'the node client' : 'bin/splitcache'} (${main})`);
   const held = inheritable(pid);
   t.notOk(
     held.some((h) => /pipe:|socket:/.test(h)),
@@ -66,8 +69,13 @@ t.test("a daemon started by cargo's first probe (bin/splitcache) keeps none of t
   await startsCleanly(t, store, [await realRustc(), '-vV'], {});
 });
 
+// `@` in the store dir's path is outside the bytes bin/splitcache takes for a socket path: it leaves
+// the start to the node client. With SPLITCACHE_CLIENT=node alone, bash started the daemon before
+// the client ran, and these cases tested bash's start twice.
+const nodeStore = () => new Store(tempDir('store@node'));
+
 t.test('a daemon started by the node client keeps none of the caller\'s pipes', async (t) => {
-  const store = new Store();
+  const store = nodeStore();
   t.teardown(() => store.stop());
   const cwd = printingCrate('inherited');
   await startsCleanly(t, store, [await realRustc(), ...printingCrateArgs(cwd)], { SPLITCACHE_CLIENT: 'node' }, cwd);
@@ -76,7 +84,7 @@ t.test('a daemon started by the node client keeps none of the caller\'s pipes', 
 t.test("a daemon keeps none of the caller's pipes inherited in one run of descriptors from fd 3, by either starter", async (t) => {
   const rustc = await realRustc();
   for (const client of ['exec', 'node']) {
-    const store = new Store();
+    const store = client === 'node' ? nodeStore() : new Store();
     t.teardown(() => store.stop());
     const cwd = printingCrate(`in a run ${client}`);
     const args = client === 'exec' ? [rustc, '-vV'] : [rustc, ...printingCrateArgs(cwd)];
