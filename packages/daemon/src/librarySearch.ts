@@ -1,10 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { outputStem, type Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
-import { bigStatOf } from './isFile.js';
 import { isRustDylib } from './rustDylib.js';
-import { FILE_IDENTITY } from './startStamp.js';
 
 // The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
@@ -47,7 +45,7 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
   const out: string[] = [];
   // The call's own outputs of an earlier build, where its out dir is searched too (a Makefile's
   // `-L . --out-dir .`): no input of its own, they made each call's key differ from the one before.
-  // The two dirs compared as the kernel finds them: compared as text, `--out-dir $(PWD)/out -L
+  // The two dirs compared as the kernel finds them (their real paths): compared as text, `--out-dir $(PWD)/out -L
   // crate=out` in a checkout reached through a link (the daemon has the cwd with links resolved)
   // kept the call's own last rlib in its key, and `-L crate=sub/..` (the out dir `.` as text, a dir
   // beside where `sub` points to rustc) left out the libraries rustc may take there.
@@ -67,10 +65,18 @@ export function unnamedLibs(inv: Invocation, cwd: string, table: PrefixTable, ki
   return out;
 }
 
-/** A dir's device and inode (undefined where it can't be stat'ed): one dir however a path spells it. */
+/**
+ * A dir's real path (undefined where it can't be resolved): one dir however a path spells it, links
+ * and `..` taken as the kernel takes them. Not its device and inode: an overlayfs whose layers lie on
+ * two file systems (no `xino`) can give two dirs one pair, and a library rustc may take would have
+ * been left out of the key (a review's finding); two real paths of one dir (a bind mount) cost a miss.
+ */
 function dirIdentity(path: string): string | undefined {
-  const st = bigStatOf(path);
-  return st ? FILE_IDENTITY(st) : undefined;
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
