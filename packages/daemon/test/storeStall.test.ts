@@ -10,6 +10,10 @@ import type { Logger } from '../src/log.js';
 // taken for hung: the waits end at once, the log is held (it is in the store dir), and the store is
 // asked again every 5 s until a write goes through. These stand in a script for `touch`.
 
+// Both cases are timers and a child that sleeps, each with a store dir of its own: side by side,
+// the file takes the longer one's time (13 s) rather than both (20 s).
+t.jobs = 2;
+
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 function fixture(t: Test) {
