@@ -11,6 +11,11 @@ import { alive, assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrat
 // each rustc the plan needs (packages/daemon/src/execServer.ts, execCall.ts). These tests drive that path with real
 // cargo and rustc, and check it against what a node client would have done.
 
+// Each case has a store and daemon of its own. One waits out `server stop`'s 10 s wait (15 s in
+// all); it goes first, and the others run beside it, two cases at a time: 29 s one after another,
+// 16 s so.
+t.jobs = 2;
+
 /** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps `seconds`. */
 function slowRustc(seconds = 60): { rustc: string; pidFile: string } {
   const dir = tempDir('slow-rustc');
@@ -39,6 +44,25 @@ async function startedStore(t: Test): Promise<{ store: Store; log: string; env: 
 /** The directory the store's daemon keeps its runs' files in: the last field of exec.port. */
 const runsDir = (dir: string) => readFileSync(join(dir, 'exec.port'), 'utf8').trim().split(' ').slice(2).join(' ');
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+
+t.test('server stop while a call compiles for longer than it waits: it says the daemon is stopping, not stopped, and the daemon ends with the call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  await store.splitcache(['server', 'start']);
+  const daemon = store.daemonPid();
+  // 15 s: still compiling when `server stop`'s 10 s wait ends, though that command's own start
+  // takes seconds on a loaded machine (12 s left ~2 s of margin: a flaky-test helper's reading).
+  const { rustc, pidFile } = slowRustc(15);
+  const cwd = printingCrate('compiled through a stop');
+  const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
+  await sleepingPid(t, pidFile);
+  const stop = await store.splitcache(['server', 'stop']);
+  t.equal(stop.code, 0, 'server stop exits 0');
+  t.equal(stop.stdout, `splitcache daemon stopping (pid ${daemon}): it ends once the calls in hand end\n`, 'after its 10 s wait, it says the daemon still runs, and why');
+  assertOk(t, await call, 'the call finishes');
+  t.ok(await waitFor(() => !alive(daemon), 10_000), 'and the daemon ends after it');
+});
+
 
 t.test('a cargo build goes through the exec port: no node client, every call cached, binaries as plain cargo makes them', async (t) => {
   const store = new Store();
@@ -199,24 +223,6 @@ t.test("a connection the exec port resets (a daemon exiting with it in its backl
   assertOk(t, r, 'the call succeeds');
   t.equal(r.stderr, '', "with nothing on stderr (bash's read said `read error: 0: Connection reset by peer`)");
   t.same((await store.calls()).map((e) => e.outcome), ['miss'], 'served by the daemon through the node client');
-});
-
-t.test('server stop while a call compiles for longer than it waits: it says the daemon is stopping, not stopped, and the daemon ends with the call', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  await store.splitcache(['server', 'start']);
-  const daemon = store.daemonPid();
-  // 15 s: still compiling when `server stop`'s 10 s wait ends, though that command's own start
-  // takes seconds on a loaded machine (12 s left ~2 s of margin: a flaky-test helper's reading).
-  const { rustc, pidFile } = slowRustc(15);
-  const cwd = printingCrate('compiled through a stop');
-  const call = runOnPipes(BIN, [rustc, ...printingCrateArgs(cwd, 'slow')], { cwd, env: store.env() });
-  await sleepingPid(t, pidFile);
-  const stop = await store.splitcache(['server', 'stop']);
-  t.equal(stop.code, 0, 'server stop exits 0');
-  t.equal(stop.stdout, `splitcache daemon stopping (pid ${daemon}): it ends once the calls in hand end\n`, 'after its 10 s wait, it says the daemon still runs, and why');
-  assertOk(t, await call, 'the call finishes');
-  t.ok(await waitFor(() => !alive(daemon), 10_000), 'and the daemon ends after it');
 });
 
 t.test("a run that can't be set up (the runs directory replaced by a file under the daemon): the call builds plainly, with one line", async (t) => {
