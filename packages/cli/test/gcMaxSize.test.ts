@@ -6,10 +6,35 @@ import { assertOk, BIN, copyFixture, fileTree, printingCrate, printingCrateArgs,
 // `gc --max-size 0` means what SPLITCACHE_MAX_SIZE=0 means (docs/CONFIG.md, as
 // ccache's max_size = 0): no size limit. It used to evict every entry.
 
+// Each case has a store and daemon of its own. One waits for the gc a daemon runs 10 s after
+// its start; it goes first, and the others run beside it, two cases at a time: 18 s one after
+// another, 12 s so.
+t.jobs = 2;
+
 interface GcResult {
   entriesBefore: number;
   entriesEvicted: number;
 }
+
+// A limit lowered between two daemons (or a store restored from a CI cache saved over its limit)
+// was applied only once a twentieth of it had been stored anew: a build of hits left the store at
+// 714 % of its limit, and a CI job saved it so. Now a daemon checks a while after it starts.
+t.test('a daemon started over a lowered limit brings the store within it, with no new store to set it off', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const crate = printingCrate('over the limit');
+  assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'the crate builds, and is stored');
+  const before = (await store.stats()).usage;
+  await store.stop();
+  const limit = before.blobBytes - 1;
+  assertOk(t, await run(BIN, ['server', 'start'], { env: store.env({ SPLITCACHE_MAX_SIZE: String(limit) }) }), `a daemon starts with SPLITCACHE_MAX_SIZE=${limit}`);
+  const usage = async () => JSON.parse((await run(BIN, ['stats', '--json'], { env: store.env({ SPLITCACHE_MAX_SIZE: String(limit) }) })).stdout) as { usage: { blobBytes: number } };
+  t.ok((await usage()).usage.blobBytes > limit, 'over it at first');
+  let within = false;
+  for (const end = Date.now() + 20_000; !within && Date.now() < end; await new Promise((r) => setTimeout(r, 500))) within = (await usage()).usage.blobBytes <= limit;
+  t.ok(within, 'within it a while after the start');
+});
 
 t.test('gc --max-size 0 has no size limit: it evicts nothing but by --evict-older-than', async (t) => {
   const store = new Store();
@@ -64,26 +89,6 @@ t.test("gc counts each entry's record blob against the max-size, as its outputs:
   // The counter `stats` shows as `entries evicted` (a mutation audit found it unchecked).
   t.equal(after.evicted, 1, 'stats counts the entry gc evicted');
   t.match((await store.splitcache(['stats'])).stdout, /entries evicted\s+1\n/, 'and says so');
-});
-
-// A limit lowered between two daemons (or a store restored from a CI cache saved over its limit)
-// was applied only once a twentieth of it had been stored anew: a build of hits left the store at
-// 714 % of its limit, and a CI job saved it so. Now a daemon checks a while after it starts.
-t.test('a daemon started over a lowered limit brings the store within it, with no new store to set it off', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const rustc = await realRustc();
-  const crate = printingCrate('over the limit');
-  assertOk(t, await run(BIN, [rustc, ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'the crate builds, and is stored');
-  const before = (await store.stats()).usage;
-  await store.stop();
-  const limit = before.blobBytes - 1;
-  assertOk(t, await run(BIN, ['server', 'start'], { env: store.env({ SPLITCACHE_MAX_SIZE: String(limit) }) }), `a daemon starts with SPLITCACHE_MAX_SIZE=${limit}`);
-  const usage = async () => JSON.parse((await run(BIN, ['stats', '--json'], { env: store.env({ SPLITCACHE_MAX_SIZE: String(limit) }) })).stdout) as { usage: { blobBytes: number } };
-  t.ok((await usage()).usage.blobBytes > limit, 'over it at first');
-  let within = false;
-  for (const end = Date.now() + 20_000; !within && Date.now() < end; await new Promise((r) => setTimeout(r, 500))) within = (await usage()).usage.blobBytes <= limit;
-  t.ok(within, 'within it a while after the start');
 });
 
 // A key with two results (one root file, a module edited: a branch switched and back), gc evicting
