@@ -10,6 +10,11 @@ import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, w
 // ends; a daemon started meanwhile (by the next calls) waits for it, and past its wait serves
 // uncached until the old one has ended (daemon/src/main.ts, openWhenFree).
 
+// Each case has a store and daemon of its own, and waits out a compile that sleeps; the second
+// sleeps past a new daemon's 10 s wait for the store. Two cases at a time: 22 s one after another,
+// 16 s so.
+t.jobs = 2;
+
 const crate = printingCrate;
 
 /**
