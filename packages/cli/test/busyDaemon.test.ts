@@ -12,6 +12,11 @@ import { BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, realRustc, run, run
 
 const BLOCK_MS = 16_000;
 
+// Each case has a store and daemon of its own; two at a time, a 5 s pause beside a blocked loop and
+// two loops blocked at once (each daemon's own thread, each held for BLOCK_MS by the clock, however
+// little CPU it gets: 'starved of CPU' is a held loop too): 58 s one after another, 35 s so.
+t.jobs = 2;
+
 /**
  * Blocks the event loop of the daemon `pid` of `store` for `ms`, through its inspector (SIGUSR1 opens it on the
  * port its --inspect-port gave: 0, any free one, which node names in the daemon's log); resolves once the loop runs.
