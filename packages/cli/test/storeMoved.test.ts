@@ -8,6 +8,23 @@ import { assertOk, BIN, printingCrate, printingCrateArgs, runOnPipes, Store, tem
 // which lead to the old daemon; that daemon must not go on by the old path
 // (storeHome.ts).
 
+// Each case has a store and daemon of its own, and waits for that daemon to notice its store gone
+// (it looks every few seconds): the longest first, the others beside it, two cases at a time: 14 s
+// one after another, 8 s so.
+t.jobs = 2;
+
+t.test('a store removed while no call comes: its daemon stops within seconds, not at its idle timeout', async (t) => {
+  const dir = tempDir('removed-idle');
+  const store = new Store(dir);
+  t.teardown(() => store.stop());
+  const cwd = printingCrate('removed between builds');
+  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() }), 'a call starts the daemon');
+  const daemon = store.daemonPid();
+  rmSync(dir, { recursive: true, force: true });
+  t.ok(await waitFor(() => !existsSync(`/proc/${daemon}`), 15_000), 'the daemon stops (its idle timeout is 600 s)');
+  t.notOk(existsSync(dir), 'and makes nothing again at the store\'s path');
+});
+
 t.test('a store moved while its daemon runs: one call builds uncached, the daemon stops, the next call hits the moved entry', async (t) => {
   const parent = tempDir('moved');
   const [before, after] = [join(parent, 'before'), join(parent, 'after')];
@@ -68,14 +85,3 @@ t.test("a store removed while its daemon runs and made again by the next call: t
   t.same((await store.calls()).map((e) => e.outcome), ['miss', 'hit'], 'and hits the entry the new store holds');
 });
 
-t.test('a store removed while no call comes: its daemon stops within seconds, not at its idle timeout', async (t) => {
-  const dir = tempDir('removed-idle');
-  const store = new Store(dir);
-  t.teardown(() => store.stop());
-  const cwd = printingCrate('removed between builds');
-  assertOk(t, await runOnPipes(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() }), 'a call starts the daemon');
-  const daemon = store.daemonPid();
-  rmSync(dir, { recursive: true, force: true });
-  t.ok(await waitFor(() => !existsSync(`/proc/${daemon}`), 15_000), 'the daemon stops (its idle timeout is 600 s)');
-  t.notOk(existsSync(dir), 'and makes nothing again at the store\'s path');
-});
