@@ -18,6 +18,24 @@ function loggingNode(): { path: string; log: string } {
   return { path: `${dir}:${process.env.PATH}`, log };
 }
 
+// Each case has a store of its own; the one that waits out a spawn lock no daemon comes for goes
+// first, and the others run beside it, two cases at a time: 13 s one after another, 8 s so.
+t.jobs = 2;
+
+t.test('a spawn lock that names no pid and no daemon comes for: the call waits ~2 s for the exec port, then its client takes the start over', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  mkdirSync(store.dir, { recursive: true });
+  writeFileSync(join(store.dir, 'daemon.starting'), '');
+  const sleep = loggingSleep();
+  const cwd = printingCrate('no pid');
+  // Under a timeout: a wait that never ends was a hung build.
+  const r = await run('timeout', ['-k', '5', '60', '/bin/bash', '-c', ON_PIPES, '_', BIN, 'rustc', ...args(cwd)], { cwd, env: store.env({ PATH: sleep.path }) });
+  t.equal(r.code, 0, `the call succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
+  t.equal(waits(sleep.log), 75, 'after 75 waits for the exec port, no more');
+  t.equal(spawnSync(join(cwd, 'out', 'tramp-t'), { encoding: 'utf8' }).stdout, 'no pid\n', 'with the right binary');
+});
+
 t.test('with no daemon and no store dir yet, the trampoline starts one for a burst of calls, and they reach it', async (t) => {
   const store = new Store(join(tempDir('store'), 'not-yet'));
   t.teardown(() => store.stop());
@@ -117,16 +135,3 @@ t.test('a spawn lock naming a starter that is gone: the call does not wait on it
   t.equal((await store.stats()).misses, 1, 'the daemon its client started served it');
 });
 
-t.test('a spawn lock that names no pid and no daemon comes for: the call waits ~2 s for the exec port, then its client takes the start over', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  mkdirSync(store.dir, { recursive: true });
-  writeFileSync(join(store.dir, 'daemon.starting'), '');
-  const sleep = loggingSleep();
-  const cwd = printingCrate('no pid');
-  // Under a timeout: a wait that never ends was a hung build.
-  const r = await run('timeout', ['-k', '5', '60', '/bin/bash', '-c', ON_PIPES, '_', BIN, 'rustc', ...args(cwd)], { cwd, env: store.env({ PATH: sleep.path }) });
-  t.equal(r.code, 0, `the call succeeds${r.stderr ? `: ${r.stderr}` : ''}`);
-  t.equal(waits(sleep.log), 75, 'after 75 waits for the exec port, no more');
-  t.equal(spawnSync(join(cwd, 'out', 'tramp-t'), { encoding: 'utf8' }).stdout, 'no pid\n', 'with the right binary');
-});
