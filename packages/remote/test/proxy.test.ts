@@ -9,6 +9,10 @@ import { proxyAuthorization, proxyFor } from '../src/proxyFor.js';
 // A remote behind a proxy (a CI runner in a company network): the proxy settings of the
 // environment are honoured as curl and sccache's client honour them (proxyFor.ts).
 
+// Each case has servers of its own; three wait out timeouts (the ones below time themselves against
+// a bound of 5 s, over a 1 s timeout): two cases at a time, 12 s one after another, 7 s so.
+t.jobs = 2;
+
 t.test('proxyFor reads the environment as curl does', async (t) => {
   const https = new URL('https://cache.example.com:8443/sc');
   const http = new URL('http://10.1.2.3/sc');
