@@ -43,6 +43,11 @@ async function withFault(t: Test, fault: Fault, env: NodeJS.ProcessEnv = {}) {
   return { mem, runner, ...(await build(t, runner, `against a remote with fault '${fault}'`)) };
 }
 
+// Each case has a remote and a runner of its own (the seed is only read); most wait out the remote's
+// timeouts, asleep: two cases at a time, 21 s one after another, 12 s so. Their bounds are on each
+// call's lookup (connected to planned), which other work on the machine barely moves.
+t.jobs = 2;
+
 t.before(async () => {
   // One upload, reused by every case: runner A fills an in-process remote.
   ({ items: seed, expected } = await seedRemote(BUILD));
