@@ -53,7 +53,7 @@ t.test('a deep store held by a daemon at its old temp-dir socket: the new daemon
     const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
     t.same([r.code, r.stderr], [0, ''], `${text} call: built, silently (${client} client)`);
   }
-  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, 'the earlier daemon stopped as asked');
+  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]), 0, 'the earlier daemon stopped as asked');
   t.match(readFileSync(join(store.dir, 'daemon.log'), 'utf8'), /of an earlier splitcache serves this store at .*asking it to stop/, 'daemon.log says so');
   t.equal((await store.stats()).misses, 2, 'the new daemon served both calls');
 });
@@ -90,5 +90,5 @@ t.test('`server status` and `server stop` reach a daemon at its old temp-dir soc
   t.match(status.stdout, new RegExp(`running \\(pid ${old.pid}\\b`), `status names it (${status.stdout.trim()})`);
   const stop = await store.splitcache(['server', 'stop']);
   t.match(stop.stdout, /splitcache daemon stopped/, `stop stops it (${stop.stdout.trim()})`);
-  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000))]), 0, 'it ended');
+  t.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still running'), 10_000).unref())]), 0, 'it ended');
 });
