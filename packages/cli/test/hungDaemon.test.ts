@@ -14,9 +14,9 @@ import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, re
 // starts another daemon, and the store is as it was.
 
 // Each case has a store and daemon of its own, and spends most of its time waiting out a silence
-// (asleep, not on a CPU): eight at a time, the file takes 26 s (four at a time, 42 s), and each
-// call still gives up ~10.2 s after its daemon stopped, against the 20 s bound below.
-t.jobs = 8;
+// (asleep, not on a CPU): all thirteen at once, the file takes 20 s (four at a time, 42 s), and
+// each call still gives up 10.1-10.6 s after its daemon stopped, against the 20 s bound below.
+t.jobs = 13;
 
 const HUNG = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped[^\n]*\n$/;
 
