@@ -12,9 +12,9 @@ import { alive, assertOk, BIN, copyFixture, ON_PIPES, oneFileCrate, printingCrat
 // cargo and rustc, and check it against what a node client would have done.
 
 // Each case has a store and daemon of its own. One waits out `server stop`'s 10 s wait (15 s in
-// all); it goes first, and the others run beside it, two cases at a time: 29 s one after another,
+// all); it goes first, and the others run beside it, three cases at a time: 29 s one after another,
 // 16 s so.
-t.jobs = 2;
+t.jobs = 3;
 
 /** A `rustc` that, for the crate named `slow` and only once, writes its pid to `pidFile` and sleeps `seconds`. */
 function slowRustc(seconds = 60): { rustc: string; pidFile: string } {
