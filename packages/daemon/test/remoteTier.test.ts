@@ -16,6 +16,10 @@ import { cache, checkout, log, MANIFEST, open, produce, SOURCE, tmp } from './re
 // without cargo: one hand-made entry goes up from one store and comes back into another.
 t.before(initHash);
 
+// Each case has its own stores and server; several wait out timeouts or slow answers: two cases at
+// a time, 9 s one after another, 7 s so.
+t.jobs = 2;
+
 t.test('an entry uploaded from one store is found, verified and backfilled into another', async (t) => {
   const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0, tokens: parseTokens('w read-write\nr read', 't') });
   t.teardown(() => server.close());
