@@ -60,6 +60,8 @@ t.test('explain says what the latest call did: a pass-through, a hit after the m
   t.equal(typo.code, 1, 'a name no call has is an error');
   t.match(typo.stderr, /^splitcache: tinny is named by no call in the audit log .*; did you mean tiny\?\n$/, 'with the names near it');
   t.equal(typo.stdout, '');
+  const far = await store.splitcache(['explain', 'itnyy']);
+  t.match(far.stderr, /; did you mean tiny\?\n$/, 'two edits away, one a swap of neighbours, it is still named');
   const nosuch = await store.splitcache(['explain', 'tiny', '--session', 'nosuch']);
   t.equal(nosuch.code, 1, 'so is a session with no call of it');
   t.equal(nosuch.stderr, 'splitcache: no call of tiny in session nosuch is in the audit log\n');
