@@ -84,6 +84,19 @@ t.test('a result too large to store: explain says so, not "no earlier entry"', a
       '  larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)\n' +
       "  and so was this call's: the next build misses too\n",
   );
+  // Asked of its session, the result not stored was another session's: it read "no earlier entry".
+  t.equal((await run(BIN, ['explain', 'tiny', '--session', 'two'], { env: store.env(env) })).stdout, r.stdout, 'so with --session two');
+  // The limit lifted, the next build stores its result: it read "no earlier entry" too.
+  await store.stop();
+  rmSync(join(ws, 'target'), { recursive: true });
+  assertOk(t, await store.cargo(ws, ['build', '--lib'], { SPLITCACHE_SESSION: 'three' }), 'build three, with no limit');
+  t.ok((await store.audit('three')).find((e) => e.crate === 'tiny')?.entryKey, 'stores its result');
+  t.equal(
+    (await store.splitcache(['explain', 'tiny'])).stdout,
+    'tiny missed because an earlier call compiled it under the same key, and its result was not stored:\n' +
+      '  larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)\n',
+    'its miss is the result before it not stored',
+  );
 });
 
 /** A `cargo build --lib` of `ws` from a clean target dir, as session `session`. */

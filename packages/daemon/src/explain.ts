@@ -61,8 +61,11 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   // By crate and type: a package's name matches each of its targets (`app` its lib, its bin, also
   // named `app`, and its test `it`), and the latest call told of is the explained miss's target's.
   const latestOf = new Map<string, AuditEvent>();
-  // Results of the crate compiled and not stored, by key: a later miss of that key is theirs.
+  // The crate's keys whose latest call compiled and stored nothing (why), in every session: a miss
+  // of that key is theirs. Read in the session asked for only, a miss of session two read "no
+  // earlier entry of this crate exists" of a key session one compiled and could not store.
   const unstored = new Map<string, string>();
+  let unstoredBefore: string | undefined;
   const ofCrate = crateMatcher(name);
   const names = new Set<string>();
   let seen = false;
@@ -75,12 +78,14 @@ export async function explainMiss(store: Store, name: string, session?: string, 
     }
     seen = true;
     if (e.crateType && e.outcome !== 'passthrough') types.add(e.crateType);
+    const before = e.key === undefined ? undefined : unstored.get(e.key);
+    noteStored(unstored, e);
     if ((session && e.session !== session) || (crateType && e.crateType !== crateType)) continue;
     latest = e;
     latestOf.set(`${e.crate} ${e.crateType}`, e);
     if (e.outcome !== 'miss') continue;
-    if (miss?.key && miss.notStored) unstored.set(miss.key, miss.notStored);
     miss = e;
+    unstoredBefore = before;
   }
   const crateOf = name.replace(/-/g, '_');
   // A crate no call names (a typo) was told "has no recorded miss", as one that always hit is.
@@ -107,9 +112,12 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };
   const unlike = UNLIKE_PLAIN.find((r) => reasons.includes(r));
   if (unlike) return { ...about, key: miss.key, verdict: 'unlike-plain', reason: unlike, differences: [] };
-  const unstoredReason = unstored.get(miss.key);
-  if (unstoredReason && !(await store.getManifest(miss.key))) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredReason, differences: [] };
   const mine = await store.getManifest(miss.key);
+  // Not stored, unless a result stored before the miss's own is there to tell what differs: a
+  // miss whose own result was stored (the size limit raised since) read "no earlier entry".
+  const own = miss.entryKey ? (mine?.results.findIndex((r) => r.entryKey === miss.entryKey) ?? -1) : -1;
+  const older = (mine?.results.length ?? 0) - own - 1;
+  if (unstoredBefore && older === 0) return { ...about, key: miss.key, verdict: 'not-stored', reason: unstoredBefore, differences: [] };
   // An entry evicted since keeps no key parts (Store.evictEntries), and its mark goes in time: an
   // old session's miss read "no earlier entry of this crate exists" of a crate with entries under
   // other keys (a soak helper's finding).
@@ -161,6 +169,17 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   }
   if (!best) return { ...about, key: miss.key, verdict: 'first-build', differences: [] };
   return { ...about, key: miss.key, verdict: 'key', differences: best.diff.map(readable), comparedWith: best.key };
+}
+
+/**
+ * Keeps `unstored` (key → why its result was not stored) to the crate's call `e`: a miss that
+ * stored nothing marks its key, but for a hit built plainly after all (its entry is there, or
+ * evicted: entry-gone); a result stored or a hit clears it.
+ */
+function noteStored(unstored: Map<string, string>, e: AuditEvent): void {
+  if (!e.key) return;
+  if (e.outcome === 'miss' && e.notStored && !BUILT_PLAINLY.has(e.reason ?? '')) unstored.set(e.key, e.notStored);
+  else if (e.outcome === 'hit' || e.entryKey) unstored.delete(e.key);
 }
 
 /** Whether manifest `m` is of package `pkg` (any, where none is given): its CARGO_PKG_NAME component. */
