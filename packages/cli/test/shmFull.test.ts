@@ -152,6 +152,12 @@ t.test("/dev/shm filled while a hit's link step writes its output: the build suc
   t.same(readdirSync(join(ws, 'target'), { recursive: true }).filter((f) => String(f).endsWith('.rlink')), [], 'no .rlink left in the target dir');
   // The bin hit, then was linked by a plain rustc after all: a miss that stored nothing, not a hit.
   t.same((await store.calls('filled')).map((e) => `${e.crateType}:${e.outcome}:${e.reason ?? ''}`), ['lib:hit:', 'bin:miss:runs-dir-full'], 'the bin, built plainly, is counted as a miss (runs-dir-full), the lib as a hit');
+  // explain told it as a miss whose result was not stored, "the next build misses too": it hits.
+  t.equal(
+    (await store.splitcache(['explain', 'shm', '--type', 'bin', '--session', 'filled'])).stdout,
+    "shm hit, then was compiled by a plain rustc after all:\n  rustc's output was lost to a full runs dir (its entry is kept: a build with room hits it)\n",
+    'explain says it hit, was built plainly, and its entry is kept',
+  );
 
   await hitsAgain(t, ns, store, ws, cargo, 'after', 'filled under the link', 'both calls are hits: the bin was not evicted');
   t.same((await store.stats()).errors, {}, 'no cache error counted');

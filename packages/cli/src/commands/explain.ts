@@ -27,8 +27,8 @@ const SAY: Record<Explanation['verdict'], string> = {
 const PLAINLY: Record<string, string> = {
   'link-failed': 'linking its cached objects failed, and the entry was evicted',
   'link-error': 'its link failed, and so did a plain rustc\'s: the crate\'s own error (the entry is kept, for the build that links once that is mended)',
-  'runs-dir-full': "rustc's output was lost to a full runs dir",
-  'run-not-set-up': 'its run could not be set up',
+  'runs-dir-full': "rustc's output was lost to a full runs dir (its entry is kept: a build with room hits it)",
+  'run-not-set-up': 'its run could not be set up (its entry is kept)',
   'out-dir-missing': 'its --out-dir was not there as a directory, where rustc fails to write (a hit would have made it)',
   'output-read-only': 'an output of it was there read-only, which rustc refuses to write over (a hit would have replaced it)',
   'output-symlink': 'its dep-info file was a symlink, which rustc writes through (a hit would have replaced the link)',
@@ -135,7 +135,9 @@ export async function runExplain(args: string[]): Promise<number> {
   // The local miss's reason alone read as if the remote had nothing: it had the crate and could not serve it.
   if (r.remote) out += `  the remote could not serve it either: ${remoteText(r.remote)}\n`;
   if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
-  else if (r.notStored) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
+  // A hit built plainly stored nothing, but its entry is kept unless its link failed: the next
+  // build hits it (before, "the next build misses too" of a runs dir that was full).
+  else if (r.notStored && (r.verdict !== 'built-plainly' || r.reason === 'link-failed')) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
   return 0;
 }
