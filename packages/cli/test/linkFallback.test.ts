@@ -43,6 +43,8 @@ t.test('a failed link of cached objects falls back to a plain compile and evicts
   t.equal(stats.notStored['link-failed'], linkingHits.length, 'and counted as not stored');
   const why = await store.splitcache(['explain', 'fx_derive', '--session', 'failing']);
   t.match(why.stdout, /fx_derive hit, then was compiled by a plain rustc after all:\n\s+linking its cached objects failed, and the entry was evicted/, '`explain` says what happened');
+  // Its entry evicted, the next build misses it: explain says so (a built-plainly hit's entry is kept otherwise).
+  t.match(why.stdout, /\n  this call's result was not stored \([^)]*\): the next build misses too\n$/, 'and that the next build misses too');
 
   rmSync(join(ws, 'target'), { recursive: true, force: true });
   assertOk(t, await store.cargo(ws, build, { ...env, SPLITCACHE_SESSION: 'again' }), 'a third build succeeds');
@@ -73,6 +75,8 @@ t.test("a crate's own link error: no line blames the cache, and the entry is kep
   t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no cache fault counted');
   const why = await store.splitcache(['explain', 'greets']);
   t.match(why.stdout, /its link failed, and so did a plain rustc's: the crate's own error/, why.stdout);
+  // Its entry is kept, so the build that links hits it: not "the next build misses too".
+  t.notMatch(why.stdout, /misses too/, 'explain does not say the next build misses');
 
   const lib = tempDir('scgreet');
   writeFileSync(join(lib, 'greet.c'), 'int sc_greet(void) { return 42; }\n');
