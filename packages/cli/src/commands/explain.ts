@@ -137,7 +137,10 @@ export async function runExplain(args: string[]): Promise<number> {
   if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
   // A hit built plainly stored nothing, but its entry is kept unless its link failed: the next
   // build hits it (before, "the next build misses too" of a runs dir that was full).
-  else if (r.notStored && (r.verdict !== 'built-plainly' || r.reason === 'link-failed')) out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
+  // After a failed link of cached objects, the reason's own line says the entry went; its code again
+  // in brackets ("not stored (link-failed)") told a reader nothing more.
+  else if (r.verdict === 'built-plainly' && r.reason === 'link-failed') out += "  and the plain rustc's result is not stored: the next build misses too\n";
+  else if (r.notStored && r.verdict !== 'built-plainly') out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
   return 0;
 }
