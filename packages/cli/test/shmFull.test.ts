@@ -30,12 +30,16 @@ const SHM_KIB = 256;
  */
 async function smallShm(t: Test, store?: { dir: string; kib: number }) {
   const mounts = [`mount -t tmpfs -o size=${SHM_KIB}k tmpfs /dev/shm`, ...(store ? [`mount -t tmpfs -o size=${store.kib}k tmpfs "$0"`] : [])];
-  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && echo mounted && exec sleep 600`, store?.dir ?? ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Its stderr piped, not inherited: a sleep holding the test's own stderr kept tap waiting up to
+  // 600 s after a failure under --bail (which runs no teardown).
+  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && echo mounted && exec sleep 600`, store?.dir ?? ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  holder.stderr.on('data', (d: Buffer) => (said += d.toString()));
   // The namespace, and its tmpfs, go with the last process in it: the sleep, and the daemon stopped by its Store's teardown.
   t.teardown(() => void holder.kill('SIGKILL'));
   await new Promise<void>((res, rej) => {
     holder.stdout.once('data', () => res());
-    holder.once('exit', (code) => rej(new Error(`unshare exited ${code}`)));
+    holder.once('exit', (code) => rej(new Error(`unshare exited ${code}: ${said.trim()}`)));
   });
   // Entering a mount namespace sets the working directory to its root: --wd sets it back.
   const inside = (cmd: string, args: string[], env?: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<RunResult> =>
