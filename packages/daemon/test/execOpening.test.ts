@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,6 +55,30 @@ const OPEN4 = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0
 /** The same as /10 sends it, its pid proven by its stat line. */
 const OPEN10 = '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$st" 1 rustc >&3';
 
+/**
+ * Runs a bash caller: `script`, with $1 the port, $2 the token and $3 `arg` where one is given, its
+ * stdout a pipe read into `said()` as it comes (`onData` sees each piece after), under `env` beside
+ * this process's. `ended` resolves once the caller has closed, true; or, given `ms`, false once that
+ * has passed, the caller and its `cat` killed as a group (it is started as one then).
+ */
+function bashCaller(port: number, token: string, script: string, opts: { arg?: string; env?: NodeJS.ProcessEnv; ms?: number; spawn?: SpawnOptions; onData?: (b: Buffer) => void } = {}) {
+  const args = ['-c', script, '_', String(port), token, ...(opts.arg === undefined ? [] : [opts.arg])];
+  const caller = spawn('bash', args, { ...opts.spawn, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, detached: opts.ms !== undefined });
+  let said = '';
+  caller.stdout!.on('data', (b: Buffer) => {
+    said += b.toString();
+    opts.onData?.(b);
+  });
+  const closed = new Promise<boolean>((r) => caller.on('close', () => r(true)));
+  let timer: NodeJS.Timeout | undefined;
+  const ended = opts.ms === undefined ? closed : Promise.race([closed, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), opts.ms)))]).then((done) => {
+    clearTimeout(timer);
+    if (!done) process.kill(-caller.pid!, 'SIGKILL');
+    return done;
+  });
+  return { said: () => said, ended };
+}
+
 /** An sc-exec/2 opening with `secret`, naming a pid that holds no such connection (declined: `fallback`). */
 const opening = (secret: string) => ['sc-exec/2', secret, '1', '1', '2', '', '1', 'rustc', ''].join('\0');
 
@@ -96,13 +120,9 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
   // A caller as bin/splitcache of /4 is (it takes `alive`), its connection looked up in the TCP table; its
   // stdout and stderr a pipe, as cargo gives them (node's stdio pipes are socket pairs, which the port declines).
   const script = OPEN4 + ' && cat <&3; } | cat';
-  const caller = spawn('bash', ['-c', script, '_', String(port), token], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SPLITCACHE_DIR: dir },
-  });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  await new Promise((r) => caller.on('close', r));
+  const caller = bashCaller(port, token, script, { env: { SPLITCACHE_DIR: dir } });
+  await caller.ended;
+  const said = caller.said();
   const lines = said.split('\n');
   t.equal(lines[0], 'ok', 'taken');
   t.ok(lines.filter((l) => l === 'alive').length >= 2, `alive while the plan was made (${JSON.stringify(said)})`);
@@ -116,15 +136,10 @@ t.test('a call whose plan outlasts the request timeout: it hears `alive` meanwhi
  */
 async function call(port: number, token: string, env: NodeJS.ProcessEnv, answer = 'ran 0 quiet'): Promise<{ said: string; ended: boolean }> {
   const script = OPEN4 + ' && while read -r l <&3; do echo "$l"; case $l in run*) echo "$3" >&3;; esac; done; } | cat';
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, answer], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 10_000)))]);
-  clearTimeout(timer);
-  // Its `cat` too, which a pipe left open keeps reading.
-  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
-  return { said, ended: ended === true };
+  // Killed past 10 s with its `cat` too, which a pipe left open keeps reading.
+  const caller = bashCaller(port, token, script, { arg: answer, env, ms: 10_000 });
+  const ended = await caller.ended;
+  return { said: caller.said(), ended };
 }
 
 t.test("a call that fails, or that the port declines once the caller is open, lets go of the caller's pipes", async (t) => {
@@ -155,10 +170,9 @@ t.test("a tee run's caller hears an empty line each second while its rustc runs"
     OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); echo printed at compile time >"$3/${a[3]}.out"; sleep 3; printf "\\0%s ran 101 tee\\n" "${a[4]}" >&3;; esac; done; } | cat',
   ].join(' ');
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  await new Promise((r) => caller.on('close', r));
+  const caller = bashCaller(port, token, script, { arg: runs, env: { SPLITCACHE_DIR: dir } });
+  await caller.ended;
+  const said = caller.said();
   const lines = said.split('\n');
   t.match(lines[1], /^\[run tee 0 \S+ \S+\]$/, `a tee run (${JSON.stringify(said)})`);
   t.ok(lines.filter((l) => l === '[]').length >= 2, 'empty lines while it ran');
@@ -177,10 +191,8 @@ t.test("a hit's output reaches a slow reader whole before the call ends", async 
   const hit = { action: 'hit', token: 'tk', stdout: out, stderr: Buffer.from('warning: the last words\n'), code: 0 };
   const { dir, port, token } = await server(t, 0, undefined, hit);
   const script = OPEN4 + ' && cat <&3 >/dev/null; } | { sleep 2; cat; }';
-  const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
   const chunks: Buffer[] = [];
-  caller.stdout.on('data', (b: Buffer) => chunks.push(b));
-  await new Promise((r) => caller.on('close', r));
+  await bashCaller(port, token, script, { env: { SPLITCACHE_DIR: dir }, onData: (b) => chunks.push(b) }).ended;
   const got = Buffer.concat(chunks);
   t.equal(got.length, out.length + 24, 'every byte came');
   t.ok(got.subarray(0, out.length).equals(out), 'its stdout');
@@ -194,13 +206,9 @@ t.test('a caller whose stdout is a file is declined, its file untouched and its 
   const { dir, port, token } = await server(t, 0, undefined, hit);
   const file = join(dir, 'build.log');
   const script = '{ exec 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && echo an earlier line >&1 && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >&2; } 2>&1 >>"$3" | cat';
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 10_000)))]);
-  clearTimeout(timer);
-  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
+  const caller = bashCaller(port, token, script, { arg: file, env: { SPLITCACHE_DIR: dir }, ms: 10_000 });
+  const ended = await caller.ended;
+  const said = caller.said();
   t.equal(said, 'ok\nfallback\n', 'declined: the node client serves it');
   t.equal(readFileSync(file, 'utf8'), 'an earlier line\n', 'the file as it was');
   t.ok(ended, 'its stderr, a pipe, ended with the call');
@@ -215,10 +223,9 @@ t.test("a caller's stat line must name the start of the process its pid is here"
       '{ exec 2>&1 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && read -r st </proc/$BASHPID/stat && pre=${st%)*} && a=(${st##*) }) &&',
       'if [ -n "$3" ]; then a[19]=$3; fi && printf "%s\\0" sc-exec/10 "$2" $BASHPID 4 5 "" 3 "$pre) ${a[*]}" 1 rustc >&3 && cat <&3; } | cat',
     ].join(' ');
-    const caller = spawn('bash', ['-c', script, '_', String(port), token, tick], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-    let said = '';
-    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-    await new Promise((r) => caller.on('close', r));
+    const caller = bashCaller(port, token, script, { arg: tick, env: { SPLITCACHE_DIR: dir } });
+    await caller.ended;
+    const said = caller.said();
     return said;
   };
   t.equal(await ask(''), 'ok\nplain\n', 'its own stat line: served');
@@ -236,15 +243,17 @@ t.test("bytes that come after a call has ended go to no descriptor that took the
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3;;',
     '"exit "*) sleep 1; echo left behind >&3;; esac; done; } | cat',
   ].join(' ');
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-  let said = '';
   const files: number[] = [];
-  caller.stdout.on('data', (b: Buffer) => {
-    said += b.toString();
+  const caller = bashCaller(port, token, script, {
+    arg: runs,
+    env: { SPLITCACHE_DIR: dir },
     // The call has ended: descriptors opened now take the lowest numbers free, the caller's among them.
-    if (files.length === 0 && said.includes('[exit ')) for (let i = 0; i < 20; i++) files.push(openSync(join(dir, `f${i}`), 'w'));
+    onData: () => {
+      if (files.length === 0 && caller.said().includes('[exit ')) for (let i = 0; i < 20; i++) files.push(openSync(join(dir, `f${i}`), 'w'));
+    },
   });
-  await new Promise((r) => caller.on('close', r));
+  await caller.ended;
+  const said = caller.said();
   await new Promise((r) => setTimeout(r, 300));
   files.forEach((fd) => closeSync(fd));
   t.match(said, /\[exit 0\]\n$/, 'the call ended well');
@@ -274,9 +283,8 @@ t.test('a caller hears `alive` again while the daemon works after its run was an
     OPEN4 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run quiet "*) a=($l); : >"$3/${a[3]}.out"; : >"$3/${a[3]}.err"; echo "[answered]"; echo "ran 0 quiet" >&3;; esac; done; } | cat',
   ].join(' ');
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  await new Promise((r) => caller.on('close', r));
+  const caller = bashCaller(port, token, script, { arg: runs, env: { SPLITCACHE_DIR: dir }, onData: () => (said = caller.said()) });
+  await caller.ended;
   t.match(said, /^\[ok\]\n(\[alive\]\n)*\[run quiet 0 \S+\]\n\[answered\]\n/, `a quiet run, answered (${JSON.stringify(said)})`);
   t.ok(heardSince() >= 2, '`alive` while the daemon stored the run');
   t.match(said, /\[exit 0\]\n$/, 'and the call ended well');
@@ -295,9 +303,8 @@ t.test("stderr that comes after a run's answer, while the call goes on, reaches 
     OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee\\n" "${a[4]}" >&3; echo left behind >&3;; esac; done; } | cat',
   ].join(' ');
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  await new Promise((r) => caller.on('close', r));
+  const caller = bashCaller(port, token, script, { arg: runs, env: { SPLITCACHE_DIR: dir }, onData: () => (said = caller.said()) });
+  await caller.ended;
   t.match(said, /\[run tee 0 \S+ \S+\]\n/, `a tee run (${JSON.stringify(said)})`);
   t.match(said, /^left behind$/m, "what came after its answer was relayed to the caller's stderr");
   t.match(said, /\[exit 0\]\n$/, 'and the call ended well');
@@ -310,10 +317,9 @@ t.test("a hit's stdout and stderr reach the caller's stdout and stderr, each its
   const hit = { action: 'hit', token: 'tk', stdout: Buffer.from('printed at compile time\n'), stderr: Buffer.from('warning: a warning\n'), code: 0 };
   const { dir, port, token } = await server(t, 0, undefined, hit);
   const script = '{ { exec 4>&1 5>&2 3<>"/dev/tcp/127.0.0.1/$1" && printf "%s\\0" sc-exec/4 "$2" $BASHPID 4 5 "" 1 rustc >&3 && cat <&3 >/dev/null; } 2>&1 >&6 | sed "s/^/err: /"; } 6>&1 | cat';
-  const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir } });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  await new Promise((r) => caller.on('close', r));
+  const caller = bashCaller(port, token, script, { env: { SPLITCACHE_DIR: dir } });
+  await caller.ended;
+  const said = caller.said();
   t.same(said.split('\n').sort(), ['', 'err: warning: a warning', 'printed at compile time'], `each on its own (${JSON.stringify(said)})`);
 });
 
@@ -327,13 +333,9 @@ t.test('an answer too long for one, its line not ended, fails the call at once',
     OPEN10 + ' &&',
     'while IFS= read -r l <&3; do echo "[$l]"; case $l in "run tee "*) a=($l); : >"$3/${a[3]}.out"; printf "\\0%s ran 0 tee%0100d" "${a[4]}" 0 >&3;; esac; done; } | cat',
   ].join(' ');
-  const caller = spawn('bash', ['-c', script, '_', String(port), token, runs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir }, detached: true });
-  let said = '';
-  caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([new Promise((r) => caller.on('close', () => r(true))), new Promise((r) => (timer = setTimeout(() => r(false), 20_000)))]);
-  clearTimeout(timer);
-  if (!ended) process.kill(-caller.pid!, 'SIGKILL');
+  const caller = bashCaller(port, token, script, { arg: runs, env: { SPLITCACHE_DIR: dir }, ms: 20_000 });
+  const ended = await caller.ended;
+  const said = caller.said();
   t.ok(ended, 'the connection ended');
   t.match(said, /^\[ok\]\n(\[alive\]\n)*\[run tee 0 \S+ \S+\]\n(\[\]\n)*$/, `with no exit code: the caller builds plainly (${JSON.stringify(said)})`);
 });
@@ -345,10 +347,9 @@ t.test("a call's warning reaches the caller's stderr, and none under SPLITCACHE_
   const { dir, port, token } = await server(t, 0, undefined, plan);
   const script = OPEN4 + ' && cat <&3; } | cat';
   for (const log of ['', 'quiet']) {
-    const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPLITCACHE_DIR: dir, SPLITCACHE_LOG: log } });
-    let said = '';
-    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-    await new Promise((r) => caller.on('close', r));
+    const caller = bashCaller(port, token, script, { env: { SPLITCACHE_DIR: dir, SPLITCACHE_LOG: log } });
+    await caller.ended;
+    const said = caller.said();
     const lines = said.split('\n').filter((l) => l !== 'ok' && l !== 'alive' && l !== '').sort();
     t.same(lines, log === 'quiet' ? ['plain'] : ['plain', 'splitcache: SPLITCACHE_TEST: a word for the user'], `SPLITCACHE_LOG=${log} (${JSON.stringify(said)})`);
   }
@@ -361,11 +362,9 @@ t.test("another user's process, with the token, is declined", { skip: !root && '
   const { dir, port, token } = await server(t);
   const script = OPEN4 + ' && cat <&3; } | cat';
   const ask = async (uid?: number) => {
-    const caller = spawn('bash', ['-c', script, '_', String(port), token], { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: { ...process.env, SPLITCACHE_DIR: dir }, ...(uid === undefined ? {} : { uid, gid: uid }) });
-    let said = '';
-    caller.stdout.on('data', (b: Buffer) => (said += b.toString()));
-    await new Promise((r) => caller.on('close', r));
-    return said;
+    const caller = bashCaller(port, token, script, { env: { SPLITCACHE_DIR: dir }, spawn: { cwd: '/', ...(uid === undefined ? {} : { uid, gid: uid }) } });
+    await caller.ended;
+    return caller.said();
   };
   t.equal(await ask(), 'ok\nplain\n', "the daemon's own user: served");
   t.equal(await ask(65534), 'ok\nfallback\n', 'nobody: declined');
