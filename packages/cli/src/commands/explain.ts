@@ -135,10 +135,8 @@ export async function runExplain(args: string[]): Promise<number> {
   // The local miss's reason alone read as if the remote had nothing: it had the crate and could not serve it.
   if (r.remote) out += `  the remote could not serve it either: ${remoteText(r.remote)}\n`;
   if (r.notStored === r.reason && r.verdict === 'not-stored') out += "  and so was this call's: the next build misses too\n";
-  // A hit built plainly stored nothing, but its entry is kept unless its link failed: the next
-  // build hits it (before, "the next build misses too" of a runs dir that was full).
-  // After a failed link of cached objects, the reason's own line says the entry went; its code again
-  // in brackets ("not stored (link-failed)") told a reader nothing more.
+  // A hit built plainly keeps its entry, so the next build hits it, unless the link of its cached
+  // objects failed: that reason's line says the entry went, and this one only what follows.
   else if (r.verdict === 'built-plainly' && r.reason === 'link-failed') out += "  and the plain rustc's result is not stored: the next build misses too\n";
   else if (r.notStored && r.verdict !== 'built-plainly') out += `  this call's result was not stored (${NOT_STORED[r.notStored] ?? r.notStored}): the next build misses too\n`;
   process.stdout.write(out);
