@@ -96,6 +96,22 @@ t.test('split-debuginfo = "unpacked": a binary names its own target dir\'s .dwo 
   t.same((await store.audit('again')).filter((e) => e.outcome !== 'hit').map((e) => e.crate), [], 'which hits: its own target dir\'s entries');
 });
 
+// A check writes metadata only: no code, so no .dwo name, and nothing ties its results to a target
+// dir. Keyed by its out dir like a build's (item 17), a `cargo check` or clippy run in another
+// checkout or target dir hit none of its libs (a hunt: 0 of 34 with an unpacked dev profile).
+t.test('split-debuginfo = "unpacked": a cargo check in another target dir hits', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const env = { CARGO_PROFILE_DEV_SPLIT_DEBUGINFO: 'unpacked' };
+  assertOk(t, await store.cargo(ws, ['check', '--workspace'], { ...env, CARGO_TARGET_DIR: join(ws, 'target-one') }), 'a check into one target dir');
+  assertOk(t, await store.cargo(ws, ['check', '--workspace'], { ...env, CARGO_TARGET_DIR: join(ws, 'target-two'), SPLITCACHE_SESSION: 'two' }), 'and into another');
+  const calls = await store.audit('two');
+  const checked = calls.filter((e) => ['lib', 'bin', 'test'].includes(e.crateType));
+  t.ok(checked.length >= 3, `the other dir's check has its libs, bin and test among its calls (${checked.length})`);
+  t.same(checked.filter((e) => e.outcome !== 'hit').map((e) => `${e.crate} ${e.outcome}`), [], 'each of them a hit');
+});
+
 // A staticlib's archive also holds its allocator shim's object, which rustc removes from the out dir
 // even where it keeps the codegen units' objects (`-Zsplit-dwarf-kind=single` here; an Apple target's
 // unpacked build, cargo's dev default there): taken for one of those, every such build's ingest

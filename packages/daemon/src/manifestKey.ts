@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { hasDebuginfo, instrumentsCoverage, libPathKind, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { instrumentsCoverage, libPathKind, namesSplitDwarf, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -228,7 +228,9 @@ export interface ManifestKey {
  *     while that dir was rebuilt, none once it was cleaned ("Could not find
  *     DWO CU", no symbols). So such results serve their own target dir only,
  *     as a plain build's files would. Keys change only for such calls: no
- *     new CACHE_VERSION.
+ *     new CACHE_VERSION. Not for a call that writes no code (`--emit` of
+ *     metadata and dep-info only: `cargo check`, clippy), whose outputs name
+ *     no `.dwo`: keyed by its out dir, it missed in every other checkout.
  * 18. Where cargo names the working directory through a symlink (its form
  *     is normalised in items 3 and 4) and the call has a `--remap-path-prefix`
  *     of its own: whether one of them covers the directory as the kernel has
@@ -319,7 +321,7 @@ export async function buildManifestKey(
   }
   if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${realCwd} ${resolve(realCwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
-  if (inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
+  if (namesSplitDwarf(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
   if (realCwd !== cwd) {
     const froms = remapFroms(inv.args);
     if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18

@@ -10,6 +10,20 @@ export function hasDebuginfo(inv: Invocation): boolean {
   return level !== undefined && !NO_DEBUGINFO.has(level);
 }
 
+/** `--emit` kinds that write no code, so no debug info and no `.dwo` name: what `cargo check` asks for. */
+const NO_CODE = new Set(['metadata', 'dep-info', 'mir']);
+
+/**
+ * Whether the call's outputs name its `.dwo` files (or its objects, where they hold the DWARF) by
+ * absolute path: `-C split-debuginfo=unpacked` with debug info, and an `--emit` that writes code.
+ * A metadata-only call (`cargo check`, clippy) writes none; keyed by its out dir all the same, it
+ * missed in every other checkout or target dir (a hunt with an unpacked dev profile: a `cargo
+ * check` elsewhere hit 0 of 34 calls).
+ */
+export function namesSplitDwarf(inv: Invocation): boolean {
+  return inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv) && inv.emit.some((e) => !NO_CODE.has(e.kind));
+}
+
 /**
  * Whether a `-C split-debuginfo=unpacked` compile leaves its object files
  * (`<stem>.<cgu>.rcgu.o`) in the out-dir, as rustc decides it: with debug
