@@ -2,8 +2,13 @@ import { closeSync, fstatSync, openSync, rmSync, statSync, type Stats } from 'no
 import { join } from 'node:path';
 import { tempSuffix } from '@splitcache/store';
 
-/** Within this, a file system's clock is taken for the daemon's (a coarse kernel tick, whole-second times). */
-const SKEW_TOLERANCE_MS = 2000;
+/** Within this, a file system's clock AHEAD of the daemon's is taken for the daemon's: that only stores less. */
+const AHEAD_TOLERANCE_MS = 2000;
+/**
+ * A lag within this is a kernel's coarse tick (a ctime up to one jiffy behind the clock it is read
+ * from: 4 ms at HZ=250, 10 at HZ=100), which rustc's ~40 ms start covers (changedSince.ts).
+ */
+const TICK_MS = 10;
 /** A device's skew is measured again after this. */
 const MEASURED_FOR_MS = 10_000;
 
@@ -11,7 +16,7 @@ const measured = new Map<number, { skewMs: number; at: number }>();
 
 /**
  * The clock of the file system that holds `dir`, against the daemon's: the ctime a file made there
- * gets, less `Date.now()` (0 within SKEW_TOLERANCE_MS), measured at most every 10 s per device.
+ * gets, less `Date.now()` (as `skewFrom` takes it), measured at most every 10 s per device.
  * A file's ctime is set by its file system's clock: a network file system's server, a VM's host
  * (a bind mount under Docker Desktop). One ahead of the daemon's by an hour dated every input
  * after its compile's start, and no result was stored (`input-modified-during-compile`, every
@@ -26,7 +31,9 @@ export function fsClockSkew(dir: string): { dev: number; skewMs: number } | unde
     return undefined;
   }
   const known = measured.get(dev);
-  if (known && Date.now() - known.at < MEASURED_FOR_MS) return { dev, skewMs: known.skewMs };
+  // A daemon's clock stepped back since (NTP, a VM resumed) is measured again too.
+  const age = known ? Date.now() - known.at : -1;
+  if (known && age >= 0 && age < MEASURED_FOR_MS) return { dev, skewMs: known.skewMs };
   const probe = join(dir, `.sc-clock-${tempSuffix()}`);
   let fd: number;
   try {
@@ -37,7 +44,7 @@ export function fsClockSkew(dir: string): { dev: number; skewMs: number } | unde
   try {
     const now = Date.now();
     const raw = fstatSync(fd).ctimeMs - now;
-    const skewMs = Math.abs(raw) < SKEW_TOLERANCE_MS ? 0 : raw;
+    const skewMs = skewFrom(raw);
     measured.set(dev, { skewMs, at: now });
     return { dev, skewMs };
   } catch {
@@ -46,6 +53,21 @@ export function fsClockSkew(dir: string): { dev: number; skewMs: number } | unde
     closeSync(fd);
     rmSync(probe, { force: true });
   }
+}
+
+/**
+ * The skew applied for a probe's ctime less `Date.now()` read after it was made (`raw`), which
+ * can only overstate a lag and understate a lead, so either applied moves `since` no later than
+ * the file system's clock had it. A lead under 2 s is not applied (the inputs of the last 2 s
+ * before a compile read as changed: fewer stores, never a wrong one). Any lag beyond a tick is:
+ * not applied, an input written in the first `-raw` ms of a compile (a clock 1.5 s behind, as
+ * Docker Desktop's bind mounts can run) was dated before its start and stored with outputs of
+ * its old text. A file system of whole seconds measures up to 1 s of lag with none (its ctime
+ * truncated); there an input written in the second before the compile's is not stored either.
+ */
+export function skewFrom(raw: number): number {
+  if (raw >= 0) return raw < AHEAD_TOLERANCE_MS ? 0 : raw;
+  return raw > -TICK_MS ? 0 : raw;
 }
 
 /** `since` (the daemon's clock) on the clock of the file system of `st`, where `skew` measured its device. */

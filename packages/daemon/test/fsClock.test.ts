@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changedSince } from '../src/changedSince.js';
-import { fsClockSkew, sinceOn } from '../src/fsClock.js';
+import { fsClockSkew, sinceOn, skewFrom } from '../src/fsClock.js';
 
 // An input's ctime is set by its file system's clock. Where that clock ran an hour ahead of the
 // daemon's (a network file system's server, a VM host's bind mount), every input read as changed
@@ -35,6 +35,53 @@ t.test(`a file system whose clock is ${behind / 1000} s ahead of the daemon's: i
   t.notOk(changedSince(before, stBefore, sinceOn(stBefore, startedAt, skew)), 'on its own clock, the file written before is unchanged');
   t.ok(changedSince(during, stDuring, sinceOn(stDuring, startedAt, skew)), 'and the one written during the compile is changed');
   t.same(readdirSync(dir).sort(), ['before.rs', 'during.rs'], 'no probe file is left');
+});
+
+// A file system's clock behind the daemon's by under 2 s was taken for the daemon's: an input
+// written in the compile's first 1.5 s got a ctime before its start (on the daemon's clock) and
+// was stored, its new digest with the outputs of its old text. Here the daemon's clock is moved
+// 1.5 s ahead, so the file system's reads 1.5 s behind it.
+t.test("a file system whose clock is 1.5 s behind the daemon's: an input written during the compile is changed, one written before it is not", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-clock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const before = join(dir, 'before.rs');
+  writeFileSync(before, 'fn a() {}\n');
+  await sleep(150);
+  const realNow = Date.now;
+  Date.now = () => realNow() + 1500;
+  t.teardown(() => void (Date.now = realNow));
+  const startedAt = Date.now();
+  await sleep(30);
+  const during = join(dir, 'during.rs');
+  writeFileSync(during, 'fn b() {}\n');
+
+  const [stBefore, stDuring] = [statSync(before), statSync(during)];
+  t.notOk(changedSince(during, stDuring, startedAt), "by the daemon's clock alone, the file written during the compile reads as unchanged (what stored it)");
+  const skew = fsClockSkew(dir);
+  t.ok(skew && skew.skewMs <= -1500 && skew.skewMs > -2500, `the lag measured: ${skew?.skewMs} ms`);
+  t.ok(changedSince(during, stDuring, sinceOn(stDuring, startedAt, skew)), 'on its own clock, the file written during the compile is changed (before: stored)');
+  t.notOk(changedSince(before, stBefore, sinceOn(stBefore, startedAt, skew)), 'and the one written before it is not');
+});
+
+t.test('the skew applied for a measured one: a lead under 2 s and a lag within a tick are none; any other lag is all applied', async (t) => {
+  t.equal(skewFrom(0), 0);
+  t.equal(skewFrom(-3.5), 0, "a coarse tick's lag (a local file system)");
+  t.equal(skewFrom(1500), 0, 'a lead under 2 s: inputs of the 1.5 s before a compile are not stored, none wrongly');
+  t.equal(skewFrom(3600_000), 3600_000);
+  t.equal(skewFrom(-1500), -1500, 'a lag of 1.5 s (before: 0)');
+  t.equal(skewFrom(-700), -700, 'a file system of whole seconds: the lag its truncated ctime may hide');
+  // On such a file system (a whole-second ctime, changedSince.ts), an input written seconds before
+  // the compile is still stored, and one written in the second it started in is not.
+  const dir = mkdtempSync(join(tmpdir(), 'fs-clock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const f = join(dir, 'a.rs');
+  writeFileSync(f, 'fn a() {}\n');
+  const st = statSync(f);
+  const startedAt = 1_700_000_000_250;
+  const dated = (ms: number) => ({ ...st, dev: st.dev, ctimeMs: Math.floor(ms / 1000) * 1000 }) as typeof st;
+  const skew = { dev: st.dev, skewMs: skewFrom(-999) };
+  t.notOk(changedSince(f, dated(startedAt - 3000), sinceOn(st, startedAt, skew)), 'written 3 s before: unchanged, stored');
+  t.ok(changedSince(f, dated(startedAt + 100), sinceOn(st, startedAt, skew)), 'written during: changed');
 });
 
 t.test("a file system on the daemon's clock: no skew, and since as it was", async (t) => {
