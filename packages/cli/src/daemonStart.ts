@@ -2,7 +2,7 @@
  * Reaching the store's daemon, and starting it when none answers.
  *
  * Who starts a daemon holds the spawn lock, `daemon.starting` in the store
- * dir (created exclusively; stale after 10 s), so a burst of cargo's parallel
+ * dir (created exclusively; stale after 10 s, or 2 s while it names no pid), so a burst of cargo's parallel
  * rustc calls starts one daemon, not one each. The daemon removes the lock
  * once it listens; its own LevelDB lock settles any race that slips through.
  *
@@ -24,6 +24,15 @@ import { DaemonConnection } from './daemonConnection.js';
 
 /** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
 const LOCK_STALE_MS = 10_000;
+/**
+ * How long a spawn lock with no pid in it is honoured. A starter writes one as it starts the
+ * daemon (bin/splitcache's from the daemon's own process, after a fork and an exec; the node
+ * client's after its spawn): milliseconds after it made the lock, ~0.1 s on a loaded machine.
+ * One empty past this is a starter's that was killed between the two, and a build's calls
+ * waited out LOCK_STALE_MS on it, building uncached. A live start taken over so starts a second
+ * daemon, which finds the store's index locked by the first and exits: a node start's CPU.
+ */
+const EMPTY_LOCK_STALE_MS = 2000;
 /** How often a waiting call looks whether the spawn lock has gone stale. */
 const LOCK_RECHECK_MS = 500;
 const START_RETRY_MS = 10_000;
@@ -234,7 +243,8 @@ function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
   } catch (err) {
     unwritableStore(dir, err);
     try {
-      if (!takeOver && Date.now() - statSync(lock).mtimeMs < LOCK_STALE_MS) return false; // someone else is starting it
+      const st = statSync(lock);
+      if (!takeOver && Date.now() - st.mtimeMs < (st.size === 0 ? EMPTY_LOCK_STALE_MS : LOCK_STALE_MS)) return false; // someone else is starting it
       unlinkSync(lock);
       closeSync(openSync(lock, 'wx'));
       return true;
