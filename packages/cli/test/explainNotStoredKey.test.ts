@@ -59,3 +59,27 @@ t.test('a miss after one not stored, with a result stored before both: explain t
   const r = await explain(store, 'three');
   t.same([r.verdict, r.differences.filter((d) => d.name.endsWith('m.rs')).length], ['inputs', 1], `m.rs differs from the first build's: ${JSON.stringify(r)}`);
 });
+
+t.test('a miss after a hit of its key, the hit after a call of the key that stored nothing: not "its result was not stored"', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = lib();
+  const build = builder(t, store, ws);
+  await build('first');
+  const m = join(ws, 'src', 'm.rs');
+  writeFileSync(m, 'pub fn one() -> u32 { 1 } // two\n');
+  await build('small', TOO_SMALL);
+  // The first build's text again: its entry hits, and the key's latest call stored nothing no more.
+  writeFileSync(m, 'pub fn one() -> u32 { 1 }\n');
+  await build('back');
+  t.match((await store.splitcache(['audit', '--session', 'back'])).stdout, /hit +tiny/, 'session back hits');
+  writeFileSync(m, 'pub fn one() -> u32 { 1 } // three\n');
+  await build('three');
+  // The first build's entry (hit by session back) evicted: no result stored before the miss's own is left to compare with.
+  const gc = JSON.parse((await store.splitcache(['gc', '--json'])).stdout) as { bytesKept: number };
+  const evicted = JSON.parse((await store.splitcache(['gc', '--max-size', String(gc.bytesKept - 1), '--json'])).stdout) as { entriesEvicted: number };
+  t.equal(evicted.entriesEvicted, 1, "gc evicts session first's entry, the older");
+  // Had session small's result been stored, this edit would have missed it all the same; the call before it hit.
+  const r = await explain(store, 'three');
+  t.not(r.verdict, 'not-stored', `the key's latest call before the miss hit: ${JSON.stringify(r)}`);
+});
