@@ -256,7 +256,7 @@ export function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boo
  * Takes over the lock `lock` judged stale as `st` showed it: moves it aside to a name of this
  * process's, and makes it again only if what it moved was that lock (inode and mtime). Removed
  * and made again by path, the lock that another call waiting on it had just taken over and made
- * again was removed too, and both started a daemon (2-5 rounds in 1000 of two takers at an instant:
+ * again was removed too, and both started a daemon (3-32 rounds in 300 of two takers at an instant:
  * spawnLockTakeover.test). Another's lock moved aside is put back, unless one was made meanwhile.
  */
 function takeStaleLock(lock: string, st: Stats): boolean {
