@@ -53,4 +53,9 @@ t.test("the crates an .rlink links: its own dirs' and the call's are its own; on
     t.equal(foreignCrateFile(['/linked/lib/libmk-7.rlib'], kinds(kind), ws, table, inLib), '/linked/lib/libmk-7.rlib', `named as one in an -L ${kind || '(kindless)'} dir: foreign`);
   }
   t.equal(foreignCrateFile(['/linked/lib/libmk-7.rlib'], kinds('native='), ws, table, inLib), undefined, 'an -L native dir holds no crates of the call');
+  // The -L dir's own file, outside the target dir (a prebuilt crate a Makefile links): the call's own, whatever the dir holds.
+  // With that check gone, every test passed (a mutation audit's survivor): such a crate's result was never stored.
+  for (const kind of ['', 'all=', 'crate=', 'dependency=']) {
+    t.equal(foreignCrateFile(['/ws/lib/libmk-7.rlib'], kinds(kind), ws, table, inLib), undefined, `the file in an -L ${kind || '(kindless)'} dir itself: its own`);
+  }
 });
