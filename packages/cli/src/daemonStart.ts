@@ -244,11 +244,39 @@ export function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boo
     unwritableStore(dir, err);
     try {
       const st = statSync(lock);
-      if (!takeOver && Date.now() - st.mtimeMs < (st.size === 0 ? EMPTY_LOCK_STALE_MS : LOCK_STALE_MS)) return false; // someone else is starting it
+      if (!takeOver && lockAgeMs(lock, st) < (st.size === 0 ? EMPTY_LOCK_STALE_MS : LOCK_STALE_MS)) return false; // someone else is starting it
       return takeStaleLock(lock, st);
     } catch {
       return false;
     }
+  }
+}
+
+/**
+ * How long ago the lock `st` was made or last written, on the clock that dated it: its file
+ * system's (a network file system's server, a VM host's bind mount), which may run seconds apart
+ * from this process's. Where this process's clock says stale (or the lock is dated over a second ahead
+ * of it), the file system's own "now" is read, as the ctime of a file made beside the lock. Read
+ * on this process's clock, a store dir 3 s behind it made a lock just made by a live starter look
+ * 3 s old, stale for an empty one (EMPTY_LOCK_STALE_MS), and the calls of a build's burst took
+ * it over one after another, each starting a daemon; one an hour ahead of it kept a lock left by
+ * a killed starter from going stale for an hour, and every call meanwhile built uncached.
+ */
+function lockAgeMs(lock: string, st: Stats): number {
+  const age = Date.now() - st.mtimeMs;
+  if (age > -1000 && age < EMPTY_LOCK_STALE_MS) return age;
+  const probe = `${lock}.now-${process.pid}`;
+  try {
+    rmSync(probe, { force: true });
+    const fd = openSync(probe, 'wx', 0o600);
+    try {
+      return fstatSync(fd).ctimeMs - st.mtimeMs;
+    } finally {
+      closeSync(fd);
+      rmSync(probe, { force: true });
+    }
+  } catch {
+    return age;
   }
 }
 
