@@ -2,7 +2,7 @@
  * Reaching the store's daemon, and starting it when none answers.
  *
  * Who starts a daemon holds the spawn lock, `daemon.starting` in the store
- * dir (created exclusively; stale after 10 s, or 2 s while it names no pid), so a burst of cargo's parallel
+ * dir (created exclusively; stale after 10 s, or 2 s while it names no pid: spawnLock.ts), so a burst of cargo's parallel
  * rustc calls starts one daemon, not one each. The daemon removes the lock
  * once it listens; its own LevelDB lock settles any race that slips through.
  *
@@ -16,23 +16,13 @@
  *   that dies before it listens is noticed at once, not at the timeout.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { refuseOthersSocket, socketPath, speaksTls, startFailedPaths, writeStartFailed } from '@splitcache/daemon/protocol';
 import { makeDirsSync } from '@splitcache/store/makeDirs';
 import { DaemonConnection } from './daemonConnection.js';
+import { takeSpawnLock, writeLockPid } from './spawnLock.js';
 
-/** How long a spawn lock is honoured, and how long a daemon's failed start keeps clients from starting another. */
-const LOCK_STALE_MS = 10_000;
-/**
- * How long a spawn lock with no pid in it is honoured. A starter writes one as it starts the
- * daemon (bin/splitcache's from the daemon's own process, after a fork and an exec; the node
- * client's after its spawn): milliseconds after it made the lock, ~0.1 s on a loaded machine.
- * One empty past this is a starter's that was killed between the two, and a build's calls
- * waited out LOCK_STALE_MS on it, building uncached. A live start taken over so starts a second
- * daemon, which finds the store's index locked by the first and exits: a node start's CPU.
- */
-const EMPTY_LOCK_STALE_MS = 2000;
 /** How often a waiting call looks whether the spawn lock has gone stale. */
 const LOCK_RECHECK_MS = 500;
 const START_RETRY_MS = 10_000;
@@ -179,7 +169,8 @@ function procMounted(): boolean {
 async function startUnlessServed(sock: string, dir: string, daemonMain: string, takeOver: boolean, firstRustc?: string): Promise<ChildProcess | DaemonConnection | undefined> {
   rootInOthersStore(dir);
   const lock = join(dir, 'daemon.starting');
-  if (!takeSpawnLock(lock, dir, takeOver)) return undefined;
+  const made = takeSpawnLock(lock, dir, takeOver);
+  if (!made) return undefined;
   const served = await DaemonConnection.tryConnect(sock);
   if (served) {
     rmSync(lock, { force: true });
@@ -203,7 +194,7 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
     const why = code === 'EACCES' ? 'is not writable by this user' : ['ENOTREG', 'ENXIO', 'EISDIR'].includes(code ?? '') ? 'is not a regular file' : `cannot be opened (${code ?? 'error'})`;
     unstartable(dir, `: its daemon.log ${why}`);
   }
-  return spawnDaemon(dir, daemonMain, log, firstRustc);
+  return spawnDaemon(dir, daemonMain, log, made, firstRustc);
 }
 
 /**
@@ -235,78 +226,8 @@ function unstartable(dir: string, why: string): never {
   throw Object.assign(new Error(line), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
-/** Makes the spawn lock `lock`; false if another starter holds one that is not yet stale (a `takeOver` takes it anyway). */
-export function takeSpawnLock(lock: string, dir: string, takeOver: boolean): boolean {
-  try {
-    closeSync(openSync(lock, 'wx'));
-    return true;
-  } catch (err) {
-    unwritableStore(dir, err);
-    try {
-      const st = statSync(lock);
-      if (!takeOver && lockAgeMs(lock, st) < (st.size === 0 ? EMPTY_LOCK_STALE_MS : LOCK_STALE_MS)) return false; // someone else is starting it
-      return takeStaleLock(lock, st);
-    } catch {
-      return false;
-    }
-  }
-}
-
-/**
- * How long ago the lock `st` was made or last written, on the clock that dated it: its file
- * system's (a network file system's server, a VM host's bind mount), which may run seconds apart
- * from this process's. Where this process's clock says stale (or the lock is dated over a second ahead
- * of it), the file system's own "now" is read, as the ctime of a file made beside the lock. Read
- * on this process's clock, a store dir 3 s behind it made a lock just made by a live starter look
- * 3 s old, stale for an empty one (EMPTY_LOCK_STALE_MS), and the calls of a build's burst took
- * it over one after another, each starting a daemon; one an hour ahead of it kept a lock left by
- * a killed starter from going stale for an hour, and every call meanwhile built uncached.
- */
-function lockAgeMs(lock: string, st: Stats): number {
-  const age = Date.now() - st.mtimeMs;
-  if (age > -1000 && age < EMPTY_LOCK_STALE_MS) return age;
-  const probe = `${lock}.now-${process.pid}`;
-  try {
-    rmSync(probe, { force: true });
-    const fd = openSync(probe, 'wx', 0o600);
-    try {
-      return fstatSync(fd).ctimeMs - st.mtimeMs;
-    } finally {
-      closeSync(fd);
-      rmSync(probe, { force: true });
-    }
-  } catch {
-    return age;
-  }
-}
-
-/**
- * Takes over the lock `lock` judged stale as `st` showed it: moves it aside to a name of this
- * process's, and makes it again only if what it moved was that lock (inode and mtime). Removed
- * and made again by path, the lock that another call waiting on it had just taken over and made
- * again was removed too, and both started a daemon (3-32 rounds in 300 of two takers at an instant:
- * spawnLockTakeover.test). Another's lock moved aside is put back, unless one was made meanwhile.
- */
-function takeStaleLock(lock: string, st: Stats): boolean {
-  const aside = `${lock}.taken-${process.pid}`;
-  renameSync(lock, aside); // ENOENT: another call took it first
-  const moved = statSync(aside);
-  const same = moved.ino === st.ino && moved.mtimeMs === st.mtimeMs;
-  if (!same) {
-    try {
-      linkSync(aside, lock);
-    } catch {
-      /* a lock made meanwhile stands */
-    }
-  }
-  unlinkSync(aside);
-  if (!same) return false;
-  closeSync(openSync(lock, 'wx'));
-  return true;
-}
-
 /** Spawns the daemon, its output appended to `log` (daemon.log, opened by the caller; closed here). */
-function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: string): ChildProcess {
+function spawnDaemon(dir: string, daemonMain: string, log: number, made: Stats, firstRustc?: string): ChildProcess {
   // The daemon needs extra CA certificates only where it speaks TLS; parsing them costs every node start ~80 ms here.
   // The user's NODE_OPTIONS are for their own node programs (bin/splitcache says why).
   const env = { ...process.env };
@@ -326,16 +247,7 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, firstRustc?: 
   // start under way, and bin/splitcache waited ~2 s on it in every call of the build (38 s against
   // 5 s for 200 crates). Written only into the lock this call made ('r+' makes none): the daemon may
   // have listened, and removed it, already.
-  try {
-    const fd = openSync(join(dir, 'daemon.starting'), 'r+');
-    try {
-      if (child.pid) writeSync(fd, String(child.pid));
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* gone already: the daemon listens */
-  }
+  if (child.pid) writeLockPid(join(dir, 'daemon.starting'), made, child.pid);
   return child;
 }
 
@@ -355,23 +267,6 @@ function madeStoreDir(dir: string): void {
     const what = dangling ? `a link to ${readlinkSync(dir)}, which is not there, is there` : code === 'EEXIST' ? 'a file is there' : 'a file is on its path';
     throw Object.assign(new Error(`the store dir ${dir} is not a directory (${what}): set SPLITCACHE_DIR to a directory`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
   }
-}
-
-/**
- * Throws SPLITCACHE_DAEMON_UNREACHABLE, naming the reason, when the spawn lock
- * could not be made for a reason other than another starter's lock: a store
- * dir on a read-only file system, or one that belongs to another user (whose
- * daemon's socket this user can't open either). No daemon could work there for
- * this caller, so the call builds uncached at once; it waited out the start
- * timeout (5 s a call) before. Each caller finds out for itself, in a failed
- * open: no note is left, since the reason is this caller's and another user's
- * calls must not read it.
- */
-function unwritableStore(dir: string, err: unknown): void {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EEXIST') return;
-  const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : `cannot be written (${code ?? 'error'})`;
-  throw Object.assign(new Error(`the store dir ${dir} ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
 /**

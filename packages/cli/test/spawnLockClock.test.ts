@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { takeSpawnLock } from '../src/daemonStart.js';
+import { takeSpawnLock } from '../src/spawnLock.js';
 import { tempDir } from './helpers.js';
 
 // A spawn lock's age is read against the clock that dated it: its file system's. Here this

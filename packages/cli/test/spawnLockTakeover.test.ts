@@ -10,7 +10,7 @@ import { tempDir } from './helpers.js';
 // and made again by path, the lock one call had just made again was removed by the next, and
 // both started a daemon. Each taker here is a process of its own, which takes each round's lock
 // (a dir of its own, stale from the start) at the round's instant, as the others do.
-const DAEMON_START = fileURLToPath(new URL('../src/daemonStart.js', import.meta.url));
+const SPAWN_LOCK = fileURLToPath(new URL('../src/spawnLock.js', import.meta.url));
 const TAKER = `
 const { takeSpawnLock } = await import(process.argv[1]);
 const [root, at, rounds, period] = process.argv.slice(2).map((a, i) => (i === 0 ? a : Number(a)));
@@ -42,7 +42,7 @@ t.test('of the calls that take over a stale spawn lock at one instant, one start
   const at = Date.now() + 1500;
   const outs = await Promise.all(
     Array.from({ length: TAKERS }, () => {
-      const p = spawn(process.execPath, ['--input-type=module', '-e', TAKER, DAEMON_START, root, String(at), String(ROUNDS), String(PERIOD_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, ['--input-type=module', '-e', TAKER, SPAWN_LOCK, root, String(at), String(ROUNDS), String(PERIOD_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       return new Promise<string>((res) => p.on('close', () => res(out)));
