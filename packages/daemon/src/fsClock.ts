@@ -6,9 +6,11 @@ import { tempSuffix } from '@splitcache/store';
 const AHEAD_TOLERANCE_MS = 2000;
 /**
  * A lag within this is a kernel's coarse tick (a ctime up to one jiffy behind the clock it is read
- * from: 4 ms at HZ=250, 10 at HZ=100), which rustc's ~40 ms start covers (changedSince.ts).
+ * from: 4 ms at HZ=250, 10 at HZ=100) and the millisecond probeOnce adds, with a margin: at 10,
+ * an HZ=100 kernel's own clock measured a lag now and then. rustc's ~40 ms start covers it
+ * (changedSince.ts).
  */
-const TICK_MS = 10;
+const TICK_MS = 15;
 /** A device's skew is measured again after this. */
 const MEASURED_FOR_MS = 10_000;
 
@@ -48,7 +50,13 @@ export function fsClockSkew(dir: string): { dev: number; skewMs: number } | unde
   return { dev, skewMs };
 }
 
-/** A file made in `dir`: its ctime less `Date.now()` read after it was made, and how long its open took. */
+/**
+ * A file made in `dir`: its ctime less the time just after it was made, and how long its open took.
+ * `Date.now()` is a whole millisecond, up to one before the time it was read, and a ctime may be
+ * finer (Linux's multigrain timestamps date a change finely once its dir's times were read): less
+ * `Date.now()` alone, a lag of 1.5 s measured as 1499.x ms, short of the lag. So the whole
+ * millisecond read is taken as its end, and the probe can only overstate a lag.
+ */
 function probeOnce(dir: string): { raw: number; tookMs: number } | undefined {
   const probe = join(dir, `.sc-clock-${tempSuffix()}`);
   let fd: number;
@@ -60,7 +68,7 @@ function probeOnce(dir: string): { raw: number; tookMs: number } | undefined {
   }
   try {
     const now = Date.now();
-    return { raw: fstatSync(fd).ctimeMs - now, tookMs: now - before };
+    return { raw: fstatSync(fd).ctimeMs - (now + 1), tookMs: now - before };
   } catch {
     return undefined;
   } finally {

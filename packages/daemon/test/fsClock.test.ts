@@ -66,6 +66,7 @@ t.test("a file system whose clock is 1.5 s behind the daemon's: an input written
 t.test('the skew applied for a measured one: a lead under 2 s and a lag within a tick are none; any other lag is all applied', async (t) => {
   t.equal(skewFrom(0), 0);
   t.equal(skewFrom(-3.5), 0, "a coarse tick's lag (a local file system)");
+  t.equal(skewFrom(-11), 0, 'a jiffy at HZ=100 and the millisecond a probe adds');
   t.equal(skewFrom(1500), 0, 'a lead under 2 s: inputs of the 1.5 s before a compile are not stored, none wrongly');
   t.equal(skewFrom(3600_000), 3600_000);
   t.equal(skewFrom(-1500), -1500, 'a lag of 1.5 s (before: 0)');
@@ -82,6 +83,28 @@ t.test('the skew applied for a measured one: a lead under 2 s and a lag within a
   const skew = { dev: st.dev, skewMs: skewFrom(-999) };
   t.notOk(changedSince(f, dated(startedAt - 3000), sinceOn(st, startedAt, skew)), 'written 3 s before: unchanged, stored');
   t.ok(changedSince(f, dated(startedAt + 100), sinceOn(st, startedAt, skew)), 'written during: changed');
+});
+
+// Date.now() is a whole millisecond, less than the time it was read; a ctime may be finer (a
+// kernel that dates a change finely once its dir's times were read, as Linux 6.13's multigrain
+// timestamps do on ext4 and tmpfs). Taken less the whole millisecond, such a probe measured a lag
+// of 1.5 s as 1499.x ms, short of the lag (the first of five here, after a stat of the dir).
+t.test("a lag is never measured short of what it is, where a ctime is finer than Date.now()'s whole ms", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'fs-clock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const realNow = Date.now;
+  let lag = 1500;
+  Date.now = () => realNow() + lag;
+  t.teardown(() => void (Date.now = realNow));
+  const short: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    lag += 20_000; // a clock moved on past MEASURED_FOR_MS: measured again
+    statSync(dir);
+    writeFileSync(join(dir, `f${i}.rs`), '');
+    const skew = fsClockSkew(dir);
+    if (!skew || skew.skewMs > -lag) short.push(skew ? skew.skewMs + lag : NaN);
+  }
+  t.same(short, [], 'no measure of the lag fell short of it');
 });
 
 t.test("a file system on the daemon's clock: no skew, and since as it was", async (t) => {
