@@ -217,6 +217,11 @@ t.test('descriptors on a terminal with no controlling terminal: its width, as pl
   };
   t.not(await at(undefined, 'fds'), await at(undefined, 'none'), 'plain rustc lays out for the descriptors\' terminal (else this test shows nothing)');
   for (const where of ['fds', 'none', 'fds'] as const) t.equal(await at(store, where), await at(undefined, where), `${where === 'fds' ? 'descriptors on a 40-column terminal, no controlling one' : 'no terminal'}: as plain rustc`);
+  // The node client too (client.ts, ownTerminal), which tells the daemon its descriptors' terminal.
+  const node = new Store();
+  t.teardown(() => node.stop());
+  Object.assign(env, { SPLITCACHE_CLIENT: 'node' });
+  for (const where of ['fds', 'none', 'fds'] as const) t.equal(await at(node, where), await at(undefined, where), `node client, ${where === 'fds' ? 'descriptors on a 40-column terminal, no controlling one' : 'no terminal'}: as plain rustc`);
 });
 
 const STTY = spawnSync('sh', ['-c', 'command -v stty'], { encoding: 'utf8' }).stdout.trim();
