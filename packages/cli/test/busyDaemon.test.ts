@@ -3,7 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'undici';
-import { BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { BUSY_MAX_MS } from '../src/daemonWatch.js';
+import { alive, BIN, DAEMON_MAIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon that sends nothing for 10 s but works meanwhile (it uses CPU, moves bytes, or waits
 // for one) is slow, not hung: on a loaded CI runner, 64 calls killed such a daemon and all built
@@ -105,4 +106,17 @@ t.test(`a miss whose daemon blocks for ${BLOCK_MS / 1000} s while rustc runs (th
   const s = await store.stats();
   t.same([s.misses, s.notStored], [2, {}], 'and both misses were stored');
   t.notOk(readFileSync(join(store.dir, 'daemon.log'), 'utf8').includes('SPLITCACHE_DAEMON'), 'the log has no word of a lost daemon');
+});
+
+// Busy is waited for up to BUSY_MAX_MS (daemonWatch.ts), not for good: a daemon whose loop never
+// ends (a loop bug) would otherwise hold every call of every build.
+t.test(`a daemon busy past ${BUSY_MAX_MS / 1000} s (a loop that never ends): the node client's call gives up on it, stops it, and builds uncached`, async (t) => {
+  const { store, pid } = await storeWith(t, 'forever');
+  const again = printingCrate('forever');
+  await blockEventLoop(store, pid, 10 * BUSY_MAX_MS);
+  const r = await runOnPipes('timeout', [String((BUSY_MAX_MS + 60_000) / 1000), BIN, 'rustc', ...printingCrateArgs(again)], { cwd: again, env: store.env({ SPLITCACHE_CLIENT: 'node' }) });
+  t.equal(r.code, 0, `the call succeeds, and ends (${r.stderr.slice(-300)})`);
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 60 s \(busy all along\), and was stopped \(building uncached\)\n$/, 'saying why');
+  t.equal(spawnSync(join(again, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'forever\n', 'its binary is right');
+  t.ok(await waitFor(() => !alive(pid)), 'and the daemon is gone');
 });
