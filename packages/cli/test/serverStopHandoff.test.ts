@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { alive, assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
 
 // A daemon stopped while a call of its still compiles keeps the store's lock until that call
 // ends; a daemon started meanwhile (by the next calls) waits for it, and past its wait serves
@@ -33,7 +33,8 @@ async function stopDuringSlowCall(t: Test, seconds: number) {
   const slow = crate('slow');
   const inFlight = run(BIN, [join(bin, 'rustc'), ...printingCrateArgs(slow, 'slow')], { cwd: slow, env: store.env() });
   t.ok(await waitFor(() => existsSync(compiling), 20_000), 'a call is compiling through the daemon');
-  const stopped = store.splitcache(['server', 'stop']);
+  // Whether the old daemon had ended as `server stop` returned: it waits for that (server.ts).
+  const stopped = store.splitcache(['server', 'stop']).then((r) => ({ ...r, oldGone: !alive(oldPid) }));
   t.ok(await waitFor(() => !existsSync(join(store.dir, 'exec.port')), 5000), 'the daemon is stopping (its exec port closed)');
   return { store, oldPid, inFlight, stopped, next: crate('next') };
 }
@@ -47,7 +48,9 @@ t.test('`server stop` while a call is in flight: the next call is served by a ne
   t.equal(r.code, 0, 'the next call builds');
   t.equal(r.stderr, '', `with nothing to say (${r.stderr.trim()})`);
   t.equal((await inFlight).code, 0, 'the call in flight finished');
-  await stopped;
+  const stop = await stopped;
+  t.equal(stop.stdout, 'splitcache daemon stopped\n', 'server stop says the daemon stopped');
+  t.ok(stop.oldGone, 'once it had: server stop returned after the old daemon ended, not while its call ran');
   const newPid = store.daemonPid();
   t.not(newPid, oldPid, 'a new daemon serves');
   t.equal(readFileSync(join(store.dir, 'daemon.pid'), 'utf8').trim(), String(newPid), "its pid file is its own (the old daemon's exit left it)");
