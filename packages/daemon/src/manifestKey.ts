@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { KeyBuilder, type FileDigestMemo, type Digest } from '@splitcache/hash';
 import { PLACEHOLDER_OPEN, placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { instrumentsCoverage, libPathKind, namesSplitDwarf, optionSpelled, unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { instrumentsCoverage, libPathKind, namesSplitDwarf, optionSpelled, unpackedKeepsObjects, writesCode, type Invocation } from '@splitcache/rustc';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
@@ -177,7 +177,9 @@ export interface ManifestKey {
  * 12. With -C profile-generate: its directory exactly as given, not
  *     normalised. The instrumented code names it (where the .profraw files
  *     go), so a checkout elsewhere must not get these objects; a relative one
- *     is read at run time and can be shared.
+ *     is read at run time and can be shared. Items 12 and 14 only where the
+ *     call writes code: a metadata-only call (`cargo check`, clippy) has no
+ *     instrumented code, and keyed by its cwd it missed in every other checkout.
  * (-C profile-use needs nothing here: rustc lists the profile in dep-info.)
  * 13. For a call through a driver in front of rustc (clippy-driver, for
  *     `cargo clippy`): its name, every CLIPPY_* variable (normalised), and
@@ -308,7 +310,7 @@ export async function buildManifestKey(
   if (remap) k.add('remap-path-prefix', remapKeyText(table, env)); // 10
   if (nativeCpu !== undefined) k.add('native-cpu', nativeCpu); // 11
   const profileDir = inv.codegen.get('profile-generate');
-  if (profileDir !== undefined) k.add('profile-generate-dir', profileDir); // 12
+  if (profileDir !== undefined && writesCode(inv)) k.add('profile-generate-dir', profileDir); // 12
   if (driver !== undefined) {
     // 13
     k.add('driver', driver);
@@ -319,7 +321,7 @@ export async function buildManifestKey(
     const shadowed = conf?.shadowed === undefined ? '' : ` shadowing ${named(conf.shadowed)}`;
     k.add('clippy-conf', conf === undefined ? 'none' : `${named(conf.file)} ${await files.digest(conf.file)}${shadowed}`);
   }
-  if (instrumentsCoverage(inv)) k.add('coverage-paths', remap ? 'remapped' : `${realCwd} ${resolve(realCwd, inv.input!)}`); // 14
+  if (instrumentsCoverage(inv) && writesCode(inv)) k.add('coverage-paths', remap ? 'remapped' : `${realCwd} ${resolve(realCwd, inv.input!)}`); // 14
   if (unpackedKeepsObjects(inv, rustc.host)) k.add('unpacked-objects', 'stored'); // 16
   if (namesSplitDwarf(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
   if (realCwd !== cwd) {

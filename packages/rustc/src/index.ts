@@ -7,5 +7,6 @@ export { jobserverFdNumbers } from './jobserver.js';
 export { callTypeLabel, compilerCall, crateNameOfCall, driverOf, rustcArgsOf, driverVerdict, type CompilerCall } from './driver.js';
 export { CRATE_TYPE_LABELS, isCrateTypeLabel } from './crateTypeLabels.js';
 export { unpackedKeepsObjects, hasDebuginfo, namesSplitDwarf } from './unpackedObjects.js';
+export { writesCode } from './writesCode.js';
 export { gatedOption } from './gatedOptions.js';
 export { otherModuleFile } from './moduleFiles.js';

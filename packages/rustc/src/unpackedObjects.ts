@@ -1,4 +1,5 @@
 import type { Invocation } from './invocation.js';
+import { writesCode } from './writesCode.js';
 
 /** `-C debuginfo` values rustc reads as no debug info. */
 const NO_DEBUGINFO = new Set(['0', 'none', 'n', 'no', 'off', 'false']);
@@ -10,9 +11,6 @@ export function hasDebuginfo(inv: Invocation): boolean {
   return level !== undefined && !NO_DEBUGINFO.has(level);
 }
 
-/** `--emit` kinds that write no code, so no debug info and no `.dwo` name: what `cargo check` asks for. */
-const NO_CODE = new Set(['metadata', 'dep-info', 'mir']);
-
 /**
  * Whether the call's outputs name its `.dwo` files (or its objects, where they hold the DWARF) by
  * absolute path: `-C split-debuginfo=unpacked` with debug info, and an `--emit` that writes code.
@@ -21,7 +19,7 @@ const NO_CODE = new Set(['metadata', 'dep-info', 'mir']);
  * check` elsewhere hit 0 of 34 calls).
  */
 export function namesSplitDwarf(inv: Invocation): boolean {
-  return inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv) && inv.emit.some((e) => !NO_CODE.has(e.kind));
+  return inv.codegen.get('split-debuginfo') === 'unpacked' && hasDebuginfo(inv) && writesCode(inv);
 }
 
 /**
