@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { assertOk, copyFixture, fileTree, run, Store, tempDir } from './helpers.js';
 import { spawnSync } from 'node:child_process';
 
@@ -86,6 +86,16 @@ t.test("a user's --remap-path-prefix of the checkout: registry crates hit from a
   const { b, calls } = await builtTwice(t, ITOA_APP, 'remap-reg', ['build', '--offline'], (ws) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build` }));
   t.same(calls, ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
   t.equal((await run(join(b, 'target', 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
+});
+
+// The same with the target dir named through `..` beside the checkout (`target-dir = "../target"`,
+// as monorepos share one): rustc gets `<checkout>/../<dir>`, which the FROM covers as written. It
+// was resolved before it was compared, and itoa missed in a checkout elsewhere.
+t.test("a user's --remap-path-prefix of the checkout, the target dir named with '..': registry crates hit elsewhere", { skip: NO_ITOA }, async (t) => {
+  const targetOf = (ws: string) => `${ws}/../${basename(ws)}-target`;
+  const { b, calls } = await builtTwice(t, ITOA_APP, 'remap-up', ['build', '--offline'], (ws) => ({ RUSTFLAGS: `--remap-path-prefix=${ws}=/build`, CARGO_TARGET_DIR: targetOf(ws) }));
+  t.same(calls, ['app:hit', 'itoa:hit'], 'itoa hits too (old code: it missed on --remap-path-prefix)');
+  t.equal((await run(join(targetOf(b), 'debug', 'app'), [])).stdout, '42\n', "B's binary runs");
 });
 
 // SPLITCACHE_REMAP=1 maps the cwd to `.`: a registry crate is built in its own package dir, so

@@ -1,4 +1,4 @@
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 
 /** `--remap-path-prefix=FROM=TO`, or `--remap-path-prefix FROM=TO` as namedArgs() joins a flag and its value. */
@@ -39,9 +39,14 @@ function normaliseFrom(from: string, table: PrefixTable): string {
   const cwd = entry('cwd');
   const target = entry('target');
   if (!target || !isAbsolute(from) || (cwd !== undefined && !relative(cwd, from).startsWith('..'))) return normalised;
-  const down = relative(from, target);
-  if (down === '' || down.startsWith('..') || isAbsolute(down)) return normalised;
-  return placeholderFor('target') + '/..'.repeat(down.split(sep).length);
+  // By whole components as written, as rustc matches FROM: a target dir named with `..`
+  // (`CARGO_TARGET_DIR=$PWD/../target`, a config's `target-dir = "../target"`) reaches rustc as
+  // `/ci/ws/../target`, which `/ci/ws` covers, and its OUT_DIR files are remapped through it.
+  // Resolved first (path.relative), it was no descendant, and every registry crate missed in a
+  // checkout elsewhere (a hunt: 8 hits of 72).
+  const down = components(target).length - components(from).length;
+  if (!covers(from, target) || down === 0) return normalised;
+  return placeholderFor('target') + '/..'.repeat(down);
 }
 
 /** The FROM of each `--remap-path-prefix` among `args`. */

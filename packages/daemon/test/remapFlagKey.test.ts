@@ -28,3 +28,13 @@ t.test('a FROM is keyed as the target dir\'s ancestor only where it is one, in b
   t.equal(key('--remap-path-prefix=/ci/ws/target=/t'), '--remap-path-prefix=@@sc:target@@=/t', 'the target dir itself: not its parent (that remap writes other paths)');
   t.not(key('--remap-path-prefix=/ci/ws/src=/s'), key('--remap-path-prefix=/ci/ws/lib=/s'), 'two dirs beside the target dir are no ancestor of it: keyed apart');
 });
+
+// A target dir named with `..` reaches rustc as written (`/ci/ws/../t`): rustc's FROM `/ci/ws` covers
+// it by components, and remaps its OUT_DIR files through it. Resolved, it was no descendant of FROM,
+// and a registry crate kept the checkout's path in its key (a hunt: 8 hits of 72 in a copy).
+t.test('a FROM that covers a target dir named with `..` is keyed as its ancestor by components as written', async (t) => {
+  const key = (target: string, from: string) => normaliseKeyedArg(`--remap-path-prefix=${from}=/build`, new PrefixTable([{ name: 'cwd', path: '/reg/dep-1.0' }, { name: 'target', path: target }]));
+  t.equal(key('/ci/a/ws/../t', '/ci/a/ws'), '--remap-path-prefix=@@sc:target@@/../..=/build', 'two components up, as written');
+  t.equal(key('/ci/a/ws/../t', '/ci/a/ws'), key('/elsewhere/b/ws/../t', '/elsewhere/b/ws'), 'the same in a checkout elsewhere');
+  t.not(key('/ci/a/ws/../t', '/ci/a'), key('/ci/a/ws/../t', '/ci/a/ws'), 'a FROM one level up is another key');
+});
