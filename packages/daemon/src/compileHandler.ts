@@ -199,7 +199,7 @@ export class CompileHandler {
     const { store } = this.s;
     const form = diagnosticForm(p.inv, p.widthUnread);
     env = envOfCall(env, p.inv);
-    const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form);
+    const local = await findResult(await store.getManifest(p.key.key), p.cwd, env, p.table, this.s.files, form, p.key.freeFroms);
     let result = local.result;
     p.missReason = local.reason;
     // An entry fetched from the remote when no key checked it is not served by a daemon that has one:
@@ -213,7 +213,7 @@ export class CompileHandler {
     if (!result) await this.s.remoteReady;
     if (!result && this.s.remote) {
       remote = await this.s.remote.fetch({
-        manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form, externs: externFiles(p.inv, p.cwd),
+        manifestKey: p.key.key, crateName: p.inv.crateName!, components: p.key.components, cwd: p.cwd, env, table: p.table, form, externs: externFiles(p.inv, p.cwd), freeFroms: p.key.freeFroms,
       });
       result = remote.result;
       p.remoteReason = remote.reason;

@@ -21,6 +21,7 @@ import { changedSince } from './changedSince.js';
 import { fsClockSkew, sinceOn } from './fsClock.js';
 import { checkRoom } from './diskReserve.js';
 import { foreignCrateFile } from './rlinkCrates.js';
+import { freeFromCovers } from './remapFlagKey.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -43,6 +44,8 @@ export interface IngestInput {
   producer: string;
   /** Its rustc laid out for a terminal of a width not known (terminalWidth.ts): a result with diagnostics is not stored. */
   widthUnread?: boolean;
+  /** The call's `--remap-path-prefix` FROMs keyed as covering nothing (manifestKey.ts, item 3). */
+  freeFroms?: readonly string[];
 }
 
 export type IngestResult =
@@ -181,6 +184,9 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   // The files the assembler read for asm!/global_asm! (`.incbin`, `.include`), which dep-info doesn't name.
   const asm = await asmIncludes(dep.files.map((f) => inputOnDisk(cwd, f)), cwd);
   if (asm.unknown) return { stored: false, reason: 'asm-include-unknown' };
+  // A FROM keyed as covering nothing that covers an input (an `include!` from outside the call's dirs): rustc
+  // rewrote that input's path, so a call whose FROM maps it otherwise, or not at all, must not get these outputs.
+  if (freeFromCovers(x.freeFroms ?? [], [...dep.files, ...asm.paths], cwd)) return { stored: false, reason: 'remap-covers-input' };
   // An asm path with no file behind it was read by no assembler (a compile naming one fails), as
   // in a comment or in asm a #[cfg] left out: nothing to record.
   const asmPaths = asm.paths.filter((p) => !dep.files.includes(p) && isPresent(inputOnDisk(cwd, p)));

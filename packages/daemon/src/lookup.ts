@@ -5,6 +5,7 @@ import { envDepHolds } from './envDepValue.js';
 import { ABSENT, isPresent } from './absentInputs.js';
 import { inputOnDisk } from './inputPath.js';
 import { rawIsOwn, rawThere, splitNear } from './nearInputs.js';
+import { freeFromCovers } from './remapFlagKey.js';
 
 /**
  * Direct-mode step 2: the first earlier result whose recorded dep-info
@@ -16,8 +17,9 @@ import { rawIsOwn, rawThere, splitNear } from './nearInputs.js';
  * only stats them. With none, `reason` says why: no manifest (`new-key`), one whose
  * results were all evicted, or whose result for these inputs was (`evicted`,
  * Store.evictEntries; `damaged` where `audit verify` evicted it for a damaged blob),
- * only results of another diagnostic form (`diagnostic-form`),
- * or `inputs-changed`.
+ * only results of another diagnostic form (`diagnostic-form`), only results with an input that a
+ * `--remap-path-prefix` keyed as covering nothing (`freeFroms`) covers (`remap-covers-input`: that
+ * call's rustc would rewrite its path, which the result's rustc did not), or `inputs-changed`.
  */
 export async function findResult(
   manifest: ManifestRecord | undefined,
@@ -26,6 +28,7 @@ export async function findResult(
   table: PrefixTable,
   files: FileDigestMemo,
   form: string,
+  freeFroms: readonly string[] = [],
 ): Promise<{ result?: ManifestResult; reason: string }> {
   if (!manifest) return { reason: 'new-key' };
   // Stored once, and every result since evicted (gc, or verify: a damaged blob): the key did not change.
@@ -60,7 +63,12 @@ export async function findResult(
     return true;
   };
   let otherForm = false;
+  let remapped = false;
   for (const r of manifest.results) {
+    if (freeFromCovers(freeFroms, r.inputs.map(([p]) => p), cwd, table)) {
+      remapped = true;
+      continue;
+    }
     if (!(await holds(r))) continue;
     if (r.display !== undefined && r.display !== form) {
       otherForm = true;
@@ -68,6 +76,7 @@ export async function findResult(
     }
     return { result: r, reason: '' };
   }
+  if (remapped) return { reason: 'remap-covers-input' };
   if (otherForm) return { reason: 'diagnostic-form' };
   // A result gc evicted from this key, while it kept others, whose inputs are these: the store's size limit, not an edit.
   for (const r of manifest.evictedResults ?? []) if (await holds(r)) return { reason: r.damaged ? 'damaged' : 'evicted' };

@@ -7,7 +7,8 @@ import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { callSysroot, customSysrootLibs } from './customSysroot.js';
 import { rustSourceTrees } from './rustSource.js';
-import { covers, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
+import { covers, freeFroms, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
+import { oneTargetForm } from './targetForm.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
@@ -87,6 +88,8 @@ export interface KeyOptions {
 export interface ManifestKey {
   key: Digest;
   components: [string, string][];
+  /** The `--remap-path-prefix` FROMs keyed as covering nothing (item 3): none may cover a result's inputs. */
+  freeFroms: string[];
 }
 
 /**
@@ -128,7 +131,11 @@ export interface ManifestKey {
  *     ends no path, so the checkout's own path stayed exact and a checkout
  *     elsewhere missed every crate. No new CACHE_VERSION: a normalised text
  *     expands back to the one argument under a call's own prefix table, so an
- *     old key still names what it named; such calls just get new keys.
+ *     old key still names what it named; such calls just get new keys. An
+ *     absolute FROM that covers no path of the call (nor lies under one) is
+ *     keyed as covering nothing (freeFroms: CI's remapped checkout, for a
+ *     registry crate with the target dir outside it); no result whose inputs
+ *     it covers is stored or served. Such calls get new keys: no CACHE_VERSION.
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables cargo sets for the crate (KEYED_CARGO_ENV in
  *     keyedEnv.ts), normalised (CARGO, the cargo binary, by which cargo it is:
@@ -270,7 +277,8 @@ export async function buildManifestKey(
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
-  for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table)); // 3
+  const free = freeFroms(inv, cwd, realCwd, env, table, callSysroot(inv.sysroot, cwd, rustc.sysroot));
+  for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table, free)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of keyedCargoEnv(env, driver !== undefined)) {
     // 5
@@ -329,27 +337,7 @@ export async function buildManifestKey(
     if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18
   }
   for (const tree of rustSourceTrees(callSysroot(inv.sysroot, cwd, rustc.sysroot), cwd)) k.add('rust-source', table.normalise(tree)); // 19
-  return oneTargetForm(k);
-}
-
-const TARGET = placeholderFor('target');
-const TARGET_REAL = placeholderFor('target_real');
-
-/**
- * The key, with the target dir's real form read as its given one. cargo gives rustc the
- * target dir as it was named (`CARGO_TARGET_DIR=../t` reaches rustc as `/ws/../t`), but a
- * build script's OUT_DIR resolved, so its `rustc-link-search=native=$OUT_DIR` normalises as
- * `<target_real>/…` there, and as `<target>/…` where the target dir is named plainly (the
- * two are one path then, and the first name given wins: prefixes.ts). Both name the target
- * dir: every crate under such a build script (a `-sys` crate's dependants) missed between a
- * checkout whose target dir was named with `..` and one whose was not. Only the key reads
- * them as one: what is stored keeps each form, expanded to its own.
- */
-function oneTargetForm(k: KeyBuilder): ManifestKey {
-  const one = (s: string) => (s.includes(TARGET_REAL) ? s.replaceAll(TARGET_REAL, TARGET) : s);
-  const keyed = new KeyBuilder();
-  for (const [name, value] of k.components()) keyed.add(one(name), one(value));
-  return { key: keyed.digest(), components: keyed.components().map(([a, b]) => [a, b]) };
+  return { ...oneTargetForm(k), freeFroms: free };
 }
 
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */

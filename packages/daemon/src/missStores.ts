@@ -17,7 +17,7 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
       inv: p.inv, mode: p.mode, crateType: p.crateType, cwd: p.cwd, table: p.table, manifestKey: p.key.key,
       components: p.key.components, startedAt: p.startedAt, compileMs: req.ms, stdout: req.stdout, stderr: req.stderr,
       rustcVersion: p.rustc.version, rlinkVersion: p.rustc.rlinkVersion, host: p.rustc.host, maxEntryBytes: s.config.maxEntryBytes, producer: s.config.producer,
-      widthUnread: p.widthUnread,
+      widthUnread: p.widthUnread, freeFroms: p.key.freeFroms,
     }, staged);
     if (r.stored) {
       if (p.mode === 'split') s.rustc.rlinks.read(p.rustc);

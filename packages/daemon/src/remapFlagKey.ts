@@ -1,5 +1,8 @@
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
+import type { Invocation } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
+import { splitNear } from './nearInputs.js';
 
 /** `--remap-path-prefix=FROM=TO`, or `--remap-path-prefix FROM=TO` as namedArgs() joins a flag and its value. */
 const FLAG = /^--remap-path-prefix[= ]/;
@@ -12,11 +15,49 @@ const FLAG = /^--remap-path-prefix[= ]/;
  * checkout elsewhere, though the flag makes its outputs the same there. rustc splits the
  * value at its last `=`, and so does this; FROM and TO are then each normalised alone.
  */
-export function normaliseKeyedArg(text: string, table: PrefixTable): string {
+export function normaliseKeyedArg(text: string, table: PrefixTable, free: readonly string[] = []): string {
   const flag = FLAG.exec(text)?.[0];
   const remap = flag === undefined ? undefined : splitRemap(text.slice(flag.length));
   if (!remap) return table.normaliseText(text);
-  return flag + normaliseFrom(remap.from, table) + '=' + table.normaliseText(remap.to);
+  return flag + (free.includes(remap.from) ? COVERS_NOTHING : normaliseFrom(remap.from, table)) + '=' + table.normaliseText(remap.to);
+}
+
+/** How the key holds a FROM of freeFroms(): one that rewrites nothing of the call's outputs, whatever it names. */
+const COVERS_NOTHING = '<no path of the call>';
+
+/** The table's prefixes a call's outputs can name (not the temp dir's, CARGO_HOME's or a base dir's, which hold others' paths). */
+const OWN_PREFIX = /^(sysroot|cwd|pkg|registry|target|target_real|target_dir|out_dir)$/;
+
+/**
+ * The absolute FROMs of the call's `--remap-path-prefix` flags that cover none of the paths the
+ * key knows the call's outputs can name (its cwd in both forms, root source, out-dir, -L and
+ * --extern paths, sysroot, OUT_DIR, CARGO_MANIFEST_DIR, the table's own prefixes) and lie under
+ * none: such a flag rewrites nothing, so it is keyed as covering nothing (COVERS_NOTHING). CI's
+ * `--remap-path-prefix=<checkout>=/build` with CARGO_TARGET_DIR outside the checkout is one for
+ * every registry crate (built in its own dir): keyed as written, each missed in a second
+ * checkout (a hunt: 8 hits of 72). Only dep-info names the other files rustc reads (a module,
+ * an `include!`d file): a result whose inputs such a FROM covers is not stored, and one whose
+ * recorded inputs a call's does is not served (freeFromCovers).
+ */
+export function freeFroms(inv: Invocation, cwd: string, realCwd: string, env: Record<string, string>, table: PrefixTable, sysroot: string): string[] {
+  const froms = remapFroms(inv.args).filter((f) => isAbsolute(f));
+  if (froms.length === 0) return froms;
+  const given = [cwd, realCwd, sysroot, inv.input, inv.outDir, inv.sysroot, env.OUT_DIR, env.CARGO_MANIFEST_DIR, ...inv.libPaths.map((l) => l.path), ...inv.externs.map((e) => e.path)];
+  const paths = [...given.filter((p): p is string => !!p).map((p) => inputOnDisk(cwd, p)), ...table.entries.filter((e) => OWN_PREFIX.test(e.name)).map((e) => e.path)];
+  return froms.filter((f) => !paths.some((p) => related(f, p)));
+}
+
+/** Whether one of `froms` (freeFroms') covers one of `inputs` (as dep-info names them, or as a result records them: placeholders expanded by `table`), from `cwd`. */
+export function freeFromCovers(froms: readonly string[], inputs: readonly string[], cwd: string, table?: PrefixTable): boolean {
+  if (froms.length === 0) return false;
+  const onDisk = (p: string) => inputOnDisk(cwd, table ? table.expand(splitNear(p)?.path ?? p) : p);
+  return inputs.some((p) => froms.some((f) => related(f, onDisk(p))));
+}
+
+/** Whether a FROM covers `path` or lies under it: by components as written (as rustc matches), and resolved (`..` folded), to be sure. */
+function related(from: string, path: string): boolean {
+  const paths = [path, resolve(path)];
+  return [from, resolve(from)].some((f) => paths.some((p) => covers(f, p) || covers(p, f)));
 }
 
 /** A `--remap-path-prefix` value's FROM and TO: split at its last `=`, as rustc splits it. */

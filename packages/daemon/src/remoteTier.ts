@@ -17,6 +17,7 @@ import { readAsValues } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
+import { freeFromCovers } from './remapFlagKey.js';
 
 export interface RemoteQuery {
   manifestKey: Digest;
@@ -29,6 +30,8 @@ export interface RemoteQuery {
   form: string;
   /** The call's --extern files, absolute: what a dependency's macro may paste (includeDirUse.ts), decided as ingest decides. */
   externs?: string[];
+  /** The call's `--remap-path-prefix` FROMs keyed as covering nothing (manifestKey.ts, item 3): an input set with an input one covers serves it not. */
+  freeFroms?: readonly string[];
 }
 
 export interface RemoteLookup {
@@ -97,6 +100,7 @@ export class RemoteTier {
       );
       // Named, so that explain does not read a local new-key as if no machine had the crate.
       if (!set) return { ...this.miss(), reason: 'remote-new-key' };
+      if (freeFromCovers(q.freeFroms ?? [], set.inputs, q.cwd, q.table)) return { ...this.miss(), reason: 'remote-remap-covers-input' };
       const inputs = await this.digestInputs(set.inputs, q.cwd, q.table, new RemoteInputReads(this.s.files, q.manifestKey)).catch((err: unknown) => {
         if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD') this.refuse(q.manifestKey);
         throw err;
