@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+import { Runner, startServe } from './remoteHelpers.js';
 
 // A `--remap-path-prefix` whose FROM covers no path of a call (the checkout's, for a registry
 // crate built in its own dir into a target dir outside the checkout: CI's CARGO_TARGET_DIR=/cache/t)
@@ -97,4 +98,23 @@ t.test('a FROM covering only an included file: a result is not shared with a cal
     t.same(b!.calls, ['inc:miss'], "B misses: A's result maps the file");
     t.equal(await runs(b!), `${data}/gen.rs\n`, "B's file!() is the file's own path");
   });
+});
+
+// The same through a remote: runner B's store is empty, and the input set A published records the
+// included file, which B's FROM covers. Before the remote's check, B got A's file!() from it.
+t.test("a remote's result is not served to a call whose FROM keyed as covering nothing covers one of its inputs", async (t) => {
+  const serve = await startServe();
+  t.teardown(() => serve.stop());
+  const [a, b] = ['a', 'b'].map((n) => new Runner({ SPLITCACHE_REMOTE: serve.url, SPLITCACHE_PRODUCER: `runner-${n}` })) as [Runner, Runner];
+  t.teardown(() => a.stop());
+  t.teardown(() => b.stop());
+  const data = dataDir();
+  const other = tempDir('remap-free-other');
+  const [wsA, wsB] = ['a', 'b'].map((n) => fileTree(includingApp(data), `remap-free-remote-${n}`)) as [string, string];
+  assertOk(t, await a.cargo(wsA, ['build'], { RUSTFLAGS: `--remap-path-prefix=${other}=/X`, SPLITCACHE_SESSION: 'a' }), 'runner A builds');
+  t.match((await a.splitcache(['server', 'stop'])).stdout, /stopped/, "A's uploads are flushed");
+  assertOk(t, await b.cargo(wsB, ['build'], { RUSTFLAGS: `--remap-path-prefix=${data}=/X`, SPLITCACHE_SESSION: 'b' }), 'runner B builds');
+  const calls = (await b.calls('b')).map((e) => `${e.crate}:${e.outcome}:${e.origin ?? ''}`);
+  t.same(calls, ['inc:miss:'], 'B compiles it (old code: a remote hit)');
+  t.equal((await run(join(wsB, 'target', 'debug', 'inc'), [])).stdout, '/X/gen.rs\n', "B's file!() is remapped");
 });
