@@ -38,6 +38,7 @@ t.test('a FROM related to a path of the call is keyed as before', async (t) => {
   notFree('/build-out', { OUT_DIR: '/build-out/x/out' }); // covers OUT_DIR
   notFree('/vendor/lib', {}, ['-L', 'native=/vendor/lib/x']); // covers an -L dir
   notFree('/reg/../reg/dep-1.0'); // resolved, the cwd
+  notFree('/out', {}, ['--emit=link=/out/x/libdep.rlib']); // covers an --emit path
   t.same(call(['--remap-path-prefix=src=/x']).free, [], 'a relative FROM');
 });
 
