@@ -75,10 +75,18 @@ function splitRemap(value: string): { from: string; to: string } | undefined {
  * either checkout. A member's call runs in the checkout: its FROM is `cwd`, as before.
  */
 function normaliseFrom(from: string, table: PrefixTable): string {
-  const normalised = table.normaliseText(from);
   const entry = (name: string) => table.entries.find((e) => e.name === name)?.path;
-  const cwd = entry('cwd');
-  const target = entry('target');
+  const keyed = fromAsKeyed(from, table.normaliseText(from), entry('cwd'), entry('target'));
+  // rustc writes a file under FROM as TO joined with the rest of its path as written: code a
+  // build script wrote (its file!(), panic locations, debuginfo) names OUT_DIR's place below
+  // FROM, /build/out/debug/… for a target dir `out`, /build/target/debug/… for `target`. Keyed
+  // as placeholders alone, both were one key, and a hit named the other checkout's target dir.
+  const outDir = entry('out_dir');
+  if (outDir === undefined || !isAbsolute(from) || !covers(from, outDir)) return keyed;
+  return `${keyed} (OUT_DIR ${components(outDir).slice(components(from).length).join('/')})`;
+}
+
+function fromAsKeyed(from: string, normalised: string, cwd: string | undefined, target: string | undefined): string {
   if (!target || !isAbsolute(from) || (cwd !== undefined && !relative(cwd, from).startsWith('..'))) return normalised;
   // By whole components as written, as rustc matches FROM: a target dir named with `..`
   // (`CARGO_TARGET_DIR=$PWD/../target`, a config's `target-dir = "../target"`) reaches rustc as

@@ -38,3 +38,18 @@ t.test('a FROM that covers a target dir named with `..` is keyed as its ancestor
   t.equal(key('/ci/a/ws/../t', '/ci/a/ws'), key('/elsewhere/b/ws/../t', '/elsewhere/b/ws'), 'the same in a checkout elsewhere');
   t.not(key('/ci/a/ws/../t', '/ci/a'), key('/ci/a/ws/../t', '/ci/a/ws'), 'a FROM one level up is another key');
 });
+
+// rustc writes a file under FROM as TO joined with the rest of its path: OUT_DIR's place below FROM
+// is in the name of every file a build script wrote (/build/out/debug/… or /build/target/debug/…).
+t.test('a FROM that covers OUT_DIR is keyed with OUT_DIR\'s place below it', async (t) => {
+  const key = (cwd: string, outDir: string | undefined, from: string) => {
+    const entries = [{ name: 'cwd', path: cwd }, { name: 'target', path: outDir?.replace(/\/debug\/.*/, '') ?? `${cwd}/target` }];
+    return normaliseKeyedArg(`--remap-path-prefix=${from}=/build`, new PrefixTable(outDir ? [...entries, { name: 'out_dir', path: outDir }] : entries));
+  };
+  t.equal(key('/ci/ws', '/ci/ws/out/debug/build/g-1/out', '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@ (OUT_DIR out/debug/build/g-1/out)=/build', 'a member, its checkout remapped');
+  t.not(key('/ci/ws', '/ci/ws/out/debug/build/g-1/out', '/ci/ws'), key('/ci/ws', '/ci/ws/target/debug/build/g-1/out', '/ci/ws'), 'target dirs of other names: keyed apart (old code: one key, and a hit named the other)');
+  t.equal(key('/ci/ws', '/ci/ws/target/debug/build/g-1/out', '/ci/ws'), key('/e/b/ws', '/e/b/ws/target/debug/build/g-1/out', '/e/b/ws'), 'the same place in a checkout elsewhere: one key');
+  t.not(key('/reg/d-1', '/ci/ws/../ta/debug/build/g-1/out', '/ci/ws'), key('/reg/d-1', '/ci/ws/../tb/debug/build/g-1/out', '/ci/ws'), 'a registry crate, target dirs beside the checkout: keyed apart');
+  t.equal(key('/ci/ws', '/t/debug/build/g-1/out', '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'an OUT_DIR outside FROM: as before');
+  t.equal(key('/ci/ws', undefined, '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'no build script: as before (target dirs of any name share it)');
+});
