@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, FileDigestMemo, initHash } from '@splitcache/hash';
 import { parseInvocation } from '@splitcache/rustc';
-import { buildManifestKey, type KeyOptions } from '../src/manifestKey.js';
+import { buildManifestKey, type KeyOptions, type ManifestKey } from '../src/manifestKey.js';
 import { prefixTableFor } from '../src/prefixes.js';
 import type { RustcIdentity } from '../src/rustcIdentity.js';
 
@@ -52,10 +52,17 @@ interface Change {
   opts?: KeyOptions;
   /** A file (relative to the workspace) written before, and put back after. */
   file?: [string, string];
+  /** A metadata-only call (`cargo check`'s `--emit=dep-info,metadata`): it writes no code. */
+  check?: boolean;
 }
 
 async function keyWith(c: Change = {}): Promise<string> {
-  const inv = parseInvocation([...BASE, ...(c.args ?? [])]);
+  return (await manifestKeyWith(c)).key;
+}
+
+async function manifestKeyWith(c: Change): Promise<ManifestKey> {
+  const base = c.check ? BASE.map((a) => (a.startsWith('--emit=') ? '--emit=dep-info,metadata' : a)) : BASE;
+  const inv = parseInvocation([...base, ...(c.args ?? [])]);
   const env: Record<string, string> = { ...ENV };
   for (const [k, v] of Object.entries(c.env ?? {})) {
     if (v === undefined) delete env[k];
@@ -71,7 +78,7 @@ async function keyWith(c: Change = {}): Promise<string> {
   }
   try {
     // A memo of its own each time: file digests are what is compared, not the memo's stamps.
-    return (await buildManifestKey(inv, id, ws, env, table, new FileDigestMemo(0), c.opts)).key;
+    return await buildManifestKey(inv, id, ws, env, table, new FileDigestMemo(0), c.opts);
   } finally {
     if (path) before === undefined ? rmSync(path, { force: true }) : writeFileSync(path, before);
   }
@@ -130,4 +137,13 @@ t.test('what the key leaves out leaves it as it is', async (t) => {
     ["a C library in an -L crate dir's neighbour files", { file: ['deps/notes.txt', 'text'] }],
   ];
   for (const [name, change] of SAME) t.equal(await keyWith(change), base, name);
+});
+
+// Items 12 and 14 are held only where the call writes code (rustc/src/writesCode.ts): a check's
+// metadata has no instrumented code to name the profile dir by (item 14: cli/test/coverageCheck.test.ts).
+// Its `-C profile-generate` argument is keyed normalised (item 3), as any argument is.
+t.test('a call that writes no code is not keyed by its profile-generate dir as it is', async (t) => {
+  const item12 = async (check: boolean) => (await manifestKeyWith({ args: ['-C', `profile-generate=${join(ws, 'pgo')}`], check })).components.filter(([name]) => name === 'profile-generate-dir');
+  t.same(await item12(false), [['profile-generate-dir', join(ws, 'pgo')]], 'a build: the dir exactly');
+  t.same(await item12(true), [], 'a check: not (keyed by it, a check in another checkout missed)');
 });
