@@ -77,13 +77,18 @@ function splitRemap(value: string): { from: string; to: string } | undefined {
 function normaliseFrom(from: string, table: PrefixTable): string {
   const entry = (name: string) => table.entries.find((e) => e.name === name)?.path;
   const keyed = fromAsKeyed(from, table.normaliseText(from), entry('cwd'), entry('target'));
-  // rustc writes a file under FROM as TO joined with the rest of its path as written: code a
-  // build script wrote (its file!(), panic locations, debuginfo) names OUT_DIR's place below
-  // FROM, /build/out/debug/… for a target dir `out`, /build/target/debug/… for `target`. Keyed
-  // as placeholders alone, both were one key, and a hit named the other checkout's target dir.
-  const outDir = entry('out_dir');
-  if (outDir === undefined || !isAbsolute(from) || !covers(from, outDir)) return keyed;
-  return `${keyed} (OUT_DIR ${components(outDir).slice(components(from).length).join('/')})`;
+  // rustc writes a file under FROM as TO joined with the rest of its path as written, so the
+  // outputs name the place below FROM of the call's dir (its sources, its working dir in
+  // debuginfo) and of OUT_DIR (code a build script wrote): /build/ws-a/… for a FROM above the
+  // checkout, /build/out/debug/… for a target dir `out`. Keyed as placeholders alone, checkouts
+  // beside each other, or target dirs of other names, were one key, and a hit named the other's.
+  if (!isAbsolute(from)) return keyed;
+  const below = (['cwd', 'out_dir'] as const).flatMap((name) => {
+    const path = entry(name);
+    const rest = path !== undefined && covers(from, path) ? components(path).slice(components(from).length) : [];
+    return rest.length > 0 ? [`${name} ${rest.join('/')}`] : [];
+  });
+  return below.length > 0 ? `${keyed} (${below.join(', ')})` : keyed;
 }
 
 function fromAsKeyed(from: string, normalised: string, cwd: string | undefined, target: string | undefined): string {

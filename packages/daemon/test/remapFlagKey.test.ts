@@ -40,16 +40,25 @@ t.test('a FROM that covers a target dir named with `..` is keyed as its ancestor
 });
 
 // rustc writes a file under FROM as TO joined with the rest of its path: OUT_DIR's place below FROM
-// is in the name of every file a build script wrote (/build/out/debug/… or /build/target/debug/…).
+// is in the name of every file a build script wrote (/build/out/debug/… or /build/target/debug/…),
+// and the call's dir's in its sources' and working dir's (/build/ws-a/…).
 t.test('a FROM that covers OUT_DIR is keyed with OUT_DIR\'s place below it', async (t) => {
   const key = (cwd: string, outDir: string | undefined, from: string) => {
     const entries = [{ name: 'cwd', path: cwd }, { name: 'target', path: outDir?.replace(/\/debug\/.*/, '') ?? `${cwd}/target` }];
     return normaliseKeyedArg(`--remap-path-prefix=${from}=/build`, new PrefixTable(outDir ? [...entries, { name: 'out_dir', path: outDir }] : entries));
   };
-  t.equal(key('/ci/ws', '/ci/ws/out/debug/build/g-1/out', '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@ (OUT_DIR out/debug/build/g-1/out)=/build', 'a member, its checkout remapped');
+  t.equal(key('/ci/ws', '/ci/ws/out/debug/build/g-1/out', '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@ (out_dir out/debug/build/g-1/out)=/build', 'a member, its checkout remapped');
   t.not(key('/ci/ws', '/ci/ws/out/debug/build/g-1/out', '/ci/ws'), key('/ci/ws', '/ci/ws/target/debug/build/g-1/out', '/ci/ws'), 'target dirs of other names: keyed apart (old code: one key, and a hit named the other)');
   t.equal(key('/ci/ws', '/ci/ws/target/debug/build/g-1/out', '/ci/ws'), key('/e/b/ws', '/e/b/ws/target/debug/build/g-1/out', '/e/b/ws'), 'the same place in a checkout elsewhere: one key');
   t.not(key('/reg/d-1', '/ci/ws/../ta/debug/build/g-1/out', '/ci/ws'), key('/reg/d-1', '/ci/ws/../tb/debug/build/g-1/out', '/ci/ws'), 'a registry crate, target dirs beside the checkout: keyed apart');
   t.equal(key('/ci/ws', '/t/debug/build/g-1/out', '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'an OUT_DIR outside FROM: as before');
   t.equal(key('/ci/ws', undefined, '/ci/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'no build script: as before (target dirs of any name share it)');
+});
+
+t.test('a FROM above the call\'s dir is keyed with that dir\'s place below it', async (t) => {
+  const key = (cwd: string, from: string) => normaliseKeyedArg(`--remap-path-prefix=${from}=/build`, new PrefixTable([{ name: 'cwd', path: cwd }, { name: 'target', path: `${cwd}/target` }]));
+  t.equal(key('/home/u/ws-a', '/home/u'), '--remap-path-prefix=@@sc:target@@/../.. (cwd ws-a)=/build', 'its checkout\'s name');
+  t.not(key('/home/u/ws-a', '/home/u'), key('/home/u/ws-b', '/home/u'), 'checkouts beside each other: keyed apart (old code: one key, and a hit named the other)');
+  t.equal(key('/home/u/ws', '/home/u'), key('/home/v/ws', '/home/v'), 'the same name under another FROM: one key');
+  t.equal(key('/home/u/ws', '/home/u/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'FROM the call\'s dir itself: as before');
 });
