@@ -90,3 +90,17 @@ t.test("a --remap-path-prefix of the link (which rustc's real working directory 
   t.ok(binary(b).equals(plain), "B's binary is the plain one, remapped");
   t.notOk(binary(b).includes(Buffer.from(a)), "A's real path, which its remap did not cover, is nowhere in it");
 });
+
+// rustc writes the real working dir below a FROM that covers it (/build/A): a FROM above both
+// checkouts, built through one link, was keyed 'remapped' alone, and B hit A's entry and named A.
+t.test('a --remap-path-prefix above the checkouts, built through one link: each names its own real dir below FROM', async (t) => {
+  const { root, a, b, link, store: newStore } = checkouts(t);
+  const store = newStore();
+  const remap = { RUSTFLAGS: `--remap-path-prefix=${root}=/build` };
+  pointLink(link, a);
+  assertOk(t, await store.cargo(root, throughLink(link), { ...remap, SPLITCACHE_SESSION: 'a' }), 'A builds through the link');
+  pointLink(link, b);
+  assertOk(t, await store.cargo(root, throughLink(link), { ...remap, SPLITCACHE_SESSION: 'b' }), 'then B, through the same link');
+  t.ok(binary(b).includes(Buffer.from('/build/B')), "B's binary names /build/B (its comp_dir), as plain cargo's does");
+  t.notOk(binary(b).includes(Buffer.from('/build/A')), 'and not /build/A (old code: it hit A\'s entry)');
+});

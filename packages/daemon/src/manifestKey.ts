@@ -7,7 +7,7 @@ import { clippyConfFile } from './clippyConf.js';
 import { namedTargetSpec } from './targetSpecFile.js';
 import { callSysroot, customSysrootLibs } from './customSysroot.js';
 import { rustSourceTrees } from './rustSource.js';
-import { covers, freeFroms, normaliseKeyedArg, remapFroms } from './remapFlagKey.js';
+import { freeFroms, normaliseKeyedArg, realCwdRemap, remapFroms } from './remapFlagKey.js';
 import { oneTargetForm } from './targetForm.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
@@ -246,7 +246,8 @@ export interface ManifestKey {
  *     it, which is what rustc writes as debuginfo's comp_dir. A FROM naming
  *     the link normalises as one naming the real path does, while only the
  *     latter remaps: a checkout built through a link, unremapped, served a
- *     checkout whose build remaps. Keys change only for such calls.
+ *     checkout whose build remaps. Keys change only for such calls. With the
+ *     directory's place below the FROM (remapFlagKey.ts): rustc writes it.
  * 19. The source trees in the call's sysroot that rustc maps std's paths to
  *     (`rust-src`, `rustc-dev`: rustSource.ts), where there: with one, std's
  *     code inlined into a crate names it, not `/rustc/<commit>/…`. Keys
@@ -334,7 +335,7 @@ export async function buildManifestKey(
   if (namesSplitDwarf(inv)) k.add('unpacked-debuginfo-dir', resolve(cwd, inv.outDir ?? '.')); // 17
   if (realCwd !== cwd) {
     const froms = remapFroms(inv.args);
-    if (froms.length > 0) k.add('remap-real-cwd', froms.some((f) => covers(f, realCwd)) ? 'remapped' : 'as it is'); // 18
+    if (froms.length > 0) k.add('remap-real-cwd', realCwdRemap(froms, realCwd)); // 18
   }
   for (const tree of rustSourceTrees(callSysroot(inv.sysroot, cwd, rustc.sysroot), cwd)) k.add('rust-source', table.normalise(tree)); // 19
   return { ...oneTargetForm(k), freeFroms: free };

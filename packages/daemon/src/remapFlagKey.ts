@@ -129,3 +129,16 @@ export function covers(from: string, path: string): boolean {
 function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
 }
+
+/**
+ * Key item 18: whether a FROM covers the working directory as the kernel has it (what rustc writes
+ * as debuginfo's comp_dir), and if so that directory's place below the last such FROM, the one
+ * rustc applies: a FROM above the checkout writes its name (/build/ws-a), which 'remapped' alone
+ * left out, and checkouts beside each other were one key.
+ */
+export function realCwdRemap(froms: readonly string[], realCwd: string): string {
+  const from = froms.filter((f) => covers(f, realCwd)).pop();
+  if (from === undefined) return 'as it is';
+  const rest = components(realCwd).slice(components(from).length);
+  return rest.length > 0 ? `remapped (${rest.join('/')})` : 'remapped';
+}

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { PrefixTable } from '@splitcache/paths';
-import { covers, normaliseKeyedArg, remapFroms } from '../src/remapFlagKey.js';
+import { covers, normaliseKeyedArg, realCwdRemap, remapFroms } from '../src/remapFlagKey.js';
 
 // Key item 18 asks whether a user's --remap-path-prefix covers the working directory as the kernel
 // has it; rustc matches a FROM by whole components.
@@ -61,4 +61,11 @@ t.test('a FROM above the call\'s dir is keyed with that dir\'s place below it', 
   t.not(key('/home/u/ws-a', '/home/u'), key('/home/u/ws-b', '/home/u'), 'checkouts beside each other: keyed apart (old code: one key, and a hit named the other)');
   t.equal(key('/home/u/ws', '/home/u'), key('/home/v/ws', '/home/v'), 'the same name under another FROM: one key');
   t.equal(key('/home/u/ws', '/home/u/ws'), '--remap-path-prefix=@@sc:cwd@@=/build', 'FROM the call\'s dir itself: as before');
+});
+
+t.test("item 18: the real working dir's place below the last FROM that covers it, the one rustc applies", async (t) => {
+  t.equal(realCwdRemap(['/r'], '/r/A'), 'remapped (A)');
+  t.not(realCwdRemap(['/r'], '/r/A'), realCwdRemap(['/r'], '/r/B'), 'checkouts beside each other: apart');
+  t.equal(realCwdRemap(['/r', '/r/A'], '/r/A'), 'remapped', 'the last FROM that covers it wins');
+  t.equal(realCwdRemap(['/link'], '/r/A'), 'as it is');
 });
