@@ -278,7 +278,9 @@ export async function buildManifestKey(
   const k = new KeyBuilder();
   k.add('cache-version', CACHE_VERSION); // 1
   k.add('rustc', rustc.digest); // 2
-  const free = freeFroms(inv, cwd, realCwd, env, table, callSysroot(inv.sysroot, cwd, rustc.sysroot));
+  const sysroot = callSysroot(inv.sysroot, cwd, rustc.sysroot);
+  const sourceTrees = rustSourceTrees(sysroot, cwd);
+  const free = freeFroms(inv, cwd, realCwd, env, table, sysroot, sourceTrees);
   for (const [name, value] of keyedArgs(inv)) k.add(name, normaliseKeyedArg(value, table, free)); // 3
   k.add('cwd', table.normalise(cwd)); // 4
   for (const name of keyedCargoEnv(env, driver !== undefined)) {
@@ -337,7 +339,7 @@ export async function buildManifestKey(
     const froms = remapFroms(inv.args);
     if (froms.length > 0) k.add('remap-real-cwd', realCwdRemap(froms, realCwd)); // 18
   }
-  for (const tree of rustSourceTrees(callSysroot(inv.sysroot, cwd, rustc.sysroot), cwd)) k.add('rust-source', table.normalise(tree)); // 19
+  for (const tree of sourceTrees) k.add('rust-source', table.normalise(tree)); // 19
   return { ...oneTargetForm(k), freeFroms: free };
 }
 

@@ -31,7 +31,9 @@ const OWN_PREFIX = /^(sysroot|cwd|pkg|registry|target|target_real|target_dir|out
 /**
  * The absolute FROMs of the call's `--remap-path-prefix` flags that cover none of the paths the
  * key knows the call's outputs can name (its cwd in both forms, root source, out-dir, `-o` and
- * `--emit` paths, -L and --extern paths, sysroot, OUT_DIR, CARGO_MANIFEST_DIR, the table's own prefixes) and lie under
+ * `--emit` paths, -L and --extern paths, sysroot, OUT_DIR, CARGO_MANIFEST_DIR, the table's own prefixes,
+ * and the sysroot's source trees, `trees` (rustSource.ts: rustc maps std's paths into them with the
+ * user's flags, and a symlinked one, as Debian's rust-src, lies outside the sysroot)) and lie under
  * none: such a flag rewrites nothing, so it is keyed as covering nothing (COVERS_NOTHING). CI's
  * `--remap-path-prefix=<checkout>=/build` with CARGO_TARGET_DIR outside the checkout is one for
  * every registry crate (built in its own dir): keyed as written, each missed in a second
@@ -39,10 +41,10 @@ const OWN_PREFIX = /^(sysroot|cwd|pkg|registry|target|target_real|target_dir|out
  * an `include!`d file): a result whose inputs such a FROM covers is not stored, and one whose
  * recorded inputs a call's does is not served (freeFromCovers).
  */
-export function freeFroms(inv: Invocation, cwd: string, realCwd: string, env: Record<string, string>, table: PrefixTable, sysroot: string): string[] {
+export function freeFroms(inv: Invocation, cwd: string, realCwd: string, env: Record<string, string>, table: PrefixTable, sysroot: string, trees: readonly string[] = []): string[] {
   const froms = remapFroms(inv.args).filter((f) => isAbsolute(f));
   if (froms.length === 0) return froms;
-  const given = [cwd, realCwd, sysroot, inv.input, inv.outDir, inv.outFile, inv.sysroot, env.OUT_DIR, env.CARGO_MANIFEST_DIR, ...inv.emit.map((e) => e.path), ...inv.libPaths.map((l) => l.path), ...inv.externs.map((e) => e.path)];
+  const given = [cwd, realCwd, sysroot, inv.input, inv.outDir, inv.outFile, inv.sysroot, env.OUT_DIR, env.CARGO_MANIFEST_DIR, ...inv.emit.map((e) => e.path), ...inv.libPaths.map((l) => l.path), ...inv.externs.map((e) => e.path), ...trees];
   const paths = [...given.filter((p): p is string => !!p).map((p) => inputOnDisk(cwd, p)), ...table.entries.filter((e) => OWN_PREFIX.test(e.name)).map((e) => e.path)];
   return froms.filter((f) => !paths.some((p) => related(f, p)));
 }

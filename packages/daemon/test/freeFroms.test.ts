@@ -10,11 +10,11 @@ const REG = '/reg/dep-1.0';
 const SYSROOT = '/toolchains/stable';
 
 /** A registry crate's call with `extra` flags, its prefix table and the FROMs keyed as covering nothing. */
-function call(extra: string[], env: Record<string, string> = {}) {
+function call(extra: string[], env: Record<string, string> = {}, trees: string[] = []) {
   const args = ['--crate-name', 'dep', '--crate-type', 'lib', 'src/lib.rs', '--out-dir', '/cache/t/debug/deps', '-L', 'dependency=/cache/t/debug/deps', '--extern', 'a=/cache/t/debug/deps/liba-1.rlib', ...extra];
   const inv = parseInvocation(args);
   const table = new PrefixTable([{ name: 'sysroot', path: SYSROOT }, { name: 'cwd', path: REG }, { name: 'pkg', path: REG }, { name: 'registry', path: '/reg' }, { name: 'target', path: '/cache/t' }, { name: 'tmp', path: '/tmp' }]);
-  const free = freeFroms(inv, REG, REG, { CARGO_MANIFEST_DIR: REG, ...env }, table, SYSROOT);
+  const free = freeFroms(inv, REG, REG, { CARGO_MANIFEST_DIR: REG, ...env }, table, SYSROOT, trees);
   const keyed = extra.filter((a) => a.startsWith('--remap-path-prefix=')).map((a) => normaliseKeyedArg(a, table, free));
   return { free, keyed };
 }
@@ -40,6 +40,9 @@ t.test('a FROM related to a path of the call is keyed as before', async (t) => {
   notFree('/reg/../reg/dep-1.0'); // resolved, the cwd
   notFree('/out', {}, ['--emit=link=/out/x/libdep.rlib']); // covers an --emit path
   t.same(call(['--remap-path-prefix=src=/x']).free, [], 'a relative FROM');
+  // rust-src linked out of the sysroot (Debian's: to /usr/src/rustc-…): rustc maps std's paths into it with the call's flags.
+  t.same(call(['--remap-path-prefix=/usr/src=/x'], {}, ['/usr/src/rustc-1.95']).free, [], "covers the sysroot's source tree");
+  t.same(call(['--remap-path-prefix=/usr/src=/x']).free, ['/usr/src'], 'and with no such tree, covers nothing');
 });
 
 t.test('whether a FROM keyed as covering nothing covers an input: dep-info\'s paths, or a result\'s recorded ones', async (t) => {
