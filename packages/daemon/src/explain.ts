@@ -18,6 +18,7 @@ export interface Explanation {
    * 'not-stored': an earlier call compiled it under the same key, and its result was not stored (`reason`: why, as `notStored`);
    * 'evicted': an entry was stored under the same key, and gc (or verify) evicted it; 'key': a key component differs; 'inputs': same key, a dep-info input differs;
    * 'diagnostic-form': same key and inputs, but the entry's diagnostics are in another form (diagnosticForm.ts);
+   * 'remap-covers-input': same key, but a --remap-path-prefix of the call keyed as covering nothing covers a file the entry read (remapFlagKey.ts);
    * 'unchecked-download': the entry was fetched from the remote with no key to check it, and a daemon with one does not serve it;
    * 'built-plainly': it hit, then was compiled by a plain rustc after all (`reason`: its link step failed, or its output was lost to a full runs dir);
    * 'entry-gone': its key's result named an entry removed since (a failed link of an earlier hit evicts it);
@@ -27,7 +28,7 @@ export interface Explanation {
    * 'unkept-key': its key's parts are no longer kept (its entry was evicted since, or cleared), and the
    * crate has entries under other keys (`others`): which part differs can't be told.
    */
-  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted' | 'unkept-key' | 'unlike-plain';
+  verdict: 'no-call' | 'no-miss' | 'passed-through' | 'recache' | 'first-build' | 'not-stored' | 'evicted' | 'damaged' | 'key' | 'inputs' | 'diagnostic-form' | 'remap-covers-input' | 'unchecked-download' | 'built-plainly' | 'entry-gone' | 'interrupted' | 'unkept-key' | 'unlike-plain';
   /** For 'unkept-key': how many keys of the crate (its package's, for a build script) have entries. */
   others?: number;
   reason?: string;
@@ -106,7 +107,7 @@ export async function explainMiss(store: Store, name: string, session?: string, 
   if (miss.reason === 'recache') return { ...about, key: miss.key, verdict: 'recache', differences: [] };
   const reasons = reasonsOf(miss);
   // entry-gone read "no earlier entry of this crate exists" beside an audit line that named it (a helper's finding).
-  for (const verdict of ['evicted', 'damaged', 'diagnostic-form', 'unchecked-download', 'entry-gone', 'interrupted'] as const) {
+  for (const verdict of ['evicted', 'damaged', 'diagnostic-form', 'remap-covers-input', 'unchecked-download', 'entry-gone', 'interrupted'] as const) {
     if (reasons.includes(verdict)) return { ...about, key: miss.key, verdict, differences: [] };
   }
   if (miss.reason && BUILT_PLAINLY.has(miss.reason)) return { ...about, key: miss.key, verdict: 'built-plainly', reason: miss.reason, differences: [] };

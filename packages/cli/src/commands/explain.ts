@@ -16,6 +16,8 @@ const SAY: Record<Explanation['verdict'], string> = {
   key: 'missed because its key differs from the nearest earlier entry in:',
   inputs: 'missed because a file it read, or a variable it read with env!(), differs from the entry stored under the same key:',
   'diagnostic-form': 'missed because the entry stored under the same key holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe; or colours, which a call in a terminal gets)',
+  'remap-covers-input':
+    "missed because a --remap-path-prefix of this call, whose FROM covers none of the call's directories, covers a file the entry stored under the same key read (an include! from outside the crate's dirs): rustc names that file otherwise under this flag, so the entry is not served",
   'unchecked-download':
     'missed because its entry had been fetched from the remote when no SPLITCACHE_SIGNING_KEY checked it, and a daemon with a key does not serve such an entry (the remote\'s signed record is looked up instead, or the crate compiled again over it)',
   'built-plainly': 'hit, then was compiled by a plain rustc after all:',
@@ -42,6 +44,8 @@ const NOT_STORED: Record<string, string> = {
     "it printed warnings or errors laid out for a terminal whose size the daemon could not read (`stty -F` refused the device, or took over a second: a build run as another user in someone's terminal), so for a width no result can name; a crate that prints nothing is cached there, and one built with no terminal, or as the terminal's own user, is stored",
   'placeholder-in-text':
     "what it printed or its dep-info holds `@@sc:`, the form splitcache stores a checkout's paths in (a deprecation note, an env!() value): a hit would print a path there, where rustc prints the text as written",
+  'remap-covers-input':
+    "a --remap-path-prefix of the call, whose FROM covers none of the call's directories, covers a file it read (an include! from outside the crate's dirs): its outputs name that file as mapped, and calls whose flags map it otherwise share its key",
   'absolute-input':
     "its own source names this checkout's absolute path, and it includes a file by absolute path: another checkout would read the file named, not its own copy; name the file relative to the source, or through env!(\"CARGO_MANIFEST_DIR\")",
 };
@@ -65,6 +69,7 @@ const REMOTE: Record<string, string> = {
   'remote-digest': 'a blob it served failed its digest check (damaged on the server); the next upload of it sends it again',
   'remote-record': 'its record is malformed',
   'remote-diagnostic-form': 'its entry holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe), and none of this call\'s form was published',
+  'remote-remap-covers-input': "it has an entry for this key, but a file that entry read is covered by this call's --remap-path-prefix (a FROM covering none of the call's directories): rustc names that file otherwise here",
   'remote-skipped': 'it was not asked: earlier requests had failed, and its circuit breaker was open (SPLITCACHE_REMOTE_COOLDOWN)',
 };
 const OUTCOME: Record<string, string> = { hit: 'hit', 'compile-error': 'failed to compile (nothing is stored for a compile error)', miss: 'missed' };
