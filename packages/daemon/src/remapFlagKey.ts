@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
@@ -46,20 +46,41 @@ export function freeFroms(inv: Invocation, cwd: string, realCwd: string, env: Re
   if (froms.length === 0) return froms;
   const given = [cwd, realCwd, sysroot, inv.input, inv.outDir, inv.outFile, inv.sysroot, env.OUT_DIR, env.CARGO_MANIFEST_DIR, ...inv.emit.map((e) => e.path), ...inv.libPaths.map((l) => l.path), ...inv.externs.map((e) => e.path), ...trees];
   const paths = [...given.filter((p): p is string => !!p).map((p) => inputOnDisk(cwd, p)), ...table.entries.filter((e) => OWN_PREFIX.test(e.name)).map((e) => e.path)];
-  return froms.filter((f) => !paths.some((p) => related(f, p)));
+  const pathForms = paths.map(forms);
+  return froms.filter((f) => !related(forms(f), pathForms));
 }
 
 /** Whether one of `froms` (freeFroms') covers one of `inputs` (as dep-info names them, or as a result records them: placeholders expanded by `table`), from `cwd`. */
 export function freeFromCovers(froms: readonly string[], inputs: readonly string[], cwd: string, table?: PrefixTable): boolean {
   if (froms.length === 0) return false;
-  const onDisk = (p: string) => inputOnDisk(cwd, table ? table.expand(splitNear(p)?.path ?? p) : p);
-  return inputs.some((p) => froms.some((f) => related(f, onDisk(p))));
+  const fromForms = froms.map(forms);
+  return inputs.some((p) => fromForms.some((f) => related(f, [forms(inputOnDisk(cwd, table ? table.expand(splitNear(p)?.path ?? p) : p))])));
 }
 
-/** Whether a FROM covers `path` or lies under it: by components as written (as rustc matches), and resolved (`..` folded), to be sure. */
-function related(from: string, path: string): boolean {
-  const paths = [path, resolve(path)];
-  return [from, resolve(from)].some((f) => paths.some((p) => covers(f, p) || covers(p, f)));
+/**
+ * Whether a FROM covers one of `paths` or lies under it, each in its forms(). Split and folded once
+ * per path: resolve() and a split per pair took 1.3 ms a call of 150 --extern paths, and 3.8 ms a
+ * lookup of a result with 500 inputs.
+ */
+function related(from: string[][], paths: string[][][]): boolean {
+  return paths.some((p) => from.some((f) => p.some((q) => startsWith(f, q) || startsWith(q, f))));
+}
+
+/** An absolute path's components as written (as rustc matches FROM) and, where it holds `..`, folded (where the file is), to be sure. */
+function forms(path: string): string[][] {
+  const written = components(path);
+  if (!written.includes('..')) return [written];
+  const folded: string[] = [];
+  for (const c of written) {
+    if (c === '..') folded.pop();
+    else folded.push(c);
+  }
+  return [written, folded];
+}
+
+/** Whether `path`'s components begin with all of `prefix`'s. */
+function startsWith(prefix: string[], path: string[]): boolean {
+  return prefix.length <= path.length && prefix.every((c, i) => c === path[i]);
 }
 
 /** A `--remap-path-prefix` value's FROM and TO: split at its last `=`, as rustc splits it. */
