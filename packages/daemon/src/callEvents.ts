@@ -11,7 +11,7 @@ export interface MissFacts {
   pkg?: string;
   crateType: string;
   key: { key: string };
-  /** Why the lookup missed: new-key, evicted (the key's results were all evicted, or this one: gc), damaged (the same, by audit verify: a damaged blob), diagnostic-form, inputs-changed (same key, a source differs), entry-gone, replay-failed, out-dir-missing, output-read-only or output-symlink (a replay unlike a plain rustc: unlikePlain.ts), or recache (not looked up). */
+  /** Why the lookup missed: new-key, evicted (the key's results were all evicted, or this one: gc), damaged (the same, by audit verify: a damaged blob), diagnostic-form, remap-covers-input (same key, a --remap-path-prefix keyed as covering nothing covers an input of each result: remapFlagKey.ts), inputs-changed (same key, a source differs), entry-gone, replay-failed, out-dir-missing, output-read-only or output-symlink (a replay unlike a plain rustc: unlikePlain.ts), or recache (not looked up). */
   missReason?: string;
   /** Why the remote tier could not serve this miss. */
   remoteReason?: string;
