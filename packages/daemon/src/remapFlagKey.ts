@@ -108,8 +108,8 @@ function normaliseFrom(from: string, table: PrefixTable): string {
   if (!isAbsolute(from)) return keyed;
   const below = (['cwd', 'out_dir'] as const).flatMap((name) => {
     const path = entry(name);
-    const rest = path !== undefined && covers(from, path) ? components(path).slice(components(from).length) : [];
-    return rest.length > 0 ? [`${name} ${rest.join('/')}`] : [];
+    const rest = path === undefined ? undefined : placeBelow(from, path);
+    return rest?.length ? [`${name} ${rest.join('/')}`] : [];
   });
   return below.length > 0 ? `${keyed} (${below.join(', ')})` : keyed;
 }
@@ -144,9 +144,14 @@ export function remapFroms(args: readonly string[]): string[] {
  * spelt was taken for one that covers nothing, and keyed so (a review helper's repro).
  */
 export function covers(from: string, path: string): boolean {
-  if (from.startsWith('/') !== path.startsWith('/')) return false;
+  return placeBelow(from, path) !== undefined;
+}
+
+/** The components of `path` below a FROM that covers it (covers()), as rustc joins them to TO; undefined where it does not. */
+function placeBelow(from: string, path: string): string[] | undefined {
+  if (from.startsWith('/') !== path.startsWith('/')) return undefined;
   const [f, p] = [components(from), components(path)];
-  return f.length <= p.length && f.every((c, i) => c === p[i]);
+  return startsWith(f, p) ? p.slice(f.length) : undefined;
 }
 
 function components(path: string): string[] {
@@ -162,6 +167,6 @@ function components(path: string): string[] {
 export function realCwdRemap(froms: readonly string[], realCwd: string): string {
   const from = froms.filter((f) => covers(f, realCwd)).pop();
   if (from === undefined) return 'as it is';
-  const rest = components(realCwd).slice(components(from).length);
+  const rest = placeBelow(from, realCwd)!;
   return rest.length > 0 ? `remapped (${rest.join('/')})` : 'remapped';
 }
