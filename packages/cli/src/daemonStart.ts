@@ -100,12 +100,18 @@ function diedBeforeListening(child: ChildProcess, dir: string, notes: string[], 
   throw Object.assign(new Error(`the daemon failed to start: ${why}`), { code: 'SPLITCACHE_DAEMON_UNREACHABLE' });
 }
 
-/** Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since` (a note at one of `notes`: startFailedPaths). */
+/**
+ * Throws SPLITCACHE_DAEMON_UNREACHABLE with the daemon's reason if it failed to start after `since` (a note at one of `notes`: startFailedPaths).
+ * Only this user's notes: the store dir's may be another user's, in a store a group shares, whose daemon's reason (its index not
+ * writable by that user, say) is no reason for this user's.
+ */
 function startFailure(notes: string[], since: number): void {
+  const uid = process.getuid?.();
   for (const note of notes) {
     let why: string;
     try {
-      if (statSync(note).mtimeMs < since) continue;
+      const st = statSync(note);
+      if (st.mtimeMs < since || (uid !== undefined && st.uid !== uid)) continue;
       why = readFileSync(note, 'utf8').trim();
     } catch {
       continue;

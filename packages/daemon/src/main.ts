@@ -84,7 +84,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
       // remove it, socketOwner.ts). The reason goes in this user's start note instead: this user's
       // calls build uncached with it, and for 10 s start no other daemon.
       log.warn(`${oneLine(err)}; not listening`);
-      writeStartFailed(config.dir, oneLine(err));
+      writeStartFailed(config.dir, oneLine(err), true);
       await rm(join(config.dir, 'daemon.starting'), { force: true });
       return;
     }
@@ -232,6 +232,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   }
   listened();
   await rm(join(config.dir, 'daemon.starting'), { force: true });
+  // A start that failed before this one is over: bin/splitcache starts daemons again (protocol.ts, writeStartFailed).
+  await rm(join(config.dir, 'daemon.start-failed'), { force: true });
   void loadKeptDigests(config.dir, files).then((n) => log.debug(`${n} file digests kept by the daemon before`), () => undefined);
   log.debug(`daemon ${process.pid} listening on ${socketShown(socketPath(config.dir))}`);
   // A stop waits for the calls in hand; a signal while it does (a second one, or the first after a
@@ -254,7 +256,7 @@ runDaemon().catch((err: unknown) => {
   process.stderr.write(`splitcache daemon: ${oneLine(err)}\n`);
   // Tells the clients waiting for this daemon to build uncached now, not at their timeout.
   try {
-    writeStartFailed(readConfig(process.env).dir, oneLine(err));
+    writeStartFailed(readConfig(process.env).dir, oneLine(err), true);
   } catch {
     /* they time out instead */
   }

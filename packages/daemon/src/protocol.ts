@@ -322,21 +322,50 @@ export function newUncachedNotes(): string {
  * clients poll for the note and read it the moment it exists (written in
  * place, one read it empty, and printed an empty reason). Throws what the
  * file system throws if neither can be written.
+ *
+ * `sign`, from a daemon that failed: the store dir's note is left too where the
+ * temp dir's took the reason. It is bin/splitcache's sign, found by its name
+ * alone (the temp dir's is named by a digest of the store's path), to start no
+ * daemon itself while a note of this user's is there; the node client, which
+ * judges the note's age, starts one once it is 10 s old. A daemon that could
+ * not open the store removes the spawn lock, and each compiling call of the
+ * build started one more that failed again: 47 in a 38-crate build. Where the
+ * store's disk has no room for the reason, the note is left empty: no reason to
+ * the node client, which reads the temp dir's first. None from a client (root
+ * in another user's store, a daemon.log it can't write: bin/splitcache starts
+ * no daemon there anyway), which writes nothing in the store it need not.
  */
-export function writeStartFailed(dir: string, why: string): void {
+export function writeStartFailed(dir: string, why: string, sign = false): void {
   let failed: unknown;
+  let left = false;
   for (const note of startFailedPaths(dir)) {
-    const tmp = `${note}.${process.pid}.tmp`;
+    if (left && !sign) return;
     try {
-      writeFileSync(tmp, `${why}\n`);
-      renameSync(tmp, note);
-      return;
+      writeWhole(note, `${why}\n`);
+      left = true;
     } catch (err) {
-      rmSync(tmp, { force: true });
       failed ??= err;
+      if (!left) continue;
+      try {
+        writeWhole(note, '');
+      } catch {
+        /* bin/splitcache starts a daemon on each call, as before */
+      }
     }
   }
-  throw failed;
+  if (!left) throw failed;
+}
+
+/** Writes `text` to `file` through a temp name, so a reader finds it whole or not at all. */
+function writeWhole(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 // The daemon's process: its pid in daemon.pid, its install, and whether it may speak TLS.
