@@ -1,0 +1,81 @@
+/**
+ * A daemon that can't start leaves a note saying why, and for 10 s the calls build uncached at
+ * once instead of starting another. bin/splitcache, which starts the daemon itself where there is
+ * no socket, never looked at that note (the temp dir's is named by a digest of the store's path):
+ * each compiling call of a build started one more daemon that failed again. The failing daemon
+ * now leaves a sign in the store dir too (daemon.start-failed, this user's), and bin/splitcache
+ * leaves the start to the node client while it is there (protocol.ts, writeStartFailed).
+ */
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFailedPaths } from '@splitcache/daemon/protocol';
+import { BIN, copyFixture, OTHER_UID, otherUidDir, otherUidToolchain, printingCrate, printingCrateArgs, run, Store } from './helpers.js';
+
+const toolchain = await otherUidToolchain();
+
+t.test("a cargo build as another user on a group's store its daemon can't open: one daemon start, built uncached with one line", { skip: !toolchain && 'needs root, a uid with no passwd entry, and a toolchain it can run' }, async (t) => {
+  // The owner made the store under umask 000, as a group's members share one: the other user may
+  // write the store dir, but its daemon can't open the owner's index (SPLITCACHE_STORE_ACCESS).
+  const store = new Store();
+  chmodSync(store.dir, 0o777);
+  t.equal((await run('/bin/sh', ['-c', 'umask 000; "$0" server start && "$0" server stop', BIN], { env: store.env() })).code, 0, "the owner's daemon started and stopped");
+  const ws = copyFixture(otherUidDir('ws'));
+  spawnSync('chown', ['-R', `${OTHER_UID}:${OTHER_UID}`, ws]);
+  const tmp = otherUidDir('tmp');
+  const home = otherUidDir('home');
+  const env = {
+    PATH: `${join(toolchain!, 'bin')}:${join(process.execPath, '..')}:/usr/bin:/bin`,
+    HOME: home,
+    CARGO_HOME: join(home, '.cargo'),
+    TMPDIR: tmp,
+    SPLITCACHE_DIR: store.dir,
+    RUSTC_WRAPPER: BIN,
+    CARGO_INCREMENTAL: '0',
+    CARGO_TERM_COLOR: 'never',
+  };
+  // The notes are kept new while the build runs, so that all of its calls fall in the 10 s after
+  // the failure however slow this machine is: past it, one more start is due (the node client's).
+  const userTmp = join(tmp, `splitcache-${OTHER_UID}`);
+  const notes = () => [join(store.dir, 'daemon.start-failed'), ...readdirSync(userTmp).filter((n) => n.endsWith('.start-failed')).map((n) => join(userTmp, n))];
+  const fresh = setInterval(() => {
+    try {
+      for (const note of notes()) utimesSync(note, new Date(), new Date());
+    } catch {
+      /* not written yet */
+    }
+  }, 100);
+  const build = spawn('cargo', ['build', '--offline'], { cwd: ws, env, uid: OTHER_UID, gid: OTHER_UID, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  build.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((res) => build.on('close', res));
+  clearInterval(fresh);
+  t.equal(code, 0, 'the build succeeds');
+  t.equal(spawnSync(join(ws, 'target', 'debug', 'fx-app'), { encoding: 'utf8' }).status, 0, 'its binary runs');
+  const starts = store.daemonLog().split('\n').filter((l) => /SPLITCACHE_STORE_ACCESS: .*; not listening$/.test(l));
+  t.equal(starts.length, 1, `one daemon started, and failed (${starts.length} did)`);
+  const lines = stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
+  t.equal(lines.length, 1, `one line says why: ${lines.join(' | ')}`);
+  t.match(lines[0] ?? '', /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: the daemon failed to start: SPLITCACHE_STORE_ACCESS: store \S+ is not writable by this user[^\n]*\(building uncached\)$/, 'naming the store it could not write');
+  const [sign, note] = notes().map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : 'none'));
+  t.equal(sign, note, 'the store dir holds the same reason as the temp dir');
+});
+
+t.test('a note from a failed start long ago holds no start back, and the daemon that listens removes the store dir\'s', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [temp, inStore] = startFailedPaths(store.dir);
+  t.teardown(() => void spawnSync('rm', ['-f', temp!]));
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const note of [temp!, inStore!]) {
+    writeFileSync(note, 'SPLITCACHE_STORE_ACCESS: an old reason\n');
+    utimesSync(note, hourAgo, hourAgo);
+  }
+  const cwd = printingCrate('long after');
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call succeeds');
+  t.equal(r.stderr, '', 'silently: its daemon started');
+  t.equal((await store.stats()).misses, 1, 'and served it');
+  t.notOk(existsSync(inStore!), "the store dir's note is gone");
+});
