@@ -182,6 +182,13 @@ async function startUnlessServed(sock: string, dir: string, daemonMain: string, 
     rmSync(lock, { force: true });
     return served;
   }
+  // Likewise a start that failed just before: its daemon writes its note, then removes the lock.
+  try {
+    startFailure(startFailedPaths(dir), Date.now() - START_RETRY_MS);
+  } catch (err) {
+    rmSync(lock, { force: true });
+    throw err;
+  }
   let log: number;
   try {
     // O_NONBLOCK: a FIFO at daemon.log (nothing reading it) fails with ENXIO instead of holding
