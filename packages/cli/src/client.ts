@@ -284,17 +284,22 @@ function warn(line: string): void {
 function warnOnce(code: string, line: string): void {
   noteUncached(code);
   let marker: string | undefined;
+  let old = false;
   try {
     // With no store dir (knownStoreDir), the marker of the calls that have none.
     const dir = knownStoreDir();
     marker = tempFileFor(dir instanceof Error ? '' : dir, `warned-${code}`);
     if (Date.now() - statSync(marker).mtimeMs < 60_000) return;
+    old = true;
   } catch {
     /* no marker yet, or none can be kept (the temp dir's splitcache-<uid> is not this user's) */
   }
   try {
-    if (marker) writeFileSync(marker, '');
-  } catch {
+    // Made exclusively where there was none: of the calls of a build that fail at once, two that
+    // both found none both said it (2 lines in 2 of 10 builds whose daemon could not start).
+    if (marker) writeFileSync(marker, '', { flag: old ? 'w' : 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return; // a call at once made it, and says it
     /* show it anyway */
   }
   warn(`${code}: ${line}`);
