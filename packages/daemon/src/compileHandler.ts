@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { isSplitcacheError, SplitcacheError } from '@splitcache/errors';
-import { callTypeLabel, crateNameOfCall, classify, compilerCall, driverVerdict, outputStem, parseInvocation, plainAllowsFeatures, plainMangling, rustcArgsOf, splitPlan } from '@splitcache/rustc';
+import { callTypeLabel, crateNameOfCall, classify, compilerCall, driverVerdict, parseInvocation, plainAllowsFeatures, plainMangling, rustcArgsOf, splitPlan } from '@splitcache/rustc';
 import { CallEvents, pkgOf } from './callEvents.js';
 import { packageToRecord } from '@splitcache/store';
-import { readsBootstrap } from './bootstrapRead.js';
+import { unlikePlainRun } from './unlikePlainRun.js';
 import type { Services } from './services.js';
 import { FaultLines } from './faultLines.js';
 import { HeldHits, type HeldHit } from './heldHits.js';
@@ -140,7 +140,7 @@ export class CompileHandler {
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot, req.cwd, rustc)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
-      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode, widthUnread };
+      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode, widthUnread, forgetRustc: () => this.s.rustc.forget(call.program, req.cwd, req.env, rustc) };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName), !asksForLinkerMessages(inv, req.cwd));
         p.noLinkArgs = sp.noLinkArgs;
@@ -286,13 +286,13 @@ export class CompileHandler {
     // Stored in the background, off the build's critical path: a crate cached whole as soon as
     // rustc's outputs exist (nothing rewrites them during this build); a crate that links once its
     // files are staged, since its link step deletes the objects. Where they can't be staged, before the link.
-    // The -Zno-link half ran with RUSTC_BOOTSTRAP=1, which a plain call lacks: a crate that read it
-    // (option_env!, env!, a proc-macro's tracked env) got another value than it would plainly.
-    // Nothing is stored, and the call is run again as it was given (bootstrapRead.ts).
-    if (p.mode === 'split' && p.link && readsBootstrap(resolve(p.cwd, p.inv.outDir!, `${outputStem(p.inv)}.d`), p.plainBootstrap)) {
-      this.s.stats.count('notStored', 'reads-rustc-bootstrap');
-      this.events.miss(p, { notStored: 'reads-rustc-bootstrap' });
-      return { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() };
+    // Read the halves' RUSTC_BOOTSTRAP=1, or made by another rustc than the identity's: not stored; a crate that links runs again (unlikePlainRun.ts).
+    const unlike = await unlikePlainRun(p);
+    if (unlike !== undefined) {
+      this.s.stats.count('notStored', unlike);
+      this.events.miss(p, { notStored: unlike });
+      if (!p.link) await this.settleIfLast();
+      return p.link ? { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() } : { warning: this.faults.take() };
     }
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);

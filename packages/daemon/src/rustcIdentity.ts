@@ -93,6 +93,8 @@ export class RustcIdentities {
   private readonly proxies = new Map<string, boolean>();
   /** Per memo key, the sysroot of the identity had and the toolchain's stamp then. */
   private readonly stamps = new Map<string, { sysroot: string; drivers: string[]; targets: string[]; stamp: string }>();
+  /** Memo keys whose next identity is probed, not recalled from the store (forget). */
+  private readonly unrecalled = new Set<string>();
   /** Which of these compilers write an `.rlink` this version reads (rlinkSupport.ts). */
   readonly rlinks = new RlinkSupport();
 
@@ -114,7 +116,8 @@ export class RustcIdentities {
     }
     if (!p) {
       const recordName = this.recordName(key);
-      p = this.recall(recordName).then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
+      const recalled = this.unrecalled.delete(key.memoKey) ? Promise.resolve(undefined) : this.recall(recordName);
+      p = recalled.then((id) => id ?? this.probeAndRecord(rustc, cwd, env, recordName));
       this.remember(key, p, cwd, env);
     } else {
       // Used now: moved to the end, so the directories of the builds that go on are the last to be let go.
@@ -122,6 +125,21 @@ export class RustcIdentities {
       this.memo.set(key.memoKey, p);
     }
     return p;
+  }
+
+  /**
+   * Forgets `id`, memoised for this compiler, once a call's outputs said another rustc wrote them
+   * (unlikePlainRun.ts: a RUSTC script whose toolchain link was moved): the next call probes the
+   * compiler again and records what it finds, where the record, whose stamps still held, would
+   * have given `id` back. Nothing if the memo has moved on since.
+   */
+  async forget(rustc: string, cwd: string, env: Record<string, string>, id: RustcIdentity): Promise<void> {
+    const key = this.keyOf(rustc, cwd, env);
+    const p = this.memo.get(key.memoKey);
+    if (!p || (await p.catch(() => undefined)) !== id || this.memo.get(key.memoKey) !== p) return;
+    this.memo.delete(key.memoKey);
+    this.stamps.delete(key.memoKey);
+    this.unrecalled.add(key.memoKey);
   }
 
   /**

@@ -1,0 +1,62 @@
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+
+// A RUSTC script that runs the rustc behind a link it names (`exec /opt/rust/current/bin/rustc
+// "$@"`, the link moved to another toolchain) runs another compiler with nothing at its own path
+// changed, and the stamps of the toolchain its identity had still hold. Keyed and planned as the
+// old compiler, the crates that link were split with the old one's mangling, and the binary was
+// unlike a plain build's (a hunt: stable moved to nightly, pinned legacy symbols where nightly's
+// are v0); and every lib compiled then was stored under the old compiler's key.
+const sysrootOf = (toolchain: string) => spawnSync('rustc', [`+${toolchain}`, '--print', 'sysroot'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const stable = sysrootOf('stable');
+const nightly = sysrootOf('nightly');
+
+const skip = !stable || !nightly ? 'no stable and nightly toolchains' : false;
+
+t.test('a RUSTC script whose toolchain link moves builds what plain cargo builds through it', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["lib", "app"]\nresolver = "2"\n',
+    'lib/Cargo.toml': '[package]\nname = "lib"\nversion = "0.1.0"\nedition = "2021"\n',
+    'lib/src/lib.rs': 'pub fn name<T>() -> &\'static str { std::any::type_name::<T>() }\n',
+    'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nlib = { path = "../lib" }\n',
+    'app/src/main.rs': 'fn main() { println!("{}", lib::name::<Vec<u8>>()); }\n',
+  }, 'moved-toolchain');
+  const tools = tempDir('toolchains');
+  const current = join(tools, 'current');
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
+  const point = (sysroot: string) => {
+    try {
+      unlinkSync(current);
+    } catch {
+      /* not there yet */
+    }
+    symlinkSync(sysroot, current);
+  };
+  const app = join(ws, 'target', 'debug', 'app');
+  const build = async (session: string, wrapped = true) => {
+    assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+    const env = store.env({ RUSTC: rustc, SPLITCACHE_SESSION: session, ...(wrapped ? {} : { RUSTC_WRAPPER: undefined }) });
+    assertOk(t, await run('cargo', ['build'], { cwd: ws, env }), `cargo build (${session})`);
+    return readFileSync(app);
+  };
+
+  point(stable);
+  t.ok((await build('stable')).equals(await build('stable-plain', false)), 'through the stable toolchain, the binary is a plain build\'s');
+
+  point(nightly);
+  const plain = await build('nightly-plain', false);
+  t.ok((await build('nightly')).equals(plain), 'the link moved to nightly: the binary is a plain build\'s (it had legacy symbols where nightly\'s are v0)');
+  t.ok((await build('nightly-again')).equals(plain), 'and so it is in the next build');
+  t.equal((await store.calls('nightly-again')).filter((e) => e.crate === 'app')[0]?.outcome, 'hit', 'where the bin hits');
+
+  assertOk(t, await store.splitcache(['server', 'stop']), 'a new daemon, which finds the identity recorded');
+  point(stable);
+  t.ok((await build('stable-again')).equals(await build('stable-again-plain', false)), 'moved back to stable: a plain build\'s binary again');
+  t.equal((await store.calls('stable-again')).filter((e) => e.crate === 'app')[0]?.outcome, 'hit', 'whose entry of before hits');
+});

@@ -1,0 +1,88 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { outputStem } from '@splitcache/rustc';
+import { readsBootstrap } from './bootstrapRead.js';
+import type { PendingCall } from './pendingCall.js';
+
+/**
+ * Why a miss's outputs must not be stored, as a compile of the call's key, where they must not:
+ * - `reads-rustc-bootstrap`: the -Zno-link half of a crate that links read RUSTC_BOOTSTRAP, which
+ *   it ran with and a plain call lacks (bootstrapRead.ts);
+ * - `other-compiler`: they were written by another rustc than the identity the call was keyed and
+ *   planned with (its .rlink's header, or its rmeta's, names another version). The compiler's path
+ *   runs another toolchain than when its identity was had, and nothing at that path changed: a
+ *   RUSTC script (`exec /opt/rust/current/bin/rustc "$@"`) whose `current` link was moved from
+ *   stable to nightly. Keyed as the old one, a crate that links was split with the old one's
+ *   mangling pin (its binary unlike a plain build's), and a lib was stored under the old
+ *   compiler's key, which a call outside cargo (no `-C metadata` of the -vV) then hit.
+ * A crate that links then runs again as given (DoneReply.rerun); the identity is forgotten (forgetRustc).
+ */
+export async function unlikePlainRun(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap' | 'forgetRustc'>): Promise<'reads-rustc-bootstrap' | 'other-compiler' | undefined> {
+  const reason = reasonOf(p);
+  if (reason === 'other-compiler') await p.forgetRustc?.();
+  return reason;
+}
+
+function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap'>): 'reads-rustc-bootstrap' | 'other-compiler' | undefined {
+  const outDir = resolve(p.cwd, p.inv.outDir ?? '.');
+  const stem = outputStem(p.inv);
+  if (p.mode === 'split' && p.link) {
+    if (readsBootstrap(resolve(outDir, `${stem}.d`), p.plainBootstrap)) return 'reads-rustc-bootstrap';
+    const wrote = stringAfter(readHead(p.link.rlinkPath, 0, 512), 'rustlink', 4);
+    return wrote !== undefined && wrote !== p.rustc.rlinkVersion ? 'other-compiler' : undefined;
+  }
+  const wrote = metadataVersion(p.inv.emit.some((e) => e.kind === 'metadata') ? resolve(outDir, `lib${stem}.rmeta`) : resolve(outDir, `lib${stem}.rlib`));
+  return wrote !== undefined && wrote !== `rustc ${p.rustc.rlinkVersion}` ? 'other-compiler' : undefined;
+}
+
+/** Metadata's magic: `rust`, three zero bytes, then its format version. */
+const RMETA_MAGIC = 'rust\0\0\0';
+
+/**
+ * The version string an rmeta starts with (`rustc 1.95.0 (…)`), in a `.rmeta` file or an rlib's
+ * `lib.rmeta` member (looked for among its first members' 60-byte headers); undefined where
+ * there is none to read.
+ */
+function metadataVersion(file: string): string | undefined {
+  const head = readHead(file, 0, 256);
+  if (head.toString('latin1', 0, 8) !== '!<arch>\n') return stringAfter(head, RMETA_MAGIC, 1 + 8);
+  for (let pos = 8, n = 0; n < 8; n++) {
+    const header = readHead(file, pos, 60);
+    if (header.length < 60) return undefined;
+    const size = Number(header.toString('latin1', 48, 58).trim());
+    if (!Number.isInteger(size)) return undefined;
+    if (header.toString('latin1', 0, 16).trimEnd() === 'lib.rmeta/') return stringAfter(readHead(file, pos + 60, 256), RMETA_MAGIC, 1 + 8);
+    pos += 60 + size + (size % 2);
+  }
+  return undefined;
+}
+
+/**
+ * The string at the start of `buf` after `magic` and `skip` more bytes, as rustc writes one
+ * (a LEB128 byte length, the bytes, a 0xC1 sentinel); undefined where that isn't what is there.
+ */
+function stringAfter(buf: Buffer, magic: string, skip: number): string | undefined {
+  if (buf.toString('latin1', 0, magic.length) !== magic) return undefined;
+  let at = magic.length + skip;
+  let length = 0;
+  for (let shift = 0; at < buf.length && shift < 28; shift += 7) {
+    const byte = buf[at++]!;
+    length |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return buf[at + length] === 0xc1 ? buf.toString('utf8', at, at + length) : undefined;
+  }
+  return undefined;
+}
+
+/** Up to `length` bytes of `file` at `position`; none where it can't be read. */
+function readHead(file: string, position: number, length: number): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(length);
+    return buf.subarray(0, readSync(fd, buf, 0, length, position));
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
