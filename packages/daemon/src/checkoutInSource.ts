@@ -77,7 +77,9 @@ export async function recordedInputs(
     await eachWindow(file, keep, (bytes, more) => look(input, bytes, more));
   }
   // A checkout's path in an own source, and an input under it recorded under its placeholder alone: maybe a literal split.
-  const near = new Set([...under].filter((p) => !both.has(p)));
+  // Not a crate file rustc found through the call's own --extern or `-L dependency=` paths (foundCrate).
+  const found = foundCrate(inv, externs);
+  const near = new Set([...under].filter((p) => !both.has(p) && !found(p)));
   for (const path of near) {
     for (const [checkout, source] of holding) if (path.startsWith(`${checkout}/`)) return { both, near, refused: source };
   }
@@ -101,6 +103,20 @@ function anchorsOf(inv: Pick<Invocation, 'input' | 'libPaths' | 'codegen' | 'uns
     else if ((name === 'OUT_DIR' || name === 'CARGO_MANIFEST_DIR') && value.startsWith('/')) anchors.push(table.normalise(value.replace(/\/+$/, '')));
   }
   return anchors.filter((a) => a.startsWith(PLACEHOLDER_OPEN));
+}
+
+/**
+ * Whether an input is a crate file rustc found through the call's own paths: an `--extern` file, or an
+ * `.rlib`, `.rmeta` or `.so` in a `-L dependency=` dir, which dep-info names under `-Zbinary-dep-depinfo`
+ * (nightly cargo's, rustc's own bootstrap's). No fixed path reaches one, and the key holds each
+ * checkout's form of the dir; checked at the producer's path as well (nearInputs.ts), a hit in a
+ * second worktree named the first one's target dir to cargo, which built the crate again whenever
+ * that dir changed or went, and missed whenever the first was built at another commit.
+ */
+function foundCrate(inv: Pick<Invocation, 'libPaths'>, externs: readonly string[]): (path: string) => boolean {
+  const files = new Set(externs);
+  const dirs = new Set(inv.libPaths.filter((l) => l.kind === 'dependency' && l.path.startsWith('/')).map((l) => l.path.replace(/\/+$/, '')));
+  return (path) => files.has(path) || (/\.(rlib|rmeta|so)$/.test(path) && dirs.has(path.slice(0, path.lastIndexOf('/'))));
 }
 
 function isUnder(normalised: string, anchors: readonly string[]): boolean {
