@@ -1,7 +1,8 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Client } from 'undici';
 import { dirname, join } from 'node:path';
@@ -279,4 +280,28 @@ t.test('a PUT refused for a full disk closes its connection: the next request of
   await next.body.dump();
   t.equal(next.statusCode, 200, 'the next request of the same client is answered');
   t.ok(Date.now() - started < 2000, `at once (${Date.now() - started} ms)`);
+});
+
+// A write(2) on a disk about to fill takes what fits and says so: the server went on to the next
+// chunk, and where the cut one was the body's last, it stored the blob short, answered 201 and
+// served it (a helper's two-runner hunt: every reader of that crate missed, SPLITCACHE_REMOTE_DIGEST).
+t.test('a blob PUT that fills the disk is a 507, never a short blob answered 201 and served', async (t) => {
+  for (const room of [300_000, 310_000, 330_000]) {
+    const dir = smallTmpfs(t, '1m');
+    if (!dir) return;
+    const s = await serve(t, { dir: join(dir, 'd') });
+    const { bavail, bsize } = statfsSync(dir);
+    writeFileSync(join(dir, 'filler'), Buffer.alloc(bavail * bsize - room));
+    const answered: string[] = [];
+    for (let i = 0; ; i++) {
+      const body = randomBytes(100_000 + i * 7_777);
+      const status = await put(`${s.url}/cas/${digestBytes(body)}`, body);
+      const got = await fetch(`${s.url}/cas/${digestBytes(body)}`);
+      const served = got.status === 200 ? Buffer.from(await got.arrayBuffer()) : undefined;
+      answered.push(`${body.length}: ${status}, ${served ? (served.equals(body) ? 'served whole' : `served ${served.length} bytes`) : got.status}`);
+      if (status === 507 || i > 10) break;
+    }
+    t.ok(answered.every((a) => / (201|204), served whole$| 507, 404$/.test(a)), `room for ${room} bytes: each blob stored whole or refused (${answered.join('; ')})`);
+    t.match(answered.at(-1), / 507, 404$/, 'and the disk filled');
+  }
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { DigestStream, type Digest } from '@splitcache/hash';
 import { isGzip } from '../blobBody.js';
@@ -26,7 +26,7 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
       size += chunk.length;
       if (size > length) return { ok: false, why: 'length' };
       raw.update(chunk);
-      await fh.write(chunk);
+      await writeAll(fh, chunk);
       if (head) {
         head = Buffer.concat([head, chunk]);
         if (head.length < 3) continue;
@@ -46,6 +46,15 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
   gz.stream.end();
   await gz.done;
   return !gz.failed && gz.hash.digest() === digest ? { ok: true, size } : { ok: false, why: 'digest' };
+}
+
+/**
+ * One write(2) may take part of a chunk: on a disk about to fill, it wrote what fit and said so,
+ * and a body whose last chunk was cut so was stored short, answered 201 and served (a `507`
+ * comes only from the write after it, which fails with ENOSPC).
+ */
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
 }
 
 function startGunzip() {
