@@ -57,6 +57,11 @@ const SOCKET_FAULTS: Record<string, string> = {
   ECONNRESET: 'the remote reset the connection',
   ECONNREFUSED: 'nothing listens there',
   EPIPE: 'the remote closed the connection while the request was sent',
+  // A host name that does not resolve (a typo) was its code alone, an https URL for a plain http
+  // server OpenSSL's text (`…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…`).
+  ENOTFOUND: 'the host name has no address: a typo, or a name only another network knows',
+  EAI_AGAIN: 'the host name could not be looked up now: no DNS server answered',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server did not answer in TLS: an http server, named with https:// in the URL?',
 };
 /** The largest body a GET takes by default, and what node can hold in one Buffer here. */
 const MAX_BODY = 2 ** 31 - 1;

@@ -324,3 +324,15 @@ t.test('an https remote whose certificate is not trusted: the line says so and n
   const c = client(t, `https://127.0.0.1:${(s.address() as { port: number }).port}/base`, { retries: 0 });
   await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate \(the remote's TLS certificate; one signed by a private CA needs NODE_EXTRA_CA_CERTS naming it\) \(at https:\/\/127\.0\.0\.1:\d+\)$/ });
 });
+
+// An https URL for a plain http server said OpenSSL's own text (`ERR_SSL_WRONG_VERSION_NUMBER:
+// 80FC…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/…`),
+// and a host name that does not resolve its code alone (`ENOTFOUND`): a helper's two-runner hunt.
+t.test('an https URL for a plain http server, and a host name that does not resolve: each line says which', async (t) => {
+  const s = await server(t, (_req, res) => res.end('x'));
+  const tls = client(t, s.url.replace('http:', 'https:'), { retries: 0 });
+  await t.rejects(tls.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: ERR_SSL_WRONG_VERSION_NUMBER \(the server did not answer in TLS: an http server, named with https:\/\/ in the URL\?\) \(at https:\/\/127\.0\.0\.1:\d+\)$/ });
+  // `.invalid` never resolves (RFC 2606); where no DNS server answers at all, the lookup fails otherwise.
+  const nowhere = client(t, 'http://splitcache-remote.invalid:7878/base', { retries: 0 });
+  await t.rejects(nowhere.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: (ENOTFOUND \(the host name has no address: a typo, or a name only another network knows\)|EAI_AGAIN \(the host name could not be looked up now: no DNS server answered\)) \(at http:\/\/splitcache-remote\.invalid:7878\)$/ });
+});
