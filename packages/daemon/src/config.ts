@@ -141,7 +141,10 @@ function readRemote(r: SettingReader): RemoteSettings | undefined {
     url,
     mode,
     token: r.headerValue('SPLITCACHE_REMOTE_TOKEN'),
-    signingKey: r.env.SPLITCACHE_SIGNING_KEY || undefined,
+    // Blanks around it dropped, as the token's: a key from a file or a secret store that keeps its
+    // trailing newline signed otherwise than the same key typed, and every record of one runner
+    // was a bad signature to the other (0 of 28 hits; a helper's two-runner hunt).
+    signingKey: r.env.SPLITCACHE_SIGNING_KEY?.trim() || undefined,
     timeoutMs: r.seconds('SPLITCACHE_REMOTE_TIMEOUT', 3),
     retries: r.count('SPLITCACHE_REMOTE_RETRIES', 2, 0, 10),
     breakerThreshold: r.count('SPLITCACHE_REMOTE_BREAKER', 3, 1),

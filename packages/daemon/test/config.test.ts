@@ -141,6 +141,13 @@ t.test('SPLITCACHE_AUDIT_DAYS: 90 days by default, 0 for good, anything else unr
   t.match(bad.problems, [/SPLITCACHE_AUDIT_DAYS is not a number of days \(0: for good\): "a month"; using 90/]);
 });
 
+t.test('the signing key: blanks around it dropped, so a key read with its trailing newline signs as the same key typed', async (t) => {
+  const remote = { ...base, SPLITCACHE_REMOTE: 'http://c/' };
+  t.equal(readConfig({ ...remote, SPLITCACHE_SIGNING_KEY: 'k1\n' }).remote?.signingKey, 'k1', "a file's newline dropped");
+  t.equal(readConfig({ ...remote, SPLITCACHE_SIGNING_KEY: ' k1\r\n' }).remote?.signingKey, 'k1', 'blanks and a CRLF dropped');
+  t.equal(readConfig({ ...remote, SPLITCACHE_SIGNING_KEY: 'k 1' }).remote?.signingKey, 'k 1', 'a blank inside is the key');
+});
+
 t.test("the remote's token: blanks around it dropped, one with a control character inside not used", async (t) => {
   const remote = { ...base, SPLITCACHE_REMOTE: 'http://c/' };
   t.equal(readConfig({ ...remote, SPLITCACHE_REMOTE_TOKEN: 'tok-1\r' }).remote?.token, 'tok-1', 'a CRLF file\'s \\r dropped');
