@@ -12,8 +12,26 @@ import { splitNear } from './nearInputs.js';
  * files, so both must call this one function.
  */
 export function entryKeyOf(manifestKey: Digest, inputs: [string, Digest][], envDeps: [string, string | null][], display?: string): Digest {
-  const keyed = keyedInputs(inputs);
-  return digestBytes(JSON.stringify(display ? [manifestKey, keyed, envDeps, display] : [manifestKey, keyed, envDeps]));
+  const keyed = inPathOrder(keyedInputs(inputs));
+  const env = inPathOrder(envDeps);
+  return digestBytes(JSON.stringify(display ? [manifestKey, keyed, env, display] : [manifestKey, keyed, env]));
+}
+
+/**
+ * Inputs (or env-deps) sorted by path (name), as the key takes them: the order is dep-info's, which
+ * a remote reader digests in as the first input set published for the manifest key lists them.
+ * A module moved from `m.rs` to `m/mod.rs` (its text unchanged, the root file too) is one manifest
+ * key with the same paths, ABSENT swapped, in another order: in dep-info order, every reader of
+ * the move's commit computed the key of the first path set's order, missed the entry its own
+ * commit's writers published, and kept missing while the root file stayed (a helper's hunt).
+ */
+export function inPathOrder<T extends [string, unknown]>(pairs: T[]): T[] {
+  return [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/** Whether two input lists record the same paths with the same digests, whatever their order. */
+export function sameInputs(a: [string, Digest][], b: [string, Digest][]): boolean {
+  return JSON.stringify(inPathOrder(keyedInputs(a))) === JSON.stringify(inPathOrder(keyedInputs(b)));
 }
 
 /**

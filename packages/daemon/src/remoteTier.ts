@@ -9,7 +9,7 @@ import { RemoteInputReads } from './remoteInputReads.js';
 import { checkRoom } from './diskReserve.js';
 import { bigStatOf } from './isFile.js';
 import { eachLimit } from './eachLimit.js';
-import { entryKeyOf, keyedInputs } from './entryKey.js';
+import { entryKeyOf, sameInputs } from './entryKey.js';
 import { formOfNoResult, hasDiagnostics } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { includedPaths, outDirOf } from './includedPathEnv.js';
@@ -262,12 +262,12 @@ export class RemoteTier {
 
   /** The entry published at `entryKey` (or inline in the input set), which must record the inputs the key was computed from. */
   private async entryAt(entryKey: Digest, inputs: [string, Digest][], inline?: InlineEntry): Promise<EntryRecord | undefined> {
-    // As the key holds them: an entry another checkout put in place of a lost one names its own paths as they were.
-    const recorded = JSON.stringify(keyedInputs(inputs));
+    // As the key holds them (sameInputs): an entry another checkout put in place of a lost one names its own paths
+    // as they were, and one whose producer read the paths in another order than the input set lists them is the same.
     // An entry inline that records other inputs than its key's (a writer's bug) is left aside, as a malformed one is.
-    if (inline?.key === entryKey && JSON.stringify(keyedInputs(inline.entry.inputs)) === recorded) return inline.entry;
+    if (inline?.key === entryKey && sameInputs(inline.entry.inputs, inputs)) return inline.entry;
     const entry = await this.cache.getEntry(entryKey);
-    if (entry && JSON.stringify(keyedInputs(entry.inputs)) !== recorded) {
+    if (entry && !sameInputs(entry.inputs, inputs)) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_RECORD', `remote entry ${entryKey} records other inputs than its key was computed from`);
     }
     return entry;
