@@ -1,8 +1,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+import { assertOk, BIN, fileTree, run, Store, tempDir } from './helpers.js';
 
 // A RUSTC script that runs the rustc behind a link it names (`exec /opt/rust/current/bin/rustc
 // "$@"`, the link moved to another toolchain) runs another compiler with nothing at its own path
@@ -59,4 +59,39 @@ t.test('a RUSTC script whose toolchain link moves builds what plain cargo builds
   point(stable);
   t.ok((await build('stable-again')).equals(await build('stable-again-plain', false)), 'moved back to stable: a plain build\'s binary again');
   t.equal((await store.calls('stable-again')).filter((e) => e.crate === 'app')[0]?.outcome, 'hit', 'whose entry of before hits');
+});
+
+// Outside cargo no `-C metadata` holds the compiler's version: a lib that the moved-to rustc
+// compiled with `--emit=dep-info,link` (no metadata), stored under the old compiler's key, was what a later call
+// of the old compiler hit. Its version is in the rlib's lib.rmeta member, which rustc wraps in an
+// object file, where it was looked for as bare metadata and never found.
+t.test('a lib built with --emit=dep-info,link by the moved-to rustc is not what the old rustc hits later', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const src = fileTree({ 'lib.rs': 'pub fn one() -> u32 { 1 }\n' }, 'moved-rlib');
+  const tools = tempDir('toolchains');
+  const current = join(tools, 'current');
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
+  const point = (sysroot: string) => {
+    rmSync(current, { force: true });
+    symlinkSync(sysroot, current);
+  };
+  mkdirSync(join(src, 'out'));
+  const rlib = join(src, 'out', 'libonly_link.rlib');
+  const compile = async (what: string) => {
+    rmSync(rlib, { force: true });
+    const args = ['--crate-name', 'only_link', '--crate-type', 'lib', '--edition', '2021', '--emit=dep-info,link', 'lib.rs', '--out-dir', 'out'];
+    assertOk(t, await run(BIN, [rustc, ...args], { cwd: src, env: store.env({ SPLITCACHE_SESSION: what }) }), what);
+    return readFileSync(rlib, 'latin1');
+  };
+  const versionOf = (sysroot: string) => spawnSync(join(sysroot, 'bin', 'rustc'), ['-V'], { encoding: 'utf8' }).stdout.trim();
+  point(stable);
+  t.ok((await compile('stable')).includes(versionOf(stable)), 'through stable: a stable rlib');
+  point(nightly);
+  writeFileSync(join(src, 'lib.rs'), 'pub fn two() -> u32 { 2 }\n');
+  t.ok((await compile('nightly')).includes(versionOf(nightly)), 'the link moved to nightly, an edit compiled: a nightly rlib');
+  point(stable);
+  const again = await compile('stable-again');
+  t.ok(again.includes(versionOf(stable)) && !again.includes(versionOf(nightly)), 'moved back to stable, the same source gets a stable rlib, not the nightly one');
 });

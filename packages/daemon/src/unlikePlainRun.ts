@@ -40,8 +40,8 @@ const RMETA_MAGIC = 'rust\0\0\0';
 
 /**
  * The version string an rmeta starts with (`rustc 1.95.0 (…)`), in a `.rmeta` file or an rlib's
- * `lib.rmeta` member (looked for among its first members' 60-byte headers); undefined where
- * there is none to read.
+ * `lib.rmeta` member (looked for among its first members' 60-byte headers: wrappedVersion);
+ * undefined where there is none to read.
  */
 function metadataVersion(file: string): string | undefined {
   const head = readHead(file, 0, 256);
@@ -51,10 +51,21 @@ function metadataVersion(file: string): string | undefined {
     if (header.length < 60) return undefined;
     const size = Number(header.toString('latin1', 48, 58).trim());
     if (!Number.isInteger(size)) return undefined;
-    if (header.toString('latin1', 0, 16).trimEnd() === 'lib.rmeta/') return stringAfter(readHead(file, pos + 60, 256), RMETA_MAGIC, 1 + 8);
+    if (header.toString('latin1', 0, 16).trimEnd() === 'lib.rmeta/') return wrappedVersion(readHead(file, pos + 60, Math.min(size, 4096)));
     pos += 60 + size + (size % 2);
   }
   return undefined;
+}
+
+/**
+ * The version in an rlib's `lib.rmeta` member, which rustc (1.95 and 1.97 alike) wraps in an
+ * object file whose `.rmeta` section holds the metadata (at 0x60 in an ELF one here): the
+ * magic is looked for in the member's head. Read as bare metadata, as before, it was never
+ * found, and a lib compiled with `--emit=link` alone by another rustc was stored.
+ */
+function wrappedVersion(member: Buffer): string | undefined {
+  const at = member.indexOf(RMETA_MAGIC, 0, 'latin1');
+  return at < 0 ? undefined : stringAfter(member.subarray(at, at + 256), RMETA_MAGIC, 1 + 8);
 }
 
 /**
