@@ -26,6 +26,8 @@ import { takeSpawnLock, writeLockPid } from './spawnLock.js';
 /** How often a waiting call looks whether the spawn lock has gone stale. */
 const LOCK_RECHECK_MS = 500;
 const START_RETRY_MS = 10_000;
+/** How far ahead of this process's clock a start note may be dated and still be taken as new (startFailure). */
+const NOTE_AHEAD_MS = 60_000;
 
 /**
  * Connects to the store's daemon, starting it if nothing answers; throws if
@@ -111,7 +113,11 @@ function startFailure(notes: string[], since: number): void {
     let why: string;
     try {
       const st = statSync(note);
-      if (st.mtimeMs < since || (uid !== undefined && st.uid !== uid)) continue;
+      // Dated over a minute ahead of the clock: written before the clock was stepped back (an NTP fix,
+      // a VM restored), not just now. Taken as new, it held every start back, and the builds uncached,
+      // until the clock caught up with it: for hours after a step of hours. A minute, not the window:
+      // the store dir's note may be dated by a network file system's server, some seconds ahead.
+      if (st.mtimeMs < since || st.mtimeMs > Date.now() + NOTE_AHEAD_MS || (uid !== undefined && st.uid !== uid)) continue;
       why = readFileSync(note, 'utf8').trim();
     } catch {
       continue;

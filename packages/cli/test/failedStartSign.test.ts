@@ -79,3 +79,22 @@ t.test('a note from a failed start long ago holds no start back, and the daemon 
   t.equal((await store.stats()).misses, 1, 'and served it');
   t.notOk(existsSync(inStore!), "the store dir's note is gone");
 });
+
+t.test('a note dated ahead of the clock (the clock stepped back after the failure) holds no start back', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [temp, inStore] = startFailedPaths(store.dir);
+  t.teardown(() => void spawnSync('rm', ['-f', temp!]));
+  // Written an hour "later" than now: before, it read as a failure of the last 10 s for that hour.
+  const hourAhead = new Date(Date.now() + 3600_000);
+  for (const note of [temp!, inStore!]) {
+    writeFileSync(note, 'SPLITCACHE_STORE_ACCESS: a reason from before the clock step\n');
+    utimesSync(note, hourAhead, hourAhead);
+  }
+  const cwd = printingCrate('clock stepped back');
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call succeeds');
+  t.equal(r.stderr, '', 'silently: its daemon started');
+  t.equal((await store.stats()).misses, 1, 'and served it');
+  t.notOk(existsSync(inStore!), "the store dir's note is gone");
+});
