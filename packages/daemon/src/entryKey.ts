@@ -4,7 +4,7 @@ import { splitNear } from './nearInputs.js';
 /**
  * The key of one result under a manifest key: the manifest key plus the
  * normalised dep-info inputs with their digests and the env-deps with their
- * values as envDepValue records them, in dep-info order; and, for a result
+ * values as envDepValue records them, each sorted by path (inPathOrder); and, for a result
  * whose diagnostics were rendered in a form other than the default
  * (`display`, diagnosticForm.ts), that form, so its entry stands beside the
  * default one rather than replacing it. Ingest stores an entry under it; the
@@ -26,7 +26,12 @@ export function entryKeyOf(manifestKey: Digest, inputs: [string, Digest][], envD
  * commit's writers published, and kept missing while the root file stayed (a helper's hunt).
  */
 export function inPathOrder<T extends [string, unknown]>(pairs: T[]): T[] {
-  return [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...pairs].sort(byPath);
+}
+
+/** The order of inPathOrder: by path (name), in UTF-16 code units, the same on every machine; equal paths keep their order. */
+export function byPath(a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 /** Whether two input lists record the same paths with the same digests, whatever their order. */

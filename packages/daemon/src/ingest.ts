@@ -6,7 +6,7 @@ import { addDepInfoInputs, listRlinkPaths, normaliseDepInfo, normaliseOutput, PL
 import { archiveMembers, noLinkOutputs, outputStem, parseDepInfo, unpackedKeepsObjects, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { isDiskFull, readWhole, type EntryRecord, type OutputRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
-import { entryKeyOf } from './entryKey.js';
+import { byPath, entryKeyOf } from './entryKey.js';
 import { diagnosticForm, hasDiagnostics, withoutRunTimings } from './diagnosticForm.js';
 import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
@@ -224,6 +224,13 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (named.both.has(raw)) inputs.push([raw, d]);
     else if (named.near.has(raw)) inputs.push([nearInput(p, raw), d]);
   }
+  // Recorded in the order the entry key takes them (entryKey.ts), as the published input set and entry
+  // carry them: a reader of the version before digests the set's paths in its order and compares an
+  // entry's inputs in it. In dep-info order it missed every entry of this version, and refused as a
+  // record fault one whose set listed the paths sorted and whose writer read them otherwise, a moved
+  // module's (SPLITCACHE_REMOTE_RECORD in the build, where it only missed before).
+  inputs.sort(byPath);
+  envDeps.sort(byPath);
 
   let names: string[];
   let rlinkBytes: Buffer | undefined;

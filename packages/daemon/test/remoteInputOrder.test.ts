@@ -1,12 +1,17 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { digestBytes, initHash, type Digest } from '@splitcache/hash';
+import { PrefixTable } from '@splitcache/paths';
+import { parseInvocation } from '@splitcache/rustc';
 import { CacheServer } from '@splitcache/remote';
 import type { EntryRecord, Store } from '@splitcache/store';
 import { ABSENT } from '../src/absentInputs.js';
 import { entryKeyOf } from '../src/entryKey.js';
+import { ingest } from '../src/ingest.js';
 import { RemoteTier } from '../src/remoteTier.js';
 import { UploadQueue } from '../src/uploadQueue.js';
 import { cache, checkout, log, MANIFEST, open, SOURCE, tmp } from './remoteFixture.js';
@@ -72,4 +77,63 @@ t.test('the entry key is the same for the same inputs in any order', async (t) =
   t.equal(entryKeyOf(MANIFEST, [a[0]!, a[2]!, a[1]!], []), entryKeyOf(MANIFEST, a, []), 'inputs');
   t.equal(entryKeyOf(MANIFEST, a, [['B', '1'], ['A', null]]), entryKeyOf(MANIFEST, a, [['A', null], ['B', '1']]), 'env-deps');
   t.not(entryKeyOf(MANIFEST, a, []), entryKeyOf(MANIFEST, [a[0]!, ['{cwd}/src/m.rs', '2'.repeat(32)], ['{cwd}/src/m/mod.rs', ABSENT]], []), 'but not for other digests at the paths');
+});
+
+/** Compiles, in a checkout of its own, a lib whose module `m` is at `at`, stores the result as a miss does, and publishes it. */
+async function compileAndPublish(t: Test, url: string, at: 'm.rs' | 'm/mod.rs'): Promise<void> {
+  const cwd = moduleCheckout(at);
+  mkdirSync(join(cwd, 'out'));
+  const args = ['--crate-name', 'answer', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', join(cwd, 'out')];
+  await sleep(20);
+  const startedAt = Date.now();
+  const compiled = spawnSync('rustc', args, { cwd, encoding: 'utf8' });
+  t.equal(compiled.status, 0, compiled.stderr);
+  await sleep(20);
+  const a = await open(t);
+  const r = await ingest(a.store, a.files, {
+    inv: parseInvocation(args), mode: 'whole', crateType: 'lib', cwd, table: new PrefixTable([{ name: 'cwd', path: cwd }]), manifestKey: MANIFEST,
+    components: [], startedAt, compileMs: 1, stdout: new Uint8Array(), stderr: new Uint8Array(), rustcVersion: 'rustc test', rlinkVersion: '',
+    host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: `runner of ${at}`,
+  });
+  if (!r.stored) throw new Error(`the result of ${at} is not stored: ${r.reason}`);
+  const queue = new UploadQueue(cache(t, url), { ...a, log });
+  t.teardown(() => queue.stop());
+  await queue.enqueue(r.entryKey, { manifestKey: MANIFEST, crateName: 'answer', inputs: r.inputs.map(([p]) => p), envDeps: r.envDeps.map(([n]) => n) });
+  t.same(await queue.flush(5000), { outcome: 'empty', left: 0 }, `the result reading ${at} is published`);
+}
+
+function moduleCheckout(at: 'm.rs' | 'm/mod.rs'): string {
+  const cwd = tmp('checkout');
+  mkdirSync(join(cwd, 'src', 'm'), { recursive: true });
+  writeFileSync(join(cwd, 'src', 'lib.rs'), 'mod m;\npub fn answer() -> u32 { m::m() }\n');
+  writeFileSync(join(cwd, 'src', at), MODULE);
+  return cwd;
+}
+
+// A reader of the version before keyed the inputs in the input set's order and compared an entry's
+// inputs in it. Writers of this version key them in path order: where they recorded them in
+// dep-info order, such a reader whose set listed them in path order refused each entry of the
+// move's commit as a record fault (SPLITCACHE_REMOTE_RECORD: a line in the build, where the
+// version before only missed), and missed every other one (a set in dep-info order, under a key
+// no writer of this version uses).
+t.test("what this version publishes, a reader of the version before finds, and finds its inputs in the order it compares them", async (t) => {
+  const server = await CacheServer.start({ dir: tmp('serve'), host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  await compileAndPublish(t, server.url, 'm.rs');
+  await compileAndPublish(t, server.url, 'm/mod.rs');
+  const remote = cache(t, server.url);
+  const set = await remote.getInputSet(MANIFEST);
+  t.same(set?.inputs, [...(set?.inputs ?? [])].sort(), 'the input set lists its paths in path order');
+  for (const at of ['m.rs', 'm/mod.rs'] as const) {
+    // The lookup of the version before (its remoteTier.ts, in short: this set has no input at a path as it was).
+    const cwd = moduleCheckout(at);
+    const table = new PrefixTable([{ name: 'cwd', path: cwd }]);
+    const inputs = set!.inputs.map((p): [string, Digest] => {
+      const file = resolve(cwd, table.expand(p));
+      return [p, existsSync(file) ? digestBytes(readFileSync(file)) : ABSENT];
+    });
+    const entry = await remote.getEntry(digestBytes(JSON.stringify([MANIFEST, inputs, []])));
+    t.equal(entry?.producer, `runner of ${at}`, `a reader at ${at} finds the entry of its commit`);
+    t.same(entry?.inputs, inputs, 'recording its inputs as that reader compares them (not a record fault)');
+  }
 });
