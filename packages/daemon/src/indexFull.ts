@@ -43,7 +43,9 @@ export function hasRoom(dir: string): boolean {
     const fd = openSync(probe, 'w');
     try {
       const chunk = Buffer.alloc(Math.min(need, 8 * 2 ** 20));
-      writeSync(fd, chunk);
+      // Less than all is no room: a quota's last bytes are taken, and only the write after them fails
+      // (libuv writes on after a partial write, and returns the part where the next one failed).
+      if (writeSync(fd, chunk) < chunk.length) return false;
     } finally {
       closeSync(fd);
     }

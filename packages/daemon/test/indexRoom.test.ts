@@ -47,6 +47,28 @@ t.test('a 200 MiB disk needs 20 MiB free: with 15 MiB it has no room, though an 
   t.notOk(existsSync(join(dir, `room-probe.${process.pid}`)), 'and its write is gone then too');
 });
 
+// A quota's last bytes: write(2) takes what fits and says how much, and fails only the write after
+// it. The check's one write of up to 8 MiB was taken as whole, so a quota with 1 MiB left had room,
+// and the daemon restarted into an index that failed again at once. A file size limit (ulimit -f)
+// cuts a write the same way, as an unprivileged test can set it.
+t.test('a check write the file system takes only part of is no room', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'index-room-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  if (!hasRoom(dir)) {
+    t.comment('skipped: the temp dir has no room for the check as it is');
+    return;
+  }
+  const module = new URL('../src/indexFull.js', import.meta.url).href;
+  // Its answer is what counts: under tap it ends with SIGXFSZ after it answered, whichever answer
+  // (libuv writes on after a partial write, and that write is past the limit).
+  const child = spawnSync('bash', ['-c', `ulimit -f 1024 && exec "${process.execPath}" --input-type=module -e "const { hasRoom } = await import(process.argv[1]); console.log(hasRoom(process.argv[2]))" "$0" "$1"`, module, dir], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH }, // none of tap's loaders
+  });
+  t.equal(child.stdout.trim(), 'false', `no room, under a limit of 1 MiB a file (${child.signal ?? child.status} ${child.stderr.trim()})`);
+  t.same(readdirSync(dir), [], 'and its write is gone');
+});
+
 // A user's disk quota fails LevelDB's writes as a full disk does, and as lastingly: taken for some
 // other IO error, the daemon never restarted, and stored nothing until it idled out.
 t.test("LevelDB's failure for a full disk or an exceeded quota is an index full; others are not", async (t) => {
