@@ -15,6 +15,7 @@ const USAGE = `usage:
   splitcache audit [--json] [--session S] [--crate C] [--since T] [--origin O]
                                      every hit, miss and pass-through
   splitcache audit verify [--json]   re-hash every blob; evict what is bad
+                                     (also spelled splitcache verify)
   splitcache gc [--max-size 5G] [--evict-older-than 30d] [--json]
                                      evict least recently hit entries (--max-size 0: no limit)
   splitcache clear [--json]          remove every entry and blob (the counters are kept)
