@@ -192,6 +192,10 @@ t.test('under SPLITCACHE_LOG=quiet or cargo -q, splitcache cargo prints no summa
   const loud = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env() });
   assertOk(t, loud, 'a build');
   t.match(loud.stderr, /^splitcache: 0 hits \(0 %\), 1 miss,/m, 'has its summary line by default');
+  // A build that compiles nothing (every crate fresh) has no call to count, and no line (README.md says so).
+  const fresh = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env() });
+  assertOk(t, fresh, 'a build with nothing to compile');
+  t.notMatch(fresh.stderr, /^splitcache:/m, 'prints no summary line');
   await clean();
   const quiet = await run(BIN, ['cargo', 'build'], { cwd: crate, env: store.env({ SPLITCACHE_LOG: 'quiet' }) });
   assertOk(t, quiet, 'a build under SPLITCACHE_LOG=quiet');
