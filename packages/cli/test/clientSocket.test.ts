@@ -74,7 +74,7 @@ for (const [kind, extra] of sockets) {
     const r = await call;
     t.equal(r.code, 0, r.stderr);
     t.equal((await run(join(dir, 'out', 'sock'), [])).stdout, 'linked after all\n');
-    t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_LOST: the daemon went away during this call \(its outputs are not cached\)\n$/, 'and says, in one line, that nothing was cached');
+    t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_LOST: the daemon went away during the call of sock \(its outputs are not cached\)\n$/, 'and says, in one line naming the crate, that nothing was cached');
   });
 
   t.test(`${kind} socket: a daemon that drops every connection; the call builds uncached with one line`, async (t) => {

@@ -197,7 +197,7 @@ t.test('a daemon killed under a call: the call finishes what it ran, then builds
   store.killDaemon();
   const r = await call;
   t.equal(r.code, 0, 'the call succeeds');
-  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST/, 'and says why it built uncached');
+  t.match(r.stderr, /SPLITCACHE_DAEMON_LOST: the daemon went away during the call of slow \(building it uncached\)/, 'and says why it built uncached, naming the crate (before: "during this call")');
   t.notOk(alive(pid), 'the rustc it ran first has ended');
   const bin = await run(join(cwd, 'out', 'slow-t'), []);
   t.equal(bin.stdout, 'built anyway\n', 'the binary is right');

@@ -67,7 +67,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     // The daemon went away mid-build, or hung and was stopped: nothing was stored, but the objects are still here.
     const hung = (err as { code?: unknown }).code === 'SPLITCACHE_DAEMON_UNRESPONSIVE';
     side.uncached?.(hung ? 'SPLITCACHE_DAEMON_UNRESPONSIVE' : 'SPLITCACHE_DAEMON_LOST');
-    side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during this call (its outputs are not cached)`);
+    side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during ${callOf(args)} (its outputs are not cached)`);
     if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
   }
   side.mark?.('reported');
@@ -81,6 +81,13 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   // call's end does that (ExecServer).
   await side.linked(plan.token, linked.linkCode, linked.linkCode === 0 ? undefined : linked.code, linked.about).catch(() => undefined);
   return linked.code;
+}
+
+/** "the call of <crate>" (its `--crate-name`): cargo shows the line apart from any crate's output, and two calls in flight gave two bare lines. */
+function callOf(args: readonly string[]): string {
+  const at = args.findIndex((a) => a === '--crate-name' || a.startsWith('--crate-name='));
+  const name = at < 0 ? undefined : args[at]!.includes('=') ? args[at]!.slice('--crate-name='.length) : args[at + 1];
+  return name ? `the call of ${name}` : 'this call';
 }
 
 /**
