@@ -51,10 +51,15 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
 /**
  * One write(2) may take part of a chunk: on a disk about to fill, it wrote what fit and said so,
  * and a body whose last chunk was cut so was stored short, answered 201 and served (a `507`
- * comes only from the write after it, which fails with ENOSPC).
+ * comes only from the write after it, which fails with ENOSPC). A write that takes nothing (a file
+ * system that says so rather than fail) is taken for a full disk, not tried again for ever.
  */
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
+  for (let at = 0; at < chunk.length; ) {
+    const { bytesWritten } = await fh.write(chunk, at, chunk.length - at);
+    if (bytesWritten === 0) throw Object.assign(new Error('the disk took none of a write'), { code: 'ENOSPC' });
+    at += bytesWritten;
+  }
 }
 
 function startGunzip() {
