@@ -90,6 +90,26 @@ t.test('a link step of a hit whose linker a signal ends (the OOM killer, a kill)
   t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no failed link counted');
 });
 
+// rustc (1.95) ends with exit 1 and no word on either stream where a Ctrl-C reached it while its
+// linker ran on (a linker that ignores SIGINT, or one the signal missed): a soak's Ctrl-C'd builds
+// took that for a failed split link, evicted a good entry and blamed the cache, 3 times in 14.
+t.test('a link step that rustc ends without a word (a Ctrl-C its linker outlived) keeps the entry and blames nothing on the cache', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const { crate, call } = await withLinker(store, 'outlived', 'trap "" INT; kill -INT $PPID; sleep 0.3');
+  t.equal((await call()).code, 0, 'the cold call succeeds and stores the crate');
+  for (const client of ['exec port', 'node']) {
+    const session = `outlived-${client.replace(' ', '-')}`;
+    const stopped = await call({ SC_LINKER_ACT: '1', SPLITCACHE_SESSION: session, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    t.equal(stopped.code, 0, `${client}: the call is compiled plainly, as after any failed link`);
+    t.notMatch(stopped.stderr, /SPLITCACHE_LINK_FAILED/, `${client}: not blamed on the cache`);
+    await call({ SPLITCACHE_SESSION: `${session}-again` });
+    t.same((await store.calls(`${session}-again`)).map((e) => e.outcome), ['hit'], `${client}: the next call hits: the entry was kept`);
+    t.equal((await run(join(crate, 'out', 'trial-t'), [])).stdout, 'outlived\n', `${client}: its binary runs`);
+  }
+  t.equal((await store.stats()).errors.SPLITCACHE_LINK_FAILED ?? 0, 0, 'no failed link counted');
+});
+
 t.test('a hit whose split link failed evicts its entry; the next call misses, and explain says the entry was removed', async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
