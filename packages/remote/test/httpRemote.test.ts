@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { listenLoopback } from './serverHelpers.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRemote, RemoteCache, type HttpRemoteOptions } from '../src/index.js';
 
@@ -335,4 +336,24 @@ t.test('an https URL for a plain http server, and a host name that does not reso
   // `.invalid` never resolves (RFC 2606); where no DNS server answers at all, the lookup fails otherwise.
   const nowhere = client(t, 'http://splitcache-remote.invalid:7878/base', { retries: 0 });
   await t.rejects(nowhere.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: (ENOTFOUND \(the host name has no address: a typo, or a name only another network knows\)|EAI_AGAIN \(the host name could not be looked up now: no DNS server answered\)) \(at http:\/\/splitcache-remote\.invalid:7878\)$/ });
+});
+
+// Where no DNS server answers (a runner off the network, a resolver down), the lookup fails with
+// EAI_AGAIN, not ENOTFOUND: its line says so, not the bare code. Made real in a mount namespace of
+// its own whose resolv.conf names a server that is not there.
+const privateMounts = spawnSync('unshare', ['-m', 'true']).status === 0;
+t.test('a host name no DNS server could look up: the line says none answered', { skip: !privateMounts && 'cannot make a mount namespace here (needs root)' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'no-dns-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const resolv = join(dir, 'resolv.conf');
+  writeFileSync(resolv, 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const module = new URL('../src/index.js', import.meta.url).href;
+  const script = `const { HttpRemote } = await import(process.argv[1]);
+const c = new HttpRemote({ url: 'http://splitcache-remote.invalid:7878/base', timeoutMs: 5000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60000 });
+try { await c.get('/cas/x'); console.log('no error'); } catch (err) { console.log(err.message); } finally { c.close(); }`;
+  const child = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$1" --input-type=module -e "$2" "$3"', resolv, process.execPath, script, module], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH }, // none of tap's loaders
+  });
+  t.equal(child.stdout.trim(), 'GET /base/cas/x: EAI_AGAIN (the host name could not be looked up now: no DNS server answered) (at http://splitcache-remote.invalid:7878)', child.stderr.trim());
 });
