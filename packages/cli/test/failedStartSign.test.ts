@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFailedPaths } from '@splitcache/daemon/protocol';
 import { BIN, copyFixture, OTHER_UID, otherUidDir, otherUidToolchain, printingCrate, printingCrateArgs, run, Store } from './helpers.js';
@@ -97,4 +97,42 @@ t.test('a note dated ahead of the clock (the clock stepped back after the failur
   t.equal(r.stderr, '', 'silently: its daemon started');
   t.equal((await store.stats()).misses, 1, 'and served it');
   t.notOk(existsSync(inStore!), "the store dir's note is gone");
+});
+
+// The store dir's note may be another user's, in a store a group shares: that user's daemon could not
+// open the store, which is no reason for this user's. Taken as this user's, each call of the next 10 s
+// built uncached and said the other user's reason.
+t.test("another user's fresh note in the store dir holds none of this user's starts back", { skip: process.getuid?.() !== 0 && 'needs root to give the note to another uid' }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [temp, inStore] = startFailedPaths(store.dir);
+  t.teardown(() => void spawnSync('rm', ['-f', temp!]));
+  writeFileSync(inStore!, "SPLITCACHE_STORE_ACCESS: another user's reason\n");
+  chownSync(inStore!, OTHER_UID, OTHER_UID);
+  const r = await store.splitcache(['server', 'start']);
+  t.equal(r.code, 0, 'the daemon starts');
+  t.notMatch(r.stderr, /another user's reason/, "and nothing is said of the other user's reason");
+  t.equal((await store.stats()).misses, 0, 'it answers');
+});
+
+// A fault's line is said once a minute (client.ts, warnOnce): a marker older than that is no reason to
+// keep still. Were it taken as one a call made at once (made exclusively, it exists), no build after
+// the first minute said why it built uncached.
+t.test('a fault said over a minute ago is said again, once', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const [temp, inStore] = startFailedPaths(store.dir);
+  const marker = temp!.replace(/start-failed$/, 'warned-SPLITCACHE_DAEMON_UNREACHABLE');
+  t.teardown(() => void spawnSync('rm', ['-f', temp!, marker]));
+  for (const note of [temp!, inStore!]) writeFileSync(note, 'SPLITCACHE_STORE_ACCESS: a reason of now\n');
+  writeFileSync(marker, '');
+  const twoMinutesAgo = new Date(Date.now() - 120_000);
+  utimesSync(marker, twoMinutesAgo, twoMinutesAgo);
+  const cwd = printingCrate('said again');
+  const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(r.code, 0, 'the call succeeds, uncached');
+  t.match(r.stderr, /^splitcache: SPLITCACHE_DAEMON_UNREACHABLE: .*a reason of now.*\(building uncached\)$/m, 'and says why');
+  const again = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
+  t.equal(again.code, 0, 'so does the next');
+  t.equal(again.stderr, '', 'which, within the minute, says nothing');
 });
