@@ -79,6 +79,15 @@ t.test('the entry key is the same for the same inputs in any order', async (t) =
   t.not(entryKeyOf(MANIFEST, a, []), entryKeyOf(MANIFEST, [a[0]!, ['{cwd}/src/m.rs', '2'.repeat(32)], ['{cwd}/src/m/mod.rs', ABSENT]], []), 'but not for other digests at the paths');
 });
 
+// Code units, not a locale's collation (which puts `a` before `B`): the key is the same on every
+// machine whatever its LANG, and its paths are in the order of the published input set, which a
+// reader of the version before digests as it lists them.
+t.test('the entry key takes paths and env-deps in UTF-16 code-unit order: B before a', async (t) => {
+  const inputs: [string, Digest][] = [['{cwd}/src/a.rs', '1'.repeat(32)], ['{cwd}/src/B.rs', '2'.repeat(32)]];
+  const env: [string, string | null][] = [['a_VAR', '1'], ['B_VAR', null]];
+  t.equal(entryKeyOf(MANIFEST, inputs, env), digestBytes(JSON.stringify([MANIFEST, [inputs[1], inputs[0]], [env[1], env[0]]])), 'the key of the sorted set');
+});
+
 /** Compiles, in a checkout of its own, a lib whose module `m` is at `at`, stores the result as a miss does, and publishes it. */
 async function compileAndPublish(t: Test, url: string, at: 'm.rs' | 'm/mod.rs'): Promise<void> {
   const cwd = moduleCheckout(at);
