@@ -61,6 +61,36 @@ t.test('a RUSTC script whose toolchain link moves builds what plain cargo builds
   t.equal((await store.calls('stable-again')).filter((e) => e.crate === 'app')[0]?.outcome, 'hit', 'whose entry of before hits');
 });
 
+// A package of one bin: the first call after the move is a crate that links, with no lib before it
+// whose rmeta would tell the new version. Its .rlink's version alone says another rustc ran it.
+t.test('a bin alone, its RUSTC script moved to nightly: a plain build\'s binary', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[package]\nname = "solo"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/main.rs': 'fn main() { println!("{}", std::any::type_name::<Vec<u8>>()); }\n',
+  }, 'moved-bin');
+  const tools = tempDir('toolchains');
+  const current = join(tools, 'current');
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
+  const point = (sysroot: string) => {
+    rmSync(current, { force: true });
+    symlinkSync(sysroot, current);
+  };
+  const build = async (session: string, wrapped = true) => {
+    assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
+    const env = store.env({ RUSTC: rustc, SPLITCACHE_SESSION: session, ...(wrapped ? {} : { RUSTC_WRAPPER: undefined }) });
+    assertOk(t, await run('cargo', ['build'], { cwd: ws, env }), `cargo build (${session})`);
+    return readFileSync(join(ws, 'target', 'debug', 'solo'));
+  };
+  point(stable);
+  t.ok((await build('stable')).equals(await build('stable-plain', false)), 'through stable, a plain build\'s binary');
+  point(nightly);
+  const plain = await build('nightly-plain', false);
+  t.ok((await build('nightly')).equals(plain), 'moved to nightly, a plain build\'s binary: its .rlink named nightly, and it ran again as given');
+});
+
 // Outside cargo no `-C metadata` holds the compiler's version: a lib that the moved-to rustc
 // compiled with `--emit=dep-info,link` (no metadata), stored under the old compiler's key, was what a later call
 // of the old compiler hit. Its version is in the rlib's lib.rmeta member, which rustc wraps in an
