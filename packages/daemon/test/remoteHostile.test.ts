@@ -218,3 +218,20 @@ t.test("an input set this daemon refused is replaced by its own upload, and read
   await plain.flush(5000);
   t.same((await cache(t, s.url, { token: 'r' }).getInputSet(MANIFEST))?.inputs, [join(cb.cwd, 'src/other.rs')], 'kept');
 });
+
+// An entry at its key that records other inputs than the key was computed from (a writer's bug, or
+// a hostile one) is a record fault and a miss: its outputs are another compile's. Compared in any
+// order since the key sorts its inputs (entryKey.ts, sameInputs), not left out.
+t.test('an entry at its key recording another digest than the key was computed from is a record fault: a miss', async (t) => {
+  const s = await server(t);
+  const { cwd, table } = checkout();
+  const a = await open(t);
+  const { entryKey, item } = await produce(a.store, table, cwd);
+  const entry = (await a.store.getEntry(entryKey))!;
+  const w = cache(t, s.url, { token: 'w' });
+  await w.putInputSet({ key: MANIFEST, crateName: 'answer', inputs: item.inputs, envDeps: item.envDeps });
+  await w.putEntry(entryKey, { ...entry, inputs: entry.inputs.map(([p]) => [p, 'e'.repeat(32)]) });
+  const r = await reader(t, s.url);
+  t.same(await r.tier.fetch(query(cwd, table)), { reason: 'remote-record' }, 'a miss, named');
+  t.equal(r.stats.stats.errors.SPLITCACHE_REMOTE_RECORD, 1, 'counted as a record fault');
+});
