@@ -43,3 +43,28 @@ t.test('-Zbinary-dep-depinfo: a worktree hit names its own crate files, not the 
   assertOk(t, await build(b, 'b-clean'), 'worktree b builds from clean');
   t.same((await store.calls('b-clean')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['app:hit', 'lib:hit'], "hitting both again (app missed on a's new rmeta)");
 });
+
+// Under `cargo check` the crates are .rmeta files, and one a dependency's dependency found through
+// `-L dependency=` (no --extern names it) is known as a crate file by its dir and its extension alone.
+t.test('-Zbinary-dep-depinfo under cargo check: a worktree hit names no rmeta of the first worktree\'s, a transitive one either', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const a = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["base", "mid", "top"]\nresolver = "2"\n',
+    'base/Cargo.toml': '[package]\nname = "base"\nversion = "0.1.0"\nedition = "2021"\n',
+    'base/src/lib.rs': 'pub struct B(pub u32);\n',
+    'mid/Cargo.toml': '[package]\nname = "mid"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nbase = { path = "../base" }\n',
+    'mid/src/lib.rs': 'pub fn m() -> base::B { base::B(1) }\n',
+    'top/Cargo.toml': '[package]\nname = "top"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nmid = { path = "../mid" }\n',
+    'top/src/lib.rs': 'pub fn t() -> u32 { mid::m().0 }\n',
+  }, 'check-worktree-a');
+  const b = join(tempDir('check-worktree-b'), 'b');
+  cpSync(a, b, { recursive: true });
+  const check = (ws: string, session: string) => store.cargo(ws, ['+nightly', 'check', '-Zbinary-dep-depinfo'], { SPLITCACHE_SESSION: session });
+  assertOk(t, await check(a, 'a'), 'worktree a checks');
+  assertOk(t, await check(b, 'b'), 'worktree b checks');
+  t.same((await store.calls('b')).map((e) => `${e.crate}:${e.outcome}`).sort(), ['base:hit', 'mid:hit', 'top:hit'], 'hitting what a stored');
+  const deps = join(b, 'target', 'debug', 'deps');
+  const naming = readdirSync(deps).filter((f) => f.endsWith('.d') && readFileSync(join(deps, f), 'utf8').includes(a));
+  t.same(naming, [], "no dep-info of b's names a's dir (top's named a's libbase rmeta, found through -L dependency=)");
+});
