@@ -15,27 +15,32 @@ import type { PendingCall } from './pendingCall.js';
  *   stable to nightly. Keyed as the old one, a crate that links was split with the old one's
  *   mangling pin (its binary unlike a plain build's), and a lib was stored under the old
  *   compiler's key, which a call outside cargo (no `-C metadata` of the -vV) then hit.
- * A crate that links then runs again as given (DoneReply.rerun); the identity is forgotten and probed
- * again (forgetRustc), and where the probe finds the same identity, the version is not held against it (belied).
+ * A crate that links then runs again as given (DoneReply.rerun); the identity is forgotten (forgetRustc).
+ * Outputs whose version names the commit and date of the identity's -vV are that compiler's own:
+ * its -vV told another version (RUSTC_OVERRIDE_VERSION_STRING, which rustc does not write into
+ * metadata), and they are not held against it (sameBuild).
  */
 export async function unlikePlainRun(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap' | 'forgetRustc'>): Promise<'reads-rustc-bootstrap' | 'other-compiler' | undefined> {
   const reason = reasonOf(p);
-  if (reason !== 'other-compiler') return reason;
-  if (belied.has(p.rustc.digest)) return undefined;
-  if (!p.forgetRustc || (await p.forgetRustc())) return reason;
-  belied.add(p.rustc.digest);
-  return undefined;
+  if (reason === 'other-compiler') await p.forgetRustc?.();
+  return reason;
 }
 
 /**
- * Identities whose outputs name another version than their -vV, though the compiler probed again
- * at once was the same: its -vV and its outputs disagree (-vV told another version, as
- * RUSTC_OVERRIDE_VERSION_STRING makes it, which rustc does not write into metadata; a rustc of a
- * format this does not read). Not held against them: each lib's miss was otherwise stored never,
- * and probed the compiler again (a test's script: every lib missed in every build). A crate that
- * links is still checked by its .rlink's version where it is stored (ingest.ts).
+ * Whether `wrote`, the version an output names (`rustc 1.95.0 (59807616e 2026-04-14)`), is of the
+ * build of rustc whose -vV is `verbose`: its short hash begins the commit-hash line, and its date is
+ * the commit-date line. Only a compiler that names its commit can be told so. Not by probing the
+ * compiler again once its outputs disagreed, as before: the probe finds the compiler as it is then,
+ * and a link moved to nightly for one compile and back before the probe gave the old identity again;
+ * the nightly outputs were stored under the stable key, and the check was off for that identity for
+ * the daemon's life (cli/test/movedToolchain.test.ts).
  */
-const belied = new Set<string>();
+export function sameBuild(wrote: string, verbose: string): boolean {
+  const named = /\(([0-9a-f]{7,40}) (\d{4}-\d{2}-\d{2})\)$/.exec(wrote);
+  const hash = /^commit-hash: ([0-9a-f]{40})$/m.exec(verbose)?.[1];
+  const date = /^commit-date: (\S+)$/m.exec(verbose)?.[1];
+  return named !== null && hash !== undefined && hash.startsWith(named[1]!) && date === named[2];
+}
 
 function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap'>): 'reads-rustc-bootstrap' | 'other-compiler' | undefined {
   const outDir = resolve(p.cwd, p.inv.outDir ?? '.');
@@ -43,10 +48,10 @@ function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link'
   if (p.mode === 'split' && p.link) {
     if (readsBootstrap(resolve(outDir, `${stem}.d`), p.plainBootstrap)) return 'reads-rustc-bootstrap';
     const wrote = stringAfter(readHead(p.link.rlinkPath, 0, 512), 'rustlink', 4);
-    return wrote !== undefined && wrote !== p.rustc.rlinkVersion ? 'other-compiler' : undefined;
+    return wrote !== undefined && wrote !== p.rustc.rlinkVersion && !sameBuild(wrote, p.rustc.verbose) ? 'other-compiler' : undefined;
   }
   const wrote = metadataVersion(p.inv.emit.some((e) => e.kind === 'metadata') ? resolve(outDir, `lib${stem}.rmeta`) : resolve(outDir, `lib${stem}.rlib`));
-  return wrote !== undefined && wrote !== `rustc ${p.rustc.rlinkVersion}` ? 'other-compiler' : undefined;
+  return wrote !== undefined && wrote !== `rustc ${p.rustc.rlinkVersion}` && !sameBuild(wrote, p.rustc.verbose) ? 'other-compiler' : undefined;
 }
 
 /** Metadata's magic: `rust`, three zero bytes, then its format version. */
