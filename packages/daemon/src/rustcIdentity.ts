@@ -129,18 +129,17 @@ export class RustcIdentities {
 
   /**
    * Forgets `id`, memoised for this compiler, once a call's outputs said another rustc wrote them
-   * (unlikePlainRun.ts: a RUSTC script whose toolchain link was moved): the compiler is probed
-   * again now, not recalled from the record, whose stamps still held. Whether that probe found
-   * another identity (or the memo had moved on); false where it found `id` again.
+   * (unlikePlainRun.ts: a RUSTC script whose toolchain link was moved): the next call probes the
+   * compiler again and records what it finds, where the record, whose stamps still held, would
+   * have given `id` back. Nothing if the memo has moved on since.
    */
-  async forget(rustc: string, cwd: string, env: Record<string, string>, id: RustcIdentity): Promise<boolean> {
+  async forget(rustc: string, cwd: string, env: Record<string, string>, id: RustcIdentity): Promise<void> {
     const key = this.keyOf(rustc, cwd, env);
     const p = this.memo.get(key.memoKey);
-    if (!p || (await p.catch(() => undefined)) !== id || this.memo.get(key.memoKey) !== p) return true;
+    if (!p || (await p.catch(() => undefined)) !== id || this.memo.get(key.memoKey) !== p) return;
     this.memo.delete(key.memoKey);
     this.stamps.delete(key.memoKey);
     this.unrecalled.add(key.memoKey);
-    return (await this.get(rustc, cwd, env).catch(() => undefined))?.digest !== id.digest;
   }
 
   /**
