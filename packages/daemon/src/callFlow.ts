@@ -138,12 +138,12 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
   }
   if (side.debug) side.write(2, stderr);
   const { code } = await side.run(args, false, false);
-  // Failed without a word: rustc (1.95) ends so on a Ctrl-C that its linker outlived (a linker
+  // Exit 1 without a word: rustc (1.95) ends so on a Ctrl-C that its linker outlived (a linker
   // that ignores SIGINT, or one the signal missed), exit 1 once the linker is done. The crate is
   // compiled plainly, as for any failed link, but the entry stays and nothing is blamed on the
   // cache: a failed split link always says why (before, 3 in 14 Ctrl-C'd builds of a soak evicted
   // a good entry with a SPLITCACHE_LINK_FAILED line).
-  if (stdout.length === 0 && stderr.length === 0) return { code, linkCode, about: { interrupted: true } };
+  if (linkCode === 1 && stdout.length === 0 && stderr.length === 0) return { code, linkCode, about: { interrupted: true } };
   // Which crate, and where its link's own words are: a one-off failure named neither, and was lost (a helper's finding).
   const crate = parseInvocation(args).crateName;
   if (code === 0) side.warn(`SPLITCACHE_LINK_FAILED: the split link${crate ? ` of ${crate}` : ''} failed where a plain rustc succeeds; compiled uncached (its entry is evicted; daemon.log has the link's error)`);
