@@ -49,3 +49,20 @@ t.test('a checkout whose path holds a newline compiles its crates that link plai
   assertOk(t, await store.cargo(plain, ['build'], { SPLITCACHE_SESSION: 'tab', TMPDIR: tabbed }), 'a build with a tab in TMPDIR');
   t.same((await store.audit('tab')).map((e) => `${e.crateType} ${e.outcome}`).sort(), ['bin hit', 'lib hit'], 'hits both');
 });
+
+// rustc's dep-info names the out dir (and a member outside the workspace root, by its absolute
+// path) as is: a newline in it leaves lines no parser reads. Every lib that missed in such a
+// checkout printed `SPLITCACHE_DEPINFO_MALFORMED … (the result of nl is not stored …)`, which a
+// plain build never prints (a hunting helper's repro); it is now not stored, quietly.
+t.test('a lib that misses in a checkout whose path holds a newline is not stored, with no fault line, and its bin runs', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const odd = join(tempDir('nl-lib'), 'new\nline');
+  cpSync(fileTree({ 'Cargo.toml': '[package]\nname = "nl"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': 'pub fn f() -> u32 { 8 }\n', 'src/main.rs': 'fn main() { println!("{}", nl::f()); }\n' }, 'nl-lib-co'), odd, { recursive: true });
+  const r = await store.cargo(odd, ['build'], { SPLITCACHE_SESSION: 'odd' });
+  assertOk(t, r, 'the package builds');
+  t.notMatch(r.stderr, /SPLITCACHE_/, 'no fault line (shown on the bin\'s call, after the lib\'s)');
+  const lib = (await store.audit('odd')).filter((e) => e.crateType === 'lib').map((e) => `${e.outcome} ${e.notStored ?? ''}`);
+  t.same(lib, ['miss control-char-path'], 'its lib missed, not stored for its path');
+  t.equal((await run(join(odd, 'target', 'debug', 'nl'), [])).stdout, '8\n', 'its binary runs');
+});

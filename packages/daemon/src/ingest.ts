@@ -22,6 +22,7 @@ import { fsClockSkew, sinceOn } from './fsClock.js';
 import { checkRoom } from './diskReserve.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 import { freeFromCovers } from './remapFlagKey.js';
+import { rlinkUnwritable } from './prefixes.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -170,7 +171,11 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const pathOf = (name: string) => (staged ? join(staged.dir, name) : resolve(outDir, name));
   const stem = outputStem(inv);
   const depText = await readFile(pathOf(`${stem}.d`), 'utf8');
-  const dep = parseDepInfo(depText);
+  // A path with a newline (a checkout's, named absolute: a member outside the workspace root, the
+  // out dir) breaks rustc's dep-info into lines no parser can read: known why, the result is not
+  // stored, quietly; it read as a cache fault on every such miss (a hunting helper's repro).
+  const dep = parseDepInfoOf(depText, table);
+  if (!dep) return { stored: false, reason: 'control-char-path' };
   // Text that already holds a placeholder's form (`@@sc:cwd@@` in a deprecation note or an env!()
   // value): a hit would expand it into a path plain rustc never printed, and a dep-info whose
   // env-dep value changed so made cargo compile the crate again on every build.
@@ -325,4 +330,14 @@ async function storeOutput(
   if (form === 'text') data = Buffer.from(addDepInfoInputs(normaliseDepInfo(raw.toString('utf8'), table), named));
   else if (form === 'rlink') data = rewriteRlink(raw, (s) => table.normalise(s), { expectRustcVersion: rlinkVersion });
   return { digest: await store.blobs.write(data), size: data.length };
+}
+
+/** The dep-info parsed; undefined where it can't be because a path of the call's holds a control character. */
+function parseDepInfoOf(text: string, table: PrefixTable): ReturnType<typeof parseDepInfo> | undefined {
+  try {
+    return parseDepInfo(text);
+  } catch (err) {
+    if ((err as SplitcacheError).code === 'SPLITCACHE_DEPINFO_MALFORMED' && rlinkUnwritable(table)) return undefined;
+    throw err;
+  }
 }

@@ -46,6 +46,8 @@ const NOT_STORED: Record<string, string> = {
     "what it printed or its dep-info holds `@@sc:`, the form splitcache stores a checkout's paths in (a deprecation note, an env!() value): a hit would print a path there, where rustc prints the text as written",
   'remap-covers-input':
     "a --remap-path-prefix of the call, whose FROM covers none of the call's directories, covers a file it read (an include! from outside the crate's dirs): its outputs name that file as mapped, and calls whose flags map it otherwise share its key",
+  'control-char-path':
+    "a path of the call's (its checkout or target dir) holds a tab or a newline, which rustc writes into its dep-info as is, leaving lines no one can read (a checkout at another path caches it)",
   'absolute-input':
     "its own source names this checkout's absolute path, and it includes a file by absolute path: another checkout would read the file named, not its own copy; name the file relative to the source, or through env!(\"CARGO_MANIFEST_DIR\")",
 };
