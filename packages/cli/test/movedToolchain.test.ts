@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertOk, BIN, fileTree, run, Store, tempDir } from './helpers.js';
 
@@ -16,6 +16,21 @@ const nightly = sysrootOf('nightly');
 
 const skip = !stable || !nightly ? 'no stable and nightly toolchains' : false;
 
+/** A RUSTC script that runs the rustc behind a link it names (`current`), and `point`, which moves the link to a sysroot. */
+function movableRustc(): { rustc: string; point: (sysroot: string) => void } {
+  const tools = tempDir('toolchains');
+  const current = join(tools, 'current');
+  const rustc = join(tools, 'rustc');
+  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
+  return {
+    rustc,
+    point: (sysroot) => {
+      rmSync(current, { force: true });
+      symlinkSync(sysroot, current);
+    },
+  };
+}
+
 t.test('a RUSTC script whose toolchain link moves builds what plain cargo builds through it', { skip }, async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
@@ -26,18 +41,7 @@ t.test('a RUSTC script whose toolchain link moves builds what plain cargo builds
     'app/Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nlib = { path = "../lib" }\n',
     'app/src/main.rs': 'fn main() { println!("{}", lib::name::<Vec<u8>>()); }\n',
   }, 'moved-toolchain');
-  const tools = tempDir('toolchains');
-  const current = join(tools, 'current');
-  const rustc = join(tools, 'rustc');
-  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
-  const point = (sysroot: string) => {
-    try {
-      unlinkSync(current);
-    } catch {
-      /* not there yet */
-    }
-    symlinkSync(sysroot, current);
-  };
+  const { rustc, point } = movableRustc();
   const app = join(ws, 'target', 'debug', 'app');
   const build = async (session: string, wrapped = true) => {
     assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
@@ -70,14 +74,7 @@ t.test('a bin alone, its RUSTC script moved to nightly: a plain build\'s binary'
     'Cargo.toml': '[package]\nname = "solo"\nversion = "0.1.0"\nedition = "2021"\n',
     'src/main.rs': 'fn main() { println!("{}", std::any::type_name::<Vec<u8>>()); }\n',
   }, 'moved-bin');
-  const tools = tempDir('toolchains');
-  const current = join(tools, 'current');
-  const rustc = join(tools, 'rustc');
-  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
-  const point = (sysroot: string) => {
-    rmSync(current, { force: true });
-    symlinkSync(sysroot, current);
-  };
+  const { rustc, point } = movableRustc();
   const build = async (session: string, wrapped = true) => {
     assertOk(t, await run('cargo', ['clean'], { cwd: ws }), 'cargo clean');
     const env = store.env({ RUSTC: rustc, SPLITCACHE_SESSION: session, ...(wrapped ? {} : { RUSTC_WRAPPER: undefined }) });
@@ -99,14 +96,7 @@ t.test('a lib built with --emit=dep-info,link by the moved-to rustc is not what 
   const store = new Store();
   t.teardown(() => store.stop());
   const src = fileTree({ 'lib.rs': 'pub fn one() -> u32 { 1 }\n' }, 'moved-rlib');
-  const tools = tempDir('toolchains');
-  const current = join(tools, 'current');
-  const rustc = join(tools, 'rustc');
-  writeFileSync(rustc, `#!/bin/sh\nexec '${current}/bin/rustc' "$@"\n`, { mode: 0o755 });
-  const point = (sysroot: string) => {
-    rmSync(current, { force: true });
-    symlinkSync(sysroot, current);
-  };
+  const { rustc, point } = movableRustc();
   mkdirSync(join(src, 'out'));
   const rlib = join(src, 'out', 'libonly_link.rlib');
   const compile = async (what: string) => {

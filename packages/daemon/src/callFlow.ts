@@ -84,9 +84,8 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
 }
 
 /** "the call of <crate>" (its `--crate-name`): cargo shows the line apart from any crate's output, and two calls in flight gave two bare lines. */
-function callOf(args: readonly string[]): string {
-  const at = args.findIndex((a) => a === '--crate-name' || a.startsWith('--crate-name='));
-  const name = at < 0 ? undefined : args[at]!.includes('=') ? args[at]!.slice('--crate-name='.length) : args[at + 1];
+function callOf(args: string[]): string {
+  const name = parseInvocation(args).crateName;
   return name ? `the call of ${name}` : 'this call';
 }
 
