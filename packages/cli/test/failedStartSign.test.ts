@@ -6,7 +6,7 @@
  * now leaves a sign in the store dir too (daemon.start-failed, this user's), and bin/splitcache
  * leaves the start to the node client while it is there (protocol.ts, writeStartFailed).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,42 +62,30 @@ t.test("a cargo build as another user on a group's store its daemon can't open: 
   t.equal(sign, note, 'the store dir holds the same reason as the temp dir');
 });
 
-t.test('a note from a failed start long ago holds no start back, and the daemon that listens removes the store dir\'s', async (t) => {
+/** Both start notes written with `reason` and dated `at`; then a call, which must start its daemon, silently, and be served. */
+async function callAfterNotesDated(t: Test, at: Date, reason: string, text: string): Promise<void> {
   const store = new Store();
   t.teardown(() => store.stop());
   const [temp, inStore] = startFailedPaths(store.dir);
   t.teardown(() => void spawnSync('rm', ['-f', temp!]));
-  const hourAgo = new Date(Date.now() - 3600_000);
   for (const note of [temp!, inStore!]) {
-    writeFileSync(note, 'SPLITCACHE_STORE_ACCESS: an old reason\n');
-    utimesSync(note, hourAgo, hourAgo);
+    writeFileSync(note, `${reason}\n`);
+    utimesSync(note, at, at);
   }
-  const cwd = printingCrate('long after');
+  const cwd = printingCrate(text);
   const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
   t.equal(r.code, 0, 'the call succeeds');
   t.equal(r.stderr, '', 'silently: its daemon started');
   t.equal((await store.stats()).misses, 1, 'and served it');
   t.notOk(existsSync(inStore!), "the store dir's note is gone");
-});
+}
 
-t.test('a note dated ahead of the clock (the clock stepped back after the failure) holds no start back', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const [temp, inStore] = startFailedPaths(store.dir);
-  t.teardown(() => void spawnSync('rm', ['-f', temp!]));
-  // Written an hour "later" than now: before, it read as a failure of the last 10 s for that hour.
-  const hourAhead = new Date(Date.now() + 3600_000);
-  for (const note of [temp!, inStore!]) {
-    writeFileSync(note, 'SPLITCACHE_STORE_ACCESS: a reason from before the clock step\n');
-    utimesSync(note, hourAhead, hourAhead);
-  }
-  const cwd = printingCrate('clock stepped back');
-  const r = await run(BIN, ['rustc', ...printingCrateArgs(cwd)], { cwd, env: store.env() });
-  t.equal(r.code, 0, 'the call succeeds');
-  t.equal(r.stderr, '', 'silently: its daemon started');
-  t.equal((await store.stats()).misses, 1, 'and served it');
-  t.notOk(existsSync(inStore!), "the store dir's note is gone");
-});
+t.test('a note from a failed start long ago holds no start back, and the daemon that listens removes the store dir\'s', (t) =>
+  callAfterNotesDated(t, new Date(Date.now() - 3600_000), 'SPLITCACHE_STORE_ACCESS: an old reason', 'long after'));
+
+// Written an hour "later" than now: before, it read as a failure of the last 10 s for that hour.
+t.test('a note dated ahead of the clock (the clock stepped back after the failure) holds no start back', (t) =>
+  callAfterNotesDated(t, new Date(Date.now() + 3600_000), 'SPLITCACHE_STORE_ACCESS: a reason from before the clock step', 'clock stepped back'));
 
 // The store dir's note may be another user's, in a store a group shares: that user's daemon could not
 // open the store, which is no reason for this user's. Taken as this user's, each call of the next 10 s
