@@ -1,5 +1,6 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { IO_CHUNK, withChunk } from '@splitcache/hash';
+import { writeAllAt } from './writeAll.js';
 
 // Whole-file reads and writes, for files too large to block the daemon's event
 // loop on. A read is one thread-pool call: `fs/promises`' own readFile moves
@@ -53,13 +54,5 @@ export async function writeWhole(path: string, data: Uint8Array, mode: number, e
     }
   } finally {
     await fh.close();
-  }
-}
-
-/** Writes all of `data` at `position`, looping only if the kernel takes less than all. */
-async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < data.length; ) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
   }
 }

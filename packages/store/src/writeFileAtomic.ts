@@ -1,6 +1,7 @@
-import { closeSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, renameSync, rmSync, type BigIntStats } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { writeWhole } from './wholeFile.js';
+import { writeAllSync } from './writeAll.js';
 
 /**
  * Writes `data` to `tmp`, then renames it to `dest`: a reader sees the old file
@@ -30,7 +31,7 @@ export function writeFileAtomicSync(tmp: string, dest: string, data: Uint8Array,
     fd = openSync(tmp, 'wx', mode);
     // `mode` as given, not as this process's umask leaves it (a replay's, for its caller's umask).
     if (exactMode) fchmodSync(fd, mode);
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+    writeAllSync(fd, data);
     const st = fstatSync(fd, { bigint: true });
     // The descriptor is gone once close returns, whether or not it reports an error (NFS tells a
     // quota's EDQUOT there): closed again, it threw EBADF over the real error, and the temp stayed.
