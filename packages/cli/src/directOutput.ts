@@ -9,13 +9,16 @@ let streamsUsed = false;
  * descriptor to non-blocking mode. Should the descriptor be non-blocking
  * already (EAGAIN), the rest goes through the stream, which waits for it.
  * Any other error (the reader has gone: EPIPE) drops the output, as a
- * stream would.
+ * stream would, and so does a write that takes none of it.
  */
 export function writeOut(fd: 1 | 2, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) {
     try {
-      off += writeSync(fd, bytes, off);
+      const wrote = writeSync(fd, bytes, off);
+      // None taken and no error (a file system that says so rather than fail): asked again, it says the same for ever.
+      if (wrote === 0) return;
+      off += wrote;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
       streamsUsed = true;
