@@ -9,7 +9,8 @@ export function makeLogger(level: LogLevel, rotation?: LogRotation) {
   const write = (line: string) => {
     if (held) return void (held.length < HELD_LINES && held.push(line));
     process.stderr.write(line);
-    rotation?.wrote(line.length);
+    // In bytes, as the file grows: a line of non-ASCII paths is up to three times its length in characters.
+    rotation?.wrote(Buffer.byteLength(line));
   };
   return {
     /** Keeps lines in memory from now on, until release(). */

@@ -18,7 +18,7 @@ export class LogRotation {
 
   constructor(private readonly path: string, private readonly maxBytes = LOG_MAX_BYTES, private readonly fd = 2) {}
 
-  /** After each line written: the file is looked at once per sixteenth of the bound written. */
+  /** After each line written, its size in bytes: the file is looked at once per sixteenth of the bound written. */
   wrote(bytes: number): void {
     this.sinceCheck += bytes;
     if (this.sinceCheck < this.maxBytes / 16) return;

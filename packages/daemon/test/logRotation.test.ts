@@ -66,3 +66,24 @@ t.test("the daemon's logger keeps its stderr log within the bound as it writes",
   t.ok(existsSync(`${path}.1`), 'its earlier lines in daemon.log.1');
   t.match(readFileSync(path, 'utf8'), /crate_1999 /, 'the last line is in daemon.log');
 });
+
+t.test('a log of non-ASCII lines (paths in other scripts) is held to its bound in bytes, not characters', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-logrot-utf8-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'daemon.log');
+  const src = (name: string) => JSON.stringify(new URL(`../src/${name}.js`, import.meta.url).href);
+  // Each line ~650 bytes in ~250 characters: counted as characters, the log was looked at every
+  // other line rather than after each, and grew past its bound by two lines before it rotated.
+  const script = `const { makeLogger } = await import(${src('log')}); const { LogRotation } = await import(${src('logRotation')});
+    const log = makeLogger('debug', new LogRotation(${JSON.stringify(path)}, 4096));
+    for (let i = 0; i < 100; i++) log.debug('hit /home/' + '€'.repeat(200) + '/crate_' + String(i).padStart(4, '0'));`;
+  const fd = openSync(path, 'a');
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', fd] });
+  closeSync(fd);
+  t.equal(r.status, 0);
+  const line = Buffer.byteLength(readFileSync(path, 'utf8').split('\n')[0]!) + 1;
+  t.ok(line > 600 && line < 700, `a line is ${line} bytes`);
+  // What daemon.log.1 holds is the log as it was when it was found past its bound.
+  const moved = statSync(`${path}.1`).size;
+  t.ok(moved <= 4096 + 4096 / 16 + line, `daemon.log grew to ${moved} bytes before it rotated (bound 4096, looked at every 256 bytes written)`);
+});
