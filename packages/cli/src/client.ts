@@ -4,7 +4,7 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
-import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { oneLine } from '@splitcache/errors';
@@ -17,6 +17,7 @@ import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { sampleDaemon } from './daemonWatch.js';
 import { connectOrStart } from './daemonStart.js';
+import { firstToSay } from './faultMarker.js';
 import { streamsInUse, whenFlushed, writeOut } from './directOutput.js';
 import { installIncomplete } from './installIncomplete.js';
 import { runCargoPlainly } from './cargoPlainly.js';
@@ -278,31 +279,21 @@ function warn(line: string): void {
 /**
  * A client-side fault (the daemon can't be reached, say) happens in every
  * rustc call of the build at once: it is shown once a minute per store and
- * code, not once per crate. The marker lives in the temp dir, which still
- * works when the store's disk is full.
+ * code, not once per crate (faultMarker.ts: of calls at once, one says it).
+ * The marker lives in the temp dir, which still works when the store's disk
+ * is full.
  */
 function warnOnce(code: string, line: string): void {
   noteUncached(code);
   let marker: string | undefined;
-  let old = false;
   try {
     // With no store dir (knownStoreDir), the marker of the calls that have none.
     const dir = knownStoreDir();
     marker = tempFileFor(dir instanceof Error ? '' : dir, `warned-${code}`);
-    if (Date.now() - statSync(marker).mtimeMs < 60_000) return;
-    old = true;
   } catch {
-    /* no marker yet, or none can be kept (the temp dir's splitcache-<uid> is not this user's) */
+    /* none can be kept (the temp dir's splitcache-<uid> is not this user's): said by each call */
   }
-  try {
-    // Made exclusively where there was none: of the calls of a build that fail at once, two that
-    // both found none both said it (2 lines in 2 of 10 builds whose daemon could not start).
-    if (marker) writeFileSync(marker, '', { flag: old ? 'w' : 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return; // a call at once made it, and says it
-    /* show it anyway */
-  }
-  warn(`${code}: ${line}`);
+  if (marker === undefined || firstToSay(marker)) warn(`${code}: ${line}`);
 }
 
 /** Notes, for `splitcache cargo`'s summary line, that this call builds uncached for a fault (protocol.ts, newUncachedNotes); every such call warns through warnOnce. */

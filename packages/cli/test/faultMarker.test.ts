@@ -1,0 +1,57 @@
+import t from 'tap';
+import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { tempDir } from './helpers.js';
+
+// The once-a-minute marker of a client fault (faultMarker.ts), taken by several callers at the
+// same instant: threads held at a barrier and let go together, each asking whether it is the one
+// to say the fault. Of callers that find the marker over a minute old, one must be: before, each
+// rewrote it and said the line.
+
+const WORKERS = 5;
+const ROUNDS = 40;
+const src = new URL('../src/faultMarker.js', import.meta.url).href;
+const body = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(${JSON.stringify(src)}).then(({ firstToSay }) => {
+  const gate = new Int32Array(workerData.gate);
+  parentPort.postMessage('ready');
+  Atomics.wait(gate, 0, 0);
+  parentPort.postMessage(firstToSay(workerData.marker));
+});`;
+
+async function atOnce(marker: string): Promise<number> {
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  const workers = Array.from({ length: WORKERS }, () => new Worker(body, { eval: true, workerData: { gate: gate.buffer, marker } }));
+  const answers = workers.map((w) => new Promise<boolean>((res, rej) => {
+    w.on('error', rej);
+    w.on('message', (m) => m !== 'ready' && res(m as boolean));
+  }));
+  await Promise.all(workers.map((w) => new Promise((res) => w.once('message', res))));
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+  const said = (await Promise.all(answers)).filter(Boolean).length;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return said;
+}
+
+t.test('of callers at once that find the marker over a minute old, exactly one says it', async (t) => {
+  const dir = tempDir('marker');
+  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
+  writeFileSync(marker, '');
+  const counts: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const old = new Date(Date.now() - 120_000 - round * 1000);
+    utimesSync(marker, old, old);
+    counts.push(await atOnce(marker));
+  }
+  t.same(counts, Array(ROUNDS).fill(1), `callers that said it, each round: ${counts.join(' ')}`);
+  t.ok(readdirSync(dir).length <= 2, `the marker and at most one claim are left (${readdirSync(dir).join(', ')})`);
+});
+
+t.test('of callers at once that find no marker, exactly one says it', async (t) => {
+  const counts: number[] = [];
+  for (let round = 0; round < 10; round++) counts.push(await atOnce(join(tempDir('marker'), 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')));
+  t.same(counts, Array(10).fill(1), `callers that said it, each round: ${counts.join(' ')}`);
+});
