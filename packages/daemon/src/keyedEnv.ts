@@ -1,4 +1,5 @@
 // The variables of a call's environment that its key holds (item 5 of manifestKey.ts).
+import { bootstrapActingAs } from '@splitcache/rustc';
 
 /**
  * The CARGO_* variables keyed: those cargo sets for the crate itself (CARGO_PKG_*,
@@ -70,9 +71,13 @@ export function keyedCargoEnv(env: Record<string, string>, throughDriver = false
     .sort();
 }
 
-/** The variables rustc reads that a call's key holds, with their values (undefined: unset), in key order. */
-export function keyedRustcEnv(env: Record<string, string>): [string, string | undefined][] {
-  const keyed: [string, string | undefined][] = RUSTC_ENV.map((name) => [name, env[name]]);
+/**
+ * The variables rustc reads that a call's key holds, with their values (undefined: unset), in key
+ * order. RUSTC_BOOTSTRAP as the compile of `crateName` acts on it (bootstrapActingAs), given the
+ * compiler's `release:` line: a list of crate names is `1` for those it names and unset for the rest.
+ */
+export function keyedRustcEnv(env: Record<string, string>, release = '', crateName?: string): [string, string | undefined][] {
+  const keyed: [string, string | undefined][] = RUSTC_ENV.map((name) => [name, name === 'RUSTC_BOOTSTRAP' ? bootstrapActingAs(release, env[name], crateName) : env[name]]);
   for (const name of RUSTC_ENV_WHEN_SET) if (env[name] !== undefined) keyed.push([name, env[name]]);
   return keyed;
 }

@@ -139,7 +139,10 @@ export interface ManifestKey {
  *  4. The working directory, normalised (relative paths resolve against it).
  *  5. The CARGO_* variables cargo sets for the crate (KEYED_CARGO_ENV in
  *     keyedEnv.ts), normalised (CARGO, the cargo binary, by which cargo it is:
- *     cargoEnvValue.ts), plus RUSTC_ENV, and RUSTC_ENV_WHEN_SET where set. Keying
+ *     cargoEnvValue.ts), plus RUSTC_ENV, and RUSTC_ENV_WHEN_SET where set.
+ *     RUSTC_BOOTSTRAP as the crate acts on it (bootstrapActingAs): `app,util`
+ *     is `1` for app and unset for the rest, as `-1` is on a stable toolchain;
+ *     the unset and `1` keys are those of before, so no new CACHE_VERSION. Keying
  *     fewer of them (an allow-list since 2026-12-04, a deny-list before)
  *     needed no new CACHE_VERSION (item 3): calls that had others get new
  *     keys; nor did RUSTC_ENV_WHEN_SET, which a call without them lacks.
@@ -287,7 +290,7 @@ export async function buildManifestKey(
     // 5
     k.add(`env:${name}`, name === 'CARGO' ? await cargoEnvValue(env.CARGO!, rustc.sysroot, table, files) : table.normaliseText(env[name]!));
   }
-  for (const [name, value] of keyedRustcEnv(env)) k.add(`env:${name}`, value === undefined ? undefined : table.normaliseText(value));
+  for (const [name, value] of keyedRustcEnv(env, rustc.release, inv.crateName)) k.add(`env:${name}`, value === undefined ? undefined : table.normaliseText(value));
   k.add(`file:${table.normalise(inv.input!)}`, await files.digest(inputOnDisk(cwd, inv.input!))); // 6
   for (const ext of inv.externs) {
     // 7

@@ -65,6 +65,21 @@ t.test("the variables rustc reads: RUSTC_OVERRIDE_VERSION_STRING keyed where set
   t.same(keyedRustcEnv({ RUSTC_OVERRIDE_VERSION_STRING: '1.95.0-nightly' }).at(-1), ['RUSTC_OVERRIDE_VERSION_STRING', '1.95.0-nightly'], 'set: keyed with its value (cfg(version) reads it)');
 });
 
+// rustc reads RUSTC_BOOTSTRAP by the crate's name: a list naming it acts as 1, one naming others as
+// unset, and -1 as unset on a stable toolchain. Keyed raw, `RUSTC_BOOTSTRAP=app` missed every crate.
+t.test('RUSTC_BOOTSTRAP is keyed as the crate acts on it', async (t) => {
+  const stable = '1.95.0';
+  const nightly = '1.97.0-nightly';
+  const keyed = (value: string | undefined, crate: string, release = stable) => keyedRustcEnv(value === undefined ? {} : { RUSTC_BOOTSTRAP: value }, release, crate)[0];
+  t.same(keyed('app', 'app'), ['RUSTC_BOOTSTRAP', '1'], 'a list naming the crate: as 1');
+  t.same(keyed('util,app', 'app'), ['RUSTC_BOOTSTRAP', '1'], 'among others');
+  t.same(keyed('app', 'util'), keyed(undefined, 'util'), 'naming another crate: as unset');
+  t.same(keyed('1', 'util'), ['RUSTC_BOOTSTRAP', '1'], '1 is 1 for every crate');
+  t.same(keyed('-1', 'util'), keyed(undefined, 'util'), '-1 on stable: as unset (refused there anyway)');
+  t.same(keyed('-1', 'util', nightly), ['RUSTC_BOOTSTRAP', '-1'], 'but not on a nightly, which allows features unset');
+  t.same(keyed('app', 'app', nightly), ['RUSTC_BOOTSTRAP', '1'], 'on a nightly, naming the crate is still 1');
+});
+
 // Named by its path, a kindless `-L` (a build script's `cargo:rustc-link-search=$OUT_DIR`) put the checkout in
 // the key's names, which are not normalised: its crate and every crate after it missed in a copy of the checkout.
 t.test('an -L is named by the kind rustc reads, never by its dir', async (t) => {

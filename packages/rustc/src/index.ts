@@ -1,7 +1,7 @@
 export { parseInvocation, outputStem, instrumentsCoverage, optionSpelled, libPathKind, type Invocation, type Extern, type LibPath, type NativeLib } from './invocation.js';
 export { classify, crateTypeLabel, isInfoCall, LINKING_TYPES, WHOLE_TYPES, type Verdict } from './classify.js';
 export { parseDepInfo, type DepInfo } from './depInfo.js';
-export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, isNightlyRelease, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
+export { splitPlan, linkHalfOf, manglingPin, plainMangling, plainAllowsFeatures, bootstrapActingAs, isNightlyRelease, featureFence, wholeOutputs, noLinkOutputs, type SplitPlan } from './splitPlan.js';
 export { archiveMembers, isThinArchive, type ReadAt } from './archive.js';
 export { jobserverFdNumbers } from './jobserver.js';
 export { callTypeLabel, compilerCall, crateNameOfCall, driverOf, rustcArgsOf, driverVerdict, type CompilerCall } from './driver.js';

@@ -43,6 +43,20 @@ export function plainAllowsFeatures(release: string, bootstrap: string | undefin
   return isNightlyRelease(release);
 }
 
+/**
+ * The RUSTC_BOOTSTRAP a compile of crate `crateName` acts on, as rustc reads the variable (its
+ * `--crate-name`, checked against rustc 1.95 stable and a 1.97 nightly): `1`, or a comma-separated
+ * list naming the crate, acts as `1`; a list naming only other crates (or any other value) acts as
+ * unset; `-1` refuses unstable features, which a stable or beta toolchain refuses unset too, so it
+ * acts as unset there and as `-1` only on a nightly or dev one. Undefined: as unset. What the
+ * daemon keys (item 5): `RUSTC_BOOTSTRAP=app cargo build` shares every other crate's entries with
+ * a plain build, and app's with a `RUSTC_BOOTSTRAP=1` one; by the raw value, every crate missed.
+ */
+export function bootstrapActingAs(release: string, bootstrap: string | undefined, crateName: string | undefined): '1' | '-1' | undefined {
+  if (bootstrap === '1' || (bootstrap !== undefined && crateName !== undefined && bootstrap.split(',').includes(crateName))) return '1';
+  return bootstrap === '-1' && isNightlyRelease(release) ? '-1' : undefined;
+}
+
 /** Whether a `release:` line of `rustc -vV` is a nightly's or a dev build's: unstable features on by default. */
 export function isNightlyRelease(release: string): boolean {
   return /-(nightly|dev)\b/.test(release);
