@@ -257,6 +257,8 @@ function spawnDaemon(dir: string, daemonMain: string, log: number, made: Stats, 
   // Started under an address-space limit, bin/splitcache gave this node the flags that let its WebAssembly run there: the daemon needs them as much.
   const flags = process.execArgv.filter((a) => a === '--disable-wasm-trap-handler' || a.startsWith('--wasm-max-mem-pages='));
   if (flags.length > 0) env.MALLOC_ARENA_MAX ??= '2';
+  // stdout and stderr are one open of daemon.log (O_APPEND), duplicated, as bin/splitcache's `>>log 2>&1`: two descriptors in
+  // /proc/<pid>/fd, not a leak; what anything prints to stdout lands in the log, and after a rotation's truncation at its end.
   const child = spawn(process.execPath, [...flags, daemonMain], { detached: true, stdio: ['ignore', log, log], env });
   // Not kept alive by it, but its exit is still seen while this call polls.
   child.unref();
