@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import type { FileDigestMemo } from '@splitcache/hash';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { outputStem, type Invocation } from '@splitcache/rustc';
+import { classify, outputStem, type Invocation } from '@splitcache/rustc';
+import { staticLibDigest } from './staticLibDigest.js';
 import { inputOnDisk } from './inputPath.js';
 import { isRustDylib } from './rustDylib.js';
 
@@ -113,4 +115,29 @@ export function findStaticLib(file: string, inv: Invocation, cwd: string): strin
   return searchDirs(inv, cwd, 'native')
     .map((dir) => `${dir}/${file}`)
     .find((p) => existsSync(p));
+}
+
+/**
+ * Key item 8's native part, as [name, digest]: each static library the call names with -l, and
+ * every other `.a` file of its -L native dirs. None for a crate that links (split): its -Zno-link
+ * half reads no native library (rustc -Zno-link with an `-l static=` library that is not there
+ * succeeds), and its link step, which runs on a hit too, takes each as it is then. Keyed, a bin,
+ * cdylib or proc-macro whose build script's C changed missed, and so did a bin over a dependency
+ * whose archive is linked unbundled (`static:-bundle`), for nothing (a hunting helper's finding).
+ */
+export async function nativeLibDigests(inv: Invocation, cwd: string, table: PrefixTable, files: FileDigestMemo): Promise<[string, string][]> {
+  const verdict = classify(inv);
+  if (verdict.cacheable && verdict.mode === 'split') return [];
+  const out: [string, string][] = [];
+  const named = new Set<string>();
+  for (const lib of inv.nativeLibs) {
+    const found = findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd);
+    if (found === undefined) continue;
+    out.push([`native:${lib.name}`, await staticLibDigest(found, files)]);
+    named.add(found);
+  }
+  for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
+    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files)]);
+  }
+  return out;
 }

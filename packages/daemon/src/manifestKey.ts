@@ -12,8 +12,7 @@ import { oneTargetForm } from './targetForm.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
-import { staticLibDigest } from './staticLibDigest.js';
-import { findStaticLib, unnamedLibs } from './librarySearch.js';
+import { nativeLibDigests, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 import { cargoEnvValue } from './cargoEnvValue.js';
 
@@ -167,6 +166,9 @@ export interface ManifestKey {
  *     A thin archive (`ar T`) adds its members' digests (staticLibDigest.ts):
  *     its own bytes name them, and stay the same when one is rebuilt. Keys
  *     change only for calls that have one: no new CACHE_VERSION.
+ *     None of it for a crate that links (split): its -Zno-link half reads no
+ *     native library, its link step does, on a hit too. Keys change only for
+ *     such calls that had one (they were needless misses): no new CACHE_VERSION.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  *     A name that rustc resolves to a JSON spec (a custom target found in
  *     RUST_TARGET_PATH, the working directory when that is unset, or the
@@ -296,17 +298,7 @@ export async function buildManifestKey(
     // 7
     if (ext.path) k.add(`extern:${ext.name}`, await files.digest(inputOnDisk(cwd, ext.path)));
   }
-  const named = new Set<string>();
-  for (const lib of inv.nativeLibs) {
-    // 8
-    const found = findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd);
-    if (found === undefined) continue;
-    k.add(`native:${lib.name}`, await staticLibDigest(found, files));
-    named.add(found);
-  }
-  for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
-    if (!named.has(lib)) k.add(`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files));
-  }
+  for (const [name, digest] of await nativeLibDigests(inv, cwd, table, files)) k.add(name, digest); // 8
   for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await files.digest(lib));
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(inputOnDisk(cwd, inv.target))); // 9
   else {
