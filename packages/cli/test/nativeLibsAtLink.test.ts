@@ -8,14 +8,14 @@ import { assertOk, fileTree, run, Store } from './helpers.js';
 // too, takes the archive as it is. So a change of the C alone must hit their -Zno-link outputs and
 // still link the new code. Keyed by the archive's digest (item 8), each missed for nothing.
 
-/** A build script that compiles c/<lib>.c into lib<lib>.a in OUT_DIR with the real cc and ar, and links it. */
-const buildRs = (lib: string) =>
+/** A build script that compiles c/<lib>.c into lib<lib>.a in OUT_DIR with the real cc and ar, and links it (`static<modifiers>=<lib>`). */
+const buildRs = (lib: string, modifiers = '') =>
   'use std::process::Command;\nfn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
   `    println!("cargo:rerun-if-changed=c/${lib}.c");\n` +
   `    assert!(Command::new("cc").args(["-c", "-fPIC", "c/${lib}.c", "-o"]).arg(format!("{out}/${lib}.o")).status().unwrap().success());\n` +
   `    let _ = std::fs::remove_file(format!("{out}/lib${lib}.a"));\n` +
   `    assert!(Command::new("ar").arg("crs").arg(format!("{out}/lib${lib}.a")).arg(format!("{out}/${lib}.o")).status().unwrap().success());\n` +
-  `    println!("cargo:rustc-link-search=native={out}");\n    println!("cargo:rustc-link-lib=static=${lib}");\n}\n`;
+  `    println!("cargo:rustc-link-search=native={out}");\n    println!("cargo:rustc-link-lib=static${modifiers}=${lib}");\n}\n`;
 
 const PKG = (name: string, extra = '') => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${extra}`;
 
@@ -61,4 +61,32 @@ t.test('a bin, a proc-macro and a cdylib whose build scripts rebuilt their C: th
   delete plainEnv.RUSTC_WRAPPER;
   assertOk(t, await run('cargo', ['build'], { cwd: ws, env: plainEnv }), 'a plain build of the same sources');
   ARTIFACTS.forEach((a, i) => t.ok(readFileSync(join(target, a)).equals(cached[i]!), `${a}: byte-identical to plain cargo's`));
+});
+
+// A lib that links its archive unbundled (`static:-bundle`): its rlib holds none of it, and the bin over
+// it links the archive from the -L native dir cargo passes on. A change of the C alone changes neither
+// crate's outputs: both hit, and the bin's link takes the new archive. The lib was keyed by the archive,
+// and missed each time for an rlib of the same bytes.
+t.test('a lib linking its C unbundled (static:-bundle): after the C changed it hits, and the bin over it links the new C', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree({
+    'Cargo.toml': '[workspace]\nmembers = ["nb", "app"]\nresolver = "2"\n',
+    'nb/Cargo.toml': PKG('nb'),
+    'nb/build.rs': buildRs('nv', ':-bundle'),
+    'nb/src/lib.rs': 'extern "C" { fn nv() -> i32; }\npub fn get() -> i32 { unsafe { nv() } }\n',
+    'nb/c/nv.c': '',
+    'app/Cargo.toml': PKG('app', '\n[dependencies]\nnb = { path = "../nb" }\n'),
+    'app/src/main.rs': 'fn main() { println!("nb {}", nb::get()); }\n',
+  }, 'unbundled');
+  const build = async (n: number, session: string) => {
+    writeFileSync(join(ws, 'nb', 'c', 'nv.c'), `int nv(void) { return ${n}; }\n`);
+    assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+    assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session }), `a build with nv() = ${n}`);
+    return (await run(join(ws, 'target', 'debug', 'app'), [])).stdout;
+  };
+  t.equal(await build(1, 'one'), 'nb 1\n', 'the first build');
+  t.equal(await build(2, 'two'), 'nb 2\n', 'after the C changed, the bin links the new C');
+  const outcome = (await store.audit('two')).filter((e) => e.crateType !== 'build-script').map((e) => `${e.crate} ${e.crateType} ${e.outcome}`);
+  t.same(outcome.sort(), ['app bin hit', 'nb lib hit'], 'the lib and the bin hit');
 });

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import type { FileDigestMemo } from '@splitcache/hash';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
-import { classify, outputStem, type Invocation } from '@splitcache/rustc';
+import { classify, outputStem, type Invocation, type NativeLib } from '@splitcache/rustc';
 import { staticLibDigest } from './staticLibDigest.js';
 import { inputOnDisk } from './inputPath.js';
 import { isRustDylib } from './rustDylib.js';
@@ -124,20 +124,27 @@ export function findStaticLib(file: string, inv: Invocation, cwd: string): strin
  * succeeds), and its link step, which runs on a hit too, takes each as it is then. Keyed, a bin,
  * cdylib or proc-macro whose build script's C changed missed, and so did a bin over a dependency
  * whose archive is linked unbundled (`static:-bundle`), for nothing (a hunting helper's finding).
+ * Nor, for other crates, a library that only an -l that never bundles names (notBundled).
  */
 export async function nativeLibDigests(inv: Invocation, cwd: string, table: PrefixTable, files: FileDigestMemo): Promise<[string, string][]> {
   const verdict = classify(inv);
   if (verdict.cacheable && verdict.mode === 'split') return [];
   const out: [string, string][] = [];
-  const named = new Set<string>();
-  for (const lib of inv.nativeLibs) {
-    const found = findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd);
-    if (found === undefined) continue;
-    out.push([`native:${lib.name}`, await staticLibDigest(found, files)]);
-    named.add(found);
+  const found = inv.nativeLibs.map((lib) => findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd));
+  // A file only `-l dylib=` or `-l static:-bundle=` names is not read: the library is the final link's, whose
+  // crate reads it then (a `#[link(kind = "static")]` of that name is overridden, as rustc does). Keyed, the
+  // -sys crate missed after each change of its C, for an rlib of the same bytes.
+  const bundled = new Set(found.filter((f, i) => f !== undefined && !notBundled(inv.nativeLibs[i]!)));
+  for (const [i, lib] of inv.nativeLibs.entries()) {
+    const file = found[i];
+    if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await staticLibDigest(file, files)]);
   }
+  const named = new Set(found);
   for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
     if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files)]);
   }
   return out;
 }
+
+/** Whether an -l library is one an rlib or staticlib never bundles: a dylib, or a static one with `-bundle`. */
+const notBundled = (lib: NativeLib) => lib.kind === 'dylib' || (lib.kind === 'static' && lib.unbundled === true);

@@ -54,6 +54,8 @@ interface Change {
   file?: [string, string];
   /** A metadata-only call (`cargo check`'s `--emit=dep-info,metadata`): it writes no code. */
   check?: boolean;
+  /** A bin's call (a crate that links: split), not a lib's. */
+  bin?: boolean;
 }
 
 async function keyWith(c: Change = {}): Promise<string> {
@@ -61,7 +63,8 @@ async function keyWith(c: Change = {}): Promise<string> {
 }
 
 async function manifestKeyWith(c: Change): Promise<ManifestKey> {
-  const base = c.check ? BASE.map((a) => (a.startsWith('--emit=') ? '--emit=dep-info,metadata' : a)) : BASE;
+  const checked = c.check ? BASE.map((a) => (a.startsWith('--emit=') ? '--emit=dep-info,metadata' : a)) : BASE;
+  const base = c.bin ? checked.map((a, i) => (checked[i - 1] === '--crate-type' ? 'bin' : a)) : checked;
   const inv = parseInvocation([...base, ...(c.args ?? [])]);
   const env: Record<string, string> = { ...ENV };
   for (const [k, v] of Object.entries(c.env ?? {})) {
@@ -137,6 +140,26 @@ t.test('what the key leaves out leaves it as it is', async (t) => {
     ["a C library in an -L crate dir's neighbour files", { file: ['deps/notes.txt', 'text'] }],
   ];
   for (const [name, change] of SAME) t.equal(await keyWith(change), base, name);
+});
+
+// Item 8 holds the native libraries a call may bundle: none for a crate that links (its link step reads
+// them, on a hit too), nor a library only an -l that never bundles names (`dylib=`, `static:-bundle=`,
+// which override a `#[link(kind = "static")]` of the name); an -l of no kind does not override it.
+t.test('item 8: a native library changed changes the key only where the call may bundle it', async (t) => {
+  const rebuilt: [string, string] = ['vendor/libnat.a', '!<arch>\nrebuilt'];
+  for (const [how, args, bin, keyed] of [
+    ['a lib, no -l (a #[link] may name it)', [], false, true],
+    ['a lib, -l nat', ['-l', 'nat'], false, true],
+    ['a lib, -l static=nat', ['-l', 'static=nat'], false, true],
+    ['a lib, -l dylib=nat', ['-l', 'dylib=nat'], false, false],
+    ['a lib, -l static:-bundle=nat', ['-l', 'static:-bundle=nat'], false, false],
+    ['a lib, -l static:-bundle=nat and -l static=nat', ['-l', 'static:-bundle=nat', '-l', 'static=nat'], false, true],
+    ['a bin, -l static=nat', ['-l', 'static=nat'], true, false],
+    ['a bin, no -l', [], true, false],
+  ] as const) {
+    const before = await keyWith({ args: [...args], bin });
+    t.equal((await keyWith({ args: [...args], bin, file: rebuilt })) !== before, keyed, `${how}: ${keyed ? 'keyed' : 'not keyed'}`);
+  }
 });
 
 // Items 12 and 14 are held only where the call writes code (rustc/src/writesCode.ts): a check's

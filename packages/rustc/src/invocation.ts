@@ -20,6 +20,8 @@ export interface NativeLib {
   name: string;
   /** `+verbatim` among its modifiers: `name` is the file's whole name (`libnat.a`), not `lib<name>.a`. */
   verbatim?: boolean;
+  /** `-bundle` among its modifiers: an rlib or staticlib leaves the library out, for the final link to find. */
+  unbundled?: boolean;
 }
 
 export interface Invocation {
@@ -162,7 +164,8 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
       const eq = v.indexOf('=');
       const [kind = '', modifiers = ''] = eq < 0 ? [] : v.slice(0, eq).split(':');
       const name = (eq < 0 ? v : v.slice(eq + 1)).split(':')[0]!;
-      inv.nativeLibs.push(modifiers.split(',').includes('+verbatim') ? { kind, name, verbatim: true } : { kind, name });
+      const mods = modifiers.split(',');
+      inv.nativeLibs.push({ kind, name, ...(mods.includes('+verbatim') && { verbatim: true }), ...(mods.includes('-bundle') && { unbundled: true }) });
       break;
     }
     case '--target': inv.target = v; break;

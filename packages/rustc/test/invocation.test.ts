@@ -280,7 +280,7 @@ t.test('-l: kinds, modifiers and renames', async (t) => {
     { kind: 'static', name: 'v.a', verbatim: true },
     { kind: 'dylib', name: 'ssl' },
     { kind: '', name: 'm' },
-    { kind: 'static', name: 'foo' },
+    { kind: 'static', name: 'foo', unbundled: true },
     { kind: 'static', name: 'nv' },
   ]);
 });
