@@ -141,10 +141,26 @@ export async function nativeLibDigests(inv: Invocation, cwd: string, table: Pref
   }
   const named = new Set(found);
   for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
-    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await staticLibDigest(lib, files)]);
+    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await unnamedDigest(lib, (p) => staticLibDigest(p, files))]);
   }
   return out;
 }
+
+/**
+ * The digest of a library file a dir listing showed, `absent` where nothing can be read there: a
+ * dangling link (`libfoo.a` to a removed file, in a system dir or a build script's OUT_DIR), which
+ * rustc, taking only files that exist, passes over. Thrown, it made every crate given that dir
+ * build uncached, each with a SPLITCACHE_STORE_IO line a plain build never prints (a hunting helper's repro).
+ */
+export async function unnamedDigest(path: string, digest: (path: string) => Promise<string>): Promise<string> {
+  try {
+    return await digest(path);
+  } catch (err) {
+    if (NOTHING_THERE.has((err as NodeJS.ErrnoException).code ?? '')) return 'absent';
+    throw err;
+  }
+}
+const NOTHING_THERE = new Set(['ENOENT', 'ELOOP', 'ENOTDIR']);
 
 /** Whether an -l library is one an rlib or staticlib never bundles: a dylib, or a static one with `-bundle`. */
 const notBundled = (lib: NativeLib) => lib.kind === 'dylib' || (lib.kind === 'static' && lib.unbundled === true);

@@ -12,7 +12,7 @@ import { oneTargetForm } from './targetForm.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
-import { nativeLibDigests, unnamedLibs } from './librarySearch.js';
+import { nativeLibDigests, unnamedDigest, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 import { cargoEnvValue } from './cargoEnvValue.js';
 
@@ -300,7 +300,7 @@ export async function buildManifestKey(
     if (ext.path) k.add(`extern:${ext.name}`, await files.digest(inputOnDisk(cwd, ext.path)));
   }
   for (const [name, digest] of await nativeLibDigests(inv, cwd, table, files)) k.add(name, digest); // 8
-  for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await files.digest(lib));
+  for (const lib of unnamedLibs(inv, cwd, table, 'crate')) k.add(`crate-dir:${table.normalise(lib)}`, await unnamedDigest(lib, (p) => files.digest(p)));
   if (inv.target?.endsWith('.json')) k.add('target-spec', await files.digest(inputOnDisk(cwd, inv.target))); // 9
   else {
     k.add('target', inv.target ?? rustc.host);

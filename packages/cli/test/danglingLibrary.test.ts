@@ -1,0 +1,35 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { assertOk, fileTree, run, Store } from './helpers.js';
+
+// A dir a build script hands on (`cargo:rustc-link-search=$OUT_DIR`, kindless: searched for native
+// libraries and crates) that holds dangling links named as libraries (`libgone.a`, `libgone.rlib`),
+// as a package removed from under /usr/lib leaves them. rustc takes only files that exist and passes
+// over them; the key read each to digest it, and every crate given the dir built uncached with a
+// SPLITCACHE_STORE_IO line a plain build never prints.
+const WORKSPACE = {
+  'Cargo.toml': '[package]\nname = "dg"\nversion = "0.1.0"\nedition = "2021"\n',
+  'build.rs':
+    'fn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
+    '    for f in ["libgone.a", "libgone.rlib"] {\n' +
+    '        let _ = std::fs::remove_file(format!("{out}/{f}"));\n' +
+    '        std::os::unix::fs::symlink("/nonexistent/splitcache-gone", format!("{out}/{f}")).unwrap();\n' +
+    '    }\n    println!("cargo:rustc-link-search={out}");\n}\n',
+  'src/lib.rs': 'pub fn f() -> i32 { 5 }\n',
+  'src/main.rs': 'fn main() { println!("dg {}", dg::f()); }\n',
+};
+
+t.test('dangling links named as libraries in a searched dir: the crates given it are cached, and nothing is said', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = fileTree(WORKSPACE, 'dangling');
+  for (const [session, outcome] of [['one', 'miss'], ['two', 'hit']] as const) {
+    assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
+    const r = await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session });
+    assertOk(t, r, `build ${session}`);
+    t.notMatch(r.stderr, /SPLITCACHE_/, `build ${session}: no line of splitcache's`);
+    const calls = (await store.audit(session)).filter((e) => e.crateType !== 'build-script').map((e) => `${e.crate} ${e.crateType} ${e.outcome}`);
+    t.same(calls.sort(), [`dg bin ${outcome}`, `dg lib ${outcome}`], `build ${session}: the lib and the bin ${outcome === 'hit' ? 'hit' : 'miss, and are stored'}`);
+    t.equal((await run(join(ws, 'target', 'debug', 'dg'), [])).stdout, 'dg 5\n', 'the bin runs');
+  }
+});
