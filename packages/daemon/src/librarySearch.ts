@@ -148,8 +148,8 @@ export async function nativeLibDigests(inv: Invocation, cwd: string, table: Pref
 
 /**
  * The digest of a library file a dir listing showed, `absent` where nothing can be read there: a
- * dangling link (`libfoo.a` to a removed file, in a system dir or a build script's OUT_DIR), which
- * rustc, taking only files that exist, passes over. Thrown, it made every crate given that dir
+ * dangling link (`libfoo.a` to a removed file, in a system dir or a build script's OUT_DIR), or a
+ * dir of such a name, which rustc passes over. Thrown, it made every crate given that dir
  * build uncached, each with a SPLITCACHE_STORE_IO line a plain build never prints (a hunting helper's repro).
  */
 export async function unnamedDigest(path: string, digest: (path: string) => Promise<string>): Promise<string> {
@@ -160,7 +160,7 @@ export async function unnamedDigest(path: string, digest: (path: string) => Prom
     throw err;
   }
 }
-const NOTHING_THERE = new Set(['ENOENT', 'ELOOP', 'ENOTDIR']);
+const NOTHING_THERE = new Set(['ENOENT', 'ELOOP', 'ENOTDIR', 'EISDIR']);
 
 /** Whether an -l library is one an rlib or staticlib never bundles: a dylib, or a static one with `-bundle`. */
 const notBundled = (lib: NativeLib) => lib.kind === 'dylib' || (lib.kind === 'static' && lib.unbundled === true);
