@@ -36,6 +36,11 @@ const ownDirs = () => (own ??= { home: homeDir(process.env), tmp: tmpdir() });
  * and missed in every other checkout.
  */
 export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, string>): string {
+  return targetLayoutOf(inv, cwd, env).root;
+}
+
+/** targetRootOf's root, with the profile dir's name and the triple where cargo's layout shows them. */
+function targetLayoutOf(inv: Invocation, cwd: string, env: Record<string, string>): { root: string; profile?: string; triple?: string } {
   // dirname() cuts the string as it is; resolve() would fold `..` away.
   const asGiven = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const outDir = asGiven(inv.outDir!);
@@ -50,15 +55,34 @@ export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, s
     let root = dirname(profileDir);
     const triple = inv.target?.replace(/^.*\//, '').replace(/\.json$/, '');
     if (triple && basename(root) === triple) root = dirname(root);
-    return root;
+    return { root, profile: basename(profileDir), triple };
   }
-  return targetDirOf(env) ?? cachedirTagAncestor(outDir) ?? outDir;
+  return { root: targetDirOf(env) ?? cachedirTagAncestor(outDir) ?? outDir };
 }
 
 /** The target dir the environment names (absolute only: a relative one is cargo's directory's, which the layout shows). */
 function targetDirOf(env: Record<string, string>): string | undefined {
   const fromEnv = env.CARGO_TARGET_DIR || env.CARGO_BUILD_TARGET_DIR;
   return fromEnv && isAbsolute(fromEnv) ? fromEnv.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * The target dir an integration test's CARGO_BIN_EXE_* paths name (`<target>[/<triple>]/<profile>/<bin>`),
+ * where no variable names it: `--target-dir /ci/t` on the command line with a build dir apart
+ * (`build.build-dir`). Those paths are keyed (keyedEnv.ts), and under no prefix, every
+ * integration test of a package with a bin missed in another checkout with another target dir,
+ * reading the variable or not (a hunt: `plain (app)` missed, `env:CARGO_BIN_EXE_app`).
+ */
+function binExeTargetDir(env: Record<string, string>, profile: string | undefined, triple: string | undefined): string | undefined {
+  if (!profile) return undefined;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('CARGO_BIN_EXE_') || !isAbsolute(value)) continue;
+    const profileDir = dirname(value);
+    if (basename(profileDir) !== profile) continue;
+    const root = dirname(profileDir);
+    return triple && basename(root) === triple ? dirname(root) : root;
+  }
+  return undefined;
 }
 
 /** `dir` with every symlink resolved (one realpath(3)); as given when it can't be (gone, not readable). */
@@ -144,7 +168,8 @@ export function prefixTableFor(
     if (!env.CARGO_PRIMARY_PACKAGE && resolve(manifestDir) === resolve(cwd)) entries.push({ name: 'registry', path: dirname(manifestDir) });
   }
   if (inv.outDir) {
-    const target = targetRootOf(inv, cwd, env);
+    const layout = targetLayoutOf(inv, cwd, env);
+    const target = layout.root;
     entries.push({ name: 'target', path: target });
     // rustc names the crates a link step reads by their real paths (rlinkCrates.ts): a target
     // dir reached through a symlink has them under another prefix. Given second, the same path
@@ -152,7 +177,7 @@ export function prefixTableFor(
     entries.push({ name: 'target_real', path: realPathOf(target) });
     // The target dir, where a build dir apart from it is what rustc writes under: paths of the
     // final artifacts (CARGO_BIN_EXE_*, CARGO_TARGET_TMPDIR) name it.
-    const targetDir = targetDirOf(env);
+    const targetDir = targetDirOf(env) ?? binExeTargetDir(env, layout.profile, layout.triple);
     if (targetDir && targetDir !== target) entries.push({ name: 'target_dir', path: targetDir });
   }
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });

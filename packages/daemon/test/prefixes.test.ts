@@ -56,6 +56,16 @@ t.test('a build dir apart from the target dir: the layout names the build dir `t
   t.notOk(plain.entries.some((e) => e.name === 'target_dir'), 'no build dir apart: no second entry');
 });
 
+t.test('a build dir apart, the target dir named by no variable (`--target-dir`): an integration test\'s CARGO_BIN_EXE_ paths give it', async (t) => {
+  const env = { TMPDIR: '/tmp', CARGO_TARGET_TMPDIR: '/cache/build/ws-1/tmp', CARGO_BIN_EXE_app: '/out/t/debug/app' };
+  const table = prefixTableFor(binCall('/ws', '/cache/build/ws-1'), '/ws', env, SYSROOT, []);
+  t.equal(table.normalise('/out/t/debug/app'), '@@sc:target_dir@@/debug/app', 'the bin, under the target dir');
+  const otherProfile = prefixTableFor(binCall('/ws', '/cache/build/ws-1'), '/ws', { ...env, CARGO_BIN_EXE_app: '/out/t/release/app' }, SYSROOT, []);
+  t.notOk(otherProfile.entries.some((e) => e.name === 'target_dir'), 'a path not in the call\'s profile dir names no target dir');
+  const same = prefixTableFor(binCall('/ws', '/ws/target'), '/ws', { ...env, CARGO_BIN_EXE_app: '/ws/target/debug/app' }, SYSROOT, []);
+  t.notOk(same.entries.some((e) => e.name === 'target_dir'), 'no build dir apart: no second entry');
+});
+
 t.test("cargo's coming build-dir layout (<profile>/build/<pkg>/<hash>/out for every unit): the build dir is found from the out-dir", async (t) => {
   const call = parseInvocation([
     '--crate-name', 'fx_util', '--edition=2021', 'util/src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link',
