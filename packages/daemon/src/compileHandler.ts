@@ -11,7 +11,7 @@ import { incrementalHint } from './incrementalHint.js';
 import { KeyedQueue } from './keyedQueue.js';
 import { LastHits } from './lastHits.js';
 import { LinkedLibraries } from './linkedLibraries.js';
-import { MissesInFlight } from './missesInFlight.js';
+import { IN_FLIGHT_WAIT_MS, MissesInFlight } from './missesInFlight.js';
 import { StoresInFlight } from './storesInFlight.js';
 import { stageSplit, type Staged } from './ingest.js';
 import { findResult } from './lookup.js';
@@ -28,7 +28,7 @@ import { diagnosticForm } from './diagnosticForm.js';
 import { buildManifestKey } from './manifestKey.js';
 import { asksForNativeCpu } from './nativeCpu.js';
 import { cargoCwdOf, prefixTableFor, rlinkUnwritable } from './prefixes.js';
-import type { PendingCall as Pending } from './pendingCall.js';
+import { newToken, type PendingCall as Pending } from './pendingCall.js';
 import { settingValue, switchedOn, type CompilePlan, type DoneReply, type DoneReport, type Request } from './protocol.js';
 import { remapArgs } from './remap.js';
 import { rustSourceRemaps } from './rustSource.js';
@@ -383,18 +383,4 @@ export class CompileHandler {
   get pendingCount(): number {
     return this.pending.size;
   }
-}
-
-/**
- * How long a call waits for another's compile of its key (missesInFlight.ts) before it compiles
- * itself: a compile that ends, or a client that goes, ends the wait at once; this bounds one
- * that does neither (a build stopped with Ctrl-Z).
- */
-const IN_FLIGHT_WAIT_MS = 10 * 60_000;
-
-let tokens = 0;
-
-/** Names a pending call on its connection: unique within this daemon (the socket is the user's alone). */
-function newToken(): string {
-  return (++tokens).toString(36);
 }

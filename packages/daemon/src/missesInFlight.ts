@@ -1,4 +1,12 @@
 import { fairDelay } from './fairTimeout.js';
+
+/**
+ * How long a call waits for another's compile of its key before it compiles
+ * itself: a compile that ends, or a client that goes, ends the wait at once; this bounds one
+ * that does neither (a build stopped with Ctrl-Z).
+ */
+export const IN_FLIGHT_WAIT_MS = 10 * 60_000;
+
 /**
  * Misses being compiled now, by manifest key: a second call of a key that
  * another call is compiling waits for that compile, then looks up again.

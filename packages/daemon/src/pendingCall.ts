@@ -29,3 +29,10 @@ export interface PendingCall extends MissFacts {
   /** The caller has a terminal whose size could not be read (terminalWidth.ts): a result with diagnostics is neither served nor stored. */
   widthUnread?: boolean;
 }
+
+let tokens = 0;
+
+/** Names a pending call on its connection: unique within this daemon (the socket is the user's alone). */
+export function newToken(): string {
+  return (++tokens).toString(36);
+}
