@@ -120,6 +120,8 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise
 async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
   side.removeFile(step.rlinkPath);
+  // A link that failed left the objects rustc deletes once linked: they are the call's own copies (privateObjects.ts).
+  if (linkCode !== 0) for (const object of step.objects ?? []) side.removeFile(object);
   if (linkCode === 0) {
     side.write(1, stdout);
     side.write(2, stderr);

@@ -39,6 +39,7 @@ import { stderrByEnv } from './keyedEnv.js';
 import { asksForLinkerMessages } from './linkerMessages.js';
 import { SettingsDrift } from './settingsDrift.js';
 import { callName, ingestMiss, MissStores, rlinkLinked } from './missStores.js';
+import { OwnObjects, ownMissObjects } from './privateObjects.js';
 
 export type { Services };
 
@@ -68,6 +69,8 @@ export class CompileHandler {
   private readonly libraries = new LinkedLibraries();
   private readonly storedBy = new MissStores((token, ok) => rlinkLinked(this.s, this.faults, token, ok));
   private readonly drift: SettingsDrift;
+  /** The objects each call's link step links under names of its own (privateObjects.ts), removed as the call ends. */
+  private readonly objects = new OwnObjects();
 
   constructor(private readonly s: Services) {
     this.events = new CallEvents(s);
@@ -228,7 +231,7 @@ export class CompileHandler {
     }
     const started = Date.now();
     try {
-      const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode);
+      const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode, p.link !== undefined);
       this.lastHits.hit(result.entryKey);
       // A call that waited for another's compile of this key saved only what the wait didn't take (none, not less: `saved -3 ms`).
       const timeSavedMs = Math.max(0, entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0));
@@ -241,8 +244,9 @@ export class CompileHandler {
       if (p.link) {
         this.hits.hold(token, hit);
         this.libraries.note(token, p.inv, p.cwd);
+        this.objects.note(token, out.objects);
       } else this.events.hit(hit);
-      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link, warning: this.faults.take() };
+      return { action: 'hit', token, stdout: out.stdout, stderr: out.stderr, code: 0, link: p.link && { ...p.link, objects: out.objects }, warning: this.faults.take() };
     } catch (err) {
       // A corrupt or missing blob: evict the entry so the next build recompiles it cleanly; its line
       // rides on this call's reply (the compile it now runs instead). An out-dir that can't be written
@@ -301,7 +305,10 @@ export class CompileHandler {
     else await job;
     // A crate cached whole has no link step to outlast its store: the call ends with this reply.
     if (p.mode === 'whole') await this.settleIfLast();
-    return { link: p.link, warning: this.faults.take() };
+    if (!p.link) return { warning: this.faults.take() };
+    const objects = await ownMissObjects(p.link.rlinkPath, p.inv, p.cwd, p.rustc.host);
+    this.objects.note(req.token, objects);
+    return { link: { ...p.link, objects }, warning: this.faults.take() };
   }
 
   /** Waits for the stores in flight if the call ending now is the build's last (storesInFlight.ts). */
@@ -366,6 +373,7 @@ export class CompileHandler {
     this.pending.delete(token);
     this.hits.end(token, reason === 'client-gone' ? undefined : reason);
     this.libraries.take(token);
+    this.objects.drop(token);
     void this.storedBy.take(token);
   }
 

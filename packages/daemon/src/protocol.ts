@@ -36,6 +36,8 @@ export interface LinkStep {
   args: string[];
   /** The .rlink fed to the link; the client deletes it afterwards (a plain build leaves none). */
   rlinkPath: string;
+  /** The objects the .rlink names under the call's own names (privateObjects.ts): the client removes them if the link fails. */
+  objects?: string[];
 }
 
 export type Request =

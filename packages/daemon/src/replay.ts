@@ -9,6 +9,7 @@ import { checkOutputName } from './outputNames.js';
 import { nearElsewhere, recordedTwins } from './nearInputs.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 import { sweepStaleTemps } from './staleTemps.js';
+import { linkDeletes, ownSuffix, type LinkedCall } from './privateObjects.js';
 import type { RustcIdentity } from './rustcIdentity.js';
 import { SYNC_IO_MAX_BYTES, type FileDigestMemo } from '@splitcache/hash';
 
@@ -16,6 +17,8 @@ export interface Replayed {
   stdout: Buffer;
   stderr: Buffer;
   bytes: number;
+  /** The objects written under names of the call's own for its link step (`ownObjects`), which its `.rlink` names. */
+  objects: string[];
 }
 
 /**
@@ -28,10 +31,10 @@ export interface Replayed {
 export async function replay(
   store: Store,
   entry: EntryRecord,
-  inv: Pick<Invocation, 'outDir' | 'externs' | 'libPaths'>,
+  inv: Pick<Invocation, 'outDir' | 'externs' | 'libPaths'> & LinkedCall,
   cwd: string,
   table: PrefixTable,
-  rustc: Pick<RustcIdentity, 'version' | 'rlinkVersion'>,
+  rustc: Pick<RustcIdentity, 'version' | 'rlinkVersion' | 'host'>,
   files?: FileDigestMemo,
   /**
    * The outputs' mode: what rustc's would have under the caller's umask (0o666 & ~umask, as
@@ -39,6 +42,8 @@ export async function replay(
    * umask 077 got world-readable rlibs (and an output over 1 MiB was always 0644).
    */
   mode = 0o644,
+  /** The call has a link step: the objects it deletes are written under names of the call's own (privateObjects.ts). */
+  ownObjects = false,
 ): Promise<Replayed> {
   if (entry.rustcVersion !== rustc.version) {
     throw new SplitcacheError('SPLITCACHE_RLINK_RUSTC_MISMATCH', `entry was made by ${entry.rustcVersion}, not ${rustc.version}`);
@@ -63,9 +68,13 @@ export async function replay(
   const elsewhere = nearElsewhere(entry.inputs, cwd, table);
   // A path the hit's dep-info names that its rustc did not read gets the checksum line of its twin (nightly).
   const twins = new Map([...recordedTwins(entry.inputs, cwd, table), ...elsewhere]);
+  // Each object the link step deletes, by its place, at a name of this call's (privateObjects.ts).
+  const suffix = ownObjects ? ownSuffix() : '';
+  const own = new Map(ownObjects ? entry.outputs.filter((o) => o.role === 'object' && linkDeletes(o.name, inv, rustc.host)).map((o) => [resolve(outDir, o.name), resolve(outDir, o.name) + suffix]) : []);
   const settled = await Promise.allSettled(
     entry.outputs.map(async (o): Promise<Written> => {
-      const dest = resolve(outDir, checkOutputName(o.name));
+      const place = resolve(outDir, checkOutputName(o.name));
+      const dest = own.get(place) ?? place;
       if (o.form === 'raw' && o.size > SYNC_IO_MAX_BYTES) {
         const tmp = tempBeside(dest);
         try {
@@ -77,7 +86,7 @@ export async function replay(
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
       if (o.form === 'text') data = Buffer.from(addChecksumTwins(addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), [...elsewhere.keys()]), twins));
-      else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion);
+      else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion, own);
       return { dest, size: data.length, data };
     }),
   );
@@ -103,6 +112,7 @@ export async function replay(
     stdout: expandOutput(entry.stdout, table),
     stderr: expandOutput(entry.stderr, table),
     bytes,
+    objects: [...own.values()],
   };
 }
 
@@ -111,11 +121,11 @@ export async function replay(
  * place of one of this call's own (stored before such entries were refused: rlinkCrates.ts)
  * is not replayed: its link step would read another checkout's files.
  */
-function expandRlink(stored: Buffer, inv: Pick<Invocation, 'externs' | 'libPaths'>, cwd: string, table: PrefixTable, rlinkVersion: string): Buffer {
+function expandRlink(stored: Buffer, inv: Pick<Invocation, 'externs' | 'libPaths'>, cwd: string, table: PrefixTable, rlinkVersion: string, own: Map<string, string>): Buffer {
   const foreign = foreignCrateFile(listRlinkPaths(stored), inv, cwd, table);
   if (foreign) throw new SplitcacheError('SPLITCACHE_RLINK_FOREIGN_CRATE', `the entry's .rlink links ${foreign} in place of this call's own crate of that name; entry evicted`);
   try {
-    return rewriteRlink(stored, (s) => table.expand(s), { expectRustcVersion: rlinkVersion });
+    return rewriteRlink(stored, (s) => own.get(resolve(cwd, table.expand(s))) ?? table.expand(s), { expectRustcVersion: rlinkVersion });
   } catch (err) {
     // A path of this call's that no .rlink can hold (a control character in it: prefixes.ts,
     // rlinkUnwritable, passes most such calls through first): the entry is not at fault, and stays.

@@ -1,0 +1,101 @@
+import { readFile, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { listRlinkPaths, rewriteRlink } from '@splitcache/paths';
+import { unpackedKeepsObjects, type Invocation } from '@splitcache/rustc';
+import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
+
+/**
+ * Each link step links objects under names of its own call's, and an `.rlink` rewritten to name them.
+ *
+ * `rustc -Zlink-only` deletes the objects it linked once its linker is done. A build stopped with
+ * Ctrl-C can leave its link step running (its linker outlives the signal), and a build started at
+ * once writes the same crate's objects at the same paths (a hit's replay, a miss's -Zno-link):
+ * the old step then deleted the new build's objects, whose link failed with the linker's `cannot
+ * open …rcgu.o: No such file or directory`, was taken for a split fault (SPLITCACHE_LINK_FAILED)
+ * and evicted a good entry (Ctrl-C'd builds of a Debian-crates workspace; cli/test/ownLinkObjects.test.ts). Under names of
+ * its own each step deletes only its own. The linked outputs are the same bytes: no object's name
+ * reaches a binary, a `.so` or a `.dwp` (checked with lld, bfd and gold, debuginfo, LTO,
+ * split-debuginfo packed, a proc-macro; docs/RELIABILITY.md). The names are the form staleTemps.ts
+ * sweeps (`<object>.sc-replay-<pid36>-<n>-<random>`), so those of a link step killed along with
+ * its daemon are removed by the next daemon; the daemon removes its calls' own as each call ends.
+ */
+
+/**
+ * Whether `name` (a file the `.rlink` names) goes to the link step under a name of the call's
+ * own: one that rustc deletes once it has linked, and whose name reaches no output. An object,
+ * but where `-C split-debuginfo=unpacked` keeps the objects for the binary's debug info (its
+ * DWARF names them), or where the link step also writes an archive (an rlib beside a cdylib, a
+ * staticlib), whose members are named after the objects: the rlib then differed from a plain
+ * build's, and its dependants missed (cli/test/libraryTypes.test.ts). A `.dwo` where it is packed
+ * into a `.dwp`.
+ */
+export function linkDeletes(name: string, inv: LinkedCall, host: string): boolean {
+  if (inv.crateTypes.some((t) => ARCHIVES.has(t))) return false;
+  if (name.endsWith('.o')) return !unpackedKeepsObjects(inv as Invocation, host);
+  return name.endsWith('.dwo') && inv.codegen.get('split-debuginfo') === 'packed';
+}
+
+/** What linkDeletes reads of a call. */
+export type LinkedCall = Pick<Invocation, 'crateTypes' | 'codegen' | 'unstable' | 'target'>;
+
+/** The crate types whose output is an archive of the crate's objects, each a member named after its file. */
+const ARCHIVES = new Set(['rlib', 'lib', 'staticlib']);
+
+/** A call's own suffix for its objects' names. */
+export const ownSuffix = (): string => `.sc-replay-${tempSuffix()}`;
+
+/**
+ * A miss's objects, as -Zno-link left them in the out dir, moved to names of the call's own, and
+ * its `.rlink` rewritten to name them; the names, for the client to remove if its link fails. An
+ * object already gone (deleted by an older link step) is left to the link, which then fails and
+ * falls back as before; on any fault nothing is moved. Run once the objects are staged or stored.
+ */
+export async function ownMissObjects(rlinkPath: string, inv: LinkedCall & Pick<Invocation, 'outDir'>, cwd: string, host: string): Promise<string[]> {
+  const outDir = resolve(cwd, inv.outDir!);
+  const moved = new Map<string, string>();
+  try {
+    const rlink = await readFile(rlinkPath);
+    const suffix = ownSuffix();
+    for (const path of new Set(listRlinkPaths(rlink))) {
+      if (!linkDeletes(path, inv, host) || resolve(cwd, dirname(path)) !== outDir) continue;
+      try {
+        await rename(path, path + suffix);
+        moved.set(path, path + suffix);
+      } catch {
+        /* gone already: its link fails as it would have */
+      }
+    }
+    if (moved.size === 0) return [];
+    const rewritten = rewriteRlink(rlink, (s) => moved.get(s));
+    writeFileAtomicSync(`${rlinkPath}${ownSuffix()}`, rlinkPath, rewritten, 0o644);
+    return [...moved.values()];
+  } catch {
+    // The .rlink unreadable, or not written: the objects go back to the names it has.
+    await Promise.all([...moved].map(([path, own]) => rename(own, path).catch(() => rm(own, { force: true }))));
+    return [];
+  }
+}
+
+/**
+ * The objects each call's link step was given under names of its own, by the call's token:
+ * removed when the call ends. A link step that linked has deleted them already; one that failed,
+ * or whose client was killed, left them (the client removes them after a failed link too).
+ */
+export class OwnObjects {
+  private readonly byToken = new Map<string, string[]>();
+
+  note(token: string, paths: readonly string[]): void {
+    if (paths.length === 0) return;
+    // Bounded as a safeguard, as HeldHits is: a client that never ends its calls would grow it for good.
+    if (this.byToken.size >= 10_000) this.byToken.delete(this.byToken.keys().next().value!);
+    this.byToken.set(token, [...paths]);
+  }
+
+  /** The call of `token` has ended: what its link step left of its objects goes. */
+  drop(token: string): void {
+    const paths = this.byToken.get(token);
+    if (!paths) return;
+    this.byToken.delete(token);
+    for (const path of paths) void unlink(path).catch(() => undefined);
+  }
+}
