@@ -162,16 +162,34 @@ export interface LinkAbout {
 /**
  * rustc's error line of a failed link and what the linker said (its `= note:`s but the command
  * line and rustc's own remark on it), in one line: `error: linking with `cc` failed: exit status:
- * 1 | split link refused | /usr/bin/ld: cannot find -lfoo`.
+ * 1 | split link refused | /usr/bin/ld: cannot find -lfoo`. Under cargo, rustc says it in JSON
+ * (`--error-format=json`): its message and its notes' are taken, as rustc renders them.
  */
 export function linkError(stderr: Buffer): string {
   const said: string[] = [];
-  for (const raw of stderr.toString('utf8').split('\n')) {
+  for (const raw of stderr.toString('utf8').split('\n').flatMap(diagnosticLines)) {
     const line = raw.trim().replace(/^= note:\s*/, '');
     if (!line || line === '|' || /^error: aborting/.test(line) || /^"|^LC_ALL=|^env -u|^some arguments are omitted/.test(line)) continue;
     said.push(line);
   }
   return said.join(' | ').slice(0, 400);
+}
+
+/**
+ * A line of rustc's stderr as its human form's lines: a JSON diagnostic's level and message, then
+ * its notes' messages. Taken as it was, a cargo build's daemon.log kept the diagnostic's first 400
+ * characters, the linker's command line, and never what the linker said (`cannot open …`).
+ */
+function diagnosticLines(line: string): string[] {
+  if (!line.startsWith('{"')) return [line];
+  try {
+    const d = JSON.parse(line) as { level?: unknown; message?: unknown; children?: { message?: unknown }[] };
+    if (typeof d.message !== 'string') return [line];
+    const notes = Array.isArray(d.children) ? d.children.flatMap((c) => (typeof c?.message === 'string' ? c.message.split('\n') : [])) : [];
+    return [`${typeof d.level === 'string' ? `${d.level}: ` : ''}${d.message}`, ...notes];
+  } catch {
+    return [line];
+  }
 }
 
 /**

@@ -43,3 +43,24 @@ t.test("a failed link's own words, in one line for daemon.log", async (t) => {
   t.equal(linkError(Buffer.from(stderr)), 'error: linking with `/tmp/lk/fcc` failed: exit status: 1 | split link refused | /usr/bin/ld: cannot find -lfoo', 'the error and the linker\'s notes, not its command line');
   t.ok(linkError(Buffer.from('x'.repeat(5000))).length <= 400, 'at most 400 characters');
 });
+
+t.test("a failed link's own words under cargo, which has rustc say them in JSON", async (t) => {
+  // As rustc 1.95 wrote it under `--error-format=json` (the command line cut short here).
+  const note = (message: string) => ({ message, code: null, level: 'note', spans: [], children: [], rendered: null });
+  const diagnostic = (message: string, children: object[]) => JSON.stringify({ $message_type: 'diagnostic', message, code: null, level: 'error', spans: [], children, rendered: `error: ${message}\n` });
+  const stderr = [
+    diagnostic('linking with `cc` failed: exit status: 1', [
+      note(' "cc" "-m64" "/t/debug/build/serde_derive-48/rustcYK/symbols.o" "<2 object files omitted>" "-Wl,--as-needed" '.padEnd(900, 'x')),
+      note('some arguments are omitted. use `--verbose` to show all linker arguments'),
+      note('rust-lld: error: cannot open /t/debug/build/serde_derive-48/build_script_build-48.b.cgu.0.rcgu.o: No such file or directory\ncollect2: error: ld returned 1 exit status\n'),
+    ]),
+    diagnostic('aborting due to 1 previous error', []),
+    '',
+  ].join('\n');
+  t.equal(
+    linkError(Buffer.from(stderr)),
+    'error: linking with `cc` failed: exit status: 1 | rust-lld: error: cannot open /t/debug/build/serde_derive-48/build_script_build-48.b.cgu.0.rcgu.o: No such file or directory | collect2: error: ld returned 1 exit status',
+    "the error and the linker's words, not the JSON nor the command line",
+  );
+  t.equal(linkError(Buffer.from('{"not a diagnostic": true}\n{broken\n')), '{"not a diagnostic": true} | {broken', 'a line that is no JSON diagnostic stays as it was');
+});
