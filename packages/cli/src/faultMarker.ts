@@ -31,7 +31,7 @@ export function firstToSay(marker: string): boolean {
   const age = Date.now() - Number(st.mtimeMs);
   if (age < SAID_FOR_MS && age > -AHEAD_MS) return false;
   const claim = `${marker}.${st.ino}-${st.mtimeNs}`;
-  if (!madeExclusively(claim, '')) return false;
+  if (!madeExclusively(claim, '') && !(leftByEnded(claim) && madeExclusively(claim, ''))) return false;
   try {
     const before = readFileSync(marker, 'utf8');
     const fresh = `${claim}.new`;
@@ -44,6 +44,23 @@ export function firstToSay(marker: string): boolean {
     rmSync(claim, { force: true });
   }
   return true;
+}
+
+/**
+ * Whether a claim found made is one whose call ended before it took the marker over (a Ctrl-C
+ * between the two): a claim is taken over within milliseconds, so one over a minute old (or dated
+ * over a minute ahead) is such, and is removed. Left, it kept the line unsaid for good: the marker
+ * it claims stays as it is, and each later call finds its claim made.
+ */
+function leftByEnded(claim: string): boolean {
+  try {
+    const age = Date.now() - statSync(claim).mtimeMs;
+    if (age < SAID_FOR_MS && age > -AHEAD_MS) return false;
+    rmSync(claim, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `file` was made here, not found made (EEXIST): any other failure counts as made. */

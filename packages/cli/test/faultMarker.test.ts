@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tempDir } from './helpers.js';
@@ -54,4 +54,24 @@ t.test('of callers at once that find no marker, exactly one says it', async (t) 
   const counts: number[] = [];
   for (let round = 0; round < 10; round++) counts.push(await atOnce(join(tempDir('marker'), 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')));
   t.same(counts, Array(10).fill(1), `callers that said it, each round: ${counts.join(' ')}`);
+});
+
+// A call that made its claim and ended before it took the marker over (a Ctrl-C between the two)
+// left both as they were: each later call found that claim made, and none said the line again.
+t.test('a claim left by a call that ended before taking the marker over does not keep the line unsaid', async (t) => {
+  const { firstToSay } = (await import(src)) as { firstToSay: (marker: string) => boolean };
+  const dir = tempDir('marker');
+  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
+  writeFileSync(marker, '');
+  const old = new Date(Date.now() - 300_000);
+  utimesSync(marker, old, old);
+  const st = statSync(marker, { bigint: true });
+  const claim = `${marker}.${st.ino}-${st.mtimeNs}`;
+  writeFileSync(claim, '');
+  t.notOk(firstToSay(marker), 'a claim made just now is a call taking the marker over: not said');
+  const claimedAt = new Date(Date.now() - 120_000);
+  utimesSync(claim, claimedAt, claimedAt);
+  t.ok(firstToSay(marker), 'a claim over a minute old: said (before: never again)');
+  t.notOk(firstToSay(marker), 'and not again within the minute');
+  t.ok(readdirSync(dir).length <= 2, `the marker and at most one claim are left (${readdirSync(dir).join(', ')})`);
 });
