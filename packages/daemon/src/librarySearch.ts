@@ -130,11 +130,7 @@ export async function nativeLibDigests(inv: Invocation, cwd: string, table: Pref
   const verdict = classify(inv);
   if (verdict.cacheable && verdict.mode === 'split') return [];
   const out: [string, string][] = [];
-  const found = inv.nativeLibs.map((lib) => findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd));
-  // A file only `-l dylib=` or `-l static:-bundle=` names is not read: the library is the final link's, whose
-  // crate reads it then (a `#[link(kind = "static")]` of that name is overridden, as rustc does). Keyed, the
-  // -sys crate missed after each change of its C, for an rlib of the same bytes.
-  const bundled = new Set(found.filter((f, i) => f !== undefined && !notBundled(inv.nativeLibs[i]!)));
+  const { found, bundled } = namedLibs(inv, cwd);
   for (const [i, lib] of inv.nativeLibs.entries()) {
     const file = found[i];
     if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await staticLibDigest(file, files)]);
@@ -161,6 +157,25 @@ export async function unnamedDigest(path: string, digest: (path: string) => Prom
   }
 }
 const NOTHING_THERE = new Set(['ENOENT', 'ELOOP', 'ENOTDIR', 'EISDIR']);
+
+/**
+ * The file each -l names (undefined where none is found), and those of them an -l that may bundle
+ * names. A file only `-l dylib=` or `-l static:-bundle=` names is not read: the library is the final
+ * link's, whose crate reads it then (a `#[link]` of that name is overridden by a `dylib=`, and refused
+ * with a `-bundle`, as rustc does). Keyed, the -sys crate missed after each change of its C, for an
+ * rlib of the same bytes. A `#[link]` that names the file otherwise (`+verbatim`) still bundles it:
+ * such a result is not stored (bundledUnkeyed.ts).
+ */
+function namedLibs(inv: Invocation, cwd: string): { found: (string | undefined)[]; bundled: Set<string | undefined> } {
+  const found = inv.nativeLibs.map((lib) => findStaticLib(lib.verbatim ? lib.name : `lib${lib.name}.a`, inv, cwd));
+  return { found, bundled: new Set(found.filter((f, i) => f !== undefined && !notBundled(inv.nativeLibs[i]!))) };
+}
+
+/** The files that only -l libraries an rlib or staticlib never bundles name (namedLibs): left out of a lib's key. */
+export function unkeyedNamedLibs(inv: Invocation, cwd: string): string[] {
+  const { found, bundled } = namedLibs(inv, cwd);
+  return [...new Set(found)].filter((f): f is string => f !== undefined && !bundled.has(f));
+}
 
 /** Whether an -l library is one an rlib or staticlib never bundles: a dylib, or a static one with `-bundle`. */
 const notBundled = (lib: NativeLib) => lib.kind === 'dylib' || (lib.kind === 'static' && lib.unbundled === true);

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { outputStem } from '@splitcache/rustc';
 import { readsBootstrap } from './bootstrapRead.js';
+import { bundledUnkeyed } from './bundledUnkeyed.js';
 import type { PendingCall } from './pendingCall.js';
 
 /**
@@ -14,13 +15,15 @@ import type { PendingCall } from './pendingCall.js';
  *   RUSTC script (`exec /opt/rust/current/bin/rustc "$@"`) whose `current` link was moved from
  *   stable to nightly. Keyed as the old one, a crate that links was split with the old one's
  *   mangling pin (its binary unlike a plain build's), and a lib was stored under the old
- *   compiler's key, which a call outside cargo (no `-C metadata` of the -vV) then hit.
+ *   compiler's key, which a call outside cargo (no `-C metadata` of the -vV) then hit;
+ * - `bundles-unkeyed-library`: a lib's rlib (or staticlib) holds a native library its key left out
+ *   (bundledUnkeyed.ts).
  * A crate that links then runs again as given (DoneReply.rerun); the identity is forgotten (forgetRustc).
  * Outputs whose version names the commit and date of the identity's -vV are that compiler's own:
  * its -vV told another version (RUSTC_OVERRIDE_VERSION_STRING, which rustc does not write into
  * metadata), and they are not held against it (sameBuild).
  */
-export async function unlikePlainRun(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap' | 'forgetRustc'>): Promise<'reads-rustc-bootstrap' | 'other-compiler' | undefined> {
+export async function unlikePlainRun(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap' | 'forgetRustc'>): Promise<NotLikePlain | undefined> {
   const reason = reasonOf(p);
   if (reason === 'other-compiler') await p.forgetRustc?.();
   return reason;
@@ -42,7 +45,9 @@ export function sameBuild(wrote: string, verbose: string): boolean {
   return named !== null && hash !== undefined && hash.startsWith(named[1]!) && date === named[2];
 }
 
-function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap'>): 'reads-rustc-bootstrap' | 'other-compiler' | undefined {
+type NotLikePlain = 'reads-rustc-bootstrap' | 'other-compiler' | 'bundles-unkeyed-library';
+
+function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link' | 'plainBootstrap'>): NotLikePlain | undefined {
   const outDir = resolve(p.cwd, p.inv.outDir ?? '.');
   const stem = outputStem(p.inv);
   if (p.mode === 'split' && p.link) {
@@ -51,7 +56,8 @@ function reasonOf(p: Pick<PendingCall, 'mode' | 'inv' | 'cwd' | 'rustc' | 'link'
     return wrote !== undefined && wrote !== p.rustc.rlinkVersion && !sameBuild(wrote, p.rustc.verbose) ? 'other-compiler' : undefined;
   }
   const wrote = metadataVersion(p.inv.emit.some((e) => e.kind === 'metadata') ? resolve(outDir, `lib${stem}.rmeta`) : resolve(outDir, `lib${stem}.rlib`));
-  return wrote !== undefined && wrote !== `rustc ${p.rustc.rlinkVersion}` && !sameBuild(wrote, p.rustc.verbose) ? 'other-compiler' : undefined;
+  if (wrote !== undefined && wrote !== `rustc ${p.rustc.rlinkVersion}` && !sameBuild(wrote, p.rustc.verbose)) return 'other-compiler';
+  return bundledUnkeyed(p.inv, p.cwd) ? 'bundles-unkeyed-library' : undefined;
 }
 
 /** Metadata's magic: `rust`, three zero bytes, then its format version. */
