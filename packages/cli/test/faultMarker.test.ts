@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tempDir } from './helpers.js';
@@ -74,4 +74,22 @@ t.test('a claim left by a call that ended before taking the marker over does not
   t.ok(firstToSay(marker), 'a claim over a minute old: said (before: never again)');
   t.notOk(firstToSay(marker), 'and not again within the minute');
   t.ok(readdirSync(dir).length <= 2, `the marker and at most one claim are left (${readdirSync(dir).join(', ')})`);
+});
+
+// Any failure but finding the marker or claim made says the line: a line too many, not none.
+t.test('a marker that cannot be taken over or made does not keep the line unsaid', async (t) => {
+  const { firstToSay } = (await import(src)) as { firstToSay: (marker: string) => boolean };
+  const dir = tempDir('marker');
+  t.ok(firstToSay(join(dir, 'gone', 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')), 'a marker that cannot be made (its dir is not there): said');
+  t.ok(firstToSay(join(dir, 'gone', 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')), 'and said again');
+  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
+  writeFileSync(marker, '');
+  const old = new Date(Date.now() - 300_000);
+  utimesSync(marker, old, old);
+  const st = statSync(marker, { bigint: true });
+  const claim = `${marker}.${st.ino}-${st.mtimeNs}`;
+  mkdirSync(`${claim}.new`); // where the new marker is written: the takeover fails
+  t.ok(firstToSay(marker), 'a takeover that fails: said');
+  t.notOk(existsSync(claim), 'and its claim goes');
+  t.ok(firstToSay(marker), 'so the next call says it too (the marker is still old), not none for good');
 });
