@@ -8,23 +8,23 @@ import { assertOk, fileTree, run, Store } from './helpers.js';
 // another way (`name = "libvv.a"`, `+verbatim`), which the -l does not override: rustc bundles it
 // then. Left out of the key, the lib hit after the C changed, and the bin over it linked the old C.
 
-const buildRs =
+const buildRs = (kind: string) =>
   'use std::process::Command;\nfn main() {\n    let out = std::env::var("OUT_DIR").unwrap();\n' +
   '    println!("cargo:rerun-if-changed=c/vv.c");\n' +
   '    assert!(Command::new("cc").args(["-c", "-fPIC", "c/vv.c", "-o"]).arg(format!("{out}/vv.o")).status().unwrap().success());\n' +
   '    let _ = std::fs::remove_file(format!("{out}/libvv.a"));\n' +
   '    assert!(Command::new("ar").arg("crs").arg(format!("{out}/libvv.a")).arg(format!("{out}/vv.o")).status().unwrap().success());\n' +
-  '    println!("cargo:rustc-link-search=native={out}");\n    println!("cargo:rustc-link-lib=static:-bundle=vv");\n}\n';
+  `    println!("cargo:rustc-link-search=native={out}");\n    println!("cargo:rustc-link-lib=${kind}=vv");\n}\n`;
 
 const PKG = (name: string, extra = '') => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${extra}`;
 
-t.test('a lib whose #[link] bundles, by its file name, the archive an -l names unbundled: after the C changed, the bin links the new C', async (t) => {
+for (const kind of ['static:-bundle', 'dylib']) t.test(`a lib whose #[link] bundles, by its file name, the archive an -l ${kind}= names: after the C changed, the bin links the new C`, async (t) => {
   const store = new Store();
   t.teardown(() => store.stop());
   const ws = fileTree({
     'Cargo.toml': '[workspace]\nmembers = ["vs", "app"]\nresolver = "2"\n',
     'vs/Cargo.toml': PKG('vs'),
-    'vs/build.rs': buildRs,
+    'vs/build.rs': buildRs(kind),
     'vs/src/lib.rs': '#[link(name = "libvv.a", kind = "static", modifiers = "+verbatim")]\nextern "C" { fn vv() -> i32; }\npub fn get() -> i32 { unsafe { vv() } }\n',
     'vs/c/vv.c': '',
     'app/Cargo.toml': PKG('app', '\n[dependencies]\nvs = { path = "../vs" }\n'),
