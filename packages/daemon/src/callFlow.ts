@@ -7,6 +7,7 @@
  * This module is bundled into the client, so it imports types only.
  */
 import { parseInvocation } from '@splitcache/rustc';
+import { holdsJsonLines, notShownYet } from './notShownYet.js';
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 
 export interface RunResult {
@@ -49,7 +50,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     if (plan.stdout.length > 0) side.write(1, plan.stdout);
     if (plan.stderr.length > 0) side.write(2, plan.stderr);
     if (!plan.link) return plan.code;
-    const { code, linkCode, about } = await link(side, args, plan.link);
+    const { code, linkCode, about } = await link(side, args, plan.link, plan.stderr);
     // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.
     if (linkCode !== 0) await side.linked(plan.token, linkCode, code, about).catch(() => undefined);
     return code;
@@ -73,9 +74,9 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   side.mark?.('reported');
   if (reply.warning) side.warn(reply.warning);
   if (code !== 0) return code;
-  if (reply.rerun) return rerun(side, args, reply.rerun.rlinkPath);
+  if (reply.rerun) return rerun(side, args, reply.rerun.rlinkPath, stderr);
   if (!reply.link) return code;
-  const linked = await link(side, args, reply.link);
+  const linked = await link(side, args, reply.link, stderr);
   // Its store (staged before the link) may still be going on: the node client's process, whose end
   // may be the build's, ends once it is in if no other call is under way. In the exec port, the
   // call's end does that (ExecServer).
@@ -95,11 +96,11 @@ function callOf(args: string[]): string {
  * run's own output is shown if it fails, and otherwise only its stdout and its artifact notices
  * (rustc's JSON lines that cargo acts on), so warnings don't come twice.
  */
-async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise<number> {
+async function rerun(side: CallSide, args: string[], rlinkPath: string, shown: Uint8Array): Promise<number> {
   side.removeFile(rlinkPath);
   const { code, stdout, stderr } = await side.run(args, false, 'quiet');
   side.write(1, stdout);
-  if (code !== 0) side.write(2, stderr);
+  if (code !== 0) side.write(2, notShownYet(stderr, shown));
   else {
     const notices = stderr.toString('utf8').split('\n').filter((l) => l.includes('"$message_type":"artifact"'));
     if (notices.length > 0) side.write(2, Buffer.from(`${notices.join('\n')}\n`));
@@ -115,9 +116,10 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string): Promise
  * a real link error is then shown by rustc itself). SPLITCACHE_LINK_FAILED is
  * said only where that plain rustc succeeds: where it fails too (a native
  * library missing, an undefined symbol), the error is the crate's own, and the
- * line blamed the cache for it.
+ * line blamed the cache for it. `shown`: the -Zno-link half's stderr, already given (relayed or
+ * replayed): the plain rustc's diagnostics that repeat it are left out (notShownYet.ts).
  */
-async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
+async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8Array): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
   side.removeFile(step.rlinkPath);
   // A link that failed left the objects rustc deletes once linked: they are the call's own copies (privateObjects.ts).
@@ -138,7 +140,14 @@ async function link(side: CallSide, args: string[], step: LinkStep): Promise<{ c
     return { code: linkCode, linkCode, about: { interrupted: true } };
   }
   if (side.debug) side.write(2, stderr);
-  const { code } = await side.run(args, false, false);
+  // JSON diagnostics the half gave are held back (cargo counted each twice); text goes straight through, as before.
+  const json = holdsJsonLines(shown);
+  const plain = await side.run(args, false, json ? 'quiet' : false);
+  if (json) {
+    side.write(1, plain.stdout);
+    side.write(2, notShownYet(plain.stderr, shown));
+  }
+  const code = plain.code;
   // Exit 1 without a word: rustc (1.95) ends so on a Ctrl-C that its linker outlived (a linker
   // that ignores SIGINT, or one the signal missed), exit 1 once the linker is done. The crate is
   // compiled plainly, as for any failed link, but the entry stays and nothing is blamed on the
