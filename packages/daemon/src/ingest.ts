@@ -14,6 +14,7 @@ import { externFiles, readAsValues } from './includeDirUse.js';
 import { includedPaths, outDirOf } from './includedPathEnv.js';
 import { inputOnDisk } from './inputPath.js';
 import { recordedInputs } from './checkoutInSource.js';
+import { outputTable } from './outputTable.js';
 import { nearInput } from './nearInputs.js';
 import { asmIncludes } from './asmIncludes.js';
 import { statOf } from './isFile.js';
@@ -278,8 +279,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     if (form === 'raw' && role === 'output' && !staged) await files.remember(path, digest, stats.get(name));
   }
 
-  const stdout = normaliseOutput(x.stdout, table);
-  const stderr = normaliseOutput(withoutRunTimings(x.stderr), table);
+  // Less the prefixes a source holds as text, which a diagnostic quotes as they are (outputTable.ts).
+  const shown = await outputTable(table, [x.stdout, x.stderr], [...dep.files, ...asmPaths], cwd);
+  const stdout = normaliseOutput(x.stdout, shown);
+  const stderr = normaliseOutput(withoutRunTimings(x.stderr), shown);
   // The form its diagnostics were rendered in, if it printed any: a result of another form than
   // the default has an entry key of its own, which a reader of that form asks for (remoteTier.ts).
   const display = hasDiagnostics(stderr) ? diagnosticForm(inv) : undefined;

@@ -1,0 +1,43 @@
+import { normaliseOutput, placeholderFor, PrefixTable } from '@splitcache/paths';
+import { readInput } from './inputBytes.js';
+import { inputOnDisk } from './inputPath.js';
+
+/** Inputs larger than this are not searched (a generated table, a blob `include_bytes!` reads). */
+const SEARCHED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The table a result's stdout and stderr are normalised with: the call's, less each prefix
+ * whose path a source of the crate holds as text, where the output names that prefix. A
+ * diagnostic quotes the source line it points at: a literal `"/tmp/app.sock"` on a warned line
+ * was stored as `"@@sc:tmp@@/app.sock"`, and a hit under another `TMPDIR` showed a line that was
+ * in no file (`let mut p = "/tmp/h/othertmp/app.sock";`), and a suggestion copying the literal
+ * would have had `cargo fix` or an editor write that path into the source. The literal is the
+ * same in every checkout whose input digests match, so it is stored as it is.
+ *
+ * An input is searched for the prefixes it does not lie under (by the prefix that normalises its
+ * path; a relative one lies under the call's directory): a file generated into OUT_DIR may name
+ * OUT_DIR, as each checkout's build script writes it. Such a path that an output also names as a
+ * place (`--> /tmp/x/src/lib.rs`, under no longer prefix) is then shown as this checkout had it.
+ */
+export async function outputTable(table: PrefixTable, outputs: readonly Uint8Array[], inputs: readonly string[], cwd: string): Promise<PrefixTable> {
+  const normalised = outputs.filter((o) => o.length > 0).map((o) => normaliseOutput(o, table));
+  const named = table.entries.filter((e) => normalised.some((o) => o.includes(placeholderFor(e.name))));
+  if (named.length === 0) return table;
+  const held = new Set<string>();
+  for (const input of inputs) {
+    const own = lyingUnder(table, input, cwd);
+    const sought = named.filter((e) => !held.has(e.path) && e.path !== own);
+    if (sought.length === 0) continue;
+    const bytes = (await readInput(inputOnDisk(cwd, input), SEARCHED_BYTES))?.bytes;
+    if (bytes === undefined) continue;
+    for (const e of sought) if (bytes.includes(e.path)) held.add(e.path);
+  }
+  return held.size === 0 ? table : new PrefixTable(table.entries.filter((e) => !held.has(e.path)));
+}
+
+/** The path of the prefix an input lies under (the one its path normalises by; the call's directory for a relative one). */
+function lyingUnder(table: PrefixTable, input: string, cwd: string): string | undefined {
+  if (!input.startsWith('/')) return table.entries.find((e) => e.name === 'cwd')?.path ?? cwd;
+  const normalised = table.normalise(input);
+  return table.entries.find((e) => normalised.startsWith(placeholderFor(e.name)))?.path;
+}

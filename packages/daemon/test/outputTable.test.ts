@@ -1,0 +1,33 @@
+import t from 'tap';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normaliseOutput, PrefixTable } from '@splitcache/paths';
+import { outputTable } from '../src/outputTable.js';
+
+// A prefix a source holds as text is left out of the table a result's output is normalised
+// with, where the output names it: a diagnostic's quote of that line then stays as the source has it.
+
+const ws = mkdtempSync(join(tmpdir(), 'sc-output-table-'));
+const out = join(ws, 'target', 'out');
+mkdirSync(join(ws, 'src'), { recursive: true });
+mkdirSync(out, { recursive: true });
+const table = new PrefixTable([{ name: 'cwd', path: ws }, { name: 'tmp', path: '/scratch' }, { name: 'out_dir', path: out }]);
+const quote = Buffer.from('6 |     let mut p = "/scratch/app.sock";\n');
+
+t.test('a literal under a prefix, in a source the output quotes, stays as it is', async (t) => {
+  writeFileSync(join(ws, 'src/lib.rs'), 'pub fn p() -> &\'static str { let mut p = "/scratch/app.sock"; p }\n');
+  const shown = await outputTable(table, [Buffer.alloc(0), quote], ['src/lib.rs'], ws);
+  t.equal(normaliseOutput(quote, shown).toString(), quote.toString(), 'the quote is stored as the source has it');
+  t.same(shown.entries.map((e) => e.name).sort(), ['cwd', 'out_dir'], 'the other prefixes stay');
+  t.equal(await outputTable(table, [quote], [], ws), table, 'no source holds it: the call\'s own table');
+  t.equal(await outputTable(table, [Buffer.from('warning: unused\n')], ['src/lib.rs'], ws), table, 'an output naming no prefix: the call\'s own table');
+});
+
+t.test('a file generated under OUT_DIR that names OUT_DIR keeps it a prefix', async (t) => {
+  writeFileSync(join(out, 'gen.rs'), `pub const DATA: &[u8] = include_bytes!("${out}/data.bin");\n`);
+  const at = Buffer.from(`warning: unused\n --> ${out}/gen.rs:1:1\n`);
+  const shown = await outputTable(table, [at], [join(out, 'gen.rs')], ws);
+  t.equal(shown, table, 'each checkout\'s build script writes its own OUT_DIR there');
+  t.equal(normaliseOutput(at, shown).toString(), 'warning: unused\n --> @@sc:out_dir@@/gen.rs:1:1\n', 'and the place is normalised');
+});
