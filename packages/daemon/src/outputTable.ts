@@ -15,24 +15,34 @@ const SEARCHED_BYTES = 16 * 1024 * 1024;
  * same in every checkout whose input digests match, so it is stored as it is.
  *
  * An input is searched for the prefixes it does not lie under (by the prefix that normalises its
- * path; a relative one lies under the call's directory): a file generated into OUT_DIR may name
- * OUT_DIR, as each checkout's build script writes it. Such a path that an output also names as a
+ * path; a relative one lies under the call's directory), and for the checkout's own (cwd, pkg),
+ * whose sources are written, not made: a file generated into OUT_DIR may name OUT_DIR, as each
+ * checkout's build script writes it. Only outputs that may quote a line are looked at: not
+ * cargo's artifact notices, which name the target dir for every crate. Such a path that an output also names as a
  * place (`--> /tmp/x/src/lib.rs`, under no longer prefix) is then shown as this checkout had it.
  */
 export async function outputTable(table: PrefixTable, outputs: readonly Uint8Array[], inputs: readonly string[], cwd: string): Promise<PrefixTable> {
-  const normalised = outputs.filter((o) => o.length > 0).map((o) => normaliseOutput(o, table));
-  const named = table.entries.filter((e) => normalised.some((o) => o.includes(placeholderFor(e.name))));
+  // Artifact notices name outputs, never a quoted line: every crate's name the target dir so.
+  const quoting = outputs.filter((o) => o.length > 0).map((o) => withoutArtifactNotices(normaliseOutput(o, table).toString('utf8')));
+  const named = table.entries.filter((e) => quoting.some((o) => o.includes(placeholderFor(e.name))));
   if (named.length === 0) return table;
   const held = new Set<string>();
   for (const input of inputs) {
     const own = lyingUnder(table, input, cwd);
-    const sought = named.filter((e) => !held.has(e.path) && e.path !== own);
+    const sought = named.filter((e) => !held.has(e.path) && (e.path !== own || CHECKOUT.has(e.name)));
     if (sought.length === 0) continue;
     const bytes = (await readInput(inputOnDisk(cwd, input), SEARCHED_BYTES))?.bytes;
     if (bytes === undefined) continue;
     for (const e of sought) if (bytes.includes(e.path)) held.add(e.path);
   }
   return held.size === 0 ? table : new PrefixTable(table.entries.filter((e) => !held.has(e.path)));
+}
+
+/** The checkout's prefixes: a source there holding their path has it written in, not made by this checkout's build. */
+const CHECKOUT = new Set(['cwd', 'pkg']);
+
+function withoutArtifactNotices(text: string): string {
+  return text.split('\n').filter((l) => !l.startsWith('{"$message_type":"artifact"')).join('\n');
 }
 
 /** The path of the prefix an input lies under (the one its path normalises by; the call's directory for a relative one). */

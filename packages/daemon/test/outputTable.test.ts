@@ -31,3 +31,16 @@ t.test('a file generated under OUT_DIR that names OUT_DIR keeps it a prefix', as
   t.equal(shown, table, 'each checkout\'s build script writes its own OUT_DIR there');
   t.equal(normaliseOutput(at, shown).toString(), 'warning: unused\n --> @@sc:out_dir@@/gen.rs:1:1\n', 'and the place is normalised');
 });
+
+t.test("a source holding its own checkout's path, quoted: the quote stays as the source has it", async (t) => {
+  writeFileSync(join(ws, 'src/lib.rs'), `pub fn d() -> &'static str { let mut d = "${ws}/data"; d }\n`);
+  const at = Buffer.from(`2 |     let mut d = "${ws}/data";\n`);
+  const shown = await outputTable(table, [at], ['src/lib.rs'], ws);
+  t.equal(normaliseOutput(at, shown).toString(), at.toString(), 'not under a placeholder');
+});
+
+t.test('artifact notices, which name the target dir for every crate, start no search', async (t) => {
+  const notice = Buffer.from(`{"$message_type":"artifact","artifact":"${out}/libx.rmeta","emit":"metadata"}\n`);
+  writeFileSync(join(ws, 'src/lib.rs'), `// built into ${out}\n`);
+  t.equal(await outputTable(table, [notice], ['src/lib.rs'], ws), table, "the call's own table");
+});
