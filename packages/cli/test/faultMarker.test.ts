@@ -36,6 +36,16 @@ async function atOnce(marker: string): Promise<number> {
   return said;
 }
 
+/** A marker in `dir` made five minutes ago, and the name of the claim a call taking it over makes. */
+function staleMarker(dir: string): { marker: string; claim: string } {
+  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
+  writeFileSync(marker, '');
+  const old = new Date(Date.now() - 300_000);
+  utimesSync(marker, old, old);
+  const st = statSync(marker, { bigint: true });
+  return { marker, claim: `${marker}.${st.ino}-${st.mtimeNs}` };
+}
+
 t.test('of callers at once that find the marker over a minute old, exactly one says it', async (t) => {
   const dir = tempDir('marker');
   const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
@@ -61,12 +71,7 @@ t.test('of callers at once that find no marker, exactly one says it', async (t) 
 t.test('a claim left by a call that ended before taking the marker over does not keep the line unsaid', async (t) => {
   const { firstToSay } = (await import(src)) as { firstToSay: (marker: string) => boolean };
   const dir = tempDir('marker');
-  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
-  writeFileSync(marker, '');
-  const old = new Date(Date.now() - 300_000);
-  utimesSync(marker, old, old);
-  const st = statSync(marker, { bigint: true });
-  const claim = `${marker}.${st.ino}-${st.mtimeNs}`;
+  const { marker, claim } = staleMarker(dir);
   writeFileSync(claim, '');
   t.notOk(firstToSay(marker), 'a claim made just now is a call taking the marker over: not said');
   const claimedAt = new Date(Date.now() - 120_000);
@@ -82,12 +87,7 @@ t.test('a marker that cannot be taken over or made does not keep the line unsaid
   const dir = tempDir('marker');
   t.ok(firstToSay(join(dir, 'gone', 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')), 'a marker that cannot be made (its dir is not there): said');
   t.ok(firstToSay(join(dir, 'gone', 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE')), 'and said again');
-  const marker = join(dir, 'x.warned-SPLITCACHE_DAEMON_UNREACHABLE');
-  writeFileSync(marker, '');
-  const old = new Date(Date.now() - 300_000);
-  utimesSync(marker, old, old);
-  const st = statSync(marker, { bigint: true });
-  const claim = `${marker}.${st.ino}-${st.mtimeNs}`;
+  const { marker, claim } = staleMarker(dir);
   mkdirSync(`${claim}.new`); // where the new marker is written: the takeover fails
   t.ok(firstToSay(marker), 'a takeover that fails: said');
   t.notOk(existsSync(claim), 'and its claim goes');

@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { archiveMembers, outputStem, type Invocation, type ReadAt } from '@splitcache/rustc';
+import { archiveMembers, outputStem, type Invocation } from '@splitcache/rustc';
+import { readArchiveFile } from './archiveFile.js';
 import { unkeyedNamedLibs } from './librarySearch.js';
 
 /**
@@ -32,18 +32,5 @@ export function bundledUnkeyed(inv: Invocation, cwd: string): boolean {
 
 /** The member names of the ar archive `file`; undefined where it can't be read as one. */
 function memberNames(file: string): string[] | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const at = fd;
-    const readAt: ReadAt = (position, length) => {
-      const buf = Buffer.alloc(length);
-      return buf.subarray(0, readSync(at, buf, 0, length, position));
-    };
-    return archiveMembers(readAt, fstatSync(at).size);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readArchiveFile(file, archiveMembers);
 }

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Digest, FileDigestMemo } from '@splitcache/hash';
-import { archiveMembers, isThinArchive, type ReadAt } from '@splitcache/rustc';
+import { archiveMembers, isThinArchive } from '@splitcache/rustc';
+import { readArchiveFile } from './archiveFile.js';
 import { inputOnDisk } from './inputPath.js';
 
 /** The members of each thin archive met, by its digest (its bytes name them): read once per daemon. */
@@ -31,18 +31,5 @@ export async function staticLibDigest(path: string, files: FileDigestMemo): Prom
 
 /** The member paths of a thin archive; null for any other file (a full archive, one that can't be read). */
 function readThinMembers(path: string): string[] | null {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const at = fd;
-    const readAt: ReadAt = (position, length) => {
-      const buf = Buffer.alloc(length);
-      return buf.subarray(0, readSync(at, buf, 0, length, position));
-    };
-    return isThinArchive(readAt) ? archiveMembers(readAt, fstatSync(fd).size) : null;
-  } catch {
-    return null;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  return readArchiveFile(path, (readAt, size) => (isThinArchive(readAt) ? archiveMembers(readAt, size) : null)) ?? null;
 }
