@@ -17,7 +17,7 @@ import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
  * reaches a binary, a `.so` or a `.dwp` (checked with lld, bfd and gold, debuginfo, LTO,
  * split-debuginfo packed, a proc-macro; docs/RELIABILITY.md). The names are the form staleTemps.ts
  * sweeps (`<object>.sc-replay-<pid36>-<n>-<random>`), so those of a link step killed along with
- * its daemon are removed by the next daemon; the daemon removes its calls' own as each call ends.
+ * its daemon are removed by the next daemon; the daemon removes its calls' own after each call ends (OwnObjects).
  */
 
 /**
@@ -77,9 +77,20 @@ export async function ownMissObjects(rlinkPath: string, inv: LinkedCall & Pick<I
 }
 
 /**
+ * How long what a call's link step left of its objects stays once the call has ended. A client
+ * killed mid-link (SIGKILL, the OOM killer; bin/splitcache's bash too) leaves its rustc
+ * -Zlink-only linking on, which still needs them: removed at the call's end, that orphan's link
+ * failed (`cannot open …rcgu.o.sc-replay-…`) and, under the node client, left its `rustcXXXXXX`
+ * temp dir in the out dir, where before it linked. A daemon gone first leaves them to the next
+ * daemon's stale-temp sweep (staleTemps.ts).
+ */
+export const ORPHAN_LINK_GRACE_MS = 10 * 60_000;
+
+/**
  * The objects each call's link step was given under names of its own, by the call's token:
- * removed when the call ends. A link step that linked has deleted them already; one that failed,
- * or whose client was killed, left them (the client removes them after a failed link too).
+ * removed ORPHAN_LINK_GRACE_MS after the call ends. A link step that linked has deleted them
+ * already; one that failed left them (its client removes them then), and so does one whose
+ * client was killed, once it is done.
  */
 export class OwnObjects {
   private readonly byToken = new Map<string, string[]>();
@@ -96,6 +107,9 @@ export class OwnObjects {
     const paths = this.byToken.get(token);
     if (!paths) return;
     this.byToken.delete(token);
-    for (const path of paths) void unlink(path).catch(() => undefined);
+    const timer = setTimeout(() => {
+      for (const path of paths) void unlink(path).catch(() => undefined);
+    }, ORPHAN_LINK_GRACE_MS);
+    timer.unref();
   }
 }
