@@ -12,11 +12,11 @@ import { BIN, ON_PIPES, printingCrate, printingCrateArgs, realRustc, run, Store,
 // older build's link step, or a plain rustc's, names them) before it links.
 
 /** printingCrate(text), linked through a `cc` that, for a split link and SC_ORPHAN set, does `whenSplit` (sh) first; `call(env)` runs it as cargo does. */
-async function withLinker(store: Store, text: string, whenSplit: string) {
+async function withLinker(store: Store, text: string, whenSplit: string, extra: string[] = []) {
   const linker = join(tempDir('linker'), 'cc');
   writeFileSync(linker, `#!/bin/sh\nif [ -n "$RUSTC_BOOTSTRAP" ] && [ -n "$SC_ORPHAN" ]; then ${whenSplit}; fi\nexec cc "$@"\n`, { mode: 0o755 });
   const crate = printingCrate(text);
-  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`, '-C', 'codegen-units=4'];
+  const args = [await realRustc(), ...printingCrateArgs(crate), '-C', `linker=${linker}`, '-C', 'codegen-units=4', ...extra];
   const call = (env: NodeJS.ProcessEnv = {}) => run('/bin/bash', ['-c', ON_PIPES, '_', BIN, ...args], { cwd: crate, env: store.env(env) });
   return { crate, out: join(crate, 'out'), call };
 }
@@ -68,3 +68,15 @@ for (const client of ['exec port', 'node']) {
     }
   });
 }
+
+t.test('exec port: with split-debuginfo=packed, a hit packs .dwo files of its own, which another link step deleting them at their plain names leaves alone', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const packed = ['-C', 'debuginfo=2', '-C', 'split-debuginfo=packed'];
+  const { out, call } = await withLinker(store, 'own dwo', 'rm -f "$SC_ORPHAN"/trial-t.*.rcgu.o "$SC_ORPHAN"/trial-t.*.rcgu.dwo', packed);
+  t.equal((await call()).code, 0, 'the cold call stores the crate');
+  const hit = await call({ SC_ORPHAN: out, SPLITCACHE_SESSION: 'hit' });
+  t.notMatch(hit.stderr, /SPLITCACHE_LINK_FAILED/, 'its link step is not taken for a failed split link');
+  t.same((await store.calls('hit')).map((e) => e.outcome), ['hit'], 'and it is a hit, not compiled again plainly');
+  t.same(readdirSync(out).sort(), ['trial-t', 'trial-t.d', 'trial-t.dwp'], 'the out dir holds what a plain build leaves');
+});
