@@ -26,17 +26,34 @@ import { tempSuffix, writeFileAtomicSync } from '@splitcache/store';
  * but where `-C split-debuginfo=unpacked` keeps the objects for the binary's debug info (its
  * DWARF names them), or where the link step also writes an archive (an rlib beside a cdylib, a
  * staticlib), whose members are named after the objects: the rlib then differed from a plain
- * build's, and its dependants missed (cli/test/libraryTypes.test.ts). A `.dwo` where it is packed
- * into a `.dwp`.
+ * build's, and its dependants missed (cli/test/libraryTypes.test.ts), or where a link arg has the
+ * linker name its inputs (a map file: linkerNamesInputs). A `.dwo` where it is packed into a `.dwp`.
  */
 export function linkDeletes(name: string, inv: LinkedCall, host: string): boolean {
-  if (inv.crateTypes.some((t) => ARCHIVES.has(t))) return false;
+  if (inv.crateTypes.some((t) => ARCHIVES.has(t)) || linkerNamesInputs(inv.args)) return false;
   if (name.endsWith('.o')) return !unpackedKeepsObjects(inv as Invocation, host);
   return name.endsWith('.dwo') && inv.codegen.get('split-debuginfo') === 'packed';
 }
 
 /** What linkDeletes reads of a call. */
-export type LinkedCall = Pick<Invocation, 'crateTypes' | 'codegen' | 'unstable' | 'target'>;
+export type LinkedCall = Pick<Invocation, 'args' | 'crateTypes' | 'codegen' | 'unstable' | 'target'>;
+
+/**
+ * Whether a `-C link-arg(s)` asks the linker to write its input files' names where a user reads
+ * them: a map file (`-Wl,-Map=app.map`, as firmware builds keep for size analysis), `--trace`,
+ * `--cref`, `--why-extract`. Under names of the call's own, such a map named each object
+ * `….rcgu.o.sc-replay-<pid>-<n>-<random>` and changed with every build (a review's finding).
+ */
+function linkerNamesInputs(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const option = a === '-C' || a === '--codegen' ? args[++i] ?? '' : a.startsWith('--codegen=') ? a.slice(10) : a.startsWith('-C') ? a.slice(2) : '';
+    const value = /^link[-_]args?=(.*)$/s.exec(option)?.[1];
+    if (value !== undefined && NAMES_INPUTS.test(value)) return true;
+  }
+  return false;
+}
+const NAMES_INPUTS = /(?:^|[\s,])(?:-Map|--Map|-M|--print-map|-t|--trace|--cref|--why-extract)(?:[=\s,]|$)/;
 
 /** The crate types whose output is an archive of the crate's objects, each a member named after its file. */
 const ARCHIVES = new Set(['rlib', 'lib', 'staticlib']);

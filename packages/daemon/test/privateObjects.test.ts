@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listRlinkPaths } from '@splitcache/paths';
 import { parseInvocation } from '@splitcache/rustc';
-import { ownMissObjects } from '../src/privateObjects.js';
+import { linkDeletes, ownMissObjects } from '../src/privateObjects.js';
 
 // A miss's objects are moved to names of the call's own and its .rlink rewritten to name them
 // (privateObjects.ts). Where the rewrite can't be written (its disk full), they go back to their
@@ -58,4 +58,21 @@ t.test('the .rlink rewrite on a full disk: the objects go back to their plain na
   t.same(await ownMissObjects(join(out, 'pm.rlink'), inv, mnt, HOST), [], 'no own names');
   t.same(objects(out), before, 'each object at its plain name, none left renamed');
   t.ok(readFileSync(join(out, 'pm.rlink')).equals(rlink), 'the .rlink as rustc wrote it, naming them');
+});
+
+// A map file (or --trace) names the linker's inputs: under names of the call's own it changed
+// with every build. Such a call's objects keep their plain names; others' are its own.
+t.test('objects keep their plain names where a link arg has the linker name its inputs', async (t) => {
+  const call = (...extra: string[]) => parseInvocation(['--crate-name', 'app', '--crate-type', 'bin', '--out-dir', '/t', ...extra, 'main.rs']);
+  const own = (...extra: string[]) => linkDeletes('/t/app.app.1-cgu.0.rcgu.o', call(...extra), HOST);
+  t.ok(own(), 'no link args: its own names');
+  t.ok(own('-C', 'link-arg=-Wl,--gc-sections'), 'a link arg that names no input: its own names');
+  t.ok(own('-C', 'link-arg=-Wl,--Map-not'), 'an option that only starts so: its own names');
+  for (const extra of [
+    ['-C', 'link-arg=-Wl,-Map=app.map'],
+    ['-Clink-arg=-Wl,-Map,app.map'],
+    ['--codegen', 'link-args=-Wl,--gc-sections -Wl,--trace'],
+    ['--codegen=link_arg=-Wl,-t'],
+    ['-C', 'link-arg=-Wl,--cref', '-C', 'link-arg=-Wl,--gc-sections'],
+  ]) t.notOk(own(...extra), `${extra.join(' ')}: plain names`);
 });
