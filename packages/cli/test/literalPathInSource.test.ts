@@ -33,3 +33,26 @@ t.test("a hit in another checkout, under another TMPDIR, quotes a source's liter
   t.same((await store.calls('b')).map((e) => e.outcome), ['hit'], 'a hit');
   t.same(quoted(r.stderr), quoted(plain.stderr), "its warnings quote the lines as plain cargo's do");
 });
+
+t.test("checkouts inside their TMPDIRs: a warned line holding the producer's checkout path is quoted as written", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const producerTmp = tempDir('tmp-a');
+  const consumerTmp = tempDir('tmp-b');
+  // The checkout lies under the temp dir, a shorter prefix: left out as the checkout's, the path was stored under that one.
+  const a = join(producerTmp, 'ws');
+  const b = join(consumerTmp, 'ws');
+  for (const dir of [a, b]) {
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, 'Cargo.toml'), '[package]\nname = "sock"\nversion = "0.1.0"\nedition = "2021"\n');
+    writeFileSync(join(dir, 'src/lib.rs'), `pub fn data() -> &'static str {\n    let mut d = "${a}/data";\n    d\n}\n`);
+  }
+  const plain = await run('cargo', ['build'], { cwd: b, env: { ...process.env, CARGO_INCREMENTAL: '0', CARGO_TERM_COLOR: 'never', CARGO_TARGET_DIR: join(tempDir('plain-target'), 't'), TMPDIR: consumerTmp } });
+  t.equal(plain.code, 0, 'plain cargo builds');
+  t.same(quoted(plain.stderr), [`2 |     let mut d = "${a}/data";`], 'and quotes the line as the source has it');
+  t.equal((await store.cargo(a, ['build'], { TMPDIR: producerTmp, SPLITCACHE_SESSION: 'a' })).code, 0, 'the producer builds');
+  const r = await store.cargo(b, ['build'], { TMPDIR: consumerTmp, SPLITCACHE_SESSION: 'b' });
+  t.equal(r.code, 0, 'the consumer builds');
+  t.same((await store.calls('b')).map((e) => e.outcome), ['hit'], 'a hit');
+  t.same(quoted(r.stderr), quoted(plain.stderr), "its warning quotes the line as plain cargo's does");
+});

@@ -1,4 +1,4 @@
-import { normaliseOutput, placeholderFor, PrefixTable } from '@splitcache/paths';
+import { normaliseOutput, placeholderFor, PrefixTable, type PrefixEntry } from '@splitcache/paths';
 import { readInput } from './inputBytes.js';
 import { inputOnDisk } from './inputPath.js';
 
@@ -23,9 +23,25 @@ const SEARCHED_BYTES = 16 * 1024 * 1024;
  */
 export async function outputTable(table: PrefixTable, outputs: readonly Uint8Array[], inputs: readonly string[], cwd: string): Promise<PrefixTable> {
   // Artifact notices name outputs, never a quoted line: every crate's name the target dir so.
-  const quoting = outputs.filter((o) => o.length > 0).map((o) => withoutArtifactNotices(normaliseOutput(o, table).toString('utf8')));
-  const named = table.entries.filter((e) => quoting.some((o) => o.includes(placeholderFor(e.name))));
-  if (named.length === 0) return table;
+  const quoting = outputs.filter((o) => o.length > 0).map((o) => Buffer.from(withoutArtifactNotices(Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('utf8'))));
+  const searched = new Set<string>();
+  let shown = table;
+  // A prefix left out may uncover a shorter one it lay under (a checkout under TMPDIR or a base
+  // dir): the literal `"/base/a/data"` was then stored as `"@@sc:base0@@/a/data"`. So again, with
+  // the prefixes the output now names, until no more is held.
+  for (;;) {
+    const text = quoting.map((o) => normaliseOutput(o, shown));
+    const named = shown.entries.filter((e) => !searched.has(e.path) && text.some((o) => o.includes(placeholderFor(e.name))));
+    if (named.length === 0) return shown;
+    for (const e of named) searched.add(e.path);
+    const held = await heldBy(table, named, inputs, cwd);
+    if (held.size === 0) return shown;
+    shown = new PrefixTable(shown.entries.filter((e) => !held.has(e.path)));
+  }
+}
+
+/** The paths of `named` that an input holds as text (not the prefix it lies under, but for the checkout's own). */
+async function heldBy(table: PrefixTable, named: readonly PrefixEntry[], inputs: readonly string[], cwd: string): Promise<Set<string>> {
   const held = new Set<string>();
   for (const input of inputs) {
     const own = lyingUnder(table, input, cwd);
@@ -35,7 +51,7 @@ export async function outputTable(table: PrefixTable, outputs: readonly Uint8Arr
     if (bytes === undefined) continue;
     for (const e of sought) if (bytes.includes(e.path)) held.add(e.path);
   }
-  return held.size === 0 ? table : new PrefixTable(table.entries.filter((e) => !held.has(e.path)));
+  return held;
 }
 
 /** The checkout's prefixes: a source there holding their path has it written in, not made by this checkout's build. */

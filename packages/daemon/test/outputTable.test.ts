@@ -44,3 +44,15 @@ t.test('artifact notices, which name the target dir for every crate, start no se
   writeFileSync(join(ws, 'src/lib.rs'), `// built into ${out}\n`);
   t.equal(await outputTable(table, [notice], ['src/lib.rs'], ws), table, "the call's own table");
 });
+
+t.test('a checkout under a shorter prefix (a base dir, TMPDIR): its literal is not stored under that one instead', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'sc-output-base-'));
+  const a = join(base, 'a');
+  mkdirSync(join(a, 'src'), { recursive: true });
+  writeFileSync(join(a, 'src/lib.rs'), `pub fn d() -> &'static str { let mut d = "${a}/data"; d }\n`);
+  const nested = new PrefixTable([{ name: 'cwd', path: a }, { name: 'base0', path: base }, { name: 'tmp', path: '/scratch' }]);
+  const at = Buffer.from(`2 |     let mut d = "${a}/data";\n`);
+  const shown = await outputTable(nested, [at], ['src/lib.rs'], a);
+  t.equal(normaliseOutput(at, shown).toString(), at.toString(), 'the quote is stored as the source has it, not as @@sc:base0@@/a/data');
+  t.same(shown.entries.map((e) => e.name), ['tmp'], 'both prefixes it lay under are left out');
+});
