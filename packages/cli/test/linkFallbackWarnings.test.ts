@@ -53,9 +53,28 @@ t.test('a split link that fails where a plain rustc links: the warning is counte
   const plain = await plainCargo(ws, ['build'], env);
   t.equal(plain.code, 0, 'a plain build links');
   t.match(summary(plain.stderr).join('\n'), /generated \d+ warnings?\b(?! \(\d+ duplicate)/, 'and counts its warnings, none a duplicate');
-  rmSync(join(ws, 'target'), { recursive: true, force: true });
-  const r = await store.cargo(ws, ['build'], env);
-  t.equal(r.code, 0, 'the build falls back to a plain rustc and succeeds');
-  t.match(r.stderr, /SPLITCACHE_LINK_FAILED/, 'saying why');
-  t.same(summary(r.stderr), summary(plain.stderr), "cargo's lines about the crate are plain cargo's");
+  for (const client of ['exec-port', 'node']) {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    const r = await store.cargo(ws, ['build'], { ...env, ...(client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {}) });
+    t.equal(r.code, 0, `${client}: the build falls back to a plain rustc and succeeds`);
+    t.match(r.stderr, /SPLITCACHE_LINK_FAILED/, 'saying why');
+    t.same(summary(r.stderr), summary(plain.stderr), `${client}: cargo's lines about the crate are plain cargo's`);
+  }
+});
+
+t.test('a crate that reads RUSTC_BOOTSTRAP, whose plain rerun fails: its warning is counted once, through both clients', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // The -Zno-link half sees RUSTC_BOOTSTRAP=1 and builds; the rerun as given fails, as a plain build does.
+  // Its error comes after the lints (a const's evaluation), so a plain build shows the warnings too.
+  const ws = crate('const _: () = assert!(option_env!("RUSTC_BOOTSTRAP").is_some());\nfn main() {\n    let mut unused = 1;\n}\n');
+  const plain = await plainCargo(ws, ['build']);
+  t.not(plain.code, 0, 'a plain build fails');
+  t.match(summary(plain.stderr).join('\n'), /generated \d+ warnings?\b(?! \(\d+ duplicate)/, 'and counts its warnings, none a duplicate');
+  for (const client of ['exec-port', 'node']) {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    const r = await store.cargo(ws, ['build'], client === 'node' ? { SPLITCACHE_CLIENT: 'node' } : {});
+    t.equal(r.code, plain.code, `${client}: fails as plain cargo does`);
+    t.same(summary(r.stderr), summary(plain.stderr), `${client}: cargo's lines about the crate are plain cargo's`);
+  }
 });

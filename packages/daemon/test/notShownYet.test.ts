@@ -25,5 +25,6 @@ t.test('human text is given whole', async (t) => {
   t.equal(notShownYet(text, Buffer.from('warning: unused variable: `x`\n --> a.rs:1:5\n  |\n\n')).toString(), text.toString(), 'nothing is left out');
   t.notOk(holdsJsonLines(Buffer.from('warning: 1 warning emitted\n')), 'text holds no JSON line');
   t.ok(holdsJsonLines(Buffer.from(`note: a line first\n${warning}\n`)), 'a JSON line after another');
+  t.ok(holdsJsonLines(Buffer.from(`${warning}\n`)), 'a lone JSON line (a half that gave only its dep-info notice)');
   t.notOk(holdsJsonLines(Buffer.alloc(0)), 'nothing shown');
 });
