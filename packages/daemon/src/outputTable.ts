@@ -49,10 +49,24 @@ async function heldBy(table: PrefixTable, named: readonly PrefixEntry[], inputs:
     if (sought.length === 0) continue;
     const bytes = (await readInput(inputOnDisk(cwd, input), SEARCHED_BYTES))?.bytes;
     if (bytes === undefined) continue;
-    for (const e of sought) if (bytes.includes(e.path)) held.add(e.path);
+    for (const e of sought) if (holdsPath(bytes, e.path)) held.add(e.path);
   }
   return held;
 }
+
+/**
+ * Whether `bytes` hold `path` as a path of its own, not as part of a longer name: `/var/tmp` and
+ * `/tmp-old` don't hold `/tmp`. Taken as held, a prefix was left out, and a place the output names
+ * under it (`--> /x/dep/src/lib.rs`) stored as the producer had it.
+ */
+function holdsPath(bytes: Buffer, path: string): boolean {
+  for (let at = bytes.indexOf(path); at !== -1; at = bytes.indexOf(path, at + 1)) {
+    if (!NAME_BYTE.test(String.fromCharCode(bytes[at - 1] ?? 0x20)) && !NAME_BYTE.test(String.fromCharCode(bytes[at + Buffer.byteLength(path)] ?? 0x20))) return true;
+  }
+  return false;
+}
+/** A byte that goes on a file name (or a path, before it). */
+const NAME_BYTE = /[A-Za-z0-9._~+-]/;
 
 /** The checkout's prefixes: a source there holding their path has it written in, not made by this checkout's build. */
 const CHECKOUT = new Set(['cwd', 'pkg']);

@@ -56,3 +56,11 @@ t.test('a checkout under a shorter prefix (a base dir, TMPDIR): its literal is n
   t.equal(normaliseOutput(at, shown).toString(), at.toString(), 'the quote is stored as the source has it, not as @@sc:base0@@/a/data');
   t.same(shown.entries.map((e) => e.name), ['tmp'], 'both prefixes it lay under are left out');
 });
+
+t.test('a source naming a longer path that starts with a prefix, or ends with one, does not hold it', async (t) => {
+  writeFileSync(join(ws, 'src/lib.rs'), 'pub const A: &str = "/scratch-old/app.sock"; pub const B: &str = "/var/scratch/x";\n');
+  const at = Buffer.from('warning: unused\n --> /scratch/gen/lib.rs:1:1\n');
+  t.equal(await outputTable(table, [at], ['src/lib.rs'], ws), table, "/scratch-old and /var/scratch don't hold /scratch");
+  writeFileSync(join(ws, 'src/lib.rs'), 'pub const A: &str = "/scratch-old/app.sock"; pub const C: &str = "/scratch";\n');
+  t.same((await outputTable(table, [at], ['src/lib.rs'], ws)).entries.map((e) => e.name).sort(), ['cwd', 'out_dir'], 'a later "/scratch" of its own does');
+});
