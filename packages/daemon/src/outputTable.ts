@@ -40,10 +40,17 @@ export async function outputTable(table: PrefixTable, outputs: readonly Uint8Arr
   }
 }
 
+/**
+ * Compiled crates and libraries a dep-info may list (`-Zbinary-dep-depinfo`: every rlib the crate
+ * reads, up to 16 MiB each): no diagnostic quotes a line of them, so they are not read.
+ */
+const COMPILED = /\.(rlib|rmeta|so|a|dylib|dll|lib)$/;
+
 /** The paths of `named` that an input holds as text (not the prefix it lies under, but for the checkout's own). */
 async function heldBy(table: PrefixTable, named: readonly PrefixEntry[], inputs: readonly string[], cwd: string): Promise<Set<string>> {
   const held = new Set<string>();
   for (const input of inputs) {
+    if (COMPILED.test(input)) continue;
     const own = lyingUnder(table, input, cwd);
     const sought = named.filter((e) => !held.has(e.path) && (e.path !== own || CHECKOUT.has(e.name)));
     if (sought.length === 0) continue;

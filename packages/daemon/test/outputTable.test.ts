@@ -64,3 +64,10 @@ t.test('a source naming a longer path that starts with a prefix, or ends with on
   writeFileSync(join(ws, 'src/lib.rs'), 'pub const A: &str = "/scratch-old/app.sock"; pub const C: &str = "/scratch";\n');
   t.same((await outputTable(table, [at], ['src/lib.rs'], ws)).entries.map((e) => e.name).sort(), ['cwd', 'out_dir'], 'a later "/scratch" of its own does');
 });
+
+t.test('a compiled crate the dep-info lists (-Zbinary-dep-depinfo) is not read for literals', async (t) => {
+  const rlib = join(ws, 'target', 'libdep.rlib');
+  writeFileSync(rlib, Buffer.concat([Buffer.from('!<arch>\n'), Buffer.from('"/scratch/app.sock"')]));
+  writeFileSync(join(ws, 'src/lib.rs'), 'pub fn p() {}\n');
+  t.equal(await outputTable(table, [quote], ['src/lib.rs', rlib], ws), table, "the call's own table: no source holds it");
+});
