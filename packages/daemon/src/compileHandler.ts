@@ -69,7 +69,7 @@ export class CompileHandler {
   private readonly libraries = new LinkedLibraries();
   private readonly storedBy = new MissStores((token, ok) => rlinkLinked(this.s, this.faults, token, ok));
   private readonly drift: SettingsDrift;
-  /** The objects each call's link step links under names of its own (privateObjects.ts), removed as the call ends. */
+  /** The objects each call's link step links under names of its own (privateObjects.ts), removed ten minutes after the call ends. */
   private readonly objects = new OwnObjects();
 
   constructor(private readonly s: Services) {
