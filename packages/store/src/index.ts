@@ -7,6 +7,7 @@ export { planEviction, parseSize, parseAge, type EntrySummary, type EvictionPlan
 export { collectGarbage, verifyStore, type GcResult, type VerifyResult, type Progress } from './maintenance.js';
 export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } from './recordBlob.js';
 export { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
+export { writeAllAt } from './writeAll.js';
 export { readWhole, writeWhole } from './wholeFile.js';
 export { makeDirs, makeDirsSync } from './makeDirs.js';
 export { packValue, LARGE_PACK } from './packValue.js';

@@ -18,10 +18,13 @@ export function writeAllSync(fd: number, data: Uint8Array): void {
   }
 }
 
-/** Writes all of `data` at `position`, looping only if the kernel takes less than all. */
-export async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number): Promise<void> {
+/**
+ * Writes all of `data` at `position` (null: where the file's offset is, as a PUT's body is
+ * received: remote/src/server/receiveBlob.ts), looping only if the kernel takes less than all.
+ */
+export async function writeAllAt(fh: FileHandle, data: Uint8Array, position: number | null): Promise<void> {
   for (let done = 0; done < data.length; ) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position === null ? null : position + done);
     if (bytesWritten === 0) throw tookNone();
     done += bytesWritten;
   }

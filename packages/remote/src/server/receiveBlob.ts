@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { DigestStream, type Digest } from '@splitcache/hash';
+import { writeAllAt } from '@splitcache/store';
 import { isGzip } from '../blobBody.js';
 
 /** The most a compressed body may expand to while it is checked (a gzip bomb stops here). */
@@ -26,7 +27,10 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
       size += chunk.length;
       if (size > length) return { ok: false, why: 'length' };
       raw.update(chunk);
-      await writeAll(fh, chunk);
+      // All of it: one write(2) may take part of a chunk on a disk about to fill, and a body whose
+      // last chunk was cut so was stored short, answered 201 and served (a 507 came only from the
+      // write after it). A write that takes none is a full disk (writeAll.ts).
+      await writeAllAt(fh, chunk, null);
       if (head) {
         head = Buffer.concat([head, chunk]);
         if (head.length < 3) continue;
@@ -46,20 +50,6 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
   gz.stream.end();
   await gz.done;
   return !gz.failed && gz.hash.digest() === digest ? { ok: true, size } : { ok: false, why: 'digest' };
-}
-
-/**
- * One write(2) may take part of a chunk: on a disk about to fill, it wrote what fit and said so,
- * and a body whose last chunk was cut so was stored short, answered 201 and served (a `507`
- * comes only from the write after it, which fails with ENOSPC). A write that takes nothing (a file
- * system that says so rather than fail) is taken for a full disk, not tried again for ever.
- */
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  for (let at = 0; at < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, at, chunk.length - at);
-    if (bytesWritten === 0) throw Object.assign(new Error('the disk took none of a write'), { code: 'ENOSPC' });
-    at += bytesWritten;
-  }
 }
 
 function startGunzip() {
