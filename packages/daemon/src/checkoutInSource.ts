@@ -4,6 +4,7 @@ import type { Invocation } from '@splitcache/rustc';
 import { externFiles } from './includeDirUse.js';
 import { inputOnDisk } from './inputPath.js';
 import { PathSearch } from './pathSearch.js';
+import { unpinned } from './profileDirs.js';
 
 /**
  * Absolute inputs under this checkout, and how a result records them.
@@ -98,7 +99,7 @@ function anchorsOf(inv: Pick<Invocation, 'input' | 'libPaths' | 'codegen' | 'uns
   const anchors = given.map((p) => table.normalise(p));
   for (const [name, value] of recorded) {
     if (value === null) continue;
-    if (value.startsWith(PLACEHOLDER_OPEN)) anchors.push(value);
+    if (value.startsWith(PLACEHOLDER_OPEN)) anchors.push(unpinned(value));
     // Recorded exactly, OUT_DIR or CARGO_MANIFEST_DIR still names its own prefix: a lookup elsewhere misses on the value first.
     else if ((name === 'OUT_DIR' || name === 'CARGO_MANIFEST_DIR') && value.startsWith('/')) anchors.push(table.normalise(value.replace(/\/+$/, '')));
   }

@@ -1,6 +1,7 @@
 import { PLACEHOLDER_OPEN, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { INCLUDE_DIRS } from './includeDirUse.js';
+import { pinnedToProfile } from './profileDirs.js';
 
 /**
  * What a result records for one env-dep (a variable the crate read through
@@ -33,17 +34,20 @@ import { INCLUDE_DIRS } from './includeDirUse.js';
  * And a variable naming a file the build script generated, which the crate
  * only includes (`pathIncluded`: typenum's `include!(env!("TYPENUM_BUILD_OP"))`,
  * includedPathEnv.ts), when that file is among the inputs.
+ * Either of those two, where it lies under a profile dir (OUT_DIR does), keeps
+ * that dir's place (`release`): the included code names its file, and another
+ * profile's build must not get it (pinnedToProfile, profileDirs.ts).
  */
 export function envDepValue(name: string, value: string | undefined, inputs: readonly string[], table: PrefixTable, valueRead = false, pathIncluded = false): string | null {
   if (value === undefined) return null;
   if (name === 'CLIPPY_CONF_DIR') return table.normaliseText(value);
   if ((INCLUDE_DIRS as readonly string[]).includes(name) && !valueRead) {
     const dir = table.normaliseText(value).replace(/\/+$/, '');
-    if (inputs.some((p) => p.startsWith(`${dir}/`))) return dir;
+    if (inputs.some((p) => p.startsWith(`${dir}/`))) return pinnedToProfile(dir, value, table);
   }
   if (pathIncluded && value.startsWith('/')) {
     const path = table.normaliseText(value);
-    if (path !== value && inputs.includes(path)) return path;
+    if (path !== value && inputs.includes(path)) return pinnedToProfile(path, value, table);
   }
   return value;
 }

@@ -48,9 +48,13 @@ export { keyedCargoEnv, keyedRustcEnv };
  * checkout's copy of such a file, or leave it out; 15: an absolute input under
  * the checkout recorded under its placeholder alone is also checked at its path
  * as it was, where a file is there, nearInputs.ts: results recorded before let a
- * sibling checkout hit after the file a fixed path named had changed).
+ * sibling checkout hit after the file a fixed path named had changed; 16:
+ * the profile dir is a prefix of its own, profileDirs.ts, and OUT_DIR read
+ * only to include code records its profile dir's place: a call whose
+ * arguments name that dir relative kept its key, and a daemon before this one
+ * would have left `@@sc:profile@@` unexpanded in what such an entry holds).
  */
-export const CACHE_VERSION = 15;
+export const CACHE_VERSION = 16;
 
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
@@ -108,7 +112,10 @@ export interface ManifestKey {
  *     keep v0 mangling): only such compilers' keys changed with it, so no
  *     new CACHE_VERSION.
  *  3. Every argument, in order, with machine-specific path prefixes replaced
- *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, …), except
+ *     by placeholders (sysroot, workspace, CARGO_HOME, target dir, its profile
+ *     dir: a custom profile that inherits another unchanged has that one's
+ *     keys, as every profile setting is an argument of its own or in
+ *     `-C metadata`, profileDirs.ts; …), except
  *     the options that only steer the linker (LINKER_ONLY): rustc marks them
  *     untracked, as they cannot change an object or metadata, and the link
  *     runs here on every call with this call's own. So a `linker` setting

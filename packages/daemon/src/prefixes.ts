@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { homeDir } from './protocol.js';
+import { PROFILE_PREFIXES, profileDirEntries } from './profileDirs.js';
 
 const tagged = new Map<string, string | undefined>();
 
@@ -39,8 +40,8 @@ export function targetRootOf(inv: Invocation, cwd: string, env: Record<string, s
   return targetLayoutOf(inv, cwd, env).root;
 }
 
-/** targetRootOf's root, with the profile dir's name and the triple where cargo's layout shows them. */
-function targetLayoutOf(inv: Invocation, cwd: string, env: Record<string, string>): { root: string; profile?: string; triple?: string } {
+/** targetRootOf's root, with the profile dir's name and the triple where cargo's layout shows them (`inTriple`: the call's own dir is the triple's). */
+function targetLayoutOf(inv: Invocation, cwd: string, env: Record<string, string>): { root: string; profile?: string; triple?: string; inTriple?: boolean } {
   // dirname() cuts the string as it is; resolve() would fold `..` away.
   const asGiven = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   const outDir = asGiven(inv.outDir!);
@@ -54,8 +55,9 @@ function targetLayoutOf(inv: Invocation, cwd: string, env: Record<string, string
   if (profileDir) {
     let root = dirname(profileDir);
     const triple = inv.target?.replace(/^.*\//, '').replace(/\.json$/, '');
-    if (triple && basename(root) === triple) root = dirname(root);
-    return { root, profile: basename(profileDir), triple };
+    const inTriple = !!triple && basename(root) === triple;
+    if (inTriple) root = dirname(root);
+    return { root, profile: basename(profileDir), triple, inTriple };
   }
   return { root: targetDirOf(env) ?? cachedirTagAncestor(outDir) ?? outDir };
 }
@@ -141,8 +143,8 @@ export function cargoCwdOf(cwd: string, env: Record<string, string>): string {
  * The prefixes that make a path machine-specific for this call, each mapped
  * to a placeholder (longest match first, inside PrefixTable):
  * sysroot, cwd (the workspace root under cargo), the registry directory a
- * non-workspace package comes from, CARGO_HOME, the target dir, OUT_DIR,
- * the temp dir, and SPLITCACHE_BASEDIRS.
+ * non-workspace package comes from, CARGO_HOME, the target dir, its profile
+ * dirs (profileDirs.ts), OUT_DIR, the temp dir, and SPLITCACHE_BASEDIRS.
  */
 export function prefixTableFor(
   inv: Invocation,
@@ -178,7 +180,11 @@ export function prefixTableFor(
     // The target dir, where a build dir apart from it is what rustc writes under: paths of the
     // final artifacts (CARGO_BIN_EXE_*, CARGO_TARGET_TMPDIR) name it.
     const targetDir = targetDirOf(env) ?? binExeTargetDir(env, layout.profile, layout.triple);
-    if (targetDir && targetDir !== target) entries.push({ name: 'target_dir', path: targetDir });
+    const apart = targetDir && targetDir !== target ? targetDir : undefined;
+    if (apart) entries.push({ name: 'target_dir', path: apart });
+    // The profile dir, a prefix of its own: a custom profile that inherits another unchanged shares its entries (profileDirs.ts).
+    // Not for a dir right under `/` (rustc by hand, `--out-dir /ws/deps`): no target dir above it.
+    if (layout.profile && target !== '/') entries.push(...profileDirEntries({ root: target, profile: layout.profile, triple: layout.inTriple ? layout.triple : undefined }, realPathOf, apart));
   }
   if (env.OUT_DIR && isAbsolute(env.OUT_DIR)) entries.push({ name: 'out_dir', path: env.OUT_DIR });
   baseDirs.forEach((d, i) => entries.push({ name: `base${i}`, path: d }));
@@ -197,4 +203,4 @@ export function rlinkUnwritable(table: PrefixTable): 'control-char-path' | undef
   // links): a tab in TMPDIR, which none holds, passed every crate that links through (a review's).
   return table.entries.some((e) => IN_RLINK.test(e.name) && /[\u0000-\u001f\u007f]/.test(e.path)) ? 'control-char-path' : undefined;
 }
-const IN_RLINK = /^(sysroot|cwd|cargo_home|pkg|registry|target|target_real|target_dir|out_dir)$/;
+const IN_RLINK = new RegExp(`^(sysroot|cwd|cargo_home|pkg|registry|target|target_real|target_dir|out_dir|${PROFILE_PREFIXES.join('|')})$`);

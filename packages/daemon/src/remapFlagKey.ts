@@ -3,6 +3,7 @@ import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
 import { splitNear } from './nearInputs.js';
+import { PROFILE_PREFIXES } from './profileDirs.js';
 
 /** `--remap-path-prefix=FROM=TO`, or `--remap-path-prefix FROM=TO` as namedArgs() joins a flag and its value. */
 const FLAG = /^--remap-path-prefix[= ]/;
@@ -26,7 +27,7 @@ export function normaliseKeyedArg(text: string, table: PrefixTable, free: readon
 const COVERS_NOTHING = '<no path of the call>';
 
 /** The table's prefixes a call's outputs can name (not the temp dir's, CARGO_HOME's or a base dir's, which hold others' paths). */
-const OWN_PREFIX = /^(sysroot|cwd|pkg|registry|target|target_real|target_dir|out_dir)$/;
+const OWN_PREFIX = new RegExp(`^(sysroot|cwd|pkg|registry|target|target_real|target_dir|out_dir|${PROFILE_PREFIXES.join('|')})$`);
 
 /**
  * The absolute FROMs of the call's `--remap-path-prefix` flags that cover none of the paths the

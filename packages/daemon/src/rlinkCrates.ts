@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
+import { PROFILE_PREFIXES } from './profileDirs.js';
 
 /** A crate file an .rlink names for its link step: a dependency's rlib or rmeta, a dylib or proc-macro's .so. */
 const CRATE_FILE = /\.(rlib|rmeta|so)$/;
 
-/** Placeholders that expand to the call's own dirs, whatever the call: crates under them are its own. */
-const OWN = ['sysroot', 'target', 'target_real', 'target_dir'].map(placeholderFor);
+/** Placeholders that expand to the call's own dirs, whatever the call (the target dir's profile dirs too): crates under them are its own. */
+const OWN = ['sysroot', 'target', 'target_real', 'target_dir', ...PROFILE_PREFIXES].map(placeholderFor);
 
 /** The -L kinds rustc finds crates in (not `native`, `framework`). */
 const CRATE_DIR_KINDS = new Set(['dependency', 'crate', 'all']);

@@ -2,8 +2,12 @@ import { KeyBuilder } from '@splitcache/hash';
 import { placeholderFor } from '@splitcache/paths';
 import type { ManifestKey } from './manifestKey.js';
 
-const TARGET = placeholderFor('target');
-const TARGET_REAL = placeholderFor('target_real');
+/** Each real form with the given one the key reads it as: the target dir's and its profile dirs' (profileDirs.ts). */
+const AS_GIVEN: [string, string][] = [
+  ['target_real', 'target'],
+  ['profile_real', 'profile'],
+  ['triple_profile_real', 'triple_profile'],
+].map(([real, given]) => [placeholderFor(real!), placeholderFor(given!)]);
 
 /**
  * The key, with the target dir's real form read as its given one. cargo gives rustc the
@@ -16,7 +20,7 @@ const TARGET_REAL = placeholderFor('target_real');
  * them as one: what is stored keeps each form, expanded to its own.
  */
 export function oneTargetForm(k: KeyBuilder): Omit<ManifestKey, 'freeFroms'> {
-  const one = (s: string) => (s.includes(TARGET_REAL) ? s.replaceAll(TARGET_REAL, TARGET) : s);
+  const one = (s: string) => AS_GIVEN.reduce((t, [real, given]) => (t.includes(real) ? t.replaceAll(real, given) : t), s);
   const keyed = new KeyBuilder();
   for (const [name, value] of k.components()) keyed.add(one(name), one(value));
   return { key: keyed.digest(), components: keyed.components().map(([a, b]) => [a, b]) };

@@ -144,3 +144,30 @@ t.test("a nightly --env-set value is what env! reads, over the process's", async
   t.same(envOfCall(env, { envSet: [['A', 'flag']] }), { A: 'flag', B: 'kept' }, 'rustc records the flag\'s value as the env-dep\'s: compared with the process\'s, the crate missed on every lookup');
   t.equal(envOfCall(env, { envSet: [] }), env, 'no --env-set: the environment as it is');
 });
+
+t.test("OUT_DIR and an OUT_DIR file's variable, normalised, keep the place of their profile dir: a crate including code from there is the profile's own", async (t) => {
+  // As prefixes.ts lays a call out: the target dir, its profile dir (profileDirs.ts) and the build script's OUT_DIR.
+  const tableOf = (ws: string, profile: string) =>
+    new PrefixTable([
+      { name: 'cwd', path: ws },
+      { name: 'target', path: `${ws}/target` },
+      { name: 'profile', path: `${ws}/target/${profile}` },
+      { name: 'out_dir', path: `${ws}/target/${profile}/build/gen-1/out` },
+    ]);
+  const out = (ws: string, profile: string) => `${ws}/target/${profile}/build/gen-1/out`;
+  const release = tableOf('/build', 'release');
+  const included = ['@@sc:cwd@@/src/lib.rs', '@@sc:out_dir@@/gen.rs'];
+  const recorded = envDepValue('OUT_DIR', out('/build', 'release'), included, release);
+  t.equal(recorded, '@@sc:out_dir@@ (in the profile dir release)', 'OUT_DIR: normalised, with its profile dir');
+  t.equal(envDepValue('OUT_DIR', out('/elsewhere/ws', 'release'), included, tableOf('/elsewhere/ws', 'release')), recorded, 'the same in another checkout (a hit there)');
+  const ci = tableOf('/build', 'ci');
+  t.not(envDepValue('OUT_DIR', out('/build', 'ci'), included, ci), recorded, 'another profile dir: another value (a miss)');
+  t.notOk(envDepHolds('OUT_DIR', out('/build', 'ci'), recorded, included, ci), 'so a lookup under target/ci does not take target/release\'s result');
+  t.ok(envDepHolds('OUT_DIR', out('/elsewhere/ws', 'release'), recorded, included, tableOf('/elsewhere/ws', 'release')), 'one under the same profile elsewhere does');
+  // typenum's way: a variable naming a file the build script wrote, which the crate only includes.
+  const file = `${out('/build', 'release')}/op.rs`;
+  const op = envDepValue('TN_OP', file, ['@@sc:out_dir@@/op.rs'], release, false, true);
+  t.equal(op, '@@sc:out_dir@@/op.rs (in the profile dir release)', "typenum's variable: normalised, with its profile dir");
+  t.not(envDepValue('TN_OP', `${out('/build', 'ci')}/op.rs`, ['@@sc:out_dir@@/op.rs'], ci, false, true), op, 'another profile dir: another value');
+  t.equal(envDepValue('OUT_DIR', OUT, [`${tableFor('/build').normalise(OUT)}/gen.rs`], tableFor('/build')), tableFor('/build').normaliseText(OUT), 'a table with no profile dir (a call not laid out as cargo does): as before');
+});
