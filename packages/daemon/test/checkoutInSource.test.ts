@@ -39,6 +39,7 @@ t.test('made from the checkout, named whole by no text: under its placeholder al
   t.same(await decide(['src/main.rs', data], { recorded: MANIFEST_DIR }), { both: new Set() }, "CARGO_MANIFEST_DIR's");
   writeFileSync(join(out, 'gen.rs'), '// generated\n');
   t.same(await decide(['src/main.rs', `${out}/gen.rs`], { recorded: [['OUT_DIR', '@@sc:out_dir@@']] }), { both: new Set() }, "OUT_DIR's");
+  t.same(await decide(['src/main.rs', `${out}/gen.rs`], { recorded: [['OUT_DIR', '@@sc:out_dir@@ (in the profile dir debug)']] }), { both: new Set() }, "OUT_DIR's, recorded with its profile dir's place (profileDirs.ts)");
   t.same(await decide(['src/main.rs', `${out}/gen.rs`], { recorded: [['OUT_DIR', out]] }), { both: new Set() }, 'OUT_DIR recorded exactly: its own prefix');
   t.same(await decide(['src/main.rs', `${ws}/pgo/m.profdata`], { extra: ['-C', `profile-use=${ws}/pgo/m.profdata`] }), { both: new Set() }, 'a profile -C profile-use names');
   t.same(await decide(['src/main.rs', '/rust/lib/rustlib/x/libstd.rlib']), { both: new Set() }, "the sysroot's files are the toolchain's");
