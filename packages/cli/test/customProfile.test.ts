@@ -106,7 +106,12 @@ t.test('--profile ci hits the entries of --release, which it inherits unchanged;
   await cargo(t, store, copy, ['build', '--all-targets', '--release'], 'copy-release');
   const back = await store.calls('copy-release');
   t.same(named(back, 'miss'), [], `--release in a copy of the checkout hits every crate (${back.length})`);
-  t.equal((await run(join(copy, 'target', 'release', 'gen'), [])).stdout.split('/target/')[1]?.split('/')[0], 'release', "gen names the copy's target/release");
+  t.equal((await run(join(copy, 'target', 'release', 'gen'), [])).stdout.split('/target/')[1]?.split('/')[0], 'release', 'gen names a target/release');
+  await cargo(t, store, copy, ['build', '--all-targets', '--profile', 'ci'], 'copy-ci');
+  const copyCi = await store.calls('copy-ci');
+  t.same(named(copyCi, 'miss'), [], `--profile ci in the copy hits every crate, gen's too (${copyCi.length})`);
+  // Its checkout is the producer's, as for any code included from OUT_DIR in another checkout (docs/ARCHITECTURE.md); its profile dir is ci.
+  t.equal((await run(join(copy, 'target', 'ci', 'gen'), [])).stdout.split('/target/')[1]?.split('/')[0], 'ci', 'gen names a target/ci');
 });
 
 t.test('--profile fast (inherits dev) with --target hits the dev build of that target, and names its own dir', { skip }, async (t) => {
