@@ -164,6 +164,7 @@ async function wrap(argv: string[]): Promise<number> {
     },
     mark,
     debug: process.env.SPLITCACHE_LOG === 'debug',
+    pkg: process.env.CARGO_PKG_NAME,
   };
   try {
     return await carryOut(plan, args, side);

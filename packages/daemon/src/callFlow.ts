@@ -6,7 +6,8 @@
  * (execCall.ts), where the caller, bash, runs each rustc the steps ask for.
  * This module is bundled into the client, so it imports types only.
  */
-import { parseInvocation } from '@splitcache/rustc';
+import { crateTypeLabel, parseInvocation } from '@splitcache/rustc';
+import { crateCalled } from './crateCalled.js';
 import { holdsJsonLines, notShownYet } from './notShownYet.js';
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 
@@ -42,6 +43,8 @@ export interface CallSide {
   uncached?(code: string): void;
   /** SPLITCACHE_LOG=debug for this call: a failed split link's own output is shown too. */
   debug?: boolean;
+  /** The call's package (cargo's CARGO_PKG_NAME), by which a line names a build script (crateCalled.ts). */
+  pkg?: string;
 }
 
 /** Carries out a plan of action 'hit' or 'run'. `args`: the call's own arguments, for a fallback. */
@@ -68,7 +71,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     // The daemon went away mid-build, or hung and was stopped: nothing was stored, but the objects are still here.
     const hung = (err as { code?: unknown }).code === 'SPLITCACHE_DAEMON_UNRESPONSIVE';
     side.uncached?.(hung ? 'SPLITCACHE_DAEMON_UNRESPONSIVE' : 'SPLITCACHE_DAEMON_LOST');
-    side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during ${callOf(args)} (its outputs are not cached)`);
+    side.warn(`${hung ? `SPLITCACHE_DAEMON_UNRESPONSIVE: ${(err as Error).message}` : 'SPLITCACHE_DAEMON_LOST: the daemon went away'} during ${callOf(args, side.pkg)} (its outputs are not cached)`);
     if (plan.bootstrap && code === 0) reply = { link: side.fallbackLink(plan.args) };
   }
   side.mark?.('reported');
@@ -84,9 +87,15 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   return linked.code;
 }
 
-/** "the call of <crate>" (its `--crate-name`): cargo shows the line apart from any crate's output, and two calls in flight gave two bare lines. */
-function callOf(args: string[]): string {
-  const name = parseInvocation(args).crateName;
+/**
+ * "the call of <crate>" (its `--crate-name`): cargo shows the line apart from any crate's output,
+ * and two calls in flight gave two bare lines. A build script by its package (`the call of
+ * foo-sys's build script`): every one is `build_script_build`, and a build with forty of them
+ * could not tell which one it was.
+ */
+export function callOf(args: string[], pkg?: string): string {
+  const inv = parseInvocation(args);
+  const name = crateCalled(inv.crateName, crateTypeLabel(inv), pkg);
   return name ? `the call of ${name}` : 'this call';
 }
 

@@ -5,6 +5,7 @@ import type { PendingCall } from './pendingCall.js';
 import type { DoneReport } from './protocol.js';
 import type { Services } from './services.js';
 import { REFUSALS_BEFORE_GIVING_UP } from './rlinkSupport.js';
+import { crateCalled } from './crateCalled.js';
 
 /**
  * Stores a miss's result (under its key's lock and the maintenance lock, which the caller
@@ -82,5 +83,5 @@ export class MissStores {
 
 /** A call's crate as a line names it: a build script by its package's name (`fx-core's build script`), as cargo does. */
 export function callName(p: Pick<PendingCall, 'inv' | 'crateType' | 'pkg'>): string {
-  return p.crateType === 'build-script' && p.pkg ? `${p.pkg}'s build script` : (p.inv.crateName ?? 'the crate');
+  return crateCalled(p.inv.crateName, p.crateType, p.pkg) ?? 'the crate';
 }
