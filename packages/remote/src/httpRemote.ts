@@ -6,6 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
 import { CircuitBreaker } from './circuitBreaker.js';
+import { answersInTls, isTlsRecord } from './answersInTls.js';
 
 const brotliAsync = promisify(brotliDecompress);
 
@@ -193,7 +194,7 @@ export class HttpRemote {
         throw r.error;
       }
       if (r.kind === 'refused') {
-        // Sent more than any such body holds: asking again gets the same. Held against the server.
+        // Sent more than any such body holds, or a TLS server asked in plain HTTP: asking again gets the same. Held against the server.
         this.breaker.failure('error', r.error);
         throw r.error;
       }
@@ -214,7 +215,8 @@ export class HttpRemote {
 
   /**
    * One attempt. Failures are returned, classified: retry-able, timeout,
-   * final (4xx), refused (a body over its cap) or aborted.
+   * final (4xx), refused (a body over its cap, a TLS server's
+   * answer to plain HTTP) or aborted.
    */
   private async once(
     method: 'GET' | 'HEAD' | 'PUT',
@@ -274,6 +276,7 @@ export class HttpRemote {
       if (status >= 500 || status === 429) return { kind: 'retry', error: httpError(what, status, undefined, this.forwarded) };
       // A redirect (a CDN, a presigned URL) read as a bare `HTTP 302`: every lookup a miss, and no word of why.
       const to = status < 400 && res.headers.location ? ` to ${String(res.headers.location).slice(0, 200)}` : '';
+      if (status === 400 && (await this.spokeTls(undefined))) return { kind: 'refused', error: this.tlsError(what) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status, status < 400 ? `a redirect${to}, which is not followed: SPLITCACHE_REMOTE must name the server itself` : undefined, this.forwarded) };
       if (method !== 'GET') return { status };
       let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
@@ -311,11 +314,31 @@ export class HttpRemote {
       if (e.code === 'UND_ERR_INVALID_ARG' && !/^Proxy Authentication Required/.test(e.message ?? '')) {
         return { kind: 'final', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${e.code}: ${e.message ?? ''}`, { cause: err }) };
       }
+      if (await this.spokeTls(err)) return { kind: 'refused', error: this.tlsError(what, err) };
       return { kind: 'retry', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${faultText(e, err)}${this.where()}`, { cause: err }) };
     } finally {
       clearTimeout(deadline);
       this.inflight.delete(ctl);
     }
+  }
+
+  /**
+   * Whether a request that failed went to a TLS server named with http:// in the URL: the bytes it
+   * sent back begin a TLS record, or, where it closed the connection with none (`UND_ERR_SOCKET`)
+   * or answered 400 (`err` undefined), a TLS handshake with it completes (answersInTls.ts): asked
+   * only after such a failure. The line said `UND_ERR_SOCKET` or `HTTP 400`, and named no cause.
+   */
+  private async spokeTls(err: unknown): Promise<boolean> {
+    if (!this.origin.startsWith('http:') || this.via) return false;
+    const e = err as { code?: string; data?: unknown; socket?: { bytesRead?: number } } | undefined;
+    if (e?.data !== undefined) return isTlsRecord(e.data);
+    if (e !== undefined && !(e.code === 'UND_ERR_SOCKET' && e.socket?.bytesRead === 0)) return false;
+    return answersInTls(this.origin, this.o.timeoutMs);
+  }
+
+  /** A TLS server's failure of a plain request: not asked again (it fails the same), and held against the server. */
+  private tlsError(what: string, cause?: unknown): SplitcacheError {
+    return new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: the server at ${this.origin} answers in TLS (SPLITCACHE_REMOTE must name it with https://)`, { cause });
   }
 
   /**
