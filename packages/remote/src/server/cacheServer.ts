@@ -1,16 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { initHash } from '@splitcache/hash';
-import { BlobDir, isDiskFull, makeDirs } from '@splitcache/store';
+import { BlobDir, isDiskFull } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
 import { adoptUnindexed } from './adoptUnindexed.js';
 import { accessLine, countBody, refusedLine, refusedStatus } from './accessLog.js';
+import { placeBlob } from './placeBlob.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
 import { ServerIndex, type Kind } from './serverIndex.js';
@@ -295,8 +296,7 @@ export class CacheServer {
         return reply(req, res, status, why);
       }
       const dest = this.blobs.pathOf(digest);
-      await makeDirs(dirname(dest));
-      await rename(tmp, dest);
+      await placeBlob(tmp, dest);
       // The file is this body's now, in whichever form it came: its size replaces one recorded before.
       // One the index refuses (a full disk) is not left behind, uncounted and never evicted, unless
       // it replaced a stored blob, which the index still names.

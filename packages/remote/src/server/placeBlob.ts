@@ -1,0 +1,35 @@
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { makeDirs } from '@splitcache/store';
+
+/**
+ * Moves a received blob, its data already on disk (receiveBlob.ts syncs it), to its final name
+ * `dest`, and syncs the directory that now names it (and the one above, where its shard dir was
+ * made just now), so the name outlives a power loss before the PUT is answered. A client PUTs a
+ * record only after its blobs' answers, so no record can name a blob a power loss takes back.
+ * Unsynced, a power loss on the team server could leave a blob empty or torn under its final
+ * name: every reader refused it (a miss) until a daemon that had read it damaged sent it again.
+ */
+export async function placeBlob(tmp: string, dest: string): Promise<void> {
+  const shard = dirname(dest);
+  const made = await mkdir(shard).then(
+    () => true,
+    async (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EEXIST') return false;
+      await makeDirs(shard);
+      return true;
+    },
+  );
+  await rename(tmp, dest);
+  await syncDir(shard);
+  if (made) await syncDir(dirname(shard));
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
