@@ -8,7 +8,7 @@
  */
 import { crateTypeLabel, parseInvocation } from '@splitcache/rustc';
 import { crateCalled } from './crateCalled.js';
-import { holdsJsonLines, notShownYet } from './notShownYet.js';
+import { notShownYet } from './notShownYet.js';
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 
 export interface RunResult {
@@ -77,7 +77,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   side.mark?.('reported');
   if (reply.warning) side.warn(reply.warning);
   if (code !== 0) return code;
-  if (reply.rerun) return rerun(side, args, reply.rerun.rlinkPath, stderr);
+  if (reply.rerun) return rerun(side, reply.rerun.plainArgs ?? args, reply.rerun.rlinkPath, stderr);
   if (!reply.link) return code;
   const linked = await link(side, args, reply.link, stderr);
   // Its store (staged before the link) may still be going on: the node client's process, whose end
@@ -149,13 +149,11 @@ async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8
     return { code: linkCode, linkCode, about: { interrupted: true } };
   }
   if (side.debug) side.write(2, stderr);
-  // JSON diagnostics the half gave are held back (cargo counted each twice); text goes straight through, as before.
-  const json = holdsJsonLines(shown);
-  const plain = await side.run(args, false, json ? 'quiet' : false);
-  if (json) {
-    side.write(1, plain.stdout);
-    side.write(2, notShownYet(plain.stderr, shown));
-  }
+  // The diagnostics the half gave are held back (cargo counted each twice; a direct call showed its
+  // warnings twice): JSON lines and human text alike, in the terminal's form the half had (LinkStep.plainArgs).
+  const plain = await side.run(step.plainArgs ?? args, false, 'quiet');
+  side.write(1, plain.stdout);
+  side.write(2, notShownYet(plain.stderr, shown));
   const code = plain.code;
   // Exit 1 without a word: rustc (1.95) ends so on a Ctrl-C that its linker outlived (a linker
   // that ignores SIGINT, or one the signal missed), exit 1 once the linker is done. The crate is

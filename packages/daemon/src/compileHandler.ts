@@ -19,6 +19,7 @@ import { runsCargoLints } from './clippyConf.js';
 import { featuresRefused } from './featureGate.js';
 import { namesOwnCrateType } from './crateTypeAttr.js';
 import { linkerOptionsRefused } from './linkerOptions.js';
+import { plainArgsOf } from './terminalArgs.js';
 import { argsForTerminal } from './terminalWidth.js';
 import { outDirThroughLink } from './inputPath.js';
 import { hungStoreLine } from './storeStall.js';
@@ -147,7 +148,7 @@ export class CompileHandler {
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName), !asksForLinkerMessages(inv, req.cwd));
         p.noLinkArgs = sp.noLinkArgs;
-        p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(cwd, sp.rlinkPath) };
+        p.link = { args: [...call.lead, ...sp.linkOnlyArgs], rlinkPath: resolve(cwd, sp.rlinkPath), plainArgs: plainArgsOf(call.lead, call.args, args) };
       }
       // SPLITCACHE_RECACHE=1 (this call's own environment): compile even if it would hit, and
       // store the result over the one there, as CCACHE_RECACHE / SCCACHE_RECACHE do.
@@ -296,7 +297,7 @@ export class CompileHandler {
       this.s.stats.count('notStored', unlike);
       this.events.miss(p, { notStored: unlike });
       if (!p.link) await this.settleIfLast();
-      return p.link ? { rerun: { rlinkPath: p.link.rlinkPath }, warning: this.faults.take() } : { warning: this.faults.take() };
+      return p.link ? { rerun: { rlinkPath: p.link.rlinkPath, plainArgs: p.link.plainArgs }, warning: this.faults.take() } : { warning: this.faults.take() };
     }
     const staged = p.mode === 'split' ? await stageSplit(this.s.store.blobs.tmpDir, p.inv, p.cwd, req.token) : undefined;
     const job = this.store(p, req, staged);

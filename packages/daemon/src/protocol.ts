@@ -38,6 +38,13 @@ export interface LinkStep {
   rlinkPath: string;
   /** The objects the .rlink names under the call's own names (privateObjects.ts): the client removes them if the link fails. */
   objects?: string[];
+  /**
+   * The call's own arguments (its driver's lead first) as a plain rustc in its terminal takes
+   * them (terminalArgs.ts: colours, width), where they differ: the plain rustc of a failed link
+   * runs with them, its output captured, so its diagnostics are the bytes the half showed
+   * (notShownYet.ts). Absent: the call's own.
+   */
+  plainArgs?: string[];
 }
 
 export type Request =
@@ -144,9 +151,9 @@ export interface DoneReply {
   /**
    * Instead of the link step: the compile saw something a plain one doesn't (RUSTC_BOOTSTRAP,
    * which its -Z flags need, read by the crate), so its outputs are dropped (the .rlink removed)
-   * and the call runs again as it was given, uncached.
+   * and the call runs again as it was given, uncached (in its terminal's form: LinkStep.plainArgs).
    */
-  rerun?: { rlinkPath: string };
+  rerun?: { rlinkPath: string; plainArgs?: string[] };
   /** A cache fault while storing, to show the user once (the build goes on). */
   warning?: string;
 }

@@ -31,6 +31,11 @@ export function terminalArgs(args: readonly string[], env: Record<string, string
   return coloured(sized, env, stderrTty);
 }
 
+/** The call's arguments in their terminal form, `[...lead, ...args]`, where terminalArgs changed its own (`own`); else undefined (LinkStep.plainArgs). */
+export function plainArgsOf(lead: readonly string[], own: readonly string[], args: readonly string[]): string[] | undefined {
+  return args.length === own.length && args.every((a, i) => a === own[i]) ? undefined : [...lead, ...args];
+}
+
 /** Whether the call gives option `name` (`name v` or `name=v`). */
 export function givesOption(args: readonly string[], name: string): boolean {
   return args.some((a) => a === name || a.startsWith(`${name}=`));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { controllingTerminal, layoutTerminal, terminalArgs } from '../src/terminalArgs.js';
+import { controllingTerminal, layoutTerminal, plainArgsOf, terminalArgs } from '../src/terminalArgs.js';
 
 const ARGS = ['--crate-name', 'l', 'lib.rs', '--crate-type', 'lib'];
 const TERM = { TERM: 'xterm-256color' };
@@ -69,4 +69,12 @@ t.test("the terminal rustc lays out for: its descriptors' first, then the contro
   t.same(layoutTerminal(stat, [(5 << 8) | 0, pts5, undefined]), { tty: 34817, session: 4100 }, "stdout on /dev/tty: the controlling one, not stdin's terminal after it");
   t.equal(layoutTerminal(noCtty, [undefined, undefined, undefined]), undefined, 'none at all');
   t.same(layoutTerminal(noCtty, [(5 << 8) | 1, undefined, undefined]), { tty: (5 << 8) | 1, session: 4242 }, '/dev/console (a service\'s TTYPath=): that terminal');
+});
+
+t.test("plainArgsOf: the call's arguments in their terminal form, for the plain rustc of a failed link, where they differ", async (t) => {
+  const own = ['--crate-name', 'a', 'main.rs'];
+  t.equal(plainArgsOf([], own, [...own]), undefined, 'unchanged: none (the call runs its own)');
+  t.same(plainArgsOf([], own, [...own, '--color=always']), [...own, '--color=always'], 'with colours');
+  t.same(plainArgsOf(['/usr/bin/rustc'], own, [...own, '--diagnostic-width=80']), ['/usr/bin/rustc', ...own, '--diagnostic-width=80'], "a driver's lead first");
+  t.same(plainArgsOf([], [...own, '--color=auto'], [...own, '--color=always']), [...own, '--color=always'], 'auto made always');
 });
