@@ -43,6 +43,10 @@ export type Verdict =
  */
 export function classify(inv: Invocation): Verdict {
   if (inv.print.length > 0) return { cacheable: false, reason: 'print' };
+  // rustc prints the code's text and stops, whatever else is given. Taken for a compile, a crate
+  // that links printed it twice (once from each half), and one that doesn't stored a result of
+  // no output files (a wrong-hits sweep's, bench/sweep).
+  if (inv.explain !== undefined) return { cacheable: false, reason: 'explain' };
   if (inv.argfiles.length > 0) return { cacheable: false, reason: 'argfile' };
   if (refusedColour(inv)) return { cacheable: false, reason: 'color-refused' };
   if (refusedWidth(inv)) return { cacheable: false, reason: 'width-refused' };

@@ -46,6 +46,8 @@ export interface Invocation {
   target?: string;
   sysroot?: string;
   print: string[];
+  /** `--explain CODE`: rustc prints the code's text and compiles nothing. */
+  explain?: string;
   argfiles: string[];
   unknownFlags: string[];
   remapPathPrefix: string[];
@@ -171,6 +173,7 @@ function applyFlag(inv: Invocation, flag: string, v: string): void {
     case '--target': inv.target = v; break;
     case '--sysroot': inv.sysroot = v; break;
     case '--print': inv.print.push(v); break;
+    case '--explain': inv.explain = v; break;
     case '--remap-path-prefix': inv.remapPathPrefix.push(v); break;
     case '--env-set': {
       const eq = v.indexOf('=');

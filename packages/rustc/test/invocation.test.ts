@@ -162,6 +162,9 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
     t.notOk(isInfoCall([...base, '--print', kind]) || isInfoCall([...base, `--print=${kind}`]), `--print ${kind} is printed as the crate compiles: not an info call`);
     t.same(classify(parseInvocation([...base, `--print=${kind}`])), { cacheable: false, reason: 'print' }, 'and passes through, counted');
   }
+  for (const explain of [['--explain', 'E0002'], ['--explain=E0002']]) {
+    t.same(classify(parseInvocation([...base, ...explain])), { cacheable: false, reason: 'explain' }, `${explain.join(' ')}: rustc prints it and compiles nothing`);
+  }
 });
 
 // A mutation audit's: each spelling rustc takes, read as rustc reads it; each refusal below held by no other test.
