@@ -1,7 +1,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, fileTree, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
+import { BIN, fileTree, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, Store } from './helpers.js';
 
 // -Z options with which rustc reports on its own run rather than build outputs:
 // cargo-expand's `cargo rustc --profile=check -- -Zunpretty=expanded` (under
@@ -62,4 +62,19 @@ t.test('-Zdump-mono-stats and -Zremark-dir write their files on every call', asy
     t.ok(existsSync(remarks) && readdirSync(remarks).length > 0, 'and the remarks');
   }
   t.equal((await store.stats()).passthrough['unstable-report:dump-mono-stats'], 2, 'both passed through, reason counted');
+});
+
+t.test('-Zprofile-closures writes its closure_profile_<pid>.csv on every call', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const rustc = await realRustc();
+  const crate = oneFileCrate('fn main() { let k = 3; println!("{}", [1u8, 2].iter().map(|x| x + k).sum::<u8>()); }\n');
+  const profiles = () => readdirSync(crate).filter((f) => /^closure_profile_\d+\.csv$/.test(f));
+  for (const round of ['first', 'second']) {
+    for (const f of profiles()) rmSync(join(crate, f));
+    const r = await run(BIN, [rustc, ...printingCrateArgs(crate), '-Zprofile-closures'], { cwd: crate, env: store.env({ RUSTC_BOOTSTRAP: '1' }) });
+    t.equal(r.code, 0, `the ${round} call builds`);
+    t.equal(profiles().length, 1, 'and writes its closure profile, as plain rustc does (old code: the second call hit and wrote none)');
+  }
+  t.equal((await store.stats()).passthrough['unstable-report:profile-closures'], 2, 'both passed through, reason counted');
 });

@@ -14,10 +14,11 @@ const SPLIT_DEBUGINFO = new Set(['off', 'packed', 'unpacked']);
  * (cargo-expand's call) writes no metadata, and every call said it could not be stored.
  * Likewise the side files of `-Zdump-mono-stats` (`<crate>.mono_items.md`), `-Znll-facts`,
  * `-Zremark-dir` (the remarks of `-C remark`), `-Zprint-codegen-stats-json` and `-Zmetrics-dir`
- * (the unstable features the crate used): a hit wrote none.
+ * (the unstable features the crate used): a hit wrote none. And `-Zprofile-closures`'
+ * `closure_profile_<pid>.csv` in the working dir (a wrong-hits sweep's, bench/sweep).
  */
 const SELF_REPORTING_Z =
-  /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|metrics-dir|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
+  /^(unpretty|dump-mir|dump-dep-graph|dump-mono-stats|nll-facts|remark-dir|print-codegen-stats-json|metrics-dir|profile-closures|self-profile|time-passes|time-llvm-passes|llvm-time-trace|ls|parse-crate-root-only)(=|$)/;
 
 /**
  * -Z options naming a file rustc reads that no dep-info line names: an LLVM plugin, a codegen

@@ -148,6 +148,7 @@ t.test('what cannot be modelled passes through with a reason', async (t) => {
   t.equal(reason(['-Z', 'remark-dir=/tmp/r']), 'unstable-report:remark-dir');
   t.equal(reason(['-Znll-facts']), 'unstable-report:nll-facts');
   t.equal(reason(['-Zmetrics-dir=/tmp/m']), 'unstable-report:metrics-dir', 'a file of the features used: a hit wrote none');
+  t.equal(reason(['-Z', 'profile_closures']), 'unstable-report:profile-closures', 'closure_profile_<pid>.csv in the cwd: a hit wrote none');
   t.equal(reason(['-Z', 'split-dwarf-out-dir=/tmp/dwo']), 'unstable-output:split-dwarf-out-dir', '.dwo files outside the out dir: stored without them');
   // Files rustc reads that dep-info does not name: keyed by the flag's text alone, a changed one hit (nightly).
   t.equal(reason(['-Zllvm-plugins=/p/plugin.so']), 'unstable-file:llvm-plugins');
