@@ -15,6 +15,7 @@ import { keyedJsonArg } from './diagnosticForm.js';
 import { nativeLibDigests, unnamedDigest, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 import { cargoEnvValue } from './cargoEnvValue.js';
+import { terminalUrlsAuto } from './terminalUrls.js';
 
 export { keyedCargoEnv, keyedRustcEnv };
 
@@ -265,6 +266,9 @@ export interface ManifestKey {
  *     (`rust-src`, `rustc-dev`: rustSource.ts), where there: with one, std's
  *     code inlined into a crate names it, not `/rustc/<commit>/…`. Keys
  *     change only where one is installed.
+ * 20. With `-Z terminal-urls=auto`: whether rustc links error codes in this
+ *     environment (COLORTERM and TERM: terminalUrls.ts). Keys change only for
+ *     such calls: no new CACHE_VERSION.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
  * inputPath.ts) and of the files the assembler read for asm! code
@@ -343,6 +347,8 @@ export async function buildManifestKey(
     if (froms.length > 0) k.add('remap-real-cwd', realCwdRemap(froms, realCwd)); // 18
   }
   for (const tree of sourceTrees) k.add('rust-source', table.normalise(tree)); // 19
+  const urls = terminalUrlsAuto(inv, env);
+  if (urls !== undefined) k.add('terminal-urls', urls); // 20
   return { ...oneTargetForm(k), freeFroms: free };
 }
 
