@@ -14,13 +14,17 @@ const FLAG = /^--remap-path-prefix[= ]/;
  * in free text (a sibling dir may be called `ws=old`), so normaliseText left the checkout's
  * own path exact in `--remap-path-prefix=/ci/ws=.`: every crate of such a build missed in a
  * checkout elsewhere, though the flag makes its outputs the same there. rustc splits the
- * value at its last `=`, and so does this; FROM and TO are then each normalised alone.
+ * value at its last `=`, and so does this; FROM is then normalised alone. TO is kept as given:
+ * rustc writes it into the outputs (`file!()`, panic locations, debuginfo), where no rewriting
+ * reaches it, so normalised, `--remap-path-prefix=src=<checkout>/mapped` in a second checkout hit
+ * with a binary whose `file!()` named the first (a wrong-hits sweep's, bench/sweep). A TO naming
+ * no prefix's path (`.`, `/build`, cargo's trim-paths) keys as it did.
  */
 export function normaliseKeyedArg(text: string, table: PrefixTable, free: readonly string[] = []): string {
   const flag = FLAG.exec(text)?.[0];
   const remap = flag === undefined ? undefined : splitRemap(text.slice(flag.length));
   if (!remap) return table.normaliseText(text);
-  return flag + (free.includes(remap.from) ? COVERS_NOTHING : normaliseFrom(remap.from, table)) + '=' + table.normaliseText(remap.to);
+  return flag + (free.includes(remap.from) ? COVERS_NOTHING : normaliseFrom(remap.from, table)) + '=' + remap.to;
 }
 
 /** How the key holds a FROM of freeFroms(): one that rewrites nothing of the call's outputs, whatever it names. */

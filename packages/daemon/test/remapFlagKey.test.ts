@@ -27,6 +27,7 @@ t.test('a FROM is keyed as the target dir\'s ancestor only where it is one, in b
   t.equal(key('--remap-path-prefix /ci/ws=/build'), '--remap-path-prefix @@sc:target@@/..=/build', 'as namedArgs joins the flag and its value: the same (a checkout elsewhere hits)');
   t.equal(key('--remap-path-prefix=/ci/ws/target=/t'), '--remap-path-prefix=@@sc:target@@=/t', 'the target dir itself: not its parent (that remap writes other paths)');
   t.not(key('--remap-path-prefix=/ci/ws/src=/s'), key('--remap-path-prefix=/ci/ws/lib=/s'), 'two dirs beside the target dir are no ancestor of it: keyed apart');
+  t.equal(key('--remap-path-prefix=src=/ci/ws/target/mapped'), '--remap-path-prefix=src=/ci/ws/target/mapped', 'a TO under a prefix is kept: rustc writes it into file!() and debuginfo');
 });
 
 // A target dir named with `..` reaches rustc as written (`/ci/ws/../t`): rustc's FROM `/ci/ws` covers
