@@ -13,6 +13,8 @@ pub fn var() -> Option<&'static str> { option_env!("SWEEP_VAR") }
 pub fn at() -> &'static str { file!() }
 // Edition 2024 warns here with an error code (warning[E0133]), which -Z terminal-urls links.
 pub unsafe fn read(p: *const u8) -> u8 { *p }
+// Under --check-cfg, a warning that lists the values expected.
+#[cfg(sweep = "zzz")] pub fn cfgd() {}
 pub fn c(v: &[u32]) -> u32 { let k = 2; v.iter().map(|x| x + k).sum() }
 #[inline] pub fn g<T: Copy + std::fmt::Debug>(t: T) -> String { format!("{t:?}") }
 pub fn boom(v: &[u8], i: usize) -> u8 { v[i] }
@@ -49,6 +51,14 @@ export const cases = [
   opt('--color always/never', ['--color=always'], ['--color=never']),
   opt('--color never/always', ['--color=never'], ['--color=always']),
   opt('--json short', ['--json=diagnostic-short'], []),
+  opt('human: --color none/always', [], ['--color=always'], { step: { human: true } }),
+  opt('human: --color always/none', ['--color=always'], [], { step: { human: true } }),
+  opt('human: --color never/auto', ['--color=never'], ['--color=auto'], { step: { human: true } }),
+  opt('human: --diagnostic-width', ['--diagnostic-width=40'], ['--diagnostic-width=200'], { step: { human: true } }),
+  opt('human: --error-format short', [], ['--error-format=short'], { step: { human: true } }),
+  opt('human: --error-format=human-unicode', [], ['-Zunstable-options', '--error-format=human-unicode'], { step: { human: true, bootstrap: true } }),
+  env('human: CLICOLOR_FORCE', {}, { CLICOLOR_FORCE: '1' }, { step: { human: true } }),
+  env('human: TERM/COLORTERM with terminal-urls', { TERM: 'dumb' }, { TERM: 'xterm-256color', COLORTERM: 'truecolor' }, { step: { human: true, bootstrap: true, args: ['--color=always', '-Z', 'terminal-urls=auto'] } }),
   opt('--json unicode', [], ['--json=diagnostic-unicode'], Z),
   opt('--explain', ['--explain', 'E0001'], ['--explain', 'E0002']),
   opt('--print crate-name=file', ['--print=crate-name={OUT}/pn.txt'], ['--print=crate-name={OUT}/pn2.txt']),
@@ -67,6 +77,8 @@ export const cases = [
   moved('--env-set path', ['-Zunstable-options', '--env-set', 'SWEEP_VAR={CO}/x'], Z),
   opt('--env-set', ['-Zunstable-options', '--env-set', 'SWEEP_VAR=one'], ['-Zunstable-options', '--env-set', 'SWEEP_VAR=two'], Z),
   moved('--cfg path', ['--cfg', 'sweep="{CO}"']),
+  moved('--check-cfg path', ['--check-cfg', 'cfg(sweep, values("{CO}"))']),
+  opt('--check-cfg', ['--check-cfg', 'cfg(sweep, values("a"))'], ['--check-cfg', 'cfg(sweep, values("b"))']),
   opt('-L native dir', ['-L', 'native={CO}/n1'], ['-L', 'native={CO}/n2']),
   opt('-L relative', ['-L', 'native=n1'], ['-L', 'native=n2']),
   opt('-L outside', ['-L', 'native={ROOT}/o1'], ['-L', 'native={ROOT}/o2']),
@@ -106,6 +118,17 @@ export const cases = [
   opt('-Z print-mono-items', ['-Z', 'print-mono-items'], ['-Z', 'print-mono-items'], Z),
   opt('-Z print-vtable-sizes', ['-Z', 'print-vtable-sizes'], ['-Z', 'print-vtable-sizes'], Z),
   opt('-Z hir-stats', ['-Z', 'hir-stats'], ['-Z', 'hir-stats'], Z),
+  opt('-Z macro-stats', ['-Z', 'macro-stats'], ['-Z', 'macro-stats'], Z),
+  opt('-Z print-codegen-stats', ['-Z', 'print-codegen-stats'], ['-Z', 'print-codegen-stats'], Z),
+  opt('-Z print-llvm-passes', ['-Z', 'print-llvm-passes'], ['-Z', 'print-llvm-passes'], Z),
+  opt('-Z trace-macros', ['-Z', 'trace-macros'], ['-Z', 'trace-macros'], Z),
+  opt('-Z verbose-internals', ['-Z', 'verbose-internals'], ['-Z', 'verbose-internals'], Z),
+  opt('-Z ui-testing', ['-Z', 'ui-testing'], ['-Z', 'ui-testing'], Z),
+  opt('-Z write-long-types-to-disk', ['-Z', 'write-long-types-to-disk=no'], ['-Z', 'write-long-types-to-disk=no'], Z),
+  opt('-Z ignore-directory-in-diagnostics-source-blocks', ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], Z),
+  moved('-Z ignore-directory-in-diagnostics-source-blocks', ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], Z),
+  moved('-Z remap-cwd-prefix into the checkout', ['-Z', 'remap-cwd-prefix={CO}/cwd'], Z),
+  opt('-Z simulate-remapped-rust-src-base', ['-Z', 'simulate-remapped-rust-src-base=/rustc/sim'], ['-Z', 'simulate-remapped-rust-src-base=/rustc/sim'], Z),
   opt('-Z input-stats', ['-Z', 'input-stats'], ['-Z', 'input-stats'], Z),
   opt('-Z profile-closures', ['-Z', 'profile-closures'], ['-Z', 'profile-closures'], Z),
   opt('-Z self-profile', ['-Z', 'self-profile={CO}/prof'], ['-Z', 'self-profile={CO}/prof'], Z),

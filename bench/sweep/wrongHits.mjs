@@ -48,15 +48,15 @@ function checkout(name, kind, files) {
 }
 
 /** The arguments cargo would give for `kind`, then the case's own. */
-function commandLine(kind, co, extra) {
+function commandLine(kind, co, extra, human) {
   const out = join(co, 'target/debug/deps');
   const src = kind === 'bin' ? 'src/main.rs' : 'src/lib.rs';
   const emit = kind === 'bin' ? 'dep-info,link' : 'dep-info,metadata,link';
   return [
     '--crate-name', 'swept', '--edition=2024', src, '--error-format=json', '--json=diagnostic-rendered-ansi,artifacts,future-incompat',
     '--crate-type', kind, `--emit=${emit}`, '-C', 'embed-bitcode=no', '-C', 'debuginfo=2', '-C', 'metadata=5eed', '-C', 'extra-filename=-5eed',
-    '--out-dir', out, '-L', `dependency=${out}`, ...extra.map((a) => expand(a, co)),
-  ];
+    '--out-dir', out, '-L', `dependency=${out}`,
+  ].filter((a) => !(human && /^--(error-format|json)=/.test(a))).concat(extra.map((a) => expand(a, co)));
 }
 
 function cargoEnv(co, kind) {
@@ -85,7 +85,7 @@ function clean(co, extras) {
 }
 
 function run(co, kind, step, plain, session) {
-  const args = commandLine(kind, co, step.args ?? []);
+  const args = commandLine(kind, co, step.args ?? [], step.human);
   const env = { ...baseEnv, ...cargoEnv(co, kind), ...(nightly ? {} : step.bootstrap ? { RUSTC_BOOTSTRAP: '1' } : {}), SPLITCACHE_SESSION: session };
   for (const [k, v] of Object.entries(step.env ?? {})) if (v === undefined) delete env[k]; else env[k] = expand(v, co);
   const [cmd, cmdArgs] = plain ? [rustc, args] : [wrapper, [rustc, ...args]];
@@ -141,7 +141,8 @@ let n = 0;
 const baseline = {};
 const results = [];
 for (const c of cases) {
-  if (!only.test(c.name) || (c.nightly && !nightly) || (c.stable && nightly)) continue;
+  // The baseline always runs: the other-checkout cases are judged against it.
+  if ((!only.test(c.name) && !c.name.startsWith('baseline')) || (c.nightly && !nightly) || (c.stable && nightly)) continue;
   for (const kind of c.kinds ?? ['lib', 'bin']) {
     const id = `${String(++n).padStart(3, '0')}`;
     const extras = (c.extras ?? []).map((x) => expand(x, join(root, 'x')));
