@@ -9,6 +9,7 @@ import { callSysroot, customSysrootLibs } from './customSysroot.js';
 import { rustSourceTrees } from './rustSource.js';
 import { freeFroms, normaliseKeyedArg, realCwdRemap, remapFroms } from './remapFlagKey.js';
 import { oneTargetForm } from './targetForm.js';
+import { packedDwarfPlace } from './profileDirs.js';
 import { remapKeyText } from './remap.js';
 import { inputOnDisk } from './inputPath.js';
 import { keyedJsonArg } from './diagnosticForm.js';
@@ -16,8 +17,6 @@ import { nativeLibDigests, unnamedDigest, unnamedLibs } from './librarySearch.js
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 import { cargoEnvValue } from './cargoEnvValue.js';
 import { terminalUrlsAuto } from './terminalUrls.js';
-
-export { keyedCargoEnv, keyedRustcEnv };
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -267,9 +266,10 @@ export interface ManifestKey {
  *     (`rust-src`, `rustc-dev`: rustSource.ts), where there: with one, std's
  *     code inlined into a crate names it, not `/rustc/<commit>/…`. Keys
  *     change only where one is installed.
- * 20. With `-Z terminal-urls=auto`: whether rustc links error codes in this
- *     environment (COLORTERM and TERM: terminalUrls.ts). Keys change only for
- *     such calls: no new CACHE_VERSION.
+ * 20. With `-Z terminal-urls=auto`: whether rustc links error codes here
+ *     (COLORTERM and TERM: terminalUrls.ts). 21. With `-C split-debuginfo=packed`
+ *     and debug info: the out-dir's profile dir place (profileDirs.ts), which
+ *     the objects name their `.dwo` files under. Keys change only for such calls.
  * Each result stored under a key adds the digests of every file its dep-info
  * named (read where the path leads from the cwd, never resolved lexically:
  * inputPath.ts) and of the files the assembler read for asm! code
@@ -348,8 +348,9 @@ export async function buildManifestKey(
     if (froms.length > 0) k.add('remap-real-cwd', realCwdRemap(froms, realCwd)); // 18
   }
   for (const tree of sourceTrees) k.add('rust-source', table.normalise(tree)); // 19
-  const urls = terminalUrlsAuto(inv, env);
+  const urls = terminalUrlsAuto(inv, env), packed = packedDwarfPlace(inv, cwd, table);
   if (urls !== undefined) k.add('terminal-urls', urls); // 20
+  if (packed !== undefined) k.add('packed-debuginfo-profile', packed); // 21
   return { ...oneTargetForm(k), freeFroms: free };
 }
 

@@ -1,4 +1,6 @@
+import { isAbsolute } from 'node:path';
 import type { PrefixEntry, PrefixTable } from '@splitcache/paths';
+import { hasDebuginfo, writesCode, type Invocation } from '@splitcache/rustc';
 
 /**
  * The profile dir is a prefix of its own (`<target>/<profile>`), as the target dir is: a custom
@@ -11,7 +13,9 @@ import type { PrefixEntry, PrefixTable } from '@splitcache/paths';
  * strip, split-debuginfo, incremental) and through `-C metadata`, all keyed; `PROFILE`, which
  * names the profile a custom one inherits, reaches only a build script's run, whose outputs are
  * inputs. What a crate compiles in from under the dir (code `include!`d from OUT_DIR: its spans
- * name the file, in the rlib's metadata and in panic locations) pins the dir: envDepValue.ts.
+ * name the file, in the rlib's metadata and in panic locations) pins the dir: envDepValue.ts; so
+ * does `-C split-debuginfo=packed`, whose objects name their `.dwo` files under the out-dir
+ * (packedDwarfPlace).
  *
  * - `profile`: `<target>/<profile>`, the host's (build scripts, proc-macros, and every crate
  *   of a build without `--target`);
@@ -95,4 +99,18 @@ export function pinnedToProfile(normalised: string, raw: string, table: PrefixTa
 /** A recorded value without pinnedToProfile's suffix: the path it names. */
 export function unpinned(value: string): string {
   return value.replace(PIN, '');
+}
+
+/**
+ * For a call whose objects name split DWARF by absolute path though it is shared across target
+ * dirs (`-C split-debuginfo=packed` with debug info, writing code: each skeleton unit names its
+ * `.dwo` under the out-dir, in the rlib's objects and in every binary linked from them): the
+ * profile dir's place of its out-dir, keyed (manifestKey.ts, item 20), else undefined. Under the
+ * profile dir's placeholder alone, `--profile pk2` (`inherits = "pk"`) got pk's rlibs and bins,
+ * naming `target/pk/deps/*.dwo`: not the bytes a plain build writes.
+ */
+export function packedDwarfPlace(inv: Invocation, cwd: string, table: PrefixTable): string | undefined {
+  if (inv.codegen.get('split-debuginfo') !== 'packed' || !hasDebuginfo(inv) || !writesCode(inv)) return undefined;
+  const out = inv.outDir === undefined ? cwd : isAbsolute(inv.outDir) ? inv.outDir : `${cwd}/${inv.outDir}`;
+  return profilePlace(out, table) ?? 'none';
 }

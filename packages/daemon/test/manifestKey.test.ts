@@ -1,6 +1,7 @@
 import t from 'tap';
 import { parseInvocation } from '@splitcache/rustc';
-import { keyedArgs, keyedCargoEnv, keyedRustcEnv } from '../src/manifestKey.js';
+import { keyedArgs } from '../src/manifestKey.js';
+import { keyedCargoEnv, keyedRustcEnv } from '../src/keyedEnv.js';
 
 const BASE = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'opt-level=3', '--out-dir', '/w/target/release/deps'];
 const names = (extra: string[]) => keyedArgs(parseInvocation([...BASE, ...extra])).map(([n]) => n);
