@@ -105,7 +105,7 @@ export function unpinned(value: string): string {
  * For a call whose objects name split DWARF by absolute path though it is shared across target
  * dirs (`-C split-debuginfo=packed` with debug info, writing code: each skeleton unit names its
  * `.dwo` under the out-dir, in the rlib's objects and in every binary linked from them): the
- * profile dir's place of its out-dir, keyed (manifestKey.ts, item 20), else undefined. Under the
+ * profile dir's place of its out-dir, keyed (manifestKey.ts, item 21), else undefined. Under the
  * profile dir's placeholder alone, `--profile pk2` (`inherits = "pk"`) got pk's rlibs and bins,
  * naming `target/pk/deps/*.dwo`: not the bytes a plain build writes.
  */
