@@ -135,8 +135,8 @@ export interface ManifestKey {
  *     split at its last `=`, as rustc splits it, and FROM normalised alone
  *     (remapFlagKey.ts): in the whole text, FROM ends at an `=`, which
  *     ends no path, so the checkout's own path stayed exact and a checkout
- *     elsewhere missed every crate. TO is kept as given: rustc writes it
- *     into file!() and debuginfo (keys change only where it names a prefix). No new CACHE_VERSION: a normalised text
+ *     elsewhere missed every crate. TO is kept as given (`-Zremap-cwd-prefix`'s
+ *     too): rustc writes it into file!() and debuginfo (keys change only where it names a prefix). No new CACHE_VERSION: a normalised text
  *     expands back to the one argument under a call's own prefix table, so an
  *     old key still names what it named; such calls just get new keys. An
  *     absolute FROM that covers no path of the call (nor lies under one) is

@@ -7,6 +7,8 @@ import { PROFILE_PREFIXES } from './profileDirs.js';
 
 /** `--remap-path-prefix=FROM=TO`, or `--remap-path-prefix FROM=TO` as namedArgs() joins a flag and its value. */
 const FLAG = /^--remap-path-prefix[= ]/;
+/** `-Zremap-cwd-prefix=TO` (or `-Z remap_cwd_prefix=TO`): a remap whose FROM is the working dir, given by TO alone. */
+const CWD_TO = /^-Z ?remap[-_]cwd[-_]prefix=/;
 
 /**
  * A keyed argument's text with its machine-specific prefixes replaced (item 3 of the key).
@@ -21,6 +23,10 @@ const FLAG = /^--remap-path-prefix[= ]/;
  * no prefix's path (`.`, `/build`, cargo's trim-paths) keys as it did.
  */
 export function normaliseKeyedArg(text: string, table: PrefixTable, free: readonly string[] = []): string {
+  // Its TO is written into the outputs as a --remap-path-prefix's is: normalised, one naming the
+  // checkout (`-Zremap-cwd-prefix=<checkout>/x`) let a second checkout hit with a binary whose
+  // debuginfo named the first, beside a --remap-path-prefix that made all else the same.
+  if (CWD_TO.test(text)) return text;
   const flag = FLAG.exec(text)?.[0];
   const remap = flag === undefined ? undefined : splitRemap(text.slice(flag.length));
   if (!remap) return table.normaliseText(text);

@@ -28,6 +28,10 @@ t.test('a FROM is keyed as the target dir\'s ancestor only where it is one, in b
   t.equal(key('--remap-path-prefix=/ci/ws/target=/t'), '--remap-path-prefix=@@sc:target@@=/t', 'the target dir itself: not its parent (that remap writes other paths)');
   t.not(key('--remap-path-prefix=/ci/ws/src=/s'), key('--remap-path-prefix=/ci/ws/lib=/s'), 'two dirs beside the target dir are no ancestor of it: keyed apart');
   t.equal(key('--remap-path-prefix=src=/ci/ws/target/mapped'), '--remap-path-prefix=src=/ci/ws/target/mapped', 'a TO under a prefix is kept: rustc writes it into file!() and debuginfo');
+  for (const arg of ['-Zremap-cwd-prefix=/ci/ws/target/mapped', '-Z remap-cwd-prefix=/ci/ws/target/mapped', '-Zremap_cwd_prefix=/ci/ws/target/mapped']) {
+    t.equal(key(arg), arg, `${arg}: its TO kept likewise`);
+  }
+  t.equal(key('-Zremap-cwd-prefix=.'), '-Zremap-cwd-prefix=.', 'and `.`, as before');
 });
 
 // A target dir named with `..` reaches rustc as written (`/ci/ws/../t`): rustc's FROM `/ci/ws` covers
