@@ -3,7 +3,7 @@
 // A step: args (after cargo's own, expanded: {CO} checkout, {OUT} out dir, {ROOT} sweep root),
 // env (undefined unsets), cwd, bootstrap (RUSTC_BOOTSTRAP=1 on stable, for -Z), files (extra
 // files of the checkout, under input/, kept between runs; executable). `extras`: paths outside the checkout to compare too.
-// `kinds`: lib, bin (both by default). `nightly`/`stable`: run on that toolchain only. `known`: a
+// `strict`: a moved case whose differences the baseline's do not excuse (its args remap the checkout). `kinds`: lib, bin (both by default). `nightly`/`stable`: run on that toolchain only. `known`: a
 // difference documented as a limit, reported as KNOWN.
 
 export const SOURCES = {
@@ -127,7 +127,8 @@ export const cases = [
   opt('-Z write-long-types-to-disk', ['-Z', 'write-long-types-to-disk=no'], ['-Z', 'write-long-types-to-disk=no'], Z),
   opt('-Z ignore-directory-in-diagnostics-source-blocks', ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], Z),
   moved('-Z ignore-directory-in-diagnostics-source-blocks', ['-Z', 'ignore-directory-in-diagnostics-source-blocks={CO}/src'], Z),
-  moved('-Z remap-cwd-prefix into the checkout', ['-Z', 'remap-cwd-prefix={CO}/cwd'], Z),
+  // Beside a remap of the checkout, which removes the baseline's differences: judged strictly.
+  moved('-Z remap-cwd-prefix into the checkout', ['--remap-path-prefix={CO}=/build', '-Z', 'remap-cwd-prefix={CO}/cwd'], { ...Z, case: { ...Z.case, strict: true } }),
   opt('-Z simulate-remapped-rust-src-base', ['-Z', 'simulate-remapped-rust-src-base=/rustc/sim'], ['-Z', 'simulate-remapped-rust-src-base=/rustc/sim'], Z),
   opt('-Z input-stats', ['-Z', 'input-stats'], ['-Z', 'input-stats'], Z),
   opt('-Z profile-closures', ['-Z', 'profile-closures'], ['-Z', 'profile-closures'], Z),

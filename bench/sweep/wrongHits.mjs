@@ -7,7 +7,7 @@
 // A difference is reported with the second call's outcome (hit, miss, passthrough): a hit
 // whose files differ from plain rustc's is a wrong hit. Not part of `npm test`; see README.md.
 //
-//   node bench/sweep/wrongHits.mjs [--toolchain stable|nightly] [--only REGEX] [--keep]
+//   node bench/sweep/wrongHits.mjs [--toolchain stable|nightly] [--only REGEX] [--root DIR] [--keep]
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, cpSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -17,6 +17,19 @@ import { cases, SOURCES } from './cases.mjs';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const wrapper = join(repo, 'bin/splitcache');
 const argv = process.argv.slice(2);
+const USAGE = 'usage: node bench/sweep/wrongHits.mjs [--toolchain stable|nightly] [--only REGEX] [--root DIR] [--keep]';
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`${USAGE}\n(--root: a new or empty dir, or one a sweep made; it is emptied first. See bench/sweep/README.md.)`);
+  process.exit(0);
+}
+// An option misspelt ran the whole sweep (about 10 minutes) with the defaults, --help too.
+for (let i = 0; i < argv.length; i++) {
+  if (['--toolchain', '--only', '--root'].includes(argv[i]) && i + 1 < argv.length) i++;
+  else if (argv[i] !== '--keep') {
+    console.error(`wrongHits: unknown or incomplete option ${argv[i]}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 const toolchain = opt('--toolchain', 'stable');
 const only = new RegExp(opt('--only', '.'));
@@ -25,6 +38,11 @@ const rustc = spawnSync('rustup', ['which', 'rustc', '--toolchain', toolchain], 
 if (!rustc) throw new Error(`no rustc for toolchain ${toolchain}`);
 const nightly = toolchain !== 'stable';
 
+// The root is emptied first: only one a sweep made (its stores/ dir) or an empty one, never a checkout given by mistake.
+if (existsSync(root) && readdirSync(root).length > 0 && !existsSync(join(root, 'stores'))) {
+  console.error(`wrongHits: ${root} holds files no sweep made; give --root a new or empty dir`);
+  process.exit(2);
+}
 rmSync(root, { recursive: true, force: true });
 mkdirSync(root, { recursive: true });
 const baseEnv = {
@@ -178,7 +196,8 @@ for (const c of cases) {
     // In another checkout a hit keeps the first one's paths (not only as text: in hashes too), as
     // the baseline case shows: a moved case's differences beyond the baseline's are its own.
     if (c.name.startsWith('baseline')) baseline[kind] = diffs;
-    const real = diffs.filter((d) => !d.startsWith('moved ') && !(coA !== coB && baseline[kind]?.includes(d)));
+    // A `strict` case remaps the checkout away, so its outputs are the same in either: no difference is excused.
+    const real = c.strict ? diffs : diffs.filter((d) => !d.startsWith('moved ') && !(coA !== coB && baseline[kind]?.includes(d)));
     // A call splitcache ran plainly is rustc's own run: random temp names (save-temps, incremental, self-profile) differ.
     const verdict = real.length > 0 && c.known ? 'KNOWN' : real.length === 0 ? (diffs.length ? 'same*' : 'same') : second.startsWith('passthrough') ? 'same~' : second.startsWith('hit') ? 'WRONG-HIT' : 'DIFFERS';
     const line = `${verdict.padEnd(9)} ${c.name} [${kind}] first=${first} second=${second}${diffs.length ? `  ${diffs.slice(0, 4).join('; ')}` : ''}${verdict === 'KNOWN' ? ` (${c.known})` : ''}`;
