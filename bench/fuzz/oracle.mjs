@@ -1,0 +1,60 @@
+// The fuzzer's oracle: what a build through splitcache must share with a plain build of the
+// same checkout, at the same path, with the same environment. Differences that docs/RELIABILITY.md
+// lists under "Known limits" are left out here, each with the limit it is.
+
+import { isProcMacro, hasLib } from './workspace.mjs'
+
+/**
+ * Crates whose .rlib/.rmeta may differ from a plain build's by design. Known limit "A proc-macro
+ * built by the split differs from a plain build's in 16 bytes" (its crate hash, SVH): so does
+ * the rlib of a `["cdylib", "rlib"]` call, and every crate that depends on such a crate records
+ * that hash. serde (with its derive) and serde_json sit above serde_derive.
+ */
+export function svhTainted(ws) {
+  const tainted = new Set(['serde', 'serde_json'])
+  const t = ws.members.map((m) => isProcMacro(m) || (m.kind === 'cdylib' && m.cdylibRlib) || m.reg.includes('serde'))
+  ws.members.forEach((m, i) => { if (m.deps.some((j) => t[j])) t[i] = true })
+  ws.members.forEach((m, i) => { if (t[i]) tainted.add(m.name) })
+  return tainted
+}
+
+/** Each file an artifact names, with its digest, or `skip` where the byte comparison is left out. */
+function fileTable(build, tainted) {
+  const table = {}
+  for (const a of build.artifacts) {
+    for (const f of a.files) {
+      let d = f.digest
+      // Known limit: the proc-macro's own .so carries its split crate hash (above).
+      if (a.kinds.includes('proc-macro')) d = 'skip'
+      else if (/\.(rlib|rmeta)$/.test(f.path) && tainted.has(a.name)) d = 'skip'
+      table[f.path] = d
+    }
+  }
+  return table
+}
+
+/** Lines naming each difference between a splitcache build and the plain build of the same step. */
+export function compare(sc, plain, ws) {
+  const out = []
+  if (sc.code !== plain.code) out.push(`exit code: splitcache ${sc.code}, plain ${plain.code}`)
+  const a = new Set(sc.diags)
+  const b = new Set(plain.diags)
+  for (const d of a) if (!b.has(d)) out.push(`diagnostic only through splitcache: ${d.slice(0, 600)}`)
+  for (const d of b) if (!a.has(d)) out.push(`diagnostic only in plain: ${d.slice(0, 600)}`)
+  const tainted = svhTainted(ws)
+  const ft = fileTable(sc, tainted)
+  const fp = fileTable(plain, tainted)
+  for (const [p, d] of Object.entries(ft)) {
+    if (!(p in fp)) out.push(`artifact only through splitcache: ${p}`)
+    else if (d !== 'skip' && fp[p] !== 'skip' && d !== fp[p]) out.push(`artifact differs: ${p}`)
+  }
+  for (const p of Object.keys(fp)) if (!(p in ft)) out.push(`artifact only in plain: ${p}`)
+  for (const [bin, o] of Object.entries(sc.runs ?? {})) {
+    if ((plain.runs ?? {})[bin] !== o) out.push(`run of ${bin} differs:\n  splitcache: ${o.slice(0, 800)}\n  plain:      ${String(plain.runs?.[bin]).slice(0, 800)}`)
+  }
+  const faults = sc.stderr.split('\n').filter((l) => /SPLITCACHE_|splitcache:/.test(l))
+  for (const l of faults) out.push(`splitcache line: ${l.slice(0, 400)}`)
+  return out
+}
+
+export { hasLib }

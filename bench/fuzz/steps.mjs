@@ -1,0 +1,86 @@
+// One random step of the fuzzer: a change to the model (an edit, a revert, an env var, a flag,
+// a profile, a command) or to the checkout itself (touch, clean, a copy to another directory).
+// Each returns a line saying what it did, and `quiet: true` where nothing that matters changed,
+// so that any miss the build then has is needless.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { hasLib, isProcMacro } from './workspace.mjs'
+
+const WEIGHTS = {
+  body: 6, sig: 2, ws: 3, warn: 2, helper: 2, revert: 6, data: 3, buildInput: 2, touch: 3,
+  feature: 2, settings: 2, env: 4, rustflags: 2, profile: 3, cmd: 3, clean: 1, move: 2, toolchain: 1,
+}
+
+/** Snapshots of each member's editable fields, for reverts. */
+export function remember(history, ws) {
+  ws.members.forEach((m, i) => {
+    const h = (history[i] ??= [])
+    const snap = JSON.stringify({ src: m.src, data: m.data, buildInput: m.buildInput })
+    if (!h.includes(snap)) h.push(snap)
+  })
+}
+
+export function randomStep(r, ws, history, ctx) {
+  const kind = r.weighted(WEIGHTS)
+  const i = r.int(0, ws.members.length - 1)
+  const m = ws.members[i]
+  switch (kind) {
+    case 'body': m.src.v = r.int(1, 999); return { what: `body ${m.name} v=${m.src.v}` }
+    case 'sig': m.src.sig ^= 1; return { what: `signature ${m.name} sig=${m.src.sig}` }
+    case 'ws': m.src.ws = r.int(0, 3); return { what: `whitespace ${m.name} ws=${m.src.ws}` }
+    case 'warn': m.src.warn = r.int(0, 2); return { what: `warnings ${m.name} warn=${m.src.warn}` }
+    case 'helper': m.src.helper = r.int(1, 9); return { what: `#[path] module ${m.name} helper=${m.src.helper}` }
+    case 'revert': {
+      const snaps = history[i] ?? []
+      if (!snaps.length) return { what: 'revert: nothing to revert' }
+      const k = r.int(0, snaps.length - 1)
+      Object.assign(m, structuredClone(JSON.parse(snaps[k])))
+      return { what: `revert ${m.name} to snapshot ${k}` }
+    }
+    case 'data': m.data = r.int(1, 99); return { what: `data ${m.name} data=${m.data}` }
+    case 'buildInput': m.buildInput = r.int(1, 99); return { what: `build input ${m.name} =${m.buildInput}${m.build ? '' : ' (unused)'}` }
+    case 'touch': {
+      const files = listFiles(ctx.dir).filter((f) => /\.(rs|txt|bin)$/.test(f))
+      const f = r.pick(files)
+      const t = new Date()
+      fs.utimesSync(path.join(ctx.dir, f), t, t)
+      return { what: `touch ${f}`, quiet: true }
+    }
+    case 'feature': {
+      const libs = m.deps.filter((j) => hasLib(ws.members[j]) && !isProcMacro(ws.members[j]))
+      if (!libs.length) return { what: `feature: ${m.name} has no lib dep` }
+      const j = r.pick(libs)
+      m.depExtra[j] = !m.depExtra[j]
+      return { what: `feature ${m.name} -> m${j}/extra=${m.depExtra[j]}` }
+    }
+    case 'settings': {
+      const k = r.pick(['devOpt', 'devDebug', 'fuzzDebug'])
+      ws.settings[k] = k === 'devOpt' ? r.int(0, 1) : r.pick([0, 1, 2])
+      return { what: `profile setting ${k}=${ws.settings[k]}` }
+    }
+    case 'env': {
+      const k = r.pick(['SC_FUZZ_OPT', 'SC_FUZZ_BUILD', 'SC_FUZZ_REQ'])
+      const v = r.pick(k === 'SC_FUZZ_REQ' ? ['req1', 'req2', 'req1', undefined] : ['o1', 'o2', undefined])
+      if (v === undefined) delete ws.env[k]; else ws.env[k] = v
+      return { what: `env ${k}=${v ?? '(unset)'}` }
+    }
+    case 'rustflags': ws.rustflags = r.pick(['', '', '--cfg fuzz_flag', '-C debuginfo=1', '-C opt-level=1', '-W missing-docs']); return { what: `RUSTFLAGS="${ws.rustflags}"` }
+    case 'profile': ws.profile = r.pick(['dev', 'release', 'fuzz']); return { what: `profile ${ws.profile}` }
+    case 'cmd': ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test']); return { what: `command ${ws.cmd}` }
+    case 'clean': ctx.clean = r.pick(['cargo clean', 'rm -rf target']); return { what: ctx.clean }
+    case 'move': ctx.move = { keepTarget: r.chance(0.5) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}`, quiet: !ctx.move.keepTarget ? 'moved' : 'moved' }
+    case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
+  }
+  throw new Error(kind)
+}
+
+export function listFiles(dir, rel = '') {
+  const out = []
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    if (e.name === 'target' || e.name.startsWith('.')) continue
+    const p = path.join(rel, e.name)
+    if (e.isDirectory()) out.push(...listFiles(dir, p)); else out.push(p)
+  }
+  return out
+}
