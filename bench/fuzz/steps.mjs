@@ -69,7 +69,7 @@ export function randomStep(r, ws, history, ctx) {
     case 'profile': ws.profile = r.pick(['dev', 'release', 'fuzz']); return { what: `profile ${ws.profile}` }
     case 'cmd': ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test']); return { what: `command ${ws.cmd}` }
     case 'clean': ctx.clean = r.pick(['cargo clean', 'rm -rf target']); return { what: ctx.clean }
-    case 'move': ctx.move = { keepTarget: r.chance(0.5) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}`, quiet: !ctx.move.keepTarget ? 'moved' : 'moved' }
+    case 'move': ctx.move = { keepTarget: r.chance(0.5) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}` }
     case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
   }
   throw new Error(kind)
