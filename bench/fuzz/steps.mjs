@@ -9,14 +9,14 @@ import { hasLib, isProcMacro } from './workspace.mjs'
 
 const WEIGHTS = {
   body: 6, sig: 2, ws: 3, warn: 2, helper: 2, revert: 6, data: 3, buildInput: 2, touch: 3,
-  feature: 2, settings: 2, env: 4, rustflags: 2, profile: 3, cmd: 3, clean: 1, move: 2, toolchain: 1,
+  feature: 2, settings: 2, env: 4, rustflags: 2, profile: 3, cmd: 3, clean: 1, move: 2, toolchain: 1, buildRs: 1, configEnv: 1,
 }
 
 /** Snapshots of each member's editable fields, for reverts. */
 export function remember(history, ws) {
   ws.members.forEach((m, i) => {
     const h = (history[i] ??= [])
-    const snap = JSON.stringify({ src: m.src, data: m.data, buildInput: m.buildInput })
+    const snap = JSON.stringify({ src: m.src, data: m.data, buildInput: m.buildInput, buildV: m.buildV ?? 0 })
     if (!h.includes(snap)) h.push(snap)
   })
 }
@@ -55,8 +55,12 @@ export function randomStep(r, ws, history, ctx) {
       return { what: `feature ${m.name} -> m${j}/extra=${m.depExtra[j]}` }
     }
     case 'settings': {
-      const k = r.pick(['devOpt', 'devDebug', 'fuzzDebug'])
-      ws.settings[k] = k === 'devOpt' ? r.int(0, 1) : r.pick([0, 1, 2])
+      const choices = {
+        devOpt: [0, 1], devDebug: [0, 1, 2], fuzzDebug: [0, 1, 2], devSplit: ['off', 'unpacked', 'packed'],
+        devAssert: [true, false], fuzzLto: ['false', 'thin', 'fat'], fuzzCgu: [1, 16], panic: ['unwind', 'abort'],
+      }
+      const k = r.pick(Object.keys(choices))
+      ws.settings[k] = r.pick(choices[k])
       return { what: `profile setting ${k}=${ws.settings[k]}` }
     }
     case 'env': {
@@ -65,11 +69,13 @@ export function randomStep(r, ws, history, ctx) {
       if (v === undefined) delete ws.env[k]; else ws.env[k] = v
       return { what: `env ${k}=${v ?? '(unset)'}` }
     }
-    case 'rustflags': ws.rustflags = r.pick(['', '', '--cfg fuzz_flag', '-C debuginfo=1', '-C opt-level=1', '-W missing-docs']); return { what: `RUSTFLAGS="${ws.rustflags}"` }
+    case 'rustflags': ws.rustflags = r.pick(['', '', '--cfg fuzz_flag', '-C debuginfo=1', '-C opt-level=1', '-W missing-docs', '--remap-path-prefix=/tmp=/T', '-C codegen-units=1', '-C target-cpu=native', '-C strip=symbols']); return { what: `RUSTFLAGS="${ws.rustflags}"` }
     case 'profile': ws.profile = r.pick(['dev', 'release', 'fuzz']); return { what: `profile ${ws.profile}` }
     case 'cmd': ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test']); return { what: `command ${ws.cmd}` }
     case 'clean': ctx.clean = r.pick(['cargo clean', 'rm -rf target']); return { what: ctx.clean }
     case 'move': ctx.move = { keepTarget: r.chance(0.5) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}` }
+    case 'buildRs': m.buildV = r.int(0, 3); return { what: `build script ${m.name} v=${m.buildV}${m.build ? '' : ' (none)'}` }
+    case 'configEnv': ws.configEnv = r.int(0, 2); return { what: `.cargo/config.toml [env] variant ${ws.configEnv}` }
     case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
   }
   throw new Error(kind)

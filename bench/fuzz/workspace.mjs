@@ -48,7 +48,8 @@ export function newModel(r) {
   })
   return {
     members, toolchain: 'stable', profile: 'dev', cmd: 'build', rustflags: '',
-    env: { SC_FUZZ_REQ: 'req1' }, settings: { devOpt: 0, devDebug: 2, fuzzDebug: 0 },
+    env: { SC_FUZZ_REQ: 'req1' }, configEnv: 0,
+    settings: { devOpt: 0, devDebug: 2, fuzzDebug: 0, devSplit: 'off', devAssert: true, fuzzLto: 'false', fuzzCgu: 16, panic: 'unwind' },
   }
 }
 
@@ -133,7 +134,7 @@ ${gen}`
 function describeExpr(m) {
   const gen = m.build ? ' + GEN + GEN_TXT + gen_where() + env!("GEN_STAMP") + if cfg!(has_gen) { "has_gen" } else { "no_gen" }' : ''
   const req = m.usesReq ? ' + env!("SC_FUZZ_REQ")' : ''
-  return `String::new() + file!() + ":" + &line!().to_string() + " " + module_path!() + " " + concat!(env!("CARGO_MANIFEST_DIR"), "/data/msg.txt") + " " + option_env!("SC_FUZZ_OPT").unwrap_or("no-opt") + DATA + &BYTES.len().to_string() + if cfg!(debug_assertions) { "dbg" } else { "rel" } + if cfg!(feature = "extra") { "extra" } else { "" }${req}${gen}`
+  return `String::new() + file!() + ":" + &line!().to_string() + " " + module_path!() + " " + concat!(env!("CARGO_MANIFEST_DIR"), "/data/msg.txt") + " " + option_env!("SC_FUZZ_OPT").unwrap_or("no-opt") + option_env!("SC_FUZZ_PATH").unwrap_or("no-path") + DATA + &BYTES.len().to_string() + if cfg!(debug_assertions) { "dbg" } else { "rel" } + if cfg!(feature = "extra") { "extra" } else { "" }${req}${gen}`
 }
 
 function libSrc(ws, m) {
@@ -178,7 +179,7 @@ fn main() {
 `
 }
 
-const buildRs = `use std::{env, fs, path::Path};
+const buildRs = (v) => `use std::{env, fs, path::Path};
 fn main() {
     println!("cargo:rerun-if-changed=build-input.txt");
     println!("cargo:rerun-if-env-changed=SC_FUZZ_BUILD");
@@ -190,7 +191,7 @@ fn main() {
     fs::write(Path::new(&out).join("gen.txt"), input.as_bytes()).unwrap();
     println!("cargo:rustc-check-cfg=cfg(has_gen)");
     if !v.is_empty() { println!("cargo:rustc-cfg=has_gen"); }
-    println!("cargo:rustc-env=GEN_STAMP={}", v.len());
+    println!("cargo:rustc-env=GEN_STAMP={}-${v}", v.len());
 }
 `
 
@@ -199,8 +200,12 @@ export function render(ws) {
   const files = {}
   const s = ws.settings
   files['Cargo.toml'] = `[workspace]\nresolver = "2"\nmembers = [${ws.members.map((m) => `"${m.name}"`).join(', ')}]\n\n` +
-    `[profile.dev]\nopt-level = ${s.devOpt}\ndebug = ${s.devDebug}\n\n[profile.fuzz]\ninherits = "release"\ndebug = ${s.fuzzDebug}\n`
-  files['.cargo/config.toml'] = `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = "${REGISTRY}"\n`
+    `[profile.dev]\nopt-level = ${s.devOpt}\ndebug = ${s.devDebug}\nsplit-debuginfo = "${s.devSplit}"\ndebug-assertions = ${s.devAssert}\n\n` +
+    `[profile.release]\npanic = "${s.panic}"\n\n` +
+    `[profile.fuzz]\ninherits = "release"\ndebug = ${s.fuzzDebug}\nlto = ${s.fuzzLto === 'false' ? 'false' : `"${s.fuzzLto}"`}\ncodegen-units = ${s.fuzzCgu}\n`
+  // An [env] of cargo's config reaches rustc as the caller's env does; `relative` makes it a path into the checkout.
+  const configEnv = ['', '\n[env]\nSC_FUZZ_OPT = "from-config"\n', '\n[env]\nSC_FUZZ_PATH = { value = "m0/data", relative = true }\n'][ws.configEnv ?? 0]
+  files['.cargo/config.toml'] = `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = "${REGISTRY}"\n${configEnv}`
   for (const m of ws.members) {
     const d = m.name + '/'
     files[d + 'Cargo.toml'] = manifest(ws, m)
@@ -210,7 +215,7 @@ export function render(ws) {
     files[d + 'src/extra/helper.rs'] = `pub fn h() -> u32 { ${m.src.helper} }\n`
     files[d + 'data/msg.txt'] = `message ${m.data}\n`
     files[d + 'data/sub/blob.bin'] = 'b'.repeat(m.data % 7) + '\u0001\n'
-    if (m.build) { files[d + 'build.rs'] = buildRs; files[d + 'build-input.txt'] = `input ${m.buildInput}\n` }
+    if (m.build) { files[d + 'build.rs'] = buildRs(m.buildV ?? 0); files[d + 'build-input.txt'] = `input ${m.buildInput}\n` }
     if (m.tests) files[d + 'tests/it.rs'] = `#[test]\nfn it_works() {\n    assert!(${m.name}::value() > 0);\n    println!("{}", ${m.name}::describe());\n}\n`
     if (m.example) files[d + 'examples/ex.rs'] = `fn main() {\n    println!("{}", ${m.name}::describe());\n}\n`
   }
