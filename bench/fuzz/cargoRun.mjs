@@ -20,8 +20,9 @@ export function buildEnv(ws, extra) {
   return env
 }
 
+// --keep-going: a failing build builds all it can, so which crates it reaches is no matter of scheduling.
 export function cargoArgs(ws) {
-  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...PROFILES[ws.profile], '-j', '2', '--offline', '--message-format=json']
+  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...PROFILES[ws.profile], '-j', '2', '--keep-going', '--offline', '--message-format=json']
 }
 
 const digest = (p) => {

@@ -92,7 +92,7 @@ for (let step = 0; step <= o.steps; step++) {
     if (again.code !== 0) found.push(`second build exited ${again.code}`)
     if (stale.length) found.push(`second build not Fresh: ${stale.join(', ')}`)
   }
-  if (misses > 0 && !inherited && (s.quiet === true || seen.get(sig) === 0)) found.push(`needless misses (${misses}) after a step that changed nothing that matters: ${calls.filter((l) => / miss /.test(l)).join(' | ')}`)
+  if (misses > 0 && !inherited && seen.get(sig) === 0) found.push(`needless misses (${misses}) in a state built before (${s.quiet ? 'a touch' : 'a revisit'}): ${calls.filter((l) => / miss /.test(l)).join(' | ')}`)
   seen.set(sig, sc.code)
   swap('target', '.sc-target')
   swap('.plain-target', 'target')

@@ -217,7 +217,7 @@ export function render(ws) {
     files[d + 'data/sub/blob.bin'] = 'b'.repeat(m.data % 7) + '\u0001\n'
     if (m.build) { files[d + 'build.rs'] = buildRs(m.buildV ?? 0); files[d + 'build-input.txt'] = `input ${m.buildInput}\n` }
     if (m.tests) files[d + 'tests/it.rs'] = `#[test]\nfn it_works() {\n    assert!(${m.name}::value() > 0);\n    println!("{}", ${m.name}::describe());\n}\n`
-    if (m.example) files[d + 'examples/ex.rs'] = `fn main() {\n    println!("{}", ${m.name}::describe());\n}\n`
+    if (m.example) files[d + `examples/ex_${m.name}.rs`] = `fn main() {\n    println!("{}", ${m.name}::describe());\n}\n`
   }
   return files
 }
