@@ -68,7 +68,9 @@ for (let step = 0; step <= o.steps; step++) {
     inherited = false
   }
   if (ctx.move) {
-    const to = path.join(root, `co${++dirN}`)
+    // Paths of other lengths and depths: every path the outputs embed is rewritten to another length.
+    const to = path.join(root, ...ctx.move.under, `co${++dirN}`)
+    fs.mkdirSync(path.dirname(to), { recursive: true })
     spawnSync('cp', ['-a', dir, to])
     if (!ctx.move.keepTarget) for (const t of ['target', '.plain-target']) fs.rmSync(path.join(to, t), { recursive: true, force: true })
     dir = to

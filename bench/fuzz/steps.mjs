@@ -73,7 +73,7 @@ export function randomStep(r, ws, history, ctx) {
     case 'profile': ws.profile = r.pick(['dev', 'release', 'fuzz']); return { what: `profile ${ws.profile}` }
     case 'cmd': ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test']); return { what: `command ${ws.cmd}` }
     case 'clean': ctx.clean = r.pick(['cargo clean', 'rm -rf target']); return { what: ctx.clean }
-    case 'move': ctx.move = { keepTarget: r.chance(0.5) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}` }
+    case 'move': ctx.move = { keepTarget: r.chance(0.5), under: Array.from({ length: r.int(0, 2) }, () => 'd'.repeat(r.int(1, 9))) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}` }
     case 'buildRs': m.buildV = r.int(0, 3); return { what: `build script ${m.name} v=${m.buildV}${m.build ? '' : ' (none)'}` }
     case 'configEnv': ws.configEnv = r.int(0, 2); return { what: `.cargo/config.toml [env] variant ${ws.configEnv}` }
     case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
