@@ -102,10 +102,12 @@ for (let step = 0; step <= o.steps; step++) {
   plain.runs = runBins(dir, plain)
   swap('target', '.plain-target')
   swap('.sc-target', 'target')
-  found.push(...compare(sc, plain, ws))
+  const notes = []
+  found.push(...compare(sc, plain, ws, { dir, moved: dirN > 0, notes }))
   remember(history, ws)
   say(`step ${step}: ${s.what} [${ws.toolchain} ${ws.cmd} ${ws.profile} RUSTFLAGS="${ws.rustflags}" env=${JSON.stringify(ws.env)}] exit ${sc.code}/${plain.code} hits ${hits} misses ${misses}${found.length ? ' DIFFERENCES ' + found.length : ''}`)
   if (s.what.startsWith('copy') && misses) say(`  misses after the copy: ${calls.filter((l) => / miss /.test(l)).join(' | ').slice(0, 2000)}`)
+  for (const n of notes) say(`  ~ ${n}`)
   for (const f of found) say(`  ! ${f}`)
   if (found.length) {
     differences += found.length
