@@ -33,3 +33,19 @@ export function answersInTls(origin: string, timeoutMs: number): Promise<boolean
     socket.once('error', (err) => end(/\balert\b/i.test(err.message) && !/wrong version number|packet length too long/i.test(err.message)));
   });
 }
+
+/**
+ * answersInTls for `origin`, asked at most once each `everyMs`, its answer shared by the requests
+ * that fail meanwhile. Asked after each failure, a plain server that answers 400 for a reason of
+ * its own (a proxy's rule, a WebDAV server's refusal) and waits on a handshake's bytes for the end
+ * of a request line (as a server that reads a line does) made each such request wait out the whole
+ * timeout, 3 s a lookup (a review's repro).
+ */
+export function tlsProbe(origin: string, timeoutMs: number, everyMs = 60_000): () => Promise<boolean> {
+  let last: { at: number; said: Promise<boolean> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= everyMs) last = { at: now, said: answersInTls(origin, timeoutMs) };
+    return last.said;
+  };
+}

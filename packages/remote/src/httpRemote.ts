@@ -6,7 +6,7 @@ import { SplitcacheError } from '@splitcache/errors';
 import { gunzipSized } from './blobBody.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
 import { CircuitBreaker } from './circuitBreaker.js';
-import { answersInTls, isTlsRecord } from './answersInTls.js';
+import { isTlsRecord, tlsProbe } from './answersInTls.js';
 
 const brotliAsync = promisify(brotliDecompress);
 
@@ -90,6 +90,8 @@ export class HttpRemote {
   private readonly basePath: string;
   private readonly auth: string | undefined;
   private readonly inflight = new Set<AbortController>();
+  /** Whether the server speaks TLS, asked at most once a minute (spokeTls). */
+  private tlsProbe?: () => Promise<boolean>;
 
   constructor(private readonly o: HttpRemoteOptions) {
     const u = new URL(o.url);
@@ -326,14 +328,15 @@ export class HttpRemote {
    * Whether a request that failed went to a TLS server named with http:// in the URL: the bytes it
    * sent back begin a TLS record, or, where it closed the connection with none (`UND_ERR_SOCKET`)
    * or answered 400 (`err` undefined), a TLS handshake with it completes (answersInTls.ts): asked
-   * only after such a failure. The line said `UND_ERR_SOCKET` or `HTTP 400`, and named no cause.
+   * only after such a failure, at most once a minute (tlsProbe). The line said `UND_ERR_SOCKET` or
+   * `HTTP 400`, and named no cause.
    */
   private async spokeTls(err: unknown): Promise<boolean> {
     if (!this.origin.startsWith('http:') || this.via) return false;
     const e = err as { code?: string; data?: unknown; socket?: { bytesRead?: number } } | undefined;
     if (e?.data !== undefined) return isTlsRecord(e.data);
     if (e !== undefined && !(e.code === 'UND_ERR_SOCKET' && e.socket?.bytesRead === 0)) return false;
-    return answersInTls(this.origin, this.o.timeoutMs);
+    return (this.tlsProbe ??= tlsProbe(this.origin, this.o.timeoutMs))();
   }
 
   /** A TLS server's failure of a plain request: not asked again (it fails the same), and held against the server. */

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createNetServer, type Server } from 'node:net';
+import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpRemote } from '../src/index.js';
@@ -111,4 +111,49 @@ http {
   }
   t.ok(up, 'nginx listens');
   await t.rejects(client(t, port).get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: TLS_LINE(port) });
+});
+
+/** A plain server: `answer` to an HTTP request's first bytes; a TLS handshake is counted and left unanswered, as a server that reads a request line waits for its end. */
+async function plainServer(t: Test, answer: (c: Socket) => void) {
+  let handshakes = 0;
+  const s = createNetServer((c) => {
+    c.on('error', () => undefined);
+    c.once('data', (first: Buffer) => {
+      if (first[0] === 0x16) return void handshakes++;
+      answer(c);
+    });
+  });
+  const port = await listenLoopback(t, s as never);
+  return { port, handshakes: () => handshakes };
+}
+
+// Bounded: a handshake that never gave up (no timer) held the request for good.
+t.test('a plain server that answers 400 and says nothing to a TLS handshake: each request says HTTP 400, one handshake asks for all', { timeout: 30_000 }, async (t) => {
+  const s = await plainServer(t, (c) => {
+    const answer = () => void c.write('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
+    answer();
+    c.on('data', answer);
+  });
+  const c = client(t, s.port);
+  for (const n of [1, 2, 3]) await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: HTTP 400$/ }, `request ${n}: HTTP 400 (the handshake given up)`);
+  t.equal(s.handshakes(), 1, 'one handshake asked whether it speaks TLS (before: one a request, each waiting out the timeout)');
+});
+
+t.test('a plain server that closes mid-answer: no handshake asked', async (t) => {
+  const s = await plainServer(t, (c) => c.end('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab'));
+  await t.rejects(client(t, s.port).get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP' });
+  t.equal(s.handshakes(), 0, 'bytes came back: not a TLS server');
+});
+
+t.test("through a proxy that closes the request unanswered: the remote is not asked for a handshake, the proxy's fault is said", async (t) => {
+  const { key, cert } = certificate();
+  const tls = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end('x'));
+  const reached = counted(tls);
+  const port = await listenLoopback(t, tls as never);
+  const proxy = createNetServer((c) => c.once('data', () => c.destroy()));
+  const proxyPort = await listenLoopback(t, proxy as never);
+  const c = new HttpRemote({ url: `http://127.0.0.1:${port}/base`, timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, env: { HTTP_PROXY: `http://127.0.0.1:${proxyPort}` } });
+  t.teardown(() => c.close());
+  await t.rejects(c.get('/cas/x'), { code: 'SPLITCACHE_REMOTE_HTTP', message: /^GET \/base\/cas\/x: UND_ERR_SOCKET/ });
+  t.equal(reached(), 0, 'the remote itself took no connection (the proxy alone reaches it)');
 });
