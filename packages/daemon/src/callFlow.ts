@@ -102,18 +102,16 @@ export function callOf(args: string[], pkg?: string): string {
 /**
  * Runs the call again as it was given, without RUSTC_BOOTSTRAP, after a -Zno-link half whose
  * crate read that variable (DoneReply.rerun). The half's diagnostics were relayed already: the
- * run's own output is shown if it fails, and otherwise only its stdout and its artifact notices
- * (rustc's JSON lines that cargo acts on), so warnings don't come twice.
+ * run's own output is shown less them (notShownYet.ts), whether it fails or not. Where it
+ * linked, only its artifact notices were shown before, and what the half never said was lost:
+ * the linker's warnings (`-W linker-messages`; the half does not link), a lint of code that
+ * reads the variable.
  */
 async function rerun(side: CallSide, args: string[], rlinkPath: string, shown: Uint8Array): Promise<number> {
   side.removeFile(rlinkPath);
   const { code, stdout, stderr } = await side.run(args, false, 'quiet');
   side.write(1, stdout);
-  if (code !== 0) side.write(2, notShownYet(stderr, shown));
-  else {
-    const notices = stderr.toString('utf8').split('\n').filter((l) => l.includes('"$message_type":"artifact"'));
-    if (notices.length > 0) side.write(2, Buffer.from(`${notices.join('\n')}\n`));
-  }
+  side.write(2, notShownYet(stderr, shown));
   return code;
 }
 
