@@ -56,3 +56,9 @@ t.test('which output holds JSON lines', async (t) => {
   t.ok(holdsJsonLines(Buffer.from(`${warning}\n`)), 'a lone JSON line (a half that gave only its dep-info notice)');
   t.notOk(holdsJsonLines(Buffer.alloc(0)), 'nothing shown');
 });
+
+t.test('human text that is not UTF-8 (a linker naming a Latin-1 path): blocks that differ only in such bytes are two', async (t) => {
+  const block = (byte: number) => Buffer.concat([Buffer.from('warning: linker stderr: /tmp/caf'), Buffer.from([byte]), Buffer.from('/x.o\n\n')]);
+  t.equal(notShownYet(block(0xe9), block(0xe8)).toString('latin1'), block(0xe9).toString('latin1'), 'kept: the half showed another byte (read as UTF-8, both were U+FFFD, and it was lost)');
+  t.equal(notShownYet(block(0xe9), block(0xe9)).length, 0, 'the same bytes: left out');
+});
