@@ -8,7 +8,7 @@
  */
 import { crateTypeLabel, parseInvocation } from '@splitcache/rustc';
 import { crateCalled } from './crateCalled.js';
-import { notShownYet } from './notShownYet.js';
+import { notShownYet, outAfterShown } from './notShownYet.js';
 import type { CompilePlan, DoneReply, LinkStep } from './protocol.js';
 
 export interface RunResult {
@@ -53,7 +53,7 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
     if (plan.stdout.length > 0) side.write(1, plan.stdout);
     if (plan.stderr.length > 0) side.write(2, plan.stderr);
     if (!plan.link) return plan.code;
-    const { code, linkCode, about } = await link(side, args, plan.link, plan.stderr);
+    const { code, linkCode, about } = await link(side, args, plan.link, plan.stderr, plan.stdout);
     // Only a failed link is reported (the daemon evicts the entry, unless a plain rustc failed too); a good one needs no word.
     if (linkCode !== 0) await side.linked(plan.token, linkCode, code, about).catch(() => undefined);
     return code;
@@ -77,9 +77,9 @@ export async function carryOut(plan: Extract<CompilePlan, { action: 'hit' | 'run
   side.mark?.('reported');
   if (reply.warning) side.warn(reply.warning);
   if (code !== 0) return code;
-  if (reply.rerun) return rerun(side, reply.rerun.plainArgs ?? args, reply.rerun.rlinkPath, stderr);
+  if (reply.rerun) return rerun(side, reply.rerun.plainArgs ?? args, reply.rerun.rlinkPath, stderr, stdout);
   if (!reply.link) return code;
-  const linked = await link(side, args, reply.link, stderr);
+  const linked = await link(side, args, reply.link, stderr, stdout);
   // Its store (staged before the link) may still be going on: the node client's process, whose end
   // may be the build's, ends once it is in if no other call is under way. In the exec port, the
   // call's end does that (ExecServer).
@@ -107,10 +107,10 @@ export function callOf(args: string[], pkg?: string): string {
  * the linker's warnings (`-W linker-messages`; the half does not link), a lint of code that
  * reads the variable.
  */
-async function rerun(side: CallSide, args: string[], rlinkPath: string, shown: Uint8Array): Promise<number> {
+async function rerun(side: CallSide, args: string[], rlinkPath: string, shown: Uint8Array, shownOut: Uint8Array): Promise<number> {
   side.removeFile(rlinkPath);
   const { code, stdout, stderr } = await side.run(args, false, 'quiet');
-  side.write(1, stdout);
+  side.write(1, outAfterShown(stdout, shownOut));
   side.write(2, notShownYet(stderr, shown));
   return code;
 }
@@ -124,9 +124,10 @@ async function rerun(side: CallSide, args: string[], rlinkPath: string, shown: U
  * said only where that plain rustc succeeds: where it fails too (a native
  * library missing, an undefined symbol), the error is the crate's own, and the
  * line blamed the cache for it. `shown`: the -Zno-link half's stderr, already given (relayed or
- * replayed): the plain rustc's diagnostics that repeat it are left out (notShownYet.ts).
+ * replayed): the plain rustc's diagnostics that repeat it are left out (notShownYet.ts), and so is
+ * the half's stdout where the plain run's begins with it (`shownOut`).
  */
-async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8Array): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
+async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8Array, shownOut: Uint8Array): Promise<{ code: number; linkCode: number; about?: LinkAbout }> {
   const { code: linkCode, stdout, stderr } = await side.run(step.args, true, 'quiet');
   side.removeFile(step.rlinkPath);
   // A link that failed left the objects rustc deletes once linked: they are the call's own copies (privateObjects.ts).
@@ -150,7 +151,7 @@ async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8
   // The diagnostics the half gave are held back (cargo counted each twice; a direct call showed its
   // warnings twice): JSON lines and human text alike, in the terminal's form the half had (LinkStep.plainArgs).
   const plain = await side.run(step.plainArgs ?? args, false, 'quiet');
-  side.write(1, plain.stdout);
+  side.write(1, outAfterShown(plain.stdout, shownOut));
   side.write(2, notShownYet(plain.stderr, shown));
   const code = plain.code;
   // Exit 1 without a word: rustc (1.95) ends so on a Ctrl-C that its linker outlived (a linker

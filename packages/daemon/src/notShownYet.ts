@@ -87,3 +87,13 @@ export function holdsJsonLines(stderr: Uint8Array): boolean {
   const bytes = Buffer.from(stderr.buffer, stderr.byteOffset, stderr.byteLength);
   return bytes[0] === 0x7b || bytes.includes('\n{');
 }
+
+/**
+ * The plain run's stdout less what the half wrote there, where it begins with those bytes: what a
+ * compile prints on stdout (nightly's `-Zprint-type-sizes`) comes before the link, in the same
+ * order, so a failed split link printed it twice. Anything else is kept whole.
+ */
+export function outAfterShown(plain: Buffer, shown: Uint8Array): Buffer {
+  const half = Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength);
+  return half.length > 0 && plain.subarray(0, half.length).equals(half) ? plain.subarray(half.length) : plain;
+}
