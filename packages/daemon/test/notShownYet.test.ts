@@ -1,5 +1,5 @@
 import t from 'tap';
-import { holdsJsonLines, notShownYet } from '../src/notShownYet.js';
+import { holdsJsonLines, notShownYet, outAfterShown } from '../src/notShownYet.js';
 
 // The plain rustc run after a failed split link repeats the -Zno-link half's diagnostics: under
 // --error-format=json the lines already shown are left out, in human text the whole diagnostics,
@@ -61,4 +61,11 @@ t.test('human text that is not UTF-8 (a linker naming a Latin-1 path): blocks th
   const block = (byte: number) => Buffer.concat([Buffer.from('warning: linker stderr: /tmp/caf'), Buffer.from([byte]), Buffer.from('/x.o\n\n')]);
   t.equal(notShownYet(block(0xe9), block(0xe8)).toString('latin1'), block(0xe9).toString('latin1'), 'kept: the half showed another byte (read as UTF-8, both were U+FFFD, and it was lost)');
   t.equal(notShownYet(block(0xe9), block(0xe9)).length, 0, 'the same bytes: left out');
+});
+
+t.test("stdout: the plain run's less the half's where it begins with it, else whole", async (t) => {
+  const sizes = Buffer.from('print-type-size type: `Pair`: 16 bytes\n');
+  t.equal(outAfterShown(Buffer.concat([sizes, Buffer.from('more\n')]), sizes).toString(), 'more\n', 'the half\'s lines left out');
+  t.equal(outAfterShown(Buffer.from('other\n'), sizes).toString(), 'other\n', 'a stdout that does not begin with them is kept whole');
+  t.equal(outAfterShown(sizes, Buffer.alloc(0)).toString(), sizes.toString(), 'the half printed nothing');
 });
