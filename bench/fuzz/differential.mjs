@@ -11,7 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { prng } from './prng.mjs'
 import { newModel, writeWorkspace, render } from './workspace.mjs'
-import { randomStep, remember } from './steps.mjs'
+import { randomStep, remember, WEIGHTS } from './steps.mjs'
 import { cargoBuild, runBins } from './cargoRun.mjs'
 import { compare } from './oracle.mjs'
 
@@ -26,10 +26,22 @@ function options(argv) {
     else if (a === '--steps') o.steps = Number(argv[++i])
     else if (a === '--scratch') o.scratch = path.resolve(argv[++i])
     else if (a === '--stop-at-first') o.stopAtFirst = true
-    else if (a === '--help') { console.log('npm run fuzz -- [--seed N] [--steps M] [--scratch DIR] [--stop-at-first]'); process.exit(0) }
+    else if (a === '--weights') o.weights = weights(argv[++i])
+    else if (a === '--help') { console.log('npm run fuzz -- [--seed N] [--steps M] [--scratch DIR] [--stop-at-first] [--weights kind=N,…]'); process.exit(0) }
     else throw new Error(`unknown option ${a}`)
   }
   return o
+}
+
+/** `env=20,data=0`: the step kinds' weights (steps.mjs) over the defaults, to draw one axis often. */
+function weights(spec) {
+  const w = { ...WEIGHTS }
+  for (const kv of spec.split(',')) {
+    const [k, n] = kv.split('=')
+    if (!(k in WEIGHTS) || !(Number(n) >= 0)) throw new Error(`--weights: ${kv} (kinds: ${Object.keys(WEIGHTS).join(' ')})`)
+    w[k] = Number(n)
+  }
+  return w
 }
 
 const o = options(process.argv.slice(2))
@@ -60,7 +72,7 @@ say(`seed ${o.seed}: ${ws.members.map((m) => `${m.name}:${m.kind}${m.deps.length
 
 for (let step = 0; step <= o.steps; step++) {
   const ctx = { dir }
-  const s = step === 0 ? { what: 'initial build' } : randomStep(r, ws, history, ctx)
+  const s = step === 0 ? { what: 'initial build' } : randomStep(r, ws, history, ctx, o.weights)
   if (ctx.clean) {
     if (ctx.clean === 'cargo clean') spawnSync('cargo', [`+${ws.toolchain}`, 'clean'], { cwd: dir, stdio: 'ignore' })
     else fs.rmSync(path.join(dir, 'target'), { recursive: true, force: true })

@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { hasLib, isProcMacro } from './workspace.mjs'
 
-const WEIGHTS = {
+export const WEIGHTS = {
   body: 6, sig: 2, ws: 3, warn: 2, helper: 2, revert: 6, data: 3, buildInput: 2, touch: 3,
   feature: 2, settings: 2, env: 4, rustflags: 2, profile: 3, cmd: 3, clean: 1, move: 2, toolchain: 1, buildRs: 1, configEnv: 1,
 }
@@ -21,8 +21,8 @@ export function remember(history, ws) {
   })
 }
 
-export function randomStep(r, ws, history, ctx) {
-  const kind = r.weighted(WEIGHTS)
+export function randomStep(r, ws, history, ctx, weights = WEIGHTS) {
+  const kind = r.weighted(weights)
   const i = r.int(0, ws.members.length - 1)
   const m = ws.members[i]
   switch (kind) {
