@@ -16,7 +16,7 @@ export const WEIGHTS = {
 export function remember(history, ws) {
   ws.members.forEach((m, i) => {
     const h = (history[i] ??= [])
-    const snap = JSON.stringify({ src: m.src, data: m.data, buildInput: m.buildInput, buildV: m.buildV ?? 0 })
+    const snap = JSON.stringify({ src: m.src, data: m.data, blob: m.blob ?? null, buildInput: m.buildInput, buildV: m.buildV ?? 0 })
     if (!h.includes(snap)) h.push(snap)
   })
 }
@@ -38,7 +38,15 @@ export function randomStep(r, ws, history, ctx, weights = WEIGHTS) {
       Object.assign(m, structuredClone(JSON.parse(snaps[k])))
       return { what: `revert ${m.name} to snapshot ${k}` }
     }
-    case 'data': m.data = r.int(1, 99); return { what: `data ${m.name} data=${m.data}` }
+    case 'data': {
+      // The text (include_str!), the bytes (include_bytes!) or both: a lookup that skipped one kind of
+      // input was caught only where the other changed too (the blob's length is data % 7).
+      const which = r.pick(['both', 'text', 'bytes'])
+      if (which !== 'both') m.blob = m.blob ?? m.data
+      if (which !== 'bytes') m.data = r.int(1, 99)
+      if (which !== 'text') m.blob = which === 'both' ? undefined : r.int(1, 99)
+      return { what: `data ${m.name} ${which} data=${m.data} blob=${m.blob ?? m.data}` }
+    }
     case 'buildInput': m.buildInput = r.int(1, 99); return { what: `build input ${m.name} =${m.buildInput}${m.build ? '' : ' (unused)'}` }
     case 'touch': {
       const files = listFiles(ctx.dir).filter((f) => /\.(rs|txt|bin)$/.test(f))

@@ -214,7 +214,8 @@ export function render(ws) {
     if (hasBin(m)) files[d + 'src/main.rs'] = binSrc(ws, m)
     files[d + 'src/extra/helper.rs'] = `pub fn h() -> u32 { ${m.src.helper} }\n`
     files[d + 'data/msg.txt'] = `message ${m.data}\n`
-    files[d + 'data/sub/blob.bin'] = 'b'.repeat(m.data % 7) + '\u0001\n'
+    // `blob` apart from `data` once a step changed one alone (steps.mjs): each file's digest is checked on its own.
+    files[d + 'data/sub/blob.bin'] = 'b'.repeat((m.blob ?? m.data) % 7) + '\u0001\n'
     if (m.build) { files[d + 'build.rs'] = buildRs(m.buildV ?? 0); files[d + 'build-input.txt'] = `input ${m.buildInput}\n` }
     if (m.tests) files[d + 'tests/it.rs'] = `#[test]\nfn it_works() {\n    assert!(${m.name}::value() > 0);\n    println!("{}", ${m.name}::describe());\n}\n`
     if (m.example) files[d + `examples/ex_${m.name}.rs`] = `fn main() {\n    println!("{}", ${m.name}::describe());\n}\n`
