@@ -202,7 +202,9 @@ export function render(ws) {
   files['Cargo.toml'] = `[workspace]\nresolver = "2"\nmembers = [${ws.members.map((m) => `"${m.name}"`).join(', ')}]\n\n` +
     `[profile.dev]\nopt-level = ${s.devOpt}\ndebug = ${s.devDebug}\nsplit-debuginfo = "${s.devSplit}"\ndebug-assertions = ${s.devAssert}\n\n` +
     `[profile.release]\npanic = "${s.panic}"\n\n` +
-    `[profile.fuzz]\ninherits = "release"\ndebug = ${s.fuzzDebug}\nlto = ${s.fuzzLto === 'false' ? 'false' : `"${s.fuzzLto}"`}\ncodegen-units = ${s.fuzzCgu}\n`
+    // Only the settings that differ from release's: cargo passes codegen-units set explicitly (`-C codegen-units=16`)
+    // even at release's default, and such a `--profile fuzz` never shared a key with `--release`.
+    `[profile.fuzz]\ninherits = "release"\n${s.fuzzDebug ? `debug = ${s.fuzzDebug}\n` : ''}${s.fuzzLto === 'false' ? '' : `lto = "${s.fuzzLto}"\n`}${s.fuzzCgu === 16 ? '' : `codegen-units = ${s.fuzzCgu}\n`}`
   // An [env] of cargo's config reaches rustc as the caller's env does; `relative` makes it a path into the checkout.
   const configEnv = ['', '\n[env]\nSC_FUZZ_OPT = "from-config"\n', '\n[env]\nSC_FUZZ_PATH = { value = "m0/data", relative = true }\n'][ws.configEnv ?? 0]
   files['.cargo/config.toml'] = `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = "${REGISTRY}"\n${configEnv}`
