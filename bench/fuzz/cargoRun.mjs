@@ -21,8 +21,11 @@ export function buildEnv(ws, extra) {
 }
 
 // --keep-going: a failing build builds all it can, so which crates it reaches is no matter of scheduling.
+// `cargo test` has no --keep-going (it exited 1 before building anything: every test step compared two
+// usage errors); its --no-fail-fast keeps going the same way.
 export function cargoArgs(ws) {
-  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...PROFILES[ws.profile], '-j', '2', '--keep-going', '--offline', '--message-format=json']
+  const keepGoing = ws.cmd === 'test' ? '--no-fail-fast' : '--keep-going'
+  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...PROFILES[ws.profile], '-j', '2', keepGoing, '--offline', '--message-format=json']
 }
 
 const digest = (p) => {
