@@ -45,11 +45,15 @@ function jsonLines(bytes: Buffer): string[] {
 function newBlocks(plain: Buffer, half: Buffer): Buffer {
   const seen = new Map<string, number>();
   // latin1: one character a byte, so two blocks are equal as text only where their bytes are.
-  for (const b of humanBlocks(half)) seen.set(b.toString('latin1'), (seen.get(b.toString('latin1')) ?? 0) + 1);
+  for (const b of humanBlocks(half)) {
+    const text = b.toString('latin1');
+    seen.set(text, (seen.get(text) ?? 0) + 1);
+  }
   const kept: Buffer[] = [];
   for (const b of humanBlocks(plain)) {
-    const times = seen.get(b.toString('latin1')) ?? 0;
-    if (times > 0) seen.set(b.toString('latin1'), times - 1);
+    const text = b.toString('latin1');
+    const times = seen.get(text) ?? 0;
+    if (times > 0) seen.set(text, times - 1);
     else kept.push(b);
   }
   return Buffer.concat(kept);
