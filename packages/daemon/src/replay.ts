@@ -1,7 +1,7 @@
 import { statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { rename, rm, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { addChecksumTwins, addDepInfoInputs, expandDepInfo, expandOutput, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
+import { addChecksumTwins, addDepInfoInputs, dropRepeatedInputs, expandDepInfo, expandOutput, listRlinkPaths, rewriteRlink, type PrefixTable } from '@splitcache/paths';
 import type { Invocation } from '@splitcache/rustc';
 import { makeDirsSync, tempSuffix, writeFileAtomic, writeFileAtomicSync, type EntryRecord, type Store } from '@splitcache/store';
 import { SplitcacheError } from '@splitcache/errors';
@@ -68,6 +68,8 @@ export async function replay(
   const elsewhere = nearElsewhere(entry.inputs, cwd, table);
   // A path the hit's dep-info names that its rustc did not read gets the checksum line of its twin (nightly).
   const twins = new Map([...recordedTwins(entry.inputs, cwd, table), ...elsewhere]);
+  // The inputs recorded as they are, named so in the stored dep-info too (dropRepeatedInputs).
+  const asIs = entry.inputs.flatMap(([p]) => (p.startsWith('/') ? [p] : []));
   // Each object the link step deletes, by its place, at a name of this call's (privateObjects.ts).
   const suffix = ownObjects ? ownSuffix() : '';
   const own = new Map(ownObjects ? entry.outputs.filter((o) => o.role === 'object' && linkDeletes(o.name, inv, rustc.host)).map((o) => [resolve(outDir, o.name), resolve(outDir, o.name) + suffix]) : []);
@@ -85,7 +87,10 @@ export async function replay(
       }
       const stored = await store.blobs.read(o.digest, o.size);
       let data: Uint8Array = stored;
-      if (o.form === 'text') data = Buffer.from(addChecksumTwins(addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), [...elsewhere.keys()]), twins));
+      if (o.form === 'text') {
+        const added = addDepInfoInputs(expandDepInfo(stored.toString('utf8'), table), [...elsewhere.keys()]);
+        data = Buffer.from(addChecksumTwins(dropRepeatedInputs(added, [...asIs, ...elsewhere.keys()]), twins));
+      }
       else if (o.form === 'rlink') data = expandRlink(stored, inv, cwd, table, rustc.rlinkVersion, own);
       return { dest, size: data.length, data };
     }),

@@ -80,6 +80,50 @@ export function addDepInfoInputs(text: string, paths: readonly string[]): string
   return lines.join('\n');
 }
 
+/**
+ * Dep-info with each later naming of one of `paths` dropped, in an output's rule and among the
+ * empty rules, with the blank line that came with a dropped empty rule. An input recorded as it
+ * is too was added to the stored text at ingest (addDepInfoInputs) beside its placeholder form;
+ * where the checkout's own path is that one (a build's generated code that includes a file of
+ * its OUT_DIR by absolute path, hit in the same checkout), both expand to one path, and cargo was
+ * given it twice where rustc names it once. Another path, even one named twice, is left as it is.
+ */
+export function dropRepeatedInputs(text: string, paths: Iterable<string>): string {
+  const watched = new Set([...paths].map(escapeSpaces));
+  if (watched.size === 0) return text;
+  const emptyRules = new Set<string>();
+  const out: string[] = [];
+  let dropped = false;
+  for (const line of text.split('\n')) {
+    const colon = line === '' || line.startsWith('#') ? undefined : /:(?= |$)/.exec(line)?.index;
+    if (colon === undefined) {
+      // The blank line after an empty rule dropped, where one is already there before it.
+      if (line === '' && dropped && out.at(-1) === '') continue;
+      out.push(line);
+      dropped = false;
+      continue;
+    }
+    const deps = line.slice(colon + 1);
+    if (deps === '') {
+      const dep = line.slice(0, colon);
+      if (watched.has(dep) && emptyRules.has(dep)) {
+        dropped = true;
+        continue;
+      }
+      emptyRules.add(dep);
+      out.push(line);
+      dropped = false;
+      continue;
+    }
+    const seen = new Set<string>();
+    const named = deps.slice(1).split(/(?<!\\) /);
+    const kept = named.filter((d) => !watched.has(d) || (!seen.has(d) && seen.add(d)));
+    out.push(kept.length === named.length ? line : `${line.slice(0, colon)}: ${kept.join(' ')}`);
+    dropped = false;
+  }
+  return out.join('\n');
+}
+
 /** `# checksum:<hash> file_len:<n> <path>`: what names the file, and its path (escaped). */
 const CHECKSUM_LINE = /^(# checksum:\S+ file_len:\d+ )(.*)$/;
 

@@ -1,6 +1,6 @@
 export { PrefixTable } from './prefixTable.js';
 export type { PrefixEntry } from './prefixTable.js';
-export { normaliseDepInfo, expandDepInfo, addDepInfoInputs, addChecksumTwins } from './depInfoText.js';
+export { normaliseDepInfo, expandDepInfo, addDepInfoInputs, addChecksumTwins, dropRepeatedInputs } from './depInfoText.js';
 export { normaliseOutput, expandOutput } from './quotedPaths.js';
 export { PLACEHOLDER_OPEN, PLACEHOLDER_CLOSE, placeholderFor, isPlaceholderName } from './placeholder.js';
 export { readRlinkHeader } from './rlink/readRlinkHeader.js';
