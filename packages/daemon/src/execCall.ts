@@ -57,7 +57,7 @@
  * where the run is set up again (runFiles.ts).
  */
 import type { Socket } from 'node:net';
-import { appendFile, close, constants, open, readFile, unlink, write } from 'node:fs';
+import { appendFile, close, constants, open, readFile, unlink } from 'node:fs';
 import { cargoTerminalOf } from './cargoStderr.js';
 import { dirname, resolve } from 'node:path';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
@@ -68,6 +68,7 @@ import type { Caller, CallerProof } from './procCaller.js';
 import { PROTOCOL_VERSION, settingValue, type CompilePlan } from './protocol.js';
 import { lostOutput, outputLost, runFiles, RunSetupFailed, setUpRun, type RunFiles } from './runFiles.js';
 import { TeeStderr } from './teeStderr.js';
+import { writeAll } from './writeAll.js';
 
 export interface ExecRequest {
   pid: number;
@@ -383,18 +384,4 @@ function readOutput(path: string): Promise<Buffer> {
   return new Promise((res, rej) =>
     readFile(path, (err, bytes) => (err ? rej(new SplitcacheError('SPLITCACHE_EXEC_RUN', `cannot read a run's output ${path}: ${err.code ?? err.message}`)) : res(bytes))),
   );
-}
-
-function writeAll(fd: number, bytes: Buffer): Promise<void> {
-  return new Promise((res) => {
-    const step = (off: number) => {
-      if (off >= bytes.length) return res();
-      write(fd, bytes, off, bytes.length - off, null, (err, n) => {
-        // The reader gone (EPIPE): the output is dropped, as a stream would drop it.
-        if (err) return res();
-        step(off + n);
-      });
-    };
-    step(0);
-  });
 }
