@@ -161,7 +161,9 @@ async function link(side: CallSide, args: string[], step: LinkStep, shown: Uint8
   // a good entry with a SPLITCACHE_LINK_FAILED line).
   if (linkCode === 1 && stdout.length === 0 && stderr.length === 0) return { code, linkCode, about: { interrupted: true } };
   // Which crate, and where its link's own words are: a one-off failure named neither, and was lost (a helper's finding).
-  const crate = parseInvocation(args).crateName;
+  // A build script by its package (crateCalled.ts): every one is build_script_build.
+  const inv = parseInvocation(args);
+  const crate = crateCalled(inv.crateName, crateTypeLabel(inv), side.pkg);
   if (code === 0) side.warn(`SPLITCACHE_LINK_FAILED: the split link${crate ? ` of ${crate}` : ''} failed where a plain rustc succeeds; compiled uncached (its entry is evicted; daemon.log has the link's error)`);
   return { code, linkCode, about: { detail: linkError(stderr) } };
 }

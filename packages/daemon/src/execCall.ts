@@ -181,6 +181,7 @@ export class ExecCall {
       },
       mark: (name) => this.mark(name),
       debug: env.SPLITCACHE_LOG === 'debug',
+      pkg: env.CARGO_PKG_NAME,
     };
     try {
       const code = await carryOut(plan, args, side);
