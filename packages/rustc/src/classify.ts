@@ -1,4 +1,5 @@
 import type { Invocation } from './invocation.js';
+import { tempsDirNamed } from './tempsDir.js';
 
 /** Crate types whose final artifact comes from the linker: split into -Zno-link / -Zlink-only. */
 export const LINKING_TYPES = new Set(['bin', 'proc-macro', 'dylib', 'cdylib']);
@@ -77,6 +78,8 @@ export function classify(inv: Invocation): Verdict {
   if (untracked !== undefined) return { cacheable: false, reason: `unstable-file:${untracked.split('=')[0]}` };
   const elsewhere = inv.unstable.find((z) => OUTPUT_ELSEWHERE_Z.test(z));
   if (elsewhere !== undefined) return { cacheable: false, reason: `unstable-output:${elsewhere.split('=')[0]}` };
+  // `-Ztemps-dir` where the outputs name the split debug info it leaves there (tempsDir.ts).
+  if (tempsDirNamed(inv)) return { cacheable: false, reason: 'unstable-output:temps-dir' };
   if (!inv.emitGiven) return { cacheable: false, reason: 'no-emit' };
   for (const e of inv.emit) {
     if (!EMITS.has(e.kind)) return { cacheable: false, reason: `emit:${e.kind}` };

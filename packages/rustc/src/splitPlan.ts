@@ -1,5 +1,6 @@
 import type { Invocation } from './invocation.js';
 import { instrumentsCoverage, optionSpelled, outputStem, parseInvocation } from './invocation.js';
+import { withoutTempsDir } from './tempsDir.js';
 
 /**
  * Arguments for the two halves of a linking crate. Both run with
@@ -129,7 +130,8 @@ export function splitPlan(inv: Invocation, plain: 'legacy' | 'v0', plainAllows =
   const rlinkPath = `${inv.outDir}/${outputStem(inv)}.rlink`;
   const withoutInput = linkHalfArgs(inv);
   return {
-    noLinkArgs: [...inv.args, '-Zno-link', ...pin, ...featureFence(inv, plainAllows)],
+    // Its objects in the out dir, where the store takes them from (tempsDir.ts).
+    noLinkArgs: [...withoutTempsDir(inv.args), '-Zno-link', ...pin, ...featureFence(inv, plainAllows)],
     linkOnlyArgs: [...withoutInput, '-Zlink-only', ...pin, ...quietLink(quiet), rlinkPath],
     rlinkPath,
   };
