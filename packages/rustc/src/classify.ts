@@ -1,4 +1,5 @@
 import type { Invocation } from './invocation.js';
+import { unstableInEffect } from './boolOptions.js';
 import { tempsDirNamed } from './tempsDir.js';
 
 /** Crate types whose final artifact comes from the linker: split into -Zno-link / -Zlink-only. */
@@ -69,10 +70,12 @@ export function classify(inv: Invocation): Verdict {
   // Split DWARF: the .dwo files -Zno-link or a lib writes beside its objects are outputs too (docs/ARCHITECTURE.md).
   const sd = inv.codegen.get('split-debuginfo');
   if (sd !== undefined && !SPLIT_DEBUGINFO.has(sd)) return { cacheable: false, reason: 'split-debuginfo' };
-  if (inv.unstable.some((z) => z.startsWith('no-link') || z.startsWith('link-only'))) {
+  // A boolean option turned off (`-Ztime-passes=no`) is as its absence (boolOptions.ts).
+  const unstable = unstableInEffect(inv.unstable);
+  if (unstable.some((z) => z.startsWith('no-link') || z.startsWith('link-only'))) {
     return { cacheable: false, reason: 'already-split' };
   }
-  const reporting = inv.unstable.find((z) => SELF_REPORTING_Z.test(z));
+  const reporting = unstable.find((z) => SELF_REPORTING_Z.test(z));
   if (reporting !== undefined) return { cacheable: false, reason: `unstable-report:${reporting.split('=')[0]}` };
   const untracked = inv.unstable.find((z) => UNTRACKED_FILE_Z.test(z));
   if (untracked !== undefined) return { cacheable: false, reason: `unstable-file:${untracked.split('=')[0]}` };

@@ -5,6 +5,8 @@
  * is kept verbatim in `args` (and goes into the key normalised), so an
  * unmodelled-but-known flag still changes the key.
  */
+import { spelledOff } from './boolOptions.js';
+
 export interface Extern {
   name: string;
   path?: string;
@@ -223,5 +225,5 @@ export function outputStem(inv: Invocation): string {
  */
 export function instrumentsCoverage(inv: Invocation): boolean {
   const v = inv.codegen.get('instrument-coverage');
-  return v !== undefined && !['no', 'n', 'off', 'false'].includes(v);
+  return v !== undefined && !spelledOff(v);
 }
