@@ -54,10 +54,11 @@ for (const { where, temps } of PLACES) {
     t.same(readdirSync(tempsAt), [], 'and nothing in the temps dir');
     for (const [session, call] of [['first', runOnPipes], ['second', run]] as const) {
       fresh(out);
+      rmSync(tempsAt, { recursive: true, force: true });
       const r = await call(BIN, [NIGHTLY, ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: session }) });
       t.equal(r.code, 0, `${session} build: ${r.stderr}`);
       t.same(outputs(out), plain, `${session} build: the out dir holds a plain build's files, byte for byte`);
-      t.same(readdirSync(tempsAt), [], `${session} build: nothing is left in the temps dir`);
+      t.same(readdirSync(tempsAt), [], `${session} build: the temps dir is made, as a plain rustc makes it, and nothing is left in it`);
       t.equal(spawnSync(join(out, 'tmps-t'), { encoding: 'utf8' }).stdout, 'temps 42\n', `${session} build: the binary runs`);
     }
     const [first, second] = [(await store.calls('first'))[0], (await store.calls('second'))[0]];
@@ -77,4 +78,20 @@ t.test('-Ztemps-dir with split debug info: passes through, counted', { skip }, a
   t.ok(existsSync(join(dir, 'scratch')) && readdirSync(join(dir, 'scratch')).some((f) => f.endsWith('.dwo')), "the binary's .dwo files are in the temps dir, as a plain rustc leaves them");
   const calls = (await store.audit()).filter((e) => e.crate === 'tmps');
   t.same(calls.map((e) => [e.outcome, e.reason]), [['passthrough', 'unstable-output:temps-dir']], 'the call passed through, with its reason');
+});
+
+t.test('-Ztemps-dir that cannot be made: the call fails as a plain rustc fails', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const { dir, out, args } = crate((d) => join(d, 'a-file', 'scratch'));
+  writeFileSync(join(dir, 'a-file'), 'in the way\n');
+  fresh(out);
+  const plain = await run(NIGHTLY, args, { cwd: dir });
+  t.not(plain.code, 0, 'a plain rustc fails');
+  t.match(plain.stderr, /temps-dir/, 'and says why');
+  const r = await runOnPipes(BIN, [NIGHTLY, ...args], { cwd: dir, env: store.env() });
+  t.equal(r.code, plain.code, 'so does the call (before: the split built the bin)');
+  t.equal(r.stderr, plain.stderr, 'in its words');
+  t.same(readdirSync(out), [], 'and writes nothing');
+  t.same((await store.audit()).map((e) => [e.outcome, e.reason]), [['passthrough', 'temps-dir-unmade']], 'it ran plainly, with its reason');
 });

@@ -10,3 +10,4 @@ export { unpackedKeepsObjects, hasDebuginfo, namesSplitDwarf } from './unpackedO
 export { writesCode } from './writesCode.js';
 export { gatedOption } from './gatedOptions.js';
 export { otherModuleFile } from './moduleFiles.js';
+export { tempsDirOf } from './tempsDir.js';

@@ -15,6 +15,12 @@ function isTempsDir(z: string): boolean {
   return z.startsWith('temps-dir=');
 }
 
+/** The dir the call's `-Z temps-dir` names (its last), as given; undefined without one. */
+export function tempsDirOf(inv: Pick<Invocation, 'unstable'>): string | undefined {
+  const z = inv.unstable.filter(isTempsDir).pop();
+  return z === undefined ? undefined : z.slice('temps-dir='.length);
+}
+
 /** `args` less each `-Z temps-dir=…` (`-Ztemps-dir=…`, `-Z temps-dir=…`, `_` spellings too). */
 export function withoutTempsDir(args: readonly string[]): string[] {
   const out: string[] = [];

@@ -1,0 +1,22 @@
+import { mkdirSync } from 'node:fs';
+import { tempsDirOf, type Invocation } from '@splitcache/rustc';
+import { inputOnDisk } from './inputPath.js';
+
+/**
+ * Makes the dir a call's `-Z temps-dir` names, as a plain rustc makes it before it compiles
+ * (`create_dir_all`, left empty once it links): a hit runs no rustc, and a crate that links runs
+ * its `-Zno-link` half without the option (rustc/src/tempsDir.ts), its link step making none.
+ * `temps-dir-unmade` where it can't be made (a file in its way): a plain rustc then fails (`failed
+ * to find or create the directory specified by --temps-dir`), and so must the call, which runs
+ * plainly; through the split, such a bin built. `umask`: the caller's, as rustc's mkdir has it.
+ */
+export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | undefined {
+  const dir = tempsDirOf(inv);
+  if (dir === undefined) return undefined;
+  try {
+    mkdirSync(inputOnDisk(cwd, dir), { recursive: true, mode: 0o777 & ~umask });
+    return undefined;
+  } catch {
+    return 'temps-dir-unmade';
+  }
+}
