@@ -120,11 +120,13 @@ export class DaemonServer {
         if (plan.action === 'run' || (plan.action === 'hit' && plan.link)) tokens.add(plan.token);
         return planToWire(plan);
       }
+      // A call's token stays until its connection closes, which forgets it (as the exec port's call
+      // does at its end): a miss's link step comes after its `done`, and its objects, under names of
+      // its own, are removed only once its call is forgotten. Dropped at `done`, a node client killed
+      // mid-link left them in the out dir for the daemon's life (callTokens.test.ts).
       case 'done':
-        tokens.delete(req.token);
         return this.handler.done(doneFromWire(req));
       case 'linked':
-        tokens.delete(req.token);
         await this.handler.linked(req);
         return {};
       case 'stats': {
