@@ -9,6 +9,10 @@ import { makeDirs } from '@splitcache/store';
  * record only after its blobs' answers, so no record can name a blob a power loss takes back.
  * Unsynced, a power loss on the team server could leave a blob empty or torn under its final
  * name: every reader refused it (a miss) until a daemon that had read it damaged sent it again.
+ * A dir sync that fails throws (a 500), and leaves the file, whole, under its name and unindexed:
+ * the writer's PUT sent again, or the next start (adoptUnindexed.ts), counts it in; removing it
+ * would be one more unsynced change on the failing disk, and where it replaced a blob the index
+ * names, a loss (docs/RELIABILITY.md).
  */
 export async function placeBlob(tmp: string, dest: string): Promise<void> {
   const shard = dirname(dest);
