@@ -76,7 +76,7 @@ for (const flush of [true, false]) {
     if (flush) {
       t.ok(existsSync(file), 'its name outlived the fault (the journal was written)');
       t.ok(existsSync(file) && readFileSync(file).equals(blob), 'whole: its data was synced before the rename');
-      // Counted in by a start only when over a minute old (a PUT in hand writes its own entry): the minute passes.
+      // Counted in by a start only when written a second before it at least (a file of its own PUT's is not): the reboot's time passes.
       const old = new Date(Date.now() - 5 * 60_000);
       utimesSync(file, old, old);
     } else t.ok(!existsSync(file) || readFileSync(file).equals(blob), 'its name is gone, or whole');

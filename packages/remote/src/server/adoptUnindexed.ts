@@ -2,16 +2,27 @@ import type { BlobDir } from '@splitcache/store';
 import type { ServerIndex } from './serverIndex.js';
 
 /**
- * Counts in the blob files that a kill left in cas/ without their index entries, and says how many.
- * A PUT moves its verified file into place, then waits its turn for the index (one write at a time),
- * and a kill between the two left a file never counted in /status, never evicted by --max-size, and
- * answered 404 (a serve-operations helper: 25 such files, 5 MB, after 8 kills under 16 concurrent
- * PUTs). Only files over a minute old: a PUT in hand writes its own entry. Run in the background
- * as the server starts (a walk of 100,000 blobs takes about a second); `stopping` ends it early.
+ * How far before its start a server takes a file for one of its own PUTs: the file system's clock
+ * (a kernel tick coarse) may lag the process's by a few milliseconds.
  */
-export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stopping: () => boolean, minAgeMs = 60_000): Promise<number> {
+const CLOCK_LAG_MS = 1000;
+
+/**
+ * Counts in the blob files that a kill or a power loss left in cas/ without their index entries,
+ * and says how many. A PUT moves its verified file into place, then waits its turn for the index
+ * (one write at a time), and a kill between the two left a file never counted in /status, never
+ * evicted by --max-size, and answered 404 (a serve-operations helper: 25 such files, 5 MB, after 8
+ * kills under 16 concurrent PUTs). The index's writes are not synced, so a power loss takes back
+ * its last entries while the blob files, synced before their 201 (placeBlob.ts), stay. Only files
+ * written before this server started (`startedAt`), or over a minute old: a PUT in hand writes its
+ * own entry. Before, only those over a minute old: a server back within a minute of a power loss
+ * (a quick reboot, a VM restarted) answered 404 for blobs it had answered 201, and never counted
+ * them until a later start. Run in the background as the server starts (a walk of 100,000 blobs
+ * takes about a second); `stopping` ends it early.
+ */
+export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stopping: () => boolean, startedAt = 0, minAgeMs = 60_000): Promise<number> {
   let adopted = 0;
-  const before = Date.now() - minAgeMs;
+  const before = Math.max(Date.now() - minAgeMs, startedAt - CLOCK_LAG_MS);
   for await (const b of blobs.list()) {
     if (stopping()) break;
     if (b.mtimeMs > before || (await index.get('c', b.digest))) continue;

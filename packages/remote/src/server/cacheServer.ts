@@ -150,10 +150,10 @@ export class CacheServer {
     // A store over --max-size (the limit lowered, or a restore) is brought down now, not at the next PUT.
     server.evictIfFull();
     // Blob files a kill left without their index entries, counted in (adoptUnindexed.ts).
-    server.adopting = adoptUnindexed(blobs, index, () => server.closing !== undefined)
+    server.adopting = adoptUnindexed(blobs, index, () => server.closing !== undefined, server.started)
       .then((n) => {
         if (n === 0) return;
-        o.log?.(`${n} blob file(s) the index lacked (a kill between a blob's write and its index entry) counted in`);
+        o.log?.(`${n} blob file(s) the index lacked (a kill or a power loss between a blob's write and its index entry) counted in`);
         server.evictIfFull();
       })
       .catch((err: unknown) => o.log?.(`cannot look for blob files the index lacks: ${oneLine(err)}`));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { pack, unpack } from 'msgpackr';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
+import { leftOpen, markClosed, markOpen } from './openMark.js';
 
 type Bytes = Uint8Array;
 /** 'c': a blob under /cas/ (its bytes are a file); 'a': a record under /ac/ (its bytes are in the index). */
@@ -44,6 +45,7 @@ const TOUCH_GRANULARITY_MS = 60_000;
  *   `l!<atime><kind><key>` → ''           the same items in last-access order (for LRU eviction)
  *   `v!<key>`        → AC record bytes    records live here; blobs are files
  *   `s!totals`       → { entries, bytes }
+ *   `s!open`         → ''                  while a server has it open (openMark.ts)
  * Every change is one atomic batch, so the totals never drift from the items.
  */
 export class ServerIndex {
@@ -81,9 +83,13 @@ export class ServerIndex {
     if (saved instanceof Error) {
       await db.close();
       db = await repairDb(location, saved, log);
-      return new ServerIndex(db, location, await countTotals(db), granularityMs, log);
+      const counted = await countTotals(db);
+      await markOpen(db);
+      return new ServerIndex(db, location, counted, granularityMs, log);
     }
-    const totals = saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
+    // Left open by a server that never closed it: its totals may count writes a power loss took back (openMark.ts).
+    const totals = (await leftOpen(db)) ? await countTotals(db) : saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
+    await markOpen(db);
     return new ServerIndex(db, location, totals, granularityMs, log);
   }
 
@@ -273,6 +279,8 @@ export class ServerIndex {
   async close(): Promise<void> {
     this.closed = true;
     await this.reopening?.catch(() => undefined);
+    // Not after a write that failed: its log may be torn, and the next start counts the totals again.
+    if (this.db.status === 'open' && !this.broken && !this.damaged) await markClosed(this.db).catch(() => undefined);
     await this.db.close();
   }
 }
