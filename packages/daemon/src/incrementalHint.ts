@@ -8,9 +8,7 @@ import { join } from 'node:path';
  * nothing, while the crates they edit, which link, were never cached (a sccache migrant's finding).
  * Set either way (`CARGO_INCREMENTAL=1` too), it is the user's choice, and nothing is said. The
  * marker `incremental-hint` in the store dir keeps the day; where it can't be written, nothing is
- * said (rather than a line on every call). cargo keeps each line a compiler call prints with that
- * crate's output and prints it again on each build that finds the crate fresh, as it does a
- * warning: the line says so, rather than "once a day" alone, which a helper's sweep found untrue.
+ * said (rather than a line on every call).
  */
 export function incrementalHint(dir: string, env: Record<string, string | undefined>): string | undefined {
   if (env.CARGO === undefined || env.SPLITCACHE_LOG?.trim() === 'quiet') return undefined;
@@ -38,7 +36,7 @@ export function incrementalHint(dir: string, env: Record<string, string | undefi
     return undefined;
   }
   if (off) {
-    return `splitcache: cargo compiles this build's own crates incrementally, though ${offBy}=${env[offBy!]!.trim()} reached rustc: cargo passes on [env] of .cargo/config.toml and does not read it for itself; build.incremental = false there, or CARGO_INCREMENTAL=0 in the environment, caches them (said once a day; cargo repeats it while this crate is fresh)`;
+    return `splitcache: cargo compiles this build's own crates incrementally, though ${offBy}=${env[offBy!]!.trim()} reached rustc: cargo passes on [env] of .cargo/config.toml and does not read it for itself; build.incremental = false there, or CARGO_INCREMENTAL=0 in the environment, caches them (said once a day)`;
   }
-  return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default, or an incremental setting), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day; cargo repeats it while this crate is fresh)";
+  return "splitcache: cargo compiles this build's own crates incrementally (its dev profile's default, or an incremental setting), and such calls pass through uncached: CARGO_INCREMENTAL=0, or build.incremental = false in .cargo/config.toml, caches them; CARGO_INCREMENTAL=1 keeps them incremental, without this line (said once a day)";
 }
