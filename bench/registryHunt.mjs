@@ -272,7 +272,10 @@ function runProject(o, name, make, args, log) {
       const p = cargo(cwd, [...extra, ...tArgs], env)
       if (!p.ok) {
         row.ok = false
-        row.note = `plain build failed: ${lastLines(p.stderr)}`
+        row.log = path.join(root, `${id}-plain.log`)
+        fs.writeFileSync(row.log, p.stderr)
+        row.note = `plain build failed: ${lastLines(p.stderr)} (${row.log})`
+        log(`  ${id}: plain build failed — ${row.note}`)
         rows.push(row)
         return row
       }
@@ -288,7 +291,9 @@ function runProject(o, name, make, args, log) {
     if (lines.length) row.splitcacheLines = lines.slice(0, 5)
     if (!s.ok) {
       row.ok = false
-      row.note = `splitcache build failed: ${lastLines(s.stderr)}`
+      row.log = path.join(root, `${id}-splitcache.log`)
+      fs.writeFileSync(row.log, s.stderr)
+      row.note = `splitcache build failed: ${lastLines(s.stderr)} (${row.log})`
     }
     const events = auditOf(cacheDir, `${name}:${id}`)
     row.calls = events.length
