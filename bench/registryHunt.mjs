@@ -395,7 +395,7 @@ function classify(plainDir, scDir, rel, elsewhere = []) {
 function runChecks(cwd, args, env, scEnvironment, rows, name, log) {
   if (!args.includes('--all-targets')) return
   const test = (e) => run('cargo', ['test', '--offline', '-j', '2', '--no-fail-fast', '-q'], { cwd, env: e, timeout: 600_000 })
-  const summary = (r) => (r.stdout + r.stderr).split('\n').filter((l) => /^test result:|--- FAILED$/.test(l)).sort().join(' | ')
+  const summary = (r) => (r.stdout + r.stderr).split('\n').filter((l) => /^test result:|--- FAILED$/.test(l)).map((l) => l.replace(/; finished in .*$/, '')).sort().join(' | ')
   const t = test(scEnvironment)
   const row = { project: name, scenario: 'tests', ok: t.ok, note: 'cargo test passes through splitcache' }
   if (!t.ok) {
