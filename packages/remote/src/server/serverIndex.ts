@@ -78,17 +78,13 @@ export class ServerIndex {
   static async open(dir: string, granularityMs = TOUCH_GRANULARITY_MS, log?: (line: string) => void): Promise<ServerIndex> {
     const location = join(dir, 'index');
     let db = await openDb(location);
-    const saved = await db.get('s!totals').catch((err: unknown) => err as Error);
-    if (saved instanceof Error && !isDamage(saved)) throw saved;
-    if (saved instanceof Error) {
+    let totals = await startTotals(db).catch((err: unknown) => err as Error);
+    if (totals instanceof Error && !isDamage(totals)) throw totals;
+    if (totals instanceof Error) {
       await db.close();
-      db = await repairDb(location, saved, log);
-      const counted = await countTotals(db);
-      await markOpen(db);
-      return new ServerIndex(db, location, counted, granularityMs, log);
+      db = await repairDb(location, totals, log);
+      totals = await countTotals(db);
     }
-    // Left open by a server that never closed it: its totals may count writes a power loss took back (openMark.ts).
-    const totals = (await leftOpen(db)) ? await countTotals(db) : saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
     await markOpen(db);
     return new ServerIndex(db, location, totals, granularityMs, log);
   }
@@ -329,6 +325,19 @@ async function repairDb(location: string, why: Error, log?: (line: string) => vo
   log?.(`SPLITCACHE_SERVE_IO: server index ${location} is damaged (${oneLine(why)}); repairing it: what it lost is a miss, and is uploaded again`);
   await (Level as unknown as { repair(location: string): Promise<void> }).repair(location);
   return openDb(location);
+}
+
+/**
+ * The totals a server starts with: those saved, or, where the server before never closed the
+ * index (openMark.ts), counted again from the items, whose walk reads every table: one damaged
+ * (a crash's usual company) fails it, and the caller repairs the index. Before, that start failed
+ * (`LEVEL_IO_ERROR: …ldb: Invalid argument`), where one that read only the totals started and
+ * repaired the table at its first read (serverIndexRepair.test.ts).
+ */
+async function startTotals(db: Level<string, Bytes>): Promise<Totals> {
+  const saved = await db.get('s!totals');
+  if (await leftOpen(db)) return countTotals(db);
+  return saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
 }
 
 /** The totals counted from the items (after a repair, which may have lost some, and their totals). */
