@@ -147,8 +147,6 @@ export class CacheServer {
       await index.close();
       throw new SplitcacheError('SPLITCACHE_SERVE_CONFIG', `cannot listen on ${o.host}:${o.port}: ${(cause as NodeJS.ErrnoException).code}`, { cause });
     }
-    // A store over --max-size (the limit lowered, or a restore) is brought down now, not at the next PUT.
-    server.evictIfFull();
     // Blob files a kill left without their index entries, counted in (adoptUnindexed.ts).
     server.adopting = adoptUnindexed(blobs, index, () => server.closing !== undefined, server.started)
       .then((n) => {
@@ -157,6 +155,8 @@ export class CacheServer {
         server.evictIfFull();
       })
       .catch((err: unknown) => o.log?.(`cannot look for blob files the index lacks: ${oneLine(err)}`));
+    // A store over --max-size (the limit lowered, or a restore) is brought down now (once that walk is done), not at the next PUT.
+    server.evictIfFull();
     return server;
   }
 
@@ -332,6 +332,8 @@ export class CacheServer {
     const max = this.o.maxSize ?? Infinity;
     if (this.evicting || this.index.totals.bytes <= max) return;
     this.evicting = (async () => {
+      // Not during the start's walk: a blob evicted between its stat there and its index check was counted in again, its file gone (adoptEvict.test.ts).
+      await this.adopting;
       while (this.index.totals.bytes > max) {
         const gone = await this.index.evictOldest(64, max);
         if (gone.length === 0) break;
