@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
@@ -58,4 +58,30 @@ t.test('a start over --max-size evicts blobs, and counts in none of those it evi
   t.same({ entries, bytes }, onDisk(cas), '/status counts the files there, no more');
   t.equal(bytes, max, 'evicted down to --max-size, by bytes that are there');
   t.same(logged, [], 'and no file is said to be counted in');
+});
+
+t.test("a file in a shard dir not named as a blob (an rsync's temp file, NFS's .nfs…) is not counted in, nor breaks an eviction", async (t) => {
+  const dir = tmp('sc-adopt-junk-');
+  const cas = join(dir, 'cas');
+  const old = new Date(Date.now() - 3_600_000);
+  const blob = randomBytes(1000);
+  const digest = digestBytes(blob);
+  mkdirSync(join(cas, digest.slice(0, 2)), { recursive: true });
+  const [file, junk] = [join(cas, digest.slice(0, 2), digest.slice(2)), join(cas, digest.slice(0, 2), `.${digest.slice(2)}.Xy12Ab`)];
+  writeFileSync(file, blob);
+  writeFileSync(junk, blob.subarray(0, 300));
+  for (const f of [file, junk]) utimesSync(f, old, old);
+  const logged: string[] = [];
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0, log: (l) => logged.push(l) });
+  for (const end = Date.now() + 10_000; logged.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  await s.close(1000);
+  t.same([s.status().entries, s.status().bytes], [1, 1000], 'the blob is counted in, the other file not');
+  t.same(logged, ['1 blob file(s) the index lacked (a kill or a power loss between a blob\'s write and its index entry) counted in'], 'one file counted in');
+  // Counted in, it was evicted in its turn, and its name, no digest, threw: the rest of that pass's blobs left the index and kept their files.
+  logged.length = 0;
+  const small = await CacheServer.start({ dir, host: '127.0.0.1', port: 0, maxSize: 500, log: (l) => logged.push(l) });
+  for (const end = Date.now() + 10_000; small.status().bytes > 500 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  await small.close(1000);
+  t.same(logged, [], 'an eviction over --max-size goes without a fault');
+  t.notOk(existsSync(file), 'and removes the blob it evicts');
 });

@@ -1,3 +1,4 @@
+import { isDigest } from '@splitcache/hash';
 import type { BlobDir } from '@splitcache/store';
 import type { ServerIndex } from './serverIndex.js';
 
@@ -25,7 +26,8 @@ export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stoppin
   const before = Math.max(Date.now() - minAgeMs, startedAt - CLOCK_LAG_MS);
   for await (const b of blobs.list()) {
     if (stopping()) break;
-    if (b.mtimeMs > before || (await index.get('c', b.digest))) continue;
+    // A file in a shard dir not named as a blob (an rsync's temp file, NFS's `.nfs…`): counted in, its eviction threw.
+    if (!isDigest(b.digest) || b.mtimeMs > before || (await index.get('c', b.digest))) continue;
     await index.replace('c', b.digest, b.size);
     adopted++;
   }
