@@ -2,6 +2,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer } from '../src/index.js';
 import { tmp } from './serverHelpers.js';
@@ -84,4 +85,31 @@ t.test("a file in a shard dir not named as a blob (an rsync's temp file, NFS's .
   await small.close(1000);
   t.same(logged, [], 'an eviction over --max-size goes without a fault');
   t.notOk(existsSync(file), 'and removes the blob it evicts');
+});
+
+t.test('a file under a blob\'s name that does not hold it (cut short, empty) is not counted in, nor served; one stored gzipped is', async (t) => {
+  const dir = tmp('sc-adopt-check-');
+  const cas = join(dir, 'cas');
+  const old = new Date(Date.now() - 3_600_000);
+  const blobs = [randomBytes(64 * 1024), randomBytes(1000), Buffer.alloc(200 * 1024, 'a')];
+  const [cut, empty, zipped] = blobs.map((b) => digestBytes(b));
+  const place = (digest: string, bytes: Uint8Array) => {
+    mkdirSync(join(cas, digest.slice(0, 2)), { recursive: true });
+    writeFileSync(join(cas, digest.slice(0, 2), digest.slice(2)), bytes);
+    utimesSync(join(cas, digest.slice(0, 2), digest.slice(2)), old, old);
+  };
+  place(cut!, blobs[0]!.subarray(0, 4096));
+  place(empty!, new Uint8Array(0));
+  place(zipped!, gzipSync(blobs[2]!));
+  const logged: string[] = [];
+  const s = await CacheServer.start({ dir, host: '127.0.0.1', port: 0, log: (l) => logged.push(l) });
+  t.teardown(() => s.close(1000));
+  for (const end = Date.now() + 10_000; logged.length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+  t.same(logged, ['1 blob file(s) the index lacked (a kill or a power loss between a blob\'s write and its index entry) counted in'], 'one file counted in: the gzipped blob');
+  t.equal((await fetch(`${s.url}/cas/${zipped}`, { method: 'HEAD' })).status, 200, 'the gzipped blob is served');
+  for (const [name, digest] of [['cut short', cut], ['empty', empty]]) {
+    t.equal((await fetch(`${s.url}/cas/${digest}`, { method: 'HEAD' })).status, 404, `the ${name} file is not: its writer's HEAD has it sent again`);
+  }
+  t.equal((await fetch(`${s.url}/cas/${cut}`, { method: 'PUT', body: new Uint8Array(blobs[0]!) })).status, 201, 'and its PUT is answered 201');
+  t.ok(Buffer.from(await (await fetch(`${s.url}/cas/${cut}`)).arrayBuffer()).equals(blobs[0]!), 'then served whole');
 });

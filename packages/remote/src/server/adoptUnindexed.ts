@@ -1,6 +1,7 @@
 import { isDigest } from '@splitcache/hash';
 import type { BlobDir } from '@splitcache/store';
 import type { ServerIndex } from './serverIndex.js';
+import { holdsBlob } from './holdsBlob.js';
 
 /**
  * How far before its start a server takes a file for one of its own PUTs: the file system's clock
@@ -18,8 +19,9 @@ const CLOCK_LAG_MS = 1000;
  * written before this server started (`startedAt`), or over a minute old: a PUT in hand writes its
  * own entry. Before, only those over a minute old: a server back within a minute of a power loss
  * (a quick reboot, a VM restarted) answered 404 for blobs it had answered 201, and never counted
- * them until a later start. Run in the background as the server starts (a walk of 100,000 blobs
- * takes about a second); `stopping` ends it early.
+ * them until a later start. Each file is hashed before it is counted in (holdsBlob.ts): only the
+ * unindexed ones, few but after an index lost whole. Run in the background as the server starts
+ * (a walk of 100,000 blobs takes about a second); `stopping` ends it early.
  */
 export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stopping: () => boolean, startedAt = 0, minAgeMs = 60_000): Promise<number> {
   let adopted = 0;
@@ -28,6 +30,8 @@ export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stoppin
     if (stopping()) break;
     // A file in a shard dir not named as a blob (an rsync's temp file, NFS's `.nfs…`): counted in, its eviction threw.
     if (!isDigest(b.digest) || b.mtimeMs > before || (await index.get('c', b.digest))) continue;
+    // Checked as a PUT's body is: one that is not the blob stays uncounted, a 404, until a PUT writes over it.
+    if (!(await holdsBlob(blobs.pathOf(b.digest), b.digest).catch(() => false))) continue;
     await index.replace('c', b.digest, b.size);
     adopted++;
   }
