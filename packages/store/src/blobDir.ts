@@ -223,7 +223,7 @@ export class BlobDir {
   }
 
   /**
-   * Every blob on disk: digest, size and mtime (ms). The stats are synchronous,
+   * Every blob on disk (a file of a shard dir named as one): digest, size and mtime (ms). The stats are synchronous,
    * LIST_BATCH at a time between turns of the event loop: with a promise per
    * stat, a walk of 100,000 blobs took 4 s here, against 0.6 s this way, and
    * no turn holds the daemon for more than a millisecond or two, so builds
@@ -236,6 +236,9 @@ export class BlobDir {
       for (let i = 0; i < names.length; i += LIST_BATCH) {
         const batch: { digest: Digest; size: number; mtimeMs: number }[] = [];
         for (const rest of names.slice(i, i + LIST_BATCH)) {
+          // Only a file named as a blob: another program's in a shard dir (an rsync's temp file, NFS's
+          // `.nfs…` of a file still open) made gc throw "not a digest" on its removal, every time.
+          if (!isDigest(shard + rest)) continue;
           const st = statOrUndefined(join(this.root, shard, rest));
           if (st?.isFile()) batch.push({ digest: shard + rest, size: st.size, mtimeMs: st.mtimeMs });
         }

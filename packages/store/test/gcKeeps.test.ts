@@ -63,6 +63,27 @@ t.test('a directory in blobs/ that is no shard is left alone by gc', async (t) =
   t.equal((await store.blobs.usage()).blobs, 0, 'and is not counted as a blob');
 });
 
+t.test("a file in a shard dir not named as a blob (an rsync's temp, NFS's .nfs…) is left alone by gc and verify", async (t) => {
+  const { store } = await tempStore(t, 'sc-gcstray-');
+  await commit(store, 1);
+  await commit(store, 2);
+  const shard = join(store.blobs.root, (await firstShard(store))!);
+  const strays = [join(shard, '.nfs0000000000123'), join(shard, '.rsync-tmp.XYZ')];
+  for (const f of strays) writeFileSync(f, 'not a blob');
+  t.equal((await store.blobs.usage()).blobs, 4, 'the strays are not counted as blobs (2 objects, 2 records)');
+  const r = await collectGarbage(store, { maxBytes: 0 });
+  t.same([r.entriesEvicted, r.blobsRemoved], [2, 4], "gc runs through: before, the stray's removal threw 'not a digest' and the pass stopped");
+  t.equal((await store.blobs.usage()).blobs, 0, 'no blob left behind');
+  for (const f of strays) t.ok(existsSync(f), 'and the strays stay');
+  const v = await verifyStore(store);
+  t.same([v.entriesEvicted, v.missingBlobs], [0, []], 'verify finds nothing wrong');
+});
+
+async function firstShard(store: Store): Promise<string | undefined> {
+  for await (const b of store.blobs.list()) return b.digest.slice(0, 2);
+  return undefined;
+}
+
 t.test("gc drops a last-use record whose entry is gone (a hit's write racing the entry's eviction)", async (t) => {
   const { store } = await tempStore(t, 'sc-gcorphan-');
   await commit(store, 1);
