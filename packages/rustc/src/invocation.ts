@@ -221,9 +221,12 @@ export function outputStem(inv: Invocation): string {
 
 /**
  * Whether `-C instrument-coverage` is on: given bare or with any value but
- * the spellings rustc reads as off (`no`, `n`, `off`, `false`).
+ * the spellings rustc reads as off (`no`, `n`, `off`, `false`, and for this
+ * option `0` too, which stable rustc still takes: 1.95 and nightly 1.97).
+ * Read as on, `=0` lost the split's legacy-mangling pin, and the binary had
+ * v0 symbols where a plain build's are legacy.
  */
 export function instrumentsCoverage(inv: Invocation): boolean {
   const v = inv.codegen.get('instrument-coverage');
-  return v !== undefined && !spelledOff(v);
+  return v !== undefined && v !== '0' && !spelledOff(v);
 }

@@ -56,7 +56,7 @@ t.test('linking crates are split; the link half drops the source and pins the ma
   for (const cov of [['-C', 'instrument-coverage'], ['-Cinstrument-coverage=yes'], ['-C', 'instrument-coverage=all']]) {
     t.same(splitPlan(parseInvocation([...args, ...cov]), 'legacy').noLinkArgs, [...args, ...cov, '-Zno-link'], `${cov.join(' ')}: no pin`);
   }
-  for (const off of ['no', 'n', 'off', 'false']) {
+  for (const off of ['no', 'n', 'off', 'false', '0']) {
     t.ok(splitPlan(parseInvocation([...args, `-Cinstrument-coverage=${off}`]), 'legacy').noLinkArgs.includes('symbol-mangling-version=legacy'), `instrument-coverage=${off} is off: pinned`);
   }
   t.same(classify(parseInvocation([...args.filter((a) => a !== '--crate-type' && a !== 'bin'), '--test'])), { cacheable: true, mode: 'split', crateType: 'test' });
