@@ -94,11 +94,14 @@ export function dropRepeatedInputs(text: string, paths: Iterable<string>): strin
   const emptyRules = new Set<string>();
   const out: string[] = [];
   let dropped = false;
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
     const colon = line === '' || line.startsWith('#') ? undefined : /:(?= |$)/.exec(line)?.index;
     if (colon === undefined) {
-      // The blank line after an empty rule dropped, where one is already there before it.
-      if (line === '' && dropped && out.at(-1) === '') continue;
+      // The blank line addDepInfoInputs put after the empty rules dropped: where one is already
+      // there before them (an `# env-dep:` line follows), or where a comment follows (nightly's
+      // `# checksum:` lines, which rustc writes right after the empty rules when no env-dep comes).
+      if (line === '' && dropped && (out.at(-1) === '' || lines[i + 1]?.startsWith('#'))) continue;
       out.push(line);
       dropped = false;
       continue;
