@@ -1,6 +1,6 @@
 import t from 'tap';
 import { classify, parseInvocation, splitPlan } from '../src/index.js';
-import { withoutTempsDir } from '../src/tempsDir.js';
+import { tempsDirOf, withoutTempsDir } from '../src/tempsDir.js';
 
 const BASE = ['--crate-name', 'app', 'src/main.rs', '--crate-type', 'bin', '--emit=dep-info,link', '-C', 'debuginfo=2', '--out-dir', '/w/target/debug/deps'];
 
@@ -26,4 +26,9 @@ t.test('where the debug info is split, the call passes through', async (t) => {
   }
   t.equal(classify(parseInvocation([...BASE, '-C', 'split-debuginfo=off', '-Ztemps-dir=/tmp/x'])).cacheable, true, 'off: cached');
   t.equal(classify(parseInvocation([...BASE.filter((a) => a !== 'debuginfo=2' && a !== '-C'), '-C', 'split-debuginfo=unpacked', '-Ztemps-dir=/tmp/x'])).cacheable, true, 'no debug info: cached');
+});
+
+t.test('the dir the daemon makes is the last one given, as rustc reads it', async (t) => {
+  t.equal(tempsDirOf(parseInvocation([...BASE, '-Ztemps-dir=first', '-Z', 'temps_dir=last_one'])), 'last_one', 'the last, its value as given');
+  t.equal(tempsDirOf(parseInvocation(BASE)), undefined, 'none without one');
 });

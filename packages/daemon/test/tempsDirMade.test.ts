@@ -1,0 +1,34 @@
+import t from 'tap';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseInvocation } from '@splitcache/rustc';
+import { tempsDirUnmade } from '../src/tempsDirMade.js';
+
+// The daemon makes a call's `-Z temps-dir` as a plain rustc does: the last one given, relative to
+// the call's cwd, with the caller's umask (rustc's create_dir_all: 0777 less it), not the daemon's.
+
+const call = (...z: string[]) => parseInvocation(['--crate-name', 'x', 'x.rs', '--crate-type', 'bin', '--emit=dep-info,link', '--out-dir', '/o', ...z]);
+
+t.test("the last -Z temps-dir is made, under the caller's cwd, with the caller's umask", async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'temps-made-'));
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  const own = process.umask(0);
+  try {
+    t.equal(tempsDirUnmade(call('-Ztemps-dir=first', '-Z', 'temps_dir=last/inner'), cwd, 0o027), undefined, 'made');
+  } finally {
+    process.umask(own);
+  }
+  t.equal(statSync(join(cwd, 'last', 'inner')).mode & 0o777, 0o750, "the dir rustc would make, with the caller's umask");
+  t.equal(statSync(join(cwd, 'last')).mode & 0o777, 0o750, 'and its parent');
+  t.throws(() => statSync(join(cwd, 'first')), 'not an earlier one, which rustc never reads');
+  t.equal(tempsDirUnmade(call(), cwd, 0o022), undefined, 'a call without one makes nothing');
+});
+
+t.test('a dir that cannot be made is said so', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'temps-unmade-'));
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  writeFileSync(join(cwd, 'a-file'), 'in the way\n');
+  t.equal(tempsDirUnmade(call('-Ztemps-dir=a-file'), cwd, 0o022), 'temps-dir-unmade', 'a file where the dir goes');
+  t.equal(tempsDirUnmade(call('-Ztemps-dir=a-file/under'), cwd, 0o022), 'temps-dir-unmade', 'a file on the way to it');
+});
