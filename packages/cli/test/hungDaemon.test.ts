@@ -237,6 +237,8 @@ for (const watchdog of WATCHDOGS) {
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('splitcache:'));
     t.equal(lines.length, 1, `one line of splitcache's (${lines.join(' | ')})`);
     t.match(`${lines[0]}\n`, HUNG, 'it says why');
+    // The watchdog killed the daemon: that path names the call too (hungDaemonCrate.test.ts covers the others).
+    t.match(lines[0], / was stopped during the call of trial \(building it uncached\)$/, 'and of which call');
     t.equal(spawnSync(join(cwd, 'out', 'trial-t'), { encoding: 'utf8' }).stdout, 'noisy\n', 'its binary is right');
     await killed(t, store, pid);
   });
