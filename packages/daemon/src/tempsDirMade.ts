@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tempsDirOf, type Invocation } from '@splitcache/rustc';
 import { inputOnDisk } from './inputPath.js';
 
@@ -14,7 +15,12 @@ export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, u
   const dir = tempsDirOf(inv);
   if (dir === undefined) return undefined;
   try {
-    mkdirSync(inputOnDisk(cwd, dir), { recursive: true, mode: 0o777 & ~umask });
+    const target = inputOnDisk(cwd, dir);
+    const mode = 0o777 & ~umask;
+    const first = mkdirSync(target, { recursive: true, mode });
+    // mkdir(2) takes the daemon's own umask off too: each dir made here gets the caller's mode
+    // exactly (a caller's 002 under a daemon's 022 made 0755 where rustc makes 0775).
+    if (first !== undefined) for (let d = target; d === first || d.startsWith(`${first}/`); d = dirname(d)) chmodSync(d, mode);
     return undefined;
   } catch {
     return 'temps-dir-unmade';

@@ -13,14 +13,16 @@ const call = (...z: string[]) => parseInvocation(['--crate-name', 'x', 'x.rs', '
 t.test("the last -Z temps-dir is made, under the caller's cwd, with the caller's umask", async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'temps-made-'));
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
-  const own = process.umask(0);
+  // The daemon's own umask stricter than the caller's: the caller's is what rustc's mkdir has.
+  const own = process.umask(0o077);
   try {
-    t.equal(tempsDirUnmade(call('-Ztemps-dir=first', '-Z', 'temps_dir=last/inner'), cwd, 0o027), undefined, 'made');
+    t.equal(tempsDirUnmade(call('-Ztemps-dir=first', '-Z', 'temps_dir=last/inner'), cwd, 0o002), undefined, 'made');
   } finally {
     process.umask(own);
   }
-  t.equal(statSync(join(cwd, 'last', 'inner')).mode & 0o777, 0o750, "the dir rustc would make, with the caller's umask");
-  t.equal(statSync(join(cwd, 'last')).mode & 0o777, 0o750, 'and its parent');
+  t.equal(statSync(join(cwd, 'last', 'inner')).mode & 0o777, 0o775, "the dir rustc would make, with the caller's umask");
+  t.equal(statSync(join(cwd, 'last')).mode & 0o777, 0o775, 'and its parent');
+  t.equal(statSync(cwd).mode & 0o777, 0o700, 'a dir that was there is left as it was');
   t.throws(() => statSync(join(cwd, 'first')), 'not an earlier one, which rustc never reads');
   t.equal(tempsDirUnmade(call(), cwd, 0o022), undefined, 'a call without one makes nothing');
 });
