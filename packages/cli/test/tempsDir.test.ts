@@ -95,3 +95,25 @@ t.test('-Ztemps-dir that cannot be made: the call fails as a plain rustc fails',
   t.same(readdirSync(out), [], 'and writes nothing');
   t.same((await store.audit()).map((e) => [e.outcome, e.reason]), [['passthrough', 'temps-dir-unmade']], 'it ran plainly, with its reason');
 });
+
+t.test('-Ztemps-dir on a lib (cached whole): its hit makes the dir too, and writes a plain build\'s files', { skip }, async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const dir = tempDir('temps-dir-lib');
+  writeFileSync(join(dir, 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
+  const out = join(dir, 'out');
+  const scratch = join(dir, 'scratch');
+  const args = ['--crate-name', 'tmpl', '--edition=2021', 'lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', 'extra-filename=-l', '--out-dir', out, `-Ztemps-dir=${scratch}`];
+  fresh(out);
+  t.equal((await run(NIGHTLY, args, { cwd: dir })).code, 0, 'a plain rustc builds');
+  const plain = outputs(out);
+  for (const session of ['first', 'second']) {
+    fresh(out);
+    rmSync(scratch, { recursive: true, force: true });
+    const r = await run(BIN, [NIGHTLY, ...args], { cwd: dir, env: store.env({ SPLITCACHE_SESSION: session }) });
+    t.equal(r.code, 0, `${session} build: ${r.stderr}`);
+    t.same(outputs(out), plain, `${session} build: a plain build's files, byte for byte`);
+    t.same(readdirSync(scratch), [], `${session} build: the temps dir is made, as a plain rustc makes it, and left empty`);
+  }
+  t.same([...(await store.calls('first')), ...(await store.calls('second'))].map((c) => c.outcome), ['miss', 'hit'], 'stored, then hit');
+});
