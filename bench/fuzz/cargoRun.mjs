@@ -6,7 +6,11 @@ import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 
-const CMDS = { build: ['build'], 'build-all': ['build', '--all-targets'], check: ['check'], test: ['test', '--no-run'] }
+const CMDS = {
+  build: ['build'], 'build-all': ['build', '--all-targets'], check: ['check'], test: ['test', '--no-run'],
+  // One package alone: resolver 2 unifies features over the packages built, so a dep gets another set.
+  'build-p': ['build'], clippy: ['clippy', '--all-targets'], doc: ['doc', '--no-deps'],
+}
 const PROFILES = { dev: [], release: ['--release'], fuzz: ['--profile', 'fuzz'] }
 
 /** The environment of a build: the caller's, less anything the model sets, plus the model's. */
@@ -25,7 +29,10 @@ export function buildEnv(ws, extra) {
 // usage errors); its --no-fail-fast keeps going the same way.
 export function cargoArgs(ws) {
   const keepGoing = ws.cmd === 'test' ? '--no-fail-fast' : '--keep-going'
-  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...PROFILES[ws.profile], '-j', '2', keepGoing, '--offline', '--message-format=json']
+  const pkg = ws.cmd === 'build-p' ? ['-p', ws.members[ws.pkg ?? 0].name] : []
+  // A checkout reached through a symlink (`via`): cargo keeps the manifest path as given, so every path it names goes through the link.
+  const manifest = ws.via ? ['--manifest-path', `${ws.via}/Cargo.toml`] : []
+  return [`+${ws.toolchain}`, ...CMDS[ws.cmd], ...pkg, ...manifest, ...PROFILES[ws.profile], '-j', '2', keepGoing, '--offline', '--message-format=json']
 }
 
 const digest = (p) => {

@@ -86,10 +86,15 @@ for (let step = 0; step <= o.steps; step++) {
     spawnSync('cp', ['-a', dir, to])
     if (!ctx.move.keepTarget) for (const t of ['target', '.plain-target']) fs.rmSync(path.join(to, t), { recursive: true, force: true })
     dir = to
+    delete ws.via
+    if (ctx.move.link) {
+      ws.via = path.join(root, `link${dirN}`)
+      fs.symlinkSync(to, ws.via)
+    }
     inherited = ctx.move.keepTarget
   }
   writeWorkspace(dir, ws)
-  const sig = JSON.stringify([dir, render(ws), ws.env, ws.rustflags, ws.profile, ws.cmd, ws.toolchain])
+  const sig = JSON.stringify([dir, ws.via, render(ws), ws.env, ws.rustflags, ws.profile, ws.cmd, ws.cmd === 'build-p' ? ws.pkg : null, ws.toolchain])
   const before = stats()
   const logFrom = logSize()
   const sc = cargoBuild(dir, ws, scEnv)
@@ -115,7 +120,7 @@ for (let step = 0; step <= o.steps; step++) {
   swap('target', '.plain-target')
   swap('.sc-target', 'target')
   const notes = []
-  found.push(...compare(sc, plain, ws, { dir, moved: dirN > 0, notes }))
+  found.push(...compare(sc, plain, ws, { dir: ws.via ?? dir, moved: dirN > 0, notes }))
   remember(history, ws)
   say(`step ${step}: ${s.what} [${ws.toolchain} ${ws.cmd} ${ws.profile} RUSTFLAGS="${ws.rustflags}" env=${JSON.stringify(ws.env)}] exit ${sc.code}/${plain.code} hits ${hits} misses ${misses}${found.length ? ' DIFFERENCES ' + found.length : ''}`)
   if (s.what.startsWith('copy') && misses) say(`  misses after the copy: ${calls.filter((l) => / miss /.test(l)).join(' | ').slice(0, 2000)}`)

@@ -79,9 +79,17 @@ export function randomStep(r, ws, history, ctx, weights = WEIGHTS) {
     }
     case 'rustflags': ws.rustflags = r.pick(['', '', '--cfg fuzz_flag', '-C debuginfo=1', '-C opt-level=1', '-W missing-docs', '--remap-path-prefix=/tmp=/T', '-C codegen-units=1', '-C target-cpu=native', '-C strip=symbols']); return { what: `RUSTFLAGS="${ws.rustflags}"` }
     case 'profile': ws.profile = r.pick(['dev', 'release', 'fuzz']); return { what: `profile ${ws.profile}` }
-    case 'cmd': ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test']); return { what: `command ${ws.cmd}` }
+    case 'cmd': {
+      ws.cmd = r.pick(['build', 'build', 'build-all', 'check', 'test', 'build-p', 'clippy', 'doc'])
+      if (ws.cmd === 'build-p') ws.pkg = r.int(0, ws.members.length - 1)
+      return { what: `command ${ws.cmd}${ws.cmd === 'build-p' ? ` -p ${ws.members[ws.pkg].name}` : ''}` }
+    }
     case 'clean': ctx.clean = r.pick(['cargo clean', 'rm -rf target']); return { what: ctx.clean }
-    case 'move': ctx.move = { keepTarget: r.chance(0.5), under: Array.from({ length: r.int(0, 2) }, () => 'd'.repeat(r.int(1, 9))) }; return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}` }
+    case 'move': {
+      // `link`: cargo is then given the copy through a symlink (--manifest-path), as a checkout under a linked home.
+      ctx.move = { keepTarget: r.chance(0.5), link: r.chance(0.3), under: Array.from({ length: r.int(0, 2) }, () => 'd'.repeat(r.int(1, 9))) }
+      return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}${ctx.move.link ? ', reached through a symlink' : ''}` }
+    }
     case 'buildRs': m.buildV = r.int(0, 3); return { what: `build script ${m.name} v=${m.buildV}${m.build ? '' : ' (none)'}` }
     case 'configEnv': ws.configEnv = r.int(0, 2); return { what: `.cargo/config.toml [env] variant ${ws.configEnv}` }
     case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
