@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
+import path from 'node:path'
 
 const CMDS = {
   build: ['build'], 'build-all': ['build', '--all-targets'], check: ['check'], test: ['test', '--no-run'],
@@ -51,7 +52,7 @@ export function cargoBuild(dir, ws, extraEnv) {
     if (msg.reason === 'compiler-message' && msg.message?.rendered) diags.push(`${msg.target?.name}: ${msg.message.rendered}`)
     if (msg.reason === 'compiler-artifact') {
       artifacts.push({
-        name: msg.target.name, kinds: msg.target.kind, test: msg.profile?.test, fresh: msg.fresh, executable: msg.executable,
+        name: msg.target.name, pkg: path.basename(path.dirname(msg.manifest_path)), kinds: msg.target.kind, test: msg.profile?.test, fresh: msg.fresh, executable: msg.executable,
         files: msg.filenames.map((f) => ({ path: f, digest: digest(f) })),
       })
     }
