@@ -95,7 +95,7 @@ export function randomStep(r, ws, history, ctx, weights = WEIGHTS) {
       return { what: `copy the checkout to a new directory${ctx.move.keepTarget ? ' with its target dirs' : ' without target dirs'}${ctx.move.link ? ', reached through a symlink' : ''}` }
     }
     case 'buildRs': m.buildV = r.int(0, 3); return { what: `build script ${m.name} v=${m.buildV}${m.build ? '' : ' (none)'}` }
-    case 'configEnv': ws.configEnv = r.int(0, 2); return { what: `.cargo/config.toml [env] variant ${ws.configEnv}` }
+    case 'configEnv': ws.configEnv = r.int(0, 3); return { what: `.cargo/config.toml [env] variant ${ws.configEnv}` }
     case 'toolchain': ws.toolchain = ws.toolchain === 'stable' ? 'nightly' : 'stable'; return { what: `toolchain ${ws.toolchain}` }
   }
   throw new Error(kind)

@@ -210,8 +210,10 @@ export function render(ws) {
     // Only the settings that differ from release's: cargo passes codegen-units set explicitly (`-C codegen-units=16`)
     // even at release's default, and such a `--profile fuzz` never shared a key with `--release`.
     `[profile.fuzz]\ninherits = "release"\n${s.fuzzDebug ? `debug = ${s.fuzzDebug}\n` : ''}${s.fuzzLto === 'false' ? '' : `lto = "${s.fuzzLto}"\n`}${s.fuzzCgu === 16 ? '' : `codegen-units = ${s.fuzzCgu}\n`}`
-  // An [env] of cargo's config reaches rustc as the caller's env does; `relative` makes it a path into the checkout.
-  const configEnv = ['', '\n[env]\nSC_FUZZ_OPT = "from-config"\n', '\n[env]\nSC_FUZZ_PATH = { value = "m0/data", relative = true }\n'][ws.configEnv ?? 0]
+  // An [env] of cargo's config reaches rustc as the caller's env does; `relative` makes it a path into the checkout;
+  // `force` wins over the caller's value, and reaches the build scripts' rerun-if-env-changed.
+  const configEnv = ['', '\n[env]\nSC_FUZZ_OPT = "from-config"\n', '\n[env]\nSC_FUZZ_PATH = { value = "m0/data", relative = true }\n',
+    '\n[env]\nSC_FUZZ_OPT = { value = "forced", force = true }\nSC_FUZZ_BUILD = { value = "cfg-build", force = true }\n'][ws.configEnv ?? 0]
   files['.cargo/config.toml'] = `[source.crates-io]\nreplace-with = "debian"\n\n[source.debian]\ndirectory = "${REGISTRY}"\n${configEnv}`
   for (const m of ws.members) {
     const d = m.name + '/'
