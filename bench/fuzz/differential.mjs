@@ -120,7 +120,7 @@ for (let step = 0; step <= o.steps; step++) {
   swap('target', '.plain-target')
   swap('.sc-target', 'target')
   const notes = []
-  found.push(...compare(sc, plain, ws, { dir: ws.via ?? dir, moved: dirN > 0, notes }))
+  found.push(...compare(sc, plain, ws, { dir: ws.via ?? dir, real: dir, root, moved: dirN > 0, notes }))
   remember(history, ws)
   say(`step ${step}: ${s.what} [${ws.toolchain} ${ws.cmd} ${ws.profile} RUSTFLAGS="${ws.rustflags}" env=${JSON.stringify(ws.env)}] exit ${sc.code}/${plain.code} hits ${hits} misses ${misses}${found.length ? ' DIFFERENCES ' + found.length : ''}`)
   if (s.what.startsWith('copy') && misses) say(`  misses after the copy: ${calls.filter((l) => / miss /.test(l)).join(' | ').slice(0, 2000)}`)

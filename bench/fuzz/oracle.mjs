@@ -52,6 +52,23 @@ export function outDirTainted(ws) {
   return new Set(ws.members.filter((m, i) => t[i]).map((m) => m.name))
 }
 
+/**
+ * Known limit (docs/ARCHITECTURE.md, "What it does not"): the metadata inside an .rlib/.rmeta
+ * keeps the producer's absolute paths (its working dir, and source files named absolutely, as an
+ * `include_str!(concat!(env!("CARGO_MANIFEST_DIR"), …))` does) after a hit from another checkout.
+ * Whether `file` names a checkout of this seed other than the one being built (`where.root` is
+ * the seed's dir; `where.dir` the checkout as cargo names it, `where.real` as it is). Seed 303,
+ * step 20: m2's rlib and rmeta named co0 where plain's named the copy; the bins that link it are run.
+ */
+export function namesOtherCheckout(file, where) {
+  const text = fs.readFileSync(file).toString('latin1')
+  const own = [where.dir, where.real ?? where.dir]
+  for (let i = text.indexOf(`${where.root}/`); i !== -1; i = text.indexOf(`${where.root}/`, i + 1)) {
+    if (!own.some((d) => text.startsWith(d, i) && !/[\w.-]/.test(text[i + d.length] ?? ''))) return true
+  }
+  return false
+}
+
 /** A run's output with every path into a build script's OUT_DIR made alike, whichever checkout it names. */
 const outDirsAlike = (text) => String(text).replace(/\S*\/build\/[\w-]+\/out\//g, '<OUT_DIR>/')
 
@@ -88,6 +105,7 @@ export function compare(sc, plain, ws, where) {
     else if (d !== 'skip' && fp[p] !== 'skip' && d !== fp[p]) {
       const plainCopy = path.join(where.dir, '.plain-target', path.relative(path.join(where.dir, 'target'), p))
       if (where.moved && sameButDebuginfo(p, plainCopy)) where.notes.push(`debuginfo only (known limit): ${p}`)
+      else if (where.moved && /\.(rlib|rmeta)$/.test(p) && namesOtherCheckout(p, where)) where.notes.push(`metadata names the producer's checkout (known limit): ${p}`)
       else if (outDir.has(pkgOf[p])) where.notes.push(`differs, code from OUT_DIR names the producer's (known limit): ${p}`)
       else out.push(`artifact differs: ${p}`)
     }
