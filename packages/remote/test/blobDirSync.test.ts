@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer } from '../src/index.js';
-import { tmp } from './serverHelpers.js';
+import { canLoopMount, sh, tmp } from './serverHelpers.js';
 
 // A blob whose directory sync fails after its rename (server/placeBlob.ts) is answered 500, and its
 // file, whole (its data was synced before the rename), is left where it is, unindexed: not served
@@ -16,12 +16,6 @@ import { tmp } from './serverHelpers.js';
 // fsync of that dir (the watch's callback runs in the server's own event loop, and blocks it while the
 // file system is shut down). docs/RELIABILITY.md says why the file is not removed.
 
-function sh(command: string): string {
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
-
 /** Shuts the ext4 file system at `mnt` down: `flush`, its journal written first (the rename kept), else not (the rename lost). */
 function shutDown(mnt: string, flush: boolean): void {
   const py = `import fcntl, os, struct; fd = os.open(${JSON.stringify(mnt)}, os.O_RDONLY); fcntl.ioctl(fd, 0x8004587d, struct.pack('I', ${flush ? 1 : 2}))`;
@@ -29,7 +23,7 @@ function shutDown(mnt: string, flush: boolean): void {
   if (r.status !== 0) throw new Error(`shutdown of ${mnt}: ${r.stderr.trim()}`);
 }
 
-const canLoop = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v mkfs.ext4 && command -v python3 && losetup -f']).status === 0;
+const canLoop = canLoopMount('python3');
 
 t.before(initHash);
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer } from '../src/index.js';
-import { tmp } from './serverHelpers.js';
+import { canLoopMount, sh, tmp } from './serverHelpers.js';
 
 // A blob splitcache serve has answered 201 is on its disk, under its final name: a power loss
 // right after the answer keeps it whole. Before, it was renamed into place with its data still in
@@ -14,13 +14,7 @@ import { tmp } from './serverHelpers.js';
 // is an ext4 file system on a loop device, and the image file it writes to is copied right after
 // the answer (all the file system had sent to its device by then) and mounted, its journal replayed.
 
-function sh(command: string): string {
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
-
-const canLoop = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v mkfs.ext4 && losetup -f']).status === 0;
+const canLoop = canLoopMount();
 
 t.before(initHash);
 

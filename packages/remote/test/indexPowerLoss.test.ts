@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { Level } from 'level';
 import { CacheServer, sealAc } from '../src/index.js';
-import { tmp } from './serverHelpers.js';
+import { canLoopMount, sh, tmp } from './serverHelpers.js';
 
 // The server's index (LevelDB: records, and an entry per blob) is written without a sync, so a
 // power loss takes back its last writes; its blob files are synced before their 201
@@ -14,13 +14,7 @@ import { tmp } from './serverHelpers.js';
 // bytes it was given or not at all (LevelDB checks each log record's CRC), a blob answered 201 is
 // served whole, and /status counts what is served.
 
-function sh(command: string): string {
-  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${command}: ${r.stderr.trim()}`);
-  return r.stdout.trim();
-}
-
-const canLoop = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v mkfs.ext4 && losetup -f']).status === 0;
+const canLoop = canLoopMount();
 
 t.before(initHash);
 

@@ -52,3 +52,16 @@ export function smallTmpfs(t: Test, size: string): string | undefined {
   t.teardown(() => void spawnSync('umount', ['-l', dir]));
   return dir;
 }
+
+/** Runs a shell command; its stdout, trimmed; throws with its stderr where it fails. */
+export function sh(command: string): string {
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${command}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+/** Whether an ext4 on a loop device can be made here (root, mkfs.ext4, a free loop device), and each of `tools` is on PATH. */
+export function canLoopMount(...tools: string[]): boolean {
+  const need = ['mkfs.ext4', ...tools].map((x) => `command -v ${x}`).join(' && ');
+  return process.getuid?.() === 0 && spawnSync('sh', ['-c', `${need} && losetup -f`]).status === 0;
+}
