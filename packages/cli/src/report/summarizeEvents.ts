@@ -49,8 +49,42 @@ export const MISS_CAUSE = {
   inputs: 'a file it read changed, same key',
   evicted: 'evicted by gc (the size limit)',
   damaged: 'evicted by verify (damaged blob)',
+  cleared: 'same key, entry gone (cleared)',
+  recache: 'SPLITCACHE_RECACHE (no lookup)',
+  form: 'diagnostics stored in another form',
+  unchecked: 'fetched unchecked; key set now',
+  remap: 'a remap covers a file it read',
+  unserved: 'entry there, not served',
   compileError: 'compile error (never cached)',
 } as const;
+
+/** The causes the daemon records (AuditEvent.reason, before any `remote-*`) that no comparison of keys can tell. */
+const RECORDED: Record<string, string> = {
+  evicted: MISS_CAUSE.evicted,
+  damaged: MISS_CAUSE.damaged,
+  recache: MISS_CAUSE.recache,
+  'diagnostic-form': MISS_CAUSE.form,
+  'unchecked-download': MISS_CAUSE.unchecked,
+  'remap-covers-input': MISS_CAUSE.remap,
+  'inputs-changed': MISS_CAUSE.inputs,
+};
+
+/**
+ * A miss's cause: the daemon's own reason where it names one, else judged against the earlier
+ * events. Judged alone, every miss under a key seen before read "a file it read changed": a
+ * build after `splitcache clear`, one under SPLITCACHE_RECACHE, one of another diagnostic form.
+ */
+function missCause(e: AuditEvent, keys: Set<string> | undefined): string {
+  const own = reasonsOf(e).filter((r) => !r.startsWith('remote-'))[0];
+  if (own && RECORDED[own]) return RECORDED[own];
+  const known = e.key !== undefined && keys?.has(e.key);
+  // new-key: the store had no manifest for it; a key seen before then lost its entry (clear, a damaged record).
+  if (own === 'new-key') return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.cleared : MISS_CAUSE.key;
+  // Any other recorded reason: an entry the store held and did not serve (a failed replay, a link that failed).
+  if (own) return MISS_CAUSE.unserved;
+  // An older daemon's event, with no reason: judged by its key alone.
+  return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.inputs : MISS_CAUSE.key;
+}
 
 function emptyTally(): Tally {
   return { hits: 0, localHits: 0, remoteHits: 0, misses: 0, compileErrors: 0, passthrough: 0, savedMs: 0, bytes: 0 };
@@ -101,12 +135,13 @@ function crateLabel(e: AuditEvent): string {
  * Folds the audit log into what the report draws. Pure; the events may come
  * in any order.
  *
- * A miss's cause is judged against the earlier events in the same set: a
- * crate never seen before is a first build; a new manifest key means a
- * flag, env var, rustc or dependency changed (all are key inputs); a known
- * key means a dep-info input changed (or its entry was evicted); a miss the
- * daemon found evicted (reason `evicted`) is counted as such. `explain`
- * names the exact change; this only sorts misses into those buckets.
+ * A miss's cause is the daemon's recorded reason where it is one that keys
+ * can't tell (evicted, damaged, recache, another diagnostic form, a changed
+ * input...: missCause); a `new-key` miss is judged against the earlier events
+ * in the same set: a crate never seen before is a first build; a new manifest
+ * key means a flag, env var, rustc or dependency changed (all are key
+ * inputs); a known one, that its entry went (a clear). `explain` names the
+ * exact change; this only sorts misses into those buckets.
  */
 export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
   const sorted = [...events].sort((a, b) => a.time - b.time);
@@ -139,10 +174,7 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       c.savedMs += Math.max(0, num(e.timeSavedMs));
       crates.set(label, c);
     } else if (e.outcome === 'miss') {
-      // The daemon knows an evicted key (its manifest stays marked); other causes are judged here.
-      const reasons = reasonsOf(e);
-      const evicted = reasons.includes('evicted') ? MISS_CAUSE.evicted : reasons.includes('damaged') ? MISS_CAUSE.damaged : undefined;
-      bump(missCauses, evicted ?? (!keys ? MISS_CAUSE.first : e.key && keys.has(e.key) ? MISS_CAUSE.inputs : MISS_CAUSE.key));
+      bump(missCauses, missCause(e, keys));
       if (e.notStored) bump(notStored, e.notStored);
     } else if (e.outcome === 'compile-error') {
       bump(missCauses, MISS_CAUSE.compileError);
