@@ -182,6 +182,8 @@ export class MemoryRemote {
   /** Every PUT under `holdUnder` waits for this before it is answered (uploads held under way while a test acts). */
   holdPuts: Promise<void> | undefined;
   holdUnder = '/';
+  /** Every GET is answered this many ms late (a remote far away). */
+  delayGets = 0;
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server, items: Map<string, Buffer>) {
     this.items = items;
@@ -216,6 +218,7 @@ export class MemoryRemote {
     const path = req.url ?? '/';
     this.log.push({ method: req.method ?? '', path });
     if (req.method === 'PUT' && this.holdPuts && path.startsWith(this.holdUnder)) await this.holdPuts;
+    if (req.method === 'GET' && this.delayGets) await new Promise((res) => setTimeout(res, this.delayGets));
     if (this.fault === 'die' && this.log.length >= this.dieAt) {
       void this.close();
       return;

@@ -235,8 +235,8 @@ export class CompileHandler {
     try {
       const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode, p.link !== undefined);
       this.lastHits.hit(result.entryKey);
-      // A call that waited for another's compile of this key saved only what the wait didn't take (none, not less: `saved -3 ms`).
-      const timeSavedMs = Math.max(0, entry.compileMs - (Date.now() - started) - (p.waitedMs ?? 0));
+      // A call that waited for another's compile of this key saved only what the wait didn't take (none, not less: `saved -3 ms`); a remote hit, what its download didn't.
+      const timeSavedMs = Math.max(0, entry.compileMs - (Date.now() - started) - (remote?.fetchMs ?? 0) - (p.waitedMs ?? 0));
       const hit: HeldHit = {
         session: p.session, crate: p.inv.crateName!, ...pkgOf(p), crateType: p.crateType, outcome: 'hit', key: p.key.key, entryKey: result.entryKey,
         origin: remote ? 'remote' : 'local', producer: entry.producer, signature: remote?.signature ?? entry.fetched ?? 'local', bytes: out.bytes, timeSavedMs,

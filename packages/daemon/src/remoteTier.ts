@@ -39,6 +39,8 @@ export interface RemoteLookup {
   result?: ManifestResult;
   /** 'valid' when the records were signed and verified, 'unsigned' when no signing key is set. */
   signature?: 'valid' | 'unsigned';
+  /** A hit's time in the remote (its records and blobs, from the first request), part of what replaying it took. */
+  fetchMs?: number;
   /**
    * Why the remote could not serve it, for the miss's audit event: it had no input set under the
    * key (`remote-new-key`), none of its entries serves this call (`remote-no-entry`: none records
@@ -143,7 +145,7 @@ export class RemoteTier {
       });
       stats.count('remote', 'hits');
       stats.count('remote', 'downloadedBytes', bytes);
-      return { result: { entryKey, inputs, envDeps, display }, signature };
+      return { result: { entryKey, inputs, envDeps, display }, signature, fetchMs: performance.now() - asked };
     } catch (err) {
       // Evicted on the server since the entry was written: a miss, named in its audit event (and
       // the upload after it replaces the entry: uploadQueue.ts), not a plain new key.
