@@ -67,7 +67,8 @@ const REMOTE: Record<string, string> = {
   'remote-new-key': 'it has nothing under this key: no machine sharing it stored this crate with the same key parts (arguments, environment, dependencies: docs/ARCHITECTURE.md), or the server evicted it',
   'remote-no-entry': 'it has this key, but no entry this call can use: a file the crate read (or a value read with env!()) differs here from every copy published, or only the other diagnostic form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe) was published',
   'remote-blob-missing': 'it has an entry for these inputs, but a blob the entry names is gone from the server (evicted); the next upload of the crate replaces it',
-  'remote-signature': "its record failed the signature check: signed with another SPLITCACHE_SIGNING_KEY than this machine's, or unsigned",
+  // A mis-signed record can be another key's or one changed since (on the server, on the way): HMAC tells neither apart.
+  'remote-signature': "its record failed the signature check: unsigned, signed with another SPLITCACHE_SIGNING_KEY than this machine's, or changed since it was signed (on the server or on the way)",
   'remote-digest': 'a blob it served failed its digest check (damaged on the server); the next upload of it sends it again',
   'remote-record': 'its record is malformed',
   'remote-diagnostic-form': 'its entry holds diagnostics rendered in another form (cargo --message-format=short or not, or another terminal width: cargo passes one from a terminal, none to a pipe), and none of this call\'s form was published',
