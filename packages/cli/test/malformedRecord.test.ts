@@ -94,7 +94,7 @@ t.test('damaged records under gc, audit verify and stats: each goes on, drops th
   // Before: verify and gc dropped the entry's e! key alone, and neither said a word of it.
   const verify = await store.splitcache(['audit', 'verify']);
   t.equal(verify.code, 1, 'splitcache audit verify exits 1: the store held damaged records (it drops them)');
-  t.match(verify.stdout, new RegExp(`^verify: \\d+ entries, .*; ${n} damaged index records dropped \\(SPLITCACHE_MANIFEST_MALFORMED\\)\n$`), `verify says how many records it dropped (${verify.stdout.trim()})`);
+  t.match(verify.stdout, new RegExp(`^verify: \\d+ entries, .*; ${n} damaged index records dropped \\(SPLITCACHE_MANIFEST_MALFORMED: fx_core\\)\n$`), `verify says how many records it dropped, and the crate of the entry among them (${verify.stdout.trim()})`);
   t.same(await traces(store, keys), [], "nothing is left of the entry: its access time, and the manifest results naming it");
   for (const args of [['audit', 'verify', '--json'], ['gc', '--max-size', '10G', '--json']]) {
     const r = await store.splitcache(args);

@@ -6,7 +6,8 @@ import type { Store } from './store.js';
 /**
  * Drops the damaged index records of a gc or an `audit verify` run (SPLITCACHE_MANIFEST_MALFORMED);
  * how many went. `entries`: the entries of another shape its pass over them found
- * (Store.entries(damaged)); `manifests`: scan every manifest too.
+ * (Store.entries(damaged)); `manifests`: scan every manifest too, and add to `crates` the crate
+ * of each manifest that names one of those entries.
  *
  * Store.entries() skipped such an entry and deleted its `e!` key alone: its access time (`t!`), its
  * queued upload (`q!`) and the manifest results naming it stayed, to read as an entry gone at
@@ -17,9 +18,16 @@ import type { Store } from './store.js';
  * for, leaves them to their lookups: reading every manifest made it several times as long (30,000
  * entries: 3.3-4.9 s against 0.6-1.0 s).
  */
-export async function dropDamagedRecords(store: Store, entries: Set<Digest>, manifests: boolean): Promise<number> {
+export async function dropDamagedRecords(store: Store, entries: Set<Digest>, manifests: boolean, crates?: Set<string>): Promise<number> {
   const damaged: string[] = [];
-  if (manifests) for await (const [k, v] of store.db.iterator({ gt: 'm!', lt: 'm!~' })) if (!isManifestRecord(decoded(v))) damaged.push(k);
+  if (manifests) {
+    for await (const [k, v] of store.db.iterator({ gt: 'm!', lt: 'm!~' })) {
+      const m = decoded(v);
+      if (!isManifestRecord(m)) damaged.push(k);
+      // A damaged entry's crate, by the manifest naming it: `audit verify` named only the crates of bad blobs.
+      else if (crates && entries.size > 0 && m.results.some((r) => entries.has(r.entryKey))) crates.add(m.crateName);
+    }
+  }
   if (damaged.length > 0) await store.db.batch(damaged.map((key) => ({ type: 'del' as const, key })));
   await store.evictEntries(entries, Date.now(), 'verify');
   return entries.size + damaged.length;

@@ -20,7 +20,6 @@ export interface GcResult {
   damagedRecords: number;
 }
 
-
 /**
  * Evicts entries (LRU by last hit, and older than `olderThan`) until the
  * blobs the kept entries need fit in `maxBytes`, then removes blobs no kept
@@ -87,6 +86,8 @@ export interface VerifyResult {
   evictedCrates: string[];
   /** Index records that did not decode to their shape (SPLITCACHE_MANIFEST_MALFORMED), dropped (damagedRecords.ts). */
   damagedRecords: number;
+  /** The crates whose damaged entry records were dropped, sorted (those a manifest still named). */
+  damagedCrates: string[];
 }
 
 /**
@@ -112,7 +113,8 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
       else needs.set(d, [key]);
     }
   }
-  const damagedRecords = await dropDamagedRecords(store, damaged, true);
+  const damagedCrates = new Set<string>();
+  const damagedRecords = await dropDamagedRecords(store, damaged, true, damagedCrates);
   const bad: Digest[] = [];
   const missing: Digest[] = [];
   const evict = new Set<Digest>();
@@ -133,5 +135,5 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
   }
   await store.evictEntries(evict, Date.now(), 'verify');
   const evictedCrates = [...new Set([...evict].map((k) => crates.get(k) ?? '?'))].sort();
-  return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates, damagedRecords };
+  return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates, damagedRecords, damagedCrates: [...damagedCrates].sort() };
 }

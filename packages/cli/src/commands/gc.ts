@@ -53,6 +53,7 @@ export async function runGc(args: string[]): Promise<number> {
 }
 
 /** The words for index records gc or verify dropped for their shape (none: none). */
-export function damagedRecords(n: number | undefined): string {
-  return n ? `; ${n} damaged index record${n === 1 ? '' : 's'} dropped (SPLITCACHE_MANIFEST_MALFORMED)` : '';
+export function damagedRecords(n: number | undefined, crates: string[] = []): string {
+  const of = crates.length ? `: ${crates.join(', ')}` : '';
+  return n ? `; ${n} damaged index record${n === 1 ? '' : 's'} dropped (SPLITCACHE_MANIFEST_MALFORMED${of})` : '';
 }

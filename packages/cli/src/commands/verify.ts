@@ -28,7 +28,7 @@ export async function runVerify(args: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {
     const of = r.evictedCrates?.length ? ` (${r.evictedCrates.join(', ')})` : '';
-    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted${of}${damagedRecords(r.damagedRecords)}\n`);
+    process.stdout.write(`verify: ${r.entries} entries, ${r.blobsChecked} blobs checked, ${r.badBlobs.length} bad, ${r.entriesEvicted} entries evicted${of}${damagedRecords(r.damagedRecords, r.damagedCrates)}\n`);
     const missing = new Set(r.missingBlobs ?? []);
     for (const b of r.badBlobs) process.stdout.write(`  ${missing.has(b) ? 'SPLITCACHE_BLOB_MISSING' : 'SPLITCACHE_BLOB_CORRUPT'} ${b}\n`);
   }
