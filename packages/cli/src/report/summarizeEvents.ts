@@ -49,7 +49,7 @@ export const MISS_CAUSE = {
   inputs: 'a file it read changed, same key',
   evicted: 'evicted by gc (the size limit)',
   damaged: 'evicted by verify (damaged blob)',
-  cleared: 'same key, entry gone (cleared)',
+  cleared: 'same key, its entry gone since',
   recache: 'SPLITCACHE_RECACHE (no lookup)',
   form: 'diagnostics stored in another form',
   unchecked: 'fetched unchecked; key set now',
@@ -67,6 +67,8 @@ const RECORDED: Record<string, string> = {
   'unchecked-download': MISS_CAUSE.unchecked,
   'remap-covers-input': MISS_CAUSE.remap,
   'inputs-changed': MISS_CAUSE.inputs,
+  // Removed after its link step failed (explain: entry-gone).
+  'entry-gone': MISS_CAUSE.cleared,
 };
 
 /**
@@ -80,7 +82,7 @@ function missCause(e: AuditEvent, keys: Set<string> | undefined): string {
   const known = e.key !== undefined && keys?.has(e.key);
   // new-key: the store had no manifest for it; a key seen before then lost its entry (clear, a damaged record).
   if (own === 'new-key') return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.cleared : MISS_CAUSE.key;
-  // Any other recorded reason: an entry the store held and did not serve (a failed replay, a link that failed).
+  // Any other recorded reason: an entry the store held and did not serve (a failed replay, an output rustc could not write).
   if (own) return MISS_CAUSE.unserved;
   // An older daemon's event, with no reason: judged by its key alone.
   return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.inputs : MISS_CAUSE.key;
