@@ -1,6 +1,7 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempsDirOf, type Invocation } from '@splitcache/rustc';
+import { makeDirsSync } from '@splitcache/store';
 import { inputOnDisk } from './inputPath.js';
 
 /**
@@ -17,7 +18,14 @@ export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, u
   try {
     const target = inputOnDisk(cwd, dir);
     const mode = 0o777 & ~umask;
-    const first = mkdirSync(target, { recursive: true, mode });
+    // The first of its dirs not there yet: those made here, and only those, get the caller's mode.
+    let first: string | undefined;
+    for (let d = target; !existsSync(d); d = dirname(d)) {
+      first = d;
+      if (dirname(d) === d) break;
+    }
+    // makeDirsSync, not Node's recursive mkdir, which never ends under /proc (store/makeDirs.ts).
+    makeDirsSync(target, mode);
     // mkdir(2) takes the daemon's own umask off too: each dir made here gets the caller's mode
     // exactly (a caller's 002 under a daemon's 022 made 0755 where rustc makes 0775).
     if (first !== undefined) for (let d = target; d === first || d.startsWith(`${first}/`); d = dirname(d)) chmodSync(d, mode);
