@@ -1,10 +1,10 @@
 import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
-import { readWhole } from './wholeFile.js';
+import { NotABlobFile, readBlobFile, readBlobFileSync } from './blobFile.js';
 import { copyThenDigest } from './copyThenDigest.js';
 import { inodesHint, isDiskFull } from './diskFull.js';
 import { makeDirs, makeDirsSync } from './makeDirs.js';
@@ -71,8 +71,9 @@ export class BlobDir {
     let data: Buffer;
     try {
       const path = this.pathOf(digest);
-      data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readFileSync(path) : await readWhole(path, size);
+      data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readBlobFileSync(path) : await readBlobFile(path, size);
     } catch (cause) {
+      if (cause instanceof NotABlobFile) throw await this.notAFile(digest, cause);
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
       if (code !== undefined && GONE.has(code)) throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} cannot be read: ${code}`, { cause });
@@ -93,6 +94,15 @@ export class BlobDir {
   private async damaged(digest: Digest): Promise<SplitcacheError> {
     const removed = await this.remove(digest);
     return new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest${removed ? ' (removed: the next store of it writes it anew)' : ''}`);
+  }
+
+  /**
+   * A FIFO, directory or link to a device under a blob's name (another program's) is removed where
+   * it can be, so the next store of the blob writes it: a write finds its name taken and leaves it.
+   */
+  private async notAFile(digest: Digest, cause: NotABlobFile): Promise<SplitcacheError> {
+    const removed = await this.remove(digest);
+    return new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is ${cause.kind}, not a file${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
   }
 
   /**
@@ -180,6 +190,8 @@ export class BlobDir {
    */
   async copyOut(digest: Digest, dest: string, mode: number): Promise<number> {
     try {
+      // Not a regular file (a FIFO, whose open would wait for ever): read() says what it is, and removes it.
+      if (statOrUndefined(this.pathOf(digest))?.isFile() === false) await this.read(digest);
       const copied = await copyThenDigest(this.pathOf(digest), dest, mode);
       if (copied.digest !== digest) {
         // The blob itself read again (read() removes it if it is bad): the copy is what went wrong otherwise.
