@@ -59,7 +59,9 @@ export async function collectGarbage(
   const now = Date.now();
   for await (const b of store.blobs.list()) {
     progress?.(++seen, 0, 'gc');
-    if (needed.has(b.digest) || now - b.mtimeMs < (opts.graceMs ?? 0)) continue;
+    // Young within the grace either way: a blob dated ahead of the clock (a store restored from a machine whose
+    // clock ran ahead, a clock stepped back) read as younger than any grace, and no gc or `clear` removed it, ever.
+    if (needed.has(b.digest) || Math.abs(now - b.mtimeMs) < (opts.graceMs ?? 0)) continue;
     // One that stays (another user's, in a shard dir this user can't write) is not counted as removed.
     if (!(await store.blobs.remove(b.digest))) continue;
     blobsRemoved++;
