@@ -76,7 +76,12 @@ export class BlobDir {
       if (cause instanceof NotABlobFile) throw await this.notAFile(digest, cause);
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
-      if (code !== undefined && GONE.has(code)) throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} cannot be read: ${code}`, { cause });
+      // Removed where it can be, as a damaged one is: the miss's store found its name taken and left it, and
+      // every build after missed it again (a blob made 0000: each call `replay-failed`, until `audit verify`).
+      if (code !== undefined && GONE.has(code)) {
+        const removed = await this.remove(digest);
+        throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} cannot be read: ${code}${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
+      }
       // Anything else, an error of no system code among them (a buffer that could not be allocated
       // under an address-space limit: verify removed a good 400 MB blob, a review's repro), is the moment's.
       const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (too many open files: ulimit -n)' : '';
