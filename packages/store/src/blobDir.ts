@@ -26,7 +26,9 @@ export class BlobDir {
    * store's lock), temp files a killed process left behind are removed.
    */
   async init(clearTemp = false): Promise<void> {
-    if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true });
+    // What can't be removed stays (a read-only dir another program left there): thrown, it failed the
+    // store's open as not writable, and no daemon started, every build uncached, until it was removed by hand.
+    if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
     await makeDirs(this.tmpDir);
   }
 
