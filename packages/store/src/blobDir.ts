@@ -29,6 +29,9 @@ export class BlobDir {
     // What can't be removed stays (a read-only dir another program left there): thrown, it failed the
     // store's open as not writable, and no daemon started, every build uncached, until it was removed by hand.
     if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    // A file in its place is no writer's (they write in it): every open failed on it (mkdir's EEXIST),
+    // and no daemon ever started again, each start answering 'build uncached' for 30 s.
+    else if (statOrUndefined(this.tmpDir)?.isDirectory() === false) await rm(this.tmpDir, { force: true });
     await makeDirs(this.tmpDir);
   }
 
