@@ -96,7 +96,8 @@ export async function stageSplit(tmpDir: string, inv: Invocation, cwd: string, t
     await Promise.all([...new Set([...names, `${stem}.d`])].map((n) => link(resolve(outDir, n), join(dir, n))));
     return { dir, rlink, names };
   } catch {
-    await rm(dir, { recursive: true, force: true });
+    // Not thrown: with a file in the temp dir's place (ENOTDIR) the call's report failed, and its client said the daemon went away.
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     return undefined;
   }
 }
