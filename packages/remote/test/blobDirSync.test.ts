@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer } from '../src/index.js';
-import { canLoopMount, sh, tmp } from './serverHelpers.js';
+import { canLoopMount, mountFreshExt4, mountImage, sh, tmp } from './serverHelpers.js';
 
 // A blob whose directory sync fails after its rename (server/placeBlob.ts) is answered 500, and its
 // file, whole (its data was synced before the rename), is left where it is, unindexed: not served
@@ -35,10 +35,7 @@ for (const flush of [true, false]) {
     const serveDir = join(dir, 'serve');
     const cas = join(serveDir, 'cas');
     mkdirSync(cas, { recursive: true });
-    sh(`truncate -s 64M '${image}' && mkfs.ext4 -q -F '${image}'`);
-    const dev = sh(`losetup -f --show '${image}'`);
-    t.teardown(() => void spawnSync('sh', ['-c', `umount '${cas}' 2>/dev/null; losetup -d '${dev}'`]));
-    sh(`mount '${dev}' '${cas}'`);
+    const dev = mountFreshExt4(t, image, cas);
     const blob = randomBytes(256 * 1024);
     const digest = digestBytes(blob);
     const shard = join(cas, digest.slice(0, 2));

@@ -1,11 +1,10 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { CacheServer } from '../src/index.js';
-import { canLoopMount, sh, tmp } from './serverHelpers.js';
+import { canLoopMount, mountFreshExt4, mountImage, sh, tmp } from './serverHelpers.js';
 
 // A blob splitcache serve has answered 201 is on its disk, under its final name: a power loss
 // right after the answer keeps it whole. Before, it was renamed into place with its data still in
@@ -25,10 +24,7 @@ t.test('blobs answered 201 survive a power loss right after, whole, under its fi
   const after = join(dir, 'after');
   mkdirSync(mnt);
   mkdirSync(after);
-  sh(`truncate -s 64M '${image}' && mkfs.ext4 -q -F '${image}'`);
-  const dev = sh(`losetup -f --show '${image}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${mnt}'; losetup -d '${dev}'`]));
-  sh(`mount '${dev}' '${mnt}'`);
+  mountFreshExt4(t, image, mnt);
   const s = await CacheServer.start({ dir: join(mnt, 'serve'), host: '127.0.0.1', port: 0 });
   t.teardown(() => s.close(1000));
   // One blob whose shard is new, then one whose shard dir is there already, as on a server that has
@@ -43,9 +39,7 @@ t.test('blobs answered 201 survive a power loss right after, whole, under its fi
   // The power goes now: the disk holds what the file system had sent it.
   const copy = join(dir, 'after.img');
   copyFileSync(image, copy);
-  const copyDev = sh(`losetup -f --show '${copy}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${after}'; losetup -d '${copyDev}'`]));
-  sh(`mount '${copyDev}' '${after}'`);
+  mountImage(t, copy, after);
   for (const [i, blob] of blobs.entries()) {
     const digest = digestBytes(blob);
     const file = join(after, 'serve', 'cas', digest.slice(0, 2), digest.slice(2));

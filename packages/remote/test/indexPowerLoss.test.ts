@@ -1,12 +1,11 @@
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
 import { Level } from 'level';
 import { CacheServer, sealAc } from '../src/index.js';
-import { canLoopMount, sh, tmp } from './serverHelpers.js';
+import { canLoopMount, mountFreshExt4, mountImage, sh, tmp } from './serverHelpers.js';
 
 // The server's index (LevelDB: records, and an entry per blob) is written without a sync, so a
 // power loss takes back its last writes; its blob files are synced before their 201
@@ -49,10 +48,7 @@ t.test('after a power loss, blobs answered 201 are served and counted; a record,
   const [image, mnt, after] = [join(dir, 'disk.img'), join(dir, 'mnt'), join(dir, 'after')];
   mkdirSync(mnt);
   mkdirSync(after);
-  sh(`truncate -s 64M '${image}' && mkfs.ext4 -q -F '${image}'`);
-  const dev = sh(`losetup -f --show '${image}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${mnt}'; losetup -d '${dev}'`]));
-  sh(`mount '${dev}' '${mnt}'`);
+  mountFreshExt4(t, image, mnt);
   const s = await CacheServer.start({ dir: join(mnt, 'serve'), host: '127.0.0.1', port: 0 });
   t.teardown(() => s.close(1000));
   sh(`sync -f '${mnt}'`);
@@ -67,9 +63,7 @@ t.test('after a power loss, blobs answered 201 are served and counted; a record,
   // The power goes now: the disk holds what the file system had sent it (blobDurable.test.ts).
   const copy = join(dir, 'after.img');
   copyFileSync(image, copy);
-  const copyDev = sh(`losetup -f --show '${copy}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${after}'; losetup -d '${copyDev}'`]));
-  sh(`mount '${copyDev}' '${after}'`);
+  mountImage(t, copy, after);
   // A reboot takes a second at least (a server restarted sooner may take a file of the one before for one of its own PUTs: adoptUnindexed.ts).
   while (Date.now() < lastAnswer + 1100) await new Promise((r) => setTimeout(r, 50));
   const logged: string[] = [];
@@ -130,10 +124,8 @@ t.test('the open mark is on the disk once the server has started: a power loss a
   const [image, mnt, after] = [join(dir, 'disk.img'), join(dir, 'mnt'), join(dir, 'after')];
   mkdirSync(mnt);
   mkdirSync(after);
-  sh(`truncate -s 64M '${image}' && mkfs.ext4 -q -F '${image}'`);
-  const dev = sh(`losetup -f --show '${image}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${mnt}'; losetup -d '${dev}'`]));
-  sh(`mount '${dev}' '${mnt}' && mkdir '${join(mnt, 'serve')}' && sync -f '${mnt}'`);
+  mountFreshExt4(t, image, mnt);
+  sh(`mkdir '${join(mnt, 'serve')}' && sync -f '${mnt}'`);
   const s = await CacheServer.start({ dir: join(mnt, 'serve'), host: '127.0.0.1', port: 0 });
   t.teardown(() => s.close(1000));
   // The power goes now: the disk holds what the file system had sent it (its unsynced writes are not there).
@@ -141,9 +133,7 @@ t.test('the open mark is on the disk once the server has started: a power loss a
   // meta-nextfile entry in descriptor, 3 runs of 3): the mark's sync puts LevelDB's new files on the disk.
   const copy = join(dir, 'after.img');
   copyFileSync(image, copy);
-  const copyDev = sh(`losetup -f --show '${copy}'`);
-  t.teardown(() => void spawnSync('sh', ['-c', `umount '${after}'; losetup -d '${copyDev}'`]));
-  sh(`mount '${copyDev}' '${after}'`);
+  mountImage(t, copy, after);
   const db = new Level<string, Uint8Array>(join(after, 'serve', 'index'), { valueEncoding: 'view' });
   await db.open();
   t.teardown(() => db.close());

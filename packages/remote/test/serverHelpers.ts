@@ -65,3 +65,17 @@ export function canLoopMount(...tools: string[]): boolean {
   const need = ['mkfs.ext4', ...tools].map((x) => `command -v ${x}`).join(' && ');
   return process.getuid?.() === 0 && spawnSync('sh', ['-c', `${need} && losetup -f`]).status === 0;
 }
+
+/** The ext4 image `image` mounted on `mnt` through a loop device, unmounted and freed at the test's end: the device. */
+export function mountImage(t: Test, image: string, mnt: string): string {
+  const dev = sh(`losetup -f --show '${image}'`);
+  t.teardown(() => void spawnSync('sh', ['-c', `umount '${mnt}' 2>/dev/null; losetup -d '${dev}'`]));
+  sh(`mount '${dev}' '${mnt}'`);
+  return dev;
+}
+
+/** A fresh 64 MiB ext4 image at `image`, mounted on `mnt` (mountImage): the device. */
+export function mountFreshExt4(t: Test, image: string, mnt: string): string {
+  sh(`truncate -s 64M '${image}' && mkfs.ext4 -q -F '${image}'`);
+  return mountImage(t, image, mnt);
+}

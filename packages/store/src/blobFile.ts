@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { readOpened } from './wholeFile.js';
 
 /**
  * A blob file opened without blocking: a FIFO another program left under a blob's name opens
@@ -52,15 +53,7 @@ export async function readBlobFile(path: string, size?: number): Promise<Buffer>
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new NotABlobFile(path, kindOf(st));
-    const want = size ?? st.size;
-    const buf = Buffer.allocUnsafe(want);
-    let filled = 0;
-    while (filled < want) {
-      const { bytesRead } = await fh.read(buf, filled, want - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === want ? buf : buf.subarray(0, filled);
+    return await readOpened(fh, size ?? st.size);
   } finally {
     await fh.close();
   }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { IO_CHUNK, withChunk } from '@splitcache/hash';
 import { writeAllAt } from './writeAll.js';
 
@@ -15,18 +15,22 @@ import { writeAllAt } from './writeAll.js';
 export async function readWhole(path: string, size?: number): Promise<Buffer> {
   const fh = await open(path, 'r');
   try {
-    const want = size ?? (await fh.stat()).size;
-    const buf = Buffer.allocUnsafe(want);
-    let filled = 0;
-    while (filled < want) {
-      const { bytesRead } = await fh.read(buf, filled, want - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === want ? buf : buf.subarray(0, filled);
+    return await readOpened(fh, size ?? (await fh.stat()).size);
   } finally {
     await fh.close();
   }
+}
+
+/** At most `want` bytes of an open file from its start, fewer where it ends first. */
+export async function readOpened(fh: FileHandle, want: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(want);
+  let filled = 0;
+  while (filled < want) {
+    const { bytesRead } = await fh.read(buf, filled, want - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === want ? buf : buf.subarray(0, filled);
 }
 
 /**
