@@ -6,6 +6,7 @@ import { runningDaemonPid } from '../src/daemonPid.js';
 import { BUSY_MAX_MS } from '../src/daemonWatch.js';
 import { ALIVE_MS, SILENCE_MS } from '@splitcache/daemon/protocol';
 import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { runningStore, STOPS, stoppingRustc } from './hungHelpers.js';
 
 // A daemon that is alive but sends nothing (stopped here with SIGSTOP; in the
 // field, an event loop blocked on a hung file system, say) would hold up
@@ -19,20 +20,6 @@ import { BIN, ON_PIPES, ROOT, oneFileCrate, printingCrate, printingCrateArgs, re
 t.jobs = 13;
 
 const HUNG = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped[^\n]*\n$/;
-
-/** A store whose daemon runs and has its exec port, after one call built `first`. */
-async function runningStore(t: Test, rustc: string, first = printingCrate('first')): Promise<Store> {
-  const store = new Store();
-  t.teardown(async () => {
-    const pid = runningDaemonPid(store.dir);
-    if (pid !== undefined) process.kill(pid, 'SIGCONT');
-    await store.stop();
-  });
-  const r = await run(BIN, [rustc, ...printingCrateArgs(first)], { cwd: first, env: store.env() });
-  t.equal(r.code, 0, r.stderr);
-  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
-  return store;
-}
 
 /** Stops the store's daemon as a hang would leave it; returns its pid. */
 function hang(store: Store): number {
@@ -150,22 +137,11 @@ t.test("the watchdog's reads wait twice the daemon's beat, and as many as make t
 // daemon then owes the caller the link step), or once the link step's rustc has linked (it
 // owes the call's end, and the .rlink's removal). The link step's rustc is started ahead, its
 // arguments read from `@/dev/fd/N`.
-const STOPS = [
-  { when: 'as its -Zno-link half starts', match: '*" --crate-name "*', after: false },
-  { when: 'once its link step has linked', match: '*" @/dev/fd/"*', after: true },
-];
 for (const stop of STOPS) {
   t.test(`a daemon that hangs in the middle of a call (${stop.when}): the call builds uncached, and leaves no .rlink`, async (t) => {
     const real = await realRustc();
     const store = await runningStore(t, real);
-    const bin = tempDir('rustc');
-    const rustc = join(bin, 'rustc');
-    const once = join(bin, 'stopped');
-    const stopDaemon = `if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi`;
-    const body = stop.after
-      ? `case " $* " in ${stop.match}) '${real}' "$@"; code=$?; ${stopDaemon}; exit $code ;; esac\nexec '${real}' "$@"\n`
-      : `case " $* " in ${stop.match}) ${stopDaemon} ;; esac\nexec '${real}' "$@"\n`;
-    writeFileSync(rustc, `#!/bin/sh\n${body}`, { mode: 0o755 });
+    const { rustc, once } = stoppingRustc(store, real, stop);
     const pid = store.daemonPid();
     const diedAt = deathOf(store, pid);
     const crate = printingCrate('mid-call');

@@ -1,8 +1,9 @@
 import t, { type Test } from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runningDaemonPid } from '../src/daemonPid.js';
-import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, tempDir, waitFor } from './helpers.js';
+import { BIN, printingCrate, printingCrateArgs, realRustc, run, runOnPipes, Store, waitFor } from './helpers.js';
+import { runningStore, STOPS, stoppingRustc } from './hungHelpers.js';
 
 // bash's SPLITCACHE_DAEMON_UNRESPONSIVE line names the call it built uncached, as its
 // SPLITCACHE_DAEMON_LOST line does: a build script by its package (CARGO_PKG_NAME), as every build
@@ -13,20 +14,6 @@ t.jobs = 3;
 
 const ENV = { CARGO_PKG_NAME: 'hung-sys', CARGO_PKG_VERSION: '0.3.0' };
 const LINE = /^splitcache: SPLITCACHE_DAEMON_UNRESPONSIVE: the daemon sent nothing for 10 s \(paused by a signal\), and was stopped during the call of hung-sys's build script \(building it uncached\)\n$/;
-
-/** A store whose daemon runs and has its exec port; the daemon is woken before it is stopped at the end. */
-async function runningStore(t: Test, rustc: string): Promise<Store> {
-  const store = new Store();
-  t.teardown(async () => {
-    const pid = runningDaemonPid(store.dir);
-    if (pid !== undefined) process.kill(pid, 'SIGCONT');
-    await store.stop();
-  });
-  const first = printingCrate('first');
-  t.equal((await run(BIN, [rustc, ...printingCrateArgs(first)], { cwd: first, env: store.env() })).code, 0, 'a first call starts the daemon');
-  t.ok(await waitFor(() => existsSync(join(store.dir, 'exec.port'))), 'the daemon has its exec port');
-  return store;
-}
 
 /** Runs a build script's compile on pipes (the exec port), checks it builds, and returns its stderr. */
 async function buildScript(t: Test, store: Store, rustc: string, text: string): Promise<string> {
@@ -49,22 +36,11 @@ t.test('a daemon stopped before the call: the line names the build script by its
 
 // Its -Zno-link half stops the daemon (the run's watchdog gives up on it), or its link step does,
 // once linked (the script gives up waiting for the call's end).
-const STOPS = [
-  { when: 'as its -Zno-link half starts', match: '*" --crate-name "*', after: false },
-  { when: 'once its link step has linked', match: '*" @/dev/fd/"*', after: true },
-];
 for (const stop of STOPS) {
   t.test(`a daemon stopped ${stop.when}: the line names the build script by its package`, async (t) => {
     const real = await realRustc();
     const store = await runningStore(t, real);
-    const bin = tempDir('rustc');
-    const rustc = join(bin, 'rustc');
-    const once = join(bin, 'stopped');
-    const stopDaemon = `if [ ! -e '${once}' ]; then : > '${once}'; kill -STOP "$(cat '${join(store.dir, 'daemon.pid')}')"; fi`;
-    const body = stop.after
-      ? `case " $* " in ${stop.match}) '${real}' "$@"; code=$?; ${stopDaemon}; exit $code ;; esac\nexec '${real}' "$@"\n`
-      : `case " $* " in ${stop.match}) ${stopDaemon} ;; esac\nexec '${real}' "$@"\n`;
-    writeFileSync(rustc, `#!/bin/sh\n${body}`, { mode: 0o755 });
+    const { rustc, once } = stoppingRustc(store, real, stop);
     const pid = store.daemonPid();
     const stderr = await buildScript(t, store, rustc, stop.after ? 'stopped after' : 'stopped during');
     t.ok(existsSync(once), 'the daemon was stopped during the call');
