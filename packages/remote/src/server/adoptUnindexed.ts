@@ -1,4 +1,3 @@
-import { isDigest } from '@splitcache/hash';
 import type { BlobDir } from '@splitcache/store';
 import type { ServerIndex } from './serverIndex.js';
 import { holdsBlob } from './holdsBlob.js';
@@ -28,8 +27,8 @@ export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stoppin
   const before = Math.max(Date.now() - minAgeMs, startedAt - CLOCK_LAG_MS);
   for await (const b of blobs.list()) {
     if (stopping()) break;
-    // A file in a shard dir not named as a blob (an rsync's temp file, NFS's `.nfs…`): counted in, its eviction threw.
-    if (!isDigest(b.digest) || b.mtimeMs > before || (await index.get('c', b.digest))) continue;
+    // Only files named as blobs come here (BlobDir.list()): an rsync's temp file or NFS's `.nfs…` was counted in, and its eviction threw.
+    if (b.mtimeMs > before || (await index.get('c', b.digest))) continue;
     // Checked as a PUT's body is: one that is not the blob stays uncounted, a 404, until a PUT writes over it.
     if (!(await holdsBlob(blobs.pathOf(b.digest), b.digest).catch(() => false))) continue;
     await index.replace('c', b.digest, b.size);
