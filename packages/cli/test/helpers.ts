@@ -292,13 +292,13 @@ export const OTHER_UID = 4711;
  * The rustc toolchain where OTHER_UID can run it: the sysroot bind-mounted read-only under a
  * directory of the temp dir (the real one may sit under root's private home), unmounted when
  * this test file's process exits. Undefined unless this is root, OTHER_UID has no passwd entry,
- * and node and the install are readable by it.
+ * and node and the install are readable by it. `rustc`: the toolchain's compiler (a nightly's path: rustup which).
  */
-export async function otherUidToolchain(): Promise<string | undefined> {
+export async function otherUidToolchain(rustc = 'rustc'): Promise<string | undefined> {
   if (process.getuid?.() !== 0 || spawnSync('getent', ['passwd', String(OTHER_UID)]).status !== 2) return undefined;
   const readable = (path: string, how: string) => spawnSync('test', [how, path], { uid: OTHER_UID, gid: OTHER_UID }).status === 0;
   if (!readable(process.execPath, '-x') || !readable(BIN, '-r')) return undefined;
-  const sysroot = (await run('rustc', ['--print', 'sysroot'])).stdout.trim();
+  const sysroot = (await run(rustc, ['--print', 'sysroot'])).stdout.trim();
   // Not a tempDir(): that one is removed recursively at exit, and this one holds a mount until then.
   const dir = mkdtempSync(join(tmpdir(), 'sc-toolchain-'));
   chmodSync(dir, 0o755);
@@ -328,10 +328,13 @@ export function otherUidCrate(text: string): string {
   return cwd;
 }
 
-/** printingCrate's call through bin/splitcache as OTHER_UID, on pipes (as cargo gives them), with only `env` and a PATH; the binary is removed first. */
-export function callAsOtherUid(toolchain: string, cwd: string, env: Record<string, string>) {
+/**
+ * printingCrate's call through bin/splitcache as OTHER_UID, on pipes (as cargo gives them), with only `env` and a PATH; the binary
+ * is removed first. `args`: other rustc arguments; `wrapped` false: the toolchain's rustc called plainly.
+ */
+export function callAsOtherUid(toolchain: string, cwd: string, env: Record<string, string>, args = printingCrateArgs(cwd), wrapped = true) {
   rmSync(join(cwd, 'out', 'trial-t'), { force: true });
-  return spawnSync('/bin/bash', ['-c', ON_PIPES, '_', BIN, join(toolchain, 'bin', 'rustc'), ...printingCrateArgs(cwd)], {
+  return spawnSync('/bin/bash', ['-c', ON_PIPES, '_', ...(wrapped ? [BIN] : []), join(toolchain, 'bin', 'rustc'), ...args], {
     cwd,
     env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env },
     uid: OTHER_UID,

@@ -21,7 +21,7 @@ const FEATURE_ATTRIBUTE = /^[ \t]*#![ \t]*\[[ \t]*feature[ \t]*\(/m;
  */
 export function featuresRefused(inv: Invocation, cwd: string, release: string, bootstrap: string | undefined): 'unstable-flag' | 'unstable-option' | 'unstable-features' | undefined {
   if (plainAllowsFeatures(release, bootstrap, inv.crateName)) return undefined;
-  if (inv.unstable.length > 0) return 'unstable-flag';
+  if (unstableFlagRefused(inv, release, bootstrap)) return 'unstable-flag';
   if (gatedOption(inv)) return 'unstable-option';
   let text: string;
   try {
@@ -30,4 +30,15 @@ export function featuresRefused(inv: Invocation, cwd: string, release: string, b
     return undefined; // the key's digest of it reports what is wrong
   }
   return FEATURE_ATTRIBUTE.test(text) ? 'unstable-features' : undefined;
+}
+
+/**
+ * `unstable-flag` where a plain call refuses the call's -Z flags (a stable rustc without
+ * RUSTC_BOOTSTRAP), for a crate cached whole too: rustc refuses them before it does anything
+ * else, and so must the call, run plainly. Looked up, it was keyed with options that some -Z
+ * make no difference to (terminalUrls.ts), and a lib's `-Ztemps-dir` was made before rustc
+ * refused it, where a plain rustc makes none (tempsDirMade.ts).
+ */
+export function unstableFlagRefused(inv: Invocation, release: string, bootstrap: string | undefined): 'unstable-flag' | undefined {
+  return inv.unstable.length > 0 && !plainAllowsFeatures(release, bootstrap, inv.crateName) ? 'unstable-flag' : undefined;
 }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempsDirOf, type Invocation } from '@splitcache/rustc';
 import { makeDirsSync } from '@splitcache/store';
@@ -11,8 +11,13 @@ import { inputOnDisk } from './inputPath.js';
  * `temps-dir-unmade` where it can't be made (a file in its way): a plain rustc then fails (`failed
  * to find or create the directory specified by --temps-dir`), and so must the call, which runs
  * plainly; through the split, such a bin built. `umask`: the caller's, as rustc's mkdir has it.
+ * `temps-dir-unwritable` where it is there but the caller can't write in it (another user's dir, a
+ * read-only mount, or one made under a umask that leaves no write): a plain rustc's call that
+ * writes code fails (`could not write output to DIR/…`), lib or bin, and so must the call; through
+ * the split such a bin built, and any crate stored while the dir was writable hit. The daemon runs
+ * as the caller's user, so its access(2) is the caller's.
  */
-export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | undefined {
+export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | 'temps-dir-unwritable' | undefined {
   const dir = tempsDirOf(inv);
   if (dir === undefined) return undefined;
   try {
@@ -29,8 +34,13 @@ export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, u
     // mkdir(2) takes the daemon's own umask off too: each dir made here gets the caller's mode
     // exactly (a caller's 002 under a daemon's 022 made 0755 where rustc makes 0775).
     if (first !== undefined) for (let d = target; d === first || d.startsWith(`${first}/`); d = dirname(d)) chmodSync(d, mode);
-    return undefined;
   } catch {
     return 'temps-dir-unmade';
+  }
+  try {
+    accessSync(inputOnDisk(cwd, dir), constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch {
+    return 'temps-dir-unwritable';
   }
 }
