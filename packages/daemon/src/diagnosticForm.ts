@@ -1,4 +1,5 @@
 import type { Invocation } from '@splitcache/rustc';
+import { linksErrorCodes } from './terminalUrls.js';
 
 /**
  * The form a call asks its diagnostics in, beyond rustc's default: the parts
@@ -30,11 +31,19 @@ const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
  */
 export function diagnosticForm(inv: Invocation, widthUnread = false): string {
   const parts = new Set<string>();
-  for (const v of jsonValues(inv.args)) for (const p of v.split(',')) if (DISPLAY_PARTS.has(p)) parts.add(p);
+  let ansi = false;
+  for (const v of jsonValues(inv.args)) {
+    for (const p of v.split(',')) {
+      if (DISPLAY_PARTS.has(p)) parts.add(p);
+      else if (p === 'diagnostic-rendered-ansi') ansi = true;
+    }
+  }
   // Colours (`--color=always`: a terminal's, terminalArgs.ts): the daemon's rustc writes to a pipe, where `auto` and `never` are none.
   // JSON errors take theirs from `--json` alone (rustc 1.95: the same bytes under `--color=always` and `never`).
   const colour = lastValue(inv.args, '--color') === 'always' && lastValue(inv.args, '--error-format') !== 'json' ? ['color=always'] : [];
-  return [...[...parts].sort(), ...colour, `width=${lastValue(inv.args, '--diagnostic-width') ?? (widthUnread ? 'unread' : 'none')}`].join(',');
+  // Error codes linked (`-Z terminal-urls`), which rustc does in coloured diagnostics alone (terminalUrls.ts).
+  const urls = linksErrorCodes(inv) && (colour.length > 0 || ansi) ? ['terminal-urls'] : [];
+  return [...[...parts].sort(), ...colour, ...urls, `width=${lastValue(inv.args, '--diagnostic-width') ?? (widthUnread ? 'unread' : 'none')}`].join(',');
 }
 
 /** Whether a form is one no result is stored or published under (`width=unread`): only a quiet result serves it. */

@@ -16,7 +16,7 @@ import { keyedJsonArg } from './diagnosticForm.js';
 import { nativeLibDigests, unnamedDigest, unnamedLibs } from './librarySearch.js';
 import { keyedCargoEnv, keyedRustcEnv } from './keyedEnv.js';
 import { cargoEnvValue } from './cargoEnvValue.js';
-import { terminalUrlsAuto } from './terminalUrls.js';
+import { urlsArg } from './terminalUrls.js';
 
 /**
  * Bump whenever the list of key inputs below changes, or the way any input
@@ -52,9 +52,10 @@ import { terminalUrlsAuto } from './terminalUrls.js';
  * the profile dir is a prefix of its own, profileDirs.ts, and OUT_DIR read
  * only to include code records its profile dir's place: a call whose
  * arguments name that dir relative kept its key, and a daemon before this one
- * would have left `@@sc:profile@@` unexpanded in what such an entry holds).
+ * would have left `@@sc:profile@@` unexpanded in what such an entry holds;
+ * 17: `-Z terminal-urls` is out of items 3 and 20, its links in a result's form instead).
  */
-export const CACHE_VERSION = 16;
+export const CACHE_VERSION = 17;
 
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
@@ -125,7 +126,7 @@ export interface ManifestKey {
  *     width only when its stderr is a terminal, so a build in a terminal and
  *     one in CI or piped share the entries of crates that printed nothing; a
  *     result with diagnostics serves only its own width and colours, as its
- *     form. Nor the parts of
+ *     form, and its `-Z terminal-urls` (terminalUrls.ts). Nor the parts of
  *     `--json` that only choose how diagnostics are rendered
  *     (`diagnostic-short`: cargo's `--message-format=short`), so a crate that
  *     printed none hits under every message format; a result with
@@ -266,8 +267,8 @@ export interface ManifestKey {
  *     (`rust-src`, `rustc-dev`: rustSource.ts), where there: with one, std's
  *     code inlined into a crate names it, not `/rustc/<commit>/…`. Keys
  *     change only where one is installed.
- * 20. With `-Z terminal-urls=auto`: whether rustc links error codes here
- *     (COLORTERM and TERM: terminalUrls.ts). 21. With `-C split-debuginfo=packed`
+ * 20. None since 17 (`-Z terminal-urls=auto`'s COLORTERM and TERM: the links are in
+ *     a result's form, terminalUrls.ts). 21. With `-C split-debuginfo=packed`
  *     and debug info: the out-dir's profile dir place (profileDirs.ts), which
  *     the objects name their `.dwo` files under. Keys change only for such calls.
  * Each result stored under a key adds the digests of every file its dep-info
@@ -348,8 +349,7 @@ export async function buildManifestKey(
     if (froms.length > 0) k.add('remap-real-cwd', realCwdRemap(froms, realCwd)); // 18
   }
   for (const tree of sourceTrees) k.add('rust-source', table.normalise(tree)); // 19
-  const urls = terminalUrlsAuto(inv, env), packed = packedDwarfPlace(inv, cwd, table);
-  if (urls !== undefined) k.add('terminal-urls', urls); // 20
+  const packed = packedDwarfPlace(inv, cwd, table);
   if (packed !== undefined) k.add('packed-debuginfo-profile', packed); // 21
   return { ...oneTargetForm(k), freeFroms: free };
 }
@@ -357,7 +357,7 @@ export async function buildManifestKey(
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
   return namedArgs(inv)
-    .filter(([name]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name))
+    .filter(([name, text]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name) && !urlsArg(text))
     .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 

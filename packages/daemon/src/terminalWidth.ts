@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { DEV_CONSOLE, deviceParts, givesOption, terminalArgs } from './terminalArgs.js';
+import { urlsResolved } from './terminalUrls.js';
 
 /** How long a terminal's size is taken as known: a build's calls come in a burst, and a window is rarely resized during one. */
 const KEPT_MS = 1000;
@@ -15,7 +16,8 @@ export async function argsForTerminal(
   args: readonly string[], env: Record<string, string | undefined>, stderrTty: boolean | undefined, term: { tty: number; session: number } | undefined,
 ): Promise<{ args: string[]; widthUnread: boolean }> {
   const width = await terminalWidth(term, args);
-  return { args: terminalArgs(args, env, stderrTty, typeof width === 'number' ? width : undefined), widthUnread: width === 'unread' };
+  // And a `-Z terminal-urls=auto` as the environment decides it (terminalUrls.ts).
+  return { args: urlsResolved(terminalArgs(args, env, stderrTty, typeof width === 'number' ? width : undefined), env), widthUnread: width === 'unread' };
 }
 
 /**

@@ -1,26 +1,45 @@
 import t from 'tap';
 import { parseInvocation } from '@splitcache/rustc';
-import { terminalUrlsAuto } from '../src/terminalUrls.js';
+import { diagnosticForm } from '../src/diagnosticForm.js';
+import { keyedArgs } from '../src/manifestKey.js';
+import { linksErrorCodes, urlsArg, urlsResolved } from '../src/terminalUrls.js';
 
-// Key item 20, as rustc decides it: with `-Z terminal-urls=auto`, links only where COLORTERM is
+// `-Z terminal-urls`, as rustc reads it (terminalUrls.ts): `auto` links only where COLORTERM is
 // `truecolor` and TERM is `xterm-256color`, both (a mutation audit's: `||`, or TERM alone, let a
-// terminal with both hit a result stored without links where only TERM was set).
+// terminal with both hit a result stored without links where only TERM was set); the last one
+// counts; it shows only in coloured diagnostics, so it is in a result's form, not in the key.
 const base = ['--crate-name', 'x', 'src/lib.rs', '--crate-type', 'lib'];
-const urls = (z: string[], env: Record<string, string>) => terminalUrlsAuto(parseInvocation([...base, ...z.flatMap((v) => ['-Z', v])]), env);
 const both = { COLORTERM: 'truecolor', TERM: 'xterm-256color' };
+const links = (z: string[], env: Record<string, string> = {}) => linksErrorCodes(parseInvocation(urlsResolved([...base, ...z], env)));
 
 t.test('auto: on only where both variables say so', async (t) => {
-  t.equal(urls(['terminal-urls=auto'], both), 'on');
-  t.equal(urls(['terminal-urls=auto'], { TERM: 'xterm-256color' }), 'off', 'TERM alone (most terminals without COLORTERM)');
-  t.equal(urls(['terminal-urls=auto'], { COLORTERM: 'truecolor', TERM: 'xterm' }), 'off', 'COLORTERM alone');
-  t.equal(urls(['terminal-urls=auto'], {}), 'off', 'neither');
-  t.equal(urls(['terminal_urls=auto'], both), 'on', 'spelt with `_`, as rustc takes it');
+  t.equal(links(['-Zterminal-urls=auto'], both), true);
+  t.equal(links(['-Zterminal-urls=auto'], { TERM: 'xterm-256color' }), false, 'TERM alone (most terminals without COLORTERM)');
+  t.equal(links(['-Zterminal-urls=auto'], { COLORTERM: 'truecolor', TERM: 'xterm' }), false, 'COLORTERM alone');
+  t.equal(links(['-Zterminal-urls=auto'], {}), false, 'neither');
+  t.same(urlsResolved(['-Z', 'terminal_urls=auto', '-Zterminal-urls=auto'], both), ['-Z', 'terminal_urls=yes', '-Zterminal-urls=yes'], 'either spelling, either form');
+  t.same(urlsResolved(['--cfg', 'terminal-urls=auto'], both), ['--cfg', 'terminal-urls=auto'], 'not the value of another option');
 });
 
-t.test('the last -Z terminal-urls counts, and only auto adds the item', async (t) => {
-  t.equal(urls(['terminal-urls=no', 'terminal-urls=auto'], both), 'on', 'auto after no');
-  t.equal(urls(['terminal-urls=auto', 'terminal-urls=no'], both), undefined, 'no after auto: the flag\'s text says it');
-  t.equal(urls([], both), undefined, 'no flag: no item (every other call keeps its key)');
-  t.equal(urls(['terminal-urls=yes'], both), undefined, 'yes: its text says it');
-  t.equal(urls(['terminal-urls'], both), undefined, 'bare (yes)');
+t.test('the values rustc takes, and the last one counts', async (t) => {
+  for (const on of ['-Zterminal-urls', '-Zterminal-urls=yes', '-Zterminal-urls=y', '-Zterminal-urls=on']) t.equal(links([on]), true, `${on}: on`);
+  for (const off of ['-Zterminal-urls=no', '-Zterminal-urls=n', '-Zterminal-urls=off']) t.equal(links([off], both), false, `${off}: off`);
+  t.equal(links([]), false, 'none: off');
+  t.equal(links(['-Zterminal-urls=true']), false, 'true is no value of its (rustc refuses it)');
+  t.equal(links(['-Zterminal-urls=no', '-Zterminal-urls=auto'], both), true, 'auto after no');
+  t.equal(links(['-Zterminal-urls=yes', '-Zterminal-urls=auto'], {}), false, 'auto after yes');
+  t.equal(links(['-Zterminal-urls=auto', '-Zterminal-urls=no'], both), false, 'no after auto');
+});
+
+t.test('out of the key where rustc takes it; in the form where it shows', async (t) => {
+  const keyed = (z: string[]) => keyedArgs(parseInvocation([...base, ...z])).map(([, text]) => text);
+  t.same(keyed(['-Zterminal-urls=yes', '-Z', 'terminal_urls=no', '-Zterminal-urls']), keyed([]), 'every spelling of a value it takes');
+  t.same(keyed(['-Zterminal-urls=true']), [...keyed([]), '-Zterminal-urls=true'], 'not one rustc refuses (the call fails as without it, never to hit)');
+  t.equal(urlsArg('-Zterminal-urls-x=yes'), false, 'nor another option');
+  const form = (args: string[]) => diagnosticForm(parseInvocation([...base, ...args]));
+  t.equal(form(['-Zterminal-urls=yes', '--color=always']), 'color=always,terminal-urls,width=none', 'coloured text');
+  t.equal(form(['-Zterminal-urls=yes', '--error-format=json', '--json=diagnostic-rendered-ansi']), 'terminal-urls,width=none', "JSON's coloured rendering");
+  t.equal(form(['-Zterminal-urls=yes', '--color=never']), form([]), 'uncoloured text: as without it');
+  t.equal(form(['-Zterminal-urls=yes', '--color=always', '--error-format=json']), form([]), 'plain JSON: as without it');
+  t.equal(form(['-Zterminal-urls=no', '--color=always']), form(['--color=always']), 'off: as without it');
 });
