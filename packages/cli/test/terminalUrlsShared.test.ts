@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, oneFileCrate, realRustc, run, Store } from './helpers.js';
+import { BIN, copyFixture, oneFileCrate, realRustc, run, Store } from './helpers.js';
 
 // `-Z terminal-urls` links error codes in coloured diagnostics only (daemon/src/terminalUrls.ts):
 // every value rustc takes gives the same outputs, and the same diagnostics where they are not
@@ -95,4 +95,26 @@ t.test('on stable without RUSTC_BOOTSTRAP, a -Z terminal-urls call fails as a pl
   await round(t, store, crate, libArgs(crate, CARGO_FORM), env, 'without it');
   await round(t, store, crate, libArgs(crate, [...CARGO_FORM, '-Zterminal-urls=no']), env, 'with it');
   t.same((await store.audit()).map((e) => [e.outcome, e.reason]), [['miss', 'new-key'], ['passthrough', 'unstable-flag']], 'stored without it; run plainly with it');
+});
+
+t.test('cargo with RUSTFLAGS=-Zterminal-urls=auto: a build in CI hits every quiet crate a linking terminal stored, with a plain build\'s bytes', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const flags = { RUSTFLAGS: '-Zterminal-urls=auto' };
+  const ws = copyFixture();
+  const bin = join(ws, 'target', 'debug', 'fx-app');
+  const plain = await run('cargo', ['build', '-q'], { cwd: ws, env: { ...process.env, ...BARE, ...flags, CARGO_INCREMENTAL: '0', RUSTC_WRAPPER: '' } });
+  t.equal(plain.code, 0, 'plain cargo builds');
+  const plainBin = readFileSync(bin);
+  for (const [session, env] of [['terminal', LINKING], ['ci', BARE]] as const) {
+    rmSync(join(ws, 'target'), { recursive: true, force: true });
+    const r = await store.cargo(ws, ['build', '-q'], { ...env, ...flags, SPLITCACHE_SESSION: session });
+    t.equal(r.code, 0, `built in ${session}`);
+    t.ok(readFileSync(bin).equals(plainBin), `${session}: the binary is a plain build's, byte for byte`);
+  }
+  // fx_util warns (an unused variable, no error code): its result's form names the links, so CI compiles it again.
+  const calls = (await store.calls('ci')).map((c) => [c.crate, c.outcome, c.reason ?? '']);
+  const expected = calls.map(([crate]) => (crate === 'fx_util' ? [crate, 'miss', 'diagnostic-form'] : [crate, 'hit', '']));
+  t.same(calls, expected, 'every crate that printed nothing hits (before: each missed)');
+  t.equal(calls.length, 5, 'of the five');
 });
