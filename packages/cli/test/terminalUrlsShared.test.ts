@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, copyFixture, oneFileCrate, realRustc, run, Store } from './helpers.js';
@@ -10,6 +11,8 @@ import { BIN, copyFixture, oneFileCrate, realRustc, run, Store } from './helpers
 // now a result serves every call whose rustc would render it the same, and only those.
 
 const rustc = await realRustc();
+const nightly = spawnSync('rustup', ['which', 'rustc', '--toolchain', 'nightly'], { encoding: 'utf8' });
+const NIGHTLY = nightly.status === 0 ? nightly.stdout.trim() : '';
 const BOOT = { RUSTC_BOOTSTRAP: '1' };
 const LINKING = { ...BOOT, COLORTERM: 'truecolor', TERM: 'xterm-256color' };
 const BARE = { ...BOOT, COLORTERM: '', TERM: 'dumb' };
@@ -30,13 +33,13 @@ function fresh(out: string): void {
 }
 
 /** One call through splitcache beside a plain rustc's in the same env: the same exit, stderr and files. Returns the stderr. */
-async function round(t: Test, store: Store, crate: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+async function round(t: Test, store: Store, crate: string, args: string[], env: NodeJS.ProcessEnv, what: string, compiler = rustc): Promise<string> {
   const out = join(crate, 'out');
   fresh(out);
-  const plain = await run(rustc, args, { cwd: crate, env: store.env(env) });
+  const plain = await run(compiler, args, { cwd: crate, env: store.env(env) });
   const files = outputs(out);
   fresh(out);
-  const r = await run(BIN, [rustc, ...args], { cwd: crate, env: store.env(env) });
+  const r = await run(BIN, [compiler, ...args], { cwd: crate, env: store.env(env) });
   t.same([r.code, r.stderr], [plain.code, plain.stderr], `${what}: a plain rustc's exit and stderr`);
   t.same(outputs(out), files, `${what}: and its files, byte for byte`);
   return r.stderr;
@@ -58,34 +61,36 @@ t.test('a crate that prints nothing: one entry for every -Z terminal-urls rustc 
   t.same((await store.calls()).map((c) => c.outcome), ['miss', 'hit', 'hit', 'hit', 'hit', 'hit'], 'stored once, then hit (before: each missed)');
 });
 
-t.test('a crate with a warning: a result serves the calls whose rustc renders it the same, and only those', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  // edition 2024 warns with an error code: warning[E0133], an unsafe operation in an unsafe fn.
-  const crate = oneFileCrate('pub unsafe fn read(p: *const u8) -> u8 { *p }\n');
-  const rounds = [
-    // cargo's form: JSON, rendered in colour.
-    [CARGO_FORM, BARE, false],
-    [[...CARGO_FORM, '-Zterminal-urls=no'], LINKING, false],
-    [[...CARGO_FORM, '-Zterminal-urls=yes'], BARE, true],
-    [[...CARGO_FORM, '-Zterminal-urls=auto'], LINKING, true],
-    [[...CARGO_FORM, '-Zterminal-urls=auto'], BARE, false],
-    // Text on a pipe, uncoloured: the same bytes whatever it says; in colour, linked where on.
-    [[], BARE, false],
-    [['-Zterminal-urls=yes'], LINKING, false],
-    [['-Zterminal-urls=yes', '--color=always'], BARE, true],
-    [['-Zterminal-urls=auto', '--color=always'], LINKING, true],
-    [['-Zterminal-urls=auto', '--color=always'], BARE, false],
-  ] as const;
-  for (const [form, env, linked] of rounds) {
-    const own = form.filter((a: string) => !CARGO_FORM.includes(a));
-    const what = `${own.join(' ') || 'none'}${own.length < form.length ? ' (JSON)' : ''} (${env.TERM})`;
-    const stderr = await round(t, store, crate, libArgs(crate, [...form]), env, what);
-    t.equal(stderr.includes(LINK), linked, `${what}: E0133 ${linked ? 'linked' : 'not linked'}`);
-  }
-  const outcomes = ['miss', 'hit', 'miss', 'hit', 'hit', 'miss', 'hit', 'miss', 'hit', 'miss'];
-  t.same((await store.calls()).map((c) => c.outcome), outcomes, 'each rendering stored once (before: every other call missed)');
-});
+for (const [toolchain, compiler] of [['stable', rustc], ['nightly', NIGHTLY]] as const) {
+  t.test(`${toolchain}: a crate with a warning: a result serves the calls whose rustc renders it the same, and only those`, { skip: !compiler && 'no nightly toolchain' }, async (t) => {
+    const store = new Store();
+    t.teardown(() => store.stop());
+    // edition 2024 warns with an error code: warning[E0133], an unsafe operation in an unsafe fn.
+    const crate = oneFileCrate('pub unsafe fn read(p: *const u8) -> u8 { *p }\n');
+    const rounds = [
+      // cargo's form: JSON, rendered in colour.
+      [CARGO_FORM, BARE, false],
+      [[...CARGO_FORM, '-Zterminal-urls=no'], LINKING, false],
+      [[...CARGO_FORM, '-Zterminal-urls=yes'], BARE, true],
+      [[...CARGO_FORM, '-Zterminal-urls=auto'], LINKING, true],
+      [[...CARGO_FORM, '-Zterminal-urls=auto'], BARE, false],
+      // Text on a pipe, uncoloured: the same bytes whatever it says; in colour, linked where on.
+      [[], BARE, false],
+      [['-Zterminal-urls=yes'], LINKING, false],
+      [['-Zterminal-urls=yes', '--color=always'], BARE, true],
+      [['-Zterminal-urls=auto', '--color=always'], LINKING, true],
+      [['-Zterminal-urls=auto', '--color=always'], BARE, false],
+    ] as const;
+    for (const [form, env, linked] of rounds) {
+      const own = form.filter((a: string) => !CARGO_FORM.includes(a));
+      const what = `${own.join(' ') || 'none'}${own.length < form.length ? ' (JSON)' : ''} (${env.TERM})`;
+      const stderr = await round(t, store, crate, libArgs(crate, [...form]), env, what, compiler);
+      t.equal(stderr.includes(LINK), linked, `${what}: E0133 ${linked ? 'linked' : 'not linked'}`);
+    }
+    const outcomes = ['miss', 'hit', 'miss', 'hit', 'hit', 'miss', 'hit', 'miss', 'hit', 'miss'];
+    t.same((await store.calls()).map((c) => c.outcome), outcomes, 'each rendering stored once (before: every other call missed)');
+  });
+}
 
 t.test('on stable without RUSTC_BOOTSTRAP, a -Z terminal-urls call fails as a plain rustc does, never to hit', async (t) => {
   const store = new Store();
