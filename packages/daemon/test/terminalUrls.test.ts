@@ -22,10 +22,11 @@ t.test('auto: on only where both variables say so', async (t) => {
 });
 
 t.test('the values rustc takes, and the last one counts', async (t) => {
-  for (const on of ['-Zterminal-urls', '-Zterminal-urls=yes', '-Zterminal-urls=y', '-Zterminal-urls=on']) t.equal(links([on]), true, `${on}: on`);
+  for (const on of ['-Zterminal-urls', '-Zterminal-urls=', '-Zterminal-urls=yes', '-Zterminal-urls=y', '-Zterminal-urls=on']) t.equal(links([on]), true, `${on}: on`);
   for (const off of ['-Zterminal-urls=no', '-Zterminal-urls=n', '-Zterminal-urls=off']) t.equal(links([off], both), false, `${off}: off`);
   t.equal(links([]), false, 'none: off');
   t.equal(links(['-Zterminal-urls=true']), false, 'true is no value of its (rustc refuses it)');
+  t.equal(urlsArg('-Zterminal-urls=YES'), false, 'nor YES: kept in the key, as rustc refuses it');
   t.equal(links(['-Zterminal-urls=no', '-Zterminal-urls=auto'], both), true, 'auto after no');
   t.equal(links(['-Zterminal-urls=yes', '-Zterminal-urls=auto'], {}), false, 'auto after yes');
   t.equal(links(['-Zterminal-urls=auto', '-Zterminal-urls=no'], both), false, 'no after auto');
