@@ -13,6 +13,7 @@ import { carryOut, type CallSide } from '@splitcache/daemon/callFlow';
 import { cargoTerminalOf } from '@splitcache/daemon/cargoStderr';
 import { layoutTerminal } from '@splitcache/daemon/terminalArgs';
 import { mountNamespace, settingValue, storeDir, switchedOn, tempFileFor, PROTOCOL_VERSION, doneToWire, planFromWire, type CompilePlan, type DoneReply, type WirePlan } from '@splitcache/daemon/protocol';
+import { bundleSkew } from './bundleSkew.js';
 import { DaemonSilent, type DaemonConnection } from './daemonConnection.js';
 import { stopHungDaemon } from './daemonPid.js';
 import { sampleDaemon } from './daemonWatch.js';
@@ -38,6 +39,8 @@ const marks: Record<string, number | string> = {};
 /** Whether this process is a rustc call (the wrapper), which SPLITCACHE_TIMING_LOG times: a subcommand (`cargo`, `stats`) is not one. */
 let aCall = false;
 const mark = (name: string) => (marks[name] = Math.round(now() * 10) / 10);
+/** This install's daemon entry, which a call starts where none runs. */
+const DAEMON_MAIN = join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs');
 
 // bin/splitcache parks NODE_EXTRA_CA_CERTS (it costs every node start ~80 ms)
 // and NODE_OPTIONS (meant for the user's own node programs); everything this
@@ -117,7 +120,7 @@ async function wrap(argv: string[]): Promise<number> {
   mark('wrap');
   // No store dir to be found (no HOME, and a uid with no home directory): as a daemon that can't be reached.
   const dir = knownStoreDir();
-  const conn = dir instanceof Error ? dir : await connectOrStart(dir, join(__dirname, '..', '..', 'daemon', 'dist', 'bundle', 'main.cjs'), undefined, call ? rustc : undefined).catch((e: Error) => e);
+  const conn = dir instanceof Error ? dir : await connectOrStart(dir, DAEMON_MAIN, undefined, call ? rustc : undefined).catch((e: Error) => e);
   if (!conn || conn instanceof Error) {
     warnOnce('SPLITCACHE_DAEMON_UNREACHABLE', `${conn?.message ?? 'no daemon answered'} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
@@ -134,12 +137,18 @@ async function wrap(argv: string[]): Promise<number> {
     plan = planFromWire(wire);
   } catch (err) {
     conn.close();
-    warnOnce(err instanceof DaemonSilent ? err.code : 'SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
+    // Of an install whose daemon bundle speaks another protocol, a call may reach that daemon as it stops for another's.
+    const skew = bundleSkew(DAEMON_MAIN);
+    if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', skew, 'bundle-skew');
+    else warnOnce(err instanceof DaemonSilent ? err.code : 'SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
   }
 
   mark('planned');
-  if (plan.warning) warn(plan.warning);
+  // Passed through for its protocol where this install's own daemon bundle speaks another: its line said it restarts, but the next call starts the same one.
+  const skew = plan.action === 'passthrough' && plan.reason === 'protocol-version' ? bundleSkew(DAEMON_MAIN) : undefined;
+  if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', skew, 'bundle-skew');
+  else if (plan.warning) warn(plan.warning);
   if (plan.action === 'passthrough') {
     conn.close();
     return (await run(rustc, args, fds, false)).code;
@@ -282,19 +291,20 @@ function warn(line: string): void {
  * rustc call of the build at once: it is shown once a minute per store and
  * code, not once per crate (faultMarker.ts: of calls at once, one says it).
  * The marker lives in the temp dir, which still works when the store's disk
- * is full.
+ * is full. `marker`: its name, where one code has lines of several faults
+ * (the code by default).
  */
-function warnOnce(code: string, line: string): void {
+function warnOnce(code: string, line: string, marker = code): void {
   noteUncached(code);
-  let marker: string | undefined;
+  let file: string | undefined;
   try {
     // With no store dir (knownStoreDir), the marker of the calls that have none.
     const dir = knownStoreDir();
-    marker = tempFileFor(dir instanceof Error ? '' : dir, `warned-${code}`);
+    file = tempFileFor(dir instanceof Error ? '' : dir, `warned-${marker}`);
   } catch {
     /* none can be kept (the temp dir's splitcache-<uid> is not this user's): said by each call */
   }
-  if (marker === undefined || firstToSay(marker)) warn(`${code}: ${line}`);
+  if (file === undefined || firstToSay(file)) warn(`${code}: ${line}`);
 }
 
 /** Notes, for `splitcache cargo`'s summary line, that this call builds uncached for a fault (protocol.ts, newUncachedNotes); every such call warns through warnOnce. */

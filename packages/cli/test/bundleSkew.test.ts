@@ -1,0 +1,36 @@
+import t, { type Test } from 'tap';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PROTOCOL_VERSION } from '@splitcache/daemon/protocol';
+import { copyFixture, copyInstall, DAEMON_MAIN, ROOT, Store } from './helpers.js';
+
+// An install whose two bundles were built apart: `npm run build` stopped after the client's
+// bundle (the daemon's failed), or one bundle script was run alone. Its daemon bundle speaks an
+// older protocol than its client, so it passes each call through and stops, saying it restarts;
+// the next call starts the same bundle again. Every call built uncached and printed that line.
+
+/** A copy of the install whose daemon bundle is the real one but for its protocol, one older than the client's. */
+function skewedInstall(t: Test): string {
+  const bundle = readFileSync(join(dirname(DAEMON_MAIN), 'daemon.cjs'), 'latin1');
+  const spelled = `PROTOCOL_VERSION=${PROTOCOL_VERSION};`;
+  t.equal(bundle.split(spelled).length, 2, 'the daemon bundle spells its protocol once, as the client reads it');
+  const { bin, daemonMain } = copyInstall(readFileSync(DAEMON_MAIN, 'utf8'));
+  writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.replace(spelled, `PROTOCOL_VERSION=${PROTOCOL_VERSION - 1};`), 'latin1');
+  // The bundle leaves LevelDB's binding and undici to node_modules, found from its own place.
+  symlinkSync(join(ROOT, 'node_modules'), join(bin, '..', '..', 'node_modules'));
+  return bin;
+}
+
+t.test("a daemon bundle of an older protocol than its own install's client: one line that says to rebuild, not one per call that says it restarts", async (t) => {
+  const bin = skewedInstall(t);
+  const store = new Store();
+  t.teardown(() => store.stop());
+  const ws = copyFixture();
+  const r = await store.cargo(ws, ['build'], { RUSTC_WRAPPER: bin, SPLITCACHE_CLIENT: 'node' });
+  t.equal(r.code, 0, `the build succeeds: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l.includes('SPLITCACHE_'));
+  t.equal(lines.length, 1, `one splitcache line for the build: ${lines.join('\n')}`);
+  t.match(lines[0], `SPLITCACHE_DAEMON_PROTOCOL: this install's daemon bundle speaks protocol ${PROTOCOL_VERSION - 1}, its client ${PROTOCOL_VERSION}`, 'naming the skew');
+  t.match(lines[0], `run \`npm run build\` in ${join(bin, '..', '..')} (building uncached)`, 'and the install to rebuild');
+  t.notMatch(r.stderr, /while it restarts/, 'not a restart that starts the same daemon again');
+});
