@@ -164,3 +164,29 @@ t.test("`server status` names another install whose daemon serves the store (its
   assertOk(t, await run(BIN, ['rustc', ...printingCrateArgs(crate)], { cwd: crate, env: store.env() }), 'a call through this install starts its own');
   t.notMatch((await store.splitcache(['server', 'status'])).stdout, /another install/, 'which is not named');
 });
+
+t.test("`server status` names another install whose daemon is from before ping replies named one (2026-12-05), by its command line", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  // Stands in for that daemon: it answers each request as such a daemon answered a ping, with its pid alone.
+  const install = realpathSync(tempDir('old-install'));
+  const bundle = join(install, 'packages', 'daemon', 'dist', 'bundle');
+  mkdirSync(bundle, { recursive: true });
+  writeFileSync(join(bundle, 'main.mjs'), `
+    import { createServer } from 'node:net';
+    import { rmSync, writeFileSync } from 'node:fs';
+    const [sock, pidFile] = process.argv.slice(2);
+    const reply = Buffer.from(JSON.stringify({ pid: process.pid }));
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(reply.length);
+    const server = createServer((c) => c.once('data', () => c.end(Buffer.concat([head, reply])))).listen(sock, () => writeFileSync(pidFile, process.pid + '\\n'));
+    process.on('SIGTERM', () => server.close(() => { rmSync(pidFile, { force: true }); process.exit(0); }));
+  `);
+  mkdirSync(store.dir, { recursive: true });
+  const old = spawn(process.execPath, [join(bundle, 'main.mjs'), socketPath(store.dir), join(store.dir, 'daemon.pid')], { stdio: 'ignore' });
+  t.teardown(() => old.kill('SIGKILL'));
+  t.ok(await waitFor(() => existsSync(join(store.dir, 'daemon.pid'))), 'the old daemon listens');
+  const status = await store.splitcache(['server', 'status']);
+  t.match(status.stdout, `splitcache daemon running (pid ${old.pid}`, 'this install reaches it');
+  t.ok(status.stdout.includes(`served by another install: ${install} (`), `and names its install: ${status.stdout}`);
+});

@@ -29,6 +29,20 @@ export function isDaemonProcess(pid: number): boolean {
   }
 }
 
+/**
+ * The install of the running daemon `pid`, from the entry file its command line names (an absolute
+ * path, as every starter gives it); undefined where /proc can't tell. For a daemon whose ping reply
+ * names none: one of a splitcache before 2026-12-05 (af7b948).
+ */
+export function installOfProcess(pid: number): string | undefined {
+  try {
+    const main = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').find((a) => a.startsWith('/') && /daemon[/\\].*main\.[cm]?js$/.test(a));
+    return main === undefined ? undefined : installOf(main);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The install a daemon entry file (`<install>/packages/daemon/dist/bundle/main.cjs`) belongs to, every link resolved. */
 export function installOf(daemonMain: string): string {
   let file = daemonMain;

@@ -378,4 +378,4 @@ function writeWhole(file: string, text: string): void {
 }
 
 // The daemon's process: its pid in daemon.pid, its install, and whether it may speak TLS.
-export { installOf, isDaemonProcess, runningDaemonPid, speaksTls } from './daemonProcess.js';
+export { installOf, installOfProcess, isDaemonProcess, runningDaemonPid, speaksTls } from './daemonProcess.js';

@@ -1,6 +1,6 @@
 import { askDaemon, DAEMON_MAIN, daemonRequest } from './daemonRequest.js';
 import { signalDaemon } from '../daemonPid.js';
-import { installOf, isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
+import { installOf, installOfProcess, isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
@@ -83,7 +83,9 @@ export async function runServer(args: string[]): Promise<number> {
     const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
     process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
     // Two installs sharing one store: the one whose daemon runs serves the other's calls with its own behaviour.
-    if (r?.pid && r.install && r.install !== installOf(DAEMON_MAIN)) process.stdout.write(`served by another install: ${r.install} (its behaviour and fixes, not this one's, until \`splitcache server stop\`)\n`);
+    // A daemon of before 2026-12-05 names no install in its reply: its command line does (it was one, older, that went unnamed).
+    const install = r?.pid ? (r.install ?? installOfProcess(r.pid)) : undefined;
+    if (install && install !== installOf(DAEMON_MAIN)) process.stdout.write(`served by another install: ${install} (its behaviour and fixes, not this one's, until \`splitcache server stop\`)\n`);
     for (const problem of r?.problems ?? []) process.stdout.write(`setting not used: ${problem}\n`);
     if (r?.pid && r.debugRaised) process.stdout.write('logging debug lines to daemon.log: a call with SPLITCACHE_LOG=debug asked for them, until the daemon stops\n');
     // It keeps the settings of the client that started it: name those this shell would change.
