@@ -6,8 +6,8 @@
  * built uncached, each printing that line, until the install was rebuilt.
  *
  * Read from the bundle itself (`dist/bundle/daemon.cjs`, which esbuild writes with its names
- * kept: `PROTOCOL_VERSION=4`), only after a daemon passed a call through for its protocol: a
- * rare path, and the read of its ~0.3 MB costs about a millisecond.
+ * kept: `PROTOCOL_VERSION=4`), only after a daemon passed a call through for its protocol (a
+ * rare path) and by `server status`: the read of its ~0.3 MB costs about a millisecond.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,5 +24,5 @@ export function bundleSkew(daemonMain: string): string | undefined {
   const found = [...text.matchAll(/\bPROTOCOL_VERSION\d*\s*=\s*(\d+)\b/g)].map((m) => Number(m[1]));
   // None, or two that differ: not a bundle this can read; the daemon's own line stands.
   if (found.length === 0 || found.some((v) => v !== found[0]) || found[0] === PROTOCOL_VERSION) return undefined;
-  return `this install's daemon bundle speaks protocol ${found[0]}, its client ${PROTOCOL_VERSION}: the two were built apart, and a restart starts the same daemon again; run \`npm run build\` in ${installOf(daemonMain)} (building uncached)`;
+  return `this install's daemon bundle speaks protocol ${found[0]}, its client ${PROTOCOL_VERSION}: the two were built apart, and a restart starts the same daemon again; run \`npm run build\` in ${installOf(daemonMain)}`;
 }

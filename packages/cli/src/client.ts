@@ -139,7 +139,7 @@ async function wrap(argv: string[]): Promise<number> {
     conn.close();
     // Of an install whose daemon bundle speaks another protocol, a call may reach that daemon as it stops for another's.
     const skew = bundleSkew(DAEMON_MAIN);
-    if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', skew, 'bundle-skew');
+    if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', `${skew} (building uncached)`, 'bundle-skew');
     else warnOnce(err instanceof DaemonSilent ? err.code : 'SPLITCACHE_DAEMON_PROTOCOL', `${(err as Error).message} (building uncached)`);
     return (await run(rustc, args, fds, false)).code;
   }
@@ -147,7 +147,7 @@ async function wrap(argv: string[]): Promise<number> {
   mark('planned');
   // Passed through for its protocol where this install's own daemon bundle speaks another: its line said it restarts, but the next call starts the same one.
   const skew = plan.action === 'passthrough' && plan.reason === 'protocol-version' ? bundleSkew(DAEMON_MAIN) : undefined;
-  if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', skew, 'bundle-skew');
+  if (skew) warnOnce('SPLITCACHE_DAEMON_PROTOCOL', `${skew} (building uncached)`, 'bundle-skew');
   else if (plan.warning) warn(plan.warning);
   if (plan.action === 'passthrough') {
     conn.close();

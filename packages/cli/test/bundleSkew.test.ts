@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROTOCOL_VERSION } from '@splitcache/daemon/protocol';
-import { copyFixture, copyInstall, DAEMON_MAIN, ROOT, Store } from './helpers.js';
+import { copyFixture, copyInstall, DAEMON_MAIN, ROOT, run, Store } from './helpers.js';
 
 // An install whose two bundles were built apart: `npm run build` stopped after the client's
 // bundle (the daemon's failed), or one bundle script was run alone. Its daemon bundle speaks an
@@ -18,6 +18,9 @@ function skewedInstall(t: Test): string {
   writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.replace(spelled, `PROTOCOL_VERSION=${PROTOCOL_VERSION - 1};`), 'latin1');
   // The bundle leaves LevelDB's binding and undici to node_modules, found from its own place.
   symlinkSync(join(ROOT, 'node_modules'), join(bin, '..', '..', 'node_modules'));
+  // The subcommands, which the client loads from beside it.
+  cpSync(join(ROOT, 'packages', 'cli', 'dist', 'src'), join(bin, '..', '..', 'packages', 'cli', 'dist', 'src'), { recursive: true });
+  cpSync(join(ROOT, 'packages', 'cli', 'package.json'), join(bin, '..', '..', 'packages', 'cli', 'package.json'));
   return bin;
 }
 
@@ -33,4 +36,6 @@ t.test("a daemon bundle of an older protocol than its own install's client: one 
   t.match(lines[0], `SPLITCACHE_DAEMON_PROTOCOL: this install's daemon bundle speaks protocol ${PROTOCOL_VERSION - 1}, its client ${PROTOCOL_VERSION}`, 'naming the skew');
   t.match(lines[0], `run \`npm run build\` in ${join(bin, '..', '..')} (building uncached)`, 'and the install to rebuild');
   t.notMatch(r.stderr, /while it restarts/, 'not a restart that starts the same daemon again');
+  const status = await run(bin, ['server', 'status'], { env: store.env() });
+  t.match(status.stdout, `this install's daemon bundle speaks protocol ${PROTOCOL_VERSION - 1}, its client ${PROTOCOL_VERSION}`, `server status says it too: ${status.stdout}${status.stderr}`);
 });
