@@ -190,3 +190,20 @@ t.test("`server status` names another install whose daemon is from before ping r
   t.match(status.stdout, `splitcache daemon running (pid ${old.pid}`, 'this install reaches it');
   t.ok(status.stdout.includes(`served by another install: ${install} (`), `and names its install: ${status.stdout}`);
 });
+
+t.test("an older client of this very install (its client bundle built apart from the daemon's): told to rebuild it, not to upgrade it", async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0);
+  const ws = crate();
+  const req = (wrapper: string) => ({ op: 'compile', v: PROTOCOL_VERSION - 1, argv: rustcArgs(ws), cwd: ws, env: { ...store.env(), RUSTC_WRAPPER: wrapper } });
+  const own = (await ask(store.dir, req(BIN))) as { action: string; warning: string };
+  t.equal(own.action, 'passthrough');
+  t.match(own.warning, `the client ${PROTOCOL_VERSION - 1} (this install's client bundle, older than its daemon's: the two were built apart; run \`npm run build\` in ${realpathSync(ROOT)}; building uncached)`, 'the install to rebuild');
+  await store.stop();
+  t.equal((await store.splitcache(['server', 'start'])).code, 0);
+  const other = join(tempDir('older'), 'splitcache');
+  writeFileSync(other, '');
+  const theirs = (await ask(store.dir, req(other))) as { action: string; warning: string };
+  t.match(theirs.warning, `(a newer splitcache, installed at ${realpathSync(ROOT)}; building uncached: upgrade this install`, "another install's older client is told to upgrade, as before");
+});

@@ -1,4 +1,6 @@
+import { realpathSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
@@ -114,7 +116,7 @@ export class DaemonServer {
   private async dispatch(req: Request, tokens: Set<string>, progress: (done: number, total: number, phase: string) => void, sendPart: (frame: unknown) => Promise<boolean>): Promise<unknown> {
     switch (req?.op) {
       case 'compile': {
-        if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v);
+        if (req.v !== PROTOCOL_VERSION) return this.otherVersion(req.v, req.env, req.cwd);
         if (req.mnt !== undefined && OWN_MOUNT_NAMESPACE !== undefined && req.mnt !== OWN_MOUNT_NAMESPACE) return this.otherMountNamespace();
         const plan = await this.handler.compile(req);
         if (plan.action === 'run' || (plan.action === 'hit' && plan.link)) tokens.add(plan.token);
@@ -240,12 +242,17 @@ export class DaemonServer {
    * build would otherwise print it once per crate, for as long as this daemon
    * runs.
    */
-  private otherVersion(v: unknown): CompilePlan {
+  private otherVersion(v: unknown, env: unknown, cwd: unknown): CompilePlan {
     this.s.stats.passthrough('protocol-version');
     const newer = typeof v === 'number' && v > PROTOCOL_VERSION;
     if (newer) setImmediate(() => void this.stop());
     // An older client: this daemon stays, and every call of that install builds uncached while it runs.
-    const why = newer ? 'building uncached while it restarts' : `a newer splitcache, installed at ${INSTALL}; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own`;
+    // One of this very install (its client bundle built apart from this daemon's): upgrading it is no help.
+    const why = newer
+      ? 'building uncached while it restarts'
+      : wrapperInstall(env, cwd) === INSTALL
+        ? `this install's client bundle, older than its daemon's: the two were built apart; run \`npm run build\` in ${INSTALL}; building uncached`
+        : `a newer splitcache, installed at ${INSTALL}; building uncached: upgrade this install, or give it a SPLITCACHE_DIR of its own`;
     const line = `SPLITCACHE_DAEMON_PROTOCOL: this store's daemon speaks protocol ${PROTOCOL_VERSION}, the client ${String(v)} (${why})`;
     return { action: 'passthrough', reason: 'protocol-version', warning: this.handler.faults.dueToShow(`SPLITCACHE_DAEMON_PROTOCOL/${String(v)}`) ? line : undefined };
   }
@@ -299,4 +306,18 @@ function throttle(fn: (done: number, total: number, phase: string) => void) {
     last = now;
     fn(done, total, phase);
   };
+}
+
+/**
+ * The install of the wrapper a call's cargo runs (`RUSTC_WRAPPER`, `<install>/bin/splitcache`, as
+ * set by hand or by `splitcache cargo`), every link resolved; undefined where it names none.
+ */
+function wrapperInstall(env: unknown, cwd: unknown): string | undefined {
+  const wrapper = (env as Record<string, unknown> | undefined)?.RUSTC_WRAPPER;
+  if (typeof wrapper !== 'string' || !wrapper.includes('/') || typeof cwd !== 'string') return undefined;
+  try {
+    return dirname(dirname(realpathSync(resolve(cwd, wrapper))));
+  } catch {
+    return undefined;
+  }
 }
