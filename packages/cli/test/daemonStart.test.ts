@@ -157,7 +157,7 @@ t.test('a daemon this call spawned that exits 0 (another owns the store) is wait
   t.same(startFailedPaths(store.dir).filter((p) => existsSync(p)), [], 'and left no failed-start note, which would send every call uncached for 10 s');
 });
 
-t.test('a daemon this call spawned that a signal kills before it listens: the call says so at once, not after its 5 s wait', async (t) => {
+t.test('a daemon this call spawned that a signal kills before it listens: the call says so at once, not after its whole wait', async (t) => {
   // As the OOM killer ends it. Its exit code is null too, as a daemon's that has not yet ended:
   // the signal tells the two apart, and a call that took it for "not ended" waited out the 5 s.
   const store = new Store();
@@ -165,14 +165,15 @@ t.test('a daemon this call spawned that a signal kills before it listens: the ca
   writeFileSync(killed, "process.kill(process.pid, 'SIGKILL');\n");
   t.teardown(() => startFailedPaths(store.dir).forEach((p) => rmSync(p, { force: true })));
   const t0 = Date.now();
-  const conn = await connectOrStart(store.dir, killed, 5000).catch((e: Error & { code?: string }) => e);
+  // A wait long beside a start under any load: a call that missed the signal waits it all out.
+  const conn = await connectOrStart(store.dir, killed, 60_000).catch((e: Error & { code?: string }) => e);
   const ms = Date.now() - t0;
   t.ok(conn instanceof Error, 'the call fails to connect');
   if (conn instanceof Error) {
     t.equal((conn as Error & { code?: string }).code, 'SPLITCACHE_DAEMON_UNREACHABLE', 'with SPLITCACHE_DAEMON_UNREACHABLE');
     t.match(conn.message, /killed by SIGKILL before it listened/, 'saying how the daemon ended');
   } else conn?.close();
-  t.ok(ms < 2500, `at once (${ms} ms; a call that missed the signal waited out the 5,000)`);
+  t.ok(ms < 30_000, `without waiting out its wait (${ms} ms; a call that missed the signal waited all 60,000)`);
 });
 
 t.test("a daemon the node client starts runs without the user's NODE_OPTIONS, which the client gave back to what it runs", async (t) => {
