@@ -111,7 +111,7 @@ export class BlobDir {
    * it can be, so the next store of the blob writes it: a write finds its name taken and leaves it.
    */
   private async notAFile(digest: Digest, cause: NotABlobFile): Promise<SplitcacheError> {
-    const removed = await this.remove(digest);
+    const removed = (await this.remove(digest)) || (await this.moveAside(digest));
     return new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is ${cause.kind}, not a file${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
   }
 
@@ -279,6 +279,18 @@ export class BlobDir {
       bytes += b.size;
     }
     return { blobs, bytes };
+  }
+
+  /**
+   * A directory under a blob's name (unlink can't take it: EISDIR) is moved into the temp dir, which
+   * the next daemon's start clears: left, every store of the blob found its name taken, and every
+   * build missed the entry again. Moved, not removed here: it is no blob, and may be a mount point.
+   */
+  private async moveAside(digest: Digest): Promise<boolean> {
+    return rename(this.pathOf(digest), join(this.tmpDir, `${digest}.not-a-blob.${tempSuffix()}`)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Removes a blob; whether it is gone (false where it stays: a file of another user's, in a dir this user can't write). */

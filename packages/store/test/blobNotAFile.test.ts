@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestBytes, initHash } from '@splitcache/hash';
@@ -9,7 +9,7 @@ import { Store, verifyStore, type EntryRecord } from '../src/index.js';
 
 // What another program can leave under a blob's name that is no file: a FIFO (whose plain open
 // waits for a writer: the daemon hung on a hit of it, and `audit verify` for ever), a symlink to a
-// device (/dev/zero: a read without end) or to a directory. Each read is a missing blob, at once,
+// device (/dev/zero: a read without end) or to a directory, or a directory itself. Each read is a missing blob, at once,
 // and the thing is removed, so the next store of the blob writes it.
 
 async function tempStore(t: Test): Promise<Store> {
@@ -28,6 +28,8 @@ const FAKES: [string, (path: string) => void][] = [
   ['a FIFO', (path) => execFileSync('mkfifo', [path])],
   ['a symlink to /dev/zero', (path) => symlinkSync('/dev/zero', path)],
   ['a symlink to a directory', (path) => symlinkSync('/etc', path)],
+  // unlink can't take a directory (EISDIR): it stayed, and every store of the blob found its name taken.
+  ['a directory holding a file', (path) => (mkdirSync(path), writeFileSync(join(path, 'f'), 'another program\'s'))],
 ];
 
 for (const [what, make] of FAKES) {
