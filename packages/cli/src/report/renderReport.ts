@@ -73,7 +73,7 @@ export function renderReport(events: readonly AuditEvent[], stats: Partial<Stats
     panel('origin', 'Where calls were served from', 'Cacheable calls by outcome. Pass-throughs (calls splitcache does not cache) are counted apart.', originDonut(t)) +
     panel('crates', `Time saved per crate (top ${TOP_CRATES})`, 'The original compile time minus the replay time, summed over every hit.',
       horizontalBars(crates, { label: 'Time saved per crate', barClass: 'bar-saved', empty: 'No time saved yet: nothing has hit' })) +
-    panel('misses', 'Why calls missed', 'Judged against earlier events in this report; `splitcache explain <crate>` names the exact change.',
+    panel('misses', 'Why calls missed', 'The cause the daemon recorded; a new key is judged against earlier events in this report. `splitcache explain <crate>` names the exact change.',
       horizontalBars(reasonBars(data.missCauses, missTotal), { label: 'Miss reasons', barClass: 'bar-miss', empty: 'No misses', labelChars: 34 }) +
         notStoredNote(data.notStored)) +
     panel('passthrough', 'Why calls passed through', 'Calls splitcache runs uncached, by reason.',

@@ -50,6 +50,7 @@ export const MISS_CAUSE = {
   evicted: 'evicted by gc (the size limit)',
   damaged: 'evicted by verify (damaged blob)',
   cleared: 'same key, its entry gone since',
+  unstored: 'same key, none stored before',
   recache: 'SPLITCACHE_RECACHE (no lookup)',
   form: 'diagnostics stored in another form',
   unchecked: 'fetched unchecked; key set now',
@@ -76,16 +77,23 @@ const RECORDED: Record<string, string> = {
  * events. Judged alone, every miss under a key seen before read "a file it read changed": a
  * build after `splitcache clear`, one under SPLITCACHE_RECACHE, one of another diagnostic form.
  */
-function missCause(e: AuditEvent, keys: Set<string> | undefined): string {
+function missCause(e: AuditEvent, keys: CrateKeys | undefined): string {
   const own = reasonsOf(e).filter((r) => !r.startsWith('remote-'))[0];
   if (own && RECORDED[own]) return RECORDED[own];
-  const known = e.key !== undefined && keys?.has(e.key);
-  // new-key: the store had no manifest for it; a key seen before then lost its entry (clear, a damaged record).
-  if (own === 'new-key') return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.cleared : MISS_CAUSE.key;
+  const known = e.key !== undefined && keys?.seen.has(e.key);
+  // new-key: the store had no manifest for it; a key stored before then lost its entry (clear, a damaged record).
+  // One seen only in calls that stored nothing (a compile error, an output too large) never had one.
+  if (own === 'new-key') return !keys ? MISS_CAUSE.first : keys.stored.has(e.key!) ? MISS_CAUSE.cleared : known ? MISS_CAUSE.unstored : MISS_CAUSE.key;
   // Any other recorded reason: an entry the store held and did not serve (a failed replay, an output rustc could not write).
   if (own) return MISS_CAUSE.unserved;
   // An older daemon's event, with no reason: judged by its key alone.
   return !keys ? MISS_CAUSE.first : known ? MISS_CAUSE.inputs : MISS_CAUSE.key;
+}
+
+/** A crate's keys in the events so far: every one looked up, and those an entry was stored or served under. */
+interface CrateKeys {
+  seen: Set<string>;
+  stored: Set<string>;
 }
 
 function emptyTally(): Tally {
@@ -142,7 +150,8 @@ function crateLabel(e: AuditEvent): string {
  * input...: missCause); a `new-key` miss is judged against the earlier events
  * in the same set: a crate never seen before is a first build; a new manifest
  * key means a flag, env var, rustc or dependency changed (all are key
- * inputs); a known one, that its entry went (a clear). `explain` names the
+ * inputs); a known one, that its entry went (a clear), or, where no call of
+ * it stored one (a compile error, too large), that none was. `explain` names the
  * exact change; this only sorts misses into those buckets.
  */
 export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
@@ -150,7 +159,7 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
   const totals = { ...emptyTally(), first: 0, last: 0 };
   const sessions = new Map<string, SessionSummary>();
   const crates = new Map<string, CrateSavings>();
-  const keysByCrate = new Map<string, Set<string>>();
+  const keysByCrate = new Map<string, CrateKeys>();
   const missCauses = new Map<string, number>();
   const passReasons = new Map<string, number>();
   const notStored = new Map<string, number>();
@@ -184,8 +193,9 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
       bump(passReasons, e.reason || 'unknown');
     }
     if (e.outcome !== 'passthrough' && e.key) {
-      if (!keys) keysByCrate.set(crateId, (keys = new Set()));
-      keys.add(e.key);
+      if (!keys) keysByCrate.set(crateId, (keys = { seen: new Set(), stored: new Set() }));
+      keys.seen.add(e.key);
+      if (e.outcome === 'hit' || (e.outcome === 'miss' && !e.notStored)) keys.stored.add(e.key);
     }
   }
 
