@@ -1,6 +1,6 @@
 import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { statSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
@@ -30,8 +30,9 @@ export class BlobDir {
     // store's open as not writable, and no daemon started, every build uncached, until it was removed by hand.
     if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
     // A file in its place is no writer's (they write in it): every open failed on it (mkdir's EEXIST),
-    // and no daemon ever started again, each start answering 'build uncached' for 30 s.
-    else if (statOrUndefined(this.tmpDir)?.isDirectory() === false) await rm(this.tmpDir, { force: true });
+    // and no daemon ever started again, each start answering 'build uncached' for 30 s. So did a
+    // dangling symlink there (a temp dir linked to a disk gone), which stat does not find.
+    else if (statOrUndefined(this.tmpDir)?.isDirectory() !== true && lstatSync(this.tmpDir, { throwIfNoEntry: false })) await rm(this.tmpDir, { force: true });
     await makeDirs(this.tmpDir);
   }
 
