@@ -48,7 +48,8 @@ export const MISS_CAUSE = {
   key: 'key: root source, flags, env, deps',
   inputs: 'a file it read changed, same key',
   evicted: 'evicted by gc (the size limit)',
-  damaged: 'evicted by verify (damaged blob)',
+  // audit verify's bad blob, or a damaged index record dropped by verify or gc (the daemon's own gc too), as explain says.
+  damaged: 'evicted: a damaged blob or record',
   cleared: 'same key, its entry gone since',
   unstored: 'same key, none stored before',
   recache: 'SPLITCACHE_RECACHE (no lookup)',
