@@ -357,7 +357,7 @@ export async function buildManifestKey(
 /** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
   return namedArgs(inv)
-    .filter(([name, text]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name) && !urlsArg(text))
+    .filter(([name, text]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name) && !(/^-Z terminal-urls(#\d+)?$/.test(name) && urlsArg(text)))
     .map(([name, text]) => [name, /^--json(#\d+)?$/.test(name) ? keyedJsonArg(text) : text]);
 }
 

@@ -45,7 +45,11 @@ export function linksErrorCodes(inv: Pick<Invocation, 'unstable'>): boolean {
   return on;
 }
 
-/** Whether a keyed argument's text (`-Zterminal-urls=v` or `-Z terminal-urls=v`) is a `-Z terminal-urls` rustc takes: out of the key, as its form says what it shows. */
+/**
+ * Whether a keyed argument's text (`-Zterminal-urls=v`, or `-Z` and `terminal-urls=v` as two arguments) is a `-Z terminal-urls`
+ * rustc takes: out of the key, as its form says what it shows. Only for an argument named `-Z terminal-urls` (manifestKey.ts): one
+ * argument `-Z terminal-urls=v` has the same text, and rustc refuses it (unknown option ` terminal-urls`); out of the key, it hit.
+ */
 export function urlsArg(text: string): boolean {
   return /^-Z ?terminal[-_]urls(=|$)/.test(text) && urlsValue(text.replace(/^-Z ?/, '')) !== undefined;
 }

@@ -37,6 +37,7 @@ t.test('out of the key where rustc takes it; in the form where it shows', async 
   t.same(keyed(['-Zterminal-urls=yes', '-Z', 'terminal_urls=no', '-Zterminal-urls']), keyed([]), 'every spelling of a value it takes');
   t.same(keyed(['-Zterminal-urls=true']), [...keyed([]), '-Zterminal-urls=true'], 'not one rustc refuses (the call fails as without it, never to hit)');
   t.equal(urlsArg('-Zterminal-urls-x=yes'), false, 'nor another option');
+  t.same(keyed(['-Z terminal-urls=yes']), [...keyed([]), '-Z terminal-urls=yes'], 'nor one argument `-Z terminal-urls=yes`, which rustc refuses (unknown ` terminal-urls`): out of the key, it hit');
   const form = (args: string[]) => diagnosticForm(parseInvocation([...base, ...args]));
   t.equal(form(['-Zterminal-urls=yes', '--color=always']), 'color=always,terminal-urls,width=none', 'coloured text');
   t.equal(form(['-Zterminal-urls=yes', '--error-format=json', '--json=diagnostic-rendered-ansi']), 'terminal-urls,width=none', "JSON's coloured rendering");
