@@ -95,3 +95,28 @@ t.test('-Ztemps-dir on stable without RUSTC_BOOTSTRAP: a lib fails as a plain ru
   }
   t.same((await store.audit()).map((e) => [e.outcome, e.reason]), [['passthrough', 'unstable-flag'], ['passthrough', 'unstable-flag']], 'both ran plainly, with their reason');
 });
+
+t.test("-Ztemps-dir the caller can't write in, a check build's call (no code written): cached as a plain rustc succeeds", { skip }, async (t) => {
+  const cwd = otherUidCrate('temps unwritable check');
+  writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
+  chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+  const out = join(cwd, 'out');
+  const scratch = join(cwd, 'scratch');
+  mkdirSync(scratch); // root's, 0755: OTHER_UID can't write in it
+  // cargo check's call: metadata alone, which writes no object to the temps dir.
+  const args = ['--crate-name', 'tchk', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata', '--out-dir', out, `-Ztemps-dir=${scratch}`];
+  const env = { SPLITCACHE_DIR: otherUidDir('store') };
+  t.teardown(() => void splitcacheAsOtherUid(['server', 'stop'], env));
+  const plain = callAsOtherUid(toolchain!, cwd, {}, args, false);
+  t.same([plain.status, plain.stderr], [0, ''], 'a plain rustc succeeds');
+  const plainLeft = readdirSync(out).sort();
+  for (const round of ['miss', 'hit']) {
+    emptied(out);
+    const r = callAsOtherUid(toolchain!, cwd, env, args);
+    t.same([r.status, r.stderr], [0, ''], `${round}: so does the call`);
+    t.same(readdirSync(out).sort(), plainLeft, `${round}: with a plain rustc's files`);
+  }
+  const audit = splitcacheAsOtherUid(['audit', '--json'], env);
+  const lines = audit.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { outcome: string });
+  t.same(lines.map((e) => e.outcome), ['miss', 'hit'], 'stored, then hit (before: each ran plainly, temps-dir-unwritable)');
+});

@@ -14,10 +14,12 @@ import { inputOnDisk } from './inputPath.js';
  * `temps-dir-unwritable` where it is there but the caller can't write in it (another user's dir, a
  * read-only mount, or one made under a umask that leaves no write): a plain rustc's call that
  * writes code fails (`could not write output to DIR/…`), lib or bin, and so must the call; through
- * the split such a bin built, and any crate stored while the dir was writable hit. The daemon runs
- * as the caller's user, so its access(2) is the caller's.
+ * the split such a bin built, and any crate stored while the dir was writable hit. Not for a call
+ * that writes no code (metadata and dep-info alone), which a plain rustc builds: before, cargo
+ * check's calls ran plainly. The daemon runs as the caller's user, so its access(2) is the
+ * caller's (its groups are those of the client that started it).
  */
-export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | 'temps-dir-unwritable' | undefined {
+export function tempsDirUnmade(inv: Pick<Invocation, 'unstable' | 'emit' | 'emitGiven'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | 'temps-dir-unwritable' | undefined {
   const dir = tempsDirOf(inv);
   if (dir === undefined) return undefined;
   try {
@@ -37,6 +39,8 @@ export function tempsDirUnmade(inv: Pick<Invocation, 'unstable'>, cwd: string, u
   } catch {
     return 'temps-dir-unmade';
   }
+  // A call that writes no code (cargo check's `--emit=dep-info,metadata`) writes nothing there: a plain rustc succeeds.
+  if (inv.emitGiven && inv.emit.every((e) => e.kind === 'metadata' || e.kind === 'dep-info')) return undefined;
   try {
     accessSync(inputOnDisk(cwd, dir), constants.W_OK | constants.X_OK);
     return undefined;
