@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, callAsOtherUid, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain, printingCrateArgs, realRustc, run, runOnPipes, splitcacheAsOtherUid, Store, tempDir } from './helpers.js';
 
@@ -119,4 +119,27 @@ t.test("-Ztemps-dir the caller can't write in, a check build's call (no code wri
   const audit = splitcacheAsOtherUid(['audit', '--json'], env);
   const lines = audit.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { outcome: string });
   t.same(lines.map((e) => e.outcome), ['miss', 'hit'], 'stored, then hit (before: each ran plainly, temps-dir-unwritable)');
+});
+
+t.test("-Ztemps-dir the caller can write in but not search (no x): a lib fails as a plain rustc fails, after a hit was stored", { skip }, async (t) => {
+  const cwd = otherUidCrate('temps unsearchable');
+  writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
+  chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+  const out = join(cwd, 'out');
+  const scratch = join(cwd, 'scratch');
+  mkdirSync(scratch);
+  chownSync(scratch, OTHER_UID, OTHER_UID);
+  const args = ['--crate-name', 'tsrch', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '--out-dir', out, `-Ztemps-dir=${scratch}`];
+  const env = { SPLITCACHE_DIR: otherUidDir('store') };
+  t.teardown(() => void splitcacheAsOtherUid(['server', 'stop'], env));
+  const stored = callAsOtherUid(toolchain!, cwd, env, args);
+  t.same([stored.status, stored.stderr], [0, ''], 'with the dir its own, the call builds and is stored');
+  chownSync(scratch, 0, 0);
+  chmodSync(scratch, 0o722); // others may write, not search: no file can be made in it
+  emptied(out);
+  const plain = callAsOtherUid(toolchain!, cwd, {}, args, false);
+  t.not(plain.status, 0, 'a plain rustc fails');
+  emptied(out);
+  const again = callAsOtherUid(toolchain!, cwd, env, args);
+  t.same([again.status, again.stderr], [plain.status, plain.stderr], 'so does the call (access checked with X_OK too: W_OK alone hit)');
 });
