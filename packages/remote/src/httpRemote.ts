@@ -1,14 +1,10 @@
-import { promisify } from 'node:util';
-import { brotliDecompress } from 'node:zlib';
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { basicAuthorization, proxyAuthorization, proxyFor } from './proxyFor.js';
 import { SplitcacheError } from '@splitcache/errors';
-import { gunzipSized } from './blobBody.js';
+import { ContentEncodingError, decodeContent } from './contentEncoding.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import { isTlsRecord, tlsProbe } from './answersInTls.js';
-
-const brotliAsync = promisify(brotliDecompress);
 
 export interface HttpRemoteOptions {
   /** Base URL; `{base}/cas/…` and `{base}/ac/…` are requested under it. */
@@ -196,7 +192,7 @@ export class HttpRemote {
         throw r.error;
       }
       if (r.kind === 'refused') {
-        // Sent more than any such body holds, or a TLS server asked in plain HTTP: asking again gets the same. Held against the server.
+        // Sent more than any such body holds, a TLS server asked in plain HTTP, or a coding that can't be undone: asking again gets the same. Held against the server.
         this.breaker.failure('error', r.error);
         throw r.error;
       }
@@ -218,7 +214,7 @@ export class HttpRemote {
   /**
    * One attempt. Failures are returned, classified: retry-able, timeout,
    * final (4xx), refused (a body over its cap, a TLS server's
-   * answer to plain HTTP) or aborted.
+   * answer to plain HTTP, a Content-Encoding it can't undo) or aborted.
    */
   private async once(
     method: 'GET' | 'HEAD' | 'PUT',
@@ -284,13 +280,14 @@ export class HttpRemote {
       let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };
       // A proxy in front of a plain file server may compress on the fly; undici's request() doesn't undo it.
+      // A coding it can't undo is refused, not asked again: the same answer would come (contentEncoding.ts).
       const enc = String(res.headers['content-encoding'] ?? '');
       try {
-        if (enc === 'gzip') data = await gunzipSized(data, maxBytes);
-        else if (enc === 'br') data = await brotliAsync(data, { maxOutputLength: maxBytes });
+        if (enc) data = await decodeContent(data, enc, maxBytes);
       } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw err;
-        return { kind: 'refused', error: tooLarge(what, `Content-Encoding ${enc} expands over the ${sizeText(maxBytes)} limit`) };
+        if (!(err instanceof ContentEncodingError)) throw err;
+        if (err.tooLarge) return { kind: 'refused', error: tooLarge(what, `Content-Encoding ${enc} expands over the ${sizeText(maxBytes)} limit`) };
+        return { kind: 'refused', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${err.message}${this.forwarded}`) };
       }
       return { status, body: data };
     } catch (err) {

@@ -1,0 +1,69 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { createServer } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { digestBytes, initHash, type Digest } from '@splitcache/hash';
+import { RemoteCache, sealAc } from '../src/index.js';
+import { listenLoopback } from './serverHelpers.js';
+
+// A server or proxy that compresses what the client never asked it to (it sends no Accept-Encoding):
+// each coding HTTP names is undone, and one that can't be undone is one clear line, asked once.
+
+const KEY = 'ab'.repeat(16) as Digest;
+const SET = sealAc({ v: 1, kind: 'inputs', key: KEY, crateName: 'c', inputs: ['src/lib.rs'], envDeps: [] }, undefined);
+const BLOB = Buffer.from('an object file\n'.repeat(400));
+let DIGEST: Digest;
+t.before(async () => {
+  await initHash();
+  DIGEST = digestBytes(BLOB);
+});
+
+/** A server that answers every GET with `body` and `Content-Encoding: enc`; counts the requests. */
+async function answering(t: Test, enc: string, body: Buffer) {
+  let n = 0;
+  const s = createServer((req, res) => {
+    n++;
+    req.resume();
+    res.writeHead(200, { 'content-encoding': enc, 'content-length': body.length }).end(body);
+  });
+  const port = await listenLoopback(t, s);
+  const cache = new RemoteCache({ url: `http://127.0.0.1:${port}/sc`, timeoutMs: 2000, retries: 2, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'none' });
+  t.teardown(() => cache.close());
+  return { cache, requests: () => n };
+}
+
+const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: { code?: string; message?: string }) => e);
+
+t.test('a record and a blob under each coding HTTP names, however spelled, are read', async (t) => {
+  const codings: [string, (b: Buffer) => Buffer][] = [
+    ['x-gzip', gzipSync],
+    ['GZIP', gzipSync],
+    ['deflate', deflateSync],
+    ['gzip, br', (b) => brotliCompressSync(gzipSync(b))],
+    ['identity', (b) => b],
+  ];
+  for (const [enc, encode] of codings) {
+    const rec = await answering(t, enc, encode(SET));
+    const set = await rec.cache.getInputSet(KEY).catch((e: Error) => e);
+    t.same(set instanceof Error ? set.message : set?.inputs, ['src/lib.rs'], `${enc}: the record is read`);
+    const blob = await answering(t, enc, encode(BLOB));
+    const got = await blob.cache.getBlob(DIGEST, BLOB.length).catch((e: Error) => e);
+    t.ok(Buffer.isBuffer(got) && got.equals(BLOB), `${enc}: the blob is read and verified (${got instanceof Error ? got.message : 'ok'})`);
+  }
+});
+
+t.test('a body labelled gzip that is none: one request, one line naming the coding', async (t) => {
+  const srv = await answering(t, 'gzip', SET);
+  const err = await failure(srv.cache.getInputSet(KEY));
+  t.equal(err?.code, 'SPLITCACHE_REMOTE_HTTP');
+  t.match(err?.message, /^GET \/sc\/ac\/[0-9a-f]{32}: Content-Encoding gzip, but the body is no gzip stream \(Z_DATA_ERROR: [^)]*\): a server or proxy that labels what it did not compress\?$/);
+  t.equal(srv.requests(), 1, 'not asked again: the same answer would come');
+});
+
+t.test('a coding the client does not decode: one request, one line naming it', async (t) => {
+  const srv = await answering(t, 'compress', SET);
+  const err = await failure(srv.cache.getInputSet(KEY));
+  t.equal(err?.code, 'SPLITCACHE_REMOTE_HTTP');
+  t.match(err?.message, /: Content-Encoding compress, which this client does not decode \(it asks for none: a server or proxy that compresses regardless\?\)$/);
+  t.equal(srv.requests(), 1, 'not asked again');
+});
