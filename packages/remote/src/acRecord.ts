@@ -5,6 +5,7 @@ import { isDigest, type Digest } from '@splitcache/hash';
 import { packValue, type EntryRecord } from '@splitcache/store';
 import { checkEntry } from './checkEntry.js';
 import { envelopeShaped } from './envelopeShape.js';
+import { pageHint } from './pageHint.js';
 
 /**
  * `/ac/{manifestKey}`: the input set of the first result published for a
@@ -77,7 +78,7 @@ export function openAc<K extends AcRecord['kind']>(
   signingKey: string | undefined,
 ): Extract<AcRecord, { kind: K }> {
   const env = decodeEnvelope(body);
-  if (!env) throw recordError(key, 'not an AC envelope');
+  if (!env) throw recordError(key, `not an AC envelope${pageHint(body)}`);
   if (signingKey) {
     if (env.sig === null) throw new SplitcacheError('SPLITCACHE_REMOTE_SIGNATURE', `remote record ${key} is unsigned`);
     const want = Buffer.from(hmac(signingKey, env.payload), 'hex');

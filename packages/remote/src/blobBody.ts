@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { digestBytes, type Digest } from '@splitcache/hash';
 import { SplitcacheError } from '@splitcache/errors';
+import { pageHint } from './pageHint.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -40,7 +41,7 @@ export async function decodeBlobBody(body: Uint8Array, digest: Digest, maxBytes 
     const raw = await gunzipSized(body, Math.min(maxBytes, MAX_EXPANDED)).catch(() => undefined);
     if (raw && digestBytes(raw) === digest) return raw;
   }
-  throw new SplitcacheError('SPLITCACHE_REMOTE_DIGEST', `remote blob ${digest} does not match its digest (${body.length} bytes received)`);
+  throw new SplitcacheError('SPLITCACHE_REMOTE_DIGEST', `remote blob ${digest} does not match its digest (${body.length} bytes received)${pageHint(body)}`);
 }
 
 /** deflate's largest expansion: a body can't inflate to more than this many times its size. */
