@@ -30,19 +30,21 @@ export async function decodeContent(body: Buffer, header: string, maxBytes: numb
     .split(',')
     .map((c) => c.trim().toLowerCase())
     .filter((c) => c !== '' && c !== 'identity');
+  // The server's words, cut so that one line stays one short line.
+  const said = header.trim().slice(0, 100);
   let data = body;
   for (const coding of codings.reverse()) {
     try {
       if (coding === 'gzip' || coding === 'x-gzip') data = await gunzipSized(data, maxBytes);
       else if (coding === 'br') data = await brotliAsync(data, { maxOutputLength: maxBytes });
       else if (coding === 'deflate') data = await inflateAsync(data, { maxOutputLength: maxBytes });
-      else throw new ContentEncodingError(`Content-Encoding ${header.trim()}, which this client does not decode (it asks for none: a server or proxy that compresses regardless?)`);
+      else throw new ContentEncodingError(`Content-Encoding ${said}, which this client does not decode (it asks for none: a server or proxy that compresses regardless?)`);
     } catch (err) {
       if (err instanceof ContentEncodingError) throw err;
       const code = (err as { code?: string }).code;
-      if (code === 'ERR_BUFFER_TOO_LARGE') throw new ContentEncodingError(`Content-Encoding ${header.trim()} expands over the limit`, true);
-      const said = `${code ?? 'error'}: ${(err as Error).message}`;
-      throw new ContentEncodingError(`Content-Encoding ${header.trim()}, but the body is no ${coding} stream (${said}): a server or proxy that labels what it did not compress?`);
+      if (code === 'ERR_BUFFER_TOO_LARGE') throw new ContentEncodingError(`Content-Encoding ${said} expands over the limit`, true);
+      const why = `${code ?? 'error'}: ${(err as Error).message}`;
+      throw new ContentEncodingError(`Content-Encoding ${said}, but the body is no ${coding} stream (${why}): a server or proxy that labels what it did not compress?`);
     }
   }
   return data;
