@@ -27,6 +27,7 @@ export async function ingestMiss(s: Services, events: CallEvents, faults: FaultL
       await s.remoteReady; // a recache compiles without a lookup, so it may come first
       await s.uploads?.enqueue(r.entryKey, {
         manifestKey: p.key.key, crateName: p.inv.crateName!, inputs: r.inputs.map(([f]) => f), envDeps: r.envDeps.map(([n]) => n),
+        ...(p.missReason === 'recache' && { resend: true }),
       }, callName(p));
     } else s.stats.count('notStored', r.reason);
     events.miss(p, r.stored ? { entryKey: r.entryKey } : { notStored: r.reason });

@@ -16,6 +16,11 @@ export interface QueueItem {
   queuedAt: number;
   /** Failures counted against this item (each in a pass that took other uploads); dropped at MAX_TRIES. */
   tries?: number;
+  /**
+   * Its blobs are sent even where the server has one (a SPLITCACHE_RECACHE build's): a copy
+   * damaged on the server's disk answers its HEAD, and readers refused it for good.
+   */
+  resend?: boolean;
 }
 
 export type DrainOutcome = 'empty' | 'failing' | 'timeout' | 'stopped';
@@ -318,7 +323,7 @@ export class UploadQueue {
     const digests = [...new Set(entry.outputs.map((o) => o.digest))];
     // Every blob is checked even when the entry is already there: the server may have evicted one.
     await eachLimit(digests, BLOB_CONCURRENCY, async (d) => {
-      if (await this.cache.hasBlob(d)) return;
+      if (!item.resend && (await this.cache.hasBlob(d))) return;
       const bytes = await this.cache.putBlob(d, await store.blobs.read(d));
       sent = true;
       stats.count('remote', 'uploadedBlobs');
