@@ -335,8 +335,8 @@ async function repairDb(location: string, why: Error, log?: (line: string) => vo
  * repaired the table at its first read (serverIndexRepair.test.ts).
  */
 async function startTotals(db: Level<string, Bytes>): Promise<Totals> {
-  const saved = await db.get('s!totals');
   if (await leftOpen(db)) return countTotals(db);
+  const saved = await db.get('s!totals');
   return saved ? (unpack(saved) as Totals) : { entries: 0, bytes: 0 };
 }
 
