@@ -8,7 +8,9 @@
 // then `cargo build` or `cargo test --no-run` (-j1/-j2, CARGO_INCREMENTAL=0) through a counting
 // shim in front of bin/splitcache. Every third build of a checkout is compared byte for byte
 // with a plain build of the same source state (its own target dir swapped in under the same
-// path). A chaos loop meanwhile runs gc, audit verify, clear (rarely), server stop and SIGKILL
+// path); a binary that differs only in debug info naming the sibling checkout it was hit from
+// is counted as `producerPath` (documented: no SPLITCACHE_REMAP), any other difference is an
+// anomaly, both files kept under <scratch>/evidence. A chaos loop meanwhile runs gc, audit verify, clear (rarely), server stop and SIGKILL
 // of the pid in daemon.pid. Every few minutes both pause at a quiet point: audit verify must
 // find nothing bad or missing, and, over a window with no kill, stop or clear, the stats'
 // hits + misses + pass-throughs must equal the compiling calls the shim saw.
@@ -41,7 +43,7 @@ const storeDir = path.join(scratch, 'store')
 const t0 = Date.now()
 const deadline = t0 + minutes * 60_000
 const recent = []
-const counts = { builds: 0, compared: 0, binaries: 0, gc: 0, verify: 0, clear: 0, stop: 0, kill: 0, stats: 0, quiet: 0, cleans: 0, edits: 0, anomalies: 0 }
+const counts = { builds: 0, compared: 0, binaries: 0, producerPath: 0, gc: 0, verify: 0, clear: 0, stop: 0, kill: 0, stats: 0, quiet: 0, cleans: 0, edits: 0, anomalies: 0 }
 
 function log(line) {
   const l = `${((Date.now() - t0) / 1000).toFixed(1).padStart(7)} ${line}`
@@ -166,7 +168,14 @@ async function compare(co, kind, jobs, got) {
       const a = fs.readFileSync(path.join(cached, rel))
       const b = fs.readFileSync(p)
       counts.binaries++
-      if (!a.equals(b)) differ.push(`${rel} (${a.length} vs ${b.length} bytes)`)
+      if (a.equals(b)) continue
+      const why = await whyDiffers(co, a, b)
+      const kept = path.join(scratch, 'evidence', `${co.name}-${co.builds}`)
+      fs.mkdirSync(kept, { recursive: true })
+      fs.writeFileSync(path.join(kept, `${path.basename(rel)}.sc`), a)
+      fs.writeFileSync(path.join(kept, `${path.basename(rel)}.plain`), b)
+      if (why === 'producer-path') counts.producerPath++
+      else differ.push(`${rel} (${a.length} vs ${b.length} bytes; ${why}; kept in ${kept})`)
     }
     counts.compared++
     log(`compared ${co.name}: ${got.size} executables, ${differ.length} differ`)
@@ -174,6 +183,30 @@ async function compare(co, kind, jobs, got) {
   } finally {
     fs.renameSync(target, plain)
     fs.renameSync(cached, target)
+  }
+}
+
+/**
+ * 'producer-path': the cached binary names another checkout of this hunt where plain's names
+ * this one, and they are equal once debug info and build-id are dropped: a hit from a sibling
+ * checkout keeps its producer's paths in debuginfo without SPLITCACHE_REMAP (a documented limit,
+ * docs/ARCHITECTURE.md "What it does not"). Else 'differs'.
+ */
+async function whyDiffers(co, a, b) {
+  const others = checkouts.filter((c) => c !== co).map((c) => c.dir)
+  if (!others.some((d) => a.includes(d) && !b.includes(d))) return 'differs'
+  const tmp = fs.mkdtempSync(path.join(scratch, 'cmp-'))
+  try {
+    const stripped = []
+    for (const [name, bytes] of [['a', a], ['b', b]]) {
+      fs.writeFileSync(path.join(tmp, name), bytes)
+      const r = await run('objcopy', ['--strip-debug', '--remove-section=.note.gnu.build-id', name, `${name}.s`], { cwd: tmp })
+      if (r.code !== 0) return 'differs'
+      stripped.push(fs.readFileSync(path.join(tmp, `${name}.s`)))
+    }
+    return stripped[0].equals(stripped[1]) ? 'producer-path' : 'differs'
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
   }
 }
 
