@@ -87,6 +87,23 @@ t.test('`server stop` while a call compiles for longer than a new daemon waits f
   t.same([last?.outcome, Boolean(last?.entryKey)], ['miss', true], 'which compiled and stored it');
 });
 
+t.test('a subcommand while a stopping daemon finishes a long call: answered once that daemon has ended, not failed', async (t) => {
+  // The daemon started meanwhile stands in, past its wait for the store, and answered every
+  // request but a compile with its line: `audit verify` run just after a `server stop` during a
+  // build exited 1 (`SPLITCACHE_STORE_LOCKED: the daemon before this one …`, a concurrency hunt's find).
+  const { store, oldPid, inFlight, stopped } = await stopDuringSlowCall(t, 9);
+  const verify = await store.splitcache(['audit', 'verify']);
+  t.equal(verify.code, 0, `audit verify answers (${verify.stderr.trim()})`);
+  t.match(verify.stdout, /^verify: \d+ entries, \d+ blobs checked, 0 bad/m, 'from the store');
+  t.match(verify.stderr, /waiting for the daemon before this one \(pid \d+\) to finish a call it has in hand/, 'saying what it waited for');
+  t.notOk(alive(oldPid), 'once the old daemon had ended');
+  t.equal((await inFlight).code, 0, 'the call in flight finished');
+  await stopped;
+  const stats = await store.splitcache(['stats', '--json']);
+  t.equal(stats.code, 0, 'stats answers after');
+  t.equal(JSON.parse(stats.stdout).misses, 1, 'counting the slow call');
+});
+
 /**
  * A stand-in for a daemon on its way out: a process whose command line reads as a daemon's
  * (`…/daemon/…/main.mjs`), which holds the store's index and names itself in daemon.pid, then,

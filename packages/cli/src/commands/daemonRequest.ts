@@ -16,11 +16,35 @@ export const DAEMON_MAIN = join(fileURLToPath(import.meta.url), '..', '..', '..'
  * one whose reply can't be read. Undefined: no daemon runs, and `start` was false.
  */
 export async function daemonRequest<T>(req: unknown, start: boolean, onProgress?: (p: ProgressFrame['progress']) => void): Promise<T | undefined> {
-  try {
-    return await askDaemon<T>(req, start, onProgress);
-  } catch (err) {
-    return { error: requestFailure(err) } as T;
+  const until = Date.now() + START_WAIT_MS;
+  let told = false;
+  for (;;) {
+    let reply: T | undefined;
+    try {
+      reply = await askDaemon<T>(req, start, onProgress);
+    } catch (err) {
+      return { error: requestFailure(err) } as T;
+    }
+    // The daemon before this one, stopped while a call of its still compiles, holds the store: the one
+    // started meanwhile stands in, and goes as soon as it ends (daemon/src/main.ts, StillStopping). A
+    // request is asked again until a daemon that has the store answers it, as a start is waited for.
+    // Before, `audit verify`, `gc` or `stats` run just after a `server stop` during a build failed
+    // (exit 1) with the stand-in's line (a concurrency hunt's find).
+    const holder = start ? stoppingHolder(reply) : undefined;
+    if (holder === undefined || Date.now() >= until) return reply;
+    if (!told) process.stderr.write(`splitcache: waiting for the daemon before this one (pid ${holder}) to finish a call it has in hand\n`);
+    told = true;
+    await new Promise((res) => setTimeout(res, HANDOFF_POLL_MS));
   }
+}
+
+/** How often a request answered by a stand-in for a stopping daemon is asked again. */
+const HANDOFF_POLL_MS = 250;
+
+/** The pid of the stopping daemon a stand-in's error names (main.ts, StillStopping), if that is the reply. */
+function stoppingHolder(reply: unknown): string | undefined {
+  const error = (reply as { error?: unknown } | undefined)?.error;
+  return typeof error === 'string' ? /^SPLITCACHE_STORE_LOCKED: the daemon before this one \(pid (\d+)\) still holds the store/.exec(error)?.[1] : undefined;
 }
 
 /**
