@@ -368,5 +368,6 @@ log(`raceHunt: scratch ${scratch}, seed ${seed}, ${minutes} min, max size ${maxS
 await quietPoint()
 await Promise.all([builder(0), builder(1), chaos(), quietLoop()])
 await quietPoint()
+await sc(['server', 'stop']) // it runs with no idle timeout
 log(`done: ${JSON.stringify(counts)}`)
 fs.writeFileSync(path.join(scratch, 'counts.json'), JSON.stringify(counts, null, 2))
