@@ -126,7 +126,7 @@ export interface ManifestKey {
  *     width only when its stderr is a terminal, so a build in a terminal and
  *     one in CI or piped share the entries of crates that printed nothing; a
  *     result with diagnostics serves only its own width and colours, as its
- *     form, and its `-Z terminal-urls` (terminalUrls.ts). Nor the parts of
+ *     form. Nor a `-Z terminal-urls` that rustc takes: its links are in the form (terminalUrls.ts). Nor the parts of
  *     `--json` that only choose how diagnostics are rendered
  *     (`diagnostic-short`: cargo's `--message-format=short`), so a crate that
  *     printed none hits under every message format; a result with
@@ -354,7 +354,7 @@ export async function buildManifestKey(
   return { ...oneTargetForm(k), freeFroms: free };
 }
 
-/** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), and `--json` without its display parts (diagnosticForm.ts). */
+/** The named arguments that go into the key: all but the linker-only and display-only options (LINKER_ONLY, DISPLAY_ONLY), a `-Z terminal-urls` rustc takes (urlsArg), and `--json` without its display parts (diagnosticForm.ts). */
 export function keyedArgs(inv: Invocation): [string, string][] {
   return namedArgs(inv)
     .filter(([name, text]) => !LINKER_ONLY.test(name) && !DISPLAY_ONLY.test(name) && !(/^-Z terminal-urls(#\d+)?$/.test(name) && urlsArg(text)))
