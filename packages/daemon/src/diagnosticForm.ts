@@ -20,8 +20,8 @@ import { linksErrorCodes } from './terminalUrls.js';
 const DISPLAY_PARTS = new Set(['diagnostic-short', 'diagnostic-unicode']);
 
 /**
- * The call's diagnostic form: its display parts of `--json`, sorted, and its `--diagnostic-width`
- * (`width=<columns>`, or `width=none`), joined. cargo passes the width of its terminal (none to a
+ * The call's diagnostic form: its display parts of `--json`, sorted, `color=always`, `terminal-urls` (error codes linked in coloured
+ * diagnostics), and its `--diagnostic-width` (`width=<columns>`, or `width=none`), joined. cargo passes the width of its terminal (none to a
  * pipe): before, the width was in no form, and a hit in a terminal 200 columns wide replayed
  * warnings cut down with `...` for the 40 of the one that stored them (a replay differential's
  * repro). `width=none` is spelled out so that no result stored before (form '', whatever width
