@@ -38,4 +38,5 @@ t.test("a daemon bundle of an older protocol than its own install's client: one 
   t.notMatch(r.stderr, /while it restarts/, 'not a restart that starts the same daemon again');
   const status = await run(bin, ['server', 'status'], { env: store.env() });
   t.match(status.stdout, `this install's daemon bundle speaks protocol ${PROTOCOL_VERSION - 1}, its client ${PROTOCOL_VERSION}`, `server status says it too: ${status.stdout}${status.stderr}`);
+  t.match(status.stdout, '(until then, calls through the node client build uncached)', "naming the calls it costs (bash's, through the exec port, are served)");
 });

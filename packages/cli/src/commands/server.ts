@@ -87,9 +87,10 @@ export async function runServer(args: string[]): Promise<number> {
     // A daemon of before 2026-12-05 names no install in its reply: its command line does (it was one, older, that went unnamed).
     const install = r?.pid ? (r.install ?? installOfProcess(r.pid)) : undefined;
     if (install && install !== installOf(DAEMON_MAIN)) process.stdout.write(`served by another install: ${install} (its behaviour and fixes, not this one's, until \`splitcache server stop\`)\n`);
-    // Its bundles built apart: the daemon it starts passes every call through, and restarts don't mend it.
+    // Its bundles built apart: the daemon it starts passes the node client's calls through, and restarts don't mend it.
+    // bash's calls through the exec port carry no protocol number, and are served (a helper's check).
     const skew = bundleSkew(DAEMON_MAIN);
-    if (skew) process.stdout.write(`${skew} (until then, every call builds uncached)\n`);
+    if (skew) process.stdout.write(`${skew} (until then, calls through the node client build uncached)\n`);
     for (const problem of r?.problems ?? []) process.stdout.write(`setting not used: ${problem}\n`);
     if (r?.pid && r.debugRaised) process.stdout.write('logging debug lines to daemon.log: a call with SPLITCACHE_LOG=debug asked for them, until the daemon stops\n');
     // It keeps the settings of the client that started it: name those this shell would change.
