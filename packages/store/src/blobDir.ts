@@ -112,7 +112,7 @@ export class BlobDir {
    * it can be, so the next store of the blob writes it: a write finds its name taken and leaves it.
    */
   private async notAFile(digest: Digest, cause: NotABlobFile): Promise<SplitcacheError> {
-    const removed = (await this.remove(digest)) || (await this.moveAside(digest));
+    const removed = await this.discard(digest);
     return new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is ${cause.kind}, not a file${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
   }
 
@@ -292,6 +292,11 @@ export class BlobDir {
       () => true,
       () => false,
     );
+  }
+
+  /** Removes what is under a blob's name, a directory moved aside (moveAside()); whether it is gone. */
+  async discard(digest: Digest): Promise<boolean> {
+    return (await this.remove(digest)) || (await this.moveAside(digest));
   }
 
   /** Removes a blob; whether it is gone (false where it stays: a file of another user's, in a dir this user can't write). */

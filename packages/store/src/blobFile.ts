@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { readOpened } from './wholeFile.js';
 
 /**
@@ -47,12 +47,26 @@ export function readBlobFileSync(path: string): Buffer {
   }
 }
 
-/** Reads a blob file in one thread-pool call per read (wholeFile.ts' readWhole), as readBlobFileSync checks it. */
-export async function readBlobFile(path: string, size?: number): Promise<Buffer> {
+/**
+ * Opens a blob file without blocking, and checks it is a regular file (NotABlobFile otherwise, the
+ * handle closed): the handle and its stats. Also `splitcache serve`'s GET and HEAD (remote's openStoredBlob.ts).
+ */
+export async function openBlobFile(path: string): Promise<{ fh: FileHandle; st: Stats }> {
   const fh = await open(path, NON_BLOCKING);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new NotABlobFile(path, kindOf(st));
+    return { fh, st };
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+/** Reads a blob file in one thread-pool call per read (wholeFile.ts' readWhole), as readBlobFileSync checks it. */
+export async function readBlobFile(path: string, size?: number): Promise<Buffer> {
+  const { fh, st } = await openBlobFile(path);
+  try {
     return await readOpened(fh, size ?? st.size);
   } finally {
     await fh.close();

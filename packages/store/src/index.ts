@@ -1,6 +1,7 @@
 export { Store } from './store.js';
 export { inChain, inodesHint, isAccessDenied, isDiskFull, type Chained } from './diskFull.js';
 export { BlobDir } from './blobDir.js';
+export { NotABlobFile, openBlobFile } from './blobFile.js';
 export type { AuditEvent, EntryRecord, ManifestRecord, ManifestResult, OutputRecord } from './records.js';
 export { crateMatcher, MAX_RESULTS_PER_MANIFEST, packageToRecord, reasonsOf } from './records.js';
 export { planEviction, parseSize, parseAge, type EntrySummary, type EvictionPlan } from './gc.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
 import { adoptUnindexed } from './adoptUnindexed.js';
 import { accessLine, countBody, refusedLine, refusedStatus } from './accessLog.js';
+import { openStoredBlob } from './openStoredBlob.js';
 import { placeBlob } from './placeBlob.js';
 import { receiveBlob } from './receiveBlob.js';
 import { route } from './route.js';
@@ -263,12 +264,11 @@ export class CacheServer {
       return;
     }
     let body: Buffer | undefined;
-    let file: Awaited<ReturnType<typeof open>> | undefined;
     if (item && kind === 'a') body = await this.index.record(key);
-    // Only a file that is not there is lost: any other failure (EMFILE, with every descriptor held
-    // by unread GETs) is the request's, a 500. Taken for lost, the blob left the index for good
-    // while its file stayed, uncounted and never evicted (a hunting helper's repro).
-    if (item && kind === 'c') file = await open(this.blobs.pathOf(key), 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    // Lost: not there, or what is there is not the blob (openStoredBlob.ts). Any other failure (EMFILE, with every
+    // descriptor held by unread GETs) is the request's, a 500: taken for lost, its file stayed, uncounted and never evicted.
+    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, key, this.writing.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
+    const file = opened?.fh;
     if (!body && !file) {
       if (item) await this.index.remove(kind, key); // a blob file lost behind the index's back
       counts.misses++;
@@ -276,7 +276,7 @@ export class CacheServer {
     }
     counts.hits++;
     void this.index.touch(kind, key, item!).catch(() => undefined);
-    const size = body ? body.length : (await file!.stat()).size;
+    const size = body ? body.length : opened!.size;
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
     if (req.method === 'HEAD' || body) {
       await file?.close();

@@ -1,0 +1,41 @@
+import type { FileHandle } from 'node:fs/promises';
+import { oneLine, SplitcacheError } from '@splitcache/errors';
+import type { Digest } from '@splitcache/hash';
+import { NotABlobFile, openBlobFile, type BlobDir } from '@splitcache/store';
+
+/**
+ * Open errors that say the file under a blob's name can't be read for good, as the local store's rule
+ * (blobDir.ts' GONE). Not ELOOP: serverAbuse.test.ts takes a link to itself for a failure of the moment.
+ */
+const GONE = new Set(['EACCES', 'EPERM', 'EIO']);
+
+/**
+ * Opens a stored blob's file for a GET or HEAD: its handle and size, or undefined where the blob is
+ * lost. Opened without blocking and checked, as the local store opens its blobs (store's blobFile.ts):
+ * a plain open of a FIFO under a blob's name (another program's) waited for good, holding the GET and
+ * one of libuv's four threads, so four such GETs hung the whole server; a link to /dev/zero, a file cut
+ * short or empty (a restore copied in part) was a 200 of wrong bytes, and its HEAD's 200 kept every
+ * writer from sending the blob again; a directory was a 200 cut off, and every PUT of it a 500. What is
+ * there but is not the blob the index names (no regular file, a size other than the one recorded, or
+ * unreadable for good: EACCES) is removed, a directory moved into cas/tmp for the next start to clear,
+ * and said in one line: the caller drops its index entry and answers 404, and a PUT writes it anew.
+ * `size`: the size the index records; undefined while a PUT of the blob is writing over it.
+ */
+export async function openStoredBlob(blobs: BlobDir, digest: Digest, size: number | undefined, log?: (line: string) => void): Promise<{ fh: FileHandle; size: number } | undefined> {
+  let why: string;
+  try {
+    const { fh, st } = await openBlobFile(blobs.pathOf(digest));
+    if (size === undefined || st.size === size) return { fh, size: st.size };
+    await fh.close();
+    why = `${st.size} bytes, not the ${size} stored`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // lost behind the index's back: no one to tell
+    if (err instanceof NotABlobFile) why = `${err.kind}, not a file`;
+    else if (code !== undefined && GONE.has(code)) why = `unreadable (${code})`;
+    else throw err; // of this moment (EMFILE): a 500, the blob kept
+  }
+  const removed = await blobs.discard(digest);
+  log?.(oneLine(new SplitcacheError('SPLITCACHE_SERVE_IO', `blob file of ${digest} is ${why}: answered 404${removed ? ', removed for a PUT to write anew' : ''}`)));
+  return undefined;
+}
