@@ -24,7 +24,13 @@ export async function placeBlob(tmp: string, dest: string): Promise<void> {
       return true;
     },
   );
-  await rename(tmp, dest);
+  // A directory under the blob's name (an admin's, a restore's) is moved into the temp dir, which the next start
+  // clears: every PUT of the blob was a 500 (EISDIR), for good. Moved, not removed: it is no blob, and may be a mount point.
+  await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EISDIR' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    await rename(dest, `${tmp}.not-a-blob`);
+    await rename(tmp, dest);
+  });
   await syncDir(shard);
   if (made) await syncDir(dirname(shard));
 }
