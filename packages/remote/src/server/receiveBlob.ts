@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { open } from 'node:fs/promises';
+import { lstat, open, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { DigestStream, type Digest } from '@splitcache/hash';
-import { writeAllAt } from '@splitcache/store';
+import { makeDirs, writeAllAt } from '@splitcache/store';
 import { isGzip } from '../blobBody.js';
 
 /** The most a compressed body may expand to while it is checked (a gzip bomb stops here). */
@@ -30,7 +31,7 @@ export async function receiveBlob(req: IncomingMessage, tmpPath: string, digest:
   let gz: { stream: Gunzip; hash: DigestStream; size: number; failed: boolean; done: Promise<void> } | undefined;
   let size = 0;
   let synced = 0;
-  const fh = await open(tmpPath, 'wx', 0o444);
+  const fh = await openTemp(tmpPath);
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;
@@ -95,4 +96,19 @@ function startGunzip() {
     });
   });
   return g;
+}
+
+/**
+ * Creates a body's temp file in cas/tmp, made again where it is gone or is no directory: removed while
+ * the server ran (`rm -rf cas/tmp`, a cleaner of old temp files), or a file or a dangling symlink left in
+ * its place, every PUT was a 500 until the server was restarted, and no client could store a blob.
+ */
+async function openTemp(path: string) {
+  return open(path, 'wx', 0o444).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+    const dir = dirname(path);
+    if ((await lstat(dir).catch(() => undefined))?.isDirectory() === false) await rm(dir, { force: true });
+    await makeDirs(dir);
+    return open(path, 'wx', 0o444);
+  });
 }
