@@ -8,6 +8,9 @@ import { holdsBlob } from './holdsBlob.js';
  */
 const CLOCK_LAG_MS = 1000;
 
+/** How far ahead of the clock a file may be dated and still be taken for a PUT in hand (a clock stepped back, NTP's slew). */
+const AHEAD_MS = 10 * 60_000;
+
 /**
  * Counts in the blob files that a kill or a power loss left in cas/ without their index entries,
  * and says how many. A PUT moves its verified file into place, then waits its turn for the index
@@ -25,10 +28,13 @@ const CLOCK_LAG_MS = 1000;
 export async function adoptUnindexed(blobs: BlobDir, index: ServerIndex, stopping: () => boolean, startedAt = 0, minAgeMs = 60_000): Promise<number> {
   let adopted = 0;
   const before = Math.max(Date.now() - minAgeMs, startedAt - CLOCK_LAG_MS);
+  // A file dated well ahead of the clock (restored with its times from a machine whose clock ran
+  // ahead, `touch -d` by hand) is no PUT in hand: skipped as one, it stayed uncounted, never evicted, until that date.
+  const ahead = Date.now() + AHEAD_MS;
   for await (const b of blobs.list()) {
     if (stopping()) break;
     // Only files named as blobs come here (BlobDir.list()): an rsync's temp file or NFS's `.nfs…` was counted in, and its eviction threw.
-    if (b.mtimeMs > before || (await index.get('c', b.digest))) continue;
+    if ((b.mtimeMs > before && b.mtimeMs < ahead) || (await index.get('c', b.digest))) continue;
     // Checked as a PUT's body is: one that is not the blob stays uncounted, a 404, until a PUT writes over it.
     if (!(await holdsBlob(blobs.pathOf(b.digest), b.digest).catch(() => false))) continue;
     await index.replace('c', b.digest, b.size);
