@@ -1,4 +1,4 @@
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from '@splitcache/store';
 
@@ -16,7 +16,7 @@ import { makeDirs } from '@splitcache/store';
  */
 export async function placeBlob(tmp: string, dest: string): Promise<void> {
   const shard = dirname(dest);
-  const made = await mkdir(shard).then(
+  let made = await mkdir(shard).then(
     () => true,
     async (err: NodeJS.ErrnoException) => {
       if (err.code === 'EEXIST') return false;
@@ -26,9 +26,17 @@ export async function placeBlob(tmp: string, dest: string): Promise<void> {
   );
   // A directory under the blob's name (an admin's, a restore's) is moved into the temp dir, which the next start
   // clears: every PUT of the blob was a 500 (EISDIR), for good. Moved, not removed: it is no blob, and may be a mount point.
+  // So is a file or a dangling symlink in the shard dir's place: every PUT of a blob of that shard, 1 in 256, was a 500 (ENOTDIR), for good.
   await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EISDIR' && err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-    await rename(dest, `${tmp}.not-a-blob`);
+    if ((err.code === 'ENOTDIR' || err.code === 'ENOENT') && !(await stat(shard).catch(() => undefined))?.isDirectory()) {
+      await rename(shard, `${tmp}.not-a-shard`);
+      await mkdir(shard);
+      made = true;
+    } else if (err.code === 'EISDIR' || err.code === 'ENOTEMPTY' || err.code === 'EEXIST') {
+      await rename(dest, `${tmp}.not-a-blob`);
+    } else {
+      throw err;
+    }
     await rename(tmp, dest);
   });
   await syncDir(shard);
