@@ -17,13 +17,18 @@ const NIGHTLY = nightly.status === 0 ? nightly.stdout.trim() : '';
 const toolchain = NIGHTLY ? await otherUidToolchain(NIGHTLY) : undefined;
 const skip = !toolchain && 'needs a nightly toolchain, root, and a uid with no passwd entry';
 
+/** `cwd`'s src/lib.rs, a small lib the other uid owns. */
+function halfLib(cwd: string): void {
+  writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
+  chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+}
+
 const KINDS = [
   { kind: 'bin', args: (cwd: string) => printingCrateArgs(cwd) },
   {
     kind: 'lib',
     args: (cwd: string) => {
-      writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
-      chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+      halfLib(cwd);
       return ['--crate-name', 'tlib', '--edition=2021', 'src/lib.rs', '--crate-type', 'lib', '--emit=dep-info,metadata,link', '-C', 'extra-filename=-l', '--out-dir', join(cwd, 'out')];
     },
   },
@@ -98,8 +103,7 @@ t.test('-Ztemps-dir on stable without RUSTC_BOOTSTRAP: a lib fails as a plain ru
 
 t.test("-Ztemps-dir the caller can't write in, a check build's call (no code written): cached as a plain rustc succeeds", { skip }, async (t) => {
   const cwd = otherUidCrate('temps unwritable check');
-  writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
-  chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+  halfLib(cwd);
   const out = join(cwd, 'out');
   const scratch = join(cwd, 'scratch');
   mkdirSync(scratch); // root's, 0755: OTHER_UID can't write in it
@@ -123,8 +127,7 @@ t.test("-Ztemps-dir the caller can't write in, a check build's call (no code wri
 
 t.test("-Ztemps-dir the caller can write in but not search (no x): a lib fails as a plain rustc fails, after a hit was stored", { skip }, async (t) => {
   const cwd = otherUidCrate('temps unsearchable');
-  writeFileSync(join(cwd, 'src', 'lib.rs'), 'pub fn half(x: u32) -> u32 {\n    x / 2\n}\n');
-  chownSync(join(cwd, 'src', 'lib.rs'), OTHER_UID, OTHER_UID);
+  halfLib(cwd);
   const out = join(cwd, 'out');
   const scratch = join(cwd, 'scratch');
   mkdirSync(scratch);
