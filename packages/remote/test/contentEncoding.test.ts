@@ -67,3 +67,41 @@ t.test('a coding the client does not decode: one request, one line naming it', a
   t.match(err?.message, /: Content-Encoding compress, which this client does not decode \(it asks for none: a server or proxy that compresses regardless\?\)$/);
   t.equal(srv.requests(), 1, 'not asked again');
 });
+
+// A few hundred bytes that inflate to 64 MiB of zeros: each coding stops at the cap (a record's
+// 16 MiB, a blob's own size as its entry records it), not after the whole has been allocated.
+t.test('a body under each coding that expands past its cap is refused as it expands', async (t) => {
+  const zeros = Buffer.alloc(64 * 2 ** 20);
+  const bombs: [string, Buffer][] = [
+    ['gzip', gzipSync(zeros)],
+    ['X-Gzip', gzipSync(zeros)],
+    ['deflate', deflateSync(zeros)],
+    ['gzip, br', brotliCompressSync(gzipSync(zeros))],
+  ];
+  for (const [enc, bomb] of bombs) {
+    const rec = await answering(t, enc, bomb);
+    const err = await failure(rec.cache.getInputSet(KEY));
+    t.equal(err?.code, 'SPLITCACHE_REMOTE_TOO_LARGE', `${enc}: a record`);
+    t.match(err?.message, `Content-Encoding ${enc} expands over the 16 MiB limit`, `${enc}: the record's cap`);
+    const small = gzipSync(Buffer.alloc(2 ** 20));
+    const blob = await answering(t, enc, enc === 'deflate' ? deflateSync(Buffer.alloc(2 ** 20)) : enc === 'gzip, br' ? brotliCompressSync(small) : small);
+    const berr = await failure(blob.cache.getBlob(DIGEST, BLOB.length));
+    t.equal(berr?.code, 'SPLITCACHE_REMOTE_TOO_LARGE', `${enc}: a blob of ${BLOB.length} bytes served as 1 MiB (${berr?.message})`);
+  }
+});
+
+t.test('a blob our client sent gzipped, served with Content-Encoding gzip (once, or gzipped again by a proxy), is read; one that decodes to other bytes is refused by its digest', async (t) => {
+  const stored = gzipSync(BLOB, { level: 1 });
+  for (const body of [stored, gzipSync(stored)]) {
+    const srv = await answering(t, 'gzip', body);
+    const got = await srv.cache.getBlob(DIGEST, BLOB.length).catch((e: Error) => e);
+    t.ok(Buffer.isBuffer(got) && got.equals(BLOB), `read and verified (${got instanceof Error ? got.message : 'ok'})`);
+  }
+  const other = Buffer.from(BLOB);
+  other[7] = other[7]! ^ 1;
+  const srv = await answering(t, 'x-gzip', gzipSync(other));
+  const err = await failure(srv.cache.getBlob(DIGEST, BLOB.length));
+  t.equal(err?.code, 'SPLITCACHE_REMOTE_DIGEST', 'decoded, it still must match its digest');
+  const rec = await answering(t, 'deflate', deflateSync(Buffer.from('not a record')));
+  t.equal((await failure(rec.cache.getInputSet(KEY)))?.code, 'SPLITCACHE_REMOTE_RECORD', 'and a record its envelope');
+});
