@@ -40,6 +40,7 @@ t.test('a record and a blob under each coding HTTP names, however spelled, are r
     ['GZIP', gzipSync],
     ['deflate', deflateSync],
     ['gzip, br', (b) => brotliCompressSync(gzipSync(b))],
+    ['gzip,br', (b) => brotliCompressSync(gzipSync(b))],
     ['identity', (b) => b],
   ];
   for (const [enc, encode] of codings) {
@@ -104,4 +105,25 @@ t.test('a blob our client sent gzipped, served with Content-Encoding gzip (once,
   t.equal(err?.code, 'SPLITCACHE_REMOTE_DIGEST', 'decoded, it still must match its digest');
   const rec = await answering(t, 'deflate', deflateSync(Buffer.from('not a record')));
   t.equal((await failure(rec.cache.getInputSet(KEY)))?.code, 'SPLITCACHE_REMOTE_RECORD', 'and a record its envelope');
+});
+
+t.test("a long Content-Encoding is quoted cut: the line stays one short line", async (t) => {
+  const srv = await answering(t, `compress, ${'x'.repeat(300)}`, SET);
+  const err = await failure(srv.cache.getInputSet(KEY));
+  t.match(err?.message, /: Content-Encoding compress, x{90}, which this client does not decode/, 'its first 100 characters');
+  t.ok((err?.message?.length ?? 0) < 300, `and no more (${err?.message?.length} characters)`);
+});
+
+t.test('codings on two Content-Encoding lines are undone in the order applied', async (t) => {
+  const body = brotliCompressSync(deflateSync(BLOB));
+  const s = createServer((req, res) => {
+    req.resume();
+    res.setHeader('content-encoding', ['deflate', 'br']);
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  const port = await listenLoopback(t, s);
+  const cache = new RemoteCache({ url: `http://127.0.0.1:${port}/sc`, timeoutMs: 2000, retries: 0, breakerThreshold: 3, breakerCooldownMs: 60_000, compression: 'none' });
+  t.teardown(() => cache.close());
+  const got = await cache.getBlob(DIGEST, BLOB.length).catch((e: Error) => e);
+  t.ok(Buffer.isBuffer(got) && got.equals(BLOB), `read and verified (${got instanceof Error ? got.message : 'ok'})`);
 });
