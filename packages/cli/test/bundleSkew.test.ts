@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PROTOCOL_VERSION } from '@splitcache/daemon/protocol';
-import { copyFixture, copyInstall, DAEMON_MAIN, ROOT, run, Store } from './helpers.js';
+import { BIN, copyFixture, copyInstall, DAEMON_MAIN, ROOT, run, Store } from './helpers.js';
 
 // An install whose two bundles were built apart: `npm run build` stopped after the client's
 // bundle (the daemon's failed), or one bundle script was run alone. Its daemon bundle speaks an
@@ -39,4 +39,13 @@ t.test("a daemon bundle of an older protocol than its own install's client: one 
   const status = await run(bin, ['server', 'status'], { env: store.env() });
   t.match(status.stdout, `this install's daemon bundle speaks protocol ${PROTOCOL_VERSION - 1}, its client ${PROTOCOL_VERSION}`, `server status says it too: ${status.stdout}${status.stderr}`);
   t.match(status.stdout, '(until then, calls through the node client build uncached)', "naming the calls it costs (bash's, through the exec port, are served)");
+});
+
+t.test('an install whose bundles were built together names no skew in `server status`', async (t) => {
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0, 'a daemon runs');
+  const status = await run(BIN, ['server', 'status'], { env: store.env() });
+  t.match(status.stdout, /splitcache daemon running/, 'status answers');
+  t.notMatch(status.stdout, /daemon bundle speaks protocol/, `and names no skew: ${status.stdout}`);
 });
