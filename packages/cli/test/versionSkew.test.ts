@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { encodeFrame, FrameReader, PROTOCOL_VERSION, socketPath } from '@splitcache/daemon/protocol';
 import { assertOk, BIN, copyFixture, copyInstall, DAEMON_MAIN, oneFileCrate, printingCrateArgs, ROOT, run, Store, tempDir, waitFor } from './helpers.js';
 
@@ -206,4 +206,19 @@ t.test("an older client of this very install (its client bundle built apart from
   writeFileSync(other, '');
   const theirs = (await ask(store.dir, req(other))) as { action: string; warning: string };
   t.match(theirs.warning, `(a newer splitcache, installed at ${realpathSync(ROOT)}; building uncached: upgrade this install`, "another install's older client is told to upgrade, as before");
+});
+
+t.test('a relative RUSTC_WRAPPER of this very install is found from where cargo ran (its PWD), not from the crate rustc compiles in', async (t) => {
+  // cargo takes a relative RUSTC_WRAPPER from its own directory, and runs rustc in each crate's (a
+  // dependency's in the registry): resolved from the crate's, it named no file, and this install's
+  // own older client was told to upgrade the install it is part of.
+  const store = new Store();
+  t.teardown(() => store.stop());
+  t.equal((await store.splitcache(['server', 'start'])).code, 0);
+  const ws = crate();
+  const pwd = dirname(ROOT);
+  const env = { ...store.env(), RUSTC_WRAPPER: relative(pwd, BIN), PWD: pwd };
+  const own = (await ask(store.dir, { op: 'compile', v: PROTOCOL_VERSION - 1, argv: rustcArgs(ws), cwd: ws, env })) as { action: string; warning: string };
+  t.equal(own.action, 'passthrough');
+  t.match(own.warning, `(this install's client bundle, older than its daemon's: the two were built apart; run \`npm run build\` in ${realpathSync(ROOT)}; building uncached)`, `the install to rebuild (${own.warning})`);
 });

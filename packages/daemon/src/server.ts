@@ -310,14 +310,21 @@ function throttle(fn: (done: number, total: number, phase: string) => void) {
 
 /**
  * The install of the wrapper a call's cargo runs (`RUSTC_WRAPPER`, `<install>/bin/splitcache`, as
- * set by hand or by `splitcache cargo`), every link resolved; undefined where it names none.
+ * set by hand or by `splitcache cargo`), every link resolved; undefined where it names none. A
+ * relative one is cargo's, taken from the directory cargo ran in (its `PWD`), not the crate's that
+ * rustc runs in: from a dependency's, it named no file, and the line said to upgrade this install.
  */
 function wrapperInstall(env: unknown, cwd: unknown): string | undefined {
-  const wrapper = (env as Record<string, unknown> | undefined)?.RUSTC_WRAPPER;
-  if (typeof wrapper !== 'string' || !wrapper.includes('/') || typeof cwd !== 'string') return undefined;
-  try {
-    return dirname(dirname(realpathSync(resolve(cwd, wrapper))));
-  } catch {
-    return undefined;
+  const e = env as Record<string, unknown> | undefined;
+  const wrapper = e?.RUSTC_WRAPPER;
+  if (typeof wrapper !== 'string' || !wrapper.includes('/')) return undefined;
+  for (const base of [e?.PWD, cwd]) {
+    if (typeof base !== 'string' || !base.startsWith('/')) continue;
+    try {
+      return dirname(dirname(realpathSync(resolve(base, wrapper))));
+    } catch {
+      /* no such file from there */
+    }
   }
+  return undefined;
 }
