@@ -267,7 +267,7 @@ export class CacheServer {
     if (item && kind === 'a') body = await this.index.record(key);
     // Lost: not there, or what is there is not the blob (openStoredBlob.ts). Any other failure (EMFILE, with every
     // descriptor held by unread GETs) is the request's, a 500: taken for lost, its file stayed, uncounted and never evicted.
-    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, key, this.writing.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
+    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, key, this.writing.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
     const file = opened?.fh;
     if (!body && !file) {
       if (item) await this.index.remove(kind, key); // a blob file lost behind the index's back

@@ -1,7 +1,9 @@
-import type { FileHandle } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import type { Digest } from '@splitcache/hash';
 import { NotABlobFile, openBlobFile, type BlobDir } from '@splitcache/store';
+import { holdsBlob } from './holdsBlob.js';
+import type { ServerIndex } from './serverIndex.js';
 
 /**
  * Open errors that say the file under a blob's name can't be read for good, as the local store's rule
@@ -19,13 +21,23 @@ const GONE = new Set(['EACCES', 'EPERM', 'EIO']);
  * there but is not the blob the index names (no regular file, a size other than the one recorded, or
  * unreadable for good: EACCES) is removed, a directory moved into cas/tmp for the next start to clear,
  * and said in one line: the caller drops its index entry and answers 404, and a PUT writes it anew.
+ * A file of another size that holds the blob (its other form, gzip or raw: a kill or a dir sync that
+ * failed between a PUT's rename and its index entry, a PUT of it that replaced the file after the
+ * size was read) is the blob: served, and its size recorded (taken for damage, a good blob was removed).
  * `size`: the size the index records; undefined while a PUT of the blob is writing over it.
  */
-export async function openStoredBlob(blobs: BlobDir, digest: Digest, size: number | undefined, log?: (line: string) => void): Promise<{ fh: FileHandle; size: number } | undefined> {
+export async function openStoredBlob(blobs: BlobDir, index: ServerIndex, digest: Digest, size: number | undefined, log?: (line: string) => void): Promise<{ fh: FileHandle; size: number } | undefined> {
   let why: string;
+  const path = blobs.pathOf(digest);
   try {
-    const { fh, st } = await openBlobFile(blobs.pathOf(digest));
+    const { fh, st } = await openBlobFile(path);
     if (size === undefined || st.size === size) return { fh, size: st.size };
+    if (await holdsBlob(path, digest).catch(() => false)) {
+      // Recorded only while the name still holds this file: a PUT that replaced it records its own.
+      const now = await stat(path).catch(() => undefined);
+      if (now?.ino === st.ino && now.size === st.size) await index.replace('c', digest, st.size).catch(() => undefined);
+      return { fh, size: st.size };
+    }
     await fh.close();
     why = `${st.size} bytes, not the ${size} stored`;
   } catch (err) {
