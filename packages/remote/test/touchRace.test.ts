@@ -32,3 +32,19 @@ t.test('a touch with an item read before its removal does not bring it back', as
   await index.remove('c', 'cd'); // a GET that finds no file drops what the index names
   t.same({ ...index.totals }, { entries: 0, bytes: 0 }, 'totals say nothing stored');
 });
+
+// A GET that found no blob file (or removed one that was not the blob) drops the item it read: a PUT
+// that stored the blob in between had its new item dropped, its good file left unindexed, a 404.
+t.test('a removal of the item a GET read leaves one a PUT wrote since', async (t) => {
+  const index = await ServerIndex.open(tmp('sc-touch-'), 0);
+  t.teardown(() => index.close());
+  await index.replace('c', 'ef', 100);
+  const read = (await index.get('c', 'ef'))!;
+  await new Promise((res) => setTimeout(res, 5));
+  await index.replace('c', 'ef', 40); // the PUT that stored it anew
+  await index.remove('c', 'ef', read);
+  t.equal((await index.get('c', 'ef'))?.size, 40, 'the PUT\'s item stays');
+  t.same({ ...index.totals }, { entries: 1, bytes: 40 });
+  await index.remove('c', 'ef', (await index.get('c', 'ef'))!);
+  t.same({ ...index.totals }, { entries: 0, bytes: 0 }, 'the item as read is removed');
+});

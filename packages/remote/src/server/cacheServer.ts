@@ -270,7 +270,7 @@ export class CacheServer {
     const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, key, this.writing.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
     const file = opened?.fh;
     if (!body && !file) {
-      if (item) await this.index.remove(kind, key); // a blob file lost behind the index's back
+      if (item) await this.index.remove(kind, key, item); // a blob file lost behind the index's back (not one a PUT wrote since)
       counts.misses++;
       return reply(req, res, 404, 'not found');
     }

@@ -234,13 +234,14 @@ export class ServerIndex {
     });
   }
 
-  remove(kind: Kind, key: string): Promise<void> {
-    return this.serial(() => this.removeNow(kind, key));
+  /** Removes an item; with `only`, only while the index holds it as `only` (a GET's read: a PUT since wrote its own). */
+  remove(kind: Kind, key: string, only?: Item): Promise<void> {
+    return this.serial(() => this.removeNow(kind, key, only));
   }
 
-  private async removeNow(kind: Kind, key: string): Promise<void> {
+  private async removeNow(kind: Kind, key: string, only: Item | undefined): Promise<void> {
     const item = await this.get(kind, key);
-    if (!item) return;
+    if (!item || (only && (item.atime !== only.atime || item.size !== only.size))) return;
     const totals = { entries: this.totals.entries - 1, bytes: this.totals.bytes - item.size };
     await this.db.batch([
       { type: 'del', key: `i!${kind}${key}` },
