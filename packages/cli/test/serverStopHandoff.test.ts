@@ -1,10 +1,10 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { alive, assertOk, BIN, printingCrate, printingCrateArgs, run, Store, tempDir, waitFor } from './helpers.js';
+import { holdIndex } from './indexHolder.js';
 
 // A daemon stopped while a call of its still compiles keeps the store's lock until that call
 // ends; a daemon started meanwhile (by the next calls) waits for it, and past its wait serves
@@ -104,34 +104,6 @@ t.test('a subcommand while a stopping daemon finishes a long call: answered once
   t.equal(JSON.parse(stats.stdout).misses, 1, 'counting the slow call');
 });
 
-/**
- * A stand-in for a daemon on its way out: a process whose command line reads as a daemon's
- * (`…/daemon/…/main.mjs`), which holds the store's index and names itself in daemon.pid, then,
- * after `holdMs`, removes daemon.pid `lateMs` before it lets go of the index. Resolves once it holds it.
- */
-async function leavingHolder(t: Test, dir: string, holdMs: number, lateMs: number): Promise<void> {
-  const script = join(tempDir('holder'), 'daemon', 'stand-in', 'main.mjs');
-  mkdirSync(join(script, '..'), { recursive: true });
-  const level = createRequire(import.meta.url).resolve('classic-level');
-  writeFileSync(script, `
-    import { writeFileSync, rmSync } from 'node:fs';
-    const { ClassicLevel } = (await import(${JSON.stringify(level)})).default;
-    const [dir] = process.argv.slice(2);
-    const db = new ClassicLevel(dir + '/index');
-    await db.open();
-    writeFileSync(dir + '/daemon.pid', process.pid + '\\n');
-    console.log('holding');
-    setTimeout(() => rmSync(dir + '/daemon.pid'), ${holdMs});
-    setTimeout(async () => { await db.close(); process.exit(0); }, ${holdMs + lateMs});
-  `);
-  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill('SIGKILL'));
-  await new Promise<void>((res, rej) => {
-    child.stdout.once('data', () => res());
-    child.once('exit', (c) => rej(new Error(`the stand-in exited with ${c}`)));
-  });
-}
-
 t.test("a daemon that removes its pid file a moment before it lets go of the store: the new one waits that moment", async (t) => {
   // The new daemon waited for the lock while daemon.pid named the one on its way out, but its try
   // at the lock could find it held just before that one let go and removed its pid file: found
@@ -142,7 +114,8 @@ t.test("a daemon that removes its pid file a moment before it lets go of the sto
   t.teardown(() => store.stop());
   assertOk(t, await store.splitcache(['server', 'start']), 'a daemon makes the store');
   assertOk(t, await store.splitcache(['server', 'stop']), 'and stops');
-  await leavingHolder(t, store.dir, 2_000, 500);
+  // A stand-in for a daemon on its way out: it removes daemon.pid 500 ms before it lets go of the index.
+  await holdIndex(t, store.dir, { named: true, leave: { holdMs: 2_000, lateMs: 500 } });
   const next = crate('next');
   const r = await run(BIN, ['rustc', ...printingCrateArgs(next)], { cwd: next, env: store.env() });
   t.equal(r.code, 0, 'the call builds');

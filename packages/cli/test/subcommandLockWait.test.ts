@@ -1,10 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { assertOk, Store, tempDir } from './helpers.js';
+import { assertOk, Store } from './helpers.js';
+import { holdIndex } from './indexHolder.js';
 
 // A subcommand answered by a daemon that stands in for the one before it (that one stopped, still
 // finishing a call) asks again until a daemon with the store answers (daemonRequest.ts). It must
@@ -12,35 +9,12 @@ import { assertOk, Store, tempDir } from './helpers.js';
 
 t.jobs = 2;
 
-/** A process that opens the store's index and keeps it; `named`: it also names itself in daemon.pid, with a daemon's command line. */
-async function holdIndex(t: Test, dir: string, named: boolean): Promise<void> {
-  const script = join(tempDir('holder'), ...(named ? ['daemon', 'stand-in'] : ['tool']), 'main.mjs');
-  mkdirSync(join(script, '..'), { recursive: true });
-  const level = createRequire(import.meta.url).resolve('classic-level');
-  writeFileSync(script, `
-    import { writeFileSync } from 'node:fs';
-    const { ClassicLevel } = (await import(${JSON.stringify(level)})).default;
-    const [dir] = process.argv.slice(2);
-    const db = new ClassicLevel(dir + '/index');
-    await db.open();
-    ${named ? "writeFileSync(dir + '/daemon.pid', process.pid + '\\n');" : ''}
-    console.log('holding');
-    setInterval(() => undefined, 60_000);
-  `);
-  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill('SIGKILL'));
-  await new Promise<void>((res, rej) => {
-    child.stdout.once('data', () => res());
-    child.once('exit', (c) => rej(new Error(`the holder exited with ${c}`)));
-  });
-}
-
 async function storeHeld(t: Test, named: boolean): Promise<Store> {
   const store = new Store();
   t.teardown(() => store.stop());
   assertOk(t, await store.splitcache(['server', 'start']), 'a daemon makes the store');
   assertOk(t, await store.splitcache(['server', 'stop']), 'and stops');
-  await holdIndex(t, store.dir, named);
+  await holdIndex(t, store.dir, { named });
   return store;
 }
 
