@@ -1,13 +1,13 @@
 import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lstatSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { digestBytes, isDigest, SYNC_IO_MAX_BYTES, type Digest } from '@splitcache/hash';
 import { oneLine, SplitcacheError } from '@splitcache/errors';
 import { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 import { NotABlobFile, readBlobFile, readBlobFileSync } from './blobFile.js';
 import { copyThenDigest } from './copyThenDigest.js';
 import { inodesHint, isDiskFull } from './diskFull.js';
-import { makeDirs, makeDirsSync } from './makeDirs.js';
+import { makeDirsSync, makeTempDir } from './makeDirs.js';
 
 /**
  * The content-addressed blob directory: `<root>/<2 hex>/<30 hex>`.
@@ -29,11 +29,10 @@ export class BlobDir {
     // What can't be removed stays (a read-only dir another program left there): thrown, it failed the
     // store's open as not writable, and no daemon started, every build uncached, until it was removed by hand.
     if (clearTemp) await rm(this.tmpDir, { recursive: true, force: true }).catch(() => undefined);
-    // A file in its place is no writer's (they write in it): every open failed on it (mkdir's EEXIST),
-    // and no daemon ever started again, each start answering 'build uncached' for 30 s. So did a
-    // dangling symlink there (a temp dir linked to a disk gone), which stat does not find.
-    else if (statOrUndefined(this.tmpDir)?.isDirectory() !== true && lstatSync(this.tmpDir, { throwIfNoEntry: false })) await rm(this.tmpDir, { force: true });
-    await makeDirs(this.tmpDir);
+    // A file in its place (or a dangling symlink: a temp dir linked to a disk gone) is removed: every
+    // open failed on it (mkdir's EEXIST), and no daemon ever started again, each start answering
+    // 'build uncached' for 30 s.
+    await makeTempDir(this.tmpDir);
   }
 
   pathOf(digest: Digest): string {

@@ -10,5 +10,5 @@ export { encodeRecordBlob, decodeRecordBlob, RECORD_MAGIC, type EntryCommit } fr
 export { tempSuffix, writeFileAtomic, writeFileAtomicSync } from './writeFileAtomic.js';
 export { writeAllAt } from './writeAll.js';
 export { readWhole, writeWhole } from './wholeFile.js';
-export { makeDirs, makeDirsSync } from './makeDirs.js';
+export { makeDirs, makeDirsSync, makeTempDir } from './makeDirs.js';
 export { packValue, LARGE_PACK } from './packValue.js';

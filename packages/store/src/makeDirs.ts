@@ -14,7 +14,7 @@
  * meanwhile by another process is taken as made.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const codeOf = (err: unknown): unknown => (err as NodeJS.ErrnoException | undefined)?.code;
@@ -54,4 +54,15 @@ export async function makeDirs(dir: string, mode?: number): Promise<void> {
     if (codeOf(err) === 'EEXIST' && (await isDir())) return;
     throw err;
   }
+}
+
+/**
+ * A dir others write in (a temp dir), made where it is gone, or where a file or a dangling symlink
+ * stands in its place (no writer's: they write in it), which is removed first. A directory there,
+ * or a link to one, is kept. The local store's open (blobDir.ts) and `splitcache serve`'s PUTs
+ * (remote's receiveBlob.ts): each failed on such a thing for good.
+ */
+export async function makeTempDir(dir: string): Promise<void> {
+  if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true && (await lstat(dir).catch(() => undefined))) await rm(dir, { force: true });
+  await makeDirs(dir);
 }

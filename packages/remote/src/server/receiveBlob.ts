@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { lstat, open, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { DigestStream, type Digest } from '@splitcache/hash';
-import { makeDirs, writeAllAt } from '@splitcache/store';
+import { makeTempDir, writeAllAt } from '@splitcache/store';
 import { isGzip } from '../blobBody.js';
 
 /** The most a compressed body may expand to while it is checked (a gzip bomb stops here). */
@@ -106,9 +106,7 @@ function startGunzip() {
 async function openTemp(path: string) {
   return open(path, 'wx', 0o444).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
-    const dir = dirname(path);
-    if ((await lstat(dir).catch(() => undefined))?.isDirectory() === false) await rm(dir, { force: true });
-    await makeDirs(dir);
+    await makeTempDir(dirname(path));
     return open(path, 'wx', 0o444);
   });
 }
