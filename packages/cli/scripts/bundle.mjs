@@ -1,7 +1,9 @@
 // Bundles the thin wrapper client into one CommonJS file: a single read and
 // compile at start-up, no module resolution walk. Its start-up is the hot path.
 import { build } from 'esbuild';
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -32,3 +34,18 @@ if (fromNpm.length > 0) {
   process.exit(1);
 }
 renameSync(next, outfile);
+
+// `splitcache --version` (src/versionLine.ts) names the commit this install was built from, and
+// its cache format. Outside a git checkout (a tarball), or where git can't read it, only the format.
+const repo = join(here, '..', '..', '..');
+const git = (...args) => {
+  const r = spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+const { CACHE_VERSION } = await import(pathToFileURL(join(repo, 'packages', 'daemon', 'dist', 'src', 'manifestKey.js')).href);
+const commit = git('rev-parse', 'HEAD');
+const info = { cacheVersion: CACHE_VERSION };
+if (commit) Object.assign(info, { commit, date: git('log', '-1', '--format=%cs'), changed: (git('status', '--porcelain', '--untracked-files=no') ?? '') !== '' });
+const infoFile = join(here, '..', 'dist', 'build-info.json');
+writeFileSync(`${infoFile}.${process.pid}.next`, `${JSON.stringify(info)}\n`);
+renameSync(`${infoFile}.${process.pid}.next`, infoFile);

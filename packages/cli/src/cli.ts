@@ -101,7 +101,7 @@ async function runCommand(argv: string[]): Promise<number> {
         process.stderr.write(`splitcache: ${argv[0]} takes no arguments, not '${rest[0]}' (see \`splitcache --help\`)\n`);
         return 2;
       }
-      process.stdout.write('splitcache 0.1.0\n');
+      process.stdout.write((await import('./versionLine.js')).versionLine());
       return 0;
     case undefined:
       // No command is a usage error: the usage goes to stderr, where every usage error's line goes.

@@ -264,7 +264,8 @@ t.test("a rustc in a directory named like a cargo (cargo-1.80/bin/rustc) is a co
   t.equal((await store.calls()).length, 1, 'and was looked up (it was taken for `splitcache cargo` with the rustc as its cargo: nothing cached)');
   // dash parses a top-level command whole before it runs it: the bash-only lines failed to parse on every call.
   const dash = await run('sh', [BIN, '--version']);
-  t.same([dash.code, dash.stdout, dash.stderr], [0, 'splitcache 0.1.0\n', ''], 'sh bin/splitcache --version');
+  t.same([dash.code, dash.stderr], [0, ''], 'sh bin/splitcache --version');
+  t.match(dash.stdout, /^splitcache 0\.1\.0 \(.*\)\n$/, 'and prints the version');
 });
 
 t.test('an install without its node_modules (npm ci running in it): splitcache cargo runs cargo uncached, other subcommands say why', async (t) => {

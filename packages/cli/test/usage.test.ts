@@ -41,7 +41,7 @@ t.test("sccache's and ccache's spellings run the commands they mean; an unknown 
   const stopped = await store.splitcache(['--stop-server']);
   t.equal(stopped.code, 0, '--stop-server exits 0');
   t.match(stopped.stdout, /stopped/, 'and stops it');
-  t.match((await store.splitcache(['-V'])).stdout, /^splitcache \d+\.\d+\.\d+\n$/, '-V prints the version');
+  t.match((await store.splitcache(['-V'])).stdout, /^splitcache \d+\.\d+\.\d+ \(.*cache format \d+\)\n$/, '-V prints the version');
   // A stray argument is a usage error here as for every command: these printed the version, exit 0.
   for (const args of [['--version', 'extra'], ['-V', '--json']]) {
     const stray = await store.splitcache(args);
