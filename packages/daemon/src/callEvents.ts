@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@splitcache/store';
 import { AuditWriter } from './auditWriter.js';
 import type { HeldHit } from './heldHits.js';
+import { CACHE_VERSION } from './manifestKey.js';
 import type { Services } from './services.js';
 
 /** What a miss's audit line is made of: a pending call (compileHandler.ts) has it all. */
@@ -31,7 +32,7 @@ export class CallEvents {
   }
 
   add(e: Omit<AuditEvent, 'time'>): void {
-    this.audit.add(e);
+    this.audit.add(e.key === undefined ? e : { ...e, format: CACHE_VERSION });
     // SPLITCACHE_LOG=debug: each call's outcome in daemon.log too, as it happens (what `audit` shows later).
     if (this.s.log.debugging()) {
       const waited = e.waitedMs === undefined ? undefined : `after waiting ${e.waitedMs} ms for another build's compile of it`;

@@ -127,6 +127,8 @@ export interface AuditEvent {
   timeSavedMs?: number;
   /** How long the call waited for another call's compile of its key before it looked up again (a concurrent build of the same commit). */
   waitedMs?: number;
+  /** The cache format (CACHE_VERSION) of the daemon that recorded it: every key changes with it, so `report` tells an upgrade's misses from changed keys. */
+  format?: number;
 }
 
 /** The reasons an audit line gives (`reason`: one, or a miss's causes joined by commas, `new-key,remote-blob-missing`). */

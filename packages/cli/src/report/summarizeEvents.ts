@@ -44,6 +44,8 @@ export interface ReportData {
 
 export const MISS_CAUSE = {
   first: 'first build of the crate',
+  // CACHE_VERSION is a key input: a splitcache whose cache format changed misses every crate once.
+  upgrade: 'splitcache upgraded: new cache format',
   // The root source file is keyed (an edit to it changes the key); the files it reads are checked under the key.
   key: 'key: root source, flags, env, deps',
   inputs: 'a file it read changed, same key',
@@ -84,6 +86,7 @@ function missCause(e: AuditEvent, keys: CrateKeys | undefined): string {
   const known = e.key !== undefined && keys?.seen.has(e.key);
   // new-key: the store had no manifest for it; a key stored before then lost its entry (clear, a damaged record).
   // One seen only in calls that stored nothing (a compile error, an output too large) never had one.
+  if (own === 'new-key' && keys && !known && formatOf(e) !== undefined && keys.format !== undefined && formatOf(e) !== keys.format) return MISS_CAUSE.upgrade;
   if (own === 'new-key') return !keys ? MISS_CAUSE.first : keys.stored.has(e.key!) ? MISS_CAUSE.cleared : known ? MISS_CAUSE.unstored : MISS_CAUSE.key;
   // Any other recorded reason: an entry the store held and did not serve (a failed replay, an output rustc could not write).
   if (own) return MISS_CAUSE.unserved;
@@ -95,6 +98,13 @@ function missCause(e: AuditEvent, keys: CrateKeys | undefined): string {
 interface CrateKeys {
   seen: Set<string>;
   stored: Set<string>;
+  /** The cache format of its latest lookup, where the daemon recorded one. */
+  format?: number;
+}
+
+/** The cache format an event records, if it is one (an older daemon's event has none). */
+function formatOf(e: AuditEvent): number | undefined {
+  return Number.isSafeInteger(e.format) && (e.format as number) > 0 ? e.format : undefined;
 }
 
 function emptyTally(): Tally {
@@ -149,7 +159,8 @@ function crateLabel(e: AuditEvent): string {
  * A miss's cause is the daemon's recorded reason where it is one that keys
  * can't tell (evicted, damaged, recache, another diagnostic form, a changed
  * input...: missCause); a `new-key` miss is judged against the earlier events
- * in the same set: a crate never seen before is a first build; a new manifest
+ * in the same set: a crate never seen before is a first build; one whose
+ * earlier lookups a daemon of another cache format made, an upgrade; a new manifest
  * key means a flag, env var, rustc or dependency changed (all are key
  * inputs); a known one, that its entry went (a clear), or, where no call of
  * it stored one (a compile error, too large), that none was. `explain` names the
@@ -196,6 +207,7 @@ export function summarizeEvents(events: readonly AuditEvent[]): ReportData {
     if (e.outcome !== 'passthrough' && e.key) {
       if (!keys) keysByCrate.set(crateId, (keys = { seen: new Set(), stored: new Set() }));
       keys.seen.add(e.key);
+      keys.format = formatOf(e) ?? keys.format;
       if (e.outcome === 'hit' || (e.outcome === 'miss' && !e.notStored)) keys.stored.add(e.key);
     }
   }
