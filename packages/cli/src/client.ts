@@ -132,7 +132,7 @@ async function wrap(argv: string[]): Promise<number> {
   marks.spawn = spawnKind();
   let plan: CompilePlan;
   try {
-    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask(), stderrTty: isatty(2), ...ownTerminal() });
+    const wire = await conn.request<WirePlan>({ op: 'compile', v: PROTOCOL_VERSION, argv, cwd: process.cwd(), env: process.env, mnt: mountNamespace('self'), umask: process.umask(), creds: { uid: process.geteuid!(), gid: process.getegid!(), groups: process.getgroups!() }, stderrTty: isatty(2), ...ownTerminal() });
     if (!wire || typeof wire !== 'object' || !('action' in wire)) throw new Error(`bad reply ${JSON.stringify(wire)}`);
     plan = planFromWire(wire);
   } catch (err) {

@@ -137,7 +137,7 @@ export class CompileHandler {
       // own -Z flags or its #![feature], it runs plainly. Paths from here on are cargo's, the cwd too (the kernel's has links resolved).
       const cwd = cargoCwdOf(req.cwd, req.env);
       const table = prefixTableFor(inv, cwd, req.env, rustc.sysroot, this.s.config.baseDirs);
-      const refused = (mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table) ?? namesOwnCrateType(inv, req.cwd)) : unstableFlagRefused(inv, rustc.release, bootstrap)) ?? outDirThroughLink(inv.outDir, req.cwd) ?? tempsDirUnmade(inv, req.cwd, req.umask) ?? (await linkerOptionsRefused(call.program, rustc, inv, req.cwd, req.env, bootstrap));
+      const refused = (mode === 'split' ? (this.s.rustc.rlinks.refuses(rustc) ?? featuresRefused(inv, req.cwd, rustc.release, bootstrap) ?? rlinkUnwritable(table) ?? namesOwnCrateType(inv, req.cwd)) : unstableFlagRefused(inv, rustc.release, bootstrap)) ?? outDirThroughLink(inv.outDir, req.cwd) ?? tempsDirUnmade(inv, req.cwd, req.umask, req.creds) ?? (await linkerOptionsRefused(call.program, rustc, inv, req.cwd, req.env, bootstrap));
       if (refused) return this.passThrough(session, inv.crateName ?? '', refused, pkg, label);
       // The remap flags are derived from the prefix table, so the key records only that they are on:
       // their order depends on path lengths, which differ between checkouts.

@@ -160,7 +160,7 @@ export class ExecCall {
     let plan: CompilePlan;
     try {
       const hooks = this.req.prestarts ? { willLink: () => this.prestart() } : undefined;
-      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env, umask: this.caller.umask, stderrTty: this.caller.stderrTty, terminal: this.caller.terminal }, hooks);
+      plan = await this.handler.compile({ op: 'compile', v: PROTOCOL_VERSION, argv: this.req.argv, cwd, env, umask: this.caller.umask, creds: this.caller.creds, stderrTty: this.caller.stderrTty, terminal: this.caller.terminal }, hooks);
     } catch (err) {
       this.warn(`SPLITCACHE_DAEMON_PROTOCOL: ${oneLine(err)} (building uncached)`);
       return 'plain';

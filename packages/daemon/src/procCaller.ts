@@ -17,12 +17,15 @@ import { isatty } from 'node:tty';
 import { mountNamespace } from './protocol.js';
 import { layoutTerminal } from './terminalArgs.js';
 import { peerInode } from './tcpTable.js';
+import { credsOfStatus, type CallerCreds } from './dirWritable.js';
 
 export interface Caller {
   env: Record<string, string>;
   cwd: string;
   /** Its umask (/proc/<pid>/status, Linux 4.7 and later), for the mode of what a hit writes. */
   umask?: number;
+  /** Its credentials (/proc/<pid>/status), for what it may write (a `-Z temps-dir`: dirWritable.ts). */
+  creds?: CallerCreds;
   /** The caller's stdout and stderr, opened for writing. */
   out: number;
   err: number;
@@ -66,7 +69,8 @@ export async function openCaller(pid: number, so: number, se: number, link: Conn
     const [out, err] = opened as [number, number];
     const umask = /^Umask:\s+([0-7]+)/m.exec(status)?.[1];
     const terminal = layoutTerminal(statLine ?? readFileSync(`${proc}/stat`, 'latin1'), [1, 0, 2].map((fd) => charDevice(`${proc}/fd/${fd}`)));
-    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), out, err, stderrTty: isatty(err), ...(terminal ? { terminal } : {}), close };
+    const creds = credsOfStatus(status);
+    return { env, cwd, ...(umask === undefined ? {} : { umask: parseInt(umask, 8) }), ...(creds ? { creds } : {}), out, err, stderrTty: isatty(err), ...(terminal ? { terminal } : {}), close };
   } catch (e) {
     await close();
     throw e instanceof SplitcacheError ? e : callerError(`cannot serve process ${pid}: ${(e as Error).message}`);

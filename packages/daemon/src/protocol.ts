@@ -49,7 +49,7 @@ export interface LinkStep {
 
 export type Request =
   /** `mnt`: the client's mount namespace (mountNamespace()), when it knows it. `stderrTty`: its stderr is a terminal; `terminal`: the terminal its rustc lays out for (terminalArgs.ts, layoutTerminal; both absent from older clients). */
-  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string; /** the caller's umask, for the mode of what a hit writes (absent: 0644) */ umask?: number; stderrTty?: boolean; terminal?: { tty: number; session: number } }
+  | { op: 'compile'; v: number; argv: string[]; cwd: string; env: Record<string, string>; mnt?: string; /** the caller's umask, for the mode of what a hit writes (absent: 0644) */ umask?: number; /** the caller's uid, gid and groups, for what it may write (dirWritable.ts; absent: the daemon's own) */ creds?: { uid: number; gid: number; groups: number[] }; stderrTty?: boolean; terminal?: { tty: number; session: number } }
   /** stdout and stderr: the compile's output, base64 (DoneReport is the daemon's form). */
   | { op: 'done'; token: string; code: number; stdout: string; stderr: string; ms: number }
   /**

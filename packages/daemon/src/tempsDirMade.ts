@@ -1,8 +1,9 @@
-import { accessSync, chmodSync, constants, existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempsDirOf, type Invocation } from '@splitcache/rustc';
 import { makeDirsSync } from '@splitcache/store';
 import { inputOnDisk } from './inputPath.js';
+import { isCreds, writableBy } from './dirWritable.js';
 
 /**
  * Makes the dir a call's `-Z temps-dir` names, as a plain rustc makes it before it compiles
@@ -16,10 +17,12 @@ import { inputOnDisk } from './inputPath.js';
  * writes code fails (`could not write output to DIR/…`), lib or bin, and so must the call; through
  * the split such a bin built, and any crate stored while the dir was writable hit. Not for a call
  * that writes no code (metadata and dep-info alone), which a plain rustc builds: before, cargo
- * check's calls ran plainly. The daemon runs as the caller's user, so its access(2) is the
- * caller's (its groups are those of the client that started it).
+ * check's calls ran plainly. `creds`: the caller's uid, gid and groups, which decide whether it
+ * may write there (dirWritable.ts): the daemon runs as the caller's user, but with the groups of
+ * the client that started it, so its own access(2) cached a call after `sg` that a plain rustc
+ * fails, and ran plainly one a plain rustc builds.
  */
-export function tempsDirUnmade(inv: Pick<Invocation, 'unstable' | 'emit' | 'emitGiven'>, cwd: string, umask = 0o022): 'temps-dir-unmade' | 'temps-dir-unwritable' | undefined {
+export function tempsDirUnmade(inv: Pick<Invocation, 'unstable' | 'emit' | 'emitGiven'>, cwd: string, umask = 0o022, creds?: unknown): 'temps-dir-unmade' | 'temps-dir-unwritable' | undefined {
   const dir = tempsDirOf(inv);
   if (dir === undefined) return undefined;
   try {
@@ -41,10 +44,5 @@ export function tempsDirUnmade(inv: Pick<Invocation, 'unstable' | 'emit' | 'emit
   }
   // A call that writes no code (cargo check's `--emit=dep-info,metadata`) writes nothing there: a plain rustc succeeds.
   if (inv.emitGiven && inv.emit.every((e) => e.kind === 'metadata' || e.kind === 'dep-info')) return undefined;
-  try {
-    accessSync(inputOnDisk(cwd, dir), constants.W_OK | constants.X_OK);
-    return undefined;
-  } catch {
-    return 'temps-dir-unwritable';
-  }
+  return writableBy(inputOnDisk(cwd, dir), isCreds(creds) ? creds : undefined) ? undefined : 'temps-dir-unwritable';
 }
