@@ -22,7 +22,7 @@ import { linkerOptionsRefused } from './linkerOptions.js';
 import { plainArgsOf } from './terminalArgs.js';
 import { argsForTerminal } from './terminalWidth.js';
 import { outDirThroughLink } from './inputPath.js';
-import { tempsDirUnmade } from './tempsDirMade.js';
+import { madeAfterHalf, makeTempsDir, tempsDirUnmade } from './tempsDirMade.js';
 import { hungStoreLine } from './storeStall.js';
 import { envOfCall } from './envDepValue.js';
 import { externFiles } from './includeDirUse.js';
@@ -145,7 +145,7 @@ export class CompileHandler {
       const key = await buildManifestKey(inv, rustc, cwd, req.env, table, this.s.files, { remap: this.s.config.remap, nativeCpu: native, driver: call.driver, realCwd: req.cwd });
       if (this.s.config.remap) inv = parseInvocation([...args, ...remapArgs(table, req.env), ...rustSourceRemaps(inv.sysroot, req.cwd, rustc)]);
       const outputMode = req.umask === undefined ? 0o644 : 0o666 & ~req.umask;
-      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode, widthUnread, forgetRustc: () => this.s.rustc.forget(call.program, req.cwd, req.env, rustc) };
+      p = { session, ...pkgOf({ pkg }), inv, mode, crateType, cwd, table, key, rustc, startedAt: Date.now(), plainBootstrap: bootstrap, outputMode, dirMode: req.umask === undefined ? 0o755 : 0o777 & ~req.umask, widthUnread, forgetRustc: () => this.s.rustc.forget(call.program, req.cwd, req.env, rustc) };
       if (mode === 'split') {
         const sp = splitPlan(inv, plainMangling(rustc.release, bootstrap, inv.crateName), plainAllowsFeatures(rustc.release, bootstrap, inv.crateName), !asksForLinkerMessages(inv, req.cwd));
         p.noLinkArgs = sp.noLinkArgs;
@@ -232,6 +232,7 @@ export class CompileHandler {
       return undefined;
     }
     const started = Date.now();
+    makeTempsDir(p.inv, p.cwd, p.dirMode); // as a plain rustc makes it, which a hit doesn't run
     try {
       const out = await replay(store, entry, p.inv, p.cwd, p.table, p.rustc, this.s.files, p.outputMode, p.link !== undefined);
       this.lastHits.hit(result.entryKey);
@@ -277,6 +278,7 @@ export class CompileHandler {
 
   /** A miss's compile has ended: store what it made, in the background where it can. */
   private async report(req: DoneReport, p: Pending): Promise<DoneReply> {
+    madeAfterHalf(p, req.code); // a crate that links: its temps dir, where a plain rustc would have made it
     if (req.code >= 128) {
       // rustc ended by a signal (both clients report 128 + its number): a Ctrl-C, not a compile error.
       this.s.stats.count('notStored', 'interrupted');

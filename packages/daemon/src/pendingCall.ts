@@ -24,6 +24,8 @@ export interface PendingCall extends MissFacts {
   plainBootstrap?: string;
   /** The mode of the files a hit writes: rustc's under the caller's umask (0o666 & ~umask), 0o644 when it is not known. */
   outputMode: number;
+  /** The mode of a dir made as rustc makes it (a `-Z temps-dir`): 0o777 & ~umask, 0o755 when it is not known. */
+  dirMode?: number;
   /** Forgets the compiler's memoised identity, `rustc`, which its outputs belied (unlikePlainRun.ts). */
   forgetRustc?: () => Promise<void>;
   /** The caller has a terminal whose size could not be read (terminalWidth.ts): a result with diagnostics is neither served nor stored. */
