@@ -71,20 +71,22 @@ export class BlobDir {
    * entries of a build whose blobs were all on disk (a hunting helper's repro, `ulimit -n 64`).
    * `size`, when the caller knows it (an entry records its outputs' sizes): a small blob
    * is read with one synchronous call instead of a thread-pool round trip per step.
+   * `keep`: a bad blob is left where it is, for a caller that evicts its entries first and
+   * removes it after (verifyStore: killed in between, entries named a blob gone).
    */
-  async read(digest: Digest, size?: number): Promise<Buffer> {
+  async read(digest: Digest, size?: number, keep = false): Promise<Buffer> {
     let data: Buffer;
     try {
       const path = this.pathOf(digest);
       data = size !== undefined && size <= SYNC_IO_MAX_BYTES ? readBlobFileSync(path) : await readBlobFile(path, size);
     } catch (cause) {
-      if (cause instanceof NotABlobFile) throw await this.notAFile(digest, cause);
+      if (cause instanceof NotABlobFile) throw await this.notAFile(digest, cause, keep);
       const code = (cause as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is missing`, { cause });
       // Removed where it can be, as a damaged one is: the miss's store found its name taken and left it, and
       // every build after missed it again (a blob made 0000: each call `replay-failed`, until `audit verify`).
       if (code !== undefined && GONE.has(code)) {
-        const removed = await this.remove(digest);
+        const removed = !keep && (await this.remove(digest));
         throw new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} cannot be read: ${code}${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
       }
       // Anything else, an error of no system code among them (a buffer that could not be allocated
@@ -92,7 +94,7 @@ export class BlobDir {
       const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (too many open files: ulimit -n)' : '';
       throw new SplitcacheError('SPLITCACHE_STORE_IO', `cannot read blob ${digest}: ${code ?? oneLine(cause)}${hint}`, { cause });
     }
-    if (digestBytes(data) !== digest) throw await this.damaged(digest);
+    if (digestBytes(data) !== digest) throw await this.damaged(digest, keep);
     return data;
   }
 
@@ -101,8 +103,8 @@ export class BlobDir {
    * good, since a write of its digest leaves a blob there alone, so the entry that the next build
    * compiled and stored again failed the same way, one miss on every build until `audit verify`.
    */
-  private async damaged(digest: Digest): Promise<SplitcacheError> {
-    const removed = await this.remove(digest);
+  private async damaged(digest: Digest, keep = false): Promise<SplitcacheError> {
+    const removed = !keep && (await this.remove(digest));
     return new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} does not match its digest${removed ? ' (removed: the next store of it writes it anew)' : ''}`);
   }
 
@@ -110,8 +112,8 @@ export class BlobDir {
    * A FIFO, directory or link to a device under a blob's name (another program's) is removed where
    * it can be, so the next store of the blob writes it: a write finds its name taken and leaves it.
    */
-  private async notAFile(digest: Digest, cause: NotABlobFile): Promise<SplitcacheError> {
-    const removed = await this.discard(digest);
+  private async notAFile(digest: Digest, cause: NotABlobFile, keep = false): Promise<SplitcacheError> {
+    const removed = !keep && (await this.discard(digest));
     return new SplitcacheError('SPLITCACHE_BLOB_MISSING', `blob ${digest} is ${cause.kind}, not a file${removed ? ' (removed: the next store of it writes it anew)' : ''}`, { cause });
   }
 

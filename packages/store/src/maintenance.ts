@@ -124,18 +124,22 @@ export async function verifyStore(store: Store, progress?: Progress): Promise<Ve
   for (const [digest, users] of needs) {
     progress?.(++done, needs.size, 'verify');
     try {
-      await store.blobs.read(digest);
+      // Kept until its entries are evicted: removed here, a verify killed before its evictions (at
+      // the end of a walk that may take minutes) left entries naming a blob gone, each a fault and a
+      // recompile at its next lookup. Now a kill during the walk leaves the store as it was.
+      await store.blobs.read(digest, undefined, true);
     } catch (err) {
       // A blob that can't be read this moment (SPLITCACHE_STORE_IO: no file descriptor left) is not known to be bad: the run stops, with that line.
       if (!isSplitcacheError(err) || isSplitcacheError(err, 'SPLITCACHE_STORE_IO')) throw err;
       bad.push(digest);
       // A blob gone was reported as damaged (SPLITCACHE_BLOB_CORRUPT): an error-message audit's find.
       if (isSplitcacheError(err, 'SPLITCACHE_BLOB_MISSING')) missing.push(digest);
-      await store.blobs.remove(digest);
       for (const u of users) evict.add(u);
     }
   }
   await store.evictEntries(evict, Date.now(), 'verify');
+  // A directory under a blob's name is moved aside, as a read that finds one does (BlobDir.discard).
+  for (const digest of bad) await store.blobs.discard(digest);
   const evictedCrates = [...new Set([...evict].map((k) => crates.get(k) ?? '?'))].sort();
   return { entries, blobsChecked: needs.size, badBlobs: bad, missingBlobs: missing, entriesEvicted: evict.size, evictedCrates, damagedRecords, damagedCrates: [...damagedCrates].sort() };
 }
