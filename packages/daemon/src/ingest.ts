@@ -12,6 +12,7 @@ import { envDepValue } from './envDepValue.js';
 import { absentModuleFiles, ABSENT, isPresent } from './absentInputs.js';
 import { externFiles, readAsValues } from './includeDirUse.js';
 import { includedPaths, outDirOf } from './includedPathEnv.js';
+import { writtenAgain } from './removedBlobs.js';
 import { inputOnDisk } from './inputPath.js';
 import { recordedInputs } from './checkoutInSource.js';
 import { outputTable } from './outputTable.js';
@@ -61,9 +62,11 @@ export type IngestResult =
  * run after -Zlink-only has deleted the objects; without them it must run before.
  */
 export async function ingest(store: Store, files: FileDigestMemo, x: IngestInput, staged?: Staged): Promise<IngestResult> {
+  const removals = store.blobs.watchRemovals();
   try {
-    return await ingestFrom(store, files, x, staged);
+    return await ingestFrom(store, files, x, staged, removals.removed);
   } finally {
+    removals.end();
     if (staged) await rm(staged.dir, { recursive: true, force: true });
   }
 }
@@ -161,7 +164,7 @@ function namesLongTypeFile(stderr: Uint8Array): boolean {
   return bytes.includes('.long-type-') && LONG_TYPE_FILE.test(bytes.toString('latin1'));
 }
 
-async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, staged: Staged | undefined): Promise<IngestResult> {
+async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, staged: Staged | undefined, removals: Set<Digest>): Promise<IngestResult> {
   const { inv, cwd, table } = x;
   // A diagnostic naming a type too long to print names the file rustc wrote it to beside the
   // outputs (`<crate>.long-type-<hash>.txt`), which no result holds: a hit named a file it did
@@ -269,10 +272,12 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
 
   const outputs: OutputRecord[] = [];
   let bytes = 0;
+  const formOf = (name: string): OutputRecord['form'] => (name.endsWith('.d') ? 'text' : name.endsWith('.rlink') ? 'rlink' : 'raw');
+  const storeNamed = (name: string) => storeOutput(store, pathOf(name), name, formOf(name), formOf(name) === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion, [...named.both]);
   for (const name of names) {
     const path = pathOf(name);
-    const form: OutputRecord['form'] = name.endsWith('.d') ? 'text' : name.endsWith('.rlink') ? 'rlink' : 'raw';
-    const { digest, size } = await storeOutput(store, path, name, form, form === 'rlink' ? rlinkBytes : undefined, stats.get(name), table, x.rlinkVersion, [...named.both]);
+    const form = formOf(name);
+    const { digest, size } = await storeNamed(name);
     bytes += size;
     const role: OutputRecord['role'] = form === 'rlink' ? 'rlink' : x.mode === 'split' && isObjectFile(name) ? 'object' : 'output';
     outputs.push({ name, digest, size, form, role });
@@ -293,12 +298,19 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
     producer: x.producer, createdAt: Date.now(), rustcVersion: x.rustcVersion, compileMs: x.compileMs, inputs,
     command: inv.args.map((a) => table.normaliseText(a)),
   };
+  // A blob whose name was taken, which a hit then found bad and removed, is written again, before the
+  // commit and after it (removedBlobs.ts): the entry named a blob gone, a compile at its next lookup.
+  if (!(await writtenAgain(store, removals, outputs, storeNamed))) return { stored: false, reason: 'blob-removed' };
   await store.commitEntry({
     manifestKey: x.manifestKey,
     manifest: { v: 1, crateName: inv.crateName!, components: x.components },
     result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
     entry,
   });
+  if (!(await writtenAgain(store, removals, outputs, storeNamed))) {
+    await store.evictEntries(new Set([entryKey]), Date.now(), false);
+    return { stored: false, reason: 'blob-removed' };
+  }
   return { stored: true, entryKey, bytes, inputs, envDeps };
 }
 

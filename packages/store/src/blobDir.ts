@@ -17,6 +17,8 @@ import { makeDirsSync, makeTempDir } from './makeDirs.js';
  */
 export class BlobDir {
   readonly tmpDir: string;
+  /** The removal sets of the watches under way (watchRemovals). */
+  private readonly watches = new Set<Set<Digest>>();
   constructor(readonly root: string) {
     this.tmpDir = join(root, 'tmp');
   }
@@ -33,6 +35,18 @@ export class BlobDir {
     // open failed on it (mkdir's EEXIST), and no daemon ever started again, each start answering
     // 'build uncached' for 30 s.
     await makeTempDir(this.tmpDir);
+  }
+
+  /**
+   * The blobs this BlobDir removes from now until `end()`. A writer whose blob's name was taken
+   * (write and writeFrom leave a blob there alone) learns that it went meanwhile, removed by a hit
+   * that found that copy bad, and writes it again before and after it commits the entry naming
+   * it: the entry of a miss racing such a hit named a blob gone, a compile at its next lookup.
+   */
+  watchRemovals(): { removed: Set<Digest>; end(): void } {
+    const removed = new Set<Digest>();
+    this.watches.add(removed);
+    return { removed, end: () => void this.watches.delete(removed) };
   }
 
   pathOf(digest: Digest): string {
@@ -302,8 +316,14 @@ export class BlobDir {
 
   /** Removes a blob; whether it is gone (false where it stays: a file of another user's, in a dir this user can't write). */
   async remove(digest: Digest): Promise<boolean> {
+    // Marked as the unlink is issued, so a writer that looks after this turn learns of it, and again
+    // once it is done: a writer that looked in between saw the old file still there.
+    const mark = () => {
+      for (const removed of this.watches) removed.add(digest);
+    };
+    mark();
     return unlink(this.pathOf(digest)).then(
-      () => true,
+      () => (mark(), true),
       (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
     );
   }
