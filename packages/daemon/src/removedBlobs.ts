@@ -10,6 +10,8 @@ import type { OutputRecord, Store } from '@splitcache/store';
  * missing after a few rounds: the entry can't be made whole.
  */
 export async function writtenAgain(store: Store, removed: Set<Digest>, outputs: readonly OutputRecord[], write: (name: string) => Promise<{ digest: Digest }>): Promise<boolean> {
+  // Nothing removed since the ingest began (nearly always): no blob of it to look at.
+  if (removed.size === 0) return true;
   // Rounds, as a blob written again may be found bad and removed again meanwhile; a few are plenty.
   for (let round = 0; round < 3 && removed.size > 0; round++) {
     const gone = outputs.filter((o) => removed.has(o.digest));
