@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { ReadAt } from '@splitcache/rustc';
 
 /**
@@ -9,7 +9,9 @@ import type { ReadAt } from '@splitcache/rustc';
 export function readArchiveFile<T>(path: string, read: (readAt: ReadAt, size: number) => T): T | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    // Without blocking, and a regular file only: a FIFO under a library's name held the daemon's thread at its open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) return undefined;
     const at = fd;
     const readAt: ReadAt = (position, length) => {
       const buf = Buffer.alloc(length);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import type { FileDigestMemo } from '@splitcache/hash';
 import { placeholderFor, type PrefixTable } from '@splitcache/paths';
 import { classify, outputStem, type Invocation, type NativeLib } from '@splitcache/rustc';
@@ -147,9 +147,15 @@ export async function nativeLibDigests(inv: Invocation, cwd: string, table: Pref
  * dangling link (`libfoo.a` to a removed file, in a system dir or a build script's OUT_DIR), or a
  * dir of such a name, which rustc passes over. Thrown, it made every crate given that dir
  * build uncached, each with a SPLITCACHE_STORE_IO line a plain build never prints (a hunting helper's repro).
+ * `not-a-file` for a FIFO, socket or device under such a name (`libpipe.a`, a link to /dev/zero),
+ * never opened: rustc opens no library it does not link, and the digest's read of a FIFO held the
+ * daemon's thread (of /dev/zero, spun it) until the client gave up on it after 10 s and stopped it,
+ * each crate given the dir built uncached with a SPLITCACHE_DAEMON_UNRESPONSIVE line (a hunt's repro).
  */
 export async function unnamedDigest(path: string, digest: (path: string) => Promise<string>): Promise<string> {
   try {
+    const st = statSync(path);
+    if (!st.isFile()) return st.isDirectory() ? 'absent' : 'not-a-file';
     return await digest(path);
   } catch (err) {
     if (NOTHING_THERE.has((err as NodeJS.ErrnoException).code ?? '')) return 'absent';
