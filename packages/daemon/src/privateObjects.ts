@@ -41,8 +41,10 @@ export type LinkedCall = Pick<Invocation, 'args' | 'crateTypes' | 'codegen' | 'u
 /**
  * Whether a `-C link-arg(s)` asks the linker to write its input files' names where a user reads
  * them: a map file (`-Wl,-Map=app.map`, as firmware builds keep for size analysis), `--trace`,
- * `--cref`, `--why-extract`. Under names of the call's own, such a map named each object
- * `….rcgu.o.sc-replay-<pid>-<n>-<random>` and changed with every build (a review's finding).
+ * `--cref`, `--why-extract`, a make-style dependency file (`--dependency-file=link.d`, bfd and
+ * lld) and lld's `--reproduce` archive. Under names of the call's own, such a map named each object
+ * `….rcgu.o.sc-replay-<pid>-<n>-<random>` and changed with every build (a review's finding), as did
+ * the dependency file, whose rules named files no plain build makes (a hunt's repro, cli/test/linkerDepFile.test.ts).
  */
 function linkerNamesInputs(args: readonly string[]): boolean {
   for (let i = 0; i < args.length; i++) {
@@ -53,7 +55,7 @@ function linkerNamesInputs(args: readonly string[]): boolean {
   }
   return false;
 }
-const NAMES_INPUTS = /(?:^|[\s,])(?:-Map|--Map|-M|--print-map|-t|--trace|--cref|--why-extract)(?:[=\s,]|$)/;
+const NAMES_INPUTS = /(?:^|[\s,])(?:-Map|--Map|-M|--print-map|-t|--trace|--cref|--why-extract|--dependency-file|--reproduce)(?:[=\s,]|$)/;
 
 /** The crate types whose output is an archive of the crate's objects, each a member named after its file. */
 const ARCHIVES = new Set(['rlib', 'lib', 'staticlib']);

@@ -74,5 +74,7 @@ t.test('objects keep their plain names where a link arg has the linker name its 
     ['--codegen', 'link-args=-Wl,--gc-sections -Wl,--trace'],
     ['--codegen=link_arg=-Wl,-t'],
     ['-C', 'link-arg=-Wl,--cref', '-C', 'link-arg=-Wl,--gc-sections'],
+    ['-C', 'link-arg=-Wl,--dependency-file=link.d'],
+    ['-C', 'link-arg=-Wl,--reproduce,repro.tar'],
   ]) t.notOk(own(...extra), `${extra.join(' ')}: plain names`);
 });
