@@ -68,6 +68,7 @@ t.test('objects keep their plain names where a link arg has the linker name its 
   t.ok(own(), 'no link args: its own names');
   t.ok(own('-C', 'link-arg=-Wl,--gc-sections'), 'a link arg that names no input: its own names');
   t.ok(own('-C', 'link-arg=-Wl,--Map-not'), 'an option that only starts so: its own names');
+  t.ok(own('-Z', 'pre-link-arg=-Wl,--gc-sections'), 'a pre-link arg that names no input: its own names');
   for (const extra of [
     ['-C', 'link-arg=-Wl,-Map=app.map'],
     ['-Clink-arg=-Wl,-Map,app.map'],
@@ -76,5 +77,7 @@ t.test('objects keep their plain names where a link arg has the linker name its 
     ['-C', 'link-arg=-Wl,--cref', '-C', 'link-arg=-Wl,--gc-sections'],
     ['-C', 'link-arg=-Wl,--dependency-file=link.d'],
     ['-C', 'link-arg=-Wl,--reproduce,repro.tar'],
+    ['-Z', 'pre-link-arg=-Wl,-Map=app.map'],
+    ['-Zpre-link-args=-Wl,--dependency-file=link.d'],
   ]) t.notOk(own(...extra), `${extra.join(' ')}: plain names`);
 });
