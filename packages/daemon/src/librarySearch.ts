@@ -124,20 +124,25 @@ export function findStaticLib(file: string, inv: Invocation, cwd: string): strin
  * succeeds), and its link step, which runs on a hit too, takes each as it is then. Keyed, a bin,
  * cdylib or proc-macro whose build script's C changed missed, and so did a bin over a dependency
  * whose archive is linked unbundled (`static:-bundle`), for nothing (a hunting helper's finding).
- * Nor, for other crates, a library that only an -l that never bundles names (notBundled).
+ * Nor, for other crates, a library that only an -l that never bundles names (notBundled). Nor the bytes
+ * of any, for a call with no `link` emit (`cargo check`): only that each is there. Keyed, a change of a
+ * -sys crate's C made its check and every dependant's (cargo passes them its -L native dir) miss.
  */
 export async function nativeLibDigests(inv: Invocation, cwd: string, table: PrefixTable, files: FileDigestMemo): Promise<[string, string][]> {
   const verdict = classify(inv);
   if (verdict.cacheable && verdict.mode === 'split') return [];
+  // A call that writes no rlib or staticlib (no `link` emit: `cargo check`, clippy) bundles no archive: its
+  // .rmeta names a library, at most by its file name, never holds its bytes. So only whether each is there.
+  const read = inv.emit.some((e) => e.kind === 'link') ? (p: string) => staticLibDigest(p, files) : async () => 'present';
   const out: [string, string][] = [];
   const { found, bundled } = namedLibs(inv, cwd);
   for (const [i, lib] of inv.nativeLibs.entries()) {
     const file = found[i];
-    if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await staticLibDigest(file, files)]);
+    if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await read(file)]);
   }
   const named = new Set(found);
   for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
-    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await unnamedDigest(lib, (p) => staticLibDigest(p, files))]);
+    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await unnamedDigest(lib, read)]);
   }
   return out;
 }
