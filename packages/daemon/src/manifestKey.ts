@@ -177,8 +177,8 @@ export interface ManifestKey {
  *     change only for calls that have one: no new CACHE_VERSION.
  *     None of it for a crate that links (split): its -Zno-link half reads no
  *     native library, its link step does, on a hit too; nor a file only a
- *     `-l dylib=` or `-l static:-bundle=` names, which no crate bundles. Keys
- *     change only for such calls that had one (needless misses): no new CACHE_VERSION.
+ *     `-l dylib=` or `-l static:-bundle=` names, which no crate bundles; only
+ *     presence with no `link` emit (`cargo check`). Keys change only for such calls: no new CACHE_VERSION.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  *     A name that rustc resolves to a JSON spec (a custom target found in
  *     RUST_TARGET_PATH, the working directory when that is unset, or the
