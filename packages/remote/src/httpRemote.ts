@@ -1,7 +1,7 @@
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { basicAuthorization, proxyAuthorization, proxyFor } from './proxyFor.js';
 import { SplitcacheError } from '@splitcache/errors';
-import { ContentEncodingError, decodeContent } from './contentEncoding.js';
+import { acceptCoded, ContentEncodingError, decodeContent } from './contentEncoding.js';
 import { BodyLimitError, MIN_BODY_RATE, readBody, sizeText } from './bodyReader.js';
 import { CircuitBreaker } from './circuitBreaker.js';
 import { isTlsRecord, tlsProbe } from './answersInTls.js';
@@ -37,8 +37,12 @@ export interface HttpRemoteOptions {
 
 interface Response {
   status: number;
-  body?: Buffer;
+  /** A GET's body as its `accept` made it (undefined for HEAD, PUT and a 404). */
+  body?: unknown;
 }
+
+/** What a GET's caller makes of its body: its check (a digest, an envelope), which throws to refuse it. */
+export type Accept<T> = (body: Buffer) => T | Promise<T>;
 
 /** Why an in-flight request was aborted when the breaker opened. */
 const BREAKER_ABORT = new Error('circuit breaker opened');
@@ -141,9 +145,16 @@ export class HttpRemote {
    * Content-Length, or as it streams) is refused at once and not retried:
    * SPLITCACHE_REMOTE_TOO_LARGE.
    */
-  async get(path: string, maxBytes = this.o.maxBodyBytes ?? MAX_BODY): Promise<Buffer | undefined> {
-    const r = await this.send('GET', path, undefined, Math.min(maxBytes, MAX_BODY));
-    return r.status === 404 ? undefined : r.body;
+  async get(path: string, maxBytes?: number): Promise<Buffer | undefined>;
+  /**
+   * What `accept` makes of the body, or undefined on 404. Where a `Content-Encoding` came with it,
+   * `accept` is given the body as it came first, and only where it refuses that, the body with the
+   * coding undone (contentEncoding.ts' acceptCoded). Its refusal is thrown as it is, not retried.
+   */
+  async get<T>(path: string, maxBytes: number | undefined, accept: Accept<T>): Promise<T | undefined>;
+  async get<T>(path: string, maxBytes = this.o.maxBodyBytes ?? MAX_BODY, accept?: Accept<T>): Promise<T | Buffer | undefined> {
+    const r = await this.send('GET', path, undefined, Math.min(maxBytes, MAX_BODY), accept);
+    return r.status === 404 ? undefined : (r.body as T | Buffer);
   }
 
   async head(path: string): Promise<boolean> {
@@ -159,7 +170,7 @@ export class HttpRemote {
     await this.pool.destroy().catch(() => undefined);
   }
 
-  private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array, maxBytes = MAX_BODY): Promise<Response> {
+  private async send(method: 'GET' | 'HEAD' | 'PUT', path: string, body?: Uint8Array, maxBytes = MAX_BODY, accept?: Accept<unknown>): Promise<Response> {
     if (!this.breaker.allow()) {
       throw this.breakerOpen(`remote skipped for ${Math.ceil(this.breaker.retryInMs / 1000)} s after failures`);
     }
@@ -172,7 +183,7 @@ export class HttpRemote {
         await new Promise((res) => setTimeout(res, Math.random() * Math.min(50 * 2 ** i, 2_000)));
         if (this.breaker.retryInMs > 0) throw this.breakerOpen(`remote failing; retry of ${method} ${path} skipped`);
       }
-      const r = await this.once(method, path, body, maxBytes);
+      const r = await this.once(method, path, body, maxBytes, accept);
       if ('status' in r) {
         this.breaker.success();
         return r;
@@ -221,6 +232,7 @@ export class HttpRemote {
     path: string,
     body: Uint8Array | undefined,
     maxBytes: number,
+    accept: Accept<unknown> | undefined,
   ): Promise<Response | { kind: 'retry' | 'timeout' | 'final' | 'refused' | 'aborted' | 'unwritten'; error: SplitcacheError }> {
     const ctl = new AbortController();
     const limit = Math.round((this.o.deadlineMs ?? 120_000) + (body ? (body.length / MIN_BODY_RATE) * 1000 : 0));
@@ -277,19 +289,21 @@ export class HttpRemote {
       if (status === 400 && (await this.spokeTls(undefined))) return { kind: 'refused', error: this.tlsError(what) };
       if (status >= 300) return { kind: 'final', error: httpError(what, status, status < 400 ? `a redirect${to}, which is not followed: SPLITCACHE_REMOTE must name the server itself` : undefined, this.forwarded) };
       if (method !== 'GET') return { status };
-      let data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
+      const data = await readBody(res.body, { maxBytes, graceMs: this.o.timeoutMs, keep: true });
       if (Number.isFinite(declared) && declared !== data.length) return { kind: 'retry', error: httpError(what, status, 'truncated body') };
       // A proxy in front of a plain file server may compress on the fly; undici's request() doesn't undo it.
+      // A proxy may as well label a body it left plain: the caller's check of the body as it came decides first.
       // A coding it can't undo is refused, not asked again: the same answer would come (contentEncoding.ts).
       const enc = String(res.headers['content-encoding'] ?? '');
       try {
-        if (enc) data = await decodeContent(data, enc, maxBytes);
+        // Without a check, the coding is undone as the header says.
+        return { status, body: accept ? await acceptCoded(data, enc, maxBytes, accept) : enc ? await decodeContent(data, enc, maxBytes) : data };
       } catch (err) {
-        if (!(err instanceof ContentEncodingError)) throw err;
+        // The server answered, and the caller's check refused what it sent: its error, as it is.
+        if (!(err instanceof ContentEncodingError)) return { kind: 'final', error: err as SplitcacheError };
         if (err.tooLarge) return { kind: 'refused', error: tooLarge(what, `Content-Encoding ${enc} expands over the ${sizeText(maxBytes)} limit`) };
         return { kind: 'refused', error: new SplitcacheError('SPLITCACHE_REMOTE_HTTP', `${what}: ${err.message}${this.forwarded}`) };
       }
-      return { status, body: data };
     } catch (err) {
       const e = err as { code?: string; message?: string };
       if (ctl.signal.aborted && ctl.signal.reason === BREAKER_ABORT) {

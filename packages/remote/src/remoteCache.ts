@@ -56,13 +56,11 @@ export class RemoteCache {
   }
 
   async getInputSet(manifestKey: Digest): Promise<InputSetRecord | undefined> {
-    const body = await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES);
-    return body && this.readRecord(() => openAc(body, 'inputs', manifestKey, this.o.signingKey));
+    return this.readRecord(() => this.http.get(acPath(manifestKey), MAX_RECORD_BYTES, (body) => openAc(body, 'inputs', manifestKey, this.o.signingKey)));
   }
 
   async getEntry(entryKey: Digest): Promise<EntryRecord | undefined> {
-    const body = await this.http.get(acPath(entryKey), MAX_RECORD_BYTES);
-    return body && this.readRecord(() => openAc(body, 'entry', entryKey, this.o.signingKey).entry);
+    return this.readRecord(() => this.http.get(acPath(entryKey), MAX_RECORD_BYTES, (body) => openAc(body, 'entry', entryKey, this.o.signingKey).entry));
   }
 
   /**
@@ -73,10 +71,10 @@ export class RemoteCache {
    * of the build (84 s for a 1 s build, with 3 MB answers). A record signed with another key is
    * the reader's own setting, never the server's fault: not counted.
    */
-  private readRecord<T>(open: () => T): T {
+  private async readRecord<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
     try {
-      const r = open();
-      this.unreadable = 0;
+      const r = await read();
+      if (r !== undefined) this.unreadable = 0;
       return r;
     } catch (err) {
       if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_RECORD' && ++this.unreadable >= UNREADABLE_RECORDS) {
@@ -99,9 +97,8 @@ export class RemoteCache {
     if (size !== undefined && size > cap) {
       throw new SplitcacheError('SPLITCACHE_REMOTE_TOO_LARGE', `remote blob ${digest}: ${size} bytes is over the ${sizeText(cap)} a local entry may hold (SPLITCACHE_MAX_ENTRY_SIZE)`);
     }
-    const body = await this.http.get(casPath(digest), size === undefined ? cap : Math.min(blobBodyBound(size), MAX_BLOB_BYTES));
     try {
-      return body && (await decodeBlobBody(body, digest, size ?? cap));
+      return await this.http.get(casPath(digest), size === undefined ? cap : Math.min(blobBodyBound(size), MAX_BLOB_BYTES), (body) => decodeBlobBody(body, digest, size ?? cap));
     } catch (err) {
       if (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST') this.damaged.add(digest);
       throw err;
@@ -128,11 +125,8 @@ export class RemoteCache {
    * reads it too to see whether the entry inline in it is its own.
    */
   async readableInputSet(manifestKey: Digest): Promise<{ record: InputSetRecord; signed: boolean } | undefined> {
-    const body = await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES);
-    if (!body) return undefined;
     try {
-      const record = openAc(body, 'inputs', manifestKey, this.o.signingKey);
-      return { record, signed: decodeEnvelope(body)?.sig != null };
+      return await this.http.get(acPath(manifestKey), MAX_RECORD_BYTES, (body) => ({ record: openAc(body, 'inputs', manifestKey, this.o.signingKey), signed: decodeEnvelope(body)?.sig != null }));
     } catch (err) {
       if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return undefined;
       throw err;
@@ -146,10 +140,8 @@ export class RemoteCache {
    * whether the blobs it names are still there (docs/REMOTE.md).
    */
   async readableEntry(entryKey: Digest): Promise<EntryRecord | undefined> {
-    const body = await this.http.get(acPath(entryKey), MAX_RECORD_BYTES);
-    if (!body) return undefined;
     try {
-      return openAc(body, 'entry', entryKey, this.o.signingKey).entry;
+      return await this.http.get(acPath(entryKey), MAX_RECORD_BYTES, (body) => openAc(body, 'entry', entryKey, this.o.signingKey).entry);
     } catch (err) {
       if (err instanceof SplitcacheError && (err.code === 'SPLITCACHE_REMOTE_SIGNATURE' || err.code === 'SPLITCACHE_REMOTE_RECORD')) return undefined;
       throw err;

@@ -11,6 +11,8 @@ import { listenLoopback } from './serverHelpers.js';
 
 const KEY = 'ab'.repeat(16) as Digest;
 const SET = sealAc({ v: 1, kind: 'inputs', key: KEY, crateName: 'c', inputs: ['src/lib.rs'], envDeps: [] }, undefined);
+/** A record of another key: refused as it came, so the coding is tried (a plain body under a wrong label is read: mislabelledBody.test.ts). */
+const OTHER = sealAc({ v: 1, kind: 'inputs', key: 'ef'.repeat(16) as Digest, crateName: 'c', inputs: ['src/lib.rs'], envDeps: [] }, undefined);
 const BLOB = Buffer.from('an object file\n'.repeat(400));
 let DIGEST: Digest;
 t.before(async () => {
@@ -53,16 +55,16 @@ t.test('a record and a blob under each coding HTTP names, however spelled, are r
   }
 });
 
-t.test('a body labelled gzip that is none: one request, one line naming the coding', async (t) => {
-  const srv = await answering(t, 'gzip', SET);
+t.test('a body labelled gzip that is none, and fails its check as it came: one request, one line naming the coding', async (t) => {
+  const srv = await answering(t, 'gzip', OTHER);
   const err = await failure(srv.cache.getInputSet(KEY));
   t.equal(err?.code, 'SPLITCACHE_REMOTE_HTTP');
   t.match(err?.message, /^GET \/sc\/ac\/[0-9a-f]{32}: Content-Encoding gzip, but the body is no gzip stream \(Z_DATA_ERROR: [^)]*\): a server or proxy that labels what it did not compress\?$/);
   t.equal(srv.requests(), 1, 'not asked again: the same answer would come');
 });
 
-t.test('a coding the client does not decode: one request, one line naming it', async (t) => {
-  const srv = await answering(t, 'compress', SET);
+t.test('a coding the client does not decode, over a body that fails its check as it came: one request, one line naming it', async (t) => {
+  const srv = await answering(t, 'compress', OTHER);
   const err = await failure(srv.cache.getInputSet(KEY));
   t.equal(err?.code, 'SPLITCACHE_REMOTE_HTTP');
   t.match(err?.message, /: Content-Encoding compress, which this client does not decode \(it asks for none: a server or proxy that compresses regardless\?\)$/);
@@ -108,7 +110,7 @@ t.test('a blob our client sent gzipped, served with Content-Encoding gzip (once,
 });
 
 t.test("a long Content-Encoding is quoted cut: the line stays one short line", async (t) => {
-  const srv = await answering(t, `compress, ${'x'.repeat(300)}`, SET);
+  const srv = await answering(t, `compress, ${'x'.repeat(300)}`, OTHER);
   const err = await failure(srv.cache.getInputSet(KEY));
   t.match(err?.message, /: Content-Encoding compress, x{90}, which this client does not decode/, 'its first 100 characters');
   t.ok((err?.message?.length ?? 0) < 300, `and no more (${err?.message?.length} characters)`);
