@@ -48,6 +48,9 @@ const placed: [string, (file: string) => void][] = [
   ['a symlink to a directory', (f) => symlinkSync(tmp(), f)],
   ['an empty file', (f) => writeFileSync(f, '')],
   ['a file cut short', (f) => writeFileSync(f, 'abc')],
+  // ELOOP, for good: before, a 500 to each GET and HEAD, and its item stayed counted.
+  ['a symlink to itself', (f) => symlinkSync(f, f)],
+  ['a symlink to a symlink back to it', (f) => (symlinkSync(f, `${f}.back`), symlinkSync(`${f}.back`, f))],
 ];
 
 for (const [what, make] of placed) {

@@ -5,10 +5,7 @@ import { NotABlobFile, openBlobFile, type BlobDir } from '@splitcache/store';
 import { holdsBlob } from './holdsBlob.js';
 import type { ServerIndex } from './serverIndex.js';
 
-/**
- * Open errors that say the file under a blob's name can't be read for good, as the local store's rule
- * (blobDir.ts' GONE). Not ELOOP: serverAbuse.test.ts takes a link to itself for a failure of the moment.
- */
+/** Open errors that say the file under a blob's name can't be read for good, as the local store's rule (blobDir.ts' GONE). */
 const GONE = new Set(['EACCES', 'EPERM', 'EIO']);
 
 /**
@@ -44,6 +41,8 @@ export async function openStoredBlob(blobs: BlobDir, index: ServerIndex, digest:
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // lost behind the index's back: no one to tell
     if (err instanceof NotABlobFile) why = `${err.kind}, not a file`;
+    // A link to itself, or links in a ring: no open of it ever succeeds. It was a 500 to each GET and HEAD, for good.
+    else if (code === 'ELOOP') why = 'a symlink that loops (ELOOP), not a file';
     else if (code !== undefined && GONE.has(code)) why = `unreadable (${code})`;
     else throw err; // of this moment (EMFILE): a 500, the blob kept
   }
