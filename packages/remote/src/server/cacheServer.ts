@@ -10,6 +10,8 @@ import { BlobDir, isDiskFull } from '@splitcache/store';
 import { decodeEnvelope } from '../acRecord.js';
 import { MAX_RECORD_BYTES } from '../remoteCache.js';
 import { adoptUnindexed } from './adoptUnindexed.js';
+import { evictLru } from './evictLru.js';
+import { KeyTurns } from './keyTurns.js';
 import { accessLine, countBody, refusedLine, refusedStatus } from './accessLog.js';
 import { openStoredBlob } from './openStoredBlob.js';
 import { placeBlob } from './placeBlob.js';
@@ -64,7 +66,8 @@ const MAX_RECORD = MAX_RECORD_BYTES;
  */
 export class CacheServer {
   private readonly clients = new Map<string, ClientCounts>();
-  private readonly writing = new Map<string, Promise<unknown>>();
+  /** A key's PUTs and its eviction, one at a time (keyTurns.ts). */
+  private readonly turns = new KeyTurns();
   private readonly active = new Set<Promise<void>>();
   /** The token name each request was accepted under, for its access log line. */
   private readonly names = new WeakMap<IncomingMessage, string>();
@@ -229,29 +232,19 @@ export class CacheServer {
     if (length > limit) return reply(req, res, 413, `body of ${length} bytes exceeds the limit of ${limit}`);
     counts.puts++;
     const id = r.kind + r.key;
-    // One write per key at a time. A PUT of an existing blob is a no-op (its bytes are its key's);
-    // a record is replaced: clients replace only one that fails their own signature check
-    // (after a key rotation, or over a keyless writer's), as on a plain WebDAV server.
-    const prev = this.writing.get(id);
-    const mine = (async () => {
-      // Waiting its turn is not idleness: its body waits unread until the PUT before it ends.
-      if (prev) {
-        req.socket.setTimeout(0);
-        await prev.catch(() => undefined);
-        req.socket.setTimeout(this.http.timeout);
-      }
+    // One change per key at a time, a PUT's or its eviction's (keyTurns.ts). A record is replaced:
+    // clients replace only one that fails their own checks (after a key rotation, or over a keyless
+    // writer's), as on a plain WebDAV server. Waiting its turn is not idleness: its body waits unread.
+    const waits = this.turns.has(id);
+    if (waits) req.socket.setTimeout(0);
+    await this.turns.run(id, async () => {
+      if (waits) req.socket.setTimeout(this.http.timeout);
       // A blob already there is written again from the body, verified: a client PUTs one it has
       // (clients HEAD first) when the copy it got here failed its digest, damaged on this disk,
       // which a 204 that kept it left to fail every reader for good.
       if (r.kind === 'c') await this.putBlob(req, res, r.key, length, Boolean(await this.index.get(r.kind, r.key)));
       else await this.putRecord(req, res, r.key, length);
-    })();
-    this.writing.set(id, mine);
-    try {
-      await mine;
-    } finally {
-      if (this.writing.get(id) === mine) this.writing.delete(id);
-    }
+    });
   }
 
   private async read(req: IncomingMessage, res: ServerResponse, kind: Kind, key: string, counts: ClientCounts): Promise<void> {
@@ -267,7 +260,7 @@ export class CacheServer {
     if (item && kind === 'a') body = await this.index.record(key);
     // Lost: not there, or what is there is not the blob (openStoredBlob.ts). Any other failure (EMFILE, with every
     // descriptor held by unread GETs) is the request's, a 500: taken for lost, its file stayed, uncounted and never evicted.
-    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, key, this.writing.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
+    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, key, this.turns.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
     const file = opened?.fh;
     if (!body && !file) {
       if (item) await this.index.remove(kind, key, item); // a blob file lost behind the index's back (not one a PUT wrote since)
@@ -334,11 +327,7 @@ export class CacheServer {
     this.evicting = (async () => {
       // Not during the start's walk: a blob evicted between its stat there and its index check was counted in again, its file gone (adoptEvict.test.ts).
       await this.adopting;
-      while (this.index.totals.bytes > max) {
-        const gone = await this.index.evictOldest(64, max);
-        if (gone.length === 0) break;
-        for (const g of gone) if (g.kind === 'c') await this.blobs.remove(g.key);
-      }
+      await evictLru(this.index, this.blobs, this.turns, max);
     })()
       .catch((err: unknown) => this.o.log?.(`eviction failed: ${oneLine(err)}`))
       .finally(() => (this.evicting = undefined));

@@ -234,14 +234,17 @@ export class ServerIndex {
     });
   }
 
-  /** Removes an item; with `only`, only while the index holds it as `only` (a GET's read: a PUT since wrote its own). */
-  remove(kind: Kind, key: string, only?: Item): Promise<void> {
+  /**
+   * Removes an item; with `only`, only while the index holds it as `only` (a GET's read, or eviction's:
+   * a PUT since wrote its own). Whether it removed one.
+   */
+  remove(kind: Kind, key: string, only?: Item): Promise<boolean> {
     return this.serial(() => this.removeNow(kind, key, only));
   }
 
-  private async removeNow(kind: Kind, key: string, only: Item | undefined): Promise<void> {
+  private async removeNow(kind: Kind, key: string, only: Item | undefined): Promise<boolean> {
     const item = await this.get(kind, key);
-    if (!item || (only && (item.atime !== only.atime || item.size !== only.size))) return;
+    if (!item || (only && (item.atime !== only.atime || item.size !== only.size))) return false;
     const totals = { entries: this.totals.entries - 1, bytes: this.totals.bytes - item.size };
     await this.db.batch([
       { type: 'del', key: `i!${kind}${key}` },
@@ -250,19 +253,19 @@ export class ServerIndex {
       { type: 'put', key: 's!totals', value: pack(totals) },
     ]);
     Object.assign(this.totals, totals);
+    return true;
   }
 
   /**
-   * Removes least recently used items, up to `n` of them, until the stored
-   * bytes are at most `maxBytes`; returns them (the caller deletes the blob
-   * files). An LRU key left behind by two racing touches is dropped on the way.
+   * The least recently used items, up to `n` of them, oldest first, each as the index holds it (for
+   * evictLru.ts, which removes each only while it is so). An LRU key left behind by two racing touches
+   * is dropped on the way.
    */
-  async evictOldest(n: number, maxBytes: number): Promise<{ kind: Kind; key: string }[]> {
+  async oldest(n: number): Promise<{ kind: Kind; key: string; item: Item }[]> {
     const lru: string[] = [];
     for await (const k of this.db.keys({ gt: 'l!', lt: 'l!~', limit: n })) lru.push(k);
-    const out: { kind: Kind; key: string }[] = [];
+    const out: { kind: Kind; key: string; item: Item }[] = [];
     for (const k of lru) {
-      if (this.totals.bytes <= maxBytes) break;
       const rest = k.slice(2 + ATIME_WIDTH);
       const kind = rest[0] as Kind;
       const key = rest.slice(1);
@@ -271,8 +274,7 @@ export class ServerIndex {
         await this.db.del(k);
         continue;
       }
-      await this.remove(kind, key);
-      out.push({ kind, key });
+      out.push({ kind, key, item });
     }
     return out;
   }
