@@ -1,4 +1,4 @@
-import { mkdir, open, rename, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from '@splitcache/store';
 
@@ -28,9 +28,15 @@ export async function placeBlob(tmp: string, dest: string): Promise<void> {
   // clears: every PUT of the blob was a 500 (EISDIR), for good. Moved, not removed: it is no blob, and may be a mount point.
   // So is a file or a dangling symlink in the shard dir's place: every PUT of a blob of that shard, 1 in 256, was a 500 (ENOTDIR), for good.
   await rename(tmp, dest).catch(async (err: NodeJS.ErrnoException) => {
-    if ((err.code === 'ENOTDIR' || err.code === 'ENOENT') && !(await stat(shard).catch(() => undefined))?.isDirectory()) {
-      await rename(shard, `${tmp}.not-a-shard`);
-      await mkdir(shard);
+    if (err.code === 'ENOTDIR' || err.code === 'ENOENT') {
+      // A directory by now (another PUT into the shard moved the file aside and made it): tried again as it is.
+      if (!(await stat(shard).catch(() => undefined))?.isDirectory()) {
+        await moveShardAside(shard, `${tmp}.not-a-shard`);
+        await mkdir(shard).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e; // another PUT's, made just now
+        });
+      }
+      // Synced above it by this PUT too: the one that made it may not have synced it yet.
       made = true;
     } else if (err.code === 'EISDIR' || err.code === 'ENOTEMPTY' || err.code === 'EEXIST') {
       await rename(dest, `${tmp}.not-a-blob`);
@@ -41,6 +47,22 @@ export async function placeBlob(tmp: string, dest: string): Promise<void> {
   });
   await syncDir(shard);
   if (made) await syncDir(dirname(shard));
+}
+
+/**
+ * Moves what is in a shard dir's place to `aside`, unless it is a directory by now. PUTs into that shard at
+ * once each find the file, and each went to move it: all but the first found nothing there, or the dir made
+ * already (a 500, that a retry cleared), and one could move aside the dir the first had just made, its blob in
+ * it, after its 201. `aside` is made an empty file first: a file or a link is renamed over it, and a directory
+ * can't be (ENOTDIR), so it stays.
+ */
+async function moveShardAside(shard: string, aside: string): Promise<void> {
+  await writeFile(aside, '', { flag: 'wx' });
+  await rename(shard, aside).catch(async (err: NodeJS.ErrnoException) => {
+    await rm(aside, { force: true });
+    // ENOTDIR: a directory now, another PUT's; ENOENT: moved aside already, by another PUT.
+    if (err.code !== 'ENOTDIR' && err.code !== 'ENOENT') throw err;
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {
