@@ -24,16 +24,17 @@ t.test('a GET of a blob whose file the server cannot open now (EMFILE) is a 500,
   // One kept-alive connection: a new one could not be accepted with no descriptor left.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   t.teardown(() => agent.destroy());
-  const get = () =>
+  const ask = (method: string) =>
     new Promise<number>((res, rej) => {
-      const req = request(`${s.url}/cas/${d}`, { agent }, (r) => {
+      const req = request(`${s.url}/cas/${d}`, { agent, method }, (r) => {
         r.resume();
         r.on('end', () => res(r.statusCode ?? 0));
       });
       req.on('error', rej);
       req.end();
     });
-  t.equal(await get(), 200, 'served on the connection kept');
+  // A HEAD closes the blob's file before it answers; a GET's stream may close it after the client has the body.
+  t.equal(await ask('HEAD'), 200, 'found on the connection kept');
   const [soft, hard] = nofile();
   const restore = () => spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${soft}:${hard}`]);
   t.teardown(restore);
@@ -47,11 +48,11 @@ t.test('a GET of a blob whose file the server cannot open now (EMFILE) is a 500,
   } catch (err) {
     t.equal((err as NodeJS.ErrnoException).code, 'EMFILE', `every descriptor taken (${held.length})`);
   }
-  const during = await get();
+  const during = await ask('GET');
   held.splice(0).forEach((fd) => closeSync(fd));
   restore();
   t.equal(during, 500, "the GET fails as the server's fault of the moment, not a 404");
-  t.equal(await get(), 200, 'and once it can be opened, the blob is served: it was not dropped from the index');
+  t.equal(await ask('GET'), 200, 'and once it can be opened, the blob is served: it was not dropped from the index');
   const st = (await (await fetch(`${s.url}/status`)).json()) as { entries: number };
   t.equal(st.entries, 1, '/status still counts it');
 });
