@@ -14,7 +14,7 @@
  * meanwhile by another process is taken as made.
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { lstat, mkdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 const codeOf = (err: unknown): unknown => (err as NodeJS.ErrnoException | undefined)?.code;
@@ -63,6 +63,13 @@ export async function makeDirs(dir: string, mode?: number): Promise<void> {
  * (remote's receiveBlob.ts): each failed on such a thing for good.
  */
 export async function makeTempDir(dir: string): Promise<void> {
-  if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true && (await lstat(dir).catch(() => undefined))) await rm(dir, { force: true });
+  if ((await stat(dir).catch(() => undefined))?.isDirectory() !== true && (await lstat(dir).catch(() => undefined))) {
+    // unlink(2), never a directory's removal: callers at once (PUTs) each find the file, and one that came to
+    // remove it after another had made the dir failed on it (a 500 that a retry cleared), or, through
+    // fs.rm's fallback to rmdir, removed that dir while it was empty, under the other's temp file to be.
+    await unlink(dir).catch((err: unknown) => {
+      if (codeOf(err) !== 'ENOENT' && codeOf(err) !== 'EISDIR') throw err;
+    });
+  }
   await makeDirs(dir);
 }
