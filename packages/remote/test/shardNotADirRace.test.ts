@@ -8,7 +8,7 @@ import { serve, tmp } from './serverHelpers.js';
 // PUTs at once of blobs of one shard whose dir a file replaced: each found the file, and each went to
 // move what was in the shard's place aside and make the dir. All but the first found nothing there
 // to move, or a dir to make already, or one made when they looked again: a 500 that a retry cleared
-// (45-60 of 96 here). A move could as well take the dir the first had just made, its blob in it, after
+// (37-61 of 96 here). A move could as well take the dir the first had just made, its blob in it, after
 // its 201. Now a directory is never moved aside, and each PUT goes on into the dir there.
 
 t.before(initHash);
