@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 /**
  * The credentials the kernel checks a caller's file access against: its file-system uid and gid
@@ -35,7 +36,9 @@ export function isCreds(v: unknown): v is CallerCreds {
  * whose groups are not those of the client that started the daemon) the dir's mode bits are
  * checked against the caller's uid, gid and groups as the kernel checks them (the owner's bits
  * alone for its owner, the group's for a member, the others' for the rest; root may write any
- * dir); a dir with an ACL, whose entries the daemon can't read, is taken as not writable (the call
+ * dir), and so are the search bits of every dir above it, as the kernel checks each as it walks
+ * the path (one the daemon may search and the caller may not hid the dir from a plain rustc, which
+ * failed where the call was cached); a dir with an ACL, whose entries the daemon can't read, is taken as not writable (the call
  * runs plainly, and rustc decides), and so is one the daemon's own access(2) refuses for another
  * reason than permission (a read-only file system, an immutable dir), or on a read-only mount.
  */
@@ -49,7 +52,7 @@ export function writableBy(dir: string, creds: CallerCreds | undefined): boolean
   } catch {
     return false;
   }
-  if (!st.isDirectory() || !modeAllows(st, creds)) return false;
+  if (!st.isDirectory() || !modeAllows(st, creds) || !pathSearchable(dir, creds)) return false;
   if (creds.uid !== 0 && hasAcl(dir)) return false;
   // A read-only bind mount refuses a write only once the permission bits pass: the daemon's EACCES hides it.
   return own === undefined || !onReadOnlyMount(dir);
@@ -80,9 +83,31 @@ function accessOf(dir: string): string | undefined {
 
 /** The kernel's mode-bit check of write and search on a dir: root passes (CAP_DAC_OVERRIDE), else one class's bits decide. */
 export function modeAllows(st: Pick<Stats, 'mode' | 'uid' | 'gid'>, creds: CallerCreds): boolean {
+  return creds.uid === 0 || (classBits(st, creds) & 3) === 3;
+}
+
+/** The mode bits of the one class `creds` falls in: the owner's for its owner, the group's for a member, the others' for the rest. */
+function classBits(st: Pick<Stats, 'mode' | 'uid' | 'gid'>, creds: CallerCreds): number {
+  return creds.uid === st.uid ? (st.mode >> 6) & 7 : creds.gid === st.gid || creds.groups.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
+}
+
+/**
+ * Whether `creds` may search every dir above `dir` (their mode bits, as modeAllows reads them),
+ * along the path as given and along the one its links resolve to; a stat that fails answers no.
+ */
+function pathSearchable(dir: string, creds: CallerCreds): boolean {
   if (creds.uid === 0) return true;
-  const bits = creds.uid === st.uid ? (st.mode >> 6) & 7 : creds.gid === st.gid || creds.groups.includes(st.gid) ? (st.mode >> 3) & 7 : st.mode & 7;
-  return (bits & 3) === 3;
+  try {
+    for (const path of new Set([resolve(dir), realpathSync(dir)])) {
+      for (let d = dirname(path); ; d = dirname(d)) {
+        if ((classBits(statSync(d), creds) & 1) === 0) return false;
+        if (dirname(d) === d) break;
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
