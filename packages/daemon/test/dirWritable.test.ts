@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credsOfStatus, modeAllows, writableBy } from '../src/dirWritable.js';
@@ -44,4 +44,33 @@ t.test("a dir with an ACL, for a caller of other groups than the daemon's: not w
   t.equal(spawnSync('setpriv', ['--reuid=4711', '--regid=4711', '--groups=4712', '--', 'test', '-w', dir]).status, 1, 'the kernel refuses that caller (the ACL names it)');
   t.notOk(writableBy(dir, caller), 'and so does the check, where the mode bits alone say yes');
   t.ok(writableBy(dir, undefined), "the daemon's own credentials still ask access(2) (root)");
+});
+
+// The daemon's access(2) says EACCES (a uid outside the dir's group) where the caller's groups
+// pass the mode bits: a read-only mount then refuses the caller's write all the same, and the
+// daemon's EACCES hid it. Run as a daemon of uid 4711 with no groups, for a caller in 4712.
+const mounts = asRoot && spawnSync('mount', ['--version']).status === 0;
+
+t.test('a dir on a read-only bind mount, for a caller of other groups than the daemon: not writable', { skip: !mounts && 'needs root and mount' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dir-ro-'));
+  chmodSync(dir, 0o755);
+  const src = join(dir, 'src');
+  const point = join(dir, 'ro');
+  for (const d of [src, point]) mkdirSync(d);
+  chownSync(src, 0, 4712);
+  chmodSync(src, 0o770);
+  t.equal(spawnSync('mount', ['--bind', src, point]).status, 0, 'bound');
+  t.teardown(() => {
+    spawnSync('umount', ['-l', point]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  t.equal(spawnSync('mount', ['-o', 'remount,ro,bind', point]).status, 0, 'made read-only');
+  const caller = { uid: 4711, gid: 4711, groups: [4712] };
+  const module = new URL('../src/dirWritable.js', import.meta.url).href;
+  const script = `import(${JSON.stringify(module)}).then((m) => process.stdout.write(JSON.stringify([${JSON.stringify(src)}, ${JSON.stringify(point)}].map((d) => m.writableBy(d, ${JSON.stringify(caller)})))))`;
+  // node drops the supplementary groups as it sets the uid: the daemon is in none.
+  const r = spawnSync(process.execPath, ['-e', script], { uid: 4711, gid: 4711, encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+  t.same(JSON.parse(r.stdout || 'null'), [true, false], 'the dir itself writable for that caller, its read-only mount not');
+  t.equal(spawnSync('setpriv', ['--reuid=4711', '--regid=4711', '--groups=4712', '--', 'test', '-w', point]).status, 1, 'as the kernel says');
 });
