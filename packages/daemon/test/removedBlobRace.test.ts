@@ -65,4 +65,6 @@ t.test("a blob a hit removes as bad while a miss that found its name taken commi
     const ok = await store.blobs.read(o.digest).then(() => true, () => false);
     t.ok(ok, `its ${o.name} blob is there and good (before: the rlib's was gone)`);
   }
+  // A watch left open would gather every removal after it for the daemon's life, one more per miss.
+  t.equal((store.blobs as unknown as { watches: Set<unknown> }).watches.size, 0, 'no watch outlives its ingest');
 });
