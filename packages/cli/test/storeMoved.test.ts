@@ -48,8 +48,8 @@ t.test('a store moved while its daemon runs: one call builds uncached, the daemo
   // a second), the old daemon had stopped already: a new one at the moved path served the call, a hit,
   // with nothing to say (this test failed so 2 times in 2 under load, `uncached, with one line saying why`).
   const seenByTheCall = first.stderr !== '';
-  if (seenByTheCall) t.match(first.stderr, /SPLITCACHE_STORE_IO: the store .*\/before was moved or removed while its daemon ran \(building uncached/, 'uncached, with one line saying why');
-  else t.match(moved.daemonLog(), /SPLITCACHE_STORE_IO: the store .*\/before was moved or removed; stopping/, 'or the old daemon saw the move by itself just before, and a new one served the call');
+  if (seenByTheCall) t.match(first.stderr, /SPLITCACHE_STORE_IO: the store .*\/before was moved, removed or restored over while its daemon ran \(building uncached/, 'uncached, with one line saying why');
+  else t.match(moved.daemonLog(), /SPLITCACHE_STORE_IO: the store .*\/before was moved, removed or restored over; stopping/, 'or the old daemon saw the move by itself just before, and a new one served the call');
   t.ok(await waitFor(() => !existsSync(`/proc/${oldDaemon}`), 10_000), 'the old daemon stops');
 
   assertOk(t, await call(moved), 'the next call builds');

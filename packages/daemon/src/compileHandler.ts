@@ -85,7 +85,7 @@ export class CompileHandler {
     if (this.s.home?.changed()) {
       // Nothing of this store is where this daemon looks any more: the call builds plainly, and the daemon stops.
       this.s.onStoreMoved?.();
-      const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved or removed while its daemon ran (building uncached; the daemon stops, and the next call starts one where the store is now)`;
+      const warning = `splitcache: SPLITCACHE_STORE_IO: the store ${this.s.config.dir} was moved, removed or restored over while its daemon ran (building uncached; the daemon stops, and the next call starts one for the store as it is now)`;
       return { action: 'passthrough', reason: 'store-moved', warning: this.faults.dueToShow('SPLITCACHE_STORE_IO') ? warning : undefined };
     }
     // An upgrade in place: this call is served, and the daemon stops behind it, so the next starts the new one.

@@ -165,7 +165,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<v
   services.onStoreMoved = () => {
     if (leaving) return;
     leaving = true;
-    log.warn(`SPLITCACHE_STORE_IO: the store ${config.dir} was moved or removed; stopping`);
+    log.warn(`SPLITCACHE_STORE_IO: the store ${config.dir} was moved, removed or restored over; stopping`);
     // Its index may not close cleanly by a path that is gone: the daemon exits whatever the stop met.
     void server.stop().catch(() => undefined).then(() => process.exit(0));
   };

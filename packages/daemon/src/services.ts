@@ -7,6 +7,7 @@ import type { NativeCpus } from './nativeCpu.js';
 import type { RemoteTier } from './remoteTier.js';
 import type { RustcIdentities } from './rustcIdentity.js';
 import type { StartStamp } from './startStamp.js';
+import type { StoreHome } from './storeHome.js';
 import type { StatsKeeper } from './stats.js';
 import type { StoreStall } from './storeStall.js';
 import type { UploadQueue } from './uploadQueue.js';
@@ -17,8 +18,8 @@ export interface Services {
   onCorruptIndex?: () => void;
   /** Called when the index failed a write for a full disk, which LevelDB keeps until it is opened again (indexFull.ts). */
   onIndexFull?: () => void;
-  /** The store dir as the daemon opened it (storeHome.ts), and what to do once it has moved: stop. */
-  home?: StartStamp;
+  /** The store dir and its index as the daemon opened them (storeHome.ts), and what to do once either has moved or been replaced: stop. */
+  home?: StoreHome;
   onStoreMoved?: () => void;
   /** The daemon's entry file as it started (installStamp.ts), and what to do once it has been rewritten (an upgrade in place): stop after this call. */
   install?: StartStamp;

@@ -2,6 +2,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Store } from '@splitcache/store';
 import { OwnedPath } from '../src/ownedPath.js';
 import { storeHome } from '../src/storeHome.js';
 
@@ -66,6 +67,22 @@ t.test('a store dir removed and made again is another, though inode numbers are 
     t.ok(home.changed(), `try ${i}: the dir made again is another`);
     rmSync(dir, { recursive: true });
   }
+});
+
+t.test("a store whose index is replaced (a CI cache restored over it) is another; the index's own writes are not", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-home-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await Store.open(dir);
+  const home = storeHome(dir);
+  for (let i = 0; i < 2000; i++) await store.putMeta(`k${i}`, 'v'.repeat(4000)); // ~8 MB: LevelDB writes tables
+  await store.compact();
+  t.notOk(home.changed(), "LevelDB's own writes and compactions leave it the store as opened");
+  await store.close();
+  const current = join(dir, 'index', 'CURRENT');
+  const text = readFileSync(current);
+  rmSync(current);
+  writeFileSync(current, text); // as tar puts a file of the archive in place: the same bytes, another file
+  t.ok(home.changed(), 'a CURRENT put in its place makes it another');
 });
 
 t.test('a path that held nothing when the daemon took it: a file there at stop is not its, and stays', async (t) => {
