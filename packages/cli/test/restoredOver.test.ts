@@ -7,9 +7,9 @@ import { assertOk, BIN, printingCrate, printingCrateArgs, runOnPipes, Store, tem
 // A CI cache restored over a store whose daemon still runs: a self-hosted runner keeps the last
 // job's daemon (its idle timeout is 10 minutes), and the cache step unpacks the saved store over
 // the same dir (`tar xzf`, as actions/cache and GitLab's cache: do). tar replaces the index's
-// files (CURRENT, LOCK, the log) with the saved ones; the daemon goes on with the index it
-// opened, so the restored entries are never looked up, and its next compaction deletes the
-// restored index's files as obsolete ones of its own. The daemon must see its index replaced and
+// files (CURRENT, LOCK, the log) with the saved ones; the daemon went on with the index it
+// opened, so the restored entries were never looked up, and LevelDB deleted the restored
+// index's files as obsolete ones of its own. The daemon must see its index replaced and
 // stop, so the next call opens the restored one (storeHome.ts).
 
 t.test("a store restored over a running daemon's: the daemon stops, and the restored entries hit", async (t) => {

@@ -12,9 +12,9 @@
  * The same for the index replaced under it: a CI cache restored over the store
  * (`tar xzf`, `rsync -a`, `cp -a` of a saved store, as a self-hosted runner's
  * cache step does while the last job's daemon still runs). The daemon went on
- * with the index it had open, so no restored entry was looked up, and its next
- * compaction deleted the restored index's files as obsolete ones of its own:
- * the restore was lost for good. LevelDB writes `index/CURRENT` only as it opens
+ * with the index it had open, so no restored entry was looked up, and LevelDB
+ * deleted the restored index's files as obsolete ones of its own: the restore
+ * was lost for good. LevelDB writes `index/CURRENT` only as it opens
  * an index, so any change to that file afterwards is another's.
  */
 import { openSync } from 'node:fs';
