@@ -44,9 +44,13 @@ for (const repo of repos) {
   Object.assign(repo, { branch: 'main', toolchain: 'stable', rustflags: '', env: { DAY_REQ: 'r1' }, incremental: false, features: 0, wip: 0 })
 }
 
-const WEIGHTS = { checkout: 4, stash: 2, pop: 2, edit: 4, revert: 4, touch: 2, toolchain: 2, rustflags: 1.5, env: 3, incremental: 1.5, features: 2 }
+// Settings change seldom and between few values, edits take one of few values, so that states come
+// back (checkouts, reverts, stash/pop, touch) and hit: a first run with each setting drawn as often
+// as a checkout hit 11 of 234 calls, too few to catch a wrong hit.
+const WEIGHTS = { checkout: 6, stash: 2, pop: 2, edit: 3, revert: 4, touch: 3, toolchain: 1.5, rustflags: 0.7, env: 1.5, incremental: 0.7, features: 1 }
 const CMDS = { check: 3, build: 4, release: 2, test: 3, clippy: 1.5, doc: 1 }
 const CMD_ARGS = { check: ['check'], build: ['build'], release: ['build', '--release'], test: ['test', '--no-run'], clippy: ['clippy', '--all-targets'], doc: ['doc', '--no-deps'] }
+const WIP = /(\/\/ )?wip-begin[\s\S]*?wip-end\n/
 const dirty = (repo) => git(repo.dir, 'status', '--porcelain', '--untracked-files=no').split('\n').filter(Boolean).map((l) => l.slice(3))
 
 function mutate(repo) {
@@ -81,10 +85,11 @@ function mutate(repo) {
       const e = r.pick(repo.edits)
       const p = path.join(d, e.file)
       const text = fs.readFileSync(p, 'utf8')
-      const n = ++repo.wip
-      if (e.append) { fs.appendFileSync(p, e.append(n)); return `edit ${e.file} (+${n})` }
+      // One block of work in progress a file, of three: a second edit replaces the first.
+      const n = r.int(1, 3)
+      if (e.append) { fs.writeFileSync(p, `${text.replace(WIP, '')}${e.append(n)}`); return `edit ${e.file} (wip ${n})` }
       if (!e.from.test(text)) return `edit ${e.file}: no match on ${repo.branch}`
-      const v = r.int(2, 12)
+      const v = r.int(2, 4)
       fs.writeFileSync(p, text.replace(e.from, e.to(v)))
       return `edit ${e.file} (=${v})`
     }
@@ -105,17 +110,17 @@ function mutate(repo) {
     case 'toolchain': if (repo.name === 'tok') return 'toolchain: tokio stays stable'
       repo.toolchain = repo.toolchain === 'stable' ? 'nightly' : 'stable'; return `toolchain ${repo.toolchain}`
     case 'rustflags': {
-      const all = repo.name === 'tok' ? ['', '--cfg day_flag'] : ['', '', '--cfg day_flag', '-C debuginfo=1', '-C opt-level=1', '-C codegen-units=1']
+      const all = repo.name === 'tok' ? ['', '--cfg day_flag'] : ['', '', '', '--cfg day_flag', '-C opt-level=1', '-C codegen-units=1']
       repo.rustflags = r.pick(all)
       return `RUSTFLAGS="${repo.rustflags}"`
     }
     case 'env': {
       const k = r.pick(['DAY_OPT', 'DAY_OPT2', 'DAY_BUILD', 'DAY_REQ'])
-      const v = r.pick(k === 'DAY_REQ' ? ['r1', 'r2'] : [undefined, `${k.toLowerCase()}1`, `${k.toLowerCase()}22`])
+      const v = r.pick(k === 'DAY_REQ' ? ['r1', 'r2'] : [undefined, undefined, `${k.toLowerCase()}1`, `${k.toLowerCase()}22`])
       if (v === undefined) delete repo.env[k]; else repo.env[k] = v
       return `${k}=${v ?? '(unset)'}`
     }
-    case 'incremental': repo.incremental = !repo.incremental; return `CARGO_INCREMENTAL ${repo.incremental ? "left at cargo's default" : '=0'}`
+    case 'incremental': repo.incremental = r.chance(0.35); return `CARGO_INCREMENTAL ${repo.incremental ? "left at cargo's default" : '=0'}`
     case 'features': repo.features = r.int(0, repo.featureSets.length - 1); return `features ${repo.featureSets[repo.features].join(' ') || '(default)'}`
   }
   throw new Error(kind)

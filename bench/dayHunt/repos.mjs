@@ -73,8 +73,8 @@ export function makeFixtureRepo(repo, dir) {
     featureSets: [[], ['--features', 'fx-app/extra'], ['-p', 'fx-app', '--no-default-features'], ['-p', 'fx-app', '--features', 'extra'], ['-p', 'fx-util', '--no-default-features']],
     edits: [
       { file: 'core/src/lib.rs', from: /leaf_value\(\) -> u32 \{\n {4}(\d+)/, to: (n) => `leaf_value() -> u32 {\n    ${n}` },
-      { file: 'util/note.txt', append: (n) => `wip line ${n}\n` },
-      { file: 'util/src/lib.rs', append: (n) => `\npub fn wip_${n}() -> u64 { ${n} }\n#[test]\nfn wip_test_${n}() { assert_eq!(wip_${n}(), ${n}); }\n` },
+      { file: 'util/note.txt', append: (n) => `wip-begin line ${n} wip-end\n` },
+      { file: 'util/src/lib.rs', append: (n) => `// wip-begin\npub fn wip() -> u64 { ${n} }\n#[test]\nfn wip_test() { assert_eq!(wip(), ${n}); }\n// wip-end\n` },
       { file: 'core/build.rs', from: /FX_CORE_BUILD=generated\d*/, to: (n) => `FX_CORE_BUILD=generated${n}` },
       { file: 'app/src/main.rs', from: /double\((\d+)\)\)/, to: (n) => `double(${n}))` },
     ],
@@ -104,8 +104,8 @@ export function makeTokioRepo(dir) {
     members: ['wire', 'echod'],
     featureSets: [[], ['-p', 'wire']],
     edits: [
-      { file: 'crates/wire/greetings.txt', append: (n) => `wip greeting ${n}\n` },
-      { file: leaf, append: (n) => `\npub fn wip_${n}() -> u64 { ${n} }\n#[test]\nfn wip_test_${n}() { assert_eq!(wip_${n}(), ${n}); }\n` },
+      { file: 'crates/wire/greetings.txt', append: (n) => `wip-begin greeting ${n} wip-end\n` },
+      { file: leaf, append: (n) => `// wip-begin\npub fn wip() -> u64 { ${n} }\n#[test]\nfn wip_test() { assert_eq!(wip(), ${n}); }\n// wip-end\n` },
     ],
     touchable: [leaf, root, 'crates/wire/build.rs', 'crates/wire/greetings.txt'],
   }
