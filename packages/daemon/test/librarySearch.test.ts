@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PrefixTable } from '@splitcache/paths';
 import { parseInvocation } from '@splitcache/rustc';
-import { findStaticLib, unnamedLibs } from '../src/librarySearch.js';
+import { findStaticLib, unnamedDigest, unnamedLibs } from '../src/librarySearch.js';
 
 // A checkout reached through a link (`cargo build --manifest-path link/Cargo.toml`): cargo runs
 // rustc in the link's form of the crate's dir, and a relative `-L native=../vendor` (RUSTFLAGS) is
@@ -101,4 +101,27 @@ t.test('a static library named in two native dirs is the first dir\'s, as rustc 
   }
   const inv = parseInvocation(['--crate-name', 'a', 'a.rs', '--crate-type', 'lib', '-L', 'native=one', '-L', 'native=two', '-l', 'static=foo']);
   t.equal(findStaticLib('libfoo.a', inv, dir), `${dir}/one/libfoo.a`);
+});
+
+// What a dir listing showed under a library's name, keyed without opening what is no file: a link
+// is followed (a `libfoo.a` linking to the archive a build rebuilds keys that archive's bytes, as
+// rustc bundles them), a dangling link or a dir is `absent`, a FIFO or a link to a device `not-a-file`.
+t.test('a library file a listing showed: links followed, what is no file never read', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'unnamed-digest-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  writeFileSync(join(base, 'libreal.a.1'), '!<arch>\n');
+  symlinkSync(join(base, 'libreal.a.1'), join(base, 'libreal.a'));
+  symlinkSync(join(base, 'gone.a'), join(base, 'libdangling.a'));
+  mkdirSync(join(base, 'libdir.a'));
+  t.equal(spawnSync('mkfifo', [join(base, 'libpipe.a')]).status, 0, 'mkfifo');
+  symlinkSync('/dev/zero', join(base, 'libzero.a'));
+  const read: string[] = [];
+  const digest = async (p: string) => (read.push(p), `digest of ${p}`);
+  const keyed = async (name: string) => unnamedDigest(join(base, name), digest);
+  t.equal(await keyed('libreal.a'), `digest of ${join(base, 'libreal.a')}`, 'a link to an archive: its bytes');
+  t.equal(await keyed('libdangling.a'), 'absent', 'a dangling link: absent');
+  t.equal(await keyed('libdir.a'), 'absent', 'a dir: absent');
+  t.equal(await keyed('libpipe.a'), 'not-a-file', 'a FIFO: not-a-file');
+  t.equal(await keyed('libzero.a'), 'not-a-file', 'a link to a device: not-a-file');
+  t.same(read, [join(base, 'libreal.a')], 'only the archive is read');
 });
