@@ -79,5 +79,6 @@ t.test('objects keep their plain names where a link arg has the linker name its 
     ['-C', 'link-arg=-Wl,--reproduce,repro.tar'],
     ['-Z', 'pre-link-arg=-Wl,-Map=app.map'],
     ['-Zpre-link-args=-Wl,--dependency-file=link.d'],
+    ['-Zpre_link_arg=-Wl,-Map=app.map'],
   ]) t.notOk(own(...extra), `${extra.join(' ')}: plain names`);
 });
