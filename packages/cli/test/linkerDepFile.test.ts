@@ -57,3 +57,8 @@ t.test("a nightly's -Z pre-link-arg for a dependency file: it names the crate's 
   const ws = workspace(false);
   await compare(t, ws, ['+nightly', 'rustc', '--bin', 'ld', '--', `-Zpre-link-arg=-Wl,--dependency-file=${join(ws, 'link.d')}`]);
 });
+
+t.test("a nightly's -l link-arg for a dependency file: it names the crate's objects as a plain build's does", { skip: noNightly }, async (t) => {
+  const ws = workspace(false);
+  await compare(t, ws, ['+nightly', 'rustc', '--bin', 'ld', '--', '-Zunstable-options', '-l', `link-arg=--dependency-file=${join(ws, 'link.d')}`]);
+});

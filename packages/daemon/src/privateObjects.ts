@@ -55,16 +55,23 @@ export type LinkedCall = Pick<Invocation, 'args' | 'crateTypes' | 'codegen' | 'u
  * Whether a `-C link-arg(s)` asks the linker to write its input files' names where a user reads
  * them: a map file (`-Wl,-Map=app.map`, as firmware builds keep for size analysis), `--trace`,
  * `--cref`, `--why-extract`, a make-style dependency file (`--dependency-file=link.d`, bfd and
- * lld) and lld's `--reproduce` archive; a nightly's `-Z pre-link-arg(s)` too. Under names of the call's own, such a map named each object
+ * lld) and lld's `--reproduce` archive; a nightly's `-Z pre-link-arg(s)` and `-l link-arg=` too (the latter's
+ * dependency file named ….sc-replay-… objects: cli/test/linkerDepFile.test.ts). Under names of the call's own, such a map named each object
  * `….rcgu.o.sc-replay-<pid>-<n>-<random>` and changed with every build (a review's finding), as did
  * the dependency file, whose rules named files no plain build makes (a hunt's repro, cli/test/linkerDepFile.test.ts).
  */
 function linkerNamesInputs(args: readonly string[]): boolean {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const option = a === '-C' || a === '--codegen' || a === '-Z' ? args[++i] ?? '' : a.startsWith('--codegen=') ? a.slice(10) : /^-[CZ]/.test(a) ? a.slice(2) : '';
-    // A nightly's `-Z pre-link-arg(s)` reaches the linker as a link arg does.
-    const value = /^(?:pre[-_])?link[-_]args?=(.*)$/s.exec(option)?.[1];
+    let value: string | undefined;
+    if (a.startsWith('-l')) {
+      // A nightly's `-Zunstable-options -l link-arg=…` (`:+verbatim` too) hands its value to the linker as is.
+      value = /^link-arg(?::[^=]*)?=(.*)$/s.exec(a === '-l' ? args[++i] ?? '' : a.slice(2))?.[1];
+    } else {
+      const option = a === '-C' || a === '--codegen' || a === '-Z' ? args[++i] ?? '' : a.startsWith('--codegen=') ? a.slice(10) : /^-[CZ]/.test(a) ? a.slice(2) : '';
+      // A nightly's `-Z pre-link-arg(s)` reaches the linker as a link arg does.
+      value = /^(?:pre[-_])?link[-_]args?=(.*)$/s.exec(option)?.[1];
+    }
     if (value !== undefined && NAMES_INPUTS.test(value)) return true;
   }
   return false;

@@ -69,6 +69,7 @@ t.test('objects keep their plain names where a link arg has the linker name its 
   t.ok(own('-C', 'link-arg=-Wl,--gc-sections'), 'a link arg that names no input: its own names');
   t.ok(own('-C', 'link-arg=-Wl,--Map-not'), 'an option that only starts so: its own names');
   t.ok(own('-Z', 'pre-link-arg=-Wl,--gc-sections'), 'a pre-link arg that names no input: its own names');
+  t.ok(own('-l', 'static=Map', '-lMap', '-l', 'link-arg=--gc-sections'), 'libraries, and an -l link-arg that names no input: its own names');
   for (const extra of [
     ['-C', 'link-arg=-Wl,-Map=app.map'],
     ['-Clink-arg=-Wl,-Map,app.map'],
@@ -80,5 +81,7 @@ t.test('objects keep their plain names where a link arg has the linker name its 
     ['-Z', 'pre-link-arg=-Wl,-Map=app.map'],
     ['-Zpre-link-args=-Wl,--dependency-file=link.d'],
     ['-Zpre_link_arg=-Wl,-Map=app.map'],
+    ['-Zunstable-options', '-l', 'link-arg=--dependency-file=link.d'],
+    ['-Zunstable-options', '-llink-arg:+verbatim=-Map=app.map'],
   ]) t.notOk(own(...extra), `${extra.join(' ')}: plain names`);
 });
