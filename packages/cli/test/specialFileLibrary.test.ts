@@ -1,6 +1,5 @@
 import t from 'tap';
-import { join } from 'node:path';
-import { assertOk, fileTree, run, Store } from './helpers.js';
+import { cachedQuietlyTwice } from './libraryDirBuilds.js';
 
 // A dir a build script hands on (`cargo:rustc-link-search=$OUT_DIR`, kindless: searched for native
 // libraries and crates) holding files named as libraries that are no regular file: FIFOs
@@ -21,17 +20,4 @@ const WORKSPACE = {
   'src/main.rs': 'fn main() { println!("sf {}", sf::f()); }\n',
 };
 
-t.test('FIFOs and a device named as libraries in a searched dir: the crates given it are cached, and nothing is said', async (t) => {
-  const store = new Store();
-  t.teardown(() => store.stop());
-  const ws = fileTree(WORKSPACE, 'special-lib');
-  for (const [session, outcome] of [['one', 'miss'], ['two', 'hit']] as const) {
-    assertOk(t, await store.cargo(ws, ['clean']), 'cargo clean');
-    const r = await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session });
-    assertOk(t, r, `build ${session}`);
-    t.notMatch(r.stderr, /SPLITCACHE_/, `build ${session}: no line of splitcache's`);
-    const calls = (await store.audit(session)).filter((e) => e.crateType !== 'build-script').map((e) => `${e.crate} ${e.crateType} ${e.outcome}`);
-    t.same(calls.sort(), [`sf bin ${outcome}`, `sf lib ${outcome}`], `build ${session}: the lib and the bin ${outcome === 'hit' ? 'hit' : 'miss, and are stored'}`);
-    t.equal((await run(join(ws, 'target', 'debug', 'sf'), [])).stdout, 'sf 6\n', 'the bin runs');
-  }
-});
+t.test('FIFOs and a device named as libraries in a searched dir: the crates given it are cached, and nothing is said', (t) => cachedQuietlyTwice(t, WORKSPACE, 'special-lib', 'sf', 'sf 6\n'));

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ON_PIPES, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain, printingCrateArgs, splitcacheAsOtherUid } from './helpers.js';
+import { BIN, ON_PIPES, otherUidCrate, otherUidDir, printingCrateArgs, splitcacheAsOtherUid } from './helpers.js';
+import { asOtherUid, GROUP, NIGHTLY_RUSTC, skipGroupCallers } from './groupCallers.js';
 
 // `-Z temps-dir=DIR` where DIR is root:GROUP 0770, and the caller is OTHER_UID, in GROUP or not
 // (a shell after `newgrp` or `sg`): whether a plain rustc can write its objects there is the
@@ -11,26 +11,8 @@ import { BIN, ON_PIPES, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain
 // (temps-dir-unwritable) where rustc builds, and a caller outside GROUP under a daemon started in
 // it was cached, its bin built and a stored crate hit, where a plain rustc fails.
 
-const nightly = spawnSync('rustup', ['which', 'rustc', '--toolchain', 'nightly'], { encoding: 'utf8' });
-const NIGHTLY = nightly.status === 0 ? nightly.stdout.trim() : '';
-const toolchain = NIGHTLY ? await otherUidToolchain(NIGHTLY) : undefined;
-const setpriv = spawnSync('setpriv', ['--version']).status === 0;
-const skip = !(toolchain && setpriv) && 'needs a nightly toolchain, setpriv, root, and a uid with no passwd entry';
-const GROUP = 4712;
-
-/** `argv` as OTHER_UID with supplementary `groups` alone (setpriv), with only `env` and a PATH. */
-function asOtherUid(groups: number[], argv: string[], cwd: string, env: Record<string, string>) {
-  const ids = ['--reuid', String(OTHER_UID), '--regid', String(OTHER_UID), groups.length > 0 ? `--groups=${groups.join(',')}` : '--clear-groups'];
-  return spawnSync('setpriv', [...ids, '--', ...argv], {
-    cwd,
-    env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
-
 for (const client of ['exec port', 'node client']) {
-  t.test(`-Ztemps-dir a group may write in, through the ${client}: the caller's groups decide, not the daemon's`, { skip }, async (t) => {
+  t.test(`-Ztemps-dir a group may write in, through the ${client}: the caller's groups decide, not the daemon's`, { skip: skipGroupCallers }, async (t) => {
     const cwd = otherUidCrate(`temps groups ${client}`);
     const scratch = join(cwd, 'scratch');
     mkdirSync(scratch);
@@ -38,7 +20,7 @@ for (const client of ['exec port', 'node client']) {
     chmodSync(scratch, 0o770);
     const args = [...printingCrateArgs(cwd), `-Ztemps-dir=${scratch}`];
     const env: Record<string, string> = { SPLITCACHE_DIR: otherUidDir('store'), ...(client === 'node client' ? { SPLITCACHE_CLIENT: 'node' } : {}) };
-    const rustc = join(toolchain!, 'bin', 'rustc');
+    const rustc = NIGHTLY_RUSTC;
     const call = (groups: number[], wrapped = true) => {
       rmSync(join(cwd, 'out', 'trial-t'), { force: true });
       return asOtherUid(groups, ['/bin/bash', '-c', ON_PIPES, '_', ...(wrapped ? [BIN] : []), rustc, ...args], cwd, env);

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, ON_PIPES, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain, printingCrateArgs, splitcacheAsOtherUid } from './helpers.js';
+import { BIN, ON_PIPES, otherUidCrate, otherUidDir, printingCrateArgs, splitcacheAsOtherUid } from './helpers.js';
+import { asOtherUid, GROUP, NIGHTLY_RUSTC, skipGroupCallers } from './groupCallers.js';
 
 // A `-Z temps-dir` the caller can't reach or make, though the daemon could, or though its own
 // mode lets the caller write in it: a plain rustc fails (it can't find or make the dir), and so
@@ -14,24 +14,6 @@ import { BIN, ON_PIPES, OTHER_UID, otherUidCrate, otherUidDir, otherUidToolchain
 // - ROOTS/scratch to be made, ROOTS root's 0755: the caller can't make scratch (the check that
 //   its nearest dir there may be written in; no test held it).
 
-const nightly = spawnSync('rustup', ['which', 'rustc', '--toolchain', 'nightly'], { encoding: 'utf8' });
-const NIGHTLY = nightly.status === 0 ? nightly.stdout.trim() : '';
-const toolchain = NIGHTLY ? await otherUidToolchain(NIGHTLY) : undefined;
-const setpriv = spawnSync('setpriv', ['--version']).status === 0;
-const skip = !(toolchain && setpriv) && 'needs a nightly toolchain, setpriv, root, and a uid with no passwd entry';
-const GROUP = 4712;
-
-/** `argv` as OTHER_UID with supplementary `groups` alone (setpriv), with only `env` and a PATH. */
-function asOtherUid(groups: number[], argv: string[], cwd: string, env: Record<string, string>) {
-  const ids = ['--reuid', String(OTHER_UID), '--regid', String(OTHER_UID), groups.length > 0 ? `--groups=${groups.join(',')}` : '--clear-groups'];
-  return spawnSync('setpriv', [...ids, '--', ...argv], {
-    cwd,
-    env: { PATH: `${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin`, SPLITCACHE_IDLE_TIMEOUT: '60', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-}
-
 const CASES = [
   { what: 'there, behind a dir it cannot search', daemonGroups: [GROUP], gated: true, made: true },
   { what: 'to be made, behind a dir it cannot search', daemonGroups: [GROUP], gated: true, made: false },
@@ -40,7 +22,7 @@ const CASES = [
 
 for (const client of ['exec port', 'node client']) {
   for (const { what, daemonGroups, gated, made } of CASES) {
-    t.test(`-Ztemps-dir ${what}, through the ${client}: the call fails as a plain rustc fails`, { skip }, async (t) => {
+    t.test(`-Ztemps-dir ${what}, through the ${client}: the call fails as a plain rustc fails`, { skip: skipGroupCallers }, async (t) => {
       const cwd = otherUidCrate(`temps reach ${client} ${what}`);
       const top = join(cwd, 'top');
       mkdirSync(top);
@@ -58,7 +40,7 @@ for (const client of ['exec port', 'node client']) {
       }
       const args = [...printingCrateArgs(cwd), `-Ztemps-dir=${scratch}`];
       const env: Record<string, string> = { SPLITCACHE_DIR: otherUidDir('store'), ...(client === 'node client' ? { SPLITCACHE_CLIENT: 'node' } : {}) };
-      const rustc = join(toolchain!, 'bin', 'rustc');
+      const rustc = NIGHTLY_RUSTC;
       const call = (wrapped = true) => {
         rmSync(join(cwd, 'out', 'trial-t'), { force: true });
         return asOtherUid([], ['/bin/bash', '-c', ON_PIPES, '_', ...(wrapped ? [BIN] : []), rustc, ...args], cwd, env);
