@@ -218,6 +218,22 @@ t.test('unreadable records open the breaker only three in a row: one read well b
   t.equal(c.http.breaker.trips, 1, 'three in a row open it');
 });
 
+// A 404 (a miss: the build's new crates) is no record read well: counted as one, it started the count
+// again, and a server that sent garbage for every record it had was never skipped while misses came between.
+t.test('a 404 between unreadable records does not start the count again', async (t) => {
+  const missing = 'e'.repeat(32);
+  const srv = await answering(t, (req, res) => {
+    if (req.url?.endsWith(missing)) return res.writeHead(404, { 'content-length': 0 }).end();
+    res.writeHead(200, { 'content-length': 2 }).end(Buffer.from([0xc1, 0xc1]));
+  });
+  const c = recordCache(t, srv.url);
+  for (let i = 0; i < 3; i++) {
+    t.equal(await codeOf(c.getInputSet('f'.repeat(32))), 'SPLITCACHE_REMOTE_RECORD');
+    if (i < 2) t.equal(await c.getInputSet(missing), undefined, 'a miss between');
+  }
+  t.equal(c.http.breaker.trips, 1, 'three unreadable with only misses between open it');
+});
+
 // A record signed with another key is the reader's setting (a key rotation half done), never the
 // server's fault: counted as unreadable, three such opened the breaker and the reader's lookups
 // were skipped with the records it could read.
