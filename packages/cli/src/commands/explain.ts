@@ -40,6 +40,8 @@ const PLAINLY: Record<string, string> = {
 const NOT_STORED: Record<string, string> = {
   'too-large': 'larger than SPLITCACHE_MAX_ENTRY_SIZE (a quarter of SPLITCACHE_MAX_SIZE unless set)',
   'input-modified-during-compile': 'a file it read changed while it compiled',
+  'blob-removed':
+    'a blob of it was found bad and removed by a hit of another call as it was stored, and its output could not be written again (it changed since)',
   'width-unread':
     "it printed warnings or errors laid out for a terminal whose size the daemon could not read (`stty -F` refused the device, or took over a second: a build run as another user in someone's terminal), so for a width no result can name; a crate that prints nothing is cached there, and one built with no terminal, or as the terminal's own user, is stored",
   'placeholder-in-text':
