@@ -1,8 +1,7 @@
-import t, { type Test } from 'tap';
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import t from 'tap';
+import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@splitcache/daemon/protocol';
-import { BIN, copyFixture, copyInstall, DAEMON_MAIN, ROOT, run, Store } from './helpers.js';
+import { BIN, copyFixture, installWithDaemonPatched, run, Store } from './helpers.js';
 
 // An install whose two bundles were built apart: `npm run build` stopped after the client's
 // bundle (the daemon's failed), or one bundle script was run alone. Its daemon bundle speaks an
@@ -10,22 +9,12 @@ import { BIN, copyFixture, copyInstall, DAEMON_MAIN, ROOT, run, Store } from './
 // the next call starts the same bundle again. Every call built uncached and printed that line.
 
 /** A copy of the install whose daemon bundle is the real one but for its protocol, one older than the client's. */
-function skewedInstall(t: Test): string {
-  const bundle = readFileSync(join(dirname(DAEMON_MAIN), 'daemon.cjs'), 'latin1');
-  const spelled = `PROTOCOL_VERSION=${PROTOCOL_VERSION};`;
-  t.equal(bundle.split(spelled).length, 2, 'the daemon bundle spells its protocol once, as the client reads it');
-  const { bin, daemonMain } = copyInstall(readFileSync(DAEMON_MAIN, 'utf8'));
-  writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.replace(spelled, `PROTOCOL_VERSION=${PROTOCOL_VERSION - 1};`), 'latin1');
-  // The bundle leaves LevelDB's binding and undici to node_modules, found from its own place.
-  symlinkSync(join(ROOT, 'node_modules'), join(bin, '..', '..', 'node_modules'));
-  // The subcommands, which the client loads from beside it.
-  cpSync(join(ROOT, 'packages', 'cli', 'dist', 'src'), join(bin, '..', '..', 'packages', 'cli', 'dist', 'src'), { recursive: true });
-  cpSync(join(ROOT, 'packages', 'cli', 'package.json'), join(bin, '..', '..', 'packages', 'cli', 'package.json'));
-  return bin;
+function skewedInstall(): string {
+  return installWithDaemonPatched(`PROTOCOL_VERSION=${PROTOCOL_VERSION};`, `PROTOCOL_VERSION=${PROTOCOL_VERSION - 1};`);
 }
 
 t.test("a daemon bundle of an older protocol than its own install's client: one line that says to rebuild, not one per call that says it restarts", async (t) => {
-  const bin = skewedInstall(t);
+  const bin = skewedInstall();
   const store = new Store();
   t.teardown(() => store.stop());
   const ws = copyFixture();

@@ -3,7 +3,7 @@ import type { Stats as DaemonStats, StoreUsage } from '@splitcache/daemon';
 import type { AuditEvent } from '@splitcache/store';
 /** Shared helpers for the end-to-end tests: real cargo, real rustc, a real daemon per store. */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -283,6 +283,24 @@ export function copyInstall(daemonMain: string): { bin: string; daemonMain: stri
   const main = join(root, 'packages', 'daemon', 'dist', 'bundle', 'main.cjs');
   writeFileSync(main, daemonMain);
   return { bin: join(root, 'bin', 'splitcache'), daemonMain: main };
+}
+
+/**
+ * A whole copy of this install whose daemon bundle is the real one but for `spelled` (which it must
+ * spell once) put as `replacement`: another protocol, another cache format. It runs as an install
+ * does: node_modules linked in, the subcommands beside its client.
+ */
+export function installWithDaemonPatched(spelled: string, replacement: string): string {
+  const bundle = readFileSync(join(dirname(DAEMON_MAIN), 'daemon.cjs'), 'latin1');
+  if (bundle.split(spelled).length !== 2) throw new Error(`the daemon bundle does not spell ${spelled} once`);
+  const { bin, daemonMain } = copyInstall(readFileSync(DAEMON_MAIN, 'utf8'));
+  writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.replace(spelled, replacement), 'latin1');
+  // The bundle leaves LevelDB's binding and undici to node_modules, found from its own place.
+  symlinkSync(join(ROOT, 'node_modules'), join(bin, '..', '..', 'node_modules'));
+  // The subcommands, which the client loads from beside it.
+  cpSync(join(ROOT, 'packages', 'cli', 'dist', 'src'), join(bin, '..', '..', 'packages', 'cli', 'dist', 'src'), { recursive: true });
+  cpSync(join(ROOT, 'packages', 'cli', 'package.json'), join(bin, '..', '..', 'packages', 'cli', 'package.json'));
+  return bin;
 }
 
 /** A uid with no entry in /etc/passwd, for tests that run as another user: what `docker run --user 4711` gives. */

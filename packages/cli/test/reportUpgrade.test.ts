@@ -1,9 +1,9 @@
 import t from 'tap';
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CACHE_VERSION } from '@splitcache/daemon';
 import { MISS_CAUSE } from '../src/report/summarizeEvents.js';
-import { assertOk, copyFixture, copyInstall, DAEMON_MAIN, ROOT, Store, tempDir } from './helpers.js';
+import { assertOk, copyFixture, installWithDaemonPatched, Store, tempDir } from './helpers.js';
 
 // After an upgrade that changed the cache format (CACHE_VERSION, a key input), every crate misses
 // once. `report` charted those misses as "key: root source, flags, env, deps", as if the user had
@@ -11,15 +11,7 @@ import { assertOk, copyFixture, copyInstall, DAEMON_MAIN, ROOT, Store, tempDir }
 
 /** A copy of this install whose daemon is the real one but for its cache format, one older. */
 function olderFormatInstall(): string {
-  const bundle = readFileSync(join(dirname(DAEMON_MAIN), 'daemon.cjs'), 'latin1');
-  const spelled = `CACHE_VERSION=${CACHE_VERSION};`;
-  if (bundle.split(spelled).length !== 2) throw new Error(`the daemon bundle does not spell ${spelled} once`);
-  const { bin, daemonMain } = copyInstall(readFileSync(DAEMON_MAIN, 'utf8'));
-  writeFileSync(join(dirname(daemonMain), 'daemon.cjs'), bundle.replace(spelled, `CACHE_VERSION=${CACHE_VERSION - 1};`), 'latin1');
-  symlinkSync(join(ROOT, 'node_modules'), join(bin, '..', '..', 'node_modules'));
-  cpSync(join(ROOT, 'packages', 'cli', 'dist', 'src'), join(bin, '..', '..', 'packages', 'cli', 'dist', 'src'), { recursive: true });
-  cpSync(join(ROOT, 'packages', 'cli', 'package.json'), join(bin, '..', '..', 'packages', 'cli', 'package.json'));
-  return bin;
+  return installWithDaemonPatched(`CACHE_VERSION=${CACHE_VERSION};`, `CACHE_VERSION=${CACHE_VERSION - 1};`);
 }
 
 function missCounts(html: string): Record<string, number> {
