@@ -258,9 +258,9 @@ export class CacheServer {
     }
     let body: Buffer | undefined;
     if (item && kind === 'a') body = await this.index.record(key);
-    // Lost: not there, or what is there is not the blob (openStoredBlob.ts). Any other failure (EMFILE, with every
+    // Lost: not there, or what is there is not the blob (openStoredBlob.ts: removed in the key's turn). Any other failure (EMFILE, with every
     // descriptor held by unread GETs) is the request's, a 500: taken for lost, its file stayed, uncounted and never evicted.
-    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, key, this.turns.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
+    const opened = item && kind === 'c' ? await openStoredBlob(this.blobs, this.index, this.turns, key, this.turns.has(kind + key) ? undefined : item.size, this.o.log) : undefined;
     const file = opened?.fh;
     if (!body && !file) {
       if (item) await this.index.remove(kind, key, item); // a blob file lost behind the index's back (not one a PUT wrote since)
