@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileDigestMemo, initHash, type Digest } from '@splitcache/hash';
@@ -45,13 +45,15 @@ t.test("a blob a hit removes as bad while a miss that found its name taken commi
     rustcVersion: 'rustc test', rlinkVersion: '', host: 'x86_64-unknown-linux-gnu', maxEntryBytes: 1 << 30, producer: 'test',
   });
 
-  // The first entry's rlib blob is damaged on disk (a flipped bit).
+  // The first entry's rlib blob is damaged on disk (a flipped bit: its size stays, so a write keeps it).
   const first = await ingest(store, new FileDigestMemo(0), input('a'));
   t.equal(first.stored, true, 'an entry stored');
   const entryA = await store.getEntry(first.stored ? first.entryKey : '');
   const rlib = entryA!.outputs.find((o) => o.name.endsWith('.rlib'))!.digest;
+  const damaged = readFileSync(store.blobs.pathOf(rlib));
+  damaged[damaged.length >> 1]! ^= 0xff;
   chmodSync(store.blobs.pathOf(rlib), 0o644);
-  writeFileSync(store.blobs.pathOf(rlib), 'a damaged copy\n');
+  writeFileSync(store.blobs.pathOf(rlib), damaged);
 
   // A second key with the same outputs (another build's miss), raced by a hit that reads the bad copy.
   let found = '';

@@ -19,6 +19,8 @@ export class BlobDir {
   readonly tmpDir: string;
   /** The removal sets of the watches under way (watchRemovals). */
   private readonly watches = new Set<Set<Digest>>();
+  /** Told, in one line, of a copy of another size found under a blob's name and replaced (Store.open's `onRecover`). */
+  onReplaced?: (line: string) => void;
   constructor(readonly root: string) {
     this.tmpDir = join(root, 'tmp');
   }
@@ -133,7 +135,8 @@ export class BlobDir {
 
   /**
    * Stores bytes, returns their digest. Existing blobs are left alone (they
-   * are immutable). A small blob (dep-info, most rmeta, an entry's record) is
+   * are immutable), unless the file under the name is of another size (kept(): replaced).
+   * A small blob (dep-info, most rmeta, an entry's record) is
    * written with synchronous calls, with no thread-pool round trip per step.
    */
   async write(data: Uint8Array, known?: Digest): Promise<Digest> {
@@ -142,16 +145,32 @@ export class BlobDir {
     const tmp = join(this.tmpDir, `${digest}.${tempSuffix()}`);
     try {
       if (data.length <= SYNC_IO_MAX_BYTES) {
-        if (statOrUndefined(dest)) return digest;
+        if (this.kept(digest, statOrUndefined(dest), data.length)) return digest;
         await this.inShard(digest, () => writeFileAtomicSync(tmp, dest, data, 0o444));
       } else {
-        if (await this.has(digest)) return digest;
+        if (this.kept(digest, await stat(dest).catch(() => undefined), data.length)) return digest;
         await this.inShard(digest, () => writeFileAtomic(tmp, dest, data, 0o444));
       }
     } catch (cause) {
       throw blobWriteError(cause, `write blob ${digest}`, this.tmpDir);
     }
     return digest;
+  }
+
+  /**
+   * Whether a write of a blob of `size` bytes leaves what `st` found under its name as it is: whatever
+   * is there, but a regular file of another size (a copy cut short by a restore or a power loss, or
+   * left by a verify killed between its evictions and its removals). Such a copy was kept, and the
+   * entry of the miss that wrote it named a bad blob: its first hit failed and compiled again. It is
+   * replaced by the write's rename, atomically, and said in one line. Its size is the stat's the write
+   * makes anyway, so a miss's store costs no more; a copy of the right size with damaged bytes is
+   * still kept (telling it would mean reading it whole): the first read of it removes it.
+   */
+  private kept(digest: Digest, st: Stats | undefined, size: number): boolean {
+    if (!st) return false;
+    if (!st.isFile() || st.size === size) return true;
+    this.onReplaced?.(oneLine(new SplitcacheError('SPLITCACHE_BLOB_CORRUPT', `blob ${digest} under its name was ${st.size} bytes, not ${size}: replaced with the copy being stored`)));
+    return false;
   }
 
   /**
@@ -194,7 +213,7 @@ export class BlobDir {
     try {
       const copy = () => copyThenDigest(path, tmp, 0o444);
       const copied = await copy().catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' && this.remakeTmp() ? copy() : Promise.reject(err)));
-      if (await this.has(copied.digest)) {
+      if (this.kept(copied.digest, await stat(this.pathOf(copied.digest)).catch(() => undefined), copied.size)) {
         await rm(tmp, { force: true });
       } else {
         const dest = this.pathOf(copied.digest);

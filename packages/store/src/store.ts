@@ -102,6 +102,7 @@ export class Store {
     // This process holds the index lock now: temp files left by a killed writer can go.
     await blobs.init(true);
     const store = new Store(dir, db, blobs);
+    blobs.onReplaced = onRecover;
     // A new index (first use, or the old one deleted) is filled from whatever record blobs exist.
     rebuild ||= (await db.get('s!index-created')) === undefined;
     if (rebuild) {
