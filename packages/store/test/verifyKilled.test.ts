@@ -52,3 +52,38 @@ t.test('a verify stopped after it found a bad blob leaves every entry with all i
   t.equal(v.entriesEvicted, 3, 'evicts their entries');
   t.same(digests.filter((d) => existsSync(store.blobs.pathOf(d))), [], 'and removes the blobs, once their entries are gone');
 });
+
+// Killed after its evictions and before its removals, a verify leaves its bad blobs on disk with no
+// entry naming them. The next miss that stores one found its name taken and left the bad copy, and
+// the entry it committed failed its first hit. A copy of another size (cut short, empty) is replaced
+// by that store now (BlobDir.write); one of the right size with damaged bytes is still left for a
+// read (or the next gc, which removes blobs no entry names) to remove.
+t.test('a verify killed between its evictions and its removals: the next store of a blob it found cut short writes it whole', async (t) => {
+  await initHash();
+  const dir = mkdtempSync(join(tmpdir(), 'sc-verifykilled-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const store = await Store.open(dir, (l) => lines.push(l));
+  t.teardown(() => store.close().catch(() => undefined));
+  const data = Buffer.from("an rlib's bytes ".repeat(200));
+  const digest = await store.blobs.write(data);
+  const entry: EntryRecord = {
+    v: 1, mode: 'whole', crateName: 'cut', crateType: 'lib', outputs: [{ name: 'libcut.rlib', digest, size: data.length, form: 'raw', role: 'output' }],
+    stdout: new Uint8Array(), stderr: new Uint8Array(), exitCode: 0, producer: 'test', createdAt: 1, rustcVersion: 'rustc 1.95.0',
+    compileMs: 100, command: [], inputs: [],
+  };
+  await store.commitEntry({ manifestKey: 'm', manifest: { v: 1, crateName: 'cut', components: [] }, result: { entryKey: 'e', inputs: [], envDeps: [] }, entry });
+  chmodSync(store.blobs.pathOf(digest), 0o644);
+  writeFileSync(store.blobs.pathOf(digest), data.subarray(0, 1000));
+  // The kill, where the evictions are done and the first removal begins.
+  const discard = store.blobs.discard;
+  store.blobs.discard = () => Promise.reject(new Error('killed'));
+  await t.rejects(verifyStore(store), /killed/, 'the run ends between its evictions and its removals');
+  store.blobs.discard = discard;
+  t.equal(await store.getEntry('e'), undefined, 'its entry was evicted');
+  t.ok(existsSync(store.blobs.pathOf(digest)), 'and the bad copy is left, named by no entry');
+
+  await store.blobs.write(data); // the next miss's store of the blob
+  t.ok((await store.blobs.read(digest)).equals(data), 'the blob reads whole (before: the copy cut short stayed, and the new entry\'s first hit compiled again)');
+  t.match(lines, [/^SPLITCACHE_BLOB_CORRUPT: blob [0-9a-f]{32} under its name was 1000 bytes, not 3200: replaced/], 'one line says so');
+});
