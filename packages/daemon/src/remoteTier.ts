@@ -18,6 +18,7 @@ import { inputOnDisk } from './inputPath.js';
 import type { Logger } from './log.js';
 import type { StatsKeeper } from './stats.js';
 import { freeFromCovers } from './remapFlagKey.js';
+import { writtenAgain } from './removedBlobs.js';
 
 export interface RemoteQuery {
   manifestKey: Digest;
@@ -117,35 +118,34 @@ export class RemoteTier {
       if (!found) return { ...this.miss(), reason: 'remote-no-entry' };
       if ('reason' in found) return { ...this.miss(), reason: found.reason };
       const { entryKey } = found;
-      let { entry, display } = found;
-      let bytes: number;
+      // A blob this store holds is kept, not fetched: a hit that finds that copy bad and removes it while
+      // the entry is copied down, or just after it is written, left the entry one blob short, a compile
+      // at its replay. Such a blob is fetched again, before the entry is written and after (removedBlobs.ts).
+      const removals = store.blobs.watchRemovals();
       try {
-        bytes = await this.fetchBlobs(entry);
-      } catch (err) {
-        // The entry inline in the input set can be another producer's than the one at its key
-        // (objects differ between checkouts: debuginfo names them), and lose a blob the other
-        // keeps: the entry at its key is asked for then, as a reader before entries inline did.
-        // Before, every reader missed that crate for good while older ones hit it.
-        const lost = err instanceof MissingBlob || err instanceof SizeMismatch || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
-        const own = found.inline && lost ? await this.entryAt(entryKey, inputs) : undefined;
-        if (!own || JSON.stringify(own.outputs) === JSON.stringify(entry.outputs)) throw err;
-        // Its diagnostics are its own: an entry of the default key that holds some serves no other form.
-        display = hasDiagnostics(own.stderr) ? found.form : undefined;
-        if (display === '' && q.form !== '') return { ...this.miss(), reason: 'remote-diagnostic-form' };
-        entry = own;
-        bytes = await this.fetchBlobs(entry);
+        const got = await this.blobsOf(q, found, inputs, removals.removed);
+        if ('reason' in got) return { ...this.miss(), reason: got.reason };
+        const { entry, display, bytes } = got;
+        const whole = () => writtenAgain(store, removals.removed, entry.outputs, (name) => this.fetchAgain(entry, name));
+        if (!(await whole())) return { ...this.miss(), reason: 'remote-blob-missing' };
+        const signature = this.signed ? 'valid' : 'unsigned';
+        await store.commitEntry({
+          manifestKey: q.manifestKey,
+          manifest: { v: 1, crateName: q.crateName, components: q.components },
+          result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
+          // Whatever the remote said of it (a field of the remote's entry is not taken), so a later local hit names where it came from.
+          entry: { ...entry, fetched: signature },
+        });
+        if (!(await whole().catch(() => false))) {
+          await store.evictEntries(new Set([entryKey]), Date.now(), false);
+          return { ...this.miss(), reason: 'remote-blob-missing' };
+        }
+        stats.count('remote', 'hits');
+        stats.count('remote', 'downloadedBytes', bytes);
+        return { result: { entryKey, inputs, envDeps, display }, signature, fetchMs: performance.now() - asked };
+      } finally {
+        removals.end();
       }
-      const signature = this.signed ? 'valid' : 'unsigned';
-      await store.commitEntry({
-        manifestKey: q.manifestKey,
-        manifest: { v: 1, crateName: q.crateName, components: q.components },
-        result: display === undefined ? { entryKey, inputs, envDeps } : { entryKey, inputs, envDeps, display },
-        // Whatever the remote said of it (a field of the remote's entry is not taken), so a later local hit names where it came from.
-        entry: { ...entry, fetched: signature },
-      });
-      stats.count('remote', 'hits');
-      stats.count('remote', 'downloadedBytes', bytes);
-      return { result: { entryKey, inputs, envDeps, display }, signature, fetchMs: performance.now() - asked };
     } catch (err) {
       // Evicted on the server since the entry was written: a miss, named in its audit event (and
       // the upload after it replaces the entry: uploadQueue.ts), not a plain new key.
@@ -174,8 +174,34 @@ export class RemoteTier {
     this.refused.add(manifestKey);
   }
 
-  /** Fetches into the local store every blob of the entry it lacks, each verified; the bytes fetched. */
-  private async fetchBlobs(entry: EntryRecord): Promise<number> {
+  /**
+   * The entry found, its blobs fetched into the local store (fetchBlobs), and the form of its diagnostics.
+   * The entry inline in the input set can be another producer's than the one at its key
+   * (objects differ between checkouts: debuginfo names them), and lose a blob the other
+   * keeps: the entry at its key is asked for then, as a reader before entries inline did.
+   * Before, every reader missed that crate for good while older ones hit it.
+   */
+  private async blobsOf(
+    q: RemoteQuery, found: { entryKey: Digest; entry: EntryRecord; display?: string; form: string; inline: boolean }, inputs: [string, Digest][], removed: Set<Digest>,
+  ): Promise<{ entry: EntryRecord; display?: string; bytes: number } | { reason: string }> {
+    try {
+      return { entry: found.entry, display: found.display, bytes: await this.fetchBlobs(found.entry, removed) };
+    } catch (err) {
+      const lost = err instanceof MissingBlob || err instanceof SizeMismatch || (err instanceof SplitcacheError && err.code === 'SPLITCACHE_REMOTE_DIGEST');
+      const own = found.inline && lost ? await this.entryAt(found.entryKey, inputs) : undefined;
+      if (!own || JSON.stringify(own.outputs) === JSON.stringify(found.entry.outputs)) throw err;
+      // Its diagnostics are its own: an entry of the default key that holds some serves no other form.
+      const display = hasDiagnostics(own.stderr) ? found.form : undefined;
+      if (display === '' && q.form !== '') return { reason: 'remote-diagnostic-form' };
+      return { entry: own, display, bytes: await this.fetchBlobs(own, removed) };
+    }
+  }
+
+  /**
+   * Fetches into the local store every blob of the entry it lacks, each verified; the bytes fetched.
+   * `removed`: the store's removals being watched; those of blobs found missing here are dropped from it (they are fetched).
+   */
+  private async fetchBlobs(entry: EntryRecord, removed: Set<Digest>): Promise<number> {
     const { store } = this.s;
     // Each blob's size as the entry records it: its body is read up to about that, never more. Each
     // must be the blob's own: the store's size limit counts what entries record, and an entry that
@@ -195,6 +221,7 @@ export class RemoteTier {
       if (had !== undefined && (await store.blobs.read(d).then(() => true, () => false))) throw new SizeMismatch(entry, `records ${size} bytes for blob ${d}, which has ${had}`);
       missing.push(d);
     }
+    for (const d of missing) removed.delete(d);
     // Not onto a disk the build needs (diskReserve.ts).
     checkRoom(store.blobs.tmpDir, missing.reduce((n, d) => n + sizes.get(d)!, 0), missing.length);
     let bytes = 0;
@@ -213,6 +240,14 @@ export class RemoteTier {
     await eachLimit(missing.filter((d) => sizes.get(d)! <= LARGE_BLOB_BYTES), BLOB_CONCURRENCY, fetchOne);
     await eachLimit(large, 1, fetchOne);
     return bytes;
+  }
+
+  /** An output's blob fetched again and stored: removed from this store since it was found here (writtenAgain). */
+  private async fetchAgain(entry: EntryRecord, name: string): Promise<{ digest: Digest }> {
+    const o = entry.outputs.find((x) => x.name === name)!;
+    const data = await this.cache.getBlob(o.digest, o.size);
+    if (!data) throw new MissingBlob(o.digest);
+    return { digest: await this.s.store.blobs.write(data, o.digest) };
   }
 
   /** Counts a lookup slower than SLOW_LOOKUP_MS, and tells the build (once a minute, as every such line). */
