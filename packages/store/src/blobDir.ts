@@ -41,7 +41,7 @@ export class BlobDir {
 
   /**
    * The blobs this BlobDir removes from now until `end()`. A writer whose blob's name was taken
-   * (write and writeFrom leave a blob there alone) learns that it went meanwhile, removed by a hit
+   * (write and writeFrom leave a blob of the right size there alone) learns that it went meanwhile, removed by a hit
    * that found that copy bad, and writes it again before and after it commits the entry naming
    * it: the entry of a miss racing such a hit named a blob gone, a compile at its next lookup.
    */
@@ -116,7 +116,7 @@ export class BlobDir {
 
   /**
    * A blob found not to match its digest is removed, and the error to throw: kept, it stayed for
-   * good, since a write of its digest leaves a blob there alone, so the entry that the next build
+   * good, since a write of its digest leaves a blob of its size there alone, so the entry that the next build
    * compiled and stored again failed the same way, one miss on every build until `audit verify`.
    */
   private async damaged(digest: Digest, keep = false): Promise<SplitcacheError> {
