@@ -25,6 +25,7 @@ import { checkRoom } from './diskReserve.js';
 import { foreignCrateFile } from './rlinkCrates.js';
 import { freeFromCovers } from './remapFlagKey.js';
 import { rlinkUnwritable } from './prefixes.js';
+import { bundledArchives } from './bundledArchives.js';
 
 export interface IngestInput {
   inv: Invocation;
@@ -221,6 +222,10 @@ async function ingestFrom(store: Store, files: FileDigestMemo, x: IngestInput, s
   const absent = absentModuleFiles(dep.files, cwd, (st) => sinceOn(st, x.startedAt, skew));
   if (absent === undefined) return { stored: false, reason: 'input-modified-during-compile' };
   for (const f of absent) inputs.push([table.normalise(f), ABSENT]);
+  // The archives of its -L native dirs its rlib or staticlib bundled, which its key holds by name alone (bundledArchives.ts).
+  const bundled = x.mode === 'whole' ? await bundledArchives(inv, cwd, table, files, x.components, (st) => sinceOn(st, x.startedAt, skew)) : [];
+  if (typeof bundled === 'string') return { stored: false, reason: bundled };
+  inputs.push(...bundled.filter(([p]) => !inputs.some(([q]) => q === p)));
   const inputPaths = inputs.map(([p]) => p);
   const valueReads = await readAsValues(dep.envDeps.map((e) => e.name), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));
   const included = await includedPaths(dep.envDeps, outDirOf(table), dep.files.map((f) => inputOnDisk(cwd, f)), externFiles(inv, cwd));

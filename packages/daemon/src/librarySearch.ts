@@ -5,6 +5,7 @@ import { classify, outputStem, type Invocation, type NativeLib } from '@splitcac
 import { staticLibDigest } from './staticLibDigest.js';
 import { inputOnDisk } from './inputPath.js';
 import { isRustDylib } from './rustDylib.js';
+import { unnamedArchiveKey } from './archiveKey.js';
 
 // The library files a call may take without naming them, for the key (manifestKey.ts, item 8).
 
@@ -127,22 +128,32 @@ export function findStaticLib(file: string, inv: Invocation, cwd: string): strin
  * Nor, for other crates, a library that only an -l that never bundles names (notBundled). Nor the bytes
  * of any, for a call with no `link` emit (`cargo check`): only that each is there. Keyed, a change of a
  * -sys crate's C made its check and every dependant's (cargo passes them its -L native dir) miss.
+ * Nor, for a call that writes an rlib or staticlib, the bytes of an unnamed plain archive with members
+ * (`ARCHIVE`, bundledArchives.ts): only those its output bundled are checked, as its result's inputs.
  */
 export async function nativeLibDigests(inv: Invocation, cwd: string, table: PrefixTable, files: FileDigestMemo): Promise<[string, string][]> {
+  return (await nativeLibEntries(inv, cwd, table, files)).map(([name, digest]) => [name, digest]);
+}
+
+/** nativeLibDigests' entries, each with the library file it names: [name, digest, file]. */
+export async function nativeLibEntries(inv: Invocation, cwd: string, table: PrefixTable, files: FileDigestMemo): Promise<[string, string, string][]> {
   const verdict = classify(inv);
   if (verdict.cacheable && verdict.mode === 'split') return [];
   // A call that writes no rlib or staticlib (no `link` emit: `cargo check`, clippy) bundles no archive: its
   // .rmeta names a library, at most by its file name, never holds its bytes. So only whether each is there.
-  const read = inv.emit.some((e) => e.kind === 'link') ? (p: string) => staticLibDigest(p, files) : async () => 'present';
-  const out: [string, string][] = [];
+  const links = inv.emit.some((e) => e.kind === 'link');
+  const read = links ? (p: string) => staticLibDigest(p, files) : async () => 'present';
+  const out: [string, string, string][] = [];
   const { found, bundled } = namedLibs(inv, cwd);
   for (const [i, lib] of inv.nativeLibs.entries()) {
     const file = found[i];
-    if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await read(file)]);
+    if (file !== undefined && bundled.has(file)) out.push([`native:${lib.name}`, await read(file), file]);
   }
   const named = new Set(found);
+  // The bytes of one it could bundle with no -l are checked after the compile where it did (bundledArchives.ts).
+  const unnamed = links ? (p: string) => unnamedArchiveKey(p, files) : read;
   for (const lib of unnamedLibs(inv, cwd, table, 'native')) {
-    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await unnamedDigest(lib, read)]);
+    if (!named.has(lib)) out.push([`native-dir:${table.normalise(lib)}`, await unnamedDigest(lib, unnamed), lib]);
   }
   return out;
 }

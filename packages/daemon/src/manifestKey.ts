@@ -53,9 +53,10 @@ import { urlsArg } from './terminalUrls.js';
  * only to include code records its profile dir's place: a call whose
  * arguments name that dir relative kept its key, and a daemon before this one
  * would have left `@@sc:profile@@` unexpanded in what such an entry holds;
- * 17: `-Z terminal-urls` is out of items 3 and 20, its links in a result's form instead).
+ * 17: `-Z terminal-urls` is out of items 3 and 20, its links in a result's form instead;
+ * 18: item 8 holds an unnamed plain archive of a lib's dirs as `archive`, its bytes an input of the results that bundled it).
  */
-export const CACHE_VERSION = 17;
+export const CACHE_VERSION = 18;
 
 /**
  * Codegen options that only reach the linker, by their namedArgs() names:
@@ -162,23 +163,21 @@ export interface ManifestKey {
  *     `#[link(name = "x", kind = "static")]` in the source bundles such a
  *     library into the rlib with no -l and no dep-info line, so a build
  *     script that rebuilds it, or a vendor library replaced in /opt, must
- *     change the key. Only dirs in the build's own trees were looked at
- *     before, so a library elsewhere (and any `+verbatim` one) could be
- *     served stale. Keys change only for calls that have such a file: no
- *     new CACHE_VERSION (7 came with this session's other changes).
+ *     miss (dirs outside the build's own trees, `+verbatim` ones, included).
  *     Likewise every `.rlib` and `.rmeta` in an -L crate (or all) dir but the
  *     sysroot's: an `extern crate a;` with no --extern for it takes `a` from
  *     there, and dep-info names no crate file, so a rebuilt `a` (a generic
- *     of it is compiled into this crate's objects) hit with the old one. Cargo
- *     names every crate with --extern and passes no -L crate dir, so only
- *     calls outside cargo change keys: no new CACHE_VERSION for it.
+ *     of it is compiled into this crate's objects) hit with the old one (cargo
+ *     names every crate with --extern and passes no -L crate dir).
  *     A thin archive (`ar T`) adds its members' digests (staticLibDigest.ts):
- *     its own bytes name them, and stay the same when one is rebuilt. Keys
- *     change only for calls that have one: no new CACHE_VERSION.
+ *     its own bytes name them, and stay the same when one is rebuilt.
  *     None of it for a crate that links (split): its -Zno-link half reads no
  *     native library, its link step does, on a hit too; nor a file only a
  *     `-l dylib=` or `-l static:-bundle=` names, which no crate bundles; only
- *     presence with no `link` emit (`cargo check`). Keys change only for such calls: no new CACHE_VERSION.
+ *     presence with no `link` emit (`cargo check`). Of an unnamed plain archive
+ *     with members, only `archive` (archiveKey.ts): a result records the bytes
+ *     of those its rlib or staticlib bundled (bundledArchives.ts), so a lib over
+ *     a -sys crate linking its C unbundled or as a dylib hits after the C changed.
  *  9. The target: the --target name, or the digest of its JSON spec file.
  *     A name that rustc resolves to a JSON spec (a custom target found in
  *     RUST_TARGET_PATH, the working directory when that is unset, or the

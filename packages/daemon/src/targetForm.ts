@@ -20,8 +20,10 @@ const AS_GIVEN: [string, string][] = [
  * them as one: what is stored keeps each form, expanded to its own.
  */
 export function oneTargetForm(k: KeyBuilder): Omit<ManifestKey, 'freeFroms'> {
-  const one = (s: string) => AS_GIVEN.reduce((t, [real, given]) => (t.includes(real) ? t.replaceAll(real, given) : t), s);
   const keyed = new KeyBuilder();
-  for (const [name, value] of k.components()) keyed.add(one(name), one(value));
+  for (const [name, value] of k.components()) keyed.add(asGiven(name), asGiven(value));
   return { key: keyed.digest(), components: keyed.components().map(([a, b]) => [a, b]) };
 }
+
+/** A key component's text with the target dir's real forms read as the given ones, as oneTargetForm reads it. */
+export const asGiven = (s: string): string => AS_GIVEN.reduce((t, [real, given]) => (t.includes(real) ? t.replaceAll(real, given) : t), s);
