@@ -113,6 +113,9 @@ t.test('a lib bundling the archive of the -sys crate below (#[link(kind = "stati
   t.equal(two['mid_wa lib'], 'miss', 'the lib bundling it +whole-archive (packed) missed');
   t.equal(two['st_sys lib'], 'miss', 'the -sys crate bundling its own missed');
   t.equal(two['bd_sys lib'], 'hit', 'the -sys crate that only names the dir hit');
+  const why = JSON.parse((await store.splitcache(['explain', 'mid_bd', '--json'])).stdout) as { verdict: string; differences: { name: string }[] };
+  t.equal(why.verdict, 'inputs', 'explain: the same key, an input differs');
+  t.match(why.differences.map((d) => d.name).join(' '), /\/out\/libbd\.a\b/, 'the archive it bundled');
   t.equal(await buildWith(t, store, ws, libs, 1, 'back'), 'bd 101\nwa 101\nst 101\n', 'back to the first C: the first C runs');
   const back = await outcomes(store, 'back');
   t.equal(back['mid_bd lib'], 'hit', 'the bundling lib is served by the first entry');
