@@ -11,8 +11,8 @@ import { staticLibDigest } from './staticLibDigest.js';
  */
 export const ARCHIVE = 'archive';
 
-/** Whether each archive met, by its digest, is a plain one with members: read once per daemon. */
-const plainArchives = new Map<Digest, boolean>();
+/** The members of each plain archive met, by its digest (null for any other file): read once per daemon. */
+const plainMembers = new Map<Digest, string[] | null>();
 
 /**
  * Such an archive's value for the key: ARCHIVE for a plain (not thin) ar archive of one member or
@@ -22,16 +22,26 @@ const plainArchives = new Map<Digest, boolean>();
  * when they change. A file that changed while read is keyed by its bytes too.
  */
 export async function unnamedArchiveKey(path: string, files: FileDigestMemo): Promise<string> {
+  const members = await plainArchiveMembers(path, files);
+  return members !== null && members.length > 0 ? ARCHIVE : staticLibDigest(path, files);
+}
+
+/**
+ * The member names of the plain archive at `path`, null for a thin one or a file that is no archive,
+ * or one that changed while read. Memoised by digest: a system dir (`-L native=/usr/lib/x86_64-linux-gnu`
+ * from pkg-config) holds archives of thousands of members, walked for each lib's key and ingest otherwise.
+ */
+export async function plainArchiveMembers(path: string, files: FileDigestMemo): Promise<string[] | null> {
   const before = stamp(path);
   const own = await files.digest(path);
-  let plain = plainArchives.get(own);
-  if (plain === undefined) {
-    plain = readArchiveFile(path, (readAt, size) => !isThinArchive(readAt) && archiveMembers(readAt, size).length > 0) ?? false;
-    if (stamp(path) !== before) return staticLibDigest(path, files);
-    if (plainArchives.size >= 10_000) plainArchives.clear();
-    plainArchives.set(own, plain);
+  let members = plainMembers.get(own);
+  if (members === undefined) {
+    members = readArchiveFile(path, (readAt, size) => (isThinArchive(readAt) ? null : archiveMembers(readAt, size))) ?? null;
+    if (stamp(path) !== before) return null;
+    if (plainMembers.size >= 4_000) plainMembers.clear();
+    plainMembers.set(own, members);
   }
-  return plain ? ARCHIVE : staticLibDigest(path, files);
+  return members;
 }
 
 /** A file's size, mtime and ctime, to see it was not rewritten while read. */

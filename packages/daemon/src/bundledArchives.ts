@@ -4,7 +4,7 @@ import type { Digest, FileDigestMemo } from '@splitcache/hash';
 import type { PrefixTable } from '@splitcache/paths';
 import { archiveMembers, wholeOutputs, type Invocation } from '@splitcache/rustc';
 import { readArchiveFile } from './archiveFile.js';
-import { ARCHIVE } from './archiveKey.js';
+import { ARCHIVE, plainArchiveMembers } from './archiveKey.js';
 import { nativeLibEntries } from './librarySearch.js';
 import { asGiven } from './targetForm.js';
 import { statOf } from './isFile.js';
@@ -41,8 +41,8 @@ export async function bundledArchives(
   const inputs: [string, Digest][] = [];
   for (const [, value, file] of now) {
     if (value !== ARCHIVE) continue;
-    const members = readArchiveFile(file, archiveMembers);
-    if (members === undefined) return 'input-modified-during-compile';
+    const members = await plainArchiveMembers(file, files);
+    if (members === null) return 'input-modified-during-compile';
     if (!held.has(basename(file)) && !members.some((m) => held.has(basename(m)))) continue;
     const digest = await files.digest(file);
     const st = statOf(file);
