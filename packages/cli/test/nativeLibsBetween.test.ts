@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertOk, fileTree, run, Store } from './helpers.js';
+import { assertOk, fileTree, run, Store, tempDir } from './helpers.js';
+import { producerAndReader } from './remoteHelpers.js';
 
 // A lib between a -sys crate and the bin. cargo hands it the -sys crate's -L native dir, which holds
 // the archive the build script compiled. The lib's rlib holds that archive's members only where the
@@ -46,9 +47,12 @@ const workspace = (libs: string[], pairs: Record<string, string>[]) => ({
   'app/src/main.rs': `fn main() {\n${libs.map((l) => `    println!("${l} {}", mid_${l}::get());\n`).join('')}}\n`,
 });
 
+/** The workspace's C functions return `n`. */
+const setC = (ws: string, libs: string[], n: number) => libs.forEach((l) => writeFileSync(join(ws, `${l}-sys`, 'c', `${l}.c`), `int ${l}(void) { return ${n}; }\n`));
+
 /** The workspace's C functions return `n`; a build; what `cargo run -p app` prints. */
 async function buildWith(t: Test, store: Store, ws: string, libs: string[], n: number, session: string): Promise<string> {
-  for (const l of libs) writeFileSync(join(ws, `${l}-sys`, 'c', `${l}.c`), `int ${l}(void) { return ${n}; }\n`);
+  setC(ws, libs, n);
   assertOk(t, await store.cargo(ws, ['build'], { SPLITCACHE_SESSION: session }), `a build with each C function returning ${n}`);
   const r = await store.cargo(ws, ['run', '-q', '-p', 'app'], { SPLITCACHE_SESSION: `${session}-run` });
   assertOk(t, r, 'the bin runs');
@@ -120,4 +124,22 @@ t.test('a lib bundling the archive of the -sys crate below (#[link(kind = "stati
   const back = await outcomes(store, 'back');
   t.equal(back['mid_bd lib'], 'hit', 'the bundling lib is served by the first entry');
   await sameAsPlain(t, store, ws, ['bd-sys', 'mid-bd', 'wa-sys', 'mid-wa', 'st-sys', 'mid-st']);
+});
+
+// Through a remote: the input set a reader digests names the archive the lib bundled, in the reader's
+// own target dir. A reader whose C differs misses it, one whose C is the producer's hits it.
+t.test("a lib bundling a -sys crate's archive, through a remote: a reader with other C misses it, one with the producer's C hits", async (t) => {
+  const libs = ['bd'];
+  const ws = fileTree(workspace(libs, [sysAndMid('bd', undefined, { midAttr: '#[link(name = "bd", kind = "static")]\n' })]), 'native-remote');
+  setC(ws, libs, 1);
+  const { b, wsB } = await producerAndReader(t, ws);
+  t.equal(await buildWith(t, b, wsB, libs, 2, 'other'), 'bd 102\n', 'the reader with other C runs its own C');
+  const other = (await b.audit('other')).find((e) => e.crate === 'mid_bd');
+  t.equal(other?.outcome, 'miss', 'it missed the lib');
+  const wsC = join(tempDir('native-remote-c'), 'checkout');
+  cpSync(ws, wsC, { recursive: true });
+  rmSync(join(wsC, 'target'), { recursive: true });
+  t.equal(await buildWith(t, b, wsC, libs, 1, 'same'), 'bd 101\n', "a checkout with the producer's C runs it");
+  const same = (await b.audit('same')).find((e) => e.crate === 'mid_bd');
+  t.same([same?.outcome, same?.origin], ['hit', 'remote'], 'and hits the lib from the remote');
 });
