@@ -9,7 +9,8 @@ import { producerAndReader } from './remoteHelpers.js';
 // lib bundles it (a `#[link(kind = "static")]` of its own): the archives an rlib bundled are inputs of
 // its result, not of its key (item 8, bundledArchives.ts). So after a change of the C, a lib over a
 // -sys crate that links it unbundled (`static:-bundle`) or as a dylib hits, and the bin's link takes
-// the new C; one that bundles the archive misses, as does a -sys crate that bundles its own (`static=`).
+// the new C; one that bundles the archive misses, as does a -sys crate that bundles its own (`static=`),
+// while a lib over that one hits too: cargo gives it the -sys crate's .rmeta, which holds none of the C.
 
 /** A build script that compiles c/<lib>.c into lib<lib>.a in OUT_DIR (and lib<lib>.so with `so`), names the dir, and prints `link` if given. */
 const buildRs = (lib: string, link: string | undefined, so = false) =>
@@ -117,6 +118,7 @@ t.test('a lib bundling the archive of the -sys crate below (#[link(kind = "stati
   t.equal(two['mid_wa lib'], 'miss', 'the lib bundling it +whole-archive (packed) missed');
   t.equal(two['st_sys lib'], 'miss', 'the -sys crate bundling its own missed');
   t.equal(two['bd_sys lib'], 'hit', 'the -sys crate that only names the dir hit');
+  t.equal(two['mid_st lib'], 'hit', "the lib over the one bundling its own hit: cargo gives it that crate's .rmeta, which the C leaves as it is");
   const why = JSON.parse((await store.splitcache(['explain', 'mid_bd', '--json'])).stdout) as { verdict: string; differences: { name: string }[] };
   t.equal(why.verdict, 'inputs', 'explain: the same key, an input differs');
   t.match(why.differences.map((d) => d.name).join(' '), /\/out\/libbd\.a\b/, 'the archive it bundled');
