@@ -1,25 +1,16 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digestBytes, initHash } from '@splitcache/hash';
+import { digestBytes } from '@splitcache/hash';
 import { isSplitcacheError } from '@splitcache/errors';
-import { Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { verifyStore, type EntryRecord } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // What another program can leave under a blob's name that is no file: a FIFO (whose plain open
 // waits for a writer: the daemon hung on a hit of it, and `audit verify` for ever), a symlink to a
 // device (/dev/zero: a read without end) or to a directory, or a directory itself. Each read is a missing blob, at once,
 // and the thing is removed, so the next store of the blob writes it.
-
-async function tempStore(t: Test): Promise<Store> {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-notafile-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
-  return store;
-}
 
 const SMALL = Buffer.from('a dep-info file\n'.repeat(20));
 const LARGE = Buffer.alloc(3 << 20, 'an object file ');
@@ -34,7 +25,7 @@ const FAKES: [string, (path: string) => void][] = [
 
 for (const [what, make] of FAKES) {
   t.test(`${what} under a blob's name: read, copyOut and verify say it is missing, and it is replaced`, async (t) => {
-    const store = await tempStore(t);
+    const store = await freshStore(t, 'sc-notafile-');
     for (const data of [SMALL, LARGE]) {
       const digest = digestBytes(data);
       const path = store.blobs.pathOf(digest);

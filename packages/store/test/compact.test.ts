@@ -1,8 +1,7 @@
 import t from 'tap';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Store } from '../src/store.js';
+import { freshStore } from './freshStore.js';
 
 // LevelDB keeps what was deleted (its tombstones, and the values under them) until a compaction
 // of its own: after `splitcache clear`, a store of no entry still showed megabytes of index
@@ -11,10 +10,8 @@ import { Store } from '../src/store.js';
 const indexBytes = (dir: string) => readdirSync(join(dir, 'index')).reduce((n, f) => n + statSync(join(dir, 'index', f)).size, 0);
 
 t.test('compact() leaves the index the size of what it still holds', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'compact-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'compact-');
+  const dir = store.dir;
   const value = Buffer.alloc(2000, 7);
   await store.db.put('a!kept', Buffer.from('kept'));
   for (let i = 0; i < 2000; i += 100) await store.db.batch(Array.from({ length: 100 }, (_, j) => ({ type: 'put' as const, key: `x!${String(i + j).padStart(6, '0')}`, value })));

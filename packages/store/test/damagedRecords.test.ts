@@ -1,10 +1,7 @@
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pack } from 'msgpackr';
-import { initHash } from '@splitcache/hash';
-import { collectGarbage, Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { collectGarbage, type Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // Damaged index records (SPLITCACHE_MANIFEST_MALFORMED) under gc and verify: a damaged entry goes
 // with all it left (its access time, the manifest results naming it) and is counted; a damaged
@@ -13,11 +10,7 @@ import { collectGarbage, Store, verifyStore, type EntryRecord } from '../src/ind
 // several times as long).
 
 async function filled(t: Test): Promise<Store> {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-damaged-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-damaged-');
   for (const i of [1, 2, 3]) {
     const data = Buffer.from(`object ${i}`);
     const digest = await store.blobs.write(data);

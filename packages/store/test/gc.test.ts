@@ -1,23 +1,12 @@
 import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { initHash } from '@splitcache/hash';
-import { collectGarbage, planEviction, parseAge, parseSize, Store, type AuditEvent, type EntryRecord, type EntrySummary } from '../src/index.js';
+import { collectGarbage, planEviction, parseAge, parseSize, type Store, type AuditEvent, type EntryRecord, type EntrySummary } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 const e = (key: string, lastAccess: number, blobs: [string, number][]): EntrySummary => ({
   key, lastAccess, blobs: blobs.map(([digest, size]) => ({ digest, size })),
 });
-
-/** A new store in a temp dir, closed and removed when the test ends. */
-async function tempStore(t: Test, prefix: string): Promise<Store> {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
-  return store;
-}
 
 /** Commits a one-output lib entry of crate `c<i>` under manifest `manifestKey`, its blob made of `blobText`. */
 async function commitLib(store: Store, i: number, o: { entryKey: string; manifestKey: string; blobText: string; inputs?: [string, string][]; components?: [string, string][] }) {
@@ -61,10 +50,7 @@ t.test('sizes and ages parse like ccache settings', async (t) => {
 });
 
 t.test('gc removes the audit log lines older than auditKeepMs, and only those', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-auditgc-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-auditgc-');
   const day = 864e5;
   const now = Date.now();
   const line = (daysAgo: number, crate: string): AuditEvent => ({ time: now - daysAgo * day, session: 's', crate, crateType: 'lib', outcome: 'hit' });
@@ -84,7 +70,7 @@ t.test('gc removes the audit log lines older than auditKeepMs, and only those', 
 // A remote that is down for weeks (or gone, still configured): every stored entry is queued for
 // upload, and only a working remote's worker ever took an item out of the queue.
 t.test('gc takes the queued uploads of the entries it evicts out of the queue', async (t) => {
-  const store = await tempStore(t, 'sc-gcqueue-');
+  const store = await freshStore(t, 'sc-gcqueue-');
   for (let i = 0; i < 50; i++) {
     const entryKey = `${i}`.padStart(32, '0');
     await commitLib(store, i, { entryKey, manifestKey: `${i}`.padStart(32, 'f'), blobText: `object file ${i} `.repeat(100), inputs: [['src/lib.rs', 'ab'.repeat(16)]] });
@@ -101,7 +87,7 @@ t.test('gc takes the queued uploads of the entries it evicts out of the queue', 
 
 /** A store with manifest m1 holding entry e1, and m2 holding e2b and e2a (newest first); `commit` stores more. */
 async function twoManifests(t: Test, prefix: string) {
-  const store = await tempStore(t, prefix);
+  const store = await freshStore(t, prefix);
   const commit = (i: number, entryKey: string) =>
     commitLib(store, i, { entryKey, manifestKey: `m${i}`, blobText: `object file ${entryKey} `.repeat(100), components: [['arg', `${i}`]] });
   await commit(1, 'e1');
@@ -151,7 +137,7 @@ t.test("verify's evictions are marked damaged, gc's are not", async (t) => {
 });
 
 t.test('gc reports the last use of the most recently used entry it evicted', async (t) => {
-  const store = await tempStore(t, 'sc-gcnewest-');
+  const store = await freshStore(t, 'sc-gcnewest-');
   const before = Date.now();
   for (let i = 0; i < 4; i++) await commitLib(store, i, { entryKey: `e${i}`, manifestKey: `m${i}`, blobText: `object ${i} `.repeat(200) });
   t.equal((await collectGarbage(store, { maxBytes: Infinity })).newestEvictedUse, 0, 'nothing evicted: 0');
@@ -163,7 +149,7 @@ t.test('gc reports the last use of the most recently used entry it evicted', asy
 // gc counted every blob it tried to remove: one that stayed (another user's, in a shard dir root's
 // daemon once made) was reported removed while `stats` still showed it.
 t.test('BlobDir.remove says whether the blob is gone', async (t) => {
-  const store = await tempStore(t, 'sc-blobremove-');
+  const store = await freshStore(t, 'sc-blobremove-');
   const digest = await store.blobs.write(Buffer.from('a blob to remove'));
   t.equal(await store.blobs.remove(digest), true, 'removed');
   t.equal(await store.blobs.remove(digest), true, 'already gone is gone');

@@ -1,20 +1,14 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { initHash } from '@splitcache/hash';
-import { collectGarbage, Store } from '../src/index.js';
+import { utimesSync } from 'node:fs';
+import { collectGarbage } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // A blob's mtime decides nothing but gc's grace for another process's ingest: blobs no entry
 // needs go whatever they are dated. One dated ahead of the clock (a store restored from a machine
 // whose clock ran ahead, a clock stepped back) stayed through every gc and `clear`, still counted.
 
 t.test('blobs no entry needs go whatever their mtime; the grace keeps only those written just now', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-gctimes-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-gctimes-');
   const dated = async (text: string, secs: number) => {
     const d = await store.blobs.write(Buffer.from(text));
     utimesSync(store.blobs.pathOf(d), secs, secs);

@@ -1,22 +1,12 @@
-import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
+import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initHash } from '@splitcache/hash';
 import { collectGarbage, Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // What gc must leave alone, each found unguarded by a mutation audit: the record blob of a kept
 // entry (gc removed it with the check gone, and `audit verify` then evicted every entry for a
 // blob missing, and an index rebuild found nothing), and a directory in blobs/ that is no shard.
-
-async function tempStore(t: Test, prefix: string): Promise<{ store: Store; dir: string }> {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
-  return { store, dir };
-}
 
 async function commit(store: Store, i: number): Promise<void> {
   const data = Buffer.from(`object file ${i} `.repeat(50));
@@ -30,7 +20,8 @@ async function commit(store: Store, i: number): Promise<void> {
 }
 
 t.test("gc keeps a kept entry's record blob: verify finds it whole, and a lost index is rebuilt from it", async (t) => {
-  const { store, dir } = await tempStore(t, 'sc-gcrecord-');
+  const store = await freshStore(t, 'sc-gcrecord-');
+  const dir = store.dir;
   await commit(store, 1);
   await commit(store, 2);
   const records: string[] = [];
@@ -52,7 +43,7 @@ t.test("gc keeps a kept entry's record blob: verify finds it whole, and a lost i
 });
 
 t.test('a directory in blobs/ that is no shard is left alone by gc', async (t) => {
-  const { store } = await tempStore(t, 'sc-gcforeign-');
+  const store = await freshStore(t, 'sc-gcforeign-');
   await commit(store, 1);
   const foreign = join(store.blobs.root, 'lost+found');
   mkdirSync(foreign);
@@ -64,7 +55,7 @@ t.test('a directory in blobs/ that is no shard is left alone by gc', async (t) =
 });
 
 t.test("a file in a shard dir not named as a blob (an rsync's temp, NFS's .nfs…) is left alone by gc and verify", async (t) => {
-  const { store } = await tempStore(t, 'sc-gcstray-');
+  const store = await freshStore(t, 'sc-gcstray-');
   await commit(store, 1);
   await commit(store, 2);
   const shard = join(store.blobs.root, (await firstShard(store))!);
@@ -85,7 +76,7 @@ async function firstShard(store: Store): Promise<string | undefined> {
 }
 
 t.test("gc drops a last-use record whose entry is gone (a hit's write racing the entry's eviction)", async (t) => {
-  const { store } = await tempStore(t, 'sc-gcorphan-');
+  const store = await freshStore(t, 'sc-gcorphan-');
   await commit(store, 1);
   await commit(store, 2);
   // The daemon records hits outside its maintenance lock (lastHits.ts): one written just after

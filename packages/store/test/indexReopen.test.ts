@@ -1,9 +1,7 @@
-import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import t from 'tap';
 import { initHash } from '@splitcache/hash';
 import { Store, type EntryCommit, type EntryRecord } from '../src/index.js';
+import { freshDir, freshStore } from './freshStore.js';
 
 // Index records a mutation audit found unguarded. An index that opens fine is not rebuilt from
 // the record blobs: with its `index-created` mark never written, every open rebuilt it, which
@@ -12,12 +10,6 @@ import { Store, type EntryCommit, type EntryRecord } from '../src/index.js';
 // its key is one result of its manifest, not two (16 results at most: copies crowd out others).
 
 await initHash();
-
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sc-reopen-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function commitOf(store: Store, i: number): Promise<EntryCommit> {
   const data = Buffer.from(`object file ${i}`);
@@ -31,7 +23,7 @@ async function commitOf(store: Store, i: number): Promise<EntryCommit> {
 }
 
 t.test('an index that opens is not rebuilt: a deleted entry stays deleted, last uses stay', async (t) => {
-  const dir = tempDir(t);
+  const dir = freshDir(t, 'sc-reopen-');
   const first = await Store.open(dir);
   const [a, b] = [await commitOf(first, 1), await commitOf(first, 2)];
   await first.commitEntry(a);
@@ -53,8 +45,7 @@ t.test('an index that opens is not rebuilt: a deleted entry stays deleted, last 
 });
 
 t.test('an entry stored again under its manifest key is one result of it', async (t) => {
-  const store = await Store.open(tempDir(t));
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-reopen-');
   const a = await commitOf(store, 1);
   await store.commitEntry(a);
   await store.commitEntry(await commitOf(store, 2));

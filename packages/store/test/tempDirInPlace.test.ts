@@ -1,9 +1,9 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initHash } from '@splitcache/hash';
 import { Store } from '../src/index.js';
+import { freshDir } from './freshStore.js';
 
 // A file where the store's temp dir (blobs/tmp) belongs, left by another program or a hand's
 // `rm -rf blobs/tmp; touch …`, or a dangling symlink there: the store opens, with its temp dir made again, and stores. Before,
@@ -19,8 +19,7 @@ const IN_PLACE: [string, (path: string) => void][] = [
 for (const [what, make] of IN_PLACE) {
   t.test(`${what} at blobs/tmp: the store opens and stores`, async (t) => {
     await initHash();
-    const dir = mkdtempSync(join(tmpdir(), 'sc-tmpinplace-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = freshDir(t, 'sc-tmpinplace-');
     mkdirSync(join(dir, 'blobs'), { recursive: true });
     make(join(dir, 'blobs', 'tmp'));
     const store = await Store.open(dir);

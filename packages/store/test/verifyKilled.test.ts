@@ -1,9 +1,7 @@
 import t from 'tap';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { initHash } from '@splitcache/hash';
-import { Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { verifyStore, type EntryRecord } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // `audit verify` stopped partway (killed, or a blob it can't read this moment) leaves no entry
 // naming a blob that is gone: it removed each bad blob as it found it and evicted the entries
@@ -11,11 +9,8 @@ import { Store, verifyStore, type EntryRecord } from '../src/index.js';
 // naming removed blobs, and each one's next lookup failed its replay (a fault line and a compile).
 
 t.test('a verify stopped after it found a bad blob leaves every entry with all its blobs; the next run evicts and removes', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-verifykilled-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-verifykilled-');
+  const dir = store.dir;
   const digests: string[] = [];
   for (let i = 1; i <= 3; i++) {
     const data = Buffer.from(`entry ${i}'s rlib `.repeat(30));

@@ -1,19 +1,14 @@
 import t from 'tap';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { initHash } from '@splitcache/hash';
-import { Store, verifyStore, type EntryRecord } from '../src/index.js';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { verifyStore, type EntryRecord } from '../src/index.js';
+import { freshStore } from './freshStore.js';
 
 // `audit verify` over a blob many entries share (an object file two keys both made): a damaged
 // one evicts every entry that needs it, and only those.
 
 t.test('a damaged blob shared by several entries evicts each of them, and no other', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-verifyshared-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const store = await Store.open(dir);
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-verifyshared-');
+  const dir = store.dir;
   const shared = Buffer.from('an object file two keys made alike '.repeat(40));
   const sharedDigest = await store.blobs.write(shared);
   for (let i = 1; i <= 5; i++) {
