@@ -181,19 +181,23 @@ export class DaemonServer {
       case 'explain':
         await this.handler.settled();
         return explainMiss(this.s.store, req.crate, req.session, req.crateType);
-      case 'ping':
+      case 'ping': {
+        // The asking shell's settings: those it can't use are named first (a build is told of its
+        // own; `server status` named only the daemon's, and a typo just made got no word), then the daemon's.
+        const shell = req.env ? readConfig(req.env) : undefined;
         return {
           pong: true,
           pid: process.pid,
           /** Calls planned as misses whose clients haven't reported (tests: none is left behind by a client gone). */
           pending: this.handler.pendingCount,
-          problems: this.s.config.problems,
+          problems: [...new Set([...(shell?.problems ?? []), ...this.s.config.problems])],
           // `server status` names it when it is not the asking install's (two installs sharing one store).
           install: INSTALL,
           // A call's SPLITCACHE_LOG=debug raises a running daemon's level for the rest of its life.
           ...(this.s.log.debugging() && this.s.config.logLevel !== 'debug' ? { debugRaised: true } : {}),
-          ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
+          ...(shell ? { stale: settingsDiff(this.s.config.settings, shell.settings) } : {}),
         };
+      }
       case 'stop': {
         // Background stores first, then uploads (bounded), so `splitcache server stop` at the end of a CI job publishes its results.
         await this.handler.settled();

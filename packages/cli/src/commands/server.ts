@@ -15,7 +15,8 @@ The daemon that serves this store (SPLITCACHE_DIR).
   start    start it now, if it isn't running (a build starts it anyway)
   stop     stop it, once its queued uploads are flushed (SPLITCACHE_REMOTE_FLUSH_TIMEOUT);
            the next one takes this shell's settings
-  status   whether it runs (the default), and the settings in this shell that it lacks
+  status   whether it runs (the default), the settings in this shell that it lacks, and
+           those it can't use (this shell's, then the daemon's own)
 Also spelled --start-server and --stop-server, as in sccache.`,
 };
 
