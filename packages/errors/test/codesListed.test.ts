@@ -18,3 +18,13 @@ t.equal(new Set(listed).size, listed.length, 'no code is listed twice');
 for (const row of table.split('\n').filter((l) => l.startsWith('| `SPLITCACHE_'))) {
   t.equal(row.split(' | ').length, 3, `three filled columns: ${row.slice(0, 40)}`);
 }
+
+// docs/RELIABILITY.md tells, for each fault, what happens: every code has a place there, by its
+// name or under a family's wildcard (`SPLITCACHE_RLINK_*`), and each family it names has a code.
+const reliability = readFileSync(new URL('../../docs/RELIABILITY.md', here), 'utf8');
+const named = new Set([...reliability.matchAll(/SPLITCACHE_[A-Z0-9_]+\*?/g)].map((m) => m[0]));
+const families = [...named].filter((n) => n.endsWith('_*')).map((n) => n.slice(0, -1));
+const codes = defined.filter((code): code is string => code !== undefined);
+const missing = codes.filter((code) => !named.has(code) && !families.some((f) => code.startsWith(f)));
+t.same(missing, [], 'docs/RELIABILITY.md names every code, or its family');
+for (const f of families) t.ok(codes.some((code) => code.startsWith(f)), `the family ${f}* has a code`);
