@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { cannotRunLine } from './cannotRun.js';
 
 /**
  * `splitcache cargo …` where splitcache itself can't run (its install incomplete, a node too old
@@ -19,7 +20,7 @@ export function runCargoPlainly(args: string[], install: string): Promise<number
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, passOn);
   return new Promise<number>((res) => {
     cargo.on('error', (e) => {
-      process.stderr.write(`splitcache: cannot run cargo: ${e.message}\n`);
+      process.stderr.write(cannotRunLine(process.env.CARGO ?? 'cargo', e));
       res(127);
     });
     cargo.on('close', (code, signal) => res(code ?? 128 + (signal ? process.getBuiltinModule('node:os').constants.signals[signal] : 0)));

@@ -8,6 +8,7 @@ import { newUncachedNotes, settingValue } from '@splitcache/daemon/protocol';
 import type { AuditEvent } from '@splitcache/store';
 import { daemonRequest } from './daemonRequest.js';
 import { summarise, summaryLine, uncachedCount, uncachedText } from './summary.js';
+import { cannotRunLine } from '../cannotRun.js';
 
 const BIN = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', '..', 'bin', 'splitcache');
 
@@ -137,7 +138,7 @@ export async function runCargo(args: string[]): Promise<number> {
   child = cargo;
   const [code, signal] = await new Promise<[number, NodeJS.Signals | null]>((res) => {
     cargo.on('error', (e) => {
-      process.stderr.write(`splitcache: cannot run cargo: ${e.message}\n`);
+      process.stderr.write(cannotRunLine(program, e));
       res([127, null]);
     });
     cargo.on('close', (c, s) => res([c ?? 1, s]));
