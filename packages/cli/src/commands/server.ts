@@ -1,7 +1,7 @@
 import { askDaemon, DAEMON_MAIN, daemonRequest } from './daemonRequest.js';
 import { signalDaemon } from '../daemonPid.js';
 import { installOf, installOfProcess, isDaemonProcess, storeDir, socketPath } from '@splitcache/daemon/protocol';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCommandLine, usageError, type CommandSpec } from './flags.js';
 import { othersDaemon } from './othersDaemon.js';
@@ -16,7 +16,8 @@ The daemon that serves this store (SPLITCACHE_DIR).
   stop     stop it, once its queued uploads are flushed (SPLITCACHE_REMOTE_FLUSH_TIMEOUT);
            the next one takes this shell's settings
   status   whether it runs (the default), the settings in this shell that it lacks, and
-           those it can't use (this shell's, then the daemon's own)
+           those it can't use (this shell's, then the daemon's own); exit 1 where none
+           can start (a store dir that is no directory)
 Also spelled --start-server and --stop-server, as in sccache.`,
 };
 
@@ -81,6 +82,13 @@ export async function runServer(args: string[]): Promise<number> {
       process.stderr.write(`splitcache: ${others}\n`);
       return 1;
     }
+    // None runs, and none can start: say why, as a build's calls and `stats` do.
+    const blocked = r ? undefined : notADir(storeDir(process.env));
+    if (blocked) {
+      process.stdout.write('splitcache daemon not running\n');
+      process.stderr.write(`splitcache: SPLITCACHE_DAEMON_UNREACHABLE: ${blocked}\n`);
+      return 1;
+    }
     // A daemon whose store won't open still answers (every call builds uncached): say why.
     const without = r?.unavailable ? `; store unavailable: ${r.unavailable}` : '';
     process.stdout.write(r?.pid ? `splitcache daemon running (pid ${r.pid}, store ${storeDir(process.env)}${without})\n` : 'splitcache daemon not running\n');
@@ -99,6 +107,23 @@ export async function runServer(args: string[]): Promise<number> {
     return r?.pid || sub === 'status' ? 0 : 1;
   }
   return usageError(SERVER, `unknown server command '${sub}': start, stop or status`);
+}
+
+/**
+ * Where the store dir is no directory, why, in the words of daemonStart.ts's madeStoreDir (which
+ * a start says); nothing is made. Undefined where it is one, or is not there yet.
+ */
+function notADir(dir: string): string | undefined {
+  let what: string | undefined;
+  try {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    const link = st ? undefined : lstatSync(dir, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) what = 'a file is there';
+    else if (link?.isSymbolicLink()) what = `a link to ${readlinkSync(dir)}, which is not there, is there`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') what = 'a file is on its path';
+  }
+  return what && `the store dir ${dir} is not a directory (${what}): set SPLITCACHE_DIR to a directory`;
 }
 
 /**
