@@ -34,7 +34,7 @@ export async function runReport(args: string[]): Promise<number> {
   try {
     writeFileSync(out, html);
   } catch (err) {
-    process.stderr.write(`splitcache: cannot write ${out}: ${(err as Error).message}\n`);
+    process.stderr.write(`splitcache: cannot write ${out}: ${whyNotWritten(err as NodeJS.ErrnoException)}\n`);
     return 1;
   }
   // Written all the same, as \`stats --session\` prints its line of zeros; but a session mistyped
@@ -45,4 +45,18 @@ export async function runReport(args: string[]): Promise<number> {
   }
   process.stdout.write(`${out}\n`);
   return 0;
+}
+
+/** Why the page could not be written, in words: node's named the path a second time (`ENOENT: …, open '<path>'`). */
+function whyNotWritten(err: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    ENOENT: 'its directory is not there',
+    ENOTDIR: 'a file is on its path',
+    EISDIR: 'a directory is there',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'a read-only file system',
+    ENOSPC: 'no space left on its disk',
+  };
+  return (err.code && words[err.code]) ?? err.message;
 }
