@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { oneLine } from '@splitcache/errors';
 import type { CompileHandler, Services } from './compileHandler.js';
 import type { ExecServer } from './execServer.js';
-import { readConfig } from './config.js';
+import { readConfig, type DaemonConfig } from './config.js';
 import { refuseOthersSocket } from './socketOwner.js';
 import { listenOwnSocket, type OwnedPath } from './ownedPath.js';
 import { explainMiss } from './explain.js';
@@ -140,7 +140,9 @@ export class DaemonServer {
         const usage = settled ? await this.storeUsage() : undefined;
         return {
           stats: this.s.stats.stats, dir: this.s.config.dir, pid: process.pid, ...(usage ? { usage } : { storeHung: true }),
-          ...(req.env ? { stale: settingsDiff(this.s.config.settings, readConfig(req.env).settings) } : {}),
+          // The shell's settings against the daemon's, and those of them it can't use: `SPLITCACHE_MAX_SIZE=20gigs`
+          // falls back to the daemon's own 10G, so nothing differed, and stats showed `of 10.0 GiB` with no word.
+          ...(req.env ? shellSettings(this.s.config.settings, readConfig(req.env)) : {}),
         };
       }
       case 'zero-stats':
@@ -331,4 +333,9 @@ function wrapperInstall(env: unknown, cwd: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A shell's settings as a `stats` reply gives them: those that differ from the daemon's, and those it can't use. */
+function shellSettings(own: Record<string, string>, shell: DaemonConfig): { stale: string[]; problems?: string[] } {
+  return { stale: settingsDiff(own, shell.settings), ...(shell.problems.length ? { problems: shell.problems } : {}) };
 }

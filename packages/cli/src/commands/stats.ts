@@ -35,7 +35,7 @@ export async function runStats(args: string[]): Promise<number> {
     return 0;
   }
   if (f.session || f.crate || f.since || f.origin) return filteredStats(f);
-  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage; storeHung?: boolean; stale?: string[] }>({ op: 'stats', env: process.env }, true);
+  const reply = await daemonRequest<{ stats: Stats; dir: string; usage?: StoreUsage; storeHung?: boolean; stale?: string[]; problems?: string[] }>({ op: 'stats', env: process.env }, true);
   if (!reply?.stats) return noReply(reply);
   const s = reply.stats;
   const u = reply.usage;
@@ -87,6 +87,8 @@ export async function runStats(args: string[]): Promise<number> {
   }
   // A limit set in this shell and not the daemon's showed the daemon's (`of 100.0 MiB`) with no word, as `server status` gives.
   if (reply.stale?.length) out += `\nsettings that differ from this shell's: ${reply.stale.join(', ')} (\`splitcache server stop\` applies them)\n`;
+  // This shell's settings it can't use (a limit that doesn't parse shows the default in force above), as `server status` names them.
+  if (reply.problems?.length) out += `${reply.stale?.length ? '' : '\n'}${reply.problems.map((p) => `setting not used: ${p}\n`).join('')}`;
   process.stdout.write(out);
   return 0;
 }
