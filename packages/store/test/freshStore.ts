@@ -12,10 +12,10 @@ export function freshDir(t: Test, prefix: string): string {
   return dir;
 }
 
-/** A new store in a fresh temp dir (`store.dir`), closed and removed when the test ends. */
-export async function freshStore(t: Test, prefix: string): Promise<Store> {
+/** A new store in a fresh temp dir (`store.dir`), closed and removed when the test ends; `onRecover` gets its log lines. */
+export async function freshStore(t: Test, prefix: string, onRecover?: (line: string) => void): Promise<Store> {
   await initHash();
-  const store = await Store.open(freshDir(t, prefix));
+  const store = await Store.open(freshDir(t, prefix), onRecover);
   t.teardown(() => store.close().catch(() => undefined));
   return store;
 }

@@ -54,12 +54,8 @@ t.test('a verify stopped after it found a bad blob leaves every entry with all i
 // by that store now (BlobDir.write); one of the right size with damaged bytes is still left for a
 // read (or the next gc, which removes blobs no entry names) to remove.
 t.test('a verify killed between its evictions and its removals: the next store of a blob it found cut short writes it whole', async (t) => {
-  await initHash();
-  const dir = mkdtempSync(join(tmpdir(), 'sc-verifykilled-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const lines: string[] = [];
-  const store = await Store.open(dir, (l) => lines.push(l));
-  t.teardown(() => store.close().catch(() => undefined));
+  const store = await freshStore(t, 'sc-verifykilled-', (l) => lines.push(l));
   const data = Buffer.from("an rlib's bytes ".repeat(200));
   const digest = await store.blobs.write(data);
   const entry: EntryRecord = {
