@@ -316,7 +316,7 @@ t.test("through the exec port: half a megabyte of warnings relayed and replayed 
   t.equal(r137.code, 137, 'a rustc killed by SIGKILL: 137, as a shell reports it');
   const r127 = await runOnPipes(BIN, [join(dir, 'none', 'rustc'), ...printingCrateArgs(cwd, 'gone')], { cwd, env });
   t.equal(r127.code, 127, 'a rustc that does not exist: 127');
-  t.match(r127.stderr, /none\/rustc: No such file or directory/, 'saying so');
+  t.match(r127.stderr, /^splitcache: cannot run \S*none\/rustc: no such file\n$/, 'saying so');
   t.same([...new Set(timingLines(log).map((c) => c.client))], ['exec'], 'every call went through the exec port');
 });
 
