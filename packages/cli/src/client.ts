@@ -4,6 +4,7 @@
  * imports only node builtins, msgpackr and the protocol framing. Everything
  * else (hashing, LevelDB, path rewriting) lives in the daemon.
  */
+import { whyNotStarted } from './cannotRun.js';
 import { appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
@@ -245,10 +246,7 @@ function run(rustc: string, args: string[], fds: number[], bootstrap: boolean, c
  * say that it is no command either.
  */
 function whyNotRun(program: string, error: Error): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return program.includes('/') ? 'no such file' : 'no such program, and no splitcache command (`splitcache --help` lists them)';
-  if (code === 'EACCES') return 'permission denied';
-  return error.message.replace(/^spawn \S+ /, '');
+  return whyNotStarted(program, error, 'no such program, and no splitcache command (`splitcache --help` lists them)');
 }
 
 /**
